@@ -1,0 +1,3 @@
+#ifndef TX_CALLBACKS_H
+#define TX_CALLBACKS_H
+#endif

@@ -1,0 +1,71 @@
+/*
+ * conf.h - the txmilter.conf(5) configuration, parsed into one struct.
+ *
+ * The file holds "Name value" lines, '#' comments and blank lines, as in
+ * opendkim.conf(5). Names are case-insensitive. Unknown names, repeated
+ * names (except where noted), and bad values are errors reported as
+ * "file:line: message". The struct is immutable once conf_load() returns;
+ * the snapshot module builds the derived tables (InternalHosts, KeyTable,
+ * SigningTable, keys) from it.
+ */
+#ifndef TX_CONF_H
+#define TX_CONF_H
+
+#include <sys/types.h>
+
+#include "util.h"
+
+enum conf_canon { CONF_CANON_RELAXED = 0, CONF_CANON_SIMPLE = 1 };
+
+/* What to do with outbound mail for which no signing key applies, or when
+ * signing itself fails. */
+enum conf_action { CONF_ACT_ACCEPT = 0, CONF_ACT_TEMPFAIL = 1, CONF_ACT_REJECT = 2 };
+
+typedef struct conf {
+    char   *path;               /* the file this came from */
+
+    /* daemon */
+    char   *socket;             /* Socket: libmilter spec (unix:, local:, inet:, inet6:) */
+    char   *user;               /* UserID: "user" or "user:group"; NULL keeps the starting user */
+    char   *pidfile;            /* PidFile; NULL for none */
+    mode_t  umask;              /* UMask (octal), default 007 */
+    int     syslog;             /* Syslog yes|no, default yes */
+    int     syslog_facility;    /* SyslogFacility, default mail */
+    int     logwhy;             /* LogWhy yes|no: debug detail, default no */
+    int     shutdown_timeout;   /* ShutdownTimeout seconds to let messages finish on SIGTERM, default 60 */
+    size_t  max_headers;        /* MaximumHeaders bytes of header block, default 1048576 */
+
+    /* what is outbound */
+    char   *internal_hosts;     /* InternalHosts dataset, default "127.0.0.1,::1" */
+    char   *mta;                /* MTA dataset of {daemon_name} values; NULL: not used */
+
+    /* signing */
+    char   *keytable;           /* KeyTable dataset */
+    char   *signingtable;       /* SigningTable dataset */
+    char   *domain;             /* Domain (shorthand): dataset of domains */
+    char   *selector;           /* Selector (shorthand) */
+    char   *keyfile;            /* KeyFile (shorthand) */
+    int     subdomains;         /* SubDomains yes|no, default no */
+    int     multiple_signatures;/* MultipleSignatures yes|no, default no */
+    enum conf_canon hdr_canon;  /* Canonicalization header/body, default relaxed/relaxed */
+    enum conf_canon body_canon;
+    STRV    sign_headers;       /* SignHeaders: lowercase names */
+    STRV    oversign_headers;   /* OversignHeaders: lowercase names */
+    enum conf_action on_nokey;  /* On-NoKey accept|tempfail, default accept */
+    enum conf_action on_sigerr; /* On-SignatureError accept|tempfail|reject, default tempfail */
+} CONF;
+
+/* conf_defaults - a CONF holding every default (used for a missing -x file too) */
+CONF *conf_defaults(void);
+
+/* conf_load - parse path. On success returns a new CONF. On any error
+ * returns NULL and appends one "file:line: message\n" per problem to errs. */
+CONF *conf_load(const char *path, BUF *errs);
+
+void conf_free(CONF *cf);
+
+/* The built-in SignHeaders and OversignHeaders lists (NULL-terminated). */
+extern const char *const conf_default_sign_headers[];
+extern const char *const conf_default_oversign_headers[];
+
+#endif

@@ -1,0 +1,3 @@
+#ifndef TX_DAEMON_H
+#define TX_DAEMON_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef TX_HDR_H
+#define TX_HDR_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef TX_KEYS_H
+#define TX_KEYS_H
+#endif

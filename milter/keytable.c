@@ -1,0 +1,1 @@
+/* keytable.c - placeholder, being written */

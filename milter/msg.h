@@ -1,0 +1,3 @@
+#ifndef TX_MSG_H
+#define TX_MSG_H
+#endif

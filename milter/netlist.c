@@ -1,0 +1,1 @@
+/* netlist.c - placeholder, being written */

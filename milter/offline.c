@@ -1,0 +1,1 @@
+/* offline.c - placeholder, being written */

@@ -1,0 +1,3 @@
+#ifndef TX_OFFLINE_H
+#define TX_OFFLINE_H
+#endif

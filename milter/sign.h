@@ -1,0 +1,3 @@
+#ifndef TX_SIGN_H
+#define TX_SIGN_H
+#endif

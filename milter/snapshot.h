@@ -1,0 +1,3 @@
+#ifndef TX_SNAPSHOT_H
+#define TX_SNAPSHOT_H
+#endif

@@ -1,0 +1,61 @@
+/*
+ * util.h - small helpers shared by every txmilter module: allocation that
+ * never returns NULL, bounded string copies, and a growable byte buffer
+ * with a hard upper bound.
+ */
+#ifndef TX_UTIL_H
+#define TX_UTIL_H
+
+#include <stddef.h>
+#include <stdarg.h>
+
+/* Allocation failure is fatal, as in Postfix: a daemon that cannot allocate
+ * a few bytes cannot do anything useful, and Postfix's milter_default_action
+ * (tempfail) keeps the mail. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t m);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* strlcpy-like: always terminates; returns 0, or -1 when truncated. */
+int util_strlcpy(char *dst, const char *src, size_t size);
+
+/* Lowercase ASCII in place (header names, domains). */
+void util_lower(char *s);
+
+/* Trim ASCII white space at both ends, in place; returns s. */
+char *util_trim(char *s);
+
+/* A byte buffer that grows up to a fixed limit; data is kept NUL-terminated. */
+typedef struct buf {
+    char   *data;
+    size_t  len;
+    size_t  cap;
+    size_t  max;        /* bytes allowed, not counting the terminator */
+} BUF;
+
+void buf_init(BUF *b, size_t max);
+void buf_free(BUF *b);
+void buf_reset(BUF *b);
+int  buf_append(BUF *b, const void *p, size_t n);     /* -1: over the limit */
+int  buf_puts(BUF *b, const char *s);
+int  buf_printf(BUF *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Null-terminated vector of strings. */
+typedef struct strv {
+    char  **v;
+    size_t  n;
+    size_t  cap;
+} STRV;
+
+void strv_init(STRV *sv);
+void strv_add(STRV *sv, const char *s);
+void strv_free(STRV *sv);
+int  strv_contains_ci(const STRV *sv, const char *s);
+
+/* Split a comma- or white-space-separated list into sv; empty items dropped. */
+void strv_split(STRV *sv, const char *list, const char *seps);
+
+#endif

@@ -1,0 +1,1 @@
+/* version.c - placeholder, being written */

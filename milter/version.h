@@ -1,0 +1,3 @@
+#ifndef TX_VERSION_H
+#define TX_VERSION_H
+#endif
