@@ -1,1 +1,380 @@
-/* daemon.c - placeholder, being written */
+/*
+ * daemon.c - the txmilter daemon: startup, privileges, signals, reload.
+ *
+ *	daemon_run() builds the first configuration snapshot (refusing to
+ *	start on any error), opens the milter socket as the starting user,
+ *	hands a unix socket to UserID, sets TCP_NODELAY on an inet listener,
+ *	detaches unless -f, writes PidFile, drops to UserID, then runs
+ *	libmilter's smfi_main() in a thread of its own.
+ *
+ *	Signals. libmilter treats SIGHUP like SIGTERM and, on SIGTERM,
+ *	abandons connections in flight. So the main thread keeps HUP, TERM
+ *	and INT unblocked with handlers of its own, while libmilter's threads
+ *	block them (smfi_main() does so in the thread that runs it). The
+ *	kernel delivers a signal sent to the process to the main thread when
+ *	that thread does not block it, so these signals come here:
+ *	  SIGHUP   build a new snapshot; swap it in only if it is complete,
+ *	           otherwise log why and keep serving with the old one;
+ *	  SIGTERM, SIGINT
+ *	           stop taking new messages, let those in flight finish (at
+ *	           most ShutdownTimeout seconds), then stop libmilter.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "callbacks.h"
+#include "conf.h"
+#include "daemon.h"
+#include "log.h"
+#include "snapshot.h"
+#include "util.h"
+
+static int daemon_pipe[2] = {-1, -1};
+static volatile sig_atomic_t daemon_got_hup, daemon_got_term;
+
+/* daemon_signal - note the signal and wake the main loop */
+static void daemon_signal(int sig)
+{
+    int saved = errno;
+    char c = (char) sig;
+
+    if (sig == SIGHUP)
+        daemon_got_hup = 1;
+    else
+        daemon_got_term = 1;
+    if (daemon_pipe[1] >= 0) {
+        ssize_t w = write(daemon_pipe[1], &c, 1);
+        (void) w;
+    }
+    errno = saved;
+}
+
+/* daemon_socket_spec - the libmilter form of the Socket value */
+static char *daemon_socket_spec(const char *s, int *is_unix, const char **path)
+{
+    *path = NULL;
+    *is_unix = 0;
+    if (s[0] == '/') {
+        *is_unix = 1;
+        *path = s;
+        return xasprintf("unix:%s", s);
+    }
+    if (strncmp(s, "unix:", 5) == 0 || strncmp(s, "local:", 6) == 0) {
+        *is_unix = 1;
+        *path = strchr(s, ':') + 1;
+    }
+    return xstrdup(s);
+}
+
+/* daemon_nodelay - TCP_NODELAY on the inet listener libmilter opened.
+ * libmilter does not expose the descriptor; the listener is the only
+ * listening socket in the process, so find it. Accepted sockets inherit
+ * the option on Linux. */
+static void daemon_nodelay(void)
+{
+    int fd, found = 0;
+
+    for (fd = 0; fd < 1024; fd++) {
+        int listening = 0, one = 1;
+        socklen_t len = sizeof(listening);
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+
+        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 || !listening)
+            continue;
+        if (getsockname(fd, (struct sockaddr *) &ss, &sl) < 0
+            || (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+            continue;
+        if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
+            log_warn("cannot set TCP_NODELAY on the milter socket: %s", strerror(errno));
+        else
+            found = 1;
+    }
+    if (!found)
+        log_warn("milter listener not found: TCP_NODELAY not set; replies may stall on Nagle's algorithm");
+}
+
+/* daemon_user - look up UserID ("user" or "user:group") */
+static int daemon_user(const char *spec, uid_t *uid, gid_t *gid, char **name)
+{
+    char *copy = xstrdup(spec), *colon = strchr(copy, ':');
+    struct passwd *pw;
+
+    if (colon)
+        *colon++ = 0;
+    if ((pw = getpwnam(copy)) == NULL) {
+        log_err("UserID %s: no such user", copy);
+        free(copy);
+        return -1;
+    }
+    *uid = pw->pw_uid;
+    *gid = pw->pw_gid;
+    if (colon) {
+        struct group *gr = getgrnam(colon);
+
+        if (gr == NULL) {
+            log_err("UserID %s: no such group %s", spec, colon);
+            free(copy);
+            return -1;
+        }
+        *gid = gr->gr_gid;
+    }
+    *name = xstrdup(copy);
+    free(copy);
+    return 0;
+}
+
+/* daemon_drop - become uid/gid for good */
+static int daemon_drop(uid_t uid, gid_t gid, const char *name)
+{
+    if (initgroups(name, gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
+        log_err("cannot change to user %s: %s", name, strerror(errno));
+        return -1;
+    }
+    if (uid != 0 && setuid(0) == 0) {
+        log_err("privileges could be regained after dropping them to %s", name);
+        return -1;
+    }
+    return 0;
+}
+
+/* daemon_detach - the usual fork, setsid, fork */
+static int daemon_detach(void)
+{
+    pid_t pid;
+    int fd;
+
+    if ((pid = fork()) < 0)
+        return -1;
+    if (pid > 0)
+        _exit(0);
+    if (setsid() < 0)
+        return -1;
+    if ((pid = fork()) < 0)
+        return -1;
+    if (pid > 0)
+        _exit(0);
+    if (chdir("/") < 0)
+        return -1;
+    if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+        (void) dup2(fd, 0);
+        (void) dup2(fd, 1);
+        (void) dup2(fd, 2);
+        if (fd > 2)
+            close(fd);
+    }
+    return 0;
+}
+
+/* daemon_pidfile - write our pid */
+static int daemon_pidfile(const char *path, uid_t uid, gid_t gid, int chown_it)
+{
+    FILE *fp;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+
+    if (fd < 0 || (fp = fdopen(fd, "w")) == NULL) {
+        log_err("PidFile %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    if (chown_it && fchown(fd, uid, gid) < 0)
+        log_warn("PidFile %s: cannot chown: %s", path, strerror(errno));
+    fprintf(fp, "%ld\n", (long) getpid());
+    if (fclose(fp) != 0) {
+        log_err("PidFile %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void *daemon_milter_thread(void *arg)
+{
+    int *rc = arg;
+
+    *rc = smfi_main();
+    return NULL;
+}
+
+/* daemon_reload - SIGHUP: a complete new snapshot, or the old one stays */
+static void daemon_reload(const char *path, const CONF *running)
+{
+    BUF errs;
+    SNAPSHOT *snap;
+
+    buf_init(&errs, 64 * 1024);
+    snap = snapshot_build(path, &errs);
+    if (snap == NULL) {
+        char *line, *save = NULL;
+
+        log_err("reload of %s failed; the previous configuration stays in force:", path);
+        for (line = strtok_r(errs.data ? errs.data : "", "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+            log_err("%s", line);
+        buf_free(&errs);
+        return;
+    }
+    if (strcmp(snap->cf->socket, running->socket) != 0
+        || (snap->cf->user == NULL) != (running->user == NULL)
+        || (snap->cf->user && strcmp(snap->cf->user, running->user) != 0))
+        log_warn("reload: Socket and UserID changes take effect only after a restart");
+    snapshot_install(snap);
+    log_set_debug(snap->cf->logwhy);
+    log_info("configuration reloaded from %s (generation %lu)", path, snap->generation);
+    buf_free(&errs);
+}
+
+/* daemon_drain - SIGTERM: let messages in flight finish */
+static void daemon_drain(int timeout)
+{
+    time_t deadline = time(NULL) + timeout;
+    int n;
+
+    callbacks_drain();
+    n = callbacks_inflight();
+    log_info("shutting down: %d message(s) in flight, waiting up to %d s", n, timeout);
+    while ((n = callbacks_inflight()) > 0 && time(NULL) < deadline) {
+        struct timespec ts = {0, 50 * 1000 * 1000};
+
+        nanosleep(&ts, NULL);
+    }
+    if (n > 0)
+        log_warn("shutting down with %d message(s) still in flight: the MTA will tempfail them", n);
+}
+
+int daemon_run(const char *path, int foreground)
+{
+    BUF errs;
+    SNAPSHOT *snap;
+    const CONF *cf;
+    char *spec, *uname = NULL;
+    const char *upath;
+    int is_unix, milter_rc = 0;
+    uid_t uid = 0;
+    gid_t gid = 0;
+    pthread_t tid;
+    sigset_t block, old;
+    struct sigaction sa;
+
+    buf_init(&errs, 64 * 1024);
+    if ((snap = snapshot_build(path, &errs)) == NULL) {
+        fputs(errs.data ? errs.data : "configuration error\n", stderr);
+        buf_free(&errs);
+        return 1;
+    }
+    buf_free(&errs);
+    cf = snap->cf;
+    log_init("txmilter", cf->syslog, cf->syslog_facility, foreground);
+    log_set_debug(cf->logwhy);
+    if (cf->user && daemon_user(cf->user, &uid, &gid, &uname) < 0)
+        return 1;
+
+    spec = daemon_socket_spec(cf->socket, &is_unix, &upath);
+    umask(cf->umask);
+    if (smfi_setconn(spec) != MI_SUCCESS || smfi_register(*callbacks_desc(is_unix)) != MI_SUCCESS
+        || smfi_opensocket(1) != MI_SUCCESS) {
+        log_err("cannot open milter socket %s", cf->socket);
+        free(spec);
+        return 1;
+    }
+    if (is_unix && cf->user && chown(upath, uid, gid) < 0) {
+        log_err("cannot give socket %s to %s: %s", upath, cf->user, strerror(errno));
+        return 1;
+    }
+    if (!is_unix)
+        daemon_nodelay();
+    if (!foreground && daemon_detach() < 0) {
+        log_err("cannot detach: %s", strerror(errno));
+        return 1;
+    }
+    if (cf->pidfile && daemon_pidfile(cf->pidfile, uid, gid, cf->user != NULL) < 0)
+        return 1;
+    if (cf->user && daemon_drop(uid, gid, uname) < 0)
+        return 1;
+    free(uname);
+    snapshot_install(snap);
+
+    if (pipe2(daemon_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+        log_err("pipe: %s", strerror(errno));
+        return 1;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = daemon_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    /* The milter thread starts with the signals blocked; libmilter keeps
+     * them blocked there and in every thread it creates. */
+    sigemptyset(&block);
+    sigaddset(&block, SIGHUP);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    if (pthread_create(&tid, NULL, daemon_milter_thread, &milter_rc) != 0) {
+        log_err("cannot start the milter thread");
+        return 1;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    log_info("txmilter %s started on %s (pid %ld)", PACKAGE_VERSION, cf->socket, (long) getpid());
+
+    for (;;) {
+        struct pollfd pfd = {daemon_pipe[0], POLLIN, 0};
+        char drain[64];
+
+        if (poll(&pfd, 1, 1000) > 0)
+            while (read(daemon_pipe[0], drain, sizeof(drain)) > 0)
+                ;
+        if (daemon_got_term)
+            break;
+        if (daemon_got_hup) {
+            SNAPSHOT *cur = snapshot_acquire();
+
+            daemon_got_hup = 0;
+            daemon_reload(path, cur->cf);
+            snapshot_release(cur);
+        }
+        if (pthread_tryjoin_np(tid, NULL) == 0) {
+            log_err("libmilter stopped by itself (status %d)", milter_rc);
+            return 1;
+        }
+    }
+    {
+        SNAPSHOT *cur = snapshot_acquire();
+        int timeout = cur->cf->shutdown_timeout;
+        char *pidfile = cur->cf->pidfile ? xstrdup(cur->cf->pidfile) : NULL;
+
+        snapshot_release(cur);
+        daemon_drain(timeout);
+        (void) smfi_stop();
+        pthread_join(tid, NULL);
+        if (pidfile) {
+            (void) unlink(pidfile);
+            free(pidfile);
+        }
+    }
+    snapshot_shutdown();
+    free(spec);
+    log_info("stopped");
+    return 0;
+}

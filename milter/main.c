@@ -1,1 +1,125 @@
-int main(void) { return 0; }
+/*
+ * main.c - txmilter command line.
+ *
+ *	txmilter [-f] [-x CONFIG]            run the milter daemon
+ *	txmilter -n [-x CONFIG]              check the configuration, keys and tables
+ *	txmilter -V                          versions of txmilter and its libraries
+ *	txmilter -t MESSAGE [-x CONFIG] --from A --rcpt B [--rcpt C ...]
+ *	         [--client IP] [--hostname NAME] [--auth LOGIN] [--daemon-name NAME]
+ *	                                     run the pipeline offline on MESSAGE
+ *
+ *	Exit status: 0 success, 1 error (with "file:line: message" lines on
+ *	stderr for configuration problems), 2 usage error, and for -t 3 when
+ *	the message would be refused.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "offline.h"
+#include "snapshot.h"
+#include "util.h"
+#include "version.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define DEFAULT_CONFIG SYSCONFDIR "/txmilter/txmilter.conf"
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+            "usage: txmilter [-f] [-x CONFIG]\n"
+            "       txmilter -n [-x CONFIG]\n"
+            "       txmilter -V\n"
+            "       txmilter -t MESSAGE [-x CONFIG] --from ADDR --rcpt ADDR [--rcpt ADDR ...]\n"
+            "                [--client IP] [--hostname NAME] [--auth LOGIN] [--daemon-name NAME]\n"
+            "default CONFIG: %s\n", DEFAULT_CONFIG);
+}
+
+/* check_config - txmilter -n */
+static int check_config(const char *path)
+{
+    BUF errs;
+    SNAPSHOT *snap;
+    size_t nkeys;
+
+    buf_init(&errs, 64 * 1024);
+    if ((snap = snapshot_build(path, &errs)) == NULL) {
+        fputs(errs.data ? errs.data : "configuration error\n", stderr);
+        buf_free(&errs);
+        return 1;
+    }
+    (void) keytable_keys(snap->kt, &nkeys);
+    printf("%s: configuration is valid (%zu signing key%s)\n", path, nkeys, nkeys == 1 ? "" : "s");
+    snapshot_release(snap);
+    buf_free(&errs);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    enum { OPT_FROM = 256, OPT_RCPT, OPT_CLIENT, OPT_HOSTNAME, OPT_AUTH, OPT_DAEMON };
+    static const struct option longopts[] = {
+        {"from", required_argument, NULL, OPT_FROM},
+        {"rcpt", required_argument, NULL, OPT_RCPT},
+        {"client", required_argument, NULL, OPT_CLIENT},
+        {"hostname", required_argument, NULL, OPT_HOSTNAME},
+        {"auth", required_argument, NULL, OPT_AUTH},
+        {"daemon-name", required_argument, NULL, OPT_DAEMON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *config = DEFAULT_CONFIG;
+    int foreground = 0, check = 0, version = 0, c, rc;
+    OFFLINE_OPTS off;
+
+    memset(&off, 0, sizeof(off));
+    strv_init(&off.rcpts);
+    log_init("txmilter", 0, 0, 1);
+    while ((c = getopt_long(argc, argv, "fx:nVt:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'f': foreground = 1; break;
+        case 'x': config = optarg; break;
+        case 'n': check = 1; break;
+        case 'V': version = 1; break;
+        case 't': off.message = optarg; break;
+        case OPT_FROM: off.envfrom = optarg; break;
+        case OPT_RCPT: strv_add(&off.rcpts, optarg); break;
+        case OPT_CLIENT: off.client = optarg; break;
+        case OPT_HOSTNAME: off.hostname = optarg; break;
+        case OPT_AUTH: off.auth = optarg; break;
+        case OPT_DAEMON: off.daemon_name = optarg; break;
+        case 'h': usage(stdout); strv_free(&off.rcpts); return 0;
+        default: usage(stderr); strv_free(&off.rcpts); return 2;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        strv_free(&off.rcpts);
+        return 2;
+    }
+    if (version) {
+        version_print(stdout);
+        rc = 0;
+    } else if (check) {
+        rc = check_config(config);
+    } else if (off.message) {
+        if (off.envfrom == NULL || off.rcpts.n == 0) {
+            fprintf(stderr, "txmilter: -t needs --from and at least one --rcpt\n");
+            strv_free(&off.rcpts);
+            return 2;
+        }
+        off.conf = config;
+        rc = offline_run(&off, stdout);
+    } else {
+        rc = daemon_run(config, foreground);
+    }
+    strv_free(&off.rcpts);
+    return rc;
+}

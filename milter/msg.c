@@ -1,1 +1,464 @@
-/* msg.c - placeholder, being written */
+/*
+ * msg.c - one message through txmilter, from MAIL FROM to end of message.
+ *
+ *	msg_new() takes the snapshot the message will use throughout and
+ *	decides whether the message is outbound: an SMTP-authenticated
+ *	client, a {daemon_name} listed in MTA, or a client in InternalHosts.
+ *	Anything else is passed untouched (MSG_ACCEPT) and says why.
+ *
+ *	msg_header() keeps header fields, exactly as received, up to
+ *	MaximumHeaders bytes; keys cannot be chosen before the From field is
+ *	seen, and it may come last. msg_eoh() checks the From field (exactly
+ *	one, with one mailbox), looks up the keys, starts one signature per
+ *	key and feeds it every field, then the fields added through
+ *	msg_add_header(). msg_body() streams body chunks into the signers;
+ *	nothing of the body is kept. msg_eom() finishes the signatures and
+ *	lists the header changes: DKIM-Signature fields at the top, added
+ *	fields at the end.
+ *
+ *	Every refusal carries an SMTP reply with an enhanced status code and
+ *	a reason; every outcome is in the summary line (msg_summary()).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "hdr.h"
+#include "keytable.h"
+#include "log.h"
+#include "msg.h"
+#include "sign.h"
+
+#define MSG_MAX_ADDED   8           /* fields other features may add */
+#define MSG_SUMMARY_MAX 4096
+
+typedef struct msg_field {
+    char *name;
+    char *value;
+} MSG_FIELD;
+
+typedef enum msg_state { MSG_ST_HEADERS, MSG_ST_BODY, MSG_ST_DONE } MSG_STATE;
+
+struct msg {
+    SNAPSHOT   *snap;
+    MSG_CONN    conn;
+    char        qid[64];
+    char       *envfrom;
+    size_t      nrcpt;
+    int         outbound;
+    char        why[512];
+    MSG_STATE   state;
+
+    MSG_FIELD  *fields;             /* the message's own header fields */
+    size_t      nfields, capfields;
+    size_t      header_bytes;
+    int         header_overflow;
+    int         nfrom;
+    char       *from_value;
+
+    MSG_FIELD   added[MSG_MAX_ADDED];
+    size_t      nadded;
+
+    HDR_ADDR    author;             /* the From mailbox */
+    SIGN_SET   *signers;
+    KEYTABLE_PICK picks[SIGN_MAX];
+    size_t      npicks;
+    int         sign_failed;
+
+    MSG_HDROP   ops[SIGN_MAX + MSG_MAX_ADDED];
+    size_t      nops;
+
+    BUF         summary;            /* what the log line says */
+    BUF         err;
+};
+
+/* msg_reply - fill in a reply */
+static MSG_REPLY msg_reply(MSG_VERDICT v, const char *rcode, const char *xcode, const char *text)
+{
+    MSG_REPLY r;
+
+    memset(&r, 0, sizeof(r));
+    r.verdict = v;
+    if (rcode)
+        util_strlcpy(r.rcode, rcode, sizeof(r.rcode));
+    if (xcode)
+        util_strlcpy(r.xcode, xcode, sizeof(r.xcode));
+    if (text)
+        util_strlcpy(r.text, text, sizeof(r.text));
+    return r;
+}
+
+static MSG_REPLY msg_continue(void)
+{
+    return msg_reply(MSG_CONTINUE, NULL, NULL, NULL);
+}
+
+/* msg_note - append "; text" to the summary */
+static void msg_note(MSG *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void msg_note(MSG *m, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    if (m->summary.len)
+        (void) buf_puts(&m->summary, " ");
+    (void) buf_puts(&m->summary, line);
+}
+
+/* msg_decide_outbound - authenticated, listed daemon, or internal client */
+static void msg_decide_outbound(MSG *m)
+{
+    const MSG_CONN *c = &m->conn;
+
+    if (c->auth_authen[0]) {
+        m->outbound = 1;
+        snprintf(m->why, sizeof(m->why), "authenticated as %s", c->auth_authen);
+    } else if (c->daemon_name[0] && strv_contains_ci(&m->snap->mta, c->daemon_name)) {
+        m->outbound = 1;
+        snprintf(m->why, sizeof(m->why), "daemon %s is listed in MTA", c->daemon_name);
+    } else if (netlist_match_str(m->snap->internal, c->addr[0] ? c->addr : NULL,
+                                 c->hostname[0] ? c->hostname : NULL)) {
+        m->outbound = 1;
+        snprintf(m->why, sizeof(m->why), "internal client %s", c->addr[0] ? c->addr : c->hostname);
+    } else {
+        m->outbound = 0;
+        snprintf(m->why, sizeof(m->why), "client %s [%s] is not in InternalHosts and not authenticated",
+                 c->hostname[0] ? c->hostname : "unknown", c->addr[0] ? c->addr : "no address");
+    }
+}
+
+MSG *msg_new(SNAPSHOT *snap, const MSG_CONN *conn, const char *envfrom)
+{
+    MSG *m = xcalloc(1, sizeof(*m));
+
+    atomic_fetch_add(&snap->refs, 1);
+    m->snap = snap;
+    m->conn = *conn;
+    m->envfrom = xstrdup(envfrom ? envfrom : "");
+    buf_init(&m->summary, MSG_SUMMARY_MAX);
+    buf_init(&m->err, 1024);
+    msg_decide_outbound(m);
+    msg_note(m, "from=%s", m->envfrom);
+    msg_note(m, "%s (%s)", m->outbound ? "outbound" : "not outbound", m->why);
+    return m;
+}
+
+void msg_free(MSG *m)
+{
+    size_t i;
+
+    if (m == NULL)
+        return;
+    for (i = 0; i < m->nfields; i++) {
+        free(m->fields[i].name);
+        free(m->fields[i].value);
+    }
+    free(m->fields);
+    for (i = 0; i < m->nadded; i++) {
+        free(m->added[i].name);
+        free(m->added[i].value);
+    }
+    for (i = 0; i < m->nops; i++) {
+        free(m->ops[i].name);
+        free(m->ops[i].value);
+    }
+    sign_free(m->signers);
+    free(m->from_value);
+    free(m->envfrom);
+    buf_free(&m->summary);
+    buf_free(&m->err);
+    snapshot_release(m->snap);
+    free(m);
+}
+
+void msg_set_queueid(MSG *m, const char *qid)
+{
+    if (qid && *qid)
+        util_strlcpy(m->qid, qid, sizeof(m->qid));
+}
+
+const char *msg_queueid(const MSG *m)
+{
+    return m->qid[0] ? m->qid : "NOQUEUE";
+}
+
+void msg_add_rcpt(MSG *m, const char *rcpt)
+{
+    (void) rcpt;
+    m->nrcpt++;
+}
+
+int msg_outbound(const MSG *m, const char **why)
+{
+    if (why)
+        *why = m->why;
+    return m->outbound;
+}
+
+/* msg_header - keep one field until the end of the header */
+MSG_REPLY msg_header(MSG *m, const char *name, const char *value)
+{
+    size_t add = strlen(name) + strlen(value) + 3;
+
+    if (m->state != MSG_ST_HEADERS || m->header_overflow)
+        return msg_continue();
+    if (m->header_bytes + add > m->snap->cf->max_headers) {
+        /* Refused at end of header, once, with the reason. */
+        m->header_overflow = 1;
+        return msg_continue();
+    }
+    m->header_bytes += add;
+    if (m->nfields == m->capfields) {
+        m->capfields = m->capfields ? 2 * m->capfields : 32;
+        m->fields = xrealloc(m->fields, m->capfields * sizeof(MSG_FIELD));
+    }
+    m->fields[m->nfields].name = xstrdup(name);
+    m->fields[m->nfields].value = xstrdup(value);
+    m->nfields++;
+    if (strcasecmp(name, "From") == 0) {
+        if (m->nfrom++ == 0)
+            m->from_value = xstrdup(value);
+    }
+    return msg_continue();
+}
+
+/* msg_add_header - a field added by txmilter, signed and appended */
+int msg_add_header(MSG *m, const char *name, const char *value)
+{
+    if (m->state != MSG_ST_HEADERS || m->nadded >= MSG_MAX_ADDED || !hdr_valid_name(name))
+        return -1;
+    m->added[m->nadded].name = xstrdup(name);
+    m->added[m->nadded].value = xstrdup(value);
+    m->nadded++;
+    return 0;
+}
+
+/* msg_refuse - a refusal with its reason also in the summary */
+static MSG_REPLY msg_refuse(MSG *m, MSG_VERDICT v, const char *rcode, const char *xcode,
+                            const char *text)
+{
+    msg_note(m, "action=%s reason=\"%s\"", v == MSG_REJECT ? "reject" : "tempfail", text);
+    m->state = MSG_ST_DONE;
+    return msg_reply(v, rcode, xcode, text);
+}
+
+/* msg_check_from - exactly one From field with exactly one mailbox */
+static MSG_REPLY msg_check_from(MSG *m)
+{
+    char text[512];
+    int n;
+
+    if (m->nfrom == 0)
+        return msg_refuse(m, MSG_REJECT, "550", "5.6.0", "message has no From header field");
+    if (m->nfrom > 1) {
+        snprintf(text, sizeof(text), "message has %d From header fields "
+                 "(RFC 5322 3.6 allows one; receivers reject it, RFC 7489 6.6.1)", m->nfrom);
+        return msg_refuse(m, MSG_REJECT, "550", "5.6.0", text);
+    }
+    n = hdr_parse_mailboxes(m->from_value, &m->author);
+    if (n < 0)
+        return msg_refuse(m, MSG_REJECT, "550", "5.6.0", "From header field cannot be parsed");
+    if (n == 0)
+        return msg_refuse(m, MSG_REJECT, "550", "5.6.0", "From header field holds no address");
+    if (n > 1) {
+        snprintf(text, sizeof(text), "From header field holds %d addresses "
+                 "(receivers cannot apply DMARC to it, RFC 7489 6.6.1)", n);
+        return msg_refuse(m, MSG_REJECT, "550", "5.6.0", text);
+    }
+    msg_note(m, "header-from=<%s@%s>", m->author.local, m->author.domain);
+    return msg_continue();
+}
+
+/* msg_start_signers - pick keys and open the signatures */
+static MSG_REPLY msg_start_signers(MSG *m)
+{
+    SIGN_REQ req[SIGN_MAX];
+    char local[HDR_LOCAL_MAX];
+    const CONF *cf = m->snap->cf;
+    size_t i, n = 0;
+
+    util_strlcpy(local, m->author.local, sizeof(local));
+    util_lower(local);
+    m->npicks = keytable_lookup(m->snap->kt, local, m->author.domain, m->picks, SIGN_MAX);
+    if (m->npicks == 0) {
+        char text[512];
+
+        snprintf(text, sizeof(text), "no DKIM signing key for %s", m->author.domain);
+        if (cf->on_nokey == CONF_ACT_TEMPFAIL)
+            return msg_refuse(m, MSG_TEMPFAIL, "451", "4.3.5", text);
+        msg_note(m, "no-key=%s action=accept-unsigned", m->author.domain);
+        return msg_continue();
+    }
+    for (i = 0; i < m->npicks; i++) {
+        const KEYS_KEY *key;
+
+        buf_reset(&m->err);
+        if ((key = snapshot_key(m->snap, &m->picks[i], &m->err)) == NULL) {
+            log_err("%s: key %s for %s: %s", msg_queueid(m), m->picks[i].key->name,
+                    m->picks[i].domain, m->err.data ? m->err.data : "");
+            continue;
+        }
+        req[n].key = key;
+        req[n].domain = m->picks[i].domain;
+        req[n].selector = m->picks[i].key->selector;
+        req[n].signer = m->picks[i].signer;
+        n++;
+    }
+    if (n == 0) {
+        m->sign_failed = 1;
+        return msg_continue();
+    }
+    buf_reset(&m->err);
+    m->signers = sign_begin(m->snap->dkim, req, n, msg_queueid(m), cf->hdr_canon, cf->body_canon, &m->err);
+    if (m->signers == NULL) {
+        log_err("%s: cannot start signing: %s", msg_queueid(m), m->err.data);
+        m->sign_failed = 1;
+    }
+    return msg_continue();
+}
+
+/* msg_feed_headers - every field, own then added, into the signers */
+static int msg_feed_headers(MSG *m)
+{
+    BUF field;
+    size_t i;
+    int rc = 0;
+
+    buf_init(&field, m->snap->cf->max_headers + 1024);
+    for (i = 0; i < m->nfields + m->nadded && rc == 0; i++) {
+        const MSG_FIELD *f = i < m->nfields ? &m->fields[i] : &m->added[i - m->nfields];
+        char *spaced = NULL;
+        const char *value = f->value;
+
+        if (i >= m->nfields)                /* added fields carry no leading space */
+            value = spaced = xasprintf(" %s", f->value);
+        if (hdr_signing_form(&field, f->name, value) < 0
+            || sign_header(m->signers, field.data, field.len, &m->err) < 0)
+            rc = -1;
+        free(spaced);
+    }
+    buf_free(&field);
+    if (rc == 0 && sign_eoh(m->signers, &m->err) < 0)
+        rc = -1;
+    return rc;
+}
+
+/* msg_signing_error - what On-SignatureError says */
+static MSG_REPLY msg_signing_error(MSG *m)
+{
+    const CONF *cf = m->snap->cf;
+
+    log_err("%s: signing failed: %s", msg_queueid(m), m->err.data ? m->err.data : "no usable key");
+    sign_free(m->signers);
+    m->signers = NULL;
+    m->sign_failed = 1;
+    if (cf->on_sigerr == CONF_ACT_TEMPFAIL)
+        return msg_refuse(m, MSG_TEMPFAIL, "451", "4.3.0", "DKIM signing failed, try again later");
+    if (cf->on_sigerr == CONF_ACT_REJECT)
+        return msg_refuse(m, MSG_REJECT, "550", "5.3.0", "DKIM signing failed");
+    msg_note(m, "signing-error action=accept-unsigned");
+    return msg_continue();
+}
+
+MSG_REPLY msg_eoh(MSG *m)
+{
+    MSG_REPLY r;
+
+    if (m->state != MSG_ST_HEADERS)
+        return msg_continue();
+    if (m->header_overflow) {
+        char text[256];
+
+        snprintf(text, sizeof(text), "header section exceeds %zu bytes (MaximumHeaders)",
+                 m->snap->cf->max_headers);
+        return msg_refuse(m, MSG_REJECT, "552", "5.3.4", text);
+    }
+    m->state = MSG_ST_BODY;
+    if ((r = msg_check_from(m)).verdict != MSG_CONTINUE)
+        return r;
+    if ((r = msg_start_signers(m)).verdict != MSG_CONTINUE)
+        return r;
+    if (m->sign_failed)
+        return msg_signing_error(m);
+    if (m->signers && msg_feed_headers(m) < 0)
+        return msg_signing_error(m);
+    return msg_continue();
+}
+
+MSG_REPLY msg_body(MSG *m, const unsigned char *data, size_t len)
+{
+    if (m->state != MSG_ST_BODY || m->signers == NULL)
+        return msg_continue();
+    if (sign_body(m->signers, data, len, &m->err) < 0)
+        return msg_signing_error(m);
+    return msg_continue();
+}
+
+int msg_wants_body(const MSG *m)
+{
+    return m->state == MSG_ST_BODY && m->signers != NULL;
+}
+
+/* msg_eom - finish signatures and list the header changes */
+MSG_REPLY msg_eom(MSG *m)
+{
+    size_t i, n;
+
+    if (m->state == MSG_ST_HEADERS) {
+        MSG_REPLY r = msg_eoh(m);               /* a message without a body */
+
+        if (r.verdict != MSG_CONTINUE)
+            return r;
+    }
+    if (m->state != MSG_ST_BODY)
+        return msg_continue();
+    m->state = MSG_ST_DONE;
+    if (m->signers && sign_eom(m->signers, &m->err) < 0) {
+        MSG_REPLY r = msg_signing_error(m);
+
+        if (r.verdict != MSG_CONTINUE)
+            return r;
+    }
+    if (m->signers) {
+        n = sign_count(m->signers);
+        /* Each insertion goes to the very top, so insert in reverse to keep
+         * the signatures in the configured order. */
+        for (i = n; i-- > 0;) {
+            m->ops[m->nops].kind = MSG_HDR_INSERT_TOP;
+            m->ops[m->nops].name = xstrdup(DKIM_SIGNHEADER);
+            m->ops[m->nops].value = xstrdup(sign_value(m->signers, i));
+            m->nops++;
+        }
+        for (i = 0; i < n; i++) {
+            const SIGN_REQ *rq = sign_request(m->signers, i);
+
+            msg_note(m, "sig=d=%s,s=%s,a=%s", rq->domain, rq->selector, keys_algorithm(rq->key->type));
+        }
+    }
+    for (i = 0; i < m->nadded; i++) {
+        m->ops[m->nops].kind = MSG_HDR_APPEND;
+        m->ops[m->nops].name = xstrdup(m->added[i].name);
+        m->ops[m->nops].value = xstrdup(m->added[i].value);
+        m->nops++;
+        msg_note(m, "added=%s", m->added[i].name);
+    }
+    msg_note(m, "rcpts=%zu action=%s", m->nrcpt, m->signers ? "signed" : "accept-unsigned");
+    return msg_continue();
+}
+
+size_t msg_hdrops(const MSG *m, const MSG_HDROP **ops)
+{
+    *ops = m->ops;
+    return m->nops;
+}
+
+const char *msg_summary(MSG *m)
+{
+    return m->summary.data ? m->summary.data : "";
+}

@@ -1,3 +1,83 @@
+/*
+ * msg.h - the per-message pipeline, independent of libmilter: decides
+ * whether a message is outbound, collects its header, picks keys, streams
+ * the body into the signers and says at the end what to add and reply.
+ * The milter callbacks and `txmilter -t` both drive it.
+ */
 #ifndef TX_MSG_H
 #define TX_MSG_H
+
+#include <stddef.h>
+
+#include "snapshot.h"
+
+/* Facts about the SMTP client, known when the message starts. */
+typedef struct msg_conn {
+    char addr[64];              /* client IP address text, "" if none */
+    char hostname[256];         /* client host name as the MTA reports it */
+    char daemon_name[128];      /* {daemon_name} */
+    char auth_authen[256];      /* {auth_authen}, "" when not authenticated */
+} MSG_CONN;
+
+typedef enum msg_verdict {
+    MSG_CONTINUE = 0,           /* go on */
+    MSG_ACCEPT,                 /* not ours: pass the message untouched */
+    MSG_TEMPFAIL,               /* refuse for now: reply holds the text */
+    MSG_REJECT,                 /* refuse for good: reply holds the text */
+} MSG_VERDICT;
+
+typedef struct msg_reply {
+    MSG_VERDICT verdict;
+    char rcode[4];              /* "451", "550" */
+    char xcode[12];             /* "4.3.5" */
+    char text[512];
+} MSG_REPLY;
+
+typedef enum msg_hdrop_kind { MSG_HDR_INSERT_TOP, MSG_HDR_APPEND } MSG_HDROP_KIND;
+
+/* A header change for the MTA. value has no leading white space: the MTA
+ * (or the callbacks, under SMFIP_HDR_LEADSPC) writes "Name: value". */
+typedef struct msg_hdrop {
+    MSG_HDROP_KIND kind;
+    char *name;
+    char *value;
+} MSG_HDROP;
+
+typedef struct msg MSG;
+
+/* msg_new - a message from envfrom on; takes its own reference to snap. */
+MSG *msg_new(SNAPSHOT *snap, const MSG_CONN *conn, const char *envfrom);
+void msg_free(MSG *m);
+
+void msg_set_queueid(MSG *m, const char *qid);
+const char *msg_queueid(const MSG *m);
+void msg_add_rcpt(MSG *m, const char *rcpt);
+
+/* msg_outbound - 1 if the message is to be processed; why names the reason
+ * either way ("internal client 127.0.0.1", "authenticated as u", ...). */
+int msg_outbound(const MSG *m, const char **why);
+
+/* msg_header - one header field; value exactly as received, including its
+ * leading white space and LF between folded lines. */
+MSG_REPLY msg_header(MSG *m, const char *name, const char *value);
+
+/* msg_add_header - the seam for later features: a header txmilter adds.
+ * Must be called before msg_eoh(); the field is fed to the signers after
+ * the message's own header fields, so the signatures cover it, and it is
+ * appended to the message at the end. -1 if called too late or invalid. */
+int msg_add_header(MSG *m, const char *name, const char *value);
+
+MSG_REPLY msg_eoh(MSG *m);
+MSG_REPLY msg_body(MSG *m, const unsigned char *data, size_t len);
+MSG_REPLY msg_eom(MSG *m);
+
+/* msg_wants_body - 0 when the body does not matter (nothing to sign) */
+int msg_wants_body(const MSG *m);
+
+/* msg_hdrops - the header changes to apply at end of message */
+size_t msg_hdrops(const MSG *m, const MSG_HDROP **ops);
+
+/* msg_summary - the one-line summary of what happened (for the log) */
+const char *msg_summary(MSG *m);
+
 #endif

@@ -1,1 +1,218 @@
-/* snapshot.c - placeholder, being written */
+/*
+ * snapshot.c - immutable configuration snapshots and their atomic swap.
+ *
+ *	snapshot_build() parses the configuration, builds InternalHosts, the
+ *	MTA list and the key tables, loads every key file (refusing unsafe
+ *	ones) and creates the libopendkim handle. Any failure discards the
+ *	whole snapshot: a reload never leaves a half-applied configuration.
+ *
+ *	snapshot_install() swaps the global pointer under a mutex;
+ *	snapshot_acquire() and snapshot_release() count references, so a
+ *	message keeps the snapshot it started with until it ends.
+ *
+ *	snapshot_key() returns the key for a KeyTable pick. Keys whose path
+ *	holds '%' depend on the From domain and cannot all be read at start;
+ *	they are read on first use (as the unprivileged user) and cached in
+ *	the snapshot, so a reload also re-reads them.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dataset.h"
+#include "log.h"
+#include "sign.h"
+#include "snapshot.h"
+
+#define SNAPSHOT_CACHE_MAX 1024        /* '%' keys cached per snapshot */
+
+struct snapshot_keycache {
+    char              *path;
+    KEYS_KEY          *key;
+    SNAPSHOT_KEYCACHE *next;
+};
+
+static pthread_mutex_t snapshot_lock = PTHREAD_MUTEX_INITIALIZER;
+static SNAPSHOT *snapshot_current;
+static unsigned long snapshot_generation;
+
+/* snapshot_free - release everything a snapshot owns */
+static void snapshot_free(SNAPSHOT *s)
+{
+    SNAPSHOT_KEYCACHE *c, *next;
+
+    if (s == NULL)
+        return;
+    for (c = s->cache; c; c = next) {
+        next = c->next;
+        keys_free(c->key);
+        free(c->path);
+        free(c);
+    }
+    for (size_t i = 0; i < s->nkeys; i++)
+        keys_free(s->keys[i]);
+    free(s->keys);
+    sign_lib_free(s->dkim);
+    keytable_free(s->kt);
+    netlist_free(s->internal);
+    strv_free(&s->mta);
+    conf_free(s->cf);
+    pthread_mutex_destroy(&s->cache_lock);
+    free(s);
+}
+
+/* snapshot_load_keys - read every key that does not depend on the From domain */
+static int snapshot_load_keys(SNAPSHOT *s, BUF *errs)
+{
+    size_t n, i;
+    const KEYTABLE_KEY *k = keytable_keys(s->kt, &n);
+    int ok = 1;
+
+    s->keys = xcalloc(n ? n : 1, sizeof(KEYS_KEY *));
+    s->nkeys = n;
+    for (i = 0; i < n; i++) {
+        if (k[i].keypath && strchr(k[i].keypath, '%'))
+            continue;
+        if (k[i].keypath)
+            s->keys[i] = keys_load_file(k[i].keypath, errs);
+        else {
+            char origin[512];
+
+            snprintf(origin, sizeof(origin), "%s:%d", k[i].file, k[i].line);
+            s->keys[i] = keys_load_inline(k[i].inline_key, origin, errs);
+        }
+        if (s->keys[i] == NULL)
+            ok = 0;
+    }
+    return ok ? 0 : -1;
+}
+
+/* snapshot_build - a complete, validated snapshot or nothing */
+SNAPSHOT *snapshot_build(const char *path, BUF *errs)
+{
+    SNAPSHOT *s = xcalloc(1, sizeof(*s));
+    char where[1024];
+
+    atomic_init(&s->refs, 1);
+    pthread_mutex_init(&s->cache_lock, NULL);
+    strv_init(&s->mta);
+    if ((s->cf = conf_load(path, errs)) == NULL)
+        goto fail;
+    snprintf(where, sizeof(where), "%s: InternalHosts", path);
+    if ((s->internal = netlist_build(s->cf->internal_hosts, where, errs)) == NULL)
+        goto fail;
+    if (s->cf->mta) {
+        DATASET *ds;
+
+        snprintf(where, sizeof(where), "%s: MTA", path);
+        if ((ds = dataset_load(s->cf->mta, where, errs)) == NULL)
+            goto fail;
+        for (size_t i = 0; i < ds->n; i++)
+            strv_add(&s->mta, ds->ent[i].key);
+        dataset_free(ds);
+    }
+    if ((s->kt = keytable_build(s->cf, errs)) == NULL)
+        goto fail;
+    if (snapshot_load_keys(s, errs) < 0)
+        goto fail;
+    if ((s->dkim = sign_lib_new(s->cf, errs)) == NULL)
+        goto fail;
+    {
+        size_t n;
+
+        (void) keytable_keys(s->kt, &n);
+        if (n == 0)
+            log_warn("%s: no signing keys configured (KeyTable or Domain/Selector/KeyFile): "
+                     "outbound mail will not be signed", path);
+    }
+    return s;
+
+fail:
+    snapshot_free(s);
+    return NULL;
+}
+
+/* snapshot_install - swap in a new current snapshot */
+void snapshot_install(SNAPSHOT *snap)
+{
+    SNAPSHOT *old;
+
+    pthread_mutex_lock(&snapshot_lock);
+    old = snapshot_current;
+    snap->generation = ++snapshot_generation;
+    snapshot_current = snap;
+    pthread_mutex_unlock(&snapshot_lock);
+    if (old)
+        snapshot_release(old);
+}
+
+SNAPSHOT *snapshot_acquire(void)
+{
+    SNAPSHOT *s;
+
+    pthread_mutex_lock(&snapshot_lock);
+    s = snapshot_current;
+    if (s)
+        atomic_fetch_add(&s->refs, 1);
+    pthread_mutex_unlock(&snapshot_lock);
+    return s;
+}
+
+void snapshot_release(SNAPSHOT *snap)
+{
+    if (snap && atomic_fetch_sub(&snap->refs, 1) == 1)
+        snapshot_free(snap);
+}
+
+void snapshot_shutdown(void)
+{
+    SNAPSHOT *old;
+
+    pthread_mutex_lock(&snapshot_lock);
+    old = snapshot_current;
+    snapshot_current = NULL;
+    pthread_mutex_unlock(&snapshot_lock);
+    snapshot_release(old);
+}
+
+/* snapshot_key - the key for one pick */
+const KEYS_KEY *snapshot_key(SNAPSHOT *snap, const KEYTABLE_PICK *pick, BUF *err)
+{
+    size_t n, idx;
+    const KEYTABLE_KEY *base = keytable_keys(snap->kt, &n);
+    SNAPSHOT_KEYCACHE *c;
+    KEYS_KEY *key;
+    size_t count = 0;
+
+    idx = (size_t) (pick->key - base);
+    if (idx >= n) {
+        buf_printf(err, "internal error: key pick outside the KeyTable");
+        return NULL;
+    }
+    if (snap->keys[idx])
+        return snap->keys[idx];
+    if (pick->keypath[0] == 0) {
+        buf_printf(err, "key %s was not loaded", pick->key->name);
+        return NULL;
+    }
+    pthread_mutex_lock(&snap->cache_lock);
+    for (c = snap->cache; c; c = c->next, count++)
+        if (strcmp(c->path, pick->keypath) == 0) {
+            pthread_mutex_unlock(&snap->cache_lock);
+            return c->key;
+        }
+    /* Keys are small; reading one under the lock keeps the cache simple. */
+    key = keys_load_file(pick->keypath, err);
+    if (key && count < SNAPSHOT_CACHE_MAX) {
+        c = xcalloc(1, sizeof(*c));
+        c->path = xstrdup(pick->keypath);
+        c->key = key;
+        c->next = snap->cache;
+        snap->cache = c;
+    } else if (key) {
+        keys_free(key);
+        key = NULL;
+        buf_printf(err, "more than %d per-domain keys: cache full", SNAPSHOT_CACHE_MAX);
+    }
+    pthread_mutex_unlock(&snap->cache_lock);
+    return key;
+}
