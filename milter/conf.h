@@ -22,7 +22,7 @@ enum conf_canon { CONF_CANON_RELAXED = 0, CONF_CANON_SIMPLE = 1 };
 enum conf_action { CONF_ACT_ACCEPT = 0, CONF_ACT_TEMPFAIL = 1, CONF_ACT_REJECT = 2 };
 
 typedef struct conf {
-    char   *path;               /* the file this came from */
+    char   *path;               /* the file this came from; NULL from conf_defaults() */
 
     /* daemon */
     char   *socket;             /* Socket: libmilter spec (unix:, local:, inet:, inet6:) */
@@ -36,7 +36,7 @@ typedef struct conf {
     size_t  max_headers;        /* MaximumHeaders bytes of header block, default 1048576 */
 
     /* what is outbound */
-    char   *internal_hosts;     /* InternalHosts dataset, default "127.0.0.1,::1" */
+    char   *internal_hosts;     /* InternalHosts dataset, default "127.0.0.1, ::1" */
     char   *mta;                /* MTA dataset of {daemon_name} values; NULL: not used */
 
     /* signing */
@@ -53,16 +53,29 @@ typedef struct conf {
     STRV    oversign_headers;   /* OversignHeaders: lowercase names */
     enum conf_action on_nokey;  /* On-NoKey accept|tempfail, default accept */
     enum conf_action on_sigerr; /* On-SignatureError accept|tempfail|reject, default tempfail */
-} CONF;
 
-/* conf_defaults - a CONF holding every default (used for a missing -x file too) */
-CONF *conf_defaults(void);
+    int    *lines;              /* private to conf.c: where each directive was set;
+                                 * use conf_line() and conf_where() */
+} TXCONF;
 
-/* conf_load - parse path. On success returns a new CONF. On any error
+/* conf_defaults - a TXCONF holding every default (used for a missing -x file too) */
+TXCONF *conf_defaults(void);
+
+/* conf_load - parse path. On success returns a new TXCONF. On any error
  * returns NULL and appends one "file:line: message\n" per problem to errs. */
-CONF *conf_load(const char *path, BUF *errs);
+TXCONF *conf_load(const char *path, BUF *errs);
 
-void conf_free(CONF *cf);
+void conf_free(TXCONF *cf);
+
+/* conf_line - the line of cf->path that set directive name (any case);
+ * 0 when the directive holds its default or is unknown. */
+int conf_line(const TXCONF *cf, const char *name);
+
+/* conf_where - "file:line" where directive name was set, for messages
+ * about values parsed later (datasets, keys): just "file" when it holds
+ * its default, "(defaults)" for conf_defaults(). Writes at most size bytes
+ * to buf and returns buf. */
+const char *conf_where(const TXCONF *cf, const char *name, char *buf, size_t size);
 
 /* The built-in SignHeaders and OversignHeaders lists (NULL-terminated). */
 extern const char *const conf_default_sign_headers[];

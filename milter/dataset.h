@@ -16,14 +16,16 @@
 #define TX_DATASET_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "util.h"
 
 typedef struct dataset_entry {
     char   *key;
     char   *value;          /* NULL when the line had only a key */
-    char   *file;           /* where it came from ("(inline)" for lists) */
-    int     line;
+    char   *file;           /* where it came from: the file, or for inline
+                             * lists the caller's where ("(inline)" if NULL) */
+    int     line;           /* 1-based line in file; 0 for inline lists */
 } DATASET_ENTRY;
 
 typedef struct dataset {
@@ -40,5 +42,20 @@ void dataset_free(DATASET *ds);
 /* dataset_wildmatch - case-insensitive match of s against a pattern where
  * '*' matches any run of characters (OpenDKIM refile semantics). */
 int dataset_wildmatch(const char *pattern, const char *s);
+
+/* dataset_readline - read one line of a "Name value" style file into buf
+ * (size bytes) without its newline, with a '#' comment (at the start of
+ * the line or after white space) cut off and white space trimmed. */
+enum dataset_line {
+    DATASET_LINE_OK = 0,    /* buf holds the (possibly empty) line */
+    DATASET_LINE_EOF,       /* no more lines */
+    DATASET_LINE_LONG,      /* longer than size - 1: the rest was skipped */
+    DATASET_LINE_NUL,       /* held a NUL byte: the line was skipped */
+    DATASET_LINE_ERR        /* read error (errno is set) */
+};
+enum dataset_line dataset_readline(FILE *fp, char *buf, size_t size);
+
+/* The longest line dataset_load() and conf_load() accept. */
+#define DATASET_LINE_MAX 8192
 
 #endif

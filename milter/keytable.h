@@ -7,8 +7,20 @@
  * hold '%', replaced by the From domain), anything else is the key itself.
  * SigningTable lines are "pattern keyname [signer]". With "refile:" the
  * patterns are wildcards tried in file order; otherwise the lookup order is
- * OpenDKIM's: user@host, host, user@.parent (each parent in turn), .parent,
- * user@*, then "*". Only the first match is used unless MultipleSignatures.
+ * OpenDKIM's: user@host, host, user@.parent (each parent in turn), .parent
+ * (each parent in turn), user@*, then "*", keys compared ignoring case; a
+ * refile: pattern is matched against "local@domain". Only the first match
+ * is used unless MultipleSignatures; with it, a refile: table gives every
+ * matching line, a flat table every line whose key equals the first key
+ * that matched in lookup order, both in file order.
+ *
+ * The shorthand makes one key per Domain entry (d= that domain) which
+ * signs mail from that domain, or with SubDomains from any domain below
+ * it too (d= stays the listed domain); the entry "*" signs any From
+ * domain with d= the From domain.
+ *
+ * '%' is replaced only by a From domain that keytable_domain_safe()
+ * accepts; for any other domain a key that needs '%' yields no pick.
  *
  * Key material is loaded by keys.c; this module only resolves names.
  */
@@ -41,11 +53,12 @@ typedef struct keytable_pick {
 } KEYTABLE_PICK;
 
 /* keytable_build - from cf: KeyTable+SigningTable, or the Domain/Selector/
- * KeyFile shorthand (KeyTable wins when both are set, as in OpenDKIM, with
- * a warning in errs? no: an error, since it is almost certainly a mistake).
- * Every SigningTable key name must exist in the KeyTable. NULL on error with
- * "file:line: message\n" lines appended to errs. */
-KEYTABLE *keytable_build(const CONF *cf, BUF *errs);
+ * KeyFile shorthand (all three together). Both at once is an error (it is
+ * almost certainly a mistake), as is a KeyTable without a SigningTable or
+ * the reverse; neither gives an empty table. Every SigningTable key name
+ * must exist in the KeyTable. NULL on error with "file:line: message\n"
+ * lines appended to errs. */
+KEYTABLE *keytable_build(const TXCONF *cf, BUF *errs);
 
 /* keytable_lookup - the keys for a From address (local part and domain,
  * already lowercased, domain without trailing dot). Fills at most max picks
@@ -55,6 +68,12 @@ size_t keytable_lookup(const KEYTABLE *kt, const char *local, const char *domain
 
 /* keytable_keys - every KeyTable entry, for loading and checking at startup. */
 const KEYTABLE_KEY *keytable_keys(const KEYTABLE *kt, size_t *n);
+
+/* keytable_domain_safe - 1 if domain may replace '%' in a d=, an i= or a
+ * key file path: 1 to 253 characters of [A-Za-z0-9.-], not starting with
+ * '.', no empty label. Callers use it to tell a hostile From domain from
+ * one that has no key. */
+int keytable_domain_safe(const char *domain);
 
 void keytable_free(KEYTABLE *kt);
 

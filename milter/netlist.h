@@ -5,7 +5,11 @@
  * Matching follows OpenDKIM: the most specific entry wins; a negated entry
  * ("!10.1.2.0/24") excludes what a broader positive entry includes. Host
  * names match the client's host name as Postfix reports it, exactly or,
- * for ".example.com", any name below it.
+ * for ".example.com", any name below it; never a bracketed "[192.0.2.1]".
+ * A matching name entry decides before any address entry (an exact name
+ * before ".parent", a longer ".parent" before a shorter); on a tie the
+ * negated entry wins. IPv4-mapped IPv6 addresses count as IPv4, and the
+ * entry "localhost" also stands for 127.0.0.0/8 and ::1.
  */
 #ifndef TX_NETLIST_H
 #define TX_NETLIST_H

@@ -1,1 +1,669 @@
-int main(void) { return 77; }
+/*
+ * test_conf.c - unit tests for conf.c: every directive, its default, its
+ * accepted spellings and every error message with its file:line; the
+ * default header lists; conf_line() and conf_where().
+ *
+ * Every table row is one named cmocka test, so a failure names its case.
+ * A row's configuration text is written to a file in /tmp ("%F" in the
+ * expected errors); after a successful load every field the row does not
+ * name must still hold its default, so a row that sets the wrong field
+ * fails.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "conf.h"
+#include "util.h"
+
+/* run_table - run fn once per table row, each row a test named by its
+ * first member (a const char *) */
+static int run_table(const char *group, CMUnitTestFunction fn, const void *rows,
+                     size_t size, size_t n)
+{
+    struct CMUnitTest *t = xcalloc(n, sizeof(*t));
+    size_t i;
+    int rc;
+
+    for (i = 0; i < n; i++) {
+        const char *row = (const char *) rows + i * size;
+
+        t[i].name = *(const char *const *) (const void *) row;
+        t[i].test_func = fn;
+        t[i].initial_state = (void *) (uintptr_t) row;
+    }
+    rc = _cmocka_run_group_tests(group, t, n, NULL, NULL);
+    free(t);
+    return rc;
+}
+
+#define RUN(group, fn, rows) run_table(group, fn, rows, sizeof(rows[0]), \
+                                       sizeof(rows) / sizeof(rows[0]))
+
+/* th_expand - "{X<n>}" becomes n 'x' bytes, "{NUL}" a NUL byte */
+static char *th_expand(const char *in, size_t *lenp)
+{
+    BUF b;
+    const char *p;
+
+    buf_init(&b, 1 << 20);
+    assert_int_equal(buf_append(&b, "", 0), 0);
+    for (p = in; *p; p++) {
+        unsigned long n;
+        char *end;
+
+        if (strncmp(p, "{NUL}", 5) == 0) {
+            assert_int_equal(buf_append(&b, "", 1), 0);
+            p += 4;
+        } else if (strncmp(p, "{X", 2) == 0 && (n = strtoul(p + 2, &end, 10)) > 0
+                   && *end == '}') {
+            while (n-- > 0)
+                assert_int_equal(buf_append(&b, "x", 1), 0);
+            p = end;
+        } else {
+            assert_int_equal(buf_append(&b, p, 1), 0);
+        }
+    }
+    if (lenp)
+        *lenp = b.len;
+    return b.data;
+}
+
+/* th_subst - replace "%<capital letter>" by vals[letter]; any other '%' stays */
+static char *th_subst(const char *tmpl, const char *const vals[26])
+{
+    BUF b;
+    const char *p;
+
+    buf_init(&b, 1 << 20);
+    assert_int_equal(buf_append(&b, "", 0), 0);
+    for (p = tmpl; *p; p++) {
+        if (p[0] == '%' && p[1] >= 'A' && p[1] <= 'Z' && vals[p[1] - 'A'] != NULL) {
+            assert_int_equal(buf_puts(&b, vals[p[1] - 'A']), 0);
+            p++;
+        } else {
+            assert_int_equal(buf_append(&b, p, 1), 0);
+        }
+    }
+    return b.data;
+}
+
+/* th_tempfile - write content (after th_expand) to a new file in /tmp */
+static char *th_tempfile(const char *content)
+{
+    char path[] = "/tmp/txmilter-test-XXXXXX";
+    size_t len;
+    char *data = th_expand(content, &len);
+    int fd = mkstemp(path);
+
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, data, len), (ssize_t) len);
+    assert_int_equal(close(fd), 0);
+    free(data);
+    return xstrdup(path);
+}
+
+/* th_unlink - remove and forget a temporary file */
+static void th_unlink(char *path)
+{
+    if (path != NULL) {
+        (void) unlink(path);
+        free(path);
+    }
+}
+
+/* th_datadir - tests/unit/data, from $srcdir (automake) or from __FILE__ */
+static const char *th_datadir(void)
+{
+    static char dir[4096];
+    const char *srcdir = getenv("srcdir"), *slash;
+
+    if (dir[0])
+        return dir;
+    if (srcdir != NULL && *srcdir) {
+        snprintf(dir, sizeof(dir), "%s/tests/unit/data", srcdir);
+    } else if ((slash = strrchr(__FILE__, '/')) != NULL) {
+        snprintf(dir, sizeof(dir), "%.*s/data", (int) (slash - __FILE__), __FILE__);
+    } else {
+        snprintf(dir, sizeof(dir), "data");
+    }
+    return dir;
+}
+
+static const char *const conf_fields[] = {
+    "socket", "user", "pidfile", "umask", "syslog", "facility", "logwhy",
+    "shutdown_timeout", "max_headers", "internal_hosts", "mta", "keytable",
+    "signingtable", "domain", "selector", "keyfile", "subdomains",
+    "multiple_signatures", "canon", "sign_headers", "oversign_headers",
+    "on_nokey", "on_sigerr", NULL,
+};
+
+#define DEF_SIGN "from,sender,reply-to,subject,date,message-id,to,cc,mime-version," \
+    "content-type,content-transfer-encoding,content-id,content-description," \
+    "resent-date,resent-from,resent-sender,resent-to,resent-cc,resent-message-id," \
+    "in-reply-to,references,list-id,list-help,list-unsubscribe,list-subscribe," \
+    "list-post,list-owner,list-archive,list-unsubscribe-post"
+#define DEF_OVERSIGN "from,to,cc,subject,reply-to,date,message-id,content-type," \
+    "list-unsubscribe,list-unsubscribe-post"
+
+/* The expected defaults, in conf_fields order. */
+static const char *const conf_field_defaults[] = {
+    "unix:/run/txmilter/txmilter.sock", "(null)", "(null)", "007", "1", "mail", "0",
+    "60", "1048576", "127.0.0.1, ::1", "(null)", "(null)",
+    "(null)", "(null)", "(null)", "(null)", "0",
+    "0", "relaxed/relaxed", DEF_SIGN, DEF_OVERSIGN,
+    "accept", "tempfail",
+};
+
+/* render_facility - a syslog facility code back to its name */
+static const char *render_facility(int code)
+{
+    static const struct { int code; const char *name; } f[] = {
+        {LOG_MAIL, "mail"}, {LOG_DAEMON, "daemon"}, {LOG_USER, "user"},
+        {LOG_LOCAL0, "local0"}, {LOG_LOCAL3, "local3"}, {LOG_LOCAL7, "local7"},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+        if (f[i].code == code)
+            return f[i].name;
+    return "other";
+}
+
+/* render_strv - items joined with ',' */
+static void render_strv(const STRV *sv, char *buf, size_t size)
+{
+    size_t i;
+
+    buf[0] = 0;
+    for (i = 0; i < sv->n; i++) {
+        assert_true(strlen(buf) + strlen(sv->v[i]) + 2 < size);
+        if (i)
+            strcat(buf, ",");
+        strcat(buf, sv->v[i]);
+    }
+    assert_null(sv->v[sv->n]);
+}
+
+/* render_field - one TXCONF field as text */
+static const char *render_field(const TXCONF *cf, const char *field, char *buf, size_t size)
+{
+    static const char *const canon[] = {"relaxed", "simple"};
+    static const char *const act[] = {"accept", "tempfail", "reject"};
+    const char *s = NULL;
+    int has_s = 1;
+
+#define STRF(name, member) else if (strcmp(field, name) == 0) s = cf->member
+    if (0) {
+    }
+    STRF("socket", socket);
+    STRF("user", user);
+    STRF("pidfile", pidfile);
+    STRF("internal_hosts", internal_hosts);
+    STRF("mta", mta);
+    STRF("keytable", keytable);
+    STRF("signingtable", signingtable);
+    STRF("domain", domain);
+    STRF("selector", selector);
+    STRF("keyfile", keyfile);
+    else
+        has_s = 0;
+#undef STRF
+    if (has_s)
+        snprintf(buf, size, "%s", s ? s : "(null)");
+    else if (strcmp(field, "umask") == 0)
+        snprintf(buf, size, "%03o", (unsigned) cf->umask);
+    else if (strcmp(field, "syslog") == 0)
+        snprintf(buf, size, "%d", cf->syslog);
+    else if (strcmp(field, "facility") == 0)
+        snprintf(buf, size, "%s", render_facility(cf->syslog_facility));
+    else if (strcmp(field, "logwhy") == 0)
+        snprintf(buf, size, "%d", cf->logwhy);
+    else if (strcmp(field, "shutdown_timeout") == 0)
+        snprintf(buf, size, "%d", cf->shutdown_timeout);
+    else if (strcmp(field, "max_headers") == 0)
+        snprintf(buf, size, "%zu", cf->max_headers);
+    else if (strcmp(field, "subdomains") == 0)
+        snprintf(buf, size, "%d", cf->subdomains);
+    else if (strcmp(field, "multiple_signatures") == 0)
+        snprintf(buf, size, "%d", cf->multiple_signatures);
+    else if (strcmp(field, "canon") == 0)
+        snprintf(buf, size, "%s/%s", canon[cf->hdr_canon], canon[cf->body_canon]);
+    else if (strcmp(field, "sign_headers") == 0)
+        render_strv(&cf->sign_headers, buf, size);
+    else if (strcmp(field, "oversign_headers") == 0)
+        render_strv(&cf->oversign_headers, buf, size);
+    else if (strcmp(field, "on_nokey") == 0)
+        snprintf(buf, size, "%s", act[cf->on_nokey]);
+    else if (strcmp(field, "on_sigerr") == 0)
+        snprintf(buf, size, "%s", act[cf->on_sigerr]);
+    else
+        fail_msg("unknown field %s", field);
+    return buf;
+}
+
+/* check_fields - want ("field=value" strings) set, every other field default */
+static void check_fields(const TXCONF *cf, const char *const *want, size_t nwant)
+{
+    char buf[2048];
+    size_t i, j;
+
+    for (i = 0; conf_fields[i]; i++) {
+        const char *expect = conf_field_defaults[i];
+        size_t flen = strlen(conf_fields[i]);
+
+        for (j = 0; j < nwant && want[j]; j++)
+            if (strncmp(want[j], conf_fields[i], flen) == 0 && want[j][flen] == '=')
+                expect = want[j] + flen + 1;
+        render_field(cf, conf_fields[i], buf, sizeof(buf));
+        if (strcmp(buf, expect) != 0)
+            fail_msg("field %s: got \"%s\", want \"%s\"", conf_fields[i], buf, expect);
+    }
+    for (j = 0; j < nwant && want[j]; j++) {
+        for (i = 0; conf_fields[i]; i++)
+            if (strncmp(want[j], conf_fields[i], strlen(conf_fields[i])) == 0
+                && want[j][strlen(conf_fields[i])] == '=')
+                break;
+        if (conf_fields[i] == NULL)
+            fail_msg("bad test row: no field in \"%s\"", want[j]);
+    }
+}
+
+/* Directives that load */
+
+typedef struct {
+    const char *name;
+    const char *text;
+    const char *want[4];        /* "field=value"; other fields keep defaults */
+} OK_CASE;
+
+static const OK_CASE ok_cases[] = {
+    {"empty file gives defaults", "", {NULL}},
+    {"comments and blank lines only", "# txmilter.conf\n\n   \n\t# indented comment\n", {NULL}},
+    {"Socket unix:", "Socket unix:/var/spool/postfix/txmilter/sock\n",
+     {"socket=unix:/var/spool/postfix/txmilter/sock"}},
+    {"Socket local:", "Socket local:/run/t.sock\n", {"socket=local:/run/t.sock"}},
+    {"Socket plain path becomes unix:", "Socket /run/t.sock\n", {"socket=unix:/run/t.sock"}},
+    {"Socket inet:port@host", "Socket inet:8891@localhost\n", {"socket=inet:8891@localhost"}},
+    {"Socket inet:port", "Socket inet:8891\n", {"socket=inet:8891"}},
+    {"Socket type lowercased", "Socket INET6:25@mx.Example.com\n",
+     {"socket=inet6:25@mx.Example.com"}},
+    {"Socket inet:port@address", "Socket inet:1@127.0.0.1\n", {"socket=inet:1@127.0.0.1"}},
+    {"Socket inet6:port@host", "Socket inet6:65535@[::1]\n", {"socket=inet6:65535@[::1]"}},
+    {"Socket unix path of 107 bytes", "Socket unix:/{X106}\n", {"socket=unix:/{X106}"}},
+    {"UserID user", "UserID txmilter\n", {"user=txmilter"}},
+    {"UserID user:group", "UserID txmilter:mail\n", {"user=txmilter:mail"}},
+    {"PidFile", "PidFile /run/txmilter/txmilter.pid\n", {"pidfile=/run/txmilter/txmilter.pid"}},
+    {"PidFile keeps # inside a word", "PidFile /run/a#b\n", {"pidfile=/run/a#b"}},
+    {"UMask octal", "UMask 0027\n", {"umask=027"}},
+    {"UMask zero", "UMask 0\n", {"umask=000"}},
+    {"UMask 777", "UMask 777\n", {"umask=777"}},
+    {"Syslog no", "Syslog no\n", {"syslog=0"}},
+    {"Syslog FALSE", "Syslog FALSE\n", {"syslog=0"}},
+    {"Syslog 0", "Syslog 0\n", {"syslog=0"}},
+    {"Syslog Yes", "Syslog Yes\n", {NULL}},
+    {"LogWhy true", "LogWhy true\n", {"logwhy=1"}},
+    {"LogWhy 1", "LogWhy 1\n", {"logwhy=1"}},
+    {"SyslogFacility local3", "SyslogFacility local3\n", {"facility=local3"}},
+    {"SyslogFacility DAEMON", "SyslogFacility DAEMON\n", {"facility=daemon"}},
+    {"ShutdownTimeout 0", "ShutdownTimeout 0\n", {"shutdown_timeout=0"}},
+    {"ShutdownTimeout 3600", "ShutdownTimeout 3600\n", {"shutdown_timeout=3600"}},
+    {"MaximumHeaders lowest", "MaximumHeaders 1024\n", {"max_headers=1024"}},
+    {"MaximumHeaders highest", "MaximumHeaders 67108864\n", {"max_headers=67108864"}},
+    {"InternalHosts kept as written", "InternalHosts 10.0.0.0/8, localhost\n",
+     {"internal_hosts=10.0.0.0/8, localhost"}},
+    {"MTA", "MTA submission, smtps\n", {"mta=submission, smtps"}},
+    {"KeyTable and SigningTable", "KeyTable /etc/txmilter/keytable\n"
+     "SigningTable refile:/etc/txmilter/signingtable\n",
+     {"keytable=/etc/txmilter/keytable", "signingtable=refile:/etc/txmilter/signingtable"}},
+    {"Domain Selector KeyFile", "Domain example.com, example.org\nSelector mail2024\n"
+     "KeyFile /etc/txmilter/keys/mail.private\n",
+     {"domain=example.com, example.org", "selector=mail2024",
+      "keyfile=/etc/txmilter/keys/mail.private"}},
+    {"SubDomains and MultipleSignatures", "SubDomains yes\nMultipleSignatures true\n",
+     {"subdomains=1", "multiple_signatures=1"}},
+    {"Canonicalization simple/simple", "Canonicalization simple/simple\n",
+     {"canon=simple/simple"}},
+    {"Canonicalization simple/relaxed", "Canonicalization simple/relaxed\n",
+     {"canon=simple/relaxed"}},
+    {"Canonicalization relaxed/simple mixed case", "Canonicalization Relaxed/SIMPLE\n",
+     {"canon=relaxed/simple"}},
+    {"Canonicalization relaxed/relaxed", "Canonicalization relaxed/relaxed\n", {NULL}},
+    {"Canonicalization one word: header, body simple", "Canonicalization relaxed\n",
+     {"canon=relaxed/simple"}},
+    {"Canonicalization simple alone", "Canonicalization simple\n", {"canon=simple/simple"}},
+    {"SignHeaders lowercased, commas and spaces", "SignHeaders From, To,Subject  date\n",
+     {"sign_headers=from,to,subject,date"}},
+    {"SignHeaders duplicates dropped", "SignHeaders from,From,to,FROM\n",
+     {"sign_headers=from,to"}},
+    {"SignHeaders odd but valid names", "SignHeaders from,X-Weird_!#$%&'*+.^`|~\n",
+     {"sign_headers=from,x-weird_!#$%&'*+.^`|~"}},
+    {"OversignHeaders without from", "OversignHeaders To, X-Tenant\n",
+     {"oversign_headers=to,x-tenant"}},
+    {"On-NoKey tempfail", "On-NoKey tempfail\n", {"on_nokey=tempfail"}},
+    {"On-NoKey accept", "On-NoKey Accept\n", {NULL}},
+    {"On-SignatureError reject", "On-SignatureError reject\n", {"on_sigerr=reject"}},
+    {"On-SignatureError accept", "On-SignatureError accept\n", {"on_sigerr=accept"}},
+    {"Mode s accepted", "Mode s\n", {NULL}},
+    {"RequireSafeKeys yes accepted", "RequireSafeKeys yes\n", {NULL}},
+    {"names ignore case", "socket inet:25\nSIGNHEADERS from\nlogwhy YES\n",
+     {"socket=inet:25", "sign_headers=from", "logwhy=1"}},
+    {"comment after value, white space around", "   Syslog\t no   # quiet\n",
+     {"syslog=0"}},
+    {"CRLF line ends", "Syslog no\r\nUMask 022\r\n", {"syslog=0", "umask=022"}},
+    {"last line without newline", "UMask 022", {"umask=022"}},
+};
+
+/* test_ok - a configuration that loads, with the fields it sets */
+static void test_ok(void **state)
+{
+    const OK_CASE *c = *state;
+    char *path = th_tempfile(c->text);
+    char *want[4] = {0};
+    size_t i;
+    TXCONF *cf;
+    BUF errs;
+
+    buf_init(&errs, 65536);
+    cf = conf_load(path, &errs);
+    if (cf == NULL)
+        fail_msg("conf_load failed: %s", errs.data ? errs.data : "(no message)");
+    assert_int_equal(errs.len, 0);
+    assert_string_equal(cf->path, path);
+    for (i = 0; i < 4 && c->want[i]; i++)
+        want[i] = th_expand(c->want[i], NULL);
+    check_fields(cf, (const char *const *) want, 4);
+    for (i = 0; i < 4; i++)
+        free(want[i]);
+    conf_free(cf);
+    buf_free(&errs);
+    th_unlink(path);
+}
+
+/* Configurations that must be refused */
+
+typedef struct {
+    const char *name;
+    const char *text;
+    const char *errs;           /* "%F" is the file */
+} BAD_CASE;
+
+#define SOCK_EXPECT ": expected unix:/absolute/path, inet:port@host or inet6:port@host (port 1 to 65535)\n"
+#define BAD_SOCKET(v) "%F:1: Socket: bad value \"" v "\"" SOCK_EXPECT
+#define BAD_USER(v) "%F:1: UserID: bad value \"" v "\": expected user or user:group\n"
+#define BAD_BOOL(n, v) "%F:1: " n ": bad value \"" v "\": expected yes or no\n"
+#define BAD_UMASK(v) "%F:1: UMask: bad value \"" v "\": expected an octal number from 0 to 0777\n"
+#define BAD_TIMEOUT(v) "%F:1: ShutdownTimeout: bad value \"" v \
+    "\": expected an integer from 0 to 3600\n"
+#define BAD_MAXHDR(v) "%F:1: MaximumHeaders: bad value \"" v \
+    "\": expected a number of bytes from 1024 to 67108864\n"
+#define BAD_CANON(v) "%F:1: Canonicalization: bad value \"" v \
+    "\": expected relaxed or simple, or header/body such as relaxed/relaxed\n"
+#define UNSUP(line, n) "%F:" #line ": directive " n " is not supported by this version of txmilter\n"
+#define NO_FROM(line) "%F:" #line ": SignHeaders must include \"from\" (RFC 6376 5.4)\n"
+#define MODE_MSG(v) "%F:1: txmilter signs only; Mode " v " is not supported " \
+    "(use OpenDKIM or OpenDMARC for inbound verification)\n"
+
+static const BAD_CASE bad_cases[] = {
+    {"unknown directive", "Foo bar\n", "%F:1: unknown directive \"Foo\"\n"},
+    {"unknown OpenDKIM directive", "\nAutoRestart yes\n",
+     "%F:2: unknown directive \"AutoRestart\"\n"},
+    {"unknown directive without value", "Bogus\n", "%F:1: unknown directive \"Bogus\"\n"},
+    {"unsupported directives, each named",
+     "EgressAddress 192.0.2.1\nAlignmentAction reject\nPublicSuffixList /x\n"
+     "Nameservers 127.0.0.1\nUnsubscribeKeyFile /k\nUnsubscribeURL https://u/%{token}\n"
+     "UnsubscribeMailto u@x\nUnsubscribeExempt a@b\nUnsubscribeListen 127.0.0.1:8080\n"
+     "RateLimitPolicy /p\nStore embedded\nDataDirectory /var/lib/txmilter\n"
+     "StoreFailure local\n",
+     UNSUP(1, "EgressAddress") UNSUP(2, "AlignmentAction") UNSUP(3, "PublicSuffixList")
+     UNSUP(4, "Nameservers") UNSUP(5, "UnsubscribeKeyFile") UNSUP(6, "UnsubscribeURL")
+     UNSUP(7, "UnsubscribeMailto") UNSUP(8, "UnsubscribeExempt")
+     UNSUP(9, "UnsubscribeListen") UNSUP(10, "RateLimitPolicy") UNSUP(11, "Store")
+     UNSUP(12, "DataDirectory") UNSUP(13, "StoreFailure")},
+    {"unsupported directive in any case", "store redis://127.0.0.1\n", UNSUP(1, "Store")},
+    {"directive given twice", "Socket inet:1\nSyslog yes\nsocket inet:2\n",
+     "%F:3: Socket given twice (first at line 1)\n"},
+    {"bad directive given twice", "UMask 999\nUMask 007\n",
+     BAD_UMASK("999") "%F:2: UMask given twice (first at line 1)\n"},
+    {"missing value", "Socket\n", "%F:1: Socket: missing value\n"},
+    {"missing value before comment", "Syslog   # off?\n", "%F:1: Syslog: missing value\n"},
+    {"bad boolean", "Syslog maybe\n", BAD_BOOL("Syslog", "maybe")},
+    {"bad boolean on", "SubDomains on\n", BAD_BOOL("SubDomains", "on")},
+    {"bad boolean LogWhy", "LogWhy 2\n", BAD_BOOL("LogWhy", "2")},
+    {"bad boolean MultipleSignatures", "MultipleSignatures yess\n",
+     BAD_BOOL("MultipleSignatures", "yess")},
+    {"UMask digit 8", "UMask 0800\n", BAD_UMASK("0800")},
+    {"UMask over 0777", "UMask 01000\n", BAD_UMASK("01000")},
+    {"UMask negative", "UMask -1\n", BAD_UMASK("-1")},
+    {"UMask words", "UMask u=rwx\n", BAD_UMASK("u=rwx")},
+    {"ShutdownTimeout over", "ShutdownTimeout 3601\n", BAD_TIMEOUT("3601")},
+    {"ShutdownTimeout negative", "ShutdownTimeout -1\n", BAD_TIMEOUT("-1")},
+    {"ShutdownTimeout unit", "ShutdownTimeout 60s\n", BAD_TIMEOUT("60s")},
+    {"ShutdownTimeout huge", "ShutdownTimeout 99999999999999999999\n",
+     BAD_TIMEOUT("99999999999999999999")},
+    {"MaximumHeaders under", "MaximumHeaders 1023\n", BAD_MAXHDR("1023")},
+    {"MaximumHeaders over", "MaximumHeaders 67108865\n", BAD_MAXHDR("67108865")},
+    {"MaximumHeaders suffix", "MaximumHeaders 1m\n", BAD_MAXHDR("1m")},
+    {"SyslogFacility kern", "SyslogFacility kern\n",
+     "%F:1: SyslogFacility: unknown syslog facility \"kern\" "
+     "(expected mail, daemon, user or local0 to local7)\n"},
+    {"Socket port 0", "Socket inet:0@localhost\n", BAD_SOCKET("inet:0@localhost")},
+    {"Socket port 65536", "Socket inet:65536\n", BAD_SOCKET("inet:65536")},
+    {"Socket no port", "Socket inet:@localhost\n", BAD_SOCKET("inet:@localhost")},
+    {"Socket empty host", "Socket inet:25@\n", BAD_SOCKET("inet:25@")},
+    {"Socket host with space", "Socket inet:25@host name\n", BAD_SOCKET("inet:25@host name")},
+    {"Socket port name", "Socket inet:smtp@localhost\n", BAD_SOCKET("inet:smtp@localhost")},
+    {"Socket relative unix path", "Socket unix:run/t.sock\n", BAD_SOCKET("unix:run/t.sock")},
+    {"Socket empty local path", "Socket local:\n", BAD_SOCKET("local:")},
+    {"Socket relative plain path", "Socket run/t.sock\n", BAD_SOCKET("run/t.sock")},
+    {"Socket unknown type", "Socket tcp:25\n", BAD_SOCKET("tcp:25")},
+    {"Socket unix path of 108 bytes", "Socket unix:/{X107}\n", BAD_SOCKET("unix:/{X107}")},
+    {"Socket plain path too long", "Socket /{X200}\n", BAD_SOCKET("/{X200}")},
+    {"UserID empty group", "UserID txmilter:\n", BAD_USER("txmilter:")},
+    {"UserID empty user", "UserID :mail\n", BAD_USER(":mail")},
+    {"UserID leading dash", "UserID -txmilter\n", BAD_USER("-txmilter")},
+    {"UserID space", "UserID tx milter\n", BAD_USER("tx milter")},
+    {"UserID two colons", "UserID a:b:c\n", BAD_USER("a:b:c")},
+    {"Canonicalization empty body", "Canonicalization relaxed/\n", BAD_CANON("relaxed/")},
+    {"Canonicalization empty header", "Canonicalization /simple\n", BAD_CANON("/simple")},
+    {"Canonicalization nofws", "Canonicalization nofws\n", BAD_CANON("nofws")},
+    {"Canonicalization three parts", "Canonicalization relaxed/relaxed/relaxed\n",
+     BAD_CANON("relaxed/relaxed/relaxed")},
+    {"SignHeaders colon", "SignHeaders from, x:y\n",
+     "%F:1: SignHeaders: bad header name \"x:y\"\n"},
+    {"SignHeaders 8-bit", "SignHeaders from, caf\xc3\xa9\n",
+     "%F:1: SignHeaders: bad header name \"caf\xc3\xa9\"\n"},
+    {"OversignHeaders control character", "OversignHeaders from, a\x01" "b\n",
+     "%F:1: OversignHeaders: bad header name \"a\x01" "b\"\n"},
+    {"SignHeaders without from", "SignHeaders to, subject\n", NO_FROM(1)},
+    {"SignHeaders without from, later line", "\n# x\nSignHeaders to\n", NO_FROM(3)},
+    {"On-NoKey reject not allowed", "On-NoKey reject\n",
+     "%F:1: On-NoKey: bad value \"reject\": expected accept or tempfail\n"},
+    {"On-SignatureError bounce", "On-SignatureError bounce\n",
+     "%F:1: On-SignatureError: bad value \"bounce\": expected accept, tempfail or reject\n"},
+    {"Mode v", "Mode v\n", MODE_MSG("v")},
+    {"Mode sv", "Mode sv\n", MODE_MSG("sv")},
+    {"RequireSafeKeys no", "RequireSafeKeys no\n",
+     "%F:1: RequireSafeKeys: cannot be turned off: txmilter refuses private keys "
+     "that others can read (chmod 600 or 640 with a trusted group)\n"},
+    {"RequireSafeKeys nonsense", "RequireSafeKeys perhaps\n",
+     BAD_BOOL("RequireSafeKeys", "perhaps")},
+    {"overlong line, parsing goes on", "{X8193}\nSyslog maybe\n",
+     "%F:1: line longer than 8192 bytes\n%F:2: Syslog: bad value \"maybe\": expected yes or no\n"},
+    {"NUL byte", "Syslog no\nUMask 0{NUL}22\n", "%F:2: line holds a NUL byte\n"},
+    {"every error reported with its line",
+     "Socket inet:25\nFoo 1\n# ok\nSyslog maybe\nsocket inet:26\n\nMode v\nUMask 022\n",
+     "%F:2: unknown directive \"Foo\"\n"
+     "%F:4: Syslog: bad value \"maybe\": expected yes or no\n"
+     "%F:5: Socket given twice (first at line 1)\n"
+     "%F:7: txmilter signs only; Mode v is not supported "
+     "(use OpenDKIM or OpenDMARC for inbound verification)\n"},
+};
+
+/* test_bad - a configuration that is refused with exactly these errors */
+static void test_bad(void **state)
+{
+    const BAD_CASE *c = *state;
+    const char *vals[26] = {0};
+    char *path = th_tempfile(c->text), *want, *tmp;
+    TXCONF *cf;
+    BUF errs;
+
+    vals['F' - 'A'] = path;
+    tmp = th_subst(c->errs, vals);
+    want = th_expand(tmp, NULL);
+    free(tmp);
+    buf_init(&errs, 65536);
+    cf = conf_load(path, &errs);
+    assert_null(cf);
+    assert_string_equal(errs.data ? errs.data : "", want);
+    /* Without an error buffer the result is the same, minus the text. */
+    assert_null(conf_load(path, NULL));
+    free(want);
+    buf_free(&errs);
+    th_unlink(path);
+}
+
+/* test_defaults - conf_defaults() holds every documented default */
+static void test_defaults(void **state)
+{
+    TXCONF *cf = conf_defaults();
+    char buf[64];
+
+    (void) state;
+    check_fields(cf, NULL, 0);
+    assert_null(cf->path);
+    assert_int_equal(conf_line(cf, "Socket"), 0);
+    assert_string_equal(conf_where(cf, "Socket", buf, sizeof(buf)), "(defaults)");
+    conf_free(cf);
+    conf_free(NULL);
+}
+
+/* test_default_lists - the built-in header lists, as documented */
+static void test_default_lists(void **state)
+{
+    char buf[2048] = "";
+    size_t i;
+
+    (void) state;
+    for (i = 0; conf_default_sign_headers[i]; i++) {
+        if (i)
+            strcat(buf, ",");
+        strcat(buf, conf_default_sign_headers[i]);
+    }
+    assert_string_equal(buf, DEF_SIGN);
+    buf[0] = 0;
+    for (i = 0; conf_default_oversign_headers[i]; i++) {
+        if (i)
+            strcat(buf, ",");
+        strcat(buf, conf_default_oversign_headers[i]);
+    }
+    assert_string_equal(buf, DEF_OVERSIGN);
+}
+
+/* Files that cannot be read */
+
+typedef struct {
+    const char *name;
+    const char *path;
+    const char *errs;
+} OPEN_CASE;
+
+static const OPEN_CASE open_cases[] = {
+    {"missing file", "/nonexistent/txmilter.conf",
+     "/nonexistent/txmilter.conf: cannot open: No such file or directory\n"},
+    {"directory", "/tmp", "/tmp: not a regular file\n"},
+    {"device", "/dev/null", "/dev/null: not a regular file\n"},
+    {"no file name", NULL, "(null): no configuration file name\n"},
+};
+
+/* test_open - the file itself is unusable */
+static void test_open(void **state)
+{
+    const OPEN_CASE *c = *state;
+    BUF errs;
+
+    buf_init(&errs, 4096);
+    assert_null(conf_load(c->path, &errs));
+    assert_string_equal(errs.data ? errs.data : "", c->errs);
+    buf_free(&errs);
+}
+
+/* test_where - conf_line() and conf_where() name the setting line */
+static void test_where(void **state)
+{
+    char *path = th_tempfile("# c\n\nkeytable /etc/kt\nSigningTable /etc/st\n");
+    char buf[4096], want[4200], tiny[6];
+    TXCONF *cf;
+
+    (void) state;
+    cf = conf_load(path, NULL);
+    assert_non_null(cf);
+    assert_int_equal(conf_line(cf, "KeyTable"), 3);
+    assert_int_equal(conf_line(cf, "SIGNINGTABLE"), 4);
+    assert_int_equal(conf_line(cf, "InternalHosts"), 0);
+    assert_int_equal(conf_line(cf, "NoSuchDirective"), 0);
+    assert_int_equal(conf_line(NULL, "KeyTable"), 0);
+    snprintf(want, sizeof(want), "%s:3", path);
+    assert_string_equal(conf_where(cf, "KeyTable", buf, sizeof(buf)), want);
+    assert_string_equal(conf_where(cf, "InternalHosts", buf, sizeof(buf)), path);
+    assert_string_equal(conf_where(cf, "KeyTable", tiny, sizeof(tiny)), "/tmp/");
+    conf_free(cf);
+    th_unlink(path);
+}
+
+/* test_fixture - an OpenDKIM-style configuration from tests/unit/data */
+static void test_fixture(void **state)
+{
+    static const char *const want[] = {
+        "socket=inet:8891@localhost", "user=opendkim:opendkim", "umask=002",
+        "canon=relaxed/simple", "domain=example.com", "selector=mail",
+        "keyfile=/etc/dkimkeys/mail.private", "oversign_headers=from",
+        "internal_hosts=localhost, 192.0.2.0/24", "pidfile=/run/opendkim/opendkim.pid",
+        "syslog=1", "subdomains=1",
+    };
+    char path[4200], buf[256];
+    TXCONF *cf;
+    BUF errs;
+    size_t i;
+
+    (void) state;
+    snprintf(path, sizeof(path), "%s/conf_opendkim.conf", th_datadir());
+    buf_init(&errs, 4096);
+    cf = conf_load(path, &errs);
+    if (cf == NULL)
+        fail_msg("%s: %s", path, errs.data ? errs.data : "");
+    for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        const char *eq = strchr(want[i], '=');
+        char field[64];
+
+        snprintf(field, sizeof(field), "%.*s", (int) (eq - want[i]), want[i]);
+        assert_string_equal(render_field(cf, field, buf, sizeof(buf)), eq + 1);
+    }
+    conf_free(cf);
+    buf_free(&errs);
+}
+
+int main(void)
+{
+    static const struct CMUnitTest misc[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_default_lists),
+        cmocka_unit_test(test_where),
+        cmocka_unit_test(test_fixture),
+    };
+    int fails = 0;
+
+    fails += RUN("conf_ok", test_ok, ok_cases);
+    fails += RUN("conf_bad", test_bad, bad_cases);
+    fails += RUN("conf_open", test_open, open_cases);
+    fails += cmocka_run_group_tests_name("conf_misc", misc, NULL, NULL);
+    return fails ? 1 : 0;
+}

@@ -1,1 +1,298 @@
-int main(void) { return 77; }
+/*
+ * test_util.c - unit tests for util.c: util_strlcpy(), util_trim(),
+ * util_lower(), the bounded BUF and the STRV string vector.
+ *
+ * Every table row is one named cmocka test, so a failure names its case.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "util.h"
+
+/* run_table - run fn once per table row, each row a test named by its
+ * first member */
+static int run_table(const char *group, CMUnitTestFunction fn, const void *rows,
+                     size_t size, size_t n)
+{
+    struct CMUnitTest *t = xcalloc(n, sizeof(*t));
+    size_t i;
+    int rc;
+
+    for (i = 0; i < n; i++) {
+        const char *row = (const char *) rows + i * size;
+
+        t[i].name = *(const char *const *) (const void *) row;
+        t[i].test_func = fn;
+        t[i].initial_state = (void *) (uintptr_t) row;
+    }
+    rc = _cmocka_run_group_tests(group, t, n, NULL, NULL);
+    free(t);
+    return rc;
+}
+
+#define RUN(group, fn, rows) run_table(group, fn, rows, sizeof(rows[0]), \
+                                       sizeof(rows) / sizeof(rows[0]))
+
+/* util_strlcpy */
+
+typedef struct {
+    const char *name;
+    const char *src;
+    size_t size;
+    const char *want;
+    int want_rc;
+} STRLCPY_CASE;
+
+static const STRLCPY_CASE strlcpy_cases[] = {
+    {"fits", "abc", 8, "abc", 0},
+    {"fits exactly with terminator", "abc", 4, "abc", 0},
+    {"one byte short truncates", "abcd", 4, "abc", -1},
+    {"size one gives empty", "abc", 1, "", -1},
+    {"empty source", "", 4, "", 0},
+    {"size zero writes nothing", "abc", 0, "#######", -1},
+};
+
+/* test_strlcpy - copy, result and truncation report */
+static void test_strlcpy(void **state)
+{
+    const STRLCPY_CASE *c = *state;
+    char dst[8];
+
+    memset(dst, '#', sizeof(dst) - 1);
+    dst[sizeof(dst) - 1] = 0;
+    assert_int_equal(util_strlcpy(dst, c->src, c->size), c->want_rc);
+    assert_string_equal(dst, c->want);
+}
+
+/* util_trim and util_lower */
+
+typedef struct {
+    const char *name;
+    const char *in;
+    const char *trimmed;
+    const char *lowered;
+} TRIM_CASE;
+
+static const TRIM_CASE trim_cases[] = {
+    {"nothing to trim", "abc", "abc", "abc"},
+    {"both ends", " \t a b \r\n", "a b", " \t a b \r\n"},
+    {"only white space", " \t\n ", "", " \t\n "},
+    {"empty", "", "", ""},
+    {"inner space kept", "x  y", "x  y", "x  y"},
+    {"mixed case", "  From: X-Mailer ", "From: X-Mailer", "  from: x-mailer "},
+    {"8-bit bytes untouched by lower", "\xc3\x89T\xc3\xa9", "\xc3\x89T\xc3\xa9",
+     "\xc3\x89t\xc3\xa9"},
+};
+
+/* test_trim_lower - util_trim() and util_lower() results */
+static void test_trim_lower(void **state)
+{
+    const TRIM_CASE *c = *state;
+    char buf[64], *t;
+
+    assert_int_equal(util_strlcpy(buf, c->in, sizeof(buf)), 0);
+    t = util_trim(buf);
+    assert_string_equal(t, c->trimmed);
+    assert_int_equal(util_strlcpy(buf, c->in, sizeof(buf)), 0);
+    util_lower(buf);
+    assert_string_equal(buf, c->lowered);
+}
+
+/* BUF: a sequence of appends against a bound */
+
+enum buf_op { BUF_APPEND, BUF_PRINTF_BIG, BUF_RESET, BUF_END };
+
+typedef struct {
+    enum buf_op op;
+    const char *arg;            /* BUF_APPEND: text; BUF_PRINTF_BIG: fill char */
+    size_t n;                   /* BUF_PRINTF_BIG: length */
+    int want_rc;
+    const char *want;           /* contents after the step; NULL: don't check */
+    size_t want_len;
+} BUF_STEP;
+
+typedef struct {
+    const char *name;
+    size_t max;
+    BUF_STEP steps[6];
+} BUF_CASE;
+
+static const BUF_CASE buf_cases[] = {
+    {"appends within bound", 16, {
+        {BUF_APPEND, "abc", 0, 0, "abc", 3},
+        {BUF_APPEND, "def", 0, 0, "abcdef", 6},
+        {BUF_END, NULL, 0, 0, NULL, 0}}},
+    {"exactly at the bound", 6, {
+        {BUF_APPEND, "abcdef", 0, 0, "abcdef", 6},
+        {BUF_APPEND, "", 0, 0, "abcdef", 6},
+        {BUF_APPEND, "g", 0, -1, "abcdef", 6},
+        {BUF_END, NULL, 0, 0, NULL, 0}}},
+    {"over the bound changes nothing", 4, {
+        {BUF_APPEND, "ab", 0, 0, "ab", 2},
+        {BUF_APPEND, "cde", 0, -1, "ab", 2},
+        {BUF_APPEND, "cd", 0, 0, "abcd", 4},
+        {BUF_END, NULL, 0, 0, NULL, 0}}},
+    {"reset empties and allows reuse", 4, {
+        {BUF_APPEND, "abcd", 0, 0, "abcd", 4},
+        {BUF_RESET, NULL, 0, 0, "", 0},
+        {BUF_APPEND, "wxyz", 0, 0, "wxyz", 4},
+        {BUF_END, NULL, 0, 0, NULL, 0}}},
+    {"printf longer than its stack buffer", 4096, {
+        {BUF_APPEND, "<", 0, 0, "<", 1},
+        {BUF_PRINTF_BIG, "x", 1000, 0, NULL, 1001},
+        {BUF_APPEND, ">", 0, 0, NULL, 1002},
+        {BUF_APPEND, "", 0, 0, NULL, 1002},
+        {BUF_END, NULL, 0, 0, NULL, 0}}},
+    {"printf over the bound refused", 100, {
+        {BUF_PRINTF_BIG, "y", 600, -1, "", 0},
+        {BUF_PRINTF_BIG, "y", 100, 0, NULL, 100},
+        {BUF_END, NULL, 0, 0, NULL, 0}}},
+};
+
+/* test_buf - run the steps, checking each return value and the contents */
+static void test_buf(void **state)
+{
+    const BUF_CASE *c = *state;
+    const BUF_STEP *s;
+    char big[1024];
+    BUF b;
+
+    buf_init(&b, c->max);
+    for (s = c->steps; s->op != BUF_END; s++) {
+        size_t before = b.len, i;
+        int rc = 0;
+
+        switch (s->op) {
+        case BUF_APPEND:
+            rc = buf_puts(&b, s->arg);
+            break;
+        case BUF_PRINTF_BIG:
+            assert_true(s->n < sizeof(big));
+            memset(big, s->arg[0], s->n);
+            big[s->n] = 0;
+            rc = buf_printf(&b, "%s", big);
+            break;
+        case BUF_RESET:
+            buf_reset(&b);
+            break;
+        case BUF_END:
+            break;
+        }
+        assert_int_equal(rc, s->want_rc);
+        assert_int_equal(b.len, s->want_len);
+        assert_true(b.len <= c->max);
+        if (b.data != NULL)
+            assert_int_equal(b.data[b.len], 0);
+        if (s->want != NULL)
+            assert_string_equal(b.data ? b.data : "", s->want);
+        if (s->op == BUF_PRINTF_BIG && rc == 0)
+            for (i = before; i < before + s->n; i++)
+                assert_int_equal(b.data[i], s->arg[0]);
+    }
+    buf_free(&b);
+    assert_null(b.data);
+    assert_int_equal(b.len, 0);
+}
+
+/* STRV */
+
+typedef struct {
+    const char *name;
+    const char *list;
+    const char *seps;
+    const char *want;           /* items joined with '|' */
+    const char *probe;          /* strv_contains_ci() argument */
+    int want_contains;
+} STRV_CASE;
+
+static const STRV_CASE strv_cases[] = {
+    {"commas and spaces", "a, b ,c", ", ", "a|b|c", "B", 1},
+    {"empty items dropped", ",,a,,, ,b,", ", ", "a|b", "", 0},
+    {"only separators", " , ,", ", ", "", "a", 0},
+    {"empty list", "", ",", "", "a", 0},
+    {"comma only keeps inner spaces", "x y, z", ",", "x y|z", "X Y", 1},
+    {"items trimmed", " a\t,\tb ", ",", "a|b", "c", 0},
+    {"case kept, compare ignores it", "From,TO", ",", "From|TO", "to", 1},
+};
+
+/* test_strv - strv_split() items, order, NULL terminator, contains */
+static void test_strv(void **state)
+{
+    const STRV_CASE *c = *state;
+    char joined[256] = "";
+    size_t i;
+    STRV sv;
+
+    strv_init(&sv);
+    strv_split(&sv, c->list, c->seps);
+    for (i = 0; i < sv.n; i++) {
+        if (i)
+            strcat(joined, "|");
+        assert_true(strlen(joined) + strlen(sv.v[i]) < sizeof(joined));
+        strcat(joined, sv.v[i]);
+    }
+    assert_string_equal(joined, c->want);
+    assert_null(sv.v[sv.n]);
+    assert_int_equal(strv_contains_ci(&sv, c->probe), c->want_contains);
+    strv_free(&sv);
+    assert_null(sv.v);
+    assert_int_equal(sv.n, 0);
+}
+
+/* test_strv_grow - many adds keep order and the terminator */
+static void test_strv_grow(void **state)
+{
+    char item[16];
+    STRV sv;
+    int i;
+
+    (void) state;
+    strv_init(&sv);
+    for (i = 0; i < 1000; i++) {
+        snprintf(item, sizeof(item), "h%d", i);
+        strv_add(&sv, item);
+        assert_null(sv.v[sv.n]);
+    }
+    assert_int_equal(sv.n, 1000);
+    assert_string_equal(sv.v[0], "h0");
+    assert_string_equal(sv.v[999], "h999");
+    assert_true(strv_contains_ci(&sv, "H500"));
+    assert_false(strv_contains_ci(&sv, "h1000"));
+    strv_free(&sv);
+}
+
+/* test_xasprintf - formatting into fresh memory */
+static void test_xasprintf(void **state)
+{
+    char *s;
+
+    (void) state;
+    s = xasprintf("%s:%d: %s", "f", 12, "msg");
+    assert_string_equal(s, "f:12: msg");
+    free(s);
+    s = xstrndup("abcdef", 3);
+    assert_string_equal(s, "abc");
+    free(s);
+}
+
+int main(void)
+{
+    static const struct CMUnitTest misc[] = {
+        cmocka_unit_test(test_strv_grow),
+        cmocka_unit_test(test_xasprintf),
+    };
+    int fails = 0;
+
+    fails += RUN("util_strlcpy", test_strlcpy, strlcpy_cases);
+    fails += RUN("util_trim_lower", test_trim_lower, trim_cases);
+    fails += RUN("buf", test_buf, buf_cases);
+    fails += RUN("strv_split", test_strv, strv_cases);
+    fails += cmocka_run_group_tests_name("util_misc", misc, NULL, NULL);
+    return fails ? 1 : 0;
+}
