@@ -215,7 +215,7 @@ static void *daemon_milter_thread(void *arg)
 }
 
 /* daemon_reload - SIGHUP: a complete new snapshot, or the old one stays */
-static void daemon_reload(const char *path, const CONF *running)
+static void daemon_reload(const char *path, const TXCONF *running)
 {
     BUF errs;
     SNAPSHOT *snap;
@@ -263,7 +263,7 @@ int daemon_run(const char *path, int foreground)
 {
     BUF errs;
     SNAPSHOT *snap;
-    const CONF *cf;
+    const TXCONF *cf;
     char *spec, *uname = NULL;
     const char *upath;
     int is_unix, milter_rc = 0;

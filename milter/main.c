@@ -17,6 +17,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 
 #include "daemon.h"
@@ -118,7 +119,11 @@ int main(int argc, char **argv)
         off.conf = config;
         rc = offline_run(&off, stdout);
     } else {
-        rc = daemon_run(config, foreground);
+        /* A detached daemon changes to "/": keep the path good for SIGHUP. */
+        char *abs = realpath(config, NULL);
+
+        rc = daemon_run(abs ? abs : config, foreground);
+        free(abs);
     }
     strv_free(&off.rcpts);
     return rc;

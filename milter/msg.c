@@ -280,7 +280,7 @@ static MSG_REPLY msg_start_signers(MSG *m)
 {
     SIGN_REQ req[SIGN_MAX];
     char local[HDR_LOCAL_MAX];
-    const CONF *cf = m->snap->cf;
+    const TXCONF *cf = m->snap->cf;
     size_t i, n = 0;
 
     util_strlcpy(local, m->author.local, sizeof(local));
@@ -352,7 +352,7 @@ static int msg_feed_headers(MSG *m)
 /* msg_signing_error - what On-SignatureError says */
 static MSG_REPLY msg_signing_error(MSG *m)
 {
-    const CONF *cf = m->snap->cf;
+    const TXCONF *cf = m->snap->cf;
 
     log_err("%s: signing failed: %s", msg_queueid(m), m->err.data ? m->err.data : "no usable key");
     sign_free(m->signers);

@@ -27,7 +27,7 @@ typedef struct sign_set SIGN_SET;
 /* sign_lib_new - a DKIM_LIB set up from cf (header lists, no l=). The
  * library handle is shared read-only by all threads afterwards. NULL with
  * a message in errs on failure. */
-DKIM_LIB *sign_lib_new(const CONF *cf, BUF *errs);
+DKIM_LIB *sign_lib_new(const TXCONF *cf, BUF *errs);
 void sign_lib_free(DKIM_LIB *lib);
 
 /* sign_begin - start a signature per request. NULL with a reason in err. */

@@ -97,13 +97,13 @@ SNAPSHOT *snapshot_build(const char *path, BUF *errs)
     strv_init(&s->mta);
     if ((s->cf = conf_load(path, errs)) == NULL)
         goto fail;
-    snprintf(where, sizeof(where), "%s: InternalHosts", path);
+    conf_where(s->cf, "InternalHosts", where, sizeof(where));
     if ((s->internal = netlist_build(s->cf->internal_hosts, where, errs)) == NULL)
         goto fail;
     if (s->cf->mta) {
         DATASET *ds;
 
-        snprintf(where, sizeof(where), "%s: MTA", path);
+        conf_where(s->cf, "MTA", where, sizeof(where));
         if ((ds = dataset_load(s->cf->mta, where, errs)) == NULL)
             goto fail;
         for (size_t i = 0; i < ds->n; i++)

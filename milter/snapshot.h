@@ -23,7 +23,7 @@ typedef struct snapshot_keycache SNAPSHOT_KEYCACHE;
 typedef struct snapshot {
     atomic_int      refs;
     unsigned long   generation;
-    CONF           *cf;
+    TXCONF           *cf;
     NETLIST        *internal;
     STRV            mta;            /* {daemon_name} values that mean outbound */
     KEYTABLE       *kt;
