@@ -535,7 +535,7 @@ static int conf_parse_safekeys(TXCONF *cf, const CONF_DIR *d, const char *value,
     }
     if (b == 0) {
         snprintf(err, errlen, "%s: cannot be turned off: txmilter refuses private keys "
-                 "that others can read (chmod 600 or 640 with a trusted group)", d->name);
+                 "that group or others can read (chmod 600, owned by UserID)", d->name);
         return -1;
     }
     return 0;

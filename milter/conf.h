@@ -58,7 +58,7 @@ typedef struct conf {
                                  * use conf_line() and conf_where() */
 } TXCONF;
 
-/* conf_defaults - a TXCONF holding every default (used for a missing -x file too) */
+/* conf_defaults - a TXCONF holding every default (what an empty file gives) */
 TXCONF *conf_defaults(void);
 
 /* conf_load - parse path. On success returns a new TXCONF. On any error

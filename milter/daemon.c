@@ -14,7 +14,8 @@
  *	kernel delivers a signal sent to the process to the main thread when
  *	that thread does not block it, so these signals come here:
  *	  SIGHUP   build a new snapshot; swap it in only if it is complete,
- *	           otherwise log why and keep serving with the old one;
+ *	           otherwise log why and keep serving with the old one
+ *	           (SIGUSR1 does the same, as it does for OpenDKIM);
  *	  SIGTERM, SIGINT
  *	           stop taking new messages, let those in flight finish (at
  *	           most ShutdownTimeout seconds), then stop libmilter.
@@ -56,7 +57,7 @@ static void daemon_signal(int sig)
     int saved = errno;
     char c = (char) sig;
 
-    if (sig == SIGHUP)
+    if (sig == SIGHUP || sig == SIGUSR1)
         daemon_got_hup = 1;
     else
         daemon_got_term = 1;
@@ -206,6 +207,23 @@ static int daemon_pidfile(const char *path, uid_t uid, gid_t gid, int chown_it)
     return 0;
 }
 
+/* daemon_check_key_owners - keys are read again as UserID on SIGHUP */
+static void daemon_check_key_owners(SNAPSHOT *snap, uid_t uid)
+{
+    size_t n;
+    const KEYTABLE_KEY *k = keytable_keys(snap->kt, &n);
+    struct stat st;
+
+    for (size_t i = 0; i < n; i++) {
+        if (k[i].keypath == NULL || strchr(k[i].keypath, '%') || stat(k[i].keypath, &st) < 0)
+            continue;
+        if (st.st_uid != uid)
+            log_warn("%s is owned by uid %ld, not by UserID %s: txmilter starts, but a reload "
+                     "(SIGHUP) will not be able to read it; chown it to %s",
+                     k[i].keypath, (long) st.st_uid, snap->cf->user, snap->cf->user);
+    }
+}
+
 static void *daemon_milter_thread(void *arg)
 {
     int *rc = arg;
@@ -281,11 +299,16 @@ int daemon_run(const char *path, int foreground)
     }
     buf_free(&errs);
     cf = snap->cf;
-    log_init("txmilter", cf->syslog, cf->syslog_facility, foreground);
+    /* In the foreground, stderr as well, unless syslog already gets the
+     * lines and stderr is not a terminal (systemd would log them twice). */
+    log_init("txmilter", cf->syslog, cf->syslog_facility,
+             foreground && (!cf->syslog || isatty(STDERR_FILENO)));
     log_set_debug(cf->logwhy);
     if (cf->user && daemon_user(cf->user, &uid, &gid, &uname) < 0)
         return 1;
 
+    if (cf->user)
+        daemon_check_key_owners(snap, uid);
     spec = daemon_socket_spec(cf->socket, &is_unix, &upath);
     umask(cf->umask);
     if (smfi_setconn(spec) != MI_SUCCESS || smfi_register(*callbacks_desc(is_unix)) != MI_SUCCESS
@@ -298,8 +321,12 @@ int daemon_run(const char *path, int foreground)
         log_err("cannot give socket %s to %s: %s", upath, cf->user, strerror(errno));
         return 1;
     }
-    if (!is_unix)
+    if (!is_unix) {
         daemon_nodelay();
+        if (strchr(cf->socket, '@') == NULL)
+            log_warn("Socket %s names no address: listening on every interface; "
+                     "use inet:PORT@localhost unless remote MTAs must connect", cf->socket);
+    }
     if (!foreground && daemon_detach() < 0) {
         log_err("cannot detach: %s", strerror(errno));
         return 1;
@@ -320,6 +347,7 @@ int daemon_run(const char *path, int foreground)
     sa.sa_flags = SA_RESTART;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);          /* OpenDKIM's reload signal */
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
@@ -330,6 +358,7 @@ int daemon_run(const char *path, int foreground)
     sigaddset(&block, SIGHUP);
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &block, &old);
     if (pthread_create(&tid, NULL, daemon_milter_thread, &milter_rc) != 0) {
         log_err("cannot start the milter thread");

@@ -128,7 +128,8 @@ static void msg_decide_outbound(MSG *m)
         snprintf(m->why, sizeof(m->why), "internal client %s", c->addr[0] ? c->addr : c->hostname);
     } else {
         m->outbound = 0;
-        snprintf(m->why, sizeof(m->why), "client %s [%s] is not in InternalHosts and not authenticated",
+        snprintf(m->why, sizeof(m->why), "client %s [%s] is not in InternalHosts, not authenticated, "
+                 "and its daemon is not listed in MTA",
                  c->hostname[0] ? c->hostname : "unknown", c->addr[0] ? c->addr : "no address");
     }
 }
@@ -286,13 +287,16 @@ static MSG_REPLY msg_start_signers(MSG *m)
     util_strlcpy(local, m->author.local, sizeof(local));
     util_lower(local);
     m->npicks = keytable_lookup(m->snap->kt, local, m->author.domain, m->picks, SIGN_MAX);
+    if (m->npicks == SIGN_MAX)
+        log_warn("%s: %s matches %d or more SigningTable entries: only the first %d sign",
+                 msg_queueid(m), m->author.domain, SIGN_MAX, SIGN_MAX);
     if (m->npicks == 0) {
         char text[512];
 
         snprintf(text, sizeof(text), "no DKIM signing key for %s", m->author.domain);
         if (cf->on_nokey == CONF_ACT_TEMPFAIL)
             return msg_refuse(m, MSG_TEMPFAIL, "451", "4.3.5", text);
-        msg_note(m, "no-key=%s action=accept-unsigned", m->author.domain);
+        msg_note(m, "no-key=%s", m->author.domain);
         return msg_continue();
     }
     for (i = 0; i < m->npicks; i++) {
@@ -362,7 +366,7 @@ static MSG_REPLY msg_signing_error(MSG *m)
         return msg_refuse(m, MSG_TEMPFAIL, "451", "4.3.0", "DKIM signing failed, try again later");
     if (cf->on_sigerr == CONF_ACT_REJECT)
         return msg_refuse(m, MSG_REJECT, "550", "5.3.0", "DKIM signing failed");
-    msg_note(m, "signing-error action=accept-unsigned");
+    msg_note(m, "signing-error");
     return msg_continue();
 }
 

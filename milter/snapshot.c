@@ -17,6 +17,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "dataset.h"
 #include "log.h"
@@ -76,7 +77,16 @@ static int snapshot_load_keys(SNAPSHOT *s, BUF *errs)
             s->keys[i] = keys_load_file(k[i].keypath, errs);
         else {
             char origin[512];
+            struct stat st;
 
+            /* A KeyTable holding keys is a secret like a key file. */
+            if (stat(k[i].file, &st) == 0 && (st.st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH))) {
+                buf_printf(errs, "%s:%d: the KeyTable holds a private key but is accessible by "
+                           "group or others (mode %04o): chmod 600 it\n", k[i].file, k[i].line,
+                           (unsigned) (st.st_mode & 07777));
+                ok = 0;
+                continue;
+            }
             snprintf(origin, sizeof(origin), "%s:%d", k[i].file, k[i].line);
             s->keys[i] = keys_load_inline(k[i].inline_key, origin, errs);
         }

@@ -492,7 +492,7 @@ static const BAD_CASE bad_cases[] = {
     {"Mode sv", "Mode sv\n", MODE_MSG("sv")},
     {"RequireSafeKeys no", "RequireSafeKeys no\n",
      "%F:1: RequireSafeKeys: cannot be turned off: txmilter refuses private keys "
-     "that others can read (chmod 600 or 640 with a trusted group)\n"},
+     "that group or others can read (chmod 600, owned by UserID)\n"},
     {"RequireSafeKeys nonsense", "RequireSafeKeys perhaps\n",
      BAD_BOOL("RequireSafeKeys", "perhaps")},
     {"overlong line, parsing goes on", "{X8193}\nSyslog maybe\n",
