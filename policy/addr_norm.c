@@ -1,0 +1,1 @@
+/* addr_norm.c - being written */

@@ -1,0 +1,1 @@
+/* limiter.c - being written */

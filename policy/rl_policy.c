@@ -1,0 +1,1 @@
+/* rl_policy.c - being written */

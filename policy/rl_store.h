@@ -1,0 +1,60 @@
+/*
+ * rl_store.h - where rate state lives: in the txmilter process (embedded)
+ * or in Redis shared by several relays. One call decides every rule that
+ * applies to one recipient, atomically: if any rule refuses, no rule is
+ * charged; if all allow, all are charged with the same stamp, which a
+ * later refund names.
+ */
+#ifndef TX_RL_STORE_H
+#define TX_RL_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rl_policy.h"
+#include "util.h"
+
+#define RL_KEY_MAX      600     /* bytes of one rate key */
+#define RL_MAX_KEYS     64      /* rules deciding one recipient */
+
+/* One rule's key for one recipient. */
+typedef struct rl_item {
+    const RL_RULE *rule;
+    char     key[RL_KEY_MAX];   /* "rule-name|rcpt=a@b|sender_domain=x" */
+} RL_ITEM;
+
+/* The result for each item. */
+typedef struct rl_result {
+    int      allowed;           /* this rule alone would allow it */
+    uint32_t count;             /* events in the window before this one */
+    uint64_t wait_ms;           /* when refused: until one more is allowed */
+} RL_RESULT;
+
+typedef enum rl_status {
+    RL_OK = 0,                  /* decided: see results */
+    RL_UNAVAILABLE = -1,        /* the store could not be asked (Redis down, timeout) */
+} RL_STATUS;
+
+typedef struct rl_store RL_STORE;
+
+typedef struct rl_store_ops {
+    /* decide - check every item; charge all of them (stamp returned) only
+     * if every non-shadow item allows. Shadow items are charged whenever
+     * the recipient is accepted. */
+    RL_STATUS (*decide)(RL_STORE *s, const RL_ITEM *items, size_t n, RL_RESULT *res,
+                        int *accepted, uint64_t *stamp_ms);
+    /* refund - give back what decide() charged for these items at stamp */
+    RL_STATUS (*refund)(RL_STORE *s, const RL_ITEM *items, size_t n, uint64_t stamp_ms);
+    /* peek - current count and wait for one item, consuming nothing */
+    RL_STATUS (*peek)(RL_STORE *s, const RL_ITEM *item, RL_RESULT *res);
+    /* reset - forget one key (all rules if item->rule is NULL and key names a prefix? no: one key) */
+    RL_STATUS (*reset)(RL_STORE *s, const char *key);
+    void (*free)(RL_STORE *s);
+    const char *name;           /* "embedded", "redis" */
+} RL_STORE_OPS;
+
+struct rl_store {
+    const RL_STORE_OPS *ops;
+};
+
+#endif

@@ -1,0 +1,1 @@
+/* store_failover.c - being written */

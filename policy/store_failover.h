@@ -1,0 +1,43 @@
+/*
+ * store_failover.h - StoreFailure: what happens while the shared store
+ * cannot be asked.
+ *
+ *   local     the embedded store decides meanwhile (protection goes on,
+ *             per relay) - the default
+ *   accept    recipients are accepted without a decision
+ *   tempfail  recipients get 451 4.4.3 until the store is back
+ *
+ * A circuit breaker keeps messages from each waiting for a timeout while
+ * Redis is down: after a failure the primary is not asked again for
+ * retry_ms (default 1000), then one call probes it; when it answers,
+ * decisions go back to it. Every switch is logged once, and counters say
+ * how many decisions each way took.
+ */
+#ifndef TX_STORE_FAILOVER_H
+#define TX_STORE_FAILOVER_H
+
+#include <stdint.h>
+
+#include "rl_store.h"
+
+typedef enum store_failure { STORE_FAIL_LOCAL = 0, STORE_FAIL_ACCEPT, STORE_FAIL_TEMPFAIL } STORE_FAILURE;
+
+/* RL_STATUS value a failover store returns from decide() under
+ * StoreFailure tempfail while the primary is unavailable. */
+#define RL_TEMPFAIL (-2)
+
+typedef struct store_failover_stats {
+    uint64_t primary_ok;        /* decisions by the primary */
+    uint64_t primary_failed;    /* calls that failed (timeout, connection) */
+    uint64_t fallback;          /* decisions taken while the primary was unavailable */
+    int      primary_up;        /* the breaker is closed */
+} STORE_FAILOVER_STATS;
+
+/* store_failover_new - wrap primary; takes ownership of both stores.
+ * local may be NULL unless policy is STORE_FAIL_LOCAL. */
+RL_STORE *store_failover_new(RL_STORE *primary, RL_STORE *local, STORE_FAILURE policy,
+                             unsigned retry_ms);
+
+void store_failover_stats(RL_STORE *s, STORE_FAILOVER_STATS *st);
+
+#endif

@@ -1,0 +1,1 @@
+/* store_mem.c - being written */
