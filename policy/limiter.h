@@ -2,21 +2,34 @@
  * limiter.h - the rate limiter's arithmetic, shared by every store: "at
  * most N accepted within any sliding window of length P".
  *
- * The state of one key is a small ring, sized by N:
+ * The window at now is (now - P, now]: an event exactly P after an
+ * accepted one no longer sees it. The state of one key is a small ring,
+ * sized by N:
  *  - exact mode (N <= LIMITER_EXACT_MAX): the timestamps of the last N
- *    accepted events (N slots). An event at now is allowed iff fewer than
- *    N stamps are > now - P; when refused, the wait is (the oldest stamp
- *    still counted) + P - now.
+ *    accepted events (N slots, oldest first from head). An event at now is
+ *    allowed iff fewer than N stamps are > now - P; when refused, the wait
+ *    is (the oldest stamp still counted) + P - now.
  *  - bucket mode (N > LIMITER_EXACT_MAX): LIMITER_BUCKETS counters, each
- *    for a slot of width w = ceil(P / LIMITER_BUCKETS) ms. Every slot that
- *    overlaps the window counts whole: never more than N in any window of
- *    length P, but an event may be refused up to w early (the effective
- *    window is at most P + w, i.e. 1/256 longer).
+ *    for a slot of width w = LIMITER_SLOT_MS(P) = ceil(P / (LIMITER_BUCKETS
+ *    - 1)) ms; slot number s holds the events at [s*w, s*w + w - 1]. (With
+ *    w = ceil(P / 256) a window could overlap 257 slots, one more than the
+ *    ring holds.) Every slot that overlaps the window counts whole, i.e.
+ *    the slots floor((now - P + 1) / w) .. floor(now / w): never more than
+ *    N in any window of length P, but an event may be refused up to w - 1
+ *    ms early (the effective window is at most P + w - 1, i.e. about 1/255
+ *    longer). When refused, the wait is the least t - now such that the
+ *    slots overlapping (t - P, t] hold fewer than N: with j the oldest
+ *    counted slot whose dropping (with every older one) leaves fewer than
+ *    N, wait = (j + 1) * w + P - 1 - now.
  * Memory per key: limiter_size(N), at most about 2 KB.
- * Times are milliseconds from any fixed origin (the store's clock); a
- * clock that goes backwards is treated as "now = newest stamp".
+ * Times are milliseconds from any fixed origin (the store's clock). Every
+ * call works at now = max(now, last_ms), and check and charge raise last_ms
+ * to it: a clock that goes backwards is treated as standing still at the
+ * latest time seen, and a charge is recorded at that time (a refund must
+ * name that stamp; a refund that names no recorded event changes nothing).
+ * A limit of 0 is treated as 1 and a period of 0 as 1 ms.
  * The Redis Lua script implements exactly these rules; the C unit tests and
- * the Redis tests share one table of cases.
+ * the Redis tests share one table of cases (tests/unit/data/limiter_cases.txt).
  */
 #ifndef TX_LIMITER_H
 #define TX_LIMITER_H
@@ -27,12 +40,16 @@
 #define LIMITER_EXACT_MAX 256
 #define LIMITER_BUCKETS   256
 
+/* The bucket-mode slot width for a period P (ms): ceil(P / 255), at least 1. */
+#define LIMITER_SLOT_MS(p) ((p) == 0 ? (uint64_t) 1 \
+                            : ((uint64_t) (p) + LIMITER_BUCKETS - 2) / (LIMITER_BUCKETS - 1))
+
 typedef struct limiter_state {
     uint32_t limit;             /* N the state was built for */
     uint32_t nslots;            /* min(N, 256) in exact mode, 256 in bucket mode */
-    uint32_t head, n;           /* exact mode: ring start and stamps held */
+    uint32_t head, n;           /* ring start; exact: stamps held, bucket: sum of the counts */
     uint64_t period_ms;         /* P the state was built for */
-    uint64_t last_ms;           /* newest event (idle expiry, clock steps) */
+    uint64_t last_ms;           /* latest time seen by check or charge (clock steps) */
     uint64_t base_slot;         /* bucket mode: slot number counted by slot[head] */
     uint64_t slot[];            /* exact: stamps; bucket: counts */
 } LIMITER_STATE;
@@ -48,11 +65,15 @@ void limiter_init(LIMITER_STATE *st, uint32_t limit, uint64_t period_ms);
  * one more would be allowed (>= 1). Forgets what has left the window. */
 int limiter_check(LIMITER_STATE *st, uint64_t now_ms, uint32_t *count, uint64_t *wait_ms);
 
-/* limiter_charge - record an event at now (after limiter_check allowed it) */
+/* limiter_charge - record an event at now (after limiter_check allowed it;
+ * charging a full state, e.g. for a shadow rule, drops the oldest stamp in
+ * exact mode and over-counts in bucket mode) */
 void limiter_charge(LIMITER_STATE *st, uint64_t now_ms);
 
 /* limiter_refund - take back one event recorded at stamp (a transaction
- * that did not complete); a no-op if it has left the window already. */
+ * that did not complete); a no-op if it has left the state already. Exact
+ * mode removes one stamp equal to stamp_ms; bucket mode takes one from
+ * the slot of stamp_ms if the ring still holds it and it is not empty. */
 void limiter_refund(LIMITER_STATE *st, uint64_t stamp_ms);
 
 /* limiter_idle - 1 if nothing is inside the window at now (may be dropped) */

@@ -14,6 +14,9 @@
  * recipient), "exempt-sender=PATTERN[,...]", "exempt-client=NET[,NET]"
  * (addresses or CIDR), "exempt-auth=LOGIN[,LOGIN]".
  * '#' comments and blank lines; errors are "file:line: message".
+ * Names: 1 to 63 of [A-Za-z0-9_.-]; N: 1 to 10,000,000; periods: 1s to
+ * 366d; "global" is the whole relay and takes no other key; client_ip/24
+ * keys IPv4 clients by /24 (IPv6 by /128 unless given: client_ip/24/64).
  */
 #ifndef TX_RL_POLICY_H
 #define TX_RL_POLICY_H
@@ -25,6 +28,7 @@
 #include "util.h"
 
 #define RL_NAME_MAX 64
+#define RL_RULES_MAX 256        /* rules in one policy file */
 
 /* Key parts, in the fixed order they appear in a rate key. */
 enum rl_keypart {
@@ -55,6 +59,7 @@ typedef struct rl_rule {
     STRV      exempt_rcpt;      /* wildcard patterns */
     STRV      exempt_sender;
     NETLIST  *exempt_client;    /* NULL: none */
+    STRV      exempt_client_list; /* its entries as written (rl_policy_describe) */
     STRV      exempt_auth;
     char     *file;
     int       line;

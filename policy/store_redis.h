@@ -35,4 +35,9 @@ RL_STORE *store_redis_new(const char *url, const STORE_REDIS_OPTS *o, BUF *err);
 /* store_redis_ping - one round trip now: 0 if Redis answered */
 int store_redis_ping(RL_STORE *s, BUF *err);
 
+/* store_redis_set_clock - tests only: the script takes "now" from clock_ms
+ * (passed as its ARGV "now") instead of Redis TIME, so that a test runs
+ * the C limiter and the script on one timeline. NULL: TIME again. */
+void store_redis_set_clock(RL_STORE *s, uint64_t (*clock_ms)(void));
+
 #endif

@@ -1,1 +1,1472 @@
-int main(void) { return 77; }
+/*
+ * test_store_redis.c - store_redis.c and store_failover.c against real
+ * redis-server (and redis-sentinel) processes that the test starts on free
+ * loopback ports with a temporary directory, no persistence, and kills at
+ * the end. Without redis-server (Debian package redis-server) or
+ * redis-sentinel (package redis-sentinel) the test fails; it never skips.
+ *
+ * - the shared limiter cases (data/limiter_cases.txt) run through the Lua
+ *   script and through store_mem on one test clock: same answers;
+ * - a random differential run (several keys, rules reloaded with other N
+ *   and P, shadow rules, refunds, peeks) compares the script with a C
+ *   model built on limiter.c, call by call;
+ * - atomicity, key layout (prefix, hash tag, binary keys, expiry),
+ *   NOSCRIPT recovery, Redis TIME, AUTH, SELECT, unix sockets, bad URLs;
+ * - outages: a killed and a stopped (SIGSTOP) server give RL_UNAVAILABLE
+ *   within timeout + 50 ms per call, a restarted one is used again at
+ *   once; two stores ("relays") on one Redis from 8 threads let exactly
+ *   N through; Sentinel discovery and re-discovery;
+ * - store_failover: every StoreFailure policy during an outage, fast
+ *   calls, one log line per state change, and the primary back within
+ *   retry_ms + one call.
+ *
+ * TEST_TIME_SLACK_MS (environment) widens the time bounds, for valgrind.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <cmocka.h>
+#include <hiredis.h>
+
+#include "limiter.h"
+#include "rl_store.h"
+#include "store_failover.h"
+#include "store_mem.h"
+#include "store_redis.h"
+#include "util.h"
+
+/* ---------------------------------------------------------------- servers */
+
+typedef struct rs {
+    pid_t pid;
+    int   port;
+    int   sentinel;                 /* a redis-sentinel process */
+    char  dir[256];
+    char  sock[300];
+    const char *pass;
+} RS;
+
+#define RS_MAX 8
+static RS  *rs_all[RS_MAX];
+static char rs_tmp[128];
+static long slack_ms;
+
+/* rs_in_path - 1 if prog is an executable in $PATH */
+static int rs_in_path(const char *prog)
+{
+    const char *path = getenv("PATH"), *p, *e;
+    char f[4096];
+
+    for (p = path ? path : "/usr/bin:/bin"; *p; p = *e ? e + 1 : e) {
+        e = p + strcspn(p, ":");
+        snprintf(f, sizeof(f), "%.*s/%s", (int) (e - p), p, prog);
+        if (access(f, X_OK) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* rs_free_port - a loopback TCP port nobody listens on now */
+static int rs_free_port(void)
+{
+    struct sockaddr_in sa;
+    socklen_t len = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+    assert_true(fd >= 0);
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *) &sa, &len), 0);
+    port = ntohs(sa.sin_port);
+    close(fd);
+    return port;
+}
+
+/* ms_now - CLOCK_MONOTONIC in ms */
+static uint64_t ms_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+}
+
+/* ms_sleep - sleep ms milliseconds */
+static void ms_sleep(unsigned ms)
+{
+    struct timespec ts = { (time_t) (ms / 1000), (long) (ms % 1000) * 1000000L };
+
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        /* void */ ;
+}
+
+/* raw - a command on a fresh connection to port (NULL reply: error) */
+static redisReply *raw(const RS *s, const char *fmt, ...)
+{
+    struct timeval tv = { 1, 0 };
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", s->port, tv);
+    redisReply *rep = NULL;
+    va_list ap;
+
+    if (c == NULL || c->err) {
+        if (c)
+            redisFree(c);
+        return NULL;
+    }
+    redisSetTimeout(c, tv);
+    if (s->pass && !s->sentinel) {
+        rep = redisCommand(c, "AUTH %s", s->pass);
+        if (rep)
+            freeReplyObject(rep);
+    }
+    va_start(ap, fmt);
+    rep = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    redisFree(c);
+    return rep;
+}
+
+/* rs_ready - 1 when the server answers PING */
+static int rs_ready(const RS *s)
+{
+    redisReply *rep = raw(s, "PING");
+    int ok = rep && rep->type == REDIS_REPLY_STATUS;
+
+    if (rep)
+        freeReplyObject(rep);
+    return ok;
+}
+
+/* rs_spawn - fork and exec argv with output to the server's log */
+static void rs_spawn(RS *s, char *const argv[])
+{
+    char log[400];
+    pid_t pid;
+    int fd;
+
+    snprintf(log, sizeof(log), "%s/out.log", s->dir);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if ((fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600)) >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    s->pid = pid;
+}
+
+/* rs_wait_ready - wait up to 5 s for the server; fail with its log */
+static void rs_wait_ready(RS *s)
+{
+    uint64_t end = ms_now() + 5000;
+
+    while (!rs_ready(s)) {
+        int st;
+
+        if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
+            s->pid = 0;
+            fail_msg("%s on port %d exited at once: see %s/out.log",
+                     s->sentinel ? "redis-sentinel" : "redis-server", s->port, s->dir);
+        }
+        if (ms_now() > end)
+            fail_msg("redis on port %d did not answer within 5 s", s->port);
+        ms_sleep(10);
+    }
+}
+
+/* rs_register - remember a server for the final clean-up */
+static void rs_register(RS *s)
+{
+    int i;
+
+    for (i = 0; i < RS_MAX; i++) {
+        if (rs_all[i] == s)
+            return;
+        if (rs_all[i] == NULL) {
+            rs_all[i] = s;
+            return;
+        }
+    }
+    fail_msg("too many test servers");
+}
+
+/* rs_start - start (or restart, same port) a redis-server */
+static void rs_start(RS *s, const char *pass)
+{
+    char port[16];
+    char *argv[32];
+    int n = 0;
+
+    if (!rs_in_path("redis-server"))
+        fail_msg("redis-server is not installed: install the Debian package redis-server "
+                 "(this test never skips)");
+    if (s->port == 0)
+        s->port = rs_free_port();
+    s->pass = pass;
+    snprintf(s->dir, sizeof(s->dir), "%s/r%d", rs_tmp, s->port);
+    (void) mkdir(s->dir, 0700);
+    snprintf(s->sock, sizeof(s->sock), "%s/redis.sock", s->dir);
+    snprintf(port, sizeof(port), "%d", s->port);
+    argv[n++] = "redis-server";
+    argv[n++] = "--port", argv[n++] = port;
+    argv[n++] = "--bind", argv[n++] = "127.0.0.1";
+    argv[n++] = "--dir", argv[n++] = s->dir;
+    argv[n++] = "--save", argv[n++] = "";
+    argv[n++] = "--appendonly", argv[n++] = "no";
+    argv[n++] = "--unixsocket", argv[n++] = s->sock;
+    argv[n++] = "--unixsocketperm", argv[n++] = "700";
+    argv[n++] = "--daemonize", argv[n++] = "no";
+    if (pass)
+        argv[n++] = "--requirepass", argv[n++] = (char *) pass;
+    argv[n] = NULL;
+    rs_register(s);
+    rs_spawn(s, argv);
+    rs_wait_ready(s);
+}
+
+/* rs_start_sentinel - a redis-sentinel monitoring master as "mymaster" */
+static void rs_start_sentinel(RS *s, const RS *master)
+{
+    char conf[400];
+    char *argv[3];
+    FILE *fp;
+
+    if (!rs_in_path("redis-sentinel"))
+        fail_msg("redis-sentinel is not installed: install the Debian package redis-sentinel "
+                 "(this test never skips)");
+    s->port = rs_free_port();
+    s->sentinel = 1;
+    snprintf(s->dir, sizeof(s->dir), "%s/s%d", rs_tmp, s->port);
+    (void) mkdir(s->dir, 0700);
+    snprintf(conf, sizeof(conf), "%s/sentinel.conf", s->dir);
+    assert_non_null(fp = fopen(conf, "w"));
+    fprintf(fp, "port %d\nbind 127.0.0.1\ndir %s\ndaemonize no\n"
+            "sentinel monitor mymaster 127.0.0.1 %d 1\n"
+            "sentinel down-after-milliseconds mymaster 60000\n", s->port, s->dir, master->port);
+    fclose(fp);
+    argv[0] = "redis-sentinel";
+    argv[1] = conf;
+    argv[2] = NULL;
+    rs_register(s);
+    rs_spawn(s, argv);
+    rs_wait_ready(s);
+}
+
+/* rs_kill - send sig; for SIGKILL and SIGTERM also reap the process */
+static void rs_kill(RS *s, int sig)
+{
+    if (s->pid <= 0)
+        return;
+    kill(s->pid, sig);
+    if (sig == SIGKILL || sig == SIGTERM) {
+        kill(s->pid, SIGCONT);
+        waitpid(s->pid, NULL, 0);
+        s->pid = 0;
+    }
+}
+
+/* rs_cleanup - kill every server and remove the temporary directory */
+static void rs_cleanup(void)
+{
+    char cmd[300];
+    int i;
+
+    for (i = 0; i < RS_MAX; i++)
+        if (rs_all[i])
+            rs_kill(rs_all[i], SIGKILL);
+    if (rs_tmp[0]) {
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", rs_tmp);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", rs_tmp);
+        rs_tmp[0] = 0;
+    }
+}
+
+static RS main_rs;
+
+/* ------------------------------------------------------------ test clock */
+
+static uint64_t tc_now;
+
+/* tc_clock - the test clock shared by both stores */
+static uint64_t tc_clock(void)
+{
+    return __atomic_load_n(&tc_now, __ATOMIC_SEQ_CST);
+}
+
+/* tc_set - set the test clock */
+static void tc_set(uint64_t t)
+{
+    __atomic_store_n(&tc_now, t, __ATOMIC_SEQ_CST);
+}
+
+/* mk_rule - a rule with a name, N, P and the shadow option */
+static RL_RULE mk_rule(const char *name, uint32_t limit, uint64_t period_ms, int shadow)
+{
+    RL_RULE r;
+
+    memset(&r, 0, sizeof(r));
+    util_strlcpy(r.name, name, sizeof(r.name));
+    r.limit = limit;
+    r.period_ms = period_ms;
+    r.shadow = shadow;
+    return r;
+}
+
+/* mk_item - an item for a rule and a key */
+static void mk_item(RL_ITEM *it, const RL_RULE *r, const char *key)
+{
+    it->rule = r;
+    util_strlcpy(it->key, key, sizeof(it->key));
+}
+
+/* redis_url - "redis://127.0.0.1:PORT" plus a suffix */
+static const char *redis_url(const RS *s, const char *suffix)
+{
+    static char url[512];
+
+    snprintf(url, sizeof(url), "redis://127.0.0.1:%d%s", s->port, suffix);
+    return url;
+}
+
+/* new_redis - a store on url (test fails on a bad URL) */
+static RL_STORE *new_redis(const char *url, unsigned cto, unsigned to, unsigned pool)
+{
+    STORE_REDIS_OPTS o = { cto, to, pool, NULL };
+    BUF err;
+    RL_STORE *s;
+
+    buf_init(&err, 1024);
+    s = store_redis_new(url, &o, &err);
+    if (s == NULL)
+        fail_msg("store_redis_new(%s): %s", url, err.data ? err.data : "");
+    buf_free(&err);
+    return s;
+}
+
+/* --------------------------------------------------- shared limiter cases */
+
+typedef struct lc_case {
+    const char *name;
+    uint32_t    limit;
+    uint64_t    period;
+    const char *ops;
+} LC_CASE;
+
+static LC_CASE *lc_cases;
+static size_t   lc_ncases;
+static RL_STORE *lc_redis;
+
+/* lc_datadir - tests/unit/data, from $srcdir (automake) or from __FILE__ */
+static const char *lc_datadir(void)
+{
+    static char dir[4096];
+    const char *srcdir = getenv("srcdir"), *slash;
+
+    if (srcdir != NULL && *srcdir)
+        snprintf(dir, sizeof(dir), "%s/tests/unit/data", srcdir);
+    else if ((slash = strrchr(__FILE__, '/')) != NULL)
+        snprintf(dir, sizeof(dir), "%.*s/data", (int) (slash - __FILE__), __FILE__);
+    else
+        snprintf(dir, sizeof(dir), "data");
+    return dir;
+}
+
+/* lc_load - read limiter_cases.txt (exit on a bad file: it is shared) */
+static void lc_load(void)
+{
+    char path[4200], line[65536];
+    FILE *fp;
+
+    snprintf(path, sizeof(path), "%s/limiter_cases.txt", lc_datadir());
+    if ((fp = fopen(path, "r")) == NULL) {
+        fprintf(stderr, "cannot open %s\n", path);
+        exit(1);
+    }
+    lc_cases = xcalloc(1024, sizeof(*lc_cases));
+    while (fgets(line, sizeof(line), fp) != NULL) {
+        char name[128];
+        unsigned long long n, per;
+        int off = 0;
+
+        if (line[strspn(line, " \t\r\n")] == 0 || line[strspn(line, " \t")] == '#')
+            continue;
+        if (sscanf(line, "%127s %llu %llu %n", name, &n, &per, &off) != 3 || off == 0
+            || n == 0 || n > UINT32_MAX || lc_ncases == 1024) {
+            fprintf(stderr, "%s: bad case line: %s", path, line);
+            exit(1);
+        }
+        line[strcspn(line, "\r\n")] = 0;
+        lc_cases[lc_ncases].name = xstrdup(name);
+        lc_cases[lc_ncases].limit = (uint32_t) n;
+        lc_cases[lc_ncases].period = per;
+        lc_cases[lc_ncases].ops = xstrdup(line + off);
+        lc_ncases++;
+    }
+    fclose(fp);
+}
+
+/* lc_num - a decimal number at *pp, advancing it; -1 if none */
+static int lc_num(const char **pp, uint64_t *v)
+{
+    const char *p = *pp;
+    uint64_t n = 0;
+
+    if (*p < '0' || *p > '9')
+        return -1;
+    for (; *p >= '0' && *p <= '9'; p++)
+        n = n * 10 + (uint64_t) (*p - '0');
+    *pp = p;
+    *v = n;
+    return 0;
+}
+
+/* lc_op - one op token of a case on store s (one item) */
+static void lc_op(const LC_CASE *c, RL_STORE *s, const RL_ITEM *it, const char *tok, size_t len)
+{
+    char op[128], got[64];
+    const char *p, *exp = "";
+    uint64_t t = 0, step = 0, reps = 1, r, stamp;
+    RL_RESULT res;
+    int kind, acc;
+
+    assert_true(len < sizeof(op));
+    memcpy(op, tok, len);
+    op[len] = 0;
+    p = op;
+    kind = *p++;
+    if (*p++ != '@' || lc_num(&p, &t) < 0)
+        fail_msg("case %s: bad op \"%s\"", c->name, op);
+    if (*p == '+' && (p++, lc_num(&p, &step) < 0))
+        fail_msg("case %s: bad step in \"%s\"", c->name, op);
+    if (*p == '*' && (p++, lc_num(&p, &reps) < 0))
+        fail_msg("case %s: bad repeat in \"%s\"", c->name, op);
+    if (*p == '=')
+        exp = p + 1;
+    for (r = 0; r < reps; r++, t += step) {
+        tc_set(t);
+        switch (kind) {
+        case 'c':
+            assert_int_equal(s->ops->decide(s, it, 1, &res, &acc, &stamp), RL_OK);
+            if (acc)
+                snprintf(got, sizeof(got), "ok");
+            else
+                snprintf(got, sizeof(got), "no:%llu", (unsigned long long) res.wait_ms);
+            if (acc != res.allowed)
+                fail_msg("case %s (%s store): accepted %d, allowed %d", c->name, s->ops->name,
+                         acc, res.allowed);
+            break;
+        case 'p':
+            assert_int_equal(s->ops->peek(s, it, &res), RL_OK);
+            snprintf(got, sizeof(got), "%u", res.count);
+            break;
+        case 'r':
+            assert_int_equal(s->ops->refund(s, it, 1, t), RL_OK);
+            continue;
+        default:
+            fail_msg("case %s: op \"%s\" is not one the stores run", c->name, op);
+        }
+        if (strcmp(got, exp) != 0)
+            fail_msg("case %s (%s store): op \"%s\" (#%llu, at %llu): expected %s, got %s",
+                     c->name, s->ops->name, op, (unsigned long long) r + 1,
+                     (unsigned long long) t, exp, got);
+    }
+}
+
+/* lc_run - run a case's ops on one store */
+static void lc_run(const LC_CASE *c, RL_STORE *s)
+{
+    RL_RULE rule = mk_rule("case", c->limit, c->period, 0);
+    const char *p = c->ops, *e;
+    RL_ITEM it;
+    char key[200];
+
+    snprintf(key, sizeof(key), "case|%s", c->name);
+    mk_item(&it, &rule, key);
+    assert_int_equal(s->ops->reset(s, key), RL_OK);
+    for (;;) {
+        p += strspn(p, " \t");
+        if (*p == 0)
+            break;
+        e = p + strcspn(p, " \t");
+        lc_op(c, s, &it, p, (size_t) (e - p));
+        p = e;
+    }
+}
+
+/* test_case - one shared case through store_mem and through the script */
+static void test_case(void **state)
+{
+    const LC_CASE *c = *state;
+    RL_STORE *m = store_mem_new(100, tc_clock);
+
+    lc_run(c, m);
+    m->ops->free(m);
+    lc_run(c, lc_redis);
+}
+
+/* ------------------------------------------------ differential, random */
+
+/* rnd - xorshift64 (a fixed seed: the run is repeatable) */
+static uint64_t rnd_state = 0x9e3779b97f4a7c15ULL;
+static uint64_t rnd(uint64_t n)
+{
+    rnd_state ^= rnd_state << 13;
+    rnd_state ^= rnd_state >> 7;
+    rnd_state ^= rnd_state << 17;
+    return n ? rnd_state % n : 0;
+}
+
+/*
+ * The C model of a store for the differential run: limiter.c states that
+ * are never dropped (the script's keys live ten minutes of real time in
+ * test mode; store_mem's idle sweep would forget what a reload to a longer
+ * period carries over, as a Redis key's expiry does in real time).
+ */
+#define DM_KEYS 8
+static LIMITER_STATE *dm_st[DM_KEYS];
+
+/* dm_state - key k's state for rule r at now, converted if the rule changed */
+static LIMITER_STATE *dm_state(int k, const RL_RULE *r, uint64_t now)
+{
+    LIMITER_STATE *st = dm_st[k], *nw;
+
+    if (st == NULL) {
+        st = dm_st[k] = xmalloc(limiter_size(r->limit));
+        limiter_init(st, r->limit, r->period_ms);
+    } else if (st->limit != r->limit || st->period_ms != r->period_ms) {
+        nw = xmalloc(limiter_size(r->limit));
+        limiter_convert(st, nw, r->limit, r->period_ms, now);
+        free(st);
+        st = dm_st[k] = nw;
+    }
+    return st;
+}
+
+/* dm_decide - what a store must answer (rl_store.h's rules) */
+static int dm_decide(const int *ks, const RL_RULE *const *rules, int n, uint64_t now,
+                     RL_RESULT *res, uint64_t *stamp)
+{
+    LIMITER_STATE *st[3];
+    int i, ok = 1;
+
+    *stamp = now;
+    for (i = 0; i < n; i++) {
+        st[i] = dm_state(ks[i], rules[i], now);
+        if (st[i]->last_ms > *stamp)
+            *stamp = st[i]->last_ms;
+    }
+    for (i = 0; i < n; i++) {
+        res[i].allowed = limiter_check(st[i], now, &res[i].count, &res[i].wait_ms);
+        if (!res[i].allowed && !rules[i]->shadow)
+            ok = 0;
+    }
+    for (i = 0; ok && i < n; i++)
+        limiter_charge(st[i], *stamp);
+    if (!ok)
+        *stamp = 0;
+    return ok;
+}
+
+/* test_differential - random calls through the script and the C model, compared */
+static void test_differential(void **state)
+{
+    static const struct { uint32_t n; uint64_t p; } kinds[] = {
+        { 1, 1000 }, { 2, 3000 }, { 5, 10000 }, { 40, 60000 }, { 256, 20000 },
+        { 257, 255000 }, { 300, 30000 }, { 1000, 3600000 },
+    };
+    enum { NKEYS = 6, NOPS = 2500 };
+    RL_RULE rules[NKEYS];
+    const RL_RULE *rp[3];
+    uint64_t stamps[16] = { 0 }, t = 1000000;
+    RL_STORE *r = new_redis(redis_url(&main_rs, ""), 200, 1000, 2);
+    RL_ITEM it[3];
+    RL_RESULT rm[3], rr[3];
+    char keys[NKEYS][32];
+    int i, k, ks[3];
+
+    (void) state;
+    store_redis_set_clock(r, tc_clock);
+    for (k = 0; k < NKEYS; k++) {
+        snprintf(keys[k], sizeof(keys[k]), "diff|k%d", k);
+        rules[k] = mk_rule(keys[k], kinds[k % 8].n, kinds[k % 8].p, k == 5);
+        assert_int_equal(r->ops->reset(r, keys[k]), RL_OK);
+    }
+    for (i = 0; i < NOPS; i++) {
+        int op = (int) rnd(10), n = 1 + (int) rnd(3), am, ar;
+        uint64_t sm, sr;
+
+        /* mostly forward, sometimes far, sometimes back (a clock step) */
+        t += rnd(4) == 0 ? rnd(40000) : rnd(300);
+        if (rnd(30) == 0)
+            t -= rnd(20000);
+        tc_set(t);
+        if (rnd(15) == 0) {             /* a reload gives a key another rule */
+            k = (int) rnd(NKEYS);
+            rules[k] = mk_rule(keys[k], kinds[rnd(8)].n, kinds[rnd(8)].p, (int) rnd(2));
+        }
+        for (k = 0; k < n; k++) {
+            ks[k] = (i + k * 2) % NKEYS;
+            rp[k] = &rules[ks[k]];
+            mk_item(&it[k], rp[k], keys[ks[k]]);
+        }
+        if (op < 7) {
+            am = dm_decide(ks, rp, n, t, rm, &sm);
+            assert_int_equal(r->ops->decide(r, it, (size_t) n, rr, &ar, &sr), RL_OK);
+            if (am != ar || sm != sr)
+                fail_msg("op %d at %llu: accepted %d/%d stamp %llu/%llu (C/redis)", i,
+                         (unsigned long long) t, am, ar, (unsigned long long) sm,
+                         (unsigned long long) sr);
+            for (k = 0; k < n; k++) {
+                if (rm[k].allowed != rr[k].allowed || rm[k].count != rr[k].count
+                    || rm[k].wait_ms != rr[k].wait_ms)
+                    fail_msg("op %d at %llu key %s N=%u P=%llu: C %d/%u/%llu redis %d/%u/%llu",
+                             i, (unsigned long long) t, it[k].key, it[k].rule->limit,
+                             (unsigned long long) it[k].rule->period_ms, rm[k].allowed,
+                             rm[k].count, (unsigned long long) rm[k].wait_ms, rr[k].allowed,
+                             rr[k].count, (unsigned long long) rr[k].wait_ms);
+            }
+            if (am)
+                stamps[rnd(16)] = sm;
+        } else if (op < 9) {
+            uint64_t st = stamps[rnd(16)];
+
+            for (k = 0; k < n; k++)
+                if (dm_st[ks[k]])
+                    limiter_refund(dm_st[ks[k]], st);
+            assert_int_equal(r->ops->refund(r, it, (size_t) n, st), RL_OK);
+        } else {
+            if (dm_st[ks[0]]) {
+                LIMITER_STATE *st = dm_state(ks[0], rp[0], t);
+
+                rm[0].allowed = limiter_check(st, t, &rm[0].count, &rm[0].wait_ms);
+            } else {
+                rm[0].allowed = 1;
+                rm[0].count = 0;
+                rm[0].wait_ms = 0;
+            }
+            assert_int_equal(r->ops->peek(r, &it[0], &rr[0]), RL_OK);
+            if (rm[0].count != rr[0].count || rm[0].allowed != rr[0].allowed
+                || rm[0].wait_ms != rr[0].wait_ms)
+                fail_msg("peek %d at %llu key %s: C %u redis %u", i, (unsigned long long) t,
+                         it[0].key, rm[0].count, rr[0].count);
+        }
+    }
+    for (k = 0; k < DM_KEYS; k++) {
+        free(dm_st[k]);
+        dm_st[k] = NULL;
+    }
+    r->ops->free(r);
+}
+
+/* A rule reloaded with another N or P: the script must convert exactly as
+ * limiter_convert() (the C model) does. */
+typedef struct reload_case {
+    const char *name;
+    uint32_t n1; uint64_t p1; int charges; uint64_t gap;    /* charged from t=1000 */
+    uint32_t n2; uint64_t p2; uint64_t t2;                  /* then decided at t2 */
+} RELOAD_CASE;
+
+static const RELOAD_CASE reload_cases[] = {
+    { "exact_raise_limit", 3, 10000, 3, 1, 5, 10000, 2000 },
+    { "exact_lower_limit", 5, 10000, 5, 1, 2, 10000, 2000 },
+    { "exact_shorter_period", 5, 60000, 5, 1000, 5, 2000, 5500 },
+    { "exact_longer_period", 3, 1000, 3, 600, 5, 10000, 3000 },
+    { "exact_to_bucket", 10, 10000, 10, 7, 300, 255000, 5000 },
+    { "bucket_one_slot_to_exact", 400, 255000, 400, 0, 3, 10000, 2000 },
+    { "bucket_spread_to_exact", 400, 255000, 400, 13, 100, 60000, 9000 },
+    { "bucket_to_bucket_longer", 400, 255000, 400, 500, 300, 86400000, 300000 },
+    { "bucket_to_bucket_shorter", 1000, 86400000, 900, 60000, 500, 3600000, 60000000 },
+    { "clock_behind_last", 5, 10000, 5, 100, 3, 5000, 10 },
+};
+
+/* test_reload - charge under one rule, decide under another: script vs C */
+static void test_reload(void **state)
+{
+    const RELOAD_CASE *c = *state;
+    RL_RULE r1 = mk_rule("r", c->n1, c->p1, 0), r2 = mk_rule("r", c->n2, c->p2, 0);
+    const RL_RULE *rp[1];
+    RL_STORE *r = new_redis(redis_url(&main_rs, ""), 200, 1000, 1);
+    RL_RESULT want, got;
+    RL_ITEM it;
+    char key[64];
+    uint64_t ws, gs;
+    int i, k = 0, wa, ga;
+
+    store_redis_set_clock(r, tc_clock);
+    snprintf(key, sizeof(key), "reload|%s", c->name);
+    assert_int_equal(r->ops->reset(r, key), RL_OK);
+    rp[0] = &r1;
+    mk_item(&it, &r1, key);
+    for (i = 0; i < c->charges; i++) {
+        tc_set(1000 + (uint64_t) i * c->gap);
+        wa = dm_decide(&k, rp, 1, 1000 + (uint64_t) i * c->gap, &want, &ws);
+        assert_int_equal(r->ops->decide(r, &it, 1, &got, &ga, &gs), RL_OK);
+        assert_int_equal(ga, wa);
+    }
+    rp[0] = &r2;
+    it.rule = &r2;
+    for (i = 0; i < 4; i++) {
+        tc_set(c->t2 + (uint64_t) i);
+        wa = dm_decide(&k, rp, 1, c->t2 + (uint64_t) i, &want, &ws);
+        assert_int_equal(r->ops->decide(r, &it, 1, &got, &ga, &gs), RL_OK);
+        if (ga != wa || gs != ws || got.count != want.count || got.wait_ms != want.wait_ms)
+            fail_msg("%s, decision %d: C %d/%u/%llu/%llu redis %d/%u/%llu/%llu", c->name, i, wa,
+                     want.count, (unsigned long long) want.wait_ms, (unsigned long long) ws, ga,
+                     got.count, (unsigned long long) got.wait_ms, (unsigned long long) gs);
+    }
+    free(dm_st[0]);
+    dm_st[0] = NULL;
+    r->ops->free(r);
+}
+
+/* ------------------------------------------------------- behaviour */
+
+/* test_atomic - a refusing rule charges nothing on the others, in Redis */
+static void test_atomic(void **state)
+{
+    RL_RULE a = mk_rule("a", 5, 60000, 0), b = mk_rule("b", 1, 60000, 0),
+        sh = mk_rule("s", 1, 60000, 1);
+    RL_STORE *r = new_redis(redis_url(&main_rs, ""), 200, 1000, 2);
+    RL_ITEM it[3];
+    RL_RESULT res[3];
+    uint64_t stamp;
+    int acc;
+
+    (void) state;
+    store_redis_set_clock(r, tc_clock);
+    tc_set(5000000);
+    mk_item(&it[0], &a, "atomic|a");
+    mk_item(&it[1], &b, "atomic|b");
+    mk_item(&it[2], &sh, "atomic|s");
+    for (acc = 0; acc < 3; acc++)
+        assert_int_equal(r->ops->reset(r, it[acc].key), RL_OK);
+    assert_int_equal(r->ops->decide(r, it, 3, res, &acc, &stamp), RL_OK);
+    assert_int_equal(acc, 1);
+    assert_int_equal(stamp, 5000000);
+    tc_set(5000001);
+    assert_int_equal(r->ops->decide(r, it, 3, res, &acc, &stamp), RL_OK);
+    assert_int_equal(acc, 0);
+    assert_int_equal(stamp, 0);
+    assert_int_equal(res[0].allowed, 1);
+    assert_int_equal(res[1].allowed, 0);
+    assert_int_equal(res[1].wait_ms, 59999);
+    assert_int_equal(res[2].allowed, 0);
+    assert_int_equal(r->ops->peek(r, &it[0], &res[0]), RL_OK);
+    assert_int_equal(res[0].count, 1);          /* a was not charged */
+    /* without b, a refusing shadow rule does not refuse, and is charged */
+    assert_int_equal(r->ops->decide(r, &it[0], 1, res, &acc, &stamp), RL_OK);
+    assert_int_equal(acc, 1);
+    assert_int_equal(r->ops->decide(r, (RL_ITEM[]) { it[0], it[2] }, 2, res, &acc, &stamp), RL_OK);
+    assert_int_equal(acc, 1);
+    assert_int_equal(res[1].allowed, 0);
+    assert_int_equal(r->ops->peek(r, &it[0], &res[0]), RL_OK);
+    assert_int_equal(res[0].count, 3);
+    r->ops->free(r);
+}
+
+/* test_key_layout - prefix, hash tag, binary keys, expiry P + w, Redis TIME */
+static void test_key_layout(void **state)
+{
+    static const char bin[] = "b|rcpt=\"a b\"\r\n%s%n\x01\x7f\xc3\xa9\xff@x";
+    STORE_REDIS_OPTS o = { 200, 1000, 2, "t1:" };
+    RL_RULE a = mk_rule("a", 3, 10000, 0), big = mk_rule("big", 1000, 255000, 0);
+    RL_STORE *r = store_redis_new(redis_url(&main_rs, ""), &o, NULL);
+    RL_ITEM it[2];
+    RL_RESULT res[2];
+    redisReply *rep;
+    uint64_t stamp;
+    char full[128];
+    int acc, i;
+
+    (void) state;
+    assert_non_null(r);
+    mk_item(&it[0], &a, bin);
+    mk_item(&it[1], &big, "big|global");
+    assert_int_equal(r->ops->reset(r, it[0].key), RL_OK);
+    assert_int_equal(r->ops->reset(r, it[1].key), RL_OK);
+    for (i = 0; i < 3; i++) {
+        assert_int_equal(r->ops->decide(r, it, 2, res, &acc, &stamp), RL_OK);
+        assert_int_equal(acc, 1);
+    }
+    /* Redis TIME is the clock: the stamp is now in ms */
+    assert_true(stamp > (uint64_t) time(NULL) * 1000 - 60000);
+    assert_true(stamp < (uint64_t) time(NULL) * 1000 + 60000);
+    assert_int_equal(r->ops->decide(r, it, 2, res, &acc, &stamp), RL_OK);
+    assert_int_equal(acc, 0);
+    assert_true(res[0].wait_ms > 9000 && res[0].wait_ms <= 10000);
+    snprintf(full, sizeof(full), "t1:{txmilter}:%s", bin);
+    rep = raw(&main_rs, "PTTL %b", full, strlen(full));
+    assert_non_null(rep);
+    assert_int_equal(rep->type, REDIS_REPLY_INTEGER);
+    /* P + w, w = ceil(10000 / 255) = 40 */
+    assert_true(rep->integer > 9000 && rep->integer <= 10040);
+    freeReplyObject(rep);
+    rep = raw(&main_rs, "PTTL %s", "t1:{txmilter}:big|global");
+    assert_non_null(rep);
+    assert_true(rep->integer > 250000 && rep->integer <= 256000);
+    freeReplyObject(rep);
+    rep = raw(&main_rs, "STRLEN %s", "t1:{txmilter}:big|global");
+    assert_non_null(rep);
+    assert_int_equal(rep->integer, 33 + 256 * 8);
+    freeReplyObject(rep);
+    rep = raw(&main_rs, "STRLEN %b", full, strlen(full));
+    assert_non_null(rep);
+    assert_int_equal(rep->integer, 33 + 3 * 8);
+    freeReplyObject(rep);
+    assert_int_equal(r->ops->reset(r, bin), RL_OK);
+    rep = raw(&main_rs, "EXISTS %b", full, strlen(full));
+    assert_non_null(rep);
+    assert_int_equal(rep->integer, 0);
+    freeReplyObject(rep);
+    r->ops->free(r);
+}
+
+/* test_noscript - SCRIPT FLUSH, then decide works (EVAL reloads it) */
+static void test_noscript(void **state)
+{
+    RL_RULE a = mk_rule("a", 10, 10000, 0);
+    RL_STORE *r = new_redis(redis_url(&main_rs, ""), 200, 1000, 1);
+    RL_ITEM it;
+    RL_RESULT res;
+    redisReply *rep;
+    uint64_t stamp;
+    int acc, i;
+
+    (void) state;
+    mk_item(&it, &a, "noscript|a");
+    assert_int_equal(r->ops->reset(r, it.key), RL_OK);
+    for (i = 0; i < 3; i++) {
+        assert_int_equal(r->ops->decide(r, &it, 1, &res, &acc, &stamp), RL_OK);
+        assert_int_equal(res.count, (uint32_t) i * 2);
+        rep = raw(&main_rs, "SCRIPT FLUSH");
+        assert_non_null(rep);
+        freeReplyObject(rep);
+        assert_int_equal(r->ops->decide(r, &it, 1, &res, &acc, &stamp), RL_OK);
+        assert_int_equal(acc, 1);
+        assert_int_equal(res.count, (uint32_t) i * 2 + 1);
+    }
+    r->ops->free(r);
+}
+
+/* A URL that must work, or fail with an error text. */
+typedef struct url_case {
+    const char *name;
+    const char *url;                /* %P: main port, %A: auth port, %S: socket */
+    const char *err;                /* NULL: decide and ping work */
+    int         db;                 /* where the key must land */
+} URL_CASE;
+
+static RS auth_rs;
+
+static const URL_CASE url_cases[] = {
+    { "plain", "redis://127.0.0.1:%P", NULL, 0 },
+    { "default_db_slash", "redis://127.0.0.1:%P/", NULL, 0 },
+    { "db_3", "redis://127.0.0.1:%P/3", NULL, 3 },
+    { "ipv4_host_name", "redis://localhost:%P/4", NULL, 4 },
+    { "unix_socket", "redis+unix://%S", NULL, 0 },
+    { "unix_socket_db", "redis+unix://%S?db=2", NULL, 2 },
+    { "auth_escaped_password", "redis://:s3cret%3A%2F%40x@127.0.0.1:%A/5", NULL, 5 },
+    { "auth_user_default", "redis://default:s3cret%3a%2f%40x@127.0.0.1:%A", NULL, 0 },
+    { "auth_wrong_password", "redis://:nope@127.0.0.1:%A", "WRONGPASS", 0 },
+    { "auth_missing", "redis://127.0.0.1:%A", "NOAUTH", 0 },
+    { "db_out_of_range", "redis://127.0.0.1:%P/99999", "DB index is out of range", 0 },
+    { "nobody_listens", "redis://127.0.0.1:1", "Connection refused", 0 },
+    { "no_socket", "redis+unix:///nonexistent/redis.sock", "No such file", 0 },
+};
+
+/* url_expand - fill in %P, %A and %S */
+static void url_expand(const char *in, char *out, size_t len)
+{
+    BUF b;
+
+    buf_init(&b, len - 1);
+    for (; *in; in++) {
+        if (in[0] == '%' && in[1] == 'P')
+            buf_printf(&b, "%d", main_rs.port), in++;
+        else if (in[0] == '%' && in[1] == 'A')
+            buf_printf(&b, "%d", auth_rs.port), in++;
+        else if (in[0] == '%' && in[1] == 'S')
+            buf_puts(&b, main_rs.sock), in++;
+        else
+            buf_append(&b, in, 1);
+    }
+    util_strlcpy(out, b.data ? b.data : "", len);
+    buf_free(&b);
+}
+
+/* test_url - one URL row: decide, ping, and where the key landed */
+static void test_url(void **state)
+{
+    const URL_CASE *c = *state;
+    RL_RULE a = mk_rule("a", 10, 10000, 0);
+    char url[512], key[64];
+    RL_STORE *r;
+    RL_RESULT res;
+    RL_ITEM it;
+    BUF err;
+    uint64_t stamp;
+    int acc;
+
+    url_expand(c->url, url, sizeof(url));
+    r = new_redis(url, 300, 1000, 1);
+    buf_init(&err, 1024);
+    snprintf(key, sizeof(key), "url|%s", c->name);
+    mk_item(&it, &a, key);
+    if (c->err) {
+        assert_int_equal(r->ops->decide(r, &it, 1, &res, &acc, &stamp), RL_UNAVAILABLE);
+        assert_int_equal(store_redis_ping(r, &err), -1);
+        if (err.data == NULL || strstr(err.data, c->err) == NULL)
+            fail_msg("%s: error \"%s\", expected \"%s\"", url, err.data ? err.data : "", c->err);
+    } else {
+        const RS *srv = strstr(c->url, "%A") ? &auth_rs : &main_rs;
+        char full[128];
+        redisReply *rep;
+
+        assert_int_equal(store_redis_ping(r, &err), 0);
+        assert_int_equal(r->ops->reset(r, key), RL_OK);
+        assert_int_equal(r->ops->decide(r, &it, 1, &res, &acc, &stamp), RL_OK);
+        assert_int_equal(acc, 1);
+        assert_int_equal(res.count, 0);
+        snprintf(full, sizeof(full), "txm:{txmilter}:%s", key);
+        rep = raw(srv, "EVAL %s 1 %s %d", "redis.call('SELECT', ARGV[1]) "
+                  "return redis.call('EXISTS', KEYS[1])", full, c->db);
+        assert_non_null(rep);
+        if (rep->type != REDIS_REPLY_INTEGER || rep->integer != 1)
+            fail_msg("%s: key not found in db %d", url, c->db);
+        freeReplyObject(rep);
+    }
+    buf_free(&err);
+    r->ops->free(r);
+}
+
+typedef struct bad_url {
+    const char *name;
+    const char *url;
+    const char *err;
+} BAD_URL;
+
+static const BAD_URL bad_urls[] = {
+    { "empty", "", "Store URL: empty" },
+    { "unknown_scheme", "rediss://h", "unknown scheme" },
+    { "http", "http://h:6379", "unknown scheme" },
+    { "no_host", "redis://", "no host name" },
+    { "no_host_port", "redis://:6379", "no host name" },
+    { "port_zero", "redis://h:0", "bad port" },
+    { "port_big", "redis://h:65536", "bad port" },
+    { "port_text", "redis://h:http", "bad port" },
+    { "port_empty", "redis://h:", "bad port" },
+    { "db_text", "redis://h/x", "bad database number" },
+    { "db_two_parts", "redis://h/1/2", "bad database number" },
+    { "db_negative", "redis://h/-1", "bad database number" },
+    { "db_huge", "redis://h/99999999999", "bad database number" },
+    { "query_tcp", "redis://h?db=1", "unknown parameter" },
+    { "v6_unclosed", "redis://[::1:6379", "'[' without ']'" },
+    { "v6_junk", "redis://[::1]x", "text after ']'" },
+    { "v6_ok_then_bad_port", "redis://[::1]:x", "bad port" },
+    { "cred_no_colon", "redis://pass@h", "credentials without ':'" },
+    { "cred_empty_pass", "redis://:@h", "empty password" },
+    { "cred_bad_escape", "redis://:a%zz@h", "bad %-escape" },
+    { "cred_escape_nul", "redis://:a%00@h", "bad %-escape" },
+    { "cred_escape_short", "redis://:a%4@h", "bad %-escape" },
+    { "white_space", "redis://h :6379", "white space" },
+    { "unix_host", "redis+unix://h/tmp/s", "has no host" },
+    { "unix_no_path", "redis+unix://", "no socket path" },
+    { "unix_slash_only", "redis+unix:///", "no socket path" },
+    { "unix_bad_db", "redis+unix:///tmp/s?db=x", "bad database number" },
+    { "unix_bad_param", "redis+unix:///tmp/s?timeout=1", "unknown parameter" },
+    { "unix_long_path", "redis+unix:///xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "socket path too long" },
+    { "sentinel_no_master", "redis-sentinel://h:26379", "no master name" },
+    { "sentinel_empty_master", "redis-sentinel://h:26379/", "no master name" },
+    { "sentinel_no_host", "redis-sentinel:///m", "no sentinel host" },
+    { "sentinel_empty_in_list", "redis-sentinel://h1,,h2/m", "no host name" },
+    { "sentinel_bad_db", "redis-sentinel://h/m/x", "bad database number" },
+    { "sentinel_too_many", "redis-sentinel://a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q/m",
+      "more than 16 sentinels" },
+    { "host_too_long", "redis://hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh"
+      "hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh"
+      "hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh:1",
+      "host name too long" },
+};
+
+/* test_bad_url - store_redis_new refuses with the row's text, password never echoed */
+static void test_bad_url(void **state)
+{
+    const BAD_URL *c = *state;
+    BUF err;
+
+    buf_init(&err, 1024);
+    assert_null(store_redis_new(c->url, NULL, &err));
+    assert_non_null(err.data);
+    if (strstr(err.data, c->err) == NULL)
+        fail_msg("\"%s\": error \"%s\", expected \"%s\"", c->url, err.data, c->err);
+    assert_null(strstr(err.data, "zz"));
+    buf_free(&err);
+    assert_null(store_redis_new(c->url, NULL, NULL));   /* err may be NULL */
+}
+
+/* timed_decide - one decide; its duration in ms into *ms */
+static RL_STATUS timed_decide(RL_STORE *s, const RL_ITEM *it, size_t n, RL_RESULT *res, int *acc,
+                              uint64_t *ms)
+{
+    uint64_t t0 = ms_now(), stamp;
+    RL_STATUS st = s->ops->decide(s, it, n, res, acc, &stamp);
+
+    *ms = ms_now() - t0;
+    return st;
+}
+
+#define TO_MS 50
+static uint64_t worst_outage_ms;
+
+/* test_outage - killed, stopped and restarted Redis: fast failures, fast recovery */
+static void test_outage(void **state)
+{
+    RL_RULE a = mk_rule("a", 1000, 600000, 0);
+    static RS s;                    /* static: rs_cleanup() may see it after a failure */
+    RL_STORE *r;
+    RL_ITEM it;
+    RL_RESULT res;
+    uint64_t ms;
+    int acc, i;
+
+    (void) state;
+    memset(&s, 0, sizeof(s));
+    rs_start(&s, NULL);
+    r = new_redis(redis_url(&s, ""), 100, TO_MS, 4);
+    mk_item(&it, &a, "outage|a");
+    assert_int_equal(timed_decide(r, &it, 1, &res, &acc, &ms), RL_OK);
+
+    /* killed: connection refused, at once */
+    rs_kill(&s, SIGKILL);
+    for (i = 0; i < 5; i++) {
+        assert_int_equal(timed_decide(r, &it, 1, &res, &acc, &ms), RL_UNAVAILABLE);
+        if (ms > worst_outage_ms)
+            worst_outage_ms = ms;
+        if (ms > TO_MS + 50 + (uint64_t) slack_ms)
+            fail_msg("call %d took %llu ms with Redis killed", i, (unsigned long long) ms);
+    }
+    /* restarted: the first call works (new connection, NOSCRIPT answered) */
+    rs_start(&s, NULL);
+    assert_int_equal(timed_decide(r, &it, 1, &res, &acc, &ms), RL_OK);
+    assert_int_equal(acc, 1);
+    assert_true(ms <= TO_MS + 50 + (uint64_t) slack_ms);
+    /* restarted between two calls: the stale pooled connection is replaced in the call */
+    rs_kill(&s, SIGKILL);
+    rs_start(&s, NULL);
+    assert_int_equal(timed_decide(r, &it, 1, &res, &acc, &ms), RL_OK);
+    assert_int_equal(res.count, 0);             /* no persistence: state lost */
+
+    /* stopped (SIGSTOP): connections hang, each call times out */
+    rs_kill(&s, SIGSTOP);
+    for (i = 0; i < 4; i++) {
+        assert_int_equal(timed_decide(r, &it, 1, &res, &acc, &ms), RL_UNAVAILABLE);
+        if (ms > worst_outage_ms)
+            worst_outage_ms = ms;
+        if (ms > TO_MS + 50 + (uint64_t) slack_ms)
+            fail_msg("call %d took %llu ms with Redis stopped", i, (unsigned long long) ms);
+    }
+    rs_kill(&s, SIGCONT);
+    assert_int_equal(timed_decide(r, &it, 1, &res, &acc, &ms), RL_OK);
+    assert_true(ms <= TO_MS + 50 + (uint64_t) slack_ms);
+    r->ops->free(r);
+    rs_kill(&s, SIGKILL);
+}
+
+#define RELAY_THREADS 4
+#define RELAY_CALLS   150
+
+typedef struct relay {
+    RL_STORE *s;
+    const RL_ITEM *it;
+    int accepted, errors;
+} RELAY;
+
+/* relay_run - one thread of one relay deciding over and over */
+static void *relay_run(void *arg)
+{
+    RELAY *rl = arg;
+    RL_RESULT res[2];
+    uint64_t stamp;
+    int acc, i;
+
+    for (i = 0; i < RELAY_CALLS; i++) {
+        if (rl->s->ops->decide(rl->s, rl->it, 2, res, &acc, &stamp) != RL_OK)
+            rl->errors++;
+        else if (acc)
+            rl->accepted++;
+    }
+    return NULL;
+}
+
+/* test_two_relays - two stores on one Redis, 8 threads, pools of 2: exactly N pass */
+static void test_two_relays(void **state)
+{
+    RL_RULE a = mk_rule("a", 100, 3600000, 0), b = mk_rule("b", 300, 3600000, 0);
+    RL_STORE *s1 = new_redis(redis_url(&main_rs, ""), 500, 2000, 2),
+        *s2 = new_redis(redis_url(&main_rs, ""), 500, 2000, 2);
+    RELAY rl[2 * RELAY_THREADS];
+    pthread_t tid[2 * RELAY_THREADS];
+    RL_ITEM it[2];
+    RL_RESULT res;
+    int i, acc = 0, errs = 0;
+
+    (void) state;
+    mk_item(&it[0], &a, "relays|global");
+    mk_item(&it[1], &b, "relays|big");
+    assert_int_equal(s1->ops->reset(s1, it[0].key), RL_OK);
+    assert_int_equal(s1->ops->reset(s1, it[1].key), RL_OK);
+    for (i = 0; i < 2 * RELAY_THREADS; i++) {
+        rl[i].s = i % 2 ? s2 : s1;
+        rl[i].it = it;
+        rl[i].accepted = rl[i].errors = 0;
+        assert_int_equal(pthread_create(&tid[i], NULL, relay_run, &rl[i]), 0);
+    }
+    for (i = 0; i < 2 * RELAY_THREADS; i++) {
+        assert_int_equal(pthread_join(tid[i], NULL), 0);
+        acc += rl[i].accepted;
+        errs += rl[i].errors;
+    }
+    assert_int_equal(errs, 0);
+    assert_int_equal(acc, 100);
+    assert_int_equal(s2->ops->peek(s2, &it[1], &res), RL_OK);
+    assert_int_equal(res.count, 100);           /* b charged only with a */
+    s1->ops->free(s1);
+    s2->ops->free(s2);
+}
+
+/* test_sentinel - discovery through sentinels in order, and again after a switch */
+static void test_sentinel(void **state)
+{
+    RL_RULE a = mk_rule("a", 10, 60000, 0);
+    static RS m1, m2, sen;          /* static: rs_cleanup() may see them after a failure */
+    RL_STORE *r, *bad;
+    RL_ITEM it;
+    RL_RESULT res;
+    redisReply *rep;
+    char url[256];
+    BUF err;
+    uint64_t stamp;
+    int acc, i, ok = 0;
+
+    (void) state;
+    memset(&m1, 0, sizeof(m1));
+    memset(&m2, 0, sizeof(m2));
+    memset(&sen, 0, sizeof(sen));
+    rs_start(&m1, NULL);
+    rs_start(&m2, NULL);
+    rs_start_sentinel(&sen, &m1);
+    /* the first sentinel listed is down: the second one answers */
+    snprintf(url, sizeof(url), "redis-sentinel://127.0.0.1:%d,127.0.0.1:%d/mymaster/1",
+             rs_free_port(), sen.port);
+    r = new_redis(url, 300, 1000, 2);
+    mk_item(&it, &a, "sentinel|a");
+    assert_int_equal(r->ops->decide(r, &it, 1, &res, &acc, &stamp), RL_OK);
+    assert_int_equal(acc, 1);
+    rep = raw(&m1, "EVAL %s 1 %s", "redis.call('SELECT', 1) return redis.call('EXISTS', KEYS[1])",
+              "txm:{txmilter}:sentinel|a");
+    assert_non_null(rep);
+    assert_int_equal(rep->integer, 1);
+    freeReplyObject(rep);
+
+    /* the master moves to m2 and m1 becomes its replica: READONLY, ask again */
+    rep = raw(&sen, "SENTINEL REMOVE mymaster");
+    assert_non_null(rep);
+    freeReplyObject(rep);
+    {
+        char port2[16];
+
+        snprintf(port2, sizeof(port2), "%d", m2.port);
+        rep = raw(&sen, "SENTINEL MONITOR mymaster 127.0.0.1 %s 1", port2);
+        assert_non_null(rep);
+        assert_int_not_equal(rep->type, REDIS_REPLY_ERROR);
+        freeReplyObject(rep);
+        rep = raw(&m1, "REPLICAOF 127.0.0.1 %s", port2);
+        assert_non_null(rep);
+        freeReplyObject(rep);
+    }
+    for (i = 0; i < 4 && !ok; i++)
+        ok = r->ops->decide(r, &it, 1, &res, &acc, &stamp) == RL_OK;
+    assert_true(ok);
+    rep = raw(&m2, "EVAL %s 1 %s", "redis.call('SELECT', 1) return redis.call('EXISTS', KEYS[1])",
+              "txm:{txmilter}:sentinel|a");
+    assert_non_null(rep);
+    assert_int_equal(rep->integer, 1);
+    freeReplyObject(rep);
+
+    /* a master name no sentinel knows */
+    snprintf(url, sizeof(url), "redis-sentinel://127.0.0.1:%d/nosuchmaster", sen.port);
+    bad = new_redis(url, 300, 1000, 1);
+    buf_init(&err, 1024);
+    assert_int_equal(bad->ops->decide(bad, &it, 1, &res, &acc, &stamp), RL_UNAVAILABLE);
+    assert_int_equal(store_redis_ping(bad, &err), -1);
+    assert_non_null(strstr(err.data, "master unknown"));
+    buf_free(&err);
+    bad->ops->free(bad);
+    r->ops->free(r);
+    rs_kill(&sen, SIGKILL);
+    rs_kill(&m1, SIGKILL);
+    rs_kill(&m2, SIGKILL);
+}
+
+/* ------------------------------------------------------------ failover */
+
+typedef struct fo_case {
+    const char *name;
+    STORE_FAILURE policy;
+    RL_STATUS   outage_status;      /* decide() while Redis is down */
+    int         outage_accepts;     /* of 10 calls on a 3/1h rule */
+} FO_CASE;
+
+static const FO_CASE fo_cases[] = {
+    { "failover_local", STORE_FAIL_LOCAL, RL_OK, 3 },
+    { "failover_accept", STORE_FAIL_ACCEPT, RL_OK, 10 },
+    { "failover_tempfail", STORE_FAIL_TEMPFAIL, (RL_STATUS) RL_TEMPFAIL, 0 },
+};
+
+/* count_lines - lines of a file holding needle */
+static int count_lines(const char *path, const char *needle)
+{
+    char line[8192];
+    FILE *fp = fopen(path, "r");
+    int n = 0;
+
+    if (fp == NULL)
+        return -1;
+    while (fgets(line, sizeof(line), fp))
+        if (strstr(line, needle))
+            n++;
+    fclose(fp);
+    return n;
+}
+
+#define RETRY_MS 300
+
+/* test_failover - outage and return under one StoreFailure policy */
+static void test_failover(void **state)
+{
+    const FO_CASE *c = *state;
+    RL_RULE a = mk_rule("a", 3, 3600000, 0);
+    STORE_FAILOVER_STATS st;
+    RL_STORE *f;
+    RL_ITEM it;
+    RL_RESULT res;
+    static RS s;                    /* static: rs_cleanup() may see it after a failure */
+    char logf[300];
+    uint64_t ms, back, stamp, worst = 0;
+    int acc, i, accepts = 0, saved, fd;
+
+    memset(&s, 0, sizeof(s));
+    rs_start(&s, NULL);
+    f = store_failover_new(new_redis(redis_url(&s, ""), 100, TO_MS, 4),
+                           c->policy == STORE_FAIL_LOCAL ? store_mem_new(1000, NULL) : NULL,
+                           c->policy, RETRY_MS);
+    mk_item(&it, &a, "failover|a");
+    snprintf(logf, sizeof(logf), "%s/%s.log", rs_tmp, c->name);
+    fflush(stderr);
+    saved = dup(2);
+    assert_true((fd = open(logf, O_WRONLY | O_CREAT | O_TRUNC, 0600)) >= 0);
+    dup2(fd, 2);
+    close(fd);
+
+    assert_int_equal(f->ops->decide(f, &it, 1, &res, &acc, &stamp), RL_OK);
+    assert_int_equal(acc, 1);
+    rs_kill(&s, SIGKILL);
+    for (i = 0; i < 10; i++) {
+        RL_STATUS rc = timed_decide(f, &it, 1, &res, &acc, &ms);
+
+        assert_int_equal(rc, c->outage_status);
+        if (rc == RL_OK && acc)
+            accepts++;
+        if (ms > worst)
+            worst = ms;
+        ms_sleep(40);
+    }
+    if (worst > worst_outage_ms)
+        worst_outage_ms = worst;
+    assert_true(worst <= TO_MS + 50 + (uint64_t) slack_ms);
+    assert_int_equal(accepts, c->outage_accepts);
+    store_failover_stats(f, &st);
+    assert_int_equal(st.primary_up, 0);
+    assert_int_equal(st.primary_ok, 1);
+    assert_int_equal(st.fallback, 10);
+    /* one failure, then a probe every RETRY_MS: about 400 ms / 300 ms */
+    assert_true(st.primary_failed >= 1 && st.primary_failed <= 4);
+
+    rs_start(&s, NULL);
+    back = ms_now();
+    for (;;) {
+        (void) timed_decide(f, &it, 1, &res, &acc, &ms);
+        assert_true(ms <= TO_MS + 50 + (uint64_t) slack_ms);
+        store_failover_stats(f, &st);
+        if (st.primary_up)
+            break;
+        if (ms_now() - back > RETRY_MS + 100 + (uint64_t) slack_ms)
+            fail_msg("the primary was not asked again within retry_ms + one call");
+        ms_sleep(10);
+    }
+    assert_int_equal(st.primary_ok, 2);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    assert_int_equal(count_lines(logf, "rate store redis unavailable"), 1);
+    assert_int_equal(count_lines(logf, "rate store redis answers again"), 1);
+    f->ops->free(f);
+    rs_kill(&s, SIGKILL);
+}
+
+/* test_failover_concurrent - while open, concurrent callers never wait for the probe */
+static void *fo_caller(void *arg)
+{
+    RL_STORE *f = arg;
+    RL_RULE a = mk_rule("a", 1000, 3600000, 0);
+    RL_ITEM it;
+    RL_RESULT res;
+    uint64_t ms, worst = 0;
+    int acc, i;
+
+    mk_item(&it, &a, "failover|conc");
+    for (i = 0; i < 50; i++) {
+        (void) timed_decide(f, &it, 1, &res, &acc, &ms);
+        if (ms > worst)
+            worst = ms;
+    }
+    return (void *) (uintptr_t) worst;
+}
+
+/* test_failover_stopped - SIGSTOPped Redis: one caller probes, the others fall back at once */
+static void test_failover_stopped(void **state)
+{
+    RL_RULE a = mk_rule("a", 1000, 3600000, 0);
+    STORE_FAILOVER_STATS st;
+    pthread_t tid[4];
+    RL_STORE *f;
+    RL_ITEM it;
+    RL_RESULT res;
+    static RS s;                    /* static: rs_cleanup() may see it after a failure */
+    void *w;
+    uint64_t stamp;
+    int acc, i, slow = 0;
+
+    (void) state;
+    memset(&s, 0, sizeof(s));
+    rs_start(&s, NULL);
+    f = store_failover_new(new_redis(redis_url(&s, ""), 100, TO_MS, 4), store_mem_new(100, NULL),
+                           STORE_FAIL_LOCAL, 100);
+    mk_item(&it, &a, "failover|conc");
+    assert_int_equal(f->ops->decide(f, &it, 1, &res, &acc, &stamp), RL_OK);
+    rs_kill(&s, SIGSTOP);
+    for (i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&tid[i], NULL, fo_caller, f), 0);
+    for (i = 0; i < 4; i++) {
+        assert_int_equal(pthread_join(tid[i], &w), 0);
+        if ((uintptr_t) w > TO_MS + 50 + (uint64_t) slack_ms)
+            slow++;
+    }
+    assert_int_equal(slow, 0);
+    store_failover_stats(f, &st);
+    /* 200 calls, but only the first failure and a few probes waited */
+    assert_true(st.primary_failed <= 8);
+    assert_true(st.fallback >= 190);
+    rs_kill(&s, SIGCONT);
+    f->ops->free(f);
+    rs_kill(&s, SIGKILL);
+}
+
+/* ----------------------------------------------------------------- main */
+
+/* run_table - run fn once per table row, each row a test named by its first member */
+static int run_table(const char *group, CMUnitTestFunction fn, const void *rows, size_t size,
+                     size_t n)
+{
+    struct CMUnitTest *t = xcalloc(n, sizeof(*t));
+    size_t i;
+    int rc;
+
+    for (i = 0; i < n; i++) {
+        const char *row = (const char *) rows + i * size;
+
+        t[i].name = *(const char *const *) (const void *) row;
+        t[i].test_func = fn;
+        t[i].initial_state = (void *) (uintptr_t) row;
+    }
+    rc = _cmocka_run_group_tests(group, t, n, NULL, NULL);
+    free(t);
+    return rc;
+}
+
+#define RUN(group, fn, rows) run_table(group, fn, rows, sizeof(rows[0]), \
+                                       sizeof(rows) / sizeof(rows[0]))
+
+/* setup_servers - the shared servers, started before any group */
+static void test_setup_servers(void **state)
+{
+    (void) state;
+    rs_start(&main_rs, NULL);
+    rs_start(&auth_rs, "s3cret:/@x");
+}
+
+int main(void)
+{
+    const struct CMUnitTest setup[] = { cmocka_unit_test(test_setup_servers) };
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_differential),
+        cmocka_unit_test(test_atomic),
+        cmocka_unit_test(test_key_layout),
+        cmocka_unit_test(test_noscript),
+        cmocka_unit_test(test_outage),
+        cmocka_unit_test(test_two_relays),
+        cmocka_unit_test(test_failover_stopped),
+        cmocka_unit_test(test_sentinel),
+    };
+    const char *sl = getenv("TEST_TIME_SLACK_MS");
+    uint64_t t0 = ms_now();
+    int rc;
+
+    slack_ms = sl ? atol(sl) : 0;
+    signal(SIGPIPE, SIG_IGN);
+    snprintf(rs_tmp, sizeof(rs_tmp), "/tmp/txm-redis-test.XXXXXX");
+    if (mkdtemp(rs_tmp) == NULL) {
+        perror("mkdtemp");
+        return 1;
+    }
+    atexit(rs_cleanup);
+    lc_load();
+    rc = cmocka_run_group_tests_name("store_redis_servers", setup, NULL, NULL);
+    if (rc != 0)
+        return 1;
+    lc_redis = new_redis(redis_url(&main_rs, ""), 200, 1000, 2);
+    store_redis_set_clock(lc_redis, tc_clock);
+    rc |= run_table("limiter_cases_via_lua", test_case, lc_cases, sizeof(lc_cases[0]), lc_ncases);
+    lc_redis->ops->free(lc_redis);
+    rc |= RUN("store_redis_reload", test_reload, reload_cases);
+    rc |= RUN("store_redis_urls", test_url, url_cases);
+    rc |= RUN("store_redis_bad_urls", test_bad_url, bad_urls);
+    rc |= cmocka_run_group_tests_name("store_redis", tests, NULL, NULL);
+    rc |= RUN("store_failover", test_failover, fo_cases);
+    printf("store_redis: worst call during outages %llu ms (bound %d ms); total %llu ms\n",
+           (unsigned long long) worst_outage_ms, TO_MS + 50,
+           (unsigned long long) (ms_now() - t0));
+    return rc != 0;
+}
