@@ -131,6 +131,15 @@ static const char *th_datadir(void)
     } else {
         snprintf(dir, sizeof(dir), "data");
     }
+    {
+        /* Datasets name files by absolute path: "../tests" would be a list. */
+        char *abs = realpath(dir, NULL);
+
+        if (abs != NULL) {
+            snprintf(dir, sizeof(dir), "%s", abs);
+            free(abs);
+        }
+    }
     return dir;
 }
 
