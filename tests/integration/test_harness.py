@@ -1,0 +1,100 @@
+"""The harness itself, proven with components nobody here wrote.
+
+Whatever --milter says for the rest of the suite, these tests use Debian's OpenDKIM
+as the signing milter, so that a failure here is a harness problem, not a txmilter
+bug.  If they fail, nothing else in this directory means anything.
+"""
+
+import smtplib
+
+from mailrig import check_not_verifying, check_signed, make_message, setup_for
+
+
+def test_harness_dns_serves_dkim_records_split_into_255_byte_strings(dns, keys):
+    from dns.rdatatype import TXT
+    rsa = keys["rsa_com"]
+    ans = dns.query(rsa.dns_name, "TXT")
+    strings = [s for rr in ans.response.answer if rr.rdtype == TXT
+               for item in rr.items for s in item.strings]
+    assert len(strings) >= 2 and all(len(s) <= 255 for s in strings)
+    assert b"".join(strings).decode() == rsa.dns_txt
+    assert dns.txt(keys["ed_com"].dns_name).decode() == keys["ed_com"].dns_txt
+    assert dns.txt("nosuch._domainkey.example.com") is None
+
+
+def test_harness_keys_are_private_and_in_the_expected_formats(keys):
+    import os
+    for k in keys.values():
+        assert os.stat(k.path).st_mode & 0o777 == 0o600
+        with open(k.path) as f:
+            assert f.readline().strip() == "-----BEGIN PRIVATE KEY-----"
+    assert keys["ed_com"].dns_txt.startswith("v=DKIM1; k=ed25519; p=")
+    assert len(keys["ed_com"].dns_txt.split("p=")[1]) == 44      # base64 of 32 bytes
+
+
+def test_harness_capture_keeps_the_exact_bytes_it_receives(capture):
+    raw = (b"From: a@example.com\r\nSubject:  two  spaces \t\r\n\tfolded\r\n"
+           b"X-8bit: \xc3\xa9t\xe9\r\n\r\n.leading dot\r\n..two dots\r\ntrailing space \r\n")
+    s = smtplib.SMTP("127.0.0.1", capture.port, timeout=10)
+    s.sendmail("a@example.com", ["b@example.net"], raw)
+    s.quit()
+    got = [m for m in capture.messages() if m.raw == raw]
+    assert len(got) == 1
+    assert got[0].meta["rcpts"] == ["<b@example.net>"]
+
+
+def test_harness_opendkim_signature_verified_by_both_verifiers(rig):
+    rig.start_milter(setup_for(rig.keys, "rsa"), kind="opendkim")
+    msg, mid = make_message()
+    r = rig.postfix.submit("sender@example.com", ["rcpt@receiver.example"], msg)
+    assert r.accepted, r
+    d = rig.capture.wait_for(mid)
+    assert d.msg.names()[0] == "DKIM-Signature"
+    check_signed(d.raw, rig.dns.port, [("example.com", "rsa-sha256")])
+    # and the verifiers do notice tampering
+    bad = d.raw.replace(b"Subject: txmilter test", b"Subject: txmilter tesT", 1)
+    check_not_verifying(bad, rig.dns.port)
+    lines = rig.postfix.log_for(mid)
+    assert any("status=sent" in l for l in lines), lines
+
+
+def test_harness_opendkim_signs_mail_submitted_with_sendmail(rig):
+    rig.start_milter(setup_for(rig.keys, "rsa"), kind="opendkim")
+    msg, mid = make_message()
+    rc, out = rig.postfix.sendmail("sender@example.com", ["rcpt@receiver.example"], msg)
+    assert rc == 0, out
+    d = rig.capture.wait_for(mid)
+    check_signed(d.raw, rig.dns.port, [("example.com", "rsa-sha256")])
+
+
+def test_harness_milter_down_means_tempfail_not_loss(rig):
+    # No milter on the socket: milter_default_action = tempfail must refuse with 4xx.
+    msg, mid = make_message()
+    r = rig.postfix.submit("sender@example.com", ["rcpt@receiver.example"], msg)
+    assert r.all_refused and 400 <= r.refusal[1] < 500, r
+    assert rig.capture.find(mid) == []
+
+
+def test_harness_dns_takes_new_records_on_restart(dns):
+    dns.add_txt("_dmarc.example.org", "v=DMARC1; p=reject")
+    dns.add_rr("mail.example.org. 300 IN A 192.0.2.25")
+    dns.restart()
+    try:
+        assert dns.txt("_dmarc.example.org") == b"v=DMARC1; p=reject"
+        assert [r.address for r in dns.query("mail.example.org", "A")] == ["192.0.2.25"]
+    finally:
+        dns.remove("_dmarc.example.org")
+        dns.remove("mail.example.org")
+        dns.restart()
+    assert dns.txt("_dmarc.example.org") is None
+
+
+def test_harness_postfix_fate_of_a_delivered_message(rig):
+    rig.start_milter(setup_for(rig.keys, "rsa"), kind="opendkim")
+    msg, mid = make_message()
+    r = rig.postfix.submit("sender@example.com", ["rcpt@receiver.example"], msg)
+    assert r.accepted, r
+    rig.capture.wait_for(mid)
+    rig.postfix.wait_log_for(mid, "status=sent")
+    fate = rig.postfix.fate(mid)
+    assert fate["queue_id"] == r.queue_id and fate["status"] == "sent", fate
