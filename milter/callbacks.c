@@ -122,7 +122,7 @@ static sfsistat tx_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
                              unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
     CONN_CTX *cc = conn_get(ctx);
-    unsigned long want = SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_HDR_LEADSPC | SMFIP_SKIP;
+    unsigned long want = SMFIP_NOUNKNOWN | SMFIP_HDR_LEADSPC | SMFIP_SKIP;
 
     (void) f2;
     (void) f3;
@@ -134,7 +134,7 @@ static sfsistat tx_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     }
     if (callbacks_unix)
         want |= SMFIP_NR_HDR | SMFIP_NR_CONN;
-    *pf0 = (SMFIF_ADDHDRS | SMFIF_SETSYMLIST) & f0;
+    *pf0 = (SMFIF_ADDHDRS | SMFIF_SETSYMLIST | SMFIF_QUARANTINE | SMFIF_DELRCPT) & f0;
     *pf1 = want & f1;
     *pf2 = 0;
     *pf3 = 0;
@@ -142,7 +142,7 @@ static sfsistat tx_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     cc->noreply_hdr = (*pf1 & SMFIP_NR_HDR) != 0;
     cc->can_skip = (*pf1 & SMFIP_SKIP) != 0;
     if (*pf0 & SMFIF_SETSYMLIST) {
-        (void) smfi_setsymlist(ctx, SMFIM_CONNECT, "{daemon_name}");
+        (void) smfi_setsymlist(ctx, SMFIM_CONNECT, "{daemon_name} {client_port}");
         (void) smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen}");
         (void) smfi_setsymlist(ctx, SMFIM_ENVRCPT, "i");
         (void) smfi_setsymlist(ctx, SMFIM_EOH, "i");
@@ -165,7 +165,25 @@ static sfsistat tx_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
     else if (sa && sa->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((struct sockaddr_in6 *) sa)->sin6_addr, cc->conn.addr, sizeof(cc->conn.addr));
     macro(ctx, "{daemon_name}", cc->conn.daemon_name, sizeof(cc->conn.daemon_name));
+    /* Postfix's cleanup server, which emulates SMTP for sendmail(1) mail,
+     * reports client port 0; a real SMTP client never has it. (Postfix 3.7
+     * sends {daemon_addr} in both cases, so that cannot tell them apart.) */
+    {
+        const char *port = smfi_getsymval(ctx, "{client_port}");
+
+        cc->conn.non_smtp = port != NULL && strcmp(port, "0") == 0;
+    }
     return callbacks_unix ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+/* tx_helo - the HELO name: SPF checks it for the null sender */
+static sfsistat tx_helo(SMFICTX *ctx, char *name)
+{
+    CONN_CTX *cc = conn_get(ctx);
+
+    if (cc)
+        util_strlcpy(cc->conn.helo, name ? name : "", sizeof(cc->conn.helo));
+    return SMFIS_CONTINUE;
 }
 
 /* tx_envfrom - a message starts: outbound or not */
@@ -202,17 +220,24 @@ static sfsistat tx_envfrom(SMFICTX *ctx, char **argv)
     return SMFIS_CONTINUE;
 }
 
+/* tx_envrcpt - rate limits decide this recipient alone */
 static sfsistat tx_envrcpt(SMFICTX *ctx, char **argv)
 {
     CONN_CTX *cc = smfi_getpriv(ctx);
     char qid[64];
+    MSG_REPLY r;
 
     if (cc == NULL || cc->msg == NULL)
         return SMFIS_CONTINUE;
     macro(ctx, "i", qid, sizeof(qid));
     msg_set_queueid(cc->msg, qid);
-    msg_add_rcpt(cc->msg, argv && argv[0] ? argv[0] : "");
-    return SMFIS_CONTINUE;
+    r = msg_rcpt(cc->msg, argv && argv[0] ? argv[0] : "");
+    if (r.verdict != MSG_TEMPFAIL && r.verdict != MSG_REJECT)
+        return SMFIS_CONTINUE;
+    reply_text(r.text);
+    if (smfi_setreply(ctx, r.rcode, r.xcode, r.text) != MI_SUCCESS)
+        log_warn("%s: cannot set SMTP reply %s %s", msg_queueid(cc->msg), r.rcode, r.xcode);
+    return r.verdict == MSG_TEMPFAIL ? SMFIS_TEMPFAIL : SMFIS_REJECT;
 }
 
 /* tx_data - answered (not negotiated away) so TCP peers do not stall */
@@ -288,11 +313,19 @@ static sfsistat tx_eom(SMFICTX *ctx)
         return verdict(ctx, cc, r);
     n = msg_hdrops(cc->msg, &ops);
     for (i = 0; i < n; i++) {
-        char *v = cc->leadspc ? xasprintf(" %s", ops[i].value) : xstrdup(ops[i].value);
-        int rc = ops[i].kind == MSG_HDR_INSERT_TOP
+        char *v;
+        int rc;
+
+        if (ops[i].kind == MSG_RCPT_DELETE) {
+            if (smfi_delrcpt(ctx, ops[i].name) != MI_SUCCESS)
+                log_err("%s: cannot remove recipient <%s>: the MTA refused", msg_queueid(cc->msg),
+                        ops[i].name);
+            continue;
+        }
+        v = cc->leadspc ? xasprintf(" %s", ops[i].value) : xstrdup(ops[i].value);
+        rc = ops[i].kind == MSG_HDR_INSERT_TOP
             ? smfi_insheader(ctx, 0, ops[i].name, v)
             : smfi_addheader(ctx, ops[i].name, v);
-
         free(v);
         if (rc != MI_SUCCESS) {
             log_err("%s: cannot add %s header: the MTA refused; message tempfailed",
@@ -301,6 +334,14 @@ static sfsistat tx_eom(SMFICTX *ctx)
             conn_end_msg(cc);
             return SMFIS_TEMPFAIL;
         }
+    }
+    if (msg_quarantine(cc->msg)) {
+        char *why = xstrdup(msg_quarantine(cc->msg));
+
+        reply_text(why);
+        if (smfi_quarantine(ctx, why) != MI_SUCCESS)
+            log_err("%s: cannot quarantine the message (%s): the MTA refused", msg_queueid(cc->msg), why);
+        free(why);
     }
     log_info("%s: %s", msg_queueid(cc->msg), msg_summary(cc->msg));
     conn_end_msg(cc);
@@ -333,9 +374,9 @@ static sfsistat tx_close(SMFICTX *ctx)
 static struct smfiDesc callbacks_table = {
     .xxfi_name = "txmilter",
     .xxfi_version = SMFI_VERSION,
-    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_SETSYMLIST,
+    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_SETSYMLIST | SMFIF_QUARANTINE | SMFIF_DELRCPT,
     .xxfi_connect = tx_connect,
-    .xxfi_helo = NULL,
+    .xxfi_helo = tx_helo,
     .xxfi_envfrom = tx_envfrom,
     .xxfi_envrcpt = tx_envrcpt,
     .xxfi_header = tx_header,

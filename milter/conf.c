@@ -24,7 +24,8 @@
  *	its name, the parser for its value and the TXCONF field it sets.
  *	Values are checked here as far as that needs no outside state:
  *	booleans (yes/no/true/false/1/0), numbers and their ranges, the
- *	Socket and UserID syntax, header names. Datasets (InternalHosts,
+ *	Socket and UserID syntax, header names, the IP addresses of
+ *	EgressAddress and Nameservers (addr[@port]). Datasets (InternalHosts,
  *	KeyTable, ...) are kept as text and parsed by their own modules;
  *	conf_where() tells those modules which line to blame.
  *
@@ -55,6 +56,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -64,6 +67,8 @@
 
 #define CONF_DEFAULT_SOCKET	"unix:/run/txmilter/txmilter.sock"
 #define CONF_DEFAULT_INTERNAL	"127.0.0.1, ::1"
+#define CONF_DEFAULT_CONTROL	"/run/txmilter/control.sock"
+#define CONF_DEFAULT_DATADIR	"/var/lib/txmilter"
 #define CONF_ERR_MAX		512	/* one diagnostic, without location */
 
 const char *const conf_default_sign_headers[] = {
@@ -109,10 +114,19 @@ static int conf_parse_headers(TXCONF *, const CONF_DIR *, const char *, char *, 
 static int conf_parse_action(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
 static int conf_parse_mode(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
 static int conf_parse_safekeys(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
-static int conf_parse_unsupported(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
+static int conf_parse_storefail(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
+static int conf_parse_store(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
+static int conf_parse_optpath(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
+static int conf_parse_unsub_url(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
+static int conf_parse_unsub_mailto(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
+static int conf_parse_hostport(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
+static int conf_parse_choice(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
+static int conf_parse_egress(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
+static int conf_parse_align(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
+static int conf_parse_nameservers(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
+static int conf_parse_abspath(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
 
 #define OFF(field) offsetof(TXCONF, field)
-#define UNSUPPORTED(name) { name, conf_parse_unsupported, 0, 0, 0 }
 
 /* One row per directive; a later feature adds its row here. */
 static const CONF_DIR conf_dirs[] = {
@@ -146,41 +160,41 @@ static const CONF_DIR conf_dirs[] = {
     {"Mode", conf_parse_mode, 0, 0, 0},
     {"RequireSafeKeys", conf_parse_safekeys, 0, 0, 0},
     /* Named in DESIGN.md, not implemented yet */
-    UNSUPPORTED("EgressAddress"),
-    UNSUPPORTED("AlignmentAction"),
-    UNSUPPORTED("PublicSuffixList"),
-    UNSUPPORTED("Nameservers"),
-    UNSUPPORTED("UnsubscribeKeyFile"),
-    UNSUPPORTED("UnsubscribeURL"),
-    UNSUPPORTED("UnsubscribeMailto"),
-    UNSUPPORTED("UnsubscribeExempt"),
-    UNSUPPORTED("UnsubscribeListen"),
-    UNSUPPORTED("RateLimitPolicy"),
-    UNSUPPORTED("Store"),
-    UNSUPPORTED("DataDirectory"),
-    UNSUPPORTED("StoreFailure"),
+    /* List-Unsubscribe */
+    {"UnsubscribeKeyFile", conf_parse_optpath, OFF(unsub_keyfile), 0, 0},
+    {"UnsubscribeURL", conf_parse_unsub_url, OFF(unsub_url), 0, 0},
+    {"UnsubscribeMailto", conf_parse_unsub_mailto, OFF(unsub_mailto), 0, 0},
+    {"UnsubscribeExempt", conf_parse_str, OFF(unsub_exempt), 0, 0},
+    {"UnsubscribeListen", conf_parse_hostport, OFF(unsub_listen), 0, 0},
+    {"UnsubscribeExisting", conf_parse_choice, OFF(unsub_replace), 0, 0},
+    {"UnsubscribeScope", conf_parse_choice, OFF(unsub_scope_domain), 1, 0},
+    {"UnsubscribeMaxAge", conf_parse_int, OFF(unsub_max_age), 0, 315360000},
+    {"UnsubscribeTrustedProxy", conf_parse_str, OFF(unsub_trusted_proxy), 0, 0},
+    {"DataDirectory", conf_parse_optpath, OFF(data_directory), 0, 0},
+    /* rate limits */
+    {"RateLimitPolicy", conf_parse_str, OFF(ratelimit_policy), 0, 0},
+    {"Store", conf_parse_store, OFF(store), 0, 0},
+    {"StoreFailure", conf_parse_storefail, OFF(store_failure), 0, 0},
+    {"StoreTimeout", conf_parse_int, OFF(store_timeout_ms), 1, 10000},
+    {"StoreConnectTimeout", conf_parse_int, OFF(store_connect_timeout_ms), 1, 10000},
+    {"StoreRetryInterval", conf_parse_int, OFF(store_retry_ms), 10, 600000},
+    {"RateLimitMaxKeys", conf_parse_int, OFF(ratelimit_max_keys), 1000, 100000000},
+    {"RecipientDelimiter", conf_parse_str, OFF(recipient_delimiter), 0, 0},
+    {"ControlSocket", conf_parse_optpath, OFF(control_socket), 0, 0},
+    /* alignment preflight and DNS */
+    {"EgressAddress", conf_parse_egress, OFF(egress), 0, 0},
+    {"AlignmentAction", conf_parse_align, OFF(alignment_action), 0, 0},
+    {"PublicSuffixList", conf_parse_abspath, OFF(public_suffix_list), 0, 0},
+    {"Nameservers", conf_parse_nameservers, OFF(nameservers), 0, 0},
+    {"TrustAnchorFile", conf_parse_abspath, OFF(trust_anchor_file), 0, 0},
+    {"DNSTimeout", conf_parse_int, OFF(dns_timeout), 1, 60},
+    {"On-DNSError", conf_parse_action, OFF(on_dnserror), 0,
+        CONF_ACT_BIT(CONF_ACT_ACCEPT) | CONF_ACT_BIT(CONF_ACT_TEMPFAIL)},
 };
 
 #define CONF_NDIRS (sizeof(conf_dirs) / sizeof(conf_dirs[0]))
 
-/* conf_err - append "file:line: message" (or "file: message") to errs */
-static void __attribute__((format(printf, 4, 5)))
-conf_err(BUF *errs, const char *file, int line, const char *fmt, ...)
-{
-    char msg[CONF_ERR_MAX + 512];
-    va_list ap;
-
-    if (errs == NULL)
-        return;
-    va_start(ap, fmt);
-    (void) vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    /* Past the error buffer's bound the rest is dropped on purpose. */
-    if (line > 0)
-        (void) buf_printf(errs, "%s:%d: %s\n", file, line, msg);
-    else
-        (void) buf_printf(errs, "%s: %s\n", file, msg);
-}
+#define conf_err util_err_at
 
 /* conf_find - the table row for a directive name, or NULL */
 static const CONF_DIR *conf_find(const char *name)
@@ -541,18 +555,248 @@ static int conf_parse_safekeys(TXCONF *cf, const CONF_DIR *d, const char *value,
     return 0;
 }
 
-/* conf_parse_unsupported - a planned directive that this version lacks */
-static int conf_parse_unsupported(TXCONF *cf, const CONF_DIR *d, const char *value,
-                                  char *err, size_t errlen)
+/* conf_defaults - a TXCONF holding every default */
+/* conf_parse_storefail - StoreFailure local|accept|tempfail */
+static int conf_parse_storefail(TXCONF *cf, const CONF_DIR *d, const char *value,
+                                char *err, size_t errlen)
 {
-    (void) cf;
-    (void) value;
-    snprintf(err, errlen, "directive %s is not supported by this version of txmilter",
-             d->name);
+    static const char *const names[] = {"local", "accept", "tempfail"};
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcasecmp(value, names[i]) == 0) {
+            *CONF_FIELD(cf, d, int) = (int) i;
+            return 0;
+        }
+    snprintf(err, errlen, "%s: \"%s\" is not one of local, accept, tempfail", d->name, value);
     return -1;
 }
 
-/* conf_defaults - a TXCONF holding every default */
+/* conf_parse_store - "embedded" or a Redis URL (checked in full at start) */
+static int conf_parse_store(TXCONF *cf, const CONF_DIR *d, const char *value,
+                            char *err, size_t errlen)
+{
+    static const char *const schemes[] = {"redis://", "redis+unix://", "redis-sentinel://"};
+
+    if (strcasecmp(value, "embedded") != 0) {
+        size_t i;
+
+        for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+            if (strncasecmp(value, schemes[i], strlen(schemes[i])) == 0)
+                break;
+        if (i == sizeof(schemes) / sizeof(schemes[0])) {
+            snprintf(err, errlen, "%s: \"%s\" is neither \"embedded\" nor a redis://, "
+                     "redis+unix:// or redis-sentinel:// URL", d->name, value);
+            return -1;
+        }
+    }
+    return conf_parse_str(cf, d, value, err, errlen);
+}
+
+/* conf_parse_optpath - an absolute path, or "none" for NULL */
+static int conf_parse_optpath(TXCONF *cf, const CONF_DIR *d, const char *value,
+                              char *err, size_t errlen)
+{
+    char  **field = CONF_FIELD(cf, d, char *);
+
+    if (strcasecmp(value, "none") == 0) {
+        free(*field);
+        *field = NULL;
+        return 0;
+    }
+    if (value[0] != '/') {
+        snprintf(err, errlen, "%s: \"%s\" is not an absolute path (or \"none\")", d->name, value);
+        return -1;
+    }
+    return conf_parse_str(cf, d, value, err, errlen);
+}
+
+/* conf_ip_literal - an IPv4 or IPv6 address in its usual text form, or -1 */
+static int conf_ip_literal(const char *s, char *out, size_t outlen)
+{
+    unsigned char bin[sizeof(struct in6_addr)];
+
+    if (inet_pton(AF_INET, s, bin) == 1)
+        return inet_ntop(AF_INET, bin, out, (socklen_t) outlen) ? 0 : -1;
+    if (inet_pton(AF_INET6, s, bin) == 1)
+        return inet_ntop(AF_INET6, bin, out, (socklen_t) outlen) ? 0 : -1;
+    return -1;
+}
+
+/* conf_parse_egress - EgressAddress: a list of IP addresses (no networks) */
+static int conf_parse_egress(TXCONF *cf, const CONF_DIR *d, const char *value,
+                             char *err, size_t errlen)
+{
+    STRV   *field = CONF_FIELD(cf, d, STRV);
+    STRV    in, out;
+    char    addr[INET6_ADDRSTRLEN];
+
+    strv_init(&in);
+    strv_init(&out);
+    strv_split(&in, value, ", \t");
+    for (size_t i = 0; i < in.n; i++) {
+        if (conf_ip_literal(in.v[i], addr, sizeof(addr)) < 0) {
+            snprintf(err, errlen, "%s: \"%s\" is not an IPv4 or IPv6 address "
+                     "(list each address the relay sends from, no networks)", d->name, in.v[i]);
+            strv_free(&in);
+            strv_free(&out);
+            return -1;
+        }
+        if (!strv_contains_ci(&out, addr))
+            strv_add(&out, addr);
+    }
+    strv_free(&in);
+    if (out.n == 0) {
+        snprintf(err, errlen, "%s: no address given", d->name);
+        strv_free(&out);
+        return -1;
+    }
+    strv_free(field);
+    *field = out;
+    return 0;
+}
+
+/* conf_parse_align - AlignmentAction reject|tempfail|quarantine|log */
+static int conf_parse_align(TXCONF *cf, const CONF_DIR *d, const char *value,
+                            char *err, size_t errlen)
+{
+    static const struct { const char *name; enum conf_align a; } names[] = {
+        {"reject", CONF_ALIGN_REJECT}, {"tempfail", CONF_ALIGN_TEMPFAIL},
+        {"quarantine", CONF_ALIGN_QUARANTINE}, {"log", CONF_ALIGN_LOG},
+    };
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcasecmp(value, names[i].name) == 0) {
+            *CONF_FIELD(cf, d, enum conf_align) = names[i].a;
+            return 0;
+        }
+    snprintf(err, errlen, "%s: bad value \"%s\": expected reject, tempfail, quarantine or log",
+             d->name, value);
+    return -1;
+}
+
+/* conf_parse_nameservers - "addr[@port], ...": the resolvers to forward to */
+static int conf_parse_nameservers(TXCONF *cf, const CONF_DIR *d, const char *value,
+                                  char *err, size_t errlen)
+{
+    char  **field = CONF_FIELD(cf, d, char *);
+    STRV    in;
+    BUF     out;
+    int     rc = 0;
+
+    strv_init(&in);
+    strv_split(&in, value, ", \t");
+    buf_init(&out, 4096);
+    for (size_t i = 0; i < in.n && rc == 0; i++) {
+        char   *at = strchr(in.v[i], '@'), addr[INET6_ADDRSTRLEN];
+        long    port = 53;
+
+        if (at)
+            *at = 0;
+        if (conf_ip_literal(in.v[i], addr, sizeof(addr)) < 0
+            || (at && conf_number(at + 1, 10, 1, 65535, &port) < 0)) {
+            if (at)
+                *at = '@';
+            snprintf(err, errlen, "%s: bad value \"%s\": expected IP addresses with an optional "
+                     "port, such as 127.0.0.1@5353 or ::1", d->name, in.v[i]);
+            rc = -1;
+        } else if (buf_printf(&out, "%s%s@%ld", out.len ? ", " : "", addr, port) < 0) {
+            snprintf(err, errlen, "%s: too many addresses", d->name);
+            rc = -1;
+        }
+    }
+    if (rc == 0 && in.n == 0) {
+        snprintf(err, errlen, "%s: no address given", d->name);
+        rc = -1;
+    }
+    strv_free(&in);
+    if (rc == 0) {
+        free(*field);
+        *field = xstrdup(out.data);
+    }
+    buf_free(&out);
+    return rc;
+}
+
+/* conf_parse_abspath - an absolute path */
+static int conf_parse_abspath(TXCONF *cf, const CONF_DIR *d, const char *value,
+                              char *err, size_t errlen)
+{
+    if (value[0] != '/') {
+        snprintf(err, errlen, "%s: \"%s\" is not an absolute path", d->name, value);
+        return -1;
+    }
+    return conf_parse_str(cf, d, value, err, errlen);
+}
+
+int conf_preflight(const TXCONF *cf)
+{
+    return cf->egress.n > 0 || cf->alignment_action != CONF_ALIGN_UNSET;
+}
+
+enum conf_align conf_align_action(const TXCONF *cf)
+{
+    return cf->alignment_action == CONF_ALIGN_UNSET ? CONF_ALIGN_LOG : cf->alignment_action;
+}
+
+/* conf_parse_unsub_url - an https:// (or http://) URL holding %{token} */
+static int conf_parse_unsub_url(TXCONF *cf, const CONF_DIR *d, const char *value,
+                                char *err, size_t errlen)
+{
+    if ((strncasecmp(value, "https://", 8) != 0 && strncasecmp(value, "http://", 7) != 0)
+        || strstr(value, "%{token}") == NULL || strpbrk(value, " \t<>\",") != NULL) {
+        snprintf(err, errlen, "%s: \"%s\" is not an https:// URL holding %%{token} "
+                 "(without spaces, quotes, commas or angle brackets)", d->name, value);
+        return -1;
+    }
+    return conf_parse_str(cf, d, value, err, errlen);
+}
+
+/* conf_parse_unsub_mailto - local%{token}@domain */
+static int conf_parse_unsub_mailto(TXCONF *cf, const CONF_DIR *d, const char *value,
+                                   char *err, size_t errlen)
+{
+    const char *tok = strstr(value, "%{token}"), *at = strrchr(value, '@');
+
+    if (tok == NULL || at == NULL || tok > at || at[1] == 0 || strpbrk(value, " \t<>\",?") != NULL) {
+        snprintf(err, errlen, "%s: \"%s\" is not an address with %%{token} in its local part, "
+                 "e.g. unsubscribe+%%{token}@example.com", d->name, value);
+        return -1;
+    }
+    return conf_parse_str(cf, d, value, err, errlen);
+}
+
+/* conf_parse_hostport - "host:port" or "[v6]:port" */
+static int conf_parse_hostport(TXCONF *cf, const CONF_DIR *d, const char *value,
+                               char *err, size_t errlen)
+{
+    const char *colon = strrchr(value, ':');
+    char *end;
+    long port = colon ? strtol(colon + 1, &end, 10) : 0;
+
+    if (colon == NULL || colon == value || *end != 0 || port < 1 || port > 65535) {
+        snprintf(err, errlen, "%s: bad value \"%s\": expected host:port", d->name, value);
+        return -1;
+    }
+    return conf_parse_str(cf, d, value, err, errlen);
+}
+
+/* conf_parse_choice - UnsubscribeExisting keep|replace (min 0) and
+ * UnsubscribeScope address|domain (min 1): 0 for the first word, 1 for the second */
+static int conf_parse_choice(TXCONF *cf, const CONF_DIR *d, const char *value,
+                             char *err, size_t errlen)
+{
+    static const char *const words[2][2] = {{"keep", "replace"}, {"address", "domain"}};
+    const char *const *w = words[d->min];
+
+    for (int i = 0; i < 2; i++)
+        if (strcasecmp(value, w[i]) == 0) {
+            *CONF_FIELD(cf, d, int) = i;
+            return 0;
+        }
+    snprintf(err, errlen, "%s: \"%s\" is not one of %s, %s", d->name, value, w[0], w[1]);
+    return -1;
+}
+
 TXCONF *conf_defaults(void)
 {
     TXCONF   *cf = xcalloc(1, sizeof(*cf));
@@ -575,6 +819,22 @@ TXCONF *conf_defaults(void)
         strv_add(&cf->oversign_headers, conf_default_oversign_headers[i]);
     cf->on_nokey = CONF_ACT_ACCEPT;
     cf->on_sigerr = CONF_ACT_TEMPFAIL;
+    cf->store = xstrdup("embedded");
+    cf->store_failure = 0;                  /* local */
+    cf->store_timeout_ms = 50;
+    cf->store_connect_timeout_ms = 100;
+    cf->store_retry_ms = 1000;
+    cf->ratelimit_max_keys = 1000000;
+    cf->recipient_delimiter = xstrdup("+");
+    cf->control_socket = xstrdup(CONF_DEFAULT_CONTROL);
+    cf->unsub_listen = xstrdup("127.0.0.1:8025");
+    cf->unsub_trusted_proxy = xstrdup("127.0.0.1");
+    cf->data_directory = xstrdup(CONF_DEFAULT_DATADIR);
+    strv_init(&cf->egress);
+    cf->alignment_action = CONF_ALIGN_UNSET;
+    cf->public_suffix_list = xstrdup(CONF_DEFAULT_PSL);
+    cf->dns_timeout = 5;
+    cf->on_dnserror = CONF_ACT_TEMPFAIL;
     cf->lines = xcalloc(CONF_NDIRS, sizeof(int));
     return cf;
 }
@@ -632,28 +892,18 @@ TXCONF   *conf_load(const char *path, BUF *errs)
 {
     char    line[DATASET_LINE_MAX + 1];
     enum dataset_line rc;
-    struct stat st;
     TXCONF   *cf;
     FILE   *fp;
-    int     fd, lineno = 0, bad = 0;
+    int     lineno = 0, bad = 0;
+    char    why[1200];
 
     if (path == NULL) {
         conf_err(errs, "(null)", 0, "no configuration file name");
         return NULL;
     }
-    /* O_NONBLOCK: a FIFO in place of the file must not hang us. */
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0) {
-        conf_err(errs, path, 0, "cannot open: %s", strerror(errno));
-        return NULL;
-    }
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        conf_err(errs, path, 0, "not a regular file");
-        (void) close(fd);
-        return NULL;
-    }
-    if ((fp = fdopen(fd, "r")) == NULL) {
-        conf_err(errs, path, 0, "cannot read: %s", strerror(errno));
-        (void) close(fd);
+    if ((fp = dataset_fopen(path, why, sizeof(why))) == NULL) {
+        if (errs != NULL)
+            (void) buf_printf(errs, "%s\n", why);
         return NULL;
     }
     cf = conf_defaults();
@@ -703,6 +953,21 @@ void conf_free(TXCONF *cf)
     free(cf->keyfile);
     strv_free(&cf->sign_headers);
     strv_free(&cf->oversign_headers);
+    free(cf->ratelimit_policy);
+    free(cf->store);
+    free(cf->recipient_delimiter);
+    free(cf->control_socket);
+    free(cf->unsub_keyfile);
+    free(cf->unsub_url);
+    free(cf->unsub_mailto);
+    free(cf->unsub_exempt);
+    free(cf->unsub_listen);
+    free(cf->unsub_trusted_proxy);
+    free(cf->data_directory);
+    strv_free(&cf->egress);
+    free(cf->public_suffix_list);
+    free(cf->nameservers);
+    free(cf->trust_anchor_file);
     free(cf->lines);
     free(cf);
 }

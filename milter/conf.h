@@ -21,6 +21,13 @@ enum conf_canon { CONF_CANON_RELAXED = 0, CONF_CANON_SIMPLE = 1 };
  * signing itself fails. */
 enum conf_action { CONF_ACT_ACCEPT = 0, CONF_ACT_TEMPFAIL = 1, CONF_ACT_REJECT = 2 };
 
+/* AlignmentAction: what a failed alignment preflight does to mail whose
+ * DMARC policy is quarantine or reject. UNSET: the directive is absent. */
+enum conf_align { CONF_ALIGN_UNSET = 0, CONF_ALIGN_REJECT, CONF_ALIGN_TEMPFAIL,
+                  CONF_ALIGN_QUARANTINE, CONF_ALIGN_LOG };
+
+#define CONF_DEFAULT_PSL "/usr/share/publicsuffix/public_suffix_list.dat"
+
 typedef struct conf {
     char   *path;               /* the file this came from; NULL from conf_defaults() */
 
@@ -54,6 +61,40 @@ typedef struct conf {
     enum conf_action on_nokey;  /* On-NoKey accept|tempfail, default accept */
     enum conf_action on_sigerr; /* On-SignatureError accept|tempfail|reject, default tempfail */
 
+    /* rate limits (policy/) */
+    char   *ratelimit_policy;   /* RateLimitPolicy file; NULL: no rate limits */
+    char   *store;              /* Store: "embedded" (default) or a Redis URL */
+    int     store_failure;      /* StoreFailure local|accept|tempfail (STORE_FAIL_*), default local */
+    int     store_timeout_ms;   /* StoreTimeout ms per Redis command, default 50 */
+    int     store_connect_timeout_ms; /* StoreConnectTimeout ms, default 100 */
+    int     store_retry_ms;     /* StoreRetryInterval ms before Redis is asked again, default 1000 */
+    int     ratelimit_max_keys; /* RateLimitMaxKeys for the embedded store, default 1000000 */
+    char   *recipient_delimiter;/* RecipientDelimiter: subaddress separators, default "+" */
+    char   *control_socket;     /* ControlSocket for txmilterctl, default /run/txmilter/control.sock;
+                                 * "none" disables it (NULL) */
+
+    /* alignment preflight and DNS (preflight.c, dns.c); the preflight runs
+     * only when EgressAddress or AlignmentAction is set (conf_preflight()) */
+    STRV    egress;             /* EgressAddress: the relay's public IP addresses */
+    enum conf_align alignment_action; /* AlignmentAction, default unset (log when preflight runs) */
+    char   *public_suffix_list; /* PublicSuffixList, default CONF_DEFAULT_PSL */
+    char   *nameservers;        /* Nameservers "addr[@port], ..."; NULL: /etc/resolv.conf */
+    char   *trust_anchor_file;  /* TrustAnchorFile: DNSSEC root key; NULL: no validation */
+    int     dns_timeout;        /* DNSTimeout seconds per query, default 5 */
+    enum conf_action on_dnserror; /* On-DNSError accept|tempfail, default tempfail */
+
+    /* List-Unsubscribe (unsubscribe/) */
+    char   *unsub_keyfile;      /* UnsubscribeKeyFile; with UnsubscribeURL it turns the headers on */
+    char   *unsub_url;          /* UnsubscribeURL template: %{token}, %{domain} */
+    char   *unsub_mailto;       /* UnsubscribeMailto template: an address with %{token} in its local part */
+    char   *unsub_exempt;       /* UnsubscribeExempt dataset: From address or domain patterns */
+    char   *unsub_listen;       /* UnsubscribeListen host:port of txmilter-unsubd, default 127.0.0.1:8025 */
+    int     unsub_replace;      /* UnsubscribeExisting keep|replace, default keep */
+    int     unsub_scope_domain; /* UnsubscribeScope address|domain: the stream is the From address (default) or domain */
+    int     unsub_max_age;      /* UnsubscribeMaxAge seconds a token stays valid, 0 (default): forever */
+    char   *unsub_trusted_proxy;/* UnsubscribeTrustedProxy: the address whose X-Forwarded-For is believed */
+    char   *data_directory;     /* DataDirectory, default /var/lib/txmilter */
+
     int    *lines;              /* private to conf.c: where each directive was set;
                                  * use conf_line() and conf_where() */
 } TXCONF;
@@ -76,6 +117,12 @@ int conf_line(const TXCONF *cf, const char *name);
  * its default, "(defaults)" for conf_defaults(). Writes at most size bytes
  * to buf and returns buf. */
 const char *conf_where(const TXCONF *cf, const char *name, char *buf, size_t size);
+
+/* conf_preflight - 1 if the alignment preflight is on (EgressAddress or
+ * AlignmentAction set); conf_align_action - the action in force (log
+ * when AlignmentAction is not set). */
+int conf_preflight(const TXCONF *cf);
+enum conf_align conf_align_action(const TXCONF *cf);
 
 /* The built-in SignHeaders and OversignHeaders lists (NULL-terminated). */
 extern const char *const conf_default_sign_headers[];

@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -43,8 +44,14 @@
 
 #include "callbacks.h"
 #include "conf.h"
+#include "control.h"
+#include "ratelimit.h"
+#include "store_failover.h"
+#include "store_mem.h"
+#include "store_redis.h"
 #include "daemon.h"
 #include "log.h"
+#include "preflight.h"
 #include "snapshot.h"
 #include "util.h"
 
@@ -224,6 +231,36 @@ static void daemon_check_key_owners(SNAPSHOT *snap, uid_t uid)
     }
 }
 
+/* daemon_store - the rate store for the process's lifetime */
+static RL_STORE *daemon_store(const TXCONF *cf)
+{
+    RL_STORE *local = store_mem_new((size_t) cf->ratelimit_max_keys, NULL), *primary;
+    STORE_REDIS_OPTS o;
+    BUF err;
+
+    if (strcasecmp(cf->store, "embedded") == 0)
+        return local;
+    memset(&o, 0, sizeof(o));
+    o.connect_timeout_ms = (unsigned) cf->store_connect_timeout_ms;
+    o.timeout_ms = (unsigned) cf->store_timeout_ms;
+    o.pool_size = 8;
+    buf_init(&err, 1024);
+    primary = store_redis_new(cf->store, &o, &err);
+    if (primary == NULL) {                  /* checked by snapshot_build() already */
+        log_err("Store %s: %s", cf->store, err.data ? err.data : "");
+        buf_free(&err);
+        local->ops->free(local);
+        return NULL;
+    }
+    buf_free(&err);
+    if (cf->store_failure != STORE_FAIL_LOCAL) {
+        local->ops->free(local);
+        local = NULL;
+    }
+    return store_failover_new(primary, local, (STORE_FAILURE) cf->store_failure,
+                              (unsigned) cf->store_retry_ms);
+}
+
 static void *daemon_milter_thread(void *arg)
 {
     int *rc = arg;
@@ -253,6 +290,15 @@ static void daemon_reload(const char *path, const TXCONF *running)
         || (snap->cf->user == NULL) != (running->user == NULL)
         || (snap->cf->user && strcmp(snap->cf->user, running->user) != 0))
         log_warn("reload: Socket and UserID changes take effect only after a restart");
+    if (strcmp(snap->cf->store, running->store) != 0 || snap->cf->store_failure != running->store_failure
+        || snap->cf->store_timeout_ms != running->store_timeout_ms
+        || snap->cf->store_connect_timeout_ms != running->store_connect_timeout_ms
+        || snap->cf->store_retry_ms != running->store_retry_ms
+        || snap->cf->ratelimit_max_keys != running->ratelimit_max_keys
+        || (snap->cf->control_socket == NULL) != (running->control_socket == NULL)
+        || (snap->cf->control_socket && strcmp(snap->cf->control_socket, running->control_socket)))
+        log_warn("reload: Store*, RateLimitMaxKeys and ControlSocket changes take effect only "
+                 "after a restart; rate policy changes apply now");
     snapshot_install(snap);
     log_set_debug(snap->cf->logwhy);
     log_info("configuration reloaded from %s (generation %lu)", path, snap->generation);
@@ -288,6 +334,7 @@ int daemon_run(const char *path, int foreground)
     uid_t uid = 0;
     gid_t gid = 0;
     pthread_t tid;
+    RL_STORE *store;
     sigset_t block, old;
     struct sigaction sa;
 
@@ -327,6 +374,8 @@ int daemon_run(const char *path, int foreground)
             log_warn("Socket %s names no address: listening on every interface; "
                      "use inet:PORT@localhost unless remote MTAs must connect", cf->socket);
     }
+    if (cf->control_socket && control_open(cf->control_socket, cf->user != NULL, uid, gid) < 0)
+        log_warn("txmilterctl cannot reach this daemon: no control socket");
     if (!foreground && daemon_detach() < 0) {
         log_err("cannot detach: %s", strerror(errno));
         return 1;
@@ -336,7 +385,14 @@ int daemon_run(const char *path, int foreground)
     if (cf->user && daemon_drop(uid, gid, uname) < 0)
         return 1;
     free(uname);
+    if ((store = daemon_store(cf)) == NULL)
+        return 1;
+    ratelimit_set_store(store);
+    if (preflight_init(cf) < 0)             /* DNS for the alignment preflight, before threads */
+        return 1;
     snapshot_install(snap);
+    if (control_start() < 0)
+        return 1;
 
     if (pipe2(daemon_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
         log_err("pipe: %s", strerror(errno));
@@ -397,12 +453,16 @@ int daemon_run(const char *path, int foreground)
         daemon_drain(timeout);
         (void) smfi_stop();
         pthread_join(tid, NULL);
+        control_stop();
         if (pidfile) {
             (void) unlink(pidfile);
             free(pidfile);
         }
     }
     snapshot_shutdown();
+    preflight_shutdown();
+    ratelimit_set_store(NULL);
+    store->ops->free(store);
     free(spec);
     log_info("stopped");
     return 0;

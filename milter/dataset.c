@@ -143,31 +143,41 @@ enum dataset_line dataset_readline(FILE *fp, char *buf, size_t size)
     return DATASET_LINE_OK;
 }
 
+/* dataset_fopen - a regular file opened for reading, or why not */
+FILE *dataset_fopen(const char *path, char *why, size_t whylen)
+{
+    struct stat st;
+    FILE *fp;
+    int fd;
+
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0) {
+        snprintf(why, whylen, "cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        snprintf(why, whylen, "%s is not a regular file", path);
+        (void) close(fd);
+        return NULL;
+    }
+    if ((fp = fdopen(fd, "r")) == NULL) {
+        snprintf(why, whylen, "cannot read %s: %s", path, strerror(errno));
+        (void) close(fd);
+        return NULL;
+    }
+    return fp;
+}
+
 /* dataset_load_file - read a flat file into ds */
 static int dataset_load_file(DATASET *ds, const char *path, const char *where, BUF *errs)
 {
-    char line[DATASET_LINE_MAX + 1];
-    struct stat st;
+    char line[DATASET_LINE_MAX + 1], why[1200];
     size_t cap = 0;
-    int fd, lineno = 0, bad = 0;
+    int lineno = 0, bad = 0;
     enum dataset_line rc;
     FILE *fp;
 
-    /* O_NONBLOCK: a FIFO in place of the file must not hang the daemon. */
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0) {
-        dataset_err(errs, "%s: cannot open %s: %s", where ? where : path, path,
-                    strerror(errno));
-        return -1;
-    }
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        dataset_err(errs, "%s: %s is not a regular file", where ? where : path, path);
-        (void) close(fd);
-        return -1;
-    }
-    if ((fp = fdopen(fd, "r")) == NULL) {
-        dataset_err(errs, "%s: cannot read %s: %s", where ? where : path, path,
-                    strerror(errno));
-        (void) close(fd);
+    if ((fp = dataset_fopen(path, why, sizeof(why))) == NULL) {
+        dataset_err(errs, "%s: %s", where ? where : path, why);
         return -1;
     }
     while ((rc = dataset_readline(fp, line, sizeof(line))) != DATASET_LINE_EOF) {

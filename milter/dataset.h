@@ -39,6 +39,13 @@ typedef struct dataset {
 DATASET *dataset_load(const char *spec, const char *where, BUF *errs);
 void dataset_free(DATASET *ds);
 
+/* dataset_fopen - open path for reading, refusing anything but a regular
+ * file, without ever blocking (a FIFO in its place must not hang the
+ * daemon). NULL with why set to "cannot open PATH: reason", "PATH is not
+ * a regular file" or "cannot read PATH: reason". Every configuration file
+ * txmilter reads (txmilter.conf, datasets, the rate policy) opens here. */
+FILE *dataset_fopen(const char *path, char *why, size_t whylen);
+
 /* dataset_wildmatch - case-insensitive match of s against a pattern where
  * '*' matches any run of characters (OpenDKIM refile semantics). */
 int dataset_wildmatch(const char *pattern, const char *s);

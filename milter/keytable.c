@@ -79,24 +79,7 @@ struct keytable {
     size_t *sign_index;         /* flat: sign sorted by pattern, then line */
 };
 
-/* kt_err - append "where: message" to errs */
-static void __attribute__((format(printf, 4, 5)))
-kt_err(BUF *errs, const char *file, int line, const char *fmt, ...)
-{
-    char msg[768];
-    va_list ap;
-
-    if (errs == NULL)
-        return;
-    va_start(ap, fmt);
-    (void) vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    /* Past the error buffer's bound the rest is dropped on purpose. */
-    if (line > 0)
-        (void) buf_printf(errs, "%s:%d: %s\n", file, line, msg);
-    else
-        (void) buf_printf(errs, "%s: %s\n", file, msg);
-}
+#define kt_err util_err_at
 
 /* kt_valid_labels - dot-separated labels of [A-Za-z0-9_-] within bounds */
 static int kt_valid_labels(const char *s, size_t len)

@@ -29,6 +29,9 @@
 #include "keytable.h"
 #include "log.h"
 #include "msg.h"
+#include "preflight.h"
+#include "rate_txn.h"
+#include "ratelimit.h"
 #include "sign.h"
 
 #define MSG_MAX_ADDED   8           /* fields other features may add */
@@ -55,6 +58,7 @@ struct msg {
     size_t      nfields, capfields;
     size_t      header_bytes;
     int         header_overflow;
+    int         long_line;          /* a header line over 998 bytes */
     int         nfrom;
     char       *from_value;
 
@@ -67,8 +71,11 @@ struct msg {
     size_t      npicks;
     int         sign_failed;
 
-    MSG_HDROP   ops[SIGN_MAX + MSG_MAX_ADDED];
-    size_t      nops;
+    MSG_HDROP  *ops;                /* header and recipient changes at the end */
+    size_t      nops, capops;
+
+    RATE_TXN   *rate;               /* rate limits of this transaction, or NULL */
+    int         preflight_hold;     /* AlignmentAction quarantine */
 
     BUF         summary;            /* what the log line says */
     BUF         err;
@@ -145,6 +152,9 @@ MSG *msg_new(SNAPSHOT *snap, const MSG_CONN *conn, const char *envfrom)
     buf_init(&m->summary, MSG_SUMMARY_MAX);
     buf_init(&m->err, 1024);
     msg_decide_outbound(m);
+    if (m->outbound && snap->policy)
+        m->rate = rate_txn_new(snap->policy, &snap->norm, m->envfrom, conn->addr, conn->auth_authen,
+                               conn->non_smtp);
     msg_note(m, "from=%s", m->envfrom);
     msg_note(m, "%s (%s)", m->outbound ? "outbound" : "not outbound", m->why);
     return m;
@@ -169,6 +179,8 @@ void msg_free(MSG *m)
         free(m->ops[i].name);
         free(m->ops[i].value);
     }
+    free(m->ops);
+    rate_txn_free(m->rate, ratelimit_store());
     sign_free(m->signers);
     free(m->from_value);
     free(m->envfrom);
@@ -195,11 +207,68 @@ void msg_add_rcpt(MSG *m, const char *rcpt)
     m->nrcpt++;
 }
 
+/* msg_op - append a change for the end of the message */
+static void msg_op(MSG *m, MSG_HDROP_KIND kind, const char *name, const char *value)
+{
+    if (m->nops == m->capops) {
+        m->capops = m->capops ? 2 * m->capops : 8;
+        m->ops = xrealloc(m->ops, m->capops * sizeof(MSG_HDROP));
+    }
+    m->ops[m->nops].kind = kind;
+    m->ops[m->nops].name = xstrdup(name);
+    m->ops[m->nops].value = xstrdup(value ? value : "");
+    m->nops++;
+}
+
+MSG_REPLY msg_rcpt(MSG *m, const char *rcpt)
+{
+    RATE_REPLY r;
+
+    m->nrcpt++;
+    if (m->rate == NULL)
+        return msg_continue();
+    r = rate_txn_rcpt(m->rate, ratelimit_store(), rcpt, msg_queueid(m));
+    switch (r.outcome) {
+    case RATE_TEMPFAIL:
+        m->nrcpt--;
+        return msg_reply(MSG_TEMPFAIL, r.rcode, r.xcode, r.text);
+    case RATE_REJECT:
+        m->nrcpt--;
+        return msg_reply(MSG_REJECT, r.rcode, r.xcode, r.text);
+    default:
+        return msg_continue();
+    }
+}
+
+const char *msg_quarantine(const MSG *m)
+{
+    if (m->rate && rate_txn_quarantine(m->rate))
+        return rate_txn_quarantine(m->rate);
+    return m->preflight_hold ? "DMARC alignment preflight failed" : NULL;
+}
+
 int msg_outbound(const MSG *m, const char **why)
 {
     if (why)
         *why = m->why;
     return m->outbound;
+}
+
+/* msg_longest_line - the longest physical line of a field, in bytes
+ * without its line end (RFC 5322 2.1.1 caps it at 998) */
+static size_t msg_longest_line(const char *name, const char *value)
+{
+    size_t longest = 0, cur = strlen(name) + 1;
+
+    for (const char *p = value; *p; p++) {
+        if (*p == '\n') {
+            if (cur > longest)
+                longest = cur;
+            cur = 0;
+        } else if (*p != '\r')
+            cur++;
+    }
+    return cur > longest ? cur : longest;
 }
 
 /* msg_header - keep one field until the end of the header */
@@ -226,6 +295,8 @@ MSG_REPLY msg_header(MSG *m, const char *name, const char *value)
         if (m->nfrom++ == 0)
             m->from_value = xstrdup(value);
     }
+    if (!m->long_line && msg_longest_line(name, value) > 998)
+        m->long_line = 1;
     return msg_continue();
 }
 
@@ -370,6 +441,38 @@ static MSG_REPLY msg_signing_error(MSG *m)
     return msg_continue();
 }
 
+/* msg_preflight - will receivers find the message aligned? */
+static MSG_REPLY msg_preflight(MSG *m)
+{
+    PREFLIGHT_SIG sig[SIGN_MAX];
+    PREFLIGHT_MSG in;
+    PREFLIGHT_OUTCOME out;
+    size_t n = m->signers ? sign_count(m->signers) : 0;
+
+    for (size_t i = 0; i < n; i++) {
+        const SIGN_REQ *rq = sign_request(m->signers, i);
+
+        sig[i].domain = rq->domain;
+        sig[i].selector = rq->selector;
+        sig[i].key = rq->key;
+    }
+    memset(&in, 0, sizeof(in));
+    in.qid = msg_queueid(m);
+    in.from_domain = m->author.domain;
+    in.mail_from = m->envfrom;
+    in.helo = m->conn.helo;
+    in.sig = sig;
+    in.nsig = n;
+    preflight_check(m->snap, &in, &out);
+    if (out.summary[0])
+        msg_note(m, "%s", out.summary);
+    if (out.quarantine)
+        m->preflight_hold = 1;
+    if (out.reply.verdict == MSG_TEMPFAIL || out.reply.verdict == MSG_REJECT)
+        return msg_refuse(m, out.reply.verdict, out.reply.rcode, out.reply.xcode, out.reply.text);
+    return msg_continue();
+}
+
 MSG_REPLY msg_eoh(MSG *m)
 {
     MSG_REPLY r;
@@ -386,10 +489,19 @@ MSG_REPLY msg_eoh(MSG *m)
     m->state = MSG_ST_BODY;
     if ((r = msg_check_from(m)).verdict != MSG_CONTINUE)
         return r;
+    if (m->long_line) {
+        /* Postfix's SMTP client folds such lines (smtp_line_length_limit),
+         * which breaks every signature made over the unfolded field. */
+        log_warn("%s: a header line is longer than 998 bytes (RFC 5322 2.1.1): relays will fold it "
+                 "and receivers will find the DKIM signature broken", msg_queueid(m));
+        msg_note(m, "warning=header-line-over-998");
+    }
     if ((r = msg_start_signers(m)).verdict != MSG_CONTINUE)
         return r;
     if (m->sign_failed)
         return msg_signing_error(m);
+    if ((r = msg_preflight(m)).verdict != MSG_CONTINUE)
+        return r;
     if (m->signers && msg_feed_headers(m) < 0)
         return msg_signing_error(m);
     return msg_continue();
@@ -422,6 +534,13 @@ MSG_REPLY msg_eom(MSG *m)
     }
     if (m->state != MSG_ST_BODY)
         return msg_continue();
+    if (m->rate && rate_txn_deferred(m->rate) > 0 && rate_txn_accepted(m->rate) == 0) {
+        /* non-SMTP: every recipient is over a limit; refuse the message */
+        RATE_REPLY rr = rate_txn_deferred_reply(m->rate);
+
+        return msg_refuse(m, rr.outcome == RATE_REJECT ? MSG_REJECT : MSG_TEMPFAIL, rr.rcode, rr.xcode,
+                          rr.text);
+    }
     m->state = MSG_ST_DONE;
     if (m->signers && sign_eom(m->signers, &m->err) < 0) {
         MSG_REPLY r = msg_signing_error(m);
@@ -433,12 +552,8 @@ MSG_REPLY msg_eom(MSG *m)
         n = sign_count(m->signers);
         /* Each insertion goes to the very top, so insert in reverse to keep
          * the signatures in the configured order. */
-        for (i = n; i-- > 0;) {
-            m->ops[m->nops].kind = MSG_HDR_INSERT_TOP;
-            m->ops[m->nops].name = xstrdup(DKIM_SIGNHEADER);
-            m->ops[m->nops].value = xstrdup(sign_value(m->signers, i));
-            m->nops++;
-        }
+        for (i = n; i-- > 0;)
+            msg_op(m, MSG_HDR_INSERT_TOP, DKIM_SIGNHEADER, sign_value(m->signers, i));
         for (i = 0; i < n; i++) {
             const SIGN_REQ *rq = sign_request(m->signers, i);
 
@@ -446,11 +561,23 @@ MSG_REPLY msg_eom(MSG *m)
         }
     }
     for (i = 0; i < m->nadded; i++) {
-        m->ops[m->nops].kind = MSG_HDR_APPEND;
-        m->ops[m->nops].name = xstrdup(m->added[i].name);
-        m->ops[m->nops].value = xstrdup(m->added[i].value);
-        m->nops++;
+        msg_op(m, MSG_HDR_APPEND, m->added[i].name, m->added[i].value);
         msg_note(m, "added=%s", m->added[i].name);
+    }
+    if (m->rate) {
+        for (i = 0; i < rate_txn_deferred(m->rate); i++) {
+            const char *given = rate_txn_deferred_rcpt(m->rate, i);
+            size_t len = strlen(given);
+
+            msg_op(m, MSG_RCPT_DELETE, given, NULL);
+            if (len >= 2 && given[0] == '<' && given[len - 1] == '>')
+                msg_note(m, "removed=%s", given);
+            else
+                msg_note(m, "removed=<%s>", given);
+        }
+        if (rate_txn_quarantine(m->rate))
+            msg_note(m, "quarantine=\"%s\"", rate_txn_quarantine(m->rate));
+        rate_txn_commit(m->rate);
     }
     msg_note(m, "rcpts=%zu action=%s", m->nrcpt, m->signers ? "signed" : "accept-unsigned");
     return msg_continue();

@@ -17,6 +17,8 @@ typedef struct msg_conn {
     char hostname[256];         /* client host name as the MTA reports it */
     char daemon_name[128];      /* {daemon_name} */
     char auth_authen[256];      /* {auth_authen}, "" when not authenticated */
+    int  non_smtp;              /* sendmail(1)/pickup: Postfix emulates the SMTP steps */
+    char helo[256];             /* HELO/EHLO name, "" if none */
 } MSG_CONN;
 
 typedef enum msg_verdict {
@@ -33,7 +35,11 @@ typedef struct msg_reply {
     char text[512];
 } MSG_REPLY;
 
-typedef enum msg_hdrop_kind { MSG_HDR_INSERT_TOP, MSG_HDR_APPEND } MSG_HDROP_KIND;
+typedef enum msg_hdrop_kind {
+    MSG_HDR_INSERT_TOP,         /* a header field at the very top */
+    MSG_HDR_APPEND,             /* a header field after the others */
+    MSG_RCPT_DELETE,            /* remove recipient name (value unused) */
+} MSG_HDROP_KIND;
 
 /* A header change for the MTA. value has no leading white space: the MTA
  * (or the callbacks, under SMFIP_HDR_LEADSPC) writes "Name: value". */
@@ -52,6 +58,15 @@ void msg_free(MSG *m);
 void msg_set_queueid(MSG *m, const char *qid);
 const char *msg_queueid(const MSG *m);
 void msg_add_rcpt(MSG *m, const char *rcpt);
+
+/* msg_rcpt - one recipient at RCPT: counted against the rate policy.
+ * MSG_CONTINUE accepts it; MSG_TEMPFAIL or MSG_REJECT refuse this
+ * recipient only (the message goes on for the others). */
+MSG_REPLY msg_rcpt(MSG *m, const char *rcpt);
+
+/* msg_quarantine - after msg_eom(): the reason to put the message in the
+ * hold queue, or NULL */
+const char *msg_quarantine(const MSG *m);
 
 /* msg_outbound - 1 if the message is to be processed; why names the reason
  * either way ("internal client 127.0.0.1", "authenticated as u", ...). */

@@ -19,8 +19,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <strings.h>
+
 #include "dataset.h"
+#include "dns_dkim.h"
+#include "store_redis.h"
 #include "log.h"
+#include "preflight.h"
 #include "sign.h"
 #include "snapshot.h"
 
@@ -53,6 +58,7 @@ static void snapshot_free(SNAPSHOT *s)
         keys_free(s->keys[i]);
     free(s->keys);
     sign_lib_free(s->dkim);
+    rl_policy_free(s->policy);
     keytable_free(s->kt);
     netlist_free(s->internal);
     strv_free(&s->mta);
@@ -96,6 +102,28 @@ static int snapshot_load_keys(SNAPSHOT *s, BUF *errs)
     return ok ? 0 : -1;
 }
 
+/* snapshot_check_store - a Store URL that parses (nothing is connected) */
+static int snapshot_check_store(const TXCONF *cf, BUF *errs)
+{
+    STORE_REDIS_OPTS o = {0, 0, 1, NULL};
+    RL_STORE *st;
+    BUF err;
+    char where[1024];
+
+    if (strcasecmp(cf->store, "embedded") == 0)
+        return 0;
+    buf_init(&err, 1024);
+    if ((st = store_redis_new(cf->store, &o, &err)) == NULL) {
+        conf_where(cf, "Store", where, sizeof(where));
+        buf_printf(errs, "%s: Store: %s\n", where, err.data ? err.data : "bad URL");
+        buf_free(&err);
+        return -1;
+    }
+    st->ops->free(st);
+    buf_free(&err);
+    return 0;
+}
+
 /* snapshot_build - a complete, validated snapshot or nothing */
 SNAPSHOT *snapshot_build(const char *path, BUF *errs)
 {
@@ -106,6 +134,8 @@ SNAPSHOT *snapshot_build(const char *path, BUF *errs)
     pthread_mutex_init(&s->cache_lock, NULL);
     strv_init(&s->mta);
     if ((s->cf = conf_load(path, errs)) == NULL)
+        goto fail;
+    if (preflight_config_check(s->cf, errs) < 0)
         goto fail;
     conf_where(s->cf, "InternalHosts", where, sizeof(where));
     if ((s->internal = netlist_build(s->cf->internal_hosts, where, errs)) == NULL)
@@ -125,6 +155,13 @@ SNAPSHOT *snapshot_build(const char *path, BUF *errs)
     if (snapshot_load_keys(s, errs) < 0)
         goto fail;
     if ((s->dkim = sign_lib_new(s->cf, errs)) == NULL)
+        goto fail;
+    dns_dkim_hooks(s->dkim);                /* libopendkim's DNS, if ever used, goes through dns.c */
+    if (s->cf->ratelimit_policy && (s->policy = rl_policy_load(s->cf->ratelimit_policy, errs)) == NULL)
+        goto fail;
+    s->norm.separators = s->cf->recipient_delimiter;
+    s->norm.gmail_dots = 1;
+    if (snapshot_check_store(s->cf, errs) < 0)
         goto fail;
     {
         size_t n;

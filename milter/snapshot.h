@@ -15,7 +15,9 @@
 #include "conf.h"
 #include "keys.h"
 #include "keytable.h"
+#include "addr_norm.h"
 #include "netlist.h"
+#include "rl_policy.h"
 #include "util.h"
 
 typedef struct snapshot_keycache SNAPSHOT_KEYCACHE;
@@ -30,6 +32,8 @@ typedef struct snapshot {
     KEYS_KEY      **keys;           /* per KeyTable entry; NULL for '%' paths */
     size_t          nkeys;
     DKIM_LIB       *dkim;
+    RL_POLICY      *policy;         /* RateLimitPolicy; NULL: no rate limits */
+    ADDR_NORM_OPTS  norm;           /* how recipients are normalised for it */
     pthread_mutex_t cache_lock;     /* guards the '%' key cache */
     SNAPSHOT_KEYCACHE *cache;
 } SNAPSHOT;

@@ -12,6 +12,8 @@
  *	chosen at buf_init(); an append past the maximum changes nothing and
  *	returns -1 so that the caller decides what an oversized input means.
  *
+ *	util_err_at() appends one "file:line: message" diagnostic.
+ *
  *	strv_*() maintain a NULL-terminated vector of owned strings.
  */
 #include <ctype.h>
@@ -194,6 +196,23 @@ int buf_printf(BUF *b, const char *fmt, ...)
     rc = buf_append(b, big, (size_t) n);
     free(big);
     return rc;
+}
+
+/* util_err_at - one located diagnostic */
+void util_err_at(BUF *errs, const char *file, int line, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+
+    if (errs == NULL)
+        return;
+    va_start(ap, fmt);
+    (void) vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (line > 0)
+        (void) buf_printf(errs, "%s:%d: %s\n", file, line, msg);
+    else
+        (void) buf_printf(errs, "%s: %s\n", file, msg);
 }
 
 void strv_init(STRV *sv)

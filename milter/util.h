@@ -43,6 +43,12 @@ int  buf_append(BUF *b, const void *p, size_t n);     /* -1: over the limit */
 int  buf_puts(BUF *b, const char *s);
 int  buf_printf(BUF *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* util_err_at - append "file:line: message\n" (or "file: message\n" when
+ * line is 0) to errs, the form of every configuration diagnostic; a NULL
+ * errs drops it, and past errs's bound the rest is dropped on purpose. */
+void util_err_at(BUF *errs, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* Null-terminated vector of strings. */
 typedef struct strv {
     char  **v;

@@ -97,23 +97,7 @@ static const struct {
 
 #define RL_NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-/* rl_err - append one "file:line: message" line to errs */
-static void __attribute__((format(printf, 4, 5)))
-rl_err(BUF *errs, const char *file, int line, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-
-    if (errs == NULL)
-        return;
-    va_start(ap, fmt);
-    (void) vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    if (line > 0)
-        (void) buf_printf(errs, "%s:%d: %s\n", file, line, msg);
-    else
-        (void) buf_printf(errs, "%s: %s\n", file, msg);
-}
+#define rl_err util_err_at
 
 /* rl_number - a decimal number of at most 12 digits; -1 if s is not one */
 static int rl_number(const char *s, size_t len, uint64_t *v)
@@ -442,23 +426,14 @@ RL_POLICY *rl_policy_load(const char *path, BUF *errs)
     enum dataset_line rc;
     RL_POLICY *p;
     RL_RULE r;
-    struct stat st;
-    int fd, lineno = 0, bad = 0, too_many = 0;
+    int lineno = 0, bad = 0, too_many = 0;
+    char why[1200];
     size_t i;
     FILE *fp;
 
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0) {
-        rl_err(errs, path, 0, "cannot open: %s", strerror(errno));
-        return NULL;
-    }
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        rl_err(errs, path, 0, "not a regular file");
-        (void) close(fd);
-        return NULL;
-    }
-    if ((fp = fdopen(fd, "r")) == NULL) {
-        rl_err(errs, path, 0, "cannot read: %s", strerror(errno));
-        (void) close(fd);
+    if ((fp = dataset_fopen(path, why, sizeof(why))) == NULL) {
+        if (errs != NULL)
+            (void) buf_printf(errs, "%s\n", why);
         return NULL;
     }
     p = xcalloc(1, sizeof(*p));

@@ -7,6 +7,9 @@
  *	RL_STORE *store_redis_new(const char *url, const STORE_REDIS_OPTS *o,
  *				  BUF *err)
  *	int	store_redis_ping(RL_STORE *s, BUF *err)
+ *	redisReply *store_redis_command(RL_STORE *s, const char *what,
+ *				int argc, const char **argv,
+ *				const size_t *argvlen, BUF *err)
  *	void	store_redis_set_clock(RL_STORE *s, uint64_t (*clock_ms)(void))
  *
  *	and, through s->ops (rl_store.h): decide, refund, peek, reset, free.
@@ -53,6 +56,10 @@
  *	connection to it fails, its ROLE is not master, or a write gets
  *	READONLY; then the next connect asks again.
  *
+ *	store_redis_command() runs any other command through the same pool
+ *	(for the suppression list, suppress_redis.c); its error replies are
+ *	reported like the script's.
+ *
  *	store_redis_ping() sends PING now. store_redis_set_clock() is for
  *	tests: the script then takes "now" from clock_ms() instead of TIME.
  *
@@ -96,6 +103,7 @@
 #define RD_TAG_LEN      (sizeof(RD_TAG) - 1)
 /* every argument of one EVALSHA: command, sha, numkeys, keys, op, now, stamp, 3 per key */
 #define RD_ARGS_MAX     (6 + 4 * RL_MAX_KEYS)
+#define RD_CMD_ARGS     16              /* store_redis_command() */
 
 typedef enum { RD_TCP, RD_UNIX, RD_SENTINEL } RD_KIND;
 
@@ -1209,6 +1217,34 @@ int store_redis_ping(RL_STORE *s, BUF *err)
         (void) buf_printf(err, "%s", why);
     }
     return ok ? 0 : -1;
+}
+
+/* store_redis_command - one command for another user of this Redis */
+struct redisReply *store_redis_command(RL_STORE *s, const char *what, int argc, const char **argv,
+                                       const size_t *argvlen, BUF *err)
+{
+    STORE_REDIS *r = (STORE_REDIS *) s;
+    const char *av[RD_CMD_ARGS];
+    size_t avlen[RD_CMD_ARGS];
+    char why[RD_ERR_MAX];
+    redisReply *rep;
+    int i;
+
+    if (argc < 1 || argc > RD_CMD_ARGS) {
+        snprintf(why, sizeof(why), "%d arguments (1 to %d)", argc, RD_CMD_ARGS);
+        rep = NULL;
+    } else {
+        for (i = 0; i < argc; i++) {
+            av[i] = argv[i];
+            avlen[i] = argvlen ? argvlen[i] : strlen(argv[i]);
+        }
+        rep = rd_call(r, what, 0, argc, av, avlen, why, sizeof(why));
+    }
+    if (rep == NULL && err) {
+        buf_reset(err);
+        (void) buf_printf(err, "%s", why);
+    }
+    return rep;
 }
 
 /* store_redis_set_clock - tests only: "now" from clock_ms instead of TIME */

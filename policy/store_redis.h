@@ -35,6 +35,16 @@ RL_STORE *store_redis_new(const char *url, const STORE_REDIS_OPTS *o, BUF *err);
 /* store_redis_ping - one round trip now: 0 if Redis answered */
 int store_redis_ping(RL_STORE *s, BUF *err);
 
+/* store_redis_command - one command (argv[i] of argvlen[i] bytes, binary
+ * safe, 1 to 16 arguments) on a pooled connection, with the pool's
+ * timeouts, reconnects and Sentinel discovery; what names the caller in
+ * the log. The reply, for freeReplyObject(); NULL with the reason in err
+ * when Redis could not be asked or answered an error. For other users of
+ * the same Redis (the suppression list). */
+struct redisReply;
+struct redisReply *store_redis_command(RL_STORE *s, const char *what, int argc, const char **argv,
+                                       const size_t *argvlen, BUF *err);
+
 /* store_redis_set_clock - tests only: the script takes "now" from clock_ms
  * (passed as its ARGV "now") instead of Redis TIME, so that a test runs
  * the C limiter and the script on one timeline. NULL: TIME again. */

@@ -17,35 +17,12 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "testutil.h"
 #include "addr_norm.h"
 #include "util.h"
 
-/* run_table - run fn once per table row, each row a test named by its
- * first member (a const char *) */
-static int run_table(const char *group, CMUnitTestFunction fn, const void *rows,
-                     size_t size, size_t n)
-{
-    struct CMUnitTest *t = xcalloc(n, sizeof(*t));
-    size_t i;
-    int rc;
-
-    for (i = 0; i < n; i++) {
-        const char *row = (const char *) rows + i * size;
-
-        t[i].name = *(const char *const *) (const void *) row;
-        t[i].test_func = fn;
-        t[i].initial_state = (void *) (uintptr_t) row;
-    }
-    rc = _cmocka_run_group_tests(group, t, n, NULL, NULL);
-    free(t);
-    return rc;
-}
-
-#define RUN(group, fn, rows) run_table(group, fn, rows, sizeof(rows[0]), \
-                                       sizeof(rows) / sizeof(rows[0]))
-
-/* th_expand - "{X<n>}" becomes n 'x' bytes, "{E}" a UTF-8 e-acute */
-static char *th_expand(const char *in)
+/* an_expand - "{X<n>}" becomes n 'x' bytes, "{E}" a UTF-8 e-acute */
+static char *an_expand(const char *in)
 {
     BUF b;
     const char *p;
@@ -220,7 +197,7 @@ static void test_norm(void **state)
     const NORM_CASE *c = *state;
     ADDR_NORM_OPTS o = {c->seps, c->gmail};
     char out[ADDR_NORM_MAX];
-    char *in = th_expand(c->in), *exp = c->out ? th_expand(c->out) : NULL;
+    char *in = an_expand(c->in), *exp = c->out ? an_expand(c->out) : NULL;
     BUF err;
     int rc;
 

@@ -20,129 +20,21 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "testutil.h"
 #include "conf.h"
 #include "util.h"
-
-/* run_table - run fn once per table row, each row a test named by its
- * first member (a const char *) */
-static int run_table(const char *group, CMUnitTestFunction fn, const void *rows,
-                     size_t size, size_t n)
-{
-    struct CMUnitTest *t = xcalloc(n, sizeof(*t));
-    size_t i;
-    int rc;
-
-    for (i = 0; i < n; i++) {
-        const char *row = (const char *) rows + i * size;
-
-        t[i].name = *(const char *const *) (const void *) row;
-        t[i].test_func = fn;
-        t[i].initial_state = (void *) (uintptr_t) row;
-    }
-    rc = _cmocka_run_group_tests(group, t, n, NULL, NULL);
-    free(t);
-    return rc;
-}
-
-#define RUN(group, fn, rows) run_table(group, fn, rows, sizeof(rows[0]), \
-                                       sizeof(rows) / sizeof(rows[0]))
-
-/* th_expand - "{X<n>}" becomes n 'x' bytes, "{NUL}" a NUL byte */
-static char *th_expand(const char *in, size_t *lenp)
-{
-    BUF b;
-    const char *p;
-
-    buf_init(&b, 1 << 20);
-    assert_int_equal(buf_append(&b, "", 0), 0);
-    for (p = in; *p; p++) {
-        unsigned long n;
-        char *end;
-
-        if (strncmp(p, "{NUL}", 5) == 0) {
-            assert_int_equal(buf_append(&b, "", 1), 0);
-            p += 4;
-        } else if (strncmp(p, "{X", 2) == 0 && (n = strtoul(p + 2, &end, 10)) > 0
-                   && *end == '}') {
-            while (n-- > 0)
-                assert_int_equal(buf_append(&b, "x", 1), 0);
-            p = end;
-        } else {
-            assert_int_equal(buf_append(&b, p, 1), 0);
-        }
-    }
-    if (lenp)
-        *lenp = b.len;
-    return b.data;
-}
-
-/* th_subst - replace "%<capital letter>" by vals[letter]; any other '%' stays */
-static char *th_subst(const char *tmpl, const char *const vals[26])
-{
-    BUF b;
-    const char *p;
-
-    buf_init(&b, 1 << 20);
-    assert_int_equal(buf_append(&b, "", 0), 0);
-    for (p = tmpl; *p; p++) {
-        if (p[0] == '%' && p[1] >= 'A' && p[1] <= 'Z' && vals[p[1] - 'A'] != NULL) {
-            assert_int_equal(buf_puts(&b, vals[p[1] - 'A']), 0);
-            p++;
-        } else {
-            assert_int_equal(buf_append(&b, p, 1), 0);
-        }
-    }
-    return b.data;
-}
-
-/* th_tempfile - write content (after th_expand) to a new file in /tmp */
-static char *th_tempfile(const char *content)
-{
-    char path[] = "/tmp/txmilter-test-XXXXXX";
-    size_t len;
-    char *data = th_expand(content, &len);
-    int fd = mkstemp(path);
-
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, data, len), (ssize_t) len);
-    assert_int_equal(close(fd), 0);
-    free(data);
-    return xstrdup(path);
-}
-
-/* th_unlink - remove and forget a temporary file */
-static void th_unlink(char *path)
-{
-    if (path != NULL) {
-        (void) unlink(path);
-        free(path);
-    }
-}
-
-/* th_datadir - tests/unit/data, from $srcdir (automake) or from __FILE__ */
-static const char *th_datadir(void)
-{
-    static char dir[4096];
-    const char *srcdir = getenv("srcdir"), *slash;
-
-    if (dir[0])
-        return dir;
-    if (srcdir != NULL && *srcdir) {
-        snprintf(dir, sizeof(dir), "%s/tests/unit/data", srcdir);
-    } else if ((slash = strrchr(__FILE__, '/')) != NULL) {
-        snprintf(dir, sizeof(dir), "%.*s/data", (int) (slash - __FILE__), __FILE__);
-    } else {
-        snprintf(dir, sizeof(dir), "data");
-    }
-    return dir;
-}
 
 static const char *const conf_fields[] = {
     "socket", "user", "pidfile", "umask", "syslog", "facility", "logwhy",
     "shutdown_timeout", "max_headers", "internal_hosts", "mta", "keytable",
     "signingtable", "domain", "selector", "keyfile", "subdomains",
     "multiple_signatures", "canon", "sign_headers", "oversign_headers",
-    "on_nokey", "on_sigerr", NULL,
+    "on_nokey", "on_sigerr", "ratelimit_policy", "store", "store_failure", "store_timeout",
+    "store_connect_timeout", "store_retry", "ratelimit_max_keys", "recipient_delimiter",
+    "control_socket", "unsub_keyfile", "unsub_url", "unsub_mailto", "unsub_exempt",
+    "unsub_listen", "unsub_replace", "unsub_scope_domain", "unsub_max_age", "unsub_trusted_proxy",
+    "data_directory", "egress", "alignment_action", "psl", "nameservers", "trust_anchor",
+    "dns_timeout", "on_dnserror", NULL,
 };
 
 #define DEF_SIGN "from,sender,reply-to,subject,date,message-id,to,cc,mime-version," \
@@ -159,7 +51,12 @@ static const char *const conf_field_defaults[] = {
     "60", "1048576", "127.0.0.1, ::1", "(null)", "(null)",
     "(null)", "(null)", "(null)", "(null)", "0",
     "0", "relaxed/relaxed", DEF_SIGN, DEF_OVERSIGN,
-    "accept", "tempfail",
+    "accept", "tempfail", "(null)", "embedded", "local", "50",
+    "100", "1000", "1000000", "+",
+    "/run/txmilter/control.sock", "(null)", "(null)", "(null)", "(null)",
+    "127.0.0.1:8025", "0", "0", "0", "127.0.0.1",
+    "/var/lib/txmilter", "", "unset", "/usr/share/publicsuffix/public_suffix_list.dat",
+    "(null)", "(null)", "5", "tempfail",
 };
 
 /* render_facility - a syslog facility code back to its name */
@@ -197,6 +94,7 @@ static const char *render_field(const TXCONF *cf, const char *field, char *buf, 
 {
     static const char *const canon[] = {"relaxed", "simple"};
     static const char *const act[] = {"accept", "tempfail", "reject"};
+    static const char *const storefail[] = {"local", "accept", "tempfail"};
     const char *s = NULL;
     int has_s = 1;
 
@@ -213,6 +111,20 @@ static const char *render_field(const TXCONF *cf, const char *field, char *buf, 
     STRF("domain", domain);
     STRF("selector", selector);
     STRF("keyfile", keyfile);
+    STRF("ratelimit_policy", ratelimit_policy);
+    STRF("store", store);
+    STRF("recipient_delimiter", recipient_delimiter);
+    STRF("control_socket", control_socket);
+    STRF("unsub_keyfile", unsub_keyfile);
+    STRF("unsub_url", unsub_url);
+    STRF("unsub_mailto", unsub_mailto);
+    STRF("unsub_exempt", unsub_exempt);
+    STRF("unsub_listen", unsub_listen);
+    STRF("unsub_trusted_proxy", unsub_trusted_proxy);
+    STRF("data_directory", data_directory);
+    STRF("psl", public_suffix_list);
+    STRF("nameservers", nameservers);
+    STRF("trust_anchor", trust_anchor_file);
     else
         has_s = 0;
 #undef STRF
@@ -244,6 +156,32 @@ static const char *render_field(const TXCONF *cf, const char *field, char *buf, 
         snprintf(buf, size, "%s", act[cf->on_nokey]);
     else if (strcmp(field, "on_sigerr") == 0)
         snprintf(buf, size, "%s", act[cf->on_sigerr]);
+    else if (strcmp(field, "store_failure") == 0)
+        snprintf(buf, size, "%s", storefail[cf->store_failure]);
+    else if (strcmp(field, "store_timeout") == 0)
+        snprintf(buf, size, "%d", cf->store_timeout_ms);
+    else if (strcmp(field, "store_connect_timeout") == 0)
+        snprintf(buf, size, "%d", cf->store_connect_timeout_ms);
+    else if (strcmp(field, "store_retry") == 0)
+        snprintf(buf, size, "%d", cf->store_retry_ms);
+    else if (strcmp(field, "egress") == 0)
+        render_strv(&cf->egress, buf, size);
+    else if (strcmp(field, "alignment_action") == 0) {
+        static const char *const al[] = {"unset", "reject", "tempfail", "quarantine", "log"};
+
+        snprintf(buf, size, "%s", al[cf->alignment_action]);
+    } else if (strcmp(field, "dns_timeout") == 0)
+        snprintf(buf, size, "%d", cf->dns_timeout);
+    else if (strcmp(field, "on_dnserror") == 0)
+        snprintf(buf, size, "%s", act[cf->on_dnserror]);
+    else if (strcmp(field, "ratelimit_max_keys") == 0)
+        snprintf(buf, size, "%d", cf->ratelimit_max_keys);
+    else if (strcmp(field, "unsub_replace") == 0)
+        snprintf(buf, size, "%d", cf->unsub_replace);
+    else if (strcmp(field, "unsub_scope_domain") == 0)
+        snprintf(buf, size, "%d", cf->unsub_scope_domain);
+    else if (strcmp(field, "unsub_max_age") == 0)
+        snprintf(buf, size, "%d", cf->unsub_max_age);
     else
         fail_msg("unknown field %s", field);
     return buf;
@@ -314,6 +252,36 @@ static const OK_CASE ok_cases[] = {
     {"SyslogFacility local3", "SyslogFacility local3\n", {"facility=local3"}},
     {"SyslogFacility DAEMON", "SyslogFacility DAEMON\n", {"facility=daemon"}},
     {"ShutdownTimeout 0", "ShutdownTimeout 0\n", {"shutdown_timeout=0"}},
+    {"rate limit directives", "RateLimitPolicy /etc/txmilter/ratelimit.policy\n"
+     "Store redis://:pw@127.0.0.1:6379/2\nStoreFailure tempfail\nStoreTimeout 20\n",
+     {"ratelimit_policy=/etc/txmilter/ratelimit.policy", "store=redis://:pw@127.0.0.1:6379/2",
+      "store_failure=tempfail", "store_timeout=20"}},
+    {"store tuning", "StoreConnectTimeout 250\nStoreRetryInterval 2000\nRateLimitMaxKeys 5000\n"
+     "RecipientDelimiter +-\n", {"store_connect_timeout=250", "store_retry=2000",
+      "ratelimit_max_keys=5000", "recipient_delimiter=+-"}},
+    {"Store sentinel, StoreFailure accept", "Store redis-sentinel://h1:26379,h2:26379/mymaster\n"
+     "StoreFailure accept\n", {"store=redis-sentinel://h1:26379,h2:26379/mymaster",
+      "store_failure=accept"}},
+    {"alignment preflight", "EgressAddress 192.0.2.10, 2001:DB8::25 192.0.2.10\nAlignmentAction Reject\n"
+     "Nameservers 127.0.0.1@5353, ::1\n", {"egress=192.0.2.10,2001:db8::25", "alignment_action=reject",
+      "nameservers=127.0.0.1@5353, ::1@53"}},
+    {"AlignmentAction values", "AlignmentAction quarantine\n", {"alignment_action=quarantine"}},
+    {"AlignmentAction log", "AlignmentAction LOG\n", {"alignment_action=log"}},
+    {"DNS settings", "PublicSuffixList /etc/psl.dat\nTrustAnchorFile /usr/share/dns/root.key\n"
+     "DNSTimeout 2\nOn-DNSError accept\n", {"psl=/etc/psl.dat", "trust_anchor=/usr/share/dns/root.key",
+      "dns_timeout=2", "on_dnserror=accept"}},
+    {"ControlSocket none", "ControlSocket none\n", {"control_socket=(null)"}},
+    {"List-Unsubscribe directives", "UnsubscribeKeyFile /etc/txmilter/unsub.keys\n"
+     "UnsubscribeURL https://unsub.%{domain}/u/%{token}\nUnsubscribeMailto unsub+%{token}@example.com\n"
+     "UnsubscribeExempt *@auth.example.com, reset@example.com\n",
+     {"unsub_keyfile=/etc/txmilter/unsub.keys", "unsub_url=https://unsub.%{domain}/u/%{token}",
+      "unsub_mailto=unsub+%{token}@example.com", "unsub_exempt=*@auth.example.com, reset@example.com"}},
+    {"List-Unsubscribe choices", "UnsubscribeExisting replace\nUnsubscribeScope domain\n"
+     "UnsubscribeMaxAge 31536000\nUnsubscribeListen [::1]:8443\n",
+     {"unsub_replace=1", "unsub_scope_domain=1", "unsub_max_age=31536000", "unsub_listen=[::1]:8443"}},
+    {"DataDirectory and proxy", "DataDirectory /srv/txmilter\nUnsubscribeTrustedProxy 10.0.0.1\n",
+     {"data_directory=/srv/txmilter", "unsub_trusted_proxy=10.0.0.1"}},
+    {"ControlSocket path", "ControlSocket /tmp/c.sock\n", {"control_socket=/tmp/c.sock"}},
     {"ShutdownTimeout 3600", "ShutdownTimeout 3600\n", {"shutdown_timeout=3600"}},
     {"MaximumHeaders lowest", "MaximumHeaders 1024\n", {"max_headers=1024"}},
     {"MaximumHeaders highest", "MaximumHeaders 67108864\n", {"max_headers=67108864"}},
@@ -406,7 +374,6 @@ typedef struct {
     "\": expected a number of bytes from 1024 to 67108864\n"
 #define BAD_CANON(v) "%F:1: Canonicalization: bad value \"" v \
     "\": expected relaxed or simple, or header/body such as relaxed/relaxed\n"
-#define UNSUP(line, n) "%F:" #line ": directive " n " is not supported by this version of txmilter\n"
 #define NO_FROM(line) "%F:" #line ": SignHeaders must include \"from\" (RFC 6376 5.4)\n"
 #define MODE_MSG(v) "%F:1: txmilter signs only; Mode " v " is not supported " \
     "(use OpenDKIM or OpenDMARC for inbound verification)\n"
@@ -416,18 +383,58 @@ static const BAD_CASE bad_cases[] = {
     {"unknown OpenDKIM directive", "\nAutoRestart yes\n",
      "%F:2: unknown directive \"AutoRestart\"\n"},
     {"unknown directive without value", "Bogus\n", "%F:1: unknown directive \"Bogus\"\n"},
-    {"unsupported directives, each named",
-     "EgressAddress 192.0.2.1\nAlignmentAction reject\nPublicSuffixList /x\n"
-     "Nameservers 127.0.0.1\nUnsubscribeKeyFile /k\nUnsubscribeURL https://u/%{token}\n"
-     "UnsubscribeMailto u@x\nUnsubscribeExempt a@b\nUnsubscribeListen 127.0.0.1:8080\n"
-     "RateLimitPolicy /p\nStore embedded\nDataDirectory /var/lib/txmilter\n"
-     "StoreFailure local\n",
-     UNSUP(1, "EgressAddress") UNSUP(2, "AlignmentAction") UNSUP(3, "PublicSuffixList")
-     UNSUP(4, "Nameservers") UNSUP(5, "UnsubscribeKeyFile") UNSUP(6, "UnsubscribeURL")
-     UNSUP(7, "UnsubscribeMailto") UNSUP(8, "UnsubscribeExempt")
-     UNSUP(9, "UnsubscribeListen") UNSUP(10, "RateLimitPolicy") UNSUP(11, "Store")
-     UNSUP(12, "DataDirectory") UNSUP(13, "StoreFailure")},
-    {"unsupported directive in any case", "store redis://127.0.0.1\n", UNSUP(1, "Store")},
+    {"UnsubscribeURL without token", "UnsubscribeURL https://u.example/unsub\n",
+     "%F:1: UnsubscribeURL: \"https://u.example/unsub\" is not an https:// URL holding %{token} "
+     "(without spaces, quotes, commas or angle brackets)\n"},
+    {"UnsubscribeURL not http", "UnsubscribeURL ftp://u.example/%{token}\n",
+     "%F:1: UnsubscribeURL: \"ftp://u.example/%{token}\" is not an https:// URL holding %{token} "
+     "(without spaces, quotes, commas or angle brackets)\n"},
+    {"UnsubscribeMailto token in the domain", "UnsubscribeMailto u@%{token}.example\n",
+     "%F:1: UnsubscribeMailto: \"u@%{token}.example\" is not an address with %{token} in its "
+     "local part, e.g. unsubscribe+%{token}@example.com\n"},
+    {"UnsubscribeListen without port", "UnsubscribeListen 127.0.0.1\n",
+     "%F:1: UnsubscribeListen: bad value \"127.0.0.1\": expected host:port\n"},
+    {"UnsubscribeExisting unknown", "UnsubscribeExisting merge\n",
+     "%F:1: UnsubscribeExisting: \"merge\" is not one of keep, replace\n"},
+    {"UnsubscribeScope unknown", "UnsubscribeScope list\n",
+     "%F:1: UnsubscribeScope: \"list\" is not one of address, domain\n"},
+    {"DataDirectory relative", "DataDirectory var/lib\n",
+     "%F:1: DataDirectory: \"var/lib\" is not an absolute path (or \"none\")\n"},
+    {"EgressAddress not an address", "EgressAddress 192.0.2.0/24\n",
+     "%F:1: EgressAddress: \"192.0.2.0/24\" is not an IPv4 or IPv6 address (list each address the "
+     "relay sends from, no networks)\n"},
+    {"EgressAddress host name", "EgressAddress mail.example.com\n",
+     "%F:1: EgressAddress: \"mail.example.com\" is not an IPv4 or IPv6 address (list each address the "
+     "relay sends from, no networks)\n"},
+    {"AlignmentAction unknown", "AlignmentAction discard\n",
+     "%F:1: AlignmentAction: bad value \"discard\": expected reject, tempfail, quarantine or log\n"},
+    {"Nameservers with # port syntax", "Nameservers 127.0.0.1#5353\n",
+     "%F:1: Nameservers: bad value \"127.0.0.1#5353\": expected IP addresses with an optional port, "
+     "such as 127.0.0.1@5353 or ::1\n"},
+    {"Nameservers port out of range", "Nameservers 127.0.0.1@70000\n",
+     "%F:1: Nameservers: bad value \"127.0.0.1@70000\": expected IP addresses with an optional port, "
+     "such as 127.0.0.1@5353 or ::1\n"},
+    {"PublicSuffixList relative", "PublicSuffixList psl.dat\n",
+     "%F:1: PublicSuffixList: \"psl.dat\" is not an absolute path\n"},
+    {"DNSTimeout zero", "DNSTimeout 0\n",
+     "%F:1: DNSTimeout: bad value \"0\": expected an integer from 1 to 60\n"},
+    {"On-DNSError reject not offered", "On-DNSError reject\n",
+     "%F:1: On-DNSError: bad value \"reject\": expected accept or tempfail\n"},
+    {"directive names in any case", "unsubscribescope list\n",
+     "%F:1: UnsubscribeScope: \"list\" is not one of address, domain\n"},
+    {"EgressAddress twice", "EgressAddress 192.0.2.1\nEgressAddress 192.0.2.2\n",
+     "%F:2: EgressAddress given twice (first at line 1)\n"},
+    {"Store neither embedded nor redis", "Store memcached://x\n",
+     "%F:1: Store: \"memcached://x\" is neither \"embedded\" nor a redis://, redis+unix:// "
+     "or redis-sentinel:// URL\n"},
+    {"StoreFailure unknown", "StoreFailure ignore\n",
+     "%F:1: StoreFailure: \"ignore\" is not one of local, accept, tempfail\n"},
+    {"StoreTimeout zero", "StoreTimeout 0\n",
+     "%F:1: StoreTimeout: bad value \"0\": expected an integer from 1 to 10000\n"},
+    {"StoreRetryInterval too small", "StoreRetryInterval 5\n",
+     "%F:1: StoreRetryInterval: bad value \"5\": expected an integer from 10 to 600000\n"},
+    {"ControlSocket relative", "ControlSocket ctl.sock\n",
+     "%F:1: ControlSocket: \"ctl.sock\" is not an absolute path (or \"none\")\n"},
     {"directive given twice", "Socket inet:1\nSyslog yes\nsocket inet:2\n",
      "%F:3: Socket given twice (first at line 1)\n"},
     {"bad directive given twice", "UMask 999\nUMask 007\n",
@@ -578,9 +585,9 @@ typedef struct {
 
 static const OPEN_CASE open_cases[] = {
     {"missing file", "/nonexistent/txmilter.conf",
-     "/nonexistent/txmilter.conf: cannot open: No such file or directory\n"},
-    {"directory", "/tmp", "/tmp: not a regular file\n"},
-    {"device", "/dev/null", "/dev/null: not a regular file\n"},
+     "cannot open /nonexistent/txmilter.conf: No such file or directory\n"},
+    {"directory", "/tmp", "/tmp is not a regular file\n"},
+    {"device", "/dev/null", "/dev/null is not a regular file\n"},
     {"no file name", NULL, "(null): no configuration file name\n"},
 };
 

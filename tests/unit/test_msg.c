@@ -275,6 +275,39 @@ static void test_header_limit(void **state)
     snapshot_release(s);
 }
 
+/* A header line over RFC 5322's 998 bytes is flagged: relays fold it and
+ * the signature breaks. Exactly 998 is fine; folded long fields are too. */
+static void test_long_header_line_flagged(void **state)
+{
+    static const struct { const char *name; size_t len; int folded; int flagged; } cases[] = {
+        {"998 bytes", 998 - 9, 0, 0},       /* "Subject:" + space + value */
+        {"999 bytes", 999 - 9, 0, 1},
+        {"2000 bytes folded every 500", 2000, 1, 0},
+    };
+    SNAPSHOT *s = snap_with("");
+    MSG_CONN conn = conn_of("127.0.0.1", "", "");
+
+    (void) state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        MSG *m = msg_new(s, &conn, "<a@example.com>");
+        char *v = calloc(1, cases[i].len + 2);
+
+        assert_non_null(v);
+        memset(v, 'x', cases[i].len + 1);
+        v[0] = ' ';
+        for (size_t j = 500; cases[i].folded && j < cases[i].len; j += 500)
+            v[j] = '\n';
+        (void) msg_header(m, "From", " a@example.com");
+        (void) msg_header(m, "Subject", v);
+        assert_int_equal(msg_eoh(m).verdict, MSG_CONTINUE);
+        if ((strstr(msg_summary(m), "header-line-over-998") != NULL) != cases[i].flagged)
+            fail_msg("case \"%s\": summary %s", cases[i].name, msg_summary(m));
+        free(v);
+        msg_free(m);
+    }
+    snapshot_release(s);
+}
+
 /* build - the signed message as an MTA would deliver it */
 static char *build(MSG *m, const char *const *fields, const char *body, int drop_added,
                    const char *prepend)
@@ -481,6 +514,7 @@ int main(void)
         cmocka_unit_test(test_from_checks),
         cmocka_unit_test(test_nokey),
         cmocka_unit_test(test_header_limit),
+        cmocka_unit_test(test_long_header_line_flagged),
         cmocka_unit_test(test_sign_and_verify),
         cmocka_unit_test(test_no_growth_per_message),
     };

@@ -21,37 +21,14 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "testutil.h"
 #include "netlist.h"
 #include "rl_policy.h"
 #include "util.h"
 
-/* run_table - run fn once per table row, each row a test named by its
- * first member (a const char *) */
-static int run_table(const char *group, CMUnitTestFunction fn, const void *rows,
-                     size_t size, size_t n)
-{
-    struct CMUnitTest *t = xcalloc(n, sizeof(*t));
-    size_t i;
-    int rc;
-
-    for (i = 0; i < n; i++) {
-        const char *row = (const char *) rows + i * size;
-
-        t[i].name = *(const char *const *) (const void *) row;
-        t[i].test_func = fn;
-        t[i].initial_state = (void *) (uintptr_t) row;
-    }
-    rc = _cmocka_run_group_tests(group, t, n, NULL, NULL);
-    free(t);
-    return rc;
-}
-
-#define RUN(group, fn, rows) run_table(group, fn, rows, sizeof(rows[0]), \
-                                       sizeof(rows) / sizeof(rows[0]))
-
-/* th_expand - "{X<n>}" becomes n 'x' bytes, "{NUL}" a NUL byte,
+/* pol_expand - "{X<n>}" becomes n 'x' bytes, "{NUL}" a NUL byte,
  * "{RULES<n>}" n good rule lines r1 ... rn */
-static char *th_expand(const char *in, size_t *lenp)
+static char *pol_expand(const char *in, size_t *lenp)
 {
     BUF b;
     const char *p;
@@ -84,8 +61,23 @@ static char *th_expand(const char *in, size_t *lenp)
     return b.data;
 }
 
-/* th_subst - replace "%F" by path */
-static char *th_subst(const char *tmpl, const char *path)
+/* pol_tempfile - write content (after pol_expand) to a new file in /tmp */
+static char *pol_tempfile(const char *content)
+{
+    char path[] = "/tmp/txmilter-test-XXXXXX";
+    size_t len;
+    char *data = pol_expand(content, &len);
+    int fd = mkstemp(path);
+
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, data, len), (ssize_t) len);
+    assert_int_equal(close(fd), 0);
+    free(data);
+    return xstrdup(path);
+}
+
+/* pol_subst - replace "%F" by path */
+static char *pol_subst(const char *tmpl, const char *path)
 {
     BUF b;
     const char *p;
@@ -101,30 +93,6 @@ static char *th_subst(const char *tmpl, const char *path)
         }
     }
     return b.data;
-}
-
-/* th_tempfile - write content (after th_expand) to a new file in /tmp */
-static char *th_tempfile(const char *content)
-{
-    char path[] = "/tmp/txmilter-test-XXXXXX";
-    size_t len;
-    char *data = th_expand(content, &len);
-    int fd = mkstemp(path);
-
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, data, len), (ssize_t) len);
-    assert_int_equal(close(fd), 0);
-    free(data);
-    return xstrdup(path);
-}
-
-/* th_unlink - remove and forget a temporary file */
-static void th_unlink(char *path)
-{
-    if (path != NULL) {
-        (void) unlink(path);
-        free(path);
-    }
 }
 
 /* A policy and what loading it must say. */
@@ -354,7 +322,7 @@ static char *render_rules(const RL_POLICY *p)
 static void test_policy(void **state)
 {
     const POL_CASE *c = *state;
-    char *path = th_tempfile(c->text), *exp;
+    char *path = pol_tempfile(c->text), *exp;
     RL_POLICY *p;
     BUF errs;
     size_t i;
@@ -371,7 +339,7 @@ static void test_policy(void **state)
             if (strcmp(p->rule[i].file, path) != 0)
                 fail_msg("case %s: rule %zu names file %s", c->name, i, p->rule[i].file);
         if (c->expect != NULL) {
-            char *got = render_rules(p), *want = th_expand(c->expect, NULL);
+            char *got = render_rules(p), *want = pol_expand(c->expect, NULL);
 
             if (strcmp(got, want) != 0)
                 fail_msg("case %s: expected\n%s\ngot\n%s", c->name, want, got);
@@ -382,9 +350,9 @@ static void test_policy(void **state)
         }
         rl_policy_free(p);
     } else {
-        char *want = th_expand(c->expect, NULL);
+        char *want = pol_expand(c->expect, NULL);
 
-        exp = th_subst(want, path);
+        exp = pol_subst(want, path);
         free(want);
         if (p != NULL)
             fail_msg("case %s: loaded, expected errors:\n%s", c->name, exp);
@@ -400,7 +368,7 @@ static void test_policy(void **state)
 /* The rule fields themselves, for the file of row "every-option". */
 static void test_fields(void **state)
 {
-    char *path = th_tempfile("all rcpt,client_ip/24/64 3/10m reject shadow "
+    char *path = pol_tempfile("all rcpt,client_ip/24/64 3/10m reject shadow "
                              "exempt-rcpt=*@example.com,postmaster@* "
                              "exempt-sender=noreply@app.example "
                              "exempt-client=192.0.2.0/24,2001:db8::/32,!192.0.2.7,localhost "
@@ -475,18 +443,18 @@ static void test_not_regular(void **state)
     buf_init(&errs, 4096);
 
     assert_null(p = rl_policy_load(dir, &errs));
-    snprintf(want, sizeof(want), "%s: not a regular file\n", dir);
+    snprintf(want, sizeof(want), "%s is not a regular file\n", dir);
     assert_string_equal(errs.data, want);
     buf_reset(&errs);
 
     assert_null(p = rl_policy_load(fifo, &errs));        /* must not block */
-    snprintf(want, sizeof(want), "%s: not a regular file\n", fifo);
+    snprintf(want, sizeof(want), "%s is not a regular file\n", fifo);
     assert_string_equal(errs.data, want);
     buf_reset(&errs);
 
     snprintf(fifo, sizeof(fifo), "%s/missing", dir);
     assert_null(p = rl_policy_load(fifo, &errs));
-    snprintf(want, sizeof(want), "%s: cannot open: No such file or directory\n", fifo);
+    snprintf(want, sizeof(want), "cannot open %s: No such file or directory\n", fifo);
     assert_string_equal(errs.data, want);
 
     assert_null(rl_policy_load(fifo, NULL));             /* errs may be NULL */
@@ -500,7 +468,7 @@ static void test_not_regular(void **state)
 /* Describe into small buffers: always terminated, a prefix of the whole. */
 static void test_describe_cut(void **state)
 {
-    char *path = th_tempfile("t rcpt,sender_domain 10/1h tempfail shadow exempt-auth=a,b\n");
+    char *path = pol_tempfile("t rcpt,sender_domain 10/1h tempfail shadow exempt-auth=a,b\n");
     char whole[512], small[64];
     RL_POLICY *p;
     size_t len;

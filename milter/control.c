@@ -1,0 +1,357 @@
+/*
+ * control.c - the daemon's control socket.
+ *
+ *	One request per connection: a line of at most 4 KB, then the answer,
+ *	then the daemon closes. Requests:
+ *
+ *	  EXPLAIN rcpt=A [sender=S] [client=IP] [auth=LOGIN]
+ *	      every rule of the current policy: whether it applies to that
+ *	      recipient, its key, the current count and what it would say;
+ *	      then the verdict. Nothing is consumed.
+ *	  SHOW KEY      count, limit and wait of one rate key ("rule|...")
+ *	  RESET KEY     forget one rate key
+ *	  STATS         the store in use and its failover counters
+ *
+ *	The answer ends with "OK" or "ERR reason". Values are printed as
+ *	received, with control characters replaced, so an address cannot
+ *	forge a line of the answer. The socket is mode 0660: whoever may
+ *	talk to it may reset rate state.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "addr_norm.h"
+#include "control.h"
+#include "log.h"
+#include "ratelimit.h"
+#include "snapshot.h"
+#include "store_failover.h"
+#include "store_mem.h"
+#include "util.h"
+
+#define CONTROL_LINE_MAX 4096
+
+static int control_fd = -1;
+static char control_path[108];
+static pthread_t control_tid;
+static volatile int control_running;
+
+/* control_clean - printable copy of an untrusted value */
+static void control_clean(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char) *s < 32 || *s == 127)
+            *s = '?';
+}
+
+/* control_arg - value of "name=" among the words of a request */
+static const char *control_arg(char **words, size_t n, const char *name)
+{
+    size_t len = strlen(name);
+
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(words[i], name, len) == 0 && words[i][len] == '=')
+            return words[i] + len + 1;
+    return NULL;
+}
+
+/* control_rule_of - the policy rule a key belongs to ("rule|...") */
+static const RL_RULE *control_rule_of(const RL_POLICY *p, const char *key)
+{
+    const char *bar = strchr(key, '|');
+    size_t len = bar ? (size_t) (bar - key) : strlen(key);
+
+    for (size_t i = 0; p && i < p->n; i++)
+        if (strlen(p->rule[i].name) == len && strncmp(p->rule[i].name, key, len) == 0)
+            return &p->rule[i];
+    return NULL;
+}
+
+/* control_explain - EXPLAIN */
+static void control_explain(SNAPSHOT *snap, char **w, size_t nw, BUF *out)
+{
+    const char *rcpt = control_arg(w, nw, "rcpt"), *sender = control_arg(w, nw, "sender");
+    const char *client = control_arg(w, nw, "client"), *auth = control_arg(w, nw, "auth");
+    char nrcpt[ADDR_NORM_MAX], nsender[ADDR_NORM_MAX];
+    RL_STORE *store = ratelimit_store();
+    RL_ITEM *items;
+    RL_RESULT *res;
+    RATELIMIT_CTX ctx;
+    RATELIMIT_VERDICT v;
+    BUF err;
+    size_t n;
+
+    if (rcpt == NULL) {
+        buf_puts(out, "ERR EXPLAIN needs rcpt=ADDRESS\n");
+        return;
+    }
+    if (snap->policy == NULL) {
+        buf_puts(out, "no RateLimitPolicy is configured: every recipient is accepted\nOK\n");
+        return;
+    }
+    buf_init(&err, 256);
+    if (addr_norm(rcpt, &snap->norm, nrcpt, sizeof(nrcpt), &err) < 0) {
+        buf_printf(out, "ERR rcpt: %s\n", err.data ? err.data : "bad address");
+        buf_free(&err);
+        return;
+    }
+    if (addr_norm(sender ? sender : "", &snap->norm, nsender, sizeof(nsender), &err) < 0) {
+        buf_printf(out, "ERR sender: %s\n", err.data ? err.data : "bad address");
+        buf_free(&err);
+        return;
+    }
+    buf_free(&err);
+    ctx.rcpt = nrcpt;
+    ctx.sender = nsender;
+    ctx.client = client ? client : "";
+    ctx.auth = auth ? auth : "";
+    buf_printf(out, "recipient %s (normalised from %s), sender <%s>, client %s, auth %s\n", nrcpt, rcpt,
+               nsender, ctx.client[0] ? ctx.client : "-", ctx.auth[0] ? ctx.auth : "-");
+    items = xcalloc(RL_MAX_KEYS, sizeof(RL_ITEM));
+    res = xcalloc(RL_MAX_KEYS, sizeof(RL_RESULT));
+    n = ratelimit_items(snap->policy, &ctx, items, RL_MAX_KEYS);
+    for (size_t i = 0; i < snap->policy->n; i++) {
+        const RL_RULE *r = &snap->policy->rule[i];
+        size_t j;
+        char desc[256];
+
+        for (j = 0; j < n && items[j].rule != r; j++)
+            ;
+        rl_policy_describe(r, desc, sizeof(desc));
+        if (j == n) {
+            buf_printf(out, "rule %s (%s): does not apply (exempt, or a key part is missing)\n",
+                       r->name, desc);
+            continue;
+        }
+        if (store == NULL || store->ops->peek(store, &items[j], &res[j]) != RL_OK) {
+            buf_printf(out, "rule %s (%s): key %s: store unavailable\n", r->name, desc, items[j].key);
+            res[j].allowed = 1;
+            continue;
+        }
+        buf_printf(out, "rule %s (%s): key %s: %u of %u used, %s\n", r->name, desc, items[j].key,
+                   res[j].count, r->limit, res[j].allowed ? "allows" : "refuses");
+        if (!res[j].allowed)
+            buf_printf(out, "  retry in %llu s%s\n", (unsigned long long) ratelimit_retry_s(res[j].wait_ms),
+                       r->shadow ? " (shadow: logged only)" : "");
+    }
+    ratelimit_verdict(items, res, n, &v);
+    if (v.refused)
+        buf_printf(out, "verdict: %s by rule %s, retry in %llu s\n",
+                   v.action == RL_ACT_REJECT ? "reject" : v.action == RL_ACT_QUARANTINE ? "quarantine"
+                   : "tempfail", v.rule->name, (unsigned long long) ratelimit_retry_s(v.wait_ms));
+    else
+        buf_printf(out, "verdict: accept%s\n", v.shadow ? " (shadow rules would refuse)" : "");
+    buf_puts(out, "OK\n");
+    free(items);
+    free(res);
+}
+
+/* control_show - SHOW and RESET */
+static void control_key(SNAPSHOT *snap, const char *cmd, const char *key, BUF *out)
+{
+    RL_STORE *store = ratelimit_store();
+    RL_ITEM item;
+    RL_RESULT res;
+    const RL_RULE *r = control_rule_of(snap->policy, key);
+
+    if (store == NULL) {
+        buf_puts(out, "ERR no rate store\n");
+        return;
+    }
+    if (strcasecmp(cmd, "RESET") == 0) {
+        if (store->ops->reset(store, key) != RL_OK)
+            buf_puts(out, "ERR store unavailable\n");
+        else
+            buf_printf(out, "%s: reset\nOK\n", key);
+        return;
+    }
+    if (r == NULL) {
+        buf_printf(out, "ERR no rule of the current policy is named by key %s\n", key);
+        return;
+    }
+    memset(&item, 0, sizeof(item));
+    item.rule = r;
+    util_strlcpy(item.key, key, sizeof(item.key));
+    if (store->ops->peek(store, &item, &res) != RL_OK) {
+        buf_puts(out, "ERR store unavailable\n");
+        return;
+    }
+    buf_printf(out, "%s: %u of %u used in %llu s%s", key, res.count, r->limit,
+               (unsigned long long) (r->period_ms / 1000), res.allowed ? "\n" : ", full");
+    if (!res.allowed)
+        buf_printf(out, ", next in %llu s\n", (unsigned long long) ratelimit_retry_s(res.wait_ms));
+    buf_puts(out, "OK\n");
+}
+
+/* control_stats - STATS */
+static void control_stats(SNAPSHOT *snap, BUF *out)
+{
+    RL_STORE *store = ratelimit_store();
+
+    buf_printf(out, "store: %s (%s)\n", snap->cf->store, store ? store->ops->name : "none");
+    if (store && strcmp(store->ops->name, "failover") == 0) {
+        STORE_FAILOVER_STATS st;
+
+        store_failover_stats(store, &st);
+        buf_printf(out, "primary: %s\ndecided by primary: %llu\nprimary failures: %llu\n"
+                   "decided while unavailable: %llu\n", st.primary_up ? "up" : "down",
+                   (unsigned long long) st.primary_ok, (unsigned long long) st.primary_failed,
+                   (unsigned long long) st.fallback);
+    }
+    if (store && strcmp(store->ops->name, "embedded") == 0)
+        buf_printf(out, "keys: %zu\n", store_mem_keys(store));
+    buf_printf(out, "policy: %s (%zu rules)\nOK\n", snap->cf->ratelimit_policy ? snap->cf->ratelimit_policy
+               : "none", snap->policy ? snap->policy->n : 0);
+}
+
+void control_handle(const char *request, BUF *out)
+{
+    char *copy = xstrdup(request), *save = NULL, *words[16];
+    size_t nw = 0;
+    SNAPSHOT *snap = snapshot_acquire();
+
+    copy[strcspn(copy, "\r\n")] = 0;      /* one line: the first */
+    control_clean(copy);
+    for (char *t = strtok_r(copy, " \t\r\n", &save); t && nw < 16; t = strtok_r(NULL, " \t\r\n", &save))
+        words[nw++] = t;
+    if (snap == NULL)
+        buf_puts(out, "ERR not configured\n");
+    else if (nw == 0)
+        buf_puts(out, "ERR empty request\n");
+    else if (strcasecmp(words[0], "EXPLAIN") == 0)
+        control_explain(snap, words + 1, nw - 1, out);
+    else if ((strcasecmp(words[0], "SHOW") == 0 || strcasecmp(words[0], "RESET") == 0) && nw == 2)
+        control_key(snap, words[0], words[1], out);
+    else if (strcasecmp(words[0], "STATS") == 0)
+        control_stats(snap, out);
+    else
+        buf_printf(out, "ERR unknown request %s (EXPLAIN, SHOW KEY, RESET KEY, STATS)\n", words[0]);
+    snapshot_release(snap);
+    free(copy);
+}
+
+/* control_serve - read one line, answer, close */
+static void control_serve(int fd)
+{
+    char line[CONTROL_LINE_MAX + 1];
+    size_t len = 0;
+    BUF out;
+    struct pollfd p = {fd, POLLIN, 0};
+
+    while (len < CONTROL_LINE_MAX && memchr(line, '\n', len) == NULL) {
+        ssize_t got;
+
+        if (poll(&p, 1, 5000) <= 0)
+            break;
+        if ((got = read(fd, line + len, CONTROL_LINE_MAX - len)) <= 0)
+            break;
+        len += (size_t) got;
+    }
+    line[len] = 0;
+    buf_init(&out, 1 << 20);
+    if (memchr(line, '\n', len) == NULL)
+        buf_puts(&out, "ERR request line missing or longer than 4096 bytes\n");
+    else
+        control_handle(line, &out);
+    for (size_t off = 0; off < out.len;) {
+        ssize_t w = write(fd, out.data + off, out.len - off);
+
+        if (w <= 0)
+            break;
+        off += (size_t) w;
+    }
+    buf_free(&out);
+}
+
+static void *control_thread(void *arg)
+{
+    (void) arg;
+    while (control_running) {
+        struct pollfd p = {control_fd, POLLIN, 0};
+        int fd;
+
+        if (poll(&p, 1, 500) <= 0)
+            continue;
+        if ((fd = accept4(control_fd, NULL, NULL, SOCK_CLOEXEC)) < 0)
+            continue;
+        control_serve(fd);
+        close(fd);
+    }
+    return NULL;
+}
+
+int control_open(const char *path, int chown_it, uid_t uid, gid_t gid)
+{
+    struct sockaddr_un sun;
+    mode_t old;
+
+    if (strlen(path) >= sizeof(sun.sun_path)) {
+        log_err("ControlSocket %s: path too long", path);
+        return -1;
+    }
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    memcpy(sun.sun_path, path, strlen(path) + 1);
+    if ((control_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+        log_err("ControlSocket %s: %s", path, strerror(errno));
+        return -1;
+    }
+    (void) unlink(path);
+    old = umask(0117);
+    if (bind(control_fd, (struct sockaddr *) &sun, sizeof(sun)) < 0 || listen(control_fd, 16) < 0) {
+        umask(old);
+        log_err("ControlSocket %s: %s", path, strerror(errno));
+        close(control_fd);
+        control_fd = -1;
+        return -1;
+    }
+    umask(old);
+    if (chown_it && chown(path, uid, gid) < 0)
+        log_warn("ControlSocket %s: cannot chown: %s", path, strerror(errno));
+    util_strlcpy(control_path, path, sizeof(control_path));
+    return 0;
+}
+
+int control_start(void)
+{
+    sigset_t all, old;
+    int rc;
+
+    if (control_fd < 0)
+        return 0;
+    /* Signals belong to the main thread (see daemon.c). */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    control_running = 1;
+    rc = pthread_create(&control_tid, NULL, control_thread, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        control_running = 0;
+        log_err("cannot start the control socket thread");
+        return -1;
+    }
+    return 0;
+}
+
+void control_stop(void)
+{
+    if (control_fd < 0)
+        return;
+    if (control_running) {
+        control_running = 0;
+        pthread_join(control_tid, NULL);
+    }
+    close(control_fd);
+    control_fd = -1;
+    (void) unlink(control_path);
+}

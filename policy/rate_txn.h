@@ -1,0 +1,57 @@
+/*
+ * rate_txn.h - rate limiting across one SMTP transaction: decides each
+ * recipient at RCPT, remembers what was charged, and gives it all back
+ * unless the message is finally accepted (rate_txn_commit()).
+ */
+#ifndef TX_RATE_TXN_H
+#define TX_RATE_TXN_H
+
+#include <stddef.h>
+
+#include "addr_norm.h"
+#include "rl_policy.h"
+#include "rl_store.h"
+
+typedef enum rate_outcome {
+    RATE_ACCEPT = 0,            /* go on */
+    RATE_TEMPFAIL,              /* refuse this recipient for now (reply set) */
+    RATE_REJECT,                /* refuse this recipient (reply set) */
+    RATE_DEFERRED,              /* non-SMTP: over the limit, decided at end of message */
+} RATE_OUTCOME;
+
+typedef struct rate_reply {
+    RATE_OUTCOME outcome;
+    char rcode[4], xcode[12], text[512];
+} RATE_REPLY;
+
+typedef struct rate_txn RATE_TXN;
+
+/* rate_txn_new - a transaction of sender (as given in MAIL FROM) from
+ * client (address text) logged in as auth ("" if not). non_smtp: mail
+ * from sendmail(1)/pickup, where Postfix cannot refuse single recipients. */
+RATE_TXN *rate_txn_new(const RL_POLICY *p, const ADDR_NORM_OPTS *norm, const char *sender,
+                       const char *client, const char *auth, int non_smtp);
+
+/* rate_txn_rcpt - decide one recipient; logs every refusal, shadow hit
+ * and store trouble with the queue id. */
+RATE_REPLY rate_txn_rcpt(RATE_TXN *t, RL_STORE *store, const char *rcpt, const char *qid);
+
+/* rate_txn_quarantine - the reason to hold the message, or NULL */
+const char *rate_txn_quarantine(const RATE_TXN *t);
+
+/* rate_txn_deferred - non-SMTP recipients over a limit: how many, the i-th
+ * address as given, and the reply that applies when every recipient is. */
+size_t rate_txn_deferred(const RATE_TXN *t);
+const char *rate_txn_deferred_rcpt(const RATE_TXN *t, size_t i);
+RATE_REPLY rate_txn_deferred_reply(const RATE_TXN *t);
+
+/* rate_txn_accepted - recipients accepted so far */
+size_t rate_txn_accepted(const RATE_TXN *t);
+
+/* rate_txn_commit - the message was accepted: keep the charges */
+void rate_txn_commit(RATE_TXN *t);
+
+/* rate_txn_free - give back every charge unless committed, then free */
+void rate_txn_free(RATE_TXN *t, RL_STORE *store);
+
+#endif

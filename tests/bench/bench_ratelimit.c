@@ -1,0 +1,298 @@
+/*
+ * bench_ratelimit - rate decisions per second and the latency a decision
+ * adds to one recipient, with the embedded store or Redis.
+ *
+ *	bench_ratelimit [--store embedded|redis://127.0.0.1:PORT/0] [--policy FILE]
+ *	                [--threads N] [--decisions N] [--recipients N] [--rcpts-per-msg N]
+ *
+ *	What is timed is exactly what txmilter does for each RCPT when a
+ *	policy is configured (msg_rcpt() -> rate_txn_rcpt()): normalise the
+ *	address, build the key of every rule that applies, one store decide()
+ *	(for Redis: one EVALSHA through the same failover wrapper the daemon
+ *	uses, StoreFailure tempfail so that a failure is counted, never hidden
+ *	by a local decision). Messages are committed like accepted mail, so
+ *	nothing is refunded. The milter round trip for RCPT happens with or
+ *	without a policy (tx_envrcpt is always called), so this call is the
+ *	whole latency a decision adds.
+ *
+ *	Recipients cycle through --recipients distinct addresses
+ *	(user<i>@d<i % 997>.example), spread over the threads; with the
+ *	default (as many recipients as decisions) every decision accepts.
+ *
+ *	With Redis, INFO commandstats is read before and after (a connection
+ *	of its own) to show the EVALSHA calls per decision.
+ *
+ *	Output: one line of key=value pairs (for RESULTS.md) and a human
+ *	summary. Exit 1 when a decision failed or the store was unavailable.
+ *
+ *	Built only by `make bench` (EXTRA_PROGRAMS): `make` and `make check`
+ *	do not build it.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis.h>
+
+#include "log.h"
+#include "rate_txn.h"
+#include "rl_policy.h"
+#include "store_failover.h"
+#include "store_mem.h"
+#include "store_redis.h"
+#include "util.h"
+
+static const char *default_policy =
+    "# the README's anti-bombing policy: three rules per recipient\n"
+    "rcpt-burst    rcpt                 3/10m    tempfail\n"
+    "rcpt-day      rcpt                 20/1d    tempfail\n"
+    "tenant-rcpt   rcpt,sender_domain   10/1h    tempfail   shadow\n";
+
+typedef struct worker {
+    pthread_t  tid;
+    int        index;
+    RL_STORE  *store;
+    const RL_POLICY *policy;
+    ADDR_NORM_OPTS norm;
+    size_t     first, count;    /* decisions of this thread */
+    size_t     recipients, per_msg, nthreads;
+    uint64_t  *lat_ns;          /* one per decision */
+    size_t     accepted, refused, failed;
+} WORKER;
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
+static void *worker_run(void *arg)
+{
+    WORKER *w = arg;
+    RATE_TXN *t = NULL;
+    char rcpt[128];
+
+    for (size_t k = 0; k < w->count; k++) {
+        size_t i = (w->first + k) % w->recipients;
+        uint64_t t0, t1;
+        RATE_REPLY r;
+
+        if (t == NULL)
+            t = rate_txn_new(w->policy, &w->norm, "<app@shop.example>", "192.0.2.10", "", 0);
+        snprintf(rcpt, sizeof(rcpt), "<User%zu@D%zu.example>", i, i % 997);
+        t0 = now_ns();
+        r = rate_txn_rcpt(t, w->store, rcpt, "BENCH");
+        t1 = now_ns();
+        w->lat_ns[k] = t1 - t0;
+        if (r.outcome == RATE_ACCEPT)
+            w->accepted++;
+        else if (strcmp(r.xcode, "4.4.3") == 0)
+            w->failed++;
+        else
+            w->refused++;
+        if ((k + 1) % w->per_msg == 0 || k + 1 == w->count) {
+            rate_txn_commit(t);
+            rate_txn_free(t, w->store);
+            t = NULL;
+        }
+    }
+    return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* redis_stat - calls of one command from INFO commandstats, -1 on error */
+static long long redis_stat(const char *url, const char *cmd)
+{
+    char host[256] = "127.0.0.1";
+    int port = 6379;
+    redisContext *c;
+    redisReply *rep;
+    long long calls = 0;
+    char needle[64];
+    const char *p;
+
+    if (sscanf(url, "redis://%255[^:/]:%d", host, &port) < 1)
+        return -1;
+    c = redisConnect(host, port);
+    if (c == NULL || c->err) {
+        if (c)
+            redisFree(c);
+        return -1;
+    }
+    rep = redisCommand(c, "INFO commandstats");
+    if (rep == NULL || rep->type != REDIS_REPLY_STRING) {
+        if (rep)
+            freeReplyObject(rep);
+        redisFree(c);
+        return -1;
+    }
+    snprintf(needle, sizeof(needle), "cmdstat_%s:calls=", cmd);
+    if ((p = strstr(rep->str, needle)) != NULL)
+        calls = strtoll(p + strlen(needle), NULL, 10);
+    freeReplyObject(rep);
+    redisFree(c);
+    return calls;
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: bench_ratelimit [--store embedded|redis://HOST:PORT/DB] [--policy FILE]\n"
+            "       [--threads N] [--decisions N] [--recipients N] [--rcpts-per-msg N]\n");
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"store", required_argument, NULL, 's'}, {"policy", required_argument, NULL, 'p'},
+        {"threads", required_argument, NULL, 't'}, {"decisions", required_argument, NULL, 'n'},
+        {"recipients", required_argument, NULL, 'r'}, {"rcpts-per-msg", required_argument, NULL, 'm'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *store_spec = "embedded", *policy_path = NULL;
+    size_t nthreads = 1, decisions = 100000, recipients = 0, per_msg = 1;
+    char tmpl[] = "/tmp/bench-policy-XXXXXX";
+    RL_POLICY *policy;
+    RL_STORE *store;
+    WORKER *w;
+    BUF err;
+    uint64_t *all, t0, t1, sum = 0;
+    size_t acc = 0, ref = 0, fail = 0, rules_per_rcpt = 0;
+    long long ev0 = 0, ev1 = 0, eval0 = 0, eval1 = 0;
+    double secs;
+    int c;
+
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 's': store_spec = optarg; break;
+        case 'p': policy_path = optarg; break;
+        case 't': nthreads = strtoul(optarg, NULL, 10); break;
+        case 'n': decisions = strtoul(optarg, NULL, 10); break;
+        case 'r': recipients = strtoul(optarg, NULL, 10); break;
+        case 'm': per_msg = strtoul(optarg, NULL, 10); break;
+        default: usage();
+        }
+    }
+    /* bounded: at most 10 million decisions, 64 threads */
+    if (nthreads < 1 || nthreads > 64 || decisions < 1 || decisions > 10000000 || per_msg < 1)
+        usage();
+    if (recipients == 0)
+        recipients = decisions;
+    log_init("bench_ratelimit", 0, 0, 1);
+
+    if (policy_path == NULL) {
+        int fd = mkstemp(tmpl);
+        FILE *fp = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+        if (fp == NULL || fputs(default_policy, fp) < 0 || fclose(fp) != 0) {
+            perror("policy file");
+            return 1;
+        }
+        policy_path = tmpl;
+    }
+    buf_init(&err, 64 * 1024);
+    policy = rl_policy_load(policy_path, &err);
+    if (policy_path == tmpl)
+        unlink(tmpl);
+    if (policy == NULL) {
+        fputs(err.data ? err.data : "policy error\n", stderr);
+        return 1;
+    }
+    rules_per_rcpt = policy->n;
+
+    if (strcasecmp(store_spec, "embedded") == 0) {
+        store = store_mem_new(decisions * policy->n + 1024, NULL);
+    } else {
+        STORE_REDIS_OPTS o = { .connect_timeout_ms = 100, .timeout_ms = 50, .pool_size = 8, .prefix = NULL };
+        RL_STORE *r = store_redis_new(store_spec, &o, &err);
+
+        if (r == NULL) {
+            fprintf(stderr, "bench_ratelimit: %s\n", err.data ? err.data : "bad store");
+            return 1;
+        }
+        if (store_redis_ping(r, &err) < 0) {
+            fprintf(stderr, "bench_ratelimit: redis: %s\n", err.data ? err.data : "no answer");
+            return 1;
+        }
+        store = store_failover_new(r, NULL, STORE_FAIL_TEMPFAIL, 1000);
+        ev0 = redis_stat(store_spec, "evalsha");
+        eval0 = redis_stat(store_spec, "eval");
+    }
+    buf_free(&err);
+
+    w = xcalloc(nthreads, sizeof(*w));
+    all = xcalloc(decisions, sizeof(*all));
+    for (size_t i = 0, first = 0; i < nthreads; i++) {
+        size_t n = decisions / nthreads + (i < decisions % nthreads);
+
+        w[i].index = (int) i;
+        w[i].store = store;
+        w[i].policy = policy;
+        w[i].norm.separators = "+";
+        w[i].norm.gmail_dots = 1;
+        w[i].first = first;
+        w[i].count = n;
+        w[i].recipients = recipients;
+        w[i].per_msg = per_msg;
+        w[i].nthreads = nthreads;
+        w[i].lat_ns = all + first;
+        first += n;
+    }
+    t0 = now_ns();
+    for (size_t i = 0; i < nthreads; i++)
+        if (pthread_create(&w[i].tid, NULL, worker_run, &w[i]) != 0) {
+            perror("pthread_create");
+            return 1;
+        }
+    for (size_t i = 0; i < nthreads; i++)
+        pthread_join(w[i].tid, NULL);
+    t1 = now_ns();
+    for (size_t i = 0; i < nthreads; i++) {
+        acc += w[i].accepted;
+        ref += w[i].refused;
+        fail += w[i].failed;
+    }
+    if (strcasecmp(store_spec, "embedded") != 0) {
+        STORE_FAILOVER_STATS st;
+
+        ev1 = redis_stat(store_spec, "evalsha");
+        eval1 = redis_stat(store_spec, "eval");
+        store_failover_stats(store, &st);
+        fail += (size_t) st.primary_failed;
+    }
+    for (size_t i = 0; i < decisions; i++)
+        sum += all[i];
+    qsort(all, decisions, sizeof(*all), cmp_u64);
+    secs = (double) (t1 - t0) / 1e9;
+    printf("store=%s threads=%zu rules=%zu decisions=%zu accepted=%zu refused=%zu failed=%zu "
+           "seconds=%.3f per_sec=%.0f mean_us=%.1f p50_us=%.1f p99_us=%.1f max_us=%.1f",
+           strcasecmp(store_spec, "embedded") == 0 ? "embedded" : "redis", nthreads, rules_per_rcpt,
+           decisions, acc, ref, fail, secs, (double) decisions / secs, (double) sum / decisions / 1e3,
+           (double) all[decisions / 2] / 1e3, (double) all[(size_t) ((double) decisions * 0.99)] / 1e3,
+           (double) all[decisions - 1] / 1e3);
+    if (strcasecmp(store_spec, "embedded") != 0)
+        printf(" evalsha=%lld eval=%lld evalsha_per_decision=%.3f", ev1 - ev0, eval1 - eval0,
+               (double) (ev1 - ev0) / (double) decisions);
+    printf("\n");
+    store->ops->free(store);
+    rl_policy_free(policy);
+    free(all);
+    free(w);
+    return fail ? 1 : 0;
+}

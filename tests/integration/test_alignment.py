@@ -1,0 +1,438 @@
+"""The DMARC alignment preflight and `txmilterctl dns-check`, against a real DNS server.
+
+A second unbound (its own port and directory) serves this module's test zones; txmilter
+points at it with Nameservers and sends from EgressAddress 192.0.2.10 (a documentation
+address).  Each scenario is one From domain with the records it needs:
+
+  relaxed.example.com    p=reject adkim=r, signed d=example.com             -> pass (DKIM)
+  strict.example.com     p=reject adkim=s, signed d=strict.example.com      -> pass (DKIM)
+  strictfail.example.com p=reject adkim=s, signed d=example.com             -> 550 (OpenDMARC #268)
+  spfonly.example.org    p=reject, signed d=example.net, SPF pass           -> pass (SPF)
+  neither.example.org    p=reject, signed d=example.net, SPF fail           -> 550 with reasons
+  mail.example.net       no record, org example.net p=reject                -> 550 (fallback, #54)
+  sub.example.org        no record, org example.org p=reject sp=none       -> delivered, warned
+  example.org            p=reject (sp= does not apply)                      -> 550
+  pnone.example.com      p=none, not aligned                                -> delivered, warned
+  nodmarc.example.com    no DMARC record at all                             -> delivered, warned
+  badkey.example.com     aligned, but the published key is not ours         -> 550, flagged
+  incl.example.org       SPF through two include levels                     -> pass (SPF)
+  bigspf.example.org     SPF of 72 mechanisms (libspf2 truncates it)        -> permerror, 550
+  example.co.uk          signed d=co.uk (public suffix)                     -> 550
+  case.example.com       KeyTable d=Example.COM, mixed case                 -> pass
+"""
+
+import os
+import re
+import subprocess
+
+import pytest
+
+import mailrig
+from mailrig import KeyPair, SigningSetup, make_message
+
+EGRESS = "192.0.2.10"
+pytestmark = pytest.mark.txmilter_only
+
+
+@pytest.fixture(autouse=True)
+def _reaper_after_workdir(workdir, reaper):
+    """every test here holds the reaper after the work directory, so that at the end of
+    the session the reaper collects milter logs before the directory goes (a last test
+    that used only workdir let pytest remove it first)"""
+    yield
+
+
+def alias(key, domain):
+    """the same key file and public key under another d= domain"""
+    return KeyPair(key.path, domain, key.selector, key.algo, key.dns_txt)
+
+
+@pytest.fixture(scope="module")
+def adns(workdir, keys):
+    """unbound serving the alignment zones (separate from the session's DNS server)"""
+    srv = mailrig.DnsServer(workdir)
+    srv.dir = mailrig.make_dir(os.path.join(workdir, "dns-align"))
+    srv.conf = os.path.join(srv.dir, "unbound.conf")
+    srv.logfile = os.path.join(srv.dir, "unbound.log")
+    rsa, ed, rsa_net = keys["rsa_com"], keys["ed_com"], keys["rsa_net"]
+    for z in ("example.com", "example.org", "example.net", "co.uk", "broken.example",
+              "good.example.net"):
+        srv.add_zone(z)
+    txt = srv.add_txt
+    txt("rsa1._domainkey.example.com", rsa.dns_txt)
+    txt("ed1._domainkey.example.com", ed.dns_txt)
+    txt("rsa1._domainkey.example.net", rsa_net.dns_txt)
+    txt("rsa1._domainkey.strict.example.com", rsa.dns_txt)
+    txt("rsa1._domainkey.badkey.example.com", rsa_net.dns_txt)     # not our key
+    txt("rsa1._domainkey.co.uk", rsa.dns_txt)
+    txt("_dmarc.relaxed.example.com", "v=DMARC1; p=reject; adkim=r; aspf=r")
+    txt("_dmarc.strict.example.com", "v=DMARC1; p=reject; adkim=s")
+    txt("_dmarc.strictfail.example.com", "v=DMARC1; p=reject; adkim=s; aspf=s")
+    txt("_dmarc.pnone.example.com", "v=DMARC1; p=none")
+    txt("_dmarc.badkey.example.com", "v=DMARC1; p=reject")
+    txt("_dmarc.case.example.com", "v=DMARC1; p=reject; adkim=r")
+    txt("_dmarc.example.org", "v=DMARC1; p=reject; sp=none")
+    txt("_dmarc.spfonly.example.org", "v=DMARC1; p=reject")
+    txt("spfonly.example.org", "v=spf1 ip4:%s -all" % EGRESS)
+    txt("_dmarc.neither.example.org", "v=DMARC1; p=reject")
+    txt("neither.example.org", "v=spf1 ip4:198.51.100.1 -all")
+    txt("_dmarc.incl.example.org", "v=DMARC1; p=reject")
+    txt("incl.example.org", "v=spf1 include:_spf1.example.org -all")
+    txt("_spf1.example.org", "v=spf1 ip4:203.0.113.0/24 include:_spf2.example.org -all")
+    txt("_spf2.example.org", "v=spf1 ip4:192.0.2.0/24 -all")
+    txt("_dmarc.bigspf.example.org", "v=DMARC1; p=reject")
+    txt("bigspf.example.org", "v=spf1 " + " ".join(
+        "ip4:198.51.%d.%d" % (i // 200, i % 200 + 1) for i in range(70)) + " ip4:%s -all" % EGRESS)
+    txt("_dmarc.example.net", "v=DMARC1; p=reject")
+    txt("_dmarc.example.co.uk", "v=DMARC1; p=reject")
+    # dns-check: a correct domain and a broken one
+    txt("good.example.net", "v=spf1 ip4:%s -all" % EGRESS)
+    txt("rsa1._domainkey.good.example.net", rsa.dns_txt)
+    txt("ed1._domainkey.good.example.net", ed.dns_txt)
+    txt("_dmarc.good.example.net", "v=DMARC1; p=reject")
+    txt("broken.example", "v=spf1 ip4:198.51.100.1 -all")
+    txt("rsa1._domainkey.broken.example", rsa_net.dns_txt)         # not our key
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def signing_setup(keys, extra=()):
+    rsa, rsa_net = keys["rsa_com"], keys["rsa_net"]
+    k_com = alias(rsa, "example.com")
+    k_strict = alias(rsa, "strict.example.com")
+    k_net = alias(rsa_net, "example.net")
+    k_bad = alias(rsa, "badkey.example.com")
+    k_couk = alias(rsa, "co.uk")
+    k_case = alias(rsa, "Example.COM")
+    k_case.name = "rsa-case"
+    for k, n in ((k_com, "com"), (k_strict, "strict"), (k_net, "net"), (k_bad, "bad"),
+                 (k_couk, "couk")):
+        k.name = "rsa-" + n
+    signing = [
+        ("*@relaxed.example.com", k_com), ("*@strict.example.com", k_strict),
+        ("*@strictfail.example.com", k_com), ("*@pnone.example.com", k_net),
+        ("*@nodmarc.example.com", k_com), ("*@badkey.example.com", k_bad),
+        ("*@case.example.com", k_case), ("*@example.co.uk", k_couk),
+        ("*@mail.example.net", k_com), ("*@*example.org", k_net),
+    ]
+    return SigningSetup([k_com, k_strict, k_net, k_bad, k_couk, k_case], signing=signing,
+                        multiple=False, extra=list(extra))
+
+
+def preflight_conf(adns, action="reject", nameservers=None, more=()):
+    return [("EgressAddress", EGRESS), ("AlignmentAction", action),
+            ("Nameservers", nameservers or "127.0.0.1@%d" % adns.port), ("ControlSocket", "none")] + \
+        list(more)
+
+
+@pytest.fixture
+def amilter(rig, adns):
+    """start_milter for this module: the alignment configuration, AlignmentAction reject"""
+    def start(action="reject", nameservers=None, more=()):
+        return rig.start_milter(signing_setup(rig.keys, preflight_conf(adns, action, nameservers, more)))
+    return start
+
+
+def send(rig, from_addr, mail_from=None, headers=None):
+    msg, mid = make_message(from_addr=from_addr, headers=headers)
+    r = rig.postfix.submit(mail_from or "bounce@nospf.example.com", ["rcpt@receiver.example"], msg)
+    return r, mid
+
+
+def delivered(rig, r, mid):
+    assert r.accepted, "refused: %r\nmaillog: %s" % (r, rig.postfix.log_for(mid))
+    return rig.capture.wait_for(mid)
+
+
+def refused(rig, r, mid, code, xcode):
+    assert r.data is not None and r.data[0] == code, "expected %d: %r" % (code, r)
+    assert r.data[1].startswith(xcode), r.data
+    assert rig.capture.find(mid) == []
+    return r.data[1]
+
+
+def summary_for(m, needle):
+    """the milter's log line holding needle"""
+    line = m.wait_log(r"^.*%s.*$" % re.escape(needle), timeout=15)
+    return line.group(0)
+
+
+# --- DKIM -----------------------------------------------------------------------------
+
+def test_dkim_aligned_relaxed_delivered_signed(rig, amilter):
+    m = amilter()
+    r, mid = send(rig, "app@relaxed.example.com")
+    d = delivered(rig, r, mid)
+    assert d.msg.dkim_signatures()[0]["d"] == "example.com"
+    line = summary_for(m, "header-from=<app@relaxed.example.com>")
+    assert "preflight=pass" in line and "dkim d=example.com s=rsa1 aligned" in line
+
+
+def test_dkim_aligned_strict_delivered(rig, amilter):
+    m = amilter()
+    r, mid = send(rig, "app@strict.example.com")
+    delivered(rig, r, mid)
+    assert "preflight=pass" in summary_for(m, "header-from=<app@strict.example.com>")
+
+
+def test_strict_alignment_with_psl_loaded_refused_opendmarc_268(rig, amilter):
+    """libopendmarc passes adkim=s for d=example.com / From strictfail.example.com"""
+    amilter()
+    r, mid = send(rig, "app@strictfail.example.com")
+    text = refused(rig, r, mid, 550, "5.7.26")
+    assert "d=example.com not aligned (adkim=s)" in text
+
+
+# --- SPF ------------------------------------------------------------------------------
+
+def test_only_spf_aligned_delivered(rig, amilter):
+    m = amilter()
+    r, mid = send(rig, "app@spfonly.example.org", mail_from="bounce@spfonly.example.org")
+    delivered(rig, r, mid)
+    line = summary_for(m, "header-from=<app@spfonly.example.org>")
+    assert "preflight=pass" in line and "%s=pass" % EGRESS in line
+    assert "d=example.net s=rsa1 not aligned" in line
+
+
+def test_neither_aligned_refused_with_reason(rig, amilter):
+    m = amilter()
+    r, mid = send(rig, "app@neither.example.org", mail_from="bounce@neither.example.org")
+    text = refused(rig, r, mid, 550, "5.7.26")
+    assert "DMARC alignment preflight failed for neither.example.org (p=reject)" in text
+    assert "d=example.net not aligned" in text and "SPF fail for neither.example.org" in text
+    assert "preflight=fail" in summary_for(m, "header-from=<app@neither.example.org>")
+
+
+def test_spf_include_chain_passes(rig, amilter):
+    m = amilter()
+    r, mid = send(rig, "app@incl.example.org", mail_from="bounce@incl.example.org")
+    delivered(rig, r, mid)
+    assert "%s=pass" % EGRESS in summary_for(m, "header-from=<app@incl.example.org>")
+
+
+def test_spf_record_over_60_mechanisms_is_permerror_not_neutral(rig, amilter):
+    m = amilter()
+    r, mid = send(rig, "app@bigspf.example.org", mail_from="bounce@bigspf.example.org")
+    text = refused(rig, r, mid, 550, "5.7.26")
+    assert "SPF permerror for bigspf.example.org" in text
+    line = summary_for(m, "header-from=<app@bigspf.example.org>")
+    assert "72 mechanisms but libspf2 keeps only" in line and "neutral" not in line
+
+
+# --- policy discovery -----------------------------------------------------------------
+
+def test_subdomain_falls_back_to_org_domain_record_opendmarc_54(rig, amilter):
+    m = amilter()
+    r, mid = send(rig, "app@mail.example.net")
+    text = refused(rig, r, mid, 550, "5.7.26")
+    assert "mail.example.net (sp=reject)" in text
+    assert "at _dmarc.example.net" in summary_for(m, "header-from=<app@mail.example.net>")
+
+
+def test_sp_none_applies_to_subdomain_not_to_org_domain(rig, amilter):
+    m = amilter()
+    r, mid = send(rig, "app@sub.example.org")
+    delivered(rig, r, mid)
+    m.wait_log(r"alignment preflight: sub\.example\.org would fail DMARC; delivered because "
+               r"the policy is none")
+    r, mid = send(rig, "app@example.org")
+    refused(rig, r, mid, 550, "5.7.26")
+
+
+def test_p_none_delivered_and_warned(rig, amilter):
+    m = amilter()
+    r, mid = send(rig, "app@pnone.example.com")
+    delivered(rig, r, mid)
+    m.wait_log(r"alignment preflight: pnone\.example\.com would fail DMARC; delivered")
+
+
+def test_no_dmarc_record_delivered_and_warned(rig, amilter):
+    m = amilter()
+    r, mid = send(rig, "app@nodmarc.example.com")
+    delivered(rig, r, mid)
+    m.wait_log(r"alignment preflight: nodmarc\.example\.com has no usable DMARC policy.*"
+               r"Gmail and Yahoo")
+    assert "preflight=none" in summary_for(m, "header-from=<app@nodmarc.example.com>")
+
+
+# --- keys, DNS, libopendmarc cases ----------------------------------------------------
+
+def test_published_key_not_ours_is_flagged_and_refused(rig, amilter):
+    m = amilter()
+    r, mid = send(rig, "app@badkey.example.com")
+    text = refused(rig, r, mid, 550, "5.7.26")
+    assert "key rsa1._domainkey mismatch" in text
+    m.wait_log(r"published key mismatch: rsa1\._domainkey\.badkey\.example\.com: the published RSA "
+               r"key is not the public half of")
+
+
+def test_dns_server_down_tempfails(rig, amilter):
+    m = amilter(nameservers="127.0.0.1@%d" % mailrig.free_port(), more=[("DNSTimeout", "1")])
+    r, mid = send(rig, "app@relaxed.example.com")
+    text = refused(rig, r, mid, 451, "4.4.3")
+    assert "cannot be checked now" in text
+    assert m.alive()
+
+
+def test_dns_down_with_on_dnserror_accept_delivers(rig, amilter):
+    m = amilter(nameservers="127.0.0.1@%d" % mailrig.free_port(),
+                more=[("DNSTimeout", "1"), ("On-DNSError", "accept")])
+    r, mid = send(rig, "app@relaxed.example.com")
+    delivered(rig, r, mid)
+    assert "preflight=temperror" in summary_for(m, "header-from=<app@relaxed.example.com>")
+
+
+def test_public_suffix_signer_does_not_align_co_uk(rig, amilter):
+    """libopendmarc aligns d=co.uk with From example.co.uk"""
+    amilter()
+    r, mid = send(rig, "app@example.co.uk")
+    assert "d=co.uk not aligned" in refused(rig, r, mid, 550, "5.7.26")
+
+
+def test_mixed_case_domains_align(rig, amilter):
+    """libopendmarc's suffix lookup is case-sensitive (Mail.Example.COM has no org domain)"""
+    m = amilter()
+    r, mid = send(rig, "App@Case.Example.COM")
+    delivered(rig, r, mid)
+    assert "preflight=pass" in summary_for(m, "header-from=<App@case.example.com>")
+
+
+def test_alignment_action_quarantine_holds(rig, amilter):
+    m = amilter(action="quarantine")
+    r, mid = send(rig, "app@neither.example.org", mail_from="bounce@neither.example.org")
+    assert r.accepted, r
+    rig.postfix.wait_log_for(mid, r"hold")
+    m.wait_log(r"AlignmentAction quarantine")
+
+
+# --- From field (refused by msg.c before the preflight) -------------------------------
+
+def test_two_from_fields_refused(rig, amilter):
+    amilter()
+    msg, mid = make_message(headers=[("From", "a@relaxed.example.com"), ("From", "b@relaxed.example.com"),
+                                     ("To", "rcpt@receiver.example"), ("Subject", "two"),
+                                     ("Message-ID", "<two-%s@txtest.example>" % os.urandom(6).hex())])
+    mid = re.search(rb"Message-ID: <([^>]+)>", msg).group(1).decode()
+    r = rig.postfix.submit("bounce@relaxed.example.com", ["rcpt@receiver.example"], msg)
+    text = refused(rig, r, mid, 550, "5.6.0")
+    assert "2 From header fields" in text and "RFC 7489 6.6.1" in text
+
+
+def test_one_from_with_two_addresses_refused(rig, amilter):
+    amilter()
+    r, mid = send(rig, "a@relaxed.example.com, b@relaxed.example.com")
+    text = refused(rig, r, mid, 550, "5.6.0")
+    assert "holds 2 addresses" in text
+
+
+# --- txmilter -t ----------------------------------------------------------------------
+
+def test_offline_run_prints_verdict_and_reasons(rig, adns, workdir):
+    conf = os.path.join(workdir, "align-offline.conf")
+    setup = signing_setup(rig.keys, preflight_conf(adns))
+    d = mailrig.make_dir(os.path.join(workdir, "align-offline"))
+    with open(conf, "w") as f:
+        for n, v in [("Syslog", "no"), ("Canonicalization", "relaxed/relaxed")] + \
+                setup.table_lines(d) + setup.extra:
+            f.write("%s %s\n" % (n, v))
+    msg, _ = make_message(from_addr="app@strictfail.example.com")
+    path = os.path.join(d, "msg.eml")
+    with open(path, "wb") as f:
+        f.write(msg)
+    p = subprocess.run([mailrig.txmilter_binary(), "-t", path, "-x", conf, "--from",
+                        "bounce@strictfail.example.com", "--rcpt", "r@receiver.example"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    out = p.stdout.decode()
+    assert p.returncode == 3, out + p.stderr.decode()
+    assert "550 5.7.26" in out and "preflight=fail" in out and "adkim=s" in out
+
+
+# --- txmilterctl dns-check ------------------------------------------------------------
+
+def ctl_binary():
+    return os.path.join(os.path.dirname(mailrig.txmilter_binary()), "txmilterctl")
+
+
+def dns_check(workdir, adns, keys, domain, name):
+    rsa, ed = keys["rsa_com"], keys["ed_com"]
+    ks = [alias(rsa, domain), alias(ed, domain)]
+    ks[0].name, ks[1].name = "r-" + domain, "e-" + domain
+    setup = SigningSetup(ks, extra=preflight_conf(adns))
+    d = mailrig.make_dir(os.path.join(workdir, "dnscheck-" + name))
+    conf = os.path.join(d, "txmilter.conf")
+    with open(conf, "w") as f:
+        for n, v in [("Syslog", "no")] + setup.table_lines(d) + setup.extra:
+            f.write("%s %s\n" % (n, v))
+    return subprocess.run([ctl_binary(), "-x", conf, "dns-check"], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=60)
+
+
+def test_dns_check_correct_zone_exits_0(workdir, adns, keys):
+    p = dns_check(workdir, adns, keys, "good.example.net", "good")
+    out = p.stdout.decode()
+    assert p.returncode == 0, out + p.stderr.decode()
+    for check in ("SPF", "DKIM", "DMARC", "ALIGN"):
+        assert re.search(r"^good\.example\.net\s+%s\s+ok" % check, out, re.M), out
+    assert len(re.findall(r"^good\.example\.net\s+DKIM\s+ok", out, re.M)) == 2
+    assert "Records to publish" not in out
+
+
+def test_dns_check_broken_zone_prints_records_that_fix_it(workdir, adns, keys):
+    p = dns_check(workdir, adns, keys, "broken.example", "broken")
+    out = p.stdout.decode()
+    assert p.returncode == 1, out + p.stderr.decode()
+    assert re.search(r"^broken\.example\s+SPF\s+FAIL\s+%s: fail" % re.escape(EGRESS), out, re.M), out
+    assert re.search(r"^broken\.example\s+DKIM\s+FAIL\s+mismatch", out, re.M), out
+    assert re.search(r"^broken\.example\s+DKIM\s+FAIL\s+missing", out, re.M), out
+    assert re.search(r"^broken\.example\s+DMARC\s+FAIL", out, re.M), out
+    records = re.findall(r"^(\S+)\. IN TXT (.+)$", out, re.M)
+    names = [n for n, _ in records]
+    assert names == ["broken.example", "rsa1._domainkey.broken.example",
+                     "ed1._domainkey.broken.example", "_dmarc.broken.example"], out
+    spf = dict(records)["broken.example"]
+    assert spf == '"v=spf1 ip4:%s ip4:198.51.100.1 -all"' % EGRESS
+    # every string within 255 bytes; the records are what a fixed zone must hold
+    for name, rdata in records:
+        for s in re.findall(r'"((?:[^"\\]|\\.)*)"', rdata):
+            assert len(s) <= 255, (name, len(s))
+    rsa_rec = "".join(re.findall(r'"([^"]*)"', dict(records)["rsa1._domainkey.broken.example"]))
+    assert rsa_rec == keys["rsa_com"].dns_txt
+    ed_rec = "".join(re.findall(r'"([^"]*)"', dict(records)["ed1._domainkey.broken.example"]))
+    assert ed_rec == keys["ed_com"].dns_txt
+    # publish them: dns-check is then satisfied (p=none in the proposed DMARC only warns)
+    for name, _ in records:
+        adns.remove(name)
+    for name, rdata in records:
+        adns.add_rr("%s. 300 IN TXT %s" % (name, rdata))
+    adns.restart()
+    p = dns_check(workdir, adns, keys, "broken.example", "broken2")
+    out = p.stdout.decode()
+    assert p.returncode == 0, out + p.stderr.decode()
+    assert "Records to publish" not in out
+
+
+def test_genkey_writes_0600_key_and_split_record(workdir):
+    d = mailrig.make_dir(os.path.join(workdir, "genkey"))
+    out = os.path.join(d, "s1.pem")
+    p = subprocess.run([ctl_binary(), "genkey", "--domain", "example.com", "--selector", "s1",
+                        "--out", out], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    text = p.stdout.decode()
+    assert p.returncode == 0, text + p.stderr.decode()
+    assert os.stat(out).st_mode & 0o777 == 0o600
+    m = re.search(r"^s1\._domainkey\.example\.com\. IN TXT (.+)$", text, re.M)
+    strings = re.findall(r'"([^"]*)"', m.group(1))
+    assert len(strings) == 2 and all(len(s) <= 255 for s in strings)
+    der = subprocess.run(["openssl", "pkey", "-in", out, "-pubout", "-outform", "DER"],
+                         stdout=subprocess.PIPE, check=True).stdout
+    import base64
+    assert "".join(strings) == "v=DKIM1; k=rsa; p=" + base64.b64encode(der).decode()
+    # never over an existing key
+    p = subprocess.run([ctl_binary(), "genkey", "--domain", "example.com", "--selector", "s1",
+                        "--type", "ed25519", "--out", out], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=60)
+    assert p.returncode == 1 and b"never overwritten" in p.stderr
+    p = subprocess.run([ctl_binary(), "genkey", "--domain", "example.com", "--selector", "e1",
+                        "--type", "ed25519", "--out", os.path.join(d, "e1.pem")],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    assert p.returncode == 0 and b"k=ed25519; p=" in p.stdout

@@ -1,0 +1,215 @@
+/*
+ * test_rate_txn.c - unit tests for rate_txn.c with the real policy parser
+ * and the embedded store on a test clock: mail-bomb variants land on one
+ * key, replies name the rule and the exact wait, quota comes back when a
+ * transaction does not complete, shadow rules never refuse, and non-SMTP
+ * recipients are deferred to the end of the message.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "rate_txn.h"
+#include "store_mem.h"
+
+static uint64_t test_now = 1000000;
+
+static uint64_t test_clock(void)
+{
+    return test_now;
+}
+
+/* policy - a policy file with text */
+static RL_POLICY *policy(const char *text)
+{
+    char path[] = "/tmp/txratetxn.XXXXXX";
+    int fd = mkstemp(path);
+    BUF errs;
+    RL_POLICY *p;
+
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t) strlen(text));
+    close(fd);
+    buf_init(&errs, 4096);
+    p = rl_policy_load(path, &errs);
+    if (p == NULL)
+        fail_msg("policy: %s", errs.data);
+    buf_free(&errs);
+    unlink(path);
+    return p;
+}
+
+static const ADDR_NORM_OPTS norm = {"+", 1};
+
+/* one - a whole transaction with one recipient; commit says whether the
+ * message is accepted in the end. Returns the reply to the recipient. */
+static RATE_REPLY one(const RL_POLICY *p, RL_STORE *s, const char *rcpt, int commit)
+{
+    RATE_TXN *t = rate_txn_new(p, &norm, "<app@shop.example>", "192.0.2.10", "", 0);
+    RATE_REPLY r = rate_txn_rcpt(t, s, rcpt, "TEST");
+
+    if (commit)
+        rate_txn_commit(t);
+    rate_txn_free(t, s);
+    return r;
+}
+
+static void test_mail_bomb_variants_share_one_key(void **state)
+{
+    RL_POLICY *p = policy("burst rcpt 3/10m tempfail\n");
+    RL_STORE *s = store_mem_new(1000, test_clock);
+    static const char *const variants[] = {
+        "<victim@gmail.com>", "<Victim+reset1@gmail.com>", "<v.i.c.t.i.m@googlemail.com>",
+        "<VICTIM+x@GMAIL.COM.>", "<vic.tim+2@gmail.com>",
+    };
+    RATE_REPLY r;
+
+    (void) state;
+    for (int i = 0; i < 3; i++) {
+        test_now += 1000;
+        r = one(p, s, variants[i], 1);
+        if (r.outcome != RATE_ACCEPT)
+            fail_msg("variant %d refused: %s", i, r.text);
+    }
+    test_now += 1000;
+    r = one(p, s, variants[3], 1);
+    assert_int_equal(r.outcome, RATE_TEMPFAIL);
+    assert_string_equal(r.rcode, "451");
+    assert_string_equal(r.xcode, "4.7.1");
+    /* the oldest of the 3 was 3 s ago: 600 - 3 = 597 s to wait */
+    assert_string_equal(r.text, "<VICTIM+x@GMAIL.COM.>: rate limit burst, retry in 597 s");
+    r = one(p, s, variants[4], 1);
+    assert_int_equal(r.outcome, RATE_TEMPFAIL);
+    /* another recipient is not affected */
+    r = one(p, s, "<someone@example.org>", 1);
+    assert_int_equal(r.outcome, RATE_ACCEPT);
+    /* once the window has passed the oldest, one more goes through */
+    test_now += 597 * 1000;
+    r = one(p, s, variants[0], 1);
+    assert_int_equal(r.outcome, RATE_ACCEPT);
+    s->ops->free(s);
+    rl_policy_free(p);
+}
+
+static void test_quota_back_when_not_committed(void **state)
+{
+    RL_POLICY *p = policy("burst rcpt 2/1h tempfail\n");
+    RL_STORE *s = store_mem_new(1000, test_clock);
+
+    (void) state;
+    /* ten aborted transactions use up nothing */
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(one(p, s, "<a@example.org>", 0).outcome, RATE_ACCEPT);
+    assert_int_equal(one(p, s, "<a@example.org>", 1).outcome, RATE_ACCEPT);
+    assert_int_equal(one(p, s, "<a@example.org>", 1).outcome, RATE_ACCEPT);
+    assert_int_equal(one(p, s, "<a@example.org>", 1).outcome, RATE_TEMPFAIL);
+    s->ops->free(s);
+    rl_policy_free(p);
+}
+
+static void test_actions(void **state)
+{
+    RL_POLICY *p = policy("hard rcpt 1/1d reject\nhold rcpt_domain 1/1d quarantine\n"
+                          "try sender 1/1d tempfail shadow\n");
+    RL_STORE *s = store_mem_new(1000, test_clock);
+    RATE_TXN *t;
+    RATE_REPLY r;
+
+    (void) state;
+    assert_int_equal(one(p, s, "<x@one.example>", 1).outcome, RATE_ACCEPT);
+    /* reject beats the shadow rule that would also refuse */
+    r = one(p, s, "<x@one.example>", 1);
+    assert_int_equal(r.outcome, RATE_REJECT);
+    assert_string_equal(r.rcode, "550");
+    assert_string_equal(r.xcode, "5.7.1");
+    assert_string_equal(r.text, "<x@one.example>: rate limit hard exceeded");
+    /* a second recipient of one.example: the quarantine rule holds the
+     * message but accepts the recipient */
+    t = rate_txn_new(p, &norm, "<other@shop.example>", "192.0.2.10", "", 0);
+    r = rate_txn_rcpt(t, s, "<y@one.example>", "TEST");
+    assert_int_equal(r.outcome, RATE_ACCEPT);
+    assert_non_null(rate_txn_quarantine(t));
+    assert_string_equal(rate_txn_quarantine(t), "rate limit hold for <y@one.example>");
+    rate_txn_free(t, s);
+    s->ops->free(s);
+    rl_policy_free(p);
+}
+
+static void test_shadow_never_refuses(void **state)
+{
+    RL_POLICY *p = policy("trial rcpt 1/1h tempfail shadow\n");
+    RL_STORE *s = store_mem_new(1000, test_clock);
+
+    (void) state;
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(one(p, s, "<z@example.org>", 1).outcome, RATE_ACCEPT);
+    s->ops->free(s);
+    rl_policy_free(p);
+}
+
+static void test_all_rules_decide_together(void **state)
+{
+    RL_POLICY *p = policy("per-rcpt rcpt 5/1h tempfail\nwhole global 2/1h tempfail\n");
+    RL_STORE *s = store_mem_new(1000, test_clock);
+    RL_ITEM item;
+    RL_RESULT res;
+
+    (void) state;
+    assert_int_equal(one(p, s, "<a@example.org>", 1).outcome, RATE_ACCEPT);
+    assert_int_equal(one(p, s, "<b@example.org>", 1).outcome, RATE_ACCEPT);
+    /* global refuses: the per-recipient rule of c@ is not charged */
+    assert_int_equal(one(p, s, "<c@example.org>", 1).outcome, RATE_TEMPFAIL);
+    memset(&item, 0, sizeof(item));
+    item.rule = &p->rule[0];
+    snprintf(item.key, sizeof(item.key), "per-rcpt|rcpt=c@example.org");
+    assert_int_equal(s->ops->peek(s, &item, &res), RL_OK);
+    assert_int_equal(res.count, 0);
+    s->ops->free(s);
+    rl_policy_free(p);
+}
+
+static void test_non_smtp_deferred(void **state)
+{
+    RL_POLICY *p = policy("burst rcpt 1/1h tempfail\n");
+    RL_STORE *s = store_mem_new(1000, test_clock);
+    RATE_TXN *t;
+    RATE_REPLY r;
+
+    (void) state;
+    assert_int_equal(one(p, s, "<full@example.org>", 1).outcome, RATE_ACCEPT);
+    t = rate_txn_new(p, &norm, "<app@shop.example>", "127.0.0.1", "", 1);
+    r = rate_txn_rcpt(t, s, "<full@example.org>", "TEST");
+    assert_int_equal(r.outcome, RATE_DEFERRED);
+    r = rate_txn_rcpt(t, s, "<free@example.org>", "TEST");
+    assert_int_equal(r.outcome, RATE_ACCEPT);
+    assert_int_equal(rate_txn_deferred(t), 1);
+    assert_string_equal(rate_txn_deferred_rcpt(t, 0), "<full@example.org>");
+    assert_int_equal(rate_txn_accepted(t), 1);
+    r = rate_txn_deferred_reply(t);
+    assert_string_equal(r.rcode, "451");
+    assert_non_null(strstr(r.text, "rate limit burst"));
+    rate_txn_free(t, s);
+    s->ops->free(s);
+    rl_policy_free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mail_bomb_variants_share_one_key),
+        cmocka_unit_test(test_quota_back_when_not_committed),
+        cmocka_unit_test(test_actions),
+        cmocka_unit_test(test_shadow_never_refuses),
+        cmocka_unit_test(test_all_rules_decide_together),
+        cmocka_unit_test(test_non_smtp_deferred),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

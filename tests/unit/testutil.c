@@ -1,0 +1,137 @@
+/*
+ * testutil.c - helpers shared by the unit tests (see testutil.h).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "testutil.h"
+#include "util.h"
+
+/* run_table - run fn once per table row, each row a test named by its
+ * first member (a const char *) */
+int run_table(const char *group, CMUnitTestFunction fn, const void *rows,
+                     size_t size, size_t n)
+{
+    struct CMUnitTest *t = xcalloc(n, sizeof(*t));
+    size_t i;
+    int rc;
+
+    for (i = 0; i < n; i++) {
+        const char *row = (const char *) rows + i * size;
+
+        t[i].name = *(const char *const *) (const void *) row;
+        t[i].test_func = fn;
+        t[i].initial_state = (void *) (uintptr_t) row;
+    }
+    rc = _cmocka_run_group_tests(group, t, n, NULL, NULL);
+    free(t);
+    return rc;
+}
+
+/* th_expand - "{X<n>}" becomes n 'x' bytes, "{NUL}" a NUL byte */
+char *th_expand(const char *in, size_t *lenp)
+{
+    BUF b;
+    const char *p;
+
+    buf_init(&b, 1 << 20);
+    assert_int_equal(buf_append(&b, "", 0), 0);
+    for (p = in; *p; p++) {
+        unsigned long n;
+        char *end;
+
+        if (strncmp(p, "{NUL}", 5) == 0) {
+            assert_int_equal(buf_append(&b, "", 1), 0);
+            p += 4;
+        } else if (strncmp(p, "{X", 2) == 0 && (n = strtoul(p + 2, &end, 10)) > 0
+                   && *end == '}') {
+            while (n-- > 0)
+                assert_int_equal(buf_append(&b, "x", 1), 0);
+            p = end;
+        } else {
+            assert_int_equal(buf_append(&b, p, 1), 0);
+        }
+    }
+    if (lenp)
+        *lenp = b.len;
+    return b.data;
+}
+
+/* th_subst - replace "%<capital letter>" by vals[letter]; any other '%' stays */
+char *th_subst(const char *tmpl, const char *const vals[26])
+{
+    BUF b;
+    const char *p;
+
+    buf_init(&b, 1 << 20);
+    assert_int_equal(buf_append(&b, "", 0), 0);
+    for (p = tmpl; *p; p++) {
+        if (p[0] == '%' && p[1] >= 'A' && p[1] <= 'Z' && vals[p[1] - 'A'] != NULL) {
+            assert_int_equal(buf_puts(&b, vals[p[1] - 'A']), 0);
+            p++;
+        } else {
+            assert_int_equal(buf_append(&b, p, 1), 0);
+        }
+    }
+    return b.data;
+}
+
+/* th_tempfile - write content (after th_expand) to a new file in /tmp */
+char *th_tempfile(const char *content)
+{
+    char path[] = "/tmp/txmilter-test-XXXXXX";
+    size_t len;
+    char *data = th_expand(content, &len);
+    int fd = mkstemp(path);
+
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, data, len), (ssize_t) len);
+    assert_int_equal(close(fd), 0);
+    free(data);
+    return xstrdup(path);
+}
+
+/* th_unlink - remove and forget a temporary file */
+void th_unlink(char *path)
+{
+    if (path != NULL) {
+        (void) unlink(path);
+        free(path);
+    }
+}
+
+/* th_datadir - tests/unit/data, from $srcdir (automake) or from __FILE__ */
+const char *th_datadir(void)
+{
+    static char dir[4096];
+    const char *srcdir = getenv("srcdir"), *slash;
+
+    if (dir[0])
+        return dir;
+    if (srcdir != NULL && *srcdir) {
+        snprintf(dir, sizeof(dir), "%s/tests/unit/data", srcdir);
+    } else if ((slash = strrchr(__FILE__, '/')) != NULL) {
+        snprintf(dir, sizeof(dir), "%.*s/data", (int) (slash - __FILE__), __FILE__);
+    } else {
+        snprintf(dir, sizeof(dir), "data");
+    }
+    {
+        /* Datasets name files by absolute path: "../tests" would be a list. */
+        char *abs = realpath(dir, NULL);
+
+        if (abs != NULL) {
+            snprintf(dir, sizeof(dir), "%s", abs);
+            free(abs);
+        }
+    }
+    return dir;
+}
+

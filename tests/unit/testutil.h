@@ -1,0 +1,37 @@
+/*
+ * testutil.h - helpers shared by the table-driven unit tests: one cmocka
+ * test per table row, temporary files, the fixtures directory.
+ */
+#ifndef TX_TESTUTIL_H
+#define TX_TESTUTIL_H
+
+#include <stddef.h>
+#include <stdarg.h>
+#include <setjmp.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+/* run_table - run fn once per table row, each row a test named by its
+ * first member (a const char *); the row is the test's state */
+int run_table(const char *group, CMUnitTestFunction fn, const void *rows, size_t size, size_t n);
+
+#define RUN(group, fn, rows) run_table(group, fn, rows, sizeof(rows[0]), \
+                                       sizeof(rows) / sizeof(rows[0]))
+
+/* th_expand - "{X<n>}" becomes n 'x' bytes, "{NUL}" a NUL byte; *lenp the length */
+char *th_expand(const char *in, size_t *lenp);
+
+/* th_subst - replace "%<capital letter>" by vals[letter]; any other '%' stays */
+char *th_subst(const char *tmpl, const char *const vals[26]);
+
+/* th_tempfile - write content (after th_expand) to a new file in /tmp; its path */
+char *th_tempfile(const char *content);
+
+/* th_unlink - remove and forget a temporary file */
+void th_unlink(char *path);
+
+/* th_datadir - tests/unit/data as an absolute path */
+const char *th_datadir(void);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * suppress.h - the suppression list: who unsubscribed from what.
+ * Embedded (SQLite file in DataDirectory, WAL mode, shared by txmilter and
+ * txmilter-unsubd) or Redis (the same Store as the rate limits). Entries
+ * are (recipient, stream) pairs, both normalised; adding is idempotent.
+ */
+#ifndef TX_SUPPRESS_H
+#define TX_SUPPRESS_H
+
+#include <stdint.h>
+
+#include "util.h"
+
+typedef struct suppress SUPPRESS;
+
+typedef struct suppress_entry {
+    const char *rcpt;
+    const char *stream;
+    uint64_t    created;        /* seconds since the epoch */
+    const char *source;         /* "http", "mail", "txmilterctl" */
+} SUPPRESS_ENTRY;
+
+/* suppress_open - "embedded" (SQLite at datadir/suppress.db, created with
+ * mode 0640 if missing) or a redis URL as for Store. NULL with a reason. */
+SUPPRESS *suppress_open(const char *store, const char *datadir, unsigned timeout_ms, BUF *err);
+void suppress_close(SUPPRESS *s);
+
+/* suppress_add - record (idempotent); 0, or -1 with a reason (store down) */
+int suppress_add(SUPPRESS *s, const char *rcpt, const char *stream, const char *source, BUF *err);
+
+/* suppress_check - 1 suppressed, 0 not, -1 could not tell (reason in err) */
+int suppress_check(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err);
+
+/* suppress_remove - 1 removed, 0 was not there, -1 error */
+int suppress_remove(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err);
+
+/* suppress_list - call fn for every entry (rcpt or stream NULL: all);
+ * returns the count, or -1 on error */
+long suppress_list(SUPPRESS *s, const char *rcpt, const char *stream,
+                   void (*fn)(const SUPPRESS_ENTRY *e, void *arg), void *arg, BUF *err);
+
+#endif
