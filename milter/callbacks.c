@@ -99,8 +99,15 @@ static sfsistat verdict(SMFICTX *ctx, CONN_CTX *cc, MSG_REPLY r)
     case MSG_CONTINUE:
         return SMFIS_CONTINUE;
     case MSG_ACCEPT:
+        if (cc->msg)
+            log_info("%s: %s: passed untouched", msg_queueid(cc->msg), msg_summary(cc->msg));
         conn_end_msg(cc);
         return SMFIS_ACCEPT;
+    case MSG_DISCARD:
+        if (cc->msg)
+            log_info("%s: %s", msg_queueid(cc->msg), msg_summary(cc->msg));
+        conn_end_msg(cc);
+        return SMFIS_DISCARD;
     case MSG_TEMPFAIL:
     case MSG_REJECT:
         reply_text(r.text);
@@ -134,7 +141,7 @@ static sfsistat tx_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     }
     if (callbacks_unix)
         want |= SMFIP_NR_HDR | SMFIP_NR_CONN;
-    *pf0 = (SMFIF_ADDHDRS | SMFIF_SETSYMLIST | SMFIF_QUARANTINE | SMFIF_DELRCPT) & f0;
+    *pf0 = (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_SETSYMLIST | SMFIF_QUARANTINE | SMFIF_DELRCPT) & f0;
     *pf1 = want & f1;
     *pf2 = 0;
     *pf3 = 0;
@@ -211,7 +218,7 @@ static sfsistat tx_envfrom(SMFICTX *ctx, char **argv)
     snapshot_release(snap);
     macro(ctx, "i", qid, sizeof(qid));
     msg_set_queueid(cc->msg, qid);
-    if (!msg_outbound(cc->msg, &why)) {
+    if (!msg_outbound(cc->msg, &why) && !msg_watched(cc->msg)) {
         log_info("%s: %s: passed untouched", msg_queueid(cc->msg), msg_summary(cc->msg));
         conn_end_msg(cc);
         return SMFIS_ACCEPT;
@@ -316,6 +323,11 @@ static sfsistat tx_eom(SMFICTX *ctx)
         char *v;
         int rc;
 
+        if (ops[i].kind == MSG_HDR_DELETE) {
+            if (smfi_chgheader(ctx, ops[i].name, ops[i].index, NULL) != MI_SUCCESS)
+                log_err("%s: cannot remove %s header: the MTA refused", msg_queueid(cc->msg), ops[i].name);
+            continue;
+        }
         if (ops[i].kind == MSG_RCPT_DELETE) {
             if (smfi_delrcpt(ctx, ops[i].name) != MI_SUCCESS)
                 log_err("%s: cannot remove recipient <%s>: the MTA refused", msg_queueid(cc->msg),
@@ -374,7 +386,7 @@ static sfsistat tx_close(SMFICTX *ctx)
 static struct smfiDesc callbacks_table = {
     .xxfi_name = "txmilter",
     .xxfi_version = SMFI_VERSION,
-    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_SETSYMLIST | SMFIF_QUARANTINE | SMFIF_DELRCPT,
+    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_SETSYMLIST | SMFIF_QUARANTINE | SMFIF_DELRCPT,
     .xxfi_connect = tx_connect,
     .xxfi_helo = tx_helo,
     .xxfi_envfrom = tx_envfrom,

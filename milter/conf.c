@@ -828,7 +828,7 @@ TXCONF *conf_defaults(void)
     cf->recipient_delimiter = xstrdup("+");
     cf->control_socket = xstrdup(CONF_DEFAULT_CONTROL);
     cf->unsub_listen = xstrdup("127.0.0.1:8025");
-    cf->unsub_trusted_proxy = xstrdup("127.0.0.1");
+    cf->unsub_trusted_proxy = xstrdup("127.0.0.1, ::1");
     cf->data_directory = xstrdup(CONF_DEFAULT_DATADIR);
     strv_init(&cf->egress);
     cf->alignment_action = CONF_ALIGN_UNSET;

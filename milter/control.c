@@ -296,21 +296,21 @@ int control_open(const char *path, int chown_it, uid_t uid, gid_t gid)
     mode_t old;
 
     if (strlen(path) >= sizeof(sun.sun_path)) {
-        log_err("ControlSocket %s: path too long", path);
+        log_warn("ControlSocket %s: path too long", path);
         return -1;
     }
     memset(&sun, 0, sizeof(sun));
     sun.sun_family = AF_UNIX;
     memcpy(sun.sun_path, path, strlen(path) + 1);
     if ((control_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
-        log_err("ControlSocket %s: %s", path, strerror(errno));
+        log_warn("ControlSocket %s: %s", path, strerror(errno));
         return -1;
     }
     (void) unlink(path);
     old = umask(0117);
     if (bind(control_fd, (struct sockaddr *) &sun, sizeof(sun)) < 0 || listen(control_fd, 16) < 0) {
         umask(old);
-        log_err("ControlSocket %s: %s", path, strerror(errno));
+        log_warn("ControlSocket %s: %s", path, strerror(errno));
         close(control_fd);
         control_fd = -1;
         return -1;
@@ -324,17 +324,20 @@ int control_open(const char *path, int chown_it, uid_t uid, gid_t gid)
 
 int control_start(void)
 {
-    sigset_t all, old;
+    sigset_t all;
+    pthread_attr_t attr;
     int rc;
 
     if (control_fd < 0)
         return 0;
-    /* Signals belong to the main thread (see daemon.c). */
+    /* Signals belong to the main thread (see daemon.c); it never blocks
+     * them itself, so the new thread is born with them blocked. */
     sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
     control_running = 1;
-    rc = pthread_create(&control_tid, NULL, control_thread, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    rc = pthread_attr_init(&attr);
+    if (rc == 0 && (rc = pthread_attr_setsigmask_np(&attr, &all)) == 0)
+        rc = pthread_create(&control_tid, &attr, control_thread, NULL);
+    pthread_attr_destroy(&attr);
     if (rc != 0) {
         control_running = 0;
         log_err("cannot start the control socket thread");

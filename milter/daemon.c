@@ -49,7 +49,10 @@
 #include "store_failover.h"
 #include "store_mem.h"
 #include "store_redis.h"
+#include "suppress.h"
+#include "unsub_msg.h"
 #include "daemon.h"
+#include "proc.h"
 #include "log.h"
 #include "preflight.h"
 #include "snapshot.h"
@@ -118,100 +121,6 @@ static void daemon_nodelay(void)
     }
     if (!found)
         log_warn("milter listener not found: TCP_NODELAY not set; replies may stall on Nagle's algorithm");
-}
-
-/* daemon_user - look up UserID ("user" or "user:group") */
-static int daemon_user(const char *spec, uid_t *uid, gid_t *gid, char **name)
-{
-    char *copy = xstrdup(spec), *colon = strchr(copy, ':');
-    struct passwd *pw;
-
-    if (colon)
-        *colon++ = 0;
-    if ((pw = getpwnam(copy)) == NULL) {
-        log_err("UserID %s: no such user", copy);
-        free(copy);
-        return -1;
-    }
-    *uid = pw->pw_uid;
-    *gid = pw->pw_gid;
-    if (colon) {
-        struct group *gr = getgrnam(colon);
-
-        if (gr == NULL) {
-            log_err("UserID %s: no such group %s", spec, colon);
-            free(copy);
-            return -1;
-        }
-        *gid = gr->gr_gid;
-    }
-    *name = xstrdup(copy);
-    free(copy);
-    return 0;
-}
-
-/* daemon_drop - become uid/gid for good */
-static int daemon_drop(uid_t uid, gid_t gid, const char *name)
-{
-    if (initgroups(name, gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
-        log_err("cannot change to user %s: %s", name, strerror(errno));
-        return -1;
-    }
-    if (uid != 0 && setuid(0) == 0) {
-        log_err("privileges could be regained after dropping them to %s", name);
-        return -1;
-    }
-    return 0;
-}
-
-/* daemon_detach - the usual fork, setsid, fork */
-static int daemon_detach(void)
-{
-    pid_t pid;
-    int fd;
-
-    if ((pid = fork()) < 0)
-        return -1;
-    if (pid > 0)
-        _exit(0);
-    if (setsid() < 0)
-        return -1;
-    if ((pid = fork()) < 0)
-        return -1;
-    if (pid > 0)
-        _exit(0);
-    if (chdir("/") < 0)
-        return -1;
-    if ((fd = open("/dev/null", O_RDWR)) >= 0) {
-        (void) dup2(fd, 0);
-        (void) dup2(fd, 1);
-        (void) dup2(fd, 2);
-        if (fd > 2)
-            close(fd);
-    }
-    return 0;
-}
-
-/* daemon_pidfile - write our pid */
-static int daemon_pidfile(const char *path, uid_t uid, gid_t gid, int chown_it)
-{
-    FILE *fp;
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-
-    if (fd < 0 || (fp = fdopen(fd, "w")) == NULL) {
-        log_err("PidFile %s: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    if (chown_it && fchown(fd, uid, gid) < 0)
-        log_warn("PidFile %s: cannot chown: %s", path, strerror(errno));
-    fprintf(fp, "%ld\n", (long) getpid());
-    if (fclose(fp) != 0) {
-        log_err("PidFile %s: %s", path, strerror(errno));
-        return -1;
-    }
-    return 0;
 }
 
 /* daemon_check_key_owners - keys are read again as UserID on SIGHUP */
@@ -330,12 +239,14 @@ int daemon_run(const char *path, int foreground)
     const TXCONF *cf;
     char *spec, *uname = NULL;
     const char *upath;
-    int is_unix, milter_rc = 0;
+    int is_unix, milter_rc = 0, joined = 0;
     uid_t uid = 0;
     gid_t gid = 0;
     pthread_t tid;
     RL_STORE *store;
-    sigset_t block, old;
+    SUPPRESS *suppress = NULL;
+    sigset_t block;
+    pthread_attr_t attr;
     struct sigaction sa;
 
     buf_init(&errs, 64 * 1024);
@@ -351,7 +262,7 @@ int daemon_run(const char *path, int foreground)
     log_init("txmilter", cf->syslog, cf->syslog_facility,
              foreground && (!cf->syslog || isatty(STDERR_FILENO)));
     log_set_debug(cf->logwhy);
-    if (cf->user && daemon_user(cf->user, &uid, &gid, &uname) < 0)
+    if (cf->user && proc_user(cf->user, &uid, &gid, &uname) < 0)
         return 1;
 
     if (cf->user)
@@ -374,26 +285,8 @@ int daemon_run(const char *path, int foreground)
             log_warn("Socket %s names no address: listening on every interface; "
                      "use inet:PORT@localhost unless remote MTAs must connect", cf->socket);
     }
-    if (cf->control_socket && control_open(cf->control_socket, cf->user != NULL, uid, gid) < 0)
-        log_warn("txmilterctl cannot reach this daemon: no control socket");
-    if (!foreground && daemon_detach() < 0) {
-        log_err("cannot detach: %s", strerror(errno));
-        return 1;
-    }
-    if (cf->pidfile && daemon_pidfile(cf->pidfile, uid, gid, cf->user != NULL) < 0)
-        return 1;
-    if (cf->user && daemon_drop(uid, gid, uname) < 0)
-        return 1;
-    free(uname);
-    if ((store = daemon_store(cf)) == NULL)
-        return 1;
-    ratelimit_set_store(store);
-    if (preflight_init(cf) < 0)             /* DNS for the alignment preflight, before threads */
-        return 1;
-    snapshot_install(snap);
-    if (control_start() < 0)
-        return 1;
-
+    /* Handlers first: a SIGTERM that comes as soon as the PidFile exists
+     * must find them (and never reach libmilter, see above). */
     if (pipe2(daemon_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
         log_err("pipe: %s", strerror(errno));
         return 1;
@@ -407,20 +300,55 @@ int daemon_run(const char *path, int foreground)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    if (cf->control_socket && control_open(cf->control_socket, cf->user != NULL, uid, gid) < 0)
+        log_warn("txmilterctl cannot reach this daemon: no control socket");
+    if (!foreground && proc_detach() < 0) {
+        log_err("cannot detach: %s", strerror(errno));
+        return 1;
+    }
+    if (cf->pidfile && proc_pidfile(cf->pidfile, uid, gid, cf->user != NULL) < 0)
+        return 1;
+    if (cf->user && proc_drop(uid, gid, uname) < 0)
+        return 1;
+    free(uname);
+    if ((store = daemon_store(cf)) == NULL)
+        return 1;
+    ratelimit_set_store(store);
+    if (unsub_enabled(cf) || cf->unsub_mailto) {
+        BUF err;
 
-    /* The milter thread starts with the signals blocked; libmilter keeps
-     * them blocked there and in every thread it creates. */
+        buf_init(&err, 1024);
+        if ((suppress = suppress_open(cf->store, cf->data_directory, (unsigned) cf->store_timeout_ms,
+                                      &err)) == NULL) {
+            log_err("cannot open the suppression list (Store %s, DataDirectory %s): %s", cf->store,
+                    cf->data_directory ? cf->data_directory : "none", err.data ? err.data : "");
+            buf_free(&err);
+            return 1;
+        }
+        buf_free(&err);
+        unsub_set_store(suppress);
+    }
+    if (preflight_init(cf) < 0)             /* DNS for the alignment preflight, before threads */
+        return 1;
+    snapshot_install(snap);
+    if (control_start() < 0)
+        return 1;
+
+    /* The milter thread starts with the signals blocked (libmilter keeps
+     * them blocked there and in every thread it creates); the main thread
+     * never blocks them, not even for a moment, so none is left pending
+     * for libmilter's signal thread to take. */
     sigemptyset(&block);
     sigaddset(&block, SIGHUP);
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGINT);
     sigaddset(&block, SIGUSR1);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
-    if (pthread_create(&tid, NULL, daemon_milter_thread, &milter_rc) != 0) {
+    if (pthread_attr_init(&attr) != 0 || pthread_attr_setsigmask_np(&attr, &block) != 0
+        || pthread_create(&tid, &attr, daemon_milter_thread, &milter_rc) != 0) {
         log_err("cannot start the milter thread");
         return 1;
     }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&attr);
     log_info("txmilter %s started on %s (pid %ld)", PACKAGE_VERSION, cf->socket, (long) getpid());
 
     for (;;) {
@@ -440,8 +368,15 @@ int daemon_run(const char *path, int foreground)
             snapshot_release(cur);
         }
         if (pthread_tryjoin_np(tid, NULL) == 0) {
-            log_err("libmilter stopped by itself (status %d)", milter_rc);
-            return 1;
+            /* libmilter's own signal thread took a signal meant for us
+             * (possible only while the main thread cannot take it, e.g.
+             * stopped by a debugger), or it failed: stop in order anyway. */
+            if (milter_rc == MI_SUCCESS)
+                log_warn("libmilter stopped by itself: shutting down");
+            else
+                log_err("libmilter failed (status %d): shutting down", milter_rc);
+            joined = 1;
+            break;
         }
     }
     {
@@ -450,9 +385,11 @@ int daemon_run(const char *path, int foreground)
         char *pidfile = cur->cf->pidfile ? xstrdup(cur->cf->pidfile) : NULL;
 
         snapshot_release(cur);
-        daemon_drain(timeout);
-        (void) smfi_stop();
-        pthread_join(tid, NULL);
+        if (!joined) {
+            daemon_drain(timeout);
+            (void) smfi_stop();
+            pthread_join(tid, NULL);
+        }
         control_stop();
         if (pidfile) {
             (void) unlink(pidfile);
@@ -463,7 +400,9 @@ int daemon_run(const char *path, int foreground)
     preflight_shutdown();
     ratelimit_set_store(NULL);
     store->ops->free(store);
+    unsub_set_store(NULL);
+    suppress_close(suppress);
     free(spec);
     log_info("stopped");
-    return 0;
+    return milter_rc == MI_SUCCESS ? 0 : 1;
 }

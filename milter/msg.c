@@ -24,65 +24,27 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "hdr.h"
 #include "keytable.h"
 #include "log.h"
 #include "msg.h"
+#include "msg_int.h"
 #include "preflight.h"
 #include "rate_txn.h"
 #include "ratelimit.h"
+#include "addr_norm.h"
 #include "sign.h"
+#include "suppress.h"
+#include "unsub_msg.h"
 
 #define MSG_MAX_ADDED   8           /* fields other features may add */
 #define MSG_SUMMARY_MAX 4096
 
-typedef struct msg_field {
-    char *name;
-    char *value;
-} MSG_FIELD;
-
-typedef enum msg_state { MSG_ST_HEADERS, MSG_ST_BODY, MSG_ST_DONE } MSG_STATE;
-
-struct msg {
-    SNAPSHOT   *snap;
-    MSG_CONN    conn;
-    char        qid[64];
-    char       *envfrom;
-    size_t      nrcpt;
-    int         outbound;
-    char        why[512];
-    MSG_STATE   state;
-
-    MSG_FIELD  *fields;             /* the message's own header fields */
-    size_t      nfields, capfields;
-    size_t      header_bytes;
-    int         header_overflow;
-    int         long_line;          /* a header line over 998 bytes */
-    int         nfrom;
-    char       *from_value;
-
-    MSG_FIELD   added[MSG_MAX_ADDED];
-    size_t      nadded;
-
-    HDR_ADDR    author;             /* the From mailbox */
-    SIGN_SET   *signers;
-    KEYTABLE_PICK picks[SIGN_MAX];
-    size_t      npicks;
-    int         sign_failed;
-
-    MSG_HDROP  *ops;                /* header and recipient changes at the end */
-    size_t      nops, capops;
-
-    RATE_TXN   *rate;               /* rate limits of this transaction, or NULL */
-    int         preflight_hold;     /* AlignmentAction quarantine */
-
-    BUF         summary;            /* what the log line says */
-    BUF         err;
-};
 
 /* msg_reply - fill in a reply */
-static MSG_REPLY msg_reply(MSG_VERDICT v, const char *rcode, const char *xcode, const char *text)
+MSG_REPLY msg_reply(MSG_VERDICT v, const char *rcode, const char *xcode, const char *text)
 {
     MSG_REPLY r;
 
@@ -97,15 +59,13 @@ static MSG_REPLY msg_reply(MSG_VERDICT v, const char *rcode, const char *xcode, 
     return r;
 }
 
-static MSG_REPLY msg_continue(void)
+MSG_REPLY msg_continue(void)
 {
     return msg_reply(MSG_CONTINUE, NULL, NULL, NULL);
 }
 
 /* msg_note - append "; text" to the summary */
-static void msg_note(MSG *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void msg_note(MSG *m, const char *fmt, ...)
+void msg_note(MSG *m, const char *fmt, ...)
 {
     char line[1024];
     va_list ap;
@@ -152,6 +112,10 @@ MSG *msg_new(SNAPSHOT *snap, const MSG_CONN *conn, const char *envfrom)
     buf_init(&m->summary, MSG_SUMMARY_MAX);
     buf_init(&m->err, 1024);
     msg_decide_outbound(m);
+    strv_init(&m->rcpt_given);
+    strv_init(&m->rcpt_norm);
+    strv_init(&m->unsub_rcpts);
+    m->watched = !m->outbound && snap->cf->unsub_mailto != NULL && unsub_store() != NULL;
     if (m->outbound && snap->policy)
         m->rate = rate_txn_new(snap->policy, &snap->norm, m->envfrom, conn->addr, conn->auth_authen,
                                conn->non_smtp);
@@ -181,6 +145,10 @@ void msg_free(MSG *m)
     }
     free(m->ops);
     rate_txn_free(m->rate, ratelimit_store());
+    strv_free(&m->rcpt_given);
+    strv_free(&m->rcpt_norm);
+    strv_free(&m->unsub_rcpts);
+    free(m->field_dropped);
     sign_free(m->signers);
     free(m->from_value);
     free(m->envfrom);
@@ -208,7 +176,7 @@ void msg_add_rcpt(MSG *m, const char *rcpt)
 }
 
 /* msg_op - append a change for the end of the message */
-static void msg_op(MSG *m, MSG_HDROP_KIND kind, const char *name, const char *value)
+void msg_op(MSG *m, MSG_HDROP_KIND kind, const char *name, const char *value)
 {
     if (m->nops == m->capops) {
         m->capops = m->capops ? 2 * m->capops : 8;
@@ -217,27 +185,56 @@ static void msg_op(MSG *m, MSG_HDROP_KIND kind, const char *name, const char *va
     m->ops[m->nops].kind = kind;
     m->ops[m->nops].name = xstrdup(name);
     m->ops[m->nops].value = xstrdup(value ? value : "");
+    m->ops[m->nops].index = 0;
     m->nops++;
 }
 
 MSG_REPLY msg_rcpt(MSG *m, const char *rcpt)
 {
     RATE_REPLY r;
+    char norm[ADDR_NORM_MAX];
+    BUF err;
+    int u;
 
     m->nrcpt++;
-    if (m->rate == NULL)
+    if ((u = msg_unsub_rcpt(m, rcpt)) > 0)
         return msg_continue();
-    r = rate_txn_rcpt(m->rate, ratelimit_store(), rcpt, msg_queueid(m));
-    switch (r.outcome) {
-    case RATE_TEMPFAIL:
+    if (u < 0) {
         m->nrcpt--;
-        return msg_reply(MSG_TEMPFAIL, r.rcode, r.xcode, r.text);
-    case RATE_REJECT:
-        m->nrcpt--;
-        return msg_reply(MSG_REJECT, r.rcode, r.xcode, r.text);
-    default:
-        return msg_continue();
+        return msg_reply(MSG_TEMPFAIL, "451", "4.3.0", "unsubscribe request cannot be stored now, "
+                         "try again later");
     }
+    if (!m->outbound)
+        return msg_continue();
+    if (m->rate) {
+        r = rate_txn_rcpt(m->rate, ratelimit_store(), rcpt, msg_queueid(m));
+        switch (r.outcome) {
+        case RATE_TEMPFAIL:
+            m->nrcpt--;
+            return msg_reply(MSG_TEMPFAIL, r.rcode, r.xcode, r.text);
+        case RATE_REJECT:
+            m->nrcpt--;
+            return msg_reply(MSG_REJECT, r.rcode, r.xcode, r.text);
+        case RATE_DEFERRED:
+            return msg_continue();          /* removed at the end: not a recipient */
+        default:
+            break;
+        }
+    }
+    buf_init(&err, 256);
+    if (addr_norm(rcpt, &m->snap->norm, norm, sizeof(norm), &err) < 0) {
+        util_strlcpy(norm, rcpt, sizeof(norm));
+        util_lower(norm);
+    }
+    buf_free(&err);
+    strv_add(&m->rcpt_given, rcpt);
+    strv_add(&m->rcpt_norm, norm);
+    return msg_continue();
+}
+
+int msg_watched(const MSG *m)
+{
+    return m->watched;
 }
 
 const char *msg_quarantine(const MSG *m)
@@ -312,7 +309,7 @@ int msg_add_header(MSG *m, const char *name, const char *value)
 }
 
 /* msg_refuse - a refusal with its reason also in the summary */
-static MSG_REPLY msg_refuse(MSG *m, MSG_VERDICT v, const char *rcode, const char *xcode,
+MSG_REPLY msg_refuse(MSG *m, MSG_VERDICT v, const char *rcode, const char *xcode,
                             const char *text)
 {
     msg_note(m, "action=%s reason=\"%s\"", v == MSG_REJECT ? "reject" : "tempfail", text);
@@ -411,6 +408,8 @@ static int msg_feed_headers(MSG *m)
         char *spaced = NULL;
         const char *value = f->value;
 
+        if (i < m->nfields && m->field_dropped && m->field_dropped[i])
+            continue;                       /* replaced: the message will not have it */
         if (i >= m->nfields)                /* added fields carry no leading space */
             value = spaced = xasprintf(" %s", f->value);
         if (hdr_signing_form(&field, f->name, value) < 0
@@ -439,6 +438,18 @@ static MSG_REPLY msg_signing_error(MSG *m)
         return msg_refuse(m, MSG_REJECT, "550", "5.3.0", "DKIM signing failed");
     msg_note(m, "signing-error");
     return msg_continue();
+}
+
+/* msg_suppressed - drop the recipients who unsubscribed from this stream;
+ * how many are left, or -1 after setting *r to a refusal */
+/* msg_add_field - a field txmilter adds, even while msg_eoh() runs */
+void msg_add_field(MSG *m, const char *name, const char *value)
+{
+    if (m->nadded >= MSG_MAX_ADDED)
+        log_fatal("internal error: more than %d added header fields", MSG_MAX_ADDED);
+    m->added[m->nadded].name = xstrdup(name);
+    m->added[m->nadded].value = xstrdup(value);
+    m->nadded++;
 }
 
 /* msg_preflight - will receivers find the message aligned? */
@@ -479,6 +490,15 @@ MSG_REPLY msg_eoh(MSG *m)
 
     if (m->state != MSG_ST_HEADERS)
         return msg_continue();
+    if (!m->outbound) {
+        /* followed only for unsubscribe requests by mail */
+        m->state = MSG_ST_BODY;
+        if (m->unsub_rcpts.n == 0) {
+            m->state = MSG_ST_DONE;
+            return msg_reply(MSG_ACCEPT, NULL, NULL, NULL);
+        }
+        return msg_continue();
+    }
     if (m->header_overflow) {
         char text[256];
 
@@ -500,6 +520,8 @@ MSG_REPLY msg_eoh(MSG *m)
         return r;
     if (m->sign_failed)
         return msg_signing_error(m);
+    if ((r = msg_unsub_eoh(m)).verdict != MSG_CONTINUE)
+        return r;
     if ((r = msg_preflight(m)).verdict != MSG_CONTINUE)
         return r;
     if (m->signers && msg_feed_headers(m) < 0)
@@ -534,6 +556,20 @@ MSG_REPLY msg_eom(MSG *m)
     }
     if (m->state != MSG_ST_BODY)
         return msg_continue();
+    if (m->unsub_rcpts.n > 0) {
+        if (m->unsub_rcpts.n == m->nrcpt) {
+            m->state = MSG_ST_DONE;
+            msg_note(m, "action=discard (unsubscribe request by mail, recorded)");
+            return msg_reply(MSG_DISCARD, NULL, NULL, NULL);
+        }
+        for (i = 0; i < m->unsub_rcpts.n; i++)
+            msg_op(m, MSG_RCPT_DELETE, m->unsub_rcpts.v[i], NULL);
+        if (!m->outbound) {
+            m->state = MSG_ST_DONE;
+            msg_note(m, "unsubscribe-requests=%zu removed", m->unsub_rcpts.n);
+            return msg_continue();
+        }
+    }
     if (m->rate && rate_txn_deferred(m->rate) > 0 && rate_txn_accepted(m->rate) == 0) {
         /* non-SMTP: every recipient is over a limit; refuse the message */
         RATE_REPLY rr = rate_txn_deferred_reply(m->rate);

@@ -26,6 +26,7 @@ typedef enum msg_verdict {
     MSG_ACCEPT,                 /* not ours: pass the message untouched */
     MSG_TEMPFAIL,               /* refuse for now: reply holds the text */
     MSG_REJECT,                 /* refuse for good: reply holds the text */
+    MSG_DISCARD,                /* accept and drop (an unsubscribe request by mail) */
 } MSG_VERDICT;
 
 typedef struct msg_reply {
@@ -39,6 +40,7 @@ typedef enum msg_hdrop_kind {
     MSG_HDR_INSERT_TOP,         /* a header field at the very top */
     MSG_HDR_APPEND,             /* a header field after the others */
     MSG_RCPT_DELETE,            /* remove recipient name (value unused) */
+    MSG_HDR_DELETE,             /* remove the index-th field called name */
 } MSG_HDROP_KIND;
 
 /* A header change for the MTA. value has no leading white space: the MTA
@@ -47,6 +49,7 @@ typedef struct msg_hdrop {
     MSG_HDROP_KIND kind;
     char *name;
     char *value;
+    int   index;                /* MSG_HDR_DELETE: 1 for the first field of that name */
 } MSG_HDROP;
 
 typedef struct msg MSG;
@@ -67,6 +70,10 @@ MSG_REPLY msg_rcpt(MSG *m, const char *rcpt);
 /* msg_quarantine - after msg_eom(): the reason to put the message in the
  * hold queue, or NULL */
 const char *msg_quarantine(const MSG *m);
+
+/* msg_watched - 1 if a message that is not outbound must still be
+ * followed: unsubscribe requests may arrive by mail (UnsubscribeMailto) */
+int msg_watched(const MSG *m);
 
 /* msg_outbound - 1 if the message is to be processed; why names the reason
  * either way ("internal client 127.0.0.1", "authenticated as u", ...). */

@@ -19,6 +19,8 @@
 #include "msg.h"
 #include "offline.h"
 #include "snapshot.h"
+#include "suppress.h"
+#include "unsub_msg.h"
 
 #define OFFLINE_CHUNK 65536
 
@@ -39,6 +41,8 @@ static int offline_verdict(FILE *out, const char *step, MSG_REPLY r)
         return 0;
     if (r.verdict == MSG_ACCEPT)
         fprintf(out, "verdict: accept untouched (at %s)\n", step);
+    else if (r.verdict == MSG_DISCARD)
+        fprintf(out, "verdict: discard (at %s)\n", step);
     else
         fprintf(out, "verdict: %s at %s: %s %s %s\n",
                 r.verdict == MSG_REJECT ? "reject" : "tempfail", step, r.rcode, r.xcode, r.text);
@@ -62,6 +66,7 @@ int offline_run(const OFFLINE_OPTS *o, FILE *out)
     ssize_t got;
     OFFLINE_FIELD *fields = NULL;
     const char *why;
+    SUPPRESS *suppress = NULL;
     int status = 0, stopped = 0, in_body = 0;
     MSG_REPLY r;
 
@@ -85,10 +90,24 @@ int offline_run(const OFFLINE_OPTS *o, FILE *out)
     util_strlcpy(conn.auth_authen, o->auth ? o->auth : "", sizeof(conn.auth_authen));
     util_strlcpy(conn.daemon_name, o->daemon_name ? o->daemon_name : "", sizeof(conn.daemon_name));
     m = msg_new(snap, &conn, o->envfrom ? o->envfrom : "");
-    snapshot_release(snap);
     msg_set_queueid(m, "OFFLINE");
-    for (i = 0; i < o->rcpts.n; i++)
-        msg_add_rcpt(m, o->rcpts.v[i]);
+    if (unsub_enabled(snap->cf) || snap->cf->unsub_mailto) {
+        BUF err;
+
+        /* Suppressions are read to show their effect; nothing is written. */
+        buf_init(&err, 1024);
+        if ((suppress = suppress_open(snap->cf->store, snap->cf->data_directory,
+                                      (unsigned) snap->cf->store_timeout_ms, &err)) == NULL)
+            fprintf(out, "suppression list: unavailable (%s): not consulted\n", err.data ? err.data : "");
+        buf_free(&err);
+        unsub_set_store(suppress);
+    }
+    for (i = 0; i < o->rcpts.n; i++) {
+        MSG_REPLY rr = msg_rcpt(m, o->rcpts.v[i]);
+
+        if (rr.verdict != MSG_CONTINUE)
+            fprintf(out, "recipient %s: %s %s %s\n", o->rcpts.v[i], rr.rcode, rr.xcode, rr.text);
+    }
     {
         int ob = msg_outbound(m, &why);
 
@@ -178,6 +197,12 @@ int offline_run(const OFFLINE_OPTS *o, FILE *out)
             if (ops[i].kind == MSG_HDR_APPEND)
                 fprintf(out, "%s: %s\n", ops[i].name, ops[i].value);
         fprintf(out, "---\n");
+        for (i = 0; i < nops; i++) {
+            if (ops[i].kind == MSG_HDR_DELETE)
+                fprintf(out, "removed field: %s #%d\n", ops[i].name, ops[i].index);
+            else if (ops[i].kind == MSG_RCPT_DELETE)
+                fprintf(out, "removed recipient: %s\n", ops[i].name);
+        }
     }
     for (i = 0; i < nf; i++) {
         free(fields[i].name);
@@ -191,6 +216,9 @@ int offline_run(const OFFLINE_OPTS *o, FILE *out)
 done:
     fprintf(out, "summary: %s\n", msg_summary(m));
     msg_free(m);
+    snapshot_release(snap);
+    unsub_set_store(NULL);
+    suppress_close(suppress);
     if (in != stdin)
         fclose(in);
     return status;

@@ -59,6 +59,8 @@ static void snapshot_free(SNAPSHOT *s)
     free(s->keys);
     sign_lib_free(s->dkim);
     rl_policy_free(s->policy);
+    unsub_keys_free(s->unsub_keys);
+    strv_free(&s->unsub_exempt);
     keytable_free(s->kt);
     netlist_free(s->internal);
     strv_free(&s->mta);
@@ -124,6 +126,38 @@ static int snapshot_check_store(const TXCONF *cf, BUF *errs)
     return 0;
 }
 
+/* snapshot_unsub - List-Unsubscribe keys and exemptions */
+static int snapshot_unsub(SNAPSHOT *s, BUF *errs)
+{
+    char where[1024];
+
+    if ((s->cf->unsub_keyfile == NULL) != (s->cf->unsub_url == NULL)) {
+        conf_where(s->cf, s->cf->unsub_keyfile ? "UnsubscribeKeyFile" : "UnsubscribeURL", where,
+                   sizeof(where));
+        buf_printf(errs, "%s: UnsubscribeKeyFile and UnsubscribeURL go together: set both or neither\n",
+                   where);
+        return -1;
+    }
+    if (s->cf->unsub_keyfile && (s->unsub_keys = unsub_keys_load(s->cf->unsub_keyfile, errs)) == NULL)
+        return -1;
+    if (s->cf->unsub_exempt) {
+        DATASET *ds;
+
+        conf_where(s->cf, "UnsubscribeExempt", where, sizeof(where));
+        if ((ds = dataset_load(s->cf->unsub_exempt, where, errs)) == NULL)
+            return -1;
+        for (size_t i = 0; i < ds->n; i++) {
+            char *lower = xstrdup(ds->ent[i].key);
+
+            util_lower(lower);
+            strv_add(&s->unsub_exempt, lower);
+            free(lower);
+        }
+        dataset_free(ds);
+    }
+    return 0;
+}
+
 /* snapshot_build - a complete, validated snapshot or nothing */
 SNAPSHOT *snapshot_build(const char *path, BUF *errs)
 {
@@ -133,6 +167,7 @@ SNAPSHOT *snapshot_build(const char *path, BUF *errs)
     atomic_init(&s->refs, 1);
     pthread_mutex_init(&s->cache_lock, NULL);
     strv_init(&s->mta);
+    strv_init(&s->unsub_exempt);
     if ((s->cf = conf_load(path, errs)) == NULL)
         goto fail;
     if (preflight_config_check(s->cf, errs) < 0)
@@ -158,6 +193,8 @@ SNAPSHOT *snapshot_build(const char *path, BUF *errs)
         goto fail;
     dns_dkim_hooks(s->dkim);                /* libopendkim's DNS, if ever used, goes through dns.c */
     if (s->cf->ratelimit_policy && (s->policy = rl_policy_load(s->cf->ratelimit_policy, errs)) == NULL)
+        goto fail;
+    if (snapshot_unsub(s, errs) < 0)
         goto fail;
     s->norm.separators = s->cf->recipient_delimiter;
     s->norm.gmail_dots = 1;

@@ -18,6 +18,7 @@
 #include "addr_norm.h"
 #include "netlist.h"
 #include "rl_policy.h"
+#include "unsub_token.h"
 #include "util.h"
 
 typedef struct snapshot_keycache SNAPSHOT_KEYCACHE;
@@ -34,6 +35,8 @@ typedef struct snapshot {
     DKIM_LIB       *dkim;
     RL_POLICY      *policy;         /* RateLimitPolicy; NULL: no rate limits */
     ADDR_NORM_OPTS  norm;           /* how recipients are normalised for it */
+    UNSUB_KEYS     *unsub_keys;     /* UnsubscribeKeyFile; NULL: none */
+    STRV            unsub_exempt;   /* UnsubscribeExempt patterns */
     pthread_mutex_t cache_lock;     /* guards the '%' key cache */
     SNAPSHOT_KEYCACHE *cache;
 } SNAPSHOT;

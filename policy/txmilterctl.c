@@ -15,6 +15,11 @@
  *	    published SPF/DKIM/DMARC against the configuration, and new
  *	    keys with their DNS records (ctl_dns.c; exit status there).
  *
+ *	txmilterctl [-x CONFIG] suppress list [--rcpt A] [--stream S] | export
+ *	txmilterctl [-x CONFIG] suppress add|remove RCPT STREAM
+ *	    the suppression list, straight from the Store (ctl_suppress.c;
+ *	    exit status there).
+ *
  *	Everything about live rate state goes through the daemon's control
  *	socket (ControlSocket), so it works the same with the embedded store
  *	and with Redis, and reports what the daemon itself sees.
@@ -35,6 +40,7 @@
 
 #include "conf.h"
 #include "ctl_dns.h"
+#include "ctl_suppress.h"
 #include "log.h"
 #include "rl_policy.h"
 #include "util.h"
@@ -53,6 +59,8 @@ static void usage(FILE *fp)
             "       txmilterctl [-x CONFIG] ratelimit stats\n"
             "       txmilterctl [-x CONFIG] dns-check [DOMAIN...]\n"
             "       txmilterctl genkey --domain D --selector S [--type rsa|ed25519] [--bits N] [--out FILE]\n"
+            "       txmilterctl [-x CONFIG] suppress list [--rcpt ADDR] [--stream S] | export\n"
+            "       txmilterctl [-x CONFIG] suppress add|remove RCPT STREAM\n"
             "default CONFIG: %s/txmilter/txmilter.conf\n", SYSCONFDIR);
 }
 
@@ -186,6 +194,8 @@ int main(int argc, char **argv)
     argv += optind;
     if (argc >= 1 && (strcmp(argv[0], "dns-check") == 0 || strcmp(argv[0], "genkey") == 0))
         return ctl_dns_main(config, argc, argv);
+    if (argc >= 1 && strcmp(argv[0], "suppress") == 0)
+        return ctl_suppress_main(config, argc, argv);
     if (argc >= 2 && strcmp(argv[0], "policy") == 0 && strcmp(argv[1], "lint") == 0 && argc <= 3)
         return ctl_lint(config, argc == 3 ? argv[2] : NULL);
     if (argc >= 2 && strcmp(argv[0], "policy") == 0 && strcmp(argv[1], "explain") == 0) {

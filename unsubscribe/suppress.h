@@ -7,9 +7,12 @@
 #ifndef TX_SUPPRESS_H
 #define TX_SUPPRESS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "util.h"
+
+#define SUPPRESS_FIELD_MAX 320     /* bytes of a recipient or stream, NUL included */
 
 typedef struct suppress SUPPRESS;
 
@@ -38,5 +41,12 @@ int suppress_remove(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err)
  * returns the count, or -1 on error */
 long suppress_list(SUPPRESS *s, const char *rcpt, const char *stream,
                    void (*fn)(const SUPPRESS_ENTRY *e, void *arg), void *arg, BUF *err);
+
+/* suppress_norm_stream - a stream as stored and sealed into tokens: an
+ * address ("News+x@Shop.EXAMPLE.") is addr_norm()ed without subaddress
+ * separators or the Gmail dot rule ("news+x@shop.example"), a domain is
+ * lowercased, IDN A-labelled and loses a trailing dot. 0, or -1 with a
+ * reason in err. */
+int suppress_norm_stream(const char *stream, char *out, size_t outlen, BUF *err);
 
 #endif

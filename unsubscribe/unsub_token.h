@@ -7,6 +7,11 @@
  * to a byte: implementation's choice, documented); the LAST line signs new
  * tokens, every line verifies. The file must not be readable by group or
  * others (refused otherwise), like a DKIM key.
+ *
+ * As implemented (unsub_token.c): ID is a decimal number 1..255; tokens
+ * are AES-256-SIV, 4/3 of (22 + strlen(rcpt) + strlen(stream))
+ * characters; rcpt and stream together may hold at most 169 bytes (seal
+ * returns -1 beyond: send no List-Unsubscribe rather than a broken one).
  */
 #ifndef TX_UNSUB_TOKEN_H
 #define TX_UNSUB_TOKEN_H

@@ -54,7 +54,7 @@ static const char *const conf_field_defaults[] = {
     "accept", "tempfail", "(null)", "embedded", "local", "50",
     "100", "1000", "1000000", "+",
     "/run/txmilter/control.sock", "(null)", "(null)", "(null)", "(null)",
-    "127.0.0.1:8025", "0", "0", "0", "127.0.0.1",
+    "127.0.0.1:8025", "0", "0", "0", "127.0.0.1, ::1",
     "/var/lib/txmilter", "", "unset", "/usr/share/publicsuffix/public_suffix_list.dat",
     "(null)", "(null)", "5", "tempfail",
 };

@@ -1,0 +1,448 @@
+"""The daemon as an operator runs it: reload signals, draining on SIGTERM, UserID,
+PidFile, and listed MTA daemon names (issue 2, "The daemon" and "What is outbound").
+
+Every test drives the real txmilter binary behind a real Postfix and checks delivered
+mail with both verifiers.  All of these assert txmilter behaviour (OpenDKIM has other
+signals and messages), so they are marked txmilter_only.
+"""
+
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+
+import mailrig
+from mailrig import (KeyPair, SigningSetup, check_signed, make_message, setup_for,
+                     wait_until)
+
+pytestmark = pytest.mark.txmilter_only
+
+RSA = [("example.com", "rsa-sha256")]
+TEST_USER = "txmilter-it"
+
+
+# --- helpers -------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def rsa2(workdir, keys, dns):
+    """a second RSA key for example.com (selector rsa2), published in the test DNS"""
+    kd = os.path.dirname(keys["rsa_com"].path)
+    k = KeyPair.rsa(kd, "example.com", "rsa2")
+    if dns.txt(k.dns_name) is None:
+        dns.add_key(k)
+        dns.restart()
+    assert dns.txt(k.dns_name) == k.dns_txt.encode()
+    return k
+
+
+def send_signed(rig, selector, postfix=None, expect=RSA, **kw):
+    """send a message through Postfix; it must arrive signed with selector and verify"""
+    pf = postfix or rig.postfix
+    msg, mid = make_message(**kw)
+    r = pf.submit("sender@example.com", ["rcpt@receiver.example"], msg)
+    assert r.accepted, "not accepted: %r\n%s" % (r, pf.log_for(mid))
+    d = rig.capture.wait_for(mid)
+    sigs = d.msg.dkim_signatures()
+    assert sigs, "delivered unsigned:\n%s" % d.raw[:1500].decode(errors="replace")
+    assert [s["s"] for s in sigs] == [selector], \
+        "expected exactly one signature with s=%s, got %s" % (
+            selector, [(s["d"], s["s"]) for s in sigs])
+    check_signed(d.raw, rig.dns.port, expect)
+    return d
+
+
+def rewrite_tables(milter, key):
+    """point the milter's KeyTable/SigningTable (same paths) at key alone"""
+    SigningSetup([key]).table_lines(milter.dir)
+
+
+def signal_and_wait(milter, sig, pattern, timeout=10):
+    """send sig; wait for a new log line matching pattern; return its match"""
+    before = len(re.findall(pattern, milter.log_text(True), re.I | re.M))
+    os.kill(milter.proc.pid, sig)
+    rx = re.compile(pattern, re.I | re.M)
+    wait_until(lambda: len(rx.findall(milter.log_text(True))) > before, timeout,
+               what="log line /%s/ after signal %d" % (pattern, sig))
+    return rx.findall(milter.log_text(True))[-1]
+
+
+def started_lines(milter):
+    return re.findall(r"txmilter \S+ started on .* \(pid (\d+)\)", milter.log_text(True))
+
+
+class SmtpConn:
+    """A bare SMTP session, so the test decides when each byte is sent."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=30):
+        self.s = socket.create_connection((host, port), timeout)
+        self.f = self.s.makefile("rb")
+        self.banner = self.reply()
+
+    def reply(self):
+        lines = []
+        while True:
+            line = self.f.readline()
+            if not line:
+                break
+            lines.append(line.decode(errors="replace").rstrip("\r\n"))
+            if len(line) < 4 or line[3:4] != b"-":
+                break
+        return "\n".join(lines)
+
+    def cmd(self, text):
+        self.s.sendall(text.encode() + b"\r\n")
+        return self.reply()
+
+    def send(self, data):
+        self.s.sendall(data)
+
+    def close(self):
+        try:
+            self.f.close()
+            self.s.close()
+        except OSError:
+            pass
+
+
+# --- 1, 2: reload -------------------------------------------------------------------
+
+def test_sighup_reload_applies_a_new_selector_without_restart(rig, rsa2):
+    m = rig.start_milter(setup_for(rig.keys, "rsa"))
+    pid = m.proc.pid
+    send_signed(rig, "rsa1", subject="before reload")
+
+    rewrite_tables(m, rsa2)
+    signal_and_wait(m, signal.SIGHUP, r"configuration reloaded from .* \(generation \d+\)")
+    send_signed(rig, "rsa2", subject="after reload")
+
+    assert m.alive() and m.proc.pid == pid
+    assert started_lines(m) == [str(pid)], "the daemon restarted instead of reloading"
+    with open(m.pidfile) as f:
+        assert int(f.read()) == pid
+
+
+def test_sighup_with_a_broken_configuration_keeps_the_old_one(rig, rsa2):
+    m = rig.start_milter(setup_for(rig.keys, "rsa"))
+    pid = m.proc.pid
+    with open(m.conf_path) as f:
+        good = f.read()
+    # a valid new selector and an unknown directive: nothing of the new file may apply
+    rewrite_tables(m, rsa2)
+    with open(m.conf_path, "a") as f:
+        f.write("NoSuchDirective yes\n")
+    bad_line = good.count("\n") + 1
+    where = re.escape("%s:%d:" % (m.conf_path, bad_line))
+
+    for sig in (signal.SIGHUP, signal.SIGUSR1):
+        signal_and_wait(m, sig, where + r".*unknown directive.*NoSuchDirective")
+        text = m.log_text(True)
+        assert re.search(r"reload of %s failed; the previous configuration stays in force"
+                         % re.escape(m.conf_path), text), text[-2000:]
+        assert "configuration reloaded" not in text
+        send_signed(rig, "rsa1", subject="broken reload, %s" % sig.name)
+        assert m.alive() and m.proc.pid == pid
+
+    # SIGUSR1 reloads like SIGHUP once the file is fixed
+    with open(m.conf_path, "w") as f:
+        f.write(good)
+    signal_and_wait(m, signal.SIGUSR1, r"configuration reloaded from")
+    send_signed(rig, "rsa2", subject="fixed, SIGUSR1")
+    assert m.alive() and m.proc.pid == pid and started_lines(m) == [str(pid)]
+
+
+# --- 3: SIGTERM drains ---------------------------------------------------------------
+
+def test_sigterm_lets_a_message_in_flight_finish(rig):
+    m = rig.start_milter(setup_for(rig.keys, "rsa", extra=[("ShutdownTimeout", "30")]))
+    pf = rig.postfix
+    msg, mid = make_message(subject="in flight during SIGTERM",
+                            body=b"line of the body\r\n" * 200)
+    head, body = msg.split(b"\r\n\r\n", 1)
+
+    slow = SmtpConn(pf.smtpd_port)
+    other = None
+    try:
+        assert slow.banner.startswith("220"), slow.banner
+        assert slow.cmd("EHLO slow.txtest.example").startswith("250")
+        assert slow.cmd("MAIL FROM:<sender@example.com>").startswith("250")
+        assert slow.cmd("RCPT TO:<rcpt@receiver.example>").startswith("250")
+        assert slow.cmd("DATA").startswith("354")
+        slow.send(head + b"\r\n\r\n")
+
+        t_term = time.monotonic()
+        m.expect_exit = True
+        os.kill(m.proc.pid, signal.SIGTERM)
+        m.wait_log(r"shutting down: 1 message\(s\) in flight")
+
+        # a new transaction during the drain is told to come back later
+        other = SmtpConn(pf.smtpd_port)
+        assert other.banner.startswith("220"), other.banner
+        assert other.cmd("EHLO other.txtest.example").startswith("250")
+        rep = other.cmd("MAIL FROM:<sender@example.com>")
+        assert re.match(r"421[ -]4\.3\.2 ", rep), \
+            "MAIL FROM during the drain: %r (expected 421 4.3.2)" % rep
+        assert other.f.read() == b"", "Postfix should close the session after 421"
+
+        time.sleep(1.0)                   # the slow client takes its time
+        assert m.alive(), "exited with a message in flight:\n" + m.log_text(True)[-2000:]
+        slow.send(body + b".\r\n")
+        rep = slow.reply()
+        assert rep.startswith("250"), "in-flight message not accepted: %r" % rep
+        slow.cmd("QUIT")
+    finally:
+        slow.close()
+        if other:
+            other.close()
+
+    d = rig.capture.wait_for(mid)
+    sigs = d.msg.dkim_signatures()
+    assert [s["s"] for s in sigs] == ["rsa1"], sigs
+    check_signed(d.raw, rig.dns.port, RSA)
+
+    # then it stops by itself, well before ShutdownTimeout, status 0, PidFile removed
+    try:
+        rc = m.proc.wait(20)
+    except subprocess.TimeoutExpired:
+        pytest.fail("still running 20 s after the last message finished:\n"
+                    + m.log_text(True)[-2000:])
+    assert rc == 0, m.log_text(True)[-2000:]
+    assert time.monotonic() - t_term < 28, "it waited for ShutdownTimeout"
+    assert not os.path.exists(m.pidfile), "PidFile left behind"
+    assert re.search(r"\bstopped\b", m.log_text(True))
+    assert not re.search(r"still in flight", m.log_text(True))
+
+
+# --- 4: UserID ------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def test_user():
+    """an unprivileged system user; removed afterwards only if this module created it"""
+    created = False
+    try:
+        pw = pwd.getpwnam(TEST_USER)
+    except KeyError:
+        mailrig.run(["useradd", "-r", "-M", "-d", "/nonexistent", "-s", "/usr/sbin/nologin",
+                     TEST_USER])
+        created = True
+        pw = pwd.getpwnam(TEST_USER)
+    yield pw
+    if created:
+        for _ in range(100):              # userdel refuses while a process runs as the user
+            p = mailrig.run(["userdel", TEST_USER], check=False)
+            if p.returncode == 0:
+                break
+            time.sleep(0.2)
+        else:
+            raise mailrig.RigError("userdel %s: %s" % (TEST_USER, p.stderr.decode()))
+
+
+def handles_sigterm(pid):
+    """has the main thread of pid a SIGTERM handler and SIGTERM unblocked?"""
+    st = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            st[k] = v.strip()
+    bit = 1 << (signal.SIGTERM - 1)
+    return bool(int(st["SigCgt"], 16) & bit) and not int(st["SigBlk"], 16) & bit
+
+
+def proc_ids(pid):
+    ids = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            if k in ("Uid", "Gid"):
+                ids[k] = [int(x) for x in v.split()]
+            if k == "Groups":
+                ids[k] = [int(x) for x in v.split()]
+    return ids
+
+
+def test_userid_drops_privileges(rig, test_user):
+    key = rig.keys["rsa_com"]
+    st = os.stat(key.path)
+    assert st.st_uid == 0 and st.st_mode & 0o777 == 0o600
+    assert os.stat(os.path.dirname(key.path)).st_mode & 0o777 == 0o700
+    m = rig.start_milter(setup_for(rig.keys, "rsa", extra=[("UserID", TEST_USER)]))
+    try:
+        ids = proc_ids(m.proc.pid)
+        uid, gid = test_user.pw_uid, test_user.pw_gid
+        assert ids["Uid"] == [uid] * 4, ids
+        assert ids["Gid"] == [gid] * 4, ids
+        assert 0 not in ids["Groups"], ids
+        # every thread, not just the main one
+        for tid in os.listdir("/proc/%d/task" % m.proc.pid):
+            assert proc_ids(int(tid))["Uid"] == [uid] * 4
+
+        sst = os.stat(m.sock_path)
+        assert (sst.st_uid, sst.st_gid) == (uid, gid), "socket not given to %s" % TEST_USER
+        with open(m.pidfile) as f:
+            assert int(f.read()) == m.proc.pid
+
+        # the root-only key was read before the drop ...
+        send_signed(rig, "rsa1", subject="as %s" % TEST_USER)
+        # ... and the operator was told a reload could not read it again
+        m.wait_log(r"%s is owned by uid 0, not by UserID %s: .*reload.* will not be able"
+                   r" to read it" % (re.escape(key.path), TEST_USER))
+        # which is what happens: the reload fails, the old configuration stays
+        signal_and_wait(m, signal.SIGHUP, r"reload of .* failed; the previous "
+                                          r"configuration stays in force")
+        m.wait_log(r"%s: cannot open key: Permission denied" % re.escape(key.path))
+        send_signed(rig, "rsa1", subject="after a failed reload as %s" % TEST_USER)
+        assert m.alive()
+    finally:
+        m.expect_exit = True
+        m.stop()                           # before the user is removed
+    assert m.returncode() == 0, m.log_text(True)[-2000:]
+
+
+# --- 5: PidFile -------------------------------------------------------------------
+
+def test_pidfile_written_and_removed(rig, workdir):
+    # foreground
+    m = rig.start_milter(setup_for(rig.keys, "rsa"))
+    # the socket is open before the PidFile is written
+    wait_until(lambda: os.path.exists(m.pidfile) and open(m.pidfile).read().endswith("\n"),
+               10, what="PidFile")
+    with open(m.pidfile) as f:
+        assert f.read() == "%d\n" % m.proc.pid
+    wait_until(lambda: handles_sigterm(m.proc.pid), 10, what="daemon to handle SIGTERM")
+    m.expect_exit = True
+    m.proc.send_signal(signal.SIGTERM)
+    assert m.proc.wait(20) == 0
+    assert not os.path.exists(m.pidfile)
+
+    # detached (no -f): the PidFile names the daemon, not the process we started
+    tm = mailrig.TxMilter(workdir, setup_for(rig.keys, "rsa"), name="milter-detached",
+                          tag="detached")
+    if os.path.exists(tm.pidfile):
+        os.unlink(tm.pidfile)
+    p = subprocess.Popen([tm.binary, "-x", tm.conf_path], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = p.communicate(timeout=20)[0]
+    assert p.returncode == 0, out
+    pid = None
+    try:
+        wait_until(lambda: os.path.exists(tm.pidfile) and open(tm.pidfile).read().endswith("\n"),
+                   10, what="PidFile of the detached daemon")
+        with open(tm.pidfile) as f:
+            pid = int(f.read())
+        assert pid != p.pid
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            assert f.read().split(b"\0")[0] == tm.binary.encode()
+        wait_until(lambda: mailrig.connectable(tm.spec), 10, what="detached daemon's socket")
+        # (a SIGTERM sent before the daemon handles it is another test's subject)
+        wait_until(lambda: handles_sigterm(pid), 10, what="daemon to handle SIGTERM")
+        os.kill(pid, signal.SIGTERM)
+        wait_until(lambda: not os.path.exists("/proc/%d" % pid), 20,
+                   what="detached daemon to exit")
+        assert not os.path.exists(tm.pidfile)
+        pid = None
+    finally:
+        if pid and os.path.exists("/proc/%d" % pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+# --- 6: MTA daemon names ------------------------------------------------------------
+
+def test_listed_mta_daemon_name_is_outbound(rig, make_postfix):
+    m = rig.start_milter(setup_for(rig.keys, "rsa", internal="192.0.2.0/24",
+                                   extra=[("MTA", "ORIGINATING")]))
+    pf = make_postfix(m.postfix_spec, name="postfix-mta")
+    port2 = mailrig.free_port()
+    with open(os.path.join(pf.confdir, "master.cf"), "a") as f:
+        f.write("127.0.0.1:%d inet n - n - - smtpd\n"
+                "  -o milter_macro_daemon_name=ORIGINATING\n" % port2)
+    pf.reload()
+
+    def ready():
+        try:
+            c = SmtpConn(port2, timeout=2)
+            c.cmd("QUIT")
+            c.close()
+            return c.banner.startswith("220")
+        except OSError:
+            return False
+    wait_until(ready, 20, what="second smtpd listener on port %d" % port2)
+
+    tag = os.urandom(4).hex()
+
+    # through the ORIGINATING listener: signed
+    env1 = "orig-%s@example.com" % tag
+    msg, mid = make_message(subject="via ORIGINATING")
+    r = pf.submit(env1, ["rcpt@receiver.example"], msg, port=port2)
+    assert r.accepted, r
+    d = rig.capture.wait_for(mid)
+    assert [s["s"] for s in d.msg.dkim_signatures()] == ["rsa1"]
+    check_signed(d.raw, rig.dns.port, RSA)
+    qid = pf.queue_id_of(mid)
+    m.wait_log(r"%s: from=<%s> outbound \(daemon ORIGINATING is listed in MTA\).*"
+               r"action=signed" % (re.escape(qid), re.escape(env1)))
+
+    # the normal listener, same client address: passed untouched.  (The decision is
+    # taken at MAIL FROM, before Postfix has a queue id: the line says NOQUEUE.)
+    env2 = "plain-%s@example.com" % tag
+    msg, mid = make_message(subject="via the normal listener")
+    r = pf.submit(env2, ["rcpt@receiver.example"], msg)
+    assert r.accepted, r
+    d = rig.capture.wait_for(mid)
+    assert d.msg.fields("DKIM-Signature") == []
+    m.wait_log(r"from=<%s> not outbound \(client \S+ \[127\.0\.0\.1\] is not in "
+               r"InternalHosts.*daemon is not listed in MTA\): passed untouched"
+               % re.escape(env2))
+    assert not re.search(r"from=<%s> outbound" % re.escape(env2), m.log_text(True))
+
+
+@pytest.mark.parametrize("window", ["before-handlers", "while-starting-libmilter"])
+def test_sigterm_right_after_the_pidfile_appears(rig, workdir, window):
+    """Once the PidFile exists (for a detached daemon: once the command returned), an
+    init script or systemd may send SIGTERM at any moment; it must get the same orderly
+    stop as later: exit 0, PidFile removed.
+
+    strace widens two windows of daemon_run() deterministically: a delay before the
+    signal handlers are installed (injected into the pipe2() just before them; the
+    handlers now come before the PidFile, so the signal always finds them), and a delay
+    right after libmilter's thread is created (injected after that clone3()). While
+    strace holds the main thread stopped, the kernel hands the signal to libmilter's
+    signal thread instead; txmilter must still stop in order."""
+    if not shutil.which("strace"):
+        pytest.skip("strace is not installed")
+    inject = {"before-handlers": "pipe2:delay_enter=1000000",
+              "while-starting-libmilter": "clone3:delay_exit=1000000"}[window]
+    tm = mailrig.TxMilter(workdir, setup_for(rig.keys, "rsa"), name="milter-early",
+                          tag="early-" + window)
+    for f in (tm.pidfile, tm.sock_path):
+        if os.path.exists(f):
+            os.unlink(f)
+    log = open(tm.logfile, "wb")
+    # strace without -f follows only the main thread; its exit status is the daemon's
+    p = subprocess.Popen(["strace", "-qq", "-o", "/dev/null", "-e",
+                          "trace=" + inject.split(":")[0],
+                          "-e", "inject=" + inject, tm.binary, "-f", "-x", tm.conf_path],
+                         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    try:
+        wait_until(lambda: os.path.exists(tm.pidfile) and open(tm.pidfile).read().endswith("\n"),
+                   10, what="PidFile")
+        with open(tm.pidfile) as f:
+            pid = int(f.read())
+        if window == "while-starting-libmilter":
+            # libmilter's own threads exist: the milter thread and its signal thread
+            wait_until(lambda: len(os.listdir("/proc/%d/task" % pid)) >= 3, 5,
+                       what="libmilter's threads")
+        os.kill(pid, signal.SIGTERM)
+        rc = p.wait(20)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    text = mailrig.tail(tm.logfile, 3000)
+    assert rc == 0, "SIGTERM right after start: exit status %s, log:\n%s" % (rc, text)
+    assert not os.path.exists(tm.pidfile), "PidFile left behind; log:\n" + text

@@ -1,0 +1,472 @@
+"""List-Unsubscribe end to end (issue 4): real Postfix, real HTTP, both stores.
+
+Each test starts txmilter with List-Unsubscribe on (its own key file and DataDirectory),
+and, where the scenario needs it, txmilter-unsubd on the same configuration.  Mail goes
+through the session's Postfix; what Postfix delivered is taken from the capture server
+and used the way a receiver would: the URL in List-Unsubscribe is POSTed with curl
+exactly as Gmail does (to txmilter-unsubd directly, as the TLS reverse proxy would pass
+it), the mailto address is written to from outside InternalHosts.  The operator's view
+is then checked: what Postfix answered the next message, what was delivered to whom,
+what the store holds, what the daemons logged.
+
+The endpoint's own behaviour in detail (bodies, limits, rate, multipart...) is covered by
+test_unsubd.py; here only what a whole relay has to get right.
+"""
+
+import base64
+import os
+import re
+import signal
+import uuid
+
+import pytest
+
+from mailrig import check_signed, make_message
+from ratelimit_helpers import RedisServer, ctl
+from unsub_helpers import (UnsubD, http, local_url, one_click, sqlite_entries, token_of,
+                           unsub_setup, unsub_targets)
+
+pytestmark = pytest.mark.txmilter_only
+
+RSA = "rsa-sha256"
+ED = "ed25519-sha256"
+NEWS = "news@example.com"               # the stream every test unsubscribes from
+OFFERS = "offers@example.com"           # another stream of the same domain
+RESET = "reset@example.com"             # UnsubscribeExempt
+
+
+def rcpt(name):
+    """a recipient of its own for each test (Redis is shared by a test's daemons only,
+    but distinct addresses keep a failure's logs readable)"""
+    return "%s.%s@receiver.example" % (name, uuid.uuid4().hex[:6])
+
+
+@pytest.fixture
+def unsubds():
+    """txmilter-unsubd processes of the test, stopped afterwards (exit status 0)"""
+    made = []
+
+    def make(milter):
+        d = UnsubD(milter)
+        made.append(d)
+        return d.start()
+    yield make
+    bad = []
+    for d in made:
+        died = d.proc is not None and d.proc.poll() is not None
+        d.stop()
+        if died or any(rc not in (0, None) for rc in d.exits):
+            bad.append("txmilter-unsubd exit status %s%s:\n%s" % (
+                d.exits, " (died during the test)" if died else "", d.log_text()[-3000:]))
+    if bad:
+        pytest.fail("\n".join(bad), pytrace=False)
+
+
+STORES = ["sqlite", "redis"]
+
+
+@pytest.fixture
+def store_url(request, workdir):
+    """None (embedded SQLite) or the URL of a fresh redis-server, by the test's parameter"""
+    if request.param == "sqlite":
+        yield None
+        return
+    r = RedisServer(workdir, name="redis-unsub-%s" % uuid.uuid4().hex[:6]).start()
+    request.node.redis = r
+    yield r.url
+    r.stop()
+
+
+def send(rig, from_addr, rcpts, extra_headers=(), source_address=None, mail_from=None,
+         subject="unsubscribe test", to_header=None):
+    if isinstance(rcpts, str):
+        rcpts = [rcpts]
+    msg, mid = make_message(subject=subject, from_addr=from_addr,
+                            to_addr=to_header or ", ".join(rcpts), extra_headers=extra_headers)
+    r = rig.postfix.submit(mail_from if mail_from is not None else from_addr, rcpts, msg,
+                           source_address=source_address)
+    return r, mid
+
+
+def deliver(rig, from_addr, rcpts, **kw):
+    """send and return the message as delivered (it must be accepted)"""
+    r, mid = send(rig, from_addr, rcpts, **kw)
+    assert r.accepted, "message from %s to %s not accepted: %r\nmaillog: %s" % (
+        from_addr, rcpts, r, rig.postfix.log_for(mid))
+    return rig.capture.wait_for(mid)
+
+
+def assert_refused_unsubscribed(rig, from_addr, to, stream):
+    r, mid = send(rig, from_addr, to)
+    assert r.data is not None and r.data[0] == 550, (
+        "expected 550 for mail of %s to unsubscribed %s, got %r\nmaillog: %s"
+        % (stream, to, r, rig.postfix.log_for(mid)))
+    want = "5.7.1 <%s>: recipient unsubscribed from mail of %s" % (to, stream)
+    assert want in r.data[1], "reply %r does not say %r" % (r.data, want)
+    f = rig.postfix.fate(mid)
+    assert f["status"] == "milter-reject", f
+    assert not rig.capture.find(mid)
+    return r
+
+
+def rcpts_of(d):
+    """the envelope recipients Postfix delivered d to (bare addresses)"""
+    return [re.search(r"<([^>]*)>", x).group(1) for x in d.meta["rcpts"]]
+
+
+def has_unsub_headers(d):
+    return bool(d.msg.fields("List-Unsubscribe") or d.msg.fields("List-Unsubscribe-Post"))
+
+
+B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def flip(token, pos=None):
+    """flip - the token with the top bit of one base64url character flipped (always a
+    data bit, also in the last character, whose low bits may be padding)"""
+    pos = len(token) // 2 if pos is None else pos
+    alt = B64URL[B64URL.index(token[pos]) ^ 0x20]
+    return token[:pos] + alt + token[pos + 1:]
+
+
+def stored(setup, redis_server=None):
+    """every (rcpt, stream, source) in the configured store"""
+    if redis_server is None:
+        return sqlite_entries(setup.unsub.datadir)
+    out = []
+    for stream in redis_server.cli("SMEMBERS", "txm:{txmilter}:unsub:streams").split():
+        flat = redis_server.cli("HGETALL", "txm:{txmilter}:unsub:s:" + stream).split("\n")
+        flat = [x for x in flat if x != ""]
+        for i in range(0, len(flat) - 1, 2):
+            out.append((flat[i], stream, flat[i + 1].split()[-1]))
+    return out
+
+
+def restart_milter(rig, m):
+    """a new txmilter process on the same configuration takes over Postfix's socket; the
+    old one gets SIGTERM (libmilter needs seconds to go; the fixture collects it)"""
+    m.proc.send_signal(signal.SIGTERM)
+    m.expect_exit = True
+    return rig.start_milter(m.setup)
+
+
+# --- the headers ---------------------------------------------------------------
+
+def test_one_recipient_gets_both_headers_signed_oversigned_and_an_opaque_token(rig, workdir):
+    """dual keys: both signatures cover and oversign the two fields, dkimpy verifies both,
+    Mail::DKIM the RSA one; the token does not reveal the recipient"""
+    setup = unsub_setup(rig.keys, workdir, dual=True)
+    m = rig.start_milter(setup)
+    to = rcpt("alice")
+    d = deliver(rig, NEWS, to)
+
+    lu = d.msg.fields("List-Unsubscribe")
+    lup = d.msg.fields("List-Unsubscribe-Post")
+    assert len(lu) == 1 and len(lup) == 1, d.raw[:3000]
+    assert lup[0] == b"List-Unsubscribe-Post: List-Unsubscribe=One-Click", lup
+    # <https URL>, then the mailto on a folded continuation line (RFC 2369 order)
+    assert re.match(rb"^List-Unsubscribe: <https://unsub\.example\.com/u/[A-Za-z0-9_-]+>,"
+                    rb"\r\n[ \t]+<mailto:unsub\+[A-Za-z0-9_-]+@example\.com\?subject=unsubscribe>$",
+                    lu[0]), lu[0]
+
+    url, mailto = unsub_targets(d.msg)
+    token = token_of(url)
+    assert re.match(r"^unsub\+[A-Za-z0-9_-]+@example\.com$", mailto), mailto
+    # opaque: neither the address, nor its local part, nor any base64 form of it
+    low = (url + mailto).lower()
+    local = to.split("@")[0]
+    assert to not in low and local not in low and local.split(".")[0] not in low, url
+    for shift in range(3):
+        raw = (b"xx"[:shift] + to.encode())
+        for enc in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
+            frag = enc.decode().rstrip("=")[4:16]
+            assert frag not in url, "token holds base64 of the recipient: %s" % url
+    assert len(token) <= 120, "token of %d characters: %s" % (len(token), token)
+
+    sigs = d.msg.dkim_signatures()
+    assert len(sigs) == 2
+    for s in sigs:
+        h = [x.lower() for x in s["h"].split(":")]
+        assert h.count("list-unsubscribe") == 2, "List-Unsubscribe not oversigned: h=%s" % s["h"]
+        assert h.count("list-unsubscribe-post") == 2, \
+            "List-Unsubscribe-Post not oversigned: h=%s" % s["h"]
+    py, pl = check_signed(d.raw, rig.dns.port, [("example.com", RSA), ("example.com", ED)])
+    assert all(r.ok for r in py), py
+    assert [r.ok for r in pl if r.a == RSA] == [True], pl
+    m.wait_log(r"unsubscribe=added.*added=List-Unsubscribe added=List-Unsubscribe-Post")
+
+
+def test_two_recipients_get_no_header_because_one_token_cannot_name_both(rig, workdir):
+    m = rig.start_milter(unsub_setup(rig.keys, workdir))
+    a, b = rcpt("anna"), rcpt("ben")
+    d = deliver(rig, NEWS, [a, b])
+    assert not has_unsub_headers(d), d.raw[:2000]
+    assert sorted(rcpts_of(d)) == sorted([a, b])
+    check_signed(d.raw, rig.dns.port, [("example.com", RSA)])
+    m.wait_log(r"unsubscribe=skipped-2-recipients")
+
+
+def test_exempt_sender_gets_no_header(rig, workdir):
+    rig.start_milter(unsub_setup(rig.keys, workdir))
+    for sender in (RESET, "code@auth.example.com"):
+        d = deliver(rig, sender, rcpt("otto"))
+        assert not has_unsub_headers(d), "%s is exempt but got:\n%s" % (sender, d.raw[:2000])
+
+
+# --- one click -------------------------------------------------------------------
+
+@pytest.mark.parametrize("store_url", STORES, indirect=True)
+def test_gmail_one_click_post_then_same_stream_refused_other_stream_and_exempt_delivered(
+        rig, workdir, unsubds, store_url, request):
+    setup = unsub_setup(rig.keys, workdir, store=store_url)
+    m = rig.start_milter(setup)
+    u = unsubds(m)
+    to = rcpt("carla")
+    d = deliver(rig, NEWS, to)
+    url, _ = unsub_targets(d.msg)
+
+    assert one_click(local_url(url, u.port)) == "200", u.log_text()[-2000:]
+    u.wait_log(r"method=POST path=/u/%s\S* status=200 result=unsubscribed stream=%s "
+               r"rcpt_domain=receiver\.example" % (re.escape(token_of(url)[:8]), re.escape(NEWS)))
+    # a second press (or a provider's retry) is harmless
+    assert one_click(local_url(url, u.port)) == "200"
+
+    redis_server = getattr(request.node, "redis", None)
+    entries = stored(setup, redis_server)
+    assert entries == [(to, NEWS, "http")], entries
+    if redis_server is not None:
+        assert sqlite_entries(setup.unsub.datadir) == [], "Store is Redis, yet SQLite was written"
+
+    assert_refused_unsubscribed(rig, NEWS, to, NEWS)
+    # the From address is the stream: another sender of the same domain still reaches her
+    d2 = deliver(rig, OFFERS, to)
+    assert len(d2.msg.fields("List-Unsubscribe")) == 1
+    # exempt senders (password resets...) are never suppressed
+    d3 = deliver(rig, RESET, to)
+    assert not has_unsub_headers(d3)
+    m.wait_log(r"action=reject reason=\"<%s>: recipient unsubscribed" % re.escape(to))
+
+
+def test_unsubscribed_recipient_removed_from_multi_recipient_message_other_still_served(
+        rig, workdir, unsubds):
+    """one of two recipients unsubscribed: the message reaches the other only, and never
+    carries a token of the unsubscribed one"""
+    setup = unsub_setup(rig.keys, workdir)
+    m = rig.start_milter(setup)
+    u = unsubds(m)
+    gone, other = rcpt("dora"), rcpt("emil")
+    url, _ = unsub_targets(deliver(rig, NEWS, gone).msg)
+    assert one_click(local_url(url, u.port)) == "200"
+
+    r, mid = send(rig, NEWS, [gone, other])
+    assert r.accepted and all(v[0] == 250 for v in r.rcpts.values()), r
+    d = rig.capture.wait_for(mid)
+    assert rcpts_of(d) == [other], d.meta
+    m.wait_log(r"rcpt=<%s> removed: unsubscribed from mail of %s" % (re.escape(gone),
+                                                                     re.escape(NEWS)))
+    rig.postfix.wait_log_for(mid, r"to=<%s>.*status=sent" % re.escape(other))
+    assert not [l for l in rig.postfix.log_for(mid) if "to=<%s>" % gone in l], \
+        rig.postfix.log_for(mid)
+    assert len(rig.capture.find(mid)) == 1
+    check_signed(d.raw, rig.dns.port, [("example.com", RSA)])
+    # txmilter.conf(5): the headers are added when exactly one recipient is left after the
+    # suppressed ones are removed -- with a token of the one left, never of the one removed
+    lu = d.msg.fields("List-Unsubscribe")
+    assert len(lu) == 1 and len(d.msg.fields("List-Unsubscribe-Post")) == 1, d.raw[:2500]
+    url2, _ = unsub_targets(d.msg)
+    assert token_of(url2) != token_of(url)
+    status, _, page = http(local_url(url2, u.port), "GET")
+    assert status == 200 and ("%s***@receiver.example" % other[0]) in page, page
+    assert one_click(local_url(url2, u.port)) == "200"
+    assert sorted(sqlite_entries(setup.unsub.datadir)) == sorted(
+        [(gone, NEWS, "http"), (other, NEWS, "http")])
+
+
+def test_get_shows_a_page_and_does_not_unsubscribe(rig, workdir, unsubds):
+    setup = unsub_setup(rig.keys, workdir)
+    m = rig.start_milter(setup)
+    u = unsubds(m)
+    to = rcpt("gina")
+    url, _ = unsub_targets(deliver(rig, NEWS, to).msg)
+    lurl = local_url(url, u.port)
+
+    for method in ("GET", "HEAD"):
+        status, hdrs, body = http(lurl, method)
+        assert status == 200, (method, status, hdrs, body)
+        assert "location" not in hdrs
+        assert hdrs.get("content-type", "").startswith("text/html"), hdrs
+    status, hdrs, body = http(lurl, "GET")
+    assert re.search(r"<form[^>]*method=\"?post", body, re.I), body
+    assert "One-Click" in body, body
+    assert to not in body, "the page shows the whole address: %s" % body
+    u.wait_log(r"method=GET .*status=200 result=confirm-page")
+
+    assert sqlite_entries(setup.unsub.datadir) == []
+    d = deliver(rig, NEWS, to)
+    assert len(d.msg.fields("List-Unsubscribe")) == 1
+
+
+def test_tampered_and_forged_tokens_get_400_and_nothing_is_stored(rig, workdir, unsubds):
+    setup = unsub_setup(rig.keys, workdir)
+    m = rig.start_milter(setup)
+    u = unsubds(m)
+    to = rcpt("hugo")
+    url, mailto = unsub_targets(deliver(rig, NEWS, to).msg)
+    token = token_of(url)
+    base = local_url(url, u.port)[:-len(token)]
+    bad = {
+        "flipped-middle": flip(token),
+        "flipped-first": flip(token, 0),
+        "flipped-last": flip(token, len(token) - 1),
+        "truncated": token[:-4],
+        "forged": base64.urlsafe_b64encode(os.urandom(len(token) * 3 // 4)).decode().rstrip("="),
+    }
+    for what, t in bad.items():
+        assert t != token
+        code = one_click(base + t)
+        assert code == "400", "%s token: POST answered %s" % (what, code)
+        status, hdrs, _ = http(base + t, "GET")
+        assert status == 400 and "location" not in hdrs, (what, status, hdrs)
+    u.wait_log(r"status=400 result=bad-token")
+    assert not re.search(r"status=3\d\d", u.log_text()), u.log_text()
+    assert sqlite_entries(setup.unsub.datadir) == []
+
+    # the same by mail: a tampered mailto token is not an unsubscribe
+    local, _, dom = mailto.partition("@")
+    forged = "unsub+%s@%s" % (flip(local[len("unsub+"):]), dom)
+    r, mid = send(rig, to, forged, source_address="127.0.0.2", subject="unsubscribe")
+    assert r.accepted, r
+    m.wait_log(r"token refused")
+    assert sqlite_entries(setup.unsub.datadir) == []
+
+    d = deliver(rig, NEWS, to)
+    assert len(d.msg.fields("List-Unsubscribe")) == 1
+
+
+# --- durability -------------------------------------------------------------------
+
+@pytest.mark.parametrize("store_url", STORES, indirect=True)
+def test_suppression_survives_restart_of_unsubd_and_txmilter(rig, workdir, unsubds, store_url,
+                                                             request):
+    setup = unsub_setup(rig.keys, workdir, store=store_url)
+    m = rig.start_milter(setup)
+    u = unsubds(m)
+    to, to2 = rcpt("ida"), rcpt("jan")
+    url, _ = unsub_targets(deliver(rig, NEWS, to).msg)
+    url2, _ = unsub_targets(deliver(rig, NEWS, to2).msg)
+    assert one_click(local_url(url, u.port)) == "200"
+
+    u.restart()
+    m2 = restart_milter(rig, m)
+    assert m2.alive()
+    assert_refused_unsubscribed(rig, NEWS, to, NEWS)
+    # a token issued before the restarts still works after them
+    assert one_click(local_url(url2, u.port)) == "200"
+    assert_refused_unsubscribed(rig, NEWS, to2, NEWS)
+    redis_server = getattr(request.node, "redis", None)
+    assert sorted(stored(setup, redis_server)) == sorted([(to, NEWS, "http"),
+                                                          (to2, NEWS, "http")])
+    assert u.exits == [0], "txmilter-unsubd exit status after SIGTERM: %s" % u.exits
+
+
+# --- by mail ----------------------------------------------------------------------
+
+def test_mail_to_the_mailto_address_from_outside_is_recorded_and_discarded(rig, workdir):
+    setup = unsub_setup(rig.keys, workdir)
+    m = rig.start_milter(setup)
+    to = rcpt("karl")
+    _, mailto = unsub_targets(deliver(rig, NEWS, to).msg)
+
+    # the receiver's MTA (outside InternalHosts) sends the request on the user's behalf
+    r, mid = send(rig, to, mailto, source_address="127.0.0.2", subject="unsubscribe")
+    assert r.accepted, "unsubscribe mail refused: %r" % (r,)
+    rig.postfix.wait_log_for(mid, r"milter-discard")
+    m.wait_log(r"unsubscribed by mail: rcpt=<%s> stream=%s" % (re.escape(to), re.escape(NEWS)))
+    assert not rig.capture.find(mid), "the unsubscribe request was delivered"
+    assert sqlite_entries(setup.unsub.datadir) == [(to, NEWS, "mail")]
+
+    assert_refused_unsubscribed(rig, NEWS, to, NEWS)
+
+
+def test_mail_to_mailto_and_another_recipient_only_the_mailto_recipient_removed(rig, workdir):
+    setup = unsub_setup(rig.keys, workdir)
+    m = rig.start_milter(setup)
+    to = rcpt("lena")
+    _, mailto = unsub_targets(deliver(rig, NEWS, to).msg)
+    other = "postmaster@example.com"
+    r, mid = send(rig, to, [mailto, other], source_address="127.0.0.2", subject="unsubscribe")
+    assert r.accepted, r
+    d = rig.capture.wait_for(mid)
+    assert rcpts_of(d) == [other], d.meta
+    m.wait_log(r"unsubscribed by mail: rcpt=<%s>" % re.escape(to))
+    assert sqlite_entries(setup.unsub.datadir) == [(to, NEWS, "mail")]
+
+
+# --- the application's own header ---------------------------------------------------
+
+APP_LU = b"List-Unsubscribe: <https://app.example.com/leave?u=42>, <mailto:leave@example.com>"
+APP_LUP = b"List-Unsubscribe-Post: List-Unsubscribe=One-Click"
+
+
+def test_existing_list_unsubscribe_kept_by_default(rig, workdir):
+    m = rig.start_milter(unsub_setup(rig.keys, workdir))
+    d = deliver(rig, NEWS, rcpt("mia"), extra_headers=[APP_LU, APP_LUP])
+    assert d.msg.fields("List-Unsubscribe") == [APP_LU], d.raw[:3000]
+    assert d.msg.fields("List-Unsubscribe-Post") == [APP_LUP]
+    assert b"unsub.example.com" not in d.raw
+    sig = d.msg.dkim_signatures()[0]
+    assert "list-unsubscribe" in sig["h"].lower().split(":")
+    check_signed(d.raw, rig.dns.port, [("example.com", RSA)])
+    m.wait_log(r"unsubscribe=kept-existing")
+
+
+def test_existing_list_unsubscribe_replaced_with_ours_exactly_one_and_signed(rig, workdir, unsubds):
+    setup = unsub_setup(rig.keys, workdir, existing="replace")
+    m = rig.start_milter(setup)
+    u = unsubds(m)
+    to = rcpt("nils")
+    d = deliver(rig, NEWS, to, extra_headers=[APP_LU, APP_LUP])
+    lu = d.msg.fields("List-Unsubscribe")
+    assert len(lu) == 1, "expected exactly one List-Unsubscribe:\n%s" % d.raw[:3000].decode(
+        errors="replace")
+    assert b"app.example.com" not in d.raw and b"leave@example.com" not in d.raw
+    assert d.msg.fields("List-Unsubscribe-Post") == [APP_LUP]
+    url, _ = unsub_targets(d.msg)
+    assert url.startswith("https://unsub.example.com/u/")
+    check_signed(d.raw, rig.dns.port, [("example.com", RSA)])
+    m.wait_log(r"unsubscribe=replaced")
+    # and ours works
+    assert one_click(local_url(url, u.port)) == "200"
+    assert sqlite_entries(setup.unsub.datadir) == [(to, NEWS, "http")]
+
+
+# --- txmilterctl suppress --------------------------------------------------------------
+
+def test_txmilterctl_suppress_add_refuses_remove_delivers_list_and_export(rig, workdir):
+    setup = unsub_setup(rig.keys, workdir)
+    m = rig.start_milter(setup)
+    to = rcpt("olga")
+
+    rc, out, err = ctl(m, "suppress", "add", to, NEWS)
+    assert rc == 0, (rc, out, err)
+    rc, out, err = ctl(m, "suppress", "list")
+    assert rc == 0, (rc, out, err)
+    rows = [l.split("\t") for l in out.splitlines() if l]
+    assert len(rows) == 1 and rows[0][:2] == [to, NEWS] and rows[0][3] == "txmilterctl", out
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", rows[0][2]), rows
+    rc, out, err = ctl(m, "suppress", "export")
+    assert rc == 0, (rc, out, err)
+    lines = out.splitlines()
+    assert lines[0] == "rcpt,stream,created,source", out
+    assert lines[1].startswith("%s,%s," % (to, NEWS)) and lines[1].endswith(",txmilterctl"), out
+
+    assert_refused_unsubscribed(rig, NEWS, to, NEWS)
+
+    rc, out, err = ctl(m, "suppress", "remove", to, NEWS)
+    assert rc == 0, (rc, out, err)
+    rc, out, err = ctl(m, "suppress", "list")
+    assert to not in out, out
+    rc, out, err = ctl(m, "suppress", "remove", to, NEWS)
+    assert rc == 1, "removing a missing entry: exit %d\n%s%s" % (rc, out, err)
+    d = deliver(rig, NEWS, to)
+    assert len(d.msg.fields("List-Unsubscribe")) == 1

@@ -1,0 +1,34 @@
+/*
+ * suppress_impl.h - what suppress.c needs of each suppression store
+ * (suppress_sqlite.c, suppress_redis.c). Not an interface for anyone else:
+ * callers use suppress.h. Arguments reach a store already checked
+ * (non-empty, bounded, no control characters) and err already reset.
+ */
+#ifndef TX_SUPPRESS_IMPL_H
+#define TX_SUPPRESS_IMPL_H
+
+#include "suppress.h"
+
+typedef struct suppress_ops {
+    int  (*add)(SUPPRESS *s, const char *rcpt, const char *stream, const char *source, BUF *err);
+    int  (*check)(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err);
+    int  (*remove)(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err);
+    long (*list)(SUPPRESS *s, const char *rcpt, const char *stream,
+                 void (*fn)(const SUPPRESS_ENTRY *e, void *arg), void *arg, BUF *err);
+    void (*close)(SUPPRESS *s);
+} SUPPRESS_OPS;
+
+struct suppress {
+    const SUPPRESS_OPS *ops;
+};
+
+/* suppress_sqlite_open - datadir/suppress.db; NULL with a reason */
+SUPPRESS *suppress_sqlite_open(const char *datadir, unsigned timeout_ms, BUF *err);
+
+/* suppress_redis_open - url as for Store; does not connect. NULL with a reason */
+SUPPRESS *suppress_redis_open(const char *url, unsigned timeout_ms, BUF *err);
+
+/* suppress_seterr - err = the formatted reason; returns -1 */
+int suppress_seterr(BUF *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,313 @@
+/*
+ * suppress_redis.c - the suppression list in Redis, shared by several relays
+ *
+ * SYNOPSIS
+ *	#include "suppress_impl.h"
+ *
+ *	SUPPRESS *suppress_redis_open(const char *url, unsigned timeout_ms,
+ *			BUF *err)
+ *
+ *	and, through s->ops: add, check, remove, list, close (suppress.h).
+ *
+ * DESCRIPTION
+ *	The same Redis as the rate limits (Store), through store_redis.c's
+ *	pool of connections (URL syntax, AUTH, SELECT, Sentinel, timeouts,
+ *	reconnects: see store_redis.h); timeout_ms bounds each command and
+ *	each connect (0: store_redis's defaults). Nothing connects before
+ *	the first call, so a daemon starts while Redis is down.
+ *
+ *	Data model: one hash per stream, and an index of the streams.
+ *
+ *	txm:{txmilter}:unsub:s:STREAM	hash: field RCPT,
+ *					value "CREATED SOURCE"
+ *	txm:{txmilter}:unsub:streams	set of every STREAM with entries
+ *
+ *	Keys and fields are binary-safe arguments, so no byte of a stream or
+ *	recipient needs escaping. The hash tag keeps every key in one Redis
+ *	Cluster slot (as store_redis's rate keys), so the two-key scripts
+ *	below stay valid there. A ':' never occurs in a rate key's rule
+ *	name, so these keys cannot meet store_redis's "txm:{txmilter}:NAME|".
+ *
+ *	check	HEXISTS: one round trip, the hot path of txmilter.
+ *	add	one EVAL: HSET unless the field exists (the first created
+ *		time and source stay), created from Redis TIME (one clock for
+ *		every relay), SADD of the stream: atomic.
+ *	remove	one EVAL: HDEL, and SREM of the stream when its hash is gone.
+ *	list	the stream given, else SMEMBERS of the index (sorted); per
+ *		stream HGET of the recipient given, else HSCAN in batches.
+ *		As with every SCAN, an entry added or removed while a listing
+ *		runs may be missed or reported twice.
+ *
+ * DIAGNOSTICS
+ *	-1 with a reason in err when Redis cannot be asked, answers an error
+ *	or something unexpected; the pool logs connection trouble itself.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hiredis.h>
+
+#include "rl_store.h"
+#include "store_redis.h"
+#include "suppress_impl.h"
+#include "util.h"
+
+#define SR_PREFIX       "txm:{txmilter}:unsub:"
+#define SR_STREAMS      SR_PREFIX "streams"
+#define SR_HASH         SR_PREFIX "s:"
+#define SR_KEY_MAX      (sizeof(SR_HASH) + SUPPRESS_FIELD_MAX)
+#define SR_POOL         4
+#define SR_SCAN_COUNT   "500"
+
+typedef struct sr_store {
+    SUPPRESS  base;
+    RL_STORE *rs;
+} SR_STORE;
+
+/* KEYS[1] the stream's hash, KEYS[2] the index; ARGV rcpt, source, stream */
+static const char sr_add_lua[] =
+    "if redis.replicate_commands then redis.replicate_commands() end\n"
+    "redis.call('SADD', KEYS[2], ARGV[3])\n"
+    "if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end\n"
+    "local t = redis.call('TIME')\n"
+    "redis.call('HSET', KEYS[1], ARGV[1], t[1] .. ' ' .. ARGV[2])\n"
+    "return 1\n";
+
+/* KEYS as above; ARGV rcpt, stream */
+static const char sr_remove_lua[] =
+    "local n = redis.call('HDEL', KEYS[1], ARGV[1])\n"
+    "if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[2]) end\n"
+    "return n\n";
+
+/* sr_key - the hash key of stream into key; its length */
+static size_t sr_key(const char *stream, char key[SR_KEY_MAX])
+{
+    size_t p = sizeof(SR_HASH) - 1, n = strnlen(stream, SUPPRESS_FIELD_MAX - 1);
+
+    memcpy(key, SR_HASH, p);
+    memcpy(key + p, stream, n);
+    key[p + n] = 0;
+    return p + n;
+}
+
+/* sr_cmd - one command through the pool; NULL with err set */
+static redisReply *sr_cmd(SR_STORE *r, const char *what, int argc, const char **argv,
+                          const size_t *argvlen, BUF *err)
+{
+    redisReply *rep = store_redis_command(r->rs, what, argc, argv, argvlen, err);
+
+    if (rep == NULL && err && err->len == 0)
+        (void) suppress_seterr(err, "redis: %s failed", what);
+    else if (rep == NULL && err) {
+        char why[600];
+
+        util_strlcpy(why, err->data, sizeof(why));
+        (void) suppress_seterr(err, "redis: %s: %s", what, why);
+    }
+    return rep;
+}
+
+/* sr_int - rep as an integer 0 or 1; -1 (err set) if it is not one */
+static int sr_int(redisReply *rep, const char *what, BUF *err)
+{
+    int v = -1;
+
+    if (rep->type == REDIS_REPLY_INTEGER && (rep->integer == 0 || rep->integer == 1))
+        v = (int) rep->integer;
+    else
+        (void) suppress_seterr(err, "redis: %s: unexpected reply", what);
+    freeReplyObject(rep);
+    return v;
+}
+
+/* sr_script - EVAL a two-key script; its integer answer, or -1 */
+static int sr_script(SR_STORE *r, const char *what, const char *lua, const char *stream,
+                     const char *a1, const char *a2, const char *a3, BUF *err)
+{
+    char key[SR_KEY_MAX];
+    const char *argv[8] = { "EVAL", lua, "2", key, SR_STREAMS, a1, a2, a3 };
+    size_t argvlen[8];
+    int argc = a3 ? 8 : 7, i;
+    redisReply *rep;
+
+    argvlen[3] = sr_key(stream, key);
+    for (i = 0; i < argc; i++)
+        if (i != 3)
+            argvlen[i] = strlen(argv[i]);
+    if ((rep = sr_cmd(r, what, argc, argv, argvlen, err)) == NULL)
+        return -1;
+    return sr_int(rep, what, err);
+}
+
+/* sr_add - record an entry (kept if already there) */
+static int sr_add(SUPPRESS *s, const char *rcpt, const char *stream, const char *source, BUF *err)
+{
+    return sr_script((SR_STORE *) s, "suppress add", sr_add_lua, stream, rcpt, source, stream,
+                     err) < 0 ? -1 : 0;
+}
+
+/* sr_check - HEXISTS */
+static int sr_check(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err)
+{
+    char key[SR_KEY_MAX];
+    const char *argv[3] = { "HEXISTS", key, rcpt };
+    size_t argvlen[3] = { 7, sr_key(stream, key), strlen(rcpt) };
+    redisReply *rep;
+
+    if ((rep = sr_cmd((SR_STORE *) s, "suppress check", 3, argv, argvlen, err)) == NULL)
+        return -1;
+    return sr_int(rep, "suppress check", err);
+}
+
+/* sr_remove - forget an entry; 1 if it was there */
+static int sr_remove(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err)
+{
+    return sr_script((SR_STORE *) s, "suppress remove", sr_remove_lua, stream, rcpt, stream,
+                     NULL, err);
+}
+
+/* sr_entry - call fn for one hash field and its value; -1 if malformed */
+static int sr_entry(const char *stream, const redisReply *field, const redisReply *value,
+                    void (*fn)(const SUPPRESS_ENTRY *e, void *arg), void *arg)
+{
+    char rcpt[SUPPRESS_FIELD_MAX], source[64];
+    const char *sp;
+    SUPPRESS_ENTRY e;
+    unsigned long long c = 0;
+
+    if (field->type != REDIS_REPLY_STRING || value->type != REDIS_REPLY_STRING
+        || field->len == 0 || field->len >= sizeof(rcpt))
+        return -1;
+    memcpy(rcpt, field->str, field->len);
+    rcpt[field->len] = 0;
+    /* "CREATED SOURCE" */
+    if (sscanf(value->str, "%llu", &c) != 1)
+        c = 0;
+    sp = strchr(value->str, ' ');
+    util_strlcpy(source, sp ? sp + 1 : "", sizeof(source));
+    e.rcpt = rcpt;
+    e.stream = stream;
+    e.created = (uint64_t) c;
+    e.source = source;
+    fn(&e, arg);
+    return 0;
+}
+
+/* sr_list_stream - the entries of one stream (rcpt NULL: all); the count, or -1 */
+static long sr_list_stream(SR_STORE *r, const char *rcpt, const char *stream,
+                           void (*fn)(const SUPPRESS_ENTRY *e, void *arg), void *arg, BUF *err)
+{
+    char key[SR_KEY_MAX], cursor[32] = "0";
+    const char *argv[5] = { "HSCAN", key, cursor, "COUNT", SR_SCAN_COUNT };
+    size_t argvlen[5], i;
+    redisReply *rep, *el;
+    long n = 0;
+
+    argvlen[1] = sr_key(stream, key);
+    if (rcpt) {
+        const char *hget[3] = { "HGET", key, rcpt };
+        size_t hlen[3] = { 4, argvlen[1], strlen(rcpt) };
+        redisReply field = { .type = REDIS_REPLY_STRING, .str = (char *) rcpt, .len = hlen[2] };
+
+        if ((rep = sr_cmd(r, "suppress list", 3, hget, hlen, err)) == NULL)
+            return -1;
+        if (rep->type == REDIS_REPLY_STRING)
+            n = sr_entry(stream, &field, rep, fn, arg) == 0 ? 1 : 0;
+        else if (rep->type != REDIS_REPLY_NIL)
+            n = suppress_seterr(err, "redis: suppress list: unexpected reply");
+        freeReplyObject(rep);
+        return n;
+    }
+    do {
+        argvlen[0] = 5;
+        argvlen[2] = strlen(cursor);
+        argvlen[3] = 5;
+        argvlen[4] = strlen(SR_SCAN_COUNT);
+        if ((rep = sr_cmd(r, "suppress list", 5, argv, argvlen, err)) == NULL)
+            return -1;
+        if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2
+            || rep->element[0]->type != REDIS_REPLY_STRING
+            || rep->element[0]->len >= sizeof(cursor)
+            || (el = rep->element[1])->type != REDIS_REPLY_ARRAY || el->elements % 2 != 0) {
+            freeReplyObject(rep);
+            return suppress_seterr(err, "redis: suppress list: unexpected reply to HSCAN");
+        }
+        memcpy(cursor, rep->element[0]->str, rep->element[0]->len);
+        cursor[rep->element[0]->len] = 0;
+        for (i = 0; i < el->elements; i += 2)
+            if (sr_entry(stream, el->element[i], el->element[i + 1], fn, arg) == 0)
+                n++;
+        freeReplyObject(rep);
+    } while (strcmp(cursor, "0") != 0);
+    return n;
+}
+
+/* sr_strcmp - qsort comparison of two C strings */
+static int sr_strcmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/* sr_list - every matching entry, stream by stream */
+static long sr_list(SUPPRESS *s, const char *rcpt, const char *stream,
+                    void (*fn)(const SUPPRESS_ENTRY *e, void *arg), void *arg, BUF *err)
+{
+    SR_STORE *r = (SR_STORE *) s;
+    const char *argv[2] = { "SMEMBERS", SR_STREAMS };
+    size_t argvlen[2] = { 8, sizeof(SR_STREAMS) - 1 }, i, k = 0;
+    redisReply *rep;
+    char **names;
+    long n = 0, got;
+
+    if (stream)
+        return sr_list_stream(r, rcpt, stream, fn, arg, err);
+    if ((rep = sr_cmd(r, "suppress list", 2, argv, argvlen, err)) == NULL)
+        return -1;
+    if (rep->type != REDIS_REPLY_ARRAY) {
+        freeReplyObject(rep);
+        return suppress_seterr(err, "redis: suppress list: unexpected reply to SMEMBERS");
+    }
+    names = xcalloc(rep->elements + 1, sizeof(*names));
+    for (i = 0; i < rep->elements; i++)
+        if (rep->element[i]->type == REDIS_REPLY_STRING && rep->element[i]->len > 0
+            && rep->element[i]->len < SUPPRESS_FIELD_MAX
+            && memchr(rep->element[i]->str, 0, rep->element[i]->len) == NULL)
+            names[k++] = rep->element[i]->str;
+    qsort(names, k, sizeof(*names), sr_strcmp);
+    for (i = 0; i < k && n >= 0; i++)
+        n = (got = sr_list_stream(r, rcpt, names[i], fn, arg, err)) < 0 ? -1 : n + got;
+    free(names);
+    freeReplyObject(rep);
+    return n;
+}
+
+/* sr_close - close the pool */
+static void sr_close(SUPPRESS *s)
+{
+    SR_STORE *r = (SR_STORE *) s;
+
+    r->rs->ops->free(r->rs);
+    free(r);
+}
+
+static const SUPPRESS_OPS sr_ops = { sr_add, sr_check, sr_remove, sr_list, sr_close };
+
+/* suppress_redis_open - parse url and prepare the pool */
+SUPPRESS *suppress_redis_open(const char *url, unsigned timeout_ms, BUF *err)
+{
+    STORE_REDIS_OPTS o;
+    SR_STORE *r;
+    RL_STORE *rs;
+
+    memset(&o, 0, sizeof(o));
+    o.connect_timeout_ms = timeout_ms;
+    o.timeout_ms = timeout_ms;
+    o.pool_size = SR_POOL;
+    if ((rs = store_redis_new(url, &o, err)) == NULL)
+        return NULL;
+    r = xcalloc(1, sizeof(*r));
+    r->base.ops = &sr_ops;
+    r->rs = rs;
+    return &r->base;
+}

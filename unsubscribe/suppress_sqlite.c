@@ -1,0 +1,375 @@
+/*
+ * suppress_sqlite.c - the embedded suppression list: one SQLite file
+ *
+ * SYNOPSIS
+ *	#include "suppress_impl.h"
+ *
+ *	SUPPRESS *suppress_sqlite_open(const char *datadir,
+ *			unsigned timeout_ms, BUF *err)
+ *
+ *	and, through s->ops: add, check, remove, list, close (suppress.h).
+ *
+ * DESCRIPTION
+ *	The list lives in datadir/suppress.db, shared by the threads of
+ *	txmilter, by txmilter-unsubd and by txmilterctl, each another
+ *	process with its own handle:
+ *
+ *	CREATE TABLE suppress (rcpt TEXT NOT NULL, stream TEXT NOT NULL,
+ *		created INTEGER NOT NULL, source TEXT NOT NULL,
+ *		PRIMARY KEY (rcpt, stream)) WITHOUT ROWID
+ *	PRAGMA user_version = 1
+ *
+ *	The file is created with mode 0640 (whatever the umask) when it is
+ *	missing and, when the creator runs as root (txmilterctl), given to
+ *	the owner and group of datadir, so that the daemons (UserID) can
+ *	still write it; SQLite gives its -wal and -shm files the same mode
+ *	and owner. An existing file that others may access is refused.
+ *	Both daemons must run as a user that may write datadir and the file.
+ *
+ *	Journal mode WAL: readers (txmilter's checks) never wait for a
+ *	writer, writers (unsubscribes) take turns, waiting up to
+ *	max(timeout_ms, 1000) ms for each other (busy timeout).
+ *	synchronous=FULL: a committed entry survives a crash of either
+ *	process and of the machine. Every statement is prepared once, at
+ *	open; one mutex per handle serialises its use, so any number of
+ *	threads may share a handle.
+ *
+ * DIAGNOSTICS
+ *	NULL or -1 with one reason in err: the file cannot be created or
+ *	opened, is not a regular file, is accessible by others, is not an
+ *	SQLite database or has a newer schema; a statement failed (SQLite's
+ *	message, e.g. "database is locked" after the busy timeout).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "suppress_impl.h"
+#include "util.h"
+
+#define SQ_FILE         "suppress.db"
+#define SQ_MODE         0640
+#define SQ_MIN_WAIT_MS  1000
+#define SQ_SCHEMA       1
+
+typedef struct sq_store {
+    SUPPRESS        base;
+    pthread_mutex_t lock;               /* the connection and statements */
+    sqlite3        *db;
+    sqlite3_stmt   *add, *check, *del, *list;
+    char            path[PATH_MAX];
+} SQ_STORE;
+
+static const char sq_create[] =
+    "CREATE TABLE IF NOT EXISTS suppress ("
+    " rcpt TEXT NOT NULL, stream TEXT NOT NULL,"
+    " created INTEGER NOT NULL, source TEXT NOT NULL,"
+    " PRIMARY KEY (rcpt, stream)) WITHOUT ROWID";
+
+/* sq_ms_sleep - sleep ms milliseconds */
+static void sq_ms_sleep(unsigned ms)
+{
+    struct timespec ts = { 0, (long) ms * 1000000L };
+
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        /* void */ ;
+}
+
+/* sq_err - err = "path: what: SQLite's message"; -1 */
+static int sq_err(SQ_STORE *q, BUF *err, const char *what)
+{
+    return suppress_seterr(err, "%s: %s: %s", q->path, what,
+                           q->db ? sqlite3_errmsg(q->db) : "no database");
+}
+
+/*
+ * sq_setup_sql - run one setup statement, retrying while another process
+ * holds a lock (a first journal_mode=WAL or CREATE can meet one that the
+ * busy handler does not wait for) until wait_ms have passed; the first
+ * column of its first row into out (if not NULL).
+ */
+static int sq_setup_sql(SQ_STORE *q, const char *sql, unsigned wait_ms, char *out, size_t outlen,
+                        BUF *err)
+{
+    sqlite3_stmt *st = NULL;
+    unsigned waited = 0;
+    int rc;
+
+    for (;;) {
+        rc = sqlite3_prepare_v2(q->db, sql, -1, &st, NULL);
+        if (rc == SQLITE_OK) {
+            while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+                if (out && outlen) {
+                    const unsigned char *v = sqlite3_column_text(st, 0);
+
+                    util_strlcpy(out, v ? (const char *) v : "", outlen);
+                    out = NULL;
+                }
+            sqlite3_finalize(st);
+            st = NULL;
+        }
+        if (rc == SQLITE_OK || rc == SQLITE_DONE)
+            return 0;
+        if (((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) || waited >= wait_ms)
+            return sq_err(q, err, "cannot set the database up");
+        sq_ms_sleep(10);
+        waited += 10;
+    }
+}
+
+/* sq_create_file - create path with mode 0640 (datadir's owner when root); -1 with a reason */
+static int sq_create_file(SQ_STORE *q, const char *datadir, BUF *err)
+{
+    struct stat st;
+    int fd;
+
+    fd = open(q->path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, SQ_MODE);
+    if (fd < 0) {
+        if (errno == EEXIST)
+            return 0;
+        return suppress_seterr(err, "cannot create %s: %s", q->path, strerror(errno));
+    }
+    if (fchmod(fd, SQ_MODE) != 0
+        || (geteuid() == 0 && (stat(datadir, &st) != 0 || fchown(fd, st.st_uid, st.st_gid) != 0))) {
+        (void) suppress_seterr(err, "cannot set the mode or owner of %s: %s", q->path,
+                               strerror(errno));
+        (void) close(fd);
+        (void) unlink(q->path);
+        return -1;
+    }
+    if (close(fd) != 0)
+        return suppress_seterr(err, "cannot create %s: %s", q->path, strerror(errno));
+    return 0;
+}
+
+/* sq_prepare - one persistent statement */
+static int sq_prepare(SQ_STORE *q, const char *sql, sqlite3_stmt **st, BUF *err)
+{
+    if (sqlite3_prepare_v3(q->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
+        return sq_err(q, err, "cannot prepare a statement");
+    return 0;
+}
+
+/* sq_close - finalise the statements and close the file */
+static void sq_close(SUPPRESS *s)
+{
+    SQ_STORE *q = (SQ_STORE *) s;
+
+    sqlite3_finalize(q->add);
+    sqlite3_finalize(q->check);
+    sqlite3_finalize(q->del);
+    sqlite3_finalize(q->list);
+    if (q->db)
+        (void) sqlite3_close(q->db);
+    pthread_mutex_destroy(&q->lock);
+    free(q);
+}
+
+/* sq_lock - take the handle's mutex */
+static void sq_lock(SQ_STORE *q)
+{
+    if (pthread_mutex_lock(&q->lock) != 0)
+        log_fatal("suppression list: cannot lock");
+}
+
+/* sq_done - reset st after use and release the mutex */
+static void sq_done(SQ_STORE *q, sqlite3_stmt *st)
+{
+    (void) sqlite3_reset(st);
+    (void) sqlite3_clear_bindings(st);
+    pthread_mutex_unlock(&q->lock);
+}
+
+/* sq_bind2 - bind rcpt and stream (either may be NULL) as ?1 and ?2 */
+static int sq_bind2(sqlite3_stmt *st, const char *rcpt, const char *stream)
+{
+    int rc1 = rcpt ? sqlite3_bind_text(st, 1, rcpt, -1, SQLITE_STATIC) : sqlite3_bind_null(st, 1);
+    int rc2 = stream ? sqlite3_bind_text(st, 2, stream, -1, SQLITE_STATIC)
+        : sqlite3_bind_null(st, 2);
+
+    return rc1 == SQLITE_OK && rc2 == SQLITE_OK ? 0 : -1;
+}
+
+/* sq_add - INSERT, keeping an entry already there */
+static int sq_add(SUPPRESS *s, const char *rcpt, const char *stream, const char *source, BUF *err)
+{
+    SQ_STORE *q = (SQ_STORE *) s;
+    int rc = 0;
+
+    sq_lock(q);
+    if (sq_bind2(q->add, rcpt, stream) != 0
+        || sqlite3_bind_int64(q->add, 3, (sqlite3_int64) time(NULL)) != SQLITE_OK
+        || sqlite3_bind_text(q->add, 4, source, -1, SQLITE_STATIC) != SQLITE_OK
+        || sqlite3_step(q->add) != SQLITE_DONE)
+        rc = sq_err(q, err, "cannot add");
+    sq_done(q, q->add);
+    return rc;
+}
+
+/* sq_check - 1 if the entry is there */
+static int sq_check(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err)
+{
+    SQ_STORE *q = (SQ_STORE *) s;
+    int rc;
+
+    sq_lock(q);
+    if (sq_bind2(q->check, rcpt, stream) != 0)
+        rc = sq_err(q, err, "cannot check");
+    else if ((rc = sqlite3_step(q->check)) == SQLITE_ROW)
+        rc = 1;
+    else if (rc == SQLITE_DONE)
+        rc = 0;
+    else
+        rc = sq_err(q, err, "cannot check");
+    sq_done(q, q->check);
+    return rc;
+}
+
+/* sq_remove - 1 if an entry was deleted */
+static int sq_remove(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err)
+{
+    SQ_STORE *q = (SQ_STORE *) s;
+    int rc;
+
+    sq_lock(q);
+    if (sq_bind2(q->del, rcpt, stream) != 0 || sqlite3_step(q->del) != SQLITE_DONE)
+        rc = sq_err(q, err, "cannot remove");
+    else
+        rc = sqlite3_changes(q->db) > 0;
+    sq_done(q, q->del);
+    return rc;
+}
+
+/* sq_text - column i as a string ("" for NULL) */
+static const char *sq_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *v = sqlite3_column_text(st, i);
+
+    return v ? (const char *) v : "";
+}
+
+/* sq_list - fn for every matching entry, in (rcpt, stream) order */
+static long sq_list(SUPPRESS *s, const char *rcpt, const char *stream,
+                    void (*fn)(const SUPPRESS_ENTRY *e, void *arg), void *arg, BUF *err)
+{
+    SQ_STORE *q = (SQ_STORE *) s;
+    SUPPRESS_ENTRY e;
+    long n = 0;
+    int rc;
+
+    sq_lock(q);
+    if (sq_bind2(q->list, rcpt, stream) != 0) {
+        n = sq_err(q, err, "cannot list");
+    } else {
+        while ((rc = sqlite3_step(q->list)) == SQLITE_ROW) {
+            sqlite3_int64 c = sqlite3_column_int64(q->list, 2);
+
+            e.rcpt = sq_text(q->list, 0);
+            e.stream = sq_text(q->list, 1);
+            e.created = c > 0 ? (uint64_t) c : 0;
+            e.source = sq_text(q->list, 3);
+            fn(&e, arg);
+            n++;
+        }
+        if (rc != SQLITE_DONE)
+            n = sq_err(q, err, "cannot list");
+    }
+    sq_done(q, q->list);
+    return n;
+}
+
+static const SUPPRESS_OPS sq_ops = { sq_add, sq_check, sq_remove, sq_list, sq_close };
+
+/* sq_setup - WAL, durability, the table; -1 with a reason */
+static int sq_setup(SQ_STORE *q, unsigned wait_ms, BUF *err)
+{
+    char mode[16], version[24];
+    long v;
+
+    if (sq_setup_sql(q, "PRAGMA journal_mode=WAL", wait_ms, mode, sizeof(mode), err) != 0
+        || sq_setup_sql(q, "PRAGMA synchronous=FULL", wait_ms, NULL, 0, err) != 0
+        || sq_setup_sql(q, sq_create, wait_ms, NULL, 0, err) != 0
+        || sq_setup_sql(q, "PRAGMA user_version", wait_ms, version, sizeof(version), err) != 0)
+        return -1;
+    if (strcmp(mode, "wal") != 0)
+        return suppress_seterr(err, "%s: cannot use WAL mode (journal mode is \"%s\")",
+                               q->path, mode);
+    v = strtol(version, NULL, 10);
+    if (v > SQ_SCHEMA)
+        return suppress_seterr(err, "%s: schema version %ld is newer than this txmilter's (%d)",
+                               q->path, v, SQ_SCHEMA);
+    if (v < SQ_SCHEMA && sq_setup_sql(q, "PRAGMA user_version = 1", wait_ms, NULL, 0, err) != 0)
+        return -1;
+    return 0;
+}
+
+/* suppress_sqlite_open - datadir/suppress.db, created if missing */
+SUPPRESS *suppress_sqlite_open(const char *datadir, unsigned timeout_ms, BUF *err)
+{
+    SQ_STORE *q;
+    struct stat st;
+    unsigned wait_ms = timeout_ms > SQ_MIN_WAIT_MS ? timeout_ms : SQ_MIN_WAIT_MS;
+    int bad = 0;
+
+    if (sqlite3_threadsafe() == 0) {
+        (void) suppress_seterr(err, "this SQLite library is built without thread support");
+        return NULL;
+    }
+    q = xcalloc(1, sizeof(*q));
+    q->base.ops = &sq_ops;
+    if (pthread_mutex_init(&q->lock, NULL) != 0)
+        log_fatal("suppression list: cannot make a mutex");
+    if (snprintf(q->path, sizeof(q->path), "%s/%s", datadir, SQ_FILE) >= (int) sizeof(q->path)) {
+        (void) suppress_seterr(err, "DataDirectory %s: path too long", datadir);
+        sq_close(&q->base);
+        return NULL;
+    }
+    if (sq_create_file(q, datadir, err) != 0) {
+        sq_close(&q->base);
+        return NULL;
+    }
+    if (stat(q->path, &st) != 0)
+        bad = suppress_seterr(err, "cannot stat %s: %s", q->path, strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        bad = suppress_seterr(err, "%s: not a regular file", q->path);
+    else if (st.st_mode & (S_IROTH | S_IWOTH | S_IXOTH))
+        bad = suppress_seterr(err, "%s: accessible by others (mode %04o): chmod 640 it",
+                              q->path, (unsigned) (st.st_mode & 07777));
+    if (bad) {
+        sq_close(&q->base);
+        return NULL;
+    }
+    if (sqlite3_open_v2(q->path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL)
+        != SQLITE_OK) {
+        (void) sq_err(q, err, "cannot open");
+        sq_close(&q->base);
+        return NULL;
+    }
+    (void) sqlite3_extended_result_codes(q->db, 1);
+    (void) sqlite3_busy_timeout(q->db, (int) wait_ms);
+    if (sq_setup(q, wait_ms, err) != 0
+        || sq_prepare(q, "INSERT INTO suppress (rcpt, stream, created, source)"
+                      " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (rcpt, stream) DO NOTHING",
+                      &q->add, err) != 0
+        || sq_prepare(q, "SELECT 1 FROM suppress WHERE rcpt = ?1 AND stream = ?2",
+                      &q->check, err) != 0
+        || sq_prepare(q, "DELETE FROM suppress WHERE rcpt = ?1 AND stream = ?2",
+                      &q->del, err) != 0
+        || sq_prepare(q, "SELECT rcpt, stream, created, source FROM suppress"
+                      " WHERE (?1 IS NULL OR rcpt = ?1) AND (?2 IS NULL OR stream = ?2)"
+                      " ORDER BY rcpt, stream", &q->list, err) != 0) {
+        sq_close(&q->base);
+        return NULL;
+    }
+    return &q->base;
+}

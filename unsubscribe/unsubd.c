@@ -1,0 +1,531 @@
+/*
+ * unsubd.c - the one-click unsubscribe endpoint (RFC 8058)
+ *
+ * SYNOPSIS
+ *	#include "unsubd.h"
+ *
+ *	int	unsubd_listen(const UNSUBD_CONF *uc)
+ *	UNSUBD	*unsubd_start(const UNSUBD_CONF *uc, int fd, UNSUB_KEYS *keys,
+ *			      SUPPRESS *store)
+ *	int	unsubd_reload_keys(UNSUBD *d)
+ *	void	unsubd_stop(UNSUBD *d, int timeout)
+ *
+ * DESCRIPTION
+ *	unsubd_listen() binds UnsubscribeListen ("*" as the host: every
+ *	address) while the process may still bind any port.
+ *
+ *	unsubd_start() runs libmicrohttpd with UNSUBD_THREADS threads on
+ *	fd, at most UNSUBD_CONN_MAX connections, UNSUBD_CONN_TIMEOUT
+ *	seconds of idling, 16 KB for a request's line and headers
+ *	(libmicrohttpd answers 414 or 431 beyond). Every request:
+ *
+ *	 - counts against the client's rate (UnsubscribeRateLimit, the
+ *	   embedded rate store of policy/, keyed per address, IPv6 per /64;
+ *	   the client is the peer, or X-Forwarded-For from a trusted proxy):
+ *	   over it, 429 with Retry-After;
+ *	 - path longer than UNSUBD_URL_MAX: 414; a method other than GET,
+ *	   HEAD, POST: 405 with Allow; a path other than /u/TOKEN: 404;
+ *	 - a token that unsub_token_open() refuses (malformed, unknown key,
+ *	   bad tag, older than UnsubscribeMaxAge): 400, nothing stored;
+ *	 - GET or HEAD: 200 with the confirmation page (unsubd_http.c);
+ *	   nothing is stored, whatever the request holds (link scanners);
+ *	 - POST: a body over UNSUBD_BODY_MAX is 413 (at once when
+ *	   Content-Length says so; otherwise after the body, of which at
+ *	   most 64 KB is read before the connection is closed); a body that
+ *	   is not List-Unsubscribe=One-Click (urlencoded or multipart) is
+ *	   400; otherwise suppress_add(rcpt, stream, "http") and 200. Adding
+ *	   is idempotent, so a repeated POST is 200 again. A store that
+ *	   cannot record it: 503 with Retry-After, so that the receiver
+ *	   tries again; the suppression is never reported as done when it
+ *	   was not.
+ *	No answer is ever a redirect. Every answer carries Cache-Control:
+ *	no-store, Referrer-Policy: no-referrer (the token is in the URL),
+ *	X-Frame-Options and a Content-Security-Policy that forbid framing
+ *	(the button must not be clickjacked) and any outside resource.
+ *
+ *	One log line per request (info for 2xx, warning otherwise):
+ *	  client=IP method=M path=/u/PREFIX... status=N result=WHAT [details]
+ *	The path keeps UNSUBD_TOKEN_PREFIX characters of a token: a log line
+ *	never lets its reader unsubscribe anybody. An unsubscribe logs the
+ *	stream (the sender's address), the recipient's domain, and
+ *	rcpt_hash: the first 16 hex digits of SHA-256 of the normalised
+ *	recipient, so that an operator can answer "did X unsubscribe?" with
+ *	  printf %s x@example.org | sha256sum | cut -c1-16
+ *	without the log holding anybody's address (txmilterctl suppress
+ *	list holds the authoritative answer).
+ *
+ *	unsubd_reload_keys() loads the key file again and swaps the keys
+ *	under a write lock; requests hold the read lock while they open a
+ *	token. A file that does not load leaves the running keys alone.
+ *
+ *	unsubd_stop() stops accepting (MHD_quiesce_daemon), waits until no
+ *	request is between its first byte and its answer, or until timeout,
+ *	then stops libmicrohttpd (idle keep-alive connections close).
+ *
+ * DIAGNOSTICS
+ *	Problems of the environment (store, key file, libmicrohttpd) are
+ *	logged; bad requests are answered and logged, never fatal.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+#include <openssl/evp.h>
+
+#include "log.h"
+#include "rl_store.h"
+#include "store_mem.h"
+#include "unsubd.h"
+#include "unsubd_http.h"
+
+#define UNSUBD_DISCARD_MAX   (64 * 1024) /* body bytes read before giving up on a client */
+#define UNSUBD_HDR_MEMORY    (16 * 1024) /* libmicrohttpd memory per connection */
+#define UNSUBD_RATE_KEYS     100000      /* client addresses the limiter remembers */
+#define UNSUBD_RETRY_STORE   60          /* Retry-After when the store is down */
+
+struct unsubd {
+    const UNSUBD_CONF *uc;
+    struct MHD_Daemon *mhd;
+    int     fd;
+    pthread_rwlock_t keys_lock;
+    UNSUB_KEYS *keys;
+    SUPPRESS *store;
+    RL_STORE *rate;
+    RL_RULE rule;
+    atomic_int inflight;
+};
+
+/* One request. */
+typedef struct unsubd_req {
+    char    client[UNSUBD_IP_MAX];
+    char    path[UNSUBD_LOGPATH_MAX];
+    char    method[8];
+    int     answered;           /* a response is queued (and logged) */
+    int     is_post;
+    size_t  seen;               /* body bytes received */
+    BUF     body;               /* at most UNSUBD_BODY_MAX */
+    UNSUB_PAYLOAD p;            /* the token's contents */
+} UNSUBD_REQ;
+
+/* unsubd_listen - bind and listen */
+int unsubd_listen(const UNSUBD_CONF *uc)
+{
+    struct addrinfo hints, *res = NULL, *ai;
+    int fd = -1, rc, one = 1, err = 0;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    if ((rc = getaddrinfo(strcmp(uc->host, "*") == 0 ? NULL : uc->host, uc->port, &hints, &res)) != 0) {
+        log_err("UnsubscribeListen %s: %s", uc->listen, gai_strerror(rc));
+        return -1;
+    }
+    for (ai = res; ai; ai = ai->ai_next) {
+        if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol)) < 0) {
+            err = errno;
+            continue;
+        }
+        (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 128) == 0)
+            break;
+        err = errno;
+        (void) close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0)
+        log_err("UnsubscribeListen %s: cannot listen: %s", uc->listen, strerror(err));
+    return fd;
+}
+
+/* unsubd_mhd_log - libmicrohttpd's own complaints, as warnings */
+static void unsubd_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char line[1024];
+    size_t n;
+
+    (void) cls;
+    if (vsnprintf(line, sizeof(line), fmt, ap) < 0)
+        return;
+    n = strlen(line);
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = 0;
+    log_warn("libmicrohttpd: %s", line);
+}
+
+/* unsubd_rcpt_hash - 16 hex digits of SHA-256(rcpt) */
+static void unsubd_rcpt_hash(const char *rcpt, char out[17])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    static const char hex[] = "0123456789abcdef";
+
+    if (EVP_Digest(rcpt, strlen(rcpt), md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen < 8) {
+        (void) util_strlcpy(out, "-", 17);
+        return;
+    }
+    for (int i = 0; i < 8; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[16] = 0;
+}
+
+/* unsubd_respond - queue one answer and write the request's log line */
+static enum MHD_Result unsubd_respond(struct MHD_Connection *c, UNSUBD_REQ *r, unsigned status,
+                                      const char *ctype, const char *body, const char *hname,
+                                      const char *hvalue, const char *result)
+{
+    struct MHD_Response *resp;
+    enum MHD_Result ok;
+
+    resp = MHD_create_response_from_buffer(strlen(body), (void *) body, MHD_RESPMEM_MUST_COPY);
+    if (resp == NULL) {
+        log_err("client=%s method=%s path=%s: cannot allocate a response", r->client, r->method, r->path);
+        return MHD_NO;
+    }
+    if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype) != MHD_YES
+        || MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") != MHD_YES
+        || MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff") != MHD_YES
+        || MHD_add_response_header(resp, "Referrer-Policy", "no-referrer") != MHD_YES
+        || MHD_add_response_header(resp, "X-Frame-Options", "DENY") != MHD_YES
+        || MHD_add_response_header(resp, "Content-Security-Policy",
+                                   "default-src 'none'; form-action 'self'; frame-ancestors 'none'") != MHD_YES
+        || (hname && MHD_add_response_header(resp, hname, hvalue) != MHD_YES)
+        || (status >= 400 && r->is_post
+            && MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close") != MHD_YES)) {
+        log_err("client=%s method=%s path=%s: cannot add response headers", r->client, r->method, r->path);
+        MHD_destroy_response(resp);
+        return MHD_NO;
+    }
+    ok = MHD_queue_response(c, status, resp);
+    MHD_destroy_response(resp);
+    r->answered = 1;
+    if (status < 400)
+        log_info("client=%s method=%s path=%s status=%u result=%s", r->client, r->method, r->path,
+                 status, result);
+    else
+        log_warn("client=%s method=%s path=%s status=%u result=%s", r->client, r->method, r->path,
+                 status, result);
+    return ok;
+}
+
+/* unsubd_text - a plain-text answer */
+static enum MHD_Result unsubd_text(struct MHD_Connection *c, UNSUBD_REQ *r, unsigned status,
+                                   const char *body, const char *result)
+{
+    return unsubd_respond(c, r, status, "text/plain; charset=utf-8", body, NULL, NULL, result);
+}
+
+/* unsubd_rate - charge the client; 0 allowed, else seconds to wait */
+static unsigned long unsubd_rate(UNSUBD *d, const UNSUBD_REQ *r)
+{
+    RL_ITEM item;
+    RL_RESULT res;
+    int accepted = 0;
+    uint64_t stamp;
+
+    item.rule = &d->rule;
+    unsubd_http_ratekey(r->client, item.key, sizeof(item.key));
+    if (d->rate->ops->decide(d->rate, &item, 1, &res, &accepted, &stamp) != RL_OK)
+        return 0;                           /* a bug, logged by the store: do not lock anybody out */
+    if (accepted)
+        return 0;
+    return res.wait_ms >= 1000 ? (unsigned long) ((res.wait_ms + 999) / 1000) : 1;
+}
+
+/* unsubd_open_token - verify the token under the keys' read lock */
+static int unsubd_open_token(UNSUBD *d, const char *token, UNSUB_PAYLOAD *p, char *why, size_t whylen)
+{
+    int rc;
+
+    if (pthread_rwlock_rdlock(&d->keys_lock) != 0) {
+        (void) util_strlcpy(why, "internal error (lock)", whylen);
+        return -1;
+    }
+    rc = unsub_token_open(d->keys, token, d->uc->max_age, (uint64_t) time(NULL), p, why, whylen);
+    (void) pthread_rwlock_unlock(&d->keys_lock);
+    return rc;
+}
+
+/* unsubd_begin - the request line and headers are in: answer now if we can */
+static enum MHD_Result unsubd_begin(UNSUBD *d, struct MHD_Connection *c, UNSUBD_REQ *r,
+                                    const char *url, const char *method)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    char peer[UNSUBD_IP_MAX] = "", why[128], result[256], retry[24];
+    const char *token, *clen;
+    unsigned long wait;
+
+    if (ci != NULL && ci->client_addr != NULL
+        && getnameinfo(ci->client_addr, ci->client_addr->sa_family == AF_INET6
+                       ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in),
+                       peer, sizeof(peer), NULL, 0, NI_NUMERICHOST) != 0)
+        peer[0] = 0;
+    unsubd_http_client(peer[0] ? peer : NULL,
+                       MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For"),
+                       d->uc->trusted, r->client, sizeof(r->client));
+    unsubd_http_logpath(url, r->path, sizeof(r->path));
+    (void) snprintf(r->method, sizeof(r->method), "%.7s", method);
+    r->is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+
+    if ((wait = unsubd_rate(d, r)) > 0) {
+        (void) snprintf(retry, sizeof(retry), "%lu", wait);
+        (void) snprintf(result, sizeof(result), "rate-limited retry=%lus", wait);
+        return unsubd_respond(c, r, MHD_HTTP_TOO_MANY_REQUESTS, "text/plain; charset=utf-8",
+                              "Too many requests; please try again later.\n", MHD_HTTP_HEADER_RETRY_AFTER,
+                              retry, result);
+    }
+    if (strlen(url) > UNSUBD_URL_MAX)
+        return unsubd_text(c, r, MHD_HTTP_URI_TOO_LONG, "Request URI too long.\n", "uri-too-long");
+    if (!r->is_post && strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+        return unsubd_respond(c, r, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain; charset=utf-8",
+                              "Method not allowed.\n", MHD_HTTP_HEADER_ALLOW, "GET, HEAD, POST",
+                              "method-not-allowed");
+    switch (unsubd_http_path(url, &token)) {
+    case UNSUBD_PATH_OTHER:
+        return unsubd_text(c, r, MHD_HTTP_NOT_FOUND, "Not found.\n", "not-found");
+    case UNSUBD_PATH_BADTOKEN:
+        return unsubd_text(c, r, MHD_HTTP_BAD_REQUEST,
+                           "This unsubscribe link is not valid.\n", "bad-token reason=\"malformed\"");
+    case UNSUBD_PATH_TOKEN:
+        break;
+    }
+    if (unsubd_open_token(d, token, &r->p, why, sizeof(why)) < 0) {
+        (void) snprintf(result, sizeof(result), "bad-token reason=\"%s\"", why);
+        return unsubd_text(c, r, MHD_HTTP_BAD_REQUEST,
+                           "This unsubscribe link is not valid or has expired.\n", result);
+    }
+    if (!r->is_post) {
+        char masked[UNSUB_FIELD_MAX + 8];
+        BUF page;
+        enum MHD_Result ok;
+
+        unsubd_http_mask(r->p.rcpt, masked, sizeof(masked));
+        buf_init(&page, 8192);
+        if (unsubd_http_confirm_page(&page, r->p.stream, masked) < 0)
+            ok = unsubd_text(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal error.\n", "page-too-large");
+        else
+            ok = unsubd_respond(c, r, MHD_HTTP_OK, "text/html; charset=utf-8", page.data, NULL, NULL,
+                                "confirm-page");
+        buf_free(&page);
+        return ok;
+    }
+    clen = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (clen != NULL && (strlen(clen) > 9 || strtoul(clen, NULL, 10) > UNSUBD_BODY_MAX))
+        return unsubd_text(c, r, MHD_HTTP_CONTENT_TOO_LARGE, "Request body too large.\n", "body-too-large");
+    return MHD_YES;                         /* read the body */
+}
+
+/* unsubd_finish - a POST with its whole body */
+static enum MHD_Result unsubd_finish(UNSUBD *d, struct MHD_Connection *c, UNSUBD_REQ *r)
+{
+    char why[128], result[1024], hash[17], err[512];
+    const char *at;
+    BUF e;
+    int rc;
+
+    if (r->seen > UNSUBD_BODY_MAX)
+        return unsubd_text(c, r, MHD_HTTP_CONTENT_TOO_LARGE, "Request body too large.\n", "body-too-large");
+    if (!unsubd_http_one_click(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
+                               r->body.data ? r->body.data : "", r->body.len, why, sizeof(why))) {
+        (void) snprintf(result, sizeof(result), "bad-body reason=\"%s\"", why);
+        return unsubd_text(c, r, MHD_HTTP_BAD_REQUEST,
+                           "Bad request: the body must be List-Unsubscribe=One-Click (RFC 8058).\n", result);
+    }
+    buf_init(&e, 400);
+    rc = suppress_add(d->store, r->p.rcpt, r->p.stream, "http", &e);    /* thread-safe */
+    (void) snprintf(err, sizeof(err), "%s", e.data ? e.data : "");
+    buf_free(&e);
+    unsubd_rcpt_hash(r->p.rcpt, hash);
+    at = strrchr(r->p.rcpt, '@');
+    if (rc < 0) {
+        char retry[16];
+
+        log_err("client=%s path=%s: suppression not stored: %s", r->client, r->path, err);
+        (void) snprintf(retry, sizeof(retry), "%d", UNSUBD_RETRY_STORE);
+        (void) snprintf(result, sizeof(result), "store-error stream=%s rcpt_domain=%s rcpt_hash=%s",
+                        r->p.stream, at ? at + 1 : "-", hash);
+        return unsubd_respond(c, r, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain; charset=utf-8",
+                              "The unsubscribe could not be recorded right now; please try again later.\n",
+                              MHD_HTTP_HEADER_RETRY_AFTER, retry, result);
+    }
+    (void) snprintf(result, sizeof(result), "unsubscribed stream=%s rcpt_domain=%s rcpt_hash=%s key=%u age=%llds",
+                    r->p.stream, at ? at + 1 : "-", hash, r->p.key_id,
+                    (long long) time(NULL) - (long long) r->p.issued);
+    return unsubd_text(c, r, MHD_HTTP_OK, "You have been unsubscribed.\n", result);
+}
+
+/* unsubd_access - libmicrohttpd's request handler */
+static enum MHD_Result unsubd_access(void *cls, struct MHD_Connection *c, const char *url,
+                                     const char *method, const char *version, const char *data,
+                                     size_t *data_size, void **con_cls)
+{
+    UNSUBD *d = cls;
+    UNSUBD_REQ *r = *con_cls;
+
+    (void) version;
+    if (r == NULL) {
+        r = xcalloc(1, sizeof(*r));
+        buf_init(&r->body, UNSUBD_BODY_MAX);
+        *con_cls = r;
+        atomic_fetch_add(&d->inflight, 1);
+        return unsubd_begin(d, c, r, url, method);
+    }
+    if (*data_size > 0) {
+        if (!r->answered && r->is_post && r->seen + *data_size <= UNSUBD_BODY_MAX)
+            (void) buf_append(&r->body, data, *data_size);
+        r->seen += *data_size;
+        *data_size = 0;
+        return r->seen > UNSUBD_DISCARD_MAX ? MHD_NO : MHD_YES;
+    }
+    if (r->answered)
+        return MHD_YES;
+    if (!r->is_post)                        /* answered in unsubd_begin() */
+        return MHD_NO;
+    return unsubd_finish(d, c, r);
+}
+
+/* unsubd_completed - the request is over: log an abandoned one, free it */
+static void unsubd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                             enum MHD_RequestTerminationCode toe)
+{
+    UNSUBD *d = cls;
+    UNSUBD_REQ *r = *con_cls;
+
+    (void) c;
+    if (r == NULL)
+        return;
+    if (!r->answered)
+        log_warn("client=%s method=%s path=%s status=- result=aborted reason=%s", r->client, r->method,
+                 r->path, toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "timeout"
+                 : toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT ? "client-closed"
+                 : toe == MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN ? "shutdown"
+                 : r->seen > UNSUBD_DISCARD_MAX ? "body-too-large" : "error");
+    buf_free(&r->body);
+    free(r);
+    *con_cls = NULL;
+    atomic_fetch_sub(&d->inflight, 1);
+}
+
+/* unsubd_free - what unsubd_start() allocated besides libmicrohttpd */
+static void unsubd_free(UNSUBD *d)
+{
+    d->rate->ops->free(d->rate);
+    strv_free(&d->rule.exempt_rcpt);
+    strv_free(&d->rule.exempt_sender);
+    strv_free(&d->rule.exempt_client_list);
+    strv_free(&d->rule.exempt_auth);
+    (void) pthread_rwlock_destroy(&d->keys_lock);
+    free(d);
+}
+
+/* unsubd_start - run libmicrohttpd */
+UNSUBD *unsubd_start(const UNSUBD_CONF *uc, int fd, UNSUB_KEYS *keys, SUPPRESS *store)
+{
+    UNSUBD *d = xcalloc(1, sizeof(*d));
+
+    d->uc = uc;
+    d->fd = fd;
+    d->keys = keys;
+    d->store = store;
+    atomic_init(&d->inflight, 0);
+    (void) util_strlcpy(d->rule.name, "unsubd-client", sizeof(d->rule.name));
+    d->rule.keys = RL_KEY_CLIENT_IP;
+    d->rule.v4len = 32;
+    d->rule.v6len = 64;
+    d->rule.limit = uc->rate_limit;
+    d->rule.period_ms = uc->rate_period_ms;
+    d->rule.action = RL_ACT_TEMPFAIL;
+    strv_init(&d->rule.exempt_rcpt);
+    strv_init(&d->rule.exempt_sender);
+    strv_init(&d->rule.exempt_client_list);
+    strv_init(&d->rule.exempt_auth);
+    if (pthread_rwlock_init(&d->keys_lock, NULL) != 0)
+        log_fatal("cannot initialise locks");
+    d->rate = store_mem_new(UNSUBD_RATE_KEYS, NULL);
+    d->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG
+                              | MHD_USE_AUTO,
+                              0, NULL, NULL, unsubd_access, d,
+                              MHD_OPTION_EXTERNAL_LOGGER, unsubd_mhd_log, NULL,   /* first */
+                              MHD_OPTION_LISTEN_SOCKET, (MHD_socket) fd,
+                              MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) UNSUBD_THREADS,
+                              MHD_OPTION_CONNECTION_LIMIT, (unsigned int) UNSUBD_CONN_MAX,
+                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) UNSUBD_CONN_TIMEOUT,
+                              MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) UNSUBD_HDR_MEMORY,
+                              MHD_OPTION_NOTIFY_COMPLETED, unsubd_completed, d,
+                              MHD_OPTION_END);
+    if (d->mhd == NULL) {
+        log_err("libmicrohttpd cannot start on %s", uc->listen);
+        unsubd_free(d);                     /* the caller still owns keys */
+        return NULL;
+    }
+    log_info("listening on %s (rate limit %u per %llu s per client; trusted proxies %s)",
+             uc->listen, uc->rate_limit, (unsigned long long) (uc->rate_period_ms / 1000),
+             uc->trusted ? "configured" : "none");
+    return d;
+}
+
+/* unsubd_reload_keys - SIGHUP */
+int unsubd_reload_keys(UNSUBD *d)
+{
+    UNSUB_KEYS *k, *old;
+    BUF errs;
+
+    buf_init(&errs, 16 * 1024);
+    if ((k = unsub_keys_load(d->uc->keyfile, &errs)) == NULL) {
+        char *line, *save = NULL;
+
+        log_err("reload: keys in %s not loaded; the previous keys stay in force:", d->uc->keyfile);
+        for (line = strtok_r(errs.data ? errs.data : "", "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+            log_err("%s", line);
+        buf_free(&errs);
+        return -1;
+    }
+    buf_free(&errs);
+    if (pthread_rwlock_wrlock(&d->keys_lock) != 0) {
+        log_err("reload: cannot lock the keys; the previous keys stay in force");
+        unsub_keys_free(k);
+        return -1;
+    }
+    old = d->keys;
+    d->keys = k;
+    (void) pthread_rwlock_unlock(&d->keys_lock);
+    unsub_keys_free(old);
+    log_info("reload: keys loaded from %s", d->uc->keyfile);
+    return 0;
+}
+
+/* unsubd_stop - graceful shutdown */
+void unsubd_stop(UNSUBD *d, int timeout)
+{
+    time_t deadline = time(NULL) + timeout;
+    MHD_socket lfd;
+    int n;
+
+    lfd = MHD_quiesce_daemon(d->mhd);
+    if (lfd != MHD_INVALID_SOCKET)
+        (void) close(lfd);
+    n = atomic_load(&d->inflight);
+    if (n > 0)
+        log_info("shutting down: %d request(s) in flight, waiting up to %d s", n, timeout);
+    while ((n = atomic_load(&d->inflight)) > 0 && time(NULL) < deadline) {
+        struct timespec ts = {0, 20 * 1000 * 1000};
+
+        nanosleep(&ts, NULL);
+    }
+    if (n > 0)
+        log_warn("shutting down with %d request(s) unanswered", n);
+    MHD_stop_daemon(d->mhd);
+    unsub_keys_free(d->keys);
+    unsubd_free(d);
+}

@@ -1,0 +1,130 @@
+/*
+ * unsubd_conf.c - txmilter-unsubd's view of txmilter.conf(5)
+ *
+ * SYNOPSIS
+ *	#include "unsubd_conf.h"
+ *
+ *	UNSUBD_CONF *unsubd_conf_load(const char *path, BUF *errs)
+ *	void	unsubd_conf_free(UNSUBD_CONF *uc)
+ *	int	unsubd_conf_listen(const char *value, char *host, size_t hostlen,
+ *				   char *port, size_t portlen)
+ *
+ * DESCRIPTION
+ *	unsubd_conf_load() reads the same file as txmilter with conf_load(),
+ *	so the two never disagree, and checks what the endpoint needs on top:
+ *
+ *	UnsubscribeListen host:port	"[::1]:8025" for IPv6, "*:8025" for
+ *					every address
+ *	UnsubscribeKeyFile path		required here (txmilter can do
+ *					without: then it adds no headers)
+ *	UnsubscribeMaxAge seconds	0: no limit
+ *	DataDirectory path		required with Store embedded
+ *	UnsubscribeTrustedProxy list	peers whose X-Forwarded-For is
+ *					believed: an InternalHosts-style
+ *					dataset, or "none"
+ *
+ *	unsubd_conf_listen() splits host:port (the host without brackets).
+ *
+ * DIAGNOSTICS
+ *	NULL with one "file:line: message" line per problem in errs:
+ *	anything conf_load() reports, a listen address without a port, a
+ *	missing key file, a bad proxy list.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "unsubd_conf.h"
+
+/* unsubd_conf_listen - split host:port */
+int unsubd_conf_listen(const char *value, char *host, size_t hostlen, char *port, size_t portlen)
+{
+    const char *colon, *h = value;
+    size_t hl;
+    char *end;
+    unsigned long p;
+
+    if (value[0] == '[') {
+        const char *rb = strchr(value, ']');
+
+        if (rb == NULL || rb[1] != ':')
+            return -1;
+        h = value + 1;
+        hl = (size_t) (rb - h);
+        colon = rb + 1;
+    } else {
+        if ((colon = strrchr(value, ':')) == NULL || strchr(value, ':') != colon)
+            return -1;              /* an IPv6 address needs its brackets */
+        hl = (size_t) (colon - value);
+    }
+    if (hl == 0 || hl >= hostlen)
+        return -1;
+    errno = 0;
+    p = strtoul(colon + 1, &end, 10);
+    if (colon[1] < '0' || colon[1] > '9' || *end != 0 || errno != 0 || p == 0 || p > 65535
+        || strlen(colon + 1) >= portlen)
+        return -1;
+    memcpy(host, h, hl);
+    host[hl] = 0;
+    (void) util_strlcpy(port, colon + 1, portlen);
+    return 0;
+}
+
+/* unsubd_conf_load - the endpoint's configuration */
+UNSUBD_CONF *unsubd_conf_load(const char *path, BUF *errs)
+{
+    UNSUBD_CONF *uc;
+    TXCONF *cf;
+    char where[1100];
+    int bad = 0;
+
+    if ((cf = conf_load(path, errs)) == NULL)
+        return NULL;
+    uc = xcalloc(1, sizeof(*uc));
+    uc->cf = cf;
+    uc->listen = cf->unsub_listen;
+    if (uc->listen == NULL
+        || unsubd_conf_listen(uc->listen, uc->host, sizeof(uc->host), uc->port, sizeof(uc->port)) < 0) {
+        util_err_at(errs, path, conf_line(cf, "UnsubscribeListen"), "UnsubscribeListen: bad value "
+                    "\"%s\": expected host:port (e.g. 127.0.0.1:8025, [::1]:8025 or *:8025)",
+                    uc->listen ? uc->listen : "");
+        bad = 1;
+    }
+    if ((uc->keyfile = cf->unsub_keyfile) == NULL) {
+        util_err_at(errs, path, conf_line(cf, "UnsubscribeKeyFile"),
+                    "UnsubscribeKeyFile is required by txmilter-unsubd");
+        bad = 1;
+    }
+    uc->max_age = cf->unsub_max_age > 0 ? (uint64_t) cf->unsub_max_age : 0;
+    uc->datadir = cf->data_directory;
+    if (uc->datadir == NULL && strcasecmp(cf->store, "embedded") == 0) {
+        util_err_at(errs, path, conf_line(cf, "DataDirectory"),
+                    "DataDirectory is required with Store embedded");
+        bad = 1;
+    }
+    if (cf->unsub_trusted_proxy != NULL && strcasecmp(cf->unsub_trusted_proxy, "none") != 0
+        && (uc->trusted = netlist_build(cf->unsub_trusted_proxy,
+                                        conf_where(cf, "UnsubscribeTrustedProxy", where, sizeof(where)),
+                                        errs)) == NULL)
+        bad = 1;
+    uc->rate_limit = UNSUBD_RATE_LIMIT;
+    uc->rate_period_ms = UNSUBD_RATE_PERIOD_MS;
+    if (bad) {
+        unsubd_conf_free(uc);
+        return NULL;
+    }
+    return uc;
+}
+
+/* unsubd_conf_free - release everything */
+void unsubd_conf_free(UNSUBD_CONF *uc)
+{
+    if (uc == NULL)
+        return;
+    if (uc->trusted)
+        netlist_free(uc->trusted);
+    conf_free(uc->cf);
+    free(uc);
+}

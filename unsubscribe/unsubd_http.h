@@ -1,0 +1,65 @@
+/*
+ * unsubd_http.h - the request logic of txmilter-unsubd that needs no
+ * socket: which path names a token, whether a body is a one-click
+ * unsubscribe (RFC 8058), who the client is behind a trusted proxy, and
+ * the pages and log fields. Unit tests drive it directly.
+ */
+#ifndef TX_UNSUBD_HTTP_H
+#define TX_UNSUBD_HTTP_H
+
+#include <stddef.h>
+
+#include "netlist.h"
+#include "util.h"
+
+#define UNSUBD_IP_MAX       64      /* a textual IPv4 or IPv6 address, NUL included */
+#define UNSUBD_LOGPATH_MAX  80      /* a path as logged, NUL included */
+#define UNSUBD_TOKEN_PREFIX 8       /* token characters that may be logged */
+
+/* What a request path names. */
+enum unsubd_path {
+    UNSUBD_PATH_TOKEN = 0,          /* "/u/TOKEN" with a well-formed TOKEN */
+    UNSUBD_PATH_BADTOKEN,           /* "/u/..." with no, too long or non-URL-safe TOKEN */
+    UNSUBD_PATH_OTHER,              /* anything else (404) */
+};
+
+/* unsubd_http_path - classify url (the path, without query); on
+ * UNSUBD_PATH_TOKEN *token points into url at the token. */
+enum unsubd_path unsubd_http_path(const char *url, const char **token);
+
+/* unsubd_http_logpath - the path as it may be logged: every run of more
+ * than UNSUBD_TOKEN_PREFIX token characters cut to that many and "...",
+ * the whole cut to fit outlen; never a whole token. */
+void unsubd_http_logpath(const char *url, char *out, size_t outlen);
+
+/* unsubd_http_one_click - 1 if body (len bytes, not NUL-terminated), of
+ * media type content_type (the header's value; NULL when absent), holds
+ * the field List-Unsubscribe=One-Click as application/x-www-form-urlencoded
+ * or multipart/form-data; 0 otherwise with a short reason in why. */
+int unsubd_http_one_click(const char *content_type, const char *body, size_t len,
+                          char *why, size_t whylen);
+
+/* unsubd_http_client - the client's address: peer itself, unless peer is
+ * in trusted (may be NULL: trust nobody) and xff (X-Forwarded-For, may
+ * be NULL) names addresses: then the rightmost address of xff that is
+ * not trusted (or the leftmost valid one if all are), stopping at the
+ * first entry that is not an IP address. out gets at least "unknown". */
+void unsubd_http_client(const char *peer, const char *xff, const NETLIST *trusted,
+                        char *out, size_t outlen);
+
+/* unsubd_http_ratekey - the rate-limit key of a client address: the
+ * address for IPv4, its /64 for IPv6 (one subscriber's prefix). */
+void unsubd_http_ratekey(const char *ip, char *out, size_t outlen);
+
+/* unsubd_http_mask - "j***@example.com" for a confirmation page */
+void unsubd_http_mask(const char *rcpt, char *out, size_t outlen);
+
+/* unsubd_http_confirm_page - the GET page: what would be unsubscribed
+ * and a form that POSTs List-Unsubscribe=One-Click to the same URL.
+ * -1 if b's bound is too small. */
+int unsubd_http_confirm_page(BUF *b, const char *stream, const char *masked_rcpt);
+
+/* unsubd_http_html_escape - append s to b with & < > " ' escaped; -1 over b's bound */
+int unsubd_http_html_escape(BUF *b, const char *s);
+
+#endif
