@@ -149,7 +149,7 @@ static sfsistat tx_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     cc->noreply_hdr = (*pf1 & SMFIP_NR_HDR) != 0;
     cc->can_skip = (*pf1 & SMFIP_SKIP) != 0;
     if (*pf0 & SMFIF_SETSYMLIST) {
-        (void) smfi_setsymlist(ctx, SMFIM_CONNECT, "{daemon_name} {client_port}");
+        (void) smfi_setsymlist(ctx, SMFIM_CONNECT, "{daemon_name} {client_port} j");
         (void) smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen}");
         (void) smfi_setsymlist(ctx, SMFIM_ENVRCPT, "i");
         (void) smfi_setsymlist(ctx, SMFIM_EOH, "i");
@@ -172,6 +172,7 @@ static sfsistat tx_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
     else if (sa && sa->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((struct sockaddr_in6 *) sa)->sin6_addr, cc->conn.addr, sizeof(cc->conn.addr));
     macro(ctx, "{daemon_name}", cc->conn.daemon_name, sizeof(cc->conn.daemon_name));
+    macro(ctx, "j", cc->conn.relay_name, sizeof(cc->conn.relay_name));
     /* Postfix's cleanup server, which emulates SMTP for sendmail(1) mail,
      * reports client port 0; a real SMTP client never has it. (Postfix 3.7
      * sends {daemon_addr} in both cases, so that cannot tell them apart.) */

@@ -63,6 +63,7 @@
 #include "conf.h"
 #include "dataset.h"
 #include "log.h"
+#include "unsub_msg.h"
 #include "util.h"
 
 #define CONF_DEFAULT_SOCKET	"unix:/run/txmilter/txmilter.sock"
@@ -153,6 +154,9 @@ static const CONF_DIR conf_dirs[] = {
     {"OversignHeaders", conf_parse_headers, OFF(oversign_headers), 0, 0},
     {"On-NoKey", conf_parse_action, OFF(on_nokey), 0,
         CONF_ACT_BIT(CONF_ACT_ACCEPT) | CONF_ACT_BIT(CONF_ACT_TEMPFAIL)},
+    {"On-MultipleFrom", conf_parse_action, OFF(on_multifrom), 0,
+        CONF_ACT_BIT(CONF_ACT_ACCEPT) | CONF_ACT_BIT(CONF_ACT_TEMPFAIL)
+        | CONF_ACT_BIT(CONF_ACT_REJECT)},
     {"On-SignatureError", conf_parse_action, OFF(on_sigerr), 0,
         CONF_ACT_BIT(CONF_ACT_ACCEPT) | CONF_ACT_BIT(CONF_ACT_TEMPFAIL)
         | CONF_ACT_BIT(CONF_ACT_REJECT)},
@@ -165,6 +169,7 @@ static const CONF_DIR conf_dirs[] = {
     {"UnsubscribeURL", conf_parse_unsub_url, OFF(unsub_url), 0, 0},
     {"UnsubscribeMailto", conf_parse_unsub_mailto, OFF(unsub_mailto), 0, 0},
     {"UnsubscribeExempt", conf_parse_str, OFF(unsub_exempt), 0, 0},
+    {"UnsubscribeTable", conf_parse_str, OFF(unsub_table), 0, 0},
     {"UnsubscribeListen", conf_parse_hostport, OFF(unsub_listen), 0, 0},
     {"UnsubscribeExisting", conf_parse_choice, OFF(unsub_replace), 0, 0},
     {"UnsubscribeScope", conf_parse_choice, OFF(unsub_scope_domain), 1, 0},
@@ -742,8 +747,7 @@ enum conf_align conf_align_action(const TXCONF *cf)
 static int conf_parse_unsub_url(TXCONF *cf, const CONF_DIR *d, const char *value,
                                 char *err, size_t errlen)
 {
-    if ((strncasecmp(value, "https://", 8) != 0 && strncasecmp(value, "http://", 7) != 0)
-        || strstr(value, "%{token}") == NULL || strpbrk(value, " \t<>\",") != NULL) {
+    if (!unsub_url_ok(value)) {
         snprintf(err, errlen, "%s: \"%s\" is not an https:// URL holding %%{token} "
                  "(without spaces, quotes, commas or angle brackets)", d->name, value);
         return -1;
@@ -755,9 +759,7 @@ static int conf_parse_unsub_url(TXCONF *cf, const CONF_DIR *d, const char *value
 static int conf_parse_unsub_mailto(TXCONF *cf, const CONF_DIR *d, const char *value,
                                    char *err, size_t errlen)
 {
-    const char *tok = strstr(value, "%{token}"), *at = strrchr(value, '@');
-
-    if (tok == NULL || at == NULL || tok > at || at[1] == 0 || strpbrk(value, " \t<>\",?") != NULL) {
+    if (!unsub_mailto_ok(value)) {
         snprintf(err, errlen, "%s: \"%s\" is not an address with %%{token} in its local part, "
                  "e.g. unsubscribe+%%{token}@example.com", d->name, value);
         return -1;
@@ -819,6 +821,7 @@ TXCONF *conf_defaults(void)
         strv_add(&cf->oversign_headers, conf_default_oversign_headers[i]);
     cf->on_nokey = CONF_ACT_ACCEPT;
     cf->on_sigerr = CONF_ACT_TEMPFAIL;
+    cf->on_multifrom = CONF_ACT_REJECT;
     cf->store = xstrdup("embedded");
     cf->store_failure = 0;                  /* local */
     cf->store_timeout_ms = 50;
@@ -961,6 +964,7 @@ void conf_free(TXCONF *cf)
     free(cf->unsub_url);
     free(cf->unsub_mailto);
     free(cf->unsub_exempt);
+    free(cf->unsub_table);
     free(cf->unsub_listen);
     free(cf->unsub_trusted_proxy);
     free(cf->data_directory);

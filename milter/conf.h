@@ -60,6 +60,8 @@ typedef struct conf {
     STRV    oversign_headers;   /* OversignHeaders: lowercase names */
     enum conf_action on_nokey;  /* On-NoKey accept|tempfail, default accept */
     enum conf_action on_sigerr; /* On-SignatureError accept|tempfail|reject, default tempfail */
+    enum conf_action on_multifrom; /* On-MultipleFrom accept|tempfail|reject: several From fields or
+                                 * mailboxes (RFC 7489 6.6.1), default reject */
 
     /* rate limits (policy/) */
     char   *ratelimit_policy;   /* RateLimitPolicy file; NULL: no rate limits */
@@ -88,6 +90,7 @@ typedef struct conf {
     char   *unsub_url;          /* UnsubscribeURL template: %{token}, %{domain} */
     char   *unsub_mailto;       /* UnsubscribeMailto template: an address with %{token} in its local part */
     char   *unsub_exempt;       /* UnsubscribeExempt dataset: From address or domain patterns */
+    char   *unsub_table;        /* UnsubscribeTable dataset: per From domain URL [mailto] templates */
     char   *unsub_listen;       /* UnsubscribeListen host:port of txmilter-unsubd, default 127.0.0.1:8025 */
     int     unsub_replace;      /* UnsubscribeExisting keep|replace, default keep */
     int     unsub_scope_domain; /* UnsubscribeScope address|domain: the stream is the From address (default) or domain */

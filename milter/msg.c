@@ -115,7 +115,8 @@ MSG *msg_new(SNAPSHOT *snap, const MSG_CONN *conn, const char *envfrom)
     strv_init(&m->rcpt_given);
     strv_init(&m->rcpt_norm);
     strv_init(&m->unsub_rcpts);
-    m->watched = !m->outbound && snap->cf->unsub_mailto != NULL && unsub_store() != NULL;
+    m->watched = !m->outbound && (snap->cf->unsub_mailto != NULL || snap->unsub_routes != NULL)
+        && unsub_store() != NULL;
     if (m->outbound && snap->policy)
         m->rate = rate_txn_new(snap->policy, &snap->norm, m->envfrom, conn->addr, conn->auth_authen,
                                conn->non_smtp);
@@ -317,10 +318,29 @@ MSG_REPLY msg_refuse(MSG *m, MSG_VERDICT v, const char *rcode, const char *xcode
     return msg_reply(v, rcode, xcode, text);
 }
 
+/* msg_multiple_from - several From fields or mailboxes: On-MultipleFrom */
+static MSG_REPLY msg_multiple_from(MSG *m, const char *text)
+{
+    switch (m->snap->cf->on_multifrom) {
+    case CONF_ACT_ACCEPT:
+        /* The first mailbox decides keys and alignment; receivers that
+         * apply RFC 7489 6.6.1 will still refuse the message. */
+        log_warn("%s: %s: accepted (On-MultipleFrom accept), the first mailbox is used",
+                 msg_queueid(m), text);
+        msg_note(m, "warning=multiple-from");
+        return msg_continue();
+    case CONF_ACT_TEMPFAIL:
+        return msg_refuse(m, MSG_TEMPFAIL, "451", "4.6.0", text);
+    default:
+        return msg_refuse(m, MSG_REJECT, "550", "5.6.0", text);
+    }
+}
+
 /* msg_check_from - exactly one From field with exactly one mailbox */
 static MSG_REPLY msg_check_from(MSG *m)
 {
     char text[512];
+    MSG_REPLY r;
     int n;
 
     if (m->nfrom == 0)
@@ -328,7 +348,8 @@ static MSG_REPLY msg_check_from(MSG *m)
     if (m->nfrom > 1) {
         snprintf(text, sizeof(text), "message has %d From header fields "
                  "(RFC 5322 3.6 allows one; receivers reject it, RFC 7489 6.6.1)", m->nfrom);
-        return msg_refuse(m, MSG_REJECT, "550", "5.6.0", text);
+        if ((r = msg_multiple_from(m, text)).verdict != MSG_CONTINUE)
+            return r;
     }
     n = hdr_parse_mailboxes(m->from_value, &m->author);
     if (n < 0)
@@ -338,7 +359,8 @@ static MSG_REPLY msg_check_from(MSG *m)
     if (n > 1) {
         snprintf(text, sizeof(text), "From header field holds %d addresses "
                  "(receivers cannot apply DMARC to it, RFC 7489 6.6.1)", n);
-        return msg_refuse(m, MSG_REJECT, "550", "5.6.0", text);
+        if ((r = msg_multiple_from(m, text)).verdict != MSG_CONTINUE)
+            return r;
     }
     msg_note(m, "header-from=<%s@%s>", m->author.local, m->author.domain);
     return msg_continue();
@@ -471,7 +493,9 @@ static MSG_REPLY msg_preflight(MSG *m)
     in.qid = msg_queueid(m);
     in.from_domain = m->author.domain;
     in.mail_from = m->envfrom;
-    in.helo = m->conn.helo;
+    /* For the null sender, receivers check SPF of the HELO name they see:
+     * this relay's ({j}, Postfix's myhostname), not the application's. */
+    in.helo = m->conn.relay_name[0] ? m->conn.relay_name : m->conn.helo;
     in.sig = sig;
     in.nsig = n;
     preflight_check(m->snap, &in, &out);

@@ -19,6 +19,7 @@ typedef struct msg_conn {
     char auth_authen[256];      /* {auth_authen}, "" when not authenticated */
     int  non_smtp;              /* sendmail(1)/pickup: Postfix emulates the SMTP steps */
     char helo[256];             /* HELO/EHLO name, "" if none */
+    char relay_name[256];       /* {j}: this MTA's host name (its own HELO outbound) */
 } MSG_CONN;
 
 typedef enum msg_verdict {

@@ -33,8 +33,17 @@ int msg_unsub_rcpt(MSG *m, const char *rcpt)
     UNSUB_PAYLOAD p;
     BUF err;
 
-    if (cf->unsub_mailto == NULL || m->snap->unsub_keys == NULL || unsub_store() == NULL
-        || !unsub_mailto_token(cf->unsub_mailto, rcpt, token, sizeof(token)))
+    const UNSUB_ROUTES *rt = m->snap->unsub_routes;
+    int found = 0;
+
+    if (m->snap->unsub_keys == NULL || unsub_store() == NULL)
+        return 0;
+    if (cf->unsub_mailto)
+        found = unsub_mailto_token(cf->unsub_mailto, rcpt, token, sizeof(token));
+    for (size_t i = 0; !found && rt && i < rt->n; i++)
+        if (rt->r[i].mailto)
+            found = unsub_mailto_token(rt->r[i].mailto, rcpt, token, sizeof(token));
+    if (!found)
         return 0;
     if (unsub_token_open(m->snap->unsub_keys, token, (uint64_t) cf->unsub_max_age, (uint64_t) time(NULL),
                          &p, why, sizeof(why)) < 0) {
@@ -176,8 +185,11 @@ MSG_REPLY msg_unsub_eoh(MSG *m)
 
         buf_init(&value, 2048);
         buf_init(&err, 512);
-        if (unsub_header_value(cf, m->snap->unsub_keys, m->rcpt_norm.v[0], stream, m->author.domain,
-                               (uint64_t) time(NULL), &value, &err) < 0) {
+        const char *url, *mailto;
+
+        unsub_route_for(m->snap->unsub_routes, cf, m->author.domain, &url, &mailto);
+        if (unsub_header_value(url, mailto, m->snap->unsub_keys, m->rcpt_norm.v[0], stream,
+                               m->author.domain, (uint64_t) time(NULL), &value, &err) < 0) {
             log_warn("%s: List-Unsubscribe not added: %s", msg_queueid(m), err.data ? err.data : "");
             msg_note(m, "unsubscribe=failed");
         } else {

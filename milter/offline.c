@@ -91,7 +91,7 @@ int offline_run(const OFFLINE_OPTS *o, FILE *out)
     util_strlcpy(conn.daemon_name, o->daemon_name ? o->daemon_name : "", sizeof(conn.daemon_name));
     m = msg_new(snap, &conn, o->envfrom ? o->envfrom : "");
     msg_set_queueid(m, "OFFLINE");
-    if (unsub_enabled(snap->cf) || snap->cf->unsub_mailto) {
+    if (unsub_enabled(snap->cf) || snap->cf->unsub_mailto || snap->cf->unsub_table) {
         BUF err;
 
         /* Suppressions are read to show their effect; nothing is written. */

@@ -24,6 +24,7 @@
 #include "dataset.h"
 #include "dns_dkim.h"
 #include "store_redis.h"
+#include "unsub_msg.h"
 #include "log.h"
 #include "preflight.h"
 #include "sign.h"
@@ -60,6 +61,7 @@ static void snapshot_free(SNAPSHOT *s)
     sign_lib_free(s->dkim);
     rl_policy_free(s->policy);
     unsub_keys_free(s->unsub_keys);
+    unsub_routes_free(s->unsub_routes);
     strv_free(&s->unsub_exempt);
     keytable_free(s->kt);
     netlist_free(s->internal);
@@ -140,6 +142,11 @@ static int snapshot_unsub(SNAPSHOT *s, BUF *errs)
     }
     if (s->cf->unsub_keyfile && (s->unsub_keys = unsub_keys_load(s->cf->unsub_keyfile, errs)) == NULL)
         return -1;
+    if (s->cf->unsub_table) {
+        conf_where(s->cf, "UnsubscribeTable", where, sizeof(where));
+        if ((s->unsub_routes = unsub_routes_load(s->cf->unsub_table, where, errs)) == NULL)
+            return -1;
+    }
     if (s->cf->unsub_exempt) {
         DATASET *ds;
 

@@ -2,13 +2,21 @@
  * version.c - the version report of txmilter -V: the program's version,
  * then each linked library's run-time version and the features txmilter
  * relies on (Ed25519 and oversigning in libopendkim). A missing feature
- * is reported, not hidden: signing with Ed25519 needs it.
+ * is reported, not hidden: signing with Ed25519 needs it. Libraries
+ * without a run-time version call show the version compiled against.
  */
 #include "config.h"
 
+#include <netinet/in.h>
+
+#include <hiredis/hiredis.h>
+#include <idn2.h>
 #include <libmilter/mfapi.h>
 #include <opendkim/dkim.h>
 #include <openssl/crypto.h>
+#include <spf2/spf_lib_version.h>
+#include <sqlite3.h>
+#include <unbound.h>
 
 #include "version.h"
 
@@ -32,4 +40,12 @@ void version_print(FILE *fp)
     }
     fputc('\n', fp);
     fprintf(fp, "  %s\n", OpenSSL_version(OPENSSL_VERSION));
+    fprintf(fp, "  libunbound %s\n", ub_version());
+    fprintf(fp, "  libspf2 %d.%d.%d (compiled against)\n", SPF_LIB_VERSION_MAJOR, SPF_LIB_VERSION_MINOR,
+            SPF_LIB_VERSION_PATCH);
+    fprintf(fp, "  libopendmarc (no version interface)\n");
+    fprintf(fp, "  hiredis %d.%d.%d (compiled against; no TLS)\n", HIREDIS_MAJOR, HIREDIS_MINOR,
+            HIREDIS_PATCH);
+    fprintf(fp, "  SQLite %s\n", sqlite3_libversion());
+    fprintf(fp, "  libidn2 %s\n", idn2_check_version(NULL));
 }

@@ -1,8 +1,12 @@
 /*
  * unsub_msg.c - List-Unsubscribe decisions of one message.
  *
- *	unsub_header_value() fills the UnsubscribeURL template (%{token},
- *	%{domain}) and, when UnsubscribeMailto is set, adds the mailto URI
+ *	unsub_route_for() picks the templates for a From domain: the first
+ *	UnsubscribeTable line whose pattern matches, else UnsubscribeURL and
+ *	UnsubscribeMailto.
+ *
+ *	unsub_header_value() fills a URL template (%{token},
+ *	%{domain}) and, when there is a mailto template, adds the mailto URI
  *	on a folded second line: RFC 8058 one-click wants exactly one HTTPS
  *	URI, which may be followed by a mailto. The token names one
  *	recipient, so the caller adds the header only to messages with one
@@ -19,6 +23,7 @@
  */
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -90,8 +95,8 @@ static int unsub_fill(BUF *out, const char *tmpl, const char *token, const char 
     return 0;
 }
 
-int unsub_header_value(const TXCONF *cf, const UNSUB_KEYS *keys, const char *rcpt,
-                       const char *stream, const char *from_domain, uint64_t now,
+int unsub_header_value(const char *url_tmpl, const char *mailto_tmpl, const UNSUB_KEYS *keys,
+                       const char *rcpt, const char *stream, const char *from_domain, uint64_t now,
                        BUF *out, BUF *err)
 {
     char token[UNSUB_TOKEN_MAX];
@@ -101,11 +106,11 @@ int unsub_header_value(const TXCONF *cf, const UNSUB_KEYS *keys, const char *rcp
         buf_printf(err, "cannot make a token for <%s> (address or stream too long)", rcpt);
         return -1;
     }
-    if (buf_puts(out, "<") < 0 || unsub_fill(out, cf->unsub_url, token, from_domain) < 0
+    if (buf_puts(out, "<") < 0 || unsub_fill(out, url_tmpl, token, from_domain) < 0
         || buf_puts(out, ">") < 0)
         goto toolong;
-    if (cf->unsub_mailto) {
-        if (buf_puts(out, ",\n\t<mailto:") < 0 || unsub_fill(out, cf->unsub_mailto, token, from_domain) < 0
+    if (mailto_tmpl) {
+        if (buf_puts(out, ",\n\t<mailto:") < 0 || unsub_fill(out, mailto_tmpl, token, from_domain) < 0
             || buf_puts(out, "?subject=unsubscribe>") < 0)
             goto toolong;
     }
@@ -113,6 +118,84 @@ int unsub_header_value(const TXCONF *cf, const UNSUB_KEYS *keys, const char *rcp
 toolong:
     buf_printf(err, "List-Unsubscribe header too long");
     return -1;
+}
+
+int unsub_url_ok(const char *tmpl)
+{
+    return (strncasecmp(tmpl, "https://", 8) == 0 || strncasecmp(tmpl, "http://", 7) == 0)
+        && strstr(tmpl, "%{token}") != NULL && strpbrk(tmpl, " \t<>\",") == NULL;
+}
+
+int unsub_mailto_ok(const char *tmpl)
+{
+    const char *tok = strstr(tmpl, "%{token}"), *at = strrchr(tmpl, '@');
+
+    return tok != NULL && at != NULL && tok < at && at[1] != 0 && strpbrk(tmpl, " \t<>\",?") == NULL;
+}
+
+UNSUB_ROUTES *unsub_routes_load(const char *spec, const char *where, BUF *errs)
+{
+    DATASET *ds = dataset_load(spec, where, errs);
+    UNSUB_ROUTES *rt;
+    int bad = 0;
+
+    if (ds == NULL)
+        return NULL;
+    rt = xcalloc(1, sizeof(*rt));
+    rt->r = xcalloc(ds->n ? ds->n : 1, sizeof(UNSUB_ROUTE));
+    for (size_t i = 0; i < ds->n; i++) {
+        const DATASET_ENTRY *e = &ds->ent[i];
+        STRV v;
+
+        strv_init(&v);
+        if (e->value)
+            strv_split(&v, e->value, " \t");
+        if (v.n < 1 || v.n > 2 || !unsub_url_ok(v.v[0]) || (v.n == 2 && !unsub_mailto_ok(v.v[1]))) {
+            util_err_at(errs, e->file, e->line, "expected \"domain-pattern https://...%%{token}... "
+                        "[local%%{token}@domain]\"");
+            bad = 1;
+        } else {
+            UNSUB_ROUTE *r = &rt->r[rt->n++];
+
+            r->pattern = xstrdup(e->key);
+            util_lower(r->pattern);
+            r->url = xstrdup(v.v[0]);
+            r->mailto = v.n == 2 ? xstrdup(v.v[1]) : NULL;
+        }
+        strv_free(&v);
+    }
+    dataset_free(ds);
+    if (bad) {
+        unsub_routes_free(rt);
+        return NULL;
+    }
+    return rt;
+}
+
+void unsub_routes_free(UNSUB_ROUTES *rt)
+{
+    if (rt == NULL)
+        return;
+    for (size_t i = 0; i < rt->n; i++) {
+        free(rt->r[i].pattern);
+        free(rt->r[i].url);
+        free(rt->r[i].mailto);
+    }
+    free(rt->r);
+    free(rt);
+}
+
+void unsub_route_for(const UNSUB_ROUTES *rt, const TXCONF *cf, const char *from_domain,
+                     const char **url, const char **mailto)
+{
+    for (size_t i = 0; rt && i < rt->n; i++)
+        if (dataset_wildmatch(rt->r[i].pattern, from_domain)) {
+            *url = rt->r[i].url;
+            *mailto = rt->r[i].mailto;
+            return;
+        }
+    *url = cf->unsub_url;
+    *mailto = cf->unsub_mailto;
 }
 
 int unsub_mailto_token(const char *tmpl, const char *rcpt, char *token, size_t len)

@@ -32,10 +32,36 @@ int unsub_exempt(const STRV *patterns, const char *from_addr, const char *from_d
 void unsub_stream(const TXCONF *cf, const char *from_local, const char *from_domain,
                   char *out, size_t len);
 
+/* unsub_url_ok, unsub_mailto_ok - the template checks of UnsubscribeURL
+ * (an http(s) URL holding %{token}, nothing that would break the header)
+ * and UnsubscribeMailto (%{token} in the local part) */
+int unsub_url_ok(const char *tmpl);
+int unsub_mailto_ok(const char *tmpl);
+
+/* UnsubscribeTable: per sender domain templates, lines
+ * "domain-pattern url-template [mailto-template]"; first match wins. */
+typedef struct unsub_route {
+    char *pattern, *url, *mailto;   /* mailto may be NULL */
+} UNSUB_ROUTE;
+
+typedef struct unsub_routes {
+    UNSUB_ROUTE *r;
+    size_t       n;
+} UNSUB_ROUTES;
+
+/* unsub_routes_load - NULL with "file:line: message" lines in errs */
+UNSUB_ROUTES *unsub_routes_load(const char *spec, const char *where, BUF *errs);
+void unsub_routes_free(UNSUB_ROUTES *rt);
+
+/* unsub_route_for - the templates for a From domain: the first table line
+ * whose pattern matches, else UnsubscribeURL and UnsubscribeMailto */
+void unsub_route_for(const UNSUB_ROUTES *rt, const TXCONF *cf, const char *from_domain,
+                     const char **url, const char **mailto);
+
 /* unsub_header_value - "<URL>" or "<URL>,\n\t<mailto:ADDR?subject=unsubscribe>"
- * for (rcpt, stream) with a fresh token; -1 with a reason */
-int unsub_header_value(const TXCONF *cf, const UNSUB_KEYS *keys, const char *rcpt,
-                       const char *stream, const char *from_domain, uint64_t now,
+ * from the templates for (rcpt, stream) with a fresh token; -1 with a reason */
+int unsub_header_value(const char *url_tmpl, const char *mailto_tmpl, const UNSUB_KEYS *keys,
+                       const char *rcpt, const char *stream, const char *from_domain, uint64_t now,
                        BUF *out, BUF *err);
 
 /* unsub_mailto_token - if rcpt (as given, with or without <>) is an

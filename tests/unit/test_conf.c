@@ -29,9 +29,9 @@ static const char *const conf_fields[] = {
     "shutdown_timeout", "max_headers", "internal_hosts", "mta", "keytable",
     "signingtable", "domain", "selector", "keyfile", "subdomains",
     "multiple_signatures", "canon", "sign_headers", "oversign_headers",
-    "on_nokey", "on_sigerr", "ratelimit_policy", "store", "store_failure", "store_timeout",
+    "on_nokey", "on_sigerr", "on_multifrom", "ratelimit_policy", "store", "store_failure", "store_timeout",
     "store_connect_timeout", "store_retry", "ratelimit_max_keys", "recipient_delimiter",
-    "control_socket", "unsub_keyfile", "unsub_url", "unsub_mailto", "unsub_exempt",
+    "control_socket", "unsub_keyfile", "unsub_url", "unsub_mailto", "unsub_exempt", "unsub_table",
     "unsub_listen", "unsub_replace", "unsub_scope_domain", "unsub_max_age", "unsub_trusted_proxy",
     "data_directory", "egress", "alignment_action", "psl", "nameservers", "trust_anchor",
     "dns_timeout", "on_dnserror", NULL,
@@ -51,9 +51,9 @@ static const char *const conf_field_defaults[] = {
     "60", "1048576", "127.0.0.1, ::1", "(null)", "(null)",
     "(null)", "(null)", "(null)", "(null)", "0",
     "0", "relaxed/relaxed", DEF_SIGN, DEF_OVERSIGN,
-    "accept", "tempfail", "(null)", "embedded", "local", "50",
+    "accept", "tempfail", "reject", "(null)", "embedded", "local", "50",
     "100", "1000", "1000000", "+",
-    "/run/txmilter/control.sock", "(null)", "(null)", "(null)", "(null)",
+    "/run/txmilter/control.sock", "(null)", "(null)", "(null)", "(null)", "(null)",
     "127.0.0.1:8025", "0", "0", "0", "127.0.0.1, ::1",
     "/var/lib/txmilter", "", "unset", "/usr/share/publicsuffix/public_suffix_list.dat",
     "(null)", "(null)", "5", "tempfail",
@@ -119,6 +119,7 @@ static const char *render_field(const TXCONF *cf, const char *field, char *buf, 
     STRF("unsub_url", unsub_url);
     STRF("unsub_mailto", unsub_mailto);
     STRF("unsub_exempt", unsub_exempt);
+    STRF("unsub_table", unsub_table);
     STRF("unsub_listen", unsub_listen);
     STRF("unsub_trusted_proxy", unsub_trusted_proxy);
     STRF("data_directory", data_directory);
@@ -156,6 +157,8 @@ static const char *render_field(const TXCONF *cf, const char *field, char *buf, 
         snprintf(buf, size, "%s", act[cf->on_nokey]);
     else if (strcmp(field, "on_sigerr") == 0)
         snprintf(buf, size, "%s", act[cf->on_sigerr]);
+    else if (strcmp(field, "on_multifrom") == 0)
+        snprintf(buf, size, "%s", act[cf->on_multifrom]);
     else if (strcmp(field, "store_failure") == 0)
         snprintf(buf, size, "%s", storefail[cf->store_failure]);
     else if (strcmp(field, "store_timeout") == 0)
@@ -271,6 +274,8 @@ static const OK_CASE ok_cases[] = {
      "DNSTimeout 2\nOn-DNSError accept\n", {"psl=/etc/psl.dat", "trust_anchor=/usr/share/dns/root.key",
       "dns_timeout=2", "on_dnserror=accept"}},
     {"ControlSocket none", "ControlSocket none\n", {"control_socket=(null)"}},
+    {"On-MultipleFrom accept", "On-MultipleFrom accept\n", {"on_multifrom=accept"}},
+    {"On-MultipleFrom tempfail", "On-MultipleFrom tempfail\n", {"on_multifrom=tempfail"}},
     {"List-Unsubscribe directives", "UnsubscribeKeyFile /etc/txmilter/unsub.keys\n"
      "UnsubscribeURL https://unsub.%{domain}/u/%{token}\nUnsubscribeMailto unsub+%{token}@example.com\n"
      "UnsubscribeExempt *@auth.example.com, reset@example.com\n",
@@ -279,6 +284,8 @@ static const OK_CASE ok_cases[] = {
     {"List-Unsubscribe choices", "UnsubscribeExisting replace\nUnsubscribeScope domain\n"
      "UnsubscribeMaxAge 31536000\nUnsubscribeListen [::1]:8443\n",
      {"unsub_replace=1", "unsub_scope_domain=1", "unsub_max_age=31536000", "unsub_listen=[::1]:8443"}},
+    {"UnsubscribeTable", "UnsubscribeTable /etc/txmilter/unsubscribe.table\n",
+     {"unsub_table=/etc/txmilter/unsubscribe.table"}},
     {"DataDirectory and proxy", "DataDirectory /srv/txmilter\nUnsubscribeTrustedProxy 10.0.0.1\n",
      {"data_directory=/srv/txmilter", "unsub_trusted_proxy=10.0.0.1"}},
     {"ControlSocket path", "ControlSocket /tmp/c.sock\n", {"control_socket=/tmp/c.sock"}},

@@ -221,6 +221,43 @@ static void test_from_checks(void **state)
     snapshot_release(s);
 }
 
+/* On-MultipleFrom: refuse by default, or tempfail, or go on with the first */
+static void test_multiple_from_configurable(void **state)
+{
+    static const struct { const char *conf; MSG_VERDICT v; const char *rcode; } cases[] = {
+        {"", MSG_REJECT, "550"},
+        {"On-MultipleFrom tempfail\n", MSG_TEMPFAIL, "451"},
+        {"On-MultipleFrom accept\n", MSG_CONTINUE, ""},
+    };
+    MSG_CONN conn = conn_of("127.0.0.1", "", "");
+
+    (void) state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        for (int two_fields = 0; two_fields < 2; two_fields++) {
+            SNAPSHOT *s = snap_with(cases[i].conf);
+            MSG *m = msg_new(s, &conn, "<a@example.com>");
+            MSG_REPLY r;
+
+            if (two_fields) {
+                (void) msg_header(m, "From", " a@example.com");
+                (void) msg_header(m, "From", " b@example.net");
+            } else
+                (void) msg_header(m, "From", " a@example.com, b@example.net");
+            r = msg_eoh(m);
+            if (r.verdict != cases[i].v || strcmp(r.rcode, cases[i].rcode) != 0)
+                fail_msg("case %zu/%d: verdict %d %s", i, two_fields, (int) r.verdict, r.rcode);
+            if (cases[i].v == MSG_CONTINUE) {
+                /* the first mailbox signs */
+                assert_non_null(strstr(msg_summary(m), "header-from=<a@example.com>"));
+                assert_non_null(strstr(msg_summary(m), "warning=multiple-from"));
+                assert_int_equal(msg_eom(m).verdict, MSG_CONTINUE);
+            }
+            msg_free(m);
+            snapshot_release(s);
+        }
+    }
+}
+
 static void test_nokey(void **state)
 {
     SNAPSHOT *s = snap_with("");
@@ -513,6 +550,7 @@ int main(void)
         cmocka_unit_test(test_outbound),
         cmocka_unit_test(test_from_checks),
         cmocka_unit_test(test_nokey),
+        cmocka_unit_test(test_multiple_from_configurable),
         cmocka_unit_test(test_header_limit),
         cmocka_unit_test(test_long_header_line_flagged),
         cmocka_unit_test(test_sign_and_verify),

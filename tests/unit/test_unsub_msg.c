@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -107,8 +108,8 @@ static void test_stream_and_header(void **state)
     cf->unsub_url = xstrdup("https://unsub.%{domain}/u/%{token}");
     buf_init(&value, 2048);
     buf_init(&err, 512);
-    assert_int_equal(unsub_header_value(cf, keys, "bob@example.org", stream, "shop.example", 1800000000,
-                                        &value, &err), 0);
+    assert_int_equal(unsub_header_value(cf->unsub_url, cf->unsub_mailto, keys, "bob@example.org", stream,
+                                        "shop.example", 1800000000, &value, &err), 0);
     /* one https URI, no mailto */
     assert_true(strncmp(value.data, "<https://unsub.shop.example/u/", 30) == 0);
     assert_null(strchr(value.data, ','));
@@ -125,8 +126,8 @@ static void test_stream_and_header(void **state)
 
     /* with a mailto: folded onto a second line, same token */
     cf->unsub_mailto = xstrdup("unsub+%{token}@shop.example");
-    assert_int_equal(unsub_header_value(cf, keys, "bob@example.org", stream, "shop.example", 1800000000,
-                                        &value, &err), 0);
+    assert_int_equal(unsub_header_value(cf->unsub_url, cf->unsub_mailto, keys, "bob@example.org", stream,
+                                        "shop.example", 1800000000, &value, &err), 0);
     assert_non_null(strstr(value.data, ">,\n\t<mailto:unsub+"));
     assert_non_null(strstr(value.data, "@shop.example?subject=unsubscribe>"));
     assert_non_null(strstr(value.data, token));
@@ -140,12 +141,66 @@ static void test_stream_and_header(void **state)
     rmdir(dir);
 }
 
+/* UnsubscribeTable: per sender domain templates, first match, defaults after */
+static void test_routes(void **state)
+{
+    char path[] = "/tmp/txunsubroutes.XXXXXX";
+    int fd = mkstemp(path);
+    const char *table = "# brand domains\n"
+        "brand-a.example https://u.brand-a.example/x/%{token}\n"
+        "*.brand-b.example https://unsub.brand-b.example/%{token} u-%{token}@brand-b.example\n";
+    const char *bad = "c.example ftp://x/%{token}\nd.example https://d/%{token} nomailto\n"
+        "e.example\n";
+    TXCONF *cf = conf_defaults();
+    UNSUB_ROUTES *rt;
+    const char *url, *mailto;
+    BUF errs;
+
+    (void) state;
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, table, strlen(table)), (ssize_t) strlen(table));
+    close(fd);
+    buf_init(&errs, 4096);
+    rt = unsub_routes_load(path, "conf:9", &errs);
+    if (rt == NULL)
+        fail_msg("routes: %s", errs.data);
+    cf->unsub_url = xstrdup("https://unsub.example.com/%{token}");
+    unsub_route_for(rt, cf, "brand-a.example", &url, &mailto);
+    assert_string_equal(url, "https://u.brand-a.example/x/%{token}");
+    assert_null(mailto);
+    unsub_route_for(rt, cf, "mail.brand-b.example", &url, &mailto);
+    assert_string_equal(url, "https://unsub.brand-b.example/%{token}");
+    assert_string_equal(mailto, "u-%{token}@brand-b.example");
+    unsub_route_for(rt, cf, "other.example", &url, &mailto);
+    assert_string_equal(url, "https://unsub.example.com/%{token}");
+    assert_null(mailto);
+    unsub_routes_free(rt);
+
+    fd = open(path, O_WRONLY | O_TRUNC);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, bad, strlen(bad)), (ssize_t) strlen(bad));
+    close(fd);
+    buf_reset(&errs);
+    assert_null(unsub_routes_load(path, "conf:9", &errs));
+    for (int line = 1; line <= 3; line++) {
+        char want[64];
+
+        snprintf(want, sizeof(want), "%s:%d: expected", path, line);
+        if (strstr(errs.data, want) == NULL)
+            fail_msg("no error for line %d: %s", line, errs.data);
+    }
+    buf_free(&errs);
+    conf_free(cf);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mailto),
         cmocka_unit_test(test_exempt),
         cmocka_unit_test(test_stream_and_header),
+        cmocka_unit_test(test_routes),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
