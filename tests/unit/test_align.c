@@ -244,7 +244,10 @@ static KEYS_KEY *load(const char *alg)
     assert_non_null(pk);
     assert_int_equal(PEM_write_bio_PrivateKey(b, pk, NULL, NULL, 0, NULL, NULL), 1);
     n = BIO_get_mem_data(b, &pem);
-    text = strndup(pem, (size_t) n);
+    /* BIO memory is not NUL-terminated: copy exactly n bytes */
+    text = xmalloc((size_t) n + 1);
+    memcpy(text, pem, (size_t) n);
+    text[n] = 0;
     buf_init(&errs, 4096);
     k = keys_load_inline(text, "test", &errs);
     if (k == NULL)
