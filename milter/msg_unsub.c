@@ -22,6 +22,7 @@
 
 #include "log.h"
 #include "msg_int.h"
+#include "ratelimit.h"
 #include "suppress.h"
 #include "unsub_msg.h"
 
@@ -113,6 +114,8 @@ static long msg_suppressed(MSG *m, const char *stream, MSG_REPLY *r)
     for (i = 0; i < n; i++)
         if (drop[i]) {
             msg_op(m, MSG_RCPT_DELETE, m->rcpt_given.v[i], NULL);
+            if (m->rate)                    /* not sent to: no quota used */
+                rate_txn_refund_rcpt(m->rate, ratelimit_store(), m->rcpt_given.v[i]);
             msg_note(m, "suppressed=<%s>", m->rcpt_norm.v[i]);
             log_info("%s: rcpt=<%s> removed: unsubscribed from mail of %s", msg_queueid(m),
                      m->rcpt_norm.v[i], stream);

@@ -31,6 +31,7 @@
 
 /* What one accepted recipient was charged. */
 typedef struct rate_charge {
+    char    *rcpt;              /* as given, to find it again */
     uint64_t stamp_ms;
     size_t   n;
     RL_ITEM *items;
@@ -97,7 +98,8 @@ static RATE_REPLY rate_reply(RATE_OUTCOME o, const char *rcode, const char *xcod
 }
 
 /* rate_keep_charge - remember what an accepted recipient was charged */
-static void rate_keep_charge(RATE_TXN *t, const RL_ITEM *items, size_t n, uint64_t stamp)
+static void rate_keep_charge(RATE_TXN *t, const char *rcpt, const RL_ITEM *items, size_t n,
+                             uint64_t stamp)
 {
     RATE_CHARGE *c;
 
@@ -108,6 +110,7 @@ static void rate_keep_charge(RATE_TXN *t, const RL_ITEM *items, size_t n, uint64
         t->charge = xrealloc(t->charge, t->capcharge * sizeof(*t->charge));
     }
     c = &t->charge[t->ncharge++];
+    c->rcpt = xstrdup(rcpt);
     c->stamp_ms = stamp;
     c->n = n;
     c->items = xmalloc(n * sizeof(RL_ITEM));
@@ -202,7 +205,7 @@ RATE_REPLY rate_txn_rcpt(RATE_TXN *t, RL_STORE *store, const char *rcpt, const c
                      res[i].count, items[i].rule->limit,
                      (unsigned long long) ratelimit_retry_s(res[i].wait_ms));
     if (accepted) {
-        rate_keep_charge(t, items, n, stamp);
+        rate_keep_charge(t, rcpt, items, n, stamp);
         t->accepted++;
         goto done;
     }
@@ -258,6 +261,20 @@ size_t rate_txn_accepted(const RATE_TXN *t)
     return t->accepted;
 }
 
+void rate_txn_refund_rcpt(RATE_TXN *t, RL_STORE *store, const char *rcpt)
+{
+    for (size_t i = 0; i < t->ncharge; i++)
+        if (strcmp(t->charge[i].rcpt, rcpt) == 0) {
+            if (store)
+                (void) store->ops->refund(store, t->charge[i].items, t->charge[i].n,
+                                          t->charge[i].stamp_ms);
+            free(t->charge[i].items);
+            free(t->charge[i].rcpt);
+            t->charge[i] = t->charge[--t->ncharge];
+            return;
+        }
+}
+
 void rate_txn_commit(RATE_TXN *t)
 {
     t->committed = 1;
@@ -271,6 +288,7 @@ void rate_txn_free(RATE_TXN *t, RL_STORE *store)
         if (!t->committed && store)
             (void) store->ops->refund(store, t->charge[i].items, t->charge[i].n, t->charge[i].stamp_ms);
         free(t->charge[i].items);
+        free(t->charge[i].rcpt);
     }
     free(t->charge);
     strv_free(&t->deferred);

@@ -48,6 +48,10 @@ RATE_REPLY rate_txn_deferred_reply(const RATE_TXN *t);
 /* rate_txn_accepted - recipients accepted so far */
 size_t rate_txn_accepted(const RATE_TXN *t);
 
+/* rate_txn_refund_rcpt - give back what one recipient (as given to
+ * rate_txn_rcpt()) was charged: it was removed from the message later */
+void rate_txn_refund_rcpt(RATE_TXN *t, RL_STORE *store, const char *rcpt);
+
 /* rate_txn_commit - the message was accepted: keep the charges */
 void rate_txn_commit(RATE_TXN *t);
 

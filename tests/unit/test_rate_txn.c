@@ -175,6 +175,27 @@ static void test_all_rules_decide_together(void **state)
     rl_policy_free(p);
 }
 
+/* A recipient removed later (it unsubscribed) gives its quota back; the
+ * others of the message keep theirs. */
+static void test_refund_one_recipient(void **state)
+{
+    RL_POLICY *p = policy("burst rcpt 1/1h tempfail\n");
+    RL_STORE *s = store_mem_new(1000, test_clock);
+    RATE_TXN *t = rate_txn_new(p, &norm, "<app@shop.example>", "192.0.2.10", "", 0);
+
+    (void) state;
+    assert_int_equal(rate_txn_rcpt(t, s, "<gone@example.org>", "TEST").outcome, RATE_ACCEPT);
+    assert_int_equal(rate_txn_rcpt(t, s, "<kept@example.org>", "TEST").outcome, RATE_ACCEPT);
+    rate_txn_refund_rcpt(t, s, "<gone@example.org>");
+    rate_txn_refund_rcpt(t, s, "<never@example.org>");        /* unknown: no-op */
+    rate_txn_commit(t);
+    rate_txn_free(t, s);
+    assert_int_equal(one(p, s, "<gone@example.org>", 1).outcome, RATE_ACCEPT);
+    assert_int_equal(one(p, s, "<kept@example.org>", 1).outcome, RATE_TEMPFAIL);
+    s->ops->free(s);
+    rl_policy_free(p);
+}
+
 static void test_non_smtp_deferred(void **state)
 {
     RL_POLICY *p = policy("burst rcpt 1/1h tempfail\n");
@@ -208,6 +229,7 @@ int main(void)
         cmocka_unit_test(test_actions),
         cmocka_unit_test(test_shadow_never_refuses),
         cmocka_unit_test(test_all_rules_decide_together),
+        cmocka_unit_test(test_refund_one_recipient),
         cmocka_unit_test(test_non_smtp_deferred),
     };
 
