@@ -30,7 +30,7 @@
  *	name is resolved at each connect by the system resolver: use an
  *	address when the connect timeout must hold against a slow DNS.
  *
- *	Every decide(), refund() and peek() is one EVALSHA of STORE_REDIS_LUA
+ *	Every decide(), refund() and peek() is one EVALSHA of store_redis_lua
  *	(below) over all the keys of one recipient: atomic, with Redis TIME
  *	as the clock. NOSCRIPT (Redis restarted, SCRIPT FLUSH) is answered by
  *	EVAL of the whole script, which caches it again. reset() is one DEL.
@@ -87,42 +87,8 @@
 
 #include "log.h"
 #include "store_redis.h"
+#include "store_redis_int.h"
 #include "util.h"
-
-#define RD_HOST_MAX     255
-#define RD_PATH_MAX     107             /* sun_path */
-#define RD_SECRET_MAX   256
-#define RD_MASTER_MAX   128
-#define RD_SENTINELS    16
-#define RD_PREFIX_MAX   64
-#define RD_ERR_MAX      640             /* a diagnostic: host, path and hiredis text fit */
-#define RD_LOG_MS       60000
-/* The hash tag: on Redis Cluster only "txmilter" is hashed, so every key
- * of one EVALSHA lives in one slot, as a script's keys must. */
-#define RD_TAG          "{txmilter}:"
-#define RD_TAG_LEN      (sizeof(RD_TAG) - 1)
-/* every argument of one EVALSHA: command, sha, numkeys, keys, op, now, stamp, 3 per key */
-#define RD_ARGS_MAX     (6 + 4 * RL_MAX_KEYS)
-#define RD_CMD_ARGS     16              /* store_redis_command() */
-
-typedef enum { RD_TCP, RD_UNIX, RD_SENTINEL } RD_KIND;
-
-typedef struct rd_addr {
-    char host[RD_HOST_MAX + 1];
-    int  port;
-} RD_ADDR;
-
-typedef struct rd_url {
-    RD_KIND kind;
-    RD_ADDR addr;                       /* TCP */
-    char    path[RD_PATH_MAX + 1];      /* UNIX */
-    RD_ADDR sentinel[RD_SENTINELS];
-    int     nsentinel;
-    char    master[RD_MASTER_MAX + 1];
-    char    user[RD_SECRET_MAX + 1];
-    char    pass[RD_SECRET_MAX + 1];
-    long    db;
-} RD_URL;
 
 typedef struct store_redis {
     RL_STORE store;
@@ -144,246 +110,6 @@ typedef struct store_redis {
 } STORE_REDIS;
 
 
-/*
- * The script: limiter.c's arithmetic, line for line (exact mode from the
- * oldest stamp, bucket mode with w = LIMITER_SLOT_MS(P), limiter_convert()
- * for a state built for another N or P), over every key of one call.
- * Keep the two in step: test_store_redis runs the same cases through both.
- * A key's state is one string, struct.pack("<BI4I4I8I8I8"): format 1, N,
- * events held (exact) or their sum (bucket), P, last_ms, base slot, then
- * the stamps oldest first (N <= 256) or the 256 slot counts from the base
- * slot; it expires P + w after the newest charge, and a refused call or a
- * refund keeps the expiry. A test "now" (ARGV[2]) keeps keys at least ten
- * minutes, so that real time cannot cut a synthetic timeline short.
- */
-static const char STORE_REDIS_LUA[] =
-    "-- txmilter rate limiter (store_redis.c): limiter.c's rules over KEYS, atomically.\n"
-    "-- ARGV[1] op: D decide, R refund, P peek\n"
-    "-- ARGV[2] now in ms; \"\" (always, outside tests): Redis TIME\n"
-    "-- ARGV[3] refund stamp, else \"\"\n"
-    "-- ARGV[3i+1], ARGV[3i+2], ARGV[3i+3]: limit N, period P (ms), shadow (0/1) of KEYS[i]\n"
-    "-- A key's state: struct \"<BI4I4I8I8I8\" version 1, N, count n, P, last_ms,\n"
-    "-- base slot, then n stamps oldest first (N <= 256) or 256 slot counts.\n"
-    "if redis.replicate_commands then redis.replicate_commands() end\n"
-    "local B, EX = 256, 256\n"
-    "local op = ARGV[1]\n"
-    "local now = tonumber(ARGV[2])\n"
-    "local test = now ~= nil\n"
-    "if not test then\n"
-    "  local t = redis.call('TIME')\n"
-    "  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
-    "end\n"
-    "local function slotw(p) return math.floor((p + B - 2) / (B - 1)) end\n"
-    "local function inwin(t, nw, p) return nw < p or t > nw - p end\n"
-    "local function slotlo(nw, p, w) if nw + 1 < p then return 0 end return math.floor((nw + 1 - p) / w) end\n"
-    "local function init(n, p)\n"
-    "  if n < 1 then n = 1 end\n"
-    "  if p < 1 then p = 1 end\n"
-    "  local st = {lim = n, per = p, last = 0, base = 0, n = 0, h = 1, v = {}}\n"
-    "  if n > EX then for i = 0, B - 1 do st.v[i] = 0 end end\n"
-    "  return st\n"
-    "end\n"
-    "local function load(k)\n"
-    "  local s = redis.call('GET', k)\n"
-    "  if not s or #s < 33 or string.byte(s, 1) ~= 1 then return nil end\n"
-    "  local _, n, c, p, last, base = struct.unpack('<BI4I4I8I8I8', s)\n"
-    "  local st = {lim = n, per = p, last = last, base = base, n = c, h = 1, v = {}}\n"
-    "  local cnt = n > EX and B or c\n"
-    "  local pos = 34\n"
-    "  for i = 1, cnt do\n"
-    "    local x\n"
-    "    x, pos = struct.unpack('<I8', s, pos)\n"
-    "    if n > EX then st.v[i - 1] = x else st.v[i] = x end\n"
-    "  end\n"
-    "  return st\n"
-    "end\n"
-    "local function save(k, st, ttl)\n"
-    "  local out = {struct.pack('<BI4I4I8I8I8', 1, st.lim, st.n, st.per, st.last, st.base)}\n"
-    "  if st.lim > EX then\n"
-    "    for i = 0, B - 1 do out[#out + 1] = struct.pack('<I8', st.v[i]) end\n"
-    "  else\n"
-    "    for i = 0, st.n - 1 do out[#out + 1] = struct.pack('<I8', st.v[st.h + i]) end\n"
-    "  end\n"
-    "  if not ttl then\n"
-    "    ttl = redis.call('PTTL', k)\n"
-    "    if ttl <= 0 then ttl = st.per + slotw(st.per) end\n"
-    "  end\n"
-    "  if test and ttl < 600000 then ttl = 600000 end\n"
-    "  redis.call('SET', k, table.concat(out), 'PX', ttl)\n"
-    "end\n"
-    "local function expire(st, nw)\n"
-    "  if st.lim <= EX then\n"
-    "    while st.n > 0 and not inwin(st.v[st.h], nw, st.per) do st.h = st.h + 1; st.n = st.n - 1 end\n"
-    "    return\n"
-    "  end\n"
-    "  local first = slotlo(nw, st.per, slotw(st.per))\n"
-    "  if first <= st.base then return end\n"
-    "  local drop = first - st.base\n"
-    "  if drop >= B then\n"
-    "    for i = 0, B - 1 do st.v[i] = 0 end\n"
-    "    st.n = 0\n"
-    "  else\n"
-    "    for i = 0, drop - 1 do st.n = st.n - st.v[i] end\n"
-    "    for i = 0, B - 1 do st.v[i] = (i + drop < B) and st.v[i + drop] or 0 end\n"
-    "  end\n"
-    "  st.base = first\n"
-    "end\n"
-    "local function check(st, nw)\n"
-    "  if st.last > nw then nw = st.last end\n"
-    "  st.last = nw\n"
-    "  expire(st, nw)\n"
-    "  if st.n < st.lim then return 1, st.n, 0 end\n"
-    "  if st.lim <= EX then return 0, st.n, st.v[st.h] + st.per - nw end\n"
-    "  local left, k = st.n, 0\n"
-    "  while k < B do\n"
-    "    left = left - st.v[k]\n"
-    "    if left < st.lim then break end\n"
-    "    k = k + 1\n"
-    "  end\n"
-    "  return 0, st.n, (st.base + k + 1) * slotw(st.per) + st.per - 1 - nw\n"
-    "end\n"
-    "local function charge(st, nw)\n"
-    "  if st.last > nw then nw = st.last end\n"
-    "  st.last = nw\n"
-    "  expire(st, nw)\n"
-    "  if st.lim <= EX then\n"
-    "    if st.n == st.lim then st.h = st.h + 1; st.n = st.n - 1 end\n"
-    "    st.v[st.h + st.n] = nw\n"
-    "    st.n = st.n + 1\n"
-    "  elseif st.n < 4294967295 then\n"
-    "    local s = math.floor(nw / slotw(st.per)) - st.base\n"
-    "    st.v[s] = st.v[s] + 1\n"
-    "    st.n = st.n + 1\n"
-    "  end\n"
-    "end\n"
-    "local function refund(st, stamp)\n"
-    "  if st.lim <= EX then\n"
-    "    for k = st.n - 1, 0, -1 do\n"
-    "      local t = st.v[st.h + k]\n"
-    "      if t < stamp then return end\n"
-    "      if t == stamp then\n"
-    "        for j = k, st.n - 2 do st.v[st.h + j] = st.v[st.h + j + 1] end\n"
-    "        st.n = st.n - 1\n"
-    "        return\n"
-    "      end\n"
-    "    end\n"
-    "    return\n"
-    "  end\n"
-    "  local s = math.floor(stamp / slotw(st.per)) - st.base\n"
-    "  if s >= 0 and s < B and st.v[s] > 0 then st.v[s] = st.v[s] - 1; st.n = st.n - 1 end\n"
-    "end\n"
-    "-- event - the k-th run of src's events from the newest: count, time\n"
-    "local function event(src, k)\n"
-    "  if src.lim <= EX then\n"
-    "    if k >= src.n then return 0, 0 end\n"
-    "    return 1, src.v[src.h + src.n - 1 - k]\n"
-    "  end\n"
-    "  if k >= B then return 0, 0 end\n"
-    "  local idx, w = B - 1 - k, slotw(src.per)\n"
-    "  local t = (src.base + idx) * w + w - 1\n"
-    "  if t > src.last then t = src.last end\n"
-    "  return src.v[idx], t\n"
-    "end\n"
-    "local function convert(src, n, p, nw)\n"
-    "  if src.last > nw then nw = src.last end\n"
-    "  local dst = init(n, p)\n"
-    "  dst.last = nw\n"
-    "  local nruns = src.lim <= EX and src.n or B\n"
-    "  if dst.lim <= EX then\n"
-    "    local kept, k = 0, 0\n"
-    "    while k < nruns and kept < dst.lim do\n"
-    "      local c, t = event(src, k)\n"
-    "      if c > 0 then\n"
-    "        if not inwin(t, nw, dst.per) then break end\n"
-    "        kept = kept + math.min(c, dst.lim - kept)\n"
-    "      end\n"
-    "      k = k + 1\n"
-    "    end\n"
-    "    dst.n = kept\n"
-    "    k = 0\n"
-    "    while k < nruns and kept > 0 do\n"
-    "      local c, t = event(src, k)\n"
-    "      while c > 0 and kept > 0 do dst.v[kept] = t; kept = kept - 1; c = c - 1 end\n"
-    "      k = k + 1\n"
-    "    end\n"
-    "    return dst\n"
-    "  end\n"
-    "  local w = slotw(dst.per)\n"
-    "  dst.base = slotlo(nw, dst.per, w)\n"
-    "  for k = 0, nruns - 1 do\n"
-    "    local c, t = event(src, k)\n"
-    "    if c > 0 then\n"
-    "      if not inwin(t, nw, dst.per) then break end\n"
-    "      local s = math.floor(t / w)\n"
-    "      if s < dst.base then break end\n"
-    "      if c > 4294967295 - dst.n then c = 4294967295 - dst.n end\n"
-    "      dst.v[s - dst.base] = dst.v[s - dst.base] + c\n"
-    "      dst.n = dst.n + c\n"
-    "    end\n"
-    "  end\n"
-    "  return dst\n"
-    "end\n"
-    "local states, lims, pers, shadow = {}, {}, {}, {}\n"
-    "for i = 1, #KEYS do\n"
-    "  lims[i] = tonumber(ARGV[3 * i + 1])\n"
-    "  pers[i] = tonumber(ARGV[3 * i + 2])\n"
-    "  shadow[i] = ARGV[3 * i + 3] == '1'\n"
-    "  if not lims[i] or not pers[i] or lims[i] < 1 then return redis.error_reply('ERR txmilter: bad limit or period') end\n"
-    "end\n"
-    "if op == 'R' then\n"
-    "  local stamp = tonumber(ARGV[3])\n"
-    "  if not stamp then return redis.error_reply('ERR txmilter: bad stamp') end\n"
-    "  for i = 1, #KEYS do\n"
-    "    local st = states[KEYS[i]] or load(KEYS[i])\n"
-    "    if st then refund(st, stamp); states[KEYS[i]] = st end\n"
-    "  end\n"
-    "  for k, st in pairs(states) do save(k, st, nil) end\n"
-    "  return {1}\n"
-    "end\n"
-    "-- the state of key i for its rule: loaded, converted to N and P, or new\n"
-    "local function get(i)\n"
-    "  local k = KEYS[i]\n"
-    "  local st = states[k] or load(k)\n"
-    "  if not st then\n"
-    "    st = init(lims[i], pers[i])\n"
-    "  elseif st.lim ~= lims[i] or st.per ~= pers[i] then\n"
-    "    st = convert(st, lims[i], pers[i], now)\n"
-    "  end\n"
-    "  states[k] = st\n"
-    "  return st\n"
-    "end\n"
-    "if op == 'P' then\n"
-    "  local k = KEYS[1]\n"
-    "  states[k] = load(k)\n"
-    "  if not states[k] then return {1, 0, 0} end\n"
-    "  local st = get(1)\n"
-    "  local a, c, w = check(st, now)\n"
-    "  save(k, st, nil)\n"
-    "  return {a, c, w}\n"
-    "end\n"
-    "if op ~= 'D' then return redis.error_reply('ERR txmilter: unknown operation') end\n"
-    "local stamp, ok, out = now, 1, {0, 0}\n"
-    "local sts = {}\n"
-    "for i = 1, #KEYS do\n"
-    "  sts[i] = get(i)\n"
-    "  if sts[i].last > stamp then stamp = sts[i].last end\n"
-    "end\n"
-    "for i = 1, #KEYS do\n"
-    "  local a, c, w = check(sts[i], now)\n"
-    "  if a == 0 and not shadow[i] then ok = 0 end\n"
-    "  out[#out + 1] = a\n"
-    "  out[#out + 1] = c\n"
-    "  out[#out + 1] = w\n"
-    "end\n"
-    "if ok == 1 then\n"
-    "  for i = 1, #KEYS do charge(sts[i], stamp) end\n"
-    "end\n"
-    "for k, st in pairs(states) do\n"
-    "  save(k, st, ok == 1 and st.per + slotw(st.per) + stamp - now or nil)\n"
-    "end\n"
-    "out[1] = ok\n"
-    "out[2] = ok == 1 and stamp or 0\n"
-    "return out\n";
 
 /* rd_lock - take the store's mutex */
 static void rd_lock(STORE_REDIS *r)
@@ -445,192 +171,6 @@ static void rd_fail(STORE_REDIS *r, const char *what, const char *why)
     rd_unlock(r);
     if (say)
         log_warn("redis rate store: %s", msg);
-}
-
-/* rd_seterr - a URL diagnostic into err */
-static int rd_seterr(BUF *err, const char *msg)
-{
-    if (err) {
-        buf_reset(err);
-        (void) buf_printf(err, "Store URL: %s", msg);
-    }
-    return -1;
-}
-
-/* rd_unescape - s[0..n) with %XX decoded into out (NUL-terminated); -1 if bad or long */
-static int rd_unescape(const char *s, size_t n, char *out, size_t size)
-{
-    static const char hex[] = "0123456789abcdef";
-    const char *hi, *lo;
-    size_t i, o = 0;
-
-    for (i = 0; i < n; i++) {
-        if (o + 1 >= size)
-            return -1;
-        if (s[i] != '%') {
-            out[o++] = s[i];
-            continue;
-        }
-        if (i + 2 >= n || s[i + 1] == 0 || s[i + 2] == 0
-            || (hi = strchr(hex, s[i + 1] | 0x20)) == NULL
-            || (lo = strchr(hex, s[i + 2] | 0x20)) == NULL || (hi == hex && lo == hex))
-            return -1;
-        out[o++] = (char) ((hi - hex) * 16 + (lo - hex));
-        i += 2;
-    }
-    out[o] = 0;
-    return 0;
-}
-
-/* rd_num - decimal digits s[0..n) as a number <= max; -1 if not */
-static int rd_num(const char *s, size_t n, long max, long *out)
-{
-    long v = 0;
-    size_t i;
-
-    if (n == 0 || n > 10)
-        return -1;
-    for (i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    if (v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-/* rd_hostport - "host[:port]" or "[v6addr][:port]" */
-static int rd_hostport(const char *s, size_t n, int defport, RD_ADDR *a, BUF *err)
-{
-    const char *colon = NULL, *h = s;
-    size_t hl;
-    long port = defport;
-
-    if (n > 0 && s[0] == '[') {
-        const char *end = memchr(s, ']', n);
-
-        if (end == NULL)
-            return rd_seterr(err, "'[' without ']' around an IPv6 address");
-        h = s + 1;
-        hl = (size_t) (end - h);
-        if (end + 1 < s + n) {
-            if (end[1] != ':')
-                return rd_seterr(err, "text after ']' that is not :port");
-            colon = end + 1;
-        }
-    } else {
-        colon = memchr(s, ':', n);
-        hl = colon ? (size_t) (colon - s) : n;
-    }
-    if (hl == 0)
-        return rd_seterr(err, "no host name");
-    if (hl > RD_HOST_MAX)
-        return rd_seterr(err, "host name too long");
-    if (colon && (rd_num(colon + 1, (size_t) (s + n - colon - 1), 65535, &port) != 0 || port == 0))
-        return rd_seterr(err, "bad port (want 1-65535)");
-    memcpy(a->host, h, hl);
-    a->host[hl] = 0;
-    if (strpbrk(a->host, "@/?,[]% ") != NULL)
-        return rd_seterr(err, "bad character in a host name");
-    a->port = (int) port;
-    return 0;
-}
-
-/* rd_parse_url - the URL grammar of store_redis.h into u */
-static int rd_parse_url(const char *url, RD_URL *u, BUF *err)
-{
-    static const struct { const char *scheme; RD_KIND kind; } schemes[] = {
-        { "redis://", RD_TCP }, { "redis+unix://", RD_UNIX }, { "redis-sentinel://", RD_SENTINEL },
-    };
-    const char *p = NULL, *auth, *aend, *at, *path, *colon, *q, *slash;
-    size_t i;
-
-    memset(u, 0, sizeof(*u));
-    if (url == NULL || *url == 0)
-        return rd_seterr(err, "empty");
-    for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
-        if (strncmp(url, schemes[i].scheme, strlen(schemes[i].scheme)) == 0) {
-            p = url + strlen(schemes[i].scheme);
-            u->kind = schemes[i].kind;
-        }
-    }
-    if (p == NULL)
-        return rd_seterr(err, "unknown scheme (want redis://, redis+unix:// or redis-sentinel://)");
-    if (strpbrk(p, " \t\r\n") != NULL)
-        return rd_seterr(err, "white space in the URL");
-    /* [[user]:password@] ends at the last '@' before the path */
-    auth = p;
-    aend = p + strcspn(p, "/?");
-    for (at = NULL, q = auth; q < aend; q++)
-        if (*q == '@')
-            at = q;
-    if (at) {
-        if ((colon = memchr(auth, ':', (size_t) (at - auth))) == NULL)
-            return rd_seterr(err, "credentials without ':' (write redis://:password@host)");
-        if (rd_unescape(auth, (size_t) (colon - auth), u->user, sizeof(u->user)) != 0
-            || rd_unescape(colon + 1, (size_t) (at - colon - 1), u->pass, sizeof(u->pass)) != 0)
-            return rd_seterr(err, "bad %-escape or too long a user name or password");
-        if (u->pass[0] == 0)
-            return rd_seterr(err, "empty password");
-        auth = at + 1;
-    }
-    path = aend;
-    switch (u->kind) {
-    case RD_TCP:
-        if (rd_hostport(auth, (size_t) (aend - auth), 6379, &u->addr, err) != 0)
-            return -1;
-        if (*path == '?')
-            return rd_seterr(err, "unknown parameter");
-        if (*path == '/' && path[1] && rd_num(path + 1, strlen(path + 1), INT_MAX, &u->db) != 0)
-            return rd_seterr(err, "bad database number");
-        return 0;
-    case RD_UNIX:
-        if (aend != auth)
-            return rd_seterr(err, "a socket URL has no host (write redis+unix:///path)");
-        if (*path != '/' || path[1] == 0 || path[1] == '?')
-            return rd_seterr(err, "no socket path");
-        q = strchr(path, '?');
-        i = q ? (size_t) (q - path) : strlen(path);
-        if (i > RD_PATH_MAX)
-            return rd_seterr(err, "socket path too long");
-        memcpy(u->path, path, i);
-        u->path[i] = 0;
-        if (q && strncmp(q, "?db=", 4) != 0)
-            return rd_seterr(err, "unknown parameter (only ?db=N)");
-        if (q && rd_num(q + 4, strlen(q + 4), INT_MAX, &u->db) != 0)
-            return rd_seterr(err, "bad database number");
-        return 0;
-    case RD_SENTINEL:
-    default:
-        if (aend == auth)
-            return rd_seterr(err, "no sentinel host");
-        for (q = auth; q < aend; q = colon + 1) {
-            colon = memchr(q, ',', (size_t) (aend - q));
-            if (colon == NULL)
-                colon = aend;
-            if (u->nsentinel == RD_SENTINELS)
-                return rd_seterr(err, "more than 16 sentinels");
-            if (rd_hostport(q, (size_t) (colon - q), 26379, &u->sentinel[u->nsentinel++], err) != 0)
-                return -1;
-            if (colon == aend)
-                break;
-        }
-        if (*path != '/' || path[1] == 0 || path[1] == '/')
-            return rd_seterr(err, "no master name (redis-sentinel://host:port/master)");
-        slash = strchr(path + 1, '/');
-        i = slash ? (size_t) (slash - path - 1) : strlen(path + 1);
-        if (i > RD_MASTER_MAX)
-            return rd_seterr(err, "master name too long");
-        memcpy(u->master, path + 1, i);
-        u->master[i] = 0;
-        if (strchr(u->master, '?'))
-            return rd_seterr(err, "unknown parameter");
-        if (slash && rd_num(slash + 1, strlen(slash + 1), INT_MAX, &u->db) != 0)
-            return rd_seterr(err, "bad database number");
-        return 0;
-    }
 }
 
 /* rd_acquire - a free connection slot by deadline, or -1 */
@@ -706,7 +246,7 @@ static int rd_ask_sentinels(STORE_REDIS *r, uint64_t deadline, RD_ADDR *out, cha
             && rep->element[0]->type == REDIS_REPLY_STRING
             && rep->element[1]->type == REDIS_REPLY_STRING
             && rep->element[0]->len > 0 && rep->element[0]->len <= RD_HOST_MAX
-            && rd_num(rep->element[1]->str, rep->element[1]->len, 65535, &port) == 0 && port > 0) {
+            && store_redis_num(rep->element[1]->str, rep->element[1]->len, 65535, &port) == 0 && port > 0) {
             memcpy(out->host, rep->element[0]->str, rep->element[0]->len);
             out->host[rep->element[0]->len] = 0;
             out->port = (int) port;
@@ -838,7 +378,7 @@ static redisReply *rd_command(redisContext *c, int argc, const char **argv, cons
 static int rd_load_script(STORE_REDIS *r, redisContext *c, uint64_t deadline, char *why, size_t len,
                           int *broken)
 {
-    const char *argv[3] = { "SCRIPT", "LOAD", STORE_REDIS_LUA };
+    const char *argv[3] = { "SCRIPT", "LOAD", store_redis_lua };
     redisReply *rep = rd_command(c, 3, argv, NULL, deadline, why, len);
 
     if (rep == NULL) {
@@ -893,9 +433,9 @@ static redisReply *rd_exec(STORE_REDIS *r, redisContext *c, int script, int argc
         /* Redis restarted or SCRIPT FLUSH: EVAL runs it and caches it again. */
         freeReplyObject(rep);
         argv[0] = "EVAL";
-        argv[1] = STORE_REDIS_LUA;
+        argv[1] = store_redis_lua;
         argvlen[0] = 4;
-        argvlen[1] = sizeof(STORE_REDIS_LUA) - 1;
+        argvlen[1] = strlen(store_redis_lua);
         rep = rd_command(c, argc, argv, argvlen, deadline, why, len);
     }
     if (rep == NULL)
@@ -1163,12 +703,12 @@ RL_STORE *store_redis_new(const char *url, const STORE_REDIS_OPTS *o, BUF *err)
     const char *prefix = o && o->prefix ? o->prefix : "txm:";
     unsigned i;
 
-    if (rd_parse_url(url, &r->url, err) != 0) {
+    if (store_redis_parse_url(url, &r->url, err) != 0) {
         free(r);
         return NULL;
     }
     if (strlen(prefix) > RD_PREFIX_MAX) {
-        (void) rd_seterr(err, "the key prefix is longer than 64 bytes");
+        (void) store_redis_seterr(err, "the key prefix is longer than 64 bytes");
         free(r);
         return NULL;
     }
