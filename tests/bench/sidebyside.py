@@ -1,0 +1,462 @@
+#!/usr/bin/python3
+"""sidebyside.py - txmilter, OpenDKIM and rspamd side by side, through miltergen.
+
+Run as root on the machine to measure (everything stays on loopback; every loop is
+bounded; every process it starts is stopped at the end):
+
+    /usr/bin/python3 tests/bench/sidebyside.py --build /work/build-bench \
+        [--messages 3000] [--repeat 3] [--no-rspamd] [--no-install] [--profile]
+
+--build is a build directory where `make && make bench` has run (txmilter and
+tests/bench/miltergen).  The script
+
+  - installs the peers from Debian's packages when missing (`apt-get install
+    opendkim rspamd`) and disables the services the packages enable;
+  - makes one RSA-2048 and one Ed25519 key for example.com, a 4 KB, a 100 KB and a
+    50 MB message, starts unbound (the keys, SPF and DMARC of example.com) and
+    redis-server on loopback ports;
+  - runs, one after the other on unix sockets: txmilter signing only (RSA,
+    Ed25519, both), txmilter with all four jobs (RSA signing + List-Unsubscribe +
+    a per-recipient Redis rate-limit rule + alignment preflight with a warm
+    cache, also on an inet socket), OpenDKIM (Mode s, same RSA key,
+    relaxed/relaxed) and rspamd 3.4 (rspamd_proxy in milter mode, dkim_signing
+    only, same key); each with a warm-up and then `miltergen` at concurrency 1, 4
+    and 16 (4 KB) and 4 (100 KB), --repeat times; the median run is reported;
+  - measures txmilter's RSS with 64 concurrent connections and the RSS added by
+    one 50 MB message (OpenDKIM's too, for reference);
+  - with --profile, runs txmilter (all four jobs) under valgrind --tool=callgrind
+    for a short miltergen run and prints the top functions (inclusive and self).
+
+It prints one line per run (miltergen's key=value output) and a Markdown table.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
+import mailrig  # noqa: E402
+from ratelimit_helpers import RedisServer  # noqa: E402
+
+EGRESS = "192.0.2.10"
+WORDS = ("lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor "
+         "incididunt ut labore et dolore magna aliqua").split()
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          timeout=kw.pop("timeout", 600), **kw).stdout.decode(errors="replace")
+
+
+def machine():
+    model = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return "%d CPU(s) (nproc), %s, Linux %s" % (os.cpu_count(), model, platform.release())
+
+
+def install_peers(want_rspamd):
+    pkgs = [p for p, b in (("opendkim", "opendkim"), ("rspamd", "rspamd"))
+            if (p != "rspamd" or want_rspamd) and shutil.which(b) is None]
+    if pkgs:
+        print("installing %s" % " ".join(pkgs), flush=True)
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run(["apt-get", "install", "-y", "--no-install-recommends"] + pkgs,
+                       check=True, env=env, stdout=subprocess.DEVNULL, timeout=900)
+        for p in pkgs:      # the packages enable their services: undo that, stop them
+            subprocess.run(["systemctl", "disable", "--now", p], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=60)
+
+
+def make_message(path, size, seed=1):
+    head = ("From: Sender <sender@example.com>\nTo: Rcpt <rcpt@receiver.example>\n"
+            "Subject: benchmark message of %d bytes\nDate: Sat, 28 Nov 2026 08:00:00 +0000\n"
+            "Message-ID: <bench.%d@example.com>\nMIME-Version: 1.0\n"
+            "Content-Type: text/plain; charset=us-ascii\nContent-Transfer-Encoding: 7bit\n\n"
+            % (size, size))
+    n = len(head)
+    k = seed
+    lines = []
+    while n < size:             # deterministic text, 72-column lines
+        words = []
+        for _ in range(11):
+            k = (k * 1103515245 + 12345) & 0x7fffffff
+            words.append(WORDS[k % len(WORDS)])
+        line = " ".join(words)[:72] + "\n"
+        lines.append(line)
+        n += len(line)
+    with open(path, "w") as f:
+        f.write(head + "".join(lines))
+    return path
+
+
+def descendants(pid):
+    """descendants - pid and every process below it (from /proc)"""
+    kids = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                kids.setdefault(ppid, []).append(int(d))
+            except (OSError, IndexError, ValueError):
+                pass
+    out, todo = [], [pid]
+    while todo and len(out) < 1000:
+        p = todo.pop()
+        out.append(p)
+        todo += kids.get(p, [])
+    return out
+
+
+def rss_kb(pids):
+    total = 0
+    for p in pids:
+        try:
+            with open("/proc/%d/status" % p) as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+# ---------------------------------------------------------------------------
+# the milters
+
+class Rspamd:
+    """rspamd 3.4 as a DKIM-signing-only milter (rspamd_proxy, self_scan)."""
+
+    def __init__(self, workdir, key, workers=2):
+        self.dir = mailrig.make_dir(os.path.join(workdir, "rspamd"))
+        for d in ("local", "local/local.d", "local/override.d", "db", "run", "log"):
+            mailrig.make_dir(os.path.join(self.dir, d))
+        self.sock_path = os.path.join(self.dir, "rspamd.sock")
+        self.spec = "unix:" + self.sock_path
+        ov = os.path.join(self.dir, "local", "override.d")
+        loc = os.path.join(self.dir, "local", "local.d")
+        w = lambda d, name, text: open(os.path.join(d, name), "w").write(text)
+        w(ov, "worker-proxy.inc",
+          'milter = yes;\ntimeout = 120s;\nbind_socket = "%s mode=0666";\ncount = %d;\n'
+          'max_retries = 5;\ndiscard_on_reject = false;\nquarantine_on_reject = false;\n'
+          'upstream "local" {\n  default = yes;\n  self_scan = yes;\n}\n'
+          % (self.sock_path, workers))
+        for name in ("worker-normal.inc", "worker-controller.inc", "worker-fuzzy.inc"):
+            w(ov, name, "enabled = false;\ncount = -1;\n")
+        w(loc, "options.inc", 'dns {\n  nameserver = ["127.0.0.1:9"];\n  timeout = 1s;\n'
+          '  retransmits = 1;\n}\nlocal_addrs = "127.0.0.0/8";\n')
+        w(loc, "logging.inc", 'level = "error";\n')
+        for f in os.listdir("/etc/rspamd/modules.d"):
+            name = f[:-5] if f.endswith(".conf") else None
+            if name and name not in ("dkim", "dkim_signing"):
+                w(ov, name + ".conf", "enabled = false;\n")
+        for name in ("fuzzy_check", "chartable", "regexp", "rbl", "surbl", "spf", "dmarc",
+                     "arc", "emails", "phishing", "mx_check", "asn", "settings", "neural",
+                     "ratelimit", "greylist", "multimap", "milter_headers", "history_redis",
+                     "hfilter", "once_received", "replies", "reputation", "mime_types",
+                     "maillist", "mid", "forged_recipients", "force_actions", "whitelist",
+                     "trie", "bayes_expiry", "dynamic_conf", "clickhouse", "elastic",
+                     "metadata_exporter", "metric_exporter", "url_redirector", "p0f", "dcc",
+                     "antivirus", "external_services", "spamassassin", "spamtrap",
+                     "rspamd_update", "aws_s3", "bimi", "http_headers", "known_senders",
+                     "external_relay", "fuzzy_collect", "mime_types", "headers_checks"):
+            if not os.path.exists(os.path.join(ov, name + ".conf")):
+                w(ov, name + ".conf", "enabled = false;\n")
+        w(ov, "dkim.conf", "enabled = true;\n")
+        w(ov, "dkim_signing.conf",
+          'enabled = true;\nsign_local = true;\nsign_authenticated = true;\n'
+          'use_domain = "header";\nuse_esld = false;\nallow_username_mismatch = true;\n'
+          'allow_hdrfrom_mismatch = true;\nsign_inbound = true;\ntry_fallback = false;\n'
+          'domain {\n  "example.com" {\n    path = "%s";\n    selector = "%s";\n  }\n}\n'
+          % (key.path, key.selector))
+        self.logfile = os.path.join(self.dir, "rspamd.out")
+        self.proc = None
+
+    def start(self, timeout=60):
+        if os.path.exists(self.sock_path):
+            os.unlink(self.sock_path)
+        d = self.dir
+        cmd = ["rspamd", "-f", "-i", "-u", "root", "-g", "root", "-c", "/etc/rspamd/rspamd.conf",
+               "--var=LOCAL_CONFDIR=" + os.path.join(d, "local"),
+               "--var=DBDIR=" + os.path.join(d, "db"), "--var=RUNDIR=" + os.path.join(d, "run"),
+               "--var=LOGDIR=" + os.path.join(d, "log")]
+        log = open(self.logfile, "ab")
+        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
+        log.close()
+
+        def ready():
+            if self.proc.poll() is not None:
+                raise mailrig.RigError("rspamd exited %s:\n%s" % (
+                    self.proc.returncode, mailrig.tail(self.logfile)
+                    + mailrig.tail(os.path.join(d, "log", "rspamd.log"))))
+            return mailrig.connectable(self.spec)
+        mailrig.wait_until(ready, timeout, what="rspamd socket")
+        time.sleep(2)           # all workers up
+        return self
+
+    def pids(self):
+        return descendants(self.proc.pid)
+
+    def stop(self):
+        mailrig.stop_process(self.proc, 20)
+
+
+def pids_of(m):
+    return m.pids() if hasattr(m, "pids") else [m.proc.pid]
+
+
+# ---------------------------------------------------------------------------
+# runs
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.gen = os.path.join(args.build, "tests", "bench", "miltergen")
+        self.rows = []
+
+    def gen_run(self, m, msgfile, conc, n, per_conn, label, spec=None, extra=()):
+        cmd = [self.gen, "-s", spec or m.spec, "-f", msgfile, "-c", str(conc), "-m",
+               str(per_conn), "-n", str(n), "--pid", ",".join(map(str, pids_of(m))),
+               "--label", label, "-q"] + list(extra)
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=900)
+        line = p.stdout.decode().strip()
+        print(line + ((" STDERR " + p.stderr.decode()[-300:]) if p.returncode else ""),
+              flush=True)
+        kv = {}
+        for tok in line.split():
+            if "=" in tok:
+                k, v = tok.split("=", 1)
+                kv[k] = v
+        kv["rc"] = p.returncode
+        return kv
+
+    def series(self, name, m, msgs, spec=None, socket="unix", confs=None):
+        a = self.args
+        self.gen_run(m, msgs["4k"], 4, min(400, a.messages), a.per_conn, name + "/warmup",
+                     spec=spec)
+        for size, conc, n in confs or [("4k", 1, a.messages // 2), ("4k", 4, a.messages),
+                                       ("4k", 16, a.messages), ("100k", 4, a.messages // 4)]:
+            runs = [self.gen_run(m, msgs[size], conc, n, a.per_conn,
+                                 "%s/%s/%s/c%d" % (name, socket, size, conc), spec=spec)
+                    for _ in range(a.repeat)]
+            ok = [r for r in runs if r.get("rc") == 0]
+            if not ok:
+                self.rows.append(dict(milter=name, socket=socket, size=size, conc=conc,
+                                      failed=True))
+                continue
+            ok.sort(key=lambda r: float(r["msgs_per_s"]))
+            med = ok[len(ok) // 2]
+            self.rows.append(dict(milter=name, socket=socket, size=size, conc=conc,
+                                  n=int(med["msgs"]), mps=float(med["msgs_per_s"]),
+                                  all_mps=[float(r["msgs_per_s"]) for r in runs
+                                           if "msgs_per_s" in r],
+                                  p50=float(med["p50_ms"]), p99=float(med["p99_ms"]),
+                                  cpu=float(med["milter_cpu_ms_per_msg"]),
+                                  gen_cpu=float(med["gen_cpu_ms_per_msg"]),
+                                  signed=int(med["signed"]), unsub=int(med["unsub"]),
+                                  tempfail=int(med["tempfail"]), reject=int(med["reject"])))
+
+    def memory(self, name, m, msgs):
+        """RSS: idle after warm-up, peak with 64 connections, peak added by one 50 MB message"""
+        pids = pids_of(m)
+        self.gen_run(m, msgs["4k"], 2, 100, 10, name + "/mem-warmup")
+        idle = rss_kb(pids)
+        out = {"milter": name, "idle_kb": idle}
+        # the 50 MB message first, on the warm but otherwise fresh process: after 64
+        # connections the heap has grown and would hide what one big message adds
+        for key, conc, n, f in (("big", 1, 1, msgs["50m"]), ("c64", 64, 64 * 20, msgs["4k"])):
+            before = rss_kb(pids)
+            p = subprocess.Popen([self.gen, "-s", m.spec, "-f", f, "-c", str(conc), "-m", "20",
+                                  "-n", str(n), "--label", "%s/mem-%s" % (name, key), "-q",
+                                  "--pid", ",".join(map(str, pids))],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            peak = before
+            t_end = time.time() + 600
+            while p.poll() is None and time.time() < t_end:
+                peak = max(peak, rss_kb(pids))
+                time.sleep(0.005)
+            o, e = p.communicate(timeout=60)
+            print(o.decode().strip(), e.decode()[-300:], flush=True)
+            out[key + "_before_kb"] = before
+            out[key + "_peak_kb"] = peak
+            out[key + "_after_kb"] = rss_kb(pids)
+        print("MEMORY", json.dumps(out), flush=True)
+        return out
+
+
+def table(rows):
+    out = ["| milter | socket | message | conc | messages | msgs/s (median) | all runs msgs/s "
+           "| p50 ms | p99 ms | milter CPU ms/msg | miltergen CPU ms/msg | signed |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if r.get("failed"):
+            out.append("| %s | %s | %s | %d | FAILED |||||||" % (r["milter"], r["socket"],
+                                                                  r["size"], r["conc"]))
+            continue
+        out.append("| %s | %s | %s | %d | %d | %.0f | %s | %.2f | %.2f | %.3f | %.3f | %d |" % (
+            r["milter"], r["socket"], r["size"], r["conc"], r["n"], r["mps"],
+            ", ".join("%.0f" % x for x in r["all_mps"]), r["p50"], r["p99"], r["cpu"],
+            r["gen_cpu"], r["signed"]))
+    return "\n".join(out)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--messages", type=int, default=3000)
+    ap.add_argument("--per-conn", type=int, default=10)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-rspamd", action="store_true")
+    ap.add_argument("--no-install", action="store_true")
+    ap.add_argument("--only", default="", help="comma list: tx-rsa,tx-ed,tx-dual,tx-all4,"
+                    "opendkim,rspamd,memory,profile")
+    ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--json", help="write the rows here")
+    a = ap.parse_args()
+    a.build = os.path.abspath(a.build)
+    only = set(filter(None, a.only.split(",")))
+    want = lambda x: not only or x in only
+    txbin = os.path.join(a.build, "txmilter")
+    if not a.no_install:
+        install_peers(not a.no_rspamd)
+    print("machine: %s; date %s; load %s" % (machine(), datetime.datetime.utcnow().strftime(
+        "%Y-%m-%d %H:%M UTC"), open("/proc/loadavg").read().strip()), flush=True)
+    work = tempfile.mkdtemp(prefix="txm-sbs-")
+    mailrig.make_traversable(work)
+    started = []
+    b = Bench(a)
+    try:
+        keydir = mailrig.make_dir(os.path.join(work, "keys"), 0o755)
+        rsa = mailrig.KeyPair.rsa(keydir, "example.com", "s1")
+        ed = mailrig.KeyPair.ed25519(keydir, "example.com", "e1")
+        msgs = {"4k": make_message(os.path.join(work, "m4k.eml"), 4096),
+                "100k": make_message(os.path.join(work, "m100k.eml"), 100 * 1024),
+                "50m": make_message(os.path.join(work, "m50m.eml"), 50 * 1024 * 1024)}
+        dns = mailrig.DnsServer(work)
+        dns.add_key(rsa)
+        dns.add_key(ed)
+        dns.add_txt("example.com", "v=spf1 ip4:%s -all" % EGRESS)
+        dns.add_txt("_dmarc.example.com", "v=DMARC1; p=reject; adkim=r; aspf=r")
+        dns.start()
+        started.append(dns)
+        redis = RedisServer(work)
+        redis.start()
+        started.append(redis)
+        ctl = lambda tag: ("ControlSocket", os.path.join(work, tag + ".ctl"))
+        policy = os.path.join(work, "ratelimit.policy")
+        with open(policy, "w") as f:
+            f.write("# one rule per recipient, never reached in the benchmark\n"
+                    "bench-rcpt   rcpt   100000/1h   tempfail\n")
+        ukeys = os.path.join(work, "unsub.keys")
+        with open(ukeys, "w") as f:
+            import base64
+            f.write("1 %s\n" % base64.b64encode(os.urandom(32)).decode())
+        os.chmod(ukeys, 0o600)
+        udata = mailrig.make_dir(os.path.join(work, "unsubdata"), 0o700)
+        all4 = [("Store", redis.url),
+                ("RateLimitPolicy", policy),
+                ("UnsubscribeKeyFile", ukeys),
+                ("UnsubscribeURL", "https://unsub.%{domain}/u/%{token}"),
+                ("UnsubscribeMailto", "unsub+%{token}@example.com"),
+                ("DataDirectory", udata),
+                ("UnsubscribeListen", "127.0.0.1:%d" % mailrig.free_port()),
+                ("EgressAddress", EGRESS), ("AlignmentAction", "reject"),
+                ("Nameservers", "127.0.0.1@%d" % dns.port)]
+        tx_confs = [("tx-rsa", [rsa], [ctl("rsa")]), ("tx-ed", [ed], [ctl("ed")]),
+                    ("tx-dual", [rsa, ed], [ctl("dual")]),
+                    ("tx-all4", [rsa], [ctl("all4")] + all4)]
+
+        def tx(name, keys, extra, socket_kind="unix"):
+            setup = mailrig.SigningSetup(keys, extra=extra)
+            return mailrig.TxMilter(work, setup, socket_kind=socket_kind, binary=txbin,
+                                    name=name + "-" + socket_kind)
+
+        for name, keys, extra in tx_confs:
+            if not want(name):
+                continue
+            m = tx(name, keys, extra).start()
+            started.append(m)
+            b.series(name, m, msgs)
+            m.stop()
+            started.remove(m)
+            if name == "tx-all4":
+                m = tx(name, keys, extra, "inet").start()
+                started.append(m)
+                b.series(name, m, msgs, socket="inet", confs=[("4k", 4, a.messages),
+                                                              ("4k", 16, a.messages)])
+                m.stop()
+                started.remove(m)
+        if want("opendkim"):
+            m = mailrig.OpenDkim(work, mailrig.SigningSetup([rsa])).start()
+            started.append(m)
+            b.series("opendkim", m, msgs)
+            m.stop()
+            started.remove(m)
+        if want("rspamd") and not a.no_rspamd:
+            m = Rspamd(work, rsa).start()
+            started.append(m)
+            b.series("rspamd", m, msgs)
+            m.stop()
+            started.remove(m)
+        print("\n" + table(b.rows), flush=True)
+        if a.json:
+            with open(a.json, "w") as f:
+                json.dump(b.rows, f, indent=1)
+        if want("memory"):
+            for name, keys, extra in tx_confs[3:]:
+                m = tx(name, keys, extra).start()
+                started.append(m)
+                b.memory(name, m, msgs)
+                m.stop()
+                started.remove(m)
+            m = mailrig.OpenDkim(work, mailrig.SigningSetup([rsa]), name="opendkim-mem").start()
+            started.append(m)
+            b.memory("opendkim", m, msgs)
+            m.stop()
+            started.remove(m)
+        if a.profile or "profile" in only:
+            name, keys, extra = tx_confs[3]
+            m = tx(name, keys, extra, "unix")
+            out = os.path.join(work, "callgrind.out")
+            m.command = lambda: ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
+                                 txbin, "-f", "-x", m.conf_path]
+            m.start(timeout=120)
+            started.append(m)
+            b.gen_run(m, msgs["4k"], 2, 40, 10, "profile-warmup")
+            subprocess.run(["callgrind_control", "-z", str(m.proc.pid)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+            b.gen_run(m, msgs["4k"], 2, 400, 10, "profile/all4")
+            m.stop(60)
+            started.remove(m)
+            for inclusive in ("--inclusive=yes", "--inclusive=no"):
+                print(sh(["callgrind_annotate", inclusive, "--threshold=99", out])[:9000])
+            keep = os.path.join(a.build, "callgrind.sidebyside.out")
+            shutil.copy(out, keep)
+            print("callgrind output kept in", keep)
+    finally:
+        for p in reversed(started):
+            try:
+                p.stop()
+            except Exception as e:          # noqa: BLE001
+                print("stop:", e)
+        if os.environ.get("KEEP_WORKDIR") is None:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            print("workdir kept:", work)
+
+
+if __name__ == "__main__":
+    main()
