@@ -31,50 +31,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "testutil.h"
 #include "limiter.h"
 #include "util.h"
-
-/* run_table - run fn once per table row, each row a test named by its
- * first member (a const char *) */
-static int run_table(const char *group, CMUnitTestFunction fn, const void *rows,
-                     size_t size, size_t n)
-{
-    struct CMUnitTest *t = xcalloc(n ? n : 1, sizeof(*t));
-    size_t i;
-    int rc;
-
-    for (i = 0; i < n; i++) {
-        const char *row = (const char *) rows + i * size;
-
-        t[i].name = *(const char *const *) (const void *) row;
-        t[i].test_func = fn;
-        t[i].initial_state = (void *) (uintptr_t) row;
-    }
-    rc = _cmocka_run_group_tests(group, t, n, NULL, NULL);
-    free(t);
-    return rc;
-}
-
-#define RUN(group, fn, rows) run_table(group, fn, rows, sizeof(rows[0]), \
-                                       sizeof(rows) / sizeof(rows[0]))
-
-/* th_datadir - tests/unit/data, from $srcdir (automake) or from __FILE__ */
-static const char *th_datadir(void)
-{
-    static char dir[4096];
-    const char *srcdir = getenv("srcdir"), *slash;
-
-    if (dir[0])
-        return dir;
-    if (srcdir != NULL && *srcdir) {
-        snprintf(dir, sizeof(dir), "%s/tests/unit/data", srcdir);
-    } else if ((slash = strrchr(__FILE__, '/')) != NULL) {
-        snprintf(dir, sizeof(dir), "%.*s/data", (int) (slash - __FILE__), __FILE__);
-    } else {
-        snprintf(dir, sizeof(dir), "data");
-    }
-    return dir;
-}
 
 /* lt_new - a fresh state for N and P */
 static LIMITER_STATE *lt_new(uint32_t limit, uint64_t period)

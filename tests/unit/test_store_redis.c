@@ -43,6 +43,7 @@
 #include <cmocka.h>
 #include <hiredis.h>
 
+#include "testutil.h"
 #include "limiter.h"
 #include "rl_store.h"
 #include "store_failover.h"
@@ -1395,29 +1396,6 @@ static void test_failover_stopped(void **state)
 }
 
 /* ----------------------------------------------------------------- main */
-
-/* run_table - run fn once per table row, each row a test named by its first member */
-static int run_table(const char *group, CMUnitTestFunction fn, const void *rows, size_t size,
-                     size_t n)
-{
-    struct CMUnitTest *t = xcalloc(n, sizeof(*t));
-    size_t i;
-    int rc;
-
-    for (i = 0; i < n; i++) {
-        const char *row = (const char *) rows + i * size;
-
-        t[i].name = *(const char *const *) (const void *) row;
-        t[i].test_func = fn;
-        t[i].initial_state = (void *) (uintptr_t) row;
-    }
-    rc = _cmocka_run_group_tests(group, t, n, NULL, NULL);
-    free(t);
-    return rc;
-}
-
-#define RUN(group, fn, rows) run_table(group, fn, rows, sizeof(rows[0]), \
-                                       sizeof(rows) / sizeof(rows[0]))
 
 /* setup_servers - the shared servers, started before any group */
 static void test_setup_servers(void **state)

@@ -13,31 +13,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "testutil.h"
 #include "util.h"
-
-/* run_table - run fn once per table row, each row a test named by its
- * first member */
-static int run_table(const char *group, CMUnitTestFunction fn, const void *rows,
-                     size_t size, size_t n)
-{
-    struct CMUnitTest *t = xcalloc(n, sizeof(*t));
-    size_t i;
-    int rc;
-
-    for (i = 0; i < n; i++) {
-        const char *row = (const char *) rows + i * size;
-
-        t[i].name = *(const char *const *) (const void *) row;
-        t[i].test_func = fn;
-        t[i].initial_state = (void *) (uintptr_t) row;
-    }
-    rc = _cmocka_run_group_tests(group, t, n, NULL, NULL);
-    free(t);
-    return rc;
-}
-
-#define RUN(group, fn, rows) run_table(group, fn, rows, sizeof(rows[0]), \
-                                       sizeof(rows) / sizeof(rows[0]))
 
 /* util_strlcpy */
 
