@@ -67,57 +67,6 @@ static RS  *rs_all[RS_MAX];
 static char rs_tmp[128];
 static long slack_ms;
 
-/* rs_in_path - 1 if prog is an executable in $PATH */
-static int rs_in_path(const char *prog)
-{
-    const char *path = getenv("PATH"), *p, *e;
-    char f[4096];
-
-    for (p = path ? path : "/usr/bin:/bin"; *p; p = *e ? e + 1 : e) {
-        e = p + strcspn(p, ":");
-        snprintf(f, sizeof(f), "%.*s/%s", (int) (e - p), p, prog);
-        if (access(f, X_OK) == 0)
-            return 1;
-    }
-    return 0;
-}
-
-/* rs_free_port - a loopback TCP port nobody listens on now */
-static int rs_free_port(void)
-{
-    struct sockaddr_in sa;
-    socklen_t len = sizeof(sa);
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-    assert_true(fd >= 0);
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *) &sa, &len), 0);
-    port = ntohs(sa.sin_port);
-    close(fd);
-    return port;
-}
-
-/* ms_now - CLOCK_MONOTONIC in ms */
-static uint64_t ms_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
-}
-
-/* ms_sleep - sleep ms milliseconds */
-static void ms_sleep(unsigned ms)
-{
-    struct timespec ts = { (time_t) (ms / 1000), (long) (ms % 1000) * 1000000L };
-
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        /* void */ ;
-}
-
 /* raw - a command on a fresh connection to port (NULL reply: error) */
 static redisReply *raw(const RS *s, const char *fmt, ...)
 {
@@ -179,7 +128,7 @@ static void rs_spawn(RS *s, char *const argv[])
 /* rs_wait_ready - wait up to 5 s for the server; fail with its log */
 static void rs_wait_ready(RS *s)
 {
-    uint64_t end = ms_now() + 5000;
+    uint64_t end = th_ms_now() + 5000;
 
     while (!rs_ready(s)) {
         int st;
@@ -189,9 +138,9 @@ static void rs_wait_ready(RS *s)
             fail_msg("%s on port %d exited at once: see %s/out.log",
                      s->sentinel ? "redis-sentinel" : "redis-server", s->port, s->dir);
         }
-        if (ms_now() > end)
+        if (th_ms_now() > end)
             fail_msg("redis on port %d did not answer within 5 s", s->port);
-        ms_sleep(10);
+        th_ms_sleep(10);
     }
 }
 
@@ -218,11 +167,11 @@ static void rs_start(RS *s, const char *pass)
     char *argv[32];
     int n = 0;
 
-    if (!rs_in_path("redis-server"))
+    if (!th_in_path("redis-server"))
         fail_msg("redis-server is not installed: install the Debian package redis-server "
                  "(this test never skips)");
     if (s->port == 0)
-        s->port = rs_free_port();
+        s->port = th_free_port();
     s->pass = pass;
     snprintf(s->dir, sizeof(s->dir), "%s/r%d", rs_tmp, s->port);
     (void) mkdir(s->dir, 0700);
@@ -252,10 +201,10 @@ static void rs_start_sentinel(RS *s, const RS *master)
     char *argv[3];
     FILE *fp;
 
-    if (!rs_in_path("redis-sentinel"))
+    if (!th_in_path("redis-sentinel"))
         fail_msg("redis-sentinel is not installed: install the Debian package redis-sentinel "
                  "(this test never skips)");
-    s->port = rs_free_port();
+    s->port = th_free_port();
     s->sentinel = 1;
     snprintf(s->dir, sizeof(s->dir), "%s/s%d", rs_tmp, s->port);
     (void) mkdir(s->dir, 0700);
@@ -1031,10 +980,10 @@ static void test_bad_url(void **state)
 static RL_STATUS timed_decide(RL_STORE *s, const RL_ITEM *it, size_t n, RL_RESULT *res, int *acc,
                               uint64_t *ms)
 {
-    uint64_t t0 = ms_now(), stamp;
+    uint64_t t0 = th_ms_now(), stamp;
     RL_STATUS st = s->ops->decide(s, it, n, res, acc, &stamp);
 
-    *ms = ms_now() - t0;
+    *ms = th_ms_now() - t0;
     return st;
 }
 
@@ -1180,7 +1129,7 @@ static void test_sentinel(void **state)
     rs_start_sentinel(&sen, &m1);
     /* the first sentinel listed is down: the second one answers */
     snprintf(url, sizeof(url), "redis-sentinel://127.0.0.1:%d,127.0.0.1:%d/mymaster/1",
-             rs_free_port(), sen.port);
+             th_free_port(), sen.port);
     r = new_redis(url, 300, 1000, 2);
     mk_item(&it, &a, "sentinel|a");
     assert_int_equal(r->ops->decide(r, &it, 1, &res, &acc, &stamp), RL_OK);
@@ -1302,7 +1251,7 @@ static void test_failover(void **state)
             accepts++;
         if (ms > worst)
             worst = ms;
-        ms_sleep(40);
+        th_ms_sleep(40);
     }
     if (worst > worst_outage_ms)
         worst_outage_ms = worst;
@@ -1316,16 +1265,16 @@ static void test_failover(void **state)
     assert_true(st.primary_failed >= 1 && st.primary_failed <= 4);
 
     rs_start(&s, NULL);
-    back = ms_now();
+    back = th_ms_now();
     for (;;) {
         (void) timed_decide(f, &it, 1, &res, &acc, &ms);
         assert_true(ms <= TO_MS + 50 + (uint64_t) slack_ms);
         store_failover_stats(f, &st);
         if (st.primary_up)
             break;
-        if (ms_now() - back > RETRY_MS + 100 + (uint64_t) slack_ms)
+        if (th_ms_now() - back > RETRY_MS + 100 + (uint64_t) slack_ms)
             fail_msg("the primary was not asked again within retry_ms + one call");
-        ms_sleep(10);
+        th_ms_sleep(10);
     }
     assert_int_equal(st.primary_ok, 2);
     fflush(stderr);
@@ -1419,7 +1368,7 @@ int main(void)
         cmocka_unit_test(test_sentinel),
     };
     const char *sl = getenv("TEST_TIME_SLACK_MS");
-    uint64_t t0 = ms_now();
+    uint64_t t0 = th_ms_now();
     int rc;
 
     slack_ms = sl ? atol(sl) : 0;
@@ -1445,6 +1394,6 @@ int main(void)
     rc |= RUN("store_failover", test_failover, fo_cases);
     printf("store_redis: worst call during outages %llu ms (bound %d ms); total %llu ms\n",
            (unsigned long long) worst_outage_ms, TO_MS + 50,
-           (unsigned long long) (ms_now() - t0));
+           (unsigned long long) (th_ms_now() - t0));
     return rc != 0;
 }

@@ -52,24 +52,6 @@
 static char tmp_dir[128];
 static long slack_ms;
 
-/* ms_now - CLOCK_MONOTONIC in ms */
-static uint64_t ms_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
-}
-
-/* ms_sleep - sleep ms milliseconds */
-static void ms_sleep(unsigned ms)
-{
-    struct timespec ts = { (time_t) (ms / 1000), (long) (ms % 1000) * 1000000L };
-
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        /* void */ ;
-}
-
 /* new_dir - a fresh directory under the test's temporary directory */
 static char *new_dir(void)
 {
@@ -90,39 +72,6 @@ typedef struct rs {
 } RS;
 
 static RS rs;
-
-/* rs_in_path - 1 if prog is an executable in $PATH */
-static int rs_in_path(const char *prog)
-{
-    const char *path = getenv("PATH"), *p, *e;
-    char f[4096];
-
-    for (p = path ? path : "/usr/bin:/bin"; *p; p = *e ? e + 1 : e) {
-        e = p + strcspn(p, ":");
-        snprintf(f, sizeof(f), "%.*s/%s", (int) (e - p), p, prog);
-        if (access(f, X_OK) == 0)
-            return 1;
-    }
-    return 0;
-}
-
-/* rs_free_port - a loopback TCP port nobody listens on now */
-static int rs_free_port(void)
-{
-    struct sockaddr_in sa;
-    socklen_t len = sizeof(sa);
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-    assert_true(fd >= 0);
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *) &sa, &len), 0);
-    port = ntohs(sa.sin_port);
-    close(fd);
-    return port;
-}
 
 /* raw - a command (argv form) on a fresh authenticated connection; NULL on error */
 static redisReply *raw(int argc, const char **argv)
@@ -172,11 +121,11 @@ static void rs_start(void)
     pid_t pid;
     int fd, st;
 
-    if (!rs_in_path("redis-server"))
+    if (!th_in_path("redis-server"))
         fail_msg("redis-server is not installed: install the Debian package redis-server "
                  "(this test never skips)");
     if (rs.port == 0)
-        rs.port = rs_free_port();
+        rs.port = th_free_port();
     snprintf(rs.dir, sizeof(rs.dir), "%s/redis", tmp_dir);
     (void) mkdir(rs.dir, 0700);
     snprintf(rs.sock, sizeof(rs.sock), "%s/redis.sock", rs.dir);
@@ -196,12 +145,12 @@ static void rs_start(void)
         _exit(127);
     }
     rs.pid = pid;
-    for (end = ms_now() + 5000; !rs_ready(); ms_sleep(10)) {
+    for (end = th_ms_now() + 5000; !rs_ready(); th_ms_sleep(10)) {
         if (waitpid(rs.pid, &st, WNOHANG) == rs.pid) {
             rs.pid = 0;
             fail_msg("redis-server on port %d exited at once: see %s", rs.port, log);
         }
-        if (ms_now() > end)
+        if (th_ms_now() > end)
             fail_msg("redis-server on port %d did not answer within 5 s", rs.port);
     }
 }
@@ -865,9 +814,9 @@ static void test_redis_down(void **state)
     buf_init(&err, 1024);
     assert_int_equal(suppress_add(s, "x@example.com", "s@x.example", "http", &err), 0);
     rs_kill();
-    t0 = ms_now();
+    t0 = th_ms_now();
     assert_int_equal(suppress_check(s, "x@example.com", "s@x.example", &err), -1);
-    took = ms_now() - t0;
+    took = th_ms_now() - t0;
     assert_true(took <= 2 * (TO_MS + (uint64_t) slack_ms) + 50);
     assert_non_null(err.data);
     assert_int_equal(suppress_add(s, "y@example.com", "s@x.example", "http", &err), -1);

@@ -8,6 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -135,3 +140,53 @@ const char *th_datadir(void)
     return dir;
 }
 
+/* th_in_path - 1 if prog is an executable in $PATH */
+int th_in_path(const char *prog)
+{
+    const char *path = getenv("PATH"), *p, *e;
+    char f[4096];
+
+    for (p = path ? path : "/usr/bin:/bin"; *p; p = *e ? e + 1 : e) {
+        e = p + strcspn(p, ":");
+        snprintf(f, sizeof(f), "%.*s/%s", (int) (e - p), p, prog);
+        if (access(f, X_OK) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* th_free_port - a loopback TCP port nobody listens on now */
+int th_free_port(void)
+{
+    struct sockaddr_in sa;
+    socklen_t len = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+    assert_true(fd >= 0);
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *) &sa, &len), 0);
+    port = ntohs(sa.sin_port);
+    close(fd);
+    return port;
+}
+
+/* th_ms_now - CLOCK_MONOTONIC in ms */
+uint64_t th_ms_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+}
+
+/* th_ms_sleep - sleep ms milliseconds */
+void th_ms_sleep(unsigned ms)
+{
+    struct timespec ts = { (time_t) (ms / 1000), (long) (ms % 1000) * 1000000L };
+
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        /* void */ ;
+}

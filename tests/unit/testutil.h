@@ -34,4 +34,14 @@ void th_unlink(char *path);
 /* th_datadir - tests/unit/data as an absolute path */
 const char *th_datadir(void);
 
+/* th_in_path - 1 if prog is an executable in $PATH */
+int th_in_path(const char *prog);
+
+/* th_free_port - a loopback TCP port nobody listens on now */
+int th_free_port(void);
+
+/* th_ms_now, th_ms_sleep - CLOCK_MONOTONIC in ms; sleep ms milliseconds */
+uint64_t th_ms_now(void);
+void th_ms_sleep(unsigned ms);
+
 #endif
