@@ -10,7 +10,8 @@
  *	      then the verdict. Nothing is consumed.
  *	  SHOW KEY      count, limit and wait of one rate key ("rule|...")
  *	  RESET KEY     forget one rate key
- *	  STATS         the store in use and its failover counters
+ *	  STATS         the store in use and its failover counters, and how
+ *	                often signing used the key parsed at load
  *
  *	The answer ends with "OK" or "ERR reason". Values are printed as
  *	received, with control characters replaced, so an address cannot
@@ -34,6 +35,7 @@
 #include "control.h"
 #include "log.h"
 #include "ratelimit.h"
+#include "sign_key.h"
 #include "snapshot.h"
 #include "store_failover.h"
 #include "store_mem.h"
@@ -197,6 +199,7 @@ static void control_key(SNAPSHOT *snap, const char *cmd, const char *key, BUF *o
 static void control_stats(SNAPSHOT *snap, BUF *out)
 {
     RL_STORE *store = ratelimit_store();
+    uint64_t hits, misses;
 
     buf_printf(out, "store: %s (%s)\n", snap->cf->store, store ? store->ops->name : "none");
     if (store && strcmp(store->ops->name, "failover") == 0) {
@@ -210,6 +213,10 @@ static void control_stats(SNAPSHOT *snap, BUF *out)
     }
     if (store && strcmp(store->ops->name, "embedded") == 0)
         buf_printf(out, "keys: %zu\n", store_mem_keys(store));
+    sign_key_stats(&hits, &misses);
+    buf_printf(out, "signing keys: %llu loads from the parsed key, %llu parsed again%s\n",
+               (unsigned long long) hits, (unsigned long long) misses,
+               sign_key_active() ? "" : " (override not in effect)");
     buf_printf(out, "policy: %s (%zu rules)\nOK\n", snap->cf->ratelimit_policy ? snap->cf->ratelimit_policy
                : "none", snap->policy ? snap->policy->n : 0);
 }

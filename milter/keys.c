@@ -7,7 +7,8 @@
  *	key itself, and keep it as PKCS#8 PEM: libopendkim accepts Ed25519
  *	keys only in that form, and would silently produce a bogus
  *	"ed25519-sha256" signature from an RSA key, so the algorithm is never
- *	taken from configuration.
+ *	taken from configuration. The parsed EVP_PKEY is kept too, so that
+ *	signing never parses the key again (sign_key.c).
  *
  *	Key files must not be readable or writable by group or others; such a
  *	file is refused, as is anything that is not a regular file.
@@ -145,6 +146,12 @@ static KEYS_KEY *keys_from_pkey(EVP_PKEY *pk, const char *origin, BUF *errs)
     key->spki_len = (size_t) spki_len;
     OPENSSL_free(spki);
     key->origin = xstrdup(origin);
+    if (!EVP_PKEY_up_ref(pk)) {
+        keys_free(key);
+        buf_printf(errs, "%s: cannot keep parsed key\n", origin);
+        return NULL;
+    }
+    key->pkey = pk;
     if (key->type == KEYS_RSA && key->bits < 2048)
         log_warn("%s: RSA key of %d bits: 2048 bits are recommended", origin, key->bits);
     return key;
@@ -267,6 +274,7 @@ void keys_free(KEYS_KEY *key)
         OPENSSL_cleanse(key->pem, key->pem_len);
         free(key->pem);
     }
+    EVP_PKEY_free(key->pkey);
     free(key->spki);
     free(key->origin);
     free(key);

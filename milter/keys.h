@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include <openssl/types.h>
+
 #include "util.h"
 
 typedef enum keys_type { KEYS_RSA = 0, KEYS_ED25519 = 1 } KEYS_TYPE;
@@ -15,6 +17,7 @@ typedef struct keys_key {
     int       bits;         /* RSA modulus size; 256 for Ed25519 */
     char     *pem;          /* PKCS#8 PEM, the form libopendkim accepts for both types */
     size_t    pem_len;
+    EVP_PKEY *pkey;         /* the same key, parsed once (sign_key.c hands it to libopendkim) */
     char     *origin;       /* file path, or "file:line" of an inline key */
     unsigned char *spki;    /* public key, SubjectPublicKeyInfo DER */
     size_t    spki_len;

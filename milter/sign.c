@@ -18,6 +18,9 @@
  *
  *	Errors carry libopendkim's reason and the key's origin, never the key.
  *
+ *	dkim_eom() would parse the key string again for every signature;
+ *	sign_key.c gives it the key parsed at load instead.
+ *
  *	libopendkim 2.11.0~beta2 (Debian 12) leaks its key state after every
  *	Ed25519 signature: dkim_free() releases the crypto state of RSA
  *	signatures only, so each Ed25519 message loses about 1.3 KB. To keep
@@ -36,6 +39,7 @@
 #include "hdr.h"
 #include "log.h"
 #include "sign.h"
+#include "sign_key.h"
 #include "util.h"
 
 /* What libopendkim allocated for one handle and has not freed. */
@@ -292,8 +296,12 @@ int sign_eom(SIGN_SET *ss, BUF *err)
     for (size_t i = 0; i < ss->n; i++) {
         unsigned char *hdr = NULL;
         size_t len = 0;
-        DKIM_STAT st = dkim_eom(ss->dkim[i], NULL);
+        DKIM_STAT st;
 
+        /* dkim_eom() loads the key: let it take the parsed one (sign_key.c). */
+        sign_key_expect(ss->req[i].key);
+        st = dkim_eom(ss->dkim[i], NULL);
+        sign_key_expect(NULL);
         if (st != DKIM_STAT_OK)
             return sign_fail(ss, i, "dkim_eom", st, err);
         st = dkim_getsighdr_d(ss->dkim[i], strlen(DKIM_SIGNHEADER) + 2, &hdr, &len);

@@ -82,6 +82,23 @@ def test_dual_rsa_and_ed25519_two_signatures_each_verified_separately(rig):
     assert [r.ok for r in py] == [True, True], py
 
 
+def test_every_signature_uses_the_key_parsed_at_load(rig, workdir):
+    """libopendkim would re-parse each key per signature (tests/bench/RESULTS.md);
+    the daemon counts the signatures made with the key it parsed at start-up."""
+    import os
+    from ratelimit_helpers import ctl_stats
+    ctlsock = os.path.join(workdir, "keys-%d.ctl" % os.getpid())
+    m = rig.start_milter(setup_for(rig.keys, "dual", extra=[("ControlSocket", ctlsock)]))
+    if m.kind != "txmilter":
+        pytest.skip("txmilter's own counters")
+    for _ in range(3):
+        msg, mid = make_message()
+        d = send_and_fetch(rig, msg, mid)
+        check_signed(d.raw, rig.dns.port, EXPECT["dual"])
+    assert ctl_stats(m)["signing keys"] == "6 loads from the parsed key, 0 parsed again"
+    assert "parse the private key again" not in m.log_text()
+
+
 # --- canonicalisation and header shapes --------------------------------------
 
 CANONS = ["relaxed/relaxed", "simple/simple"]

@@ -1,6 +1,7 @@
 /*
  * test_keys.c - unit tests for keys.c: formats accepted, unsafe or
- * unusable keys refused with a reason, DNS record rendering.
+ * unusable keys refused with a reason, DNS record rendering; sign_key.c:
+ * the parsed key is handed out only for the expected key's exact PEM.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 #include <openssl/rsa.h>
 
 #include "keys.h"
+#include "sign_key.h"
 
 static char dir[] = "/tmp/txkeys.XXXXXX";
 static EVP_PKEY *rsa2048, *rsa512, *ed, *ec;
@@ -244,6 +246,71 @@ static void test_dns_record(void **state)
     buf_free(&errs);
 }
 
+typedef struct serve_case {
+    const char *name;
+    int expect;                 /* sign_key_expect() names the key */
+    int other_pem;              /* the BIO holds another key's PEM */
+    int with_cb;                /* a password callback is passed */
+    int served;                 /* the parsed key itself comes back */
+    int hits, misses;           /* counter changes */
+} SERVE_CASE;
+
+static int no_password(char *buf, int size, int rw, void *u)
+{
+    (void) buf, (void) size, (void) rw, (void) u;
+    return 0;
+}
+
+static void test_parsed_key_served(void **state)
+{
+    static const SERVE_CASE cases[] = {
+        {"expected key, its PEM", 1, 0, 0, 1, 1, 0},
+        {"expected key, another PEM", 1, 1, 0, 0, 0, 1},
+        {"expected key, password callback", 1, 0, 1, 0, 0, 1},
+        {"no key expected", 0, 0, 0, 0, 0, 0},
+    };
+    BUF errs;
+    KEYS_KEY *k, *other;
+
+    (void) state;
+    assert_true(sign_key_active());
+    buf_init(&errs, 4096);
+    k = keys_load_file(write_key("served.pem", rsa2048, "pkcs1", 0600), &errs);
+    other = keys_load_file(write_key("other.pem", ed, "pkcs8", 0600), &errs);
+    assert_non_null(k);
+    assert_non_null(other);
+    assert_non_null(k->pkey);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const SERVE_CASE *c = &cases[i];
+        const KEYS_KEY *src = c->other_pem ? other : k;
+        BIO *b = BIO_new_mem_buf(src->pem, (int) src->pem_len);
+        uint64_t h0, m0, h1, m1;
+        EVP_PKEY *got;
+
+        assert_non_null(b);
+        sign_key_stats(&h0, &m0);
+        sign_key_expect(c->expect ? k : NULL);
+        got = PEM_read_bio_PrivateKey(b, NULL, c->with_cb ? no_password : NULL, NULL);
+        sign_key_expect(NULL);
+        sign_key_stats(&h1, &m1);
+        BIO_free(b);
+        if (got == NULL)
+            fail_msg("case \"%s\": no key returned", c->name);
+        if ((got == k->pkey) != c->served)
+            fail_msg("case \"%s\": parsed key %s", c->name, c->served ? "not served" : "served");
+        /* whatever path it took, it is the key in the PEM */
+        if (EVP_PKEY_eq(got, src->pkey) != 1)
+            fail_msg("case \"%s\": a different key came back", c->name);
+        if (h1 - h0 != (uint64_t) c->hits || m1 - m0 != (uint64_t) c->misses)
+            fail_msg("case \"%s\": hits +%llu misses +%llu", c->name,
+                     (unsigned long long) (h1 - h0), (unsigned long long) (m1 - m0));
+        EVP_PKEY_free(got);     /* the caller's reference, as libopendkim drops it */
+    }
+    keys_free(k);               /* the last reference: ASan/valgrind see no leak */
+    keys_free(other);
+    buf_free(&errs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -251,6 +318,7 @@ int main(void)
         cmocka_unit_test(test_not_regular_and_missing),
         cmocka_unit_test(test_inline),
         cmocka_unit_test(test_dns_record),
+        cmocka_unit_test(test_parsed_key_served),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -23,6 +23,7 @@
 
 #include "keys.h"
 #include "msg.h"
+#include "sign_key.h"
 #include "snapshot.h"
 
 static char dir[] = "/tmp/txmsg.XXXXXX";
@@ -458,6 +459,7 @@ static void test_sign_and_verify(void **state)
         const MSG_HDROP *ops;
         char *msg;
         int n, pass;
+        uint64_t h0, m0, h1, m1;
 
         memcpy(f, fields, sizeof(f));
         f[1] = c->from;
@@ -471,7 +473,13 @@ static void test_sign_and_verify(void **state)
         assert_true(msg_wants_body(m));
         assert_int_equal(msg_body(m, (const unsigned char *) body, 7).verdict, MSG_CONTINUE);
         assert_int_equal(msg_body(m, (const unsigned char *) body + 7, strlen(body) - 7).verdict, MSG_CONTINUE);
+        sign_key_stats(&h0, &m0);
         assert_int_equal(msg_eom(m).verdict, MSG_CONTINUE);
+        sign_key_stats(&h1, &m1);
+        /* every signature was made with the key parsed at load */
+        if (h1 - h0 != (uint64_t) c->nsig || m1 != m0)
+            fail_msg("case \"%s\": %llu signatures from the parsed key, %llu parsed again",
+                     c->name, (unsigned long long) (h1 - h0), (unsigned long long) (m1 - m0));
         if (msg_hdrops(m, &ops) != (size_t) c->nsig + 2)
             fail_msg("case \"%s\": %zu header changes", c->name, msg_hdrops(m, &ops));
         /* the last op inserted is the topmost: the first configured key */
