@@ -8,10 +8,15 @@
  *
  *	Negotiation asks for exact header bytes (SMFIP_HDR_LEADSPC), the
  *	macros we use (smfi_setsymlist), and skips the steps we never need.
- *	On a unix socket it also asks Postfix not to wait for a reply to
- *	each header; on TCP every step is answered, because a step without a
- *	reply makes Postfix's next small write wait for our delayed ACK
- *	(Nagle), about 40 ms per message.
+ *	Every step costs a round trip through libmilter's worker pool, so
+ *	Postfix is told not to wait for a reply to connect, HELO and each
+ *	header: it then buffers them and sends them with the next step that
+ *	is answered, in one write. The DATA step is different on TCP: it is
+ *	the last one the smtpd process sends before the cleanup process takes
+ *	over the milter connection, so left unanswered it would go out alone
+ *	and make cleanup's first write wait for our delayed ACK (Nagle),
+ *	about 40 ms per message (what OpenDKIM suffers). It is therefore
+ *	answered on TCP and skipped on unix sockets.
  *
  *	callbacks_drain() is called on SIGTERM: messages in flight finish,
  *	new ones are told to come back later (421 4.3.2).
@@ -33,7 +38,7 @@ typedef struct conn_ctx {
     MSG_CONN conn;
     MSG     *msg;
     int      leadspc;       /* header values arrive with their leading space */
-    int      noreply_hdr;   /* SMFIP_NR_HDR negotiated: header returns NOREPLY */
+    unsigned long noreply;  /* SMFIP_NR_* negotiated: those steps return NOREPLY */
     int      can_skip;      /* SMFIP_SKIP negotiated */
 } CONN_CTX;
 
@@ -129,7 +134,8 @@ static sfsistat tx_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
                              unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
     CONN_CTX *cc = conn_get(ctx);
-    unsigned long want = SMFIP_NOUNKNOWN | SMFIP_HDR_LEADSPC | SMFIP_SKIP;
+    unsigned long want = SMFIP_NOUNKNOWN | SMFIP_HDR_LEADSPC | SMFIP_SKIP
+        | SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_HDR;
 
     (void) f2;
     (void) f3;
@@ -140,13 +146,13 @@ static sfsistat tx_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
         return SMFIS_REJECT;
     }
     if (callbacks_unix)
-        want |= SMFIP_NR_HDR | SMFIP_NR_CONN;
+        want |= SMFIP_NODATA;
     *pf0 = (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_SETSYMLIST | SMFIF_QUARANTINE | SMFIF_DELRCPT) & f0;
     *pf1 = want & f1;
     *pf2 = 0;
     *pf3 = 0;
     cc->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
-    cc->noreply_hdr = (*pf1 & SMFIP_NR_HDR) != 0;
+    cc->noreply = *pf1 & (SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_HDR);
     cc->can_skip = (*pf1 & SMFIP_SKIP) != 0;
     if (*pf0 & SMFIF_SETSYMLIST) {
         (void) smfi_setsymlist(ctx, SMFIM_CONNECT, "{daemon_name} {client_port} j");
@@ -181,7 +187,7 @@ static sfsistat tx_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 
         cc->conn.non_smtp = port != NULL && strcmp(port, "0") == 0;
     }
-    return callbacks_unix ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+    return (cc->noreply & SMFIP_NR_CONN) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 /* tx_helo - the HELO name: SPF checks it for the null sender */
@@ -189,9 +195,10 @@ static sfsistat tx_helo(SMFICTX *ctx, char *name)
 {
     CONN_CTX *cc = conn_get(ctx);
 
-    if (cc)
-        util_strlcpy(cc->conn.helo, name ? name : "", sizeof(cc->conn.helo));
-    return SMFIS_CONTINUE;
+    if (cc == NULL)
+        return SMFIS_TEMPFAIL;
+    util_strlcpy(cc->conn.helo, name ? name : "", sizeof(cc->conn.helo));
+    return (cc->noreply & SMFIP_NR_HELO) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 /* tx_envfrom - a message starts: outbound or not */
@@ -248,7 +255,7 @@ static sfsistat tx_envrcpt(SMFICTX *ctx, char **argv)
     return r.verdict == MSG_TEMPFAIL ? SMFIS_TEMPFAIL : SMFIS_REJECT;
 }
 
-/* tx_data - answered (not negotiated away) so TCP peers do not stall */
+/* tx_data - answered on TCP so that cleanup's first write does not stall */
 static sfsistat tx_data(SMFICTX *ctx)
 {
     (void) ctx;
@@ -271,7 +278,7 @@ static sfsistat tx_header(SMFICTX *ctx, char *name, char *value)
             free(v);
         }
     }
-    if (cc && cc->noreply_hdr)
+    if (cc && (cc->noreply & SMFIP_NR_HDR))
         rc = SMFIS_NOREPLY;
     return rc;
 }

@@ -24,6 +24,12 @@ tests/bench/miltergen).  The script
     and 16 (4 KB) and 4 (100 KB), --repeat times; the median run is reported;
   - measures txmilter's RSS with 64 concurrent connections and the RSS added by
     one 50 MB message (OpenDKIM's too, for reference);
+  - runs the end-to-end test through a private Postfix (`smtp-source -s 4|16 -m N
+    -l 4096` -> Postfix with smtpd_milters = the milter, or none -> smtp-sink): no
+    milter, txmilter with all four jobs, OpenDKIM and rspamd, counting the signed
+    messages at the sink and the CPU of the milter and of the whole machine;
+  - with --perf, records txmilter (all four jobs, RSA only, Ed25519 only) with
+    `perf record -g` during a c4 run and prints the shares by object and symbol;
   - with --profile, runs txmilter (all four jobs) under valgrind --tool=callgrind
     for a short miltergen run and prints the top functions (inclusive and self).
 
@@ -44,6 +50,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 import mailrig  # noqa: E402
+import nagle  # noqa: E402
 from ratelimit_helpers import RedisServer  # noqa: E402
 
 EGRESS = "192.0.2.10"
@@ -133,6 +140,40 @@ def rss_kb(pids):
     return total
 
 
+def cpu_ms(pids):
+    """utime + stime of these processes, in ms"""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in pids:
+        try:
+            with open("/proc/%d/stat" % p) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return 1000.0 * total / tick
+
+
+def machine_cpu_ms():
+    """CPU time spent by the whole machine (all CPUs, everything but idle/iowait), in ms"""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    busy = sum(v) - v[3] - v[4]
+    return 1000.0 * busy / os.sysconf("SC_CLK_TCK")
+
+
+def e2e_table(rows):
+    out = ["| milter on Postfix | smtp-source -s | messages | msgs/s (median) | all runs msgs/s "
+           "| ms/message (wall) | signed | milter CPU ms/msg | whole machine CPU ms/msg |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        out.append("| %s | %d | %d | %.0f | %s | %.2f | %d | %.3f | %.3f |" % (
+            r["milter"], r["sessions"], r["n"], r["mps"],
+            ", ".join("%.0f" % x for x in r["all_mps"]), r["ms"], r["signed"],
+            r["milter_cpu"], r["all_cpu"]))
+    return "\n".join(out)
+
+
 # ---------------------------------------------------------------------------
 # the milters
 
@@ -145,6 +186,7 @@ class Rspamd:
             mailrig.make_dir(os.path.join(self.dir, d))
         self.sock_path = os.path.join(self.dir, "rspamd.sock")
         self.spec = "unix:" + self.sock_path
+        self.postfix_spec = self.spec
         ov = os.path.join(self.dir, "local", "override.d")
         loc = os.path.join(self.dir, "local", "local.d")
         w = lambda d, name, text: open(os.path.join(d, name), "w").write(text)
@@ -226,6 +268,7 @@ class Bench:
         self.args = args
         self.gen = os.path.join(args.build, "tests", "bench", "miltergen")
         self.rows = []
+        self.e2e_rows = []
 
     def gen_run(self, m, msgfile, conc, n, per_conn, label, spec=None, extra=()):
         cmd = [self.gen, "-s", spec or m.spec, "-f", msgfile, "-c", str(conc), "-m",
@@ -268,6 +311,66 @@ class Bench:
                                   gen_cpu=float(med["gen_cpu_ms_per_msg"]),
                                   signed=int(med["signed"]), unsub=int(med["unsub"]),
                                   tempfail=int(med["tempfail"]), reject=int(med["reject"])))
+
+    def e2e(self, name, m, pf, sink):
+        """smtp-source -> Postfix (smtpd_milters = m, or none) -> smtp-sink, -s 4 and 16:
+        wall time per message, and the CPU per message of the milter and of the whole
+        machine (Postfix, smtp-source and smtp-sink included)"""
+        a = self.args
+        pf.set_milter(m.postfix_spec if m else "")
+        nagle.smtp_source(pf.smtpd_port, 2, 40, 4096)           # warm-up
+        for sessions in (4, 16):
+            runs = []
+            for _ in range(a.repeat):
+                mailrig.wait_until(lambda: pf.queue_count() == 0, 120, interval=0.2,
+                                   what="an empty queue")
+                sink.clear()
+                cpu0, sys0 = cpu_ms(pids_of(m)) if m else 0.0, machine_cpu_ms()
+                dt, cmd = nagle.smtp_source(pf.smtpd_port, sessions, a.e2e_messages, 4096)
+                mailrig.wait_until(lambda: len(sink.delivered()) >= a.e2e_messages
+                                   and pf.queue_count() == 0, 120, interval=0.2,
+                                   what="%d delivered messages" % a.e2e_messages)
+                cpu1, sys1 = cpu_ms(pids_of(m)) if m else 0.0, machine_cpu_ms()
+                runs.append(dict(secs=dt, signed=sink.signed(),
+                                 milter_cpu=(cpu1 - cpu0) / a.e2e_messages,
+                                 all_cpu=(sys1 - sys0) / a.e2e_messages))
+                print("E2E %s -s %d: %.3f s, %.1f msg/s, signed %d/%d, milter %.3f ms/msg, "
+                      "machine %.3f ms/msg" % (name, sessions, dt, a.e2e_messages / dt,
+                                               runs[-1]["signed"], a.e2e_messages,
+                                               runs[-1]["milter_cpu"], runs[-1]["all_cpu"]),
+                      flush=True)
+            runs.sort(key=lambda r: r["secs"])
+            med = runs[len(runs) // 2]
+            self.e2e_rows.append(dict(milter=name, sessions=sessions, n=a.e2e_messages,
+                                      mps=a.e2e_messages / med["secs"],
+                                      ms=1000.0 * med["secs"] / a.e2e_messages,
+                                      all_mps=[a.e2e_messages / r["secs"] for r in runs],
+                                      signed=med["signed"], milter_cpu=med["milter_cpu"],
+                                      all_cpu=med["all_cpu"], cmd=" ".join(cmd)))
+
+    def perf(self, name, m, msgfile, work):
+        """perf record -g on the milter during one c4 run; prints the shares by
+        object and by symbol (self time), kernel included"""
+        a = self.args
+        self.gen_run(m, msgfile, 4, 400, a.per_conn, name + "/perf-warmup")
+        out = os.path.join(work, name + ".perf.data")
+        rec = subprocess.Popen(["perf", "record", "-F", "4000", "-g", "-o", out, "-p",
+                                ",".join(map(str, pids_of(m)))],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        self.gen_run(m, msgfile, 4, a.messages, a.per_conn, name + "/perf")
+        rec.send_signal(2)
+        rec.wait(timeout=60)
+        for sort in ("dso", "dso,sym"):
+            rep = sh(["perf", "report", "-i", out, "--no-children", "--sort", sort, "--stdio",
+                      "--percent-limit", "0.7"], timeout=300)
+            print("PERF %s by %s\n%s" % (name, sort, "\n".join(
+                l for l in rep.splitlines() if l.strip() and not l.startswith("#")
+                and not l.lstrip().startswith("|") and not l.lstrip().startswith("-")
+                and "--" not in l)[:6000]), flush=True)
+        keep = os.path.join(a.build, name + ".perf.data")
+        shutil.copy(out, keep)
+        print("perf data kept in", keep, flush=True)
 
     def memory(self, name, m, msgs):
         """RSS: idle after warm-up, peak with 64 connections, peak added by one 50 MB message"""
@@ -324,6 +427,10 @@ def main():
     ap.add_argument("--only", default="", help="comma list: tx-rsa,tx-ed,tx-dual,tx-all4,"
                     "opendkim,rspamd,memory,profile")
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--e2e-messages", type=int, default=1000,
+                    help="messages per smtp-source run in the end-to-end Postfix runs")
+    ap.add_argument("--perf", action="store_true",
+                    help="perf record txmilter (all four jobs and RSA only) during a c4 run")
     ap.add_argument("--json", help="write the rows here")
     a = ap.parse_args()
     a.build = os.path.abspath(a.build)
@@ -411,10 +518,33 @@ def main():
             b.series("rspamd", m, msgs)
             m.stop()
             started.remove(m)
+        if want("e2e"):
+            redis.cli("FLUSHALL")       # the rate-limit rule starts from zero again
+            sink = nagle.SmtpSink(work).start()
+            started.append(sink)
+            pf = mailrig.Postfix(work, ("127.0.0.1", sink.port), "", name="postfix-e2e",
+                                 extra={"default_process_limit": "50"})
+            pf.start()
+            started.append(pf)
+            b.e2e("none", None, pf, sink)
+            for name, make in (("tx-all4", lambda: tx("tx-all4", [rsa], tx_confs[3][2])),
+                               ("opendkim", lambda: mailrig.OpenDkim(
+                                   work, mailrig.SigningSetup([rsa]), name="opendkim-e2e")),
+                               ("rspamd", lambda: Rspamd(work, rsa))):
+                if name == "rspamd" and a.no_rspamd:
+                    continue
+                m = make().start()
+                started.append(m)
+                b.e2e(name, m, pf, sink)
+                pf.set_milter("")
+                m.stop()
+                started.remove(m)
         print("\n" + table(b.rows), flush=True)
+        if b.e2e_rows:
+            print("\n" + e2e_table(b.e2e_rows), flush=True)
         if a.json:
             with open(a.json, "w") as f:
-                json.dump(b.rows, f, indent=1)
+                json.dump({"milter": b.rows, "e2e": b.e2e_rows}, f, indent=1)
         if want("memory"):
             for name, keys, extra in tx_confs[3:]:
                 m = tx(name, keys, extra).start()
@@ -427,6 +557,13 @@ def main():
             b.memory("opendkim", m, msgs)
             m.stop()
             started.remove(m)
+        if a.perf:
+            for name, keys, extra in (tx_confs[3], tx_confs[0], tx_confs[1]):
+                m = tx(name, keys, extra).start()
+                started.append(m)
+                b.perf(name, m, msgs["4k"], work)
+                m.stop()
+                started.remove(m)
         if a.profile or "profile" in only:
             name, keys, extra = tx_confs[3]
             m = tx(name, keys, extra, "unix")
