@@ -9,9 +9,12 @@
  *	Negotiation asks for exact header bytes (SMFIP_HDR_LEADSPC), the
  *	macros we use (smfi_setsymlist), and skips the steps we never need.
  *	Every step costs a round trip through libmilter's worker pool, so
- *	Postfix is told not to wait for a reply to connect, HELO and each
- *	header: it then buffers them and sends them with the next step that
- *	is answered, in one write. The DATA step is different on TCP: it is
+ *	Postfix is told not to wait for a reply to connect, HELO, each
+ *	header, the end of headers and each body chunk: it then buffers them
+ *	and sends them with the next step that is answered, in one write. A
+ *	decision reached in such a step (a refusal at the end of headers) is
+ *	kept and given at the next answered step, the end of the message;
+ *	Postfix reports content-stage decisions after DATA either way. The DATA step is different on TCP: it is
  *	the last one the smtpd process sends before the cleanup process takes
  *	over the milter connection, so left unanswered it would go out alone
  *	and make cleanup's first write wait for our delayed ACK (Nagle),
@@ -39,7 +42,7 @@ typedef struct conn_ctx {
     MSG     *msg;
     int      leadspc;       /* header values arrive with their leading space */
     unsigned long noreply;  /* SMFIP_NR_* negotiated: those steps return NOREPLY */
-    int      can_skip;      /* SMFIP_SKIP negotiated */
+    sfsistat deferred;      /* decision of a step without reply, or SMFIS_CONTINUE */
 } CONN_CTX;
 
 static int callbacks_unix;
@@ -74,6 +77,7 @@ static CONN_CTX *conn_get(SMFICTX *ctx)
 /* conn_end_msg - forget the current message */
 static void conn_end_msg(CONN_CTX *cc)
 {
+    cc->deferred = SMFIS_CONTINUE;
     if (cc->msg) {
         msg_free(cc->msg);
         cc->msg = NULL;
@@ -128,14 +132,36 @@ static sfsistat verdict(SMFICTX *ctx, CONN_CTX *cc, MSG_REPLY r)
     return SMFIS_TEMPFAIL;
 }
 
+/* no_reply - the result of a step negotiated without reply: a decision is
+ * kept for the next answered step (the verdict is already logged and the
+ * message forgotten, so later steps see no message) */
+static sfsistat no_reply(CONN_CTX *cc, unsigned long bit, sfsistat rc)
+{
+    if ((cc->noreply & bit) == 0)
+        return rc;
+    if (rc != SMFIS_CONTINUE && rc != SMFIS_NOREPLY)
+        cc->deferred = rc;
+    return SMFIS_NOREPLY;
+}
+
+/* take_deferred - a decision kept from a step without reply, given now */
+static int take_deferred(CONN_CTX *cc, sfsistat *rc)
+{
+    if (cc->deferred == SMFIS_CONTINUE)
+        return 0;
+    *rc = cc->deferred;
+    cc->deferred = SMFIS_CONTINUE;
+    return 1;
+}
+
 /* tx_negotiate - actions, steps and macros we need */
 static sfsistat tx_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
                              unsigned long f2, unsigned long f3, unsigned long *pf0,
                              unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
     CONN_CTX *cc = conn_get(ctx);
-    unsigned long want = SMFIP_NOUNKNOWN | SMFIP_HDR_LEADSPC | SMFIP_SKIP
-        | SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_HDR;
+    unsigned long want = SMFIP_NOUNKNOWN | SMFIP_HDR_LEADSPC
+        | SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY;
 
     (void) f2;
     (void) f3;
@@ -152,8 +178,8 @@ static sfsistat tx_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     *pf2 = 0;
     *pf3 = 0;
     cc->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
-    cc->noreply = *pf1 & (SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_HDR);
-    cc->can_skip = (*pf1 & SMFIP_SKIP) != 0;
+    cc->noreply = *pf1 & (SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY);
+    cc->deferred = SMFIS_CONTINUE;
     if (*pf0 & SMFIF_SETSYMLIST) {
         (void) smfi_setsymlist(ctx, SMFIM_CONNECT, "{daemon_name} {client_port} j");
         (void) smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen}");
@@ -288,26 +314,27 @@ static sfsistat tx_eoh(SMFICTX *ctx)
     CONN_CTX *cc = smfi_getpriv(ctx);
     char qid[64];
 
-    if (cc == NULL || cc->msg == NULL)
+    if (cc == NULL)
         return SMFIS_CONTINUE;
+    if (cc->msg == NULL)
+        return no_reply(cc, SMFIP_NR_EOH, SMFIS_CONTINUE);
     macro(ctx, "i", qid, sizeof(qid));
     msg_set_queueid(cc->msg, qid);
-    return verdict(ctx, cc, msg_eoh(cc->msg));
+    return no_reply(cc, SMFIP_NR_EOH, verdict(ctx, cc, msg_eoh(cc->msg)));
 }
 
 static sfsistat tx_body(SMFICTX *ctx, unsigned char *data, size_t len)
 {
     CONN_CTX *cc = smfi_getpriv(ctx);
-    MSG_REPLY r;
+    sfsistat rc;
 
-    if (cc == NULL || cc->msg == NULL)
+    if (cc == NULL)
         return SMFIS_CONTINUE;
-    r = msg_body(cc->msg, data, len);
-    if (r.verdict != MSG_CONTINUE)
-        return verdict(ctx, cc, r);
-    if (!msg_wants_body(cc->msg) && cc->can_skip)
-        return SMFIS_SKIP;
-    return SMFIS_CONTINUE;
+    if (!(cc->noreply & SMFIP_NR_BODY) && take_deferred(cc, &rc))
+        return rc;
+    if (cc->msg == NULL || !msg_wants_body(cc->msg))
+        return no_reply(cc, SMFIP_NR_BODY, SMFIS_CONTINUE);
+    return no_reply(cc, SMFIP_NR_BODY, verdict(ctx, cc, msg_body(cc->msg, data, len)));
 }
 
 /* tx_eom - finish: add the signatures, log the summary */
@@ -318,8 +345,13 @@ static sfsistat tx_eom(SMFICTX *ctx)
     MSG_REPLY r;
     char qid[64];
     size_t i, n;
+    sfsistat kept;
 
-    if (cc == NULL || cc->msg == NULL)
+    if (cc == NULL)
+        return SMFIS_CONTINUE;
+    if (take_deferred(cc, &kept))
+        return kept;
+    if (cc->msg == NULL)
         return SMFIS_CONTINUE;
     macro(ctx, "i", qid, sizeof(qid));
     msg_set_queueid(cc->msg, qid);
