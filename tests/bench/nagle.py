@@ -155,8 +155,9 @@ def probe(args, pf, kind, m, results):
     """per-message latency distribution: one SMTP session per message, sequential"""
     import smtplib
     body = b"x" * 76 + b"\r\n"
+    extra = b"".join(b"X-Filler-%02d: %s\r\n" % (i, b"v" * 180) for i in range(args.probe_headers))
     msg = (b"From: sender@example.com\r\nTo: rcpt@receiver.example\r\n"
-           b"Subject: probe\r\n\r\n" + body * max(1, args.size // len(body)))
+           b"Subject: probe\r\n" + extra + b"\r\n" + body * max(1, args.size // len(body)))
     lat = []
     for _ in range(args.probe):
         t0 = time.monotonic()
@@ -238,6 +239,9 @@ def main():
     ap.add_argument("--only", default="", help="e.g. txmilter:inet (for investigations)")
     ap.add_argument("--probe", type=int, default=0,
                     help="also time N single messages for a latency distribution")
+    ap.add_argument("--probe-headers", type=int, default=0,
+                    help="extra 195-byte header fields in the probe message (a large header "
+                    "block, written in parts when the MSS is small)")
     ap.add_argument("--write", help="RESULTS.md to update")
     ap.add_argument("--keep", action="store_true", help="keep the working directory")
     args = ap.parse_args()
