@@ -41,3 +41,17 @@ for t in 1 2 8; do
     "$bench" --store "$url" --threads "$t" --decisions "$nr"
     redis-cli -p "$port" INFO commandstats | grep -E '^cmdstat_(evalsha|eval|script)' | sed 's/^/#   /'
 done
+# Redis's own cost of one script call, per state layout: exact (N <= 256: one
+# stamp per charge) and bucket (N > 256: 256 slot counts), one rule per call,
+# one recipient (the state at its largest) and 100 recipients.
+printf 'exact  rcpt  20/1h      tempfail\n' > "$dir/exact.policy"
+printf 'bucket rcpt  100000/1h  tempfail\n' > "$dir/bucket.policy"
+for pol in exact bucket; do
+    for rc in 1 100; do
+        redis-cli -p "$port" FLUSHALL >/dev/null
+        redis-cli -p "$port" CONFIG RESETSTAT >/dev/null
+        "$bench" --store "$url" --threads 1 --decisions "$nr" --recipients "$rc" \
+            --policy "$dir/$pol.policy" 2>/dev/null
+        redis-cli -p "$port" INFO commandstats | grep -E '^cmdstat_evalsha' | sed "s/^/#   $pol recipients=$rc: /"
+    done
+done
