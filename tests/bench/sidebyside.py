@@ -33,7 +33,9 @@ tests/bench/miltergen).  The script
   - with --profile, runs txmilter (all four jobs) under valgrind --tool=callgrind
     for a short miltergen run and prints the top functions (inclusive and self).
 
-It prints one line per run (miltergen's key=value output) and a Markdown table.
+It prints one line per run (miltergen's key=value output) and a Markdown table; for
+txmilter with all four jobs it also reports the CPU that Redis and unbound spent per
+message, since they share the machine.
 """
 
 import argparse
