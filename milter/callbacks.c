@@ -326,12 +326,9 @@ static sfsistat tx_eoh(SMFICTX *ctx)
 static sfsistat tx_body(SMFICTX *ctx, unsigned char *data, size_t len)
 {
     CONN_CTX *cc = smfi_getpriv(ctx);
-    sfsistat rc;
 
     if (cc == NULL)
         return SMFIS_CONTINUE;
-    if (!(cc->noreply & SMFIP_NR_BODY) && take_deferred(cc, &rc))
-        return rc;
     if (cc->msg == NULL || !msg_wants_body(cc->msg))
         return no_reply(cc, SMFIP_NR_BODY, SMFIS_CONTINUE);
     return no_reply(cc, SMFIP_NR_BODY, verdict(ctx, cc, msg_body(cc->msg, data, len)));

@@ -42,7 +42,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -63,16 +62,6 @@ WORDS = ("lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod 
 def sh(cmd, **kw):
     return subprocess.run(cmd, check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           timeout=kw.pop("timeout", 600), **kw).stdout.decode(errors="replace")
-
-
-def machine():
-    model = "?"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return "%d CPU(s) (nproc), %s, Linux %s" % (os.cpu_count(), model, platform.release())
 
 
 def install_peers(want_rspamd):
@@ -449,7 +438,7 @@ def main():
     txbin = os.path.join(a.build, "txmilter")
     if not a.no_install:
         install_peers(not a.no_rspamd)
-    print("machine: %s; date %s; load %s" % (machine(), datetime.datetime.utcnow().strftime(
+    print("machine: %s; date %s; load %s" % (nagle.machine(), datetime.datetime.utcnow().strftime(
         "%Y-%m-%d %H:%M UTC"), open("/proc/loadavg").read().strip()), flush=True)
     work = tempfile.mkdtemp(prefix="txm-sbs-")
     mailrig.make_traversable(work)

@@ -5,12 +5,14 @@ private Postfix (SMTP or sendmail(1)), takes the message exactly as Postfix deli
 to the capture server, and checks it the way an operator or a receiver would.
 """
 
+import os
 import re
 
 import pytest
 
 from mailrig import (SigningSetup, check_not_verifying, check_signed, make_message,
                      setup_for, Message)
+from ratelimit_helpers import ctl_stats
 
 RSA = "rsa-sha256"
 ED = "ed25519-sha256"
@@ -85,8 +87,6 @@ def test_dual_rsa_and_ed25519_two_signatures_each_verified_separately(rig):
 def test_every_signature_uses_the_key_parsed_at_load(rig, workdir):
     """libopendkim would re-parse each key per signature (tests/bench/RESULTS.md);
     the daemon counts the signatures made with the key it parsed at start-up."""
-    import os
-    from ratelimit_helpers import ctl_stats
     ctlsock = os.path.join(workdir, "keys-%d.ctl" % os.getpid())
     m = rig.start_milter(setup_for(rig.keys, "dual", extra=[("ControlSocket", ctlsock)]))
     if m.kind != "txmilter":
