@@ -6,7 +6,7 @@
  * sweep, idle states dropped before active ones), binary keys, bad input,
  * and 8 threads hammering one key never letting more than N through.
  *
- * Time comes from a test clock (tc_now); the scenario tables give times
+ * Time comes from a test clock (th_clock); the scenario tables give times
  * in ms and the expected answers.
  */
 #include <stdarg.h>
@@ -25,39 +25,6 @@
 #include "store_mem.h"
 #include "util.h"
 
-static uint64_t tc_now;
-
-/* tc_clock - the test clock */
-static uint64_t tc_clock(void)
-{
-    return __atomic_load_n(&tc_now, __ATOMIC_SEQ_CST);
-}
-
-/* tc_set - set the test clock */
-static void tc_set(uint64_t t)
-{
-    __atomic_store_n(&tc_now, t, __ATOMIC_SEQ_CST);
-}
-
-/* mk_rule - a rule with a name, N, P and the shadow option */
-static RL_RULE mk_rule(const char *name, uint32_t limit, uint64_t period_ms, int shadow)
-{
-    RL_RULE r;
-
-    memset(&r, 0, sizeof(r));
-    util_strlcpy(r.name, name, sizeof(r.name));
-    r.limit = limit;
-    r.period_ms = period_ms;
-    r.shadow = shadow;
-    return r;
-}
-
-/* mk_item - an item for a rule and a key */
-static void mk_item(RL_ITEM *it, const RL_RULE *r, const char *key)
-{
-    it->rule = r;
-    util_strlcpy(it->key, key, sizeof(it->key));
-}
 
 /* decide - decide at t; returns accepted, asserts RL_OK */
 static int decide(RL_STORE *s, const RL_ITEM *it, size_t n, RL_RESULT *res, uint64_t t,
@@ -66,7 +33,7 @@ static int decide(RL_STORE *s, const RL_ITEM *it, size_t n, RL_RESULT *res, uint
     uint64_t st = 0;
     int acc = -1;
 
-    tc_set(t);
+    th_clock_set(t);
     assert_int_equal(s->ops->decide(s, it, n, res, &acc, &st), RL_OK);
     if (stamp)
         *stamp = st;
@@ -78,7 +45,7 @@ static uint32_t peek_count(RL_STORE *s, const RL_ITEM *it, uint64_t t)
 {
     RL_RESULT r;
 
-    tc_set(t);
+    th_clock_set(t);
     assert_int_equal(s->ops->peek(s, it, &r), RL_OK);
     return r.count;
 }
@@ -124,15 +91,15 @@ static const PAIR_CASE pair_cases[] = {
 static void test_pair(void **state)
 {
     const PAIR_CASE *c = *state;
-    RL_RULE a = mk_rule("a", c->a_n, c->a_p, c->a_shadow), b = mk_rule("b", c->b_n, c->b_p, c->b_shadow);
-    RL_STORE *s = store_mem_new(1000, tc_clock);
+    RL_RULE a = th_rule("a", c->a_n, c->a_p, c->a_shadow), b = th_rule("b", c->b_n, c->b_p, c->b_shadow);
+    RL_STORE *s = store_mem_new(1000, th_clock);
     RL_ITEM it[2];
     RL_RESULT res[2];
     uint64_t stamp;
     int i;
 
-    mk_item(&it[0], &a, "a|rcpt=x@example.com");
-    mk_item(&it[1], &b, "b|rcpt=x@example.com");
+    th_item(&it[0], &a, "a|rcpt=x@example.com");
+    th_item(&it[1], &b, "b|rcpt=x@example.com");
     for (i = 0; i < c->nstep; i++) {
         const PAIR_STEP *st = &c->step[i];
 
@@ -154,16 +121,16 @@ static void test_pair(void **state)
 /* test_refund_reset_peek - refund gives back, reset forgets, peek charges nothing */
 static void test_refund_reset_peek(void **state)
 {
-    RL_RULE a = mk_rule("a", 2, 10000, 0), b = mk_rule("b", 3, 10000, 0);
-    RL_STORE *s = store_mem_new(100, tc_clock);
+    RL_RULE a = th_rule("a", 2, 10000, 0), b = th_rule("b", 3, 10000, 0);
+    RL_STORE *s = store_mem_new(100, th_clock);
     RL_ITEM it[2];
     RL_RESULT res[2], pr;
     uint64_t s1, s2;
 
     (void) state;
-    mk_item(&it[0], &a, "a|rcpt=x@example.com");
-    mk_item(&it[1], &b, "b|rcpt=x@example.com");
-    tc_set(500);
+    th_item(&it[0], &a, "a|rcpt=x@example.com");
+    th_item(&it[1], &b, "b|rcpt=x@example.com");
+    th_clock_set(500);
     assert_int_equal(s->ops->peek(s, &it[0], &pr), RL_OK);
     assert_int_equal(pr.allowed, 1);
     assert_int_equal(pr.count, 0);
@@ -216,15 +183,15 @@ static const CHANGE_CASE change_cases[] = {
 static void test_change(void **state)
 {
     const CHANGE_CASE *c = *state;
-    RL_RULE r1 = mk_rule("r", c->n1, c->p1, 0), r2 = mk_rule("r", c->n2, c->p2, 0);
-    RL_STORE *s = store_mem_new(100, tc_clock);
+    RL_RULE r1 = th_rule("r", c->n1, c->p1, 0), r2 = th_rule("r", c->n2, c->p2, 0);
+    RL_STORE *s = store_mem_new(100, th_clock);
     LIMITER_STATE *a = xmalloc(limiter_size(c->n1)), *b = xmalloc(limiter_size(c->n2));
     RL_ITEM it;
     RL_RESULT res, want;
     int i, round;
 
     limiter_init(a, c->n1, c->p1);
-    mk_item(&it, &r1, "r|global");
+    th_item(&it, &r1, "r|global");
     for (i = 0; i < c->charges; i++) {
         assert_int_equal(decide(s, &it, 1, &res, 1000 + (uint64_t) i, NULL), 1);
         assert_int_equal(limiter_check(a, 1000 + (uint64_t) i, &want.count, &want.wait_ms), 1);
@@ -251,8 +218,8 @@ static void test_change(void **state)
 /* test_max_keys - never more than max_keys states; idle ones swept */
 static void test_max_keys(void **state)
 {
-    RL_RULE lng = mk_rule("long", 1, 86400000, 0), shrt = mk_rule("short", 1, 1000, 0);
-    RL_STORE *s = store_mem_new(100, tc_clock);
+    RL_RULE lng = th_rule("long", 1, 86400000, 0), shrt = th_rule("short", 1, 1000, 0);
+    RL_STORE *s = store_mem_new(100, th_clock);
     RL_ITEM it;
     RL_RESULT res;
     char key[64];
@@ -262,30 +229,30 @@ static void test_max_keys(void **state)
     /* 40 long-lived keys, then 2000 short ones: bounded all along */
     for (i = 0; i < 40; i++) {
         snprintf(key, sizeof(key), "long|rcpt=%d@example.com", i);
-        mk_item(&it, &lng, key);
+        th_item(&it, &lng, key);
         assert_int_equal(decide(s, &it, 1, &res, 1000, NULL), 1);
     }
     for (i = 0; i < 2000; i++) {
         snprintf(key, sizeof(key), "short|rcpt=%d@example.com", i);
-        mk_item(&it, &shrt, key);
+        th_item(&it, &shrt, key);
         assert_int_equal(decide(s, &it, 1, &res, 1000 + (uint64_t) i * 50, NULL), 1);
         assert_true(store_mem_keys(s) <= 100);
     }
     /* the short keys went idle and were dropped first: every long key kept */
     for (i = 0; i < 40; i++) {
         snprintf(key, sizeof(key), "long|rcpt=%d@example.com", i);
-        mk_item(&it, &lng, key);
+        th_item(&it, &lng, key);
         assert_int_equal(peek_count(s, &it, 30000), 1);
     }
     /* an hour later every short key is idle: the sweep of later calls drops them */
-    mk_item(&it, &shrt, "short|rcpt=new@example.com");
+    th_item(&it, &shrt, "short|rcpt=new@example.com");
     for (i = 0; i < 64; i++)
         (void) decide(s, &it, 1, &res, 3600000 + (uint64_t) i * 2000, NULL);
     assert_int_equal(store_mem_keys(s), 41);
     /* nothing idle: the least recently used active key goes */
     for (i = 0; i < 100; i++) {
         snprintf(key, sizeof(key), "long|rcpt=more%d@example.com", i);
-        mk_item(&it, &lng, key);
+        th_item(&it, &lng, key);
         assert_int_equal(decide(s, &it, 1, &res, 3800000, NULL), 1);
         assert_true(store_mem_keys(s) <= 100);
     }
@@ -296,8 +263,8 @@ static void test_max_keys(void **state)
 /* test_binary_keys - keys differing only in high or control bytes stay apart */
 static void test_binary_keys(void **state)
 {
-    RL_RULE r = mk_rule("r", 1, 10000, 0);
-    RL_STORE *s = store_mem_new(1000, tc_clock);
+    RL_RULE r = th_rule("r", 1, 10000, 0);
+    RL_STORE *s = store_mem_new(1000, th_clock);
     RL_ITEM it;
     RL_RESULT res;
     int i;
@@ -306,14 +273,14 @@ static void test_binary_keys(void **state)
     for (i = 1; i < 256; i++) {
         char key[8] = { 'r', '|', (char) i, 'x', 0 };
 
-        mk_item(&it, &r, key);
+        th_item(&it, &r, key);
         assert_int_equal(decide(s, &it, 1, &res, 100, NULL), 1);
     }
     assert_int_equal(store_mem_keys(s), 255);
     for (i = 1; i < 256; i++) {
         char key[8] = { 'r', '|', (char) i, 'x', 0 };
 
-        mk_item(&it, &r, key);
+        th_item(&it, &r, key);
         assert_int_equal(decide(s, &it, 1, &res, 200, NULL), 0);
     }
     s->ops->free(s);
@@ -322,17 +289,17 @@ static void test_binary_keys(void **state)
 /* test_bad_items - a caller's bug gets RL_UNAVAILABLE, not a crash */
 static void test_bad_items(void **state)
 {
-    RL_RULE zero = mk_rule("z", 0, 1000, 0);
-    RL_STORE *s = store_mem_new(10, tc_clock);
+    RL_RULE zero = th_rule("z", 0, 1000, 0);
+    RL_STORE *s = store_mem_new(10, th_clock);
     RL_ITEM *it = xcalloc(RL_MAX_KEYS + 1, sizeof(*it));
     RL_RESULT *res = xcalloc(RL_MAX_KEYS + 1, sizeof(*res));
     uint64_t stamp;
     int acc;
 
     (void) state;
-    mk_item(&it[0], NULL, "k");
+    th_item(&it[0], NULL, "k");
     assert_int_equal(s->ops->decide(s, it, 1, res, &acc, &stamp), RL_UNAVAILABLE);
-    mk_item(&it[0], &zero, "k");
+    th_item(&it[0], &zero, "k");
     assert_int_equal(s->ops->decide(s, it, 1, res, &acc, &stamp), RL_UNAVAILABLE);
     assert_int_equal(s->ops->peek(s, it, res), RL_UNAVAILABLE);
     assert_int_equal(s->ops->decide(s, it, RL_MAX_KEYS + 1, res, &acc, &stamp), RL_UNAVAILABLE);
@@ -375,17 +342,17 @@ static void *hammer_run(void *arg)
 /* test_threads - 8 threads on one key (and a second rule): exactly N pass */
 static void test_threads(void **state)
 {
-    RL_RULE a = mk_rule("a", 100, 3600000, 0), b = mk_rule("b", 150, 3600000, 0);
-    RL_STORE *s = store_mem_new(100, tc_clock);
+    RL_RULE a = th_rule("a", 100, 3600000, 0), b = th_rule("b", 150, 3600000, 0);
+    RL_STORE *s = store_mem_new(100, th_clock);
     HAMMER h[HAMMER_THREADS];
     pthread_t tid[HAMMER_THREADS];
     RL_ITEM it[2];
     int i, acc = 0, ref = 0;
 
     (void) state;
-    tc_set(5000);
-    mk_item(&it[0], &a, "a|global");
-    mk_item(&it[1], &b, "b|global");
+    th_clock_set(5000);
+    th_item(&it[0], &a, "a|global");
+    th_item(&it[1], &b, "b|global");
     for (i = 0; i < HAMMER_THREADS; i++) {
         h[i].s = s;
         h[i].it = it;

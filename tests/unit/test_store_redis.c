@@ -256,39 +256,6 @@ static RS main_rs;
 
 /* ------------------------------------------------------------ test clock */
 
-static uint64_t tc_now;
-
-/* tc_clock - the test clock shared by both stores */
-static uint64_t tc_clock(void)
-{
-    return __atomic_load_n(&tc_now, __ATOMIC_SEQ_CST);
-}
-
-/* tc_set - set the test clock */
-static void tc_set(uint64_t t)
-{
-    __atomic_store_n(&tc_now, t, __ATOMIC_SEQ_CST);
-}
-
-/* mk_rule - a rule with a name, N, P and the shadow option */
-static RL_RULE mk_rule(const char *name, uint32_t limit, uint64_t period_ms, int shadow)
-{
-    RL_RULE r;
-
-    memset(&r, 0, sizeof(r));
-    util_strlcpy(r.name, name, sizeof(r.name));
-    r.limit = limit;
-    r.period_ms = period_ms;
-    r.shadow = shadow;
-    return r;
-}
-
-/* mk_item - an item for a rule and a key */
-static void mk_item(RL_ITEM *it, const RL_RULE *r, const char *key)
-{
-    it->rule = r;
-    util_strlcpy(it->key, key, sizeof(it->key));
-}
 
 /* redis_url - "redis://127.0.0.1:PORT" plus a suffix */
 static const char *redis_url(const RS *s, const char *suffix)
@@ -414,7 +381,7 @@ static void lc_op(const LC_CASE *c, RL_STORE *s, const RL_ITEM *it, const char *
     if (*p == '=')
         exp = p + 1;
     for (r = 0; r < reps; r++, t += step) {
-        tc_set(t);
+        th_clock_set(t);
         switch (kind) {
         case 'c':
             assert_int_equal(s->ops->decide(s, it, 1, &res, &acc, &stamp), RL_OK);
@@ -446,13 +413,13 @@ static void lc_op(const LC_CASE *c, RL_STORE *s, const RL_ITEM *it, const char *
 /* lc_run - run a case's ops on one store */
 static void lc_run(const LC_CASE *c, RL_STORE *s)
 {
-    RL_RULE rule = mk_rule("case", c->limit, c->period, 0);
+    RL_RULE rule = th_rule("case", c->limit, c->period, 0);
     const char *p = c->ops, *e;
     RL_ITEM it;
     char key[200];
 
     snprintf(key, sizeof(key), "case|%s", c->name);
-    mk_item(&it, &rule, key);
+    th_item(&it, &rule, key);
     assert_int_equal(s->ops->reset(s, key), RL_OK);
     for (;;) {
         p += strspn(p, " \t");
@@ -468,7 +435,7 @@ static void lc_run(const LC_CASE *c, RL_STORE *s)
 static void test_case(void **state)
 {
     const LC_CASE *c = *state;
-    RL_STORE *m = store_mem_new(100, tc_clock);
+    RL_STORE *m = store_mem_new(100, th_clock);
 
     lc_run(c, m);
     m->ops->free(m);
@@ -556,10 +523,10 @@ static void test_differential(void **state)
     int i, k, ks[3];
 
     (void) state;
-    store_redis_set_clock(r, tc_clock);
+    store_redis_set_clock(r, th_clock);
     for (k = 0; k < NKEYS; k++) {
         snprintf(keys[k], sizeof(keys[k]), "diff|k%d", k);
-        rules[k] = mk_rule(keys[k], kinds[k % 8].n, kinds[k % 8].p, k == 5);
+        rules[k] = th_rule(keys[k], kinds[k % 8].n, kinds[k % 8].p, k == 5);
         assert_int_equal(r->ops->reset(r, keys[k]), RL_OK);
     }
     for (i = 0; i < NOPS; i++) {
@@ -570,15 +537,15 @@ static void test_differential(void **state)
         t += rnd(4) == 0 ? rnd(40000) : rnd(300);
         if (rnd(30) == 0)
             t -= rnd(20000);
-        tc_set(t);
+        th_clock_set(t);
         if (rnd(15) == 0) {             /* a reload gives a key another rule */
             k = (int) rnd(NKEYS);
-            rules[k] = mk_rule(keys[k], kinds[rnd(8)].n, kinds[rnd(8)].p, (int) rnd(2));
+            rules[k] = th_rule(keys[k], kinds[rnd(8)].n, kinds[rnd(8)].p, (int) rnd(2));
         }
         for (k = 0; k < n; k++) {
             ks[k] = (i + k * 2) % NKEYS;
             rp[k] = &rules[ks[k]];
-            mk_item(&it[k], rp[k], keys[ks[k]]);
+            th_item(&it[k], rp[k], keys[ks[k]]);
         }
         if (op < 7) {
             am = dm_decide(ks, rp, n, t, rm, &sm);
@@ -654,7 +621,7 @@ static const RELOAD_CASE reload_cases[] = {
 static void test_reload(void **state)
 {
     const RELOAD_CASE *c = *state;
-    RL_RULE r1 = mk_rule("r", c->n1, c->p1, 0), r2 = mk_rule("r", c->n2, c->p2, 0);
+    RL_RULE r1 = th_rule("r", c->n1, c->p1, 0), r2 = th_rule("r", c->n2, c->p2, 0);
     const RL_RULE *rp[1];
     RL_STORE *r = new_redis(redis_url(&main_rs, ""), 200, 1000, 1);
     RL_RESULT want, got;
@@ -663,13 +630,13 @@ static void test_reload(void **state)
     uint64_t ws, gs;
     int i, k = 0, wa, ga;
 
-    store_redis_set_clock(r, tc_clock);
+    store_redis_set_clock(r, th_clock);
     snprintf(key, sizeof(key), "reload|%s", c->name);
     assert_int_equal(r->ops->reset(r, key), RL_OK);
     rp[0] = &r1;
-    mk_item(&it, &r1, key);
+    th_item(&it, &r1, key);
     for (i = 0; i < c->charges; i++) {
-        tc_set(1000 + (uint64_t) i * c->gap);
+        th_clock_set(1000 + (uint64_t) i * c->gap);
         wa = dm_decide(&k, rp, 1, 1000 + (uint64_t) i * c->gap, &want, &ws);
         assert_int_equal(r->ops->decide(r, &it, 1, &got, &ga, &gs), RL_OK);
         assert_int_equal(ga, wa);
@@ -677,7 +644,7 @@ static void test_reload(void **state)
     rp[0] = &r2;
     it.rule = &r2;
     for (i = 0; i < 4; i++) {
-        tc_set(c->t2 + (uint64_t) i);
+        th_clock_set(c->t2 + (uint64_t) i);
         wa = dm_decide(&k, rp, 1, c->t2 + (uint64_t) i, &want, &ws);
         assert_int_equal(r->ops->decide(r, &it, 1, &got, &ga, &gs), RL_OK);
         if (ga != wa || gs != ws || got.count != want.count || got.wait_ms != want.wait_ms)
@@ -695,8 +662,8 @@ static void test_reload(void **state)
 /* test_atomic - a refusing rule charges nothing on the others, in Redis */
 static void test_atomic(void **state)
 {
-    RL_RULE a = mk_rule("a", 5, 60000, 0), b = mk_rule("b", 1, 60000, 0),
-        sh = mk_rule("s", 1, 60000, 1);
+    RL_RULE a = th_rule("a", 5, 60000, 0), b = th_rule("b", 1, 60000, 0),
+        sh = th_rule("s", 1, 60000, 1);
     RL_STORE *r = new_redis(redis_url(&main_rs, ""), 200, 1000, 2);
     RL_ITEM it[3];
     RL_RESULT res[3];
@@ -704,17 +671,17 @@ static void test_atomic(void **state)
     int acc;
 
     (void) state;
-    store_redis_set_clock(r, tc_clock);
-    tc_set(5000000);
-    mk_item(&it[0], &a, "atomic|a");
-    mk_item(&it[1], &b, "atomic|b");
-    mk_item(&it[2], &sh, "atomic|s");
+    store_redis_set_clock(r, th_clock);
+    th_clock_set(5000000);
+    th_item(&it[0], &a, "atomic|a");
+    th_item(&it[1], &b, "atomic|b");
+    th_item(&it[2], &sh, "atomic|s");
     for (acc = 0; acc < 3; acc++)
         assert_int_equal(r->ops->reset(r, it[acc].key), RL_OK);
     assert_int_equal(r->ops->decide(r, it, 3, res, &acc, &stamp), RL_OK);
     assert_int_equal(acc, 1);
     assert_int_equal(stamp, 5000000);
-    tc_set(5000001);
+    th_clock_set(5000001);
     assert_int_equal(r->ops->decide(r, it, 3, res, &acc, &stamp), RL_OK);
     assert_int_equal(acc, 0);
     assert_int_equal(stamp, 0);
@@ -740,7 +707,7 @@ static void test_key_layout(void **state)
 {
     static const char bin[] = "b|rcpt=\"a b\"\r\n%s%n\x01\x7f\xc3\xa9\xff@x";
     STORE_REDIS_OPTS o = { 200, 1000, 2, "t1:" };
-    RL_RULE a = mk_rule("a", 3, 10000, 0), big = mk_rule("big", 1000, 255000, 0);
+    RL_RULE a = th_rule("a", 3, 10000, 0), big = th_rule("big", 1000, 255000, 0);
     RL_STORE *r = store_redis_new(redis_url(&main_rs, ""), &o, NULL);
     RL_ITEM it[2];
     RL_RESULT res[2];
@@ -751,8 +718,8 @@ static void test_key_layout(void **state)
 
     (void) state;
     assert_non_null(r);
-    mk_item(&it[0], &a, bin);
-    mk_item(&it[1], &big, "big|global");
+    th_item(&it[0], &a, bin);
+    th_item(&it[1], &big, "big|global");
     assert_int_equal(r->ops->reset(r, it[0].key), RL_OK);
     assert_int_equal(r->ops->reset(r, it[1].key), RL_OK);
     for (i = 0; i < 3; i++) {
@@ -795,7 +762,7 @@ static void test_key_layout(void **state)
 /* test_noscript - SCRIPT FLUSH, then decide works (EVAL reloads it) */
 static void test_noscript(void **state)
 {
-    RL_RULE a = mk_rule("a", 10, 10000, 0);
+    RL_RULE a = th_rule("a", 10, 10000, 0);
     RL_STORE *r = new_redis(redis_url(&main_rs, ""), 200, 1000, 1);
     RL_ITEM it;
     RL_RESULT res;
@@ -804,7 +771,7 @@ static void test_noscript(void **state)
     int acc, i;
 
     (void) state;
-    mk_item(&it, &a, "noscript|a");
+    th_item(&it, &a, "noscript|a");
     assert_int_equal(r->ops->reset(r, it.key), RL_OK);
     for (i = 0; i < 3; i++) {
         assert_int_equal(r->ops->decide(r, &it, 1, &res, &acc, &stamp), RL_OK);
@@ -869,7 +836,7 @@ static void url_expand(const char *in, char *out, size_t len)
 static void test_url(void **state)
 {
     const URL_CASE *c = *state;
-    RL_RULE a = mk_rule("a", 10, 10000, 0);
+    RL_RULE a = th_rule("a", 10, 10000, 0);
     char url[512], key[64];
     RL_STORE *r;
     RL_RESULT res;
@@ -882,7 +849,7 @@ static void test_url(void **state)
     r = new_redis(url, 300, 1000, 1);
     buf_init(&err, 1024);
     snprintf(key, sizeof(key), "url|%s", c->name);
-    mk_item(&it, &a, key);
+    th_item(&it, &a, key);
     if (c->err) {
         assert_int_equal(r->ops->decide(r, &it, 1, &res, &acc, &stamp), RL_UNAVAILABLE);
         assert_int_equal(store_redis_ping(r, &err), -1);
@@ -993,7 +960,7 @@ static uint64_t worst_outage_ms;
 /* test_outage - killed, stopped and restarted Redis: fast failures, fast recovery */
 static void test_outage(void **state)
 {
-    RL_RULE a = mk_rule("a", 1000, 600000, 0);
+    RL_RULE a = th_rule("a", 1000, 600000, 0);
     static RS s;                    /* static: rs_cleanup() may see it after a failure */
     RL_STORE *r;
     RL_ITEM it;
@@ -1005,7 +972,7 @@ static void test_outage(void **state)
     memset(&s, 0, sizeof(s));
     rs_start(&s, NULL);
     r = new_redis(redis_url(&s, ""), 100, TO_MS, 4);
-    mk_item(&it, &a, "outage|a");
+    th_item(&it, &a, "outage|a");
     assert_int_equal(timed_decide(r, &it, 1, &res, &acc, &ms), RL_OK);
 
     /* killed: connection refused, at once */
@@ -1073,7 +1040,7 @@ static void *relay_run(void *arg)
 /* test_two_relays - two stores on one Redis, 8 threads, pools of 2: exactly N pass */
 static void test_two_relays(void **state)
 {
-    RL_RULE a = mk_rule("a", 100, 3600000, 0), b = mk_rule("b", 300, 3600000, 0);
+    RL_RULE a = th_rule("a", 100, 3600000, 0), b = th_rule("b", 300, 3600000, 0);
     RL_STORE *s1 = new_redis(redis_url(&main_rs, ""), 500, 2000, 2),
         *s2 = new_redis(redis_url(&main_rs, ""), 500, 2000, 2);
     RELAY rl[2 * RELAY_THREADS];
@@ -1083,8 +1050,8 @@ static void test_two_relays(void **state)
     int i, acc = 0, errs = 0;
 
     (void) state;
-    mk_item(&it[0], &a, "relays|global");
-    mk_item(&it[1], &b, "relays|big");
+    th_item(&it[0], &a, "relays|global");
+    th_item(&it[1], &b, "relays|big");
     assert_int_equal(s1->ops->reset(s1, it[0].key), RL_OK);
     assert_int_equal(s1->ops->reset(s1, it[1].key), RL_OK);
     for (i = 0; i < 2 * RELAY_THREADS; i++) {
@@ -1109,7 +1076,7 @@ static void test_two_relays(void **state)
 /* test_sentinel - discovery through sentinels in order, and again after a switch */
 static void test_sentinel(void **state)
 {
-    RL_RULE a = mk_rule("a", 10, 60000, 0);
+    RL_RULE a = th_rule("a", 10, 60000, 0);
     static RS m1, m2, sen;          /* static: rs_cleanup() may see them after a failure */
     RL_STORE *r, *bad;
     RL_ITEM it;
@@ -1131,7 +1098,7 @@ static void test_sentinel(void **state)
     snprintf(url, sizeof(url), "redis-sentinel://127.0.0.1:%d,127.0.0.1:%d/mymaster/1",
              th_free_port(), sen.port);
     r = new_redis(url, 300, 1000, 2);
-    mk_item(&it, &a, "sentinel|a");
+    th_item(&it, &a, "sentinel|a");
     assert_int_equal(r->ops->decide(r, &it, 1, &res, &acc, &stamp), RL_OK);
     assert_int_equal(acc, 1);
     rep = raw(&m1, "EVAL %s 1 %s", "redis.call('SELECT', 1) return redis.call('EXISTS', KEYS[1])",
@@ -1217,7 +1184,7 @@ static int count_lines(const char *path, const char *needle)
 static void test_failover(void **state)
 {
     const FO_CASE *c = *state;
-    RL_RULE a = mk_rule("a", 3, 3600000, 0);
+    RL_RULE a = th_rule("a", 3, 3600000, 0);
     STORE_FAILOVER_STATS st;
     RL_STORE *f;
     RL_ITEM it;
@@ -1232,7 +1199,7 @@ static void test_failover(void **state)
     f = store_failover_new(new_redis(redis_url(&s, ""), 100, TO_MS, 4),
                            c->policy == STORE_FAIL_LOCAL ? store_mem_new(1000, NULL) : NULL,
                            c->policy, RETRY_MS);
-    mk_item(&it, &a, "failover|a");
+    th_item(&it, &a, "failover|a");
     snprintf(logf, sizeof(logf), "%s/%s.log", rs_tmp, c->name);
     fflush(stderr);
     saved = dup(2);
@@ -1290,13 +1257,13 @@ static void test_failover(void **state)
 static void *fo_caller(void *arg)
 {
     RL_STORE *f = arg;
-    RL_RULE a = mk_rule("a", 1000, 3600000, 0);
+    RL_RULE a = th_rule("a", 1000, 3600000, 0);
     RL_ITEM it;
     RL_RESULT res;
     uint64_t ms, worst = 0;
     int acc, i;
 
-    mk_item(&it, &a, "failover|conc");
+    th_item(&it, &a, "failover|conc");
     for (i = 0; i < 50; i++) {
         (void) timed_decide(f, &it, 1, &res, &acc, &ms);
         if (ms > worst)
@@ -1308,7 +1275,7 @@ static void *fo_caller(void *arg)
 /* test_failover_stopped - SIGSTOPped Redis: one caller probes, the others fall back at once */
 static void test_failover_stopped(void **state)
 {
-    RL_RULE a = mk_rule("a", 1000, 3600000, 0);
+    RL_RULE a = th_rule("a", 1000, 3600000, 0);
     STORE_FAILOVER_STATS st;
     pthread_t tid[4];
     RL_STORE *f;
@@ -1324,7 +1291,7 @@ static void test_failover_stopped(void **state)
     rs_start(&s, NULL);
     f = store_failover_new(new_redis(redis_url(&s, ""), 100, TO_MS, 4), store_mem_new(100, NULL),
                            STORE_FAIL_LOCAL, 100);
-    mk_item(&it, &a, "failover|conc");
+    th_item(&it, &a, "failover|conc");
     assert_int_equal(f->ops->decide(f, &it, 1, &res, &acc, &stamp), RL_OK);
     rs_kill(&s, SIGSTOP);
     for (i = 0; i < 4; i++)
@@ -1384,7 +1351,7 @@ int main(void)
     if (rc != 0)
         return 1;
     lc_redis = new_redis(redis_url(&main_rs, ""), 200, 1000, 2);
-    store_redis_set_clock(lc_redis, tc_clock);
+    store_redis_set_clock(lc_redis, th_clock);
     rc |= run_table("limiter_cases_via_lua", test_case, lc_cases, sizeof(lc_cases[0]), lc_ncases);
     lc_redis->ops->free(lc_redis);
     rc |= RUN("store_redis_reload", test_reload, reload_cases);

@@ -190,3 +190,33 @@ void th_ms_sleep(unsigned ms)
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         /* void */ ;
 }
+
+static uint64_t th_clock_now;
+
+uint64_t th_clock(void)
+{
+    return __atomic_load_n(&th_clock_now, __ATOMIC_SEQ_CST);
+}
+
+void th_clock_set(uint64_t t)
+{
+    __atomic_store_n(&th_clock_now, t, __ATOMIC_SEQ_CST);
+}
+
+RL_RULE th_rule(const char *name, uint32_t limit, uint64_t period_ms, int shadow)
+{
+    RL_RULE r;
+
+    memset(&r, 0, sizeof(r));
+    util_strlcpy(r.name, name, sizeof(r.name));
+    r.limit = limit;
+    r.period_ms = period_ms;
+    r.shadow = shadow;
+    return r;
+}
+
+void th_item(RL_ITEM *it, const RL_RULE *r, const char *key)
+{
+    it->rule = r;
+    util_strlcpy(it->key, key, sizeof(it->key));
+}

@@ -1,6 +1,7 @@
 /*
  * testutil.h - helpers shared by the table-driven unit tests: one cmocka
- * test per table row, temporary files, the fixtures directory.
+ * test per table row, temporary files, the fixtures directory, and the
+ * test clock, rules and items of the rate-store tests.
  */
 #ifndef TX_TESTUTIL_H
 #define TX_TESTUTIL_H
@@ -11,6 +12,8 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+
+#include "rl_store.h"
 
 /* run_table - run fn once per table row, each row a test named by its
  * first member (a const char *); the row is the test's state */
@@ -43,5 +46,15 @@ int th_free_port(void);
 /* th_ms_now, th_ms_sleep - CLOCK_MONOTONIC in ms; sleep ms milliseconds */
 uint64_t th_ms_now(void);
 void th_ms_sleep(unsigned ms);
+
+/* th_clock - a test clock for the rate stores' clock hook; th_clock_set sets it */
+uint64_t th_clock(void);
+void th_clock_set(uint64_t t);
+
+/* th_rule - a rate rule with a name, N, P and the shadow option */
+RL_RULE th_rule(const char *name, uint32_t limit, uint64_t period_ms, int shadow);
+
+/* th_item - a store item for a rule and a key */
+void th_item(RL_ITEM *it, const RL_RULE *r, const char *key);
 
 #endif
