@@ -26,73 +26,17 @@
 #include "rl_policy.h"
 #include "util.h"
 
-/* pol_expand - "{X<n>}" becomes n 'x' bytes, "{NUL}" a NUL byte,
- * "{RULES<n>}" n good rule lines r1 ... rn */
-static char *pol_expand(const char *in, size_t *lenp)
+/* pol_rules - the token "{RULES<n>}": n good rule lines r1 ... rn */
+static size_t pol_rules(const char *p, BUF *b)
 {
-    BUF b;
-    const char *p;
+    unsigned long n;
+    char *end;
 
-    buf_init(&b, 1 << 20);
-    assert_int_equal(buf_append(&b, "", 0), 0);
-    for (p = in; *p; p++) {
-        unsigned long n, i;
-        char *end;
-
-        if (strncmp(p, "{NUL}", 5) == 0) {
-            assert_int_equal(buf_append(&b, "", 1), 0);
-            p += 4;
-        } else if (strncmp(p, "{X", 2) == 0 && (n = strtoul(p + 2, &end, 10)) > 0
-                   && *end == '}') {
-            while (n-- > 0)
-                assert_int_equal(buf_append(&b, "x", 1), 0);
-            p = end;
-        } else if (strncmp(p, "{RULES", 6) == 0 && (n = strtoul(p + 6, &end, 10)) > 0
-                   && *end == '}') {
-            for (i = 1; i <= n; i++)
-                assert_int_equal(buf_printf(&b, "r%lu rcpt 1/1s tempfail\n", i), 0);
-            p = end;
-        } else {
-            assert_int_equal(buf_append(&b, p, 1), 0);
-        }
-    }
-    if (lenp)
-        *lenp = b.len;
-    return b.data;
-}
-
-/* pol_tempfile - write content (after pol_expand) to a new file in /tmp */
-static char *pol_tempfile(const char *content)
-{
-    char path[] = "/tmp/txmilter-test-XXXXXX";
-    size_t len;
-    char *data = pol_expand(content, &len);
-    int fd = mkstemp(path);
-
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, data, len), (ssize_t) len);
-    assert_int_equal(close(fd), 0);
-    free(data);
-    return xstrdup(path);
-}
-
-/* pol_subst - replace "%F" by path */
-static char *pol_subst(const char *tmpl, const char *path)
-{
-    BUF b;
-    const char *p;
-
-    buf_init(&b, 1 << 20);
-    assert_int_equal(buf_append(&b, "", 0), 0);
-    for (p = tmpl; *p; p++) {
-        if (p[0] == '%' && p[1] == 'F') {
-            assert_int_equal(buf_puts(&b, path), 0);
-            p++;
-        } else {
-            assert_int_equal(buf_append(&b, p, 1), 0);
-        }
-    }
-    return b.data;
+    if (strncmp(p, "{RULES", 6) != 0 || (n = strtoul(p + 6, &end, 10)) == 0 || *end != '}')
+        return 0;
+    for (unsigned long i = 1; i <= n; i++)
+        assert_int_equal(buf_printf(b, "r%lu rcpt 1/1s tempfail\n", i), 0);
+    return (size_t) (end + 1 - p);
 }
 
 /* A policy and what loading it must say. */
@@ -322,7 +266,7 @@ static char *render_rules(const RL_POLICY *p)
 static void test_policy(void **state)
 {
     const POL_CASE *c = *state;
-    char *path = pol_tempfile(c->text), *exp;
+    char *path = th_tempfile_with(c->text, pol_rules), *exp;
     RL_POLICY *p;
     BUF errs;
     size_t i;
@@ -339,7 +283,7 @@ static void test_policy(void **state)
             if (strcmp(p->rule[i].file, path) != 0)
                 fail_msg("case %s: rule %zu names file %s", c->name, i, p->rule[i].file);
         if (c->expect != NULL) {
-            char *got = render_rules(p), *want = pol_expand(c->expect, NULL);
+            char *got = render_rules(p), *want = th_expand_with(c->expect, NULL, pol_rules);
 
             if (strcmp(got, want) != 0)
                 fail_msg("case %s: expected\n%s\ngot\n%s", c->name, want, got);
@@ -350,9 +294,11 @@ static void test_policy(void **state)
         }
         rl_policy_free(p);
     } else {
-        char *want = pol_expand(c->expect, NULL);
+        char *want = th_expand_with(c->expect, NULL, pol_rules);
+        const char *vals[26] = { NULL };
 
-        exp = pol_subst(want, path);
+        vals['F' - 'A'] = path;
+        exp = th_subst(want, vals);
         free(want);
         if (p != NULL)
             fail_msg("case %s: loaded, expected errors:\n%s", c->name, exp);
@@ -368,7 +314,7 @@ static void test_policy(void **state)
 /* The rule fields themselves, for the file of row "every-option". */
 static void test_fields(void **state)
 {
-    char *path = pol_tempfile("all rcpt,client_ip/24/64 3/10m reject shadow "
+    char *path = th_tempfile("all rcpt,client_ip/24/64 3/10m reject shadow "
                              "exempt-rcpt=*@example.com,postmaster@* "
                              "exempt-sender=noreply@app.example "
                              "exempt-client=192.0.2.0/24,2001:db8::/32,!192.0.2.7,localhost "
@@ -468,7 +414,7 @@ static void test_not_regular(void **state)
 /* Describe into small buffers: always terminated, a prefix of the whole. */
 static void test_describe_cut(void **state)
 {
-    char *path = pol_tempfile("t rcpt,sender_domain 10/1h tempfail shadow exempt-auth=a,b\n");
+    char *path = th_tempfile("t rcpt,sender_domain 10/1h tempfail shadow exempt-auth=a,b\n");
     char whole[512], small[64];
     RL_POLICY *p;
     size_t len;

@@ -41,8 +41,9 @@ int run_table(const char *group, CMUnitTestFunction fn, const void *rows,
     return rc;
 }
 
-/* th_expand - "{X<n>}" becomes n 'x' bytes, "{NUL}" a NUL byte */
-char *th_expand(const char *in, size_t *lenp)
+/* th_expand_with - "{X<n>}" becomes n 'x' bytes, "{NUL}" a NUL byte, and
+ * more (if any) expands the caller's own tokens */
+char *th_expand_with(const char *in, size_t *lenp, TH_TOKEN_FN more)
 {
     BUF b;
     const char *p;
@@ -52,8 +53,11 @@ char *th_expand(const char *in, size_t *lenp)
     for (p = in; *p; p++) {
         unsigned long n;
         char *end;
+        size_t used;
 
-        if (strncmp(p, "{NUL}", 5) == 0) {
+        if (more != NULL && (used = more(p, &b)) > 0) {
+            p += used - 1;
+        } else if (strncmp(p, "{NUL}", 5) == 0) {
             assert_int_equal(buf_append(&b, "", 1), 0);
             p += 4;
         } else if (strncmp(p, "{X", 2) == 0 && (n = strtoul(p + 2, &end, 10)) > 0
@@ -68,6 +72,11 @@ char *th_expand(const char *in, size_t *lenp)
     if (lenp)
         *lenp = b.len;
     return b.data;
+}
+
+char *th_expand(const char *in, size_t *lenp)
+{
+    return th_expand_with(in, lenp, NULL);
 }
 
 /* th_subst - replace "%<capital letter>" by vals[letter]; any other '%' stays */
@@ -89,12 +98,12 @@ char *th_subst(const char *tmpl, const char *const vals[26])
     return b.data;
 }
 
-/* th_tempfile - write content (after th_expand) to a new file in /tmp */
-char *th_tempfile(const char *content)
+/* th_tempfile_with - write content (after th_expand_with) to a new file in /tmp */
+char *th_tempfile_with(const char *content, TH_TOKEN_FN more)
 {
     char path[] = "/tmp/txmilter-test-XXXXXX";
     size_t len;
-    char *data = th_expand(content, &len);
+    char *data = th_expand_with(content, &len, more);
     int fd = mkstemp(path);
 
     assert_true(fd >= 0);
@@ -102,6 +111,11 @@ char *th_tempfile(const char *content)
     assert_int_equal(close(fd), 0);
     free(data);
     return xstrdup(path);
+}
+
+char *th_tempfile(const char *content)
+{
+    return th_tempfile_with(content, NULL);
 }
 
 /* th_unlink - remove and forget a temporary file */

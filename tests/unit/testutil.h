@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "rl_store.h"
+#include "util.h"
 
 /* run_table - run fn once per table row, each row a test named by its
  * first member (a const char *); the row is the test's state */
@@ -25,11 +26,21 @@ int run_table(const char *group, CMUnitTestFunction fn, const void *rows, size_t
 /* th_expand - "{X<n>}" becomes n 'x' bytes, "{NUL}" a NUL byte; *lenp the length */
 char *th_expand(const char *in, size_t *lenp);
 
+/* A test's own "{...}" tokens for th_expand_with(): append the expansion of
+ * the token at p to b and return the token's length, or 0 if p starts none. */
+typedef size_t (*TH_TOKEN_FN)(const char *p, BUF *b);
+
+/* th_expand_with - th_expand, plus the tokens that more recognises */
+char *th_expand_with(const char *in, size_t *lenp, TH_TOKEN_FN more);
+
 /* th_subst - replace "%<capital letter>" by vals[letter]; any other '%' stays */
 char *th_subst(const char *tmpl, const char *const vals[26]);
 
 /* th_tempfile - write content (after th_expand) to a new file in /tmp; its path */
 char *th_tempfile(const char *content);
+
+/* th_tempfile_with - the same after th_expand_with(content, more) */
+char *th_tempfile_with(const char *content, TH_TOKEN_FN more);
 
 /* th_unlink - remove and forget a temporary file */
 void th_unlink(char *path);
