@@ -18,6 +18,7 @@
 #include <openssl/x509.h>
 
 #include "align.h"
+#include "testutil.h"
 #include "keycheck.h"
 
 #define PASS SPF_CHECK_PASS
@@ -147,25 +148,6 @@ static void build(const VERDICT_CASE *c, ALIGN_FACTS *f)
         f->spf[i].result = c->spf[i];
     }
     f->nspf = (size_t) c->nspf;
-}
-
-static int setup(void **state)
-{
-    BUF errs;
-    int rc;
-
-    (void) state;
-    buf_init(&errs, 4096);
-    rc = orgdomain_init(CONF_DEFAULT_PSL, &errs);
-    buf_free(&errs);
-    return rc;
-}
-
-static int teardown(void **state)
-{
-    (void) state;
-    orgdomain_shutdown();
-    return 0;
 }
 
 static void test_verdicts(void **state)
@@ -410,7 +392,7 @@ int main(void)
         cmocka_unit_test(test_keycheck),
         cmocka_unit_test(test_keycheck_published),
     };
-    int rc = cmocka_run_group_tests(verdicts, setup, teardown);
+    int rc = cmocka_run_group_tests(verdicts, th_psl_setup, th_psl_teardown);
 
     return rc + cmocka_run_group_tests(keys, key_setup, key_teardown);
 }

@@ -16,6 +16,7 @@
 
 #include "conf.h"
 #include "dmarc_check.h"
+#include "testutil.h"
 
 /* One name in the fake DNS: status and up to 3 TXT records. */
 typedef struct fake_rr {
@@ -140,27 +141,6 @@ static const DISC_CASE disc_cases[] = {
      DMARC_CHECK_FOUND, "example.com", 0, DMARC_CHECK_P_QUARANTINE, "p", 100, 0, 0, 1, NULL},
 };
 
-static int setup(void **state)
-{
-    BUF errs;
-    int rc;
-
-    (void) state;
-    buf_init(&errs, 4096);
-    rc = orgdomain_init(CONF_DEFAULT_PSL, &errs);
-    if (rc < 0)
-        fprintf(stderr, "test_dmarc_check: %s", errs.data ? errs.data : "no public suffix list\n");
-    buf_free(&errs);
-    return rc;
-}
-
-static int teardown(void **state)
-{
-    (void) state;
-    orgdomain_shutdown();
-    return 0;
-}
-
 static void test_discovery(void **state)
 {
     (void) state;
@@ -214,5 +194,5 @@ int main(void)
         cmocka_unit_test(test_overlong_record),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, th_psl_setup, th_psl_teardown);
 }

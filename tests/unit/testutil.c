@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "conf.h"
+#include "orgdomain.h"
 #include "testutil.h"
 #include "util.h"
 
@@ -233,4 +235,25 @@ void th_item(RL_ITEM *it, const RL_RULE *r, const char *key)
 {
     it->rule = r;
     util_strlcpy(it->key, key, sizeof(it->key));
+}
+
+int th_psl_setup(void **state)
+{
+    BUF errs;
+    int rc;
+
+    (void) state;
+    buf_init(&errs, 4096);
+    rc = orgdomain_init(CONF_DEFAULT_PSL, &errs);
+    if (rc < 0)
+        fprintf(stderr, "%s", errs.data ? errs.data : "no public suffix list\n");
+    buf_free(&errs);
+    return rc;
+}
+
+int th_psl_teardown(void **state)
+{
+    (void) state;
+    orgdomain_shutdown();
+    return 0;
 }

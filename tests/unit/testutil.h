@@ -58,6 +58,11 @@ int th_free_port(void);
 uint64_t th_ms_now(void);
 void th_ms_sleep(unsigned ms);
 
+/* th_psl_setup, th_psl_teardown - group fixtures: orgdomain with Debian's
+ * public suffix list (setup fails, saying why, if it cannot be loaded) */
+int th_psl_setup(void **state);
+int th_psl_teardown(void **state);
+
 /* th_clock - a test clock for the rate stores' clock hook; th_clock_set sets it */
 uint64_t th_clock(void);
 void th_clock_set(uint64_t t);
