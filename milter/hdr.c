@@ -16,7 +16,8 @@
  *	dot, "_", all-numeric last label). U-labels are turned into A-labels
  *	(IDNA2008, libidn2) as receivers do before DMARC. It returns the
  *	number of mailboxes (0 for an empty field), the first in *first, or
- *	a negative HDR_ERR_* code that hdr_strerror() explains. It never reads
+ *	a negative HDR_ERR_* code; hdr_strerror() gives the reason in words for
+ *	the SMTP reply and the log ("has text after the address"). It never reads
  *	past the terminating NUL, keeps comment nesting bounded, and never
  *	writes past HDR_LOCAL_MAX / HDR_DOMAIN_MAX.
  *
