@@ -345,6 +345,16 @@ static MSG_REPLY msg_check_from(MSG *m)
 
     if (m->nfrom == 0)
         return msg_refuse(m, MSG_REJECT, "550", "5.6.0", "message has no From header field");
+    /* Every From field must parse, whatever On-MultipleFrom says: a
+     * receiver may take the author from any of them. */
+    for (size_t i = 0; i < m->nfields; i++) {
+        if (strcasecmp(m->fields[i].name, "From") != 0)
+            continue;
+        if ((n = hdr_parse_mailboxes(m->fields[i].value, NULL)) < 0) {
+            snprintf(text, sizeof(text), "From header field %s", hdr_strerror(n));
+            return msg_refuse(m, MSG_REJECT, "550", "5.6.0", text);
+        }
+    }
     if (m->nfrom > 1) {
         snprintf(text, sizeof(text), "message has %d From header fields "
                  "(RFC 5322 3.6 allows one; receivers reject it, RFC 7489 6.6.1)", m->nfrom);
@@ -352,8 +362,6 @@ static MSG_REPLY msg_check_from(MSG *m)
             return r;
     }
     n = hdr_parse_mailboxes(m->from_value, &m->author);
-    if (n < 0)
-        return msg_refuse(m, MSG_REJECT, "550", "5.6.0", "From header field cannot be parsed");
     if (n == 0)
         return msg_refuse(m, MSG_REJECT, "550", "5.6.0", "From header field holds no address");
     if (n > 1) {

@@ -326,6 +326,17 @@ def test_one_from_with_two_addresses_refused(rig, amilter):
     assert "holds 2 addresses" in text
 
 
+def test_domain_literal_from_refused_for_good_not_tempfailed(rig, amilter):
+    # no _dmarc.[192.0.2.1] lookup to fail on: a literal can never be signed or aligned
+    m = amilter()
+    r, mid = send(rig, "news@[192.0.2.1]", mail_from="bounce@relaxed.example.com")
+    text = refused(rig, r, mid, 550, "5.6.0")
+    assert "domain literal: it can never be DKIM-signed or DMARC-aligned" in text, text
+    rig.postfix.wait_log_for(mid, r"milter-reject: ")
+    m.wait_log(re.escape(rig.postfix.queue_id_of(mid)) + r": .*reason=\"From header field has a domain literal")
+    assert "_dmarc" not in m.log_text(True)
+
+
 # --- txmilter -t ----------------------------------------------------------------------
 
 def test_offline_run_prints_verdict_and_reasons(rig, adns, workdir):
