@@ -180,8 +180,10 @@ void align_decide(const ALIGN_FACTS *f, enum conf_align action, enum conf_action
 
         if (dm->pct < 100)
             snprintf(pct, sizeof(pct), ", pct=%d", dm->pct);
-        fmt_trunc(policy, sizeof(policy), "%s (%s= at _dmarc.%s%s)", dmarc_check_policy_str(dm->policy),
-                  dm->policy_tag, dm->record_domain, pct);
+        /* The tag with its value as published (pct= may lower the policy applied). */
+        fmt_trunc(policy, sizeof(policy), "%s (%s=%s at _dmarc.%s%s)", dmarc_check_policy_str(dm->policy),
+                  dm->policy_tag, dmarc_check_policy_str(strcmp(dm->policy_tag, "sp") == 0 ? dm->sp : dm->p),
+                  dm->record_domain, pct);
     }
     else
         fmt_trunc(policy, sizeof(policy), "%s (%s)", dm->status == DMARC_CHECK_TEMPFAIL ? "unknown" : "none",
