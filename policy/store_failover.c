@@ -8,7 +8,8 @@
  *				     STORE_FAILURE policy, unsigned retry_ms)
  *	void	store_failover_stats(RL_STORE *s, STORE_FAILOVER_STATS *st)
  *
- *	and, through s->ops (rl_store.h): decide, refund, peek, reset, free.
+ *	and, through s->ops (rl_store.h): decide, decide_sup, refund, peek,
+ *	reset, free.
  *
  * DESCRIPTION
  *	store_failover_new() wraps primary (the Redis store) and owns it and
@@ -28,6 +29,8 @@
  *		  charged (callers treat the stamp as opaque)
  *	accept    accepted, every item allowed, count 0, stamp 0
  *	tempfail  RL_TEMPFAIL
+ *	decide_sup() is decide() that hands sup to the primary's decide_sup
+ *	when it has one; a decision by the policy leaves sup->fetched 0.
  *	refund() of a primary stamp while the breaker is open, and peek()
  *	under accept or tempfail, return RL_UNAVAILABLE; peek() under local
  *	asks the local store. reset() forgets the key in both stores.
@@ -143,16 +146,21 @@ static void fo_count_fallback(STORE_FO *f)
     pthread_mutex_unlock(&f->lock);
 }
 
-/* fo_decide - the primary's decision, or the policy's while it is away */
-static RL_STATUS fo_decide(RL_STORE *s, const RL_ITEM *items, size_t n, RL_RESULT *res,
-                           int *accepted, uint64_t *stamp_ms)
+/* fo_decide_sup - the primary's decision (and sup, if it can), or the policy's while it is away */
+static RL_STATUS fo_decide_sup(RL_STORE *s, const RL_ITEM *items, size_t n, RL_RESULT *res,
+                               int *accepted, uint64_t *stamp_ms, RL_SUP *sup)
 {
     STORE_FO *f = (STORE_FO *) s;
     RL_STATUS st;
     size_t i;
 
+    if (sup)
+        sup->fetched = 0;
     if (fo_ask(f)) {
-        st = f->primary->ops->decide(f->primary, items, n, res, accepted, stamp_ms);
+        if (sup && f->primary->ops->decide_sup)
+            st = f->primary->ops->decide_sup(f->primary, items, n, res, accepted, stamp_ms, sup);
+        else
+            st = f->primary->ops->decide(f->primary, items, n, res, accepted, stamp_ms);
         fo_result(f, st == RL_OK);
         if (st == RL_OK)
             return RL_OK;
@@ -177,8 +185,15 @@ static RL_STATUS fo_decide(RL_STORE *s, const RL_ITEM *items, size_t n, RL_RESUL
     default:
         *accepted = 0;
         *stamp_ms = 0;
-        return (RL_STATUS) RL_TEMPFAIL;
+        return RL_TEMPFAIL;
     }
+}
+
+/* fo_decide - the primary's decision, or the policy's while it is away */
+static RL_STATUS fo_decide(RL_STORE *s, const RL_ITEM *items, size_t n, RL_RESULT *res,
+                           int *accepted, uint64_t *stamp_ms)
+{
+    return fo_decide_sup(s, items, n, res, accepted, stamp_ms, NULL);
 }
 
 /* fo_refund - give back to the store that charged */
@@ -246,7 +261,7 @@ static void fo_free(RL_STORE *s)
 }
 
 static const RL_STORE_OPS fo_ops = {
-    fo_decide, fo_refund, fo_peek, fo_reset, fo_free, "failover",
+    fo_decide, fo_refund, fo_peek, fo_reset, fo_free, "failover", fo_decide_sup,
 };
 
 /* store_failover_new - wrap primary with a breaker and a policy */

@@ -22,10 +22,6 @@
 
 typedef enum store_failure { STORE_FAIL_LOCAL = 0, STORE_FAIL_ACCEPT, STORE_FAIL_TEMPFAIL } STORE_FAILURE;
 
-/* RL_STATUS value a failover store returns from decide() under
- * StoreFailure tempfail while the primary is unavailable. */
-#define RL_TEMPFAIL (-2)
-
 typedef struct store_failover_stats {
     uint64_t primary_ok;        /* decisions by the primary */
     uint64_t primary_failed;    /* calls that failed (timeout, connection) */
