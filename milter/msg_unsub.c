@@ -91,7 +91,7 @@ static long msg_suppressed(MSG *m, const char *stream, MSG_REPLY *r)
     SUPPRESS *store = unsub_store();
     size_t i, gone = 0, n = m->rcpt_norm.n;
     unsigned char *drop;
-    int unchecked = 0;
+    int unchecked = 0, fetched = 0;
     BUF err;
 
     if (store == NULL || n == 0)
@@ -104,6 +104,8 @@ static long msg_suppressed(MSG *m, const char *stream, MSG_REPLY *r)
         if ((rc = msg_sup_fetched(m, i, stream)) < 0) {
             buf_reset(&err);
             rc = suppress_check(store, m->rcpt_norm.v[i], stream, &err);
+        } else if (!fetched++) {
+            suppress_answered(store);
         }
         if (rc < 0) {
             if ((STORE_FAILURE) m->snap->cf->store_failure == STORE_FAIL_TEMPFAIL) {

@@ -8,6 +8,7 @@
  *			unsigned timeout_ms, BUF *err)
  *	SUPPRESS *suppress_open_pool(REDIS_POOL *pool, const char *on_failure)
  *	void	suppress_close(SUPPRESS *s)
+ *	void	suppress_answered(SUPPRESS *s)
  *	void	suppress_stats(SUPPRESS *s, SUPPRESS_STATS *st)
  *	int	suppress_add(SUPPRESS *s, const char *rcpt, const char *stream,
  *			const char *source, BUF *err)
@@ -44,7 +45,9 @@
  *	that could not record) and logged once when it starts, once a
  *	minute while it lasts, and once when it ends; what the caller does
  *	meanwhile (StoreFailure) is the caller's, and on_failure names it
- *	in those lines.
+ *	in those lines. suppress_answered() counts an answer that came by
+ *	another call on the same store (the rate script fetches a
+ *	recipient's suppressions), so that an outage ends there too.
  *
  *	A recipient or a stream is 1 to SUPPRESS_FIELD_MAX - 1 bytes
  *	without control characters; a source 1 to 32 of [A-Za-z0-9_.-].
@@ -246,6 +249,12 @@ void suppress_close(SUPPRESS *s)
         pthread_mutex_destroy(&h->lock);
         free(h);
     }
+}
+
+/* suppress_answered - an answer for the list by another call on its store */
+void suppress_answered(SUPPRESS *s)
+{
+    (void) sp_outcome(s, 0, 0, 0, NULL);
 }
 
 /* suppress_stats - a copy of the counters */
