@@ -173,8 +173,8 @@ static RL_STORE *daemon_store(const TXCONF *cf, REDIS_POOL **pool)
         local->ops->free(local);
         local = NULL;
     }
-    return store_failover_new(primary, local, (STORE_FAILURE) cf->store_failure,
-                              (unsigned) cf->store_retry_ms);
+    /* 0: the pool's breaker (shared with the suppression list) decides when to probe */
+    return store_failover_new(primary, local, (STORE_FAILURE) cf->store_failure, 0);
 }
 
 /* daemon_suppress - the suppression list: on the rate store's pool with Redis */

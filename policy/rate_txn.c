@@ -192,7 +192,7 @@ RATE_REPLY rate_txn_rcpt_sup(RATE_TXN *t, RL_STORE *store, const char *rcpt, con
         st = store->ops->decide_sup(store, items, n, res, &accepted, &stamp, sup);
     else
         st = store->ops->decide(store, items, n, res, &accepted, &stamp);
-    if (st == RL_UNAVAILABLE) {
+    if (st == RL_UNAVAILABLE || st == RL_NOT_ASKED) {
         /* A store without StoreFailure (no failover wrapper), or the local
          * one failing: no decision, the recipient goes on. (StoreFailure
          * accept never gets here: the failover store answers RL_OK.) */

@@ -52,7 +52,7 @@
  *	The breaker (o->retry_ms > 0): a call that cannot connect or gets no
  *	answer in time opens it. While it is open no call goes to Redis for
  *	retry_ms (CLOCK_MONOTONIC): calls fail at once, without a connect,
- *	with "not asked" in why. Then the first call to come is the one
+ *	why beginning with REDIS_POOL_NOT_ASKED. Then the first call to come is the one
  *	probe while every other keeps failing at once; a probe that answers
  *	closes the breaker, one that fails opens it for another retry_ms. An
  *	error reply is an answer: it never opens the breaker. So while Redis
@@ -624,7 +624,7 @@ struct redisReply *redis_pool_call(REDIS_POOL *p, const char *what, const char *
     int down;
 
     if (!rd_breaker_ask(p)) {
-        snprintf(why, len, "not asked: redis %s is unavailable", p->where);
+        snprintf(why, len, REDIS_POOL_NOT_ASKED "redis %s is unavailable", p->where);
         return NULL;
     }
     rep = rd_call(p, what, lua, argc, argv, argvlen, why, len, &down);

@@ -35,6 +35,8 @@ typedef enum rl_status {
     RL_UNAVAILABLE = -1,        /* the store could not be asked (Redis down, timeout) */
     RL_TEMPFAIL = -2,           /* StoreFailure tempfail refuses while the store is away
                                  * (store_failover.c) */
+    RL_NOT_ASKED = -3,          /* unavailable, and nothing was sent: the store's own
+                                 * circuit breaker (redis_pool.c) is open */
 } RL_STATUS;
 
 #define RL_SUP_MAX      16      /* a recipient's suppressions fetched with its decision */

@@ -14,14 +14,19 @@
  * DESCRIPTION
  *	store_failover_new() wraps primary (the Redis store) and owns it and
  *	local (the embedded store, needed for STORE_FAIL_LOCAL, else it may
- *	be NULL); retry_ms 0 means 1000.
+ *	be NULL). retry_ms 0 is for a primary with a circuit breaker of its
+ *	own (a redis_pool.c pool, shared with the suppression list): it is
+ *	then asked on every call, and its breaker alone decides when Redis
+ *	is probed, so that two breakers never keep each other open.
  *
  *	The breaker is closed while the primary answers: every call goes to
  *	it. A call that returns RL_UNAVAILABLE opens the breaker: for
  *	retry_ms (CLOCK_MONOTONIC) nobody asks the primary; then the first
  *	call to come is the one probe, while every other caller keeps
  *	falling back without waiting for it. A probe that answers closes the
- *	breaker; one that fails opens it for another retry_ms.
+ *	breaker; one that fails opens it for another retry_ms. A primary
+ *	with a breaker of its own answers RL_NOT_ASKED while that one is
+ *	open: a fallback decision, not counted as a failed call.
  *
  *	While the primary is unavailable, decide() follows the policy:
  *	local     the local store decides; its stamp carries FO_LOCAL_BIT
@@ -105,14 +110,16 @@ static int fo_ask(STORE_FO *f)
     return ask;
 }
 
-/* fo_result - record how a primary call went; open or close the breaker */
-static void fo_result(STORE_FO *f, int ok)
+/* fo_result - record how a primary call went; open or close the breaker.
+ * RL_NOT_ASKED: the primary's own breaker is open, nothing was sent: not a
+ * failure of the primary. */
+static void fo_result(STORE_FO *f, RL_STATUS st)
 {
     uint64_t now = fo_now();
 
     fo_lock(f);
     f->probing = 0;
-    if (ok) {
+    if (st == RL_OK) {
         f->stats.primary_ok++;
         if (!f->up) {
             f->up = 1;
@@ -123,15 +130,21 @@ static void fo_result(STORE_FO *f, int ok)
                      fo_policy_name[f->policy]);
         }
     } else {
-        f->stats.primary_failed++;
+        if (st != RL_NOT_ASKED)
+            f->stats.primary_failed++;
         f->next_probe = now + f->retry_ms;
         if (f->up) {
             f->up = 0;
             f->down_since = now;
             f->fallback_at_open = f->stats.fallback;
-            log_warn("rate store %s unavailable: StoreFailure %s decides until it answers "
-                     "(asked again every %llu ms)", f->primary->ops->name,
-                     fo_policy_name[f->policy], (unsigned long long) f->retry_ms);
+            if (f->retry_ms)
+                log_warn("rate store %s unavailable: StoreFailure %s decides until it answers "
+                         "(asked again every %llu ms)", f->primary->ops->name,
+                         fo_policy_name[f->policy], (unsigned long long) f->retry_ms);
+            else
+                log_warn("rate store %s unavailable: StoreFailure %s decides until it answers "
+                         "(asked again when its connection pool probes it)",
+                         f->primary->ops->name, fo_policy_name[f->policy]);
         }
     }
     f->stats.primary_up = f->up;
@@ -161,7 +174,7 @@ static RL_STATUS fo_decide_sup(RL_STORE *s, const RL_ITEM *items, size_t n, RL_R
             st = f->primary->ops->decide_sup(f->primary, items, n, res, accepted, stamp_ms, sup);
         else
             st = f->primary->ops->decide(f->primary, items, n, res, accepted, stamp_ms);
-        fo_result(f, st == RL_OK);
+        fo_result(f, st);
         if (st == RL_OK)
             return RL_OK;
     }
@@ -210,7 +223,7 @@ static RL_STATUS fo_refund(RL_STORE *s, const RL_ITEM *items, size_t n, uint64_t
     if (!fo_ask(f))
         return RL_UNAVAILABLE;
     st = f->primary->ops->refund(f->primary, items, n, stamp_ms);
-    fo_result(f, st == RL_OK);
+    fo_result(f, st);
     return st;
 }
 
@@ -222,7 +235,7 @@ static RL_STATUS fo_peek(RL_STORE *s, const RL_ITEM *item, RL_RESULT *res)
 
     if (fo_ask(f)) {
         st = f->primary->ops->peek(f->primary, item, res);
-        fo_result(f, st == RL_OK);
+        fo_result(f, st);
         if (st == RL_OK)
             return RL_OK;
     }
@@ -241,7 +254,7 @@ static RL_STATUS fo_reset(RL_STORE *s, const char *key)
         (void) f->local->ops->reset(f->local, key);
     if (fo_ask(f)) {
         st = f->primary->ops->reset(f->primary, key);
-        fo_result(f, st == RL_OK);
+        fo_result(f, st);
     }
     return st;
 }
@@ -279,7 +292,7 @@ RL_STORE *store_failover_new(RL_STORE *primary, RL_STORE *local, STORE_FAILURE p
     f->primary = primary;
     f->local = local;
     f->policy = policy;
-    f->retry_ms = retry_ms ? retry_ms : 1000;
+    f->retry_ms = retry_ms;
     f->up = 1;
     f->stats.primary_up = 1;
     if (pthread_mutex_init(&f->lock, NULL) != 0)

@@ -9,7 +9,8 @@
  *
  * A circuit breaker keeps messages from each waiting for a timeout while
  * Redis is down: after a failure the primary is not asked again for
- * retry_ms (default 1000), then one call probes it; when it answers,
+ * retry_ms (or, with 0, the primary's own breaker does that), then one
+ * call probes it; when it answers,
  * decisions go back to it. Every switch is logged once, and counters say
  * how many decisions each way took.
  */
@@ -30,7 +31,8 @@ typedef struct store_failover_stats {
 } STORE_FAILOVER_STATS;
 
 /* store_failover_new - wrap primary; takes ownership of both stores.
- * local may be NULL unless policy is STORE_FAIL_LOCAL. */
+ * local may be NULL unless policy is STORE_FAIL_LOCAL. retry_ms 0: the
+ * primary has a breaker of its own (redis_pool.h) and is asked every call. */
 RL_STORE *store_failover_new(RL_STORE *primary, RL_STORE *local, STORE_FAILURE policy,
                              unsigned retry_ms);
 

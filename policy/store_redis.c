@@ -54,7 +54,8 @@
  *	store_redis_new() returns NULL with a reason in err for a bad URL
  *	(the URL is not repeated: it may hold a password). The store
  *	operations return RL_UNAVAILABLE when Redis cannot be asked or
- *	answers an error; the pool logs why (store_failover logs each
+ *	answers an error, RL_NOT_ASKED when the pool's breaker kept the
+ *	call from being sent; the pool logs why (store_failover logs each
  *	outage). store_redis_ping() returns
  *	-1 with the reason in err.
  */
@@ -97,6 +98,13 @@ static redisReply *rd_call(STORE_REDIS *r, const char *what, int script, int arg
                            why, len);
 }
 
+/* rd_down - the status of a call the pool did not answer (why from rd_call) */
+static RL_STATUS rd_down(const char *why)
+{
+    return strncmp(why, REDIS_POOL_NOT_ASKED, sizeof(REDIS_POOL_NOT_ASKED) - 1) == 0
+        ? RL_NOT_ASKED : RL_UNAVAILABLE;
+}
+
 /* rd_fail - a reply the store cannot use: a bug or a foreign script */
 static void rd_fail(STORE_REDIS *r, const char *what, const char *why)
 {
@@ -107,7 +115,7 @@ static void rd_fail(STORE_REDIS *r, const char *what, const char *why)
 /* rd_script - run the script for op over items (with sup: fetch its
  * suppressions too); the reply array, want integers first, or NULL */
 static redisReply *rd_script(STORE_REDIS *r, const char *op, const RL_ITEM *items, size_t n,
-                             uint64_t stamp, size_t want, const RL_SUP *sup)
+                             uint64_t stamp, size_t want, const RL_SUP *sup, RL_STATUS *st)
 {
     const char *what = *op == 'D' ? "decide" : *op == 'R' ? "refund" : "peek";
     const char *argv[RD_ARGS_MAX];
@@ -116,6 +124,7 @@ static redisReply *rd_script(STORE_REDIS *r, const char *op, const RL_ITEM *item
     int nn = 0;
     redisReply *rep;
 
+    *st = RL_UNAVAILABLE;
     if (n == 0 || n > RL_MAX_KEYS) {
         log_err("redis rate store: %s: %zu items (1 to %d)", what, n, RL_MAX_KEYS);
         return NULL;
@@ -166,6 +175,7 @@ static redisReply *rd_script(STORE_REDIS *r, const char *op, const RL_ITEM *item
     }
     rep = rd_call(r, what, 1, (int) argc, argv, argvlen, why, sizeof(why));
     free(keys);
+    *st = rep ? RL_OK : rd_down(why);
     if (rep && (rep->type != REDIS_REPLY_ARRAY || (sup ? rep->elements <= want
                                                    : rep->elements != want))) {
         rd_fail(r, what, "the script's reply has an unexpected shape");
@@ -213,6 +223,7 @@ static RL_STATUS rd_decide_sup(RL_STORE *s, const RL_ITEM *items, size_t n, RL_R
 {
     STORE_REDIS *r = (STORE_REDIS *) s;
     redisReply *rep;
+    RL_STATUS st;
     size_t i;
 
     if (sup)
@@ -222,8 +233,8 @@ static RL_STATUS rd_decide_sup(RL_STORE *s, const RL_ITEM *items, size_t n, RL_R
         *stamp_ms = 0;
         return RL_OK;
     }
-    if ((rep = rd_script(r, "D", items, n, 0, 2 + 3 * n, sup)) == NULL)
-        return RL_UNAVAILABLE;
+    if ((rep = rd_script(r, "D", items, n, 0, 2 + 3 * n, sup, &st)) == NULL)
+        return st == RL_OK ? RL_UNAVAILABLE : st;
     *accepted = rep->element[0]->integer != 0;
     *stamp_ms = (uint64_t) rep->element[1]->integer;
     for (i = 0; i < n; i++)
@@ -245,11 +256,12 @@ static RL_STATUS rd_decide(RL_STORE *s, const RL_ITEM *items, size_t n, RL_RESUL
 static RL_STATUS rd_refund(RL_STORE *s, const RL_ITEM *items, size_t n, uint64_t stamp_ms)
 {
     redisReply *rep;
+    RL_STATUS st;
 
     if (n == 0)
         return RL_OK;
-    if ((rep = rd_script((STORE_REDIS *) s, "R", items, n, stamp_ms, 1, NULL)) == NULL)
-        return RL_UNAVAILABLE;
+    if ((rep = rd_script((STORE_REDIS *) s, "R", items, n, stamp_ms, 1, NULL, &st)) == NULL)
+        return st == RL_OK ? RL_UNAVAILABLE : st;
     freeReplyObject(rep);
     return RL_OK;
 }
@@ -258,9 +270,10 @@ static RL_STATUS rd_refund(RL_STORE *s, const RL_ITEM *items, size_t n, uint64_t
 static RL_STATUS rd_peek(RL_STORE *s, const RL_ITEM *item, RL_RESULT *res)
 {
     redisReply *rep;
+    RL_STATUS st;
 
-    if ((rep = rd_script((STORE_REDIS *) s, "P", item, 1, 0, 3, NULL)) == NULL)
-        return RL_UNAVAILABLE;
+    if ((rep = rd_script((STORE_REDIS *) s, "P", item, 1, 0, 3, NULL, &st)) == NULL)
+        return st == RL_OK ? RL_UNAVAILABLE : st;
     rd_result(rep->element, res);
     freeReplyObject(rep);
     return RL_OK;
@@ -280,7 +293,7 @@ static RL_STATUS rd_reset(RL_STORE *s, const char *key)
     memcpy(buf + r->plen, RD_TAG, RD_TAG_LEN);
     memcpy(buf + r->plen + RD_TAG_LEN, key, k);
     if ((rep = rd_call(r, "reset", 0, 2, argv, argvlen, why, sizeof(why))) == NULL)
-        return RL_UNAVAILABLE;
+        return rd_down(why);
     freeReplyObject(rep);
     return RL_OK;
 }

@@ -63,7 +63,7 @@ typedef struct rs {
     const char *pass;
 } RS;
 
-#define RS_MAX 8
+#define RS_MAX 12
 static RS  *rs_all[RS_MAX];
 static char rs_tmp[128];
 static long slack_ms;
@@ -1425,6 +1425,58 @@ static void test_failover_stopped(void **state)
     rs_kill(&s, SIGKILL);
 }
 
+/* test_failover_shared_pool - a pool with its own breaker (shared with the
+ * suppression list) and retry_ms 0: the pool decides when Redis is probed,
+ * and decisions go back to Redis with the first call after the pool's
+ * breaker closed, whoever closed it */
+static void test_failover_shared_pool(void **state)
+{
+    RL_RULE a = th_rule("a", 1000, 3600000, 0);
+    REDIS_POOL_OPTS po = { 100, TO_MS, 4, RETRY_MS };
+    REDIS_POOL_STATS ps;
+    STORE_FAILOVER_STATS st;
+    REDIS_POOL *pool;
+    RL_STORE *f;
+    RL_ITEM it;
+    RL_RESULT res;
+    static RS s;                    /* static: rs_cleanup() may see it after a failure */
+    uint64_t stamp, end;
+    int acc, i;
+
+    (void) state;
+    memset(&s, 0, sizeof(s));
+    rs_start(&s, NULL);
+    assert_non_null(pool = redis_pool_new(redis_url(&s, ""), &po, NULL));
+    f = store_failover_new(store_redis_open(pool, NULL, NULL), store_mem_new(100, NULL),
+                           STORE_FAIL_LOCAL, 0);
+    th_item(&it, &a, "failover|pool");
+    assert_int_equal(f->ops->decide(f, &it, 1, &res, &acc, &stamp), RL_OK);
+    rs_kill(&s, SIGSTOP);
+    for (i = 0; i < 20; i++) {
+        assert_int_equal(f->ops->decide(f, &it, 1, &res, &acc, &stamp), RL_OK);
+        th_ms_sleep(10);
+    }
+    store_failover_stats(f, &st);
+    redis_pool_stats(pool, &ps);
+    assert_int_equal(st.primary_up, 0);
+    assert_int_equal(st.fallback, 20);
+    /* what the pool did not send is no failure of the primary */
+    assert_int_equal(st.primary_failed, ps.calls_failed);
+    assert_true(ps.calls_skipped >= 1);
+    rs_kill(&s, SIGCONT);
+    /* another user of the pool (a suppression check) closes its breaker */
+    end = th_ms_now() + RETRY_MS + 2000 + (uint64_t) slack_ms;
+    while (redis_pool_ping(pool, NULL) != 0 && th_ms_now() < end)
+        th_ms_sleep(20);
+    assert_int_equal(redis_pool_up(pool), 1);
+    assert_int_equal(f->ops->decide(f, &it, 1, &res, &acc, &stamp), RL_OK);
+    store_failover_stats(f, &st);
+    assert_int_equal(st.primary_up, 1);
+    f->ops->free(f);
+    redis_pool_free(pool);
+    rs_kill(&s, SIGKILL);
+}
+
 /* ----------------------------------------------------------------- main */
 
 /* setup_servers - the shared servers, started before any group */
@@ -1446,6 +1498,7 @@ int main(void)
         cmocka_unit_test(test_outage),
         cmocka_unit_test(test_two_relays),
         cmocka_unit_test(test_failover_stopped),
+        cmocka_unit_test(test_failover_shared_pool),
         cmocka_unit_test(test_sentinel),
     };
     const char *sl = getenv("TEST_TIME_SLACK_MS");
