@@ -18,7 +18,10 @@
  *   N through; Sentinel discovery and re-discovery;
  * - store_failover: every StoreFailure policy during an outage, fast
  *   calls, one log line per state change, and the primary back within
- *   retry_ms + one call.
+ *   retry_ms + one call; on a pool with its own breaker (redis_pool.c),
+ *   back with the first call after the pool's breaker closed;
+ * - decide_sup: a recipient's suppressions come with its decision, within
+ *   their bounds, in one command (counted with MONITOR).
  *
  * TEST_TIME_SLACK_MS (environment) widens the time bounds, for valgrind.
  */
