@@ -39,6 +39,8 @@
 #include "snapshot.h"
 #include "store_failover.h"
 #include "store_mem.h"
+#include "suppress.h"
+#include "unsub_msg.h"
 #include "util.h"
 
 #define CONTROL_LINE_MAX 4096
@@ -213,6 +215,14 @@ static void control_stats(SNAPSHOT *snap, BUF *out)
     }
     if (store && strcmp(store->ops->name, "embedded") == 0)
         buf_printf(out, "keys: %zu\n", store_mem_keys(store));
+    if (unsub_store()) {
+        SUPPRESS_STATS ss;
+
+        suppress_stats(unsub_store(), &ss);
+        buf_printf(out, "suppression list: %s\nsuppression checks failed: %llu\n"
+                   "suppression additions failed: %llu\n", ss.up ? "up" : "down",
+                   (unsigned long long) ss.checks_failed, (unsigned long long) ss.writes_failed);
+    }
     sign_key_stats(&hits, &misses);
     buf_printf(out, "signing keys: %llu loads from the parsed key, %llu parsed again%s\n",
                (unsigned long long) hits, (unsigned long long) misses,

@@ -46,6 +46,7 @@
 #include "conf.h"
 #include "control.h"
 #include "ratelimit.h"
+#include "redis_pool.h"
 #include "store_failover.h"
 #include "store_mem.h"
 #include "store_redis.h"
@@ -141,24 +142,29 @@ static void daemon_check_key_owners(SNAPSHOT *snap, uid_t uid)
     }
 }
 
-/* daemon_store - the rate store for the process's lifetime */
-static RL_STORE *daemon_store(const TXCONF *cf)
+/* daemon_store - the rate store for the process's lifetime; with Redis,
+ * *pool is its connection pool, for the suppression list to share */
+static RL_STORE *daemon_store(const TXCONF *cf, REDIS_POOL **pool)
 {
     RL_STORE *local = store_mem_new((size_t) cf->ratelimit_max_keys, NULL), *primary;
-    STORE_REDIS_OPTS o;
+    REDIS_POOL_OPTS o;
     BUF err;
 
+    *pool = NULL;
     if (strcasecmp(cf->store, "embedded") == 0)
         return local;
     memset(&o, 0, sizeof(o));
     o.connect_timeout_ms = (unsigned) cf->store_connect_timeout_ms;
     o.timeout_ms = (unsigned) cf->store_timeout_ms;
     o.pool_size = 8;
+    o.retry_ms = (unsigned) cf->store_retry_ms;
     buf_init(&err, 1024);
-    primary = store_redis_new(cf->store, &o, &err);
-    if (primary == NULL) {                  /* checked by snapshot_build() already */
-        log_err("Store %s: %s", cf->store, err.data ? err.data : "");
+    if ((*pool = redis_pool_new(cf->store, &o, &err)) == NULL
+        || (primary = store_redis_open(*pool, NULL, &err)) == NULL) {
+        log_err("Store %s: %s", cf->store, err.data ? err.data : "");   /* checked by snapshot_build() */
         buf_free(&err);
+        redis_pool_free(*pool);
+        *pool = NULL;
         local->ops->free(local);
         return NULL;
     }
@@ -167,8 +173,23 @@ static RL_STORE *daemon_store(const TXCONF *cf)
         local->ops->free(local);
         local = NULL;
     }
-    return store_failover_new(primary, local, (STORE_FAILURE) cf->store_failure,
-                              (unsigned) cf->store_retry_ms);
+    /* 0: the pool's breaker (shared with the suppression list) decides when to probe */
+    return store_failover_new(primary, local, (STORE_FAILURE) cf->store_failure, 0);
+}
+
+/* daemon_suppress - the suppression list: on the rate store's pool with Redis */
+static SUPPRESS *daemon_suppress(const TXCONF *cf, REDIS_POOL *pool, BUF *err)
+{
+    char what[160];
+
+    if (pool == NULL)
+        return suppress_open(cf->store, cf->data_directory, (unsigned) cf->store_timeout_ms, err);
+    if ((STORE_FAILURE) cf->store_failure == STORE_FAIL_TEMPFAIL)
+        snprintf(what, sizeof(what), "StoreFailure tempfail: messages are deferred (451 4.3.0)");
+    else
+        snprintf(what, sizeof(what), "StoreFailure %s: messages go out without the suppression "
+                 "check", (STORE_FAILURE) cf->store_failure == STORE_FAIL_LOCAL ? "local" : "accept");
+    return suppress_open_pool(pool, what);
 }
 
 static void *daemon_milter_thread(void *arg)
@@ -245,6 +266,7 @@ int daemon_run(const char *path, int foreground)
     gid_t gid = 0;
     pthread_t tid;
     RL_STORE *store;
+    REDIS_POOL *pool;
     SUPPRESS *suppress = NULL;
     sigset_t block;
     pthread_attr_t attr;
@@ -312,15 +334,14 @@ int daemon_run(const char *path, int foreground)
     if (cf->user && proc_drop(uid, gid, uname) < 0)
         return 1;
     free(uname);
-    if ((store = daemon_store(cf)) == NULL)
+    if ((store = daemon_store(cf, &pool)) == NULL)
         return 1;
     ratelimit_set_store(store);
     if (unsub_enabled(cf) || cf->unsub_mailto || cf->unsub_table) {
         BUF err;
 
         buf_init(&err, 1024);
-        if ((suppress = suppress_open(cf->store, cf->data_directory, (unsigned) cf->store_timeout_ms,
-                                      &err)) == NULL) {
+        if ((suppress = daemon_suppress(cf, pool, &err)) == NULL) {
             log_err("cannot open the suppression list (Store %s, DataDirectory %s): %s", cf->store,
                     cf->data_directory ? cf->data_directory : "none", err.data ? err.data : "");
             buf_free(&err);
@@ -406,6 +427,7 @@ int daemon_run(const char *path, int foreground)
     store->ops->free(store);
     unsub_set_store(NULL);
     suppress_close(suppress);
+    redis_pool_free(pool);
     free(spec);
     log_info("stopped");
     return milter_rc == MI_SUCCESS ? 0 : 1;

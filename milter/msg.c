@@ -146,6 +146,9 @@ void msg_free(MSG *m)
     }
     free(m->ops);
     rate_txn_free(m->rate, ratelimit_store());
+    for (i = 0; i < m->rcpt_norm.n; i++)
+        strv_free(&m->rcpt_sup[i].streams);
+    free(m->rcpt_sup);
     strv_free(&m->rcpt_given);
     strv_free(&m->rcpt_norm);
     strv_free(&m->unsub_rcpts);
@@ -194,6 +197,7 @@ MSG_REPLY msg_rcpt(MSG *m, const char *rcpt)
 {
     RATE_REPLY r;
     char norm[ADDR_NORM_MAX];
+    RL_SUP sup;
     BUF err;
     int u;
 
@@ -207,27 +211,38 @@ MSG_REPLY msg_rcpt(MSG *m, const char *rcpt)
     }
     if (!m->outbound)
         return msg_continue();
-    if (m->rate) {
-        r = rate_txn_rcpt(m->rate, ratelimit_store(), rcpt, msg_queueid(m));
-        switch (r.outcome) {
-        case RATE_TEMPFAIL:
-            m->nrcpt--;
-            return msg_reply(MSG_TEMPFAIL, r.rcode, r.xcode, r.text);
-        case RATE_REJECT:
-            m->nrcpt--;
-            return msg_reply(MSG_REJECT, r.rcode, r.xcode, r.text);
-        case RATE_DEFERRED:
-            return msg_continue();          /* removed at the end: not a recipient */
-        default:
-            break;
-        }
-    }
     buf_init(&err, 256);
     if (addr_norm(rcpt, &m->snap->norm, norm, sizeof(norm), &err) < 0) {
         util_strlcpy(norm, rcpt, sizeof(norm));
         util_lower(norm);
     }
     buf_free(&err);
+    memset(&sup, 0, sizeof(sup));
+    strv_init(&sup.streams);
+    sup.rcpt = norm;
+    if (m->rate) {
+        /* the suppressions come with the rate decision when the store can (one round trip) */
+        r = rate_txn_rcpt_sup(m->rate, ratelimit_store(), rcpt, msg_queueid(m),
+                              unsub_store() ? &sup : NULL);
+        switch (r.outcome) {
+        case RATE_TEMPFAIL:
+            m->nrcpt--;
+            strv_free(&sup.streams);
+            return msg_reply(MSG_TEMPFAIL, r.rcode, r.xcode, r.text);
+        case RATE_REJECT:
+            m->nrcpt--;
+            strv_free(&sup.streams);
+            return msg_reply(MSG_REJECT, r.rcode, r.xcode, r.text);
+        case RATE_DEFERRED:
+            strv_free(&sup.streams);
+            return msg_continue();          /* removed at the end: not a recipient */
+        default:
+            break;
+        }
+    }
+    m->rcpt_sup = xrealloc(m->rcpt_sup, (m->rcpt_norm.n + 1) * sizeof(*m->rcpt_sup));
+    sup.rcpt = NULL;
+    m->rcpt_sup[m->rcpt_norm.n] = sup;
     strv_add(&m->rcpt_given, rcpt);
     strv_add(&m->rcpt_norm, norm);
     return msg_continue();

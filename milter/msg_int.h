@@ -56,6 +56,7 @@ struct msg {
     RATE_TXN   *rate;               /* rate limits of this transaction, or NULL */
     STRV        rcpt_given;         /* accepted recipients as the client wrote them */
     STRV        rcpt_norm;          /* the same, normalised */
+    RL_SUP     *rcpt_sup;           /* the same: suppressions fetched with the rate decision */
     STRV        unsub_rcpts;        /* unsubscribe requests by mail (as given) */
     int         watched;            /* not outbound, but UnsubscribeMailto is set */
     unsigned char *field_dropped;   /* per own field: removed (UnsubscribeExisting replace) */

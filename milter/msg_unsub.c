@@ -23,6 +23,7 @@
 #include "log.h"
 #include "msg_int.h"
 #include "ratelimit.h"
+#include "store_failover.h"
 #include "suppress.h"
 #include "unsub_msg.h"
 
@@ -66,11 +67,31 @@ int msg_unsub_rcpt(MSG *m, const char *rcpt)
 }
 
 
+/* msg_sup_fetched - 1 suppressed, 0 not, as fetched with recipient i's rate decision; -1 not fetched */
+static int msg_sup_fetched(const MSG *m, size_t i, const char *stream)
+{
+    const RL_SUP *sup = m->rcpt_sup ? &m->rcpt_sup[i] : NULL;
+    size_t k;
+
+    if (sup == NULL || !sup->fetched)
+        return -1;
+    for (k = 0; k < sup->streams.n; k++)
+        if (strcmp(sup->streams.v[k], stream) == 0)
+            return 1;
+    return 0;
+}
+
+/* msg_suppressed - drop the recipients who unsubscribed from stream; the
+ * number left, or -1 with *r set (all gone: 550; list down under
+ * StoreFailure tempfail: 451 4.3.0). Under local or accept a list that
+ * cannot tell lets the message go unchecked: counted and logged by
+ * suppress.c, noted in the message's summary line. */
 static long msg_suppressed(MSG *m, const char *stream, MSG_REPLY *r)
 {
     SUPPRESS *store = unsub_store();
     size_t i, gone = 0, n = m->rcpt_norm.n;
     unsigned char *drop;
+    int unchecked = 0, fetched = 0;
     BUF err;
 
     if (store == NULL || n == 0)
@@ -80,18 +101,24 @@ static long msg_suppressed(MSG *m, const char *stream, MSG_REPLY *r)
     for (i = 0; i < n; i++) {
         int rc;
 
-        buf_reset(&err);
-        rc = suppress_check(store, m->rcpt_norm.v[i], stream, &err);
+        if ((rc = msg_sup_fetched(m, i, stream)) < 0) {
+            buf_reset(&err);
+            rc = suppress_check(store, m->rcpt_norm.v[i], stream, &err);
+        } else if (!fetched++) {
+            suppress_answered(store);
+        }
         if (rc < 0) {
-            log_warn("%s: suppression list unavailable (%s)", msg_queueid(m), err.data ? err.data : "");
-            if (m->snap->cf->store_failure == 2) {          /* StoreFailure tempfail */
+            if ((STORE_FAILURE) m->snap->cf->store_failure == STORE_FAIL_TEMPFAIL) {
+                msg_note(m, "suppression=unavailable");
                 free(drop);
                 buf_free(&err);
-                *r = msg_refuse(m, MSG_TEMPFAIL, "451", "4.4.3",
+                *r = msg_refuse(m, MSG_TEMPFAIL, "451", "4.3.0",
                                 "suppression list unavailable, try again later");
                 return -1;
             }
-            break;                                          /* local, accept: deliver */
+            if (!unchecked++)                       /* local, accept: deliver */
+                msg_note(m, "suppression=unchecked");
+            continue;
         }
         if (rc == 1) {
             drop[i] = 1;

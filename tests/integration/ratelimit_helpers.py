@@ -5,7 +5,10 @@ Adds to mailrig.py, changes nothing in it:
   txmilterctl_binary()              $TXMILTERCTL, else txmilterctl next to $TXMILTER
   RedisServer(workdir)              a real redis-server on a free loopback port, no
                                     persistence; .stop() / .start() keep the port;
-                                    .cli(...), .commandstats()
+                                    .cli(...), .commandstats(), .freeze() / .thaw()
+                                    (SIGSTOP / SIGCONT), .monitor()
+  RedisMonitor                      MONITOR: .count() the commands clients sent since
+                                    the last count (not those a script ran)
   rl_setup(keys, workdir, policy, ...)
                                     a SigningSetup (example.com RSA key) whose extra
                                     directives add RateLimitPolicy, ControlSocket, Store...
@@ -114,6 +117,16 @@ class RedisServer:
         p = run(["redis-cli", "-p", str(self.port)] + [str(a) for a in args], timeout=10)
         return p.stdout.decode(errors="replace")
 
+    def freeze(self):
+        """freeze - SIGSTOP: connections hang, nothing answers (a stuck or paused Redis)"""
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def thaw(self):
+        self.proc.send_signal(signal.SIGCONT)
+
+    def monitor(self):
+        return RedisMonitor(self)
+
     def commandstats(self):
         """commandstats - {command: calls} from INFO commandstats"""
         out = {}
@@ -122,6 +135,46 @@ class RedisServer:
             if m:
                 out[m.group(1)] = int(m.group(2))
         return out
+
+
+class RedisMonitor:
+    """RedisMonitor - a MONITOR connection.  count() sends a marker on another
+    connection and reads the feed up to it, so it waits for nothing but Redis."""
+
+    def __init__(self, server):
+        import socket
+        self.server = server
+        self.sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        self.buf = b""
+        self.sock.sendall(b"MONITOR\r\n")
+        assert self._line() == b"+OK"
+        self.count()
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise RigError("MONITOR connection closed")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def count(self, lines=None):
+        """count - client commands since the last count; their lines into lines"""
+        mark = "txm-mark-" + uuid.uuid4().hex
+        self.server.cli("ECHO", mark)
+        n = 0
+        while True:
+            line = self._line().decode(errors="replace")
+            if mark in line:
+                return n
+            if " lua]" not in line:
+                n += 1
+                if lines is not None:
+                    lines.append(line)
+
+    def close(self):
+        self.sock.close()
 
 
 # ---------------------------------------------------------------------------
