@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -236,6 +237,30 @@ static void daemon_reload(const char *path, const TXCONF *running)
     buf_free(&errs);
 }
 
+/* daemon_socket_error - why the milter socket cannot be opened, as precisely
+ * as we can tell (libmilter itself says nothing useful) */
+static void daemon_socket_error(const char *spec, const char *upath, int err)
+{
+    char dir[PATH_MAX];
+    const char *slash;
+    struct stat st;
+
+    if (upath && (slash = strrchr(upath, '/')) != NULL && slash > upath
+        && (size_t) (slash - upath) < sizeof(dir)) {
+        memcpy(dir, upath, (size_t) (slash - upath));
+        dir[slash - upath] = 0;
+        if (stat(dir, &st) < 0) {
+            log_err("cannot open milter socket %s: directory %s: %s", spec, dir, strerror(errno));
+            return;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            log_err("cannot open milter socket %s: %s is not a directory", spec, dir);
+            return;
+        }
+    }
+    log_err("cannot open milter socket %s: %s", spec, err ? strerror(err) : "libmilter gives no reason");
+}
+
 /* daemon_drain - SIGTERM: let messages in flight finish */
 static void daemon_drain(int timeout)
 {
@@ -243,8 +268,10 @@ static void daemon_drain(int timeout)
     int n;
 
     callbacks_drain();
-    n = callbacks_inflight();
-    log_info("shutting down: %d message(s) in flight, waiting up to %d s", n, timeout);
+    if ((n = callbacks_inflight()) == 0)
+        log_info("shutting down: no message in flight");
+    else
+        log_info("shutting down: %d message(s) in flight, waiting up to %d s", n, timeout);
     while ((n = callbacks_inflight()) > 0 && time(NULL) < deadline) {
         struct timespec ts = {0, 50 * 1000 * 1000};
 
@@ -294,7 +321,7 @@ int daemon_run(const char *path, int foreground)
     umask(cf->umask);
     if (smfi_setconn(spec) != MI_SUCCESS || smfi_register(*callbacks_desc(is_unix)) != MI_SUCCESS
         || smfi_opensocket(1) != MI_SUCCESS) {
-        log_err("cannot open milter socket %s", cf->socket);
+        daemon_socket_error(cf->socket, is_unix ? upath : NULL, errno);
         free(spec);
         return 1;
     }
@@ -375,6 +402,7 @@ int daemon_run(const char *path, int foreground)
     }
     pthread_attr_destroy(&attr);
     log_info("txmilter %s started on %s (pid %ld)", PACKAGE_VERSION, cf->socket, (long) getpid());
+    log_started();
 
     for (;;) {
         struct pollfd pfd = {daemon_pipe[0], POLLIN, 0};
