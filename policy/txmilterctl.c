@@ -25,7 +25,9 @@
  *	and with Redis, and reports what the daemon itself sees.
  *
  *	Exit status: 0 success, 1 error (bad policy, daemon unreachable,
- *	request refused), 2 usage.
+ *	request refused: the daemon's "ERR reason" is printed on stderr as
+ *	"txmilterctl: reason", e.g. "permission denied: ..." for a reset by
+ *	a user that is neither root nor the daemon's), 2 usage.
  */
 #include "config.h"
 
@@ -149,7 +151,7 @@ static int ctl_ask(const char *config, const char *request)
         conf_free(cf);
         return 1;
     }
-    /* The answer's last line says OK or ERR. */
+    /* The answer's last line says OK or ERR; a refusal goes to stderr. */
     buf_init(&answer, 1 << 20);
     while ((got = read(fd, buf, sizeof(buf))) > 0)
         if (buf_append(&answer, buf, (size_t) got) < 0)
@@ -157,12 +159,18 @@ static int ctl_ask(const char *config, const char *request)
     if (answer.len) {
         char *end = answer.data + answer.len, *line;
 
-        fwrite(answer.data, 1, answer.len, stdout);
         while (end > answer.data && end[-1] == '\n')
             *--end = 0;
         line = strrchr(answer.data, '\n');
         line = line ? line + 1 : answer.data;
         rc = strcmp(line, "OK") == 0 ? 0 : 1;
+        if (rc == 0 || strncmp(line, "ERR ", 4) != 0) {
+            printf("%s\n", answer.data);
+        } else {
+            if (line > answer.data)
+                printf("%.*s\n", (int) (line - answer.data - 1), answer.data);
+            fprintf(stderr, "txmilterctl: %s\n", line + 4);
+        }
     } else
         fprintf(stderr, "txmilterctl: no answer from %s\n", cf->control_socket);
     buf_free(&answer);
