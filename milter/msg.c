@@ -190,16 +190,23 @@ void msg_op(MSG *m, MSG_HDROP_KIND kind, const char *name, const char *value)
     m->nops++;
 }
 
+/* msg_set_dry_run - decide everything, record nothing (txmilter -t) */
+void msg_set_dry_run(MSG *m)
+{
+    m->dry_run = 1;
+}
+
 MSG_REPLY msg_rcpt(MSG *m, const char *rcpt)
 {
     RATE_REPLY r;
+    MSG_REPLY recorded = msg_continue();
     char norm[ADDR_NORM_MAX];
     BUF err;
     int u;
 
     m->nrcpt++;
-    if ((u = msg_unsub_rcpt(m, rcpt)) > 0)
-        return msg_continue();
+    if ((u = msg_unsub_rcpt(m, rcpt, recorded.text, sizeof(recorded.text))) > 0)
+        return recorded;
     if (u < 0) {
         m->nrcpt--;
         return msg_reply(MSG_TEMPFAIL, "451", "4.3.0", "unsubscribe request cannot be stored now, "
@@ -208,7 +215,8 @@ MSG_REPLY msg_rcpt(MSG *m, const char *rcpt)
     if (!m->outbound)
         return msg_continue();
     if (m->rate) {
-        r = rate_txn_rcpt(m->rate, ratelimit_store(), rcpt, msg_queueid(m));
+        /* a dry run asks no store: a shared Redis must not lose quota to it */
+        r = rate_txn_rcpt(m->rate, m->dry_run ? NULL : ratelimit_store(), rcpt, msg_queueid(m));
         switch (r.outcome) {
         case RATE_TEMPFAIL:
             m->nrcpt--;
@@ -583,7 +591,8 @@ MSG_REPLY msg_eom(MSG *m)
     if (m->unsub_rcpts.n > 0) {
         if (m->unsub_rcpts.n == m->nrcpt) {
             m->state = MSG_ST_DONE;
-            msg_note(m, "action=discard (unsubscribe request by mail, recorded)");
+            msg_note(m, "action=discard (unsubscribe request by mail, %s)",
+                     m->dry_run ? "not recorded: dry run" : "recorded");
             return msg_reply(MSG_DISCARD, NULL, NULL, NULL);
         }
         for (i = 0; i < m->unsub_rcpts.n; i++)
