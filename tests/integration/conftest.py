@@ -243,8 +243,9 @@ def no_milter(workdir):
     """no_milter - point the socket Postfix uses at a path nothing serves (a milter of an
     earlier test may still be winding down on the one it pointed at) and prove that
     nothing answers there; the next start_milter() points it at its own milter again"""
-    link = os.path.join(workdir, MILTER_DIR, "milter.sock")
-    mailrig.point_link(link, os.path.join(workdir, MILTER_DIR, "nothing-serves-this.sock"))
+    d = mailrig.make_dir(os.path.join(workdir, MILTER_DIR))     # no milter may have made it yet
+    link = os.path.join(d, "milter.sock")
+    mailrig.point_link(link, os.path.join(d, "nothing-serves-this.sock"))
     assert not mailrig.connectable("unix:" + link), "something serves %s" % os.path.realpath(link)
 
 
