@@ -139,8 +139,9 @@ static int ctl_ask(const char *config, const char *request)
         return 1;
     }
     if (connect(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0) {
-        fprintf(stderr, "txmilterctl: cannot connect to %s: %s (is txmilter running?)\n",
-                cf->control_socket, strerror(errno));
+        fprintf(stderr, "txmilterctl: cannot connect to %s: %s (%s)\n", cf->control_socket,
+                strerror(errno), errno == EACCES ? "run as root or as UserID, or see ControlSocketGroup "
+                "and ControlSocketMode" : "is txmilter running?");
         close(fd);
         conf_free(cf);
         return 1;
