@@ -348,10 +348,12 @@ static void *control_thread(void *arg)
     return NULL;
 }
 
-/* control_fail - log why the socket cannot be offered, and close it */
-static int control_fail(const char *path, const char *what)
+/* control_fail - log why the socket cannot be offered; close (and remove) it */
+static int control_fail(const char *path, const char *what, int bound)
 {
-    log_err("ControlSocket %s: %s: %s", path, what, strerror(errno));
+    log_warn("ControlSocket %s: %s: %s", path, what, strerror(errno));
+    if (bound)
+        (void) unlink(path);
     close(control_fd);
     control_fd = -1;
     return -1;
@@ -364,14 +366,14 @@ int control_open(const char *path, uid_t uid, gid_t gid, mode_t mode)
     int rc;
 
     if (strlen(path) >= sizeof(sun.sun_path)) {
-        log_err("ControlSocket %s: path too long", path);
+        log_warn("ControlSocket %s: path too long", path);
         return -1;
     }
     memset(&sun, 0, sizeof(sun));
     sun.sun_family = AF_UNIX;
     memcpy(sun.sun_path, path, strlen(path) + 1);
     if ((control_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
-        log_err("ControlSocket %s: %s", path, strerror(errno));
+        log_warn("ControlSocket %s: %s", path, strerror(errno));
         return -1;
     }
     (void) unlink(path);
@@ -380,19 +382,13 @@ int control_open(const char *path, uid_t uid, gid_t gid, mode_t mode)
     rc = bind(control_fd, (struct sockaddr *) &sun, sizeof(sun));
     umask(old);
     if (rc < 0)
-        return control_fail(path, "cannot bind");
-    if ((uid != (uid_t) -1 || gid != (gid_t) -1) && lchown(path, uid, gid) < 0) {
-        (void) unlink(path);
-        return control_fail(path, "cannot set its owner and group");
-    }
-    if (chmod(path, mode) < 0) {
-        (void) unlink(path);
-        return control_fail(path, "cannot set its mode");
-    }
-    if (listen(control_fd, 16) < 0) {
-        (void) unlink(path);
-        return control_fail(path, "cannot listen");
-    }
+        return control_fail(path, "cannot bind", 0);
+    if ((uid != (uid_t) -1 || gid != (gid_t) -1) && lchown(path, uid, gid) < 0)
+        return control_fail(path, "cannot set its owner and group", 1);
+    if (chmod(path, mode) < 0)
+        return control_fail(path, "cannot set its mode", 1);
+    if (listen(control_fd, 16) < 0)
+        return control_fail(path, "cannot listen", 1);
     util_strlcpy(control_path, path, sizeof(control_path));
     return 0;
 }
