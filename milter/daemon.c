@@ -228,8 +228,12 @@ static void daemon_reload(const char *path, const TXCONF *running)
         || snap->cf->store_retry_ms != running->store_retry_ms
         || snap->cf->ratelimit_max_keys != running->ratelimit_max_keys
         || (snap->cf->control_socket == NULL) != (running->control_socket == NULL)
-        || (snap->cf->control_socket && strcmp(snap->cf->control_socket, running->control_socket)))
-        log_warn("reload: Store*, RateLimitMaxKeys and ControlSocket changes take effect only "
+        || (snap->cf->control_socket && strcmp(snap->cf->control_socket, running->control_socket))
+        || snap->cf->control_socket_mode != running->control_socket_mode
+        || (snap->cf->control_socket_group == NULL) != (running->control_socket_group == NULL)
+        || (snap->cf->control_socket_group
+            && strcmp(snap->cf->control_socket_group, running->control_socket_group)))
+        log_warn("reload: Store*, RateLimitMaxKeys and ControlSocket* changes take effect only "
                  "after a restart; rate policy changes apply now");
     snapshot_install(snap);
     log_set_debug(snap->cf->logwhy);
@@ -259,6 +263,20 @@ static void daemon_socket_error(const char *spec, const char *upath, int err)
         }
     }
     log_err("cannot open milter socket %s: %s", spec, err ? strerror(err) : "libmilter gives no reason");
+}
+
+/* daemon_control_open - the control socket, owned by UserID (uid, gid)
+ * and ControlSocketGroup; -1 only for a group that does not exist */
+static int daemon_control_open(const TXCONF *cf, uid_t uid, gid_t gid)
+{
+    uid_t cuid = cf->user ? uid : (uid_t) -1;
+    gid_t cgid = cf->user ? gid : (gid_t) -1;
+
+    if (cf->control_socket_group && proc_group("ControlSocketGroup", cf->control_socket_group, &cgid) < 0)
+        return -1;
+    if (control_open(cf->control_socket, cuid, cgid, cf->control_socket_mode) < 0)
+        log_warn("txmilterctl cannot reach this daemon: no control socket");
+    return 0;
 }
 
 /* daemon_drain - SIGTERM: let messages in flight finish */
@@ -350,8 +368,8 @@ int daemon_run(const char *path, int foreground)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    if (cf->control_socket && control_open(cf->control_socket, cf->user != NULL, uid, gid) < 0)
-        log_warn("txmilterctl cannot reach this daemon: no control socket");
+    if (cf->control_socket && daemon_control_open(cf, uid, gid) < 0)
+        return 1;
     if (!foreground && proc_detach() < 0) {
         log_err("cannot detach: %s", strerror(errno));
         return 1;

@@ -193,17 +193,24 @@ void msg_op(MSG *m, MSG_HDROP_KIND kind, const char *name, const char *value)
     m->nops++;
 }
 
+/* msg_set_dry_run - decide everything, record nothing (txmilter -t) */
+void msg_set_dry_run(MSG *m)
+{
+    m->dry_run = 1;
+}
+
 MSG_REPLY msg_rcpt(MSG *m, const char *rcpt)
 {
     RATE_REPLY r;
+    MSG_REPLY recorded = msg_continue();
     char norm[ADDR_NORM_MAX];
     RL_SUP sup;
     BUF err;
     int u;
 
     m->nrcpt++;
-    if ((u = msg_unsub_rcpt(m, rcpt)) > 0)
-        return msg_continue();
+    if ((u = msg_unsub_rcpt(m, rcpt, recorded.text, sizeof(recorded.text))) > 0)
+        return recorded;
     if (u < 0) {
         m->nrcpt--;
         return msg_reply(MSG_TEMPFAIL, "451", "4.3.0", "unsubscribe request cannot be stored now, "
@@ -221,9 +228,11 @@ MSG_REPLY msg_rcpt(MSG *m, const char *rcpt)
     strv_init(&sup.streams);
     sup.rcpt = norm;
     if (m->rate) {
-        /* the suppressions come with the rate decision when the store can (one round trip) */
-        r = rate_txn_rcpt_sup(m->rate, ratelimit_store(), rcpt, msg_queueid(m),
-                              unsub_store() ? &sup : NULL);
+        /* the suppressions come with the rate decision when the store can (one
+         * round trip); a dry run asks no store: a shared Redis must not lose
+         * quota to it */
+        r = rate_txn_rcpt_sup(m->rate, m->dry_run ? NULL : ratelimit_store(), rcpt, msg_queueid(m),
+                              unsub_store() && !m->dry_run ? &sup : NULL);
         switch (r.outcome) {
         case RATE_TEMPFAIL:
             m->nrcpt--;
@@ -606,7 +615,8 @@ MSG_REPLY msg_eom(MSG *m)
     if (m->unsub_rcpts.n > 0) {
         if (m->unsub_rcpts.n == m->nrcpt) {
             m->state = MSG_ST_DONE;
-            msg_note(m, "action=discard (unsubscribe request by mail, recorded)");
+            msg_note(m, "action=discard (unsubscribe request by mail, %s)",
+                     m->dry_run ? "not recorded: dry run" : "recorded");
             return msg_reply(MSG_DISCARD, NULL, NULL, NULL);
         }
         for (i = 0; i < m->unsub_rcpts.n; i++)

@@ -4,7 +4,8 @@
  *	msg_unsub_rcpt() recognises, at RCPT, a request sent by mail to an
  *	UnsubscribeMailto address: the token is verified and the suppression
  *	stored; the caller removes that recipient, or discards the message
- *	when it has no other.
+ *	when it has no other. In a dry run (txmilter -t) nothing is stored:
+ *	what would be is described in the caller's buffer and the summary.
  *
  *	msg_unsub_eoh() runs once the From field and the recipients are known:
  *	unless the sender is exempt, it removes the recipients who
@@ -28,7 +29,7 @@
 #include "unsub_msg.h"
 
 /* msg_unsub_rcpt - rcpt is an unsubscribe address: record the request */
-int msg_unsub_rcpt(MSG *m, const char *rcpt)
+int msg_unsub_rcpt(MSG *m, const char *rcpt, char *would, size_t wouldlen)
 {
     const TXCONF *cf = m->snap->cf;
     char token[UNSUB_TOKEN_MAX], why[64];
@@ -38,7 +39,7 @@ int msg_unsub_rcpt(MSG *m, const char *rcpt)
     const UNSUB_ROUTES *rt = m->snap->unsub_routes;
     int found = 0;
 
-    if (m->snap->unsub_keys == NULL || unsub_store() == NULL)
+    if (m->snap->unsub_keys == NULL || (unsub_store() == NULL && !m->dry_run))
         return 0;
     if (cf->unsub_mailto)
         found = unsub_mailto_token(cf->unsub_mailto, rcpt, token, sizeof(token));
@@ -52,6 +53,13 @@ int msg_unsub_rcpt(MSG *m, const char *rcpt)
         log_warn("%s: unsubscribe request by mail to %s: token refused (%s): delivered as ordinary mail",
                  msg_queueid(m), rcpt, why);
         return 0;
+    }
+    if (m->dry_run) {
+        snprintf(would, wouldlen, "would record unsubscribe of <%s> from stream %s (dry run: "
+                 "nothing written)", p.rcpt, p.stream);
+        msg_note(m, "unsubscribe-by-mail=<%s> stream=%s not recorded (dry run)", p.rcpt, p.stream);
+        strv_add(&m->unsub_rcpts, rcpt);
+        return 1;
     }
     buf_init(&err, 512);
     if (suppress_add(unsub_store(), p.rcpt, p.stream, "mail", &err) < 0) {

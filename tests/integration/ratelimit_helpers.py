@@ -13,13 +13,17 @@ Adds to mailrig.py, changes nothing in it:
                                     a SigningSetup (example.com RSA key) whose extra
                                     directives add RateLimitPolicy, ControlSocket, Store...
   ctl(milter, *args)                run txmilterctl -x <the milter's config> args
+  LocalUser()                       a throwaway system user in a group of its own;
+                                    ctl(..., user=u) runs txmilterctl as that user
   SmtpClient.send(...)              one SMTP transaction with a timestamp for every reply
   Load                              threads sending bounded numbers of messages in parallel
   rl_norm(addr)                     the test's own reference normalisation (Gmail rules)
   delivered_rcpts(capture, mids)    {message-id: [envelope recipients]} of what was delivered
 """
 
+import grp
 import os
+import pwd
 import re
 import signal
 import smtplib
@@ -43,11 +47,35 @@ def txmilterctl_binary():
     return os.path.join(os.path.dirname(os.path.abspath(mailrig.txmilter_binary())), "txmilterctl")
 
 
-def ctl(milter, *args, timeout=20):
-    """ctl - txmilterctl -x CONF args...: (returncode, stdout, stderr)"""
-    p = run([txmilterctl_binary(), "-x", milter.conf_path] + list(args), check=False,
+def ctl(milter, *args, timeout=20, user=None):
+    """ctl - txmilterctl -x CONF args... (as the LocalUser user, if given):
+    (returncode, stdout, stderr)"""
+    as_user = ["setpriv", "--reuid=" + user.name, "--regid=" + user.group, "--init-groups",
+               "--"] if user else []
+    p = run(as_user + [txmilterctl_binary(), "-x", milter.conf_path] + list(args), check=False,
             timeout=timeout)
     return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+
+class LocalUser:
+    """A system user of its own group, made for one test (groupadd, useradd) and
+    removed with remove(): .name, .group, .uid, .gid."""
+
+    def __init__(self):
+        self.name = self.group = "txmt-" + uuid.uuid4().hex[:10]
+        run(["groupadd", "--system", self.group])
+        try:
+            run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
+                 "--shell", "/usr/sbin/nologin", "--gid", self.group, self.name])
+        except RigError:
+            run(["groupdel", self.group], check=False)
+            raise
+        self.uid = pwd.getpwnam(self.name).pw_uid
+        self.gid = grp.getgrnam(self.group).gr_gid
+
+    def remove(self):
+        run(["userdel", self.name], check=False)
+        run(["groupdel", self.group], check=False)
 
 
 def ctl_ok(milter, *args):

@@ -21,10 +21,11 @@ import uuid
 
 import pytest
 
+import mailrig
 from mailrig import check_signed, make_message, wait_until
 from ratelimit_helpers import RedisServer, ctl, ctl_stats
-from unsub_helpers import (UnsubD, http, local_url, one_click, sqlite_entries, token_of,
-                           unsub_setup, unsub_targets)
+from unsub_helpers import (UnsubD, http, local_url, one_click, seal_token, sqlite_entries,
+                           token_of, unsub_setup, unsub_targets)
 
 pytestmark = pytest.mark.txmilter_only
 
@@ -400,6 +401,43 @@ def test_mail_to_mailto_and_another_recipient_only_the_mailto_recipient_removed(
     assert rcpts_of(d) == [other], d.meta
     m.wait_log(r"unsubscribed by mail: rcpt=<%s>" % re.escape(to))
     assert sqlite_entries(setup.unsub.datadir) == [(to, NEWS, "mail")]
+
+
+@pytest.mark.parametrize("store_url", STORES, indirect=True)
+def test_offline_run_with_the_mailto_address_as_rcpt_stores_nothing(keys, workdir, store_url):
+    """txmilter -t is a dry run: an unsubscribe request by mail is reported, never stored
+    (neither in the SQLite file, which is not even created, nor in Redis)"""
+    setup = unsub_setup(keys, workdir, store=store_url)
+    # written, never started: its configuration is what txmilter -t and txmilterctl read
+    m = mailrig.TxMilter(workdir, setup, name="offline-unsub", tag=uuid.uuid4().hex[:8])
+    to = rcpt("paul")
+    mailto = "unsub+%s@example.com" % seal_token(setup.unsub.keyfile, to, NEWS)
+    msg, _ = make_message(from_addr=to, to_addr=mailto, subject="unsubscribe")
+    path = os.path.join(m.dir, "unsub-%s.eml" % uuid.uuid4().hex[:6])
+    with open(path, "wb") as f:
+        f.write(msg)
+
+    def offline():
+        p = mailrig.run([m.binary, "-t", path, "-x", m.conf_path, "--from", to, "--rcpt", mailto],
+                        check=False)
+        out = p.stdout.decode(errors="replace")
+        want = "recipient %s: would record unsubscribe of <%s> from stream %s (dry run: " \
+               "nothing written)" % (mailto, to, NEWS)
+        assert want in out.splitlines(), out + p.stderr.decode(errors="replace")
+        assert "not recorded (dry run)" in out and "verdict: discard" in out, out
+        return out
+
+    if store_url is None:
+        offline()
+        assert os.listdir(setup.unsub.datadir) == [], "txmilter -t created files"
+    other = rcpt("quinn")
+    rc, out, err = ctl(m, "suppress", "add", other, NEWS)
+    assert rc == 0, (rc, out, err)
+    offline()
+    rc, out, err = ctl(m, "suppress", "list")
+    assert rc == 0 and [l.split("\t")[:2] for l in out.splitlines()] == [[other, NEWS]], out
+    if store_url is None:
+        assert sqlite_entries(setup.unsub.datadir) == [(other, NEWS, "txmilterctl")]
 
 
 # --- the application's own header ---------------------------------------------------
