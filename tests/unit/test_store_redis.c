@@ -959,6 +959,11 @@ static RL_STATUS timed_decide(RL_STORE *s, const RL_ITEM *it, size_t n, RL_RESUL
 }
 
 #define TO_MS 50
+/* How much later than TO_MS a failing call may return. A loaded 2-core machine
+ * running the sanitizer build (make -j2 check) has been seen to add 121 ms of
+ * scheduling delay; a call that ignored the timeout would hang for seconds
+ * (hiredis has no timeout of its own), so 400 ms still tells the two apart. */
+#define TO_SLACK_MS 400
 static uint64_t worst_outage_ms;
 
 /* test_outage - killed, stopped and restarted Redis: fast failures, fast recovery */
@@ -985,14 +990,14 @@ static void test_outage(void **state)
         assert_int_equal(timed_decide(r, &it, 1, &res, &acc, &ms), RL_UNAVAILABLE);
         if (ms > worst_outage_ms)
             worst_outage_ms = ms;
-        if (ms > TO_MS + 50 + (uint64_t) slack_ms)
+        if (ms > TO_MS + TO_SLACK_MS + (uint64_t) slack_ms)
             fail_msg("call %d took %llu ms with Redis killed", i, (unsigned long long) ms);
     }
     /* restarted: the first call works (new connection, NOSCRIPT answered) */
     rs_start(&s, NULL);
     assert_int_equal(timed_decide(r, &it, 1, &res, &acc, &ms), RL_OK);
     assert_int_equal(acc, 1);
-    assert_true(ms <= TO_MS + 50 + (uint64_t) slack_ms);
+    assert_true(ms <= TO_MS + TO_SLACK_MS + (uint64_t) slack_ms);
     /* restarted between two calls: the stale pooled connection is replaced in the call */
     rs_kill(&s, SIGKILL);
     rs_start(&s, NULL);
@@ -1005,12 +1010,12 @@ static void test_outage(void **state)
         assert_int_equal(timed_decide(r, &it, 1, &res, &acc, &ms), RL_UNAVAILABLE);
         if (ms > worst_outage_ms)
             worst_outage_ms = ms;
-        if (ms > TO_MS + 50 + (uint64_t) slack_ms)
+        if (ms > TO_MS + TO_SLACK_MS + (uint64_t) slack_ms)
             fail_msg("call %d took %llu ms with Redis stopped", i, (unsigned long long) ms);
     }
     rs_kill(&s, SIGCONT);
     assert_int_equal(timed_decide(r, &it, 1, &res, &acc, &ms), RL_OK);
-    assert_true(ms <= TO_MS + 50 + (uint64_t) slack_ms);
+    assert_true(ms <= TO_MS + TO_SLACK_MS + (uint64_t) slack_ms);
     r->ops->free(r);
     rs_kill(&s, SIGKILL);
 }
@@ -1339,7 +1344,7 @@ static void test_failover(void **state)
     }
     if (worst > worst_outage_ms)
         worst_outage_ms = worst;
-    assert_true(worst <= TO_MS + 50 + (uint64_t) slack_ms);
+    assert_true(worst <= TO_MS + TO_SLACK_MS + (uint64_t) slack_ms);
     assert_int_equal(accepts, c->outage_accepts);
     store_failover_stats(f, &st);
     assert_int_equal(st.primary_up, 0);
@@ -1352,11 +1357,11 @@ static void test_failover(void **state)
     back = th_ms_now();
     for (;;) {
         (void) timed_decide(f, &it, 1, &res, &acc, &ms);
-        assert_true(ms <= TO_MS + 50 + (uint64_t) slack_ms);
+        assert_true(ms <= TO_MS + TO_SLACK_MS + (uint64_t) slack_ms);
         store_failover_stats(f, &st);
         if (st.primary_up)
             break;
-        if (th_ms_now() - back > RETRY_MS + 100 + (uint64_t) slack_ms)
+        if (th_ms_now() - back > RETRY_MS + TO_MS + TO_SLACK_MS + (uint64_t) slack_ms)
             fail_msg("the primary was not asked again within retry_ms + one call");
         th_ms_sleep(10);
     }
@@ -1415,7 +1420,7 @@ static void test_failover_stopped(void **state)
         assert_int_equal(pthread_create(&tid[i], NULL, fo_caller, f), 0);
     for (i = 0; i < 4; i++) {
         assert_int_equal(pthread_join(tid[i], &w), 0);
-        if ((uintptr_t) w > TO_MS + 50 + (uint64_t) slack_ms)
+        if ((uintptr_t) w > TO_MS + TO_SLACK_MS + (uint64_t) slack_ms)
             slow++;
     }
     assert_int_equal(slow, 0);
@@ -1531,7 +1536,7 @@ int main(void)
     rc |= RUN("store_failover", test_failover, fo_cases);
     rc |= RUN("store_redis_decide_sup", test_decide_sup, sup_cases);
     printf("store_redis: worst call during outages %llu ms (bound %d ms); total %llu ms\n",
-           (unsigned long long) worst_outage_ms, TO_MS + 50,
+           (unsigned long long) worst_outage_ms, TO_MS + TO_SLACK_MS,
            (unsigned long long) (th_ms_now() - t0));
     return rc != 0;
 }
