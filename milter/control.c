@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "addr_norm.h"
+#include "addr_smtp.h"
 #include "control.h"
 #include "log.h"
 #include "ratelimit.h"
@@ -84,7 +85,7 @@ static void control_explain(SNAPSHOT *snap, char **w, size_t nw, BUF *out)
 {
     const char *rcpt = control_arg(w, nw, "rcpt"), *sender = control_arg(w, nw, "sender");
     const char *client = control_arg(w, nw, "client"), *auth = control_arg(w, nw, "auth");
-    char nrcpt[ADDR_NORM_MAX], nsender[ADDR_NORM_MAX];
+    char nrcpt[ADDR_NORM_MAX], nsender[ADDR_NORM_MAX], addr[ADDR_NORM_MAX];
     RL_STORE *store = ratelimit_store();
     RL_ITEM *items;
     RL_RESULT *res;
@@ -101,14 +102,20 @@ static void control_explain(SNAPSHOT *snap, char **w, size_t nw, BUF *out)
         buf_puts(out, "no RateLimitPolicy is configured: every recipient is accepted\nOK\n");
         return;
     }
+    /* read as Postfix's smtpd reads a RCPT TO or MAIL FROM argument, and
+     * refused as txmilter refuses it there */
     buf_init(&err, 256);
-    if (addr_norm(rcpt, &snap->norm, nrcpt, sizeof(nrcpt), &err) < 0) {
-        buf_printf(out, "ERR rcpt: %s\n", err.data ? err.data : "bad address");
+    if (addr_smtp_norm(NULL, sender ? sender : "", &snap->norm, addr, nsender, &err) < 0) {
+        buf_printf(out, "sender %s is refused: it cannot be normalised: %s\n"
+                   "verdict: reject (553 5.1.7 bad sender address) before any rule\nOK\n", sender,
+                   err.data);
         buf_free(&err);
         return;
     }
-    if (addr_norm(sender ? sender : "", &snap->norm, nsender, sizeof(nsender), &err) < 0) {
-        buf_printf(out, "ERR sender: %s\n", err.data ? err.data : "bad address");
+    if (addr_smtp_norm(NULL, rcpt, &snap->norm, addr, nrcpt, &err) < 0 || nrcpt[0] == 0) {
+        buf_printf(out, "recipient %s is refused: it cannot be normalised: %s\n"
+                   "verdict: reject (550 5.1.3 bad recipient address) before any rule\nOK\n",
+                   rcpt, err.len ? err.data : "empty address");
         buf_free(&err);
         return;
     }

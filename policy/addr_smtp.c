@@ -12,6 +12,8 @@
  *			       const ADDR_NORM_OPTS *o, char *addr, char *norm,
  *			       BUF *err)
  *
+ *	void	addr_smtp_bare(const char *arg, char *out, size_t size)
+ *
  * DESCRIPTION
  *	Postfix (with its default strict_rfc821_envelopes = no) accepts RFC
  *	822 forms in the envelope and delivers to the address it finds in
@@ -47,6 +49,9 @@
  *	address, for log lines, replies and unsubscribe-by-mail matching)
  *	and its normal form to norm (addr_norm() with o). Both buffers hold
  *	ADDR_NORM_MAX bytes. The null address is "" in both.
+ *
+ *	addr_smtp_bare() copies arg without one pair of angle brackets
+ *	around it (for reply texts that add their own), cut to size bytes.
  *
  * DIAGNOSTICS
  *	-1, out (addr, norm) set to "", one reason appended to err (if not
@@ -478,4 +483,21 @@ int addr_smtp_norm(const char *parsed, const char *arg, const ADDR_NORM_OPTS *o,
         return -1;
     }
     return 0;
+}
+
+/* addr_smtp_bare - the argument without one pair of angle brackets */
+void addr_smtp_bare(const char *arg, char *out, size_t size)
+{
+    size_t n = strlen(arg);
+
+    if (size == 0)
+        return;
+    if (n >= 2 && arg[0] == '<' && arg[n - 1] == '>') {
+        arg++;
+        n -= 2;
+    }
+    if (n >= size)
+        n = size - 1;
+    memcpy(out, arg, n);
+    out[n] = 0;
 }

@@ -24,4 +24,8 @@ int addr_smtp_extract(const char *arg, char *out, size_t outlen, BUF *err);
 int addr_smtp_norm(const char *parsed, const char *arg, const ADDR_NORM_OPTS *o, char *addr,
                    char *norm, BUF *err);
 
+/* addr_smtp_bare - arg as the client wrote it, without one pair of <>
+ * (for reply texts), cut to fit in size bytes */
+void addr_smtp_bare(const char *arg, char *out, size_t size);
+
 #endif

@@ -22,7 +22,7 @@ import uuid
 import pytest
 
 from mailrig import check_signed, make_message
-from ratelimit_helpers import RedisServer, ctl
+from ratelimit_helpers import RedisServer, ctl, smtp_send
 from unsub_helpers import (UnsubD, http, local_url, one_click, sqlite_entries, token_of,
                            unsub_setup, unsub_targets)
 
@@ -469,4 +469,34 @@ def test_txmilterctl_suppress_add_refuses_remove_delivers_list_and_export(rig, w
     rc, out, err = ctl(m, "suppress", "remove", to, NEWS)
     assert rc == 1, "removing a missing entry: exit %d\n%s%s" % (rc, out, err)
     d = deliver(rig, NEWS, to)
+    assert len(d.msg.fields("List-Unsubscribe")) == 1
+
+
+def test_unsubscribed_recipient_refused_under_every_spelling_postfix_accepts(rig, workdir):
+    """Postfix (strict_rfc821_envelopes = no) delivers <olga(3)@x>, <olga@x(c)>, <olga@x>>
+    ... to olga@x: each spelling of a recipient who unsubscribed is refused 550 5.7.1, and
+    nothing reaches the capture; the plain address of another recipient still is served."""
+    setup = unsub_setup(rig.keys, workdir)
+    m = rig.start_milter(setup)
+    local, dom = rcpt("olga").split("@")
+    to = "%s@%s" % (local, dom)
+    rc, out, err = ctl(m, "suppress", "add", to, NEWS)
+    assert rc == 0, (rc, out, err)
+    spellings = ["<%s(3)@%s>" % (local, dom), "<%s@%s(x)>" % (local, dom),
+                 "<%s@%s>>" % (local, dom), "<(hi)%s@%s>" % (local, dom),
+                 "<%s@(x)%s>" % (local, dom), "<%s+tag(y)@%s.>" % (local.upper(), dom.upper()),
+                 "<%s@%s (z)>" % (local, dom), "<<%s@%s>>" % (local, dom)]
+    mids = []
+    for v in spellings:
+        msg, mid = make_message(subject="spelling", from_addr=NEWS, to_addr=to)
+        r = smtp_send(rig.postfix.smtpd_port, "<%s>" % NEWS, [v], msg, mid, raw=True)
+        assert r.rcpts[0][1] == 250, "Postfix must accept %s: %r" % (v, r)
+        assert r.data is not None and r.data[0] == 550, "%s: %r" % (v, r)
+        assert ("5.7.1 <%s>: recipient unsubscribed from mail of %s" % (to, NEWS)) in r.data[1], \
+            "%s: %r" % (v, r)
+        mids.append(mid)
+    for mid in mids:
+        assert rig.postfix.fate(mid)["status"] == "milter-reject", rig.postfix.log_for(mid)
+        assert not rig.capture.find(mid)
+    d = deliver(rig, NEWS, rcpt("paul"))
     assert len(d.msg.fields("List-Unsubscribe")) == 1

@@ -59,6 +59,7 @@ static const SMTP_CASE smtp_cases[] = {
     {"two-words", "<john doe@example.com>", NULL, NULL, "more than one address"},
     {"two-quoted-words", "<\"john\" \"doe\"@example.com>", NULL, NULL, "more than one address"},
     {"comment-between-words", "<john(x)doe@example.com>", NULL, NULL, "more than one address"},
+    {"comment-before-tag", "<Victim(z)+tag@GMAIL.com>", NULL, NULL, "more than one address"},
     {"quoted-pieces", "<\"vic\"\"tim\"@gmail.com>", NULL, NULL, "more than one address"},
     {"unterminated-nested", "<x@gmail.com<>", NULL, NULL, "unterminated '<'"},
     {"comma-list", "<a@example.com,b@example.com>", NULL, NULL, "more than one address"},
