@@ -113,6 +113,9 @@ static void msg_read_sender(MSG *m, char *norm)
         util_strlcpy(m->sender_bad, err.len ? err.data : "bad address", sizeof(m->sender_bad));
         util_strlcpy(m->sender, m->envfrom, sizeof(m->sender));
         util_strlcpy(norm, m->envfrom, ADDR_NORM_MAX);
+    } else {
+        log_debug("sender %s read as <%s>%s, normalised <%s>", m->envfrom, m->sender,
+                  m->conn.has_mail_addr ? " by the MTA" : "", norm);
     }
     buf_free(&err);
 }
@@ -253,7 +256,11 @@ MSG_REPLY msg_rcpt(MSG *m, const char *rcpt, const char *rcpt_addr)
         log_debug("%s: rcpt %s read as <%s>%s, normalised <%s>", msg_queueid(m), rcpt, addr,
                   rcpt_addr ? " by the MTA" : "", norm);
     m->nrcpt++;
-    if ((u = msg_unsub_rcpt(m, ok ? addr : rcpt)) > 0) {
+    /* the token is case-sensitive and Postfix's {rcpt_addr} is lowercased
+     * (its resolver's form): match the argument as smtpd reads it */
+    if (addr_smtp_extract(rcpt, addr, sizeof(addr), NULL) < 0)
+        util_strlcpy(addr, rcpt, sizeof(addr));
+    if ((u = msg_unsub_rcpt(m, addr)) > 0) {
         buf_free(&err);
         return msg_continue();
     }
@@ -707,8 +714,11 @@ MSG_REPLY msg_eom(MSG *m)
         rate_txn_commit(m->rate);
     }
     for (i = 0; i < m->rcpt_bad.n; i++) {
+        char bare[ADDR_NORM_MAX];
+
         msg_op(m, MSG_RCPT_DELETE, m->rcpt_bad.v[i], NULL);
-        msg_note(m, "removed=%s (bad address)", m->rcpt_bad.v[i]);
+        addr_smtp_bare(m->rcpt_bad.v[i], bare, sizeof(bare));
+        msg_note(m, "removed=<%s> (bad address)", bare);
     }
     msg_note(m, "rcpts=%zu action=%s", m->nrcpt, m->signers ? "signed" : "accept-unsigned");
     return msg_continue();

@@ -48,13 +48,16 @@
  *	NULL, else extracts it from arg, and copies it to addr (the plain
  *	address, for log lines, replies and unsubscribe-by-mail matching)
  *	and its normal form to norm (addr_norm() with o). Both buffers hold
- *	ADDR_NORM_MAX bytes. The null address is "" in both.
+ *	ADDR_NORM_MAX bytes. The null address is "" in both. When only the
+ *	normalisation fails, addr keeps the reading (an unsubscribe address
+ *	with a long token is still recognised) and norm is "".
  *
  *	addr_smtp_bare() copies arg without one pair of angle brackets
  *	around it (for reply texts that add their own), cut to size bytes.
  *
  * DIAGNOSTICS
- *	-1, out (addr, norm) set to "", one reason appended to err (if not
+ *	-1, out (norm, and addr unless only addr_norm() failed) set to "",
+ *	one reason appended to err (if not
  *	NULL): an argument longer than ADDR_SMTP_INPUT_MAX bytes, an
  *	unterminated quoted string or '<', a blank outside quotes or angle
  *	brackets, more than one address, a result that does not fit; and
@@ -478,11 +481,7 @@ int addr_smtp_norm(const char *parsed, const char *arg, const ADDR_NORM_OPTS *o,
     } else if (addr_smtp_extract(arg, addr, ADDR_NORM_MAX, err) < 0) {
         return -1;
     }
-    if (addr_norm(addr, o, norm, ADDR_NORM_MAX, err) < 0) {
-        addr[0] = 0;
-        return -1;
-    }
-    return 0;
+    return addr_norm(addr, o, norm, ADDR_NORM_MAX, err);
 }
 
 /* addr_smtp_bare - the argument without one pair of angle brackets */

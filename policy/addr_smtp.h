@@ -20,7 +20,8 @@ int addr_smtp_extract(const char *arg, char *out, size_t outlen, BUF *err);
 /* addr_smtp_norm - normalise the address the MTA parsed (parsed, NULL when
  * the MTA did not say) or else the one in the raw argument arg: into
  * addr the plain address (for logs, replies and token matching) and into
- * norm its normal form (addr_norm()). Returns 0 or -1 with a reason. */
+ * norm its normal form (addr_norm()). Returns 0 or -1 with a reason (addr
+ * still holds the reading when only the normalisation failed). */
 int addr_smtp_norm(const char *parsed, const char *arg, const ADDR_NORM_OPTS *o, char *addr,
                    char *norm, BUF *err);
 

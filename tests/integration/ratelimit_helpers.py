@@ -203,13 +203,14 @@ class Sent:
 
 
 def smtp_send(port, mail_from, rcpts, msg, mid, rset_after_rcpt=False, host="127.0.0.1",
-              timeout=60, raw=False):
+              timeout=60, raw=False, source_address=None):
     """smtp_send - one transaction; returns Sent.  With rset_after_rcpt the client sends
     RSET instead of DATA (an aborted transaction).  With raw the MAIL FROM and RCPT TO
     arguments go out exactly as given (smtplib would rewrite "<a(x)@b>")."""
     r = Sent(mid)
     try:
-        s = smtplib.SMTP(host, port, timeout=timeout)
+        s = smtplib.SMTP(host, port, timeout=timeout,
+                         source_address=(source_address, 0) if source_address else None)
         try:
             s.ehlo("client.txtest.example")
             code, text = s.docmd("MAIL", "FROM:" + mail_from) if raw else s.mail(mail_from)

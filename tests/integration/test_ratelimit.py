@@ -211,6 +211,9 @@ def test_sender_as_postfix_reads_it_and_unreadable_sender_refused_5_1_7(rl):
         assert r.mail[0] == 250, r
         codes.append(r.rcpts[0][1])
     assert codes == [250, 250, 451], codes
+    for f in ["<app(1)@example.com>", "<app@example.com(2)>", "<app@example.com>>"]:
+        assert "sender %s read as <app@example.com> by the MTA, normalised <app@example.com>" \
+            % f in m.log_text(True), m.log_text(True)[-3000:]
     assert len(re.findall(r"rcpt=<s2@receiver\.example> rule=sender-burst action=tempfail",
                           m.log_text(True))) == 1, m.log_text(True)[-2000:]
     msg, mid = new_message(tag="badsender")
@@ -504,6 +507,27 @@ def test_sendmail_over_limit_recipient_removed_others_delivered(rl):
         m.wait_log(r"%s: rcpt=<victim@gmail\.com> rule=burst action=tempfail count=1 limit=1 "
                    r"retry=\d+s \(non-SMTP\)" % qid2)
         m.wait_log(r"%s: .*removed=<%s>" % (qid2, re.escape(v2)))
+    finally:
+        maildrop_clear(pf)
+
+
+def test_sendmail_recipient_that_cannot_be_normalised_removed_others_delivered(rl):
+    """sendmail(1) mail: a recipient txmilter cannot normalise cannot be refused at RCPT
+    (Postfix would defer the whole message), so it is removed at the end and logged; the
+    other recipient gets the message."""
+    m = rl.start_milter(rl.setup("burst rcpt 3/10m tempfail\n"))
+    pf = rl.postfix
+    bad = "a@xn--zzzz.receiver.example"
+    try:
+        msg, mid = new_message(to_addr="boss@receiver.example", tag="smbad")
+        rc, out = pf.sendmail("app@example.com", [bad, "boss@receiver.example"], msg)
+        assert rc == 0, out
+        d = rl.capture.wait_for(mid)
+        assert [r.strip("<>") for r in d.meta["rcpts"]] == ["boss@receiver.example"], d.meta
+        qid = pf.queue_id_of(mid)
+        m.wait_log(r"%s: rcpt=<?%s>?: refused: bad IDN label.*\(non-SMTP: removed at the end\)"
+                   % (qid, re.escape(bad)))
+        m.wait_log(r"%s: .*removed=<?%s>? \(bad address\)" % (qid, re.escape(bad)))
     finally:
         maildrop_clear(pf)
 

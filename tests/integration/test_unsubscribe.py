@@ -388,6 +388,23 @@ def test_mail_to_the_mailto_address_from_outside_is_recorded_and_discarded(rig, 
     assert_refused_unsubscribed(rig, NEWS, to, NEWS)
 
 
+def test_mail_to_the_mailto_address_with_a_comment_is_recognised(rig, workdir):
+    """<unsub+TOKEN(request)@example.com> is delivered by Postfix to the mailto address: it
+    is an unsubscribe request like the plain spelling (recorded, discarded)"""
+    setup = unsub_setup(rig.keys, workdir)
+    m = rig.start_milter(setup)
+    to = rcpt("kurt")
+    _, mailto = unsub_targets(deliver(rig, NEWS, to).msg)
+    msg, mid = make_message(subject="unsubscribe", from_addr=to, to_addr=mailto)
+    r = smtp_send(rig.postfix.smtpd_port, "<%s>" % to, ["<%s>" % mailto.replace("@", "(request)@")],
+                  msg, mid, raw=True, source_address="127.0.0.2")
+    assert r.rcpts[0][1] == 250 and r.data and r.data[0] == 250, r
+    rig.postfix.wait_log_for(mid, r"milter-discard")
+    m.wait_log(r"unsubscribed by mail: rcpt=<%s> stream=%s" % (re.escape(to), re.escape(NEWS)))
+    assert not rig.capture.find(mid), "the unsubscribe request was delivered"
+    assert sqlite_entries(setup.unsub.datadir) == [(to, NEWS, "mail")]
+
+
 def test_mail_to_mailto_and_another_recipient_only_the_mailto_recipient_removed(rig, workdir):
     setup = unsub_setup(rig.keys, workdir)
     m = rig.start_milter(setup)
