@@ -5,6 +5,8 @@
  *	then the daemon closes. Requests:
  *
  *	  EXPLAIN rcpt=A [sender=S] [client=IP] [auth=LOGIN]
+ *	      (addresses read as smtpd reads RCPT/MAIL arguments; one that
+ *	      cannot be normalised is reported refused, before any rule)
  *	      every rule of the current policy: whether it applies to that
  *	      recipient, its key, the current count and what it would say;
  *	      then the verdict. Nothing is consumed.
