@@ -164,9 +164,10 @@ def test_mail_bomb_comment_spellings_limited_as_postfix_reads_them(rl):
     for v in HOSTILE:
         assert re.search(r"rcpt %s read as <[^>]*> by the MTA, normalised <victim@gmail\.com>"
                          % re.escape(v), log), "no macro reading of %s:\n%s" % (v, log[-3000:])
-    for v in HOSTILE[:7]:
-        assert "rcpt %s read as <%s> by the MTA" % (v, "victim@gmail.com" if "vic.tim" not in v
-                                                    else "vic.tim@googlemail.com") in log, v
+    macro = ["victim@gmail.com"] * 5 + ["vic.tim@googlemail.com", "victim@gmail.com",
+                                         "victim+tag@gmail.com"]   # as in test_addr_smtp.c
+    for v, want in zip(HOSTILE, macro):
+        assert "rcpt %s read as <%s> by the MTA" % (v, want) in log, (v, log[-3000:])
     assert len(rate_log_lines(m, "rcpt-burst")) == 5, log[-3000:]
     assert "counted as written" not in log
     # without the macro (the control socket, whose words hold no blank), the same key

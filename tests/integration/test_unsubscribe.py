@@ -515,5 +515,10 @@ def test_unsubscribed_recipient_refused_under_every_spelling_postfix_accepts(rig
     for mid in mids:
         assert rig.postfix.fate(mid)["status"] == "milter-reject", rig.postfix.log_for(mid)
         assert not rig.capture.find(mid)
+    # what Postfix put in {rcpt_addr}: its resolver's form (tests/unit/test_addr_smtp.c)
+    log = m.log_text(True)
+    for v in spellings:
+        want = ("%s+tag@%s" % (local, dom)) if "+tag" in v else to
+        assert "rcpt %s read as <%s> by the MTA" % (v, want) in log, (v, log[-3000:])
     d = deliver(rig, NEWS, rcpt("paul"))
     assert len(d.msg.fields("List-Unsubscribe")) == 1

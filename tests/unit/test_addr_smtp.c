@@ -141,10 +141,46 @@ static void test_smtp(void **state)
     free(exp);
 }
 
+/* What Postfix 3.7 put in {rcpt_addr} for these arguments (seen in
+ * tests/integration/test_ratelimit.py and test_unsubscribe.py): its
+ * resolver's form, lowercased. */
+typedef struct macro_case {
+    const char *name;
+    const char *arg;
+    const char *macro;
+} MACRO_CASE;
+
+static const MACRO_CASE macro_cases[] = {
+    {"macro-comment-local", "<victim(3)@gmail.com>", "victim@gmail.com"},
+    {"macro-comment-domain", "<victim@gmail.com(x)>", "victim@gmail.com"},
+    {"macro-extra-bracket", "<victim@gmail.com>>", "victim@gmail.com"},
+    {"macro-comment-first", "<(hi)victim@gmail.com>", "victim@gmail.com"},
+    {"macro-comment-after-at", "<victim@(x)gmail.com>", "victim@gmail.com"},
+    {"macro-googlemail", "<vic.tim(1)@googlemail.com>", "vic.tim@googlemail.com"},
+    {"macro-blank-comment", "<victim@gmail.com (reset)>", "victim@gmail.com"},
+    {"macro-case-tag", "<Victim+tag(z)@GMAIL.com>", "victim+tag@gmail.com"},
+    {"macro-double-brackets", "<<olga@receiver.example>>", "olga@receiver.example"},
+    {"macro-upper-dot", "<OLGA+tag(y)@RECEIVER.EXAMPLE.>", "olga+tag@receiver.example"},
+};
+
+/* test_macro - the argument alone gives the key the macro gives */
+static void test_macro(void **state)
+{
+    const MACRO_CASE *c = *state;
+    char a1[ADDR_NORM_MAX], n1[ADDR_NORM_MAX], a2[ADDR_NORM_MAX], n2[ADDR_NORM_MAX];
+
+    if (addr_smtp_norm(c->macro, c->arg, NULL, a1, n1, NULL) != 0
+        || addr_smtp_norm(NULL, c->arg, NULL, a2, n2, NULL) != 0)
+        fail_msg("case %s: not normalised", c->name);
+    if (strcmp(n1, n2) != 0)
+        fail_msg("case %s: macro gives \"%s\", the argument \"%s\"", c->name, n1, n2);
+}
+
 int main(void)
 {
     int rc = 0;
 
     rc |= RUN("addr_smtp", test_smtp, smtp_cases);
+    rc |= RUN("addr_smtp with and without the macro", test_macro, macro_cases);
     return rc ? 1 : 0;
 }
