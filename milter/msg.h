@@ -69,11 +69,18 @@ void msg_add_rcpt(MSG *m, const char *rcpt);
  * normalised (553 5.1.7); else MSG_CONTINUE */
 MSG_REPLY msg_mail(MSG *m);
 
+/* msg_set_dry_run - txmilter -t: every decision is made, nothing is
+ * recorded: no rate quota is taken, an unsubscribe request by mail is
+ * reported instead of stored. Call before the first msg_rcpt(). */
+void msg_set_dry_run(MSG *m);
+
 /* msg_rcpt - one recipient at RCPT, rcpt as given and rcpt_addr as the
  * MTA read it ({rcpt_addr}; NULL when it did not say): counted against
  * the rate policy. MSG_CONTINUE accepts it; MSG_TEMPFAIL or MSG_REJECT
  * refuse this recipient only (the message goes on for the others); an
- * outbound recipient that cannot be normalised gets 550 5.1.3. */
+ * outbound recipient that cannot be normalised gets 550 5.1.3. In a dry
+ * run an MSG_CONTINUE reply may carry a text: what would have been
+ * recorded. */
 MSG_REPLY msg_rcpt(MSG *m, const char *rcpt, const char *rcpt_addr);
 
 /* msg_quarantine - after msg_eom(): the reason to put the message in the
