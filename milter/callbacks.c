@@ -7,7 +7,9 @@
  *	threads. Nothing here keeps per-message data in globals.
  *
  *	Negotiation asks for exact header bytes (SMFIP_HDR_LEADSPC), the
- *	macros we use (smfi_setsymlist), and skips the steps we never need.
+ *	macros we use (smfi_setsymlist; among them {mail_addr} and
+ *	{rcpt_addr}, the addresses as the MTA read them, which rate limits
+ *	and suppressions use), and skips the steps we never need.
  *	Every step costs a round trip through libmilter's worker pool, so
  *	Postfix is told not to wait for a reply to connect, HELO, each
  *	header, the end of headers and each body chunk: it then buffers them
@@ -182,8 +184,9 @@ static sfsistat tx_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     cc->deferred = SMFIS_CONTINUE;
     if (*pf0 & SMFIF_SETSYMLIST) {
         (void) smfi_setsymlist(ctx, SMFIM_CONNECT, "{daemon_name} {client_port} j");
-        (void) smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen}");
-        (void) smfi_setsymlist(ctx, SMFIM_ENVRCPT, "i");
+        /* the addresses as the MTA read them, comments and all removed */
+        (void) smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen} {mail_addr}");
+        (void) smfi_setsymlist(ctx, SMFIM_ENVRCPT, "i {rcpt_addr}");
         (void) smfi_setsymlist(ctx, SMFIM_EOH, "i");
         (void) smfi_setsymlist(ctx, SMFIM_EOM, "i");
     }
@@ -234,6 +237,7 @@ static sfsistat tx_envfrom(SMFICTX *ctx, char **argv)
     SNAPSHOT *snap;
     const char *why;
     char qid[64];
+    MSG_REPLY r;
 
     if (cc == NULL)
         return SMFIS_TEMPFAIL;
@@ -247,6 +251,8 @@ static sfsistat tx_envfrom(SMFICTX *ctx, char **argv)
         return SMFIS_TEMPFAIL;
     }
     macro(ctx, "{auth_authen}", cc->conn.auth_authen, sizeof(cc->conn.auth_authen));
+    cc->conn.has_mail_addr = smfi_getsymval(ctx, "{mail_addr}") != NULL;
+    macro(ctx, "{mail_addr}", cc->conn.mail_addr, sizeof(cc->conn.mail_addr));
     cc->msg = msg_new(snap, &cc->conn, argv && argv[0] ? argv[0] : "");
     atomic_fetch_add(&callbacks_nmsg, 1);
     snapshot_release(snap);
@@ -257,6 +263,8 @@ static sfsistat tx_envfrom(SMFICTX *ctx, char **argv)
         conn_end_msg(cc);
         return SMFIS_ACCEPT;
     }
+    if ((r = msg_mail(cc->msg)).verdict != MSG_CONTINUE)
+        return verdict(ctx, cc, r);
     log_debug("%s: %s", msg_queueid(cc->msg), msg_summary(cc->msg));
     return SMFIS_CONTINUE;
 }
@@ -272,7 +280,7 @@ static sfsistat tx_envrcpt(SMFICTX *ctx, char **argv)
         return SMFIS_CONTINUE;
     macro(ctx, "i", qid, sizeof(qid));
     msg_set_queueid(cc->msg, qid);
-    r = msg_rcpt(cc->msg, argv && argv[0] ? argv[0] : "");
+    r = msg_rcpt(cc->msg, argv && argv[0] ? argv[0] : "", smfi_getsymval(ctx, "{rcpt_addr}"));
     if (r.verdict != MSG_TEMPFAIL && r.verdict != MSG_REJECT)
         return SMFIS_CONTINUE;
     reply_text(r.text);

@@ -5,6 +5,8 @@
  *	then the daemon closes. Requests:
  *
  *	  EXPLAIN rcpt=A [sender=S] [client=IP] [auth=LOGIN]
+ *	      (addresses read as smtpd reads RCPT/MAIL arguments; one that
+ *	      cannot be normalised is reported refused, before any rule)
  *	      every rule of the current policy: whether it applies to that
  *	      recipient, its key, the current count and what it would say;
  *	      then the verdict. Nothing is consumed.
@@ -39,6 +41,7 @@
 #include <unistd.h>
 
 #include "addr_norm.h"
+#include "addr_smtp.h"
 #include "control.h"
 #include "log.h"
 #include "ratelimit.h"
@@ -111,7 +114,7 @@ static void control_explain(SNAPSHOT *snap, char **w, size_t nw, BUF *out)
 {
     const char *rcpt = control_arg(w, nw, "rcpt"), *sender = control_arg(w, nw, "sender");
     const char *client = control_arg(w, nw, "client"), *auth = control_arg(w, nw, "auth");
-    char nrcpt[ADDR_NORM_MAX], nsender[ADDR_NORM_MAX];
+    char nrcpt[ADDR_NORM_MAX], nsender[ADDR_NORM_MAX], addr[ADDR_NORM_MAX];
     RL_STORE *store = ratelimit_store();
     RL_ITEM *items;
     RL_RESULT *res;
@@ -128,14 +131,20 @@ static void control_explain(SNAPSHOT *snap, char **w, size_t nw, BUF *out)
         buf_puts(out, "no RateLimitPolicy is configured: every recipient is accepted\nOK\n");
         return;
     }
+    /* read as Postfix's smtpd reads a RCPT TO or MAIL FROM argument, and
+     * refused as txmilter refuses it there */
     buf_init(&err, 256);
-    if (addr_norm(rcpt, &snap->norm, nrcpt, sizeof(nrcpt), &err) < 0) {
-        buf_printf(out, "ERR rcpt: %s\n", err.data ? err.data : "bad address");
+    if (addr_smtp_norm(NULL, sender ? sender : "", &snap->norm, addr, nsender, &err) < 0) {
+        buf_printf(out, "sender %s is refused: it cannot be normalised: %s\n"
+                   "verdict: reject (553 5.1.7 bad sender address) before any rule\nOK\n", sender,
+                   err.data);
         buf_free(&err);
         return;
     }
-    if (addr_norm(sender ? sender : "", &snap->norm, nsender, sizeof(nsender), &err) < 0) {
-        buf_printf(out, "ERR sender: %s\n", err.data ? err.data : "bad address");
+    if (addr_smtp_norm(NULL, rcpt, &snap->norm, addr, nrcpt, &err) < 0 || nrcpt[0] == 0) {
+        buf_printf(out, "recipient %s is refused: it cannot be normalised: %s\n"
+                   "verdict: reject (550 5.1.3 bad recipient address) before any rule\nOK\n",
+                   rcpt, err.len ? err.data : "empty address");
         buf_free(&err);
         return;
     }

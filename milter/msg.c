@@ -35,6 +35,7 @@
 #include "rate_txn.h"
 #include "ratelimit.h"
 #include "addr_norm.h"
+#include "addr_smtp.h"
 #include "sign.h"
 #include "suppress.h"
 #include "unsub_msg.h"
@@ -101,9 +102,28 @@ static void msg_decide_outbound(MSG *m)
     }
 }
 
+/* msg_read_sender - the sender as the MTA read it (or we), normalised */
+static void msg_read_sender(MSG *m, char *norm)
+{
+    BUF err;
+
+    buf_init(&err, sizeof(m->sender_bad));
+    if (addr_smtp_norm(m->conn.has_mail_addr ? m->conn.mail_addr : NULL, m->envfrom,
+                       &m->snap->norm, m->sender, norm, &err) < 0) {
+        util_strlcpy(m->sender_bad, err.len ? err.data : "bad address", sizeof(m->sender_bad));
+        util_strlcpy(m->sender, m->envfrom, sizeof(m->sender));
+        util_strlcpy(norm, m->envfrom, ADDR_NORM_MAX);
+    } else {
+        log_debug("sender %s read as <%s>%s, normalised <%s>", m->envfrom, m->sender,
+                  m->conn.has_mail_addr ? " by the MTA" : "", norm);
+    }
+    buf_free(&err);
+}
+
 MSG *msg_new(SNAPSHOT *snap, const MSG_CONN *conn, const char *envfrom)
 {
     MSG *m = xcalloc(1, sizeof(*m));
+    char sender_norm[ADDR_NORM_MAX];
 
     atomic_fetch_add(&snap->refs, 1);
     m->snap = snap;
@@ -112,13 +132,15 @@ MSG *msg_new(SNAPSHOT *snap, const MSG_CONN *conn, const char *envfrom)
     buf_init(&m->summary, MSG_SUMMARY_MAX);
     buf_init(&m->err, 1024);
     msg_decide_outbound(m);
+    msg_read_sender(m, sender_norm);
     strv_init(&m->rcpt_given);
     strv_init(&m->rcpt_norm);
+    strv_init(&m->rcpt_bad);
     strv_init(&m->unsub_rcpts);
     m->watched = !m->outbound && (snap->cf->unsub_mailto != NULL || snap->unsub_routes != NULL)
         && unsub_store() != NULL;
     if (m->outbound && snap->policy)
-        m->rate = rate_txn_new(snap->policy, &snap->norm, m->envfrom, conn->addr, conn->auth_authen,
+        m->rate = rate_txn_new(snap->policy, &snap->norm, sender_norm, conn->addr, conn->auth_authen,
                                conn->non_smtp);
     msg_note(m, "from=%s", m->envfrom);
     msg_note(m, "%s (%s)", m->outbound ? "outbound" : "not outbound", m->why);
@@ -151,6 +173,7 @@ void msg_free(MSG *m)
     free(m->rcpt_sup);
     strv_free(&m->rcpt_given);
     strv_free(&m->rcpt_norm);
+    strv_free(&m->rcpt_bad);
     strv_free(&m->unsub_rcpts);
     free(m->field_dropped);
     sign_free(m->signers);
@@ -193,35 +216,77 @@ void msg_op(MSG *m, MSG_HDROP_KIND kind, const char *name, const char *value)
     m->nops++;
 }
 
+MSG_REPLY msg_mail(MSG *m)
+{
+    char text[512], bare[ADDR_NORM_MAX];
+
+    if (!m->outbound || m->sender_bad[0] == 0)
+        return msg_continue();
+    addr_smtp_bare(m->envfrom, bare, sizeof(bare));
+    snprintf(text, sizeof(text), "<%.200s>: bad sender address: %.200s", bare, m->sender_bad);
+    log_info("%s: from=%s: refused: %s", msg_queueid(m), m->envfrom, m->sender_bad);
+    return msg_refuse(m, MSG_REJECT, "553", "5.1.7", text);
+}
+
+/* msg_bad_rcpt - an outbound recipient that cannot be normalised: never
+ * counted under a spelling of its own; non-SMTP ones are removed later */
+static MSG_REPLY msg_bad_rcpt(MSG *m, const char *rcpt, const char *why)
+{
+    char text[512], bare[ADDR_NORM_MAX];
+
+    addr_smtp_bare(rcpt, bare, sizeof(bare));
+    log_info("%s: rcpt=%s: refused: %s%s", msg_queueid(m), rcpt, why,
+             m->conn.non_smtp ? " (non-SMTP: removed at the end)" : "");
+    m->nrcpt--;
+    if (m->conn.non_smtp) {
+        strv_add(&m->rcpt_bad, rcpt);
+        return msg_continue();
+    }
+    snprintf(text, sizeof(text), "<%.200s>: bad recipient address: %.200s", bare, why);
+    return msg_reply(MSG_REJECT, "550", "5.1.3", text);
+}
+
 /* msg_set_dry_run - decide everything, record nothing (txmilter -t) */
 void msg_set_dry_run(MSG *m)
 {
     m->dry_run = 1;
 }
 
-MSG_REPLY msg_rcpt(MSG *m, const char *rcpt)
+MSG_REPLY msg_rcpt(MSG *m, const char *rcpt, const char *rcpt_addr)
 {
     RATE_REPLY r;
     MSG_REPLY recorded = msg_continue();
-    char norm[ADDR_NORM_MAX];
+    char norm[ADDR_NORM_MAX], addr[ADDR_NORM_MAX];
     RL_SUP sup;
     BUF err;
-    int u;
+    int u, ok;
 
-    m->nrcpt++;
-    if ((u = msg_unsub_rcpt(m, rcpt, recorded.text, sizeof(recorded.text))) > 0)
-        return recorded;
-    if (u < 0) {
-        m->nrcpt--;
-        return msg_reply(MSG_TEMPFAIL, "451", "4.3.0", "unsubscribe request cannot be stored now, "
-                         "try again later");
-    }
-    if (!m->outbound)
-        return msg_continue();
     buf_init(&err, 256);
-    if (addr_norm(rcpt, &m->snap->norm, norm, sizeof(norm), &err) < 0) {
-        util_strlcpy(norm, rcpt, sizeof(norm));
-        util_lower(norm);
+    ok = addr_smtp_norm(rcpt_addr, rcpt, &m->snap->norm, addr, norm, &err) == 0 && norm[0];
+    if (ok)
+        log_debug("%s: rcpt %s read as <%s>%s, normalised <%s>", msg_queueid(m), rcpt, addr,
+                  rcpt_addr ? " by the MTA" : "", norm);
+    m->nrcpt++;
+    /* the token is case-sensitive and Postfix's {rcpt_addr} is lowercased
+     * (its resolver's form): match the argument as smtpd reads it */
+    if (addr_smtp_extract(rcpt, addr, sizeof(addr), NULL) < 0)
+        util_strlcpy(addr, rcpt, sizeof(addr));
+    if ((u = msg_unsub_rcpt(m, addr, recorded.text, sizeof(recorded.text))) > 0) {
+        buf_free(&err);
+        return recorded;
+    }
+    if (u < 0 || !m->outbound || !ok) {
+        MSG_REPLY rr = msg_continue();
+
+        if (u < 0) {
+            m->nrcpt--;
+            rr = msg_reply(MSG_TEMPFAIL, "451", "4.3.0", "unsubscribe request cannot be stored "
+                           "now, try again later");
+        } else if (m->outbound) {
+            rr = msg_bad_rcpt(m, rcpt, err.len ? err.data : "empty address");
+        }
+        buf_free(&err);
+        return rr;
     }
     buf_free(&err);
     memset(&sup, 0, sizeof(sup));
@@ -231,8 +296,8 @@ MSG_REPLY msg_rcpt(MSG *m, const char *rcpt)
         /* the suppressions come with the rate decision when the store can (one
          * round trip); a dry run asks no store: a shared Redis must not lose
          * quota to it */
-        r = rate_txn_rcpt_sup(m->rate, m->dry_run ? NULL : ratelimit_store(), rcpt, msg_queueid(m),
-                              unsub_store() && !m->dry_run ? &sup : NULL);
+        r = rate_txn_rcpt_sup(m->rate, m->dry_run ? NULL : ratelimit_store(), rcpt, norm,
+                              msg_queueid(m), unsub_store() && !m->dry_run ? &sup : NULL);
         switch (r.outcome) {
         case RATE_TEMPFAIL:
             m->nrcpt--;
@@ -524,7 +589,7 @@ static MSG_REPLY msg_preflight(MSG *m)
     memset(&in, 0, sizeof(in));
     in.qid = msg_queueid(m);
     in.from_domain = m->author.domain;
-    in.mail_from = m->envfrom;
+    in.mail_from = m->sender;
     /* For the null sender, receivers check SPF of the HELO name they see:
      * this relay's ({j}, Postfix's myhostname), not the application's. */
     in.helo = m->conn.relay_name[0] ? m->conn.relay_name : m->conn.helo;
@@ -627,6 +692,15 @@ MSG_REPLY msg_eom(MSG *m)
             return msg_continue();
         }
     }
+    if (m->rcpt_bad.n > 0 && m->rcpt_given.n == 0
+        && (m->rate == NULL || rate_txn_deferred(m->rate) == 0)) {
+        /* non-SMTP: no recipient can be normalised; refuse the message */
+        char text[512], bare[ADDR_NORM_MAX];
+
+        addr_smtp_bare(m->rcpt_bad.v[0], bare, sizeof(bare));
+        snprintf(text, sizeof(text), "<%.200s>: bad recipient address", bare);
+        return msg_refuse(m, MSG_REJECT, "550", "5.1.3", text);
+    }
     if (m->rate && rate_txn_deferred(m->rate) > 0 && rate_txn_accepted(m->rate) == 0) {
         /* non-SMTP: every recipient is over a limit; refuse the message */
         RATE_REPLY rr = rate_txn_deferred_reply(m->rate);
@@ -671,6 +745,13 @@ MSG_REPLY msg_eom(MSG *m)
         if (rate_txn_quarantine(m->rate))
             msg_note(m, "quarantine=\"%s\"", rate_txn_quarantine(m->rate));
         rate_txn_commit(m->rate);
+    }
+    for (i = 0; i < m->rcpt_bad.n; i++) {
+        char bare[ADDR_NORM_MAX];
+
+        msg_op(m, MSG_RCPT_DELETE, m->rcpt_bad.v[i], NULL);
+        addr_smtp_bare(m->rcpt_bad.v[i], bare, sizeof(bare));
+        msg_note(m, "removed=<%s> (bad address)", bare);
     }
     msg_note(m, "rcpts=%zu action=%s", m->nrcpt, m->signers ? "signed" : "accept-unsigned");
     return msg_continue();

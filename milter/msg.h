@@ -20,6 +20,8 @@ typedef struct msg_conn {
     int  non_smtp;              /* sendmail(1)/pickup: Postfix emulates the SMTP steps */
     char helo[256];             /* HELO/EHLO name, "" if none */
     char relay_name[256];       /* {j}: this MTA's host name (its own HELO outbound) */
+    int  has_mail_addr;         /* the MTA sent {mail_addr} for this message */
+    char mail_addr[ADDR_NORM_MAX]; /* {mail_addr}: the sender as the MTA read it */
 } MSG_CONN;
 
 typedef enum msg_verdict {
@@ -63,16 +65,23 @@ void msg_set_queueid(MSG *m, const char *qid);
 const char *msg_queueid(const MSG *m);
 void msg_add_rcpt(MSG *m, const char *rcpt);
 
+/* msg_mail - for outbound mail, a sender that cannot be read or
+ * normalised (553 5.1.7); else MSG_CONTINUE */
+MSG_REPLY msg_mail(MSG *m);
+
 /* msg_set_dry_run - txmilter -t: every decision is made, nothing is
  * recorded: no rate quota is taken, an unsubscribe request by mail is
  * reported instead of stored. Call before the first msg_rcpt(). */
 void msg_set_dry_run(MSG *m);
 
-/* msg_rcpt - one recipient at RCPT: counted against the rate policy.
- * MSG_CONTINUE accepts it; MSG_TEMPFAIL or MSG_REJECT refuse this
- * recipient only (the message goes on for the others). In a dry run an
- * MSG_CONTINUE reply may carry a text: what would have been recorded. */
-MSG_REPLY msg_rcpt(MSG *m, const char *rcpt);
+/* msg_rcpt - one recipient at RCPT, rcpt as given and rcpt_addr as the
+ * MTA read it ({rcpt_addr}; NULL when it did not say): counted against
+ * the rate policy. MSG_CONTINUE accepts it; MSG_TEMPFAIL or MSG_REJECT
+ * refuse this recipient only (the message goes on for the others); an
+ * outbound recipient that cannot be normalised gets 550 5.1.3. In a dry
+ * run an MSG_CONTINUE reply may carry a text: what would have been
+ * recorded. */
+MSG_REPLY msg_rcpt(MSG *m, const char *rcpt, const char *rcpt_addr);
 
 /* msg_quarantine - after msg_eom(): the reason to put the message in the
  * hold queue, or NULL */

@@ -28,6 +28,8 @@ struct msg {
     MSG_CONN    conn;
     char        qid[64];
     char       *envfrom;
+    char        sender[ADDR_NORM_MAX];  /* the sender as the MTA (or we) read it */
+    char        sender_bad[256];    /* why it cannot be normalised, "" if it can */
     size_t      nrcpt;
     int         outbound;
     char        why[512];
@@ -57,6 +59,7 @@ struct msg {
     STRV        rcpt_given;         /* accepted recipients as the client wrote them */
     STRV        rcpt_norm;          /* the same, normalised */
     RL_SUP     *rcpt_sup;           /* the same: suppressions fetched with the rate decision */
+    STRV        rcpt_bad;           /* non-SMTP: cannot be normalised, removed at the end */
     STRV        unsub_rcpts;        /* unsubscribe requests by mail (as given) */
     int         watched;            /* not outbound, but UnsubscribeMailto is set */
     unsigned char *field_dropped;   /* per own field: removed (UnsubscribeExisting replace) */

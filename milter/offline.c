@@ -131,8 +131,12 @@ int offline_run(const OFFLINE_OPTS *o, FILE *out)
     if (snap->policy)
         fprintf(out, "rate limits: not counted offline (txmilterctl policy explain shows the "
                 "running daemon's state)\n");
+    if (offline_verdict(out, "MAIL FROM", msg_mail(m))) {
+        status = 3;
+        goto done;
+    }
     for (i = 0; i < o->rcpts.n; i++) {
-        MSG_REPLY rr = msg_rcpt(m, o->rcpts.v[i]);
+        MSG_REPLY rr = msg_rcpt(m, o->rcpts.v[i], NULL);
 
         if (rr.verdict != MSG_CONTINUE)
             fprintf(out, "recipient %s: %s %s %s\n", o->rcpts.v[i], rr.rcode, rr.xcode, rr.text);

@@ -1,7 +1,9 @@
 /*
  * rate_txn.c - per-transaction rate limiting.
  *
- *	rate_txn_rcpt() normalises the recipient, asks the store about every
+ *	rate_txn_rcpt() takes the recipient's normal form (or reads and
+ *	normalises it as Postfix would, refusing with 550 5.1.3 one that
+ *	cannot be: it never gets a key of its own), asks the store about every
  *	rule that applies to it in one call, and turns the verdict into a
  *	reply: 451 4.7.1 "rate limit NAME, retry in N s" for tempfail,
  *	550 5.7.1 for reject. A quarantine rule accepts the recipient and
@@ -25,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr_smtp.h"
 #include "log.h"
 #include "ratelimit.h"
 #include "rate_txn.h"
@@ -64,8 +67,8 @@ RATE_TXN *rate_txn_new(const RL_POLICY *p, const ADDR_NORM_OPTS *norm, const cha
     t->norm = *norm;
     buf_init(&err, 256);
     if (addr_norm(sender ? sender : "", norm, t->sender, sizeof(t->sender), &err) < 0) {
-        /* Postfix accepted the address: keep it as given, lowercased, so a
-         * strange sender still gets a key of its own. */
+        /* The pipeline refuses such a sender (553 5.1.7); alone, keep it as
+         * given, lowercased. */
         util_strlcpy(t->sender, sender ? sender : "", sizeof(t->sender));
         util_lower(t->sender);
     }
@@ -121,16 +124,7 @@ static void rate_keep_charge(RATE_TXN *t, const char *rcpt, const RL_ITEM *items
 /* rate_bare - the address as the client wrote it, without its <> */
 static void rate_bare(const char *addr, char *out, size_t len)
 {
-    size_t n = strlen(addr);
-
-    if (n >= 2 && addr[0] == '<' && addr[n - 1] == '>') {
-        addr++;
-        n -= 2;
-    }
-    if (n >= len)
-        n = len - 1;
-    memcpy(out, addr, n);
-    out[n] = 0;
+    addr_smtp_bare(addr, out, len);
 }
 
 /* rate_refusal - the reply for a refusing verdict */
@@ -146,19 +140,20 @@ static RATE_REPLY rate_refusal(const char *given, const RATELIMIT_VERDICT *v)
                       v->rule->name, (unsigned long long) ratelimit_retry_s(v->wait_ms));
 }
 
-RATE_REPLY rate_txn_rcpt(RATE_TXN *t, RL_STORE *store, const char *rcpt, const char *qid)
+RATE_REPLY rate_txn_rcpt(RATE_TXN *t, RL_STORE *store, const char *rcpt, const char *given_norm,
+                         const char *qid)
 {
-    return rate_txn_rcpt_sup(t, store, rcpt, qid, NULL);
+    return rate_txn_rcpt_sup(t, store, rcpt, given_norm, qid, NULL);
 }
 
-RATE_REPLY rate_txn_rcpt_sup(RATE_TXN *t, RL_STORE *store, const char *rcpt, const char *qid,
-                             RL_SUP *sup)
+RATE_REPLY rate_txn_rcpt_sup(RATE_TXN *t, RL_STORE *store, const char *rcpt,
+                             const char *given_norm, const char *qid, RL_SUP *sup)
 {
     RL_ITEM *items;
     RL_RESULT *res;
     RATELIMIT_CTX ctx;
     RATELIMIT_VERDICT v;
-    char norm[ADDR_NORM_MAX];
+    char norm[ADDR_NORM_MAX], addr[ADDR_NORM_MAX];
     BUF err;
     size_t n;
     int accepted = 0;
@@ -171,10 +166,17 @@ RATE_REPLY rate_txn_rcpt_sup(RATE_TXN *t, RL_STORE *store, const char *rcpt, con
         return r;
     }
     buf_init(&err, 256);
-    if (addr_norm(rcpt, &t->norm, norm, sizeof(norm), &err) < 0) {
-        log_debug("%s: rcpt=%s: %s: counted as written", qid, rcpt, err.data ? err.data : "");
-        util_strlcpy(norm, rcpt, sizeof(norm));
-        util_lower(norm);
+    if (given_norm != NULL) {
+        util_strlcpy(norm, given_norm, sizeof(norm));
+    } else if (addr_smtp_norm(NULL, rcpt, &t->norm, addr, norm, &err) < 0 || norm[0] == 0) {
+        char bare[ADDR_NORM_MAX];
+
+        rate_bare(rcpt, bare, sizeof(bare));
+        log_info("%s: rcpt=%s: refused: %s", qid, rcpt, err.len ? err.data : "empty address");
+        r = rate_reply(RATE_REJECT, "550", "5.1.3", "<%s>: bad recipient address: %s", bare,
+                       err.len ? err.data : "empty address");
+        buf_free(&err);
+        return r;
     }
     buf_free(&err);
     ctx.rcpt = norm;

@@ -26,20 +26,23 @@ typedef struct rate_reply {
 
 typedef struct rate_txn RATE_TXN;
 
-/* rate_txn_new - a transaction of sender (as given in MAIL FROM) from
+/* rate_txn_new - a transaction of sender (normalised, or as given in MAIL FROM) from
  * client (address text) logged in as auth ("" if not). non_smtp: mail
  * from sendmail(1)/pickup, where Postfix cannot refuse single recipients. */
 RATE_TXN *rate_txn_new(const RL_POLICY *p, const ADDR_NORM_OPTS *norm, const char *sender,
                        const char *client, const char *auth, int non_smtp);
 
-/* rate_txn_rcpt - decide one recipient; logs every refusal, shadow hit
- * and store trouble with the queue id. */
-RATE_REPLY rate_txn_rcpt(RATE_TXN *t, RL_STORE *store, const char *rcpt, const char *qid);
+/* rate_txn_rcpt - decide one recipient: rcpt as given in RCPT TO, norm
+ * its normal form (addr_smtp_norm() of the MTA's reading), or NULL to
+ * read rcpt here; one that cannot be normalised gets 550 5.1.3. Logs
+ * every refusal, shadow hit and store trouble with the queue id. */
+RATE_REPLY rate_txn_rcpt(RATE_TXN *t, RL_STORE *store, const char *rcpt, const char *norm,
+                         const char *qid);
 
 /* rate_txn_rcpt_sup - rate_txn_rcpt() that also has the store fetch sup
  * (rl_store.h) in the same call when it can; sup NULL: rate_txn_rcpt() */
-RATE_REPLY rate_txn_rcpt_sup(RATE_TXN *t, RL_STORE *store, const char *rcpt, const char *qid,
-                             RL_SUP *sup);
+RATE_REPLY rate_txn_rcpt_sup(RATE_TXN *t, RL_STORE *store, const char *rcpt, const char *norm,
+                             const char *qid, RL_SUP *sup);
 
 /* rate_txn_quarantine - the reason to hold the message, or NULL */
 const char *rate_txn_quarantine(const RATE_TXN *t);

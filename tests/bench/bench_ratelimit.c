@@ -91,7 +91,7 @@ static void *worker_run(void *arg)
             t = rate_txn_new(w->policy, &w->norm, "<app@shop.example>", "192.0.2.10", "", 0);
         snprintf(rcpt, sizeof(rcpt), "<User%zu@D%zu.example>", i, i % 997);
         t0 = now_ns();
-        r = rate_txn_rcpt(t, w->store, rcpt, "BENCH");
+        r = rate_txn_rcpt(t, w->store, rcpt, NULL, "BENCH");
         t1 = now_ns();
         w->lat_ns[k] = t1 - t0;
         if (r.outcome == RATE_ACCEPT)

@@ -284,21 +284,23 @@ class Sent:
 
 
 def smtp_send(port, mail_from, rcpts, msg, mid, rset_after_rcpt=False, host="127.0.0.1",
-              timeout=60):
+              timeout=60, raw=False, source_address=None):
     """smtp_send - one transaction; returns Sent.  With rset_after_rcpt the client sends
-    RSET instead of DATA (an aborted transaction)."""
+    RSET instead of DATA (an aborted transaction).  With raw the MAIL FROM and RCPT TO
+    arguments go out exactly as given (smtplib would rewrite "<a(x)@b>")."""
     r = Sent(mid)
     try:
-        s = smtplib.SMTP(host, port, timeout=timeout)
+        s = smtplib.SMTP(host, port, timeout=timeout,
+                         source_address=(source_address, 0) if source_address else None)
         try:
             s.ehlo("client.txtest.example")
-            code, text = s.mail(mail_from)
+            code, text = s.docmd("MAIL", "FROM:" + mail_from) if raw else s.mail(mail_from)
             r.mail = (code, text.decode(errors="replace"))
             if code != 250:
                 return r
             for a in rcpts:
                 t0 = time.time()
-                code, text = s.rcpt(a)
+                code, text = s.docmd("RCPT", "TO:" + a) if raw else s.rcpt(a)
                 r.rcpts.append((a, code, text.decode(errors="replace"), t0, time.time()))
             if rset_after_rcpt:
                 s.rset()

@@ -129,6 +129,104 @@ def test_mail_bomb_variants_limited(rl):
     assert m.alive()
 
 
+# RFC 822 spellings Postfix (strict_rfc821_envelopes = no) accepts and delivers to
+# victim@gmail.com: comments anywhere, a stray '>', blanks inside the brackets, Gmail dots.
+HOSTILE = ["<victim(3)@gmail.com>", "<victim@gmail.com(x)>", "<victim@gmail.com>>",
+           "<(hi)victim@gmail.com>", "<victim@(x)gmail.com>", "<vic.tim(1)@googlemail.com>",
+           "<victim@gmail.com (reset)>", "<Victim+tag(z)@GMAIL.com>"]
+
+
+def test_mail_bomb_comment_spellings_limited_as_postfix_reads_them(rl):
+    """8 messages to RFC 822 spellings of one inbox that Postfix delivers to
+    victim@gmail.com, under rcpt 3/10m: exactly 3 delivered, 5 told 451 4.7.1; txmilter
+    counted what {rcpt_addr} said, and policy explain (no macro) reads each the same."""
+    pf = rl.postfix
+    p = mailrig.run(["postconf", "-c", pf.confdir, "-h", "strict_rfc821_envelopes"], check=False)
+    assert p.stdout.decode().strip() == "no", "the test needs Postfix's default reading"
+    m = rl.start_milter(rl.setup("rcpt-burst rcpt 3/10m tempfail\n"))
+    sent = []
+    for i, v in enumerate(HOSTILE):
+        msg, mid = new_message(to_addr="victim@gmail.com", tag="comment")
+        sent.append(smtp_send(pf.smtpd_port, "<app@example.com>", [v], msg, mid, raw=True))
+    codes = [r.rcpts[0][1] for r in sent]
+    assert codes == [250] * 3 + [451] * 5, "\n".join(map(repr, sent))
+    for r in sent[3:]:
+        a, code, text = r.rcpts[0][:3]
+        assert re.match(r"^4\.7\.1 <.*>: rate limit rcpt-burst, retry in \d+ s$", text), (a, text)
+    for r in sent[:3]:
+        assert r.error is None and r.data and r.data[0] == 250, r
+    mids = [r.mid for r in sent]
+    wait_delivered(rl.capture, mids, 3)
+    time.sleep(0.5)
+    got = delivered_rcpts(rl.capture, mids)
+    assert sorted(got) == sorted(r.mid for r in sent[:3]), got
+    assert all(v == ["<victim@gmail.com>"] for v in got.values()), got
+    log = m.log_text(True)
+    # what Postfix 3.7 puts in {rcpt_addr} for each spelling: the plain address
+    for v in HOSTILE:
+        assert re.search(r"rcpt %s read as <[^>]*> by the MTA, normalised <victim@gmail\.com>"
+                         % re.escape(v), log), "no macro reading of %s:\n%s" % (v, log[-3000:])
+    macro = ["victim@gmail.com"] * 5 + ["vic.tim@googlemail.com", "victim@gmail.com",
+                                         "victim+tag@gmail.com"]   # as in test_addr_smtp.c
+    for v, want in zip(HOSTILE, macro):
+        assert "rcpt %s read as <%s> by the MTA" % (v, want) in log, (v, log[-3000:])
+    assert len(rate_log_lines(m, "rcpt-burst")) == 5, log[-3000:]
+    assert "counted as written" not in log
+    # without the macro (the control socket, whose words hold no blank), the same key
+    for v in [v for v in HOSTILE if " " not in v]:
+        out = ctl_ok(m, "policy", "explain", "--rcpt", v)
+        assert "recipient victim@gmail.com (normalised from %s)" % v in out, out
+        assert "3 of 3 used, refuses" in out, out
+    assert m.alive()
+
+
+def test_recipient_that_cannot_be_normalised_is_refused_5_1_3(rl):
+    """a recipient Postfix accepts but txmilter cannot normalise (a bad IDN label) is
+    refused with 550 5.1.3 and the reason, never counted under a key of its own; policy
+    explain says the same; the other recipient is delivered."""
+    m = rl.start_milter(rl.setup("rcpt-burst rcpt 3/10m tempfail\n"))
+    msg, mid = new_message(tag="bad")
+    r = smtp_send(rl.postfix.smtpd_port, "<app@example.com>",
+                  ["<a@xn--zzzz.receiver.example>", "<ok@receiver.example>"], msg, mid, raw=True)
+    a, code, text = r.rcpts[0][:3]
+    assert code == 550 and text.startswith("5.1.3 <a@xn--zzzz.receiver.example>: bad recipient "
+                                           "address: bad IDN label"), r
+    assert r.rcpts[1][1] == 250 and r.data and r.data[0] == 250, r
+    got = wait_delivered(rl.capture, [mid], 1)
+    assert list(got.values()) == [["<ok@receiver.example>"]], got
+    out = ctl_ok(m, "policy", "explain", "--rcpt", "<a@xn--zzzz.receiver.example>")
+    assert "is refused: it cannot be normalised: bad IDN label" in out, out
+    assert "verdict: reject (550 5.1.3 bad recipient address)" in out, out
+    # the key the raw spelling had before ("counted as written") stays unused
+    out = ctl_ok(m, "ratelimit", "show", "rcpt-burst|rcpt=<a@xn--zzzz.receiver.example>")
+    assert ": 0 of 3 used" in out, out
+
+
+def test_sender_as_postfix_reads_it_and_unreadable_sender_refused_5_1_7(rl):
+    """MAIL FROM spellings with comments count as one sender (sender 2/10m: the third
+    message is refused); a sender Postfix accepts but txmilter cannot normalise gets
+    553 5.1.7 at MAIL FROM with the reason."""
+    m = rl.start_milter(rl.setup("sender-burst sender 2/10m tempfail\n"))
+    codes = []
+    for i, f in enumerate(["<app(1)@example.com>", "<app@example.com(2)>", "<app@example.com>>"]):
+        msg, mid = new_message(tag="sender")
+        r = smtp_send(rl.postfix.smtpd_port, f, ["s%d@receiver.example" % i], msg, mid, raw=True)
+        assert r.mail[0] == 250, r
+        codes.append(r.rcpts[0][1])
+    assert codes == [250, 250, 451], codes
+    for f in ["<app(1)@example.com>", "<app@example.com(2)>", "<app@example.com>>"]:
+        assert "sender %s read as <app@example.com> by the MTA, normalised <app@example.com>" \
+            % f in m.log_text(True), m.log_text(True)[-3000:]
+    assert len(re.findall(r"rcpt=<s2@receiver\.example> rule=sender-burst action=tempfail",
+                          m.log_text(True))) == 1, m.log_text(True)[-2000:]
+    msg, mid = new_message(tag="badsender")
+    r = smtp_send(rl.postfix.smtpd_port, "<app@xn--zzzz.example>", ["t@receiver.example"], msg,
+                  mid, raw=True)
+    assert r.mail[0] == 553 and r.mail[1].startswith(
+        "5.1.7 <app@xn--zzzz.example>: bad sender address: bad IDN label"), r
+    assert not r.rcpts, r
+
+
 def test_two_milters_sharing_redis_never_exceed_limit(rl, redis, make_postfix):
     """two relays (Postfix + txmilter each) on one Redis, 4 clients in parallel aiming
     32 messages at one inbox: never more than the limit (5) delivered in all."""
@@ -412,6 +510,27 @@ def test_sendmail_over_limit_recipient_removed_others_delivered(rl):
         m.wait_log(r"%s: rcpt=<victim@gmail\.com> rule=burst action=tempfail count=1 limit=1 "
                    r"retry=\d+s \(non-SMTP\)" % qid2)
         m.wait_log(r"%s: .*removed=<%s>" % (qid2, re.escape(v2)))
+    finally:
+        maildrop_clear(pf)
+
+
+def test_sendmail_recipient_that_cannot_be_normalised_removed_others_delivered(rl):
+    """sendmail(1) mail: a recipient txmilter cannot normalise cannot be refused at RCPT
+    (Postfix would defer the whole message), so it is removed at the end and logged; the
+    other recipient gets the message."""
+    m = rl.start_milter(rl.setup("burst rcpt 3/10m tempfail\n"))
+    pf = rl.postfix
+    bad = "a@xn--zzzz.receiver.example"
+    try:
+        msg, mid = new_message(to_addr="boss@receiver.example", tag="smbad")
+        rc, out = pf.sendmail("app@example.com", [bad, "boss@receiver.example"], msg)
+        assert rc == 0, out
+        d = rl.capture.wait_for(mid)
+        assert [r.strip("<>") for r in d.meta["rcpts"]] == ["boss@receiver.example"], d.meta
+        qid = pf.queue_id_of(mid)
+        m.wait_log(r"%s: rcpt=<?%s>?: refused: bad IDN label.*\(non-SMTP: removed at the end\)"
+                   % (qid, re.escape(bad)))
+        m.wait_log(r"%s: .*removed=<?%s>? \(bad address\)" % (qid, re.escape(bad)))
     finally:
         maildrop_clear(pf)
 

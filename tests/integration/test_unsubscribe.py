@@ -23,7 +23,7 @@ import pytest
 
 import mailrig
 from mailrig import check_signed, make_message, wait_until
-from ratelimit_helpers import RedisServer, ctl, ctl_stats
+from ratelimit_helpers import RedisServer, ctl, ctl_stats, smtp_send
 from unsub_helpers import (UnsubD, http, local_url, one_click, seal_token, sqlite_entries,
                            token_of, unsub_setup, unsub_targets)
 
@@ -389,6 +389,23 @@ def test_mail_to_the_mailto_address_from_outside_is_recorded_and_discarded(rig, 
     assert_refused_unsubscribed(rig, NEWS, to, NEWS)
 
 
+def test_mail_to_the_mailto_address_with_a_comment_is_recognised(rig, workdir):
+    """<unsub+TOKEN(request)@example.com> is delivered by Postfix to the mailto address: it
+    is an unsubscribe request like the plain spelling (recorded, discarded)"""
+    setup = unsub_setup(rig.keys, workdir)
+    m = rig.start_milter(setup)
+    to = rcpt("kurt")
+    _, mailto = unsub_targets(deliver(rig, NEWS, to).msg)
+    msg, mid = make_message(subject="unsubscribe", from_addr=to, to_addr=mailto)
+    r = smtp_send(rig.postfix.smtpd_port, "<%s>" % to, ["<%s>" % mailto.replace("@", "(request)@")],
+                  msg, mid, raw=True, source_address="127.0.0.2")
+    assert r.rcpts[0][1] == 250 and r.data and r.data[0] == 250, r
+    rig.postfix.wait_log_for(mid, r"milter-discard")
+    m.wait_log(r"unsubscribed by mail: rcpt=<%s> stream=%s" % (re.escape(to), re.escape(NEWS)))
+    assert not rig.capture.find(mid), "the unsubscribe request was delivered"
+    assert sqlite_entries(setup.unsub.datadir) == [(to, NEWS, "mail")]
+
+
 def test_mail_to_mailto_and_another_recipient_only_the_mailto_recipient_removed(rig, workdir):
     setup = unsub_setup(rig.keys, workdir)
     m = rig.start_milter(setup)
@@ -652,3 +669,38 @@ def test_rate_decision_and_suppression_check_are_one_redis_round_trip(rig, workd
             mon.close()
     finally:
         redis.stop()
+
+
+def test_unsubscribed_recipient_refused_under_every_spelling_postfix_accepts(rig, workdir):
+    """Postfix (strict_rfc821_envelopes = no) delivers <olga(3)@x>, <olga@x(c)>, <olga@x>>
+    ... to olga@x: each spelling of a recipient who unsubscribed is refused 550 5.7.1, and
+    nothing reaches the capture; the plain address of another recipient still is served."""
+    setup = unsub_setup(rig.keys, workdir)
+    m = rig.start_milter(setup)
+    local, dom = rcpt("olga").split("@")
+    to = "%s@%s" % (local, dom)
+    rc, out, err = ctl(m, "suppress", "add", to, NEWS)
+    assert rc == 0, (rc, out, err)
+    spellings = ["<%s(3)@%s>" % (local, dom), "<%s@%s(x)>" % (local, dom),
+                 "<%s@%s>>" % (local, dom), "<(hi)%s@%s>" % (local, dom),
+                 "<%s@(x)%s>" % (local, dom), "<%s+tag(y)@%s.>" % (local.upper(), dom.upper()),
+                 "<%s@%s (z)>" % (local, dom), "<<%s@%s>>" % (local, dom)]
+    mids = []
+    for v in spellings:
+        msg, mid = make_message(subject="spelling", from_addr=NEWS, to_addr=to)
+        r = smtp_send(rig.postfix.smtpd_port, "<%s>" % NEWS, [v], msg, mid, raw=True)
+        assert r.rcpts[0][1] == 250, "Postfix must accept %s: %r" % (v, r)
+        assert r.data is not None and r.data[0] == 550, "%s: %r" % (v, r)
+        assert ("5.7.1 <%s>: recipient unsubscribed from mail of %s" % (to, NEWS)) in r.data[1], \
+            "%s: %r" % (v, r)
+        mids.append(mid)
+    for mid in mids:
+        assert rig.postfix.fate(mid)["status"] == "milter-reject", rig.postfix.log_for(mid)
+        assert not rig.capture.find(mid)
+    # what Postfix put in {rcpt_addr}: its resolver's form (tests/unit/test_addr_smtp.c)
+    log = m.log_text(True)
+    for v in spellings:
+        want = ("%s+tag@%s" % (local, dom)) if "+tag" in v else to
+        assert "rcpt %s read as <%s> by the MTA" % (v, want) in log, (v, log[-3000:])
+    d = deliver(rig, NEWS, rcpt("paul"))
+    assert len(d.msg.fields("List-Unsubscribe")) == 1

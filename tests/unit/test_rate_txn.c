@@ -53,7 +53,7 @@ static const ADDR_NORM_OPTS norm = {"+", 1};
 static RATE_REPLY one(const RL_POLICY *p, RL_STORE *s, const char *rcpt, int commit)
 {
     RATE_TXN *t = rate_txn_new(p, &norm, "<app@shop.example>", "192.0.2.10", "", 0);
-    RATE_REPLY r = rate_txn_rcpt(t, s, rcpt, "TEST");
+    RATE_REPLY r = rate_txn_rcpt(t, s, rcpt, NULL, "TEST");
 
     if (commit)
         rate_txn_commit(t);
@@ -98,6 +98,42 @@ static void test_mail_bomb_variants_share_one_key(void **state)
     rl_policy_free(p);
 }
 
+/* Spellings Postfix accepts and delivers to one mailbox: one key; an
+ * argument that holds no address is refused, never a key of its own. */
+static void test_comment_spellings_share_one_key(void **state)
+{
+    RL_POLICY *p = policy("burst rcpt 3/10m tempfail\n");
+    RL_STORE *s = store_mem_new(1000, test_clock);
+    static const char *const variants[] = {
+        "<victim(3)@gmail.com>", "<victim@gmail.com(x)>", "<victim@gmail.com>>",
+        "<vic.tim(y)@googlemail.com>", "<(z)victim@gmail.com>",
+    };
+    RATE_REPLY r;
+
+    (void) state;
+    for (int i = 0; i < 5; i++) {
+        test_now += 1000;
+        r = one(p, s, variants[i], 1);
+        if (r.outcome != (i < 3 ? RATE_ACCEPT : RATE_TEMPFAIL))
+            fail_msg("variant %s: outcome %d: %s", variants[i], (int) r.outcome, r.text);
+    }
+    r = one(p, s, "<john doe@gmail.com>", 1);
+    assert_int_equal(r.outcome, RATE_REJECT);
+    assert_string_equal(r.rcode, "550");
+    assert_string_equal(r.xcode, "5.1.3");
+    assert_non_null(strstr(r.text, "<john doe@gmail.com>: bad recipient address: more than one"));
+    /* a caller that has the normal form already passes it */
+    {
+        RATE_TXN *t = rate_txn_new(p, &norm, "<app@shop.example>", "192.0.2.10", "", 0);
+
+        r = rate_txn_rcpt(t, s, "<anything>", "victim@gmail.com", "TEST");
+        assert_int_equal(r.outcome, RATE_TEMPFAIL);
+        rate_txn_free(t, s);
+    }
+    s->ops->free(s);
+    rl_policy_free(p);
+}
+
 static void test_quota_back_when_not_committed(void **state)
 {
     RL_POLICY *p = policy("burst rcpt 2/1h tempfail\n");
@@ -133,7 +169,7 @@ static void test_actions(void **state)
     /* a second recipient of one.example: the quarantine rule holds the
      * message but accepts the recipient */
     t = rate_txn_new(p, &norm, "<other@shop.example>", "192.0.2.10", "", 0);
-    r = rate_txn_rcpt(t, s, "<y@one.example>", "TEST");
+    r = rate_txn_rcpt(t, s, "<y@one.example>", NULL, "TEST");
     assert_int_equal(r.outcome, RATE_ACCEPT);
     assert_non_null(rate_txn_quarantine(t));
     assert_string_equal(rate_txn_quarantine(t), "rate limit hold for <y@one.example>");
@@ -184,8 +220,8 @@ static void test_refund_one_recipient(void **state)
     RATE_TXN *t = rate_txn_new(p, &norm, "<app@shop.example>", "192.0.2.10", "", 0);
 
     (void) state;
-    assert_int_equal(rate_txn_rcpt(t, s, "<gone@example.org>", "TEST").outcome, RATE_ACCEPT);
-    assert_int_equal(rate_txn_rcpt(t, s, "<kept@example.org>", "TEST").outcome, RATE_ACCEPT);
+    assert_int_equal(rate_txn_rcpt(t, s, "<gone@example.org>", NULL, "TEST").outcome, RATE_ACCEPT);
+    assert_int_equal(rate_txn_rcpt(t, s, "<kept@example.org>", NULL, "TEST").outcome, RATE_ACCEPT);
     rate_txn_refund_rcpt(t, s, "<gone@example.org>");
     rate_txn_refund_rcpt(t, s, "<never@example.org>");        /* unknown: no-op */
     rate_txn_commit(t);
@@ -206,9 +242,9 @@ static void test_non_smtp_deferred(void **state)
     (void) state;
     assert_int_equal(one(p, s, "<full@example.org>", 1).outcome, RATE_ACCEPT);
     t = rate_txn_new(p, &norm, "<app@shop.example>", "127.0.0.1", "", 1);
-    r = rate_txn_rcpt(t, s, "<full@example.org>", "TEST");
+    r = rate_txn_rcpt(t, s, "<full@example.org>", NULL, "TEST");
     assert_int_equal(r.outcome, RATE_DEFERRED);
-    r = rate_txn_rcpt(t, s, "<free@example.org>", "TEST");
+    r = rate_txn_rcpt(t, s, "<free@example.org>", NULL, "TEST");
     assert_int_equal(r.outcome, RATE_ACCEPT);
     assert_int_equal(rate_txn_deferred(t), 1);
     assert_string_equal(rate_txn_deferred_rcpt(t, 0), "<full@example.org>");
@@ -225,6 +261,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mail_bomb_variants_share_one_key),
+        cmocka_unit_test(test_comment_spellings_share_one_key),
         cmocka_unit_test(test_quota_back_when_not_committed),
         cmocka_unit_test(test_actions),
         cmocka_unit_test(test_shadow_never_refuses),
