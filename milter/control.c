@@ -167,8 +167,7 @@ static void control_explain(SNAPSHOT *snap, char **w, size_t nw, BUF *out)
             ;
         rl_policy_describe(r, desc, sizeof(desc));
         if (j == n) {
-            buf_printf(out, "rule %s (%s): does not apply (exempt, or a key part is missing)\n",
-                       r->name, desc);
+            buf_printf(out, "rule %s (%s): does not apply (%s)\n", r->name, desc, ratelimit_why_not(r, &ctx));
             continue;
         }
         if (store == NULL || store->ops->peek(store, &items[j], &res[j]) != RL_OK) {
@@ -237,7 +236,15 @@ static void control_stats(SNAPSHOT *snap, BUF *out)
     RL_STORE *store = ratelimit_store();
     uint64_t hits, misses;
 
-    buf_printf(out, "store: %s (%s)\n", snap->cf->store, store ? store->ops->name : "none");
+    /* "embedded (embedded)" said nothing; the store in use differs from the
+     * configured one only with StoreFailure's failover around Redis */
+    if (store == NULL)
+        buf_printf(out, "store: %s (not open)\n", snap->cf->store);
+    else if (strcmp(store->ops->name, "failover") == 0)
+        buf_printf(out, "store: %s (with StoreFailure %s while it is down)\n", snap->cf->store,
+                   store_failover_policy_str((STORE_FAILURE) snap->cf->store_failure));
+    else
+        buf_printf(out, "store: %s\n", snap->cf->store);
     if (store && strcmp(store->ops->name, "failover") == 0) {
         STORE_FAILOVER_STATS st;
 

@@ -76,18 +76,18 @@ static int ratelimit_matches_any(const STRV *patterns, const char *s)
     return 0;
 }
 
-/* ratelimit_exempt - an exemption of the rule matches */
-static int ratelimit_exempt(const RL_RULE *r, const RATELIMIT_CTX *c)
+/* ratelimit_exempt - which exemption of the rule matches, or NULL */
+static const char *ratelimit_exempt(const RL_RULE *r, const RATELIMIT_CTX *c)
 {
     if (ratelimit_matches_any(&r->exempt_rcpt, c->rcpt))
-        return 1;
+        return "exempt: the recipient matches exempt-rcpt=";
     if (ratelimit_matches_any(&r->exempt_sender, c->sender))
-        return 1;
+        return "exempt: the sender matches exempt-sender=";
     if (c->auth[0] && strv_contains_ci(&r->exempt_auth, c->auth))
-        return 1;
+        return "exempt: the login matches exempt-auth=";
     if (r->exempt_client && c->client[0] && netlist_match_str(r->exempt_client, c->client, NULL))
-        return 1;
-    return 0;
+        return "exempt: the client matches exempt-client=";
+    return NULL;
 }
 
 /* ratelimit_key - the key of one rule for these facts; -1 if it does not apply */
@@ -134,7 +134,7 @@ size_t ratelimit_items(const RL_POLICY *p, const RATELIMIT_CTX *c, RL_ITEM *item
     for (size_t i = 0; p && i < p->n && n < max; i++) {
         const RL_RULE *r = &p->rule[i];
 
-        if (ratelimit_exempt(r, c))
+        if (ratelimit_exempt(r, c) != NULL)
             continue;
         if (ratelimit_key(r, c, items[n].key, sizeof(items[n].key)) < 0)
             continue;
@@ -142,6 +142,25 @@ size_t ratelimit_items(const RL_POLICY *p, const RATELIMIT_CTX *c, RL_ITEM *item
         n++;
     }
     return n;
+}
+
+/* ratelimit_why_not - why a rule gives no item for these facts */
+const char *ratelimit_why_not(const RL_RULE *r, const RATELIMIT_CTX *c)
+{
+    const char *why = ratelimit_exempt(r, c);
+    char key[RL_KEY_MAX];
+
+    if (why)
+        return why;
+    if ((r->keys & RL_KEY_CLIENT_IP) && c->client[0] == 0)
+        return "keyed on client_ip, and there is no client address";
+    if ((r->keys & RL_KEY_CLIENT_IP) && ratelimit_key(r, c, key, sizeof(key)) < 0 && !(r->keys & RL_KEY_AUTH))
+        return "keyed on client_ip, and the client address cannot be read";
+    if ((r->keys & RL_KEY_AUTH) && c->auth[0] == 0)
+        return "keyed on auth, and the client did not authenticate";
+    if (ratelimit_key(r, c, key, sizeof(key)) < 0)
+        return "the key would be too long";
+    return "it applies";
 }
 
 /* ratelimit_severity - reject > tempfail > quarantine */

@@ -25,6 +25,10 @@ typedef struct ratelimit_ctx {
  * not have, e.g. auth for an unauthenticated client). Returns how many. */
 size_t ratelimit_items(const RL_POLICY *p, const RATELIMIT_CTX *c, RL_ITEM *items, size_t max);
 
+/* ratelimit_why_not - why ratelimit_items() gives no item for rule r: the
+ * exemption that matches, or the key part the transaction lacks */
+const char *ratelimit_why_not(const RL_RULE *r, const RATELIMIT_CTX *c);
+
 typedef struct ratelimit_verdict {
     int            refused;     /* a non-shadow rule refuses */
     RL_ACTION      action;      /* what the deciding rule says */

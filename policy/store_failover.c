@@ -76,6 +76,21 @@ typedef struct store_fo {
 
 static const char *const fo_policy_name[] = { "local", "accept", "tempfail" };
 
+
+/* store_failover_policy_str - the StoreFailure value as written */
+const char *store_failover_policy_str(STORE_FAILURE f)
+{
+    switch (f) {
+    case STORE_FAIL_LOCAL:
+        return "local";
+    case STORE_FAIL_ACCEPT:
+        return "accept";
+    case STORE_FAIL_TEMPFAIL:
+        return "tempfail";
+    }
+    return "?";
+}
+
 /* fo_now - CLOCK_MONOTONIC in milliseconds */
 static uint64_t fo_now(void)
 {

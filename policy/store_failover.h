@@ -23,6 +23,9 @@
 
 typedef enum store_failure { STORE_FAIL_LOCAL = 0, STORE_FAIL_ACCEPT, STORE_FAIL_TEMPFAIL } STORE_FAILURE;
 
+/* store_failover_policy_str - "local", "accept" or "tempfail" */
+const char *store_failover_policy_str(STORE_FAILURE f);
+
 typedef struct store_failover_stats {
     uint64_t primary_ok;        /* decisions by the primary */
     uint64_t primary_failed;    /* calls that failed (timeout, connection) */

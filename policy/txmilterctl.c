@@ -165,7 +165,11 @@ static int ctl_ask(const char *config, const char *request)
         line = strrchr(answer.data, '\n');
         line = line ? line + 1 : answer.data;
         rc = strcmp(line, "OK") == 0 ? 0 : 1;
-        if (rc == 0 || strncmp(line, "ERR ", 4) != 0) {
+        if (rc == 0) {
+            /* "OK" is the protocol's, not the operator's: only the exit status says it */
+            if (line > answer.data)
+                printf("%.*s\n", (int) (line - answer.data - 1), answer.data);
+        } else if (strncmp(line, "ERR ", 4) != 0) {
             printf("%s\n", answer.data);
         } else {
             if (line > answer.data)

@@ -122,6 +122,26 @@ static void test_items(void **state)
             if (strncmp(items[j].key, items[j].rule->name, strlen(items[j].rule->name)) != 0)
                 fail_msg("case \"%s\": item %zu has the wrong rule", c->name, j);
     }
+    /* why a rule gives no item: the exemption, or the missing key part */
+    {
+        static const struct { size_t ctx; size_t rule; const char *want; } why[] = {
+            {4, 0, "exempt: the recipient matches exempt-rcpt="},
+            {7, 0, "exempt: the sender matches exempt-sender="},
+            {5, 3, "exempt: the client matches exempt-client="},
+            {6, 5, "exempt: the login matches exempt-auth="},
+            {3, 3, "keyed on client_ip, and there is no client address"},
+            {0, 5, "keyed on auth, and the client did not authenticate"},
+            {1, 5, "it applies"},
+        };
+
+        for (size_t i = 0; i < sizeof(why) / sizeof(why[0]); i++) {
+            const char *got = ratelimit_why_not(&r[why[i].rule], &key_cases[why[i].ctx].ctx);
+
+            if (strcmp(got, why[i].want) != 0)
+                fail_msg("case \"%s\", rule %s: \"%s\", want \"%s\"", key_cases[why[i].ctx].name,
+                         r[why[i].rule].name, got, why[i].want);
+        }
+    }
     /* the bound on items is respected */
     {
         RL_ITEM items[2];
