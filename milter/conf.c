@@ -10,6 +10,10 @@
  *	int	conf_line(const TXCONF *cf, const char *name)
  *	const char *conf_where(const TXCONF *cf, const char *name,
  *			       char *buf, size_t size)
+ *	int	conf_check_file(const TXCONF *cf, const char *name,
+ *				const char *path, BUF *errs)
+ *	int	conf_check_dataset(const TXCONF *cf, const char *name,
+ *				   const char *spec, BUF *errs)
  *	const char *const conf_default_sign_headers[]
  *	const char *const conf_default_oversign_headers[]
  *
@@ -35,6 +39,13 @@
  *
  *	conf_free() releases a TXCONF; conf_line() and conf_where() report
  *	where a directive was set.
+ *
+ *	conf_check_file() opens the file a directive names the way its
+ *	reader will (util_open_file(): never blocking) and reports
+ *	"file:line: Name PATH: not a regular file" for a FIFO, device or
+ *	directory, so that no reader is ever handed one; a file that cannot
+ *	be opened at all is left to the reader to report. conf_check_dataset()
+ *	does the same for a dataset spec that names a file.
  *
  * DIAGNOSTICS
  *	conf_load() keeps going after an error, so that one run reports every
@@ -316,6 +327,24 @@ TXCONF   *conf_load(const char *path, BUF *errs)
         return NULL;
     }
     return cf;
+}
+
+/* conf_check_file - a file named by directive name is a regular file */
+int conf_check_file(const TXCONF *cf, const char *name, const char *path, BUF *errs)
+{
+    char where[1024], why[256];
+
+    if (path == NULL || *path == 0 || util_check_file(path, why, sizeof(why)) != UTIL_FILE_NOTREG)
+        return 0;
+    (void) buf_printf(errs, "%s: %s %s: %s\n", conf_where(cf, name, where, sizeof(where)),
+                      name, path, why);
+    return -1;
+}
+
+/* conf_check_dataset - the same for a dataset spec that names a file */
+int conf_check_dataset(const TXCONF *cf, const char *name, const char *spec, BUF *errs)
+{
+    return conf_check_file(cf, name, dataset_path(spec), errs);
 }
 
 /* conf_free - release a TXCONF */

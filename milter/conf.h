@@ -127,6 +127,14 @@ const char *conf_where(const TXCONF *cf, const char *name, char *buf, size_t siz
 int conf_preflight(const TXCONF *cf);
 enum conf_align conf_align_action(const TXCONF *cf);
 
+/* conf_check_file - -1 after appending "file:line: name PATH: not a
+ * regular file\n" to errs when path (named by directive name) opens but is
+ * a FIFO, device, directory...; 0 otherwise (a missing or unreadable file
+ * is for its reader to report). Opening never blocks. conf_check_dataset -
+ * the same for the file a dataset spec names (nothing for inline lists). */
+int conf_check_file(const TXCONF *cf, const char *name, const char *path, BUF *errs);
+int conf_check_dataset(const TXCONF *cf, const char *name, const char *spec, BUF *errs);
+
 /* The built-in SignHeaders and OversignHeaders lists (NULL-terminated). */
 extern const char *const conf_default_sign_headers[];
 extern const char *const conf_default_oversign_headers[];

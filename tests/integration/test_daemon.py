@@ -446,3 +446,41 @@ def test_sigterm_right_after_the_pidfile_appears(rig, workdir, window):
     text = mailrig.tail(tm.logfile, 3000)
     assert rc == 0, "SIGTERM right after start: exit status %s, log:\n%s" % (rc, text)
     assert not os.path.exists(tm.pidfile), "PidFile left behind; log:\n" + text
+
+
+# --- 7: reloads that would wedge or disarm the daemon (issue 10) -----------------------
+
+def write_keytable(milter, key, path):
+    """the milter's KeyTable, with key's entry pointing at path"""
+    with open(os.path.join(milter.dir, "KeyTable"), "w") as f:
+        f.write("%s %s:%s:%s\n" % (key.name, key.domain, key.selector, path))
+
+
+def test_sighup_with_a_fifo_key_fails_quickly_and_the_daemon_stays_in_control(rig):
+    m = rig.start_milter(setup_for(rig.keys, "rsa", extra=[("ShutdownTimeout", "5")]))
+    key = rig.keys["rsa_com"]
+    fifo = os.path.join(m.dir, "key.fifo")
+    os.mkfifo(fifo, 0o600)
+    kt = os.path.join(m.dir, "KeyTable")
+
+    write_keytable(m, key, fifo)
+    signal_and_wait(m, signal.SIGHUP, r"reload of .* failed; the previous configuration "
+                                      r"stays in force")
+    m.wait_log(r"error: %s:1: KeyTable key file %s: not a regular file"
+               % (re.escape(kt), re.escape(fifo)))
+    send_signed(rig, "rsa1", subject="after a reload with a FIFO key")
+
+    # the next SIGHUP, with the file fixed, is not ignored
+    write_keytable(m, key, key.path)
+    signal_and_wait(m, signal.SIGHUP, r"configuration reloaded from")
+    send_signed(rig, "rsa1", subject="after the fixed reload")
+
+    # and SIGTERM still stops it, well within ShutdownTimeout
+    m.expect_exit = True
+    os.kill(m.proc.pid, signal.SIGTERM)
+    try:
+        rc = m.proc.wait(20)
+    except subprocess.TimeoutExpired:
+        pytest.fail("SIGTERM did not stop the daemon:\n" + m.log_text(True)[-2000:])
+    assert rc == 0, m.log_text(True)[-2000:]
+

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -610,6 +611,65 @@ static void test_open(void **state)
     buf_free(&errs);
 }
 
+/* conf_check_file: a file a directive names must be a regular file */
+
+typedef struct {
+    const char *name;
+    const char *path;           /* "%P" a FIFO made for the case, "%R" a regular file */
+    const char *errs;           /* "%F" the configuration, "%P"/"%R" as above */
+} FILE_CASE;
+
+static const FILE_CASE file_cases[] = {
+    {"regular file", "%R", ""},
+    {"FIFO", "%P", "%F:1: RateLimitPolicy %P: not a regular file\n"},
+    {"directory", "/tmp", "%F:1: RateLimitPolicy /tmp: not a regular file\n"},
+    {"device", "/dev/null", "%F:1: RateLimitPolicy /dev/null: not a regular file\n"},
+    {"missing: the reader reports it", "/nonexistent/policy", ""},
+    {"dataset spec with file:", "file:%P", "%F:1: RateLimitPolicy %P: not a regular file\n"},
+    {"dataset spec with refile:", "refile:%P", "%F:1: RateLimitPolicy %P: not a regular file\n"},
+    {"inline dataset", "a, b", ""},
+};
+
+/* test_check_file - conf_check_dataset() (and so conf_check_file()) never blocks */
+static void test_check_file(void **state)
+{
+    const FILE_CASE *c = *state;
+    const char *vals[26] = {0};
+    char fifo[] = "/tmp/txtest-fifo-XXXXXX", *reg = th_tempfile("x\n"), *conf, *spec, *want, *text;
+    TXCONF *cf;
+    BUF errs;
+
+    assert_non_null(mkdtemp(fifo));
+    {
+        char *p = xasprintf("%s/f", fifo);
+
+        assert_int_equal(mkfifo(p, 0600), 0);
+        vals['P' - 'A'] = p;
+    }
+    vals['R' - 'A'] = reg;
+    spec = th_subst(c->path, vals);
+    text = xasprintf("RateLimitPolicy %s\n", spec);
+    conf = th_tempfile(text);
+    vals['F' - 'A'] = conf;
+    want = th_subst(c->errs, vals);
+    buf_init(&errs, 4096);
+    assert_non_null(cf = conf_load(conf, &errs));
+    alarm(10);                          /* a check that blocks fails instead of hanging */
+    assert_int_equal(conf_check_dataset(cf, "RateLimitPolicy", spec, &errs), *c->errs ? -1 : 0);
+    alarm(0);
+    assert_string_equal(errs.data ? errs.data : "", want);
+    conf_free(cf);
+    buf_free(&errs);
+    (void) unlink(vals['P' - 'A']);
+    (void) rmdir(fifo);
+    free((char *) vals['P' - 'A']);
+    free(spec);
+    free(text);
+    free(want);
+    th_unlink(conf);
+    th_unlink(reg);
+}
+
 /* test_where - conf_line() and conf_where() name the setting line */
 static void test_where(void **state)
 {
@@ -678,6 +738,7 @@ int main(void)
     fails += RUN("conf_ok", test_ok, ok_cases);
     fails += RUN("conf_bad", test_bad, bad_cases);
     fails += RUN("conf_open", test_open, open_cases);
+    fails += RUN("conf_check_file", test_check_file, file_cases);
     fails += cmocka_run_group_tests_name("conf_misc", misc, NULL, NULL);
     return fails ? 1 : 0;
 }
