@@ -16,7 +16,9 @@
  *	  SIGHUP   build a new snapshot in a reload thread of its own; swap
  *	           it in only if it is complete, otherwise log why and keep
  *	           serving with the old one (SIGUSR1 does the same, as it does
- *	           for OpenDKIM). The main thread
+ *	           for OpenDKIM). A reload that turns off signing, rate
+ *	           limiting, List-Unsubscribe or the preflight is applied and
+ *	           logged as an error naming what went off. The main thread
  *	           never waits for a reload: a SIGHUP during one is logged and
  *	           runs after it, and SIGTERM stops the daemon regardless;
  *	  SIGTERM, SIGINT
@@ -192,7 +194,7 @@ static void *daemon_milter_thread(void *arg)
 /* daemon_reload - SIGHUP: a complete new snapshot, or the old one stays */
 static void daemon_reload(const char *path, const TXCONF *running)
 {
-    BUF errs;
+    BUF errs, off;
     SNAPSHOT *snap;
     int stopping;
 
@@ -220,6 +222,13 @@ static void daemon_reload(const char *path, const TXCONF *running)
         || (snap->cf->control_socket && strcmp(snap->cf->control_socket, running->control_socket)))
         log_warn("reload: Store*, RateLimitMaxKeys and ControlSocket changes take effect only "
                  "after a restart; rate policy changes apply now");
+    /* A valid file that turns a protection off may be meant (the operator
+     * edited it), so it is applied; but never quietly. */
+    buf_init(&off, 1024);
+    if (conf_turned_off(running, snap->cf, &off) > 0)
+        log_err("reload of %s turns off %s: outbound mail goes on without it; if that is not "
+                "intended, restore the directives and reload again", path, off.data);
+    buf_free(&off);
     /* SIGTERM may have come while the snapshot was built: nothing is
      * installed once shutdown has begun. */
     pthread_mutex_lock(&daemon_reload_lock);

@@ -5,8 +5,10 @@
  *	names is a regular file (conf_check_file(): a FIFO is refused with
  *	its file:line before anything tries to read it), builds InternalHosts,
  *	the MTA list and the key tables, loads every key file (refusing unsafe
- *	ones) and creates the libopendkim handle. Any failure discards the
- *	whole snapshot: a reload never leaves a half-applied configuration.
+ *	ones) and creates the libopendkim handle. A configuration without a
+ *	signing key is refused unless it says "Signing no". Any failure
+ *	discards the whole snapshot: a reload never leaves a half-applied
+ *	configuration.
  *
  *	snapshot_install() swaps the global pointer under a mutex;
  *	snapshot_acquire() and snapshot_release() count references, so a
@@ -256,9 +258,8 @@ SNAPSHOT *snapshot_build(const char *path, BUF *errs)
         size_t n;
 
         (void) keytable_keys(s->kt, &n);
-        if (n == 0)
-            log_warn("%s: no signing keys configured (KeyTable or Domain/Selector/KeyFile): "
-                     "outbound mail will not be signed", path);
+        if (conf_check_signing(s->cf, n, errs) < 0)
+            goto fail;
     }
     return s;
 

@@ -138,3 +138,40 @@ def test_unsubd_check_refuses_a_fifo_as_unsubscribe_key_file(cfgdir, keys):
         os.path.join(cfgdir, "UnsubscribeKeyFile.fifo"))
     assert want in err, err
 
+
+# --- a configuration that signs nothing (issue 10) ------------------------------------
+
+def cut_before(path, name):
+    """truncate path just before the line that sets name (a copy cut short)"""
+    with open(path) as f:
+        lines = f.readlines()
+    n = line_of(path, name)
+    with open(path, "w") as f:
+        f.writelines(lines[:n - 1])
+
+
+@pytest.mark.parametrize("how", ["empty", "cut_before_keytable"])
+def test_config_check_refuses_a_configuration_that_signs_nothing(cfgdir, keys, how):
+    m = mailrig.TxMilter(cfgdir, setup_for(keys, "rsa"), name="m")
+    if how == "empty":
+        open(m.conf_path, "w").close()
+    else:
+        cut_before(m.conf_path, "KeyTable")
+    rc, err = check_bounded([m.binary, "-n", "-x", m.conf_path])
+    assert rc != 0, "a configuration without keys passed -n:\n" + err
+    assert "%s: no signing key configured" % m.conf_path in err, err
+    assert 'Signing no' in err, "no hint at the directive that allows it:\n" + err
+
+    # said explicitly, it is a valid configuration
+    with open(m.conf_path, "a") as f:
+        f.write("Signing no\n")
+    rc, err = check_bounded([m.binary, "-n", "-x", m.conf_path])
+    assert rc == 0, err
+
+
+def test_config_check_refuses_signing_no_next_to_keys(cfgdir, keys):
+    m = mailrig.TxMilter(cfgdir, setup_for(keys, "rsa", extra=[("Signing", "no")]), name="m")
+    rc, err = check_bounded([m.binary, "-n", "-x", m.conf_path])
+    assert rc != 0, err
+    assert "%s:%d: Signing no, but signing keys are configured" % (
+        m.conf_path, line_of(m.conf_path, "Signing")) in err, err

@@ -484,3 +484,60 @@ def test_sighup_with_a_fifo_key_fails_quickly_and_the_daemon_stays_in_control(ri
         pytest.fail("SIGTERM did not stop the daemon:\n" + m.log_text(True)[-2000:])
     assert rc == 0, m.log_text(True)[-2000:]
 
+
+def cut_before(path, name):
+    """cut path short just before the line that sets name"""
+    with open(path) as f:
+        lines = f.readlines()
+    cut = [i for i, l in enumerate(lines) if l.split(None, 1)[:1] == [name]]
+    assert cut, "%s sets no %s" % (path, name)
+    with open(path, "w") as f:
+        f.writelines(lines[:cut[0]])
+
+
+def test_sighup_with_an_empty_or_truncated_configuration_keeps_signing(rig):
+    m = rig.start_milter(setup_for(rig.keys, "rsa"))
+    pid = m.proc.pid
+    with open(m.conf_path) as f:
+        good = f.read()
+    for how in ("empty", "cut before KeyTable"):
+        if how == "empty":
+            open(m.conf_path, "w").close()
+        else:
+            with open(m.conf_path, "w") as f:
+                f.write(good)
+            cut_before(m.conf_path, "KeyTable")
+        signal_and_wait(m, signal.SIGHUP, r"reload of .* failed; the previous configuration "
+                                          r"stays in force")
+        m.wait_log(r"error: %s: no signing key configured .*Signing no" % re.escape(m.conf_path))
+        assert "configuration reloaded" not in m.log_text(True), how
+        send_signed(rig, "rsa1", subject="after a reload with a configuration %s" % how)
+        assert m.alive() and m.proc.pid == pid
+    with open(m.conf_path, "w") as f:
+        f.write(good)
+    signal_and_wait(m, signal.SIGHUP, r"configuration reloaded from")
+
+
+def test_reload_that_turns_protections_off_logs_an_error(rig, workdir):
+    from ratelimit_helpers import rl_setup
+    from unsub_helpers import unsub_setup
+    us = unsub_setup(rig.keys, workdir)
+    setup = rl_setup(rig.keys, workdir, "rcpt-burst rcpt 100/1m tempfail\n",
+                     extra=us.extra + [("EgressAddress", "192.0.2.25")])
+    m = rig.start_milter(setup)
+    with open(m.conf_path) as f:
+        lines = f.readlines()
+    off = re.compile(r"(RateLimitPolicy|Unsubscribe\w*|EgressAddress)\s")
+    with open(m.conf_path, "w") as f:
+        f.writelines(l for l in lines if not off.match(l))
+    line = signal_and_wait(m, signal.SIGHUP, r"^.*error: reload of .* turns off .*$")
+    for what in ("rate limiting", "List-Unsubscribe", "alignment preflight"):
+        assert what in line, line
+    m.wait_log(r"configuration reloaded from")
+    send_signed(rig, "rsa1", subject="after a reload that turned protections off")
+
+    # a reload that keeps them off says nothing more
+    before = len(re.findall(r"turns off", m.log_text(True)))
+    signal_and_wait(m, signal.SIGHUP, r"configuration reloaded from .* \(generation 3\)")
+    assert len(re.findall(r"turns off", m.log_text(True))) == before
+
