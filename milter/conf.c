@@ -152,6 +152,7 @@ static const CONF_DIR conf_dirs[] = {
     {"UnsubscribeExempt", conf_parse_str, OFF(unsub_exempt), 0, 0},
     {"UnsubscribeTable", conf_parse_str, OFF(unsub_table), 0, 0},
     {"UnsubscribeListen", conf_parse_hostport, OFF(unsub_listen), 0, 0},
+    {"UnsubscribePidFile", conf_parse_str, OFF(unsub_pidfile), 0, 0},
     {"UnsubscribeExisting", conf_parse_choice, OFF(unsub_replace), 0, 0},
     {"UnsubscribeScope", conf_parse_choice, OFF(unsub_scope_domain), 1, 0},
     {"UnsubscribeMaxAge", conf_parse_int, OFF(unsub_max_age), 0, 315360000},
@@ -442,6 +443,7 @@ void conf_free(TXCONF *cf)
     free(cf->unsub_exempt);
     free(cf->unsub_table);
     free(cf->unsub_listen);
+    free(cf->unsub_pidfile);
     free(cf->unsub_trusted_proxy);
     free(cf->data_directory);
     strv_free(&cf->egress);

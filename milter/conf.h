@@ -94,6 +94,7 @@ typedef struct conf {
     char   *unsub_exempt;       /* UnsubscribeExempt dataset: From address or domain patterns */
     char   *unsub_table;        /* UnsubscribeTable dataset: per From domain URL [mailto] templates */
     char   *unsub_listen;       /* UnsubscribeListen host:port of txmilter-unsubd, default 127.0.0.1:8025 */
+    char   *unsub_pidfile;      /* UnsubscribePidFile of txmilter-unsubd (it ignores PidFile); NULL: none */
     int     unsub_replace;      /* UnsubscribeExisting keep|replace, default keep */
     int     unsub_scope_domain; /* UnsubscribeScope address|domain: the stream is the From address (default) or domain */
     int     unsub_max_age;      /* UnsubscribeMaxAge seconds a token stays valid, 0 (default): forever */

@@ -18,6 +18,8 @@
  *	UnsubscribeKeyFile path		required here (txmilter can do
  *					without: then it adds no headers)
  *	UnsubscribeMaxAge seconds	0: no limit
+ *	UnsubscribePidFile path		its own pid file (PidFile is
+ *					txmilter's and is ignored here)
  *	DataDirectory path		required with Store embedded
  *	UnsubscribeTrustedProxy list	peers whose X-Forwarded-For is
  *					believed: an InternalHosts-style
@@ -100,6 +102,7 @@ UNSUBD_CONF *unsubd_conf_load(const char *path, BUF *errs)
     } else if (conf_check_file(cf, "UnsubscribeKeyFile", uc->keyfile, errs) < 0) {
         bad = 1;
     }
+    uc->pidfile = cf->unsub_pidfile;
     uc->max_age = cf->unsub_max_age > 0 ? (uint64_t) cf->unsub_max_age : 0;
     uc->datadir = cf->data_directory;
     if (uc->datadir == NULL && strcasecmp(cf->store, "embedded") == 0) {

@@ -541,3 +541,38 @@ def test_reload_that_turns_protections_off_logs_an_error(rig, workdir):
     signal_and_wait(m, signal.SIGHUP, r"configuration reloaded from .* \(generation 3\)")
     assert len(re.findall(r"turns off", m.log_text(True))) == before
 
+
+def test_store_value_in_any_case_starts_with_unsubscribe(rig, workdir):
+    from unsub_helpers import unsub_setup
+    setup = unsub_setup(rig.keys, workdir, extra=[("Store", "Embedded")])
+    m = rig.start_milter(setup)
+    assert m.alive()
+    rc, err = m.check_config()
+    assert rc == 0, err
+
+
+def test_txmilter_and_unsubd_on_one_configuration_keep_their_own_pid_files(rig, workdir):
+    from unsub_helpers import unsub_setup, unsubd_binary
+    us = unsub_setup(rig.keys, workdir)
+    upid = os.path.join(us.unsub.dir, "unsubd.pid")
+    us.extra.append(("UnsubscribePidFile", upid))
+    m = rig.start_milter(us)
+    wait_until(lambda: os.path.exists(m.pidfile) and open(m.pidfile).read().endswith("\n"),
+               10, what="PidFile")
+    log = open(os.path.join(us.unsub.dir, "unsubd.log"), "ab")
+    u = subprocess.Popen([unsubd_binary(), "-f", "-x", m.conf_path], stdin=subprocess.DEVNULL,
+                         stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    try:
+        wait_until(lambda: os.path.exists(upid) and open(upid).read().endswith("\n"), 10,
+                   what="UnsubscribePidFile")
+        with open(upid) as f:
+            assert int(f.read()) == u.pid
+        with open(m.pidfile) as f:
+            assert int(f.read()) == m.proc.pid, "txmilter-unsubd wrote txmilter's PidFile"
+    finally:
+        mailrig.stop_process(u)
+    assert u.returncode == 0
+    assert not os.path.exists(upid)
+    with open(m.pidfile) as f:
+        assert int(f.read()) == m.proc.pid, "txmilter-unsubd removed txmilter's PidFile"

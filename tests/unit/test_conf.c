@@ -35,7 +35,7 @@ static const char *const conf_fields[] = {
     "control_socket", "unsub_keyfile", "unsub_url", "unsub_mailto", "unsub_exempt", "unsub_table",
     "unsub_listen", "unsub_replace", "unsub_scope_domain", "unsub_max_age", "unsub_trusted_proxy",
     "data_directory", "egress", "alignment_action", "psl", "nameservers", "trust_anchor",
-    "dns_timeout", "on_dnserror", "signing", NULL,
+    "dns_timeout", "on_dnserror", "signing", "unsub_pidfile", NULL,
 };
 
 #define DEF_SIGN "from,sender,reply-to,subject,date,message-id,to,cc,mime-version," \
@@ -57,7 +57,7 @@ static const char *const conf_field_defaults[] = {
     "/run/txmilter/control.sock", "(null)", "(null)", "(null)", "(null)", "(null)",
     "127.0.0.1:8025", "0", "0", "0", "127.0.0.1, ::1",
     "/var/lib/txmilter", "", "unset", "/usr/share/publicsuffix/public_suffix_list.dat",
-    "(null)", "(null)", "5", "tempfail", "1",
+    "(null)", "(null)", "5", "tempfail", "1", "(null)",
 };
 
 /* render_facility - a syslog facility code back to its name */
@@ -127,6 +127,7 @@ static const char *render_field(const TXCONF *cf, const char *field, char *buf, 
     STRF("psl", public_suffix_list);
     STRF("nameservers", nameservers);
     STRF("trust_anchor", trust_anchor_file);
+    STRF("unsub_pidfile", unsub_pidfile);
     else
         has_s = 0;
 #undef STRF
@@ -337,7 +338,17 @@ static const OK_CASE ok_cases[] = {
      {"syslog=0"}},
     {"CRLF line ends", "Syslog no\r\nUMask 022\r\n", {"syslog=0", "umask=022"}},
     {"last line without newline", "UMask 022", {"umask=022"}},
+    /* one spelling of Store for every module that decides by it */
+    {"Store Embedded in any case", "Store Embedded\n", {"store=embedded"}},
+    {"Store EMBEDDED", "Store EMBEDDED\n", {"store=embedded"}},
+    {"Store scheme lowercased, rest kept", "Store REDIS://:PW@Host:6379/2\n",
+     {"store=redis://:PW@Host:6379/2"}},
+    {"Store Redis+Unix scheme", "Store Redis+Unix:///run/redis/Redis.sock\n",
+     {"store=redis+unix:///run/redis/Redis.sock"}},
     {"Signing no", "Signing no\n", {"signing=0"}},
+    {"UnsubscribePidFile", "PidFile /run/txmilter/txmilter.pid\n"
+     "UnsubscribePidFile /run/txmilter/unsubd.pid\n",
+     {"pidfile=/run/txmilter/txmilter.pid", "unsub_pidfile=/run/txmilter/unsubd.pid"}},
 };
 
 /* test_ok - a configuration that loads, with the fields it sets */
