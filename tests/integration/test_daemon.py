@@ -485,6 +485,72 @@ def test_sighup_with_a_fifo_key_fails_quickly_and_the_daemon_stays_in_control(ri
     assert rc == 0, m.log_text(True)[-2000:]
 
 
+def process_ended(pid):
+    """has pid exited (gone, or a zombie not yet reaped)?"""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            return re.search(r"^State:\s+Z", f.read(), re.M) is not None
+    except FileNotFoundError:
+        return True
+
+
+def test_sigterm_stops_the_daemon_while_a_reload_is_stuck(rig, workdir):
+    """Whatever a reload waits for (here: strace holds its open() of a new KeyTable for
+    two minutes), SIGTERM still stops the daemon and later SIGHUPs are not silently
+    lost."""
+    if not shutil.which("strace"):
+        pytest.skip("strace is not installed")
+    tm = mailrig.TxMilter(workdir, setup_for(rig.keys, "rsa", extra=[("ShutdownTimeout", "5")]),
+                          name="milter-stuck", tag="stuck")
+    for f in (tm.pidfile, tm.sock_path):
+        if os.path.exists(f):
+            os.unlink(f)
+    kt = os.path.join(tm.dir, "KeyTable")
+    held = kt + ".new"
+    shutil.copy(kt, held)
+    log = open(tm.logfile, "wb")
+    # -P: only opens of the new KeyTable, which only a reload reads, are held
+    p = subprocess.Popen(["strace", "-f", "-qq", "-o", "/dev/null", "-P", held,
+                          "-e", "trace=openat", "-e", "inject=openat:delay_enter=120000000",
+                          tm.binary, "-f", "-x", tm.conf_path],
+                         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    pid = None
+    try:
+        wait_until(lambda: os.path.exists(tm.pidfile) and open(tm.pidfile).read().endswith("\n"),
+                   20, what="PidFile")
+        with open(tm.pidfile) as f:
+            pid = int(f.read())
+        wait_until(lambda: "started on" in mailrig.tail(tm.logfile), 20, what="start")
+        with open(tm.conf_path) as f:
+            conf = f.read()
+        with open(tm.conf_path, "w") as f:
+            f.write(conf.replace("KeyTable %s\n" % kt, "KeyTable %s\n" % held))
+        os.kill(pid, signal.SIGHUP)
+        time.sleep(0.5)
+        os.kill(pid, signal.SIGHUP)
+        wait_until(lambda: "has not finished" in mailrig.tail(tm.logfile), 10,
+                   what="the second SIGHUP to be reported while the first reload is stuck")
+        os.kill(pid, signal.SIGTERM)
+        # gone, or a zombie (strace, its parent, may not reap it while it unwinds
+        # the held call: the daemon's own exit is what counts)
+        try:
+            wait_until(lambda: process_ended(pid), 40, what="the daemon to exit")
+        except mailrig.RigError:
+            pytest.fail("SIGTERM did not stop the daemon during a stuck reload:\n"
+                        + mailrig.tail(tm.logfile, 3000))
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        if pid and not process_ended(pid):   # detached from strace, still running
+            os.kill(pid, signal.SIGKILL)
+    text = mailrig.tail(tm.logfile, 3000)
+    assert re.search(r"\bstopped\b", text), text
+    assert re.search(r"shutting down while a reload .* has not finished", text), text
+    assert not os.path.exists(tm.pidfile), text
+
+
 def cut_before(path, name):
     """cut path short just before the line that sets name"""
     with open(path) as f:
