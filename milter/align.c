@@ -180,8 +180,10 @@ void align_decide(const ALIGN_FACTS *f, enum conf_align action, enum conf_action
 
         if (dm->pct < 100)
             snprintf(pct, sizeof(pct), ", pct=%d", dm->pct);
-        fmt_trunc(policy, sizeof(policy), "%s (%s= at _dmarc.%s%s)", dmarc_check_policy_str(dm->policy),
-                  dm->policy_tag, dm->record_domain, pct);
+        /* The tag with its value as published (pct= may lower the policy applied). */
+        fmt_trunc(policy, sizeof(policy), "%s (%s=%s at _dmarc.%s%s)", dmarc_check_policy_str(dm->policy),
+                  dm->policy_tag, dmarc_check_policy_str(strcmp(dm->policy_tag, "sp") == 0 ? dm->sp : dm->p),
+                  dm->record_domain, pct);
     }
     else
         fmt_trunc(policy, sizeof(policy), "%s (%s)", dm->status == DMARC_CHECK_TEMPFAIL ? "unknown" : "none",
@@ -200,9 +202,10 @@ void align_decide(const ALIGN_FACTS *f, enum conf_align action, enum conf_action
     case ALIGN_TEMPERROR:
         if (enforce && on_dnserror == CONF_ACT_TEMPFAIL) {
             act = "tempfail";
-            fmt_trunc(text, ALIGN_REPLY_MAX, "DMARC alignment of %s cannot be checked now (DNS trouble: %s), "
+            /* dm->why already says "DNS: ..." */
+            fmt_trunc(text, ALIGN_REPLY_MAX, "DMARC alignment of %s cannot be checked now (%s), "
                       "try again later", dm->from_domain,
-                      dm->status == DMARC_CHECK_TEMPFAIL ? dm->why : "see the relay's log");
+                      dm->status == DMARC_CHECK_TEMPFAIL ? dm->why : "DNS trouble, see the relay's log");
             align_reply(out, MSG_TEMPFAIL, "451", "4.4.3", text);
         } else {
             d->warn = 1;

@@ -168,6 +168,8 @@ static const CONF_DIR conf_dirs[] = {
     {"RateLimitMaxKeys", conf_parse_int, OFF(ratelimit_max_keys), 1000, 100000000},
     {"RecipientDelimiter", conf_parse_str, OFF(recipient_delimiter), 0, 0},
     {"ControlSocket", conf_parse_optpath, OFF(control_socket), 0, 0},
+    {"ControlSocketGroup", conf_parse_group, OFF(control_socket_group), 0, 0},
+    {"ControlSocketMode", conf_parse_sockmode, OFF(control_socket_mode), 0, 0770},
     /* alignment preflight and DNS */
     {"EgressAddress", conf_parse_egress, OFF(egress), 0, 0},
     {"AlignmentAction", conf_parse_align, OFF(alignment_action), 0, 0},
@@ -246,6 +248,7 @@ TXCONF *conf_defaults(void)
     cf->ratelimit_max_keys = 1000000;
     cf->recipient_delimiter = xstrdup("+");
     cf->control_socket = xstrdup(CONF_DEFAULT_CONTROL);
+    cf->control_socket_mode = 0600;         /* not the UserID group: Postfix is in it */
     cf->unsub_listen = xstrdup("127.0.0.1:8025");
     cf->unsub_trusted_proxy = xstrdup("127.0.0.1, ::1");
     cf->data_directory = xstrdup(CONF_DEFAULT_DATADIR);
@@ -380,7 +383,8 @@ int conf_check_signing(const TXCONF *cf, size_t nkeys, BUF *errs)
     if (cf->signing && nkeys == 0) {
         conf_where(cf, cf->keytable ? "KeyTable" : "Domain", where, sizeof(where));
         (void) buf_printf(errs, "%s: no signing key configured (%s): all mail would leave "
-                          "unsigned; if that is intended, say \"Signing no\"\n", where,
+                          "unsigned; make a key with \"txmilterctl genkey\" and add it to the "
+                          "KeyTable, or say \"Signing no\" if that is intended\n", where,
                           cf->keytable ? "the KeyTable holds no key"
                           : "no KeyTable, no Domain/Selector/KeyFile");
         return -1;
@@ -437,6 +441,7 @@ void conf_free(TXCONF *cf)
     free(cf->store);
     free(cf->recipient_delimiter);
     free(cf->control_socket);
+    free(cf->control_socket_group);
     free(cf->unsub_keyfile);
     free(cf->unsub_url);
     free(cf->unsub_mailto);

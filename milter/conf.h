@@ -76,6 +76,8 @@ typedef struct conf {
     char   *recipient_delimiter;/* RecipientDelimiter: subaddress separators, default "+" */
     char   *control_socket;     /* ControlSocket for txmilterctl, default /run/txmilter/control.sock;
                                  * "none" disables it (NULL) */
+    char   *control_socket_group; /* ControlSocketGroup; NULL: the UserID group */
+    mode_t  control_socket_mode;/* ControlSocketMode, default 0600 (nothing for the group) */
 
     /* alignment preflight and DNS (preflight.c, dns.c); the preflight runs
      * only when EgressAddress or AlignmentAction is set (conf_preflight()) */

@@ -51,5 +51,7 @@ int conf_parse_egress(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
 int conf_parse_align(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
 int conf_parse_nameservers(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
 int conf_parse_abspath(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
+int conf_parse_group(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
+int conf_parse_sockmode(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
 
 #endif

@@ -607,3 +607,31 @@ int conf_parse_choice(TXCONF *cf, const CONF_DIR *d, const char *value,
     return -1;
 }
 
+
+/* conf_parse_group - a group name (ControlSocketGroup; looked up at start) */
+int conf_parse_group(TXCONF *cf, const CONF_DIR *d, const char *value,
+                     char *err, size_t errlen)
+{
+    if (!conf_valid_account(value, strlen(value))) {
+        snprintf(err, errlen, "%s: bad value \"%s\": expected a group name", d->name, value);
+        return -1;
+    }
+    return conf_parse_str(cf, d, value, err, errlen);
+}
+
+/* conf_parse_sockmode - an octal socket mode with no bits outside the
+ * row's max (ControlSocketMode: nothing for others, whose requests the
+ * mode is there to keep out) */
+int conf_parse_sockmode(TXCONF *cf, const CONF_DIR *d, const char *value,
+                        char *err, size_t errlen)
+{
+    long v;
+
+    if (conf_number(value, 8, 0, 0777, &v) < 0 || (v & ~d->max) != 0) {
+        snprintf(err, errlen, "%s: bad value \"%s\": expected an octal mode within 0%lo "
+                 "(no access for others)", d->name, value, (unsigned long) d->max);
+        return -1;
+    }
+    *CONF_FIELD(cf, d, mode_t) = (mode_t) v;
+    return 0;
+}

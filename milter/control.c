@@ -15,8 +15,15 @@
  *
  *	The answer ends with "OK" or "ERR reason". Values are printed as
  *	received, with control characters replaced, so an address cannot
- *	forge a line of the answer. The socket is mode 0660: whoever may
- *	talk to it may reset rate state.
+ *	forge a line of the answer.
+ *
+ *	Who may ask: whoever may connect (ControlSocketMode and
+ *	ControlSocketGroup, default 0600 owned by UserID) may EXPLAIN, SHOW
+ *	and ask for STATS. A request that changes state (RESET) also needs
+ *	a privileged peer, by its credentials (SO_PEERCRED): root or the
+ *	daemon's own uid. Postfix is in the UserID group (it needs the milter
+ *	socket), so the group alone must never be enough. Anyone else gets
+ *	"ERR permission denied: ..." and a log line with its uid and pid.
  */
 #include <errno.h>
 #include <poll.h>
@@ -39,6 +46,8 @@
 #include "snapshot.h"
 #include "store_failover.h"
 #include "store_mem.h"
+#include "suppress.h"
+#include "unsub_msg.h"
 #include "util.h"
 
 #define CONTROL_LINE_MAX 4096
@@ -77,6 +86,24 @@ static const RL_RULE *control_rule_of(const RL_POLICY *p, const char *key)
         if (strlen(p->rule[i].name) == len && strncmp(p->rule[i].name, key, len) == 0)
             return &p->rule[i];
     return NULL;
+}
+
+/* Requests that change state: they need a privileged peer. */
+static const char *const control_writers[] = {"RESET", NULL};
+
+/* control_writes - 1 if the request verb changes state */
+static int control_writes(const char *verb)
+{
+    for (size_t i = 0; control_writers[i]; i++)
+        if (strcasecmp(verb, control_writers[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* control_privileged - root or the daemon's own uid (unknown: neither) */
+static int control_privileged(const CONTROL_PEER *peer)
+{
+    return peer != NULL && peer->uid >= 0 && (peer->uid == 0 || peer->uid == peer->self_uid);
 }
 
 /* control_explain - EXPLAIN */
@@ -213,6 +240,14 @@ static void control_stats(SNAPSHOT *snap, BUF *out)
     }
     if (store && strcmp(store->ops->name, "embedded") == 0)
         buf_printf(out, "keys: %zu\n", store_mem_keys(store));
+    if (unsub_store()) {
+        SUPPRESS_STATS ss;
+
+        suppress_stats(unsub_store(), &ss);
+        buf_printf(out, "suppression list: %s\nsuppression checks failed: %llu\n"
+                   "suppression additions failed: %llu\n", ss.up ? "up" : "down",
+                   (unsigned long long) ss.checks_failed, (unsigned long long) ss.writes_failed);
+    }
     sign_key_stats(&hits, &misses);
     buf_printf(out, "signing keys: %llu loads from the parsed key, %llu parsed again%s\n",
                (unsigned long long) hits, (unsigned long long) misses,
@@ -221,7 +256,8 @@ static void control_stats(SNAPSHOT *snap, BUF *out)
                : "none", snap->policy ? snap->policy->n : 0);
 }
 
-void control_handle(const char *request, BUF *out)
+/* control_handle - answer one request from peer */
+void control_handle(const char *request, const CONTROL_PEER *peer, BUF *out)
 {
     char *copy = xstrdup(request), *save = NULL, *words[16];
     size_t nw = 0;
@@ -231,7 +267,14 @@ void control_handle(const char *request, BUF *out)
     control_clean(copy);
     for (char *t = strtok_r(copy, " \t\r\n", &save); t && nw < 16; t = strtok_r(NULL, " \t\r\n", &save))
         words[nw++] = t;
-    if (snap == NULL)
+    if (nw > 0 && control_writes(words[0]) && !control_privileged(peer)) {
+        long uid = peer ? peer->uid : -1, pid = peer ? peer->pid : -1, self = peer ? peer->self_uid : -1;
+
+        log_warn("control socket: %.32s refused: peer uid=%ld pid=%ld is neither root nor uid %ld "
+                 "(the daemon's own)", words[0], uid, pid, self);
+        buf_printf(out, "ERR permission denied: %.32s changes state and needs root or uid %ld "
+                   "(the daemon's own); you are uid %ld\n", words[0], self, uid);
+    } else if (snap == NULL)
         buf_puts(out, "ERR not configured\n");
     else if (nw == 0)
         buf_puts(out, "ERR empty request\n");
@@ -247,6 +290,22 @@ void control_handle(const char *request, BUF *out)
     free(copy);
 }
 
+/* control_peer - who is at the other end of fd (uid -1 if unknown) */
+static void control_peer(int fd, CONTROL_PEER *peer)
+{
+    struct ucred cr;
+    socklen_t len = sizeof(cr);
+
+    peer->uid = peer->pid = -1;
+    peer->self_uid = (long) geteuid();
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0 && len == sizeof(cr)) {
+        peer->uid = (long) cr.uid;
+        peer->pid = (long) cr.pid;
+    } else
+        log_warn("control socket: cannot tell who connected (%s): nothing that changes state "
+                 "is allowed", strerror(errno));
+}
+
 /* control_serve - read one line, answer, close */
 static void control_serve(int fd)
 {
@@ -254,6 +313,7 @@ static void control_serve(int fd)
     size_t len = 0;
     BUF out;
     struct pollfd p = {fd, POLLIN, 0};
+    CONTROL_PEER peer;
 
     while (len < CONTROL_LINE_MAX && memchr(line, '\n', len) == NULL) {
         ssize_t got;
@@ -266,10 +326,11 @@ static void control_serve(int fd)
     }
     line[len] = 0;
     buf_init(&out, 1 << 20);
+    control_peer(fd, &peer);
     if (memchr(line, '\n', len) == NULL)
         buf_puts(&out, "ERR request line missing or longer than 4096 bytes\n");
     else
-        control_handle(line, &out);
+        control_handle(line, &peer, &out);
     for (size_t off = 0; off < out.len;) {
         ssize_t w = write(fd, out.data + off, out.len - off);
 
@@ -297,10 +358,22 @@ static void *control_thread(void *arg)
     return NULL;
 }
 
-int control_open(const char *path, int chown_it, uid_t uid, gid_t gid)
+/* control_fail - log why the socket cannot be offered; close (and remove) it */
+static int control_fail(const char *path, const char *what, int bound)
+{
+    log_warn("ControlSocket %s: %s: %s", path, what, strerror(errno));
+    if (bound)
+        (void) unlink(path);
+    close(control_fd);
+    control_fd = -1;
+    return -1;
+}
+
+int control_open(const char *path, uid_t uid, gid_t gid, mode_t mode)
 {
     struct sockaddr_un sun;
     mode_t old;
+    int rc;
 
     if (strlen(path) >= sizeof(sun.sun_path)) {
         log_warn("ControlSocket %s: path too long", path);
@@ -314,17 +387,18 @@ int control_open(const char *path, int chown_it, uid_t uid, gid_t gid)
         return -1;
     }
     (void) unlink(path);
-    old = umask(0117);
-    if (bind(control_fd, (struct sockaddr *) &sun, sizeof(sun)) < 0 || listen(control_fd, 16) < 0) {
-        umask(old);
-        log_warn("ControlSocket %s: %s", path, strerror(errno));
-        close(control_fd);
-        control_fd = -1;
-        return -1;
-    }
+    /* Born owner-only; owner, group and mode are set before anyone may connect. */
+    old = umask(0177);
+    rc = bind(control_fd, (struct sockaddr *) &sun, sizeof(sun));
     umask(old);
-    if (chown_it && chown(path, uid, gid) < 0)
-        log_warn("ControlSocket %s: cannot chown: %s", path, strerror(errno));
+    if (rc < 0)
+        return control_fail(path, "cannot bind", 0);
+    if ((uid != (uid_t) -1 || gid != (gid_t) -1) && lchown(path, uid, gid) < 0)
+        return control_fail(path, "cannot set its owner and group", 1);
+    if (chmod(path, mode) < 0)
+        return control_fail(path, "cannot set its mode", 1);
+    if (listen(control_fd, 16) < 0)
+        return control_fail(path, "cannot listen", 1);
     util_strlcpy(control_path, path, sizeof(control_path));
     return 0;
 }

@@ -7,9 +7,10 @@
 
 #include <sys/types.h>
 
-/* control_open - listen on path (a stale socket is replaced), owned by
- * uid:gid when chown_it, mode 0660. -1 with a log line on failure. */
-int control_open(const char *path, int chown_it, uid_t uid, gid_t gid);
+/* control_open - listen on path (a stale socket is replaced) with that
+ * mode, owned by uid:gid ((uid_t) -1, (gid_t) -1: the caller's own).
+ * -1 with a log line on failure (nothing is left at path then). */
+int control_open(const char *path, uid_t uid, gid_t gid, mode_t mode);
 
 /* control_start - serve requests in a thread of its own */
 int control_start(void);
@@ -17,9 +18,17 @@ int control_start(void);
 /* control_stop - stop serving and remove the socket */
 void control_stop(void);
 
-/* control_handle - answer one request line into out (for tests and the
- * thread); the last line is "OK" or "ERR reason". */
+/* The other end of a connection, by its credentials (-1: unknown). */
+typedef struct control_peer {
+    long uid, pid;
+    long self_uid;              /* the daemon's own uid */
+} CONTROL_PEER;
+
+/* control_handle - answer one request line of peer into out (for tests
+ * and the thread); the last line is "OK" or "ERR reason". A request that
+ * changes state from a peer that is neither root nor self_uid (or NULL)
+ * gets "ERR permission denied: ..." and is logged. */
 struct buf;
-void control_handle(const char *request, struct buf *out);
+void control_handle(const char *request, const CONTROL_PEER *peer, struct buf *out);
 
 #endif

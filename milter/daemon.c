@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -51,6 +52,7 @@
 #include "conf.h"
 #include "control.h"
 #include "ratelimit.h"
+#include "redis_pool.h"
 #include "store_failover.h"
 #include "store_mem.h"
 #include "store_redis.h"
@@ -153,24 +155,29 @@ static void daemon_check_key_owners(SNAPSHOT *snap, uid_t uid)
     }
 }
 
-/* daemon_store - the rate store for the process's lifetime */
-static RL_STORE *daemon_store(const TXCONF *cf)
+/* daemon_store - the rate store for the process's lifetime; with Redis,
+ * *pool is its connection pool, for the suppression list to share */
+static RL_STORE *daemon_store(const TXCONF *cf, REDIS_POOL **pool)
 {
     RL_STORE *local = store_mem_new((size_t) cf->ratelimit_max_keys, NULL), *primary;
-    STORE_REDIS_OPTS o;
+    REDIS_POOL_OPTS o;
     BUF err;
 
+    *pool = NULL;
     if (strcasecmp(cf->store, "embedded") == 0)
         return local;
     memset(&o, 0, sizeof(o));
     o.connect_timeout_ms = (unsigned) cf->store_connect_timeout_ms;
     o.timeout_ms = (unsigned) cf->store_timeout_ms;
     o.pool_size = 8;
+    o.retry_ms = (unsigned) cf->store_retry_ms;
     buf_init(&err, 1024);
-    primary = store_redis_new(cf->store, &o, &err);
-    if (primary == NULL) {                  /* checked by snapshot_build() already */
-        log_err("Store %s: %s", cf->store, err.data ? err.data : "");
+    if ((*pool = redis_pool_new(cf->store, &o, &err)) == NULL
+        || (primary = store_redis_open(*pool, NULL, &err)) == NULL) {
+        log_err("Store %s: %s", cf->store, err.data ? err.data : "");   /* checked by snapshot_build() */
         buf_free(&err);
+        redis_pool_free(*pool);
+        *pool = NULL;
         local->ops->free(local);
         return NULL;
     }
@@ -179,8 +186,23 @@ static RL_STORE *daemon_store(const TXCONF *cf)
         local->ops->free(local);
         local = NULL;
     }
-    return store_failover_new(primary, local, (STORE_FAILURE) cf->store_failure,
-                              (unsigned) cf->store_retry_ms);
+    /* 0: the pool's breaker (shared with the suppression list) decides when to probe */
+    return store_failover_new(primary, local, (STORE_FAILURE) cf->store_failure, 0);
+}
+
+/* daemon_suppress - the suppression list: on the rate store's pool with Redis */
+static SUPPRESS *daemon_suppress(const TXCONF *cf, REDIS_POOL *pool, BUF *err)
+{
+    char what[160];
+
+    if (pool == NULL)
+        return suppress_open(cf->store, cf->data_directory, (unsigned) cf->store_timeout_ms, err);
+    if ((STORE_FAILURE) cf->store_failure == STORE_FAIL_TEMPFAIL)
+        snprintf(what, sizeof(what), "StoreFailure tempfail: messages are deferred (451 4.3.0)");
+    else
+        snprintf(what, sizeof(what), "StoreFailure %s: messages go out without the suppression "
+                 "check", (STORE_FAILURE) cf->store_failure == STORE_FAIL_LOCAL ? "local" : "accept");
+    return suppress_open_pool(pool, what);
 }
 
 static void *daemon_milter_thread(void *arg)
@@ -219,8 +241,12 @@ static void daemon_reload(const char *path, const TXCONF *running)
         || snap->cf->store_retry_ms != running->store_retry_ms
         || snap->cf->ratelimit_max_keys != running->ratelimit_max_keys
         || (snap->cf->control_socket == NULL) != (running->control_socket == NULL)
-        || (snap->cf->control_socket && strcmp(snap->cf->control_socket, running->control_socket)))
-        log_warn("reload: Store*, RateLimitMaxKeys and ControlSocket changes take effect only "
+        || (snap->cf->control_socket && strcmp(snap->cf->control_socket, running->control_socket))
+        || snap->cf->control_socket_mode != running->control_socket_mode
+        || (snap->cf->control_socket_group == NULL) != (running->control_socket_group == NULL)
+        || (snap->cf->control_socket_group
+            && strcmp(snap->cf->control_socket_group, running->control_socket_group)))
+        log_warn("reload: Store*, RateLimitMaxKeys and ControlSocket* changes take effect only "
                  "after a restart; rate policy changes apply now");
     /* A valid file that turns a protection off may be meant (the operator
      * edited it), so it is applied; but never quietly. */
@@ -312,6 +338,44 @@ static void daemon_hup(const char *path)
     pthread_mutex_unlock(&daemon_reload_lock);
 }
 
+/* daemon_socket_error - why the milter socket cannot be opened, as precisely
+ * as we can tell (libmilter itself says nothing useful) */
+static void daemon_socket_error(const char *spec, const char *upath, int err)
+{
+    char dir[PATH_MAX];
+    const char *slash;
+    struct stat st;
+
+    if (upath && (slash = strrchr(upath, '/')) != NULL && slash > upath
+        && (size_t) (slash - upath) < sizeof(dir)) {
+        memcpy(dir, upath, (size_t) (slash - upath));
+        dir[slash - upath] = 0;
+        if (stat(dir, &st) < 0) {
+            log_err("cannot open milter socket %s: directory %s: %s", spec, dir, strerror(errno));
+            return;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            log_err("cannot open milter socket %s: %s is not a directory", spec, dir);
+            return;
+        }
+    }
+    log_err("cannot open milter socket %s: %s", spec, err ? strerror(err) : "libmilter gives no reason");
+}
+
+/* daemon_control_open - the control socket, owned by UserID (uid, gid)
+ * and ControlSocketGroup; -1 only for a group that does not exist */
+static int daemon_control_open(const TXCONF *cf, uid_t uid, gid_t gid)
+{
+    uid_t cuid = cf->user ? uid : (uid_t) -1;
+    gid_t cgid = cf->user ? gid : (gid_t) -1;
+
+    if (cf->control_socket_group && proc_group("ControlSocketGroup", cf->control_socket_group, &cgid) < 0)
+        return -1;
+    if (control_open(cf->control_socket, cuid, cgid, cf->control_socket_mode) < 0)
+        log_warn("txmilterctl cannot reach this daemon: no control socket");
+    return 0;
+}
+
 /* daemon_drain - SIGTERM: let messages in flight finish */
 static void daemon_drain(int timeout)
 {
@@ -319,8 +383,10 @@ static void daemon_drain(int timeout)
     int n;
 
     callbacks_drain();
-    n = callbacks_inflight();
-    log_info("shutting down: %d message(s) in flight, waiting up to %d s", n, timeout);
+    if ((n = callbacks_inflight()) == 0)
+        log_info("shutting down: no message in flight");
+    else
+        log_info("shutting down: %d message(s) in flight, waiting up to %d s", n, timeout);
     while ((n = callbacks_inflight()) > 0 && time(NULL) < deadline) {
         struct timespec ts = {0, 50 * 1000 * 1000};
 
@@ -342,6 +408,7 @@ int daemon_run(const char *path, int foreground)
     gid_t gid = 0;
     pthread_t tid;
     RL_STORE *store;
+    REDIS_POOL *pool;
     SUPPRESS *suppress = NULL;
     struct sigaction sa;
 
@@ -367,7 +434,7 @@ int daemon_run(const char *path, int foreground)
     umask(cf->umask);
     if (smfi_setconn(spec) != MI_SUCCESS || smfi_register(*callbacks_desc(is_unix)) != MI_SUCCESS
         || smfi_opensocket(1) != MI_SUCCESS) {
-        log_err("cannot open milter socket %s", cf->socket);
+        daemon_socket_error(cf->socket, is_unix ? upath : NULL, errno);
         free(spec);
         return 1;
     }
@@ -396,8 +463,8 @@ int daemon_run(const char *path, int foreground)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    if (cf->control_socket && control_open(cf->control_socket, cf->user != NULL, uid, gid) < 0)
-        log_warn("txmilterctl cannot reach this daemon: no control socket");
+    if (cf->control_socket && daemon_control_open(cf, uid, gid) < 0)
+        return 1;
     if (!foreground && proc_detach() < 0) {
         log_err("cannot detach: %s", strerror(errno));
         return 1;
@@ -407,15 +474,14 @@ int daemon_run(const char *path, int foreground)
     if (cf->user && proc_drop(uid, gid, uname) < 0)
         return 1;
     free(uname);
-    if ((store = daemon_store(cf)) == NULL)
+    if ((store = daemon_store(cf, &pool)) == NULL)
         return 1;
     ratelimit_set_store(store);
     if (unsub_enabled(cf) || cf->unsub_mailto || cf->unsub_table) {
         BUF err;
 
         buf_init(&err, 1024);
-        if ((suppress = suppress_open(cf->store, cf->data_directory, (unsigned) cf->store_timeout_ms,
-                                      &err)) == NULL) {
+        if ((suppress = daemon_suppress(cf, pool, &err)) == NULL) {
             log_err("cannot open the suppression list (Store %s, DataDirectory %s): %s", cf->store,
                     cf->data_directory ? cf->data_directory : "none", err.data ? err.data : "");
             buf_free(&err);
@@ -442,6 +508,7 @@ int daemon_run(const char *path, int foreground)
         return 1;
     }
     log_info("txmilter %s started on %s (pid %ld)", PACKAGE_VERSION, cf->socket, (long) getpid());
+    log_started();
 
     for (;;) {
         struct pollfd pfd = {daemon_pipe[0], POLLIN, 0};
@@ -504,6 +571,7 @@ int daemon_run(const char *path, int foreground)
     store->ops->free(store);
     unsub_set_store(NULL);
     suppress_close(suppress);
+    redis_pool_free(pool);
     free(spec);
     log_info("stopped");
     return milter_rc == MI_SUCCESS ? 0 : 1;

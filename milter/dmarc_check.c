@@ -106,7 +106,8 @@ int dmarc_check_parse(const char *record, DMARC_CHECK *out)
     out->pct = pct < 0 || pct > 100 ? 100 : pct;
     if (out->at_org && strcmp(out->record_domain, out->from_domain) != 0) {
         out->policy = out->sp;
-        out->policy_tag = "sp";
+        /* Without sp= the org's p= is what applies: say so, not "sp=". */
+        out->policy_tag = out->sp_given ? "sp" : "p";
     } else {
         out->policy = out->p;
         out->policy_tag = "p";

@@ -31,7 +31,7 @@ typedef struct dmarc_check {
     DMARC_CHECK_POLICY sp;          /* sp=, or p= when absent */
     int         sp_given;
     DMARC_CHECK_POLICY policy;      /* what receivers apply to this From domain */
-    const char *policy_tag;         /* "p" or "sp" */
+    const char *policy_tag;         /* the tag that applied: "sp" only if the record has one */
     int         pct;                /* pct=, 100 when absent */
     int         adkim_strict;       /* adkim=s */
     int         aspf_strict;        /* aspf=s */

@@ -1,189 +1,508 @@
 /*
  * hdr.c - header parsing and formatting for signing.
  *
- *	hdr_parse_mailboxes() walks a From (or any address-list) field once,
- *	left to right, with a bounded comment depth. It splits at top-level
- *	commas, understands "display <addr>", bare addr-specs, quoted local
- *	parts, domain literals, groups ("team: a@x, b@y;") and obsolete
- *	source routes ("<@relay:a@x>"). It never reads past the terminating
- *	NUL and never writes past HDR_LOCAL_MAX / HDR_DOMAIN_MAX. It counts
- *	mailboxes so that the caller can refuse fields with several (RFC 7489
- *	6.6.1), and returns -1 for syntax it cannot make sense of.
+ *	hdr_parse_mailboxes() reads a From field as an RFC 5322 mailbox-list
+ *	(3.4, 3.6.2) and nothing looser: each element is one name-addr
+ *	("display <local@domain>") or addr-spec, separated by commas, with
+ *	comments and folding white space only where they cannot change which
+ *	domain a receiver sees (around the whole address, in display names).
+ *	Display names are words (atoms, encoded words, quoted strings) and
+ *	dots (obs-phrase); RFC 6532 UTF-8 is allowed, other 8-bit bytes are
+ *	not. What receivers may read differently is refused: groups, domain
+ *	literals, obsolete source routes, CFWS inside or around the "@" of an
+ *	address (3.4.1 SHOULD NOT; obs-local-part, obs-domain), obsolete local
+ *	parts mixing quoted and plain words, a quoted local part holding "@",
+ *	empty list elements, a domain that is not a DNS host name (trailing
+ *	dot, "_", all-numeric last label). U-labels are turned into A-labels
+ *	(IDNA2008, libidn2) as receivers do before DMARC. It returns the
+ *	number of mailboxes (0 for an empty field), the first in *first, or
+ *	a negative HDR_ERR_* code; hdr_strerror() gives the reason in words for
+ *	the SMTP reply and the log ("has text after the address"). It never reads
+ *	past the terminating NUL, keeps comment nesting bounded, and never
+ *	writes past HDR_LOCAL_MAX / HDR_DOMAIN_MAX.
  *
  *	hdr_signing_form() renders "name:value" for libopendkim, turning the
  *	bare LF that Postfix uses between folded lines into CRLF.
  */
 #include <ctype.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <idn2.h>
 
 #include "hdr.h"
 
 #define HDR_COMMENT_DEPTH 16
+#define HDR_LABEL_MAX     63        /* RFC 1035 2.3.4 */
+#define HDR_NAME_MAX      253       /* a DNS name without its final dot */
 
-/* One mailbox being collected. */
-typedef struct hdr_mb {
-    char    text[HDR_LOCAL_MAX + HDR_DOMAIN_MAX + 2];  /* addr-spec outside <> */
-    size_t  tlen;
-    char    angle[HDR_LOCAL_MAX + HDR_DOMAIN_MAX + 2]; /* addr-spec inside <> */
-    size_t  alen;
-    int     has_angle;
-    int     too_long;
-    int     nonempty;   /* something other than white space was seen */
-} HDR_MB;
+typedef enum { TK_END, TK_ATOM, TK_QSTR, TK_DLIT, TK_SPECIAL } HDR_TOKTYPE;
 
-static void mb_put(HDR_MB *mb, int in_angle, char c)
+/* One lexical token of a structured field. */
+typedef struct hdr_tok {
+    HDR_TOKTYPE type;
+    char        ch;             /* the character of a TK_SPECIAL */
+    const char *s;              /* first byte (of a TK_QSTR: after the quote) */
+    size_t      len;            /* bytes, without the quotes of a TK_QSTR */
+    int         cfws;           /* white space or a comment came before it */
+} HDR_TOK;
+
+static const char *const hdr_errors[] = {
+    [-HDR_ERR_UTF8] = "holds 8-bit bytes that are not UTF-8 (RFC 6532)",
+    [-HDR_ERR_CHAR] = "holds a character not allowed outside a quoted string",
+    [-HDR_ERR_COMMENT] = "has an unbalanced or too deeply nested comment",
+    [-HDR_ERR_QUOTE] = "has an unterminated quoted string",
+    [-HDR_ERR_ANGLE] = "has an unbalanced or misplaced angle bracket",
+    [-HDR_ERR_GROUP] = "holds a group, not allowed in From (RFC 5322 3.6.2)",
+    [-HDR_ERR_DISPLAY] = "has a display name with an unquoted '@' or special "
+                         "character (receivers disagree which address is the author)",
+    [-HDR_ERR_TRAILING] = "has text after the address",
+    [-HDR_ERR_NOAT] = "holds a mailbox without '@domain'",
+    [-HDR_ERR_LOCAL] = "has a malformed local part",
+    [-HDR_ERR_OBSLOCAL] = "has an obsolete local part of quoted and unquoted words "
+                          "(RFC 5322 4.4)",
+    [-HDR_ERR_QUOTEDAT] = "has a quoted local part holding '@' "
+                          "(receivers disagree where the domain starts)",
+    [-HDR_ERR_SPACE] = "has white space or a comment inside the address or around its '@' "
+                       "(RFC 5322 3.4.1, 4.4: receivers read another domain)",
+    [-HDR_ERR_DOMAIN] = "has a domain that is not a DNS host name",
+    [-HDR_ERR_LITERAL] = "has a domain literal: it can never be DKIM-signed or "
+                         "DMARC-aligned",
+    [-HDR_ERR_ROUTE] = "has an obsolete source route (RFC 5322 4.4)",
+    [-HDR_ERR_EMPTY] = "has an empty element in the address list (RFC 5322 4.4)",
+    [-HDR_ERR_LONG] = "has an over-long local part or domain",
+    [-HDR_ERR_IDN] = "has an internationalized domain that is not valid IDNA2008",
+    [-HDR_ERR_SYNTAX] = "is not an RFC 5322 mailbox",
+};
+
+/* hdr_strerror - the reason for a negative hdr_parse_mailboxes() result */
+const char *hdr_strerror(int code)
 {
-    char *b = in_angle ? mb->angle : mb->text;
-    size_t *l = in_angle ? &mb->alen : &mb->tlen;
-    size_t cap = sizeof(mb->text) - 1;
-
-    if (*l >= cap) {
-        mb->too_long = 1;
-        return;
-    }
-    b[(*l)++] = c;
-    b[*l] = 0;
+    if (code >= 0 || (size_t) -code >= sizeof(hdr_errors) / sizeof(hdr_errors[0])
+        || hdr_errors[-code] == NULL)
+        return "is not an RFC 5322 mailbox";
+    return hdr_errors[-code];
 }
 
-/* hdr_split_addr - split an addr-spec into local part and domain */
-static int hdr_split_addr(const char *spec, HDR_ADDR *out)
+/* hdr_utf8_len - length of the well-formed UTF-8 sequence at p (RFC 3629), or 0 */
+static size_t hdr_utf8_len(const unsigned char *p)
 {
-    const char *at = strrchr(spec, '@');
-    const char *dom;
-    size_t llen, dlen;
+    size_t n, i;
+    unsigned lo = 0x80, hi = 0xbf;
 
-    /* obsolete route "@a,@b:local@dom" */
-    if (spec[0] == '@') {
-        const char *colon = strchr(spec, ':');
-
-        if (colon == NULL)
-            return -1;
-        spec = colon + 1;
-        at = strrchr(spec, '@');
+    if (p[0] >= 0xc2 && p[0] <= 0xdf)
+        n = 2;
+    else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+        n = 3;
+        if (p[0] == 0xe0)
+            lo = 0xa0;
+        else if (p[0] == 0xed)
+            hi = 0x9f;                  /* no surrogates */
+    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+        n = 4;
+        if (p[0] == 0xf0)
+            lo = 0x90;
+        else if (p[0] == 0xf4)
+            hi = 0x8f;
+    } else
+        return 0;
+    for (i = 1; i < n; i++) {
+        if (p[i] < lo || p[i] > hi)
+            return 0;                   /* also stops at the NUL */
+        lo = 0x80;
+        hi = 0xbf;
     }
-    if (at == NULL || at == spec)
-        return -1;
-    llen = (size_t) (at - spec);
-    dom = at + 1;
-    dlen = strlen(dom);
-    while (dlen > 0 && dom[dlen - 1] == '.')
-        dlen--;
-    if (dlen == 0 || llen >= HDR_LOCAL_MAX || dlen >= HDR_DOMAIN_MAX)
-        return -1;
-    memcpy(out->local, spec, llen);
-    out->local[llen] = 0;
-    for (size_t i = 0; i < dlen; i++)
-        out->domain[i] = (char) tolower((unsigned char) dom[i]);
-    out->domain[dlen] = 0;
+    return n;
+}
+
+/* hdr_text_len - bytes of one text character at p (printable ASCII not in
+ * forbid, or one UTF-8 character), 0 for anything else, -1 for bad 8-bit */
+static int hdr_text_len(const char *p, const char *forbid)
+{
+    unsigned char c = (unsigned char) *p;
+
+    if (c >= 0x80) {
+        size_t n = hdr_utf8_len((const unsigned char *) p);
+
+        return n ? (int) n : -1;
+    }
+    if (c < 33 || c == 127 || strchr(forbid, c) != NULL)
+        return 0;
+    return 1;
+}
+
+/* hdr_wsp - folding white space as Postfix passes it (LF between lines) */
+static int hdr_wsp(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* hdr_skip_cfws - skip white space and nested comments; 1 if any was there */
+static int hdr_skip_cfws(const char **pp, int *err)
+{
+    const char *p = *pp;
+    int seen = 0;
+
+    for (;;) {
+        if (hdr_wsp(*p)) {
+            p++;
+            seen = 1;
+            continue;
+        }
+        if (*p != '(')
+            break;
+        {
+            int depth = 1, n;
+
+            for (p++; depth > 0; ) {
+                if (*p == 0) {
+                    *err = HDR_ERR_COMMENT;
+                    return seen;
+                }
+                if (*p == '\\' && p[1] != 0) {
+                    p++;
+                    if ((n = hdr_text_len(p, "")) < 0) {
+                        *err = HDR_ERR_UTF8;
+                        return seen;
+                    }
+                    p += n ? n : 1;
+                    continue;
+                }
+                if (*p == '(' && ++depth > HDR_COMMENT_DEPTH) {
+                    *err = HDR_ERR_COMMENT;
+                    return seen;
+                }
+                if (*p == ')')
+                    depth--;
+                if (*p == '(' || *p == ')' || hdr_wsp(*p)) {
+                    p++;
+                    continue;
+                }
+                if ((n = hdr_text_len(p, "")) <= 0) {
+                    *err = n < 0 ? HDR_ERR_UTF8 : HDR_ERR_CHAR;
+                    return seen;
+                }
+                p += n;
+            }
+            seen = 1;
+        }
+    }
+    *pp = p;
+    return seen;
+}
+
+/* hdr_lex - the next token at *pp; 0, or a negative HDR_ERR_* */
+static int hdr_lex(const char **pp, HDR_TOK *t)
+{
+    static const char specials[] = "()<>[]:;@\\,.\"";
+    const char *p = *pp;
+    int err = 0, n;
+
+    memset(t, 0, sizeof(*t));
+    t->cfws = hdr_skip_cfws(&p, &err);
+    if (err)
+        return err;
+    t->s = p;
+    if (*p == 0) {
+        t->type = TK_END;
+    } else if (*p == '"') {
+        t->type = TK_QSTR;
+        t->s = ++p;
+        for (; *p != '"'; ) {
+            if (*p == 0)
+                return HDR_ERR_QUOTE;
+            if (*p == '\\' && p[1] != 0 && (p[1] == ' ' || p[1] == '\t')) {
+                p += 2;
+                continue;
+            }
+            if (*p == '\\' && p[1] != 0)
+                p++;
+            else if (hdr_wsp(*p)) {
+                p++;
+                continue;
+            }
+            if ((n = hdr_text_len(p, "")) <= 0)
+                return n < 0 ? HDR_ERR_UTF8 : HDR_ERR_CHAR;
+            p += n;
+        }
+        t->len = (size_t) (p - t->s);
+        p++;
+    } else if (*p == '[') {
+        t->type = TK_DLIT;
+        for (p++; *p != ']'; p++)
+            if (*p == 0 || *p == '[' || *p == '\\')
+                return HDR_ERR_LITERAL;
+        p++;
+        t->len = (size_t) (p - t->s);
+    } else if (strchr("<>:;@,.", *p) != NULL) {
+        t->type = TK_SPECIAL;
+        t->ch = *p++;
+        t->len = 1;
+    } else {
+        while ((n = hdr_text_len(p, specials)) > 0)
+            p += n;
+        if (p == t->s)
+            return n < 0 ? HDR_ERR_UTF8 : *p == ')' ? HDR_ERR_COMMENT : HDR_ERR_CHAR;
+        t->type = TK_ATOM;
+        t->len = (size_t) (p - t->s);
+        if (n < 0)
+            return HDR_ERR_UTF8;
+    }
+    *pp = p;
     return 0;
 }
 
-/* hdr_finish_mb - account for one collected mailbox */
-static int hdr_finish_mb(HDR_MB *mb, int *count, HDR_ADDR *first)
+/* hdr_peek - the next token without consuming it */
+static int hdr_peek(const char *p, HDR_TOK *t)
 {
-    HDR_ADDR addr;
-    const char *spec;
+    return hdr_lex(&p, t);
+}
 
-    if (mb->too_long)
-        return -1;
-    if (!mb->nonempty && !mb->has_angle)
-        return 0;                       /* empty list element: obsolete syntax, skip */
-    spec = mb->has_angle ? mb->angle : mb->text;
-    if (mb->has_angle && mb->alen == 0)
-        return -1;                      /* "<>" is not a mailbox */
-    if (hdr_split_addr(spec, &addr) < 0)
-        return -1;
-    if (*count == 0 && first)
-        *first = addr;
-    (*count)++;
+/* hdr_is_special - t is the special character c */
+static int hdr_is_special(const HDR_TOK *t, char c)
+{
+    return t->type == TK_SPECIAL && t->ch == c;
+}
+
+/* hdr_host_name - check and store the domain: LDH labels, A-labels for U-labels */
+static int hdr_host_name(const char *dom, size_t len, HDR_ADDR *out)
+{
+    char in[HDR_DOMAIN_MAX];
+    char *a = NULL;
+    size_t i, label = 0;
+    int ascii = 1, alpha_last = 0;
+
+    if (len >= sizeof(in))
+        return HDR_ERR_LONG;
+    memcpy(in, dom, len);
+    in[len] = 0;
+    for (i = 0; i < len; i++)
+        if ((unsigned char) in[i] >= 0x80)
+            ascii = 0;
+    util_lower(in);
+    if (!ascii) {
+        if (idn2_lookup_u8((const uint8_t *) in, (uint8_t **) &a,
+                           IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL) != IDN2_OK) {
+            free(a);
+            return HDR_ERR_IDN;
+        }
+        if (util_strlcpy(in, a, sizeof(in)) < 0) {
+            free(a);
+            return HDR_ERR_LONG;
+        }
+        free(a);
+        util_lower(in);
+        len = strlen(in);
+    }
+    if (len > HDR_NAME_MAX)
+        return HDR_ERR_LONG;
+    for (i = 0; i <= len; i++) {
+        char c = in[i];
+
+        if (c == '.' || c == 0) {
+            if (label == 0 || label > HDR_LABEL_MAX || in[i - 1] == '-')
+                return HDR_ERR_DOMAIN;
+            if (c == 0)
+                break;
+            label = 0;
+            alpha_last = 0;
+            continue;
+        }
+        if (!isalnum((unsigned char) c) && !(c == '-' && label > 0))
+            return HDR_ERR_DOMAIN;
+        if (!isdigit((unsigned char) c))
+            alpha_last = 1;
+        label++;
+    }
+    if (!alpha_last)
+        return HDR_ERR_DOMAIN;          /* "1.2.3.4": an IP address in disguise */
+    memcpy(out->domain, in, len + 1);
     return 0;
 }
 
-/* hdr_parse_mailboxes - count the mailboxes of a field and keep the first */
+/* hdr_dot_atom - "word.word..." without CFWS inside; *end is past it */
+static int hdr_dot_atom(const char **pp, const HDR_TOK *first, size_t *len, int in_domain)
+{
+    HDR_TOK t;
+    const char *p = *pp;
+    int err;
+
+    *len = first->len;
+    for (;;) {
+        if ((err = hdr_peek(p, &t)) < 0)
+            return err;
+        if (!hdr_is_special(&t, '.'))
+            break;
+        if (t.cfws)
+            return HDR_ERR_SPACE;
+        hdr_lex(&p, &t);
+        if ((err = hdr_lex(&p, &t)) < 0)
+            return err;
+        if (t.type == TK_QSTR && !in_domain)
+            return HDR_ERR_OBSLOCAL;
+        if (t.type != TK_ATOM)
+            return in_domain ? HDR_ERR_DOMAIN : HDR_ERR_LOCAL;
+        if (t.cfws)
+            return HDR_ERR_SPACE;
+        *len = (size_t) (t.s + t.len - first->s);
+    }
+    *pp = p;
+    return 0;
+}
+
+/* hdr_addr_spec - local-part "@" domain, CFWS only before and after it */
+static int hdr_addr_spec(const char **pp, HDR_ADDR *out)
+{
+    HDR_TOK t, first;
+    const char *p = *pp;
+    size_t len, i, o;
+    int err;
+
+    if ((err = hdr_lex(&p, &first)) < 0)
+        return err;
+    if (first.type == TK_QSTR) {
+        if ((err = hdr_peek(p, &t)) < 0)
+            return err;
+        if (hdr_is_special(&t, '.'))
+            return HDR_ERR_OBSLOCAL;
+        for (i = o = 0; i < first.len; i++) {
+            char c = first.s[i];
+
+            if (c == '\\')
+                c = first.s[++i];
+            else if (c == '\r' || c == '\n')
+                continue;               /* folding inside quotes */
+            else if (c == '@')
+                return HDR_ERR_QUOTEDAT;
+            if (o + 1 >= sizeof(out->local))
+                return HDR_ERR_LONG;
+            out->local[o++] = c;
+        }
+        if (o == 0)
+            return HDR_ERR_LOCAL;
+        out->local[o] = 0;
+    } else if (first.type == TK_ATOM) {
+        if ((err = hdr_dot_atom(&p, &first, &len, 0)) < 0)
+            return err;
+        if (len >= sizeof(out->local))
+            return HDR_ERR_LONG;
+        memcpy(out->local, first.s, len);
+        out->local[len] = 0;
+    } else if (first.type == TK_END || hdr_is_special(&first, ',') || hdr_is_special(&first, '>'))
+        return HDR_ERR_NOAT;
+    else if (hdr_is_special(&first, '<'))
+        return HDR_ERR_ANGLE;
+    else
+        return first.type == TK_DLIT ? HDR_ERR_SYNTAX : HDR_ERR_LOCAL;
+
+    if ((err = hdr_lex(&p, &t)) < 0)
+        return err;
+    if (!hdr_is_special(&t, '@')) {
+        if (t.type == TK_END || hdr_is_special(&t, ',') || hdr_is_special(&t, '>'))
+            return HDR_ERR_NOAT;
+        return t.cfws ? HDR_ERR_SPACE : HDR_ERR_LOCAL;
+    }
+    if (t.cfws)
+        return HDR_ERR_SPACE;
+    if ((err = hdr_lex(&p, &first)) < 0)
+        return err;
+    if (first.cfws && (first.type == TK_ATOM || first.type == TK_DLIT))
+        return HDR_ERR_SPACE;
+    if (first.type == TK_DLIT)
+        return HDR_ERR_LITERAL;
+    if (first.type == TK_END || hdr_is_special(&first, ',') || hdr_is_special(&first, '>'))
+        return HDR_ERR_NOAT;
+    if (first.type != TK_ATOM)
+        return HDR_ERR_DOMAIN;
+    if ((err = hdr_dot_atom(&p, &first, &len, 1)) < 0)
+        return err;
+    if ((err = hdr_peek(p, &t)) < 0)
+        return err;
+    if (t.type == TK_ATOM || t.type == TK_QSTR || t.type == TK_DLIT)
+        return HDR_ERR_SPACE;           /* "news@exa mple.com" */
+    if (hdr_is_special(&t, '@'))
+        return HDR_ERR_SYNTAX;
+    if ((err = hdr_host_name(first.s, len, out)) < 0)
+        return err;
+    *pp = p;
+    return 0;
+}
+
+/* hdr_mailbox - one name-addr or addr-spec, up to the next "," or the end */
+static int hdr_mailbox(const char **pp, HDR_ADDR *out)
+{
+    HDR_TOK t;
+    const char *p = *pp, *q = p;
+    int err, words = 0;
+
+    /* Find out first whether this element has an angle address. */
+    for (;;) {
+        if ((err = hdr_lex(&q, &t)) < 0)
+            return err;
+        if (t.type == TK_END || hdr_is_special(&t, ',') || hdr_is_special(&t, '<'))
+            break;
+        if (hdr_is_special(&t, ':'))
+            return HDR_ERR_GROUP;
+    }
+    if (hdr_is_special(&t, '<')) {
+        for (;;) {                      /* display-name = phrase, obs-phrase dots */
+            hdr_lex(&p, &t);
+            if (hdr_is_special(&t, '<'))
+                break;
+            if (t.type == TK_ATOM || t.type == TK_QSTR || (hdr_is_special(&t, '.') && words))
+                words++;
+            else
+                return HDR_ERR_DISPLAY;
+        }
+        if ((err = hdr_peek(p, &t)) < 0)
+            return err;
+        if (hdr_is_special(&t, '@'))
+            return HDR_ERR_ROUTE;
+        if (hdr_is_special(&t, '>'))
+            return HDR_ERR_NOAT;
+        if ((err = hdr_addr_spec(&p, out)) < 0)
+            return err;
+        if ((err = hdr_lex(&p, &t)) < 0)
+            return err;
+        if (!hdr_is_special(&t, '>'))
+            return t.type == TK_END || hdr_is_special(&t, '<') ? HDR_ERR_ANGLE : HDR_ERR_SYNTAX;
+    } else if ((err = hdr_addr_spec(&p, out)) < 0)
+        return err;
+    if ((err = hdr_peek(p, &t)) < 0)
+        return err;
+    if (t.type != TK_END && !hdr_is_special(&t, ','))
+        return hdr_is_special(&t, '>') || hdr_is_special(&t, '<') ? HDR_ERR_ANGLE : HDR_ERR_TRAILING;
+    *pp = p;
+    return 0;
+}
+
+/* hdr_parse_mailboxes - count the mailboxes of a From field and keep the first */
 int hdr_parse_mailboxes(const char *value, HDR_ADDR *first)
 {
-    HDR_MB mb;
-    int count = 0, in_angle = 0, in_group = 0;
-    const char *p;
+    HDR_ADDR scratch;
+    HDR_TOK t;
+    const char *p = value;
+    int count = 0, err;
 
-    memset(&mb, 0, sizeof(mb));
-    for (p = value; *p; p++) {
-        unsigned char c = (unsigned char) *p;
-
-        if (c == '(') {                                 /* comment, nested */
-            int depth = 1;
-
-            for (p++; *p && depth > 0; p++) {
-                if (*p == '\\' && p[1])
-                    p++;
-                else if (*p == '(' && ++depth > HDR_COMMENT_DEPTH)
-                    return -1;
-                else if (*p == ')')
-                    depth--;
-            }
-            if (depth > 0)
-                return -1;
-            p--;
-            continue;
-        }
-        if (c == '"') {                                 /* quoted string */
-            for (p++; *p && *p != '"'; p++) {
-                if (*p == '\\' && p[1])
-                    p++;
-                mb_put(&mb, in_angle, *p);
-            }
-            if (*p != '"')
-                return -1;
-            mb.nonempty = 1;
-            continue;
-        }
-        if (c == '[') {                                 /* domain literal */
-            mb_put(&mb, in_angle, '[');
-            for (p++; *p && *p != ']'; p++)
-                mb_put(&mb, in_angle, *p);
-            if (*p != ']')
-                return -1;
-            mb_put(&mb, in_angle, ']');
-            mb.nonempty = 1;
-            continue;
-        }
-        if (c == '<') {
-            if (in_angle || mb.has_angle)
-                return -1;
-            in_angle = 1;
-            mb.has_angle = 1;
-            continue;
-        }
-        if (c == '>') {
-            if (!in_angle)
-                return -1;
-            in_angle = 0;
-            continue;
-        }
-        if (isspace(c))
-            continue;
-        if (!in_angle && c == ':' && !in_group && count == 0 && !mb.has_angle
-            && strchr(mb.text, '@') == NULL) {
-            in_group = 1;                               /* group display name ends */
-            memset(&mb, 0, sizeof(mb));
-            continue;
-        }
-        if (!in_angle && (c == ',' || (c == ';' && in_group))) {
-            if (hdr_finish_mb(&mb, &count, first) < 0)
-                return -1;
-            memset(&mb, 0, sizeof(mb));
-            if (c == ';')
-                in_group = 0;
-            continue;
-        }
-        mb_put(&mb, in_angle, (char) c);
-        mb.nonempty = 1;
+    if ((err = hdr_peek(p, &t)) < 0)
+        return err;
+    if (t.type == TK_END)
+        return 0;
+    for (;;) {
+        if ((err = hdr_peek(p, &t)) < 0)
+            return err;
+        if (t.type == TK_END || hdr_is_special(&t, ','))
+            return HDR_ERR_EMPTY;
+        memset(&scratch, 0, sizeof(scratch));
+        if ((err = hdr_mailbox(&p, &scratch)) < 0)
+            return err;
+        if (count++ == 0 && first)
+            *first = scratch;
+        hdr_lex(&p, &t);
+        if (t.type == TK_END)
+            return count;
     }
-    if (in_angle)
-        return -1;
-    if (hdr_finish_mb(&mb, &count, first) < 0)
-        return -1;
-    return count;
 }
 
 /* hdr_signing_form - "name:value" with CRLF line breaks */

@@ -23,6 +23,7 @@
 
 static int log_syslog;
 static int log_stderr = 1;
+static int log_starting = 1;    /* errors go to stderr too until log_started() */
 static int log_debug_on;
 static const char *log_ident = "txmilter";
 
@@ -33,6 +34,11 @@ void log_init(const char *ident, int use_syslog, int facility, int use_stderr)
     if (use_syslog && !log_syslog)
         openlog(ident, LOG_PID | LOG_NDELAY, facility);
     log_syslog = use_syslog;
+}
+
+void log_started(void)
+{
+    log_starting = 0;
 }
 
 void log_set_debug(int on)
@@ -62,7 +68,9 @@ static void log_vwrite(int prio, const char *tag, const char *fmt, va_list ap)
             *p = '?';
     if (log_syslog)
         syslog(prio, "%s%s", tag, line);
-    if (log_stderr) {
+    /* A daemon that cannot start must say why where it was started, even
+     * when syslog alone gets its lines (and may not be running). */
+    if (log_stderr || (log_starting && prio <= LOG_ERR)) {
         char out[4200];
         int m = snprintf(out, sizeof(out), "%s[%ld]: %s%s\n", log_ident,
                          (long) getpid(), tag, line);

@@ -8,6 +8,10 @@
 #include <stdarg.h>
 
 void log_init(const char *ident, int use_syslog, int facility, int use_stderr);
+/* log_started - start-up is over: errors no longer go to stderr as well
+ * (until then they do, whatever log_init() chose, so that a daemon that
+ * cannot start says why to whoever started it) */
+void log_started(void);
 void log_set_debug(int on);
 int  log_debug_enabled(void);
 

@@ -15,6 +15,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <limits.h>
@@ -49,10 +50,21 @@ static int check_config(const char *path)
     BUF errs;
     SNAPSHOT *snap;
     size_t nkeys;
+    char where[1200];
 
     buf_init(&errs, 64 * 1024);
     if ((snap = snapshot_build(path, &errs)) == NULL) {
         fputs(errs.data ? errs.data : "configuration error\n", stderr);
+        buf_free(&errs);
+        return 1;
+    }
+    /* the daemon would refuse to start on it */
+    if (snap->cf->control_socket && snap->cf->control_socket_group
+        && getgrnam(snap->cf->control_socket_group) == NULL) {
+        fprintf(stderr, "%s: ControlSocketGroup: no such group \"%s\"\n",
+                conf_where(snap->cf, "ControlSocketGroup", where, sizeof(where)),
+                snap->cf->control_socket_group);
+        snapshot_release(snap);
         buf_free(&errs);
         return 1;
     }

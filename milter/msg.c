@@ -146,6 +146,9 @@ void msg_free(MSG *m)
     }
     free(m->ops);
     rate_txn_free(m->rate, ratelimit_store());
+    for (i = 0; i < m->rcpt_norm.n; i++)
+        strv_free(&m->rcpt_sup[i].streams);
+    free(m->rcpt_sup);
     strv_free(&m->rcpt_given);
     strv_free(&m->rcpt_norm);
     strv_free(&m->unsub_rcpts);
@@ -190,16 +193,24 @@ void msg_op(MSG *m, MSG_HDROP_KIND kind, const char *name, const char *value)
     m->nops++;
 }
 
+/* msg_set_dry_run - decide everything, record nothing (txmilter -t) */
+void msg_set_dry_run(MSG *m)
+{
+    m->dry_run = 1;
+}
+
 MSG_REPLY msg_rcpt(MSG *m, const char *rcpt)
 {
     RATE_REPLY r;
+    MSG_REPLY recorded = msg_continue();
     char norm[ADDR_NORM_MAX];
+    RL_SUP sup;
     BUF err;
     int u;
 
     m->nrcpt++;
-    if ((u = msg_unsub_rcpt(m, rcpt)) > 0)
-        return msg_continue();
+    if ((u = msg_unsub_rcpt(m, rcpt, recorded.text, sizeof(recorded.text))) > 0)
+        return recorded;
     if (u < 0) {
         m->nrcpt--;
         return msg_reply(MSG_TEMPFAIL, "451", "4.3.0", "unsubscribe request cannot be stored now, "
@@ -207,27 +218,40 @@ MSG_REPLY msg_rcpt(MSG *m, const char *rcpt)
     }
     if (!m->outbound)
         return msg_continue();
-    if (m->rate) {
-        r = rate_txn_rcpt(m->rate, ratelimit_store(), rcpt, msg_queueid(m));
-        switch (r.outcome) {
-        case RATE_TEMPFAIL:
-            m->nrcpt--;
-            return msg_reply(MSG_TEMPFAIL, r.rcode, r.xcode, r.text);
-        case RATE_REJECT:
-            m->nrcpt--;
-            return msg_reply(MSG_REJECT, r.rcode, r.xcode, r.text);
-        case RATE_DEFERRED:
-            return msg_continue();          /* removed at the end: not a recipient */
-        default:
-            break;
-        }
-    }
     buf_init(&err, 256);
     if (addr_norm(rcpt, &m->snap->norm, norm, sizeof(norm), &err) < 0) {
         util_strlcpy(norm, rcpt, sizeof(norm));
         util_lower(norm);
     }
     buf_free(&err);
+    memset(&sup, 0, sizeof(sup));
+    strv_init(&sup.streams);
+    sup.rcpt = norm;
+    if (m->rate) {
+        /* the suppressions come with the rate decision when the store can (one
+         * round trip); a dry run asks no store: a shared Redis must not lose
+         * quota to it */
+        r = rate_txn_rcpt_sup(m->rate, m->dry_run ? NULL : ratelimit_store(), rcpt, msg_queueid(m),
+                              unsub_store() && !m->dry_run ? &sup : NULL);
+        switch (r.outcome) {
+        case RATE_TEMPFAIL:
+            m->nrcpt--;
+            strv_free(&sup.streams);
+            return msg_reply(MSG_TEMPFAIL, r.rcode, r.xcode, r.text);
+        case RATE_REJECT:
+            m->nrcpt--;
+            strv_free(&sup.streams);
+            return msg_reply(MSG_REJECT, r.rcode, r.xcode, r.text);
+        case RATE_DEFERRED:
+            strv_free(&sup.streams);
+            return msg_continue();          /* removed at the end: not a recipient */
+        default:
+            break;
+        }
+    }
+    m->rcpt_sup = xrealloc(m->rcpt_sup, (m->rcpt_norm.n + 1) * sizeof(*m->rcpt_sup));
+    sup.rcpt = NULL;
+    m->rcpt_sup[m->rcpt_norm.n] = sup;
     strv_add(&m->rcpt_given, rcpt);
     strv_add(&m->rcpt_norm, norm);
     return msg_continue();
@@ -345,6 +369,16 @@ static MSG_REPLY msg_check_from(MSG *m)
 
     if (m->nfrom == 0)
         return msg_refuse(m, MSG_REJECT, "550", "5.6.0", "message has no From header field");
+    /* Every From field must parse, whatever On-MultipleFrom says: a
+     * receiver may take the author from any of them. */
+    for (size_t i = 0; i < m->nfields; i++) {
+        if (strcasecmp(m->fields[i].name, "From") != 0)
+            continue;
+        if ((n = hdr_parse_mailboxes(m->fields[i].value, NULL)) < 0) {
+            snprintf(text, sizeof(text), "From header field %s", hdr_strerror(n));
+            return msg_refuse(m, MSG_REJECT, "550", "5.6.0", text);
+        }
+    }
     if (m->nfrom > 1) {
         snprintf(text, sizeof(text), "message has %d From header fields "
                  "(RFC 5322 3.6 allows one; receivers reject it, RFC 7489 6.6.1)", m->nfrom);
@@ -352,8 +386,6 @@ static MSG_REPLY msg_check_from(MSG *m)
             return r;
     }
     n = hdr_parse_mailboxes(m->from_value, &m->author);
-    if (n < 0)
-        return msg_refuse(m, MSG_REJECT, "550", "5.6.0", "From header field cannot be parsed");
     if (n == 0)
         return msg_refuse(m, MSG_REJECT, "550", "5.6.0", "From header field holds no address");
     if (n > 1) {
@@ -583,7 +615,8 @@ MSG_REPLY msg_eom(MSG *m)
     if (m->unsub_rcpts.n > 0) {
         if (m->unsub_rcpts.n == m->nrcpt) {
             m->state = MSG_ST_DONE;
-            msg_note(m, "action=discard (unsubscribe request by mail, recorded)");
+            msg_note(m, "action=discard (unsubscribe request by mail, %s)",
+                     m->dry_run ? "not recorded: dry run" : "recorded");
             return msg_reply(MSG_DISCARD, NULL, NULL, NULL);
         }
         for (i = 0; i < m->unsub_rcpts.n; i++)

@@ -63,9 +63,15 @@ void msg_set_queueid(MSG *m, const char *qid);
 const char *msg_queueid(const MSG *m);
 void msg_add_rcpt(MSG *m, const char *rcpt);
 
+/* msg_set_dry_run - txmilter -t: every decision is made, nothing is
+ * recorded: no rate quota is taken, an unsubscribe request by mail is
+ * reported instead of stored. Call before the first msg_rcpt(). */
+void msg_set_dry_run(MSG *m);
+
 /* msg_rcpt - one recipient at RCPT: counted against the rate policy.
  * MSG_CONTINUE accepts it; MSG_TEMPFAIL or MSG_REJECT refuse this
- * recipient only (the message goes on for the others). */
+ * recipient only (the message goes on for the others). In a dry run an
+ * MSG_CONTINUE reply may carry a text: what would have been recorded. */
 MSG_REPLY msg_rcpt(MSG *m, const char *rcpt);
 
 /* msg_quarantine - after msg_eom(): the reason to put the message in the

@@ -56,10 +56,12 @@ struct msg {
     RATE_TXN   *rate;               /* rate limits of this transaction, or NULL */
     STRV        rcpt_given;         /* accepted recipients as the client wrote them */
     STRV        rcpt_norm;          /* the same, normalised */
+    RL_SUP     *rcpt_sup;           /* the same: suppressions fetched with the rate decision */
     STRV        unsub_rcpts;        /* unsubscribe requests by mail (as given) */
     int         watched;            /* not outbound, but UnsubscribeMailto is set */
     unsigned char *field_dropped;   /* per own field: removed (UnsubscribeExisting replace) */
     int         preflight_hold;     /* AlignmentAction quarantine */
+    int         dry_run;            /* txmilter -t: decide, record nothing */
 
     BUF         summary;            /* what the log line says */
     BUF         err;
@@ -82,10 +84,10 @@ void msg_op(MSG *m, MSG_HDROP_KIND kind, const char *name, const char *value);
  * message's own (callable until the signers start, inside msg_eoh()) */
 void msg_add_field(MSG *m, const char *name, const char *value);
 
-/* msg_unsub.c: an unsubscribe request by mail at RCPT (1 recorded, 0 not
- * one, -1 could not be stored); suppressions and List-Unsubscribe at the
- * end of the header */
-int msg_unsub_rcpt(MSG *m, const char *rcpt);
+/* msg_unsub.c: an unsubscribe request by mail at RCPT (1 recorded, or in
+ * a dry run described in would, 0 not one, -1 could not be stored);
+ * suppressions and List-Unsubscribe at the end of the header */
+int msg_unsub_rcpt(MSG *m, const char *rcpt, char *would, size_t wouldlen);
 MSG_REPLY msg_unsub_eoh(MSG *m);
 
 #endif

@@ -4,7 +4,8 @@
  *	msg_unsub_rcpt() recognises, at RCPT, a request sent by mail to an
  *	UnsubscribeMailto address: the token is verified and the suppression
  *	stored; the caller removes that recipient, or discards the message
- *	when it has no other.
+ *	when it has no other. In a dry run (txmilter -t) nothing is stored:
+ *	what would be is described in the caller's buffer and the summary.
  *
  *	msg_unsub_eoh() runs once the From field and the recipients are known:
  *	unless the sender is exempt, it removes the recipients who
@@ -23,11 +24,12 @@
 #include "log.h"
 #include "msg_int.h"
 #include "ratelimit.h"
+#include "store_failover.h"
 #include "suppress.h"
 #include "unsub_msg.h"
 
 /* msg_unsub_rcpt - rcpt is an unsubscribe address: record the request */
-int msg_unsub_rcpt(MSG *m, const char *rcpt)
+int msg_unsub_rcpt(MSG *m, const char *rcpt, char *would, size_t wouldlen)
 {
     const TXCONF *cf = m->snap->cf;
     char token[UNSUB_TOKEN_MAX], why[64];
@@ -37,7 +39,7 @@ int msg_unsub_rcpt(MSG *m, const char *rcpt)
     const UNSUB_ROUTES *rt = m->snap->unsub_routes;
     int found = 0;
 
-    if (m->snap->unsub_keys == NULL || unsub_store() == NULL)
+    if (m->snap->unsub_keys == NULL || (unsub_store() == NULL && !m->dry_run))
         return 0;
     if (cf->unsub_mailto)
         found = unsub_mailto_token(cf->unsub_mailto, rcpt, token, sizeof(token));
@@ -51,6 +53,13 @@ int msg_unsub_rcpt(MSG *m, const char *rcpt)
         log_warn("%s: unsubscribe request by mail to %s: token refused (%s): delivered as ordinary mail",
                  msg_queueid(m), rcpt, why);
         return 0;
+    }
+    if (m->dry_run) {
+        snprintf(would, wouldlen, "would record unsubscribe of <%s> from stream %s (dry run: "
+                 "nothing written)", p.rcpt, p.stream);
+        msg_note(m, "unsubscribe-by-mail=<%s> stream=%s not recorded (dry run)", p.rcpt, p.stream);
+        strv_add(&m->unsub_rcpts, rcpt);
+        return 1;
     }
     buf_init(&err, 512);
     if (suppress_add(unsub_store(), p.rcpt, p.stream, "mail", &err) < 0) {
@@ -66,11 +75,31 @@ int msg_unsub_rcpt(MSG *m, const char *rcpt)
 }
 
 
+/* msg_sup_fetched - 1 suppressed, 0 not, as fetched with recipient i's rate decision; -1 not fetched */
+static int msg_sup_fetched(const MSG *m, size_t i, const char *stream)
+{
+    const RL_SUP *sup = m->rcpt_sup ? &m->rcpt_sup[i] : NULL;
+    size_t k;
+
+    if (sup == NULL || !sup->fetched)
+        return -1;
+    for (k = 0; k < sup->streams.n; k++)
+        if (strcmp(sup->streams.v[k], stream) == 0)
+            return 1;
+    return 0;
+}
+
+/* msg_suppressed - drop the recipients who unsubscribed from stream; the
+ * number left, or -1 with *r set (all gone: 550; list down under
+ * StoreFailure tempfail: 451 4.3.0). Under local or accept a list that
+ * cannot tell lets the message go unchecked: counted and logged by
+ * suppress.c, noted in the message's summary line. */
 static long msg_suppressed(MSG *m, const char *stream, MSG_REPLY *r)
 {
     SUPPRESS *store = unsub_store();
     size_t i, gone = 0, n = m->rcpt_norm.n;
     unsigned char *drop;
+    int unchecked = 0, fetched = 0;
     BUF err;
 
     if (store == NULL || n == 0)
@@ -80,18 +109,24 @@ static long msg_suppressed(MSG *m, const char *stream, MSG_REPLY *r)
     for (i = 0; i < n; i++) {
         int rc;
 
-        buf_reset(&err);
-        rc = suppress_check(store, m->rcpt_norm.v[i], stream, &err);
+        if ((rc = msg_sup_fetched(m, i, stream)) < 0) {
+            buf_reset(&err);
+            rc = suppress_check(store, m->rcpt_norm.v[i], stream, &err);
+        } else if (!fetched++) {
+            suppress_answered(store);
+        }
         if (rc < 0) {
-            log_warn("%s: suppression list unavailable (%s)", msg_queueid(m), err.data ? err.data : "");
-            if (m->snap->cf->store_failure == 2) {          /* StoreFailure tempfail */
+            if ((STORE_FAILURE) m->snap->cf->store_failure == STORE_FAIL_TEMPFAIL) {
+                msg_note(m, "suppression=unavailable");
                 free(drop);
                 buf_free(&err);
-                *r = msg_refuse(m, MSG_TEMPFAIL, "451", "4.4.3",
+                *r = msg_refuse(m, MSG_TEMPFAIL, "451", "4.3.0",
                                 "suppression list unavailable, try again later");
                 return -1;
             }
-            break;                                          /* local, accept: deliver */
+            if (!unchecked++)                       /* local, accept: deliver */
+                msg_note(m, "suppression=unchecked");
+            continue;
         }
         if (rc == 1) {
             drop[i] = 1;

@@ -10,10 +10,20 @@
  *
  *	A header line without a colon ends the header, as in Postfix; the
  *	line becomes the first body line.
+ *
+ *	A dry run: nothing is written anywhere. The message is marked so
+ *	(msg_set_dry_run), so no rate store is asked (no quota is taken, not
+ *	even in a Redis shared with running relays) and an unsubscribe
+ *	request by mail (--rcpt of an UnsubscribeMailto address) is printed
+ *	as "would record unsubscribe of <rcpt> from stream S", not stored.
+ *	The suppression list is only read; an embedded one that does not
+ *	exist yet is not created.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "msg.h"
@@ -47,6 +57,29 @@ static int offline_verdict(FILE *out, const char *step, MSG_REPLY r)
         fprintf(out, "verdict: %s at %s: %s %s %s\n",
                 r.verdict == MSG_REJECT ? "reject" : "tempfail", step, r.rcode, r.xcode, r.text);
     return 1;
+}
+
+/* offline_suppress - the suppression list, to read (NULL: none to consult) */
+static SUPPRESS *offline_suppress(const TXCONF *cf, FILE *out)
+{
+    SUPPRESS *s;
+    BUF err;
+
+    if (cf->data_directory && strcasecmp(cf->store, "embedded") == 0) {
+        char db[4096];
+
+        /* opening would create it (suppress_sqlite.c): a dry run writes nothing */
+        snprintf(db, sizeof(db), "%s/suppress.db", cf->data_directory);
+        if (access(db, F_OK) < 0) {
+            fprintf(out, "suppression list: %s does not exist yet: nobody is suppressed\n", db);
+            return NULL;
+        }
+    }
+    buf_init(&err, 1024);
+    if ((s = suppress_open(cf->store, cf->data_directory, (unsigned) cf->store_timeout_ms, &err)) == NULL)
+        fprintf(out, "suppression list: unavailable (%s): not consulted\n", err.data ? err.data : "");
+    buf_free(&err);
+    return s;
 }
 
 typedef struct offline_field {
@@ -91,22 +124,20 @@ int offline_run(const OFFLINE_OPTS *o, FILE *out)
     util_strlcpy(conn.daemon_name, o->daemon_name ? o->daemon_name : "", sizeof(conn.daemon_name));
     m = msg_new(snap, &conn, o->envfrom ? o->envfrom : "");
     msg_set_queueid(m, "OFFLINE");
-    if (unsub_enabled(snap->cf) || snap->cf->unsub_mailto || snap->cf->unsub_table) {
-        BUF err;
-
-        /* Suppressions are read to show their effect; nothing is written. */
-        buf_init(&err, 1024);
-        if ((suppress = suppress_open(snap->cf->store, snap->cf->data_directory,
-                                      (unsigned) snap->cf->store_timeout_ms, &err)) == NULL)
-            fprintf(out, "suppression list: unavailable (%s): not consulted\n", err.data ? err.data : "");
-        buf_free(&err);
-        unsub_set_store(suppress);
-    }
+    msg_set_dry_run(m);
+    if (unsub_enabled(snap->cf) || snap->cf->unsub_mailto || snap->cf->unsub_table)
+        suppress = offline_suppress(snap->cf, out);
+    unsub_set_store(suppress);
+    if (snap->policy)
+        fprintf(out, "rate limits: not counted offline (txmilterctl policy explain shows the "
+                "running daemon's state)\n");
     for (i = 0; i < o->rcpts.n; i++) {
         MSG_REPLY rr = msg_rcpt(m, o->rcpts.v[i]);
 
         if (rr.verdict != MSG_CONTINUE)
             fprintf(out, "recipient %s: %s %s %s\n", o->rcpts.v[i], rr.rcode, rr.xcode, rr.text);
+        else if (rr.text[0])
+            fprintf(out, "recipient %s: %s\n", o->rcpts.v[i], rr.text);
     }
     {
         int ob = msg_outbound(m, &why);

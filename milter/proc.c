@@ -2,7 +2,8 @@
  * proc.c - process set-up for the daemons.
  *
  *	proc_user() resolves UserID before anything is opened, so a typo
- *	stops the start with a clear message. proc_drop() sets the groups,
+ *	stops the start with a clear message; proc_group() does the same
+ *	for a group name. proc_drop() sets the groups,
  *	then the gid, then the uid, and checks that root cannot be regained.
  *	proc_detach() is the classic double fork. proc_pidfile() writes the
  *	PidFile without following a symbolic link.
@@ -49,6 +50,19 @@ int proc_user(const char *spec, uid_t *uid, gid_t *gid, char **name)
     }
     *name = xstrdup(copy);
     free(copy);
+    return 0;
+}
+
+/* proc_group - look up a group name (what: the directive, for the log) */
+int proc_group(const char *what, const char *name, gid_t *gid)
+{
+    struct group *gr = getgrnam(name);
+
+    if (gr == NULL) {
+        log_err("%s %s: no such group", what, name);
+        return -1;
+    }
+    *gid = gr->gr_gid;
     return 0;
 }
 

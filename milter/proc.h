@@ -11,6 +11,10 @@
  * *name is the user part (malloc'd). */
 int proc_user(const char *spec, uid_t *uid, gid_t *gid, char **name);
 
+/* proc_group - look up a group name; -1 after logging why (what names
+ * the directive it came from). */
+int proc_group(const char *what, const char *name, gid_t *gid);
+
 /* proc_drop - become uid/gid with name's supplementary groups, for good;
  * -1 after logging why (also when root could be regained) */
 int proc_drop(uid_t uid, gid_t gid, const char *name);

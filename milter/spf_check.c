@@ -53,6 +53,9 @@ static pthread_mutex_t spf_check_lock = PTHREAD_MUTEX_INITIALIZER;
 static SPF_server_t *spf_check_server;
 static SPF_dns_server_t *spf_check_layer;
 
+/* The receiving host libspf2 wants for its comments; never shown to anyone. */
+#define SPF_CHECK_REC_DOM "txmilter.invalid"
+
 /* spf_check_init - the shared SPF server */
 int spf_check_init(BUF *errs)
 {
@@ -67,7 +70,7 @@ int spf_check_init(BUF *errs)
             buf_printf(errs, "SPF: libspf2 cannot create a server\n");
             rc = -1;
         } else {
-            (void) SPF_server_set_rec_dom(spf_check_server, "txmilter.invalid");
+            (void) SPF_server_set_rec_dom(spf_check_server, SPF_CHECK_REC_DOM);
         }
     }
     pthread_mutex_unlock(&spf_check_lock);
@@ -230,7 +233,11 @@ void spf_check_host(const char *ip, const char *domain, const char *helo, SPF_CH
         /* "domain of X does not designate IP as permitted sender", not the
          * explanation URL meant for the sender */
         const char *c = SPF_response_get_header_comment(resp);
+        size_t skip = strlen(SPF_CHECK_REC_DOM ": ");
 
+        /* libspf2 starts the comment with the receiving host's name: ours is a placeholder */
+        if (c && strncmp(c, SPF_CHECK_REC_DOM ": ", skip) == 0)
+            c += skip;
         fmt_trunc(out->reason, sizeof(out->reason), "%s", c ? c : spf_check_result_str(out->result));
     }
     SPF_response_free(resp);

@@ -66,6 +66,7 @@
 
 typedef struct ctl_report {
     int     worst_fail, dns_errors;
+    int     ndns;                       /* DNSERR rows so far */
     BUF     publish;                    /* records to publish */
 } CTL_REPORT;
 
@@ -125,8 +126,10 @@ static void ctl_row(CTL_REPORT *r, const char *domain, const char *check, int st
     printf("%-28s %-6s %-7s %s\n", domain, check, names[status], detail);
     if (status == CTL_FAIL)
         r->worst_fail = 1;
-    if (status == CTL_DNSERR)
+    if (status == CTL_DNSERR) {
         r->dns_errors = 1;
+        r->ndns++;
+    }
 }
 
 /* ctl_publish - "name. IN TXT rdata" to the records to publish */
@@ -253,8 +256,8 @@ static int ctl_check_dmarc(CTL_REPORT *r, const char *domain, int can_align)
     char rec[300];
 
     dmarc_check_discover(dns_lookup, NULL, domain, &dm);
-    fmt_trunc(rec, sizeof(rec), "v=DMARC1; p=%s; adkim=r; aspf=r; rua=mailto:dmarc-reports@%s",
-              can_align ? "quarantine" : "none", dm.org_domain[0] ? dm.org_domain : domain);
+    /* No rua=: an address we made up may not exist; the comment says how to add one. */
+    fmt_trunc(rec, sizeof(rec), "v=DMARC1; p=%s; adkim=r; aspf=r", can_align ? "quarantine" : "none");
     switch (dm.status) {
     case DMARC_CHECK_FOUND:
         ctl_row(r, domain, "DMARC", dm.policy == DMARC_CHECK_P_NONE ? CTL_WARN : CTL_OK,
@@ -277,8 +280,10 @@ static int ctl_check_dmarc(CTL_REPORT *r, const char *domain, int can_align)
         char name[ORGDOMAIN_MAX + 8];
 
         fmt_trunc(name, sizeof(name), "_dmarc.%s", dm.org_domain[0] ? dm.org_domain : domain);
-        ctl_publish(r, name, rec, dm.status == DMARC_CHECK_NONE ? "DMARC: no record yet"
-                    : "DMARC: replace the published record(s) with this one");
+        ctl_publish(r, name, rec, dm.status == DMARC_CHECK_NONE
+                    ? "DMARC: no record yet (add rua=mailto:ADDRESS, a mailbox you read, for aggregate reports)"
+                    : "DMARC: replace the published record(s) with this one (add rua=mailto:ADDRESS, "
+                      "a mailbox you read, for aggregate reports)");
     }
     return 0;
 }
@@ -344,15 +349,21 @@ static int ctl_dns_check(const char *config, int argc, char **argv)
     printf("%-28s %-6s %-7s %s\n", "DOMAIN", "CHECK", "STATUS", "DETAIL");
     for (size_t i = 0; i < domains.n; i++) {
         const char *d = domains.v[i];
+        int ndns = r.ndns;
         int spf = ctl_check_spf(&r, snap->cf, d);
         int dkim = ctl_check_dkim(&r, snap, d);
-        int dmarc = ctl_check_dmarc(&r, d, spf || dkim);
 
+        (void) ctl_check_dmarc(&r, d, spf || dkim);
+        /* Without alignment DMARC fails whether or not a record exists yet;
+         * with DNS trouble nothing can be said either way. */
         if (spf || dkim)
             ctl_row(&r, d, "ALIGN", CTL_OK, "From %s can align:%s%s", d, dkim ? " DKIM" : "",
                     spf ? " SPF" : "");
+        else if (r.ndns > ndns)
+            ctl_row(&r, d, "ALIGN", CTL_DNSERR, "From %s: alignment could not be checked (DNS trouble, "
+                    "see above)", d);
         else
-            ctl_row(&r, d, "ALIGN", dmarc ? CTL_FAIL : CTL_WARN, "From %s cannot align: no published key "
+            ctl_row(&r, d, "ALIGN", CTL_FAIL, "From %s cannot align: no published key "
                     "of ours and no SPF pass for every EgressAddress", d);
     }
     if (r.publish.len) {
@@ -408,6 +419,9 @@ static int ctl_write_key(const char *path, int ed25519, int bits)
     }
     return 0;
 }
+
+/* What genkey says when no --out was given: the key landed where we stand. */
+#define WHERE " in the current directory (no --out given; move it to where the KeyTable points)"
 
 /* ctl_genkey - genkey --domain D --selector S [--type T] [--bits N] [--out F] */
 static int ctl_genkey(int argc, char **argv)
@@ -477,9 +491,9 @@ static int ctl_genkey(int argc, char **argv)
     (void) ctl_dns_txt_rdata(rec, &rdata);
     fmt_trunc(name, sizeof(name), "%s._domainkey.%s", selector, domain);
     if (ed)
-        printf("wrote %s (ed25519, mode 0600)\n\n", abs ? abs : path);
+        printf("wrote %s (ed25519, mode 0600)%s\n\n", abs ? abs : path, out ? "" : WHERE);
     else
-        printf("wrote %s (rsa %d bits, mode 0600)\n\n", abs ? abs : path, bits);
+        printf("wrote %s (rsa %d bits, mode 0600)%s\n\n", abs ? abs : path, bits, out ? "" : WHERE);
     printf("; publish in DNS (zone-file syntax):\n%s. IN TXT %s\n\n", name, rdata.data);
     printf("; KeyTable line:\n%s %s:%s:%s\n", name, domain, selector, abs ? abs : path);
     free(rec);

@@ -7,7 +7,8 @@
  *	550 5.7.1 for reject. A quarantine rule accepts the recipient and
  *	marks the message for the hold queue. Shadow rules only log.
  *	When the store is unavailable and StoreFailure is tempfail, the
- *	recipient gets 451 4.4.3.
+ *	recipient gets 451 4.4.3. rate_txn_rcpt_sup() also has the store
+ *	fetch the recipient's suppressions with the decision (rl_store.h).
  *
  *	Mail from sendmail(1) (non-SMTP) cannot have a recipient refused:
  *	Postfix treats that as a configuration error and defers the whole
@@ -147,6 +148,12 @@ static RATE_REPLY rate_refusal(const char *given, const RATELIMIT_VERDICT *v)
 
 RATE_REPLY rate_txn_rcpt(RATE_TXN *t, RL_STORE *store, const char *rcpt, const char *qid)
 {
+    return rate_txn_rcpt_sup(t, store, rcpt, qid, NULL);
+}
+
+RATE_REPLY rate_txn_rcpt_sup(RATE_TXN *t, RL_STORE *store, const char *rcpt, const char *qid,
+                             RL_SUP *sup)
+{
     RL_ITEM *items;
     RL_RESULT *res;
     RATELIMIT_CTX ctx;
@@ -181,13 +188,18 @@ RATE_REPLY rate_txn_rcpt(RATE_TXN *t, RL_STORE *store, const char *rcpt, const c
         t->accepted++;
         goto done;
     }
-    st = store->ops->decide(store, items, n, res, &accepted, &stamp);
-    if (st == RL_UNAVAILABLE) {
-        /* StoreFailure accept: no decision; the failover store logged it. */
+    if (sup && store->ops->decide_sup)
+        st = store->ops->decide_sup(store, items, n, res, &accepted, &stamp, sup);
+    else
+        st = store->ops->decide(store, items, n, res, &accepted, &stamp);
+    if (st == RL_UNAVAILABLE || st == RL_NOT_ASKED) {
+        /* A store without StoreFailure (no failover wrapper), or the local
+         * one failing: no decision, the recipient goes on. (StoreFailure
+         * accept never gets here: the failover store answers RL_OK.) */
         t->accepted++;
         goto done;
     }
-    if (st != RL_OK) {
+    if (st == RL_TEMPFAIL) {
         log_warn("%s: rcpt=<%s>: rate limit store unavailable: recipient tempfailed", qid, norm);
         char bare[ADDR_NORM_MAX];
 

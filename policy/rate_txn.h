@@ -36,6 +36,11 @@ RATE_TXN *rate_txn_new(const RL_POLICY *p, const ADDR_NORM_OPTS *norm, const cha
  * and store trouble with the queue id. */
 RATE_REPLY rate_txn_rcpt(RATE_TXN *t, RL_STORE *store, const char *rcpt, const char *qid);
 
+/* rate_txn_rcpt_sup - rate_txn_rcpt() that also has the store fetch sup
+ * (rl_store.h) in the same call when it can; sup NULL: rate_txn_rcpt() */
+RATE_REPLY rate_txn_rcpt_sup(RATE_TXN *t, RL_STORE *store, const char *rcpt, const char *qid,
+                             RL_SUP *sup);
+
 /* rate_txn_quarantine - the reason to hold the message, or NULL */
 const char *rate_txn_quarantine(const RATE_TXN *t);
 

@@ -33,7 +33,21 @@ typedef struct rl_result {
 typedef enum rl_status {
     RL_OK = 0,                  /* decided: see results */
     RL_UNAVAILABLE = -1,        /* the store could not be asked (Redis down, timeout) */
+    RL_TEMPFAIL = -2,           /* StoreFailure tempfail refuses while the store is away
+                                 * (store_failover.c) */
+    RL_NOT_ASKED = -3,          /* unavailable, and nothing was sent: the store's own
+                                 * circuit breaker (redis_pool.c) is open */
 } RL_STATUS;
+
+#define RL_SUP_MAX      16      /* a recipient's suppressions fetched with its decision */
+
+/* What a decision may fetch of the suppression list in the same round trip:
+ * the streams rcpt unsubscribed from, for the check at end of headers. */
+typedef struct rl_sup {
+    const char *rcpt;           /* in: the recipient as the suppression list names it */
+    int      fetched;           /* out: 1 if streams holds every one (at most RL_SUP_MAX) */
+    STRV     streams;           /* out: strv_init()ed by the caller */
+} RL_SUP;
 
 typedef struct rl_store RL_STORE;
 
@@ -51,6 +65,10 @@ typedef struct rl_store_ops {
     RL_STATUS (*reset)(RL_STORE *s, const char *key);
     void (*free)(RL_STORE *s);
     const char *name;           /* "embedded", "redis" */
+    /* decide_sup - decide() that also fills in sup (NULL: the store cannot;
+     * sup->fetched 0: it did not, the caller asks the list itself) */
+    RL_STATUS (*decide_sup)(RL_STORE *s, const RL_ITEM *items, size_t n, RL_RESULT *res,
+                            int *accepted, uint64_t *stamp_ms, RL_SUP *sup);
 } RL_STORE_OPS;
 
 struct rl_store {

@@ -8,19 +8,25 @@
  *				     STORE_FAILURE policy, unsigned retry_ms)
  *	void	store_failover_stats(RL_STORE *s, STORE_FAILOVER_STATS *st)
  *
- *	and, through s->ops (rl_store.h): decide, refund, peek, reset, free.
+ *	and, through s->ops (rl_store.h): decide, decide_sup, refund, peek,
+ *	reset, free.
  *
  * DESCRIPTION
  *	store_failover_new() wraps primary (the Redis store) and owns it and
  *	local (the embedded store, needed for STORE_FAIL_LOCAL, else it may
- *	be NULL); retry_ms 0 means 1000.
+ *	be NULL). retry_ms 0 is for a primary with a circuit breaker of its
+ *	own (a redis_pool.c pool, shared with the suppression list): it is
+ *	then asked on every call, and its breaker alone decides when Redis
+ *	is probed, so that two breakers never keep each other open.
  *
  *	The breaker is closed while the primary answers: every call goes to
  *	it. A call that returns RL_UNAVAILABLE opens the breaker: for
  *	retry_ms (CLOCK_MONOTONIC) nobody asks the primary; then the first
  *	call to come is the one probe, while every other caller keeps
  *	falling back without waiting for it. A probe that answers closes the
- *	breaker; one that fails opens it for another retry_ms.
+ *	breaker; one that fails opens it for another retry_ms. A primary
+ *	with a breaker of its own answers RL_NOT_ASKED while that one is
+ *	open: a fallback decision, not counted as a failed call.
  *
  *	While the primary is unavailable, decide() follows the policy:
  *	local     the local store decides; its stamp carries FO_LOCAL_BIT
@@ -28,6 +34,8 @@
  *		  charged (callers treat the stamp as opaque)
  *	accept    accepted, every item allowed, count 0, stamp 0
  *	tempfail  RL_TEMPFAIL
+ *	decide_sup() is decide() that hands sup to the primary's decide_sup
+ *	when it has one; a decision by the policy leaves sup->fetched 0.
  *	refund() of a primary stamp while the breaker is open, and peek()
  *	under accept or tempfail, return RL_UNAVAILABLE; peek() under local
  *	asks the local store. reset() forgets the key in both stores.
@@ -102,14 +110,16 @@ static int fo_ask(STORE_FO *f)
     return ask;
 }
 
-/* fo_result - record how a primary call went; open or close the breaker */
-static void fo_result(STORE_FO *f, int ok)
+/* fo_result - record how a primary call went; open or close the breaker.
+ * RL_NOT_ASKED: the primary's own breaker is open, nothing was sent: not a
+ * failure of the primary. */
+static void fo_result(STORE_FO *f, RL_STATUS st)
 {
     uint64_t now = fo_now();
 
     fo_lock(f);
     f->probing = 0;
-    if (ok) {
+    if (st == RL_OK) {
         f->stats.primary_ok++;
         if (!f->up) {
             f->up = 1;
@@ -120,15 +130,21 @@ static void fo_result(STORE_FO *f, int ok)
                      fo_policy_name[f->policy]);
         }
     } else {
-        f->stats.primary_failed++;
+        if (st != RL_NOT_ASKED)
+            f->stats.primary_failed++;
         f->next_probe = now + f->retry_ms;
         if (f->up) {
             f->up = 0;
             f->down_since = now;
             f->fallback_at_open = f->stats.fallback;
-            log_warn("rate store %s unavailable: StoreFailure %s decides until it answers "
-                     "(asked again every %llu ms)", f->primary->ops->name,
-                     fo_policy_name[f->policy], (unsigned long long) f->retry_ms);
+            if (f->retry_ms)
+                log_warn("rate store %s unavailable: StoreFailure %s decides until it answers "
+                         "(asked again every %llu ms)", f->primary->ops->name,
+                         fo_policy_name[f->policy], (unsigned long long) f->retry_ms);
+            else
+                log_warn("rate store %s unavailable: StoreFailure %s decides until it answers "
+                         "(asked again when its connection pool probes it)",
+                         f->primary->ops->name, fo_policy_name[f->policy]);
         }
     }
     f->stats.primary_up = f->up;
@@ -143,17 +159,22 @@ static void fo_count_fallback(STORE_FO *f)
     pthread_mutex_unlock(&f->lock);
 }
 
-/* fo_decide - the primary's decision, or the policy's while it is away */
-static RL_STATUS fo_decide(RL_STORE *s, const RL_ITEM *items, size_t n, RL_RESULT *res,
-                           int *accepted, uint64_t *stamp_ms)
+/* fo_decide_sup - the primary's decision (and sup, if it can), or the policy's while it is away */
+static RL_STATUS fo_decide_sup(RL_STORE *s, const RL_ITEM *items, size_t n, RL_RESULT *res,
+                               int *accepted, uint64_t *stamp_ms, RL_SUP *sup)
 {
     STORE_FO *f = (STORE_FO *) s;
     RL_STATUS st;
     size_t i;
 
+    if (sup)
+        sup->fetched = 0;
     if (fo_ask(f)) {
-        st = f->primary->ops->decide(f->primary, items, n, res, accepted, stamp_ms);
-        fo_result(f, st == RL_OK);
+        if (sup && f->primary->ops->decide_sup)
+            st = f->primary->ops->decide_sup(f->primary, items, n, res, accepted, stamp_ms, sup);
+        else
+            st = f->primary->ops->decide(f->primary, items, n, res, accepted, stamp_ms);
+        fo_result(f, st);
         if (st == RL_OK)
             return RL_OK;
     }
@@ -177,8 +198,15 @@ static RL_STATUS fo_decide(RL_STORE *s, const RL_ITEM *items, size_t n, RL_RESUL
     default:
         *accepted = 0;
         *stamp_ms = 0;
-        return (RL_STATUS) RL_TEMPFAIL;
+        return RL_TEMPFAIL;
     }
+}
+
+/* fo_decide - the primary's decision, or the policy's while it is away */
+static RL_STATUS fo_decide(RL_STORE *s, const RL_ITEM *items, size_t n, RL_RESULT *res,
+                           int *accepted, uint64_t *stamp_ms)
+{
+    return fo_decide_sup(s, items, n, res, accepted, stamp_ms, NULL);
 }
 
 /* fo_refund - give back to the store that charged */
@@ -195,7 +223,7 @@ static RL_STATUS fo_refund(RL_STORE *s, const RL_ITEM *items, size_t n, uint64_t
     if (!fo_ask(f))
         return RL_UNAVAILABLE;
     st = f->primary->ops->refund(f->primary, items, n, stamp_ms);
-    fo_result(f, st == RL_OK);
+    fo_result(f, st);
     return st;
 }
 
@@ -207,7 +235,7 @@ static RL_STATUS fo_peek(RL_STORE *s, const RL_ITEM *item, RL_RESULT *res)
 
     if (fo_ask(f)) {
         st = f->primary->ops->peek(f->primary, item, res);
-        fo_result(f, st == RL_OK);
+        fo_result(f, st);
         if (st == RL_OK)
             return RL_OK;
     }
@@ -226,7 +254,7 @@ static RL_STATUS fo_reset(RL_STORE *s, const char *key)
         (void) f->local->ops->reset(f->local, key);
     if (fo_ask(f)) {
         st = f->primary->ops->reset(f->primary, key);
-        fo_result(f, st == RL_OK);
+        fo_result(f, st);
     }
     return st;
 }
@@ -246,7 +274,7 @@ static void fo_free(RL_STORE *s)
 }
 
 static const RL_STORE_OPS fo_ops = {
-    fo_decide, fo_refund, fo_peek, fo_reset, fo_free, "failover",
+    fo_decide, fo_refund, fo_peek, fo_reset, fo_free, "failover", fo_decide_sup,
 };
 
 /* store_failover_new - wrap primary with a breaker and a policy */
@@ -264,7 +292,7 @@ RL_STORE *store_failover_new(RL_STORE *primary, RL_STORE *local, STORE_FAILURE p
     f->primary = primary;
     f->local = local;
     f->policy = policy;
-    f->retry_ms = retry_ms ? retry_ms : 1000;
+    f->retry_ms = retry_ms;
     f->up = 1;
     f->stats.primary_up = 1;
     if (pthread_mutex_init(&f->lock, NULL) != 0)

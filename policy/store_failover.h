@@ -9,7 +9,8 @@
  *
  * A circuit breaker keeps messages from each waiting for a timeout while
  * Redis is down: after a failure the primary is not asked again for
- * retry_ms (default 1000), then one call probes it; when it answers,
+ * retry_ms (or, with 0, the primary's own breaker does that), then one
+ * call probes it; when it answers,
  * decisions go back to it. Every switch is logged once, and counters say
  * how many decisions each way took.
  */
@@ -22,10 +23,6 @@
 
 typedef enum store_failure { STORE_FAIL_LOCAL = 0, STORE_FAIL_ACCEPT, STORE_FAIL_TEMPFAIL } STORE_FAILURE;
 
-/* RL_STATUS value a failover store returns from decide() under
- * StoreFailure tempfail while the primary is unavailable. */
-#define RL_TEMPFAIL (-2)
-
 typedef struct store_failover_stats {
     uint64_t primary_ok;        /* decisions by the primary */
     uint64_t primary_failed;    /* calls that failed (timeout, connection) */
@@ -34,7 +31,8 @@ typedef struct store_failover_stats {
 } STORE_FAILOVER_STATS;
 
 /* store_failover_new - wrap primary; takes ownership of both stores.
- * local may be NULL unless policy is STORE_FAIL_LOCAL. */
+ * local may be NULL unless policy is STORE_FAIL_LOCAL. retry_ms 0: the
+ * primary has a breaker of its own (redis_pool.h) and is asked every call. */
 RL_STORE *store_failover_new(RL_STORE *primary, RL_STORE *local, STORE_FAILURE policy,
                              unsigned retry_ms);
 

@@ -408,7 +408,7 @@ static void mem_free(RL_STORE *s)
 }
 
 static const RL_STORE_OPS mem_ops = {
-    mem_decide, mem_refund, mem_peek, mem_reset, mem_free, "embedded",
+    mem_decide, mem_refund, mem_peek, mem_reset, mem_free, "embedded", NULL,
 };
 
 /* store_mem_new - an empty embedded store */

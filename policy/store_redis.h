@@ -9,15 +9,15 @@
  * clock (NOSCRIPT: the script is loaded again and the call repeated).
  * Keys are PREFIX "{txmilter}:" rule-key, so that on Redis Cluster every
  * key of a script shares one hash slot.
- * A pool of connections (hiredis contexts are not thread-safe); every call
- * has a timeout; a broken connection is reconnected on its next use,
- * never while a call waits.
+ * The connections are a REDIS_POOL (redis_pool.h): one per Redis, shared
+ * with the suppression list in the daemon.
  */
 #ifndef TX_STORE_REDIS_H
 #define TX_STORE_REDIS_H
 
 #include <stdint.h>
 
+#include "redis_pool.h"
 #include "rl_store.h"
 #include "util.h"
 
@@ -28,22 +28,17 @@ typedef struct store_redis_opts {
     const char *prefix;             /* default "txm:" */
 } STORE_REDIS_OPTS;
 
-/* store_redis_new - parse url and prepare the pool; does not connect (so
- * txmilter starts while Redis is down). NULL with a reason for a bad URL. */
+/* store_redis_new - parse url and prepare a pool of its own, without a
+ * breaker; does not connect (so txmilter starts while Redis is down).
+ * NULL with a reason for a bad URL. */
 RL_STORE *store_redis_new(const char *url, const STORE_REDIS_OPTS *o, BUF *err);
+
+/* store_redis_open - a rate store on pool, which the caller keeps and frees
+ * after the store; prefix NULL: "txm:". NULL with a reason for a bad prefix. */
+RL_STORE *store_redis_open(REDIS_POOL *pool, const char *prefix, BUF *err);
 
 /* store_redis_ping - one round trip now: 0 if Redis answered */
 int store_redis_ping(RL_STORE *s, BUF *err);
-
-/* store_redis_command - one command (argv[i] of argvlen[i] bytes, binary
- * safe, 1 to 16 arguments) on a pooled connection, with the pool's
- * timeouts, reconnects and Sentinel discovery; what names the caller in
- * the log. The reply, for freeReplyObject(); NULL with the reason in err
- * when Redis could not be asked or answered an error. For other users of
- * the same Redis (the suppression list). */
-struct redisReply;
-struct redisReply *store_redis_command(RL_STORE *s, const char *what, int argc, const char **argv,
-                                       const size_t *argvlen, BUF *err);
 
 /* store_redis_set_clock - tests only: the script takes "now" from clock_ms
  * (passed as its ARGV "now") instead of Redis TIME, so that a test runs

@@ -1,7 +1,8 @@
 /*
  * store_redis_int.h - between the parts of the Redis store: the URL
- * grammar (store_redis_url.c), the Lua script (store_redis_lua.c) and the
- * connection pool and calls (store_redis.c). Nothing else includes it.
+ * grammar (store_redis_url.c), the Lua script (store_redis_lua.c), the
+ * connection pool (redis_pool.c) and the calls (store_redis.c). Nothing
+ * else includes it.
  */
 #ifndef TX_STORE_REDIS_INT_H
 #define TX_STORE_REDIS_INT_H
@@ -21,9 +22,9 @@
  * of one EVALSHA lives in one slot, as a script's keys must. */
 #define RD_TAG          "{txmilter}:"
 #define RD_TAG_LEN      (sizeof(RD_TAG) - 1)
-/* every argument of one EVALSHA: command, sha, numkeys, keys, op, now, stamp, 3 per key */
-#define RD_ARGS_MAX     (6 + 4 * RL_MAX_KEYS)
-#define RD_CMD_ARGS     16              /* store_redis_command() */
+/* every argument of one EVALSHA: command, sha, numkeys, keys, op, now,
+ * stamp, 3 per key, 5 for a recipient's suppressions */
+#define RD_ARGS_MAX     (11 + 4 * RL_MAX_KEYS)
 
 typedef enum { RD_TCP, RD_UNIX, RD_SENTINEL } RD_KIND;
 

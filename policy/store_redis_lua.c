@@ -14,6 +14,9 @@
  * slot; it expires P + w after the newest charge, and a refused call or a
  * refund keeps the expiry. A test "now" (ARGV[2]) keeps keys at least ten
  * minutes, so that real time cannot cut a synthetic timeline short.
+ * A decision may also look up the recipient's suppressions (redis_pool.h's
+ * keys, read but not declared in KEYS: they share the rate keys' hash tag,
+ * so they live in the same Cluster slot); the limiter part ignores them.
  */
 const char store_redis_lua[] =
     "-- txmilter rate limiter (store_redis.c): limiter.c's rules over KEYS, atomically.\n"
@@ -244,4 +247,23 @@ const char store_redis_lua[] =
     "end\n"
     "out[1] = ok\n"
     "out[2] = ok == 1 and stamp or 0\n"
+    "-- ARGV[3n+4..3n+8], to fetch the recipient's suppressions in the same call:\n"
+    "-- the index of streams, the prefix of a stream's hash, rcpt, the most\n"
+    "-- streams to look at and the most to return; appended: k and k stream\n"
+    "-- names, or -1 when there are more than either bound\n"
+    "local sx = 3 * #KEYS + 4\n"
+    "if ARGV[sx] then\n"
+    "  local scan, most = tonumber(ARGV[sx + 3]), tonumber(ARGV[sx + 4])\n"
+    "  local hit = {}\n"
+    "  if redis.call('SCARD', ARGV[sx]) > scan then hit = nil else\n"
+    "    for _, s in ipairs(redis.call('SMEMBERS', ARGV[sx])) do\n"
+    "      if redis.call('HEXISTS', ARGV[sx + 1] .. s, ARGV[sx + 2]) == 1 then\n"
+    "        if #hit == most then hit = nil; break end\n"
+    "        hit[#hit + 1] = s\n"
+    "      end\n"
+    "    end\n"
+    "  end\n"
+    "  out[#out + 1] = hit and #hit or -1\n"
+    "  if hit then for _, s in ipairs(hit) do out[#out + 1] = s end end\n"
+    "end\n"
     "return out\n";

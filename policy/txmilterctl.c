@@ -25,7 +25,9 @@
  *	and with Redis, and reports what the daemon itself sees.
  *
  *	Exit status: 0 success, 1 error (bad policy, daemon unreachable,
- *	request refused), 2 usage.
+ *	request refused: the daemon's "ERR reason" is printed on stderr as
+ *	"txmilterctl: reason", e.g. "permission denied: ..." for a reset by
+ *	a user that is neither root nor the daemon's), 2 usage.
  */
 #include "config.h"
 
@@ -137,8 +139,9 @@ static int ctl_ask(const char *config, const char *request)
         return 1;
     }
     if (connect(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0) {
-        fprintf(stderr, "txmilterctl: cannot connect to %s: %s (is txmilter running?)\n",
-                cf->control_socket, strerror(errno));
+        fprintf(stderr, "txmilterctl: cannot connect to %s: %s (%s)\n", cf->control_socket,
+                strerror(errno), errno == EACCES ? "run as root or as UserID, or see ControlSocketGroup "
+                "and ControlSocketMode" : "is txmilter running?");
         close(fd);
         conf_free(cf);
         return 1;
@@ -149,7 +152,7 @@ static int ctl_ask(const char *config, const char *request)
         conf_free(cf);
         return 1;
     }
-    /* The answer's last line says OK or ERR. */
+    /* The answer's last line says OK or ERR; a refusal goes to stderr. */
     buf_init(&answer, 1 << 20);
     while ((got = read(fd, buf, sizeof(buf))) > 0)
         if (buf_append(&answer, buf, (size_t) got) < 0)
@@ -157,12 +160,18 @@ static int ctl_ask(const char *config, const char *request)
     if (answer.len) {
         char *end = answer.data + answer.len, *line;
 
-        fwrite(answer.data, 1, answer.len, stdout);
         while (end > answer.data && end[-1] == '\n')
             *--end = 0;
         line = strrchr(answer.data, '\n');
         line = line ? line + 1 : answer.data;
         rc = strcmp(line, "OK") == 0 ? 0 : 1;
+        if (rc == 0 || strncmp(line, "ERR ", 4) != 0) {
+            printf("%s\n", answer.data);
+        } else {
+            if (line > answer.data)
+                printf("%.*s\n", (int) (line - answer.data - 1), answer.data);
+            fprintf(stderr, "txmilterctl: %s\n", line + 4);
+        }
     } else
         fprintf(stderr, "txmilterctl: no answer from %s\n", cf->control_socket);
     buf_free(&answer);

@@ -6,7 +6,10 @@
  *
  *	SUPPRESS *suppress_open(const char *store, const char *datadir,
  *			unsigned timeout_ms, BUF *err)
+ *	SUPPRESS *suppress_open_pool(REDIS_POOL *pool, const char *on_failure)
  *	void	suppress_close(SUPPRESS *s)
+ *	void	suppress_answered(SUPPRESS *s)
+ *	void	suppress_stats(SUPPRESS *s, SUPPRESS_STATS *st)
  *	int	suppress_add(SUPPRESS *s, const char *rcpt, const char *stream,
  *			const char *source, BUF *err)
  *	int	suppress_check(SUPPRESS *s, const char *rcpt, const char *stream,
@@ -32,6 +35,19 @@
  *
  *	timeout_ms bounds each Redis command (and its connect); SQLite
  *	waits for another writer's lock max(timeout_ms, 1000) ms.
+ *	suppress_open_pool() opens the Redis list on a pool the caller
+ *	made: txmilter gives it the rate store's, so that one circuit
+ *	breaker (redis_pool.c) spares every message the wait for a Redis
+ *	that is down, whichever store asks first.
+ *
+ *	Outages: a store that cannot answer (not a bad argument) is
+ *	counted (suppress_stats(): checks that could not tell, additions
+ *	that could not record) and logged once when it starts, once a
+ *	minute while it lasts, and once when it ends; what the caller does
+ *	meanwhile (StoreFailure) is the caller's, and on_failure names it
+ *	in those lines. suppress_answered() counts an answer that came by
+ *	another call on the same store (the rate script fetches a
+ *	recipient's suppressions), so that an outage ends there too.
  *
  *	A recipient or a stream is 1 to SUPPRESS_FIELD_MAX - 1 bytes
  *	without control characters; a source 1 to 32 of [A-Za-z0-9_.-].
@@ -51,19 +67,102 @@
  * DIAGNOSTICS
  *	Every function but suppress_close() returns -1 with one reason (no
  *	newline) in err, which it resets first: a bad argument, the store
- *	unreachable or failing. Log lines are the caller's to write (the
- *	Redis pool logs its own connection trouble).
+ *	unreachable or failing. Besides the outage lines above, log lines
+ *	are the caller's to write (the Redis pool logs its own connection
+ *	trouble).
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "addr_norm.h"
+#include "log.h"
 #include "suppress.h"
 #include "suppress_impl.h"
 #include "util.h"
 
 #define SP_SOURCE_MAX 32
+#define SP_LOG_MS     60000         /* an outage is logged again after this */
+
+struct sp_health {
+    pthread_mutex_t lock;
+    char     on_failure[128];
+    SUPPRESS_STATS st;
+    uint64_t down_since, logged_at, failed_at_open;
+};
+
+/* sp_mono - CLOCK_MONOTONIC in milliseconds */
+static uint64_t sp_mono(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+        return 0;
+    return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+}
+
+/* sp_health_new - s with counters and the outage log; s itself */
+static SUPPRESS *sp_health_new(SUPPRESS *s, const char *on_failure)
+{
+    if (s == NULL)
+        return NULL;
+    s->health = xcalloc(1, sizeof(*s->health));
+    if (pthread_mutex_init(&s->health->lock, NULL) != 0)
+        log_fatal("suppression list: cannot make a mutex");
+    util_strlcpy(s->health->on_failure, on_failure ? on_failure : "the caller decides",
+                 sizeof(s->health->on_failure));
+    s->health->st.up = 1;
+    return s;
+}
+
+/* sp_outcome - count a store call (rc < 0: not answered); log outages */
+static int sp_outcome(SUPPRESS *s, int rc, int check, int write, const BUF *err)
+{
+    struct sp_health *h = s->health;
+    uint64_t now = sp_mono(), failed = 0, ms = 0;
+    int say = 0;
+
+    if (pthread_mutex_lock(&h->lock) != 0)
+        log_fatal("suppression list: cannot lock");
+    if (rc >= 0) {
+        h->st.answered++;
+        if (!h->st.up) {
+            h->st.up = 1;
+            say = 3;
+            ms = now - h->down_since;
+            failed = h->st.checks_failed + h->st.writes_failed - h->failed_at_open;
+        }
+    } else {
+        h->st.checks_failed += check;
+        h->st.writes_failed += write;
+        if (h->st.up) {
+            h->st.up = 0;
+            say = 1;
+            h->down_since = h->logged_at = now;
+            h->failed_at_open = h->st.checks_failed + h->st.writes_failed - 1;
+        } else if (now >= h->logged_at + SP_LOG_MS) {
+            say = 2;
+            h->logged_at = now;
+            ms = now - h->down_since;
+            failed = h->st.checks_failed + h->st.writes_failed - h->failed_at_open;
+        }
+    }
+    pthread_mutex_unlock(&h->lock);
+    if (say == 1)
+        log_warn("suppression list unavailable (%s): %s until it answers",
+                 err && err->data ? err->data : "", h->on_failure);
+    else if (say == 2)
+        log_warn("suppression list still unavailable after %llu s: %llu checks or additions "
+                 "failed so far: %s", (unsigned long long) (ms / 1000),
+                 (unsigned long long) failed, h->on_failure);
+    else if (say == 3)
+        log_info("suppression list answers again after %llu ms; %llu checks or additions "
+                 "failed meanwhile", (unsigned long long) ms, (unsigned long long) failed);
+    return rc;
+}
 
 /* suppress_seterr - err = the formatted reason; returns -1 */
 int suppress_seterr(BUF *err, const char *fmt, ...)
@@ -120,20 +219,51 @@ SUPPRESS *suppress_open(const char *store, const char *datadir, unsigned timeout
             (void) suppress_seterr(err, "no DataDirectory for the embedded suppression list");
             return NULL;
         }
-        return suppress_sqlite_open(datadir, timeout_ms, err);
+        return sp_health_new(suppress_sqlite_open(datadir, timeout_ms, err), NULL);
     }
     if (strncmp(store, "redis://", 8) == 0 || strncmp(store, "redis+unix://", 13) == 0
         || strncmp(store, "redis-sentinel://", 17) == 0)
-        return suppress_redis_open(store, timeout_ms, err);
+        return sp_health_new(suppress_redis_open(store, timeout_ms, err), NULL);
     (void) suppress_seterr(err, "Store: expected \"embedded\" or a redis:// URL");
     return NULL;
+}
+
+/* suppress_open_pool - the Redis list on the caller's pool */
+SUPPRESS *suppress_open_pool(REDIS_POOL *pool, const char *on_failure)
+{
+    if (pool == NULL)
+        log_fatal("suppress_open_pool: no pool");
+    return sp_health_new(suppress_redis_open_pool(pool), on_failure);
 }
 
 /* suppress_close - close the store; NULL is ignored */
 void suppress_close(SUPPRESS *s)
 {
-    if (s)
-        s->ops->close(s);
+    struct sp_health *h;
+
+    if (s == NULL)
+        return;
+    h = s->health;
+    s->ops->close(s);
+    if (h) {
+        pthread_mutex_destroy(&h->lock);
+        free(h);
+    }
+}
+
+/* suppress_answered - an answer for the list by another call on its store */
+void suppress_answered(SUPPRESS *s)
+{
+    (void) sp_outcome(s, 0, 0, 0, NULL);
+}
+
+/* suppress_stats - a copy of the counters */
+void suppress_stats(SUPPRESS *s, SUPPRESS_STATS *st)
+{
+    if (pthread_mutex_lock(&s->health->lock) != 0)
+        log_fatal("suppression list: cannot lock");
+    *st = s->health->st;
+    pthread_mutex_unlock(&s->health->lock);
 }
 
 /* suppress_add - record that rcpt unsubscribed from stream */
@@ -147,7 +277,7 @@ int suppress_add(SUPPRESS *s, const char *rcpt, const char *stream, const char *
         || strspn(source, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != n)
         return suppress_seterr(err, "bad source: 1 to %d of letters, digits, '_', '.', '-'",
                                SP_SOURCE_MAX);
-    return s->ops->add(s, rcpt, stream, source, err);
+    return sp_outcome(s, s->ops->add(s, rcpt, stream, source, err), 0, 1, err);
 }
 
 /* suppress_check - 1 if rcpt unsubscribed from stream */
@@ -155,7 +285,7 @@ int suppress_check(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err)
 {
     if (sp_args(s, rcpt, stream, 0, err) != 0)
         return -1;
-    return s->ops->check(s, rcpt, stream, err);
+    return sp_outcome(s, s->ops->check(s, rcpt, stream, err), 1, 0, err);
 }
 
 /* suppress_remove - forget one entry */
@@ -163,18 +293,22 @@ int suppress_remove(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err)
 {
     if (sp_args(s, rcpt, stream, 0, err) != 0)
         return -1;
-    return s->ops->remove(s, rcpt, stream, err);
+    return sp_outcome(s, s->ops->remove(s, rcpt, stream, err), 0, 0, err);
 }
 
 /* suppress_list - every entry matching rcpt and stream (NULL: any) */
 long suppress_list(SUPPRESS *s, const char *rcpt, const char *stream,
                    void (*fn)(const SUPPRESS_ENTRY *e, void *arg), void *arg, BUF *err)
 {
+    long n;
+
     if (sp_args(s, rcpt, stream, 1, err) != 0)
         return -1;
     if (fn == NULL)
         return suppress_seterr(err, "no function to call for each entry");
-    return s->ops->list(s, rcpt, stream, fn, arg, err);
+    n = s->ops->list(s, rcpt, stream, fn, arg, err);
+    (void) sp_outcome(s, n < 0 ? -1 : 0, 0, 0, err);
+    return n;
 }
 
 /* suppress_norm_stream - a stream (address or domain) in its stored form */

@@ -23,10 +23,30 @@ typedef struct suppress_entry {
     const char *source;         /* "http", "mail", "txmilterctl" */
 } SUPPRESS_ENTRY;
 
+typedef struct suppress_stats {
+    uint64_t answered;          /* calls the store answered */
+    uint64_t checks_failed;     /* suppress_check() that could not tell */
+    uint64_t writes_failed;     /* suppress_add() that could not record */
+    int      up;                /* the last call was answered */
+} SUPPRESS_STATS;
+
 /* suppress_open - "embedded" (SQLite at datadir/suppress.db, created with
  * mode 0640 if missing) or a redis URL as for Store. NULL with a reason. */
 SUPPRESS *suppress_open(const char *store, const char *datadir, unsigned timeout_ms, BUF *err);
 void suppress_close(SUPPRESS *s);
+
+/* suppress_open_pool - the list in the Redis of pool, which the caller
+ * shares (txmilter's rate store) and frees after suppress_close().
+ * on_failure says in the outage log line what becomes of mail meanwhile. */
+struct redis_pool;
+SUPPRESS *suppress_open_pool(struct redis_pool *pool, const char *on_failure);
+
+/* suppress_answered - lookups were answered for the list by another call on
+ * its store (the rate script, rl_store.h's RL_SUP): the list is up */
+void suppress_answered(SUPPRESS *s);
+
+/* suppress_stats - a copy of the counters */
+void suppress_stats(SUPPRESS *s, SUPPRESS_STATS *st);
 
 /* suppress_add - record (idempotent); 0, or -1 with a reason (store down) */
 int suppress_add(SUPPRESS *s, const char *rcpt, const char *stream, const char *source, BUF *err);

@@ -7,6 +7,7 @@
 #ifndef TX_SUPPRESS_IMPL_H
 #define TX_SUPPRESS_IMPL_H
 
+#include "redis_pool.h"
 #include "suppress.h"
 
 typedef struct suppress_ops {
@@ -18,8 +19,11 @@ typedef struct suppress_ops {
     void (*close)(SUPPRESS *s);
 } SUPPRESS_OPS;
 
+struct sp_health;
+
 struct suppress {
     const SUPPRESS_OPS *ops;
+    struct sp_health *health;   /* suppress.c's: counters and outage log */
 };
 
 /* suppress_sqlite_open - datadir/suppress.db; NULL with a reason */
@@ -27,6 +31,9 @@ SUPPRESS *suppress_sqlite_open(const char *datadir, unsigned timeout_ms, BUF *er
 
 /* suppress_redis_open - url as for Store; does not connect. NULL with a reason */
 SUPPRESS *suppress_redis_open(const char *url, unsigned timeout_ms, BUF *err);
+
+/* suppress_redis_open_pool - on a pool the caller frees after the list */
+SUPPRESS *suppress_redis_open_pool(REDIS_POOL *pool);
 
 /* suppress_seterr - err = the formatted reason; returns -1 */
 int suppress_seterr(BUF *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -6,14 +6,19 @@
  *
  *	SUPPRESS *suppress_redis_open(const char *url, unsigned timeout_ms,
  *			BUF *err)
+ *	SUPPRESS *suppress_redis_open_pool(REDIS_POOL *pool)
  *
  *	and, through s->ops: add, check, remove, list, close (suppress.h).
  *
  * DESCRIPTION
- *	The same Redis as the rate limits (Store), through store_redis.c's
+ *	The same Redis as the rate limits (Store), through a redis_pool.c
  *	pool of connections (URL syntax, AUTH, SELECT, Sentinel, timeouts,
- *	reconnects: see store_redis.h); timeout_ms bounds each command and
- *	each connect (0: store_redis's defaults). Nothing connects before
+ *	reconnects, circuit breaker: see redis_pool.h).
+ *	suppress_redis_open_pool() uses the pool given (txmilter's, shared
+ *	with the rate store; the caller frees it after the list);
+ *	suppress_redis_open() makes a pool of its own without a breaker
+ *	(txmilter-unsubd, txmilterctl), where timeout_ms bounds each command
+ *	and each connect (0: the pool's defaults). Nothing connects before
  *	the first call, so a daemon starts while Redis is down.
  *
  *	Data model: one hash per stream, and an index of the streams.
@@ -21,6 +26,9 @@
  *	txm:{txmilter}:unsub:s:STREAM	hash: field RCPT,
  *					value "CREATED SOURCE"
  *	txm:{txmilter}:unsub:streams	set of every STREAM with entries
+ *
+ *	(REDIS_SUP_* of redis_pool.h: the rate script reads them too, to
+ *	return a recipient's suppressions with its rate decision.)
  *
  *	Keys and fields are binary-safe arguments, so no byte of a stream or
  *	recipient needs escaping. The hash tag keeps every key in one Redis
@@ -48,21 +56,22 @@
 
 #include <hiredis.h>
 
-#include "rl_store.h"
-#include "store_redis.h"
+#include "redis_pool.h"
 #include "suppress_impl.h"
 #include "util.h"
 
-#define SR_PREFIX       "txm:{txmilter}:unsub:"
-#define SR_STREAMS      SR_PREFIX "streams"
-#define SR_HASH         SR_PREFIX "s:"
+#define SR_STREAMS      REDIS_SUP_STREAMS
+#define SR_HASH         REDIS_SUP_HASH
 #define SR_KEY_MAX      (sizeof(SR_HASH) + SUPPRESS_FIELD_MAX)
 #define SR_POOL         4
 #define SR_SCAN_COUNT   "500"
 
+#define SR_ARGS         8               /* the most arguments of one command */
+
 typedef struct sr_store {
     SUPPRESS  base;
-    RL_STORE *rs;
+    REDIS_POOL *pool;
+    int       own_pool;
 } SR_STORE;
 
 /* KEYS[1] the stream's hash, KEYS[2] the index; ARGV rcpt, source, stream */
@@ -95,16 +104,23 @@ static size_t sr_key(const char *stream, char key[SR_KEY_MAX])
 static redisReply *sr_cmd(SR_STORE *r, const char *what, int argc, const char **argv,
                           const size_t *argvlen, BUF *err)
 {
-    redisReply *rep = store_redis_command(r->rs, what, argc, argv, argvlen, err);
+    const char *av[SR_ARGS];
+    size_t avlen[SR_ARGS];
+    char why[600];
+    redisReply *rep;
+    int i;
 
-    if (rep == NULL && err && err->len == 0)
-        (void) suppress_seterr(err, "redis: %s failed", what);
-    else if (rep == NULL && err) {
-        char why[600];
-
-        util_strlcpy(why, err->data, sizeof(why));
-        (void) suppress_seterr(err, "redis: %s: %s", what, why);
+    if (argc < 1 || argc > SR_ARGS) {
+        (void) suppress_seterr(err, "redis: %s: %d arguments", what, argc);
+        return NULL;
     }
+    for (i = 0; i < argc; i++) {
+        av[i] = argv[i];
+        avlen[i] = argvlen[i];
+    }
+    why[0] = 0;
+    if ((rep = redis_pool_call(r->pool, what, NULL, argc, av, avlen, why, sizeof(why))) == NULL)
+        (void) suppress_seterr(err, "redis: %s: %s", what, why[0] ? why : "failed");
     return rep;
 }
 
@@ -282,32 +298,42 @@ static long sr_list(SUPPRESS *s, const char *rcpt, const char *stream,
     return n;
 }
 
-/* sr_close - close the pool */
+/* sr_close - close the list, and the pool if it made it */
 static void sr_close(SUPPRESS *s)
 {
     SR_STORE *r = (SR_STORE *) s;
 
-    r->rs->ops->free(r->rs);
+    if (r->own_pool)
+        redis_pool_free(r->pool);
     free(r);
 }
 
 static const SUPPRESS_OPS sr_ops = { sr_add, sr_check, sr_remove, sr_list, sr_close };
 
-/* suppress_redis_open - parse url and prepare the pool */
+/* suppress_redis_open_pool - the list on a pool the caller keeps */
+SUPPRESS *suppress_redis_open_pool(REDIS_POOL *pool)
+{
+    SR_STORE *r = xcalloc(1, sizeof(*r));
+
+    r->base.ops = &sr_ops;
+    r->pool = pool;
+    return &r->base;
+}
+
+/* suppress_redis_open - parse url and prepare a pool of its own */
 SUPPRESS *suppress_redis_open(const char *url, unsigned timeout_ms, BUF *err)
 {
-    STORE_REDIS_OPTS o;
-    SR_STORE *r;
-    RL_STORE *rs;
+    REDIS_POOL_OPTS o;
+    REDIS_POOL *pool;
+    SUPPRESS *s;
 
     memset(&o, 0, sizeof(o));
     o.connect_timeout_ms = timeout_ms;
     o.timeout_ms = timeout_ms;
     o.pool_size = SR_POOL;
-    if ((rs = store_redis_new(url, &o, err)) == NULL)
+    if ((pool = redis_pool_new(url, &o, err)) == NULL)
         return NULL;
-    r = xcalloc(1, sizeof(*r));
-    r->base.ops = &sr_ops;
-    r->rs = rs;
-    return &r->base;
+    s = suppress_redis_open_pool(pool);
+    ((SR_STORE *) s)->own_pool = 1;
+    return s;
 }

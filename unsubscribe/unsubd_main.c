@@ -157,6 +157,7 @@ static int unsubd_serve(UNSUBD_CONF *uc, int foreground)
         return 1;
     }
     log_info("txmilter-unsubd started (configuration %s, keys %s, store %s)", cf->path, uc->keyfile, cf->store);
+    log_started();
     for (;;) {
         sig = sigwaitinfo(&set, NULL);
         if (sig < 0) {

@@ -240,12 +240,24 @@ def make_postfix(workdir, capture):
         pf.stop()
 
 
+def no_milter(workdir):
+    """no_milter - point the socket Postfix uses at a path nothing serves (a milter of an
+    earlier test may still be winding down on the one it pointed at) and prove that
+    nothing answers there; the next start_milter() points it at its own milter again"""
+    d = mailrig.make_dir(os.path.join(workdir, MILTER_DIR))     # no milter may have made it yet
+    link = os.path.join(d, "milter.sock")
+    mailrig.point_link(link, os.path.join(d, "nothing-serves-this.sock"))
+    assert not mailrig.connectable("unix:" + link), "something serves %s" % os.path.realpath(link)
+
+
 @pytest.fixture
-def rig(dns, capture, postfix, keys, start_milter):
-    """Everything a signing test needs, in one object."""
+def rig(dns, capture, postfix, keys, start_milter, workdir):
+    """Everything a signing test needs, in one object; rig.no_milter() takes the milter
+    away from Postfix."""
     class Rig:
         pass
     r = Rig()
     r.dns, r.capture, r.postfix, r.keys, r.start_milter = dns, capture, postfix, keys, start_milter
+    r.no_milter = lambda: no_milter(workdir)
     return r
 

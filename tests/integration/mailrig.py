@@ -135,6 +135,17 @@ def make_traversable(path):
         p = os.path.dirname(p)
 
 
+def point_link(link, target):
+    """point_link - make the symlink link lead to target (relative when in the same
+    directory); replaced atomically, so a client never finds it missing"""
+    tmp = link + ".new"
+    if os.path.lexists(tmp):
+        os.unlink(tmp)
+    os.symlink(os.path.basename(target) if os.path.dirname(link) == os.path.dirname(target)
+               else target, tmp)
+    os.rename(tmp, link)
+
+
 def connectable(spec, timeout=0.5):
     """connectable - does a milter socket (libmilter syntax) accept a connection now?"""
     kind, _, rest = spec.partition(":")
@@ -528,14 +539,8 @@ class Milter:
         return None
 
     def publish_as(self, link):
-        """publish_as - make the path link (a symlink) lead to this milter's unix socket;
-        replaced atomically, so a client never finds it missing"""
-        tmp = link + ".new"
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
-        os.symlink(os.path.basename(self.sock_path) if os.path.dirname(link) ==
-                   os.path.dirname(self.sock_path) else self.sock_path, tmp)
-        os.rename(tmp, link)
+        """publish_as - make the path link (a symlink) lead to this milter's unix socket"""
+        point_link(link, self.sock_path)
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None

@@ -5,18 +5,25 @@ Adds to mailrig.py, changes nothing in it:
   txmilterctl_binary()              $TXMILTERCTL, else txmilterctl next to $TXMILTER
   RedisServer(workdir)              a real redis-server on a free loopback port, no
                                     persistence; .stop() / .start() keep the port;
-                                    .cli(...), .commandstats()
+                                    .cli(...), .commandstats(), .freeze() / .thaw()
+                                    (SIGSTOP / SIGCONT), .monitor()
+  RedisMonitor                      MONITOR: .count() the commands clients sent since
+                                    the last count (not those a script ran)
   rl_setup(keys, workdir, policy, ...)
                                     a SigningSetup (example.com RSA key) whose extra
                                     directives add RateLimitPolicy, ControlSocket, Store...
   ctl(milter, *args)                run txmilterctl -x <the milter's config> args
+  LocalUser()                       a throwaway system user in a group of its own;
+                                    ctl(..., user=u) runs txmilterctl as that user
   SmtpClient.send(...)              one SMTP transaction with a timestamp for every reply
   Load                              threads sending bounded numbers of messages in parallel
   rl_norm(addr)                     the test's own reference normalisation (Gmail rules)
   delivered_rcpts(capture, mids)    {message-id: [envelope recipients]} of what was delivered
 """
 
+import grp
 import os
+import pwd
 import re
 import signal
 import smtplib
@@ -40,11 +47,35 @@ def txmilterctl_binary():
     return os.path.join(os.path.dirname(os.path.abspath(mailrig.txmilter_binary())), "txmilterctl")
 
 
-def ctl(milter, *args, timeout=20):
-    """ctl - txmilterctl -x CONF args...: (returncode, stdout, stderr)"""
-    p = run([txmilterctl_binary(), "-x", milter.conf_path] + list(args), check=False,
+def ctl(milter, *args, timeout=20, user=None):
+    """ctl - txmilterctl -x CONF args... (as the LocalUser user, if given):
+    (returncode, stdout, stderr)"""
+    as_user = ["setpriv", "--reuid=" + user.name, "--regid=" + user.group, "--init-groups",
+               "--"] if user else []
+    p = run(as_user + [txmilterctl_binary(), "-x", milter.conf_path] + list(args), check=False,
             timeout=timeout)
     return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+
+class LocalUser:
+    """A system user of its own group, made for one test (groupadd, useradd) and
+    removed with remove(): .name, .group, .uid, .gid."""
+
+    def __init__(self):
+        self.name = self.group = "txmt-" + uuid.uuid4().hex[:10]
+        run(["groupadd", "--system", self.group])
+        try:
+            run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
+                 "--shell", "/usr/sbin/nologin", "--gid", self.group, self.name])
+        except RigError:
+            run(["groupdel", self.group], check=False)
+            raise
+        self.uid = pwd.getpwnam(self.name).pw_uid
+        self.gid = grp.getgrnam(self.group).gr_gid
+
+    def remove(self):
+        run(["userdel", self.name], check=False)
+        run(["groupdel", self.group], check=False)
 
 
 def ctl_ok(milter, *args):
@@ -114,6 +145,16 @@ class RedisServer:
         p = run(["redis-cli", "-p", str(self.port)] + [str(a) for a in args], timeout=10)
         return p.stdout.decode(errors="replace")
 
+    def freeze(self):
+        """freeze - SIGSTOP: connections hang, nothing answers (a stuck or paused Redis)"""
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def thaw(self):
+        self.proc.send_signal(signal.SIGCONT)
+
+    def monitor(self):
+        return RedisMonitor(self)
+
     def commandstats(self):
         """commandstats - {command: calls} from INFO commandstats"""
         out = {}
@@ -122,6 +163,46 @@ class RedisServer:
             if m:
                 out[m.group(1)] = int(m.group(2))
         return out
+
+
+class RedisMonitor:
+    """RedisMonitor - a MONITOR connection.  count() sends a marker on another
+    connection and reads the feed up to it, so it waits for nothing but Redis."""
+
+    def __init__(self, server):
+        import socket
+        self.server = server
+        self.sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        self.buf = b""
+        self.sock.sendall(b"MONITOR\r\n")
+        assert self._line() == b"+OK"
+        self.count()
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise RigError("MONITOR connection closed")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def count(self, lines=None):
+        """count - client commands since the last count; their lines into lines"""
+        mark = "txm-mark-" + uuid.uuid4().hex
+        self.server.cli("ECHO", mark)
+        n = 0
+        while True:
+            line = self._line().decode(errors="replace")
+            if mark in line:
+                return n
+            if " lua]" not in line:
+                n += 1
+                if lines is not None:
+                    lines.append(line)
+
+    def close(self):
+        self.sock.close()
 
 
 # ---------------------------------------------------------------------------

@@ -201,7 +201,10 @@ def test_neither_aligned_refused_with_reason(rig, amilter):
     text = refused(rig, r, mid, 550, "5.7.26")
     assert "DMARC alignment preflight failed for neither.example.org (p=reject)" in text
     assert "d=example.net not aligned" in text and "SPF fail for neither.example.org" in text
-    assert "preflight=fail" in summary_for(m, "header-from=<app@neither.example.org>")
+    line = summary_for(m, "header-from=<app@neither.example.org>")
+    assert "preflight=fail" in line
+    # libspf2's own comment, without the placeholder host name it starts with
+    assert "domain of neither.example.org does not designate" in line and "txmilter.invalid" not in line
 
 
 def test_spf_include_chain_passes(rig, amilter):
@@ -226,8 +229,9 @@ def test_subdomain_falls_back_to_org_domain_record_opendmarc_54(rig, amilter):
     m = amilter()
     r, mid = send(rig, "app@mail.example.net")
     text = refused(rig, r, mid, 550, "5.7.26")
-    assert "mail.example.net (sp=reject)" in text
-    assert "at _dmarc.example.net" in summary_for(m, "header-from=<app@mail.example.net>")
+    # _dmarc.example.net has no sp=: its p= applies, and the reply says p=, not sp=
+    assert "mail.example.net (p=reject)" in text
+    assert "policy=reject (p=reject at _dmarc.example.net)" in summary_for(m, "header-from=<app@mail.example.net>")
 
 
 def test_sp_none_applies_to_subdomain_not_to_org_domain(rig, amilter):
@@ -271,7 +275,7 @@ def test_dns_server_down_tempfails(rig, amilter):
     m = amilter(nameservers="127.0.0.1@%d" % mailrig.free_port(), more=[("DNSTimeout", "1")])
     r, mid = send(rig, "app@relaxed.example.com")
     text = refused(rig, r, mid, 451, "4.4.3")
-    assert "cannot be checked now" in text
+    assert "cannot be checked now (DNS: " in text and "DNS trouble: DNS:" not in text
     assert m.alive()
 
 
@@ -326,6 +330,17 @@ def test_one_from_with_two_addresses_refused(rig, amilter):
     assert "holds 2 addresses" in text
 
 
+def test_domain_literal_from_refused_for_good_not_tempfailed(rig, amilter):
+    # no _dmarc.[192.0.2.1] lookup to fail on: a literal can never be signed or aligned
+    m = amilter()
+    r, mid = send(rig, "news@[192.0.2.1]", mail_from="bounce@relaxed.example.com")
+    text = refused(rig, r, mid, 550, "5.6.0")
+    assert "domain literal: it can never be DKIM-signed or DMARC-aligned" in text, text
+    rig.postfix.wait_log_for(mid, r"milter-reject: ")
+    m.wait_log(re.escape(rig.postfix.queue_id_of(mid)) + r": .*reason=\"From header field has a domain literal")
+    assert "_dmarc" not in m.log_text(True)
+
+
 # --- txmilter -t ----------------------------------------------------------------------
 
 def test_offline_run_prints_verdict_and_reasons(rig, adns, workdir):
@@ -354,11 +369,11 @@ def ctl_binary():
     return os.path.join(os.path.dirname(mailrig.txmilter_binary()), "txmilterctl")
 
 
-def dns_check(workdir, adns, keys, domain, name):
+def dns_check(workdir, adns, keys, domain, name, nameservers=None):
     rsa, ed = keys["rsa_com"], keys["ed_com"]
     ks = [alias(rsa, domain), alias(ed, domain)]
     ks[0].name, ks[1].name = "r-" + domain, "e-" + domain
-    setup = SigningSetup(ks, extra=preflight_conf(adns))
+    setup = SigningSetup(ks, extra=preflight_conf(adns, nameservers=nameservers))
     d = mailrig.make_dir(os.path.join(workdir, "dnscheck-" + name))
     conf = os.path.join(d, "txmilter.conf")
     with open(conf, "w") as f:
@@ -386,6 +401,8 @@ def test_dns_check_broken_zone_prints_records_that_fix_it(workdir, adns, keys):
     assert re.search(r"^broken\.example\s+DKIM\s+FAIL\s+mismatch", out, re.M), out
     assert re.search(r"^broken\.example\s+DKIM\s+FAIL\s+missing", out, re.M), out
     assert re.search(r"^broken\.example\s+DMARC\s+FAIL", out, re.M), out
+    # no DMARC record yet does not make "cannot align" any less of a failure
+    assert re.search(r"^broken\.example\s+ALIGN\s+FAIL\s+From broken\.example cannot align", out, re.M), out
     records = re.findall(r"^(\S+)\. IN TXT (.+)$", out, re.M)
     names = [n for n, _ in records]
     assert names == ["broken.example", "rsa1._domainkey.broken.example",
@@ -400,6 +417,9 @@ def test_dns_check_broken_zone_prints_records_that_fix_it(workdir, adns, keys):
     assert rsa_rec == keys["rsa_com"].dns_txt
     ed_rec = "".join(re.findall(r'"([^"]*)"', dict(records)["ed1._domainkey.broken.example"]))
     assert ed_rec == keys["ed_com"].dns_txt
+    # the proposed DMARC record names no report address we made up; the comment asks for one
+    assert dict(records)["_dmarc.broken.example"] == '"v=DMARC1; p=none; adkim=r; aspf=r"', out
+    assert "add rua=mailto:ADDRESS, a mailbox you read" in out
     # publish them: dns-check is then satisfied (p=none in the proposed DMARC only warns)
     for name, _ in records:
         adns.remove(name)
@@ -410,6 +430,27 @@ def test_dns_check_broken_zone_prints_records_that_fix_it(workdir, adns, keys):
     out = p.stdout.decode()
     assert p.returncode == 0, out + p.stderr.decode()
     assert "Records to publish" not in out
+
+
+def test_dns_check_with_dns_down_says_not_checked_and_exits_3(workdir, adns, keys):
+    dead = "127.0.0.1@%d" % mailrig.free_port()        # nothing answers there
+    p = dns_check(workdir, adns, keys, "good.example.net", "dnsdown", nameservers=dead)
+    out = p.stdout.decode()
+    assert p.returncode == 3, out + p.stderr.decode()
+    assert re.search(r"^good\.example\.net\s+ALIGN\s+DNSERR\s+From good\.example\.net: alignment could not "
+                     r"be checked \(DNS trouble", out, re.M), out
+    assert "cannot align" not in out
+
+
+def test_genkey_without_out_says_it_wrote_into_the_current_directory(workdir):
+    d = mailrig.make_dir(os.path.join(workdir, "genkey-cwd"))
+    p = subprocess.run([ctl_binary(), "genkey", "--domain", "example.com", "--selector", "s2", "--type", "ed25519"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60, cwd=d)
+    text = p.stdout.decode()
+    assert p.returncode == 0, text + p.stderr.decode()
+    path = os.path.join(d, "s2.example.com.ed25519.pem")
+    assert os.path.exists(path)
+    assert "wrote %s (ed25519, mode 0600) in the current directory (no --out given" % os.path.realpath(path) in text
 
 
 def test_genkey_writes_0600_key_and_split_record(workdir):

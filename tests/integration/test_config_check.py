@@ -48,6 +48,18 @@ def test_config_check_refuses_a_world_readable_key(cfgdir, keys):
     assert "readable.pem" in err, err
 
 
+def test_config_check_reports_an_unknown_control_socket_group(cfgdir, keys):
+    """the daemon would refuse to start: -n says so first, with file and line"""
+    m = mailrig.TxMilter(cfgdir, setup_for(keys, "rsa", extra=[
+        ("ControlSocket", os.path.join(cfgdir, "ctl.sock")),
+        ("ControlSocketGroup", "txmt-no-such-group")]), name="m")
+    nlines = sum(1 for _ in open(m.conf_path))
+    rc, err = m.check_config()
+    assert rc == 1, err
+    assert '%s:%d: ControlSocketGroup: no such group "txmt-no-such-group"' % (
+        m.conf_path, nlines) in err, err
+
+
 # --- files that are not regular files (issue 10) ---------------------------------------
 
 def line_of(path, name):

@@ -318,6 +318,9 @@ def test_pidfile_written_and_removed(rig, workdir):
     m.proc.send_signal(signal.SIGTERM)
     assert m.proc.wait(20) == 0
     assert not os.path.exists(m.pidfile)
+    # nothing was in flight: no talk of waiting for it
+    log = m.log_text(True)
+    assert "shutting down: no message in flight" in log and "waiting up to" not in log, log[-2000:]
 
     # detached (no -f): the PidFile names the daemon, not the process we started
     tm = mailrig.TxMilter(workdir, setup_for(rig.keys, "rsa"), name="milter-detached",
@@ -348,6 +351,24 @@ def test_pidfile_written_and_removed(rig, workdir):
     finally:
         if pid and os.path.exists("/proc/%d" % pid):
             os.kill(pid, signal.SIGKILL)
+
+
+def test_startup_error_reaches_stderr_with_syslog_on_and_no_terminal(rig, workdir):
+    # as under systemd: Syslog yes, stderr a pipe; the socket's directory is missing
+    tm = mailrig.TxMilter(workdir, setup_for(rig.keys, "rsa"), name="milter-nosockdir", tag="nosockdir")
+    missing = os.path.join(tm.dir, "no-such-dir")
+    with open(tm.conf_path) as f:
+        conf = f.read()
+    conf = re.sub(r"(?m)^Socket .*$", "Socket unix:%s/m.sock" % missing, conf)
+    conf = re.sub(r"(?m)^Syslog no$", "Syslog yes", conf)
+    with open(tm.conf_path, "w") as f:
+        f.write(conf)
+    p = subprocess.run([tm.binary, "-f", "-x", tm.conf_path], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    err = p.stderr.decode(errors="replace")
+    assert p.returncode == 1, err
+    assert ("cannot open milter socket unix:%s/m.sock: directory %s: No such file or directory"
+            % (missing, missing)) in err, err
 
 
 # --- 6: MTA daemon names ------------------------------------------------------------

@@ -69,6 +69,7 @@ def test_harness_opendkim_signs_mail_submitted_with_sendmail(rig):
 
 def test_harness_milter_down_means_tempfail_not_loss(rig):
     # No milter on the socket: milter_default_action = tempfail must refuse with 4xx.
+    rig.no_milter()
     msg, mid = make_message()
     r = rig.postfix.submit("sender@example.com", ["rcpt@receiver.example"], msg)
     assert r.all_refused and 400 <= r.refusal[1] < 500, r

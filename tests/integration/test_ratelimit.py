@@ -11,15 +11,17 @@ trailing dot, +tag, Gmail dots and googlemail.com); deliveries are counted by
 Message-ID, so the session-wide capture server can be shared with other tests.
 """
 
+import grp
 import os
 import re
+import stat
 import time
 
 import pytest
 
 import mailrig
 from mailrig import make_message, wait_until
-from ratelimit_helpers import (Load, RedisServer, count_delivered_to, ctl, ctl_ok, ctl_stats,
+from ratelimit_helpers import (LocalUser, Load, RedisServer, count_delivered_to, ctl, ctl_ok, ctl_stats,
                                delivered_rcpts, hup, new_message, queue_drop, queue_json,
                                rl_norm, rl_setup, smtp_send, txmilterctl_binary,
                                wait_delivered, write_policy)
@@ -506,7 +508,7 @@ def test_txmilterctl_lint_explain_show_reset_stats(rl, workdir, request, store):
     again = send(rl, [variant(3)], tag="ctl")
     assert again.rcpt(variant(3))[0] == 250 and again.delivered_expected, again
     rc, out, err = ctl(m, "ratelimit", "show", "nosuchrule|rcpt=x@y")
-    assert rc == 1 and "ERR" in out, (rc, out, err)
+    assert rc == 1 and "no rule of the current policy" in err, (rc, out, err)
 
     st = ctl_stats(m)
     if r:
@@ -516,4 +518,49 @@ def test_txmilterctl_lint_explain_show_reset_stats(rl, workdir, request, store):
     else:
         assert st["store"] == "embedded (embedded)" and int(st["keys"]) >= 2, st
     assert st["policy"] == "%s (2 rules)" % setup.policy_path, st
+    # by default only root and the daemon's own user may connect (Postfix is in the UserID group)
+    assert os.stat(dict(setup.extra)["ControlSocket"]).st_mode & 0o777 == 0o600
     assert m.alive()
+
+
+@pytest.fixture
+def local_user():
+    u = LocalUser()
+    yield u
+    u.remove()
+
+
+def test_txmilterctl_reset_refused_to_socket_group_member_allowed_to_root(rl, local_user):
+    """a user in ControlSocketGroup (as Postfix is in the UserID group) may look but not
+    reset: RESET needs root or the daemon's own uid, by the peer's credentials."""
+    u = local_user
+    setup = rl.setup("burst rcpt 2/10m tempfail\n",
+                     extra=[("ControlSocketGroup", u.group), ("ControlSocketMode", "0660")])
+    m = rl.start_milter(setup)
+    sock = dict(setup.extra)["ControlSocket"]
+    st = os.stat(sock)
+    assert stat.S_ISSOCK(st.st_mode) and st.st_mode & 0o777 == 0o660, oct(st.st_mode)
+    assert grp.getgrgid(st.st_gid).gr_name == u.group, st
+    key = "burst|rcpt=victim@gmail.com"
+    for i in range(2):
+        assert send(rl, [variant(i)], tag="perm").rcpt(variant(i))[0] == 250
+
+    rc, out, err = ctl(m, "ratelimit", "show", key, user=u)
+    assert rc == 0 and re.search(r": 2 of 2 used in 600 s, full", out), (rc, out, err)
+    rc, out, err = ctl(m, "policy", "explain", "--rcpt", VICTIM, user=u)
+    assert rc == 0 and "verdict: tempfail by rule burst" in out, (rc, out, err)
+    rc, out, err = ctl(m, "ratelimit", "stats", user=u)
+    assert rc == 0 and "store: embedded" in out, (rc, out, err)
+
+    rc, out, err = ctl(m, "ratelimit", "reset", key, user=u)
+    assert rc == 1, (rc, out, err)
+    assert err.startswith("txmilterctl: permission denied: RESET changes state") \
+        and "you are uid %d" % u.uid in err, (rc, out, err)
+    m.wait_log(r"control socket: RESET refused: peer uid=%d pid=\d+ is neither root nor uid 0"
+               % u.uid)
+    assert re.search(r": 2 of 2 used", ctl_ok(m, "ratelimit", "show", key))
+    assert send(rl, [variant(2)], tag="perm").rcpt(variant(2))[0] == 451
+
+    assert "reset" in ctl_ok(m, "ratelimit", "reset", key)
+    assert re.search(r": 0 of 2 used", ctl_ok(m, "ratelimit", "show", key))
+    assert send(rl, [variant(3)], tag="perm").rcpt(variant(3))[0] == 250

@@ -25,6 +25,7 @@ import time
 import pytest
 
 import mailrig
+from unsub_helpers import token_tool
 
 UNSUBD_LOG_PREFIX = 8                  # token characters the log may show (unsubd_http.h)
 RCPT = "bob@example.org"
@@ -39,10 +40,6 @@ def _build_dir():
 
 def unsubd_binary():
     return os.environ.get("TXMILTER_UNSUBD") or os.path.join(_build_dir(), "txmilter-unsubd")
-
-
-def token_tool():
-    return os.environ.get("UNSUBD_TOKEN_TOOL") or os.path.join(_build_dir(), "tests", "unsubd_token_tool")
 
 
 def write_keys(path, ids):

@@ -21,10 +21,11 @@ import uuid
 
 import pytest
 
-from mailrig import check_signed, make_message
-from ratelimit_helpers import RedisServer, ctl
-from unsub_helpers import (UnsubD, http, local_url, one_click, sqlite_entries, token_of,
-                           unsub_setup, unsub_targets)
+import mailrig
+from mailrig import check_signed, make_message, wait_until
+from ratelimit_helpers import RedisServer, ctl, ctl_stats
+from unsub_helpers import (UnsubD, http, local_url, one_click, seal_token, sqlite_entries,
+                           token_of, unsub_setup, unsub_targets)
 
 pytestmark = pytest.mark.txmilter_only
 
@@ -402,6 +403,43 @@ def test_mail_to_mailto_and_another_recipient_only_the_mailto_recipient_removed(
     assert sqlite_entries(setup.unsub.datadir) == [(to, NEWS, "mail")]
 
 
+@pytest.mark.parametrize("store_url", STORES, indirect=True)
+def test_offline_run_with_the_mailto_address_as_rcpt_stores_nothing(keys, workdir, store_url):
+    """txmilter -t is a dry run: an unsubscribe request by mail is reported, never stored
+    (neither in the SQLite file, which is not even created, nor in Redis)"""
+    setup = unsub_setup(keys, workdir, store=store_url)
+    # written, never started: its configuration is what txmilter -t and txmilterctl read
+    m = mailrig.TxMilter(workdir, setup, name="offline-unsub", tag=uuid.uuid4().hex[:8])
+    to = rcpt("paul")
+    mailto = "unsub+%s@example.com" % seal_token(setup.unsub.keyfile, to, NEWS)
+    msg, _ = make_message(from_addr=to, to_addr=mailto, subject="unsubscribe")
+    path = os.path.join(m.dir, "unsub-%s.eml" % uuid.uuid4().hex[:6])
+    with open(path, "wb") as f:
+        f.write(msg)
+
+    def offline():
+        p = mailrig.run([m.binary, "-t", path, "-x", m.conf_path, "--from", to, "--rcpt", mailto],
+                        check=False)
+        out = p.stdout.decode(errors="replace")
+        want = "recipient %s: would record unsubscribe of <%s> from stream %s (dry run: " \
+               "nothing written)" % (mailto, to, NEWS)
+        assert want in out.splitlines(), out + p.stderr.decode(errors="replace")
+        assert "not recorded (dry run)" in out and "verdict: discard" in out, out
+        return out
+
+    if store_url is None:
+        offline()
+        assert os.listdir(setup.unsub.datadir) == [], "txmilter -t created files"
+    other = rcpt("quinn")
+    rc, out, err = ctl(m, "suppress", "add", other, NEWS)
+    assert rc == 0, (rc, out, err)
+    offline()
+    rc, out, err = ctl(m, "suppress", "list")
+    assert rc == 0 and [l.split("\t")[:2] for l in out.splitlines()] == [[other, NEWS]], out
+    if store_url is None:
+        assert sqlite_entries(setup.unsub.datadir) == [(other, NEWS, "txmilterctl")]
+
+
 # --- the application's own header ---------------------------------------------------
 
 APP_LU = b"List-Unsubscribe: <https://app.example.com/leave?u=42>, <mailto:leave@example.com>"
@@ -470,3 +508,147 @@ def test_txmilterctl_suppress_add_refuses_remove_delivers_list_and_export(rig, w
     assert rc == 1, "removing a missing entry: exit %d\n%s%s" % (rc, out, err)
     d = deliver(rig, NEWS, to)
     assert len(d.msg.fields("List-Unsubscribe")) == 1
+
+
+# --- the suppression list while Redis is frozen ----------------------------------
+
+FROZEN_MESSAGES = 12
+
+
+def redis_unsub_setup(rig, workdir, redis, failure, policy=True):
+    """List-Unsubscribe on Redis with StoreFailure failure, a control socket and (with
+    policy) a rate policy, so that both stores share the one Redis pool"""
+    d = os.path.join(workdir, "unsub-redis-%s" % uuid.uuid4().hex[:6])
+    os.makedirs(d)
+    os.chmod(d, 0o755)
+    extra = [("StoreFailure", failure), ("ControlSocket", os.path.join(d, "ctl"))]
+    if policy:
+        path = os.path.join(d, "rate.policy")
+        with open(path, "w") as f:
+            f.write("burst rcpt 1000/10m tempfail\n")
+        os.chmod(path, 0o644)
+        extra.append(("RateLimitPolicy", path))
+    return unsub_setup(rig.keys, workdir, store=redis.url, extra=extra)
+
+
+def redis_trouble_lines(m):
+    """the milter's warnings about Redis trouble (each timeout or refusal, each outage);
+    each message's own summary line is not one of them"""
+    return [l for l in m.log_text(True).splitlines()
+            if re.search(r"(warning|error): .*(no answer within|connect to|unavailable|"
+                         r"stayed busy)", l)]
+
+
+@pytest.mark.parametrize("failure,policy", [("local", True), ("accept", True),
+                                            ("tempfail", False)])
+def test_frozen_redis_suppression_checks_follow_storefailure_then_enforced_again(
+        rig, workdir, failure, policy):
+    """Redis frozen (SIGSTOP): with StoreFailure local or accept mail flows unchecked
+    (there is no local copy of the list), with tempfail it is deferred with 451 4.3.0;
+    each failure counted, a bounded number of log lines (the breaker, not one timeout
+    per message); after SIGCONT the unsubscribed recipient is refused again"""
+    redis = RedisServer(workdir, name="redis-frozen-%s" % uuid.uuid4().hex[:6]).start()
+    try:
+        m = rig.start_milter(redis_unsub_setup(rig, workdir, redis, failure, policy))
+        victim, other = rcpt("frozen"), rcpt("other")
+        rc, out, err = ctl(m, "suppress", "add", victim, NEWS)
+        assert rc == 0, (rc, out, err)
+        assert_refused_unsubscribed(rig, NEWS, victim, NEWS)
+
+        redis.freeze()
+        try:
+            results = [send(rig, NEWS, [victim, other][i % 2]) for i in range(FROZEN_MESSAGES)]
+        finally:
+            redis.thaw()
+        for r, mid in results:
+            if failure == "tempfail":
+                assert r.data is not None and r.data[0] == 451, r
+                assert r.data[1].startswith("4.3.0 ") and "suppression list unavailable" in \
+                    r.data[1], r
+                assert not rig.capture.find(mid)
+            else:
+                assert r.accepted, "%r\nmaillog: %s" % (r, rig.postfix.log_for(mid))
+                rig.capture.wait_for(mid)
+        trouble = redis_trouble_lines(m)
+        # the opening timeout, the breaker and the list's outage line, a probe or two
+        # (one per StoreRetryInterval), the rate store's line: never one per message
+        assert 1 <= len(trouble) <= 8, "\n".join(trouble)
+        m.wait_log(r"suppression list unavailable \(.*\): StoreFailure %s: messages " % failure)
+        if failure != "tempfail":
+            unchecked = re.findall(r"suppression=unchecked", m.log_text(True))
+            assert len(unchecked) == FROZEN_MESSAGES, m.log_text(True)[-3000:]
+
+        # Redis answers again: the breaker closes, the suppression holds again
+        def refused():
+            r, mid = send(rig, NEWS, victim)
+            return r.data is not None and r.data[0] == 550
+        wait_until(refused, 20, interval=0.2, what="the unsubscribed recipient refused again")
+        assert_refused_unsubscribed(rig, NEWS, victim, NEWS)
+        deliver(rig, NEWS, other)
+        m.wait_log(r"suppression list answers again after \d+ ms")
+        st = ctl_stats(m)
+        assert st["suppression list"] == "up", st
+        assert int(st["suppression checks failed"]) >= FROZEN_MESSAGES // 2, st
+        assert m.alive(), m.log_text(True)[-3000:]
+    finally:
+        redis.stop()
+
+
+def test_unsubscribe_by_mail_while_redis_frozen_is_deferred_not_lost(rig, workdir):
+    """an unsubscribe request sent by mail while the list cannot store it gets 451 4.3.0
+    (the sender's MTA retries), and the frozen Redis costs one timeout, not one per try"""
+    redis = RedisServer(workdir, name="redis-frozen-mail-%s" % uuid.uuid4().hex[:6]).start()
+    try:
+        m = rig.start_milter(redis_unsub_setup(rig, workdir, redis, "accept"))
+        to = rcpt("mailer")
+        d = deliver(rig, NEWS, to)
+        _, addr = unsub_targets(d.msg)
+        redis.freeze()
+        try:
+            tries = [send(rig, to, addr, source_address="127.0.0.2") for _ in range(4)]
+        finally:
+            redis.thaw()
+        for r, mid in tries:
+            assert r.rcpts[addr][0] == 451 and r.rcpts[addr][1].startswith("4.3.0 "), r
+        assert len(redis_trouble_lines(m)) <= 8, "\n".join(redis_trouble_lines(m))
+        assert int(ctl_stats(m)["suppression additions failed"]) == 4
+
+        def stored_now():
+            r, mid = send(rig, to, addr, source_address="127.0.0.2")
+            return r.rcpts.get(addr, (0,))[0] == 250
+        wait_until(stored_now, 20, interval=0.2, what="the request stored once Redis answers")
+        assert (to, NEWS, "mail") in stored(None, redis), stored(None, redis)
+        assert_refused_unsubscribed(rig, NEWS, to, NEWS)
+    finally:
+        redis.stop()
+
+
+def test_rate_decision_and_suppression_check_are_one_redis_round_trip(rig, workdir):
+    """with a rate policy on the same Redis, a recipient costs one command: the rate
+    script returns its suppressions, the end-of-headers check asks nothing more"""
+    redis = RedisServer(workdir, name="redis-rtt-%s" % uuid.uuid4().hex[:6]).start()
+    try:
+        m = rig.start_milter(redis_unsub_setup(rig, workdir, redis, "local"))
+        victim, other = rcpt("rtt"), rcpt("rtt-other")
+        rc, out, err = ctl(m, "suppress", "add", victim, NEWS)
+        assert rc == 0, (rc, out, err)
+        deliver(rig, NEWS, other)              # connected, script loaded
+        mon = redis.monitor()
+        try:
+            for to, refused in ((other, False), (victim, True)):
+                lines = []
+                if refused:
+                    assert_refused_unsubscribed(rig, NEWS, to, NEWS)
+                else:
+                    deliver(rig, NEWS, to)
+                mon.count(lines)
+                # one call decides and looks up; a refused message then gets its quota back
+                want = ['"D"', '"R"'] if refused else ['"D"']
+                got = [op for l in lines for op in ('"D"', '"R"') if '"EVALSHA" ' in l
+                       and ' %s ' % op in l]
+                assert got == want and len(lines) == len(want), (
+                    "one recipient, %d commands:\n%s" % (len(lines), "\n".join(lines)))
+        finally:
+            mon.close()
+    finally:
+        redis.stop()

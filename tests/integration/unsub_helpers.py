@@ -16,6 +16,9 @@ Adds to mailrig.py, changes nothing in it:
                                     TLS reverse proxy in front of txmilter-unsubd does)
   unsub_targets(msg)                (https URL, mailto address) from List-Unsubscribe
   token_of(url)                     the token in an UnsubscribeURL
+  token_tool(), seal_token(keyfile, rcpt, stream)
+                                    tests/unsubd_token_tool ($UNSUBD_TOKEN_TOOL, else in the
+                                    build directory of $TXMILTER): a token of the real sealer
   sqlite_entries(datadir)           rows of DataDirectory/suppress.db (read-only)
 """
 
@@ -222,6 +225,16 @@ def unsub_targets(msg):
     if mailto:
         addr = mailto[0][len("mailto:"):].split("?", 1)[0]
     return https[0], addr
+
+
+def token_tool():
+    return os.environ.get("UNSUBD_TOKEN_TOOL") or os.path.join(
+        os.path.dirname(os.path.abspath(mailrig.txmilter_binary())), "tests", "unsubd_token_tool")
+
+
+def seal_token(keyfile, rcpt, stream):
+    """seal_token - the token txmilter would put in List-Unsubscribe for (rcpt, stream)"""
+    return run([token_tool(), keyfile, rcpt, stream]).stdout.decode().strip()
 
 
 def token_of(url):

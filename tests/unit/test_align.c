@@ -83,6 +83,9 @@ static const VERDICT_CASE verdict_cases[] = {
      {PASS}, 1, R, DT, ALIGN_FAIL, MSG_REJECT, "550 5.7.26", 0, 0, "MAIL FROM bounce.example.com not aligned (aspf=s)"},
     {"neither aligned: tempfail action", "example.com", FOUND, PQ, 0, 0, {{"example.net", KM}}, CHK,
      "example.org", {PASS}, 1, TFA, DT, ALIGN_FAIL, MSG_TEMPFAIL, "451 4.7.26", 0, 0, "(p=quarantine)"},
+    {"the summary names the tag with its value", "example.com", FOUND, PQ, 0, 0, {{"example.net", KM}}, CHK,
+     "example.org", {PASS}, 1, TFA, DT, ALIGN_FAIL, MSG_TEMPFAIL, "451 4.7.26", 0, 0,
+     "policy=quarantine (p=quarantine at _dmarc.example.com)"},
     {"neither aligned: quarantine action", "example.com", FOUND, PREJ, 0, 0, {{"example.net", KM}}, NOEG, NULL,
      {0}, 0, Q, DT, ALIGN_FAIL, MSG_CONTINUE, NULL, 1, 1, "preflight-action=quarantine"},
     {"neither aligned: log action", "example.com", FOUND, PREJ, 0, 0, {{"example.net", KM}}, NOEG, NULL, {0}, 0,
@@ -94,7 +97,8 @@ static const VERDICT_CASE verdict_cases[] = {
     {"several DMARC records: as none", "example.com", DMARC_CHECK_MULTIPLE, PN, 0, 0, NOSIG, NOEG, NULL, {0}, 0,
      R, DT, ALIGN_NONE, MSG_CONTINUE, NULL, 0, 1, "preflight=none"},
     {"DMARC lookup failed: 451 4.4.3", "example.com", DMARC_CHECK_TEMPFAIL, PN, 0, 0, NOSIG, NOEG, NULL, {0}, 0,
-     R, DT, ALIGN_TEMPERROR, MSG_TEMPFAIL, "451 4.4.3", 0, 0, "cannot be checked now"},
+     R, DT, ALIGN_TEMPERROR, MSG_TEMPFAIL, "451 4.4.3", 0, 0,
+     "cannot be checked now (DNS: _dmarc.example.com: SERVFAIL), try again later"},
     {"DMARC lookup failed, On-DNSError accept", "example.com", DMARC_CHECK_TEMPFAIL, PN, 0, 0, NOSIG, NOEG,
      NULL, {0}, 0, R, DA, ALIGN_TEMPERROR, MSG_CONTINUE, NULL, 0, 1, "preflight=temperror"},
     {"key lookup failed, nothing else passes: temperror", "example.com", FOUND, PREJ, 0, 0,
@@ -132,7 +136,10 @@ static void build(const VERDICT_CASE *c, ALIGN_FACTS *f)
     f->dmarc.pct = 100;
     f->dmarc.adkim_strict = c->adkim_s;
     f->dmarc.aspf_strict = c->aspf_s;
-    snprintf(f->dmarc.why, sizeof(f->dmarc.why), "why-%d", c->dmarc);
+    if (c->dmarc == DMARC_CHECK_TEMPFAIL)       /* as dmarc_check_discover() words it */
+        snprintf(f->dmarc.why, sizeof(f->dmarc.why), "DNS: _dmarc.%s: SERVFAIL", c->from);
+    else
+        snprintf(f->dmarc.why, sizeof(f->dmarc.why), "why-%d", c->dmarc);
     for (size_t i = 0; i < 2 && c->sig[i].domain; i++) {
         strcpy(f->sig[i].domain, c->sig[i].domain);
         strcpy(f->sig[i].selector, "sel");

@@ -35,7 +35,8 @@ static const char *const conf_fields[] = {
     "control_socket", "unsub_keyfile", "unsub_url", "unsub_mailto", "unsub_exempt", "unsub_table",
     "unsub_listen", "unsub_replace", "unsub_scope_domain", "unsub_max_age", "unsub_trusted_proxy",
     "data_directory", "egress", "alignment_action", "psl", "nameservers", "trust_anchor",
-    "dns_timeout", "on_dnserror", "signing", "unsub_pidfile", NULL,
+    "dns_timeout", "on_dnserror",
+    "control_socket_group", "control_socket_mode", "signing", "unsub_pidfile", NULL,
 };
 
 #define DEF_SIGN "from,sender,reply-to,subject,date,message-id,to,cc,mime-version," \
@@ -57,7 +58,8 @@ static const char *const conf_field_defaults[] = {
     "/run/txmilter/control.sock", "(null)", "(null)", "(null)", "(null)", "(null)",
     "127.0.0.1:8025", "0", "0", "0", "127.0.0.1, ::1",
     "/var/lib/txmilter", "", "unset", "/usr/share/publicsuffix/public_suffix_list.dat",
-    "(null)", "(null)", "5", "tempfail", "1", "(null)",
+    "(null)", "(null)", "5", "tempfail",
+    "(null)", "0600", "1", "(null)",
 };
 
 /* render_facility - a syslog facility code back to its name */
@@ -116,6 +118,7 @@ static const char *render_field(const TXCONF *cf, const char *field, char *buf, 
     STRF("store", store);
     STRF("recipient_delimiter", recipient_delimiter);
     STRF("control_socket", control_socket);
+    STRF("control_socket_group", control_socket_group);
     STRF("unsub_keyfile", unsub_keyfile);
     STRF("unsub_url", unsub_url);
     STRF("unsub_mailto", unsub_mailto);
@@ -189,6 +192,8 @@ static const char *render_field(const TXCONF *cf, const char *field, char *buf, 
         snprintf(buf, size, "%d", cf->unsub_scope_domain);
     else if (strcmp(field, "unsub_max_age") == 0)
         snprintf(buf, size, "%d", cf->unsub_max_age);
+    else if (strcmp(field, "control_socket_mode") == 0)
+        snprintf(buf, size, "%04o", (unsigned) cf->control_socket_mode);
     else
         fail_msg("unknown field %s", field);
     return buf;
@@ -293,6 +298,9 @@ static const OK_CASE ok_cases[] = {
     {"DataDirectory and proxy", "DataDirectory /srv/txmilter\nUnsubscribeTrustedProxy 10.0.0.1\n",
      {"data_directory=/srv/txmilter", "unsub_trusted_proxy=10.0.0.1"}},
     {"ControlSocket path", "ControlSocket /tmp/c.sock\n", {"control_socket=/tmp/c.sock"}},
+    {"ControlSocket group and mode", "ControlSocketGroup txmon\nControlSocketMode 660\n",
+     {"control_socket_group=txmon", "control_socket_mode=0660"}},
+    {"ControlSocketMode owner only", "ControlSocketMode 0000\n", {"control_socket_mode=0000"}},
     {"ShutdownTimeout 3600", "ShutdownTimeout 3600\n", {"shutdown_timeout=3600"}},
     {"MaximumHeaders lowest", "MaximumHeaders 1024\n", {"max_headers=1024"}},
     {"MaximumHeaders highest", "MaximumHeaders 67108864\n", {"max_headers=67108864"}},
@@ -389,6 +397,8 @@ typedef struct {
 #define BAD_SOCKET(v) "%F:1: Socket: bad value \"" v "\"" SOCK_EXPECT
 #define BAD_USER(v) "%F:1: UserID: bad value \"" v "\": expected user or user:group\n"
 #define BAD_BOOL(n, v) "%F:1: " n ": bad value \"" v "\": expected yes or no\n"
+#define BAD_SOCKMODE(v) "%F:1: ControlSocketMode: bad value \"" v "\": expected an octal mode " \
+    "within 0770 (no access for others)\n"
 #define BAD_UMASK(v) "%F:1: UMask: bad value \"" v "\": expected an octal number from 0 to 0777\n"
 #define BAD_TIMEOUT(v) "%F:1: ShutdownTimeout: bad value \"" v \
     "\": expected an integer from 0 to 3600\n"
@@ -459,6 +469,12 @@ static const BAD_CASE bad_cases[] = {
      "%F:1: StoreRetryInterval: bad value \"5\": expected an integer from 10 to 600000\n"},
     {"ControlSocket relative", "ControlSocket ctl.sock\n",
      "%F:1: ControlSocket: \"ctl.sock\" is not an absolute path (or \"none\")\n"},
+    {"ControlSocketMode for others", "ControlSocketMode 0666\n", BAD_SOCKMODE("0666")},
+    {"ControlSocketMode others execute", "ControlSocketMode 0661\n", BAD_SOCKMODE("0661")},
+    {"ControlSocketMode not octal", "ControlSocketMode 0680\n", BAD_SOCKMODE("0680")},
+    {"ControlSocketMode too large", "ControlSocketMode 1660\n", BAD_SOCKMODE("1660")},
+    {"ControlSocketGroup bad name", "ControlSocketGroup -wheel\n",
+     "%F:1: ControlSocketGroup: bad value \"-wheel\": expected a group name\n"},
     {"directive given twice", "Socket inet:1\nSyslog yes\nsocket inet:2\n",
      "%F:3: Socket given twice (first at line 1)\n"},
     {"bad directive given twice", "UMask 999\nUMask 007\n",
@@ -640,17 +656,21 @@ static const SIGNING_CASE signing_cases[] = {
     {"keys and no Signing directive", "KeyTable /etc/kt\n", 1, ""},
     {"empty file", "", 0,
      "%F: no signing key configured (no KeyTable, no Domain/Selector/KeyFile): all mail "
-     "would leave unsigned; if that is intended, say \"Signing no\"\n"},
+     "would leave unsigned; make a key with \"txmilterctl genkey\" and add it to the KeyTable, "
+     "or say \"Signing no\" if that is intended\n"},
     {"cut before the KeyTable", "Socket inet:8891@localhost\nInternalHosts 127.0.0.1\n", 0,
      "%F: no signing key configured (no KeyTable, no Domain/Selector/KeyFile): all mail "
-     "would leave unsigned; if that is intended, say \"Signing no\"\n"},
+     "would leave unsigned; make a key with \"txmilterctl genkey\" and add it to the KeyTable, "
+     "or say \"Signing no\" if that is intended\n"},
     {"an empty KeyTable", "\nKeyTable /etc/kt\n", 0,
      "%F:2: no signing key configured (the KeyTable holds no key): all mail "
-     "would leave unsigned; if that is intended, say \"Signing no\"\n"},
+     "would leave unsigned; make a key with \"txmilterctl genkey\" and add it to the KeyTable, "
+     "or say \"Signing no\" if that is intended\n"},
     {"Signing no, no keys", "Signing no\n", 0, ""},
     {"Signing yes, no keys", "Signing yes\n", 0,
      "%F: no signing key configured (no KeyTable, no Domain/Selector/KeyFile): all mail "
-     "would leave unsigned; if that is intended, say \"Signing no\"\n"},
+     "would leave unsigned; make a key with \"txmilterctl genkey\" and add it to the KeyTable, "
+     "or say \"Signing no\" if that is intended\n"},
     {"Signing no next to a KeyTable", "KeyTable /etc/kt\nSigning no\n", 2,
      "%F:2: Signing no, but signing keys are configured (KeyTable): remove one or the other\n"},
     {"Signing no next to KeyFile", "Domain example.com\nSelector s\nKeyFile /k\nSigning no\n", 1,

@@ -60,7 +60,7 @@ typedef struct disc_case {
     const char *record_domain;      /* where found (FOUND) */
     int         at_org;
     DMARC_CHECK_POLICY policy;      /* applied to the From domain */
-    const char *tag;                /* "p" or "sp" */
+    const char *tag;                /* "sp" only when the record has sp= */
     int         pct, adkim_s, aspf_s;
     int         queries;            /* DNS queries expected */
     const char *why;                /* substring of why (not FOUND) */
@@ -78,7 +78,7 @@ static const DISC_CASE disc_cases[] = {
      DMARC_CHECK_FOUND, "example.com", 0, DMARC_CHECK_P_REJECT, "p", 100, 0, 0, 1, NULL},
     {"subdomain falls back to the org domain (#54)", "mail.example.com",
      {{"_dmarc.example.com", OK, {"v=DMARC1; p=quarantine"}}, END},
-     DMARC_CHECK_FOUND, "example.com", 1, DMARC_CHECK_P_QUARANTINE, "sp", 100, 0, 0, 2, NULL},
+     DMARC_CHECK_FOUND, "example.com", 1, DMARC_CHECK_P_QUARANTINE, "p", 100, 0, 0, 2, NULL},
     {"sp= applies to a subdomain", "mail.example.com",
      {{"_dmarc.example.com", OK, {"v=DMARC1; p=reject; sp=none"}}, END},
      DMARC_CHECK_FOUND, "example.com", 1, DMARC_CHECK_P_NONE, "sp", 100, 0, 0, 2, NULL},
@@ -91,14 +91,14 @@ static const DISC_CASE disc_cases[] = {
      DMARC_CHECK_FOUND, "mail.example.com", 0, DMARC_CHECK_P_NONE, "p", 100, 0, 0, 1, NULL},
     {"deep subdomain goes straight to the org domain", "a.b.c.example.co.uk",
      {{"_dmarc.example.co.uk", OK, {"v=DMARC1; p=reject; adkim=s; aspf=s"}}, END},
-     DMARC_CHECK_FOUND, "example.co.uk", 1, DMARC_CHECK_P_REJECT, "sp", 100, 1, 1, 2, NULL},
+     DMARC_CHECK_FOUND, "example.co.uk", 1, DMARC_CHECK_P_REJECT, "p", 100, 1, 1, 2, NULL},
     {"NODATA at the From domain, fallback", "mail.example.com",
      {{"_dmarc.mail.example.com", ND, {NULL}}, {"_dmarc.example.com", OK, {"v=DMARC1; p=reject"}}, END},
-     DMARC_CHECK_FOUND, "example.com", 1, DMARC_CHECK_P_REJECT, "sp", 100, 0, 0, 2, NULL},
+     DMARC_CHECK_FOUND, "example.com", 1, DMARC_CHECK_P_REJECT, "p", 100, 0, 0, 2, NULL},
     {"non-DMARC TXT ignored, fallback", "mail.example.com",
      {{"_dmarc.mail.example.com", OK, {"v=spf1 -all", "hello"}},
       {"_dmarc.example.com", OK, {"v=DMARC1; p=reject"}}, END},
-     DMARC_CHECK_FOUND, "example.com", 1, DMARC_CHECK_P_REJECT, "sp", 100, 0, 0, 2, NULL},
+     DMARC_CHECK_FOUND, "example.com", 1, DMARC_CHECK_P_REJECT, "p", 100, 0, 0, 2, NULL},
     {"no record anywhere", "mail.example.com", {END},
      DMARC_CHECK_NONE, NULL, 0, DMARC_CHECK_P_NONE, "p", 100, 0, 0, 2, "nor at _dmarc.example.com"},
     {"no record, From is the org domain: one query", "example.com", {END},
@@ -135,7 +135,7 @@ static const DISC_CASE disc_cases[] = {
      DMARC_CHECK_FOUND, "example.com", 0, DMARC_CHECK_P_REJECT, "p", 100, 1, 1, 1, NULL},
     {"mixed-case From domain is lowercased", "Mail.Example.COM.",
      {{"_dmarc.example.com", OK, {"v=DMARC1; p=reject"}}, END},
-     DMARC_CHECK_FOUND, "example.com", 1, DMARC_CHECK_P_REJECT, "sp", 100, 0, 0, 2, NULL},
+     DMARC_CHECK_FOUND, "example.com", 1, DMARC_CHECK_P_REJECT, "p", 100, 0, 0, 2, NULL},
     {"spaces around the version tag", "example.com",
      {{"_dmarc.example.com", OK, {" v = DMARC1 ;p=quarantine"}}, END},
      DMARC_CHECK_FOUND, "example.com", 0, DMARC_CHECK_P_QUARANTINE, "p", 100, 0, 0, 1, NULL},

@@ -188,8 +188,16 @@ static const FROM_CASE from_cases[] = {
     {"no From", NULL, NULL, MSG_REJECT, "550", "5.6.0", "no From header field"},
     {"two From fields", " a@example.com", " b@example.com", MSG_REJECT, "550", "5.6.0", "2 From header fields"},
     {"two mailboxes", " a@example.com, b@example.com", NULL, MSG_REJECT, "550", "5.6.0", "holds 2 addresses"},
-    {"unparseable", " <a@example.com", NULL, MSG_REJECT, "550", "5.6.0", "cannot be parsed"},
-    {"empty group", " undisclosed:;", NULL, MSG_REJECT, "550", "5.6.0", "holds no address"},
+    {"unparseable", " <a@example.com", NULL, MSG_REJECT, "550", "5.6.0",
+     "From header field has an unbalanced or misplaced angle bracket"},
+    {"empty group", " undisclosed:;", NULL, MSG_REJECT, "550", "5.6.0", "holds a group"},
+    {"only a comment", " (nobody)", NULL, MSG_REJECT, "550", "5.6.0", "holds no address"},
+    {"address as display name", " a@evil.example <b@example.com>", NULL, MSG_REJECT, "550",
+     "5.6.0", "unquoted '@'"},
+    {"domain literal", " news@[192.0.2.1]", NULL, MSG_REJECT, "550", "5.6.0",
+     "domain literal: it can never be DKIM-signed"},
+    {"second field malformed", " a@example.com", " b@exa mple.com", MSG_REJECT, "550", "5.6.0",
+     "white space or a comment inside the address"},
 };
 
 static void test_from_checks(void **state)
@@ -257,6 +265,36 @@ static void test_multiple_from_configurable(void **state)
             snapshot_release(s);
         }
     }
+}
+
+/* On-MultipleFrom accept still refuses a From field receivers may read differently */
+static void test_multiple_from_accept_checks_every_mailbox(void **state)
+{
+    static const struct { const char *name, *from1, *from2, *text; } cases[] = {
+        {"second mailbox has a space in its domain", " a@example.com, b@exa mple.com", NULL,
+         "white space or a comment inside the address"},
+        {"second mailbox a domain literal", " a@example.com, b@[192.0.2.1]", NULL, "domain literal"},
+        {"second field has text after the address", " a@example.com", " <b@example.net> extra",
+         "text after the address"},
+        {"first field a group", " team: a@example.com;", " b@example.net", "holds a group"},
+    };
+    SNAPSHOT *s = snap_with("On-MultipleFrom accept\n");
+    MSG_CONN conn = conn_of("127.0.0.1", "", "");
+
+    (void) state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        MSG *m = msg_new(s, &conn, "<a@example.com>");
+        MSG_REPLY r;
+
+        (void) msg_header(m, "From", cases[i].from1);
+        if (cases[i].from2)
+            (void) msg_header(m, "From", cases[i].from2);
+        r = msg_eoh(m);
+        if (r.verdict != MSG_REJECT || strcmp(r.xcode, "5.6.0") != 0 || !strstr(r.text, cases[i].text))
+            fail_msg("case \"%s\": verdict %d %s %s", cases[i].name, (int) r.verdict, r.xcode, r.text);
+        msg_free(m);
+    }
+    snapshot_release(s);
 }
 
 static void test_nokey(void **state)
@@ -559,6 +597,7 @@ int main(void)
         cmocka_unit_test(test_from_checks),
         cmocka_unit_test(test_nokey),
         cmocka_unit_test(test_multiple_from_configurable),
+        cmocka_unit_test(test_multiple_from_accept_checks_every_mailbox),
         cmocka_unit_test(test_header_limit),
         cmocka_unit_test(test_long_header_line_flagged),
         cmocka_unit_test(test_sign_and_verify),

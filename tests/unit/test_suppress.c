@@ -13,7 +13,10 @@
  *   two processes writing at once, threads sharing a handle, close and
  *   reopen, files refused;
  * - Redis: key layout, two handles ("relays"), close and reopen, AUTH,
- *   unix socket, a dead server answered within the timeout, recovery;
+ *   unix socket, a dead server answered within the timeout, recovery; a
+ *   frozen (SIGSTOP) server behind the pool's breaker: every failed check
+ *   counted, one timeout per retry interval, bounded log lines, enforced
+ *   again after SIGCONT;
  * - argument checks and suppress_norm_stream().
  *
  * TEST_TIME_SLACK_MS (environment) widens the time bounds, for valgrind.
@@ -41,6 +44,7 @@
 #include <hiredis.h>
 #include <sqlite3.h>
 
+#include "redis_pool.h"
 #include "suppress.h"
 #include "testutil.h"
 #include "util.h"
@@ -828,6 +832,76 @@ static void test_redis_down(void **state)
     suppress_close(s);
 }
 
+#define FROZEN_CHECKS 40
+#define RETRY_MS      300
+
+/* test_redis_frozen - on a pool with a breaker, a frozen Redis costs one
+ * timeout per retry interval, not one per check; every failure counted,
+ * a bounded number of log lines; enforced again once it answers */
+static void test_redis_frozen(void **state)
+{
+    REDIS_POOL_OPTS po = { TO_MS, TO_MS, 4, RETRY_MS };
+    REDIS_POOL_STATS ps;
+    SUPPRESS_STATS st;
+    REDIS_POOL *pool;
+    SUPPRESS *s;
+    char *url = redis_url(0), logf[300];
+    BUF err;
+    uint64_t end;
+    int i, saved, fd, rc;
+
+    (void) state;
+    flushall();
+    buf_init(&err, 1024);
+    assert_non_null(pool = redis_pool_new(url, &po, &err));
+    free(url);
+    assert_non_null(s = suppress_open_pool(pool, "test: delivered unchecked"));
+    assert_int_equal(suppress_add(s, "x@example.com", "s@x.example", "http", &err), 0);
+    assert_int_equal(suppress_check(s, "x@example.com", "s@x.example", &err), 1);
+    snprintf(logf, sizeof(logf), "%s/frozen.log", tmp_dir);
+    fflush(stderr);
+    saved = dup(2);
+    assert_true((fd = open(logf, O_WRONLY | O_CREAT | O_TRUNC, 0600)) >= 0);
+    dup2(fd, 2);
+    close(fd);
+
+    kill(rs.pid, SIGSTOP);
+    for (i = 0; i < FROZEN_CHECKS; i++)
+        assert_int_equal(suppress_check(s, "x@example.com", "s@x.example", &err), -1);
+    assert_int_equal(suppress_add(s, "y@example.com", "s@x.example", "mail", &err), -1);
+    assert_non_null(strstr(err.data, "unavailable"));
+    suppress_stats(s, &st);
+    assert_int_equal(st.up, 0);
+    assert_int_equal(st.checks_failed, FROZEN_CHECKS);
+    assert_int_equal(st.writes_failed, 1);
+    redis_pool_stats(pool, &ps);
+    assert_int_equal(ps.up, 0);
+    /* only the first call and the probes (one per RETRY_MS) waited */
+    assert_true(ps.calls_failed >= 1);
+    assert_true(ps.calls_failed + ps.calls_skipped == FROZEN_CHECKS + 1);
+    assert_true(ps.calls_skipped >= FROZEN_CHECKS + 1 - 4);
+
+    kill(rs.pid, SIGCONT);
+    end = th_ms_now() + RETRY_MS + 2000 + (uint64_t) slack_ms;
+    while ((rc = suppress_check(s, "x@example.com", "s@x.example", &err)) != 1 && th_ms_now() < end)
+        th_ms_sleep(20);
+    assert_int_equal(rc, 1);                    /* enforced again */
+    assert_int_equal(suppress_add(s, "y@example.com", "s@x.example", "mail", &err), 0);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    suppress_stats(s, &st);
+    assert_int_equal(st.up, 1);
+    assert_int_equal(th_count_lines(logf, "suppression list unavailable"), 1);
+    assert_int_equal(th_count_lines(logf, "test: delivered unchecked"), 1);
+    assert_int_equal(th_count_lines(logf, "suppression list answers again"), 1);
+    assert_int_equal(th_count_lines(logf, "unavailable: no command is sent"), 1);
+    assert_int_equal(th_count_lines(logf, "answers again after"), 2);
+    buf_free(&err);
+    suppress_close(s);
+    redis_pool_free(pool);
+}
+
 /* ------------------------------------------------------------- arguments */
 
 typedef struct arg_case {
@@ -967,6 +1041,7 @@ int main(void)
         cmocka_unit_test(test_redis_many),
         cmocka_unit_test(test_redis_auth_and_unix),
         cmocka_unit_test(test_redis_down),
+        cmocka_unit_test(test_redis_frozen),
     };
     const char *sl = getenv("TEST_TIME_SLACK_MS");
     int rc = 0;

@@ -257,3 +257,19 @@ int th_psl_teardown(void **state)
     orgdomain_shutdown();
     return 0;
 }
+
+/* th_count_lines - lines of a file holding needle */
+int th_count_lines(const char *path, const char *needle)
+{
+    char line[8192];
+    FILE *fp = fopen(path, "r");
+    int n = 0;
+
+    if (fp == NULL)
+        return -1;
+    while (fgets(line, sizeof(line), fp))
+        if (strstr(line, needle))
+            n++;
+    fclose(fp);
+    return n;
+}

@@ -54,6 +54,9 @@ int th_in_path(const char *prog);
 /* th_free_port - a loopback TCP port nobody listens on now */
 int th_free_port(void);
 
+/* th_count_lines - lines of the file at path holding needle; -1 if unreadable */
+int th_count_lines(const char *path, const char *needle);
+
 /* th_ms_now, th_ms_sleep - CLOCK_MONOTONIC in ms; sleep ms milliseconds */
 uint64_t th_ms_now(void);
 void th_ms_sleep(unsigned ms);
