@@ -72,6 +72,14 @@ def signal_and_wait(milter, sig, pattern, timeout=10):
     return rx.findall(milter.log_text(True))[-1]
 
 
+def wait_pidfile(path, timeout=10, what="PidFile"):
+    """wait until path holds a whole line; the pid in it"""
+    wait_until(lambda: os.path.exists(path) and open(path).read().endswith("\n"), timeout,
+               what=what)
+    with open(path) as f:
+        return int(f.read())
+
+
 def started_lines(milter):
     return re.findall(r"txmilter \S+ started on .* \(pid (\d+)\)", milter.log_text(True))
 
@@ -538,10 +546,7 @@ def test_sigterm_stops_the_daemon_while_a_reload_is_stuck(rig, workdir):
     log.close()
     pid = None
     try:
-        wait_until(lambda: os.path.exists(tm.pidfile) and open(tm.pidfile).read().endswith("\n"),
-                   20, what="PidFile")
-        with open(tm.pidfile) as f:
-            pid = int(f.read())
+        pid = wait_pidfile(tm.pidfile, 20)
         wait_until(lambda: "started on" in mailrig.tail(tm.logfile), 20, what="start")
         with open(tm.conf_path) as f:
             conf = f.read()
@@ -644,17 +649,13 @@ def test_txmilter_and_unsubd_on_one_configuration_keep_their_own_pid_files(rig, 
     upid = os.path.join(us.unsub.dir, "unsubd.pid")
     us.extra.append(("UnsubscribePidFile", upid))
     m = rig.start_milter(us)
-    wait_until(lambda: os.path.exists(m.pidfile) and open(m.pidfile).read().endswith("\n"),
-               10, what="PidFile")
+    assert wait_pidfile(m.pidfile) == m.proc.pid
     log = open(os.path.join(us.unsub.dir, "unsubd.log"), "ab")
     u = subprocess.Popen([unsubd_binary(), "-f", "-x", m.conf_path], stdin=subprocess.DEVNULL,
                          stdout=log, stderr=subprocess.STDOUT)
     log.close()
     try:
-        wait_until(lambda: os.path.exists(upid) and open(upid).read().endswith("\n"), 10,
-                   what="UnsubscribePidFile")
-        with open(upid) as f:
-            assert int(f.read()) == u.pid
+        assert wait_pidfile(upid, what="UnsubscribePidFile") == u.pid
         with open(m.pidfile) as f:
             assert int(f.read()) == m.proc.pid, "txmilter-unsubd wrote txmilter's PidFile"
     finally:
