@@ -10,6 +10,13 @@
  *	int	conf_line(const TXCONF *cf, const char *name)
  *	const char *conf_where(const TXCONF *cf, const char *name,
  *			       char *buf, size_t size)
+ *	int	conf_check_file(const TXCONF *cf, const char *name,
+ *				const char *path, BUF *errs)
+ *	int	conf_check_dataset(const TXCONF *cf, const char *name,
+ *				   const char *spec, BUF *errs)
+ *	int	conf_check_signing(const TXCONF *cf, size_t nkeys, BUF *errs)
+ *	int	conf_turned_off(const TXCONF *running, const TXCONF *next,
+ *				BUF *what)
  *	const char *const conf_default_sign_headers[]
  *	const char *const conf_default_oversign_headers[]
  *
@@ -35,6 +42,22 @@
  *
  *	conf_free() releases a TXCONF; conf_line() and conf_where() report
  *	where a directive was set.
+ *
+ *	conf_check_file() opens the file a directive names the way its
+ *	reader will (util_open_file(): never blocking) and reports
+ *	"file:line: Name PATH: not a regular file" for a FIFO, device or
+ *	directory, so that no reader is ever handed one; a file that cannot
+ *	be opened at all is left to the reader to report. conf_check_dataset()
+ *	does the same for a dataset spec that names a file.
+ *
+ *	conf_check_signing() refuses a configuration that signs nothing
+ *	(nkeys is the number of keys in the KeyTable or shorthand) unless it
+ *	says "Signing no", and refuses "Signing no" next to signing keys.
+ *
+ *	conf_turned_off() appends to what the protections on in running and
+ *	off in next (signing, rate limiting, List-Unsubscribe, the alignment
+ *	preflight), each with the directive behind it, comma-separated, and
+ *	returns how many there are: a reload logs them as an error.
  *
  * DIAGNOSTICS
  *	conf_load() keeps going after an error, so that one run reports every
@@ -105,6 +128,7 @@ static const CONF_DIR conf_dirs[] = {
     {"Domain", conf_parse_str, OFF(domain), 0, 0},
     {"Selector", conf_parse_str, OFF(selector), 0, 0},
     {"KeyFile", conf_parse_str, OFF(keyfile), 0, 0},
+    {"Signing", conf_parse_bool, OFF(signing), 0, 0},
     {"SubDomains", conf_parse_bool, OFF(subdomains), 0, 0},
     {"MultipleSignatures", conf_parse_bool, OFF(multiple_signatures), 0, 0},
     {"Canonicalization", conf_parse_canon, 0, 0, 0},
@@ -128,6 +152,7 @@ static const CONF_DIR conf_dirs[] = {
     {"UnsubscribeExempt", conf_parse_str, OFF(unsub_exempt), 0, 0},
     {"UnsubscribeTable", conf_parse_str, OFF(unsub_table), 0, 0},
     {"UnsubscribeListen", conf_parse_hostport, OFF(unsub_listen), 0, 0},
+    {"UnsubscribePidFile", conf_parse_str, OFF(unsub_pidfile), 0, 0},
     {"UnsubscribeExisting", conf_parse_choice, OFF(unsub_replace), 0, 0},
     {"UnsubscribeScope", conf_parse_choice, OFF(unsub_scope_domain), 1, 0},
     {"UnsubscribeMaxAge", conf_parse_int, OFF(unsub_max_age), 0, 315360000},
@@ -176,6 +201,16 @@ int conf_preflight(const TXCONF *cf)
     return cf->egress.n > 0 || cf->alignment_action != CONF_ALIGN_UNSET;
 }
 
+int conf_signs(const TXCONF *cf)
+{
+    return cf->signing;
+}
+
+int conf_rate_limits(const TXCONF *cf)
+{
+    return cf->ratelimit_policy != NULL;
+}
+
 enum conf_align conf_align_action(const TXCONF *cf)
 {
     return cf->alignment_action == CONF_ALIGN_UNSET ? CONF_ALIGN_LOG : cf->alignment_action;
@@ -193,6 +228,7 @@ TXCONF *conf_defaults(void)
     cf->shutdown_timeout = 60;
     cf->max_headers = 1048576;
     cf->internal_hosts = xstrdup(CONF_DEFAULT_INTERNAL);
+    cf->signing = 1;
     cf->hdr_canon = CONF_CANON_RELAXED;
     cf->body_canon = CONF_CANON_RELAXED;
     strv_init(&cf->sign_headers);
@@ -321,6 +357,68 @@ TXCONF   *conf_load(const char *path, BUF *errs)
     return cf;
 }
 
+/* conf_check_file - a file named by directive name is a regular file */
+int conf_check_file(const TXCONF *cf, const char *name, const char *path, BUF *errs)
+{
+    char where[1024], why[256];
+
+    if (path == NULL || *path == 0 || util_check_file(path, why, sizeof(why)) != UTIL_FILE_NOTREG)
+        return 0;
+    (void) buf_printf(errs, "%s: %s %s: %s\n", conf_where(cf, name, where, sizeof(where)),
+                      name, path, why);
+    return -1;
+}
+
+/* conf_check_dataset - the same for a dataset spec that names a file */
+int conf_check_dataset(const TXCONF *cf, const char *name, const char *spec, BUF *errs)
+{
+    return conf_check_file(cf, name, dataset_path(spec), errs);
+}
+
+/* conf_check_signing - a configuration that signs nothing says so */
+int conf_check_signing(const TXCONF *cf, size_t nkeys, BUF *errs)
+{
+    char where[1024];
+
+    if (cf->signing && nkeys == 0) {
+        conf_where(cf, cf->keytable ? "KeyTable" : "Domain", where, sizeof(where));
+        (void) buf_printf(errs, "%s: no signing key configured (%s): all mail would leave "
+                          "unsigned; make a key with \"txmilterctl genkey\" and add it to the "
+                          "KeyTable, or say \"Signing no\" if that is intended\n", where,
+                          cf->keytable ? "the KeyTable holds no key"
+                          : "no KeyTable, no Domain/Selector/KeyFile");
+        return -1;
+    }
+    if (!cf->signing && nkeys > 0) {
+        conf_where(cf, "Signing", where, sizeof(where));
+        (void) buf_printf(errs, "%s: Signing no, but signing keys are configured (%s): "
+                          "remove one or the other\n", where,
+                          cf->keytable ? "KeyTable" : "Domain/Selector/KeyFile");
+        return -1;
+    }
+    return 0;
+}
+
+/* conf_turned_off - protections on in running that next turns off */
+int conf_turned_off(const TXCONF *running, const TXCONF *next, BUF *what)
+{
+    static const struct {
+        const char *what;
+        int     (*on) (const TXCONF *);
+    } prot[] = {
+        {"signing (Signing no)", conf_signs},
+        {"rate limiting (no RateLimitPolicy)", conf_rate_limits},
+        {"List-Unsubscribe (no UnsubscribeKeyFile/UnsubscribeURL)", unsub_enabled},
+        {"the alignment preflight (no EgressAddress/AlignmentAction)", conf_preflight},
+    };
+    int n = 0;
+
+    for (size_t i = 0; i < sizeof(prot) / sizeof(prot[0]); i++)
+        if (prot[i].on(running) && !prot[i].on(next))
+            (void) buf_printf(what, "%s%s", n++ ? ", " : "", prot[i].what);
+    return n;
+}
+
 /* conf_free - release a TXCONF */
 void conf_free(TXCONF *cf)
 {
@@ -350,6 +448,7 @@ void conf_free(TXCONF *cf)
     free(cf->unsub_exempt);
     free(cf->unsub_table);
     free(cf->unsub_listen);
+    free(cf->unsub_pidfile);
     free(cf->unsub_trusted_proxy);
     free(cf->data_directory);
     strv_free(&cf->egress);

@@ -52,6 +52,8 @@ typedef struct conf {
     char   *domain;             /* Domain (shorthand): dataset of domains */
     char   *selector;           /* Selector (shorthand) */
     char   *keyfile;            /* KeyFile (shorthand) */
+    int     signing;            /* Signing yes|no, default yes: "no" says that a
+                                 * configuration without keys is intended */
     int     subdomains;         /* SubDomains yes|no, default no */
     int     multiple_signatures;/* MultipleSignatures yes|no, default no */
     enum conf_canon hdr_canon;  /* Canonicalization header/body, default relaxed/relaxed */
@@ -94,6 +96,7 @@ typedef struct conf {
     char   *unsub_exempt;       /* UnsubscribeExempt dataset: From address or domain patterns */
     char   *unsub_table;        /* UnsubscribeTable dataset: per From domain URL [mailto] templates */
     char   *unsub_listen;       /* UnsubscribeListen host:port of txmilter-unsubd, default 127.0.0.1:8025 */
+    char   *unsub_pidfile;      /* UnsubscribePidFile of txmilter-unsubd (it ignores PidFile); NULL: none */
     int     unsub_replace;      /* UnsubscribeExisting keep|replace, default keep */
     int     unsub_scope_domain; /* UnsubscribeScope address|domain: the stream is the From address (default) or domain */
     int     unsub_max_age;      /* UnsubscribeMaxAge seconds a token stays valid, 0 (default): forever */
@@ -128,6 +131,29 @@ const char *conf_where(const TXCONF *cf, const char *name, char *buf, size_t siz
  * when AlignmentAction is not set). */
 int conf_preflight(const TXCONF *cf);
 enum conf_align conf_align_action(const TXCONF *cf);
+
+/* conf_signs - Signing is not "no"; conf_rate_limits - a RateLimitPolicy
+ * is configured. */
+int conf_signs(const TXCONF *cf);
+int conf_rate_limits(const TXCONF *cf);
+
+/* conf_check_file - -1 after appending "file:line: name PATH: not a
+ * regular file\n" to errs when path (named by directive name) opens but is
+ * a FIFO, device, directory...; 0 otherwise (a missing or unreadable file
+ * is for its reader to report). Opening never blocks. conf_check_dataset -
+ * the same for the file a dataset spec names (nothing for inline lists). */
+int conf_check_file(const TXCONF *cf, const char *name, const char *path, BUF *errs);
+int conf_check_dataset(const TXCONF *cf, const char *name, const char *spec, BUF *errs);
+
+/* conf_check_signing - -1 with "file: no signing key configured ...\n" in
+ * errs when nkeys is 0 and Signing is not "no", or when "Signing no" stands
+ * next to nkeys > 0 keys; 0 otherwise. */
+int conf_check_signing(const TXCONF *cf, size_t nkeys, BUF *errs);
+
+/* conf_turned_off - the number of protections (signing, rate limiting,
+ * List-Unsubscribe, alignment preflight) on in running and off in next;
+ * their names, comma-separated, are appended to what. */
+int conf_turned_off(const TXCONF *running, const TXCONF *next, BUF *what);
 
 /* The built-in SignHeaders and OversignHeaders lists (NULL-terminated). */
 extern const char *const conf_default_sign_headers[];

@@ -388,25 +388,31 @@ int conf_parse_storefail(TXCONF *cf, const CONF_DIR *d, const char *value,
     return -1;
 }
 
-/* conf_parse_store - "embedded" or a Redis URL (checked in full at start) */
+/* conf_parse_store - "embedded" or a Redis URL (checked in full at start).
+ * The value is kept in one spelling ("embedded", lowercase scheme) so that
+ * every module deciding the store type by comparing it agrees with -n. */
 int conf_parse_store(TXCONF *cf, const CONF_DIR *d, const char *value,
                             char *err, size_t errlen)
 {
     static const char *const schemes[] = {"redis://", "redis+unix://", "redis-sentinel://"};
+    char  **field = CONF_FIELD(cf, d, char *);
+    size_t i, n;
 
-    if (strcasecmp(value, "embedded") != 0) {
-        size_t i;
-
-        for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
-            if (strncasecmp(value, schemes[i], strlen(schemes[i])) == 0)
-                break;
-        if (i == sizeof(schemes) / sizeof(schemes[0])) {
-            snprintf(err, errlen, "%s: \"%s\" is neither \"embedded\" nor a redis://, "
-                     "redis+unix:// or redis-sentinel:// URL", d->name, value);
-            return -1;
-        }
+    if (strcasecmp(value, "embedded") == 0)
+        return conf_parse_str(cf, d, "embedded", err, errlen);
+    for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+        if (strncasecmp(value, schemes[i], strlen(schemes[i])) == 0)
+            break;
+    if (i == sizeof(schemes) / sizeof(schemes[0])) {
+        snprintf(err, errlen, "%s: \"%s\" is neither \"embedded\" nor a redis://, "
+                 "redis+unix:// or redis-sentinel:// URL", d->name, value);
+        return -1;
     }
-    return conf_parse_str(cf, d, value, err, errlen);
+    if (conf_parse_str(cf, d, value, err, errlen) < 0)
+        return -1;
+    n = strlen(schemes[i]);
+    memcpy(*field, schemes[i], n);
+    return 0;
 }
 
 /* conf_parse_optpath - an absolute path, or "none" for NULL */

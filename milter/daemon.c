@@ -13,9 +13,14 @@
  *	block them (smfi_main() does so in the thread that runs it). The
  *	kernel delivers a signal sent to the process to the main thread when
  *	that thread does not block it, so these signals come here:
- *	  SIGHUP   build a new snapshot; swap it in only if it is complete,
- *	           otherwise log why and keep serving with the old one
- *	           (SIGUSR1 does the same, as it does for OpenDKIM);
+ *	  SIGHUP   build a new snapshot in a reload thread of its own; swap
+ *	           it in only if it is complete, otherwise log why and keep
+ *	           serving with the old one (SIGUSR1 does the same, as it does
+ *	           for OpenDKIM). A reload that turns off signing, rate
+ *	           limiting, List-Unsubscribe or the preflight is applied and
+ *	           logged as an error naming what went off. The main thread
+ *	           never waits for a reload: a SIGHUP during one is logged and
+ *	           runs after it, and SIGTERM stops the daemon regardless;
  *	  SIGTERM, SIGINT
  *	           stop taking new messages, let those in flight finish (at
  *	           most ShutdownTimeout seconds), then stop libmilter.
@@ -63,6 +68,13 @@
 
 static int daemon_pipe[2] = {-1, -1};
 static volatile sig_atomic_t daemon_got_hup, daemon_got_term;
+
+/* The reload thread's state, under daemon_reload_lock. */
+static pthread_mutex_t daemon_reload_lock = PTHREAD_MUTEX_INITIALIZER;
+static int daemon_reloading;            /* a reload thread runs */
+static int daemon_reload_again;         /* a SIGHUP came while it ran */
+static int daemon_stopping;             /* shutdown began: install nothing */
+static time_t daemon_reload_since;
 
 /* daemon_signal - note the signal and wake the main loop */
 static void daemon_signal(int sig)
@@ -204,8 +216,9 @@ static void *daemon_milter_thread(void *arg)
 /* daemon_reload - SIGHUP: a complete new snapshot, or the old one stays */
 static void daemon_reload(const char *path, const TXCONF *running)
 {
-    BUF errs;
+    BUF errs, off;
     SNAPSHOT *snap;
+    int stopping;
 
     buf_init(&errs, 64 * 1024);
     snap = snapshot_build(path, &errs);
@@ -235,10 +248,94 @@ static void daemon_reload(const char *path, const TXCONF *running)
             && strcmp(snap->cf->control_socket_group, running->control_socket_group)))
         log_warn("reload: Store*, RateLimitMaxKeys and ControlSocket* changes take effect only "
                  "after a restart; rate policy changes apply now");
-    snapshot_install(snap);
+    /* A valid file that turns a protection off may be meant (the operator
+     * edited it), so it is applied; but never quietly. */
+    buf_init(&off, 1024);
+    if (conf_turned_off(running, snap->cf, &off) > 0)
+        log_err("reload of %s turns off %s: outbound mail goes on without it; if that is not "
+                "intended, restore the directives and reload again", path, off.data);
+    buf_free(&off);
+    /* SIGTERM may have come while the snapshot was built: nothing is
+     * installed once shutdown has begun. */
+    pthread_mutex_lock(&daemon_reload_lock);
+    if ((stopping = daemon_stopping) == 0)
+        snapshot_install(snap);
+    pthread_mutex_unlock(&daemon_reload_lock);
+    if (stopping) {
+        snapshot_release(snap);
+        buf_free(&errs);
+        return;
+    }
     log_set_debug(snap->cf->logwhy);
     log_info("configuration reloaded from %s (generation %lu)", path, snap->generation);
     buf_free(&errs);
+}
+
+/* daemon_reload_thread - reload until no SIGHUP is pending */
+static void *daemon_reload_thread(void *arg)
+{
+    const char *path = arg;
+
+    for (;;) {
+        SNAPSHOT *cur = snapshot_acquire();
+
+        if (cur != NULL) {
+            daemon_reload(path, cur->cf);
+            snapshot_release(cur);
+        }
+        pthread_mutex_lock(&daemon_reload_lock);
+        if (!daemon_reload_again || daemon_stopping) {
+            daemon_reloading = 0;
+            pthread_mutex_unlock(&daemon_reload_lock);
+            return NULL;
+        }
+        daemon_reload_again = 0;
+        daemon_reload_since = time(NULL);
+        pthread_mutex_unlock(&daemon_reload_lock);
+    }
+}
+
+/* daemon_thread - a thread that never takes the main thread's signals */
+static int daemon_thread(pthread_t *tid, void *(*fn) (void *), void *arg, int detached)
+{
+    sigset_t block;
+    pthread_attr_t attr;
+    int rc;
+
+    sigemptyset(&block);
+    sigaddset(&block, SIGHUP);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGUSR1);
+    if (pthread_attr_init(&attr) != 0)
+        return -1;
+    rc = pthread_attr_setsigmask_np(&attr, &block) == 0
+        && (!detached || pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0)
+        && pthread_create(tid, &attr, fn, arg) == 0 ? 0 : -1;
+    pthread_attr_destroy(&attr);
+    return rc;
+}
+
+/* daemon_hup - start a reload in its own thread, so that nothing a reload
+ * waits for can keep the main thread from SIGTERM or later SIGHUPs */
+static void daemon_hup(const char *path)
+{
+    pthread_t tid;
+
+    pthread_mutex_lock(&daemon_reload_lock);
+    if (daemon_reloading) {
+        daemon_reload_again = 1;
+        log_warn("SIGHUP: the reload started %ld s ago has not finished; another follows when it does",
+                 (long) (time(NULL) - daemon_reload_since));
+    } else {
+        daemon_reloading = 1;
+        daemon_reload_since = time(NULL);
+        if (daemon_thread(&tid, daemon_reload_thread, (void *) path, 1) < 0) {
+            daemon_reloading = 0;
+            log_err("SIGHUP: cannot start a reload thread; the configuration stays as it was");
+        }
+    }
+    pthread_mutex_unlock(&daemon_reload_lock);
 }
 
 /* daemon_socket_error - why the milter socket cannot be opened, as precisely
@@ -306,15 +403,13 @@ int daemon_run(const char *path, int foreground)
     const TXCONF *cf;
     char *spec, *uname = NULL;
     const char *upath;
-    int is_unix, milter_rc = 0, joined = 0;
+    int is_unix, milter_rc = 0, joined = 0, reloading;
     uid_t uid = 0;
     gid_t gid = 0;
     pthread_t tid;
     RL_STORE *store;
     REDIS_POOL *pool;
     SUPPRESS *suppress = NULL;
-    sigset_t block;
-    pthread_attr_t attr;
     struct sigaction sa;
 
     buf_init(&errs, 64 * 1024);
@@ -408,17 +503,10 @@ int daemon_run(const char *path, int foreground)
      * them blocked there and in every thread it creates); the main thread
      * never blocks them, not even for a moment, so none is left pending
      * for libmilter's signal thread to take. */
-    sigemptyset(&block);
-    sigaddset(&block, SIGHUP);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGUSR1);
-    if (pthread_attr_init(&attr) != 0 || pthread_attr_setsigmask_np(&attr, &block) != 0
-        || pthread_create(&tid, &attr, daemon_milter_thread, &milter_rc) != 0) {
+    if (daemon_thread(&tid, daemon_milter_thread, &milter_rc, 0) < 0) {
         log_err("cannot start the milter thread");
         return 1;
     }
-    pthread_attr_destroy(&attr);
     log_info("txmilter %s started on %s (pid %ld)", PACKAGE_VERSION, cf->socket, (long) getpid());
     log_started();
 
@@ -432,11 +520,8 @@ int daemon_run(const char *path, int foreground)
         if (daemon_got_term)
             break;
         if (daemon_got_hup) {
-            SNAPSHOT *cur = snapshot_acquire();
-
             daemon_got_hup = 0;
-            daemon_reload(path, cur->cf);
-            snapshot_release(cur);
+            daemon_hup(path);
         }
         if (pthread_tryjoin_np(tid, NULL) == 0) {
             /* libmilter's own signal thread took a signal meant for us
@@ -450,6 +535,13 @@ int daemon_run(const char *path, int foreground)
             break;
         }
     }
+    pthread_mutex_lock(&daemon_reload_lock);
+    daemon_stopping = 1;
+    reloading = daemon_reloading;
+    pthread_mutex_unlock(&daemon_reload_lock);
+    if (reloading)
+        log_warn("shutting down while a reload started %ld s ago has not finished: not waiting for it",
+                 (long) (time(NULL) - daemon_reload_since));
     {
         SNAPSHOT *cur = snapshot_acquire();
         int timeout = cur->cf->shutdown_timeout;
@@ -466,6 +558,12 @@ int daemon_run(const char *path, int foreground)
             (void) unlink(pidfile);
             free(pidfile);
         }
+    }
+    if (reloading) {
+        /* The reload thread may still use the snapshot, the resolver or
+         * the stores: leave them to exit(). */
+        log_info("stopped");
+        return milter_rc == MI_SUCCESS ? 0 : 1;
     }
     snapshot_shutdown();
     preflight_shutdown();

@@ -8,6 +8,7 @@
  *	void	dataset_free(DATASET *ds)
  *	int	dataset_wildmatch(const char *pattern, const char *s)
  *	enum dataset_line dataset_readline(FILE *fp, char *buf, size_t size)
+ *	const char *dataset_path(const char *spec)
  *
  * DESCRIPTION
  *	dataset_load() reads the dataset named by spec (the value of a
@@ -34,6 +35,9 @@
  *	'*' matches any run of characters, including an empty one, and no
  *	other character is special. It runs in O(len(pattern) * len(s)),
  *	without recursion.
+ *
+ *	dataset_path() returns the file a spec names ("/path", "file:/path",
+ *	"refile:/path"), or NULL for an inline list.
  *
  *	dataset_readline() is the line reader shared with conf.c: it cuts a
  *	'#' comment that starts the line or follows white space, trims the
@@ -146,17 +150,16 @@ enum dataset_line dataset_readline(FILE *fp, char *buf, size_t size)
 /* dataset_fopen - a regular file opened for reading, or why not */
 FILE *dataset_fopen(const char *path, char *why, size_t whylen)
 {
-    struct stat st;
+    char reason[256];
     FILE *fp;
     int fd;
 
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0) {
-        snprintf(why, whylen, "cannot open %s: %s", path, strerror(errno));
+    if ((fd = util_open_file(path, NULL, reason, sizeof(reason))) == UTIL_FILE_NOTREG) {
+        snprintf(why, whylen, "%s is not a regular file", path);
         return NULL;
     }
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        snprintf(why, whylen, "%s is not a regular file", path);
-        (void) close(fd);
+    if (fd < 0) {
+        snprintf(why, whylen, "cannot open %s: %s", path, reason);
         return NULL;
     }
     if ((fp = fdopen(fd, "r")) == NULL) {
@@ -165,6 +168,20 @@ FILE *dataset_fopen(const char *path, char *why, size_t whylen)
         return NULL;
     }
     return fp;
+}
+
+/* dataset_path - the file a dataset spec names, or NULL for an inline list */
+const char *dataset_path(const char *spec)
+{
+    if (spec == NULL)
+        return NULL;
+    if (strncasecmp(spec, "refile:", 7) == 0)
+        return spec + 7;
+    if (strncasecmp(spec, "file:", 5) == 0)
+        return spec + 5;
+    if (spec[0] == '/')
+        return spec;
+    return NULL;
 }
 
 /* dataset_load_file - read a flat file into ds */
@@ -247,14 +264,8 @@ DATASET *dataset_load(const char *spec, const char *where, BUF *errs)
         }
     }
     ds = xcalloc(1, sizeof(*ds));
-    if (strncasecmp(spec, "refile:", 7) == 0) {
-        ds->is_re = 1;
-        path = spec + 7;
-    } else if (strncasecmp(spec, "file:", 5) == 0) {
-        path = spec + 5;
-    } else if (spec[0] == '/') {
-        path = spec;
-    }
+    ds->is_re = strncasecmp(spec, "refile:", 7) == 0;
+    path = dataset_path(spec);
     if (path != NULL) {
         if (*path == 0) {
             dataset_err(errs, "%s: missing file name in \"%s\"",

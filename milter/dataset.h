@@ -46,6 +46,10 @@ void dataset_free(DATASET *ds);
  * txmilter reads (txmilter.conf, datasets, the rate policy) opens here. */
 FILE *dataset_fopen(const char *path, char *why, size_t whylen);
 
+/* dataset_path - the file named by spec ("/path", "file:/path",
+ * "refile:/path"; possibly empty), or NULL when spec is an inline list. */
+const char *dataset_path(const char *spec);
+
 /* dataset_wildmatch - case-insensitive match of s against a pattern where
  * '*' matches any run of characters (OpenDKIM refile semantics). */
 int dataset_wildmatch(const char *pattern, const char *s);

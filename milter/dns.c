@@ -165,7 +165,7 @@ static int dns_set_forwarders(struct ub_ctx *ctx, const char *list, BUF *errs)
 int dns_init(const TXCONF *cf, BUF *errs)
 {
     struct ub_ctx *ctx;
-    char *desc = dns_describe(cf);
+    char *desc = dns_describe(cf), why[256];
     sigset_t all, old;
     int r;
 
@@ -196,7 +196,10 @@ int dns_init(const TXCONF *cf, BUF *errs)
             log_warn("DNS: /etc/hosts cannot be read: ignored");
         r = 0;
     }
-    if (r == 0 && cf->trust_anchor_file && (r = ub_ctx_add_ta_file(ctx, cf->trust_anchor_file)) != 0)
+    if (r == 0 && cf->trust_anchor_file && util_check_file(cf->trust_anchor_file, why, sizeof(why)) < 0) {
+        buf_printf(errs, "TrustAnchorFile %s: %s\n", cf->trust_anchor_file, why);
+        r = -1;
+    } else if (r == 0 && cf->trust_anchor_file && (r = ub_ctx_add_ta_file(ctx, cf->trust_anchor_file)) != 0)
         buf_printf(errs, "TrustAnchorFile %s: %s\n", cf->trust_anchor_file, ub_strerror(r));
     if (r == 0 && (r = ub_ctx_async(ctx, 1)) != 0)
         buf_printf(errs, "DNS: libunbound cannot run in a thread: %s\n", ub_strerror(r));

@@ -167,20 +167,14 @@ KEYS_KEY *keys_load_file(const char *path, BUF *errs)
     size_t len = 0;
     EVP_PKEY *pk;
     KEYS_KEY *key;
-    char ebuf[256];
+    char ebuf[256], why[256];
 
-    if ((fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC)) < 0) {
-        buf_printf(errs, "%s: cannot open key: %s\n", path, strerror(errno));
-        return NULL;
-    }
-    if (fstat(fd, &st) < 0) {
-        buf_printf(errs, "%s: cannot stat key: %s\n", path, strerror(errno));
-        close(fd);
-        return NULL;
-    }
-    if (!S_ISREG(st.st_mode)) {
+    if ((fd = util_open_file(path, &st, why, sizeof(why))) == UTIL_FILE_NOTREG) {
         buf_printf(errs, "%s: key is not a regular file\n", path);
-        close(fd);
+        return NULL;
+    }
+    if (fd < 0) {
+        buf_printf(errs, "%s: cannot open key: %s\n", path, why);
         return NULL;
     }
     if (st.st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)) {

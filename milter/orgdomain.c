@@ -71,6 +71,7 @@ static atomic_int orgdomain_loaded;
 /* orgdomain_init - load the public suffix list once */
 int orgdomain_init(const char *psl_path, BUF *errs)
 {
+    char why[256];
     int rc = 0;
 
     pthread_mutex_lock(&orgdomain_lock);
@@ -83,9 +84,8 @@ int orgdomain_init(const char *psl_path, BUF *errs)
     if (strlen(psl_path) >= sizeof(orgdomain_lib.tld_source_file)) {
         buf_printf(errs, "PublicSuffixList %s: path too long\n", psl_path);
         rc = -1;
-    } else if (access(psl_path, R_OK) < 0) {
-        buf_printf(errs, "PublicSuffixList %s: %s (Debian package publicsuffix)\n", psl_path,
-                   strerror(errno));
+    } else if (util_check_file(psl_path, why, sizeof(why)) < 0) {
+        buf_printf(errs, "PublicSuffixList %s: %s (Debian package publicsuffix)\n", psl_path, why);
         rc = -1;
     } else {
         memset(&orgdomain_lib, 0, sizeof(orgdomain_lib));

@@ -109,21 +109,23 @@ void preflight_shutdown(void)
 /* preflight_config_check - files readable; restart-only changes noted */
 int preflight_config_check(const TXCONF *cf, BUF *errs)
 {
-    char where[1024];
+    char where[1024], why[256];
     int rc = 0;
 
     if (!conf_preflight(cf))
         return 0;
-    if (access(cf->public_suffix_list, R_OK) < 0) {
+    /* The libraries open these by name: check them the way our own
+     * readers open files, so that a FIFO is refused here, not read there. */
+    if (util_check_file(cf->public_suffix_list, why, sizeof(why)) < 0) {
         conf_where(cf, "PublicSuffixList", where, sizeof(where));
         buf_printf(errs, "%s: PublicSuffixList %s: %s (Debian package publicsuffix)\n", where,
-                   cf->public_suffix_list, strerror(errno));
+                   cf->public_suffix_list, why);
         rc = -1;
     }
-    if (cf->trust_anchor_file && access(cf->trust_anchor_file, R_OK) < 0) {
+    if (cf->trust_anchor_file && util_check_file(cf->trust_anchor_file, why, sizeof(why)) < 0) {
         conf_where(cf, "TrustAnchorFile", where, sizeof(where));
         buf_printf(errs, "%s: TrustAnchorFile %s: %s (Debian package dns-root-data)\n", where,
-                   cf->trust_anchor_file, strerror(errno));
+                   cf->trust_anchor_file, why);
         rc = -1;
     }
     if (cf->egress.n == 0)

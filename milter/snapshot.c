@@ -1,10 +1,14 @@
 /*
  * snapshot.c - immutable configuration snapshots and their atomic swap.
  *
- *	snapshot_build() parses the configuration, builds InternalHosts, the
- *	MTA list and the key tables, loads every key file (refusing unsafe
- *	ones) and creates the libopendkim handle. Any failure discards the
- *	whole snapshot: a reload never leaves a half-applied configuration.
+ *	snapshot_build() parses the configuration, checks that every file it
+ *	names is a regular file (conf_check_file(): a FIFO is refused with
+ *	its file:line before anything tries to read it), builds InternalHosts,
+ *	the MTA list and the key tables, loads every key file (refusing unsafe
+ *	ones) and creates the libopendkim handle. A configuration without a
+ *	signing key is refused unless it says "Signing no". Any failure
+ *	discards the whole snapshot: a reload never leaves a half-applied
+ *	configuration.
  *
  *	snapshot_install() swaps the global pointer under a mutex;
  *	snapshot_acquire() and snapshot_release() count references, so a
@@ -71,6 +75,43 @@ static void snapshot_free(SNAPSHOT *s)
     free(s);
 }
 
+/* snapshot_check_keyfile - a key file is a regular file, blamed on the line naming it */
+static int snapshot_check_keyfile(const TXCONF *cf, const KEYTABLE_KEY *k, BUF *errs)
+{
+    char why[256];
+
+    if (cf->keyfile && strcmp(k->keypath, cf->keyfile) == 0)
+        return conf_check_file(cf, "KeyFile", k->keypath, errs);
+    if (util_check_file(k->keypath, why, sizeof(why)) != UTIL_FILE_NOTREG)
+        return 0;
+    buf_printf(errs, "%s:%d: KeyTable key file %s: %s\n", k->file, k->line, k->keypath, why);
+    return -1;
+}
+
+/* snapshot_check_files - every file the configuration names is a regular
+ * file, before any reader opens one */
+static int snapshot_check_files(const TXCONF *cf, BUF *errs)
+{
+    static const char *const datasets[] = {
+        "InternalHosts", "MTA", "KeyTable", "SigningTable", "Domain",
+        "UnsubscribeTable", "UnsubscribeExempt",
+    };
+    const char *const specs[] = {
+        cf->internal_hosts, cf->mta, cf->keytable, cf->signingtable, cf->domain,
+        cf->unsub_table, cf->unsub_exempt,
+    };
+    int rc = 0;
+
+    for (size_t i = 0; i < sizeof(datasets) / sizeof(datasets[0]); i++)
+        if (conf_check_dataset(cf, datasets[i], specs[i], errs) < 0)
+            rc = -1;
+    if (conf_check_file(cf, "RateLimitPolicy", cf->ratelimit_policy, errs) < 0)
+        rc = -1;
+    if (conf_check_file(cf, "UnsubscribeKeyFile", cf->unsub_keyfile, errs) < 0)
+        rc = -1;
+    return rc;
+}
+
 /* snapshot_load_keys - read every key that does not depend on the From domain */
 static int snapshot_load_keys(SNAPSHOT *s, BUF *errs)
 {
@@ -83,9 +124,13 @@ static int snapshot_load_keys(SNAPSHOT *s, BUF *errs)
     for (i = 0; i < n; i++) {
         if (k[i].keypath && strchr(k[i].keypath, '%'))
             continue;
-        if (k[i].keypath)
+        if (k[i].keypath) {
+            if (snapshot_check_keyfile(s->cf, &k[i], errs) < 0) {
+                ok = 0;
+                continue;
+            }
             s->keys[i] = keys_load_file(k[i].keypath, errs);
-        else {
+        } else {
             char origin[512];
             struct stat st;
 
@@ -177,6 +222,8 @@ SNAPSHOT *snapshot_build(const char *path, BUF *errs)
     strv_init(&s->unsub_exempt);
     if ((s->cf = conf_load(path, errs)) == NULL)
         goto fail;
+    if (snapshot_check_files(s->cf, errs) < 0)
+        goto fail;
     if (preflight_config_check(s->cf, errs) < 0)
         goto fail;
     conf_where(s->cf, "InternalHosts", where, sizeof(where));
@@ -211,9 +258,8 @@ SNAPSHOT *snapshot_build(const char *path, BUF *errs)
         size_t n;
 
         (void) keytable_keys(s->kt, &n);
-        if (n == 0)
-            log_warn("%s: no signing keys configured (KeyTable or Domain/Selector/KeyFile): "
-                     "outbound mail will not be signed", path);
+        if (conf_check_signing(s->cf, n, errs) < 0)
+            goto fail;
     }
     return s;
 

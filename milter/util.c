@@ -14,13 +14,23 @@
  *
  *	util_err_at() appends one "file:line: message" diagnostic.
  *
+ *	util_open_file() opens a file for reading without ever blocking
+ *	(O_NONBLOCK: a FIFO in a file's place must not wedge the process)
+ *	and refuses anything but a regular file; util_check_file() does the
+ *	same for a file a library opens itself, and closes it again. Both
+ *	write the reason ("not a regular file", or strerror()) to why.
+ *
  *	strv_*() maintain a NULL-terminated vector of owned strings.
  */
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "util.h"
@@ -268,4 +278,40 @@ void strv_split(STRV *sv, const char *list, const char *seps)
             strv_add(sv, t);
     }
     free(copy);
+}
+
+/* util_open_file - a regular file opened for reading, never blocking */
+int util_open_file(const char *path, struct stat *st, char *why, size_t whylen)
+{
+    struct stat sb;
+    int fd;
+
+    if (st == NULL)
+        st = &sb;
+    if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0) {
+        (void) snprintf(why, whylen, "%s", strerror(errno));
+        return UTIL_FILE_ERR;
+    }
+    if (fstat(fd, st) < 0) {
+        (void) snprintf(why, whylen, "cannot stat: %s", strerror(errno));
+        (void) close(fd);
+        return UTIL_FILE_ERR;
+    }
+    if (!S_ISREG(st->st_mode)) {
+        (void) snprintf(why, whylen, "not a regular file");
+        (void) close(fd);
+        return UTIL_FILE_NOTREG;
+    }
+    return fd;
+}
+
+/* util_check_file - path opens as a regular file (for libraries that open it) */
+int util_check_file(const char *path, char *why, size_t whylen)
+{
+    int fd = util_open_file(path, NULL, why, whylen);
+
+    if (fd < 0)
+        return fd;
+    (void) close(fd);
+    return 0;
 }

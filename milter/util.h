@@ -49,6 +49,19 @@ int  buf_printf(BUF *b, const char *fmt, ...) __attribute__((format(printf, 2, 3
 void util_err_at(BUF *errs, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* util_open_file - open path read-only with O_NONBLOCK|O_NOCTTY|O_CLOEXEC
+ * and fstat it (into st, if not NULL): the descriptor of a regular file,
+ * or UTIL_FILE_ERR (cannot open or stat) or UTIL_FILE_NOTREG (a FIFO,
+ * device, directory, ...) with the reason in why, never the path. Every
+ * file txmilter's programs read opens here, so that a FIFO in a file's
+ * place can never block them. util_check_file - the same check, closing
+ * the file again: for files a library opens by name. */
+#define UTIL_FILE_ERR		(-1)
+#define UTIL_FILE_NOTREG	(-2)
+struct stat;
+int util_open_file(const char *path, struct stat *st, char *why, size_t whylen);
+int util_check_file(const char *path, char *why, size_t whylen);
+
 /* Null-terminated vector of strings. */
 typedef struct strv {
     char  **v;

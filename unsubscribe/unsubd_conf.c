@@ -18,6 +18,8 @@
  *	UnsubscribeKeyFile path		required here (txmilter can do
  *					without: then it adds no headers)
  *	UnsubscribeMaxAge seconds	0: no limit
+ *	UnsubscribePidFile path		its own pid file (PidFile is
+ *					txmilter's and is ignored here)
  *	DataDirectory path		required with Store embedded
  *	UnsubscribeTrustedProxy list	peers whose X-Forwarded-For is
  *					believed: an InternalHosts-style
@@ -28,7 +30,8 @@
  * DIAGNOSTICS
  *	NULL with one "file:line: message" line per problem in errs:
  *	anything conf_load() reports, a listen address without a port, a
- *	missing key file, a bad proxy list.
+ *	missing key file or one that is not a regular file, a bad proxy
+ *	list.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -96,7 +99,10 @@ UNSUBD_CONF *unsubd_conf_load(const char *path, BUF *errs)
         util_err_at(errs, path, conf_line(cf, "UnsubscribeKeyFile"),
                     "UnsubscribeKeyFile is required by txmilter-unsubd");
         bad = 1;
+    } else if (conf_check_file(cf, "UnsubscribeKeyFile", uc->keyfile, errs) < 0) {
+        bad = 1;
     }
+    uc->pidfile = cf->unsub_pidfile;
     uc->max_age = cf->unsub_max_age > 0 ? (uint64_t) cf->unsub_max_age : 0;
     uc->datadir = cf->data_directory;
     if (uc->datadir == NULL && strcasecmp(cf->store, "embedded") == 0) {
@@ -105,9 +111,10 @@ UNSUBD_CONF *unsubd_conf_load(const char *path, BUF *errs)
         bad = 1;
     }
     if (cf->unsub_trusted_proxy != NULL && strcasecmp(cf->unsub_trusted_proxy, "none") != 0
-        && (uc->trusted = netlist_build(cf->unsub_trusted_proxy,
+        && (conf_check_dataset(cf, "UnsubscribeTrustedProxy", cf->unsub_trusted_proxy, errs) < 0
+            || (uc->trusted = netlist_build(cf->unsub_trusted_proxy,
                                         conf_where(cf, "UnsubscribeTrustedProxy", where, sizeof(where)),
-                                        errs)) == NULL)
+                                        errs)) == NULL))
         bad = 1;
     uc->rate_limit = UNSUBD_RATE_LIMIT;
     uc->rate_period_ms = UNSUBD_RATE_PERIOD_MS;

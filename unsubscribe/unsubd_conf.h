@@ -24,6 +24,7 @@ typedef struct unsubd_conf {
     char      host[256];        /* its host part, without brackets; "*": any */
     char      port[8];          /* its port */
     const char *keyfile;        /* UnsubscribeKeyFile (required) */
+    const char *pidfile;        /* UnsubscribePidFile; NULL: none (never PidFile, txmilter's) */
     uint64_t  max_age;          /* UnsubscribeMaxAge seconds; 0: no limit */
     const char *datadir;        /* DataDirectory */
     NETLIST  *trusted;          /* UnsubscribeTrustedProxy; NULL: none */

@@ -9,8 +9,8 @@
  *	configuration and UnsubscribeKeyFile are loaded (any error: exit 1
  *	with "file:line: message" lines on stderr); UnsubscribeListen is
  *	bound as the starting user (a port below 1024 works); unless -f the
- *	process detaches; PidFile is written; privileges drop to UserID for
- *	good (nothing to do when started as UserID already, e.g. by systemd's
+ *	process detaches; UnsubscribePidFile is written (never PidFile, which
+ *	is txmilter's); privileges drop to UserID for good (nothing to do when started as UserID already, e.g. by systemd's
  *	User=); then the suppression store is opened as UserID (so that a
  *	SQLite file it creates belongs to UserID, as txmilter's does) and
  *	libmicrohttpd starts.
@@ -127,7 +127,7 @@ static int unsubd_serve(UNSUBD_CONF *uc, int foreground)
     umask(cf->umask);
     if ((fd = unsubd_listen(uc)) < 0
         || (!foreground && proc_detach() < 0 && (log_err("cannot detach: %s", strerror(errno)), 1))
-        || (cf->pidfile && proc_pidfile(cf->pidfile, uid, gid, cf->user != NULL) < 0)
+        || (uc->pidfile && proc_pidfile(uc->pidfile, uid, gid, cf->user != NULL) < 0)
         || (cf->user && !(getuid() == uid && geteuid() == uid && getegid() == gid)
             && proc_drop(uid, gid, uname) < 0)) {
         if (fd >= 0)
@@ -174,8 +174,8 @@ static int unsubd_serve(UNSUBD_CONF *uc, int foreground)
     log_info("shutting down (signal %d)", sig);
     unsubd_stop(d, cf->shutdown_timeout);
     suppress_close(store);
-    if (cf->pidfile)
-        (void) unlink(cf->pidfile);         /* best effort: its directory may not be ours */
+    if (uc->pidfile)
+        (void) unlink(uc->pidfile);         /* best effort: its directory may not be ours */
     log_info("stopped");
     return 0;
 }

@@ -160,7 +160,8 @@ class Reaper:
 
 
 @pytest.fixture(scope="session")
-def reaper():
+def reaper(workdir):
+    """the Reaper; it needs workdir (the logs it reads) until it has finished"""
     r = Reaper()
     yield r
     r.finish_all()

@@ -72,6 +72,14 @@ def signal_and_wait(milter, sig, pattern, timeout=10):
     return rx.findall(milter.log_text(True))[-1]
 
 
+def wait_pidfile(path, timeout=10, what="PidFile"):
+    """wait until path holds a whole line; the pid in it"""
+    wait_until(lambda: os.path.exists(path) and open(path).read().endswith("\n"), timeout,
+               what=what)
+    with open(path) as f:
+        return int(f.read())
+
+
 def started_lines(milter):
     return re.findall(r"txmilter \S+ started on .* \(pid (\d+)\)", milter.log_text(True))
 
@@ -467,3 +475,192 @@ def test_sigterm_right_after_the_pidfile_appears(rig, workdir, window):
     text = mailrig.tail(tm.logfile, 3000)
     assert rc == 0, "SIGTERM right after start: exit status %s, log:\n%s" % (rc, text)
     assert not os.path.exists(tm.pidfile), "PidFile left behind; log:\n" + text
+
+
+# --- 7: reloads that would wedge or disarm the daemon (issue 10) -----------------------
+
+def write_keytable(milter, key, path):
+    """the milter's KeyTable, with key's entry pointing at path"""
+    with open(os.path.join(milter.dir, "KeyTable"), "w") as f:
+        f.write("%s %s:%s:%s\n" % (key.name, key.domain, key.selector, path))
+
+
+def test_sighup_with_a_fifo_key_fails_quickly_and_the_daemon_stays_in_control(rig):
+    m = rig.start_milter(setup_for(rig.keys, "rsa", extra=[("ShutdownTimeout", "5")]))
+    key = rig.keys["rsa_com"]
+    fifo = os.path.join(m.dir, "key.fifo")
+    os.mkfifo(fifo, 0o600)
+    kt = os.path.join(m.dir, "KeyTable")
+
+    write_keytable(m, key, fifo)
+    signal_and_wait(m, signal.SIGHUP, r"reload of .* failed; the previous configuration "
+                                      r"stays in force")
+    m.wait_log(r"error: %s:1: KeyTable key file %s: not a regular file"
+               % (re.escape(kt), re.escape(fifo)))
+    send_signed(rig, "rsa1", subject="after a reload with a FIFO key")
+
+    # the next SIGHUP, with the file fixed, is not ignored
+    write_keytable(m, key, key.path)
+    signal_and_wait(m, signal.SIGHUP, r"configuration reloaded from")
+    send_signed(rig, "rsa1", subject="after the fixed reload")
+
+    # and SIGTERM still stops it, well within ShutdownTimeout
+    m.expect_exit = True
+    os.kill(m.proc.pid, signal.SIGTERM)
+    try:
+        rc = m.proc.wait(20)
+    except subprocess.TimeoutExpired:
+        pytest.fail("SIGTERM did not stop the daemon:\n" + m.log_text(True)[-2000:])
+    assert rc == 0, m.log_text(True)[-2000:]
+
+
+def process_ended(pid):
+    """has pid exited (gone, or a zombie not yet reaped)?"""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            return re.search(r"^State:\s+Z", f.read(), re.M) is not None
+    except FileNotFoundError:
+        return True
+
+
+def test_sigterm_stops_the_daemon_while_a_reload_is_stuck(rig, workdir):
+    """Whatever a reload waits for (here: strace holds its open() of a new KeyTable for
+    two minutes), SIGTERM still stops the daemon and later SIGHUPs are not silently
+    lost."""
+    if not shutil.which("strace"):
+        pytest.skip("strace is not installed")
+    tm = mailrig.TxMilter(workdir, setup_for(rig.keys, "rsa", extra=[("ShutdownTimeout", "5")]),
+                          name="milter-stuck", tag="stuck")
+    for f in (tm.pidfile, tm.sock_path):
+        if os.path.exists(f):
+            os.unlink(f)
+    kt = os.path.join(tm.dir, "KeyTable")
+    held = kt + ".new"
+    shutil.copy(kt, held)
+    log = open(tm.logfile, "wb")
+    # -P: only opens of the new KeyTable, which only a reload reads, are held
+    p = subprocess.Popen(["strace", "-f", "-qq", "-o", "/dev/null", "-P", held,
+                          "-e", "trace=openat", "-e", "inject=openat:delay_enter=120000000",
+                          tm.binary, "-f", "-x", tm.conf_path],
+                         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    pid = None
+    try:
+        pid = wait_pidfile(tm.pidfile, 20)
+        wait_until(lambda: "started on" in mailrig.tail(tm.logfile), 20, what="start")
+        with open(tm.conf_path) as f:
+            conf = f.read()
+        with open(tm.conf_path, "w") as f:
+            f.write(conf.replace("KeyTable %s\n" % kt, "KeyTable %s\n" % held))
+        os.kill(pid, signal.SIGHUP)
+        time.sleep(0.5)
+        os.kill(pid, signal.SIGHUP)
+        wait_until(lambda: "has not finished" in mailrig.tail(tm.logfile), 10,
+                   what="the second SIGHUP to be reported while the first reload is stuck")
+        os.kill(pid, signal.SIGTERM)
+        # gone, or a zombie (strace, its parent, may not reap it while it unwinds
+        # the held call: the daemon's own exit is what counts)
+        try:
+            wait_until(lambda: process_ended(pid), 40, what="the daemon to exit")
+        except mailrig.RigError:
+            pytest.fail("SIGTERM did not stop the daemon during a stuck reload:\n"
+                        + mailrig.tail(tm.logfile, 3000))
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        if pid and not process_ended(pid):   # detached from strace, still running
+            os.kill(pid, signal.SIGKILL)
+    text = mailrig.tail(tm.logfile, 3000)
+    assert re.search(r"\bstopped\b", text), text
+    assert re.search(r"shutting down while a reload .* has not finished", text), text
+    assert not os.path.exists(tm.pidfile), text
+
+
+def cut_before(path, name):
+    """cut path short just before the line that sets name"""
+    with open(path) as f:
+        lines = f.readlines()
+    cut = [i for i, l in enumerate(lines) if l.split(None, 1)[:1] == [name]]
+    assert cut, "%s sets no %s" % (path, name)
+    with open(path, "w") as f:
+        f.writelines(lines[:cut[0]])
+
+
+def test_sighup_with_an_empty_or_truncated_configuration_keeps_signing(rig):
+    m = rig.start_milter(setup_for(rig.keys, "rsa"))
+    pid = m.proc.pid
+    with open(m.conf_path) as f:
+        good = f.read()
+    for how in ("empty", "cut before KeyTable"):
+        if how == "empty":
+            open(m.conf_path, "w").close()
+        else:
+            with open(m.conf_path, "w") as f:
+                f.write(good)
+            cut_before(m.conf_path, "KeyTable")
+        signal_and_wait(m, signal.SIGHUP, r"reload of .* failed; the previous configuration "
+                                          r"stays in force")
+        m.wait_log(r"error: %s: no signing key configured .*Signing no" % re.escape(m.conf_path))
+        assert "configuration reloaded" not in m.log_text(True), how
+        send_signed(rig, "rsa1", subject="after a reload with a configuration %s" % how)
+        assert m.alive() and m.proc.pid == pid
+    with open(m.conf_path, "w") as f:
+        f.write(good)
+    signal_and_wait(m, signal.SIGHUP, r"configuration reloaded from")
+
+
+def test_reload_that_turns_protections_off_logs_an_error(rig, workdir):
+    from ratelimit_helpers import rl_setup
+    from unsub_helpers import unsub_setup
+    us = unsub_setup(rig.keys, workdir)
+    setup = rl_setup(rig.keys, workdir, "rcpt-burst rcpt 100/1m tempfail\n",
+                     extra=us.extra + [("EgressAddress", "192.0.2.25")])
+    m = rig.start_milter(setup)
+    with open(m.conf_path) as f:
+        lines = f.readlines()
+    off = re.compile(r"(RateLimitPolicy|Unsubscribe\w*|EgressAddress)\s")
+    with open(m.conf_path, "w") as f:
+        f.writelines(l for l in lines if not off.match(l))
+    line = signal_and_wait(m, signal.SIGHUP, r"^.*error: reload of .* turns off .*$")
+    for what in ("rate limiting", "List-Unsubscribe", "alignment preflight"):
+        assert what in line, line
+    m.wait_log(r"configuration reloaded from")
+    send_signed(rig, "rsa1", subject="after a reload that turned protections off")
+
+    # a reload that keeps them off says nothing more
+    before = len(re.findall(r"turns off", m.log_text(True)))
+    signal_and_wait(m, signal.SIGHUP, r"configuration reloaded from .* \(generation 3\)")
+    assert len(re.findall(r"turns off", m.log_text(True))) == before
+
+
+def test_store_value_in_any_case_starts_with_unsubscribe(rig, workdir):
+    from unsub_helpers import unsub_setup
+    setup = unsub_setup(rig.keys, workdir, extra=[("Store", "Embedded")])
+    m = rig.start_milter(setup)
+    assert m.alive()
+    rc, err = m.check_config()
+    assert rc == 0, err
+
+
+def test_txmilter_and_unsubd_on_one_configuration_keep_their_own_pid_files(rig, workdir):
+    from unsub_helpers import unsub_setup, unsubd_binary
+    us = unsub_setup(rig.keys, workdir)
+    upid = os.path.join(us.unsub.dir, "unsubd.pid")
+    us.extra.append(("UnsubscribePidFile", upid))
+    m = rig.start_milter(us)
+    assert wait_pidfile(m.pidfile) == m.proc.pid
+    log = open(os.path.join(us.unsub.dir, "unsubd.log"), "ab")
+    u = subprocess.Popen([unsubd_binary(), "-f", "-x", m.conf_path], stdin=subprocess.DEVNULL,
+                         stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    try:
+        assert wait_pidfile(upid, what="UnsubscribePidFile") == u.pid
+        with open(m.pidfile) as f:
+            assert int(f.read()) == m.proc.pid, "txmilter-unsubd wrote txmilter's PidFile"
+    finally:
+        mailrig.stop_process(u)
+    assert u.returncode == 0
+    assert not os.path.exists(upid)
+    with open(m.pidfile) as f:
+        assert int(f.read()) == m.proc.pid, "txmilter-unsubd removed txmilter's PidFile"

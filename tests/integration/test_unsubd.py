@@ -428,12 +428,12 @@ def test_runs_as_userid_and_detaches_with_pidfile(unsubd, tmp_path):
     user = "nobody"
     pw = pwd.getpwnam(user)
     pidfile = str(tmp_path / "unsubd.pid")
-    u = unsubd("UserID %s\nPidFile %s\n" % (user, pidfile), start=False)
+    u = unsubd("UserID %s\nUnsubscribePidFile %s\n" % (user, pidfile), start=False)
     os.chown(u.datadir, pw.pw_uid, pw.pw_gid)
     u.start(foreground=False)
     assert u.proc.wait(10) == 0                             # the parent returns once detached
     pid = int(mailrig.wait_until(lambda: os.path.exists(pidfile) and open(pidfile).read().strip(),
-                                 10, what="PidFile"))
+                                 10, what="UnsubscribePidFile"))
     try:
         with open("/proc/%d/status" % pid) as f:
             status = f.read()

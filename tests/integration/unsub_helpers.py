@@ -8,7 +8,7 @@ Adds to mailrig.py, changes nothing in it:
                                     DataDirectory, UnsubscribeListen, Store); .unsub holds the
                                     paths and the port
   UnsubD(milter)                    txmilter-unsubd -f on the milter's own configuration (only
-                                    PidFile differs); .start(), .stop(), .restart(), .log_text()
+                                    UnsubscribePidFile added); .start(), .stop(), .restart(), .log_text()
   one_click(url)                    the POST exactly as Gmail sends it (curl); the status code
   http(url, method, ...)            any request (curl, no redirects followed):
                                     (status, headers dict, body)
@@ -94,8 +94,9 @@ def unsub_setup(keys, workdir, tag=None, store=None, existing=None, scope=None,
 
 
 class UnsubD:
-    """txmilter-unsubd -f -x CONF, where CONF is the milter's configuration file with its
-    own PidFile (both daemons read one file in production; only the pid file differs)."""
+    """txmilter-unsubd -f -x CONF, where CONF is a copy of the milter's configuration file
+    (both daemons read one file in production) with UnsubscribePidFile added; the
+    milter's PidFile stays in it, and txmilter-unsubd must leave it alone."""
 
     def __init__(self, milter, name="unsubd"):
         self.milter = milter
@@ -106,8 +107,8 @@ class UnsubD:
         self.logfile = os.path.join(self.dir, "%s.log" % name)
         self.pidfile = os.path.join(self.dir, "%s.pid" % name)
         with open(milter.conf_path) as f:
-            lines = [l for l in f if not re.match(r"(?i)^\s*PidFile\s", l)]
-        lines.append("PidFile %s\n" % self.pidfile)
+            lines = [l for l in f if not re.match(r"(?i)^\s*UnsubscribePidFile\s", l)]
+        lines.append("UnsubscribePidFile %s\n" % self.pidfile)
         with open(self.conf_path, "w") as f:
             f.writelines(lines)
         self.proc = None

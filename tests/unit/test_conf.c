@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -35,7 +36,7 @@ static const char *const conf_fields[] = {
     "unsub_listen", "unsub_replace", "unsub_scope_domain", "unsub_max_age", "unsub_trusted_proxy",
     "data_directory", "egress", "alignment_action", "psl", "nameservers", "trust_anchor",
     "dns_timeout", "on_dnserror",
-    "control_socket_group", "control_socket_mode", NULL,
+    "control_socket_group", "control_socket_mode", "signing", "unsub_pidfile", NULL,
 };
 
 #define DEF_SIGN "from,sender,reply-to,subject,date,message-id,to,cc,mime-version," \
@@ -58,7 +59,7 @@ static const char *const conf_field_defaults[] = {
     "127.0.0.1:8025", "0", "0", "0", "127.0.0.1, ::1",
     "/var/lib/txmilter", "", "unset", "/usr/share/publicsuffix/public_suffix_list.dat",
     "(null)", "(null)", "5", "tempfail",
-    "(null)", "0600",
+    "(null)", "0600", "1", "(null)",
 };
 
 /* render_facility - a syslog facility code back to its name */
@@ -129,6 +130,7 @@ static const char *render_field(const TXCONF *cf, const char *field, char *buf, 
     STRF("psl", public_suffix_list);
     STRF("nameservers", nameservers);
     STRF("trust_anchor", trust_anchor_file);
+    STRF("unsub_pidfile", unsub_pidfile);
     else
         has_s = 0;
 #undef STRF
@@ -140,6 +142,8 @@ static const char *render_field(const TXCONF *cf, const char *field, char *buf, 
         snprintf(buf, size, "%d", cf->syslog);
     else if (strcmp(field, "facility") == 0)
         snprintf(buf, size, "%s", render_facility(cf->syslog_facility));
+    else if (strcmp(field, "signing") == 0)
+        snprintf(buf, size, "%d", cf->signing);
     else if (strcmp(field, "logwhy") == 0)
         snprintf(buf, size, "%d", cf->logwhy);
     else if (strcmp(field, "shutdown_timeout") == 0)
@@ -342,6 +346,17 @@ static const OK_CASE ok_cases[] = {
      {"syslog=0"}},
     {"CRLF line ends", "Syslog no\r\nUMask 022\r\n", {"syslog=0", "umask=022"}},
     {"last line without newline", "UMask 022", {"umask=022"}},
+    /* one spelling of Store for every module that decides by it */
+    {"Store Embedded in any case", "Store Embedded\n", {"store=embedded"}},
+    {"Store EMBEDDED", "Store EMBEDDED\n", {"store=embedded"}},
+    {"Store scheme lowercased, rest kept", "Store REDIS://:PW@Host:6379/2\n",
+     {"store=redis://:PW@Host:6379/2"}},
+    {"Store Redis+Unix scheme", "Store Redis+Unix:///run/redis/Redis.sock\n",
+     {"store=redis+unix:///run/redis/Redis.sock"}},
+    {"Signing no", "Signing no\n", {"signing=0"}},
+    {"UnsubscribePidFile", "PidFile /run/txmilter/txmilter.pid\n"
+     "UnsubscribePidFile /run/txmilter/unsubd.pid\n",
+     {"pidfile=/run/txmilter/txmilter.pid", "unsub_pidfile=/run/txmilter/unsubd.pid"}},
 };
 
 /* test_ok - a configuration that loads, with the fields it sets */
@@ -441,6 +456,8 @@ static const BAD_CASE bad_cases[] = {
      "%F:1: UnsubscribeScope: \"list\" is not one of address, domain\n"},
     {"EgressAddress twice", "EgressAddress 192.0.2.1\nEgressAddress 192.0.2.2\n",
      "%F:2: EgressAddress given twice (first at line 1)\n"},
+    {"Signing not a boolean", "Signing maybe\n",
+     "%F:1: Signing: bad value \"maybe\": expected yes or no\n"},
     {"Store neither embedded nor redis", "Store memcached://x\n",
      "%F:1: Store: \"memcached://x\" is neither \"embedded\" nor a redis://, redis+unix:// "
      "or redis-sentinel:// URL\n"},
@@ -626,6 +643,169 @@ static void test_open(void **state)
     buf_free(&errs);
 }
 
+/* conf_check_signing: a configuration that signs nothing says so */
+
+typedef struct {
+    const char *name;
+    const char *text;
+    size_t  nkeys;              /* keys the KeyTable or shorthand yields */
+    const char *errs;           /* "%F" is the file; "" for none */
+} SIGNING_CASE;
+
+static const SIGNING_CASE signing_cases[] = {
+    {"keys and no Signing directive", "KeyTable /etc/kt\n", 1, ""},
+    {"empty file", "", 0,
+     "%F: no signing key configured (no KeyTable, no Domain/Selector/KeyFile): all mail "
+     "would leave unsigned; make a key with \"txmilterctl genkey\" and add it to the KeyTable, "
+     "or say \"Signing no\" if that is intended\n"},
+    {"cut before the KeyTable", "Socket inet:8891@localhost\nInternalHosts 127.0.0.1\n", 0,
+     "%F: no signing key configured (no KeyTable, no Domain/Selector/KeyFile): all mail "
+     "would leave unsigned; make a key with \"txmilterctl genkey\" and add it to the KeyTable, "
+     "or say \"Signing no\" if that is intended\n"},
+    {"an empty KeyTable", "\nKeyTable /etc/kt\n", 0,
+     "%F:2: no signing key configured (the KeyTable holds no key): all mail "
+     "would leave unsigned; make a key with \"txmilterctl genkey\" and add it to the KeyTable, "
+     "or say \"Signing no\" if that is intended\n"},
+    {"Signing no, no keys", "Signing no\n", 0, ""},
+    {"Signing yes, no keys", "Signing yes\n", 0,
+     "%F: no signing key configured (no KeyTable, no Domain/Selector/KeyFile): all mail "
+     "would leave unsigned; make a key with \"txmilterctl genkey\" and add it to the KeyTable, "
+     "or say \"Signing no\" if that is intended\n"},
+    {"Signing no next to a KeyTable", "KeyTable /etc/kt\nSigning no\n", 2,
+     "%F:2: Signing no, but signing keys are configured (KeyTable): remove one or the other\n"},
+    {"Signing no next to KeyFile", "Domain example.com\nSelector s\nKeyFile /k\nSigning no\n", 1,
+     "%F:4: Signing no, but signing keys are configured (Domain/Selector/KeyFile): "
+     "remove one or the other\n"},
+};
+
+/* test_signing - conf_check_signing() on a loaded configuration */
+static void test_signing(void **state)
+{
+    const SIGNING_CASE *c = *state;
+    const char *vals[26] = {0};
+    char *path = th_tempfile(c->text), *want;
+    TXCONF *cf;
+    BUF errs;
+
+    vals['F' - 'A'] = path;
+    want = th_subst(c->errs, vals);
+    buf_init(&errs, 4096);
+    assert_non_null(cf = conf_load(path, &errs));
+    assert_int_equal(conf_check_signing(cf, c->nkeys, &errs), *c->errs ? -1 : 0);
+    assert_string_equal(errs.data ? errs.data : "", want);
+    conf_free(cf);
+    free(want);
+    buf_free(&errs);
+    th_unlink(path);
+}
+
+/* conf_turned_off: what a reload switches off */
+
+typedef struct {
+    const char *name;
+    const char *running, *next;
+    int     n;
+    const char *what;
+} OFF_CASE;
+
+#define OFF_ALL "RateLimitPolicy /p\nUnsubscribeKeyFile /k\nUnsubscribeURL https://u/%{token}\n" \
+    "EgressAddress 192.0.2.1\n"
+
+static const OFF_CASE off_cases[] = {
+    {"nothing changes", OFF_ALL, OFF_ALL, 0, ""},
+    {"nothing was on", "", "Signing no\n", 1, "signing (Signing no)"},
+    {"empty file after everything", OFF_ALL, "", 3,
+     "rate limiting (no RateLimitPolicy), List-Unsubscribe (no UnsubscribeKeyFile/UnsubscribeURL), "
+     "the alignment preflight (no EgressAddress/AlignmentAction)"},
+    {"rate limiting dropped", OFF_ALL, "UnsubscribeKeyFile /k\nUnsubscribeURL https://u/%{token}\n"
+     "EgressAddress 192.0.2.1\n", 1, "rate limiting (no RateLimitPolicy)"},
+    {"List-Unsubscribe dropped", OFF_ALL, "RateLimitPolicy /p\nAlignmentAction reject\n", 1,
+     "List-Unsubscribe (no UnsubscribeKeyFile/UnsubscribeURL)"},
+    {"preflight dropped, policy renamed", OFF_ALL, "RateLimitPolicy /q\nUnsubscribeKeyFile /k\n"
+     "UnsubscribeURL https://u/%{token}\n", 1,
+     "the alignment preflight (no EgressAddress/AlignmentAction)"},
+    {"turned on is not reported", "", OFF_ALL, 0, ""},
+};
+
+/* test_turned_off - conf_turned_off() between two loaded configurations */
+static void test_turned_off(void **state)
+{
+    const OFF_CASE *c = *state;
+    char *p1 = th_tempfile(c->running), *p2 = th_tempfile(c->next);
+    TXCONF *a, *b;
+    BUF what;
+
+    buf_init(&what, 4096);
+    assert_non_null(a = conf_load(p1, NULL));
+    assert_non_null(b = conf_load(p2, NULL));
+    assert_int_equal(conf_turned_off(a, b, &what), c->n);
+    assert_string_equal(what.data ? what.data : "", c->what);
+    conf_free(a);
+    conf_free(b);
+    buf_free(&what);
+    th_unlink(p1);
+    th_unlink(p2);
+}
+
+/* conf_check_file: a file a directive names must be a regular file */
+
+typedef struct {
+    const char *name;
+    const char *path;           /* "%P" a FIFO made for the case, "%R" a regular file */
+    const char *errs;           /* "%F" the configuration, "%P"/"%R" as above */
+} FILE_CASE;
+
+static const FILE_CASE file_cases[] = {
+    {"regular file", "%R", ""},
+    {"FIFO", "%P", "%F:1: RateLimitPolicy %P: not a regular file\n"},
+    {"directory", "/tmp", "%F:1: RateLimitPolicy /tmp: not a regular file\n"},
+    {"device", "/dev/null", "%F:1: RateLimitPolicy /dev/null: not a regular file\n"},
+    {"missing: the reader reports it", "/nonexistent/policy", ""},
+    {"dataset spec with file:", "file:%P", "%F:1: RateLimitPolicy %P: not a regular file\n"},
+    {"dataset spec with refile:", "refile:%P", "%F:1: RateLimitPolicy %P: not a regular file\n"},
+    {"inline dataset", "a, b", ""},
+};
+
+/* test_check_file - conf_check_dataset() (and so conf_check_file()) never blocks */
+static void test_check_file(void **state)
+{
+    const FILE_CASE *c = *state;
+    const char *vals[26] = {0};
+    char fifo[] = "/tmp/txtest-fifo-XXXXXX", *reg = th_tempfile("x\n"), *conf, *spec, *want, *text;
+    TXCONF *cf;
+    BUF errs;
+
+    assert_non_null(mkdtemp(fifo));
+    {
+        char *p = xasprintf("%s/f", fifo);
+
+        assert_int_equal(mkfifo(p, 0600), 0);
+        vals['P' - 'A'] = p;
+    }
+    vals['R' - 'A'] = reg;
+    spec = th_subst(c->path, vals);
+    text = xasprintf("RateLimitPolicy %s\n", spec);
+    conf = th_tempfile(text);
+    vals['F' - 'A'] = conf;
+    want = th_subst(c->errs, vals);
+    buf_init(&errs, 4096);
+    assert_non_null(cf = conf_load(conf, &errs));
+    alarm(10);                          /* a check that blocks fails instead of hanging */
+    assert_int_equal(conf_check_dataset(cf, "RateLimitPolicy", spec, &errs), *c->errs ? -1 : 0);
+    alarm(0);
+    assert_string_equal(errs.data ? errs.data : "", want);
+    conf_free(cf);
+    buf_free(&errs);
+    (void) unlink(vals['P' - 'A']);
+    (void) rmdir(fifo);
+    free((char *) vals['P' - 'A']);
+    free(spec);
+    free(text);
+    free(want);
+    th_unlink(conf);
+    th_unlink(reg);
+}
+
 /* test_where - conf_line() and conf_where() name the setting line */
 static void test_where(void **state)
 {
@@ -694,6 +874,9 @@ int main(void)
     fails += RUN("conf_ok", test_ok, ok_cases);
     fails += RUN("conf_bad", test_bad, bad_cases);
     fails += RUN("conf_open", test_open, open_cases);
+    fails += RUN("conf_check_signing", test_signing, signing_cases);
+    fails += RUN("conf_turned_off", test_turned_off, off_cases);
+    fails += RUN("conf_check_file", test_check_file, file_cases);
     fails += cmocka_run_group_tests_name("conf_misc", misc, NULL, NULL);
     return fails ? 1 : 0;
 }

@@ -176,6 +176,18 @@ static void test_not_regular_and_missing(void **state)
     buf_reset(&errs);
     assert_null(keys_load_file("/nonexistent/key.pem", &errs));
     assert_non_null(strstr(errs.data, "cannot open key"));
+    buf_reset(&errs);
+    {
+        char *fifo = xasprintf("%s/key.fifo", dir);
+
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+        alarm(10);                      /* a FIFO must be refused, not waited on */
+        assert_null(keys_load_file(fifo, &errs));
+        alarm(0);
+        assert_non_null(strstr(errs.data, "key is not a regular file"));
+        unlink(fifo);
+        free(fifo);
+    }
     buf_free(&errs);
 }
 

@@ -1,6 +1,7 @@
 /*
  * test_util.c - unit tests for util.c: util_strlcpy(), util_trim(),
- * util_lower(), the bounded BUF and the STRV string vector.
+ * util_lower(), the bounded BUF, the STRV string vector, and
+ * util_open_file()/util_check_file() on every kind of file.
  *
  * Every table row is one named cmocka test, so a failure names its case.
  */
@@ -11,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "testutil.h"
@@ -244,6 +248,71 @@ static void test_strv_grow(void **state)
     strv_free(&sv);
 }
 
+/* util_open_file, util_check_file */
+
+typedef struct {
+    const char *name;
+    const char *path;           /* "%R" a regular file, "%P" a FIFO, "%D" a directory */
+    int     want_rc;            /* 0: a descriptor; else UTIL_FILE_ERR or UTIL_FILE_NOTREG */
+    const char *want_why;
+} OPEN_FILE_CASE;
+
+static const OPEN_FILE_CASE open_file_cases[] = {
+    {"regular file", "%R", 0, ""},
+    {"FIFO without a writer (must not block)", "%P", UTIL_FILE_NOTREG, "not a regular file"},
+    {"directory", "%D", UTIL_FILE_NOTREG, "not a regular file"},
+    {"character device", "/dev/null", UTIL_FILE_NOTREG, "not a regular file"},
+    {"terminal-like device", "/dev/ptmx", UTIL_FILE_NOTREG, "not a regular file"},
+    {"missing", "%D/missing", UTIL_FILE_ERR, "No such file or directory"},
+    {"below a regular file", "%R/x", UTIL_FILE_ERR, "Not a directory"},
+};
+
+/* test_open_file - what each kind of file gives, without ever blocking */
+static void test_open_file(void **state)
+{
+    const OPEN_FILE_CASE *c = *state;
+    char dir[] = "/tmp/txtest-open-XXXXXX", why[256] = "", *vals[26] = {0}, *path;
+    struct stat st;
+    int fd;
+
+    assert_non_null(mkdtemp(dir));
+    vals['D' - 'A'] = dir;
+    vals['R' - 'A'] = xasprintf("%s/regular", dir);
+    vals['P' - 'A'] = xasprintf("%s/fifo", dir);
+    {
+        FILE *fp = fopen(vals['R' - 'A'], "w");
+
+        assert_non_null(fp);
+        fputs("data\n", fp);
+        fclose(fp);
+    }
+    assert_int_equal(mkfifo(vals['P' - 'A'], 0600), 0);
+    path = th_subst(c->path, (const char *const *) vals);
+    alarm(10);                          /* a regression fails instead of hanging */
+    fd = util_open_file(path, &st, why, sizeof(why));
+    alarm(0);
+    if (c->want_rc == 0) {
+        assert_true(fd >= 0);
+        assert_true(S_ISREG(st.st_mode));
+        assert_int_equal(st.st_size, 5);
+        assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+        close(fd);
+        assert_int_equal(util_check_file(path, why, sizeof(why)), 0);
+    } else {
+        assert_int_equal(fd, c->want_rc);
+        assert_string_equal(why, c->want_why);
+        why[0] = 0;
+        assert_int_equal(util_check_file(path, why, sizeof(why)), c->want_rc);
+        assert_string_equal(why, c->want_why);
+    }
+    free(path);
+    unlink(vals['R' - 'A']);
+    unlink(vals['P' - 'A']);
+    rmdir(dir);
+    free(vals['R' - 'A']);
+    free(vals['P' - 'A']);
+}
+
 /* test_xasprintf - formatting into fresh memory */
 static void test_xasprintf(void **state)
 {
@@ -270,6 +339,7 @@ int main(void)
     fails += RUN("util_trim_lower", test_trim_lower, trim_cases);
     fails += RUN("buf", test_buf, buf_cases);
     fails += RUN("strv_split", test_strv, strv_cases);
+    fails += RUN("util_open_file", test_open_file, open_file_cases);
     fails += cmocka_run_group_tests_name("util_misc", misc, NULL, NULL);
     return fails ? 1 : 0;
 }
