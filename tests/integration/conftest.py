@@ -1,4 +1,4 @@
-"""Fixtures for txmilter's integration tests (see mailrig.py for the pieces).
+"""Fixtures for txmilter's integration tests (see the mailrig package for the pieces).
 
 Run as root with Debian's interpreter:
 
