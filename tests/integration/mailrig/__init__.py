@@ -27,17 +27,26 @@ Tests import from the modules; the names below are here too, for scripts that
 `import mailrig` (contrib/quickstart-demo.py, tests/bench).
 """
 
-from .util import (HERE, PYTHON, REPO, Cleanup, RigError, connectable, free_port,  # noqa: F401
+from .util import (HERE, PYTHON, REPO, Cleanup, RigError, connectable, free_port,
                    make_dir, make_traversable, point_link, run, stop_process, tail, wait_until)
-from .keys import KeyPair  # noqa: F401
-from .unbound import DnsServer, dns_txt, txt_rdata  # noqa: F401
-from .message import Message, make_message, parse_tags  # noqa: F401
-from .capture import Capture, Delivered  # noqa: F401
-from .milters import (Milter, OpenDkim, SigningSetup, TxMilter, setup_for,  # noqa: F401
+from .keys import KeyPair
+from .unbound import DnsServer, dns_txt, txt_rdata
+from .message import Message, make_message, parse_tags
+from .capture import Capture, Delivered
+from .milters import (Milter, OpenDkim, SigningSetup, TxMilter, setup_for,
                       txmilter_binary, txmilter_usable)
-from .smtp import SmtpResult, smtp_raw, smtp_send  # noqa: F401
-from .maincf import MainCfRegistration  # noqa: F401
-from .postfix import Postfix  # noqa: F401
-from .verify import (check_not_verifying, check_signed, describe, verify_all,  # noqa: F401
+from .smtp import SmtpResult, smtp_raw, smtp_send
+from .maincf import MainCfRegistration
+from .postfix import Postfix
+from .verify import (check_not_verifying, check_signed, describe, verify_all,
                      verify_dkimpy, verify_maildkim)
-from .redisserver import RedisMonitor, RedisServer  # noqa: F401
+from .redisserver import RedisMonitor, RedisServer
+
+__all__ = ["HERE", "PYTHON", "REPO", "Cleanup", "RigError", "connectable", "free_port",
+           "make_dir", "make_traversable", "point_link", "run", "stop_process", "tail",
+           "wait_until", "KeyPair", "DnsServer", "dns_txt", "txt_rdata", "Message",
+           "make_message", "parse_tags", "Capture", "Delivered", "Milter", "OpenDkim",
+           "SigningSetup", "TxMilter", "setup_for", "txmilter_binary", "txmilter_usable",
+           "SmtpResult", "smtp_raw", "smtp_send", "MainCfRegistration", "Postfix",
+           "check_not_verifying", "check_signed", "describe", "verify_all", "verify_dkimpy",
+           "verify_maildkim", "RedisMonitor", "RedisServer"]
