@@ -127,7 +127,8 @@ static int spf_check_is_modifier(const char *t, size_t len)
     return i < len && t[i] == '=';
 }
 
-/* spf_check_count_mechanisms - mechanisms of a record text */
+/* spf_check_count_mechanisms - the terms libspf2 keeps as mechanisms
+ * (it stores redirect= among them: dns_spf.c compares the two counts) */
 int spf_check_count_mechanisms(const char *record)
 {
     const char *p = record;
@@ -142,7 +143,7 @@ int spf_check_count_mechanisms(const char *record)
         p += strspn(p, " ");
         if ((len = strcspn(p, " ")) == 0)
             break;
-        if (!spf_check_is_modifier(p, len))
+        if (!spf_check_is_modifier(p, len) || (len >= 9 && strncasecmp(p, "redirect=", 9) == 0))
             n++;
         p += len;
     }

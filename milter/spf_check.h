@@ -39,8 +39,9 @@ SPF_CHECK_RESULT spf_check_map(int libspf2_result, int tempfail_seen, int trunca
 /* spf_check_result_str - "pass", "fail", ... */
 const char *spf_check_result_str(SPF_CHECK_RESULT r);
 
-/* spf_check_count_mechanisms - mechanisms (not modifiers) in a record's
- * text, after "v=spf1" */
+/* spf_check_count_mechanisms - the terms of a record's text (after
+ * "v=spf1") that libspf2 compiles into its list of mechanisms: every
+ * mechanism and the redirect= modifier, no other modifier */
 int spf_check_count_mechanisms(const char *record);
 
 /* spf_check_sender_domain - the domain SPF checks for a MAIL FROM as
