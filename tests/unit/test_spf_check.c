@@ -224,6 +224,18 @@ static const FAKE_RR zone[] = {
     {"slow.example", DNS_OK, {"v=spf1 include:down.example -all"}},
     {"down.example", DNS_TEMPFAIL, {NULL}},
     {"macro.example", DNS_OK, {"v=spf1 include:%{d}.spf.example -all"}},
+    /* four includes a record, ten deep: 4^10 records if walked whole (fuzz_spf) */
+    {"b0.example", DNS_OK, {"v=spf1 include:b1.example include:b1.example include:b1.example include:b1.example"}},
+    {"b1.example", DNS_OK, {"v=spf1 include:b2.example include:b2.example include:b2.example include:b2.example"}},
+    {"b2.example", DNS_OK, {"v=spf1 include:b3.example include:b3.example include:b3.example include:b3.example"}},
+    {"b3.example", DNS_OK, {"v=spf1 include:b4.example include:b4.example include:b4.example include:b4.example"}},
+    {"b4.example", DNS_OK, {"v=spf1 include:b5.example include:b5.example include:b5.example include:b5.example"}},
+    {"b5.example", DNS_OK, {"v=spf1 include:b6.example include:b6.example include:b6.example include:b6.example"}},
+    {"b6.example", DNS_OK, {"v=spf1 include:b7.example include:b7.example include:b7.example include:b7.example"}},
+    {"b7.example", DNS_OK, {"v=spf1 include:b8.example include:b8.example include:b8.example include:b8.example"}},
+    {"b8.example", DNS_OK, {"v=spf1 include:b9.example include:b9.example include:b9.example include:b9.example"}},
+    {"b9.example", DNS_OK, {"v=spf1 include:b10.example include:b10.example include:b10.example include:b10.example"}},
+    {"b10.example", DNS_OK, {"v=spf1 -all"}},
     {NULL, 0, {NULL}},
 };
 
@@ -246,6 +258,7 @@ static const LOOKUP_CASE lookup_cases[] = {
     {"slow.example", -1, 1, "down.example"},
     {"macro.example", 1, 0, NULL},
     {"absent.example", -1, 0, "no SPF record"},
+    {"b0.example", 48, 0, NULL},            /* nothing followed past 20: a lower bound */
 };
 
 static void test_count_lookups(void **state)
