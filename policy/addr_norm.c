@@ -53,9 +53,9 @@
  *	empty domain label, a character that cannot be in a domain, a bad
  *	IDN label (with libidn2's reason, or one that UTS #46 maps to a
  *	character no label holds, such as U+00A0 to a space), a bad domain
- *	literal, a local part
- *	over 64 bytes (as written), a domain over 253 bytes or a label over
- *	63 (in A-label form), or a result that does not fit in outlen.
+ *	literal, a local part over 64 bytes (as written), a domain over 253
+ *	bytes or a label over 63 (in A-label form), or a result that does
+ *	not fit in outlen.
  */
 #include <arpa/inet.h>
 #include <idn2.h>
