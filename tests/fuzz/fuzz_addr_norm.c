@@ -16,6 +16,7 @@
 #include "fuzz.h"
 #include "util.h"
 
+/* LLVMFuzzerTestOneInput - one address under each delimiter setting */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const ADDR_NORM_OPTS opts[] = {{"+", 1}, {"", 0}, {"+-=", 1}, {NULL, 1}};

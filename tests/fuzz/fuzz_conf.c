@@ -12,6 +12,7 @@
 #include "fuzz.h"
 #include "util.h"
 
+/* LLVMFuzzerTestOneInput - one configuration file */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const names[] = {"KeyTable", "InternalHosts", "RateLimitPolicy",

@@ -24,6 +24,7 @@ static void check(const DATASET *ds, const char *pattern)
     }
 }
 
+/* LLVMFuzzerTestOneInput - one dataset, three ways */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *line[3], *spec, *list;

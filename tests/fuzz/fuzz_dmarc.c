@@ -19,6 +19,7 @@
 #include "orgdomain.h"
 #include "util.h"
 
+/* fuzz_setup - load the public suffix list */
 void fuzz_setup(void)
 {
     BUF errs;
@@ -39,6 +40,7 @@ static void check(const DMARC_CHECK *d)
         abort();
 }
 
+/* LLVMFuzzerTestOneInput - one zone */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *zone, *first, *rec;

@@ -14,6 +14,7 @@
 #include "hdr.h"
 #include "util.h"
 
+/* LLVMFuzzerTestOneInput - one field value */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     HDR_ADDR first;

@@ -34,6 +34,7 @@ static KEYS_KEY *make_key(const char *alg, int bits)
     return k;
 }
 
+/* fuzz_setup - make the keys, and check that our own record matches */
 void fuzz_setup(void)
 {
     char why[300], *rec;
@@ -49,6 +50,7 @@ void fuzz_setup(void)
     }
 }
 
+/* LLVMFuzzerTestOneInput - one zone */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *zone, *first, *rec, why[300];

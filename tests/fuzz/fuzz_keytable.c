@@ -44,6 +44,7 @@ static void lookup(const KEYTABLE *kt, char *list)
     }
 }
 
+/* LLVMFuzzerTestOneInput - one pair of tables and the From addresses */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *part[3];

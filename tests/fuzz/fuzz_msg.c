@@ -123,6 +123,7 @@ static int run(const uint8_t *data, size_t size)
     return ok;
 }
 
+/* fuzz_setup - keys, tables and the snapshot, and one message that must be signed */
 void fuzz_setup(void)
 {
     static const char unsub_keys[] = "1 ULiCRWjdPFI4D/dCFT18WuJd5GNesD2urx3uZjaexr0=\n";
@@ -161,6 +162,7 @@ void fuzz_setup(void)
     }
 }
 
+/* LLVMFuzzerTestOneInput - one message */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > FUZZ_MAX_INPUT)

@@ -28,6 +28,7 @@ static void probe(const NETLIST *nl, const char *addr, const char *host)
         (void) netlist_match_str(nl, fixed[i][0], fixed[i][1]);
 }
 
+/* LLVMFuzzerTestOneInput - one list and one client */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *part[3], *spec;

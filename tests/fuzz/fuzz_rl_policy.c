@@ -11,6 +11,7 @@
 #include "rl_policy.h"
 #include "util.h"
 
+/* LLVMFuzzerTestOneInput - one policy file */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     RL_POLICY *p;

@@ -21,6 +21,7 @@
 static SPF_dns_server_t *layer;
 static SPF_server_t *server;
 
+/* fuzz_setup - one libspf2 server on dns_spf.c's layer */
 void fuzz_setup(void)
 {
     layer = dns_spf_layer_new();
@@ -28,6 +29,7 @@ void fuzz_setup(void)
         abort();
 }
 
+/* LLVMFuzzerTestOneInput - one zone */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *zone, *first, *rec, err[300], dom[300];

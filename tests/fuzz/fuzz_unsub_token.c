@@ -27,6 +27,7 @@ static const char keyfile[] =
 
 static UNSUB_KEYS *keys;
 
+/* fuzz_setup - load the test keys */
 void fuzz_setup(void)
 {
     BUF errs;
@@ -55,6 +56,7 @@ static void open_token(const char *token)
     }
 }
 
+/* LLVMFuzzerTestOneInput - one token, address and round trip */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const tmpl[] = {"unsub+%{token}@example.com", "%{token}@u.example",

@@ -19,6 +19,7 @@
 
 static NETLIST *trusted;
 
+/* fuzz_setup - the trusted proxies */
 void fuzz_setup(void)
 {
     BUF errs;
@@ -44,6 +45,7 @@ static size_t body_of(const uint8_t *data, size_t size)
     return at;
 }
 
+/* LLVMFuzzerTestOneInput - one request */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *part[5], logpath[UNSUBD_LOGPATH_MAX], ip[UNSUBD_IP_MAX], key[UNSUBD_IP_MAX];

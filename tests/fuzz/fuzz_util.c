@@ -109,6 +109,7 @@ size_t fuzz_split(const uint8_t *data, size_t size, const char *sep, char **part
     return found;
 }
 
+/* fuzz_free_parts - free the parts of fuzz_split() */
 void fuzz_free_parts(char **parts, size_t max)
 {
     for (size_t i = 0; i < max; i++) {
