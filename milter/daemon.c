@@ -50,6 +50,7 @@
 
 #include "callbacks.h"
 #include "conf.h"
+#include "conf_check.h"
 #include "control.h"
 #include "ratelimit.h"
 #include "redis_pool.h"
@@ -235,6 +236,7 @@ static void daemon_reload(const char *path, const TXCONF *running)
         || (snap->cf->user == NULL) != (running->user == NULL)
         || (snap->cf->user && strcmp(snap->cf->user, running->user) != 0))
         log_warn("reload: Socket and UserID changes take effect only after a restart");
+    conf_check_log_warnings(snap);
     if (strcmp(snap->cf->store, running->store) != 0 || snap->cf->store_failure != running->store_failure
         || snap->cf->store_timeout_ms != running->store_timeout_ms
         || snap->cf->store_connect_timeout_ms != running->store_connect_timeout_ms
@@ -425,6 +427,7 @@ int daemon_run(const char *path, int foreground)
     log_init("txmilter", cf->syslog, cf->syslog_facility,
              foreground && (!cf->syslog || isatty(STDERR_FILENO)));
     log_set_debug(cf->logwhy);
+    conf_check_log_warnings(snap);
     if (cf->user && proc_user(cf->user, &uid, &gid, &uname) < 0)
         return 1;
 
@@ -444,9 +447,6 @@ int daemon_run(const char *path, int foreground)
     }
     if (!is_unix) {
         daemon_nodelay();
-        if (strchr(cf->socket, '@') == NULL)
-            log_warn("Socket %s names no address: listening on every interface; "
-                     "use inet:PORT@localhost unless remote MTAs must connect", cf->socket);
     }
     /* Handlers first: a SIGTERM that comes as soon as the PidFile exists
      * must find them (and never reach libmilter, see above). */
