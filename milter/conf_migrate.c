@@ -142,7 +142,7 @@ static const CONF_MIGRATE_ROW conf_migrate_rows[] = {
     {"On-Security", NULL, 1, M_VERIFY},
     {"PeerList", NULL, 0, "mail from clients that are neither InternalHosts nor "
      "authenticated already passes untouched: remove it"},
-    {"POPDBFile", NULL, 0, "POP-before-SMTP is not supported: use SMTP AUTH "
+    {"POPDBFile", NULL, 0, "txmilter has no POP-before-SMTP: use SMTP AUTH "
      "(authenticated clients count as outbound)"},
     {"Quarantine", NULL, 1, M_VERIFY},
     {"QueryCache", "yes", 0, "the resolver (libunbound) always caches answers"},

@@ -952,6 +952,64 @@ static const MIGRATE_CASE migrate_cases[] = {
     {"PeerList", "PeerList /etc/opendkim/peers\n", "%F:1: PeerList is not supported: mail "
      "from clients that are neither InternalHosts nor authenticated already passes untouched: "
      "remove it\n", ""},
+    {"DontSignMailTo", "DontSignMailTo a@example.org\n", "%F:1: DontSignMailTo is not "
+     "supported: txmilter has no per-recipient exception: it signs every outbound message the "
+     "SigningTable covers\n", ""},
+    {"ExemptDomains", "ExemptDomains example.org\n", "%F:1: ExemptDomains is not supported: "
+     "list in the SigningTable only the domains to sign; mail from the others follows "
+     "On-NoKey\n", ""},
+    {"OmitHeaders", "OmitHeaders X-Spam\n", "%F:1: OmitHeaders is not supported: txmilter "
+     "signs only the fields named in SignHeaders: leave the ones to omit out of that list\n", ""},
+    {"POPDBFile", "POPDBFile /var/db/pop\n", "%F:1: POPDBFile is not supported: "
+     "txmilter has no POP-before-SMTP: use SMTP AUTH (authenticated clients count as "
+     "outbound)\n", ""},
+    {"SelectCanonicalizationHeader", "SelectCanonicalizationHeader X-Canon\n",
+     "%F:1: SelectCanonicalizationHeader is not supported: one Canonicalization applies to "
+     "all mail\n", ""},
+    {"SignatureTTL", "SignatureTTL 86400\n", "%F:1: SignatureTTL is not supported: txmilter "
+     "sets no x= expiry: remove it\n", ""},
+    {"TestDNSData", "TestDNSData /x\n", "%F:1: TestDNSData is not supported: point "
+     "Nameservers at a test resolver (127.0.0.1@PORT)\n", ""},
+    {"DiagnosticDirectory", "DiagnosticDirectory /tmp\n",
+     "%F:1: DiagnosticDirectory is not supported" M_DEBUG_TEXT, ""},
+    {"CaptureUnknownErrors yes", "CaptureUnknownErrors yes\n", "%F:1: CaptureUnknownErrors "
+     "yes is not supported: internal errors defer the message (4xx) and are logged; nothing "
+     "is quarantined\n", ""},
+    {"Diagnostics yes", "Diagnostics yes\n", "%F:1: Diagnostics yes is not supported: "
+     "txmilter adds no z= tag (copied header fields)\n", ""},
+    {"DisableCryptoInit yes", "DisableCryptoInit yes\n", "%F:1: DisableCryptoInit yes is "
+     "not supported: txmilter initialises OpenSSL itself\n", ""},
+    {"DNSConnect yes", "DNSConnect yes\n", "%F:1: DNSConnect yes is not supported: the "
+     "resolver (libunbound) switches to TCP by itself when an answer needs it\n", ""},
+    {"EnableCoredumps yes", "EnableCoredumps yes\n", "%F:1: EnableCoredumps yes is not "
+     "supported: core dumps are systemd's: LimitCORE= in txmilter.service\n", ""},
+    {"FixCRLF yes", "FixCRLF yes\n", "%F:1: FixCRLF yes is not supported: Postfix hands "
+     "over CRLF line ends; txmilter signs the message as received\n", ""},
+    {"KeepTemporaryFiles yes", "KeepTemporaryFiles yes\n", "%F:1: KeepTemporaryFiles yes "
+     "is not supported: txmilter writes no temporary files (it hashes the body as it "
+     "arrives)\n", ""},
+    {"IgnoreMalformedMail yes", "IgnoreMalformedMail yes\n",
+     "%F:1: IgnoreMalformedMail yes is not supported" M_HEADERS_TEXT, ""},
+    {"On-InternalError accept", "On-InternalError accept\n", "%F:1: On-InternalError accept "
+     "is not supported: an internal error always defers the message (4xx)\n", ""},
+    {"QueryCache no", "QueryCache no\n", "%F:1: QueryCache no is not supported: the "
+     "resolver (libunbound) always caches answers\n", ""},
+    {"RemoveOldSignatures yes", "RemoveOldSignatures yes\n", "%F:1: RemoveOldSignatures yes "
+     "is not supported: txmilter keeps the signatures a message already carries\n", ""},
+    {"RequestReports yes", "RequestReports yes\n", "%F:1: RequestReports yes is not "
+     "supported: txmilter adds no r=y tag\n", ""},
+    {"ResolverTracing yes", "ResolverTracing yes\n",
+     "%F:1: ResolverTracing yes is not supported" M_DEBUG_TEXT, ""},
+    {"SoftStart yes", "SoftStart yes\n", "%F:1: SoftStart yes is not supported: txmilter "
+     "has no LDAP or SQL datasets to wait for\n", ""},
+    {"SoftwareHeader yes", "SoftwareHeader yes\n", "%F:1: SoftwareHeader yes is not "
+     "supported: txmilter adds no DKIM-Filter field\n", ""},
+    {"StrictTestMode yes", "StrictTestMode yes\n", "%F:1: StrictTestMode yes is not "
+     "supported: test a message offline with txmilter -t\n", ""},
+    {"SyslogName opendkim", "SyslogName opendkim\n", "%F:1: SyslogName opendkim is not "
+     "supported: txmilter always logs under the name txmilter\n", ""},
+    {"MacroList", "MacroList daemon_name=MSA\n", "%F:1: MacroList" M_OUTBOUND_TEXT, ""},
+    {"BodyLengthDB", "BodyLengthDB /x\n", "%F:1: BodyLengthDB" M_LENGTH_TEXT, ""},
     /* ignored with a warning: verifying only */
     {"AlwaysAddARHeader", "AlwaysAddARHeader yes\n", "",
      "%F:1: warning: AlwaysAddARHeader" M_VERIFY_TEXT},
