@@ -103,6 +103,8 @@ typedef struct conf {
     char   *unsub_trusted_proxy;/* UnsubscribeTrustedProxy: the address whose X-Forwarded-For is believed */
     char   *data_directory;     /* DataDirectory, default /var/lib/txmilter */
 
+    STRV    warnings;           /* "file:line: message" for OpenDKIM directives
+                                 * accepted but ignored (conf_migrate.c) */
     int    *lines;              /* private to conf.c: where each directive was set;
                                  * use conf_line() and conf_where() */
 } TXCONF;
@@ -113,6 +115,11 @@ TXCONF *conf_defaults(void);
 /* conf_load - parse path. On success returns a new TXCONF. On any error
  * returns NULL and appends one "file:line: message\n" per problem to errs. */
 TXCONF *conf_load(const char *path, BUF *errs);
+
+/* conf_load_all - conf_load() that returns what parsed even after errors
+ * (then *bad is 1), so that later checks run too: never use such a TXCONF
+ * but for reporting. NULL only when the file cannot be read. */
+TXCONF *conf_load_all(const char *path, BUF *errs, int *bad);
 
 void conf_free(TXCONF *cf);
 
