@@ -27,8 +27,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     value = fuzz_str(data, size);
     memset(&first, 0x55, sizeof(first));
     n = hdr_parse_mailboxes(value, &first);
-    if (n < -1)
-        abort();
+    if (n < HDR_ERR_IDN)
+        abort();                /* a refusal is one of the HDR_ERR_* codes (HDR_ERR_IDN the lowest) */
+    if (n < 0 && hdr_strerror(n)[0] == 0)
+        abort();                /* and says why */
     if (n > 0 && (memchr(first.local, 0, sizeof(first.local)) == NULL
                   || memchr(first.domain, 0, sizeof(first.domain)) == NULL))
         abort();                /* the first mailbox must be NUL-terminated */
