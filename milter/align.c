@@ -6,7 +6,7 @@
  *
  *	void	align_decide(const ALIGN_FACTS *f, enum conf_align action,
  *			enum conf_action on_dnserror, ALIGN_DECISION *d,
- *			PREFLIGHT_OUTCOME *out)
+ *			ALIGN_OUTCOME *out)
  *
  * DESCRIPTION
  *	A message passes DMARC at a receiver when one identifier aligned
@@ -48,16 +48,6 @@ const char *align_verdict_str(ALIGN_VERDICT v)
     static const char *const names[] = {"pass", "fail", "none", "temperror"};
 
     return (unsigned) v < 4 ? names[v] : "unknown";
-}
-
-/* align_reply - fill in a refusal */
-static void align_reply(PREFLIGHT_OUTCOME *out, MSG_VERDICT v, const char *rcode, const char *xcode,
-                        const char *text)
-{
-    out->reply.verdict = v;
-    util_strlcpy(out->reply.rcode, rcode, sizeof(out->reply.rcode));
-    util_strlcpy(out->reply.xcode, xcode, sizeof(out->reply.xcode));
-    util_strlcpy(out->reply.text, text, sizeof(out->reply.text));
 }
 
 /* align_dkim - DKIM reasons; sets d->dkim_pass, returns 1 if an aligned
@@ -145,7 +135,7 @@ static int align_spf(const ALIGN_FACTS *f, int strict, ALIGN_DECISION *d, BUF *w
 
 /* align_decide - verdict, reasons and action */
 void align_decide(const ALIGN_FACTS *f, enum conf_align action, enum conf_action on_dnserror,
-                  ALIGN_DECISION *d, PREFLIGHT_OUTCOME *out)
+                  ALIGN_DECISION *d, ALIGN_OUTCOME *out)
 {
     const DMARC_CHECK *dm = &f->dmarc;
     int found = dm->status == DMARC_CHECK_FOUND, bad_key = 0, temp, enforce;
@@ -155,7 +145,7 @@ void align_decide(const ALIGN_FACTS *f, enum conf_align action, enum conf_action
 
     memset(d, 0, sizeof(*d));
     memset(out, 0, sizeof(*out));
-    out->reply.verdict = MSG_CONTINUE;
+    out->reply.verdict = REPLY_CONTINUE;
     buf_init(&why, 2048);
     buf_init(&brief, 360);
     if (dm->status == DMARC_CHECK_TEMPFAIL) {
@@ -206,7 +196,7 @@ void align_decide(const ALIGN_FACTS *f, enum conf_align action, enum conf_action
             fmt_trunc(text, ALIGN_REPLY_MAX, "DMARC alignment of %s cannot be checked now (%s), "
                       "try again later", dm->from_domain,
                       dm->status == DMARC_CHECK_TEMPFAIL ? dm->why : "DNS trouble, see the relay's log");
-            align_reply(out, MSG_TEMPFAIL, "451", "4.4.3", text);
+            out->reply = reply_make(REPLY_TEMPFAIL, "451", "4.4.3", text);
         } else {
             d->warn = 1;
             fmt_trunc(d->warning, sizeof(d->warning), "DMARC alignment of %s could not be checked "
@@ -224,10 +214,10 @@ void align_decide(const ALIGN_FACTS *f, enum conf_align action, enum conf_action
                       "none: %s", dm->from_domain, why.data ? why.data : "");
         } else if (action == CONF_ALIGN_REJECT) {
             act = "reject";
-            align_reply(out, MSG_REJECT, "550", "5.7.26", text);
+            out->reply = reply_make(REPLY_REJECT, "550", "5.7.26", text);
         } else if (action == CONF_ALIGN_TEMPFAIL) {
             act = "tempfail";
-            align_reply(out, MSG_TEMPFAIL, "451", "4.7.26", text);
+            out->reply = reply_make(REPLY_TEMPFAIL, "451", "4.7.26", text);
         } else if (action == CONF_ALIGN_QUARANTINE) {
             act = "quarantine";
             out->quarantine = 1;

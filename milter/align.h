@@ -10,7 +10,7 @@
 #include "conf.h"
 #include "dmarc_check.h"
 #include "keycheck.h"
-#include "preflight.h"
+#include "reply.h"
 #include "spf_check.h"
 
 #define ALIGN_MAX_SIG    8
@@ -47,6 +47,13 @@ typedef struct align_facts {
     ALIGN_SPF   spf[ALIGN_MAX_EGRESS];
 } ALIGN_FACTS;
 
+/* What the verdict makes of the message under AlignmentAction. */
+typedef struct align_outcome {
+    REPLY       reply;          /* REPLY_CONTINUE, or the refusal */
+    int         quarantine;     /* AlignmentAction quarantine applies */
+    char        summary[768];   /* for the message's log line, e.g. "dmarc=pass (dkim aligned: ...)" */
+} ALIGN_OUTCOME;
+
 typedef enum align_verdict { ALIGN_PASS = 0, ALIGN_FAIL, ALIGN_NONE, ALIGN_TEMPERROR } ALIGN_VERDICT;
 
 typedef struct align_decision {
@@ -61,7 +68,7 @@ typedef struct align_decision {
  * (out->reply, out->quarantine) for the configured action and
  * On-DNSError. */
 void align_decide(const ALIGN_FACTS *f, enum conf_align action, enum conf_action on_dnserror,
-                  ALIGN_DECISION *d, PREFLIGHT_OUTCOME *out);
+                  ALIGN_DECISION *d, ALIGN_OUTCOME *out);
 
 /* align_verdict_str - "pass", "fail", "none", "temperror" */
 const char *align_verdict_str(ALIGN_VERDICT v);

@@ -86,7 +86,6 @@
 #include "conf_int.h"
 #include "dataset.h"
 #include "log.h"
-#include "unsub_msg.h"
 #include "util.h"
 
 #define CONF_DEFAULT_SOCKET	"unix:/run/txmilter/txmilter.sock"
@@ -209,6 +208,11 @@ int conf_signs(const TXCONF *cf)
 int conf_rate_limits(const TXCONF *cf)
 {
     return cf->ratelimit_policy != NULL;
+}
+
+int conf_unsubscribes(const TXCONF *cf)
+{
+    return cf->unsub_keyfile != NULL && cf->unsub_url != NULL;
 }
 
 enum conf_align conf_align_action(const TXCONF *cf)
@@ -408,7 +412,7 @@ int conf_turned_off(const TXCONF *running, const TXCONF *next, BUF *what)
     } prot[] = {
         {"signing (Signing no)", conf_signs},
         {"rate limiting (no RateLimitPolicy)", conf_rate_limits},
-        {"List-Unsubscribe (no UnsubscribeKeyFile/UnsubscribeURL)", unsub_enabled},
+        {"List-Unsubscribe (no UnsubscribeKeyFile/UnsubscribeURL)", conf_unsubscribes},
         {"the alignment preflight (no EgressAddress/AlignmentAction)", conf_preflight},
     };
     int n = 0;

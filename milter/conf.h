@@ -137,6 +137,16 @@ enum conf_align conf_align_action(const TXCONF *cf);
 int conf_signs(const TXCONF *cf);
 int conf_rate_limits(const TXCONF *cf);
 
+/* conf_unsubscribes - List-Unsubscribe headers are added:
+ * UnsubscribeKeyFile and UnsubscribeURL set */
+int conf_unsubscribes(const TXCONF *cf);
+
+/* conf_unsub_url_ok, conf_unsub_mailto_ok - the template checks of
+ * UnsubscribeURL (an http(s) URL holding %{token}, nothing that would
+ * break the header) and UnsubscribeMailto (%{token} in the local part) */
+int conf_unsub_url_ok(const char *tmpl);
+int conf_unsub_mailto_ok(const char *tmpl);
+
 /* conf_check_file - -1 after appending "file:line: name PATH: not a
  * regular file\n" to errs when path (named by directive name) opens but is
  * a FIFO, device, directory...; 0 otherwise (a missing or unreadable file

@@ -21,7 +21,6 @@
 
 #include "conf_int.h"
 #include "log.h"
-#include "unsub_msg.h"
 #include "util.h"
 
 /* conf_parse_str - a string kept as written (paths, datasets) */
@@ -551,11 +550,26 @@ int conf_parse_abspath(TXCONF *cf, const CONF_DIR *d, const char *value,
     return conf_parse_str(cf, d, value, err, errlen);
 }
 
+/* conf_unsub_url_ok - an http(s) URL template holding %{token} */
+int conf_unsub_url_ok(const char *tmpl)
+{
+    return (strncasecmp(tmpl, "https://", 8) == 0 || strncasecmp(tmpl, "http://", 7) == 0)
+        && strstr(tmpl, "%{token}") != NULL && strpbrk(tmpl, " \t<>\",") == NULL;
+}
+
+/* conf_unsub_mailto_ok - a mailto template with %{token} in the local part */
+int conf_unsub_mailto_ok(const char *tmpl)
+{
+    const char *tok = strstr(tmpl, "%{token}"), *at = strrchr(tmpl, '@');
+
+    return tok != NULL && at != NULL && tok < at && at[1] != 0 && strpbrk(tmpl, " \t<>\",?") == NULL;
+}
+
 /* conf_parse_unsub_url - an https:// (or http://) URL holding %{token} */
 int conf_parse_unsub_url(TXCONF *cf, const CONF_DIR *d, const char *value,
                                 char *err, size_t errlen)
 {
-    if (!unsub_url_ok(value)) {
+    if (!conf_unsub_url_ok(value)) {
         snprintf(err, errlen, "%s: \"%s\" is not an https:// URL holding %%{token} "
                  "(without spaces, quotes, commas or angle brackets)", d->name, value);
         return -1;
@@ -567,7 +581,7 @@ int conf_parse_unsub_url(TXCONF *cf, const CONF_DIR *d, const char *value,
 int conf_parse_unsub_mailto(TXCONF *cf, const CONF_DIR *d, const char *value,
                                    char *err, size_t errlen)
 {
-    if (!unsub_mailto_ok(value)) {
+    if (!conf_unsub_mailto_ok(value)) {
         snprintf(err, errlen, "%s: \"%s\" is not an address with %%{token} in its local part, "
                  "e.g. unsubscribe+%%{token}@example.com", d->name, value);
         return -1;

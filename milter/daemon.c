@@ -477,7 +477,7 @@ int daemon_run(const char *path, int foreground)
     if ((store = daemon_store(cf, &pool)) == NULL)
         return 1;
     ratelimit_set_store(store);
-    if (unsub_enabled(cf) || cf->unsub_mailto || cf->unsub_table) {
+    if (conf_unsubscribes(cf) || cf->unsub_mailto || cf->unsub_table) {
         BUF err;
 
         buf_init(&err, 1024);

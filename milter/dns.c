@@ -4,7 +4,7 @@
  * SYNOPSIS
  *	#include "dns.h"
  *
- *	int	dns_init(const TXCONF *cf, BUF *errs)
+ *	int	dns_init(const DNS_SETTINGS *cf, BUF *errs)
  *	void	dns_shutdown(void)
  *	void	dns_lookup(void *ctx, const char *name, int rrtype, DNS_ANSWER *ans)
  *	struct ub_result *dns_resolve_raw(const char *name, int rrtype,
@@ -108,7 +108,7 @@ static int dns_before(struct timespec a, struct timespec b)
 }
 
 /* dns_describe - the settings that need a restart to change */
-static char *dns_describe(const TXCONF *cf)
+static char *dns_describe(const DNS_SETTINGS *cf)
 {
     return xasprintf("ns=%s ta=%s timeout=%d", cf->nameservers ? cf->nameservers : "",
                      cf->trust_anchor_file ? cf->trust_anchor_file : "", cf->dns_timeout);
@@ -162,7 +162,7 @@ static int dns_set_forwarders(struct ub_ctx *ctx, const char *list, BUF *errs)
 }
 
 /* dns_init - the process's resolver */
-int dns_init(const TXCONF *cf, BUF *errs)
+int dns_init(const DNS_SETTINGS *cf, BUF *errs)
 {
     struct ub_ctx *ctx;
     char *desc = dns_describe(cf), why[256];
@@ -241,7 +241,7 @@ int dns_init(const TXCONF *cf, BUF *errs)
 }
 
 /* dns_check_config - warn when a reload changes what needs a restart */
-void dns_check_config(const TXCONF *cf)
+void dns_check_config(const DNS_SETTINGS *cf)
 {
     char *desc = dns_describe(cf);
 

@@ -10,7 +10,6 @@
 
 #include <stddef.h>
 
-#include "conf.h"
 #include "util.h"
 
 #define DNS_MAX_RR      32          /* records of one answer we look at */
@@ -38,15 +37,22 @@ typedef struct dns_answer {
  * a table of answers. Fills *ans completely in every case. */
 typedef void (*DNS_LOOKUP_FN) (void *ctx, const char *name, int rrtype, DNS_ANSWER *ans);
 
+/* The settings of the resolver (Nameservers, TrustAnchorFile, DNSTimeout). */
+typedef struct dns_settings {
+    const char *nameservers;        /* forwarders; NULL: /etc/resolv.conf */
+    const char *trust_anchor_file;  /* DNSSEC trust anchor, or NULL */
+    int         dns_timeout;        /* seconds per query */
+} DNS_SETTINGS;
+
 /* dns_init - create the process's resolver from the configuration
  * (Nameservers, TrustAnchorFile, DNSTimeout). Call once, before threads
  * start; later calls only compare the configuration and warn that a
  * change needs a restart. -1 with a message in errs on failure. */
-int dns_init(const TXCONF *cf, BUF *errs);
+int dns_init(const DNS_SETTINGS *cf, BUF *errs);
 
 /* dns_check_config - log a warning if the resolver runs with other
  * Nameservers, TrustAnchorFile or DNSTimeout settings than cf's */
-void dns_check_config(const TXCONF *cf);
+void dns_check_config(const DNS_SETTINGS *cf);
 
 /* dns_ready - 1 once dns_init() succeeded */
 int dns_ready(void);

@@ -4,7 +4,7 @@
  * SYNOPSIS
  *	#include "dns_spf.h"
  *
- *	SPF_dns_server_t *dns_spf_layer_new(void)
+ *	SPF_dns_server_t *dns_spf_layer_new(DNS_SPF_COUNT_FN count)
  *	void	dns_spf_layer_free(SPF_dns_server_t *layer)
  *	void	dns_spf_trace_begin(void)
  *	const DNS_SPF_TRACE *dns_spf_trace(void)
@@ -23,7 +23,8 @@
  *	(SPF_MAX_MECH_LEN) SPF_c_mech_add() fails and spf_compile.c drops
  *	the error, so the remaining mechanisms, "-all" included, vanish and
  *	a record of 70 ip4 terms evaluates as neutral. When the compiled
- *	record holds fewer mechanisms than the text, the record is refused
+ *	record holds fewer mechanisms than the text (counted by the function
+ *	given to dns_spf_layer_new()), the record is refused
  *	(permerror) and the trace says why.
  *
  *	The trace (per thread) records temporary failures, the truncation,
@@ -42,7 +43,6 @@
 #include "dns.h"
 #include "fmt.h"
 #include "dns_spf.h"
-#include "spf_check.h"
 #include "util.h"
 
 #ifndef ns_t_spf
@@ -50,6 +50,7 @@
 #endif
 
 static _Thread_local DNS_SPF_TRACE dns_spf_cur;
+static DNS_SPF_COUNT_FN dns_spf_count;    /* set before the SPF server exists */
 
 void dns_spf_trace_begin(void)
 {
@@ -236,7 +237,7 @@ static SPF_errcode_t dns_spf_get_spf(SPF_server_t *server, SPF_request_t *req, S
                             found ? SPF_E_MULTIPLE_RECORDS : SPF_E_NOT_SPF, text);
     }
     err = SPF_record_compile(server, resp, recp, rr->rr[idx]->txt);
-    want = spf_check_count_mechanisms(rr->rr[idx]->txt);
+    want = dns_spf_count(rr->rr[idx]->txt);
     SPF_dns_rr_free(rr);
     if (err != SPF_E_SUCCESS || *recp == NULL) {
         snprintf(text, sizeof(text), "Failed to compile SPF record for '%s'", domain);
@@ -254,10 +255,12 @@ static SPF_errcode_t dns_spf_get_spf(SPF_server_t *server, SPF_request_t *req, S
     return SPF_E_SUCCESS;
 }
 
-SPF_dns_server_t *dns_spf_layer_new(void)
+/* dns_spf_layer_new - the layer with our lookup and get_spf */
+SPF_dns_server_t *dns_spf_layer_new(DNS_SPF_COUNT_FN count)
 {
     SPF_dns_server_t *l = xcalloc(1, sizeof(*l));
 
+    dns_spf_count = count;
     l->destroy = NULL;                      /* shared: freed by dns_spf_layer_free() */
     l->lookup = dns_spf_lookup;
     l->get_spf = dns_spf_get_spf;
@@ -268,6 +271,7 @@ SPF_dns_server_t *dns_spf_layer_new(void)
     return l;
 }
 
+/* dns_spf_layer_free - release the layer */
 void dns_spf_layer_free(SPF_dns_server_t *layer)
 {
     free(layer);

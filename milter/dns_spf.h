@@ -17,9 +17,13 @@ typedef struct dns_spf_trace {
     int         queries;            /* DNS queries asked for */
 } DNS_SPF_TRACE;
 
+/* A function counting the mechanisms of a record's text (spf_check.h). */
+typedef int (*DNS_SPF_COUNT_FN) (const char *record);
+
 /* dns_spf_layer_new - the layer (shared: SPF_server_free() leaves it);
- * dns_spf_layer_free - release it after the server. */
-SPF_dns_server_t *dns_spf_layer_new(void);
+ * count finds records libspf2 truncated. dns_spf_layer_free - release it
+ * after the server. */
+SPF_dns_server_t *dns_spf_layer_new(DNS_SPF_COUNT_FN count);
 void dns_spf_layer_free(SPF_dns_server_t *layer);
 
 /* dns_spf_trace_begin - start a fresh trace for the calling thread;

@@ -4,7 +4,7 @@
  *	msg_new() takes the snapshot the message will use throughout and
  *	decides whether the message is outbound: an SMTP-authenticated
  *	client, a {daemon_name} listed in MTA, or a client in InternalHosts.
- *	Anything else is passed untouched (MSG_ACCEPT) and says why.
+ *	Anything else is passed untouched (REPLY_ACCEPT) and says why.
  *
  *	msg_header() keeps header fields, exactly as received, up to
  *	MaximumHeaders bytes; keys cannot be chosen before the From field is
@@ -43,27 +43,6 @@
 #define MSG_MAX_ADDED   8           /* fields other features may add */
 #define MSG_SUMMARY_MAX 4096
 
-
-/* msg_reply - fill in a reply */
-MSG_REPLY msg_reply(MSG_VERDICT v, const char *rcode, const char *xcode, const char *text)
-{
-    MSG_REPLY r;
-
-    memset(&r, 0, sizeof(r));
-    r.verdict = v;
-    if (rcode)
-        util_strlcpy(r.rcode, rcode, sizeof(r.rcode));
-    if (xcode)
-        util_strlcpy(r.xcode, xcode, sizeof(r.xcode));
-    if (text)
-        util_strlcpy(r.text, text, sizeof(r.text));
-    return r;
-}
-
-MSG_REPLY msg_continue(void)
-{
-    return msg_reply(MSG_CONTINUE, NULL, NULL, NULL);
-}
 
 /* msg_note - append "; text" to the summary */
 void msg_note(MSG *m, const char *fmt, ...)
@@ -196,12 +175,6 @@ const char *msg_queueid(const MSG *m)
     return m->qid[0] ? m->qid : "NOQUEUE";
 }
 
-void msg_add_rcpt(MSG *m, const char *rcpt)
-{
-    (void) rcpt;
-    m->nrcpt++;
-}
-
 /* msg_op - append a change for the end of the message */
 void msg_op(MSG *m, MSG_HDROP_KIND kind, const char *name, const char *value)
 {
@@ -216,21 +189,21 @@ void msg_op(MSG *m, MSG_HDROP_KIND kind, const char *name, const char *value)
     m->nops++;
 }
 
-MSG_REPLY msg_mail(MSG *m)
+REPLY msg_mail(MSG *m)
 {
     char text[512], bare[ADDR_NORM_MAX];
 
     if (!m->outbound || m->sender_bad[0] == 0)
-        return msg_continue();
+        return reply_continue();
     addr_smtp_bare(m->envfrom, bare, sizeof(bare));
     snprintf(text, sizeof(text), "<%.200s>: bad sender address: %.200s", bare, m->sender_bad);
     log_info("%s: from=%s: refused: %s", msg_queueid(m), m->envfrom, m->sender_bad);
-    return msg_refuse(m, MSG_REJECT, "553", "5.1.7", text);
+    return msg_refuse(m, REPLY_REJECT, "553", "5.1.7", text);
 }
 
 /* msg_bad_rcpt - an outbound recipient that cannot be normalised: never
  * counted under a spelling of its own; non-SMTP ones are removed later */
-static MSG_REPLY msg_bad_rcpt(MSG *m, const char *rcpt, const char *why)
+static REPLY msg_bad_rcpt(MSG *m, const char *rcpt, const char *why)
 {
     char text[512], bare[ADDR_NORM_MAX];
 
@@ -240,10 +213,10 @@ static MSG_REPLY msg_bad_rcpt(MSG *m, const char *rcpt, const char *why)
     m->nrcpt--;
     if (m->conn.non_smtp) {
         strv_add(&m->rcpt_bad, rcpt);
-        return msg_continue();
+        return reply_continue();
     }
     snprintf(text, sizeof(text), "<%.200s>: bad recipient address: %.200s", bare, why);
-    return msg_reply(MSG_REJECT, "550", "5.1.3", text);
+    return reply_make(REPLY_REJECT, "550", "5.1.3", text);
 }
 
 /* msg_set_dry_run - decide everything, record nothing (txmilter -t) */
@@ -252,10 +225,10 @@ void msg_set_dry_run(MSG *m)
     m->dry_run = 1;
 }
 
-MSG_REPLY msg_rcpt(MSG *m, const char *rcpt, const char *rcpt_addr)
+REPLY msg_rcpt(MSG *m, const char *rcpt, const char *rcpt_addr)
 {
     RATE_REPLY r;
-    MSG_REPLY recorded = msg_continue();
+    REPLY recorded = reply_continue();
     char norm[ADDR_NORM_MAX], addr[ADDR_NORM_MAX];
     RL_SUP sup;
     BUF err;
@@ -276,11 +249,11 @@ MSG_REPLY msg_rcpt(MSG *m, const char *rcpt, const char *rcpt_addr)
         return recorded;
     }
     if (u < 0 || !m->outbound || !ok) {
-        MSG_REPLY rr = msg_continue();
+        REPLY rr = reply_continue();
 
         if (u < 0) {
             m->nrcpt--;
-            rr = msg_reply(MSG_TEMPFAIL, "451", "4.3.0", "unsubscribe request cannot be stored "
+            rr = reply_make(REPLY_TEMPFAIL, "451", "4.3.0", "unsubscribe request cannot be stored "
                            "now, try again later");
         } else if (m->outbound) {
             rr = msg_bad_rcpt(m, rcpt, err.len ? err.data : "empty address");
@@ -302,14 +275,14 @@ MSG_REPLY msg_rcpt(MSG *m, const char *rcpt, const char *rcpt_addr)
         case RATE_TEMPFAIL:
             m->nrcpt--;
             strv_free(&sup.streams);
-            return msg_reply(MSG_TEMPFAIL, r.rcode, r.xcode, r.text);
+            return reply_make(REPLY_TEMPFAIL, r.rcode, r.xcode, r.text);
         case RATE_REJECT:
             m->nrcpt--;
             strv_free(&sup.streams);
-            return msg_reply(MSG_REJECT, r.rcode, r.xcode, r.text);
+            return reply_make(REPLY_REJECT, r.rcode, r.xcode, r.text);
         case RATE_DEFERRED:
             strv_free(&sup.streams);
-            return msg_continue();          /* removed at the end: not a recipient */
+            return reply_continue();          /* removed at the end: not a recipient */
         default:
             break;
         }
@@ -319,7 +292,7 @@ MSG_REPLY msg_rcpt(MSG *m, const char *rcpt, const char *rcpt_addr)
     m->rcpt_sup[m->rcpt_norm.n] = sup;
     strv_add(&m->rcpt_given, rcpt);
     strv_add(&m->rcpt_norm, norm);
-    return msg_continue();
+    return reply_continue();
 }
 
 int msg_watched(const MSG *m)
@@ -359,16 +332,16 @@ static size_t msg_longest_line(const char *name, const char *value)
 }
 
 /* msg_header - keep one field until the end of the header */
-MSG_REPLY msg_header(MSG *m, const char *name, const char *value)
+REPLY msg_header(MSG *m, const char *name, const char *value)
 {
     size_t add = strlen(name) + strlen(value) + 3;
 
     if (m->state != MSG_ST_HEADERS || m->header_overflow)
-        return msg_continue();
+        return reply_continue();
     if (m->header_bytes + add > m->snap->cf->max_headers) {
         /* Refused at end of header, once, with the reason. */
         m->header_overflow = 1;
-        return msg_continue();
+        return reply_continue();
     }
     m->header_bytes += add;
     if (m->nfields == m->capfields) {
@@ -384,7 +357,7 @@ MSG_REPLY msg_header(MSG *m, const char *name, const char *value)
     }
     if (!m->long_line && msg_longest_line(name, value) > 998)
         m->long_line = 1;
-    return msg_continue();
+    return reply_continue();
 }
 
 /* msg_add_header - a field added by txmilter, signed and appended */
@@ -392,23 +365,21 @@ int msg_add_header(MSG *m, const char *name, const char *value)
 {
     if (m->state != MSG_ST_HEADERS || m->nadded >= MSG_MAX_ADDED || !hdr_valid_name(name))
         return -1;
-    m->added[m->nadded].name = xstrdup(name);
-    m->added[m->nadded].value = xstrdup(value);
-    m->nadded++;
+    msg_add_field(m, name, value);
     return 0;
 }
 
 /* msg_refuse - a refusal with its reason also in the summary */
-MSG_REPLY msg_refuse(MSG *m, MSG_VERDICT v, const char *rcode, const char *xcode,
-                            const char *text)
+REPLY msg_refuse(MSG *m, REPLY_VERDICT v, const char *rcode, const char *xcode,
+                 const char *text)
 {
-    msg_note(m, "action=%s reason=\"%s\"", v == MSG_REJECT ? "reject" : "tempfail", text);
+    msg_note(m, "action=%s reason=\"%s\"", v == REPLY_REJECT ? "reject" : "tempfail", text);
     m->state = MSG_ST_DONE;
-    return msg_reply(v, rcode, xcode, text);
+    return reply_make(v, rcode, xcode, text);
 }
 
 /* msg_multiple_from - several From fields or mailboxes: On-MultipleFrom */
-static MSG_REPLY msg_multiple_from(MSG *m, const char *text)
+static REPLY msg_multiple_from(MSG *m, const char *text)
 {
     switch (m->snap->cf->on_multifrom) {
     case CONF_ACT_ACCEPT:
@@ -417,23 +388,23 @@ static MSG_REPLY msg_multiple_from(MSG *m, const char *text)
         log_warn("%s: %s: accepted (On-MultipleFrom accept), the first mailbox is used",
                  msg_queueid(m), text);
         msg_note(m, "warning=multiple-from");
-        return msg_continue();
+        return reply_continue();
     case CONF_ACT_TEMPFAIL:
-        return msg_refuse(m, MSG_TEMPFAIL, "451", "4.6.0", text);
+        return msg_refuse(m, REPLY_TEMPFAIL, "451", "4.6.0", text);
     default:
-        return msg_refuse(m, MSG_REJECT, "550", "5.6.0", text);
+        return msg_refuse(m, REPLY_REJECT, "550", "5.6.0", text);
     }
 }
 
 /* msg_check_from - exactly one From field with exactly one mailbox */
-static MSG_REPLY msg_check_from(MSG *m)
+static REPLY msg_check_from(MSG *m)
 {
     char text[512];
-    MSG_REPLY r;
+    REPLY r;
     int n;
 
     if (m->nfrom == 0)
-        return msg_refuse(m, MSG_REJECT, "550", "5.6.0", "message has no From header field");
+        return msg_refuse(m, REPLY_REJECT, "550", "5.6.0", "message has no From header field");
     /* Every From field must parse, whatever On-MultipleFrom says: a
      * receiver may take the author from any of them. */
     for (size_t i = 0; i < m->nfields; i++) {
@@ -441,30 +412,30 @@ static MSG_REPLY msg_check_from(MSG *m)
             continue;
         if ((n = hdr_parse_mailboxes(m->fields[i].value, NULL)) < 0) {
             snprintf(text, sizeof(text), "From header field %s", hdr_strerror(n));
-            return msg_refuse(m, MSG_REJECT, "550", "5.6.0", text);
+            return msg_refuse(m, REPLY_REJECT, "550", "5.6.0", text);
         }
     }
     if (m->nfrom > 1) {
         snprintf(text, sizeof(text), "message has %d From header fields "
                  "(RFC 5322 3.6 allows one; receivers reject it, RFC 7489 6.6.1)", m->nfrom);
-        if ((r = msg_multiple_from(m, text)).verdict != MSG_CONTINUE)
+        if ((r = msg_multiple_from(m, text)).verdict != REPLY_CONTINUE)
             return r;
     }
     n = hdr_parse_mailboxes(m->from_value, &m->author);
     if (n == 0)
-        return msg_refuse(m, MSG_REJECT, "550", "5.6.0", "From header field holds no address");
+        return msg_refuse(m, REPLY_REJECT, "550", "5.6.0", "From header field holds no address");
     if (n > 1) {
         snprintf(text, sizeof(text), "From header field holds %d addresses "
                  "(receivers cannot apply DMARC to it, RFC 7489 6.6.1)", n);
-        if ((r = msg_multiple_from(m, text)).verdict != MSG_CONTINUE)
+        if ((r = msg_multiple_from(m, text)).verdict != REPLY_CONTINUE)
             return r;
     }
     msg_note(m, "header-from=<%s@%s>", m->author.local, m->author.domain);
-    return msg_continue();
+    return reply_continue();
 }
 
 /* msg_start_signers - pick keys and open the signatures */
-static MSG_REPLY msg_start_signers(MSG *m)
+static REPLY msg_start_signers(MSG *m)
 {
     SIGN_REQ req[SIGN_MAX];
     char local[HDR_LOCAL_MAX];
@@ -482,9 +453,9 @@ static MSG_REPLY msg_start_signers(MSG *m)
 
         snprintf(text, sizeof(text), "no DKIM signing key for %s", m->author.domain);
         if (cf->on_nokey == CONF_ACT_TEMPFAIL)
-            return msg_refuse(m, MSG_TEMPFAIL, "451", "4.3.5", text);
+            return msg_refuse(m, REPLY_TEMPFAIL, "451", "4.3.5", text);
         msg_note(m, "no-key=%s", m->author.domain);
-        return msg_continue();
+        return reply_continue();
     }
     for (i = 0; i < m->npicks; i++) {
         const KEYS_KEY *key;
@@ -503,7 +474,7 @@ static MSG_REPLY msg_start_signers(MSG *m)
     }
     if (n == 0) {
         m->sign_failed = 1;
-        return msg_continue();
+        return reply_continue();
     }
     buf_reset(&m->err);
     m->signers = sign_begin(m->snap->dkim, req, n, msg_queueid(m), cf->hdr_canon, cf->body_canon, &m->err);
@@ -511,7 +482,7 @@ static MSG_REPLY msg_start_signers(MSG *m)
         log_err("%s: cannot start signing: %s", msg_queueid(m), m->err.data);
         m->sign_failed = 1;
     }
-    return msg_continue();
+    return reply_continue();
 }
 
 /* msg_feed_headers - every field, own then added, into the signers */
@@ -543,7 +514,7 @@ static int msg_feed_headers(MSG *m)
 }
 
 /* msg_signing_error - what On-SignatureError says */
-static MSG_REPLY msg_signing_error(MSG *m)
+static REPLY msg_signing_error(MSG *m)
 {
     const TXCONF *cf = m->snap->cf;
 
@@ -552,11 +523,11 @@ static MSG_REPLY msg_signing_error(MSG *m)
     m->signers = NULL;
     m->sign_failed = 1;
     if (cf->on_sigerr == CONF_ACT_TEMPFAIL)
-        return msg_refuse(m, MSG_TEMPFAIL, "451", "4.3.0", "DKIM signing failed, try again later");
+        return msg_refuse(m, REPLY_TEMPFAIL, "451", "4.3.0", "DKIM signing failed, try again later");
     if (cf->on_sigerr == CONF_ACT_REJECT)
-        return msg_refuse(m, MSG_REJECT, "550", "5.3.0", "DKIM signing failed");
+        return msg_refuse(m, REPLY_REJECT, "550", "5.3.0", "DKIM signing failed");
     msg_note(m, "signing-error");
-    return msg_continue();
+    return reply_continue();
 }
 
 /* msg_suppressed - drop the recipients who unsubscribed from this stream;
@@ -572,7 +543,7 @@ void msg_add_field(MSG *m, const char *name, const char *value)
 }
 
 /* msg_preflight - will receivers find the message aligned? */
-static MSG_REPLY msg_preflight(MSG *m)
+static REPLY msg_preflight(MSG *m)
 {
     PREFLIGHT_SIG sig[SIGN_MAX];
     PREFLIGHT_MSG in;
@@ -595,40 +566,40 @@ static MSG_REPLY msg_preflight(MSG *m)
     in.helo = m->conn.relay_name[0] ? m->conn.relay_name : m->conn.helo;
     in.sig = sig;
     in.nsig = n;
-    preflight_check(m->snap, &in, &out);
+    preflight_check(m->snap->cf, &in, &out);
     if (out.summary[0])
         msg_note(m, "%s", out.summary);
     if (out.quarantine)
         m->preflight_hold = 1;
-    if (out.reply.verdict == MSG_TEMPFAIL || out.reply.verdict == MSG_REJECT)
+    if (out.reply.verdict == REPLY_TEMPFAIL || out.reply.verdict == REPLY_REJECT)
         return msg_refuse(m, out.reply.verdict, out.reply.rcode, out.reply.xcode, out.reply.text);
-    return msg_continue();
+    return reply_continue();
 }
 
-MSG_REPLY msg_eoh(MSG *m)
+REPLY msg_eoh(MSG *m)
 {
-    MSG_REPLY r;
+    REPLY r;
 
     if (m->state != MSG_ST_HEADERS)
-        return msg_continue();
+        return reply_continue();
     if (!m->outbound) {
         /* followed only for unsubscribe requests by mail */
         m->state = MSG_ST_BODY;
         if (m->unsub_rcpts.n == 0) {
             m->state = MSG_ST_DONE;
-            return msg_reply(MSG_ACCEPT, NULL, NULL, NULL);
+            return reply_make(REPLY_ACCEPT, NULL, NULL, NULL);
         }
-        return msg_continue();
+        return reply_continue();
     }
     if (m->header_overflow) {
         char text[256];
 
         snprintf(text, sizeof(text), "header section exceeds %zu bytes (MaximumHeaders)",
                  m->snap->cf->max_headers);
-        return msg_refuse(m, MSG_REJECT, "552", "5.3.4", text);
+        return msg_refuse(m, REPLY_REJECT, "552", "5.3.4", text);
     }
     m->state = MSG_ST_BODY;
-    if ((r = msg_check_from(m)).verdict != MSG_CONTINUE)
+    if ((r = msg_check_from(m)).verdict != REPLY_CONTINUE)
         return r;
     if (m->long_line) {
         /* Postfix's SMTP client folds such lines (smtp_line_length_limit),
@@ -637,26 +608,26 @@ MSG_REPLY msg_eoh(MSG *m)
                  "and receivers will find the DKIM signature broken", msg_queueid(m));
         msg_note(m, "warning=header-line-over-998");
     }
-    if ((r = msg_start_signers(m)).verdict != MSG_CONTINUE)
+    if ((r = msg_start_signers(m)).verdict != REPLY_CONTINUE)
         return r;
     if (m->sign_failed)
         return msg_signing_error(m);
-    if ((r = msg_unsub_eoh(m)).verdict != MSG_CONTINUE)
+    if ((r = msg_unsub_eoh(m)).verdict != REPLY_CONTINUE)
         return r;
-    if ((r = msg_preflight(m)).verdict != MSG_CONTINUE)
+    if ((r = msg_preflight(m)).verdict != REPLY_CONTINUE)
         return r;
     if (m->signers && msg_feed_headers(m) < 0)
         return msg_signing_error(m);
-    return msg_continue();
+    return reply_continue();
 }
 
-MSG_REPLY msg_body(MSG *m, const unsigned char *data, size_t len)
+REPLY msg_body(MSG *m, const unsigned char *data, size_t len)
 {
     if (m->state != MSG_ST_BODY || m->signers == NULL)
-        return msg_continue();
+        return reply_continue();
     if (sign_body(m->signers, data, len, &m->err) < 0)
         return msg_signing_error(m);
-    return msg_continue();
+    return reply_continue();
 }
 
 int msg_wants_body(const MSG *m)
@@ -665,31 +636,31 @@ int msg_wants_body(const MSG *m)
 }
 
 /* msg_eom - finish signatures and list the header changes */
-MSG_REPLY msg_eom(MSG *m)
+REPLY msg_eom(MSG *m)
 {
     size_t i, n;
 
     if (m->state == MSG_ST_HEADERS) {
-        MSG_REPLY r = msg_eoh(m);               /* a message without a body */
+        REPLY r = msg_eoh(m);               /* a message without a body */
 
-        if (r.verdict != MSG_CONTINUE)
+        if (r.verdict != REPLY_CONTINUE)
             return r;
     }
     if (m->state != MSG_ST_BODY)
-        return msg_continue();
+        return reply_continue();
     if (m->unsub_rcpts.n > 0) {
         if (m->unsub_rcpts.n == m->nrcpt) {
             m->state = MSG_ST_DONE;
             msg_note(m, "action=discard (unsubscribe request by mail, %s)",
                      m->dry_run ? "not recorded: dry run" : "recorded");
-            return msg_reply(MSG_DISCARD, NULL, NULL, NULL);
+            return reply_make(REPLY_DISCARD, NULL, NULL, NULL);
         }
         for (i = 0; i < m->unsub_rcpts.n; i++)
             msg_op(m, MSG_RCPT_DELETE, m->unsub_rcpts.v[i], NULL);
         if (!m->outbound) {
             m->state = MSG_ST_DONE;
             msg_note(m, "unsubscribe-requests=%zu removed", m->unsub_rcpts.n);
-            return msg_continue();
+            return reply_continue();
         }
     }
     if (m->rcpt_bad.n > 0 && m->rcpt_given.n == 0
@@ -699,20 +670,20 @@ MSG_REPLY msg_eom(MSG *m)
 
         addr_smtp_bare(m->rcpt_bad.v[0], bare, sizeof(bare));
         snprintf(text, sizeof(text), "<%.200s>: bad recipient address", bare);
-        return msg_refuse(m, MSG_REJECT, "550", "5.1.3", text);
+        return msg_refuse(m, REPLY_REJECT, "550", "5.1.3", text);
     }
     if (m->rate && rate_txn_deferred(m->rate) > 0 && rate_txn_accepted(m->rate) == 0) {
         /* non-SMTP: every recipient is over a limit; refuse the message */
         RATE_REPLY rr = rate_txn_deferred_reply(m->rate);
 
-        return msg_refuse(m, rr.outcome == RATE_REJECT ? MSG_REJECT : MSG_TEMPFAIL, rr.rcode, rr.xcode,
+        return msg_refuse(m, rr.outcome == RATE_REJECT ? REPLY_REJECT : REPLY_TEMPFAIL, rr.rcode, rr.xcode,
                           rr.text);
     }
     m->state = MSG_ST_DONE;
     if (m->signers && sign_eom(m->signers, &m->err) < 0) {
-        MSG_REPLY r = msg_signing_error(m);
+        REPLY r = msg_signing_error(m);
 
-        if (r.verdict != MSG_CONTINUE)
+        if (r.verdict != REPLY_CONTINUE)
             return r;
     }
     if (m->signers) {
@@ -754,7 +725,7 @@ MSG_REPLY msg_eom(MSG *m)
         msg_note(m, "removed=<%s> (bad address)", bare);
     }
     msg_note(m, "rcpts=%zu action=%s", m->nrcpt, m->signers ? "signed" : "accept-unsigned");
-    return msg_continue();
+    return reply_continue();
 }
 
 size_t msg_hdrops(const MSG *m, const MSG_HDROP **ops)

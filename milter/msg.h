@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "reply.h"
 #include "snapshot.h"
 
 /* Facts about the SMTP client, known when the message starts. */
@@ -24,20 +25,14 @@ typedef struct msg_conn {
     char mail_addr[ADDR_NORM_MAX]; /* {mail_addr}: the sender as the MTA read it */
 } MSG_CONN;
 
-typedef enum msg_verdict {
-    MSG_CONTINUE = 0,           /* go on */
-    MSG_ACCEPT,                 /* not ours: pass the message untouched */
-    MSG_TEMPFAIL,               /* refuse for now: reply holds the text */
-    MSG_REJECT,                 /* refuse for good: reply holds the text */
-    MSG_DISCARD,                /* accept and drop (an unsubscribe request by mail) */
-} MSG_VERDICT;
-
-typedef struct msg_reply {
-    MSG_VERDICT verdict;
-    char rcode[4];              /* "451", "550" */
-    char xcode[12];             /* "4.3.5" */
-    char text[512];
-} MSG_REPLY;
+/* The unit tests' names for the verdicts of base/reply.h. */
+typedef REPLY MSG_REPLY;
+typedef REPLY_VERDICT MSG_VERDICT;
+#define MSG_CONTINUE REPLY_CONTINUE
+#define MSG_ACCEPT   REPLY_ACCEPT
+#define MSG_TEMPFAIL REPLY_TEMPFAIL
+#define MSG_REJECT   REPLY_REJECT
+#define MSG_DISCARD  REPLY_DISCARD
 
 typedef enum msg_hdrop_kind {
     MSG_HDR_INSERT_TOP,         /* a header field at the very top */
@@ -63,11 +58,10 @@ void msg_free(MSG *m);
 
 void msg_set_queueid(MSG *m, const char *qid);
 const char *msg_queueid(const MSG *m);
-void msg_add_rcpt(MSG *m, const char *rcpt);
 
 /* msg_mail - for outbound mail, a sender that cannot be read or
- * normalised (553 5.1.7); else MSG_CONTINUE */
-MSG_REPLY msg_mail(MSG *m);
+ * normalised (553 5.1.7); else REPLY_CONTINUE */
+REPLY msg_mail(MSG *m);
 
 /* msg_set_dry_run - txmilter -t: every decision is made, nothing is
  * recorded: no rate quota is taken, an unsubscribe request by mail is
@@ -76,12 +70,12 @@ void msg_set_dry_run(MSG *m);
 
 /* msg_rcpt - one recipient at RCPT, rcpt as given and rcpt_addr as the
  * MTA read it ({rcpt_addr}; NULL when it did not say): counted against
- * the rate policy. MSG_CONTINUE accepts it; MSG_TEMPFAIL or MSG_REJECT
+ * the rate policy. REPLY_CONTINUE accepts it; REPLY_TEMPFAIL or REPLY_REJECT
  * refuse this recipient only (the message goes on for the others); an
  * outbound recipient that cannot be normalised gets 550 5.1.3. In a dry
- * run an MSG_CONTINUE reply may carry a text: what would have been
+ * run a REPLY_CONTINUE reply may carry a text: what would have been
  * recorded. */
-MSG_REPLY msg_rcpt(MSG *m, const char *rcpt, const char *rcpt_addr);
+REPLY msg_rcpt(MSG *m, const char *rcpt, const char *rcpt_addr);
 
 /* msg_quarantine - after msg_eom(): the reason to put the message in the
  * hold queue, or NULL */
@@ -97,7 +91,7 @@ int msg_outbound(const MSG *m, const char **why);
 
 /* msg_header - one header field; value exactly as received, including its
  * leading white space and LF between folded lines. */
-MSG_REPLY msg_header(MSG *m, const char *name, const char *value);
+REPLY msg_header(MSG *m, const char *name, const char *value);
 
 /* msg_add_header - the seam for later features: a header txmilter adds.
  * Must be called before msg_eoh(); the field is fed to the signers after
@@ -105,9 +99,9 @@ MSG_REPLY msg_header(MSG *m, const char *name, const char *value);
  * appended to the message at the end. -1 if called too late or invalid. */
 int msg_add_header(MSG *m, const char *name, const char *value);
 
-MSG_REPLY msg_eoh(MSG *m);
-MSG_REPLY msg_body(MSG *m, const unsigned char *data, size_t len);
-MSG_REPLY msg_eom(MSG *m);
+REPLY msg_eoh(MSG *m);
+REPLY msg_body(MSG *m, const unsigned char *data, size_t len);
+REPLY msg_eom(MSG *m);
 
 /* msg_wants_body - 0 when the body does not matter (nothing to sign) */
 int msg_wants_body(const MSG *m);

@@ -70,15 +70,12 @@ struct msg {
     BUF         err;
 };
 
-/* msg_reply, msg_continue - build a reply */
-MSG_REPLY msg_reply(MSG_VERDICT v, const char *rcode, const char *xcode, const char *text);
-MSG_REPLY msg_continue(void);
 
 /* msg_note - append to the summary line */
 void msg_note(MSG *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* msg_refuse - a refusal, also noted in the summary; the message is done */
-MSG_REPLY msg_refuse(MSG *m, MSG_VERDICT v, const char *rcode, const char *xcode, const char *text);
+REPLY msg_refuse(MSG *m, REPLY_VERDICT v, const char *rcode, const char *xcode, const char *text);
 
 /* msg_op - a header or recipient change for the end of the message */
 void msg_op(MSG *m, MSG_HDROP_KIND kind, const char *name, const char *value);
@@ -91,6 +88,6 @@ void msg_add_field(MSG *m, const char *name, const char *value);
  * a dry run described in would, 0 not one, -1 could not be stored);
  * suppressions and List-Unsubscribe at the end of the header */
 int msg_unsub_rcpt(MSG *m, const char *rcpt, char *would, size_t wouldlen);
-MSG_REPLY msg_unsub_eoh(MSG *m);
+REPLY msg_unsub_eoh(MSG *m);
 
 #endif

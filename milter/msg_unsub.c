@@ -94,7 +94,7 @@ static int msg_sup_fetched(const MSG *m, size_t i, const char *stream)
  * StoreFailure tempfail: 451 4.3.0). Under local or accept a list that
  * cannot tell lets the message go unchecked: counted and logged by
  * suppress.c, noted in the message's summary line. */
-static long msg_suppressed(MSG *m, const char *stream, MSG_REPLY *r)
+static long msg_suppressed(MSG *m, const char *stream, REPLY *r)
 {
     SUPPRESS *store = unsub_store();
     size_t i, gone = 0, n = m->rcpt_norm.n;
@@ -120,7 +120,7 @@ static long msg_suppressed(MSG *m, const char *stream, MSG_REPLY *r)
                 msg_note(m, "suppression=unavailable");
                 free(drop);
                 buf_free(&err);
-                *r = msg_refuse(m, MSG_TEMPFAIL, "451", "4.3.0",
+                *r = msg_refuse(m, REPLY_TEMPFAIL, "451", "4.3.0",
                                 "suppression list unavailable, try again later");
                 return -1;
             }
@@ -143,7 +143,7 @@ static long msg_suppressed(MSG *m, const char *stream, MSG_REPLY *r)
         else
             snprintf(text, sizeof(text), "all %zu recipients unsubscribed from mail of %.200s", n, stream);
         free(drop);
-        *r = msg_refuse(m, MSG_REJECT, "550", "5.7.1", text);
+        *r = msg_refuse(m, REPLY_REJECT, "550", "5.7.1", text);
         return -1;
     }
     for (i = 0; i < n; i++)
@@ -170,11 +170,11 @@ static long msg_suppressed(MSG *m, const char *stream, MSG_REPLY *r)
 
 
 /* msg_unsub_eoh - honour unsubscribes and add List-Unsubscribe(-Post) */
-MSG_REPLY msg_unsub_eoh(MSG *m)
+REPLY msg_unsub_eoh(MSG *m)
 {
     const TXCONF *cf = m->snap->cf;
     char stream[HDR_LOCAL_MAX + HDR_DOMAIN_MAX + 2], from[HDR_LOCAL_MAX + HDR_DOMAIN_MAX + 2];
-    MSG_REPLY r = msg_continue();
+    REPLY r = reply_continue();
     size_t i, present = 0;
     long left;
     int index_lu = 0, index_lup = 0;
@@ -182,14 +182,14 @@ MSG_REPLY msg_unsub_eoh(MSG *m)
     snprintf(from, sizeof(from), "%s@%s", m->author.local, m->author.domain);
     util_lower(from);
     if (unsub_exempt(&m->snap->unsub_exempt, from, m->author.domain)) {
-        if (unsub_enabled(cf) || unsub_store())
+        if (conf_unsubscribes(cf) || unsub_store())
             msg_note(m, "unsubscribe=exempt");
         return r;
     }
     unsub_stream(cf, m->author.local, m->author.domain, stream, sizeof(stream));
     if ((left = msg_suppressed(m, stream, &r)) < 0)
         return r;
-    if (!unsub_enabled(cf) || m->snap->unsub_keys == NULL)
+    if (!conf_unsubscribes(cf) || m->snap->unsub_keys == NULL)
         return r;
     for (i = 0; i < m->nfields; i++)
         if (strcasecmp(m->fields[i].name, "List-Unsubscribe") == 0

@@ -45,17 +45,17 @@ static size_t offline_strip_eol(char *line, size_t n)
 }
 
 /* offline_verdict - print a refusal; 1 if the message stops here */
-static int offline_verdict(FILE *out, const char *step, MSG_REPLY r)
+static int offline_verdict(FILE *out, const char *step, REPLY r)
 {
-    if (r.verdict == MSG_CONTINUE)
+    if (r.verdict == REPLY_CONTINUE)
         return 0;
-    if (r.verdict == MSG_ACCEPT)
+    if (r.verdict == REPLY_ACCEPT)
         fprintf(out, "verdict: accept untouched (at %s)\n", step);
-    else if (r.verdict == MSG_DISCARD)
+    else if (r.verdict == REPLY_DISCARD)
         fprintf(out, "verdict: discard (at %s)\n", step);
     else
         fprintf(out, "verdict: %s at %s: %s %s %s\n",
-                r.verdict == MSG_REJECT ? "reject" : "tempfail", step, r.rcode, r.xcode, r.text);
+                r.verdict == REPLY_REJECT ? "reject" : "tempfail", step, r.rcode, r.xcode, r.text);
     return 1;
 }
 
@@ -101,7 +101,7 @@ int offline_run(const OFFLINE_OPTS *o, FILE *out)
     const char *why;
     SUPPRESS *suppress = NULL;
     int status = 0, stopped = 0, in_body = 0;
-    MSG_REPLY r;
+    REPLY r;
 
     buf_init(&errs, 64 * 1024);
     if ((snap = snapshot_build(o->conf, &errs)) == NULL) {
@@ -125,7 +125,7 @@ int offline_run(const OFFLINE_OPTS *o, FILE *out)
     m = msg_new(snap, &conn, o->envfrom ? o->envfrom : "");
     msg_set_queueid(m, "OFFLINE");
     msg_set_dry_run(m);
-    if (unsub_enabled(snap->cf) || snap->cf->unsub_mailto || snap->cf->unsub_table)
+    if (conf_unsubscribes(snap->cf) || snap->cf->unsub_mailto || snap->cf->unsub_table)
         suppress = offline_suppress(snap->cf, out);
     unsub_set_store(suppress);
     if (snap->policy)
@@ -136,9 +136,9 @@ int offline_run(const OFFLINE_OPTS *o, FILE *out)
         goto done;
     }
     for (i = 0; i < o->rcpts.n; i++) {
-        MSG_REPLY rr = msg_rcpt(m, o->rcpts.v[i], NULL);
+        REPLY rr = msg_rcpt(m, o->rcpts.v[i], NULL);
 
-        if (rr.verdict != MSG_CONTINUE)
+        if (rr.verdict != REPLY_CONTINUE)
             fprintf(out, "recipient %s: %s %s %s\n", o->rcpts.v[i], rr.rcode, rr.xcode, rr.text);
         else if (rr.text[0])
             fprintf(out, "recipient %s: %s\n", o->rcpts.v[i], rr.text);

@@ -4,7 +4,7 @@
  * SYNOPSIS
  *	#include "preflight.h"
  *
- *	void	preflight_check(SNAPSHOT *snap, const PREFLIGHT_MSG *in,
+ *	void	preflight_check(const TXCONF *cf, const PREFLIGHT_MSG *in,
  *			PREFLIGHT_OUTCOME *out)
  *	int	preflight_init(const TXCONF *cf)
  *	int	preflight_start(const TXCONF *cf, BUF *errs)
@@ -35,6 +35,7 @@
  *	(orgdomain.c) and the SPF server. preflight_check() does the same
  *	lazily for `txmilter -t`, which runs without the daemon.
  */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,14 +58,23 @@ static pthread_mutex_t preflight_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_int preflight_started;
 static atomic_int preflight_managed;    /* the daemon calls preflight_shutdown() itself */
 
+/* preflight_dns - the resolver's settings in the configuration */
+static DNS_SETTINGS preflight_dns(const TXCONF *cf)
+{
+    DNS_SETTINGS ds = {cf->nameservers, cf->trust_anchor_file, cf->dns_timeout};
+
+    return ds;
+}
+
 /* preflight_start - resolver, suffix list, SPF server */
 int preflight_start(const TXCONF *cf, BUF *errs)
 {
+    DNS_SETTINGS ds = preflight_dns(cf);
     int rc = 0;
 
     pthread_mutex_lock(&preflight_lock);
     if (!atomic_load(&preflight_started)) {
-        if (dns_init(cf, errs) < 0 || orgdomain_init(cf->public_suffix_list, errs) < 0
+        if (dns_init(&ds, errs) < 0 || orgdomain_init(cf->public_suffix_list, errs) < 0
             || spf_check_init(errs) < 0)
             rc = -1;
         else
@@ -110,6 +120,7 @@ void preflight_shutdown(void)
 int preflight_config_check(const TXCONF *cf, BUF *errs)
 {
     char where[1024], why[256];
+    DNS_SETTINGS ds;
     int rc = 0;
 
     if (!conf_preflight(cf))
@@ -131,7 +142,8 @@ int preflight_config_check(const TXCONF *cf, BUF *errs)
     if (cf->egress.n == 0)
         log_warn("%s: AlignmentAction without EgressAddress: SPF is not evaluated, "
                  "only DKIM can align", cf->path ? cf->path : "configuration");
-    dns_check_config(cf);
+    ds = preflight_dns(cf);
+    dns_check_config(&ds);
     return rc;
 }
 
@@ -237,25 +249,21 @@ static int preflight_lazy_init(const TXCONF *cf)
 }
 
 /* preflight_check - one message */
-void preflight_check(SNAPSHOT *snap, const PREFLIGHT_MSG *in, PREFLIGHT_OUTCOME *out)
+void preflight_check(const TXCONF *cf, const PREFLIGHT_MSG *in, PREFLIGHT_OUTCOME *out)
 {
-    const TXCONF *cf = snap->cf;
     ALIGN_FACTS *f;
     ALIGN_DECISION d;
 
     memset(out, 0, sizeof(*out));
-    out->reply.verdict = MSG_CONTINUE;
+    out->reply.verdict = REPLY_CONTINUE;
     if (!conf_preflight(cf))
         return;
     if (!atomic_load(&preflight_started) && preflight_lazy_init(cf) < 0) {
         /* No resolver: as DNS trouble. */
         fmt_trunc(out->summary, sizeof(out->summary), "preflight=temperror reasons=\"resolver unavailable\"");
         if (cf->on_dnserror == CONF_ACT_TEMPFAIL) {
-            out->reply.verdict = MSG_TEMPFAIL;
-            util_strlcpy(out->reply.rcode, "451", sizeof(out->reply.rcode));
-            util_strlcpy(out->reply.xcode, "4.4.3", sizeof(out->reply.xcode));
-            util_strlcpy(out->reply.text, "DMARC alignment cannot be checked now, try again later",
-                         sizeof(out->reply.text));
+            out->reply = reply_make(REPLY_TEMPFAIL, "451", "4.4.3",
+                                    "DMARC alignment cannot be checked now, try again later");
         }
         return;
     }

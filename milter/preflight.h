@@ -2,7 +2,7 @@
  * preflight.h - the alignment preflight of one outbound message: will
  * receivers find it aligned under DMARC (SPF of the envelope sender from
  * every EgressAddress, DKIM with the domains we sign with, the published
- * keys matching ours)? Called by msg.c once the From field and the keys
+ * keys matching ours)? Called by the pipeline (msg.c) once the From field and the keys
  * are known (end of header).
  */
 #ifndef TX_PREFLIGHT_H
@@ -10,9 +10,9 @@
 
 #include <stddef.h>
 
+#include "align.h"
+#include "conf.h"
 #include "keys.h"
-#include "msg.h"
-#include "snapshot.h"
 
 /* One signature txmilter will add. */
 typedef struct preflight_sig {
@@ -30,16 +30,13 @@ typedef struct preflight_msg {
     size_t      nsig;
 } PREFLIGHT_MSG;
 
-typedef struct preflight_outcome {
-    MSG_REPLY   reply;          /* MSG_CONTINUE, or the refusal */
-    int         quarantine;     /* AlignmentAction quarantine applies */
-    char        summary[768];   /* for the message's log line, e.g. "dmarc=pass (dkim aligned: ...)" */
-} PREFLIGHT_OUTCOME;
+/* The preflight's outcome is the alignment verdict's (align.h). */
+typedef ALIGN_OUTCOME PREFLIGHT_OUTCOME;
 
 /* preflight_check - run the preflight; never blocks longer than the DNS
- * timeouts; DNS trouble is never a pass. Does nothing (MSG_CONTINUE, an
+ * timeouts; DNS trouble is never a pass. Does nothing (REPLY_CONTINUE, an
  * empty summary) unless EgressAddress or AlignmentAction is configured. */
-void preflight_check(SNAPSHOT *snap, const PREFLIGHT_MSG *in, PREFLIGHT_OUTCOME *out);
+void preflight_check(const TXCONF *cf, const PREFLIGHT_MSG *in, PREFLIGHT_OUTCOME *out);
 
 /* preflight_init - the daemon, before its threads start: the resolver,
  * the public suffix list and the SPF server, if the preflight is on

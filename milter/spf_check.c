@@ -63,7 +63,7 @@ int spf_check_init(BUF *errs)
 
     pthread_mutex_lock(&spf_check_lock);
     if (spf_check_server == NULL) {
-        spf_check_layer = dns_spf_layer_new();
+        spf_check_layer = dns_spf_layer_new(spf_check_count_mechanisms);
         if ((spf_check_server = SPF_server_new_dns(spf_check_layer, 0)) == NULL) {
             dns_spf_layer_free(spf_check_layer);
             spf_check_layer = NULL;

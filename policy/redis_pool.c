@@ -87,9 +87,10 @@
 
 #include "log.h"
 #include "redis_pool.h"
-#include "store_redis_int.h"
+#include "redis_url.h"
 #include "util.h"
 
+#define RD_LOG_MS  60000                /* a repeated error is logged once a minute */
 #define RP_SCRIPTS 4                    /* SHA1s cached per pool */
 
 struct redis_pool {
@@ -247,7 +248,7 @@ static int rd_ask_sentinels(REDIS_POOL *r, uint64_t deadline, RD_ADDR *out, char
             && rep->element[0]->type == REDIS_REPLY_STRING
             && rep->element[1]->type == REDIS_REPLY_STRING
             && rep->element[0]->len > 0 && rep->element[0]->len <= RD_HOST_MAX
-            && store_redis_num(rep->element[1]->str, rep->element[1]->len, 65535, &port) == 0 && port > 0) {
+            && redis_url_num(rep->element[1]->str, rep->element[1]->len, 65535, &port) == 0 && port > 0) {
             memcpy(out->host, rep->element[0]->str, rep->element[0]->len);
             out->host[rep->element[0]->len] = 0;
             out->port = (int) port;
@@ -697,7 +698,7 @@ REDIS_POOL *redis_pool_new(const char *url, const REDIS_POOL_OPTS *o, BUF *err)
     struct sigaction sa;
     unsigned i;
 
-    if (store_redis_parse_url(url, &r->url, err) != 0) {
+    if (redis_url_parse(url, &r->url, err) != 0) {
         free(r);
         return NULL;
     }

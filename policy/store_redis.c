@@ -322,7 +322,7 @@ RL_STORE *store_redis_open(REDIS_POOL *pool, const char *prefix, BUF *err)
     if (prefix == NULL)
         prefix = "txm:";
     if (strlen(prefix) > RD_PREFIX_MAX) {
-        (void) store_redis_seterr(err, "the key prefix is longer than 64 bytes");
+        (void) redis_url_seterr(err, "the key prefix is longer than 64 bytes");
         return NULL;
     }
     r = xcalloc(1, sizeof(*r));

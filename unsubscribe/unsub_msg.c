@@ -42,11 +42,6 @@ SUPPRESS *unsub_store(void)
     return atomic_load(&unsub_the_store);
 }
 
-int unsub_enabled(const TXCONF *cf)
-{
-    return cf->unsub_keyfile != NULL && cf->unsub_url != NULL;
-}
-
 int unsub_exempt(const STRV *patterns, const char *from_addr, const char *from_domain)
 {
     for (size_t i = 0; i < patterns->n; i++) {
@@ -120,19 +115,6 @@ toolong:
     return -1;
 }
 
-int unsub_url_ok(const char *tmpl)
-{
-    return (strncasecmp(tmpl, "https://", 8) == 0 || strncasecmp(tmpl, "http://", 7) == 0)
-        && strstr(tmpl, "%{token}") != NULL && strpbrk(tmpl, " \t<>\",") == NULL;
-}
-
-int unsub_mailto_ok(const char *tmpl)
-{
-    const char *tok = strstr(tmpl, "%{token}"), *at = strrchr(tmpl, '@');
-
-    return tok != NULL && at != NULL && tok < at && at[1] != 0 && strpbrk(tmpl, " \t<>\",?") == NULL;
-}
-
 UNSUB_ROUTES *unsub_routes_load(const char *spec, const char *where, BUF *errs)
 {
     DATASET *ds = dataset_load(spec, where, errs);
@@ -150,7 +132,7 @@ UNSUB_ROUTES *unsub_routes_load(const char *spec, const char *where, BUF *errs)
         strv_init(&v);
         if (e->value)
             strv_split(&v, e->value, " \t");
-        if (v.n < 1 || v.n > 2 || !unsub_url_ok(v.v[0]) || (v.n == 2 && !unsub_mailto_ok(v.v[1]))) {
+        if (v.n < 1 || v.n > 2 || !conf_unsub_url_ok(v.v[0]) || (v.n == 2 && !conf_unsub_mailto_ok(v.v[1]))) {
             util_err_at(errs, e->file, e->line, "expected \"domain-pattern https://...%%{token}... "
                         "[local%%{token}@domain]\"");
             bad = 1;

@@ -19,9 +19,6 @@
 void unsub_set_store(SUPPRESS *s);
 SUPPRESS *unsub_store(void);
 
-/* unsub_enabled - headers are added: UnsubscribeKeyFile and UnsubscribeURL set */
-int unsub_enabled(const TXCONF *cf);
-
 /* unsub_exempt - the From address or domain matches UnsubscribeExempt
  * (wildcard patterns: "reset@example.com", "*@auth.example.com",
  * "example.org" for a whole domain) */
@@ -31,12 +28,6 @@ int unsub_exempt(const STRV *patterns, const char *from_addr, const char *from_d
  * (lowercase) or, with UnsubscribeScope domain, the From domain */
 void unsub_stream(const TXCONF *cf, const char *from_local, const char *from_domain,
                   char *out, size_t len);
-
-/* unsub_url_ok, unsub_mailto_ok - the template checks of UnsubscribeURL
- * (an http(s) URL holding %{token}, nothing that would break the header)
- * and UnsubscribeMailto (%{token} in the local part) */
-int unsub_url_ok(const char *tmpl);
-int unsub_mailto_ok(const char *tmpl);
 
 /* UnsubscribeTable: per sender domain templates, lines
  * "domain-pattern url-template [mailto-template]"; first match wins. */

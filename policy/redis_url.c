@@ -1,5 +1,5 @@
 /*
- * store_redis_url.c - the Store URL grammar of store_redis.h:
+ * redis_url.c - the Store URL grammar of store_redis.h:
  * redis://, redis+unix:// and redis-sentinel://, with %XX escapes in
  * passwords. Bad URLs get a reason naming the part that is wrong.
  */
@@ -10,10 +10,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "store_redis_int.h"
+#include "redis_url.h"
 
-/* store_redis_seterr - a URL diagnostic into err */
-int store_redis_seterr(BUF *err, const char *msg)
+/* redis_url_seterr - a URL diagnostic into err */
+int redis_url_seterr(BUF *err, const char *msg)
 {
     if (err) {
         buf_reset(err);
@@ -47,8 +47,8 @@ static int rd_unescape(const char *s, size_t n, char *out, size_t size)
     return 0;
 }
 
-/* store_redis_num - decimal digits s[0..n) as a number <= max; -1 if not */
-int store_redis_num(const char *s, size_t n, long max, long *out)
+/* redis_url_num - decimal digits s[0..n) as a number <= max; -1 if not */
+int redis_url_num(const char *s, size_t n, long max, long *out)
 {
     long v = 0;
     size_t i;
@@ -77,12 +77,12 @@ static int rd_hostport(const char *s, size_t n, int defport, RD_ADDR *a, BUF *er
         const char *end = memchr(s, ']', n);
 
         if (end == NULL)
-            return store_redis_seterr(err, "'[' without ']' around an IPv6 address");
+            return redis_url_seterr(err, "'[' without ']' around an IPv6 address");
         h = s + 1;
         hl = (size_t) (end - h);
         if (end + 1 < s + n) {
             if (end[1] != ':')
-                return store_redis_seterr(err, "text after ']' that is not :port");
+                return redis_url_seterr(err, "text after ']' that is not :port");
             colon = end + 1;
         }
     } else {
@@ -90,21 +90,21 @@ static int rd_hostport(const char *s, size_t n, int defport, RD_ADDR *a, BUF *er
         hl = colon ? (size_t) (colon - s) : n;
     }
     if (hl == 0)
-        return store_redis_seterr(err, "no host name");
+        return redis_url_seterr(err, "no host name");
     if (hl > RD_HOST_MAX)
-        return store_redis_seterr(err, "host name too long");
-    if (colon && (store_redis_num(colon + 1, (size_t) (s + n - colon - 1), 65535, &port) != 0 || port == 0))
-        return store_redis_seterr(err, "bad port (want 1-65535)");
+        return redis_url_seterr(err, "host name too long");
+    if (colon && (redis_url_num(colon + 1, (size_t) (s + n - colon - 1), 65535, &port) != 0 || port == 0))
+        return redis_url_seterr(err, "bad port (want 1-65535)");
     memcpy(a->host, h, hl);
     a->host[hl] = 0;
     if (strpbrk(a->host, "@/?,[]% ") != NULL)
-        return store_redis_seterr(err, "bad character in a host name");
+        return redis_url_seterr(err, "bad character in a host name");
     a->port = (int) port;
     return 0;
 }
 
-/* store_redis_parse_url - the URL grammar of store_redis.h into u */
-int store_redis_parse_url(const char *url, RD_URL *u, BUF *err)
+/* redis_url_parse - the URL grammar of store_redis.h into u */
+int redis_url_parse(const char *url, RD_URL *u, BUF *err)
 {
     static const struct { const char *scheme; RD_KIND kind; } schemes[] = {
         { "redis://", RD_TCP }, { "redis+unix://", RD_UNIX }, { "redis-sentinel://", RD_SENTINEL },
@@ -114,7 +114,7 @@ int store_redis_parse_url(const char *url, RD_URL *u, BUF *err)
 
     memset(u, 0, sizeof(*u));
     if (url == NULL || *url == 0)
-        return store_redis_seterr(err, "empty");
+        return redis_url_seterr(err, "empty");
     for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
         if (strncmp(url, schemes[i].scheme, strlen(schemes[i].scheme)) == 0) {
             p = url + strlen(schemes[i].scheme);
@@ -122,9 +122,9 @@ int store_redis_parse_url(const char *url, RD_URL *u, BUF *err)
         }
     }
     if (p == NULL)
-        return store_redis_seterr(err, "unknown scheme (want redis://, redis+unix:// or redis-sentinel://)");
+        return redis_url_seterr(err, "unknown scheme (want redis://, redis+unix:// or redis-sentinel://)");
     if (strpbrk(p, " \t\r\n") != NULL)
-        return store_redis_seterr(err, "white space in the URL");
+        return redis_url_seterr(err, "white space in the URL");
     /* [[user]:password@] ends at the last '@' before the path */
     auth = p;
     aend = p + strcspn(p, "/?");
@@ -133,12 +133,12 @@ int store_redis_parse_url(const char *url, RD_URL *u, BUF *err)
             at = q;
     if (at) {
         if ((colon = memchr(auth, ':', (size_t) (at - auth))) == NULL)
-            return store_redis_seterr(err, "credentials without ':' (write redis://:password@host)");
+            return redis_url_seterr(err, "credentials without ':' (write redis://:password@host)");
         if (rd_unescape(auth, (size_t) (colon - auth), u->user, sizeof(u->user)) != 0
             || rd_unescape(colon + 1, (size_t) (at - colon - 1), u->pass, sizeof(u->pass)) != 0)
-            return store_redis_seterr(err, "bad %-escape or too long a user name or password");
+            return redis_url_seterr(err, "bad %-escape or too long a user name or password");
         if (u->pass[0] == 0)
-            return store_redis_seterr(err, "empty password");
+            return redis_url_seterr(err, "empty password");
         auth = at + 1;
     }
     path = aend;
@@ -147,53 +147,53 @@ int store_redis_parse_url(const char *url, RD_URL *u, BUF *err)
         if (rd_hostport(auth, (size_t) (aend - auth), 6379, &u->addr, err) != 0)
             return -1;
         if (*path == '?')
-            return store_redis_seterr(err, "unknown parameter");
-        if (*path == '/' && path[1] && store_redis_num(path + 1, strlen(path + 1), INT_MAX, &u->db) != 0)
-            return store_redis_seterr(err, "bad database number");
+            return redis_url_seterr(err, "unknown parameter");
+        if (*path == '/' && path[1] && redis_url_num(path + 1, strlen(path + 1), INT_MAX, &u->db) != 0)
+            return redis_url_seterr(err, "bad database number");
         return 0;
     case RD_UNIX:
         if (aend != auth)
-            return store_redis_seterr(err, "a socket URL has no host (write redis+unix:///path)");
+            return redis_url_seterr(err, "a socket URL has no host (write redis+unix:///path)");
         if (*path != '/' || path[1] == 0 || path[1] == '?')
-            return store_redis_seterr(err, "no socket path");
+            return redis_url_seterr(err, "no socket path");
         q = strchr(path, '?');
         i = q ? (size_t) (q - path) : strlen(path);
         if (i > RD_PATH_MAX)
-            return store_redis_seterr(err, "socket path too long");
+            return redis_url_seterr(err, "socket path too long");
         memcpy(u->path, path, i);
         u->path[i] = 0;
         if (q && strncmp(q, "?db=", 4) != 0)
-            return store_redis_seterr(err, "unknown parameter (only ?db=N)");
-        if (q && store_redis_num(q + 4, strlen(q + 4), INT_MAX, &u->db) != 0)
-            return store_redis_seterr(err, "bad database number");
+            return redis_url_seterr(err, "unknown parameter (only ?db=N)");
+        if (q && redis_url_num(q + 4, strlen(q + 4), INT_MAX, &u->db) != 0)
+            return redis_url_seterr(err, "bad database number");
         return 0;
     case RD_SENTINEL:
     default:
         if (aend == auth)
-            return store_redis_seterr(err, "no sentinel host");
+            return redis_url_seterr(err, "no sentinel host");
         for (q = auth; q < aend; q = colon + 1) {
             colon = memchr(q, ',', (size_t) (aend - q));
             if (colon == NULL)
                 colon = aend;
             if (u->nsentinel == RD_SENTINELS)
-                return store_redis_seterr(err, "more than 16 sentinels");
+                return redis_url_seterr(err, "more than 16 sentinels");
             if (rd_hostport(q, (size_t) (colon - q), 26379, &u->sentinel[u->nsentinel++], err) != 0)
                 return -1;
             if (colon == aend)
                 break;
         }
         if (*path != '/' || path[1] == 0 || path[1] == '/')
-            return store_redis_seterr(err, "no master name (redis-sentinel://host:port/master)");
+            return redis_url_seterr(err, "no master name (redis-sentinel://host:port/master)");
         slash = strchr(path + 1, '/');
         i = slash ? (size_t) (slash - path - 1) : strlen(path + 1);
         if (i > RD_MASTER_MAX)
-            return store_redis_seterr(err, "master name too long");
+            return redis_url_seterr(err, "master name too long");
         memcpy(u->master, path + 1, i);
         u->master[i] = 0;
         if (strchr(u->master, '?'))
-            return store_redis_seterr(err, "unknown parameter");
-        if (slash && store_redis_num(slash + 1, strlen(slash + 1), INT_MAX, &u->db) != 0)
-            return store_redis_seterr(err, "bad database number");
+            return redis_url_seterr(err, "unknown parameter");
+        if (slash && redis_url_num(slash + 1, strlen(slash + 1), INT_MAX, &u->db) != 0)
+            return redis_url_seterr(err, "bad database number");
         return 0;
     }
 }
