@@ -20,7 +20,7 @@
  *
  *	- Case: its suffix hash lookup is case-sensitive ("Mail.Example.COM"
  *	  gives ""): every name is lowercased here first (fixed upstream
- *	  after 1.4.2; no issue number, see notes/libraries.md 4).
+ *	  after 1.4.2).
  *	- The library answers a public suffix for some names: co.uk for
  *	  "co.uk" itself (which is why it aligns d=co.uk with From
  *	  example.co.uk, with check_alignment's reversed-label prefix match)

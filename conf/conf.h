@@ -89,7 +89,7 @@ typedef struct conf {
     int     dns_timeout;        /* DNSTimeout seconds per query, default 5 */
     enum conf_action on_dnserror; /* On-DNSError accept|tempfail, default tempfail */
 
-    /* List-Unsubscribe (unsubscribe/) */
+    /* List-Unsubscribe (policy/unsub/, unsubd/) */
     char   *unsub_keyfile;      /* UnsubscribeKeyFile; with UnsubscribeURL it turns the headers on */
     char   *unsub_url;          /* UnsubscribeURL template: %{token}, %{domain} */
     char   *unsub_mailto;       /* UnsubscribeMailto template: an address with %{token} in its local part */
