@@ -65,12 +65,11 @@
 #include <strings.h>
 
 #include "addr_norm.h"
+#include "dns.h"
 #include "util.h"
 
 #define ADDR_NORM_INPUT_MAX 1024        /* bytes of input accepted */
 #define ADDR_LOCAL_MAX      64          /* RFC 5321 4.5.3.1.1 */
-#define ADDR_DOMAIN_MAX     253         /* RFC 1035, without the root dot */
-#define ADDR_LABEL_MAX      63
 
 /* addr_norm_fail - report why the input is not an address */
 static int __attribute__((format(printf, 4, 5)))
@@ -193,10 +192,10 @@ static const char *addr_label(const char *label, char *dom, size_t size, char *w
             return snprintf(why, whylen, "bad character '%c' in domain", c), why;
     }
     if (plain && strncasecmp(label, "xn--", 4) != 0) {
-        if (len > ADDR_LABEL_MAX)
-            return snprintf(why, whylen, "domain label longer than %d bytes", ADDR_LABEL_MAX), why;
+        if (len > DNS_LABEL_MAX)
+            return snprintf(why, whylen, "domain label longer than %d bytes", DNS_LABEL_MAX), why;
         if (have + len + 1 >= size)
-            return snprintf(why, whylen, "domain longer than %d bytes", ADDR_DOMAIN_MAX), why;
+            return snprintf(why, whylen, "domain longer than %d bytes", DNS_NAME_MAX), why;
         memcpy(dom + have, label, len + 1);
         util_lower(dom + have);
         return NULL;
@@ -224,7 +223,7 @@ static const char *addr_label(const char *label, char *dom, size_t size, char *w
     len = strlen(a);
     if (have + len + 1 >= size) {
         free(a);
-        return snprintf(why, whylen, "domain longer than %d bytes", ADDR_DOMAIN_MAX), why;
+        return snprintf(why, whylen, "domain longer than %d bytes", DNS_NAME_MAX), why;
     }
     memcpy(dom + have, a, len + 1);
     free(a);
@@ -269,12 +268,12 @@ static const char *addr_domain_norm(const char *d, size_t len, char *dom, size_t
             break;
     }
     /* Check the A-label form: a U-label may have grown. */
-    if (strlen(dom) > ADDR_DOMAIN_MAX)
-        return snprintf(why, whylen, "domain longer than %d bytes", ADDR_DOMAIN_MAX), why;
+    if (strlen(dom) > DNS_NAME_MAX)
+        return snprintf(why, whylen, "domain longer than %d bytes", DNS_NAME_MAX), why;
     for (p = dom; *p; p += n + (p[n] == '.')) {
         n = strcspn(p, ".");
-        if (n > ADDR_LABEL_MAX)
-            return snprintf(why, whylen, "domain label longer than %d bytes", ADDR_LABEL_MAX), why;
+        if (n > DNS_LABEL_MAX)
+            return snprintf(why, whylen, "domain label longer than %d bytes", DNS_LABEL_MAX), why;
     }
     return NULL;
 }
@@ -291,7 +290,7 @@ static void addr_cut(char *local, const char *seps)
 /* addr_norm - normalise addr into out */
 int addr_norm(const char *addr, const ADDR_NORM_OPTS *o, char *out, size_t outlen, BUF *err)
 {
-    char buf[ADDR_NORM_INPUT_MAX + 1], local[ADDR_LOCAL_MAX + 1], dom[ADDR_DOMAIN_MAX + 2];
+    char buf[ADDR_NORM_INPUT_MAX + 1], local[ADDR_LOCAL_MAX + 1], dom[DNS_NAME_MAX + 2];
     char quoted[2 * ADDR_LOCAL_MAX + 3], why[200];
     const char *seps = o && o->separators ? o->separators : "+", *lp, *at = NULL, *q, *bad;
     int gmail_rules = o ? o->gmail_dots : 1, inq = 0, bare = 1;

@@ -12,6 +12,8 @@
 
 #include "util.h"
 
+#define DNS_LABEL_MAX   63          /* RFC 1035 2.3.4 */
+#define DNS_NAME_MAX    253         /* a name without its final dot */
 #define DNS_MAX_RR      32          /* records of one answer we look at */
 #define DNS_TXT_MAX     8192        /* bytes of one TXT record we keep */
 

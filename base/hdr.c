@@ -31,11 +31,10 @@
 
 #include <idn2.h>
 
+#include "dns.h"
 #include "hdr.h"
 
 #define HDR_COMMENT_DEPTH 16
-#define HDR_LABEL_MAX     63        /* RFC 1035 2.3.4 */
-#define HDR_NAME_MAX      253       /* a DNS name without its final dot */
 
 typedef enum { TK_END, TK_ATOM, TK_QSTR, TK_DLIT, TK_SPECIAL } HDR_TOKTYPE;
 
@@ -295,13 +294,13 @@ static int hdr_host_name(const char *dom, size_t len, HDR_ADDR *out)
         util_lower(in);
         len = strlen(in);
     }
-    if (len > HDR_NAME_MAX)
+    if (len > DNS_NAME_MAX)
         return HDR_ERR_LONG;
     for (i = 0; i <= len; i++) {
         char c = in[i];
 
         if (c == '.' || c == 0) {
-            if (label == 0 || label > HDR_LABEL_MAX || in[i - 1] == '-')
+            if (label == 0 || label > DNS_LABEL_MAX || in[i - 1] == '-')
                 return HDR_ERR_DOMAIN;
             if (c == 0)
                 break;

@@ -53,10 +53,10 @@
 #include <sys/socket.h>
 
 #include "dataset.h"
+#include "dns.h"
 #include "netlist.h"
 #include "util.h"
 
-#define NETLIST_NAME_MAX 253
 
 enum netlist_kind { NETLIST_V4, NETLIST_V6, NETLIST_NAME };
 
@@ -157,7 +157,7 @@ static int netlist_valid_name(const char *s)
 
     if (*p == '.')
         p++;
-    if (*p == 0 || len > NETLIST_NAME_MAX)
+    if (*p == 0 || len > DNS_NAME_MAX)
         return 0;
     for (; *p; p++) {
         if (*p == '.') {
@@ -289,7 +289,7 @@ static int netlist_prefix_eq(const unsigned char *a, const unsigned char *b, uns
 /* netlist_match_name - -1 when no name entry matches, else 0 or 1 */
 static int netlist_match_name(const NETLIST *nl, const char *hostname)
 {
-    char name[NETLIST_NAME_MAX + 2];
+    char name[DNS_NAME_MAX + 2];
     size_t len, i, nlen;
     long best = -1;
     int verdict = -1;
@@ -316,7 +316,7 @@ static int netlist_match_name(const NETLIST *nl, const char *hostname)
         } else {
             if (strcmp(name, ne->name) != 0)
                 continue;
-            score = NETLIST_NAME_MAX + 10;     /* an exact name beats any domain */
+            score = DNS_NAME_MAX + 10;     /* an exact name beats any domain */
         }
         if (score > best || (score == best && ne->neg)) {
             best = score;

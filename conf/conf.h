@@ -28,6 +28,12 @@ enum conf_align { CONF_ALIGN_UNSET = 0, CONF_ALIGN_REJECT, CONF_ALIGN_TEMPFAIL,
 
 #define CONF_DEFAULT_PSL "/usr/share/publicsuffix/public_suffix_list.dat"
 
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+/* the file txmilter, txmilterctl and txmilter-unsubd read unless told otherwise */
+#define CONF_DEFAULT_FILE SYSCONFDIR "/txmilter/txmilter.conf"
+
 typedef struct conf {
     char   *path;               /* the file this came from; NULL from conf_defaults() */
 

@@ -47,9 +47,6 @@
 #include "rl_policy.h"
 #include "util.h"
 
-#ifndef SYSCONFDIR
-#define SYSCONFDIR "/etc"
-#endif
 
 static void usage(FILE *fp)
 {
@@ -192,7 +189,7 @@ static int ctl_word_ok(const char *s)
 
 int main(int argc, char **argv)
 {
-    const char *config = SYSCONFDIR "/txmilter/txmilter.conf";
+    const char *config = CONF_DEFAULT_FILE;
     int c;
 
     log_init("txmilterctl", 0, 0, 1);

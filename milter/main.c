@@ -28,11 +28,6 @@
 #include "util.h"
 #include "version.h"
 
-#ifndef SYSCONFDIR
-#define SYSCONFDIR "/etc"
-#endif
-#define DEFAULT_CONFIG SYSCONFDIR "/txmilter/txmilter.conf"
-
 static void usage(FILE *fp)
 {
     fprintf(fp,
@@ -41,7 +36,7 @@ static void usage(FILE *fp)
             "       txmilter -V\n"
             "       txmilter -t MESSAGE [-x CONFIG] --from ADDR --rcpt ADDR [--rcpt ADDR ...]\n"
             "                [--client IP] [--hostname NAME] [--auth LOGIN] [--daemon-name NAME]\n"
-            "default CONFIG: %s\n", DEFAULT_CONFIG);
+            "default CONFIG: %s\n", CONF_DEFAULT_FILE);
 }
 
 /* check_config - txmilter -n */
@@ -88,7 +83,7 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *config = DEFAULT_CONFIG;
+    const char *config = CONF_DEFAULT_FILE;
     int foreground = 0, check = 0, version = 0, c, rc;
     OFFLINE_OPTS off;
 

@@ -40,8 +40,6 @@
 #include "suppress.h"
 #include "unsub_msg.h"
 
-#define MSG_MAX_ADDED   8           /* fields other features may add */
-#define MSG_SUMMARY_MAX 4096
 
 
 /* msg_note - append "; text" to the summary */

@@ -50,10 +50,6 @@
 #include "unsubd_conf.h"
 #include "util.h"
 
-#ifndef SYSCONFDIR
-#define SYSCONFDIR "/etc"
-#endif
-#define DEFAULT_CONFIG SYSCONFDIR "/txmilter/txmilter.conf"
 #define UNSUBD_STORE_TIMEOUT_MIN 1000       /* ms: an HTTP client can wait for a durable write */
 
 static void usage(FILE *fp)
@@ -62,7 +58,7 @@ static void usage(FILE *fp)
             "       txmilter-unsubd -n [-x CONFIG]\n"
             "  -f  stay in the foreground\n"
             "  -n  check the configuration and the key file, then exit\n"
-            "  -x  configuration file (default %s)\n", DEFAULT_CONFIG);
+            "  -x  configuration file (default %s)\n", CONF_DEFAULT_FILE);
 }
 
 /* unsubd_load_keys - the key file, or NULL with its errors logged */
@@ -182,7 +178,7 @@ static int unsubd_serve(UNSUBD_CONF *uc, int foreground)
 
 int main(int argc, char **argv)
 {
-    const char *config = DEFAULT_CONFIG;
+    const char *config = CONF_DEFAULT_FILE;
     int foreground = 0, check = 0, c, rc;
     UNSUBD_CONF *uc;
     char *abs;

@@ -51,11 +51,10 @@
 #include <strings.h>
 
 #include "dataset.h"
+#include "dns.h"
 #include "keytable.h"
 #include "util.h"
 
-#define KT_DOMAIN_MAX 253
-#define KT_LABEL_MAX 63
 #define KT_QUERY_MAX 1024
 
 enum kt_mode { KT_FLAT, KT_RE, KT_SHORT };
@@ -86,7 +85,7 @@ static int kt_valid_labels(const char *s, size_t len)
 {
     size_t i, label = 0;
 
-    if (len == 0 || len > KT_DOMAIN_MAX)
+    if (len == 0 || len > DNS_NAME_MAX)
         return 0;
     for (i = 0; i < len; i++) {
         if (s[i] == '.') {
@@ -94,7 +93,7 @@ static int kt_valid_labels(const char *s, size_t len)
                 return 0;
             label = 0;
         } else if (isalnum((unsigned char) s[i]) || s[i] == '-' || s[i] == '_') {
-            if (++label > KT_LABEL_MAX)
+            if (++label > DNS_LABEL_MAX)
                 return 0;
         } else {
             return 0;
@@ -108,7 +107,7 @@ int keytable_domain_safe(const char *domain)
 {
     size_t len, i;
 
-    if (domain == NULL || (len = strlen(domain)) == 0 || len > KT_DOMAIN_MAX)
+    if (domain == NULL || (len = strlen(domain)) == 0 || len > DNS_NAME_MAX)
         return 0;
     for (i = 0; i < len; i++)
         if (!isalnum((unsigned char) domain[i]) && domain[i] != '-' && domain[i] != '.')
