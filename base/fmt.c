@@ -11,6 +11,9 @@
  *	size - 1 bytes. It is for messages for operators, where a cut text is
  *	acceptable and an overflow is not; the compiler's truncation warnings
  *	do not apply to it by design.
+ *
+ * DIAGNOSTICS
+ *	None: fmt_trunc() truncates to the buffer and never fails.
  */
 #include <stdarg.h>
 #include <stdio.h>

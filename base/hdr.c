@@ -1,6 +1,17 @@
 /*
  * hdr.c - header parsing and formatting for signing.
  *
+ * SYNOPSIS
+ *	#include "hdr.h"
+ *
+ *	const char * hdr_strerror(int code)
+ *	int	hdr_parse_mailboxes(const char *value, HDR_ADDR *first)
+ *	int	hdr_signing_form(BUF *out, const char *name,
+ *			const char *value)
+ *	void	hdr_strip_cr(char *s)
+ *	int	hdr_valid_name(const char *name)
+ *
+ * DESCRIPTION
  *	hdr_parse_mailboxes() reads a From field as an RFC 5322 mailbox-list
  *	(3.4, 3.6.2) and nothing looser: each element is one name-addr
  *	("display <local@domain>") or addr-spec, separated by commas, with
@@ -23,6 +34,13 @@
  *
  *	hdr_signing_form() renders "name:value" for libopendkim, turning the
  *	bare LF that Postfix uses between folded lines into CRLF.
+ *
+ * DIAGNOSTICS
+ *	hdr_parse_mailboxes() returns a negative HDR_ERR_* code for a
+ *	field it refuses, hdr_strerror() the reason in words.
+ *	hdr_signing_form() returns -1 when the field does not fit in out.
+ *	hdr_valid_name() is 0 for a name that is not an RFC 5322 field
+ *	name.
  */
 #include <ctype.h>
 #include <stdint.h>

@@ -1,6 +1,19 @@
 /*
  * log.c - logging for txmilter.
  *
+ * SYNOPSIS
+ *	#include "log.h"
+ *
+ *	void	log_init(const char *ident, int use_syslog, int facility,
+ *			int use_stderr)
+ *	void	log_started(void)
+ *	void	log_set_debug(int on)
+ *	int	log_debug_enabled(void)
+ *	void	log_debug(const char *fmt, ...)
+ *	void	log_fatal(const char *fmt, ...)
+ *	int	log_facility_code(const char *name)
+ *
+ * DESCRIPTION
  *	log_init() chooses the destinations: syslog (with the given facility)
  *	and/or stderr. Before log_init() everything goes to stderr, so that
  *	configuration errors reach the operator who typed the command.
@@ -11,6 +24,10 @@
  *
  *	Lines are written whole (one write per line) so that lines from
  *	libmilter's worker threads do not interleave on stderr.
+ *
+ * DIAGNOSTICS
+ *	None: a line longer than the internal buffer is truncated.
+ *	log_facility_code() returns -1 for an unknown facility name.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,18 @@
 /*
  * proc.c - process set-up for the daemons.
  *
+ * SYNOPSIS
+ *	#include "proc.h"
+ *
+ *	int	proc_user(const char *spec, uid_t *uid, gid_t *gid,
+ *			char **name)
+ *	int	proc_group(const char *what, const char *name, gid_t *gid)
+ *	int	proc_drop(uid_t uid, gid_t gid, const char *name)
+ *	int	proc_detach(void)
+ *	int	proc_pidfile(const char *path, uid_t uid, gid_t gid,
+ *			int chown_it)
+ *
+ * DESCRIPTION
  *	proc_user() resolves UserID before anything is opened, so a typo
  *	stops the start with a clear message; proc_group() does the same
  *	for a group name. proc_drop() sets the groups,
@@ -9,6 +21,10 @@
  *	PidFile without following a symbolic link.
  *
  *	Every failure is logged (log.h) and returned as -1.
+ *
+ * DIAGNOSTICS
+ *	Every failure is logged (log.h) with the name or path and
+ *	strerror(), and returned as -1.
  */
 #include <errno.h>
 #include <fcntl.h>

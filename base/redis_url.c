@@ -2,6 +2,20 @@
  * redis_url.c - the Store URL grammar of store_redis.h:
  * redis://, redis+unix:// and redis-sentinel://, with %XX escapes in
  * passwords. Bad URLs get a reason naming the part that is wrong.
+ *
+ * SYNOPSIS
+ *	#include "redis_url.h"
+ *
+ *	int	redis_url_seterr(BUF *err, const char *msg)
+ *	int	redis_url_num(const char *s, size_t n, long max, long *out)
+ *	int	redis_url_parse(const char *url, RD_URL *u, BUF *err)
+ *
+ * DIAGNOSTICS
+ *	redis_url_parse() returns -1 with "Store URL: reason" in err,
+ *	naming the part that is wrong (scheme, host, port, path, database,
+ *	sentinel list); passwords never appear in the reason.
+ *	redis_url_num() returns -1 for anything but digits within the
+ *	bound.
  */
 #include <ctype.h>
 #include <limits.h>

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * NAME
- *	reply - the one reply type of txmilter
+ * reply.c - the one reply type of txmilter
+ *
  * SYNOPSIS
  *	#include "reply.h"
  *
  *	REPLY	reply_make(REPLY_VERDICT v, const char *rcode,
  *			   const char *xcode, const char *text)
  *	REPLY	reply_continue(void)
+ *
  * DESCRIPTION
  *	Every layer that decides something the MTA must hear (the
  *	pipeline, the alignment preflight) answers with a REPLY: a verdict
@@ -17,6 +18,7 @@
  *
  *	reply_make() builds one; NULL codes or text stay empty.
  *	reply_continue() is REPLY_CONTINUE with nothing to say.
+ *
  * DIAGNOSTICS
  *	None: codes and text longer than their fields are truncated.
  */

@@ -1,6 +1,36 @@
 /*
  * util.c - allocation, string and buffer helpers.
  *
+ * SYNOPSIS
+ *	#include "util.h"
+ *
+ *	void *	xmalloc(size_t n)
+ *	void *	xcalloc(size_t n, size_t m)
+ *	void *	xrealloc(void *p, size_t n)
+ *	char *	xstrdup(const char *s)
+ *	char *	xstrndup(const char *s, size_t n)
+ *	char *	xasprintf(const char *fmt, ...)
+ *	int	util_strlcpy(char *dst, const char *src, size_t size)
+ *	void	util_lower(char *s)
+ *	char *	util_trim(char *s)
+ *	void	buf_init(BUF *b, size_t max)
+ *	void	buf_free(BUF *b)
+ *	void	buf_reset(BUF *b)
+ *	int	buf_append(BUF *b, const void *p, size_t n)
+ *	int	buf_puts(BUF *b, const char *s)
+ *	int	buf_printf(BUF *b, const char *fmt, ...)
+ *	void	util_err_at(BUF *errs, const char *file, int line,
+ *			const char *fmt, ...)
+ *	void	strv_init(STRV *sv)
+ *	void	strv_add(STRV *sv, const char *s)
+ *	void	strv_free(STRV *sv)
+ *	int	strv_contains_ci(const STRV *sv, const char *s)
+ *	void	strv_split(STRV *sv, const char *list, const char *seps)
+ *	int	util_open_file(const char *path, struct stat *st, char *why,
+ *			size_t whylen)
+ *	int	util_check_file(const char *path, char *why, size_t whylen)
+ *
+ * DESCRIPTION
  *	xmalloc(), xcalloc(), xrealloc(), xstrdup(), xstrndup(), xasprintf()
  *	allocate or die: memory exhaustion is logged and the process exits,
  *	leaving Postfix to apply milter_default_action (tempfail).
@@ -21,6 +51,12 @@
  *	write the reason ("not a regular file", or strerror()) to why.
  *
  *	strv_*() maintain a NULL-terminated vector of owned strings.
+ *
+ * DIAGNOSTICS
+ *	Allocation failure is fatal (log_fatal()). buf_append(),
+ *	buf_puts() and buf_printf() return -1 when the maximum would be
+ *	passed, and leave the buffer unchanged. util_open_file() and
+ *	util_check_file() return -1 with the reason in why.
  */
 #include <ctype.h>
 #include <errno.h>

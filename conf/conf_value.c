@@ -1,6 +1,65 @@
 /*
  * conf_value.c - the value parsers of txmilter.conf(5) directives.
  *
+ * SYNOPSIS
+ *	#include "conf_int.h"
+ *
+ *	int	conf_parse_str(TXCONF *, const CONF_DIR *, const char *,
+ *			char *, size_t)
+ *	int	conf_parse_bool(TXCONF *, const CONF_DIR *, const char *,
+ *			char *, size_t)
+ *	int	conf_parse_int(TXCONF *, const CONF_DIR *, const char *,
+ *			char *, size_t)
+ *	int	conf_parse_size(TXCONF *, const CONF_DIR *, const char *,
+ *			char *, size_t)
+ *	int	conf_parse_umask(TXCONF *, const CONF_DIR *, const char *,
+ *			char *, size_t)
+ *	int	conf_parse_facility(TXCONF *, const CONF_DIR *, const char *,
+ *			char *, size_t)
+ *	int	conf_parse_socket(TXCONF *, const CONF_DIR *, const char *,
+ *			char *, size_t)
+ *	int	conf_parse_user(TXCONF *, const CONF_DIR *, const char *,
+ *			char *, size_t)
+ *	int	conf_parse_canon(TXCONF *, const CONF_DIR *, const char *,
+ *			char *, size_t)
+ *	int	conf_parse_headers(TXCONF *, const CONF_DIR *, const char *,
+ *			char *, size_t)
+ *	int	conf_parse_action(TXCONF *, const CONF_DIR *, const char *,
+ *			char *, size_t)
+ *	int	conf_parse_mode(TXCONF *, const CONF_DIR *, const char *,
+ *			char *, size_t)
+ *	int	conf_parse_safekeys(TXCONF *, const CONF_DIR *, const char *,
+ *			char *, size_t)
+ *	int	conf_parse_storefail(TXCONF *, const CONF_DIR *,
+ *			const char *, char *, size_t)
+ *	int	conf_parse_store(TXCONF *, const CONF_DIR *, const char *,
+ *			char *, size_t)
+ *	int	conf_parse_optpath(TXCONF *, const CONF_DIR *, const char *,
+ *			char *, size_t)
+ *	int	conf_parse_egress(TXCONF *, const CONF_DIR *, const char *,
+ *			char *, size_t)
+ *	int	conf_parse_align(TXCONF *, const CONF_DIR *, const char *,
+ *			char *, size_t)
+ *	int	conf_parse_nameservers(TXCONF *, const CONF_DIR *,
+ *			const char *, char *, size_t)
+ *	int	conf_parse_abspath(TXCONF *, const CONF_DIR *, const char *,
+ *			char *, size_t)
+ *	int	conf_parse_unsub_url(TXCONF *, const CONF_DIR *,
+ *			const char *, char *, size_t)
+ *	int	conf_parse_unsub_mailto(TXCONF *, const CONF_DIR *,
+ *			const char *, char *, size_t)
+ *	int	conf_parse_hostport(TXCONF *, const CONF_DIR *, const char *,
+ *			char *, size_t)
+ *	int	conf_parse_choice(TXCONF *, const CONF_DIR *, const char *,
+ *			char *, size_t)
+ *	int	conf_parse_group(TXCONF *, const CONF_DIR *, const char *,
+ *			char *, size_t)
+ *	int	conf_parse_sockmode(TXCONF *, const CONF_DIR *, const char *,
+ *			char *, size_t)
+ *	int	conf_unsub_url_ok(const char *tmpl)
+ *	int	conf_unsub_mailto_ok(const char *tmpl)
+ *
+ * DESCRIPTION
  *	Each conf_parse_*() checks one value as far as that needs no outside
  *	state and stores it in the TXCONF field its table row names (see
  *	conf.c): strings, booleans (yes/no/true/false/1/0), numbers within
@@ -8,6 +67,12 @@
  *	among those the row allows, IP addresses, templates. On a bad value
  *	it writes one message (without location: conf.c adds file:line) to
  *	err and returns -1, leaving the field unchanged.
+ *
+ * DIAGNOSTICS
+ *	Each parser returns -1 with one message in err (conf.c adds
+ *	file:line); the field keeps its previous value.
+ *	conf_unsub_url_ok() and conf_unsub_mailto_ok() return 0 for a
+ *	template that would break the header.
  */
 #include <ctype.h>
 #include <errno.h>

@@ -33,6 +33,11 @@
  *	0 everything checked is right (warnings allowed), 1 something is
  *	missing or wrong, 2 usage or configuration error, 3 a DNS lookup
  *	failed and nothing was found wrong.
+ *
+ * DIAGNOSTICS
+ *	ctl_dns_main() returns the exit status: 0 when every check passes,
+ *	1 when one fails, 3 when only DNS trouble kept a check from an
+ *	answer, 2 on a usage or configuration error (file:line on stderr).
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -32,6 +32,12 @@
  * EXIT STATUS
  *	0 done, 1 the store failed or (remove) the entry was not there,
  *	2 usage, a bad address or a configuration error.
+ *
+ * DIAGNOSTICS
+ *	ctl_suppress_main() returns the exit status: 0 success, 1 when the
+ *	Store cannot be opened or a command fails (the reason on stderr),
+ *	2 on a usage or configuration error or an address that cannot be
+ *	normalised.
  */
 #include <getopt.h>
 #include <stdio.h>

@@ -1,6 +1,14 @@
 /*
- * txmilterctl - operator commands for txmilter.
+ * txmilterctl.c - operator commands for txmilter.
  *
+ * SYNOPSIS
+ *	txmilterctl [-x CONFIG] policy lint|explain ...
+ *	txmilterctl [-x CONFIG] ratelimit show|reset|stats ...
+ *	txmilterctl [-x CONFIG] dns-check [DOMAIN...]
+ *	txmilterctl genkey --domain D --selector S ...
+ *	txmilterctl [-x CONFIG] suppress list|export|add|remove ...
+ *
+ * DESCRIPTION
  *	txmilterctl [-x CONFIG] policy lint [FILE]
  *	    parse a rate policy (default: the configured RateLimitPolicy);
  *	    print each rule as understood, or every error as file:line.
@@ -24,6 +32,7 @@
  *	socket (ControlSocket), so it works the same with the embedded store
  *	and with Redis, and reports what the daemon itself sees.
  *
+ * DIAGNOSTICS
  *	Exit status: 0 success, 1 error (bad policy, daemon unreachable,
  *	request refused: the daemon's "ERR reason" is printed on stderr as
  *	"txmilterctl: reason", e.g. "permission denied: ..." for a reset by

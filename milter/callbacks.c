@@ -2,6 +2,14 @@
  * callbacks.c - libmilter glue: turns milter events into calls on the
  * message pipeline (msg.c) and its decisions back into milter replies.
  *
+ * SYNOPSIS
+ *	#include "callbacks.h"
+ *
+ *	void	callbacks_drain(void)
+ *	int	callbacks_inflight(void)
+ *	struct smfiDesc * callbacks_desc(int unix_socket)
+ *
+ * DESCRIPTION
  *	Per-connection state lives only in smfi_setpriv(): Debian's
  *	libmilter runs the callbacks of one connection on different worker
  *	threads. Nothing here keeps per-message data in globals.
@@ -25,6 +33,11 @@
  *
  *	callbacks_drain() is called on SIGTERM: messages in flight finish,
  *	new ones are told to come back later (421 4.3.2).
+ *
+ * DIAGNOSTICS
+ *	A reply the MTA refuses to take, or a header change it refuses, is
+ *	logged with the queue id; the message goes on. Out of memory is
+ *	fatal, leaving Postfix to apply milter_default_action.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -1,6 +1,7 @@
 /*
  * main.c - txmilter command line.
  *
+ * SYNOPSIS
  *	txmilter [-f] [-x CONFIG]            run the milter daemon
  *	txmilter -n [-x CONFIG]              check the configuration, keys and tables
  *	txmilter -V                          versions of txmilter and its libraries
@@ -8,6 +9,11 @@
  *	         [--client IP] [--hostname NAME] [--auth LOGIN] [--daemon-name NAME]
  *	                                     run the pipeline offline on MESSAGE
  *
+ * DESCRIPTION
+ *	Parses the command line and hands over: daemon_run() (daemon.c),
+ *	snapshot_build() for -n, version_print() for -V, offline_run() for -t.
+ *
+ * DIAGNOSTICS
  *	Exit status: 0 success, 1 error (with "file:line: message" lines on
  *	stderr for configuration problems), 2 usage error, and for -t 3 when
  *	the message would be refused.

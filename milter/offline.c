@@ -1,6 +1,12 @@
 /*
  * offline.c - run one message file through the pipeline without an MTA.
  *
+ * SYNOPSIS
+ *	#include "offline.h"
+ *
+ *	int	offline_run(const OFFLINE_OPTS *o, FILE *out)
+ *
+ * DESCRIPTION
  *	offline_run() reads the message as Postfix would hand it to a milter:
  *	header fields with their exact bytes (folded lines joined with LF,
  *	the leading space kept), then the body with CRLF line ends, streamed
@@ -18,6 +24,11 @@
  *	as "would record unsubscribe of <rcpt> from stream S", not stored.
  *	The suppression list is only read; an embedded one that does not
  *	exist yet is not created.
+ *
+ * DIAGNOSTICS
+ *	offline_run() returns 0 when the message would be accepted, 3 when
+ *	it would be refused (the reply is printed), 1 when the message
+ *	file cannot be read, with the reason on stderr.
  */
 #include <stdio.h>
 #include <stdlib.h>

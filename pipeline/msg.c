@@ -1,6 +1,30 @@
 /*
  * msg.c - one message through txmilter, from MAIL FROM to end of message.
  *
+ * SYNOPSIS
+ *	#include "msg.h"
+ *
+ *	MSG *	msg_new(SNAPSHOT *snap, const MSG_CONN *conn,
+ *			const char *envfrom)
+ *	void	msg_free(MSG *m)
+ *	void	msg_set_queueid(MSG *m, const char *qid)
+ *	const char * msg_queueid(const MSG *m)
+ *	REPLY	msg_mail(MSG *m)
+ *	void	msg_set_dry_run(MSG *m)
+ *	REPLY	msg_rcpt(MSG *m, const char *rcpt, const char *rcpt_addr)
+ *	int	msg_watched(const MSG *m)
+ *	const char * msg_quarantine(const MSG *m)
+ *	int	msg_outbound(const MSG *m, const char **why)
+ *	REPLY	msg_header(MSG *m, const char *name, const char *value)
+ *	int	msg_add_header(MSG *m, const char *name, const char *value)
+ *	REPLY	msg_eoh(MSG *m)
+ *	REPLY	msg_body(MSG *m, const unsigned char *data, size_t len)
+ *	int	msg_wants_body(const MSG *m)
+ *	REPLY	msg_eom(MSG *m)
+ *	size_t	msg_hdrops(const MSG *m, const MSG_HDROP **ops)
+ *	const char * msg_summary(MSG *m)
+ *
+ * DESCRIPTION
  *	msg_new() takes the snapshot the message will use throughout and
  *	decides whether the message is outbound: an SMTP-authenticated
  *	client, a {daemon_name} listed in MTA, or a client in InternalHosts.
@@ -18,6 +42,12 @@
  *
  *	Every refusal carries an SMTP reply with an enhanced status code and
  *	a reason; every outcome is in the summary line (msg_summary()).
+ *
+ * DIAGNOSTICS
+ *	Every refusal is a REPLY with an SMTP reply code, an enhanced
+ *	status code and a reason, also noted in the summary; a signing
+ *	error follows On-SignatureError. msg_add_header() returns -1 when
+ *	called after the end of the header or with a bad field name.
  */
 #include <stdarg.h>
 #include <stdio.h>

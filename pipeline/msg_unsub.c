@@ -1,6 +1,14 @@
 /*
  * msg_unsub.c - List-Unsubscribe in the message pipeline.
  *
+ * SYNOPSIS
+ *	#include "msg_int.h"
+ *
+ *	int	msg_unsub_rcpt(MSG *m, const char *rcpt, char *would,
+ *			size_t wouldlen)
+ *	REPLY	msg_unsub_eoh(MSG *m)
+ *
+ * DESCRIPTION
  *	msg_unsub_rcpt() recognises, at RCPT, a request sent by mail to an
  *	UnsubscribeMailto address: the token is verified and the suppression
  *	stored; the caller removes that recipient, or discards the message
@@ -14,6 +22,13 @@
  *	for the one recipient left, before the signers see any field, so the
  *	signatures cover them. An application's own List-Unsubscribe is kept
  *	or replaced (UnsubscribeExisting).
+ *
+ * DIAGNOSTICS
+ *	msg_unsub_rcpt() returns -1 when a request cannot be stored (the
+ *	recipient is refused with 451 4.3.0). msg_unsub_eoh() refuses with
+ *	451 4.3.0 when the suppression store cannot be read, 550 5.7.1
+ *	when every recipient unsubscribed; a List-Unsubscribe value that
+ *	cannot be made is logged and left out.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,18 @@
 /*
  * snapshot.c - immutable configuration snapshots and their atomic swap.
  *
+ * SYNOPSIS
+ *	#include "snapshot.h"
+ *
+ *	SNAPSHOT * snapshot_build(const char *path, BUF *errs)
+ *	void	snapshot_install(SNAPSHOT *snap)
+ *	SNAPSHOT * snapshot_acquire(void)
+ *	void	snapshot_release(SNAPSHOT *snap)
+ *	void	snapshot_shutdown(void)
+ *	const KEYS_KEY * snapshot_key(SNAPSHOT *snap, const KEYTABLE_PICK *pick,
+ *			BUF *err)
+ *
+ * DESCRIPTION
  *	snapshot_build() parses the configuration, checks that every file it
  *	names is a regular file (conf_check_file(): a FIFO is refused with
  *	its file:line before anything tries to read it), builds InternalHosts,
@@ -18,6 +30,11 @@
  *	holds '%' depend on the From domain and cannot all be read at start;
  *	they are read on first use (as the unprivileged user) and cached in
  *	the snapshot, so a reload also re-reads them.
+ *
+ * DIAGNOSTICS
+ *	snapshot_build() returns NULL with "file:line: message" lines in
+ *	errs for every problem found. snapshot_key() returns NULL with the
+ *	reason in err when a per-domain key file cannot be read.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -52,6 +52,11 @@
  *	scripts or outside resources; the form has no action attribute, so
  *	a browser POSTs to the page's own URL, whatever public prefix the
  *	reverse proxy gives it, and the token never appears in the page.
+ *
+ * DIAGNOSTICS
+ *	None of its own: a malformed request is classified
+ *	(UNSUBD_PATH_OTHER, a bad token), and the caller answers it with
+ *	the matching HTTP status.
  */
 #include <arpa/inet.h>
 #include <ctype.h>

@@ -1,9 +1,11 @@
 /*
  * unsubd_main.c - txmilter-unsubd command line and daemon life cycle
  *
+ * SYNOPSIS
  *	txmilter-unsubd [-f] [-x CONFIG]     serve the one-click endpoint
  *	txmilter-unsubd -n [-x CONFIG]       check the configuration and keys
  *
+ * DESCRIPTION
  *	Reads the same configuration file as txmilter (default
  *	$sysconfdir/txmilter/txmilter.conf). Start-up, in this order: the
  *	configuration and UnsubscribeKeyFile are loaded (any error: exit 1
@@ -23,6 +25,7 @@
  *	  SIGTERM, SIGINT  stop accepting, finish the requests in flight
  *	                   (at most ShutdownTimeout seconds), exit 0.
  *
+ * DIAGNOSTICS
  *	Exit status: 0 after SIGTERM or a good -n, 1 on any start-up error,
  *	2 on a usage error.
  */

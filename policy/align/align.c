@@ -33,6 +33,10 @@
  *
  *	The summary (for the message's log line and `txmilter -t`) names the
  *	verdict, the policy and where it was found, and the reasons.
+ *
+ * DIAGNOSTICS
+ *	None: align_decide() is pure logic; the verdict's reasons are in
+ *	out->summary and, when worth an operator's look, in d->warning.
  */
 #include <stdio.h>
 #include <string.h>

@@ -29,6 +29,11 @@
  *
  *	The lookup function is a parameter so that the unit tests inject
  *	answers; the daemon passes dns_lookup().
+ *
+ * DIAGNOSTICS
+ *	DNS trouble gives DMARC_CHECK_TEMPFAIL, a record receivers cannot
+ *	use DMARC_CHECK_INVALID, several records DMARC_CHECK_MULTIPLE,
+ *	each with what happened in why.
  */
 #include <stdio.h>
 #include <string.h>

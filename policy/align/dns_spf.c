@@ -29,6 +29,11 @@
  *
  *	The trace (per thread) records temporary failures, the truncation,
  *	the smallest TTL seen and the number of queries.
+ *
+ * DIAGNOSTICS
+ *	Temporary DNS failures and truncated records are recorded in the
+ *	calling thread's trace (dns_spf_trace()) with the reason; libspf2
+ *	sees TRY_AGAIN or a permerror.
  */
 #include <arpa/nameser.h>
 #include <netdb.h>

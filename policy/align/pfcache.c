@@ -17,6 +17,10 @@
  *	monotonic clock. When the table is full, expired entries are dropped;
  *	if none are, the whole table is emptied (simple, and bounded: the
  *	next messages rebuild what they need from libunbound's own cache).
+ *
+ * DIAGNOSTICS
+ *	None: a full table drops its expired entries, or is emptied when
+ *	none are; allocation failure is fatal.
  */
 #include <pthread.h>
 #include <stdlib.h>

@@ -34,6 +34,13 @@
  *	create the process-wide resolver (dns.c), load the public suffix list
  *	(orgdomain.c) and the SPF server. preflight_check() does the same
  *	lazily for `txmilter -t`, which runs without the daemon.
+ *
+ * DIAGNOSTICS
+ *	preflight_init() and preflight_start() return -1 when the
+ *	resolver, the public suffix list or the SPF server cannot start
+ *	(logged, or in errs). preflight_config_check() returns -1 with
+ *	"file:line: message" lines in errs. DNS trouble in
+ *	preflight_check() follows On-DNSError, never a pass.
  */
 #include <pthread.h>
 #include <stdatomic.h>

@@ -33,6 +33,11 @@
  *
  *	spf_check_count_lookups() walks a record and everything it includes
  *	or redirects to without evaluating it, for `txmilterctl dns-check`.
+ *
+ * DIAGNOSTICS
+ *	spf_check_init() returns -1 with the reason in errs. DNS trouble
+ *	gives SPF_CHECK_TEMPERROR, a truncated or broken record
+ *	SPF_CHECK_PERMERROR, each with the reason.
  */
 #include <ctype.h>
 #include <pthread.h>

@@ -15,6 +15,10 @@
  *	the raw wire-format answer, which is what libopendkim parses;
  *	waitreply() hands it over; cancel() frees the handle. A query that
  *	got no answer at all reports DKIM_DNS_ERROR.
+ *
+ * DIAGNOSTICS
+ *	A query that fails, temporarily or for want of any answer, is
+ *	DKIM_DNS_ERROR to libopendkim.
  */
 #include <stdlib.h>
 #include <string.h>

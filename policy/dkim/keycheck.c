@@ -22,6 +22,11 @@
  *	keycheck_published() looks up selector._domainkey.domain (TXT).
  *	Several key records at one name are a mismatch unless all are ours:
  *	verifiers may pick any.
+ *
+ * DIAGNOSTICS
+ *	KEYCHECK_TEMPFAIL with the reason for DNS trouble,
+ *	KEYCHECK_MISSING, KEYCHECK_REVOKED or KEYCHECK_MISMATCH with what the DNS publishes
+ *	otherwise; never a match on doubt.
  */
 #include <ctype.h>
 #include <stdio.h>

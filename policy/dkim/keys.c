@@ -1,6 +1,17 @@
 /*
  * keys.c - DKIM private key loading.
  *
+ * SYNOPSIS
+ *	#include "keys.h"
+ *
+ *	KEYS_KEY * keys_load_file(const char *path, BUF *errs)
+ *	KEYS_KEY * keys_load_inline(const char *text, const char *origin,
+ *			BUF *errs)
+ *	char *	keys_dns_record(const KEYS_KEY *key)
+ *	const char * keys_algorithm(KEYS_TYPE type)
+ *	void	keys_free(KEYS_KEY *key)
+ *
+ * DESCRIPTION
  *	keys_load_file() and keys_load_inline() parse a private key with
  *	OpenSSL in any of the forms operators have (PKCS#8 or PKCS#1 PEM,
  *	base64 DER as in OpenDKIM KeyTables), decide its algorithm from the
@@ -17,6 +28,12 @@
  *
  *	Errors are appended to the caller's buffer as one line each, naming the
  *	file; key material never appears in a message.
+ *
+ * DIAGNOSTICS
+ *	keys_load_file() and keys_load_inline() return NULL after
+ *	appending one line naming the file (or origin) and the reason:
+ *	unreadable, not a regular file, readable by group or others, not a
+ *	private key, unsupported algorithm. Key material never appears.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,26 @@
 /*
  * sign.c - DKIM signatures through libopendkim.
  *
+ * SYNOPSIS
+ *	#include "sign.h"
+ *
+ *	DKIM_LIB * sign_lib_new(const TXCONF *cf, BUF *errs)
+ *	void	sign_lib_free(DKIM_LIB *lib)
+ *	SIGN_SET * sign_begin(DKIM_LIB *lib, const SIGN_REQ *req, size_t n,
+ *			const char *jobid, enum conf_canon hcanon,
+ *			enum conf_canon bcanon, BUF *err)
+ *	int	sign_header(SIGN_SET *ss, const char *field, size_t len,
+ *			BUF *err)
+ *	int	sign_eoh(SIGN_SET *ss, BUF *err)
+ *	int	sign_body(SIGN_SET *ss, const unsigned char *data,
+ *			size_t len, BUF *err)
+ *	int	sign_eom(SIGN_SET *ss, BUF *err)
+ *	size_t	sign_count(const SIGN_SET *ss)
+ *	const char * sign_value(const SIGN_SET *ss, size_t i)
+ *	const SIGN_REQ * sign_request(const SIGN_SET *ss, size_t i)
+ *	void	sign_free(SIGN_SET *ss)
+ *
+ * DESCRIPTION
  *	sign_lib_new() makes the library handle with the configured
  *	SignHeaders and OversignHeaders. Options are set once, before any
  *	thread uses the handle (libopendkim does no locking of its options).
@@ -29,6 +49,11 @@
  *	libopendkim frees the block that is its crypto state, sign_reclaim()
  *	first releases the key, buffer and output that block still points to.
  *	Nothing else is touched.
+ *
+ * DIAGNOSTICS
+ *	sign_lib_new() returns NULL and the sign_*() calls -1 with
+ *	libopendkim's reason and the key's origin in the error buffer,
+ *	never the key.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,14 @@
 /*
  * sign_key.c - let libopendkim sign with the key txmilter parsed at load.
  *
+ * SYNOPSIS
+ *	#include "sign_key.h"
+ *
+ *	void	sign_key_expect(const KEYS_KEY *key)
+ *	int	sign_key_active(void)
+ *	void	sign_key_stats(uint64_t *hits, uint64_t *misses)
+ *
+ * DESCRIPTION
  *	libopendkim 2.11 takes the private key as a string and parses it
  *	again in every dkim_eom(): PEM_read_bio_PrivateKey() on a memory BIO
  *	holding the PEM given to dkim_sign(). In OpenSSL 3 that parse costs
@@ -31,6 +39,12 @@
  *	counters show no hits and signing is as slow as before.
  *	sign_key_active() tells at start-up whether the override is in the
  *	lookup scope at all; the daemon logs a warning if not.
+ *
+ * DIAGNOSTICS
+ *	None: a call it cannot answer goes to libcrypto's
+ *	PEM_read_bio_PrivateKey unchanged; sign_key_stats() counts how
+ *	often each happened. sign_key_active() is 0 when the override is
+ *	not in the lookup scope.
  */
 #include <dlfcn.h>
 #include <pthread.h>

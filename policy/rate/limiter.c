@@ -53,6 +53,10 @@
  *
  *	No function allocates memory or fails: bad states are the caller's
  *	bug. Callers serialise access to one state.
+ *
+ * DIAGNOSTICS
+ *	None: limiter_check() and limiter_charge() cannot fail on a state
+ *	that limiter_init() set up in limiter_size() bytes.
  */
 #include <stdint.h>
 #include <string.h>

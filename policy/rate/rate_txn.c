@@ -1,6 +1,28 @@
 /*
  * rate_txn.c - per-transaction rate limiting.
  *
+ * SYNOPSIS
+ *	#include "rate_txn.h"
+ *
+ *	RATE_TXN * rate_txn_new(const RL_POLICY *p, const ADDR_NORM_OPTS *norm,
+ *			const char *sender, const char *client, const char *auth,
+ *			int non_smtp)
+ *	RATE_REPLY rate_txn_rcpt(RATE_TXN *t, RL_STORE *store,
+ *			const char *rcpt, const char *norm, const char *qid)
+ *	RATE_REPLY rate_txn_rcpt_sup(RATE_TXN *t, RL_STORE *store,
+ *			const char *rcpt, const char *norm, const char *qid,
+ *			RL_SUP *sup)
+ *	const char * rate_txn_quarantine(const RATE_TXN *t)
+ *	size_t	rate_txn_deferred(const RATE_TXN *t)
+ *	const char * rate_txn_deferred_rcpt(const RATE_TXN *t, size_t i)
+ *	RATE_REPLY rate_txn_deferred_reply(const RATE_TXN *t)
+ *	size_t	rate_txn_accepted(const RATE_TXN *t)
+ *	void	rate_txn_refund_rcpt(RATE_TXN *t, RL_STORE *store,
+ *			const char *rcpt)
+ *	void	rate_txn_commit(RATE_TXN *t)
+ *	void	rate_txn_free(RATE_TXN *t, RL_STORE *store)
+ *
+ * DESCRIPTION
  *	rate_txn_rcpt() takes the recipient's normal form (or reads and
  *	normalises it as Postfix would, refusing with 550 5.1.3 one that
  *	cannot be: it never gets a key of its own), asks the store about every
@@ -21,6 +43,12 @@
  *	Every charge is kept with its stamp; rate_txn_free() gives them back
  *	unless rate_txn_commit() said the message was accepted, so quota is
  *	not used up by transactions that are aborted or refused later.
+ *
+ * DIAGNOSTICS
+ *	Refusals are RATE_REPLYs with their SMTP codes: 550 5.1.3 for a
+ *	recipient that cannot be normalised, 451 4.7.1 or 550 5.7.1 over a
+ *	limit, 451 4.4.3 when the store is unavailable under StoreFailure
+ *	tempfail. Store trouble is logged by the store.
  */
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,6 +1,19 @@
 /*
  * ratelimit.c - rate keys for a recipient and the verdict over its rules.
  *
+ * SYNOPSIS
+ *	#include "ratelimit.h"
+ *
+ *	void	ratelimit_set_store(RL_STORE *s)
+ *	RL_STORE * ratelimit_store(void)
+ *	size_t	ratelimit_items(const RL_POLICY *p,
+ *			const RATELIMIT_CTX *c, RL_ITEM *items, size_t max)
+ *	const char * ratelimit_why_not(const RL_RULE *r, const RATELIMIT_CTX *c)
+ *	void	ratelimit_verdict(const RL_ITEM *items,
+ *			const RL_RESULT *res, size_t n, RATELIMIT_VERDICT *v)
+ *	uint64_t ratelimit_retry_s(uint64_t wait_ms)
+ *
+ * DESCRIPTION
  *	ratelimit_items() builds, for every rule of the policy that applies
  *	to the recipient, the key it counts under: the rule name followed by
  *	each key part in a fixed order, "name|rcpt=a@b|sender_domain=x".
@@ -15,6 +28,11 @@
  *
  *	ratelimit_set_store() and ratelimit_store() hold the process's store:
  *	rate state must survive a reload of the configuration.
+ *
+ * DIAGNOSTICS
+ *	None: ratelimit_items() returns at most max items and leaves out
+ *	the rules that do not apply; ratelimit_why_not() says why one does
+ *	not.
  */
 #include <arpa/inet.h>
 #include <stdatomic.h>

@@ -1,5 +1,14 @@
 /*
  * store_redis_lua.c - the Lua script of the Redis rate store.
+ *
+ * SYNOPSIS
+ *	#include "store_redis_int.h"
+ *
+ *	extern const char store_redis_lua[]
+ *
+ * DIAGNOSTICS
+ *	None: the script's own errors reach store_redis.c as Redis error
+ *	replies.
  */
 #include "store_redis_int.h"
 

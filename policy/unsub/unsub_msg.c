@@ -1,6 +1,29 @@
 /*
  * unsub_msg.c - List-Unsubscribe decisions of one message.
  *
+ * SYNOPSIS
+ *	#include "unsub_msg.h"
+ *
+ *	void	unsub_set_store(SUPPRESS *s)
+ *	SUPPRESS * unsub_store(void)
+ *	int	unsub_exempt(const STRV *patterns, const char *from_addr,
+ *			const char *from_domain)
+ *	void	unsub_stream(const TXCONF *cf, const char *from_local,
+ *			const char *from_domain, char *out, size_t len)
+ *	int	unsub_header_value(const char *url_tmpl,
+ *			const char *mailto_tmpl, const UNSUB_KEYS *keys,
+ *			const char *rcpt, const char *stream,
+ *			const char *from_domain, uint64_t now, BUF *out, BUF *err)
+ *	UNSUB_ROUTES * unsub_routes_load(const char *spec, const char *where,
+ *			BUF *errs)
+ *	void	unsub_routes_free(UNSUB_ROUTES *rt)
+ *	void	unsub_route_for(const UNSUB_ROUTES *rt, const TXCONF *cf,
+ *			const char *from_domain, const char **url,
+ *			const char **mailto)
+ *	int	unsub_mailto_token(const char *tmpl, const char *rcpt,
+ *			char *token, size_t len)
+ *
+ * DESCRIPTION
  *	unsub_route_for() picks the templates for a From domain: the first
  *	UnsubscribeTable line whose pattern matches, else UnsubscribeURL and
  *	UnsubscribeMailto.
@@ -20,6 +43,13 @@
  *	unsub_exempt() and unsub_stream() decide whether a sender's mail is
  *	subscription mail at all (password resets are not) and what an
  *	unsubscribe covers.
+ *
+ * DIAGNOSTICS
+ *	unsub_routes_load() returns NULL with "file:line: message" lines
+ *	in errs for a bad UnsubscribeTable line. unsub_header_value()
+ *	returns -1 with the reason in err (token or header too long).
+ *	unsub_mailto_token() returns -1 when the address is not an
+ *	unsubscribe request.
  */
 #include <stdatomic.h>
 #include <stdio.h>
