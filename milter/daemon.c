@@ -4,7 +4,7 @@
  * SYNOPSIS
  *	#include "daemon.h"
  *
- *	TX_DAEMON_H int daemon_run(const char *path, int foreground)
+ *	int	daemon_run(const char *path, int foreground)
  *
  * DESCRIPTION
  *	daemon_run() builds the first configuration snapshot (refusing to
@@ -408,63 +408,56 @@ static void daemon_drain(int timeout)
         log_warn("shutting down with %d message(s) still in flight: the MTA will tempfail them", n);
 }
 
-int daemon_run(const char *path, int foreground)
-{
-    BUF errs;
-    SNAPSHOT *snap;
-    const TXCONF *cf;
-    char *spec, *uname = NULL;
-    const char *upath;
-    int is_unix, milter_rc = 0, joined = 0, reloading;
-    uid_t uid = 0;
-    gid_t gid = 0;
-    pthread_t tid;
-    RL_STORE *store;
+/* What one run of the daemon holds, so that every way out releases it. */
+typedef struct daemon_run_state {
+    SNAPSHOT   *snap;           /* until snapshot_install(), then NULL */
+    char       *spec;           /* libmilter's socket spec */
+    const char *upath;          /* the unix socket's path, inside spec */
+    int         is_unix;
+    uid_t       uid;
+    gid_t       gid;
+    char       *uname;
+    RL_STORE   *store;
     REDIS_POOL *pool;
-    SUPPRESS *suppress = NULL;
-    struct sigaction sa;
+    SUPPRESS   *suppress;
+    int         preflight;      /* preflight_init() done */
+    pthread_t   tid;
+    int         milter_rc;
+} DAEMON_RUN;
 
-    buf_init(&errs, 64 * 1024);
-    if ((snap = snapshot_build(path, &errs)) == NULL) {
-        fputs(errs.data ? errs.data : "configuration error\n", stderr);
-        buf_free(&errs);
-        return 1;
-    }
-    buf_free(&errs);
-    cf = snap->cf;
-    /* In the foreground, stderr as well, unless syslog already gets the
-     * lines and stderr is not a terminal (systemd would log them twice). */
-    log_init("txmilter", cf->syslog, cf->syslog_facility,
-             foreground && (!cf->syslog || isatty(STDERR_FILENO)));
-    log_set_debug(cf->logwhy);
-    if (cf->user && proc_user(cf->user, &uid, &gid, &uname) < 0)
-        return 1;
-
-    if (cf->user)
-        daemon_check_key_owners(snap, uid);
-    spec = daemon_socket_spec(cf->socket, &is_unix, &upath);
+/* daemon_open_socket - the milter socket, given to UserID */
+static int daemon_open_socket(DAEMON_RUN *d, const TXCONF *cf)
+{
+    d->spec = daemon_socket_spec(cf->socket, &d->is_unix, &d->upath);
     umask(cf->umask);
-    if (smfi_setconn(spec) != MI_SUCCESS || smfi_register(*callbacks_desc(is_unix)) != MI_SUCCESS
+    if (smfi_setconn(d->spec) != MI_SUCCESS || smfi_register(*callbacks_desc(d->is_unix)) != MI_SUCCESS
         || smfi_opensocket(1) != MI_SUCCESS) {
-        daemon_socket_error(cf->socket, is_unix ? upath : NULL, errno);
-        free(spec);
-        return 1;
+        daemon_socket_error(cf->socket, d->is_unix ? d->upath : NULL, errno);
+        return -1;
     }
-    if (is_unix && cf->user && chown(upath, uid, gid) < 0) {
-        log_err("cannot give socket %s to %s: %s", upath, cf->user, strerror(errno));
-        return 1;
+    if (d->is_unix && cf->user && chown(d->upath, d->uid, d->gid) < 0) {
+        log_err("cannot give socket %s to %s: %s", d->upath, cf->user, strerror(errno));
+        return -1;
     }
-    if (!is_unix) {
+    if (!d->is_unix) {
         daemon_nodelay();
         if (strchr(cf->socket, '@') == NULL)
             log_warn("Socket %s names no address: listening on every interface; "
                      "use inet:PORT@localhost unless remote MTAs must connect", cf->socket);
     }
-    /* Handlers first: a SIGTERM that comes as soon as the PidFile exists
-     * must find them (and never reach libmilter, see above). */
+    return 0;
+}
+
+/* daemon_signals - our handlers, before anything can send us a signal */
+static int daemon_signals(void)
+{
+    struct sigaction sa;
+
+    /* A SIGTERM that comes as soon as the PidFile exists must find them
+     * (and never reach libmilter, see above). */
     if (pipe2(daemon_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
         log_err("pipe: %s", strerror(errno));
-        return 1;
+        return -1;
     }
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = daemon_signal;
@@ -475,53 +468,75 @@ int daemon_run(const char *path, int foreground)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    if (cf->control_socket && daemon_control_open(cf, uid, gid) < 0)
-        return 1;
+    return 0;
+}
+
+/* daemon_become - control socket, detach, PidFile, then UserID for good */
+static int daemon_become(DAEMON_RUN *d, const TXCONF *cf, int foreground)
+{
+    if (cf->control_socket && daemon_control_open(cf, d->uid, d->gid) < 0)
+        return -1;
     if (!foreground && proc_detach() < 0) {
         log_err("cannot detach: %s", strerror(errno));
-        return 1;
+        return -1;
     }
-    if (cf->pidfile && proc_pidfile(cf->pidfile, uid, gid, cf->user != NULL) < 0)
-        return 1;
-    if (cf->user && proc_drop(uid, gid, uname) < 0)
-        return 1;
-    free(uname);
-    if ((store = daemon_store(cf, &pool)) == NULL)
-        return 1;
-    ratelimit_set_store(store);
+    if (cf->pidfile && proc_pidfile(cf->pidfile, d->uid, d->gid, cf->user != NULL) < 0)
+        return -1;
+    if (cf->user && proc_drop(d->uid, d->gid, d->uname) < 0)
+        return -1;
+    return 0;
+}
+
+/* daemon_services - the rate store, the suppression list, the resolver */
+static int daemon_services(DAEMON_RUN *d, const TXCONF *cf)
+{
+    if ((d->store = daemon_store(cf, &d->pool)) == NULL)
+        return -1;
+    ratelimit_set_store(d->store);
     if (conf_unsubscribes(cf) || cf->unsub_mailto || cf->unsub_table) {
         BUF err;
 
         buf_init(&err, 1024);
-        if ((suppress = daemon_suppress(cf, pool, &err)) == NULL) {
+        d->suppress = daemon_suppress(cf, d->pool, &err);
+        if (d->suppress == NULL)
             log_err("cannot open the suppression list (Store %s, DataDirectory %s): %s", cf->store,
                     cf->data_directory ? cf->data_directory : "none", err.data ? err.data : "");
-            buf_free(&err);
-            return 1;
-        }
         buf_free(&err);
-        unsub_set_store(suppress);
+        if (d->suppress == NULL)
+            return -1;
+        unsub_set_store(d->suppress);
     }
     if (preflight_init(cf) < 0)             /* DNS for the alignment preflight, before threads */
-        return 1;
+        return -1;
+    d->preflight = 1;
     if (!sign_key_active())
         log_warn("libopendkim will parse the private key again for every signature "
                  "(PEM_read_bio_PrivateKey override not in effect): signing is 2 to 4 times slower");
-    snapshot_install(snap);
-    if (control_start() < 0)
-        return 1;
+    return 0;
+}
 
-    /* The milter thread starts with the signals blocked (libmilter keeps
-     * them blocked there and in every thread it creates); the main thread
-     * never blocks them, not even for a moment, so none is left pending
-     * for libmilter's signal thread to take. */
-    if (daemon_thread(&tid, daemon_milter_thread, &milter_rc, 0) < 0) {
-        log_err("cannot start the milter thread");
-        return 1;
-    }
-    log_info("txmilter %s started on %s (pid %ld)", PACKAGE_VERSION, cf->socket, (long) getpid());
-    log_started();
+/* daemon_release - give back what the run holds (also after a failed start) */
+static void daemon_release(DAEMON_RUN *d)
+{
+    if (d->snap)
+        snapshot_release(d->snap);
+    else
+        snapshot_shutdown();
+    if (d->preflight)
+        preflight_shutdown();
+    ratelimit_set_store(NULL);
+    if (d->store)
+        d->store->ops->free(d->store);
+    unsub_set_store(NULL);
+    suppress_close(d->suppress);
+    redis_pool_free(d->pool);
+    free(d->spec);
+    free(d->uname);
+}
 
+/* daemon_serve - wait for signals until SIGTERM; 1 if libmilter stopped by itself */
+static int daemon_serve(DAEMON_RUN *d, const char *path)
+{
     for (;;) {
         struct pollfd pfd = {daemon_pipe[0], POLLIN, 0};
         char drain[64];
@@ -530,23 +545,32 @@ int daemon_run(const char *path, int foreground)
             while (read(daemon_pipe[0], drain, sizeof(drain)) > 0)
                 ;
         if (daemon_got_term)
-            break;
+            return 0;
         if (daemon_got_hup) {
             daemon_got_hup = 0;
             daemon_hup(path);
         }
-        if (pthread_tryjoin_np(tid, NULL) == 0) {
+        if (pthread_tryjoin_np(d->tid, NULL) == 0) {
             /* libmilter's own signal thread took a signal meant for us
              * (possible only while the main thread cannot take it, e.g.
              * stopped by a debugger), or it failed: stop in order anyway. */
-            if (milter_rc == MI_SUCCESS)
+            if (d->milter_rc == MI_SUCCESS)
                 log_warn("libmilter stopped by itself: shutting down");
             else
-                log_err("libmilter failed (status %d): shutting down", milter_rc);
-            joined = 1;
-            break;
+                log_err("libmilter failed (status %d): shutting down", d->milter_rc);
+            return 1;
         }
     }
+}
+
+/* daemon_stop - drain, stop libmilter and the control socket; 1 if a
+ * reload is still running (its thread may use what the run holds) */
+static int daemon_stop(DAEMON_RUN *d, int joined)
+{
+    SNAPSHOT *cur;
+    int reloading, timeout;
+    char *pidfile;
+
     pthread_mutex_lock(&daemon_reload_lock);
     daemon_stopping = 1;
     reloading = daemon_reloading;
@@ -554,37 +578,82 @@ int daemon_run(const char *path, int foreground)
     if (reloading)
         log_warn("shutting down while a reload started %ld s ago has not finished: not waiting for it",
                  (long) (time(NULL) - daemon_reload_since));
-    {
-        SNAPSHOT *cur = snapshot_acquire();
-        int timeout = cur->cf->shutdown_timeout;
-        char *pidfile = cur->cf->pidfile ? xstrdup(cur->cf->pidfile) : NULL;
-
-        snapshot_release(cur);
-        if (!joined) {
-            daemon_drain(timeout);
-            (void) smfi_stop();
-            pthread_join(tid, NULL);
-        }
-        control_stop();
-        if (pidfile) {
-            (void) unlink(pidfile);
-            free(pidfile);
-        }
+    cur = snapshot_acquire();
+    timeout = cur->cf->shutdown_timeout;
+    pidfile = cur->cf->pidfile ? xstrdup(cur->cf->pidfile) : NULL;
+    snapshot_release(cur);
+    if (!joined) {
+        daemon_drain(timeout);
+        (void) smfi_stop();
+        pthread_join(d->tid, NULL);
     }
-    if (reloading) {
+    control_stop();
+    if (pidfile) {
+        (void) unlink(pidfile);
+        free(pidfile);
+    }
+    return reloading;
+}
+
+/* daemon_start - everything between the configuration and serving */
+static int daemon_start(DAEMON_RUN *d, int foreground)
+{
+    const TXCONF *cf = d->snap->cf;
+
+    /* In the foreground, stderr as well, unless syslog already gets the
+     * lines and stderr is not a terminal (systemd would log them twice). */
+    log_init("txmilter", cf->syslog, cf->syslog_facility,
+             foreground && (!cf->syslog || isatty(STDERR_FILENO)));
+    log_set_debug(cf->logwhy);
+    if (cf->user && proc_user(cf->user, &d->uid, &d->gid, &d->uname) < 0)
+        return -1;
+    if (cf->user)
+        daemon_check_key_owners(d->snap, d->uid);
+    if (daemon_open_socket(d, cf) < 0 || daemon_signals() < 0 || daemon_become(d, cf, foreground) < 0
+        || daemon_services(d, cf) < 0)
+        return -1;
+    snapshot_install(d->snap);
+    d->snap = NULL;
+    if (control_start() < 0)
+        return -1;
+    /* The milter thread starts with the signals blocked (libmilter keeps
+     * them blocked there and in every thread it creates); the main thread
+     * never blocks them, not even for a moment, so none is left pending
+     * for libmilter's signal thread to take. */
+    if (daemon_thread(&d->tid, daemon_milter_thread, &d->milter_rc, 0) < 0) {
+        log_err("cannot start the milter thread");
+        control_stop();
+        return -1;
+    }
+    log_info("txmilter %s started on %s (pid %ld)", PACKAGE_VERSION, cf->socket, (long) getpid());
+    log_started();
+    return 0;
+}
+
+int daemon_run(const char *path, int foreground)
+{
+    DAEMON_RUN d;
+    BUF errs;
+
+    memset(&d, 0, sizeof(d));
+    buf_init(&errs, 64 * 1024);
+    if ((d.snap = snapshot_build(path, &errs)) == NULL) {
+        fputs(errs.data ? errs.data : "configuration error\n", stderr);
+        buf_free(&errs);
+        return 1;
+    }
+    buf_free(&errs);
+    if (daemon_start(&d, foreground) < 0) {
+        daemon_release(&d);
+        return 1;
+    }
+    if (daemon_stop(&d, daemon_serve(&d, path))) {
         /* The reload thread may still use the snapshot, the resolver or
          * the stores: leave them to exit(). */
         log_info("stopped");
-        return milter_rc == MI_SUCCESS ? 0 : 1;
+        return d.milter_rc == MI_SUCCESS ? 0 : 1;
     }
-    snapshot_shutdown();
-    preflight_shutdown();
-    ratelimit_set_store(NULL);
-    store->ops->free(store);
-    unsub_set_store(NULL);
-    suppress_close(suppress);
-    redis_pool_free(pool);
-    free(spec);
+    daemon_release(&d);
     log_info("stopped");
-    return milter_rc == MI_SUCCESS ? 0 : 1;
+    return d.milter_rc == MI_SUCCESS ? 0 : 1;
 }

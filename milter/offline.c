@@ -97,22 +97,171 @@ typedef struct offline_field {
     char *name, *value;
 } OFFLINE_FIELD;
 
-int offline_run(const OFFLINE_OPTS *o, FILE *out)
+/* One message being read: the header fields as read, the field being
+ * folded, the body chunk being filled, and whether the pipeline stopped. */
+typedef struct offline_read {
+    MSG           *m;
+    FILE          *out;
+    OFFLINE_FIELD *fields;
+    size_t         nf, capf;
+    char          *cur_name;
+    BUF            cur_value;
+    BUF            body;
+    int            in_body;
+    int            stopped;
+} OFFLINE_READ;
+
+/* offline_field_end - the field being read is complete: keep it, show it to the pipeline */
+static void offline_field_end(OFFLINE_READ *rd)
 {
-    BUF errs, body;
-    SNAPSHOT *snap;
+    if (rd->cur_name == NULL)
+        return;
+    if (rd->nf == rd->capf) {
+        rd->capf = rd->capf ? 2 * rd->capf : 32;
+        rd->fields = xrealloc(rd->fields, rd->capf * sizeof(*rd->fields));
+    }
+    rd->fields[rd->nf].name = rd->cur_name;
+    rd->fields[rd->nf].value = xstrdup(rd->cur_value.data ? rd->cur_value.data : "");
+    rd->nf++;
+    rd->cur_name = NULL;
+    buf_reset(&rd->cur_value);
+    if (!rd->stopped)
+        rd->stopped = offline_verdict(rd->out, "header", msg_header(rd->m, rd->fields[rd->nf - 1].name,
+                                                                    rd->fields[rd->nf - 1].value));
+}
+
+/* offline_line - one line of the message file, without its line end */
+static void offline_line(OFFLINE_READ *rd, const char *line, size_t n)
+{
+    const char *colon;
+
+    if (!rd->in_body) {
+        if ((line[0] == ' ' || line[0] == '\t') && rd->cur_name) {
+            (void) buf_append(&rd->cur_value, "\n", 1);
+            (void) buf_append(&rd->cur_value, line, n);
+            return;
+        }
+        offline_field_end(rd);
+        if (n > 0 && (colon = memchr(line, ':', n)) != NULL && colon > line) {
+            rd->cur_name = xstrndup(line, (size_t) (colon - line));
+            (void) buf_append(&rd->cur_value, colon + 1, n - (size_t) (colon - line) - 1);
+            return;
+        }
+        rd->in_body = 1;
+        if (!rd->stopped)
+            rd->stopped = offline_verdict(rd->out, "end of header", msg_eoh(rd->m));
+        if (n == 0)
+            return;                 /* the empty separator line */
+    }
+    (void) buf_append(&rd->body, line, n);
+    (void) buf_append(&rd->body, "\r\n", 2);
+    if (rd->body.len >= OFFLINE_CHUNK && !rd->stopped) {
+        rd->stopped = offline_verdict(rd->out, "body", msg_body(rd->m, (unsigned char *) rd->body.data,
+                                                                rd->body.len));
+        buf_reset(&rd->body);
+    }
+}
+
+/* offline_read - feed the whole file to the pipeline; 1 if it stopped */
+static int offline_read(OFFLINE_READ *rd, FILE *in)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t got;
+
+    while (!rd->stopped && (got = getline(&line, &cap, in)) > 0)
+        offline_line(rd, line, offline_strip_eol(line, (size_t) got));
+    free(line);
+    if (!rd->in_body && !rd->stopped) {     /* a message that is all header */
+        offline_field_end(rd);
+        if (!rd->stopped)
+            rd->stopped = offline_verdict(rd->out, "end of header", msg_eoh(rd->m));
+    }
+    if (!rd->stopped && rd->body.len)
+        rd->stopped = offline_verdict(rd->out, "body", msg_body(rd->m, (unsigned char *) rd->body.data,
+                                                                rd->body.len));
+    if (!rd->stopped)
+        rd->stopped = offline_verdict(rd->out, "end of message", msg_eom(rd->m));
+    return rd->stopped;
+}
+
+/* offline_print_header - the header section as the MTA would deliver it,
+ * and the removals */
+static void offline_print_header(FILE *out, const MSG *m, const OFFLINE_FIELD *fields, size_t nf)
+{
+    const MSG_HDROP *ops;
+    size_t nops = msg_hdrops(m, &ops), i;
+
+    fprintf(out, "verdict: accept\n");
+    fprintf(out, "--- resulting header ---\n");
+    for (i = nops; i-- > 0;)               /* each insertion went to the top */
+        if (ops[i].kind == MSG_HDR_INSERT_TOP)
+            fprintf(out, "%s: %s\n", ops[i].name, ops[i].value);
+    for (i = 0; i < nf; i++)
+        fprintf(out, "%s:%s\n", fields[i].name, fields[i].value);
+    for (i = 0; i < nops; i++)
+        if (ops[i].kind == MSG_HDR_APPEND)
+            fprintf(out, "%s: %s\n", ops[i].name, ops[i].value);
+    fprintf(out, "---\n");
+    for (i = 0; i < nops; i++) {
+        if (ops[i].kind == MSG_HDR_DELETE)
+            fprintf(out, "removed field: %s #%d\n", ops[i].name, ops[i].index);
+        else if (ops[i].kind == MSG_RCPT_DELETE)
+            fprintf(out, "removed recipient: %s\n", ops[i].name);
+    }
+}
+
+/* offline_envelope - the connection, MAIL FROM and RCPT TO; 1 if that
+ * already decides the message (refused, or not outbound) */
+static int offline_envelope(const OFFLINE_OPTS *o, MSG *m, FILE *out, int *status)
+{
+    const char *why;
+
+    if (offline_verdict(out, "MAIL FROM", msg_mail(m))) {
+        *status = 3;
+        return 1;
+    }
+    for (size_t i = 0; i < o->rcpts.n; i++) {
+        REPLY rr = msg_rcpt(m, o->rcpts.v[i], NULL);
+
+        if (rr.verdict != REPLY_CONTINUE)
+            fprintf(out, "recipient %s: %s %s %s\n", o->rcpts.v[i], rr.rcode, rr.xcode, rr.text);
+        else if (rr.text[0])
+            fprintf(out, "recipient %s: %s\n", o->rcpts.v[i], rr.text);
+    }
+    fprintf(out, "outbound: %s (%s)\n", msg_outbound(m, &why) ? "yes" : "no", why);
+    if (!msg_outbound(m, NULL)) {
+        fprintf(out, "verdict: accept untouched (not outbound)\n");
+        return 1;
+    }
+    return 0;
+}
+
+/* offline_msg_new - the message, as from the connection the options describe */
+static MSG *offline_msg_new(const OFFLINE_OPTS *o, SNAPSHOT *snap)
+{
     MSG_CONN conn;
     MSG *m;
+
+    memset(&conn, 0, sizeof(conn));
+    util_strlcpy(conn.addr, o->client ? o->client : "127.0.0.1", sizeof(conn.addr));
+    util_strlcpy(conn.hostname, o->hostname ? o->hostname : "localhost", sizeof(conn.hostname));
+    util_strlcpy(conn.auth_authen, o->auth ? o->auth : "", sizeof(conn.auth_authen));
+    util_strlcpy(conn.daemon_name, o->daemon_name ? o->daemon_name : "", sizeof(conn.daemon_name));
+    m = msg_new(snap, &conn, o->envfrom ? o->envfrom : "");
+    msg_set_queueid(m, "OFFLINE");
+    msg_set_dry_run(m);
+    return m;
+}
+
+int offline_run(const OFFLINE_OPTS *o, FILE *out)
+{
+    BUF errs;
+    SNAPSHOT *snap;
+    OFFLINE_READ rd;
     FILE *in;
-    char *line = NULL, *cur_name = NULL;
-    BUF cur_value;
-    size_t cap = 0, i, nf = 0, capf = 0;
-    ssize_t got;
-    OFFLINE_FIELD *fields = NULL;
-    const char *why;
     SUPPRESS *suppress = NULL;
-    int status = 0, stopped = 0, in_body = 0;
-    REPLY r;
+    int status = 0;
 
     buf_init(&errs, 64 * 1024);
     if ((snap = snapshot_build(o->conf, &errs)) == NULL) {
@@ -128,140 +277,33 @@ int offline_run(const OFFLINE_OPTS *o, FILE *out)
         snapshot_release(snap);
         return 1;
     }
-    memset(&conn, 0, sizeof(conn));
-    util_strlcpy(conn.addr, o->client ? o->client : "127.0.0.1", sizeof(conn.addr));
-    util_strlcpy(conn.hostname, o->hostname ? o->hostname : "localhost", sizeof(conn.hostname));
-    util_strlcpy(conn.auth_authen, o->auth ? o->auth : "", sizeof(conn.auth_authen));
-    util_strlcpy(conn.daemon_name, o->daemon_name ? o->daemon_name : "", sizeof(conn.daemon_name));
-    m = msg_new(snap, &conn, o->envfrom ? o->envfrom : "");
-    msg_set_queueid(m, "OFFLINE");
-    msg_set_dry_run(m);
+    memset(&rd, 0, sizeof(rd));
+    rd.m = offline_msg_new(o, snap);
+    rd.out = out;
     if (conf_unsubscribes(snap->cf) || snap->cf->unsub_mailto || snap->cf->unsub_table)
         suppress = offline_suppress(snap->cf, out);
     unsub_set_store(suppress);
     if (snap->policy)
         fprintf(out, "rate limits: not counted offline (txmilterctl policy explain shows the "
                 "running daemon's state)\n");
-    if (offline_verdict(out, "MAIL FROM", msg_mail(m))) {
-        status = 3;
-        goto done;
-    }
-    for (i = 0; i < o->rcpts.n; i++) {
-        REPLY rr = msg_rcpt(m, o->rcpts.v[i], NULL);
-
-        if (rr.verdict != REPLY_CONTINUE)
-            fprintf(out, "recipient %s: %s %s %s\n", o->rcpts.v[i], rr.rcode, rr.xcode, rr.text);
-        else if (rr.text[0])
-            fprintf(out, "recipient %s: %s\n", o->rcpts.v[i], rr.text);
-    }
-    {
-        int ob = msg_outbound(m, &why);
-
-        fprintf(out, "outbound: %s (%s)\n", ob ? "yes" : "no", why);
-    }
-    if (!msg_outbound(m, NULL)) {
-        fprintf(out, "verdict: accept untouched (not outbound)\n");
-        goto done;
-    }
-
-    buf_init(&cur_value, 64 * 1024 * 1024);
-    buf_init(&body, OFFLINE_CHUNK + 8192);
-    while ((got = getline(&line, &cap, in)) > 0 && !stopped) {
-        size_t n = offline_strip_eol(line, (size_t) got);
-        char *colon;
-
-        if (!in_body) {
-            if ((line[0] == ' ' || line[0] == '\t') && cur_name) {
-                (void) buf_append(&cur_value, "\n", 1);
-                (void) buf_append(&cur_value, line, n);
-                continue;
-            }
-            if (cur_name) {
-                if (nf == capf) {
-                    capf = capf ? 2 * capf : 32;
-                    fields = xrealloc(fields, capf * sizeof(*fields));
-                }
-                fields[nf].name = cur_name;
-                fields[nf].value = xstrdup(cur_value.data ? cur_value.data : "");
-                nf++;
-                stopped = offline_verdict(out, "header", msg_header(m, cur_name, fields[nf - 1].value));
-                cur_name = NULL;
-                buf_reset(&cur_value);
-            }
-            if (n > 0 && (colon = memchr(line, ':', n)) != NULL && colon > line) {
-                cur_name = xstrndup(line, (size_t) (colon - line));
-                (void) buf_append(&cur_value, colon + 1, n - (size_t) (colon - line) - 1);
-                continue;
-            }
-            in_body = 1;
-            if (!stopped)
-                stopped = offline_verdict(out, "end of header", msg_eoh(m));
-            if (n == 0)
-                continue;           /* the empty separator line */
+    if (!offline_envelope(o, rd.m, out, &status)) {
+        buf_init(&rd.cur_value, 64 * 1024 * 1024);
+        buf_init(&rd.body, OFFLINE_CHUNK + 8192);
+        if (offline_read(&rd, in))
+            status = 3;
+        else
+            offline_print_header(out, rd.m, rd.fields, rd.nf);
+        for (size_t i = 0; i < rd.nf; i++) {
+            free(rd.fields[i].name);
+            free(rd.fields[i].value);
         }
-        (void) buf_append(&body, line, n);
-        (void) buf_append(&body, "\r\n", 2);
-        if (body.len >= OFFLINE_CHUNK && !stopped) {
-            stopped = offline_verdict(out, "body", msg_body(m, (unsigned char *) body.data, body.len));
-            buf_reset(&body);
-        }
+        free(rd.fields);
+        free(rd.cur_name);
+        buf_free(&rd.body);
+        buf_free(&rd.cur_value);
     }
-    if (!in_body && !stopped) {
-        if (cur_name) {
-            if (nf == capf) {
-                capf = capf ? 2 * capf : 32;
-                fields = xrealloc(fields, capf * sizeof(*fields));
-            }
-            fields[nf].name = cur_name;
-            fields[nf].value = xstrdup(cur_value.data ? cur_value.data : "");
-            nf++;
-            (void) msg_header(m, cur_name, fields[nf - 1].value);
-            cur_name = NULL;
-        }
-        stopped = offline_verdict(out, "end of header", msg_eoh(m));
-    }
-    if (!stopped && body.len)
-        stopped = offline_verdict(out, "body", msg_body(m, (unsigned char *) body.data, body.len));
-    if (!stopped) {
-        r = msg_eom(m);
-        stopped = offline_verdict(out, "end of message", r);
-    }
-    if (stopped)
-        status = 3;
-    else {
-        const MSG_HDROP *ops;
-        size_t nops = msg_hdrops(m, &ops);
-
-        fprintf(out, "verdict: accept\n");
-        fprintf(out, "--- resulting header ---\n");
-        for (i = nops; i-- > 0;)           /* each insertion went to the top */
-            if (ops[i].kind == MSG_HDR_INSERT_TOP)
-                fprintf(out, "%s: %s\n", ops[i].name, ops[i].value);
-        for (i = 0; i < nf; i++)
-            fprintf(out, "%s:%s\n", fields[i].name, fields[i].value);
-        for (i = 0; i < nops; i++)
-            if (ops[i].kind == MSG_HDR_APPEND)
-                fprintf(out, "%s: %s\n", ops[i].name, ops[i].value);
-        fprintf(out, "---\n");
-        for (i = 0; i < nops; i++) {
-            if (ops[i].kind == MSG_HDR_DELETE)
-                fprintf(out, "removed field: %s #%d\n", ops[i].name, ops[i].index);
-            else if (ops[i].kind == MSG_RCPT_DELETE)
-                fprintf(out, "removed recipient: %s\n", ops[i].name);
-        }
-    }
-    for (i = 0; i < nf; i++) {
-        free(fields[i].name);
-        free(fields[i].value);
-    }
-    free(fields);
-    free(cur_name);
-    free(line);
-    buf_free(&body);
-    buf_free(&cur_value);
-done:
-    fprintf(out, "summary: %s\n", msg_summary(m));
-    msg_free(m);
+    fprintf(out, "summary: %s\n", msg_summary(rd.m));
+    msg_free(rd.m);
     snapshot_release(snap);
     unsub_set_store(NULL);
     suppress_close(suppress);

@@ -54,8 +54,9 @@ const char *align_verdict_str(ALIGN_VERDICT v)
     return (unsigned) v < 4 ? names[v] : "unknown";
 }
 
-/* align_dkim - DKIM reasons; sets d->dkim_pass, returns 1 if an aligned
- * signature's key could not be checked (DNS) */
+/* align_dkim - DKIM reasons; sets d->dkim_pass and *bad_key (the first
+ * published key that is not ours, as a KEYCHECK_STATUS, or KEYCHECK_MATCH),
+ * returns 1 if an aligned signature's key could not be checked (DNS) */
 static int align_dkim(const ALIGN_FACTS *f, int strict, ALIGN_DECISION *d, BUF *why, BUF *brief,
                       int *bad_key)
 {
@@ -73,8 +74,8 @@ static int align_dkim(const ALIGN_FACTS *f, int strict, ALIGN_DECISION *d, BUF *
             d->dkim_pass = 1;
         if (aligned && s->key == KEYCHECK_TEMPFAIL)
             temp = 1;
-        if (s->key != KEYCHECK_MATCH && s->key != KEYCHECK_TEMPFAIL)
-            *bad_key = 1;
+        if (s->key != KEYCHECK_MATCH && s->key != KEYCHECK_TEMPFAIL && *bad_key == KEYCHECK_MATCH)
+            *bad_key = (int) s->key;
         buf_printf(why, "%sdkim d=%s s=%s %s", i ? "; " : "", s->domain, s->selector,
                    aligned ? "aligned" : "not aligned");
         if (!aligned)
@@ -142,7 +143,7 @@ void align_decide(const ALIGN_FACTS *f, enum conf_align action, enum conf_action
                   ALIGN_DECISION *d, ALIGN_OUTCOME *out)
 {
     const DMARC_CHECK *dm = &f->dmarc;
-    int found = dm->status == DMARC_CHECK_FOUND, bad_key = 0, temp, enforce;
+    int found = dm->status == DMARC_CHECK_FOUND, bad_key = KEYCHECK_MATCH, temp, enforce;
     const char *act = "deliver";
     char policy[400], text[600];
     BUF why, brief;
@@ -234,9 +235,13 @@ void align_decide(const ALIGN_FACTS *f, enum conf_align action, enum conf_action
         }
         break;
     }
-    if (bad_key && !d->warn) {
+    if (bad_key != KEYCHECK_MATCH && !d->warn) {
+        static const char *const what[] = {"", "does not match our key", "is missing", "is revoked",
+                                           "is unusable"};
+
         d->warn = 1;
-        fmt_trunc(d->warning, sizeof(d->warning), "a published DKIM key does not match: %s",
+        fmt_trunc(d->warning, sizeof(d->warning), "a published DKIM key %s: %s",
+                  (unsigned) bad_key < sizeof(what) / sizeof(what[0]) ? what[bad_key] : "cannot be used",
                   why.data ? why.data : "");
     }
     fmt_trunc(out->summary, sizeof(out->summary), "preflight=%s preflight-action=%s policy=%s reasons=\"%s\"",

@@ -455,3 +455,61 @@ def test_on_nokey_tempfail_defers_outbound_mail_without_a_key(rig):
     msg, mid = make_message()
     d = send_and_fetch(rig, msg, mid)
     check_signed(d.raw, rig.dns.port, EXPECT["rsa"])
+
+
+# --- txmilter -t: the same signatures offline ------------------------------------------
+
+def offline_sign(rig, workdir, name, msg, which="dual"):
+    """txmilter -t on msg with the session's keys: (exit status, output, the message as
+    it would be delivered: the resulting header section, then the body as given)"""
+    import subprocess
+    import mailrig
+    d = mailrig.make_dir(os.path.join(workdir, "offline-" + name))
+    setup = setup_for(rig.keys, which)
+    conf = os.path.join(d, "txmilter.conf")
+    with open(conf, "w") as f:
+        for n, v in [("Syslog", "no")] + setup.table_lines(d) + [("MultipleSignatures", "yes")]:
+            f.write("%s %s\n" % (n, v))
+    path = os.path.join(d, "msg.eml")
+    with open(path, "wb") as f:
+        f.write(msg)
+    p = subprocess.run([mailrig.txmilter_binary(), "-t", path, "-x", conf, "--from", "sender@example.com",
+                        "--rcpt", "rcpt@receiver.example"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=120)
+    out = p.stdout.decode(errors="replace")
+    m = re.search(r"^--- resulting header ---\n(.*?)^---\n", out, re.M | re.S)
+    delivered = None
+    if m:
+        sep = msg.find(b"\r\n\r\n")
+        body = msg[sep + 4:] if sep >= 0 else b""
+        delivered = m.group(1).replace("\n", "\r\n").encode() + b"\r\n" + body
+    return p.returncode, out + p.stderr.decode(errors="replace"), delivered
+
+
+@pytest.mark.txmilter_only
+def test_offline_signatures_verify_on_a_folded_header_and_a_body_of_many_chunks(rig, workdir):
+    # 300 KB of body: the offline reader streams it in several 64 KB chunks
+    body = "".join("line %06d of a long receipt\r\n" % i for i in range(10000)).encode()
+    msg, _ = make_message(subject="a subject\r\n folded onto a second line", body=body)
+    rc, out, delivered = offline_sign(rig, workdir, "chunks", msg)
+    assert rc == 0 and "verdict: accept" in out, out
+    assert re.search(r"(?m)^Subject: a subject\n folded onto a second line$", out), out
+    check_signed(delivered, rig.dns.port, [("example.com", "rsa-sha256"), ("example.com", "ed25519-sha256")])
+
+
+@pytest.mark.txmilter_only
+def test_offline_message_that_is_all_header_is_signed(rig, workdir):
+    msg, _ = make_message()
+    msg = msg[:msg.find(b"\r\n\r\n") + 2]            # no separator line, no body
+    rc, out, delivered = offline_sign(rig, workdir, "allheader", msg, which="rsa")
+    assert rc == 0 and "verdict: accept" in out, out
+    check_signed(delivered, rig.dns.port, [("example.com", "rsa-sha256")])
+
+
+@pytest.mark.txmilter_only
+def test_offline_refusal_exits_3_with_the_reply(rig, workdir):
+    msg, _ = make_message(headers=[("To", "<rcpt@receiver.example>"), ("Subject", "no From")])
+    rc, out, delivered = offline_sign(rig, workdir, "nofrom", msg, which="rsa")
+    assert rc == 3 and delivered is None, out
+    assert "verdict: reject at end of header: 550 5.6.0 message has no From header field" in out, out
+    assert re.search(r"(?m)^summary: .*action=reject", out), out

@@ -190,6 +190,31 @@ static void test_verdicts(void **state)
     }
 }
 
+/* the warning about our published keys says what is wrong with them */
+static void test_key_warning(void **state)
+{
+    static const struct { KEYCHECK_STATUS key; const char *want; } cases[] = {
+        {KEYCHECK_MISSING, "a published DKIM key is missing: "},
+        {KEYCHECK_MISMATCH, "a published DKIM key does not match our key: "},
+        {KEYCHECK_REVOKED, "a published DKIM key is revoked: "},
+        {KEYCHECK_INVALID, "a published DKIM key is unusable: "},
+    };
+
+    (void) state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ALIGN_FACTS f;
+        ALIGN_DECISION d;
+        PREFLIGHT_OUTCOME out;
+
+        build(&verdict_cases[0], &f);           /* DKIM aligned, reject on failure */
+        f.sig[0].key = cases[i].key;
+        align_decide(&f, verdict_cases[0].action, verdict_cases[0].on_dnserror, &d, &out);
+        if (!d.warn || strncmp(d.warning, cases[i].want, strlen(cases[i].want)) != 0)
+            fail_msg("key %s: warning \"%s\", want \"%s...\"", keycheck_str(cases[i].key), d.warning,
+                     cases[i].want);
+    }
+}
+
 /* long reasons never overflow the reply */
 static void test_reply_bounded(void **state)
 {
@@ -395,6 +420,7 @@ int main(void)
 {
     const struct CMUnitTest verdicts[] = {
         cmocka_unit_test(test_verdicts),
+        cmocka_unit_test(test_key_warning),
         cmocka_unit_test(test_reply_bounded),
     };
     const struct CMUnitTest keys[] = {
