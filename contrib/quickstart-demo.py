@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""quickstart-demo.py - the demo half of contrib/quickstart.sh (uses tests/integration/mailrig.py)
+"""quickstart-demo.py - the demo half of contrib/quickstart.sh (uses the tests/integration/mailrig package)
 
   keys  --keydir DIR --domain D --selector S [--ed25519] [--owner USER]
         generate the signing key(s) unless present (RSA-2048, optional Ed25519 with

@@ -4,7 +4,7 @@ and on an inet (TCP loopback) socket: the Nagle / delayed-ACK stall of
 shared/notes/libraries.md section 11.
 
 Run as root (it starts a private Postfix on loopback ports, like the integration
-tests, with tests/integration/mailrig.py):
+tests, with tests/integration/mailrig/):
 
     TXMILTER=/path/to/txmilter /usr/bin/python3 tests/bench/nagle.py [--messages 300]
         [--sessions 1,4] [--size 4096] [--repeat 3] [--opendkim] [--write RESULTS.md]

@@ -52,7 +52,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 import mailrig  # noqa: E402
 import nagle  # noqa: E402
-from ratelimit_helpers import RedisServer  # noqa: E402
+from mailrig.redisserver import RedisServer  # noqa: E402
 
 EGRESS = "192.0.2.10"
 WORDS = ("lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor "

@@ -1,4 +1,4 @@
-"""Fixtures for txmilter's integration tests (see mailrig.py for the pieces).
+"""Fixtures for txmilter's integration tests (see the mailrig package for the pieces).
 
 Run as root with Debian's interpreter:
 
@@ -21,12 +21,17 @@ Options / environment:
 import os
 import re
 import shutil
+import signal
 import tempfile
 
 import pytest
 
-import mailrig
-from mailrig import KeyPair
+from mailrig.util import connectable, make_dir, make_traversable, point_link, tail
+from mailrig.keys import KeyPair
+from mailrig.unbound import DnsServer
+from mailrig.capture import Capture
+from mailrig.milters import OpenDkim, TxMilter, txmilter_usable
+from mailrig.postfix import Postfix
 
 
 def pytest_addoption(parser):
@@ -59,7 +64,7 @@ def workdir():
         pytest.exit("the integration tests run Postfix and must run as root", 2)
     d = tempfile.mkdtemp(prefix="txmilter-it-")
     os.chmod(d, 0o755)
-    mailrig.make_traversable(d)
+    make_traversable(d)
     yield d
     if not os.environ.get("MAILRIG_KEEP"):
         shutil.rmtree(d, ignore_errors=True)
@@ -70,7 +75,7 @@ def workdir():
 @pytest.fixture(scope="session")
 def keys(workdir):
     """RSA-2048 and Ed25519 keys for example.com and example.net (selectors rsa1, ed1)"""
-    kd = mailrig.make_dir(os.path.join(workdir, "keys"), 0o700)
+    kd = make_dir(os.path.join(workdir, "keys"), 0o700)
     return {
         "rsa_com": KeyPair.rsa(kd, "example.com", "rsa1"),
         "ed_com": KeyPair.ed25519(kd, "example.com", "ed1"),
@@ -81,7 +86,7 @@ def keys(workdir):
 
 @pytest.fixture(scope="session")
 def dns(workdir, keys):
-    srv = mailrig.DnsServer(workdir)
+    srv = DnsServer(workdir)
     srv.add_zone("example.org")
     for k in keys.values():
         srv.add_key(k)
@@ -92,7 +97,7 @@ def dns(workdir, keys):
 
 @pytest.fixture(scope="session")
 def capture(workdir):
-    c = mailrig.Capture(workdir).start()
+    c = Capture(workdir).start()
     yield c
     c.stop()
 
@@ -104,7 +109,7 @@ SOCK_COUNTER = [0]          # <workdir>/milter/milter.sock is what Postfix talks
 @pytest.fixture(scope="session")
 def postfix(workdir, capture):
     sock = os.path.join(workdir, MILTER_DIR, "milter.sock")
-    pf = mailrig.Postfix(workdir, ("127.0.0.1", capture.port), "unix:" + sock)
+    pf = Postfix(workdir, ("127.0.0.1", capture.port), "unix:" + sock)
     pf.start()
     yield pf
     pf.stop()
@@ -124,7 +129,7 @@ class Reaper:
 
     def add(self, test, m):
         if m.proc is not None and m.proc.poll() is None:
-            m.proc.send_signal(mailrig.signal.SIGTERM)
+            m.proc.send_signal(signal.SIGTERM)
         self.pending.append((test, m))
         self.collect()
         while len(self.pending) > 8:      # do not let stopping processes pile up
@@ -148,11 +153,11 @@ class Reaper:
         errs = m.sanitizer_errors()
         if errs:
             self.problems.append("%s: %s log has sanitizer reports:\n%s\n%s" % (
-                test, m.kind, "\n".join(errs[:5]), mailrig.tail(m.logfile, 6000)))
+                test, m.kind, "\n".join(errs[:5]), tail(m.logfile, 6000)))
         rc = m.returncode()
         if rc not in (0, None) and not getattr(m, "expect_exit", False):
             self.problems.append("%s: %s exited with status %s after SIGTERM:\n%s" % (
-                test, m.kind, rc, mailrig.tail(m.logfile, 3000)))
+                test, m.kind, rc, tail(m.logfile, 3000)))
 
     def finish_all(self):
         while self.pending:
@@ -191,14 +196,14 @@ def start_milter(request, workdir, milter_kind, postfix, dns, reaper):
         else:
             kw.setdefault("name", "milter-" + socket_kind)
         if kind == "txmilter":
-            ok, why = mailrig.txmilter_usable()
+            ok, why = txmilter_usable()
             if not ok:
                 pytest.fail("txmilter is not usable: %s" % why)
-            m = mailrig.TxMilter(workdir, setup, socket_kind=socket_kind, tag=tag, **kw)
+            m = TxMilter(workdir, setup, socket_kind=socket_kind, tag=tag, **kw)
         else:
             if not shutil.which("opendkim"):
                 pytest.skip("opendkim is not installed")
-            m = mailrig.OpenDkim(workdir, setup, socket_kind=socket_kind, tag=tag, **kw)
+            m = OpenDkim(workdir, setup, socket_kind=socket_kind, tag=tag, **kw)
         started.append(m)
         m.start()
         if socket_kind == "unix" and kw["name"] == MILTER_DIR:
@@ -214,7 +219,7 @@ def start_milter(request, workdir, milter_kind, postfix, dns, reaper):
         if m.proc is not None and m.proc.poll() is not None and \
                 not getattr(m, "expect_exit", False):
             problems.append("%s died during the test (status %s); log tail:\n%s"
-                            % (m.kind, m.returncode(), mailrig.tail(m.logfile, 3000)))
+                            % (m.kind, m.returncode(), tail(m.logfile, 3000)))
         errs = m.sanitizer_errors()
         if errs:
             problems.append("%s log has sanitizer reports:\n%s" % (m.kind, "\n".join(errs[:5])))
@@ -229,7 +234,7 @@ def make_postfix(workdir, capture):
     made = []
 
     def make(milter_spec, ipv6=False, name=None):
-        pf = mailrig.Postfix(workdir, ("127.0.0.1", capture.port), milter_spec,
+        pf = Postfix(workdir, ("127.0.0.1", capture.port), milter_spec,
                              name=name or "postfix-%d" % (len(made) + 2), ipv6=ipv6)
         made.append(pf)
         pf.start()
@@ -244,10 +249,10 @@ def no_milter(workdir):
     """no_milter - point the socket Postfix uses at a path nothing serves (a milter of an
     earlier test may still be winding down on the one it pointed at) and prove that
     nothing answers there; the next start_milter() points it at its own milter again"""
-    d = mailrig.make_dir(os.path.join(workdir, MILTER_DIR))     # no milter may have made it yet
+    d = make_dir(os.path.join(workdir, MILTER_DIR))     # no milter may have made it yet
     link = os.path.join(d, "milter.sock")
-    mailrig.point_link(link, os.path.join(d, "nothing-serves-this.sock"))
-    assert not mailrig.connectable("unix:" + link), "something serves %s" % os.path.realpath(link)
+    point_link(link, os.path.join(d, "nothing-serves-this.sock"))
+    assert not connectable("unix:" + link), "something serves %s" % os.path.realpath(link)
 
 
 @pytest.fixture

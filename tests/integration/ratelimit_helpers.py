@@ -1,39 +1,35 @@
 """ratelimit_helpers - pieces for the rate-limit integration tests (test_ratelimit.py).
 
-Adds to mailrig.py, changes nothing in it:
+Adds to the mailrig package (redis-server: mailrig.redisserver; SMTP: mailrig.smtp):
 
   txmilterctl_binary()              $TXMILTERCTL, else txmilterctl next to $TXMILTER
-  RedisServer(workdir)              a real redis-server on a free loopback port, no
-                                    persistence; .stop() / .start() keep the port;
-                                    .cli(...), .commandstats(), .freeze() / .thaw()
-                                    (SIGSTOP / SIGCONT), .monitor()
-  RedisMonitor                      MONITOR: .count() the commands clients sent since
-                                    the last count (not those a script ran)
   rl_setup(keys, workdir, policy, ...)
                                     a SigningSetup (example.com RSA key) whose extra
                                     directives add RateLimitPolicy, ControlSocket, Store...
   ctl(milter, *args)                run txmilterctl -x <the milter's config> args
   LocalUser()                       a throwaway system user in a group of its own;
                                     ctl(..., user=u) runs txmilterctl as that user
-  SmtpClient.send(...)              one SMTP transaction with a timestamp for every reply
+  new_message(to_addr, ...)         a message with a Message-ID of its own: (bytes, mid)
   Load                              threads sending bounded numbers of messages in parallel
   rl_norm(addr)                     the test's own reference normalisation (Gmail rules)
   delivered_rcpts(capture, mids)    {message-id: [envelope recipients]} of what was delivered
 """
 
 import grp
+import json
 import os
 import pwd
 import re
 import signal
-import smtplib
-import subprocess
 import threading
 import time
 import uuid
 
-import mailrig
-from mailrig import RigError, SigningSetup, free_port, make_dir, run, tail, wait_until
+from mailrig.capture import Delivered
+from mailrig.message import make_message
+from mailrig.milters import SigningSetup, txmilter_binary
+from mailrig.smtp import smtp_send
+from mailrig.util import RigError, make_dir, make_traversable, run, wait_until
 
 
 # ---------------------------------------------------------------------------
@@ -44,7 +40,7 @@ def txmilterctl_binary():
     b = os.environ.get("TXMILTERCTL")
     if b:
         return b
-    return os.path.join(os.path.dirname(os.path.abspath(mailrig.txmilter_binary())), "txmilterctl")
+    return os.path.join(os.path.dirname(os.path.abspath(txmilter_binary())), "txmilterctl")
 
 
 def ctl(milter, *args, timeout=20, user=None):
@@ -98,114 +94,6 @@ def ctl_stats(milter):
 
 
 # ---------------------------------------------------------------------------
-# redis-server
-
-class RedisServer:
-    """redis-server on 127.0.0.1:port (no RDB/AOF: a restart starts empty, as after a
-    crash of a cache-only Redis).  stop() and start() again keep the port."""
-
-    def __init__(self, workdir, name="redis", port=None):
-        self.dir = make_dir(os.path.join(workdir, name))
-        self.port = port or free_port()
-        self.logfile = os.path.join(self.dir, "redis.log")
-        self.proc = None
-
-    @property
-    def url(self):
-        return "redis://127.0.0.1:%d/0" % self.port
-
-    def start(self, timeout=10):
-        log = open(self.logfile, "ab")
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--daemonize", "no",
-             "--dir", self.dir, "--protected-mode", "yes", "--loglevel", "notice"],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        log.close()
-
-        def ready():
-            if self.proc.poll() is not None:
-                raise RigError("redis-server exited %s:\n%s" % (self.proc.returncode,
-                                                               tail(self.logfile)))
-            p = subprocess.run(["redis-cli", "-p", str(self.port), "PING"],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=5)
-            return p.stdout.strip() == b"PONG"
-        wait_until(ready, timeout, what="redis-server on port %d" % self.port)
-        return self
-
-    def stop(self):
-        """stop - SIGTERM and wait: the port is closed when this returns"""
-        mailrig.stop_process(self.proc)
-        self.proc = None
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def cli(self, *args):
-        p = run(["redis-cli", "-p", str(self.port)] + [str(a) for a in args], timeout=10)
-        return p.stdout.decode(errors="replace")
-
-    def freeze(self):
-        """freeze - SIGSTOP: connections hang, nothing answers (a stuck or paused Redis)"""
-        self.proc.send_signal(signal.SIGSTOP)
-
-    def thaw(self):
-        self.proc.send_signal(signal.SIGCONT)
-
-    def monitor(self):
-        return RedisMonitor(self)
-
-    def commandstats(self):
-        """commandstats - {command: calls} from INFO commandstats"""
-        out = {}
-        for line in self.cli("INFO", "commandstats").splitlines():
-            m = re.match(r"cmdstat_([a-z|_]+):calls=(\d+)", line)
-            if m:
-                out[m.group(1)] = int(m.group(2))
-        return out
-
-
-class RedisMonitor:
-    """RedisMonitor - a MONITOR connection.  count() sends a marker on another
-    connection and reads the feed up to it, so it waits for nothing but Redis."""
-
-    def __init__(self, server):
-        import socket
-        self.server = server
-        self.sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
-        self.buf = b""
-        self.sock.sendall(b"MONITOR\r\n")
-        assert self._line() == b"+OK"
-        self.count()
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise RigError("MONITOR connection closed")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def count(self, lines=None):
-        """count - client commands since the last count; their lines into lines"""
-        mark = "txm-mark-" + uuid.uuid4().hex
-        self.server.cli("ECHO", mark)
-        n = 0
-        while True:
-            line = self._line().decode(errors="replace")
-            if mark in line:
-                return n
-            if " lua]" not in line:
-                n += 1
-                if lines is not None:
-                    lines.append(line)
-
-    def close(self):
-        self.sock.close()
-
-
-# ---------------------------------------------------------------------------
 # txmilter configuration with a rate policy
 
 def rl_setup(keys, workdir, policy, tag=None, store=None, store_failure=None, extra=()):
@@ -214,7 +102,7 @@ def rl_setup(keys, workdir, policy, tag=None, store=None, store_failure=None, ex
     policy: the policy file's text, written to <workdir>/ratelimit/<tag>.policy
     (setup.policy_path); the control socket is <workdir>/ratelimit/<tag>.ctl."""
     d = make_dir(os.path.join(workdir, "ratelimit"))
-    mailrig.make_traversable(d)
+    make_traversable(d)
     tag = tag or uuid.uuid4().hex[:8]
     path = os.path.join(d, "%s.policy" % tag)
     with open(path, "w") as f:
@@ -247,86 +135,15 @@ def hup(milter):
 
 def new_message(to_addr="rcpt@receiver.example", from_addr="app@example.com", tag="rl"):
     mid = "%s-%s@txtest.example" % (tag, uuid.uuid4().hex)
-    return mailrig.make_message(from_addr=from_addr, to_addr=to_addr, message_id=mid,
+    return make_message(from_addr=from_addr, to_addr=to_addr, message_id=mid,
                                 subject="rate limit test %s" % tag)
-
-
-class Sent:
-    """One SMTP transaction: every reply with the time it arrived (time.time())."""
-
-    def __init__(self, mid):
-        self.mid = mid
-        self.mail = None
-        self.rcpts = []                   # [(address, code, text, t_sent, t_reply)]
-        self.data = None                  # (code, text) or None
-        self.error = None
-        self.t_start = time.time()
-
-    def rcpt(self, addr):
-        for a, code, text, _, _ in self.rcpts:
-            if a == addr:
-                return code, text
-        return None
-
-    @property
-    def accepted_rcpts(self):
-        return [a for a, code, _, _, _ in self.rcpts if code in (250, 251)]
-
-    @property
-    def delivered_expected(self):
-        """the server took responsibility (250 to DATA)"""
-        return self.data is not None and self.data[0] == 250
-
-    def __repr__(self):
-        return "<Sent %s mail=%r rcpts=%r data=%r error=%r>" % (
-            self.mid, self.mail, [(a, c, t) for a, c, t, _, _ in self.rcpts], self.data,
-            self.error)
-
-
-def smtp_send(port, mail_from, rcpts, msg, mid, rset_after_rcpt=False, host="127.0.0.1",
-              timeout=60, raw=False, source_address=None):
-    """smtp_send - one transaction; returns Sent.  With rset_after_rcpt the client sends
-    RSET instead of DATA (an aborted transaction).  With raw the MAIL FROM and RCPT TO
-    arguments go out exactly as given (smtplib would rewrite "<a(x)@b>")."""
-    r = Sent(mid)
-    try:
-        s = smtplib.SMTP(host, port, timeout=timeout,
-                         source_address=(source_address, 0) if source_address else None)
-        try:
-            s.ehlo("client.txtest.example")
-            code, text = s.docmd("MAIL", "FROM:" + mail_from) if raw else s.mail(mail_from)
-            r.mail = (code, text.decode(errors="replace"))
-            if code != 250:
-                return r
-            for a in rcpts:
-                t0 = time.time()
-                code, text = s.docmd("RCPT", "TO:" + a) if raw else s.rcpt(a)
-                r.rcpts.append((a, code, text.decode(errors="replace"), t0, time.time()))
-            if rset_after_rcpt:
-                s.rset()
-                return r
-            if not r.accepted_rcpts:
-                return r
-            try:
-                code, text = s.data(msg)
-            except smtplib.SMTPDataError as e:
-                code, text = e.smtp_code, e.smtp_error
-            r.data = (code, text.decode(errors="replace") if isinstance(text, bytes) else text)
-        finally:
-            try:
-                s.quit()
-            except (smtplib.SMTPException, OSError):
-                s.close()
-    except (smtplib.SMTPException, OSError) as e:
-        r.error = "%s: %s" % (type(e).__name__, e)
-    return r
 
 
 class Load:
     """Threads each sending up to `per_thread` messages (one recipient each, a unique one
     unless rcpt_fn says otherwise) to the given SMTP ports, until stop() or the bound.
 
-    results: every Sent, in completion order (thread-safe append)."""
+    results: every SmtpResult, in completion order (thread-safe append)."""
 
     def __init__(self, ports, threads=2, per_thread=200, rcpt_fn=None, pause=0.0, tag="load"):
         self.ports = list(ports)
@@ -416,7 +233,7 @@ def delivered_rcpts(capture, mids):
             continue
         mid = m.group(1).decode(errors="replace")
         if mid in want:
-            d = mailrig.Delivered(p)
+            d = Delivered(p)
             out.setdefault(mid, []).extend(d.meta.get("rcpts", []))
     return out
 
@@ -439,7 +256,6 @@ def wait_delivered(capture, mids, n, timeout=30):
 
 def queue_json(postfix):
     """queue_json - postqueue -j of a private instance: list of dicts"""
-    import json
     p = run(["postqueue", "-c", postfix.confdir, "-j"], check=False)
     return [json.loads(l) for l in p.stdout.decode(errors="replace").splitlines() if l.strip()]
 

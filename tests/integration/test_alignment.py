@@ -27,8 +27,11 @@ import subprocess
 
 import pytest
 
-import mailrig
-from mailrig import KeyPair, SigningSetup, make_message
+from mailrig.util import free_port, make_dir
+from mailrig.keys import KeyPair
+from mailrig.unbound import DnsServer
+from mailrig.message import make_message
+from mailrig.milters import SigningSetup, txmilter_binary
 
 EGRESS = "192.0.2.10"
 pytestmark = pytest.mark.txmilter_only
@@ -50,8 +53,8 @@ def alias(key, domain):
 @pytest.fixture(scope="module")
 def adns(workdir, keys):
     """unbound serving the alignment zones (separate from the session's DNS server)"""
-    srv = mailrig.DnsServer(workdir)
-    srv.dir = mailrig.make_dir(os.path.join(workdir, "dns-align"))
+    srv = DnsServer(workdir)
+    srv.dir = make_dir(os.path.join(workdir, "dns-align"))
     srv.conf = os.path.join(srv.dir, "unbound.conf")
     srv.logfile = os.path.join(srv.dir, "unbound.log")
     rsa, ed, rsa_net = keys["rsa_com"], keys["ed_com"], keys["rsa_net"]
@@ -272,7 +275,7 @@ def test_published_key_not_ours_is_flagged_and_refused(rig, amilter):
 
 
 def test_dns_server_down_tempfails(rig, amilter):
-    m = amilter(nameservers="127.0.0.1@%d" % mailrig.free_port(), more=[("DNSTimeout", "1")])
+    m = amilter(nameservers="127.0.0.1@%d" % free_port(), more=[("DNSTimeout", "1")])
     r, mid = send(rig, "app@relaxed.example.com")
     text = refused(rig, r, mid, 451, "4.4.3")
     assert "cannot be checked now (DNS: " in text and "DNS trouble: DNS:" not in text
@@ -280,7 +283,7 @@ def test_dns_server_down_tempfails(rig, amilter):
 
 
 def test_dns_down_with_on_dnserror_accept_delivers(rig, amilter):
-    m = amilter(nameservers="127.0.0.1@%d" % mailrig.free_port(),
+    m = amilter(nameservers="127.0.0.1@%d" % free_port(),
                 more=[("DNSTimeout", "1"), ("On-DNSError", "accept")])
     r, mid = send(rig, "app@relaxed.example.com")
     delivered(rig, r, mid)
@@ -346,7 +349,7 @@ def test_domain_literal_from_refused_for_good_not_tempfailed(rig, amilter):
 def test_offline_run_prints_verdict_and_reasons(rig, adns, workdir):
     conf = os.path.join(workdir, "align-offline.conf")
     setup = signing_setup(rig.keys, preflight_conf(adns))
-    d = mailrig.make_dir(os.path.join(workdir, "align-offline"))
+    d = make_dir(os.path.join(workdir, "align-offline"))
     with open(conf, "w") as f:
         for n, v in [("Syslog", "no"), ("Canonicalization", "relaxed/relaxed")] + \
                 setup.table_lines(d) + setup.extra:
@@ -355,7 +358,7 @@ def test_offline_run_prints_verdict_and_reasons(rig, adns, workdir):
     path = os.path.join(d, "msg.eml")
     with open(path, "wb") as f:
         f.write(msg)
-    p = subprocess.run([mailrig.txmilter_binary(), "-t", path, "-x", conf, "--from",
+    p = subprocess.run([txmilter_binary(), "-t", path, "-x", conf, "--from",
                         "bounce@strictfail.example.com", "--rcpt", "r@receiver.example"],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
     out = p.stdout.decode()
@@ -366,7 +369,7 @@ def test_offline_run_prints_verdict_and_reasons(rig, adns, workdir):
 # --- txmilterctl dns-check ------------------------------------------------------------
 
 def ctl_binary():
-    return os.path.join(os.path.dirname(mailrig.txmilter_binary()), "txmilterctl")
+    return os.path.join(os.path.dirname(txmilter_binary()), "txmilterctl")
 
 
 def dns_check(workdir, adns, keys, domain, name, nameservers=None):
@@ -374,7 +377,7 @@ def dns_check(workdir, adns, keys, domain, name, nameservers=None):
     ks = [alias(rsa, domain), alias(ed, domain)]
     ks[0].name, ks[1].name = "r-" + domain, "e-" + domain
     setup = SigningSetup(ks, extra=preflight_conf(adns, nameservers=nameservers))
-    d = mailrig.make_dir(os.path.join(workdir, "dnscheck-" + name))
+    d = make_dir(os.path.join(workdir, "dnscheck-" + name))
     conf = os.path.join(d, "txmilter.conf")
     with open(conf, "w") as f:
         for n, v in [("Syslog", "no")] + setup.table_lines(d) + setup.extra:
@@ -433,7 +436,7 @@ def test_dns_check_broken_zone_prints_records_that_fix_it(workdir, adns, keys):
 
 
 def test_dns_check_with_dns_down_says_not_checked_and_exits_3(workdir, adns, keys):
-    dead = "127.0.0.1@%d" % mailrig.free_port()        # nothing answers there
+    dead = "127.0.0.1@%d" % free_port()        # nothing answers there
     p = dns_check(workdir, adns, keys, "good.example.net", "dnsdown", nameservers=dead)
     out = p.stdout.decode()
     assert p.returncode == 3, out + p.stderr.decode()
@@ -443,7 +446,7 @@ def test_dns_check_with_dns_down_says_not_checked_and_exits_3(workdir, adns, key
 
 
 def test_genkey_without_out_says_it_wrote_into_the_current_directory(workdir):
-    d = mailrig.make_dir(os.path.join(workdir, "genkey-cwd"))
+    d = make_dir(os.path.join(workdir, "genkey-cwd"))
     p = subprocess.run([ctl_binary(), "genkey", "--domain", "example.com", "--selector", "s2", "--type", "ed25519"],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60, cwd=d)
     text = p.stdout.decode()
@@ -454,7 +457,7 @@ def test_genkey_without_out_says_it_wrote_into_the_current_directory(workdir):
 
 
 def test_genkey_writes_0600_key_and_split_record(workdir):
-    d = mailrig.make_dir(os.path.join(workdir, "genkey"))
+    d = make_dir(os.path.join(workdir, "genkey"))
     out = os.path.join(d, "s1.pem")
     p = subprocess.run([ctl_binary(), "genkey", "--domain", "example.com", "--selector", "s1",
                         "--out", out], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)

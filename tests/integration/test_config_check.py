@@ -7,8 +7,9 @@ import tempfile
 
 import pytest
 
-import mailrig
-from mailrig import setup_for
+from mailrig.util import run
+from mailrig.keys import KeyPair
+from mailrig.milters import setup_for, SigningSetup, TxMilter
 
 pytestmark = pytest.mark.txmilter_only
 
@@ -22,13 +23,13 @@ def cfgdir(workdir, request):
 
 
 def test_config_check_accepts_the_test_configuration(cfgdir, keys):
-    m = mailrig.TxMilter(cfgdir, setup_for(keys, "dual"), name="m")
+    m = TxMilter(cfgdir, setup_for(keys, "dual"), name="m")
     rc, err = m.check_config()
     assert rc == 0, err
 
 
 def test_config_check_reports_unknown_directive_with_file_and_line(cfgdir, keys):
-    m = mailrig.TxMilter(cfgdir, setup_for(keys, "rsa"), name="m")
+    m = TxMilter(cfgdir, setup_for(keys, "rsa"), name="m")
     with open(m.conf_path, "a") as f:
         f.write("# a comment\nSigningTabel refile:/nonexistent\n")
     nlines = sum(1 for _ in open(m.conf_path))
@@ -41,8 +42,8 @@ def test_config_check_refuses_a_world_readable_key(cfgdir, keys):
     key = os.path.join(cfgdir, "readable.pem")
     shutil.copy(keys["rsa_com"].path, key)
     os.chmod(key, 0o644)
-    k = mailrig.KeyPair(key, "example.com", "rsa1", "rsa", keys["rsa_com"].dns_txt)
-    m = mailrig.TxMilter(cfgdir, mailrig.SigningSetup([k]), name="m")
+    k = KeyPair(key, "example.com", "rsa1", "rsa", keys["rsa_com"].dns_txt)
+    m = TxMilter(cfgdir, SigningSetup([k]), name="m")
     rc, err = m.check_config()
     assert rc != 0, "a private key readable by others must be refused"
     assert "readable.pem" in err, err
@@ -50,7 +51,7 @@ def test_config_check_refuses_a_world_readable_key(cfgdir, keys):
 
 def test_config_check_reports_an_unknown_control_socket_group(cfgdir, keys):
     """the daemon would refuse to start: -n says so first, with file and line"""
-    m = mailrig.TxMilter(cfgdir, setup_for(keys, "rsa", extra=[
+    m = TxMilter(cfgdir, setup_for(keys, "rsa", extra=[
         ("ControlSocket", os.path.join(cfgdir, "ctl.sock")),
         ("ControlSocketGroup", "txmt-no-such-group")]), name="m")
     nlines = sum(1 for _ in open(m.conf_path))
@@ -74,7 +75,7 @@ def line_of(path, name):
 def check_bounded(cmd):
     """run a -n check; a check that blocks fails the test instead of hanging it"""
     try:
-        p = mailrig.run(cmd, check=False, timeout=20)
+        p = run(cmd, check=False, timeout=20)
     except subprocess.TimeoutExpired:
         pytest.fail("%s still running after 20 s: it blocked on a file" % " ".join(cmd))
     return p.returncode, p.stderr.decode(errors="replace")
@@ -88,16 +89,16 @@ def fifo_in(d, name):
 
 def fifo_keyfile(d, keys):
     """KeyFile (the Domain/Selector/KeyFile shorthand) names a FIFO"""
-    k = mailrig.KeyPair(fifo_in(d, "key.fifo"), "example.com", "rsa1", "rsa",
+    k = KeyPair(fifo_in(d, "key.fifo"), "example.com", "rsa1", "rsa",
                         keys["rsa_com"].dns_txt)
-    return mailrig.SigningSetup([k], shorthand=True), "KeyFile", None
+    return SigningSetup([k], shorthand=True), "KeyFile", None
 
 
 def fifo_keytable_key(d, keys):
     """a KeyTable line names a FIFO as its key file"""
-    k = mailrig.KeyPair(fifo_in(d, "key.fifo"), "example.com", "rsa1", "rsa",
+    k = KeyPair(fifo_in(d, "key.fifo"), "example.com", "rsa1", "rsa",
                         keys["rsa_com"].dns_txt)
-    return mailrig.SigningSetup([k]), "KeyTable key file", ("KeyTable", 1)
+    return SigningSetup([k]), "KeyTable key file", ("KeyTable", 1)
 
 
 def fifo_extra(name, *more):
@@ -123,7 +124,7 @@ FIFO_CASES = {
 @pytest.mark.parametrize("case", sorted(FIFO_CASES))
 def test_config_check_refuses_a_fifo_quickly_with_file_and_line(cfgdir, keys, case):
     setup, what, at = FIFO_CASES[case](cfgdir, keys)
-    m = mailrig.TxMilter(cfgdir, setup, name="m")
+    m = TxMilter(cfgdir, setup, name="m")
     fifo = [p for p in os.listdir(cfgdir) if p.endswith(".fifo")]
     assert len(fifo) == 1
     fifo = os.path.join(cfgdir, fifo[0])
@@ -142,7 +143,7 @@ def test_unsubd_check_refuses_a_fifo_as_unsubscribe_key_file(cfgdir, keys):
     setup, _, _ = fifo_extra("UnsubscribeKeyFile",
                              ("UnsubscribeURL", "https://unsub.example.com/u/%{token}"),
                              ("DataDirectory", cfgdir))(cfgdir, keys)
-    m = mailrig.TxMilter(cfgdir, setup, name="m")
+    m = TxMilter(cfgdir, setup, name="m")
     rc, err = check_bounded([unsubd_binary(), "-n", "-x", m.conf_path])
     assert rc != 0, err
     want = "%s:%d: UnsubscribeKeyFile %s: not a regular file" % (
@@ -164,7 +165,7 @@ def cut_before(path, name):
 
 @pytest.mark.parametrize("how", ["empty", "cut_before_keytable"])
 def test_config_check_refuses_a_configuration_that_signs_nothing(cfgdir, keys, how):
-    m = mailrig.TxMilter(cfgdir, setup_for(keys, "rsa"), name="m")
+    m = TxMilter(cfgdir, setup_for(keys, "rsa"), name="m")
     if how == "empty":
         open(m.conf_path, "w").close()
     else:
@@ -182,7 +183,7 @@ def test_config_check_refuses_a_configuration_that_signs_nothing(cfgdir, keys, h
 
 
 def test_config_check_refuses_signing_no_next_to_keys(cfgdir, keys):
-    m = mailrig.TxMilter(cfgdir, setup_for(keys, "rsa", extra=[("Signing", "no")]), name="m")
+    m = TxMilter(cfgdir, setup_for(keys, "rsa", extra=[("Signing", "no")]), name="m")
     rc, err = check_bounded([m.binary, "-n", "-x", m.conf_path])
     assert rc != 0, err
     assert "%s:%d: Signing no, but signing keys are configured" % (

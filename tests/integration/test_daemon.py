@@ -17,9 +17,11 @@ import time
 
 import pytest
 
-import mailrig
-from mailrig import (KeyPair, SigningSetup, check_signed, make_message, setup_for,
-                     wait_until)
+from mailrig.util import connectable, free_port, RigError, run, stop_process, tail, wait_until
+from mailrig.keys import KeyPair
+from mailrig.message import make_message
+from mailrig.milters import setup_for, SigningSetup, TxMilter
+from mailrig.verify import check_signed
 
 pytestmark = pytest.mark.txmilter_only
 
@@ -235,19 +237,19 @@ def test_user():
     try:
         pw = pwd.getpwnam(TEST_USER)
     except KeyError:
-        mailrig.run(["useradd", "-r", "-M", "-d", "/nonexistent", "-s", "/usr/sbin/nologin",
+        run(["useradd", "-r", "-M", "-d", "/nonexistent", "-s", "/usr/sbin/nologin",
                      TEST_USER])
         created = True
         pw = pwd.getpwnam(TEST_USER)
     yield pw
     if created:
         for _ in range(100):              # userdel refuses while a process runs as the user
-            p = mailrig.run(["userdel", TEST_USER], check=False)
+            p = run(["userdel", TEST_USER], check=False)
             if p.returncode == 0:
                 break
             time.sleep(0.2)
         else:
-            raise mailrig.RigError("userdel %s: %s" % (TEST_USER, p.stderr.decode()))
+            raise RigError("userdel %s: %s" % (TEST_USER, p.stderr.decode()))
 
 
 def handles_sigterm(pid):
@@ -331,7 +333,7 @@ def test_pidfile_written_and_removed(rig, workdir):
     assert "shutting down: no message in flight" in log and "waiting up to" not in log, log[-2000:]
 
     # detached (no -f): the PidFile names the daemon, not the process we started
-    tm = mailrig.TxMilter(workdir, setup_for(rig.keys, "rsa"), name="milter-detached",
+    tm = TxMilter(workdir, setup_for(rig.keys, "rsa"), name="milter-detached",
                           tag="detached")
     if os.path.exists(tm.pidfile):
         os.unlink(tm.pidfile)
@@ -348,7 +350,7 @@ def test_pidfile_written_and_removed(rig, workdir):
         assert pid != p.pid
         with open("/proc/%d/cmdline" % pid, "rb") as f:
             assert f.read().split(b"\0")[0] == tm.binary.encode()
-        wait_until(lambda: mailrig.connectable(tm.spec), 10, what="detached daemon's socket")
+        wait_until(lambda: connectable(tm.spec), 10, what="detached daemon's socket")
         # (a SIGTERM sent before the daemon handles it is another test's subject)
         wait_until(lambda: handles_sigterm(pid), 10, what="daemon to handle SIGTERM")
         os.kill(pid, signal.SIGTERM)
@@ -363,7 +365,7 @@ def test_pidfile_written_and_removed(rig, workdir):
 
 def test_startup_error_reaches_stderr_with_syslog_on_and_no_terminal(rig, workdir):
     # as under systemd: Syslog yes, stderr a pipe; the socket's directory is missing
-    tm = mailrig.TxMilter(workdir, setup_for(rig.keys, "rsa"), name="milter-nosockdir", tag="nosockdir")
+    tm = TxMilter(workdir, setup_for(rig.keys, "rsa"), name="milter-nosockdir", tag="nosockdir")
     missing = os.path.join(tm.dir, "no-such-dir")
     with open(tm.conf_path) as f:
         conf = f.read()
@@ -385,7 +387,7 @@ def test_listed_mta_daemon_name_is_outbound(rig, make_postfix):
     m = rig.start_milter(setup_for(rig.keys, "rsa", internal="192.0.2.0/24",
                                    extra=[("MTA", "ORIGINATING")]))
     pf = make_postfix(m.postfix_spec, name="postfix-mta")
-    port2 = mailrig.free_port()
+    port2 = free_port()
     with open(os.path.join(pf.confdir, "master.cf"), "a") as f:
         f.write("127.0.0.1:%d inet n - n - - smtpd\n"
                 "  -o milter_macro_daemon_name=ORIGINATING\n" % port2)
@@ -445,7 +447,7 @@ def test_sigterm_right_after_the_pidfile_appears(rig, workdir, window):
         pytest.skip("strace is not installed")
     inject = {"before-handlers": "pipe2:delay_enter=1000000",
               "while-starting-libmilter": "clone3:delay_exit=1000000"}[window]
-    tm = mailrig.TxMilter(workdir, setup_for(rig.keys, "rsa"), name="milter-early",
+    tm = TxMilter(workdir, setup_for(rig.keys, "rsa"), name="milter-early",
                           tag="early-" + window)
     for f in (tm.pidfile, tm.sock_path):
         if os.path.exists(f):
@@ -472,7 +474,7 @@ def test_sigterm_right_after_the_pidfile_appears(rig, workdir, window):
         if p.poll() is None:
             p.kill()
             p.wait()
-    text = mailrig.tail(tm.logfile, 3000)
+    text = tail(tm.logfile, 3000)
     assert rc == 0, "SIGTERM right after start: exit status %s, log:\n%s" % (rc, text)
     assert not os.path.exists(tm.pidfile), "PidFile left behind; log:\n" + text
 
@@ -529,7 +531,7 @@ def test_sigterm_stops_the_daemon_while_a_reload_is_stuck(rig, workdir):
     lost."""
     if not shutil.which("strace"):
         pytest.skip("strace is not installed")
-    tm = mailrig.TxMilter(workdir, setup_for(rig.keys, "rsa", extra=[("ShutdownTimeout", "5")]),
+    tm = TxMilter(workdir, setup_for(rig.keys, "rsa", extra=[("ShutdownTimeout", "5")]),
                           name="milter-stuck", tag="stuck")
     for f in (tm.pidfile, tm.sock_path):
         if os.path.exists(f):
@@ -547,7 +549,7 @@ def test_sigterm_stops_the_daemon_while_a_reload_is_stuck(rig, workdir):
     pid = None
     try:
         pid = wait_pidfile(tm.pidfile, 20)
-        wait_until(lambda: "started on" in mailrig.tail(tm.logfile), 20, what="start")
+        wait_until(lambda: "started on" in tail(tm.logfile), 20, what="start")
         with open(tm.conf_path) as f:
             conf = f.read()
         with open(tm.conf_path, "w") as f:
@@ -555,23 +557,23 @@ def test_sigterm_stops_the_daemon_while_a_reload_is_stuck(rig, workdir):
         os.kill(pid, signal.SIGHUP)
         time.sleep(0.5)
         os.kill(pid, signal.SIGHUP)
-        wait_until(lambda: "has not finished" in mailrig.tail(tm.logfile), 10,
+        wait_until(lambda: "has not finished" in tail(tm.logfile), 10,
                    what="the second SIGHUP to be reported while the first reload is stuck")
         os.kill(pid, signal.SIGTERM)
         # gone, or a zombie (strace, its parent, may not reap it while it unwinds
         # the held call: the daemon's own exit is what counts)
         try:
             wait_until(lambda: process_ended(pid), 40, what="the daemon to exit")
-        except mailrig.RigError:
+        except RigError:
             pytest.fail("SIGTERM did not stop the daemon during a stuck reload:\n"
-                        + mailrig.tail(tm.logfile, 3000))
+                        + tail(tm.logfile, 3000))
     finally:
         if p.poll() is None:
             p.kill()
             p.wait()
         if pid and not process_ended(pid):   # detached from strace, still running
             os.kill(pid, signal.SIGKILL)
-    text = mailrig.tail(tm.logfile, 3000)
+    text = tail(tm.logfile, 3000)
     assert re.search(r"\bstopped\b", text), text
     assert re.search(r"shutting down while a reload .* has not finished", text), text
     assert not os.path.exists(tm.pidfile), text
@@ -659,7 +661,7 @@ def test_txmilter_and_unsubd_on_one_configuration_keep_their_own_pid_files(rig, 
         with open(m.pidfile) as f:
             assert int(f.read()) == m.proc.pid, "txmilter-unsubd wrote txmilter's PidFile"
     finally:
-        mailrig.stop_process(u)
+        stop_process(u)
     assert u.returncode == 0
     assert not os.path.exists(upid)
     with open(m.pidfile) as f:

@@ -7,7 +7,10 @@ bug.  If they fail, nothing else in this directory means anything.
 
 import smtplib
 
-from mailrig import check_not_verifying, check_signed, make_message, setup_for
+from mailrig.message import make_message
+from mailrig.milters import setup_for
+from mailrig.verify import check_not_verifying, check_signed
+
 
 
 def test_harness_dns_serves_dkim_records_split_into_255_byte_strings(dns, keys):

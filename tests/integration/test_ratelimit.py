@@ -19,11 +19,14 @@ import time
 
 import pytest
 
-import mailrig
-from mailrig import make_message, wait_until
-from ratelimit_helpers import (LocalUser, Load, RedisServer, count_delivered_to, ctl, ctl_ok, ctl_stats,
+from mailrig.util import run, wait_until
+from mailrig.message import make_message
+from mailrig.capture import Delivered
+from mailrig.redisserver import RedisServer
+from mailrig.smtp import smtp_send
+from ratelimit_helpers import (LocalUser, Load, count_delivered_to, ctl, ctl_ok, ctl_stats,
                                delivered_rcpts, hup, new_message, queue_drop, queue_json,
-                               rl_norm, rl_setup, smtp_send, txmilterctl_binary,
+                               rl_norm, rl_setup, txmilterctl_binary,
                                wait_delivered, write_policy)
 
 pytestmark = pytest.mark.txmilter_only
@@ -90,7 +93,7 @@ def test_mail_bomb_variants_limited(rl):
         rcpts = [variant(i), other] if i % 2 == 0 else [other, variant(i)]
         sent.append(send(rl, rcpts, tag="bomb"))
     for r in sent:
-        assert r.error is None and r.delivered_expected, r
+        assert r.error is None and r.accepted, r
 
     accepted = [r for r in sent if r.rcpt(variant(sent.index(r)))[0] == 250]
     assert len(accepted) == 3, "victim accepted %d times, not 3:\n%s" % (
@@ -141,7 +144,7 @@ def test_mail_bomb_comment_spellings_limited_as_postfix_reads_them(rl):
     victim@gmail.com, under rcpt 3/10m: exactly 3 delivered, 5 told 451 4.7.1; txmilter
     counted what {rcpt_addr} said, and policy explain (no macro) reads each the same."""
     pf = rl.postfix
-    p = mailrig.run(["postconf", "-c", pf.confdir, "-h", "strict_rfc821_envelopes"], check=False)
+    p = run(["postconf", "-c", pf.confdir, "-h", "strict_rfc821_envelopes"], check=False)
     assert p.stdout.decode().strip() == "no", "the test needs Postfix's default reading"
     m = rl.start_milter(rl.setup("rcpt-burst rcpt 3/10m tempfail\n"))
     sent = []
@@ -241,7 +244,7 @@ def test_two_milters_sharing_redis_never_exceed_limit(rl, redis, make_postfix):
     results = load.start().join()
     assert len(results) == 32
     for r in results:
-        assert r.error is None and r.delivered_expected, r
+        assert r.error is None and r.accepted, r
     victim_ok = [r for r in results if any(rl_norm(a) == VICTIM for a in r.accepted_rcpts)]
     refused = [(a, c, t) for r in results for a, c, t, _, _ in r.rcpts
                if rl_norm(a) == VICTIM and c != 250]
@@ -308,7 +311,7 @@ def test_redis_stopped_and_restarted_under_load(rl, redis, failure):
             assert t == "4.4.3 <%s>: rate limit service unavailable, try again later" % variant(i), t
 
     # none lost: each load message is accepted (and delivered) or tempfailed
-    acc = [r for r in results if r.delivered_expected]
+    acc = [r for r in results if r.accepted]
     tmp = [r for r in results if r.data is None and r.error is None and r.rcpts
            and all(c == 451 for _, c, _, _, _ in r.rcpts)]
     assert len(acc) + len(tmp) == len(results), [r for r in results if r not in acc + tmp][:5]
@@ -352,7 +355,7 @@ def test_sighup_policy_change_under_load_and_broken_policy_keeps_old(rl):
         load.wait_count(load.count() + 10)
     finally:
         results = load.stop()
-    bad = [r for r in results if not r.delivered_expected]
+    bad = [r for r in results if not r.accepted]
     assert not bad, "messages failed during the reload: %r" % bad[:5]
     wait_delivered(rl.capture, [r.mid for r in results], len(results), timeout=60)
 
@@ -382,7 +385,7 @@ def test_shadow_rule_logs_and_counts_but_never_refuses(rl):
                                  "day rcpt 100/1d tempfail\n"))
     sent = [send(rl, [variant(i)], tag="shadow") for i in range(5)]
     for i, r in enumerate(sent):
-        assert r.rcpt(variant(i))[0] == 250 and r.delivered_expected, r
+        assert r.rcpt(variant(i))[0] == 250 and r.accepted, r
     mids = [r.mid for r in sent]
     wait_delivered(rl.capture, mids, 5)
     assert count_delivered_to(rl.capture, mids, VICTIM) == 5
@@ -405,11 +408,11 @@ def test_quarantine_puts_message_in_hold_queue(rl):
     queue instead of being delivered; Postfix logs the hold, txmilter logs why."""
     m = rl.start_milter(rl.setup("q-burst rcpt 1/10m quarantine\n"))
     first = send(rl, [variant(0)], tag="quar")
-    assert first.delivered_expected, first
+    assert first.accepted, first
     rl.capture.wait_for(first.mid)
     second = send(rl, [variant(1), "boss@receiver.example"], tag="quar")
     assert [c for _, c, _, _, _ in second.rcpts] == [250, 250], second
-    assert second.delivered_expected, second
+    assert second.accepted, second
     # Postfix's cleanup logs the hold without the milter's reason ("milter triggers
     # HOLD action"); txmilter's summary line for the same queue id carries it.
     rl.postfix.wait_log_for(second.mid, r"milter-hold: END-OF-MESSAGE from ")
@@ -502,7 +505,7 @@ def test_sendmail_over_limit_recipient_removed_others_delivered(rl):
                    or "not accepted" in l]
             return rl.capture.find(mid2) or new
         got = wait_until(decided, 20, what="delivery of <%s> or a Postfix refusal" % mid2)
-        assert isinstance(got[0], mailrig.Delivered), \
+        assert isinstance(got[0], Delivered), \
             "Postfix did not take the message:\n%s" % "\n".join(got)
         d = got[0]
         assert [r.strip("<>") for r in d.meta["rcpts"]] == ["boss@receiver.example"], d.meta
@@ -626,7 +629,7 @@ def test_txmilterctl_lint_explain_show_reset_stats(rl, workdir, request, store):
     assert "reset" in out, out
     assert re.search(r": 0 of 2 used", ctl_ok(m, "ratelimit", "show", "burst|rcpt=victim@gmail.com"))
     again = send(rl, [variant(3)], tag="ctl")
-    assert again.rcpt(variant(3))[0] == 250 and again.delivered_expected, again
+    assert again.rcpt(variant(3))[0] == 250 and again.accepted, again
     rc, out, err = ctl(m, "ratelimit", "show", "nosuchrule|rcpt=x@y")
     assert rc == 1 and "no rule of the current policy" in err, (rc, out, err)
 

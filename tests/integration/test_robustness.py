@@ -12,7 +12,9 @@ import re
 
 import pytest
 
-from mailrig import check_signed, make_message, setup_for, Message
+from mailrig.message import make_message, Message
+from mailrig.milters import setup_for
+from mailrig.verify import check_signed
 
 RSA = "rsa-sha256"
 ED = "ed25519-sha256"

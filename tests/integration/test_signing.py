@@ -10,8 +10,9 @@ import re
 
 import pytest
 
-from mailrig import (SigningSetup, check_not_verifying, check_signed, make_message,
-                     setup_for, Message)
+from mailrig.message import make_message, Message
+from mailrig.milters import setup_for, SigningSetup
+from mailrig.verify import check_not_verifying, check_signed
 from ratelimit_helpers import ctl_stats
 
 RSA = "rsa-sha256"

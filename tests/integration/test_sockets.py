@@ -5,7 +5,9 @@ Each test starts its own Postfix instance whose smtpd_milters point at the TCP s
 
 import pytest
 
-from mailrig import check_signed, make_message, setup_for
+from mailrig.message import make_message
+from mailrig.milters import setup_for
+from mailrig.verify import check_signed
 
 RSA = [("example.com", "rsa-sha256")]
 DUAL = [("example.com", "rsa-sha256"), ("example.com", "ed25519-sha256")]

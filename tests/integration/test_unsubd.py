@@ -24,7 +24,8 @@ import time
 
 import pytest
 
-import mailrig
+from mailrig.util import connectable, free_port, make_dir, make_traversable, run, tail, wait_until
+from mailrig.milters import txmilter_binary
 from unsub_helpers import token_tool
 
 UNSUBD_LOG_PREFIX = 8                  # token characters the log may show (unsubd_http.h)
@@ -35,7 +36,7 @@ GMAIL = ["-X", "POST", "-H", "Content-Type: application/x-www-form-urlencoded",
 
 
 def _build_dir():
-    return os.path.dirname(os.path.abspath(mailrig.txmilter_binary()))
+    return os.path.dirname(os.path.abspath(txmilter_binary()))
 
 
 def unsubd_binary():
@@ -61,19 +62,19 @@ class Unsubd:
     """txmilter-unsubd with a temporary configuration, key file and DataDirectory."""
 
     def __init__(self, base, name, extra=""):
-        self.dir = mailrig.make_dir(os.path.join(base, name), 0o755)
+        self.dir = make_dir(os.path.join(base, name), 0o755)
         self.keyfile = os.path.join(self.dir, "unsub.keys")
-        self.datadir = mailrig.make_dir(os.path.join(self.dir, "data"), 0o750)
+        self.datadir = make_dir(os.path.join(self.dir, "data"), 0o750)
         self.conf = os.path.join(self.dir, "txmilter.conf")
         self.log = os.path.join(self.dir, "unsubd.log")
-        self.port = mailrig.free_port()
+        self.port = free_port()
         self.proc = None
         self.tokens = []
         self.keys = write_keys(self.keyfile, [1])
         with open(self.conf, "w") as f:
             f.write("Socket inet:%d@127.0.0.1\nSyslog no\nControlSocket none\n"
                     "UnsubscribeKeyFile %s\nUnsubscribeListen 127.0.0.1:%d\nDataDirectory %s\n%s"
-                    % (mailrig.free_port(), self.keyfile, self.port, self.datadir, extra))
+                    % (free_port(), self.keyfile, self.port, self.datadir, extra))
 
     def start(self, foreground=True):
         args = [unsubd_binary(), "-x", self.conf] + (["-f"] if foreground else [])
@@ -82,13 +83,13 @@ class Unsubd:
         self.proc = subprocess.Popen(args, stdout=logf, stderr=logf)
         logf.close()
         if foreground:                                      # serving, not merely bound
-            mailrig.wait_until(lambda: self.logtext().count("txmilter-unsubd started") > started
+            wait_until(lambda: self.logtext().count("txmilter-unsubd started") > started
                                or self.proc.poll() is not None, 20, what="txmilter-unsubd to start")
         else:
-            mailrig.wait_until(lambda: mailrig.connectable("inet:%d@127.0.0.1" % self.port),
+            wait_until(lambda: connectable("inet:%d@127.0.0.1" % self.port),
                                20, what="txmilter-unsubd to listen")
         if foreground:
-            assert self.proc.poll() is None, "txmilter-unsubd exited:\n" + mailrig.tail(self.log)
+            assert self.proc.poll() is None, "txmilter-unsubd exited:\n" + tail(self.log)
         return self
 
     def stop(self):
@@ -103,11 +104,11 @@ class Unsubd:
         """hup - SIGHUP, then wait for the log line that says how the reload went"""
         before = self.logtext().count(expect)
         self.proc.send_signal(signal.SIGHUP)
-        mailrig.wait_until(lambda: self.logtext().count(expect) > before, 10, what=expect)
+        wait_until(lambda: self.logtext().count(expect) > before, 10, what=expect)
 
     def token(self, rcpt=RCPT, stream=STREAM, issued=None, keyfile=None):
         cmd = [token_tool(), keyfile or self.keyfile, rcpt, stream] + ([str(issued)] if issued else [])
-        tok = mailrig.run(cmd).stdout.decode().strip()
+        tok = run(cmd).stdout.decode().strip()
         self.tokens.append(tok)
         return tok
 
@@ -157,7 +158,7 @@ def unsubd(tmp_path, request):
     for b in (unsubd_binary(), token_tool()):
         if not os.access(b, os.X_OK):
             pytest.fail("%s is missing: build txmilter first (make)" % b)
-    mailrig.make_traversable(str(tmp_path))
+    make_traversable(str(tmp_path))
     made = []
 
     def make(extra="", start=True, name=None):
@@ -171,7 +172,7 @@ def unsubd(tmp_path, request):
         art = os.environ.get("MAILRIG_ARTIFACTS")
         if art and os.path.exists(u.log):
             shutil.copy(u.log, os.path.join(art, "unsubd-%s-%s.log" % (request.node.name, os.path.basename(u.dir))))
-        assert rc in (None, 0), "txmilter-unsubd exited %s on SIGTERM:\n%s" % (rc, mailrig.tail(u.log))
+        assert rc in (None, 0), "txmilter-unsubd exited %s on SIGTERM:\n%s" % (rc, tail(u.log))
         text = u.logtext() if os.path.exists(u.log) else ""
         assert not re.search(r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:", text), text[-3000:]
         for t in u.tokens:                                  # never a whole token in the log
@@ -410,7 +411,7 @@ def test_sigterm_finishes_the_request_in_flight(unsubd):
     time.sleep(0.3)
     assert u.proc.poll() is None, "exited with a request in flight"
     # new connections are no longer accepted
-    assert not mailrig.connectable("inet:%d@127.0.0.1" % u.port)
+    assert not connectable("inet:%d@127.0.0.1" % u.port)
     s.sendall(body[10:])
     reply = b""
     while b"\r\n\r\n" not in reply:
@@ -432,7 +433,7 @@ def test_runs_as_userid_and_detaches_with_pidfile(unsubd, tmp_path):
     os.chown(u.datadir, pw.pw_uid, pw.pw_gid)
     u.start(foreground=False)
     assert u.proc.wait(10) == 0                             # the parent returns once detached
-    pid = int(mailrig.wait_until(lambda: os.path.exists(pidfile) and open(pidfile).read().strip(),
+    pid = int(wait_until(lambda: os.path.exists(pidfile) and open(pidfile).read().strip(),
                                  10, what="UnsubscribePidFile"))
     try:
         with open("/proc/%d/status" % pid) as f:
@@ -444,27 +445,27 @@ def test_runs_as_userid_and_detaches_with_pidfile(unsubd, tmp_path):
         assert u.rows() == [(RCPT, STREAM, "http")]
     finally:
         os.kill(pid, signal.SIGTERM)
-        mailrig.wait_until(lambda: not os.path.exists("/proc/%d" % pid), 20, what="daemon exit")
+        wait_until(lambda: not os.path.exists("/proc/%d" % pid), 20, what="daemon exit")
 
 
 def test_configuration_errors_are_reported(unsubd):
     u = unsubd(start=False)
     with open(u.conf, "a") as f:
         f.write("UnsubscribeListen nonsense\n")
-    p = mailrig.run([unsubd_binary(), "-n", "-x", u.conf], check=False)
+    p = run([unsubd_binary(), "-n", "-x", u.conf], check=False)
     assert p.returncode == 1
     assert re.search(r"txmilter\.conf:\d+: .*UnsubscribeListen", p.stderr.decode())
     v = unsubd(start=False)
     os.chmod(v.keyfile, 0o644)
-    p = mailrig.run([unsubd_binary(), "-n", "-x", v.conf], check=False)
+    p = run([unsubd_binary(), "-n", "-x", v.conf], check=False)
     assert p.returncode == 1 and v.keyfile in p.stderr.decode()
     w = unsubd(start=False)
-    p = mailrig.run([unsubd_binary(), "-n", "-x", w.conf], check=False)
+    p = run([unsubd_binary(), "-n", "-x", w.conf], check=False)
     assert p.returncode == 0, p.stderr
 
 
 def test_redis_store_and_a_store_outage_is_never_reported_as_success(unsubd, tmp_path):
-    from ratelimit_helpers import RedisServer
+    from mailrig.redisserver import RedisServer
     redis = RedisServer(str(tmp_path), "redis")
     redis.start()
     try:
@@ -472,11 +473,11 @@ def test_redis_store_and_a_store_outage_is_never_reported_as_success(unsubd, tmp
         tok = u.token()
         assert curl(u.url(tok), *GMAIL)[0] == 200
         ctl = os.path.join(_build_dir(), "txmilterctl")
-        listed = mailrig.run([ctl, "-x", u.conf, "suppress", "list"]).stdout.decode()
+        listed = run([ctl, "-x", u.conf, "suppress", "list"]).stdout.decode()
         assert RCPT in listed and STREAM in listed, listed
         assert u.stop() == 0
         u.start()                                           # a restart of unsubd keeps it (it is in Redis)
-        assert RCPT in mailrig.run([ctl, "-x", u.conf, "suppress", "list"]).stdout.decode()
+        assert RCPT in run([ctl, "-x", u.conf, "suppress", "list"]).stdout.decode()
         redis.stop()
         status, headers, body = curl(u.url(u.token(rcpt="carol@example.org")), *GMAIL)
         assert status == 503, body                          # the receiver will try again
@@ -484,7 +485,7 @@ def test_redis_store_and_a_store_outage_is_never_reported_as_success(unsubd, tmp
         assert "result=store-error" in u.logtext()
         assert curl(u.url(tok))[0] == 200                   # GET needs no store
         redis.start()
-        status = mailrig.wait_until(
+        status = wait_until(
             lambda: curl(u.url(u.token(rcpt="carol@example.org")), *GMAIL)[0] == 200, 15,
             interval=0.5, what="the store to come back")
         assert status

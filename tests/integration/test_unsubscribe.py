@@ -21,9 +21,13 @@ import uuid
 
 import pytest
 
-import mailrig
-from mailrig import check_signed, make_message, wait_until
-from ratelimit_helpers import RedisServer, ctl, ctl_stats, smtp_send
+from mailrig.util import run, wait_until
+from mailrig.message import make_message
+from mailrig.milters import TxMilter
+from mailrig.verify import check_signed
+from mailrig.redisserver import RedisServer
+from mailrig.smtp import smtp_send
+from ratelimit_helpers import ctl, ctl_stats
 from unsub_helpers import (UnsubD, http, local_url, one_click, seal_token, sqlite_entries,
                            token_of, unsub_setup, unsub_targets)
 
@@ -260,7 +264,7 @@ def test_unsubscribed_recipient_removed_from_multi_recipient_message_other_still
     assert one_click(local_url(url, u.port)) == "200"
 
     r, mid = send(rig, NEWS, [gone, other])
-    assert r.accepted and all(v[0] == 250 for v in r.rcpts.values()), r
+    assert r.accepted and all(x.code == 250 for x in r.rcpts), r
     d = rig.capture.wait_for(mid)
     assert rcpts_of(d) == [other], d.meta
     m.wait_log(r"rcpt=<%s> removed: unsubscribed from mail of %s" % (re.escape(gone),
@@ -426,7 +430,7 @@ def test_offline_run_with_the_mailto_address_as_rcpt_stores_nothing(keys, workdi
     (neither in the SQLite file, which is not even created, nor in Redis)"""
     setup = unsub_setup(keys, workdir, store=store_url)
     # written, never started: its configuration is what txmilter -t and txmilterctl read
-    m = mailrig.TxMilter(workdir, setup, name="offline-unsub", tag=uuid.uuid4().hex[:8])
+    m = TxMilter(workdir, setup, name="offline-unsub", tag=uuid.uuid4().hex[:8])
     to = rcpt("paul")
     mailto = "unsub+%s@example.com" % seal_token(setup.unsub.keyfile, to, NEWS)
     msg, _ = make_message(from_addr=to, to_addr=mailto, subject="unsubscribe")
@@ -435,7 +439,7 @@ def test_offline_run_with_the_mailto_address_as_rcpt_stores_nothing(keys, workdi
         f.write(msg)
 
     def offline():
-        p = mailrig.run([m.binary, "-t", path, "-x", m.conf_path, "--from", to, "--rcpt", mailto],
+        p = run([m.binary, "-t", path, "-x", m.conf_path, "--from", to, "--rcpt", mailto],
                         check=False)
         out = p.stdout.decode(errors="replace")
         want = "recipient %s: would record unsubscribe of <%s> from stream %s (dry run: " \
@@ -626,13 +630,13 @@ def test_unsubscribe_by_mail_while_redis_frozen_is_deferred_not_lost(rig, workdi
         finally:
             redis.thaw()
         for r, mid in tries:
-            assert r.rcpts[addr][0] == 451 and r.rcpts[addr][1].startswith("4.3.0 "), r
+            assert r.rcpt(addr)[0] == 451 and r.rcpt(addr)[1].startswith("4.3.0 "), r
         assert len(redis_trouble_lines(m)) <= 8, "\n".join(redis_trouble_lines(m))
         assert int(ctl_stats(m)["suppression additions failed"]) == 4
 
         def stored_now():
             r, mid = send(rig, to, addr, source_address="127.0.0.2")
-            return r.rcpts.get(addr, (0,))[0] == 250
+            return (r.rcpt(addr) or (0,))[0] == 250
         wait_until(stored_now, 20, interval=0.2, what="the request stored once Redis answers")
         assert (to, NEWS, "mail") in stored(None, redis), stored(None, redis)
         assert_refused_unsubscribed(rig, NEWS, to, NEWS)

@@ -1,6 +1,6 @@
 """unsub_helpers - pieces for the List-Unsubscribe integration tests (test_unsubscribe.py).
 
-Adds to mailrig.py, changes nothing in it:
+Adds to the mailrig package:
 
   unsubd_binary()                   $TXMILTER_UNSUBD, else txmilter-unsubd next to $TXMILTER
   unsub_setup(keys, workdir, ...)   a SigningSetup whose extra directives turn List-Unsubscribe
@@ -28,8 +28,9 @@ import re
 import subprocess
 import uuid
 
-import mailrig
-from mailrig import RigError, SigningSetup, free_port, make_dir, run, tail, wait_until
+from mailrig.milters import SigningSetup, txmilter_binary
+from mailrig.util import (RigError, connectable, free_port, make_dir, run, stop_process, tail,
+                          wait_until)
 
 URL_TEMPLATE = "https://unsub.%{domain}/u/%{token}"
 MAILTO_TEMPLATE = "unsub+%{token}@example.com"
@@ -41,7 +42,7 @@ def unsubd_binary():
     b = os.environ.get("TXMILTER_UNSUBD")
     if b:
         return b
-    return os.path.join(os.path.dirname(os.path.abspath(mailrig.txmilter_binary())),
+    return os.path.join(os.path.dirname(os.path.abspath(txmilter_binary())),
                         "txmilter-unsubd")
 
 
@@ -133,13 +134,13 @@ class UnsubD:
             if self.proc.poll() is not None:
                 raise RigError("txmilter-unsubd exited %s:\n%s" % (self.proc.returncode,
                                                                  tail(self.logfile)))
-            return mailrig.connectable("inet:%d@127.0.0.1" % self.port)
+            return connectable("inet:%d@127.0.0.1" % self.port)
         wait_until(ready, timeout, what="txmilter-unsubd on port %d" % self.port)
         return self
 
     def stop(self, timeout=15):
         if self.proc is not None:
-            mailrig.stop_process(self.proc, timeout)
+            stop_process(self.proc, timeout)
             self.exits.append(self.proc.returncode)
             self.proc = None
 
@@ -229,7 +230,7 @@ def unsub_targets(msg):
 
 def token_tool():
     return os.environ.get("UNSUBD_TOKEN_TOOL") or os.path.join(
-        os.path.dirname(os.path.abspath(mailrig.txmilter_binary())), "tests", "unsubd_token_tool")
+        os.path.dirname(os.path.abspath(txmilter_binary())), "tests", "unsubd_token_tool")
 
 
 def seal_token(keyfile, rcpt, stream):

@@ -1,8 +1,8 @@
 /*
  * test_store_redis.c - store_redis.c and store_failover.c against real
  * redis-server (and redis-sentinel) processes that the test starts on free
- * loopback ports with a temporary directory, no persistence, and kills at
- * the end. Without redis-server (Debian package redis-server) or
+ * loopback ports with a temporary directory, no persistence (through
+ * tests/redis-launch, see testutil.h), and kills at the end. Without redis-server (Debian package redis-server) or
  * redis-sentinel (package redis-sentinel) the test fails; it never skips.
  *
  * - the shared limiter cases (data/limiter_cases.txt) run through the Lua
@@ -57,14 +57,7 @@
 
 /* ---------------------------------------------------------------- servers */
 
-typedef struct rs {
-    pid_t pid;
-    int   port;
-    int   sentinel;                 /* a redis-sentinel process */
-    char  dir[256];
-    char  sock[300];
-    const char *pass;
-} RS;
+typedef TH_REDIS RS;                /* started by tests/redis-launch (testutil.c) */
 
 #define RS_MAX 12
 static RS  *rs_all[RS_MAX];
@@ -85,8 +78,8 @@ static redisReply *raw(const RS *s, const char *fmt, ...)
         return NULL;
     }
     redisSetTimeout(c, tv);
-    if (s->pass && !s->sentinel) {
-        rep = redisCommand(c, "AUTH %s", s->pass);
+    if (s->password && !s->sentinel_of) {
+        rep = redisCommand(c, "AUTH %s", s->password);
         if (rep)
             freeReplyObject(rep);
     }
@@ -97,146 +90,44 @@ static redisReply *raw(const RS *s, const char *fmt, ...)
     return rep;
 }
 
-/* rs_ready - 1 when the server answers PING */
-static int rs_ready(const RS *s)
-{
-    redisReply *rep = raw(s, "PING");
-    int ok = rep && rep->type == REDIS_REPLY_STATUS;
-
-    if (rep)
-        freeReplyObject(rep);
-    return ok;
-}
-
-/* rs_spawn - fork and exec argv with output to the server's log */
-static void rs_spawn(RS *s, char *const argv[])
-{
-    char log[400];
-    pid_t pid;
-    int fd;
-
-    snprintf(log, sizeof(log), "%s/out.log", s->dir);
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        if ((fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600)) >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    s->pid = pid;
-}
-
-/* rs_wait_ready - wait up to 5 s for the server; fail with its log */
-static void rs_wait_ready(RS *s)
-{
-    uint64_t end = th_ms_now() + 5000;
-
-    while (!rs_ready(s)) {
-        int st;
-
-        if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
-            s->pid = 0;
-            fail_msg("%s on port %d exited at once: see %s/out.log",
-                     s->sentinel ? "redis-sentinel" : "redis-server", s->port, s->dir);
-        }
-        if (th_ms_now() > end)
-            fail_msg("redis on port %d did not answer within 5 s", s->port);
-        th_ms_sleep(10);
-    }
-}
-
-/* rs_register - remember a server for the final clean-up */
-static void rs_register(RS *s)
+/* rs_register - remember a server for the final clean-up; its index */
+static int rs_register(RS *s)
 {
     int i;
 
     for (i = 0; i < RS_MAX; i++) {
         if (rs_all[i] == s)
-            return;
+            return i;
         if (rs_all[i] == NULL) {
             rs_all[i] = s;
-            return;
+            return i;
         }
     }
     fail_msg("too many test servers");
+    return -1;
+}
+
+/* rs_launch - start (or restart, same port) s in its own directory */
+static void rs_launch(RS *s)
+{
+    char dir[256];
+
+    snprintf(dir, sizeof(dir), "%s/r%d", rs_tmp, rs_register(s));
+    th_redis_start(s, dir);
 }
 
 /* rs_start - start (or restart, same port) a redis-server */
 static void rs_start(RS *s, const char *pass)
 {
-    char port[16];
-    char *argv[32];
-    int n = 0;
-
-    if (!th_in_path("redis-server"))
-        fail_msg("redis-server is not installed: install the Debian package redis-server "
-                 "(this test never skips)");
-    if (s->port == 0)
-        s->port = th_free_port();
-    s->pass = pass;
-    snprintf(s->dir, sizeof(s->dir), "%s/r%d", rs_tmp, s->port);
-    (void) mkdir(s->dir, 0700);
-    snprintf(s->sock, sizeof(s->sock), "%s/redis.sock", s->dir);
-    snprintf(port, sizeof(port), "%d", s->port);
-    argv[n++] = "redis-server";
-    argv[n++] = "--port", argv[n++] = port;
-    argv[n++] = "--bind", argv[n++] = "127.0.0.1";
-    argv[n++] = "--dir", argv[n++] = s->dir;
-    argv[n++] = "--save", argv[n++] = "";
-    argv[n++] = "--appendonly", argv[n++] = "no";
-    argv[n++] = "--unixsocket", argv[n++] = s->sock;
-    argv[n++] = "--unixsocketperm", argv[n++] = "700";
-    argv[n++] = "--daemonize", argv[n++] = "no";
-    if (pass)
-        argv[n++] = "--requirepass", argv[n++] = (char *) pass;
-    argv[n] = NULL;
-    rs_register(s);
-    rs_spawn(s, argv);
-    rs_wait_ready(s);
+    s->password = pass;
+    rs_launch(s);
 }
 
 /* rs_start_sentinel - a redis-sentinel monitoring master as "mymaster" */
 static void rs_start_sentinel(RS *s, const RS *master)
 {
-    char conf[400];
-    char *argv[3];
-    FILE *fp;
-
-    if (!th_in_path("redis-sentinel"))
-        fail_msg("redis-sentinel is not installed: install the Debian package redis-sentinel "
-                 "(this test never skips)");
-    s->port = th_free_port();
-    s->sentinel = 1;
-    snprintf(s->dir, sizeof(s->dir), "%s/s%d", rs_tmp, s->port);
-    (void) mkdir(s->dir, 0700);
-    snprintf(conf, sizeof(conf), "%s/sentinel.conf", s->dir);
-    assert_non_null(fp = fopen(conf, "w"));
-    fprintf(fp, "port %d\nbind 127.0.0.1\ndir %s\ndaemonize no\n"
-            "sentinel monitor mymaster 127.0.0.1 %d 1\n"
-            "sentinel down-after-milliseconds mymaster 60000\n", s->port, s->dir, master->port);
-    fclose(fp);
-    argv[0] = "redis-sentinel";
-    argv[1] = conf;
-    argv[2] = NULL;
-    rs_register(s);
-    rs_spawn(s, argv);
-    rs_wait_ready(s);
-}
-
-/* rs_kill - send sig; for SIGKILL and SIGTERM also reap the process */
-static void rs_kill(RS *s, int sig)
-{
-    if (s->pid <= 0)
-        return;
-    kill(s->pid, sig);
-    if (sig == SIGKILL || sig == SIGTERM) {
-        kill(s->pid, SIGCONT);
-        waitpid(s->pid, NULL, 0);
-        s->pid = 0;
-    }
+    s->sentinel_of = master->port;
+    rs_launch(s);
 }
 
 /* rs_cleanup - kill every server and remove the temporary directory */
@@ -247,7 +138,7 @@ static void rs_cleanup(void)
 
     for (i = 0; i < RS_MAX; i++)
         if (rs_all[i])
-            rs_kill(rs_all[i], SIGKILL);
+            th_redis_signal(rs_all[i], SIGKILL);
     if (rs_tmp[0]) {
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", rs_tmp);
         if (system(cmd) != 0)
@@ -985,7 +876,7 @@ static void test_outage(void **state)
     assert_int_equal(timed_decide(r, &it, 1, &res, &acc, &ms), RL_OK);
 
     /* killed: connection refused, at once */
-    rs_kill(&s, SIGKILL);
+    th_redis_signal(&s, SIGKILL);
     for (i = 0; i < 5; i++) {
         assert_int_equal(timed_decide(r, &it, 1, &res, &acc, &ms), RL_UNAVAILABLE);
         if (ms > worst_outage_ms)
@@ -999,13 +890,13 @@ static void test_outage(void **state)
     assert_int_equal(acc, 1);
     assert_true(ms <= TO_MS + TO_SLACK_MS + (uint64_t) slack_ms);
     /* restarted between two calls: the stale pooled connection is replaced in the call */
-    rs_kill(&s, SIGKILL);
+    th_redis_signal(&s, SIGKILL);
     rs_start(&s, NULL);
     assert_int_equal(timed_decide(r, &it, 1, &res, &acc, &ms), RL_OK);
     assert_int_equal(res.count, 0);             /* no persistence: state lost */
 
     /* stopped (SIGSTOP): connections hang, each call times out */
-    rs_kill(&s, SIGSTOP);
+    th_redis_signal(&s, SIGSTOP);
     for (i = 0; i < 4; i++) {
         assert_int_equal(timed_decide(r, &it, 1, &res, &acc, &ms), RL_UNAVAILABLE);
         if (ms > worst_outage_ms)
@@ -1013,11 +904,11 @@ static void test_outage(void **state)
         if (ms > TO_MS + TO_SLACK_MS + (uint64_t) slack_ms)
             fail_msg("call %d took %llu ms with Redis stopped", i, (unsigned long long) ms);
     }
-    rs_kill(&s, SIGCONT);
+    th_redis_signal(&s, SIGCONT);
     assert_int_equal(timed_decide(r, &it, 1, &res, &acc, &ms), RL_OK);
     assert_true(ms <= TO_MS + TO_SLACK_MS + (uint64_t) slack_ms);
     r->ops->free(r);
-    rs_kill(&s, SIGKILL);
+    th_redis_signal(&s, SIGKILL);
 }
 
 #define RELAY_THREADS 4
@@ -1151,9 +1042,9 @@ static void test_sentinel(void **state)
     buf_free(&err);
     bad->ops->free(bad);
     r->ops->free(r);
-    rs_kill(&sen, SIGKILL);
-    rs_kill(&m1, SIGKILL);
-    rs_kill(&m2, SIGKILL);
+    th_redis_signal(&sen, SIGKILL);
+    th_redis_signal(&m1, SIGKILL);
+    th_redis_signal(&m2, SIGKILL);
 }
 
 /* ------------------------------------------- suppressions with decide */
@@ -1331,7 +1222,7 @@ static void test_failover(void **state)
 
     assert_int_equal(f->ops->decide(f, &it, 1, &res, &acc, &stamp), RL_OK);
     assert_int_equal(acc, 1);
-    rs_kill(&s, SIGKILL);
+    th_redis_signal(&s, SIGKILL);
     for (i = 0; i < 10; i++) {
         RL_STATUS rc = timed_decide(f, &it, 1, &res, &acc, &ms);
 
@@ -1372,7 +1263,7 @@ static void test_failover(void **state)
     assert_int_equal(th_count_lines(logf, "rate store redis unavailable"), 1);
     assert_int_equal(th_count_lines(logf, "rate store redis answers again"), 1);
     f->ops->free(f);
-    rs_kill(&s, SIGKILL);
+    th_redis_signal(&s, SIGKILL);
 }
 
 /* test_failover_concurrent - while open, concurrent callers never wait for the probe */
@@ -1415,7 +1306,7 @@ static void test_failover_stopped(void **state)
                            STORE_FAIL_LOCAL, 100);
     th_item(&it, &a, "failover|conc");
     assert_int_equal(f->ops->decide(f, &it, 1, &res, &acc, &stamp), RL_OK);
-    rs_kill(&s, SIGSTOP);
+    th_redis_signal(&s, SIGSTOP);
     for (i = 0; i < 4; i++)
         assert_int_equal(pthread_create(&tid[i], NULL, fo_caller, f), 0);
     for (i = 0; i < 4; i++) {
@@ -1428,9 +1319,9 @@ static void test_failover_stopped(void **state)
     /* 200 calls, but only the first failure and a few probes waited */
     assert_true(st.primary_failed <= 8);
     assert_true(st.fallback >= 190);
-    rs_kill(&s, SIGCONT);
+    th_redis_signal(&s, SIGCONT);
     f->ops->free(f);
-    rs_kill(&s, SIGKILL);
+    th_redis_signal(&s, SIGKILL);
 }
 
 /* test_failover_shared_pool - a pool with its own breaker (shared with the
@@ -1459,7 +1350,7 @@ static void test_failover_shared_pool(void **state)
                            STORE_FAIL_LOCAL, 0);
     th_item(&it, &a, "failover|pool");
     assert_int_equal(f->ops->decide(f, &it, 1, &res, &acc, &stamp), RL_OK);
-    rs_kill(&s, SIGSTOP);
+    th_redis_signal(&s, SIGSTOP);
     for (i = 0; i < 20; i++) {
         assert_int_equal(f->ops->decide(f, &it, 1, &res, &acc, &stamp), RL_OK);
         th_ms_sleep(10);
@@ -1471,7 +1362,7 @@ static void test_failover_shared_pool(void **state)
     /* what the pool did not send is no failure of the primary */
     assert_int_equal(st.primary_failed, ps.calls_failed);
     assert_true(ps.calls_skipped >= 1);
-    rs_kill(&s, SIGCONT);
+    th_redis_signal(&s, SIGCONT);
     /* another user of the pool (a suppression check) closes its breaker */
     end = th_ms_now() + RETRY_MS + 2000 + (uint64_t) slack_ms;
     while (redis_pool_ping(pool, NULL) != 0 && th_ms_now() < end)
@@ -1482,7 +1373,7 @@ static void test_failover_shared_pool(void **state)
     assert_int_equal(st.primary_up, 1);
     f->ops->free(f);
     redis_pool_free(pool);
-    rs_kill(&s, SIGKILL);
+    th_redis_signal(&s, SIGKILL);
 }
 
 /* ----------------------------------------------------------------- main */

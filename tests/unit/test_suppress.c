@@ -2,8 +2,8 @@
  * test_suppress.c - suppress.c and its two stores: the SQLite file
  * (suppress_sqlite.c) in a temporary directory, and Redis
  * (suppress_redis.c) against a real redis-server that the test starts on
- * a free loopback port (with a password, no persistence) and kills at the
- * end. Without redis-server (Debian package redis-server) the test fails;
+ * a free loopback port (with a password, no persistence; through
+ * tests/redis-launch, see testutil.h) and kills at the end. Without redis-server (Debian package redis-server) the test fails;
  * it never skips.
  *
  * - one table of scenarios (add idempotent, check, remove, list and its
@@ -68,14 +68,7 @@ static char *new_dir(void)
 
 /* ------------------------------------------------------------ redis-server */
 
-typedef struct rs {
-    pid_t pid;
-    int   port;
-    char  dir[256];
-    char  sock[300];
-} RS;
-
-static RS rs;
+static TH_REDIS rs;                 /* started by tests/redis-launch (testutil.c) */
 
 /* raw - a command (argv form) on a fresh authenticated connection; NULL on error */
 static redisReply *raw(int argc, const char **argv)
@@ -106,67 +99,14 @@ static redisReply *raw1(const char *a, const char *b, const char *c)
     return raw(c ? 3 : b ? 2 : 1, argv);
 }
 
-/* rs_ready - 1 when the server answers PING */
-static int rs_ready(void)
-{
-    redisReply *rep = raw1("PING", NULL, NULL);
-    int ok = rep && rep->type == REDIS_REPLY_STATUS;
-
-    if (rep)
-        freeReplyObject(rep);
-    return ok;
-}
-
 /* rs_start - start (or restart on the same port) the redis-server */
 static void rs_start(void)
 {
-    char port[16], log[400];
-    uint64_t end;
-    pid_t pid;
-    int fd, st;
+    char *dir = xasprintf("%s/redis", tmp_dir);
 
-    if (!th_in_path("redis-server"))
-        fail_msg("redis-server is not installed: install the Debian package redis-server "
-                 "(this test never skips)");
-    if (rs.port == 0)
-        rs.port = th_free_port();
-    snprintf(rs.dir, sizeof(rs.dir), "%s/redis", tmp_dir);
-    (void) mkdir(rs.dir, 0700);
-    snprintf(rs.sock, sizeof(rs.sock), "%s/redis.sock", rs.dir);
-    snprintf(port, sizeof(port), "%d", rs.port);
-    snprintf(log, sizeof(log), "%s/out.log", rs.dir);
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        if ((fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600)) >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1",
-               "--dir", rs.dir, "--save", "", "--appendonly", "no",
-               "--unixsocket", rs.sock, "--unixsocketperm", "700", "--daemonize", "no",
-               "--requirepass", PASS, (char *) NULL);
-        _exit(127);
-    }
-    rs.pid = pid;
-    for (end = th_ms_now() + 5000; !rs_ready(); th_ms_sleep(10)) {
-        if (waitpid(rs.pid, &st, WNOHANG) == rs.pid) {
-            rs.pid = 0;
-            fail_msg("redis-server on port %d exited at once: see %s", rs.port, log);
-        }
-        if (th_ms_now() > end)
-            fail_msg("redis-server on port %d did not answer within 5 s", rs.port);
-    }
-}
-
-/* rs_kill - kill and reap the server */
-static void rs_kill(void)
-{
-    if (rs.pid > 0) {
-        kill(rs.pid, SIGKILL);
-        waitpid(rs.pid, NULL, 0);
-        rs.pid = 0;
-    }
+    rs.password = PASS;
+    th_redis_start(&rs, dir);
+    free(dir);
 }
 
 /* cleanup - kill the server, remove the temporary directory */
@@ -174,7 +114,7 @@ static void cleanup(void)
 {
     char cmd[300];
 
-    rs_kill();
+    th_redis_signal(&rs, SIGKILL);
     if (tmp_dir[0]) {
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp_dir);
         if (system(cmd) != 0)
@@ -817,7 +757,7 @@ static void test_redis_down(void **state)
     s = open_redis(0);
     buf_init(&err, 1024);
     assert_int_equal(suppress_add(s, "x@example.com", "s@x.example", "http", &err), 0);
-    rs_kill();
+    th_redis_signal(&rs, SIGKILL);
     t0 = th_ms_now();
     assert_int_equal(suppress_check(s, "x@example.com", "s@x.example", &err), -1);
     took = th_ms_now() - t0;
@@ -865,7 +805,7 @@ static void test_redis_frozen(void **state)
     dup2(fd, 2);
     close(fd);
 
-    kill(rs.pid, SIGSTOP);
+    th_redis_signal(&rs, SIGSTOP);
     for (i = 0; i < FROZEN_CHECKS; i++)
         assert_int_equal(suppress_check(s, "x@example.com", "s@x.example", &err), -1);
     assert_int_equal(suppress_add(s, "y@example.com", "s@x.example", "mail", &err), -1);
@@ -881,7 +821,7 @@ static void test_redis_frozen(void **state)
     assert_true(ps.calls_failed + ps.calls_skipped == FROZEN_CHECKS + 1);
     assert_true(ps.calls_skipped >= FROZEN_CHECKS + 1 - 4);
 
-    kill(rs.pid, SIGCONT);
+    th_redis_signal(&rs, SIGCONT);
     end = th_ms_now() + RETRY_MS + 2000 + (uint64_t) slack_ms;
     while ((rc = suppress_check(s, "x@example.com", "s@x.example", &err)) != 1 && th_ms_now() < end)
         th_ms_sleep(20);

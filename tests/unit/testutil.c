@@ -10,8 +10,11 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,24 +26,30 @@
 #include "util.h"
 
 /* run_table - run fn once per table row, each row a test named by its
- * first member (a const char *) */
+ * first member (a const char *), through cmocka's public group runner */
 int run_table(const char *group, CMUnitTestFunction fn, const void *rows,
-                     size_t size, size_t n)
+              size_t size, size_t n)
 {
-    struct CMUnitTest *t = xcalloc(n, sizeof(*t));
     size_t i;
-    int rc;
 
-    for (i = 0; i < n; i++) {
-        const char *row = (const char *) rows + i * size;
-
-        t[i].name = *(const char *const *) (const void *) row;
-        t[i].test_func = fn;
-        t[i].initial_state = (void *) (uintptr_t) row;
+    if (n == 0) {
+        fprintf(stderr, "%s: an empty table tests nothing\n", group);
+        return 1;
     }
-    rc = _cmocka_run_group_tests(group, t, n, NULL, NULL);
-    free(t);
-    return rc;
+    {
+        /* a VLA, so that the macro's sizeof counts the rows */
+        struct CMUnitTest t[n];
+
+        memset(t, 0, sizeof(t));
+        for (i = 0; i < n; i++) {
+            const char *row = (const char *) rows + i * size;
+
+            t[i].name = *(const char *const *) (const void *) row;
+            t[i].test_func = fn;
+            t[i].initial_state = (void *) (uintptr_t) row;
+        }
+        return cmocka_run_group_tests_name(group, t, NULL, NULL);
+    }
 }
 
 /* th_expand_with - "{X<n>}" becomes n 'x' bytes, "{NUL}" a NUL byte, and
@@ -129,30 +138,33 @@ void th_unlink(char *path)
     }
 }
 
-/* th_datadir - tests/unit/data, from $srcdir (automake) or from __FILE__ */
+/* th_testsfile - tests/<rel> as an absolute path, from $srcdir (automake) or __FILE__ */
+static void th_testsfile(char *out, size_t size, const char *rel)
+{
+    const char *srcdir = getenv("srcdir"), *slash;
+    char *abs;
+
+    if (srcdir != NULL && *srcdir) {
+        snprintf(out, size, "%s/tests/%s", srcdir, rel);
+    } else if ((slash = strrchr(__FILE__, '/')) != NULL) {
+        snprintf(out, size, "%.*s/../%s", (int) (slash - __FILE__), __FILE__, rel);
+    } else {
+        snprintf(out, size, "../%s", rel);
+    }
+    /* Datasets name files by absolute path: "../tests" would be a list. */
+    if ((abs = realpath(out, NULL)) != NULL) {
+        snprintf(out, size, "%s", abs);
+        free(abs);
+    }
+}
+
+/* th_datadir - tests/unit/data as an absolute path */
 const char *th_datadir(void)
 {
     static char dir[4096];
-    const char *srcdir = getenv("srcdir"), *slash;
 
-    if (dir[0])
-        return dir;
-    if (srcdir != NULL && *srcdir) {
-        snprintf(dir, sizeof(dir), "%s/tests/unit/data", srcdir);
-    } else if ((slash = strrchr(__FILE__, '/')) != NULL) {
-        snprintf(dir, sizeof(dir), "%.*s/data", (int) (slash - __FILE__), __FILE__);
-    } else {
-        snprintf(dir, sizeof(dir), "data");
-    }
-    {
-        /* Datasets name files by absolute path: "../tests" would be a list. */
-        char *abs = realpath(dir, NULL);
-
-        if (abs != NULL) {
-            snprintf(dir, sizeof(dir), "%s", abs);
-            free(abs);
-        }
-    }
+    if (dir[0] == 0)
+        th_testsfile(dir, sizeof(dir), "unit/data");
     return dir;
 }
 
@@ -272,4 +284,78 @@ int th_count_lines(const char *path, const char *needle)
             n++;
     fclose(fp);
     return n;
+}
+
+/* th_redis_start - run tests/redis-launch for r in dir and read its one line:
+ * "ready PORT PID SOCK" or "error MESSAGE" */
+void th_redis_start(TH_REDIS *r, const char *dir)
+{
+    char launcher[4096], port[16], sen[16], line[1024], sock[300];
+    const char *argv[12];
+    int in[2], out[2], n = 0, got_port, got_pid;
+    FILE *fp;
+    pid_t pid;
+
+    th_testsfile(launcher, sizeof(launcher), "redis-launch");
+    argv[n++] = launcher;
+    if (r->port > 0) {
+        snprintf(port, sizeof(port), "%d", r->port);
+        argv[n++] = "--port", argv[n++] = port;
+    }
+    if (r->password)
+        argv[n++] = "--password", argv[n++] = r->password;
+    if (r->sentinel_of > 0) {
+        snprintf(sen, sizeof(sen), "%d", r->sentinel_of);
+        argv[n++] = "--sentinel-of", argv[n++] = sen;
+    } else {
+        argv[n++] = "--unixsocket";
+    }
+    argv[n++] = dir;
+    argv[n] = NULL;
+    /* close-on-exec: another launcher must not hold this one's stdin open */
+    assert_int_equal(pipe2(in, O_CLOEXEC), 0);
+    assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        execv(launcher, (char *const *) argv);
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    assert_non_null(fp = fdopen(out[0], "r"));
+    if (fgets(line, sizeof(line), fp) == NULL)
+        snprintf(line, sizeof(line), "no answer (exec failed? see stderr)");
+    fclose(fp);
+    line[strcspn(line, "\n")] = 0;
+    if (sscanf(line, "ready %d %d %299s", &got_port, &got_pid, sock) != 3) {
+        close(in[1]);
+        waitpid(pid, NULL, 0);
+        fail_msg("%s %s: %s", launcher, dir, line);
+    }
+    r->port = got_port;
+    r->pid = (pid_t) got_pid;
+    r->launcher = pid;
+    r->ctl = in[1];
+    util_strlcpy(r->dir, dir, sizeof(r->dir));
+    util_strlcpy(r->sock, strcmp(sock, "-") == 0 ? "" : sock, sizeof(r->sock));
+}
+
+/* th_redis_signal - send sig; after SIGKILL or SIGTERM wait for the launcher,
+ * which exits once it has reaped the server */
+void th_redis_signal(TH_REDIS *r, int sig)
+{
+    if (r->pid <= 0)
+        return;
+    kill(r->pid, sig);
+    if (sig == SIGKILL || sig == SIGTERM) {
+        kill(r->pid, SIGCONT);
+        waitpid(r->launcher, NULL, 0);
+        close(r->ctl);
+        r->pid = 0;
+        r->launcher = 0;
+        r->ctl = -1;
+    }
 }

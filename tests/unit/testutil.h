@@ -1,7 +1,8 @@
 /*
  * testutil.h - helpers shared by the table-driven unit tests: one cmocka
  * test per table row, temporary files, the fixtures directory, and the
- * test clock, rules and items of the rate-store tests.
+ * test clock, rules and items of the rate-store tests, and Redis servers
+ * started by tests/redis-launch.
  */
 #ifndef TX_TESTUTIL_H
 #define TX_TESTUTIL_H
@@ -10,6 +11,7 @@
 #include <stdarg.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <cmocka.h>
 
@@ -75,5 +77,27 @@ RL_RULE th_rule(const char *name, uint32_t limit, uint64_t period_ms, int shadow
 
 /* th_item - a store item for a rule and a key */
 void th_item(RL_ITEM *it, const RL_RULE *r, const char *key);
+
+/* A redis-server (or redis-sentinel) on 127.0.0.1, started by tests/redis-launch:
+ * the launcher the integration tests use too (tests/integration/mailrig/redisserver.py).
+ * Fill in port (0: a free one), password and sentinel_of before th_redis_start(). */
+typedef struct th_redis {
+    int         port;               /* kept across restarts */
+    const char *password;           /* requirepass, or NULL */
+    int         sentinel_of;        /* > 0: a redis-sentinel monitoring that port */
+    char        dir[256];           /* its scratch directory */
+    char        sock[300];          /* its unix socket ("" for a sentinel) */
+    pid_t       pid;                /* the server; 0 when it is not running */
+    pid_t       launcher;           /* tests/redis-launch, the server's parent */
+    int         ctl;                /* the launcher's stdin: at its end, the server dies */
+} TH_REDIS;
+
+/* th_redis_start - start (or restart) r in dir and wait until it answers; the
+ * test fails (never skips) if it cannot, redis-server not installed included */
+void th_redis_start(TH_REDIS *r, const char *dir);
+
+/* th_redis_signal - SIGSTOP, SIGCONT: freeze, thaw; SIGKILL, SIGTERM: stop r
+ * and return when it is gone */
+void th_redis_signal(TH_REDIS *r, int sig);
 
 #endif

@@ -1,0 +1,106 @@
+"""mailrig.capture - the SMTP capture server: what Postfix delivers, byte for byte.
+
+  Capture(workdir, port, host)      smtpcapture.py on host:port writing into its own dir;
+                                    .files(), .messages(), .clear(), .find(message_id),
+                                    .wait_messages(n), .wait_for(message_id)
+  Delivered(path)                   one delivered message: .raw, .meta (envelope), .msg
+"""
+
+import json
+import os
+import re
+import socket
+import subprocess
+
+from .message import Message
+from .util import HERE, PYTHON, RigError, free_port, make_dir, stop_process, tail, wait_until
+
+
+class Delivered:
+    """One message as Postfix delivered it to the capture server."""
+
+    def __init__(self, path):
+        self.path = path
+        with open(path, "rb") as f:
+            self.raw = f.read()
+        with open(path[:-4] + ".json") as f:
+            self.meta = json.load(f)
+        self.msg = Message(self.raw)
+
+    def __repr__(self):
+        return "<Delivered %s %d bytes>" % (self.path, len(self.raw))
+
+
+class Capture:
+    """smtpcapture.py on 127.0.0.1:port, writing into dir."""
+
+    def __init__(self, workdir, port=None, host="127.0.0.1", name="capture"):
+        self.dir = make_dir(os.path.join(workdir, name))
+        self.maildir = make_dir(os.path.join(self.dir, "mail"))
+        self.host = host
+        self.port = port or free_port(host)
+        self.proc = None
+        self.logfile = os.path.join(self.dir, "capture.log")
+        self.pidfile = os.path.join(self.dir, "capture.pid")
+
+    @property
+    def listen(self):
+        return ("[%s]:%d" if ":" in self.host else "%s:%d") % (self.host, self.port)
+
+    def start(self, timeout=10, daemon=False):
+        log = open(self.logfile, "ab")
+        cmd = [PYTHON, os.path.join(HERE, "smtpcapture.py"), "--listen", self.listen,
+               "--dir", self.maildir, "--pidfile", self.pidfile]
+        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                     start_new_session=daemon)
+        log.close()
+
+        def ready():
+            if self.proc.poll() is not None:
+                raise RigError("capture server exited:\n" + tail(self.logfile))
+            try:
+                socket.create_connection((self.host, self.port), 0.5).close()
+                return True
+            except OSError:
+                return False
+        wait_until(ready, timeout, what="capture server")
+        return self
+
+    def stop(self):
+        stop_process(self.proc)
+        self.proc = None
+
+    def files(self):
+        return sorted(os.path.join(self.maildir, f[:-5] + ".eml")
+                      for f in os.listdir(self.maildir) if f.endswith(".json"))
+
+    def messages(self):
+        return [Delivered(p) for p in self.files()]
+
+    def clear(self):
+        for f in os.listdir(self.maildir):
+            os.unlink(os.path.join(self.maildir, f))
+
+    def wait_messages(self, n, timeout=30):
+        """wait_messages - wait until at least n messages arrived; return them all"""
+        wait_until(lambda: len(self.files()) >= n, timeout,
+                   what="%d delivered message(s) in %s" % (n, self.maildir))
+        return self.messages()
+
+    def find(self, message_id):
+        """find - delivered messages whose Message-ID is message_id (<...> optional)"""
+        mid = message_id.strip("<>").encode()
+        out = []
+        for p in self.files():
+            with open(p, "rb") as f:
+                head = f.read(200000).split(b"\r\n\r\n", 1)[0]
+            if re.search(rb"(?im)^message-id:\s*<" + re.escape(mid) + rb">", head):
+                out.append(Delivered(p))
+        return out
+
+    def wait_for(self, message_id, timeout=30):
+        """wait_for - wait until the message with message_id was delivered; return it"""
+        found = wait_until(lambda: self.find(message_id), timeout,
+                           what="delivery of <%s>" % message_id.strip("<>"))
+        return found[0]
+
