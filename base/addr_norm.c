@@ -51,9 +51,11 @@
  *	(even quoted or escaped), invalid UTF-8, unbalanced angle brackets or
  *	quotes, a bad source route, no '@', an empty local part or domain, an
  *	empty domain label, a character that cannot be in a domain, a bad
- *	IDN label (with libidn2's reason), a bad domain literal, a local part
- *	over 64 bytes (as written), a domain over 253 bytes or a label over
- *	63 (in A-label form), or a result that does not fit in outlen.
+ *	IDN label (with libidn2's reason, or one that UTS #46 maps to a
+ *	character no label holds, such as U+00A0 to a space), a bad domain
+ *	literal, a local part over 64 bytes (as written), a domain over 253
+ *	bytes or a label over 63 (in A-label form), or a result that does
+ *	not fit in outlen.
  */
 #include <arpa/inet.h>
 #include <idn2.h>
@@ -174,6 +176,13 @@ static int addr_literal(const char *d, size_t len, char *dom, size_t size)
     return snprintf(dom, size, "[%s]", txt) < (int) size ? 0 : -1;
 }
 
+/* addr_ldh - 1 if c may be in a domain label: ASCII letter, digit, '-' or '_' */
+static int addr_ldh(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'
+        || c == '_';
+}
+
 /* addr_label - append one domain label (A-label form) to dom; NULL or why not */
 static const char *addr_label(const char *label, char *dom, size_t size, char *why,
                               size_t whylen)
@@ -187,8 +196,7 @@ static const char *addr_label(const char *label, char *dom, size_t size, char *w
 
         if (c >= 0x80)
             plain = 0;
-        else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                   || c == '-' || c == '_'))
+        else if (!addr_ldh(c))
             return snprintf(why, whylen, "bad character '%c' in domain", c), why;
     }
     if (plain && strncasecmp(label, "xn--", 4) != 0) {
@@ -221,6 +229,15 @@ static const char *addr_label(const char *label, char *dom, size_t size, char *w
     }
     util_lower(a);
     len = strlen(a);
+    /* UTS #46 maps some characters to ASCII that no label may hold (U+00A0
+     * to a space); the dots of U+3002 and its kind are label separators */
+    for (i = 0; i < len; i++) {
+        if (!addr_ldh((unsigned char) a[i]) && a[i] != '.') {
+            free(a);
+            return snprintf(why, whylen, "bad IDN label \"%.64s\": maps to a character a domain "
+                            "cannot hold", label), why;
+        }
+    }
     if (have + len + 1 >= size) {
         free(a);
         return snprintf(why, whylen, "domain longer than %d bytes", DNS_NAME_MAX), why;

@@ -22,6 +22,10 @@
  *	".example.com"			any host name below example.com
  *	"localhost"			the name, and 127.0.0.0/8 and ::1
  *
+ *	With "refile:" (OpenDKIM's wildcards) "*.example.com" means
+ *	".example.com" and "192.0.2.*" (one to three octets) the network
+ *	"192.0.2.0/24"; any other '*' is an error.
+ *
  *	IPv4-mapped IPv6 entries and clients (::ffff:192.0.2.1) count as
  *	IPv4. A file line must hold one entry only.
  *
@@ -251,6 +255,27 @@ static int netlist_parse(NETLIST *nl, const DATASET_ENTRY *e, BUF *errs)
 }
 
 /* netlist_build - load and parse the list named by spec */
+/* netlist_glob - OpenDKIM's refile: wildcard as an entry: "*.example.com" is
+ * ".example.com", "192.0.2.*" is "192.0.2.0/24"; -1 when none says the same */
+static int netlist_glob(const char *key, char *out, size_t size)
+{
+    const char *s = key + (key[0] == '!');
+    size_t len = strlen(s);
+    unsigned octets = 0;
+
+    if (strncmp(s, "*.", 2) == 0 && strchr(s + 1, '*') == NULL)
+        return snprintf(out, size, "%.*s%s", (int) (s - key), key, s + 1) < (int) size ? 0 : -1;
+    if (len < 3 || strcmp(s + len - 2, ".*") != 0 || strspn(s, "0123456789.") != len - 1)
+        return -1;
+    for (size_t i = 0; i < len - 1; i++)
+        octets += s[i] == '.';
+    if (octets < 1 || octets > 3)
+        return -1;
+    return snprintf(out, size, "%.*s%.*s%s/%u", (int) (s - key), key, (int) (len - 2), s,
+                    octets == 1 ? ".0.0.0" : octets == 2 ? ".0.0" : ".0", 8 * octets)
+        < (int) size ? 0 : -1;
+}
+
 NETLIST *netlist_build(const char *spec, const char *where, BUF *errs)
 {
     DATASET *ds;
@@ -261,9 +286,23 @@ NETLIST *netlist_build(const char *spec, const char *where, BUF *errs)
     if ((ds = dataset_load(spec, where, errs)) == NULL)
         return NULL;
     nl = xcalloc(1, sizeof(*nl));
-    for (i = 0; i < ds->n; i++)
-        if (netlist_parse(nl, &ds->ent[i], errs) < 0)
+    for (i = 0; i < ds->n; i++) {
+        DATASET_ENTRY e = ds->ent[i];
+        char glob[DNS_NAME_MAX + 2];
+
+        if (ds->is_re && strchr(e.key, '*')) {
+            if (netlist_glob(e.key, glob, sizeof(glob)) < 0) {
+                netlist_err(errs, &e, "\"%s\": no wildcard but \"*.domain\" and \"a.b.c.*\" "
+                            "is supported here: write a network (192.0.2.0/24) or a domain "
+                            "(.example.com: every host below it)", e.key);
+                bad = 1;
+                continue;
+            }
+            e.key = glob;
+        }
+        if (netlist_parse(nl, &e, errs) < 0)
             bad = 1;
+    }
     dataset_free(ds);
     if (bad) {
         netlist_free(nl);

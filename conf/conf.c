@@ -6,6 +6,7 @@
  *
  *	TXCONF	*conf_defaults(void)
  *	TXCONF	*conf_load(const char *path, BUF *errs)
+ *	TXCONF	*conf_load_all(const char *path, BUF *errs, int *bad)
  *	void	conf_free(TXCONF *cf)
  *	int	conf_line(const TXCONF *cf, const char *name)
  *	const char *conf_where(const TXCONF *cf, const char *name,
@@ -39,6 +40,14 @@
  *	OpenDKIM migration: "Mode s" is accepted (txmilter only signs);
  *	"RequireSafeKeys yes" is accepted (txmilter always requires it).
  *	The value parsers live in conf_value.c.
+ *
+ *	conf_load_all() is conf_load() that returns what parsed even after
+ *	an error (*bad is then 1; NULL only when the file cannot be read),
+ *	so that txmilter -n goes on to check the tables too.
+ *
+ *	OpenDKIM directives without a row here go to conf_migrate.c: they
+ *	are accepted, accepted with a warning (kept in cf->warnings), or
+ *	refused with a hint saying what to write instead.
  *
  *	conf_free() releases a TXCONF; conf_line() and conf_where() report
  *	where a directive was set.
@@ -84,6 +93,7 @@
 
 #include "conf.h"
 #include "conf_int.h"
+#include "conf_migrate.h"
 #include "dataset.h"
 #include "log.h"
 #include "util.h"
@@ -210,6 +220,13 @@ int conf_rate_limits(const TXCONF *cf)
     return cf->ratelimit_policy != NULL;
 }
 
+DNS_SETTINGS conf_dns(const TXCONF *cf)
+{
+    DNS_SETTINGS ds = {cf->nameservers, cf->trust_anchor_file, cf->dns_timeout};
+
+    return ds;
+}
+
 int conf_unsubscribes(const TXCONF *cf)
 {
     return cf->unsub_keyfile != NULL && cf->unsub_url != NULL;
@@ -261,6 +278,7 @@ TXCONF *conf_defaults(void)
     cf->public_suffix_list = xstrdup(CONF_DEFAULT_PSL);
     cf->dns_timeout = 5;
     cf->on_dnserror = CONF_ACT_TEMPFAIL;
+    strv_init(&cf->warnings);
     cf->lines = xcalloc(CONF_NDIRS, sizeof(int));
     return cf;
 }
@@ -279,8 +297,23 @@ static int conf_apply(TXCONF *cf, char *line, int lineno, BUF *errs)
         *value++ = 0;
     value = util_trim(value);
     if ((d = conf_find(line)) == NULL) {
-        conf_err(errs, cf->path, lineno, "unknown directive \"%s\"", line);
-        return -1;
+        switch (conf_migrate_check(line, value, err, sizeof(err))) {
+        case CONF_MIGRATE_SAME:
+            return 0;
+        case CONF_MIGRATE_IGNORED: {
+            char   *w = xasprintf("%s:%d: warning: %s", cf->path, lineno, err);
+
+            strv_add(&cf->warnings, w);
+            free(w);
+            return 0;
+        }
+        case CONF_MIGRATE_REFUSED:
+            conf_err(errs, cf->path, lineno, "%s", err);
+            return -1;
+        default:
+            conf_err(errs, cf->path, lineno, "unknown directive \"%s\"", line);
+            return -1;
+        }
     }
     idx = (size_t) (d - conf_dirs);
     if (cf->lines[idx] != 0) {
@@ -316,6 +349,19 @@ static int conf_check(TXCONF *cf, BUF *errs)
 /* conf_load - parse the file at path */
 TXCONF   *conf_load(const char *path, BUF *errs)
 {
+    int     bad;
+    TXCONF *cf = conf_load_all(path, errs, &bad);
+
+    if (cf != NULL && bad) {
+        conf_free(cf);
+        return NULL;
+    }
+    return cf;
+}
+
+/* conf_load_all - parse the file at path, keeping what parsed */
+TXCONF   *conf_load_all(const char *path, BUF *errs, int *nbad)
+{
     char    line[DATASET_LINE_MAX + 1];
     enum dataset_line rc;
     TXCONF   *cf;
@@ -323,6 +369,7 @@ TXCONF   *conf_load(const char *path, BUF *errs)
     int     lineno = 0, bad = 0;
     char    why[1200];
 
+    *nbad = 1;
     if (path == NULL) {
         conf_err(errs, "(null)", 0, "no configuration file name");
         return NULL;
@@ -354,10 +401,7 @@ TXCONF   *conf_load(const char *path, BUF *errs)
     (void) fclose(fp);
     if (conf_check(cf, errs) < 0)
         bad = 1;
-    if (bad) {
-        conf_free(cf);
-        return NULL;
-    }
+    *nbad = bad;
     return cf;
 }
 
@@ -459,6 +503,7 @@ void conf_free(TXCONF *cf)
     free(cf->public_suffix_list);
     free(cf->nameservers);
     free(cf->trust_anchor_file);
+    strv_free(&cf->warnings);
     free(cf->lines);
     free(cf);
 }

@@ -13,6 +13,7 @@
 
 #include <sys/types.h>
 
+#include "dns.h"
 #include "util.h"
 
 enum conf_canon { CONF_CANON_RELAXED = 0, CONF_CANON_SIMPLE = 1 };
@@ -109,6 +110,8 @@ typedef struct conf {
     char   *unsub_trusted_proxy;/* UnsubscribeTrustedProxy: the address whose X-Forwarded-For is believed */
     char   *data_directory;     /* DataDirectory, default /var/lib/txmilter */
 
+    STRV    warnings;           /* "file:line: message" for OpenDKIM directives
+                                 * accepted but ignored (conf_migrate.c) */
     int    *lines;              /* private to conf.c: where each directive was set;
                                  * use conf_line() and conf_where() */
 } TXCONF;
@@ -119,6 +122,11 @@ TXCONF *conf_defaults(void);
 /* conf_load - parse path. On success returns a new TXCONF. On any error
  * returns NULL and appends one "file:line: message\n" per problem to errs. */
 TXCONF *conf_load(const char *path, BUF *errs);
+
+/* conf_load_all - conf_load() that returns what parsed even after errors
+ * (then *bad is 1), so that later checks run too: never use such a TXCONF
+ * but for reporting. NULL only when the file cannot be read. */
+TXCONF *conf_load_all(const char *path, BUF *errs, int *bad);
 
 void conf_free(TXCONF *cf);
 
@@ -142,6 +150,10 @@ enum conf_align conf_align_action(const TXCONF *cf);
  * is configured. */
 int conf_signs(const TXCONF *cf);
 int conf_rate_limits(const TXCONF *cf);
+
+/* conf_dns - the resolver's settings: Nameservers, TrustAnchorFile,
+ * DNSTimeout */
+DNS_SETTINGS conf_dns(const TXCONF *cf);
 
 /* conf_unsubscribes - List-Unsubscribe headers are added:
  * UnsubscribeKeyFile and UnsubscribeURL set */

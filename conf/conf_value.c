@@ -410,8 +410,8 @@ int conf_parse_mode(TXCONF *cf, const CONF_DIR *d, const char *value,
     (void) cf;
     (void) d;
     if (strspn(value, "sS") != strlen(value)) {
-        snprintf(err, errlen, "txmilter signs only; Mode %s is not supported "
-                 "(use OpenDKIM or OpenDMARC for inbound verification)", value);
+        snprintf(err, errlen, "txmilter signs only; Mode %s is not supported: write "
+                 "\"Mode s\" and keep OpenDKIM or OpenDMARC for inbound verification", value);
         return -1;
     }
     return 0;

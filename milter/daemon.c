@@ -62,6 +62,7 @@
 
 #include "callbacks.h"
 #include "conf.h"
+#include "conf_check.h"
 #include "control.h"
 #include "ratelimit.h"
 #include "redis_pool.h"
@@ -247,6 +248,7 @@ static void daemon_reload(const char *path, const TXCONF *running)
         || (snap->cf->user == NULL) != (running->user == NULL)
         || (snap->cf->user && strcmp(snap->cf->user, running->user) != 0))
         log_warn("reload: Socket and UserID changes take effect only after a restart");
+    conf_check_log_warnings(snap);
     if (strcmp(snap->cf->store, running->store) != 0 || snap->cf->store_failure != running->store_failure
         || snap->cf->store_timeout_ms != running->store_timeout_ms
         || snap->cf->store_connect_timeout_ms != running->store_connect_timeout_ms
@@ -439,12 +441,8 @@ static int daemon_open_socket(DAEMON_RUN *d, const TXCONF *cf)
         log_err("cannot give socket %s to %s: %s", d->upath, cf->user, strerror(errno));
         return -1;
     }
-    if (!d->is_unix) {
-        daemon_nodelay();
-        if (strchr(cf->socket, '@') == NULL)
-            log_warn("Socket %s names no address: listening on every interface; "
-                     "use inet:PORT@localhost unless remote MTAs must connect", cf->socket);
-    }
+    if (!d->is_unix)
+        daemon_nodelay();               /* conf_check warns about a socket on every interface */
     return 0;
 }
 
@@ -605,6 +603,7 @@ static int daemon_start(DAEMON_RUN *d, int foreground)
     log_init("txmilter", cf->syslog, cf->syslog_facility,
              foreground && (!cf->syslog || isatty(STDERR_FILENO)));
     log_set_debug(cf->logwhy);
+    conf_check_log_warnings(d->snap);
     if (cf->user && proc_user(cf->user, &d->uid, &d->gid, &d->uname) < 0)
         return -1;
     if (cf->user)

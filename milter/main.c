@@ -27,6 +27,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "conf_check.h"
 #include "daemon.h"
 #include "log.h"
 #include "offline.h"
@@ -45,35 +46,53 @@ static void usage(FILE *fp)
             "default CONFIG: %s\n", CONF_DEFAULT_FILE);
 }
 
-/* check_config - txmilter -n */
+/* check_config - txmilter -n: every problem of every stage in one run */
 static int check_config(const char *path)
 {
-    BUF errs;
+    BUF errs, warns;
     SNAPSHOT *snap;
-    size_t nkeys;
+    size_t nkeys = 0;
+    int bad = 1;
     char where[1200];
 
     buf_init(&errs, 64 * 1024);
-    if ((snap = snapshot_build(path, &errs)) == NULL) {
-        fputs(errs.data ? errs.data : "configuration error\n", stderr);
-        buf_free(&errs);
-        return 1;
+    buf_init(&warns, 64 * 1024);
+    if ((snap = snapshot_build_all(path, &errs, &bad)) != NULL) {
+        /* the daemon would refuse to start on it */
+        if (snap->cf->control_socket && snap->cf->control_socket_group
+            && getgrnam(snap->cf->control_socket_group) == NULL) {
+            buf_printf(&errs, "%s: ControlSocketGroup: no such group \"%s\"\n",
+                       conf_where(snap->cf, "ControlSocketGroup", where, sizeof(where)),
+                       snap->cf->control_socket_group);
+            bad = 1;
+        }
+        conf_check_warnings(snap, &warns);
+        if (conf_check_runtime(snap, &errs, &warns) < 0)
+            bad = 1;
+        if (snap->kt)
+            (void) keytable_keys(snap->kt, &nkeys);
     }
-    /* the daemon would refuse to start on it */
-    if (snap->cf->control_socket && snap->cf->control_socket_group
-        && getgrnam(snap->cf->control_socket_group) == NULL) {
-        fprintf(stderr, "%s: ControlSocketGroup: no such group \"%s\"\n",
-                conf_where(snap->cf, "ControlSocketGroup", where, sizeof(where)),
-                snap->cf->control_socket_group);
-        snapshot_release(snap);
-        buf_free(&errs);
-        return 1;
+    if (errs.data)
+        fputs(errs.data, stderr);
+    if (warns.data)
+        fputs(warns.data, stderr);
+    if (bad) {
+        if (errs.data == NULL)
+            fputs("configuration error\n", stderr);
+    } else {
+        size_t nwarn = 0;
+
+        for (const char *p = warns.data; p && (p = strchr(p, '\n')) != NULL; p++)
+            nwarn++;
+        printf("%s: configuration is valid (%zu signing key%s", path, nkeys, nkeys == 1 ? "" : "s");
+        if (nwarn)
+            printf(", %zu warning%s", nwarn, nwarn == 1 ? "" : "s");
+        printf(")\n");
     }
-    (void) keytable_keys(snap->kt, &nkeys);
-    printf("%s: configuration is valid (%zu signing key%s)\n", path, nkeys, nkeys == 1 ? "" : "s");
     snapshot_release(snap);
     buf_free(&errs);
-    return 0;
+    buf_free(&warns);
+    return bad ? 1 : 0;
 }
 
 int main(int argc, char **argv)

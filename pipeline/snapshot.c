@@ -22,6 +22,11 @@
  *	discards the whole snapshot: a reload never leaves a half-applied
  *	configuration.
  *
+ *	Every stage runs even after an earlier one failed (only what needs
+ *	the failed stage's result is skipped), so that all problems are
+ *	reported at once; snapshot_build_all() hands the incomplete snapshot
+ *	to txmilter -n for its further checks (conf_check.c).
+ *
  *	snapshot_install() swaps the global pointer under a mutex;
  *	snapshot_acquire() and snapshot_release() count references, so a
  *	message keeps the snapshot it started with until it ends.
@@ -227,62 +232,83 @@ static int snapshot_unsub(SNAPSHOT *s, BUF *errs)
     return 0;
 }
 
-/* snapshot_build - a complete, validated snapshot or nothing */
-SNAPSHOT *snapshot_build(const char *path, BUF *errs)
+/* snapshot_build_all - every stage, each reporting all it finds */
+SNAPSHOT *snapshot_build_all(const char *path, BUF *errs, int *bad)
 {
     SNAPSHOT *s = xcalloc(1, sizeof(*s));
     char where[1024];
+    int conf_bad = 0;
 
     atomic_init(&s->refs, 1);
     pthread_mutex_init(&s->cache_lock, NULL);
     strv_init(&s->mta);
     strv_init(&s->unsub_exempt);
-    if ((s->cf = conf_load(path, errs)) == NULL)
-        goto fail;
-    if (snapshot_check_files(s->cf, errs) < 0)
-        goto fail;
+    *bad = 1;
+    if ((s->cf = conf_load_all(path, errs, &conf_bad)) == NULL) {
+        snapshot_free(s);
+        return NULL;
+    }
+    *bad = conf_bad;
+    /* A stage that fails keeps the later ones going (one -n run reports
+     * everything); only what needs its result is skipped. */
+    if (snapshot_check_files(s->cf, errs) < 0) {
+        *bad = 1;
+        return s;                           /* no reader may open a FIFO */
+    }
     if (preflight_config_check(s->cf, errs) < 0)
-        goto fail;
+        *bad = 1;
     conf_where(s->cf, "InternalHosts", where, sizeof(where));
     if ((s->internal = netlist_build(s->cf->internal_hosts, where, errs)) == NULL)
-        goto fail;
+        *bad = 1;
     if (s->cf->mta) {
         DATASET *ds;
 
         conf_where(s->cf, "MTA", where, sizeof(where));
-        if ((ds = dataset_load(s->cf->mta, where, errs)) == NULL)
-            goto fail;
-        for (size_t i = 0; i < ds->n; i++)
-            strv_add(&s->mta, ds->ent[i].key);
-        dataset_free(ds);
+        if ((ds = dataset_load(s->cf->mta, where, errs)) == NULL) {
+            *bad = 1;
+        } else {
+            for (size_t i = 0; i < ds->n; i++)
+                strv_add(&s->mta, ds->ent[i].key);
+            dataset_free(ds);
+        }
     }
     if ((s->kt = keytable_build(s->cf, errs)) == NULL)
-        goto fail;
-    if (snapshot_load_keys(s, errs) < 0)
-        goto fail;
+        *bad = 1;
+    else if (snapshot_load_keys(s, errs) < 0)
+        *bad = 1;
     if ((s->dkim = sign_lib_new(s->cf, errs)) == NULL)
-        goto fail;
-    dns_dkim_hooks(s->dkim);                /* libopendkim's DNS, if ever used, goes through dns.c */
+        *bad = 1;
+    else
+        dns_dkim_hooks(s->dkim);            /* libopendkim's DNS, if ever used, goes through dns.c */
     if (s->cf->ratelimit_policy && (s->policy = rl_policy_load(s->cf->ratelimit_policy, errs)) == NULL)
-        goto fail;
+        *bad = 1;
     if (snapshot_unsub(s, errs) < 0)
-        goto fail;
+        *bad = 1;
     s->norm.separators = s->cf->recipient_delimiter;
     s->norm.gmail_dots = 1;
     if (snapshot_check_store(s->cf, errs) < 0)
-        goto fail;
-    {
+        *bad = 1;
+    if (s->kt) {
         size_t n;
 
         (void) keytable_keys(s->kt, &n);
         if (conf_check_signing(s->cf, n, errs) < 0)
-            goto fail;
+            *bad = 1;
     }
     return s;
+}
 
-fail:
-    snapshot_free(s);
-    return NULL;
+/* snapshot_build - a complete, validated snapshot or nothing */
+SNAPSHOT *snapshot_build(const char *path, BUF *errs)
+{
+    int bad;
+    SNAPSHOT *s = snapshot_build_all(path, errs, &bad);
+
+    if (s != NULL && bad) {
+        snapshot_free(s);
+        return NULL;
+    }
+    return s;
 }
 
 /* snapshot_install - swap in a new current snapshot */

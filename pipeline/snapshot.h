@@ -46,6 +46,12 @@ typedef struct snapshot {
  * NULL with "file:line: message" lines in errs if anything is wrong. */
 SNAPSHOT *snapshot_build(const char *path, BUF *errs);
 
+/* snapshot_build_all - the same, but an incomplete snapshot (members of
+ * failed stages NULL) is returned with *bad set, for txmilter -n to check
+ * further; NULL only when the file cannot be read. Release it with
+ * snapshot_release(); never install it. */
+SNAPSHOT *snapshot_build_all(const char *path, BUF *errs, int *bad);
+
 /* snapshot_install - make snap the current snapshot; the previous one is
  * freed when its last user releases it. */
 void snapshot_install(SNAPSHOT *snap);

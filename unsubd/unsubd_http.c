@@ -101,7 +101,7 @@ enum unsubd_path unsubd_http_path(const char *url, const char **token)
  * characters cut to UNSUBD_TOKEN_PREFIX, the whole cut to fit */
 void unsubd_http_logpath(const char *url, char *out, size_t outlen)
 {
-    size_t o = 0, run = 0;
+    size_t o = 0, run = 0, limit;
     const char *p;
 
     if (outlen < 4) {
@@ -109,27 +109,27 @@ void unsubd_http_logpath(const char *url, char *out, size_t outlen)
             out[0] = 0;
         return;
     }
+    limit = outlen - 4;                     /* room kept for a final "..." and the NUL */
     if (url == NULL)
         url = "-";
     for (p = url; *p; p++) {
-        int tc = unsubd_http_token_char((unsigned char) *p);
+        const char *add = p;
+        size_t n = 1;
 
-        run = tc ? run + 1 : 0;
-        if (run > UNSUBD_TOKEN_PREFIX) {
-            if (run == UNSUBD_TOKEN_PREFIX + 1) {
-                if (o + 3 >= outlen)
-                    break;
-                memcpy(out + o, "...", 3);
-                o += 3;
-            }
+        run = unsubd_http_token_char((unsigned char) *p) ? run + 1 : 0;
+        if (run > UNSUBD_TOKEN_PREFIX + 1)
             continue;
+        if (run == UNSUBD_TOKEN_PREFIX + 1) {
+            add = "...";
+            n = 3;
         }
-        if (o + 1 >= outlen - 3) {          /* keep room for "..." */
+        if (o + n > limit) {
             memcpy(out + o, "...", 3);
             o += 3;
             break;
         }
-        out[o++] = *p;
+        memcpy(out + o, add, n);
+        o += n;
     }
     out[o] = 0;
 }

@@ -65,18 +65,10 @@ static pthread_mutex_t preflight_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_int preflight_started;
 static atomic_int preflight_managed;    /* the daemon calls preflight_shutdown() itself */
 
-/* preflight_dns - the resolver's settings in the configuration */
-static DNS_SETTINGS preflight_dns(const TXCONF *cf)
-{
-    DNS_SETTINGS ds = {cf->nameservers, cf->trust_anchor_file, cf->dns_timeout};
-
-    return ds;
-}
-
 /* preflight_start - resolver, suffix list, SPF server */
 int preflight_start(const TXCONF *cf, BUF *errs)
 {
-    DNS_SETTINGS ds = preflight_dns(cf);
+    DNS_SETTINGS ds = conf_dns(cf);
     int rc = 0;
 
     pthread_mutex_lock(&preflight_lock);
@@ -149,7 +141,7 @@ int preflight_config_check(const TXCONF *cf, BUF *errs)
     if (cf->egress.n == 0)
         log_warn("%s: AlignmentAction without EgressAddress: SPF is not evaluated, "
                  "only DKIM can align", cf->path ? cf->path : "configuration");
-    ds = preflight_dns(cf);
+    ds = conf_dns(cf);
     dns_check_config(&ds);
     return rc;
 }

@@ -33,6 +33,11 @@
  *
  *	spf_check_count_lookups() walks a record and everything it includes
  *	or redirects to without evaluating it, for `txmilterctl dns-check`.
+ *	Once the count passes 20 (twice the limit) it follows no more
+ *	includes or redirects: the count is then a lower bound, and a tree
+ *	of records that include each other several times over (a few
+ *	includes per record, ten levels deep: millions of records) is read
+ *	at most 20 times, not walked for hours.
  *
  * DIAGNOSTICS
  *	spf_check_init() returns -1 with the reason in errs. DNS trouble
@@ -53,6 +58,7 @@
 
 #define SPF_CHECK_MAX_TTL  3600     /* reuse a result at most this long */
 #define SPF_CHECK_DEPTH    10       /* include/redirect nesting we follow */
+#define SPF_CHECK_FOLLOW   20       /* past this count no include/redirect is followed */
 
 static pthread_mutex_t spf_check_lock = PTHREAD_MUTEX_INITIALIZER;
 static SPF_server_t *spf_check_server;
@@ -135,7 +141,8 @@ static int spf_check_is_modifier(const char *t, size_t len)
     return i < len && t[i] == '=';
 }
 
-/* spf_check_count_mechanisms - mechanisms of a record text */
+/* spf_check_count_mechanisms - the terms libspf2 keeps as mechanisms
+ * (it stores redirect= among them: dns_spf.c compares the two counts) */
 int spf_check_count_mechanisms(const char *record)
 {
     const char *p = record;
@@ -150,7 +157,7 @@ int spf_check_count_mechanisms(const char *record)
         p += strspn(p, " ");
         if ((len = strcspn(p, " ")) == 0)
             break;
-        if (!spf_check_is_modifier(p, len))
+        if (!spf_check_is_modifier(p, len) || (len >= 9 && strncasecmp(p, "redirect=", 9) == 0))
             n++;
         p += len;
     }
@@ -322,7 +329,7 @@ static int spf_check_walk(DNS_LOOKUP_FN lookup, void *ctx, const char *domain, i
             has_all = 1;
         } else if (strcasecmp(name, "include") == 0) {
             (*count)++;
-            if (*arg && strchr(arg, '%') == NULL)
+            if (*arg && strchr(arg, '%') == NULL && *count <= SPF_CHECK_FOLLOW)
                 rc = spf_check_walk(lookup, ctx, arg, depth + 1, count, tempfail, err, errlen);
         } else if (strcasecmp(name, "a") == 0 || strcasecmp(name, "mx") == 0
                    || strcasecmp(name, "ptr") == 0 || strcasecmp(name, "exists") == 0) {
@@ -330,7 +337,7 @@ static int spf_check_walk(DNS_LOOKUP_FN lookup, void *ctx, const char *domain, i
         }
     }
     free(rec);
-    if (rc == 0 && redirect[0] && !has_all && strchr(redirect, '%') == NULL)
+    if (rc == 0 && redirect[0] && !has_all && strchr(redirect, '%') == NULL && *count <= SPF_CHECK_FOLLOW)
         rc = spf_check_walk(lookup, ctx, redirect, depth + 1, count, tempfail, err, errlen);
     return rc;
 }

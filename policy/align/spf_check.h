@@ -39,8 +39,9 @@ SPF_CHECK_RESULT spf_check_map(int libspf2_result, int tempfail_seen, int trunca
 /* spf_check_result_str - "pass", "fail", ... */
 const char *spf_check_result_str(SPF_CHECK_RESULT r);
 
-/* spf_check_count_mechanisms - mechanisms (not modifiers) in a record's
- * text, after "v=spf1" */
+/* spf_check_count_mechanisms - the terms of a record's text (after
+ * "v=spf1") that libspf2 compiles into its list of mechanisms: every
+ * mechanism and the redirect= modifier, no other modifier */
 int spf_check_count_mechanisms(const char *record);
 
 /* spf_check_sender_domain - the domain SPF checks for a MAIL FROM as
@@ -53,7 +54,8 @@ int spf_check_sender_domain(const char *mail_from, const char *helo, char *out, 
  * exists, redirect) of domain's SPF record and of every record it
  * includes or redirects to, as RFC 7208 4.6.4 counts them against its
  * limit of 10. Uses lookup (dns_lookup, or a test table). Returns the
- * count; -1 with the reason in err when a record is missing, doubled or
+ * count (a lower bound once over 20: nothing more is followed then);
+ * -1 with the reason in err when a record is missing, doubled or
  * unreachable (temporary DNS trouble sets *tempfail). */
 int spf_check_count_lookups(DNS_LOOKUP_FN lookup, void *ctx, const char *domain, int *tempfail,
                             char *err, size_t errlen);

@@ -145,18 +145,21 @@ KEYCHECK_STATUS keycheck_record(const char *txt, const KEYS_KEY *key, char *why,
     char v[64], k[64], *p;
     unsigned char *der = NULL;
     long len;
-    int has_p;
+    int has_p, vt, kt;
     size_t plen = strlen(txt) + 1;
     KEYCHECK_STATUS st;
     const char *ours = key->type == KEYS_ED25519 ? "ed25519" : "rsa";
 
     why[0] = 0;
-    if (keycheck_tag(txt, "v", v, sizeof(v)) != 0 && strcmp(v, "DKIM1") != 0) {
-        fmt_trunc(why, whylen, "v=%s is not DKIM1", v);
+    /* a value too long for v or k (-1) is none we know, never a default */
+    if ((vt = keycheck_tag(txt, "v", v, sizeof(v))) != 0 && (vt < 0 || strcmp(v, "DKIM1") != 0)) {
+        fmt_trunc(why, whylen, "v=%s is not DKIM1", vt < 0 ? "(over 63 bytes)" : v);
         return KEYCHECK_INVALID;
     }
-    if (keycheck_tag(txt, "k", k, sizeof(k)) <= 0)
+    if ((kt = keycheck_tag(txt, "k", k, sizeof(k))) == 0)
         util_strlcpy(k, "rsa", sizeof(k));
+    else if (kt < 0)
+        util_strlcpy(k, "(over 63 bytes)", sizeof(k));
     p = xmalloc(plen);
     has_p = keycheck_tag(txt, "p", p, plen);
     if (has_p <= 0) {

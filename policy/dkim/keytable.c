@@ -22,6 +22,8 @@
  *	selector is dot-separated labels of [A-Za-z0-9_-], at most 63 each.
  *	A keypath starting with '/', "./" or "../" is a file name, anything
  *	else the key itself. Names are unique, compared ignoring case.
+ *	"refile:" (which many OpenDKIM guides use) reads the file the same
+ *	way; a key name holding '*' is then refused.
  *
  *	SigningTable: "pattern name [signer]"; name must be in the KeyTable;
  *	signer (the i= tag, '%' standing for the From domain) must hold '@'.
@@ -221,15 +223,18 @@ static int kt_load_keytable(KEYTABLE *kt, const TXCONF *cf, BUF *errs)
     conf_where(cf, "KeyTable", where, sizeof(where));
     if ((ds = dataset_load(cf->keytable, where, errs)) == NULL)
         return -1;
-    if (ds->is_re) {
-        kt_err(errs, where, 0, "KeyTable cannot be a refile: dataset");
-        dataset_free(ds);
-        return -1;
-    }
     for (i = 0; i < ds->n; i++) {
         const DATASET_ENTRY *e = &ds->ent[i];
         const char *c1, *c2;
 
+        /* OpenDKIM guides often write refile:; names without '*' mean the same */
+        if (ds->is_re && strchr(e->key, '*')) {
+            kt_err(errs, e->file, e->line, "key name \"%s\": a wildcard in a refile: KeyTable "
+                   "is not supported: give the key a name of its own (as the SigningTable "
+                   "names it)", e->key);
+            bad = 1;
+            continue;
+        }
         if (e->value == NULL || (c1 = strchr(e->value, ':')) == NULL
             || (c2 = strchr(c1 + 1, ':')) == NULL) {
             kt_err(errs, e->file, e->line, "key \"%s\": expected domain:selector:keypath "

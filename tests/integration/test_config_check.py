@@ -1,6 +1,8 @@
 """txmilter -n: what an operator sees when checking a configuration before a restart."""
 
 import os
+import pwd
+import re
 import shutil
 import subprocess
 import tempfile
@@ -188,3 +190,266 @@ def test_config_check_refuses_signing_no_next_to_keys(cfgdir, keys):
     assert rc != 0, err
     assert "%s:%d: Signing no, but signing keys are configured" % (
         m.conf_path, line_of(m.conf_path, "Signing")) in err, err
+
+
+# --- one run reports every stage; what would only fail later (issue 14) ----------------
+
+def check_run(conf):
+    """txmilter -n -x conf, bounded: (returncode, stdout, stderr lines)"""
+    try:
+        p = mailrig.run([mailrig.txmilter_binary(), "-n", "-x", conf], check=False, timeout=30)
+    except subprocess.TimeoutExpired:
+        pytest.fail("txmilter -n -x %s still running after 30 s" % conf)
+    return (p.returncode, p.stdout.decode(errors="replace"),
+            p.stderr.decode(errors="replace").splitlines())
+
+
+def write_lines(path, lines):
+    with open(path, "w") as f:
+        f.write("".join(l + "\n" for l in lines))
+    return path
+
+
+def need_user(name):
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        pytest.skip("no user %s on this system" % name)
+
+
+def test_config_check_reports_every_stage_in_one_run(cfgdir, keys):
+    """a bad directive, a bad InternalHosts entry, a bad KeyTable line and an unknown
+    UserID: each used to need a run of its own"""
+    setup = setup_for(keys, "rsa", internal="127.0.0.1, 10.0.0.0/33",
+                      extra=[("SyslogFacility", "kern"), ("UserID", "txmt-no-such-user")])
+    m = mailrig.TxMilter(cfgdir, setup, name="m")
+    kt = os.path.join(m.dir, "KeyTable")
+    with open(kt, "a") as f:
+        f.write("broken example.com\n")
+    rc, out, err = check_run(m.conf_path)
+    assert rc == 1, err
+    c = m.conf_path
+    assert err == [
+        '%s:%d: SyslogFacility: unknown syslog facility "kern" (expected mail, daemon, user '
+        'or local0 to local7)' % (c, line_of(c, "SyslogFacility")),
+        '%s:%d: bad prefix length in "10.0.0.0/33" (expected /0 to /32)'
+        % (c, line_of(c, "InternalHosts")),
+        '%s:2: key "broken": expected domain:selector:keypath after the key name' % kt,
+        '%s:%d: UserID: no such user "txmt-no-such-user"' % (c, line_of(c, "UserID")),
+    ], "\n".join(err)
+
+
+def test_config_check_warns_but_accepts_an_open_relay_setup(cfgdir, keys):
+    """an open signer, a socket on every interface and '*' in a flat SigningTable work,
+    but are almost never meant: warnings, exit 0"""
+    k = keys["rsa_com"]
+    kt = write_lines(os.path.join(cfgdir, "KeyTable"),
+                     ["rsa1 %s:%s:%s" % (k.domain, k.selector, k.path)])
+    st = write_lines(os.path.join(cfgdir, "SigningTable"), ["*@example.com rsa1"])
+    port = mailrig.free_port()
+    c = write_lines(os.path.join(cfgdir, "open.conf"), [
+        "Socket inet:%d" % port,
+        "InternalHosts 127.0.0.1, 0.0.0.0/0, ::/0",
+        "KeyTable " + kt,
+        "SigningTable " + st,
+    ])
+    rc, out, err = check_run(c)
+    assert rc == 0, err
+    assert out.strip() == "%s: configuration is valid (1 signing key, 4 warnings)" % c
+    every = ("lets every client in: anyone who reaches the relay gets mail signed as your "
+             "domains (an open signer); list your own networks")
+    assert err == [
+        "%s:2: warning: InternalHosts 0.0.0.0/0 %s" % (c, every),
+        "%s:2: warning: InternalHosts ::/0 %s" % (c, every),
+        "%s:1: warning: Socket inet:%d listens on every interface: use inet:PORT@localhost "
+        "unless remote MTAs must connect (then firewall the port)" % (c, port),
+        "%s:1: warning: \"*@example.com\" never matches: without refile: the SigningTable's "
+        "'*' is no wildcard; write \"SigningTable refile:%s\" (%s:4); with On-NoKey accept "
+        "that mail goes out unsigned" % (st, st, c),
+    ], "\n".join(err)
+
+
+def test_daemon_logs_the_warnings_at_start(cfgdir, keys):
+    m = mailrig.TxMilter(cfgdir, setup_for(keys, "rsa", internal="127.0.0.1, 0.0.0.0/0"),
+                         name="m")
+    m.start()
+    try:
+        m.wait_log(r"%s:\d+: warning: InternalHosts 0\.0\.0\.0/0 lets every client in"
+                   % re.escape(m.conf_path))
+    finally:
+        m.stop()
+
+
+def test_config_check_refuses_keys_the_userid_cannot_read(cfgdir, keys):
+    """root-owned 0600 keys pass the check as root but fail on reload, as UserID"""
+    user = need_user("nobody")
+    kdir = mailrig.make_dir(os.path.join(cfgdir, "keys"), 0o755)
+    key = os.path.join(kdir, "rsa.pem")
+    shutil.copy(keys["rsa_com"].path, key)
+    os.chmod(key, 0o600)
+    k = mailrig.KeyPair(key, "example.com", "rsa1", "rsa", keys["rsa_com"].dns_txt)
+    m = mailrig.TxMilter(cfgdir, mailrig.SigningSetup([k], extra=[("UserID", "nobody")]),
+                         name="m")
+    rc, out, err = check_run(m.conf_path)
+    assert rc == 1, err
+    assert err == [
+        "%s:1: KeyTable key file %s: nobody cannot read it (Permission denied), so a reload "
+        "(SIGHUP), which runs as that user, fails: chown nobody %s"
+        % (os.path.join(m.dir, "KeyTable"), key, key)], "\n".join(err)
+
+    os.chown(key, user.pw_uid, -1)
+    rc, out, err = check_run(m.conf_path)
+    assert rc == 0 and err == [], err
+
+
+def test_config_check_wants_a_data_directory_the_userid_can_write(cfgdir):
+    """the embedded suppression list keeps its SQLite file in DataDirectory"""
+    user = need_user("nobody")
+    from unsub_helpers import write_keyfile
+    ukey = write_keyfile(os.path.join(cfgdir, "unsub.keys"), [(1, os.urandom(32))])
+    os.chown(ukey, user.pw_uid, -1)
+    data = os.path.join(cfgdir, "data")
+    c = write_lines(os.path.join(cfgdir, "unsub.conf"), [
+        "Signing no",
+        "UserID nobody",
+        "UnsubscribeKeyFile " + ukey,
+        "UnsubscribeURL https://unsub.example.com/u/%{token}",
+        "DataDirectory " + data,
+    ])
+    rc, out, err = check_run(c)
+    assert rc == 1
+    assert err == ["%s:5: DataDirectory %s: No such file or directory: create the directory, "
+                   "owned by nobody (the embedded suppression list keeps its SQLite file "
+                   "there)" % (c, data)], "\n".join(err)
+
+    os.mkdir(data, 0o755)
+    rc, out, err = check_run(c)
+    assert rc == 1
+    assert err == ["%s:5: DataDirectory %s: nobody cannot write it (Permission denied): "
+                   "chown nobody %s" % (c, data, data)], "\n".join(err)
+
+    os.chown(data, user.pw_uid, -1)
+    rc, out, err = check_run(c)
+    assert rc == 0 and err == [], err
+
+
+def test_config_check_warns_when_redis_and_the_resolver_do_not_answer(cfgdir, keys):
+    """a warning, not an error: the daemon starts and follows StoreFailure/On-DNSError"""
+    rport, dport = mailrig.free_port(), mailrig.free_port()
+    m = mailrig.TxMilter(cfgdir, setup_for(keys, "rsa", extra=[
+        ("Store", "redis://127.0.0.1:%d/" % rport),
+        ("EgressAddress", "192.0.2.25"),
+        ("Nameservers", "127.0.0.1@%d" % dport),
+        ("DNSTimeout", "1")]), name="m")
+    rc, out, err = check_run(m.conf_path)
+    assert rc == 0, err
+    c = m.conf_path
+    text = "\n".join(err)
+    assert ("%s:%d: warning: Store redis://127.0.0.1:%d/ does not answer (" % (
+        c, line_of(c, "Store"), rport)) in text, text
+    assert "until it does, StoreFailure local applies" in text, text
+    assert ("%s:%d: warning: the resolver (127.0.0.1@%d) gave no answer for "
+            "rsa1._domainkey.example.com" % (c, line_of(c, "Nameservers"), dport)) in text, text
+
+
+# --- OpenDKIM migration (issue 14) ------------------------------------------------------
+
+def opendkim_genkey(d, domain, selector):
+    """a key as OpenDKIM users have them: opendkim-genkey, root-owned, 0600"""
+    if shutil.which("opendkim-genkey") is None:
+        pytest.skip("opendkim-genkey (opendkim-tools) is not installed")
+    kdir = mailrig.make_dir(os.path.join(d, "keys", domain), 0o755)
+    mailrig.run(["opendkim-genkey", "-D", kdir, "-d", domain, "-s", selector])
+    key = os.path.join(kdir, selector + ".private")
+    assert os.stat(key).st_mode & 0o777 == 0o600
+    return key
+
+
+def test_config_check_debian_stock_opendkim_conf(cfgdir):
+    """Debian's /etc/opendkim.conf as installed: only the missing key is named; with a
+    KeyTable added it is a valid txmilter.conf"""
+    stock = "/etc/opendkim.conf"
+    if not os.path.exists(stock):
+        pytest.skip("opendkim is not installed")
+    opendkim = need_user("opendkim")
+    c = os.path.join(cfgdir, "opendkim.conf")
+    shutil.copy(stock, c)
+    os.chmod(c, 0o644)
+    rc, out, err = check_run(c)
+    assert rc == 1
+    assert err == [
+        '%s: no signing key configured (no KeyTable, no Domain/Selector/KeyFile): all mail '
+        'would leave unsigned; make a key with "txmilterctl genkey" and add it to the '
+        'KeyTable, or say "Signing no" if that is intended' % c], "\n".join(err)
+
+    key = opendkim_genkey(cfgdir, "example.com", "mail")
+    os.chown(key, opendkim.pw_uid, -1)
+    kt = write_lines(os.path.join(cfgdir, "KeyTable"),
+                     ["mail._domainkey.example.com example.com:mail:" + key])
+    st = write_lines(os.path.join(cfgdir, "SigningTable"),
+                     ["*@example.com mail._domainkey.example.com"])
+    with open(c, "a") as f:
+        f.write("KeyTable %s\nSigningTable refile:%s\n" % (kt, st))
+    rc, out, err = check_run(c)
+    assert rc == 0 and err == [], err
+    assert out.strip() == "%s: configuration is valid (1 signing key)" % c
+
+
+PRODUCTION_OPENDKIM = """\
+# /etc/opendkim.conf of a typical relay, as the guides write it
+Syslog                  yes
+SyslogSuccess           yes
+LogWhy                  yes
+AutoRestart             yes
+AutoRestartRate         10/1h
+UMask                   002
+Mode                    sv
+Canonicalization        relaxed/simple
+OversignHeaders         From
+SignatureAlgorithm      rsa-sha256
+ExternalIgnoreList      refile:{d}/TrustedHosts
+InternalHosts           refile:{d}/TrustedHosts
+KeyTable                refile:{d}/KeyTable
+SigningTable            refile:{d}/SigningTable
+Socket                  inet:8891@localhost
+PidFile                 {d}/opendkim.pid
+UserID                  opendkim:opendkim
+"""
+
+
+def test_config_check_typical_production_opendkim_conf(cfgdir):
+    """everything to change is named in one run; after exactly those changes it passes"""
+    opendkim = need_user("opendkim")
+    d = cfgdir
+    key = opendkim_genkey(d, "example.com", "mail")
+    write_lines(os.path.join(d, "TrustedHosts"),
+                ["127.0.0.1", "::1", "localhost", "192.168.1.*", "*.example.com"])
+    kt = write_lines(os.path.join(d, "KeyTable"),
+                     ["mail._domainkey.example.com example.com:mail:" + key])
+    write_lines(os.path.join(d, "SigningTable"),
+                ["*@example.com mail._domainkey.example.com"])
+    c = os.path.join(d, "opendkim.conf")
+    with open(c, "w") as f:
+        f.write(PRODUCTION_OPENDKIM.format(d=d))
+    rc, out, err = check_run(c)
+    assert rc == 1
+    restart = ("systemd restarts txmilter: set Restart=on-failure (and StartLimitBurst=, "
+               "StartLimitIntervalSec=) in txmilter.service")
+    assert err == [
+        "%s:5: AutoRestart yes is not supported: %s" % (c, restart),
+        "%s:6: AutoRestartRate is not supported: %s" % (c, restart),
+        '%s:8: txmilter signs only; Mode sv is not supported: write "Mode s" and keep '
+        'OpenDKIM or OpenDMARC for inbound verification' % c,
+        "%s:1: KeyTable key file %s: opendkim cannot read it (Permission denied), so a "
+        "reload (SIGHUP), which runs as that user, fails: chown opendkim %s" % (kt, key, key),
+    ], "\n".join(err)
+
+    # what the messages say, and nothing else
+    with open(c) as f:
+        lines = [l for l in f if not l.startswith("AutoRestart")]
+    with open(c, "w") as f:
+        f.writelines(l.replace("Mode                    sv", "Mode s") for l in lines)
+    os.chown(key, opendkim.pw_uid, -1)
+    rc, out, err = check_run(c)
+    assert rc == 0 and err == [], err
+    assert out.strip() == "%s: configuration is valid (1 signing key)" % c

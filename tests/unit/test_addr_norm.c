@@ -90,6 +90,14 @@ static const NORM_CASE norm_cases[] = {
     {"idn-utf8-local", "J{E}r{E}my@example.com", NULL, DEF, "j{E}r{E}my@example.com", NULL},
     {"idn-bad-punycode", "a@xn--zzzz.de", NULL, DEF, NULL, "bad IDN label \"xn--zzzz\""},
     {"idn-empty-punycode", "a@xn--.de", NULL, DEF, NULL, "bad IDN label \"xn--\""},
+    /* found by tests/fuzz/fuzz_addr_norm: libidn2 mapped U+00A0 to a space,
+     * so "victim@gmail.com<U+00A0>" had a key of its own */
+    {"idn-nbsp-inside", "user@exa\xc2\xa0mple.com", NULL, DEF, NULL,
+     "bad IDN label \"exa\xc2\xa0mple\": maps to a character"},
+    {"idn-nbsp-trailing", "victim@gmail.com\xc2\xa0", NULL, DEF, NULL,
+     "bad IDN label \"com\xc2\xa0\": maps to a character"},
+    {"idn-fullwidth-space", "a@b\xe3\x80\x80" "c.de", NULL, DEF, NULL,
+     "bad IDN label \"b\xe3\x80\x80" "c\": maps to a character"},
     /* quoting */
     {"quoted-plain", "\"john\"@example.com", NULL, DEF, "john@example.com", NULL},
     {"quoted-dotted", "\"John.Doe\"@example.com", NULL, DEF, "john.doe@example.com", NULL},

@@ -355,6 +355,38 @@ static void test_keycheck(void **state)
     free(r_fold);
 }
 
+/* Tag values too long for keycheck's buffers: found by tests/fuzz/fuzz_keycheck
+ * (an over-long v= made it compare an unset buffer; an over-long k= counted
+ * as the default rsa) */
+static void test_keycheck_long_tags(void **state)
+{
+    char why[300], *r_rsa = keys_dns_record(rsa_key), rec[1024];
+    struct { const char *name, *rec; KEYCHECK_STATUS want; const char *why; } cases[] = {
+        {"v= over 63 bytes", "v={X70}; k=rsa; p=AAAA", KEYCHECK_INVALID, "v=(over 63 bytes) is not DKIM1"},
+        {"k= over 63 bytes", "v=DKIM1; k={X70}; %P", KX, "published k=(over 63 bytes)"},
+        {"v= of 63 bytes", "v={X63}; p=AAAA", KEYCHECK_INVALID, "v=xxx"},
+    };
+
+    (void) state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *t = th_expand(cases[i].rec, NULL), *pp = strstr(t, "%P");
+        KEYCHECK_STATUS got;
+
+        if (pp) {
+            *pp = 0;
+            snprintf(rec, sizeof(rec), "%s%s", t, strstr(r_rsa, "p="));
+        } else {
+            snprintf(rec, sizeof(rec), "%s", t);
+        }
+        got = keycheck_record(rec, rsa_key, why, sizeof(why));
+        if (got != cases[i].want || strstr(why, cases[i].why) == NULL)
+            fail_msg("case \"%s\": %s (%s), want %s (%s)", cases[i].name, keycheck_str(got), why,
+                     keycheck_str(cases[i].want), cases[i].why);
+        free(t);
+    }
+    free(r_rsa);
+}
+
 /* A fake DNS holding one or two records at the selector. */
 static const char *fake_txt[3];
 static DNS_STATUS fake_status;
@@ -425,6 +457,7 @@ int main(void)
     };
     const struct CMUnitTest keys[] = {
         cmocka_unit_test(test_keycheck),
+        cmocka_unit_test(test_keycheck_long_tags),
         cmocka_unit_test(test_keycheck_published),
     };
     int rc = cmocka_run_group_tests(verdicts, th_psl_setup, th_psl_teardown);

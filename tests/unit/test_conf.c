@@ -407,13 +407,12 @@ typedef struct {
 #define BAD_CANON(v) "%F:1: Canonicalization: bad value \"" v \
     "\": expected relaxed or simple, or header/body such as relaxed/relaxed\n"
 #define NO_FROM(line) "%F:" #line ": SignHeaders must include \"from\" (RFC 6376 5.4)\n"
-#define MODE_MSG(v) "%F:1: txmilter signs only; Mode " v " is not supported " \
-    "(use OpenDKIM or OpenDMARC for inbound verification)\n"
+#define MODE_TEXT(v) "txmilter signs only; Mode " v " is not supported: write \"Mode s\" " \
+    "and keep OpenDKIM or OpenDMARC for inbound verification\n"
+#define MODE_MSG(v) "%F:1: " MODE_TEXT(v)
 
 static const BAD_CASE bad_cases[] = {
     {"unknown directive", "Foo bar\n", "%F:1: unknown directive \"Foo\"\n"},
-    {"unknown OpenDKIM directive", "\nAutoRestart yes\n",
-     "%F:2: unknown directive \"AutoRestart\"\n"},
     {"unknown directive without value", "Bogus\n", "%F:1: unknown directive \"Bogus\"\n"},
     {"UnsubscribeURL without token", "UnsubscribeURL https://u.example/unsub\n",
      "%F:1: UnsubscribeURL: \"https://u.example/unsub\" is not an https:// URL holding %{token} "
@@ -550,8 +549,7 @@ static const BAD_CASE bad_cases[] = {
      "%F:2: unknown directive \"Foo\"\n"
      "%F:4: Syslog: bad value \"maybe\": expected yes or no\n"
      "%F:5: Socket given twice (first at line 1)\n"
-     "%F:7: txmilter signs only; Mode v is not supported "
-     "(use OpenDKIM or OpenDMARC for inbound verification)\n"},
+     "%F:7: " MODE_TEXT("v")},
 };
 
 /* test_bad - a configuration that is refused with exactly these errors */
@@ -861,6 +859,273 @@ static void test_fixture(void **state)
     buf_free(&errs);
 }
 
+/* OpenDKIM migration (conf_migrate.c): what each refused directive says */
+
+typedef struct {
+    const char *name;
+    const char *text;
+    const char *errs;           /* "%F" is the file; "" for none */
+    const char *warnings;       /* cf->warnings, one per line */
+} MIGRATE_CASE;
+
+#define M_VERIFY_TEXT " is ignored: it concerns verifying, and txmilter only signs " \
+    "(keep OpenDKIM or OpenDMARC for inbound mail)\n"
+#define M_RESTART_TEXT ": systemd restarts txmilter: set Restart=on-failure (and " \
+    "StartLimitBurst=, StartLimitIntervalSec=) in txmilter.service\n"
+#define M_LDAP_TEXT " is not supported: txmilter has no LDAP or SQL datasets: export the " \
+    "table to a file (or refile:) and name that\n"
+#define M_LUA_TEXT " is not supported: txmilter runs no Lua: choose keys with KeyTable and " \
+    "SigningTable, limits with RateLimitPolicy\n"
+#define M_LENGTH_TEXT " is not supported: txmilter signs the whole body and never sets l= " \
+    "(it would let anyone append text to a signed message)\n"
+#define M_SENDER_TEXT " is not supported: txmilter picks keys by the domain of the From " \
+    "field, which is what DMARC aligns to\n"
+#define M_OUTBOUND_TEXT " is not supported: txmilter signs mail from InternalHosts, " \
+    "SMTP-authenticated clients and the MTA names listed in MTA ({daemon_name}); list the " \
+    "relaying hosts there\n"
+#define M_STATS_TEXT " is not supported: use \"txmilterctl stats\" and the one log line " \
+    "per message\n"
+#define M_DEBUG_TEXT ": set LogWhy yes: it logs why each message was or was not signed\n"
+#define M_HEADERS_TEXT ": txmilter checks the From field itself (On-MultipleFrom); Postfix " \
+    "checks the rest\n"
+
+static const MIGRATE_CASE migrate_cases[] = {
+    /* accepted: txmilter always does what the value says */
+    {"SyslogSuccess yes", "SyslogSuccess yes\n", "", ""},
+    {"SyslogSuccess True", "SyslogSuccess True\n", "", ""},
+    {"AutoRestart no", "AutoRestart No\n", "", ""},
+    {"Background yes", "Background yes\n", "", ""},
+    {"SignatureAlgorithm rsa-sha256", "SignatureAlgorithm RSA-SHA256\n", "", ""},
+    {"ExternalIgnoreList any value", "ExternalIgnoreList refile:/etc/opendkim/TrustedHosts\n",
+     "", ""},
+    {"TemporaryDirectory any value", "TemporaryDirectory /var/tmp\n", "", ""},
+    {"On-InternalError tempfail", "On-InternalError tempfail\n", "", ""},
+    {"QueryCache yes", "QueryCache 1\n", "", ""},
+    {"SoftwareHeader no", "SoftwareHeader false\n", "", ""},
+    {"RemoveOldSignatures no", "RemoveOldSignatures no\n", "", ""},
+    {"MilterDebug 0", "MilterDebug 0\n", "", ""},
+    {"SyslogName txmilter", "SyslogName txmilter\n", "", ""},
+    {"names ignore case", "syslogsuccess YES\n", "", ""},
+    /* refused with a hint */
+    {"AutoRestart yes", "AutoRestart yes\n",
+     "%F:1: AutoRestart yes is not supported" M_RESTART_TEXT, ""},
+    {"AutoRestartRate", "AutoRestartRate 10/1h\n",
+     "%F:1: AutoRestartRate is not supported" M_RESTART_TEXT, ""},
+    {"SyslogSuccess no", "SyslogSuccess no\n", "%F:1: SyslogSuccess no is not supported: "
+     "txmilter always logs one line for each message it signs\n", ""},
+    {"SignatureAlgorithm rsa-sha1", "SignatureAlgorithm rsa-sha1\n",
+     "%F:1: SignatureAlgorithm rsa-sha1 is not supported: the key decides: an RSA key signs "
+     "rsa-sha256, an Ed25519 key ed25519-sha256 (list both in the KeyTable with "
+     "MultipleSignatures yes to sign twice); rsa-sha1 is not offered (RFC 8301)\n", ""},
+    {"Background no", "Background no\n", "%F:1: Background no is not supported: txmilter "
+     "detaches unless started with -f (txmilter.service runs it with -f)\n", ""},
+    {"LDAPBindUser", "LDAPBindUser cn=x\n", "%F:1: LDAPBindUser" M_LDAP_TEXT, ""},
+    {"ScreenPolicyScript", "ScreenPolicyScript /x.lua\n",
+     "%F:1: ScreenPolicyScript" M_LUA_TEXT, ""},
+    {"MaximumSignedBytes", "MaximumSignedBytes 1000\n",
+     "%F:1: MaximumSignedBytes" M_LENGTH_TEXT, ""},
+    {"SenderHeaders", "SenderHeaders Sender\n", "%F:1: SenderHeaders" M_SENDER_TEXT, ""},
+    {"ResignAll", "ResignAll yes\n", "%F:1: ResignAll" M_OUTBOUND_TEXT, ""},
+    {"Statistics", "Statistics /var/db/stats\n", "%F:1: Statistics" M_STATS_TEXT, ""},
+    {"VBR-Certifiers", "VBR-Certifiers a.example\n", "%F:1: VBR-Certifiers is not supported: "
+     "txmilter adds no VBR-Info field (RFC 5518)\n", ""},
+    {"ReplaceRules", "ReplaceRules /x\n", "%F:1: ReplaceRules is not supported: txmilter "
+     "does not rewrite header fields\n", ""},
+    {"IdentityHeader", "IdentityHeader X-Ident\n", "%F:1: IdentityHeader is not supported: "
+     "the i= tag comes from the SigningTable's third column (e.g. \"*@example.com mykey "
+     "@example.com\")\n", ""},
+    {"MilterDebug 6", "MilterDebug 6\n", "%F:1: MilterDebug 6 is not supported" M_DEBUG_TEXT, ""},
+    {"RequiredHeaders yes", "RequiredHeaders yes\n",
+     "%F:1: RequiredHeaders yes is not supported" M_HEADERS_TEXT, ""},
+    {"Include", "Include /etc/opendkim/more.conf\n", "%F:1: Include is not supported: "
+     "txmilter reads one file: copy the included directives into it\n", ""},
+    {"ChangeRootDirectory", "ChangeRootDirectory /var/spool\n",
+     "%F:1: ChangeRootDirectory is not supported: confine txmilter with systemd instead "
+     "(RootDirectory=, ProtectSystem=strict in txmilter.service)\n", ""},
+    {"On-Default", "On-Default reject\n", "%F:1: On-Default is not supported: set each case "
+     "that applies to signing: On-NoKey, On-SignatureError, On-DNSError, On-MultipleFrom\n", ""},
+    {"ResolverConfiguration", "ResolverConfiguration /etc/unbound.conf\n",
+     "%F:1: ResolverConfiguration is not supported: set Nameservers, TrustAnchorFile and "
+     "DNSTimeout instead\n", ""},
+    {"BaseDirectory", "BaseDirectory /var/run/opendkim\n", "%F:1: BaseDirectory is not "
+     "supported: txmilter does not change directory: give absolute paths\n", ""},
+    {"PeerList", "PeerList /etc/opendkim/peers\n", "%F:1: PeerList is not supported: mail "
+     "from clients that are neither InternalHosts nor authenticated already passes untouched: "
+     "remove it\n", ""},
+    {"DontSignMailTo", "DontSignMailTo a@example.org\n", "%F:1: DontSignMailTo is not "
+     "supported: txmilter has no per-recipient exception: it signs every outbound message the "
+     "SigningTable covers\n", ""},
+    {"ExemptDomains", "ExemptDomains example.org\n", "%F:1: ExemptDomains is not supported: "
+     "list in the SigningTable only the domains to sign; mail from the others follows "
+     "On-NoKey\n", ""},
+    {"OmitHeaders", "OmitHeaders X-Spam\n", "%F:1: OmitHeaders is not supported: txmilter "
+     "signs only the fields named in SignHeaders: leave the ones to omit out of that list\n", ""},
+    {"POPDBFile", "POPDBFile /var/db/pop\n", "%F:1: POPDBFile is not supported: "
+     "txmilter has no POP-before-SMTP: use SMTP AUTH (authenticated clients count as "
+     "outbound)\n", ""},
+    {"SelectCanonicalizationHeader", "SelectCanonicalizationHeader X-Canon\n",
+     "%F:1: SelectCanonicalizationHeader is not supported: one Canonicalization applies to "
+     "all mail\n", ""},
+    {"SignatureTTL", "SignatureTTL 86400\n", "%F:1: SignatureTTL is not supported: txmilter "
+     "sets no x= expiry: remove it\n", ""},
+    {"TestDNSData", "TestDNSData /x\n", "%F:1: TestDNSData is not supported: point "
+     "Nameservers at a test resolver (127.0.0.1@PORT)\n", ""},
+    {"DiagnosticDirectory", "DiagnosticDirectory /tmp\n",
+     "%F:1: DiagnosticDirectory is not supported" M_DEBUG_TEXT, ""},
+    {"CaptureUnknownErrors yes", "CaptureUnknownErrors yes\n", "%F:1: CaptureUnknownErrors "
+     "yes is not supported: internal errors defer the message (4xx) and are logged; nothing "
+     "is quarantined\n", ""},
+    {"Diagnostics yes", "Diagnostics yes\n", "%F:1: Diagnostics yes is not supported: "
+     "txmilter adds no z= tag (copied header fields)\n", ""},
+    {"DisableCryptoInit yes", "DisableCryptoInit yes\n", "%F:1: DisableCryptoInit yes is "
+     "not supported: txmilter initialises OpenSSL itself\n", ""},
+    {"DNSConnect yes", "DNSConnect yes\n", "%F:1: DNSConnect yes is not supported: the "
+     "resolver (libunbound) switches to TCP by itself when an answer needs it\n", ""},
+    {"EnableCoredumps yes", "EnableCoredumps yes\n", "%F:1: EnableCoredumps yes is not "
+     "supported: core dumps are systemd's: LimitCORE= in txmilter.service\n", ""},
+    {"FixCRLF yes", "FixCRLF yes\n", "%F:1: FixCRLF yes is not supported: Postfix hands "
+     "over CRLF line ends; txmilter signs the message as received\n", ""},
+    {"KeepTemporaryFiles yes", "KeepTemporaryFiles yes\n", "%F:1: KeepTemporaryFiles yes "
+     "is not supported: txmilter writes no temporary files (it hashes the body as it "
+     "arrives)\n", ""},
+    {"IgnoreMalformedMail yes", "IgnoreMalformedMail yes\n",
+     "%F:1: IgnoreMalformedMail yes is not supported" M_HEADERS_TEXT, ""},
+    {"On-InternalError accept", "On-InternalError accept\n", "%F:1: On-InternalError accept "
+     "is not supported: an internal error always defers the message (4xx)\n", ""},
+    {"QueryCache no", "QueryCache no\n", "%F:1: QueryCache no is not supported: the "
+     "resolver (libunbound) always caches answers\n", ""},
+    {"RemoveOldSignatures yes", "RemoveOldSignatures yes\n", "%F:1: RemoveOldSignatures yes "
+     "is not supported: txmilter keeps the signatures a message already carries\n", ""},
+    {"RequestReports yes", "RequestReports yes\n", "%F:1: RequestReports yes is not "
+     "supported: txmilter adds no r=y tag\n", ""},
+    {"ResolverTracing yes", "ResolverTracing yes\n",
+     "%F:1: ResolverTracing yes is not supported" M_DEBUG_TEXT, ""},
+    {"SoftStart yes", "SoftStart yes\n", "%F:1: SoftStart yes is not supported: txmilter "
+     "has no LDAP or SQL datasets to wait for\n", ""},
+    {"SoftwareHeader yes", "SoftwareHeader yes\n", "%F:1: SoftwareHeader yes is not "
+     "supported: txmilter adds no DKIM-Filter field\n", ""},
+    {"StrictTestMode yes", "StrictTestMode yes\n", "%F:1: StrictTestMode yes is not "
+     "supported: test a message offline with txmilter -t\n", ""},
+    {"SyslogName opendkim", "SyslogName opendkim\n", "%F:1: SyslogName opendkim is not "
+     "supported: txmilter always logs under the name txmilter\n", ""},
+    {"MacroList", "MacroList daemon_name=MSA\n", "%F:1: MacroList" M_OUTBOUND_TEXT, ""},
+    {"BodyLengthDB", "BodyLengthDB /x\n", "%F:1: BodyLengthDB" M_LENGTH_TEXT, ""},
+    /* ignored with a warning: verifying only */
+    {"AlwaysAddARHeader", "AlwaysAddARHeader yes\n", "",
+     "%F:1: warning: AlwaysAddARHeader" M_VERIFY_TEXT},
+    {"MinimumKeyBits and On-BadSignature", "MinimumKeyBits 1024\n# x\nOn-BadSignature reject\n",
+     "", "%F:1: warning: MinimumKeyBits" M_VERIFY_TEXT
+     "%F:3: warning: On-BadSignature" M_VERIFY_TEXT},
+    /* every problem in one run, next to a directive txmilter knows */
+    {"hints, warnings and errors together",
+     "AutoRestart yes\nSyslog maybe\nAuthservID mail.example.com\nStatistics /x\n",
+     "%F:1: AutoRestart yes is not supported" M_RESTART_TEXT
+     "%F:2: Syslog: bad value \"maybe\": expected yes or no\n"
+     "%F:4: Statistics" M_STATS_TEXT, "%F:3: warning: AuthservID" M_VERIFY_TEXT},
+    {"not an OpenDKIM directive either", "AutoRestarts yes\n",
+     "%F:1: unknown directive \"AutoRestarts\"\n", ""},
+};
+
+/* migrate_want - a row's expected text with %F replaced by the file */
+static char *migrate_want(const char *text, const char *path)
+{
+    const char *vals[26] = {0};
+    char *tmp, *want;
+
+    vals['F' - 'A'] = path;
+    tmp = th_subst(text, vals);
+    want = th_expand(tmp, NULL);
+    free(tmp);
+    return want;
+}
+
+/* test_migrate - errors and warnings of OpenDKIM lines, defaults kept */
+static void test_migrate(void **state)
+{
+    const MIGRATE_CASE *c = *state;
+    char *path = th_tempfile(c->text);
+    char *want_errs = migrate_want(c->errs, path), *want_warn = migrate_want(c->warnings, path);
+    const char *const none[4] = {NULL};
+    BUF errs, warns;
+    TXCONF *cf;
+    int bad;
+
+    buf_init(&errs, 65536);
+    buf_init(&warns, 65536);
+    cf = conf_load_all(path, &errs, &bad);
+    assert_non_null(cf);
+    assert_string_equal(errs.data ? errs.data : "", want_errs);
+    assert_int_equal(bad, *want_errs != 0);
+    for (size_t i = 0; i < cf->warnings.n; i++)
+        buf_printf(&warns, "%s\n", cf->warnings.v[i]);
+    assert_string_equal(warns.data ? warns.data : "", want_warn);
+    if (!bad)
+        check_fields(cf, none, 4);          /* accepted lines change nothing */
+    conf_free(cf);
+    buf_free(&errs);
+    buf_free(&warns);
+    free(want_errs);
+    free(want_warn);
+    th_unlink(path);
+}
+
+/* Every directive of opendkim.conf(5) (Debian 12's opendkim 2.11), so that
+ * none of them is ever just "unknown". */
+static const char *const opendkim_directives[] = {
+    "AlwaysAddARHeader", "AuthservID", "AuthservIDWithJobID", "AutoRestart", "AutoRestartCount",
+    "AutoRestartRate", "Background", "BaseDirectory", "BodyLengthDB", "BogusKey",
+    "Canonicalization", "CaptureUnknownErrors", "ChangeRootDirectory", "ClockDrift",
+    "DiagnosticDirectory", "Diagnostics", "DisableCryptoInit",
+    "DNSConnect", "DNSTimeout", "Domain", "DomainKeysCompat", "DontSignMailTo",
+    "EnableCoredumps", "ExemptDomains", "ExternalIgnoreList", "FinalPolicyScript", "FixCRLF",
+    "IdentityHeader", "IdentityHeaderRemove", "IgnoreMalformedMail", "Include", "InternalHosts",
+    "KeepAuthResults", "KeepTemporaryFiles", "KeyFile", "KeyTable", "LDAPAuthMechanism",
+    "LDAPAuthName", "LDAPAuthRealm", "LDAPAuthUser", "LDAPBindPassword", "LDAPBindUser",
+    "LDAPDisableCache", "LDAPKeepaliveIdle", "LDAPKeepaliveInterval", "LDAPKeepaliveProbes",
+    "LDAPTimeout", "LDAPUseTLS", "LogResults", "LogWhy", "MacroList", "MaximumHeaders",
+    "MaximumSignaturesToVerify", "MaximumSignedBytes", "MilterDebug", "Minimum",
+    "MinimumKeyBits", "Mode", "MTA", "MTACommand", "MultipleSignatures", "MustBeSigned",
+    "Nameservers", "NoHeaderB", "OmitHeaders", "On-BadSignature", "On-Default", "On-DNSError",
+    "On-InternalError", "On-KeyNotFound", "On-NoSignature", "On-Security", "On-SignatureError",
+    "OversignHeaders", "PeerList", "PidFile", "POPDBFile", "Quarantine", "QueryCache",
+    "RedirectFailuresTo", "RemoveARAll", "RemoveARFrom", "RemoveOldSignatures",
+    "ReplaceHeaders", "ReplaceRules", "ReportAddress", "ReportBccAddress", "RequestReports",
+    "RequiredHeaders", "RequireSafeKeys", "ResignAll", "ResignMailTo", "ResolverConfiguration",
+    "ResolverTracing", "ScreenPolicyScript", "SelectCanonicalizationHeader", "Selector",
+    "SenderHeaders", "SenderMacro", "SendReports", "SetupPolicyScript", "SignatureAlgorithm",
+    "SignatureTTL", "SignHeaders", "SigningTable", "SMTPURI", "Socket", "SoftStart",
+    "SoftwareHeader", "Statistics", "StatisticsName", "StatisticsPolicyScript",
+    "StatisticsPrefix", "StrictHeaders", "StrictTestMode", "SubDomains", "Syslog",
+    "SyslogFacility", "SyslogName", "SyslogSuccess", "TemporaryDirectory", "TestDNSData",
+    "TestPublicKeys", "TrustAnchorFile", "TrustSignaturesFrom", "UMask", "UnprotectedKey",
+    "UserID", "VBR-Certifiers", "VBR-PurgeFields", "VBR-TrustedCertifiers",
+    "VBR-TrustedCertifiersOnly", "VBR-Type", "WeakSyntaxChecks",
+    NULL,
+};
+
+/* test_opendkim_known - each one is taken, refused with a hint, or ignored */
+static void test_opendkim_known(void **state)
+{
+    (void) state;
+    for (size_t i = 0; opendkim_directives[i]; i++) {
+        char text[256], *path;
+        BUF errs;
+        TXCONF *cf;
+        int bad;
+
+        snprintf(text, sizeof(text), "%s x\n", opendkim_directives[i]);
+        path = th_tempfile(text);
+        buf_init(&errs, 65536);
+        cf = conf_load_all(path, &errs, &bad);
+        assert_non_null(cf);
+        if (errs.data && strstr(errs.data, "unknown directive"))
+            fail_msg("%s: %s", opendkim_directives[i], errs.data);
+        conf_free(cf);
+        buf_free(&errs);
+        th_unlink(path);
+    }
+}
+
 int main(void)
 {
     static const struct CMUnitTest misc[] = {
@@ -868,11 +1133,13 @@ int main(void)
         cmocka_unit_test(test_default_lists),
         cmocka_unit_test(test_where),
         cmocka_unit_test(test_fixture),
+        cmocka_unit_test(test_opendkim_known),
     };
     int fails = 0;
 
     fails += RUN("conf_ok", test_ok, ok_cases);
     fails += RUN("conf_bad", test_bad, bad_cases);
+    fails += RUN("conf_migrate", test_migrate, migrate_cases);
     fails += RUN("conf_open", test_open, open_cases);
     fails += RUN("conf_check_signing", test_signing, signing_cases);
     fails += RUN("conf_turned_off", test_turned_off, off_cases);

@@ -167,6 +167,9 @@ static const LOOKUP_CASE lookup_cases[] = {
      "alice", "foo.example.com", P_H " ; " P_UH, 0},
     {"flat multiple: bounded by max", MULTI TABLES, KT_STEPS,
      "* k-host\n* k-par\n* k-com\n", "alice", "foo.example.com", P_H " ; " P_P, 2},
+    {"KeyTable refile: read as a flat file (OpenDKIM guides)",
+     "KeyTable refile:%K\nSigningTable refile:%S\n", KT_STEPS,
+     "*@foo.example.com k-host\n", "alice", "foo.example.com", P_H, 0},
     /* refile: */
     {"refile: first matching line", RETABLES, KT_STEPS,
      "*@foo.example.com k-host\n*@*.example.com k-par\n* k-any\n", "alice",
@@ -361,8 +364,10 @@ static const BAD_CASE bad_cases[] = {
     {"KeyTable: every bad line, SigningTable not checked", TABLES,
      "k1\nk2 example.com:s2:/k\nk3 example.com::/k\n", "* nokey\n",
      "%K:1: key \"k1\": " KT_FMT "%K:3: key \"k3\": bad selector \"\"\n"},
-    {"KeyTable as refile", "KeyTable refile:%K\nSigningTable %S\n", KT_OK, "* k1\n",
-     "%C:1: KeyTable cannot be a refile: dataset\n"},
+    {"KeyTable refile: with a wildcard name", "KeyTable refile:%K\nSigningTable %S\n",
+     KT_OK "k* example.com:s2:/k/2.key\n", "* k1\n",
+     "%K:2: key name \"k*\": a wildcard in a refile: KeyTable is not supported: give the "
+     "key a name of its own (as the SigningTable names it)\n"},
     {"KeyTable file missing", "KeyTable /nonexistent/kt\nSigningTable %S\n", NULL, "* k1\n",
      "%C:1: cannot open /nonexistent/kt: No such file or directory\n"},
     {"SigningTable: unknown key name", TABLES, KT_OK, "example.com k1\n\nx.example nokey\n",

@@ -115,6 +115,17 @@ static const MATCH_CASE match_cases[] = {
     {"fixture file: negated half", "%D/ds_hosts", "192.0.2.200", NULL, 0},
     {"fixture file: domain", "%D/ds_hosts", "198.51.100.1", "mx.example.net", 1},
     {"fixture file: ::1", "%D/ds_hosts", "::1", NULL, 1},
+    /* OpenDKIM's refile: wildcards that say the same as a network or domain */
+    {"refile: 192.168.1.* is 192.168.1.0/24", "refile:%D/ds_trustedhosts", "192.168.1.77",
+     NULL, 1},
+    {"refile: 192.168.1.* not 192.168.2.1", "refile:%D/ds_trustedhosts", "192.168.2.1",
+     NULL, 0},
+    {"refile: 10.* is 10.0.0.0/8", "refile:%D/ds_trustedhosts", "10.9.8.7", NULL, 1},
+    {"refile: *.example.com is every host below", "refile:%D/ds_trustedhosts", "192.0.2.9",
+     "mail.example.com", 1},
+    {"refile: negated wildcard", "refile:%D/ds_trustedhosts", "192.0.2.9",
+     "a.guest.example.com", 0},
+    {"refile: plain entries as before", "refile:%D/ds_trustedhosts", "127.0.0.1", NULL, 1},
 };
 
 /* to_sockaddr - a plain textual address as a sockaddr; 0 if not one */
@@ -200,6 +211,9 @@ typedef struct {
 
 #define BADPFX(e, max) "conf:7: bad prefix length in \"" e "\" (expected /0 to /" #max ")\n"
 #define BADADDR(e) "conf:7: bad address \"" e "\"\n"
+#define REGLOB(at, e) at "\"" e "\": no wildcard but \"*.domain\" and \"a.b.c.*\" is " \
+    "supported here: write a network (192.0.2.0/24) or a domain (.example.com: every host " \
+    "below it)\n"
 #define BADNAME(e) "conf:7: bad host name or address \"" e "\"\n"
 
 static const BAD_CASE bad_cases[] = {
@@ -228,6 +242,9 @@ static const BAD_CASE bad_cases[] = {
     {"file errors name file and line", "127.0.0.1\n10.0.0.0/40\n\n# c\nfoo bar\n", "%F",
      "%F:2: bad prefix length in \"10.0.0.0/40\" (expected /0 to /32)\n"
      "%F:5: unexpected text \"bar\" after \"foo\" (one entry per line)\n"},
+    {"refile: wildcard without an equivalent", "127.0.0.1\nmail*.example.com\n*\n"
+     "192.168.*.1\n", "refile:%F", REGLOB("%F:2: ", "mail*.example.com")
+     REGLOB("%F:3: ", "*") REGLOB("%F:4: ", "192.168.*.1")},
     {"missing file", NULL, "/nonexistent/hosts",
      "conf:7: cannot open /nonexistent/hosts: No such file or directory\n"},
 };

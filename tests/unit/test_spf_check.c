@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cmocka.h>
 #include <spf2/spf.h>
@@ -66,7 +67,9 @@ static const COUNT_CASE count_cases[] = {
     {"v=spf1 -all", 1},
     {"v=spf1", 0},
     {"v=spf1 ip4:192.0.2.0/24 include:_spf.example.com ~all", 3},
-    {"v=spf1 a mx redirect=_spf.example.com", 2},
+    {"v=spf1 a mx redirect=_spf.example.com", 3},     /* libspf2 keeps redirect= as one */
+    {"v=spf1 redirect=_spf.example.com", 1},
+    {"v=spf1 REDIRECT=_spf.example.com exp=x.example", 1},
     {"v=spf1  ip4:192.0.2.1   exp=explain.%{d}  -all ", 2},
     {"V=SPF1 +a -mx ?ptr ~exists:%{i}.x.example", 4},
     {"v=spf1 ip6:2001:db8::/32 -all", 2},
@@ -92,6 +95,34 @@ static char *big_record(int n)
         sprintf(r + strlen(r), " ip4:198.51.%d.%d", i / 200, i % 200 + 1);
     strcat(r, " ip4:192.0.2.10 -all");
     return r;
+}
+
+/* Our count is libspf2's for every record it keeps whole, or dns_spf.c
+ * would refuse the record as truncated: found by tests/fuzz/fuzz_spf,
+ * which saw "v=spf1 redirect=..." (gmail.com's form) refused. */
+static void test_count_matches_libspf2(void **state)
+{
+    SPF_server_t *srv = SPF_server_new(SPF_DNS_CACHE, 0);
+
+    (void) state;
+    assert_non_null(srv);
+    for (size_t i = 0; i < sizeof(count_cases) / sizeof(count_cases[0]); i++) {
+        const char *rec = count_cases[i].record;
+        SPF_response_t *resp;
+        SPF_record_t *compiled = NULL;
+
+        if (strncasecmp(rec, "v=spf1", 6) != 0)
+            continue;
+        resp = SPF_response_new(NULL);
+        if (SPF_record_compile(srv, resp, &compiled, rec) != SPF_E_SUCCESS || compiled == NULL)
+            fail_msg("\"%s\" does not compile", rec);
+        if (compiled->num_mech != spf_check_count_mechanisms(rec))
+            fail_msg("\"%s\": libspf2 keeps %d, we count %d", rec, compiled->num_mech,
+                     spf_check_count_mechanisms(rec));
+        SPF_record_free(compiled);
+        SPF_response_free(resp);
+    }
+    SPF_server_free(srv);
 }
 
 /* The libspf2 bug itself: its compiled record silently loses mechanisms,
@@ -194,6 +225,18 @@ static const FAKE_RR zone[] = {
     {"slow.example", DNS_OK, {"v=spf1 include:down.example -all"}},
     {"down.example", DNS_TEMPFAIL, {NULL}},
     {"macro.example", DNS_OK, {"v=spf1 include:%{d}.spf.example -all"}},
+    /* four includes a record, ten deep: 4^10 records if walked whole (fuzz_spf) */
+    {"b0.example", DNS_OK, {"v=spf1 include:b1.example include:b1.example include:b1.example include:b1.example"}},
+    {"b1.example", DNS_OK, {"v=spf1 include:b2.example include:b2.example include:b2.example include:b2.example"}},
+    {"b2.example", DNS_OK, {"v=spf1 include:b3.example include:b3.example include:b3.example include:b3.example"}},
+    {"b3.example", DNS_OK, {"v=spf1 include:b4.example include:b4.example include:b4.example include:b4.example"}},
+    {"b4.example", DNS_OK, {"v=spf1 include:b5.example include:b5.example include:b5.example include:b5.example"}},
+    {"b5.example", DNS_OK, {"v=spf1 include:b6.example include:b6.example include:b6.example include:b6.example"}},
+    {"b6.example", DNS_OK, {"v=spf1 include:b7.example include:b7.example include:b7.example include:b7.example"}},
+    {"b7.example", DNS_OK, {"v=spf1 include:b8.example include:b8.example include:b8.example include:b8.example"}},
+    {"b8.example", DNS_OK, {"v=spf1 include:b9.example include:b9.example include:b9.example include:b9.example"}},
+    {"b9.example", DNS_OK, {"v=spf1 include:b10.example include:b10.example include:b10.example include:b10.example"}},
+    {"b10.example", DNS_OK, {"v=spf1 -all"}},
     {NULL, 0, {NULL}},
 };
 
@@ -216,6 +259,7 @@ static const LOOKUP_CASE lookup_cases[] = {
     {"slow.example", -1, 1, "down.example"},
     {"macro.example", 1, 0, NULL},
     {"absent.example", -1, 0, "no SPF record"},
+    {"b0.example", 48, 0, NULL},            /* nothing followed past 20: a lower bound */
 };
 
 static void test_count_lookups(void **state)
@@ -255,6 +299,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_map),
         cmocka_unit_test(test_count_mechanisms),
+        cmocka_unit_test(test_count_matches_libspf2),
         cmocka_unit_test(test_libspf2_truncates),
         cmocka_unit_test(test_sender_domain),
         cmocka_unit_test(test_count_lookups),

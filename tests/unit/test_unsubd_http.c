@@ -76,6 +76,10 @@ static const LOGPATH_CASE logpath_cases[] = {
     {"other", "/favicon.ico", "/favicon.ico"},
     {"long-other", "/{X200}", "/xxxxxxxx..."},
     {"many-short", "/{R40}", "/a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a..."},
+    /* found by tests/fuzz/fuzz_unsubd_http: a cut run's "..." near the end
+     * left no room, and the next character wrote past out */
+    {"cut-run-at-the-end", "/a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a..AbCdEfGhI/x",
+     "/a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a..AbCdEfGh..."},
 };
 
 static void test_logpath(void **state)

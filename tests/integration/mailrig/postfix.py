@@ -270,10 +270,21 @@ class Postfix:
             return []
         return [l for l in self.log_text().splitlines() if (" %s: " % qid) in l]
 
-    def fate(self, message_id):
+    def fate(self, message_id, timeout=10):
         """fate - what Postfix did with a message, from the maillog:
         {"queue_id", "status" ("sent", "deferred", "bounced", "milter-reject",
-        "milter-tempfail", "milter-discard", "queued", None), "reply", "lines"}"""
+        "milter-tempfail", "milter-discard", "queued", None), "reply", "lines"}.
+        The maillog is written after the client has its reply, so this waits
+        (up to timeout seconds) for a line that says how it ended."""
+        deadline = time.time() + timeout
+        while True:
+            out = self._fate_now(message_id)
+            if out["status"] not in (None, "queued") or time.time() >= deadline:
+                return out
+            time.sleep(0.05)
+
+    def _fate_now(self, message_id):
+        """_fate_now - fate() from the maillog as it is now"""
         lines = self.log_for(message_id)
         out = {"queue_id": self.queue_id_of(message_id), "status": None, "reply": None,
                "lines": lines}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * fuzz_rl_policy.c - libFuzzer target: the rate policy file
+ * (policy/rate/rl_policy.c) through rl_policy_load(), and the description
+ * of every rule of a policy that loads.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "rl_policy.h"
+#include "util.h"
+
+/* LLVMFuzzerTestOneInput - one policy file */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    RL_POLICY *p;
+    char desc[1024];
+    BUF errs;
+
+    if (size > FUZZ_MAX_INPUT)
+        return -1;
+    buf_init(&errs, 64 * 1024);
+    p = rl_policy_load(fuzz_file("policy", data, size), &errs);
+    if (p != NULL) {
+        if (p->n > RL_RULES_MAX)
+            abort();
+        for (size_t i = 0; i < p->n; i++) {
+            const RL_RULE *r = &p->rule[i];
+
+            if (r->limit < 1 || r->period_ms < 1000 || r->keys == 0 || r->name[0] == 0)
+                abort();
+            (void) rl_policy_describe(r, desc, sizeof(desc));
+            (void) rl_policy_describe(r, desc, 8);  /* a short buffer must cut, not overflow */
+        }
+        rl_policy_free(p);
+    } else if (errs.len == 0) {
+        abort();
+    }
+    buf_free(&errs);
+    return 0;
+}

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * fuzz_unsubd_http.c - libFuzzer target: the request logic of
+ * txmilter-unsubd (unsubd/unsubd_http.c): the request path, the
+ * one-click form body (RFC 8058, urlencoded or multipart), the client
+ * behind X-Forwarded-For, and the page and log fields made from them.
+ *
+ * Input lines: 1 the path, 2 Content-Type ("-" for none), 3
+ * X-Forwarded-For ("-" for none), 4 the peer address; the rest is the
+ * body (it may hold anything, NUL bytes too).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "netlist.h"
+#include "unsubd_http.h"
+#include "util.h"
+
+static NETLIST *trusted;
+
+/* fuzz_setup - the trusted proxies */
+void fuzz_setup(void)
+{
+    BUF errs;
+
+    buf_init(&errs, 4096);
+    if ((trusted = netlist_build("127.0.0.1, ::1, 10.0.0.0/8, 2001:db8::/32", NULL, &errs)) == NULL)
+        abort();
+    buf_free(&errs);
+}
+
+/* body_of - where the body starts: after the fourth LF */
+static size_t body_of(const uint8_t *data, size_t size)
+{
+    size_t at = 0;
+
+    for (int i = 0; i < 4; i++) {
+        const uint8_t *nl = memchr(data + at, '\n', size - at);
+
+        if (nl == NULL)
+            return size;
+        at = (size_t) (nl - data) + 1;
+    }
+    return at;
+}
+
+/* LLVMFuzzerTestOneInput - one request */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *part[5], logpath[UNSUBD_LOGPATH_MAX], ip[UNSUBD_IP_MAX], key[UNSUBD_IP_MAX];
+    char why[128], masked[256];
+    const char *token = NULL, *ctype, *xff;
+    size_t at;
+    char *body;
+    BUF page;
+
+    if (size > FUZZ_MAX_INPUT)
+        return -1;
+    (void) fuzz_split(data, size, "\n", part, 5);
+    if (unsubd_http_path(part[0], &token) == UNSUBD_PATH_TOKEN
+        && (token == NULL || token < part[0] || token > part[0] + strlen(part[0])))
+        abort();
+    unsubd_http_logpath(part[0], logpath, sizeof(logpath));
+    if (memchr(logpath, 0, sizeof(logpath)) == NULL)
+        abort();
+    ctype = strcmp(part[1], "-") == 0 ? NULL : part[1];
+    xff = strcmp(part[2], "-") == 0 ? NULL : part[2];
+    /* the body as bytes, exactly as libmicrohttpd hands it over */
+    at = body_of(data, size);
+    body = xmalloc(size - at + 1);
+    memcpy(body, data + at, size - at);
+    (void) unsubd_http_one_click(ctype, body, size - at, why, sizeof(why));
+    free(body);
+    unsubd_http_client(part[3], xff, trusted, ip, sizeof(ip));
+    unsubd_http_client(part[3], xff, NULL, ip, sizeof(ip));
+    if (ip[0] == 0)
+        abort();                /* at least "unknown" */
+    unsubd_http_ratekey(ip, key, sizeof(key));
+    unsubd_http_ratekey(part[3], key, sizeof(key));
+    unsubd_http_mask(part[4], masked, sizeof(masked));
+    buf_init(&page, 64 * 1024);
+    (void) unsubd_http_confirm_page(&page, part[4], masked);
+    buf_reset(&page);
+    (void) unsubd_http_html_escape(&page, part[0]);
+    buf_free(&page);
+    fuzz_free_parts(part, 5);
+    return 0;
+}
