@@ -103,7 +103,8 @@ static int run(const uint8_t *data, size_t size)
     snprintf(conn.hostname, sizeof(conn.hostname), "localhost");
     m = msg_new(snap, &conn, "<app@example.com>");
     msg_set_queueid(m, "FUZZ");
-    (void) msg_rcpt(m, "<Rcpt+tag@Example.ORG>");      /* one: List-Unsubscribe needs that */
+    (void) msg_mail(m);
+    (void) msg_rcpt(m, "<Rcpt+tag@Example.ORG>", NULL); /* one: List-Unsubscribe needs that */
     at = headers(m, (const char *) data, size, &stop);
     if (!stop)
         stop = stopped(msg_eoh(m));
