@@ -9,6 +9,8 @@ import tempfile
 
 import pytest
 
+import mailrig
+
 from mailrig.util import run
 from mailrig.keys import KeyPair
 from mailrig.milters import setup_for, SigningSetup, TxMilter
