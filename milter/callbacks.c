@@ -2,6 +2,14 @@
  * callbacks.c - libmilter glue: turns milter events into calls on the
  * message pipeline (msg.c) and its decisions back into milter replies.
  *
+ * SYNOPSIS
+ *	#include "callbacks.h"
+ *
+ *	void	callbacks_drain(void)
+ *	int	callbacks_inflight(void)
+ *	struct smfiDesc * callbacks_desc(int unix_socket)
+ *
+ * DESCRIPTION
  *	Per-connection state lives only in smfi_setpriv(): Debian's
  *	libmilter runs the callbacks of one connection on different worker
  *	threads. Nothing here keeps per-message data in globals.
@@ -25,6 +33,11 @@
  *
  *	callbacks_drain() is called on SIGTERM: messages in flight finish,
  *	new ones are told to come back later (421 4.3.2).
+ *
+ * DIAGNOSTICS
+ *	A reply the MTA refuses to take, or a header change it refuses, is
+ *	logged with the queue id; the message goes on. Out of memory is
+ *	fatal, leaving Postfix to apply milter_default_action.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -104,23 +117,23 @@ static void reply_text(char *s)
 }
 
 /* verdict - apply a pipeline reply */
-static sfsistat verdict(SMFICTX *ctx, CONN_CTX *cc, MSG_REPLY r)
+static sfsistat verdict(SMFICTX *ctx, CONN_CTX *cc, REPLY r)
 {
     switch (r.verdict) {
-    case MSG_CONTINUE:
+    case REPLY_CONTINUE:
         return SMFIS_CONTINUE;
-    case MSG_ACCEPT:
+    case REPLY_ACCEPT:
         if (cc->msg)
             log_info("%s: %s: passed untouched", msg_queueid(cc->msg), msg_summary(cc->msg));
         conn_end_msg(cc);
         return SMFIS_ACCEPT;
-    case MSG_DISCARD:
+    case REPLY_DISCARD:
         if (cc->msg)
             log_info("%s: %s", msg_queueid(cc->msg), msg_summary(cc->msg));
         conn_end_msg(cc);
         return SMFIS_DISCARD;
-    case MSG_TEMPFAIL:
-    case MSG_REJECT:
+    case REPLY_TEMPFAIL:
+    case REPLY_REJECT:
         reply_text(r.text);
         if (smfi_setreply(ctx, r.rcode, r.xcode, r.text) != MI_SUCCESS)
             log_warn("%s: cannot set SMTP reply %s %s", cc->msg ? msg_queueid(cc->msg) : "NOQUEUE",
@@ -128,7 +141,7 @@ static sfsistat verdict(SMFICTX *ctx, CONN_CTX *cc, MSG_REPLY r)
         if (cc->msg)
             log_info("%s: %s", msg_queueid(cc->msg), msg_summary(cc->msg));
         conn_end_msg(cc);
-        return r.verdict == MSG_TEMPFAIL ? SMFIS_TEMPFAIL : SMFIS_REJECT;
+        return r.verdict == REPLY_TEMPFAIL ? SMFIS_TEMPFAIL : SMFIS_REJECT;
     }
     log_err("internal error: unknown verdict %d", (int) r.verdict);
     return SMFIS_TEMPFAIL;
@@ -237,7 +250,7 @@ static sfsistat tx_envfrom(SMFICTX *ctx, char **argv)
     SNAPSHOT *snap;
     const char *why;
     char qid[64];
-    MSG_REPLY r;
+    REPLY r;
 
     if (cc == NULL)
         return SMFIS_TEMPFAIL;
@@ -263,7 +276,7 @@ static sfsistat tx_envfrom(SMFICTX *ctx, char **argv)
         conn_end_msg(cc);
         return SMFIS_ACCEPT;
     }
-    if ((r = msg_mail(cc->msg)).verdict != MSG_CONTINUE)
+    if ((r = msg_mail(cc->msg)).verdict != REPLY_CONTINUE)
         return verdict(ctx, cc, r);
     log_debug("%s: %s", msg_queueid(cc->msg), msg_summary(cc->msg));
     return SMFIS_CONTINUE;
@@ -274,19 +287,19 @@ static sfsistat tx_envrcpt(SMFICTX *ctx, char **argv)
 {
     CONN_CTX *cc = smfi_getpriv(ctx);
     char qid[64];
-    MSG_REPLY r;
+    REPLY r;
 
     if (cc == NULL || cc->msg == NULL)
         return SMFIS_CONTINUE;
     macro(ctx, "i", qid, sizeof(qid));
     msg_set_queueid(cc->msg, qid);
     r = msg_rcpt(cc->msg, argv && argv[0] ? argv[0] : "", smfi_getsymval(ctx, "{rcpt_addr}"));
-    if (r.verdict != MSG_TEMPFAIL && r.verdict != MSG_REJECT)
+    if (r.verdict != REPLY_TEMPFAIL && r.verdict != REPLY_REJECT)
         return SMFIS_CONTINUE;
     reply_text(r.text);
     if (smfi_setreply(ctx, r.rcode, r.xcode, r.text) != MI_SUCCESS)
         log_warn("%s: cannot set SMTP reply %s %s", msg_queueid(cc->msg), r.rcode, r.xcode);
-    return r.verdict == MSG_TEMPFAIL ? SMFIS_TEMPFAIL : SMFIS_REJECT;
+    return r.verdict == REPLY_TEMPFAIL ? SMFIS_TEMPFAIL : SMFIS_REJECT;
 }
 
 /* tx_data - answered on TCP so that cleanup's first write does not stall */
@@ -347,7 +360,7 @@ static sfsistat tx_eom(SMFICTX *ctx)
 {
     CONN_CTX *cc = smfi_getpriv(ctx);
     const MSG_HDROP *ops;
-    MSG_REPLY r;
+    REPLY r;
     char qid[64];
     size_t i, n;
     sfsistat kept;
@@ -361,7 +374,7 @@ static sfsistat tx_eom(SMFICTX *ctx)
     macro(ctx, "i", qid, sizeof(qid));
     msg_set_queueid(cc->msg, qid);
     r = msg_eom(cc->msg);
-    if (r.verdict != MSG_CONTINUE)
+    if (r.verdict != REPLY_CONTINUE)
         return verdict(ctx, cc, r);
     n = msg_hdrops(cc->msg, &ops);
     for (i = 0; i < n; i++) {

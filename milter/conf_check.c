@@ -347,7 +347,7 @@ static const char *cc_suppress_dir(const TXCONF *cf)
 {
     if (cf->data_directory == NULL || strcasecmp(cf->store, "embedded") != 0)
         return NULL;
-    if (!(unsub_enabled(cf) || cf->unsub_mailto || cf->unsub_table))
+    if (!(conf_unsubscribes(cf) || cf->unsub_mailto || cf->unsub_table))
         return NULL;
     return cf->data_directory;
 }
@@ -453,6 +453,7 @@ static int cc_resolver(const SNAPSHOT *snap, BUF *errs, BUF *warns)
     const TXCONF *cf = snap->cf;
     char where[CC_WHERE_MAX], name[600];
     DNS_ANSWER ans;
+    DNS_SETTINGS ds;
     BUF err;
     int rrtype = ns_t_ns;
 
@@ -460,7 +461,8 @@ static int cc_resolver(const SNAPSHOT *snap, BUF *errs, BUF *warns)
         return 0;
     conf_where(cf, cf->nameservers ? "Nameservers" : "TrustAnchorFile", where, sizeof(where));
     buf_init(&err, 1024);
-    if (dns_init(cf, &err) < 0) {
+    ds = conf_dns(cf);
+    if (dns_init(&ds, &err) < 0) {
         util_err_at(errs, where, 0, "cannot start the resolver: %s",
                     err.data ? err.data : "unknown error");
         buf_free(&err);

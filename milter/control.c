@@ -1,6 +1,17 @@
 /*
  * control.c - the daemon's control socket.
  *
+ * SYNOPSIS
+ *	#include "control.h"
+ *
+ *	void	control_handle(const char *request,
+ *			const CONTROL_PEER *peer, struct buf *out)
+ *	int	control_open(const char *path, uid_t uid, gid_t gid,
+ *			mode_t mode)
+ *	int	control_start(void)
+ *	void	control_stop(void)
+ *
+ * DESCRIPTION
  *	One request per connection: a line of at most 4 KB, then the answer,
  *	then the daemon closes. Requests:
  *
@@ -26,6 +37,12 @@
  *	daemon's own uid. Postfix is in the UserID group (it needs the milter
  *	socket), so the group alone must never be enough. Anyone else gets
  *	"ERR permission denied: ..." and a log line with its uid and pid.
+ *
+ * DIAGNOSTICS
+ *	control_open() returns -1 after logging why the socket cannot be
+ *	made; control_start() -1 when its thread cannot start. A bad
+ *	request gets "ERR reason"; a refused RESET is also logged with the
+ *	peer's uid and pid.
  */
 #include <errno.h>
 #include <poll.h>

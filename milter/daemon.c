@@ -1,6 +1,12 @@
 /*
  * daemon.c - the txmilter daemon: startup, privileges, signals, reload.
  *
+ * SYNOPSIS
+ *	#include "daemon.h"
+ *
+ *	int	daemon_run(const char *path, int foreground)
+ *
+ * DESCRIPTION
  *	daemon_run() builds the first configuration snapshot (refusing to
  *	start on any error), opens the milter socket as the starting user,
  *	hands a unix socket to UserID, sets TCP_NODELAY on an inet listener,
@@ -24,6 +30,12 @@
  *	  SIGTERM, SIGINT
  *	           stop taking new messages, let those in flight finish (at
  *	           most ShutdownTimeout seconds), then stop libmilter.
+ *
+ * DIAGNOSTICS
+ *	daemon_run() returns the exit status: 1 after logging why the
+ *	daemon cannot start (configuration with file:line, socket,
+ *	privileges, pid file), 0 after a clean stop. A reload that fails
+ *	is logged and leaves the running configuration in place.
  */
 #include "config.h"
 
@@ -479,7 +491,7 @@ static int daemon_services(DAEMON_RUN *d, const TXCONF *cf)
     if ((d->store = daemon_store(cf, &d->pool)) == NULL)
         return -1;
     ratelimit_set_store(d->store);
-    if (unsub_enabled(cf) || cf->unsub_mailto || cf->unsub_table) {
+    if (conf_unsubscribes(cf) || cf->unsub_mailto || cf->unsub_table) {
         BUF err;
 
         buf_init(&err, 1024);

@@ -1,6 +1,7 @@
 /*
  * main.c - txmilter command line.
  *
+ * SYNOPSIS
  *	txmilter [-f] [-x CONFIG]            run the milter daemon
  *	txmilter -n [-x CONFIG]              check the configuration, keys and tables
  *	txmilter -V                          versions of txmilter and its libraries
@@ -8,6 +9,11 @@
  *	         [--client IP] [--hostname NAME] [--auth LOGIN] [--daemon-name NAME]
  *	                                     run the pipeline offline on MESSAGE
  *
+ * DESCRIPTION
+ *	Parses the command line and hands over: daemon_run() (daemon.c),
+ *	snapshot_build() for -n, version_print() for -V, offline_run() for -t.
+ *
+ * DIAGNOSTICS
  *	Exit status: 0 success, 1 error (with "file:line: message" lines on
  *	stderr for configuration problems), 2 usage error, and for -t 3 when
  *	the message would be refused.
@@ -29,11 +35,6 @@
 #include "util.h"
 #include "version.h"
 
-#ifndef SYSCONFDIR
-#define SYSCONFDIR "/etc"
-#endif
-#define DEFAULT_CONFIG SYSCONFDIR "/txmilter/txmilter.conf"
-
 static void usage(FILE *fp)
 {
     fprintf(fp,
@@ -42,7 +43,7 @@ static void usage(FILE *fp)
             "       txmilter -V\n"
             "       txmilter -t MESSAGE [-x CONFIG] --from ADDR --rcpt ADDR [--rcpt ADDR ...]\n"
             "                [--client IP] [--hostname NAME] [--auth LOGIN] [--daemon-name NAME]\n"
-            "default CONFIG: %s\n", DEFAULT_CONFIG);
+            "default CONFIG: %s\n", CONF_DEFAULT_FILE);
 }
 
 /* check_config - txmilter -n: every problem of every stage in one run */
@@ -107,7 +108,7 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *config = DEFAULT_CONFIG;
+    const char *config = CONF_DEFAULT_FILE;
     int foreground = 0, check = 0, version = 0, c, rc;
     OFFLINE_OPTS off;
 

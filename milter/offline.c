@@ -1,6 +1,12 @@
 /*
  * offline.c - run one message file through the pipeline without an MTA.
  *
+ * SYNOPSIS
+ *	#include "offline.h"
+ *
+ *	int	offline_run(const OFFLINE_OPTS *o, FILE *out)
+ *
+ * DESCRIPTION
  *	offline_run() reads the message as Postfix would hand it to a milter:
  *	header fields with their exact bytes (folded lines joined with LF,
  *	the leading space kept), then the body with CRLF line ends, streamed
@@ -18,6 +24,11 @@
  *	as "would record unsubscribe of <rcpt> from stream S", not stored.
  *	The suppression list is only read; an embedded one that does not
  *	exist yet is not created.
+ *
+ * DIAGNOSTICS
+ *	offline_run() returns 0 when the message would be accepted, 3 when
+ *	it would be refused (the reply is printed), 1 when the message
+ *	file cannot be read, with the reason on stderr.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,17 +56,17 @@ static size_t offline_strip_eol(char *line, size_t n)
 }
 
 /* offline_verdict - print a refusal; 1 if the message stops here */
-static int offline_verdict(FILE *out, const char *step, MSG_REPLY r)
+static int offline_verdict(FILE *out, const char *step, REPLY r)
 {
-    if (r.verdict == MSG_CONTINUE)
+    if (r.verdict == REPLY_CONTINUE)
         return 0;
-    if (r.verdict == MSG_ACCEPT)
+    if (r.verdict == REPLY_ACCEPT)
         fprintf(out, "verdict: accept untouched (at %s)\n", step);
-    else if (r.verdict == MSG_DISCARD)
+    else if (r.verdict == REPLY_DISCARD)
         fprintf(out, "verdict: discard (at %s)\n", step);
     else
         fprintf(out, "verdict: %s at %s: %s %s %s\n",
-                r.verdict == MSG_REJECT ? "reject" : "tempfail", step, r.rcode, r.xcode, r.text);
+                r.verdict == REPLY_REJECT ? "reject" : "tempfail", step, r.rcode, r.xcode, r.text);
     return 1;
 }
 
@@ -211,9 +222,9 @@ static int offline_envelope(const OFFLINE_OPTS *o, MSG *m, FILE *out, int *statu
         return 1;
     }
     for (size_t i = 0; i < o->rcpts.n; i++) {
-        MSG_REPLY rr = msg_rcpt(m, o->rcpts.v[i], NULL);
+        REPLY rr = msg_rcpt(m, o->rcpts.v[i], NULL);
 
-        if (rr.verdict != MSG_CONTINUE)
+        if (rr.verdict != REPLY_CONTINUE)
             fprintf(out, "recipient %s: %s %s %s\n", o->rcpts.v[i], rr.rcode, rr.xcode, rr.text);
         else if (rr.text[0])
             fprintf(out, "recipient %s: %s\n", o->rcpts.v[i], rr.text);
@@ -269,7 +280,7 @@ int offline_run(const OFFLINE_OPTS *o, FILE *out)
     memset(&rd, 0, sizeof(rd));
     rd.m = offline_msg_new(o, snap);
     rd.out = out;
-    if (unsub_enabled(snap->cf) || snap->cf->unsub_mailto || snap->cf->unsub_table)
+    if (conf_unsubscribes(snap->cf) || snap->cf->unsub_mailto || snap->cf->unsub_table)
         suppress = offline_suppress(snap->cf, out);
     unsub_set_store(suppress);
     if (snap->policy)

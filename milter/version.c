@@ -4,6 +4,16 @@
  * relies on (Ed25519 and oversigning in libopendkim). A missing feature
  * is reported, not hidden: signing with Ed25519 needs it. Libraries
  * without a run-time version call show the version compiled against.
+ *
+ * SYNOPSIS
+ *	#include "version.h"
+ *
+ *	void	version_print(FILE *fp)
+ *
+ * DIAGNOSTICS
+ *	None: a library without a run-time version call shows the version
+ *	compiled against, and a missing libopendkim feature is printed as
+ *	NO.
  */
 #include "config.h"
 

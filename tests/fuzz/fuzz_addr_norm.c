@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_addr_norm.c - libFuzzer target: recipient normalisation
- * (policy/addr_norm.c) under several RecipientDelimiter settings.
+ * (base/addr_norm.c) under several RecipientDelimiter settings.
  *
  * The input is one address as given at RCPT TO. A result must fit its
  * buffer, hold no upper case ASCII, and normalise to itself if it

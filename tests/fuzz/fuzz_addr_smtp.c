@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_addr_smtp.c - libFuzzer target: a MAIL FROM or RCPT TO argument
- * read as Postfix's SMTP server reads it (policy/addr_smtp.c).
+ * read as Postfix's SMTP server reads it (base/addr_smtp.c).
  *
  * The input is one argument as a client sends it. A reading must fit its
  * buffer, a refusal must say why, and the two ways to the rate key must

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * fuzz_dmarc.c - libFuzzer target: DMARC records (milter/dmarc_check.c):
+ * fuzz_dmarc.c - libFuzzer target: DMARC records (policy/align/dmarc_check.c):
  * dmarc_check_parse() on one record's text, and discovery with the
  * organisational-domain fallback over a fuzzed zone.
  *

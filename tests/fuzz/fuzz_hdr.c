@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_hdr.c - libFuzzer target: the From parser hdr_parse_mailboxes()
- * (milter/hdr.c), and the other helpers that take a header field's
+ * (base/hdr.c), and the other helpers that take a header field's
  * bytes: hdr_signing_form(), hdr_valid_name(), hdr_strip_cr().
  *
  * The input is a field value as the MTA hands it over (leading white

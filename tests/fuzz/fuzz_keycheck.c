@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_keycheck.c - libFuzzer target: DKIM key records
- * (milter/keycheck.c): keycheck_record() on one record's text for an
+ * (policy/dkim/keycheck.c): keycheck_record() on one record's text for an
  * RSA and an Ed25519 key, and keycheck_published() over a fuzzed zone.
  *
  * The keys are made fresh at start (RSA 1024, Ed25519), so no seed

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_msg.c - libFuzzer target: the milter side of a message
- * (milter/msg.c with msg_unsub.c, hdr.c, keytable.c, sign.c): header
+ * (pipeline/msg.c with msg_unsub.c, hdr.c, keytable.c, sign.c): header
  * fields as the MTA hands them over, then end of header, body and end
  * of message, as the callbacks drive it, without a socket.
  *

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_rl_policy.c - libFuzzer target: the rate policy file
- * (policy/rl_policy.c) through rl_policy_load(), and the description
+ * (policy/rate/rl_policy.c) through rl_policy_load(), and the description
  * of every rule of a policy that loads.
  */
 #include <stdlib.h>

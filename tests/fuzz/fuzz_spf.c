@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * fuzz_spf.c - libFuzzer target: SPF records (milter/spf_check.c) as
+ * fuzz_spf.c - libFuzzer target: SPF records (policy/align/spf_check.c) as
  * txmilter reads them: the mechanism count that guards against
  * libspf2's silent truncation, libspf2's compiler on the same text (as
  * dns_spf.c calls it), the include/redirect walk of `txmilterctl
@@ -24,7 +24,7 @@ static SPF_server_t *server;
 /* fuzz_setup - one libspf2 server on dns_spf.c's layer */
 void fuzz_setup(void)
 {
-    layer = dns_spf_layer_new();
+    layer = dns_spf_layer_new(spf_check_count_mechanisms);
     if ((server = SPF_server_new_dns(layer, 0)) == NULL)
         abort();
 }

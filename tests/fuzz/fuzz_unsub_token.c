@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_unsub_token.c - libFuzzer target: List-Unsubscribe tokens
- * (unsubscribe/unsub_token.c) and the token in an unsubscribe address
+ * (policy/unsub/unsub_token.c) and the token in an unsubscribe address
  * (unsub_mailto_token() of unsub_msg.c).
  *
  * Keys: a fixed test key file (ids 1 and 7; 7 seals), written once.

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_unsubd_http.c - libFuzzer target: the request logic of
- * txmilter-unsubd (unsubscribe/unsubd_http.c): the request path, the
+ * txmilter-unsubd (unsubd/unsubd_http.c): the request path, the
  * one-click form body (RFC 8058, urlencoded or multipart), the client
  * behind X-Forwarded-For, and the page and log fields made from them.
  *

@@ -18,6 +18,8 @@
 #include <openssl/x509.h>
 
 #include "align.h"
+#include "msg.h"
+#include "preflight.h"
 #include "testutil.h"
 #include "keycheck.h"
 

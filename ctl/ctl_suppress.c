@@ -1,0 +1,244 @@
+/*
+ * ctl_suppress.c - txmilterctl suppress: the suppression list by hand
+ *
+ * SYNOPSIS
+ *	txmilterctl [-x CONFIG] suppress list [--rcpt ADDR] [--stream S]
+ *	txmilterctl [-x CONFIG] suppress add RCPT STREAM
+ *	txmilterctl [-x CONFIG] suppress remove RCPT STREAM
+ *	txmilterctl [-x CONFIG] suppress export
+ *
+ *	int	ctl_suppress_main(const char *config, int argc, char **argv)
+ *
+ * DESCRIPTION
+ *	Works directly on the configured Store (the SQLite file in
+ *	DataDirectory, or Redis), like txmilter and txmilter-unsubd: no
+ *	daemon needs to run. A recipient is normalised as txmilter does
+ *	(RecipientDelimiter, Gmail dots), a stream (the From address, or its
+ *	domain with UnsubscribeScope domain) by suppress_norm_stream(), so
+ *	"Foo+x@Example.COM" names the entry txmilter checks.
+ *
+ *	list	one line per entry: recipient, stream, created (ISO 8601,
+ *		UTC), source, separated by tabs; the count on stderr.
+ *	add	records the entry with source "txmilterctl" (an entry
+ *		already there keeps its time and source).
+ *	remove	deletes the entry.
+ *	export	CSV (RFC 4180) with the header rcpt,stream,created,source;
+ *		created in ISO 8601 UTC; fields quoted when they hold a
+ *		comma, a quote or a space.
+ *
+ *	Run as root, txmilterctl gives a suppress.db it creates to the owner
+ *	of DataDirectory (see suppress_sqlite.c).
+ *
+ * EXIT STATUS
+ *	0 done, 1 the store failed or (remove) the entry was not there,
+ *	2 usage, a bad address or a configuration error.
+ *
+ * DIAGNOSTICS
+ *	ctl_suppress_main() returns the exit status: 0 success, 1 when the
+ *	Store cannot be opened or a command fails (the reason on stderr),
+ *	2 on a usage or configuration error or an address that cannot be
+ *	normalised.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "addr_norm.h"
+#include "conf.h"
+#include "ctl_suppress.h"
+#include "suppress.h"
+#include "util.h"
+
+#define CS_TIMEOUT_MS 2000              /* an operator can wait longer than mail */
+
+typedef struct cs_out {
+    int csv;
+} CS_OUT;
+
+/* cs_usage - the suppress commands */
+static int cs_usage(void)
+{
+    fprintf(stderr, "usage: txmilterctl [-x CONFIG] suppress list [--rcpt ADDR] [--stream S]\n"
+            "       txmilterctl [-x CONFIG] suppress add RCPT STREAM\n"
+            "       txmilterctl [-x CONFIG] suppress remove RCPT STREAM\n"
+            "       txmilterctl [-x CONFIG] suppress export\n");
+    return 2;
+}
+
+/* cs_time - t as ISO 8601 UTC */
+static const char *cs_time(uint64_t t, char *buf, size_t len)
+{
+    time_t tt = (time_t) t;
+    struct tm tm;
+
+    if (gmtime_r(&tt, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(buf, len, "%llu", (unsigned long long) t);
+    return buf;
+}
+
+/* cs_csv_field - one CSV field, quoted when it must be */
+static void cs_csv_field(const char *s, int last)
+{
+    const char *p;
+
+    if (strpbrk(s, ",\" \t\r\n") == NULL) {
+        fputs(s, stdout);
+    } else {
+        putchar('"');
+        for (p = s; *p; p++) {
+            if (*p == '"')
+                putchar('"');
+            putchar(*p);
+        }
+        putchar('"');
+    }
+    fputs(last ? "\r\n" : ",", stdout);
+}
+
+/* cs_print - one entry, as a list line or a CSV record */
+static void cs_print(const SUPPRESS_ENTRY *e, void *arg)
+{
+    const CS_OUT *o = arg;
+    char when[64];
+
+    cs_time(e->created, when, sizeof(when));
+    if (o->csv) {
+        cs_csv_field(e->rcpt, 0);
+        cs_csv_field(e->stream, 0);
+        cs_csv_field(when, 0);
+        cs_csv_field(e->source, 1);
+    } else {
+        printf("%s\t%s\t%s\t%s\n", e->rcpt, e->stream, when, e->source);
+    }
+}
+
+/* cs_norm - normalise a recipient (is_rcpt) or a stream; -1 after a message */
+static int cs_norm(const TXCONF *cf, const char *in, int is_rcpt, char *out, size_t outlen)
+{
+    ADDR_NORM_OPTS o;
+    BUF why;
+    int rc;
+
+    buf_init(&why, 1024);
+    o.separators = cf->recipient_delimiter;
+    o.gmail_dots = 1;
+    if (is_rcpt)
+        rc = addr_norm(in, &o, out, outlen, &why);
+    else
+        rc = suppress_norm_stream(in, out, outlen, &why);
+    if (rc == 0 && out[0] == 0) {
+        (void) buf_puts(&why, "empty");
+        rc = -1;
+    }
+    if (rc != 0)
+        fprintf(stderr, "txmilterctl: bad %s \"%s\": %s\n", is_rcpt ? "recipient" : "stream",
+                in, why.data ? why.data : "?");
+    buf_free(&why);
+    return rc;
+}
+
+/* cs_run - one command on the open store; the exit status */
+static int cs_run(SUPPRESS *s, const char *cmd, const char *rcpt, const char *stream)
+{
+    CS_OUT o = { 0 };
+    BUF err;
+    long n;
+    int rc = 0;
+
+    buf_init(&err, 1024);
+    if (strcmp(cmd, "add") == 0) {
+        if (suppress_add(s, rcpt, stream, "txmilterctl", &err) != 0)
+            rc = 1;
+        else
+            printf("suppressed: %s from %s\n", rcpt, stream);
+    } else if (strcmp(cmd, "remove") == 0) {
+        if ((n = suppress_remove(s, rcpt, stream, &err)) < 0) {
+            rc = 1;
+        } else if (n == 0) {
+            fprintf(stderr, "txmilterctl: %s was not suppressed from %s\n", rcpt, stream);
+            rc = 1;
+        } else {
+            printf("removed: %s from %s\n", rcpt, stream);
+        }
+    } else {
+        if ((o.csv = strcmp(cmd, "export") == 0) != 0)
+            fputs("rcpt,stream,created,source\r\n", stdout);
+        if ((n = suppress_list(s, rcpt, stream, cs_print, &o, &err)) < 0)
+            rc = 1;
+        else if (!o.csv)
+            fprintf(stderr, "%ld entr%s\n", n, n == 1 ? "y" : "ies");
+    }
+    if (rc != 0 && err.data)
+        fprintf(stderr, "txmilterctl: %s\n", err.data);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "txmilterctl: cannot write the output\n");
+        rc = 1;
+    }
+    buf_free(&err);
+    return rc;
+}
+
+/* ctl_suppress_main - txmilterctl suppress ... */
+int ctl_suppress_main(const char *config, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"rcpt", required_argument, NULL, 'r'}, {"stream", required_argument, NULL, 's'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *cmd, *rcpt_in = NULL, *stream_in = NULL;
+    char rcpt[ADDR_NORM_MAX], stream[ADDR_NORM_MAX];
+    TXCONF *cf;
+    SUPPRESS *s;
+    BUF errs;
+    int c, rc;
+
+    if (argc < 2)
+        return cs_usage();
+    cmd = argv[1];
+    if (strcmp(cmd, "list") == 0) {
+        optind = 1;
+        while ((c = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
+            switch (c) {
+            case 'r': rcpt_in = optarg; break;
+            case 's': stream_in = optarg; break;
+            default: return cs_usage();
+            }
+        }
+        if (optind != argc - 1)
+            return cs_usage();
+    } else if (strcmp(cmd, "add") == 0 || strcmp(cmd, "remove") == 0) {
+        if (argc != 4)
+            return cs_usage();
+        rcpt_in = argv[2];
+        stream_in = argv[3];
+    } else if (strcmp(cmd, "export") != 0 || argc != 2) {
+        return cs_usage();
+    }
+    buf_init(&errs, 64 * 1024);
+    if ((cf = conf_load(config, &errs)) == NULL) {
+        fputs(errs.data ? errs.data : "configuration error\n", stderr);
+        buf_free(&errs);
+        return 2;
+    }
+    if ((rcpt_in && cs_norm(cf, rcpt_in, 1, rcpt, sizeof(rcpt)) != 0)
+        || (stream_in && cs_norm(cf, stream_in, 0, stream, sizeof(stream)) != 0)) {
+        buf_free(&errs);
+        conf_free(cf);
+        return 2;
+    }
+    buf_reset(&errs);
+    s = suppress_open(cf->store, cf->data_directory,
+                      cf->store_timeout_ms > CS_TIMEOUT_MS ? (unsigned) cf->store_timeout_ms
+                      : CS_TIMEOUT_MS, &errs);
+    if (s == NULL) {
+        fprintf(stderr, "txmilterctl: suppression list: %s\n", errs.data ? errs.data : "?");
+        rc = 1;
+    } else {
+        rc = cs_run(s, cmd, rcpt_in ? rcpt : NULL, stream_in ? stream : NULL);
+        suppress_close(s);
+    }
+    buf_free(&errs);
+    conf_free(cf);
+    return rc;
+}

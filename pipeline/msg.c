@@ -1,0 +1,768 @@
+/*
+ * msg.c - one message through txmilter, from MAIL FROM to end of message.
+ *
+ * SYNOPSIS
+ *	#include "msg.h"
+ *
+ *	MSG *	msg_new(SNAPSHOT *snap, const MSG_CONN *conn,
+ *			const char *envfrom)
+ *	void	msg_free(MSG *m)
+ *	void	msg_set_queueid(MSG *m, const char *qid)
+ *	const char * msg_queueid(const MSG *m)
+ *	REPLY	msg_mail(MSG *m)
+ *	void	msg_set_dry_run(MSG *m)
+ *	REPLY	msg_rcpt(MSG *m, const char *rcpt, const char *rcpt_addr)
+ *	int	msg_watched(const MSG *m)
+ *	const char * msg_quarantine(const MSG *m)
+ *	int	msg_outbound(const MSG *m, const char **why)
+ *	REPLY	msg_header(MSG *m, const char *name, const char *value)
+ *	int	msg_add_header(MSG *m, const char *name, const char *value)
+ *	REPLY	msg_eoh(MSG *m)
+ *	REPLY	msg_body(MSG *m, const unsigned char *data, size_t len)
+ *	int	msg_wants_body(const MSG *m)
+ *	REPLY	msg_eom(MSG *m)
+ *	size_t	msg_hdrops(const MSG *m, const MSG_HDROP **ops)
+ *	const char * msg_summary(MSG *m)
+ *
+ * DESCRIPTION
+ *	msg_new() takes the snapshot the message will use throughout and
+ *	decides whether the message is outbound: an SMTP-authenticated
+ *	client, a {daemon_name} listed in MTA, or a client in InternalHosts.
+ *	Anything else is passed untouched (REPLY_ACCEPT) and says why.
+ *
+ *	msg_header() keeps header fields, exactly as received, up to
+ *	MaximumHeaders bytes; keys cannot be chosen before the From field is
+ *	seen, and it may come last. msg_eoh() checks the From field (exactly
+ *	one, with one mailbox), looks up the keys, starts one signature per
+ *	key and feeds it every field, then the fields added through
+ *	msg_add_header(). msg_body() streams body chunks into the signers;
+ *	nothing of the body is kept. msg_eom() finishes the signatures and
+ *	lists the header changes: DKIM-Signature fields at the top, added
+ *	fields at the end.
+ *
+ *	Every refusal carries an SMTP reply with an enhanced status code and
+ *	a reason; every outcome is in the summary line (msg_summary()).
+ *
+ * DIAGNOSTICS
+ *	Every refusal is a REPLY with an SMTP reply code, an enhanced
+ *	status code and a reason, also noted in the summary; a signing
+ *	error follows On-SignatureError. msg_add_header() returns -1 when
+ *	called after the end of the header or with a bad field name.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "hdr.h"
+#include "keytable.h"
+#include "log.h"
+#include "msg.h"
+#include "msg_int.h"
+#include "preflight.h"
+#include "rate_txn.h"
+#include "ratelimit.h"
+#include "addr_norm.h"
+#include "addr_smtp.h"
+#include "sign.h"
+#include "suppress.h"
+#include "unsub_msg.h"
+
+
+
+/* msg_note - append "; text" to the summary */
+void msg_note(MSG *m, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    if (m->summary.len)
+        (void) buf_puts(&m->summary, " ");
+    (void) buf_puts(&m->summary, line);
+}
+
+/* msg_decide_outbound - authenticated, listed daemon, or internal client */
+static void msg_decide_outbound(MSG *m)
+{
+    const MSG_CONN *c = &m->conn;
+
+    if (c->auth_authen[0]) {
+        m->outbound = 1;
+        snprintf(m->why, sizeof(m->why), "authenticated as %s", c->auth_authen);
+    } else if (c->daemon_name[0] && strv_contains_ci(&m->snap->mta, c->daemon_name)) {
+        m->outbound = 1;
+        snprintf(m->why, sizeof(m->why), "daemon %s is listed in MTA", c->daemon_name);
+    } else if (netlist_match_str(m->snap->internal, c->addr[0] ? c->addr : NULL,
+                                 c->hostname[0] ? c->hostname : NULL)) {
+        m->outbound = 1;
+        snprintf(m->why, sizeof(m->why), "internal client %s", c->addr[0] ? c->addr : c->hostname);
+    } else {
+        m->outbound = 0;
+        snprintf(m->why, sizeof(m->why), "client %s [%s] is not in InternalHosts, not authenticated, "
+                 "and its daemon is not listed in MTA",
+                 c->hostname[0] ? c->hostname : "unknown", c->addr[0] ? c->addr : "no address");
+    }
+}
+
+/* msg_read_sender - the sender as the MTA read it (or we), normalised */
+static void msg_read_sender(MSG *m, char *norm)
+{
+    BUF err;
+
+    buf_init(&err, sizeof(m->sender_bad));
+    if (addr_smtp_norm(m->conn.has_mail_addr ? m->conn.mail_addr : NULL, m->envfrom,
+                       &m->snap->norm, m->sender, norm, &err) < 0) {
+        util_strlcpy(m->sender_bad, err.len ? err.data : "bad address", sizeof(m->sender_bad));
+        util_strlcpy(m->sender, m->envfrom, sizeof(m->sender));
+        util_strlcpy(norm, m->envfrom, ADDR_NORM_MAX);
+    } else {
+        log_debug("sender %s read as <%s>%s, normalised <%s>", m->envfrom, m->sender,
+                  m->conn.has_mail_addr ? " by the MTA" : "", norm);
+    }
+    buf_free(&err);
+}
+
+MSG *msg_new(SNAPSHOT *snap, const MSG_CONN *conn, const char *envfrom)
+{
+    MSG *m = xcalloc(1, sizeof(*m));
+    char sender_norm[ADDR_NORM_MAX];
+
+    atomic_fetch_add(&snap->refs, 1);
+    m->snap = snap;
+    m->conn = *conn;
+    m->envfrom = xstrdup(envfrom ? envfrom : "");
+    buf_init(&m->summary, MSG_SUMMARY_MAX);
+    buf_init(&m->err, 1024);
+    msg_decide_outbound(m);
+    msg_read_sender(m, sender_norm);
+    strv_init(&m->rcpt_given);
+    strv_init(&m->rcpt_norm);
+    strv_init(&m->rcpt_bad);
+    strv_init(&m->unsub_rcpts);
+    m->watched = !m->outbound && (snap->cf->unsub_mailto != NULL || snap->unsub_routes != NULL)
+        && unsub_store() != NULL;
+    if (m->outbound && snap->policy)
+        m->rate = rate_txn_new(snap->policy, &snap->norm, sender_norm, conn->addr, conn->auth_authen,
+                               conn->non_smtp);
+    msg_note(m, "from=%s", m->envfrom);
+    msg_note(m, "%s (%s)", m->outbound ? "outbound" : "not outbound", m->why);
+    return m;
+}
+
+void msg_free(MSG *m)
+{
+    size_t i;
+
+    if (m == NULL)
+        return;
+    for (i = 0; i < m->nfields; i++) {
+        free(m->fields[i].name);
+        free(m->fields[i].value);
+    }
+    free(m->fields);
+    for (i = 0; i < m->nadded; i++) {
+        free(m->added[i].name);
+        free(m->added[i].value);
+    }
+    for (i = 0; i < m->nops; i++) {
+        free(m->ops[i].name);
+        free(m->ops[i].value);
+    }
+    free(m->ops);
+    rate_txn_free(m->rate, ratelimit_store());
+    for (i = 0; i < m->rcpt_norm.n; i++)
+        strv_free(&m->rcpt_sup[i].streams);
+    free(m->rcpt_sup);
+    strv_free(&m->rcpt_given);
+    strv_free(&m->rcpt_norm);
+    strv_free(&m->rcpt_bad);
+    strv_free(&m->unsub_rcpts);
+    free(m->field_dropped);
+    sign_free(m->signers);
+    free(m->from_value);
+    free(m->envfrom);
+    buf_free(&m->summary);
+    buf_free(&m->err);
+    snapshot_release(m->snap);
+    free(m);
+}
+
+void msg_set_queueid(MSG *m, const char *qid)
+{
+    if (qid && *qid)
+        util_strlcpy(m->qid, qid, sizeof(m->qid));
+}
+
+const char *msg_queueid(const MSG *m)
+{
+    return m->qid[0] ? m->qid : "NOQUEUE";
+}
+
+/* msg_op - append a change for the end of the message */
+void msg_op(MSG *m, MSG_HDROP_KIND kind, const char *name, const char *value)
+{
+    if (m->nops == m->capops) {
+        m->capops = m->capops ? 2 * m->capops : 8;
+        m->ops = xrealloc(m->ops, m->capops * sizeof(MSG_HDROP));
+    }
+    m->ops[m->nops].kind = kind;
+    m->ops[m->nops].name = xstrdup(name);
+    m->ops[m->nops].value = xstrdup(value ? value : "");
+    m->ops[m->nops].index = 0;
+    m->nops++;
+}
+
+REPLY msg_mail(MSG *m)
+{
+    char text[512], bare[ADDR_NORM_MAX];
+
+    if (!m->outbound || m->sender_bad[0] == 0)
+        return reply_continue();
+    addr_smtp_bare(m->envfrom, bare, sizeof(bare));
+    snprintf(text, sizeof(text), "<%.200s>: bad sender address: %.200s", bare, m->sender_bad);
+    log_info("%s: from=%s: refused: %s", msg_queueid(m), m->envfrom, m->sender_bad);
+    return msg_refuse(m, REPLY_REJECT, "553", "5.1.7", text);
+}
+
+/* msg_bad_rcpt - an outbound recipient that cannot be normalised: never
+ * counted under a spelling of its own; non-SMTP ones are removed later */
+static REPLY msg_bad_rcpt(MSG *m, const char *rcpt, const char *why)
+{
+    char text[512], bare[ADDR_NORM_MAX];
+
+    addr_smtp_bare(rcpt, bare, sizeof(bare));
+    log_info("%s: rcpt=%s: refused: %s%s", msg_queueid(m), rcpt, why,
+             m->conn.non_smtp ? " (non-SMTP: removed at the end)" : "");
+    m->nrcpt--;
+    if (m->conn.non_smtp) {
+        strv_add(&m->rcpt_bad, rcpt);
+        return reply_continue();
+    }
+    snprintf(text, sizeof(text), "<%.200s>: bad recipient address: %.200s", bare, why);
+    return reply_make(REPLY_REJECT, "550", "5.1.3", text);
+}
+
+/* msg_set_dry_run - decide everything, record nothing (txmilter -t) */
+void msg_set_dry_run(MSG *m)
+{
+    m->dry_run = 1;
+}
+
+REPLY msg_rcpt(MSG *m, const char *rcpt, const char *rcpt_addr)
+{
+    RATE_REPLY r;
+    REPLY recorded = reply_continue();
+    char norm[ADDR_NORM_MAX], addr[ADDR_NORM_MAX];
+    RL_SUP sup;
+    BUF err;
+    int u, ok;
+
+    buf_init(&err, 256);
+    ok = addr_smtp_norm(rcpt_addr, rcpt, &m->snap->norm, addr, norm, &err) == 0 && norm[0];
+    if (ok)
+        log_debug("%s: rcpt %s read as <%s>%s, normalised <%s>", msg_queueid(m), rcpt, addr,
+                  rcpt_addr ? " by the MTA" : "", norm);
+    m->nrcpt++;
+    /* the token is case-sensitive and Postfix's {rcpt_addr} is lowercased
+     * (its resolver's form): match the argument as smtpd reads it */
+    if (addr_smtp_extract(rcpt, addr, sizeof(addr), NULL) < 0)
+        util_strlcpy(addr, rcpt, sizeof(addr));
+    if ((u = msg_unsub_rcpt(m, addr, recorded.text, sizeof(recorded.text))) > 0) {
+        buf_free(&err);
+        return recorded;
+    }
+    if (u < 0 || !m->outbound || !ok) {
+        REPLY rr = reply_continue();
+
+        if (u < 0) {
+            m->nrcpt--;
+            rr = reply_make(REPLY_TEMPFAIL, "451", "4.3.0", "unsubscribe request cannot be stored "
+                           "now, try again later");
+        } else if (m->outbound) {
+            rr = msg_bad_rcpt(m, rcpt, err.len ? err.data : "empty address");
+        }
+        buf_free(&err);
+        return rr;
+    }
+    buf_free(&err);
+    memset(&sup, 0, sizeof(sup));
+    strv_init(&sup.streams);
+    sup.rcpt = norm;
+    if (m->rate) {
+        /* the suppressions come with the rate decision when the store can (one
+         * round trip); a dry run asks no store: a shared Redis must not lose
+         * quota to it */
+        r = rate_txn_rcpt_sup(m->rate, m->dry_run ? NULL : ratelimit_store(), rcpt, norm,
+                              msg_queueid(m), unsub_store() && !m->dry_run ? &sup : NULL);
+        switch (r.outcome) {
+        case RATE_TEMPFAIL:
+            m->nrcpt--;
+            strv_free(&sup.streams);
+            return reply_make(REPLY_TEMPFAIL, r.rcode, r.xcode, r.text);
+        case RATE_REJECT:
+            m->nrcpt--;
+            strv_free(&sup.streams);
+            return reply_make(REPLY_REJECT, r.rcode, r.xcode, r.text);
+        case RATE_DEFERRED:
+            strv_free(&sup.streams);
+            return reply_continue();          /* removed at the end: not a recipient */
+        default:
+            break;
+        }
+    }
+    m->rcpt_sup = xrealloc(m->rcpt_sup, (m->rcpt_norm.n + 1) * sizeof(*m->rcpt_sup));
+    sup.rcpt = NULL;
+    m->rcpt_sup[m->rcpt_norm.n] = sup;
+    strv_add(&m->rcpt_given, rcpt);
+    strv_add(&m->rcpt_norm, norm);
+    return reply_continue();
+}
+
+int msg_watched(const MSG *m)
+{
+    return m->watched;
+}
+
+const char *msg_quarantine(const MSG *m)
+{
+    if (m->rate && rate_txn_quarantine(m->rate))
+        return rate_txn_quarantine(m->rate);
+    return m->preflight_hold ? "DMARC alignment preflight failed" : NULL;
+}
+
+int msg_outbound(const MSG *m, const char **why)
+{
+    if (why)
+        *why = m->why;
+    return m->outbound;
+}
+
+/* msg_longest_line - the longest physical line of a field, in bytes
+ * without its line end (RFC 5322 2.1.1 caps it at 998) */
+static size_t msg_longest_line(const char *name, const char *value)
+{
+    size_t longest = 0, cur = strlen(name) + 1;
+
+    for (const char *p = value; *p; p++) {
+        if (*p == '\n') {
+            if (cur > longest)
+                longest = cur;
+            cur = 0;
+        } else if (*p != '\r')
+            cur++;
+    }
+    return cur > longest ? cur : longest;
+}
+
+/* msg_header - keep one field until the end of the header */
+REPLY msg_header(MSG *m, const char *name, const char *value)
+{
+    size_t add = strlen(name) + strlen(value) + 3;
+
+    if (m->state != MSG_ST_HEADERS || m->header_overflow)
+        return reply_continue();
+    if (m->header_bytes + add > m->snap->cf->max_headers) {
+        /* Refused at end of header, once, with the reason. */
+        m->header_overflow = 1;
+        return reply_continue();
+    }
+    m->header_bytes += add;
+    if (m->nfields == m->capfields) {
+        m->capfields = m->capfields ? 2 * m->capfields : 32;
+        m->fields = xrealloc(m->fields, m->capfields * sizeof(MSG_FIELD));
+    }
+    m->fields[m->nfields].name = xstrdup(name);
+    m->fields[m->nfields].value = xstrdup(value);
+    m->nfields++;
+    if (strcasecmp(name, "From") == 0) {
+        if (m->nfrom++ == 0)
+            m->from_value = xstrdup(value);
+    }
+    if (!m->long_line && msg_longest_line(name, value) > 998)
+        m->long_line = 1;
+    return reply_continue();
+}
+
+/* msg_add_header - a field added by txmilter, signed and appended */
+int msg_add_header(MSG *m, const char *name, const char *value)
+{
+    if (m->state != MSG_ST_HEADERS || m->nadded >= MSG_MAX_ADDED || !hdr_valid_name(name))
+        return -1;
+    msg_add_field(m, name, value);
+    return 0;
+}
+
+/* msg_refuse - a refusal with its reason also in the summary */
+REPLY msg_refuse(MSG *m, REPLY_VERDICT v, const char *rcode, const char *xcode,
+                 const char *text)
+{
+    msg_note(m, "action=%s reason=\"%s\"", v == REPLY_REJECT ? "reject" : "tempfail", text);
+    m->state = MSG_ST_DONE;
+    return reply_make(v, rcode, xcode, text);
+}
+
+/* msg_multiple_from - several From fields or mailboxes: On-MultipleFrom */
+static REPLY msg_multiple_from(MSG *m, const char *text)
+{
+    switch (m->snap->cf->on_multifrom) {
+    case CONF_ACT_ACCEPT:
+        /* The first mailbox decides keys and alignment; receivers that
+         * apply RFC 7489 6.6.1 will still refuse the message. */
+        log_warn("%s: %s: accepted (On-MultipleFrom accept), the first mailbox is used",
+                 msg_queueid(m), text);
+        msg_note(m, "warning=multiple-from");
+        return reply_continue();
+    case CONF_ACT_TEMPFAIL:
+        return msg_refuse(m, REPLY_TEMPFAIL, "451", "4.6.0", text);
+    default:
+        return msg_refuse(m, REPLY_REJECT, "550", "5.6.0", text);
+    }
+}
+
+/* msg_check_from - exactly one From field with exactly one mailbox */
+static REPLY msg_check_from(MSG *m)
+{
+    char text[512];
+    REPLY r;
+    int n;
+
+    if (m->nfrom == 0)
+        return msg_refuse(m, REPLY_REJECT, "550", "5.6.0", "message has no From header field");
+    /* Every From field must parse, whatever On-MultipleFrom says: a
+     * receiver may take the author from any of them. */
+    for (size_t i = 0; i < m->nfields; i++) {
+        if (strcasecmp(m->fields[i].name, "From") != 0)
+            continue;
+        if ((n = hdr_parse_mailboxes(m->fields[i].value, NULL)) < 0) {
+            snprintf(text, sizeof(text), "From header field %s", hdr_strerror(n));
+            return msg_refuse(m, REPLY_REJECT, "550", "5.6.0", text);
+        }
+    }
+    if (m->nfrom > 1) {
+        snprintf(text, sizeof(text), "message has %d From header fields "
+                 "(RFC 5322 3.6 allows one; receivers reject it, RFC 7489 6.6.1)", m->nfrom);
+        if ((r = msg_multiple_from(m, text)).verdict != REPLY_CONTINUE)
+            return r;
+    }
+    n = hdr_parse_mailboxes(m->from_value, &m->author);
+    if (n == 0)
+        return msg_refuse(m, REPLY_REJECT, "550", "5.6.0", "From header field holds no address");
+    if (n > 1) {
+        snprintf(text, sizeof(text), "From header field holds %d addresses "
+                 "(receivers cannot apply DMARC to it, RFC 7489 6.6.1)", n);
+        if ((r = msg_multiple_from(m, text)).verdict != REPLY_CONTINUE)
+            return r;
+    }
+    msg_note(m, "header-from=<%s@%s>", m->author.local, m->author.domain);
+    return reply_continue();
+}
+
+/* msg_start_signers - pick keys and open the signatures */
+static REPLY msg_start_signers(MSG *m)
+{
+    SIGN_REQ req[SIGN_MAX];
+    char local[HDR_LOCAL_MAX];
+    const TXCONF *cf = m->snap->cf;
+    size_t i, n = 0;
+
+    util_strlcpy(local, m->author.local, sizeof(local));
+    util_lower(local);
+    m->npicks = keytable_lookup(m->snap->kt, local, m->author.domain, m->picks, SIGN_MAX);
+    if (m->npicks == SIGN_MAX)
+        log_warn("%s: %s matches %d or more SigningTable entries: only the first %d sign",
+                 msg_queueid(m), m->author.domain, SIGN_MAX, SIGN_MAX);
+    if (m->npicks == 0) {
+        char text[512];
+
+        snprintf(text, sizeof(text), "no DKIM signing key for %s", m->author.domain);
+        if (cf->on_nokey == CONF_ACT_TEMPFAIL)
+            return msg_refuse(m, REPLY_TEMPFAIL, "451", "4.3.5", text);
+        msg_note(m, "no-key=%s", m->author.domain);
+        return reply_continue();
+    }
+    for (i = 0; i < m->npicks; i++) {
+        const KEYS_KEY *key;
+
+        buf_reset(&m->err);
+        if ((key = snapshot_key(m->snap, &m->picks[i], &m->err)) == NULL) {
+            log_err("%s: key %s for %s: %s", msg_queueid(m), m->picks[i].key->name,
+                    m->picks[i].domain, m->err.data ? m->err.data : "");
+            continue;
+        }
+        req[n].key = key;
+        req[n].domain = m->picks[i].domain;
+        req[n].selector = m->picks[i].key->selector;
+        req[n].signer = m->picks[i].signer;
+        n++;
+    }
+    if (n == 0) {
+        m->sign_failed = 1;
+        return reply_continue();
+    }
+    buf_reset(&m->err);
+    m->signers = sign_begin(m->snap->dkim, req, n, msg_queueid(m), cf->hdr_canon, cf->body_canon, &m->err);
+    if (m->signers == NULL) {
+        log_err("%s: cannot start signing: %s", msg_queueid(m), m->err.data);
+        m->sign_failed = 1;
+    }
+    return reply_continue();
+}
+
+/* msg_feed_headers - every field, own then added, into the signers */
+static int msg_feed_headers(MSG *m)
+{
+    BUF field;
+    size_t i;
+    int rc = 0;
+
+    buf_init(&field, m->snap->cf->max_headers + 1024);
+    for (i = 0; i < m->nfields + m->nadded && rc == 0; i++) {
+        const MSG_FIELD *f = i < m->nfields ? &m->fields[i] : &m->added[i - m->nfields];
+        char *spaced = NULL;
+        const char *value = f->value;
+
+        if (i < m->nfields && m->field_dropped && m->field_dropped[i])
+            continue;                       /* replaced: the message will not have it */
+        if (i >= m->nfields)                /* added fields carry no leading space */
+            value = spaced = xasprintf(" %s", f->value);
+        if (hdr_signing_form(&field, f->name, value) < 0
+            || sign_header(m->signers, field.data, field.len, &m->err) < 0)
+            rc = -1;
+        free(spaced);
+    }
+    buf_free(&field);
+    if (rc == 0 && sign_eoh(m->signers, &m->err) < 0)
+        rc = -1;
+    return rc;
+}
+
+/* msg_signing_error - what On-SignatureError says */
+static REPLY msg_signing_error(MSG *m)
+{
+    const TXCONF *cf = m->snap->cf;
+
+    log_err("%s: signing failed: %s", msg_queueid(m), m->err.data ? m->err.data : "no usable key");
+    sign_free(m->signers);
+    m->signers = NULL;
+    m->sign_failed = 1;
+    if (cf->on_sigerr == CONF_ACT_TEMPFAIL)
+        return msg_refuse(m, REPLY_TEMPFAIL, "451", "4.3.0", "DKIM signing failed, try again later");
+    if (cf->on_sigerr == CONF_ACT_REJECT)
+        return msg_refuse(m, REPLY_REJECT, "550", "5.3.0", "DKIM signing failed");
+    msg_note(m, "signing-error");
+    return reply_continue();
+}
+
+/* msg_suppressed - drop the recipients who unsubscribed from this stream;
+ * how many are left, or -1 after setting *r to a refusal */
+/* msg_add_field - a field txmilter adds, even while msg_eoh() runs */
+void msg_add_field(MSG *m, const char *name, const char *value)
+{
+    if (m->nadded >= MSG_MAX_ADDED)
+        log_fatal("internal error: more than %d added header fields", MSG_MAX_ADDED);
+    m->added[m->nadded].name = xstrdup(name);
+    m->added[m->nadded].value = xstrdup(value);
+    m->nadded++;
+}
+
+/* msg_preflight - will receivers find the message aligned? */
+static REPLY msg_preflight(MSG *m)
+{
+    PREFLIGHT_SIG sig[SIGN_MAX];
+    PREFLIGHT_MSG in;
+    PREFLIGHT_OUTCOME out;
+    size_t n = m->signers ? sign_count(m->signers) : 0;
+
+    for (size_t i = 0; i < n; i++) {
+        const SIGN_REQ *rq = sign_request(m->signers, i);
+
+        sig[i].domain = rq->domain;
+        sig[i].selector = rq->selector;
+        sig[i].key = rq->key;
+    }
+    memset(&in, 0, sizeof(in));
+    in.qid = msg_queueid(m);
+    in.from_domain = m->author.domain;
+    in.mail_from = m->sender;
+    /* For the null sender, receivers check SPF of the HELO name they see:
+     * this relay's ({j}, Postfix's myhostname), not the application's. */
+    in.helo = m->conn.relay_name[0] ? m->conn.relay_name : m->conn.helo;
+    in.sig = sig;
+    in.nsig = n;
+    preflight_check(m->snap->cf, &in, &out);
+    if (out.summary[0])
+        msg_note(m, "%s", out.summary);
+    if (out.quarantine)
+        m->preflight_hold = 1;
+    if (out.reply.verdict == REPLY_TEMPFAIL || out.reply.verdict == REPLY_REJECT)
+        return msg_refuse(m, out.reply.verdict, out.reply.rcode, out.reply.xcode, out.reply.text);
+    return reply_continue();
+}
+
+REPLY msg_eoh(MSG *m)
+{
+    REPLY r;
+
+    if (m->state != MSG_ST_HEADERS)
+        return reply_continue();
+    if (!m->outbound) {
+        /* followed only for unsubscribe requests by mail */
+        m->state = MSG_ST_BODY;
+        if (m->unsub_rcpts.n == 0) {
+            m->state = MSG_ST_DONE;
+            return reply_make(REPLY_ACCEPT, NULL, NULL, NULL);
+        }
+        return reply_continue();
+    }
+    if (m->header_overflow) {
+        char text[256];
+
+        snprintf(text, sizeof(text), "header section exceeds %zu bytes (MaximumHeaders)",
+                 m->snap->cf->max_headers);
+        return msg_refuse(m, REPLY_REJECT, "552", "5.3.4", text);
+    }
+    m->state = MSG_ST_BODY;
+    if ((r = msg_check_from(m)).verdict != REPLY_CONTINUE)
+        return r;
+    if (m->long_line) {
+        /* Postfix's SMTP client folds such lines (smtp_line_length_limit),
+         * which breaks every signature made over the unfolded field. */
+        log_warn("%s: a header line is longer than 998 bytes (RFC 5322 2.1.1): relays will fold it "
+                 "and receivers will find the DKIM signature broken", msg_queueid(m));
+        msg_note(m, "warning=header-line-over-998");
+    }
+    if ((r = msg_start_signers(m)).verdict != REPLY_CONTINUE)
+        return r;
+    if (m->sign_failed)
+        return msg_signing_error(m);
+    if ((r = msg_unsub_eoh(m)).verdict != REPLY_CONTINUE)
+        return r;
+    if ((r = msg_preflight(m)).verdict != REPLY_CONTINUE)
+        return r;
+    if (m->signers && msg_feed_headers(m) < 0)
+        return msg_signing_error(m);
+    return reply_continue();
+}
+
+REPLY msg_body(MSG *m, const unsigned char *data, size_t len)
+{
+    if (m->state != MSG_ST_BODY || m->signers == NULL)
+        return reply_continue();
+    if (sign_body(m->signers, data, len, &m->err) < 0)
+        return msg_signing_error(m);
+    return reply_continue();
+}
+
+int msg_wants_body(const MSG *m)
+{
+    return m->state == MSG_ST_BODY && m->signers != NULL;
+}
+
+/* msg_eom - finish signatures and list the header changes */
+REPLY msg_eom(MSG *m)
+{
+    size_t i, n;
+
+    if (m->state == MSG_ST_HEADERS) {
+        REPLY r = msg_eoh(m);               /* a message without a body */
+
+        if (r.verdict != REPLY_CONTINUE)
+            return r;
+    }
+    if (m->state != MSG_ST_BODY)
+        return reply_continue();
+    if (m->unsub_rcpts.n > 0) {
+        if (m->unsub_rcpts.n == m->nrcpt) {
+            m->state = MSG_ST_DONE;
+            msg_note(m, "action=discard (unsubscribe request by mail, %s)",
+                     m->dry_run ? "not recorded: dry run" : "recorded");
+            return reply_make(REPLY_DISCARD, NULL, NULL, NULL);
+        }
+        for (i = 0; i < m->unsub_rcpts.n; i++)
+            msg_op(m, MSG_RCPT_DELETE, m->unsub_rcpts.v[i], NULL);
+        if (!m->outbound) {
+            m->state = MSG_ST_DONE;
+            msg_note(m, "unsubscribe-requests=%zu removed", m->unsub_rcpts.n);
+            return reply_continue();
+        }
+    }
+    if (m->rcpt_bad.n > 0 && m->rcpt_given.n == 0
+        && (m->rate == NULL || rate_txn_deferred(m->rate) == 0)) {
+        /* non-SMTP: no recipient can be normalised; refuse the message */
+        char text[512], bare[ADDR_NORM_MAX];
+
+        addr_smtp_bare(m->rcpt_bad.v[0], bare, sizeof(bare));
+        snprintf(text, sizeof(text), "<%.200s>: bad recipient address", bare);
+        return msg_refuse(m, REPLY_REJECT, "550", "5.1.3", text);
+    }
+    if (m->rate && rate_txn_deferred(m->rate) > 0 && rate_txn_accepted(m->rate) == 0) {
+        /* non-SMTP: every recipient is over a limit; refuse the message */
+        RATE_REPLY rr = rate_txn_deferred_reply(m->rate);
+
+        return msg_refuse(m, rr.outcome == RATE_REJECT ? REPLY_REJECT : REPLY_TEMPFAIL, rr.rcode, rr.xcode,
+                          rr.text);
+    }
+    m->state = MSG_ST_DONE;
+    if (m->signers && sign_eom(m->signers, &m->err) < 0) {
+        REPLY r = msg_signing_error(m);
+
+        if (r.verdict != REPLY_CONTINUE)
+            return r;
+    }
+    if (m->signers) {
+        n = sign_count(m->signers);
+        /* Each insertion goes to the very top, so insert in reverse to keep
+         * the signatures in the configured order. */
+        for (i = n; i-- > 0;)
+            msg_op(m, MSG_HDR_INSERT_TOP, DKIM_SIGNHEADER, sign_value(m->signers, i));
+        for (i = 0; i < n; i++) {
+            const SIGN_REQ *rq = sign_request(m->signers, i);
+
+            msg_note(m, "sig=d=%s,s=%s,a=%s", rq->domain, rq->selector, keys_algorithm(rq->key->type));
+        }
+    }
+    for (i = 0; i < m->nadded; i++) {
+        msg_op(m, MSG_HDR_APPEND, m->added[i].name, m->added[i].value);
+        msg_note(m, "added=%s", m->added[i].name);
+    }
+    if (m->rate) {
+        for (i = 0; i < rate_txn_deferred(m->rate); i++) {
+            const char *given = rate_txn_deferred_rcpt(m->rate, i);
+            size_t len = strlen(given);
+
+            msg_op(m, MSG_RCPT_DELETE, given, NULL);
+            if (len >= 2 && given[0] == '<' && given[len - 1] == '>')
+                msg_note(m, "removed=%s", given);
+            else
+                msg_note(m, "removed=<%s>", given);
+        }
+        if (rate_txn_quarantine(m->rate))
+            msg_note(m, "quarantine=\"%s\"", rate_txn_quarantine(m->rate));
+        rate_txn_commit(m->rate);
+    }
+    for (i = 0; i < m->rcpt_bad.n; i++) {
+        char bare[ADDR_NORM_MAX];
+
+        msg_op(m, MSG_RCPT_DELETE, m->rcpt_bad.v[i], NULL);
+        addr_smtp_bare(m->rcpt_bad.v[i], bare, sizeof(bare));
+        msg_note(m, "removed=<%s> (bad address)", bare);
+    }
+    msg_note(m, "rcpts=%zu action=%s", m->nrcpt, m->signers ? "signed" : "accept-unsigned");
+    return reply_continue();
+}
+
+size_t msg_hdrops(const MSG *m, const MSG_HDROP **ops)
+{
+    *ops = m->ops;
+    return m->nops;
+}
+
+const char *msg_summary(MSG *m)
+{
+    return m->summary.data ? m->summary.data : "";
+}

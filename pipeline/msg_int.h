@@ -1,0 +1,93 @@
+/*
+ * msg_int.h - the inside of a message, shared by msg.c (the pipeline) and
+ * the modules that extend it (msg_unsub.c). Nothing outside milter/msg*.c
+ * includes this; everyone else uses msg.h.
+ */
+#ifndef TX_MSG_INT_H
+#define TX_MSG_INT_H
+
+#include "hdr.h"
+#include "keytable.h"
+#include "msg.h"
+#include "rate_txn.h"
+#include "sign.h"
+#include "util.h"
+
+#define MSG_MAX_ADDED   8           /* fields other features may add */
+#define MSG_SUMMARY_MAX 4096
+
+typedef struct msg_field {
+    char *name;
+    char *value;
+} MSG_FIELD;
+
+typedef enum msg_state { MSG_ST_HEADERS, MSG_ST_BODY, MSG_ST_DONE } MSG_STATE;
+
+struct msg {
+    SNAPSHOT   *snap;
+    MSG_CONN    conn;
+    char        qid[64];
+    char       *envfrom;
+    char        sender[ADDR_NORM_MAX];  /* the sender as the MTA (or we) read it */
+    char        sender_bad[256];    /* why it cannot be normalised, "" if it can */
+    size_t      nrcpt;
+    int         outbound;
+    char        why[512];
+    MSG_STATE   state;
+
+    MSG_FIELD  *fields;             /* the message's own header fields */
+    size_t      nfields, capfields;
+    size_t      header_bytes;
+    int         header_overflow;
+    int         long_line;          /* a header line over 998 bytes */
+    int         nfrom;
+    char       *from_value;
+
+    MSG_FIELD   added[MSG_MAX_ADDED];
+    size_t      nadded;
+
+    HDR_ADDR    author;             /* the From mailbox */
+    SIGN_SET   *signers;
+    KEYTABLE_PICK picks[SIGN_MAX];
+    size_t      npicks;
+    int         sign_failed;
+
+    MSG_HDROP  *ops;                /* header and recipient changes at the end */
+    size_t      nops, capops;
+
+    RATE_TXN   *rate;               /* rate limits of this transaction, or NULL */
+    STRV        rcpt_given;         /* accepted recipients as the client wrote them */
+    STRV        rcpt_norm;          /* the same, normalised */
+    RL_SUP     *rcpt_sup;           /* the same: suppressions fetched with the rate decision */
+    STRV        rcpt_bad;           /* non-SMTP: cannot be normalised, removed at the end */
+    STRV        unsub_rcpts;        /* unsubscribe requests by mail (as given) */
+    int         watched;            /* not outbound, but UnsubscribeMailto is set */
+    unsigned char *field_dropped;   /* per own field: removed (UnsubscribeExisting replace) */
+    int         preflight_hold;     /* AlignmentAction quarantine */
+    int         dry_run;            /* txmilter -t: decide, record nothing */
+
+    BUF         summary;            /* what the log line says */
+    BUF         err;
+};
+
+
+/* msg_note - append to the summary line */
+void msg_note(MSG *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* msg_refuse - a refusal, also noted in the summary; the message is done */
+REPLY msg_refuse(MSG *m, REPLY_VERDICT v, const char *rcode, const char *xcode, const char *text);
+
+/* msg_op - a header or recipient change for the end of the message */
+void msg_op(MSG *m, MSG_HDROP_KIND kind, const char *name, const char *value);
+
+/* msg_add_field - a field txmilter adds, fed to the signers after the
+ * message's own (callable until the signers start, inside msg_eoh()) */
+void msg_add_field(MSG *m, const char *name, const char *value);
+
+/* msg_unsub.c: an unsubscribe request by mail at RCPT (1 recorded, or in
+ * a dry run described in would, 0 not one, -1 could not be stored);
+ * suppressions and List-Unsubscribe at the end of the header */
+int msg_unsub_rcpt(MSG *m, const char *rcpt, char *would, size_t wouldlen);
+REPLY msg_unsub_eoh(MSG *m);
+
+#endif

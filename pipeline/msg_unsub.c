@@ -1,0 +1,259 @@
+/*
+ * msg_unsub.c - List-Unsubscribe in the message pipeline.
+ *
+ * SYNOPSIS
+ *	#include "msg_int.h"
+ *
+ *	int	msg_unsub_rcpt(MSG *m, const char *rcpt, char *would,
+ *			size_t wouldlen)
+ *	REPLY	msg_unsub_eoh(MSG *m)
+ *
+ * DESCRIPTION
+ *	msg_unsub_rcpt() recognises, at RCPT, a request sent by mail to an
+ *	UnsubscribeMailto address: the token is verified and the suppression
+ *	stored; the caller removes that recipient, or discards the message
+ *	when it has no other. In a dry run (txmilter -t) nothing is stored:
+ *	what would be is described in the caller's buffer and the summary.
+ *
+ *	msg_unsub_eoh() runs once the From field and the recipients are known:
+ *	unless the sender is exempt, it removes the recipients who
+ *	unsubscribed from this stream (or refuses the message when none is
+ *	left, 550 5.7.1), then adds List-Unsubscribe and List-Unsubscribe-Post
+ *	for the one recipient left, before the signers see any field, so the
+ *	signatures cover them. An application's own List-Unsubscribe is kept
+ *	or replaced (UnsubscribeExisting).
+ *
+ * DIAGNOSTICS
+ *	msg_unsub_rcpt() returns -1 when a request cannot be stored (the
+ *	recipient is refused with 451 4.3.0). msg_unsub_eoh() refuses with
+ *	451 4.3.0 when the suppression store cannot be read, 550 5.7.1
+ *	when every recipient unsubscribed; a List-Unsubscribe value that
+ *	cannot be made is logged and left out.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "log.h"
+#include "msg_int.h"
+#include "ratelimit.h"
+#include "store_failover.h"
+#include "suppress.h"
+#include "unsub_msg.h"
+
+/* msg_unsub_rcpt - rcpt is an unsubscribe address: record the request */
+int msg_unsub_rcpt(MSG *m, const char *rcpt, char *would, size_t wouldlen)
+{
+    const TXCONF *cf = m->snap->cf;
+    char token[UNSUB_TOKEN_MAX], why[64];
+    UNSUB_PAYLOAD p;
+    BUF err;
+
+    const UNSUB_ROUTES *rt = m->snap->unsub_routes;
+    int found = 0;
+
+    if (m->snap->unsub_keys == NULL || (unsub_store() == NULL && !m->dry_run))
+        return 0;
+    if (cf->unsub_mailto)
+        found = unsub_mailto_token(cf->unsub_mailto, rcpt, token, sizeof(token));
+    for (size_t i = 0; !found && rt && i < rt->n; i++)
+        if (rt->r[i].mailto)
+            found = unsub_mailto_token(rt->r[i].mailto, rcpt, token, sizeof(token));
+    if (!found)
+        return 0;
+    if (unsub_token_open(m->snap->unsub_keys, token, (uint64_t) cf->unsub_max_age, (uint64_t) time(NULL),
+                         &p, why, sizeof(why)) < 0) {
+        log_warn("%s: unsubscribe request by mail to %s: token refused (%s): delivered as ordinary mail",
+                 msg_queueid(m), rcpt, why);
+        return 0;
+    }
+    if (m->dry_run) {
+        snprintf(would, wouldlen, "would record unsubscribe of <%s> from stream %s (dry run: "
+                 "nothing written)", p.rcpt, p.stream);
+        msg_note(m, "unsubscribe-by-mail=<%s> stream=%s not recorded (dry run)", p.rcpt, p.stream);
+        strv_add(&m->unsub_rcpts, rcpt);
+        return 1;
+    }
+    buf_init(&err, 512);
+    if (suppress_add(unsub_store(), p.rcpt, p.stream, "mail", &err) < 0) {
+        log_err("%s: unsubscribe request by mail for stream %s: cannot store it: %s", msg_queueid(m),
+                p.stream, err.data ? err.data : "");
+        buf_free(&err);
+        return -1;
+    }
+    buf_free(&err);
+    log_info("%s: unsubscribed by mail: rcpt=<%s> stream=%s", msg_queueid(m), p.rcpt, p.stream);
+    strv_add(&m->unsub_rcpts, rcpt);
+    return 1;
+}
+
+
+/* msg_sup_fetched - 1 suppressed, 0 not, as fetched with recipient i's rate decision; -1 not fetched */
+static int msg_sup_fetched(const MSG *m, size_t i, const char *stream)
+{
+    const RL_SUP *sup = m->rcpt_sup ? &m->rcpt_sup[i] : NULL;
+    size_t k;
+
+    if (sup == NULL || !sup->fetched)
+        return -1;
+    for (k = 0; k < sup->streams.n; k++)
+        if (strcmp(sup->streams.v[k], stream) == 0)
+            return 1;
+    return 0;
+}
+
+/* msg_suppressed - drop the recipients who unsubscribed from stream; the
+ * number left, or -1 with *r set (all gone: 550; list down under
+ * StoreFailure tempfail: 451 4.3.0). Under local or accept a list that
+ * cannot tell lets the message go unchecked: counted and logged by
+ * suppress.c, noted in the message's summary line. */
+static long msg_suppressed(MSG *m, const char *stream, REPLY *r)
+{
+    SUPPRESS *store = unsub_store();
+    size_t i, gone = 0, n = m->rcpt_norm.n;
+    unsigned char *drop;
+    int unchecked = 0, fetched = 0;
+    BUF err;
+
+    if (store == NULL || n == 0)
+        return (long) n;
+    drop = xcalloc(n, 1);
+    buf_init(&err, 512);
+    for (i = 0; i < n; i++) {
+        int rc;
+
+        if ((rc = msg_sup_fetched(m, i, stream)) < 0) {
+            buf_reset(&err);
+            rc = suppress_check(store, m->rcpt_norm.v[i], stream, &err);
+        } else if (!fetched++) {
+            suppress_answered(store);
+        }
+        if (rc < 0) {
+            if ((STORE_FAILURE) m->snap->cf->store_failure == STORE_FAIL_TEMPFAIL) {
+                msg_note(m, "suppression=unavailable");
+                free(drop);
+                buf_free(&err);
+                *r = msg_refuse(m, REPLY_TEMPFAIL, "451", "4.3.0",
+                                "suppression list unavailable, try again later");
+                return -1;
+            }
+            if (!unchecked++)                       /* local, accept: deliver */
+                msg_note(m, "suppression=unchecked");
+            continue;
+        }
+        if (rc == 1) {
+            drop[i] = 1;
+            gone++;
+        }
+    }
+    buf_free(&err);
+    if (gone == n) {
+        char text[512];
+
+        if (n == 1)
+            snprintf(text, sizeof(text), "<%.200s>: recipient unsubscribed from mail of %.200s",
+                     m->rcpt_norm.v[0], stream);
+        else
+            snprintf(text, sizeof(text), "all %zu recipients unsubscribed from mail of %.200s", n, stream);
+        free(drop);
+        *r = msg_refuse(m, REPLY_REJECT, "550", "5.7.1", text);
+        return -1;
+    }
+    for (i = 0; i < n; i++)
+        if (drop[i]) {
+            msg_op(m, MSG_RCPT_DELETE, m->rcpt_given.v[i], NULL);
+            if (m->rate)                    /* not sent to: no quota used */
+                rate_txn_refund_rcpt(m->rate, ratelimit_store(), m->rcpt_given.v[i]);
+            msg_note(m, "suppressed=<%s>", m->rcpt_norm.v[i]);
+            log_info("%s: rcpt=<%s> removed: unsubscribed from mail of %s", msg_queueid(m),
+                     m->rcpt_norm.v[i], stream);
+        }
+    /* the one recipient left, first in the list, for the header's token */
+    for (i = 0; i < n; i++)
+        if (!drop[i]) {
+            char *keep = m->rcpt_norm.v[i];
+
+            m->rcpt_norm.v[i] = m->rcpt_norm.v[0];
+            m->rcpt_norm.v[0] = keep;
+            break;
+        }
+    free(drop);
+    return (long) (n - gone);
+}
+
+
+/* msg_unsub_eoh - honour unsubscribes and add List-Unsubscribe(-Post) */
+REPLY msg_unsub_eoh(MSG *m)
+{
+    const TXCONF *cf = m->snap->cf;
+    char stream[HDR_LOCAL_MAX + HDR_DOMAIN_MAX + 2], from[HDR_LOCAL_MAX + HDR_DOMAIN_MAX + 2];
+    REPLY r = reply_continue();
+    size_t i, present = 0;
+    long left;
+    int index_lu = 0, index_lup = 0;
+
+    snprintf(from, sizeof(from), "%s@%s", m->author.local, m->author.domain);
+    util_lower(from);
+    if (unsub_exempt(&m->snap->unsub_exempt, from, m->author.domain)) {
+        if (conf_unsubscribes(cf) || unsub_store())
+            msg_note(m, "unsubscribe=exempt");
+        return r;
+    }
+    unsub_stream(cf, m->author.local, m->author.domain, stream, sizeof(stream));
+    if ((left = msg_suppressed(m, stream, &r)) < 0)
+        return r;
+    if (!conf_unsubscribes(cf) || m->snap->unsub_keys == NULL)
+        return r;
+    for (i = 0; i < m->nfields; i++)
+        if (strcasecmp(m->fields[i].name, "List-Unsubscribe") == 0
+            || strcasecmp(m->fields[i].name, "List-Unsubscribe-Post") == 0)
+            present++;
+    if (present && !cf->unsub_replace) {
+        msg_note(m, "unsubscribe=kept-existing");
+        return r;
+    }
+    if (left != 1) {
+        msg_note(m, "unsubscribe=skipped-%ld-recipients", left);
+        return r;
+    }
+    if (present) {                          /* UnsubscribeExisting replace */
+        m->field_dropped = xcalloc(m->nfields ? m->nfields : 1, 1);
+        for (i = 0; i < m->nfields; i++) {
+            int lu = strcasecmp(m->fields[i].name, "List-Unsubscribe") == 0;
+
+            if (!lu && strcasecmp(m->fields[i].name, "List-Unsubscribe-Post") != 0)
+                continue;
+            m->field_dropped[i] = 1;
+            msg_op(m, MSG_HDR_DELETE, lu ? "List-Unsubscribe" : "List-Unsubscribe-Post", NULL);
+            /* the MTA counts fields of one name from 1; earlier deletions
+             * do not renumber the later ones (Postfix's smfi_chgheader) */
+            m->ops[m->nops - 1].index = lu ? ++index_lu : ++index_lup;
+        }
+        msg_note(m, "unsubscribe=replaced");
+    }
+    {
+        BUF value, err;
+
+        buf_init(&value, 2048);
+        buf_init(&err, 512);
+        const char *url, *mailto;
+
+        unsub_route_for(m->snap->unsub_routes, cf, m->author.domain, &url, &mailto);
+        if (unsub_header_value(url, mailto, m->snap->unsub_keys, m->rcpt_norm.v[0], stream,
+                               m->author.domain, (uint64_t) time(NULL), &value, &err) < 0) {
+            log_warn("%s: List-Unsubscribe not added: %s", msg_queueid(m), err.data ? err.data : "");
+            msg_note(m, "unsubscribe=failed");
+        } else {
+            msg_add_field(m, "List-Unsubscribe", value.data);
+            msg_add_field(m, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
+            if (!present)
+                msg_note(m, "unsubscribe=added");
+        }
+        buf_free(&value);
+        buf_free(&err);
+    }
+    return r;
+}
+

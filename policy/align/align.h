@@ -1,0 +1,76 @@
+/*
+ * align.h - the DMARC alignment verdict of one message from the facts
+ * the preflight gathered (policy, signatures and their published keys,
+ * SPF from each egress address), and what AlignmentAction makes of it.
+ * Pure logic: no DNS, no clock.
+ */
+#ifndef TX_ALIGN_H
+#define TX_ALIGN_H
+
+#include "conf.h"
+#include "dmarc_check.h"
+#include "keycheck.h"
+#include "reply.h"
+#include "spf_check.h"
+
+#define ALIGN_MAX_SIG    8
+#define ALIGN_MAX_EGRESS 16
+
+typedef struct align_sig {
+    char        domain[ORGDOMAIN_MAX];  /* d= */
+    char        selector[128];          /* s= */
+    KEYCHECK_STATUS key;                /* is the published key ours? */
+    char        key_why[300];
+} ALIGN_SIG;
+
+typedef struct align_spf {
+    char        ip[64];                 /* an EgressAddress */
+    SPF_CHECK_RESULT result;
+    char        why[400];
+} ALIGN_SPF;
+
+typedef enum align_spf_state {
+    ALIGN_SPF_CHECKED = 0,
+    ALIGN_SPF_NO_EGRESS,                /* EgressAddress not set: SPF not evaluated */
+    ALIGN_SPF_NO_DOMAIN,                /* no MAIL FROM domain nor HELO name */
+    ALIGN_SPF_UNALIGNED,                /* the identity does not align: not evaluated */
+} ALIGN_SPF_STATE;
+
+typedef struct align_facts {
+    DMARC_CHECK dmarc;
+    size_t      nsig;
+    ALIGN_SIG   sig[ALIGN_MAX_SIG];
+    ALIGN_SPF_STATE spf_state;
+    char        spf_domain[ORGDOMAIN_MAX];  /* MAIL FROM domain, or HELO for <> */
+    int         spf_is_helo;
+    size_t      nspf;
+    ALIGN_SPF   spf[ALIGN_MAX_EGRESS];
+} ALIGN_FACTS;
+
+/* What the verdict makes of the message under AlignmentAction. */
+typedef struct align_outcome {
+    REPLY       reply;          /* REPLY_CONTINUE, or the refusal */
+    int         quarantine;     /* AlignmentAction quarantine applies */
+    char        summary[768];   /* for the message's log line, e.g. "dmarc=pass (dkim aligned: ...)" */
+} ALIGN_OUTCOME;
+
+typedef enum align_verdict { ALIGN_PASS = 0, ALIGN_FAIL, ALIGN_NONE, ALIGN_TEMPERROR } ALIGN_VERDICT;
+
+typedef struct align_decision {
+    ALIGN_VERDICT verdict;
+    int         dkim_pass;          /* an aligned signature with our key published */
+    int         spf_pass;           /* SPF aligned and pass from every egress address */
+    int         warn;               /* worth a warning line (no policy, p=none failure, bad key, log only) */
+    char        warning[512];
+} ALIGN_DECISION;
+
+/* align_decide - the verdict, its reasons (out->summary) and the reply
+ * (out->reply, out->quarantine) for the configured action and
+ * On-DNSError. */
+void align_decide(const ALIGN_FACTS *f, enum conf_align action, enum conf_action on_dnserror,
+                  ALIGN_DECISION *d, ALIGN_OUTCOME *out);
+
+/* align_verdict_str - "pass", "fail", "none", "temperror" */
+const char *align_verdict_str(ALIGN_VERDICT v);
+
+#endif

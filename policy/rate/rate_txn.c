@@ -1,0 +1,339 @@
+/*
+ * rate_txn.c - per-transaction rate limiting.
+ *
+ * SYNOPSIS
+ *	#include "rate_txn.h"
+ *
+ *	RATE_TXN * rate_txn_new(const RL_POLICY *p, const ADDR_NORM_OPTS *norm,
+ *			const char *sender, const char *client, const char *auth,
+ *			int non_smtp)
+ *	RATE_REPLY rate_txn_rcpt(RATE_TXN *t, RL_STORE *store,
+ *			const char *rcpt, const char *norm, const char *qid)
+ *	RATE_REPLY rate_txn_rcpt_sup(RATE_TXN *t, RL_STORE *store,
+ *			const char *rcpt, const char *norm, const char *qid,
+ *			RL_SUP *sup)
+ *	const char * rate_txn_quarantine(const RATE_TXN *t)
+ *	size_t	rate_txn_deferred(const RATE_TXN *t)
+ *	const char * rate_txn_deferred_rcpt(const RATE_TXN *t, size_t i)
+ *	RATE_REPLY rate_txn_deferred_reply(const RATE_TXN *t)
+ *	size_t	rate_txn_accepted(const RATE_TXN *t)
+ *	void	rate_txn_refund_rcpt(RATE_TXN *t, RL_STORE *store,
+ *			const char *rcpt)
+ *	void	rate_txn_commit(RATE_TXN *t)
+ *	void	rate_txn_free(RATE_TXN *t, RL_STORE *store)
+ *
+ * DESCRIPTION
+ *	rate_txn_rcpt() takes the recipient's normal form (or reads and
+ *	normalises it as Postfix would, refusing with 550 5.1.3 one that
+ *	cannot be: it never gets a key of its own), asks the store about every
+ *	rule that applies to it in one call, and turns the verdict into a
+ *	reply: 451 4.7.1 "rate limit NAME, retry in N s" for tempfail,
+ *	550 5.7.1 for reject. A quarantine rule accepts the recipient and
+ *	marks the message for the hold queue. Shadow rules only log.
+ *	When the store is unavailable and StoreFailure is tempfail, the
+ *	recipient gets 451 4.4.3. rate_txn_rcpt_sup() also has the store
+ *	fetch the recipient's suppressions with the decision (rl_store.h).
+ *
+ *	Mail from sendmail(1) (non-SMTP) cannot have a recipient refused:
+ *	Postfix treats that as a configuration error and defers the whole
+ *	message. Such recipients are accepted here and listed
+ *	(RATE_DEFERRED); at end of message the caller removes them, or, when
+ *	no recipient is left, refuses the message.
+ *
+ *	Every charge is kept with its stamp; rate_txn_free() gives them back
+ *	unless rate_txn_commit() said the message was accepted, so quota is
+ *	not used up by transactions that are aborted or refused later.
+ *
+ * DIAGNOSTICS
+ *	Refusals are RATE_REPLYs with their SMTP codes: 550 5.1.3 for a
+ *	recipient that cannot be normalised, 451 4.7.1 or 550 5.7.1 over a
+ *	limit, 451 4.4.3 when the store is unavailable under StoreFailure
+ *	tempfail. Store trouble is logged by the store.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr_smtp.h"
+#include "log.h"
+#include "ratelimit.h"
+#include "rate_txn.h"
+#include "store_failover.h"
+
+/* What one accepted recipient was charged. */
+typedef struct rate_charge {
+    char    *rcpt;              /* as given, to find it again */
+    uint64_t stamp_ms;
+    size_t   n;
+    RL_ITEM *items;
+} RATE_CHARGE;
+
+struct rate_txn {
+    const RL_POLICY *policy;
+    ADDR_NORM_OPTS norm;
+    char     sender[ADDR_NORM_MAX];
+    char     client[64];
+    char     auth[256];
+    int      non_smtp;
+    int      committed;
+    size_t   accepted;
+    RATE_CHARGE *charge;
+    size_t   ncharge, capcharge;
+    STRV     deferred;
+    RATE_REPLY deferred_reply;
+    char    *quarantine;
+};
+
+RATE_TXN *rate_txn_new(const RL_POLICY *p, const ADDR_NORM_OPTS *norm, const char *sender,
+                       const char *client, const char *auth, int non_smtp)
+{
+    RATE_TXN *t = xcalloc(1, sizeof(*t));
+    BUF err;
+
+    t->policy = p;
+    t->norm = *norm;
+    buf_init(&err, 256);
+    if (addr_norm(sender ? sender : "", norm, t->sender, sizeof(t->sender), &err) < 0) {
+        /* The pipeline refuses such a sender (553 5.1.7); alone, keep it as
+         * given, lowercased. */
+        util_strlcpy(t->sender, sender ? sender : "", sizeof(t->sender));
+        util_lower(t->sender);
+    }
+    buf_free(&err);
+    util_strlcpy(t->client, client ? client : "", sizeof(t->client));
+    util_strlcpy(t->auth, auth ? auth : "", sizeof(t->auth));
+    t->non_smtp = non_smtp;
+    strv_init(&t->deferred);
+    return t;
+}
+
+/* rate_reply - fill in a reply */
+static RATE_REPLY rate_reply(RATE_OUTCOME o, const char *rcode, const char *xcode, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static RATE_REPLY rate_reply(RATE_OUTCOME o, const char *rcode, const char *xcode, const char *fmt, ...)
+{
+    RATE_REPLY r;
+    va_list ap;
+
+    memset(&r, 0, sizeof(r));
+    r.outcome = o;
+    if (rcode) {
+        util_strlcpy(r.rcode, rcode, sizeof(r.rcode));
+        util_strlcpy(r.xcode, xcode, sizeof(r.xcode));
+        va_start(ap, fmt);
+        vsnprintf(r.text, sizeof(r.text), fmt, ap);
+        va_end(ap);
+    }
+    return r;
+}
+
+/* rate_keep_charge - remember what an accepted recipient was charged */
+static void rate_keep_charge(RATE_TXN *t, const char *rcpt, const RL_ITEM *items, size_t n,
+                             uint64_t stamp)
+{
+    RATE_CHARGE *c;
+
+    if (n == 0)
+        return;
+    if (t->ncharge == t->capcharge) {
+        t->capcharge = t->capcharge ? 2 * t->capcharge : 8;
+        t->charge = xrealloc(t->charge, t->capcharge * sizeof(*t->charge));
+    }
+    c = &t->charge[t->ncharge++];
+    c->rcpt = xstrdup(rcpt);
+    c->stamp_ms = stamp;
+    c->n = n;
+    c->items = xmalloc(n * sizeof(RL_ITEM));
+    memcpy(c->items, items, n * sizeof(RL_ITEM));
+}
+
+/* rate_bare - the address as the client wrote it, without its <> */
+static void rate_bare(const char *addr, char *out, size_t len)
+{
+    addr_smtp_bare(addr, out, len);
+}
+
+/* rate_refusal - the reply for a refusing verdict */
+static RATE_REPLY rate_refusal(const char *given, const RATELIMIT_VERDICT *v)
+{
+    char rcpt[ADDR_NORM_MAX];
+
+    rate_bare(given, rcpt, sizeof(rcpt));
+    if (v->action == RL_ACT_REJECT)
+        return rate_reply(RATE_REJECT, "550", "5.7.1", "<%s>: rate limit %s exceeded", rcpt,
+                          v->rule->name);
+    return rate_reply(RATE_TEMPFAIL, "451", "4.7.1", "<%s>: rate limit %s, retry in %llu s", rcpt,
+                      v->rule->name, (unsigned long long) ratelimit_retry_s(v->wait_ms));
+}
+
+RATE_REPLY rate_txn_rcpt(RATE_TXN *t, RL_STORE *store, const char *rcpt, const char *given_norm,
+                         const char *qid)
+{
+    return rate_txn_rcpt_sup(t, store, rcpt, given_norm, qid, NULL);
+}
+
+RATE_REPLY rate_txn_rcpt_sup(RATE_TXN *t, RL_STORE *store, const char *rcpt,
+                             const char *given_norm, const char *qid, RL_SUP *sup)
+{
+    RL_ITEM *items;
+    RL_RESULT *res;
+    RATELIMIT_CTX ctx;
+    RATELIMIT_VERDICT v;
+    char norm[ADDR_NORM_MAX], addr[ADDR_NORM_MAX];
+    BUF err;
+    size_t n;
+    int accepted = 0;
+    uint64_t stamp = 0;
+    RL_STATUS st;
+    RATE_REPLY r = rate_reply(RATE_ACCEPT, NULL, NULL, "%s", "");
+
+    if (t->policy == NULL || t->policy->n == 0 || store == NULL) {
+        t->accepted++;
+        return r;
+    }
+    buf_init(&err, 256);
+    if (given_norm != NULL) {
+        util_strlcpy(norm, given_norm, sizeof(norm));
+    } else if (addr_smtp_norm(NULL, rcpt, &t->norm, addr, norm, &err) < 0 || norm[0] == 0) {
+        char bare[ADDR_NORM_MAX];
+
+        rate_bare(rcpt, bare, sizeof(bare));
+        log_info("%s: rcpt=%s: refused: %s", qid, rcpt, err.len ? err.data : "empty address");
+        r = rate_reply(RATE_REJECT, "550", "5.1.3", "<%s>: bad recipient address: %s", bare,
+                       err.len ? err.data : "empty address");
+        buf_free(&err);
+        return r;
+    }
+    buf_free(&err);
+    ctx.rcpt = norm;
+    ctx.sender = t->sender;
+    ctx.client = t->client;
+    ctx.auth = t->auth;
+    items = xcalloc(RL_MAX_KEYS, sizeof(RL_ITEM));
+    res = xcalloc(RL_MAX_KEYS, sizeof(RL_RESULT));
+    n = ratelimit_items(t->policy, &ctx, items, RL_MAX_KEYS);
+    if (n == 0) {
+        t->accepted++;
+        goto done;
+    }
+    if (sup && store->ops->decide_sup)
+        st = store->ops->decide_sup(store, items, n, res, &accepted, &stamp, sup);
+    else
+        st = store->ops->decide(store, items, n, res, &accepted, &stamp);
+    if (st == RL_UNAVAILABLE || st == RL_NOT_ASKED) {
+        /* A store without StoreFailure (no failover wrapper), or the local
+         * one failing: no decision, the recipient goes on. (StoreFailure
+         * accept never gets here: the failover store answers RL_OK.) */
+        t->accepted++;
+        goto done;
+    }
+    if (st == RL_TEMPFAIL) {
+        log_warn("%s: rcpt=<%s>: rate limit store unavailable: recipient tempfailed", qid, norm);
+        char bare[ADDR_NORM_MAX];
+
+        rate_bare(rcpt, bare, sizeof(bare));
+        r = rate_reply(RATE_TEMPFAIL, "451", "4.4.3", "<%s>: rate limit service unavailable, "
+                       "try again later", bare);
+        goto done;
+    }
+    ratelimit_verdict(items, res, n, &v);
+    for (size_t i = 0; i < n; i++)
+        if (!res[i].allowed && items[i].rule->shadow)
+            log_info("%s: rcpt=<%s> rule=%s shadow: would %s (count=%u limit=%u retry=%llus)", qid,
+                     norm, items[i].rule->name,
+                     items[i].rule->action == RL_ACT_REJECT ? "reject" : "tempfail",
+                     res[i].count, items[i].rule->limit,
+                     (unsigned long long) ratelimit_retry_s(res[i].wait_ms));
+    if (accepted) {
+        rate_keep_charge(t, rcpt, items, n, stamp);
+        t->accepted++;
+        goto done;
+    }
+    if (!v.refused) {           /* only shadow rules refused; nothing charged by contract */
+        t->accepted++;
+        goto done;
+    }
+    log_info("%s: rcpt=<%s> rule=%s action=%s count=%u limit=%u retry=%llus%s", qid, norm,
+             v.rule->name, v.action == RL_ACT_REJECT ? "reject" : v.action == RL_ACT_QUARANTINE
+             ? "quarantine" : "tempfail", v.count, v.rule->limit,
+             (unsigned long long) ratelimit_retry_s(v.wait_ms), t->non_smtp ? " (non-SMTP)" : "");
+    if (v.action == RL_ACT_QUARANTINE) {
+        if (t->quarantine == NULL)
+            t->quarantine = xasprintf("rate limit %s for <%s>", v.rule->name, norm);
+        t->accepted++;
+        goto done;
+    }
+    r = rate_refusal(rcpt, &v);
+    if (t->non_smtp) {
+        strv_add(&t->deferred, rcpt);
+        if (t->deferred.n == 1 || r.outcome == RATE_REJECT)
+            t->deferred_reply = r;
+        r.outcome = RATE_DEFERRED;
+    }
+done:
+    free(items);
+    free(res);
+    return r;
+}
+
+const char *rate_txn_quarantine(const RATE_TXN *t)
+{
+    return t->quarantine;
+}
+
+size_t rate_txn_deferred(const RATE_TXN *t)
+{
+    return t->deferred.n;
+}
+
+const char *rate_txn_deferred_rcpt(const RATE_TXN *t, size_t i)
+{
+    return i < t->deferred.n ? t->deferred.v[i] : NULL;
+}
+
+RATE_REPLY rate_txn_deferred_reply(const RATE_TXN *t)
+{
+    return t->deferred_reply;
+}
+
+size_t rate_txn_accepted(const RATE_TXN *t)
+{
+    return t->accepted;
+}
+
+void rate_txn_refund_rcpt(RATE_TXN *t, RL_STORE *store, const char *rcpt)
+{
+    for (size_t i = 0; i < t->ncharge; i++)
+        if (strcmp(t->charge[i].rcpt, rcpt) == 0) {
+            if (store)
+                (void) store->ops->refund(store, t->charge[i].items, t->charge[i].n,
+                                          t->charge[i].stamp_ms);
+            free(t->charge[i].items);
+            free(t->charge[i].rcpt);
+            t->charge[i] = t->charge[--t->ncharge];
+            return;
+        }
+}
+
+void rate_txn_commit(RATE_TXN *t)
+{
+    t->committed = 1;
+}
+
+void rate_txn_free(RATE_TXN *t, RL_STORE *store)
+{
+    if (t == NULL)
+        return;
+    for (size_t i = 0; i < t->ncharge; i++) {
+        if (!t->committed && store)
+            (void) store->ops->refund(store, t->charge[i].items, t->charge[i].n, t->charge[i].stamp_ms);
+        free(t->charge[i].items);
+        free(t->charge[i].rcpt);
+    }
+    free(t->charge);
+    strv_free(&t->deferred);
+    free(t->quarantine);
+    free(t);
+}

@@ -1,0 +1,225 @@
+/*
+ * ratelimit.c - rate keys for a recipient and the verdict over its rules.
+ *
+ * SYNOPSIS
+ *	#include "ratelimit.h"
+ *
+ *	void	ratelimit_set_store(RL_STORE *s)
+ *	RL_STORE * ratelimit_store(void)
+ *	size_t	ratelimit_items(const RL_POLICY *p,
+ *			const RATELIMIT_CTX *c, RL_ITEM *items, size_t max)
+ *	const char * ratelimit_why_not(const RL_RULE *r, const RATELIMIT_CTX *c)
+ *	void	ratelimit_verdict(const RL_ITEM *items,
+ *			const RL_RESULT *res, size_t n, RATELIMIT_VERDICT *v)
+ *	uint64_t ratelimit_retry_s(uint64_t wait_ms)
+ *
+ * DESCRIPTION
+ *	ratelimit_items() builds, for every rule of the policy that applies
+ *	to the recipient, the key it counts under: the rule name followed by
+ *	each key part in a fixed order, "name|rcpt=a@b|sender_domain=x".
+ *	Parts are normalised already (addr_norm()); a client address is cut
+ *	to the rule's prefix length ("client_ip=192.0.2.0/24"). A rule is
+ *	skipped when an exemption matches, or when it is keyed on something
+ *	the transaction lacks (auth without SMTP AUTH, client_ip without an
+ *	address): such a rule cannot tell recipients apart and must not
+ *	lump them together.
+ *
+ *	ratelimit_verdict() picks the rule that decides when several refuse.
+ *
+ *	ratelimit_set_store() and ratelimit_store() hold the process's store:
+ *	rate state must survive a reload of the configuration.
+ *
+ * DIAGNOSTICS
+ *	None: ratelimit_items() returns at most max items and leaves out
+ *	the rules that do not apply; ratelimit_why_not() says why one does
+ *	not.
+ */
+#include <arpa/inet.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "addr_norm.h"
+#include "dataset.h"
+#include "ratelimit.h"
+
+static _Atomic(RL_STORE *) ratelimit_the_store;
+
+void ratelimit_set_store(RL_STORE *s)
+{
+    atomic_store(&ratelimit_the_store, s);
+}
+
+RL_STORE *ratelimit_store(void)
+{
+    return atomic_load(&ratelimit_the_store);
+}
+
+/* ratelimit_mask - "addr/len" of the network a client address is in */
+static int ratelimit_mask(const char *client, int v4len, int v6len, char *out, size_t outlen)
+{
+    unsigned char a[16];
+    char text[INET6_ADDRSTRLEN];
+    int family, len, bytes;
+
+    if (inet_pton(AF_INET, client, a) == 1) {
+        family = AF_INET;
+        len = v4len;
+        bytes = 4;
+    } else if (inet_pton(AF_INET6, client, a) == 1) {
+        family = AF_INET6;
+        len = v6len;
+        bytes = 16;
+    } else
+        return -1;
+    for (int i = 0; i < bytes; i++) {
+        int keep = len - 8 * i;
+
+        if (keep <= 0)
+            a[i] = 0;
+        else if (keep < 8)
+            a[i] &= (unsigned char) (0xff << (8 - keep));
+    }
+    if (inet_ntop(family, a, text, sizeof(text)) == NULL)
+        return -1;
+    return snprintf(out, outlen, "%s/%d", text, len) < (int) outlen ? 0 : -1;
+}
+
+/* ratelimit_matches_any - a wildcard list matched against s */
+static int ratelimit_matches_any(const STRV *patterns, const char *s)
+{
+    for (size_t i = 0; i < patterns->n; i++)
+        if (dataset_wildmatch(patterns->v[i], s))
+            return 1;
+    return 0;
+}
+
+/* ratelimit_exempt - which exemption of the rule matches, or NULL */
+static const char *ratelimit_exempt(const RL_RULE *r, const RATELIMIT_CTX *c)
+{
+    if (ratelimit_matches_any(&r->exempt_rcpt, c->rcpt))
+        return "exempt: the recipient matches exempt-rcpt=";
+    if (ratelimit_matches_any(&r->exempt_sender, c->sender))
+        return "exempt: the sender matches exempt-sender=";
+    if (c->auth[0] && strv_contains_ci(&r->exempt_auth, c->auth))
+        return "exempt: the login matches exempt-auth=";
+    if (r->exempt_client && c->client[0] && netlist_match_str(r->exempt_client, c->client, NULL))
+        return "exempt: the client matches exempt-client=";
+    return NULL;
+}
+
+/* ratelimit_key - the key of one rule for these facts; -1 if it does not apply */
+static int ratelimit_key(const RL_RULE *r, const RATELIMIT_CTX *c, char *key, size_t len)
+{
+    BUF b;
+    char net[INET6_ADDRSTRLEN + 8];
+    int rc = 0;
+
+    buf_init(&b, len - 1);
+    rc |= buf_puts(&b, r->name);
+    if (r->keys & RL_KEY_GLOBAL)
+        rc |= buf_puts(&b, "|global");
+    if (r->keys & RL_KEY_RCPT)
+        rc |= buf_printf(&b, "|rcpt=%s", c->rcpt);
+    if (r->keys & RL_KEY_RCPT_DOMAIN)
+        rc |= buf_printf(&b, "|rcpt_domain=%s", addr_domain(c->rcpt));
+    if (r->keys & RL_KEY_SENDER)
+        rc |= buf_printf(&b, "|sender=%s", c->sender);
+    if (r->keys & RL_KEY_SENDER_DOMAIN)
+        rc |= buf_printf(&b, "|sender_domain=%s", addr_domain(c->sender));
+    if (r->keys & RL_KEY_CLIENT_IP) {
+        if (c->client[0] == 0 || ratelimit_mask(c->client, r->v4len, r->v6len, net, sizeof(net)) < 0)
+            rc = -1;
+        else
+            rc |= buf_printf(&b, "|client_ip=%s", net);
+    }
+    if (r->keys & RL_KEY_AUTH) {
+        if (c->auth[0] == 0)
+            rc = -1;
+        else
+            rc |= buf_printf(&b, "|auth=%s", c->auth);
+    }
+    if (rc == 0)
+        util_strlcpy(key, b.data, len);
+    buf_free(&b);
+    return rc == 0 ? 0 : -1;
+}
+
+size_t ratelimit_items(const RL_POLICY *p, const RATELIMIT_CTX *c, RL_ITEM *items, size_t max)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; p && i < p->n && n < max; i++) {
+        const RL_RULE *r = &p->rule[i];
+
+        if (ratelimit_exempt(r, c) != NULL)
+            continue;
+        if (ratelimit_key(r, c, items[n].key, sizeof(items[n].key)) < 0)
+            continue;
+        items[n].rule = r;
+        n++;
+    }
+    return n;
+}
+
+/* ratelimit_why_not - why a rule gives no item for these facts */
+const char *ratelimit_why_not(const RL_RULE *r, const RATELIMIT_CTX *c)
+{
+    const char *why = ratelimit_exempt(r, c);
+    char key[RL_KEY_MAX];
+
+    if (why)
+        return why;
+    if ((r->keys & RL_KEY_CLIENT_IP) && c->client[0] == 0)
+        return "keyed on client_ip, and there is no client address";
+    if ((r->keys & RL_KEY_CLIENT_IP) && ratelimit_key(r, c, key, sizeof(key)) < 0 && !(r->keys & RL_KEY_AUTH))
+        return "keyed on client_ip, and the client address cannot be read";
+    if ((r->keys & RL_KEY_AUTH) && c->auth[0] == 0)
+        return "keyed on auth, and the client did not authenticate";
+    if (ratelimit_key(r, c, key, sizeof(key)) < 0)
+        return "the key would be too long";
+    return "it applies";
+}
+
+/* ratelimit_severity - reject > tempfail > quarantine */
+static int ratelimit_severity(RL_ACTION a)
+{
+    switch (a) {
+    case RL_ACT_REJECT:
+        return 3;
+    case RL_ACT_TEMPFAIL:
+        return 2;
+    case RL_ACT_QUARANTINE:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+void ratelimit_verdict(const RL_ITEM *items, const RL_RESULT *res, size_t n, RATELIMIT_VERDICT *v)
+{
+    memset(v, 0, sizeof(*v));
+    for (size_t i = 0; i < n; i++) {
+        const RL_RULE *r = items[i].rule;
+
+        if (res[i].allowed)
+            continue;
+        if (r->shadow) {
+            v->shadow++;
+            continue;
+        }
+        if (!v->refused || ratelimit_severity(r->action) > ratelimit_severity(v->action)
+            || (r->action == v->action && res[i].wait_ms > v->wait_ms)) {
+            v->refused = 1;
+            v->action = r->action;
+            v->rule = r;
+            v->wait_ms = res[i].wait_ms;
+            v->count = res[i].count;
+        }
+    }
+}
+
+uint64_t ratelimit_retry_s(uint64_t wait_ms)
+{
+    return (wait_ms + 999) / 1000;
+}

@@ -1,0 +1,228 @@
+/*
+ * unsubd_main.c - txmilter-unsubd command line and daemon life cycle
+ *
+ * SYNOPSIS
+ *	txmilter-unsubd [-f] [-x CONFIG]     serve the one-click endpoint
+ *	txmilter-unsubd -n [-x CONFIG]       check the configuration and keys
+ *
+ * DESCRIPTION
+ *	Reads the same configuration file as txmilter (default
+ *	$sysconfdir/txmilter/txmilter.conf). Start-up, in this order: the
+ *	configuration and UnsubscribeKeyFile are loaded (any error: exit 1
+ *	with "file:line: message" lines on stderr); UnsubscribeListen is
+ *	bound as the starting user (a port below 1024 works); unless -f the
+ *	process detaches; UnsubscribePidFile is written (never PidFile, which
+ *	is txmilter's); privileges drop to UserID for good (nothing to do when started as UserID already, e.g. by systemd's
+ *	User=); then the suppression store is opened as UserID (so that a
+ *	SQLite file it creates belongs to UserID, as txmilter's does) and
+ *	libmicrohttpd starts.
+ *
+ *	Signals are blocked in every thread and taken by the main thread
+ *	with sigwaitinfo():
+ *	  SIGHUP, SIGUSR1  read UnsubscribeKeyFile again (rotation); a file
+ *	                   that does not load keeps the old keys, logged.
+ *	                   Other directives change only with a restart.
+ *	  SIGTERM, SIGINT  stop accepting, finish the requests in flight
+ *	                   (at most ShutdownTimeout seconds), exit 0.
+ *
+ * DIAGNOSTICS
+ *	Exit status: 0 after SIGTERM or a good -n, 1 on any start-up error,
+ *	2 on a usage error.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <limits.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "proc.h"
+#include "suppress.h"
+#include "unsub_token.h"
+#include "unsubd.h"
+#include "unsubd_conf.h"
+#include "util.h"
+
+#define UNSUBD_STORE_TIMEOUT_MIN 1000       /* ms: an HTTP client can wait for a durable write */
+
+static void usage(FILE *fp)
+{
+    fprintf(fp, "usage: txmilter-unsubd [-f] [-x CONFIG]\n"
+            "       txmilter-unsubd -n [-x CONFIG]\n"
+            "  -f  stay in the foreground\n"
+            "  -n  check the configuration and the key file, then exit\n"
+            "  -x  configuration file (default %s)\n", CONF_DEFAULT_FILE);
+}
+
+/* unsubd_load_keys - the key file, or NULL with its errors logged */
+static UNSUB_KEYS *unsubd_load_keys(const char *path)
+{
+    BUF errs;
+    UNSUB_KEYS *k;
+
+    buf_init(&errs, 16 * 1024);
+    if ((k = unsub_keys_load(path, &errs)) == NULL) {
+        char *line, *save = NULL;
+
+        for (line = strtok_r(errs.data ? errs.data : "", "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+            log_err("%s", line);
+        if (errs.len == 0)
+            log_err("%s: cannot load the unsubscribe keys", path);
+    }
+    buf_free(&errs);
+    return k;
+}
+
+/* unsubd_serve - everything after the configuration was read */
+static int unsubd_serve(UNSUBD_CONF *uc, int foreground)
+{
+    const TXCONF *cf = uc->cf;
+    char *uname = NULL, errtext[1024];
+    uid_t uid = 0;
+    gid_t gid = 0;
+    UNSUB_KEYS *keys;
+    SUPPRESS *store;
+    UNSUBD *d;
+    sigset_t set;
+    struct stat st;
+    BUF err;
+    int fd, sig;
+
+    /* Signals go to the main thread only: block them before any thread
+     * starts, and before the socket listens, so that one sent as soon as
+     * the port answers waits for sigwaitinfo() instead of killing us. */
+    (void) signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0) {
+        fprintf(stderr, "txmilter-unsubd: cannot block signals\n");
+        return 1;
+    }
+    log_init("txmilter-unsubd", cf->syslog, cf->syslog_facility,
+             foreground && (!cf->syslog || isatty(STDERR_FILENO)));
+    log_set_debug(cf->logwhy);
+    if ((keys = unsubd_load_keys(uc->keyfile)) == NULL)
+        return 1;
+    if (cf->user && proc_user(cf->user, &uid, &gid, &uname) < 0) {
+        unsub_keys_free(keys);
+        return 1;
+    }
+    if (cf->user && stat(uc->keyfile, &st) == 0 && st.st_uid != uid)
+        log_warn("%s is owned by uid %ld, not by UserID %s: a reload (SIGHUP) will not be able to "
+                 "read it; chown it to %s", uc->keyfile, (long) st.st_uid, cf->user, uname);
+    umask(cf->umask);
+    if ((fd = unsubd_listen(uc)) < 0
+        || (!foreground && proc_detach() < 0 && (log_err("cannot detach: %s", strerror(errno)), 1))
+        || (uc->pidfile && proc_pidfile(uc->pidfile, uid, gid, cf->user != NULL) < 0)
+        || (cf->user && !(getuid() == uid && geteuid() == uid && getegid() == gid)
+            && proc_drop(uid, gid, uname) < 0)) {
+        if (fd >= 0)
+            (void) close(fd);
+        unsub_keys_free(keys);
+        free(uname);
+        return 1;
+    }
+    free(uname);
+    buf_init(&err, sizeof(errtext) - 1);
+    store = suppress_open(cf->store, uc->datadir,
+                          cf->store_timeout_ms > UNSUBD_STORE_TIMEOUT_MIN ? (unsigned) cf->store_timeout_ms
+                          : UNSUBD_STORE_TIMEOUT_MIN, &err);
+    if (store == NULL) {
+        log_err("Store %s (DataDirectory %s): %s", cf->store, uc->datadir, err.data ? err.data : "cannot open");
+        buf_free(&err);
+        (void) close(fd);
+        unsub_keys_free(keys);
+        return 1;
+    }
+    buf_free(&err);
+
+    if ((d = unsubd_start(uc, fd, keys, store)) == NULL) {
+        suppress_close(store);
+        (void) close(fd);
+        unsub_keys_free(keys);
+        return 1;
+    }
+    log_info("txmilter-unsubd started (configuration %s, keys %s, store %s)", cf->path, uc->keyfile, cf->store);
+    log_started();
+    for (;;) {
+        sig = sigwaitinfo(&set, NULL);
+        if (sig < 0) {
+            if (errno == EINTR)
+                continue;
+            log_err("sigwaitinfo: %s", strerror(errno));
+            break;
+        }
+        if (sig == SIGHUP || sig == SIGUSR1)
+            (void) unsubd_reload_keys(d);
+        else
+            break;
+    }
+    log_info("shutting down (signal %d)", sig);
+    unsubd_stop(d, cf->shutdown_timeout);
+    suppress_close(store);
+    if (uc->pidfile)
+        (void) unlink(uc->pidfile);         /* best effort: its directory may not be ours */
+    log_info("stopped");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *config = CONF_DEFAULT_FILE;
+    int foreground = 0, check = 0, c, rc;
+    UNSUBD_CONF *uc;
+    char *abs;
+    BUF errs;
+
+    log_init("txmilter-unsubd", 0, 0, 1);
+    while ((c = getopt(argc, argv, "fnx:h")) != -1) {
+        switch (c) {
+        case 'f': foreground = 1; break;
+        case 'n': check = 1; break;
+        case 'x': config = optarg; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+    /* A detached daemon changes to "/": keep the path good for messages. */
+    abs = realpath(config, NULL);
+    buf_init(&errs, 64 * 1024);
+    uc = unsubd_conf_load(abs ? abs : config, &errs);
+    free(abs);
+    if (uc == NULL) {
+        fputs(errs.data ? errs.data : "configuration error\n", stderr);
+        buf_free(&errs);
+        return 1;
+    }
+    buf_free(&errs);
+    if (check) {
+        UNSUB_KEYS *k = unsubd_load_keys(uc->keyfile);
+
+        if (k != NULL)
+            printf("%s: configuration is valid (listen %s, keys %s)\n", uc->cf->path, uc->listen, uc->keyfile);
+        rc = k ? 0 : 1;
+        if (k != NULL)
+            unsub_keys_free(k);
+    } else {
+        rc = unsubd_serve(uc, foreground);
+    }
+    unsubd_conf_free(uc);
+    return rc;
+}
