@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * addr_norm.c - normalise an envelope address for rate keys
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * addr_norm.h - recipient (and sender) normalisation for rate keys, so
  * that the cheap ways around a per-recipient limit all land on one key:

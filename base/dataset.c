@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * dataset.c - OpenDKIM "dataset" specifications, loaded into a list
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * dataset.h - OpenDKIM "dataset" specifications, as used by InternalHosts,
  * MTA, KeyTable, SigningTable and Domain.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * dns.h - the one DNS resolver of a txmilter process: a libunbound
  * context with its cache, forwarders (Nameservers) or /etc/resolv.conf,

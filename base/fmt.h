@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fmt.h - formatting into fixed-size buffers where truncation is meant:
  * diagnostics built from DNS names and records of any length.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * hdr.h - message header helpers that know nothing of libmilter:
  * the RFC 5322 From field, and the exact bytes a header field is signed as.

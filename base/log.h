@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * log.h - operator-facing logging: syslog in daemon mode, stderr in the
  * foreground or in offline (-t, -n) runs.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * netlist.h - InternalHosts: a list of IPv4/IPv6 addresses and CIDR
  * networks, and host names, with OpenDKIM's "!" negation.

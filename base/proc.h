@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * proc.h - process set-up shared by txmilter and txmilter-unsubd: the
  * UserID to run as, dropping privileges for good, detaching, the PidFile.

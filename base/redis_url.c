@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * redis_url.c - the Store URL grammar of store_redis.h:
  * redis://, redis+unix:// and redis-sentinel://, with %XX escapes in

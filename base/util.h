@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * util.h - small helpers shared by every txmilter module: allocation that
  * never returns NULL, bounded string copies, and a growable byte buffer

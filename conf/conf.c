@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * conf.c - parse txmilter.conf(5) into an immutable TXCONF
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * conf.h - the txmilter.conf(5) configuration, parsed into one struct.
  *

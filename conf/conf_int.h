@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * conf_int.h - between conf.c (the directive table and the file) and
  * conf_value.c (the value parsers). Nothing else includes it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * conf_value.c - the value parsers of txmilter.conf(5) directives.
  *

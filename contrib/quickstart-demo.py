@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """quickstart-demo.py - the demo half of contrib/quickstart.sh (uses the tests/integration/mailrig package)
 
   keys  --keydir DIR --domain D --selector S [--ed25519] [--owner USER]

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # contrib/quickstart.sh - install txmilter and see it sign a message, in one command.
 #
 # Usage (as root, on Debian 12, from a txmilter source checkout):
@@ -36,7 +37,7 @@ while [ $# -gt 0 ]; do
     --no-deps) DEPS=0 ;;
     --no-build) BUILD=0 ;;
     --stop) STOP=1 ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '3,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "quickstart: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ctl_dns.c - txmilterctl dns-check and genkey
  *

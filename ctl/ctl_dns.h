@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ctl_dns.h - txmilterctl's DNS commands: dns-check and genkey.
  */

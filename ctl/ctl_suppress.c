@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ctl_suppress.c - txmilterctl suppress: the suppression list by hand
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ctl_suppress.h - txmilterctl's suppress commands: list, add, remove,
  * export the suppression list of the configured Store.

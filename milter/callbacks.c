@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * callbacks.c - libmilter glue: turns milter events into calls on the
  * message pipeline (msg.c) and its decisions back into milter replies.

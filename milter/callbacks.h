@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * callbacks.h - the libmilter callback table and the process-wide state
  * the daemon needs from it (messages in flight, draining on shutdown).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * control.h - the control socket txmilterctl talks to: rate state of the
  * running daemon (whatever its store), policy explanations, statistics.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * daemon.c - the txmilter daemon: startup, privileges, signals, reload.
  *

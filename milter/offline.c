@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * offline.c - run one message file through the pipeline without an MTA.
  *

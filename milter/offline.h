@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * offline.h - txmilter -t: the whole pipeline on a message file, offline,
  * printing every decision and the resulting header.

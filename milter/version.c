@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * version.c - the version report of txmilter -V: the program's version,
  * then each linked library's run-time version and the features txmilter

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * version.h - txmilter -V: our version and what the linked libraries are.
  */

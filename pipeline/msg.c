@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * msg.c - one message through txmilter, from MAIL FROM to end of message.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * msg.h - the per-message pipeline, independent of libmilter: decides
  * whether a message is outbound, collects its header, picks keys, streams

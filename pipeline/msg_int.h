@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * msg_int.h - the inside of a message, shared by msg.c (the pipeline) and
  * the modules that extend it (msg_unsub.c). Nothing outside milter/msg*.c

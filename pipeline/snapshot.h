@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * snapshot.h - everything read-only that a message needs: configuration,
  * InternalHosts, MTA names, key tables, loaded keys, the libopendkim

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * unsubd_token_tool - seal a List-Unsubscribe token, for the tests only
  *

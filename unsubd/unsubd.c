@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * unsubd.c - the one-click unsubscribe endpoint (RFC 8058)
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * unsubd.h - txmilter-unsubd's HTTP server: the one-click unsubscribe
  * endpoint (RFC 8058) on libmicrohttpd.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * unsubd_conf.c - txmilter-unsubd's view of txmilter.conf(5)
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * unsubd_conf.h - what txmilter-unsubd takes from txmilter.conf(5): the
  * common daemon directives (UserID, PidFile, UMask, Syslog,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * unsubd_http.c - txmilter-unsubd's request logic, apart from the socket
  *

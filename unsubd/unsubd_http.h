@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * unsubd_http.h - the request logic of txmilter-unsubd that needs no
  * socket: which path names a token, whether a body is a one-click

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * unsubd_main.c - txmilter-unsubd command line and daemon life cycle
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * align.c - DMARC alignment verdict and the action it leads to
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * align.h - the DMARC alignment verdict of one message from the facts
  * the preflight gathered (policy, signatures and their published keys,

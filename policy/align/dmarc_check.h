@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * dmarc_check.h - DMARC policy discovery (RFC 7489 6.6.3) for an author
  * domain, with the organisational-domain fallback, and the policy that

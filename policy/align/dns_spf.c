@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * dns_spf.c - libspf2 DNS layer over dns.c
  *

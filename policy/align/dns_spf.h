@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * dns_spf.h - libspf2's DNS layer on txmilter's resolver (dns.c), and
  * what it saw during one SPF evaluation of the calling thread.

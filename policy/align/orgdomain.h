@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * orgdomain.h - organisational domains (RFC 7489 3.2) from the public
  * suffix list, and DMARC identifier alignment. The one place that knows

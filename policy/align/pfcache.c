@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pfcache.c - TTL-bounded cache of preflight facts
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pfcache.h - a small process-wide cache of preflight results (DMARC
  * discovery, published-key checks, SPF results), each kept no longer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * preflight.c - will receivers find this outbound message DMARC-aligned?
  *

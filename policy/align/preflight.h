@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * preflight.h - the alignment preflight of one outbound message: will
  * receivers find it aligned under DMARC (SPF of the envelope sender from

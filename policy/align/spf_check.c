@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * spf_check.c - SPF of the envelope sender, as a receiver will see it
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * spf_check.h - SPF (RFC 7208) of an envelope sender for one of our
  * egress addresses, with libspf2 on txmilter's resolver.

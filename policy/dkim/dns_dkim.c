@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * dns_dkim.c - libopendkim DNS hooks over dns.c
  *

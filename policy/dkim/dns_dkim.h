@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * dns_dkim.h - libopendkim's DNS hooks on txmilter's resolver (dns.c), so
  * that libopendkim never starts a resolver of its own.

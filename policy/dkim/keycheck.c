@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * keycheck.c - compare a published DKIM key record with our key
  *

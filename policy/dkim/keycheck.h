@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * keycheck.h - is the DKIM key published at selector._domainkey.domain
  * the public half of the private key we sign with? (RSA and Ed25519;

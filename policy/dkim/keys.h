@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * keys.h - DKIM private keys: loading, safety checks, type detection.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * keytable.c - which keys sign a message: KeyTable, SigningTable, shorthand
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * keytable.h - which keys sign a message: OpenDKIM's KeyTable and
  * SigningTable, and the Domain/Selector/KeyFile shorthand.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sign.h - DKIM signing of one message with one or more keys (libopendkim).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sign_key.h - let libopendkim sign with the key txmilter parsed at load.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * limiter.c - sliding-window rate limiter arithmetic for one key
  *

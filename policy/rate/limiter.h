@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * limiter.h - the rate limiter's arithmetic, shared by every store: "at
  * most N accepted within any sliding window of length P".

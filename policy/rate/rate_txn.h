@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * rate_txn.h - rate limiting across one SMTP transaction: decides each
  * recipient at RCPT, remembers what was charged, and gives it all back

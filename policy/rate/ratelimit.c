@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ratelimit.c - rate keys for a recipient and the verdict over its rules.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ratelimit.h - what the rate policy says about one recipient: which rules
  * apply with which keys, and, once the store has counted, the verdict.

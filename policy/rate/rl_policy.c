@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * rl_policy.c - the rate policy file (RateLimitPolicy)
  *

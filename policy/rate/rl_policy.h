@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * rl_policy.h - the rate policy file (RateLimitPolicy): one rule per line,
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * rl_store.h - where rate state lives: in the txmilter process (embedded)
  * or in Redis shared by several relays. One call decides every rule that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * store_failover.c - StoreFailure: a circuit breaker around the shared store
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * store_failover.h - StoreFailure: what happens while the shared store
  * cannot be asked.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * store_mem.c - the embedded rate store: rate state in the txmilter process
  *

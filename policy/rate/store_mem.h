@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * store_mem.h - the embedded rate store: state in the txmilter process,
  * safe for libmilter's worker threads, bounded in memory.

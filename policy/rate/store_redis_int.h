@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * store_redis_int.h - between the parts of the Redis rate store: the
  * Lua script (store_redis_lua.c) and the calls (store_redis.c). Nothing

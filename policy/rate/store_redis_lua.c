@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * store_redis_lua.c - the Lua script of the Redis rate store.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * suppress.h - the suppression list: who unsubscribed from what.
  * Embedded (SQLite file in DataDirectory, WAL mode, shared by txmilter and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * suppress_impl.h - what suppress.c needs of each suppression store
  * (suppress_sqlite.c, suppress_redis.c). Not an interface for anyone else:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * suppress_redis.c - the suppression list in Redis, shared by several relays
  *

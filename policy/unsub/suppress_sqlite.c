@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * suppress_sqlite.c - the embedded suppression list: one SQLite file
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * unsub_msg.c - List-Unsubscribe decisions of one message.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * unsub_msg.h - List-Unsubscribe for one message, without libmilter:
  * the headers to add, who is suppressed, and unsubscribe requests that

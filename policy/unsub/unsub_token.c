@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * unsub_token.c - List-Unsubscribe tokens: opaque, authenticated, rotatable
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * unsub_token.h - List-Unsubscribe tokens: opaque, authenticated,
  * URL-safe, rotatable, verifiable without any database.

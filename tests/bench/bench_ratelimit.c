@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * bench_ratelimit - rate decisions per second and the latency a decision
  * adds to one recipient, with the embedded store or Redis.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * miltergen.c - a milter-protocol (version 6) load generator, playing the MTA.
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """nagle.py - per-message latency through Postfix with the milter on a unix socket
 and on an inet (TCP loopback) socket: the Nagle / delayed-ACK stall of
 shared/notes/libraries.md section 11.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # ratelimit-bench.sh - rate decisions per second and latency per recipient,
 # embedded store and Redis (a redis-server of its own on a free loopback port).
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """sidebyside.py - txmilter, OpenDKIM and rspamd side by side, through miltergen.
 
 Run as root on the machine to measure (everything stays on loopback; every loop is

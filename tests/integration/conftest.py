@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Fixtures for txmilter's integration tests (see the mailrig package for the pieces).
 
 Run as root with Debian's interpreter:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """ratelimit_helpers - pieces for the rate-limit integration tests (test_ratelimit.py).
 
 Adds to the mailrig package (redis-server: mailrig.redisserver; SMTP: mailrig.smtp):

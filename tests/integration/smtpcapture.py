@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """smtpcapture - a minimal SMTP server that keeps the exact bytes it receives.
 
 Postfix's smtp-sink rewrites what it dumps (LF line ends, its own Received: and

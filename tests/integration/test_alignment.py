@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The DMARC alignment preflight and `txmilterctl dns-check`, against a real DNS server.
 
 A second unbound (its own port and directory) serves this module's test zones; txmilter

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """txmilter -n: what an operator sees when checking a configuration before a restart."""
 
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The daemon as an operator runs it: reload signals, draining on SIGTERM, UserID,
 PidFile, and listed MTA daemon names (issue 2, "The daemon" and "What is outbound").
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The harness itself, proven with components nobody here wrote.
 
 Whatever --milter says for the rest of the suite, these tests use Debian's OpenDKIM

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Per-recipient rate limits (issue 3) through a real Postfix, with real redis-server.
 
 Each test is one scenario an operator would run before trusting the feature: it starts

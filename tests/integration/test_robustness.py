@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Malformed and hostile messages: nothing crashes, nothing is lost silently.
 
 Each test states the one outcome txmilter is meant to give the message: delivered and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """DKIM signing through a real Postfix, checked by verifiers nobody here wrote.
 
 Each test starts the milter with the configuration of its scenario, submits mail to the

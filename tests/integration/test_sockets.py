@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The milter on TCP sockets (inet: and inet6:), the way many sites run OpenDKIM.
 
 Each test starts its own Postfix instance whose smtpd_milters point at the TCP socket.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """txmilter-unsubd: the one-click unsubscribe endpoint (issue 4), over real HTTP.
 
 Each test starts txmilter-unsubd on a free loopback port with its own configuration,

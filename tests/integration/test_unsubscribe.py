@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """List-Unsubscribe end to end (issue 4): real Postfix, real HTTP, both stores.
 
 Each test starts txmilter with List-Unsubscribe on (its own key file and DataDirectory),

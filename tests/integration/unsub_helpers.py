@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """unsub_helpers - pieces for the List-Unsubscribe integration tests (test_unsubscribe.py).
 
 Adds to the mailrig package:

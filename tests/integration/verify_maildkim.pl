@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: BSD-2-Clause
 # verify_maildkim.pl - verify every DKIM signature of a message with Mail::DKIM
 #
 # Usage: verify_maildkim.pl DNS_PORT [MESSAGE_FILE]   (the message is read from stdin

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_addr_norm.c - unit tests for addr_norm.c: one table of addresses
  * (ordinary, evasive and hostile) with the expected normal form or the

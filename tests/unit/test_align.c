@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_align.c - unit tests for align.c (the preflight verdict and what
  * AlignmentAction and On-DNSError make of it) and keycheck.c (is the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_conf.c - unit tests for conf.c: every directive, its default, its
  * accepted spellings and every error message with its file:line; the

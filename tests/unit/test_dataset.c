@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_dataset.c - unit tests for dataset.c: loading flat files, refile:
  * and inline lists (entries, values, file and line of each entry, every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_dmarc_check.c - unit tests for dmarc_check.c: DMARC policy
  * discovery with the organisational-domain fallback (the library's

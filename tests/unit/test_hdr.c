@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_hdr.c - unit tests for hdr.c: From field parsing and the signing
  * form of header fields.

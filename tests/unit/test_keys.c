@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_keys.c - unit tests for keys.c: formats accepted, unsafe or
  * unusable keys refused with a reason, DNS record rendering; sign_key.c:

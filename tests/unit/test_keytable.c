@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_keytable.c - unit tests for keytable.c: every step of OpenDKIM's
  * SigningTable lookup order, refile: wildcards, '%' substitution in d=,

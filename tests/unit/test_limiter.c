@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_limiter.c - unit tests for limiter.c: the shared case table
  * tests/unit/data/limiter_cases.txt (the same cases the Redis Lua script

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_msg.c - unit tests for the message pipeline (msg.c) with a real
  * configuration snapshot and real keys: outbound decisions, From checks

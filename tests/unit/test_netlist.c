@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_netlist.c - unit tests for netlist.c: IPv4, IPv6 and IPv4-mapped
  * addresses, networks, negation, the longest prefix rule, host names and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_orgdomain.c - unit tests for orgdomain.c: organisational domains
  * from Debian's public suffix list and RFC 7489 identifier alignment,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_rate_txn.c - unit tests for rate_txn.c with the real policy parser
  * and the embedded store on a test clock: mail-bomb variants land on one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_ratelimit.c - unit tests for ratelimit.c: which rules apply to a
  * recipient and under which key, and which rule decides when several

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_rl_policy.c - unit tests for rl_policy.c: every error with its
  * exact "file:line: message", good files covering every key, action and

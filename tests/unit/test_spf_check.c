@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_spf_check.c - unit tests for spf_check.c: mapping libspf2's
  * results (with what the DNS layer saw), counting mechanisms (the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_store_mem.c - unit tests for store_mem.c, the embedded rate store:
  * atomic decisions over several rules (one refusing rule charges nothing),

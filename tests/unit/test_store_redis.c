@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_store_redis.c - store_redis.c and store_failover.c against real
  * redis-server (and redis-sentinel) processes that the test starts on free

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_suppress.c - suppress.c and its two stores: the SQLite file
  * (suppress_sqlite.c) in a temporary directory, and Redis

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_unsub_msg.c - unit tests for unsub_msg.c: recognising unsubscribe
  * requests by mail, exemptions, what a recipient unsubscribes from, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_unsub_token.c - unsub_token.c: List-Unsubscribe tokens.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_unsubd_http.c - unit tests for unsubd_http.c, txmilter-unsubd's
  * request logic: tables of paths, one-click bodies (RFC 8058, as Gmail

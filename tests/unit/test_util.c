@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_util.c - unit tests for util.c: util_strlcpy(), util_trim(),
  * util_lower(), the bounded BUF, the STRV string vector, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * testutil.h - helpers shared by the table-driven unit tests: one cmocka
  * test per table row, temporary files, the fixtures directory, and the

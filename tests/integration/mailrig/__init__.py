@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """mailrig - real mail components on loopback, for txmilter's integration tests.
 
 Everything here starts real programs (unbound, txmilter or opendkim, a private

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """mailrig.capture - the SMTP capture server: what Postfix delivers, byte for byte.
 
   Capture(workdir, port, host)      smtpcapture.py on host:port writing into its own dir;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """mailrig.keys - DKIM key pairs made with openssl, and the records that publish them.
 
   KeyPair.rsa(dir, domain, sel)     RSA-2048 PKCS#8 PEM key (0600), made once per path

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """mailrig.maincf - list a private Postfix's config dir in /etc/postfix/main.cf.
 
   MainCfRegistration(confdir, owner_pid)

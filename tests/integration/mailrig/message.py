@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """mailrig.message - messages for the tests: made from parts, read for assertions.
 
   make_message(subject, from_addr, to_addr, body, ...)

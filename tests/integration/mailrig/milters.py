@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """mailrig.milters - the signing milter under test and what it signs with.
 
   SigningSetup(keys, ...)           keys, SigningTable rules, canonicalisation, InternalHosts,

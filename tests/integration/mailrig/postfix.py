@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """mailrig.postfix - a private Postfix instance (own configuration, queue and maillog).
 
   Postfix(workdir, relay, milter_spec, ...)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """mailrig.redisserver - the one Redis launcher of the tests (Python and C).
 
   RedisServer(workdir, name, port, password, unixsocket, sentinel_of)

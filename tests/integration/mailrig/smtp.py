@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """mailrig.smtp - the one SMTP client of the tests, and what the server answered.
 
   smtp_send(port, mail_from, rcpts, msg, mid, ...)

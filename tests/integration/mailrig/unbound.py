@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """mailrig.unbound - the test DNS: unbound serving static local zones on loopback.
 
   DnsServer(workdir, port)          unbound -d on 127.0.0.1@PORT (UDP and TCP);

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """mailrig.util - the small helpers every piece of the rig uses.
 
   RigError                          what every piece raises, with the relevant log excerpt

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """mailrig.verify - DKIM signatures checked by two independent verifiers.
 
   verify_dkimpy(raw, dns_port)      dkimpy, each signature on its own: [SigResult]
