@@ -13,7 +13,7 @@
 #      in /etc/txmilter)
 #   3. creates the system user txmilter, generates an RSA-2048 key (and with --ed25519
 #      an Ed25519 key) under /etc/txmilter/keys (mode 0600) unless present, and writes
-#      /etc/txmilter/txmilter.conf unless present
+#      /etc/txmilter/txmilter.conf unless one (other than make install's sample) is there
 #   4. starts txmilter in the background on unix:/run/txmilter/txmilter.sock
 #   5. starts a private demo Postfix on 127.0.0.1:2525 that uses txmilter and relays all
 #      mail to a local capture server (127.0.0.1:2526; nothing leaves the machine),
@@ -128,7 +128,9 @@ $DEMO keys --keydir "$KEYDIR" --domain "$DOMAIN" --selector "$SELECTOR" --owner 
 RSAKEY=$KEYDIR/$SELECTOR.$DOMAIN.rsa.pem
 EDKEY=$KEYDIR/$SELECTOR-ed.$DOMAIN.ed25519.pem
 
-if [ -e "$CONF" ]; then
+# make install puts the commented sample there when none exists; that one
+# names keys the demo does not have, so it is replaced, anything else kept.
+if [ -e "$CONF" ] && ! cmp -s "$CONF" "$TOP/contrib/txmilter.conf"; then
     echo "keeping the existing $CONF"
 else
     {
