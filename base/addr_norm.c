@@ -305,29 +305,125 @@ static void addr_cut(char *local, const char *seps)
         local[n] = 0;
 }
 
+/* addr_input_bad - why raw input is unusable (length, control bytes, UTF-8), or NULL */
+static const char *addr_input_bad(const char *addr, size_t len, char *why, size_t whylen)
+{
+    size_t i;
+
+    if (len > ADDR_NORM_INPUT_MAX)
+        return snprintf(why, whylen, "address longer than %d bytes", ADDR_NORM_INPUT_MAX), why;
+    for (i = 0; i < len; i++)
+        if ((unsigned char) addr[i] < 0x20 || addr[i] == 0x7f)
+            return snprintf(why, whylen, "control character 0x%02x in address",
+                            (unsigned char) addr[i]), why;
+    if (!addr_utf8_ok((const unsigned char *) addr))
+        return "invalid UTF-8 in address";
+    return NULL;
+}
+
+/* addr_find_at - the last '@' outside quotes in s, checked to end a usable local part */
+static const char *addr_find_at(const char *s, const char **atp, char *why, size_t whylen)
+{
+    const char *q, *at = NULL;
+    int inq = 0;
+
+    for (q = s; *q; q++) {
+        if (inq && *q == '\\' && q[1])
+            q++;
+        else if (*q == '"')
+            inq = !inq;
+        else if (!inq && *q == '@')
+            at = q;
+    }
+    if (inq)
+        return "unterminated quoted string";
+    if (at == NULL)
+        return "no '@' in address";
+    if (at == s)
+        return "empty local part";
+    if ((size_t) (at - s) > ADDR_LOCAL_MAX)
+        return snprintf(why, whylen, "local part longer than %d bytes", ADDR_LOCAL_MAX), why;
+    *atp = at;
+    return NULL;
+}
+
+/* addr_unquote - copy the content of the local part s..at into local (ADDR_LOCAL_MAX + 1) */
+static void addr_unquote(const char *s, const char *at, char *local)
+{
+    const char *lp;
+    size_t n;
+    int inq;
+
+    for (lp = s, n = 0, inq = 0; lp < at; lp++) {
+        if (*lp == '"') {
+            inq = !inq;
+            continue;
+        }
+        if (inq && *lp == '\\')
+            lp++;
+        local[n++] = *lp;
+    }
+    local[n] = 0;
+}
+
+/* addr_gmail - Gmail's rules: one domain, no "+tag", dots in the local part ignored */
+static void addr_gmail(char *local, char *dom)
+{
+    size_t i;
+    char *e;
+
+    strcpy(dom, "gmail.com");
+    addr_cut(local, "+");
+    for (i = 0, e = local; local[i]; i++)
+        if (local[i] != '.')
+            *e++ = local[i];
+    if (e != local)                     /* only dots: keep them */
+        *e = 0;
+}
+
+/* addr_local_text - local as a dot-atom when it is one, else quoted into quoted */
+static const char *addr_local_text(const char *local, char *quoted)
+{
+    int bare = 1;
+    size_t i;
+    char *e;
+
+    for (i = 0; local[i]; i++)
+        if (!addr_is_atext((unsigned char) local[i]) && local[i] != '.')
+            bare = 0;
+    if (local[0] == 0)
+        bare = 0;
+    if (bare)
+        return local;
+    e = quoted;
+    *e++ = '"';
+    for (i = 0; local[i]; i++) {
+        if (local[i] == '"' || local[i] == '\\')
+            *e++ = '\\';
+        *e++ = local[i];
+    }
+    *e++ = '"';
+    *e = 0;
+    return quoted;
+}
+
 /* addr_norm - normalise addr into out */
 int addr_norm(const char *addr, const ADDR_NORM_OPTS *o, char *out, size_t outlen, BUF *err)
 {
     char buf[ADDR_NORM_INPUT_MAX + 1], local[ADDR_LOCAL_MAX + 1], dom[DNS_NAME_MAX + 2];
     char quoted[2 * ADDR_LOCAL_MAX + 3], why[200];
-    const char *seps = o && o->separators ? o->separators : "+", *lp, *at = NULL, *q, *bad;
-    int gmail_rules = o ? o->gmail_dots : 1, inq = 0, bare = 1;
-    size_t len, n, i;
-    char *s, *e;
+    const char *seps = o && o->separators ? o->separators : "+", *at = NULL, *bad;
+    int gmail_rules = o ? o->gmail_dots : 1;
+    size_t len;
+    char *s;
 
     if (outlen > 0)
         out[0] = 0;
     if (addr == NULL)
         return addr_norm_fail(out, outlen, err, "no address");
-    if ((len = strlen(addr)) > ADDR_NORM_INPUT_MAX)
-        return addr_norm_fail(out, outlen, err, "address longer than %d bytes",
-                              ADDR_NORM_INPUT_MAX);
-    for (i = 0; i < len; i++)
-        if ((unsigned char) addr[i] < 0x20 || addr[i] == 0x7f)
-            return addr_norm_fail(out, outlen, err, "control character 0x%02x in address",
-                                  (unsigned char) addr[i]);
-    if (!addr_utf8_ok((const unsigned char *) addr))
-        return addr_norm_fail(out, outlen, err, "invalid UTF-8 in address");
+    len = strlen(addr);
+    if ((bad = addr_input_bad(addr, len, why, sizeof(why))) != NULL)
+        return addr_norm_fail(out, outlen, err, "%s", bad);
     memcpy(buf, addr, len + 1);
     s = util_trim(buf);
     len = strlen(s);
@@ -346,71 +442,18 @@ int addr_norm(const char *addr, const ADDR_NORM_OPTS *o, char *out, size_t outle
         return addr_norm_fail(out, outlen, err, "empty local part");
     if (*s == '@' && (s = (char *) addr_skip_route(s)) == NULL)
         return addr_norm_fail(out, outlen, err, "bad source route");
-
-    /* The last '@' outside quotes ends the local part. */
-    for (q = s; *q; q++) {
-        if (inq && *q == '\\' && q[1])
-            q++;
-        else if (*q == '"')
-            inq = !inq;
-        else if (!inq && *q == '@')
-            at = q;
-    }
-    if (inq)
-        return addr_norm_fail(out, outlen, err, "unterminated quoted string");
-    if (at == NULL)
-        return addr_norm_fail(out, outlen, err, "no '@' in address");
-    if (at == s)
-        return addr_norm_fail(out, outlen, err, "empty local part");
-    if ((size_t) (at - s) > ADDR_LOCAL_MAX)
-        return addr_norm_fail(out, outlen, err, "local part longer than %d bytes",
-                              ADDR_LOCAL_MAX);
-
-    /* Unquote: the content of the local part. */
-    for (lp = s, n = 0, inq = 0; lp < at; lp++) {
-        if (*lp == '"') {
-            inq = !inq;
-            continue;
-        }
-        if (inq && *lp == '\\')
-            lp++;
-        local[n++] = *lp;
-    }
-    local[n] = 0;
-
+    if ((bad = addr_find_at(s, &at, why, sizeof(why))) != NULL)
+        return addr_norm_fail(out, outlen, err, "%s", bad);
+    addr_unquote(s, at, local);
     if ((bad = addr_domain_norm(at + 1, strlen(at + 1), dom, sizeof(dom), why, sizeof(why)))
         != NULL)
         return addr_norm_fail(out, outlen, err, "%s", bad);
 
     addr_cut(local, seps);
-    if (gmail_rules && (strcmp(dom, "gmail.com") == 0 || strcmp(dom, "googlemail.com") == 0)) {
-        strcpy(dom, "gmail.com");
-        addr_cut(local, "+");
-        for (i = 0, e = local; local[i]; i++)
-            if (local[i] != '.')
-                *e++ = local[i];
-        if (e != local)                 /* only dots: keep them */
-            *e = 0;
-    }
+    if (gmail_rules && (strcmp(dom, "gmail.com") == 0 || strcmp(dom, "googlemail.com") == 0))
+        addr_gmail(local, dom);
     util_lower(local);
-
-    for (i = 0; local[i]; i++)
-        if (!addr_is_atext((unsigned char) local[i]) && local[i] != '.')
-            bare = 0;
-    if (local[0] == 0)
-        bare = 0;
-    if (!bare) {
-        e = quoted;
-        *e++ = '"';
-        for (i = 0; local[i]; i++) {
-            if (local[i] == '"' || local[i] == '\\')
-                *e++ = '\\';
-            *e++ = local[i];
-        }
-        *e++ = '"';
-        *e = 0;
-    }
-    if ((size_t) snprintf(out, outlen, "%s@%s", bare ? local : quoted, dom) >= outlen)
+    if ((size_t) snprintf(out, outlen, "%s@%s", addr_local_text(local, quoted), dom) >= outlen)
         return addr_norm_fail(out, outlen, err, "normalised address longer than %zu bytes",
                               outlen ? outlen - 1 : 0);
     return 0;
