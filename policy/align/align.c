@@ -139,6 +139,92 @@ static int align_spf(const ALIGN_FACTS *f, int strict, ALIGN_DECISION *d, BUF *w
     return aligned && temp && !definite_no;
 }
 
+/* align_policy_text - the DMARC policy as the summary line names it */
+static void align_policy_text(const DMARC_CHECK *dm, char *policy, size_t size)
+{
+    char pct[32] = "";
+
+    if (dm->status != DMARC_CHECK_FOUND) {
+        fmt_trunc(policy, size, "%s (%s)", dm->status == DMARC_CHECK_TEMPFAIL ? "unknown" : "none",
+                  dm->why);
+        return;
+    }
+    if (dm->pct < 100)
+        snprintf(pct, sizeof(pct), ", pct=%d", dm->pct);
+    /* The tag with its value as published (pct= may lower the policy applied). */
+    fmt_trunc(policy, size, "%s (%s=%s at _dmarc.%s%s)", dmarc_check_policy_str(dm->policy),
+              dm->policy_tag, dmarc_check_policy_str(strcmp(dm->policy_tag, "sp") == 0 ? dm->sp : dm->p),
+              dm->record_domain, pct);
+}
+
+/* align_on_temperror - tempfail or warn when alignment cannot be checked; the action's name */
+static const char *align_on_temperror(const DMARC_CHECK *dm, enum conf_action on_dnserror, int enforce,
+                                      ALIGN_DECISION *d, ALIGN_OUTCOME *out)
+{
+    char text[600];
+
+    if (enforce && on_dnserror == CONF_ACT_TEMPFAIL) {
+        /* dm->why already says "DNS: ..." */
+        fmt_trunc(text, ALIGN_REPLY_MAX, "DMARC alignment of %s cannot be checked now (%s), "
+                  "try again later", dm->from_domain,
+                  dm->status == DMARC_CHECK_TEMPFAIL ? dm->why : "DNS trouble, see the relay's log");
+        out->reply = reply_make(REPLY_TEMPFAIL, "451", "4.4.3", text);
+        return "tempfail";
+    }
+    d->warn = 1;
+    fmt_trunc(d->warning, sizeof(d->warning), "DMARC alignment of %s could not be checked "
+              "(DNS trouble); delivered (%s)", dm->from_domain,
+              enforce ? "On-DNSError accept" : "policy none");
+    return "deliver";
+}
+
+/* align_on_fail - apply AlignmentAction to a failed alignment; the action's name */
+static const char *align_on_fail(const DMARC_CHECK *dm, enum conf_align action, int enforce,
+                                 const BUF *why, const BUF *brief, ALIGN_DECISION *d, ALIGN_OUTCOME *out)
+{
+    char text[600];
+
+    /* The reply stays short: an SMTP reply line holds 512 bytes. */
+    fmt_trunc(text, ALIGN_REPLY_MAX, "DMARC alignment preflight failed for %s (%s=%s): %s", dm->from_domain,
+              dm->policy_tag, dmarc_check_policy_str(dm->policy), brief->data ? brief->data : "");
+    if (!enforce) {
+        d->warn = 1;
+        fmt_trunc(d->warning, sizeof(d->warning), "%s would fail DMARC; delivered because the policy is "
+                  "none: %s", dm->from_domain, why->data ? why->data : "");
+        return "deliver";
+    }
+    if (action == CONF_ALIGN_REJECT) {
+        out->reply = reply_make(REPLY_REJECT, "550", "5.7.26", text);
+        return "reject";
+    }
+    if (action == CONF_ALIGN_TEMPFAIL) {
+        out->reply = reply_make(REPLY_TEMPFAIL, "451", "4.7.26", text);
+        return "tempfail";
+    }
+    d->warn = 1;
+    if (action == CONF_ALIGN_QUARANTINE) {
+        out->quarantine = 1;
+        fmt_trunc(d->warning, sizeof(d->warning), "%s; held (AlignmentAction quarantine)", text);
+        return "quarantine";
+    }
+    fmt_trunc(d->warning, sizeof(d->warning), "%s; delivered (AlignmentAction log)", text);
+    return "log";
+}
+
+/* align_key_warning - warn about a published DKIM key that is not ours, if nothing else warned */
+static void align_key_warning(int bad_key, const BUF *why, ALIGN_DECISION *d)
+{
+    static const char *const what[] = {"", "does not match our key", "is missing", "is revoked",
+                                       "is unusable"};
+
+    if (bad_key == KEYCHECK_MATCH || d->warn)
+        return;
+    d->warn = 1;
+    fmt_trunc(d->warning, sizeof(d->warning), "a published DKIM key %s: %s",
+              (unsigned) bad_key < sizeof(what) / sizeof(what[0]) ? what[bad_key] : "cannot be used",
+              why->data ? why->data : "");
+}
+
 /* align_decide - verdict, reasons and action */
 void align_decide(const ALIGN_FACTS *f, enum conf_align action, enum conf_action on_dnserror,
                   ALIGN_DECISION *d, ALIGN_OUTCOME *out)
@@ -146,7 +232,7 @@ void align_decide(const ALIGN_FACTS *f, enum conf_align action, enum conf_action
     const DMARC_CHECK *dm = &f->dmarc;
     int found = dm->status == DMARC_CHECK_FOUND, bad_key = KEYCHECK_MATCH, temp, enforce;
     const char *act = "deliver";
-    char policy[400], text[600];
+    char policy[400];
     BUF why, brief;
 
     memset(d, 0, sizeof(*d));
@@ -171,19 +257,7 @@ void align_decide(const ALIGN_FACTS *f, enum conf_align action, enum conf_action
     else
         d->verdict = temp ? ALIGN_TEMPERROR : ALIGN_FAIL;
 
-    if (found) {
-        char pct[32] = "";
-
-        if (dm->pct < 100)
-            snprintf(pct, sizeof(pct), ", pct=%d", dm->pct);
-        /* The tag with its value as published (pct= may lower the policy applied). */
-        fmt_trunc(policy, sizeof(policy), "%s (%s=%s at _dmarc.%s%s)", dmarc_check_policy_str(dm->policy),
-                  dm->policy_tag, dmarc_check_policy_str(strcmp(dm->policy_tag, "sp") == 0 ? dm->sp : dm->p),
-                  dm->record_domain, pct);
-    }
-    else
-        fmt_trunc(policy, sizeof(policy), "%s (%s)", dm->status == DMARC_CHECK_TEMPFAIL ? "unknown" : "none",
-                  dm->why);
+    align_policy_text(dm, policy, sizeof(policy));
     /* Would receivers act on a failure? */
     enforce = dm->status == DMARC_CHECK_TEMPFAIL || (found && dm->policy != DMARC_CHECK_P_NONE);
 
@@ -196,55 +270,13 @@ void align_decide(const ALIGN_FACTS *f, enum conf_align action, enum conf_action
                   "(Gmail and Yahoo require a DMARC record from bulk senders)", dm->from_domain, dm->why);
         break;
     case ALIGN_TEMPERROR:
-        if (enforce && on_dnserror == CONF_ACT_TEMPFAIL) {
-            act = "tempfail";
-            /* dm->why already says "DNS: ..." */
-            fmt_trunc(text, ALIGN_REPLY_MAX, "DMARC alignment of %s cannot be checked now (%s), "
-                      "try again later", dm->from_domain,
-                      dm->status == DMARC_CHECK_TEMPFAIL ? dm->why : "DNS trouble, see the relay's log");
-            out->reply = reply_make(REPLY_TEMPFAIL, "451", "4.4.3", text);
-        } else {
-            d->warn = 1;
-            fmt_trunc(d->warning, sizeof(d->warning), "DMARC alignment of %s could not be checked "
-                      "(DNS trouble); delivered (%s)", dm->from_domain,
-                      enforce ? "On-DNSError accept" : "policy none");
-        }
+        act = align_on_temperror(dm, on_dnserror, enforce, d, out);
         break;
     case ALIGN_FAIL:
-        /* The reply stays short: an SMTP reply line holds 512 bytes. */
-        fmt_trunc(text, ALIGN_REPLY_MAX, "DMARC alignment preflight failed for %s (%s=%s): %s", dm->from_domain,
-                  dm->policy_tag, dmarc_check_policy_str(dm->policy), brief.data ? brief.data : "");
-        if (!enforce) {
-            d->warn = 1;
-            fmt_trunc(d->warning, sizeof(d->warning), "%s would fail DMARC; delivered because the policy is "
-                      "none: %s", dm->from_domain, why.data ? why.data : "");
-        } else if (action == CONF_ALIGN_REJECT) {
-            act = "reject";
-            out->reply = reply_make(REPLY_REJECT, "550", "5.7.26", text);
-        } else if (action == CONF_ALIGN_TEMPFAIL) {
-            act = "tempfail";
-            out->reply = reply_make(REPLY_TEMPFAIL, "451", "4.7.26", text);
-        } else if (action == CONF_ALIGN_QUARANTINE) {
-            act = "quarantine";
-            out->quarantine = 1;
-            d->warn = 1;
-            fmt_trunc(d->warning, sizeof(d->warning), "%s; held (AlignmentAction quarantine)", text);
-        } else {
-            act = "log";
-            d->warn = 1;
-            fmt_trunc(d->warning, sizeof(d->warning), "%s; delivered (AlignmentAction log)", text);
-        }
+        act = align_on_fail(dm, action, enforce, &why, &brief, d, out);
         break;
     }
-    if (bad_key != KEYCHECK_MATCH && !d->warn) {
-        static const char *const what[] = {"", "does not match our key", "is missing", "is revoked",
-                                           "is unusable"};
-
-        d->warn = 1;
-        fmt_trunc(d->warning, sizeof(d->warning), "a published DKIM key %s: %s",
-                  (unsigned) bad_key < sizeof(what) / sizeof(what[0]) ? what[bad_key] : "cannot be used",
-                  why.data ? why.data : "");
-    }
+    align_key_warning(bad_key, &why, d);
     fmt_trunc(out->summary, sizeof(out->summary), "preflight=%s preflight-action=%s policy=%s reasons=\"%s\"",
               align_verdict_str(d->verdict), act, policy, why.data ? why.data : "");
     buf_free(&why);
