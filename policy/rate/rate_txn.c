@@ -175,6 +175,70 @@ RATE_REPLY rate_txn_rcpt(RATE_TXN *t, RL_STORE *store, const char *rcpt, const c
     return rate_txn_rcpt_sup(t, store, rcpt, given_norm, qid, NULL);
 }
 
+/* rate_rcpt_norm - the recipient's normalised form into norm, or -1 with the refusal in *r */
+static int rate_rcpt_norm(RATE_TXN *t, const char *rcpt, const char *given_norm, const char *qid,
+                          char *norm, RATE_REPLY *r)
+{
+    char addr[ADDR_NORM_MAX], bare[ADDR_NORM_MAX];
+    BUF err;
+
+    if (given_norm != NULL) {
+        util_strlcpy(norm, given_norm, ADDR_NORM_MAX);
+        return 0;
+    }
+    buf_init(&err, 256);
+    if (addr_smtp_norm(NULL, rcpt, &t->norm, addr, norm, &err) < 0 || norm[0] == 0) {
+        rate_bare(rcpt, bare, sizeof(bare));
+        log_info("%s: rcpt=%s: refused: %s", qid, rcpt, err.len ? err.data : "empty address");
+        *r = rate_reply(RATE_REJECT, "550", "5.1.3", "<%s>: bad recipient address: %s", bare,
+                        err.len ? err.data : "empty address");
+        buf_free(&err);
+        return -1;
+    }
+    buf_free(&err);
+    return 0;
+}
+
+/* rate_log_shadow - log what each shadow rule that refused would have done */
+static void rate_log_shadow(const char *qid, const char *norm, const RL_ITEM *items,
+                            const RL_RESULT *res, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!res[i].allowed && items[i].rule->shadow)
+            log_info("%s: rcpt=<%s> rule=%s shadow: would %s (count=%u limit=%u retry=%llus)", qid,
+                     norm, items[i].rule->name,
+                     items[i].rule->action == RL_ACT_REJECT ? "reject" : "tempfail",
+                     res[i].count, items[i].rule->limit,
+                     (unsigned long long) ratelimit_retry_s(res[i].wait_ms));
+}
+
+/* rate_refused - log a refusing rule and apply its action (quarantine, refusal, deferral) */
+static RATE_REPLY rate_refused(RATE_TXN *t, const char *rcpt, const char *norm, const char *qid,
+                               const RATELIMIT_VERDICT *v)
+{
+    RATE_REPLY r;
+
+    log_info("%s: rcpt=<%s> rule=%s action=%s count=%u limit=%u retry=%llus%s", qid, norm,
+             v->rule->name, v->action == RL_ACT_REJECT ? "reject" : v->action == RL_ACT_QUARANTINE
+             ? "quarantine" : "tempfail", v->count, v->rule->limit,
+             (unsigned long long) ratelimit_retry_s(v->wait_ms), t->non_smtp ? " (non-SMTP)" : "");
+    if (v->action == RL_ACT_QUARANTINE) {
+        if (t->quarantine == NULL)
+            t->quarantine = xasprintf("rate limit %s for <%s>", v->rule->name, norm);
+        t->accepted++;
+        return rate_reply(RATE_ACCEPT, NULL, NULL, "%s", "");
+    }
+    r = rate_refusal(rcpt, v);
+    if (t->non_smtp) {
+        strv_add(&t->deferred, rcpt);
+        if (t->deferred.n == 1 || r.outcome == RATE_REJECT)
+            t->deferred_reply = r;
+        r.outcome = RATE_DEFERRED;
+    }
+    return r;
+}
+
+/* rate_txn_rcpt_sup - rate_txn_rcpt, with the suppression lookup folded into the store's call */
 RATE_REPLY rate_txn_rcpt_sup(RATE_TXN *t, RL_STORE *store, const char *rcpt,
                              const char *given_norm, const char *qid, RL_SUP *sup)
 {
@@ -182,8 +246,7 @@ RATE_REPLY rate_txn_rcpt_sup(RATE_TXN *t, RL_STORE *store, const char *rcpt,
     RL_RESULT *res;
     RATELIMIT_CTX ctx;
     RATELIMIT_VERDICT v;
-    char norm[ADDR_NORM_MAX], addr[ADDR_NORM_MAX];
-    BUF err;
+    char norm[ADDR_NORM_MAX];
     size_t n;
     int accepted = 0;
     uint64_t stamp = 0;
@@ -194,20 +257,8 @@ RATE_REPLY rate_txn_rcpt_sup(RATE_TXN *t, RL_STORE *store, const char *rcpt,
         t->accepted++;
         return r;
     }
-    buf_init(&err, 256);
-    if (given_norm != NULL) {
-        util_strlcpy(norm, given_norm, sizeof(norm));
-    } else if (addr_smtp_norm(NULL, rcpt, &t->norm, addr, norm, &err) < 0 || norm[0] == 0) {
-        char bare[ADDR_NORM_MAX];
-
-        rate_bare(rcpt, bare, sizeof(bare));
-        log_info("%s: rcpt=%s: refused: %s", qid, rcpt, err.len ? err.data : "empty address");
-        r = rate_reply(RATE_REJECT, "550", "5.1.3", "<%s>: bad recipient address: %s", bare,
-                       err.len ? err.data : "empty address");
-        buf_free(&err);
+    if (rate_rcpt_norm(t, rcpt, given_norm, qid, norm, &r) < 0)
         return r;
-    }
-    buf_free(&err);
     ctx.rcpt = norm;
     ctx.sender = t->sender;
     ctx.client = t->client;
@@ -240,38 +291,14 @@ RATE_REPLY rate_txn_rcpt_sup(RATE_TXN *t, RL_STORE *store, const char *rcpt,
         goto done;
     }
     ratelimit_verdict(items, res, n, &v);
-    for (size_t i = 0; i < n; i++)
-        if (!res[i].allowed && items[i].rule->shadow)
-            log_info("%s: rcpt=<%s> rule=%s shadow: would %s (count=%u limit=%u retry=%llus)", qid,
-                     norm, items[i].rule->name,
-                     items[i].rule->action == RL_ACT_REJECT ? "reject" : "tempfail",
-                     res[i].count, items[i].rule->limit,
-                     (unsigned long long) ratelimit_retry_s(res[i].wait_ms));
+    rate_log_shadow(qid, norm, items, res, n);
     if (accepted) {
         rate_keep_charge(t, rcpt, items, n, stamp);
         t->accepted++;
-        goto done;
-    }
-    if (!v.refused) {           /* only shadow rules refused; nothing charged by contract */
+    } else if (!v.refused) {    /* only shadow rules refused; nothing charged by contract */
         t->accepted++;
-        goto done;
-    }
-    log_info("%s: rcpt=<%s> rule=%s action=%s count=%u limit=%u retry=%llus%s", qid, norm,
-             v.rule->name, v.action == RL_ACT_REJECT ? "reject" : v.action == RL_ACT_QUARANTINE
-             ? "quarantine" : "tempfail", v.count, v.rule->limit,
-             (unsigned long long) ratelimit_retry_s(v.wait_ms), t->non_smtp ? " (non-SMTP)" : "");
-    if (v.action == RL_ACT_QUARANTINE) {
-        if (t->quarantine == NULL)
-            t->quarantine = xasprintf("rate limit %s for <%s>", v.rule->name, norm);
-        t->accepted++;
-        goto done;
-    }
-    r = rate_refusal(rcpt, &v);
-    if (t->non_smtp) {
-        strv_add(&t->deferred, rcpt);
-        if (t->deferred.n == 1 || r.outcome == RATE_REJECT)
-            t->deferred_reply = r;
-        r.outcome = RATE_DEFERRED;
+    } else {
+        r = rate_refused(t, rcpt, norm, qid, &v);
     }
 done:
     free(items);
