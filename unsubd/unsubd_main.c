@@ -84,43 +84,37 @@ static UNSUB_KEYS *unsubd_load_keys(const char *path)
     return k;
 }
 
-/* unsubd_serve - everything after the configuration was read */
-static int unsubd_serve(UNSUBD_CONF *uc, int foreground)
+/* unsubd_block_signals - block the signals the main thread waits for, into *set */
+static int unsubd_block_signals(sigset_t *set)
 {
-    const TXCONF *cf = uc->cf;
-    char *uname = NULL, errtext[1024];
-    uid_t uid = 0;
-    gid_t gid = 0;
-    UNSUB_KEYS *keys;
-    SUPPRESS *store;
-    UNSUBD *d;
-    sigset_t set;
-    struct stat st;
-    BUF err;
-    int fd, sig;
-
     /* Signals go to the main thread only: block them before any thread
      * starts, and before the socket listens, so that one sent as soon as
      * the port answers waits for sigwaitinfo() instead of killing us. */
     (void) signal(SIGPIPE, SIG_IGN);
-    sigemptyset(&set);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGUSR1);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0) {
+    sigemptyset(set);
+    sigaddset(set, SIGHUP);
+    sigaddset(set, SIGUSR1);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    if (pthread_sigmask(SIG_BLOCK, set, NULL) != 0) {
         fprintf(stderr, "txmilter-unsubd: cannot block signals\n");
-        return 1;
+        return -1;
     }
-    log_init("txmilter-unsubd", cf->syslog, cf->syslog_facility,
-             foreground && (!cf->syslog || isatty(STDERR_FILENO)));
-    log_set_debug(cf->logwhy);
-    if ((keys = unsubd_load_keys(uc->keyfile)) == NULL)
-        return 1;
-    if (cf->user && proc_user(cf->user, &uid, &gid, &uname) < 0) {
-        unsub_keys_free(keys);
-        return 1;
-    }
+    return 0;
+}
+
+/* unsubd_become - listen, detach, write the pid file and drop privileges; the socket or -1 */
+static int unsubd_become(UNSUBD_CONF *uc, int foreground)
+{
+    const TXCONF *cf = uc->cf;
+    char *uname = NULL;
+    uid_t uid = 0;
+    gid_t gid = 0;
+    struct stat st;
+    int fd;
+
+    if (cf->user && proc_user(cf->user, &uid, &gid, &uname) < 0)
+        return -1;
     if (cf->user && stat(uc->keyfile, &st) == 0 && st.st_uid != uid)
         log_warn("%s is owned by uid %ld, not by UserID %s: a reload (SIGHUP) will not be able to "
                  "read it; chown it to %s", uc->keyfile, (long) st.st_uid, cf->user, uname);
@@ -132,24 +126,76 @@ static int unsubd_serve(UNSUBD_CONF *uc, int foreground)
             && proc_drop(uid, gid, uname) < 0)) {
         if (fd >= 0)
             (void) close(fd);
-        unsub_keys_free(keys);
-        free(uname);
-        return 1;
+        fd = -1;
     }
     free(uname);
+    return fd;
+}
+
+/* unsubd_open_store - the suppression store, or NULL after logging why */
+static SUPPRESS *unsubd_open_store(UNSUBD_CONF *uc)
+{
+    const TXCONF *cf = uc->cf;
+    char errtext[1024];
+    SUPPRESS *store;
+    BUF err;
+
     buf_init(&err, sizeof(errtext) - 1);
     store = suppress_open(cf->store, uc->datadir,
                           cf->store_timeout_ms > UNSUBD_STORE_TIMEOUT_MIN ? (unsigned) cf->store_timeout_ms
                           : UNSUBD_STORE_TIMEOUT_MIN, &err);
-    if (store == NULL) {
+    if (store == NULL)
         log_err("Store %s (DataDirectory %s): %s", cf->store, uc->datadir, err.data ? err.data : "cannot open");
-        buf_free(&err);
+    buf_free(&err);
+    return store;
+}
+
+/* unsubd_wait - reload the keys on SIGHUP or SIGUSR1 until another signal; that signal */
+static int unsubd_wait(UNSUBD *d, const sigset_t *set)
+{
+    int sig;
+
+    for (;;) {
+        sig = sigwaitinfo(set, NULL);
+        if (sig < 0) {
+            if (errno == EINTR)
+                continue;
+            log_err("sigwaitinfo: %s", strerror(errno));
+            return sig;
+        }
+        if (sig == SIGHUP || sig == SIGUSR1)
+            (void) unsubd_reload_keys(d);
+        else
+            return sig;
+    }
+}
+
+/* unsubd_serve - everything after the configuration was read */
+static int unsubd_serve(UNSUBD_CONF *uc, int foreground)
+{
+    const TXCONF *cf = uc->cf;
+    UNSUB_KEYS *keys;
+    SUPPRESS *store;
+    UNSUBD *d;
+    sigset_t set;
+    int fd, sig;
+
+    if (unsubd_block_signals(&set) < 0)
+        return 1;
+    log_init("txmilter-unsubd", cf->syslog, cf->syslog_facility,
+             foreground && (!cf->syslog || isatty(STDERR_FILENO)));
+    log_set_debug(cf->logwhy);
+    if ((keys = unsubd_load_keys(uc->keyfile)) == NULL)
+        return 1;
+    if ((fd = unsubd_become(uc, foreground)) < 0) {
+        unsub_keys_free(keys);
+        return 1;
+    }
+    if ((store = unsubd_open_store(uc)) == NULL) {
         (void) close(fd);
         unsub_keys_free(keys);
         return 1;
     }
-    buf_free(&err);
-
     if ((d = unsubd_start(uc, fd, keys, store)) == NULL) {
         suppress_close(store);
         (void) close(fd);
@@ -158,19 +204,7 @@ static int unsubd_serve(UNSUBD_CONF *uc, int foreground)
     }
     log_info("txmilter-unsubd started (configuration %s, keys %s, store %s)", cf->path, uc->keyfile, cf->store);
     log_started();
-    for (;;) {
-        sig = sigwaitinfo(&set, NULL);
-        if (sig < 0) {
-            if (errno == EINTR)
-                continue;
-            log_err("sigwaitinfo: %s", strerror(errno));
-            break;
-        }
-        if (sig == SIGHUP || sig == SIGUSR1)
-            (void) unsubd_reload_keys(d);
-        else
-            break;
-    }
+    sig = unsubd_wait(d, &set);
     log_info("shutting down (signal %d)", sig);
     unsubd_stop(d, cf->shutdown_timeout);
     suppress_close(store);
