@@ -118,13 +118,105 @@ static int rd_hostport(const char *s, size_t n, int defport, RD_ADDR *a, BUF *er
     return 0;
 }
 
+/* rd_credentials - [[user]:password@] before aend into u; *hostp after it */
+static int rd_credentials(const char *p, const char *aend, RD_URL *u, const char **hostp, BUF *err)
+{
+    const char *at, *q, *colon;
+
+    /* It ends at the last '@' before the path. */
+    for (at = NULL, q = p; q < aend; q++)
+        if (*q == '@')
+            at = q;
+    *hostp = p;
+    if (at == NULL)
+        return 0;
+    if ((colon = memchr(p, ':', (size_t) (at - p))) == NULL)
+        return redis_url_seterr(err, "credentials without ':' (write redis://:password@host)");
+    if (rd_unescape(p, (size_t) (colon - p), u->user, sizeof(u->user)) != 0
+        || rd_unescape(colon + 1, (size_t) (at - colon - 1), u->pass, sizeof(u->pass)) != 0)
+        return redis_url_seterr(err, "bad %-escape or too long a user name or password");
+    if (u->pass[0] == 0)
+        return redis_url_seterr(err, "empty password");
+    *hostp = at + 1;
+    return 0;
+}
+
+/* rd_parse_tcp - redis://: host[:port] from auth to path, then [/db] */
+static int rd_parse_tcp(const char *auth, const char *path, RD_URL *u, BUF *err)
+{
+    if (rd_hostport(auth, (size_t) (path - auth), 6379, &u->addr, err) != 0)
+        return -1;
+    if (*path == '?')
+        return redis_url_seterr(err, "unknown parameter");
+    if (*path == '/' && path[1] && redis_url_num(path + 1, strlen(path + 1), INT_MAX, &u->db) != 0)
+        return redis_url_seterr(err, "bad database number");
+    return 0;
+}
+
+/* rd_parse_unix - redis+unix://: no host, then /path[?db=N] */
+static int rd_parse_unix(const char *auth, const char *path, RD_URL *u, BUF *err)
+{
+    const char *q;
+    size_t i;
+
+    if (path != auth)
+        return redis_url_seterr(err, "a socket URL has no host (write redis+unix:///path)");
+    if (*path != '/' || path[1] == 0 || path[1] == '?')
+        return redis_url_seterr(err, "no socket path");
+    q = strchr(path, '?');
+    i = q ? (size_t) (q - path) : strlen(path);
+    if (i > RD_PATH_MAX)
+        return redis_url_seterr(err, "socket path too long");
+    memcpy(u->path, path, i);
+    u->path[i] = 0;
+    if (q && strncmp(q, "?db=", 4) != 0)
+        return redis_url_seterr(err, "unknown parameter (only ?db=N)");
+    if (q && redis_url_num(q + 4, strlen(q + 4), INT_MAX, &u->db) != 0)
+        return redis_url_seterr(err, "bad database number");
+    return 0;
+}
+
+/* rd_parse_sentinel - redis-sentinel://: host[:port],... from auth to path, then /master[/db] */
+static int rd_parse_sentinel(const char *auth, const char *path, RD_URL *u, BUF *err)
+{
+    const char *q, *colon, *slash;
+    size_t i;
+
+    if (path == auth)
+        return redis_url_seterr(err, "no sentinel host");
+    for (q = auth; q < path; q = colon + 1) {
+        colon = memchr(q, ',', (size_t) (path - q));
+        if (colon == NULL)
+            colon = path;
+        if (u->nsentinel == RD_SENTINELS)
+            return redis_url_seterr(err, "more than 16 sentinels");
+        if (rd_hostport(q, (size_t) (colon - q), 26379, &u->sentinel[u->nsentinel++], err) != 0)
+            return -1;
+        if (colon == path)
+            break;
+    }
+    if (*path != '/' || path[1] == 0 || path[1] == '/')
+        return redis_url_seterr(err, "no master name (redis-sentinel://host:port/master)");
+    slash = strchr(path + 1, '/');
+    i = slash ? (size_t) (slash - path - 1) : strlen(path + 1);
+    if (i > RD_MASTER_MAX)
+        return redis_url_seterr(err, "master name too long");
+    memcpy(u->master, path + 1, i);
+    u->master[i] = 0;
+    if (strchr(u->master, '?'))
+        return redis_url_seterr(err, "unknown parameter");
+    if (slash && redis_url_num(slash + 1, strlen(slash + 1), INT_MAX, &u->db) != 0)
+        return redis_url_seterr(err, "bad database number");
+    return 0;
+}
+
 /* redis_url_parse - the URL grammar of store_redis.h into u */
 int redis_url_parse(const char *url, RD_URL *u, BUF *err)
 {
     static const struct { const char *scheme; RD_KIND kind; } schemes[] = {
         { "redis://", RD_TCP }, { "redis+unix://", RD_UNIX }, { "redis-sentinel://", RD_SENTINEL },
     };
-    const char *p = NULL, *auth, *aend, *at, *path, *colon, *q, *slash;
+    const char *p = NULL, *auth, *path;
     size_t i;
 
     memset(u, 0, sizeof(*u));
@@ -140,76 +232,17 @@ int redis_url_parse(const char *url, RD_URL *u, BUF *err)
         return redis_url_seterr(err, "unknown scheme (want redis://, redis+unix:// or redis-sentinel://)");
     if (strpbrk(p, " \t\r\n") != NULL)
         return redis_url_seterr(err, "white space in the URL");
-    /* [[user]:password@] ends at the last '@' before the path */
-    auth = p;
-    aend = p + strcspn(p, "/?");
-    for (at = NULL, q = auth; q < aend; q++)
-        if (*q == '@')
-            at = q;
-    if (at) {
-        if ((colon = memchr(auth, ':', (size_t) (at - auth))) == NULL)
-            return redis_url_seterr(err, "credentials without ':' (write redis://:password@host)");
-        if (rd_unescape(auth, (size_t) (colon - auth), u->user, sizeof(u->user)) != 0
-            || rd_unescape(colon + 1, (size_t) (at - colon - 1), u->pass, sizeof(u->pass)) != 0)
-            return redis_url_seterr(err, "bad %-escape or too long a user name or password");
-        if (u->pass[0] == 0)
-            return redis_url_seterr(err, "empty password");
-        auth = at + 1;
-    }
-    path = aend;
+    path = p + strcspn(p, "/?");
+    if (rd_credentials(p, path, u, &auth, err) != 0)
+        return -1;
     switch (u->kind) {
     case RD_TCP:
-        if (rd_hostport(auth, (size_t) (aend - auth), 6379, &u->addr, err) != 0)
-            return -1;
-        if (*path == '?')
-            return redis_url_seterr(err, "unknown parameter");
-        if (*path == '/' && path[1] && redis_url_num(path + 1, strlen(path + 1), INT_MAX, &u->db) != 0)
-            return redis_url_seterr(err, "bad database number");
-        return 0;
+        return rd_parse_tcp(auth, path, u, err);
     case RD_UNIX:
-        if (aend != auth)
-            return redis_url_seterr(err, "a socket URL has no host (write redis+unix:///path)");
-        if (*path != '/' || path[1] == 0 || path[1] == '?')
-            return redis_url_seterr(err, "no socket path");
-        q = strchr(path, '?');
-        i = q ? (size_t) (q - path) : strlen(path);
-        if (i > RD_PATH_MAX)
-            return redis_url_seterr(err, "socket path too long");
-        memcpy(u->path, path, i);
-        u->path[i] = 0;
-        if (q && strncmp(q, "?db=", 4) != 0)
-            return redis_url_seterr(err, "unknown parameter (only ?db=N)");
-        if (q && redis_url_num(q + 4, strlen(q + 4), INT_MAX, &u->db) != 0)
-            return redis_url_seterr(err, "bad database number");
-        return 0;
+        return rd_parse_unix(auth, path, u, err);
     case RD_SENTINEL:
     default:
-        if (aend == auth)
-            return redis_url_seterr(err, "no sentinel host");
-        for (q = auth; q < aend; q = colon + 1) {
-            colon = memchr(q, ',', (size_t) (aend - q));
-            if (colon == NULL)
-                colon = aend;
-            if (u->nsentinel == RD_SENTINELS)
-                return redis_url_seterr(err, "more than 16 sentinels");
-            if (rd_hostport(q, (size_t) (colon - q), 26379, &u->sentinel[u->nsentinel++], err) != 0)
-                return -1;
-            if (colon == aend)
-                break;
-        }
-        if (*path != '/' || path[1] == 0 || path[1] == '/')
-            return redis_url_seterr(err, "no master name (redis-sentinel://host:port/master)");
-        slash = strchr(path + 1, '/');
-        i = slash ? (size_t) (slash - path - 1) : strlen(path + 1);
-        if (i > RD_MASTER_MAX)
-            return redis_url_seterr(err, "master name too long");
-        memcpy(u->master, path + 1, i);
-        u->master[i] = 0;
-        if (strchr(u->master, '?'))
-            return redis_url_seterr(err, "unknown parameter");
-        if (slash && redis_url_num(slash + 1, strlen(slash + 1), INT_MAX, &u->db) != 0)
-            return redis_url_seterr(err, "bad database number");
-        return 0;
+        return rd_parse_sentinel(auth, path, u, err);
     }
 }
 
