@@ -266,18 +266,10 @@ static int rd_ask_sentinels(REDIS_POOL *r, uint64_t deadline, RD_ADDR *out, char
     return -1;
 }
 
-/* rd_connect - a new connection: AUTH, SELECT and (Sentinel) ROLE in one round trip */
-static redisContext *rd_connect(REDIS_POOL *r, uint64_t deadline, char *why, size_t len)
+/* rd_transport - the socket of r's URL kind (for Sentinel, the master's, asked for if unknown) into *m */
+static redisContext *rd_transport(REDIS_POOL *r, uint64_t deadline, RD_ADDR *m, char *why, size_t len)
 {
-    const char *auth[3] = { "AUTH", r->url.user, r->url.pass };
-    const char *auth1[2] = { "AUTH", r->url.pass };
-    char dbs[24];
-    const char *sel[2] = { "SELECT", dbs };
-    const char *role[1] = { "ROLE" };
     redisContext *c = NULL;
-    redisReply *rep;
-    RD_ADDR m = { "", 0 };
-    int nrep = 0, i, ok = 1;
 
     if (r->url.kind == RD_UNIX) {
         c = redisConnectUnixWithTimeout(r->url.path, rd_tv(rd_left(deadline)));
@@ -287,28 +279,36 @@ static redisContext *rd_connect(REDIS_POOL *r, uint64_t deadline, char *why, siz
                 redisFree(c);
             return NULL;
         }
-    } else if (r->url.kind == RD_TCP) {
-        if ((c = rd_tcp(&r->url.addr, rd_left(deadline), why, len)) == NULL)
-            return NULL;
-    } else {
-        rd_lock(r);
-        m = r->master;
-        rd_unlock(r);
-        if (m.port == 0) {
-            if (rd_ask_sentinels(r, deadline, &m, why, len) != 0)
-                return NULL;
-            rd_set_master(r, &m);
-        }
-        if (rd_left(deadline) == 0 || (c = rd_tcp(&m, rd_left(deadline), why, len)) == NULL) {
-            rd_set_master(r, NULL);
-            return NULL;
-        }
+        return c;
     }
-    if (redisSetTimeout(c, rd_tv(rd_left(deadline))) != REDIS_OK) {
-        snprintf(why, len, "cannot set the I/O timeout: %s", c->errstr);
-        redisFree(c);
+    if (r->url.kind == RD_TCP)
+        return rd_tcp(&r->url.addr, rd_left(deadline), why, len);
+    rd_lock(r);
+    *m = r->master;
+    rd_unlock(r);
+    if (m->port == 0) {
+        if (rd_ask_sentinels(r, deadline, m, why, len) != 0)
+            return NULL;
+        rd_set_master(r, m);
+    }
+    if (rd_left(deadline) == 0 || (c = rd_tcp(m, rd_left(deadline), why, len)) == NULL) {
+        rd_set_master(r, NULL);
         return NULL;
     }
+    return c;
+}
+
+/* rd_handshake - AUTH, SELECT and (Sentinel) ROLE pipelined on c; 1 when all answered well */
+static int rd_handshake(REDIS_POOL *r, redisContext *c, const RD_ADDR *m, char *why, size_t len)
+{
+    const char *auth[3] = { "AUTH", r->url.user, r->url.pass };
+    const char *auth1[2] = { "AUTH", r->url.pass };
+    char dbs[24];
+    const char *sel[2] = { "SELECT", dbs };
+    const char *role[1] = { "ROLE" };
+    redisReply *rep;
+    int nrep = 0, i, ok = 1;
+
     snprintf(dbs, sizeof(dbs), "%ld", r->url.db);
     if (r->url.pass[0]) {
         ok &= redisAppendCommandArgv(c, r->url.user[0] ? 3 : 2, r->url.user[0] ? auth : auth1,
@@ -336,13 +336,29 @@ static redisContext *rd_connect(REDIS_POOL *r, uint64_t deadline, char *why, siz
         } else if (rep->type == REDIS_REPLY_ARRAY
                    && (rep->elements < 1 || rep->element[0]->type != REDIS_REPLY_STRING
                        || strcmp(rep->element[0]->str, "master") != 0)) {
-            snprintf(why, len, "%s:%d is not a master", m.host, m.port);
+            snprintf(why, len, "%s:%d is not a master", m->host, m->port);
             ok = 0;
         }
         if (rep)
             freeReplyObject(rep);
     }
-    if (!ok) {
+    return ok;
+}
+
+/* rd_connect - a new connection: AUTH, SELECT and (Sentinel) ROLE in one round trip */
+static redisContext *rd_connect(REDIS_POOL *r, uint64_t deadline, char *why, size_t len)
+{
+    redisContext *c;
+    RD_ADDR m = { "", 0 };
+
+    if ((c = rd_transport(r, deadline, &m, why, len)) == NULL)
+        return NULL;
+    if (redisSetTimeout(c, rd_tv(rd_left(deadline))) != REDIS_OK) {
+        snprintf(why, len, "cannot set the I/O timeout: %s", c->errstr);
+        redisFree(c);
+        return NULL;
+    }
+    if (!rd_handshake(r, c, &m, why, len)) {
         if (r->url.kind == RD_SENTINEL)
             rd_set_master(r, NULL);
         redisFree(c);
