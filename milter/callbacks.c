@@ -9,6 +9,7 @@
  *	void	callbacks_drain(void)
  *	int	callbacks_inflight(void)
  *	struct smfiDesc * callbacks_desc(int unix_socket)
+ *	void	callbacks_services(const SERVICES *svc)
  *
  * DESCRIPTION
  *	Per-connection state lives only in smfi_setpriv(): Debian's
@@ -62,6 +63,7 @@ typedef struct conn_ctx {
 } CONN_CTX;
 
 static int callbacks_unix;
+static SERVICES callbacks_svc;          /* set before the milter thread starts */
 static atomic_int callbacks_draining;
 static atomic_int callbacks_nmsg;
 
@@ -267,7 +269,7 @@ static sfsistat tx_envfrom(SMFICTX *ctx, char **argv)
     macro(ctx, "{auth_authen}", cc->conn.auth_authen, sizeof(cc->conn.auth_authen));
     cc->conn.has_mail_addr = smfi_getsymval(ctx, "{mail_addr}") != NULL;
     macro(ctx, "{mail_addr}", cc->conn.mail_addr, sizeof(cc->conn.mail_addr));
-    cc->msg = msg_new(snap, &cc->conn, argv && argv[0] ? argv[0] : "");
+    cc->msg = msg_new(snap, &callbacks_svc, &cc->conn, argv && argv[0] ? argv[0] : "");
     atomic_fetch_add(&callbacks_nmsg, 1);
     snapshot_release(snap);
     macro(ctx, "i", qid, sizeof(qid));
@@ -465,4 +467,11 @@ struct smfiDesc *callbacks_desc(int unix_socket)
 {
     callbacks_unix = unix_socket;
     return &callbacks_table;
+}
+
+/* callbacks_services - the stores every message gets (libmilter's
+ * callbacks carry no context of ours but the connection's) */
+void callbacks_services(const SERVICES *svc)
+{
+    callbacks_svc = *svc;
 }

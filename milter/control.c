@@ -5,11 +5,11 @@
  * SYNOPSIS
  *	#include "control.h"
  *
- *	void	control_handle(const char *request,
+ *	void	control_handle(const SERVICES *svc, const char *request,
  *			const CONTROL_PEER *peer, struct buf *out)
  *	int	control_open(const char *path, uid_t uid, gid_t gid,
  *			mode_t mode)
- *	int	control_start(void)
+ *	int	control_start(const SERVICES *svc)
  *	void	control_stop(void)
  *
  * DESCRIPTION
@@ -77,6 +77,7 @@ static int control_fd = -1;
 static char control_path[108];
 static pthread_t control_tid;
 static volatile int control_running;
+static SERVICES control_svc;            /* the thread's, copied at control_start() */
 
 /* control_clean - printable copy of an untrusted value */
 static void control_clean(char *s)
@@ -128,12 +129,12 @@ static int control_privileged(const CONTROL_PEER *peer)
 }
 
 /* control_explain - EXPLAIN */
-static void control_explain(SNAPSHOT *snap, char **w, size_t nw, BUF *out)
+static void control_explain(const SERVICES *svc, SNAPSHOT *snap, char **w, size_t nw, BUF *out)
 {
     const char *rcpt = control_arg(w, nw, "rcpt"), *sender = control_arg(w, nw, "sender");
     const char *client = control_arg(w, nw, "client"), *auth = control_arg(w, nw, "auth");
     char nrcpt[ADDR_NORM_MAX], nsender[ADDR_NORM_MAX], addr[ADDR_NORM_MAX];
-    RL_STORE *store = ratelimit_store();
+    RL_STORE *store = svc->rate;
     RL_ITEM *items;
     RL_RESULT *res;
     RATELIMIT_CTX ctx;
@@ -212,9 +213,10 @@ static void control_explain(SNAPSHOT *snap, char **w, size_t nw, BUF *out)
 }
 
 /* control_show - SHOW and RESET */
-static void control_key(SNAPSHOT *snap, const char *cmd, const char *key, BUF *out)
+static void control_key(const SERVICES *svc, SNAPSHOT *snap, const char *cmd, const char *key,
+                        BUF *out)
 {
-    RL_STORE *store = ratelimit_store();
+    RL_STORE *store = svc->rate;
     RL_ITEM item;
     RL_RESULT res;
     const RL_RULE *r = control_rule_of(snap->policy, key);
@@ -249,9 +251,9 @@ static void control_key(SNAPSHOT *snap, const char *cmd, const char *key, BUF *o
 }
 
 /* control_stats - STATS */
-static void control_stats(SNAPSHOT *snap, BUF *out)
+static void control_stats(const SERVICES *svc, SNAPSHOT *snap, BUF *out)
 {
-    RL_STORE *store = ratelimit_store();
+    RL_STORE *store = svc->rate;
     uint64_t hits, misses;
 
     /* "embedded (embedded)" said nothing; the store in use differs from the
@@ -274,10 +276,10 @@ static void control_stats(SNAPSHOT *snap, BUF *out)
     }
     if (store && strcmp(store->ops->name, "embedded") == 0)
         buf_printf(out, "keys: %zu\n", store_mem_keys(store));
-    if (unsub_store()) {
+    if (svc->suppress) {
         SUPPRESS_STATS ss;
 
-        suppress_stats(unsub_store(), &ss);
+        suppress_stats(svc->suppress, &ss);
         buf_printf(out, "suppression list: %s\nsuppression checks failed: %llu\n"
                    "suppression additions failed: %llu\n", ss.up ? "up" : "down",
                    (unsigned long long) ss.checks_failed, (unsigned long long) ss.writes_failed);
@@ -291,7 +293,7 @@ static void control_stats(SNAPSHOT *snap, BUF *out)
 }
 
 /* control_handle - answer one request from peer */
-void control_handle(const char *request, const CONTROL_PEER *peer, BUF *out)
+void control_handle(const SERVICES *svc, const char *request, const CONTROL_PEER *peer, BUF *out)
 {
     char *copy = xstrdup(request), *save = NULL, *words[16];
     size_t nw = 0;
@@ -313,11 +315,11 @@ void control_handle(const char *request, const CONTROL_PEER *peer, BUF *out)
     else if (nw == 0)
         buf_puts(out, "ERR empty request\n");
     else if (strcasecmp(words[0], "EXPLAIN") == 0)
-        control_explain(snap, words + 1, nw - 1, out);
+        control_explain(svc, snap, words + 1, nw - 1, out);
     else if ((strcasecmp(words[0], "SHOW") == 0 || strcasecmp(words[0], "RESET") == 0) && nw == 2)
-        control_key(snap, words[0], words[1], out);
+        control_key(svc, snap, words[0], words[1], out);
     else if (strcasecmp(words[0], "STATS") == 0)
-        control_stats(snap, out);
+        control_stats(svc, snap, out);
     else
         buf_printf(out, "ERR unknown request %s (EXPLAIN, SHOW KEY, RESET KEY, STATS)\n", words[0]);
     snapshot_release(snap);
@@ -341,7 +343,7 @@ static void control_peer(int fd, CONTROL_PEER *peer)
 }
 
 /* control_serve - read one line, answer, close */
-static void control_serve(int fd)
+static void control_serve(const SERVICES *svc, int fd)
 {
     char line[CONTROL_LINE_MAX + 1];
     size_t len = 0;
@@ -364,7 +366,7 @@ static void control_serve(int fd)
     if (memchr(line, '\n', len) == NULL)
         buf_puts(&out, "ERR request line missing or longer than 4096 bytes\n");
     else
-        control_handle(line, &peer, &out);
+        control_handle(svc, line, &peer, &out);
     for (size_t off = 0; off < out.len;) {
         ssize_t w = write(fd, out.data + off, out.len - off);
 
@@ -377,7 +379,8 @@ static void control_serve(int fd)
 
 static void *control_thread(void *arg)
 {
-    (void) arg;
+    const SERVICES *svc = arg;
+
     while (control_running) {
         struct pollfd p = {control_fd, POLLIN, 0};
         int fd;
@@ -386,7 +389,7 @@ static void *control_thread(void *arg)
             continue;
         if ((fd = accept4(control_fd, NULL, NULL, SOCK_CLOEXEC)) < 0)
             continue;
-        control_serve(fd);
+        control_serve(svc, fd);
         close(fd);
     }
     return NULL;
@@ -437,7 +440,7 @@ int control_open(const char *path, uid_t uid, gid_t gid, mode_t mode)
     return 0;
 }
 
-int control_start(void)
+int control_start(const SERVICES *svc)
 {
     sigset_t all;
     pthread_attr_t attr;
@@ -448,10 +451,11 @@ int control_start(void)
     /* Signals belong to the main thread (see daemon.c); it never blocks
      * them itself, so the new thread is born with them blocked. */
     sigfillset(&all);
+    control_svc = *svc;
     control_running = 1;
     rc = pthread_attr_init(&attr);
     if (rc == 0 && (rc = pthread_attr_setsigmask_np(&attr, &all)) == 0)
-        rc = pthread_create(&control_tid, &attr, control_thread, NULL);
+        rc = pthread_create(&control_tid, &attr, control_thread, &control_svc);
     pthread_attr_destroy(&attr);
     if (rc != 0) {
         control_running = 0;

@@ -420,9 +420,8 @@ typedef struct daemon_run_state {
     uid_t       uid;
     gid_t       gid;
     char       *uname;
-    RL_STORE   *store;
+    SERVICES    svc;            /* the rate store and suppression list */
     REDIS_POOL *pool;
-    SUPPRESS   *suppress;
     int         preflight;      /* preflight_init() done */
     pthread_t   tid;
     int         milter_rc;
@@ -489,21 +488,19 @@ static int daemon_become(DAEMON_RUN *d, const TXCONF *cf, int foreground)
 /* daemon_services - the rate store, the suppression list, the resolver */
 static int daemon_services(DAEMON_RUN *d, const TXCONF *cf)
 {
-    if ((d->store = daemon_store(cf, &d->pool)) == NULL)
+    if ((d->svc.rate = daemon_store(cf, &d->pool)) == NULL)
         return -1;
-    ratelimit_set_store(d->store);
     if (conf_unsubscribes(cf) || cf->unsub_mailto || cf->unsub_table) {
         BUF err;
 
         buf_init(&err, 1024);
-        d->suppress = daemon_suppress(cf, d->pool, &err);
-        if (d->suppress == NULL)
+        d->svc.suppress = daemon_suppress(cf, d->pool, &err);
+        if (d->svc.suppress == NULL)
             log_err("cannot open the suppression list (Store %s, DataDirectory %s): %s", cf->store,
                     cf->data_directory ? cf->data_directory : "none", err.data ? err.data : "");
         buf_free(&err);
-        if (d->suppress == NULL)
+        if (d->svc.suppress == NULL)
             return -1;
-        unsub_set_store(d->suppress);
     }
     if (preflight_init(cf) < 0)             /* DNS for the alignment preflight, before threads */
         return -1;
@@ -523,11 +520,9 @@ static void daemon_release(DAEMON_RUN *d)
         snapshot_shutdown();
     if (d->preflight)
         preflight_shutdown();
-    ratelimit_set_store(NULL);
-    if (d->store)
-        d->store->ops->free(d->store);
-    unsub_set_store(NULL);
-    suppress_close(d->suppress);
+    if (d->svc.rate)
+        d->svc.rate->ops->free(d->svc.rate);
+    suppress_close(d->svc.suppress);
     redis_pool_free(d->pool);
     free(d->spec);
     free(d->uname);
@@ -612,9 +607,10 @@ static int daemon_start(DAEMON_RUN *d, int foreground)
     if (daemon_open_socket(d, cf) < 0 || daemon_signals() < 0 || daemon_become(d, cf, foreground) < 0
         || daemon_services(d, cf) < 0)
         return -1;
+    callbacks_services(&d->svc);            /* before the milter thread calls back */
     snapshot_install(d->snap);
     d->snap = NULL;
-    if (control_start() < 0)
+    if (control_start(&d->svc) < 0)
         return -1;
     /* The milter thread starts with the signals blocked (libmilter keeps
      * them blocked there and in every thread it creates); the main thread

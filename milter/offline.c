@@ -239,7 +239,7 @@ static int offline_envelope(const OFFLINE_OPTS *o, MSG *m, FILE *out, int *statu
 }
 
 /* offline_msg_new - the message, as from the connection the options describe */
-static MSG *offline_msg_new(const OFFLINE_OPTS *o, SNAPSHOT *snap)
+static MSG *offline_msg_new(const OFFLINE_OPTS *o, SNAPSHOT *snap, const SERVICES *svc)
 {
     MSG_CONN conn;
     MSG *m;
@@ -249,7 +249,7 @@ static MSG *offline_msg_new(const OFFLINE_OPTS *o, SNAPSHOT *snap)
     util_strlcpy(conn.hostname, o->hostname ? o->hostname : "localhost", sizeof(conn.hostname));
     util_strlcpy(conn.auth_authen, o->auth ? o->auth : "", sizeof(conn.auth_authen));
     util_strlcpy(conn.daemon_name, o->daemon_name ? o->daemon_name : "", sizeof(conn.daemon_name));
-    m = msg_new(snap, &conn, o->envfrom ? o->envfrom : "");
+    m = msg_new(snap, svc, &conn, o->envfrom ? o->envfrom : "");
     msg_set_queueid(m, "OFFLINE");
     msg_set_dry_run(m);
     return m;
@@ -261,7 +261,7 @@ int offline_run(const OFFLINE_OPTS *o, FILE *out)
     SNAPSHOT *snap;
     OFFLINE_READ rd;
     FILE *in;
-    SUPPRESS *suppress = NULL;
+    SERVICES svc = {NULL, NULL};        /* a dry run takes no rate quota: no rate store */
     int status = 0;
 
     buf_init(&errs, 64 * 1024);
@@ -279,11 +279,10 @@ int offline_run(const OFFLINE_OPTS *o, FILE *out)
         return 1;
     }
     memset(&rd, 0, sizeof(rd));
-    rd.m = offline_msg_new(o, snap);
-    rd.out = out;
     if (conf_unsubscribes(snap->cf) || snap->cf->unsub_mailto || snap->cf->unsub_table)
-        suppress = offline_suppress(snap->cf, out);
-    unsub_set_store(suppress);
+        svc.suppress = offline_suppress(snap->cf, out);
+    rd.m = offline_msg_new(o, snap, &svc);
+    rd.out = out;
     if (snap->policy)
         fprintf(out, "rate limits: not counted offline (txmilterctl policy explain shows the "
                 "running daemon's state)\n");
@@ -306,8 +305,7 @@ int offline_run(const OFFLINE_OPTS *o, FILE *out)
     fprintf(out, "summary: %s\n", msg_summary(rd.m));
     msg_free(rd.m);
     snapshot_release(snap);
-    unsub_set_store(NULL);
-    suppress_close(suppress);
+    suppress_close(svc.suppress);
     if (in != stdin)
         fclose(in);
     return status;

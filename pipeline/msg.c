@@ -5,8 +5,8 @@
  * SYNOPSIS
  *	#include "msg.h"
  *
- *	MSG *	msg_new(SNAPSHOT *snap, const MSG_CONN *conn,
- *			const char *envfrom)
+ *	MSG *	msg_new(SNAPSHOT *snap, const SERVICES *svc,
+ *			const MSG_CONN *conn, const char *envfrom)
  *	void	msg_free(MSG *m)
  *	void	msg_set_queueid(MSG *m, const char *qid)
  *	const char * msg_queueid(const MSG *m)
@@ -26,7 +26,8 @@
  *	const char * msg_summary(MSG *m)
  *
  * DESCRIPTION
- *	msg_new() takes the snapshot the message will use throughout and
+ *	msg_new() takes the snapshot the message will use throughout, a
+ *	copy of the program's services (rate store, suppression list) and
  *	decides whether the message is outbound: an SMTP-authenticated
  *	client, a {daemon_name} listed in MTA, or a client in InternalHosts.
  *	Anything else is passed untouched (REPLY_ACCEPT) and says why.
@@ -128,13 +129,15 @@ static void msg_read_sender(MSG *m, char *norm)
     buf_free(&err);
 }
 
-MSG *msg_new(SNAPSHOT *snap, const MSG_CONN *conn, const char *envfrom)
+MSG *msg_new(SNAPSHOT *snap, const SERVICES *svc, const MSG_CONN *conn, const char *envfrom)
 {
     MSG *m = xcalloc(1, sizeof(*m));
     char sender_norm[ADDR_NORM_MAX];
 
     atomic_fetch_add(&snap->refs, 1);
     m->snap = snap;
+    if (svc)
+        m->svc = *svc;
     m->conn = *conn;
     m->envfrom = xstrdup(envfrom ? envfrom : "");
     buf_init(&m->summary, MSG_SUMMARY_MAX);
@@ -146,7 +149,7 @@ MSG *msg_new(SNAPSHOT *snap, const MSG_CONN *conn, const char *envfrom)
     strv_init(&m->rcpt_bad);
     strv_init(&m->unsub_rcpts);
     m->watched = !m->outbound && (snap->cf->unsub_mailto != NULL || snap->unsub_routes != NULL)
-        && unsub_store() != NULL;
+        && m->svc.suppress != NULL;
     if (m->outbound && snap->policy)
         m->rate = rate_txn_new(snap->policy, &snap->norm, sender_norm, conn->addr, conn->auth_authen,
                                conn->non_smtp);
@@ -175,7 +178,7 @@ void msg_free(MSG *m)
         free(m->ops[i].value);
     }
     free(m->ops);
-    rate_txn_free(m->rate, ratelimit_store());
+    rate_txn_free(m->rate, m->svc.rate);
     for (i = 0; i < m->rcpt_norm.n; i++)
         strv_free(&m->rcpt_sup[i].streams);
     free(m->rcpt_sup);
@@ -298,8 +301,8 @@ REPLY msg_rcpt(MSG *m, const char *rcpt, const char *rcpt_addr)
         /* the suppressions come with the rate decision when the store can (one
          * round trip); a dry run asks no store: a shared Redis must not lose
          * quota to it */
-        r = rate_txn_rcpt_sup(m->rate, m->dry_run ? NULL : ratelimit_store(), rcpt, norm,
-                              msg_queueid(m), unsub_store() && !m->dry_run ? &sup : NULL);
+        r = rate_txn_rcpt_sup(m->rate, m->dry_run ? NULL : m->svc.rate, rcpt, norm,
+                              msg_queueid(m), m->svc.suppress && !m->dry_run ? &sup : NULL);
         switch (r.outcome) {
         case RATE_TEMPFAIL:
             m->nrcpt--;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "reply.h"
+#include "services.h"
 #include "snapshot.h"
 
 /* Facts about the SMTP client, known when the message starts. */
@@ -53,8 +54,9 @@ typedef struct msg_hdrop {
 
 typedef struct msg MSG;
 
-/* msg_new - a message from envfrom on; takes its own reference to snap. */
-MSG *msg_new(SNAPSHOT *snap, const MSG_CONN *conn, const char *envfrom);
+/* msg_new - a message from envfrom on; takes its own reference to snap
+ * and a copy of svc (NULL: no services), whose stores must outlive it. */
+MSG *msg_new(SNAPSHOT *snap, const SERVICES *svc, const MSG_CONN *conn, const char *envfrom);
 void msg_free(MSG *m);
 
 void msg_set_queueid(MSG *m, const char *qid);

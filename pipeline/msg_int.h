@@ -26,6 +26,7 @@ typedef enum msg_state { MSG_ST_HEADERS, MSG_ST_BODY, MSG_ST_DONE } MSG_STATE;
 
 struct msg {
     SNAPSHOT   *snap;
+    SERVICES    svc;                /* the program's stores, not owned */
     MSG_CONN    conn;
     char        qid[64];
     char       *envfrom;

@@ -55,7 +55,7 @@ int msg_unsub_rcpt(MSG *m, const char *rcpt, char *would, size_t wouldlen)
     const UNSUB_ROUTES *rt = m->snap->unsub_routes;
     int found = 0;
 
-    if (m->snap->unsub_keys == NULL || (unsub_store() == NULL && !m->dry_run))
+    if (m->snap->unsub_keys == NULL || (m->svc.suppress == NULL && !m->dry_run))
         return 0;
     if (cf->unsub_mailto)
         found = unsub_mailto_token(cf->unsub_mailto, rcpt, token, sizeof(token));
@@ -78,7 +78,7 @@ int msg_unsub_rcpt(MSG *m, const char *rcpt, char *would, size_t wouldlen)
         return 1;
     }
     buf_init(&err, 512);
-    if (suppress_add(unsub_store(), p.rcpt, p.stream, "mail", &err) < 0) {
+    if (suppress_add(m->svc.suppress, p.rcpt, p.stream, "mail", &err) < 0) {
         log_err("%s: unsubscribe request by mail for stream %s: cannot store it: %s", msg_queueid(m),
                 p.stream, err.data ? err.data : "");
         buf_free(&err);
@@ -112,7 +112,7 @@ static int msg_sup_fetched(const MSG *m, size_t i, const char *stream)
  * suppress.c, noted in the message's summary line. */
 static long msg_suppressed(MSG *m, const char *stream, REPLY *r)
 {
-    SUPPRESS *store = unsub_store();
+    SUPPRESS *store = m->svc.suppress;
     size_t i, gone = 0, n = m->rcpt_norm.n;
     unsigned char *drop;
     int unchecked = 0, fetched = 0;
@@ -166,7 +166,7 @@ static long msg_suppressed(MSG *m, const char *stream, REPLY *r)
         if (drop[i]) {
             msg_op(m, MSG_RCPT_DELETE, m->rcpt_given.v[i], NULL);
             if (m->rate)                    /* not sent to: no quota used */
-                rate_txn_refund_rcpt(m->rate, ratelimit_store(), m->rcpt_given.v[i]);
+                rate_txn_refund_rcpt(m->rate, m->svc.rate, m->rcpt_given.v[i]);
             msg_note(m, "suppressed=<%s>", m->rcpt_norm.v[i]);
             log_info("%s: rcpt=<%s> removed: unsubscribed from mail of %s", msg_queueid(m),
                      m->rcpt_norm.v[i], stream);
@@ -198,7 +198,7 @@ REPLY msg_unsub_eoh(MSG *m)
     snprintf(from, sizeof(from), "%s@%s", m->author.local, m->author.domain);
     util_lower(from);
     if (unsub_exempt(&m->snap->unsub_exempt, from, m->author.domain)) {
-        if (conf_unsubscribes(cf) || unsub_store())
+        if (conf_unsubscribes(cf) || m->svc.suppress)
             msg_note(m, "unsubscribe=exempt");
         return r;
     }

@@ -5,8 +5,6 @@
  * SYNOPSIS
  *	#include "ratelimit.h"
  *
- *	void	ratelimit_set_store(RL_STORE *s)
- *	RL_STORE * ratelimit_store(void)
  *	size_t	ratelimit_items(const RL_POLICY *p,
  *			const RATELIMIT_CTX *c, RL_ITEM *items, size_t max)
  *	const char * ratelimit_why_not(const RL_RULE *r, const RATELIMIT_CTX *c)
@@ -27,34 +25,18 @@
  *
  *	ratelimit_verdict() picks the rule that decides when several refuse.
  *
- *	ratelimit_set_store() and ratelimit_store() hold the process's store:
- *	rate state must survive a reload of the configuration.
- *
  * DIAGNOSTICS
  *	None: ratelimit_items() returns at most max items and leaves out
  *	the rules that do not apply; ratelimit_why_not() says why one does
  *	not.
  */
 #include <arpa/inet.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "addr_norm.h"
 #include "dataset.h"
 #include "ratelimit.h"
-
-static _Atomic(RL_STORE *) ratelimit_the_store;
-
-void ratelimit_set_store(RL_STORE *s)
-{
-    atomic_store(&ratelimit_the_store, s);
-}
-
-RL_STORE *ratelimit_store(void)
-{
-    return atomic_load(&ratelimit_the_store);
-}
 
 /* ratelimit_mask - "addr/len" of the network a client address is in */
 static int ratelimit_mask(const char *client, int v4len, int v6len, char *out, size_t outlen)

@@ -47,8 +47,4 @@ void ratelimit_verdict(const RL_ITEM *items, const RL_RESULT *res, size_t n, RAT
 /* ratelimit_retry_s - a wait in ms as whole seconds for a reply, rounded up */
 uint64_t ratelimit_retry_s(uint64_t wait_ms);
 
-/* The process's store (it outlives configuration reloads). */
-void ratelimit_set_store(RL_STORE *s);
-RL_STORE *ratelimit_store(void);
-
 #endif

@@ -5,8 +5,6 @@
  * SYNOPSIS
  *	#include "unsub_msg.h"
  *
- *	void	unsub_set_store(SUPPRESS *s)
- *	SUPPRESS * unsub_store(void)
  *	int	unsub_exempt(const STRV *patterns, const char *from_addr,
  *			const char *from_domain)
  *	void	unsub_stream(const TXCONF *cf, const char *from_local,
@@ -52,7 +50,6 @@
  *	unsub_mailto_token() returns -1 when the address is not an
  *	unsubscribe request.
  */
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,18 +57,6 @@
 
 #include "dataset.h"
 #include "unsub_msg.h"
-
-static _Atomic(SUPPRESS *) unsub_the_store;
-
-void unsub_set_store(SUPPRESS *s)
-{
-    atomic_store(&unsub_the_store, s);
-}
-
-SUPPRESS *unsub_store(void)
-{
-    return atomic_load(&unsub_the_store);
-}
 
 int unsub_exempt(const STRV *patterns, const char *from_addr, const char *from_domain)
 {

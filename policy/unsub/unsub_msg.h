@@ -2,8 +2,7 @@
 /*
  * unsub_msg.h - List-Unsubscribe for one message, without libmilter:
  * the headers to add, who is suppressed, and unsubscribe requests that
- * arrive by mail. msg.c drives it; the process's suppression store is
- * set once by the daemon.
+ * arrive by mail. msg.c drives it with the store the program passes in.
  */
 #ifndef TX_UNSUB_MSG_H
 #define TX_UNSUB_MSG_H
@@ -15,10 +14,6 @@
 #include "suppress.h"
 #include "unsub_token.h"
 #include "util.h"
-
-/* unsub_set_store, unsub_store - the process's suppression store */
-void unsub_set_store(SUPPRESS *s);
-SUPPRESS *unsub_store(void);
 
 /* unsub_exempt - the From address or domain matches UnsubscribeExempt
  * (wildcard patterns: "reset@example.com", "*@auth.example.com",

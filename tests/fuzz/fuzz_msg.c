@@ -101,7 +101,7 @@ static int run(const uint8_t *data, size_t size)
     memset(&conn, 0, sizeof(conn));
     snprintf(conn.addr, sizeof(conn.addr), "127.0.0.1");
     snprintf(conn.hostname, sizeof(conn.hostname), "localhost");
-    m = msg_new(snap, &conn, "<app@example.com>");
+    m = msg_new(snap, NULL, &conn, "<app@example.com>");
     msg_set_queueid(m, "FUZZ");
     (void) msg_mail(m);
     (void) msg_rcpt(m, "<Rcpt+tag@Example.ORG>", NULL); /* one: List-Unsubscribe needs that */

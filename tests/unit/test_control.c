@@ -44,6 +44,9 @@ static const GATE_CASE gate_cases[] = {
     {"unknown peer may ask for stats", "STATS\n", -1, PASSED},
 };
 
+/* No store is open: the gate is decided before any store is asked. */
+static const SERVICES no_services;
+
 /* test_gate - the answer's first line */
 static void test_gate(void **state)
 {
@@ -52,7 +55,7 @@ static void test_gate(void **state)
     BUF out;
 
     buf_init(&out, 4096);
-    control_handle(c->request, c->uid == -2 ? NULL : &peer, &out);
+    control_handle(&no_services, c->request, c->uid == -2 ? NULL : &peer, &out);
     assert_non_null(out.data);
     if (strncmp(out.data, c->want, strlen(c->want)) != 0)
         fail_msg("answer %s, want %s...", out.data, c->want);
@@ -67,7 +70,7 @@ static void test_denied_names_uids(void **state)
 
     (void) state;
     buf_init(&out, 4096);
-    control_handle("RESET k\n", &peer, &out);
+    control_handle(&no_services, "RESET k\n", &peer, &out);
     assert_string_equal(out.data, "ERR permission denied: RESET changes state and needs root or "
                         "uid 110 (the daemon's own); you are uid 1001\n");
     buf_free(&out);

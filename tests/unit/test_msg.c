@@ -165,7 +165,7 @@ static void test_outbound(void **state)
     for (size_t i = 0; i < sizeof(outbound_cases) / sizeof(outbound_cases[0]); i++) {
         const OUTBOUND_CASE *c = &outbound_cases[i];
         MSG_CONN conn = conn_of(c->addr, c->auth, c->daemon);
-        MSG *m = msg_new(s, &conn, "<app@example.com>");
+        MSG *m = msg_new(s, NULL, &conn, "<app@example.com>");
         const char *why;
 
         if (msg_outbound(m, &why) != c->outbound)
@@ -209,7 +209,7 @@ static void test_from_checks(void **state)
     (void) state;
     for (size_t i = 0; i < sizeof(from_cases) / sizeof(from_cases[0]); i++) {
         const FROM_CASE *c = &from_cases[i];
-        MSG *m = msg_new(s, &conn, "<app@example.com>");
+        MSG *m = msg_new(s, NULL, &conn, "<app@example.com>");
         MSG_REPLY r;
 
         (void) msg_header(m, "Subject", " test");
@@ -245,7 +245,7 @@ static void test_multiple_from_configurable(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         for (int two_fields = 0; two_fields < 2; two_fields++) {
             SNAPSHOT *s = snap_with(cases[i].conf);
-            MSG *m = msg_new(s, &conn, "<a@example.com>");
+            MSG *m = msg_new(s, NULL, &conn, "<a@example.com>");
             MSG_REPLY r;
 
             if (two_fields) {
@@ -284,7 +284,7 @@ static void test_multiple_from_accept_checks_every_mailbox(void **state)
 
     (void) state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        MSG *m = msg_new(s, &conn, "<a@example.com>");
+        MSG *m = msg_new(s, NULL, &conn, "<a@example.com>");
         MSG_REPLY r;
 
         (void) msg_header(m, "From", cases[i].from1);
@@ -302,7 +302,7 @@ static void test_nokey(void **state)
 {
     SNAPSHOT *s = snap_with("");
     MSG_CONN conn = conn_of("127.0.0.1", "", "");
-    MSG *m = msg_new(s, &conn, "<a@other.example>");
+    MSG *m = msg_new(s, NULL, &conn, "<a@other.example>");
     MSG_REPLY r;
     const MSG_HDROP *ops;
 
@@ -318,7 +318,7 @@ static void test_nokey(void **state)
     snapshot_release(s);
 
     s = snap_with("On-NoKey tempfail\n");
-    m = msg_new(s, &conn, "<a@other.example>");
+    m = msg_new(s, NULL, &conn, "<a@other.example>");
     (void) msg_header(m, "From", " a@other.example");
     r = msg_eoh(m);
     assert_int_equal(r.verdict, MSG_TEMPFAIL);
@@ -333,7 +333,7 @@ static void test_header_limit(void **state)
 {
     SNAPSHOT *s = snap_with("MaximumHeaders 2048\n");
     MSG_CONN conn = conn_of("127.0.0.1", "", "");
-    MSG *m = msg_new(s, &conn, "<a@example.com>");
+    MSG *m = msg_new(s, NULL, &conn, "<a@example.com>");
     char big[1500];
     MSG_REPLY r;
 
@@ -366,7 +366,7 @@ static void test_long_header_line_flagged(void **state)
 
     (void) state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        MSG *m = msg_new(s, &conn, "<a@example.com>");
+        MSG *m = msg_new(s, NULL, &conn, "<a@example.com>");
         char *v = calloc(1, cases[i].len + 2);
 
         assert_non_null(v);
@@ -493,7 +493,7 @@ static void test_sign_and_verify(void **state)
     for (size_t i = 0; i < sizeof(sign_cases) / sizeof(sign_cases[0]); i++) {
         const SIGN_CASE *c = &sign_cases[i];
         SNAPSHOT *s = snap_with(c->conf);
-        MSG *m = msg_new(s, &conn, "<app@example.com>");
+        MSG *m = msg_new(s, NULL, &conn, "<app@example.com>");
         const char *f[sizeof(fields) / sizeof(fields[0])];
         const MSG_HDROP *ops;
         char *msg;
@@ -574,7 +574,7 @@ static void test_no_growth_per_message(void **state)
         if (round == 1)
             before = mallinfo2();
         for (int i = 0; i < 300; i++) {
-            MSG *m = msg_new(s, &conn, "<app@example.com>");
+            MSG *m = msg_new(s, NULL, &conn, "<app@example.com>");
 
             (void) msg_header(m, "From", " app@example.com");
             assert_int_equal(msg_eoh(m).verdict, MSG_CONTINUE);
