@@ -53,7 +53,8 @@
  *	quotes, a bad source route, no '@', an empty local part or domain, an
  *	empty domain label, a character that cannot be in a domain, a bad
  *	IDN label (with libidn2's reason, or one that UTS #46 maps to a
- *	character no label holds, such as U+00A0 to a space), a bad domain
+ *	character no label holds, such as U+00A0 to a space, or to nothing,
+ *	such as U+00AD), a bad domain
  *	literal, a local part over 64 bytes (as written), a domain over 253
  *	bytes or a label over 63 (in A-label form), or a result that does
  *	not fit in outlen.
@@ -230,6 +231,13 @@ static const char *addr_label(const char *label, char *dom, size_t size, char *w
     }
     util_lower(a);
     len = strlen(a);
+    /* UTS #46 maps some characters to nothing (U+00AD, U+200B): a label of
+     * only those would vanish, and "ml.<U+00AD>" would be a second key for
+     * "ml"; mapped dots (U+3002) must not make an empty label either */
+    if (len == 0 || a[0] == '.' || a[len - 1] == '.' || strstr(a, "..") != NULL) {
+        free(a);
+        return snprintf(why, whylen, "bad IDN label \"%.64s\": maps to an empty label", label), why;
+    }
     /* UTS #46 maps some characters to ASCII that no label may hold (U+00A0
      * to a space); the dots of U+3002 and its kind are label separators */
     for (i = 0; i < len; i++) {

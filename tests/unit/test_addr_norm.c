@@ -99,6 +99,17 @@ static const NORM_CASE norm_cases[] = {
      "bad IDN label \"com\xc2\xa0\": maps to a character"},
     {"idn-fullwidth-space", "a@b\xe3\x80\x80" "c.de", NULL, DEF, NULL,
      "bad IDN label \"b\xe3\x80\x80" "c\": maps to a character"},
+    /* found by the fuzz stage of .ci/run: U+00AD maps to nothing, so
+     * "victim@gmail.com.<U+00AD>" gave "victim@gmail.com." beside "victim@gmail.com" */
+    {"idn-soft-hyphen-label", "victim@gmail.com.\xc2\xad", NULL, DEF, NULL,
+     "bad IDN label \"\xc2\xad\": maps to an empty label"},
+    {"idn-fuzz-crash-f931acb8", "pfg~.goO+.@@ml.\xc2\xad", NULL, DEF, NULL,
+     "bad IDN label \"\xc2\xad\": maps to an empty label"},
+    {"idn-zero-width-label", "a@b.\xe2\x80\x8b.de", NULL, DEF, NULL,
+     "bad IDN label \"\xe2\x80\x8b\": maps to an empty label"},
+    {"idn-ideographic-dots", "a@b\xe3\x80\x82\xe3\x80\x82" "c.de", NULL, DEF, NULL,
+     "bad IDN label \"b\xe3\x80\x82\xe3\x80\x82" "c\": maps to an empty label"},
+    {"idn-soft-hyphen-inside", "a@ex\xc2\xad" "ample.com", NULL, DEF, "a@example.com", NULL},
     /* quoting */
     {"quoted-plain", "\"john\"@example.com", NULL, DEF, "john@example.com", NULL},
     {"quoted-dotted", "\"John.Doe\"@example.com", NULL, DEF, "john.doe@example.com", NULL},
