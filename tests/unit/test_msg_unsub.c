@@ -286,6 +286,59 @@ out:
     snapshot_release(s);
 }
 
+/* A request by mail: RCPT to the UnsubscribeMailto address with a token. */
+typedef struct mail_case {
+    const char *name;
+    const char *token_rcpt, *token_stream;  /* what the token names */
+    int         tamper;             /* change one character of the token */
+    const char *domain;             /* of the address written to */
+    int         stored;             /* the list then holds token_rcpt for token_stream */
+} MAIL_CASE;
+
+static const MAIL_CASE mail_cases[] = {
+    {"valid token: stored", "bob@example.org", "app@example.com", 0, "u.example", 1},
+    {"valid token, other stream", "eve@example.org", "news@example.com", 0, "u.example", 1},
+    {"tampered token: ordinary mail", "bob@example.org", "app@example.com", 1, "u.example", 0},
+    {"other domain: not a request", "bob@example.org", "app@example.com", 0, "elsewhere.example", 0},
+};
+
+static void test_by_mail(void **state)
+{
+    const MAIL_CASE *c = *state;
+    SNAPSHOT *s = snap_with("");
+    const char *none[1] = {NULL};
+    SUPPRESS *store = open_list(none);
+    char token[UNSUB_TOKEN_MAX], rcpt[UNSUB_TOKEN_MAX + 64];
+    MSG_CONN conn;
+    MSG *m;
+    REPLY r;
+    BUF err;
+    int rc;
+
+    assert_int_equal(unsub_token_seal(s->unsub_keys, c->token_rcpt, c->token_stream, (uint64_t) time(NULL),
+                                      token, sizeof(token)), 0);
+    if (c->tamper)
+        token[strlen(token) / 2] = token[strlen(token) / 2] == 'A' ? 'B' : 'A';
+    snprintf(rcpt, sizeof(rcpt), "<unsubscribe+%s@%s>", token, c->domain);
+    memset(&conn, 0, sizeof(conn));
+    snprintf(conn.addr, sizeof(conn.addr), "198.51.100.1");
+    snprintf(conn.hostname, sizeof(conn.hostname), "mx.example.org");
+    m = msg_new(s, &conn, "<bob@example.org>");
+    msg_set_queueid(m, "QID2");
+    r = msg_rcpt(m, rcpt, NULL);
+    assert_int_equal(r.verdict, REPLY_CONTINUE);
+    buf_init(&err, 512);
+    rc = suppress_check(store, c->token_rcpt, c->token_stream, &err);
+    if (rc != c->stored)
+        fail_msg("case \"%s\": suppress_check %d, want %d (%s)", c->name, rc, c->stored,
+                 err.data ? err.data : "");
+    buf_free(&err);
+    msg_free(m);
+    unsub_set_store(NULL);
+    suppress_close(store);
+    snapshot_release(s);
+}
+
 int main(void)
 {
     int rc;
@@ -295,5 +348,6 @@ int main(void)
         return 1;
     }
     rc = RUN("msg_unsub", test_eoh, unsub_cases);
+    rc |= RUN("msg_unsub by mail", test_by_mail, mail_cases);
     return (teardown(NULL) < 0 || rc) ? 1 : 0;
 }
