@@ -69,6 +69,7 @@ static void put_name(BUF *b, const char *name)
     putc8(b, 0);
 }
 
+/* put16 - a 16-bit number, network order */
 static void put16(BUF *b, unsigned v)
 {
     putc8(b, v >> 8);
@@ -304,6 +305,7 @@ static void rr_text(const SPF_dns_rr_t *rr, int type, int i, char *out, size_t l
     }
 }
 
+/* test_lookup - one query through the layer, the record and the trace */
 static void test_lookup(void **state)
 {
     const LOOKUP_CASE *c = *state;
@@ -437,6 +439,7 @@ static const EVAL_CASE eval_cases[] = {
      SPF_RESULT_PERMERROR, "has 71 mechanisms but libspf2 keeps only", 0},
 };
 
+/* test_eval - one SPF evaluation through libspf2 on the layer */
 static void test_eval(void **state)
 {
     const EVAL_CASE *c = *state;

@@ -32,6 +32,7 @@
 
 static char dir[] = "/tmp/txmsgunsub.XXXXXX";
 
+/* write_file - name in dir with text and mode */
 static void write_file(const char *name, const char *text, mode_t mode)
 {
     char path[300];
@@ -72,6 +73,7 @@ static int setup(void **state)
     return 0;
 }
 
+/* teardown - remove dir */
 static int teardown(void **state)
 {
     char cmd[300];
@@ -202,6 +204,7 @@ static void token_rcpt(SNAPSHOT *s, const char *value, char *out, size_t len)
     snprintf(out, len, "%s", pl.rcpt);
 }
 
+/* test_eoh - one message through end of header and end of message */
 static void test_eoh(void **state)
 {
     const UNSUB_CASE *c = *state;
@@ -302,6 +305,7 @@ static const MAIL_CASE mail_cases[] = {
     {"other domain: not a request", "bob@example.org", "app@example.com", 0, "elsewhere.example", 0},
 };
 
+/* test_by_mail - one RCPT to the unsubscribe address */
 static void test_by_mail(void **state)
 {
     const MAIL_CASE *c = *state;

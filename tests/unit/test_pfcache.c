@@ -55,6 +55,7 @@ static const PF_CASE pf_cases[] = {
                                      GET("k2", 1, 2), GET("k3", 1, 3), GET("k1", 1, 1), STEPS_END}, 3, 0},
 };
 
+/* test_steps - one row's puts and gets, and the counters they move */
 static void test_steps(void **state)
 {
     const PF_CASE *c = *state;

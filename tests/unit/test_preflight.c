@@ -183,6 +183,7 @@ static void put_facts(const PF_CASE *c)
     }
 }
 
+/* test_decision - one message under one row's configuration and facts */
 static void test_decision(void **state)
 {
     const PF_CASE *c = *state;
