@@ -24,6 +24,7 @@
 #include <openssl/pem.h>
 
 #include "msg.h"
+#include "services.h"
 #include "snapshot.h"
 #include "suppress.h"
 #include "testutil.h"
@@ -181,7 +182,6 @@ static SUPPRESS *open_list(const char *const *sup)
             fail_msg("suppress_add: %s", err.data);
     }
     buf_free(&err);
-    unsub_set_store(store);
     return store;
 }
 
@@ -210,6 +210,7 @@ static void test_eoh(void **state)
     const UNSUB_CASE *c = *state;
     SNAPSHOT *s = snap_with(c->conf);
     SUPPRESS *store = open_list(c->sup);
+    SERVICES svc = {NULL, NULL};
     MSG_CONN conn;
     MSG *m;
     REPLY r;
@@ -221,7 +222,8 @@ static void test_eoh(void **state)
     memset(&conn, 0, sizeof(conn));
     snprintf(conn.addr, sizeof(conn.addr), "127.0.0.1");
     snprintf(conn.hostname, sizeof(conn.hostname), "localhost");
-    m = msg_new(s, &conn, "<app@example.com>");
+    svc.suppress = store;
+    m = msg_new(s, &svc, &conn, "<app@example.com>");
     msg_set_queueid(m, "QID1");
     for (size_t i = 0; i < 4 && c->rcpts[i]; i++) {
         snprintf(rcpt, sizeof(rcpt), "<%s>", c->rcpts[i]);
@@ -284,7 +286,6 @@ out:
     if (strstr(msg_summary(m), c->note) == NULL)
         fail_msg("case \"%s\": summary \"%s\" lacks \"%s\"", c->name, msg_summary(m), c->note);
     msg_free(m);
-    unsub_set_store(NULL);
     suppress_close(store);
     snapshot_release(s);
 }
@@ -312,6 +313,7 @@ static void test_by_mail(void **state)
     SNAPSHOT *s = snap_with("");
     const char *none[1] = {NULL};
     SUPPRESS *store = open_list(none);
+    SERVICES svc = {NULL, NULL};
     char token[UNSUB_TOKEN_MAX], rcpt[UNSUB_TOKEN_MAX + 64];
     MSG_CONN conn;
     MSG *m;
@@ -327,7 +329,8 @@ static void test_by_mail(void **state)
     memset(&conn, 0, sizeof(conn));
     snprintf(conn.addr, sizeof(conn.addr), "198.51.100.1");
     snprintf(conn.hostname, sizeof(conn.hostname), "mx.example.org");
-    m = msg_new(s, &conn, "<bob@example.org>");
+    svc.suppress = store;
+    m = msg_new(s, &svc, &conn, "<bob@example.org>");
     msg_set_queueid(m, "QID2");
     r = msg_rcpt(m, rcpt, NULL);
     assert_int_equal(r.verdict, REPLY_CONTINUE);
@@ -338,7 +341,6 @@ static void test_by_mail(void **state)
                  err.data ? err.data : "");
     buf_free(&err);
     msg_free(m);
-    unsub_set_store(NULL);
     suppress_close(store);
     snapshot_release(s);
 }
