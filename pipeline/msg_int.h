@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * msg_int.h - the inside of a message, shared by msg.c (the pipeline) and
- * the modules that extend it (msg_unsub.c). Nothing outside milter/msg*.c
+ * the modules that extend it (msg_unsub.c). Nothing outside pipeline/msg*.c
  * includes this; everyone else uses msg.h.
  */
 #ifndef TX_MSG_INT_H
