@@ -24,24 +24,12 @@
 
 #include "keys.h"
 #include "msg.h"
+#include "testutil.h"
 #include "sign_key.h"
 #include "snapshot.h"
 
 static char dir[] = "/tmp/txmsg.XXXXXX";
 static char keyfile_dns[300];
-
-static void write_file(const char *name, const char *text, mode_t mode)
-{
-    char path[300];
-    FILE *fp;
-
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    fp = fopen(path, "w");
-    assert_non_null(fp);
-    fputs(text, fp);
-    fclose(fp);
-    assert_int_equal(chmod(path, mode), 0);
-}
 
 /* make_key - a key file and its line in the verifier's key file */
 static void make_key(const char *alg, int bits, const char *file, const char *selector,
@@ -95,8 +83,8 @@ static int setup(void **state)
     snprintf(buf, sizeof(buf),
              "rsa example.com:s1:%s/rsa.pem\ned example.com:s2:%s/ed.pem\nnet example.net:n1:%s/net.pem\n",
              dir, dir, dir);
-    write_file("KeyTable", buf, 0644);
-    write_file("SigningTable", "*@example.com rsa\n*@example.com ed\n*@example.net net\n", 0644);
+    th_write_file(dir, "KeyTable", buf, 0644);
+    th_write_file(dir, "SigningTable", "*@example.com rsa\n*@example.com ed\n*@example.net net\n", 0644);
     return 0;
 }
 
@@ -120,7 +108,7 @@ static SNAPSHOT *snap_with(const char *extra)
              "Syslog no\nKeyTable %s/KeyTable\nSigningTable refile:%s/SigningTable\n"
              "InternalHosts 127.0.0.1, 192.0.2.0/24\nMTA submission\n%s",
              dir, dir, extra);
-    write_file("txmilter.conf", conf, 0644);
+    th_write_file(dir, "txmilter.conf", conf, 0644);
     snprintf(path, sizeof(path), "%s/txmilter.conf", dir);
     buf_init(&errs, 8192);
     s = snapshot_build(path, &errs);

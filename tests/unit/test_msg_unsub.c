@@ -33,20 +33,6 @@
 
 static char dir[] = "/tmp/txmsgunsub.XXXXXX";
 
-/* write_file - name in dir with text and mode */
-static void write_file(const char *name, const char *text, mode_t mode)
-{
-    char path[300];
-    FILE *fp;
-
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    fp = fopen(path, "w");
-    assert_non_null(fp);
-    fputs(text, fp);
-    fclose(fp);
-    assert_int_equal(chmod(path, mode), 0);
-}
-
 /* setup - a signing key, its tables and the unsubscribe key */
 static int setup(void **state)
 {
@@ -68,9 +54,9 @@ static int setup(void **state)
     EVP_PKEY_free(pk);
     chmod(path, 0600);
     snprintf(buf, sizeof(buf), "ed example.com:s1:%s/ed.pem\n", dir);
-    write_file("KeyTable", buf, 0644);
-    write_file("SigningTable", "*@example.com ed\n", 0644);
-    write_file("unsub.keys", "7 MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n", 0600);
+    th_write_file(dir, "KeyTable", buf, 0644);
+    th_write_file(dir, "SigningTable", "*@example.com ed\n", 0644);
+    th_write_file(dir, "unsub.keys", "7 MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n", 0600);
     return 0;
 }
 
@@ -151,7 +137,7 @@ static SNAPSHOT *snap_with(const char *extra)
              "InternalHosts 127.0.0.1\nUnsubscribeKeyFile %s/unsub.keys\n"
              "UnsubscribeURL https://u.example/u/%%{token}\nUnsubscribeMailto unsubscribe+%%{token}@u.example\n"
              "DataDirectory %s\n%s", dir, dir, dir, dir, extra);
-    write_file("txmilter.conf", conf, 0644);
+    th_write_file(dir, "txmilter.conf", conf, 0644);
     snprintf(path, sizeof(path), "%s/txmilter.conf", dir);
     buf_init(&errs, 8192);
     s = snapshot_build(path, &errs);

@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -359,4 +360,18 @@ void th_redis_signal(TH_REDIS *r, int sig)
         r->launcher = 0;
         r->ctl = -1;
     }
+}
+
+/* th_write_file - dir/name holding text, with mode */
+void th_write_file(const char *dir, const char *name, const char *text, mode_t mode)
+{
+    char path[512];
+    FILE *fp;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+    assert_int_equal(chmod(path, mode), 0);
 }

@@ -73,6 +73,9 @@ int th_psl_teardown(void **state);
 uint64_t th_clock(void);
 void th_clock_set(uint64_t t);
 
+/* th_write_file - dir/name holding text, with mode (the test fails if it cannot) */
+void th_write_file(const char *dir, const char *name, const char *text, mode_t mode);
+
 /* th_rule - a rate rule with a name, N, P and the shadow option */
 RL_RULE th_rule(const char *name, uint32_t limit, uint64_t period_ms, int shadow);
 
