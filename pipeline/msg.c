@@ -667,73 +667,80 @@ int msg_wants_body(const MSG *m)
     return m->state == MSG_ST_BODY && m->signers != NULL;
 }
 
-/* msg_eom - finish signatures and list the header changes */
-REPLY msg_eom(MSG *m)
+/* msg_eom_unsub - recipients that were unsubscribe requests by mail:
+ * 1 when that ends the message (*r says how) */
+static int msg_eom_unsub(MSG *m, REPLY *r)
 {
-    size_t i, n;
-
-    if (m->state == MSG_ST_HEADERS) {
-        REPLY r = msg_eoh(m);               /* a message without a body */
-
-        if (r.verdict != REPLY_CONTINUE)
-            return r;
+    if (m->unsub_rcpts.n == 0)
+        return 0;
+    if (m->unsub_rcpts.n == m->nrcpt) {
+        m->state = MSG_ST_DONE;
+        msg_note(m, "action=discard (unsubscribe request by mail, %s)",
+                 m->dry_run ? "not recorded: dry run" : "recorded");
+        *r = reply_make(REPLY_DISCARD, NULL, NULL, NULL);
+        return 1;
     }
-    if (m->state != MSG_ST_BODY)
-        return reply_continue();
-    if (m->unsub_rcpts.n > 0) {
-        if (m->unsub_rcpts.n == m->nrcpt) {
-            m->state = MSG_ST_DONE;
-            msg_note(m, "action=discard (unsubscribe request by mail, %s)",
-                     m->dry_run ? "not recorded: dry run" : "recorded");
-            return reply_make(REPLY_DISCARD, NULL, NULL, NULL);
-        }
-        for (i = 0; i < m->unsub_rcpts.n; i++)
-            msg_op(m, MSG_RCPT_DELETE, m->unsub_rcpts.v[i], NULL);
-        if (!m->outbound) {
-            m->state = MSG_ST_DONE;
-            msg_note(m, "unsubscribe-requests=%zu removed", m->unsub_rcpts.n);
-            return reply_continue();
-        }
+    for (size_t i = 0; i < m->unsub_rcpts.n; i++)
+        msg_op(m, MSG_RCPT_DELETE, m->unsub_rcpts.v[i], NULL);
+    if (!m->outbound) {
+        m->state = MSG_ST_DONE;
+        msg_note(m, "unsubscribe-requests=%zu removed", m->unsub_rcpts.n);
+        *r = reply_continue();
+        return 1;
     }
+    return 0;
+}
+
+/* msg_eom_no_rcpt - non-SMTP mail none of whose recipients may have it:
+ * 1 when the message is refused (*r) */
+static int msg_eom_no_rcpt(MSG *m, REPLY *r)
+{
     if (m->rcpt_bad.n > 0 && m->rcpt_given.n == 0
         && (m->rate == NULL || rate_txn_deferred(m->rate) == 0)) {
-        /* non-SMTP: no recipient can be normalised; refuse the message */
+        /* no recipient can be normalised */
         char text[512], bare[ADDR_NORM_MAX];
 
         addr_smtp_bare(m->rcpt_bad.v[0], bare, sizeof(bare));
         snprintf(text, sizeof(text), "<%.200s>: bad recipient address", bare);
-        return msg_refuse(m, REPLY_REJECT, "550", "5.1.3", text);
+        *r = msg_refuse(m, REPLY_REJECT, "550", "5.1.3", text);
+        return 1;
     }
     if (m->rate && rate_txn_deferred(m->rate) > 0 && rate_txn_accepted(m->rate) == 0) {
-        /* non-SMTP: every recipient is over a limit; refuse the message */
+        /* every recipient is over a limit */
         RATE_REPLY rr = rate_txn_deferred_reply(m->rate);
 
-        return msg_refuse(m, rr.outcome == RATE_REJECT ? REPLY_REJECT : REPLY_TEMPFAIL, rr.rcode, rr.xcode,
-                          rr.text);
+        *r = msg_refuse(m, rr.outcome == RATE_REJECT ? REPLY_REJECT : REPLY_TEMPFAIL, rr.rcode, rr.xcode,
+                        rr.text);
+        return 1;
     }
-    m->state = MSG_ST_DONE;
-    if (m->signers && sign_eom(m->signers, &m->err) < 0) {
-        REPLY r = msg_signing_error(m);
+    return 0;
+}
 
-        if (r.verdict != REPLY_CONTINUE)
-            return r;
-    }
-    if (m->signers) {
-        n = sign_count(m->signers);
-        /* Each insertion goes to the very top, so insert in reverse to keep
-         * the signatures in the configured order. */
-        for (i = n; i-- > 0;)
-            msg_op(m, MSG_HDR_INSERT_TOP, DKIM_SIGNHEADER, sign_value(m->signers, i));
-        for (i = 0; i < n; i++) {
-            const SIGN_REQ *rq = sign_request(m->signers, i);
+/* msg_eom_signatures - the signatures at the top, in the configured order */
+static void msg_eom_signatures(MSG *m)
+{
+    size_t i, n;
 
-            msg_note(m, "sig=d=%s,s=%s,a=%s", rq->domain, rq->selector, keys_algorithm(rq->key->type));
-        }
+    if (m->signers == NULL)
+        return;
+    n = sign_count(m->signers);
+    /* Each insertion goes to the very top, so insert in reverse to keep
+     * the signatures in the configured order. */
+    for (i = n; i-- > 0;)
+        msg_op(m, MSG_HDR_INSERT_TOP, DKIM_SIGNHEADER, sign_value(m->signers, i));
+    for (i = 0; i < n; i++) {
+        const SIGN_REQ *rq = sign_request(m->signers, i);
+
+        msg_note(m, "sig=d=%s,s=%s,a=%s", rq->domain, rq->selector, keys_algorithm(rq->key->type));
     }
-    for (i = 0; i < m->nadded; i++) {
-        msg_op(m, MSG_HDR_APPEND, m->added[i].name, m->added[i].value);
-        msg_note(m, "added=%s", m->added[i].name);
-    }
+}
+
+/* msg_eom_removals - recipients over a limit (non-SMTP) or with a bad
+ * address leave the message; the rate quota is committed */
+static void msg_eom_removals(MSG *m)
+{
+    size_t i;
+
     if (m->rate) {
         for (i = 0; i < rate_txn_deferred(m->rate); i++) {
             const char *given = rate_txn_deferred_rcpt(m->rate, i);
@@ -756,6 +763,34 @@ REPLY msg_eom(MSG *m)
         addr_smtp_bare(m->rcpt_bad.v[i], bare, sizeof(bare));
         msg_note(m, "removed=<%s> (bad address)", bare);
     }
+}
+
+/* msg_eom - finish signatures and list the header changes */
+REPLY msg_eom(MSG *m)
+{
+    REPLY r;
+
+    if (m->state == MSG_ST_HEADERS) {
+        r = msg_eoh(m);                     /* a message without a body */
+        if (r.verdict != REPLY_CONTINUE)
+            return r;
+    }
+    if (m->state != MSG_ST_BODY)
+        return reply_continue();
+    if (msg_eom_unsub(m, &r) || msg_eom_no_rcpt(m, &r))
+        return r;
+    m->state = MSG_ST_DONE;
+    if (m->signers && sign_eom(m->signers, &m->err) < 0) {
+        r = msg_signing_error(m);
+        if (r.verdict != REPLY_CONTINUE)
+            return r;
+    }
+    msg_eom_signatures(m);
+    for (size_t i = 0; i < m->nadded; i++) {
+        msg_op(m, MSG_HDR_APPEND, m->added[i].name, m->added[i].value);
+        msg_note(m, "added=%s", m->added[i].name);
+    }
+    msg_eom_removals(m);
     msg_note(m, "rcpts=%zu action=%s", m->nrcpt, m->signers ? "signed" : "accept-unsigned");
     return reply_continue();
 }
