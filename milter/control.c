@@ -128,57 +128,43 @@ static int control_privileged(const CONTROL_PEER *peer)
     return peer != NULL && peer->uid >= 0 && (peer->uid == 0 || peer->uid == peer->self_uid);
 }
 
-/* control_explain - EXPLAIN */
-static void control_explain(const SERVICES *svc, SNAPSHOT *snap, char **w, size_t nw, BUF *out)
+/* control_explain_addrs - the addresses as Postfix's smtpd reads a RCPT TO
+ * or MAIL FROM argument, refused as txmilter refuses them there (-1: the
+ * answer is written) */
+static int control_explain_addrs(SNAPSHOT *snap, const char *rcpt, const char *sender, char *nrcpt,
+                                 char *nsender, BUF *out)
 {
-    const char *rcpt = control_arg(w, nw, "rcpt"), *sender = control_arg(w, nw, "sender");
-    const char *client = control_arg(w, nw, "client"), *auth = control_arg(w, nw, "auth");
-    char nrcpt[ADDR_NORM_MAX], nsender[ADDR_NORM_MAX], addr[ADDR_NORM_MAX];
-    RL_STORE *store = svc->rate;
-    RL_ITEM *items;
-    RL_RESULT *res;
-    RATELIMIT_CTX ctx;
-    RATELIMIT_VERDICT v;
+    char addr[ADDR_NORM_MAX];
     BUF err;
-    size_t n;
+    int rc = 0;
 
-    if (rcpt == NULL) {
-        buf_puts(out, "ERR EXPLAIN needs rcpt=ADDRESS\n");
-        return;
-    }
-    if (snap->policy == NULL) {
-        buf_puts(out, "no RateLimitPolicy is configured: every recipient is accepted\nOK\n");
-        return;
-    }
-    /* read as Postfix's smtpd reads a RCPT TO or MAIL FROM argument, and
-     * refused as txmilter refuses it there */
     buf_init(&err, 256);
     if (addr_smtp_norm(NULL, sender ? sender : "", &snap->norm, addr, nsender, &err) < 0) {
         buf_printf(out, "sender %s is refused: it cannot be normalised: %s\n"
                    "verdict: reject (553 5.1.7 bad sender address) before any rule\nOK\n", sender,
                    err.data);
-        buf_free(&err);
-        return;
-    }
-    if (addr_smtp_norm(NULL, rcpt, &snap->norm, addr, nrcpt, &err) < 0 || nrcpt[0] == 0) {
+        rc = -1;
+    } else if (addr_smtp_norm(NULL, rcpt, &snap->norm, addr, nrcpt, &err) < 0 || nrcpt[0] == 0) {
         buf_printf(out, "recipient %s is refused: it cannot be normalised: %s\n"
                    "verdict: reject (550 5.1.3 bad recipient address) before any rule\nOK\n",
                    rcpt, err.len ? err.data : "empty address");
-        buf_free(&err);
-        return;
+        rc = -1;
     }
     buf_free(&err);
-    ctx.rcpt = nrcpt;
-    ctx.sender = nsender;
-    ctx.client = client ? client : "";
-    ctx.auth = auth ? auth : "";
-    buf_printf(out, "recipient %s (normalised from %s), sender <%s>, client %s, auth %s\n", nrcpt, rcpt,
-               nsender, ctx.client[0] ? ctx.client : "-", ctx.auth[0] ? ctx.auth : "-");
-    items = xcalloc(RL_MAX_KEYS, sizeof(RL_ITEM));
-    res = xcalloc(RL_MAX_KEYS, sizeof(RL_RESULT));
-    n = ratelimit_items(snap->policy, &ctx, items, RL_MAX_KEYS);
-    for (size_t i = 0; i < snap->policy->n; i++) {
-        const RL_RULE *r = &snap->policy->rule[i];
+    return rc;
+}
+
+/* control_explain_rules - every rule of the policy for these facts, and the verdict */
+static void control_explain_rules(RL_STORE *store, const RL_POLICY *policy, const RATELIMIT_CTX *ctx,
+                                  BUF *out)
+{
+    RL_ITEM *items = xcalloc(RL_MAX_KEYS, sizeof(RL_ITEM));
+    RL_RESULT *res = xcalloc(RL_MAX_KEYS, sizeof(RL_RESULT));
+    size_t n = ratelimit_items(policy, ctx, items, RL_MAX_KEYS);
+    RATELIMIT_VERDICT v;
+
+    for (size_t i = 0; i < policy->n; i++) {
+        const RL_RULE *r = &policy->rule[i];
         size_t j;
         char desc[256];
 
@@ -186,7 +172,7 @@ static void control_explain(const SERVICES *svc, SNAPSHOT *snap, char **w, size_
             ;
         rl_policy_describe(r, desc, sizeof(desc));
         if (j == n) {
-            buf_printf(out, "rule %s (%s): does not apply (%s)\n", r->name, desc, ratelimit_why_not(r, &ctx));
+            buf_printf(out, "rule %s (%s): does not apply (%s)\n", r->name, desc, ratelimit_why_not(r, ctx));
             continue;
         }
         if (store == NULL || store->ops->peek(store, &items[j], &res[j]) != RL_OK) {
@@ -207,9 +193,36 @@ static void control_explain(const SERVICES *svc, SNAPSHOT *snap, char **w, size_
                    : "tempfail", v.rule->name, (unsigned long long) ratelimit_retry_s(v.wait_ms));
     else
         buf_printf(out, "verdict: accept%s\n", v.shadow ? " (shadow rules would refuse)" : "");
-    buf_puts(out, "OK\n");
     free(items);
     free(res);
+}
+
+/* control_explain - EXPLAIN */
+static void control_explain(const SERVICES *svc, SNAPSHOT *snap, char **w, size_t nw, BUF *out)
+{
+    const char *rcpt = control_arg(w, nw, "rcpt"), *sender = control_arg(w, nw, "sender");
+    const char *client = control_arg(w, nw, "client"), *auth = control_arg(w, nw, "auth");
+    char nrcpt[ADDR_NORM_MAX], nsender[ADDR_NORM_MAX];
+    RATELIMIT_CTX ctx;
+
+    if (rcpt == NULL) {
+        buf_puts(out, "ERR EXPLAIN needs rcpt=ADDRESS\n");
+        return;
+    }
+    if (snap->policy == NULL) {
+        buf_puts(out, "no RateLimitPolicy is configured: every recipient is accepted\nOK\n");
+        return;
+    }
+    if (control_explain_addrs(snap, rcpt, sender, nrcpt, nsender, out) < 0)
+        return;
+    ctx.rcpt = nrcpt;
+    ctx.sender = nsender;
+    ctx.client = client ? client : "";
+    ctx.auth = auth ? auth : "";
+    buf_printf(out, "recipient %s (normalised from %s), sender <%s>, client %s, auth %s\n", nrcpt, rcpt,
+               nsender, ctx.client[0] ? ctx.client : "-", ctx.auth[0] ? ctx.auth : "-");
+    control_explain_rules(svc->rate, snap->policy, &ctx, out);
+    buf_puts(out, "OK\n");
 }
 
 /* control_show - SHOW and RESET */
