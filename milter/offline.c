@@ -230,8 +230,10 @@ static int offline_envelope(const OFFLINE_OPTS *o, MSG *m, FILE *out, int *statu
         else if (rr.text[0])
             fprintf(out, "recipient %s: %s\n", o->rcpts.v[i], rr.text);
     }
-    fprintf(out, "outbound: %s (%s)\n", msg_outbound(m, &why) ? "yes" : "no", why);
-    if (!msg_outbound(m, NULL)) {
+    if (msg_outbound(m, &why)) {
+        fprintf(out, "outbound: yes (%s)\n", why);
+    } else {
+        fprintf(out, "outbound: no (%s)\n", why);
         fprintf(out, "verdict: accept untouched (not outbound)\n");
         return 1;
     }

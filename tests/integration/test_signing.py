@@ -495,6 +495,7 @@ def test_offline_signatures_verify_on_a_folded_header_and_a_body_of_many_chunks(
     msg, _ = make_message(subject="a subject\r\n folded onto a second line", body=body)
     rc, out, delivered = offline_sign(rig, workdir, "chunks", msg)
     assert rc == 0 and "verdict: accept" in out, out
+    assert re.search(r"(?m)^outbound: yes \(internal client 127\.0\.0\.1\)$", out), out
     assert re.search(r"(?m)^Subject: a subject\n folded onto a second line$", out), out
     check_signed(delivered, rig.dns.port, [("example.com", "rsa-sha256"), ("example.com", "ed25519-sha256")])
 
