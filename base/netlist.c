@@ -83,19 +83,11 @@ struct netlist {
 static void __attribute__((format(printf, 3, 4)))
 netlist_err(BUF *errs, const DATASET_ENTRY *e, const char *fmt, ...)
 {
-    char msg[768];
     va_list ap;
 
-    if (errs == NULL)
-        return;
     va_start(ap, fmt);
-    (void) vsnprintf(msg, sizeof(msg), fmt, ap);
+    util_verr_at(errs, e->file, e->line, fmt, ap);
     va_end(ap);
-    /* Past the error buffer's bound the rest is dropped on purpose. */
-    if (e->line > 0)
-        (void) buf_printf(errs, "%s:%d: %s\n", e->file, e->line, msg);
-    else
-        (void) buf_printf(errs, "%s: %s\n", e->file, msg);
 }
 
 /* netlist_add - append an entry */

@@ -248,14 +248,21 @@ int buf_printf(BUF *b, const char *fmt, ...)
 /* util_err_at - one located diagnostic */
 void util_err_at(BUF *errs, const char *file, int line, const char *fmt, ...)
 {
-    char msg[1024];
     va_list ap;
+
+    va_start(ap, fmt);
+    util_verr_at(errs, file, line, fmt, ap);
+    va_end(ap);
+}
+
+/* util_verr_at - util_err_at() with a va_list */
+void util_verr_at(BUF *errs, const char *file, int line, const char *fmt, va_list ap)
+{
+    char msg[1024];
 
     if (errs == NULL)
         return;
-    va_start(ap, fmt);
     (void) vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
     if (line > 0)
         (void) buf_printf(errs, "%s:%d: %s\n", file, line, msg);
     else

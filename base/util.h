@@ -49,6 +49,8 @@ int  buf_printf(BUF *b, const char *fmt, ...) __attribute__((format(printf, 2, 3
  * errs drops it, and past errs's bound the rest is dropped on purpose. */
 void util_err_at(BUF *errs, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+void util_verr_at(BUF *errs, const char *file, int line, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
 /* util_open_file - open path read-only with O_NONBLOCK|O_NOCTTY|O_CLOEXEC
  * and fstat it (into st, if not NULL): the descriptor of a regular file,
