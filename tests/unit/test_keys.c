@@ -21,6 +21,7 @@
 #include <openssl/rsa.h>
 
 #include "keys.h"
+#include "testutil.h"
 #include "sign_key.h"
 
 static char dir[] = "/tmp/txkeys.XXXXXX";
@@ -94,15 +95,12 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    char cmd[300];
-
     (void) state;
     EVP_PKEY_free(rsa2048);
     EVP_PKEY_free(rsa512);
     EVP_PKEY_free(ed);
     EVP_PKEY_free(ec);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return th_remove_dir(dir);
 }
 
 typedef struct file_case {

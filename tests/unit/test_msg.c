@@ -90,11 +90,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    char cmd[300];
-
     (void) state;
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return th_remove_dir(dir);
 }
 
 /* snap_with - a snapshot from the base configuration plus extra lines */

@@ -63,11 +63,8 @@ static int setup(void **state)
 /* teardown - remove dir */
 static int teardown(void **state)
 {
-    char cmd[300];
-
     (void) state;
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return th_remove_dir(dir);
 }
 
 /* One message from app@example.com (or from) to rcpts, with the list holding sup. */

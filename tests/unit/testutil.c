@@ -375,3 +375,12 @@ void th_write_file(const char *dir, const char *name, const char *text, mode_t m
     fclose(fp);
     assert_int_equal(chmod(path, mode), 0);
 }
+
+/* th_remove_dir - rm -rf dir */
+int th_remove_dir(const char *dir)
+{
+    char cmd[600];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}

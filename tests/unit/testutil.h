@@ -73,6 +73,9 @@ int th_psl_teardown(void **state);
 uint64_t th_clock(void);
 void th_clock_set(uint64_t t);
 
+/* th_remove_dir - rm -rf dir (a test's scratch directory); 0 or -1 */
+int th_remove_dir(const char *dir);
+
 /* th_write_file - dir/name holding text, with mode (the test fails if it cannot) */
 void th_write_file(const char *dir, const char *name, const char *text, mode_t mode);
 
