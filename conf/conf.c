@@ -6,8 +6,9 @@
  *	#include "conf.h"
  *
  *	TXCONF	*conf_defaults(void)
- *	TXCONF	*conf_load(const char *path, BUF *errs)
- *	TXCONF	*conf_load_all(const char *path, BUF *errs, int *bad)
+ *	TXCONF	*conf_load(const char *path, unsigned prog, BUF *errs)
+ *	TXCONF	*conf_load_all(const char *path, unsigned prog, BUF *errs,
+ *			       int *bad)
  *	void	conf_free(TXCONF *cf)
  *	int	conf_line(const TXCONF *cf, const char *name)
  *	const char *conf_where(const TXCONF *cf, const char *name,
@@ -19,8 +20,6 @@
  *	int	conf_check_signing(const TXCONF *cf, size_t nkeys, BUF *errs)
  *	int	conf_turned_off(const TXCONF *running, const TXCONF *next,
  *				BUF *what)
- *	const char *const conf_default_sign_headers[]
- *	const char *const conf_default_oversign_headers[]
  *
  * DESCRIPTION
  *	conf_defaults() returns a TXCONF holding every default value.
@@ -29,8 +28,17 @@
  *	which must be a regular file. Each line is "Name value": the name is
  *	the first word (any case), the value the rest of the line, trimmed.
  *	'#' starts a comment at the start of a line or after white space;
- *	blank lines are skipped. Each directive is one row of conf_dirs[]:
- *	its name, the parser for its value and the TXCONF field it sets.
+ *	blank lines are skipped. Each directive is one row of its feature's
+ *	table (conf_daemon_dirs.c, conf_sign_dirs.c, conf_rate_dirs.c,
+ *	conf_align_dirs.c, conf_unsub_dirs.c; conf_parts[] lists them): its
+ *	name, the programs that use it, the parser for its value and the
+ *	TXCONF field it sets. Only the rows of the programs in prog are
+ *	parsed; the rows of the other programs are recognised and skipped
+ *	(their line is kept for conf_line(), their value is not looked at,
+ *	their field keeps its default), so that one program's mistake does
+ *	not stop another. CONF_PROG_ALL (txmilter -n) parses every row.
+ *	After the file, each part's check runs (rules that involve several
+ *	directives).
  *	Values are checked here as far as that needs no outside state:
  *	booleans (yes/no/true/false/1/0), numbers and their ranges, the
  *	Socket and UserID syntax, header names, the IP addresses of
@@ -48,7 +56,9 @@
  *
  *	OpenDKIM directives without a row here go to conf_migrate.c: they
  *	are accepted, accepted with a warning (kept in cf->warnings), or
- *	refused with a hint saying what to write instead.
+ *	refused with a hint saying what to write instead; they are
+ *	txmilter's, skipped by the other programs.
+
  *
  *	conf_free() releases a TXCONF; conf_line() and conf_where() report
  *	where a directive was set.
@@ -73,9 +83,10 @@
  *	conf_load() keeps going after an error, so that one run reports every
  *	problem: one "file:line: message\n" per problem is appended to errs
  *	(just "file: message\n" for a file that cannot be opened), and NULL
- *	is returned if there was any. Problems: unknown,
- *	repeated directives, missing or bad values, overlong lines, NUL
- *	bytes, and a SignHeaders list without "from".
+ *	is returned if there was any. Problems: unknown directives (for
+ *	every program), and for the program's own directives: repeated
+ *	ones, missing or bad values; overlong lines, NUL bytes, and what
+ *	the parts' checks refuse (conf_sign_dirs.c, conf_unsub_dirs.c).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -99,189 +110,128 @@
 #include "log.h"
 #include "util.h"
 
-#define CONF_DEFAULT_SOCKET	"unix:/run/txmilter/txmilter.sock"
-#define CONF_DEFAULT_INTERNAL	"127.0.0.1, ::1"
-#define CONF_DEFAULT_CONTROL	"/run/txmilter/control.sock"
-#define CONF_DEFAULT_DATADIR	"/var/lib/txmilter"
-
-const char *const conf_default_sign_headers[] = {
-    "from", "sender", "reply-to", "subject", "date", "message-id", "to", "cc",
-    "mime-version", "content-type", "content-transfer-encoding", "content-id",
-    "content-description", "resent-date", "resent-from", "resent-sender",
-    "resent-to", "resent-cc", "resent-message-id", "in-reply-to", "references",
-    "list-id", "list-help", "list-unsubscribe", "list-subscribe", "list-post",
-    "list-owner", "list-archive", "list-unsubscribe-post", NULL,
+/* Every part; a feature adds its part here and its rows in its own file. */
+static const CONF_PART *const conf_parts[] = {
+    &conf_daemon_part, &conf_outbound_part, &conf_sign_part, &conf_rate_part,
+    &conf_align_part, &conf_unsub_part,
 };
 
-const char *const conf_default_oversign_headers[] = {
-    "from", "to", "cc", "subject", "reply-to", "date", "message-id",
-    "content-type", "list-unsubscribe", "list-unsubscribe-post", NULL,
-};
-
-#define OFF(field) offsetof(TXCONF, field)
-
-/* One row per directive; a later feature adds its row here. */
-static const CONF_DIR conf_dirs[] = {
-    {"Socket", conf_parse_socket, OFF(socket), 0, 0},
-    {"UserID", conf_parse_user, OFF(user), 0, 0},
-    {"PidFile", conf_parse_str, OFF(pidfile), 0, 0},
-    {"UMask", conf_parse_umask, OFF(umask), 0, 0777},
-    {"Syslog", conf_parse_bool, OFF(syslog), 0, 0},
-    {"SyslogFacility", conf_parse_facility, OFF(syslog_facility), 0, 0},
-    {"LogWhy", conf_parse_bool, OFF(logwhy), 0, 0},
-    {"ShutdownTimeout", conf_parse_int, OFF(shutdown_timeout), 0, 3600},
-    {"MaximumHeaders", conf_parse_size, OFF(max_headers), 1024, 67108864},
-    {"InternalHosts", conf_parse_str, OFF(internal_hosts), 0, 0},
-    {"MTA", conf_parse_str, OFF(mta), 0, 0},
-    {"KeyTable", conf_parse_str, OFF(keytable), 0, 0},
-    {"SigningTable", conf_parse_str, OFF(signingtable), 0, 0},
-    {"Domain", conf_parse_str, OFF(domain), 0, 0},
-    {"Selector", conf_parse_str, OFF(selector), 0, 0},
-    {"KeyFile", conf_parse_str, OFF(keyfile), 0, 0},
-    {"Signing", conf_parse_bool, OFF(signing), 0, 0},
-    {"SubDomains", conf_parse_bool, OFF(subdomains), 0, 0},
-    {"MultipleSignatures", conf_parse_bool, OFF(multiple_signatures), 0, 0},
-    {"Canonicalization", conf_parse_canon, 0, 0, 0},
-    {"SignHeaders", conf_parse_headers, OFF(sign_headers), 0, 0},
-    {"OversignHeaders", conf_parse_headers, OFF(oversign_headers), 0, 0},
-    {"On-NoKey", conf_parse_action, OFF(on_nokey), 0,
-        CONF_ACT_BIT(CONF_ACT_ACCEPT) | CONF_ACT_BIT(CONF_ACT_TEMPFAIL)},
-    {"On-MultipleFrom", conf_parse_action, OFF(on_multifrom), 0,
-        CONF_ACT_BIT(CONF_ACT_ACCEPT) | CONF_ACT_BIT(CONF_ACT_TEMPFAIL)
-        | CONF_ACT_BIT(CONF_ACT_REJECT)},
-    {"On-SignatureError", conf_parse_action, OFF(on_sigerr), 0,
-        CONF_ACT_BIT(CONF_ACT_ACCEPT) | CONF_ACT_BIT(CONF_ACT_TEMPFAIL)
-        | CONF_ACT_BIT(CONF_ACT_REJECT)},
-    /* OpenDKIM migration */
-    {"Mode", conf_parse_mode, 0, 0, 0},
-    {"RequireSafeKeys", conf_parse_safekeys, 0, 0, 0},
-    /* List-Unsubscribe */
-    {"UnsubscribeKeyFile", conf_parse_optpath, OFF(unsub_keyfile), 0, 0},
-    {"UnsubscribeURL", conf_parse_unsub_url, OFF(unsub_url), 0, 0},
-    {"UnsubscribeMailto", conf_parse_unsub_mailto, OFF(unsub_mailto), 0, 0},
-    {"UnsubscribeExempt", conf_parse_str, OFF(unsub_exempt), 0, 0},
-    {"UnsubscribeTable", conf_parse_str, OFF(unsub_table), 0, 0},
-    {"UnsubscribeListen", conf_parse_hostport, OFF(unsub_listen), 0, 0},
-    {"UnsubscribePidFile", conf_parse_str, OFF(unsub_pidfile), 0, 0},
-    {"UnsubscribeExisting", conf_parse_choice, OFF(unsub_replace), 0, 0},
-    {"UnsubscribeScope", conf_parse_choice, OFF(unsub_scope_domain), 1, 0},
-    {"UnsubscribeMaxAge", conf_parse_int, OFF(unsub_max_age), 0, 315360000},
-    {"UnsubscribeTrustedProxy", conf_parse_str, OFF(unsub_trusted_proxy), 0, 0},
-    {"DataDirectory", conf_parse_optpath, OFF(data_directory), 0, 0},
-    /* rate limits */
-    {"RateLimitPolicy", conf_parse_str, OFF(ratelimit_policy), 0, 0},
-    {"Store", conf_parse_store, OFF(store), 0, 0},
-    {"StoreFailure", conf_parse_storefail, OFF(store_failure), 0, 0},
-    {"StoreTimeout", conf_parse_int, OFF(store_timeout_ms), 1, 10000},
-    {"StoreConnectTimeout", conf_parse_int, OFF(store_connect_timeout_ms), 1, 10000},
-    {"StoreRetryInterval", conf_parse_int, OFF(store_retry_ms), 10, 600000},
-    {"RateLimitMaxKeys", conf_parse_int, OFF(ratelimit_max_keys), 1000, 100000000},
-    {"RecipientDelimiter", conf_parse_str, OFF(recipient_delimiter), 0, 0},
-    {"ControlSocket", conf_parse_optpath, OFF(control_socket), 0, 0},
-    {"ControlSocketGroup", conf_parse_group, OFF(control_socket_group), 0, 0},
-    {"ControlSocketMode", conf_parse_sockmode, OFF(control_socket_mode), 0, 0770},
-    /* alignment preflight and DNS */
-    {"EgressAddress", conf_parse_egress, OFF(egress), 0, 0},
-    {"AlignmentAction", conf_parse_align, OFF(alignment_action), 0, 0},
-    {"PublicSuffixList", conf_parse_abspath, OFF(public_suffix_list), 0, 0},
-    {"Nameservers", conf_parse_nameservers, OFF(nameservers), 0, 0},
-    {"TrustAnchorFile", conf_parse_abspath, OFF(trust_anchor_file), 0, 0},
-    {"DNSTimeout", conf_parse_int, OFF(dns_timeout), 1, 60},
-    {"On-DNSError", conf_parse_action, OFF(on_dnserror), 0,
-        CONF_ACT_BIT(CONF_ACT_ACCEPT) | CONF_ACT_BIT(CONF_ACT_TEMPFAIL)},
-};
-
-#define CONF_NDIRS (sizeof(conf_dirs) / sizeof(conf_dirs[0]))
+#define CONF_NPARTS CONF_NELEM(conf_parts)
 
 #define conf_err util_err_at
 
-/* conf_find - the table row for a directive name, or NULL */
-static const CONF_DIR *conf_find(const char *name)
+/* conf_ndirs - the number of rows of every part */
+static size_t conf_ndirs(void)
 {
-    size_t i;
+    size_t n = 0;
 
-    for (i = 0; i < CONF_NDIRS; i++)
-        if (strcasecmp(conf_dirs[i].name, name) == 0)
-            return &conf_dirs[i];
+    for (size_t p = 0; p < CONF_NPARTS; p++)
+        n += conf_parts[p]->ndirs;
+    return n;
+}
+
+/* conf_find - the row for a directive name and its index over all parts
+ * (for cf->lines), or NULL */
+static const CONF_DIR *conf_find(const char *name, size_t *idx)
+{
+    size_t base = 0;
+
+    for (size_t p = 0; p < CONF_NPARTS; p++) {
+        for (size_t i = 0; i < conf_parts[p]->ndirs; i++) {
+            if (strcasecmp(conf_parts[p]->dirs[i].name, name) == 0) {
+                *idx = base + i;
+                return &conf_parts[p]->dirs[i];
+            }
+        }
+        base += conf_parts[p]->ndirs;
+    }
     return NULL;
+}
+
+/* conf_warn - one warning with the file's location */
+void conf_warn(TXCONF *cf, int line, const char *fmt, ...)
+{
+    char    msg[CONF_ERR_MAX], *w;
+    va_list ap;
+
+    va_start(ap, fmt);
+    (void) vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    w = xasprintf("%s:%d: warning: %s", cf->path ? cf->path : "(defaults)", line, msg);
+    strv_add(&cf->warnings, w);
+    free(w);
 }
 
 int conf_preflight(const TXCONF *cf)
 {
-    return cf->egress.n > 0 || cf->alignment_action != CONF_ALIGN_UNSET;
+    return cf->align.egress.n > 0 || cf->align.action != CONF_ALIGN_UNSET;
 }
 
 int conf_signs(const TXCONF *cf)
 {
-    return cf->signing;
+    return cf->sign.signing;
 }
 
 int conf_rate_limits(const TXCONF *cf)
 {
-    return cf->ratelimit_policy != NULL;
+    return cf->rate.policy != NULL;
 }
 
 DNS_SETTINGS conf_dns(const TXCONF *cf)
 {
-    DNS_SETTINGS ds = {cf->nameservers, cf->trust_anchor_file, cf->dns_timeout};
+    DNS_SETTINGS ds = {cf->align.nameservers, cf->align.trust_anchor_file, cf->align.dns_timeout};
 
     return ds;
 }
 
 int conf_unsubscribes(const TXCONF *cf)
 {
-    return cf->unsub_keyfile != NULL && cf->unsub_url != NULL;
+    return cf->unsub.keyfile != NULL && cf->unsub.url != NULL;
 }
 
 enum conf_align conf_align_action(const TXCONF *cf)
 {
-    return cf->alignment_action == CONF_ALIGN_UNSET ? CONF_ALIGN_LOG : cf->alignment_action;
+    return cf->align.action == CONF_ALIGN_UNSET ? CONF_ALIGN_LOG : cf->align.action;
 }
 
 TXCONF *conf_defaults(void)
 {
     TXCONF   *cf = xcalloc(1, sizeof(*cf));
-    size_t  i;
 
-    cf->socket = xstrdup(CONF_DEFAULT_SOCKET);
-    cf->umask = 007;
-    cf->syslog = 1;
-    cf->syslog_facility = log_facility_code("mail");
-    cf->shutdown_timeout = 60;
-    cf->max_headers = 1048576;
-    cf->internal_hosts = xstrdup(CONF_DEFAULT_INTERNAL);
-    cf->signing = 1;
-    cf->hdr_canon = CONF_CANON_RELAXED;
-    cf->body_canon = CONF_CANON_RELAXED;
-    strv_init(&cf->sign_headers);
-    for (i = 0; conf_default_sign_headers[i]; i++)
-        strv_add(&cf->sign_headers, conf_default_sign_headers[i]);
-    strv_init(&cf->oversign_headers);
-    for (i = 0; conf_default_oversign_headers[i]; i++)
-        strv_add(&cf->oversign_headers, conf_default_oversign_headers[i]);
-    cf->on_nokey = CONF_ACT_ACCEPT;
-    cf->on_sigerr = CONF_ACT_TEMPFAIL;
-    cf->on_multifrom = CONF_ACT_REJECT;
-    cf->store = xstrdup("embedded");
-    cf->store_failure = 0;                  /* local */
-    cf->store_timeout_ms = 50;
-    cf->store_connect_timeout_ms = 100;
-    cf->store_retry_ms = 1000;
-    cf->ratelimit_max_keys = 1000000;
-    cf->recipient_delimiter = xstrdup("+");
-    cf->control_socket = xstrdup(CONF_DEFAULT_CONTROL);
-    cf->control_socket_mode = 0600;         /* not the UserID group: Postfix is in it */
-    cf->unsub_listen = xstrdup("127.0.0.1:8025");
-    cf->unsub_trusted_proxy = xstrdup("127.0.0.1, ::1");
-    cf->data_directory = xstrdup(CONF_DEFAULT_DATADIR);
-    strv_init(&cf->egress);
-    cf->alignment_action = CONF_ALIGN_UNSET;
-    cf->public_suffix_list = xstrdup(CONF_DEFAULT_PSL);
-    cf->dns_timeout = 5;
-    cf->on_dnserror = CONF_ACT_TEMPFAIL;
+    cf->prog = CONF_PROG_ALL;
+    for (size_t p = 0; p < CONF_NPARTS; p++)
+        conf_parts[p]->defaults(cf);
     strv_init(&cf->warnings);
-    cf->lines = xcalloc(CONF_NDIRS, sizeof(int));
+    cf->lines = xcalloc(conf_ndirs(), sizeof(int));
     return cf;
+}
+
+/* conf_unknown - a name without a row: an OpenDKIM directive (txmilter's
+ * to judge, skipped by the others) or an error */
+static int conf_unknown(TXCONF *cf, const char *name, const char *value, int lineno, BUF *errs)
+{
+    char    err[CONF_ERR_MAX];
+    enum conf_migrate m = conf_migrate_check(name, value, err, sizeof(err));
+
+    if (m != CONF_MIGRATE_UNKNOWN && !(cf->prog & CONF_M))
+        return 0;
+    switch (m) {
+    case CONF_MIGRATE_SAME:
+        return 0;
+    case CONF_MIGRATE_IGNORED: {
+        char   *w = xasprintf("%s:%d: warning: %s", cf->path, lineno, err);
+
+        strv_add(&cf->warnings, w);
+        free(w);
+        return 0;
+    }
+    case CONF_MIGRATE_REFUSED:
+        conf_err(errs, cf->path, lineno, "%s", err);
+        return -1;
+    default:
+        conf_err(errs, cf->path, lineno, "unknown directive \"%s\"", name);
+        return -1;
+    }
 }
 
 /* conf_apply - one "Name value" line; -1 after reporting an error */
@@ -297,26 +247,14 @@ static int conf_apply(TXCONF *cf, char *line, int lineno, BUF *errs)
     if (*value)
         *value++ = 0;
     value = util_trim(value);
-    if ((d = conf_find(line)) == NULL) {
-        switch (conf_migrate_check(line, value, err, sizeof(err))) {
-        case CONF_MIGRATE_SAME:
-            return 0;
-        case CONF_MIGRATE_IGNORED: {
-            char   *w = xasprintf("%s:%d: warning: %s", cf->path, lineno, err);
-
-            strv_add(&cf->warnings, w);
-            free(w);
-            return 0;
-        }
-        case CONF_MIGRATE_REFUSED:
-            conf_err(errs, cf->path, lineno, "%s", err);
-            return -1;
-        default:
-            conf_err(errs, cf->path, lineno, "unknown directive \"%s\"", line);
-            return -1;
-        }
+    if ((d = conf_find(line, &idx)) == NULL)
+        return conf_unknown(cf, line, value, lineno, errs);
+    if ((d->progs & cf->prog) == 0) {
+        /* Another program's: its reader judges the value. */
+        if (cf->lines[idx] == 0)
+            cf->lines[idx] = lineno;
+        return 0;
     }
-    idx = (size_t) (d - conf_dirs);
     if (cf->lines[idx] != 0) {
         conf_err(errs, cf->path, lineno, "%s given twice (first at line %d)",
                  d->name, cf->lines[idx]);
@@ -336,22 +274,22 @@ static int conf_apply(TXCONF *cf, char *line, int lineno, BUF *errs)
     return 0;
 }
 
-/* conf_check - rules that involve the whole file */
+/* conf_check - rules that involve several directives, part by part */
 static int conf_check(TXCONF *cf, BUF *errs)
 {
-    if (!strv_contains_ci(&cf->sign_headers, "from")) {
-        conf_err(errs, cf->path, conf_line(cf, "SignHeaders"),
-                 "SignHeaders must include \"from\" (RFC 6376 5.4)");
-        return -1;
-    }
-    return 0;
+    int rc = 0;
+
+    for (size_t p = 0; p < CONF_NPARTS; p++)
+        if (conf_parts[p]->check && conf_parts[p]->check(cf, cf->prog, errs) < 0)
+            rc = -1;
+    return rc;
 }
 
 /* conf_load - parse the file at path */
-TXCONF   *conf_load(const char *path, BUF *errs)
+TXCONF   *conf_load(const char *path, unsigned prog, BUF *errs)
 {
     int     bad;
-    TXCONF *cf = conf_load_all(path, errs, &bad);
+    TXCONF *cf = conf_load_all(path, prog, errs, &bad);
 
     if (cf != NULL && bad) {
         conf_free(cf);
@@ -361,7 +299,7 @@ TXCONF   *conf_load(const char *path, BUF *errs)
 }
 
 /* conf_load_all - parse the file at path, keeping what parsed */
-TXCONF   *conf_load_all(const char *path, BUF *errs, int *nbad)
+TXCONF   *conf_load_all(const char *path, unsigned prog, BUF *errs, int *nbad)
 {
     char    line[DATASET_LINE_MAX + 1];
     enum dataset_line rc;
@@ -382,6 +320,7 @@ TXCONF   *conf_load_all(const char *path, BUF *errs, int *nbad)
     }
     cf = conf_defaults();
     cf->path = xstrdup(path);
+    cf->prog = prog & CONF_PROG_ALL;
     while ((rc = dataset_readline(fp, line, sizeof(line))) != DATASET_LINE_EOF) {
         lineno++;
         if (rc == DATASET_LINE_ERR) {
@@ -429,20 +368,20 @@ int conf_check_signing(const TXCONF *cf, size_t nkeys, BUF *errs)
 {
     char where[1024];
 
-    if (cf->signing && nkeys == 0) {
-        conf_where(cf, cf->keytable ? "KeyTable" : "Domain", where, sizeof(where));
+    if (cf->sign.signing && nkeys == 0) {
+        conf_where(cf, cf->sign.keytable ? "KeyTable" : "Domain", where, sizeof(where));
         (void) buf_printf(errs, "%s: no signing key configured (%s): all mail would leave "
                           "unsigned; make a key with \"txmilterctl genkey\" and add it to the "
                           "KeyTable, or say \"Signing no\" if that is intended\n", where,
-                          cf->keytable ? "the KeyTable holds no key"
+                          cf->sign.keytable ? "the KeyTable holds no key"
                           : "no KeyTable, no Domain/Selector/KeyFile");
         return -1;
     }
-    if (!cf->signing && nkeys > 0) {
+    if (!cf->sign.signing && nkeys > 0) {
         conf_where(cf, "Signing", where, sizeof(where));
         (void) buf_printf(errs, "%s: Signing no, but signing keys are configured (%s): "
                           "remove one or the other\n", where,
-                          cf->keytable ? "KeyTable" : "Domain/Selector/KeyFile");
+                          cf->sign.keytable ? "KeyTable" : "Domain/Selector/KeyFile");
         return -1;
     }
     return 0;
@@ -474,36 +413,8 @@ void conf_free(TXCONF *cf)
     if (cf == NULL)
         return;
     free(cf->path);
-    free(cf->socket);
-    free(cf->user);
-    free(cf->pidfile);
-    free(cf->internal_hosts);
-    free(cf->mta);
-    free(cf->keytable);
-    free(cf->signingtable);
-    free(cf->domain);
-    free(cf->selector);
-    free(cf->keyfile);
-    strv_free(&cf->sign_headers);
-    strv_free(&cf->oversign_headers);
-    free(cf->ratelimit_policy);
-    free(cf->store);
-    free(cf->recipient_delimiter);
-    free(cf->control_socket);
-    free(cf->control_socket_group);
-    free(cf->unsub_keyfile);
-    free(cf->unsub_url);
-    free(cf->unsub_mailto);
-    free(cf->unsub_exempt);
-    free(cf->unsub_table);
-    free(cf->unsub_listen);
-    free(cf->unsub_pidfile);
-    free(cf->unsub_trusted_proxy);
-    free(cf->data_directory);
-    strv_free(&cf->egress);
-    free(cf->public_suffix_list);
-    free(cf->nameservers);
-    free(cf->trust_anchor_file);
+    for (size_t p = 0; p < CONF_NPARTS; p++)
+        conf_parts[p]->release(cf);
     strv_free(&cf->warnings);
     free(cf->lines);
     free(cf);
@@ -512,11 +423,11 @@ void conf_free(TXCONF *cf)
 /* conf_line - the line that set a directive, 0 if none */
 int conf_line(const TXCONF *cf, const char *name)
 {
-    const CONF_DIR *d;
+    size_t  idx;
 
-    if (cf == NULL || name == NULL || cf->lines == NULL || (d = conf_find(name)) == NULL)
+    if (cf == NULL || name == NULL || cf->lines == NULL || conf_find(name, &idx) == NULL)
         return 0;
-    return cf->lines[d - conf_dirs];
+    return cf->lines[idx];
 }
 
 /* conf_where - "file:line" of a directive, for later diagnostics */

@@ -340,8 +340,8 @@ int conf_parse_canon(TXCONF *cf, const CONF_DIR *d, const char *value,
                  "or header/body such as relaxed/relaxed", d->name, value);
         return -1;
     }
-    cf->hdr_canon = (enum conf_canon) h;
-    cf->body_canon = (enum conf_canon) b;
+    cf->sign.hdr_canon = (enum conf_canon) h;
+    cf->sign.body_canon = (enum conf_canon) b;
     return 0;
 }
 

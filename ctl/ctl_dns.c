@@ -155,7 +155,7 @@ static int ctl_check_spf(CTL_REPORT *r, const TXCONF *cf, const char *domain)
     size_t nmissing = 0;
     int idx, tempfail, count, all_pass = 1;
 
-    if (cf->egress.n == 0) {
+    if (cf->align.egress.n == 0) {
         ctl_row(r, domain, "SPF", CTL_WARN, "not checked: no EgressAddress in the configuration");
         return 0;
     }
@@ -182,25 +182,25 @@ static int ctl_check_spf(CTL_REPORT *r, const TXCONF *cf, const char *domain)
             ctl_row(r, domain, "SPF", CTL_FAIL, "%d DNS-querying terms (include, a, mx, ptr, exists, "
                     "redirect): over the limit of 10, receivers get permerror", count);
     }
-    for (size_t i = 0; i < cf->egress.n; i++) {
+    for (size_t i = 0; i < cf->align.egress.n; i++) {
         SPF_CHECK_OUTCOME o;
 
-        spf_check_host(cf->egress.v[i], domain, domain, &o);
+        spf_check_host(cf->align.egress.v[i], domain, domain, &o);
         if (o.result == SPF_CHECK_PASS)
             continue;
         all_pass = 0;
         if (o.result == SPF_CHECK_TEMPERROR) {
-            ctl_row(r, domain, "SPF", CTL_DNSERR, "%s: %s", cf->egress.v[i], o.reason);
+            ctl_row(r, domain, "SPF", CTL_DNSERR, "%s: %s", cf->align.egress.v[i], o.reason);
         } else {
-            ctl_row(r, domain, "SPF", CTL_FAIL, "%s: %s (%s)", cf->egress.v[i], spf_check_result_str(o.result),
+            ctl_row(r, domain, "SPF", CTL_FAIL, "%s: %s (%s)", cf->align.egress.v[i], spf_check_result_str(o.result),
                     o.reason);
             if (o.result != SPF_CHECK_PERMERROR && nmissing < CTL_EGRESS_MAX)
-                missing[nmissing++] = cf->egress.v[i];
+                missing[nmissing++] = cf->align.egress.v[i];
         }
     }
     if (all_pass)
-        ctl_row(r, domain, "SPF", CTL_OK, "pass for %zu EgressAddress%s", cf->egress.n,
-                cf->egress.n == 1 ? "" : "es");
+        ctl_row(r, domain, "SPF", CTL_OK, "pass for %zu EgressAddress%s", cf->align.egress.n,
+                cf->align.egress.n == 1 ? "" : "es");
     if (nmissing) {
         BUF fix;
 

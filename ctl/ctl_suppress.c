@@ -122,7 +122,7 @@ static int cs_norm(const TXCONF *cf, const char *in, int is_rcpt, char *out, siz
     int rc;
 
     buf_init(&why, 1024);
-    o.separators = cf->recipient_delimiter;
+    o.separators = cf->rate.recipient_delimiter;
     o.gmail_dots = 1;
     if (is_rcpt)
         rc = addr_norm(in, &o, out, outlen, &why);
@@ -217,7 +217,7 @@ int ctl_suppress_main(const char *config, int argc, char **argv)
         return cs_usage();
     }
     buf_init(&errs, 64 * 1024);
-    if ((cf = conf_load(config, &errs)) == NULL) {
+    if ((cf = conf_load(config, CONF_PROG_CTL, &errs)) == NULL) {
         fputs(errs.data ? errs.data : "configuration error\n", stderr);
         buf_free(&errs);
         return 2;
@@ -229,8 +229,8 @@ int ctl_suppress_main(const char *config, int argc, char **argv)
         return 2;
     }
     buf_reset(&errs);
-    s = suppress_open(cf->store, cf->data_directory,
-                      cf->store_timeout_ms > CS_TIMEOUT_MS ? (unsigned) cf->store_timeout_ms
+    s = suppress_open(cf->rate.store, cf->unsub.data_directory,
+                      cf->rate.store_timeout_ms > CS_TIMEOUT_MS ? (unsigned) cf->rate.store_timeout_ms
                       : CS_TIMEOUT_MS, &errs);
     if (s == NULL) {
         fprintf(stderr, "txmilterctl: suppression list: %s\n", errs.data ? errs.data : "?");

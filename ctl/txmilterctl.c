@@ -80,7 +80,7 @@ static TXCONF *ctl_conf(const char *path)
     TXCONF *cf;
 
     buf_init(&errs, 64 * 1024);
-    if ((cf = conf_load(path, &errs)) == NULL)
+    if ((cf = conf_load(path, CONF_PROG_CTL, &errs)) == NULL)
         fputs(errs.data ? errs.data : "configuration error\n", stderr);
     buf_free(&errs);
     return cf;
@@ -97,7 +97,7 @@ static int ctl_lint(const char *config, const char *file)
     if (file == NULL) {
         if ((cf = ctl_conf(config)) == NULL)
             return 1;
-        if ((file = cf->ratelimit_policy) == NULL) {
+        if ((file = cf->rate.policy) == NULL) {
             fprintf(stderr, "txmilterctl: %s sets no RateLimitPolicy; name a file\n", config);
             conf_free(cf);
             return 1;
@@ -132,21 +132,21 @@ static int ctl_ask(const char *config, const char *request)
 
     if (cf == NULL)
         return 1;
-    if (cf->control_socket == NULL) {
+    if (cf->daemon.control_socket == NULL) {
         fprintf(stderr, "txmilterctl: %s sets ControlSocket none\n", config);
         conf_free(cf);
         return 1;
     }
     memset(&sun, 0, sizeof(sun));
     sun.sun_family = AF_UNIX;
-    if (util_strlcpy(sun.sun_path, cf->control_socket, sizeof(sun.sun_path)) < 0
+    if (util_strlcpy(sun.sun_path, cf->daemon.control_socket, sizeof(sun.sun_path)) < 0
         || (fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0) {
-        fprintf(stderr, "txmilterctl: bad ControlSocket %s\n", cf->control_socket);
+        fprintf(stderr, "txmilterctl: bad ControlSocket %s\n", cf->daemon.control_socket);
         conf_free(cf);
         return 1;
     }
     if (connect(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0) {
-        fprintf(stderr, "txmilterctl: cannot connect to %s: %s (%s)\n", cf->control_socket,
+        fprintf(stderr, "txmilterctl: cannot connect to %s: %s (%s)\n", cf->daemon.control_socket,
                 strerror(errno), errno == EACCES ? "run as root or as UserID, or see ControlSocketGroup "
                 "and ControlSocketMode" : "is txmilter running?");
         close(fd);
@@ -154,7 +154,7 @@ static int ctl_ask(const char *config, const char *request)
         return 1;
     }
     if (write(fd, request, strlen(request)) != (ssize_t) strlen(request) || write(fd, "\n", 1) != 1) {
-        fprintf(stderr, "txmilterctl: %s: %s\n", cf->control_socket, strerror(errno));
+        fprintf(stderr, "txmilterctl: %s: %s\n", cf->daemon.control_socket, strerror(errno));
         close(fd);
         conf_free(cf);
         return 1;
@@ -184,7 +184,7 @@ static int ctl_ask(const char *config, const char *request)
             fprintf(stderr, "txmilterctl: %s\n", line + 4);
         }
     } else
-        fprintf(stderr, "txmilterctl: no answer from %s\n", cf->control_socket);
+        fprintf(stderr, "txmilterctl: no answer from %s\n", cf->daemon.control_socket);
     buf_free(&answer);
     close(fd);
     conf_free(cf);

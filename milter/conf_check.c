@@ -87,7 +87,7 @@ static void cc_warn_internal(const TXCONF *cf, BUF *warns)
     DATASET *ds;
 
     conf_where(cf, "InternalHosts", where, sizeof(where));
-    if ((ds = dataset_load(cf->internal_hosts, where, NULL)) == NULL)
+    if ((ds = dataset_load(cf->outbound.internal_hosts, where, NULL)) == NULL)
         return;
     for (size_t i = 0; i < ds->n; i++) {
         const char *k = ds->ent[i].key;
@@ -109,16 +109,16 @@ static void cc_warn_socket(const TXCONF *cf, BUF *warns)
     char where[CC_WHERE_MAX];
     const char *at;
 
-    if (cf->socket == NULL || (strncmp(cf->socket, "inet:", 5) != 0
-                               && strncmp(cf->socket, "inet6:", 6) != 0))
+    if (cf->daemon.socket == NULL || (strncmp(cf->daemon.socket, "inet:", 5) != 0
+                               && strncmp(cf->daemon.socket, "inet6:", 6) != 0))
         return;
-    at = strchr(cf->socket, '@');
+    at = strchr(cf->daemon.socket, '@');
     if (at && strcmp(at, "@0.0.0.0") != 0 && strcmp(at, "@[::]") != 0 && strcmp(at, "@::") != 0)
         return;
     conf_where(cf, "Socket", where, sizeof(where));
     util_err_at(warns, where, 0, "warning: Socket %s listens on every interface: use "
                 "inet:PORT@localhost unless remote MTAs must connect (then firewall the port)",
-                cf->socket);
+                cf->daemon.socket);
 }
 
 /* cc_flat_star - a flat SigningTable key that holds '*' but never matches */
@@ -139,18 +139,18 @@ static void cc_warn_signingtable(const TXCONF *cf, BUF *warns)
     DATASET *ds;
     const char *path;
 
-    if (cf->signingtable == NULL || (path = dataset_path(cf->signingtable)) == NULL
-        || strncasecmp(cf->signingtable, "refile:", 7) == 0)
+    if (cf->sign.signingtable == NULL || (path = dataset_path(cf->sign.signingtable)) == NULL
+        || strncasecmp(cf->sign.signingtable, "refile:", 7) == 0)
         return;
     conf_where(cf, "SigningTable", where, sizeof(where));
-    if ((ds = dataset_load(cf->signingtable, where, NULL)) == NULL)
+    if ((ds = dataset_load(cf->sign.signingtable, where, NULL)) == NULL)
         return;
     for (size_t i = 0; i < ds->n; i++)
         if (cc_flat_star(ds->ent[i].key))
             util_err_at(warns, ds->ent[i].file, ds->ent[i].line,
                         "warning: \"%s\" never matches: without refile: the SigningTable's "
                         "'*' is no wildcard; write \"SigningTable refile:%s\" (%s)%s",
-                        ds->ent[i].key, path, where, cf->on_nokey == CONF_ACT_ACCEPT
+                        ds->ent[i].key, path, where, cf->sign.on_nokey == CONF_ACT_ACCEPT
                         ? "; with On-NoKey accept that mail goes out unsigned" : "");
     dataset_free(ds);
 }
@@ -214,19 +214,19 @@ static void cc_collect(const SNAPSHOT *snap, const char *conf_path, CC_LIST *l)
     if ((it = cc_add(l, cf, "configuration file", conf_path)) != NULL)
         snprintf(it->where, sizeof(it->where), "%s", conf_path);
 #define CC_DATASET(name, spec) (void) cc_add(l, cf, name, (spec) ? dataset_path(spec) : NULL)
-    CC_DATASET("InternalHosts", cf->internal_hosts);
-    CC_DATASET("MTA", cf->mta);
-    CC_DATASET("KeyTable", cf->keytable);
-    CC_DATASET("SigningTable", cf->signingtable);
-    CC_DATASET("Domain", cf->domain);
-    CC_DATASET("UnsubscribeTable", cf->unsub_table);
-    CC_DATASET("UnsubscribeExempt", cf->unsub_exempt);
+    CC_DATASET("InternalHosts", cf->outbound.internal_hosts);
+    CC_DATASET("MTA", cf->outbound.mta);
+    CC_DATASET("KeyTable", cf->sign.keytable);
+    CC_DATASET("SigningTable", cf->sign.signingtable);
+    CC_DATASET("Domain", cf->sign.domain);
+    CC_DATASET("UnsubscribeTable", cf->unsub.table);
+    CC_DATASET("UnsubscribeExempt", cf->unsub.exempt);
 #undef CC_DATASET
-    (void) cc_add(l, cf, "RateLimitPolicy", cf->ratelimit_policy);
-    (void) cc_add(l, cf, "UnsubscribeKeyFile", cf->unsub_keyfile);
+    (void) cc_add(l, cf, "RateLimitPolicy", cf->rate.policy);
+    (void) cc_add(l, cf, "UnsubscribeKeyFile", cf->unsub.keyfile);
     if (conf_preflight(cf))
-        (void) cc_add(l, cf, "PublicSuffixList", cf->public_suffix_list);
-    (void) cc_add(l, cf, "TrustAnchorFile", cf->trust_anchor_file);
+        (void) cc_add(l, cf, "PublicSuffixList", cf->align.public_suffix_list);
+    (void) cc_add(l, cf, "TrustAnchorFile", cf->align.trust_anchor_file);
     if (snap->kt) {
         size_t n;
         const KEYTABLE_KEY *k = keytable_keys(snap->kt, &n);
@@ -234,7 +234,7 @@ static void cc_collect(const SNAPSHOT *snap, const char *conf_path, CC_LIST *l)
         for (size_t i = 0; i < n; i++) {
             if (k[i].keypath == NULL || strchr(k[i].keypath, '%'))
                 continue;
-            if (cf->keyfile && strcmp(k[i].keypath, cf->keyfile) == 0) {
+            if (cf->sign.keyfile && strcmp(k[i].keypath, cf->sign.keyfile) == 0) {
                 it = cc_add(l, cf, "KeyFile", k[i].keypath);
             } else if ((it = cc_add(l, cf, "KeyTable key file", k[i].keypath)) != NULL) {
                 snprintf(it->where, sizeof(it->where), "%s:%d", k[i].file, k[i].line);
@@ -345,11 +345,11 @@ static int cc_report(const CC_LIST *l, const char *user, const char *group, BUF 
 /* cc_suppress_dir - DataDirectory, when the embedded suppression list uses it */
 static const char *cc_suppress_dir(const TXCONF *cf)
 {
-    if (cf->data_directory == NULL || strcasecmp(cf->store, "embedded") != 0)
+    if (cf->unsub.data_directory == NULL || strcasecmp(cf->rate.store, "embedded") != 0)
         return NULL;
-    if (!(conf_unsubscribes(cf) || cf->unsub_mailto || cf->unsub_table))
+    if (!(conf_unsubscribes(cf) || cf->unsub.mailto || cf->unsub.table))
         return NULL;
-    return cf->data_directory;
+    return cf->unsub.data_directory;
 }
 
 /* cc_access - the UserID exists and can read and write what it must */
@@ -367,10 +367,10 @@ static int cc_access(const SNAPSHOT *snap, BUF *errs, BUF *warns)
     int rc = 0, drop = 0;
 
     conf_where(cf, "UserID", where, sizeof(where));
-    user = xstrdup(cf->user ? cf->user : "");
+    user = xstrdup(cf->daemon.user ? cf->daemon.user : "");
     if ((colon = strchr(user, ':')) != NULL)
         *colon++ = 0;
-    if (cf->user) {
+    if (cf->daemon.user) {
         if ((pw = getpwnam(user)) == NULL) {
             util_err_at(errs, where, 0, "UserID: no such user \"%s\"", user);
             free(user);
@@ -433,14 +433,14 @@ static void cc_redis(const TXCONF *cf, BUF *warns)
     RL_STORE *st;
     BUF err;
 
-    if (strcasecmp(cf->store, "embedded") == 0)
+    if (strcasecmp(cf->rate.store, "embedded") == 0)
         return;
     buf_init(&err, 1024);
-    if ((st = store_redis_new(cf->store, &o, &err)) != NULL && store_redis_ping(st, &err) < 0) {
+    if ((st = store_redis_new(cf->rate.store, &o, &err)) != NULL && store_redis_ping(st, &err) < 0) {
         conf_where(cf, "Store", where, sizeof(where));
         util_err_at(warns, where, 0, "warning: Store %s does not answer (%s): until it does, "
-                    "StoreFailure %s applies", cf->store, err.data ? err.data : "no reply",
-                    store_failover_policy_str((STORE_FAILURE) cf->store_failure));
+                    "StoreFailure %s applies", cf->rate.store, err.data ? err.data : "no reply",
+                    store_failover_policy_str((STORE_FAILURE) cf->rate.store_failure));
     }
     if (st)
         st->ops->free(st);
@@ -459,7 +459,7 @@ static int cc_resolver(const SNAPSHOT *snap, BUF *errs, BUF *warns)
 
     if (!conf_preflight(cf))
         return 0;
-    conf_where(cf, cf->nameservers ? "Nameservers" : "TrustAnchorFile", where, sizeof(where));
+    conf_where(cf, cf->align.nameservers ? "Nameservers" : "TrustAnchorFile", where, sizeof(where));
     buf_init(&err, 1024);
     ds = conf_dns(cf);
     if (dns_init(&ds, &err) < 0) {
@@ -480,15 +480,15 @@ static int cc_resolver(const SNAPSHOT *snap, BUF *errs, BUF *warns)
         }
     }
     memset(&ans, 0, sizeof(ans));
-    dns_budget_begin(cf->dns_timeout);
+    dns_budget_begin(cf->align.dns_timeout);
     dns_lookup(NULL, name, rrtype, &ans);
     dns_budget_end();
     if (ans.status == DNS_TEMPFAIL)
         util_err_at(warns, where, 0, "warning: the resolver (%s) gave no answer for %s: %s; "
                     "until it does, the alignment preflight follows On-DNSError %s",
-                    cf->nameservers ? cf->nameservers : "/etc/resolv.conf", name,
+                    cf->align.nameservers ? cf->align.nameservers : "/etc/resolv.conf", name,
                     ans.why[0] ? ans.why : "temporary failure",
-                    cf->on_dnserror == CONF_ACT_ACCEPT ? "accept" : "tempfail");
+                    cf->align.on_dnserror == CONF_ACT_ACCEPT ? "accept" : "tempfail");
     dns_answer_free(&ans);
     dns_shutdown();
     return 0;

@@ -272,12 +272,12 @@ static void control_stats(const SERVICES *svc, SNAPSHOT *snap, BUF *out)
     /* "embedded (embedded)" said nothing; the store in use differs from the
      * configured one only with StoreFailure's failover around Redis */
     if (store == NULL)
-        buf_printf(out, "store: %s (not open)\n", snap->cf->store);
+        buf_printf(out, "store: %s (not open)\n", snap->cf->rate.store);
     else if (strcmp(store->ops->name, "failover") == 0)
-        buf_printf(out, "store: %s (with StoreFailure %s while it is down)\n", snap->cf->store,
-                   store_failover_policy_str((STORE_FAILURE) snap->cf->store_failure));
+        buf_printf(out, "store: %s (with StoreFailure %s while it is down)\n", snap->cf->rate.store,
+                   store_failover_policy_str((STORE_FAILURE) snap->cf->rate.store_failure));
     else
-        buf_printf(out, "store: %s\n", snap->cf->store);
+        buf_printf(out, "store: %s\n", snap->cf->rate.store);
     if (store && strcmp(store->ops->name, "failover") == 0) {
         STORE_FAILOVER_STATS st;
 
@@ -301,7 +301,7 @@ static void control_stats(const SERVICES *svc, SNAPSHOT *snap, BUF *out)
     buf_printf(out, "signing keys: %llu loads from the parsed key, %llu parsed again%s\n",
                (unsigned long long) hits, (unsigned long long) misses,
                sign_key_active() ? "" : " (override not in effect)");
-    buf_printf(out, "policy: %s (%zu rules)\nOK\n", snap->cf->ratelimit_policy ? snap->cf->ratelimit_policy
+    buf_printf(out, "policy: %s (%zu rules)\nOK\n", snap->cf->rate.policy ? snap->cf->rate.policy
                : "none", snap->policy ? snap->policy->n : 0);
 }
 

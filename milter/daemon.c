@@ -165,7 +165,7 @@ static void daemon_check_key_owners(SNAPSHOT *snap, uid_t uid)
         if (st.st_uid != uid)
             log_warn("%s is owned by uid %ld, not by UserID %s: txmilter starts, but a reload "
                      "(SIGHUP) will not be able to read it; chown it to %s",
-                     k[i].keypath, (long) st.st_uid, snap->cf->user, snap->cf->user);
+                     k[i].keypath, (long) st.st_uid, snap->cf->daemon.user, snap->cf->daemon.user);
     }
 }
 
@@ -173,22 +173,22 @@ static void daemon_check_key_owners(SNAPSHOT *snap, uid_t uid)
  * *pool is its connection pool, for the suppression list to share */
 static RL_STORE *daemon_store(const TXCONF *cf, REDIS_POOL **pool)
 {
-    RL_STORE *local = store_mem_new((size_t) cf->ratelimit_max_keys, NULL), *primary;
+    RL_STORE *local = store_mem_new((size_t) cf->rate.max_keys, NULL), *primary;
     REDIS_POOL_OPTS o;
     BUF err;
 
     *pool = NULL;
-    if (strcasecmp(cf->store, "embedded") == 0)
+    if (strcasecmp(cf->rate.store, "embedded") == 0)
         return local;
     memset(&o, 0, sizeof(o));
-    o.connect_timeout_ms = (unsigned) cf->store_connect_timeout_ms;
-    o.timeout_ms = (unsigned) cf->store_timeout_ms;
+    o.connect_timeout_ms = (unsigned) cf->rate.store_connect_timeout_ms;
+    o.timeout_ms = (unsigned) cf->rate.store_timeout_ms;
     o.pool_size = 8;
-    o.retry_ms = (unsigned) cf->store_retry_ms;
+    o.retry_ms = (unsigned) cf->rate.store_retry_ms;
     buf_init(&err, 1024);
-    if ((*pool = redis_pool_new(cf->store, &o, &err)) == NULL
+    if ((*pool = redis_pool_new(cf->rate.store, &o, &err)) == NULL
         || (primary = store_redis_open(*pool, NULL, &err)) == NULL) {
-        log_err("Store %s: %s", cf->store, err.data ? err.data : "");   /* checked by snapshot_build() */
+        log_err("Store %s: %s", cf->rate.store, err.data ? err.data : "");   /* checked by snapshot_build() */
         buf_free(&err);
         redis_pool_free(*pool);
         *pool = NULL;
@@ -196,12 +196,12 @@ static RL_STORE *daemon_store(const TXCONF *cf, REDIS_POOL **pool)
         return NULL;
     }
     buf_free(&err);
-    if (cf->store_failure != STORE_FAIL_LOCAL) {
+    if (cf->rate.store_failure != STORE_FAIL_LOCAL) {
         local->ops->free(local);
         local = NULL;
     }
     /* 0: the pool's breaker (shared with the suppression list) decides when to probe */
-    return store_failover_new(primary, local, (STORE_FAILURE) cf->store_failure, 0);
+    return store_failover_new(primary, local, (STORE_FAILURE) cf->rate.store_failure, 0);
 }
 
 /* daemon_suppress - the suppression list: on the rate store's pool with Redis */
@@ -210,12 +210,12 @@ static SUPPRESS *daemon_suppress(const TXCONF *cf, REDIS_POOL *pool, BUF *err)
     char what[160];
 
     if (pool == NULL)
-        return suppress_open(cf->store, cf->data_directory, (unsigned) cf->store_timeout_ms, err);
-    if ((STORE_FAILURE) cf->store_failure == STORE_FAIL_TEMPFAIL)
+        return suppress_open(cf->rate.store, cf->unsub.data_directory, (unsigned) cf->rate.store_timeout_ms, err);
+    if ((STORE_FAILURE) cf->rate.store_failure == STORE_FAIL_TEMPFAIL)
         snprintf(what, sizeof(what), "StoreFailure tempfail: messages are deferred (451 4.3.0)");
     else
         snprintf(what, sizeof(what), "StoreFailure %s: messages go out without the suppression "
-                 "check", (STORE_FAILURE) cf->store_failure == STORE_FAIL_LOCAL ? "local" : "accept");
+                 "check", (STORE_FAILURE) cf->rate.store_failure == STORE_FAIL_LOCAL ? "local" : "accept");
     return suppress_open_pool(pool, what);
 }
 
@@ -245,22 +245,22 @@ static void daemon_reload(const char *path, const TXCONF *running)
         buf_free(&errs);
         return;
     }
-    if (strcmp(snap->cf->socket, running->socket) != 0
-        || (snap->cf->user == NULL) != (running->user == NULL)
-        || (snap->cf->user && strcmp(snap->cf->user, running->user) != 0))
+    if (strcmp(snap->cf->daemon.socket, running->daemon.socket) != 0
+        || (snap->cf->daemon.user == NULL) != (running->daemon.user == NULL)
+        || (snap->cf->daemon.user && strcmp(snap->cf->daemon.user, running->daemon.user) != 0))
         log_warn("reload: Socket and UserID changes take effect only after a restart");
     conf_check_log_warnings(snap);
-    if (strcmp(snap->cf->store, running->store) != 0 || snap->cf->store_failure != running->store_failure
-        || snap->cf->store_timeout_ms != running->store_timeout_ms
-        || snap->cf->store_connect_timeout_ms != running->store_connect_timeout_ms
-        || snap->cf->store_retry_ms != running->store_retry_ms
-        || snap->cf->ratelimit_max_keys != running->ratelimit_max_keys
-        || (snap->cf->control_socket == NULL) != (running->control_socket == NULL)
-        || (snap->cf->control_socket && strcmp(snap->cf->control_socket, running->control_socket))
-        || snap->cf->control_socket_mode != running->control_socket_mode
-        || (snap->cf->control_socket_group == NULL) != (running->control_socket_group == NULL)
-        || (snap->cf->control_socket_group
-            && strcmp(snap->cf->control_socket_group, running->control_socket_group)))
+    if (strcmp(snap->cf->rate.store, running->rate.store) != 0 || snap->cf->rate.store_failure != running->rate.store_failure
+        || snap->cf->rate.store_timeout_ms != running->rate.store_timeout_ms
+        || snap->cf->rate.store_connect_timeout_ms != running->rate.store_connect_timeout_ms
+        || snap->cf->rate.store_retry_ms != running->rate.store_retry_ms
+        || snap->cf->rate.max_keys != running->rate.max_keys
+        || (snap->cf->daemon.control_socket == NULL) != (running->daemon.control_socket == NULL)
+        || (snap->cf->daemon.control_socket && strcmp(snap->cf->daemon.control_socket, running->daemon.control_socket))
+        || snap->cf->daemon.control_socket_mode != running->daemon.control_socket_mode
+        || (snap->cf->daemon.control_socket_group == NULL) != (running->daemon.control_socket_group == NULL)
+        || (snap->cf->daemon.control_socket_group
+            && strcmp(snap->cf->daemon.control_socket_group, running->daemon.control_socket_group)))
         log_warn("reload: Store*, RateLimitMaxKeys and ControlSocket* changes take effect only "
                  "after a restart; rate policy changes apply now");
     /* A valid file that turns a protection off may be meant (the operator
@@ -281,7 +281,7 @@ static void daemon_reload(const char *path, const TXCONF *running)
         buf_free(&errs);
         return;
     }
-    log_set_debug(snap->cf->logwhy);
+    log_set_debug(snap->cf->daemon.logwhy);
     log_info("configuration reloaded from %s (generation %lu)", path, snap->generation);
     buf_free(&errs);
 }
@@ -381,12 +381,12 @@ static void daemon_socket_error(const char *spec, const char *upath, int err)
  * and ControlSocketGroup; -1 only for a group that does not exist */
 static int daemon_control_open(const TXCONF *cf, uid_t uid, gid_t gid)
 {
-    uid_t cuid = cf->user ? uid : (uid_t) -1;
-    gid_t cgid = cf->user ? gid : (gid_t) -1;
+    uid_t cuid = cf->daemon.user ? uid : (uid_t) -1;
+    gid_t cgid = cf->daemon.user ? gid : (gid_t) -1;
 
-    if (cf->control_socket_group && proc_group("ControlSocketGroup", cf->control_socket_group, &cgid) < 0)
+    if (cf->daemon.control_socket_group && proc_group("ControlSocketGroup", cf->daemon.control_socket_group, &cgid) < 0)
         return -1;
-    if (control_open(cf->control_socket, cuid, cgid, cf->control_socket_mode) < 0)
+    if (control_open(cf->daemon.control_socket, cuid, cgid, cf->daemon.control_socket_mode) < 0)
         log_warn("txmilterctl cannot reach this daemon: no control socket");
     return 0;
 }
@@ -430,15 +430,15 @@ typedef struct daemon_run_state {
 /* daemon_open_socket - the milter socket, given to UserID */
 static int daemon_open_socket(DAEMON_RUN *d, const TXCONF *cf)
 {
-    d->spec = daemon_socket_spec(cf->socket, &d->is_unix, &d->upath);
-    umask(cf->umask);
+    d->spec = daemon_socket_spec(cf->daemon.socket, &d->is_unix, &d->upath);
+    umask(cf->daemon.umask);
     if (smfi_setconn(d->spec) != MI_SUCCESS || smfi_register(*callbacks_desc(d->is_unix)) != MI_SUCCESS
         || smfi_opensocket(1) != MI_SUCCESS) {
-        daemon_socket_error(cf->socket, d->is_unix ? d->upath : NULL, errno);
+        daemon_socket_error(cf->daemon.socket, d->is_unix ? d->upath : NULL, errno);
         return -1;
     }
-    if (d->is_unix && cf->user && chown(d->upath, d->uid, d->gid) < 0) {
-        log_err("cannot give socket %s to %s: %s", d->upath, cf->user, strerror(errno));
+    if (d->is_unix && cf->daemon.user && chown(d->upath, d->uid, d->gid) < 0) {
+        log_err("cannot give socket %s to %s: %s", d->upath, cf->daemon.user, strerror(errno));
         return -1;
     }
     if (!d->is_unix)
@@ -472,15 +472,15 @@ static int daemon_signals(void)
 /* daemon_become - control socket, detach, PidFile, then UserID for good */
 static int daemon_become(DAEMON_RUN *d, const TXCONF *cf, int foreground)
 {
-    if (cf->control_socket && daemon_control_open(cf, d->uid, d->gid) < 0)
+    if (cf->daemon.control_socket && daemon_control_open(cf, d->uid, d->gid) < 0)
         return -1;
     if (!foreground && proc_detach() < 0) {
         log_err("cannot detach: %s", strerror(errno));
         return -1;
     }
-    if (cf->pidfile && proc_pidfile(cf->pidfile, d->uid, d->gid, cf->user != NULL) < 0)
+    if (cf->daemon.pidfile && proc_pidfile(cf->daemon.pidfile, d->uid, d->gid, cf->daemon.user != NULL) < 0)
         return -1;
-    if (cf->user && proc_drop(d->uid, d->gid, d->uname) < 0)
+    if (cf->daemon.user && proc_drop(d->uid, d->gid, d->uname) < 0)
         return -1;
     return 0;
 }
@@ -490,14 +490,14 @@ static int daemon_services(DAEMON_RUN *d, const TXCONF *cf)
 {
     if ((d->svc.rate = daemon_store(cf, &d->pool)) == NULL)
         return -1;
-    if (conf_unsubscribes(cf) || cf->unsub_mailto || cf->unsub_table) {
+    if (conf_unsubscribes(cf) || cf->unsub.mailto || cf->unsub.table) {
         BUF err;
 
         buf_init(&err, 1024);
         d->svc.suppress = daemon_suppress(cf, d->pool, &err);
         if (d->svc.suppress == NULL)
-            log_err("cannot open the suppression list (Store %s, DataDirectory %s): %s", cf->store,
-                    cf->data_directory ? cf->data_directory : "none", err.data ? err.data : "");
+            log_err("cannot open the suppression list (Store %s, DataDirectory %s): %s", cf->rate.store,
+                    cf->unsub.data_directory ? cf->unsub.data_directory : "none", err.data ? err.data : "");
         buf_free(&err);
         if (d->svc.suppress == NULL)
             return -1;
@@ -573,8 +573,8 @@ static int daemon_stop(DAEMON_RUN *d, int joined)
         log_warn("shutting down while a reload started %ld s ago has not finished: not waiting for it",
                  (long) (time(NULL) - daemon_reload_since));
     cur = snapshot_acquire();
-    timeout = cur->cf->shutdown_timeout;
-    pidfile = cur->cf->pidfile ? xstrdup(cur->cf->pidfile) : NULL;
+    timeout = cur->cf->daemon.shutdown_timeout;
+    pidfile = cur->cf->daemon.pidfile ? xstrdup(cur->cf->daemon.pidfile) : NULL;
     snapshot_release(cur);
     if (!joined) {
         daemon_drain(timeout);
@@ -596,13 +596,13 @@ static int daemon_start(DAEMON_RUN *d, int foreground)
 
     /* In the foreground, stderr as well, unless syslog already gets the
      * lines and stderr is not a terminal (systemd would log them twice). */
-    log_init("txmilter", cf->syslog, cf->syslog_facility,
-             foreground && (!cf->syslog || isatty(STDERR_FILENO)));
-    log_set_debug(cf->logwhy);
+    log_init("txmilter", cf->daemon.syslog, cf->daemon.syslog_facility,
+             foreground && (!cf->daemon.syslog || isatty(STDERR_FILENO)));
+    log_set_debug(cf->daemon.logwhy);
     conf_check_log_warnings(d->snap);
-    if (cf->user && proc_user(cf->user, &d->uid, &d->gid, &d->uname) < 0)
+    if (cf->daemon.user && proc_user(cf->daemon.user, &d->uid, &d->gid, &d->uname) < 0)
         return -1;
-    if (cf->user)
+    if (cf->daemon.user)
         daemon_check_key_owners(d->snap, d->uid);
     if (daemon_open_socket(d, cf) < 0 || daemon_signals() < 0 || daemon_become(d, cf, foreground) < 0
         || daemon_services(d, cf) < 0)
@@ -621,7 +621,7 @@ static int daemon_start(DAEMON_RUN *d, int foreground)
         control_stop();
         return -1;
     }
-    log_info("txmilter %s started on %s (pid %ld)", PACKAGE_VERSION, cf->socket, (long) getpid());
+    log_info("txmilter %s started on %s (pid %ld)", PACKAGE_VERSION, cf->daemon.socket, (long) getpid());
     log_started();
     return 0;
 }

@@ -60,11 +60,11 @@ static int check_config(const char *path)
     buf_init(&warns, 64 * 1024);
     if ((snap = snapshot_build_all(path, &errs, &bad)) != NULL) {
         /* the daemon would refuse to start on it */
-        if (snap->cf->control_socket && snap->cf->control_socket_group
-            && getgrnam(snap->cf->control_socket_group) == NULL) {
+        if (snap->cf->daemon.control_socket && snap->cf->daemon.control_socket_group
+            && getgrnam(snap->cf->daemon.control_socket_group) == NULL) {
             buf_printf(&errs, "%s: ControlSocketGroup: no such group \"%s\"\n",
                        conf_where(snap->cf, "ControlSocketGroup", where, sizeof(where)),
-                       snap->cf->control_socket_group);
+                       snap->cf->daemon.control_socket_group);
             bad = 1;
         }
         conf_check_warnings(snap, &warns);

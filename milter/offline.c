@@ -77,18 +77,18 @@ static SUPPRESS *offline_suppress(const TXCONF *cf, FILE *out)
     SUPPRESS *s;
     BUF err;
 
-    if (cf->data_directory && strcasecmp(cf->store, "embedded") == 0) {
+    if (cf->unsub.data_directory && strcasecmp(cf->rate.store, "embedded") == 0) {
         char db[4096];
 
         /* opening would create it (suppress_sqlite.c): a dry run writes nothing */
-        snprintf(db, sizeof(db), "%s/suppress.db", cf->data_directory);
+        snprintf(db, sizeof(db), "%s/suppress.db", cf->unsub.data_directory);
         if (access(db, F_OK) < 0) {
             fprintf(out, "suppression list: %s does not exist yet: nobody is suppressed\n", db);
             return NULL;
         }
     }
     buf_init(&err, 1024);
-    if ((s = suppress_open(cf->store, cf->data_directory, (unsigned) cf->store_timeout_ms, &err)) == NULL)
+    if ((s = suppress_open(cf->rate.store, cf->unsub.data_directory, (unsigned) cf->rate.store_timeout_ms, &err)) == NULL)
         fprintf(out, "suppression list: unavailable (%s): not consulted\n", err.data ? err.data : "");
     buf_free(&err);
     return s;
@@ -281,7 +281,7 @@ int offline_run(const OFFLINE_OPTS *o, FILE *out)
         return 1;
     }
     memset(&rd, 0, sizeof(rd));
-    if (conf_unsubscribes(snap->cf) || snap->cf->unsub_mailto || snap->cf->unsub_table)
+    if (conf_unsubscribes(snap->cf) || snap->cf->unsub.mailto || snap->cf->unsub.table)
         svc.suppress = offline_suppress(snap->cf, out);
     rd.m = offline_msg_new(o, snap, &svc);
     rd.out = out;

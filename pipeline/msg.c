@@ -148,7 +148,7 @@ MSG *msg_new(SNAPSHOT *snap, const SERVICES *svc, const MSG_CONN *conn, const ch
     strv_init(&m->rcpt_norm);
     strv_init(&m->rcpt_bad);
     strv_init(&m->unsub_rcpts);
-    m->watched = !m->outbound && (snap->cf->unsub_mailto != NULL || snap->unsub_routes != NULL)
+    m->watched = !m->outbound && (snap->cf->unsub.mailto != NULL || snap->unsub_routes != NULL)
         && m->svc.suppress != NULL;
     if (m->outbound && snap->policy)
         m->rate = rate_txn_new(snap->policy, &snap->norm, sender_norm, conn->addr, conn->auth_authen,
@@ -370,7 +370,7 @@ REPLY msg_header(MSG *m, const char *name, const char *value)
 
     if (m->state != MSG_ST_HEADERS || m->header_overflow)
         return reply_continue();
-    if (m->header_bytes + add > m->snap->cf->max_headers) {
+    if (m->header_bytes + add > m->snap->cf->daemon.max_headers) {
         /* Refused at end of header, once, with the reason. */
         m->header_overflow = 1;
         return reply_continue();
@@ -413,7 +413,7 @@ REPLY msg_refuse(MSG *m, REPLY_VERDICT v, const char *rcode, const char *xcode,
 /* msg_multiple_from - several From fields or mailboxes: On-MultipleFrom */
 static REPLY msg_multiple_from(MSG *m, const char *text)
 {
-    switch (m->snap->cf->on_multifrom) {
+    switch (m->snap->cf->sign.on_multifrom) {
     case CONF_ACT_ACCEPT:
         /* The first mailbox decides keys and alignment; receivers that
          * apply RFC 7489 6.6.1 will still refuse the message. */
@@ -484,7 +484,7 @@ static REPLY msg_start_signers(MSG *m)
         char text[512];
 
         snprintf(text, sizeof(text), "no DKIM signing key for %s", m->author.domain);
-        if (cf->on_nokey == CONF_ACT_TEMPFAIL)
+        if (cf->sign.on_nokey == CONF_ACT_TEMPFAIL)
             return msg_refuse(m, REPLY_TEMPFAIL, "451", "4.3.5", text);
         msg_note(m, "no-key=%s", m->author.domain);
         return reply_continue();
@@ -509,7 +509,7 @@ static REPLY msg_start_signers(MSG *m)
         return reply_continue();
     }
     buf_reset(&m->err);
-    m->signers = sign_begin(m->snap->dkim, req, n, msg_queueid(m), cf->hdr_canon, cf->body_canon, &m->err);
+    m->signers = sign_begin(m->snap->dkim, req, n, msg_queueid(m), cf->sign.hdr_canon, cf->sign.body_canon, &m->err);
     if (m->signers == NULL) {
         log_err("%s: cannot start signing: %s", msg_queueid(m), m->err.data);
         m->sign_failed = 1;
@@ -524,7 +524,7 @@ static int msg_feed_headers(MSG *m)
     size_t i;
     int rc = 0;
 
-    buf_init(&field, m->snap->cf->max_headers + 1024);
+    buf_init(&field, m->snap->cf->daemon.max_headers + 1024);
     for (i = 0; i < m->nfields + m->nadded && rc == 0; i++) {
         const MSG_FIELD *f = i < m->nfields ? &m->fields[i] : &m->added[i - m->nfields];
         char *spaced = NULL;
@@ -554,9 +554,9 @@ static REPLY msg_signing_error(MSG *m)
     sign_free(m->signers);
     m->signers = NULL;
     m->sign_failed = 1;
-    if (cf->on_sigerr == CONF_ACT_TEMPFAIL)
+    if (cf->sign.on_sigerr == CONF_ACT_TEMPFAIL)
         return msg_refuse(m, REPLY_TEMPFAIL, "451", "4.3.0", "DKIM signing failed, try again later");
-    if (cf->on_sigerr == CONF_ACT_REJECT)
+    if (cf->sign.on_sigerr == CONF_ACT_REJECT)
         return msg_refuse(m, REPLY_REJECT, "550", "5.3.0", "DKIM signing failed");
     msg_note(m, "signing-error");
     return reply_continue();
@@ -627,7 +627,7 @@ REPLY msg_eoh(MSG *m)
         char text[256];
 
         snprintf(text, sizeof(text), "header section exceeds %zu bytes (MaximumHeaders)",
-                 m->snap->cf->max_headers);
+                 m->snap->cf->daemon.max_headers);
         return msg_refuse(m, REPLY_REJECT, "552", "5.3.4", text);
     }
     m->state = MSG_ST_BODY;

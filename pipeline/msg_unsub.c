@@ -57,14 +57,14 @@ int msg_unsub_rcpt(MSG *m, const char *rcpt, char *would, size_t wouldlen)
 
     if (m->snap->unsub_keys == NULL || (m->svc.suppress == NULL && !m->dry_run))
         return 0;
-    if (cf->unsub_mailto)
-        found = unsub_mailto_token(cf->unsub_mailto, rcpt, token, sizeof(token));
+    if (cf->unsub.mailto)
+        found = unsub_mailto_token(cf->unsub.mailto, rcpt, token, sizeof(token));
     for (size_t i = 0; !found && rt && i < rt->n; i++)
         if (rt->r[i].mailto)
             found = unsub_mailto_token(rt->r[i].mailto, rcpt, token, sizeof(token));
     if (!found)
         return 0;
-    if (unsub_token_open(m->snap->unsub_keys, token, (uint64_t) cf->unsub_max_age, (uint64_t) time(NULL),
+    if (unsub_token_open(m->snap->unsub_keys, token, (uint64_t) cf->unsub.max_age, (uint64_t) time(NULL),
                          &p, why, sizeof(why)) < 0) {
         log_warn("%s: unsubscribe request by mail to %s: token refused (%s): delivered as ordinary mail",
                  msg_queueid(m), rcpt, why);
@@ -132,7 +132,7 @@ static long msg_suppressed(MSG *m, const char *stream, REPLY *r)
             suppress_answered(store);
         }
         if (rc < 0) {
-            if ((STORE_FAILURE) m->snap->cf->store_failure == STORE_FAIL_TEMPFAIL) {
+            if ((STORE_FAILURE) m->snap->cf->rate.store_failure == STORE_FAIL_TEMPFAIL) {
                 msg_note(m, "suppression=unavailable");
                 free(drop);
                 buf_free(&err);
@@ -211,7 +211,7 @@ REPLY msg_unsub_eoh(MSG *m)
         if (strcasecmp(m->fields[i].name, "List-Unsubscribe") == 0
             || strcasecmp(m->fields[i].name, "List-Unsubscribe-Post") == 0)
             present++;
-    if (present && !cf->unsub_replace) {
+    if (present && !cf->unsub.replace) {
         msg_note(m, "unsubscribe=kept-existing");
         return r;
     }

@@ -26,7 +26,10 @@
  *	Every stage runs even after an earlier one failed (only what needs
  *	the failed stage's result is skipped), so that all problems are
  *	reported at once; snapshot_build_all() hands the incomplete snapshot
- *	to txmilter -n for its further checks (conf_check.c).
+ *	to txmilter -n for its further checks (conf_check.c). snapshot_build()
+ *	reads the file as txmilter does (the directives of the other
+ *	programs are skipped); snapshot_build_all() parses and checks every
+ *	program's directives, so that -n finds every error of the file.
  *
  *	snapshot_install() swaps the global pointer under a mutex;
  *	snapshot_acquire() and snapshot_release() count references, so a
@@ -103,7 +106,7 @@ static int snapshot_check_keyfile(const TXCONF *cf, const KEYTABLE_KEY *k, BUF *
 {
     char why[256];
 
-    if (cf->keyfile && strcmp(k->keypath, cf->keyfile) == 0)
+    if (cf->sign.keyfile && strcmp(k->keypath, cf->sign.keyfile) == 0)
         return conf_check_file(cf, "KeyFile", k->keypath, errs);
     if (util_check_file(k->keypath, why, sizeof(why)) != UTIL_FILE_NOTREG)
         return 0;
@@ -120,17 +123,17 @@ static int snapshot_check_files(const TXCONF *cf, BUF *errs)
         "UnsubscribeTable", "UnsubscribeExempt",
     };
     const char *const specs[] = {
-        cf->internal_hosts, cf->mta, cf->keytable, cf->signingtable, cf->domain,
-        cf->unsub_table, cf->unsub_exempt,
+        cf->outbound.internal_hosts, cf->outbound.mta, cf->sign.keytable, cf->sign.signingtable, cf->sign.domain,
+        cf->unsub.table, cf->unsub.exempt,
     };
     int rc = 0;
 
     for (size_t i = 0; i < sizeof(datasets) / sizeof(datasets[0]); i++)
         if (conf_check_dataset(cf, datasets[i], specs[i], errs) < 0)
             rc = -1;
-    if (conf_check_file(cf, "RateLimitPolicy", cf->ratelimit_policy, errs) < 0)
+    if (conf_check_file(cf, "RateLimitPolicy", cf->rate.policy, errs) < 0)
         rc = -1;
-    if (conf_check_file(cf, "UnsubscribeKeyFile", cf->unsub_keyfile, errs) < 0)
+    if (conf_check_file(cf, "UnsubscribeKeyFile", cf->unsub.keyfile, errs) < 0)
         rc = -1;
     return rc;
 }
@@ -182,10 +185,10 @@ static int snapshot_check_store(const TXCONF *cf, BUF *errs)
     BUF err;
     char where[1024];
 
-    if (strcasecmp(cf->store, "embedded") == 0)
+    if (strcasecmp(cf->rate.store, "embedded") == 0)
         return 0;
     buf_init(&err, 1024);
-    if ((st = store_redis_new(cf->store, &o, &err)) == NULL) {
+    if ((st = store_redis_new(cf->rate.store, &o, &err)) == NULL) {
         conf_where(cf, "Store", where, sizeof(where));
         buf_printf(errs, "%s: Store: %s\n", where, err.data ? err.data : "bad URL");
         buf_free(&err);
@@ -201,25 +204,25 @@ static int snapshot_unsub(SNAPSHOT *s, BUF *errs)
 {
     char where[1024];
 
-    if ((s->cf->unsub_keyfile == NULL) != (s->cf->unsub_url == NULL)) {
-        conf_where(s->cf, s->cf->unsub_keyfile ? "UnsubscribeKeyFile" : "UnsubscribeURL", where,
+    if ((s->cf->unsub.keyfile == NULL) != (s->cf->unsub.url == NULL)) {
+        conf_where(s->cf, s->cf->unsub.keyfile ? "UnsubscribeKeyFile" : "UnsubscribeURL", where,
                    sizeof(where));
         buf_printf(errs, "%s: UnsubscribeKeyFile and UnsubscribeURL go together: set both or neither\n",
                    where);
         return -1;
     }
-    if (s->cf->unsub_keyfile && (s->unsub_keys = unsub_keys_load(s->cf->unsub_keyfile, errs)) == NULL)
+    if (s->cf->unsub.keyfile && (s->unsub_keys = unsub_keys_load(s->cf->unsub.keyfile, errs)) == NULL)
         return -1;
-    if (s->cf->unsub_table) {
+    if (s->cf->unsub.table) {
         conf_where(s->cf, "UnsubscribeTable", where, sizeof(where));
-        if ((s->unsub_routes = unsub_routes_load(s->cf->unsub_table, where, errs)) == NULL)
+        if ((s->unsub_routes = unsub_routes_load(s->cf->unsub.table, where, errs)) == NULL)
             return -1;
     }
-    if (s->cf->unsub_exempt) {
+    if (s->cf->unsub.exempt) {
         DATASET *ds;
 
         conf_where(s->cf, "UnsubscribeExempt", where, sizeof(where));
-        if ((ds = dataset_load(s->cf->unsub_exempt, where, errs)) == NULL)
+        if ((ds = dataset_load(s->cf->unsub.exempt, where, errs)) == NULL)
             return -1;
         for (size_t i = 0; i < ds->n; i++) {
             char *lower = xstrdup(ds->ent[i].key);
@@ -233,8 +236,9 @@ static int snapshot_unsub(SNAPSHOT *s, BUF *errs)
     return 0;
 }
 
-/* snapshot_build_all - every stage, each reporting all it finds */
-SNAPSHOT *snapshot_build_all(const char *path, BUF *errs, int *bad)
+/* snapshot_build_prog - every stage, each reporting all it finds; the
+ * file read for the programs in prog */
+static SNAPSHOT *snapshot_build_prog(const char *path, unsigned prog, BUF *errs, int *bad)
 {
     SNAPSHOT *s = xcalloc(1, sizeof(*s));
     char where[1024];
@@ -245,7 +249,7 @@ SNAPSHOT *snapshot_build_all(const char *path, BUF *errs, int *bad)
     strv_init(&s->mta);
     strv_init(&s->unsub_exempt);
     *bad = 1;
-    if ((s->cf = conf_load_all(path, errs, &conf_bad)) == NULL) {
+    if ((s->cf = conf_load_all(path, prog, errs, &conf_bad)) == NULL) {
         snapshot_free(s);
         return NULL;
     }
@@ -259,13 +263,13 @@ SNAPSHOT *snapshot_build_all(const char *path, BUF *errs, int *bad)
     if (preflight_config_check(s->cf, errs) < 0)
         *bad = 1;
     conf_where(s->cf, "InternalHosts", where, sizeof(where));
-    if ((s->internal = netlist_build(s->cf->internal_hosts, where, errs)) == NULL)
+    if ((s->internal = netlist_build(s->cf->outbound.internal_hosts, where, errs)) == NULL)
         *bad = 1;
-    if (s->cf->mta) {
+    if (s->cf->outbound.mta) {
         DATASET *ds;
 
         conf_where(s->cf, "MTA", where, sizeof(where));
-        if ((ds = dataset_load(s->cf->mta, where, errs)) == NULL) {
+        if ((ds = dataset_load(s->cf->outbound.mta, where, errs)) == NULL) {
             *bad = 1;
         } else {
             for (size_t i = 0; i < ds->n; i++)
@@ -281,11 +285,11 @@ SNAPSHOT *snapshot_build_all(const char *path, BUF *errs, int *bad)
         *bad = 1;
     else
         dns_dkim_hooks(s->dkim);            /* libopendkim's DNS, if ever used, goes through dns.c */
-    if (s->cf->ratelimit_policy && (s->policy = rl_policy_load(s->cf->ratelimit_policy, errs)) == NULL)
+    if (s->cf->rate.policy && (s->policy = rl_policy_load(s->cf->rate.policy, errs)) == NULL)
         *bad = 1;
     if (snapshot_unsub(s, errs) < 0)
         *bad = 1;
-    s->norm.separators = s->cf->recipient_delimiter;
+    s->norm.separators = s->cf->rate.recipient_delimiter;
     s->norm.gmail_dots = 1;
     if (snapshot_check_store(s->cf, errs) < 0)
         *bad = 1;
@@ -299,11 +303,18 @@ SNAPSHOT *snapshot_build_all(const char *path, BUF *errs, int *bad)
     return s;
 }
 
-/* snapshot_build - a complete, validated snapshot or nothing */
+/* snapshot_build_all - txmilter -n: the whole file, for all programs */
+SNAPSHOT *snapshot_build_all(const char *path, BUF *errs, int *bad)
+{
+    return snapshot_build_prog(path, CONF_PROG_ALL, errs, bad);
+}
+
+/* snapshot_build - a complete, validated snapshot or nothing: the file
+ * as txmilter reads it */
 SNAPSHOT *snapshot_build(const char *path, BUF *errs)
 {
     int bad;
-    SNAPSHOT *s = snapshot_build_all(path, errs, &bad);
+    SNAPSHOT *s = snapshot_build_prog(path, CONF_PROG_TXMILTER, errs, &bad);
 
     if (s != NULL && bad) {
         snapshot_free(s);

@@ -47,7 +47,8 @@ typedef struct snapshot {
  * NULL with "file:line: message" lines in errs if anything is wrong. */
 SNAPSHOT *snapshot_build(const char *path, BUF *errs);
 
-/* snapshot_build_all - the same, but an incomplete snapshot (members of
+/* snapshot_build_all - the same for every program's directives (txmilter
+ * -n), but an incomplete snapshot (members of
  * failed stages NULL) is returned with *bad set, for txmilter -n to check
  * further; NULL only when the file cannot be read. Release it with
  * snapshot_release(); never install it. */

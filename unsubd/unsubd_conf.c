@@ -11,8 +11,10 @@
  *				   char *port, size_t portlen)
  *
  * DESCRIPTION
- *	unsubd_conf_load() reads the same file as txmilter with conf_load(),
- *	so the two never disagree, and checks what the endpoint needs on top:
+ *	unsubd_conf_load() reads the same file as txmilter with conf_load()
+ *	for CONF_PROG_UNSUBD (so the two never disagree on a directive both
+ *	read, and txmilter's own directives are skipped unparsed), and checks
+ *	what the endpoint needs on top:
  *
  *	UnsubscribeListen host:port	"[::1]:8025" for IPv6, "*:8025" for
  *					every address
@@ -30,7 +32,9 @@
  *
  * DIAGNOSTICS
  *	NULL with one "file:line: message" line per problem in errs:
- *	anything conf_load() reports, a listen address without a port, a
+ *	anything conf_load() reports for txmilter-unsubd's directives (the
+ *	warnings it collects, such as a PidFile without UnsubscribePidFile,
+ *	are in uc->cf->warnings), a listen address without a port, a
  *	missing key file or one that is not a regular file, a bad proxy
  *	list.
  */
@@ -84,11 +88,11 @@ UNSUBD_CONF *unsubd_conf_load(const char *path, BUF *errs)
     char where[1100];
     int bad = 0;
 
-    if ((cf = conf_load(path, errs)) == NULL)
+    if ((cf = conf_load(path, CONF_PROG_UNSUBD, errs)) == NULL)
         return NULL;
     uc = xcalloc(1, sizeof(*uc));
     uc->cf = cf;
-    uc->listen = cf->unsub_listen;
+    uc->listen = cf->unsubd.listen;
     if (uc->listen == NULL
         || unsubd_conf_listen(uc->listen, uc->host, sizeof(uc->host), uc->port, sizeof(uc->port)) < 0) {
         util_err_at(errs, path, conf_line(cf, "UnsubscribeListen"), "UnsubscribeListen: bad value "
@@ -96,24 +100,24 @@ UNSUBD_CONF *unsubd_conf_load(const char *path, BUF *errs)
                     uc->listen ? uc->listen : "");
         bad = 1;
     }
-    if ((uc->keyfile = cf->unsub_keyfile) == NULL) {
+    if ((uc->keyfile = cf->unsub.keyfile) == NULL) {
         util_err_at(errs, path, conf_line(cf, "UnsubscribeKeyFile"),
                     "UnsubscribeKeyFile is required by txmilter-unsubd");
         bad = 1;
     } else if (conf_check_file(cf, "UnsubscribeKeyFile", uc->keyfile, errs) < 0) {
         bad = 1;
     }
-    uc->pidfile = cf->unsub_pidfile;
-    uc->max_age = cf->unsub_max_age > 0 ? (uint64_t) cf->unsub_max_age : 0;
-    uc->datadir = cf->data_directory;
-    if (uc->datadir == NULL && strcasecmp(cf->store, "embedded") == 0) {
+    uc->pidfile = cf->unsubd.pidfile;
+    uc->max_age = cf->unsub.max_age > 0 ? (uint64_t) cf->unsub.max_age : 0;
+    uc->datadir = cf->unsub.data_directory;
+    if (uc->datadir == NULL && strcasecmp(cf->rate.store, "embedded") == 0) {
         util_err_at(errs, path, conf_line(cf, "DataDirectory"),
                     "DataDirectory is required with Store embedded");
         bad = 1;
     }
-    if (cf->unsub_trusted_proxy != NULL && strcasecmp(cf->unsub_trusted_proxy, "none") != 0
-        && (conf_check_dataset(cf, "UnsubscribeTrustedProxy", cf->unsub_trusted_proxy, errs) < 0
-            || (uc->trusted = netlist_build(cf->unsub_trusted_proxy,
+    if (cf->unsubd.trusted_proxy != NULL && strcasecmp(cf->unsubd.trusted_proxy, "none") != 0
+        && (conf_check_dataset(cf, "UnsubscribeTrustedProxy", cf->unsubd.trusted_proxy, errs) < 0
+            || (uc->trusted = netlist_build(cf->unsubd.trusted_proxy,
                                         conf_where(cf, "UnsubscribeTrustedProxy", where, sizeof(where)),
                                         errs)) == NULL))
         bad = 1;

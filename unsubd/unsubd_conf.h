@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * unsubd_conf.h - what txmilter-unsubd takes from txmilter.conf(5): the
- * common daemon directives (UserID, PidFile, UMask, Syslog,
+ * common daemon directives (UserID, UMask, Syslog,
  * SyslogFacility, LogWhy, ShutdownTimeout, Store, StoreTimeout) and the
  * Unsubscribe* and DataDirectory values, parsed and checked.
  */

@@ -113,16 +113,16 @@ static int unsubd_become(UNSUBD_CONF *uc, int foreground)
     struct stat st;
     int fd;
 
-    if (cf->user && proc_user(cf->user, &uid, &gid, &uname) < 0)
+    if (cf->daemon.user && proc_user(cf->daemon.user, &uid, &gid, &uname) < 0)
         return -1;
-    if (cf->user && stat(uc->keyfile, &st) == 0 && st.st_uid != uid)
+    if (cf->daemon.user && stat(uc->keyfile, &st) == 0 && st.st_uid != uid)
         log_warn("%s is owned by uid %ld, not by UserID %s: a reload (SIGHUP) will not be able to "
-                 "read it; chown it to %s", uc->keyfile, (long) st.st_uid, cf->user, uname);
-    umask(cf->umask);
+                 "read it; chown it to %s", uc->keyfile, (long) st.st_uid, cf->daemon.user, uname);
+    umask(cf->daemon.umask);
     if ((fd = unsubd_listen(uc)) < 0
         || (!foreground && proc_detach() < 0 && (log_err("cannot detach: %s", strerror(errno)), 1))
-        || (uc->pidfile && proc_pidfile(uc->pidfile, uid, gid, cf->user != NULL) < 0)
-        || (cf->user && !(getuid() == uid && geteuid() == uid && getegid() == gid)
+        || (uc->pidfile && proc_pidfile(uc->pidfile, uid, gid, cf->daemon.user != NULL) < 0)
+        || (cf->daemon.user && !(getuid() == uid && geteuid() == uid && getegid() == gid)
             && proc_drop(uid, gid, uname) < 0)) {
         if (fd >= 0)
             (void) close(fd);
@@ -141,11 +141,11 @@ static SUPPRESS *unsubd_open_store(UNSUBD_CONF *uc)
     BUF err;
 
     buf_init(&err, sizeof(errtext) - 1);
-    store = suppress_open(cf->store, uc->datadir,
-                          cf->store_timeout_ms > UNSUBD_STORE_TIMEOUT_MIN ? (unsigned) cf->store_timeout_ms
+    store = suppress_open(cf->rate.store, uc->datadir,
+                          cf->rate.store_timeout_ms > UNSUBD_STORE_TIMEOUT_MIN ? (unsigned) cf->rate.store_timeout_ms
                           : UNSUBD_STORE_TIMEOUT_MIN, &err);
     if (store == NULL)
-        log_err("Store %s (DataDirectory %s): %s", cf->store, uc->datadir, err.data ? err.data : "cannot open");
+        log_err("Store %s (DataDirectory %s): %s", cf->rate.store, uc->datadir, err.data ? err.data : "cannot open");
     buf_free(&err);
     return store;
 }
@@ -182,9 +182,11 @@ static int unsubd_serve(UNSUBD_CONF *uc, int foreground)
 
     if (unsubd_block_signals(&set) < 0)
         return 1;
-    log_init("txmilter-unsubd", cf->syslog, cf->syslog_facility,
-             foreground && (!cf->syslog || isatty(STDERR_FILENO)));
-    log_set_debug(cf->logwhy);
+    log_init("txmilter-unsubd", cf->daemon.syslog, cf->daemon.syslog_facility,
+             foreground && (!cf->daemon.syslog || isatty(STDERR_FILENO)));
+    log_set_debug(cf->daemon.logwhy);
+    for (size_t i = 0; i < cf->warnings.n; i++)
+        log_warn("%s", cf->warnings.v[i]);
     if ((keys = unsubd_load_keys(uc->keyfile)) == NULL)
         return 1;
     if ((fd = unsubd_become(uc, foreground)) < 0) {
@@ -202,11 +204,11 @@ static int unsubd_serve(UNSUBD_CONF *uc, int foreground)
         unsub_keys_free(keys);
         return 1;
     }
-    log_info("txmilter-unsubd started (configuration %s, keys %s, store %s)", cf->path, uc->keyfile, cf->store);
+    log_info("txmilter-unsubd started (configuration %s, keys %s, store %s)", cf->path, uc->keyfile, cf->rate.store);
     log_started();
     sig = unsubd_wait(d, &set);
     log_info("shutting down (signal %d)", sig);
-    unsubd_stop(d, cf->shutdown_timeout);
+    unsubd_stop(d, cf->daemon.shutdown_timeout);
     suppress_close(store);
     if (uc->pidfile)
         (void) unlink(uc->pidfile);         /* best effort: its directory may not be ours */
@@ -250,6 +252,8 @@ int main(int argc, char **argv)
     if (check) {
         UNSUB_KEYS *k = unsubd_load_keys(uc->keyfile);
 
+        for (size_t i = 0; i < uc->cf->warnings.n; i++)
+            fprintf(stderr, "%s\n", uc->cf->warnings.v[i]);
         if (k != NULL)
             printf("%s: configuration is valid (listen %s, keys %s)\n", uc->cf->path, uc->listen, uc->keyfile);
         rc = k ? 0 : 1;

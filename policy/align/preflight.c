@@ -74,7 +74,7 @@ int preflight_start(const TXCONF *cf, BUF *errs)
 
     pthread_mutex_lock(&preflight_lock);
     if (!atomic_load(&preflight_started)) {
-        if (dns_init(&ds, errs) < 0 || orgdomain_init(cf->public_suffix_list, errs) < 0
+        if (dns_init(&ds, errs) < 0 || orgdomain_init(cf->align.public_suffix_list, errs) < 0
             || spf_check_init(errs) < 0)
             rc = -1;
         else
@@ -127,19 +127,19 @@ int preflight_config_check(const TXCONF *cf, BUF *errs)
         return 0;
     /* The libraries open these by name: check them the way our own
      * readers open files, so that a FIFO is refused here, not read there. */
-    if (util_check_file(cf->public_suffix_list, why, sizeof(why)) < 0) {
+    if (util_check_file(cf->align.public_suffix_list, why, sizeof(why)) < 0) {
         conf_where(cf, "PublicSuffixList", where, sizeof(where));
         buf_printf(errs, "%s: PublicSuffixList %s: %s (Debian package publicsuffix)\n", where,
-                   cf->public_suffix_list, why);
+                   cf->align.public_suffix_list, why);
         rc = -1;
     }
-    if (cf->trust_anchor_file && util_check_file(cf->trust_anchor_file, why, sizeof(why)) < 0) {
+    if (cf->align.trust_anchor_file && util_check_file(cf->align.trust_anchor_file, why, sizeof(why)) < 0) {
         conf_where(cf, "TrustAnchorFile", where, sizeof(where));
         buf_printf(errs, "%s: TrustAnchorFile %s: %s (Debian package dns-root-data)\n", where,
-                   cf->trust_anchor_file, why);
+                   cf->align.trust_anchor_file, why);
         rc = -1;
     }
-    if (cf->egress.n == 0)
+    if (cf->align.egress.n == 0)
         log_warn("%s: AlignmentAction without EgressAddress: SPF is not evaluated, "
                  "only DKIM can align", cf->path ? cf->path : "configuration");
     ds = conf_dns(cf);
@@ -201,7 +201,7 @@ static void preflight_key(const PREFLIGHT_SIG *in, ALIGN_SIG *s)
 /* preflight_spf - SPF from each egress address, cached */
 static void preflight_spf(const TXCONF *cf, const PREFLIGHT_MSG *in, ALIGN_FACTS *f)
 {
-    if (cf->egress.n == 0) {
+    if (cf->align.egress.n == 0) {
         f->spf_state = ALIGN_SPF_NO_EGRESS;
         return;
     }
@@ -216,12 +216,12 @@ static void preflight_spf(const TXCONF *cf, const PREFLIGHT_MSG *in, ALIGN_FACTS
         f->spf_state = ALIGN_SPF_UNALIGNED;
         return;
     }
-    for (size_t i = 0; i < cf->egress.n && f->nspf < ALIGN_MAX_EGRESS; i++) {
+    for (size_t i = 0; i < cf->align.egress.n && f->nspf < ALIGN_MAX_EGRESS; i++) {
         ALIGN_SPF *s = &f->spf[f->nspf++];
         SPF_CHECK_OUTCOME o;
         char key[ORGDOMAIN_MAX * 2 + 100];
 
-        util_strlcpy(s->ip, cf->egress.v[i], sizeof(s->ip));
+        util_strlcpy(s->ip, cf->align.egress.v[i], sizeof(s->ip));
         fmt_trunc(key, sizeof(key), "spf|%s|%s|%s", s->ip, f->spf_domain, in->helo ? in->helo : "");
         if (!pfcache_get(key, &o, sizeof(o))) {
             spf_check_host(s->ip, f->spf_domain, in->helo, &o);
@@ -261,14 +261,14 @@ void preflight_check(const TXCONF *cf, const PREFLIGHT_MSG *in, PREFLIGHT_OUTCOM
     if (!atomic_load(&preflight_started) && preflight_lazy_init(cf) < 0) {
         /* No resolver: as DNS trouble. */
         fmt_trunc(out->summary, sizeof(out->summary), "preflight=temperror reasons=\"resolver unavailable\"");
-        if (cf->on_dnserror == CONF_ACT_TEMPFAIL) {
+        if (cf->align.on_dnserror == CONF_ACT_TEMPFAIL) {
             out->reply = reply_make(REPLY_TEMPFAIL, "451", "4.4.3",
                                     "DMARC alignment cannot be checked now, try again later");
         }
         return;
     }
     f = xcalloc(1, sizeof(*f));
-    dns_budget_begin(2 * cf->dns_timeout);
+    dns_budget_begin(2 * cf->align.dns_timeout);
     preflight_dmarc(in->from_domain ? in->from_domain : "", &f->dmarc);
     if (f->dmarc.status != DMARC_CHECK_TEMPFAIL) {
         for (size_t i = 0; i < in->nsig && f->nsig < ALIGN_MAX_SIG; i++)
@@ -276,7 +276,7 @@ void preflight_check(const TXCONF *cf, const PREFLIGHT_MSG *in, PREFLIGHT_OUTCOM
         preflight_spf(cf, in, f);
     }
     dns_budget_end();
-    align_decide(f, conf_align_action(cf), cf->on_dnserror, &d, out);
+    align_decide(f, conf_align_action(cf), cf->align.on_dnserror, &d, out);
     if (d.warn)
         log_warn("%s: alignment preflight: %s", in->qid ? in->qid : "NOQUEUE", d.warning);
     free(f);

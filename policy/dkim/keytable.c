@@ -222,7 +222,7 @@ static int kt_load_keytable(KEYTABLE *kt, const TXCONF *cf, BUF *errs)
     int     bad = 0;
 
     conf_where(cf, "KeyTable", where, sizeof(where));
-    if ((ds = dataset_load(cf->keytable, where, errs)) == NULL)
+    if ((ds = dataset_load(cf->sign.keytable, where, errs)) == NULL)
         return -1;
     for (i = 0; i < ds->n; i++) {
         const DATASET_ENTRY *e = &ds->ent[i];
@@ -289,7 +289,7 @@ static int kt_load_signingtable(KEYTABLE *kt, const TXCONF *cf, BUF *errs)
 
     conf_where(cf, "SigningTable", where, sizeof(where));
     conf_where(cf, "KeyTable", kwhere, sizeof(kwhere));
-    if ((ds = dataset_load(cf->signingtable, where, errs)) == NULL)
+    if ((ds = dataset_load(cf->sign.signingtable, where, errs)) == NULL)
         return -1;
     kt->mode = ds->is_re ? KT_RE : KT_FLAT;
     for (i = 0; i < ds->n; i++) {
@@ -338,22 +338,22 @@ static int kt_load_short(KEYTABLE *kt, const TXCONF *cf, BUF *errs)
     size_t  i, j, kcap = 0, scap = 0;
     int     bad = 0;
 
-    if (cf->domain == NULL || cf->selector == NULL || cf->keyfile == NULL) {
-        const char *first = cf->domain ? "Domain" : cf->selector ? "Selector" : "KeyFile";
+    if (cf->sign.domain == NULL || cf->sign.selector == NULL || cf->sign.keyfile == NULL) {
+        const char *first = cf->sign.domain ? "Domain" : cf->sign.selector ? "Selector" : "KeyFile";
 
         conf_where(cf, first, where, sizeof(where));
         kt_err(errs, where, 0, "Domain, Selector and KeyFile must be set together "
-               "(missing:%s%s%s)", cf->domain ? "" : " Domain",
-               cf->selector ? "" : " Selector", cf->keyfile ? "" : " KeyFile");
+               "(missing:%s%s%s)", cf->sign.domain ? "" : " Domain",
+               cf->sign.selector ? "" : " Selector", cf->sign.keyfile ? "" : " KeyFile");
         return -1;
     }
-    if (!kt_valid_labels(cf->selector, strlen(cf->selector))) {
+    if (!kt_valid_labels(cf->sign.selector, strlen(cf->sign.selector))) {
         conf_where(cf, "Selector", where, sizeof(where));
-        kt_err(errs, where, 0, "Selector: bad selector \"%s\"", cf->selector);
+        kt_err(errs, where, 0, "Selector: bad selector \"%s\"", cf->sign.selector);
         bad = 1;
     }
     conf_where(cf, "Domain", where, sizeof(where));
-    if ((ds = dataset_load(cf->domain, where, errs)) == NULL)
+    if ((ds = dataset_load(cf->sign.domain, where, errs)) == NULL)
         return -1;
     if (ds->is_re) {
         kt_err(errs, where, 0, "Domain cannot be a refile: dataset");
@@ -385,7 +385,7 @@ static int kt_load_short(KEYTABLE *kt, const TXCONF *cf, BUF *errs)
             continue;
         }
         kt_add_key(kt, &kcap, e->key, any ? "%" : e->key, any ? 1 : strlen(e->key),
-                   cf->selector, strlen(cf->selector), cf->keyfile, e->file, e->line);
+                   cf->sign.selector, strlen(cf->sign.selector), cf->sign.keyfile, e->file, e->line);
         /* KeyFile is always a file, even without a leading '/'. */
         if (kt->keys[kt->nkeys - 1].keypath == NULL) {
             kt->keys[kt->nkeys - 1].keypath = kt->keys[kt->nkeys - 1].inline_key;
@@ -402,25 +402,25 @@ KEYTABLE *keytable_build(const TXCONF *cf, BUF *errs)
 {
     char    where[1024];
     KEYTABLE *kt = xcalloc(1, sizeof(*kt));
-    int     shorthand = cf->domain || cf->selector || cf->keyfile, rc = 0;
+    int     shorthand = cf->sign.domain || cf->sign.selector || cf->sign.keyfile, rc = 0;
 
     kt->mode = KT_SHORT;
-    kt->multiple = cf->multiple_signatures;
-    kt->subdomains = cf->subdomains;
-    if (cf->keytable && shorthand) {
+    kt->multiple = cf->sign.multiple_signatures;
+    kt->subdomains = cf->sign.subdomains;
+    if (cf->sign.keytable && shorthand) {
         conf_where(cf, "KeyTable", where, sizeof(where));
         kt_err(errs, where, 0, "KeyTable cannot be combined with Domain, Selector "
                "or KeyFile: use a KeyTable line instead");
         rc = -1;
-    } else if (cf->keytable && cf->signingtable == NULL) {
+    } else if (cf->sign.keytable && cf->sign.signingtable == NULL) {
         conf_where(cf, "KeyTable", where, sizeof(where));
         kt_err(errs, where, 0, "KeyTable is set but SigningTable is not");
         rc = -1;
-    } else if (cf->signingtable && cf->keytable == NULL) {
+    } else if (cf->sign.signingtable && cf->sign.keytable == NULL) {
         conf_where(cf, "SigningTable", where, sizeof(where));
         kt_err(errs, where, 0, "SigningTable is set but KeyTable is not");
         rc = -1;
-    } else if (cf->keytable) {
+    } else if (cf->sign.keytable) {
         /* A broken KeyTable would make every SigningTable name look
          * unknown: check the SigningTable against a good one only. */
         if (kt_load_keytable(kt, cf, errs) < 0 || kt_load_signingtable(kt, cf, errs) < 0)

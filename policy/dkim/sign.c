@@ -198,9 +198,9 @@ DKIM_LIB *sign_lib_new(const TXCONF *cf, BUF *errs)
     }
     if (dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_FLAGS, &flags, sizeof(flags)) != DKIM_STAT_OK
         || dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_SIGNHDRS,
-                        cf->sign_headers.v, sizeof(char **)) != DKIM_STAT_OK
+                        cf->sign.sign_headers.v, sizeof(char **)) != DKIM_STAT_OK
         || dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_OVERSIGNHDRS,
-                        cf->oversign_headers.v, sizeof(char **)) != DKIM_STAT_OK) {
+                        cf->sign.oversign_headers.v, sizeof(char **)) != DKIM_STAT_OK) {
         buf_printf(errs, "%s: cannot set libopendkim header lists\n", cf->path);
         dkim_close(lib);
         return NULL;

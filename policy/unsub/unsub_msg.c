@@ -75,7 +75,7 @@ void unsub_stream(const TXCONF *cf, const char *from_local, const char *from_dom
     char raw[SUPPRESS_FIELD_MAX * 2];
     BUF err;
 
-    if (cf->unsub_scope_domain)
+    if (cf->unsub.scope_domain)
         snprintf(raw, sizeof(raw), "%s", from_domain);
     else
         snprintf(raw, sizeof(raw), "%s@%s", from_local, from_domain);
@@ -192,8 +192,8 @@ void unsub_route_for(const UNSUB_ROUTES *rt, const TXCONF *cf, const char *from_
             *mailto = rt->r[i].mailto;
             return;
         }
-    *url = cf->unsub_url;
-    *mailto = cf->unsub_mailto;
+    *url = cf->unsub.url;
+    *mailto = cf->unsub.mailto;
 }
 
 int unsub_mailto_token(const char *tmpl, const char *rcpt, char *token, size_t len)

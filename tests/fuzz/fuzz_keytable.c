@@ -59,16 +59,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void) fuzz_split(data + 1, size - 1, "\n%%\n", part, 3);
     cf = conf_defaults();
     if (flags & 4) {
-        cf->domain = xasprintf("csl:%s", part[0]);
-        cf->selector = xstrdup("s1");
-        cf->keyfile = xstrdup("/nonexistent/key.pem");
-        cf->subdomains = (flags & 8) != 0;
+        cf->sign.domain = xasprintf("csl:%s", part[0]);
+        cf->sign.selector = xstrdup("s1");
+        cf->sign.keyfile = xstrdup("/nonexistent/key.pem");
+        cf->sign.subdomains = (flags & 8) != 0;
     } else {
-        cf->keytable = xasprintf("file:%s", fuzz_file("KeyTable", part[0], strlen(part[0])));
-        cf->signingtable = xasprintf("%s%s", flags & 1 ? "refile:" : "",
+        cf->sign.keytable = xasprintf("file:%s", fuzz_file("KeyTable", part[0], strlen(part[0])));
+        cf->sign.signingtable = xasprintf("%s%s", flags & 1 ? "refile:" : "",
                                      fuzz_file("SigningTable", part[1], strlen(part[1])));
     }
-    cf->multiple_signatures = (flags & 2) != 0;
+    cf->sign.multiple_signatures = (flags & 2) != 0;
     buf_init(&errs, 16 * 1024);
     if ((kt = keytable_build(cf, &errs)) != NULL) {
         size_t n;

@@ -105,96 +105,96 @@ static const char *render_field(const TXCONF *cf, const char *field, char *buf, 
 #define STRF(name, member) else if (strcmp(field, name) == 0) s = cf->member
     if (0) {
     }
-    STRF("socket", socket);
-    STRF("user", user);
-    STRF("pidfile", pidfile);
-    STRF("internal_hosts", internal_hosts);
-    STRF("mta", mta);
-    STRF("keytable", keytable);
-    STRF("signingtable", signingtable);
-    STRF("domain", domain);
-    STRF("selector", selector);
-    STRF("keyfile", keyfile);
-    STRF("ratelimit_policy", ratelimit_policy);
-    STRF("store", store);
-    STRF("recipient_delimiter", recipient_delimiter);
-    STRF("control_socket", control_socket);
-    STRF("control_socket_group", control_socket_group);
-    STRF("unsub_keyfile", unsub_keyfile);
-    STRF("unsub_url", unsub_url);
-    STRF("unsub_mailto", unsub_mailto);
-    STRF("unsub_exempt", unsub_exempt);
-    STRF("unsub_table", unsub_table);
-    STRF("unsub_listen", unsub_listen);
-    STRF("unsub_trusted_proxy", unsub_trusted_proxy);
-    STRF("data_directory", data_directory);
-    STRF("psl", public_suffix_list);
-    STRF("nameservers", nameservers);
-    STRF("trust_anchor", trust_anchor_file);
-    STRF("unsub_pidfile", unsub_pidfile);
+    STRF("socket", daemon.socket);
+    STRF("user", daemon.user);
+    STRF("pidfile", daemon.pidfile);
+    STRF("internal_hosts", outbound.internal_hosts);
+    STRF("mta", outbound.mta);
+    STRF("keytable", sign.keytable);
+    STRF("signingtable", sign.signingtable);
+    STRF("domain", sign.domain);
+    STRF("selector", sign.selector);
+    STRF("keyfile", sign.keyfile);
+    STRF("ratelimit_policy", rate.policy);
+    STRF("store", rate.store);
+    STRF("recipient_delimiter", rate.recipient_delimiter);
+    STRF("control_socket", daemon.control_socket);
+    STRF("control_socket_group", daemon.control_socket_group);
+    STRF("unsub_keyfile", unsub.keyfile);
+    STRF("unsub_url", unsub.url);
+    STRF("unsub_mailto", unsub.mailto);
+    STRF("unsub_exempt", unsub.exempt);
+    STRF("unsub_table", unsub.table);
+    STRF("unsub_listen", unsubd.listen);
+    STRF("unsub_trusted_proxy", unsubd.trusted_proxy);
+    STRF("data_directory", unsub.data_directory);
+    STRF("psl", align.public_suffix_list);
+    STRF("nameservers", align.nameservers);
+    STRF("trust_anchor", align.trust_anchor_file);
+    STRF("unsub_pidfile", unsubd.pidfile);
     else
         has_s = 0;
 #undef STRF
     if (has_s)
         snprintf(buf, size, "%s", s ? s : "(null)");
     else if (strcmp(field, "umask") == 0)
-        snprintf(buf, size, "%03o", (unsigned) cf->umask);
+        snprintf(buf, size, "%03o", (unsigned) cf->daemon.umask);
     else if (strcmp(field, "syslog") == 0)
-        snprintf(buf, size, "%d", cf->syslog);
+        snprintf(buf, size, "%d", cf->daemon.syslog);
     else if (strcmp(field, "facility") == 0)
-        snprintf(buf, size, "%s", render_facility(cf->syslog_facility));
+        snprintf(buf, size, "%s", render_facility(cf->daemon.syslog_facility));
     else if (strcmp(field, "signing") == 0)
-        snprintf(buf, size, "%d", cf->signing);
+        snprintf(buf, size, "%d", cf->sign.signing);
     else if (strcmp(field, "logwhy") == 0)
-        snprintf(buf, size, "%d", cf->logwhy);
+        snprintf(buf, size, "%d", cf->daemon.logwhy);
     else if (strcmp(field, "shutdown_timeout") == 0)
-        snprintf(buf, size, "%d", cf->shutdown_timeout);
+        snprintf(buf, size, "%d", cf->daemon.shutdown_timeout);
     else if (strcmp(field, "max_headers") == 0)
-        snprintf(buf, size, "%zu", cf->max_headers);
+        snprintf(buf, size, "%zu", cf->daemon.max_headers);
     else if (strcmp(field, "subdomains") == 0)
-        snprintf(buf, size, "%d", cf->subdomains);
+        snprintf(buf, size, "%d", cf->sign.subdomains);
     else if (strcmp(field, "multiple_signatures") == 0)
-        snprintf(buf, size, "%d", cf->multiple_signatures);
+        snprintf(buf, size, "%d", cf->sign.multiple_signatures);
     else if (strcmp(field, "canon") == 0)
-        snprintf(buf, size, "%s/%s", canon[cf->hdr_canon], canon[cf->body_canon]);
+        snprintf(buf, size, "%s/%s", canon[cf->sign.hdr_canon], canon[cf->sign.body_canon]);
     else if (strcmp(field, "sign_headers") == 0)
-        render_strv(&cf->sign_headers, buf, size);
+        render_strv(&cf->sign.sign_headers, buf, size);
     else if (strcmp(field, "oversign_headers") == 0)
-        render_strv(&cf->oversign_headers, buf, size);
+        render_strv(&cf->sign.oversign_headers, buf, size);
     else if (strcmp(field, "on_nokey") == 0)
-        snprintf(buf, size, "%s", act[cf->on_nokey]);
+        snprintf(buf, size, "%s", act[cf->sign.on_nokey]);
     else if (strcmp(field, "on_sigerr") == 0)
-        snprintf(buf, size, "%s", act[cf->on_sigerr]);
+        snprintf(buf, size, "%s", act[cf->sign.on_sigerr]);
     else if (strcmp(field, "on_multifrom") == 0)
-        snprintf(buf, size, "%s", act[cf->on_multifrom]);
+        snprintf(buf, size, "%s", act[cf->sign.on_multifrom]);
     else if (strcmp(field, "store_failure") == 0)
-        snprintf(buf, size, "%s", storefail[cf->store_failure]);
+        snprintf(buf, size, "%s", storefail[cf->rate.store_failure]);
     else if (strcmp(field, "store_timeout") == 0)
-        snprintf(buf, size, "%d", cf->store_timeout_ms);
+        snprintf(buf, size, "%d", cf->rate.store_timeout_ms);
     else if (strcmp(field, "store_connect_timeout") == 0)
-        snprintf(buf, size, "%d", cf->store_connect_timeout_ms);
+        snprintf(buf, size, "%d", cf->rate.store_connect_timeout_ms);
     else if (strcmp(field, "store_retry") == 0)
-        snprintf(buf, size, "%d", cf->store_retry_ms);
+        snprintf(buf, size, "%d", cf->rate.store_retry_ms);
     else if (strcmp(field, "egress") == 0)
-        render_strv(&cf->egress, buf, size);
+        render_strv(&cf->align.egress, buf, size);
     else if (strcmp(field, "alignment_action") == 0) {
         static const char *const al[] = {"unset", "reject", "tempfail", "quarantine", "log"};
 
-        snprintf(buf, size, "%s", al[cf->alignment_action]);
+        snprintf(buf, size, "%s", al[cf->align.action]);
     } else if (strcmp(field, "dns_timeout") == 0)
-        snprintf(buf, size, "%d", cf->dns_timeout);
+        snprintf(buf, size, "%d", cf->align.dns_timeout);
     else if (strcmp(field, "on_dnserror") == 0)
-        snprintf(buf, size, "%s", act[cf->on_dnserror]);
+        snprintf(buf, size, "%s", act[cf->align.on_dnserror]);
     else if (strcmp(field, "ratelimit_max_keys") == 0)
-        snprintf(buf, size, "%d", cf->ratelimit_max_keys);
+        snprintf(buf, size, "%d", cf->rate.max_keys);
     else if (strcmp(field, "unsub_replace") == 0)
-        snprintf(buf, size, "%d", cf->unsub_replace);
+        snprintf(buf, size, "%d", cf->unsub.replace);
     else if (strcmp(field, "unsub_scope_domain") == 0)
-        snprintf(buf, size, "%d", cf->unsub_scope_domain);
+        snprintf(buf, size, "%d", cf->unsub.scope_domain);
     else if (strcmp(field, "unsub_max_age") == 0)
-        snprintf(buf, size, "%d", cf->unsub_max_age);
+        snprintf(buf, size, "%d", cf->unsub.max_age);
     else if (strcmp(field, "control_socket_mode") == 0)
-        snprintf(buf, size, "%04o", (unsigned) cf->control_socket_mode);
+        snprintf(buf, size, "%04o", (unsigned) cf->daemon.control_socket_mode);
     else
         fail_msg("unknown field %s", field);
     return buf;
@@ -371,7 +371,7 @@ static void test_ok(void **state)
     BUF errs;
 
     buf_init(&errs, 65536);
-    cf = conf_load(path, &errs);
+    cf = conf_load(path, CONF_PROG_ALL, &errs);
     if (cf == NULL)
         fail_msg("conf_load failed: %s", errs.data ? errs.data : "(no message)");
     assert_int_equal(errs.len, 0);
@@ -567,11 +567,11 @@ static void test_bad(void **state)
     want = th_expand(tmp, NULL);
     free(tmp);
     buf_init(&errs, 65536);
-    cf = conf_load(path, &errs);
+    cf = conf_load(path, CONF_PROG_ALL, &errs);
     assert_null(cf);
     assert_string_equal(errs.data ? errs.data : "", want);
     /* Without an error buffer the result is the same, minus the text. */
-    assert_null(conf_load(path, NULL));
+    assert_null(conf_load(path, CONF_PROG_ALL, NULL));
     free(want);
     buf_free(&errs);
     th_unlink(path);
@@ -637,7 +637,7 @@ static void test_open(void **state)
     BUF errs;
 
     buf_init(&errs, 4096);
-    assert_null(conf_load(c->path, &errs));
+    assert_null(conf_load(c->path, CONF_PROG_ALL, &errs));
     assert_string_equal(errs.data ? errs.data : "", c->errs);
     buf_free(&errs);
 }
@@ -689,7 +689,7 @@ static void test_signing(void **state)
     vals['F' - 'A'] = path;
     want = th_subst(c->errs, vals);
     buf_init(&errs, 4096);
-    assert_non_null(cf = conf_load(path, &errs));
+    assert_non_null(cf = conf_load(path, CONF_PROG_ALL, &errs));
     assert_int_equal(conf_check_signing(cf, c->nkeys, &errs), *c->errs ? -1 : 0);
     assert_string_equal(errs.data ? errs.data : "", want);
     conf_free(cf);
@@ -735,8 +735,8 @@ static void test_turned_off(void **state)
     BUF what;
 
     buf_init(&what, 4096);
-    assert_non_null(a = conf_load(p1, NULL));
-    assert_non_null(b = conf_load(p2, NULL));
+    assert_non_null(a = conf_load(p1, CONF_PROG_ALL, NULL));
+    assert_non_null(b = conf_load(p2, CONF_PROG_ALL, NULL));
     assert_int_equal(conf_turned_off(a, b, &what), c->n);
     assert_string_equal(what.data ? what.data : "", c->what);
     conf_free(a);
@@ -788,7 +788,7 @@ static void test_check_file(void **state)
     vals['F' - 'A'] = conf;
     want = th_subst(c->errs, vals);
     buf_init(&errs, 4096);
-    assert_non_null(cf = conf_load(conf, &errs));
+    assert_non_null(cf = conf_load(conf, CONF_PROG_ALL, &errs));
     alarm(10);                          /* a check that blocks fails instead of hanging */
     assert_int_equal(conf_check_dataset(cf, "RateLimitPolicy", spec, &errs), *c->errs ? -1 : 0);
     alarm(0);
@@ -813,7 +813,7 @@ static void test_where(void **state)
     TXCONF *cf;
 
     (void) state;
-    cf = conf_load(path, NULL);
+    cf = conf_load(path, CONF_PROG_ALL, NULL);
     assert_non_null(cf);
     assert_int_equal(conf_line(cf, "KeyTable"), 3);
     assert_int_equal(conf_line(cf, "SIGNINGTABLE"), 4);
@@ -846,7 +846,7 @@ static void test_fixture(void **state)
     (void) state;
     snprintf(path, sizeof(path), "%s/conf_opendkim.conf", th_datadir());
     buf_init(&errs, 4096);
-    cf = conf_load(path, &errs);
+    cf = conf_load(path, CONF_PROG_ALL, &errs);
     if (cf == NULL)
         fail_msg("%s: %s", path, errs.data ? errs.data : "");
     for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
@@ -1053,7 +1053,7 @@ static void test_migrate(void **state)
 
     buf_init(&errs, 65536);
     buf_init(&warns, 65536);
-    cf = conf_load_all(path, &errs, &bad);
+    cf = conf_load_all(path, CONF_PROG_ALL, &errs, &bad);
     assert_non_null(cf);
     assert_string_equal(errs.data ? errs.data : "", want_errs);
     assert_int_equal(bad, *want_errs != 0);
@@ -1117,7 +1117,7 @@ static void test_opendkim_known(void **state)
         snprintf(text, sizeof(text), "%s x\n", opendkim_directives[i]);
         path = th_tempfile(text);
         buf_init(&errs, 65536);
-        cf = conf_load_all(path, &errs, &bad);
+        cf = conf_load_all(path, CONF_PROG_ALL, &errs, &bad);
         assert_non_null(cf);
         if (errs.data && strstr(errs.data, "unknown directive"))
             fail_msg("%s: %s", opendkim_directives[i], errs.data);
@@ -1125,6 +1125,104 @@ static void test_opendkim_known(void **state)
         buf_free(&errs);
         th_unlink(path);
     }
+}
+
+/* One file read by each program: NULL where it loads, else a part of the
+ * error; warn: a part of a warning (NULL: none) per program. */
+typedef struct prog_case {
+    const char *name;
+    const char *text;
+    const char *want[4];        /* txmilter, txmilter-unsubd, txmilterctl, -n (all) */
+    const char *warn[4];
+} PROG_CASE;
+
+static const unsigned prog_of[4] = {
+    CONF_PROG_TXMILTER, CONF_PROG_UNSUBD, CONF_PROG_CTL, CONF_PROG_ALL,
+};
+
+static const PROG_CASE prog_cases[] = {
+    {"txmilter_value_skipped_by_others", "Canonicalization bogus\n",
+        {"Canonicalization: bad value", NULL, NULL, "Canonicalization: bad value"}, {NULL}},
+    {"txmilter_repeat_skipped_by_others", "Socket unix:/a\nSocket unix:/b\n",
+        {"given twice", NULL, NULL, "given twice"}, {NULL}},
+    {"txmilter_missing_value_skipped", "KeyTable\n",
+        {"missing value", NULL, NULL, "missing value"}, {NULL}},
+    {"unsubd_value_skipped_by_txmilter", "UnsubscribeListen nowhere\n",
+        {NULL, "UnsubscribeListen", NULL, "UnsubscribeListen"}, {NULL}},
+    {"shared_value_checked_by_both_daemons", "UMask 999\n",
+        {"UMask", "UMask", NULL, "UMask"}, {NULL}},
+    {"store_checked_by_all_three", "Store bogus://x\n",
+        {"Store", "Store", "Store", "Store"}, {NULL}},
+    {"ctl_value_skipped_by_unsubd", "ControlSocket relative\n",
+        {"ControlSocket", NULL, "ControlSocket", "ControlSocket"}, {NULL}},
+    {"unknown_refused_by_all", "Sokcet unix:/a\n",
+        {"unknown directive \"Sokcet\"", "unknown directive \"Sokcet\"",
+         "unknown directive \"Sokcet\"", "unknown directive \"Sokcet\""}, {NULL}},
+    {"opendkim_refused_only_by_txmilter", "BaseDirectory /var/tmp\n",
+        {"BaseDirectory", NULL, NULL, "BaseDirectory"}, {NULL}},
+    {"opendkim_warning_only_for_txmilter", "On-BadSignature reject\n",
+        {NULL, NULL, NULL, NULL}, {"On-BadSignature", NULL, NULL, "On-BadSignature"}},
+    {"pidfile_alone_warns_unsubd", "PidFile /run/txmilter/txmilter.pid\n",
+        {NULL, NULL, NULL, NULL}, {NULL, ":1: warning: PidFile is txmilter's pid file", NULL, NULL}},
+    {"pidfile_and_own_pidfile_quiet", "PidFile /run/a.pid\nUnsubscribePidFile /run/b.pid\n",
+        {NULL, NULL, NULL, NULL}, {NULL}},
+    {"same_pidfile_refused_by_check", "PidFile /run/a.pid\nUnsubscribePidFile /run/a.pid\n",
+        {NULL, NULL, NULL, ":2: UnsubscribePidFile /run/a.pid is also PidFile (line 1)"}, {NULL}},
+};
+
+/* test_prog - each program parses its own directives and skips the others' */
+static void test_prog(void **state)
+{
+    const PROG_CASE *c = *state;
+    char *path = th_tempfile(c->text);
+
+    for (int p = 0; p < 4; p++) {
+        BUF errs, warns;
+        TXCONF *cf;
+
+        buf_init(&errs, 65536);
+        buf_init(&warns, 65536);
+        cf = conf_load(path, prog_of[p], &errs);
+        if (c->want[p] == NULL) {
+            if (cf == NULL)
+                fail_msg("program %d: %s", p, errs.data ? errs.data : "");
+        } else {
+            assert_null(cf);
+            if (errs.data == NULL || strstr(errs.data, c->want[p]) == NULL)
+                fail_msg("program %d: want \"%s\" in \"%s\"", p, c->want[p], errs.data ? errs.data : "");
+        }
+        for (size_t i = 0; cf && i < cf->warnings.n; i++)
+            buf_printf(&warns, "%s\n", cf->warnings.v[i]);
+        if (c->warn[p] == NULL)
+            assert_string_equal(warns.data ? warns.data : "", "");
+        else if (warns.data == NULL || strstr(warns.data, c->warn[p]) == NULL)
+            fail_msg("program %d: want warning \"%s\" in \"%s\"", p, c->warn[p],
+                     warns.data ? warns.data : "");
+        conf_free(cf);
+        buf_free(&errs);
+        buf_free(&warns);
+    }
+    th_unlink(path);
+}
+
+/* test_prog_skipped_default - a skipped directive leaves the default, yet
+ * its line is known (for the hints) */
+static void test_prog_skipped_default(void **state)
+{
+    char *path = th_tempfile("Socket inet:8891@localhost\nUnsubscribeListen [::1]:9000\n");
+    TXCONF *cf;
+
+    (void) state;
+    assert_non_null(cf = conf_load(path, CONF_PROG_UNSUBD, NULL));
+    assert_string_equal(cf->daemon.socket, "unix:/run/txmilter/txmilter.sock");
+    assert_string_equal(cf->unsubd.listen, "[::1]:9000");
+    assert_int_equal(conf_line(cf, "Socket"), 1);
+    conf_free(cf);
+    assert_non_null(cf = conf_load(path, CONF_PROG_TXMILTER, NULL));
+    assert_string_equal(cf->daemon.socket, "inet:8891@localhost");
+    assert_string_equal(cf->unsubd.listen, "127.0.0.1:8025");
+    conf_free(cf);
+    th_unlink(path);
 }
 
 int main(void)
@@ -1135,6 +1233,7 @@ int main(void)
         cmocka_unit_test(test_where),
         cmocka_unit_test(test_fixture),
         cmocka_unit_test(test_opendkim_known),
+        cmocka_unit_test(test_prog_skipped_default),
     };
     int fails = 0;
 
@@ -1145,6 +1244,7 @@ int main(void)
     fails += RUN("conf_check_signing", test_signing, signing_cases);
     fails += RUN("conf_turned_off", test_turned_off, off_cases);
     fails += RUN("conf_check_file", test_check_file, file_cases);
+    fails += RUN("conf_prog", test_prog, prog_cases);
     fails += cmocka_run_group_tests_name("conf_misc", misc, NULL, NULL);
     return fails ? 1 : 0;
 }

@@ -279,7 +279,7 @@ static void test_lookup(void **state)
     files_make(&f, c->conf, c->kt, c->st);
     buf_init(&errs, 65536);
     buf_init(&got, 65536);
-    if ((cf = conf_load(f.conf, &errs)) == NULL)
+    if ((cf = conf_load(f.conf, CONF_PROG_TXMILTER, &errs)) == NULL)
         fail_msg("conf_load: %s", errs.data ? errs.data : "");
     if ((kt = keytable_build(cf, &errs)) == NULL)
         fail_msg("keytable_build: %s", errs.data ? errs.data : "");
@@ -400,7 +400,7 @@ static void test_bad(void **state)
 
     files_make(&f, c->conf, c->kt, c->st);
     buf_init(&errs, 65536);
-    if ((cf = conf_load(f.conf, &errs)) == NULL)
+    if ((cf = conf_load(f.conf, CONF_PROG_TXMILTER, &errs)) == NULL)
         fail_msg("conf_load: %s", errs.data ? errs.data : "");
     assert_null(keytable_build(cf, &errs));
     tmp = th_subst(c->errs, f.vals);
@@ -461,7 +461,7 @@ static void test_keys(void **state)
 
     (void) state;
     files_make(&f, TABLES, KT_STEPS, "* k-host\n");
-    cf = conf_load(f.conf, NULL);
+    cf = conf_load(f.conf, CONF_PROG_TXMILTER, NULL);
     assert_non_null(cf);
     kt = keytable_build(cf, NULL);
     assert_non_null(kt);
@@ -513,7 +513,7 @@ static void test_lookup_args(void **state)
 
     (void) state;
     files_make(&f, TABLES, KT_STEPS, "* k-host\n");
-    cf = conf_load(f.conf, NULL);
+    cf = conf_load(f.conf, CONF_PROG_TXMILTER, NULL);
     assert_non_null(cf);
     kt = keytable_build(cf, NULL);
     assert_non_null(kt);

@@ -130,7 +130,7 @@ static TXCONF *load(const char *directives)
     snprintf(text, sizeof(text), "%sNameservers 127.0.0.1@%d\nDNSTimeout 1\n", directives, th_free_port());
     path = th_tempfile(text);
     buf_init(&errs, 4096);
-    cf = conf_load(path, &errs);
+    cf = conf_load(path, CONF_PROG_TXMILTER, &errs);
     if (cf == NULL)
         fail_msg("conf_load: %s", errs.data ? errs.data : "?");
     buf_free(&errs);

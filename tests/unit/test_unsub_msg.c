@@ -100,16 +100,16 @@ static void test_stream_and_header(void **state)
 
     unsub_stream(cf, "News", "Shop.Example", stream, sizeof(stream));
     assert_string_equal(stream, "news@shop.example");
-    cf->unsub_scope_domain = 1;
+    cf->unsub.scope_domain = 1;
     unsub_stream(cf, "News", "Shop.Example", stream, sizeof(stream));
     assert_string_equal(stream, "shop.example");
-    cf->unsub_scope_domain = 0;
+    cf->unsub.scope_domain = 0;
     unsub_stream(cf, "news", "shop.example", stream, sizeof(stream));
 
-    cf->unsub_url = xstrdup("https://unsub.%{domain}/u/%{token}");
+    cf->unsub.url = xstrdup("https://unsub.%{domain}/u/%{token}");
     buf_init(&value, 2048);
     buf_init(&err, 512);
-    assert_int_equal(unsub_header_value(cf->unsub_url, cf->unsub_mailto, keys, "bob@example.org", stream,
+    assert_int_equal(unsub_header_value(cf->unsub.url, cf->unsub.mailto, keys, "bob@example.org", stream,
                                         "shop.example", 1800000000, &value, &err), 0);
     /* one https URI, no mailto */
     assert_true(strncmp(value.data, "<https://unsub.shop.example/u/", 30) == 0);
@@ -126,8 +126,8 @@ static void test_stream_and_header(void **state)
     assert_string_equal(p.stream, "news@shop.example");
 
     /* with a mailto: folded onto a second line, same token */
-    cf->unsub_mailto = xstrdup("unsub+%{token}@shop.example");
-    assert_int_equal(unsub_header_value(cf->unsub_url, cf->unsub_mailto, keys, "bob@example.org", stream,
+    cf->unsub.mailto = xstrdup("unsub+%{token}@shop.example");
+    assert_int_equal(unsub_header_value(cf->unsub.url, cf->unsub.mailto, keys, "bob@example.org", stream,
                                         "shop.example", 1800000000, &value, &err), 0);
     assert_non_null(strstr(value.data, ">,\n\t<mailto:unsub+"));
     assert_non_null(strstr(value.data, "@shop.example?subject=unsubscribe>"));
@@ -165,7 +165,7 @@ static void test_routes(void **state)
     rt = unsub_routes_load(path, "conf:9", &errs);
     if (rt == NULL)
         fail_msg("routes: %s", errs.data);
-    cf->unsub_url = xstrdup("https://unsub.example.com/%{token}");
+    cf->unsub.url = xstrdup("https://unsub.example.com/%{token}");
     unsub_route_for(rt, cf, "brand-a.example", &url, &mailto);
     assert_string_equal(url, "https://u.brand-a.example/x/%{token}");
     assert_null(mailto);

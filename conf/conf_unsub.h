@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * conf_unsub.h - the List-Unsubscribe part of txmilter.conf(5): what
+ * txmilter and txmilter-unsubd share (cf->unsub) and what only
+ * txmilter-unsubd reads (cf->unsubd); rows in conf_unsub_dirs.c.
+ */
+#ifndef TX_CONF_UNSUB_H
+#define TX_CONF_UNSUB_H
+
+typedef struct conf_unsub {
+    char   *keyfile;            /* UnsubscribeKeyFile; with UnsubscribeURL it turns the headers on */
+    char   *url;                /* UnsubscribeURL template: %{token}, %{domain} */
+    char   *mailto;             /* UnsubscribeMailto template: an address with %{token} in its local part */
+    char   *exempt;             /* UnsubscribeExempt dataset: From address or domain patterns */
+    char   *table;              /* UnsubscribeTable dataset: per From domain URL [mailto] templates */
+    int     replace;            /* UnsubscribeExisting keep|replace, default keep */
+    int     scope_domain;       /* UnsubscribeScope address|domain: the stream is the From address (default) or domain */
+    int     max_age;            /* UnsubscribeMaxAge seconds a token stays valid, 0 (default): forever */
+    char   *data_directory;     /* DataDirectory, default /var/lib/txmilter */
+} CONF_UNSUB;
+
+/* What only txmilter-unsubd reads. */
+typedef struct conf_unsubd {
+    char   *listen;             /* UnsubscribeListen host:port, default 127.0.0.1:8025 */
+    char   *pidfile;            /* UnsubscribePidFile (it ignores PidFile, txmilter's); NULL: none */
+    char   *trusted_proxy;      /* UnsubscribeTrustedProxy: the address whose X-Forwarded-For is believed */
+} CONF_UNSUBD;
+
+#endif
