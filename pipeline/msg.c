@@ -180,7 +180,7 @@ void msg_free(MSG *m)
     free(m->ops);
     rate_txn_free(m->rate, m->svc.rate);
     for (i = 0; i < m->rcpt_norm.n; i++)
-        strv_free(&m->rcpt_sup[i].streams);
+        rate_txn_sup_free(&m->rcpt_sup[i]);
     free(m->rcpt_sup);
     strv_free(&m->rcpt_given);
     strv_free(&m->rcpt_norm);
@@ -306,14 +306,14 @@ REPLY msg_rcpt(MSG *m, const char *rcpt, const char *rcpt_addr)
         switch (r.outcome) {
         case RATE_TEMPFAIL:
             m->nrcpt--;
-            strv_free(&sup.streams);
+            rate_txn_sup_free(&sup);
             return reply_make(REPLY_TEMPFAIL, r.rcode, r.xcode, r.text);
         case RATE_REJECT:
             m->nrcpt--;
-            strv_free(&sup.streams);
+            rate_txn_sup_free(&sup);
             return reply_make(REPLY_REJECT, r.rcode, r.xcode, r.text);
         case RATE_DEFERRED:
-            strv_free(&sup.streams);
+            rate_txn_sup_free(&sup);
             return reply_continue();          /* removed at the end: not a recipient */
         default:
             break;

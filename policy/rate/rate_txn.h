@@ -45,6 +45,9 @@ RATE_REPLY rate_txn_rcpt(RATE_TXN *t, RL_STORE *store, const char *rcpt, const c
 RATE_REPLY rate_txn_rcpt_sup(RATE_TXN *t, RL_STORE *store, const char *rcpt, const char *norm,
                              const char *qid, RL_SUP *sup);
 
+/* rate_txn_sup_free - free what a decision fetched into sup (its lists) */
+void rate_txn_sup_free(RL_SUP *sup);
+
 /* rate_txn_quarantine - the reason to hold the message, or NULL */
 const char *rate_txn_quarantine(const RATE_TXN *t);
 

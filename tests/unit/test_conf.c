@@ -37,7 +37,8 @@ static const char *const conf_fields[] = {
     "unsub_listen", "unsub_replace", "unsub_scope_domain", "unsub_max_age", "unsub_trusted_proxy",
     "data_directory", "egress", "alignment_action", "psl", "nameservers", "trust_anchor",
     "dns_timeout", "on_dnserror",
-    "control_socket_group", "control_socket_mode", "signing", "unsub_pidfile", NULL,
+    "control_socket_group", "control_socket_mode", "signing", "unsub_pidfile",
+    "bounce_suppress_for", NULL,
 };
 
 #define DEF_SIGN "from,sender,reply-to,subject,date,message-id,to,cc,mime-version," \
@@ -61,6 +62,7 @@ static const char *const conf_field_defaults[] = {
     "/var/lib/txmilter", "", "unset", "/usr/share/publicsuffix/public_suffix_list.dat",
     "(null)", "(null)", "5", "tempfail",
     "(null)", "0600", "1", "(null)",
+    "0",
 };
 
 /* render_facility - a syslog facility code back to its name */
@@ -193,6 +195,8 @@ static const char *render_field(const TXCONF *cf, const char *field, char *buf, 
         snprintf(buf, size, "%d", cf->unsub.scope_domain);
     else if (strcmp(field, "unsub_max_age") == 0)
         snprintf(buf, size, "%d", cf->unsub.max_age);
+    else if (strcmp(field, "bounce_suppress_for") == 0)
+        snprintf(buf, size, "%ld", cf->bounce.suppress_for);
     else if (strcmp(field, "control_socket_mode") == 0)
         snprintf(buf, size, "%04o", (unsigned) cf->daemon.control_socket_mode);
     else
@@ -294,6 +298,10 @@ static const OK_CASE ok_cases[] = {
     {"List-Unsubscribe choices", "UnsubscribeExisting replace\nUnsubscribeScope domain\n"
      "UnsubscribeMaxAge 31536000\nUnsubscribeListen [::1]:8443\n",
      {"unsub_replace=1", "unsub_scope_domain=1", "unsub_max_age=31536000", "unsub_listen=[::1]:8443"}},
+    {"BounceSuppressFor days", "BounceSuppressFor 30d\n", {"bounce_suppress_for=2592000"}},
+    {"BounceSuppressFor seconds", "BounceSuppressFor 90\n", {"bounce_suppress_for=90"}},
+    {"BounceSuppressFor weeks", "BounceSuppressFor 2w\n", {"bounce_suppress_for=1209600"}},
+    {"BounceSuppressFor forever", "BounceSuppressFor Forever\n", {NULL}},
     {"UnsubscribeTable", "UnsubscribeTable /etc/txmilter/unsubscribe.table\n",
      {"unsub_table=/etc/txmilter/unsubscribe.table"}},
     {"DataDirectory and proxy", "DataDirectory /srv/txmilter\nUnsubscribeTrustedProxy 10.0.0.1\n",
@@ -426,6 +434,18 @@ static const BAD_CASE bad_cases[] = {
      "local part, e.g. unsubscribe+%{token}@example.com\n"},
     {"UnsubscribeListen without port", "UnsubscribeListen 127.0.0.1\n",
      "%F:1: UnsubscribeListen: bad value \"127.0.0.1\": expected host:port\n"},
+    {"BounceSuppressFor unit unknown", "BounceSuppressFor 3y\n",
+     "%F:1: BounceSuppressFor: bad value \"3y\": expected \"forever\" or a duration (N with s, m, "
+     "h, d or w) from 1s to 3650d\n"},
+    {"BounceSuppressFor zero", "BounceSuppressFor 0d\n",
+     "%F:1: BounceSuppressFor: bad value \"0d\": expected \"forever\" or a duration (N with s, m, "
+     "h, d or w) from 1s to 3650d\n"},
+    {"BounceSuppressFor too long", "BounceSuppressFor 3651d\n",
+     "%F:1: BounceSuppressFor: bad value \"3651d\": expected \"forever\" or a duration (N with s, m, "
+     "h, d or w) from 1s to 3650d\n"},
+    {"BounceSuppressFor unit alone", "BounceSuppressFor d\n",
+     "%F:1: BounceSuppressFor: bad value \"d\": expected \"forever\" or a duration (N with s, m, "
+     "h, d or w) from 1s to 3650d\n"},
     {"UnsubscribeExisting unknown", "UnsubscribeExisting merge\n",
      "%F:1: UnsubscribeExisting: \"merge\" is not one of keep, replace\n"},
     {"UnsubscribeScope unknown", "UnsubscribeScope list\n",
