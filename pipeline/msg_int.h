@@ -77,7 +77,7 @@ struct msg {
 void msg_note(MSG *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* msg_refuse - a refusal, also noted in the summary; the message is done */
-REPLY msg_refuse(MSG *m, REPLY_VERDICT v, const char *rcode, const char *xcode, const char *text);
+REPLY msg_refuse(MSG *m, REPLY r);
 
 /* msg_op - a header or recipient change for the end of the message */
 void msg_op(MSG *m, MSG_HDROP_KIND kind, const char *name, const char *value);
