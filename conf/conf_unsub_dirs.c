@@ -14,8 +14,8 @@
  *	txmilterctl too); UnsubscribeURL, UnsubscribeMailto,
  *	UnsubscribeExempt, UnsubscribeTable, UnsubscribeExisting and
  *	UnsubscribeScope are txmilter's; UnsubscribeListen,
- *	UnsubscribePidFile and UnsubscribeTrustedProxy are
- *	txmilter-unsubd's.
+ *	UnsubscribePidFile, UnsubscribeTrustedProxy and UnsubscribeRateLimit
+ *	(default 120/1m) are txmilter-unsubd's.
  *
  *	Its check tells the operator about the pid files, which the two
  *	daemons keep apart: txmilter-unsubd never writes PidFile.
@@ -48,6 +48,7 @@ static const CONF_DIR conf_unsub_dirs[] = {
     {"UnsubscribeListen", CONF_U, conf_parse_hostport, CONF_OFF(unsubd.listen), 0, 0},
     {"UnsubscribePidFile", CONF_U, conf_parse_str, CONF_OFF(unsubd.pidfile), 0, 0},
     {"UnsubscribeTrustedProxy", CONF_U, conf_parse_str, CONF_OFF(unsubd.trusted_proxy), 0, 0},
+    {"UnsubscribeRateLimit", CONF_U, conf_parse_ratespec, CONF_OFF(unsubd.rate), 0, 0},
     {"UnsubscribeMetricsListen", CONF_U, conf_parse_hostport, CONF_OFF(unsubd.metrics_listen), 0, 0},
 };
 
@@ -57,6 +58,8 @@ static void conf_unsub_defaults(TXCONF *cf)
     cf->unsub.data_directory = xstrdup(CONF_DEFAULT_DATADIR);
     cf->unsubd.listen = xstrdup("127.0.0.1:8025");
     cf->unsubd.trusted_proxy = xstrdup("127.0.0.1, ::1");
+    cf->unsubd.rate.limit = 120;                /* what mailbox providers need, from few addresses */
+    cf->unsubd.rate.period_ms = 60 * 1000;
 }
 
 /* conf_unsub_release - free the part's strings */

@@ -27,6 +27,8 @@
  *	UnsubscribeTrustedProxy list	peers whose X-Forwarded-For is
  *					believed: an InternalHosts-style
  *					dataset, or "none"
+ *	UnsubscribeRateLimit N/period	requests per client address
+ *					(parsed by conf_value.c)
  *
  *	unsubd_conf_listen() splits host:port (the host without brackets).
  *
@@ -94,8 +96,8 @@ UNSUBD_CONF *unsubd_conf_load(const char *path, BUF *errs)
                                         conf_where(cf, "UnsubscribeTrustedProxy", where, sizeof(where)),
                                         errs)) == NULL))
         bad = 1;
-    uc->rate_limit = UNSUBD_RATE_LIMIT;
-    uc->rate_period_ms = UNSUBD_RATE_PERIOD_MS;
+    uc->rate_limit = cf->unsubd.rate.limit;
+    uc->rate_period_ms = cf->unsubd.rate.period_ms;
     if (bad) {
         unsubd_conf_free(uc);
         return NULL;
