@@ -138,7 +138,7 @@ static long msg_suppressed(MSG *m, const char *stream, REPLY *r)
                 msg_note(m, "suppression=unavailable");
                 free(drop);
                 buf_free(&err);
-                *r = msg_refuse(m, msg_reply(REPLY_TEMPFAIL, MSG_WHY_SUPPRESS_DOWN));
+                *r = msg_refuse(m, "store", msg_reply(REPLY_TEMPFAIL, MSG_WHY_SUPPRESS_DOWN));
                 return -1;
             }
             if (!unchecked++)                       /* local, accept: deliver */
@@ -153,7 +153,8 @@ static long msg_suppressed(MSG *m, const char *stream, REPLY *r)
     buf_free(&err);
     if (gone == n) {
         free(drop);
-        *r = msg_refuse(m, n == 1 ? msg_reply(REPLY_REJECT, MSG_WHY_UNSUBSCRIBED, m->rcpt_norm.v[0], stream)
+        *r = msg_refuse(m, "suppressed", n == 1
+                        ? msg_reply(REPLY_REJECT, MSG_WHY_UNSUBSCRIBED, m->rcpt_norm.v[0], stream)
                         : msg_reply(REPLY_REJECT, MSG_WHY_ALL_UNSUBSCRIBED, n, stream));
         return -1;
     }
@@ -163,6 +164,7 @@ static long msg_suppressed(MSG *m, const char *stream, REPLY *r)
             if (m->rate)                    /* not sent to: no quota used */
                 rate_txn_refund_rcpt(m->rate, m->svc.rate, m->rcpt_given.v[i]);
             msg_note(m, "suppressed=<%s>", m->rcpt_norm.v[i]);
+            msg_count_refusal(m, "suppressed");
             log_info("%s: rcpt=<%s> removed: unsubscribed from mail of %s", msg_queueid(m),
                      m->rcpt_norm.v[i], stream);
         }

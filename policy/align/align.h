@@ -67,6 +67,7 @@ typedef struct align_outcome {
     char        policy[16];     /* the same: the policy receivers apply */
     char        reasons[ALIGN_REASONS_MAX];  /* refused: why, briefly */
     char        summary[768];   /* for the message's log line, e.g. "dmarc=pass (dkim aligned: ...)" */
+    const char *verdict;        /* "pass", "fail", "none", "temperror"; NULL: no preflight ran */
 } ALIGN_OUTCOME;
 
 typedef enum align_verdict { ALIGN_PASS = 0, ALIGN_FAIL, ALIGN_NONE, ALIGN_TEMPERROR } ALIGN_VERDICT;
