@@ -24,6 +24,7 @@ typedef struct conf_unsubd {
     char   *listen;             /* UnsubscribeListen host:port, default 127.0.0.1:8025 */
     char   *pidfile;            /* UnsubscribePidFile (it ignores PidFile, txmilter's); NULL: none */
     char   *trusted_proxy;      /* UnsubscribeTrustedProxy: the address whose X-Forwarded-For is believed */
+    char   *template_dir;       /* UnsubscribeTemplateDirectory: the operator's pages; NULL: built-in */
 } CONF_UNSUBD;
 
 #endif

@@ -14,8 +14,8 @@
  *	txmilterctl too); UnsubscribeURL, UnsubscribeMailto,
  *	UnsubscribeExempt, UnsubscribeTable, UnsubscribeExisting and
  *	UnsubscribeScope are txmilter's; UnsubscribeListen,
- *	UnsubscribePidFile and UnsubscribeTrustedProxy are
- *	txmilter-unsubd's.
+ *	UnsubscribePidFile, UnsubscribeTrustedProxy and
+ *	UnsubscribeTemplateDirectory are txmilter-unsubd's.
  *
  *	Its check tells the operator about the pid files, which the two
  *	daemons keep apart: txmilter-unsubd never writes PidFile.
@@ -48,6 +48,7 @@ static const CONF_DIR conf_unsub_dirs[] = {
     {"UnsubscribeListen", CONF_U, conf_parse_hostport, CONF_OFF(unsubd.listen), 0, 0},
     {"UnsubscribePidFile", CONF_U, conf_parse_str, CONF_OFF(unsubd.pidfile), 0, 0},
     {"UnsubscribeTrustedProxy", CONF_U, conf_parse_str, CONF_OFF(unsubd.trusted_proxy), 0, 0},
+    {"UnsubscribeTemplateDirectory", CONF_U, conf_parse_optpath, CONF_OFF(unsubd.template_dir), 0, 0},
 };
 
 /* conf_unsub_defaults - what an empty file gives */
@@ -70,6 +71,7 @@ static void conf_unsub_release(TXCONF *cf)
     free(cf->unsubd.listen);
     free(cf->unsubd.pidfile);
     free(cf->unsubd.trusted_proxy);
+    free(cf->unsubd.template_dir);
 }
 
 /* conf_unsub_check - the two daemons' pid files stay apart */
