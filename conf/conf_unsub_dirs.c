@@ -14,8 +14,9 @@
  *	txmilterctl too); UnsubscribeURL, UnsubscribeMailto,
  *	UnsubscribeExempt, UnsubscribeTable, UnsubscribeExisting and
  *	UnsubscribeScope are txmilter's; UnsubscribeListen,
- *	UnsubscribePidFile, UnsubscribeTrustedProxy and
- *	UnsubscribeTemplateDirectory are txmilter-unsubd's.
+ *	UnsubscribePidFile, UnsubscribeTrustedProxy, UnsubscribeRateLimit
+ *	(default 120/1m) and UnsubscribeTemplateDirectory are
+ *	txmilter-unsubd's.
  *
  *	Its check tells the operator about the pid files, which the two
  *	daemons keep apart: txmilter-unsubd never writes PidFile.
@@ -49,6 +50,7 @@ static const CONF_DIR conf_unsub_dirs[] = {
     {"UnsubscribePidFile", CONF_U, conf_parse_str, CONF_OFF(unsubd.pidfile), 0, 0},
     {"UnsubscribeTrustedProxy", CONF_U, conf_parse_str, CONF_OFF(unsubd.trusted_proxy), 0, 0},
     {"UnsubscribeTemplateDirectory", CONF_U, conf_parse_optpath, CONF_OFF(unsubd.template_dir), 0, 0},
+    {"UnsubscribeRateLimit", CONF_U, conf_parse_ratespec, CONF_OFF(unsubd.rate), 0, 0},
 };
 
 /* conf_unsub_defaults - what an empty file gives */
@@ -57,6 +59,8 @@ static void conf_unsub_defaults(TXCONF *cf)
     cf->unsub.data_directory = xstrdup(CONF_DEFAULT_DATADIR);
     cf->unsubd.listen = xstrdup("127.0.0.1:8025");
     cf->unsubd.trusted_proxy = xstrdup("127.0.0.1, ::1");
+    cf->unsubd.rate.limit = 120;                /* what mailbox providers need, from few addresses */
+    cf->unsubd.rate.period_ms = 60 * 1000;
 }
 
 /* conf_unsub_release - free the part's strings */

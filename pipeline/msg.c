@@ -579,7 +579,7 @@ static REPLY msg_preflight(MSG *m)
 {
     PREFLIGHT_SIG sig[SIGN_MAX];
     PREFLIGHT_MSG in;
-    PREFLIGHT_OUTCOME out;
+    ALIGN_OUTCOME out;
     size_t n = m->signers ? sign_count(m->signers) : 0;
 
     for (size_t i = 0; i < n; i++) {

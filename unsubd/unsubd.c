@@ -287,6 +287,39 @@ static enum MHD_Result unsubd_page(UNSUBD *d, struct MHD_Connection *c, UNSUBD_R
     return ok;
 }
 
+/* unsubd_xff_line - append one X-Forwarded-For line to the joined list */
+static enum MHD_Result unsubd_xff_line(void *cls, enum MHD_ValueKind kind, const char *key,
+                                       const char *value)
+{
+    BUF *b = cls;
+
+    (void) kind;
+    if (key != NULL && value != NULL && strcasecmp(key, "X-Forwarded-For") == 0
+        && ((b->len > 0 && buf_puts(b, ",") < 0) || buf_puts(b, value) < 0))
+        return MHD_NO;                      /* over the bound: keep what is there */
+    return MHD_YES;
+}
+
+/* unsubd_client - who the client is: the peer, or from a trusted proxy
+ * the right end of all its X-Forwarded-For lines, joined in order */
+static void unsubd_client(UNSUBD *d, struct MHD_Connection *c, char *out, size_t outlen)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    char peer[UNSUBD_IP_MAX] = "";
+    BUF xff;
+
+    if (ci != NULL && ci->client_addr != NULL
+        && getnameinfo(ci->client_addr, ci->client_addr->sa_family == AF_INET6
+                       ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in),
+                       peer, sizeof(peer), NULL, 0, NI_NUMERICHOST) != 0)
+        peer[0] = 0;
+    buf_init(&xff, UNSUBD_HDR_MEMORY);
+    if (d->uc->trusted != NULL)
+        (void) MHD_get_connection_values(c, MHD_HEADER_KIND, unsubd_xff_line, &xff);
+    unsubd_http_client(peer[0] ? peer : NULL, xff.len > 0 ? xff.data : NULL, d->uc->trusted, out, outlen);
+    buf_free(&xff);
+}
+
 /* unsubd_rate - charge the client; 0 allowed, else seconds to wait */
 static unsigned long unsubd_rate(UNSUBD *d, const UNSUBD_REQ *r)
 {
@@ -322,19 +355,11 @@ static int unsubd_open_token(UNSUBD *d, const char *token, UNSUB_PAYLOAD *p, cha
 static enum MHD_Result unsubd_begin(UNSUBD *d, struct MHD_Connection *c, UNSUBD_REQ *r,
                                     const char *url, const char *method)
 {
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    char peer[UNSUBD_IP_MAX] = "", why[128], result[256], retry[24];
+    char why[128], result[256], retry[24];
     const char *token, *clen;
     unsigned long wait;
 
-    if (ci != NULL && ci->client_addr != NULL
-        && getnameinfo(ci->client_addr, ci->client_addr->sa_family == AF_INET6
-                       ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in),
-                       peer, sizeof(peer), NULL, 0, NI_NUMERICHOST) != 0)
-        peer[0] = 0;
-    unsubd_http_client(peer[0] ? peer : NULL,
-                       MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For"),
-                       d->uc->trusted, r->client, sizeof(r->client));
+    unsubd_client(d, c, r->client, sizeof(r->client));
     unsubd_http_logpath(url, r->path, sizeof(r->path));
     (void) snprintf(r->method, sizeof(r->method), "%.7s", method);
     r->is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;

@@ -31,6 +31,8 @@
  *	UnsubscribeTemplateDirectory path  the operator's page templates
  *					(unsubd_page.c), or "none": the
  *					built-in pages
+ *	UnsubscribeRateLimit N/period	requests per client address
+ *					(parsed by conf_value.c)
  *
  *	unsubd_conf_pages() loads the pages, the templates of
  *	UnsubscribeTemplateDirectory checked (at start-up, by -n, and again
@@ -130,8 +132,8 @@ UNSUBD_CONF *unsubd_conf_load(const char *path, BUF *errs)
                                         errs)) == NULL))
         bad = 1;
     uc->template_dir = cf->unsubd.template_dir;
-    uc->rate_limit = UNSUBD_RATE_LIMIT;
-    uc->rate_period_ms = UNSUBD_RATE_PERIOD_MS;
+    uc->rate_limit = cf->unsubd.rate.limit;
+    uc->rate_period_ms = cf->unsubd.rate.period_ms;
     if (bad) {
         unsubd_conf_free(uc);
         return NULL;

@@ -6,7 +6,7 @@
  *	#include "preflight.h"
  *
  *	void	preflight_check(const TXCONF *cf, const PREFLIGHT_MSG *in,
- *			PREFLIGHT_OUTCOME *out)
+ *			ALIGN_OUTCOME *out)
  *	int	preflight_init(const TXCONF *cf)
  *	int	preflight_start(const TXCONF *cf, BUF *errs)
  *	void	preflight_shutdown(void)
@@ -249,7 +249,7 @@ static int preflight_lazy_init(const TXCONF *cf)
 }
 
 /* preflight_check - one message */
-void preflight_check(const TXCONF *cf, const PREFLIGHT_MSG *in, PREFLIGHT_OUTCOME *out)
+void preflight_check(const TXCONF *cf, const PREFLIGHT_MSG *in, ALIGN_OUTCOME *out)
 {
     ALIGN_FACTS *f;
     ALIGN_DECISION d;

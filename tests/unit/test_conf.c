@@ -37,7 +37,7 @@ static const char *const conf_fields[] = {
     "unsub_listen", "unsub_replace", "unsub_scope_domain", "unsub_max_age", "unsub_trusted_proxy",
     "data_directory", "egress", "alignment_action", "psl", "nameservers", "trust_anchor",
     "dns_timeout", "on_dnserror",
-    "control_socket_group", "control_socket_mode", "signing", "unsub_pidfile",
+    "control_socket_group", "control_socket_mode", "signing", "unsub_pidfile", "unsub_rate",
     "unsub_template_dir", NULL,
 };
 
@@ -61,7 +61,7 @@ static const char *const conf_field_defaults[] = {
     "127.0.0.1:8025", "0", "0", "0", "127.0.0.1, ::1",
     "/var/lib/txmilter", "", "unset", "/usr/share/publicsuffix/public_suffix_list.dat",
     "(null)", "(null)", "5", "tempfail",
-    "(null)", "0600", "1", "(null)",
+    "(null)", "0600", "1", "(null)", "120/60000ms",
     "(null)",
 };
 
@@ -196,6 +196,9 @@ static const char *render_field(const TXCONF *cf, const char *field, char *buf, 
         snprintf(buf, size, "%d", cf->unsub.scope_domain);
     else if (strcmp(field, "unsub_max_age") == 0)
         snprintf(buf, size, "%d", cf->unsub.max_age);
+    else if (strcmp(field, "unsub_rate") == 0)
+        snprintf(buf, size, "%u/%llums", (unsigned) cf->unsubd.rate.limit,
+                 (unsigned long long) cf->unsubd.rate.period_ms);
     else if (strcmp(field, "control_socket_mode") == 0)
         snprintf(buf, size, "%04o", (unsigned) cf->daemon.control_socket_mode);
     else
@@ -301,6 +304,8 @@ static const OK_CASE ok_cases[] = {
      {"unsub_table=/etc/txmilter/unsubscribe.table"}},
     {"DataDirectory and proxy", "DataDirectory /srv/txmilter\nUnsubscribeTrustedProxy 10.0.0.1\n",
      {"data_directory=/srv/txmilter", "unsub_trusted_proxy=10.0.0.1"}},
+    {"UnsubscribeRateLimit per hour", "UnsubscribeRateLimit 5000/1h\n", {"unsub_rate=5000/3600000ms"}},
+    {"UnsubscribeRateLimit per second", "UnsubscribeRateLimit 1/1s\n", {"unsub_rate=1/1000ms"}},
     {"ControlSocket path", "ControlSocket /tmp/c.sock\n", {"control_socket=/tmp/c.sock"}},
     {"ControlSocket group and mode", "ControlSocketGroup txmon\nControlSocketMode 660\n",
      {"control_socket_group=txmon", "control_socket_mode=0660"}},
@@ -425,6 +430,21 @@ static const BAD_CASE bad_cases[] = {
     {"UnsubscribeURL without token", "UnsubscribeURL https://u.example/unsub\n",
      "%F:1: UnsubscribeURL: \"https://u.example/unsub\" is not an https:// URL holding %{token} "
      "(without spaces, quotes, commas or angle brackets)\n"},
+    {"UnsubscribeURL plain http (RFC 8058 wants HTTPS)", "UnsubscribeURL http://u.example/u/%{token}\n",
+     "%F:1: UnsubscribeURL: \"http://u.example/u/%{token}\" is not an https:// URL holding %{token} "
+     "(without spaces, quotes, commas or angle brackets)\n"},
+    {"UnsubscribeURL without host", "UnsubscribeURL https:///u/%{token}\n",
+     "%F:1: UnsubscribeURL: \"https:///u/%{token}\" is not an https:// URL holding %{token} "
+     "(without spaces, quotes, commas or angle brackets)\n"},
+    {"UnsubscribeRateLimit without unit", "UnsubscribeRateLimit 120/60\n",
+     "%F:1: UnsubscribeRateLimit: bad value \"120/60\": the period has no unit (s, m, h, d or w) "
+     "(N from 1 to 10000000, a period from 1s to 366d, e.g. 120/1m)\n"},
+    {"UnsubscribeRateLimit zero", "UnsubscribeRateLimit 0/1m\n",
+     "%F:1: UnsubscribeRateLimit: bad value \"0/1m\": N must be from 1 to 10000000 "
+     "(N from 1 to 10000000, a period from 1s to 366d, e.g. 120/1m)\n"},
+    {"UnsubscribeRateLimit a number", "UnsubscribeRateLimit 120\n",
+     "%F:1: UnsubscribeRateLimit: bad value \"120\": expected N/period, e.g. 3/10m "
+     "(N from 1 to 10000000, a period from 1s to 366d, e.g. 120/1m)\n"},
     {"UnsubscribeURL not http", "UnsubscribeURL ftp://u.example/%{token}\n",
      "%F:1: UnsubscribeURL: \"ftp://u.example/%{token}\" is not an https:// URL holding %{token} "
      "(without spaces, quotes, commas or angle brackets)\n"},
