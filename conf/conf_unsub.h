@@ -34,6 +34,7 @@ typedef struct conf_unsubd {
     char   *trusted_proxy;      /* UnsubscribeTrustedProxy: the address whose X-Forwarded-For is believed */
     char   *template_dir;       /* UnsubscribeTemplateDirectory: the operator's pages; NULL: built-in */
     CONF_RATESPEC rate;         /* UnsubscribeRateLimit per client address, default 120/1m */
+    char   *metrics_listen;     /* UnsubscribeMetricsListen host:port of /metrics, /health; NULL (default): off */
 } CONF_UNSUBD;
 
 #endif
