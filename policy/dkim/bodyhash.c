@@ -64,22 +64,17 @@ struct bodyhash {
     unsigned char out[16384];
 };
 
-static unsigned char bh_cls_plain[256], bh_cls_relaxed[256];
-
-/* bodyhash_classes - the byte class tables (idempotent, set before use) */
-static void bodyhash_classes(void)
-{
-    bh_cls_plain['\r'] = bh_cls_relaxed['\r'] = BH_CR;
-    bh_cls_plain['\n'] = bh_cls_relaxed['\n'] = BH_LF;
-    bh_cls_relaxed[' '] = bh_cls_relaxed['\t'] = BH_WSP;
-}
+/* byte classes: CR and LF, and for relaxed SP and HTAB; the rest plain */
+static const unsigned char bh_cls_plain[256] = { ['\r'] = BH_CR, ['\n'] = BH_LF };
+static const unsigned char bh_cls_relaxed[256] = {
+    ['\r'] = BH_CR, ['\n'] = BH_LF, [' '] = BH_WSP, ['\t'] = BH_WSP
+};
 
 /* bodyhash_new - a hasher for one body */
 BODYHASH *bodyhash_new(enum bodyhash_mode mode, BODYHASH_SINK sink, void *ctx)
 {
     BODYHASH *bh = xcalloc(1, sizeof(*bh));
 
-    bodyhash_classes();
     bh->mode = mode;
     bh->sink = sink;
     bh->ctx = ctx;
