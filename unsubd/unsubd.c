@@ -83,6 +83,7 @@
 #include <openssl/evp.h>
 
 #include "log.h"
+#include "net_listen.h"
 #include "rl_store.h"
 #include "store_mem.h"
 #include "unsubd.h"
@@ -120,32 +121,7 @@ typedef struct unsubd_req {
 /* unsubd_listen - bind and listen */
 int unsubd_listen(const UNSUBD_CONF *uc)
 {
-    struct addrinfo hints, *res = NULL, *ai;
-    int fd = -1, rc, one = 1, err = 0;
-
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE;
-    if ((rc = getaddrinfo(strcmp(uc->host, "*") == 0 ? NULL : uc->host, uc->port, &hints, &res)) != 0) {
-        log_err("UnsubscribeListen %s: %s", uc->listen, gai_strerror(rc));
-        return -1;
-    }
-    for (ai = res; ai; ai = ai->ai_next) {
-        if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol)) < 0) {
-            err = errno;
-            continue;
-        }
-        (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 128) == 0)
-            break;
-        err = errno;
-        (void) close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(res);
-    if (fd < 0)
-        log_err("UnsubscribeListen %s: cannot listen: %s", uc->listen, strerror(err));
-    return fd;
+    return net_listen_tcp("UnsubscribeListen", uc->listen);
 }
 
 /* unsubd_mhd_log - libmicrohttpd's own complaints, as warnings */
@@ -227,6 +203,39 @@ static enum MHD_Result unsubd_text(struct MHD_Connection *c, UNSUBD_REQ *r, unsi
     return unsubd_respond(c, r, status, "text/plain; charset=utf-8", body, NULL, NULL, result);
 }
 
+/* unsubd_xff_line - append one X-Forwarded-For line to the joined list */
+static enum MHD_Result unsubd_xff_line(void *cls, enum MHD_ValueKind kind, const char *key,
+                                       const char *value)
+{
+    BUF *b = cls;
+
+    (void) kind;
+    if (key != NULL && value != NULL && strcasecmp(key, "X-Forwarded-For") == 0
+        && ((b->len > 0 && buf_puts(b, ",") < 0) || buf_puts(b, value) < 0))
+        return MHD_NO;                      /* over the bound: keep what is there */
+    return MHD_YES;
+}
+
+/* unsubd_client - who the client is: the peer, or from a trusted proxy
+ * the right end of all its X-Forwarded-For lines, joined in order */
+static void unsubd_client(UNSUBD *d, struct MHD_Connection *c, char *out, size_t outlen)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    char peer[UNSUBD_IP_MAX] = "";
+    BUF xff;
+
+    if (ci != NULL && ci->client_addr != NULL
+        && getnameinfo(ci->client_addr, ci->client_addr->sa_family == AF_INET6
+                       ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in),
+                       peer, sizeof(peer), NULL, 0, NI_NUMERICHOST) != 0)
+        peer[0] = 0;
+    buf_init(&xff, UNSUBD_HDR_MEMORY);
+    if (d->uc->trusted != NULL)
+        (void) MHD_get_connection_values(c, MHD_HEADER_KIND, unsubd_xff_line, &xff);
+    unsubd_http_client(peer[0] ? peer : NULL, xff.len > 0 ? xff.data : NULL, d->uc->trusted, out, outlen);
+    buf_free(&xff);
+}
+
 /* unsubd_rate - charge the client; 0 allowed, else seconds to wait */
 static unsigned long unsubd_rate(UNSUBD *d, const UNSUBD_REQ *r)
 {
@@ -262,19 +271,11 @@ static int unsubd_open_token(UNSUBD *d, const char *token, UNSUB_PAYLOAD *p, cha
 static enum MHD_Result unsubd_begin(UNSUBD *d, struct MHD_Connection *c, UNSUBD_REQ *r,
                                     const char *url, const char *method)
 {
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    char peer[UNSUBD_IP_MAX] = "", why[128], result[256], retry[24];
+    char why[128], result[256], retry[24];
     const char *token, *clen;
     unsigned long wait;
 
-    if (ci != NULL && ci->client_addr != NULL
-        && getnameinfo(ci->client_addr, ci->client_addr->sa_family == AF_INET6
-                       ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in),
-                       peer, sizeof(peer), NULL, 0, NI_NUMERICHOST) != 0)
-        peer[0] = 0;
-    unsubd_http_client(peer[0] ? peer : NULL,
-                       MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For"),
-                       d->uc->trusted, r->client, sizeof(r->client));
+    unsubd_client(d, c, r->client, sizeof(r->client));
     unsubd_http_logpath(url, r->path, sizeof(r->path));
     (void) snprintf(r->method, sizeof(r->method), "%.7s", method);
     r->is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;

@@ -3,7 +3,8 @@
  * unsubd_conf.h - what txmilter-unsubd takes from txmilter.conf(5): the
  * common daemon directives (UserID, UMask, Syslog,
  * SyslogFacility, LogWhy, ShutdownTimeout, Store, StoreTimeout) and the
- * Unsubscribe* and DataDirectory values, parsed and checked.
+ * Unsubscribe* (UnsubscribeRateLimit among them) and DataDirectory values,
+ * parsed and checked.
  */
 #ifndef TX_UNSUBD_CONF_H
 #define TX_UNSUBD_CONF_H
@@ -13,11 +14,6 @@
 #include "conf.h"
 #include "netlist.h"
 #include "util.h"
-
-/* The per-client rate limit. Not a directive (yet): mailbox providers
- * POST from few addresses, so it is generous. */
-#define UNSUBD_RATE_LIMIT       120
-#define UNSUBD_RATE_PERIOD_MS   (60 * 1000)
 
 typedef struct unsubd_conf {
     TXCONF   *cf;               /* the whole file (owned) */

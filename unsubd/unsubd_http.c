@@ -47,7 +47,11 @@
  *	unsubd_http_client() honours X-Forwarded-For only from a trusted
  *	peer (UnsubscribeTrustedProxy), walking it from the right as proxies
  *	append to it, so a client cannot choose its own address by sending
- *	the header itself. IPv4-mapped IPv6 peers are written as IPv4.
+ *	the header itself. The caller joins all the request's
+ *	X-Forwarded-For lines with commas, in order (RFC 9110 5.3): a line
+ *	the client sent comes before the proxy's own. Whatever the header's
+ *	length, its right-most UNSUBD_XFF_HOPS entries are looked at.
+ *	IPv4-mapped IPv6 peers are written as IPv4.
  *
  *	unsubd_http_confirm_page() writes a self-contained page without
  *	scripts or outside resources; the form has no action attribute, so
@@ -71,7 +75,7 @@
 #define UNSUBD_FIELD_NAME   "List-Unsubscribe"
 #define UNSUBD_FIELD_VALUE  "One-Click"
 #define UNSUBD_BOUNDARY_MAX 70      /* RFC 2046 5.1.1 */
-#define UNSUBD_XFF_MAX      1024    /* bytes of X-Forwarded-For looked at */
+#define UNSUBD_XFF_HOPS     32      /* entries of X-Forwarded-For looked at, from the right */
 
 /* unsubd_http_token_char - [A-Za-z0-9_-] */
 static int unsubd_http_token_char(int c)
@@ -418,7 +422,6 @@ void unsubd_http_client(const char *peer, const char *xff, const NETLIST *truste
                         char *out, size_t outlen)
 {
     char cand[UNSUBD_IP_MAX];
-    size_t n;
 
     if (outlen == 0)
         return;
@@ -426,11 +429,12 @@ void unsubd_http_client(const char *peer, const char *xff, const NETLIST *truste
         (void) util_strlcpy(out, "unknown", outlen);
         return;
     }
-    if (trusted != NULL && xff != NULL && netlist_match_str(trusted, cand, NULL)
-        && (n = strnlen(xff, UNSUBD_XFF_MAX + 1)) <= UNSUBD_XFF_MAX) {
-        const char *end = xff + n;
+    if (trusted != NULL && xff != NULL && netlist_match_str(trusted, cand, NULL)) {
+        const char *end = xff + strlen(xff);
+        int hops = 0;
 
-        while (end > xff) {
+        /* From the right: each proxy appends the address it got the request from. */
+        while (end > xff && hops++ < UNSUBD_XFF_HOPS) {
             const char *comma = end;
             char ip[UNSUBD_IP_MAX];
 

@@ -42,9 +42,11 @@ int unsubd_http_one_click(const char *content_type, const char *body, size_t len
 
 /* unsubd_http_client - the client's address: peer itself, unless peer is
  * in trusted (may be NULL: trust nobody) and xff (X-Forwarded-For, may
- * be NULL) names addresses: then the rightmost address of xff that is
- * not trusted (or the leftmost valid one if all are), stopping at the
- * first entry that is not an IP address. out gets at least "unknown". */
+ * be NULL: every X-Forwarded-For line of the request joined with ",")
+ * names addresses: then the rightmost address of xff that is not trusted
+ * (or the leftmost valid one if all are, of the right-most 32 entries),
+ * stopping at the first entry that is not an IP address. out gets at
+ * least "unknown". */
 void unsubd_http_client(const char *peer, const char *xff, const NETLIST *trusted,
                         char *out, size_t outlen);
 

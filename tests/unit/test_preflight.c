@@ -190,7 +190,7 @@ static void test_decision(void **state)
     TXCONF *cf = load(c->conf);
     PREFLIGHT_SIG sig = {c->sig_domain, "sel", &key};
     PREFLIGHT_MSG in = {"QID1", c->from, c->mail_from, c->helo, &sig, c->sig_domain ? 1 : 0};
-    PREFLIGHT_OUTCOME out;
+    ALIGN_OUTCOME out;
     unsigned long h0, m0, h1, m1;
 
     pfcache_clear();
@@ -224,7 +224,7 @@ static void test_off(void **state)
 {
     TXCONF *cf = load("");
     PREFLIGHT_MSG in = {"QID1", "example.com", "<a@example.com>", "mx", NULL, 0};
-    PREFLIGHT_OUTCOME out;
+    ALIGN_OUTCOME out;
     unsigned long h0, m0, h1, m1;
 
     (void) state;

@@ -203,6 +203,10 @@ static const CLIENT_CASE client_cases[] = {
     {"trust-nobody", "127.0.0.1", "198.51.100.1", NULL, "127.0.0.1"},
     {"no-peer", NULL, "198.51.100.1", "127.0.0.1", "unknown"},
     {"long-xff", "127.0.0.1", "{X2000}", "127.0.0.1", "127.0.0.1"},
+    /* a header over 1 KB still yields its right-most entry (issue 12) */
+    {"long-xff-right-end", "127.0.0.1", "{X2000}, 198.51.100.3", "127.0.0.1", "198.51.100.3"},
+    /* two lines joined by the caller: the client's own, then the proxy's */
+    {"joined-lines", "127.0.0.1", "6.6.6.6,198.51.100.4", "127.0.0.1", "198.51.100.4"},
 };
 
 static void test_client(void **state)
