@@ -33,6 +33,7 @@ typedef struct conf_unsubd {
     char   *pidfile;            /* UnsubscribePidFile (it ignores PidFile, txmilter's); NULL: none */
     char   *trusted_proxy;      /* UnsubscribeTrustedProxy: the address whose X-Forwarded-For is believed */
     CONF_RATESPEC rate;         /* UnsubscribeRateLimit per client address, default 120/1m */
+    char   *metrics_listen;     /* UnsubscribeMetricsListen host:port of /metrics, /health; NULL (default): off */
 } CONF_UNSUBD;
 
 #endif

@@ -49,6 +49,7 @@ static const CONF_DIR conf_unsub_dirs[] = {
     {"UnsubscribePidFile", CONF_U, conf_parse_str, CONF_OFF(unsubd.pidfile), 0, 0},
     {"UnsubscribeTrustedProxy", CONF_U, conf_parse_str, CONF_OFF(unsubd.trusted_proxy), 0, 0},
     {"UnsubscribeRateLimit", CONF_U, conf_parse_ratespec, CONF_OFF(unsubd.rate), 0, 0},
+    {"UnsubscribeMetricsListen", CONF_U, conf_parse_hostport, CONF_OFF(unsubd.metrics_listen), 0, 0},
 };
 
 /* conf_unsub_defaults - what an empty file gives */
@@ -73,12 +74,35 @@ static void conf_unsub_release(TXCONF *cf)
     free(cf->unsubd.listen);
     free(cf->unsubd.pidfile);
     free(cf->unsubd.trusted_proxy);
+    free(cf->unsubd.metrics_listen);
 }
 
-/* conf_unsub_check - the two daemons' pid files stay apart */
+/* conf_unsub_same_port - a's listen address is b's too (an error): 1 */
+static int conf_unsub_same_port(TXCONF *cf, BUF *errs, const char *an, const char *a,
+                                const char *bn, const char *b)
+{
+    if (a == NULL || b == NULL || strcmp(a, b) != 0)
+        return 0;
+    util_err_at(errs, cf->path, conf_line(cf, an), "%s %s is also %s (line %d): "
+                "the two cannot listen on one address", an, a, bn, conf_line(cf, bn));
+    return 1;
+}
+
+/* conf_unsub_check - the two daemons' pid files and ports stay apart */
 static int conf_unsub_check(TXCONF *cf, unsigned prog, BUF *errs)
 {
     int pid_line = conf_line(cf, "PidFile");
+
+    if ((prog & CONF_U) && conf_unsub_same_port(cf, errs, "UnsubscribeMetricsListen",
+                                                cf->unsubd.metrics_listen, "UnsubscribeListen",
+                                                cf->unsubd.listen))
+        return -1;
+    if ((prog & CONF_M) && (prog & CONF_U)
+        && (conf_unsub_same_port(cf, errs, "MetricsListen", cf->daemon.metrics_listen,
+                                 "UnsubscribeListen", cf->unsubd.listen)
+            || conf_unsub_same_port(cf, errs, "MetricsListen", cf->daemon.metrics_listen,
+                                    "UnsubscribeMetricsListen", cf->unsubd.metrics_listen)))
+        return -1;
 
     if ((prog & CONF_M) && (prog & CONF_U) && cf->daemon.pidfile && cf->unsubd.pidfile
         && strcmp(cf->daemon.pidfile, cf->unsubd.pidfile) == 0) {

@@ -89,6 +89,7 @@
 
 #include "conf_int.h"
 #include "log.h"
+#include "net_listen.h"
 #include "ratespec.h"
 #include "util.h"
 
@@ -659,15 +660,13 @@ int conf_parse_unsub_mailto(TXCONF *cf, const CONF_DIR *d, const char *value,
     return conf_parse_str(cf, d, value, err, errlen);
 }
 
-/* conf_parse_hostport - "host:port" or "[v6]:port" */
+/* conf_parse_hostport - "host:port" or "[v6]:port" (net_listen_split()) */
 int conf_parse_hostport(TXCONF *cf, const CONF_DIR *d, const char *value,
                                char *err, size_t errlen)
 {
-    const char *colon = strrchr(value, ':');
-    char *end;
-    long port = colon ? strtol(colon + 1, &end, 10) : 0;
+    char host[256], port[8];
 
-    if (colon == NULL || colon == value || *end != 0 || port < 1 || port > 65535) {
+    if (net_listen_split(value, host, sizeof(host), port, sizeof(port)) < 0) {
         snprintf(err, errlen, "%s: bad value \"%s\": expected host:port", d->name, value);
         return -1;
     }

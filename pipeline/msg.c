@@ -153,8 +153,11 @@ MSG *msg_new(SNAPSHOT *snap, const SERVICES *svc, const MSG_CONN *conn, const ch
     if (m->outbound && snap->policy)
         m->rate = rate_txn_new(snap->policy, &snap->norm, sender_norm, conn->addr, conn->auth_authen,
                                conn->non_smtp);
-    msg_note(m, "from=%s", m->envfrom);
+    /* libmilter gives "<a@b>", txmilter -t what --from says: one format in the log */
+    msg_note(m, m->envfrom[0] == '<' ? "from=%s" : "from=<%s>", m->envfrom);
     msg_note(m, "%s (%s)", m->outbound ? "outbound" : "not outbound", m->why);
+    if (!m->outbound)
+        msg_count_action(m, "not-outbound");
     return m;
 }
 
@@ -230,7 +233,7 @@ REPLY msg_mail(MSG *m)
     addr_smtp_bare(m->envfrom, bare, sizeof(bare));
     snprintf(text, sizeof(text), "<%.200s>: bad sender address: %.200s", bare, m->sender_bad);
     log_info("%s: from=%s: refused: %s", msg_queueid(m), m->envfrom, m->sender_bad);
-    return msg_refuse(m, REPLY_REJECT, "553", "5.1.7", text);
+    return msg_refuse(m, "sender", REPLY_REJECT, "553", "5.1.7", text);
 }
 
 /* msg_bad_rcpt - an outbound recipient that cannot be normalised: never
@@ -243,6 +246,7 @@ static REPLY msg_bad_rcpt(MSG *m, const char *rcpt, const char *why)
     log_info("%s: rcpt=%s: refused: %s%s", msg_queueid(m), rcpt, why,
              m->conn.non_smtp ? " (non-SMTP: removed at the end)" : "");
     m->nrcpt--;
+    msg_count_refusal(m, "recipient");
     if (m->conn.non_smtp) {
         strv_add(&m->rcpt_bad, rcpt);
         return reply_continue();
@@ -257,9 +261,41 @@ void msg_set_dry_run(MSG *m)
     m->dry_run = 1;
 }
 
-REPLY msg_rcpt(MSG *m, const char *rcpt, const char *rcpt_addr)
+/* msg_rate - the rate decision of one recipient: 1 to go on, 0 with *r
+ * set (refused, or deferred to the end) */
+static int msg_rate(MSG *m, const char *rcpt, const char *norm, RL_SUP *sup, REPLY *r)
 {
-    RATE_REPLY r;
+    RATE_REPLY rr;
+    double t0 = m->dry_run ? 0 : msg_stage_begin(m);
+
+    /* the suppressions come with the rate decision when the store can (one
+     * round trip); a dry run asks no store: a shared Redis must not lose
+     * quota to it */
+    rr = rate_txn_rcpt_sup(m->rate, m->dry_run ? NULL : m->svc.rate, rcpt, norm,
+                           msg_queueid(m), m->svc.suppress && !m->dry_run ? sup : NULL);
+    msg_stage_end(m, "store", t0);
+    msg_count_rate(m);
+    switch (rr.outcome) {
+    case RATE_TEMPFAIL:
+    case RATE_REJECT:
+        m->nrcpt--;
+        msg_count_refusal(m, rr.store_down ? "store" : "ratelimit");
+        *r = reply_make(rr.outcome == RATE_TEMPFAIL ? REPLY_TEMPFAIL : REPLY_REJECT, rr.rcode, rr.xcode,
+                        rr.text);
+        return 0;
+    case RATE_DEFERRED:
+        msg_count_refusal(m, "ratelimit");
+        *r = reply_continue();              /* removed at the end: not a recipient */
+        return 0;
+    default:
+        return 1;
+    }
+}
+
+/* msg_rcpt_decide - msg_rcpt() untimed */
+static REPLY msg_rcpt_decide(MSG *m, const char *rcpt, const char *rcpt_addr)
+{
+    REPLY refused;
     REPLY recorded = reply_continue();
     char norm[ADDR_NORM_MAX], addr[ADDR_NORM_MAX];
     RL_SUP sup;
@@ -297,27 +333,9 @@ REPLY msg_rcpt(MSG *m, const char *rcpt, const char *rcpt_addr)
     memset(&sup, 0, sizeof(sup));
     strv_init(&sup.streams);
     sup.rcpt = norm;
-    if (m->rate) {
-        /* the suppressions come with the rate decision when the store can (one
-         * round trip); a dry run asks no store: a shared Redis must not lose
-         * quota to it */
-        r = rate_txn_rcpt_sup(m->rate, m->dry_run ? NULL : m->svc.rate, rcpt, norm,
-                              msg_queueid(m), m->svc.suppress && !m->dry_run ? &sup : NULL);
-        switch (r.outcome) {
-        case RATE_TEMPFAIL:
-            m->nrcpt--;
-            strv_free(&sup.streams);
-            return reply_make(REPLY_TEMPFAIL, r.rcode, r.xcode, r.text);
-        case RATE_REJECT:
-            m->nrcpt--;
-            strv_free(&sup.streams);
-            return reply_make(REPLY_REJECT, r.rcode, r.xcode, r.text);
-        case RATE_DEFERRED:
-            strv_free(&sup.streams);
-            return reply_continue();          /* removed at the end: not a recipient */
-        default:
-            break;
-        }
+    if (m->rate && !msg_rate(m, rcpt, norm, &sup, &refused)) {
+        strv_free(&sup.streams);
+        return refused;
     }
     m->rcpt_sup = xrealloc(m->rcpt_sup, (m->rcpt_norm.n + 1) * sizeof(*m->rcpt_sup));
     sup.rcpt = NULL;
@@ -325,6 +343,15 @@ REPLY msg_rcpt(MSG *m, const char *rcpt, const char *rcpt_addr)
     strv_add(&m->rcpt_given, rcpt);
     strv_add(&m->rcpt_norm, norm);
     return reply_continue();
+}
+
+REPLY msg_rcpt(MSG *m, const char *rcpt, const char *rcpt_addr)
+{
+    double t0 = msg_stage_begin(m);
+    REPLY r = msg_rcpt_decide(m, rcpt, rcpt_addr);
+
+    msg_stage_end(m, "rcpt", t0);
+    return r;
 }
 
 int msg_watched(const MSG *m)
@@ -402,9 +429,11 @@ int msg_add_header(MSG *m, const char *name, const char *value)
 }
 
 /* msg_refuse - a refusal with its reason also in the summary */
-REPLY msg_refuse(MSG *m, REPLY_VERDICT v, const char *rcode, const char *xcode,
+REPLY msg_refuse(MSG *m, const char *reason, REPLY_VERDICT v, const char *rcode, const char *xcode,
                  const char *text)
 {
+    msg_count_refusal(m, reason);
+    msg_count_action(m, v == REPLY_REJECT ? "rejected" : "tempfailed");
     msg_note(m, "action=%s reason=\"%s\"", v == REPLY_REJECT ? "reject" : "tempfail", text);
     m->state = MSG_ST_DONE;
     return reply_make(v, rcode, xcode, text);
@@ -422,9 +451,9 @@ static REPLY msg_multiple_from(MSG *m, const char *text)
         msg_note(m, "warning=multiple-from");
         return reply_continue();
     case CONF_ACT_TEMPFAIL:
-        return msg_refuse(m, REPLY_TEMPFAIL, "451", "4.6.0", text);
+        return msg_refuse(m, "from", REPLY_TEMPFAIL, "451", "4.6.0", text);
     default:
-        return msg_refuse(m, REPLY_REJECT, "550", "5.6.0", text);
+        return msg_refuse(m, "from", REPLY_REJECT, "550", "5.6.0", text);
     }
 }
 
@@ -436,7 +465,7 @@ static REPLY msg_check_from(MSG *m)
     int n;
 
     if (m->nfrom == 0)
-        return msg_refuse(m, REPLY_REJECT, "550", "5.6.0", "message has no From header field");
+        return msg_refuse(m, "from", REPLY_REJECT, "550", "5.6.0", "message has no From header field");
     /* Every From field must parse, whatever On-MultipleFrom says: a
      * receiver may take the author from any of them. */
     for (size_t i = 0; i < m->nfields; i++) {
@@ -444,7 +473,7 @@ static REPLY msg_check_from(MSG *m)
             continue;
         if ((n = hdr_parse_mailboxes(m->fields[i].value, NULL)) < 0) {
             snprintf(text, sizeof(text), "From header field %s", hdr_strerror(n));
-            return msg_refuse(m, REPLY_REJECT, "550", "5.6.0", text);
+            return msg_refuse(m, "from", REPLY_REJECT, "550", "5.6.0", text);
         }
     }
     if (m->nfrom > 1) {
@@ -455,7 +484,7 @@ static REPLY msg_check_from(MSG *m)
     }
     n = hdr_parse_mailboxes(m->from_value, &m->author);
     if (n == 0)
-        return msg_refuse(m, REPLY_REJECT, "550", "5.6.0", "From header field holds no address");
+        return msg_refuse(m, "from", REPLY_REJECT, "550", "5.6.0", "From header field holds no address");
     if (n > 1) {
         snprintf(text, sizeof(text), "From header field holds %d addresses "
                  "(receivers cannot apply DMARC to it, RFC 7489 6.6.1)", n);
@@ -485,7 +514,7 @@ static REPLY msg_start_signers(MSG *m)
 
         snprintf(text, sizeof(text), "no DKIM signing key for %s", m->author.domain);
         if (cf->sign.on_nokey == CONF_ACT_TEMPFAIL)
-            return msg_refuse(m, REPLY_TEMPFAIL, "451", "4.3.5", text);
+            return msg_refuse(m, "nokey", REPLY_TEMPFAIL, "451", "4.3.5", text);
         msg_note(m, "no-key=%s", m->author.domain);
         return reply_continue();
     }
@@ -554,10 +583,11 @@ static REPLY msg_signing_error(MSG *m)
     sign_free(m->signers);
     m->signers = NULL;
     m->sign_failed = 1;
+    msg_count_sig_error(m);
     if (cf->sign.on_sigerr == CONF_ACT_TEMPFAIL)
-        return msg_refuse(m, REPLY_TEMPFAIL, "451", "4.3.0", "DKIM signing failed, try again later");
+        return msg_refuse(m, "signing", REPLY_TEMPFAIL, "451", "4.3.0", "DKIM signing failed, try again later");
     if (cf->sign.on_sigerr == CONF_ACT_REJECT)
-        return msg_refuse(m, REPLY_REJECT, "550", "5.3.0", "DKIM signing failed");
+        return msg_refuse(m, "signing", REPLY_REJECT, "550", "5.3.0", "DKIM signing failed");
     msg_note(m, "signing-error");
     return reply_continue();
 }
@@ -581,6 +611,7 @@ static REPLY msg_preflight(MSG *m)
     PREFLIGHT_MSG in;
     ALIGN_OUTCOME out;
     size_t n = m->signers ? sign_count(m->signers) : 0;
+    double t0;
 
     for (size_t i = 0; i < n; i++) {
         const SIGN_REQ *rq = sign_request(m->signers, i);
@@ -598,17 +629,22 @@ static REPLY msg_preflight(MSG *m)
     in.helo = m->conn.relay_name[0] ? m->conn.relay_name : m->conn.helo;
     in.sig = sig;
     in.nsig = n;
+    t0 = msg_stage_begin(m);
     preflight_check(m->snap->cf, &in, &out);
+    msg_stage_end(m, "dns", t0);
+    msg_count_preflight(m, out.verdict);
     if (out.summary[0])
         msg_note(m, "%s", out.summary);
     if (out.quarantine)
         m->preflight_hold = 1;
     if (out.reply.verdict == REPLY_TEMPFAIL || out.reply.verdict == REPLY_REJECT)
-        return msg_refuse(m, out.reply.verdict, out.reply.rcode, out.reply.xcode, out.reply.text);
+        return msg_refuse(m, out.verdict && strcmp(out.verdict, "temperror") == 0 ? "dns" : "alignment",
+                          out.reply.verdict, out.reply.rcode, out.reply.xcode, out.reply.text);
     return reply_continue();
 }
 
-REPLY msg_eoh(MSG *m)
+/* msg_eoh_decide - msg_eoh() untimed */
+static REPLY msg_eoh_decide(MSG *m)
 {
     REPLY r;
 
@@ -628,7 +664,7 @@ REPLY msg_eoh(MSG *m)
 
         snprintf(text, sizeof(text), "header section exceeds %zu bytes (MaximumHeaders)",
                  m->snap->cf->daemon.max_headers);
-        return msg_refuse(m, REPLY_REJECT, "552", "5.3.4", text);
+        return msg_refuse(m, "size", REPLY_REJECT, "552", "5.3.4", text);
     }
     m->state = MSG_ST_BODY;
     if ((r = msg_check_from(m)).verdict != REPLY_CONTINUE)
@@ -651,6 +687,15 @@ REPLY msg_eoh(MSG *m)
     if (m->signers && msg_feed_headers(m) < 0)
         return msg_signing_error(m);
     return reply_continue();
+}
+
+REPLY msg_eoh(MSG *m)
+{
+    double t0 = msg_stage_begin(m);
+    REPLY r = msg_eoh_decide(m);
+
+    msg_stage_end(m, "eoh", t0);
+    return r;
 }
 
 REPLY msg_body(MSG *m, const unsigned char *data, size_t len)
@@ -678,6 +723,7 @@ static int msg_eom_unsub(MSG *m, REPLY *r)
         msg_note(m, "action=discard (unsubscribe request by mail, %s)",
                  m->dry_run ? "not recorded: dry run" : "recorded");
         *r = reply_make(REPLY_DISCARD, NULL, NULL, NULL);
+        msg_count_action(m, "discarded");
         return 1;
     }
     for (size_t i = 0; i < m->unsub_rcpts.n; i++)
@@ -702,14 +748,14 @@ static int msg_eom_no_rcpt(MSG *m, REPLY *r)
 
         addr_smtp_bare(m->rcpt_bad.v[0], bare, sizeof(bare));
         snprintf(text, sizeof(text), "<%.200s>: bad recipient address", bare);
-        *r = msg_refuse(m, REPLY_REJECT, "550", "5.1.3", text);
+        *r = msg_refuse(m, "recipient", REPLY_REJECT, "550", "5.1.3", text);
         return 1;
     }
     if (m->rate && rate_txn_deferred(m->rate) > 0 && rate_txn_accepted(m->rate) == 0) {
         /* every recipient is over a limit */
         RATE_REPLY rr = rate_txn_deferred_reply(m->rate);
 
-        *r = msg_refuse(m, rr.outcome == RATE_REJECT ? REPLY_REJECT : REPLY_TEMPFAIL, rr.rcode, rr.xcode,
+        *r = msg_refuse(m, "ratelimit", rr.outcome == RATE_REJECT ? REPLY_REJECT : REPLY_TEMPFAIL, rr.rcode, rr.xcode,
                         rr.text);
         return 1;
     }
@@ -765,10 +811,11 @@ static void msg_eom_removals(MSG *m)
     }
 }
 
-/* msg_eom - finish signatures and list the header changes */
-REPLY msg_eom(MSG *m)
+/* msg_eom_decide - msg_eom() untimed */
+static REPLY msg_eom_decide(MSG *m)
 {
     REPLY r;
+    double t0;
 
     if (m->state == MSG_ST_HEADERS) {
         r = msg_eoh(m);                     /* a message without a body */
@@ -780,11 +827,14 @@ REPLY msg_eom(MSG *m)
     if (msg_eom_unsub(m, &r) || msg_eom_no_rcpt(m, &r))
         return r;
     m->state = MSG_ST_DONE;
+    t0 = msg_stage_begin(m);
     if (m->signers && sign_eom(m->signers, &m->err) < 0) {
+        msg_stage_end(m, "sign", t0);
         r = msg_signing_error(m);
         if (r.verdict != REPLY_CONTINUE)
             return r;
     }
+    msg_stage_end(m, "sign", t0);
     msg_eom_signatures(m);
     for (size_t i = 0; i < m->nadded; i++) {
         msg_op(m, MSG_HDR_APPEND, m->added[i].name, m->added[i].value);
@@ -792,7 +842,19 @@ REPLY msg_eom(MSG *m)
     }
     msg_eom_removals(m);
     msg_note(m, "rcpts=%zu action=%s", m->nrcpt, m->signers ? "signed" : "accept-unsigned");
+    msg_count_signatures(m);
+    msg_count_action(m, msg_quarantine(m) ? "quarantined" : m->signers ? "signed" : "accept-unsigned");
     return reply_continue();
+}
+
+/* msg_eom - finish signatures and list the header changes */
+REPLY msg_eom(MSG *m)
+{
+    double t0 = msg_stage_begin(m);
+    REPLY r = msg_eom_decide(m);
+
+    msg_stage_end(m, "eom", t0);
+    return r;
 }
 
 size_t msg_hdrops(const MSG *m, const MSG_HDROP **ops)

@@ -136,7 +136,7 @@ static long msg_suppressed(MSG *m, const char *stream, REPLY *r)
                 msg_note(m, "suppression=unavailable");
                 free(drop);
                 buf_free(&err);
-                *r = msg_refuse(m, REPLY_TEMPFAIL, "451", "4.3.0",
+                *r = msg_refuse(m, "store", REPLY_TEMPFAIL, "451", "4.3.0",
                                 "suppression list unavailable, try again later");
                 return -1;
             }
@@ -159,7 +159,7 @@ static long msg_suppressed(MSG *m, const char *stream, REPLY *r)
         else
             snprintf(text, sizeof(text), "all %zu recipients unsubscribed from mail of %.200s", n, stream);
         free(drop);
-        *r = msg_refuse(m, REPLY_REJECT, "550", "5.7.1", text);
+        *r = msg_refuse(m, "suppressed", REPLY_REJECT, "550", "5.7.1", text);
         return -1;
     }
     for (i = 0; i < n; i++)
@@ -168,6 +168,7 @@ static long msg_suppressed(MSG *m, const char *stream, REPLY *r)
             if (m->rate)                    /* not sent to: no quota used */
                 rate_txn_refund_rcpt(m->rate, m->svc.rate, m->rcpt_given.v[i]);
             msg_note(m, "suppressed=<%s>", m->rcpt_norm.v[i]);
+            msg_count_refusal(m, "suppressed");
             log_info("%s: rcpt=<%s> removed: unsubscribed from mail of %s", msg_queueid(m),
                      m->rcpt_norm.v[i], stream);
         }

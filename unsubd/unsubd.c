@@ -84,6 +84,7 @@
 #include <openssl/evp.h>
 
 #include "log.h"
+#include "net_listen.h"
 #include "rl_store.h"
 #include "store_mem.h"
 #include "unsubd.h"
@@ -126,32 +127,7 @@ typedef struct unsubd_req {
 /* unsubd_listen - bind and listen */
 int unsubd_listen(const UNSUBD_CONF *uc)
 {
-    struct addrinfo hints, *res = NULL, *ai;
-    int fd = -1, rc, one = 1, err = 0;
-
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE;
-    if ((rc = getaddrinfo(strcmp(uc->host, "*") == 0 ? NULL : uc->host, uc->port, &hints, &res)) != 0) {
-        log_err("UnsubscribeListen %s: %s", uc->listen, gai_strerror(rc));
-        return -1;
-    }
-    for (ai = res; ai; ai = ai->ai_next) {
-        if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol)) < 0) {
-            err = errno;
-            continue;
-        }
-        (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 128) == 0)
-            break;
-        err = errno;
-        (void) close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(res);
-    if (fd < 0)
-        log_err("UnsubscribeListen %s: cannot listen: %s", uc->listen, strerror(err));
-    return fd;
+    return net_listen_tcp("UnsubscribeListen", uc->listen);
 }
 
 /* unsubd_mhd_log - libmicrohttpd's own complaints, as warnings */

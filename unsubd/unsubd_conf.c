@@ -46,40 +46,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "net_listen.h"
 #include "unsubd_conf.h"
 
 /* unsubd_conf_listen - split host:port */
 int unsubd_conf_listen(const char *value, char *host, size_t hostlen, char *port, size_t portlen)
 {
-    const char *colon, *h = value;
-    size_t hl;
-    char *end;
-    unsigned long p;
-
-    if (value[0] == '[') {
-        const char *rb = strchr(value, ']');
-
-        if (rb == NULL || rb[1] != ':')
-            return -1;
-        h = value + 1;
-        hl = (size_t) (rb - h);
-        colon = rb + 1;
-    } else {
-        if ((colon = strrchr(value, ':')) == NULL || strchr(value, ':') != colon)
-            return -1;              /* an IPv6 address needs its brackets */
-        hl = (size_t) (colon - value);
-    }
-    if (hl == 0 || hl >= hostlen)
-        return -1;
-    errno = 0;
-    p = strtoul(colon + 1, &end, 10);
-    if (colon[1] < '0' || colon[1] > '9' || *end != 0 || errno != 0 || p == 0 || p > 65535
-        || strlen(colon + 1) >= portlen)
-        return -1;
-    memcpy(host, h, hl);
-    host[hl] = 0;
-    (void) util_strlcpy(port, colon + 1, portlen);
-    return 0;
+    return net_listen_split(value, host, hostlen, port, portlen);
 }
 
 /* unsubd_conf_load - the endpoint's configuration */

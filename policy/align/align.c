@@ -277,6 +277,7 @@ void align_decide(const ALIGN_FACTS *f, enum conf_align action, enum conf_action
         break;
     }
     align_key_warning(bad_key, &why, d);
+    out->verdict = align_verdict_str(d->verdict);
     fmt_trunc(out->summary, sizeof(out->summary), "preflight=%s preflight-action=%s policy=%s reasons=\"%s\"",
               align_verdict_str(d->verdict), act, policy, why.data ? why.data : "");
     buf_free(&why);

@@ -53,6 +53,7 @@ typedef struct align_outcome {
     REPLY       reply;          /* REPLY_CONTINUE, or the refusal */
     int         quarantine;     /* AlignmentAction quarantine applies */
     char        summary[768];   /* for the message's log line, e.g. "dmarc=pass (dkim aligned: ...)" */
+    const char *verdict;        /* "pass", "fail", "none", "temperror"; NULL: no preflight ran */
 } ALIGN_OUTCOME;
 
 typedef enum align_verdict { ALIGN_PASS = 0, ALIGN_FAIL, ALIGN_NONE, ALIGN_TEMPERROR } ALIGN_VERDICT;

@@ -261,6 +261,7 @@ void preflight_check(const TXCONF *cf, const PREFLIGHT_MSG *in, ALIGN_OUTCOME *o
     if (!atomic_load(&preflight_started) && preflight_lazy_init(cf) < 0) {
         /* No resolver: as DNS trouble. */
         fmt_trunc(out->summary, sizeof(out->summary), "preflight=temperror reasons=\"resolver unavailable\"");
+        out->verdict = "temperror";
         if (cf->align.on_dnserror == CONF_ACT_TEMPFAIL) {
             out->reply = reply_make(REPLY_TEMPFAIL, "451", "4.4.3",
                                     "DMARC alignment cannot be checked now, try again later");

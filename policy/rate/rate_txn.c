@@ -18,6 +18,8 @@
  *	const char * rate_txn_deferred_rcpt(const RATE_TXN *t, size_t i)
  *	RATE_REPLY rate_txn_deferred_reply(const RATE_TXN *t)
  *	size_t	rate_txn_accepted(const RATE_TXN *t)
+ *	size_t	rate_txn_decisions(const RATE_TXN *t, const RATE_DECISION **d)
+ *	const char * rate_txn_rule_result_str(RATE_RULE_RESULT r)
  *	void	rate_txn_refund_rcpt(RATE_TXN *t, RL_STORE *store,
  *			const char *rcpt)
  *	void	rate_txn_commit(RATE_TXN *t)
@@ -34,6 +36,9 @@
  *	When the store is unavailable and StoreFailure is tempfail, the
  *	recipient gets 451 4.4.3. rate_txn_rcpt_sup() also has the store
  *	fetch the recipient's suppressions with the decision (rl_store.h).
+ *	rate_txn_decisions() says afterwards what each rule said of that
+ *	recipient (allowed, refused, or refused by a shadow rule), for the
+ *	pipeline's counters.
  *
  *	Mail from sendmail(1) (non-SMTP) cannot have a recipient refused:
  *	Postfix treats that as a configuration error and defers the whole
@@ -84,6 +89,8 @@ struct rate_txn {
     STRV     deferred;
     RATE_REPLY deferred_reply;
     char    *quarantine;
+    RATE_DECISION last[RL_MAX_KEYS];    /* the last recipient's rules */
+    size_t   nlast;
 };
 
 RATE_TXN *rate_txn_new(const RL_POLICY *p, const ADDR_NORM_OPTS *norm, const char *sender,
@@ -253,6 +260,7 @@ RATE_REPLY rate_txn_rcpt_sup(RATE_TXN *t, RL_STORE *store, const char *rcpt,
     RL_STATUS st;
     RATE_REPLY r = rate_reply(RATE_ACCEPT, NULL, NULL, "%s", "");
 
+    t->nlast = 0;
     if (t->policy == NULL || t->policy->n == 0 || store == NULL) {
         t->accepted++;
         return r;
@@ -288,8 +296,15 @@ RATE_REPLY rate_txn_rcpt_sup(RATE_TXN *t, RL_STORE *store, const char *rcpt,
         rate_bare(rcpt, bare, sizeof(bare));
         r = rate_reply(RATE_TEMPFAIL, "451", "4.4.3", "<%s>: rate limit service unavailable, "
                        "try again later", bare);
+        r.store_down = 1;
         goto done;
     }
+    for (size_t i = 0; i < n; i++) {
+        t->last[i].rule = items[i].rule;
+        t->last[i].result = res[i].allowed ? RATE_RULE_ALLOWED
+            : items[i].rule->shadow ? RATE_RULE_SHADOW_REFUSED : RATE_RULE_REFUSED;
+    }
+    t->nlast = n;
     ratelimit_verdict(items, res, n, &v);
     rate_log_shadow(qid, norm, items, res, n);
     if (accepted) {
@@ -304,6 +319,21 @@ done:
     free(items);
     free(res);
     return r;
+}
+
+/* rate_txn_decisions - the rules' results for the last recipient */
+size_t rate_txn_decisions(const RATE_TXN *t, const RATE_DECISION **d)
+{
+    *d = t->last;
+    return t->nlast;
+}
+
+/* rate_txn_rule_result_str - the counters' label for a result */
+const char *rate_txn_rule_result_str(RATE_RULE_RESULT r)
+{
+    static const char *const names[] = {"allowed", "refused", "shadow-refused"};
+
+    return (unsigned) r < 3 ? names[r] : "unknown";
 }
 
 const char *rate_txn_quarantine(const RATE_TXN *t)

@@ -22,8 +22,21 @@ typedef enum rate_outcome {
 
 typedef struct rate_reply {
     RATE_OUTCOME outcome;
+    int  store_down;            /* refused because the store is unavailable (StoreFailure tempfail) */
     char rcode[4], xcode[12], text[512];
 } RATE_REPLY;
+
+/* What one rule said of one recipient (for the counters). */
+typedef enum rate_rule_result {
+    RATE_RULE_ALLOWED = 0,
+    RATE_RULE_REFUSED,
+    RATE_RULE_SHADOW_REFUSED,   /* a shadow rule that would have refused */
+} RATE_RULE_RESULT;
+
+typedef struct rate_decision {
+    const RL_RULE   *rule;
+    RATE_RULE_RESULT result;
+} RATE_DECISION;
 
 typedef struct rate_txn RATE_TXN;
 
@@ -44,6 +57,14 @@ RATE_REPLY rate_txn_rcpt(RATE_TXN *t, RL_STORE *store, const char *rcpt, const c
  * (rl_store.h) in the same call when it can; sup NULL: rate_txn_rcpt() */
 RATE_REPLY rate_txn_rcpt_sup(RATE_TXN *t, RL_STORE *store, const char *rcpt, const char *norm,
                              const char *qid, RL_SUP *sup);
+
+/* rate_txn_decisions - what each rule said of the recipient last decided
+ * by rate_txn_rcpt*(): how many (0 when no store decided: none applies,
+ * or the store was unavailable), *d set to them. Valid until the next call. */
+size_t rate_txn_decisions(const RATE_TXN *t, const RATE_DECISION **d);
+
+/* rate_txn_rule_result_str - "allowed", "refused", "shadow-refused" */
+const char *rate_txn_rule_result_str(RATE_RULE_RESULT r);
 
 /* rate_txn_quarantine - the reason to hold the message, or NULL */
 const char *rate_txn_quarantine(const RATE_TXN *t);

@@ -37,7 +37,8 @@ static const char *const conf_fields[] = {
     "unsub_listen", "unsub_replace", "unsub_scope_domain", "unsub_max_age", "unsub_trusted_proxy",
     "data_directory", "egress", "alignment_action", "psl", "nameservers", "trust_anchor",
     "dns_timeout", "on_dnserror",
-    "control_socket_group", "control_socket_mode", "signing", "unsub_pidfile", "unsub_rate", NULL,
+    "control_socket_group", "control_socket_mode", "signing", "unsub_pidfile", "unsub_rate",
+    "metrics_listen", "unsub_metrics_listen", NULL,
 };
 
 #define DEF_SIGN "from,sender,reply-to,subject,date,message-id,to,cc,mime-version," \
@@ -60,7 +61,8 @@ static const char *const conf_field_defaults[] = {
     "127.0.0.1:8025", "0", "0", "0", "127.0.0.1, ::1",
     "/var/lib/txmilter", "", "unset", "/usr/share/publicsuffix/public_suffix_list.dat",
     "(null)", "(null)", "5", "tempfail",
-    "(null)", "0600", "1", "(null)", "120/60000ms",
+    "(null)", "0600", "1", "(null)", "120/60000ms", "(null)",
+    "(null)",
 };
 
 /* render_facility - a syslog facility code back to its name */
@@ -132,6 +134,8 @@ static const char *render_field(const TXCONF *cf, const char *field, char *buf, 
     STRF("nameservers", align.nameservers);
     STRF("trust_anchor", align.trust_anchor_file);
     STRF("unsub_pidfile", unsubd.pidfile);
+    STRF("metrics_listen", daemon.metrics_listen);
+    STRF("unsub_metrics_listen", unsubd.metrics_listen);
     else
         has_s = 0;
 #undef STRF
@@ -297,6 +301,10 @@ static const OK_CASE ok_cases[] = {
     {"List-Unsubscribe choices", "UnsubscribeExisting replace\nUnsubscribeScope domain\n"
      "UnsubscribeMaxAge 31536000\nUnsubscribeListen [::1]:8443\n",
      {"unsub_replace=1", "unsub_scope_domain=1", "unsub_max_age=31536000", "unsub_listen=[::1]:8443"}},
+    {"metrics off by default", "", {"metrics_listen=(null)", "unsub_metrics_listen=(null)"}},
+    {"MetricsListen and UnsubscribeMetricsListen", "MetricsListen 127.0.0.1:9140\n"
+     "UnsubscribeMetricsListen [::1]:9141\n",
+     {"metrics_listen=127.0.0.1:9140", "unsub_metrics_listen=[::1]:9141"}},
     {"UnsubscribeTable", "UnsubscribeTable /etc/txmilter/unsubscribe.table\n",
      {"unsub_table=/etc/txmilter/unsubscribe.table"}},
     {"DataDirectory and proxy", "DataDirectory /srv/txmilter\nUnsubscribeTrustedProxy 10.0.0.1\n",
@@ -446,6 +454,16 @@ static const BAD_CASE bad_cases[] = {
      "local part, e.g. unsubscribe+%{token}@example.com\n"},
     {"UnsubscribeListen without port", "UnsubscribeListen 127.0.0.1\n",
      "%F:1: UnsubscribeListen: bad value \"127.0.0.1\": expected host:port\n"},
+    {"MetricsListen without port", "\nMetricsListen 127.0.0.1\n",
+     "%F:2: MetricsListen: bad value \"127.0.0.1\": expected host:port\n"},
+    {"MetricsListen IPv6 without brackets", "MetricsListen ::1:9140\n",
+     "%F:1: MetricsListen: bad value \"::1:9140\": expected host:port\n"},
+    {"UnsubscribeMetricsListen port 0", "UnsubscribeMetricsListen 127.0.0.1:0\n",
+     "%F:1: UnsubscribeMetricsListen: bad value \"127.0.0.1:0\": expected host:port\n"},
+    {"MetricsListen on UnsubscribeMetricsListen's port", "UnsubscribeMetricsListen 127.0.0.1:9140\n"
+     "MetricsListen 127.0.0.1:9140\n",
+     "%F:2: MetricsListen 127.0.0.1:9140 is also UnsubscribeMetricsListen (line 1): the two cannot "
+     "listen on one address\n"},
     {"UnsubscribeExisting unknown", "UnsubscribeExisting merge\n",
      "%F:1: UnsubscribeExisting: \"merge\" is not one of keep, replace\n"},
     {"UnsubscribeScope unknown", "UnsubscribeScope list\n",
