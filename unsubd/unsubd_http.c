@@ -15,9 +15,6 @@
  *				   const NETLIST *trusted, char *out, size_t outlen)
  *	void	unsubd_http_ratekey(const char *ip, char *out, size_t outlen)
  *	void	unsubd_http_mask(const char *rcpt, char *out, size_t outlen)
- *	int	unsubd_http_confirm_page(BUF *b, const char *stream,
- *					 const char *masked_rcpt)
- *	int	unsubd_http_html_escape(BUF *b, const char *s)
  *
  * DESCRIPTION
  *	unsubd_http_path() accepts exactly "/u/TOKEN" where TOKEN is 1 to
@@ -54,10 +51,7 @@
  *	length, its right-most UNSUBD_XFF_HOPS entries are looked at.
  *	IPv4-mapped IPv6 peers are written as IPv4.
  *
- *	unsubd_http_confirm_page() writes a self-contained page without
- *	scripts or outside resources; the form has no action attribute, so
- *	a browser POSTs to the page's own URL, whatever public prefix the
- *	reverse proxy gives it, and the token never appears in the page.
+ *	The pages themselves are unsubd_page.c's.
  *
  * DIAGNOSTICS
  *	None of its own: a malformed request is classified
@@ -299,45 +293,4 @@ void unsubd_http_mask(const char *rcpt, char *out, size_t outlen)
         (void) util_strlcpy(out, "***", outlen);
     else
         (void) snprintf(out, outlen, "%c***%s", rcpt[0], at);
-}
-
-/* unsubd_http_html_escape - append s, escaped for HTML text and attributes */
-int unsubd_http_html_escape(BUF *b, const char *s)
-{
-    for (; *s; s++) {
-        const char *e;
-        char c[2] = {*s, 0};
-
-        switch (*s) {
-        case '&': e = "&amp;"; break;
-        case '<': e = "&lt;"; break;
-        case '>': e = "&gt;"; break;
-        case '"': e = "&quot;"; break;
-        case '\'': e = "&#39;"; break;
-        default: e = c; break;
-        }
-        if (buf_puts(b, e) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* unsubd_http_confirm_page - the page GET shows for a valid token */
-int unsubd_http_confirm_page(BUF *b, const char *stream, const char *masked_rcpt)
-{
-    if (buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                 "<meta name=\"robots\" content=\"noindex, nofollow\">\n"
-                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                 "<title>Unsubscribe</title>\n</head>\n<body>\n<h1>Unsubscribe</h1>\n"
-                 "<p>Stop mail from <b>") < 0
-        || unsubd_http_html_escape(b, stream) < 0
-        || buf_puts(b, "</b> to <b>") < 0
-        || unsubd_http_html_escape(b, masked_rcpt) < 0
-        || buf_puts(b, "</b>?</p>\n"
-                    "<form method=\"post\" enctype=\"application/x-www-form-urlencoded\">\n"
-                    "<input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">\n"
-                    "<button type=\"submit\">Unsubscribe</button>\n"
-                    "</form>\n</body>\n</html>\n") < 0)
-        return -1;
-    return 0;
 }

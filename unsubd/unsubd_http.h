@@ -3,7 +3,7 @@
  * unsubd_http.h - the request logic of txmilter-unsubd that needs no
  * socket: which path names a token, whether a body is a one-click
  * unsubscribe (RFC 8058), who the client is behind a trusted proxy, and
- * the pages and log fields. Unit tests drive it directly.
+ * the log fields. Unit tests drive it directly.
  */
 #ifndef TX_UNSUBD_HTTP_H
 #define TX_UNSUBD_HTTP_H
@@ -79,13 +79,5 @@ void unsubd_http_ratekey(const char *ip, char *out, size_t outlen);
 
 /* unsubd_http_mask - "j***@example.com" for a confirmation page */
 void unsubd_http_mask(const char *rcpt, char *out, size_t outlen);
-
-/* unsubd_http_confirm_page - the GET page: what would be unsubscribed
- * and a form that POSTs List-Unsubscribe=One-Click to the same URL.
- * -1 if b's bound is too small. */
-int unsubd_http_confirm_page(BUF *b, const char *stream, const char *masked_rcpt);
-
-/* unsubd_http_html_escape - append s to b with & < > " ' escaped; -1 over b's bound */
-int unsubd_http_html_escape(BUF *b, const char *s);
 
 #endif

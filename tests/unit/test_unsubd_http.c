@@ -3,7 +3,8 @@
  * test_unsubd_http.c - unit tests for unsubd_http.c, txmilter-unsubd's
  * request logic: tables of paths, one-click bodies (RFC 8058, as Gmail
  * and as multipart senders write them, and hostile ones), client
- * addresses behind proxies, log paths, masked addresses and the page.
+ * addresses behind proxies, log paths and masked addresses (the pages:
+ * test_unsubd_page.c).
  * Bodies may hold "{X<n>}" (n 'x' bytes) and "{NUL}" (th_expand()).
  */
 #include <stdarg.h>
@@ -273,46 +274,8 @@ static void test_mask(void **state)
     assert_string_equal(out, c->want);
 }
 
-static const STR_CASE escape_cases[] = {
-    {"plain", "news@shop.example", "news@shop.example"},
-    {"markup", "<script>\"x\"&'y'", "&lt;script&gt;&quot;x&quot;&amp;&#39;y&#39;"},
-};
-
-static void test_escape(void **state)
-{
-    const STR_CASE *c = *state;
-    BUF b;
-
-    buf_init(&b, 1024);
-    assert_int_equal(unsubd_http_html_escape(&b, c->in), 0);
-    assert_string_equal(b.data ? b.data : "", c->want);
-    buf_free(&b);
-}
-
-/* The page: a POST form with the one-click field, the stream escaped, no action. */
-static void test_page(void **state)
-{
-    BUF b;
-
-    (void) state;
-    buf_init(&b, 8192);
-    assert_int_equal(unsubd_http_confirm_page(&b, "<evil>@shop.example", "j***@example.org"), 0);
-    assert_non_null(strstr(b.data, "<form method=\"post\""));
-    assert_non_null(strstr(b.data, "name=\"List-Unsubscribe\" value=\"One-Click\""));
-    assert_non_null(strstr(b.data, "&lt;evil&gt;@shop.example"));
-    assert_null(strstr(b.data, "<evil>"));
-    assert_null(strstr(b.data, "action="));
-    buf_free(&b);
-    buf_init(&b, 100);                      /* too small: -1, no overflow */
-    assert_int_equal(unsubd_http_confirm_page(&b, "news@shop.example", "j***@example.org"), -1);
-    buf_free(&b);
-}
-
 int main(void)
 {
-    const struct CMUnitTest single[] = {
-        cmocka_unit_test(test_page),
-    };
     int failed = 0;
 
     failed += RUN("unsubd_http_path", test_path, path_cases);
@@ -322,7 +285,5 @@ int main(void)
     failed += RUN("unsubd_http_client", test_client, client_cases);
     failed += RUN("unsubd_http_ratekey", test_ratekey, ratekey_cases);
     failed += RUN("unsubd_http_mask", test_mask, mask_cases);
-    failed += RUN("unsubd_http_html_escape", test_escape, escape_cases);
-    failed += cmocka_run_group_tests_name("unsubd_http_page", single, NULL, NULL);
     return failed ? 1 : 0;
 }
