@@ -37,7 +37,8 @@
  *	 - POST: a body over UNSUBD_BODY_MAX is 413 (at once when
  *	   Content-Length says so; otherwise after the body, of which at
  *	   most 64 KB is read before the connection is closed); a body that
- *	   is not List-Unsubscribe=One-Click (urlencoded or multipart) is
+ *	   is not List-Unsubscribe=One-Click (urlencoded or multipart, as
+ *	   libmicrohttpd's post processor reads it, fed as the body comes) is
  *	   400; otherwise suppress_add(rcpt, stream, "http") and 200. Adding
  *	   is idempotent, so a repeated POST is 200 again. A store that
  *	   cannot record it: 503 with Retry-After, so that the receiver
@@ -106,6 +107,7 @@
 #define UNSUBD_HDR_MEMORY    (16 * 1024) /* libmicrohttpd memory per connection */
 #define UNSUBD_RATE_KEYS     100000      /* client addresses the limiter remembers */
 #define UNSUBD_RETRY_STORE   60          /* Retry-After when the store is down */
+#define UNSUBD_PP_BUFFER     1024        /* the post processor's buffer (at least 256) */
 #define UNSUBD_PERMISSIONS   "accelerometer=(), camera=(), geolocation=(), gyroscope=(), " \
     "magnetometer=(), microphone=(), payment=(), usb=()"
 
@@ -125,6 +127,8 @@ struct unsubd {
 
 /* One request. */
 typedef struct unsubd_req {
+    char    raw[UNSUBD_URL_MAX + 2];    /* the path as received (before decoding), query cut off */
+    int     begun;                      /* unsubd_begin() ran */
     char    client[UNSUBD_IP_MAX];
     char    path[UNSUBD_LOGPATH_MAX];
     char    method[8];
@@ -134,7 +138,9 @@ typedef struct unsubd_req {
     int     lang;               /* the page's language (unsubd_text_langs[]) */
     char    csp[UNSUBD_CSP_MAX];    /* a page's policy; "": the plain one */
     size_t  seen;               /* body bytes received */
-    BUF     body;               /* at most UNSUBD_BODY_MAX */
+    struct MHD_PostProcessor *pp;   /* the form parser of a POST; NULL: not a form */
+    int     body_bad;           /* the post processor refused the body */
+    UNSUBD_FORM form;           /* what it found */
     UNSUB_PAYLOAD p;            /* the token's contents */
 } UNSUBD_REQ;
 
@@ -276,9 +282,10 @@ static enum MHD_Result unsubd_xff_line(void *cls, enum MHD_ValueKind kind, const
     return MHD_YES;
 }
 
-/* unsubd_client - who the client is: the peer, or from a trusted proxy
- * the right end of all its X-Forwarded-For lines, joined in order */
-static void unsubd_client(UNSUBD *d, struct MHD_Connection *c, char *out, size_t outlen)
+/* unsubd_client - who the client is: the peer, or (with_xff) from a
+ * trusted proxy the right end of all its X-Forwarded-For lines, joined in
+ * order */
+static void unsubd_client(UNSUBD *d, struct MHD_Connection *c, int with_xff, char *out, size_t outlen)
 {
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     char peer[UNSUBD_IP_MAX] = "";
@@ -290,7 +297,7 @@ static void unsubd_client(UNSUBD *d, struct MHD_Connection *c, char *out, size_t
                        peer, sizeof(peer), NULL, 0, NI_NUMERICHOST) != 0)
         peer[0] = 0;
     buf_init(&xff, UNSUBD_HDR_MEMORY);
-    if (d->uc->trusted != NULL)
+    if (with_xff && d->uc->trusted != NULL)
         (void) MHD_get_connection_values(c, MHD_HEADER_KIND, unsubd_xff_line, &xff);
     unsubd_http_client(peer[0] ? peer : NULL, xff.len > 0 ? xff.data : NULL, d->uc->trusted, out, outlen);
     buf_free(&xff);
@@ -327,6 +334,39 @@ static int unsubd_open_token(UNSUBD *d, const char *token, UNSUB_PAYLOAD *p, cha
     return rc;
 }
 
+/* unsubd_uri - the request line is in: keep the path as received, before
+ * libmicrohttpd decodes %XX in it (a decoded "%00" would cut it short) */
+static void *unsubd_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    UNSUBD *d = cls;
+    UNSUBD_REQ *r = xcalloc(1, sizeof(*r));
+    size_t n = strcspn(uri ? uri : "", "?");
+
+    if (n > UNSUBD_URL_MAX)
+        n = UNSUBD_URL_MAX + 1;             /* too long: 414, and this much is enough to say so */
+    memcpy(r->raw, uri ? uri : "", n);
+    r->raw[n] = 0;
+    /* For the log line of a request that libmicrohttpd refuses before unsubd_begin(). */
+    unsubd_client(d, c, 0, r->client, sizeof(r->client));
+    unsubd_http_logpath(r->raw, r->path, sizeof(r->path));
+    (void) util_strlcpy(r->method, "-", sizeof(r->method));
+    atomic_fetch_add(&d->inflight, 1);
+    return r;
+}
+
+/* unsubd_form_field - the post processor's piece of a field's value */
+static enum MHD_Result unsubd_form_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                         const char *filename, const char *content_type,
+                                         const char *transfer_encoding, const char *data,
+                                         uint64_t off, size_t size)
+{
+    UNSUBD_REQ *r = cls;
+
+    (void) kind, (void) filename, (void) content_type, (void) transfer_encoding;
+    unsubd_http_form_feed(&r->form, key, off, data, size);
+    return MHD_YES;
+}
+
 /* unsubd_begin - the request line and headers are in: answer now if we can */
 static enum MHD_Result unsubd_begin(UNSUBD *d, struct MHD_Connection *c, UNSUBD_REQ *r,
                                     const char *url, const char *method)
@@ -335,8 +375,9 @@ static enum MHD_Result unsubd_begin(UNSUBD *d, struct MHD_Connection *c, UNSUBD_
     const char *token, *clen;
     unsigned long wait;
 
-    unsubd_client(d, c, r->client, sizeof(r->client));
-    unsubd_http_logpath(url, r->path, sizeof(r->path));
+    unsubd_client(d, c, 1, r->client, sizeof(r->client));
+    (void) url;                             /* decoded by libmicrohttpd: never looked at */
+    unsubd_http_logpath(r->raw, r->path, sizeof(r->path));
     (void) snprintf(r->method, sizeof(r->method), "%.7s", method);
     r->is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
     r->lang = unsubd_page_lang(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Language"));
@@ -350,13 +391,13 @@ static enum MHD_Result unsubd_begin(UNSUBD *d, struct MHD_Connection *c, UNSUBD_
                               "Too many requests; please try again later.\n", MHD_HTTP_HEADER_RETRY_AFTER,
                               retry, result);
     }
-    if (strlen(url) > UNSUBD_URL_MAX)
+    if (strlen(r->raw) > UNSUBD_URL_MAX)
         return unsubd_text(c, r, MHD_HTTP_URI_TOO_LONG, "Request URI too long.\n", "uri-too-long");
     if (!r->is_post && strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return unsubd_respond(c, r, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain; charset=utf-8",
                               "Method not allowed.\n", MHD_HTTP_HEADER_ALLOW, "GET, HEAD, POST",
                               "method-not-allowed");
-    switch (unsubd_http_path(url, &token)) {
+    switch (unsubd_http_path(r->raw, &token)) {
     case UNSUBD_PATH_OTHER:
         return unsubd_text(c, r, MHD_HTTP_NOT_FOUND, "Not found.\n", "not-found");
     case UNSUBD_PATH_BADTOKEN:
@@ -375,21 +416,37 @@ static enum MHD_Result unsubd_begin(UNSUBD *d, struct MHD_Connection *c, UNSUBD_
     clen = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (clen != NULL && (strlen(clen) > 9 || strtoul(clen, NULL, 10) > UNSUBD_BODY_MAX))
         return unsubd_text(c, r, MHD_HTTP_CONTENT_TOO_LARGE, "Request body too large.\n", "body-too-large");
+    switch (unsubd_http_form_type(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                              MHD_HTTP_HEADER_CONTENT_TYPE))) {
+    case UNSUBD_FORM_URLENCODED:
+    case UNSUBD_FORM_MULTIPART:             /* NULL without a usable boundary */
+        r->pp = MHD_create_post_processor(c, UNSUBD_PP_BUFFER, unsubd_form_field, r);
+        break;
+    default:
+        break;
+    }
     return MHD_YES;                         /* read the body */
 }
 
 /* unsubd_finish - a POST with its whole body */
 static enum MHD_Result unsubd_finish(UNSUBD *d, struct MHD_Connection *c, UNSUBD_REQ *r)
 {
-    char why[128], result[1024], hash[17], err[512];
+    char why[128] = "", result[1024], hash[17], err[512];
     const char *at;
     BUF e;
     int rc;
 
     if (r->seen > UNSUBD_BODY_MAX)
         return unsubd_text(c, r, MHD_HTTP_CONTENT_TOO_LARGE, "Request body too large.\n", "body-too-large");
-    if (!unsubd_http_one_click(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
-                               r->body.data ? r->body.data : "", r->body.len, why, sizeof(why))) {
+    if (r->pp == NULL)
+        (void) snprintf(why, sizeof(why), "%s",
+                        unsubd_http_form_type(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                              MHD_HTTP_HEADER_CONTENT_TYPE)) == UNSUBD_FORM_MULTIPART
+                        ? "multipart body without a usable boundary" : "not a form (Content-Type)");
+    else if (MHD_destroy_post_processor(r->pp) != MHD_YES || r->body_bad)
+        (void) snprintf(why, sizeof(why), "malformed form body");
+    r->pp = NULL;
+    if (why[0] != 0 || !unsubd_http_form_done(&r->form, why, sizeof(why))) {
         (void) snprintf(result, sizeof(result), "bad-body reason=\"%s\"", why);
         return unsubd_text(c, r, MHD_HTTP_BAD_REQUEST,
                            "Bad request: the body must be List-Unsubscribe=One-Click (RFC 8058).\n", result);
@@ -427,16 +484,16 @@ static enum MHD_Result unsubd_access(void *cls, struct MHD_Connection *c, const 
     UNSUBD_REQ *r = *con_cls;
 
     (void) version;
-    if (r == NULL) {
-        r = xcalloc(1, sizeof(*r));
-        buf_init(&r->body, UNSUBD_BODY_MAX);
-        *con_cls = r;
-        atomic_fetch_add(&d->inflight, 1);
+    if (r == NULL)                          /* unsubd_uri() made it; a bug otherwise */
+        return MHD_NO;
+    if (!r->begun) {
+        r->begun = 1;
         return unsubd_begin(d, c, r, url, method);
     }
     if (*data_size > 0) {
-        if (!r->answered && r->is_post && r->seen + *data_size <= UNSUBD_BODY_MAX)
-            (void) buf_append(&r->body, data, *data_size);
+        if (!r->answered && r->pp != NULL && r->seen + *data_size <= UNSUBD_BODY_MAX
+            && MHD_post_process(r->pp, data, *data_size) != MHD_YES)
+            r->body_bad = 1;
         r->seen += *data_size;
         *data_size = 0;
         return r->seen > UNSUBD_DISCARD_MAX ? MHD_NO : MHD_YES;
@@ -464,7 +521,8 @@ static void unsubd_completed(void *cls, struct MHD_Connection *c, void **con_cls
                  : toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT ? "client-closed"
                  : toe == MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN ? "shutdown"
                  : r->seen > UNSUBD_DISCARD_MAX ? "body-too-large" : "error");
-    buf_free(&r->body);
+    if (r->pp != NULL)
+        (void) MHD_destroy_post_processor(r->pp);
     free(r);
     *con_cls = NULL;
     atomic_fetch_sub(&d->inflight, 1);
@@ -519,6 +577,7 @@ UNSUBD *unsubd_start(const UNSUBD_CONF *uc, int fd, UNSUB_KEYS *keys, UNSUBD_PAG
                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) UNSUBD_CONN_TIMEOUT,
                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) UNSUBD_HDR_MEMORY,
                               MHD_OPTION_NOTIFY_COMPLETED, unsubd_completed, d,
+                              MHD_OPTION_URI_LOG_CALLBACK, unsubd_uri, d,
                               MHD_OPTION_END);
     if (d->mhd == NULL) {
         log_err("libmicrohttpd cannot start on %s", uc->listen);
