@@ -75,6 +75,10 @@ static atomic_int dns_stop;
 static int dns_timeout_ms = 5000;
 static char *dns_config;                /* the settings it was made with */
 static atomic_ulong dns_nqueries;
+static atomic_ulong dns_results[5];     /* per DNS_R_*: the answers of dns_resolve_raw() */
+static atomic_ulong dns_failing;        /* timeouts and errors since the last answer */
+
+enum { DNS_R_OK, DNS_R_NXDOMAIN, DNS_R_NODATA, DNS_R_TIMEOUT, DNS_R_ERROR };
 
 static _Thread_local struct timespec dns_deadline;  /* 0: no budget */
 static _Thread_local int dns_spent;
@@ -339,9 +343,31 @@ static const char *dns_rcode_name(int rcode)
     return rcode >= 0 && rcode < 6 ? names[rcode] : "rcode";
 }
 
-/* dns_resolve_raw - one query, classified */
-struct ub_result *dns_resolve_raw(const char *name, int rrtype, DNS_STATUS *st,
-                                  char *why, size_t whylen)
+/* dns_count - count how a query ended */
+static void dns_count(int result)
+{
+    atomic_fetch_add_explicit(&dns_results[result], 1, memory_order_relaxed);
+    if (result == DNS_R_TIMEOUT || result == DNS_R_ERROR)
+        atomic_fetch_add_explicit(&dns_failing, 1, memory_order_relaxed);
+    else
+        atomic_store_explicit(&dns_failing, 0, memory_order_relaxed);
+}
+
+/* dns_stats - a copy of the counters */
+void dns_stats(DNS_STATS *st)
+{
+    st->ok = atomic_load(&dns_results[DNS_R_OK]);
+    st->nxdomain = atomic_load(&dns_results[DNS_R_NXDOMAIN]);
+    st->nodata = atomic_load(&dns_results[DNS_R_NODATA]);
+    st->timeout = atomic_load(&dns_results[DNS_R_TIMEOUT]);
+    st->error = atomic_load(&dns_results[DNS_R_ERROR]);
+    st->failing = atomic_load(&dns_failing);
+}
+
+/* dns_resolve_query - one query, classified (dns_resolve_raw() counts it);
+ * *timed_out 1 when it got no answer in time */
+static struct ub_result *dns_resolve_query(const char *name, int rrtype, DNS_STATUS *st,
+                                           char *why, size_t whylen, int *out_timed_out)
 {
     struct timespec deadline = dns_after(dns_timeout_ms);
     struct ub_result *res;
@@ -350,6 +376,7 @@ struct ub_result *dns_resolve_raw(const char *name, int rrtype, DNS_STATUS *st,
 
     why[0] = 0;
     *st = DNS_TEMPFAIL;
+    *out_timed_out = 0;
     if (!dns_valid_name(name)) {
         *st = DNS_NXDOMAIN;
         snprintf(why, whylen, "not a valid domain name");
@@ -358,6 +385,7 @@ struct ub_result *dns_resolve_raw(const char *name, int rrtype, DNS_STATUS *st,
     if (dns_deadline.tv_sec) {
         if (!dns_before(dns_now(), dns_deadline)) {
             dns_spent = 1;
+            *out_timed_out = 1;
             snprintf(why, whylen, "no time left for DNS (DNSTimeout budget spent)");
             return NULL;
         }
@@ -394,6 +422,7 @@ struct ub_result *dns_resolve_raw(const char *name, int rrtype, DNS_STATUS *st,
         pthread_mutex_unlock(&dns_lock);
         if (dns_deadline.tv_sec && !dns_before(dns_now(), dns_deadline))
             dns_spent = 1;
+        *out_timed_out = 1;
         snprintf(why, whylen, "no answer within %d ms", dns_timeout_ms);
         return NULL;
     }
@@ -416,6 +445,22 @@ struct ub_result *dns_resolve_raw(const char *name, int rrtype, DNS_STATUS *st,
     } else {
         *st = res->havedata ? DNS_OK : DNS_NODATA;
     }
+    return res;
+}
+
+/* dns_resolve_raw - one query, classified and counted */
+struct ub_result *dns_resolve_raw(const char *name, int rrtype, DNS_STATUS *st,
+                                  char *why, size_t whylen)
+{
+    int timed_out;
+    struct ub_result *res = dns_resolve_query(name, rrtype, st, why, whylen, &timed_out);
+
+    if (res == NULL && *st == DNS_NXDOMAIN)
+        return NULL;                        /* not a name: nothing was asked */
+    if (*st == DNS_TEMPFAIL)
+        dns_count(timed_out ? DNS_R_TIMEOUT : DNS_R_ERROR);
+    else
+        dns_count(*st == DNS_OK ? DNS_R_OK : *st == DNS_NXDOMAIN ? DNS_R_NXDOMAIN : DNS_R_NODATA);
     return res;
 }
 

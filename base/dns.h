@@ -90,4 +90,15 @@ const char *dns_status_str(DNS_STATUS st);
 /* dns_queries - queries sent since start (for benchmarks and tests) */
 unsigned long dns_queries(void);
 
+/* How the queries of the process went, for the metrics and /health. */
+typedef struct dns_stats {
+    unsigned long ok, nxdomain, nodata;     /* answers */
+    unsigned long timeout;                  /* no answer in time (or no time left) */
+    unsigned long error;                    /* SERVFAIL, REFUSED, bogus, resolver errors */
+    unsigned long failing;                  /* timeouts and errors in a row, 0 after an answer */
+} DNS_STATS;
+
+/* dns_stats - a copy of the counters */
+void dns_stats(DNS_STATS *st);
+
 #endif

@@ -23,6 +23,7 @@ typedef struct conf_daemon {
                                  * "none" disables it (NULL) */
     char   *control_socket_group; /* ControlSocketGroup; NULL: the UserID group */
     mode_t  control_socket_mode;/* ControlSocketMode, default 0600 (nothing for the group) */
+    char   *metrics_listen;     /* MetricsListen host:port of /metrics and /health; NULL (default): off */
 } CONF_DAEMON;
 
 /* What is outbound (txmilter only). */

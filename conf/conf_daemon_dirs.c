@@ -12,7 +12,7 @@
  * DESCRIPTION
  *	conf_daemon_part holds the rows of cf->daemon: Socket, UserID,
  *	PidFile, UMask, Syslog, SyslogFacility, LogWhy, ShutdownTimeout,
- *	MaximumHeaders and the ControlSocket directives, with their
+ *	MaximumHeaders, MetricsListen and the ControlSocket directives, with their
  *	defaults. UserID, UMask, the logging directives and ShutdownTimeout
  *	serve txmilter-unsubd too; ControlSocket serves txmilterctl;
  *	the rest is txmilter's.
@@ -46,6 +46,7 @@ static const CONF_DIR conf_daemon_dirs[] = {
     {"ControlSocket", CONF_M | CONF_C, conf_parse_optpath, CONF_OFF(daemon.control_socket), 0, 0},
     {"ControlSocketGroup", CONF_M, conf_parse_group, CONF_OFF(daemon.control_socket_group), 0, 0},
     {"ControlSocketMode", CONF_M, conf_parse_sockmode, CONF_OFF(daemon.control_socket_mode), 0, 0770},
+    {"MetricsListen", CONF_M, conf_parse_hostport, CONF_OFF(daemon.metrics_listen), 0, 0},
 };
 
 static const CONF_DIR conf_outbound_dirs[] = {
@@ -78,6 +79,7 @@ static void conf_daemon_release(TXCONF *cf)
     free(p->pidfile);
     free(p->control_socket);
     free(p->control_socket_group);
+    free(p->metrics_listen);
 }
 
 /* conf_outbound_defaults - what an empty file gives */

@@ -91,5 +91,6 @@ int conf_parse_nameservers(TXCONF *, const CONF_DIR *, const char *, char *, siz
 int conf_parse_abspath(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
 int conf_parse_group(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
 int conf_parse_sockmode(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
+int conf_parse_ratespec(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
 
 #endif

@@ -7,6 +7,14 @@
 #ifndef TX_CONF_UNSUB_H
 #define TX_CONF_UNSUB_H
 
+#include <stdint.h>
+
+/* A rate limit "N/period" (conf_parse_ratespec). */
+typedef struct conf_ratespec {
+    uint32_t limit;
+    uint64_t period_ms;
+} CONF_RATESPEC;
+
 typedef struct conf_unsub {
     char   *keyfile;            /* UnsubscribeKeyFile; with UnsubscribeURL it turns the headers on */
     char   *url;                /* UnsubscribeURL template: %{token}, %{domain} */
@@ -24,6 +32,9 @@ typedef struct conf_unsubd {
     char   *listen;             /* UnsubscribeListen host:port, default 127.0.0.1:8025 */
     char   *pidfile;            /* UnsubscribePidFile (it ignores PidFile, txmilter's); NULL: none */
     char   *trusted_proxy;      /* UnsubscribeTrustedProxy: the address whose X-Forwarded-For is believed */
+    char   *template_dir;       /* UnsubscribeTemplateDirectory: the operator's pages; NULL: built-in */
+    CONF_RATESPEC rate;         /* UnsubscribeRateLimit per client address, default 120/1m */
+    char   *metrics_listen;     /* UnsubscribeMetricsListen host:port of /metrics, /health; NULL (default): off */
 } CONF_UNSUBD;
 
 #endif

@@ -14,7 +14,8 @@
  *	txmilterctl too); UnsubscribeURL, UnsubscribeMailto,
  *	UnsubscribeExempt, UnsubscribeTable, UnsubscribeExisting and
  *	UnsubscribeScope are txmilter's; UnsubscribeListen,
- *	UnsubscribePidFile and UnsubscribeTrustedProxy are
+ *	UnsubscribePidFile, UnsubscribeTrustedProxy, UnsubscribeRateLimit
+ *	(default 120/1m) and UnsubscribeTemplateDirectory are
  *	txmilter-unsubd's.
  *
  *	Its check tells the operator about the pid files, which the two
@@ -48,6 +49,9 @@ static const CONF_DIR conf_unsub_dirs[] = {
     {"UnsubscribeListen", CONF_U, conf_parse_hostport, CONF_OFF(unsubd.listen), 0, 0},
     {"UnsubscribePidFile", CONF_U, conf_parse_str, CONF_OFF(unsubd.pidfile), 0, 0},
     {"UnsubscribeTrustedProxy", CONF_U, conf_parse_str, CONF_OFF(unsubd.trusted_proxy), 0, 0},
+    {"UnsubscribeTemplateDirectory", CONF_U, conf_parse_optpath, CONF_OFF(unsubd.template_dir), 0, 0},
+    {"UnsubscribeRateLimit", CONF_U, conf_parse_ratespec, CONF_OFF(unsubd.rate), 0, 0},
+    {"UnsubscribeMetricsListen", CONF_U, conf_parse_hostport, CONF_OFF(unsubd.metrics_listen), 0, 0},
 };
 
 /* conf_unsub_defaults - what an empty file gives */
@@ -56,6 +60,8 @@ static void conf_unsub_defaults(TXCONF *cf)
     cf->unsub.data_directory = xstrdup(CONF_DEFAULT_DATADIR);
     cf->unsubd.listen = xstrdup("127.0.0.1:8025");
     cf->unsubd.trusted_proxy = xstrdup("127.0.0.1, ::1");
+    cf->unsubd.rate.limit = 120;                /* what mailbox providers need, from few addresses */
+    cf->unsubd.rate.period_ms = 60 * 1000;
 }
 
 /* conf_unsub_release - free the part's strings */
@@ -70,12 +76,36 @@ static void conf_unsub_release(TXCONF *cf)
     free(cf->unsubd.listen);
     free(cf->unsubd.pidfile);
     free(cf->unsubd.trusted_proxy);
+    free(cf->unsubd.template_dir);
+    free(cf->unsubd.metrics_listen);
 }
 
-/* conf_unsub_check - the two daemons' pid files stay apart */
+/* conf_unsub_same_port - a's listen address is b's too (an error): 1 */
+static int conf_unsub_same_port(TXCONF *cf, BUF *errs, const char *an, const char *a,
+                                const char *bn, const char *b)
+{
+    if (a == NULL || b == NULL || strcmp(a, b) != 0)
+        return 0;
+    util_err_at(errs, cf->path, conf_line(cf, an), "%s %s is also %s (line %d): "
+                "the two cannot listen on one address", an, a, bn, conf_line(cf, bn));
+    return 1;
+}
+
+/* conf_unsub_check - the two daemons' pid files and ports stay apart */
 static int conf_unsub_check(TXCONF *cf, unsigned prog, BUF *errs)
 {
     int pid_line = conf_line(cf, "PidFile");
+
+    if ((prog & CONF_U) && conf_unsub_same_port(cf, errs, "UnsubscribeMetricsListen",
+                                                cf->unsubd.metrics_listen, "UnsubscribeListen",
+                                                cf->unsubd.listen))
+        return -1;
+    if ((prog & CONF_M) && (prog & CONF_U)
+        && (conf_unsub_same_port(cf, errs, "MetricsListen", cf->daemon.metrics_listen,
+                                 "UnsubscribeListen", cf->unsubd.listen)
+            || conf_unsub_same_port(cf, errs, "MetricsListen", cf->daemon.metrics_listen,
+                                    "UnsubscribeMetricsListen", cf->unsubd.metrics_listen)))
+        return -1;
 
     if ((prog & CONF_M) && (prog & CONF_U) && cf->daemon.pidfile && cf->unsubd.pidfile
         && strcmp(cf->daemon.pidfile, cf->unsubd.pidfile) == 0) {

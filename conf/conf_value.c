@@ -59,6 +59,8 @@
  *			char *, size_t)
  *	int	conf_parse_sockmode(TXCONF *, const CONF_DIR *, const char *,
  *			char *, size_t)
+ *	int	conf_parse_ratespec(TXCONF *, const CONF_DIR *, const char *,
+ *			char *, size_t)
  *	int	conf_unsub_url_ok(const char *tmpl)
  *	int	conf_unsub_mailto_ok(const char *tmpl)
  *
@@ -90,6 +92,8 @@
 
 #include "conf_int.h"
 #include "log.h"
+#include "net_listen.h"
+#include "ratespec.h"
 #include "util.h"
 
 /* conf_parse_str - a string kept as written (paths, datasets) */
@@ -652,10 +656,11 @@ int conf_parse_abspath(TXCONF *cf, const CONF_DIR *d, const char *value,
     return conf_parse_str(cf, d, value, err, errlen);
 }
 
-/* conf_unsub_url_ok - an http(s) URL template holding %{token} */
+/* conf_unsub_url_ok - an https URL template holding %{token} (RFC 8058
+ * section 3.1: the one-click URI must be HTTPS; plain http is refused) */
 int conf_unsub_url_ok(const char *tmpl)
 {
-    return (strncasecmp(tmpl, "https://", 8) == 0 || strncasecmp(tmpl, "http://", 7) == 0)
+    return strncasecmp(tmpl, "https://", 8) == 0 && tmpl[8] != 0 && tmpl[8] != '/'
         && strstr(tmpl, "%{token}") != NULL && strpbrk(tmpl, " \t<>\",") == NULL;
 }
 
@@ -667,7 +672,7 @@ int conf_unsub_mailto_ok(const char *tmpl)
     return tok != NULL && at != NULL && tok < at && at[1] != 0 && strpbrk(tmpl, " \t<>\",?") == NULL;
 }
 
-/* conf_parse_unsub_url - an https:// (or http://) URL holding %{token} */
+/* conf_parse_unsub_url - an https:// URL holding %{token} */
 int conf_parse_unsub_url(TXCONF *cf, const CONF_DIR *d, const char *value,
                                 char *err, size_t errlen)
 {
@@ -691,15 +696,13 @@ int conf_parse_unsub_mailto(TXCONF *cf, const CONF_DIR *d, const char *value,
     return conf_parse_str(cf, d, value, err, errlen);
 }
 
-/* conf_parse_hostport - "host:port" or "[v6]:port" */
+/* conf_parse_hostport - "host:port" or "[v6]:port" (net_listen_split()) */
 int conf_parse_hostport(TXCONF *cf, const CONF_DIR *d, const char *value,
                                char *err, size_t errlen)
 {
-    const char *colon = strrchr(value, ':');
-    char *end;
-    long port = colon ? strtol(colon + 1, &end, 10) : 0;
+    char host[256], port[8];
 
-    if (colon == NULL || colon == value || *end != 0 || port < 1 || port > 65535) {
+    if (net_listen_split(value, host, sizeof(host), port, sizeof(port)) < 0) {
         snprintf(err, errlen, "%s: bad value \"%s\": expected host:port", d->name, value);
         return -1;
     }
@@ -749,5 +752,22 @@ int conf_parse_sockmode(TXCONF *cf, const CONF_DIR *d, const char *value,
         return -1;
     }
     *CONF_FIELD(cf, d, mode_t) = (mode_t) v;
+    return 0;
+}
+
+/* conf_parse_ratespec - "N/period" (as in the rate policy file) */
+int conf_parse_ratespec(TXCONF *cf, const CONF_DIR *d, const char *value,
+                        char *err, size_t errlen)
+{
+    uint64_t n = 0, ms = 0;
+    enum ratespec_err e = ratespec_parse(value, &n, &ms);
+
+    if (e != RATESPEC_OK) {
+        snprintf(err, errlen, "%s: bad value \"%s\": %s (N from 1 to %u, a period from 1s "
+                 "to 366d, e.g. 120/1m)", d->name, value, ratespec_why(e), RATESPEC_LIMIT_MAX);
+        return -1;
+    }
+    CONF_FIELD(cf, d, CONF_RATESPEC)->limit = (uint32_t) n;
+    CONF_FIELD(cf, d, CONF_RATESPEC)->period_ms = ms;
     return 0;
 }

@@ -62,6 +62,7 @@
 #include "addr_smtp.h"
 #include "control.h"
 #include "log.h"
+#include "metrics.h"
 #include "ratelimit.h"
 #include "sign_key.h"
 #include "snapshot.h"
@@ -263,6 +264,23 @@ static void control_key(const SERVICES *svc, SNAPSHOT *snap, const char *cmd, co
     buf_puts(out, "OK\n");
 }
 
+/* control_rule_counts - what each rule of the policy in force decided
+ * since start (the pipeline's counters; the same with either store) */
+static void control_rule_counts(const SERVICES *svc, SNAPSHOT *snap, BUF *out)
+{
+    METRICS_FAMILY *f = svc->metrics ? svc->metrics->rate : NULL;
+
+    if (f == NULL || snap->policy == NULL)
+        return;
+    for (size_t i = 0; i < snap->policy->n; i++) {
+        const char *name = snap->policy->rule[i].name;
+
+        buf_printf(out, "rule %s: allowed %.0f, refused %.0f, shadow-refused %.0f\n", name,
+                   metrics_value(f, METRICS_L(name, "allowed")), metrics_value(f, METRICS_L(name, "refused")),
+                   metrics_value(f, METRICS_L(name, "shadow-refused")));
+    }
+}
+
 /* control_stats - STATS */
 static void control_stats(const SERVICES *svc, SNAPSHOT *snap, BUF *out)
 {
@@ -301,8 +319,10 @@ static void control_stats(const SERVICES *svc, SNAPSHOT *snap, BUF *out)
     buf_printf(out, "signing keys: %llu loads from the parsed key, %llu parsed again%s\n",
                (unsigned long long) hits, (unsigned long long) misses,
                sign_key_active() ? "" : " (override not in effect)");
-    buf_printf(out, "policy: %s (%zu rules)\nOK\n", snap->cf->rate.policy ? snap->cf->rate.policy
+    buf_printf(out, "policy: %s (%zu rules)\n", snap->cf->rate.policy ? snap->cf->rate.policy
                : "none", snap->policy ? snap->policy->n : 0);
+    control_rule_counts(svc, snap, out);
+    buf_puts(out, "OK\n");
 }
 
 /* control_handle - answer one request from peer */

@@ -65,6 +65,7 @@
 #include "conf.h"
 #include "conf_check.h"
 #include "control.h"
+#include "daemon_metrics.h"
 #include "ratelimit.h"
 #include "redis_pool.h"
 #include "store_failover.h"
@@ -227,9 +228,17 @@ static void *daemon_milter_thread(void *arg)
     return NULL;
 }
 
+/* What the reload thread needs; allocated once, outlives a reload that
+ * is still running at exit. */
+typedef struct daemon_reload_arg {
+    const char *path;
+    DAEMON_METRICS *metrics;
+} DAEMON_RELOAD_ARG;
+
 /* daemon_reload - SIGHUP: a complete new snapshot, or the old one stays */
-static void daemon_reload(const char *path, const TXCONF *running)
+static void daemon_reload(const DAEMON_RELOAD_ARG *rl, const TXCONF *running)
 {
+    const char *path = rl->path;
     BUF errs, off;
     SNAPSHOT *snap;
     int stopping;
@@ -243,6 +252,7 @@ static void daemon_reload(const char *path, const TXCONF *running)
         for (line = strtok_r(errs.data ? errs.data : "", "\n", &save); line; line = strtok_r(NULL, "\n", &save))
             log_err("%s", line);
         buf_free(&errs);
+        daemon_metrics_reloaded(rl->metrics, 0);
         return;
     }
     if (strcmp(snap->cf->daemon.socket, running->daemon.socket) != 0
@@ -282,6 +292,7 @@ static void daemon_reload(const char *path, const TXCONF *running)
         return;
     }
     log_set_debug(snap->cf->daemon.logwhy);
+    daemon_metrics_reloaded(rl->metrics, 1);
     log_info("configuration reloaded from %s (generation %lu)", path, snap->generation);
     buf_free(&errs);
 }
@@ -289,13 +300,13 @@ static void daemon_reload(const char *path, const TXCONF *running)
 /* daemon_reload_thread - reload until no SIGHUP is pending */
 static void *daemon_reload_thread(void *arg)
 {
-    const char *path = arg;
+    const DAEMON_RELOAD_ARG *rl = arg;
 
     for (;;) {
         SNAPSHOT *cur = snapshot_acquire();
 
         if (cur != NULL) {
-            daemon_reload(path, cur->cf);
+            daemon_reload(rl, cur->cf);
             snapshot_release(cur);
         }
         pthread_mutex_lock(&daemon_reload_lock);
@@ -333,7 +344,7 @@ static int daemon_thread(pthread_t *tid, void *(*fn) (void *), void *arg, int de
 
 /* daemon_hup - start a reload in its own thread, so that nothing a reload
  * waits for can keep the main thread from SIGTERM or later SIGHUPs */
-static void daemon_hup(const char *path)
+static void daemon_hup(DAEMON_RELOAD_ARG *rl)
 {
     pthread_t tid;
 
@@ -345,7 +356,7 @@ static void daemon_hup(const char *path)
     } else {
         daemon_reloading = 1;
         daemon_reload_since = time(NULL);
-        if (daemon_thread(&tid, daemon_reload_thread, (void *) path, 1) < 0) {
+        if (daemon_thread(&tid, daemon_reload_thread, rl, 1) < 0) {
             daemon_reloading = 0;
             log_err("SIGHUP: cannot start a reload thread; the configuration stays as it was");
         }
@@ -425,6 +436,8 @@ typedef struct daemon_run_state {
     int         preflight;      /* preflight_init() done */
     pthread_t   tid;
     int         milter_rc;
+    DAEMON_METRICS *metrics;    /* the counters and MetricsListen */
+    DAEMON_RELOAD_ARG *reload;  /* for the reload thread */
 } DAEMON_RUN;
 
 /* daemon_open_socket - the milter socket, given to UserID */
@@ -505,6 +518,9 @@ static int daemon_services(DAEMON_RUN *d, const TXCONF *cf)
     if (preflight_init(cf) < 0)             /* DNS for the alignment preflight, before threads */
         return -1;
     d->preflight = 1;
+    d->svc.metrics = daemon_metrics_msg(d->metrics);
+    if (daemon_metrics_serve(d->metrics, cf, &d->svc, d->pool) < 0)
+        return -1;
     if (!sign_key_active())
         log_warn("libopendkim will parse the private key again for every signature "
                  "(PEM_read_bio_PrivateKey override not in effect): signing is 2 to 4 times slower");
@@ -514,6 +530,8 @@ static int daemon_services(DAEMON_RUN *d, const TXCONF *cf)
 /* daemon_release - give back what the run holds (also after a failed start) */
 static void daemon_release(DAEMON_RUN *d)
 {
+    daemon_metrics_free(d->metrics);        /* first: it reads the stores */
+    free(d->reload);
     if (d->snap)
         snapshot_release(d->snap);
     else
@@ -529,7 +547,7 @@ static void daemon_release(DAEMON_RUN *d)
 }
 
 /* daemon_serve - wait for signals until SIGTERM; 1 if libmilter stopped by itself */
-static int daemon_serve(DAEMON_RUN *d, const char *path)
+static int daemon_serve(DAEMON_RUN *d)
 {
     for (;;) {
         struct pollfd pfd = {daemon_pipe[0], POLLIN, 0};
@@ -542,7 +560,7 @@ static int daemon_serve(DAEMON_RUN *d, const char *path)
             return 0;
         if (daemon_got_hup) {
             daemon_got_hup = 0;
-            daemon_hup(path);
+            daemon_hup(d->reload);
         }
         if (pthread_tryjoin_np(d->tid, NULL) == 0) {
             /* libmilter's own signal thread took a signal meant for us
@@ -604,7 +622,8 @@ static int daemon_start(DAEMON_RUN *d, int foreground)
         return -1;
     if (cf->daemon.user)
         daemon_check_key_owners(d->snap, d->uid);
-    if (daemon_open_socket(d, cf) < 0 || daemon_signals() < 0 || daemon_become(d, cf, foreground) < 0
+    if (daemon_open_socket(d, cf) < 0 || daemon_metrics_listen(d->metrics, cf) < 0 || daemon_signals() < 0
+        || daemon_become(d, cf, foreground) < 0
         || daemon_services(d, cf) < 0)
         return -1;
     callbacks_services(&d->svc);            /* before the milter thread calls back */
@@ -632,10 +651,16 @@ int daemon_run(const char *path, int foreground)
     BUF errs;
 
     memset(&d, 0, sizeof(d));
+    d.metrics = daemon_metrics_new();
+    d.reload = xcalloc(1, sizeof(*d.reload));
+    d.reload->path = path;
+    d.reload->metrics = d.metrics;
     buf_init(&errs, 64 * 1024);
     if ((d.snap = snapshot_build(path, &errs)) == NULL) {
         fputs(errs.data ? errs.data : "configuration error\n", stderr);
         buf_free(&errs);
+        daemon_metrics_free(d.metrics);
+        free(d.reload);
         return 1;
     }
     buf_free(&errs);
@@ -643,7 +668,7 @@ int daemon_run(const char *path, int foreground)
         daemon_release(&d);
         return 1;
     }
-    if (daemon_stop(&d, daemon_serve(&d, path))) {
+    if (daemon_stop(&d, daemon_serve(&d))) {
         /* The reload thread may still use the snapshot, the resolver or
          * the stores: leave them to exit(). */
         log_info("stopped");

@@ -263,7 +263,7 @@ int offline_run(const OFFLINE_OPTS *o, FILE *out)
     SNAPSHOT *snap;
     OFFLINE_READ rd;
     FILE *in;
-    SERVICES svc = {NULL, NULL};        /* a dry run takes no rate quota: no rate store */
+    SERVICES svc = {NULL, NULL, NULL};        /* a dry run takes no rate quota: no rate store */
     int status = 0;
 
     buf_init(&errs, 64 * 1024);

@@ -63,6 +63,7 @@
 #include "log.h"
 #include "msg.h"
 #include "msg_int.h"
+#include "msg_reply.h"
 #include "preflight.h"
 #include "rate_txn.h"
 #include "ratelimit.h"
@@ -153,8 +154,11 @@ MSG *msg_new(SNAPSHOT *snap, const SERVICES *svc, const MSG_CONN *conn, const ch
     if (m->outbound && snap->policy)
         m->rate = rate_txn_new(snap->policy, &snap->norm, sender_norm, conn->addr, conn->auth_authen,
                                conn->non_smtp);
-    msg_note(m, "from=%s", m->envfrom);
+    /* libmilter gives "<a@b>", txmilter -t what --from says: one format in the log */
+    msg_note(m, m->envfrom[0] == '<' ? "from=%s" : "from=<%s>", m->envfrom);
     msg_note(m, "%s (%s)", m->outbound ? "outbound" : "not outbound", m->why);
+    if (!m->outbound)
+        msg_count_action(m, "not-outbound");
     return m;
 }
 
@@ -223,32 +227,31 @@ void msg_op(MSG *m, MSG_HDROP_KIND kind, const char *name, const char *value)
 
 REPLY msg_mail(MSG *m)
 {
-    char text[512], bare[ADDR_NORM_MAX];
+    char bare[ADDR_NORM_MAX];
 
     if (!m->outbound || m->sender_bad[0] == 0)
         return reply_continue();
     addr_smtp_bare(m->envfrom, bare, sizeof(bare));
-    snprintf(text, sizeof(text), "<%.200s>: bad sender address: %.200s", bare, m->sender_bad);
     log_info("%s: from=%s: refused: %s", msg_queueid(m), m->envfrom, m->sender_bad);
-    return msg_refuse(m, REPLY_REJECT, "553", "5.1.7", text);
+    return msg_refuse(m, "sender", msg_reply(REPLY_REJECT, MSG_WHY_BAD_SENDER, bare, m->sender_bad));
 }
 
 /* msg_bad_rcpt - an outbound recipient that cannot be normalised: never
  * counted under a spelling of its own; non-SMTP ones are removed later */
 static REPLY msg_bad_rcpt(MSG *m, const char *rcpt, const char *why)
 {
-    char text[512], bare[ADDR_NORM_MAX];
+    char bare[ADDR_NORM_MAX];
 
     addr_smtp_bare(rcpt, bare, sizeof(bare));
     log_info("%s: rcpt=%s: refused: %s%s", msg_queueid(m), rcpt, why,
              m->conn.non_smtp ? " (non-SMTP: removed at the end)" : "");
     m->nrcpt--;
+    msg_count_refusal(m, "recipient");
     if (m->conn.non_smtp) {
         strv_add(&m->rcpt_bad, rcpt);
         return reply_continue();
     }
-    snprintf(text, sizeof(text), "<%.200s>: bad recipient address: %.200s", bare, why);
-    return reply_make(REPLY_REJECT, "550", "5.1.3", text);
+    return msg_reply(REPLY_REJECT, MSG_WHY_BAD_RCPT, bare, why);
 }
 
 /* msg_set_dry_run - decide everything, record nothing (txmilter -t) */
@@ -257,9 +260,40 @@ void msg_set_dry_run(MSG *m)
     m->dry_run = 1;
 }
 
-REPLY msg_rcpt(MSG *m, const char *rcpt, const char *rcpt_addr)
+/* msg_rate - the rate decision of one recipient: 1 to go on, 0 with *r
+ * set (refused, or deferred to the end) */
+static int msg_rate(MSG *m, const char *rcpt, const char *norm, RL_SUP *sup, REPLY *r)
 {
-    RATE_REPLY r;
+    RATE_RESULT rr;
+    double t0 = m->dry_run ? 0 : msg_stage_begin(m);
+
+    /* the suppressions come with the rate decision when the store can (one
+     * round trip); a dry run asks no store: a shared Redis must not lose
+     * quota to it */
+    rr = rate_txn_rcpt_sup(m->rate, m->dry_run ? NULL : m->svc.rate, rcpt, norm,
+                           msg_queueid(m), m->svc.suppress && !m->dry_run ? sup : NULL);
+    msg_stage_end(m, "store", t0);
+    msg_count_rate(m);
+    switch (rr.outcome) {
+    case RATE_TEMPFAIL:
+    case RATE_REJECT:
+        m->nrcpt--;
+        msg_count_refusal(m, rr.reason == RATE_WHY_STORE ? "store" : "ratelimit");
+        *r = msg_reply_rate(&rr);
+        return 0;
+    case RATE_DEFERRED:
+        msg_count_refusal(m, "ratelimit");
+        *r = reply_continue();              /* removed at the end: not a recipient */
+        return 0;
+    default:
+        return 1;
+    }
+}
+
+/* msg_rcpt_decide - msg_rcpt() untimed */
+static REPLY msg_rcpt_decide(MSG *m, const char *rcpt, const char *rcpt_addr)
+{
+    REPLY refused;
     REPLY recorded = reply_continue();
     char norm[ADDR_NORM_MAX], addr[ADDR_NORM_MAX];
     RL_SUP sup;
@@ -285,8 +319,7 @@ REPLY msg_rcpt(MSG *m, const char *rcpt, const char *rcpt_addr)
 
         if (u < 0) {
             m->nrcpt--;
-            rr = reply_make(REPLY_TEMPFAIL, "451", "4.3.0", "unsubscribe request cannot be stored "
-                           "now, try again later");
+            rr = msg_reply(REPLY_TEMPFAIL, MSG_WHY_UNSUB_UNSTORED);
         } else if (m->outbound) {
             rr = msg_bad_rcpt(m, rcpt, err.len ? err.data : "empty address");
         }
@@ -297,27 +330,9 @@ REPLY msg_rcpt(MSG *m, const char *rcpt, const char *rcpt_addr)
     memset(&sup, 0, sizeof(sup));
     strv_init(&sup.streams);
     sup.rcpt = norm;
-    if (m->rate) {
-        /* the suppressions come with the rate decision when the store can (one
-         * round trip); a dry run asks no store: a shared Redis must not lose
-         * quota to it */
-        r = rate_txn_rcpt_sup(m->rate, m->dry_run ? NULL : m->svc.rate, rcpt, norm,
-                              msg_queueid(m), m->svc.suppress && !m->dry_run ? &sup : NULL);
-        switch (r.outcome) {
-        case RATE_TEMPFAIL:
-            m->nrcpt--;
-            rate_txn_sup_free(&sup);
-            return reply_make(REPLY_TEMPFAIL, r.rcode, r.xcode, r.text);
-        case RATE_REJECT:
-            m->nrcpt--;
-            rate_txn_sup_free(&sup);
-            return reply_make(REPLY_REJECT, r.rcode, r.xcode, r.text);
-        case RATE_DEFERRED:
-            rate_txn_sup_free(&sup);
-            return reply_continue();          /* removed at the end: not a recipient */
-        default:
-            break;
-        }
+    if (m->rate && !msg_rate(m, rcpt, norm, &sup, &refused)) {
+        rate_txn_sup_free(&sup);
+        return refused;
     }
     m->rcpt_sup = xrealloc(m->rcpt_sup, (m->rcpt_norm.n + 1) * sizeof(*m->rcpt_sup));
     sup.rcpt = NULL;
@@ -325,6 +340,15 @@ REPLY msg_rcpt(MSG *m, const char *rcpt, const char *rcpt_addr)
     strv_add(&m->rcpt_given, rcpt);
     strv_add(&m->rcpt_norm, norm);
     return reply_continue();
+}
+
+REPLY msg_rcpt(MSG *m, const char *rcpt, const char *rcpt_addr)
+{
+    double t0 = msg_stage_begin(m);
+    REPLY r = msg_rcpt_decide(m, rcpt, rcpt_addr);
+
+    msg_stage_end(m, "rcpt", t0);
+    return r;
 }
 
 int msg_watched(const MSG *m)
@@ -402,66 +426,55 @@ int msg_add_header(MSG *m, const char *name, const char *value)
 }
 
 /* msg_refuse - a refusal with its reason also in the summary */
-REPLY msg_refuse(MSG *m, REPLY_VERDICT v, const char *rcode, const char *xcode,
-                 const char *text)
+REPLY msg_refuse(MSG *m, const char *reason, REPLY r)
 {
-    msg_note(m, "action=%s reason=\"%s\"", v == REPLY_REJECT ? "reject" : "tempfail", text);
+    msg_count_refusal(m, reason);
+    msg_count_action(m, r.verdict == REPLY_REJECT ? "rejected" : "tempfailed");
+    msg_note(m, "action=%s reason=\"%s\"", r.verdict == REPLY_REJECT ? "reject" : "tempfail", r.text);
     m->state = MSG_ST_DONE;
-    return reply_make(v, rcode, xcode, text);
+    return r;
 }
 
-/* msg_multiple_from - several From fields or mailboxes: On-MultipleFrom */
-static REPLY msg_multiple_from(MSG *m, const char *text)
+/* msg_multiple_from - n From fields or mailboxes (why): On-MultipleFrom */
+static REPLY msg_multiple_from(MSG *m, MSG_WHY why, int n)
 {
-    switch (m->snap->cf->sign.on_multifrom) {
-    case CONF_ACT_ACCEPT:
+    enum conf_action act = m->snap->cf->sign.on_multifrom;
+    REPLY r = msg_reply(act == CONF_ACT_TEMPFAIL ? REPLY_TEMPFAIL : REPLY_REJECT, why, n);
+
+    if (act == CONF_ACT_ACCEPT) {
         /* The first mailbox decides keys and alignment; receivers that
          * apply RFC 7489 6.6.1 will still refuse the message. */
         log_warn("%s: %s: accepted (On-MultipleFrom accept), the first mailbox is used",
-                 msg_queueid(m), text);
+                 msg_queueid(m), r.text);
         msg_note(m, "warning=multiple-from");
         return reply_continue();
-    case CONF_ACT_TEMPFAIL:
-        return msg_refuse(m, REPLY_TEMPFAIL, "451", "4.6.0", text);
-    default:
-        return msg_refuse(m, REPLY_REJECT, "550", "5.6.0", text);
     }
+    return msg_refuse(m, "from", r);
 }
 
 /* msg_check_from - exactly one From field with exactly one mailbox */
 static REPLY msg_check_from(MSG *m)
 {
-    char text[512];
     REPLY r;
     int n;
 
     if (m->nfrom == 0)
-        return msg_refuse(m, REPLY_REJECT, "550", "5.6.0", "message has no From header field");
+        return msg_refuse(m, "from", msg_reply(REPLY_REJECT, MSG_WHY_NO_FROM));
     /* Every From field must parse, whatever On-MultipleFrom says: a
      * receiver may take the author from any of them. */
     for (size_t i = 0; i < m->nfields; i++) {
         if (strcasecmp(m->fields[i].name, "From") != 0)
             continue;
-        if ((n = hdr_parse_mailboxes(m->fields[i].value, NULL)) < 0) {
-            snprintf(text, sizeof(text), "From header field %s", hdr_strerror(n));
-            return msg_refuse(m, REPLY_REJECT, "550", "5.6.0", text);
-        }
+        if ((n = hdr_parse_mailboxes(m->fields[i].value, NULL)) < 0)
+            return msg_refuse(m, "from", msg_reply(REPLY_REJECT, MSG_WHY_BAD_FROM, hdr_strerror(n)));
     }
-    if (m->nfrom > 1) {
-        snprintf(text, sizeof(text), "message has %d From header fields "
-                 "(RFC 5322 3.6 allows one; receivers reject it, RFC 7489 6.6.1)", m->nfrom);
-        if ((r = msg_multiple_from(m, text)).verdict != REPLY_CONTINUE)
-            return r;
-    }
+    if (m->nfrom > 1 && (r = msg_multiple_from(m, MSG_WHY_FROM_FIELDS, m->nfrom)).verdict != REPLY_CONTINUE)
+        return r;
     n = hdr_parse_mailboxes(m->from_value, &m->author);
     if (n == 0)
-        return msg_refuse(m, REPLY_REJECT, "550", "5.6.0", "From header field holds no address");
-    if (n > 1) {
-        snprintf(text, sizeof(text), "From header field holds %d addresses "
-                 "(receivers cannot apply DMARC to it, RFC 7489 6.6.1)", n);
-        if ((r = msg_multiple_from(m, text)).verdict != REPLY_CONTINUE)
-            return r;
-    }
+        return msg_refuse(m, "from", msg_reply(REPLY_REJECT, MSG_WHY_FROM_EMPTY));
+    if (n > 1 && (r = msg_multiple_from(m, MSG_WHY_FROM_MAILBOXES, n)).verdict != REPLY_CONTINUE)
+        return r;
     msg_note(m, "header-from=<%s@%s>", m->author.local, m->author.domain);
     return reply_continue();
 }
@@ -481,11 +494,8 @@ static REPLY msg_start_signers(MSG *m)
         log_warn("%s: %s matches %d or more SigningTable entries: only the first %d sign",
                  msg_queueid(m), m->author.domain, SIGN_MAX, SIGN_MAX);
     if (m->npicks == 0) {
-        char text[512];
-
-        snprintf(text, sizeof(text), "no DKIM signing key for %s", m->author.domain);
         if (cf->sign.on_nokey == CONF_ACT_TEMPFAIL)
-            return msg_refuse(m, REPLY_TEMPFAIL, "451", "4.3.5", text);
+            return msg_refuse(m, "nokey", msg_reply(REPLY_TEMPFAIL, MSG_WHY_NO_KEY, m->author.domain));
         msg_note(m, "no-key=%s", m->author.domain);
         return reply_continue();
     }
@@ -554,16 +564,15 @@ static REPLY msg_signing_error(MSG *m)
     sign_free(m->signers);
     m->signers = NULL;
     m->sign_failed = 1;
+    msg_count_sig_error(m);
     if (cf->sign.on_sigerr == CONF_ACT_TEMPFAIL)
-        return msg_refuse(m, REPLY_TEMPFAIL, "451", "4.3.0", "DKIM signing failed, try again later");
+        return msg_refuse(m, "signing", msg_reply(REPLY_TEMPFAIL, MSG_WHY_SIGN_TEMP));
     if (cf->sign.on_sigerr == CONF_ACT_REJECT)
-        return msg_refuse(m, REPLY_REJECT, "550", "5.3.0", "DKIM signing failed");
+        return msg_refuse(m, "signing", msg_reply(REPLY_REJECT, MSG_WHY_SIGN_FAILED));
     msg_note(m, "signing-error");
     return reply_continue();
 }
 
-/* msg_suppressed - drop the recipients who unsubscribed from this stream;
- * how many are left, or -1 after setting *r to a refusal */
 /* msg_add_field - a field txmilter adds, even while msg_eoh() runs */
 void msg_add_field(MSG *m, const char *name, const char *value)
 {
@@ -579,8 +588,9 @@ static REPLY msg_preflight(MSG *m)
 {
     PREFLIGHT_SIG sig[SIGN_MAX];
     PREFLIGHT_MSG in;
-    PREFLIGHT_OUTCOME out;
+    ALIGN_OUTCOME out;
     size_t n = m->signers ? sign_count(m->signers) : 0;
+    double t0;
 
     for (size_t i = 0; i < n; i++) {
         const SIGN_REQ *rq = sign_request(m->signers, i);
@@ -598,17 +608,22 @@ static REPLY msg_preflight(MSG *m)
     in.helo = m->conn.relay_name[0] ? m->conn.relay_name : m->conn.helo;
     in.sig = sig;
     in.nsig = n;
+    t0 = msg_stage_begin(m);
     preflight_check(m->snap->cf, &in, &out);
+    msg_stage_end(m, "dns", t0);
+    msg_count_preflight(m, out.verdict);
     if (out.summary[0])
         msg_note(m, "%s", out.summary);
     if (out.quarantine)
         m->preflight_hold = 1;
-    if (out.reply.verdict == REPLY_TEMPFAIL || out.reply.verdict == REPLY_REJECT)
-        return msg_refuse(m, out.reply.verdict, out.reply.rcode, out.reply.xcode, out.reply.text);
+    if (out.refuse != ALIGN_DELIVER)
+        return msg_refuse(m, out.verdict && strcmp(out.verdict, "temperror") == 0 ? "dns" : "alignment",
+                          msg_reply_align(&out));
     return reply_continue();
 }
 
-REPLY msg_eoh(MSG *m)
+/* msg_eoh_decide - msg_eoh() untimed */
+static REPLY msg_eoh_decide(MSG *m)
 {
     REPLY r;
 
@@ -623,13 +638,9 @@ REPLY msg_eoh(MSG *m)
         }
         return reply_continue();
     }
-    if (m->header_overflow) {
-        char text[256];
-
-        snprintf(text, sizeof(text), "header section exceeds %zu bytes (MaximumHeaders)",
-                 m->snap->cf->daemon.max_headers);
-        return msg_refuse(m, REPLY_REJECT, "552", "5.3.4", text);
-    }
+    if (m->header_overflow)
+        return msg_refuse(m, "size", msg_reply(REPLY_REJECT, MSG_WHY_HEADER_SIZE,
+                                               m->snap->cf->daemon.max_headers));
     m->state = MSG_ST_BODY;
     if ((r = msg_check_from(m)).verdict != REPLY_CONTINUE)
         return r;
@@ -651,6 +662,15 @@ REPLY msg_eoh(MSG *m)
     if (m->signers && msg_feed_headers(m) < 0)
         return msg_signing_error(m);
     return reply_continue();
+}
+
+REPLY msg_eoh(MSG *m)
+{
+    double t0 = msg_stage_begin(m);
+    REPLY r = msg_eoh_decide(m);
+
+    msg_stage_end(m, "eoh", t0);
+    return r;
 }
 
 REPLY msg_body(MSG *m, const unsigned char *data, size_t len)
@@ -678,6 +698,7 @@ static int msg_eom_unsub(MSG *m, REPLY *r)
         msg_note(m, "action=discard (unsubscribe request by mail, %s)",
                  m->dry_run ? "not recorded: dry run" : "recorded");
         *r = reply_make(REPLY_DISCARD, NULL, NULL, NULL);
+        msg_count_action(m, "discarded");
         return 1;
     }
     for (size_t i = 0; i < m->unsub_rcpts.n; i++)
@@ -698,19 +719,17 @@ static int msg_eom_no_rcpt(MSG *m, REPLY *r)
     if (m->rcpt_bad.n > 0 && m->rcpt_given.n == 0
         && (m->rate == NULL || rate_txn_deferred(m->rate) == 0)) {
         /* no recipient can be normalised */
-        char text[512], bare[ADDR_NORM_MAX];
+        char bare[ADDR_NORM_MAX];
 
         addr_smtp_bare(m->rcpt_bad.v[0], bare, sizeof(bare));
-        snprintf(text, sizeof(text), "<%.200s>: bad recipient address", bare);
-        *r = msg_refuse(m, REPLY_REJECT, "550", "5.1.3", text);
+        *r = msg_refuse(m, "recipient", msg_reply(REPLY_REJECT, MSG_WHY_NO_GOOD_RCPT, bare));
         return 1;
     }
     if (m->rate && rate_txn_deferred(m->rate) > 0 && rate_txn_accepted(m->rate) == 0) {
         /* every recipient is over a limit */
-        RATE_REPLY rr = rate_txn_deferred_reply(m->rate);
+        RATE_RESULT rr = rate_txn_deferred_result(m->rate);
 
-        *r = msg_refuse(m, rr.outcome == RATE_REJECT ? REPLY_REJECT : REPLY_TEMPFAIL, rr.rcode, rr.xcode,
-                        rr.text);
+        *r = msg_refuse(m, "ratelimit", msg_reply_rate(&rr));
         return 1;
     }
     return 0;
@@ -765,10 +784,11 @@ static void msg_eom_removals(MSG *m)
     }
 }
 
-/* msg_eom - finish signatures and list the header changes */
-REPLY msg_eom(MSG *m)
+/* msg_eom_decide - msg_eom() untimed */
+static REPLY msg_eom_decide(MSG *m)
 {
     REPLY r;
+    double t0;
 
     if (m->state == MSG_ST_HEADERS) {
         r = msg_eoh(m);                     /* a message without a body */
@@ -780,11 +800,14 @@ REPLY msg_eom(MSG *m)
     if (msg_eom_unsub(m, &r) || msg_eom_no_rcpt(m, &r))
         return r;
     m->state = MSG_ST_DONE;
+    t0 = msg_stage_begin(m);
     if (m->signers && sign_eom(m->signers, &m->err) < 0) {
+        msg_stage_end(m, "sign", t0);
         r = msg_signing_error(m);
         if (r.verdict != REPLY_CONTINUE)
             return r;
     }
+    msg_stage_end(m, "sign", t0);
     msg_eom_signatures(m);
     for (size_t i = 0; i < m->nadded; i++) {
         msg_op(m, MSG_HDR_APPEND, m->added[i].name, m->added[i].value);
@@ -792,7 +815,19 @@ REPLY msg_eom(MSG *m)
     }
     msg_eom_removals(m);
     msg_note(m, "rcpts=%zu action=%s", m->nrcpt, m->signers ? "signed" : "accept-unsigned");
+    msg_count_signatures(m);
+    msg_count_action(m, msg_quarantine(m) ? "quarantined" : m->signers ? "signed" : "accept-unsigned");
     return reply_continue();
+}
+
+/* msg_eom - finish signatures and list the header changes */
+REPLY msg_eom(MSG *m)
+{
+    double t0 = msg_stage_begin(m);
+    REPLY r = msg_eom_decide(m);
+
+    msg_stage_end(m, "eom", t0);
+    return r;
 }
 
 size_t msg_hdrops(const MSG *m, const MSG_HDROP **ops)

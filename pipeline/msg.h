@@ -27,15 +27,6 @@ typedef struct msg_conn {
     char mail_addr[ADDR_NORM_MAX]; /* {mail_addr}: the sender as the MTA read it */
 } MSG_CONN;
 
-/* The unit tests' names for the verdicts of base/reply.h. */
-typedef REPLY MSG_REPLY;
-typedef REPLY_VERDICT MSG_VERDICT;
-#define MSG_CONTINUE REPLY_CONTINUE
-#define MSG_ACCEPT   REPLY_ACCEPT
-#define MSG_TEMPFAIL REPLY_TEMPFAIL
-#define MSG_REJECT   REPLY_REJECT
-#define MSG_DISCARD  REPLY_DISCARD
-
 typedef enum msg_hdrop_kind {
     MSG_HDR_INSERT_TOP,         /* a header field at the very top */
     MSG_HDR_APPEND,             /* a header field after the others */

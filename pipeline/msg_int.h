@@ -67,6 +67,7 @@ struct msg {
     unsigned char *field_dropped;   /* per own field: removed (UnsubscribeExisting replace) */
     int         preflight_hold;     /* AlignmentAction quarantine */
     int         dry_run;            /* txmilter -t: decide, record nothing */
+    int         counted;            /* its action is counted (msg_count.c) */
 
     BUF         summary;            /* what the log line says */
     BUF         err;
@@ -76,8 +77,20 @@ struct msg {
 /* msg_note - append to the summary line */
 void msg_note(MSG *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* msg_refuse - a refusal, also noted in the summary; the message is done */
-REPLY msg_refuse(MSG *m, REPLY_VERDICT v, const char *rcode, const char *xcode, const char *text);
+/* msg_refuse - a refusal, also noted in the summary and counted under
+ * reason (msg_count_refusal()); the message is done */
+REPLY msg_refuse(MSG *m, const char *reason, REPLY r);
+
+/* msg_count.c: the counters (see there) */
+void msg_count_action(MSG *m, const char *action);
+void msg_count_refusal(MSG *m, const char *reason);
+void msg_count_rate(MSG *m);
+void msg_count_signatures(MSG *m);
+void msg_count_sig_error(MSG *m);
+void msg_count_preflight(MSG *m, const char *verdict);
+double msg_stage_begin(const MSG *m);
+void msg_stage_end(MSG *m, const char *stage, double t0);
+const char *msg_count_domain(const MSG *m, const char *domain);
 
 /* msg_op - a header or recipient change for the end of the message */
 void msg_op(MSG *m, MSG_HDROP_KIND kind, const char *name, const char *value);

@@ -4,6 +4,7 @@
  *
  * SYNOPSIS
  *	#include "msg_int.h"
+#include "msg_reply.h"
  *
  *	int	msg_unsub_rcpt(MSG *m, const char *rcpt, char *would,
  *			size_t wouldlen)
@@ -40,6 +41,7 @@
 
 #include "log.h"
 #include "msg_int.h"
+#include "msg_reply.h"
 #include "ratelimit.h"
 #include "store_failover.h"
 #include "suppress.h"
@@ -136,6 +138,29 @@ static void msg_sup_text(const char *stream, SUPPRESS_REASON why, const char *ev
     }
 }
 
+/* msg_sup_reply - the 550 for the one recipient, naming why it is suppressed */
+static REPLY msg_sup_reply(const char *rcpt, const char *stream, SUPPRESS_REASON why,
+                           const char *evidence)
+{
+    char status[17];
+    size_t st = strcspn(evidence, " ;");
+
+    if (st == 0 || st >= sizeof(status))
+        snprintf(status, sizeof(status), "unknown");
+    else
+        snprintf(status, sizeof(status), "%.*s", (int) st, evidence);
+    switch (why) {
+    case SUPPRESS_BOUNCE:
+        return msg_reply(REPLY_REJECT, MSG_WHY_BOUNCED, rcpt, stream, status);
+    case SUPPRESS_COMPLAINT:
+        return msg_reply(REPLY_REJECT, MSG_WHY_COMPLAINED, rcpt, stream);
+    case SUPPRESS_MANUAL:
+        return msg_reply(REPLY_REJECT, MSG_WHY_SUPPRESSED_BY_HAND, rcpt, stream);
+    default:
+        return msg_reply(REPLY_REJECT, MSG_WHY_UNSUBSCRIBED, rcpt, stream);
+    }
+}
+
 /* msg_sup_one - 1 suppressed (why and evidence filled), 0 not, -1 could not tell */
 static int msg_sup_one(MSG *m, size_t i, const char *stream, SUPPRESS_REASON *why,
                        char *evidence, BUF *err)
@@ -160,7 +185,7 @@ static long msg_suppressed(MSG *m, const char *stream, REPLY *r)
 {
     size_t i, gone = 0, n = m->rcpt_norm.n;
     unsigned char *drop;
-    char evidence[SUPPRESS_EVIDENCE_MAX], text[600];
+    char evidence[SUPPRESS_EVIDENCE_MAX], first_ev[SUPPRESS_EVIDENCE_MAX] = "", text[600];
     SUPPRESS_REASON why, first = SUPPRESS_UNSUBSCRIBE;
     int unchecked = 0, same = 1;
     STRV whys;
@@ -180,8 +205,7 @@ static long msg_suppressed(MSG *m, const char *stream, REPLY *r)
                 free(drop);
                 strv_free(&whys);
                 buf_free(&err);
-                *r = msg_refuse(m, REPLY_TEMPFAIL, "451", "4.3.0",
-                                "suppression list unavailable, try again later");
+                *r = msg_refuse(m, "store", msg_reply(REPLY_TEMPFAIL, MSG_WHY_SUPPRESS_DOWN));
                 return -1;
             }
             if (!unchecked++)                       /* local, accept: deliver */
@@ -190,8 +214,10 @@ static long msg_suppressed(MSG *m, const char *stream, REPLY *r)
         }
         if (rc != 1)
             continue;
-        if (gone == 0)
+        if (gone == 0) {
             first = why;
+            util_strlcpy(first_ev, evidence, sizeof(first_ev));
+        }
         same &= why == first;
         drop[i] = 1;
         gone++;
@@ -200,17 +226,12 @@ static long msg_suppressed(MSG *m, const char *stream, REPLY *r)
     }
     buf_free(&err);
     if (gone == n) {
-        if (n == 1)
-            snprintf(text, sizeof(text), "<%.200s>: recipient %s", m->rcpt_norm.v[0], whys.v[0]);
-        else if (same && first == SUPPRESS_UNSUBSCRIBE)
-            snprintf(text, sizeof(text), "all %zu recipients unsubscribed from mail of %.200s",
-                     n, stream);
-        else
-            snprintf(text, sizeof(text), "all %zu recipients are suppressed from mail of %.200s "
-                     "(unsubscribed, bounced or complained)", n, stream);
         free(drop);
         strv_free(&whys);
-        *r = msg_refuse(m, REPLY_REJECT, "550", "5.7.1", text);
+        *r = msg_refuse(m, "suppressed", n > 1
+                        ? msg_reply(REPLY_REJECT, same && first == SUPPRESS_UNSUBSCRIBE
+                                    ? MSG_WHY_ALL_UNSUBSCRIBED : MSG_WHY_ALL_SUPPRESSED, n, stream)
+                        : msg_sup_reply(m->rcpt_norm.v[0], stream, first, first_ev));
         return -1;
     }
     for (i = 0, gone = 0; i < n; i++)
@@ -219,6 +240,7 @@ static long msg_suppressed(MSG *m, const char *stream, REPLY *r)
             if (m->rate)                    /* not sent to: no quota used */
                 rate_txn_refund_rcpt(m->rate, m->svc.rate, m->rcpt_given.v[i]);
             msg_note(m, "suppressed=<%s>", m->rcpt_norm.v[i]);
+            msg_count_refusal(m, "suppressed");
             log_info("%s: rcpt=<%s> removed: %s", msg_queueid(m), m->rcpt_norm.v[i],
                      whys.v[gone++]);
         }

@@ -6,6 +6,7 @@
  *	#include "unsubd_conf.h"
  *
  *	UNSUBD_CONF *unsubd_conf_load(const char *path, BUF *errs)
+ *	UNSUBD_PAGES *unsubd_conf_pages(const UNSUBD_CONF *uc, BUF *errs)
  *	void	unsubd_conf_free(UNSUBD_CONF *uc)
  *	int	unsubd_conf_listen(const char *value, char *host, size_t hostlen,
  *				   char *port, size_t portlen)
@@ -27,6 +28,15 @@
  *	UnsubscribeTrustedProxy list	peers whose X-Forwarded-For is
  *					believed: an InternalHosts-style
  *					dataset, or "none"
+ *	UnsubscribeTemplateDirectory path  the operator's page templates
+ *					(unsubd_page.c), or "none": the
+ *					built-in pages
+ *	UnsubscribeRateLimit N/period	requests per client address
+ *					(parsed by conf_value.c)
+ *
+ *	unsubd_conf_pages() loads the pages, the templates of
+ *	UnsubscribeTemplateDirectory checked (at start-up, by -n, and again
+ *	on each SIGHUP).
  *
  *	unsubd_conf_listen() splits host:port (the host without brackets).
  *
@@ -44,40 +54,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "net_listen.h"
 #include "unsubd_conf.h"
 
 /* unsubd_conf_listen - split host:port */
 int unsubd_conf_listen(const char *value, char *host, size_t hostlen, char *port, size_t portlen)
 {
-    const char *colon, *h = value;
-    size_t hl;
-    char *end;
-    unsigned long p;
-
-    if (value[0] == '[') {
-        const char *rb = strchr(value, ']');
-
-        if (rb == NULL || rb[1] != ':')
-            return -1;
-        h = value + 1;
-        hl = (size_t) (rb - h);
-        colon = rb + 1;
-    } else {
-        if ((colon = strrchr(value, ':')) == NULL || strchr(value, ':') != colon)
-            return -1;              /* an IPv6 address needs its brackets */
-        hl = (size_t) (colon - value);
-    }
-    if (hl == 0 || hl >= hostlen)
-        return -1;
-    errno = 0;
-    p = strtoul(colon + 1, &end, 10);
-    if (colon[1] < '0' || colon[1] > '9' || *end != 0 || errno != 0 || p == 0 || p > 65535
-        || strlen(colon + 1) >= portlen)
-        return -1;
-    memcpy(host, h, hl);
-    host[hl] = 0;
-    (void) util_strlcpy(port, colon + 1, portlen);
-    return 0;
+    return net_listen_split(value, host, hostlen, port, portlen);
 }
 
 /* unsubd_conf_load - the endpoint's configuration */
@@ -121,13 +104,21 @@ UNSUBD_CONF *unsubd_conf_load(const char *path, BUF *errs)
                                         conf_where(cf, "UnsubscribeTrustedProxy", where, sizeof(where)),
                                         errs)) == NULL))
         bad = 1;
-    uc->rate_limit = UNSUBD_RATE_LIMIT;
-    uc->rate_period_ms = UNSUBD_RATE_PERIOD_MS;
+    uc->template_dir = cf->unsubd.template_dir;
+    uc->rate_limit = cf->unsubd.rate.limit;
+    uc->rate_period_ms = cf->unsubd.rate.period_ms;
     if (bad) {
         unsubd_conf_free(uc);
         return NULL;
     }
     return uc;
+}
+
+/* unsubd_conf_pages - the pages of this configuration */
+UNSUBD_PAGES *unsubd_conf_pages(const UNSUBD_CONF *uc, BUF *errs)
+{
+    return unsubd_page_load(uc->template_dir, uc->cf->path,
+                            conf_line(uc->cf, "UnsubscribeTemplateDirectory"), errs);
 }
 
 /* unsubd_conf_free - release everything */

@@ -3,7 +3,8 @@
  * unsubd_conf.h - what txmilter-unsubd takes from txmilter.conf(5): the
  * common daemon directives (UserID, UMask, Syslog,
  * SyslogFacility, LogWhy, ShutdownTimeout, Store, StoreTimeout) and the
- * Unsubscribe* and DataDirectory values, parsed and checked.
+ * Unsubscribe* (UnsubscribeRateLimit among them) and DataDirectory values,
+ * parsed and checked.
  */
 #ifndef TX_UNSUBD_CONF_H
 #define TX_UNSUBD_CONF_H
@@ -12,12 +13,8 @@
 
 #include "conf.h"
 #include "netlist.h"
+#include "unsubd_page.h"
 #include "util.h"
-
-/* The per-client rate limit. Not a directive (yet): mailbox providers
- * POST from few addresses, so it is generous. */
-#define UNSUBD_RATE_LIMIT       120
-#define UNSUBD_RATE_PERIOD_MS   (60 * 1000)
 
 typedef struct unsubd_conf {
     TXCONF   *cf;               /* the whole file (owned) */
@@ -29,6 +26,7 @@ typedef struct unsubd_conf {
     uint64_t  max_age;          /* UnsubscribeMaxAge seconds; 0: no limit */
     const char *datadir;        /* DataDirectory */
     NETLIST  *trusted;          /* UnsubscribeTrustedProxy; NULL: none */
+    const char *template_dir;   /* UnsubscribeTemplateDirectory; NULL: the built-in pages */
     uint32_t  rate_limit;       /* requests per client address ... */
     uint64_t  rate_period_ms;   /* ... in any window this long */
 } UNSUBD_CONF;
@@ -36,6 +34,10 @@ typedef struct unsubd_conf {
 /* unsubd_conf_load - NULL with "file:line: message\n" lines in errs */
 UNSUBD_CONF *unsubd_conf_load(const char *path, BUF *errs);
 void unsubd_conf_free(UNSUBD_CONF *uc);
+
+/* unsubd_conf_pages - the pages (built-in, and UnsubscribeTemplateDirectory's);
+ * NULL with "file:line: message" lines in errs */
+UNSUBD_PAGES *unsubd_conf_pages(const UNSUBD_CONF *uc, BUF *errs);
 
 /* unsubd_conf_listen - split "host:port" or "[v6]:port"; -1 if malformed */
 int unsubd_conf_listen(const char *value, char *host, size_t hostlen, char *port, size_t portlen);

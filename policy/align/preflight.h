@@ -31,13 +31,10 @@ typedef struct preflight_msg {
     size_t      nsig;
 } PREFLIGHT_MSG;
 
-/* The preflight's outcome is the alignment verdict's (align.h). */
-typedef ALIGN_OUTCOME PREFLIGHT_OUTCOME;
-
 /* preflight_check - run the preflight; never blocks longer than the DNS
- * timeouts; DNS trouble is never a pass. Does nothing (REPLY_CONTINUE, an
+ * timeouts; DNS trouble is never a pass. Does nothing (ALIGN_DELIVER, an
  * empty summary) unless EgressAddress or AlignmentAction is configured. */
-void preflight_check(const TXCONF *cf, const PREFLIGHT_MSG *in, PREFLIGHT_OUTCOME *out);
+void preflight_check(const TXCONF *cf, const PREFLIGHT_MSG *in, ALIGN_OUTCOME *out);
 
 /* preflight_init - the daemon, before its threads start: the resolver,
  * the public suffix list and the SPF server, if the preflight is on

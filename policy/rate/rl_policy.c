@@ -65,11 +65,10 @@
 
 #include "dataset.h"
 #include "netlist.h"
+#include "ratespec.h"
 #include "rl_policy.h"
 #include "util.h"
 
-#define RL_LIMIT_MAX   10000000u
-#define RL_PERIOD_MAX  (366ULL * 86400000ULL)
 #define RL_FIELDS_MAX  64               /* name, key, limit, action + options */
 
 /* Key parts in rate-key order, with their names. */
@@ -100,21 +99,6 @@ static const struct {
 
 #define rl_err util_err_at
 
-/* rl_number - a decimal number of at most 12 digits; -1 if s is not one */
-static int rl_number(const char *s, size_t len, uint64_t *v)
-{
-    size_t i;
-
-    if (len == 0 || len > 12)
-        return -1;
-    for (*v = 0, i = 0; i < len; i++) {
-        if (!isdigit((unsigned char) s[i]))
-            return -1;
-        *v = *v * 10 + (uint64_t) (s[i] - '0');
-    }
-    return 0;
-}
-
 /* rl_name_ok - 1 if name is 1 to 63 of [A-Za-z0-9_.-] */
 static int rl_name_ok(const char *name)
 {
@@ -135,12 +119,12 @@ static int rl_parse_prefix(const char *s, int *v4, int *v6)
     if (*s++ != '/')
         return -1;
     slash = strchr(s, '/');
-    if (rl_number(s, slash ? (size_t) (slash - s) : strlen(s), &n) < 0 || n > 32)
+    if (ratespec_number(s, slash ? (size_t) (slash - s) : strlen(s), &n) < 0 || n > 32)
         return -1;
     *v4 = (int) n;
     if (slash == NULL)
         return 0;
-    if (rl_number(slash + 1, strlen(slash + 1), &n) < 0 || n > 128)
+    if (ratespec_number(slash + 1, strlen(slash + 1), &n) < 0 || n > 128)
         return -1;
     *v6 = (int) n;
     return 0;
@@ -207,44 +191,32 @@ static int rl_parse_keys(RL_RULE *r, const char *field, BUF *errs)
 /* rl_parse_limit - "N/period" into r->limit and r->period_ms */
 static int rl_parse_limit(RL_RULE *r, const char *field, BUF *errs)
 {
-    const char *slash = strchr(field, '/'), *per;
-    uint64_t n, v;
-    size_t plen, i;
-    int bad = 0;
+    const char *per = strchr(field, '/');
+    uint64_t n = 0, v = 0;
+    enum ratespec_err e = ratespec_parse(field, &n, &v);
 
-    if (slash == NULL || rl_number(field, (size_t) (slash - field), &n) < 0) {
+    if (e == RATESPEC_OK) {
+        r->limit = (uint32_t) n;
+        r->period_ms = v;
+        return 0;
+    }
+    if (e == RATESPEC_BAD_LIMIT) {
         rl_err(errs, r->file, r->line, "bad limit \"%s\" (expected N/period, e.g. 3/10m)", field);
         return -1;
     }
-    if (n < 1 || n > RL_LIMIT_MAX) {
+    if (n < 1 || n > RATESPEC_LIMIT_MAX)        /* told together with a bad period */
         rl_err(errs, r->file, r->line, "limit %llu out of range in \"%s\" (1 to %u)",
-               (unsigned long long) n, field, RL_LIMIT_MAX);
-        bad = 1;
-    }
-    per = slash + 1;
-    plen = strlen(per);
-    if (plen > 0 && rl_number(per, plen, &v) == 0) {
+               (unsigned long long) n, field, RATESPEC_LIMIT_MAX);
+    if (e == RATESPEC_NO_UNIT)
         rl_err(errs, r->file, r->line, "period \"%s\" in \"%s\" has no unit (s, m, h, d or w)",
-               per, field);
-        return -1;
-    }
-    for (i = 0; plen > 1 && i < RL_NELEM(rl_units); i++)
-        if (per[plen - 1] == rl_units[i].unit)
-            break;
-    if (plen < 2 || i == RL_NELEM(rl_units) || rl_number(per, plen - 1, &v) < 0) {
+               per + 1, field);
+    else if (e == RATESPEC_BAD_PERIOD)
         rl_err(errs, r->file, r->line, "bad period \"%s\" in \"%s\" (expected a number and "
-               "s, m, h, d or w, e.g. 10m)", per, field);
-        return -1;
-    }
-    v *= rl_units[i].ms;                /* at most 12 digits: no overflow */
-    if (v == 0 || v > RL_PERIOD_MAX) {
-        rl_err(errs, r->file, r->line, "period \"%s\" out of range in \"%s\" (1s to 366d)", per,
+               "s, m, h, d or w, e.g. 10m)", per + 1, field);
+    else if (e == RATESPEC_PERIOD_RANGE)
+        rl_err(errs, r->file, r->line, "period \"%s\" out of range in \"%s\" (1s to 366d)", per + 1,
                field);
-        return -1;
-    }
-    r->limit = (uint32_t) n;
-    r->period_ms = v;
-    return bad ? -1 : 0;
+    return -1;
 }
 
 /* rl_parse_list - split an option's list into sv; -1 if empty items */

@@ -36,14 +36,14 @@ static void write_key(const char *file, const char *alg, int bits)
 }
 
 /* stopped - 1 if a reply ends the message (the callbacks stop there) */
-static int stopped(MSG_REPLY r)
+static int stopped(REPLY r)
 {
-    if (r.verdict == MSG_TEMPFAIL || r.verdict == MSG_REJECT) {
+    if (r.verdict == REPLY_TEMPFAIL || r.verdict == REPLY_REJECT) {
         if (strlen(r.rcode) != 3 || r.xcode[0] != r.rcode[0] || r.text[0] == 0)
             abort();            /* every refusal carries a full SMTP reply */
         return 1;
     }
-    return r.verdict != MSG_CONTINUE;
+    return r.verdict != REPLY_CONTINUE;
 }
 
 /* headers - feed the header fields of the message at p; returns where the body starts */

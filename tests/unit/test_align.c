@@ -19,6 +19,7 @@
 #include <openssl/x509.h>
 
 #include "align.h"
+#include "msg_reply.h"
 #include "msg.h"
 #include "preflight.h"
 #include "testutil.h"
@@ -48,7 +49,7 @@ typedef struct verdict_case {
     enum conf_align action;
     enum conf_action on_dnserror;
     ALIGN_VERDICT verdict;
-    MSG_VERDICT reply;
+    REPLY_VERDICT reply;
     const char *code;               /* "550 5.7.26" or NULL */
     int         quarantine, warn;
     const char *text;               /* substring of the reply text, or of the summary */
@@ -70,59 +71,59 @@ typedef struct verdict_case {
 
 static const VERDICT_CASE verdict_cases[] = {
     {"DKIM aligned relaxed", "mail.example.com", FOUND, PREJ, 0, 0, {{"example.com", KM}}, NOEG, NULL, {0}, 0,
-     R, DT, ALIGN_PASS, MSG_CONTINUE, NULL, 0, 0, "preflight=pass"},
+     R, DT, ALIGN_PASS, REPLY_CONTINUE, NULL, 0, 0, "preflight=pass"},
     {"DKIM aligned strict", "example.com", FOUND, PREJ, 1, 0, {{"example.com", KM}}, NOEG, NULL, {0}, 0,
-     R, DT, ALIGN_PASS, MSG_CONTINUE, NULL, 0, 0, "dkim d=example.com s=sel aligned"},
+     R, DT, ALIGN_PASS, REPLY_CONTINUE, NULL, 0, 0, "dkim d=example.com s=sel aligned"},
     {"DKIM not aligned strict: reject", "mail.example.com", FOUND, PREJ, 1, 0, {{"example.com", KM}}, NOEG,
-     NULL, {0}, 0, R, DT, ALIGN_FAIL, MSG_REJECT, "550 5.7.26", 0, 0, "d=example.com not aligned (adkim=s)"},
+     NULL, {0}, 0, R, DT, ALIGN_FAIL, REPLY_REJECT, "550 5.7.26", 0, 0, "d=example.com not aligned (adkim=s)"},
     {"DKIM aligned but our key not published: fail", "example.com", FOUND, PREJ, 0, 0, {{"example.com", KX}},
-     NOEG, NULL, {0}, 0, R, DT, ALIGN_FAIL, MSG_REJECT, "550 5.7.26", 0, 1, "key sel._domainkey mismatch"},
+     NOEG, NULL, {0}, 0, R, DT, ALIGN_FAIL, REPLY_REJECT, "550 5.7.26", 0, 1, "key sel._domainkey mismatch"},
     {"only SPF aligned", "example.com", FOUND, PREJ, 0, 0, {{"example.net", KM}}, CHK, "bounce.example.com",
-     {PASS, PASS}, 2, R, DT, ALIGN_PASS, MSG_CONTINUE, NULL, 0, 0, "spf bounce.example.com aligned"},
+     {PASS, PASS}, 2, R, DT, ALIGN_PASS, REPLY_CONTINUE, NULL, 0, 0, "spf bounce.example.com aligned"},
     {"SPF must pass from every egress address", "example.com", FOUND, PREJ, 0, 0, NOSIG, CHK,
-     "bounce.example.com", {PASS, SFAIL}, 2, R, DT, ALIGN_FAIL, MSG_REJECT, "550 5.7.26", 0, 0,
+     "bounce.example.com", {PASS, SFAIL}, 2, R, DT, ALIGN_FAIL, REPLY_REJECT, "550 5.7.26", 0, 0,
      "SPF fail for bounce.example.com from 192.0.2.11"},
     {"SPF strict: subdomain not aligned", "example.com", FOUND, PREJ, 0, 1, NOSIG, CHK, "bounce.example.com",
-     {PASS}, 1, R, DT, ALIGN_FAIL, MSG_REJECT, "550 5.7.26", 0, 0, "MAIL FROM bounce.example.com not aligned (aspf=s)"},
+     {PASS}, 1, R, DT, ALIGN_FAIL, REPLY_REJECT, "550 5.7.26", 0, 0, "MAIL FROM bounce.example.com not aligned (aspf=s)"},
     {"neither aligned: tempfail action", "example.com", FOUND, PQ, 0, 0, {{"example.net", KM}}, CHK,
-     "example.org", {PASS}, 1, TFA, DT, ALIGN_FAIL, MSG_TEMPFAIL, "451 4.7.26", 0, 0, "(p=quarantine)"},
+     "example.org", {PASS}, 1, TFA, DT, ALIGN_FAIL, REPLY_TEMPFAIL, "451 4.7.26", 0, 0, "(p=quarantine)"},
     {"the summary names the tag with its value", "example.com", FOUND, PQ, 0, 0, {{"example.net", KM}}, CHK,
-     "example.org", {PASS}, 1, TFA, DT, ALIGN_FAIL, MSG_TEMPFAIL, "451 4.7.26", 0, 0,
+     "example.org", {PASS}, 1, TFA, DT, ALIGN_FAIL, REPLY_TEMPFAIL, "451 4.7.26", 0, 0,
      "policy=quarantine (p=quarantine at _dmarc.example.com)"},
     {"neither aligned: quarantine action", "example.com", FOUND, PREJ, 0, 0, {{"example.net", KM}}, NOEG, NULL,
-     {0}, 0, Q, DT, ALIGN_FAIL, MSG_CONTINUE, NULL, 1, 1, "preflight-action=quarantine"},
+     {0}, 0, Q, DT, ALIGN_FAIL, REPLY_CONTINUE, NULL, 1, 1, "preflight-action=quarantine"},
     {"neither aligned: log action", "example.com", FOUND, PREJ, 0, 0, {{"example.net", KM}}, NOEG, NULL, {0}, 0,
-     L, DT, ALIGN_FAIL, MSG_CONTINUE, NULL, 0, 1, "preflight-action=log"},
+     L, DT, ALIGN_FAIL, REPLY_CONTINUE, NULL, 0, 1, "preflight-action=log"},
     {"p=none: delivered and warned", "example.com", FOUND, PN, 0, 0, {{"example.net", KM}}, NOEG, NULL, {0}, 0,
-     R, DT, ALIGN_FAIL, MSG_CONTINUE, NULL, 0, 1, "preflight=fail preflight-action=deliver"},
+     R, DT, ALIGN_FAIL, REPLY_CONTINUE, NULL, 0, 1, "preflight=fail preflight-action=deliver"},
     {"no DMARC record: delivered and warned", "example.com", DMARC_CHECK_NONE, PN, 0, 0, {{"example.com", KM}},
-     NOEG, NULL, {0}, 0, R, DT, ALIGN_NONE, MSG_CONTINUE, NULL, 0, 1, "preflight=none"},
+     NOEG, NULL, {0}, 0, R, DT, ALIGN_NONE, REPLY_CONTINUE, NULL, 0, 1, "preflight=none"},
     {"several DMARC records: as none", "example.com", DMARC_CHECK_MULTIPLE, PN, 0, 0, NOSIG, NOEG, NULL, {0}, 0,
-     R, DT, ALIGN_NONE, MSG_CONTINUE, NULL, 0, 1, "preflight=none"},
+     R, DT, ALIGN_NONE, REPLY_CONTINUE, NULL, 0, 1, "preflight=none"},
     {"DMARC lookup failed: 451 4.4.3", "example.com", DMARC_CHECK_TEMPFAIL, PN, 0, 0, NOSIG, NOEG, NULL, {0}, 0,
-     R, DT, ALIGN_TEMPERROR, MSG_TEMPFAIL, "451 4.4.3", 0, 0,
+     R, DT, ALIGN_TEMPERROR, REPLY_TEMPFAIL, "451 4.4.3", 0, 0,
      "cannot be checked now (DNS: _dmarc.example.com: SERVFAIL), try again later"},
     {"DMARC lookup failed, On-DNSError accept", "example.com", DMARC_CHECK_TEMPFAIL, PN, 0, 0, NOSIG, NOEG,
-     NULL, {0}, 0, R, DA, ALIGN_TEMPERROR, MSG_CONTINUE, NULL, 0, 1, "preflight=temperror"},
+     NULL, {0}, 0, R, DA, ALIGN_TEMPERROR, REPLY_CONTINUE, NULL, 0, 1, "preflight=temperror"},
     {"key lookup failed, nothing else passes: temperror", "example.com", FOUND, PREJ, 0, 0,
-     {{"example.com", KT}}, NOEG, NULL, {0}, 0, R, DT, ALIGN_TEMPERROR, MSG_TEMPFAIL, "451 4.4.3", 0, 0, NULL},
+     {{"example.com", KT}}, NOEG, NULL, {0}, 0, R, DT, ALIGN_TEMPERROR, REPLY_TEMPFAIL, "451 4.4.3", 0, 0, NULL},
     {"key lookup failed but SPF passes: pass", "example.com", FOUND, PREJ, 0, 0, {{"example.com", KT}}, CHK,
-     "example.com", {PASS}, 1, R, DT, ALIGN_PASS, MSG_CONTINUE, NULL, 0, 0, NULL},
+     "example.com", {PASS}, 1, R, DT, ALIGN_PASS, REPLY_CONTINUE, NULL, 0, 0, NULL},
     {"SPF temperror could pass: temperror", "example.com", FOUND, PREJ, 0, 0, NOSIG, CHK, "example.com",
-     {PASS, STEMP}, 2, R, DT, ALIGN_TEMPERROR, MSG_TEMPFAIL, "451 4.4.3", 0, 0, NULL},
+     {PASS, STEMP}, 2, R, DT, ALIGN_TEMPERROR, REPLY_TEMPFAIL, "451 4.4.3", 0, 0, NULL},
     {"SPF temperror but another egress fails: fail", "example.com", FOUND, PREJ, 0, 0, NOSIG, CHK,
-     "example.com", {SFAIL, STEMP}, 2, R, DT, ALIGN_FAIL, MSG_REJECT, "550 5.7.26", 0, 0, NULL},
+     "example.com", {SFAIL, STEMP}, 2, R, DT, ALIGN_FAIL, REPLY_REJECT, "550 5.7.26", 0, 0, NULL},
     {"DNS trouble under p=none: delivered", "example.com", FOUND, PN, 0, 0, {{"example.com", KT}}, NOEG, NULL,
-     {0}, 0, R, DT, ALIGN_TEMPERROR, MSG_CONTINUE, NULL, 0, 1, NULL},
+     {0}, 0, R, DT, ALIGN_TEMPERROR, REPLY_CONTINUE, NULL, 0, 1, NULL},
     {"one good key of two, the other flagged", "example.com", FOUND, PREJ, 0, 0,
-     {{"example.com", KM}, {"example.com", KN}}, NOEG, NULL, {0}, 0, R, DT, ALIGN_PASS, MSG_CONTINUE, NULL, 0, 1,
+     {{"example.com", KM}, {"example.com", KN}}, NOEG, NULL, {0}, 0, R, DT, ALIGN_PASS, REPLY_CONTINUE, NULL, 0, 1,
      "published key missing"},
     {"d=co.uk does not align with example.co.uk", "example.co.uk", FOUND, PREJ, 0, 0, {{"co.uk", KM}}, NOEG,
-     NULL, {0}, 0, R, DT, ALIGN_FAIL, MSG_REJECT, "550 5.7.26", 0, 0, "d=co.uk not aligned"},
+     NULL, {0}, 0, R, DT, ALIGN_FAIL, REPLY_REJECT, "550 5.7.26", 0, 0, "d=co.uk not aligned"},
     {"mixed-case d= aligns", "mail.example.com", FOUND, PREJ, 0, 0, {{"Example.COM", KM}}, NOEG, NULL, {0}, 0,
-     R, DT, ALIGN_PASS, MSG_CONTINUE, NULL, 0, 0, NULL},
+     R, DT, ALIGN_PASS, REPLY_CONTINUE, NULL, 0, 0, NULL},
     {"no signature, no egress: fail", "example.com", FOUND, PREJ, 0, 0, NOSIG, NOEG, NULL, {0}, 0, R, DT,
-     ALIGN_FAIL, MSG_REJECT, "550 5.7.26", 0, 0, "no DKIM signature; SPF not checked"},
+     ALIGN_FAIL, REPLY_REJECT, "550 5.7.26", 0, 0, "no DKIM signature; SPF not checked"},
 };
 
 /* build - the facts of a case */
@@ -167,24 +168,26 @@ static void test_verdicts(void **state)
         const VERDICT_CASE *c = &verdict_cases[i];
         ALIGN_FACTS f;
         ALIGN_DECISION d;
-        PREFLIGHT_OUTCOME out;
+        ALIGN_OUTCOME out;
+        REPLY reply;
         char code[32];
 
         build(c, &f);
         align_decide(&f, c->action, c->on_dnserror, &d, &out);
-        snprintf(code, sizeof(code), "%s %s", out.reply.rcode, out.reply.xcode);
+        reply = msg_reply_align(&out);
+        snprintf(code, sizeof(code), "%s %s", reply.rcode, reply.xcode);
         if (d.verdict != c->verdict)
             fail_msg("case \"%s\": verdict %s, want %s (%s)", c->name, align_verdict_str(d.verdict),
                      align_verdict_str(c->verdict), out.summary);
-        if (out.reply.verdict != c->reply || (c->code && strcmp(code, c->code) != 0))
-            fail_msg("case \"%s\": reply %d %s, want %d %s", c->name, out.reply.verdict, code, c->reply,
+        if (reply.verdict != c->reply || (c->code && strcmp(code, c->code) != 0))
+            fail_msg("case \"%s\": reply %d %s, want %d %s", c->name, reply.verdict, code, c->reply,
                      c->code ? c->code : "");
         if (out.quarantine != c->quarantine || d.warn != c->warn)
             fail_msg("case \"%s\": quarantine %d warn %d (%s)", c->name, out.quarantine, d.warn, d.warning);
-        if (c->text && strstr(out.reply.text, c->text) == NULL && strstr(out.summary, c->text) == NULL)
-            fail_msg("case \"%s\": \"%s\" in neither \"%s\" nor \"%s\"", c->name, c->text, out.reply.text,
+        if (c->text && strstr(reply.text, c->text) == NULL && strstr(out.summary, c->text) == NULL)
+            fail_msg("case \"%s\": \"%s\" in neither \"%s\" nor \"%s\"", c->name, c->text, reply.text,
                      out.summary);
-        if (strlen(out.reply.text) > 440 || strpbrk(out.reply.text, "\r\n%"))
+        if (strlen(reply.text) > 440 || strpbrk(reply.text, "\r\n%"))
             fail_msg("case \"%s\": reply text unfit for SMTP", c->name);
         if (strncmp(out.summary, "preflight=", 10) != 0)
             fail_msg("case \"%s\": summary \"%s\"", c->name, out.summary);
@@ -205,7 +208,7 @@ static void test_key_warning(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         ALIGN_FACTS f;
         ALIGN_DECISION d;
-        PREFLIGHT_OUTCOME out;
+        ALIGN_OUTCOME out;
 
         build(&verdict_cases[0], &f);           /* DKIM aligned, reject on failure */
         f.sig[0].key = cases[i].key;
@@ -221,7 +224,8 @@ static void test_reply_bounded(void **state)
 {
     ALIGN_FACTS f;
     ALIGN_DECISION d;
-    PREFLIGHT_OUTCOME out;
+    ALIGN_OUTCOME out;
+    REPLY reply;
 
     (void) state;
     build(&verdict_cases[2], &f);
@@ -235,8 +239,9 @@ static void test_reply_bounded(void **state)
     }
     f.nsig = ALIGN_MAX_SIG;
     align_decide(&f, R, DT, &d, &out);
-    assert_int_equal(out.reply.verdict, MSG_REJECT);
-    assert_true(strlen(out.reply.text) <= 440);
+    reply = msg_reply_align(&out);
+    assert_int_equal(reply.verdict, REPLY_REJECT);
+    assert_true(strlen(reply.text) <= 440);
     assert_true(strlen(out.summary) < sizeof(out.summary));
 }
 

@@ -37,7 +37,8 @@ static const char *const conf_fields[] = {
     "unsub_listen", "unsub_replace", "unsub_scope_domain", "unsub_max_age", "unsub_trusted_proxy",
     "data_directory", "egress", "alignment_action", "psl", "nameservers", "trust_anchor",
     "dns_timeout", "on_dnserror",
-    "control_socket_group", "control_socket_mode", "signing", "unsub_pidfile",
+    "control_socket_group", "control_socket_mode", "signing", "unsub_pidfile", "unsub_rate",
+    "unsub_template_dir", "metrics_listen", "unsub_metrics_listen",
     "bounce_suppress_for", NULL,
 };
 
@@ -61,7 +62,8 @@ static const char *const conf_field_defaults[] = {
     "127.0.0.1:8025", "0", "0", "0", "127.0.0.1, ::1",
     "/var/lib/txmilter", "", "unset", "/usr/share/publicsuffix/public_suffix_list.dat",
     "(null)", "(null)", "5", "tempfail",
-    "(null)", "0600", "1", "(null)",
+    "(null)", "0600", "1", "(null)", "120/60000ms",
+    "(null)", "(null)", "(null)",
     "0",
 };
 
@@ -134,6 +136,9 @@ static const char *render_field(const TXCONF *cf, const char *field, char *buf, 
     STRF("nameservers", align.nameservers);
     STRF("trust_anchor", align.trust_anchor_file);
     STRF("unsub_pidfile", unsubd.pidfile);
+    STRF("unsub_template_dir", unsubd.template_dir);
+    STRF("metrics_listen", daemon.metrics_listen);
+    STRF("unsub_metrics_listen", unsubd.metrics_listen);
     else
         has_s = 0;
 #undef STRF
@@ -195,6 +200,9 @@ static const char *render_field(const TXCONF *cf, const char *field, char *buf, 
         snprintf(buf, size, "%d", cf->unsub.scope_domain);
     else if (strcmp(field, "unsub_max_age") == 0)
         snprintf(buf, size, "%d", cf->unsub.max_age);
+    else if (strcmp(field, "unsub_rate") == 0)
+        snprintf(buf, size, "%u/%llums", (unsigned) cf->unsubd.rate.limit,
+                 (unsigned long long) cf->unsubd.rate.period_ms);
     else if (strcmp(field, "bounce_suppress_for") == 0)
         snprintf(buf, size, "%ld", cf->bounce.suppress_for);
     else if (strcmp(field, "control_socket_mode") == 0)
@@ -298,6 +306,10 @@ static const OK_CASE ok_cases[] = {
     {"List-Unsubscribe choices", "UnsubscribeExisting replace\nUnsubscribeScope domain\n"
      "UnsubscribeMaxAge 31536000\nUnsubscribeListen [::1]:8443\n",
      {"unsub_replace=1", "unsub_scope_domain=1", "unsub_max_age=31536000", "unsub_listen=[::1]:8443"}},
+    {"metrics off by default", "", {"metrics_listen=(null)", "unsub_metrics_listen=(null)"}},
+    {"MetricsListen and UnsubscribeMetricsListen", "MetricsListen 127.0.0.1:9140\n"
+     "UnsubscribeMetricsListen [::1]:9141\n",
+     {"metrics_listen=127.0.0.1:9140", "unsub_metrics_listen=[::1]:9141"}},
     {"BounceSuppressFor days", "BounceSuppressFor 30d\n", {"bounce_suppress_for=2592000"}},
     {"BounceSuppressFor seconds", "BounceSuppressFor 90\n", {"bounce_suppress_for=90"}},
     {"BounceSuppressFor weeks", "BounceSuppressFor 2w\n", {"bounce_suppress_for=1209600"}},
@@ -306,6 +318,8 @@ static const OK_CASE ok_cases[] = {
      {"unsub_table=/etc/txmilter/unsubscribe.table"}},
     {"DataDirectory and proxy", "DataDirectory /srv/txmilter\nUnsubscribeTrustedProxy 10.0.0.1\n",
      {"data_directory=/srv/txmilter", "unsub_trusted_proxy=10.0.0.1"}},
+    {"UnsubscribeRateLimit per hour", "UnsubscribeRateLimit 5000/1h\n", {"unsub_rate=5000/3600000ms"}},
+    {"UnsubscribeRateLimit per second", "UnsubscribeRateLimit 1/1s\n", {"unsub_rate=1/1000ms"}},
     {"ControlSocket path", "ControlSocket /tmp/c.sock\n", {"control_socket=/tmp/c.sock"}},
     {"ControlSocket group and mode", "ControlSocketGroup txmon\nControlSocketMode 660\n",
      {"control_socket_group=txmon", "control_socket_mode=0660"}},
@@ -366,6 +380,10 @@ static const OK_CASE ok_cases[] = {
     {"UnsubscribePidFile", "PidFile /run/txmilter/txmilter.pid\n"
      "UnsubscribePidFile /run/txmilter/unsubd.pid\n",
      {"pidfile=/run/txmilter/txmilter.pid", "unsub_pidfile=/run/txmilter/unsubd.pid"}},
+    {"UnsubscribeTemplateDirectory", "UnsubscribeTemplateDirectory /etc/txmilter/unsubscribe-templates\n",
+     {"unsub_template_dir=/etc/txmilter/unsubscribe-templates"}},
+    {"UnsubscribeTemplateDirectory none", "UnsubscribeTemplateDirectory none\n", {"unsub_template_dir=(null)"}},
+    {"UnsubscribeTemplateDirectory default", "", {"unsub_template_dir=(null)"}},
 };
 
 /* test_ok - a configuration that loads, with the fields it sets */
@@ -426,6 +444,21 @@ static const BAD_CASE bad_cases[] = {
     {"UnsubscribeURL without token", "UnsubscribeURL https://u.example/unsub\n",
      "%F:1: UnsubscribeURL: \"https://u.example/unsub\" is not an https:// URL holding %{token} "
      "(without spaces, quotes, commas or angle brackets)\n"},
+    {"UnsubscribeURL plain http (RFC 8058 wants HTTPS)", "UnsubscribeURL http://u.example/u/%{token}\n",
+     "%F:1: UnsubscribeURL: \"http://u.example/u/%{token}\" is not an https:// URL holding %{token} "
+     "(without spaces, quotes, commas or angle brackets)\n"},
+    {"UnsubscribeURL without host", "UnsubscribeURL https:///u/%{token}\n",
+     "%F:1: UnsubscribeURL: \"https:///u/%{token}\" is not an https:// URL holding %{token} "
+     "(without spaces, quotes, commas or angle brackets)\n"},
+    {"UnsubscribeRateLimit without unit", "UnsubscribeRateLimit 120/60\n",
+     "%F:1: UnsubscribeRateLimit: bad value \"120/60\": the period has no unit (s, m, h, d or w) "
+     "(N from 1 to 10000000, a period from 1s to 366d, e.g. 120/1m)\n"},
+    {"UnsubscribeRateLimit zero", "UnsubscribeRateLimit 0/1m\n",
+     "%F:1: UnsubscribeRateLimit: bad value \"0/1m\": N must be from 1 to 10000000 "
+     "(N from 1 to 10000000, a period from 1s to 366d, e.g. 120/1m)\n"},
+    {"UnsubscribeRateLimit a number", "UnsubscribeRateLimit 120\n",
+     "%F:1: UnsubscribeRateLimit: bad value \"120\": expected N/period, e.g. 3/10m "
+     "(N from 1 to 10000000, a period from 1s to 366d, e.g. 120/1m)\n"},
     {"UnsubscribeURL not http", "UnsubscribeURL ftp://u.example/%{token}\n",
      "%F:1: UnsubscribeURL: \"ftp://u.example/%{token}\" is not an https:// URL holding %{token} "
      "(without spaces, quotes, commas or angle brackets)\n"},
@@ -434,6 +467,16 @@ static const BAD_CASE bad_cases[] = {
      "local part, e.g. unsubscribe+%{token}@example.com\n"},
     {"UnsubscribeListen without port", "UnsubscribeListen 127.0.0.1\n",
      "%F:1: UnsubscribeListen: bad value \"127.0.0.1\": expected host:port\n"},
+    {"MetricsListen without port", "\nMetricsListen 127.0.0.1\n",
+     "%F:2: MetricsListen: bad value \"127.0.0.1\": expected host:port\n"},
+    {"MetricsListen IPv6 without brackets", "MetricsListen ::1:9140\n",
+     "%F:1: MetricsListen: bad value \"::1:9140\": expected host:port\n"},
+    {"UnsubscribeMetricsListen port 0", "UnsubscribeMetricsListen 127.0.0.1:0\n",
+     "%F:1: UnsubscribeMetricsListen: bad value \"127.0.0.1:0\": expected host:port\n"},
+    {"MetricsListen on UnsubscribeMetricsListen's port", "UnsubscribeMetricsListen 127.0.0.1:9140\n"
+     "MetricsListen 127.0.0.1:9140\n",
+     "%F:2: MetricsListen 127.0.0.1:9140 is also UnsubscribeMetricsListen (line 1): the two cannot "
+     "listen on one address\n"},
     {"BounceSuppressFor unit unknown", "BounceSuppressFor 3y\n",
      "%F:1: BounceSuppressFor: bad value \"3y\": expected \"forever\" or a duration (N with s, m, "
      "h, d or w) from 1s to 3650d\n"},
@@ -452,6 +495,8 @@ static const BAD_CASE bad_cases[] = {
      "%F:1: UnsubscribeScope: \"list\" is not one of address, domain\n"},
     {"DataDirectory relative", "DataDirectory var/lib\n",
      "%F:1: DataDirectory: \"var/lib\" is not an absolute path (or \"none\")\n"},
+    {"UnsubscribeTemplateDirectory relative", "\nUnsubscribeTemplateDirectory templates\n",
+     "%F:2: UnsubscribeTemplateDirectory: \"templates\" is not an absolute path (or \"none\")\n"},
     {"EgressAddress not an address", "EgressAddress 192.0.2.0/24\n",
      "%F:1: EgressAddress: \"192.0.2.0/24\" is not an IPv4 or IPv6 address (list each address the "
      "relay sends from, no networks)\n"},

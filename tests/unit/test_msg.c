@@ -165,24 +165,24 @@ static void test_outbound(void **state)
 typedef struct from_case {
     const char *name;
     const char *from1, *from2;  /* From field values; NULL for absent */
-    MSG_VERDICT verdict;
+    REPLY_VERDICT verdict;
     const char *rcode, *xcode, *text;
 } FROM_CASE;
 
 static const FROM_CASE from_cases[] = {
-    {"one From", " a@example.com", NULL, MSG_CONTINUE, "", "", ""},
-    {"no From", NULL, NULL, MSG_REJECT, "550", "5.6.0", "no From header field"},
-    {"two From fields", " a@example.com", " b@example.com", MSG_REJECT, "550", "5.6.0", "2 From header fields"},
-    {"two mailboxes", " a@example.com, b@example.com", NULL, MSG_REJECT, "550", "5.6.0", "holds 2 addresses"},
-    {"unparseable", " <a@example.com", NULL, MSG_REJECT, "550", "5.6.0",
+    {"one From", " a@example.com", NULL, REPLY_CONTINUE, "", "", ""},
+    {"no From", NULL, NULL, REPLY_REJECT, "550", "5.6.0", "no From header field"},
+    {"two From fields", " a@example.com", " b@example.com", REPLY_REJECT, "550", "5.6.0", "2 From header fields"},
+    {"two mailboxes", " a@example.com, b@example.com", NULL, REPLY_REJECT, "550", "5.6.0", "holds 2 addresses"},
+    {"unparseable", " <a@example.com", NULL, REPLY_REJECT, "550", "5.6.0",
      "From header field has an unbalanced or misplaced angle bracket"},
-    {"empty group", " undisclosed:;", NULL, MSG_REJECT, "550", "5.6.0", "holds a group"},
-    {"only a comment", " (nobody)", NULL, MSG_REJECT, "550", "5.6.0", "holds no address"},
-    {"address as display name", " a@evil.example <b@example.com>", NULL, MSG_REJECT, "550",
+    {"empty group", " undisclosed:;", NULL, REPLY_REJECT, "550", "5.6.0", "holds a group"},
+    {"only a comment", " (nobody)", NULL, REPLY_REJECT, "550", "5.6.0", "holds no address"},
+    {"address as display name", " a@evil.example <b@example.com>", NULL, REPLY_REJECT, "550",
      "5.6.0", "unquoted '@'"},
-    {"domain literal", " news@[192.0.2.1]", NULL, MSG_REJECT, "550", "5.6.0",
+    {"domain literal", " news@[192.0.2.1]", NULL, REPLY_REJECT, "550", "5.6.0",
      "domain literal: it can never be DKIM-signed"},
-    {"second field malformed", " a@example.com", " b@exa mple.com", MSG_REJECT, "550", "5.6.0",
+    {"second field malformed", " a@example.com", " b@exa mple.com", REPLY_REJECT, "550", "5.6.0",
      "white space or a comment inside the address"},
 };
 
@@ -195,7 +195,7 @@ static void test_from_checks(void **state)
     for (size_t i = 0; i < sizeof(from_cases) / sizeof(from_cases[0]); i++) {
         const FROM_CASE *c = &from_cases[i];
         MSG *m = msg_new(s, NULL, &conn, "<app@example.com>");
-        MSG_REPLY r;
+        REPLY r;
 
         (void) msg_header(m, "Subject", " test");
         if (c->from1)
@@ -205,7 +205,7 @@ static void test_from_checks(void **state)
         r = msg_eoh(m);
         if (r.verdict != c->verdict)
             fail_msg("case \"%s\": verdict %d", c->name, (int) r.verdict);
-        if (c->verdict != MSG_CONTINUE) {
+        if (c->verdict != REPLY_CONTINUE) {
             if (strcmp(r.rcode, c->rcode) || strcmp(r.xcode, c->xcode) || !strstr(r.text, c->text))
                 fail_msg("case \"%s\": reply %s %s %s", c->name, r.rcode, r.xcode, r.text);
             if (strstr(msg_summary(m), c->text) == NULL)
@@ -219,10 +219,10 @@ static void test_from_checks(void **state)
 /* On-MultipleFrom: refuse by default, or tempfail, or go on with the first */
 static void test_multiple_from_configurable(void **state)
 {
-    static const struct { const char *conf; MSG_VERDICT v; const char *rcode; } cases[] = {
-        {"", MSG_REJECT, "550"},
-        {"On-MultipleFrom tempfail\n", MSG_TEMPFAIL, "451"},
-        {"On-MultipleFrom accept\n", MSG_CONTINUE, ""},
+    static const struct { const char *conf; REPLY_VERDICT v; const char *rcode; } cases[] = {
+        {"", REPLY_REJECT, "550"},
+        {"On-MultipleFrom tempfail\n", REPLY_TEMPFAIL, "451"},
+        {"On-MultipleFrom accept\n", REPLY_CONTINUE, ""},
     };
     MSG_CONN conn = conn_of("127.0.0.1", "", "");
 
@@ -231,7 +231,7 @@ static void test_multiple_from_configurable(void **state)
         for (int two_fields = 0; two_fields < 2; two_fields++) {
             SNAPSHOT *s = snap_with(cases[i].conf);
             MSG *m = msg_new(s, NULL, &conn, "<a@example.com>");
-            MSG_REPLY r;
+            REPLY r;
 
             if (two_fields) {
                 (void) msg_header(m, "From", " a@example.com");
@@ -241,11 +241,11 @@ static void test_multiple_from_configurable(void **state)
             r = msg_eoh(m);
             if (r.verdict != cases[i].v || strcmp(r.rcode, cases[i].rcode) != 0)
                 fail_msg("case %zu/%d: verdict %d %s", i, two_fields, (int) r.verdict, r.rcode);
-            if (cases[i].v == MSG_CONTINUE) {
+            if (cases[i].v == REPLY_CONTINUE) {
                 /* the first mailbox signs */
                 assert_non_null(strstr(msg_summary(m), "header-from=<a@example.com>"));
                 assert_non_null(strstr(msg_summary(m), "warning=multiple-from"));
-                assert_int_equal(msg_eom(m).verdict, MSG_CONTINUE);
+                assert_int_equal(msg_eom(m).verdict, REPLY_CONTINUE);
             }
             msg_free(m);
             snapshot_release(s);
@@ -270,13 +270,13 @@ static void test_multiple_from_accept_checks_every_mailbox(void **state)
     (void) state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         MSG *m = msg_new(s, NULL, &conn, "<a@example.com>");
-        MSG_REPLY r;
+        REPLY r;
 
         (void) msg_header(m, "From", cases[i].from1);
         if (cases[i].from2)
             (void) msg_header(m, "From", cases[i].from2);
         r = msg_eoh(m);
-        if (r.verdict != MSG_REJECT || strcmp(r.xcode, "5.6.0") != 0 || !strstr(r.text, cases[i].text))
+        if (r.verdict != REPLY_REJECT || strcmp(r.xcode, "5.6.0") != 0 || !strstr(r.text, cases[i].text))
             fail_msg("case \"%s\": verdict %d %s %s", cases[i].name, (int) r.verdict, r.xcode, r.text);
         msg_free(m);
     }
@@ -288,14 +288,14 @@ static void test_nokey(void **state)
     SNAPSHOT *s = snap_with("");
     MSG_CONN conn = conn_of("127.0.0.1", "", "");
     MSG *m = msg_new(s, NULL, &conn, "<a@other.example>");
-    MSG_REPLY r;
+    REPLY r;
     const MSG_HDROP *ops;
 
     (void) state;
     (void) msg_header(m, "From", " a@other.example");
-    assert_int_equal(msg_eoh(m).verdict, MSG_CONTINUE);
+    assert_int_equal(msg_eoh(m).verdict, REPLY_CONTINUE);
     assert_false(msg_wants_body(m));
-    assert_int_equal(msg_eom(m).verdict, MSG_CONTINUE);
+    assert_int_equal(msg_eom(m).verdict, REPLY_CONTINUE);
     assert_int_equal(msg_hdrops(m, &ops), 0);
     assert_non_null(strstr(msg_summary(m), "no-key=other.example"));
     assert_non_null(strstr(msg_summary(m), "action=accept-unsigned"));
@@ -306,7 +306,7 @@ static void test_nokey(void **state)
     m = msg_new(s, NULL, &conn, "<a@other.example>");
     (void) msg_header(m, "From", " a@other.example");
     r = msg_eoh(m);
-    assert_int_equal(r.verdict, MSG_TEMPFAIL);
+    assert_int_equal(r.verdict, REPLY_TEMPFAIL);
     assert_string_equal(r.rcode, "451");
     assert_string_equal(r.xcode, "4.3.5");
     assert_non_null(strstr(r.text, "other.example"));
@@ -320,7 +320,7 @@ static void test_header_limit(void **state)
     MSG_CONN conn = conn_of("127.0.0.1", "", "");
     MSG *m = msg_new(s, NULL, &conn, "<a@example.com>");
     char big[1500];
-    MSG_REPLY r;
+    REPLY r;
 
     (void) state;
     memset(big, 'x', sizeof(big) - 1);
@@ -330,7 +330,7 @@ static void test_header_limit(void **state)
     (void) msg_header(m, "X-One", big);
     (void) msg_header(m, "X-Two", big);
     r = msg_eoh(m);
-    assert_int_equal(r.verdict, MSG_REJECT);
+    assert_int_equal(r.verdict, REPLY_REJECT);
     assert_string_equal(r.rcode, "552");
     assert_string_equal(r.xcode, "5.3.4");
     msg_free(m);
@@ -361,7 +361,7 @@ static void test_long_header_line_flagged(void **state)
             v[j] = '\n';
         (void) msg_header(m, "From", " a@example.com");
         (void) msg_header(m, "Subject", v);
-        assert_int_equal(msg_eoh(m).verdict, MSG_CONTINUE);
+        assert_int_equal(msg_eoh(m).verdict, REPLY_CONTINUE);
         if ((strstr(msg_summary(m), "header-line-over-998") != NULL) != cases[i].flagged)
             fail_msg("case \"%s\": summary %s", cases[i].name, msg_summary(m));
         free(v);
@@ -491,14 +491,14 @@ static void test_sign_and_verify(void **state)
             (void) msg_header(m, f[j], f[j + 1]);
         assert_int_equal(msg_add_header(m, "List-Unsubscribe", "<https://u.example/u/T>"), 0);
         assert_int_equal(msg_add_header(m, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click"), 0);
-        if (msg_eoh(m).verdict != MSG_CONTINUE)
+        if (msg_eoh(m).verdict != REPLY_CONTINUE)
             fail_msg("case \"%s\": eoh refused: %s", c->name, msg_summary(m));
         assert_int_equal(msg_add_header(m, "X-Too-Late", "1"), -1);
         assert_true(msg_wants_body(m));
-        assert_int_equal(msg_body(m, (const unsigned char *) body, 7).verdict, MSG_CONTINUE);
-        assert_int_equal(msg_body(m, (const unsigned char *) body + 7, strlen(body) - 7).verdict, MSG_CONTINUE);
+        assert_int_equal(msg_body(m, (const unsigned char *) body, 7).verdict, REPLY_CONTINUE);
+        assert_int_equal(msg_body(m, (const unsigned char *) body + 7, strlen(body) - 7).verdict, REPLY_CONTINUE);
         sign_key_stats(&h0, &m0);
-        assert_int_equal(msg_eom(m).verdict, MSG_CONTINUE);
+        assert_int_equal(msg_eom(m).verdict, REPLY_CONTINUE);
         sign_key_stats(&h1, &m1);
         /* every signature was made with the key parsed at load */
         if (h1 - h0 != (uint64_t) c->nsig || m1 != m0)
@@ -562,9 +562,9 @@ static void test_no_growth_per_message(void **state)
             MSG *m = msg_new(s, NULL, &conn, "<app@example.com>");
 
             (void) msg_header(m, "From", " app@example.com");
-            assert_int_equal(msg_eoh(m).verdict, MSG_CONTINUE);
-            assert_int_equal(msg_body(m, (const unsigned char *) body, strlen(body)).verdict, MSG_CONTINUE);
-            assert_int_equal(msg_eom(m).verdict, MSG_CONTINUE);
+            assert_int_equal(msg_eoh(m).verdict, REPLY_CONTINUE);
+            assert_int_equal(msg_body(m, (const unsigned char *) body, strlen(body)).verdict, REPLY_CONTINUE);
+            assert_int_equal(msg_eom(m).verdict, REPLY_CONTINUE);
             msg_free(m);
         }
     }

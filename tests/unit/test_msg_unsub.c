@@ -216,7 +216,7 @@ static void test_eoh(void **state)
     const UNSUB_CASE *c = *state;
     SNAPSHOT *s = snap_with(c->conf);
     SUPPRESS *store = open_list(c->sup);
-    SERVICES svc = {NULL, NULL};
+    SERVICES svc = {NULL, NULL, NULL};
     MSG_CONN conn;
     MSG *m;
     REPLY r;
@@ -319,7 +319,7 @@ static void test_by_mail(void **state)
     SNAPSHOT *s = snap_with("");
     const char *none[1] = {NULL};
     SUPPRESS *store = open_list(none);
-    SERVICES svc = {NULL, NULL};
+    SERVICES svc = {NULL, NULL, NULL};
     char token[UNSUB_TOKEN_MAX], rcpt[UNSUB_TOKEN_MAX + 64];
     MSG_CONN conn;
     MSG *m;

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * metrics_http.h - the metrics endpoint of a daemon (libmicrohttpd):
+ * GET /metrics (the registry, text format or OpenMetrics) and GET
+ * /health (200, or 503 with the reason).
+ */
+#ifndef TX_METRICS_HTTP_H
+#define TX_METRICS_HTTP_H
+
+#include <stddef.h>
+
+#include "metrics.h"
+
+#define METRICS_HTTP_BODY_MAX   (4 * 1024 * 1024)   /* bytes of one scrape */
+#define METRICS_HTTP_CONN_MAX   16                  /* connections at once */
+#define METRICS_HTTP_TIMEOUT    10                  /* seconds a connection may idle */
+
+/* A health check: 1 when the daemon can do its job; otherwise 0 with
+ * what is wrong in reason ("store redis: down (...)"). */
+typedef int (*METRICS_HEALTH_FN) (void *arg, char *reason, size_t len);
+
+typedef struct metrics_http METRICS_HTTP;
+
+/* metrics_http_start - serve reg and health on the listening socket fd
+ * (net_listen_tcp()); fd is the server's from then on. NULL (logged)
+ * if libmicrohttpd cannot start; fd is closed then. what names the
+ * directive in log lines. */
+METRICS_HTTP *metrics_http_start(const char *what, int fd, METRICS *reg, METRICS_HEALTH_FN health,
+                                 void *arg);
+
+/* metrics_http_stop - stop serving, close the socket and free; NULL is a no-op */
+void metrics_http_stop(METRICS_HTTP *h);
+
+#endif

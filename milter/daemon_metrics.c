@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * daemon_metrics.c - txmilter's metrics: families, endpoint, health
+ *
+ * SYNOPSIS
+ *	#include "daemon_metrics.h"
+ *
+ *	int	daemon_metrics_health(const DAEMON_HEALTH *h, char *reason,
+ *			size_t len)
+ *	DAEMON_METRICS *daemon_metrics_new(void)
+ *	const MSG_METRICS *daemon_metrics_msg(DAEMON_METRICS *dm)
+ *	METRICS * daemon_metrics_registry(DAEMON_METRICS *dm)
+ *	int	daemon_metrics_listen(DAEMON_METRICS *dm, const TXCONF *cf)
+ *	int	daemon_metrics_serve(DAEMON_METRICS *dm, const TXCONF *cf,
+ *			const SERVICES *svc, REDIS_POOL *pool)
+ *	void	daemon_metrics_reloaded(DAEMON_METRICS *dm, int ok)
+ *	void	daemon_metrics_free(DAEMON_METRICS *dm)
+ *
+ * DESCRIPTION
+ *	daemon_metrics_new() registers the families whose names dashboards
+ *	and alert rules rely on (txmilter(8), METRICS): the pipeline's
+ *	(msg_metrics.h), counted where it decides; the stores' and the
+ *	resolver's, read when scraped; the reloads'; txmilter_build_info.
+ *	The label sets known in advance exist from the start with 0, so
+ *	that rate() and increase() see the first event.
+ *
+ *	daemon_metrics_listen() binds MetricsListen while txmilter may
+ *	still bind any port; daemon_metrics_serve() then serves /metrics
+ *	and /health there (base/metrics_http.c).
+ *
+ *	daemon_metrics_health() is the /health decision: down when the
+ *	Redis store does not answer a PING or its breaker is open, when
+ *	the suppression list's last call failed, or when the preflight
+ *	needs DNS and the last DAEMON_HEALTH_DNS_FAILING queries failed
+ *	(timeouts, SERVFAIL). The embedded store is always up.
+ *
+ * DIAGNOSTICS
+ *	daemon_metrics_listen() and daemon_metrics_serve() log why the
+ *	endpoint cannot start and return -1: txmilter does not start then.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon_metrics.h"
+#include "dns.h"
+#include "log.h"
+#include "metrics_http.h"
+#include "net_listen.h"
+#include "store_failover.h"
+
+#define DM_DOMAINS_MAX  256     /* series of a per-domain family */
+#define DM_RULES_MAX    512     /* series of the rate family (rules x results) */
+
+struct daemon_metrics {
+    METRICS *reg;
+    MSG_METRICS msg;
+    METRICS_FAMILY *store_up, *breaker_open, *dns, *reloads, *reload_ts, *build;
+    METRICS_HTTP *http;
+    int      fd;                /* MetricsListen, bound; -1 */
+    const SERVICES *svc;
+    REDIS_POOL *pool;
+    int      resolver;
+};
+
+/* dm_add - "; " between reasons */
+static void dm_add(char *reason, size_t len, const char *what)
+{
+    size_t used = strlen(reason);
+
+    if (used + 1 < len)
+        snprintf(reason + used, len - used, "%s%s", used ? "; " : "", what);
+}
+
+/* daemon_metrics_health - can txmilter do its job? */
+int daemon_metrics_health(const DAEMON_HEALTH *h, char *reason, size_t len)
+{
+    char dns[128];
+
+    if (len)
+        reason[0] = 0;
+    if (h->redis && !h->redis_up)
+        dm_add(reason, len, "store redis: does not answer");
+    if (h->redis && h->breaker_open)
+        dm_add(reason, len, "store redis: circuit breaker open");
+    if (h->suppress && !h->suppress_up)
+        dm_add(reason, len, "suppression list: last call failed");
+    if (h->resolver && h->dns_failing >= DAEMON_HEALTH_DNS_FAILING) {
+        snprintf(dns, sizeof(dns), "resolver: the last %lu queries failed", h->dns_failing);
+        dm_add(reason, len, dns);
+    }
+    return len == 0 || reason[0] == 0;
+}
+
+/* dm_counter - a family with the label sets known in advance */
+static METRICS_FAMILY *dm_family(DAEMON_METRICS *dm, METRICS_TYPE t, const char *name, const char *help,
+                                 const char *label, size_t max, const char *const *known)
+{
+    static const double bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                    0.5, 1, 2.5, 5, 10};
+    METRICS_FAMILY *f = metrics_family(dm->reg, t, name, help, label, max, bounds,
+                                       sizeof(bounds) / sizeof(bounds[0]));
+
+    for (; known && *known; known++)
+        (void) metrics_series(f, METRICS_L(*known));
+    return f;
+}
+
+/* dm_register - every family */
+static void dm_register(DAEMON_METRICS *dm)
+{
+    static const char *const actions[] = {"signed", "accept-unsigned", "not-outbound", "rejected",
+                                          "tempfailed", "quarantined", "discarded", NULL};
+    static const char *const reasons[] = {"from", "alignment", "ratelimit", "suppressed", "dns", "store",
+                                          "size", "sender", "recipient", "nokey", "signing", NULL};
+    static const char *const stages[] = {"rcpt", "eoh", "eom", "sign", "store", "dns", NULL};
+    static const char *const stores[] = {"rate", "suppression", NULL};
+    static const char *const dns[] = {"ok", "nxdomain", "nodata", "timeout", "error", NULL};
+    static const char *const reloads[] = {"success", "failure", NULL};
+    MSG_METRICS *m = &dm->msg;
+
+    m->messages = dm_family(dm, METRICS_COUNTER, "txmilter_messages_total",
+                            "Messages by what txmilter did with them.", "action", 16, actions);
+    m->signatures = dm_family(dm, METRICS_COUNTER, "txmilter_signatures_total",
+                              "DKIM signatures made.", "domain,selector,algorithm", DM_DOMAINS_MAX, NULL);
+    m->sig_errors = dm_family(dm, METRICS_COUNTER, "txmilter_signature_errors_total",
+                              "Messages whose signing failed, by signing domain.", "domain",
+                              DM_DOMAINS_MAX, NULL);
+    m->refusals = dm_family(dm, METRICS_COUNTER, "txmilter_refusals_total",
+                            "Refusals of messages and recipients, by reason.", "reason", 32, reasons);
+    m->rate = dm_family(dm, METRICS_COUNTER, "txmilter_ratelimit_decisions_total",
+                        "What each rate rule said of each recipient.", "rule,result", DM_RULES_MAX, NULL);
+    m->preflight = dm_family(dm, METRICS_COUNTER, "txmilter_preflight_verdicts_total",
+                             "Alignment preflight verdicts, by From domain.", "domain,verdict",
+                             DM_DOMAINS_MAX, NULL);
+    m->stage = dm_family(dm, METRICS_HISTOGRAM, "txmilter_stage_duration_seconds",
+                         "Time spent in each stage of a message.", "stage", 8, stages);
+    dm->store_up = dm_family(dm, METRICS_GAUGE, "txmilter_store_up",
+                             "1 if the store answers (the embedded store always does).", "store", 4, stores);
+    dm->breaker_open = dm_family(dm, METRICS_GAUGE, "txmilter_store_breaker_open",
+                                 "1 while the circuit breaker in front of the store is open.", "store", 4,
+                                 stores);
+    dm->dns = dm_family(dm, METRICS_COUNTER, "txmilter_dns_queries_total",
+                        "DNS queries by how they ended.", "result", 8, dns);
+    dm->reloads = dm_family(dm, METRICS_COUNTER, "txmilter_config_reloads_total",
+                            "Configuration reloads (SIGHUP) by result.", "result", 4, reloads);
+    dm->reload_ts = dm_family(dm, METRICS_GAUGE, "txmilter_config_last_reload_success_timestamp_seconds",
+                              "When the configuration in force was loaded (Unix time).", NULL, 1, NULL);
+    dm->build = dm_family(dm, METRICS_GAUGE, "txmilter_build_info", "The txmilter version running.",
+                          "version", 2, NULL);
+    metrics_set(dm->build, metrics_series(dm->build, METRICS_L(PACKAGE_VERSION)), 1);
+    metrics_set(dm->reload_ts, 0, (double) time(NULL));
+}
+
+/* daemon_metrics_new - the registry */
+DAEMON_METRICS *daemon_metrics_new(void)
+{
+    DAEMON_METRICS *dm = xcalloc(1, sizeof(*dm));
+
+    dm->reg = metrics_new();
+    dm->fd = -1;
+    dm_register(dm);
+    return dm;
+}
+
+const MSG_METRICS *daemon_metrics_msg(DAEMON_METRICS *dm)
+{
+    return &dm->msg;
+}
+
+METRICS *daemon_metrics_registry(DAEMON_METRICS *dm)
+{
+    return dm->reg;
+}
+
+/* dm_facts - the state of the stores and the resolver, now */
+static void dm_facts(DAEMON_METRICS *dm, DAEMON_HEALTH *h)
+{
+    memset(h, 0, sizeof(*h));
+    if (dm->pool) {
+        BUF err;
+
+        buf_init(&err, 256);
+        h->redis = 1;
+        h->redis_up = redis_pool_ping(dm->pool, &err) == 0;
+        h->breaker_open = !redis_pool_up(dm->pool);
+        buf_free(&err);
+    }
+    if (dm->svc && dm->svc->suppress) {
+        SUPPRESS_STATS ss;
+
+        suppress_stats(dm->svc->suppress, &ss);
+        h->suppress = 1;
+        h->suppress_up = ss.up;
+    }
+    if (dm->resolver) {
+        DNS_STATS st;
+
+        dns_stats(&st);
+        h->resolver = 1;
+        h->dns_failing = st.failing;
+    }
+}
+
+/* dm_collect - the gauges read at scrape time */
+static void dm_collect(void *arg)
+{
+    DAEMON_METRICS *dm = arg;
+    DAEMON_HEALTH h;
+    DNS_STATS st;
+
+    dm_facts(dm, &h);
+    metrics_set(dm->store_up, metrics_series(dm->store_up, METRICS_L("rate")), h.redis ? h.redis_up : 1);
+    metrics_set(dm->breaker_open, metrics_series(dm->breaker_open, METRICS_L("rate")), h.breaker_open);
+    metrics_set(dm->store_up, metrics_series(dm->store_up, METRICS_L("suppression")),
+                h.suppress ? h.suppress_up && (!h.redis || h.redis_up) : 1);
+    metrics_set(dm->breaker_open, metrics_series(dm->breaker_open, METRICS_L("suppression")),
+                h.suppress && h.redis ? h.breaker_open : 0);
+    dns_stats(&st);
+    metrics_set(dm->dns, metrics_series(dm->dns, METRICS_L("ok")), (double) st.ok);
+    metrics_set(dm->dns, metrics_series(dm->dns, METRICS_L("nxdomain")), (double) st.nxdomain);
+    metrics_set(dm->dns, metrics_series(dm->dns, METRICS_L("nodata")), (double) st.nodata);
+    metrics_set(dm->dns, metrics_series(dm->dns, METRICS_L("timeout")), (double) st.timeout);
+    metrics_set(dm->dns, metrics_series(dm->dns, METRICS_L("error")), (double) st.error);
+}
+
+/* dm_health - /health */
+static int dm_health(void *arg, char *reason, size_t len)
+{
+    DAEMON_HEALTH h;
+
+    dm_facts(arg, &h);
+    return daemon_metrics_health(&h, reason, len);
+}
+
+/* daemon_metrics_listen - bind MetricsListen */
+int daemon_metrics_listen(DAEMON_METRICS *dm, const TXCONF *cf)
+{
+    if (cf->daemon.metrics_listen == NULL)
+        return 0;
+    dm->fd = net_listen_tcp("MetricsListen", cf->daemon.metrics_listen);
+    return dm->fd < 0 ? -1 : 0;
+}
+
+/* daemon_metrics_serve - answer on MetricsListen */
+int daemon_metrics_serve(DAEMON_METRICS *dm, const TXCONF *cf, const SERVICES *svc, REDIS_POOL *pool)
+{
+    dm->svc = svc;
+    dm->pool = pool;
+    dm->resolver = conf_preflight(cf);
+    metrics_on_collect(dm->reg, dm_collect, dm);
+    if (dm->fd < 0)
+        return 0;
+    dm->http = metrics_http_start("MetricsListen", dm->fd, dm->reg, dm_health, dm);
+    dm->fd = -1;
+    if (dm->http == NULL)
+        return -1;
+    log_info("metrics on http://%s/metrics, health on /health", cf->daemon.metrics_listen);
+    return 0;
+}
+
+/* daemon_metrics_reloaded - one reload, counted */
+void daemon_metrics_reloaded(DAEMON_METRICS *dm, int ok)
+{
+    metrics_inc(dm->reloads, METRICS_L(ok ? "success" : "failure"));
+    if (ok)
+        metrics_set(dm->reload_ts, 0, (double) time(NULL));
+}
+
+/* daemon_metrics_free - stop and free */
+void daemon_metrics_free(DAEMON_METRICS *dm)
+{
+    if (dm == NULL)
+        return;
+    metrics_http_stop(dm->http);
+    if (dm->fd >= 0)
+        (void) close(dm->fd);
+    metrics_free(dm->reg);
+    free(dm);
+}

@@ -1,0 +1,204 @@
+# SPDX-License-Identifier: BSD-2-Clause
+"""txmilter-unsubd held to the standard of a page on the open Internet (issue 12).
+
+Each test is one finding of the attack on the endpoint and fails on the code before
+the fix: the UnsubscribeRateLimit directive, X-Forwarded-For over several lines or
+over 1 KB, plain-http UnsubscribeURL refused, libmicrohttpd's own error answers
+(every answer with the security headers, a Content-Type, Connection: close and a
+log line), paths checked before decoding, the one-click body with white space,
+slowloris from one address. The daemon is started as in test_unsubd.py (its
+fixture), on loopback, with its own configuration and store.
+"""
+
+import http.client
+import os
+import re
+import socket
+import time
+
+import pytest
+
+from mailrig.util import run
+from mailrig.milters import txmilter_binary
+from test_unsubd import GMAIL, RCPT, STREAM, curl, unsubd, unsubd_binary  # noqa: F401 (fixture)
+
+
+def line_of(path, directive):
+    """line_of - the number of the last line of path that sets directive"""
+    n = 0
+    with open(path) as f:
+        for i, line in enumerate(f, 1):
+            if line.split()[:1] == [directive]:
+                n = i
+    return n
+
+
+def get(u, path, headers=(), method="GET", body=None):
+    """get - (status, headers lower-cased, body) of one request over http.client,
+    with headers a list of (name, value) (a name may repeat)"""
+    conn = http.client.HTTPConnection("127.0.0.1", u.port, timeout=15)
+    try:
+        conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+        conn.putheader("Host", "unsub.example.com")
+        for k, v in headers:
+            conn.putheader(k, v)
+        if body is not None:
+            conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body)
+        r = conn.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read().decode(errors="replace")
+    finally:
+        conn.close()
+
+
+# --- UnsubscribeRateLimit ---------------------------------------------------------------
+
+def test_unsubscribe_rate_limit_directive_sets_the_limit(unsubd):
+    u = unsubd("UnsubscribeRateLimit 3/1m\n")
+    tok = u.token()
+    statuses = [curl(u.url(tok))[0] for _ in range(5)]
+    assert statuses == [200, 200, 200, 429, 429], statuses
+    assert "rate limit 3 per 60 s per client" in u.logtext()
+    # another client behind the trusted proxy has its own allowance
+    assert curl(u.url(tok), *GMAIL, "-H", "X-Forwarded-For: 198.51.100.7")[0] == 200
+    assert u.rows() == [(RCPT, STREAM, "http")]
+
+
+def test_unsubscribe_rate_limit_default_is_120_per_minute(unsubd):
+    u = unsubd()
+    assert "rate limit 120 per 60 s per client" in u.logtext()
+
+
+@pytest.mark.parametrize("value", ["120", "120/60", "0/1m", "x/1m", "120/1y", "5/400d"])
+def test_unsubscribe_rate_limit_bad_values_name_file_and_line(unsubd, value):
+    u = unsubd("UnsubscribeRateLimit %s\n" % value, start=False)
+    p = run([unsubd_binary(), "-n", "-x", u.conf], check=False)
+    err = p.stderr.decode()
+    assert p.returncode == 1, err
+    assert "%s:%d: UnsubscribeRateLimit: bad value" % (u.conf, line_of(u.conf, "UnsubscribeRateLimit")) \
+        in err, err
+
+
+# --- UnsubscribeURL must be https (RFC 8058 3.1) -----------------------------------------
+
+def test_plain_http_unsubscribe_url_is_refused_with_file_and_line(unsubd, tmp_path):
+    u = unsubd("UnsubscribeURL http://unsub.example.com/u/%{token}\n", start=False)
+    p = run([txmilter_binary(), "-n", "-x", u.conf], check=False)
+    err = p.stderr.decode()
+    assert p.returncode != 0
+    assert "%s:%d: UnsubscribeURL: \"http://unsub.example.com/u/%%{token}\" is not an https:// URL" % (
+        u.conf, line_of(u.conf, "UnsubscribeURL")) in err, err
+    # the same in an UnsubscribeTable line
+    table = str(tmp_path / "unsub.table")
+    with open(table, "w") as f:
+        f.write("# per domain\nexample.com https://unsub.example.com/u/%{token}\n"
+                "example.org http://unsub.example.org/u/%{token}\n")
+    v = unsubd("UnsubscribeURL https://unsub.example.com/u/%%{token}\nUnsubscribeTable %s\n" % table,
+               start=False)
+    p = run([txmilter_binary(), "-n", "-x", v.conf], check=False)
+    assert p.returncode != 0
+    assert "%s:3: expected" % table in p.stderr.decode(), p.stderr.decode()
+
+
+# --- X-Forwarded-For from the trusted proxy ----------------------------------------------
+
+def test_x_forwarded_for_lines_are_joined_and_read_from_the_right(unsubd):
+    u = unsubd()
+    tok = u.token()
+    # the client sent its own line; the proxy appended its own line after it
+    status, _, _ = get(u, "/u/" + tok, [("X-Forwarded-For", "6.6.6.6"),
+                                        ("X-Forwarded-For", "198.51.100.7")])
+    assert status == 200
+    log = u.logtext()
+    assert "client=198.51.100.7 method=GET" in log, log
+    assert "client=6.6.6.6" not in log
+
+
+def test_a_long_x_forwarded_for_still_names_the_client(unsubd):
+    u = unsubd("UnsubscribeRateLimit 2/1h\n")
+    tok = u.token()
+    pad = ", ".join("203.0.113.%d" % (i % 250) for i in range(120))
+    assert len(pad) > 1024
+    for client in ("198.51.100.8", "198.51.100.9"):
+        for _ in range(2):
+            status, _, _ = get(u, "/u/" + tok, [("X-Forwarded-For", pad + ", " + client)])
+            assert status == 200, client          # each client its own bucket, not the proxy's
+    log = u.logtext()
+    assert "client=198.51.100.8 method=GET" in log and "client=198.51.100.9 method=GET" in log, log
+
+
+# --- the path as received, before any decoding -------------------------------------------
+
+def test_a_path_is_checked_before_decoding(unsubd):
+    u = unsubd()
+    tok = u.token()
+    for path in ("/u/%s%%00garbage" % tok, "/u/%s%%2F" % tok, "/u/%%41%s" % tok[1:],
+                 "/u/" + "".join("%%%02X" % ord(ch) for ch in tok)):
+        status, headers, _ = get(u, path, [("Content-Type", "application/x-www-form-urlencoded")],
+                                 method="POST", body=b"List-Unsubscribe=One-Click")
+        assert status == 400, (path, status)
+        assert get(u, path)[0] == 400, path
+    assert get(u, "/%75/" + tok)[0] == 404              # "/u/" spelt with an escape is another path
+    assert u.rows() == []
+    assert "bad-token" in u.logtext()
+    assert get(u, "/u/" + tok + "?x=%00")[0] == 200      # the query is not the path
+
+
+# --- the one-click body, as libmicrohttpd's post processor reads it -----------------------
+
+URLENC = "application/x-www-form-urlencoded"
+
+
+def mp(boundary):
+    return "multipart/form-data; boundary=" + boundary
+
+
+BODIES = {
+    # application/x-www-form-urlencoded
+    "gmail": (URLENC, "List-Unsubscribe=One-Click", 200),
+    "leading-plus": (URLENC, "List-Unsubscribe=+One-Click", 200),
+    "surrounding-space": (URLENC, "List-Unsubscribe=%20One-Click%20", 200),
+    "trailing-crlf": (URLENC, "List-Unsubscribe=One-Click\r\n", 200),
+    "charset-param": (URLENC + "; charset=UTF-8", "List-Unsubscribe=One-Click", 200),
+    "ctype-case": ("Application/X-WWW-Form-URLencoded", "List-Unsubscribe=One-Click", 200),
+    "percent-encoded": (URLENC, "List%2DUnsubscribe=One%2dClick", 200),
+    "other-fields": (URLENC, "a=b&List-Unsubscribe=One-Click&c=", 200),
+    "value-case": (URLENC, "list-unsubscribe=one-click", 200),
+    "empty": (URLENC, "", 400),
+    "wrong-value": (URLENC, "List-Unsubscribe=Yes", 400),
+    "no-value": (URLENC, "List-Unsubscribe", 400),
+    "prefix-only": (URLENC, "List-Unsubscribe=One-Click-Not", 400),
+    "nul-escape": (URLENC, "List-Unsubscribe=One-Click%00", 400),
+    "long-field": (URLENC, "x" * 3000 + "=One-Click", 400),
+    # multipart/form-data (curl -F, browsers)
+    "multipart": (mp("XyZ"), "--XyZ\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\n"
+                  "One-Click\r\n--XyZ--\r\n", 200),
+    "multipart-second-part": (mp("qq"), "--qq\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n--rr\r\n-qq\r\n"
+                              "--qq\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n"
+                              "Content-Type: text/plain\r\n\r\nOne-Click\r\n--qq--\r\n", 200),
+    "multipart-wrong-value": (mp("qq"), "--qq\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\""
+                              "\r\n\r\nNo\r\n--qq--\r\n", 400),
+    "multipart-wrong-name": (mp("qq"), "--qq\r\nContent-Disposition: form-data; name=\"List-Unsubscribe-Post\""
+                             "\r\n\r\nOne-Click\r\n--qq--\r\n", 400),
+    "multipart-no-boundary-param": ("multipart/form-data", "--qq\r\nContent-Disposition: form-data; "
+                                    "name=\"List-Unsubscribe\"\r\n\r\nOne-Click\r\n--qq--\r\n", 400),
+    "multipart-other-boundary": (mp("rr"), "--qq\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\""
+                                 "\r\n\r\nOne-Click\r\n--qq--\r\n", 400),
+    "multipart-urlencoded-inside": (mp("qq"), "List-Unsubscribe=One-Click", 400),
+    # other media types
+    "no-ctype": (None, "List-Unsubscribe=One-Click", 400),
+    "text-plain": ("text/plain", "List-Unsubscribe=One-Click", 400),
+    "json": ("application/json", "{\"List-Unsubscribe\":\"One-Click\"}", 400),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BODIES))
+def test_one_click_bodies(unsubd, case):
+    ctype, body, want = BODIES[case]
+    u = unsubd()
+    status, headers, text = get(u, "/u/" + u.token(), [("Content-Type", ctype)] if ctype else [],
+                                method="POST", body=body.encode())
+    assert status == want, (case, status, text)
+    assert u.rows() == ([(RCPT, STREAM, "http")] if want == 200 else [])
+    if want == 400:
+        assert "result=bad-body" in u.logtext()
