@@ -7,7 +7,7 @@
  *
  *	int	unsubd_listen(const UNSUBD_CONF *uc)
  *	UNSUBD	*unsubd_start(const UNSUBD_CONF *uc, int fd, UNSUB_KEYS *keys,
- *			      SUPPRESS *store)
+ *			      SUPPRESS *store, UNSUBD_METRICS *metrics)
  *	int	unsubd_reload_keys(UNSUBD *d)
  *	void	unsubd_stop(UNSUBD *d, int timeout)
  *
@@ -104,6 +104,7 @@ struct unsubd {
     RL_STORE *rate;
     RL_RULE rule;
     atomic_int inflight;
+    UNSUBD_METRICS *metrics;    /* counters (unsubd_metrics.c), or NULL */
 };
 
 /* One request. */
@@ -116,6 +117,7 @@ typedef struct unsubd_req {
     size_t  seen;               /* body bytes received */
     BUF     body;               /* at most UNSUBD_BODY_MAX */
     UNSUB_PAYLOAD p;            /* the token's contents */
+    UNSUBD_METRICS *metrics;    /* where its answer is counted, or NULL */
 } UNSUBD_REQ;
 
 /* unsubd_listen - bind and listen */
@@ -187,6 +189,7 @@ static enum MHD_Result unsubd_respond(struct MHD_Connection *c, UNSUBD_REQ *r, u
     ok = MHD_queue_response(c, status, resp);
     MHD_destroy_response(resp);
     r->answered = 1;
+    unsubd_metrics_response(r->metrics, status);
     if (status < 400)
         log_info("client=%s method=%s path=%s status=%u result=%s", r->client, r->method, r->path,
                  status, result);
@@ -364,6 +367,7 @@ static enum MHD_Result unsubd_finish(UNSUBD *d, struct MHD_Connection *c, UNSUBD
     (void) snprintf(result, sizeof(result), "unsubscribed stream=%s rcpt_domain=%s rcpt_hash=%s key=%u age=%llds",
                     r->p.stream, at ? at + 1 : "-", hash, r->p.key_id,
                     (long long) time(NULL) - (long long) r->p.issued);
+    unsubd_metrics_unsubscribed(d->metrics, r->p.stream);
     return unsubd_text(c, r, MHD_HTTP_OK, "You have been unsubscribed.\n", result);
 }
 
@@ -378,6 +382,7 @@ static enum MHD_Result unsubd_access(void *cls, struct MHD_Connection *c, const 
     (void) version;
     if (r == NULL) {
         r = xcalloc(1, sizeof(*r));
+        r->metrics = d->metrics;
         buf_init(&r->body, UNSUBD_BODY_MAX);
         *con_cls = r;
         atomic_fetch_add(&d->inflight, 1);
@@ -432,10 +437,12 @@ static void unsubd_free(UNSUBD *d)
 }
 
 /* unsubd_start - run libmicrohttpd */
-UNSUBD *unsubd_start(const UNSUBD_CONF *uc, int fd, UNSUB_KEYS *keys, SUPPRESS *store)
+UNSUBD *unsubd_start(const UNSUBD_CONF *uc, int fd, UNSUB_KEYS *keys, SUPPRESS *store,
+                     UNSUBD_METRICS *metrics)
 {
     UNSUBD *d = xcalloc(1, sizeof(*d));
 
+    d->metrics = metrics;
     d->uc = uc;
     d->fd = fd;
     d->keys = keys;

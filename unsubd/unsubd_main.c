@@ -103,8 +103,9 @@ static int unsubd_block_signals(sigset_t *set)
     return 0;
 }
 
-/* unsubd_become - listen, detach, write the pid file and drop privileges; the socket or -1 */
-static int unsubd_become(UNSUBD_CONF *uc, int foreground)
+/* unsubd_become - listen (both ports), detach, write the pid file and drop
+ * privileges; the endpoint's socket or -1 */
+static int unsubd_become(UNSUBD_CONF *uc, UNSUBD_METRICS *um, int foreground)
 {
     const TXCONF *cf = uc->cf;
     char *uname = NULL;
@@ -119,7 +120,7 @@ static int unsubd_become(UNSUBD_CONF *uc, int foreground)
         log_warn("%s is owned by uid %ld, not by UserID %s: a reload (SIGHUP) will not be able to "
                  "read it; chown it to %s", uc->keyfile, (long) st.st_uid, cf->daemon.user, uname);
     umask(cf->daemon.umask);
-    if ((fd = unsubd_listen(uc)) < 0
+    if ((fd = unsubd_listen(uc)) < 0 || unsubd_metrics_listen(um, uc) < 0
         || (!foreground && proc_detach() < 0 && (log_err("cannot detach: %s", strerror(errno)), 1))
         || (uc->pidfile && proc_pidfile(uc->pidfile, uid, gid, cf->daemon.user != NULL) < 0)
         || (cf->daemon.user && !(getuid() == uid && geteuid() == uid && getegid() == gid)
@@ -177,6 +178,7 @@ static int unsubd_serve(UNSUBD_CONF *uc, int foreground)
     UNSUB_KEYS *keys;
     SUPPRESS *store;
     UNSUBD *d;
+    UNSUBD_METRICS *um;
     sigset_t set;
     int fd, sig;
 
@@ -189,16 +191,21 @@ static int unsubd_serve(UNSUBD_CONF *uc, int foreground)
         log_warn("%s", cf->warnings.v[i]);
     if ((keys = unsubd_load_keys(uc->keyfile)) == NULL)
         return 1;
-    if ((fd = unsubd_become(uc, foreground)) < 0) {
+    um = unsubd_metrics_new();
+    if ((fd = unsubd_become(uc, um, foreground)) < 0) {
+        unsubd_metrics_free(um);
         unsub_keys_free(keys);
         return 1;
     }
-    if ((store = unsubd_open_store(uc)) == NULL) {
+    if ((store = unsubd_open_store(uc)) == NULL || unsubd_metrics_serve(um, uc, store) < 0) {
+        unsubd_metrics_free(um);
+        suppress_close(store);
         (void) close(fd);
         unsub_keys_free(keys);
         return 1;
     }
-    if ((d = unsubd_start(uc, fd, keys, store)) == NULL) {
+    if ((d = unsubd_start(uc, fd, keys, store, um)) == NULL) {
+        unsubd_metrics_free(um);
         suppress_close(store);
         (void) close(fd);
         unsub_keys_free(keys);
@@ -209,6 +216,7 @@ static int unsubd_serve(UNSUBD_CONF *uc, int foreground)
     sig = unsubd_wait(d, &set);
     log_info("shutting down (signal %d)", sig);
     unsubd_stop(d, cf->daemon.shutdown_timeout);
+    unsubd_metrics_free(um);
     suppress_close(store);
     if (uc->pidfile)
         (void) unlink(uc->pidfile);         /* best effort: its directory may not be ours */
