@@ -32,6 +32,7 @@ typedef struct conf_unsubd {
     char   *listen;             /* UnsubscribeListen host:port, default 127.0.0.1:8025 */
     char   *pidfile;            /* UnsubscribePidFile (it ignores PidFile, txmilter's); NULL: none */
     char   *trusted_proxy;      /* UnsubscribeTrustedProxy: the address whose X-Forwarded-For is believed */
+    char   *template_dir;       /* UnsubscribeTemplateDirectory: the operator's pages; NULL: built-in */
     CONF_RATESPEC rate;         /* UnsubscribeRateLimit per client address, default 120/1m */
     char   *metrics_listen;     /* UnsubscribeMetricsListen host:port of /metrics, /health; NULL (default): off */
 } CONF_UNSUBD;

@@ -14,8 +14,9 @@
  *	txmilterctl too); UnsubscribeURL, UnsubscribeMailto,
  *	UnsubscribeExempt, UnsubscribeTable, UnsubscribeExisting and
  *	UnsubscribeScope are txmilter's; UnsubscribeListen,
- *	UnsubscribePidFile, UnsubscribeTrustedProxy and UnsubscribeRateLimit
- *	(default 120/1m) are txmilter-unsubd's.
+ *	UnsubscribePidFile, UnsubscribeTrustedProxy, UnsubscribeRateLimit
+ *	(default 120/1m) and UnsubscribeTemplateDirectory are
+ *	txmilter-unsubd's.
  *
  *	Its check tells the operator about the pid files, which the two
  *	daemons keep apart: txmilter-unsubd never writes PidFile.
@@ -48,6 +49,7 @@ static const CONF_DIR conf_unsub_dirs[] = {
     {"UnsubscribeListen", CONF_U, conf_parse_hostport, CONF_OFF(unsubd.listen), 0, 0},
     {"UnsubscribePidFile", CONF_U, conf_parse_str, CONF_OFF(unsubd.pidfile), 0, 0},
     {"UnsubscribeTrustedProxy", CONF_U, conf_parse_str, CONF_OFF(unsubd.trusted_proxy), 0, 0},
+    {"UnsubscribeTemplateDirectory", CONF_U, conf_parse_optpath, CONF_OFF(unsubd.template_dir), 0, 0},
     {"UnsubscribeRateLimit", CONF_U, conf_parse_ratespec, CONF_OFF(unsubd.rate), 0, 0},
     {"UnsubscribeMetricsListen", CONF_U, conf_parse_hostport, CONF_OFF(unsubd.metrics_listen), 0, 0},
 };
@@ -74,6 +76,7 @@ static void conf_unsub_release(TXCONF *cf)
     free(cf->unsubd.listen);
     free(cf->unsubd.pidfile);
     free(cf->unsubd.trusted_proxy);
+    free(cf->unsubd.template_dir);
     free(cf->unsubd.metrics_listen);
 }
 

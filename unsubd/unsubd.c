@@ -7,8 +7,10 @@
  *
  *	int	unsubd_listen(const UNSUBD_CONF *uc)
  *	UNSUBD	*unsubd_start(const UNSUBD_CONF *uc, int fd, UNSUB_KEYS *keys,
- *			      SUPPRESS *store, UNSUBD_METRICS *metrics)
+ *			      UNSUBD_PAGES *pages, SUPPRESS *store,
+ *			      UNSUBD_METRICS *metrics)
  *	int	unsubd_reload_keys(UNSUBD *d)
+ *	int	unsubd_reload_pages(UNSUBD *d)
  *	void	unsubd_stop(UNSUBD *d, int timeout)
  *
  * DESCRIPTION
@@ -27,22 +29,32 @@
  *	 - path longer than UNSUBD_URL_MAX: 414; a method other than GET,
  *	   HEAD, POST: 405 with Allow; a path other than /u/TOKEN: 404;
  *	 - a token that unsub_token_open() refuses (malformed, unknown key,
- *	   bad tag, older than UnsubscribeMaxAge): 400, nothing stored;
- *	 - GET or HEAD: 200 with the confirmation page (unsubd_http.c);
- *	   nothing is stored, whatever the request holds (link scanners);
+ *	   bad tag, older than UnsubscribeMaxAge): 400, nothing stored; a
+ *	   person sees the error page (GET, HEAD, or a POST whose Accept
+ *	   asks for HTML), a machine a line of text;
+ *	 - GET or HEAD: 200 with the confirmation page (unsubd_page.c), in
+ *	   the language Accept-Language prefers; nothing is stored,
+ *	   whatever the request holds (link scanners);
  *	 - POST: a body over UNSUBD_BODY_MAX is 413 (at once when
  *	   Content-Length says so; otherwise after the body, of which at
  *	   most 64 KB is read before the connection is closed); a body that
- *	   is not List-Unsubscribe=One-Click (urlencoded or multipart) is
+ *	   is not List-Unsubscribe=One-Click (urlencoded or multipart, as
+ *	   libmicrohttpd's post processor reads it, fed as the body comes) is
  *	   400; otherwise suppress_add(rcpt, stream, "http") and 200. Adding
  *	   is idempotent, so a repeated POST is 200 again. A store that
  *	   cannot record it: 503 with Retry-After, so that the receiver
  *	   tries again; the suppression is never reported as done when it
- *	   was not.
+ *	   was not. The answer is the result page when Accept asks for HTML
+ *	   (the page's own button, in a browser), else one line of text (the
+ *	   RFC 8058 POST of a mailbox provider: nothing to render).
  *	No answer is ever a redirect. Every answer carries Cache-Control:
  *	no-store, Referrer-Policy: no-referrer (the token is in the URL),
  *	X-Frame-Options and a Content-Security-Policy that forbid framing
- *	(the button must not be clickjacked) and any outside resource.
+ *	(the button must not be clickjacked) and any outside resource (a
+ *	page's policy allows its own <style> elements by hash),
+ *	Permissions-Policy (no camera, microphone, location, payment...)
+ *	and Cross-Origin-Opener-Policy: same-origin. Pages carry
+ *	Content-Language.
  *
  *	One log line per request (info for 2xx, warning otherwise):
  *	  client=IP method=M path=/u/PREFIX... status=N result=WHAT [details]
@@ -58,6 +70,7 @@
  *	unsubd_reload_keys() loads the key file again and swaps the keys
  *	under a write lock; requests hold the read lock while they open a
  *	token. A file that does not load leaves the running keys alone.
+ *	unsubd_reload_pages() does the same for UnsubscribeTemplateDirectory.
  *
  *	unsubd_stop() stops accepting (MHD_quiesce_daemon), waits until no
  *	request is between its first byte and its answer, or until timeout,
@@ -88,11 +101,16 @@
 #include "store_mem.h"
 #include "unsubd.h"
 #include "unsubd_http.h"
+#include "unsubd_lang.h"
+#include "unsubd_page.h"
 
 #define UNSUBD_DISCARD_MAX   (64 * 1024) /* body bytes read before giving up on a client */
 #define UNSUBD_HDR_MEMORY    (16 * 1024) /* libmicrohttpd memory per connection */
 #define UNSUBD_RATE_KEYS     100000      /* client addresses the limiter remembers */
 #define UNSUBD_RETRY_STORE   60          /* Retry-After when the store is down */
+#define UNSUBD_PP_BUFFER     1024        /* the post processor's buffer (at least 256) */
+#define UNSUBD_PERMISSIONS   "accelerometer=(), camera=(), geolocation=(), gyroscope=(), " \
+    "magnetometer=(), microphone=(), payment=(), usb=()"
 
 struct unsubd {
     const UNSUBD_CONF *uc;
@@ -100,6 +118,8 @@ struct unsubd {
     int     fd;
     pthread_rwlock_t keys_lock;
     UNSUB_KEYS *keys;
+    pthread_rwlock_t pages_lock;
+    UNSUBD_PAGES *pages;
     SUPPRESS *store;
     RL_STORE *rate;
     RL_RULE rule;
@@ -109,13 +129,20 @@ struct unsubd {
 
 /* One request. */
 typedef struct unsubd_req {
+    char    raw[UNSUBD_URL_MAX + 2];    /* the path as received (before decoding), query cut off */
+    int     begun;                      /* unsubd_begin() ran */
     char    client[UNSUBD_IP_MAX];
     char    path[UNSUBD_LOGPATH_MAX];
     char    method[8];
     int     answered;           /* a response is queued (and logged) */
     int     is_post;
+    int     html;               /* a person: answer with a page */
+    int     lang;               /* the page's language (unsubd_text_langs[]) */
+    char    csp[UNSUBD_CSP_MAX];    /* a page's policy; "": the plain one */
     size_t  seen;               /* body bytes received */
-    BUF     body;               /* at most UNSUBD_BODY_MAX */
+    struct MHD_PostProcessor *pp;   /* the form parser of a POST; NULL: not a form */
+    int     body_bad;           /* the post processor refused the body */
+    UNSUBD_FORM form;           /* what it found */
     UNSUB_PAYLOAD p;            /* the token's contents */
     UNSUBD_METRICS *metrics;    /* where its answer is counted, or NULL */
 } UNSUBD_REQ;
@@ -178,7 +205,11 @@ static enum MHD_Result unsubd_respond(struct MHD_Connection *c, UNSUBD_REQ *r, u
         || MHD_add_response_header(resp, "Referrer-Policy", "no-referrer") != MHD_YES
         || MHD_add_response_header(resp, "X-Frame-Options", "DENY") != MHD_YES
         || MHD_add_response_header(resp, "Content-Security-Policy",
-                                   "default-src 'none'; form-action 'self'; frame-ancestors 'none'") != MHD_YES
+                                   r->csp[0] ? r->csp : UNSUBD_CSP_TEXT) != MHD_YES
+        || MHD_add_response_header(resp, "Permissions-Policy", UNSUBD_PERMISSIONS) != MHD_YES
+        || MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin") != MHD_YES
+        || (r->csp[0] && MHD_add_response_header(resp, "Content-Language",
+                                                 unsubd_text_langs[r->lang]) != MHD_YES)
         || (hname && MHD_add_response_header(resp, hname, hvalue) != MHD_YES)
         || (status >= 400 && r->is_post
             && MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close") != MHD_YES)) {
@@ -206,6 +237,42 @@ static enum MHD_Result unsubd_text(struct MHD_Connection *c, UNSUBD_REQ *r, unsi
     return unsubd_respond(c, r, status, "text/plain; charset=utf-8", body, NULL, NULL, result);
 }
 
+/* unsubd_page - a page for a person (the text answer for a machine) */
+static enum MHD_Result unsubd_page(UNSUBD *d, struct MHD_Connection *c, UNSUBD_REQ *r, unsigned status,
+                                   enum unsubd_page_kind kind, const char *text, const char *hname,
+                                   const char *hvalue, const char *result)
+{
+    char masked[UNSUB_FIELD_MAX + 8];
+    const char *stream = NULL;
+    enum MHD_Result ok;
+    BUF page;
+    int rc;
+
+    if (!r->html)
+        return unsubd_respond(c, r, status, "text/plain; charset=utf-8", text, hname, hvalue, result);
+    if (kind == UNSUBD_PAGE_CONFIRM || kind == UNSUBD_PAGE_DONE) {
+        unsubd_http_mask(r->p.rcpt, masked, sizeof(masked));
+        stream = r->p.stream;
+    }
+    buf_init(&page, UNSUBD_PAGE_MAX);
+    if (pthread_rwlock_rdlock(&d->pages_lock) != 0) {
+        rc = -1;
+    } else {
+        rc = unsubd_page_render(d->pages, kind, r->lang, stream, stream ? masked : NULL, &page,
+                                r->csp, sizeof(r->csp));
+        (void) pthread_rwlock_unlock(&d->pages_lock);
+    }
+    if (rc < 0) {
+        r->csp[0] = 0;
+        log_err("client=%s path=%s: the page does not fit in %d bytes", r->client, r->path, UNSUBD_PAGE_MAX);
+        ok = unsubd_respond(c, r, status, "text/plain; charset=utf-8", text, hname, hvalue, result);
+    } else {
+        ok = unsubd_respond(c, r, status, "text/html; charset=utf-8", page.data, hname, hvalue, result);
+    }
+    buf_free(&page);
+    return ok;
+}
+
 /* unsubd_xff_line - append one X-Forwarded-For line to the joined list */
 static enum MHD_Result unsubd_xff_line(void *cls, enum MHD_ValueKind kind, const char *key,
                                        const char *value)
@@ -219,9 +286,10 @@ static enum MHD_Result unsubd_xff_line(void *cls, enum MHD_ValueKind kind, const
     return MHD_YES;
 }
 
-/* unsubd_client - who the client is: the peer, or from a trusted proxy
- * the right end of all its X-Forwarded-For lines, joined in order */
-static void unsubd_client(UNSUBD *d, struct MHD_Connection *c, char *out, size_t outlen)
+/* unsubd_client - who the client is: the peer, or (with_xff) from a
+ * trusted proxy the right end of all its X-Forwarded-For lines, joined in
+ * order */
+static void unsubd_client(UNSUBD *d, struct MHD_Connection *c, int with_xff, char *out, size_t outlen)
 {
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     char peer[UNSUBD_IP_MAX] = "";
@@ -233,7 +301,7 @@ static void unsubd_client(UNSUBD *d, struct MHD_Connection *c, char *out, size_t
                        peer, sizeof(peer), NULL, 0, NI_NUMERICHOST) != 0)
         peer[0] = 0;
     buf_init(&xff, UNSUBD_HDR_MEMORY);
-    if (d->uc->trusted != NULL)
+    if (with_xff && d->uc->trusted != NULL)
         (void) MHD_get_connection_values(c, MHD_HEADER_KIND, unsubd_xff_line, &xff);
     unsubd_http_client(peer[0] ? peer : NULL, xff.len > 0 ? xff.data : NULL, d->uc->trusted, out, outlen);
     buf_free(&xff);
@@ -270,6 +338,40 @@ static int unsubd_open_token(UNSUBD *d, const char *token, UNSUB_PAYLOAD *p, cha
     return rc;
 }
 
+/* unsubd_uri - the request line is in: keep the path as received, before
+ * libmicrohttpd decodes %XX in it (a decoded "%00" would cut it short) */
+static void *unsubd_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    UNSUBD *d = cls;
+    UNSUBD_REQ *r = xcalloc(1, sizeof(*r));
+    size_t n = strcspn(uri ? uri : "", "?");
+
+    r->metrics = d->metrics;
+    if (n > UNSUBD_URL_MAX)
+        n = UNSUBD_URL_MAX + 1;             /* too long: 414, and this much is enough to say so */
+    memcpy(r->raw, uri ? uri : "", n);
+    r->raw[n] = 0;
+    /* For the log line of a request that libmicrohttpd refuses before unsubd_begin(). */
+    unsubd_client(d, c, 0, r->client, sizeof(r->client));
+    unsubd_http_logpath(r->raw, r->path, sizeof(r->path));
+    (void) util_strlcpy(r->method, "-", sizeof(r->method));
+    atomic_fetch_add(&d->inflight, 1);
+    return r;
+}
+
+/* unsubd_form_field - the post processor's piece of a field's value */
+static enum MHD_Result unsubd_form_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                         const char *filename, const char *content_type,
+                                         const char *transfer_encoding, const char *data,
+                                         uint64_t off, size_t size)
+{
+    UNSUBD_REQ *r = cls;
+
+    (void) kind, (void) filename, (void) content_type, (void) transfer_encoding;
+    unsubd_http_form_feed(&r->form, key, off, data, size);
+    return MHD_YES;
+}
+
 /* unsubd_begin - the request line and headers are in: answer now if we can */
 static enum MHD_Result unsubd_begin(UNSUBD *d, struct MHD_Connection *c, UNSUBD_REQ *r,
                                     const char *url, const char *method)
@@ -278,10 +380,14 @@ static enum MHD_Result unsubd_begin(UNSUBD *d, struct MHD_Connection *c, UNSUBD_
     const char *token, *clen;
     unsigned long wait;
 
-    unsubd_client(d, c, r->client, sizeof(r->client));
-    unsubd_http_logpath(url, r->path, sizeof(r->path));
+    unsubd_client(d, c, 1, r->client, sizeof(r->client));
+    (void) url;                             /* decoded by libmicrohttpd: never looked at */
+    unsubd_http_logpath(r->raw, r->path, sizeof(r->path));
     (void) snprintf(r->method, sizeof(r->method), "%.7s", method);
     r->is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+    r->lang = unsubd_page_lang(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Language"));
+    r->html = !r->is_post
+        || unsubd_lang_wants_html(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT));
 
     if ((wait = unsubd_rate(d, r)) > 0) {
         (void) snprintf(retry, sizeof(retry), "%lu", wait);
@@ -290,59 +396,62 @@ static enum MHD_Result unsubd_begin(UNSUBD *d, struct MHD_Connection *c, UNSUBD_
                               "Too many requests; please try again later.\n", MHD_HTTP_HEADER_RETRY_AFTER,
                               retry, result);
     }
-    if (strlen(url) > UNSUBD_URL_MAX)
+    if (strlen(r->raw) > UNSUBD_URL_MAX)
         return unsubd_text(c, r, MHD_HTTP_URI_TOO_LONG, "Request URI too long.\n", "uri-too-long");
     if (!r->is_post && strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return unsubd_respond(c, r, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain; charset=utf-8",
                               "Method not allowed.\n", MHD_HTTP_HEADER_ALLOW, "GET, HEAD, POST",
                               "method-not-allowed");
-    switch (unsubd_http_path(url, &token)) {
+    switch (unsubd_http_path(r->raw, &token)) {
     case UNSUBD_PATH_OTHER:
         return unsubd_text(c, r, MHD_HTTP_NOT_FOUND, "Not found.\n", "not-found");
     case UNSUBD_PATH_BADTOKEN:
-        return unsubd_text(c, r, MHD_HTTP_BAD_REQUEST,
-                           "This unsubscribe link is not valid.\n", "bad-token reason=\"malformed\"");
+        return unsubd_page(d, c, r, MHD_HTTP_BAD_REQUEST, UNSUBD_PAGE_INVALID,
+                           "This unsubscribe link is not valid.\n", NULL, NULL, "bad-token reason=\"malformed\"");
     case UNSUBD_PATH_TOKEN:
         break;
     }
     if (unsubd_open_token(d, token, &r->p, why, sizeof(why)) < 0) {
         (void) snprintf(result, sizeof(result), "bad-token reason=\"%s\"", why);
-        return unsubd_text(c, r, MHD_HTTP_BAD_REQUEST,
-                           "This unsubscribe link is not valid or has expired.\n", result);
+        return unsubd_page(d, c, r, MHD_HTTP_BAD_REQUEST, UNSUBD_PAGE_INVALID,
+                           "This unsubscribe link is not valid or has expired.\n", NULL, NULL, result);
     }
-    if (!r->is_post) {
-        char masked[UNSUB_FIELD_MAX + 8];
-        BUF page;
-        enum MHD_Result ok;
-
-        unsubd_http_mask(r->p.rcpt, masked, sizeof(masked));
-        buf_init(&page, 8192);
-        if (unsubd_http_confirm_page(&page, r->p.stream, masked) < 0)
-            ok = unsubd_text(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal error.\n", "page-too-large");
-        else
-            ok = unsubd_respond(c, r, MHD_HTTP_OK, "text/html; charset=utf-8", page.data, NULL, NULL,
-                                "confirm-page");
-        buf_free(&page);
-        return ok;
-    }
+    if (!r->is_post)
+        return unsubd_page(d, c, r, MHD_HTTP_OK, UNSUBD_PAGE_CONFIRM, "", NULL, NULL, "confirm-page");
     clen = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (clen != NULL && (strlen(clen) > 9 || strtoul(clen, NULL, 10) > UNSUBD_BODY_MAX))
         return unsubd_text(c, r, MHD_HTTP_CONTENT_TOO_LARGE, "Request body too large.\n", "body-too-large");
+    switch (unsubd_http_form_type(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                              MHD_HTTP_HEADER_CONTENT_TYPE))) {
+    case UNSUBD_FORM_URLENCODED:
+    case UNSUBD_FORM_MULTIPART:             /* NULL without a usable boundary */
+        r->pp = MHD_create_post_processor(c, UNSUBD_PP_BUFFER, unsubd_form_field, r);
+        break;
+    default:
+        break;
+    }
     return MHD_YES;                         /* read the body */
 }
 
 /* unsubd_finish - a POST with its whole body */
 static enum MHD_Result unsubd_finish(UNSUBD *d, struct MHD_Connection *c, UNSUBD_REQ *r)
 {
-    char why[128], result[1024], hash[17], err[512];
+    char why[128] = "", result[1024], hash[17], err[512];
     const char *at;
     BUF e;
     int rc;
 
     if (r->seen > UNSUBD_BODY_MAX)
         return unsubd_text(c, r, MHD_HTTP_CONTENT_TOO_LARGE, "Request body too large.\n", "body-too-large");
-    if (!unsubd_http_one_click(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
-                               r->body.data ? r->body.data : "", r->body.len, why, sizeof(why))) {
+    if (r->pp == NULL)
+        (void) snprintf(why, sizeof(why), "%s",
+                        unsubd_http_form_type(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                              MHD_HTTP_HEADER_CONTENT_TYPE)) == UNSUBD_FORM_MULTIPART
+                        ? "multipart body without a usable boundary" : "not a form (Content-Type)");
+    else if (MHD_destroy_post_processor(r->pp) != MHD_YES || r->body_bad)
+        (void) snprintf(why, sizeof(why), "malformed form body");
+    r->pp = NULL;
+    if (why[0] != 0 || !unsubd_http_form_done(&r->form, why, sizeof(why))) {
         (void) snprintf(result, sizeof(result), "bad-body reason=\"%s\"", why);
         return unsubd_text(c, r, MHD_HTTP_BAD_REQUEST,
                            "Bad request: the body must be List-Unsubscribe=One-Click (RFC 8058).\n", result);
@@ -360,15 +469,16 @@ static enum MHD_Result unsubd_finish(UNSUBD *d, struct MHD_Connection *c, UNSUBD
         (void) snprintf(retry, sizeof(retry), "%d", UNSUBD_RETRY_STORE);
         (void) snprintf(result, sizeof(result), "store-error stream=%s rcpt_domain=%s rcpt_hash=%s",
                         r->p.stream, at ? at + 1 : "-", hash);
-        return unsubd_respond(c, r, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain; charset=utf-8",
-                              "The unsubscribe could not be recorded right now; please try again later.\n",
-                              MHD_HTTP_HEADER_RETRY_AFTER, retry, result);
+        return unsubd_page(d, c, r, MHD_HTTP_SERVICE_UNAVAILABLE, UNSUBD_PAGE_UNAVAILABLE,
+                           "The unsubscribe could not be recorded right now; please try again later.\n",
+                           MHD_HTTP_HEADER_RETRY_AFTER, retry, result);
     }
     (void) snprintf(result, sizeof(result), "unsubscribed stream=%s rcpt_domain=%s rcpt_hash=%s key=%u age=%llds",
                     r->p.stream, at ? at + 1 : "-", hash, r->p.key_id,
                     (long long) time(NULL) - (long long) r->p.issued);
     unsubd_metrics_unsubscribed(d->metrics, r->p.stream);
-    return unsubd_text(c, r, MHD_HTTP_OK, "You have been unsubscribed.\n", result);
+    return unsubd_page(d, c, r, MHD_HTTP_OK, UNSUBD_PAGE_DONE, "You have been unsubscribed.\n", NULL, NULL,
+                       result);
 }
 
 /* unsubd_access - libmicrohttpd's request handler */
@@ -380,17 +490,16 @@ static enum MHD_Result unsubd_access(void *cls, struct MHD_Connection *c, const 
     UNSUBD_REQ *r = *con_cls;
 
     (void) version;
-    if (r == NULL) {
-        r = xcalloc(1, sizeof(*r));
-        r->metrics = d->metrics;
-        buf_init(&r->body, UNSUBD_BODY_MAX);
-        *con_cls = r;
-        atomic_fetch_add(&d->inflight, 1);
+    if (r == NULL)                          /* unsubd_uri() made it; a bug otherwise */
+        return MHD_NO;
+    if (!r->begun) {
+        r->begun = 1;
         return unsubd_begin(d, c, r, url, method);
     }
     if (*data_size > 0) {
-        if (!r->answered && r->is_post && r->seen + *data_size <= UNSUBD_BODY_MAX)
-            (void) buf_append(&r->body, data, *data_size);
+        if (!r->answered && r->pp != NULL && r->seen + *data_size <= UNSUBD_BODY_MAX
+            && MHD_post_process(r->pp, data, *data_size) != MHD_YES)
+            r->body_bad = 1;
         r->seen += *data_size;
         *data_size = 0;
         return r->seen > UNSUBD_DISCARD_MAX ? MHD_NO : MHD_YES;
@@ -418,7 +527,8 @@ static void unsubd_completed(void *cls, struct MHD_Connection *c, void **con_cls
                  : toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT ? "client-closed"
                  : toe == MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN ? "shutdown"
                  : r->seen > UNSUBD_DISCARD_MAX ? "body-too-large" : "error");
-    buf_free(&r->body);
+    if (r->pp != NULL)
+        (void) MHD_destroy_post_processor(r->pp);
     free(r);
     *con_cls = NULL;
     atomic_fetch_sub(&d->inflight, 1);
@@ -433,12 +543,13 @@ static void unsubd_free(UNSUBD *d)
     strv_free(&d->rule.exempt_client_list);
     strv_free(&d->rule.exempt_auth);
     (void) pthread_rwlock_destroy(&d->keys_lock);
+    (void) pthread_rwlock_destroy(&d->pages_lock);
     free(d);
 }
 
 /* unsubd_start - run libmicrohttpd */
-UNSUBD *unsubd_start(const UNSUBD_CONF *uc, int fd, UNSUB_KEYS *keys, SUPPRESS *store,
-                     UNSUBD_METRICS *metrics)
+UNSUBD *unsubd_start(const UNSUBD_CONF *uc, int fd, UNSUB_KEYS *keys, UNSUBD_PAGES *pages,
+                     SUPPRESS *store, UNSUBD_METRICS *metrics)
 {
     UNSUBD *d = xcalloc(1, sizeof(*d));
 
@@ -446,6 +557,7 @@ UNSUBD *unsubd_start(const UNSUBD_CONF *uc, int fd, UNSUB_KEYS *keys, SUPPRESS *
     d->uc = uc;
     d->fd = fd;
     d->keys = keys;
+    d->pages = pages;
     d->store = store;
     atomic_init(&d->inflight, 0);
     (void) util_strlcpy(d->rule.name, "unsubd-client", sizeof(d->rule.name));
@@ -459,7 +571,7 @@ UNSUBD *unsubd_start(const UNSUBD_CONF *uc, int fd, UNSUB_KEYS *keys, SUPPRESS *
     strv_init(&d->rule.exempt_sender);
     strv_init(&d->rule.exempt_client_list);
     strv_init(&d->rule.exempt_auth);
-    if (pthread_rwlock_init(&d->keys_lock, NULL) != 0)
+    if (pthread_rwlock_init(&d->keys_lock, NULL) != 0 || pthread_rwlock_init(&d->pages_lock, NULL) != 0)
         log_fatal("cannot initialise locks");
     d->rate = store_mem_new(UNSUBD_RATE_KEYS, NULL);
     d->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG
@@ -472,10 +584,11 @@ UNSUBD *unsubd_start(const UNSUBD_CONF *uc, int fd, UNSUB_KEYS *keys, SUPPRESS *
                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) UNSUBD_CONN_TIMEOUT,
                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) UNSUBD_HDR_MEMORY,
                               MHD_OPTION_NOTIFY_COMPLETED, unsubd_completed, d,
+                              MHD_OPTION_URI_LOG_CALLBACK, unsubd_uri, d,
                               MHD_OPTION_END);
     if (d->mhd == NULL) {
         log_err("libmicrohttpd cannot start on %s", uc->listen);
-        unsubd_free(d);                     /* the caller still owns keys */
+        unsubd_free(d);                     /* the caller still owns keys and pages */
         return NULL;
     }
     log_info("listening on %s (rate limit %u per %llu s per client; trusted proxies %s)",
@@ -514,6 +627,38 @@ int unsubd_reload_keys(UNSUBD *d)
     return 0;
 }
 
+/* unsubd_reload_pages - SIGHUP: UnsubscribeTemplateDirectory again */
+int unsubd_reload_pages(UNSUBD *d)
+{
+    UNSUBD_PAGES *ps, *old;
+    BUF errs;
+
+    if (d->uc->template_dir == NULL)
+        return 0;                           /* the built-in pages do not change */
+    buf_init(&errs, 64 * 1024);
+    if ((ps = unsubd_conf_pages(d->uc, &errs)) == NULL) {
+        char *line, *save = NULL;
+
+        log_err("reload: templates in %s not loaded; the previous pages stay in force:", d->uc->template_dir);
+        for (line = strtok_r(errs.data ? errs.data : "", "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+            log_err("%s", line);
+        buf_free(&errs);
+        return -1;
+    }
+    buf_free(&errs);
+    if (pthread_rwlock_wrlock(&d->pages_lock) != 0) {
+        log_err("reload: cannot lock the pages; the previous pages stay in force");
+        unsubd_page_free(ps);
+        return -1;
+    }
+    old = d->pages;
+    d->pages = ps;
+    (void) pthread_rwlock_unlock(&d->pages_lock);
+    unsubd_page_free(old);
+    log_info("reload: %d template(s) loaded from %s", unsubd_page_count(ps), d->uc->template_dir);
+    return 0;
+}
+
 /* unsubd_stop - graceful shutdown */
 void unsubd_stop(UNSUBD *d, int timeout)
 {
@@ -536,5 +681,6 @@ void unsubd_stop(UNSUBD *d, int timeout)
         log_warn("shutting down with %d request(s) unanswered", n);
     MHD_stop_daemon(d->mhd);
     unsub_keys_free(d->keys);
+    unsubd_page_free(d->pages);
     unsubd_free(d);
 }

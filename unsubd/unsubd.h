@@ -23,16 +23,21 @@ typedef struct unsubd UNSUBD;
  * (logged). Called before privileges are dropped. */
 int unsubd_listen(const UNSUBD_CONF *uc);
 
-/* unsubd_start - serve on fd with keys (owned from then on: freed by
- * unsubd_stop()), store and metrics (borrowed; metrics may be NULL).
- * NULL (logged) if libmicrohttpd cannot start; keys and fd stay the
- * caller's then. */
-UNSUBD *unsubd_start(const UNSUBD_CONF *uc, int fd, UNSUB_KEYS *keys, SUPPRESS *store,
-                     UNSUBD_METRICS *metrics);
+/* unsubd_start - serve on fd with keys and pages (owned from then on:
+ * freed by unsubd_stop()), store and metrics (borrowed; metrics may be
+ * NULL). NULL (logged) if libmicrohttpd cannot start; keys, pages and fd
+ * stay the caller's then. */
+UNSUBD *unsubd_start(const UNSUBD_CONF *uc, int fd, UNSUB_KEYS *keys, UNSUBD_PAGES *pages,
+                     SUPPRESS *store, UNSUBD_METRICS *metrics);
 
 /* unsubd_reload_keys - read UnsubscribeKeyFile again; on any error the
  * keys in use stay, and the reasons are logged. 0 or -1. */
 int unsubd_reload_keys(UNSUBD *d);
+
+/* unsubd_reload_pages - read UnsubscribeTemplateDirectory again (nothing
+ * to do without one); on any error the pages in use stay, and the
+ * reasons are logged. 0 or -1. */
+int unsubd_reload_pages(UNSUBD *d);
 
 /* unsubd_stop - stop accepting, let requests in flight finish (at most
  * timeout seconds), stop and free everything but the store. */

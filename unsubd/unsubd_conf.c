@@ -6,6 +6,7 @@
  *	#include "unsubd_conf.h"
  *
  *	UNSUBD_CONF *unsubd_conf_load(const char *path, BUF *errs)
+ *	UNSUBD_PAGES *unsubd_conf_pages(const UNSUBD_CONF *uc, BUF *errs)
  *	void	unsubd_conf_free(UNSUBD_CONF *uc)
  *	int	unsubd_conf_listen(const char *value, char *host, size_t hostlen,
  *				   char *port, size_t portlen)
@@ -27,8 +28,15 @@
  *	UnsubscribeTrustedProxy list	peers whose X-Forwarded-For is
  *					believed: an InternalHosts-style
  *					dataset, or "none"
+ *	UnsubscribeTemplateDirectory path  the operator's page templates
+ *					(unsubd_page.c), or "none": the
+ *					built-in pages
  *	UnsubscribeRateLimit N/period	requests per client address
  *					(parsed by conf_value.c)
+ *
+ *	unsubd_conf_pages() loads the pages, the templates of
+ *	UnsubscribeTemplateDirectory checked (at start-up, by -n, and again
+ *	on each SIGHUP).
  *
  *	unsubd_conf_listen() splits host:port (the host without brackets).
  *
@@ -96,6 +104,7 @@ UNSUBD_CONF *unsubd_conf_load(const char *path, BUF *errs)
                                         conf_where(cf, "UnsubscribeTrustedProxy", where, sizeof(where)),
                                         errs)) == NULL))
         bad = 1;
+    uc->template_dir = cf->unsubd.template_dir;
     uc->rate_limit = cf->unsubd.rate.limit;
     uc->rate_period_ms = cf->unsubd.rate.period_ms;
     if (bad) {
@@ -103,6 +112,13 @@ UNSUBD_CONF *unsubd_conf_load(const char *path, BUF *errs)
         return NULL;
     }
     return uc;
+}
+
+/* unsubd_conf_pages - the pages of this configuration */
+UNSUBD_PAGES *unsubd_conf_pages(const UNSUBD_CONF *uc, BUF *errs)
+{
+    return unsubd_page_load(uc->template_dir, uc->cf->path,
+                            conf_line(uc->cf, "UnsubscribeTemplateDirectory"), errs);
 }
 
 /* unsubd_conf_free - release everything */

@@ -3,12 +3,13 @@
  * unsubd_http.h - the request logic of txmilter-unsubd that needs no
  * socket: which path names a token, whether a body is a one-click
  * unsubscribe (RFC 8058), who the client is behind a trusted proxy, and
- * the pages and log fields. Unit tests drive it directly.
+ * the log fields. Unit tests drive it directly.
  */
 #ifndef TX_UNSUBD_HTTP_H
 #define TX_UNSUBD_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "netlist.h"
 #include "util.h"
@@ -33,12 +34,34 @@ enum unsubd_path unsubd_http_path(const char *url, const char **token);
  * the whole cut to fit outlen; never a whole token. */
 void unsubd_http_logpath(const char *url, char *out, size_t outlen);
 
-/* unsubd_http_one_click - 1 if body (len bytes, not NUL-terminated), of
- * media type content_type (the header's value; NULL when absent), holds
- * the field List-Unsubscribe=One-Click as application/x-www-form-urlencoded
- * or multipart/form-data; 0 otherwise with a short reason in why. */
-int unsubd_http_one_click(const char *content_type, const char *body, size_t len,
-                          char *why, size_t whylen);
+/* What a POST's Content-Type names. */
+enum unsubd_form_type {
+    UNSUBD_FORM_NONE = 0,           /* no Content-Type */
+    UNSUBD_FORM_URLENCODED,         /* application/x-www-form-urlencoded */
+    UNSUBD_FORM_MULTIPART,          /* multipart/form-data */
+    UNSUBD_FORM_OTHER,              /* anything else */
+};
+
+/* The one-click field, collected from the post processor's pieces. */
+typedef struct unsubd_form {
+    char    value[64];              /* List-Unsubscribe's value so far */
+    size_t  len;
+    int     collecting;             /* the current field is List-Unsubscribe */
+    int     too_long;               /* its value did not fit */
+    int     found;                  /* a field was List-Unsubscribe=One-Click */
+    unsigned fields;                /* fields seen */
+} UNSUBD_FORM;
+
+/* unsubd_http_form_type - the form encoding of content_type (NULL: absent) */
+enum unsubd_form_type unsubd_http_form_type(const char *content_type);
+
+/* unsubd_http_form_feed - size bytes at offset off of the value of the
+ * field key (off 0: a new field begins); f starts zeroed */
+void unsubd_http_form_feed(UNSUBD_FORM *f, const char *key, uint64_t off, const char *data, size_t size);
+
+/* unsubd_http_form_done - 1 if one field was List-Unsubscribe=One-Click
+ * (case and surrounding white space ignored); 0 with a reason in why */
+int unsubd_http_form_done(UNSUBD_FORM *f, char *why, size_t whylen);
 
 /* unsubd_http_client - the client's address: peer itself, unless peer is
  * in trusted (may be NULL: trust nobody) and xff (X-Forwarded-For, may
@@ -56,13 +79,5 @@ void unsubd_http_ratekey(const char *ip, char *out, size_t outlen);
 
 /* unsubd_http_mask - "j***@example.com" for a confirmation page */
 void unsubd_http_mask(const char *rcpt, char *out, size_t outlen);
-
-/* unsubd_http_confirm_page - the GET page: what would be unsubscribed
- * and a form that POSTs List-Unsubscribe=One-Click to the same URL.
- * -1 if b's bound is too small. */
-int unsubd_http_confirm_page(BUF *b, const char *stream, const char *masked_rcpt);
-
-/* unsubd_http_html_escape - append s to b with & < > " ' escaped; -1 over b's bound */
-int unsubd_http_html_escape(BUF *b, const char *s);
 
 #endif

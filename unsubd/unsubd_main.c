@@ -4,12 +4,13 @@
  *
  * SYNOPSIS
  *	txmilter-unsubd [-f] [-x CONFIG]     serve the one-click endpoint
- *	txmilter-unsubd -n [-x CONFIG]       check the configuration and keys
+ *	txmilter-unsubd -n [-x CONFIG]       check the configuration, keys and templates
  *
  * DESCRIPTION
  *	Reads the same configuration file as txmilter (default
  *	$sysconfdir/txmilter/txmilter.conf). Start-up, in this order: the
- *	configuration and UnsubscribeKeyFile are loaded (any error: exit 1
+ *	configuration, UnsubscribeKeyFile and the templates of
+ *	UnsubscribeTemplateDirectory are loaded (any error: exit 1
  *	with "file:line: message" lines on stderr); UnsubscribeListen is
  *	bound as the starting user (a port below 1024 works); unless -f the
  *	process detaches; UnsubscribePidFile is written (never PidFile, which
@@ -20,9 +21,11 @@
  *
  *	Signals are blocked in every thread and taken by the main thread
  *	with sigwaitinfo():
- *	  SIGHUP, SIGUSR1  read UnsubscribeKeyFile again (rotation); a file
- *	                   that does not load keeps the old keys, logged.
- *	                   Other directives change only with a restart.
+ *	  SIGHUP, SIGUSR1  read UnsubscribeKeyFile (rotation) and the
+ *	                   templates of UnsubscribeTemplateDirectory again;
+ *	                   a file that does not load keeps the old keys or
+ *	                   pages, logged. Other directives change only with
+ *	                   a restart.
  *	  SIGTERM, SIGINT  stop accepting, finish the requests in flight
  *	                   (at most ShutdownTimeout seconds), exit 0.
  *
@@ -84,6 +87,23 @@ static UNSUB_KEYS *unsubd_load_keys(const char *path)
     return k;
 }
 
+/* unsubd_load_pages - the pages, or NULL with their errors logged */
+static UNSUBD_PAGES *unsubd_load_pages(const UNSUBD_CONF *uc)
+{
+    UNSUBD_PAGES *ps;
+    BUF errs;
+
+    buf_init(&errs, 64 * 1024);
+    if ((ps = unsubd_conf_pages(uc, &errs)) == NULL) {
+        char *line, *save = NULL;
+
+        for (line = strtok_r(errs.data ? errs.data : "", "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+            log_err("%s", line);
+    }
+    buf_free(&errs);
+    return ps;
+}
+
 /* unsubd_block_signals - block the signals the main thread waits for, into *set */
 static int unsubd_block_signals(sigset_t *set)
 {
@@ -103,8 +123,8 @@ static int unsubd_block_signals(sigset_t *set)
     return 0;
 }
 
-/* unsubd_become - listen (both ports), detach, write the pid file and drop
- * privileges; the endpoint's socket or -1 */
+/* unsubd_become - listen (the endpoint and UnsubscribeMetricsListen), detach, write
+ * the pid file and drop privileges; the endpoint's socket or -1 */
 static int unsubd_become(UNSUBD_CONF *uc, UNSUBD_METRICS *um, int foreground)
 {
     const TXCONF *cf = uc->cf;
@@ -164,8 +184,10 @@ static int unsubd_wait(UNSUBD *d, const sigset_t *set)
             log_err("sigwaitinfo: %s", strerror(errno));
             return sig;
         }
-        if (sig == SIGHUP || sig == SIGUSR1)
+        if (sig == SIGHUP || sig == SIGUSR1) {
             (void) unsubd_reload_keys(d);
+            (void) unsubd_reload_pages(d);
+        }
         else
             return sig;
     }
@@ -176,9 +198,10 @@ static int unsubd_serve(UNSUBD_CONF *uc, int foreground)
 {
     const TXCONF *cf = uc->cf;
     UNSUB_KEYS *keys;
+    UNSUBD_PAGES *pages;
     SUPPRESS *store;
     UNSUBD *d;
-    UNSUBD_METRICS *um;
+    UNSUBD_METRICS *um = NULL;
     sigset_t set;
     int fd, sig;
 
@@ -189,29 +212,27 @@ static int unsubd_serve(UNSUBD_CONF *uc, int foreground)
     log_set_debug(cf->daemon.logwhy);
     for (size_t i = 0; i < cf->warnings.n; i++)
         log_warn("%s", cf->warnings.v[i]);
-    if ((keys = unsubd_load_keys(uc->keyfile)) == NULL)
-        return 1;
-    um = unsubd_metrics_new();
-    if ((fd = unsubd_become(uc, um, foreground)) < 0) {
-        unsubd_metrics_free(um);
-        unsub_keys_free(keys);
-        return 1;
-    }
-    if ((store = unsubd_open_store(uc)) == NULL || unsubd_metrics_serve(um, uc, store) < 0) {
-        unsubd_metrics_free(um);
+    keys = unsubd_load_keys(uc->keyfile);
+    pages = keys ? unsubd_load_pages(uc) : NULL;
+    um = pages ? unsubd_metrics_new() : NULL;
+    fd = pages ? unsubd_become(uc, um, foreground) : -1;
+    store = fd >= 0 ? unsubd_open_store(uc) : NULL;
+    if (store && unsubd_metrics_serve(um, uc, store) < 0) {
         suppress_close(store);
-        (void) close(fd);
-        unsub_keys_free(keys);
-        return 1;
+        store = NULL;
     }
-    if ((d = unsubd_start(uc, fd, keys, store, um)) == NULL) {
+    if ((d = store ? unsubd_start(uc, fd, keys, pages, store, um) : NULL) == NULL) {
         unsubd_metrics_free(um);
-        suppress_close(store);
-        (void) close(fd);
+        if (store)
+            suppress_close(store);
+        if (fd >= 0)
+            (void) close(fd);
         unsub_keys_free(keys);
+        unsubd_page_free(pages);
         return 1;
     }
-    log_info("txmilter-unsubd started (configuration %s, keys %s, store %s)", cf->path, uc->keyfile, cf->rate.store);
+    log_info("txmilter-unsubd started (configuration %s, keys %s, store %s, pages %s)", cf->path, uc->keyfile,
+             cf->rate.store, uc->template_dir ? uc->template_dir : "built-in");
     log_started();
     sig = unsubd_wait(d, &set);
     log_info("shutting down (signal %d)", sig);
@@ -259,14 +280,16 @@ int main(int argc, char **argv)
     buf_free(&errs);
     if (check) {
         UNSUB_KEYS *k = unsubd_load_keys(uc->keyfile);
+        UNSUBD_PAGES *ps = unsubd_load_pages(uc);
 
         for (size_t i = 0; i < uc->cf->warnings.n; i++)
             fprintf(stderr, "%s\n", uc->cf->warnings.v[i]);
-        if (k != NULL)
-            printf("%s: configuration is valid (listen %s, keys %s)\n", uc->cf->path, uc->listen, uc->keyfile);
-        rc = k ? 0 : 1;
-        if (k != NULL)
-            unsub_keys_free(k);
+        if (k != NULL && ps != NULL)
+            printf("%s: configuration is valid (listen %s, keys %s, pages %s)\n", uc->cf->path, uc->listen,
+                   uc->keyfile, uc->template_dir ? uc->template_dir : "built-in");
+        rc = k && ps ? 0 : 1;
+        unsub_keys_free(k);
+        unsubd_page_free(ps);
     } else {
         rc = unsubd_serve(uc, foreground);
     }

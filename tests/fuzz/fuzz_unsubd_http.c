@@ -2,12 +2,16 @@
 /*
  * fuzz_unsubd_http.c - libFuzzer target: the request logic of
  * txmilter-unsubd (unsubd/unsubd_http.c): the request path, the
- * one-click form body (RFC 8058, urlencoded or multipart), the client
- * behind X-Forwarded-For, and the page and log fields made from them.
+ * form type and the one-click field collector (fed in pieces as
+ * libmicrohttpd's post processor feeds it; the body parser itself is
+ * libmicrohttpd's), the client behind X-Forwarded-For, the log fields,
+ * and the built-in pages in the language line 2 picks, naming the
+ * stream.
  *
  * Input lines: 1 the path, 2 Content-Type ("-" for none), 3
- * X-Forwarded-For ("-" for none), 4 the peer address; the rest is the
- * body (it may hold anything, NUL bytes too).
+ * X-Forwarded-For ("-" for none), 4 the peer address; the rest is a
+ * field value (it may hold anything, NUL bytes too), handed over in
+ * pieces whose sizes its first byte chooses.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,17 +19,20 @@
 #include "fuzz.h"
 #include "netlist.h"
 #include "unsubd_http.h"
+#include "unsubd_page.h"
 #include "util.h"
 
 static NETLIST *trusted;
+static UNSUBD_PAGES *pages;
 
-/* fuzz_setup - the trusted proxies */
+/* fuzz_setup - the trusted proxies, the built-in pages */
 void fuzz_setup(void)
 {
     BUF errs;
 
     buf_init(&errs, 4096);
-    if ((trusted = netlist_build("127.0.0.1, ::1, 10.0.0.0/8, 2001:db8::/32", NULL, &errs)) == NULL)
+    if ((trusted = netlist_build("127.0.0.1, ::1, 10.0.0.0/8, 2001:db8::/32", NULL, &errs)) == NULL
+        || (pages = unsubd_page_load(NULL, NULL, 0, &errs)) == NULL)
         abort();
     buf_free(&errs);
 }
@@ -49,7 +56,8 @@ static size_t body_of(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *part[5], logpath[UNSUBD_LOGPATH_MAX], ip[UNSUBD_IP_MAX], key[UNSUBD_IP_MAX];
-    char why[128], masked[256];
+    char why[128] = "", masked[256], csp[UNSUBD_CSP_MAX];
+    UNSUBD_FORM form;
     const char *token = NULL, *ctype, *xff;
     size_t at;
     char *body;
@@ -70,7 +78,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     at = body_of(data, size);
     body = xmalloc(size - at + 1);
     memcpy(body, data + at, size - at);
-    (void) unsubd_http_one_click(ctype, body, size - at, why, sizeof(why));
+    (void) unsubd_http_form_type(ctype);
+    memset(&form, 0, sizeof(form));
+    for (size_t off = 0, step = size - at > 0 ? (unsigned char) body[0] % 16 + 1 : 1;
+         off == 0 || off < size - at; off += step)
+        unsubd_http_form_feed(&form, part[4], off, body + off,
+                              size - at - off < step ? size - at - off : step);
+    if (unsubd_http_form_done(&form, why, sizeof(why)) == 0 && why[0] == 0)
+        abort();                /* a refusal without a reason */
     free(body);
     unsubd_http_client(part[3], xff, trusted, ip, sizeof(ip));
     unsubd_http_client(part[3], xff, NULL, ip, sizeof(ip));
@@ -79,11 +94,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsubd_http_ratekey(ip, key, sizeof(key));
     unsubd_http_ratekey(part[3], key, sizeof(key));
     unsubd_http_mask(part[4], masked, sizeof(masked));
-    buf_init(&page, 64 * 1024);
-    (void) unsubd_http_confirm_page(&page, part[4], masked);
-    buf_reset(&page);
-    (void) unsubd_http_html_escape(&page, part[0]);
-    buf_free(&page);
+    /* the pages, naming the stream: never its markup unescaped */
+    for (int k = 0; k < UNSUBD_PAGE_NKINDS; k++) {
+        buf_init(&page, UNSUBD_PAGE_MAX);
+        if (unsubd_page_render(pages, (enum unsubd_page_kind) k, unsubd_page_lang(part[1]), part[4],
+                               masked, &page, csp, sizeof(csp)) == 0
+            && strchr(part[4], '<') != NULL && strstr(page.data, part[4]) != NULL)
+            abort();
+        buf_free(&page);
+    }
     fuzz_free_parts(part, 5);
     return 0;
 }

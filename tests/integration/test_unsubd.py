@@ -12,6 +12,7 @@ $UNSUBD_TOKEN_TOOL, else tests/unsubd_token_tool in the same build directory.
 """
 
 import base64
+import hashlib
 import http.client
 import os
 import pwd
@@ -233,6 +234,147 @@ def test_get_shows_a_post_form_and_stores_nothing(unsubd):
     assert u.rows() == [(RCPT, STREAM, "http")]
 
 
+LANG_BUTTONS = {"en": "Unsubscribe", "fr": "Me désabonner", "id": "Berhenti berlangganan",
+                "de": "Abmelden", "es": "Cancelar suscripción"}
+BROWSER = ["-H", "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"]
+
+
+def style_hashes(page):
+    """style_hashes - the CSP sources of the page's <style> elements, as a browser hashes them"""
+    return ["'sha256-%s'" % base64.b64encode(hashlib.sha256(m.encode()).digest()).decode()
+            for m in re.findall(r"<style[^>]*>(.*?)</style>", re.sub(r"<!--.*?-->", "", page, flags=re.S), re.S)]
+
+
+def assert_page_headers(headers, page, lang):
+    """assert_page_headers - what every page carries: its style allowed by hash and nothing
+    else, no framing, no referrer, no powerful features, its own browsing context group"""
+    csp = headers["content-security-policy"]
+    assert csp.startswith("default-src 'none';"), csp
+    hashes = style_hashes(page)
+    assert hashes and all(h in csp for h in hashes), (hashes, csp)
+    assert "unsafe" not in csp and "script" not in csp and "http" not in csp, csp
+    assert "frame-ancestors 'none'" in csp and "form-action 'self'" in csp
+    assert "<script" not in page.lower() and " style=" not in page
+    assert headers["permissions-policy"].startswith("accelerometer=(), camera=()")
+    assert headers["cross-origin-opener-policy"] == "same-origin"
+    assert headers["referrer-policy"] == "no-referrer" and headers["x-frame-options"] == "DENY"
+    assert headers["content-language"] == lang
+    assert '<html lang="%s">' % lang in page
+
+
+def test_confirmation_page_in_each_language_styled_by_hash_with_every_security_header(unsubd):
+    u = unsubd()
+    tok = u.token()
+    for accept, lang in [("fr-CA,fr;q=0.9,en;q=0.8", "fr"), ("id-ID, id;q=0.9", "id"),
+                         ("de;q=0.4, es;q=0.6", "es"), ("de-AT", "de"), ("ja, *;q=0.1", "en"),
+                         (None, "en"), ("*, en;q=0", "fr")]:
+        status, headers, page = curl(u.url(tok), *(["-H", "Accept-Language: " + accept] if accept else []))
+        assert status == 200, (accept, page)
+        assert headers["content-type"] == "text/html; charset=utf-8"
+        assert_page_headers(headers, page, lang)
+        assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+        assert ">%s</button>" % LANG_BUTTONS[lang] in page, (accept, page)
+        assert STREAM in page and "b***@example.org" in page and RCPT not in page
+    assert u.rows() == []
+    # plain answers carry the new headers too
+    status, headers, _ = curl(u.url("/nope"))
+    assert status == 404 and headers["cross-origin-opener-policy"] == "same-origin"
+    assert "camera=()" in headers["permissions-policy"]
+
+
+def test_browser_post_gets_the_result_page_one_click_post_stays_plain(unsubd):
+    u = unsubd()
+    tok = u.token()
+    status, headers, page = curl(u.url(tok), *BROWSER, "-H", "Accept-Language: de",
+                                 "--data", "List-Unsubscribe=One-Click")
+    assert status == 200, page
+    assert headers["content-type"] == "text/html; charset=utf-8"
+    assert_page_headers(headers, page, "de")
+    assert "Sie sind abgemeldet" in page and STREAM in page and "<form" not in page
+    assert u.rows() == [(RCPT, STREAM, "http")]
+    status, headers, body = curl(u.url(u.token(rcpt="carol@example.org")), *GMAIL)   # RFC 8058
+    assert status == 200 and headers["content-type"].startswith("text/plain"), headers
+    assert body == "You have been unsubscribed.\n"
+    # a bad link: an error page for a person, a line of text for a machine
+    bad = tok[:-3] + ("AAA" if not tok.endswith("AAA") else "BBB")
+    status, headers, page = curl(u.url(bad), "-H", "Accept-Language: fr")
+    assert status == 400 and headers["content-type"] == "text/html; charset=utf-8"
+    assert_page_headers(headers, page, "fr")
+    assert "Ce lien ne fonctionne pas" in page and "<form" not in page
+    status, headers, page = curl(u.url(bad), *BROWSER, "--data", "List-Unsubscribe=One-Click")
+    assert status == 400 and "This link does not work" in page
+    status, headers, body = curl(u.url(bad), *GMAIL)
+    assert status == 400 and headers["content-type"].startswith("text/plain")
+    assert sorted(r[0] for r in u.rows()) == sorted([RCPT, "carol@example.org"])
+
+
+BRAND_CONFIRM = """<!DOCTYPE html>
+<html lang="%{lang}"><head><meta charset="utf-8"><title>%{title} - Shop</title>
+<style>h1{color:#b00}</style></head>
+<body><h1>SHOP: %{heading}</h1><p>%{message}</p>%{form}<p>%{note}</p></body></html>
+"""
+
+
+def test_template_directory_brands_the_pages_is_checked_at_start_and_reloaded_on_sighup(unsubd, tmp_path):
+    tdir = make_dir(str(tmp_path / "templates"), 0o755)
+    with open(os.path.join(tdir, "confirm.html"), "w") as f:
+        f.write(BRAND_CONFIRM)
+    u = unsubd("UnsubscribeTemplateDirectory %s\n" % tdir)
+    tok = u.token()
+    status, headers, page = curl(u.url(tok), "-H", "Accept-Language: fr")
+    assert status == 200 and "<h1>SHOP: Vous désabonner de ces e-mails" in page, page
+    assert_page_headers(headers, page, "fr")
+    assert "%s" % STREAM in page and "<title>Se désabonner - Shop</title>" in page
+    # a broken template: SIGHUP keeps the pages in use, and says where the mistake is
+    with open(os.path.join(tdir, "done.html"), "w") as f:
+        f.write("<p>ok</p>\n<p style=\"color:red\">%{stream}</p>\n")
+    u.hup("previous pages stay in force")
+    assert re.search(r"done\.html:2: a style= attribute", u.logtext()), u.logtext()[-2000:]
+    assert "SHOP:" in curl(u.url(tok))[2]
+    # -n and a start say the same
+    p = run([unsubd_binary(), "-n", "-x", u.conf], check=False)
+    assert p.returncode == 1 and re.search(r"done\.html:2: a style= attribute", p.stderr.decode()), p.stderr
+    # fixed, and a page per language: SIGHUP takes them
+    with open(os.path.join(tdir, "done.html"), "w") as f:
+        f.write("<p class=\"x\">DONE %{recipient} %{stream}</p>\n")
+    with open(os.path.join(tdir, "confirm.es.html"), "w") as f:
+        f.write("<h1>TIENDA %{heading}</h1>%{form}")
+    u.hup("template(s) loaded from")
+    assert "<h1>TIENDA " in curl(u.url(tok), "-H", "Accept-Language: es")[2]
+    status, headers, page = curl(u.url(tok), *BROWSER, "--data", "List-Unsubscribe=One-Click")
+    assert status == 200 and page == "<p class=\"x\">DONE b***@example.org %s</p>\n" % STREAM, page
+    assert "style-src" not in headers["content-security-policy"]        # no style, no hash
+    # a missing directory, a misspelt file: refused at start with file:line
+    v = unsubd("UnsubscribeTemplateDirectory %s/nosuch\n" % tdir, start=False)
+    p = run([unsubd_binary(), "-n", "-x", v.conf], check=False)
+    assert p.returncode == 1 and re.search(r"txmilter\.conf:\d+: UnsubscribeTemplateDirectory .*nosuch: "
+                                           r"No such file", p.stderr.decode()), p.stderr
+    with open(os.path.join(tdir, "confirm.FR.html"), "w") as f:
+        f.write("%{form}")
+    w = unsubd("UnsubscribeTemplateDirectory %s\n" % tdir, start=False)
+    p = subprocess.run([unsubd_binary(), "-f", "-x", w.conf], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=30)
+    assert p.returncode == 1 and b"confirm.FR.html: not a template of txmilter-unsubd" in p.stdout, p.stdout
+
+
+def test_the_shipped_example_templates_load_and_render(unsubd):
+    from mailrig.util import REPO
+    tdir = os.path.join(REPO, "contrib", "unsubscribe-templates")
+    u = unsubd("UnsubscribeTemplateDirectory %s\n" % tdir)
+    p = run([unsubd_binary(), "-n", "-x", u.conf], check=False)
+    assert p.returncode == 0 and b"pages " + tdir.encode() in p.stdout, (p.stdout, p.stderr)
+    tok = u.token()
+    for lang, want in (("en", "1 Market Street"), ("fr", "1 rue du Marché")):
+        status, headers, page = curl(u.url(tok), "-H", "Accept-Language: " + lang)
+        assert status == 200 and want in page and "Example Shop" in page, page
+        assert_page_headers(headers, page, lang)
+    status, headers, page = curl(u.url(tok[:-2] + "xx"), "-H", "Accept-Language: es")
+    assert status == 400 and "Este enlace no funciona" in page and "help@shop.example" in page
+    status, headers, page = curl(u.url(tok), *BROWSER, "--data", "List-Unsubscribe=One-Click")
+    assert status == 200 and "You are unsubscribed" in page and "Example Shop" in page
+    assert_page_headers(headers, page, "en")
+
+
 def _flip(tok, i):
     c = tok[i]
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -251,7 +393,7 @@ def test_tampered_and_forged_tokens_are_refused(unsubd, tmp_path):
         status, headers, body = curl(u.url(t), *GMAIL)
         assert status == 400, (t, status, body)
         assert headers["content-type"].startswith("text/plain")
-        assert curl(u.url(t))[0] == 400, t                  # GET: 400 too, no page
+        assert curl(u.url(t))[0] == 400, t                  # GET: 400 too, the error page
     assert u.rows() == []
     assert "bad-token" in u.logtext()
 

@@ -125,3 +125,80 @@ def test_a_long_x_forwarded_for_still_names_the_client(unsubd):
             assert status == 200, client          # each client its own bucket, not the proxy's
     log = u.logtext()
     assert "client=198.51.100.8 method=GET" in log and "client=198.51.100.9 method=GET" in log, log
+
+
+# --- the path as received, before any decoding -------------------------------------------
+
+def test_a_path_is_checked_before_decoding(unsubd):
+    u = unsubd()
+    tok = u.token()
+    for path in ("/u/%s%%00garbage" % tok, "/u/%s%%2F" % tok, "/u/%%41%s" % tok[1:],
+                 "/u/" + "".join("%%%02X" % ord(ch) for ch in tok)):
+        status, headers, _ = get(u, path, [("Content-Type", "application/x-www-form-urlencoded")],
+                                 method="POST", body=b"List-Unsubscribe=One-Click")
+        assert status == 400, (path, status)
+        assert get(u, path)[0] == 400, path
+    assert get(u, "/%75/" + tok)[0] == 404              # "/u/" spelt with an escape is another path
+    assert u.rows() == []
+    assert "bad-token" in u.logtext()
+    assert get(u, "/u/" + tok + "?x=%00")[0] == 200      # the query is not the path
+
+
+# --- the one-click body, as libmicrohttpd's post processor reads it -----------------------
+
+URLENC = "application/x-www-form-urlencoded"
+
+
+def mp(boundary):
+    return "multipart/form-data; boundary=" + boundary
+
+
+BODIES = {
+    # application/x-www-form-urlencoded
+    "gmail": (URLENC, "List-Unsubscribe=One-Click", 200),
+    "leading-plus": (URLENC, "List-Unsubscribe=+One-Click", 200),
+    "surrounding-space": (URLENC, "List-Unsubscribe=%20One-Click%20", 200),
+    "trailing-crlf": (URLENC, "List-Unsubscribe=One-Click\r\n", 200),
+    "charset-param": (URLENC + "; charset=UTF-8", "List-Unsubscribe=One-Click", 200),
+    "ctype-case": ("Application/X-WWW-Form-URLencoded", "List-Unsubscribe=One-Click", 200),
+    "percent-encoded": (URLENC, "List%2DUnsubscribe=One%2dClick", 200),
+    "other-fields": (URLENC, "a=b&List-Unsubscribe=One-Click&c=", 200),
+    "value-case": (URLENC, "list-unsubscribe=one-click", 200),
+    "empty": (URLENC, "", 400),
+    "wrong-value": (URLENC, "List-Unsubscribe=Yes", 400),
+    "no-value": (URLENC, "List-Unsubscribe", 400),
+    "prefix-only": (URLENC, "List-Unsubscribe=One-Click-Not", 400),
+    "nul-escape": (URLENC, "List-Unsubscribe=One-Click%00", 400),
+    "long-field": (URLENC, "x" * 3000 + "=One-Click", 400),
+    # multipart/form-data (curl -F, browsers)
+    "multipart": (mp("XyZ"), "--XyZ\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\n"
+                  "One-Click\r\n--XyZ--\r\n", 200),
+    "multipart-second-part": (mp("qq"), "--qq\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n--rr\r\n-qq\r\n"
+                              "--qq\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n"
+                              "Content-Type: text/plain\r\n\r\nOne-Click\r\n--qq--\r\n", 200),
+    "multipart-wrong-value": (mp("qq"), "--qq\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\""
+                              "\r\n\r\nNo\r\n--qq--\r\n", 400),
+    "multipart-wrong-name": (mp("qq"), "--qq\r\nContent-Disposition: form-data; name=\"List-Unsubscribe-Post\""
+                             "\r\n\r\nOne-Click\r\n--qq--\r\n", 400),
+    "multipart-no-boundary-param": ("multipart/form-data", "--qq\r\nContent-Disposition: form-data; "
+                                    "name=\"List-Unsubscribe\"\r\n\r\nOne-Click\r\n--qq--\r\n", 400),
+    "multipart-other-boundary": (mp("rr"), "--qq\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\""
+                                 "\r\n\r\nOne-Click\r\n--qq--\r\n", 400),
+    "multipart-urlencoded-inside": (mp("qq"), "List-Unsubscribe=One-Click", 400),
+    # other media types
+    "no-ctype": (None, "List-Unsubscribe=One-Click", 400),
+    "text-plain": ("text/plain", "List-Unsubscribe=One-Click", 400),
+    "json": ("application/json", "{\"List-Unsubscribe\":\"One-Click\"}", 400),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BODIES))
+def test_one_click_bodies(unsubd, case):
+    ctype, body, want = BODIES[case]
+    u = unsubd()
+    status, headers, text = get(u, "/u/" + u.token(), [("Content-Type", ctype)] if ctype else [],
+                                method="POST", body=body.encode())
+    assert status == want, (case, status, text)
+    assert u.rows() == ([(RCPT, STREAM, "http")] if want == 200 else [])
+    if want == 400:
+        assert "result=bad-body" in u.logtext()

@@ -38,7 +38,7 @@ static const char *const conf_fields[] = {
     "data_directory", "egress", "alignment_action", "psl", "nameservers", "trust_anchor",
     "dns_timeout", "on_dnserror",
     "control_socket_group", "control_socket_mode", "signing", "unsub_pidfile", "unsub_rate",
-    "metrics_listen", "unsub_metrics_listen", NULL,
+    "unsub_template_dir", "metrics_listen", "unsub_metrics_listen", NULL,
 };
 
 #define DEF_SIGN "from,sender,reply-to,subject,date,message-id,to,cc,mime-version," \
@@ -61,8 +61,8 @@ static const char *const conf_field_defaults[] = {
     "127.0.0.1:8025", "0", "0", "0", "127.0.0.1, ::1",
     "/var/lib/txmilter", "", "unset", "/usr/share/publicsuffix/public_suffix_list.dat",
     "(null)", "(null)", "5", "tempfail",
-    "(null)", "0600", "1", "(null)", "120/60000ms", "(null)",
-    "(null)",
+    "(null)", "0600", "1", "(null)", "120/60000ms",
+    "(null)", "(null)", "(null)",
 };
 
 /* render_facility - a syslog facility code back to its name */
@@ -134,6 +134,7 @@ static const char *render_field(const TXCONF *cf, const char *field, char *buf, 
     STRF("nameservers", align.nameservers);
     STRF("trust_anchor", align.trust_anchor_file);
     STRF("unsub_pidfile", unsubd.pidfile);
+    STRF("unsub_template_dir", unsubd.template_dir);
     STRF("metrics_listen", daemon.metrics_listen);
     STRF("unsub_metrics_listen", unsubd.metrics_listen);
     else
@@ -371,6 +372,10 @@ static const OK_CASE ok_cases[] = {
     {"UnsubscribePidFile", "PidFile /run/txmilter/txmilter.pid\n"
      "UnsubscribePidFile /run/txmilter/unsubd.pid\n",
      {"pidfile=/run/txmilter/txmilter.pid", "unsub_pidfile=/run/txmilter/unsubd.pid"}},
+    {"UnsubscribeTemplateDirectory", "UnsubscribeTemplateDirectory /etc/txmilter/unsubscribe-templates\n",
+     {"unsub_template_dir=/etc/txmilter/unsubscribe-templates"}},
+    {"UnsubscribeTemplateDirectory none", "UnsubscribeTemplateDirectory none\n", {"unsub_template_dir=(null)"}},
+    {"UnsubscribeTemplateDirectory default", "", {"unsub_template_dir=(null)"}},
 };
 
 /* test_ok - a configuration that loads, with the fields it sets */
@@ -470,6 +475,8 @@ static const BAD_CASE bad_cases[] = {
      "%F:1: UnsubscribeScope: \"list\" is not one of address, domain\n"},
     {"DataDirectory relative", "DataDirectory var/lib\n",
      "%F:1: DataDirectory: \"var/lib\" is not an absolute path (or \"none\")\n"},
+    {"UnsubscribeTemplateDirectory relative", "\nUnsubscribeTemplateDirectory templates\n",
+     "%F:2: UnsubscribeTemplateDirectory: \"templates\" is not an absolute path (or \"none\")\n"},
     {"EgressAddress not an address", "EgressAddress 192.0.2.0/24\n",
      "%F:1: EgressAddress: \"192.0.2.0/24\" is not an IPv4 or IPv6 address (list each address the "
      "relay sends from, no networks)\n"},
