@@ -23,6 +23,7 @@ The modules, lowest first (each imports only those above it):
   mailrig.postfix       Postfix: a private instance, submit, sendmail, maillog lookups
   mailrig.verify        verify_dkimpy, verify_maildkim, check_signed, check_not_verifying
   mailrig.redisserver   RedisServer (also redis-sentinel), RedisMonitor; tests/redis-launch
+  mailrig.chromium      Chromium: headless chromium over the DevTools protocol (a pipe)
 
 Tests import from the modules; the names below are here too, for scripts that
 `import mailrig` (contrib/quickstart-demo.py, tests/bench).
