@@ -60,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     UNSUBD_FORM form;
     const char *token = NULL, *ctype, *xff;
     size_t at;
-    char *body;
+    char *body, *stream;
     BUF page;
 
     if (size > FUZZ_MAX_INPUT)
@@ -94,15 +94,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsubd_http_ratekey(ip, key, sizeof(key));
     unsubd_http_ratekey(part[3], key, sizeof(key));
     unsubd_http_mask(part[4], masked, sizeof(masked));
-    /* the pages, naming the stream: never its markup unescaped */
+    /* the pages, naming the stream: never its markup unescaped (a tag no
+     * template holds, so that "<b" in the stream is not mistaken for the
+     * page's own <body>) */
+    buf_init(&page, UNSUBD_PAGE_MAX);
+    (void) buf_printf(&page, "<x-fuzz>%s", part[4]);
+    stream = xstrdup(page.data ? page.data : "<x-fuzz>");
+    buf_free(&page);
     for (int k = 0; k < UNSUBD_PAGE_NKINDS; k++) {
         buf_init(&page, UNSUBD_PAGE_MAX);
-        if (unsubd_page_render(pages, (enum unsubd_page_kind) k, unsubd_page_lang(part[1]), part[4],
+        if (unsubd_page_render(pages, (enum unsubd_page_kind) k, unsubd_page_lang(part[1]), stream,
                                masked, &page, csp, sizeof(csp)) == 0
-            && strchr(part[4], '<') != NULL && strstr(page.data, part[4]) != NULL)
+            && strstr(page.data, "<x-fuzz>") != NULL)
             abort();
         buf_free(&page);
     }
+    free(stream);
     fuzz_free_parts(part, 5);
     return 0;
 }
