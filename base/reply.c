@@ -10,10 +10,10 @@
  *	REPLY	reply_continue(void)
  *
  * DESCRIPTION
- *	Every layer that decides something the MTA must hear (the
- *	pipeline, the alignment preflight) answers with a REPLY: a verdict
- *	and, for a refusal, an SMTP reply code ("451"), an enhanced status
- *	code ("4.7.26") and a text. Only the milter callbacks and
+ *	Every step of the pipeline answers with a REPLY: a verdict and,
+ *	for a refusal, an SMTP reply code ("451"), an enhanced status code
+ *	("4.7.26") and a text (worded in pipeline/msg_reply.c; the features
+ *	return their own results). Only the milter callbacks and
  *	`txmilter -t` turn it into something else.
  *
  *	reply_make() builds one; NULL codes or text stay empty.

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * reply.h - the one reply type of txmilter: what a step of the pipeline
- * (or a feature's check) answers the MTA, with an SMTP reply code, an
- * enhanced status code and a text when it refuses.
+ * answers the MTA, with an SMTP reply code, an enhanced status code and a
+ * text when it refuses.
  */
 #ifndef TX_REPLY_H
 #define TX_REPLY_H

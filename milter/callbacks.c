@@ -51,6 +51,7 @@
 #include "callbacks.h"
 #include "log.h"
 #include "msg.h"
+#include "msg_reply.h"
 #include "snapshot.h"
 #include "util.h"
 
@@ -259,7 +260,8 @@ static sfsistat tx_envfrom(SMFICTX *ctx, char **argv)
         return SMFIS_TEMPFAIL;
     conn_end_msg(cc);
     if (atomic_load(&callbacks_draining)) {
-        (void) smfi_setreply(ctx, "421", "4.3.2", "txmilter is shutting down, try again later");
+        r = msg_reply(REPLY_TEMPFAIL, MSG_WHY_SHUTTING_DOWN);
+        (void) smfi_setreply(ctx, r.rcode, r.xcode, r.text);
         return SMFIS_TEMPFAIL;
     }
     if ((snap = snapshot_acquire()) == NULL) {
@@ -401,9 +403,10 @@ static sfsistat tx_eom(SMFICTX *ctx)
             : smfi_addheader(ctx, ops[i].name, v);
         free(v);
         if (rc != MI_SUCCESS) {
+            r = msg_reply(REPLY_TEMPFAIL, MSG_WHY_UNAPPLIED);
             log_err("%s: cannot add %s header: the MTA refused; message tempfailed",
                     msg_queueid(cc->msg), ops[i].name);
-            (void) smfi_setreply(ctx, "451", "4.3.0", "cannot add DKIM signature, try again later");
+            (void) smfi_setreply(ctx, r.rcode, r.xcode, r.text);
             conn_end_msg(cc);
             return SMFIS_TEMPFAIL;
         }

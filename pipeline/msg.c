@@ -63,6 +63,7 @@
 #include "log.h"
 #include "msg.h"
 #include "msg_int.h"
+#include "msg_reply.h"
 #include "preflight.h"
 #include "rate_txn.h"
 #include "ratelimit.h"
@@ -226,21 +227,20 @@ void msg_op(MSG *m, MSG_HDROP_KIND kind, const char *name, const char *value)
 
 REPLY msg_mail(MSG *m)
 {
-    char text[512], bare[ADDR_NORM_MAX];
+    char bare[ADDR_NORM_MAX];
 
     if (!m->outbound || m->sender_bad[0] == 0)
         return reply_continue();
     addr_smtp_bare(m->envfrom, bare, sizeof(bare));
-    snprintf(text, sizeof(text), "<%.200s>: bad sender address: %.200s", bare, m->sender_bad);
     log_info("%s: from=%s: refused: %s", msg_queueid(m), m->envfrom, m->sender_bad);
-    return msg_refuse(m, "sender", REPLY_REJECT, "553", "5.1.7", text);
+    return msg_refuse(m, "sender", msg_reply(REPLY_REJECT, MSG_WHY_BAD_SENDER, bare, m->sender_bad));
 }
 
 /* msg_bad_rcpt - an outbound recipient that cannot be normalised: never
  * counted under a spelling of its own; non-SMTP ones are removed later */
 static REPLY msg_bad_rcpt(MSG *m, const char *rcpt, const char *why)
 {
-    char text[512], bare[ADDR_NORM_MAX];
+    char bare[ADDR_NORM_MAX];
 
     addr_smtp_bare(rcpt, bare, sizeof(bare));
     log_info("%s: rcpt=%s: refused: %s%s", msg_queueid(m), rcpt, why,
@@ -251,8 +251,7 @@ static REPLY msg_bad_rcpt(MSG *m, const char *rcpt, const char *why)
         strv_add(&m->rcpt_bad, rcpt);
         return reply_continue();
     }
-    snprintf(text, sizeof(text), "<%.200s>: bad recipient address: %.200s", bare, why);
-    return reply_make(REPLY_REJECT, "550", "5.1.3", text);
+    return msg_reply(REPLY_REJECT, MSG_WHY_BAD_RCPT, bare, why);
 }
 
 /* msg_set_dry_run - decide everything, record nothing (txmilter -t) */
@@ -265,7 +264,7 @@ void msg_set_dry_run(MSG *m)
  * set (refused, or deferred to the end) */
 static int msg_rate(MSG *m, const char *rcpt, const char *norm, RL_SUP *sup, REPLY *r)
 {
-    RATE_REPLY rr;
+    RATE_RESULT rr;
     double t0 = m->dry_run ? 0 : msg_stage_begin(m);
 
     /* the suppressions come with the rate decision when the store can (one
@@ -279,9 +278,8 @@ static int msg_rate(MSG *m, const char *rcpt, const char *norm, RL_SUP *sup, REP
     case RATE_TEMPFAIL:
     case RATE_REJECT:
         m->nrcpt--;
-        msg_count_refusal(m, rr.store_down ? "store" : "ratelimit");
-        *r = reply_make(rr.outcome == RATE_TEMPFAIL ? REPLY_TEMPFAIL : REPLY_REJECT, rr.rcode, rr.xcode,
-                        rr.text);
+        msg_count_refusal(m, rr.reason == RATE_WHY_STORE ? "store" : "ratelimit");
+        *r = msg_reply_rate(&rr);
         return 0;
     case RATE_DEFERRED:
         msg_count_refusal(m, "ratelimit");
@@ -321,8 +319,7 @@ static REPLY msg_rcpt_decide(MSG *m, const char *rcpt, const char *rcpt_addr)
 
         if (u < 0) {
             m->nrcpt--;
-            rr = reply_make(REPLY_TEMPFAIL, "451", "4.3.0", "unsubscribe request cannot be stored "
-                           "now, try again later");
+            rr = msg_reply(REPLY_TEMPFAIL, MSG_WHY_UNSUB_UNSTORED);
         } else if (m->outbound) {
             rr = msg_bad_rcpt(m, rcpt, err.len ? err.data : "empty address");
         }
@@ -429,68 +426,55 @@ int msg_add_header(MSG *m, const char *name, const char *value)
 }
 
 /* msg_refuse - a refusal with its reason also in the summary */
-REPLY msg_refuse(MSG *m, const char *reason, REPLY_VERDICT v, const char *rcode, const char *xcode,
-                 const char *text)
+REPLY msg_refuse(MSG *m, const char *reason, REPLY r)
 {
     msg_count_refusal(m, reason);
-    msg_count_action(m, v == REPLY_REJECT ? "rejected" : "tempfailed");
-    msg_note(m, "action=%s reason=\"%s\"", v == REPLY_REJECT ? "reject" : "tempfail", text);
+    msg_count_action(m, r.verdict == REPLY_REJECT ? "rejected" : "tempfailed");
+    msg_note(m, "action=%s reason=\"%s\"", r.verdict == REPLY_REJECT ? "reject" : "tempfail", r.text);
     m->state = MSG_ST_DONE;
-    return reply_make(v, rcode, xcode, text);
+    return r;
 }
 
-/* msg_multiple_from - several From fields or mailboxes: On-MultipleFrom */
-static REPLY msg_multiple_from(MSG *m, const char *text)
+/* msg_multiple_from - n From fields or mailboxes (why): On-MultipleFrom */
+static REPLY msg_multiple_from(MSG *m, MSG_WHY why, int n)
 {
-    switch (m->snap->cf->sign.on_multifrom) {
-    case CONF_ACT_ACCEPT:
+    enum conf_action act = m->snap->cf->sign.on_multifrom;
+    REPLY r = msg_reply(act == CONF_ACT_TEMPFAIL ? REPLY_TEMPFAIL : REPLY_REJECT, why, n);
+
+    if (act == CONF_ACT_ACCEPT) {
         /* The first mailbox decides keys and alignment; receivers that
          * apply RFC 7489 6.6.1 will still refuse the message. */
         log_warn("%s: %s: accepted (On-MultipleFrom accept), the first mailbox is used",
-                 msg_queueid(m), text);
+                 msg_queueid(m), r.text);
         msg_note(m, "warning=multiple-from");
         return reply_continue();
-    case CONF_ACT_TEMPFAIL:
-        return msg_refuse(m, "from", REPLY_TEMPFAIL, "451", "4.6.0", text);
-    default:
-        return msg_refuse(m, "from", REPLY_REJECT, "550", "5.6.0", text);
     }
+    return msg_refuse(m, "from", r);
 }
 
 /* msg_check_from - exactly one From field with exactly one mailbox */
 static REPLY msg_check_from(MSG *m)
 {
-    char text[512];
     REPLY r;
     int n;
 
     if (m->nfrom == 0)
-        return msg_refuse(m, "from", REPLY_REJECT, "550", "5.6.0", "message has no From header field");
+        return msg_refuse(m, "from", msg_reply(REPLY_REJECT, MSG_WHY_NO_FROM));
     /* Every From field must parse, whatever On-MultipleFrom says: a
      * receiver may take the author from any of them. */
     for (size_t i = 0; i < m->nfields; i++) {
         if (strcasecmp(m->fields[i].name, "From") != 0)
             continue;
-        if ((n = hdr_parse_mailboxes(m->fields[i].value, NULL)) < 0) {
-            snprintf(text, sizeof(text), "From header field %s", hdr_strerror(n));
-            return msg_refuse(m, "from", REPLY_REJECT, "550", "5.6.0", text);
-        }
+        if ((n = hdr_parse_mailboxes(m->fields[i].value, NULL)) < 0)
+            return msg_refuse(m, "from", msg_reply(REPLY_REJECT, MSG_WHY_BAD_FROM, hdr_strerror(n)));
     }
-    if (m->nfrom > 1) {
-        snprintf(text, sizeof(text), "message has %d From header fields "
-                 "(RFC 5322 3.6 allows one; receivers reject it, RFC 7489 6.6.1)", m->nfrom);
-        if ((r = msg_multiple_from(m, text)).verdict != REPLY_CONTINUE)
-            return r;
-    }
+    if (m->nfrom > 1 && (r = msg_multiple_from(m, MSG_WHY_FROM_FIELDS, m->nfrom)).verdict != REPLY_CONTINUE)
+        return r;
     n = hdr_parse_mailboxes(m->from_value, &m->author);
     if (n == 0)
-        return msg_refuse(m, "from", REPLY_REJECT, "550", "5.6.0", "From header field holds no address");
-    if (n > 1) {
-        snprintf(text, sizeof(text), "From header field holds %d addresses "
-                 "(receivers cannot apply DMARC to it, RFC 7489 6.6.1)", n);
-        if ((r = msg_multiple_from(m, text)).verdict != REPLY_CONTINUE)
-            return r;
-    }
+        return msg_refuse(m, "from", msg_reply(REPLY_REJECT, MSG_WHY_FROM_EMPTY));
+    if (n > 1 && (r = msg_multiple_from(m, MSG_WHY_FROM_MAILBOXES, n)).verdict != REPLY_CONTINUE)
+        return r;
     msg_note(m, "header-from=<%s@%s>", m->author.local, m->author.domain);
     return reply_continue();
 }
@@ -510,11 +494,8 @@ static REPLY msg_start_signers(MSG *m)
         log_warn("%s: %s matches %d or more SigningTable entries: only the first %d sign",
                  msg_queueid(m), m->author.domain, SIGN_MAX, SIGN_MAX);
     if (m->npicks == 0) {
-        char text[512];
-
-        snprintf(text, sizeof(text), "no DKIM signing key for %s", m->author.domain);
         if (cf->sign.on_nokey == CONF_ACT_TEMPFAIL)
-            return msg_refuse(m, "nokey", REPLY_TEMPFAIL, "451", "4.3.5", text);
+            return msg_refuse(m, "nokey", msg_reply(REPLY_TEMPFAIL, MSG_WHY_NO_KEY, m->author.domain));
         msg_note(m, "no-key=%s", m->author.domain);
         return reply_continue();
     }
@@ -585,15 +566,13 @@ static REPLY msg_signing_error(MSG *m)
     m->sign_failed = 1;
     msg_count_sig_error(m);
     if (cf->sign.on_sigerr == CONF_ACT_TEMPFAIL)
-        return msg_refuse(m, "signing", REPLY_TEMPFAIL, "451", "4.3.0", "DKIM signing failed, try again later");
+        return msg_refuse(m, "signing", msg_reply(REPLY_TEMPFAIL, MSG_WHY_SIGN_TEMP));
     if (cf->sign.on_sigerr == CONF_ACT_REJECT)
-        return msg_refuse(m, "signing", REPLY_REJECT, "550", "5.3.0", "DKIM signing failed");
+        return msg_refuse(m, "signing", msg_reply(REPLY_REJECT, MSG_WHY_SIGN_FAILED));
     msg_note(m, "signing-error");
     return reply_continue();
 }
 
-/* msg_suppressed - drop the recipients who unsubscribed from this stream;
- * how many are left, or -1 after setting *r to a refusal */
 /* msg_add_field - a field txmilter adds, even while msg_eoh() runs */
 void msg_add_field(MSG *m, const char *name, const char *value)
 {
@@ -637,9 +616,9 @@ static REPLY msg_preflight(MSG *m)
         msg_note(m, "%s", out.summary);
     if (out.quarantine)
         m->preflight_hold = 1;
-    if (out.reply.verdict == REPLY_TEMPFAIL || out.reply.verdict == REPLY_REJECT)
+    if (out.refuse != ALIGN_DELIVER)
         return msg_refuse(m, out.verdict && strcmp(out.verdict, "temperror") == 0 ? "dns" : "alignment",
-                          out.reply.verdict, out.reply.rcode, out.reply.xcode, out.reply.text);
+                          msg_reply_align(&out));
     return reply_continue();
 }
 
@@ -659,13 +638,9 @@ static REPLY msg_eoh_decide(MSG *m)
         }
         return reply_continue();
     }
-    if (m->header_overflow) {
-        char text[256];
-
-        snprintf(text, sizeof(text), "header section exceeds %zu bytes (MaximumHeaders)",
-                 m->snap->cf->daemon.max_headers);
-        return msg_refuse(m, "size", REPLY_REJECT, "552", "5.3.4", text);
-    }
+    if (m->header_overflow)
+        return msg_refuse(m, "size", msg_reply(REPLY_REJECT, MSG_WHY_HEADER_SIZE,
+                                               m->snap->cf->daemon.max_headers));
     m->state = MSG_ST_BODY;
     if ((r = msg_check_from(m)).verdict != REPLY_CONTINUE)
         return r;
@@ -744,19 +719,17 @@ static int msg_eom_no_rcpt(MSG *m, REPLY *r)
     if (m->rcpt_bad.n > 0 && m->rcpt_given.n == 0
         && (m->rate == NULL || rate_txn_deferred(m->rate) == 0)) {
         /* no recipient can be normalised */
-        char text[512], bare[ADDR_NORM_MAX];
+        char bare[ADDR_NORM_MAX];
 
         addr_smtp_bare(m->rcpt_bad.v[0], bare, sizeof(bare));
-        snprintf(text, sizeof(text), "<%.200s>: bad recipient address", bare);
-        *r = msg_refuse(m, "recipient", REPLY_REJECT, "550", "5.1.3", text);
+        *r = msg_refuse(m, "recipient", msg_reply(REPLY_REJECT, MSG_WHY_NO_GOOD_RCPT, bare));
         return 1;
     }
     if (m->rate && rate_txn_deferred(m->rate) > 0 && rate_txn_accepted(m->rate) == 0) {
         /* every recipient is over a limit */
-        RATE_REPLY rr = rate_txn_deferred_reply(m->rate);
+        RATE_RESULT rr = rate_txn_deferred_result(m->rate);
 
-        *r = msg_refuse(m, "ratelimit", rr.outcome == RATE_REJECT ? REPLY_REJECT : REPLY_TEMPFAIL, rr.rcode, rr.xcode,
-                        rr.text);
+        *r = msg_refuse(m, "ratelimit", msg_reply_rate(&rr));
         return 1;
     }
     return 0;

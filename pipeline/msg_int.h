@@ -79,8 +79,7 @@ void msg_note(MSG *m, const char *fmt, ...) __attribute__((format(printf, 2, 3))
 
 /* msg_refuse - a refusal, also noted in the summary and counted under
  * reason (msg_count_refusal()); the message is done */
-REPLY msg_refuse(MSG *m, const char *reason, REPLY_VERDICT v, const char *rcode, const char *xcode,
-                 const char *text);
+REPLY msg_refuse(MSG *m, const char *reason, REPLY r);
 
 /* msg_count.c: the counters (see there) */
 void msg_count_action(MSG *m, const char *action);

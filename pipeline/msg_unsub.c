@@ -4,6 +4,7 @@
  *
  * SYNOPSIS
  *	#include "msg_int.h"
+#include "msg_reply.h"
  *
  *	int	msg_unsub_rcpt(MSG *m, const char *rcpt, char *would,
  *			size_t wouldlen)
@@ -39,6 +40,7 @@
 
 #include "log.h"
 #include "msg_int.h"
+#include "msg_reply.h"
 #include "ratelimit.h"
 #include "store_failover.h"
 #include "suppress.h"
@@ -136,8 +138,7 @@ static long msg_suppressed(MSG *m, const char *stream, REPLY *r)
                 msg_note(m, "suppression=unavailable");
                 free(drop);
                 buf_free(&err);
-                *r = msg_refuse(m, "store", REPLY_TEMPFAIL, "451", "4.3.0",
-                                "suppression list unavailable, try again later");
+                *r = msg_refuse(m, "store", msg_reply(REPLY_TEMPFAIL, MSG_WHY_SUPPRESS_DOWN));
                 return -1;
             }
             if (!unchecked++)                       /* local, accept: deliver */
@@ -151,15 +152,10 @@ static long msg_suppressed(MSG *m, const char *stream, REPLY *r)
     }
     buf_free(&err);
     if (gone == n) {
-        char text[512];
-
-        if (n == 1)
-            snprintf(text, sizeof(text), "<%.200s>: recipient unsubscribed from mail of %.200s",
-                     m->rcpt_norm.v[0], stream);
-        else
-            snprintf(text, sizeof(text), "all %zu recipients unsubscribed from mail of %.200s", n, stream);
         free(drop);
-        *r = msg_refuse(m, "suppressed", REPLY_REJECT, "550", "5.7.1", text);
+        *r = msg_refuse(m, "suppressed", n == 1
+                        ? msg_reply(REPLY_REJECT, MSG_WHY_UNSUBSCRIBED, m->rcpt_norm.v[0], stream)
+                        : msg_reply(REPLY_REJECT, MSG_WHY_ALL_UNSUBSCRIBED, n, stream));
         return -1;
     }
     for (i = 0; i < n; i++)

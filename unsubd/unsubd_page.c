@@ -75,13 +75,13 @@ static const char *const unsubd_page_files[UNSUBD_PAGE_NFILES] = {"confirm", "do
     "main{box-sizing:border-box;max-width:34rem;margin:10vh auto 2rem;padding:2rem 1.75rem;" \
     "background:#fff;border-radius:.75rem;box-shadow:0 1px 4px rgba(0,0,0,.15)}\n" \
     "h1{font-size:1.5rem;line-height:1.25;margin:0 0 1rem}\n" \
-    "p{margin:0 0 1rem;overflow-wrap:anywhere}\n" \
+    "p{margin:0 0 1rem;overflow-wrap:anywhere}\np:last-of-type{margin-bottom:0}\n" \
     "form{margin:1.5rem 0}\n" \
     "button{font:inherit;font-weight:600;width:100%;min-height:3rem;padding:.75rem 1.5rem;border:0;" \
     "border-radius:.5rem;background:#1747b8;color:#fff;cursor:pointer}\n" \
     "button:hover{background:#0f3590}\n" \
     "button:focus-visible{outline:3px solid #e8a200;outline-offset:3px}\n" \
-    ".note{color:#4a5565;font-size:.9375rem;margin:0}\n" \
+    ".note{color:#4a5565;font-size:.9375rem;margin:0}\n.note:empty{display:none}\n" \
     "@media (max-width:36rem){main{margin:0;min-height:100vh;border-radius:0;box-shadow:none}}\n" \
     "@media (prefers-color-scheme:dark){body{background:#10151c;color:#e6e9ee}main{background:#1b2430}" \
     "button{background:#4a7dff;color:#08101f}button:hover{background:#7399ff}.note{color:#a9b2bf}}\n" \

@@ -25,12 +25,14 @@
  *
  *	Actions. Only a policy of quarantine or reject (after sp= and pct=,
  *	see dmarc_check.c) makes a failure matter: AlignmentAction reject
- *	gives 550 5.7.26 with the reasons, tempfail 451 4.7.26, quarantine
- *	puts the message on hold, log delivers it with a warning. p=none and
- *	"no policy" deliver with a warning (Gmail and Yahoo want a DMARC
- *	record from bulk senders). A temperror with a policy of quarantine
- *	or reject, or with the policy unknown, follows On-DNSError: tempfail
- *	(451 4.4.3, the default) or accept (delivered, warned).
+ *	refuses the message for good with the reasons (the pipeline replies
+ *	550 5.7.26), tempfail for now (451 4.7.26), quarantine puts the
+ *	message on hold, log delivers it with a warning. p=none and "no
+ *	policy" deliver with a warning (Gmail and Yahoo want a DMARC record
+ *	from bulk senders). A temperror with a policy of quarantine or
+ *	reject, or with the policy unknown, follows On-DNSError: tempfail
+ *	(ALIGN_REFUSE_DNS, 451 4.4.3, the default) or accept (delivered,
+ *	warned).
  *
  *	The summary (for the message's log line and `txmilter -t`) names the
  *	verdict, the policy and where it was found, and the reasons.
@@ -46,7 +48,7 @@
 #include "fmt.h"
 #include "util.h"
 
-#define ALIGN_REPLY_MAX 440             /* bytes of reply text, within SMTP's 512 */
+#define ALIGN_TEXT_MAX 440              /* bytes of a failure's text in a warning */
 
 const char *align_verdict_str(ALIGN_VERDICT v)
 {
@@ -161,14 +163,12 @@ static void align_policy_text(const DMARC_CHECK *dm, char *policy, size_t size)
 static const char *align_on_temperror(const DMARC_CHECK *dm, enum conf_action on_dnserror, int enforce,
                                       ALIGN_DECISION *d, ALIGN_OUTCOME *out)
 {
-    char text[600];
-
     if (enforce && on_dnserror == CONF_ACT_TEMPFAIL) {
         /* dm->why already says "DNS: ..." */
-        fmt_trunc(text, ALIGN_REPLY_MAX, "DMARC alignment of %s cannot be checked now (%s), "
-                  "try again later", dm->from_domain,
-                  dm->status == DMARC_CHECK_TEMPFAIL ? dm->why : "DNS trouble, see the relay's log");
-        out->reply = reply_make(REPLY_TEMPFAIL, "451", "4.4.3", text);
+        out->refuse = ALIGN_REFUSE_DNS;
+        util_strlcpy(out->domain, dm->from_domain, sizeof(out->domain));
+        util_strlcpy(out->reasons, dm->status == DMARC_CHECK_TEMPFAIL ? dm->why
+                     : "DNS trouble, see the relay's log", sizeof(out->reasons));
         return "tempfail";
     }
     d->warn = 1;
@@ -184,8 +184,8 @@ static const char *align_on_fail(const DMARC_CHECK *dm, enum conf_align action, 
 {
     char text[600];
 
-    /* The reply stays short: an SMTP reply line holds 512 bytes. */
-    fmt_trunc(text, ALIGN_REPLY_MAX, "DMARC alignment preflight failed for %s (%s=%s): %s", dm->from_domain,
+    /* For the warnings below (the pipeline words the refusals, msg_reply.c). */
+    fmt_trunc(text, ALIGN_TEXT_MAX, "DMARC alignment preflight failed for %s (%s=%s): %s", dm->from_domain,
               dm->policy_tag, dmarc_check_policy_str(dm->policy), brief->data ? brief->data : "");
     if (!enforce) {
         d->warn = 1;
@@ -193,13 +193,13 @@ static const char *align_on_fail(const DMARC_CHECK *dm, enum conf_align action, 
                   "none: %s", dm->from_domain, why->data ? why->data : "");
         return "deliver";
     }
-    if (action == CONF_ALIGN_REJECT) {
-        out->reply = reply_make(REPLY_REJECT, "550", "5.7.26", text);
-        return "reject";
-    }
-    if (action == CONF_ALIGN_TEMPFAIL) {
-        out->reply = reply_make(REPLY_TEMPFAIL, "451", "4.7.26", text);
-        return "tempfail";
+    if (action == CONF_ALIGN_REJECT || action == CONF_ALIGN_TEMPFAIL) {
+        out->refuse = action == CONF_ALIGN_REJECT ? ALIGN_REFUSE_REJECT : ALIGN_REFUSE_TEMPFAIL;
+        util_strlcpy(out->domain, dm->from_domain, sizeof(out->domain));
+        util_strlcpy(out->policy_tag, dm->policy_tag, sizeof(out->policy_tag));
+        util_strlcpy(out->policy, dmarc_check_policy_str(dm->policy), sizeof(out->policy));
+        util_strlcpy(out->reasons, brief->data ? brief->data : "", sizeof(out->reasons));
+        return action == CONF_ALIGN_REJECT ? "reject" : "tempfail";
     }
     d->warn = 1;
     if (action == CONF_ALIGN_QUARANTINE) {
@@ -237,7 +237,6 @@ void align_decide(const ALIGN_FACTS *f, enum conf_align action, enum conf_action
 
     memset(d, 0, sizeof(*d));
     memset(out, 0, sizeof(*out));
-    out->reply.verdict = REPLY_CONTINUE;
     buf_init(&why, 2048);
     buf_init(&brief, 360);
     if (dm->status == DMARC_CHECK_TEMPFAIL) {

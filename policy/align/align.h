@@ -11,7 +11,6 @@
 #include "conf.h"
 #include "dmarc_check.h"
 #include "keycheck.h"
-#include "reply.h"
 #include "spf_check.h"
 
 #define ALIGN_MAX_SIG    8
@@ -48,10 +47,25 @@ typedef struct align_facts {
     ALIGN_SPF   spf[ALIGN_MAX_EGRESS];
 } ALIGN_FACTS;
 
+/* Whether the message is refused, and why (the pipeline words the reply). */
+typedef enum align_refusal {
+    ALIGN_DELIVER = 0,          /* not refused (quarantine says whether it is held) */
+    ALIGN_REFUSE_REJECT,        /* alignment fails, AlignmentAction reject */
+    ALIGN_REFUSE_TEMPFAIL,      /* alignment fails, AlignmentAction tempfail */
+    ALIGN_REFUSE_DNS,           /* cannot be checked now (reasons: the DNS trouble), On-DNSError tempfail */
+    ALIGN_REFUSE_NO_DNS,        /* no resolver, On-DNSError tempfail */
+} ALIGN_REFUSAL;
+
+#define ALIGN_REASONS_MAX 440   /* bytes of reasons, within an SMTP reply line */
+
 /* What the verdict makes of the message under AlignmentAction. */
 typedef struct align_outcome {
-    REPLY       reply;          /* REPLY_CONTINUE, or the refusal */
+    ALIGN_REFUSAL refuse;
     int         quarantine;     /* AlignmentAction quarantine applies */
+    char        domain[ORGDOMAIN_MAX];  /* refused: the From domain */
+    char        policy_tag[4];  /* ALIGN_REFUSE_REJECT, _TEMPFAIL: "p" or "sp" */
+    char        policy[16];     /* the same: the policy receivers apply */
+    char        reasons[ALIGN_REASONS_MAX];  /* refused: why, briefly */
     char        summary[768];   /* for the message's log line, e.g. "dmarc=pass (dkim aligned: ...)" */
     const char *verdict;        /* "pass", "fail", "none", "temperror"; NULL: no preflight ran */
 } ALIGN_OUTCOME;
@@ -66,9 +80,9 @@ typedef struct align_decision {
     char        warning[512];
 } ALIGN_DECISION;
 
-/* align_decide - the verdict, its reasons (out->summary) and the reply
- * (out->reply, out->quarantine) for the configured action and
- * On-DNSError. */
+/* align_decide - the verdict, its reasons (out->summary) and what it
+ * makes of the message (out->refuse, out->quarantine) for the configured
+ * action and On-DNSError. */
 void align_decide(const ALIGN_FACTS *f, enum conf_align action, enum conf_action on_dnserror,
                   ALIGN_DECISION *d, ALIGN_OUTCOME *out);
 

@@ -255,17 +255,14 @@ void preflight_check(const TXCONF *cf, const PREFLIGHT_MSG *in, ALIGN_OUTCOME *o
     ALIGN_DECISION d;
 
     memset(out, 0, sizeof(*out));
-    out->reply.verdict = REPLY_CONTINUE;
     if (!conf_preflight(cf))
         return;
     if (!atomic_load(&preflight_started) && preflight_lazy_init(cf) < 0) {
         /* No resolver: as DNS trouble. */
         fmt_trunc(out->summary, sizeof(out->summary), "preflight=temperror reasons=\"resolver unavailable\"");
         out->verdict = "temperror";
-        if (cf->align.on_dnserror == CONF_ACT_TEMPFAIL) {
-            out->reply = reply_make(REPLY_TEMPFAIL, "451", "4.4.3",
-                                    "DMARC alignment cannot be checked now, try again later");
-        }
+        if (cf->align.on_dnserror == CONF_ACT_TEMPFAIL)
+            out->refuse = ALIGN_REFUSE_NO_DNS;
         return;
     }
     f = xcalloc(1, sizeof(*f));

@@ -32,7 +32,7 @@ typedef struct preflight_msg {
 } PREFLIGHT_MSG;
 
 /* preflight_check - run the preflight; never blocks longer than the DNS
- * timeouts; DNS trouble is never a pass. Does nothing (REPLY_CONTINUE, an
+ * timeouts; DNS trouble is never a pass. Does nothing (ALIGN_DELIVER, an
  * empty summary) unless EgressAddress or AlignmentAction is configured. */
 void preflight_check(const TXCONF *cf, const PREFLIGHT_MSG *in, ALIGN_OUTCOME *out);
 

@@ -10,6 +10,8 @@
  *	SIGN_SET * sign_begin(DKIM_LIB *lib, const SIGN_REQ *req, size_t n,
  *			const char *jobid, enum conf_canon hcanon,
  *			enum conf_canon bcanon, BUF *err)
+ *	void	sign_set_handover(SIGN_SET *ss, int on)
+ *	int	sign_handed_over(const SIGN_SET *ss)
  *	int	sign_header(SIGN_SET *ss, const char *field, size_t len,
  *			BUF *err)
  *	int	sign_eoh(SIGN_SET *ss, BUF *err)
@@ -28,10 +30,17 @@
  *	l= is never produced: dkim_sign() is called with length -1 and the
  *	SIGNLEN flag is never set.
  *
- *	sign_begin() opens one DKIM handle per key; sign_header(),
- *	sign_eoh(), sign_body() and sign_eom() feed every handle the same
- *	bytes, so all signatures cover the same message. The body is never
- *	stored here: libopendkim hashes it as it arrives.
+ *	sign_begin() opens one DKIM handle per key; sign_header() and
+ *	sign_eoh() feed every handle the same header fields, so all
+ *	signatures cover the same message. The body is never stored: it
+ *	goes through bodyhash.c once, whatever the number of signatures,
+ *	which repairs bare CR and LF line ends (libopendkim's FIXCRLF flag,
+ *	which did this by copying every body chunk byte by byte, is off),
+ *	canonicalizes and hashes it; sign_eom() hands the digest to every
+ *	handle (sign_bh.c) before dkim_eom(). If sign_bh.c does not
+ *	recognise a handle (another libopendkim), or sign_set_handover(ss, 0)
+ *	was called before sign_eoh(), the repaired body is fed to every
+ *	handle with dkim_body() instead and libopendkim hashes it itself.
  *
  *	The signature values returned by sign_value() are byte for byte what
  *	was hashed for the signature header itself (folding included), with
@@ -62,9 +71,11 @@
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 
+#include "bodyhash.h"
 #include "hdr.h"
 #include "log.h"
 #include "sign.h"
+#include "sign_bh.h"
 #include "sign_key.h"
 #include "util.h"
 
@@ -82,7 +93,12 @@ struct sign_set {
     SIGN_REQ req[SIGN_MAX];
     char    *value[SIGN_MAX];
     SIGN_ARENA arena[SIGN_MAX];
-    enum conf_canon hcanon;
+    enum conf_canon hcanon, bcanon;
+    int      handover;          /* may the body hash be handed over (default) */
+    void    *canon[SIGN_MAX];   /* each handle's body canonicalization, if handed over */
+    BODYHASH *bh;               /* the one pass over the body */
+    size_t   feed_bad;          /* the handle whose dkim_body() failed */
+    DKIM_STAT feed_st;
 };
 
 /* sign_alloc - libopendkim's allocator: remember every block of a handle */
@@ -190,7 +206,7 @@ static void sign_arena_done(SIGN_ARENA *a)
 DKIM_LIB *sign_lib_new(const TXCONF *cf, BUF *errs)
 {
     DKIM_LIB *lib = dkim_init(sign_alloc, sign_release);
-    unsigned int flags = DKIM_LIBFLAGS_FIXCRLF;
+    unsigned int flags = 0;     /* no FIXCRLF: bodyhash.c repairs bare line ends */
 
     if (lib == NULL) {
         buf_printf(errs, "dkim_init failed\n");
@@ -245,6 +261,8 @@ SIGN_SET *sign_begin(DKIM_LIB *lib, const SIGN_REQ *req, size_t n, const char *j
     }
     ss = xcalloc(1, sizeof(*ss));
     ss->hcanon = hcanon;
+    ss->bcanon = bcanon;
+    ss->handover = 1;
     for (i = 0; i < n; i++) {
         DKIM_STAT st = DKIM_STAT_OK;
         dkim_alg_t alg = req[i].key->type == KEYS_ED25519
@@ -294,36 +312,102 @@ int sign_header(SIGN_SET *ss, const char *field, size_t len, BUF *err)
     return 0;
 }
 
+void sign_set_handover(SIGN_SET *ss, int on)
+{
+    ss->handover = on;
+}
+
+int sign_handed_over(const SIGN_SET *ss)
+{
+    return ss->handover && ss->bh != NULL;
+}
+
+/* sign_feed - the bodyhash sink when the hash cannot be handed over:
+ * every handle gets the repaired body */
+static int sign_feed(void *ctx, const unsigned char *data, size_t len)
+{
+    SIGN_SET *ss = ctx;
+
+    for (size_t i = 0; i < ss->n; i++) {
+        DKIM_STAT st = dkim_body(ss->dkim[i], (unsigned char *) data, len);
+
+        if (st != DKIM_STAT_OK) {
+            ss->feed_bad = i;
+            ss->feed_st = st;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* sign_eoh - end of headers; then choose how the body reaches the handles:
+ * its hash computed once and handed to each (sign_bh.c), or, if any handle
+ * is not as expected, the body itself fed to each */
 int sign_eoh(SIGN_SET *ss, BUF *err)
 {
+    enum bodyhash_mode mode = ss->bcanon == CONF_CANON_SIMPLE ? BODYHASH_SIMPLE : BODYHASH_RELAXED;
+
     for (size_t i = 0; i < ss->n; i++) {
         DKIM_STAT st = dkim_eoh(ss->dkim[i]);
 
         if (st != DKIM_STAT_OK)
             return sign_fail(ss, i, "dkim_eoh", st, err);
     }
+    for (size_t i = 0; i < ss->n && ss->handover; i++) {
+        SIGN_ARENA *a = &ss->arena[i];
+
+        ss->canon[i] = sign_bh_find(a->ptr, a->size, a->n, sign_canon(ss->bcanon));
+        if (ss->canon[i] == NULL)
+            ss->handover = 0;
+    }
+    ss->bh = bodyhash_new(ss->handover ? mode : BODYHASH_REPAIR, sign_feed, ss);
+    if (ss->bh == NULL) {
+        buf_reset(err);
+        buf_printf(err, "cannot start the body hash (OpenSSL SHA-256)");
+        return -1;
+    }
     return 0;
+}
+
+/* sign_body_fail - why the body pass stopped */
+static int sign_body_fail(SIGN_SET *ss, BUF *err)
+{
+    if (!ss->handover && ss->feed_st != DKIM_STAT_OK)
+        return sign_fail(ss, ss->feed_bad, "dkim_body", ss->feed_st, err);
+    buf_reset(err);
+    buf_printf(err, "body hash failed (OpenSSL SHA-256)");
+    return -1;
 }
 
 int sign_body(SIGN_SET *ss, const unsigned char *data, size_t len, BUF *err)
 {
-    for (size_t i = 0; i < ss->n; i++) {
-        DKIM_STAT st = dkim_body(ss->dkim[i], (unsigned char *) data, len);
-
-        if (st != DKIM_STAT_OK)
-            return sign_fail(ss, i, "dkim_body", st, err);
+    if (ss->bh == NULL) {
+        buf_reset(err);
+        buf_printf(err, "body before end of headers");
+        return -1;
     }
-    return 0;
+    return bodyhash_update(ss->bh, data, len) < 0 ? sign_body_fail(ss, err) : 0;
 }
 
 /* sign_eom - finish every signature and keep its header value */
 int sign_eom(SIGN_SET *ss, BUF *err)
 {
+    unsigned char digest[BODYHASH_LEN];
+
+    if (ss->bh == NULL) {
+        buf_reset(err);
+        buf_printf(err, "end of message before end of headers");
+        return -1;
+    }
+    if (bodyhash_final(ss->bh, digest) < 0)
+        return sign_body_fail(ss, err);
     for (size_t i = 0; i < ss->n; i++) {
         unsigned char *hdr = NULL;
         size_t len = 0;
         DKIM_STAT st;
 
+        if (ss->handover)
+            sign_bh_give(ss->canon[i], digest, bodyhash_length(ss->bh));
         /* dkim_eom() loads the key: let it take the parsed one (sign_key.c). */
         sign_key_expect(ss->req[i].key);
         st = dkim_eom(ss->dkim[i], NULL);
@@ -373,5 +457,6 @@ void sign_free(SIGN_SET *ss)
         sign_arena_done(&ss->arena[i]);
         free(ss->value[i]);
     }
+    bodyhash_free(ss->bh);
     free(ss);
 }

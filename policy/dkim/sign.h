@@ -38,6 +38,14 @@ SIGN_SET *sign_begin(DKIM_LIB *lib, const SIGN_REQ *req, size_t n, const char *j
 /* Feed the message: header fields in signing form (hdr_signing_form()),
  * then end of headers, then body bytes (CRLF line ends), then the end.
  * Each returns 0, or -1 with a reason in err. */
+/* sign_set_handover - on (the default): the body is hashed once in
+ * txmilter and the digest handed to every handle when libopendkim is the
+ * version sign_bh.c knows; off: libopendkim hashes the body per handle.
+ * Only before sign_eoh(). sign_handed_over(): after sign_eoh(), 1 if the
+ * digest is being handed over. */
+void sign_set_handover(SIGN_SET *ss, int on);
+int sign_handed_over(const SIGN_SET *ss);
+
 int sign_header(SIGN_SET *ss, const char *field, size_t len, BUF *err);
 int sign_eoh(SIGN_SET *ss, BUF *err);
 int sign_body(SIGN_SET *ss, const unsigned char *data, size_t len, BUF *err);

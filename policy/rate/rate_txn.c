@@ -8,15 +8,15 @@
  *	RATE_TXN * rate_txn_new(const RL_POLICY *p, const ADDR_NORM_OPTS *norm,
  *			const char *sender, const char *client, const char *auth,
  *			int non_smtp)
- *	RATE_REPLY rate_txn_rcpt(RATE_TXN *t, RL_STORE *store,
+ *	RATE_RESULT rate_txn_rcpt(RATE_TXN *t, RL_STORE *store,
  *			const char *rcpt, const char *norm, const char *qid)
- *	RATE_REPLY rate_txn_rcpt_sup(RATE_TXN *t, RL_STORE *store,
+ *	RATE_RESULT rate_txn_rcpt_sup(RATE_TXN *t, RL_STORE *store,
  *			const char *rcpt, const char *norm, const char *qid,
  *			RL_SUP *sup)
  *	const char * rate_txn_quarantine(const RATE_TXN *t)
  *	size_t	rate_txn_deferred(const RATE_TXN *t)
  *	const char * rate_txn_deferred_rcpt(const RATE_TXN *t, size_t i)
- *	RATE_REPLY rate_txn_deferred_reply(const RATE_TXN *t)
+ *	RATE_RESULT rate_txn_deferred_result(const RATE_TXN *t)
  *	size_t	rate_txn_accepted(const RATE_TXN *t)
  *	size_t	rate_txn_decisions(const RATE_TXN *t, const RATE_DECISION **d)
  *	const char * rate_txn_rule_result_str(RATE_RULE_RESULT r)
@@ -27,18 +27,19 @@
  *
  * DESCRIPTION
  *	rate_txn_rcpt() takes the recipient's normal form (or reads and
- *	normalises it as Postfix would, refusing with 550 5.1.3 one that
- *	cannot be: it never gets a key of its own), asks the store about every
- *	rule that applies to it in one call, and turns the verdict into a
- *	reply: 451 4.7.1 "rate limit NAME, retry in N s" for tempfail,
- *	550 5.7.1 for reject. A quarantine rule accepts the recipient and
- *	marks the message for the hold queue. Shadow rules only log.
+ *	normalises it as Postfix would, refusing one that cannot be:
+ *	RATE_WHY_BAD_ADDRESS; it never gets a key of its own), asks the store
+ *	about every rule that applies to it in one call, and returns the
+ *	verdict as a RATE_RESULT: the refusing rule, its action (RATE_TEMPFAIL
+ *	or RATE_REJECT) and the wait. A quarantine rule accepts the recipient
+ *	and marks the message for the hold queue. Shadow rules only log.
  *	When the store is unavailable and StoreFailure is tempfail, the
- *	recipient gets 451 4.4.3. rate_txn_rcpt_sup() also has the store
- *	fetch the recipient's suppressions with the decision (rl_store.h).
- *	rate_txn_decisions() says afterwards what each rule said of that
- *	recipient (allowed, refused, or refused by a shadow rule), for the
- *	pipeline's counters.
+ *	recipient is tempfailed (RATE_WHY_STORE). The pipeline words the
+ *	replies (pipeline/msg_reply.c). rate_txn_rcpt_sup() also has the
+ *	store fetch the recipient's suppressions with the decision
+ *	(rl_store.h). rate_txn_decisions() says afterwards what each rule
+ *	said of that recipient (allowed, refused, or refused by a shadow
+ *	rule), for the pipeline's counters.
  *
  *	Mail from sendmail(1) (non-SMTP) cannot have a recipient refused:
  *	Postfix treats that as a configuration error and defers the whole
@@ -51,13 +52,11 @@
  *	not used up by transactions that are aborted or refused later.
  *
  * DIAGNOSTICS
- *	Refusals are RATE_REPLYs with their SMTP codes: 550 5.1.3 for a
- *	recipient that cannot be normalised, 451 4.7.1 or 550 5.7.1 over a
- *	limit, 451 4.4.3 when the store is unavailable under StoreFailure
+ *	Refusals are RATE_RESULTs that say why: RATE_WHY_BAD_ADDRESS for a
+ *	recipient that cannot be normalised, RATE_WHY_LIMIT over a limit,
+ *	RATE_WHY_STORE when the store is unavailable under StoreFailure
  *	tempfail. Store trouble is logged by the store.
  */
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,7 +86,7 @@ struct rate_txn {
     RATE_CHARGE *charge;
     size_t   ncharge, capcharge;
     STRV     deferred;
-    RATE_REPLY deferred_reply;
+    RATE_RESULT deferred_result;
     char    *quarantine;
     RATE_DECISION last[RL_MAX_KEYS];    /* the last recipient's rules */
     size_t   nlast;
@@ -116,24 +115,16 @@ RATE_TXN *rate_txn_new(const RL_POLICY *p, const ADDR_NORM_OPTS *norm, const cha
     return t;
 }
 
-/* rate_reply - fill in a reply */
-static RATE_REPLY rate_reply(RATE_OUTCOME o, const char *rcode, const char *xcode, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static RATE_REPLY rate_reply(RATE_OUTCOME o, const char *rcode, const char *xcode, const char *fmt, ...)
+/* rate_result - a result for rcpt (as given) */
+static RATE_RESULT rate_result(RATE_OUTCOME o, RATE_REASON why, const char *rcpt)
 {
-    RATE_REPLY r;
-    va_list ap;
+    RATE_RESULT r;
 
     memset(&r, 0, sizeof(r));
     r.outcome = o;
-    if (rcode) {
-        util_strlcpy(r.rcode, rcode, sizeof(r.rcode));
-        util_strlcpy(r.xcode, xcode, sizeof(r.xcode));
-        va_start(ap, fmt);
-        vsnprintf(r.text, sizeof(r.text), fmt, ap);
-        va_end(ap);
-    }
+    r.reason = why;
+    if (rcpt)
+        addr_smtp_bare(rcpt, r.rcpt, sizeof(r.rcpt));
     return r;
 }
 
@@ -157,26 +148,19 @@ static void rate_keep_charge(RATE_TXN *t, const char *rcpt, const RL_ITEM *items
     memcpy(c->items, items, n * sizeof(RL_ITEM));
 }
 
-/* rate_bare - the address as the client wrote it, without its <> */
-static void rate_bare(const char *addr, char *out, size_t len)
+/* rate_refusal - the result of a refusing verdict */
+static RATE_RESULT rate_refusal(const char *given, const RATELIMIT_VERDICT *v)
 {
-    addr_smtp_bare(addr, out, len);
+    RATE_RESULT r = rate_result(v->action == RL_ACT_REJECT ? RATE_REJECT : RATE_TEMPFAIL,
+                                RATE_WHY_LIMIT, given);
+
+    util_strlcpy(r.rule, v->rule->name, sizeof(r.rule));
+    if (v->action != RL_ACT_REJECT)
+        r.retry_s = (unsigned long long) ratelimit_retry_s(v->wait_ms);
+    return r;
 }
 
-/* rate_refusal - the reply for a refusing verdict */
-static RATE_REPLY rate_refusal(const char *given, const RATELIMIT_VERDICT *v)
-{
-    char rcpt[ADDR_NORM_MAX];
-
-    rate_bare(given, rcpt, sizeof(rcpt));
-    if (v->action == RL_ACT_REJECT)
-        return rate_reply(RATE_REJECT, "550", "5.7.1", "<%s>: rate limit %s exceeded", rcpt,
-                          v->rule->name);
-    return rate_reply(RATE_TEMPFAIL, "451", "4.7.1", "<%s>: rate limit %s, retry in %llu s", rcpt,
-                      v->rule->name, (unsigned long long) ratelimit_retry_s(v->wait_ms));
-}
-
-RATE_REPLY rate_txn_rcpt(RATE_TXN *t, RL_STORE *store, const char *rcpt, const char *given_norm,
+RATE_RESULT rate_txn_rcpt(RATE_TXN *t, RL_STORE *store, const char *rcpt, const char *given_norm,
                          const char *qid)
 {
     return rate_txn_rcpt_sup(t, store, rcpt, given_norm, qid, NULL);
@@ -184,9 +168,9 @@ RATE_REPLY rate_txn_rcpt(RATE_TXN *t, RL_STORE *store, const char *rcpt, const c
 
 /* rate_rcpt_norm - the recipient's normalised form into norm, or -1 with the refusal in *r */
 static int rate_rcpt_norm(RATE_TXN *t, const char *rcpt, const char *given_norm, const char *qid,
-                          char *norm, RATE_REPLY *r)
+                          char *norm, RATE_RESULT *r)
 {
-    char addr[ADDR_NORM_MAX], bare[ADDR_NORM_MAX];
+    char addr[ADDR_NORM_MAX];
     BUF err;
 
     if (given_norm != NULL) {
@@ -195,10 +179,9 @@ static int rate_rcpt_norm(RATE_TXN *t, const char *rcpt, const char *given_norm,
     }
     buf_init(&err, 256);
     if (addr_smtp_norm(NULL, rcpt, &t->norm, addr, norm, &err) < 0 || norm[0] == 0) {
-        rate_bare(rcpt, bare, sizeof(bare));
         log_info("%s: rcpt=%s: refused: %s", qid, rcpt, err.len ? err.data : "empty address");
-        *r = rate_reply(RATE_REJECT, "550", "5.1.3", "<%s>: bad recipient address: %s", bare,
-                        err.len ? err.data : "empty address");
+        *r = rate_result(RATE_REJECT, RATE_WHY_BAD_ADDRESS, rcpt);
+        util_strlcpy(r->why, err.len ? err.data : "empty address", sizeof(r->why));
         buf_free(&err);
         return -1;
     }
@@ -220,10 +203,10 @@ static void rate_log_shadow(const char *qid, const char *norm, const RL_ITEM *it
 }
 
 /* rate_refused - log a refusing rule and apply its action (quarantine, refusal, deferral) */
-static RATE_REPLY rate_refused(RATE_TXN *t, const char *rcpt, const char *norm, const char *qid,
+static RATE_RESULT rate_refused(RATE_TXN *t, const char *rcpt, const char *norm, const char *qid,
                                const RATELIMIT_VERDICT *v)
 {
-    RATE_REPLY r;
+    RATE_RESULT r;
 
     log_info("%s: rcpt=<%s> rule=%s action=%s count=%u limit=%u retry=%llus%s", qid, norm,
              v->rule->name, v->action == RL_ACT_REJECT ? "reject" : v->action == RL_ACT_QUARANTINE
@@ -233,20 +216,20 @@ static RATE_REPLY rate_refused(RATE_TXN *t, const char *rcpt, const char *norm, 
         if (t->quarantine == NULL)
             t->quarantine = xasprintf("rate limit %s for <%s>", v->rule->name, norm);
         t->accepted++;
-        return rate_reply(RATE_ACCEPT, NULL, NULL, "%s", "");
+        return rate_result(RATE_ACCEPT, RATE_WHY_NONE, NULL);
     }
     r = rate_refusal(rcpt, v);
     if (t->non_smtp) {
         strv_add(&t->deferred, rcpt);
         if (t->deferred.n == 1 || r.outcome == RATE_REJECT)
-            t->deferred_reply = r;
+            t->deferred_result = r;
         r.outcome = RATE_DEFERRED;
     }
     return r;
 }
 
 /* rate_txn_rcpt_sup - rate_txn_rcpt, with the suppression lookup folded into the store's call */
-RATE_REPLY rate_txn_rcpt_sup(RATE_TXN *t, RL_STORE *store, const char *rcpt,
+RATE_RESULT rate_txn_rcpt_sup(RATE_TXN *t, RL_STORE *store, const char *rcpt,
                              const char *given_norm, const char *qid, RL_SUP *sup)
 {
     RL_ITEM *items;
@@ -258,7 +241,7 @@ RATE_REPLY rate_txn_rcpt_sup(RATE_TXN *t, RL_STORE *store, const char *rcpt,
     int accepted = 0;
     uint64_t stamp = 0;
     RL_STATUS st;
-    RATE_REPLY r = rate_reply(RATE_ACCEPT, NULL, NULL, "%s", "");
+    RATE_RESULT r = rate_result(RATE_ACCEPT, RATE_WHY_NONE, NULL);
 
     t->nlast = 0;
     if (t->policy == NULL || t->policy->n == 0 || store == NULL) {
@@ -291,12 +274,7 @@ RATE_REPLY rate_txn_rcpt_sup(RATE_TXN *t, RL_STORE *store, const char *rcpt,
     }
     if (st == RL_TEMPFAIL) {
         log_warn("%s: rcpt=<%s>: rate limit store unavailable: recipient tempfailed", qid, norm);
-        char bare[ADDR_NORM_MAX];
-
-        rate_bare(rcpt, bare, sizeof(bare));
-        r = rate_reply(RATE_TEMPFAIL, "451", "4.4.3", "<%s>: rate limit service unavailable, "
-                       "try again later", bare);
-        r.store_down = 1;
+        r = rate_result(RATE_TEMPFAIL, RATE_WHY_STORE, rcpt);
         goto done;
     }
     for (size_t i = 0; i < n; i++) {
@@ -351,9 +329,9 @@ const char *rate_txn_deferred_rcpt(const RATE_TXN *t, size_t i)
     return i < t->deferred.n ? t->deferred.v[i] : NULL;
 }
 
-RATE_REPLY rate_txn_deferred_reply(const RATE_TXN *t)
+RATE_RESULT rate_txn_deferred_result(const RATE_TXN *t)
 {
-    return t->deferred_reply;
+    return t->deferred_result;
 }
 
 size_t rate_txn_accepted(const RATE_TXN *t)

@@ -20,11 +20,23 @@ typedef enum rate_outcome {
     RATE_DEFERRED,              /* non-SMTP: over the limit, decided at end of message */
 } RATE_OUTCOME;
 
-typedef struct rate_reply {
+/* Why a recipient is refused (the pipeline words the reply, msg_reply.c). */
+typedef enum rate_reason {
+    RATE_WHY_NONE = 0,          /* accepted */
+    RATE_WHY_BAD_ADDRESS,       /* the recipient cannot be normalised: why says how */
+    RATE_WHY_LIMIT,             /* a rule refused: rule, and retry_s for a tempfail */
+    RATE_WHY_STORE,             /* the store is unavailable under StoreFailure tempfail */
+} RATE_REASON;
+
+/* One recipient's rate decision. */
+typedef struct rate_result {
     RATE_OUTCOME outcome;
-    int  store_down;            /* refused because the store is unavailable (StoreFailure tempfail) */
-    char rcode[4], xcode[12], text[512];
-} RATE_REPLY;
+    RATE_REASON reason;
+    char        rcpt[ADDR_NORM_MAX];    /* the recipient as given, without its <> */
+    char        rule[RL_NAME_MAX];      /* RATE_WHY_LIMIT: the refusing rule */
+    unsigned long long retry_s;         /* RATE_WHY_LIMIT: seconds until it may pass */
+    char        why[256];               /* RATE_WHY_BAD_ADDRESS: what is wrong */
+} RATE_RESULT;
 
 /* What one rule said of one recipient (for the counters). */
 typedef enum rate_rule_result {
@@ -48,14 +60,15 @@ RATE_TXN *rate_txn_new(const RL_POLICY *p, const ADDR_NORM_OPTS *norm, const cha
 
 /* rate_txn_rcpt - decide one recipient: rcpt as given in RCPT TO, norm
  * its normal form (addr_smtp_norm() of the MTA's reading), or NULL to
- * read rcpt here; one that cannot be normalised gets 550 5.1.3. Logs
+ * read rcpt here; one that cannot be normalised is refused
+ * (RATE_WHY_BAD_ADDRESS). Logs
  * every refusal, shadow hit and store trouble with the queue id. */
-RATE_REPLY rate_txn_rcpt(RATE_TXN *t, RL_STORE *store, const char *rcpt, const char *norm,
+RATE_RESULT rate_txn_rcpt(RATE_TXN *t, RL_STORE *store, const char *rcpt, const char *norm,
                          const char *qid);
 
 /* rate_txn_rcpt_sup - rate_txn_rcpt() that also has the store fetch sup
  * (rl_store.h) in the same call when it can; sup NULL: rate_txn_rcpt() */
-RATE_REPLY rate_txn_rcpt_sup(RATE_TXN *t, RL_STORE *store, const char *rcpt, const char *norm,
+RATE_RESULT rate_txn_rcpt_sup(RATE_TXN *t, RL_STORE *store, const char *rcpt, const char *norm,
                              const char *qid, RL_SUP *sup);
 
 /* rate_txn_decisions - what each rule said of the recipient last decided
@@ -70,10 +83,10 @@ const char *rate_txn_rule_result_str(RATE_RULE_RESULT r);
 const char *rate_txn_quarantine(const RATE_TXN *t);
 
 /* rate_txn_deferred - non-SMTP recipients over a limit: how many, the i-th
- * address as given, and the reply that applies when every recipient is. */
+ * address as given, and the refusal that applies when every recipient is. */
 size_t rate_txn_deferred(const RATE_TXN *t);
 const char *rate_txn_deferred_rcpt(const RATE_TXN *t, size_t i);
-RATE_REPLY rate_txn_deferred_reply(const RATE_TXN *t);
+RATE_RESULT rate_txn_deferred_result(const RATE_TXN *t);
 
 /* rate_txn_accepted - recipients accepted so far */
 size_t rate_txn_accepted(const RATE_TXN *t);

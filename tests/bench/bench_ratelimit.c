@@ -86,7 +86,7 @@ static void *worker_run(void *arg)
     for (size_t k = 0; k < w->count; k++) {
         size_t i = (w->first + k) % w->recipients;
         uint64_t t0, t1;
-        RATE_REPLY r;
+        RATE_RESULT r;
 
         if (t == NULL)
             t = rate_txn_new(w->policy, &w->norm, "<app@shop.example>", "192.0.2.10", "", 0);
@@ -97,7 +97,7 @@ static void *worker_run(void *arg)
         w->lat_ns[k] = t1 - t0;
         if (r.outcome == RATE_ACCEPT)
             w->accepted++;
-        else if (strcmp(r.xcode, "4.4.3") == 0)
+        else if (r.reason == RATE_WHY_STORE)
             w->failed++;
         else
             w->refused++;

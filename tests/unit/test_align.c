@@ -19,6 +19,7 @@
 #include <openssl/x509.h>
 
 #include "align.h"
+#include "msg_reply.h"
 #include "msg.h"
 #include "preflight.h"
 #include "testutil.h"
@@ -168,23 +169,25 @@ static void test_verdicts(void **state)
         ALIGN_FACTS f;
         ALIGN_DECISION d;
         ALIGN_OUTCOME out;
+        REPLY reply;
         char code[32];
 
         build(c, &f);
         align_decide(&f, c->action, c->on_dnserror, &d, &out);
-        snprintf(code, sizeof(code), "%s %s", out.reply.rcode, out.reply.xcode);
+        reply = msg_reply_align(&out);
+        snprintf(code, sizeof(code), "%s %s", reply.rcode, reply.xcode);
         if (d.verdict != c->verdict)
             fail_msg("case \"%s\": verdict %s, want %s (%s)", c->name, align_verdict_str(d.verdict),
                      align_verdict_str(c->verdict), out.summary);
-        if (out.reply.verdict != c->reply || (c->code && strcmp(code, c->code) != 0))
-            fail_msg("case \"%s\": reply %d %s, want %d %s", c->name, out.reply.verdict, code, c->reply,
+        if (reply.verdict != c->reply || (c->code && strcmp(code, c->code) != 0))
+            fail_msg("case \"%s\": reply %d %s, want %d %s", c->name, reply.verdict, code, c->reply,
                      c->code ? c->code : "");
         if (out.quarantine != c->quarantine || d.warn != c->warn)
             fail_msg("case \"%s\": quarantine %d warn %d (%s)", c->name, out.quarantine, d.warn, d.warning);
-        if (c->text && strstr(out.reply.text, c->text) == NULL && strstr(out.summary, c->text) == NULL)
-            fail_msg("case \"%s\": \"%s\" in neither \"%s\" nor \"%s\"", c->name, c->text, out.reply.text,
+        if (c->text && strstr(reply.text, c->text) == NULL && strstr(out.summary, c->text) == NULL)
+            fail_msg("case \"%s\": \"%s\" in neither \"%s\" nor \"%s\"", c->name, c->text, reply.text,
                      out.summary);
-        if (strlen(out.reply.text) > 440 || strpbrk(out.reply.text, "\r\n%"))
+        if (strlen(reply.text) > 440 || strpbrk(reply.text, "\r\n%"))
             fail_msg("case \"%s\": reply text unfit for SMTP", c->name);
         if (strncmp(out.summary, "preflight=", 10) != 0)
             fail_msg("case \"%s\": summary \"%s\"", c->name, out.summary);
@@ -222,6 +225,7 @@ static void test_reply_bounded(void **state)
     ALIGN_FACTS f;
     ALIGN_DECISION d;
     ALIGN_OUTCOME out;
+    REPLY reply;
 
     (void) state;
     build(&verdict_cases[2], &f);
@@ -235,8 +239,9 @@ static void test_reply_bounded(void **state)
     }
     f.nsig = ALIGN_MAX_SIG;
     align_decide(&f, R, DT, &d, &out);
-    assert_int_equal(out.reply.verdict, REPLY_REJECT);
-    assert_true(strlen(out.reply.text) <= 440);
+    reply = msg_reply_align(&out);
+    assert_int_equal(reply.verdict, REPLY_REJECT);
+    assert_true(strlen(reply.text) <= 440);
     assert_true(strlen(out.summary) < sizeof(out.summary));
 }
 

@@ -21,6 +21,7 @@
 
 #include "conf.h"
 #include "pfcache.h"
+#include "msg_reply.h"
 #include "preflight.h"
 #include "testutil.h"
 
@@ -191,6 +192,7 @@ static void test_decision(void **state)
     PREFLIGHT_SIG sig = {c->sig_domain, "sel", &key};
     PREFLIGHT_MSG in = {"QID1", c->from, c->mail_from, c->helo, &sig, c->sig_domain ? 1 : 0};
     ALIGN_OUTCOME out;
+    REPLY reply;
     unsigned long h0, m0, h1, m1;
 
     pfcache_clear();
@@ -199,14 +201,15 @@ static void test_decision(void **state)
     pfcache_stats(&h0, &m0);
     preflight_check(cf, &in, &out);
     pfcache_stats(&h1, &m1);
-    if (out.reply.verdict != c->verdict)
-        fail_msg("case \"%s\": verdict %d, want %d (%s; %s)", c->name, out.reply.verdict, c->verdict,
-                 out.summary, out.reply.text);
-    if (c->rcode && (strcmp(out.reply.rcode, c->rcode) != 0 || strcmp(out.reply.xcode, c->xcode) != 0))
-        fail_msg("case \"%s\": reply %s %s, want %s %s", c->name, out.reply.rcode, out.reply.xcode,
+    reply = msg_reply_align(&out);
+    if (reply.verdict != c->verdict)
+        fail_msg("case \"%s\": verdict %d, want %d (%s; %s)", c->name, reply.verdict, c->verdict,
+                 out.summary, reply.text);
+    if (c->rcode && (strcmp(reply.rcode, c->rcode) != 0 || strcmp(reply.xcode, c->xcode) != 0))
+        fail_msg("case \"%s\": reply %s %s, want %s %s", c->name, reply.rcode, reply.xcode,
                  c->rcode, c->xcode);
-    if (c->rcode && strstr(out.reply.text, c->from) == NULL)
-        fail_msg("case \"%s\": reply text \"%s\" does not name %s", c->name, out.reply.text, c->from);
+    if (c->rcode && strstr(reply.text, c->from) == NULL)
+        fail_msg("case \"%s\": reply text \"%s\" does not name %s", c->name, reply.text, c->from);
     if (out.quarantine != c->quarantine)
         fail_msg("case \"%s\": quarantine %d", c->name, out.quarantine);
     if (strstr(out.summary, c->summary) == NULL)
@@ -232,7 +235,7 @@ static void test_off(void **state)
     memset(&out, 0x55, sizeof(out));
     preflight_check(cf, &in, &out);
     pfcache_stats(&h1, &m1);
-    assert_int_equal(out.reply.verdict, REPLY_CONTINUE);
+    assert_int_equal(out.refuse, ALIGN_DELIVER);
     assert_string_equal(out.summary, "");
     assert_int_equal(out.quarantine, 0);
     assert_true(h1 == h0 && m1 == m0);

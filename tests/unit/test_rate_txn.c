@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "msg_reply.h"
 #include "rate_txn.h"
 #include "store_mem.h"
 
@@ -49,12 +50,18 @@ static RL_POLICY *policy(const char *text)
 
 static const ADDR_NORM_OPTS norm = {"+", 1};
 
+/* said - what the pipeline tells the client of a rate decision */
+static REPLY said(RATE_RESULT r)
+{
+    return msg_reply_rate(&r);
+}
+
 /* one - a whole transaction with one recipient; commit says whether the
  * message is accepted in the end. Returns the reply to the recipient. */
-static RATE_REPLY one(const RL_POLICY *p, RL_STORE *s, const char *rcpt, int commit)
+static RATE_RESULT one(const RL_POLICY *p, RL_STORE *s, const char *rcpt, int commit)
 {
     RATE_TXN *t = rate_txn_new(p, &norm, "<app@shop.example>", "192.0.2.10", "", 0);
-    RATE_REPLY r = rate_txn_rcpt(t, s, rcpt, NULL, "TEST");
+    RATE_RESULT r = rate_txn_rcpt(t, s, rcpt, NULL, "TEST");
 
     if (commit)
         rate_txn_commit(t);
@@ -70,22 +77,22 @@ static void test_mail_bomb_variants_share_one_key(void **state)
         "<victim@gmail.com>", "<Victim+reset1@gmail.com>", "<v.i.c.t.i.m@googlemail.com>",
         "<VICTIM+x@GMAIL.COM.>", "<vic.tim+2@gmail.com>",
     };
-    RATE_REPLY r;
+    RATE_RESULT r;
 
     (void) state;
     for (int i = 0; i < 3; i++) {
         test_now += 1000;
         r = one(p, s, variants[i], 1);
         if (r.outcome != RATE_ACCEPT)
-            fail_msg("variant %d refused: %s", i, r.text);
+            fail_msg("variant %d refused: %s", i, said(r).text);
     }
     test_now += 1000;
     r = one(p, s, variants[3], 1);
     assert_int_equal(r.outcome, RATE_TEMPFAIL);
-    assert_string_equal(r.rcode, "451");
-    assert_string_equal(r.xcode, "4.7.1");
+    assert_string_equal(said(r).rcode, "451");
+    assert_string_equal(said(r).xcode, "4.7.1");
     /* the oldest of the 3 was 3 s ago: 600 - 3 = 597 s to wait */
-    assert_string_equal(r.text, "<VICTIM+x@GMAIL.COM.>: rate limit burst, retry in 597 s");
+    assert_string_equal(said(r).text, "<VICTIM+x@GMAIL.COM.>: rate limit burst, retry in 597 s");
     r = one(p, s, variants[4], 1);
     assert_int_equal(r.outcome, RATE_TEMPFAIL);
     /* another recipient is not affected */
@@ -109,20 +116,20 @@ static void test_comment_spellings_share_one_key(void **state)
         "<victim(3)@gmail.com>", "<victim@gmail.com(x)>", "<victim@gmail.com>>",
         "<vic.tim(y)@googlemail.com>", "<(z)victim@gmail.com>",
     };
-    RATE_REPLY r;
+    RATE_RESULT r;
 
     (void) state;
     for (int i = 0; i < 5; i++) {
         test_now += 1000;
         r = one(p, s, variants[i], 1);
         if (r.outcome != (i < 3 ? RATE_ACCEPT : RATE_TEMPFAIL))
-            fail_msg("variant %s: outcome %d: %s", variants[i], (int) r.outcome, r.text);
+            fail_msg("variant %s: outcome %d: %s", variants[i], (int) r.outcome, said(r).text);
     }
     r = one(p, s, "<john doe@gmail.com>", 1);
     assert_int_equal(r.outcome, RATE_REJECT);
-    assert_string_equal(r.rcode, "550");
-    assert_string_equal(r.xcode, "5.1.3");
-    assert_non_null(strstr(r.text, "<john doe@gmail.com>: bad recipient address: more than one"));
+    assert_string_equal(said(r).rcode, "550");
+    assert_string_equal(said(r).xcode, "5.1.3");
+    assert_non_null(strstr(said(r).text, "<john doe@gmail.com>: bad recipient address: more than one"));
     /* a caller that has the normal form already passes it */
     {
         RATE_TXN *t = rate_txn_new(p, &norm, "<app@shop.example>", "192.0.2.10", "", 0);
@@ -157,16 +164,16 @@ static void test_actions(void **state)
                           "try sender 1/1d tempfail shadow\n");
     RL_STORE *s = store_mem_new(1000, test_clock);
     RATE_TXN *t;
-    RATE_REPLY r;
+    RATE_RESULT r;
 
     (void) state;
     assert_int_equal(one(p, s, "<x@one.example>", 1).outcome, RATE_ACCEPT);
     /* reject beats the shadow rule that would also refuse */
     r = one(p, s, "<x@one.example>", 1);
     assert_int_equal(r.outcome, RATE_REJECT);
-    assert_string_equal(r.rcode, "550");
-    assert_string_equal(r.xcode, "5.7.1");
-    assert_string_equal(r.text, "<x@one.example>: rate limit hard exceeded");
+    assert_string_equal(said(r).rcode, "550");
+    assert_string_equal(said(r).xcode, "5.7.1");
+    assert_string_equal(said(r).text, "<x@one.example>: rate limit hard exceeded");
     /* a second recipient of one.example: the quarantine rule holds the
      * message but accepts the recipient */
     t = rate_txn_new(p, &norm, "<other@shop.example>", "192.0.2.10", "", 0);
@@ -238,7 +245,7 @@ static void test_non_smtp_deferred(void **state)
     RL_POLICY *p = policy("burst rcpt 1/1h tempfail\n");
     RL_STORE *s = store_mem_new(1000, test_clock);
     RATE_TXN *t;
-    RATE_REPLY r;
+    RATE_RESULT r;
 
     (void) state;
     assert_int_equal(one(p, s, "<full@example.org>", 1).outcome, RATE_ACCEPT);
@@ -250,9 +257,9 @@ static void test_non_smtp_deferred(void **state)
     assert_int_equal(rate_txn_deferred(t), 1);
     assert_string_equal(rate_txn_deferred_rcpt(t, 0), "<full@example.org>");
     assert_int_equal(rate_txn_accepted(t), 1);
-    r = rate_txn_deferred_reply(t);
-    assert_string_equal(r.rcode, "451");
-    assert_non_null(strstr(r.text, "rate limit burst"));
+    r = rate_txn_deferred_result(t);
+    assert_string_equal(said(r).rcode, "451");
+    assert_non_null(strstr(said(r).text, "rate limit burst"));
     rate_txn_free(t, s);
     s->ops->free(s);
     rl_policy_free(p);
