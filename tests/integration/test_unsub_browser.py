@@ -72,6 +72,8 @@ def unsubd_of():
         died = d.proc is not None and d.proc.poll() is not None
         d.stop()
         assert not died and all(rc in (0, None) for rc in d.exits), d.log_text()[-3000:]
+        assert not re.search(r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:", d.log_text()), \
+            d.log_text()[-3000:]
 
 
 def deliver(rig, to):
