@@ -556,12 +556,12 @@ static void unsubd_connection(void *cls, struct MHD_Connection *c, void **socket
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 
     (void) socket_context;
-    if (d->gate == NULL || ci == NULL || ci->client_addr == NULL)
+    if (d->gate == NULL)                    /* cannot be: only the gate hands connections over */
         return;
     if (code == MHD_CONNECTION_NOTIFY_STARTED)
-        unsubd_gate_opened(d->gate, ci->client_addr);
+        unsubd_gate_opened(d->gate, ci != NULL ? ci->client_addr : NULL);
     else
-        unsubd_gate_closed(d->gate, ci->client_addr);
+        unsubd_gate_closed(d->gate, ci != NULL ? ci->client_addr : NULL);
 }
 
 /* unsubd_free - what unsubd_start() allocated besides libmicrohttpd */
@@ -621,8 +621,8 @@ UNSUBD *unsubd_start(const UNSUBD_CONF *uc, int fd, UNSUB_KEYS *keys, UNSUBD_PAG
         unsubd_free(d);                     /* the caller still owns keys and pages */
         return NULL;
     }
-    if ((d->gate = unsubd_gate_start(fd, d->mhd, uc->trusted)) == NULL) {
-        MHD_stop_daemon(d->mhd);
+    if (unsubd_gate_start(fd, d->mhd, uc->trusted, &d->gate) == NULL) {
+        MHD_stop_daemon(d->mhd);            /* no connection was handed over */
         unsubd_free(d);
         return NULL;
     }
@@ -705,8 +705,9 @@ void unsubd_stop(UNSUBD *d, int timeout)
     }
     if (n > 0)
         log_warn("shutting down with %d request(s) unanswered", n);
-    unsubd_gate_stop(d->gate);
-    MHD_stop_daemon(d->mhd);
+    unsubd_gate_stop(d->gate);              /* hands nothing over any more */
+    MHD_stop_daemon(d->mhd);                /* its close callbacks still count in the gate */
+    unsubd_gate_free(d->gate);
     d->gate = NULL;
     unsub_keys_free(d->keys);
     unsubd_page_free(d->pages);

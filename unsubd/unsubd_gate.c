@@ -6,7 +6,7 @@
  *	#include "unsubd_gate.h"
  *
  *	UNSUBD_GATE *unsubd_gate_start(int listen_fd, struct MHD_Daemon *mhd,
- *				       const NETLIST *trusted)
+ *				       const NETLIST *trusted, UNSUBD_GATE **slot)
  *	void	unsubd_gate_opened(UNSUBD_GATE *g, const struct sockaddr *sa)
  *	void	unsubd_gate_closed(UNSUBD_GATE *g, const struct sockaddr *sa)
  *	int	unsubd_gate_claim(UNSUBD_GATE *g, const char *client)
@@ -14,6 +14,7 @@
  *	void	unsubd_gate_quiesce(UNSUBD_GATE *g)
  *	int	unsubd_gate_busy(UNSUBD_GATE *g)
  *	void	unsubd_gate_stop(UNSUBD_GATE *g)
+ *	void	unsubd_gate_free(UNSUBD_GATE *g)
  *
  * DESCRIPTION
  *	One thread accepts every connection and watches it (epoll,
@@ -46,7 +47,9 @@
  *
  *	unsubd_gate_quiesce() closes the listening socket; requests begun go
  *	on, and unsubd_gate_busy() counts them, so that a shutdown can wait
- *	for them.
+ *	for them. unsubd_gate_stop() ends the thread (nothing is handed over
+ *	after it), unsubd_gate_free() frees the gate once libmicrohttpd,
+ *	whose callbacks use it, has stopped.
  *
  * DIAGNOSTICS
  *	Refusals are logged as warnings (client=IP method=M path=P
@@ -104,6 +107,8 @@ struct unsubd_gate {
     const NETLIST *trusted;
     pthread_t thread;
     atomic_int stopping, quiesce, busy, listening;
+    atomic_int handing;                 /* given to libmicrohttpd, not yet opened there */
+    atomic_int mhd_open;                /* open in libmicrohttpd: each a request in flight */
     UNSUBD_CONN *conns[UNSUBD_GATE_PENDING];
     size_t  nconns;
     pthread_mutex_t lock;               /* counts, nclients */
@@ -176,8 +181,12 @@ void unsubd_gate_opened(UNSUBD_GATE *g, const struct sockaddr *sa)
 {
     char ip[UNSUBD_IP_MAX], key[UNSUBD_IP_MAX + 16];
 
-    unsubd_gate_key(g, sa, ip, sizeof(ip), key, sizeof(key));
-    (void) unsubd_gate_count(g, key, 1, 0);
+    if (sa != NULL) {
+        unsubd_gate_key(g, sa, ip, sizeof(ip), key, sizeof(key));
+        (void) unsubd_gate_count(g, key, 1, 0);
+    }
+    atomic_fetch_add(&g->mhd_open, 1);      /* before handing goes down: never both 0 */
+    atomic_fetch_sub(&g->handing, 1);
 }
 
 /* unsubd_gate_closed - libmicrohttpd closed one */
@@ -185,8 +194,11 @@ void unsubd_gate_closed(UNSUBD_GATE *g, const struct sockaddr *sa)
 {
     char ip[UNSUBD_IP_MAX], key[UNSUBD_IP_MAX + 16];
 
-    unsubd_gate_key(g, sa, ip, sizeof(ip), key, sizeof(key));
-    (void) unsubd_gate_count(g, key, -1, 0);
+    if (sa != NULL) {
+        unsubd_gate_key(g, sa, ip, sizeof(ip), key, sizeof(key));
+        (void) unsubd_gate_count(g, key, -1, 0);
+    }
+    atomic_fetch_sub(&g->mhd_open, 1);
 }
 
 /* unsubd_gate_claim - a request from client behind the proxy */
@@ -315,9 +327,12 @@ static int unsubd_gate_read(UNSUBD_GATE *g, size_t i, int hup)
         struct sockaddr_storage sa = c->sa;
         socklen_t salen = c->salen;
 
+        atomic_fetch_add(&g->handing, 1);   /* before busy goes down: never both 0 */
         unsubd_gate_drop(g, i, 0);          /* libmicrohttpd counts it from now on */
-        if (MHD_add_connection(g->mhd, fd, (const struct sockaddr *) &sa, salen) != MHD_YES)
+        if (MHD_add_connection(g->mhd, fd, (const struct sockaddr *) &sa, salen) != MHD_YES) {
             log_err("libmicrohttpd did not take a connection: %s", strerror(errno));
+            atomic_fetch_sub(&g->handing, 1);
+        }
     }
     return 1;
 }
@@ -445,7 +460,8 @@ static void *unsubd_gate_main(void *arg)
 }
 
 /* unsubd_gate_start - the thread and its epoll */
-UNSUBD_GATE *unsubd_gate_start(int listen_fd, struct MHD_Daemon *mhd, const NETLIST *trusted)
+UNSUBD_GATE *unsubd_gate_start(int listen_fd, struct MHD_Daemon *mhd, const NETLIST *trusted,
+                               UNSUBD_GATE **slot)
 {
     UNSUBD_GATE *g = xcalloc(1, sizeof(*g));
     struct epoll_event ev;
@@ -457,16 +473,20 @@ UNSUBD_GATE *unsubd_gate_start(int listen_fd, struct MHD_Daemon *mhd, const NETL
     atomic_init(&g->quiesce, 0);
     atomic_init(&g->busy, 0);
     atomic_init(&g->listening, 1);
+    atomic_init(&g->handing, 0);
+    atomic_init(&g->mhd_open, 0);
     (void) pthread_mutex_init(&g->lock, NULL);
     g->ep = epoll_create1(EPOLL_CLOEXEC);
     g->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     memset(&ev, 0, sizeof(ev));
     ev.events = EPOLLIN;
     ev.data.ptr = (void *) &unsubd_gate_listen_tag;
+    *slot = g;                              /* before the first connection is handed over */
     if (g->ep < 0 || g->wake < 0 || epoll_ctl(g->ep, EPOLL_CTL_ADD, listen_fd, &ev) < 0
         || (ev.data.ptr = (void *) &unsubd_gate_wake_tag, epoll_ctl(g->ep, EPOLL_CTL_ADD, g->wake, &ev)) < 0
         || pthread_create(&g->thread, NULL, unsubd_gate_main, g) != 0) {
         log_err("cannot start accepting connections: %s", strerror(errno));
+        *slot = NULL;
         if (g->ep >= 0)
             (void) close(g->ep);
         if (g->wake >= 0)
@@ -498,13 +518,17 @@ void unsubd_gate_quiesce(UNSUBD_GATE *g)
     }
 }
 
-/* unsubd_gate_busy - requests begun */
+/* unsubd_gate_busy - requests begun: being received, being handed over,
+ * or in libmicrohttpd (read in the order the counts hand over) */
 int unsubd_gate_busy(UNSUBD_GATE *g)
 {
-    return atomic_load(&g->busy);
+    int n = atomic_load(&g->busy);
+
+    n += atomic_load(&g->handing);
+    return n + atomic_load(&g->mhd_open);
 }
 
-/* unsubd_gate_stop - end the thread and close everything */
+/* unsubd_gate_stop - end the thread and close what it holds */
 void unsubd_gate_stop(UNSUBD_GATE *g)
 {
     atomic_store(&g->stopping, 1);
@@ -514,6 +538,12 @@ void unsubd_gate_stop(UNSUBD_GATE *g)
         unsubd_gate_drop(g, g->nconns - 1, 1);
     if (g->lfd >= 0)
         (void) close(g->lfd);
+    g->lfd = -1;
+}
+
+/* unsubd_gate_free - after libmicrohttpd stopped (its callbacks use the gate) */
+void unsubd_gate_free(UNSUBD_GATE *g)
+{
     (void) close(g->ep);
     (void) close(g->wake);
     (void) pthread_mutex_destroy(&g->lock);

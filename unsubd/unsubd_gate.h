@@ -24,12 +24,16 @@ typedef struct unsubd_gate UNSUBD_GATE;
 /* unsubd_gate_start - serve listen_fd (owned from then on) for mhd (a
  * daemon started with MHD_USE_NO_LISTEN_SOCKET); connections from an
  * address in trusted (may be NULL) are not limited per address (the
- * proxy: its clients are limited by unsubd_gate_claim()). NULL, logged,
- * if the thread cannot start. */
-UNSUBD_GATE *unsubd_gate_start(int listen_fd, struct MHD_Daemon *mhd, const NETLIST *trusted);
+ * proxy: its clients are limited by unsubd_gate_claim()). The gate is
+ * also stored in *slot before its thread starts (libmicrohttpd's
+ * callbacks find it there). NULL, logged, if the thread cannot start. */
+UNSUBD_GATE *unsubd_gate_start(int listen_fd, struct MHD_Daemon *mhd, const NETLIST *trusted,
+                               UNSUBD_GATE **slot);
 
 /* unsubd_gate_opened, unsubd_gate_closed - libmicrohttpd started or
- * closed a connection from sa (its MHD_OPTION_NOTIFY_CONNECTION) */
+ * closed a connection from sa (its MHD_OPTION_NOTIFY_CONNECTION; sa may
+ * be NULL if unknown) */
+
 void unsubd_gate_opened(UNSUBD_GATE *g, const struct sockaddr *sa);
 void unsubd_gate_closed(UNSUBD_GATE *g, const struct sockaddr *sa);
 
@@ -44,10 +48,14 @@ void unsubd_gate_release(UNSUBD_GATE *g, const char *client);
 void unsubd_gate_quiesce(UNSUBD_GATE *g);
 
 /* unsubd_gate_busy - requests of which a byte has come and that are not
- * yet handed over or answered */
+ * yet answered: in the gate, being handed over, or in libmicrohttpd */
 int unsubd_gate_busy(UNSUBD_GATE *g);
 
-/* unsubd_gate_stop - stop the thread, close what it holds, free */
+/* unsubd_gate_stop - stop the thread (nothing is handed over after it)
+ * and close what it holds */
 void unsubd_gate_stop(UNSUBD_GATE *g);
+
+/* unsubd_gate_free - free it, once libmicrohttpd has stopped */
+void unsubd_gate_free(UNSUBD_GATE *g);
 
 #endif
