@@ -605,11 +605,8 @@ int unsubd_reload_keys(UNSUBD *d)
 
     buf_init(&errs, 16 * 1024);
     if ((k = unsub_keys_load(d->uc->keyfile, &errs)) == NULL) {
-        char *line, *save = NULL;
-
         log_err("reload: keys in %s not loaded; the previous keys stay in force:", d->uc->keyfile);
-        for (line = strtok_r(errs.data ? errs.data : "", "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-            log_err("%s", line);
+        log_err_lines(errs.data);
         buf_free(&errs);
         return -1;
     }
@@ -637,11 +634,8 @@ int unsubd_reload_pages(UNSUBD *d)
         return 0;                           /* the built-in pages do not change */
     buf_init(&errs, 64 * 1024);
     if ((ps = unsubd_conf_pages(d->uc, &errs)) == NULL) {
-        char *line, *save = NULL;
-
         log_err("reload: templates in %s not loaded; the previous pages stay in force:", d->uc->template_dir);
-        for (line = strtok_r(errs.data ? errs.data : "", "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-            log_err("%s", line);
+        log_err_lines(errs.data);
         buf_free(&errs);
         return -1;
     }

@@ -273,8 +273,8 @@ def test_prometheus_scrapes_both_daemons_while_mail_flows(rig, workdir, prom):
 
 
 def test_health_503_while_redis_is_down_and_prometheus_sees_the_store_down(rig, workdir, prom):
-    """Store redis://: /health 200, then 503 naming the store while redis-server is
-    stopped (txmilter_store_up{store="rate"} 0 in Prometheus), 200 again after it
+    """Store redis://: txmilterctl ratelimit stats counts per rule; /health 200, then
+    503 naming the store while redis-server is stopped (txmilter_store_up{store="rate"} 0 in Prometheus), 200 again after it
     is back."""
     r = RedisServer(workdir, name="redis-metrics").start()
     try:
@@ -282,11 +282,17 @@ def test_health_503_while_redis_is_down_and_prometheus_sees_the_store_down(rig, 
         s = rl_setup(rig.keys, workdir, "rcpt-burst rcpt 3/10m tempfail\n", tag="metrics-redis",
                      store="redis://127.0.0.1:%d/0" % r.port,
                      extra=[("MetricsListen", "127.0.0.1:%d" % port)])
-        rig.start_milter(s)
+        m = rig.start_milter(s)
         base = "http://127.0.0.1:%d" % port
         p = prom({"txmilter": ["127.0.0.1:%d" % port]})
         p.wait_scraped()
         assert http_get(base + "/health")[0::2] == (200, "ok\n")
+        # txmilterctl ratelimit stats counts per rule with Redis too
+        codes = [send(rig, [VICTIM], tag="redis-bomb").rcpts[0][1] for _ in range(5)]
+        assert codes == [250] * 3 + [451] * 2, codes
+        st = ctl_stats(m)
+        assert st["rule rcpt-burst"] == "allowed 3, refused 2, shadow-refused 0", st
+        p.wait_value('txmilter_ratelimit_decisions_total{rule="rcpt-burst",result="refused"}', 2)
         p.wait_value('txmilter_store_up{store="rate"}', 1)
         r.stop()
         status, _, body = http_get(base + "/health")
@@ -298,3 +304,29 @@ def test_health_503_while_redis_is_down_and_prometheus_sees_the_store_down(rig, 
         p.wait_value('txmilter_store_up{store="rate"}', 1)
     finally:
         r.stop()
+
+
+def test_summary_line_of_t_and_of_the_daemon_have_one_format(mrig, workdir):
+    """The daemon's one line per message and txmilter -t's summary: both say
+    from=<...> (also when -t is given --from without brackets) and name the same
+    fields in the same order."""
+    s = mrig.setup("rcpt-burst rcpt 3/10m tempfail\n")
+    m = mrig.start_milter(s)
+    msg, mid = new_message(to_addr="ann@receiver.example", tag="summary")
+    r = smtp_send(mrig.postfix.smtpd_port, "app@example.com", ["ann@receiver.example"], msg, mid)
+    assert r.accepted, r
+    line = m.wait_log(r"^.*: (from=<app@example\.com> outbound .*action=signed.*)$").group(1)
+    path = os.path.join(workdir, "summary-%s.eml" % mid)
+    with open(path, "wb") as f:
+        f.write(msg)
+    p = subprocess.run([m.binary, "-t", path, "-x", m.conf_path, "--from", "app@example.com",
+                        "--rcpt", "ann@receiver.example"], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=120)
+    out = p.stdout.decode(errors="replace")
+    t = re.search(r"(?m)^summary: (.*)$", out)
+    assert p.returncode == 0 and t, out
+    assert t.group(1).startswith("from=<app@example.com> outbound "), t.group(1)
+
+    def fields(x):
+        return re.findall(r"(?:^| )([a-z][a-z-]*)=", x)
+    assert fields(t.group(1)) == fields(line), "daemon: %s\n-t:     %s" % (line, t.group(1))
