@@ -431,7 +431,7 @@ typedef struct daemon_run_state {
     uid_t       uid;
     gid_t       gid;
     char       *uname;
-    SERVICES    svc;            /* the rate store and suppression list */
+    SERVICES    svc;            /* the stores, counters, resolver and clock */
     REDIS_POOL *pool;
     int         preflight;      /* preflight_init() done */
     pthread_t   tid;
@@ -501,6 +501,7 @@ static int daemon_become(DAEMON_RUN *d, const TXCONF *cf, int foreground)
 /* daemon_services - the rate store, the suppression list, the resolver */
 static int daemon_services(DAEMON_RUN *d, const TXCONF *cf)
 {
+    services_init(&d->svc);
     if ((d->svc.rate = daemon_store(cf, &d->pool)) == NULL)
         return -1;
     if (conf_unsubscribes(cf) || cf->unsub.mailto || cf->unsub.table) {

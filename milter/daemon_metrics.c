@@ -22,7 +22,10 @@
  *	(msg_metrics.h), counted where it decides; the stores' and the
  *	resolver's, read when scraped; the reloads'; txmilter_build_info.
  *	The label sets known in advance exist from the start with 0, so
- *	that rate() and increase() see the first event.
+ *	that rate() and increase() see the first event; so do those of
+ *	each rule of the policy in force (txmilter_ratelimit_rule_info says
+ *	what each counts by, for the mail-bomb alert), from the scrape after
+ *	it is loaded.
  *
  *	daemon_metrics_listen() binds MetricsListen while txmilter may
  *	still bind any port; daemon_metrics_serve() then serves /metrics
@@ -50,7 +53,10 @@
 #include "dns.h"
 #include "log.h"
 #include "metrics_http.h"
+#include "keytable.h"
 #include "net_listen.h"
+#include "rate_txn.h"
+#include "snapshot.h"
 #include "store_failover.h"
 
 #define DM_DOMAINS_MAX  256     /* series of a per-domain family */
@@ -59,7 +65,7 @@
 struct daemon_metrics {
     METRICS *reg;
     MSG_METRICS msg;
-    METRICS_FAMILY *store_up, *breaker_open, *dns, *reloads, *reload_ts, *build;
+    METRICS_FAMILY *store_up, *breaker_open, *dns, *reloads, *reload_ts, *build, *rule_info;
     METRICS_HTTP *http;
     int      fd;                /* MetricsListen, bound; -1 */
     const SERVICES *svc;
@@ -150,6 +156,9 @@ static void dm_register(DAEMON_METRICS *dm)
                             "Configuration reloads (SIGHUP) by result.", "result", 4, reloads);
     dm->reload_ts = dm_family(dm, METRICS_GAUGE, "txmilter_config_last_reload_success_timestamp_seconds",
                               "When the configuration in force was loaded (Unix time).", NULL, 1, NULL);
+    dm->rule_info = dm_family(dm, METRICS_GAUGE, "txmilter_ratelimit_rule_info",
+                              "1 for each rule of the rate policy in force, with what it counts by.",
+                              "rule,key", DM_RULES_MAX, NULL);
     dm->build = dm_family(dm, METRICS_GAUGE, "txmilter_build_info", "The txmilter version running.",
                           "version", 2, NULL);
     metrics_set(dm->build, metrics_series(dm->build, METRICS_L(PACKAGE_VERSION)), 1);
@@ -206,6 +215,57 @@ static void dm_facts(DAEMON_METRICS *dm, DAEMON_HEALTH *h)
     }
 }
 
+/* dm_rule_key - a rule's key parts as the policy file names them: "rcpt,sender_domain" */
+static void dm_rule_key(const RL_RULE *r, char *out, size_t len)
+{
+    static const char *const parts[] = {"rcpt", "rcpt_domain", "sender", "sender_domain", "client_ip",
+                                        "auth", "global"};
+
+    out[0] = 0;
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+        if (r->keys & (1u << i)) {
+            size_t used = strlen(out);
+
+            snprintf(out + used, len - used, "%s%s", used ? "," : "", parts[i]);
+        }
+}
+
+/* dm_domains - the signing domains' error counters, 0 until counted */
+static void dm_domains(DAEMON_METRICS *dm, const SNAPSHOT *snap)
+{
+    const KEYTABLE_KEY *k;
+    size_t n;
+
+    if (snap->kt == NULL)
+        return;
+    k = keytable_keys(snap->kt, &n);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(k[i].domain, "%") != 0)
+            (void) metrics_series(dm->msg.sig_errors, METRICS_L(k[i].domain));
+}
+
+/* dm_rules - txmilter_ratelimit_rule_info of the policy in force, and
+ * the label sets of the configuration known in advance */
+static void dm_rules(DAEMON_METRICS *dm)
+{
+    SNAPSHOT *snap = snapshot_acquire();
+    char key[128];
+
+    metrics_zero(dm->rule_info);
+    if (snap == NULL)
+        return;
+    for (size_t i = 0; snap->policy && i < snap->policy->n; i++) {
+        const char *name = snap->policy->rule[i].name;
+
+        dm_rule_key(&snap->policy->rule[i], key, sizeof(key));
+        metrics_set(dm->rule_info, metrics_series(dm->rule_info, METRICS_L(name, key)), 1);
+        for (int r = RATE_RULE_ALLOWED; r <= RATE_RULE_SHADOW_REFUSED; r++)   /* 0 until counted */
+            (void) metrics_series(dm->msg.rate, METRICS_L(name, rate_txn_rule_result_str((RATE_RULE_RESULT) r)));
+    }
+    dm_domains(dm, snap);
+    snapshot_release(snap);
+}
+
 /* dm_collect - the gauges read at scrape time */
 static void dm_collect(void *arg)
 {
@@ -220,6 +280,7 @@ static void dm_collect(void *arg)
                 h.suppress ? h.suppress_up && (!h.redis || h.redis_up) : 1);
     metrics_set(dm->breaker_open, metrics_series(dm->breaker_open, METRICS_L("suppression")),
                 h.suppress && h.redis ? h.breaker_open : 0);
+    dm_rules(dm);
     dns_stats(&st);
     metrics_set(dm->dns, metrics_series(dm->dns, METRICS_L("ok")), (double) st.ok);
     metrics_set(dm->dns, metrics_series(dm->dns, METRICS_L("nxdomain")), (double) st.nxdomain);

@@ -225,6 +225,13 @@ void msg_op(MSG *m, MSG_HDROP_KIND kind, const char *name, const char *value)
     m->nops++;
 }
 
+/* msg_op_delete - a field to remove at the end of the message */
+void msg_op_delete(MSG *m, const char *name, int index)
+{
+    msg_op(m, MSG_HDR_DELETE, name, NULL);
+    m->ops[m->nops - 1].index = index;
+}
+
 REPLY msg_mail(MSG *m)
 {
     char bare[ADDR_NORM_MAX];
@@ -608,6 +615,7 @@ static REPLY msg_preflight(MSG *m)
     in.helo = m->conn.relay_name[0] ? m->conn.relay_name : m->conn.helo;
     in.sig = sig;
     in.nsig = n;
+    in.dns = m->svc.dns;
     t0 = msg_stage_begin(m);
     preflight_check(m->snap->cf, &in, &out);
     msg_stage_end(m, "dns", t0);

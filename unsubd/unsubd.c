@@ -7,7 +7,8 @@
  *
  *	int	unsubd_listen(const UNSUBD_CONF *uc)
  *	UNSUBD	*unsubd_start(const UNSUBD_CONF *uc, int fd, UNSUB_KEYS *keys,
- *			      UNSUBD_PAGES *pages, SUPPRESS *store)
+ *			      UNSUBD_PAGES *pages, SUPPRESS *store,
+ *			      UNSUBD_METRICS *metrics)
  *	int	unsubd_reload_keys(UNSUBD *d)
  *	int	unsubd_reload_pages(UNSUBD *d)
  *	void	unsubd_stop(UNSUBD *d, int timeout)
@@ -123,6 +124,7 @@ struct unsubd {
     RL_STORE *rate;
     RL_RULE rule;
     atomic_int inflight;
+    UNSUBD_METRICS *metrics;    /* counters (unsubd_metrics.c), or NULL */
 };
 
 /* One request. */
@@ -142,6 +144,7 @@ typedef struct unsubd_req {
     int     body_bad;           /* the post processor refused the body */
     UNSUBD_FORM form;           /* what it found */
     UNSUB_PAYLOAD p;            /* the token's contents */
+    UNSUBD_METRICS *metrics;    /* where its answer is counted, or NULL */
 } UNSUBD_REQ;
 
 /* unsubd_listen - bind and listen */
@@ -217,6 +220,7 @@ static enum MHD_Result unsubd_respond(struct MHD_Connection *c, UNSUBD_REQ *r, u
     ok = MHD_queue_response(c, status, resp);
     MHD_destroy_response(resp);
     r->answered = 1;
+    unsubd_metrics_response(r->metrics, status);
     if (status < 400)
         log_info("client=%s method=%s path=%s status=%u result=%s", r->client, r->method, r->path,
                  status, result);
@@ -342,6 +346,7 @@ static void *unsubd_uri(void *cls, const char *uri, struct MHD_Connection *c)
     UNSUBD_REQ *r = xcalloc(1, sizeof(*r));
     size_t n = strcspn(uri ? uri : "", "?");
 
+    r->metrics = d->metrics;
     if (n > UNSUBD_URL_MAX)
         n = UNSUBD_URL_MAX + 1;             /* too long: 414, and this much is enough to say so */
     memcpy(r->raw, uri ? uri : "", n);
@@ -471,6 +476,7 @@ static enum MHD_Result unsubd_finish(UNSUBD *d, struct MHD_Connection *c, UNSUBD
     (void) snprintf(result, sizeof(result), "unsubscribed stream=%s rcpt_domain=%s rcpt_hash=%s key=%u age=%llds",
                     r->p.stream, at ? at + 1 : "-", hash, r->p.key_id,
                     (long long) time(NULL) - (long long) r->p.issued);
+    unsubd_metrics_unsubscribed(d->metrics, r->p.stream);
     return unsubd_page(d, c, r, MHD_HTTP_OK, UNSUBD_PAGE_DONE, "You have been unsubscribed.\n", NULL, NULL,
                        result);
 }
@@ -543,10 +549,11 @@ static void unsubd_free(UNSUBD *d)
 
 /* unsubd_start - run libmicrohttpd */
 UNSUBD *unsubd_start(const UNSUBD_CONF *uc, int fd, UNSUB_KEYS *keys, UNSUBD_PAGES *pages,
-                     SUPPRESS *store)
+                     SUPPRESS *store, UNSUBD_METRICS *metrics)
 {
     UNSUBD *d = xcalloc(1, sizeof(*d));
 
+    d->metrics = metrics;
     d->uc = uc;
     d->fd = fd;
     d->keys = keys;
@@ -598,11 +605,8 @@ int unsubd_reload_keys(UNSUBD *d)
 
     buf_init(&errs, 16 * 1024);
     if ((k = unsub_keys_load(d->uc->keyfile, &errs)) == NULL) {
-        char *line, *save = NULL;
-
         log_err("reload: keys in %s not loaded; the previous keys stay in force:", d->uc->keyfile);
-        for (line = strtok_r(errs.data ? errs.data : "", "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-            log_err("%s", line);
+        log_err_lines(errs.data);
         buf_free(&errs);
         return -1;
     }
@@ -630,11 +634,8 @@ int unsubd_reload_pages(UNSUBD *d)
         return 0;                           /* the built-in pages do not change */
     buf_init(&errs, 64 * 1024);
     if ((ps = unsubd_conf_pages(d->uc, &errs)) == NULL) {
-        char *line, *save = NULL;
-
         log_err("reload: templates in %s not loaded; the previous pages stay in force:", d->uc->template_dir);
-        for (line = strtok_r(errs.data ? errs.data : "", "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-            log_err("%s", line);
+        log_err_lines(errs.data);
         buf_free(&errs);
         return -1;
     }

@@ -6,7 +6,8 @@
  * the message refused when none is left), List-Unsubscribe added for a
  * single recipient, an application's own kept or replaced, exempt
  * senders, UnsubscribeScope domain, and requests by mail to the
- * UnsubscribeMailto address stored in the list.
+ * UnsubscribeMailto address stored in the list (their age measured by
+ * the services' clock).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -36,23 +37,15 @@ static char dir[] = "/tmp/txmsgunsub.XXXXXX";
 /* setup - a signing key, its tables and the unsubscribe key */
 static int setup(void **state)
 {
-    EVP_PKEY *pk = NULL;
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "ED25519", NULL);
-    char path[300], buf[600];
-    FILE *fp;
+    EVP_PKEY *pk;
+    char buf[600];
 
     (void) state;
-    if (mkdtemp(dir) == NULL || ctx == NULL || EVP_PKEY_keygen_init(ctx) != 1
-        || EVP_PKEY_generate(ctx, &pk) != 1)
+    if (mkdtemp(dir) == NULL)
         return -1;
-    EVP_PKEY_CTX_free(ctx);
-    snprintf(path, sizeof(path), "%s/ed.pem", dir);
-    if ((fp = fopen(path, "w")) == NULL)
-        return -1;
-    PEM_write_PrivateKey(fp, pk, NULL, NULL, 0, NULL, NULL);
-    fclose(fp);
+    pk = th_keygen("ED25519", 0);
+    th_write_key(dir, "ed.pem", pk);
     EVP_PKEY_free(pk);
-    chmod(path, 0600);
     snprintf(buf, sizeof(buf), "ed example.com:s1:%s/ed.pem\n", dir);
     th_write_file(dir, "KeyTable", buf, 0644);
     th_write_file(dir, "SigningTable", "*@example.com ed\n", 0644);
@@ -125,23 +118,14 @@ static const UNSUB_CASE unsub_cases[] = {
 /* snap_with - a snapshot with List-Unsubscribe on, plus extra */
 static SNAPSHOT *snap_with(const char *extra)
 {
-    char conf[2048], path[300];
-    BUF errs;
-    SNAPSHOT *s;
+    char conf[2048];
 
     snprintf(conf, sizeof(conf),
              "Syslog no\nKeyTable %s/KeyTable\nSigningTable refile:%s/SigningTable\n"
              "InternalHosts 127.0.0.1\nUnsubscribeKeyFile %s/unsub.keys\n"
              "UnsubscribeURL https://u.example/u/%%{token}\nUnsubscribeMailto unsubscribe+%%{token}@u.example\n"
              "DataDirectory %s\n%s", dir, dir, dir, dir, extra);
-    th_write_file(dir, "txmilter.conf", conf, 0644);
-    snprintf(path, sizeof(path), "%s/txmilter.conf", dir);
-    buf_init(&errs, 8192);
-    s = snapshot_build(path, &errs);
-    if (s == NULL)
-        fail_msg("snapshot: %s", errs.data);
-    buf_free(&errs);
-    return s;
+    return th_snapshot(dir, conf);
 }
 
 /* open_list - a fresh suppression list in dir holding sup */
@@ -193,7 +177,7 @@ static void test_eoh(void **state)
     const UNSUB_CASE *c = *state;
     SNAPSHOT *s = snap_with(c->conf);
     SUPPRESS *store = open_list(c->sup);
-    SERVICES svc = {NULL, NULL, NULL};
+    SERVICES svc;
     MSG_CONN conn;
     MSG *m;
     REPLY r;
@@ -205,6 +189,7 @@ static void test_eoh(void **state)
     memset(&conn, 0, sizeof(conn));
     snprintf(conn.addr, sizeof(conn.addr), "127.0.0.1");
     snprintf(conn.hostname, sizeof(conn.hostname), "localhost");
+    services_init(&svc);
     svc.suppress = store;
     m = msg_new(s, &svc, &conn, "<app@example.com>");
     msg_set_queueid(m, "QID1");
@@ -279,24 +264,38 @@ typedef struct mail_case {
     const char *token_rcpt, *token_stream;  /* what the token names */
     int         tamper;             /* change one character of the token */
     const char *domain;             /* of the address written to */
+    long        age;                /* seconds between sealing and the request, by the services' clock */
     int         stored;             /* the list then holds token_rcpt for token_stream */
 } MAIL_CASE;
 
 static const MAIL_CASE mail_cases[] = {
-    {"valid token: stored", "bob@example.org", "app@example.com", 0, "u.example", 1},
-    {"valid token, other stream", "eve@example.org", "news@example.com", 0, "u.example", 1},
-    {"tampered token: ordinary mail", "bob@example.org", "app@example.com", 1, "u.example", 0},
-    {"other domain: not a request", "bob@example.org", "app@example.com", 0, "elsewhere.example", 0},
+    {"valid token: stored", "bob@example.org", "app@example.com", 0, "u.example", 0, 1},
+    {"valid token, other stream", "eve@example.org", "news@example.com", 0, "u.example", 0, 1},
+    {"token within UnsubscribeMaxAge: stored", "bob@example.org", "app@example.com", 0, "u.example", 3600, 1},
+    {"token past UnsubscribeMaxAge: ordinary mail", "bob@example.org", "app@example.com", 0, "u.example",
+     3601, 0},
+    {"tampered token: ordinary mail", "bob@example.org", "app@example.com", 1, "u.example", 0, 0},
+    {"other domain: not a request", "bob@example.org", "app@example.com", 0, "elsewhere.example", 0, 0},
 };
+
+#define SEALED_AT 1000000000        /* long before the system clock: only the services' clock is read */
+
+static time_t clock_now = SEALED_AT;
+
+/* test_clock - the services' clock of test_by_mail */
+static time_t test_clock(void)
+{
+    return clock_now;
+}
 
 /* test_by_mail - one RCPT to the unsubscribe address */
 static void test_by_mail(void **state)
 {
     const MAIL_CASE *c = *state;
-    SNAPSHOT *s = snap_with("");
+    SNAPSHOT *s = snap_with("UnsubscribeMaxAge 3600\n");
     const char *none[1] = {NULL};
     SUPPRESS *store = open_list(none);
-    SERVICES svc = {NULL, NULL, NULL};
+    SERVICES svc;
     char token[UNSUB_TOKEN_MAX], rcpt[UNSUB_TOKEN_MAX + 64];
     MSG_CONN conn;
     MSG *m;
@@ -304,7 +303,7 @@ static void test_by_mail(void **state)
     BUF err;
     int rc;
 
-    assert_int_equal(unsub_token_seal(s->unsub_keys, c->token_rcpt, c->token_stream, (uint64_t) time(NULL),
+    assert_int_equal(unsub_token_seal(s->unsub_keys, c->token_rcpt, c->token_stream, SEALED_AT,
                                       token, sizeof(token)), 0);
     if (c->tamper)
         token[strlen(token) / 2] = token[strlen(token) / 2] == 'A' ? 'B' : 'A';
@@ -312,7 +311,10 @@ static void test_by_mail(void **state)
     memset(&conn, 0, sizeof(conn));
     snprintf(conn.addr, sizeof(conn.addr), "198.51.100.1");
     snprintf(conn.hostname, sizeof(conn.hostname), "mx.example.org");
+    services_init(&svc);
     svc.suppress = store;
+    svc.now = test_clock;
+    clock_now = SEALED_AT + c->age;
     m = msg_new(s, &svc, &conn, "<bob@example.org>");
     msg_set_queueid(m, "QID2");
     r = msg_rcpt(m, rcpt, NULL);
