@@ -355,6 +355,12 @@ def test_template_directory_brands_the_pages_is_checked_at_start_and_reloaded_on
     p = subprocess.run([unsubd_binary(), "-f", "-x", w.conf], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, timeout=30)
     assert p.returncode == 1 and b"confirm.FR.html: not a template of txmilter-unsubd" in p.stdout, p.stdout
+    # a FIFO in place of a template is refused at once, never waited on
+    os.unlink(os.path.join(tdir, "confirm.FR.html"))
+    os.mkfifo(os.path.join(tdir, "error.html"))
+    p = subprocess.run([unsubd_binary(), "-n", "-x", w.conf], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=10)
+    assert p.returncode == 1 and b"error.html: not a regular file" in p.stdout, p.stdout
 
 
 def test_the_shipped_example_templates_load_and_render(unsubd):
