@@ -4,7 +4,6 @@
  *
  * SYNOPSIS
  *	#include "msg_int.h"
-#include "msg_reply.h"
  *
  *	int	msg_unsub_rcpt(MSG *m, const char *rcpt, char *would,
  *			size_t wouldlen)

@@ -76,10 +76,7 @@ static UNSUB_KEYS *unsubd_load_keys(const char *path)
 
     buf_init(&errs, 16 * 1024);
     if ((k = unsub_keys_load(path, &errs)) == NULL) {
-        char *line, *save = NULL;
-
-        for (line = strtok_r(errs.data ? errs.data : "", "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-            log_err("%s", line);
+        log_err_lines(errs.data);
         if (errs.len == 0)
             log_err("%s: cannot load the unsubscribe keys", path);
     }
@@ -94,12 +91,8 @@ static UNSUBD_PAGES *unsubd_load_pages(const UNSUBD_CONF *uc)
     BUF errs;
 
     buf_init(&errs, 64 * 1024);
-    if ((ps = unsubd_conf_pages(uc, &errs)) == NULL) {
-        char *line, *save = NULL;
-
-        for (line = strtok_r(errs.data ? errs.data : "", "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-            log_err("%s", line);
-    }
+    if ((ps = unsubd_conf_pages(uc, &errs)) == NULL)
+        log_err_lines(errs.data);
     buf_free(&errs);
     return ps;
 }

@@ -104,6 +104,16 @@ static int unsubd_tmpl_word_end(const char *text, size_t len, size_t i)
     return i >= len || isspace((unsigned char) text[i]) || text[i] == '>' || text[i] == '/';
 }
 
+/* unsubd_tmpl_data_uri - does a data: URI start at text[j] (after spaces and a quote)? */
+static int unsubd_tmpl_data_uri(const char *text, size_t end, size_t j)
+{
+    while (j < end && text[j] == ' ')
+        j++;
+    if (j < end && (text[j] == '"' || text[j] == '\''))
+        j++;
+    return end - j >= 5 && strncasecmp(text + j, "data:", 5) == 0;
+}
+
 /* unsubd_tmpl_hash - "'sha256-BASE64'" of [p, p+n) appended to styles */
 static int unsubd_tmpl_hash(UNSUBD_TMPL *t, const char *p, size_t n)
 {
@@ -137,11 +147,7 @@ static int unsubd_tmpl_check_style(const char *text, size_t off, size_t n, const
         bad = 1;
     }
     for (i = off; (i = unsubd_tmpl_find(text, end, i, "url(")) < end; i += 4) {
-        size_t j = i + 4;
-
-        while (j < end && (text[j] == ' ' || text[j] == '"' || text[j] == '\''))
-            j++;
-        if (end - j < 5 || strncasecmp(text + j, "data:", 5) != 0) {
+        if (!unsubd_tmpl_data_uri(text, end, i + 4)) {
             util_err_at(errs, name, unsubd_tmpl_line(text, i), "url() other than a data: URI: outside "
                         "resources are blocked by the page's Content-Security-Policy");
             bad = 1;
@@ -207,13 +213,9 @@ static int unsubd_tmpl_check_markup(const char *text, size_t len, const char *na
             break;
         }
     for (i = 0; (i = unsubd_tmpl_find(text, len, i, "src=")) < len; i++) {
-        size_t j = i + 4;
-
         if (i == 0 || !isspace((unsigned char) text[i - 1]))
             continue;
-        if (j < len && (text[j] == '"' || text[j] == '\''))
-            j++;
-        if (len - j < 5 || strncasecmp(text + j, "data:", 5) != 0) {
+        if (!unsubd_tmpl_data_uri(text, len, i + 4)) {
             util_err_at(errs, name, unsubd_tmpl_line(text, i), "src= other than a data: URI: the page's "
                         "Content-Security-Policy blocks outside resources");
             bad = 1;

@@ -40,6 +40,7 @@
  *	bodyhash_update() and bodyhash_final() return -1 when the sink or
  *	OpenSSL fails; nothing in the body itself is an error.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -166,6 +167,29 @@ static const unsigned char *bodyhash_run_plain(const unsigned char *p, const uns
     return lf ? lf : cr ? cr : end;
 }
 
+/* Eight bytes at a time: ONES * n has n in every byte. A word "has a byte
+ * below n" (n <= 128) exactly when BH_BELOW() is not 0; only the lowest
+ * flag is exact, so flags serve only to reject a word, never to accept. */
+#define BH_ONES         0x0101010101010101ULL
+#define BH_HIGHS        0x8080808080808080ULL
+#define BH_BELOW(x, n)  (((x) - BH_ONES * (n)) & ~(x) & BH_HIGHS)
+
+/* bodyhash_word_ok - may relaxed take the 8 bytes at q as they are: no
+ * byte below SP, no two SPs side by side (a false alarm only costs the
+ * byte loop), no SP last (the next byte decides it), no SP first at the
+ * start of the run (first is 1 there) */
+static int bodyhash_word_ok(const unsigned char *q, int first)
+{
+    uint64_t x, m;
+
+    memcpy(&x, q, sizeof(x));
+    if (BH_BELOW(x, 0x20) != 0 || q[7] == ' ' || (first && q[0] == ' '))
+        return 0;
+    m = x ^ (BH_ONES * ' ');
+    m = BH_BELOW(m, 1);                 /* flags at the SPs (and maybe above) */
+    return (m & (m >> 8)) == 0;
+}
+
 /* bodyhash_run_relaxed - the same for relaxed: up to the next CR, LF or
  * HTAB, or SP that is not one SP between two other bytes of the run */
 static const unsigned char *bodyhash_run_relaxed(const unsigned char *p, const unsigned char *end)
@@ -173,7 +197,9 @@ static const unsigned char *bodyhash_run_relaxed(const unsigned char *p, const u
     const unsigned char *q = p;
 
     while (q < end) {
-        if (*q > ' ' || bh_cls_relaxed[*q] == BH_PLAIN)
+        if (end - q >= 8 && bodyhash_word_ok(q, q == p))
+            q += 8;
+        else if (*q > ' ' || bh_cls_relaxed[*q] == BH_PLAIN)
             q++;
         else if (*q == ' ' && q > p && q + 1 < end && q[1] > ' ')
             q += 2;
