@@ -332,3 +332,23 @@ def test_summary_line_of_t_and_of_the_daemon_have_one_format(mrig, workdir):
     def fields(x):
         return re.findall(r"(?:^| )([a-z][a-z-]*)=", x)
     assert fields(t.group(1)) == fields(line), "daemon: %s\n-t:     %s" % (line, t.group(1))
+
+
+def test_health_503_names_the_resolver_when_dns_queries_keep_failing(mrig):
+    """Alignment preflight on, Nameservers where nothing answers (On-DNSError accept, so
+    mail still flows): after three failed queries /health is 503 naming the resolver, and
+    the DNS counters say timeout."""
+    dead = "127.0.0.1@%d" % free_port()
+    s = mrig.setup("rcpt-burst rcpt 100/10m tempfail\n", extra=[
+        ("EgressAddress", "192.0.2.10"), ("AlignmentAction", "reject"), ("Nameservers", dead),
+        ("DNSTimeout", "1"), ("On-DNSError", "accept")])
+    m = mrig.start_milter(s)
+    assert http_get(s.metrics_url + "/health")[0::2] == (200, "ok\n")
+    for i in range(3):
+        r = send(mrig, ["dns%d@receiver.example" % i], tag="dnsdown")
+        assert r.accepted, r
+    status, _, body = http_get(s.metrics_url + "/health")
+    assert status == 503 and "resolver: the last" in body, (status, body, m.log_text()[-2000:])
+    v = samples(scrape(s)[1])
+    assert v['txmilter_dns_queries_total{result="timeout"}'] >= 3, v
+    assert v['txmilter_preflight_verdicts_total{domain="example.com",verdict="temperror"}'] == 3, v
