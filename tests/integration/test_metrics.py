@@ -22,7 +22,7 @@ from mailrig.util import REPO, free_port, make_dir, wait_until
 from mailrig.smtp import smtp_send
 from mailrig.prometheus import Prometheus
 from mailrig.redisserver import RedisServer
-from ratelimit_helpers import ctl_stats, new_message, rl_setup, wait_delivered
+from ratelimit_helpers import ctl_stats, hup, new_message, rl_setup, wait_delivered, write_policy
 from unsub_helpers import UnsubD, http, local_url, one_click, unsub_setup, unsub_targets
 
 pytestmark = pytest.mark.txmilter_only
@@ -352,3 +352,28 @@ def test_health_503_names_the_resolver_when_dns_queries_keep_failing(mrig):
     v = samples(scrape(s)[1])
     assert v['txmilter_dns_queries_total{result="timeout"}'] >= 3, v
     assert v['txmilter_preflight_verdicts_total{domain="example.com",verdict="temperror"}'] == 3, v
+
+
+def test_reloads_are_counted_by_result(mrig):
+    """SIGHUP with a good policy: success and a newer timestamp; with a broken one:
+    failure, the timestamp stays (the old configuration is in force)"""
+    s = mrig.setup("rcpt-burst rcpt 3/10m tempfail\n")
+    m = mrig.start_milter(s)
+
+    def value(name):
+        return samples(scrape(s)[1]).get(name)
+    t0 = value("txmilter_config_last_reload_success_timestamp_seconds")
+    assert value('txmilter_config_reloads_total{result="success"}') == 0
+    time.sleep(1.1)                       # the timestamp has a resolution of 1 s
+    hup(m)
+    m.wait_log(r"configuration reloaded from")
+    assert value('txmilter_config_reloads_total{result="success"}') == 1
+    t1 = value("txmilter_config_last_reload_success_timestamp_seconds")
+    assert t1 > t0, (t0, t1)
+    write_policy(s, "rcpt-burst rcpt 3/10x tempfail\n")
+    hup(m)
+    m.wait_log(r"reload of .* failed")
+    wait_until(lambda: value('txmilter_config_reloads_total{result="failure"}') == 1, 10,
+               what="the failed reload counted")
+    assert value('txmilter_config_reloads_total{result="success"}') == 1
+    assert value("txmilter_config_last_reload_success_timestamp_seconds") == t1
