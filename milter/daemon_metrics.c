@@ -43,18 +43,17 @@
  */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "daemon_metrics.h"
 #include "dns.h"
 #include "log.h"
 #include "metrics_http.h"
 #include "keytable.h"
-#include "net_listen.h"
 #include "rate_txn.h"
 #include "snapshot.h"
 #include "store_failover.h"
@@ -66,8 +65,7 @@ struct daemon_metrics {
     METRICS *reg;
     MSG_METRICS msg;
     METRICS_FAMILY *store_up, *breaker_open, *dns, *reloads, *reload_ts, *build, *rule_info;
-    METRICS_HTTP *http;
-    int      fd;                /* MetricsListen, bound; -1 */
+    METRICS_HTTP *http;         /* MetricsListen, or NULL */
     const SERVICES *svc;
     REDIS_POOL *pool;
     int      resolver;
@@ -102,65 +100,70 @@ int daemon_metrics_health(const DAEMON_HEALTH *h, char *reason, size_t len)
     return len == 0 || reason[0] == 0;
 }
 
-/* dm_counter - a family with the label sets known in advance */
-static METRICS_FAMILY *dm_family(DAEMON_METRICS *dm, METRICS_TYPE t, const char *name, const char *help,
-                                 const char *label, size_t max, const char *const *known)
-{
-    static const double bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                                    0.5, 1, 2.5, 5, 10};
-    METRICS_FAMILY *f = metrics_family(dm->reg, t, name, help, label, max, bounds,
-                                       sizeof(bounds) / sizeof(bounds[0]));
+static const double dm_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+                                   2.5, 5, 10};
+static const char *const dm_actions[] = {"signed", "accept-unsigned", "not-outbound", "rejected",
+                                         "tempfailed", "quarantined", "discarded", NULL};
+static const char *const dm_reasons[] = {"from", "alignment", "ratelimit", "suppressed", "dns", "store",
+                                         "size", "sender", "recipient", "nokey", "signing", NULL};
+static const char *const dm_stages[] = {"rcpt", "eoh", "eom", "sign", "store", "dns", NULL};
+static const char *const dm_stores[] = {"rate", "suppression", NULL};
+static const char *const dm_dns[] = {"ok", "nxdomain", "nodata", "timeout", "error", NULL};
+static const char *const dm_results[] = {"success", "failure", NULL};
 
-    for (; known && *known; known++)
-        (void) metrics_series(f, METRICS_L(*known));
-    return f;
-}
+/* One family: where its handle goes, what it is, the label sets known in advance. */
+typedef struct dm_spec {
+    size_t  off;                /* of its METRICS_FAMILY * in DAEMON_METRICS */
+    METRICS_TYPE type;
+    const char *name, *help, *labels;
+    size_t  max;
+    const char *const *known;
+} DM_SPEC;
 
-/* dm_register - every family */
+#define DM_AT(field) offsetof(DAEMON_METRICS, field)
+
+static const DM_SPEC dm_specs[] = {
+    {DM_AT(msg.messages), METRICS_COUNTER, "txmilter_messages_total",
+     "Messages by what txmilter did with them.", "action", 16, dm_actions},
+    {DM_AT(msg.signatures), METRICS_COUNTER, "txmilter_signatures_total",
+     "DKIM signatures made.", "domain,selector,algorithm", DM_DOMAINS_MAX, NULL},
+    {DM_AT(msg.sig_errors), METRICS_COUNTER, "txmilter_signature_errors_total",
+     "Messages whose signing failed, by signing domain.", "domain", DM_DOMAINS_MAX, NULL},
+    {DM_AT(msg.refusals), METRICS_COUNTER, "txmilter_refusals_total",
+     "Refusals of messages and recipients, by reason.", "reason", 32, dm_reasons},
+    {DM_AT(msg.rate), METRICS_COUNTER, "txmilter_ratelimit_decisions_total",
+     "What each rate rule said of each recipient.", "rule,result", DM_RULES_MAX, NULL},
+    {DM_AT(rule_info), METRICS_GAUGE, "txmilter_ratelimit_rule_info",
+     "1 for each rule of the rate policy in force, with what it counts by.", "rule,key", DM_RULES_MAX, NULL},
+    {DM_AT(msg.preflight), METRICS_COUNTER, "txmilter_preflight_verdicts_total",
+     "Alignment preflight verdicts, by From domain.", "domain,verdict", DM_DOMAINS_MAX, NULL},
+    {DM_AT(msg.stage), METRICS_HISTOGRAM, "txmilter_stage_duration_seconds",
+     "Time spent in each stage of a message.", "stage", 8, dm_stages},
+    {DM_AT(store_up), METRICS_GAUGE, "txmilter_store_up",
+     "1 if the store answers (the embedded store always does).", "store", 4, dm_stores},
+    {DM_AT(breaker_open), METRICS_GAUGE, "txmilter_store_breaker_open",
+     "1 while the circuit breaker in front of the store is open.", "store", 4, dm_stores},
+    {DM_AT(dns), METRICS_COUNTER, "txmilter_dns_queries_total", "DNS queries by how they ended.",
+     "result", 8, dm_dns},
+    {DM_AT(reloads), METRICS_COUNTER, "txmilter_config_reloads_total",
+     "Configuration reloads (SIGHUP) by result.", "result", 4, dm_results},
+    {DM_AT(reload_ts), METRICS_GAUGE, "txmilter_config_last_reload_success_timestamp_seconds",
+     "When the configuration in force was loaded (Unix time).", NULL, 1, NULL},
+    {DM_AT(build), METRICS_GAUGE, "txmilter_build_info", "The txmilter version running.", "version", 2, NULL},
+};
+
+/* dm_register - every family, with its known label sets at 0 */
 static void dm_register(DAEMON_METRICS *dm)
 {
-    static const char *const actions[] = {"signed", "accept-unsigned", "not-outbound", "rejected",
-                                          "tempfailed", "quarantined", "discarded", NULL};
-    static const char *const reasons[] = {"from", "alignment", "ratelimit", "suppressed", "dns", "store",
-                                          "size", "sender", "recipient", "nokey", "signing", NULL};
-    static const char *const stages[] = {"rcpt", "eoh", "eom", "sign", "store", "dns", NULL};
-    static const char *const stores[] = {"rate", "suppression", NULL};
-    static const char *const dns[] = {"ok", "nxdomain", "nodata", "timeout", "error", NULL};
-    static const char *const reloads[] = {"success", "failure", NULL};
-    MSG_METRICS *m = &dm->msg;
+    for (size_t i = 0; i < sizeof(dm_specs) / sizeof(dm_specs[0]); i++) {
+        const DM_SPEC *sp = &dm_specs[i];
+        METRICS_FAMILY *f = metrics_family(dm->reg, sp->type, sp->name, sp->help, sp->labels, sp->max,
+                                           dm_bounds, sizeof(dm_bounds) / sizeof(dm_bounds[0]));
 
-    m->messages = dm_family(dm, METRICS_COUNTER, "txmilter_messages_total",
-                            "Messages by what txmilter did with them.", "action", 16, actions);
-    m->signatures = dm_family(dm, METRICS_COUNTER, "txmilter_signatures_total",
-                              "DKIM signatures made.", "domain,selector,algorithm", DM_DOMAINS_MAX, NULL);
-    m->sig_errors = dm_family(dm, METRICS_COUNTER, "txmilter_signature_errors_total",
-                              "Messages whose signing failed, by signing domain.", "domain",
-                              DM_DOMAINS_MAX, NULL);
-    m->refusals = dm_family(dm, METRICS_COUNTER, "txmilter_refusals_total",
-                            "Refusals of messages and recipients, by reason.", "reason", 32, reasons);
-    m->rate = dm_family(dm, METRICS_COUNTER, "txmilter_ratelimit_decisions_total",
-                        "What each rate rule said of each recipient.", "rule,result", DM_RULES_MAX, NULL);
-    m->preflight = dm_family(dm, METRICS_COUNTER, "txmilter_preflight_verdicts_total",
-                             "Alignment preflight verdicts, by From domain.", "domain,verdict",
-                             DM_DOMAINS_MAX, NULL);
-    m->stage = dm_family(dm, METRICS_HISTOGRAM, "txmilter_stage_duration_seconds",
-                         "Time spent in each stage of a message.", "stage", 8, stages);
-    dm->store_up = dm_family(dm, METRICS_GAUGE, "txmilter_store_up",
-                             "1 if the store answers (the embedded store always does).", "store", 4, stores);
-    dm->breaker_open = dm_family(dm, METRICS_GAUGE, "txmilter_store_breaker_open",
-                                 "1 while the circuit breaker in front of the store is open.", "store", 4,
-                                 stores);
-    dm->dns = dm_family(dm, METRICS_COUNTER, "txmilter_dns_queries_total",
-                        "DNS queries by how they ended.", "result", 8, dns);
-    dm->reloads = dm_family(dm, METRICS_COUNTER, "txmilter_config_reloads_total",
-                            "Configuration reloads (SIGHUP) by result.", "result", 4, reloads);
-    dm->reload_ts = dm_family(dm, METRICS_GAUGE, "txmilter_config_last_reload_success_timestamp_seconds",
-                              "When the configuration in force was loaded (Unix time).", NULL, 1, NULL);
-    dm->rule_info = dm_family(dm, METRICS_GAUGE, "txmilter_ratelimit_rule_info",
-                              "1 for each rule of the rate policy in force, with what it counts by.",
-                              "rule,key", DM_RULES_MAX, NULL);
-    dm->build = dm_family(dm, METRICS_GAUGE, "txmilter_build_info", "The txmilter version running.",
-                          "version", 2, NULL);
+        for (const char *const *k = sp->known; k && *k; k++)
+            (void) metrics_series(f, METRICS_L(*k));
+        memcpy((char *) dm + sp->off, &f, sizeof(f));
+    }
     metrics_set(dm->build, metrics_series(dm->build, METRICS_L(PACKAGE_VERSION)), 1);
     metrics_set(dm->reload_ts, 0, (double) time(NULL));
 }
@@ -171,7 +174,6 @@ DAEMON_METRICS *daemon_metrics_new(void)
     DAEMON_METRICS *dm = xcalloc(1, sizeof(*dm));
 
     dm->reg = metrics_new();
-    dm->fd = -1;
     dm_register(dm);
     return dm;
 }
@@ -301,10 +303,7 @@ static int dm_health(void *arg, char *reason, size_t len)
 /* daemon_metrics_listen - bind MetricsListen */
 int daemon_metrics_listen(DAEMON_METRICS *dm, const TXCONF *cf)
 {
-    if (cf->daemon.metrics_listen == NULL)
-        return 0;
-    dm->fd = net_listen_tcp("MetricsListen", cf->daemon.metrics_listen);
-    return dm->fd < 0 ? -1 : 0;
+    return metrics_http_bind("MetricsListen", cf->daemon.metrics_listen, &dm->http);
 }
 
 /* daemon_metrics_serve - answer on MetricsListen */
@@ -314,14 +313,7 @@ int daemon_metrics_serve(DAEMON_METRICS *dm, const TXCONF *cf, const SERVICES *s
     dm->pool = pool;
     dm->resolver = conf_preflight(cf);
     metrics_on_collect(dm->reg, dm_collect, dm);
-    if (dm->fd < 0)
-        return 0;
-    dm->http = metrics_http_start("MetricsListen", dm->fd, dm->reg, dm_health, dm);
-    dm->fd = -1;
-    if (dm->http == NULL)
-        return -1;
-    log_info("metrics on http://%s/metrics, health on /health", cf->daemon.metrics_listen);
-    return 0;
+    return metrics_http_serve(dm->http, dm->reg, dm_health, dm);
 }
 
 /* daemon_metrics_reloaded - one reload, counted */
@@ -338,8 +330,6 @@ void daemon_metrics_free(DAEMON_METRICS *dm)
     if (dm == NULL)
         return;
     metrics_http_stop(dm->http);
-    if (dm->fd >= 0)
-        (void) close(dm->fd);
     metrics_free(dm->reg);
     free(dm);
 }

@@ -4,7 +4,6 @@
  *
  * SYNOPSIS
  *	#include "msg_int.h"
-#include "msg_reply.h"
  *
  *	int	msg_unsub_rcpt(MSG *m, const char *rcpt, char *would,
  *			size_t wouldlen)
@@ -240,7 +239,8 @@ REPLY msg_unsub_eoh(MSG *m)
             msg_note(m, "unsubscribe=failed");
         } else {
             msg_add_field(m, "List-Unsubscribe", value.data);
-            msg_add_field(m, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
+            if (url != NULL)                /* RFC 8058: one-click needs the HTTPS URI */
+                msg_add_field(m, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
             if (!present)
                 msg_note(m, "unsubscribe=added");
         }

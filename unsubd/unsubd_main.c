@@ -210,7 +210,7 @@ static int unsubd_serve(UNSUBD_CONF *uc, int foreground)
     um = pages ? unsubd_metrics_new() : NULL;
     fd = pages ? unsubd_become(uc, um, foreground) : -1;
     store = fd >= 0 ? unsubd_open_store(uc) : NULL;
-    if (store && unsubd_metrics_serve(um, uc, store) < 0) {
+    if (store && unsubd_metrics_serve(um, store) < 0) {
         suppress_close(store);
         store = NULL;
     }

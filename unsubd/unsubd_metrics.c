@@ -8,8 +8,7 @@
  *	UNSUBD_METRICS *unsubd_metrics_new(void)
  *	METRICS * unsubd_metrics_registry(UNSUBD_METRICS *um)
  *	int	unsubd_metrics_listen(UNSUBD_METRICS *um, const UNSUBD_CONF *uc)
- *	int	unsubd_metrics_serve(UNSUBD_METRICS *um, const UNSUBD_CONF *uc,
- *			SUPPRESS *store)
+ *	int	unsubd_metrics_serve(UNSUBD_METRICS *um, SUPPRESS *store)
  *	void	unsubd_metrics_response(UNSUBD_METRICS *um, unsigned status)
  *	void	unsubd_metrics_unsubscribed(UNSUBD_METRICS *um,
  *			const char *stream)
@@ -39,19 +38,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "log.h"
 #include "metrics_http.h"
-#include "net_listen.h"
 #include "unsubd_metrics.h"
 
 struct unsubd_metrics {
     METRICS *reg;
     METRICS_FAMILY *requests, *unsubscribes, *store_up, *build;
-    METRICS_HTTP *http;
+    METRICS_HTTP *http;         /* UnsubscribeMetricsListen, or NULL */
     SUPPRESS *store;
-    int      fd;
 };
 
 /* unsubd_metrics_new - the registry */
@@ -60,7 +56,6 @@ UNSUBD_METRICS *unsubd_metrics_new(void)
     static const char *const codes[] = {"200", "400", "404", "405", "413", "414", "429", "500", "503"};
     UNSUBD_METRICS *um = xcalloc(1, sizeof(*um));
 
-    um->fd = -1;
     um->reg = metrics_new();
     um->requests = metrics_family(um->reg, METRICS_COUNTER, "txmilter_unsubd_requests_total",
                                   "HTTP answers of the unsubscribe endpoint, by status code.", "code", 32,
@@ -154,27 +149,15 @@ static int unsubd_metrics_health(void *arg, char *reason, size_t len)
 /* unsubd_metrics_listen - bind UnsubscribeMetricsListen */
 int unsubd_metrics_listen(UNSUBD_METRICS *um, const UNSUBD_CONF *uc)
 {
-    const char *listen = uc->cf->unsubd.metrics_listen;
-
-    if (listen == NULL)
-        return 0;
-    um->fd = net_listen_tcp("UnsubscribeMetricsListen", listen);
-    return um->fd < 0 ? -1 : 0;
+    return metrics_http_bind("UnsubscribeMetricsListen", uc->cf->unsubd.metrics_listen, &um->http);
 }
 
 /* unsubd_metrics_serve - answer on the bound socket */
-int unsubd_metrics_serve(UNSUBD_METRICS *um, const UNSUBD_CONF *uc, SUPPRESS *store)
+int unsubd_metrics_serve(UNSUBD_METRICS *um, SUPPRESS *store)
 {
     um->store = store;
     metrics_on_collect(um->reg, unsubd_metrics_collect, um);
-    if (um->fd < 0)
-        return 0;
-    um->http = metrics_http_start("UnsubscribeMetricsListen", um->fd, um->reg, unsubd_metrics_health, um);
-    um->fd = -1;
-    if (um->http == NULL)
-        return -1;
-    log_info("metrics on http://%s/metrics, health on /health", uc->cf->unsubd.metrics_listen);
-    return 0;
+    return metrics_http_serve(um->http, um->reg, unsubd_metrics_health, um);
 }
 
 /* unsubd_metrics_free - stop and free */
@@ -183,8 +166,6 @@ void unsubd_metrics_free(UNSUBD_METRICS *um)
     if (um == NULL)
         return;
     metrics_http_stop(um->http);
-    if (um->fd >= 0)
-        (void) close(um->fd);
     metrics_free(um->reg);
     free(um);
 }

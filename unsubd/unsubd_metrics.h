@@ -29,7 +29,7 @@ METRICS *unsubd_metrics_registry(UNSUBD_METRICS *um);
 int unsubd_metrics_listen(UNSUBD_METRICS *um, const UNSUBD_CONF *uc);
 
 /* unsubd_metrics_serve - answer there, /health reading store; 0 or -1 (logged) */
-int unsubd_metrics_serve(UNSUBD_METRICS *um, const UNSUBD_CONF *uc, SUPPRESS *store);
+int unsubd_metrics_serve(UNSUBD_METRICS *um, SUPPRESS *store);
 
 /* unsubd_metrics_response - one HTTP answer with this status; NULL um: nothing */
 void unsubd_metrics_response(UNSUBD_METRICS *um, unsigned status);

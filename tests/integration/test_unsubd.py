@@ -427,8 +427,10 @@ def test_oversized_bodies_get_413(unsubd):
     big = "List-Unsubscribe=One-Click&pad=" + "x" * 5000
     status, _, _ = curl(u.url(tok), "--data", big)           # Content-Length says so: at once
     assert status == 413
+    # chunked: 411 Length Required, before any byte of it (issue 12: the gate checks a whole
+    # request before libmicrohttpd sees it, and one-click senders send a Content-Length)
     status, _, _ = curl(u.url(tok), "-H", "Transfer-Encoding: chunked", "--data", big)
-    assert status == 413
+    assert status == 411
     assert u.rows() == []
     # still serving
     assert curl(u.url(tok), *GMAIL)[0] == 200

@@ -24,7 +24,6 @@
 #include <sys/socket.h>
 
 #include <cmocka.h>
-#include <openssl/evp.h>
 
 #include "callbacks.h"
 #include "services.h"
@@ -137,18 +136,12 @@ static char dir[] = "/tmp/txcallbacks.XXXXXX";
 /* setup - a key, its tables and the snapshot every row runs on */
 static int setup(void)
 {
-    EVP_PKEY *pk;
     char buf[600];
     SERVICES svc;
 
     if (mkdtemp(dir) == NULL)
         return -1;
-    pk = th_keygen("ED25519", 0);
-    th_write_key(dir, "ed.pem", pk);
-    EVP_PKEY_free(pk);
-    snprintf(buf, sizeof(buf), "ed example.com:s1:%s/ed.pem\n", dir);
-    th_write_file(dir, "KeyTable", buf, 0644);
-    th_write_file(dir, "SigningTable", "*@example.com ed\n", 0644);
+    th_signing_files(dir);
     snprintf(buf, sizeof(buf), "Syslog no\nKeyTable %s/KeyTable\nSigningTable refile:%s/SigningTable\n"
              "InternalHosts 127.0.0.1\n", dir, dir);
     snapshot_install(th_snapshot(dir, buf));

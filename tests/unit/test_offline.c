@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <openssl/evp.h>
 
 #include "offline.h"
 #include "testutil.h"
@@ -29,18 +28,11 @@ static char dir[] = "/tmp/txoffline.XXXXXX";
 /* setup - a key, its tables and the unsubscribe key in dir */
 static int setup(void)
 {
-    EVP_PKEY *pk;
     char buf[600];
 
     if (mkdtemp(dir) == NULL)
         return -1;
-    pk = th_keygen("ED25519", 0);
-    th_write_key(dir, "ed.pem", pk);
-    EVP_PKEY_free(pk);
-    snprintf(buf, sizeof(buf), "ed example.com:s1:%s/ed.pem\n", dir);
-    th_write_file(dir, "KeyTable", buf, 0644);
-    th_write_file(dir, "SigningTable", "*@example.com ed\n", 0644);
-    th_write_file(dir, "unsub.keys", "7 MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n", 0600);
+    th_signing_files(dir);
     snprintf(buf, sizeof(buf), "%s/data", dir);
     return mkdir(buf, 0700);
 }

@@ -228,9 +228,11 @@ static void test_dir(void **state)
     put(dir, "confirm.html", "<h1>SHOP %{heading}</h1>%{form}");
     put(dir, "confirm.fr.html", "<h1>BOUTIQUE %{heading}</h1>%{form}");
     put(dir, "logo.png", "not a template: ignored");
+    (void) snprintf(path, sizeof(path), "%s/confirm.de.html", dir);
+    assert_int_equal(symlink("confirm.html", path), 0);     /* a link to a regular file is one */
     buf_init(&errs, 64 * 1024);
     assert_non_null(ps = unsubd_page_load(dir, "/etc/t.conf", 7, &errs));
-    assert_int_equal(unsubd_page_count(ps), 2);
+    assert_int_equal(unsubd_page_count(ps), 3);
     s = render(ps, UNSUBD_PAGE_CONFIRM, "de");
     assert_non_null(strstr(s, "<h1>SHOP Von diesen E-Mails abmelden?</h1>"));
     free(s);

@@ -418,3 +418,17 @@ const char *th_write_key(const char *dir, const char *name, EVP_PKEY *pk)
     assert_int_equal(chmod(path, 0600), 0);
     return path;
 }
+
+/* th_signing_files - a key, KeyTable, SigningTable and unsubscribe key in dir */
+void th_signing_files(const char *dir)
+{
+    EVP_PKEY *pk = th_keygen("ED25519", 0);
+    char line[600];
+
+    th_write_key(dir, "ed.pem", pk);
+    EVP_PKEY_free(pk);
+    snprintf(line, sizeof(line), "ed example.com:s1:%s/ed.pem\n", dir);
+    th_write_file(dir, "KeyTable", line, 0644);
+    th_write_file(dir, "SigningTable", "*@example.com ed\n", 0644);
+    th_write_file(dir, "unsub.keys", "7 MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n", 0600);
+}

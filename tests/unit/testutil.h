@@ -89,6 +89,11 @@ EVP_PKEY *th_keygen(const char *alg, int bits);
  * (static, overwritten by the next call) */
 const char *th_write_key(const char *dir, const char *name, EVP_PKEY *pk);
 
+/* th_signing_files - in dir: an Ed25519 key ed.pem, a KeyTable naming it
+ * "ed" for example.com (selector s1), a SigningTable signing *@example.com
+ * with it, and unsub.keys (one unsubscribe key) */
+void th_signing_files(const char *dir);
+
 /* th_snapshot - dir/txmilter.conf holding conf, built into a snapshot
  * (the test fails, with the errors, if it cannot be) */
 SNAPSHOT *th_snapshot(const char *dir, const char *conf);
