@@ -239,7 +239,8 @@ REPLY msg_unsub_eoh(MSG *m)
             msg_note(m, "unsubscribe=failed");
         } else {
             msg_add_field(m, "List-Unsubscribe", value.data);
-            msg_add_field(m, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
+            if (url != NULL)                /* RFC 8058: one-click needs the HTTPS URI */
+                msg_add_field(m, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
             if (!present)
                 msg_note(m, "unsubscribe=added");
         }

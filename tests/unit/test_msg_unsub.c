@@ -328,6 +328,60 @@ static void test_by_mail(void **state)
     snapshot_release(s);
 }
 
+/* test_mailto_only - without UnsubscribeURL (no HTTPS endpoint): the mailto
+ * URI alone, and no List-Unsubscribe-Post (RFC 8058 one-click needs HTTPS) */
+static void test_mailto_only(void **state)
+{
+    char conf[2048];
+    SNAPSHOT *s;
+    SUPPRESS *store;
+    static const char *const none[4] = {NULL};
+    const MSG_HDROP *ops;
+    SERVICES svc;
+    MSG_CONN conn;
+    MSG *m;
+    size_t nops;
+    int added = 0, post = 0;
+
+    (void) state;
+    snprintf(conf, sizeof(conf),
+             "Syslog no\nKeyTable %s/KeyTable\nSigningTable refile:%s/SigningTable\n"
+             "InternalHosts 127.0.0.1\nUnsubscribeKeyFile %s/unsub.keys\n"
+             "UnsubscribeMailto unsubscribe+%%{token}@u.example\nDataDirectory %s\n", dir, dir, dir, dir);
+    assert_non_null(s = th_snapshot(dir, conf));
+    store = open_list(none);
+    memset(&conn, 0, sizeof(conn));
+    snprintf(conn.addr, sizeof(conn.addr), "127.0.0.1");
+    services_init(&svc);
+    svc.suppress = store;
+    m = msg_new(s, &svc, &conn, "<app@example.com>");
+    msg_set_queueid(m, "QID2");
+    assert_int_equal(msg_rcpt(m, "<bob@example.org>", "bob@example.org").verdict, REPLY_CONTINUE);
+    (void) msg_header(m, "From", APP);
+    assert_int_equal(msg_eoh(m).verdict, REPLY_CONTINUE);
+    assert_int_equal(msg_body(m, (const unsigned char *) "hi\r\n", 4).verdict, REPLY_CONTINUE);
+    assert_int_equal(msg_eom(m).verdict, REPLY_CONTINUE);
+    nops = msg_hdrops(m, &ops);
+    for (size_t i = 0; i < nops; i++) {
+        if (ops[i].kind == MSG_RCPT_DELETE || ops[i].kind == MSG_HDR_DELETE)
+            continue;
+        if (strcmp(ops[i].name, "List-Unsubscribe") == 0) {
+            added++;
+            assert_non_null(strstr(ops[i].value, "<mailto:unsubscribe+"));
+            assert_non_null(strstr(ops[i].value, "@u.example?subject=unsubscribe>"));
+            assert_null(strstr(ops[i].value, "https://"));
+            assert_null(strchr(ops[i].value, ','));
+        } else if (strcmp(ops[i].name, "List-Unsubscribe-Post") == 0) {
+            post++;
+        }
+    }
+    assert_int_equal(added, 1);
+    assert_int_equal(post, 0);
+    msg_free(m);
+    suppress_close(store);
+    snapshot_release(s);
+}
+
 int main(void)
 {
     int rc;
@@ -338,5 +392,10 @@ int main(void)
     }
     rc = RUN("msg_unsub", test_eoh, unsub_cases);
     rc |= RUN("msg_unsub by mail", test_by_mail, mail_cases);
+    {
+        const struct CMUnitTest single[] = {cmocka_unit_test(test_mailto_only)};
+
+        rc |= cmocka_run_group_tests_name("msg_unsub mailto only", single, NULL, NULL);
+    }
     return (teardown(NULL) < 0 || rc) ? 1 : 0;
 }
