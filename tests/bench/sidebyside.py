@@ -130,31 +130,27 @@ def descendants(pid):
     return out
 
 
-def rss_kb(pids):
+def status_kb(pids, field="VmRSS"):
+    """status_kb - a /proc/PID/status field in kB (VmRSS, VmHWM), summed over pids"""
     total = 0
     for p in pids:
         try:
             with open("/proc/%d/status" % p) as f:
                 for line in f:
-                    if line.startswith("VmRSS:"):
+                    if line.startswith(field + ":"):
                         total += int(line.split()[1])
         except OSError:
             pass
     return total
+
+
+def rss_kb(pids):
+    return status_kb(pids)
 
 
 def hwm_kb(pids):
     """VmHWM (peak RSS since start) summed over these processes"""
-    total = 0
-    for p in pids:
-        try:
-            with open("/proc/%d/status" % p) as f:
-                for line in f:
-                    if line.startswith("VmHWM:"):
-                        total += int(line.split()[1])
-        except OSError:
-            pass
-    return total
+    return status_kb(pids, "VmHWM")
 
 
 def cpu_ms(pids):
