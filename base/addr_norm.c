@@ -72,7 +72,6 @@
 #include "dns.h"
 #include "util.h"
 
-#define ADDR_NORM_INPUT_MAX 1024        /* bytes of input accepted */
 #define ADDR_LOCAL_MAX      64          /* RFC 5321 4.5.3.1.1 */
 
 /* addr_norm_fail - report why the input is not an address */

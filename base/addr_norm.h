@@ -14,6 +14,7 @@
 #include "util.h"
 
 #define ADDR_NORM_MAX 512
+#define ADDR_NORM_INPUT_MAX 1024    /* bytes of an address accepted as input (here and in addr_smtp.c) */
 
 typedef struct addr_norm_opts {
     const char *separators;     /* subaddress separators, default "+" ("" for none) */

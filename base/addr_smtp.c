@@ -58,7 +58,7 @@
  * DIAGNOSTICS
  *	-1, out (norm, and addr unless only addr_norm() failed) set to "",
  *	one reason appended to err (if not
- *	NULL): an argument longer than ADDR_SMTP_INPUT_MAX bytes, an
+ *	NULL): an argument longer than ADDR_NORM_INPUT_MAX bytes, an
  *	unterminated quoted string or '<', a blank outside quotes or angle
  *	brackets, more than one address, a result that does not fit; and
  *	for addr_smtp_norm() whatever addr_norm() refuses.
@@ -70,8 +70,6 @@
 #include "addr_smtp.h"
 #include "log.h"
 #include "util.h"
-
-#define ADDR_SMTP_INPUT_MAX 1024
 
 /* Token types; a special character is a token of its own type. */
 enum { AS_END = 0, AS_ATOM = 256, AS_QSTRING, AS_DOMLIT, AS_COMMENT, AS_ADDR, AS_STARTGRP };
@@ -346,7 +344,7 @@ static int as_internal(const AS_LIST *l, int tok, BUF *b)
  * "..." and <...> (which nest) closed, no blank outside them */
 static int as_one_token(const char *arg, const char **why)
 {
-    char want[ADDR_SMTP_INPUT_MAX + 1];
+    char want[ADDR_NORM_INPUT_MAX + 1];
     size_t depth = 0;
 
     for (const char *p = arg; *p; p++) {
@@ -411,7 +409,7 @@ static int as_quote(const char *in, char *out, size_t outlen)
 /* addr_smtp_extract - the address in an SMTP argument, as Postfix finds it */
 int addr_smtp_extract(const char *arg, char *out, size_t outlen, BUF *err)
 {
-    char buf[ADDR_SMTP_INPUT_MAX + 1], *text;
+    char buf[ADDR_NORM_INPUT_MAX + 1], *text;
     const char *why = NULL, *colon;
     AS_LIST l;
     BUF b;
@@ -420,7 +418,7 @@ int addr_smtp_extract(const char *arg, char *out, size_t outlen, BUF *err)
 
     if (arg == NULL)
         return as_fail(out, outlen, err, "no address");
-    if ((len = strlen(arg)) > ADDR_SMTP_INPUT_MAX)
+    if ((len = strlen(arg)) > ADDR_NORM_INPUT_MAX)
         return as_fail(out, outlen, err, "address longer than 1024 bytes");
     while (len > 0 && (arg[0] == ' ' || arg[0] == '\t'))
         arg++, len--;

@@ -8,6 +8,7 @@
  *	int	dns_init(const DNS_SETTINGS *cf, BUF *errs)
  *	void	dns_shutdown(void)
  *	void	dns_lookup(void *ctx, const char *name, int rrtype, DNS_ANSWER *ans)
+ *	const DNS_RESOLVER *dns_resolver(void)
  *	struct ub_result *dns_resolve_raw(const char *name, int rrtype,
  *			DNS_STATUS *st, char *why, size_t whylen)
  *	void	dns_budget_begin(int seconds), dns_budget_end(void)
@@ -31,7 +32,9 @@
  *	is DNS_NXDOMAIN without a query.
  *
  *	dns_lookup() does the same and turns the records into text: TXT
- *	strings concatenated, A/AAAA addresses.
+ *	strings concatenated, A/AAAA addresses. dns_resolver() is that
+ *	lookup as the service the programs hand to the pipeline (SERVICES),
+ *	where a test may hand another.
  *
  *	dns_budget_begin() bounds the total time of one operation (the
  *	preflight of one message): each query waits at most DNSTimeout and
@@ -510,6 +513,14 @@ void dns_lookup(void *ctx, const char *name, int rrtype, DNS_ANSWER *ans)
     if (ans->status == DNS_OK && ans->n == 0)
         ans->status = DNS_NODATA;
     ub_resolve_free(res);
+}
+
+/* dns_resolver - dns_lookup as a service */
+const DNS_RESOLVER *dns_resolver(void)
+{
+    static const DNS_RESOLVER process = {dns_lookup, NULL};
+
+    return &process;
 }
 
 void dns_answer_free(DNS_ANSWER *ans)

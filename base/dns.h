@@ -40,6 +40,12 @@ typedef struct dns_answer {
  * a table of answers. Fills *ans completely in every case. */
 typedef void (*DNS_LOOKUP_FN) (void *ctx, const char *name, int rrtype, DNS_ANSWER *ans);
 
+/* A resolver as a service: its lookup function and that function's ctx. */
+typedef struct dns_resolver {
+    DNS_LOOKUP_FN lookup;
+    void       *ctx;
+} DNS_RESOLVER;
+
 /* The settings of the resolver (Nameservers, TrustAnchorFile, DNSTimeout). */
 typedef struct dns_settings {
     const char *nameservers;        /* forwarders; NULL: /etc/resolv.conf */
@@ -67,6 +73,9 @@ void dns_shutdown(void);
 /* dns_lookup - one query (DNS_LOOKUP_FN signature; ctx unused). Never
  * waits longer than DNSTimeout, nor past the calling thread's budget. */
 void dns_lookup(void *ctx, const char *name, int rrtype, DNS_ANSWER *ans);
+
+/* dns_resolver - the process's resolver (dns_lookup) as a DNS_RESOLVER */
+const DNS_RESOLVER *dns_resolver(void);
 
 /* dns_resolve_raw - one query; the libunbound result (free it with
  * ub_resolve_free()) or NULL, with the classified status either way. */

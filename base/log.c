@@ -11,6 +11,7 @@
  *	void	log_set_debug(int on)
  *	int	log_debug_enabled(void)
  *	void	log_debug(const char *fmt, ...)
+ *	void	log_err_lines(const char *text)
  *	void	log_fatal(const char *fmt, ...)
  *	int	log_facility_code(const char *name)
  *
@@ -21,7 +22,9 @@
  *
  *	log_info(), log_warn(), log_err(), log_debug() write one line each;
  *	log_debug() writes only when debug logging is on (LogWhy yes or -v).
- *	log_fatal() writes and exits with status 1.
+ *	log_err_lines() writes each line of text (the "file:line: ..."
+ *	messages a loader collected) as one error line; empty lines are
+ *	skipped. log_fatal() writes and exits with status 1.
  *
  *	Lines are written whole (one write per line) so that lines from
  *	libmilter's worker threads do not interleave on stderr.
@@ -113,6 +116,20 @@ void name(const char *fmt, ...) \
 LOG_FN(log_info, LOG_INFO, "")
 LOG_FN(log_warn, LOG_WARNING, "warning: ")
 LOG_FN(log_err, LOG_ERR, "error: ")
+
+/* log_err_lines - one error line per line of text */
+void log_err_lines(const char *text)
+{
+    while (text != NULL && *text) {
+        size_t n = strcspn(text, "\n");
+
+        if (n > 0)
+            log_err("%.*s", n > 4000 ? 4000 : (int) n, text);
+        text += n;
+        if (*text == '\n')
+            text++;
+    }
+}
 
 void log_debug(const char *fmt, ...)
 {

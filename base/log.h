@@ -19,6 +19,7 @@ int  log_debug_enabled(void);
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_err_lines(const char *text);    /* each line of text as an error */
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A broken internal invariant or an impossible condition: log and exit. */
 void log_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

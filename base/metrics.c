@@ -15,6 +15,7 @@
  *	void	metrics_set(METRICS_FAMILY *f, int series, double v)
  *	void	metrics_observe(METRICS_FAMILY *f, int series, double v)
  *	void	metrics_inc(METRICS_FAMILY *f, const char *const *vals)
+ *	void	metrics_zero(METRICS_FAMILY *f)
  *	double	metrics_value(METRICS_FAMILY *f, const char *const *vals)
  *	void	metrics_on_collect(METRICS *reg, void (*fn)(void *), void *arg)
  *
@@ -313,6 +314,19 @@ void metrics_observe(METRICS_FAMILY *f, int series, double v)
         sum = metrics_double_bits(metrics_bits_double(old) + v);
     } while (!atomic_compare_exchange_weak_explicit(&r->sum, &old, sum, memory_order_relaxed,
                                                     memory_order_relaxed));
+}
+
+/* metrics_zero - a gauge's every label set to 0 */
+void metrics_zero(METRICS_FAMILY *f)
+{
+    size_t n;
+
+    if (f == NULL || f->type != METRICS_GAUGE)
+        return;
+    n = atomic_load_explicit(&f->n, memory_order_acquire);
+    for (size_t i = 0; i <= f->max; i++)
+        if (i < n || i == f->max)
+            atomic_store_explicit(&f->rec[i].v, 0, memory_order_relaxed);
 }
 
 /* metrics_inc - count one for a label set */

@@ -46,6 +46,10 @@ void metrics_add(METRICS_FAMILY *f, int series, uint64_t n);
 void metrics_set(METRICS_FAMILY *f, int series, double v);       /* gauges; counters: their total */
 void metrics_observe(METRICS_FAMILY *f, int series, double v);   /* histograms */
 
+/* metrics_zero - every label set of a gauge back to 0 (an info family
+ * whose sets changed: a reloaded rate policy) */
+void metrics_zero(METRICS_FAMILY *f);
+
 /* metrics_inc - metrics_add(f, metrics_series(f, vals), 1) */
 void metrics_inc(METRICS_FAMILY *f, const char *const *vals);
 

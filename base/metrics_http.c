@@ -4,14 +4,19 @@
  *
  * SYNOPSIS
  *	#include "metrics_http.h"
+#include "net_listen.h"
  *
- *	METRICS_HTTP *metrics_http_start(const char *what, int fd,
- *			METRICS *reg, METRICS_HEALTH_FN health, void *arg)
+ *	int	metrics_http_bind(const char *what, const char *listen,
+ *			METRICS_HTTP **out)
+ *	int	metrics_http_serve(METRICS_HTTP *h, METRICS *reg,
+ *			METRICS_HEALTH_FN health, void *arg)
  *	void	metrics_http_stop(METRICS_HTTP *h)
  *
  * DESCRIPTION
- *	One libmicrohttpd thread answers, on a socket bound by the caller
- *	(MetricsListen, UnsubscribeMetricsListen):
+ *	metrics_http_bind() binds the address early (net_listen_tcp(),
+ *	before privileges are dropped); metrics_http_serve() starts one
+ *	libmicrohttpd thread on it (MetricsListen, UnsubscribeMetricsListen),
+ *	which answers:
  *
  *	 - GET or HEAD /metrics: 200 with the registry (metrics_render()),
  *	   in OpenMetrics when the Accept header prefers it
@@ -26,8 +31,8 @@
  *	management network.
  *
  * DIAGNOSTICS
- *	metrics_http_start() logs and returns NULL when libmicrohttpd
- *	cannot start. A scrape that does not fit METRICS_HTTP_BODY_MAX is
+ *	metrics_http_bind() logs why an address cannot be bound and
+ *	metrics_http_serve() why libmicrohttpd cannot start; both return -1. A scrape that does not fit METRICS_HTTP_BODY_MAX is
  *	answered 500 and logged.
  */
 #include <stdio.h>
@@ -39,9 +44,12 @@
 
 #include "log.h"
 #include "metrics_http.h"
+#include "net_listen.h"
 
 struct metrics_http {
     struct MHD_Daemon *mhd;
+    int     fd;                 /* the bound socket, until libmicrohttpd has it */
+    char   *listen;
     char   *what;
     METRICS *reg;
     METRICS_HEALTH_FN health;
@@ -132,30 +140,46 @@ static enum MHD_Result metrics_http_access(void *cls, struct MHD_Connection *c, 
     return metrics_http_text(c, MHD_HTTP_NOT_FOUND, "not found: try /metrics or /health\n", NULL);
 }
 
-/* metrics_http_start - serve on fd */
-METRICS_HTTP *metrics_http_start(const char *what, int fd, METRICS *reg, METRICS_HEALTH_FN health,
-                                 void *arg)
+/* metrics_http_bind - bind the address now, serve later */
+int metrics_http_bind(const char *what, const char *listen, METRICS_HTTP **out)
 {
-    METRICS_HTTP *h = xcalloc(1, sizeof(*h));
+    METRICS_HTTP *h;
+    int fd;
 
+    *out = NULL;
+    if (listen == NULL)
+        return 0;
+    if ((fd = net_listen_tcp(what, listen)) < 0)
+        return -1;
+    h = xcalloc(1, sizeof(*h));
+    h->fd = fd;
     h->what = xstrdup(what);
+    h->listen = xstrdup(listen);
+    *out = h;
+    return 0;
+}
+
+/* metrics_http_serve - answer on the bound socket */
+int metrics_http_serve(METRICS_HTTP *h, METRICS *reg, METRICS_HEALTH_FN health, void *arg)
+{
+    if (h == NULL)
+        return 0;
     h->reg = reg;
     h->health = health;
     h->arg = arg;
     h->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_AUTO,
                               0, NULL, NULL, metrics_http_access, h,
-                              MHD_OPTION_LISTEN_SOCKET, (MHD_socket) fd,
+                              MHD_OPTION_LISTEN_SOCKET, (MHD_socket) h->fd,
                               MHD_OPTION_CONNECTION_LIMIT, (unsigned int) METRICS_HTTP_CONN_MAX,
                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) METRICS_HTTP_TIMEOUT,
                               MHD_OPTION_END);
     if (h->mhd == NULL) {
-        log_err("%s: libmicrohttpd cannot start", what);
-        (void) close(fd);
-        free(h->what);
-        free(h);
-        return NULL;
+        log_err("%s %s: libmicrohttpd cannot start", h->what, h->listen);
+        return -1;
     }
-    return h;
+    h->fd = -1;                             /* libmicrohttpd's now */
+    log_info("metrics on http://%s/metrics, health on /health", h->listen);
+    return 0;
 }
 
 /* metrics_http_stop - stop and free */
@@ -165,10 +189,15 @@ void metrics_http_stop(METRICS_HTTP *h)
 
     if (h == NULL)
         return;
-    fd = MHD_quiesce_daemon(h->mhd);
-    MHD_stop_daemon(h->mhd);
-    if (fd != MHD_INVALID_SOCKET)
-        (void) close(fd);
+    if (h->mhd) {
+        fd = MHD_quiesce_daemon(h->mhd);
+        MHD_stop_daemon(h->mhd);
+        if (fd != MHD_INVALID_SOCKET)
+            (void) close(fd);
+    }
+    if (h->fd >= 0)
+        (void) close(h->fd);
     free(h->what);
+    free(h->listen);
     free(h);
 }

@@ -21,12 +21,16 @@ typedef int (*METRICS_HEALTH_FN) (void *arg, char *reason, size_t len);
 
 typedef struct metrics_http METRICS_HTTP;
 
-/* metrics_http_start - serve reg and health on the listening socket fd
- * (net_listen_tcp()); fd is the server's from then on. NULL (logged)
- * if libmicrohttpd cannot start; fd is closed then. what names the
- * directive in log lines. */
-METRICS_HTTP *metrics_http_start(const char *what, int fd, METRICS *reg, METRICS_HEALTH_FN health,
-                                 void *arg);
+/* metrics_http_bind - bind listen ("host:port", the value of the
+ * directive what) while the process may bind any port: 0 with *out
+ * set, also 0 with *out NULL when listen is NULL (off), -1 (logged) if
+ * the address cannot be bound */
+int metrics_http_bind(const char *what, const char *listen, METRICS_HTTP **out);
+
+/* metrics_http_serve - answer with reg and health on the bound socket
+ * from now on; a NULL h (off) does nothing. 0, or -1 (logged) if
+ * libmicrohttpd cannot start. */
+int metrics_http_serve(METRICS_HTTP *h, METRICS *reg, METRICS_HEALTH_FN health, void *arg);
 
 /* metrics_http_stop - stop serving, close the socket and free; NULL is a no-op */
 void metrics_http_stop(METRICS_HTTP *h);

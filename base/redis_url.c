@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * redis_url.c - the Store URL grammar of store_redis.h:
- * redis://, redis+unix:// and redis-sentinel://, with %XX escapes in
- * passwords. Bad URLs get a reason naming the part that is wrong.
+ * redis_url.c - the Store URL grammar of store_redis.h.
  *
  * SYNOPSIS
  *	#include "redis_url.h"
@@ -10,6 +8,12 @@
  *	int	redis_url_seterr(BUF *err, const char *msg)
  *	int	redis_url_num(const char *s, size_t n, long max, long *out)
  *	int	redis_url_parse(const char *url, RD_URL *u, BUF *err)
+ *
+ * DESCRIPTION
+ *	redis_url_parse() reads redis://, redis+unix:// and
+ *	redis-sentinel:// URLs, with %XX escapes in passwords, into *u.
+ *	redis_url_num() reads a bounded decimal number of n bytes;
+ *	redis_url_seterr() puts one "Store URL: ..." reason in err.
  *
  * DIAGNOSTICS
  *	redis_url_parse() returns -1 with "Store URL: reason" in err,

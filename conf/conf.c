@@ -186,7 +186,7 @@ DNS_SETTINGS conf_dns(const TXCONF *cf)
 
 int conf_unsubscribes(const TXCONF *cf)
 {
-    return cf->unsub.keyfile != NULL && cf->unsub.url != NULL;
+    return cf->unsub.keyfile != NULL && (cf->unsub.url != NULL || cf->unsub.mailto != NULL);
 }
 
 enum conf_align conf_align_action(const TXCONF *cf)

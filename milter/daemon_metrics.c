@@ -22,7 +22,10 @@
  *	(msg_metrics.h), counted where it decides; the stores' and the
  *	resolver's, read when scraped; the reloads'; txmilter_build_info.
  *	The label sets known in advance exist from the start with 0, so
- *	that rate() and increase() see the first event.
+ *	that rate() and increase() see the first event; so do those of
+ *	each rule of the policy in force (txmilter_ratelimit_rule_info says
+ *	what each counts by, for the mail-bomb alert), from the scrape after
+ *	it is loaded.
  *
  *	daemon_metrics_listen() binds MetricsListen while txmilter may
  *	still bind any port; daemon_metrics_serve() then serves /metrics
@@ -40,17 +43,19 @@
  */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "daemon_metrics.h"
 #include "dns.h"
 #include "log.h"
 #include "metrics_http.h"
-#include "net_listen.h"
+#include "keytable.h"
+#include "rate_txn.h"
+#include "snapshot.h"
 #include "store_failover.h"
 
 #define DM_DOMAINS_MAX  256     /* series of a per-domain family */
@@ -59,9 +64,8 @@
 struct daemon_metrics {
     METRICS *reg;
     MSG_METRICS msg;
-    METRICS_FAMILY *store_up, *breaker_open, *dns, *reloads, *reload_ts, *build;
-    METRICS_HTTP *http;
-    int      fd;                /* MetricsListen, bound; -1 */
+    METRICS_FAMILY *store_up, *breaker_open, *dns, *reloads, *reload_ts, *build, *rule_info;
+    METRICS_HTTP *http;         /* MetricsListen, or NULL */
     const SERVICES *svc;
     REDIS_POOL *pool;
     int      resolver;
@@ -96,62 +100,70 @@ int daemon_metrics_health(const DAEMON_HEALTH *h, char *reason, size_t len)
     return len == 0 || reason[0] == 0;
 }
 
-/* dm_counter - a family with the label sets known in advance */
-static METRICS_FAMILY *dm_family(DAEMON_METRICS *dm, METRICS_TYPE t, const char *name, const char *help,
-                                 const char *label, size_t max, const char *const *known)
-{
-    static const double bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                                    0.5, 1, 2.5, 5, 10};
-    METRICS_FAMILY *f = metrics_family(dm->reg, t, name, help, label, max, bounds,
-                                       sizeof(bounds) / sizeof(bounds[0]));
+static const double dm_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+                                   2.5, 5, 10};
+static const char *const dm_actions[] = {"signed", "accept-unsigned", "not-outbound", "rejected",
+                                         "tempfailed", "quarantined", "discarded", NULL};
+static const char *const dm_reasons[] = {"from", "alignment", "ratelimit", "suppressed", "dns", "store",
+                                         "size", "sender", "recipient", "nokey", "signing", NULL};
+static const char *const dm_stages[] = {"rcpt", "eoh", "eom", "sign", "store", "dns", NULL};
+static const char *const dm_stores[] = {"rate", "suppression", NULL};
+static const char *const dm_dns[] = {"ok", "nxdomain", "nodata", "timeout", "error", NULL};
+static const char *const dm_results[] = {"success", "failure", NULL};
 
-    for (; known && *known; known++)
-        (void) metrics_series(f, METRICS_L(*known));
-    return f;
-}
+/* One family: where its handle goes, what it is, the label sets known in advance. */
+typedef struct dm_spec {
+    size_t  off;                /* of its METRICS_FAMILY * in DAEMON_METRICS */
+    METRICS_TYPE type;
+    const char *name, *help, *labels;
+    size_t  max;
+    const char *const *known;
+} DM_SPEC;
 
-/* dm_register - every family */
+#define DM_AT(field) offsetof(DAEMON_METRICS, field)
+
+static const DM_SPEC dm_specs[] = {
+    {DM_AT(msg.messages), METRICS_COUNTER, "txmilter_messages_total",
+     "Messages by what txmilter did with them.", "action", 16, dm_actions},
+    {DM_AT(msg.signatures), METRICS_COUNTER, "txmilter_signatures_total",
+     "DKIM signatures made.", "domain,selector,algorithm", DM_DOMAINS_MAX, NULL},
+    {DM_AT(msg.sig_errors), METRICS_COUNTER, "txmilter_signature_errors_total",
+     "Messages whose signing failed, by signing domain.", "domain", DM_DOMAINS_MAX, NULL},
+    {DM_AT(msg.refusals), METRICS_COUNTER, "txmilter_refusals_total",
+     "Refusals of messages and recipients, by reason.", "reason", 32, dm_reasons},
+    {DM_AT(msg.rate), METRICS_COUNTER, "txmilter_ratelimit_decisions_total",
+     "What each rate rule said of each recipient.", "rule,result", DM_RULES_MAX, NULL},
+    {DM_AT(rule_info), METRICS_GAUGE, "txmilter_ratelimit_rule_info",
+     "1 for each rule of the rate policy in force, with what it counts by.", "rule,key", DM_RULES_MAX, NULL},
+    {DM_AT(msg.preflight), METRICS_COUNTER, "txmilter_preflight_verdicts_total",
+     "Alignment preflight verdicts, by From domain.", "domain,verdict", DM_DOMAINS_MAX, NULL},
+    {DM_AT(msg.stage), METRICS_HISTOGRAM, "txmilter_stage_duration_seconds",
+     "Time spent in each stage of a message.", "stage", 8, dm_stages},
+    {DM_AT(store_up), METRICS_GAUGE, "txmilter_store_up",
+     "1 if the store answers (the embedded store always does).", "store", 4, dm_stores},
+    {DM_AT(breaker_open), METRICS_GAUGE, "txmilter_store_breaker_open",
+     "1 while the circuit breaker in front of the store is open.", "store", 4, dm_stores},
+    {DM_AT(dns), METRICS_COUNTER, "txmilter_dns_queries_total", "DNS queries by how they ended.",
+     "result", 8, dm_dns},
+    {DM_AT(reloads), METRICS_COUNTER, "txmilter_config_reloads_total",
+     "Configuration reloads (SIGHUP) by result.", "result", 4, dm_results},
+    {DM_AT(reload_ts), METRICS_GAUGE, "txmilter_config_last_reload_success_timestamp_seconds",
+     "When the configuration in force was loaded (Unix time).", NULL, 1, NULL},
+    {DM_AT(build), METRICS_GAUGE, "txmilter_build_info", "The txmilter version running.", "version", 2, NULL},
+};
+
+/* dm_register - every family, with its known label sets at 0 */
 static void dm_register(DAEMON_METRICS *dm)
 {
-    static const char *const actions[] = {"signed", "accept-unsigned", "not-outbound", "rejected",
-                                          "tempfailed", "quarantined", "discarded", NULL};
-    static const char *const reasons[] = {"from", "alignment", "ratelimit", "suppressed", "dns", "store",
-                                          "size", "sender", "recipient", "nokey", "signing", NULL};
-    static const char *const stages[] = {"rcpt", "eoh", "eom", "sign", "store", "dns", NULL};
-    static const char *const stores[] = {"rate", "suppression", NULL};
-    static const char *const dns[] = {"ok", "nxdomain", "nodata", "timeout", "error", NULL};
-    static const char *const reloads[] = {"success", "failure", NULL};
-    MSG_METRICS *m = &dm->msg;
+    for (size_t i = 0; i < sizeof(dm_specs) / sizeof(dm_specs[0]); i++) {
+        const DM_SPEC *sp = &dm_specs[i];
+        METRICS_FAMILY *f = metrics_family(dm->reg, sp->type, sp->name, sp->help, sp->labels, sp->max,
+                                           dm_bounds, sizeof(dm_bounds) / sizeof(dm_bounds[0]));
 
-    m->messages = dm_family(dm, METRICS_COUNTER, "txmilter_messages_total",
-                            "Messages by what txmilter did with them.", "action", 16, actions);
-    m->signatures = dm_family(dm, METRICS_COUNTER, "txmilter_signatures_total",
-                              "DKIM signatures made.", "domain,selector,algorithm", DM_DOMAINS_MAX, NULL);
-    m->sig_errors = dm_family(dm, METRICS_COUNTER, "txmilter_signature_errors_total",
-                              "Messages whose signing failed, by signing domain.", "domain",
-                              DM_DOMAINS_MAX, NULL);
-    m->refusals = dm_family(dm, METRICS_COUNTER, "txmilter_refusals_total",
-                            "Refusals of messages and recipients, by reason.", "reason", 32, reasons);
-    m->rate = dm_family(dm, METRICS_COUNTER, "txmilter_ratelimit_decisions_total",
-                        "What each rate rule said of each recipient.", "rule,result", DM_RULES_MAX, NULL);
-    m->preflight = dm_family(dm, METRICS_COUNTER, "txmilter_preflight_verdicts_total",
-                             "Alignment preflight verdicts, by From domain.", "domain,verdict",
-                             DM_DOMAINS_MAX, NULL);
-    m->stage = dm_family(dm, METRICS_HISTOGRAM, "txmilter_stage_duration_seconds",
-                         "Time spent in each stage of a message.", "stage", 8, stages);
-    dm->store_up = dm_family(dm, METRICS_GAUGE, "txmilter_store_up",
-                             "1 if the store answers (the embedded store always does).", "store", 4, stores);
-    dm->breaker_open = dm_family(dm, METRICS_GAUGE, "txmilter_store_breaker_open",
-                                 "1 while the circuit breaker in front of the store is open.", "store", 4,
-                                 stores);
-    dm->dns = dm_family(dm, METRICS_COUNTER, "txmilter_dns_queries_total",
-                        "DNS queries by how they ended.", "result", 8, dns);
-    dm->reloads = dm_family(dm, METRICS_COUNTER, "txmilter_config_reloads_total",
-                            "Configuration reloads (SIGHUP) by result.", "result", 4, reloads);
-    dm->reload_ts = dm_family(dm, METRICS_GAUGE, "txmilter_config_last_reload_success_timestamp_seconds",
-                              "When the configuration in force was loaded (Unix time).", NULL, 1, NULL);
-    dm->build = dm_family(dm, METRICS_GAUGE, "txmilter_build_info", "The txmilter version running.",
-                          "version", 2, NULL);
+        for (const char *const *k = sp->known; k && *k; k++)
+            (void) metrics_series(f, METRICS_L(*k));
+        memcpy((char *) dm + sp->off, &f, sizeof(f));
+    }
     metrics_set(dm->build, metrics_series(dm->build, METRICS_L(PACKAGE_VERSION)), 1);
     metrics_set(dm->reload_ts, 0, (double) time(NULL));
 }
@@ -162,7 +174,6 @@ DAEMON_METRICS *daemon_metrics_new(void)
     DAEMON_METRICS *dm = xcalloc(1, sizeof(*dm));
 
     dm->reg = metrics_new();
-    dm->fd = -1;
     dm_register(dm);
     return dm;
 }
@@ -206,6 +217,57 @@ static void dm_facts(DAEMON_METRICS *dm, DAEMON_HEALTH *h)
     }
 }
 
+/* dm_rule_key - a rule's key parts as the policy file names them: "rcpt,sender_domain" */
+static void dm_rule_key(const RL_RULE *r, char *out, size_t len)
+{
+    static const char *const parts[] = {"rcpt", "rcpt_domain", "sender", "sender_domain", "client_ip",
+                                        "auth", "global"};
+
+    out[0] = 0;
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+        if (r->keys & (1u << i)) {
+            size_t used = strlen(out);
+
+            snprintf(out + used, len - used, "%s%s", used ? "," : "", parts[i]);
+        }
+}
+
+/* dm_domains - the signing domains' error counters, 0 until counted */
+static void dm_domains(DAEMON_METRICS *dm, const SNAPSHOT *snap)
+{
+    const KEYTABLE_KEY *k;
+    size_t n;
+
+    if (snap->kt == NULL)
+        return;
+    k = keytable_keys(snap->kt, &n);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(k[i].domain, "%") != 0)
+            (void) metrics_series(dm->msg.sig_errors, METRICS_L(k[i].domain));
+}
+
+/* dm_rules - txmilter_ratelimit_rule_info of the policy in force, and
+ * the label sets of the configuration known in advance */
+static void dm_rules(DAEMON_METRICS *dm)
+{
+    SNAPSHOT *snap = snapshot_acquire();
+    char key[128];
+
+    metrics_zero(dm->rule_info);
+    if (snap == NULL)
+        return;
+    for (size_t i = 0; snap->policy && i < snap->policy->n; i++) {
+        const char *name = snap->policy->rule[i].name;
+
+        dm_rule_key(&snap->policy->rule[i], key, sizeof(key));
+        metrics_set(dm->rule_info, metrics_series(dm->rule_info, METRICS_L(name, key)), 1);
+        for (int r = RATE_RULE_ALLOWED; r <= RATE_RULE_SHADOW_REFUSED; r++)   /* 0 until counted */
+            (void) metrics_series(dm->msg.rate, METRICS_L(name, rate_txn_rule_result_str((RATE_RULE_RESULT) r)));
+    }
+    dm_domains(dm, snap);
+    snapshot_release(snap);
+}
+
 /* dm_collect - the gauges read at scrape time */
 static void dm_collect(void *arg)
 {
@@ -220,6 +282,7 @@ static void dm_collect(void *arg)
                 h.suppress ? h.suppress_up && (!h.redis || h.redis_up) : 1);
     metrics_set(dm->breaker_open, metrics_series(dm->breaker_open, METRICS_L("suppression")),
                 h.suppress && h.redis ? h.breaker_open : 0);
+    dm_rules(dm);
     dns_stats(&st);
     metrics_set(dm->dns, metrics_series(dm->dns, METRICS_L("ok")), (double) st.ok);
     metrics_set(dm->dns, metrics_series(dm->dns, METRICS_L("nxdomain")), (double) st.nxdomain);
@@ -240,10 +303,7 @@ static int dm_health(void *arg, char *reason, size_t len)
 /* daemon_metrics_listen - bind MetricsListen */
 int daemon_metrics_listen(DAEMON_METRICS *dm, const TXCONF *cf)
 {
-    if (cf->daemon.metrics_listen == NULL)
-        return 0;
-    dm->fd = net_listen_tcp("MetricsListen", cf->daemon.metrics_listen);
-    return dm->fd < 0 ? -1 : 0;
+    return metrics_http_bind("MetricsListen", cf->daemon.metrics_listen, &dm->http);
 }
 
 /* daemon_metrics_serve - answer on MetricsListen */
@@ -253,14 +313,7 @@ int daemon_metrics_serve(DAEMON_METRICS *dm, const TXCONF *cf, const SERVICES *s
     dm->pool = pool;
     dm->resolver = conf_preflight(cf);
     metrics_on_collect(dm->reg, dm_collect, dm);
-    if (dm->fd < 0)
-        return 0;
-    dm->http = metrics_http_start("MetricsListen", dm->fd, dm->reg, dm_health, dm);
-    dm->fd = -1;
-    if (dm->http == NULL)
-        return -1;
-    log_info("metrics on http://%s/metrics, health on /health", cf->daemon.metrics_listen);
-    return 0;
+    return metrics_http_serve(dm->http, dm->reg, dm_health, dm);
 }
 
 /* daemon_metrics_reloaded - one reload, counted */
@@ -277,8 +330,6 @@ void daemon_metrics_free(DAEMON_METRICS *dm)
     if (dm == NULL)
         return;
     metrics_http_stop(dm->http);
-    if (dm->fd >= 0)
-        (void) close(dm->fd);
     metrics_free(dm->reg);
     free(dm);
 }

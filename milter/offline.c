@@ -263,9 +263,10 @@ int offline_run(const OFFLINE_OPTS *o, FILE *out)
     SNAPSHOT *snap;
     OFFLINE_READ rd;
     FILE *in;
-    SERVICES svc = {NULL, NULL, NULL};        /* a dry run takes no rate quota: no rate store */
+    SERVICES svc;               /* a dry run takes no rate quota: no rate store */
     int status = 0;
 
+    services_init(&svc);
     buf_init(&errs, 64 * 1024);
     if ((snap = snapshot_build(o->conf, &errs)) == NULL) {
         fputs(errs.data ? errs.data : "configuration error\n", stderr);

@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * version.c - the version report of txmilter -V: the program's version,
- * then each linked library's run-time version and the features txmilter
- * relies on (Ed25519 and oversigning in libopendkim). A missing feature
- * is reported, not hidden: signing with Ed25519 needs it. Libraries
- * without a run-time version call show the version compiled against.
+ * version.c - the version report of txmilter -V.
  *
  * SYNOPSIS
  *	#include "version.h"
  *
  *	void	version_print(FILE *fp)
+ *
+ * DESCRIPTION
+ *	version_print() writes the program's version, then each linked
+ *	library's run-time version and the features txmilter relies on
+ *	(Ed25519 and oversigning in libopendkim). A missing feature is
+ *	reported, not hidden: signing with Ed25519 needs it. Libraries
+ *	without a run-time version call show the version compiled against.
  *
  * DIAGNOSTICS
  *	None: a library without a run-time version call shows the version

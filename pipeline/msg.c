@@ -225,6 +225,13 @@ void msg_op(MSG *m, MSG_HDROP_KIND kind, const char *name, const char *value)
     m->nops++;
 }
 
+/* msg_op_delete - a field to remove at the end of the message */
+void msg_op_delete(MSG *m, const char *name, int index)
+{
+    msg_op(m, MSG_HDR_DELETE, name, NULL);
+    m->ops[m->nops - 1].index = index;
+}
+
 REPLY msg_mail(MSG *m)
 {
     char bare[ADDR_NORM_MAX];
@@ -608,6 +615,7 @@ static REPLY msg_preflight(MSG *m)
     in.helo = m->conn.relay_name[0] ? m->conn.relay_name : m->conn.helo;
     in.sig = sig;
     in.nsig = n;
+    in.dns = m->svc.dns;
     t0 = msg_stage_begin(m);
     preflight_check(m->snap->cf, &in, &out);
     msg_stage_end(m, "dns", t0);
@@ -758,26 +766,22 @@ static void msg_eom_signatures(MSG *m)
  * address leave the message; the rate quota is committed */
 static void msg_eom_removals(MSG *m)
 {
+    char bare[ADDR_NORM_MAX];
     size_t i;
 
     if (m->rate) {
         for (i = 0; i < rate_txn_deferred(m->rate); i++) {
             const char *given = rate_txn_deferred_rcpt(m->rate, i);
-            size_t len = strlen(given);
 
             msg_op(m, MSG_RCPT_DELETE, given, NULL);
-            if (len >= 2 && given[0] == '<' && given[len - 1] == '>')
-                msg_note(m, "removed=%s", given);
-            else
-                msg_note(m, "removed=<%s>", given);
+            addr_smtp_bare(given, bare, sizeof(bare));
+            msg_note(m, "removed=<%s>", bare);
         }
         if (rate_txn_quarantine(m->rate))
             msg_note(m, "quarantine=\"%s\"", rate_txn_quarantine(m->rate));
         rate_txn_commit(m->rate);
     }
     for (i = 0; i < m->rcpt_bad.n; i++) {
-        char bare[ADDR_NORM_MAX];
-
         msg_op(m, MSG_RCPT_DELETE, m->rcpt_bad.v[i], NULL);
         addr_smtp_bare(m->rcpt_bad.v[i], bare, sizeof(bare));
         msg_note(m, "removed=<%s> (bad address)", bare);

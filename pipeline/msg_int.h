@@ -95,6 +95,9 @@ const char *msg_count_domain(const MSG *m, const char *domain);
 /* msg_op - a header or recipient change for the end of the message */
 void msg_op(MSG *m, MSG_HDROP_KIND kind, const char *name, const char *value);
 
+/* msg_op_delete - remove the index-th field called name (from 1) */
+void msg_op_delete(MSG *m, const char *name, int index);
+
 /* msg_add_field - a field txmilter adds, fed to the signers after the
  * message's own (callable until the signers start, inside msg_eoh()) */
 void msg_add_field(MSG *m, const char *name, const char *value);

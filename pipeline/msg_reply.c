@@ -38,8 +38,6 @@
 #include "msg_reply.h"
 #include "util.h"
 
-#define MSG_REPLY_ALIGN_MAX 440     /* bytes of alignment text, within SMTP's 512 */
-
 typedef struct msg_reply_row {
     const char *perm_rcode, *perm_xcode;    /* NULL: never permanent */
     const char *temp_rcode, *temp_xcode;    /* NULL: never temporary */
@@ -83,9 +81,9 @@ static const MSG_REPLY_ROW msg_reply_rows[MSG_WHY_COUNT] = {
     [MSG_WHY_RATE_EXCEEDED] = {"550", "5.7.1", NULL, NULL, 0, "<%s>: rate limit %s exceeded"},
     [MSG_WHY_RATE_STORE] = {NULL, NULL, "451", "4.4.3", 0,
         "<%s>: rate limit service unavailable, try again later"},
-    [MSG_WHY_ALIGN_FAILED] = {"550", "5.7.26", "451", "4.7.26", MSG_REPLY_ALIGN_MAX,
+    [MSG_WHY_ALIGN_FAILED] = {"550", "5.7.26", "451", "4.7.26", ALIGN_REASONS_MAX,
         "DMARC alignment preflight failed for %s (%s=%s): %s"},
-    [MSG_WHY_ALIGN_DNS] = {NULL, NULL, "451", "4.4.3", MSG_REPLY_ALIGN_MAX,
+    [MSG_WHY_ALIGN_DNS] = {NULL, NULL, "451", "4.4.3", ALIGN_REASONS_MAX,
         "DMARC alignment of %s cannot be checked now (%s), try again later"},
     [MSG_WHY_ALIGN_NO_DNS] = {NULL, NULL, "451", "4.4.3", 0,
         "DMARC alignment cannot be checked now, try again later"},

@@ -4,7 +4,6 @@
  *
  * SYNOPSIS
  *	#include "msg_int.h"
-#include "msg_reply.h"
  *
  *	int	msg_unsub_rcpt(MSG *m, const char *rcpt, char *would,
  *			size_t wouldlen)
@@ -67,8 +66,8 @@ int msg_unsub_rcpt(MSG *m, const char *rcpt, char *would, size_t wouldlen)
             found = unsub_mailto_token(rt->r[i].mailto, rcpt, token, sizeof(token));
     if (!found)
         return 0;
-    if (unsub_token_open(m->snap->unsub_keys, token, (uint64_t) cf->unsub.max_age, (uint64_t) time(NULL),
-                         &p, why, sizeof(why)) < 0) {
+    if (unsub_token_open(m->snap->unsub_keys, token, (uint64_t) cf->unsub.max_age,
+                         (uint64_t) services_now(&m->svc), &p, why, sizeof(why)) < 0) {
         log_warn("%s: unsubscribe request by mail to %s: token refused (%s): delivered as ordinary mail",
                  msg_queueid(m), rcpt, why);
         return 0;
@@ -177,20 +176,21 @@ static int msg_sup_one(MSG *m, size_t i, const char *stream, SUPPRESS_REASON *wh
 }
 
 /* msg_suppressed - drop the recipients suppressed from stream; the
- * number left, or -1 with *r set (all gone: 550; list down under
+ * number left (*first: the index of the first of them), or -1 with *r set (all gone: 550; list down under
  * StoreFailure tempfail: 451 4.3.0). Under local or accept a list that
  * cannot tell lets the message go unchecked: counted and logged by
  * suppress.c, noted in the message's summary line. */
-static long msg_suppressed(MSG *m, const char *stream, REPLY *r)
+static long msg_suppressed(MSG *m, const char *stream, size_t *first, REPLY *r)
 {
     size_t i, gone = 0, n = m->rcpt_norm.n;
     unsigned char *drop;
     char evidence[SUPPRESS_EVIDENCE_MAX], first_ev[SUPPRESS_EVIDENCE_MAX] = "", text[600];
-    SUPPRESS_REASON why, first = SUPPRESS_UNSUBSCRIBE;
+    SUPPRESS_REASON why, kind = SUPPRESS_UNSUBSCRIBE;
     int unchecked = 0, same = 1;
     STRV whys;
     BUF err;
 
+    *first = 0;
     if (m->svc.suppress == NULL || n == 0)
         return (long) n;
     drop = xcalloc(n, 1);
@@ -215,10 +215,10 @@ static long msg_suppressed(MSG *m, const char *stream, REPLY *r)
         if (rc != 1)
             continue;
         if (gone == 0) {
-            first = why;
+            kind = why;
             util_strlcpy(first_ev, evidence, sizeof(first_ev));
         }
-        same &= why == first;
+        same &= why == kind;
         drop[i] = 1;
         gone++;
         msg_sup_text(stream, why, evidence, text, sizeof(text));
@@ -229,9 +229,9 @@ static long msg_suppressed(MSG *m, const char *stream, REPLY *r)
         free(drop);
         strv_free(&whys);
         *r = msg_refuse(m, "suppressed", n > 1
-                        ? msg_reply(REPLY_REJECT, same && first == SUPPRESS_UNSUBSCRIBE
+                        ? msg_reply(REPLY_REJECT, same && kind == SUPPRESS_UNSUBSCRIBE
                                     ? MSG_WHY_ALL_UNSUBSCRIBED : MSG_WHY_ALL_SUPPRESSED, n, stream)
-                        : msg_sup_reply(m->rcpt_norm.v[0], stream, first, first_ev));
+                        : msg_sup_reply(m->rcpt_norm.v[0], stream, kind, first_ev));
         return -1;
     }
     for (i = 0, gone = 0; i < n; i++)
@@ -245,15 +245,9 @@ static long msg_suppressed(MSG *m, const char *stream, REPLY *r)
                      whys.v[gone++]);
         }
     strv_free(&whys);
-    /* the one recipient left, first in the list, for the header's token */
-    for (i = 0; i < n; i++)
-        if (!drop[i]) {
-            char *keep = m->rcpt_norm.v[i];
-
-            m->rcpt_norm.v[i] = m->rcpt_norm.v[0];
-            m->rcpt_norm.v[0] = keep;
-            break;
-        }
+    /* the first recipient left, for the header's token */
+    while (*first < n && drop[*first])
+        ++*first;
     free(drop);
     return (long) (n - gone);
 }
@@ -267,6 +261,7 @@ REPLY msg_unsub_eoh(MSG *m)
     REPLY r = reply_continue();
     size_t i, present = 0;
     long left;
+    size_t first;
     int index_lu = 0, index_lup = 0;
 
     snprintf(from, sizeof(from), "%s@%s", m->author.local, m->author.domain);
@@ -277,7 +272,7 @@ REPLY msg_unsub_eoh(MSG *m)
         return r;
     }
     unsub_stream(cf, m->author.local, m->author.domain, stream, sizeof(stream));
-    if ((left = msg_suppressed(m, stream, &r)) < 0)
+    if ((left = msg_suppressed(m, stream, &first, &r)) < 0)
         return r;
     if (!conf_unsubscribes(cf) || m->snap->unsub_keys == NULL)
         return r;
@@ -301,10 +296,9 @@ REPLY msg_unsub_eoh(MSG *m)
             if (!lu && strcasecmp(m->fields[i].name, "List-Unsubscribe-Post") != 0)
                 continue;
             m->field_dropped[i] = 1;
-            msg_op(m, MSG_HDR_DELETE, lu ? "List-Unsubscribe" : "List-Unsubscribe-Post", NULL);
             /* the MTA counts fields of one name from 1; earlier deletions
              * do not renumber the later ones (Postfix's smfi_chgheader) */
-            m->ops[m->nops - 1].index = lu ? ++index_lu : ++index_lup;
+            msg_op_delete(m, lu ? "List-Unsubscribe" : "List-Unsubscribe-Post", lu ? ++index_lu : ++index_lup);
         }
         msg_note(m, "unsubscribe=replaced");
     }
@@ -316,13 +310,14 @@ REPLY msg_unsub_eoh(MSG *m)
         const char *url, *mailto;
 
         unsub_route_for(m->snap->unsub_routes, cf, m->author.domain, &url, &mailto);
-        if (unsub_header_value(url, mailto, m->snap->unsub_keys, m->rcpt_norm.v[0], stream,
-                               m->author.domain, (uint64_t) time(NULL), &value, &err) < 0) {
+        if (unsub_header_value(url, mailto, m->snap->unsub_keys, m->rcpt_norm.v[first], stream,
+                               m->author.domain, (uint64_t) services_now(&m->svc), &value, &err) < 0) {
             log_warn("%s: List-Unsubscribe not added: %s", msg_queueid(m), err.data ? err.data : "");
             msg_note(m, "unsubscribe=failed");
         } else {
             msg_add_field(m, "List-Unsubscribe", value.data);
-            msg_add_field(m, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
+            if (url != NULL)                /* RFC 8058: one-click needs the HTTPS URI */
+                msg_add_field(m, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
             if (!present)
                 msg_note(m, "unsubscribe=added");
         }

@@ -204,11 +204,11 @@ static int snapshot_unsub(SNAPSHOT *s, BUF *errs)
 {
     char where[1024];
 
-    if ((s->cf->unsub.keyfile == NULL) != (s->cf->unsub.url == NULL)) {
-        conf_where(s->cf, s->cf->unsub.keyfile ? "UnsubscribeKeyFile" : "UnsubscribeURL", where,
-                   sizeof(where));
-        buf_printf(errs, "%s: UnsubscribeKeyFile and UnsubscribeURL go together: set both or neither\n",
-                   where);
+    if ((s->cf->unsub.keyfile == NULL) != (s->cf->unsub.url == NULL && s->cf->unsub.mailto == NULL)) {
+        conf_where(s->cf, s->cf->unsub.keyfile ? "UnsubscribeKeyFile"
+                   : s->cf->unsub.url ? "UnsubscribeURL" : "UnsubscribeMailto", where, sizeof(where));
+        buf_printf(errs, "%s: UnsubscribeKeyFile goes with UnsubscribeURL (https, one-click), "
+                   "UnsubscribeMailto (mail only), or both: set it with one of them or none\n", where);
         return -1;
     }
     if (s->cf->unsub.keyfile && (s->unsub_keys = unsub_keys_load(s->cf->unsub.keyfile, errs)) == NULL)

@@ -7,7 +7,8 @@
  *
  *	int	unsubd_listen(const UNSUBD_CONF *uc)
  *	UNSUBD	*unsubd_start(const UNSUBD_CONF *uc, int fd, UNSUB_KEYS *keys,
- *			      UNSUBD_PAGES *pages, SUPPRESS *store)
+ *			      UNSUBD_PAGES *pages, SUPPRESS *store,
+ *			      UNSUBD_METRICS *metrics)
  *	int	unsubd_reload_keys(UNSUBD *d)
  *	int	unsubd_reload_pages(UNSUBD *d)
  *	void	unsubd_stop(UNSUBD *d, int timeout)
@@ -16,10 +17,14 @@
  *	unsubd_listen() binds UnsubscribeListen ("*" as the host: every
  *	address) while the process may still bind any port.
  *
- *	unsubd_start() runs libmicrohttpd with UNSUBD_THREADS threads on
- *	fd, at most UNSUBD_CONN_MAX connections, UNSUBD_CONN_TIMEOUT
- *	seconds of idling, 16 KB for a request's line and headers
- *	(libmicrohttpd answers 414 or 431 beyond). Every request:
+ *	unsubd_start() runs libmicrohttpd with UNSUBD_THREADS threads, at
+ *	most UNSUBD_CONN_MAX connections, UNSUBD_CONN_TIMEOUT seconds of
+ *	idling, and no listening socket of its own: the gate
+ *	(unsubd_gate.c) accepts on fd and hands it only whole requests that
+ *	unsubd_head_check() found well-formed, one per connection (every
+ *	answer says Connection: close); it answers the others itself. The
+ *	path is taken as received (MHD_OPTION_URI_LOG_CALLBACK), never as
+ *	libmicrohttpd decodes it. Every request:
  *
  *	 - counts against the client's rate (UnsubscribeRateLimit, the
  *	   embedded rate store of policy/, keyed per address, IPv6 per /64;
@@ -46,6 +51,8 @@
  *	   was not. The answer is the result page when Accept asks for HTML
  *	   (the page's own button, in a browser), else one line of text (the
  *	   RFC 8058 POST of a mailbox provider: nothing to render).
+ *	 - from a client behind the trusted proxy that has
+ *	   UNSUBD_GATE_PER_CLIENT requests in flight already: 429.
  *	No answer is ever a redirect. Every answer carries Cache-Control:
  *	no-store, Referrer-Policy: no-referrer (the token is in the URL),
  *	X-Frame-Options and a Content-Security-Policy that forbid framing
@@ -99,17 +106,18 @@
 #include "rl_store.h"
 #include "store_mem.h"
 #include "unsubd.h"
+#include "unsubd_answer.h"
+#include "unsubd_gate.h"
 #include "unsubd_http.h"
 #include "unsubd_lang.h"
 #include "unsubd_page.h"
 
 #define UNSUBD_DISCARD_MAX   (64 * 1024) /* body bytes read before giving up on a client */
-#define UNSUBD_HDR_MEMORY    (16 * 1024) /* libmicrohttpd memory per connection */
+#define UNSUBD_HDR_MEMORY    (64 * 1024) /* libmicrohttpd memory per connection: more than
+                                           * the gate lets through, so that it never refuses */
 #define UNSUBD_RATE_KEYS     100000      /* client addresses the limiter remembers */
 #define UNSUBD_RETRY_STORE   60          /* Retry-After when the store is down */
 #define UNSUBD_PP_BUFFER     1024        /* the post processor's buffer (at least 256) */
-#define UNSUBD_PERMISSIONS   "accelerometer=(), camera=(), geolocation=(), gyroscope=(), " \
-    "magnetometer=(), microphone=(), payment=(), usb=()"
 
 struct unsubd {
     const UNSUBD_CONF *uc;
@@ -122,7 +130,9 @@ struct unsubd {
     SUPPRESS *store;
     RL_STORE *rate;
     RL_RULE rule;
+    UNSUBD_GATE *gate;          /* accepts, checks whole requests, hands them to mhd */
     atomic_int inflight;
+    UNSUBD_METRICS *metrics;    /* counters (unsubd_metrics.c), or NULL */
 };
 
 /* One request. */
@@ -133,6 +143,7 @@ typedef struct unsubd_req {
     char    path[UNSUBD_LOGPATH_MAX];
     char    method[8];
     int     answered;           /* a response is queued (and logged) */
+    int     claimed;            /* counted per client behind the proxy (unsubd_gate_claim) */
     int     is_post;
     int     html;               /* a person: answer with a page */
     int     lang;               /* the page's language (unsubd_text_langs[]) */
@@ -142,6 +153,7 @@ typedef struct unsubd_req {
     int     body_bad;           /* the post processor refused the body */
     UNSUBD_FORM form;           /* what it found */
     UNSUB_PAYLOAD p;            /* the token's contents */
+    UNSUBD_METRICS *metrics;    /* where its answer is counted, or NULL */
 } UNSUBD_REQ;
 
 /* unsubd_listen - bind and listen */
@@ -189,27 +201,22 @@ static enum MHD_Result unsubd_respond(struct MHD_Connection *c, UNSUBD_REQ *r, u
                                       const char *hvalue, const char *result)
 {
     struct MHD_Response *resp;
-    enum MHD_Result ok;
+    enum MHD_Result ok = MHD_YES;
 
     resp = MHD_create_response_from_buffer(strlen(body), (void *) body, MHD_RESPMEM_MUST_COPY);
     if (resp == NULL) {
         log_err("client=%s method=%s path=%s: cannot allocate a response", r->client, r->method, r->path);
         return MHD_NO;
     }
-    if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype) != MHD_YES
-        || MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") != MHD_YES
-        || MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff") != MHD_YES
-        || MHD_add_response_header(resp, "Referrer-Policy", "no-referrer") != MHD_YES
-        || MHD_add_response_header(resp, "X-Frame-Options", "DENY") != MHD_YES
+    for (const UNSUBD_HEADER *h = unsubd_answer_headers; h->name && ok == MHD_YES; h++)
+        ok = MHD_add_response_header(resp, h->name, h->value);
+    if (ok != MHD_YES
+        || MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype) != MHD_YES
         || MHD_add_response_header(resp, "Content-Security-Policy",
                                    r->csp[0] ? r->csp : UNSUBD_CSP_TEXT) != MHD_YES
-        || MHD_add_response_header(resp, "Permissions-Policy", UNSUBD_PERMISSIONS) != MHD_YES
-        || MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin") != MHD_YES
         || (r->csp[0] && MHD_add_response_header(resp, "Content-Language",
                                                  unsubd_text_langs[r->lang]) != MHD_YES)
-        || (hname && MHD_add_response_header(resp, hname, hvalue) != MHD_YES)
-        || (status >= 400 && r->is_post
-            && MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close") != MHD_YES)) {
+        || (hname && MHD_add_response_header(resp, hname, hvalue) != MHD_YES)) {
         log_err("client=%s method=%s path=%s: cannot add response headers", r->client, r->method, r->path);
         MHD_destroy_response(resp);
         return MHD_NO;
@@ -217,6 +224,7 @@ static enum MHD_Result unsubd_respond(struct MHD_Connection *c, UNSUBD_REQ *r, u
     ok = MHD_queue_response(c, status, resp);
     MHD_destroy_response(resp);
     r->answered = 1;
+    unsubd_metrics_response(r->metrics, status);
     if (status < 400)
         log_info("client=%s method=%s path=%s status=%u result=%s", r->client, r->method, r->path,
                  status, result);
@@ -342,6 +350,7 @@ static void *unsubd_uri(void *cls, const char *uri, struct MHD_Connection *c)
     UNSUBD_REQ *r = xcalloc(1, sizeof(*r));
     size_t n = strcspn(uri ? uri : "", "?");
 
+    r->metrics = d->metrics;
     if (n > UNSUBD_URL_MAX)
         n = UNSUBD_URL_MAX + 1;             /* too long: 414, and this much is enough to say so */
     memcpy(r->raw, uri ? uri : "", n);
@@ -371,10 +380,11 @@ static enum MHD_Result unsubd_form_field(void *cls, enum MHD_ValueKind kind, con
 static enum MHD_Result unsubd_begin(UNSUBD *d, struct MHD_Connection *c, UNSUBD_REQ *r,
                                     const char *url, const char *method)
 {
-    char why[128], result[256], retry[24];
+    char why[128], result[256], retry[24], peer[UNSUBD_IP_MAX];
     const char *token, *clen;
     unsigned long wait;
 
+    (void) util_strlcpy(peer, r->client, sizeof(peer));
     unsubd_client(d, c, 1, r->client, sizeof(r->client));
     (void) url;                             /* decoded by libmicrohttpd: never looked at */
     unsubd_http_logpath(r->raw, r->path, sizeof(r->path));
@@ -384,6 +394,13 @@ static enum MHD_Result unsubd_begin(UNSUBD *d, struct MHD_Connection *c, UNSUBD_
     r->html = !r->is_post
         || unsubd_lang_wants_html(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT));
 
+    if (strcmp(peer, r->client) != 0) {    /* behind the proxy: its connections per client */
+        if (unsubd_gate_claim(d->gate, r->client) < 0)
+            return unsubd_respond(c, r, MHD_HTTP_TOO_MANY_REQUESTS, "text/plain; charset=utf-8",
+                                  "Too many requests at once; please try again later.\n",
+                                  MHD_HTTP_HEADER_RETRY_AFTER, "1", "too-many-connections");
+        r->claimed = 1;
+    }
     if ((wait = unsubd_rate(d, r)) > 0) {
         (void) snprintf(retry, sizeof(retry), "%lu", wait);
         (void) snprintf(result, sizeof(result), "rate-limited retry=%lus", wait);
@@ -471,6 +488,7 @@ static enum MHD_Result unsubd_finish(UNSUBD *d, struct MHD_Connection *c, UNSUBD
     (void) snprintf(result, sizeof(result), "unsubscribed stream=%s rcpt_domain=%s rcpt_hash=%s key=%u age=%llds",
                     r->p.stream, at ? at + 1 : "-", hash, r->p.key_id,
                     (long long) time(NULL) - (long long) r->p.issued);
+    unsubd_metrics_unsubscribed(d->metrics, r->p.stream);
     return unsubd_page(d, c, r, MHD_HTTP_OK, UNSUBD_PAGE_DONE, "You have been unsubscribed.\n", NULL, NULL,
                        result);
 }
@@ -523,9 +541,27 @@ static void unsubd_completed(void *cls, struct MHD_Connection *c, void **con_cls
                  : r->seen > UNSUBD_DISCARD_MAX ? "body-too-large" : "error");
     if (r->pp != NULL)
         (void) MHD_destroy_post_processor(r->pp);
+    if (r->claimed)
+        unsubd_gate_release(d->gate, r->client);
     free(r);
     *con_cls = NULL;
     atomic_fetch_sub(&d->inflight, 1);
+}
+
+/* unsubd_connection - libmicrohttpd opened or closed a connection the gate handed over */
+static void unsubd_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                              enum MHD_ConnectionNotificationCode code)
+{
+    UNSUBD *d = cls;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+    (void) socket_context;
+    if (d->gate == NULL)                    /* cannot be: only the gate hands connections over */
+        return;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED)
+        unsubd_gate_opened(d->gate, ci != NULL ? ci->client_addr : NULL);
+    else
+        unsubd_gate_closed(d->gate, ci != NULL ? ci->client_addr : NULL);
 }
 
 /* unsubd_free - what unsubd_start() allocated besides libmicrohttpd */
@@ -543,10 +579,11 @@ static void unsubd_free(UNSUBD *d)
 
 /* unsubd_start - run libmicrohttpd */
 UNSUBD *unsubd_start(const UNSUBD_CONF *uc, int fd, UNSUB_KEYS *keys, UNSUBD_PAGES *pages,
-                     SUPPRESS *store)
+                     SUPPRESS *store, UNSUBD_METRICS *metrics)
 {
     UNSUBD *d = xcalloc(1, sizeof(*d));
 
+    d->metrics = metrics;
     d->uc = uc;
     d->fd = fd;
     d->keys = keys;
@@ -568,20 +605,25 @@ UNSUBD *unsubd_start(const UNSUBD_CONF *uc, int fd, UNSUB_KEYS *keys, UNSUBD_PAG
         log_fatal("cannot initialise locks");
     d->rate = store_mem_new(UNSUBD_RATE_KEYS, NULL);
     d->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG
-                              | MHD_USE_AUTO,
+                              | MHD_USE_AUTO | MHD_USE_NO_LISTEN_SOCKET,
                               0, NULL, NULL, unsubd_access, d,
                               MHD_OPTION_EXTERNAL_LOGGER, unsubd_mhd_log, NULL,   /* first */
-                              MHD_OPTION_LISTEN_SOCKET, (MHD_socket) fd,
                               MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) UNSUBD_THREADS,
                               MHD_OPTION_CONNECTION_LIMIT, (unsigned int) UNSUBD_CONN_MAX,
                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) UNSUBD_CONN_TIMEOUT,
                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) UNSUBD_HDR_MEMORY,
                               MHD_OPTION_NOTIFY_COMPLETED, unsubd_completed, d,
                               MHD_OPTION_URI_LOG_CALLBACK, unsubd_uri, d,
+                              MHD_OPTION_NOTIFY_CONNECTION, unsubd_connection, d,
                               MHD_OPTION_END);
     if (d->mhd == NULL) {
         log_err("libmicrohttpd cannot start on %s", uc->listen);
         unsubd_free(d);                     /* the caller still owns keys and pages */
+        return NULL;
+    }
+    if (unsubd_gate_start(fd, d->mhd, uc->trusted, metrics, &d->gate) == NULL) {
+        MHD_stop_daemon(d->mhd);            /* no connection was handed over */
+        unsubd_free(d);
         return NULL;
     }
     log_info("listening on %s (rate limit %u per %llu s per client; trusted proxies %s)",
@@ -598,11 +640,8 @@ int unsubd_reload_keys(UNSUBD *d)
 
     buf_init(&errs, 16 * 1024);
     if ((k = unsub_keys_load(d->uc->keyfile, &errs)) == NULL) {
-        char *line, *save = NULL;
-
         log_err("reload: keys in %s not loaded; the previous keys stay in force:", d->uc->keyfile);
-        for (line = strtok_r(errs.data ? errs.data : "", "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-            log_err("%s", line);
+        log_err_lines(errs.data);
         buf_free(&errs);
         return -1;
     }
@@ -630,11 +669,8 @@ int unsubd_reload_pages(UNSUBD *d)
         return 0;                           /* the built-in pages do not change */
     buf_init(&errs, 64 * 1024);
     if ((ps = unsubd_conf_pages(d->uc, &errs)) == NULL) {
-        char *line, *save = NULL;
-
         log_err("reload: templates in %s not loaded; the previous pages stay in force:", d->uc->template_dir);
-        for (line = strtok_r(errs.data ? errs.data : "", "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-            log_err("%s", line);
+        log_err_lines(errs.data);
         buf_free(&errs);
         return -1;
     }
@@ -656,23 +692,23 @@ int unsubd_reload_pages(UNSUBD *d)
 void unsubd_stop(UNSUBD *d, int timeout)
 {
     time_t deadline = time(NULL) + timeout;
-    MHD_socket lfd;
     int n;
 
-    lfd = MHD_quiesce_daemon(d->mhd);
-    if (lfd != MHD_INVALID_SOCKET)
-        (void) close(lfd);
-    n = atomic_load(&d->inflight);
+    unsubd_gate_quiesce(d->gate);           /* the listening socket closes */
+    n = atomic_load(&d->inflight) + unsubd_gate_busy(d->gate);
     if (n > 0)
         log_info("shutting down: %d request(s) in flight, waiting up to %d s", n, timeout);
-    while ((n = atomic_load(&d->inflight)) > 0 && time(NULL) < deadline) {
+    while ((n = atomic_load(&d->inflight) + unsubd_gate_busy(d->gate)) > 0 && time(NULL) < deadline) {
         struct timespec ts = {0, 20 * 1000 * 1000};
 
         nanosleep(&ts, NULL);
     }
     if (n > 0)
         log_warn("shutting down with %d request(s) unanswered", n);
-    MHD_stop_daemon(d->mhd);
+    unsubd_gate_stop(d->gate);              /* hands nothing over any more */
+    MHD_stop_daemon(d->mhd);                /* its close callbacks still count in the gate */
+    unsubd_gate_free(d->gate);
+    d->gate = NULL;
     unsub_keys_free(d->keys);
     unsubd_page_free(d->pages);
     unsubd_free(d);

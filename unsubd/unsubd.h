@@ -9,6 +9,7 @@
 #include "suppress.h"
 #include "unsub_token.h"
 #include "unsubd_conf.h"
+#include "unsubd_metrics.h"
 
 #define UNSUBD_BODY_MAX      4096        /* bytes of a POST body */
 #define UNSUBD_URL_MAX       1024        /* bytes of a request path */
@@ -23,10 +24,11 @@ typedef struct unsubd UNSUBD;
 int unsubd_listen(const UNSUBD_CONF *uc);
 
 /* unsubd_start - serve on fd with keys and pages (owned from then on:
- * freed by unsubd_stop()) and store (borrowed). NULL (logged) if
- * libmicrohttpd cannot start; keys, pages and fd stay the caller's then. */
+ * freed by unsubd_stop()), store and metrics (borrowed; metrics may be
+ * NULL). NULL (logged) if libmicrohttpd cannot start; keys, pages and fd
+ * stay the caller's then. */
 UNSUBD *unsubd_start(const UNSUBD_CONF *uc, int fd, UNSUB_KEYS *keys, UNSUBD_PAGES *pages,
-                     SUPPRESS *store);
+                     SUPPRESS *store, UNSUBD_METRICS *metrics);
 
 /* unsubd_reload_keys - read UnsubscribeKeyFile again; on any error the
  * keys in use stay, and the reasons are logged. 0 or -1. */

@@ -76,10 +76,7 @@ static UNSUB_KEYS *unsubd_load_keys(const char *path)
 
     buf_init(&errs, 16 * 1024);
     if ((k = unsub_keys_load(path, &errs)) == NULL) {
-        char *line, *save = NULL;
-
-        for (line = strtok_r(errs.data ? errs.data : "", "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-            log_err("%s", line);
+        log_err_lines(errs.data);
         if (errs.len == 0)
             log_err("%s: cannot load the unsubscribe keys", path);
     }
@@ -94,12 +91,8 @@ static UNSUBD_PAGES *unsubd_load_pages(const UNSUBD_CONF *uc)
     BUF errs;
 
     buf_init(&errs, 64 * 1024);
-    if ((ps = unsubd_conf_pages(uc, &errs)) == NULL) {
-        char *line, *save = NULL;
-
-        for (line = strtok_r(errs.data ? errs.data : "", "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-            log_err("%s", line);
-    }
+    if ((ps = unsubd_conf_pages(uc, &errs)) == NULL)
+        log_err_lines(errs.data);
     buf_free(&errs);
     return ps;
 }
@@ -123,8 +116,9 @@ static int unsubd_block_signals(sigset_t *set)
     return 0;
 }
 
-/* unsubd_become - listen, detach, write the pid file and drop privileges; the socket or -1 */
-static int unsubd_become(UNSUBD_CONF *uc, int foreground)
+/* unsubd_become - listen (the endpoint and UnsubscribeMetricsListen), detach, write
+ * the pid file and drop privileges; the endpoint's socket or -1 */
+static int unsubd_become(UNSUBD_CONF *uc, UNSUBD_METRICS *um, int foreground)
 {
     const TXCONF *cf = uc->cf;
     char *uname = NULL;
@@ -139,7 +133,7 @@ static int unsubd_become(UNSUBD_CONF *uc, int foreground)
         log_warn("%s is owned by uid %ld, not by UserID %s: a reload (SIGHUP) will not be able to "
                  "read it; chown it to %s", uc->keyfile, (long) st.st_uid, cf->daemon.user, uname);
     umask(cf->daemon.umask);
-    if ((fd = unsubd_listen(uc)) < 0
+    if ((fd = unsubd_listen(uc)) < 0 || unsubd_metrics_listen(um, uc) < 0
         || (!foreground && proc_detach() < 0 && (log_err("cannot detach: %s", strerror(errno)), 1))
         || (uc->pidfile && proc_pidfile(uc->pidfile, uid, gid, cf->daemon.user != NULL) < 0)
         || (cf->daemon.user && !(getuid() == uid && geteuid() == uid && getegid() == gid)
@@ -200,6 +194,7 @@ static int unsubd_serve(UNSUBD_CONF *uc, int foreground)
     UNSUBD_PAGES *pages;
     SUPPRESS *store;
     UNSUBD *d;
+    UNSUBD_METRICS *um = NULL;
     sigset_t set;
     int fd, sig;
 
@@ -212,9 +207,15 @@ static int unsubd_serve(UNSUBD_CONF *uc, int foreground)
         log_warn("%s", cf->warnings.v[i]);
     keys = unsubd_load_keys(uc->keyfile);
     pages = keys ? unsubd_load_pages(uc) : NULL;
-    fd = pages ? unsubd_become(uc, foreground) : -1;
+    um = pages ? unsubd_metrics_new() : NULL;
+    fd = pages ? unsubd_become(uc, um, foreground) : -1;
     store = fd >= 0 ? unsubd_open_store(uc) : NULL;
-    if ((d = store ? unsubd_start(uc, fd, keys, pages, store) : NULL) == NULL) {
+    if (store && unsubd_metrics_serve(um, store) < 0) {
+        suppress_close(store);
+        store = NULL;
+    }
+    if ((d = store ? unsubd_start(uc, fd, keys, pages, store, um) : NULL) == NULL) {
+        unsubd_metrics_free(um);
         if (store)
             suppress_close(store);
         if (fd >= 0)
@@ -229,6 +230,7 @@ static int unsubd_serve(UNSUBD_CONF *uc, int foreground)
     sig = unsubd_wait(d, &set);
     log_info("shutting down (signal %d)", sig);
     unsubd_stop(d, cf->daemon.shutdown_timeout);
+    unsubd_metrics_free(um);
     suppress_close(store);
     if (uc->pidfile)
         (void) unlink(uc->pidfile);         /* best effort: its directory may not be ours */

@@ -28,8 +28,9 @@
  *	language L: NAME.L.html, else NAME.html, else the built-in one. Any
  *	other *.html file in dir is an error (a misspelt name would be
  *	silently ignored otherwise); other files are left alone (images to
- *	embed, notes). A template is opened with O_NONBLOCK|O_NOFOLLOW and
- *	must be a regular file: a FIFO or device never blocks start-up.
+ *	embed, notes). A template is opened with O_NONBLOCK and must be a
+ *	regular file (a symbolic link to one is fine): a FIFO or device
+ *	never blocks start-up.
  *
  *	unsubd_page_render() fills the variables: lang, the texts of
  *	unsubd_text.c for that language (message with the stream and
@@ -136,13 +137,15 @@ static UNSUBD_TMPL *unsubd_page_read(const char *path, int file, BUF *errs)
     UNSUBD_TMPL *t;
     int fd;
 
-    if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+    if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
         util_err_at(errs, path, 0, "cannot open: %s", strerror(errno));
         return NULL;
     }
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > UNSUBD_TMPL_MAX) {
-        util_err_at(errs, path, 0, "%s", !S_ISREG(st.st_mode) ? "not a regular file"
-                    : "larger than 64 KB");
+        if (fstat(fd, &st) < 0)
+            util_err_at(errs, path, 0, "cannot stat: %s", strerror(errno));
+        else
+            util_err_at(errs, path, 0, "%s", !S_ISREG(st.st_mode) ? "not a regular file" : "larger than 64 KB");
         (void) close(fd);
         return NULL;
     }

@@ -37,7 +37,9 @@
  *	 - a NUL byte, more than UNSUBD_TMPL_MAX bytes;
  *	 - %{form} missing from (or repeated in) a confirmation page, or
  *	   present in another page.
- *	Tag and attribute names are matched ignoring case.
+ *	Tag and attribute names are matched ignoring case. HTML comments
+ *	(<!-- ... -->) are kept in the page as they are: nothing in them is
+ *	checked, and a %{name} in them is text.
  *
  * DIAGNOSTICS
  *	unsubd_tmpl_compile() returns NULL and appends one
@@ -102,6 +104,16 @@ static int unsubd_tmpl_word_end(const char *text, size_t len, size_t i)
     return i >= len || isspace((unsigned char) text[i]) || text[i] == '>' || text[i] == '/';
 }
 
+/* unsubd_tmpl_data_uri - does a data: URI start at text[j] (after spaces and a quote)? */
+static int unsubd_tmpl_data_uri(const char *text, size_t end, size_t j)
+{
+    while (j < end && text[j] == ' ')
+        j++;
+    if (j < end && (text[j] == '"' || text[j] == '\''))
+        j++;
+    return end - j >= 5 && strncasecmp(text + j, "data:", 5) == 0;
+}
+
 /* unsubd_tmpl_hash - "'sha256-BASE64'" of [p, p+n) appended to styles */
 static int unsubd_tmpl_hash(UNSUBD_TMPL *t, const char *p, size_t n)
 {
@@ -135,11 +147,7 @@ static int unsubd_tmpl_check_style(const char *text, size_t off, size_t n, const
         bad = 1;
     }
     for (i = off; (i = unsubd_tmpl_find(text, end, i, "url(")) < end; i += 4) {
-        size_t j = i + 4;
-
-        while (j < end && (text[j] == ' ' || text[j] == '"' || text[j] == '\''))
-            j++;
-        if (end - j < 5 || strncasecmp(text + j, "data:", 5) != 0) {
+        if (!unsubd_tmpl_data_uri(text, end, i + 4)) {
             util_err_at(errs, name, unsubd_tmpl_line(text, i), "url() other than a data: URI: outside "
                         "resources are blocked by the page's Content-Security-Policy");
             bad = 1;
@@ -149,9 +157,8 @@ static int unsubd_tmpl_check_style(const char *text, size_t off, size_t n, const
 }
 
 /* unsubd_tmpl_styles_scan - hash every <style> element and check its content */
-static int unsubd_tmpl_styles_scan(UNSUBD_TMPL *t, size_t len, const char *name, BUF *errs)
+static int unsubd_tmpl_styles_scan(UNSUBD_TMPL *t, const char *text, size_t len, const char *name, BUF *errs)
 {
-    const char *text = t->text;
     size_t i = 0;
     int n = 0, bad = 0;
 
@@ -174,7 +181,7 @@ static int unsubd_tmpl_styles_scan(UNSUBD_TMPL *t, size_t len, const char *name,
             return -1;
         }
         if (unsubd_tmpl_check_style(text, open_end + 1, close - open_end - 1, name, errs) < 0
-            || unsubd_tmpl_hash(t, text + open_end + 1, close - open_end - 1) < 0)
+            || unsubd_tmpl_hash(t, t->text + open_end + 1, close - open_end - 1) < 0)
             bad = 1;
         i = close + 7;
     }
@@ -206,13 +213,9 @@ static int unsubd_tmpl_check_markup(const char *text, size_t len, const char *na
             break;
         }
     for (i = 0; (i = unsubd_tmpl_find(text, len, i, "src=")) < len; i++) {
-        size_t j = i + 4;
-
         if (i == 0 || !isspace((unsigned char) text[i - 1]))
             continue;
-        if (j < len && (text[j] == '"' || text[j] == '\''))
-            j++;
-        if (len - j < 5 || strncasecmp(text + j, "data:", 5) != 0) {
+        if (!unsubd_tmpl_data_uri(text, len, i + 4)) {
             util_err_at(errs, name, unsubd_tmpl_line(text, i), "src= other than a data: URI: the page's "
                         "Content-Security-Policy blocks outside resources");
             bad = 1;
@@ -237,7 +240,8 @@ static int unsubd_tmpl_var(const char *text, size_t len, size_t i, size_t *n)
 }
 
 /* unsubd_tmpl_split - cut the text into pieces; the number of %{form} in *forms */
-static int unsubd_tmpl_split(UNSUBD_TMPL *t, size_t len, const char *name, int *forms, BUF *errs)
+static int unsubd_tmpl_split(UNSUBD_TMPL *t, const char *scan, size_t len, const char *name, int *forms,
+                             BUF *errs)
 {
     size_t i = 0, lit = 0, cap = 16;
     int bad = 0;
@@ -245,8 +249,8 @@ static int unsubd_tmpl_split(UNSUBD_TMPL *t, size_t len, const char *name, int *
     t->seg = xcalloc(cap, sizeof(*t->seg));
     *forms = 0;
     for (;;) {
-        size_t at = unsubd_tmpl_find(t->text, len, i, "%{"), n = 0;
-        int v = at < len ? unsubd_tmpl_var(t->text, len, at, &n) : -1;
+        size_t at = unsubd_tmpl_find(scan, len, i, "%{"), n = 0;
+        int v = at < len ? unsubd_tmpl_var(scan, len, at, &n) : -1;
 
         if (t->nseg + 2 > cap) {
             cap *= 2;
@@ -271,10 +275,31 @@ static int unsubd_tmpl_split(UNSUBD_TMPL *t, size_t len, const char *name, int *
     return bad ? -1 : 0;
 }
 
+/* unsubd_tmpl_uncomment - a copy of text with each <!-- comment --> blanked
+ * (line breaks kept): what the checks and the variables look at */
+static char *unsubd_tmpl_uncomment(const char *text, size_t len)
+{
+    char *scan = xmalloc(len + 1);
+    size_t i = 0;
+
+    memcpy(scan, text, len);
+    scan[len] = 0;
+    while ((i = unsubd_tmpl_find(scan, len, i, "<!--")) < len) {
+        size_t end = unsubd_tmpl_find(scan, len, i + 4, "-->");
+
+        end = end < len ? end + 3 : len;
+        for (; i < end; i++)
+            if (scan[i] != '\n')
+                scan[i] = ' ';
+    }
+    return scan;
+}
+
 /* unsubd_tmpl_compile - check a template and keep it */
 UNSUBD_TMPL *unsubd_tmpl_compile(const char *text, size_t len, const char *name, int with_form, BUF *errs)
 {
     UNSUBD_TMPL *t;
+    char *scan;
     int bad = 0, forms = 0;
 
     if (len > UNSUBD_TMPL_MAX) {
@@ -290,9 +315,11 @@ UNSUBD_TMPL *unsubd_tmpl_compile(const char *text, size_t len, const char *name,
     t->text = xmalloc(len + 1);
     memcpy(t->text, text, len);
     t->text[len] = 0;
-    bad |= unsubd_tmpl_check_markup(t->text, len, name, errs) < 0;
-    bad |= unsubd_tmpl_styles_scan(t, len, name, errs) < 0;
-    bad |= unsubd_tmpl_split(t, len, name, &forms, errs) < 0;
+    scan = unsubd_tmpl_uncomment(t->text, len);
+    bad |= unsubd_tmpl_check_markup(scan, len, name, errs) < 0;
+    bad |= unsubd_tmpl_styles_scan(t, scan, len, name, errs) < 0;
+    bad |= unsubd_tmpl_split(t, scan, len, name, &forms, errs) < 0;
+    free(scan);
     if (with_form && forms != 1) {
         util_err_at(errs, name, 0, "%s", forms ? "%{form} more than once: the page has one button"
                     : "no %{form}: the confirmation page needs its button");

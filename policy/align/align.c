@@ -48,8 +48,6 @@
 #include "fmt.h"
 #include "util.h"
 
-#define ALIGN_TEXT_MAX 440              /* bytes of a failure's text in a warning */
-
 const char *align_verdict_str(ALIGN_VERDICT v)
 {
     static const char *const names[] = {"pass", "fail", "none", "temperror"};
@@ -185,7 +183,7 @@ static const char *align_on_fail(const DMARC_CHECK *dm, enum conf_align action, 
     char text[600];
 
     /* For the warnings below (the pipeline words the refusals, msg_reply.c). */
-    fmt_trunc(text, ALIGN_TEXT_MAX, "DMARC alignment preflight failed for %s (%s=%s): %s", dm->from_domain,
+    fmt_trunc(text, ALIGN_REASONS_MAX, "DMARC alignment preflight failed for %s (%s=%s): %s", dm->from_domain,
               dm->policy_tag, dmarc_check_policy_str(dm->policy), brief->data ? brief->data : "");
     if (!enforce) {
         d->warn = 1;

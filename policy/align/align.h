@@ -56,7 +56,7 @@ typedef enum align_refusal {
     ALIGN_REFUSE_NO_DNS,        /* no resolver, On-DNSError tempfail */
 } ALIGN_REFUSAL;
 
-#define ALIGN_REASONS_MAX 440   /* bytes of reasons, within an SMTP reply line */
+#define ALIGN_REASONS_MAX 440   /* bytes of reasons, and of a refusal's whole text: within an SMTP reply line */
 
 /* What the verdict makes of the message under AlignmentAction. */
 typedef struct align_outcome {

@@ -21,7 +21,11 @@
  *	the DMARC policy of the From domain (dmarc_check.c), for each
  *	signature txmilter adds whether the selector's published key is ours
  *	(keycheck.c), and SPF of the MAIL FROM domain (HELO name for <>) from
- *	each EgressAddress (spf_check.c). Each fact is cached (pfcache.c) for
+ *	each EgressAddress (spf_check.c). The DMARC records and DKIM keys
+ *	are asked of the resolver the caller hands over (in->dns: the
+ *	program's SERVICES, a table in the unit tests); SPF goes through
+ *	libspf2's DNS layer (dns_spf.c), which carries no context of ours and
+ *	uses the process's resolver. Each fact is cached (pfcache.c) for
  *	as long as the DNS answers behind it allow (at most an hour), so a
  *	warm cache costs a few hash lookups per message. The DNS work of one
  *	message gets twice DNSTimeout in all (dns_budget_begin()), which
@@ -154,14 +158,14 @@ static unsigned preflight_cap(unsigned ttl)
 }
 
 /* preflight_dmarc - the From domain's policy, cached */
-static void preflight_dmarc(const char *from, DMARC_CHECK *dm)
+static void preflight_dmarc(const DNS_RESOLVER *dns, const char *from, DMARC_CHECK *dm)
 {
     char key[ORGDOMAIN_MAX + 16];
 
     fmt_trunc(key, sizeof(key), "dmarc|%s", from);
     if (pfcache_get(key, dm, sizeof(*dm)))
         return;
-    dmarc_check_discover(dns_lookup, NULL, from, dm);
+    dmarc_check_discover(dns->lookup, dns->ctx, from, dm);
     if (dm->status != DMARC_CHECK_TEMPFAIL)
         pfcache_put(key, dm, sizeof(*dm), preflight_cap(dm->ttl));
 }
@@ -177,7 +181,7 @@ static unsigned long long preflight_spki_hash(const KEYS_KEY *k)
 }
 
 /* preflight_key - is the selector's published key ours? cached */
-static void preflight_key(const PREFLIGHT_SIG *in, ALIGN_SIG *s)
+static void preflight_key(const DNS_RESOLVER *dns, const PREFLIGHT_SIG *in, ALIGN_SIG *s)
 {
     struct { KEYCHECK_STATUS st; char why[sizeof(s->key_why)]; } v;
     char key[ORGDOMAIN_MAX + 200];
@@ -189,7 +193,7 @@ static void preflight_key(const PREFLIGHT_SIG *in, ALIGN_SIG *s)
               preflight_spki_hash(in->key));
     if (!pfcache_get(key, &v, sizeof(v))) {
         memset(&v, 0, sizeof(v));
-        v.st = keycheck_published(dns_lookup, NULL, in->domain, in->selector, in->key, &ttl,
+        v.st = keycheck_published(dns->lookup, dns->ctx, in->domain, in->selector, in->key, &ttl,
                                   v.why, sizeof(v.why));
         if (v.st != KEYCHECK_TEMPFAIL)
             pfcache_put(key, &v, sizeof(v), preflight_cap(ttl));
@@ -251,6 +255,7 @@ static int preflight_lazy_init(const TXCONF *cf)
 /* preflight_check - one message */
 void preflight_check(const TXCONF *cf, const PREFLIGHT_MSG *in, ALIGN_OUTCOME *out)
 {
+    const DNS_RESOLVER *dns = in->dns ? in->dns : dns_resolver();
     ALIGN_FACTS *f;
     ALIGN_DECISION d;
 
@@ -267,10 +272,10 @@ void preflight_check(const TXCONF *cf, const PREFLIGHT_MSG *in, ALIGN_OUTCOME *o
     }
     f = xcalloc(1, sizeof(*f));
     dns_budget_begin(2 * cf->align.dns_timeout);
-    preflight_dmarc(in->from_domain ? in->from_domain : "", &f->dmarc);
+    preflight_dmarc(dns, in->from_domain ? in->from_domain : "", &f->dmarc);
     if (f->dmarc.status != DMARC_CHECK_TEMPFAIL) {
         for (size_t i = 0; i < in->nsig && f->nsig < ALIGN_MAX_SIG; i++)
-            preflight_key(&in->sig[i], &f->sig[f->nsig++]);
+            preflight_key(dns, &in->sig[i], &f->sig[f->nsig++]);
         preflight_spf(cf, in, f);
     }
     dns_budget_end();

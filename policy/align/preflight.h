@@ -29,6 +29,7 @@ typedef struct preflight_msg {
     const char *helo;           /* HELO/EHLO name, "" if unknown */
     const PREFLIGHT_SIG *sig;
     size_t      nsig;
+    const DNS_RESOLVER *dns;    /* asked for DMARC records and DKIM keys; NULL: dns_resolver() */
 } PREFLIGHT_MSG;
 
 /* preflight_check - run the preflight; never blocks longer than the DNS

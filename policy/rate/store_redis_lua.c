@@ -7,6 +7,11 @@
  *
  *	extern const char store_redis_lua[]
  *
+ * DESCRIPTION
+ *	store_redis_lua is the text of the script store_redis.c runs by its
+ *	SHA-1 (EVALSHA, or EVAL when Redis answers NOSCRIPT): each decide,
+ *	refund and peek of one recipient's rules is one atomic call.
+ *
  * DIAGNOSTICS
  *	None: the script's own errors reach store_redis.c as Redis error
  *	replies.

@@ -30,7 +30,9 @@
  *	unsub_header_value() fills a URL template (%{token},
  *	%{domain}) and, when there is a mailto template, adds the mailto URI
  *	on a folded second line: RFC 8058 one-click wants exactly one HTTPS
- *	URI, which may be followed by a mailto. The token names one
+ *	URI, which may be followed by a mailto. Without a URL template (a
+ *	mailto-only setup, no HTTPS endpoint) the value is the mailto URI
+ *	alone; the caller then adds no List-Unsubscribe-Post. The token names one
  *	recipient, so the caller adds the header only to messages with one
  *	recipient: unsubscribing one person must never unsubscribe another.
  *
@@ -117,11 +119,16 @@ int unsub_header_value(const char *url_tmpl, const char *mailto_tmpl, const UNSU
         buf_printf(err, "cannot make a token for <%s> (address or stream too long)", rcpt);
         return -1;
     }
-    if (buf_puts(out, "<") < 0 || unsub_fill(out, url_tmpl, token, from_domain) < 0
-        || buf_puts(out, ">") < 0)
+    if (url_tmpl == NULL && mailto_tmpl == NULL) {
+        buf_printf(err, "neither an URL nor a mailto template");
+        return -1;
+    }
+    if (url_tmpl != NULL && (buf_puts(out, "<") < 0 || unsub_fill(out, url_tmpl, token, from_domain) < 0
+                             || buf_puts(out, ">") < 0))
         goto toolong;
     if (mailto_tmpl) {
-        if (buf_puts(out, ",\n\t<mailto:") < 0 || unsub_fill(out, mailto_tmpl, token, from_domain) < 0
+        if (buf_puts(out, url_tmpl ? ",\n\t<mailto:" : "<mailto:") < 0
+            || unsub_fill(out, mailto_tmpl, token, from_domain) < 0
             || buf_puts(out, "?subject=unsubscribe>") < 0)
             goto toolong;
     }

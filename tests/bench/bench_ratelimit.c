@@ -151,6 +151,13 @@ static long long redis_stat(const char *url, const char *cmd)
     return calls;
 }
 
+/* The command line. */
+typedef struct bench_args {
+    const char *store_spec, *policy_path;
+    size_t      nthreads, decisions, recipients, per_msg;
+} BENCH_ARGS;
+
+/* usage - how to call it, and exit 2 */
 static void usage(void)
 {
     fprintf(stderr, "usage: bench_ratelimit [--store embedded|redis://HOST:PORT/DB] [--policy FILE]\n"
@@ -158,44 +165,12 @@ static void usage(void)
     exit(2);
 }
 
-int main(int argc, char **argv)
+/* bench_policy - the policy file given, or the default one; NULL after saying why */
+static RL_POLICY *bench_policy(const char *policy_path)
 {
-    static const struct option opts[] = {
-        {"store", required_argument, NULL, 's'}, {"policy", required_argument, NULL, 'p'},
-        {"threads", required_argument, NULL, 't'}, {"decisions", required_argument, NULL, 'n'},
-        {"recipients", required_argument, NULL, 'r'}, {"rcpts-per-msg", required_argument, NULL, 'm'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *store_spec = "embedded", *policy_path = NULL;
-    size_t nthreads = 1, decisions = 100000, recipients = 0, per_msg = 1;
     char tmpl[] = "/tmp/bench-policy-XXXXXX";
     RL_POLICY *policy;
-    RL_STORE *store;
-    WORKER *w;
     BUF err;
-    uint64_t *all, t0, t1, sum = 0;
-    size_t acc = 0, ref = 0, fail = 0, rules_per_rcpt = 0;
-    long long ev0 = 0, ev1 = 0, eval0 = 0, eval1 = 0;
-    double secs;
-    int c;
-
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 's': store_spec = optarg; break;
-        case 'p': policy_path = optarg; break;
-        case 't': nthreads = strtoul(optarg, NULL, 10); break;
-        case 'n': decisions = strtoul(optarg, NULL, 10); break;
-        case 'r': recipients = strtoul(optarg, NULL, 10); break;
-        case 'm': per_msg = strtoul(optarg, NULL, 10); break;
-        default: usage();
-        }
-    }
-    /* bounded: at most 10 million decisions, 64 threads */
-    if (nthreads < 1 || nthreads > 64 || decisions < 1 || decisions > 10000000 || per_msg < 1)
-        usage();
-    if (recipients == 0)
-        recipients = decisions;
-    log_init("bench_ratelimit", 0, 0, 1);
 
     if (policy_path == NULL) {
         int fd = mkstemp(tmpl);
@@ -203,7 +178,7 @@ int main(int argc, char **argv)
 
         if (fp == NULL || fputs(default_policy, fp) < 0 || fclose(fp) != 0) {
             perror("policy file");
-            return 1;
+            return NULL;
         }
         policy_path = tmpl;
     }
@@ -211,36 +186,44 @@ int main(int argc, char **argv)
     policy = rl_policy_load(policy_path, &err);
     if (policy_path == tmpl)
         unlink(tmpl);
-    if (policy == NULL) {
+    if (policy == NULL)
         fputs(err.data ? err.data : "policy error\n", stderr);
-        return 1;
-    }
-    rules_per_rcpt = policy->n;
+    buf_free(&err);
+    return policy;
+}
 
-    if (strcasecmp(store_spec, "embedded") == 0) {
-        store = store_mem_new(decisions * policy->n + 1024, NULL);
-    } else {
-        STORE_REDIS_OPTS o = { .connect_timeout_ms = 100, .timeout_ms = 50, .pool_size = 8, .prefix = NULL };
-        RL_STORE *r = store_redis_new(store_spec, &o, &err);
+/* bench_store - the embedded store sized for the run, or Redis behind the
+ * failover store; NULL after saying why */
+static RL_STORE *bench_store(const char *store_spec, size_t slots)
+{
+    STORE_REDIS_OPTS o = { .connect_timeout_ms = 100, .timeout_ms = 50, .pool_size = 8, .prefix = NULL };
+    RL_STORE *r;
+    BUF err;
 
-        if (r == NULL) {
-            fprintf(stderr, "bench_ratelimit: %s\n", err.data ? err.data : "bad store");
-            return 1;
-        }
-        if (store_redis_ping(r, &err) < 0) {
-            fprintf(stderr, "bench_ratelimit: redis: %s\n", err.data ? err.data : "no answer");
-            return 1;
-        }
-        store = store_failover_new(r, NULL, STORE_FAIL_TEMPFAIL, 1000);
-        ev0 = redis_stat(store_spec, "evalsha");
-        eval0 = redis_stat(store_spec, "eval");
+    if (strcasecmp(store_spec, "embedded") == 0)
+        return store_mem_new(slots, NULL);
+    buf_init(&err, 1024);
+    if ((r = store_redis_new(store_spec, &o, &err)) == NULL)
+        fprintf(stderr, "bench_ratelimit: %s\n", err.data ? err.data : "bad store");
+    else if (store_redis_ping(r, &err) < 0) {
+        fprintf(stderr, "bench_ratelimit: redis: %s\n", err.data ? err.data : "no answer");
+        r = NULL;
     }
     buf_free(&err);
+    return r ? store_failover_new(r, NULL, STORE_FAIL_TEMPFAIL, 1000) : NULL;
+}
 
-    w = xcalloc(nthreads, sizeof(*w));
-    all = xcalloc(decisions, sizeof(*all));
-    for (size_t i = 0, first = 0; i < nthreads; i++) {
-        size_t n = decisions / nthreads + (i < decisions % nthreads);
+/* bench_run - the decisions split over the workers' threads; their
+ * latencies in all[], the totals added up; the elapsed nanoseconds, 0
+ * when a thread cannot start */
+static uint64_t bench_run(const BENCH_ARGS *a, RL_POLICY *policy, RL_STORE *store, uint64_t *all,
+                          size_t *acc, size_t *ref, size_t *fail)
+{
+    WORKER *w = xcalloc(a->nthreads, sizeof(*w));
+    uint64_t t0, t1;
+
+    for (size_t i = 0, first = 0; i < a->nthreads; i++) {
+        size_t n = a->decisions / a->nthreads + (i < a->decisions % a->nthreads);
 
         w[i].index = (int) i;
         w[i].store = store;
@@ -249,51 +232,108 @@ int main(int argc, char **argv)
         w[i].norm.gmail_dots = 1;
         w[i].first = first;
         w[i].count = n;
-        w[i].recipients = recipients;
-        w[i].per_msg = per_msg;
-        w[i].nthreads = nthreads;
+        w[i].recipients = a->recipients;
+        w[i].per_msg = a->per_msg;
+        w[i].nthreads = a->nthreads;
         w[i].lat_ns = all + first;
         first += n;
     }
     t0 = now_ns();
-    for (size_t i = 0; i < nthreads; i++)
+    for (size_t i = 0; i < a->nthreads; i++)
         if (pthread_create(&w[i].tid, NULL, worker_run, &w[i]) != 0) {
             perror("pthread_create");
-            return 1;
+            exit(1);
         }
-    for (size_t i = 0; i < nthreads; i++)
+    for (size_t i = 0; i < a->nthreads; i++)
         pthread_join(w[i].tid, NULL);
     t1 = now_ns();
-    for (size_t i = 0; i < nthreads; i++) {
-        acc += w[i].accepted;
-        ref += w[i].refused;
-        fail += w[i].failed;
+    for (size_t i = 0; i < a->nthreads; i++) {
+        *acc += w[i].accepted;
+        *ref += w[i].refused;
+        *fail += w[i].failed;
     }
-    if (strcasecmp(store_spec, "embedded") != 0) {
+    free(w);
+    return t1 - t0;
+}
+
+/* bench_args - the command line, bounded: at most 10 million decisions, 64 threads */
+static void bench_args(int argc, char **argv, BENCH_ARGS *a)
+{
+    static const struct option opts[] = {
+        {"store", required_argument, NULL, 's'}, {"policy", required_argument, NULL, 'p'},
+        {"threads", required_argument, NULL, 't'}, {"decisions", required_argument, NULL, 'n'},
+        {"recipients", required_argument, NULL, 'r'}, {"rcpts-per-msg", required_argument, NULL, 'm'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    memset(a, 0, sizeof(*a));
+    a->store_spec = "embedded";
+    a->nthreads = 1;
+    a->decisions = 100000;
+    a->per_msg = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 's': a->store_spec = optarg; break;
+        case 'p': a->policy_path = optarg; break;
+        case 't': a->nthreads = strtoul(optarg, NULL, 10); break;
+        case 'n': a->decisions = strtoul(optarg, NULL, 10); break;
+        case 'r': a->recipients = strtoul(optarg, NULL, 10); break;
+        case 'm': a->per_msg = strtoul(optarg, NULL, 10); break;
+        default: usage();
+        }
+    }
+    if (a->nthreads < 1 || a->nthreads > 64 || a->decisions < 1 || a->decisions > 10000000 || a->per_msg < 1)
+        usage();
+    if (a->recipients == 0)
+        a->recipients = a->decisions;
+}
+
+int main(int argc, char **argv)
+{
+    BENCH_ARGS a;
+    RL_POLICY *policy;
+    RL_STORE *store;
+    uint64_t *all, ns, sum = 0;
+    size_t acc = 0, ref = 0, fail = 0;
+    long long ev0 = 0, ev1 = 0, eval0 = 0, eval1 = 0;
+    int redis;
+    double secs;
+
+    bench_args(argc, argv, &a);
+    log_init("bench_ratelimit", 0, 0, 1);
+    if ((policy = bench_policy(a.policy_path)) == NULL
+        || (store = bench_store(a.store_spec, a.decisions * policy->n + 1024)) == NULL)
+        return 1;
+    if ((redis = strcasecmp(a.store_spec, "embedded") != 0)) {
+        ev0 = redis_stat(a.store_spec, "evalsha");
+        eval0 = redis_stat(a.store_spec, "eval");
+    }
+    all = xcalloc(a.decisions, sizeof(*all));
+    ns = bench_run(&a, policy, store, all, &acc, &ref, &fail);
+    if (redis) {
         STORE_FAILOVER_STATS st;
 
-        ev1 = redis_stat(store_spec, "evalsha");
-        eval1 = redis_stat(store_spec, "eval");
+        ev1 = redis_stat(a.store_spec, "evalsha");
+        eval1 = redis_stat(a.store_spec, "eval");
         store_failover_stats(store, &st);
         fail += (size_t) st.primary_failed;
     }
-    for (size_t i = 0; i < decisions; i++)
+    for (size_t i = 0; i < a.decisions; i++)
         sum += all[i];
-    qsort(all, decisions, sizeof(*all), cmp_u64);
-    secs = (double) (t1 - t0) / 1e9;
+    qsort(all, a.decisions, sizeof(*all), cmp_u64);
+    secs = (double) ns / 1e9;
     printf("store=%s threads=%zu rules=%zu decisions=%zu accepted=%zu refused=%zu failed=%zu "
            "seconds=%.3f per_sec=%.0f mean_us=%.1f p50_us=%.1f p99_us=%.1f max_us=%.1f",
-           strcasecmp(store_spec, "embedded") == 0 ? "embedded" : "redis", nthreads, rules_per_rcpt,
-           decisions, acc, ref, fail, secs, (double) decisions / secs, (double) sum / decisions / 1e3,
-           (double) all[decisions / 2] / 1e3, (double) all[(size_t) ((double) decisions * 0.99)] / 1e3,
-           (double) all[decisions - 1] / 1e3);
-    if (strcasecmp(store_spec, "embedded") != 0)
+           redis ? "redis" : "embedded", a.nthreads, policy->n, a.decisions, acc, ref, fail, secs,
+           (double) a.decisions / secs, (double) sum / a.decisions / 1e3, (double) all[a.decisions / 2] / 1e3,
+           (double) all[(size_t) ((double) a.decisions * 0.99)] / 1e3, (double) all[a.decisions - 1] / 1e3);
+    if (redis)
         printf(" evalsha=%lld eval=%lld evalsha_per_decision=%.3f", ev1 - ev0, eval1 - eval0,
-               (double) (ev1 - ev0) / (double) decisions);
+               (double) (ev1 - ev0) / (double) a.decisions);
     printf("\n");
     store->ops->free(store);
     rl_policy_free(policy);
     free(all);
-    free(w);
     return fail ? 1 : 0;
 }

@@ -496,14 +496,57 @@ static void do_close(CONN *c)
     c->fd = -1;
 }
 
+/* send_headers - the header fields, each answered unless negotiated
+ * without reply; 0, or reply()'s result when one ends the message */
+static int send_headers(CONN *c, int *sig, int *uns)
+{
+    int leadspc = (c->steps & P_LEADSPC) != 0, r;
+
+    for (int i = 0; i < nhdrs; i++) {
+        size_t nl = strlen(hdrs[i].name), vl = strlen(hdrs[i].value);
+        char *p = malloc(nl + vl + 3);
+
+        memcpy(p, hdrs[i].name, nl + 1);
+        if (leadspc)
+            p[nl + 1] = ' ';
+        memcpy(p + nl + 1 + leadspc, hdrs[i].value, vl + 1);
+        out_pkt(c, 'L', p, nl + vl + 2 + leadspc);
+        free(p);
+        if (!(c->steps & P_NR_HDR) && (r = reply(c, 0, sig, uns)) != 0)
+            return r;
+    }
+    return 0;
+}
+
+/* send_body - the body in chunks; 0 (also when the milter says skip), or
+ * reply()'s result when one ends the message, -1 when the connection breaks */
+static int send_body(CONN *c, int *sig, int *uns)
+{
+    int r;
+
+    for (size_t off = 0; off < bodylen; off += CHUNK) {
+        size_t n = bodylen - off < CHUNK ? bodylen - off : CHUNK;
+
+        out_pkt(c, 'B', body + off, n);
+        if (!(c->steps & P_NR_BODY)) {
+            r = reply(c, 0, sig, uns);
+            if (r == 2)
+                return 0;           /* skip */
+            if (r != 0)
+                return r;
+        } else if (flush(c) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* one_message - 0 done (any verdict), -1 connection broken */
 static int one_message(CONN *c, int msgno)
 {
     char qid[32], from[256], rcpt[256], buf[1024];
     int r, i, sig = 0, uns = 0;
-    int leadspc = (c->steps & P_LEADSPC) != 0;
     double t0 = now_ms();
-    size_t off;
 
     snprintf(qid, sizeof(qid), "4B%08X", (unsigned) msgno);
     snprintf(from, sizeof(from), "<%s>", o_sender);
@@ -530,44 +573,16 @@ static int one_message(CONN *c, int msgno)
         if (!(c->steps & P_NR_DATA) && (r = reply(c, 0, &sig, &uns)) != 0)
             goto done;
     }
-    if (!(c->steps & P_NOHDRS)) {
-        for (i = 0; i < nhdrs; i++) {
-            size_t nl = strlen(hdrs[i].name), vl = strlen(hdrs[i].value);
-            char *p = malloc(nl + vl + 3);
-
-            memcpy(p, hdrs[i].name, nl + 1);
-            if (leadspc)
-                p[nl + 1] = ' ';
-            memcpy(p + nl + 1 + leadspc, hdrs[i].value, vl + 1);
-            out_pkt(c, 'L', p, nl + vl + 2 + leadspc);
-            free(p);
-            if (!(c->steps & P_NR_HDR) && (r = reply(c, 0, &sig, &uns)) != 0)
-                goto done;
-        }
-    }
+    if (!(c->steps & P_NOHDRS) && (r = send_headers(c, &sig, &uns)) != 0)
+        goto done;
     if (!(c->steps & P_NOEOH)) {
         macros(c, 6, 'N', m_eoh, qid, "");
         out_pkt(c, 'N', "", 0);
         if (!(c->steps & P_NR_EOH) && (r = reply(c, 0, &sig, &uns)) != 0)
             goto done;
     }
-    if (!(c->steps & P_NOBODY)) {
-        for (off = 0; off < bodylen; off += CHUNK) {
-            size_t n = bodylen - off < CHUNK ? bodylen - off : CHUNK;
-
-            out_pkt(c, 'B', body + off, n);
-            if (!(c->steps & P_NR_BODY)) {
-                r = reply(c, 0, &sig, &uns);
-                if (r == 2)
-                    break;          /* skip */
-                if (r != 0)
-                    goto done;
-            } else if (flush(c) < 0) {
-                r = -1;
-                goto done;
-            }
-        }
-    }
+    if (!(c->steps & P_NOBODY) && (r = send_body(c, &sig, &uns)) != 0)
+        goto done;
     macros(c, 5, 'E', m_eom, qid, "");   /* SMFIM_EOM is 5 */
     out_pkt(c, 'E', "", 0);
     r = reply(c, 1, &sig, &uns);
@@ -728,14 +743,10 @@ static void usage(void)
     exit(2);
 }
 
-int main(int argc, char **argv)
+/* parse_args - the command line into the o_* options; *sock, *file, *label */
+static void parse_args(int argc, char **argv, const char **sock, const char **file, const char **label)
 {
-    const char *sock = NULL, *file = NULL, *label = "";
-    pthread_t *th;
-    double t0, t1, c0, c1, s0, s1, wall, *l;
-    int i, n;
-
-    for (i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
         if (strcmp(a, "-q") == 0) {
@@ -746,9 +757,9 @@ int main(int argc, char **argv)
             usage();
         i++;
         if (!strcmp(a, "-s") || !strcmp(a, "--socket"))
-            sock = v;
+            *sock = v;
         else if (!strcmp(a, "-f") || !strcmp(a, "--message"))
-            file = v;
+            *file = v;
         else if (!strcmp(a, "-c") || !strcmp(a, "--concurrency"))
             o_conc = atoi(v);
         else if (!strcmp(a, "-m") || !strcmp(a, "--per-conn"))
@@ -764,7 +775,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--timeout"))
             o_timeout = atoi(v);
         else if (!strcmp(a, "--label"))
-            label = v;
+            *label = v;
         else if (!strcmp(a, "--pid")) {
             char *copy = strdup(v), *tok, *save = NULL;
 
@@ -777,6 +788,16 @@ int main(int argc, char **argv)
         } else
             usage();
     }
+}
+
+int main(int argc, char **argv)
+{
+    const char *sock = NULL, *file = NULL, *label = "";
+    pthread_t *th;
+    double t0, t1, c0, c1, s0, s1, wall, *l;
+    int i, n;
+
+    parse_args(argc, argv, &sock, &file, &label);
     if (!sock || !file || o_conc < 1 || o_conc > 4096 || o_per_conn < 1 || o_total < 1
         || o_total > 10000000 || o_rcpts < 1 || o_rcpts > 1000 || o_timeout < 1)
         usage();

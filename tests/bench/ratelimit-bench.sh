@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-2-Clause
 # ratelimit-bench.sh - rate decisions per second and latency per recipient,
-# embedded store and Redis (a redis-server of its own on a free loopback port).
+# embedded store and Redis (a redis-server of its own on a free loopback port,
+# started by tests/redis-launch).
 #
 # Usage: tests/bench/ratelimit-bench.sh BUILDDIR [DECISIONS]
 #   BUILDDIR: a configured build tree; `make bench` is run there first.
@@ -17,16 +18,15 @@ nr=$(( n / 10 ))
 make -s -C "$build" bench >/dev/null
 bench=$build/tests/bench/bench_ratelimit
 
-port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# the one Redis launcher of the tests (tests/redis-launch): it prints
+# "ready PORT PID SOCK" and kills the server when its stdin closes
 dir=$(mktemp -d /tmp/rl-bench-XXXXXX)
-redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" \
-    --daemonize no --loglevel warning >"$dir/redis.log" 2>&1 &
-rpid=$!
-trap 'kill $rpid 2>/dev/null; wait $rpid 2>/dev/null; rm -rf "$dir"' EXIT
-for _ in $(seq 50); do
-    redis-cli -p "$port" PING >/dev/null 2>&1 && break
-    sleep 0.1
-done
+coproc LAUNCH { exec "$(dirname "$0")/../redis-launch" "$dir/redis"; }
+launch_in=${LAUNCH[1]}
+launch_pid=$LAUNCH_PID
+trap 'exec {launch_in}>&-; wait "$launch_pid" 2>/dev/null; rm -rf "$dir"' EXIT
+read -r status port _ _ <&"${LAUNCH[0]}" || status=none
+[ "$status" = ready ] || { echo "ratelimit-bench: redis-launch: $status $port" >&2; exit 1; }
 
 echo "# $(uname -srm), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "# $(date -u +%Y-%m-%dT%H:%MZ), redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/')"

@@ -32,7 +32,18 @@ tests/bench/miltergen).  The script
   - with --perf, records txmilter (all four jobs, RSA only, Ed25519 only) with
     `perf record -g` during a c4 run and prints the shares by object and symbol;
   - with --profile, runs txmilter (all four jobs) under valgrind --tool=callgrind
-    for a short miltergen run and prints the top functions (inclusive and self).
+    for a short miltergen run and prints the top functions (inclusive and self);
+  - the signing series also send a 1 MB and a 10 MB message (c4 and c2), and txmilter
+    with all four jobs a 4 KB message to 100 recipients (c4), with the Redis
+    commands counted (INFO commandstats) to show the round trips per recipient;
+  - with --callgrind, runs txmilter (RSA, Ed25519, both) and OpenDKIM under
+    valgrind --tool=callgrind and counts the instructions per message of 4 KB,
+    100 KB and 1 MB messages (zeroed before, dumped after each size, same
+    process), and from them the instructions per KB of body: the figure that the
+    other programs sharing the machine cannot disturb; the dump of the 1 MB run is
+    kept and its top functions printed (the profile);
+  - memory: txmilter's and OpenDKIM's RSS before, at the peak and after one 1 MB,
+    one 10 MB and one 50 MB message, each on a fresh process, plus VmHWM.
 
 It prints one line per run (miltergen's key=value output) and a Markdown table; for
 txmilter with all four jobs it also reports the CPU that Redis and unbound spent per
@@ -119,17 +130,27 @@ def descendants(pid):
     return out
 
 
-def rss_kb(pids):
+def status_kb(pids, field="VmRSS"):
+    """status_kb - a /proc/PID/status field in kB (VmRSS, VmHWM), summed over pids"""
     total = 0
     for p in pids:
         try:
             with open("/proc/%d/status" % p) as f:
                 for line in f:
-                    if line.startswith("VmRSS:"):
+                    if line.startswith(field + ":"):
                         total += int(line.split()[1])
         except OSError:
             pass
     return total
+
+
+def rss_kb(pids):
+    return status_kb(pids)
+
+
+def hwm_kb(pids):
+    """VmHWM (peak RSS since start) summed over these processes"""
+    return status_kb(pids, "VmHWM")
 
 
 def cpu_ms(pids):
@@ -283,23 +304,34 @@ class Bench:
             print("  Redis + unbound CPU: %.3f ms/msg" % kv["side_cpu"], flush=True)
         return kv
 
-    def series(self, name, m, msgs, spec=None, socket="unix", confs=None):
+    def series(self, name, m, msgs, spec=None, socket="unix", confs=None, redis=None):
         a = self.args
         self.gen_run(m, msgs["4k"], 4, min(400, a.messages), a.per_conn, name + "/warmup",
                      spec=spec)
-        for size, conc, n in confs or [("4k", 1, a.messages // 2), ("4k", 4, a.messages),
-                                       ("4k", 16, a.messages), ("100k", 4, a.messages // 4)]:
-            runs = [self.gen_run(m, msgs[size], conc, n, a.per_conn,
-                                 "%s/%s/%s/c%d" % (name, socket, size, conc), spec=spec)
-                    for _ in range(a.repeat)]
+        for conf in confs or self.default_confs():
+            size, conc, n = conf[:3]
+            rcpts = conf[3] if len(conf) > 3 else 1
+            extra = ["-r", str(rcpts)] if rcpts > 1 else []
+            label = "%s/%s/%s/c%d%s" % (name, socket, size, conc,
+                                        "/r%d" % rcpts if rcpts > 1 else "")
+            runs = []
+            for _ in range(a.repeat):
+                if redis is not None:
+                    redis.cli("CONFIG", "RESETSTAT")
+                runs.append(self.gen_run(m, msgs[size], conc, n, a.per_conn, label, spec=spec,
+                                         extra=extra))
+                if redis is not None:
+                    runs[-1]["redis"] = redis.commandstats()
+                    print("  Redis commands: %s" % json.dumps(runs[-1]["redis"]), flush=True)
             ok = [r for r in runs if r.get("rc") == 0]
             if not ok:
                 self.rows.append(dict(milter=name, socket=socket, size=size, conc=conc,
-                                      failed=True))
+                                      rcpts=rcpts, failed=True))
                 continue
             ok.sort(key=lambda r: float(r["msgs_per_s"]))
             med = ok[len(ok) // 2]
-            self.rows.append(dict(milter=name, socket=socket, size=size, conc=conc,
+            self.rows.append(dict(milter=name, socket=socket, size=size, conc=conc, rcpts=rcpts,
+                                  redis=med.get("redis"),
                                   n=int(med["msgs"]), mps=float(med["msgs_per_s"]),
                                   all_mps=[float(r["msgs_per_s"]) for r in runs
                                            if "msgs_per_s" in r],
@@ -309,6 +341,58 @@ class Bench:
                                   side_cpu=med.get("side_cpu"),
                                   signed=int(med["signed"]), unsub=int(med["unsub"]),
                                   tempfail=int(med["tempfail"]), reject=int(med["reject"])))
+
+    def default_confs(self):
+        n = self.args.messages
+        return [("4k", 1, n // 2), ("4k", 4, n), ("4k", 16, n), ("100k", 4, n // 4),
+                ("1m", 4, max(40, n // 30)), ("10m", 2, max(10, n // 200))]
+
+    def callgrind(self, name, m, msgs, work):
+        """instructions per message (all threads) of 4 KB, 100 KB and 1 MB messages,
+        counted by callgrind in one process: zeroed before each size, dumped after"""
+        a = self.args
+        out = os.path.join(work, name + ".callgrind")
+        m.command = (lambda binary, conf: lambda: [
+            "valgrind", "--tool=callgrind", "--compress-strings=no", "--compress-pos=no",
+            "--callgrind-out-file=" + out] + binary(conf))(
+            m.callgrind_cmd, m.conf_path)
+        m.start(timeout=180)
+        try:
+            self.gen_run(m, msgs["4k"], 2, 20, 10, name + "/callgrind-warmup")
+            res = {"milter": name}
+            for size, n in (("4k", a.cg_messages), ("100k", a.cg_messages),
+                            ("1m", max(4, a.cg_messages // 5))):
+                sh(["callgrind_control", "-z", str(m.proc.pid)], timeout=120)
+                kv = self.gen_run(m, msgs[size], 2, n, 10, "%s/callgrind/%s" % (name, size))
+                before = set(os.listdir(work))
+                sh(["callgrind_control", "-d", str(m.proc.pid)], timeout=120)
+                mailrig.wait_until(lambda: set(os.listdir(work)) - before, 60, interval=0.2,
+                                   what="a callgrind dump")
+                dump = os.path.join(work, sorted(set(os.listdir(work)) - before)[-1])
+                time.sleep(0.5)
+                ir = None
+                with open(dump) as f:
+                    for line in f:
+                        if line.startswith("totals:") or line.startswith("summary:"):
+                            ir = int(line.split()[1])
+                res[size] = ir / int(kv["msgs"])
+                res[size + "_signed"] = int(kv.get("signed", 0))
+                print("CALLGRIND %s %s: %d messages, %.0f instructions per message" % (
+                    name, size, int(kv["msgs"]), res[size]), flush=True)
+                if size == "1m":
+                    keep = os.path.join(a.build, "callgrind.%s.1m.out" % name)
+                    shutil.copy(dump, keep)
+                    for inclusive in ("--inclusive=yes", "--inclusive=no"):
+                        print(sh(["callgrind_annotate", inclusive, "--threshold=95",
+                                  dump])[:6000])
+                    print("callgrind output kept in", keep, flush=True)
+            kb = (os.path.getsize(msgs["1m"]) - os.path.getsize(msgs["4k"])) / 1024.0
+            res["per_kb"] = (res["1m"] - res["4k"]) / kb
+            print("CALLGRIND %s: %.0f instructions per KB of body" % (name, res["per_kb"]),
+                  flush=True)
+        finally:
+            m.stop(120)
+        return res
 
     def e2e(self, name, m, pf, sink):
         """smtp-source -> Postfix (smtpd_milters = m, or none) -> smtp-sink, -s 4 and 16:
@@ -370,15 +454,15 @@ class Bench:
         shutil.copy(out, keep)
         print("perf data kept in", keep, flush=True)
 
-    def memory(self, name, m, msgs):
-        """RSS: idle after warm-up, peak with 64 connections, peak added by one 50 MB message"""
+    def memory(self, name, m, msgs, big="50m"):
+        """RSS: idle after warm-up, peak with 64 connections, peak added by one big message"""
         pids = pids_of(m)
         self.gen_run(m, msgs["4k"], 2, 100, 10, name + "/mem-warmup")
         idle = rss_kb(pids)
-        out = {"milter": name, "idle_kb": idle}
-        # the 50 MB message first, on the warm but otherwise fresh process: after 64
+        out = {"milter": name, "idle_kb": idle, "big": big}
+        # the big message first, on the warm but otherwise fresh process: after 64
         # connections the heap has grown and would hide what one big message adds
-        for key, conc, n, f in (("big", 1, 1, msgs["50m"]), ("c64", 64, 64 * 20, msgs["4k"])):
+        for key, conc, n, f in (("big", 1, 1, msgs[big]), ("c64", 64, 64 * 20, msgs["4k"])):
             before = rss_kb(pids)
             p = subprocess.Popen([self.gen, "-s", m.spec, "-f", f, "-c", str(conc), "-m", "20",
                                   "-n", str(n), "--label", "%s/mem-%s" % (name, key), "-q",
@@ -394,25 +478,60 @@ class Bench:
             out[key + "_before_kb"] = before
             out[key + "_peak_kb"] = peak
             out[key + "_after_kb"] = rss_kb(pids)
+            out[key + "_hwm_kb"] = hwm_kb(pids)
         print("MEMORY", json.dumps(out), flush=True)
         return out
 
 
 def table(rows):
-    out = ["| milter | socket | message | conc | messages | msgs/s (median) | all runs msgs/s "
+    out = ["| milter | socket | message | rcpts | conc | messages | msgs/s (median) | all runs msgs/s "
            "| p50 ms | p99 ms | milter CPU ms/msg | miltergen CPU ms/msg | Redis+unbound CPU ms/msg "
            "| signed |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         if r.get("failed"):
-            out.append("| %s | %s | %s | %d | FAILED ||||||||" % (r["milter"], r["socket"],
-                                                                  r["size"], r["conc"]))
+            out.append("| %s | %s | %s | %d | %d | FAILED ||||||||" % (
+                r["milter"], r["socket"], r["size"], r.get("rcpts", 1), r["conc"]))
             continue
-        out.append("| %s | %s | %s | %d | %d | %.0f | %s | %.2f | %.2f | %.3f | %.3f | %s | %d |" % (
-            r["milter"], r["socket"], r["size"], r["conc"], r["n"], r["mps"],
+        out.append("| %s | %s | %s | %d | %d | %d | %.0f | %s | %.2f | %.2f | %.3f | %.3f | %s | %d |" % (
+            r["milter"], r["socket"], r["size"], r.get("rcpts", 1), r["conc"], r["n"], r["mps"],
             ", ".join("%.0f" % x for x in r["all_mps"]), r["p50"], r["p99"], r["cpu"],
             r["gen_cpu"], "–" if r.get("side_cpu") is None else "%.3f" % r["side_cpu"],
             r["signed"]))
+    return "\n".join(out)
+
+
+def body_table(rows):
+    """CPU per KB of body from the c4 rows: (1 MB - 4 KB) and (100 KB - 4 KB); and for
+    the 100-recipient row the CPU and the Redis commands per recipient"""
+    by = {(r["milter"], r["socket"], r["size"], r["conc"], r.get("rcpts", 1)): r
+          for r in rows if not r.get("failed")}
+    out = ["| milter | CPU µs per KB, 4 KB -> 100 KB | CPU µs per KB, 4 KB -> 1 MB "
+           "| ms/msg 1 MB (c4) | ms/msg 10 MB (c2) |", "|---|---|---|---|---|"]
+    sizes = {"4k": 4096, "100k": 100 * 1024, "1m": 1024 * 1024}
+    for name in sorted({k[0] for k in by}):
+        base = by.get((name, "unix", "4k", 4, 1))
+        if base is None:
+            continue
+        cells = []
+        for size in ("100k", "1m"):
+            r = by.get((name, "unix", size, 4, 1))
+            cells.append("–" if r is None else "%.1f" % (
+                1000.0 * (r["cpu"] - base["cpu"]) / ((sizes[size] - 4096) / 1024.0)))
+        for size, conc in (("1m", 4), ("10m", 2)):
+            r = by.get((name, "unix", size, conc, 1))
+            cells.append("–" if r is None else "%.2f" % r["cpu"])
+        out.append("| %s | %s |" % (name, " | ".join(cells)))
+    for k, r in sorted(by.items()):
+        if k[4] > 1:
+            base = by.get((k[0], k[1], k[2], k[3], 1))
+            cmds = r.get("redis") or {}
+            per = (r["cpu"] - base["cpu"]) / (k[4] - 1) if base else None
+            out.append("\n%s, %s, %d recipients, c%d: %.3f ms CPU per message, %s ms per extra "
+                       "recipient; Redis commands in the median run: %s (%.3f EVALSHA per "
+                       "recipient)" % (k[0], k[2], k[4], k[3], r["cpu"],
+                                       "–" if per is None else "%.4f" % per, json.dumps(cmds),
+                                       cmds.get("evalsha", 0) / float(r["n"] * k[4])))
     return "\n".join(out)
 
 
@@ -432,6 +551,12 @@ def main():
     ap.add_argument("--perf", action="store_true",
                     help="perf record txmilter (all four jobs and RSA only) during a c4 run")
     ap.add_argument("--json", help="write the rows here")
+    ap.add_argument("--callgrind", action="store_true",
+                    help="instructions per message and per KB of body under callgrind")
+    ap.add_argument("--cg-only", default="", help="comma list of the milters run under "
+                    "callgrind (default: tx-rsa,tx-ed,tx-dual,opendkim)")
+    ap.add_argument("--cg-messages", type=int, default=20,
+                    help="messages per size under callgrind (1 MB: a fifth)")
     a = ap.parse_args()
     a.build = os.path.abspath(a.build)
     only = set(filter(None, a.only.split(",")))
@@ -451,6 +576,8 @@ def main():
         ed = mailrig.KeyPair.ed25519(keydir, "example.com", "e1")
         msgs = {"4k": make_message(os.path.join(work, "m4k.eml"), 4096),
                 "100k": make_message(os.path.join(work, "m100k.eml"), 100 * 1024),
+                "1m": make_message(os.path.join(work, "m1m.eml"), 1024 * 1024),
+                "10m": make_message(os.path.join(work, "m10m.eml"), 10 * 1024 * 1024),
                 "50m": make_message(os.path.join(work, "m50m.eml"), 50 * 1024 * 1024)}
         dns = mailrig.DnsServer(work)
         dns.add_key(rsa)
@@ -499,7 +626,12 @@ def main():
                 continue
             m = tx(name, keys, extra).start()
             started.append(m)
-            b.series(name, m, msgs)
+            if name == "tx-all4":
+                b.series(name, m, msgs, redis=redis, confs=[
+                    ("4k", 1, a.messages // 2), ("4k", 4, a.messages), ("4k", 16, a.messages),
+                    ("100k", 4, a.messages // 4), ("4k", 4, max(40, a.messages // 10), 100)])
+            else:
+                b.series(name, m, msgs)
             m.stop()
             started.remove(m)
             if name == "tx-all4":
@@ -543,23 +675,52 @@ def main():
                 m.stop()
                 started.remove(m)
         print("\n" + table(b.rows), flush=True)
+        print("\n" + body_table(b.rows), flush=True)
         if b.e2e_rows:
             print("\n" + e2e_table(b.e2e_rows), flush=True)
         if a.json:
             with open(a.json, "w") as f:
                 json.dump({"milter": b.rows, "e2e": b.e2e_rows}, f, indent=1)
         if want("memory"):
-            for name, keys, extra in tx_confs[3:]:
-                m = tx(name, keys, extra).start()
+            for big in ("1m", "10m", "50m"):
+                for name, keys, extra in (tx_confs[2], tx_confs[3]):
+                    m = tx(name, keys, extra).start()
+                    started.append(m)
+                    b.memory(name, m, msgs, big)
+                    m.stop()
+                    started.remove(m)
+                m = mailrig.OpenDkim(work, mailrig.SigningSetup([rsa]),
+                                     name="opendkim-mem-" + big).start()
                 started.append(m)
-                b.memory(name, m, msgs)
+                b.memory("opendkim", m, msgs, big)
                 m.stop()
                 started.remove(m)
-            m = mailrig.OpenDkim(work, mailrig.SigningSetup([rsa]), name="opendkim-mem").start()
-            started.append(m)
-            b.memory("opendkim", m, msgs)
-            m.stop()
-            started.remove(m)
+        if a.callgrind or "callgrind" in only:
+            cg = []
+            cg_want = set(filter(None, a.cg_only.split(","))) or {"tx-rsa", "tx-ed", "tx-dual",
+                                                                   "opendkim"}
+            for name, keys, extra in tx_confs[:3]:
+                if name not in cg_want:
+                    continue
+                m = tx(name, keys, extra)
+                m.callgrind_cmd = lambda conf: [txbin, "-f", "-x", conf]
+                started.append(m)
+                cg.append(b.callgrind(name, m, msgs, work))
+                started.remove(m)
+            if "opendkim" in cg_want:
+                m = mailrig.OpenDkim(work, mailrig.SigningSetup([rsa]), name="opendkim-cg")
+                m.callgrind_cmd = lambda conf: ["opendkim", "-f", "-x", conf]
+                started.append(m)
+                cg.append(b.callgrind("opendkim", m, msgs, work))
+                started.remove(m)
+            print("\n| milter | instructions/msg 4 KB | 100 KB | 1 MB | instructions per KB of body |")
+            print("|---|---|---|---|---|")
+            for r in cg:
+                print("| %s | %.0f | %.0f | %.0f | %.0f |" % (r["milter"], r["4k"], r["100k"],
+                                                             r["1m"], r["per_kb"]))
+            if a.json:
+                with open(a.json + ".callgrind", "w") as f:
+                    json.dump(cg, f, indent=1)
         if a.perf:
             for name, keys, extra in (tx_confs[3], tx_confs[0], tx_confs[1]):
                 m = tx(name, keys, extra).start()

@@ -52,16 +52,31 @@ static size_t body_of(const uint8_t *data, size_t size)
     return at;
 }
 
+/* tags_of - how many '<' page kind has, naming stream and rcpt; -1 if it does not fit */
+static long tags_of(const UNSUBD_PAGES *ps, int kind, int lang, const char *stream, const char *rcpt)
+{
+    char csp[UNSUBD_CSP_MAX];
+    long n = 0;
+    BUF page;
+
+    buf_init(&page, UNSUBD_PAGE_MAX);
+    if (unsubd_page_render(ps, (enum unsubd_page_kind) kind, lang, stream, rcpt, &page, csp, sizeof(csp)) < 0)
+        n = -1;
+    for (size_t i = 0; n >= 0 && i < page.len; i++)
+        n += page.data[i] == '<';
+    buf_free(&page);
+    return n;
+}
+
 /* LLVMFuzzerTestOneInput - one request */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *part[5], logpath[UNSUBD_LOGPATH_MAX], ip[UNSUBD_IP_MAX], key[UNSUBD_IP_MAX];
-    char why[128] = "", masked[256], csp[UNSUBD_CSP_MAX];
+    char why[128] = "", masked[256];
     UNSUBD_FORM form;
     const char *token = NULL, *ctype, *xff;
     size_t at;
     char *body;
-    BUF page;
 
     if (size > FUZZ_MAX_INPUT)
         return -1;
@@ -94,14 +109,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsubd_http_ratekey(ip, key, sizeof(key));
     unsubd_http_ratekey(part[3], key, sizeof(key));
     unsubd_http_mask(part[4], masked, sizeof(masked));
-    /* the pages, naming the stream: never its markup unescaped */
+    /* the pages, naming the stream: never its markup unescaped (as many '<' as with a plain one) */
     for (int k = 0; k < UNSUBD_PAGE_NKINDS; k++) {
-        buf_init(&page, UNSUBD_PAGE_MAX);
-        if (unsubd_page_render(pages, (enum unsubd_page_kind) k, unsubd_page_lang(part[1]), part[4],
-                               masked, &page, csp, sizeof(csp)) == 0
-            && strchr(part[4], '<') != NULL && strstr(page.data, part[4]) != NULL)
+        int lang = unsubd_page_lang(part[1]);
+
+        if (tags_of(pages, k, lang, part[4], masked) != tags_of(pages, k, lang, "news@shop.example", "n***@x"))
             abort();
-        buf_free(&page);
     }
     fuzz_free_parts(part, 5);
     return 0;

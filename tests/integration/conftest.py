@@ -33,6 +33,7 @@ from mailrig.unbound import DnsServer
 from mailrig.capture import Capture
 from mailrig.milters import OpenDkim, TxMilter, txmilter_usable
 from mailrig.postfix import Postfix
+from unsub_helpers import UnsubD
 
 
 def pytest_addoption(parser):
@@ -267,3 +268,26 @@ def rig(dns, capture, postfix, keys, start_milter, workdir):
     r.no_milter = lambda: no_milter(workdir)
     return r
 
+
+@pytest.fixture
+def unsubds():
+    """unsubds(milter) - txmilter-unsubd on the milter's configuration (unsub_helpers.UnsubD),
+    started; all stopped afterwards: exit status 0, no sanitizer report in the log"""
+    made = []
+
+    def make(milter):
+        d = UnsubD(milter)
+        made.append(d)
+        return d.start()
+    yield make
+    bad = []
+    for d in made:
+        died = d.proc is not None and d.proc.poll() is not None
+        d.stop()
+        if died or any(rc not in (0, None) for rc in d.exits):
+            bad.append("txmilter-unsubd exit status %s%s:\n%s" % (
+                d.exits, " (died during the test)" if died else "", d.log_text()[-3000:]))
+        elif re.search(r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:", d.log_text()):
+            bad.append("txmilter-unsubd sanitizer report:\n%s" % d.log_text()[-3000:])
+    if bad:
+        pytest.fail("\n".join(bad), pytrace=False)

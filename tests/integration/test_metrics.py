@@ -18,13 +18,21 @@ import urllib.request
 
 import pytest
 
-from mailrig.util import free_port, wait_until
+from mailrig.util import REPO, free_port, make_dir, wait_until
 from mailrig.smtp import smtp_send
-from ratelimit_helpers import ctl_stats, new_message, rl_setup, wait_delivered
+from mailrig.prometheus import Prometheus
+from mailrig.redisserver import RedisServer
+from ratelimit_helpers import ctl_stats, hup, new_message, rl_setup, wait_delivered, write_policy
+from unsub_helpers import UnsubD, http, local_url, one_click, unsub_setup, unsub_targets
 
 pytestmark = pytest.mark.txmilter_only
 
 PROMTOOL = "/usr/bin/promtool"
+RULES = os.path.join(REPO, "contrib", "prometheus", "txmilter.rules.yml")
+DASHBOARD = os.path.join(REPO, "contrib", "prometheus", "grafana-txmilter.json")
+RULE_TESTS = os.path.join(REPO, "tests", "prometheus")
+NEWS = "news@example.com"
+VICTIM = "victim@gmail.com"
 
 
 def http_get(url, accept=None, timeout=10):
@@ -114,3 +122,258 @@ def test_health_ok_and_404(mrig):
     mrig.start_milter(s)
     assert http_get(s.metrics_url + "/health")[0::2] == (200, "ok\n")
     assert http_get(s.metrics_url + "/nothing")[0] == 404
+
+
+def promtool(*args, stdin=None):
+    p = subprocess.run([PROMTOOL] + list(args), input=stdin, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=60)
+    return p.returncode, p.stdout.decode(errors="replace")
+
+
+def test_promtool_checks_and_tests_the_shipped_alert_rules():
+    """promtool check rules on contrib/prometheus; promtool test rules runs the simulated
+    mail bomb (and every other alert) of tests/prometheus"""
+    rc, out = promtool("check", "rules", RULES)
+    assert rc == 0, out
+    tests = sorted(os.path.join(RULE_TESTS, f) for f in os.listdir(RULE_TESTS)
+                   if f.endswith(".test.yml"))
+    assert tests, "no promtool rule tests in %s" % RULE_TESTS
+    rc, out = promtool("test", "rules", *tests)
+    assert rc == 0 and "SUCCESS" in out, out
+    rc, out = promtool("check", "config", os.path.join(REPO, "contrib", "prometheus",
+                                                        "prometheus.yml"))
+    assert rc == 0, out
+
+
+def dashboard_metrics():
+    """every txmilter metric name the dashboard's queries use"""
+    with open(DASHBOARD) as f:
+        dash = json.load(f)
+    exprs = []
+
+    def walk(x):
+        if isinstance(x, dict):
+            for k, v in x.items():
+                if k in ("expr", "query", "definition") and isinstance(v, str):
+                    exprs.append(v)
+                else:
+                    walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+    walk(dash)
+    assert exprs and dash.get("panels"), "no queries in the dashboard"
+    return sorted(set(n for e in exprs for n in re.findall(r"\btxmilter_[a-z_]+", e)))
+
+
+@pytest.fixture
+def prom(request, workdir):
+    made = []
+    base = re.sub(r"[^A-Za-z0-9]+", "-", request.node.name)[-40:]
+
+    def make(targets, **kw):
+        p = Prometheus(workdir, targets, name="prometheus-%s-%d" % (base, len(made)), **kw)
+        made.append(p)
+        return p.start()
+    yield make
+    for p in made:
+        p.stop()
+
+
+def test_prometheus_scrapes_both_daemons_while_mail_flows(rig, workdir, prom):
+    """A mail bomb, a malformed message and a one-click unsubscribe through the real
+    Postfix and txmilter-unsubd; Prometheus, scraping both every second, reads back
+    exactly what was signed, refused and unsubscribed; the mail-bomb alert goes pending;
+    every metric the dashboard names exists."""
+    d = make_dir(os.path.join(workdir, "metrics-prom"))
+    policy = os.path.join(d, "rate.policy")
+    with open(policy, "w") as f:
+        f.write("rcpt-burst rcpt 3/10m tempfail\nclient client_ip 10000/1m tempfail\n")
+    mport, uport = free_port(), free_port()
+    setup = unsub_setup(rig.keys, workdir, extra=[
+        ("RateLimitPolicy", policy), ("ControlSocket", os.path.join(d, "ctl.sock")),
+        ("MetricsListen", "127.0.0.1:%d" % mport),
+        ("UnsubscribeMetricsListen", "127.0.0.1:%d" % uport)])
+    m = rig.start_milter(setup)
+    u = UnsubD(m).start()
+    try:
+        p = prom({"txmilter": ["127.0.0.1:%d" % mport],
+                  "txmilter-unsubd": ["127.0.0.1:%d" % uport]}, rule_files=[RULES])
+        p.wait_scraped()
+        assert p.value('txmilter_ratelimit_decisions_total{rule="rcpt-burst",result="refused"}') == 0
+
+        bomb = []
+        for i in range(33):
+            msg, mid = new_message(to_addr=VICTIM, from_addr=NEWS, tag="bomb%d" % i)
+            bomb.append(smtp_send(rig.postfix.smtpd_port, NEWS, [VICTIM], msg, mid))
+        codes = [r.rcpts[0][1] for r in bomb]
+        assert codes == [250] * 3 + [451] * 30, bomb
+        two_from = (b"From: a@example.com\r\nFrom: b@example.com\r\nTo: x@receiver.example\r\n"
+                    b"Subject: two authors\r\nMessage-ID: <two-from@txtest.example>\r\n\r\nhi\r\n")
+        r = smtp_send(rig.postfix.smtpd_port, "app@example.com", ["x@receiver.example"], two_from,
+                      "two-from@txtest.example")
+        assert r.data is not None and r.data[0] == 550, r
+        first = rig.capture.wait_for(bomb[0].mid)
+        url, _ = unsub_targets(first.msg)
+        assert one_click(local_url(url, u.port)) == "200", u.log_text()[-2000:]
+        assert http("http://127.0.0.1:%d/u/not-a-token" % u.port)[0] == 400
+
+        want = {
+            'txmilter_messages_total{action="signed"}': 3,
+            'txmilter_messages_total{action="rejected"}': 1,
+            'txmilter_refusals_total{reason="ratelimit"}': 30,
+            'txmilter_refusals_total{reason="from"}': 1,
+            # the victim 3 times, the two-author message's recipient once
+            'txmilter_ratelimit_decisions_total{rule="rcpt-burst",result="allowed"}': 4,
+            'txmilter_ratelimit_decisions_total{rule="rcpt-burst",result="refused"}': 30,
+            'txmilter_ratelimit_decisions_total{rule="client",result="allowed"}': 34,
+            'sum(txmilter_signatures_total{domain="example.com",algorithm="rsa-sha256"})': 3,
+            'txmilter_stage_duration_seconds_count{stage="sign"}': 3,
+            'txmilter_unsubd_requests_total{code="200"}': 1,
+            'txmilter_unsubd_requests_total{code="400"}': 1,
+            'txmilter_unsubd_unsubscribes_total{stream="example.com"}': 1,
+            'txmilter_store_up{store="suppression"}': 1,
+            'txmilter_unsubd_store_up': 1,
+            'count(up == 1)': 2,
+        }
+        for expr, v in want.items():
+            p.wait_value(expr, v)
+        assert p.value('txmilter_build_info{job="txmilter"}') == 1
+        names = set(p.api("label/__name__/values"))
+        assert not [n for n in names if re.search("victim|gmail", n)]
+        for lab in ("domain", "stream", "rule", "reason", "action"):
+            vals = p.api("label/%s/values" % lab)
+            assert not [v for v in vals if "@" in v or "victim" in v], (lab, vals)
+        loaded = {r["name"] for g in p.rules() for r in g["rules"]}
+        for a in ("TxmilterMailBombInProgress", "TxmilterAlignmentRefusals",
+                  "TxmilterSignatureErrors", "TxmilterStoreDown", "TxmilterStoreBreakerOpen",
+                  "TxmilterDNSErrors", "TxmilterReloadFailed", "TxmilterUnsubscribeEndpoint5xx"):
+            assert a in loaded, (a, loaded)
+        wait_until(lambda: ("TxmilterMailBombInProgress", "pending") in p.alerts()
+                   or ("TxmilterMailBombInProgress", "firing") in p.alerts(), 30,
+                   what="the mail-bomb alert")
+        # a family exists when a daemon exports it (# TYPE), whether or not Prometheus
+        # has stored a series of it yet (no preflight ran here)
+        families = set()
+        for port in (mport, uport):
+            families |= set(re.findall(r"^# TYPE (\S+) ", http_get(
+                "http://127.0.0.1:%d/metrics" % port)[2], re.M))
+        missing = []
+        for n in dashboard_metrics():
+            base = re.sub(r"_(bucket|sum|count)$", "", n)
+            if n not in names and n not in families and base not in families:
+                missing.append(n)
+        assert not missing, "the dashboard names metrics that do not exist: %s" % missing
+        # the unsubd exposition is valid too
+        rc, out = promtool("check", "metrics",
+                           stdin=http_get("http://127.0.0.1:%d/metrics" % uport)[2].encode())
+        assert rc == 0 and out.strip() == "", out
+    finally:
+        u.stop()
+
+
+def test_health_503_while_redis_is_down_and_prometheus_sees_the_store_down(rig, workdir, prom):
+    """Store redis://: txmilterctl ratelimit stats counts per rule; /health 200, then
+    503 naming the store while redis-server is stopped (txmilter_store_up{store="rate"} 0 in Prometheus), 200 again after it
+    is back."""
+    r = RedisServer(workdir, name="redis-metrics").start()
+    try:
+        port = free_port()
+        s = rl_setup(rig.keys, workdir, "rcpt-burst rcpt 3/10m tempfail\n", tag="metrics-redis",
+                     store="redis://127.0.0.1:%d/0" % r.port,
+                     # a loaded machine must not time a decision out into StoreFailure local
+                     extra=[("MetricsListen", "127.0.0.1:%d" % port), ("StoreTimeout", "2000"),
+                            ("StoreConnectTimeout", "2000"), ("StoreRetryInterval", "200")])
+        m = rig.start_milter(s)
+        base = "http://127.0.0.1:%d" % port
+        p = prom({"txmilter": ["127.0.0.1:%d" % port]})
+        p.wait_scraped()
+        assert http_get(base + "/health")[0::2] == (200, "ok\n")
+        # txmilterctl ratelimit stats counts per rule with Redis too
+        codes = [send(rig, [VICTIM], tag="redis-bomb").rcpts[0][1] for _ in range(5)]
+        assert codes == [250] * 3 + [451] * 2, (codes, m.log_text()[-3000:])
+        st = ctl_stats(m)
+        assert st["rule rcpt-burst"] == "allowed 3, refused 2, shadow-refused 0", st
+        p.wait_value('txmilter_ratelimit_decisions_total{rule="rcpt-burst",result="refused"}', 2)
+        p.wait_value('txmilter_store_up{store="rate"}', 1)
+        r.stop()
+        status, _, body = http_get(base + "/health")
+        assert status == 503 and "store redis" in body, (status, body)
+        assert "127.0.0.1:%d" % r.port not in body, "the Store URL (it may hold a password)"
+        p.wait_value('txmilter_store_up{store="rate"}', 0)
+        r.start()
+        wait_until(lambda: http_get(base + "/health")[0] == 200, 30, what="/health 200 again")
+        p.wait_value('txmilter_store_up{store="rate"}', 1)
+    finally:
+        r.stop()
+
+
+def test_summary_line_of_t_and_of_the_daemon_have_one_format(mrig, workdir):
+    """The daemon's one line per message and txmilter -t's summary: both say
+    from=<...> (also when -t is given --from without brackets) and name the same
+    fields in the same order."""
+    s = mrig.setup("rcpt-burst rcpt 3/10m tempfail\n")
+    m = mrig.start_milter(s)
+    msg, mid = new_message(to_addr="ann@receiver.example", tag="summary")
+    r = smtp_send(mrig.postfix.smtpd_port, "app@example.com", ["ann@receiver.example"], msg, mid)
+    assert r.accepted, r
+    line = m.wait_log(r"^.*: (from=<app@example\.com> outbound .*action=signed.*)$").group(1)
+    path = os.path.join(workdir, "summary-%s.eml" % mid)
+    with open(path, "wb") as f:
+        f.write(msg)
+    p = subprocess.run([m.binary, "-t", path, "-x", m.conf_path, "--from", "app@example.com",
+                        "--rcpt", "ann@receiver.example"], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=120)
+    out = p.stdout.decode(errors="replace")
+    t = re.search(r"(?m)^summary: (.*)$", out)
+    assert p.returncode == 0 and t, out
+    assert t.group(1).startswith("from=<app@example.com> outbound "), t.group(1)
+
+    def fields(x):
+        return re.findall(r"(?:^| )([a-z][a-z-]*)=", x)
+    assert fields(t.group(1)) == fields(line), "daemon: %s\n-t:     %s" % (line, t.group(1))
+
+
+def test_health_503_names_the_resolver_when_dns_queries_keep_failing(mrig):
+    """Alignment preflight on, Nameservers where nothing answers (On-DNSError accept, so
+    mail still flows): after three failed queries /health is 503 naming the resolver, and
+    the DNS counters say timeout."""
+    dead = "127.0.0.1@%d" % free_port()
+    s = mrig.setup("rcpt-burst rcpt 100/10m tempfail\n", extra=[
+        ("EgressAddress", "192.0.2.10"), ("AlignmentAction", "reject"), ("Nameservers", dead),
+        ("DNSTimeout", "1"), ("On-DNSError", "accept")])
+    m = mrig.start_milter(s)
+    assert http_get(s.metrics_url + "/health")[0::2] == (200, "ok\n")
+    for i in range(3):
+        r = send(mrig, ["dns%d@receiver.example" % i], tag="dnsdown")
+        assert r.accepted, r
+    status, _, body = http_get(s.metrics_url + "/health")
+    assert status == 503 and "resolver: the last" in body, (status, body, m.log_text()[-2000:])
+    v = samples(scrape(s)[1])
+    assert v['txmilter_dns_queries_total{result="timeout"}'] >= 3, v
+    assert v['txmilter_preflight_verdicts_total{domain="example.com",verdict="temperror"}'] == 3, v
+
+
+def test_reloads_are_counted_by_result(mrig):
+    """SIGHUP with a good policy: success and a newer timestamp; with a broken one:
+    failure, the timestamp stays (the old configuration is in force)"""
+    s = mrig.setup("rcpt-burst rcpt 3/10m tempfail\n")
+    m = mrig.start_milter(s)
+
+    def value(name):
+        return samples(scrape(s)[1]).get(name)
+    t0 = value("txmilter_config_last_reload_success_timestamp_seconds")
+    assert value('txmilter_config_reloads_total{result="success"}') == 0
+    time.sleep(1.1)                       # the timestamp has a resolution of 1 s
+    hup(m)
+    m.wait_log(r"configuration reloaded from")
+    assert value('txmilter_config_reloads_total{result="success"}') == 1
+    t1 = value("txmilter_config_last_reload_success_timestamp_seconds")
+    assert t1 > t0, (t0, t1)
+    write_policy(s, "rcpt-burst rcpt 3/10x tempfail\n")
+    hup(m)
+    m.wait_log(r"reload of .* failed")
+    wait_until(lambda: value('txmilter_config_reloads_total{result="failure"}') == 1, 10,
+               what="the failed reload counted")
+    assert value('txmilter_config_reloads_total{result="success"}') == 1
+    assert value("txmilter_config_last_reload_success_timestamp_seconds") == t1

@@ -23,8 +23,8 @@ import pytest
 
 from mailrig.chromium import Chromium
 from mailrig.message import make_message
-from mailrig.util import make_dir
-from unsub_helpers import UnsubD, local_url, sqlite_entries, unsub_setup, unsub_targets
+from mailrig.util import REPO, make_dir
+from unsub_helpers import local_url, sqlite_entries, unsub_setup, unsub_targets
 
 pytestmark = pytest.mark.txmilter_only
 
@@ -59,21 +59,6 @@ def browsers(shots):
         b.stop()
 
 
-@pytest.fixture
-def unsubd_of():
-    made = []
-
-    def make(milter):
-        d = UnsubD(milter)
-        made.append(d)
-        return d.start()
-    yield make
-    for d in made:
-        died = d.proc is not None and d.proc.poll() is not None
-        d.stop()
-        assert not died and all(rc in (0, None) for rc in d.exits), d.log_text()[-3000:]
-
-
 def deliver(rig, to):
     msg, mid = make_message(subject="Your weekly news", from_addr=NEWS, to_addr=to)
     r = rig.postfix.submit(NEWS, [to], msg)
@@ -103,10 +88,10 @@ def assert_fits_and_styled(b, status=200):
 
 
 def test_a_person_unsubscribes_in_french_from_the_link_of_a_delivered_message(rig, workdir, shots,
-                                                                            browsers, unsubd_of):
+                                                                            browsers, unsubds):
     setup = unsub_setup(rig.keys, workdir)
     m = rig.start_milter(setup)
-    u = unsubd_of(m)
+    u = unsubds(m)
     to = "amelie.%s@receiver.example" % uuid.uuid4().hex[:6]
     url, _ = unsub_targets(deliver(rig, to).msg)        # https://unsub.example.com/u/TOKEN
     b = browsers("fr")                                  # a phone, in French
@@ -142,10 +127,10 @@ def test_a_person_unsubscribes_in_french_from_the_link_of_a_delivered_message(ri
 
 
 def test_a_tampered_link_shows_the_error_page_on_a_desktop_in_english(rig, workdir, shots, browsers,
-                                                                     unsubd_of):
+                                                                     unsubds):
     setup = unsub_setup(rig.keys, workdir)
     m = rig.start_milter(setup)
-    u = unsubd_of(m)
+    u = unsubds(m)
     to = "bert.%s@receiver.example" % uuid.uuid4().hex[:6]
     url, _ = unsub_targets(deliver(rig, to).msg)
     tok = url.rsplit("/", 1)[1]
@@ -160,3 +145,27 @@ def test_a_tampered_link_shows_the_error_page_on_a_desktop_in_english(rig, workd
     screenshot(b, shots, "invalid-en.png")
     u.wait_log(r"status=400 result=bad-token")
     assert sqlite_entries(setup.unsub.datadir) == []
+
+
+def test_the_shipped_example_templates_brand_the_page_in_a_browser(rig, workdir, shots, browsers,
+                                                                   unsubds):
+    tdir = os.path.join(REPO, "contrib", "unsubscribe-templates")
+    setup = unsub_setup(rig.keys, workdir, extra=[("UnsubscribeTemplateDirectory", tdir)])
+    m = rig.start_milter(setup)
+    u = unsubds(m)
+    to = "chloe.%s@receiver.example" % uuid.uuid4().hex[:6]
+    url, _ = unsub_targets(deliver(rig, to).msg)
+    b = browsers("fr")
+    b.navigate(local_url(url, u.port))
+    assert b.evaluate("document.title") == "Se désabonner · Example Shop"
+    assert "1 rue du Marché" in b.text()                # confirm.fr.html, not confirm.html
+    assert b.evaluate("getComputedStyle(document.querySelector('header')).backgroundColor") == "rgb(43, 33, 24)"
+    assert b.evaluate("document.querySelector('header img').naturalWidth") > 0, "the data: logo was blocked"
+    assert b.evaluate("document.querySelector('button').textContent") == "Me désabonner"
+    assert_fits_and_styled(b)
+    screenshot(b, shots, "confirm-brand-fr.png")
+    b.click("button")
+    assert "Vous êtes désabonné" in b.text() and "Example Shop" in b.text()
+    assert_fits_and_styled(b)
+    screenshot(b, shots, "done-brand-fr.png")
+    assert sqlite_entries(setup.unsub.datadir) == [(to, NEWS, "http")]

@@ -11,7 +11,6 @@ fixture), on loopback, with its own configuration and store.
 """
 
 import http.client
-import os
 import re
 import socket
 import time
@@ -202,3 +201,213 @@ def test_one_click_bodies(unsubd, case):
     assert u.rows() == ([(RCPT, STREAM, "http")] if want == 200 else [])
     if want == 400:
         assert "result=bad-body" in u.logtext()
+
+
+# --- every answer carries the headers, a Content-Type, Connection: close, and a log line ---
+
+def raw(u, data, source="127.0.0.1", wait=10):
+    """raw - send data as it is, read the answer until the server closes (bounded)"""
+    s = socket.create_connection(("127.0.0.1", u.port), timeout=wait, source_address=(source, 0))
+    try:
+        s.sendall(data)
+        reply = b""
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            try:
+                chunk = s.recv(65536)
+            except (ConnectionResetError, socket.timeout):
+                break
+            if not chunk:
+                break
+            reply += chunk
+        return reply
+    finally:
+        s.close()
+
+
+def parse(reply):
+    """parse - (status, headers lower-cased, body) of a raw answer, after any 100 Continue"""
+    while reply.startswith(b"HTTP/1.1 100"):
+        reply = reply.split(b"\r\n\r\n", 1)[1]
+    head, _, body = reply.partition(b"\r\n\r\n")
+    lines = head.decode(errors="replace").split("\r\n")
+    assert lines[0].startswith("HTTP/1."), reply[:200]
+    headers = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    return int(lines[0].split()[1]), headers, body
+
+
+def assert_full_headers(headers, what):
+    assert headers.get("content-type", "").startswith("text/"), (what, headers)
+    assert headers.get("cache-control") == "no-store", (what, headers)
+    assert headers.get("x-content-type-options") == "nosniff", (what, headers)
+    assert headers.get("referrer-policy") == "no-referrer", (what, headers)
+    assert headers.get("x-frame-options") == "DENY", (what, headers)
+    assert "frame-ancestors 'none'" in headers.get("content-security-policy", ""), (what, headers)
+    assert headers.get("connection", "").lower() == "close", (what, headers)
+
+
+MALFORMED = {
+    "garbage": (b"GARBAGE\r\n\r\n", 400),
+    "no-version": (b"GET /u/x\r\n\r\n", 400),
+    "http2-version": (b"GET /u/x HTTP/2.0\r\nHost: x\r\n\r\n", 505),
+    "http-0.9-ish": (b"GET /u/x HTTP/0.9\r\nHost: x\r\n\r\n", 505),
+    "long-uri": (b"GET /" + b"a" * 40000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+    "long-headers": (b"GET /u/x HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: %s\r\n" % (i, b"z" * 1000)
+                                                                 for i in range(40)) + b"\r\n", 431),
+    "many-headers": (b"GET /u/x HTTP/1.1\r\nHost: x\r\n" + b"".join(b"A%d: b\r\n" % i for i in range(3000))
+                     + b"\r\n", 431),
+    "bad-content-length": (b"POST /u/x HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 400),
+    "two-content-lengths": (b"POST /u/x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n"
+                            b"\r\nabcd", 400),
+    "huge-content-length": (b"POST /u/x HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n",
+                            413),
+    "no-host": (b"GET /u/x HTTP/1.1\r\n\r\n", 400),
+    "two-hosts": (b"GET /u/x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
+    "space-before-colon": (b"GET /u/x HTTP/1.1\r\nHost : x\r\n\r\n", 400),
+    "folded-header": (b"GET /u/x HTTP/1.1\r\nHost: x\r\nX-A: b\r\n c\r\n\r\n", 400),
+    "nul-in-header": (b"GET /u/x HTTP/1.1\r\nHost: x\r\nX-A: b\x00c\r\n\r\n", 400),
+    "absolute-form": (b"GET http://x/u/x HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+    "chunked": (b"POST /u/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+                411),
+    "expect-other": (b"POST /u/x HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: 1\r\n\r\nx", 417),
+    "pipelined": (b"GET /u/x HTTP/1.1\r\nHost: x\r\n\r\nGET /u/y HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_malformed_requests_get_our_full_answer_and_a_log_line(unsubd, case):
+    data, want = MALFORMED[case]
+    u = unsubd()
+    status, headers, _ = parse(raw(u, data))
+    assert status == want, (case, status, headers)
+    assert_full_headers(headers, case)
+    assert re.search(r"client=127\.0\.0\.1 method=\S+ path=\S+ status=%d result=\S+" % want,
+                     u.logtext()), u.logtext()[-2000:]
+
+
+def test_every_answer_closes_the_connection(unsubd):
+    u = unsubd()
+    tok = u.token()
+    answers = {
+        "page": b"GET /u/%s HTTP/1.1\r\nHost: x\r\n\r\n" % tok.encode(),
+        "head": b"HEAD /u/%s HTTP/1.1\r\nHost: x\r\n\r\n" % tok.encode(),
+        "404": b"GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n",
+        "405": b"PUT /u/%s HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n" % tok.encode(),
+        "bad-token": b"GET /u/AAAA HTTP/1.1\r\nHost: x\r\n\r\n",
+        "one-click": b"POST /u/%s HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                     b"Content-Length: 26\r\n\r\nList-Unsubscribe=One-Click" % tok.encode(),
+        "expect-100": b"POST /u/%s HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                      b"Expect: 100-continue\r\nContent-Length: 26\r\n\r\nList-Unsubscribe=One-Click"
+                      % tok.encode(),
+    }
+    for what, data in answers.items():
+        status, headers, _ = parse(raw(u, data))        # raw() reads until the server closes
+        assert status in (200, 404, 405, 400), (what, status)
+        assert_full_headers(headers, what)
+    assert u.rows() == [(RCPT, STREAM, "http")]
+
+
+# --- slowloris: one address cannot take the slots, and a request has a deadline ---------
+
+SLOW = "127.0.0.2"          # the attacker; not the trusted proxy (127.0.0.1)
+LEGIT = "127.0.0.3"
+
+
+def slow_connections(u, n):
+    """slow_connections - n connections from SLOW, each having sent the start of a request"""
+    conns = []
+    for _ in range(n):
+        try:
+            s = socket.create_connection(("127.0.0.1", u.port), timeout=5, source_address=(SLOW, 0))
+            s.sendall(b"GET /u/")
+            conns.append(s)
+        except OSError:
+            break
+    return conns
+
+
+def trickle(conns):
+    """trickle - one more byte on each connection still open; those still open"""
+    alive = []
+    for s in conns:
+        try:
+            s.sendall(b"A")
+            alive.append(s)
+        except OSError:
+            s.close()
+    return alive
+
+
+def test_slowloris_from_one_address_leaves_room_for_others(unsubd):
+    u = unsubd()
+    tok = u.token()
+    conns = slow_connections(u, 300)                    # more than all of libmicrohttpd's 256 slots
+    assert len(conns) > 256
+    try:
+        conns = trickle(conns)
+        # a person from another address is answered while the attacker trickles on
+        status, headers, page = parse(raw(u, b"GET /u/%s HTTP/1.1\r\nHost: unsub.example.com\r\n\r\n"
+                                          % tok.encode(), source=LEGIT, wait=15))
+        assert status == 200
+        conns = trickle(conns)
+        refused = 0
+        for s in conns:                                 # those over the limit were told so
+            s.settimeout(0.2)
+            try:
+                got = s.recv(4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                got = b""
+            if got.startswith(b"HTTP/1.1 429") or not got:
+                refused += 1
+        assert refused >= len(conns) - 16, refused
+        assert "client=%s method=- path=- status=429 result=too-many-connections" % SLOW in u.logtext()
+    finally:
+        for s in conns:
+            s.close()
+
+
+def test_a_request_trickling_in_gets_408_at_its_deadline(unsubd):
+    u = unsubd()
+    s = socket.create_connection(("127.0.0.1", u.port), timeout=5, source_address=(SLOW, 0))
+    try:
+        s.sendall(b"GET /u/")
+        reply = b""
+        deadline = time.monotonic() + 40                # the request's deadline is 20 s
+        s.settimeout(1)
+        while time.monotonic() < deadline and not reply:
+            try:
+                s.sendall(b"A")                         # never idle long enough for an idle timeout
+            except OSError:
+                break
+            try:
+                reply = s.recv(4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+        status, headers, _ = parse(reply)
+        assert status == 408
+        assert_full_headers(headers, "408")
+        assert "client=%s method=GET path=/u/AAAAAAAA... status=408 result=request-timeout" % SLOW \
+            in u.logtext()
+    finally:
+        s.close()
+
+
+def test_the_gates_own_answers_are_counted(unsubd):
+    from mailrig.util import free_port
+    from test_metrics import http_get, samples
+    mport = free_port()
+    u = unsubd("UnsubscribeMetricsListen 127.0.0.1:%d\n" % mport)
+    for data, _ in (MALFORMED["garbage"], MALFORMED["http2-version"], MALFORMED["chunked"]):
+        parse(raw(u, data))
+    status, _, text = http_get("http://127.0.0.1:%d/metrics" % mport)
+    assert status == 200
+    got = samples(text)
+    for code in ("400", "505", "411"):
+        assert got.get('txmilter_unsubd_requests_total{code="%s"}' % code) == 1, (code, text)

@@ -29,7 +29,7 @@ from mailrig.verify import check_signed
 from mailrig.redisserver import RedisServer
 from mailrig.smtp import smtp_send
 from ratelimit_helpers import ctl, ctl_stats
-from unsub_helpers import (UnsubD, http, local_url, one_click, seal_token, sqlite_entries,
+from unsub_helpers import (http, local_url, one_click, seal_token, sqlite_entries,
                            token_of, unsub_setup, unsub_targets)
 
 pytestmark = pytest.mark.txmilter_only
@@ -45,27 +45,6 @@ def rcpt(name):
     """a recipient of its own for each test (Redis is shared by a test's daemons only,
     but distinct addresses keep a failure's logs readable)"""
     return "%s.%s@receiver.example" % (name, uuid.uuid4().hex[:6])
-
-
-@pytest.fixture
-def unsubds():
-    """txmilter-unsubd processes of the test, stopped afterwards (exit status 0)"""
-    made = []
-
-    def make(milter):
-        d = UnsubD(milter)
-        made.append(d)
-        return d.start()
-    yield make
-    bad = []
-    for d in made:
-        died = d.proc is not None and d.proc.poll() is not None
-        d.stop()
-        if died or any(rc not in (0, None) for rc in d.exits):
-            bad.append("txmilter-unsubd exit status %s%s:\n%s" % (
-                d.exits, " (died during the test)" if died else "", d.log_text()[-3000:]))
-    if bad:
-        pytest.fail("\n".join(bad), pytrace=False)
 
 
 STORES = ["sqlite", "redis"]

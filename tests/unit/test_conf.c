@@ -97,12 +97,9 @@ static void render_strv(const STRV *sv, char *buf, size_t size)
     assert_null(sv->v[sv->n]);
 }
 
-/* render_field - one TXCONF field as text */
-static const char *render_field(const TXCONF *cf, const char *field, char *buf, size_t size)
+/* render_str_field - a string field of TXCONF as text; 0 if field is none */
+static int render_str_field(const TXCONF *cf, const char *field, char *buf, size_t size)
 {
-    static const char *const canon[] = {"relaxed", "simple"};
-    static const char *const act[] = {"accept", "tempfail", "reject"};
-    static const char *const storefail[] = {"local", "accept", "tempfail"};
     const char *s = NULL;
     int has_s = 1;
 
@@ -144,7 +141,19 @@ static const char *render_field(const TXCONF *cf, const char *field, char *buf, 
 #undef STRF
     if (has_s)
         snprintf(buf, size, "%s", s ? s : "(null)");
-    else if (strcmp(field, "umask") == 0)
+    return has_s;
+}
+
+/* render_field - one TXCONF field as text */
+static const char *render_field(const TXCONF *cf, const char *field, char *buf, size_t size)
+{
+    static const char *const canon[] = {"relaxed", "simple"};
+    static const char *const act[] = {"accept", "tempfail", "reject"};
+    static const char *const storefail[] = {"local", "accept", "tempfail"};
+
+    if (render_str_field(cf, field, buf, size))
+        return buf;
+    if (strcmp(field, "umask") == 0)
         snprintf(buf, size, "%03o", (unsigned) cf->daemon.umask);
     else if (strcmp(field, "syslog") == 0)
         snprintf(buf, size, "%d", cf->daemon.syslog);

@@ -27,22 +27,6 @@
 static char dir[] = "/tmp/txkeys.XXXXXX";
 static EVP_PKEY *rsa2048, *rsa512, *ed, *ec;
 
-static EVP_PKEY *gen(const char *alg, int bits)
-{
-    EVP_PKEY *pk = NULL;
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, alg, NULL);
-
-    assert_non_null(ctx);
-    assert_int_equal(EVP_PKEY_keygen_init(ctx), 1);
-    if (bits)
-        assert_int_equal(EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, bits), 1);
-    if (strcmp(alg, "EC") == 0)
-        assert_int_equal(EVP_PKEY_CTX_set_group_name(ctx, "P-256"), 1);
-    assert_int_equal(EVP_PKEY_generate(ctx, &pk), 1);
-    EVP_PKEY_CTX_free(ctx);
-    return pk;
-}
-
 /* write_key - the key in one of several encodings, with a mode */
 static char *write_key(const char *name, EVP_PKEY *pk, const char *form, mode_t mode)
 {
@@ -86,10 +70,10 @@ static int setup(void **state)
     (void) state;
     if (mkdtemp(dir) == NULL)
         return -1;
-    rsa2048 = gen("RSA", 2048);
-    rsa512 = gen("RSA", 512);
-    ed = gen("ED25519", 0);
-    ec = gen("EC", 0);
+    rsa2048 = th_keygen("RSA", 2048);
+    rsa512 = th_keygen("RSA", 512);
+    ed = th_keygen("ED25519", 0);
+    ec = th_keygen("EC", 0);
     return 0;
 }
 

@@ -35,26 +35,12 @@ static char keyfile_dns[300];
 static void make_key(const char *alg, int bits, const char *file, const char *selector,
                      const char *domain, FILE *dns)
 {
-    EVP_PKEY *pk = NULL;
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, alg, NULL);
-    char path[300];
-    FILE *fp;
+    EVP_PKEY *pk = th_keygen(alg, bits);
+    const char *path = th_write_key(dir, file, pk);
     BUF errs;
     KEYS_KEY *k;
     char *rec;
 
-    assert_non_null(ctx);
-    assert_int_equal(EVP_PKEY_keygen_init(ctx), 1);
-    if (bits)
-        assert_int_equal(EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, bits), 1);
-    assert_int_equal(EVP_PKEY_generate(ctx, &pk), 1);
-    EVP_PKEY_CTX_free(ctx);
-    snprintf(path, sizeof(path), "%s/%s", dir, file);
-    fp = fopen(path, "w");
-    assert_non_null(fp);
-    assert_int_equal(PEM_write_PrivateKey(fp, pk, NULL, NULL, 0, NULL, NULL), 1);
-    fclose(fp);
-    assert_int_equal(chmod(path, 0600), 0);
     EVP_PKEY_free(pk);
     buf_init(&errs, 4096);
     k = keys_load_file(path, &errs);
@@ -97,22 +83,13 @@ static int teardown(void **state)
 /* snap_with - a snapshot from the base configuration plus extra lines */
 static SNAPSHOT *snap_with(const char *extra)
 {
-    char conf[2048], path[300];
-    BUF errs;
-    SNAPSHOT *s;
+    char conf[2048];
 
     snprintf(conf, sizeof(conf),
              "Syslog no\nKeyTable %s/KeyTable\nSigningTable refile:%s/SigningTable\n"
              "InternalHosts 127.0.0.1, 192.0.2.0/24\nMTA submission\n%s",
              dir, dir, extra);
-    th_write_file(dir, "txmilter.conf", conf, 0644);
-    snprintf(path, sizeof(path), "%s/txmilter.conf", dir);
-    buf_init(&errs, 8192);
-    s = snapshot_build(path, &errs);
-    if (s == NULL)
-        fail_msg("snapshot: %s", errs.data);
-    buf_free(&errs);
-    return s;
+    return th_snapshot(dir, conf);
 }
 
 static MSG_CONN conn_of(const char *addr, const char *auth, const char *daemon)

@@ -6,7 +6,8 @@
  * the message refused when none is left), List-Unsubscribe added for a
  * single recipient, an application's own kept or replaced, exempt
  * senders, UnsubscribeScope domain, and requests by mail to the
- * UnsubscribeMailto address stored in the list.
+ * UnsubscribeMailto address stored in the list (their age measured by
+ * the services' clock).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,8 +21,6 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 
 #include "msg.h"
 #include "services.h"
@@ -36,27 +35,10 @@ static char dir[] = "/tmp/txmsgunsub.XXXXXX";
 /* setup - a signing key, its tables and the unsubscribe key */
 static int setup(void **state)
 {
-    EVP_PKEY *pk = NULL;
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "ED25519", NULL);
-    char path[300], buf[600];
-    FILE *fp;
-
     (void) state;
-    if (mkdtemp(dir) == NULL || ctx == NULL || EVP_PKEY_keygen_init(ctx) != 1
-        || EVP_PKEY_generate(ctx, &pk) != 1)
+    if (mkdtemp(dir) == NULL)
         return -1;
-    EVP_PKEY_CTX_free(ctx);
-    snprintf(path, sizeof(path), "%s/ed.pem", dir);
-    if ((fp = fopen(path, "w")) == NULL)
-        return -1;
-    PEM_write_PrivateKey(fp, pk, NULL, NULL, 0, NULL, NULL);
-    fclose(fp);
-    EVP_PKEY_free(pk);
-    chmod(path, 0600);
-    snprintf(buf, sizeof(buf), "ed example.com:s1:%s/ed.pem\n", dir);
-    th_write_file(dir, "KeyTable", buf, 0644);
-    th_write_file(dir, "SigningTable", "*@example.com ed\n", 0644);
-    th_write_file(dir, "unsub.keys", "7 MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n", 0600);
+    th_signing_files(dir);
     return 0;
 }
 
@@ -142,23 +124,14 @@ static const UNSUB_CASE unsub_cases[] = {
 /* snap_with - a snapshot with List-Unsubscribe on, plus extra */
 static SNAPSHOT *snap_with(const char *extra)
 {
-    char conf[2048], path[300];
-    BUF errs;
-    SNAPSHOT *s;
+    char conf[2048];
 
     snprintf(conf, sizeof(conf),
              "Syslog no\nKeyTable %s/KeyTable\nSigningTable refile:%s/SigningTable\n"
              "InternalHosts 127.0.0.1\nUnsubscribeKeyFile %s/unsub.keys\n"
              "UnsubscribeURL https://u.example/u/%%{token}\nUnsubscribeMailto unsubscribe+%%{token}@u.example\n"
              "DataDirectory %s\n%s", dir, dir, dir, dir, extra);
-    th_write_file(dir, "txmilter.conf", conf, 0644);
-    snprintf(path, sizeof(path), "%s/txmilter.conf", dir);
-    buf_init(&errs, 8192);
-    s = snapshot_build(path, &errs);
-    if (s == NULL)
-        fail_msg("snapshot: %s", errs.data);
-    buf_free(&errs);
-    return s;
+    return th_snapshot(dir, conf);
 }
 
 /* open_list - a fresh suppression list in dir holding sup */
@@ -210,51 +183,15 @@ static void token_rcpt(SNAPSHOT *s, const char *value, char *out, size_t len)
     snprintf(out, len, "%s", pl.rcpt);
 }
 
-/* test_eoh - one message through end of header and end of message */
-static void test_eoh(void **state)
+/* check_ops - the recipients removed and the fields added and deleted
+ * at the end of c's message */
+static void check_ops(const UNSUB_CASE *c, SNAPSHOT *s, MSG *m)
 {
-    const UNSUB_CASE *c = *state;
-    SNAPSHOT *s = snap_with(c->conf);
-    SUPPRESS *store = open_list(c->sup);
-    SERVICES svc = {NULL, NULL, NULL};
-    MSG_CONN conn;
-    MSG *m;
-    REPLY r;
     const MSG_HDROP *ops;
     size_t nops, nremoved = 0, nwant = 0;
     int added = 0, post = 0, deleted = 0;
     char rcpt[sizeof(((UNSUB_PAYLOAD *) 0)->rcpt) + 2];
 
-    memset(&conn, 0, sizeof(conn));
-    snprintf(conn.addr, sizeof(conn.addr), "127.0.0.1");
-    snprintf(conn.hostname, sizeof(conn.hostname), "localhost");
-    svc.suppress = store;
-    m = msg_new(s, &svc, &conn, "<app@example.com>");
-    msg_set_queueid(m, "QID1");
-    for (size_t i = 0; i < 4 && c->rcpts[i]; i++) {
-        snprintf(rcpt, sizeof(rcpt), "<%s>", c->rcpts[i]);
-        if ((r = msg_rcpt(m, rcpt, c->rcpts[i])).verdict != REPLY_CONTINUE)
-            fail_msg("case \"%s\": rcpt %s refused: %s", c->name, rcpt, r.text);
-    }
-    (void) msg_header(m, "From", c->from);
-    (void) msg_header(m, "Subject", " hello");
-    if (c->existing) {
-        (void) msg_header(m, "List-Unsubscribe", c->existing);
-        (void) msg_header(m, "List-Unsubscribe-Post", " List-Unsubscribe=One-Click");
-    }
-    r = msg_eoh(m);
-    if (r.verdict != c->verdict)
-        fail_msg("case \"%s\": eoh verdict %d, want %d (%s; %s)", c->name, r.verdict, c->verdict, r.text,
-                 msg_summary(m));
-    if (c->xcode && strcmp(r.xcode, c->xcode) != 0)
-        fail_msg("case \"%s\": %s %s", c->name, r.rcode, r.xcode);
-    if (c->verdict != REPLY_CONTINUE) {
-        if (strstr(r.text, c->reply ? c->reply : "unsubscribed") == NULL)
-            fail_msg("case \"%s\": reply \"%s\"", c->name, r.text);
-        goto out;
-    }
-    assert_int_equal(msg_body(m, (const unsigned char *) "hi\r\n", 4).verdict, REPLY_CONTINUE);
-    assert_int_equal(msg_eom(m).verdict, REPLY_CONTINUE);
     nops = msg_hdrops(m, &ops);
     for (size_t i = 0; i < nops; i++) {
         if (ops[i].kind == MSG_RCPT_DELETE) {
@@ -288,6 +225,52 @@ static void test_eoh(void **state)
         fail_msg("case \"%s\": List-Unsubscribe added %d, -Post %d, want %d", c->name, added, post, c->added);
     if (deleted != c->deleted)
         fail_msg("case \"%s\": %d fields deleted, want %d", c->name, deleted, c->deleted);
+}
+
+/* test_eoh - one message through end of header and end of message */
+static void test_eoh(void **state)
+{
+    const UNSUB_CASE *c = *state;
+    SNAPSHOT *s = snap_with(c->conf);
+    SUPPRESS *store = open_list(c->sup);
+    SERVICES svc;
+    MSG_CONN conn;
+    MSG *m;
+    REPLY r;
+    char rcpt[sizeof(((UNSUB_PAYLOAD *) 0)->rcpt) + 2];
+
+    memset(&conn, 0, sizeof(conn));
+    snprintf(conn.addr, sizeof(conn.addr), "127.0.0.1");
+    snprintf(conn.hostname, sizeof(conn.hostname), "localhost");
+    services_init(&svc);
+    svc.suppress = store;
+    m = msg_new(s, &svc, &conn, "<app@example.com>");
+    msg_set_queueid(m, "QID1");
+    for (size_t i = 0; i < 4 && c->rcpts[i]; i++) {
+        snprintf(rcpt, sizeof(rcpt), "<%s>", c->rcpts[i]);
+        if ((r = msg_rcpt(m, rcpt, c->rcpts[i])).verdict != REPLY_CONTINUE)
+            fail_msg("case \"%s\": rcpt %s refused: %s", c->name, rcpt, r.text);
+    }
+    (void) msg_header(m, "From", c->from);
+    (void) msg_header(m, "Subject", " hello");
+    if (c->existing) {
+        (void) msg_header(m, "List-Unsubscribe", c->existing);
+        (void) msg_header(m, "List-Unsubscribe-Post", " List-Unsubscribe=One-Click");
+    }
+    r = msg_eoh(m);
+    if (r.verdict != c->verdict)
+        fail_msg("case \"%s\": eoh verdict %d, want %d (%s; %s)", c->name, r.verdict, c->verdict, r.text,
+                 msg_summary(m));
+    if (c->xcode && strcmp(r.xcode, c->xcode) != 0)
+        fail_msg("case \"%s\": %s %s", c->name, r.rcode, r.xcode);
+    if (c->verdict != REPLY_CONTINUE) {
+        if (strstr(r.text, c->reply ? c->reply : "unsubscribed") == NULL)
+            fail_msg("case \"%s\": reply \"%s\"", c->name, r.text);
+        goto out;
+    }
+    assert_int_equal(msg_body(m, (const unsigned char *) "hi\r\n", 4).verdict, REPLY_CONTINUE);
+    assert_int_equal(msg_eom(m).verdict, REPLY_CONTINUE);
+    check_ops(c, s, m);
 out:
     if (strstr(msg_summary(m), c->note) == NULL)
         fail_msg("case \"%s\": summary \"%s\" lacks \"%s\"", c->name, msg_summary(m), c->note);
@@ -302,24 +285,38 @@ typedef struct mail_case {
     const char *token_rcpt, *token_stream;  /* what the token names */
     int         tamper;             /* change one character of the token */
     const char *domain;             /* of the address written to */
+    long        age;                /* seconds between sealing and the request, by the services' clock */
     int         stored;             /* the list then holds token_rcpt for token_stream */
 } MAIL_CASE;
 
 static const MAIL_CASE mail_cases[] = {
-    {"valid token: stored", "bob@example.org", "app@example.com", 0, "u.example", 1},
-    {"valid token, other stream", "eve@example.org", "news@example.com", 0, "u.example", 1},
-    {"tampered token: ordinary mail", "bob@example.org", "app@example.com", 1, "u.example", 0},
-    {"other domain: not a request", "bob@example.org", "app@example.com", 0, "elsewhere.example", 0},
+    {"valid token: stored", "bob@example.org", "app@example.com", 0, "u.example", 0, 1},
+    {"valid token, other stream", "eve@example.org", "news@example.com", 0, "u.example", 0, 1},
+    {"token within UnsubscribeMaxAge: stored", "bob@example.org", "app@example.com", 0, "u.example", 3600, 1},
+    {"token past UnsubscribeMaxAge: ordinary mail", "bob@example.org", "app@example.com", 0, "u.example",
+     3601, 0},
+    {"tampered token: ordinary mail", "bob@example.org", "app@example.com", 1, "u.example", 0, 0},
+    {"other domain: not a request", "bob@example.org", "app@example.com", 0, "elsewhere.example", 0, 0},
 };
+
+#define SEALED_AT 1000000000        /* long before the system clock: only the services' clock is read */
+
+static time_t clock_now = SEALED_AT;
+
+/* test_clock - the services' clock of test_by_mail */
+static time_t test_clock(void)
+{
+    return clock_now;
+}
 
 /* test_by_mail - one RCPT to the unsubscribe address */
 static void test_by_mail(void **state)
 {
     const MAIL_CASE *c = *state;
-    SNAPSHOT *s = snap_with("");
+    SNAPSHOT *s = snap_with("UnsubscribeMaxAge 3600\n");
     const char *none[1] = {NULL};
     SUPPRESS *store = open_list(none);
-    SERVICES svc = {NULL, NULL, NULL};
+    SERVICES svc;
     char token[UNSUB_TOKEN_MAX], rcpt[UNSUB_TOKEN_MAX + 64];
     MSG_CONN conn;
     MSG *m;
@@ -327,7 +324,7 @@ static void test_by_mail(void **state)
     BUF err;
     int rc;
 
-    assert_int_equal(unsub_token_seal(s->unsub_keys, c->token_rcpt, c->token_stream, (uint64_t) time(NULL),
+    assert_int_equal(unsub_token_seal(s->unsub_keys, c->token_rcpt, c->token_stream, SEALED_AT,
                                       token, sizeof(token)), 0);
     if (c->tamper)
         token[strlen(token) / 2] = token[strlen(token) / 2] == 'A' ? 'B' : 'A';
@@ -335,7 +332,10 @@ static void test_by_mail(void **state)
     memset(&conn, 0, sizeof(conn));
     snprintf(conn.addr, sizeof(conn.addr), "198.51.100.1");
     snprintf(conn.hostname, sizeof(conn.hostname), "mx.example.org");
+    services_init(&svc);
     svc.suppress = store;
+    svc.now = test_clock;
+    clock_now = SEALED_AT + c->age;
     m = msg_new(s, &svc, &conn, "<bob@example.org>");
     msg_set_queueid(m, "QID2");
     r = msg_rcpt(m, rcpt, NULL);
@@ -351,6 +351,60 @@ static void test_by_mail(void **state)
     snapshot_release(s);
 }
 
+/* test_mailto_only - without UnsubscribeURL (no HTTPS endpoint): the mailto
+ * URI alone, and no List-Unsubscribe-Post (RFC 8058 one-click needs HTTPS) */
+static void test_mailto_only(void **state)
+{
+    char conf[2048];
+    SNAPSHOT *s;
+    SUPPRESS *store;
+    static const char *const none[4] = {NULL};
+    const MSG_HDROP *ops;
+    SERVICES svc;
+    MSG_CONN conn;
+    MSG *m;
+    size_t nops;
+    int added = 0, post = 0;
+
+    (void) state;
+    snprintf(conf, sizeof(conf),
+             "Syslog no\nKeyTable %s/KeyTable\nSigningTable refile:%s/SigningTable\n"
+             "InternalHosts 127.0.0.1\nUnsubscribeKeyFile %s/unsub.keys\n"
+             "UnsubscribeMailto unsubscribe+%%{token}@u.example\nDataDirectory %s\n", dir, dir, dir, dir);
+    assert_non_null(s = th_snapshot(dir, conf));
+    store = open_list(none);
+    memset(&conn, 0, sizeof(conn));
+    snprintf(conn.addr, sizeof(conn.addr), "127.0.0.1");
+    services_init(&svc);
+    svc.suppress = store;
+    m = msg_new(s, &svc, &conn, "<app@example.com>");
+    msg_set_queueid(m, "QID2");
+    assert_int_equal(msg_rcpt(m, "<bob@example.org>", "bob@example.org").verdict, REPLY_CONTINUE);
+    (void) msg_header(m, "From", APP);
+    assert_int_equal(msg_eoh(m).verdict, REPLY_CONTINUE);
+    assert_int_equal(msg_body(m, (const unsigned char *) "hi\r\n", 4).verdict, REPLY_CONTINUE);
+    assert_int_equal(msg_eom(m).verdict, REPLY_CONTINUE);
+    nops = msg_hdrops(m, &ops);
+    for (size_t i = 0; i < nops; i++) {
+        if (ops[i].kind == MSG_RCPT_DELETE || ops[i].kind == MSG_HDR_DELETE)
+            continue;
+        if (strcmp(ops[i].name, "List-Unsubscribe") == 0) {
+            added++;
+            assert_non_null(strstr(ops[i].value, "<mailto:unsubscribe+"));
+            assert_non_null(strstr(ops[i].value, "@u.example?subject=unsubscribe>"));
+            assert_null(strstr(ops[i].value, "https://"));
+            assert_null(strchr(ops[i].value, ','));
+        } else if (strcmp(ops[i].name, "List-Unsubscribe-Post") == 0) {
+            post++;
+        }
+    }
+    assert_int_equal(added, 1);
+    assert_int_equal(post, 0);
+    msg_free(m);
+    suppress_close(store);
+    snapshot_release(s);
+}
+
 int main(void)
 {
     int rc;
@@ -361,5 +415,10 @@ int main(void)
     }
     rc = RUN("msg_unsub", test_eoh, unsub_cases);
     rc |= RUN("msg_unsub by mail", test_by_mail, mail_cases);
+    {
+        const struct CMUnitTest single[] = {cmocka_unit_test(test_mailto_only)};
+
+        rc |= cmocka_run_group_tests_name("msg_unsub mailto only", single, NULL, NULL);
+    }
     return (teardown(NULL) < 0 || rc) ? 1 : 0;
 }

@@ -7,7 +7,8 @@
  * On-DNSError. The facts are put into the preflight cache (pfcache.c)
  * under the keys preflight.c looks them up by, so no DNS query is sent;
  * the one uncached row meets a resolver pointed at a dead loopback port,
- * which is DNS trouble.
+ * which is DNS trouble; and the resolver handed over in PREFLIGHT_MSG is
+ * the one asked.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -190,7 +191,7 @@ static void test_decision(void **state)
     const PF_CASE *c = *state;
     TXCONF *cf = load(c->conf);
     PREFLIGHT_SIG sig = {c->sig_domain, "sel", &key};
-    PREFLIGHT_MSG in = {"QID1", c->from, c->mail_from, c->helo, &sig, c->sig_domain ? 1 : 0};
+    PREFLIGHT_MSG in = {"QID1", c->from, c->mail_from, c->helo, &sig, c->sig_domain ? 1 : 0, NULL};
     ALIGN_OUTCOME out;
     REPLY reply;
     unsigned long h0, m0, h1, m1;
@@ -226,7 +227,7 @@ static void test_decision(void **state)
 static void test_off(void **state)
 {
     TXCONF *cf = load("");
-    PREFLIGHT_MSG in = {"QID1", "example.com", "<a@example.com>", "mx", NULL, 0};
+    PREFLIGHT_MSG in = {"QID1", "example.com", "<a@example.com>", "mx", NULL, 0, NULL};
     ALIGN_OUTCOME out;
     unsigned long h0, m0, h1, m1;
 
@@ -242,10 +243,50 @@ static void test_off(void **state)
     conf_free(cf);
 }
 
+/* table_lookup - a resolver that knows one DMARC record, counting queries */
+static void table_lookup(void *ctx, const char *name, int rrtype, DNS_ANSWER *ans)
+{
+    int *queries = ctx;
+
+    (*queries)++;
+    memset(ans, 0, sizeof(*ans));
+    ans->ttl = 300;
+    if (rrtype == 16 && strcmp(name, "_dmarc.example.com") == 0) {
+        ans->status = DNS_OK;
+        ans->rec[ans->n++] = xstrdup("v=DMARC1; p=reject");
+    } else {
+        ans->status = DNS_NXDOMAIN;
+    }
+}
+
+/* The DMARC record and the DKIM key are asked of the resolver handed over
+ * (the pipeline's SERVICES), not of the process's: here the one that
+ * answers, while the process's resolver points at a dead port. */
+static void test_resolver_handed_over(void **state)
+{
+    TXCONF *cf = load(NO_EGRESS);
+    int queries = 0;
+    DNS_RESOLVER dns = {table_lookup, &queries};
+    PREFLIGHT_SIG sig = {"example.com", "sel", &key};
+    PREFLIGHT_MSG in = {"QID2", "example.com", "<a@example.com>", "mx", &sig, 1, &dns};
+    ALIGN_OUTCOME out;
+
+    (void) state;
+    pfcache_clear();
+    preflight_check(cf, &in, &out);
+    if (queries < 2 || out.refuse != ALIGN_REFUSE_REJECT
+        || strstr(out.summary, "p=reject at _dmarc.example.com") == NULL
+        || strstr(out.summary, "published key missing") == NULL)
+        fail_msg("%d queries, refusal %d: %s", queries, (int) out.refuse, out.summary);
+    conf_free(cf);
+    pfcache_clear();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_off),
+        cmocka_unit_test(test_resolver_handed_over),
     };
     int rc = 0;
 

@@ -401,6 +401,38 @@ static int dm_decide(const int *ks, const RL_RULE *const *rules, int n, uint64_t
     return ok;
 }
 
+/* diff_compare - the C model's and the script's results of op i agree */
+static void diff_compare(int i, uint64_t t, const RL_ITEM *it, const RL_RESULT *rm, const RL_RESULT *rr, int n)
+{
+    for (int k = 0; k < n; k++)
+        if (rm[k].allowed != rr[k].allowed || rm[k].count != rr[k].count || rm[k].wait_ms != rr[k].wait_ms)
+            fail_msg("op %d at %llu key %s N=%u P=%llu: C %d/%u/%llu redis %d/%u/%llu",
+                     i, (unsigned long long) t, it[k].key, it[k].rule->limit,
+                     (unsigned long long) it[k].rule->period_ms, rm[k].allowed,
+                     rm[k].count, (unsigned long long) rm[k].wait_ms, rr[k].allowed,
+                     rr[k].count, (unsigned long long) rr[k].wait_ms);
+}
+
+/* diff_peek - op i peeks at key under rule: the model and the script agree */
+static void diff_peek(RL_STORE *r, int i, uint64_t t, int key, const RL_RULE *rule, const RL_ITEM *it)
+{
+    RL_RESULT rm, rr;
+
+    if (dm_st[key]) {
+        LIMITER_STATE *st = dm_state(key, rule, t);
+
+        rm.allowed = limiter_check(st, t, &rm.count, &rm.wait_ms);
+    } else {
+        rm.allowed = 1;
+        rm.count = 0;
+        rm.wait_ms = 0;
+    }
+    assert_int_equal(r->ops->peek(r, it, &rr), RL_OK);
+    if (rm.count != rr.count || rm.allowed != rr.allowed || rm.wait_ms != rr.wait_ms)
+        fail_msg("peek %d at %llu key %s: C %u redis %u", i, (unsigned long long) t, it->key, rm.count,
+                 rr.count);
+}
+
 /* test_differential - random calls through the script and the C model, compared */
 static void test_differential(void **state)
 {
@@ -450,15 +482,7 @@ static void test_differential(void **state)
                 fail_msg("op %d at %llu: accepted %d/%d stamp %llu/%llu (C/redis)", i,
                          (unsigned long long) t, am, ar, (unsigned long long) sm,
                          (unsigned long long) sr);
-            for (k = 0; k < n; k++) {
-                if (rm[k].allowed != rr[k].allowed || rm[k].count != rr[k].count
-                    || rm[k].wait_ms != rr[k].wait_ms)
-                    fail_msg("op %d at %llu key %s N=%u P=%llu: C %d/%u/%llu redis %d/%u/%llu",
-                             i, (unsigned long long) t, it[k].key, it[k].rule->limit,
-                             (unsigned long long) it[k].rule->period_ms, rm[k].allowed,
-                             rm[k].count, (unsigned long long) rm[k].wait_ms, rr[k].allowed,
-                             rr[k].count, (unsigned long long) rr[k].wait_ms);
-            }
+            diff_compare(i, t, it, rm, rr, n);
             if (am)
                 stamps[rnd(16)] = sm;
         } else if (op < 9) {
@@ -469,20 +493,7 @@ static void test_differential(void **state)
                     limiter_refund(dm_st[ks[k]], st);
             assert_int_equal(r->ops->refund(r, it, (size_t) n, st), RL_OK);
         } else {
-            if (dm_st[ks[0]]) {
-                LIMITER_STATE *st = dm_state(ks[0], rp[0], t);
-
-                rm[0].allowed = limiter_check(st, t, &rm[0].count, &rm[0].wait_ms);
-            } else {
-                rm[0].allowed = 1;
-                rm[0].count = 0;
-                rm[0].wait_ms = 0;
-            }
-            assert_int_equal(r->ops->peek(r, &it[0], &rr[0]), RL_OK);
-            if (rm[0].count != rr[0].count || rm[0].allowed != rr[0].allowed
-                || rm[0].wait_ms != rr[0].wait_ms)
-                fail_msg("peek %d at %llu key %s: C %u redis %u", i, (unsigned long long) t,
-                         it[0].key, rm[0].count, rr[0].count);
+            diff_peek(r, i, t, ks[0], rp[0], &it[0]);
         }
     }
     for (k = 0; k < DM_KEYS; k++) {

@@ -64,6 +64,8 @@ static const TMPL_CASE tmpl_cases[] = {
      "<style>e{}</style>", 0, "more than 4 <style> elements"},
     {"stylesheet-word", "<styles>", 0, NULL},
     {"nul", "a{NUL}b", 0, "a NUL byte"},
+    {"comment-ignored", "<!-- a <style> and %{form}, <script> -->%{form}<!-- %{nosuch}", 1, NULL},
+    {"comment-line-numbers", "<!--\n\n-->\n%{nosuch}", 0, "t.html:4: unknown variable"},
     {"too-large", "{X65537}", 0, "more than 65536 bytes"},
 };
 
@@ -114,6 +116,26 @@ static void test_render(void **state)
     assert_int_equal(unsubd_tmpl_render(t, vals, &out), -1);
     buf_free(&out);
     unsubd_tmpl_free(t);
+    buf_free(&errs);
+}
+
+/* A comment is text: kept, nothing in it expanded. */
+static void test_comment(void **state)
+{
+    static const char text[] = "<!-- %{stream} -->%{stream}";
+    const char *vals[UNSUBD_TMPL_NVARS] = {NULL, NULL, NULL, NULL, NULL, "<s>", NULL, NULL};
+    UNSUBD_TMPL *t;
+    BUF errs, out;
+
+    (void) state;
+    buf_init(&errs, 4096);
+    buf_init(&out, 4096);
+    assert_non_null(t = unsubd_tmpl_compile(text, strlen(text), "t.html", 0, &errs));
+    assert_int_equal(unsubd_tmpl_render(t, vals, &out), 0);
+    assert_string_equal(out.data, "<!-- %{stream} -->&lt;s&gt;");
+    assert_string_equal(unsubd_tmpl_styles(t), "");
+    unsubd_tmpl_free(t);
+    buf_free(&out);
     buf_free(&errs);
 }
 
@@ -206,9 +228,11 @@ static void test_dir(void **state)
     put(dir, "confirm.html", "<h1>SHOP %{heading}</h1>%{form}");
     put(dir, "confirm.fr.html", "<h1>BOUTIQUE %{heading}</h1>%{form}");
     put(dir, "logo.png", "not a template: ignored");
+    (void) snprintf(path, sizeof(path), "%s/confirm.de.html", dir);
+    assert_int_equal(symlink("confirm.html", path), 0);     /* a link to a regular file is one */
     buf_init(&errs, 64 * 1024);
     assert_non_null(ps = unsubd_page_load(dir, "/etc/t.conf", 7, &errs));
-    assert_int_equal(unsubd_page_count(ps), 2);
+    assert_int_equal(unsubd_page_count(ps), 3);
     s = render(ps, UNSUBD_PAGE_CONFIRM, "de");
     assert_non_null(strstr(s, "<h1>SHOP Von diesen E-Mails abmelden?</h1>"));
     free(s);
@@ -268,6 +292,7 @@ int main(void)
 {
     const struct CMUnitTest single[] = {
         cmocka_unit_test(test_render),
+        cmocka_unit_test(test_comment),
         cmocka_unit_test(test_dir),
     };
     int failed = 0;

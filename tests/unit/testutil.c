@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include "conf.h"
 #include "orgdomain.h"
@@ -411,4 +413,50 @@ int th_remove_dir(const char *dir)
 
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     return system(cmd) == 0 ? 0 : -1;
+}
+
+/* th_keygen - a private key of alg */
+EVP_PKEY *th_keygen(const char *alg, int bits)
+{
+    EVP_PKEY *pk = NULL;
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, alg, NULL);
+
+    assert_non_null(ctx);
+    assert_int_equal(EVP_PKEY_keygen_init(ctx), 1);
+    if (bits)
+        assert_int_equal(EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, bits), 1);
+    if (strcmp(alg, "EC") == 0)
+        assert_int_equal(EVP_PKEY_CTX_set_group_name(ctx, "P-256"), 1);
+    assert_int_equal(EVP_PKEY_generate(ctx, &pk), 1);
+    EVP_PKEY_CTX_free(ctx);
+    return pk;
+}
+
+/* th_write_key - pk as dir/name, PKCS#8 PEM, 0600 */
+const char *th_write_key(const char *dir, const char *name, EVP_PKEY *pk)
+{
+    static char path[512];
+    FILE *fp;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    fp = fopen(path, "w");
+    assert_non_null(fp);
+    assert_int_equal(PEM_write_PrivateKey(fp, pk, NULL, NULL, 0, NULL, NULL), 1);
+    fclose(fp);
+    assert_int_equal(chmod(path, 0600), 0);
+    return path;
+}
+
+/* th_signing_files - a key, KeyTable, SigningTable and unsubscribe key in dir */
+void th_signing_files(const char *dir)
+{
+    EVP_PKEY *pk = th_keygen("ED25519", 0);
+    char line[600];
+
+    th_write_key(dir, "ed.pem", pk);
+    EVP_PKEY_free(pk);
+    snprintf(line, sizeof(line), "ed example.com:s1:%s/ed.pem\n", dir);
+    th_write_file(dir, "KeyTable", line, 0644);
+    th_write_file(dir, "SigningTable", "*@example.com ed\n", 0644);
+    th_write_file(dir, "unsub.keys", "7 MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n", 0600);
 }

@@ -15,8 +15,10 @@
 #include <sys/types.h>
 
 #include <cmocka.h>
+#include <openssl/types.h>
 
 #include "rl_store.h"
+#include "snapshot.h"
 #include "util.h"
 
 /* run_table - run fn once per table row, each row a test named by its
@@ -82,6 +84,23 @@ int th_remove_dir(const char *dir);
 
 /* th_write_file - dir/name holding text, with mode (the test fails if it cannot) */
 void th_write_file(const char *dir, const char *name, const char *text, mode_t mode);
+
+/* th_keygen - a new private key: alg "RSA" (bits), "ED25519", "EC" (P-256);
+ * the test fails if OpenSSL cannot make it. EVP_PKEY_free() it. */
+EVP_PKEY *th_keygen(const char *alg, int bits);
+
+/* th_write_key - dir/name holding pk in PKCS#8 PEM, mode 0600; its path
+ * (static, overwritten by the next call) */
+const char *th_write_key(const char *dir, const char *name, EVP_PKEY *pk);
+
+/* th_signing_files - in dir: an Ed25519 key ed.pem, a KeyTable naming it
+ * "ed" for example.com (selector s1), a SigningTable signing *@example.com
+ * with it, and unsub.keys (one unsubscribe key) */
+void th_signing_files(const char *dir);
+
+/* th_snapshot - dir/txmilter.conf holding conf, built into a snapshot
+ * (the test fails, with the errors, if it cannot be) */
+SNAPSHOT *th_snapshot(const char *dir, const char *conf);
 
 /* th_rule - a rate rule with a name, N, P and the shadow option */
 RL_RULE th_rule(const char *name, uint32_t limit, uint64_t period_ms, int shadow);

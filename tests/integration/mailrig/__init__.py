@@ -24,6 +24,7 @@ The modules, lowest first (each imports only those above it):
   mailrig.verify        verify_dkimpy, verify_maildkim, check_signed, check_not_verifying
   mailrig.redisserver   RedisServer (also redis-sentinel), RedisMonitor; tests/redis-launch
   mailrig.chromium      Chromium: headless chromium over the DevTools protocol (a pipe)
+  mailrig.prometheus    Prometheus: Debian's prometheus scraping the daemons, its HTTP API
 
 Tests import from the modules; the names below are here too, for scripts that
 `import mailrig` (contrib/quickstart-demo.py, tests/bench).
@@ -43,6 +44,7 @@ from .postfix import Postfix
 from .verify import (check_not_verifying, check_signed, describe, verify_all,
                      verify_dkimpy, verify_maildkim)
 from .redisserver import RedisMonitor, RedisServer
+from .prometheus import Prometheus
 
 __all__ = ["HERE", "PYTHON", "REPO", "Cleanup", "RigError", "connectable", "free_port",
            "make_dir", "make_traversable", "point_link", "run", "stop_process", "tail",
@@ -51,4 +53,4 @@ __all__ = ["HERE", "PYTHON", "REPO", "Cleanup", "RigError", "connectable", "free
            "SigningSetup", "TxMilter", "setup_for", "txmilter_binary", "txmilter_usable",
            "SmtpResult", "smtp_raw", "smtp_send", "MainCfRegistration", "Postfix",
            "check_not_verifying", "check_signed", "describe", "verify_all", "verify_dkimpy",
-           "verify_maildkim", "RedisMonitor", "RedisServer"]
+           "verify_maildkim", "RedisMonitor", "RedisServer", "Prometheus"]
