@@ -621,7 +621,7 @@ UNSUBD *unsubd_start(const UNSUBD_CONF *uc, int fd, UNSUB_KEYS *keys, UNSUBD_PAG
         unsubd_free(d);                     /* the caller still owns keys and pages */
         return NULL;
     }
-    if (unsubd_gate_start(fd, d->mhd, uc->trusted, &d->gate) == NULL) {
+    if (unsubd_gate_start(fd, d->mhd, uc->trusted, metrics, &d->gate) == NULL) {
         MHD_stop_daemon(d->mhd);            /* no connection was handed over */
         unsubd_free(d);
         return NULL;

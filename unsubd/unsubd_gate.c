@@ -6,7 +6,8 @@
  *	#include "unsubd_gate.h"
  *
  *	UNSUBD_GATE *unsubd_gate_start(int listen_fd, struct MHD_Daemon *mhd,
- *				       const NETLIST *trusted, UNSUBD_GATE **slot)
+ *				       const NETLIST *trusted, UNSUBD_METRICS *metrics,
+ *				       UNSUBD_GATE **slot)
  *	void	unsubd_gate_opened(UNSUBD_GATE *g, const struct sockaddr *sa)
  *	void	unsubd_gate_closed(UNSUBD_GATE *g, const struct sockaddr *sa)
  *	int	unsubd_gate_claim(UNSUBD_GATE *g, const char *client)
@@ -53,7 +54,8 @@
  *
  * DIAGNOSTICS
  *	Refusals are logged as warnings (client=IP method=M path=P
- *	status=N result=WHAT); a client that closes mid-request is logged as
+ *	status=N result=WHAT) and counted in txmilter_unsubd_requests_total
+ *	like every other answer; a client that closes mid-request is logged as
  *	result=aborted. Problems of the system (epoll, accept, the thread)
  *	are logged as errors.
  */
@@ -74,6 +76,7 @@
 #include "unsubd_gate.h"
 #include "unsubd_head.h"
 #include "unsubd_http.h"
+#include "unsubd_metrics.h"
 #include "util.h"
 
 #define UNSUBD_GATE_LINGER_MS  2000     /* reading what follows an answer */
@@ -105,6 +108,7 @@ struct unsubd_gate {
     int     lfd, ep, wake;
     struct MHD_Daemon *mhd;
     const NETLIST *trusted;
+    UNSUBD_METRICS *metrics;            /* where its answers are counted, or NULL */
     pthread_t thread;
     atomic_int stopping, quiesce, busy, listening;
     atomic_int handing;                 /* given to libmicrohttpd, not yet opened there */
@@ -244,6 +248,7 @@ static void unsubd_gate_answer(UNSUBD_GATE *g, UNSUBD_CONN *c, const UNSUBD_HEAD
     unsubd_http_logpath(h && h->target[0] ? h->target : "-", path, sizeof(path));
     log_warn("client=%s method=%s path=%s status=%u result=%s", c->ip, h ? h->method : "-", path,
              status, result);
+    unsubd_metrics_response(g->metrics, status);
     buf_init(&b, 4096);
     if (unsubd_answer_raw(&b, status, unsubd_head_reason(status), text) == 0)
         (void) send(c->fd, b.data, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);  /* small: fits the buffer */
@@ -461,7 +466,7 @@ static void *unsubd_gate_main(void *arg)
 
 /* unsubd_gate_start - the thread and its epoll */
 UNSUBD_GATE *unsubd_gate_start(int listen_fd, struct MHD_Daemon *mhd, const NETLIST *trusted,
-                               UNSUBD_GATE **slot)
+                               UNSUBD_METRICS *metrics, UNSUBD_GATE **slot)
 {
     UNSUBD_GATE *g = xcalloc(1, sizeof(*g));
     struct epoll_event ev;
@@ -469,6 +474,7 @@ UNSUBD_GATE *unsubd_gate_start(int listen_fd, struct MHD_Daemon *mhd, const NETL
     g->lfd = listen_fd;
     g->mhd = mhd;
     g->trusted = trusted;
+    g->metrics = metrics;
     atomic_init(&g->stopping, 0);
     atomic_init(&g->quiesce, 0);
     atomic_init(&g->busy, 0);

@@ -14,6 +14,7 @@
 #include <microhttpd.h>
 
 #include "netlist.h"
+#include "unsubd_metrics.h"
 
 #define UNSUBD_GATE_PER_CLIENT  16      /* connections per client address (IPv6: /64) */
 #define UNSUBD_GATE_DEADLINE    20      /* seconds for a whole request: line, fields, body */
@@ -24,11 +25,12 @@ typedef struct unsubd_gate UNSUBD_GATE;
 /* unsubd_gate_start - serve listen_fd (owned from then on) for mhd (a
  * daemon started with MHD_USE_NO_LISTEN_SOCKET); connections from an
  * address in trusted (may be NULL) are not limited per address (the
- * proxy: its clients are limited by unsubd_gate_claim()). The gate is
+ * proxy: its clients are limited by unsubd_gate_claim()). Its own
+ * answers are counted in metrics (may be NULL). The gate is
  * also stored in *slot before its thread starts (libmicrohttpd's
  * callbacks find it there). NULL, logged, if the thread cannot start. */
 UNSUBD_GATE *unsubd_gate_start(int listen_fd, struct MHD_Daemon *mhd, const NETLIST *trusted,
-                               UNSUBD_GATE **slot);
+                               UNSUBD_METRICS *metrics, UNSUBD_GATE **slot);
 
 /* unsubd_gate_opened, unsubd_gate_closed - libmicrohttpd started or
  * closed a connection from sa (its MHD_OPTION_NOTIFY_CONNECTION; sa may

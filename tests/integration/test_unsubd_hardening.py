@@ -11,7 +11,6 @@ fixture), on loopback, with its own configuration and store.
 """
 
 import http.client
-import os
 import re
 import socket
 import time
@@ -398,3 +397,17 @@ def test_a_request_trickling_in_gets_408_at_its_deadline(unsubd):
             in u.logtext()
     finally:
         s.close()
+
+
+def test_the_gates_own_answers_are_counted(unsubd):
+    from mailrig.util import free_port
+    from test_metrics import http_get, samples
+    mport = free_port()
+    u = unsubd("UnsubscribeMetricsListen 127.0.0.1:%d\n" % mport)
+    for data, _ in (MALFORMED["garbage"], MALFORMED["http2-version"], MALFORMED["chunked"]):
+        parse(raw(u, data))
+    status, _, text = http_get("http://127.0.0.1:%d/metrics" % mport)
+    assert status == 200
+    got = samples(text)
+    for code in ("400", "505", "411"):
+        assert got.get('txmilter_unsubd_requests_total{code="%s"}' % code) == 1, (code, text)

@@ -17,12 +17,12 @@ import signal
 import socket
 import ssl
 import subprocess
-import time
 
 import pytest
 
 from mailrig.util import connectable, free_port, run, tail, wait_until
-from test_unsubd import GMAIL, RCPT, STREAM, unsubd  # noqa: F401 (fixture)
+from test_unsubd import RCPT, STREAM, unsubd  # noqa: F401 (fixture)
+from test_unsubd_hardening import parse as parse_raw
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHIPPED = os.path.join(HERE, "..", "..", "contrib", "nginx-unsubscribe.conf")
@@ -132,14 +132,9 @@ def https(ng, data, ctx=None):
 
 
 def parse(reply):
-    head, _, body = reply.partition(b"\r\n\r\n")
-    lines = head.decode(errors="replace").split("\r\n")
-    assert lines[0].startswith("HTTP/1.1 "), reply[:300]
-    headers = {}
-    for line in lines[1:]:
-        k, _, v = line.partition(":")
-        headers[k.strip().lower()] = v.strip()
-    return int(lines[0].split()[1]), headers, body.decode(errors="replace")
+    """parse - (status, headers lower-cased, body as text) of a raw answer"""
+    status, headers, body = parse_raw(reply)
+    return status, headers, body.decode(errors="replace")
 
 
 def request(method, path, headers=(), body=b""):

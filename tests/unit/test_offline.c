@@ -6,7 +6,8 @@
  * what it prints: the outbound decision, the verdict with its SMTP reply,
  * the resulting header (DKIM-Signature on top, folded fields kept, a line
  * without a colon ending the header), recipients refused, and that a dry
- * run creates no suppression list.
+ * run creates no suppression list and only describes an unsubscribe
+ * request by mail.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,11 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "offline.h"
+#include "unsub_token.h"
 #include "testutil.h"
 
 static char dir[] = "/tmp/txoffline.XXXXXX";
@@ -45,7 +48,7 @@ typedef struct offline_case {
     const char *conf;               /* directives besides the keys and InternalHosts; %D: the directory */
     const char *message;            /* the file's text; NULL: a file that does not exist */
     const char *client, *auth;      /* NULL: the defaults (127.0.0.1, none) */
-    const char *rcpt;
+    const char *rcpt;               /* with TOKEN: a valid unsubscribe token there */
     int         status;             /* offline_run()'s */
     const char *want[3];            /* in what it prints */
     const char *not_want;
@@ -75,9 +78,35 @@ static const OFFLINE_CASE offline_cases[] = {
     {"List-Unsubscribe added, no suppression list created", UNSUB, "From: a@example.com\n\nhello\n", NULL,
      NULL, "<b@example.org>", 0, {"does not exist yet: nobody is suppressed", "List-Unsubscribe: <https://u.example/u/",
                                   "List-Unsubscribe-Post: List-Unsubscribe=One-Click"}, NULL},
+    {"unsubscribe request by mail: described, nothing stored", UNSUB
+     "UnsubscribeMailto unsubscribe+%{token}@u.example\n", "From: bob@example.org\n\nplease\n", "198.51.100.7",
+     NULL, "<unsubscribe+TOKEN@u.example>", 0,
+     {"would record unsubscribe of <bob@example.org> from stream app@example.com (dry run: nothing written)",
+      "verdict: accept untouched", NULL}, NULL},
     {"message file missing: status 1", "", NULL, NULL, NULL, "<b@example.org>", 1, {NULL, NULL, NULL},
      "verdict"},
 };
+
+/* with_token - *rcpt with TOKEN replaced by a token for bob@example.org's
+ * unsubscribe from app@example.com, sealed with dir/unsub.keys */
+static void with_token(char **rcpt)
+{
+    char path[300], token[UNSUB_TOKEN_MAX], *at = strstr(*rcpt, "TOKEN"), *next;
+    UNSUB_KEYS *k;
+    BUF errs;
+
+    snprintf(path, sizeof(path), "%s/unsub.keys", dir);
+    buf_init(&errs, 1024);
+    if ((k = unsub_keys_load(path, &errs)) == NULL)
+        fail_msg("%s: %s", path, errs.data);
+    buf_free(&errs);
+    assert_int_equal(unsub_token_seal(k, "bob@example.org", "app@example.com", (uint64_t) time(NULL), token,
+                                      sizeof(token)), 0);
+    unsub_keys_free(k);
+    next = xasprintf("%.*s%s%s", (int) (at - *rcpt), *rcpt, token, at + 5);
+    free(*rcpt);
+    *rcpt = next;
+}
 
 /* test_offline - one row through offline_run() */
 static void test_offline(void **state)
@@ -107,6 +136,8 @@ static void test_offline(void **state)
     o.envfrom = "<a@example.com>";
     strv_init(&o.rcpts);
     strv_add(&o.rcpts, c->rcpt);
+    if (strstr(c->rcpt, "TOKEN"))
+        with_token(&o.rcpts.v[0]);
     o.client = c->client;
     o.auth = c->auth;
     fp = open_memstream(&out, &outlen);
