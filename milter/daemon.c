@@ -259,6 +259,10 @@ static void daemon_reload(const DAEMON_RELOAD_ARG *rl, const TXCONF *running)
         || (snap->cf->daemon.user == NULL) != (running->daemon.user == NULL)
         || (snap->cf->daemon.user && strcmp(snap->cf->daemon.user, running->daemon.user) != 0))
         log_warn("reload: Socket and UserID changes take effect only after a restart");
+    if ((snap->cf->daemon.metrics_listen == NULL) != (running->daemon.metrics_listen == NULL)
+        || (snap->cf->daemon.metrics_listen
+            && strcmp(snap->cf->daemon.metrics_listen, running->daemon.metrics_listen) != 0))
+        log_warn("reload: MetricsListen changes take effect only after a restart");
     conf_check_log_warnings(snap);
     if (strcmp(snap->cf->rate.store, running->rate.store) != 0 || snap->cf->rate.store_failure != running->rate.store_failure
         || snap->cf->rate.store_timeout_ms != running->rate.store_timeout_ms

@@ -22,7 +22,7 @@ from mailrig.util import REPO, free_port, make_dir, wait_until
 from mailrig.smtp import smtp_send
 from mailrig.prometheus import Prometheus
 from mailrig.redisserver import RedisServer
-from ratelimit_helpers import ctl_stats, new_message, rl_setup, wait_delivered
+from ratelimit_helpers import ctl_stats, hup, new_message, rl_setup, wait_delivered, write_policy
 from unsub_helpers import UnsubD, http, local_url, one_click, unsub_setup, unsub_targets
 
 pytestmark = pytest.mark.txmilter_only
@@ -332,3 +332,48 @@ def test_summary_line_of_t_and_of_the_daemon_have_one_format(mrig, workdir):
     def fields(x):
         return re.findall(r"(?:^| )([a-z][a-z-]*)=", x)
     assert fields(t.group(1)) == fields(line), "daemon: %s\n-t:     %s" % (line, t.group(1))
+
+
+def test_health_503_names_the_resolver_when_dns_queries_keep_failing(mrig):
+    """Alignment preflight on, Nameservers where nothing answers (On-DNSError accept, so
+    mail still flows): after three failed queries /health is 503 naming the resolver, and
+    the DNS counters say timeout."""
+    dead = "127.0.0.1@%d" % free_port()
+    s = mrig.setup("rcpt-burst rcpt 100/10m tempfail\n", extra=[
+        ("EgressAddress", "192.0.2.10"), ("AlignmentAction", "reject"), ("Nameservers", dead),
+        ("DNSTimeout", "1"), ("On-DNSError", "accept")])
+    m = mrig.start_milter(s)
+    assert http_get(s.metrics_url + "/health")[0::2] == (200, "ok\n")
+    for i in range(3):
+        r = send(mrig, ["dns%d@receiver.example" % i], tag="dnsdown")
+        assert r.accepted, r
+    status, _, body = http_get(s.metrics_url + "/health")
+    assert status == 503 and "resolver: the last" in body, (status, body, m.log_text()[-2000:])
+    v = samples(scrape(s)[1])
+    assert v['txmilter_dns_queries_total{result="timeout"}'] >= 3, v
+    assert v['txmilter_preflight_verdicts_total{domain="example.com",verdict="temperror"}'] == 3, v
+
+
+def test_reloads_are_counted_by_result(mrig):
+    """SIGHUP with a good policy: success and a newer timestamp; with a broken one:
+    failure, the timestamp stays (the old configuration is in force)"""
+    s = mrig.setup("rcpt-burst rcpt 3/10m tempfail\n")
+    m = mrig.start_milter(s)
+
+    def value(name):
+        return samples(scrape(s)[1]).get(name)
+    t0 = value("txmilter_config_last_reload_success_timestamp_seconds")
+    assert value('txmilter_config_reloads_total{result="success"}') == 0
+    time.sleep(1.1)                       # the timestamp has a resolution of 1 s
+    hup(m)
+    m.wait_log(r"configuration reloaded from")
+    assert value('txmilter_config_reloads_total{result="success"}') == 1
+    t1 = value("txmilter_config_last_reload_success_timestamp_seconds")
+    assert t1 > t0, (t0, t1)
+    write_policy(s, "rcpt-burst rcpt 3/10x tempfail\n")
+    hup(m)
+    m.wait_log(r"reload of .* failed")
+    wait_until(lambda: value('txmilter_config_reloads_total{result="failure"}') == 1, 10,
+               what="the failed reload counted")
+    assert value('txmilter_config_reloads_total{result="success"}') == 1
+    assert value("txmilter_config_last_reload_success_timestamp_seconds") == t1
