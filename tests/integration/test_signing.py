@@ -369,6 +369,42 @@ def test_tampered_body_fails_both_verifiers(rig):
     check_not_verifying(bad2, rig.dns.port)
 
 
+@pytest.mark.parametrize("canon", CANONS)
+@pytest.mark.parametrize("how", ["smtp", "sendmail"])
+def test_bare_cr_and_lf_in_the_body_signed_as_delivered(rig, canon, how):
+    """a body with a bare CR inside a line, a bare LF, trailing whitespace, empty lines
+    and a bare CR at the end: Postfix turns the bare CR into a space and the LF into
+    CRLF before the milter sees them, and both signatures (one body pass) verify on
+    what was delivered"""
+    rig.start_milter(setup_for(rig.keys, "dual", canon=canon))
+    msg, mid = make_message(subject="bare line ends %s %s" % (canon, how),
+                            body=b"one\rstill one\r\ntwo\nthree \t \r\n\r\n\r")
+    if how == "smtp":
+        d = send_and_fetch(rig, msg, mid)
+    else:
+        rc, out = rig.postfix.sendmail("sender@example.com", "rcpt@receiver.example",
+                                       msg.replace(b"\r\n", b"\n"))
+        assert rc == 0, out
+        d = rig.capture.wait_for(mid)
+    assert b"\r\n\r\none still one\r\ntwo\r\n" in d.raw, d.raw[-200:]
+    check_signed(d.raw, rig.dns.port, EXPECT["dual"])
+
+
+@pytest.mark.parametrize("canon", CANONS)
+def test_body_of_many_milter_chunks_dual_signed_and_verified(rig, canon):
+    """a 300 KB body (five 64 KB milter chunks, lines cut across them, runs of spaces
+    and tabs, empty lines inside and at the end): hashed once, both signatures verify"""
+    rig.start_milter(setup_for(rig.keys, "dual", canon=canon))
+    lines = []
+    for i in range(6500):
+        lines.append(b"%d:\t  word%s  x \t" % (i, b" w" * (i % 37)) + (b"\r\n\r\n" if i % 13 == 0 else b"\r\n"))
+    body = b"".join(lines) + b"\r\n\r\n"
+    assert len(body) > 5 * 65535
+    msg, mid = make_message(subject="many chunks %s" % canon, body=body)
+    d = send_and_fetch(rig, msg, mid)
+    check_signed(d.raw, rig.dns.port, EXPECT["dual"])
+
+
 # --- several messages ----------------------------------------------------------
 
 def test_several_transactions_on_one_connection_each_signed_for_its_own_domain(rig):

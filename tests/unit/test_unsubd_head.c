@@ -3,7 +3,8 @@
  * test_unsubd_head.c - unit tests for unsubd_head.c, the check of a
  * whole request before libmicrohttpd sees it: a table of requests with
  * what each is (more to come, whole, or refused with which status), and
- * every prefix of good requests (never refused, whole only at the end).
+ * every prefix of good requests (never refused, whole only at the end);
+ * and unsubd_answer.c, the answer the gate writes for a refused one.
  * Requests may hold "{X<n>}" (n 'x' bytes) and "{NUL}" (th_expand()).
  */
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 #include <cmocka.h>
 
 #include "testutil.h"
+#include "unsubd_answer.h"
 #include "unsubd_head.h"
 
 #define H "Host: unsub.example.com\r\n"
@@ -143,10 +145,37 @@ static void test_prefixes(void **state)
     }
 }
 
+/* test_answer - the gate's answer: status line, every field, the body, bounded */
+static void test_answer(void **state)
+{
+    BUF b;
+
+    (void) state;
+    buf_init(&b, 4096);
+    assert_int_equal(unsubd_answer_raw(&b, 431, unsubd_head_reason(431), "Too large.\n"), 0);
+    assert_true(strncmp(b.data, "HTTP/1.1 431 Request Header Fields Too Large\r\n", 46) == 0);
+    assert_non_null(strstr(b.data, "\r\nContent-Type: text/plain; charset=utf-8\r\n"));
+    assert_non_null(strstr(b.data, "\r\nContent-Length: 11\r\n"));
+    assert_non_null(strstr(b.data, "\r\nContent-Security-Policy: default-src 'none';"));
+    for (const UNSUBD_HEADER *h = unsubd_answer_headers; h->name; h++) {
+        char line[512];
+
+        snprintf(line, sizeof(line), "\r\n%s: %s\r\n", h->name, h->value);
+        assert_non_null(strstr(b.data, line));
+    }
+    assert_non_null(strstr(b.data, "\r\nConnection: close\r\n"));
+    assert_string_equal(strstr(b.data, "\r\n\r\n"), "\r\n\r\nToo large.\n");
+    buf_free(&b);
+    buf_init(&b, 100);                      /* too small: -1, no overflow */
+    assert_int_equal(unsubd_answer_raw(&b, 400, "Bad Request", "x"), -1);
+    buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest single[] = {
         cmocka_unit_test(test_prefixes),
+        cmocka_unit_test(test_answer),
     };
     int failed = 0;
 
