@@ -30,7 +30,7 @@
  *	'#' starts a comment at the start of a line or after white space;
  *	blank lines are skipped. Each directive is one row of its feature's
  *	table (conf_daemon_dirs.c, conf_sign_dirs.c, conf_rate_dirs.c,
- *	conf_align_dirs.c, conf_unsub_dirs.c; conf_parts[] lists them): its
+ *	conf_align_dirs.c, conf_unsub_dirs.c, conf_bounce_dirs.c; conf_parts[] lists them): its
  *	name, the programs that use it, the parser for its value and the
  *	TXCONF field it sets. Only the rows of the programs in prog are
  *	parsed; the rows of the other programs are recognised and skipped
@@ -113,7 +113,7 @@
 /* Every part; a feature adds its part here and its rows in its own file. */
 static const CONF_PART *const conf_parts[] = {
     &conf_daemon_part, &conf_outbound_part, &conf_sign_part, &conf_rate_part,
-    &conf_align_part, &conf_unsub_part,
+    &conf_align_part, &conf_unsub_part, &conf_bounce_part,
 };
 
 #define CONF_NPARTS CONF_NELEM(conf_parts)

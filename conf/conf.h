@@ -18,6 +18,7 @@
 #include "util.h"
 
 #include "conf_align.h"
+#include "conf_bounce.h"
 #include "conf_daemon.h"
 #include "conf_rate.h"
 #include "conf_sign.h"
@@ -49,6 +50,7 @@ typedef struct conf {
     CONF_ALIGN align;           /* conf_align_dirs.c */
     CONF_UNSUB unsub;           /* conf_unsub_dirs.c */
     CONF_UNSUBD unsubd;         /* conf_unsub_dirs.c */
+    CONF_BOUNCE bounce;         /* conf_bounce_dirs.c */
 
     STRV    warnings;           /* "file:line: warning: message": OpenDKIM directives
                                  * accepted but ignored (conf_migrate.c), directives

@@ -2,7 +2,7 @@
 /*
  * conf_int.h - between conf.c (the file reader), the per-feature
  * directive tables (conf_daemon_dirs.c, conf_sign_dirs.c, conf_rate_dirs.c, conf_align_dirs.c,
- * conf_unsub_dirs.c) and conf_value.c (the value parsers). Nothing outside
+ * conf_unsub_dirs.c, conf_bounce_dirs.c) and conf_value.c (the value parsers). Nothing outside
  * conf/ includes it.
  */
 #ifndef TX_CONF_INT_H
@@ -53,6 +53,7 @@ extern const CONF_PART conf_sign_part;
 extern const CONF_PART conf_rate_part;
 extern const CONF_PART conf_align_part;
 extern const CONF_PART conf_unsub_part;
+extern const CONF_PART conf_bounce_part;
 
 /* conf_warn - add "file:line: warning: message" to cf->warnings */
 void conf_warn(TXCONF *cf, int line, const char *fmt, ...)
@@ -66,6 +67,7 @@ void conf_warn(TXCONF *cf, int line, const char *fmt, ...)
 int conf_parse_str(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
 int conf_parse_bool(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
 int conf_parse_int(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
+int conf_parse_duration(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
 int conf_parse_size(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
 int conf_parse_umask(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
 int conf_parse_facility(TXCONF *, const CONF_DIR *, const char *, char *, size_t);

@@ -11,6 +11,8 @@
  *			char *, size_t)
  *	int	conf_parse_int(TXCONF *, const CONF_DIR *, const char *,
  *			char *, size_t)
+ *	int	conf_parse_duration(TXCONF *, const CONF_DIR *,
+ *			const char *, char *, size_t)
  *	int	conf_parse_size(TXCONF *, const CONF_DIR *, const char *,
  *			char *, size_t)
  *	int	conf_parse_umask(TXCONF *, const CONF_DIR *, const char *,
@@ -79,6 +81,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +152,39 @@ static int conf_number(const char *value, int base, long min, long max, long *ou
     if (errno != 0 || *end != 0 || v < (unsigned long) min || v > (unsigned long) max)
         return -1;
     *out = (long) v;
+    return 0;
+}
+
+/* conf_parse_duration - "forever" (0), or N with a unit s, m, h, d or w
+ * (none: seconds), as a long of seconds within the row's range */
+int conf_parse_duration(TXCONF *cf, const CONF_DIR *d, const char *value,
+                        char *err, size_t errlen)
+{
+    static const struct { char unit; long secs; } units[] = {
+        {'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 604800},
+    };
+    char digits[24];
+    size_t n = strlen(value), i;
+    long mult = 1, v;
+
+    if (strcasecmp(value, "forever") == 0) {
+        *CONF_FIELD(cf, d, long) = 0;
+        return 0;
+    }
+    for (i = 0; n > 1 && i < CONF_NELEM(units); i++)
+        if (value[n - 1] == units[i].unit) {
+            mult = units[i].secs;
+            n--;
+        }
+    if (n == 0 || n >= sizeof(digits) || (memcpy(digits, value, n), digits[n] = 0,
+                                           conf_number(digits, 10, 1, LONG_MAX / 604800, &v)) < 0
+        || v > d->max / mult || v * mult < d->min) {
+        snprintf(err, errlen, "%s: bad value \"%s\": expected \"forever\" or a duration "
+                 "(N with s, m, h, d or w) from %lds to %ldd", d->name, value, d->min,
+                 d->max / 86400);
+        return -1;
+    }
+    *CONF_FIELD(cf, d, long) = v * mult;
     return 0;
 }
 

@@ -4,7 +4,9 @@
  *
  * SYNOPSIS
  *	txmilterctl [-x CONFIG] suppress list [--rcpt ADDR] [--stream S]
- *	txmilterctl [-x CONFIG] suppress add RCPT STREAM
+ *			[--reason R]
+ *	txmilterctl [-x CONFIG] suppress add RCPT STREAM [--reason R]
+ *			[--evidence TEXT]
  *	txmilterctl [-x CONFIG] suppress remove RCPT STREAM
  *	txmilterctl [-x CONFIG] suppress export
  *
@@ -19,13 +21,20 @@
  *	"Foo+x@Example.COM" names the entry txmilter checks.
  *
  *	list	one line per entry: recipient, stream, created (ISO 8601,
- *		UTC), source, separated by tabs; the count on stderr.
- *	add	records the entry with source "txmilterctl" (an entry
- *		already there keeps its time and source).
- *	remove	deletes the entry.
- *	export	CSV (RFC 4180) with the header rcpt,stream,created,source;
- *		created in ISO 8601 UTC; fields quoted when they hold a
- *		comma, a quote or a space.
+ *		UTC), source, reason, expires (ISO 8601 UTC, "never", or
+ *		"lapsed TIME" once past), evidence, separated by tabs; the
+ *		count on stderr. --reason keeps the entries of one reason
+ *		(unsubscribe, bounce, complaint, manual).
+ *	add	records the entry with source "txmilterctl" and reason
+ *		manual, or the one given (bounce entries lapse after
+ *		BounceSuppressFor); an entry already there keeps its time and
+ *		source unless it lapses first (suppress.h).
+ *	remove	deletes the entry, whatever its reason: a bounce or a
+ *		complaint is lifted like an unsubscribe.
+ *	export	CSV (RFC 4180) with the header
+ *		rcpt,stream,created,source,reason,expires,evidence; times in
+ *		ISO 8601 UTC (expires empty for never); fields quoted when
+ *		they hold a comma, a quote or a space.
  *
  *	Run as root, txmilterctl gives a suppress.db it creates to the owner
  *	of DataDirectory (see suppress_sqlite.c).
@@ -55,13 +64,22 @@
 
 typedef struct cs_out {
     int csv;
+    int reason;                         /* -1 every reason */
+    long shown;
 } CS_OUT;
+
+typedef struct cs_args {
+    const char *cmd, *rcpt, *stream, *evidence;
+    int reason;                         /* -1: none given */
+} CS_ARGS;
 
 /* cs_usage - the suppress commands */
 static int cs_usage(void)
 {
-    fprintf(stderr, "usage: txmilterctl [-x CONFIG] suppress list [--rcpt ADDR] [--stream S]\n"
-            "       txmilterctl [-x CONFIG] suppress add RCPT STREAM\n"
+    fprintf(stderr, "usage: txmilterctl [-x CONFIG] suppress list [--rcpt ADDR] [--stream S] "
+            "[--reason R]\n"
+            "       txmilterctl [-x CONFIG] suppress add RCPT STREAM [--reason R] "
+            "[--evidence TEXT]\n"
             "       txmilterctl [-x CONFIG] suppress remove RCPT STREAM\n"
             "       txmilterctl [-x CONFIG] suppress export\n");
     return 2;
@@ -100,18 +118,34 @@ static void cs_csv_field(const char *s, int last)
 /* cs_print - one entry, as a list line or a CSV record */
 static void cs_print(const SUPPRESS_ENTRY *e, void *arg)
 {
-    const CS_OUT *o = arg;
-    char when[64];
+    CS_OUT *o = arg;
+    char when[64], exp[64], until[80];
 
+    if (o->reason >= 0 && (int) e->reason != o->reason)
+        return;
+    o->shown++;
     cs_time(e->created, when, sizeof(when));
+    if (e->expires)
+        cs_time(e->expires, exp, sizeof(exp));
+    else
+        exp[0] = 0;
     if (o->csv) {
         cs_csv_field(e->rcpt, 0);
         cs_csv_field(e->stream, 0);
         cs_csv_field(when, 0);
-        cs_csv_field(e->source, 1);
-    } else {
-        printf("%s\t%s\t%s\t%s\n", e->rcpt, e->stream, when, e->source);
+        cs_csv_field(e->source, 0);
+        cs_csv_field(suppress_reason_name(e->reason), 0);
+        cs_csv_field(exp, 0);
+        cs_csv_field(e->evidence, 1);
+        return;
     }
+    if (e->expires == 0)
+        snprintf(until, sizeof(until), "never");
+    else
+        snprintf(until, sizeof(until), "%s%s", e->expires <= (uint64_t) time(NULL)
+                 ? "lapsed " : "", exp);
+    printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e->rcpt, e->stream, when, e->source,
+           suppress_reason_name(e->reason), until, e->evidence);
 }
 
 /* cs_norm - normalise a recipient (is_rcpt) or a stream; -1 after a message */
@@ -140,19 +174,26 @@ static int cs_norm(const TXCONF *cf, const char *in, int is_rcpt, char *out, siz
 }
 
 /* cs_run - one command on the open store; the exit status */
-static int cs_run(SUPPRESS *s, const char *cmd, const char *rcpt, const char *stream)
+static int cs_run(SUPPRESS *s, const TXCONF *cf, const CS_ARGS *a)
 {
-    CS_OUT o = { 0 };
+    const char *cmd = a->cmd, *rcpt = a->rcpt, *stream = a->stream;
+    CS_OUT o = { 0, a->reason, 0 };
+    SUPPRESS_INFO in = { SUPPRESS_MANUAL, a->evidence, 0 };
     BUF err;
     long n;
     int rc = 0;
 
     buf_init(&err, 1024);
     if (strcmp(cmd, "add") == 0) {
-        if (suppress_add(s, rcpt, stream, "txmilterctl", &err) != 0)
+        if (a->reason >= 0)
+            in.reason = (SUPPRESS_REASON) a->reason;
+        if (in.reason == SUPPRESS_BOUNCE)
+            in.expire_after = (uint64_t) cf->bounce.suppress_for;
+        if (suppress_record(s, rcpt, stream, "txmilterctl", &in, &err) != 0)
             rc = 1;
         else
-            printf("suppressed: %s from %s\n", rcpt, stream);
+            printf("suppressed: %s from %s (%s)\n", rcpt, stream,
+                   suppress_reason_name(in.reason));
     } else if (strcmp(cmd, "remove") == 0) {
         if ((n = suppress_remove(s, rcpt, stream, &err)) < 0) {
             rc = 1;
@@ -164,11 +205,11 @@ static int cs_run(SUPPRESS *s, const char *cmd, const char *rcpt, const char *st
         }
     } else {
         if ((o.csv = strcmp(cmd, "export") == 0) != 0)
-            fputs("rcpt,stream,created,source\r\n", stdout);
+            fputs("rcpt,stream,created,source,reason,expires,evidence\r\n", stdout);
         if ((n = suppress_list(s, rcpt, stream, cs_print, &o, &err)) < 0)
             rc = 1;
         else if (!o.csv)
-            fprintf(stderr, "%ld entr%s\n", n, n == 1 ? "y" : "ies");
+            fprintf(stderr, "%ld entr%s\n", o.shown, o.shown == 1 ? "y" : "ies");
     }
     if (rc != 0 && err.data)
         fprintf(stderr, "txmilterctl: %s\n", err.data);
@@ -180,54 +221,78 @@ static int cs_run(SUPPRESS *s, const char *cmd, const char *rcpt, const char *st
     return rc;
 }
 
-/* ctl_suppress_main - txmilterctl suppress ... */
-int ctl_suppress_main(const char *config, int argc, char **argv)
+/* cs_parse - the command's arguments into a; 0, or the usage exit status */
+static int cs_parse(int argc, char **argv, CS_ARGS *a)
 {
     static const struct option opts[] = {
         {"rcpt", required_argument, NULL, 'r'}, {"stream", required_argument, NULL, 's'},
+        {"reason", required_argument, NULL, 'w'}, {"evidence", required_argument, NULL, 'e'},
         {NULL, 0, NULL, 0},
     };
-    const char *cmd, *rcpt_in = NULL, *stream_in = NULL;
+    int c, list, add;
+
+    memset(a, 0, sizeof(*a));
+    a->reason = -1;
+    if (argc < 2)
+        return cs_usage();
+    a->cmd = argv[1];
+    list = strcmp(a->cmd, "list") == 0;
+    add = strcmp(a->cmd, "add") == 0;
+    if (strcmp(a->cmd, "export") == 0)
+        return argc == 2 ? 0 : cs_usage();
+    if (!list && !add && strcmp(a->cmd, "remove") != 0)
+        return cs_usage();
+    optind = 0;                         /* glibc: start afresh, permuting (main used "+") */
+    while ((c = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r': if (!list) return cs_usage(); a->rcpt = optarg; break;
+        case 's': if (!list) return cs_usage(); a->stream = optarg; break;
+        case 'e': if (!add) return cs_usage(); a->evidence = optarg; break;
+        case 'w':
+            if ((!list && !add) || (a->reason = suppress_reason_parse(optarg)) < 0) {
+                fprintf(stderr, "txmilterctl: --reason: expected unsubscribe, bounce, "
+                        "complaint or manual\n");
+                return 2;
+            }
+            break;
+        default: return cs_usage();
+        }
+    }
+    if (list)
+        return optind == argc - 1 ? 0 : cs_usage();
+    if (optind + 1 + 2 != argc)
+        return cs_usage();
+    a->rcpt = argv[optind + 1];
+    a->stream = argv[optind + 2];
+    return 0;
+}
+
+/* ctl_suppress_main - txmilterctl suppress ... */
+int ctl_suppress_main(const char *config, int argc, char **argv)
+{
     char rcpt[ADDR_NORM_MAX], stream[ADDR_NORM_MAX];
+    CS_ARGS a;
     TXCONF *cf;
     SUPPRESS *s;
     BUF errs;
-    int c, rc;
+    int rc;
 
-    if (argc < 2)
-        return cs_usage();
-    cmd = argv[1];
-    if (strcmp(cmd, "list") == 0) {
-        optind = 1;
-        while ((c = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
-            switch (c) {
-            case 'r': rcpt_in = optarg; break;
-            case 's': stream_in = optarg; break;
-            default: return cs_usage();
-            }
-        }
-        if (optind != argc - 1)
-            return cs_usage();
-    } else if (strcmp(cmd, "add") == 0 || strcmp(cmd, "remove") == 0) {
-        if (argc != 4)
-            return cs_usage();
-        rcpt_in = argv[2];
-        stream_in = argv[3];
-    } else if (strcmp(cmd, "export") != 0 || argc != 2) {
-        return cs_usage();
-    }
+    if ((rc = cs_parse(argc, argv, &a)) != 0)
+        return rc;
     buf_init(&errs, 64 * 1024);
     if ((cf = conf_load(config, CONF_PROG_CTL, &errs)) == NULL) {
         fputs(errs.data ? errs.data : "configuration error\n", stderr);
         buf_free(&errs);
         return 2;
     }
-    if ((rcpt_in && cs_norm(cf, rcpt_in, 1, rcpt, sizeof(rcpt)) != 0)
-        || (stream_in && cs_norm(cf, stream_in, 0, stream, sizeof(stream)) != 0)) {
+    if ((a.rcpt && cs_norm(cf, a.rcpt, 1, rcpt, sizeof(rcpt)) != 0)
+        || (a.stream && cs_norm(cf, a.stream, 0, stream, sizeof(stream)) != 0)) {
         buf_free(&errs);
         conf_free(cf);
         return 2;
     }
+    a.rcpt = a.rcpt ? rcpt : NULL;
+    a.stream = a.stream ? stream : NULL;
     buf_reset(&errs);
     s = suppress_open(cf->rate.store, cf->unsub.data_directory,
                       cf->rate.store_timeout_ms > CS_TIMEOUT_MS ? (unsigned) cf->rate.store_timeout_ms
@@ -236,7 +301,7 @@ int ctl_suppress_main(const char *config, int argc, char **argv)
         fprintf(stderr, "txmilterctl: suppression list: %s\n", errs.data ? errs.data : "?");
         rc = 1;
     } else {
-        rc = cs_run(s, cmd, rcpt_in ? rcpt : NULL, stream_in ? stream : NULL);
+        rc = cs_run(s, cf, &a);
         suppress_close(s);
     }
     buf_free(&errs);

@@ -184,7 +184,7 @@ void msg_free(MSG *m)
     free(m->ops);
     rate_txn_free(m->rate, m->svc.rate);
     for (i = 0; i < m->rcpt_norm.n; i++)
-        strv_free(&m->rcpt_sup[i].streams);
+        rate_txn_sup_free(&m->rcpt_sup[i]);
     free(m->rcpt_sup);
     strv_free(&m->rcpt_given);
     strv_free(&m->rcpt_norm);
@@ -338,7 +338,7 @@ static REPLY msg_rcpt_decide(MSG *m, const char *rcpt, const char *rcpt_addr)
     strv_init(&sup.streams);
     sup.rcpt = norm;
     if (m->rate && !msg_rate(m, rcpt, norm, &sup, &refused)) {
-        strv_free(&sup.streams);
+        rate_txn_sup_free(&sup);
         return refused;
     }
     m->rcpt_sup = xrealloc(m->rcpt_sup, (m->rcpt_norm.n + 1) * sizeof(*m->rcpt_sup));

@@ -30,6 +30,10 @@ typedef enum msg_why {
     MSG_WHY_SUPPRESS_DOWN,      /* 451 4.3.0 */
     MSG_WHY_UNSUBSCRIBED,       /* 550 5.7.1; address, stream */
     MSG_WHY_ALL_UNSUBSCRIBED,   /* 550 5.7.1; size_t recipients, stream */
+    MSG_WHY_BOUNCED,            /* 550 5.7.1; address, stream, DSN status */
+    MSG_WHY_COMPLAINED,         /* 550 5.7.1; address, stream */
+    MSG_WHY_SUPPRESSED_BY_HAND, /* 550 5.7.1; address, stream */
+    MSG_WHY_ALL_SUPPRESSED,     /* 550 5.7.1; size_t recipients, stream (reasons mixed) */
     MSG_WHY_RATE_LIMIT,         /* 451 4.7.1; address, rule, unsigned long long seconds */
     MSG_WHY_RATE_EXCEEDED,      /* 550 5.7.1; address, rule */
     MSG_WHY_RATE_STORE,         /* 451 4.4.3; address */

@@ -17,9 +17,10 @@
  *	what would be is described in the caller's buffer and the summary.
  *
  *	msg_unsub_eoh() runs once the From field and the recipients are known:
- *	unless the sender is exempt, it removes the recipients who
- *	unsubscribed from this stream (or refuses the message when none is
- *	left, 550 5.7.1), then adds List-Unsubscribe and List-Unsubscribe-Post
+ *	unless the sender is exempt, it removes the recipients suppressed
+ *	from this stream (unsubscribed, bounced, complained or put there by
+ *	the operator; or refuses the message when none is left, 550 5.7.1
+ *	naming why, e.g. "(bounced: 5.1.1)"), then adds List-Unsubscribe and List-Unsubscribe-Post
  *	for the one recipient left, before the signers see any field, so the
  *	signatures cover them. An application's own List-Unsubscribe is kept
  *	or replaced (UnsubscribeExisting).
@@ -92,8 +93,10 @@ int msg_unsub_rcpt(MSG *m, const char *rcpt, char *would, size_t wouldlen)
 }
 
 
-/* msg_sup_fetched - 1 suppressed, 0 not, as fetched with recipient i's rate decision; -1 not fetched */
-static int msg_sup_fetched(const MSG *m, size_t i, const char *stream)
+/* msg_sup_fetched - 1 suppressed (why and evidence filled), 0 not, as
+ * fetched with recipient i's rate decision; -1 not fetched */
+static int msg_sup_fetched(const MSG *m, size_t i, const char *stream, SUPPRESS_REASON *why,
+                           char *evidence)
 {
     const RL_SUP *sup = m->rcpt_sup ? &m->rcpt_sup[i] : NULL;
     size_t k;
@@ -101,42 +104,106 @@ static int msg_sup_fetched(const MSG *m, size_t i, const char *stream)
     if (sup == NULL || !sup->fetched)
         return -1;
     for (k = 0; k < sup->streams.n; k++)
-        if (strcmp(sup->streams.v[k], stream) == 0)
+        if (strcmp(sup->streams.v[k], stream) == 0) {
+            if (k < sup->values.n)
+                (void) suppress_redis_value(sup->values.v[k], why, evidence);
             return 1;
+        }
     return 0;
 }
 
-/* msg_suppressed - drop the recipients who unsubscribed from stream; the
+/* msg_sup_text - why a recipient may not have mail of stream, after "recipient " */
+static void msg_sup_text(const char *stream, SUPPRESS_REASON why, const char *evidence,
+                         char *text, size_t len)
+{
+    size_t st = strcspn(evidence, " ;");
+
+    if (st > 16)
+        st = 16;
+    switch (why) {
+    case SUPPRESS_BOUNCE:
+        snprintf(text, len, "bounced mail of %.200s (bounced: %.*s)", stream,
+                 st ? (int) st : 7, st ? evidence : "unknown");
+        break;
+    case SUPPRESS_COMPLAINT:
+        snprintf(text, len, "complained about mail of %.200s (complaint)", stream);
+        break;
+    case SUPPRESS_MANUAL:
+        snprintf(text, len, "unsubscribed from mail of %.200s (by the operator)", stream);
+        break;
+    default:
+        snprintf(text, len, "unsubscribed from mail of %.200s", stream);
+        break;
+    }
+}
+
+/* msg_sup_reply - the 550 for the one recipient, naming why it is suppressed */
+static REPLY msg_sup_reply(const char *rcpt, const char *stream, SUPPRESS_REASON why,
+                           const char *evidence)
+{
+    char status[17];
+    size_t st = strcspn(evidence, " ;");
+
+    if (st == 0 || st >= sizeof(status))
+        snprintf(status, sizeof(status), "unknown");
+    else
+        snprintf(status, sizeof(status), "%.*s", (int) st, evidence);
+    switch (why) {
+    case SUPPRESS_BOUNCE:
+        return msg_reply(REPLY_REJECT, MSG_WHY_BOUNCED, rcpt, stream, status);
+    case SUPPRESS_COMPLAINT:
+        return msg_reply(REPLY_REJECT, MSG_WHY_COMPLAINED, rcpt, stream);
+    case SUPPRESS_MANUAL:
+        return msg_reply(REPLY_REJECT, MSG_WHY_SUPPRESSED_BY_HAND, rcpt, stream);
+    default:
+        return msg_reply(REPLY_REJECT, MSG_WHY_UNSUBSCRIBED, rcpt, stream);
+    }
+}
+
+/* msg_sup_one - 1 suppressed (why and evidence filled), 0 not, -1 could not tell */
+static int msg_sup_one(MSG *m, size_t i, const char *stream, SUPPRESS_REASON *why,
+                       char *evidence, BUF *err)
+{
+    int rc;
+
+    *why = SUPPRESS_UNSUBSCRIBE;
+    evidence[0] = 0;
+    buf_reset(err);
+    if ((rc = msg_sup_fetched(m, i, stream, why, evidence)) < 0)
+        return suppress_lookup(m->svc.suppress, m->rcpt_norm.v[i], stream, why, evidence, err);
+    suppress_answered(m->svc.suppress);     /* one round trip: decided and looked up */
+    return rc;
+}
+
+/* msg_suppressed - drop the recipients suppressed from stream; the
  * number left (*first: the index of the first of them), or -1 with *r set (all gone: 550; list down under
  * StoreFailure tempfail: 451 4.3.0). Under local or accept a list that
  * cannot tell lets the message go unchecked: counted and logged by
  * suppress.c, noted in the message's summary line. */
 static long msg_suppressed(MSG *m, const char *stream, size_t *first, REPLY *r)
 {
-    SUPPRESS *store = m->svc.suppress;
     size_t i, gone = 0, n = m->rcpt_norm.n;
     unsigned char *drop;
-    int unchecked = 0, fetched = 0;
+    char evidence[SUPPRESS_EVIDENCE_MAX], first_ev[SUPPRESS_EVIDENCE_MAX] = "", text[600];
+    SUPPRESS_REASON why, kind = SUPPRESS_UNSUBSCRIBE;
+    int unchecked = 0, same = 1;
+    STRV whys;
     BUF err;
 
     *first = 0;
-    if (store == NULL || n == 0)
+    if (m->svc.suppress == NULL || n == 0)
         return (long) n;
     drop = xcalloc(n, 1);
+    strv_init(&whys);
     buf_init(&err, 512);
     for (i = 0; i < n; i++) {
-        int rc;
+        int rc = msg_sup_one(m, i, stream, &why, evidence, &err);
 
-        if ((rc = msg_sup_fetched(m, i, stream)) < 0) {
-            buf_reset(&err);
-            rc = suppress_check(store, m->rcpt_norm.v[i], stream, &err);
-        } else if (!fetched++) {
-            suppress_answered(store);
-        }
         if (rc < 0) {
             if ((STORE_FAILURE) m->snap->cf->rate.store_failure == STORE_FAIL_TEMPFAIL) {
                 msg_note(m, "suppression=unavailable");
                 free(drop);
+                strv_free(&whys);
                 buf_free(&err);
                 *r = msg_refuse(m, "store", msg_reply(REPLY_TEMPFAIL, MSG_WHY_SUPPRESS_DOWN));
                 return -1;
@@ -145,29 +212,39 @@ static long msg_suppressed(MSG *m, const char *stream, size_t *first, REPLY *r)
                 msg_note(m, "suppression=unchecked");
             continue;
         }
-        if (rc == 1) {
-            drop[i] = 1;
-            gone++;
+        if (rc != 1)
+            continue;
+        if (gone == 0) {
+            kind = why;
+            util_strlcpy(first_ev, evidence, sizeof(first_ev));
         }
+        same &= why == kind;
+        drop[i] = 1;
+        gone++;
+        msg_sup_text(stream, why, evidence, text, sizeof(text));
+        strv_add(&whys, text);
     }
     buf_free(&err);
     if (gone == n) {
         free(drop);
-        *r = msg_refuse(m, "suppressed", n == 1
-                        ? msg_reply(REPLY_REJECT, MSG_WHY_UNSUBSCRIBED, m->rcpt_norm.v[0], stream)
-                        : msg_reply(REPLY_REJECT, MSG_WHY_ALL_UNSUBSCRIBED, n, stream));
+        strv_free(&whys);
+        *r = msg_refuse(m, "suppressed", n > 1
+                        ? msg_reply(REPLY_REJECT, same && kind == SUPPRESS_UNSUBSCRIBE
+                                    ? MSG_WHY_ALL_UNSUBSCRIBED : MSG_WHY_ALL_SUPPRESSED, n, stream)
+                        : msg_sup_reply(m->rcpt_norm.v[0], stream, kind, first_ev));
         return -1;
     }
-    for (i = 0; i < n; i++)
+    for (i = 0, gone = 0; i < n; i++)
         if (drop[i]) {
             msg_op(m, MSG_RCPT_DELETE, m->rcpt_given.v[i], NULL);
             if (m->rate)                    /* not sent to: no quota used */
                 rate_txn_refund_rcpt(m->rate, m->svc.rate, m->rcpt_given.v[i]);
             msg_note(m, "suppressed=<%s>", m->rcpt_norm.v[i]);
             msg_count_refusal(m, "suppressed");
-            log_info("%s: rcpt=<%s> removed: unsubscribed from mail of %s", msg_queueid(m),
-                     m->rcpt_norm.v[i], stream);
+            log_info("%s: rcpt=<%s> removed: %s", msg_queueid(m), m->rcpt_norm.v[i],
+                     whys.v[gone++]);
         }
+    strv_free(&whys);
     /* the first recipient left, for the header's token */
     while (*first < n && drop[*first])
         ++*first;

@@ -13,6 +13,7 @@
  *	RATE_RESULT rate_txn_rcpt_sup(RATE_TXN *t, RL_STORE *store,
  *			const char *rcpt, const char *norm, const char *qid,
  *			RL_SUP *sup)
+ *	void	rate_txn_sup_free(RL_SUP *sup)
  *	const char * rate_txn_quarantine(const RATE_TXN *t)
  *	size_t	rate_txn_deferred(const RATE_TXN *t)
  *	const char * rate_txn_deferred_rcpt(const RATE_TXN *t, size_t i)
@@ -226,6 +227,13 @@ static RATE_RESULT rate_refused(RATE_TXN *t, const char *rcpt, const char *norm,
         r.outcome = RATE_DEFERRED;
     }
     return r;
+}
+
+/* rate_txn_sup_free - free the lists of sup */
+void rate_txn_sup_free(RL_SUP *sup)
+{
+    strv_free(&sup->streams);
+    strv_free(&sup->values);
 }
 
 /* rate_txn_rcpt_sup - rate_txn_rcpt, with the suppression lookup folded into the store's call */

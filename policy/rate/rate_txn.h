@@ -71,6 +71,9 @@ RATE_RESULT rate_txn_rcpt(RATE_TXN *t, RL_STORE *store, const char *rcpt, const 
 RATE_RESULT rate_txn_rcpt_sup(RATE_TXN *t, RL_STORE *store, const char *rcpt, const char *norm,
                              const char *qid, RL_SUP *sup);
 
+/* rate_txn_sup_free - free what a decision fetched into sup (its lists) */
+void rate_txn_sup_free(RL_SUP *sup);
+
 /* rate_txn_decisions - what each rule said of the recipient last decided
  * by rate_txn_rcpt*(): how many (0 when no store decided: none applies,
  * or the store was unavailable), *d set to them. Valid until the next call. */

@@ -43,11 +43,14 @@ typedef enum rl_status {
 #define RL_SUP_MAX      16      /* a recipient's suppressions fetched with its decision */
 
 /* What a decision may fetch of the suppression list in the same round trip:
- * the streams rcpt unsubscribed from, for the check at end of headers. */
+ * the streams rcpt is suppressed from (entries that lapsed left out), for
+ * the check at end of headers, and why. The caller zeroes it (or
+ * strv_init()s both lists) and frees it with rate_txn_sup_free(). */
 typedef struct rl_sup {
     const char *rcpt;           /* in: the recipient as the suppression list names it */
     int      fetched;           /* out: 1 if streams holds every one (at most RL_SUP_MAX) */
-    STRV     streams;           /* out: strv_init()ed by the caller */
+    STRV     streams;           /* out: the streams */
+    STRV     values;            /* out: each one's stored entry, as suppress_redis_value() reads it */
 } RL_SUP;
 
 typedef struct rl_store RL_STORE;

@@ -201,20 +201,23 @@ static void rd_result(redisReply **e, RL_RESULT *res)
     res->wait_ms = (uint64_t) e[2]->integer;
 }
 
-/* rd_sup - the suppressions at the end of a decision's reply into sup */
+/* rd_sup - the suppressions at the end of a decision's reply into sup:
+ * k, then k pairs of stream and stored value */
 static void rd_sup(redisReply **e, size_t ne, RL_SUP *sup)
 {
     size_t i, k;
 
     if (e[0]->type != REDIS_REPLY_INTEGER || e[0]->integer < 0 || e[0]->integer > RL_SUP_MAX
-        || (k = (size_t) e[0]->integer) != ne - 1)
+        || (k = (size_t) e[0]->integer) * 2 != ne - 1)
         return;                             /* too many, or not looked up: not fetched */
-    for (i = 1; i <= k; i++)
-        if (e[i]->type != REDIS_REPLY_STRING || e[i]->len == 0 || e[i]->len >= RD_ERR_MAX
-            || memchr(e[i]->str, 0, e[i]->len) != NULL)
+    for (i = 1; i <= 2 * k; i++)
+        if (e[i]->type != REDIS_REPLY_STRING || (i % 2 == 1 && e[i]->len == 0)
+            || e[i]->len >= RD_ERR_MAX || memchr(e[i]->str, 0, e[i]->len) != NULL)
             return;
-    for (i = 1; i <= k; i++)
+    for (i = 1; i <= 2 * k; i += 2) {
         strv_add(&sup->streams, e[i]->str);
+        strv_add(&sup->values, e[i + 1]->str);
+    }
     sup->fetched = 1;
 }
 

@@ -31,7 +31,8 @@
  * minutes, so that real time cannot cut a synthetic timeline short.
  * A decision may also look up the recipient's suppressions (redis_pool.h's
  * keys, read but not declared in KEYS: they share the rate keys' hash tag,
- * so they live in the same Cluster slot); the limiter part ignores them.
+ * so they live in the same Cluster slot), leaving out entries that have
+ * lapsed (suppress_redis.c's value format); the limiter part ignores them.
  */
 const char store_redis_lua[] =
     "-- txmilter rate limiter (store_redis.c): limiter.c's rules over KEYS, atomically.\n"
@@ -265,20 +266,26 @@ const char store_redis_lua[] =
     "-- ARGV[3n+4..3n+8], to fetch the recipient's suppressions in the same call:\n"
     "-- the index of streams, the prefix of a stream's hash, rcpt, the most\n"
     "-- streams to look at and the most to return; appended: k and k stream\n"
-    "-- names, or -1 when there are more than either bound\n"
+    "-- names each followed by its stored value, or -1 when there are more than\n"
+    "-- either bound\n"
     "local sx = 3 * #KEYS + 4\n"
     "if ARGV[sx] then\n"
     "  local scan, most = tonumber(ARGV[sx + 3]), tonumber(ARGV[sx + 4])\n"
     "  local hit = {}\n"
     "  if redis.call('SCARD', ARGV[sx]) > scan then hit = nil else\n"
     "    for _, s in ipairs(redis.call('SMEMBERS', ARGV[sx])) do\n"
-    "      if redis.call('HEXISTS', ARGV[sx + 1] .. s, ARGV[sx + 2]) == 1 then\n"
-    "        if #hit == most then hit = nil; break end\n"
+    "      local v = redis.call('HGET', ARGV[sx + 1] .. s, ARGV[sx + 2])\n"
+    "      -- \"CREATED SOURCE REASON EXPIRES EVIDENCE\" (or the older \"CREATED SOURCE\"):\n"
+    "      -- an entry whose EXPIRES (seconds, 0 never) has passed suppresses nothing\n"
+    "      local x = v and tonumber(string.match(v, '^%d+ %S+ %S+ (%d+)') or '0')\n"
+    "      if v and (x == 0 or x * 1000 > now) then\n"
+    "        if #hit == 2 * most then hit = nil; break end\n"
     "        hit[#hit + 1] = s\n"
+    "        hit[#hit + 1] = v\n"
     "      end\n"
     "    end\n"
     "  end\n"
-    "  out[#out + 1] = hit and #hit or -1\n"
+    "  out[#out + 1] = hit and #hit / 2 or -1\n"
     "  if hit then for _, s in ipairs(hit) do out[#out + 1] = s end end\n"
     "end\n"
     "return out\n";

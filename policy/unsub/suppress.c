@@ -13,8 +13,14 @@
  *	void	suppress_stats(SUPPRESS *s, SUPPRESS_STATS *st)
  *	int	suppress_add(SUPPRESS *s, const char *rcpt, const char *stream,
  *			const char *source, BUF *err)
+ *	int	suppress_record(SUPPRESS *s, const char *rcpt,
+ *			const char *stream, const char *source,
+ *			const SUPPRESS_INFO *info, BUF *err)
  *	int	suppress_check(SUPPRESS *s, const char *rcpt, const char *stream,
  *			BUF *err)
+ *	int	suppress_lookup(SUPPRESS *s, const char *rcpt,
+ *			const char *stream, SUPPRESS_REASON *reason,
+ *			char *evidence, BUF *err)
  *	int	suppress_remove(SUPPRESS *s, const char *rcpt,
  *			const char *stream, BUF *err)
  *	long	suppress_list(SUPPRESS *s, const char *rcpt, const char *stream,
@@ -22,6 +28,8 @@
  *			void *arg, BUF *err)
  *	int	suppress_norm_stream(const char *stream, char *out,
  *			size_t outlen, BUF *err)
+ *	const char *suppress_reason_name(SUPPRESS_REASON r)
+ *	int	suppress_reason_parse(const char *s)
  *
  * DESCRIPTION
  *	This module checks the arguments and hands each call to the store
@@ -57,6 +65,19 @@
  *	and txmilterctl name an entry alike. suppress_add() keeps the first
  *	created time and source of an entry already there.
  *
+ *	Every entry has a reason: unsubscribe (txmilter-unsubd, requests
+ *	by mail), bounce (DSNs), complaint (ARF reports) or manual
+ *	(txmilterctl); suppress_add() gives manual to source "txmilterctl"
+ *	and unsubscribe to the others, suppress_record() the one it is
+ *	told, with evidence (at most SUPPRESS_EVIDENCE_MAX - 1 bytes, control
+ *	characters made spaces, longer text cut) and an expiry. An entry
+ *	whose expiry has passed suppresses nothing (suppress_check() and
+ *	suppress_lookup() answer 0) but stays listed until recorded again
+ *	or removed. Recording over an entry replaces it only when the old
+ *	one lapses and the new one lapses later or never: an unsubscribe
+ *	is never turned into a bounce that expires, a bounce recorded
+ *	again is renewed with its new evidence.
+ *
  *	suppress_list() calls fn for every entry matching rcpt and stream
  *	(NULL matches everything); fn must not call back into s. The SQLite
  *	store lists in (rcpt, stream) order, Redis by stream.
@@ -77,6 +98,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "addr_norm.h"
@@ -267,9 +289,44 @@ void suppress_stats(SUPPRESS *s, SUPPRESS_STATS *st)
     pthread_mutex_unlock(&s->health->lock);
 }
 
-/* suppress_add - record that rcpt unsubscribed from stream */
-int suppress_add(SUPPRESS *s, const char *rcpt, const char *stream, const char *source, BUF *err)
+static const char *const sp_reasons[SUPPRESS_REASONS] = {
+    "unsubscribe", "bounce", "complaint", "manual",
+};
+
+/* suppress_reason_name - the stored name of r */
+const char *suppress_reason_name(SUPPRESS_REASON r)
 {
+    return (unsigned) r < SUPPRESS_REASONS ? sp_reasons[r] : "unknown";
+}
+
+/* suppress_reason_parse - the reason named s; -1 if none */
+int suppress_reason_parse(const char *s)
+{
+    int i;
+
+    for (i = 0; s && i < SUPPRESS_REASONS; i++)
+        if (strcasecmp(s, sp_reasons[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* sp_evidence - text bounded and without control characters into out */
+static void sp_evidence(const char *text, char out[SUPPRESS_EVIDENCE_MAX])
+{
+    size_t i;
+
+    util_strlcpy(out, text ? text : "", SUPPRESS_EVIDENCE_MAX);
+    for (i = 0; out[i]; i++)
+        if ((unsigned char) out[i] < 0x20 || out[i] == 0x7f)
+            out[i] = ' ';
+}
+
+/* suppress_record - record rcpt for stream, with why */
+int suppress_record(SUPPRESS *s, const char *rcpt, const char *stream, const char *source,
+                    const SUPPRESS_INFO *info, BUF *err)
+{
+    char evidence[SUPPRESS_EVIDENCE_MAX];
+    SUPPRESS_INFO in;
     size_t n;
 
     if (sp_args(s, rcpt, stream, 0, err) != 0)
@@ -278,15 +335,49 @@ int suppress_add(SUPPRESS *s, const char *rcpt, const char *stream, const char *
         || strspn(source, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != n)
         return suppress_seterr(err, "bad source: 1 to %d of letters, digits, '_', '.', '-'",
                                SP_SOURCE_MAX);
-    return sp_outcome(s, s->ops->add(s, rcpt, stream, source, err), 0, 1, err);
+    if (info == NULL || (unsigned) info->reason >= SUPPRESS_REASONS)
+        return suppress_seterr(err, "bad reason");
+    if (info->expire_after > (uint64_t) 100 * 365 * 86400)
+        return suppress_seterr(err, "bad expiry: more than 100 years");
+    in = *info;
+    sp_evidence(info->evidence, evidence);
+    in.evidence = evidence;
+    return sp_outcome(s, s->ops->add(s, rcpt, stream, source, &in, err), 0, 1, err);
 }
 
-/* suppress_check - 1 if rcpt unsubscribed from stream */
-int suppress_check(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err)
+/* suppress_add - record that rcpt unsubscribed from stream */
+int suppress_add(SUPPRESS *s, const char *rcpt, const char *stream, const char *source, BUF *err)
 {
+    SUPPRESS_INFO in = { SUPPRESS_UNSUBSCRIBE, "", 0 };
+
+    if (source && strcmp(source, "txmilterctl") == 0)
+        in.reason = SUPPRESS_MANUAL;
+    return suppress_record(s, rcpt, stream, source, &in, err);
+}
+
+/* suppress_lookup - 1 if rcpt is suppressed from stream, and why */
+int suppress_lookup(SUPPRESS *s, const char *rcpt, const char *stream, SUPPRESS_REASON *reason,
+                    char *evidence, BUF *err)
+{
+    char ev[SUPPRESS_EVIDENCE_MAX];
+    SUPPRESS_REASON r = SUPPRESS_UNSUBSCRIBE;
+    int rc;
+
     if (sp_args(s, rcpt, stream, 0, err) != 0)
         return -1;
-    return sp_outcome(s, s->ops->check(s, rcpt, stream, err), 1, 0, err);
+    ev[0] = 0;
+    rc = sp_outcome(s, s->ops->check(s, rcpt, stream, &r, ev, err), 1, 0, err);
+    if (rc == 1 && reason)
+        *reason = r;
+    if (rc == 1 && evidence)
+        util_strlcpy(evidence, ev, SUPPRESS_EVIDENCE_MAX);
+    return rc;
+}
+
+/* suppress_check - 1 if rcpt is suppressed from stream */
+int suppress_check(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err)
+{
+    return suppress_lookup(s, rcpt, stream, NULL, NULL, err);
 }
 
 /* suppress_remove - forget one entry */

@@ -4,6 +4,9 @@
  * Embedded (SQLite file in DataDirectory, WAL mode, shared by txmilter and
  * txmilter-unsubd) or Redis (the same Store as the rate limits). Entries
  * are (recipient, stream) pairs, both normalised; adding is idempotent.
+ * Each keeps why it is there (reason), when, the evidence and when it
+ * lapses (bounces may: BounceSuppressFor); a lapsed entry suppresses
+ * nothing.
  */
 #ifndef TX_SUPPRESS_H
 #define TX_SUPPRESS_H
@@ -14,15 +17,36 @@
 #include "util.h"
 
 #define SUPPRESS_FIELD_MAX 320     /* bytes of a recipient or stream, NUL included */
+#define SUPPRESS_EVIDENCE_MAX 256  /* bytes of the evidence kept, NUL included */
 
 typedef struct suppress SUPPRESS;
+
+/* Why an entry is there. The names are stored (SQLite column, Redis value). */
+typedef enum suppress_reason {
+    SUPPRESS_UNSUBSCRIBE = 0,   /* List-Unsubscribe: one-click or mailto */
+    SUPPRESS_BOUNCE,            /* a DSN: permanent failure, or too many transient */
+    SUPPRESS_COMPLAINT,         /* an ARF feedback report */
+    SUPPRESS_MANUAL,            /* txmilterctl suppress add */
+    SUPPRESS_REASONS
+} SUPPRESS_REASON;
 
 typedef struct suppress_entry {
     const char *rcpt;
     const char *stream;
     uint64_t    created;        /* seconds since the epoch */
-    const char *source;         /* "http", "mail", "txmilterctl" */
+    const char *source;         /* "http", "mail", "txmilterctl", "dsn", "arf" */
+    SUPPRESS_REASON reason;
+    const char *evidence;       /* "" or e.g. "status=5.1.1 diag=smtp; 550 5.1.1 ..." */
+    uint64_t    expires;        /* seconds since the epoch; 0 never */
 } SUPPRESS_ENTRY;
+
+/* What suppress_record() keeps besides the pair and the source. */
+typedef struct suppress_info {
+    SUPPRESS_REASON reason;
+    const char *evidence;       /* NULL or text; cut to SUPPRESS_EVIDENCE_MAX - 1
+                                 * bytes, control characters made spaces */
+    uint64_t    expire_after;   /* seconds from now (the store's clock); 0 never */
+} SUPPRESS_INFO;
 
 typedef struct suppress_stats {
     uint64_t answered;          /* calls the store answered */
@@ -49,11 +73,24 @@ void suppress_answered(SUPPRESS *s);
 /* suppress_stats - a copy of the counters */
 void suppress_stats(SUPPRESS *s, SUPPRESS_STATS *st);
 
-/* suppress_add - record (idempotent); 0, or -1 with a reason (store down) */
+/* suppress_add - record (idempotent); 0, or -1 with a reason (store down).
+ * The reason is manual for source "txmilterctl", else unsubscribe. */
 int suppress_add(SUPPRESS *s, const char *rcpt, const char *stream, const char *source, BUF *err);
+
+/* suppress_record - record with a reason, evidence and expiry. An entry
+ * already there stays as it is unless it lapses (expires != 0) before the
+ * new one would: a bounce never shortens an unsubscribe, a repeated bounce
+ * renews its own. 0, or -1 with a reason. */
+int suppress_record(SUPPRESS *s, const char *rcpt, const char *stream, const char *source,
+                    const SUPPRESS_INFO *info, BUF *err);
 
 /* suppress_check - 1 suppressed, 0 not, -1 could not tell (reason in err) */
 int suppress_check(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err);
+
+/* suppress_lookup - suppress_check() that also says why: on 1, reason and
+ * evidence (evidence: SUPPRESS_EVIDENCE_MAX bytes, may be NULL) */
+int suppress_lookup(SUPPRESS *s, const char *rcpt, const char *stream, SUPPRESS_REASON *reason,
+                    char *evidence, BUF *err);
 
 /* suppress_remove - 1 removed, 0 was not there, -1 error */
 int suppress_remove(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err);
@@ -62,6 +99,18 @@ int suppress_remove(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err)
  * returns the count, or -1 on error */
 long suppress_list(SUPPRESS *s, const char *rcpt, const char *stream,
                    void (*fn)(const SUPPRESS_ENTRY *e, void *arg), void *arg, BUF *err);
+
+/* suppress_redis_value - a Redis list's stored entry ("CREATED SOURCE
+ * REASON EXPIRES EVIDENCE", as the rate script hands over in RL_SUP's
+ * values) into reason and evidence (SUPPRESS_EVIDENCE_MAX bytes); 0, or -1
+ * if malformed (reason manual, evidence "": it is there, cause unknown) */
+int suppress_redis_value(const char *value, SUPPRESS_REASON *reason, char *evidence);
+
+/* suppress_reason_name - "unsubscribe", "bounce", "complaint", "manual" */
+const char *suppress_reason_name(SUPPRESS_REASON r);
+
+/* suppress_reason_parse - the reason named s (case-insensitive); -1 if none */
+int suppress_reason_parse(const char *s);
 
 /* suppress_norm_stream - a stream as stored and sealed into tokens: an
  * address ("News+x@Shop.EXAMPLE.") is addr_norm()ed without subaddress

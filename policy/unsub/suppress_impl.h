@@ -3,7 +3,8 @@
  * suppress_impl.h - what suppress.c needs of each suppression store
  * (suppress_sqlite.c, suppress_redis.c). Not an interface for anyone else:
  * callers use suppress.h. Arguments reach a store already checked
- * (non-empty, bounded, no control characters) and err already reset.
+ * (non-empty, bounded, no control characters) and err already reset;
+ * the evidence is never NULL, bounded and free of control characters.
  */
 #ifndef TX_SUPPRESS_IMPL_H
 #define TX_SUPPRESS_IMPL_H
@@ -12,8 +13,12 @@
 #include "suppress.h"
 
 typedef struct suppress_ops {
-    int  (*add)(SUPPRESS *s, const char *rcpt, const char *stream, const char *source, BUF *err);
-    int  (*check)(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err);
+    int  (*add)(SUPPRESS *s, const char *rcpt, const char *stream, const char *source,
+                const SUPPRESS_INFO *info, BUF *err);
+    /* check - 1 with *reason and evidence (SUPPRESS_EVIDENCE_MAX) filled,
+     * 0 absent or lapsed, -1 */
+    int  (*check)(SUPPRESS *s, const char *rcpt, const char *stream, SUPPRESS_REASON *reason,
+                  char *evidence, BUF *err);
     int  (*remove)(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err);
     long (*list)(SUPPRESS *s, const char *rcpt, const char *stream,
                  void (*fn)(const SUPPRESS_ENTRY *e, void *arg), void *arg, BUF *err);

@@ -9,6 +9,11 @@
  *			BUF *err)
  *	SUPPRESS *suppress_redis_open_pool(REDIS_POOL *pool)
  *
+ *	#include "suppress.h"
+ *
+ *	int	suppress_redis_value(const char *value,
+ *			SUPPRESS_REASON *reason, char *evidence)
+ *
  *	and, through s->ops: add, check, remove, list, close (suppress.h).
  *
  * DESCRIPTION
@@ -24,8 +29,13 @@
  *
  *	Data model: one hash per stream, and an index of the streams.
  *
- *	txm:{txmilter}:unsub:s:STREAM	hash: field RCPT,
- *					value "CREATED SOURCE"
+ *	txm:{txmilter}:unsub:s:STREAM	hash: field RCPT, value
+ *				"CREATED SOURCE REASON EXPIRES EVIDENCE"
+ *				(times in seconds from Redis TIME, EXPIRES
+ *				0 for never; EVIDENCE may hold spaces; a
+ *				value of txmilter before reasons, "CREATED
+ *				SOURCE", reads as reason manual for source
+ *				txmilterctl, else unsubscribe, never lapsing)
  *	txm:{txmilter}:unsub:streams	set of every STREAM with entries
  *
  *	(REDIS_SUP_* of redis_pool.h: the rate script reads them too, to
@@ -37,10 +47,15 @@
  *	below stay valid there. A ':' never occurs in a rate key's rule
  *	name, so these keys cannot meet store_redis's "txm:{txmilter}:NAME|".
  *
- *	check	HEXISTS: one round trip, the hot path of txmilter.
- *	add	one EVAL: HSET unless the field exists (the first created
- *		time and source stay), created from Redis TIME (one clock for
- *		every relay), SADD of the stream: atomic.
+ *	check	HGET: one round trip, the hot path of txmilter; EXPIRES
+ *		is compared with this host's clock (relays keep NTP time;
+ *		seconds do not matter against BounceSuppressFor's days).
+ *		txmilter mostly gets the answer with its rate decision
+ *		instead (store_redis_lua.c applies the same rule).
+ *	add	one EVAL: HSET unless the field exists and does not lapse
+ *		before the new entry would (so the first created time and
+ *		source stay), created and EXPIRES from Redis TIME (one clock
+ *		for every relay), SADD of the stream: atomic.
  *	remove	one EVAL: HDEL, and SREM of the stream when its hash is gone.
  *	list	the stream given, else SMEMBERS of the index (sorted); per
  *		stream HGET of the recipient given, else HSCAN in batches.
@@ -54,6 +69,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <hiredis.h>
 
@@ -67,7 +83,7 @@
 #define SR_POOL         4
 #define SR_SCAN_COUNT   "500"
 
-#define SR_ARGS         8               /* the most arguments of one command */
+#define SR_ARGS         11              /* the most arguments of one command */
 
 typedef struct sr_store {
     SUPPRESS  base;
@@ -75,13 +91,22 @@ typedef struct sr_store {
     int       own_pool;
 } SR_STORE;
 
-/* KEYS[1] the stream's hash, KEYS[2] the index; ARGV rcpt, source, stream */
+/* KEYS[1] the stream's hash, KEYS[2] the index; ARGV rcpt, source, stream,
+ * reason, expire after (seconds, 0 never), evidence */
 static const char sr_add_lua[] =
     "if redis.replicate_commands then redis.replicate_commands() end\n"
     "redis.call('SADD', KEYS[2], ARGV[3])\n"
-    "if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end\n"
-    "local t = redis.call('TIME')\n"
-    "redis.call('HSET', KEYS[1], ARGV[1], t[1] .. ' ' .. ARGV[2])\n"
+    "local t = tonumber(redis.call('TIME')[1])\n"
+    "local after = tonumber(ARGV[5])\n"
+    "local exp = 0\n"
+    "if after > 0 then exp = t + after end\n"
+    "local old = redis.call('HGET', KEYS[1], ARGV[1])\n"
+    "if old then\n"
+    "  local ox = tonumber(string.match(old, '^%d+ %S+ %S+ (%d+)') or '0')\n"
+    "  if ox == 0 or (exp ~= 0 and exp <= ox) then return 0 end\n"
+    "end\n"
+    "redis.call('HSET', KEYS[1], ARGV[1], t .. ' ' .. ARGV[2] .. ' ' .. ARGV[4] .. ' ' .. exp"
+    " .. ' ' .. ARGV[6])\n"
     "return 1\n";
 
 /* KEYS as above; ARGV rcpt, stream */
@@ -138,16 +163,20 @@ static int sr_int(redisReply *rep, const char *what, BUF *err)
     return v;
 }
 
-/* sr_script - EVAL a two-key script; its integer answer, or -1 */
+/* sr_script - EVAL a two-key script with nargs ARGV; its integer answer, or -1 */
 static int sr_script(SR_STORE *r, const char *what, const char *lua, const char *stream,
-                     const char *a1, const char *a2, const char *a3, BUF *err)
+                     int nargs, const char *const *args, BUF *err)
 {
     char key[SR_KEY_MAX];
-    const char *argv[8] = { "EVAL", lua, "2", key, SR_STREAMS, a1, a2, a3 };
-    size_t argvlen[8];
-    int argc = a3 ? 8 : 7, i;
+    const char *argv[SR_ARGS] = { "EVAL", lua, "2", key, SR_STREAMS };
+    size_t argvlen[SR_ARGS];
+    int argc = 5 + nargs, i;
     redisReply *rep;
 
+    if (argc > SR_ARGS)
+        return suppress_seterr(err, "redis: %s: too many arguments", what);
+    for (i = 0; i < nargs; i++)
+        argv[5 + i] = args[i];
     argvlen[3] = sr_key(stream, key);
     for (i = 0; i < argc; i++)
         if (i != 3)
@@ -157,56 +186,138 @@ static int sr_script(SR_STORE *r, const char *what, const char *lua, const char 
     return sr_int(rep, what, err);
 }
 
-/* sr_add - record an entry (kept if already there) */
-static int sr_add(SUPPRESS *s, const char *rcpt, const char *stream, const char *source, BUF *err)
+/* sr_add - record an entry (kept if already there and lasting as long) */
+static int sr_add(SUPPRESS *s, const char *rcpt, const char *stream, const char *source,
+                  const SUPPRESS_INFO *info, BUF *err)
 {
-    return sr_script((SR_STORE *) s, "suppress add", sr_add_lua, stream, rcpt, source, stream,
-                     err) < 0 ? -1 : 0;
+    char after[24];
+    const char *args[6] = { rcpt, source, stream, suppress_reason_name(info->reason), after,
+                            info->evidence };
+
+    snprintf(after, sizeof(after), "%llu", (unsigned long long) info->expire_after);
+    return sr_script((SR_STORE *) s, "suppress add", sr_add_lua, stream, 6, args, err) < 0
+        ? -1 : 0;
 }
 
-/* sr_check - HEXISTS */
-static int sr_check(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err)
+/* sr_word - the next space-separated word of *p into out (bounded); 0, or -1 if none */
+static int sr_word(const char **p, const char *end, char *out, size_t outlen)
 {
-    char key[SR_KEY_MAX];
-    const char *argv[3] = { "HEXISTS", key, rcpt };
-    size_t argvlen[3] = { 7, sr_key(stream, key), strlen(rcpt) };
+    const char *w = *p, *sp;
+    size_t n;
+
+    if (w >= end)
+        return -1;
+    sp = memchr(w, ' ', (size_t) (end - w));
+    n = (size_t) ((sp ? sp : end) - w);
+    if (n == 0 || n >= outlen)
+        return -1;
+    memcpy(out, w, n);
+    out[n] = 0;
+    *p = sp ? sp + 1 : end;
+    return 0;
+}
+
+/* sr_value - a stored value into e (created, reason, expires) and the
+ * buffers for source (64 bytes) and evidence; -1 if malformed */
+static int sr_value(const char *v, size_t len, SUPPRESS_ENTRY *e, char *source, char *evidence)
+{
+    const char *p = v, *end = v + len;
+    char num[24], reason[32], *stop;
+    int r;
+
+    source[0] = evidence[0] = 0;
+    if (sr_word(&p, end, num, sizeof(num)) != 0)
+        return -1;
+    e->created = strtoull(num, &stop, 10);
+    if (*stop != 0)
+        return -1;
+    (void) sr_word(&p, end, source, 64);
+    e->expires = 0;
+    e->reason = strcmp(source, "txmilterctl") == 0 ? SUPPRESS_MANUAL : SUPPRESS_UNSUBSCRIBE;
+    if (sr_word(&p, end, reason, sizeof(reason)) != 0)
+        return 0;                           /* "CREATED SOURCE": before reasons */
+    r = suppress_reason_parse(reason);
+    e->reason = r < 0 ? SUPPRESS_MANUAL : (SUPPRESS_REASON) r;
+    if (sr_word(&p, end, num, sizeof(num)) == 0)
+        e->expires = strtoull(num, NULL, 10);
+    len = (size_t) (end - p);
+    if (len >= SUPPRESS_EVIDENCE_MAX)
+        len = SUPPRESS_EVIDENCE_MAX - 1;
+    memcpy(evidence, p, len);
+    evidence[len] = 0;
+    return 0;
+}
+
+/* suppress_redis_value - reason and evidence of a stored value */
+int suppress_redis_value(const char *value, SUPPRESS_REASON *reason, char *evidence)
+{
+    char source[64];
+    SUPPRESS_ENTRY e;
+
+    if (sr_value(value, strlen(value), &e, source, evidence) != 0) {
+        *reason = SUPPRESS_MANUAL;
+        evidence[0] = 0;
+        return -1;
+    }
+    *reason = e.reason;
+    return 0;
+}
+
+/* sr_check - HGET, and the entry's expiry against this host's clock */
+static int sr_check(SUPPRESS *s, const char *rcpt, const char *stream, SUPPRESS_REASON *reason,
+                    char *evidence, BUF *err)
+{
+    char key[SR_KEY_MAX], source[64];
+    const char *argv[3] = { "HGET", key, rcpt };
+    size_t argvlen[3] = { 4, sr_key(stream, key), strlen(rcpt) };
+    SUPPRESS_ENTRY e;
     redisReply *rep;
+    int rc = 0;
 
     if ((rep = sr_cmd((SR_STORE *) s, "suppress check", 3, argv, argvlen, err)) == NULL)
         return -1;
-    return sr_int(rep, "suppress check", err);
+    if (rep->type == REDIS_REPLY_STRING) {
+        if (sr_value(rep->str, rep->len, &e, source, evidence) != 0) {
+            e.expires = 0;                  /* there, if unreadable: suppressed */
+            e.reason = SUPPRESS_MANUAL;
+        }
+        *reason = e.reason;
+        rc = e.expires == 0 || e.expires > (uint64_t) time(NULL);
+    } else if (rep->type != REDIS_REPLY_NIL) {
+        rc = suppress_seterr(err, "redis: suppress check: unexpected reply");
+    }
+    freeReplyObject(rep);
+    return rc;
 }
 
 /* sr_remove - forget an entry; 1 if it was there */
 static int sr_remove(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err)
 {
-    return sr_script((SR_STORE *) s, "suppress remove", sr_remove_lua, stream, rcpt, stream,
-                     NULL, err);
+    const char *args[2] = { rcpt, stream };
+
+    return sr_script((SR_STORE *) s, "suppress remove", sr_remove_lua, stream, 2, args, err);
 }
 
 /* sr_entry - call fn for one hash field and its value; -1 if malformed */
 static int sr_entry(const char *stream, const redisReply *field, const redisReply *value,
                     void (*fn)(const SUPPRESS_ENTRY *e, void *arg), void *arg)
 {
-    char rcpt[SUPPRESS_FIELD_MAX], source[64];
-    const char *sp;
+    char rcpt[SUPPRESS_FIELD_MAX], source[64], evidence[SUPPRESS_EVIDENCE_MAX];
     SUPPRESS_ENTRY e;
-    unsigned long long c = 0;
 
     if (field->type != REDIS_REPLY_STRING || value->type != REDIS_REPLY_STRING
         || field->len == 0 || field->len >= sizeof(rcpt))
         return -1;
     memcpy(rcpt, field->str, field->len);
     rcpt[field->len] = 0;
-    /* "CREATED SOURCE" */
-    if (sscanf(value->str, "%llu", &c) != 1)
-        c = 0;
-    sp = strchr(value->str, ' ');
-    util_strlcpy(source, sp ? sp + 1 : "", sizeof(source));
+    if (sr_value(value->str, value->len, &e, source, evidence) != 0) {
+        e.created = e.expires = 0;
+        e.reason = SUPPRESS_MANUAL;
+    }
     e.rcpt = rcpt;
     e.stream = stream;
-    e.created = (uint64_t) c;
     e.source = source;
+    e.evidence = evidence;
     fn(&e, arg);
     return 0;
 }

@@ -17,8 +17,18 @@
  *
  *	CREATE TABLE suppress (rcpt TEXT NOT NULL, stream TEXT NOT NULL,
  *		created INTEGER NOT NULL, source TEXT NOT NULL,
+ *		reason TEXT NOT NULL DEFAULT 'unsubscribe',
+ *		evidence TEXT NOT NULL DEFAULT '',
+ *		expires INTEGER NOT NULL DEFAULT 0,
  *		PRIMARY KEY (rcpt, stream)) WITHOUT ROWID
- *	PRAGMA user_version = 1
+ *	PRAGMA user_version = 2
+ *
+ *	A file of schema 1 (no reason, evidence, expires) is migrated when
+ *	it is opened, in one IMMEDIATE transaction that the first process
+ *	to get there runs and the others then find done: the three columns
+ *	are added, entries of source txmilterctl get reason manual, the
+ *	others unsubscribe (all that schema 1 could hold). Expiry is
+ *	checked against this host's clock (time()), at check time.
  *
  *	The file is created with mode 0640 (whatever the umask) when it is
  *	missing and, when the creator runs as root (txmilterctl), given to
@@ -61,7 +71,7 @@
 #define SQ_FILE         "suppress.db"
 #define SQ_MODE         0640
 #define SQ_MIN_WAIT_MS  1000
-#define SQ_SCHEMA       1
+#define SQ_SCHEMA       2
 
 typedef struct sq_store {
     SUPPRESS        base;
@@ -75,7 +85,18 @@ static const char sq_create[] =
     "CREATE TABLE IF NOT EXISTS suppress ("
     " rcpt TEXT NOT NULL, stream TEXT NOT NULL,"
     " created INTEGER NOT NULL, source TEXT NOT NULL,"
+    " reason TEXT NOT NULL DEFAULT 'unsubscribe', evidence TEXT NOT NULL DEFAULT '',"
+    " expires INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY (rcpt, stream)) WITHOUT ROWID";
+
+/* schema 1 -> 2, run inside the setup transaction when "reason" is missing */
+static const char *const sq_migrate_1[] = {
+    "ALTER TABLE suppress ADD COLUMN reason TEXT NOT NULL DEFAULT 'unsubscribe'",
+    "ALTER TABLE suppress ADD COLUMN evidence TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE suppress ADD COLUMN expires INTEGER NOT NULL DEFAULT 0",
+    "UPDATE suppress SET reason = 'manual' WHERE source = 'txmilterctl'",
+    NULL
+};
 
 /* sq_ms_sleep - sleep ms milliseconds */
 static void sq_ms_sleep(unsigned ms)
@@ -201,34 +222,61 @@ static int sq_bind2(sqlite3_stmt *st, const char *rcpt, const char *stream)
     return rc1 == SQLITE_OK && rc2 == SQLITE_OK ? 0 : -1;
 }
 
-/* sq_add - INSERT, keeping an entry already there */
-static int sq_add(SUPPRESS *s, const char *rcpt, const char *stream, const char *source, BUF *err)
+/* sq_add - INSERT, keeping an entry already there unless it lapses first */
+static int sq_add(SUPPRESS *s, const char *rcpt, const char *stream, const char *source,
+                  const SUPPRESS_INFO *info, BUF *err)
 {
     SQ_STORE *q = (SQ_STORE *) s;
+    sqlite3_int64 now = (sqlite3_int64) time(NULL);
     int rc = 0;
 
     sq_lock(q);
     if (sq_bind2(q->add, rcpt, stream) != 0
-        || sqlite3_bind_int64(q->add, 3, (sqlite3_int64) time(NULL)) != SQLITE_OK
+        || sqlite3_bind_int64(q->add, 3, now) != SQLITE_OK
         || sqlite3_bind_text(q->add, 4, source, -1, SQLITE_STATIC) != SQLITE_OK
+        || sqlite3_bind_text(q->add, 5, suppress_reason_name(info->reason), -1, SQLITE_STATIC)
+        != SQLITE_OK
+        || sqlite3_bind_text(q->add, 6, info->evidence, -1, SQLITE_STATIC) != SQLITE_OK
+        || sqlite3_bind_int64(q->add, 7, info->expire_after
+                              ? now + (sqlite3_int64) info->expire_after : 0) != SQLITE_OK
         || sqlite3_step(q->add) != SQLITE_DONE)
         rc = sq_err(q, err, "cannot add");
     sq_done(q, q->add);
     return rc;
 }
 
-/* sq_check - 1 if the entry is there */
-static int sq_check(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err)
+/* sq_text - column i as a string ("" for NULL) */
+static const char *sq_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *v = sqlite3_column_text(st, i);
+
+    return v ? (const char *) v : "";
+}
+
+/* sq_reason - a stored reason name as the enum (unknown names: manual) */
+static SUPPRESS_REASON sq_reason(const char *name)
+{
+    int r = suppress_reason_parse(name);
+
+    return r < 0 ? SUPPRESS_MANUAL : (SUPPRESS_REASON) r;
+}
+
+/* sq_check - 1 if the entry is there and has not lapsed, with its reason */
+static int sq_check(SUPPRESS *s, const char *rcpt, const char *stream, SUPPRESS_REASON *reason,
+                    char *evidence, BUF *err)
 {
     SQ_STORE *q = (SQ_STORE *) s;
     int rc;
 
     sq_lock(q);
-    if (sq_bind2(q->check, rcpt, stream) != 0)
+    if (sq_bind2(q->check, rcpt, stream) != 0
+        || sqlite3_bind_int64(q->check, 3, (sqlite3_int64) time(NULL)) != SQLITE_OK)
         rc = sq_err(q, err, "cannot check");
-    else if ((rc = sqlite3_step(q->check)) == SQLITE_ROW)
+    else if ((rc = sqlite3_step(q->check)) == SQLITE_ROW) {
+        *reason = sq_reason(sq_text(q->check, 0));
+        util_strlcpy(evidence, sq_text(q->check, 1), SUPPRESS_EVIDENCE_MAX);
         rc = 1;
-    else if (rc == SQLITE_DONE)
+    } else if (rc == SQLITE_DONE)
         rc = 0;
     else
         rc = sq_err(q, err, "cannot check");
@@ -251,14 +299,6 @@ static int sq_remove(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err
     return rc;
 }
 
-/* sq_text - column i as a string ("" for NULL) */
-static const char *sq_text(sqlite3_stmt *st, int i)
-{
-    const unsigned char *v = sqlite3_column_text(st, i);
-
-    return v ? (const char *) v : "";
-}
-
 /* sq_list - fn for every matching entry, in (rcpt, stream) order */
 static long sq_list(SUPPRESS *s, const char *rcpt, const char *stream,
                     void (*fn)(const SUPPRESS_ENTRY *e, void *arg), void *arg, BUF *err)
@@ -274,11 +314,15 @@ static long sq_list(SUPPRESS *s, const char *rcpt, const char *stream,
     } else {
         while ((rc = sqlite3_step(q->list)) == SQLITE_ROW) {
             sqlite3_int64 c = sqlite3_column_int64(q->list, 2);
+            sqlite3_int64 x = sqlite3_column_int64(q->list, 6);
 
             e.rcpt = sq_text(q->list, 0);
             e.stream = sq_text(q->list, 1);
             e.created = c > 0 ? (uint64_t) c : 0;
             e.source = sq_text(q->list, 3);
+            e.reason = sq_reason(sq_text(q->list, 4));
+            e.evidence = sq_text(q->list, 5);
+            e.expires = x > 0 ? (uint64_t) x : 0;
             fn(&e, arg);
             n++;
         }
@@ -291,26 +335,55 @@ static long sq_list(SUPPRESS *s, const char *rcpt, const char *stream,
 
 static const SUPPRESS_OPS sq_ops = { sq_add, sq_check, sq_remove, sq_list, sq_close };
 
-/* sq_setup - WAL, durability, the table; -1 with a reason */
-static int sq_setup(SQ_STORE *q, unsigned wait_ms, BUF *err)
+/* sq_schema - inside the setup transaction: the table, made current; -1 with a reason */
+static int sq_schema(SQ_STORE *q, unsigned wait_ms, BUF *err)
 {
-    char mode[16], version[24];
+    char version[24], has[24], set[40];
     long v;
+    size_t i;
 
-    if (sq_setup_sql(q, "PRAGMA journal_mode=WAL", wait_ms, mode, sizeof(mode), err) != 0
-        || sq_setup_sql(q, "PRAGMA synchronous=FULL", wait_ms, NULL, 0, err) != 0
-        || sq_setup_sql(q, sq_create, wait_ms, NULL, 0, err) != 0
+    if (sq_setup_sql(q, sq_create, wait_ms, NULL, 0, err) != 0
         || sq_setup_sql(q, "PRAGMA user_version", wait_ms, version, sizeof(version), err) != 0)
         return -1;
-    if (strcmp(mode, "wal") != 0)
-        return suppress_seterr(err, "%s: cannot use WAL mode (journal mode is \"%s\")",
-                               q->path, mode);
     v = strtol(version, NULL, 10);
     if (v > SQ_SCHEMA)
         return suppress_seterr(err, "%s: schema version %ld is newer than this txmilter's (%d)",
                                q->path, v, SQ_SCHEMA);
-    if (v < SQ_SCHEMA && sq_setup_sql(q, "PRAGMA user_version = 1", wait_ms, NULL, 0, err) != 0)
+    if (v == SQ_SCHEMA)
+        return 0;
+    if (sq_setup_sql(q, "SELECT count(*) FROM pragma_table_info('suppress')"
+                     " WHERE name = 'reason'", wait_ms, has, sizeof(has), err) != 0)
         return -1;
+    for (i = 0; strcmp(has, "0") == 0 && sq_migrate_1[i]; i++)
+        if (sq_setup_sql(q, sq_migrate_1[i], wait_ms, NULL, 0, err) != 0)
+            return -1;
+    if (strcmp(has, "0") == 0)
+        log_info("%s: suppression list migrated from schema %ld to %d", q->path, v, SQ_SCHEMA);
+    snprintf(set, sizeof(set), "PRAGMA user_version = %d", SQ_SCHEMA);
+    return sq_setup_sql(q, set, wait_ms, NULL, 0, err);
+}
+
+/* sq_setup - WAL, durability, the table; -1 with a reason */
+static int sq_setup(SQ_STORE *q, unsigned wait_ms, BUF *err)
+{
+    char mode[16];
+
+    if (sq_setup_sql(q, "PRAGMA journal_mode=WAL", wait_ms, mode, sizeof(mode), err) != 0
+        || sq_setup_sql(q, "PRAGMA synchronous=FULL", wait_ms, NULL, 0, err) != 0)
+        return -1;
+    if (strcmp(mode, "wal") != 0)
+        return suppress_seterr(err, "%s: cannot use WAL mode (journal mode is \"%s\")",
+                               q->path, mode);
+    if (sq_setup_sql(q, "BEGIN IMMEDIATE", wait_ms, NULL, 0, err) != 0)
+        return -1;
+    if (sq_schema(q, wait_ms, err) != 0) {
+        (void) sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    if (sq_setup_sql(q, "COMMIT", wait_ms, NULL, 0, err) != 0) {
+        (void) sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
     return 0;
 }
 
@@ -359,14 +432,20 @@ SUPPRESS *suppress_sqlite_open(const char *datadir, unsigned timeout_ms, BUF *er
     (void) sqlite3_extended_result_codes(q->db, 1);
     (void) sqlite3_busy_timeout(q->db, (int) wait_ms);
     if (sq_setup(q, wait_ms, err) != 0
-        || sq_prepare(q, "INSERT INTO suppress (rcpt, stream, created, source)"
-                      " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (rcpt, stream) DO NOTHING",
+        || sq_prepare(q, "INSERT INTO suppress (rcpt, stream, created, source, reason,"
+                      " evidence, expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                      " ON CONFLICT (rcpt, stream) DO UPDATE SET created = excluded.created,"
+                      " source = excluded.source, reason = excluded.reason,"
+                      " evidence = excluded.evidence, expires = excluded.expires"
+                      " WHERE suppress.expires != 0"
+                      " AND (excluded.expires = 0 OR excluded.expires > suppress.expires)",
                       &q->add, err) != 0
-        || sq_prepare(q, "SELECT 1 FROM suppress WHERE rcpt = ?1 AND stream = ?2",
-                      &q->check, err) != 0
+        || sq_prepare(q, "SELECT reason, evidence FROM suppress WHERE rcpt = ?1 AND stream = ?2"
+                      " AND (expires = 0 OR expires > ?3)", &q->check, err) != 0
         || sq_prepare(q, "DELETE FROM suppress WHERE rcpt = ?1 AND stream = ?2",
                       &q->del, err) != 0
-        || sq_prepare(q, "SELECT rcpt, stream, created, source FROM suppress"
+        || sq_prepare(q, "SELECT rcpt, stream, created, source, reason, evidence, expires"
+                      " FROM suppress"
                       " WHERE (?1 IS NULL OR rcpt = ?1) AND (?2 IS NULL OR stream = ?2)"
                       " ORDER BY rcpt, stream", &q->list, err) != 0) {
         sq_close(&q->base);

@@ -123,7 +123,7 @@ def stored(setup, redis_server=None):
         flat = redis_server.cli("HGETALL", "txm:{txmilter}:unsub:s:" + stream).split("\n")
         flat = [x for x in flat if x != ""]
         for i in range(0, len(flat) - 1, 2):
-            out.append((flat[i], stream, flat[i + 1].split()[-1]))
+            out.append((flat[i], stream, flat[i + 1].split()[1]))
     return out
 
 
@@ -496,8 +496,8 @@ def test_txmilterctl_suppress_add_refuses_remove_delivers_list_and_export(rig, w
     rc, out, err = ctl(m, "suppress", "export")
     assert rc == 0, (rc, out, err)
     lines = out.splitlines()
-    assert lines[0] == "rcpt,stream,created,source", out
-    assert lines[1].startswith("%s,%s," % (to, NEWS)) and lines[1].endswith(",txmilterctl"), out
+    assert lines[0] == "rcpt,stream,created,source,reason,expires,evidence", out
+    assert lines[1].startswith("%s,%s," % (to, NEWS)) and lines[1].endswith(",txmilterctl,manual,,"), out
 
     assert_refused_unsubscribed(rig, NEWS, to, NEWS)
 
@@ -509,6 +509,36 @@ def test_txmilterctl_suppress_add_refuses_remove_delivers_list_and_export(rig, w
     assert rc == 1, "removing a missing entry: exit %d\n%s%s" % (rc, out, err)
     d = deliver(rig, NEWS, to)
     assert len(d.msg.fields("List-Unsubscribe")) == 1
+
+
+def test_txmilterctl_bounce_entry_refuses_with_its_status_listed_by_reason_and_lifted(rig, workdir):
+    setup = unsub_setup(rig.keys, workdir)
+    m = rig.start_milter(setup)
+    to, other = rcpt("bounced"), rcpt("unsubscribed")
+    evidence = "5.1.1; smtp; 550 5.1.1 <%s>: Recipient address rejected" % to
+    rc, out, err = ctl(m, "suppress", "add", to, NEWS, "--reason", "bounce", "--evidence", evidence)
+    assert rc == 0 and "(bounce)" in out, (rc, out, err)
+    rc, out, err = ctl(m, "suppress", "add", other, NEWS, "--reason", "unsubscribe")
+    assert rc == 0, (rc, out, err)
+
+    r, mid = send(rig, NEWS, to)
+    assert r.data is not None and r.data[0] == 550, (r, rig.postfix.log_for(mid))
+    want = "5.7.1 <%s>: recipient bounced mail of %s (bounced: 5.1.1)" % (to, NEWS)
+    assert want in r.data[1], "reply %r does not say %r" % (r.data, want)
+    assert_refused_unsubscribed(rig, NEWS, other, NEWS)
+
+    rc, out, err = ctl(m, "suppress", "list", "--reason", "bounce")
+    rows = [l.split("\t") for l in out.splitlines() if l]
+    assert rc == 0 and len(rows) == 1, (rc, out, err)
+    assert rows[0][:2] == [to, NEWS] and rows[0][4:] == ["bounce", "never", evidence], rows
+    rc, out, err = ctl(m, "suppress", "list", "--reason", "unsubscribe")
+    assert rc == 0 and [l.split("\t")[:2] for l in out.splitlines()] == [[other, NEWS]], out
+    rc, out, err = ctl(m, "suppress", "list", "--reason", "bogus")
+    assert rc == 2, (rc, out, err)
+
+    rc, out, err = ctl(m, "suppress", "remove", to, NEWS)
+    assert rc == 0, (rc, out, err)
+    deliver(rig, NEWS, to)
 
 
 # --- the suppression list while Redis is frozen ----------------------------------

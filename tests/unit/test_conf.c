@@ -38,7 +38,8 @@ static const char *const conf_fields[] = {
     "data_directory", "egress", "alignment_action", "psl", "nameservers", "trust_anchor",
     "dns_timeout", "on_dnserror",
     "control_socket_group", "control_socket_mode", "signing", "unsub_pidfile", "unsub_rate",
-    "unsub_template_dir", "metrics_listen", "unsub_metrics_listen", NULL,
+    "unsub_template_dir", "metrics_listen", "unsub_metrics_listen",
+    "bounce_suppress_for", NULL,
 };
 
 #define DEF_SIGN "from,sender,reply-to,subject,date,message-id,to,cc,mime-version," \
@@ -63,6 +64,7 @@ static const char *const conf_field_defaults[] = {
     "(null)", "(null)", "5", "tempfail",
     "(null)", "0600", "1", "(null)", "120/60000ms",
     "(null)", "(null)", "(null)",
+    "0",
 };
 
 /* render_facility - a syslog facility code back to its name */
@@ -210,6 +212,8 @@ static const char *render_field(const TXCONF *cf, const char *field, char *buf, 
     else if (strcmp(field, "unsub_rate") == 0)
         snprintf(buf, size, "%u/%llums", (unsigned) cf->unsubd.rate.limit,
                  (unsigned long long) cf->unsubd.rate.period_ms);
+    else if (strcmp(field, "bounce_suppress_for") == 0)
+        snprintf(buf, size, "%ld", cf->bounce.suppress_for);
     else if (strcmp(field, "control_socket_mode") == 0)
         snprintf(buf, size, "%04o", (unsigned) cf->daemon.control_socket_mode);
     else
@@ -315,6 +319,10 @@ static const OK_CASE ok_cases[] = {
     {"MetricsListen and UnsubscribeMetricsListen", "MetricsListen 127.0.0.1:9140\n"
      "UnsubscribeMetricsListen [::1]:9141\n",
      {"metrics_listen=127.0.0.1:9140", "unsub_metrics_listen=[::1]:9141"}},
+    {"BounceSuppressFor days", "BounceSuppressFor 30d\n", {"bounce_suppress_for=2592000"}},
+    {"BounceSuppressFor seconds", "BounceSuppressFor 90\n", {"bounce_suppress_for=90"}},
+    {"BounceSuppressFor weeks", "BounceSuppressFor 2w\n", {"bounce_suppress_for=1209600"}},
+    {"BounceSuppressFor forever", "BounceSuppressFor Forever\n", {NULL}},
     {"UnsubscribeTable", "UnsubscribeTable /etc/txmilter/unsubscribe.table\n",
      {"unsub_table=/etc/txmilter/unsubscribe.table"}},
     {"DataDirectory and proxy", "DataDirectory /srv/txmilter\nUnsubscribeTrustedProxy 10.0.0.1\n",
@@ -478,6 +486,18 @@ static const BAD_CASE bad_cases[] = {
      "MetricsListen 127.0.0.1:9140\n",
      "%F:2: MetricsListen 127.0.0.1:9140 is also UnsubscribeMetricsListen (line 1): the two cannot "
      "listen on one address\n"},
+    {"BounceSuppressFor unit unknown", "BounceSuppressFor 3y\n",
+     "%F:1: BounceSuppressFor: bad value \"3y\": expected \"forever\" or a duration (N with s, m, "
+     "h, d or w) from 1s to 3650d\n"},
+    {"BounceSuppressFor zero", "BounceSuppressFor 0d\n",
+     "%F:1: BounceSuppressFor: bad value \"0d\": expected \"forever\" or a duration (N with s, m, "
+     "h, d or w) from 1s to 3650d\n"},
+    {"BounceSuppressFor too long", "BounceSuppressFor 3651d\n",
+     "%F:1: BounceSuppressFor: bad value \"3651d\": expected \"forever\" or a duration (N with s, m, "
+     "h, d or w) from 1s to 3650d\n"},
+    {"BounceSuppressFor unit alone", "BounceSuppressFor d\n",
+     "%F:1: BounceSuppressFor: bad value \"d\": expected \"forever\" or a duration (N with s, m, "
+     "h, d or w) from 1s to 3650d\n"},
     {"UnsubscribeExisting unknown", "UnsubscribeExisting merge\n",
      "%F:1: UnsubscribeExisting: \"merge\" is not one of keep, replace\n"},
     {"UnsubscribeScope unknown", "UnsubscribeScope list\n",

@@ -64,44 +64,61 @@ typedef struct unsub_case {
     int         deleted;            /* fields of the application deleted */
     const char *note;               /* substring of the summary */
     const char *token_rcpt;         /* the recipient our token names */
+    const char *reply;              /* when refused, a substring (NULL: "unsubscribed") */
 } UNSUB_CASE;
 
 #define APP " app@example.com"
 
 static const UNSUB_CASE unsub_cases[] = {
     {"one recipient: header added", "", APP, {"bob@example.org"}, {NULL}, NULL,
-     REPLY_CONTINUE, NULL, {NULL}, 1, 0, "unsubscribe=added", "bob@example.org"},
+     REPLY_CONTINUE, NULL, {NULL}, 1, 0, "unsubscribe=added", "bob@example.org", NULL},
     {"two recipients: no header (a token names one)", "", APP, {"bob@example.org", "eve@example.org"}, {NULL},
-     NULL, REPLY_CONTINUE, NULL, {NULL}, 0, 0, "unsubscribe=skipped-2-recipients", NULL},
+     NULL, REPLY_CONTINUE, NULL, {NULL}, 0, 0, "unsubscribe=skipped-2-recipients", NULL, NULL},
     {"the only recipient unsubscribed: 550", "", APP, {"bob@example.org"},
-     {"bob@example.org app@example.com"}, NULL, REPLY_REJECT, "5.7.1", {NULL}, 0, 0, "", NULL},
+     {"bob@example.org app@example.com"}, NULL, REPLY_REJECT, "5.7.1", {NULL}, 0, 0, "", NULL, NULL},
     {"every recipient unsubscribed: 550", "", APP, {"bob@example.org", "eve@example.org"},
      {"bob@example.org app@example.com", "eve@example.org app@example.com"}, NULL,
-     REPLY_REJECT, "5.7.1", {NULL}, 0, 0, "", NULL},
+     REPLY_REJECT, "5.7.1", {NULL}, 0, 0, "", NULL, NULL},
     {"one of two removed, header for the other", "", APP, {"bob@example.org", "eve@example.org"},
      {"bob@example.org app@example.com"}, NULL, REPLY_CONTINUE, NULL, {"<bob@example.org>"}, 1, 0,
-     "suppressed=<bob@example.org>", "eve@example.org"},
+     "suppressed=<bob@example.org>", "eve@example.org", NULL},
     {"unsubscribed from another stream only", "", APP, {"bob@example.org"},
      {"bob@example.org news@example.com"}, NULL, REPLY_CONTINUE, NULL, {NULL}, 1, 0, "unsubscribe=added",
-     "bob@example.org"},
+     "bob@example.org", NULL},
     {"suppression matches the normalised address", "", APP, {"Bob@Example.ORG"},
-     {"bob@example.org app@example.com"}, NULL, REPLY_REJECT, "5.7.1", {NULL}, 0, 0, "", NULL},
+     {"bob@example.org app@example.com"}, NULL, REPLY_REJECT, "5.7.1", {NULL}, 0, 0, "", NULL, NULL},
     {"scope domain: any sender of the domain", "UnsubscribeScope domain\n", APP, {"bob@example.org"},
-     {"bob@example.org example.com"}, NULL, REPLY_REJECT, "5.7.1", {NULL}, 0, 0, "", NULL},
+     {"bob@example.org example.com"}, NULL, REPLY_REJECT, "5.7.1", {NULL}, 0, 0, "", NULL, NULL},
     {"scope address: a domain entry does not apply", "", APP, {"bob@example.org"},
      {"bob@example.org example.com"}, NULL, REPLY_CONTINUE, NULL, {NULL}, 1, 0, "unsubscribe=added",
-     "bob@example.org"},
+     "bob@example.org", NULL},
     {"exempt sender: neither removed nor header", "UnsubscribeExempt app@example.com\n", APP,
      {"bob@example.org"}, {"bob@example.org app@example.com"}, NULL, REPLY_CONTINUE, NULL, {NULL}, 0, 0,
-     "unsubscribe=exempt", NULL},
+     "unsubscribe=exempt", NULL, NULL},
     {"exempt domain", "UnsubscribeExempt example.com\n", APP, {"bob@example.org"}, {NULL}, NULL,
-     REPLY_CONTINUE, NULL, {NULL}, 0, 0, "unsubscribe=exempt", NULL},
+     REPLY_CONTINUE, NULL, {NULL}, 0, 0, "unsubscribe=exempt", NULL, NULL},
     {"exempt elsewhere does not apply", "UnsubscribeExempt reset@example.com\n", APP, {"bob@example.org"},
-     {NULL}, NULL, REPLY_CONTINUE, NULL, {NULL}, 1, 0, "unsubscribe=added", "bob@example.org"},
+     {NULL}, NULL, REPLY_CONTINUE, NULL, {NULL}, 1, 0, "unsubscribe=added", "bob@example.org", NULL},
     {"existing header kept", "", APP, {"bob@example.org"}, {NULL}, "<https://app.example/u>",
-     REPLY_CONTINUE, NULL, {NULL}, 0, 0, "unsubscribe=kept-existing", NULL},
+     REPLY_CONTINUE, NULL, {NULL}, 0, 0, "unsubscribe=kept-existing", NULL, NULL},
     {"existing header replaced", "UnsubscribeExisting replace\n", APP, {"bob@example.org"}, {NULL},
-     "<https://app.example/u>", REPLY_CONTINUE, NULL, {NULL}, 1, 2, "unsubscribe=replaced", "bob@example.org"},
+     "<https://app.example/u>", REPLY_CONTINUE, NULL, {NULL}, 1, 2, "unsubscribe=replaced", "bob@example.org", NULL},
+    {"the only recipient bounced: 550 names the status", "", APP, {"bob@example.org"},
+     {"bob@example.org app@example.com bounce 5.1.1; smtp; 550 5.1.1 <bob@example.org>: no such user"},
+     NULL, REPLY_REJECT, "5.7.1", {NULL}, 0, 0, "", NULL,
+     "<bob@example.org>: recipient bounced mail of app@example.com (bounced: 5.1.1)"},
+    {"the only recipient complained: 550 says so", "", APP, {"bob@example.org"},
+     {"bob@example.org app@example.com complaint abuse"}, NULL, REPLY_REJECT, "5.7.1", {NULL}, 0, 0, "",
+     NULL, "(complaint)"},
+    {"put there by the operator: 550 says so", "", APP, {"bob@example.org"},
+     {"bob@example.org app@example.com manual"}, NULL, REPLY_REJECT, "5.7.1", {NULL}, 0, 0, "",
+     NULL, "recipient unsubscribed from mail of app@example.com (by the operator)"},
+    {"one bounced, one unsubscribed: 550 for both", "", APP, {"bob@example.org", "eve@example.org"},
+     {"bob@example.org app@example.com bounce 5.2.2", "eve@example.org app@example.com"}, NULL,
+     REPLY_REJECT, "5.7.1", {NULL}, 0, 0, "", NULL, "all 2 recipients are suppressed"},
+    {"one of two bounced: removed, header for the other", "", APP, {"bob@example.org", "eve@example.org"},
+     {"bob@example.org app@example.com bounce 5.1.1"}, NULL, REPLY_CONTINUE, NULL, {"<bob@example.org>"},
+     1, 0, "suppressed=<bob@example.org>", "eve@example.org", NULL},
 };
 
 /* snap_with - a snapshot with List-Unsubscribe on, plus extra */
@@ -131,11 +148,17 @@ static SUPPRESS *open_list(const char *const *sup)
     if (store == NULL)
         fail_msg("suppress_open: %s", err.data);
     for (size_t i = 0; i < 4 && sup[i]; i++) {
-        char rcpt[128], stream[128];
+        char rcpt[128], stream[128], reason[32] = "unsubscribe";
+        int at = 0, rn;
+        SUPPRESS_INFO in = { SUPPRESS_UNSUBSCRIBE, "", 0 };
 
-        assert_int_equal(sscanf(sup[i], "%127s %127s", rcpt, stream), 2);
-        if (suppress_add(store, rcpt, stream, "test", &err) < 0)
-            fail_msg("suppress_add: %s", err.data);
+        /* "rcpt stream [reason [evidence]]" */
+        assert_true(sscanf(sup[i], "%127s %127s %n%31s %n", rcpt, stream, &at, reason, &at) >= 2);
+        assert_true((rn = suppress_reason_parse(reason)) >= 0);
+        in.reason = (SUPPRESS_REASON) rn;
+        in.evidence = sup[i] + at;
+        if (suppress_record(store, rcpt, stream, "test", &in, &err) < 0)
+            fail_msg("suppress_record: %s", err.data);
     }
     buf_free(&err);
     return store;
@@ -241,7 +264,7 @@ static void test_eoh(void **state)
     if (c->xcode && strcmp(r.xcode, c->xcode) != 0)
         fail_msg("case \"%s\": %s %s", c->name, r.rcode, r.xcode);
     if (c->verdict != REPLY_CONTINUE) {
-        if (strstr(r.text, "unsubscribed") == NULL)
+        if (strstr(r.text, c->reply ? c->reply : "unsubscribed") == NULL)
             fail_msg("case \"%s\": reply \"%s\"", c->name, r.text);
         goto out;
     }

@@ -1067,25 +1067,33 @@ typedef struct sup_case {
     int         streams;            /* streams in the list */
     int         hits;               /* of them, the recipient unsubscribed from the first hits */
     int         fetched;            /* sup.fetched expected */
+    int         lapsed;             /* of the hits, the first lapsed (a bounce expired) */
+    int         later;              /* the next ones lapse in the future: still hits */
 } SUP_CASE;
 
 static const SUP_CASE sup_cases[] = {
-    { "sup_none", 0, 0, 1 },
-    { "sup_one_of_three", 3, 1, 1 },
-    { "sup_sixteen", RL_SUP_MAX, RL_SUP_MAX, 1 },
-    { "sup_seventeen_too_many_to_return", RL_SUP_MAX + 1, RL_SUP_MAX + 1, 0 },
-    { "sup_257_streams_too_many_to_look_at", 257, 0, 0 },
+    { "sup_none", 0, 0, 1, 0, 0 },
+    { "sup_one_of_three", 3, 1, 1, 0, 0 },
+    { "sup_sixteen", RL_SUP_MAX, RL_SUP_MAX, 1, 0, 0 },
+    { "sup_seventeen_too_many_to_return", RL_SUP_MAX + 1, RL_SUP_MAX + 1, 0, 0, 0 },
+    { "sup_257_streams_too_many_to_look_at", 257, 0, 0, 0, 0 },
+    { "sup_lapsed_bounce_left_out_later_one_kept", 4, 3, 1, 1, 1 },
 };
 
-/* KEYS[1] the index, KEYS[2] a hash prefix; ARGV streams, hits, rcpt */
+/* KEYS[1] the index, KEYS[2] a hash prefix; ARGV streams, hits, rcpt,
+ * lapsed, later: values old-style ("1 test") or with a reason and expiry */
 static const char sup_fill_lua[] =
     "redis.call('DEL', KEYS[1])\n"
+    "local lapsed, later = tonumber(ARGV[4]), tonumber(ARGV[5])\n"
     "for i = 1, tonumber(ARGV[1]) do\n"
     "  local s = 'stream' .. i .. '@shop.example'\n"
+    "  local v = '1 test'\n"
+    "  if i <= lapsed then v = '1 dsn bounce 5 5.1.1; smtp; 550 5.1.1 unknown'\n"
+    "  elseif i <= lapsed + later then v = '1 dsn bounce 9999999999 5.1.1' end\n"
     "  redis.call('DEL', KEYS[2] .. s)\n"
     "  redis.call('SADD', KEYS[1], s)\n"
     "  redis.call('HSET', KEYS[2] .. s, 'someone@else.example', '1 test')\n"
-    "  if i <= tonumber(ARGV[2]) then redis.call('HSET', KEYS[2] .. s, ARGV[3], '1 test') end\n"
+    "  if i <= tonumber(ARGV[2]) then redis.call('HSET', KEYS[2] .. s, ARGV[3], v) end\n"
     "end\n"
     "return 1\n";
 
@@ -1140,15 +1148,17 @@ static void test_decide_sup(void **state)
     redisReply *rep;
     redisContext *mon;
     uint64_t stamp;
-    char hits[16], streams[16];
+    char hits[16], streams[16], lapsed[16], later[16];
     int acc, i;
 
     assert_non_null(pool = redis_pool_new(redis_url(&main_rs, ""), &po, NULL));
     assert_non_null(r = store_redis_open(pool, NULL, NULL));
     snprintf(streams, sizeof(streams), "%d", c->streams);
     snprintf(hits, sizeof(hits), "%d", c->hits);
-    rep = raw(&main_rs, "EVAL %s 2 %s %s %s %s %s", sup_fill_lua, REDIS_SUP_STREAMS, REDIS_SUP_HASH,
-              streams, hits, "victim@example.com");
+    snprintf(lapsed, sizeof(lapsed), "%d", c->lapsed);
+    snprintf(later, sizeof(later), "%d", c->later);
+    rep = raw(&main_rs, "EVAL %s 2 %s %s %s %s %s %s %s", sup_fill_lua, REDIS_SUP_STREAMS,
+              REDIS_SUP_HASH, streams, hits, "victim@example.com", lapsed, later);
     assert_non_null(rep);
     assert_int_equal(rep->type, REDIS_REPLY_INTEGER);
     freeReplyObject(rep);
@@ -1169,17 +1179,23 @@ static void test_decide_sup(void **state)
     assert_int_equal(mon_count(mon, &main_rs), 1);
     assert_int_equal(sup.fetched, c->fetched);
     if (c->fetched) {
-        assert_int_equal(sup.streams.n, (size_t) c->hits);
+        assert_int_equal(sup.streams.n, (size_t) (c->hits - c->lapsed));
+        /* each with its stored value: the later bounce's says so */
+        assert_int_equal(sup.values.n, sup.streams.n);
+        for (i = 0; i < (int) sup.values.n; i++)
+            assert_string_equal(sup.values.v[i], strcmp(sup.streams.v[i], "stream2@shop.example") == 0
+                                && c->later ? "1 dsn bounce 9999999999 5.1.1" : "1 test");
         for (i = 0; i < c->hits; i++) {
             char want[64];
 
             snprintf(want, sizeof(want), "stream%d@shop.example", i + 1);
-            assert_true(strv_contains_ci(&sup.streams, want));
+            assert_int_equal(strv_contains_ci(&sup.streams, want), i >= c->lapsed);
         }
     } else {
         assert_int_equal(sup.streams.n, 0);
     }
     strv_free(&sup.streams);
+    strv_free(&sup.values);
     /* the plain decide() is unchanged: counted once more, nothing else returned */
     assert_int_equal(r->ops->decide(r, &it, 1, &res, &acc, &stamp), RL_OK);
     assert_int_equal(res.count, 1);

@@ -180,34 +180,6 @@ static void collect(const SUPPRESS_ENTRY *e, void *arg)
     assert_int_equal(buf_printf(b, "%s|%s|%s\n", e->rcpt, e->stream, e->source), 0);
 }
 
-/* cmp_line - qsort of strings */
-static int cmp_line(const void *a, const void *b)
-{
-    return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
-/* sorted - the lines of s in order, as one string (the caller frees) */
-static char *sorted(const char *s)
-{
-    char *copy = xstrdup(s ? s : ""), *line, *save = NULL, **v = NULL;
-    size_t n = 0, i;
-    BUF b;
-
-    buf_init(&b, 1 << 20);
-    assert_int_equal(buf_puts(&b, ""), 0);
-    for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        v = xrealloc(v, (n + 1) * sizeof(*v));
-        v[n++] = line;
-    }
-    if (n > 0)
-        qsort(v, n, sizeof(*v), cmp_line);
-    for (i = 0; i < n; i++)
-        assert_int_equal(buf_printf(&b, "%s\n", v[i]), 0);
-    free(v);
-    free(copy);
-    return b.data;
-}
-
 /* list_all - the entries matching rcpt and stream, sorted lines; *n the count */
 static char *list_all(SUPPRESS *s, const char *rcpt, const char *stream, long *n)
 {
@@ -219,7 +191,7 @@ static char *list_all(SUPPRESS *s, const char *rcpt, const char *stream, long *n
     *n = suppress_list(s, rcpt, stream, collect, &b, &err);
     if (*n < 0)
         fail_msg("suppress_list: %s", err.data ? err.data : "?");
-    out = sorted(b.data);
+    out = th_sort_lines(b.data);
     buf_free(&b);
     buf_free(&err);
     return out;
@@ -413,7 +385,7 @@ static void test_sqlite_file(void **state)
         assert_int_equal(sqlite3_prepare_v2(raw_db, "PRAGMA user_version", -1, &st, NULL),
                          SQLITE_OK);
         assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-        assert_int_equal(sqlite3_column_int(st, 0), 1);
+        assert_int_equal(sqlite3_column_int(st, 0), 2);
         sqlite3_finalize(st);
         sqlite3_close(raw_db);
         suppress_close(s);

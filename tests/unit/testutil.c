@@ -378,6 +378,34 @@ void th_write_file(const char *dir, const char *name, const char *text, mode_t m
     assert_int_equal(chmod(path, mode), 0);
 }
 
+/* th_cmp_line - qsort of strings */
+static int th_cmp_line(const void *a, const void *b)
+{
+    return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* th_sort_lines - the lines of s in order, as one string (the caller frees) */
+char *th_sort_lines(const char *s)
+{
+    char *copy = xstrdup(s ? s : ""), *line, *save = NULL, **v = NULL;
+    size_t n = 0, i;
+    BUF b;
+
+    buf_init(&b, 1 << 20);
+    assert_int_equal(buf_puts(&b, ""), 0);
+    for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        v = xrealloc(v, (n + 1) * sizeof(*v));
+        v[n++] = line;
+    }
+    if (n > 0)
+        qsort(v, n, sizeof(*v), th_cmp_line);
+    for (i = 0; i < n; i++)
+        assert_int_equal(buf_printf(&b, "%s\n", v[i]), 0);
+    free(v);
+    free(copy);
+    return b.data;
+}
+
 /* th_remove_dir - rm -rf dir */
 int th_remove_dir(const char *dir)
 {

@@ -75,6 +75,10 @@ int th_psl_teardown(void **state);
 uint64_t th_clock(void);
 void th_clock_set(uint64_t t);
 
+/* th_sort_lines - the "\n"-ended lines of s (NULL: none) sorted, as one
+ * string the caller frees */
+char *th_sort_lines(const char *s);
+
 /* th_remove_dir - rm -rf dir (a test's scratch directory); 0 or -1 */
 int th_remove_dir(const char *dir);
 
