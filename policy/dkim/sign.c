@@ -40,7 +40,8 @@
  *	handle (sign_bh.c) before dkim_eom(). If sign_bh.c does not
  *	recognise a handle (another libopendkim), or sign_set_handover(ss, 0)
  *	was called before sign_eoh(), the repaired body is fed to every
- *	handle with dkim_body() instead and libopendkim hashes it itself.
+ *	handle with dkim_body() instead and libopendkim hashes it itself;
+ *	the first time sign_bh.c refuses, a warning is logged.
  *
  *	The signature values returned by sign_value() are byte for byte what
  *	was hashed for the signature header itself (folding included), with
@@ -65,6 +66,7 @@
  *	libopendkim's reason and the key's origin in the error buffer,
  *	never the key.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -322,6 +324,9 @@ int sign_handed_over(const SIGN_SET *ss)
     return ss->handover && ss->bh != NULL;
 }
 
+/* Whether the hand-over was refused once already: said once per process. */
+static atomic_int sign_bh_warned;
+
 /* sign_feed - the bodyhash sink when the hash cannot be handed over:
  * every handle gets the repaired body */
 static int sign_feed(void *ctx, const unsigned char *data, size_t len)
@@ -357,8 +362,13 @@ int sign_eoh(SIGN_SET *ss, BUF *err)
         SIGN_ARENA *a = &ss->arena[i];
 
         ss->canon[i] = sign_bh_find(a->ptr, a->size, a->n, sign_canon(ss->bcanon));
-        if (ss->canon[i] == NULL)
+        if (ss->canon[i] == NULL) {
             ss->handover = 0;
+            if (!atomic_exchange(&sign_bh_warned, 1))
+                log_warn("libopendkim %#x is not the 2.11.0 whose signing handles txmilter "
+                         "knows: each signature hashes the body itself (correct, slower)",
+                         (unsigned) dkim_libversion());
+        }
     }
     ss->bh = bodyhash_new(ss->handover ? mode : BODYHASH_REPAIR, sign_feed, ss);
     if (ss->bh == NULL) {
