@@ -189,6 +189,11 @@ int conf_unsubscribes(const TXCONF *cf)
     return cf->unsub.keyfile != NULL && (cf->unsub.url != NULL || cf->unsub.mailto != NULL);
 }
 
+int conf_suppression_list(const TXCONF *cf)
+{
+    return conf_unsubscribes(cf) || cf->unsub.mailto != NULL || cf->unsub.table != NULL;
+}
+
 enum conf_align conf_align_action(const TXCONF *cf)
 {
     return cf->align.action == CONF_ALIGN_UNSET ? CONF_ALIGN_LOG : cf->align.action;

@@ -104,6 +104,11 @@ DNS_SETTINGS conf_dns(const TXCONF *cf);
  * UnsubscribeKeyFile and UnsubscribeURL set */
 int conf_unsubscribes(const TXCONF *cf);
 
+/* conf_suppression_list - txmilter keeps a suppression list: it adds
+ * List-Unsubscribe, or takes unsubscribe requests by mail (UnsubscribeMailto,
+ * UnsubscribeTable) */
+int conf_suppression_list(const TXCONF *cf);
+
 /* conf_unsub_url_ok, conf_unsub_mailto_ok - the template checks of
  * UnsubscribeURL (an http(s) URL holding %{token}, nothing that would
  * break the header) and UnsubscribeMailto (%{token} in the local part) */

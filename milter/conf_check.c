@@ -347,7 +347,7 @@ static const char *cc_suppress_dir(const TXCONF *cf)
 {
     if (cf->unsub.data_directory == NULL || strcasecmp(cf->rate.store, "embedded") != 0)
         return NULL;
-    if (!(conf_unsubscribes(cf) || cf->unsub.mailto || cf->unsub.table))
+    if (!conf_suppression_list(cf))
         return NULL;
     return cf->unsub.data_directory;
 }

@@ -508,7 +508,7 @@ static int daemon_services(DAEMON_RUN *d, const TXCONF *cf)
     services_init(&d->svc);
     if ((d->svc.rate = daemon_store(cf, &d->pool)) == NULL)
         return -1;
-    if (conf_unsubscribes(cf) || cf->unsub.mailto || cf->unsub.table) {
+    if (conf_suppression_list(cf)) {
         BUF err;
 
         buf_init(&err, 1024);

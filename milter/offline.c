@@ -282,7 +282,7 @@ int offline_run(const OFFLINE_OPTS *o, FILE *out)
         return 1;
     }
     memset(&rd, 0, sizeof(rd));
-    if (conf_unsubscribes(snap->cf) || snap->cf->unsub.mailto || snap->cf->unsub.table)
+    if (conf_suppression_list(snap->cf))
         svc.suppress = offline_suppress(snap->cf, out);
     rd.m = offline_msg_new(o, snap, &svc);
     rd.out = out;

@@ -272,7 +272,7 @@ void msg_set_dry_run(MSG *m)
 static int msg_rate(MSG *m, const char *rcpt, const char *norm, RL_SUP *sup, REPLY *r)
 {
     RATE_RESULT rr;
-    double t0 = m->dry_run ? 0 : msg_stage_begin(m);
+    double t0 = m->dry_run || m->svc.rate == NULL ? 0 : msg_stage_begin(m);
 
     /* the suppressions come with the rate decision when the store can (one
      * round trip); a dry run asks no store: a shared Redis must not lose
@@ -616,7 +616,7 @@ static REPLY msg_preflight(MSG *m)
     in.sig = sig;
     in.nsig = n;
     in.dns = m->svc.dns;
-    t0 = msg_stage_begin(m);
+    t0 = conf_preflight(m->snap->cf) ? msg_stage_begin(m) : 0;    /* timed only when it asks DNS */
     preflight_check(m->snap->cf, &in, &out);
     msg_stage_end(m, "dns", t0);
     msg_count_preflight(m, out.verdict);
@@ -665,6 +665,7 @@ static REPLY msg_eoh_decide(MSG *m)
         return msg_signing_error(m);
     if ((r = msg_unsub_eoh(m)).verdict != REPLY_CONTINUE)
         return r;
+    msg_bounce_eoh(m);                      /* Feedback-ID, before the signers see the fields */
     if ((r = msg_preflight(m)).verdict != REPLY_CONTINUE)
         return r;
     if (m->signers && msg_feed_headers(m) < 0)
@@ -804,7 +805,7 @@ static REPLY msg_eom_decide(MSG *m)
     if (msg_eom_unsub(m, &r) || msg_eom_no_rcpt(m, &r))
         return r;
     m->state = MSG_ST_DONE;
-    t0 = msg_stage_begin(m);
+    t0 = m->signers ? msg_stage_begin(m) : 0;
     if (m->signers && sign_eom(m->signers, &m->err) < 0) {
         msg_stage_end(m, "sign", t0);
         r = msg_signing_error(m);

@@ -31,7 +31,8 @@
  *	msg_count_signatures() counts each signature made;
  *	msg_count_sig_error() a signing failure of each domain that was to
  *	sign; msg_count_preflight() the preflight verdict of the From domain.
- *	msg_stage_begin() and msg_stage_end() time one stage.
+ *	msg_stage_begin() and msg_stage_end() time one stage (a t0 of 0,
+ *	a stage the message did not go through, is not observed).
  *
  *	Labels never carry a recipient, a sender or a token. A domain label
  *	is the domain only when the KeyTable (or Domain) names it; any

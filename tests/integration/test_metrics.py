@@ -229,6 +229,9 @@ def test_prometheus_scrapes_both_daemons_while_mail_flows(rig, workdir, prom):
             'txmilter_ratelimit_decisions_total{rule="client",result="allowed"}': 34,
             'sum(txmilter_signatures_total{domain="example.com",algorithm="rsa-sha256"})': 3,
             'txmilter_stage_duration_seconds_count{stage="sign"}': 3,
+            # no preflight here: no DNS stage timed; the embedded store timed per recipient
+            'txmilter_stage_duration_seconds_count{stage="dns"}': 0,
+            'txmilter_stage_duration_seconds_count{stage="store"}': 34,
             'txmilter_unsubd_requests_total{code="200"}': 1,
             'txmilter_unsubd_requests_total{code="400"}': 1,
             'txmilter_unsubd_unsubscribes_total{stream="example.com"}': 1,
@@ -352,6 +355,7 @@ def test_health_503_names_the_resolver_when_dns_queries_keep_failing(mrig):
     v = samples(scrape(s)[1])
     assert v['txmilter_dns_queries_total{result="timeout"}'] >= 3, v
     assert v['txmilter_preflight_verdicts_total{domain="example.com",verdict="temperror"}'] == 3, v
+    assert v['txmilter_stage_duration_seconds_count{stage="dns"}'] == 3, v
 
 
 def test_reloads_are_counted_by_result(mrig):
