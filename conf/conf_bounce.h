@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * conf_bounce.h - the bounce and complaint part of txmilter.conf(5)
- * (cf->bounce): how long a bounce suppresses; rows in conf_bounce_dirs.c.
+ * (cf->bounce): how long a bounce suppresses, Gmail's Feedback-ID; rows in
+ * conf_bounce_dirs.c.
  */
 #ifndef TX_CONF_BOUNCE_H
 #define TX_CONF_BOUNCE_H
 
 typedef struct conf_bounce {
     long    suppress_for;       /* BounceSuppressFor seconds, 0 (default): forever */
+    char   *feedback_id;        /* FeedbackID template (%{stream}, %{domain}); NULL: no header */
 } CONF_BOUNCE;
 
 #endif

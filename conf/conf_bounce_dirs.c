@@ -12,15 +12,23 @@
  *	BounceSuppressFor (a duration such as 30d, or "forever", the
  *	default) is read by txmilter, which records bounces, and by
  *	txmilterctl, whose "suppress add --reason bounce" records one too.
+ *	FeedbackID (txmilter's) is a template checked by the pipeline's
+ *	snapshot (policy/bounce/feedback_id.c); its check here says that
+ *	the header it adds must be signed: SignHeaders must name it.
  *
  * DIAGNOSTICS
- *	None besides the value parsers' (conf_value.c).
+ *	"file:line: FeedbackID is set but SignHeaders does not name
+ *	feedback-id".
  */
+#include <stdlib.h>
+
 #include "conf_int.h"
+#include "util.h"
 
 static const CONF_DIR conf_bounce_dirs[] = {
     {"BounceSuppressFor", CONF_M | CONF_C, conf_parse_duration, CONF_OFF(bounce.suppress_for),
      1, 3650L * 86400},
+    {"FeedbackID", CONF_M, conf_parse_str, CONF_OFF(bounce.feedback_id), 0, 0},
 };
 
 /* conf_bounce_defaults - what an empty file gives: bounces suppress forever */
@@ -29,13 +37,26 @@ static void conf_bounce_defaults(TXCONF *cf)
     cf->bounce.suppress_for = 0;
 }
 
-/* conf_bounce_release - the part holds no strings yet */
+/* conf_bounce_release - free the part's strings */
 static void conf_bounce_release(TXCONF *cf)
 {
-    (void) cf;
+    free(cf->bounce.feedback_id);
+}
+
+/* conf_bounce_check - the Feedback-ID header is covered by the signature */
+static int conf_bounce_check(TXCONF *cf, unsigned prog, BUF *errs)
+{
+    if ((prog & CONF_M) && cf->bounce.feedback_id
+        && !strv_contains_ci(&cf->sign.sign_headers, "feedback-id")) {
+        util_err_at(errs, cf->path, conf_line(cf, "FeedbackID"),
+                    "FeedbackID is set but SignHeaders does not name feedback-id: Gmail "
+                    "trusts the header only when the DKIM signature covers it");
+        return -1;
+    }
+    return 0;
 }
 
 const CONF_PART conf_bounce_part = {
     conf_bounce_dirs, CONF_NELEM(conf_bounce_dirs),
-    conf_bounce_defaults, conf_bounce_release, NULL,
+    conf_bounce_defaults, conf_bounce_release, conf_bounce_check,
 };

@@ -31,12 +31,12 @@ const char *const conf_default_sign_headers[] = {
     "content-description", "resent-date", "resent-from", "resent-sender",
     "resent-to", "resent-cc", "resent-message-id", "in-reply-to", "references",
     "list-id", "list-help", "list-unsubscribe", "list-subscribe", "list-post",
-    "list-owner", "list-archive", "list-unsubscribe-post", NULL,
+    "list-owner", "list-archive", "list-unsubscribe-post", "feedback-id", NULL,
 };
 
 const char *const conf_default_oversign_headers[] = {
     "from", "to", "cc", "subject", "reply-to", "date", "message-id",
-    "content-type", "list-unsubscribe", "list-unsubscribe-post", NULL,
+    "content-type", "list-unsubscribe", "list-unsubscribe-post", "feedback-id", NULL,
 };
 
 static const CONF_DIR conf_sign_dirs[] = {

@@ -665,6 +665,7 @@ static REPLY msg_eoh_decide(MSG *m)
         return msg_signing_error(m);
     if ((r = msg_unsub_eoh(m)).verdict != REPLY_CONTINUE)
         return r;
+    msg_bounce_eoh(m);                      /* Feedback-ID, before the signers see the fields */
     if ((r = msg_preflight(m)).verdict != REPLY_CONTINUE)
         return r;
     if (m->signers && msg_feed_headers(m) < 0)

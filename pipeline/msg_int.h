@@ -107,5 +107,6 @@ void msg_add_field(MSG *m, const char *name, const char *value);
  * suppressions and List-Unsubscribe at the end of the header */
 int msg_unsub_rcpt(MSG *m, const char *rcpt, char *would, size_t wouldlen);
 REPLY msg_unsub_eoh(MSG *m);
+void msg_bounce_eoh(MSG *m);
 
 #endif

@@ -53,6 +53,7 @@
 
 #include "dataset.h"
 #include "dns_dkim.h"
+#include "feedback_id.h"
 #include "store_redis.h"
 #include "unsub_msg.h"
 #include "log.h"
@@ -236,6 +237,20 @@ static int snapshot_unsub(SNAPSHOT *s, BUF *errs)
     return 0;
 }
 
+/* snapshot_bounce - the FeedbackID template */
+static int snapshot_bounce(const SNAPSHOT *s, BUF *errs)
+{
+    char where[1024], why[128];
+
+    if (s->cf->bounce.feedback_id == NULL
+        || feedback_id_check(s->cf->bounce.feedback_id, why, sizeof(why)) == 0)
+        return 0;
+    conf_where(s->cf, "FeedbackID", where, sizeof(where));
+    buf_printf(errs, "%s: FeedbackID: bad template \"%s\": %s\n", where,
+               s->cf->bounce.feedback_id, why);
+    return -1;
+}
+
 /* snapshot_build_prog - every stage, each reporting all it finds; the
  * file read for the programs in prog */
 static SNAPSHOT *snapshot_build_prog(const char *path, unsigned prog, BUF *errs, int *bad)
@@ -288,6 +303,8 @@ static SNAPSHOT *snapshot_build_prog(const char *path, unsigned prog, BUF *errs,
     if (s->cf->rate.policy && (s->policy = rl_policy_load(s->cf->rate.policy, errs)) == NULL)
         *bad = 1;
     if (snapshot_unsub(s, errs) < 0)
+        *bad = 1;
+    if (snapshot_bounce(s, errs) < 0)
         *bad = 1;
     s->norm.separators = s->cf->rate.recipient_delimiter;
     s->norm.gmail_dots = 1;

@@ -552,3 +552,20 @@ def test_offline_refusal_exits_3_with_the_reply(rig, workdir):
     assert rc == 3 and delivered is None, out
     assert "verdict: reject at end of header: 550 5.6.0 message has no From header field" in out, out
     assert re.search(r"(?m)^summary: .*action=reject", out), out
+
+
+def test_feedback_id_added_signed_and_verified_by_both_verifiers(rig):
+    """FeedbackID: Gmail's Feedback-ID header, filled in per message before signing, is in
+    h= (and oversigned), and the signature verifies with dkimpy and Mail::DKIM; removing
+    the header breaks it"""
+    rig.start_milter(setup_for(rig.keys, "rsa",
+                               extra=[("FeedbackID", "%{stream}:%{domain}:txmilter")]))
+    msg, mid = make_message(from_addr="news@example.com")
+    d = send_and_fetch(rig, msg, mid)
+    assert d.msg.fields("Feedback-ID") == [b"Feedback-ID: news@example.com:example.com:txmilter"], \
+        d.raw[:3000]
+    sig = our_sigs(d, 1)[0]
+    assert h_names(sig).count("feedback-id") == 2, sig["h"]
+    check_signed(d.raw, rig.dns.port, EXPECT["rsa"])
+    stripped = b"".join(l for l in d.raw.splitlines(True) if not l.startswith(b"Feedback-ID:"))
+    check_not_verifying(stripped, rig.dns.port)

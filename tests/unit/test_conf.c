@@ -39,16 +39,16 @@ static const char *const conf_fields[] = {
     "dns_timeout", "on_dnserror",
     "control_socket_group", "control_socket_mode", "signing", "unsub_pidfile", "unsub_rate",
     "unsub_template_dir", "metrics_listen", "unsub_metrics_listen",
-    "bounce_suppress_for", NULL,
+    "bounce_suppress_for", "feedback_id", NULL,
 };
 
 #define DEF_SIGN "from,sender,reply-to,subject,date,message-id,to,cc,mime-version," \
     "content-type,content-transfer-encoding,content-id,content-description," \
     "resent-date,resent-from,resent-sender,resent-to,resent-cc,resent-message-id," \
     "in-reply-to,references,list-id,list-help,list-unsubscribe,list-subscribe," \
-    "list-post,list-owner,list-archive,list-unsubscribe-post"
+    "list-post,list-owner,list-archive,list-unsubscribe-post,feedback-id"
 #define DEF_OVERSIGN "from,to,cc,subject,reply-to,date,message-id,content-type," \
-    "list-unsubscribe,list-unsubscribe-post"
+    "list-unsubscribe,list-unsubscribe-post,feedback-id"
 
 /* The expected defaults, in conf_fields order. */
 static const char *const conf_field_defaults[] = {
@@ -64,7 +64,7 @@ static const char *const conf_field_defaults[] = {
     "(null)", "(null)", "5", "tempfail",
     "(null)", "0600", "1", "(null)", "120/60000ms",
     "(null)", "(null)", "(null)",
-    "0",
+    "0", "(null)",
 };
 
 /* render_facility - a syslog facility code back to its name */
@@ -107,6 +107,7 @@ static int render_str_field(const TXCONF *cf, const char *field, char *buf, size
     if (0) {
     }
     STRF("socket", daemon.socket);
+    STRF("feedback_id", bounce.feedback_id);
     STRF("user", daemon.user);
     STRF("pidfile", daemon.pidfile);
     STRF("internal_hosts", outbound.internal_hosts);
@@ -323,6 +324,8 @@ static const OK_CASE ok_cases[] = {
     {"BounceSuppressFor seconds", "BounceSuppressFor 90\n", {"bounce_suppress_for=90"}},
     {"BounceSuppressFor weeks", "BounceSuppressFor 2w\n", {"bounce_suppress_for=1209600"}},
     {"BounceSuppressFor forever", "BounceSuppressFor Forever\n", {NULL}},
+    {"FeedbackID", "FeedbackID %{stream}:%{domain}:txmilter\n",
+     {"feedback_id=%{stream}:%{domain}:txmilter"}},
     {"UnsubscribeTable", "UnsubscribeTable /etc/txmilter/unsubscribe.table\n",
      {"unsub_table=/etc/txmilter/unsubscribe.table"}},
     {"DataDirectory and proxy", "DataDirectory /srv/txmilter\nUnsubscribeTrustedProxy 10.0.0.1\n",
@@ -486,6 +489,9 @@ static const BAD_CASE bad_cases[] = {
      "MetricsListen 127.0.0.1:9140\n",
      "%F:2: MetricsListen 127.0.0.1:9140 is also UnsubscribeMetricsListen (line 1): the two cannot "
      "listen on one address\n"},
+    {"FeedbackID not signed", "SignHeaders from, to, subject\nFeedbackID x:%{domain}\n",
+     "%F:2: FeedbackID is set but SignHeaders does not name feedback-id: Gmail trusts the header "
+     "only when the DKIM signature covers it\n"},
     {"BounceSuppressFor unit unknown", "BounceSuppressFor 3y\n",
      "%F:1: BounceSuppressFor: bad value \"3y\": expected \"forever\" or a duration (N with s, m, "
      "h, d or w) from 1s to 3650d\n"},

@@ -442,6 +442,59 @@ static const SIGN_CASE sign_cases[] = {
     {"other domain", "MultipleSignatures yes\n", " app@example.net", 1, "d=example.net"},
 };
 
+/* test_feedback_id_signed - FeedbackID's header is added before signing, in h=,
+ * covered (the message without it fails), never added twice */
+static void test_feedback_id_signed(void **state)
+{
+    static const char *const fields[] = {
+        "From", " News <news@example.com>", "To", " user@example.org", "Subject", " hi", NULL,
+    };
+    static const char *const own[] = {
+        "From", " news@example.com", "Feedback-ID", " app:1", NULL,
+    };
+    const char *body = "Hello\r\n";
+    MSG_CONN conn = conn_of("127.0.0.1", "", "");
+    SNAPSHOT *s = snap_with("FeedbackID %{stream}:%{domain}:txmilter\n");
+    const MSG_HDROP *ops;
+    size_t nops, i, added = 0;
+    char *msg;
+    MSG *m;
+    int n;
+
+    (void) state;
+    for (int pass = 0; pass < 2; pass++) {
+        const char *const *f = pass ? own : fields;
+
+        m = msg_new(s, NULL, &conn, "<news@example.com>");
+        for (i = 0; f[i]; i += 2)
+            (void) msg_header(m, f[i], f[i + 1]);
+        assert_int_equal(msg_eoh(m).verdict, REPLY_CONTINUE);
+        assert_int_equal(msg_body(m, (const unsigned char *) body, strlen(body)).verdict,
+                         REPLY_CONTINUE);
+        assert_int_equal(msg_eom(m).verdict, REPLY_CONTINUE);
+        nops = msg_hdrops(m, &ops);
+        for (i = 0, added = 0; i < nops; i++)
+            if (ops[i].name && strcmp(ops[i].name, "Feedback-ID") == 0) {
+                assert_string_equal(ops[i].value, "news@example.com:example.com:txmilter");
+                added++;
+            }
+        assert_int_equal(added, pass ? 0 : 1);
+        assert_non_null(strstr(msg_summary(m), pass ? "feedback-id=kept-existing"
+                               : "feedback-id=added"));
+        if (!pass) {
+            assert_non_null(strstr(ops[0].value, "feedback-id"));
+            msg = build(m, f, body, 0, NULL);
+            assert_int_equal(verify(msg, &n), 1);
+            free(msg);
+            msg = build(m, f, body, 1, NULL);       /* without the added field */
+            assert_int_equal(verify(msg, &n), 0);
+            free(msg);
+        }
+        msg_free(m);
+    }
+    snapshot_release(s);
+}
+
 static void test_sign_and_verify(void **state)
 {
     static const char *const fields[] = {
@@ -564,6 +617,7 @@ int main(void)
         cmocka_unit_test(test_header_limit),
         cmocka_unit_test(test_long_header_line_flagged),
         cmocka_unit_test(test_sign_and_verify),
+        cmocka_unit_test(test_feedback_id_signed),
         cmocka_unit_test(test_no_growth_per_message),
     };
 
