@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * orgdomain.h - organisational domains (RFC 7489 3.2) from the public
- * suffix list, and DMARC identifier alignment. The one place that knows
- * how an organisational domain is found, so that DMARCbis's DNS tree walk
- * can replace the list later.
+ * suffix list (libpsl), and DMARC identifier alignment. RFC 9989's DNS
+ * tree walk finds its own (dmarc_walk.h); this is the RFC 7489 view.
  */
 #ifndef TX_ORGDOMAIN_H
 #define TX_ORGDOMAIN_H
@@ -14,10 +13,11 @@
 
 #define ORGDOMAIN_MAX 256           /* bytes of a domain name with its NUL */
 
-/* orgdomain_init - load the public suffix list (PublicSuffixList) into
- * libopendmarc; once per process, before threads start. Later calls with
- * the same file do nothing; another file is logged as needing a restart.
- * -1 with a message in errs if the file cannot be used. */
+/* orgdomain_init - load the public suffix list (PublicSuffixList, a
+ * file; NULL or "" for libpsl's built-in list) with libpsl; once per
+ * process, before threads start. Later calls with the same file do
+ * nothing; another file is logged as needing a restart. -1 with a
+ * message in errs if the file cannot be used. */
 int orgdomain_init(const char *psl_path, BUF *errs);
 
 /* orgdomain_shutdown - release the list (at exit) */

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_orgdomain.c - unit tests for orgdomain.c: organisational domains
- * from Debian's public suffix list and RFC 7489 identifier alignment,
- * including the cases libopendmarc 1.4.2 gets wrong (case-sensitive
+ * from Debian's public suffix list (libpsl) and RFC 7489 identifier
+ * alignment, including what libopendmarc 1.4.2 got wrong (case-sensitive
  * lookups, a public suffix as its own organisational domain so that
- * d=co.uk aligns with example.co.uk, strict alignment comparing
- * organisational domains: OpenDMARC #268 / PR #354).
+ * d=co.uk aligned with example.co.uk, strict alignment comparing
+ * organisational domains: OpenDMARC #268 / PR #354, "*." wildcard rules:
+ * x.y.kawasaki.jp gave y.kawasaki.jp), from the packaged file and from
+ * libpsl's built-in list.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -39,7 +41,17 @@ static const ORG_CASE org_cases[] = {
     {"private suffix s3.amazonaws.com", "foo.bar.s3.amazonaws.com", "bar.s3.amazonaws.com"},
     {"unlisted TLD: implicit * rule", "mail.example.test", "example.test"},
     {"unlisted TLD itself", "test", ""},
+    {"wildcard *.kawasaki.jp: x.y is registrable", "x.y.kawasaki.jp", "x.y.kawasaki.jp"},
+    {"wildcard *.kawasaki.jp: deeper", "mail.x.y.kawasaki.jp", "x.y.kawasaki.jp"},
+    {"wildcard *.kawasaki.jp: y.kawasaki.jp is a suffix", "y.kawasaki.jp", ""},
+    {"exception !city.kawasaki.jp: registrable", "city.kawasaki.jp", "city.kawasaki.jp"},
+    {"exception !city.kawasaki.jp: below it", "www.city.kawasaki.jp", "city.kawasaki.jp"},
+    {"kawasaki.jp itself is a suffix", "kawasaki.jp", ""},
+    {"wildcard *.ck with !www.ck", "www.ck", "www.ck"},
+    {"wildcard *.ck", "a.b.ck", "a.b.ck"},
     {"empty", "", ""},
+    {"empty label", "a..example.com", ""},
+    {"leading dot", ".example.com", ""},
     {"address literal", "[192.0.2.1]", ""},
 };
 
@@ -66,9 +78,14 @@ static const ALIGN_CASE align_cases[] = {
     {"strict: same public suffix name", "co.uk", "co.uk", 1, 1},
     {"relaxed: unlisted TLD siblings", "a.example.test", "b.example.test", 0, 1},
     {"relaxed: empty never aligns", "", "example.com", 0, 0},
+    {"relaxed: wildcard registrants apart", "x.y.kawasaki.jp", "z.y.kawasaki.jp", 0, 0},
+    {"relaxed: wildcard registrant and its child", "x.y.kawasaki.jp", "m.x.y.kawasaki.jp", 0, 1},
+    {"relaxed: exception domain and its child", "city.kawasaki.jp", "www.city.kawasaki.jp", 0, 1},
 };
 
 static int have_psl;
+
+static const char *psl_source;  /* the file, or "" for libpsl's built-in list */
 
 static int setup(void **state)
 {
@@ -76,7 +93,7 @@ static int setup(void **state)
 
     (void) state;
     buf_init(&errs, 4096);
-    have_psl = access(CONF_DEFAULT_PSL, R_OK) == 0 && orgdomain_init(CONF_DEFAULT_PSL, &errs) == 0;
+    have_psl = (*psl_source == 0 || access(psl_source, R_OK) == 0) && orgdomain_init(psl_source, &errs) == 0;
     if (!have_psl)
         fprintf(stderr, "test_orgdomain: %s unusable (%s): install publicsuffix\n", CONF_DEFAULT_PSL,
                 errs.data ? errs.data : "missing");
@@ -144,7 +161,27 @@ static void test_orgdomain_bad_list(void **state)
     (void) state;
     buf_init(&errs, 4096);
     /* Already loaded: a second call with the same file does nothing. */
-    assert_int_equal(orgdomain_init(CONF_DEFAULT_PSL, &errs), 0);
+    assert_int_equal(orgdomain_init(psl_source, &errs), 0);
+    buf_free(&errs);
+}
+
+/* Files that are no public suffix list are refused with their name. */
+static void test_orgdomain_refused(void **state)
+{
+    static const char *const bad[] = {"/dev/null", "/etc/hostname", "/nonexistent/psl.dat"};
+    BUF errs;
+
+    (void) state;
+    orgdomain_shutdown();
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        buf_init(&errs, 4096);
+        assert_int_equal(orgdomain_init(bad[i], &errs), -1);
+        assert_non_null(errs.data);
+        assert_non_null(strstr(errs.data, bad[i]));
+        buf_free(&errs);
+    }
+    buf_init(&errs, 4096);
+    assert_int_equal(orgdomain_init(psl_source, &errs), 0);
     buf_free(&errs);
 }
 
@@ -155,7 +192,12 @@ int main(void)
         cmocka_unit_test(test_orgdomain_aligned),
         cmocka_unit_test(test_orgdomain_bounds),
         cmocka_unit_test(test_orgdomain_bad_list),
+        cmocka_unit_test(test_orgdomain_refused),
     };
+    int failed;
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    psl_source = CONF_DEFAULT_PSL;
+    failed = cmocka_run_group_tests_name("packaged list", tests, setup, teardown);
+    psl_source = "";
+    return failed + cmocka_run_group_tests_name("libpsl built-in list", tests, setup, teardown);
 }
