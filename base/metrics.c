@@ -21,9 +21,11 @@
  *
  * DESCRIPTION
  *	A family has a fixed list of label names and room for max_series
- *	label sets. Finding a set is a scan without a lock of the sets
- *	published so far (each is complete before the count that makes it
- *	visible is stored); adding one takes the family's mutex. A set past
+ *	label sets. Finding a set is a lookup without a lock in a hash index
+ *	of the sets published so far (each record is complete before the
+ *	index entry that makes it visible is stored), so a policy of 256
+ *	rules costs no more per decision than one of two; adding a set takes
+ *	the family's mutex. A set past
  *	the room, or one whose every value is "other", is the family's
  *	reserved "other" set, so that no input can grow the registry:
  *	callers fold values they do not know (a domain not configured) into
@@ -68,6 +70,7 @@ static void metrics_family_free(METRICS_FAMILY *f)
     for (size_t k = 0; k < f->nlabels; k++)
         free(f->label[k]);
     free(f->rec);
+    free(f->slots);
     free(f->bounds);
     free(f->name);
     free(f->help);
@@ -170,6 +173,9 @@ METRICS_FAMILY *metrics_family(METRICS *reg, METRICS_TYPE type, const char *name
     f->rec = xcalloc(f->max + 1, sizeof(*f->rec));
     for (size_t i = 0; i <= f->max; i++)
         atomic_init(&f->rec[i].v, 0);
+    for (f->nslots = 4; f->nslots < 2 * f->max; f->nslots *= 2)
+        ;
+    f->slots = xcalloc(f->nslots, sizeof(*f->slots));
     metrics_rec_init(f, &f->rec[f->max], others);
     if (f->nlabels == 0) {
         metrics_rec_init(f, &f->rec[0], NULL);
@@ -185,16 +191,44 @@ METRICS_FAMILY *metrics_family(METRICS *reg, METRICS_TYPE type, const char *name
     return f;
 }
 
-/* metrics_rec_match - record r holds exactly vals */
+/* metrics_clean - a label value's byte as it is kept (metrics_rec_init()) */
+static unsigned char metrics_clean(unsigned char c)
+{
+    return c < 0x20 || c > 0x7e ? '?' : c;
+}
+
+/* metrics_rec_match - record r holds vals, as kept (cut and cleaned) */
 static int metrics_rec_match(const METRICS_FAMILY *f, const METRICS_REC *r, const char *const *vals)
 {
     for (size_t k = 0; k < f->nlabels; k++) {
-        const char *v = vals[k] ? vals[k] : "";
+        const unsigned char *a = (const unsigned char *) r->vals[k];
+        const unsigned char *b = (const unsigned char *) (vals[k] ? vals[k] : "");
 
-        if (strncmp(r->vals[k], v, METRICS_VALUE_MAX) != 0)
-            return 0;
+        for (size_t i = 0; i < METRICS_VALUE_MAX; i++) {
+            unsigned char c = b[i] ? metrics_clean(b[i]) : 0;
+
+            if (a[i] != c)
+                return 0;
+            if (c == 0)
+                break;
+        }
     }
     return 1;
+}
+
+/* metrics_hash - FNV-1a of vals as kept */
+static size_t metrics_hash(const METRICS_FAMILY *f, const char *const *vals)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    for (size_t k = 0; k < f->nlabels; k++) {
+        const unsigned char *b = (const unsigned char *) (vals[k] ? vals[k] : "");
+
+        for (size_t i = 0; i < METRICS_VALUE_MAX && b[i]; i++)
+            h = (h ^ metrics_clean(b[i])) * 1099511628211ULL;
+        h = (h ^ 0xff) * 1099511628211ULL;
+    }
+    return (size_t) h;
 }
 
 /* metrics_all_other - every value is "other" */
@@ -206,19 +240,31 @@ static int metrics_all_other(const METRICS_FAMILY *f, const char *const *vals)
     return 1;
 }
 
-/* metrics_find - the index of vals among the first n records, or -1 */
-static int metrics_find(const METRICS_FAMILY *f, size_t n, const char *const *vals)
+/* metrics_find - the record of vals in the index, or -1; *slot (if not
+ * NULL) the empty slot where it would go */
+static int metrics_find(const METRICS_FAMILY *f, const char *const *vals, size_t *slot)
 {
-    for (size_t i = 0; i < n; i++)
-        if (metrics_rec_match(f, &f->rec[i], vals))
-            return (int) i;
-    return -1;
+    size_t mask = f->nslots - 1, h = metrics_hash(f, vals);
+
+    for (size_t j = 0; j < f->nslots; j++) {
+        size_t s = (h + j) & mask;
+        int idx = atomic_load_explicit(&f->slots[s], memory_order_acquire);
+
+        if (idx == 0) {
+            if (slot)
+                *slot = s;
+            return -1;
+        }
+        if (metrics_rec_match(f, &f->rec[idx - 1], vals))
+            return idx - 1;
+    }
+    return -1;                      /* cannot be: the index is never more than half full */
 }
 
 /* metrics_series - find or add a label set */
 int metrics_series(METRICS_FAMILY *f, const char *const *vals)
 {
-    size_t n;
+    size_t n, slot = 0;
     int i;
 
     if (f == NULL)
@@ -229,15 +275,15 @@ int metrics_series(METRICS_FAMILY *f, const char *const *vals)
         atomic_store_explicit(&f->other_used, 1, memory_order_relaxed);
         return (int) f->max;
     }
-    n = atomic_load_explicit(&f->n, memory_order_acquire);
-    if ((i = metrics_find(f, n, vals)) >= 0)
+    if ((i = metrics_find(f, vals, NULL)) >= 0)
         return i;
     pthread_mutex_lock(&f->lock);
     n = atomic_load_explicit(&f->n, memory_order_relaxed);
-    if ((i = metrics_find(f, n, vals)) < 0) {
+    if ((i = metrics_find(f, vals, &slot)) < 0) {
         if (n < f->max) {
             metrics_rec_init(f, &f->rec[n], vals);
             atomic_store_explicit(&f->n, n + 1, memory_order_release);
+            atomic_store_explicit(&f->slots[slot], (int) n + 1, memory_order_release);
             i = (int) n;
         } else {
             atomic_store_explicit(&f->other_used, 1, memory_order_relaxed);
@@ -348,7 +394,7 @@ double metrics_value(METRICS_FAMILY *f, const char *const *vals)
     else if (metrics_all_other(f, vals))
         i = (int) f->max;
     else
-        i = metrics_find(f, atomic_load_explicit(&f->n, memory_order_acquire), vals);
+        i = metrics_find(f, vals, NULL);
     if ((r = metrics_rec(f, i)) == NULL)
         return 0;
     if (f->type == METRICS_GAUGE)

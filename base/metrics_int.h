@@ -33,6 +33,8 @@ struct metrics_family {
     _Atomic size_t n;               /* rec[0..n-1] are in use */
     _Atomic int other_used;         /* rec[max]: every value "other" */
     METRICS_REC *rec;               /* max + 1 of them */
+    _Atomic int *slots;             /* hash index: 1 + record, 0 empty; nslots >= 2 max */
+    size_t  nslots;
     pthread_mutex_t lock;           /* adding a label set */
     struct metrics_family *next;
 };

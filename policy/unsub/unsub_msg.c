@@ -57,6 +57,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "addr_smtp.h"
 #include "dataset.h"
 #include "unsub_msg.h"
 
@@ -207,15 +208,12 @@ int unsub_mailto_token(const char *tmpl, const char *rcpt, char *token, size_t l
 {
     const char *mark = strstr(tmpl, "%{token}");
     size_t pre, post, rlen;
-    const char *r = rcpt;
+    char r[ADDR_NORM_INPUT_MAX + 1];
 
-    if (mark == NULL)
+    if (mark == NULL || strlen(rcpt) > ADDR_NORM_INPUT_MAX)
         return 0;
+    addr_smtp_bare(rcpt, r, sizeof(r));
     rlen = strlen(r);
-    if (rlen >= 2 && r[0] == '<' && r[rlen - 1] == '>') {
-        r++;
-        rlen -= 2;
-    }
     pre = (size_t) (mark - tmpl);
     post = strlen(mark + 8);
     if (rlen <= pre + post || strncasecmp(r, tmpl, pre) != 0

@@ -381,3 +381,40 @@ def test_reloads_are_counted_by_result(mrig):
                what="the failed reload counted")
     assert value('txmilter_config_reloads_total{result="success"}') == 1
     assert value("txmilter_config_last_reload_success_timestamp_seconds") == t1
+
+
+def test_unsubd_health_503_while_its_redis_store_is_down(rig, workdir):
+    """txmilter-unsubd on Store redis://: /health 200; with redis-server stopped a
+    one-click POST is answered 503 and /health says the suppression list failed; both
+    are counted; back to 200 once Redis answers again."""
+    r = RedisServer(workdir, name="redis-unsubd-metrics").start()
+    try:
+        uport = free_port()
+        setup = unsub_setup(rig.keys, workdir, store="redis://127.0.0.1:%d/0" % r.port,
+                            extra=[("UnsubscribeMetricsListen", "127.0.0.1:%d" % uport)])
+        m = rig.start_milter(setup)
+        u = UnsubD(m).start()
+        base = "http://127.0.0.1:%d" % uport
+        try:
+            msg, mid = new_message(to_addr="carla@receiver.example", from_addr=NEWS, tag="unsubd-h")
+            assert smtp_send(rig.postfix.smtpd_port, NEWS, ["carla@receiver.example"], msg,
+                             mid).accepted
+            url, _ = unsub_targets(rig.capture.wait_for(mid).msg)
+            assert http_get(base + "/health")[0::2] == (200, "ok\n")
+            r.stop()
+            assert one_click(local_url(url, u.port)) == "503", u.log_text()[-2000:]
+            status, _, body = http_get(base + "/health")
+            assert (status, body) == (503, "unhealthy: suppression list: last call failed\n")
+            v = samples(http_get(base + "/metrics")[2])
+            assert v['txmilter_unsubd_requests_total{code="503"}'] == 1, v
+            assert v["txmilter_unsubd_store_up"] == 0, v
+            r.start()
+            wait_until(lambda: one_click(local_url(url, u.port)) == "200", 30,
+                       what="the unsubscribe recorded once Redis is back")
+            assert http_get(base + "/health")[0] == 200
+            v = samples(http_get(base + "/metrics")[2])
+            assert v['txmilter_unsubd_unsubscribes_total{stream="example.com"}'] == 1, v
+        finally:
+            u.stop()
+    finally:
+        r.stop()

@@ -8,6 +8,7 @@
  * facts and the reason /health gives; registry scenarios whose complete
  * exposition (both formats) is compared byte for byte.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -162,6 +163,100 @@ static void test_bounded(void **state)
     metrics_free(reg);
 }
 
+/* test_cleaned_values - a value kept cleaned or cut is found again: one
+ * series, not a new one per call (the exposition would repeat it) */
+static void test_cleaned_values(void **state)
+{
+    METRICS *reg = metrics_new();
+    METRICS_FAMILY *f = metrics_family(reg, METRICS_COUNTER, "t_c_total", "C.", "v", 64, NULL, 0);
+    char longv[300], *text;
+
+    (void) state;
+    memset(longv, 'x', sizeof(longv) - 1);
+    longv[sizeof(longv) - 1] = 0;
+    for (int i = 0; i < 3; i++) {
+        metrics_inc(f, METRICS_L("a\001b\377"));
+        metrics_inc(f, METRICS_L(longv));
+    }
+    longv[200] = 'y';                       /* past the cut: the same label value */
+    metrics_inc(f, METRICS_L(longv));
+    assert_int_equal(metrics_series(f, METRICS_L("a\002b\376")), metrics_series(f, METRICS_L("a?b?")));
+    text = render(reg, 0);
+    assert_non_null(strstr(text, "t_c_total{v=\"a?b?\"} 3\n"));
+    assert_non_null(strstr(text, "\"} 4\n"));
+    assert_null(strstr(text, "other"));
+    free(text);
+    metrics_free(reg);
+}
+
+/* test_many_series - every one of 500 label sets found again, then the rest fold */
+static void test_many_series(void **state)
+{
+    METRICS *reg = metrics_new();
+    METRICS_FAMILY *f = metrics_family(reg, METRICS_COUNTER, "t_m_total", "M.", "rule,result", 500,
+                                       NULL, 0);
+    char name[32];
+
+    (void) state;
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 600; i++) {
+            snprintf(name, sizeof(name), "rule-%d", i);
+            metrics_inc(f, METRICS_L(name, "allowed"));
+        }
+    for (int i = 0; i < 500; i++) {
+        snprintf(name, sizeof(name), "rule-%d", i);
+        assert_true(metrics_value(f, METRICS_L(name, "allowed")) == 2);
+    }
+    assert_true(metrics_value(f, METRICS_L("other", "other")) == 200);
+    metrics_free(reg);
+}
+
+/* Threads counting into one family at once. */
+#define TH_THREADS 4
+#define TH_ROUNDS  5000
+#define TH_SETS    50
+
+static void *count_thread(void *arg)
+{
+    METRICS_FAMILY *f = arg;
+    char name[16];
+
+    for (int r = 0; r < TH_ROUNDS; r++) {
+        snprintf(name, sizeof(name), "s%d", r % TH_SETS);
+        metrics_inc(f, METRICS_L(name));
+    }
+    return NULL;
+}
+
+/* test_threads - no count lost, no label set added twice */
+static void test_threads(void **state)
+{
+    METRICS *reg = metrics_new();
+    METRICS_FAMILY *f = metrics_family(reg, METRICS_COUNTER, "t_t_total", "T.", "s", 64, NULL, 0);
+    pthread_t tid[TH_THREADS];
+    char name[16], *text;
+
+    (void) state;
+    for (int i = 0; i < TH_THREADS; i++)
+        assert_int_equal(pthread_create(&tid[i], NULL, count_thread, f), 0);
+    for (int i = 0; i < TH_THREADS; i++)
+        assert_int_equal(pthread_join(tid[i], NULL), 0);
+    for (int i = 0; i < TH_SETS; i++) {
+        snprintf(name, sizeof(name), "s%d", i);
+        assert_true(metrics_value(f, METRICS_L(name)) == TH_THREADS * TH_ROUNDS / TH_SETS);
+    }
+    text = render(reg, 0);
+    {
+        int lines = 0;
+
+        for (char *p = text; (p = strstr(p, "t_t_total{")) != NULL; p++)
+            lines++;
+        assert_int_equal(lines, TH_SETS);
+    }
+    free(text);
+    metrics_free(reg);
+}
+
 /* test_histogram - cumulative buckets, sum, count */
 static void test_histogram(void **state)
 {
@@ -240,6 +335,9 @@ int main(void)
     static const struct CMUnitTest misc[] = {
         cmocka_unit_test(test_counters),
         cmocka_unit_test(test_bounded),
+        cmocka_unit_test(test_cleaned_values),
+        cmocka_unit_test(test_many_series),
+        cmocka_unit_test(test_threads),
         cmocka_unit_test(test_histogram),
         cmocka_unit_test(test_bad_family),
         cmocka_unit_test(test_families),
