@@ -149,8 +149,10 @@ MSG *msg_new(SNAPSHOT *snap, const SERVICES *svc, const MSG_CONN *conn, const ch
     strv_init(&m->rcpt_norm);
     strv_init(&m->rcpt_bad);
     strv_init(&m->unsub_rcpts);
-    m->watched = !m->outbound && (snap->cf->unsub.mailto != NULL || snap->unsub_routes != NULL)
+    m->watched = !m->outbound && (snap->cf->unsub.mailto != NULL || snap->unsub_routes != NULL
+                                  || (snap->cf->bounce.return_path && snap->unsub_keys))
         && m->svc.suppress != NULL;
+    buf_init(&m->dsn, 1024 * 1024);        /* DSN_MSG_MAX: what dsn_parse() reads */
     if (m->outbound && snap->policy)
         m->rate = rate_txn_new(snap->policy, &snap->norm, sender_norm, conn->addr, conn->auth_authen,
                                conn->non_smtp);
@@ -190,6 +192,8 @@ void msg_free(MSG *m)
     strv_free(&m->rcpt_norm);
     strv_free(&m->rcpt_bad);
     strv_free(&m->unsub_rcpts);
+    free(m->rp_rcpt);
+    buf_free(&m->dsn);
     free(m->field_dropped);
     sign_free(m->signers);
     free(m->from_value);
@@ -317,6 +321,10 @@ static REPLY msg_rcpt_decide(MSG *m, const char *rcpt, const char *rcpt_addr)
      * (its resolver's form): match the argument as smtpd reads it */
     if (addr_smtp_extract(rcpt, addr, sizeof(addr), NULL) < 0)
         util_strlcpy(addr, rcpt, sizeof(addr));
+    if (!m->outbound && msg_bounce_rcpt(m, addr)) {
+        buf_free(&err);
+        return reply_continue();            /* a bounce: read at end of message */
+    }
     if ((u = msg_unsub_rcpt(m, addr, recorded.text, sizeof(recorded.text))) > 0) {
         buf_free(&err);
         return recorded;
@@ -640,7 +648,7 @@ static REPLY msg_eoh_decide(MSG *m)
     if (!m->outbound) {
         /* followed only for unsubscribe requests by mail */
         m->state = MSG_ST_BODY;
-        if (m->unsub_rcpts.n == 0) {
+        if (m->unsub_rcpts.n == 0 && m->rp_rcpt == NULL) {
             m->state = MSG_ST_DONE;
             return reply_make(REPLY_ACCEPT, NULL, NULL, NULL);
         }
@@ -685,6 +693,8 @@ REPLY msg_eoh(MSG *m)
 
 REPLY msg_body(MSG *m, const unsigned char *data, size_t len)
 {
+    if (m->state == MSG_ST_BODY && m->rp_rcpt)
+        msg_bounce_body(m, data, len);
     if (m->state != MSG_ST_BODY || m->signers == NULL)
         return reply_continue();
     if (sign_body(m->signers, data, len, &m->err) < 0)
@@ -694,7 +704,7 @@ REPLY msg_body(MSG *m, const unsigned char *data, size_t len)
 
 int msg_wants_body(const MSG *m)
 {
-    return m->state == MSG_ST_BODY && m->signers != NULL;
+    return m->state == MSG_ST_BODY && (m->signers != NULL || m->rp_rcpt != NULL);
 }
 
 /* msg_eom_unsub - recipients that were unsubscribe requests by mail:
@@ -803,7 +813,7 @@ static REPLY msg_eom_decide(MSG *m)
     }
     if (m->state != MSG_ST_BODY)
         return reply_continue();
-    if (msg_eom_unsub(m, &r) || msg_eom_no_rcpt(m, &r))
+    if (msg_bounce_eom(m, &r) || msg_eom_unsub(m, &r) || msg_eom_no_rcpt(m, &r))
         return r;
     m->state = MSG_ST_DONE;
     t0 = m->signers ? msg_stage_begin(m) : 0;

@@ -8,6 +8,9 @@
  *
  *	void	msg_bounce_eoh(MSG *m)
  *	void	msg_bounce_return_path(MSG *m)
+ *	int	msg_bounce_rcpt(MSG *m, const char *rcpt)
+ *	void	msg_bounce_body(MSG *m, const unsigned char *data, size_t len)
+ *	int	msg_bounce_eom(MSG *m, REPLY *r)
  *
  * DESCRIPTION
  *	msg_bounce_eoh() runs at end of headers of outbound mail, after the
@@ -28,6 +31,24 @@
  *	(MSG_FROM_CHANGE, smfi_chgfrom()). Mail to several recipients keeps
  *	its sender: one return path names one recipient.
  *
+ *	Inbound mail (not outbound) to an address of the ReturnPath form is
+ *	a bounce: msg_bounce_rcpt() notes the first such recipient and its
+ *	token, msg_bounce_body() keeps the body (at most DSN_MSG_MAX bytes),
+ *	and msg_bounce_eom() reads the message as a DSN (dsn.c) and drops
+ *	it (discard: a return path is no mailbox):
+ *
+ *	- a token that does not verify (forged, tampered, another relay's
+ *	  keys) is logged and changes nothing;
+ *	- a message that is not a DSN (an out-of-office, an auto-reply) is
+ *	  logged and counted, and changes nothing;
+ *	- a DSN of class dead (dsn.c: 5.1.1 and the like) suppresses the
+ *	  token's recipient from the token's stream, reason bounce, with
+ *	  the status and diagnostic as evidence and BounceSuppressFor as
+ *	  expiry; when the list cannot record it the bounce is refused
+ *	  451 4.3.0, so the reporting MTA tries again;
+ *	- other classes (full, policy, transient, other) are logged.
+ *	The recipient is the token's, never one named in the report.
+ *
  * DIAGNOSTICS
  *	A value that cannot be made (too long, or a stream that a header may
  *	not hold) is logged and left out; the summary says feedback-id=failed.
@@ -36,11 +57,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dsn.h"
 #include "feedback_id.h"
 #include "log.h"
 #include "msg_int.h"
+#include "msg_reply.h"
 #include "return_path.h"
 #include "rp_token.h"
+#include "suppress.h"
 #include "unsub_msg.h"
 
 /* msg_bounce_eoh - add Feedback-ID unless the application did */
@@ -106,4 +130,106 @@ void msg_bounce_return_path(MSG *m)
     }
     msg_op(m, MSG_FROM_CHANGE, m->return_path, NULL);
     msg_note(m, "return-path=<%s>", m->return_path);
+}
+
+/* msg_bounce_rcpt - 1 if rcpt (inbound) is a return-path address: noted for end of message */
+int msg_bounce_rcpt(MSG *m, const char *rcpt)
+{
+    char token[sizeof(m->rp_token)];
+
+    if (m->snap->cf->bounce.return_path == NULL || m->snap->unsub_keys == NULL
+        || m->svc.suppress == NULL
+        || return_path_token(m->snap->cf->bounce.return_path, rcpt, token, sizeof(token)) != 1)
+        return 0;
+    if (m->rp_rcpt == NULL) {
+        m->rp_rcpt = xstrdup(rcpt);
+        util_strlcpy(m->rp_token, token, sizeof(m->rp_token));
+    }
+    return 1;
+}
+
+/* msg_bounce_body - keep the body of a bounce, up to what dsn_parse() reads */
+void msg_bounce_body(MSG *m, const unsigned char *data, size_t len)
+{
+    if (m->dsn.len < DSN_MSG_MAX)
+        (void) buf_append(&m->dsn, data, len < DSN_MSG_MAX - m->dsn.len ? len
+                          : DSN_MSG_MAX - m->dsn.len);
+}
+
+/* msg_bounce_text - the header fields and the body as one message to parse */
+static void msg_bounce_text(const MSG *m, BUF *msg)
+{
+    for (size_t i = 0; i < m->nfields; i++)
+        if (buf_printf(msg, "%s:%s\r\n", m->fields[i].name, m->fields[i].value) < 0)
+            break;
+    (void) buf_puts(msg, "\r\n");
+    if (m->dsn.len)
+        (void) buf_append(msg, m->dsn.data, m->dsn.len);
+}
+
+/* msg_bounce_record - suppress p's recipient for a dead address; -1 if the list cannot */
+static int msg_bounce_record(MSG *m, const RP_PAYLOAD *p, const DSN_RESULT *d)
+{
+    char evidence[SUPPRESS_EVIDENCE_MAX];
+    SUPPRESS_INFO in = { SUPPRESS_BOUNCE, evidence,
+                         (uint64_t) m->snap->cf->bounce.suppress_for };
+    BUF err;
+    int rc;
+
+    snprintf(evidence, sizeof(evidence), "%s; %s", d->status, d->diagnostic);
+    buf_init(&err, 512);
+    rc = suppress_record(m->svc.suppress, p->rcpt, p->stream, "dsn", &in, &err);
+    if (rc < 0)
+        log_err("%s: bounce for rcpt=<%s> stream=%s: cannot record it: %s", msg_queueid(m),
+                p->rcpt, p->stream, err.data ? err.data : "");
+    else
+        log_info("%s: bounced: rcpt=<%s> stream=%s status=%s suppressed (reason=bounce)",
+                 msg_queueid(m), p->rcpt, p->stream, d->status);
+    buf_free(&err);
+    return rc;
+}
+
+/* msg_bounce_eom - read a bounce to the return path; 1 when that ends the message (*r) */
+int msg_bounce_eom(MSG *m, REPLY *r)
+{
+    char why[64];
+    RP_PAYLOAD p;
+    DSN_RESULT d;
+    BUF msg;
+
+    if (m->rp_rcpt == NULL || m->outbound)
+        return 0;
+    m->state = MSG_ST_DONE;
+    *r = reply_make(REPLY_DISCARD, NULL, NULL, NULL);
+    if (rp_token_open(m->snap->unsub_keys, m->rp_token, 0, (uint64_t) services_now(&m->svc), &p,
+                      why, sizeof(why)) != 0) {
+        log_warn("%s: bounce to %s: token refused (%s): ignored, nothing suppressed",
+                 msg_queueid(m), m->rp_rcpt, why);
+        msg_note(m, "bounce=bad-token action=discard");
+        msg_count_action(m, "discarded");
+        return 1;
+    }
+    buf_init(&msg, DSN_MSG_MAX + 256 * 1024);
+    msg_bounce_text(m, &msg);
+    (void) dsn_parse(msg.data ? msg.data : "", msg.len, p.rcpt, &d);
+    buf_free(&msg);
+    if (!d.is_dsn) {
+        log_info("%s: mail to the return path of rcpt=<%s> is no DSN (an auto-reply?): dropped",
+                 msg_queueid(m), p.rcpt);
+        msg_note(m, "bounce=not-dsn action=discard");
+    } else if (d.cls == DSN_CLASS_DEAD) {
+        if (msg_bounce_record(m, &p, &d) < 0) {
+            *r = msg_refuse(m, "store", msg_reply(REPLY_TEMPFAIL, MSG_WHY_SUPPRESS_DOWN));
+            return 1;
+        }
+        msg_note(m, "bounce=dead status=%s suppressed=<%s> action=discard", d.status, p.rcpt);
+    } else {
+        log_info("%s: bounce for rcpt=<%s> stream=%s: %s status=%s (%s): counted, not suppressed",
+                 msg_queueid(m), p.rcpt, p.stream, d.action[0] ? d.action : "no action",
+                 d.status[0] ? d.status : "none", dsn_class_name(d.cls));
+        msg_note(m, "bounce=%s status=%s action=discard", dsn_class_name(d.cls),
+                 d.status[0] ? d.status : "none");
+    }
+    msg_count_action(m, "discarded");
+    return 1;
 }

@@ -32,6 +32,9 @@ struct msg {
     char       *envfrom;
     char        sender[ADDR_NORM_MAX];  /* the sender as the MTA (or we) read it */
     char        return_path[512];   /* ReturnPath given to this message, "" if none */
+    char       *rp_rcpt;            /* inbound: the return-path recipient (as given), or NULL */
+    char        rp_token[256];      /* its token, read back with the ReturnPath template */
+    BUF         dsn;                /* inbound to a return path: the body, bounded */
     char        sender_bad[256];    /* why it cannot be normalised, "" if it can */
     size_t      nrcpt;
     int         outbound;
@@ -110,5 +113,8 @@ int msg_unsub_rcpt(MSG *m, const char *rcpt, char *would, size_t wouldlen);
 REPLY msg_unsub_eoh(MSG *m);
 void msg_bounce_eoh(MSG *m);
 void msg_bounce_return_path(MSG *m);
+int msg_bounce_rcpt(MSG *m, const char *rcpt);
+void msg_bounce_body(MSG *m, const unsigned char *data, size_t len);
+int msg_bounce_eom(MSG *m, REPLY *r);
 
 #endif

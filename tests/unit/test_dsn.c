@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_dsn.c - unit tests for dsn.c: reports as Postfix's bounce daemon
+ * writes them (failed 5.1.1, delayed 4.2.2, LF and CRLF), several
+ * recipients, quoted boundaries, messages that are not DSNs (an
+ * out-of-office reply, a feedback report, a base64 status part), and the
+ * classification of status codes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dsn.h"
+#include "testutil.h"
+
+#define POSTFIX_HEAD \
+    "From: MAILER-DAEMON@relay.example (Mail Delivery System)\n" \
+    "Subject: Undelivered Mail Returned to Sender\n" \
+    "To: bounces+abc@bounce.shop.example\n" \
+    "Auto-Submitted: auto-replied\n" \
+    "MIME-Version: 1.0\n" \
+    "Content-Type: multipart/report; report-type=delivery-status;\n" \
+    "\tboundary=\"9C2A41A0.1700000000/relay.example\"\n" \
+    "Content-Transfer-Encoding: 8bit\n\n" \
+    "This is a MIME-encapsulated message.\n\n" \
+    "--9C2A41A0.1700000000/relay.example\n" \
+    "Content-Description: Notification\n" \
+    "Content-Type: text/plain; charset=us-ascii\n\n" \
+    "I'm sorry to have to inform you that your message could not\n" \
+    "be delivered to one or more recipients.\n\n" \
+    "--9C2A41A0.1700000000/relay.example\n" \
+    "Content-Description: Delivery report\n" \
+    "Content-Type: message/delivery-status\n\n" \
+    "Reporting-MTA: dns; relay.example\n" \
+    "X-Postfix-Queue-ID: 9C2A41A0\n" \
+    "Arrival-Date: Thu,  3 Dec 2026 17:00:00 +0000 (UTC)\n\n"
+
+#define POSTFIX_TAIL \
+    "--9C2A41A0.1700000000/relay.example\n" \
+    "Content-Description: Undelivered Message Headers\n" \
+    "Content-Type: text/rfc822-headers\n\n" \
+    "From: news@shop.example\nTo: bob@example.org\n\n" \
+    "--9C2A41A0.1700000000/relay.example--\n"
+
+#define RCPT_BLOCK(addr, action, status, diag) \
+    "Final-Recipient: rfc822; " addr "\n" \
+    "Original-Recipient: rfc822;" addr "\n" \
+    "Action: " action "\n" \
+    "Status: " status "\n" \
+    "Remote-MTA: dns; mx.example.org\n" \
+    "Diagnostic-Code: smtp; " diag "\n\n"
+
+typedef struct dsn_case {
+    const char *name;
+    const char *msg;
+    int         crlf;                   /* send it with CRLF line ends */
+    const char *want_rcpt;
+    int         is_dsn;
+    DSN_CLASS   cls;
+    const char *status, *final_rcpt, *diag;
+} DSN_CASE;
+
+static const DSN_CASE dsn_cases[] = {
+    { "postfix_550_5_1_1", POSTFIX_HEAD RCPT_BLOCK("bob@example.org", "failed", "5.1.1",
+      "550 5.1.1 <bob@example.org>: Recipient address rejected:\n    User unknown") POSTFIX_TAIL,
+      0, "bob@example.org", 1, DSN_CLASS_DEAD, "5.1.1", "bob@example.org",
+      "smtp; 550 5.1.1 <bob@example.org>: Recipient address rejected:    User unknown" },
+    { "postfix_550_crlf", POSTFIX_HEAD RCPT_BLOCK("bob@example.org", "failed", "5.1.1", "550 x")
+      POSTFIX_TAIL, 1, NULL, 1, DSN_CLASS_DEAD, "5.1.1", "bob@example.org", "smtp; 550 x" },
+    { "delayed_452_4_2_2", POSTFIX_HEAD RCPT_BLOCK("bob@example.org", "delayed", "4.2.2",
+      "452 4.2.2 Mailbox full") POSTFIX_TAIL, 0, NULL, 1, DSN_CLASS_FULL, "4.2.2",
+      "bob@example.org", "smtp; 452 4.2.2 Mailbox full" },
+    { "policy_5_7_1", POSTFIX_HEAD RCPT_BLOCK("bob@example.org", "failed", "5.7.1",
+      "550 5.7.1 spam") POSTFIX_TAIL, 0, NULL, 1, DSN_CLASS_POLICY, "5.7.1", "bob@example.org", NULL },
+    { "picks_the_wanted_recipient", POSTFIX_HEAD
+      RCPT_BLOCK("eve@example.org", "failed", "5.7.1", "550 5.7.1 no")
+      RCPT_BLOCK("Bob@Example.ORG", "failed", "5.1.1", "550 5.1.1 unknown") POSTFIX_TAIL,
+      0, "bob@example.org", 1, DSN_CLASS_DEAD, "5.1.1", "Bob@Example.ORG", NULL },
+    { "first_failure_without_wanted", POSTFIX_HEAD
+      RCPT_BLOCK("eve@example.org", "delivered", "2.0.0", "250 ok")
+      RCPT_BLOCK("bob@example.org", "failed", "5.2.1", "550 5.2.1 disabled") POSTFIX_TAIL,
+      0, "nobody@example.org", 1, DSN_CLASS_DEAD, "5.2.1", "bob@example.org", NULL },
+    { "delivered_only", POSTFIX_HEAD RCPT_BLOCK("bob@example.org", "delivered", "2.0.0", "250 ok")
+      POSTFIX_TAIL, 0, NULL, 1, DSN_CLASS_NONE, "", "", NULL },
+    { "status_with_comment", POSTFIX_HEAD "Final-Recipient: rfc822;<bob@example.org>\n"
+      "Action: failed\nStatus: 5.1.1 (user unknown)\n\n" POSTFIX_TAIL, 0, NULL, 1, DSN_CLASS_DEAD,
+      "5.1.1", "bob@example.org", "" },
+    { "no_closing_boundary", POSTFIX_HEAD RCPT_BLOCK("bob@example.org", "failed", "5.1.1", "x"),
+      0, NULL, 1, DSN_CLASS_DEAD, "5.1.1", "bob@example.org", NULL },
+    { "out_of_office", "From: bob@example.org\nSubject: Out of office\nAuto-Submitted: auto-replied\n"
+      "Content-Type: text/plain\n\nI am away until Monday.\nStatus: 5.1.1\n", 0, NULL, 0,
+      DSN_CLASS_NONE, "", "", NULL },
+    { "feedback_report_is_no_dsn", "Content-Type: multipart/report; report-type=feedback-report;"
+      " boundary=b\n\n--b\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\n\n--b--\n",
+      0, NULL, 0, DSN_CLASS_NONE, "", "", NULL },
+    { "base64_status_part_not_read", "Content-Type: multipart/report; report-type=delivery-status;"
+      " boundary=b\n\n--b\nContent-Type: message/delivery-status\nContent-Transfer-Encoding: base64\n\n"
+      "QWN0aW9uOiBmYWlsZWQ=\n--b--\n", 0, NULL, 0, DSN_CLASS_NONE, "", "", NULL },
+    { "no_boundary", "Content-Type: multipart/report; report-type=delivery-status\n\nx\n", 0, NULL,
+      0, DSN_CLASS_NONE, "", "", NULL },
+    { "global_delivery_status", "Content-Type: multipart/report; report-type=delivery-status;"
+      " boundary=b\n\n--b\nContent-Type: message/global-delivery-status\n\nReporting-MTA: dns; x\n\n"
+      "Final-Recipient: utf-8; j\xc3\xb6rg@example.de\nAction: failed\nStatus: 5.1.10\n\n--b--\n",
+      0, NULL, 1, DSN_CLASS_DEAD, "5.1.10", "j\xc3\xb6rg@example.de", NULL },
+    { "empty", "", 0, NULL, 0, DSN_CLASS_NONE, "", "", NULL },
+};
+
+/* crlf_of - s with every LF made CRLF */
+static char *crlf_of(const char *s)
+{
+    char *out = malloc(strlen(s) * 2 + 1), *o = out;
+
+    assert_non_null(out);
+    for (; *s; s++) {
+        if (*s == '\n')
+            *o++ = '\r';
+        *o++ = *s;
+    }
+    *o = 0;
+    return out;
+}
+
+/* test_dsn - one message read */
+static void test_dsn(void **state)
+{
+    const DSN_CASE *c = *state;
+    char *msg = c->crlf ? crlf_of(c->msg) : strdup(c->msg);
+    DSN_RESULT r;
+
+    assert_int_equal(dsn_parse(msg, strlen(msg), c->want_rcpt, &r), c->is_dsn);
+    assert_int_equal(r.is_dsn, c->is_dsn);
+    if (r.cls != c->cls)
+        fail_msg("class %s, want %s", dsn_class_name(r.cls), dsn_class_name(c->cls));
+    assert_string_equal(r.status, c->status);
+    assert_string_equal(r.final_rcpt, c->final_rcpt);
+    if (c->diag)
+        assert_string_equal(r.diagnostic, c->diag);
+    /* never past len: every prefix reads without trouble */
+    for (size_t n = 0; n < strlen(msg); n += 7)
+        (void) dsn_parse(msg, n, c->want_rcpt, &r);
+    free(msg);
+}
+
+typedef struct cls_case {
+    const char *name, *action, *status;
+    DSN_CLASS   cls;
+} CLS_CASE;
+
+static const CLS_CASE cls_cases[] = {
+    { "no_such_user", "failed", "5.1.1", DSN_CLASS_DEAD },
+    { "no_such_domain", "failed", "5.1.2", DSN_CLASS_DEAD },
+    { "null_mx", "failed", "5.1.10", DSN_CLASS_DEAD },
+    { "disabled", "Failed", "5.2.1", DSN_CLASS_DEAD },
+    { "unroutable", "failed", "5.4.4", DSN_CLASS_DEAD },
+    { "full_permanent", "failed", "5.2.2", DSN_CLASS_FULL },
+    { "full_delayed", "delayed", "4.2.2", DSN_CLASS_FULL },
+    { "spam_refusal", "failed", "5.7.1", DSN_CLASS_POLICY },
+    { "dmarc", "failed", "5.7.26", DSN_CLASS_POLICY },
+    { "too_large", "failed", "5.2.3", DSN_CLASS_POLICY },
+    { "content", "failed", "5.6.0", DSN_CLASS_POLICY },
+    { "delayed_dns", "delayed", "4.4.3", DSN_CLASS_TRANSIENT },
+    { "failed_after_retries_4xx", "failed", "4.4.7", DSN_CLASS_TRANSIENT },
+    { "other_permanent", "failed", "5.0.0", DSN_CLASS_OTHER },
+    { "no_status", "failed", "", DSN_CLASS_OTHER },
+    { "delivered", "delivered", "2.0.0", DSN_CLASS_NONE },
+    { "relayed", "relayed", "2.0.0", DSN_CLASS_NONE },
+    { "no_action", NULL, "5.1.1", DSN_CLASS_NONE },
+};
+
+/* test_classify - dsn_classify() */
+static void test_classify(void **state)
+{
+    const CLS_CASE *c = *state;
+    DSN_CLASS got = dsn_classify(c->action, c->status);
+
+    if (got != c->cls)
+        fail_msg("%s %s: %s, want %s", c->action ? c->action : "-", c->status,
+                 dsn_class_name(got), dsn_class_name(c->cls));
+}
+
+int main(void)
+{
+    int rc = RUN("dsn_parse", test_dsn, dsn_cases);
+
+    rc |= RUN("dsn_classify", test_classify, cls_cases);
+    return rc ? 1 : 0;
+}

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_msg_bounce.c - unit tests for msg_bounce.c through the pipeline's
+ * public functions, on a real SQLite suppression list: an outbound
+ * message gets its return path; a DSN to it (from outside) naming 5.1.1
+ * suppresses the token's recipient (reason bounce) and is discarded, and
+ * the next message to that recipient is refused "(bounced: 5.1.1)"; a
+ * delayed 4.2.2, an out-of-office reply and a tampered token change
+ * nothing; a list that cannot record refuses the DSN 451 4.3.0.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "msg.h"
+#include "services.h"
+#include "snapshot.h"
+#include "suppress.h"
+#include "testutil.h"
+
+static char dir[] = "/tmp/txmsgbounce.XXXXXX";
+
+#define RCPT "bob@example.org"
+#define STREAM "app@example.com"
+
+/* setup - a signing key, its tables and the unsubscribe keys */
+static int setup(void **state)
+{
+    (void) state;
+    if (mkdtemp(dir) == NULL)
+        return -1;
+    th_signing_files(dir);
+    return 0;
+}
+
+/* teardown - remove dir */
+static int teardown(void **state)
+{
+    (void) state;
+    return th_remove_dir(dir);
+}
+
+/* snap - ReturnPath on, with the list in dir */
+static SNAPSHOT *snap(void)
+{
+    char conf[2048];
+
+    snprintf(conf, sizeof(conf),
+             "Syslog no\nKeyTable %s/KeyTable\nSigningTable refile:%s/SigningTable\n"
+             "InternalHosts 127.0.0.1\nUnsubscribeKeyFile %s/unsub.keys\n"
+             "ReturnPath bounces+%%{token}@bounce.%%{domain}\nBounceSuppressFor 30d\n"
+             "DataDirectory %s\n", dir, dir, dir, dir);
+    return th_snapshot(dir, conf);
+}
+
+/* outbound - one message from STREAM to rcpt through eom; its verdict and
+ * (into rp) the envelope sender it was given */
+static REPLY outbound(SNAPSHOT *s, SERVICES *svc, const char *rcpt, char *rp, size_t rplen)
+{
+    MSG_CONN conn;
+    const MSG_HDROP *ops;
+    char r[300];
+    REPLY v;
+    MSG *m;
+
+    memset(&conn, 0, sizeof(conn));
+    snprintf(conn.addr, sizeof(conn.addr), "127.0.0.1");
+    m = msg_new(s, svc, &conn, "<" STREAM ">");
+    msg_set_queueid(m, "OUT1");
+    snprintf(r, sizeof(r), "<%s>", rcpt);
+    assert_int_equal(msg_rcpt(m, r, rcpt).verdict, REPLY_CONTINUE);
+    (void) msg_header(m, "From", " " STREAM);
+    (void) msg_header(m, "Subject", " hi");
+    if ((v = msg_eoh(m)).verdict == REPLY_CONTINUE) {
+        (void) msg_body(m, (const unsigned char *) "hi\r\n", 4);
+        v = msg_eom(m);
+    }
+    if (rp) {
+        rp[0] = 0;
+        for (size_t i = 0, n = msg_hdrops(m, &ops); i < n; i++)
+            if (ops[i].kind == MSG_FROM_CHANGE)
+                snprintf(rp, rplen, "%s", ops[i].name);
+    }
+    msg_free(m);
+    return v;
+}
+
+#define DSN_OF(status, action) \
+    "--b\r\nContent-Type: text/plain\r\n\r\nsorry\r\n" \
+    "--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.org\r\n\r\n" \
+    "Final-Recipient: rfc822; " RCPT "\r\nAction: " action "\r\nStatus: " status "\r\n" \
+    "Diagnostic-Code: smtp; 550 " status " <" RCPT ">: Recipient address rejected\r\n\r\n--b--\r\n"
+
+/* inbound - a message from outside to the return path rp; its verdict */
+static REPLY inbound(SNAPSHOT *s, SERVICES *svc, const char *rp, const char *ctype,
+                     const char *body)
+{
+    MSG_CONN conn;
+    char r[600];
+    REPLY v;
+    MSG *m;
+
+    memset(&conn, 0, sizeof(conn));
+    snprintf(conn.addr, sizeof(conn.addr), "203.0.113.9");
+    m = msg_new(s, svc, &conn, "<>");
+    msg_set_queueid(m, "IN1");
+    snprintf(r, sizeof(r), "<%s>", rp);
+    assert_int_equal(msg_rcpt(m, r, rp).verdict, REPLY_CONTINUE);
+    (void) msg_header(m, "From", " MAILER-DAEMON@mx.example.org");
+    (void) msg_header(m, "Content-Type", ctype);
+    if ((v = msg_eoh(m)).verdict == REPLY_CONTINUE) {
+        assert_true(msg_wants_body(m));
+        (void) msg_body(m, (const unsigned char *) body, strlen(body));
+        v = msg_eom(m);
+    }
+    msg_free(m);
+    return v;
+}
+
+#define REPORT " multipart/report; report-type=delivery-status; boundary=b"
+
+/* open_list - an empty list in dir */
+static SUPPRESS *open_list(void)
+{
+    char path[300];
+    SUPPRESS *l;
+
+    snprintf(path, sizeof(path), "%s/suppress.db", dir);
+    unlink(path);
+    assert_non_null(l = suppress_open("embedded", dir, 1000, NULL));
+    return l;
+}
+
+/* test_dead_address_suppressed_then_refused - the whole loop */
+static void test_dead_address_suppressed_then_refused(void **state)
+{
+    SNAPSHOT *s = snap();
+    SERVICES svc;
+    SUPPRESS_REASON why;
+    char rp[600], ev[SUPPRESS_EVIDENCE_MAX];
+    REPLY v;
+
+    (void) state;
+    services_init(&svc);
+    svc.suppress = open_list();
+    assert_int_equal(outbound(s, &svc, RCPT, rp, sizeof(rp)).verdict, REPLY_CONTINUE);
+    assert_true(strncmp(rp, "bounces+", 8) == 0 && strstr(rp, "@bounce.example.com") != NULL);
+    /* not a DSN, a delay, a policy refusal: nothing */
+    assert_int_equal(inbound(s, &svc, rp, " text/plain", "I am away.\r\n").verdict, REPLY_DISCARD);
+    assert_int_equal(inbound(s, &svc, rp, REPORT, DSN_OF("4.2.2", "delayed")).verdict, REPLY_DISCARD);
+    assert_int_equal(inbound(s, &svc, rp, REPORT, DSN_OF("5.7.1", "failed")).verdict, REPLY_DISCARD);
+    assert_int_equal(suppress_check(svc.suppress, RCPT, STREAM, NULL), 0);
+    assert_int_equal(outbound(s, &svc, RCPT, NULL, 0).verdict, REPLY_CONTINUE);
+    /* a tampered token: nothing */
+    {
+        char bad[600];
+        size_t k = strlen("bounces+") + 5;
+
+        snprintf(bad, sizeof(bad), "%s", rp);
+        bad[k] = bad[k] == 'a' ? 'b' : 'a';
+        assert_int_equal(inbound(s, &svc, bad, REPORT, DSN_OF("5.1.1", "failed")).verdict,
+                         REPLY_DISCARD);
+        assert_int_equal(suppress_check(svc.suppress, RCPT, STREAM, NULL), 0);
+    }
+    /* the dead address: suppressed, evidence kept, next message refused */
+    assert_int_equal(inbound(s, &svc, rp, REPORT, DSN_OF("5.1.1", "failed")).verdict, REPLY_DISCARD);
+    assert_int_equal(suppress_lookup(svc.suppress, RCPT, STREAM, &why, ev, NULL), 1);
+    assert_int_equal(why, SUPPRESS_BOUNCE);
+    assert_true(strncmp(ev, "5.1.1; smtp; 550 5.1.1", 22) == 0);
+    v = outbound(s, &svc, RCPT, NULL, 0);
+    assert_int_equal(v.verdict, REPLY_REJECT);
+    assert_string_equal(v.rcode, "550");
+    assert_string_equal(v.xcode, "5.7.1");
+    assert_non_null(strstr(v.text, "(bounced: 5.1.1)"));
+    suppress_close(svc.suppress);
+    /* a list that cannot record: the DSN is refused for now */
+    assert_non_null(svc.suppress = suppress_open("redis://127.0.0.1:1/0", NULL, 200, NULL));
+    v = inbound(s, &svc, rp, REPORT, DSN_OF("5.1.1", "failed"));
+    assert_int_equal(v.verdict, REPLY_TEMPFAIL);
+    assert_string_equal(v.rcode, "451");
+    assert_string_equal(v.xcode, "4.3.0");
+    suppress_close(svc.suppress);
+    snapshot_release(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dead_address_suppressed_then_refused),
+    };
+
+    return cmocka_run_group_tests_name("msg_bounce", tests, setup, teardown);
+}
