@@ -10,7 +10,7 @@
  *
  * DESCRIPTION
  *	conf_align_part holds the rows of cf->align, all txmilter's, with
- *	their defaults: EgressAddress, AlignmentAction, PublicSuffixList,
+ *	their defaults: EgressAddress, AlignmentAction, PublicSuffixList, DMARCMode,
  *	Nameservers, TrustAnchorFile, DNSTimeout, On-DNSError.
  *	(txmilterctl dns-check reads them as txmilter does, through the
  *	snapshot.)
@@ -27,6 +27,7 @@ static const CONF_DIR conf_align_dirs[] = {
     {"EgressAddress", CONF_M, conf_parse_egress, CONF_OFF(align.egress), 0, 0},
     {"AlignmentAction", CONF_M, conf_parse_align, CONF_OFF(align.action), 0, 0},
     {"PublicSuffixList", CONF_M, conf_parse_abspath, CONF_OFF(align.public_suffix_list), 0, 0},
+    {"DMARCMode", CONF_M, conf_parse_dmarcmode, CONF_OFF(align.dmarc_mode), 0, 0},
     {"Nameservers", CONF_M, conf_parse_nameservers, CONF_OFF(align.nameservers), 0, 0},
     {"TrustAnchorFile", CONF_M, conf_parse_abspath, CONF_OFF(align.trust_anchor_file), 0, 0},
     {"DNSTimeout", CONF_M, conf_parse_int, CONF_OFF(align.dns_timeout), 1, 60},
@@ -42,6 +43,7 @@ static void conf_align_defaults(TXCONF *cf)
     strv_init(&p->egress);
     p->action = CONF_ALIGN_UNSET;
     p->public_suffix_list = xstrdup(CONF_DEFAULT_PSL);
+    p->dmarc_mode = CONF_DMARC_BOTH;
     p->dns_timeout = 5;
     p->on_dnserror = CONF_ACT_TEMPFAIL;
 }

@@ -87,6 +87,7 @@ int conf_parse_hostport(TXCONF *, const CONF_DIR *, const char *, char *, size_t
 int conf_parse_choice(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
 int conf_parse_egress(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
 int conf_parse_align(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
+int conf_parse_dmarcmode(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
 int conf_parse_nameservers(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
 int conf_parse_abspath(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
 int conf_parse_group(TXCONF *, const CONF_DIR *, const char *, char *, size_t);

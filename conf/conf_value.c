@@ -43,6 +43,8 @@
  *			char *, size_t)
  *	int	conf_parse_align(TXCONF *, const CONF_DIR *, const char *,
  *			char *, size_t)
+ *	int	conf_parse_dmarcmode(TXCONF *, const CONF_DIR *, const char *,
+ *			char *, size_t)
  *	int	conf_parse_nameservers(TXCONF *, const CONF_DIR *,
  *			const char *, char *, size_t)
  *	int	conf_parse_abspath(TXCONF *, const CONF_DIR *, const char *,
@@ -599,6 +601,23 @@ int conf_parse_align(TXCONF *cf, const CONF_DIR *d, const char *value,
         }
     snprintf(err, errlen, "%s: bad value \"%s\": expected reject, tempfail, quarantine or log",
              d->name, value);
+    return -1;
+}
+
+/* conf_parse_dmarcmode - DMARCMode 7489|9989|both */
+int conf_parse_dmarcmode(TXCONF *cf, const CONF_DIR *d, const char *value,
+                         char *err, size_t errlen)
+{
+    static const struct { const char *name; enum conf_dmarc_mode m; } names[] = {
+        {"both", CONF_DMARC_BOTH}, {"7489", CONF_DMARC_7489}, {"9989", CONF_DMARC_9989},
+    };
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcasecmp(value, names[i].name) == 0) {
+            *CONF_FIELD(cf, d, enum conf_dmarc_mode) = names[i].m;
+            return 0;
+        }
+    snprintf(err, errlen, "%s: bad value \"%s\": expected 7489, 9989 or both", d->name, value);
     return -1;
 }
 

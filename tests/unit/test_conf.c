@@ -39,7 +39,7 @@ static const char *const conf_fields[] = {
     "dns_timeout", "on_dnserror",
     "control_socket_group", "control_socket_mode", "signing", "unsub_pidfile", "unsub_rate",
     "unsub_template_dir", "metrics_listen", "unsub_metrics_listen",
-    "bounce_suppress_for", "feedback_id", NULL,
+    "bounce_suppress_for", "feedback_id", "dmarc_mode", NULL,
 };
 
 #define DEF_SIGN "from,sender,reply-to,subject,date,message-id,to,cc,mime-version," \
@@ -64,7 +64,7 @@ static const char *const conf_field_defaults[] = {
     "(null)", "(null)", "5", "tempfail",
     "(null)", "0600", "1", "(null)", "120/60000ms",
     "(null)", "(null)", "(null)",
-    "0", "(null)",
+    "0", "(null)", "both",
 };
 
 /* render_facility - a syslog facility code back to its name */
@@ -198,6 +198,10 @@ static const char *render_field(const TXCONF *cf, const char *field, char *buf, 
         static const char *const al[] = {"unset", "reject", "tempfail", "quarantine", "log"};
 
         snprintf(buf, size, "%s", al[cf->align.action]);
+    } else if (strcmp(field, "dmarc_mode") == 0) {
+        static const char *const dm[] = {"both", "7489", "9989"};
+
+        snprintf(buf, size, "%s", dm[cf->align.dmarc_mode]);
     } else if (strcmp(field, "dns_timeout") == 0)
         snprintf(buf, size, "%d", cf->align.dns_timeout);
     else if (strcmp(field, "on_dnserror") == 0)
@@ -302,6 +306,9 @@ static const OK_CASE ok_cases[] = {
       "nameservers=127.0.0.1@5353, ::1@53"}},
     {"AlignmentAction values", "AlignmentAction quarantine\n", {"alignment_action=quarantine"}},
     {"AlignmentAction log", "AlignmentAction LOG\n", {"alignment_action=log"}},
+    {"DMARCMode 7489", "DMARCMode 7489\n", {"dmarc_mode=7489"}},
+    {"DMARCMode 9989", "DMARCMode 9989\n", {"dmarc_mode=9989"}},
+    {"DMARCMode both", "DMARCMode Both\n", {"dmarc_mode=both"}},
     {"DNS settings", "PublicSuffixList /etc/psl.dat\nTrustAnchorFile /usr/share/dns/root.key\n"
      "DNSTimeout 2\nOn-DNSError accept\n", {"psl=/etc/psl.dat", "trust_anchor=/usr/share/dns/root.key",
       "dns_timeout=2", "on_dnserror=accept"}},
@@ -528,6 +535,8 @@ static const BAD_CASE bad_cases[] = {
      "such as 127.0.0.1@5353 or ::1\n"},
     {"PublicSuffixList relative", "PublicSuffixList psl.dat\n",
      "%F:1: PublicSuffixList: \"psl.dat\" is not an absolute path\n"},
+    {"DMARCMode unknown", "DMARCMode bis\n",
+     "%F:1: DMARCMode: bad value \"bis\": expected 7489, 9989 or both\n"},
     {"DNSTimeout zero", "DNSTimeout 0\n",
      "%F:1: DNSTimeout: bad value \"0\": expected an integer from 1 to 60\n"},
     {"On-DNSError reject not offered", "On-DNSError reject\n",
