@@ -33,6 +33,7 @@ from mailrig.keys import KeyPair
 from mailrig.unbound import DnsServer
 from mailrig.message import make_message
 from mailrig.milters import SigningSetup, txmilter_binary
+from unsub_helpers import write_keyfile
 
 EGRESS = "192.0.2.10"
 pytestmark = pytest.mark.txmilter_only
@@ -96,6 +97,12 @@ def adns(workdir, keys):
     txt("_dmarc.good.example.net", "v=DMARC1; p=reject")
     txt("broken.example", "v=spf1 ip4:198.51.100.1 -all")
     txt("rsa1._domainkey.broken.example", rsa_net.dns_txt)         # not our key
+    # ReturnPath: DKIM d=example.net does not align with rp.example.org; only the
+    # rewritten MAIL FROM (bounces+TOKEN@bounce.rp.example.org) makes SPF align
+    txt("_dmarc.rp.example.org", "v=DMARC1; p=reject")
+    txt("bounce.rp.example.org", "v=spf1 ip4:%s -all" % EGRESS)
+    srv.add_rr("bounce.rp.example.org. 300 IN MX 10 relay.rp.example.org.")
+    srv.add_rr("relay.rp.example.org. 300 IN A %s" % EGRESS)
     srv.start()
     yield srv
     srv.stop()
@@ -481,3 +488,67 @@ def test_genkey_writes_0600_key_and_split_record(workdir):
                         "--type", "ed25519", "--out", os.path.join(d, "e1.pem")],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
     assert p.returncode == 0 and b"k=ed25519; p=" in p.stdout
+
+
+# --- ReturnPath: the envelope sender of single-recipient mail -------------------------
+
+RP = "bounces+%{token}@bounce.%{domain}"
+RP_LOCAL = re.compile(r"^bounces\+([a-z2-7]+)@bounce\.rp\.example\.org$")
+
+
+def envfrom(d):
+    """the MAIL FROM address Postfix relayed d with (no brackets, no parameters)"""
+    return d.meta["mail_from"].split()[0].strip("<>")
+
+
+def rp_conf(adns, workdir, more=()):
+    keyfile = write_keyfile(os.path.join(make_dir(os.path.join(workdir, "rp")), "rp.keys"),
+                            [(1, os.urandom(32))])
+    return preflight_conf(adns, more=[("UnsubscribeKeyFile", keyfile), ("ReturnPath", RP)]
+                          + list(more))
+
+
+def test_return_path_makes_spf_align_single_recipient_only(rig, adns, workdir):
+    """without ReturnPath, From rp.example.org (DKIM d=example.net, MAIL FROM without SPF)
+    is refused 550 5.7.26; with it the envelope sender becomes a token address under
+    bounce.rp.example.org, whose SPF passes from EgressAddress and aligns (relaxed), so the
+    message goes, with that MAIL FROM; two recipients keep the application's sender"""
+    amilter_plain = rig.start_milter(signing_setup(rig.keys, preflight_conf(adns)))
+    r, mid = send(rig, "news@rp.example.org", mail_from="app@nospf.example.com")
+    refused(rig, r, mid, 550, "5.7.26")
+    del amilter_plain
+
+    m = rig.start_milter(signing_setup(rig.keys, rp_conf(adns, workdir)))
+    r, mid = send(rig, "news@rp.example.org", mail_from="app@nospf.example.com")
+    d = delivered(rig, r, mid)
+    assert RP_LOCAL.match(envfrom(d)), d.meta
+    line = summary_for(m, "header-from=<news@rp.example.org>")
+    assert "preflight=pass" in line and "%s=pass" % EGRESS in line, line
+    assert "return-path=<bounces+" in line, line
+
+    msg, mid = make_message(from_addr="news@relaxed.example.com")
+    r = rig.postfix.submit("app@nospf.example.com", ["a@receiver.example", "b@receiver.example"], msg)
+    d = delivered(rig, r, mid)
+    assert envfrom(d) == "app@nospf.example.com", d.meta
+    assert "return-path=kept-2-recipients" in summary_for(m, "header-from=<news@relaxed.example.com>")
+
+
+def test_return_path_exempt_sender_keeps_its_envelope(rig, adns, workdir):
+    m = rig.start_milter(signing_setup(rig.keys, rp_conf(
+        adns, workdir, more=[("ReturnPathExempt", "reset@relaxed.example.com")])))
+    r, mid = send(rig, "news@relaxed.example.com", mail_from="reset@relaxed.example.com")
+    d = delivered(rig, r, mid)
+    assert envfrom(d) == "reset@relaxed.example.com", d.meta
+    assert "return-path=exempt" in summary_for(m, "header-from=<news@relaxed.example.com>")
+
+
+def test_return_path_signature_still_verifies_after_the_envelope_change(rig, adns, workdir):
+    """DKIM signs the header and body, not the envelope: dkimpy and Mail::DKIM verify the
+    message delivered with the rewritten MAIL FROM"""
+    from mailrig.verify import check_signed
+    rig.start_milter(signing_setup(rig.keys, rp_conf(adns, workdir)))
+    msg, mid = make_message(from_addr="news@relaxed.example.com")
+    r = rig.postfix.submit("app@nospf.example.com", ["rcpt@receiver.example"], msg)
+    d = delivered(rig, r, mid)
+    assert re.match(r"^bounces\+[a-z2-7]+@bounce\.relaxed\.example\.com$", envfrom(d)), d.meta
+    check_signed(d.raw, rig.dns.port, [("example.com", "rsa-sha256")])
