@@ -321,7 +321,7 @@ static REPLY msg_rcpt_decide(MSG *m, const char *rcpt, const char *rcpt_addr)
      * (its resolver's form): match the argument as smtpd reads it */
     if (addr_smtp_extract(rcpt, addr, sizeof(addr), NULL) < 0)
         util_strlcpy(addr, rcpt, sizeof(addr));
-    if (!m->outbound && msg_bounce_rcpt(m, addr)) {
+    if ((!m->outbound || (m->sender[0] == 0 && m->nrcpt == 1)) && msg_bounce_rcpt(m, addr)) {
         buf_free(&err);
         return reply_continue();            /* a bounce: read at end of message */
     }

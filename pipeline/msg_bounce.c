@@ -31,8 +31,10 @@
  *	(MSG_FROM_CHANGE, smfi_chgfrom()). Mail to several recipients keeps
  *	its sender: one return path names one recipient.
  *
- *	Inbound mail (not outbound) to an address of the ReturnPath form is
- *	a bounce: msg_bounce_rcpt() notes the first such recipient and its
+ *	Inbound mail (not outbound), or mail with the null sender whose
+ *	first recipient is such an address (the MTA's own bounce daemon,
+ *	submitted locally), to an address of the ReturnPath form is a
+ *	bounce: msg_bounce_rcpt() notes the first such recipient and its
  *	token, msg_bounce_body() keeps the body (at most DSN_MSG_MAX bytes),
  *	and msg_bounce_eom() reads the message as a DSN (dsn.c) and drops
  *	it (discard: a return path is no mailbox):
@@ -144,6 +146,11 @@ int msg_bounce_rcpt(MSG *m, const char *rcpt)
     if (m->rp_rcpt == NULL) {
         m->rp_rcpt = xstrdup(rcpt);
         util_strlcpy(m->rp_token, token, sizeof(m->rp_token));
+    }
+    if (m->outbound) {
+        /* the MTA's own bounce (null sender, submitted locally): read, not signed */
+        m->outbound = 0;
+        msg_note(m, "bounce from the MTA itself: read as a DSN");
     }
     return 1;
 }
