@@ -10,6 +10,8 @@
 typedef struct conf_bounce {
     long    suppress_for;       /* BounceSuppressFor seconds, 0 (default): forever */
     char   *feedback_id;        /* FeedbackID template (%{stream}, %{domain}); NULL: no header */
+    char   *return_path;        /* ReturnPath template (%{token}, %{domain}); NULL: envelope kept */
+    char   *return_path_exempt; /* ReturnPathExempt dataset: envelope sender address or domain patterns */
 } CONF_BOUNCE;
 
 #endif

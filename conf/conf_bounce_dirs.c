@@ -15,10 +15,14 @@
  *	FeedbackID (txmilter's) is a template checked by the pipeline's
  *	snapshot (policy/bounce/feedback_id.c); its check here says that
  *	the header it adds must be signed: SignHeaders must name it.
+ *	ReturnPath (a template, checked by the snapshot with
+ *	policy/bounce/return_path.c) needs UnsubscribeKeyFile, whose keys
+ *	seal its tokens; ReturnPathExempt is a dataset of envelope senders
+ *	that keep theirs.
  *
  * DIAGNOSTICS
  *	"file:line: FeedbackID is set but SignHeaders does not name
- *	feedback-id".
+ *	feedback-id", "file:line: ReturnPath needs UnsubscribeKeyFile".
  */
 #include <stdlib.h>
 
@@ -29,6 +33,8 @@ static const CONF_DIR conf_bounce_dirs[] = {
     {"BounceSuppressFor", CONF_M | CONF_C, conf_parse_duration, CONF_OFF(bounce.suppress_for),
      1, 3650L * 86400},
     {"FeedbackID", CONF_M, conf_parse_str, CONF_OFF(bounce.feedback_id), 0, 0},
+    {"ReturnPath", CONF_M, conf_parse_str, CONF_OFF(bounce.return_path), 0, 0},
+    {"ReturnPathExempt", CONF_M, conf_parse_str, CONF_OFF(bounce.return_path_exempt), 0, 0},
 };
 
 /* conf_bounce_defaults - what an empty file gives: bounces suppress forever */
@@ -41,6 +47,8 @@ static void conf_bounce_defaults(TXCONF *cf)
 static void conf_bounce_release(TXCONF *cf)
 {
     free(cf->bounce.feedback_id);
+    free(cf->bounce.return_path);
+    free(cf->bounce.return_path_exempt);
 }
 
 /* conf_bounce_check - the Feedback-ID header is covered by the signature */
@@ -51,6 +59,11 @@ static int conf_bounce_check(TXCONF *cf, unsigned prog, BUF *errs)
         util_err_at(errs, cf->path, conf_line(cf, "FeedbackID"),
                     "FeedbackID is set but SignHeaders does not name feedback-id: Gmail "
                     "trusts the header only when the DKIM signature covers it");
+        return -1;
+    }
+    if ((prog & CONF_M) && cf->bounce.return_path && cf->unsub.keyfile == NULL) {
+        util_err_at(errs, cf->path, conf_line(cf, "ReturnPath"),
+                    "ReturnPath needs UnsubscribeKeyFile: its tokens are sealed with those keys");
         return -1;
     }
     return 0;

@@ -192,7 +192,8 @@ static sfsistat tx_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     }
     if (callbacks_unix)
         want |= SMFIP_NODATA;
-    *pf0 = (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_SETSYMLIST | SMFIF_QUARANTINE | SMFIF_DELRCPT) & f0;
+    *pf0 = (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_SETSYMLIST | SMFIF_QUARANTINE | SMFIF_DELRCPT
+            | SMFIF_CHGFROM) & f0;
     *pf1 = want & f1;
     *pf2 = 0;
     *pf3 = 0;
@@ -391,6 +392,16 @@ static sfsistat tx_eom(SMFICTX *ctx)
                 log_err("%s: cannot remove %s header: the MTA refused", msg_queueid(cc->msg), ops[i].name);
             continue;
         }
+        if (ops[i].kind == MSG_FROM_CHANGE) {
+            char *from = xasprintf("<%s>", ops[i].name);
+
+            /* the message still goes, with its own sender: logged, not refused */
+            if (smfi_chgfrom(ctx, from, NULL) != MI_SUCCESS)
+                log_err("%s: cannot change the envelope sender to %s: the MTA refused "
+                        "(milter_protocol 6 and SMFIF_CHGFROM needed)", msg_queueid(cc->msg), from);
+            free(from);
+            continue;
+        }
         if (ops[i].kind == MSG_RCPT_DELETE) {
             if (smfi_delrcpt(ctx, ops[i].name) != MI_SUCCESS)
                 log_err("%s: cannot remove recipient <%s>: the MTA refused", msg_queueid(cc->msg),
@@ -450,7 +461,8 @@ static sfsistat tx_close(SMFICTX *ctx)
 static struct smfiDesc callbacks_table = {
     .xxfi_name = "txmilter",
     .xxfi_version = SMFI_VERSION,
-    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_SETSYMLIST | SMFIF_QUARANTINE | SMFIF_DELRCPT,
+    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_SETSYMLIST | SMFIF_QUARANTINE | SMFIF_DELRCPT
+        | SMFIF_CHGFROM,
     .xxfi_connect = tx_connect,
     .xxfi_helo = tx_helo,
     .xxfi_envfrom = tx_envfrom,

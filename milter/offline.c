@@ -209,6 +209,8 @@ static void offline_print_header(FILE *out, const MSG *m, const OFFLINE_FIELD *f
             fprintf(out, "removed field: %s #%d\n", ops[i].name, ops[i].index);
         else if (ops[i].kind == MSG_RCPT_DELETE)
             fprintf(out, "removed recipient: %s\n", ops[i].name);
+        else if (ops[i].kind == MSG_FROM_CHANGE)
+            fprintf(out, "envelope sender: <%s>\n", ops[i].name);
     }
 }
 

@@ -609,7 +609,7 @@ static REPLY msg_preflight(MSG *m)
     memset(&in, 0, sizeof(in));
     in.qid = msg_queueid(m);
     in.from_domain = m->author.domain;
-    in.mail_from = m->sender;
+    in.mail_from = m->return_path[0] ? m->return_path : m->sender;
     /* For the null sender, receivers check SPF of the HELO name they see:
      * this relay's ({j}, Postfix's myhostname), not the application's. */
     in.helo = m->conn.relay_name[0] ? m->conn.relay_name : m->conn.helo;
@@ -666,6 +666,7 @@ static REPLY msg_eoh_decide(MSG *m)
     if ((r = msg_unsub_eoh(m)).verdict != REPLY_CONTINUE)
         return r;
     msg_bounce_eoh(m);                      /* Feedback-ID, before the signers see the fields */
+    msg_bounce_return_path(m);              /* before the preflight judges SPF of MAIL FROM */
     if ((r = msg_preflight(m)).verdict != REPLY_CONTINUE)
         return r;
     if (m->signers && msg_feed_headers(m) < 0)

@@ -32,6 +32,7 @@ typedef enum msg_hdrop_kind {
     MSG_HDR_APPEND,             /* a header field after the others */
     MSG_RCPT_DELETE,            /* remove recipient name (value unused) */
     MSG_HDR_DELETE,             /* remove the index-th field called name */
+    MSG_FROM_CHANGE,            /* the envelope sender becomes name (an address, no brackets) */
 } MSG_HDROP_KIND;
 
 /* A header change for the MTA. value has no leading white space: the MTA

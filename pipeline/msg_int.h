@@ -31,6 +31,7 @@ struct msg {
     char        qid[64];
     char       *envfrom;
     char        sender[ADDR_NORM_MAX];  /* the sender as the MTA (or we) read it */
+    char        return_path[512];   /* ReturnPath given to this message, "" if none */
     char        sender_bad[256];    /* why it cannot be normalised, "" if it can */
     size_t      nrcpt;
     int         outbound;
@@ -108,5 +109,6 @@ void msg_add_field(MSG *m, const char *name, const char *value);
 int msg_unsub_rcpt(MSG *m, const char *rcpt, char *would, size_t wouldlen);
 REPLY msg_unsub_eoh(MSG *m);
 void msg_bounce_eoh(MSG *m);
+void msg_bounce_return_path(MSG *m);
 
 #endif

@@ -54,6 +54,7 @@
 #include "dataset.h"
 #include "dns_dkim.h"
 #include "feedback_id.h"
+#include "return_path.h"
 #include "store_redis.h"
 #include "unsub_msg.h"
 #include "log.h"
@@ -94,6 +95,7 @@ static void snapshot_free(SNAPSHOT *s)
     unsub_keys_free(s->unsub_keys);
     unsub_routes_free(s->unsub_routes);
     strv_free(&s->unsub_exempt);
+    strv_free(&s->rp_exempt);
     keytable_free(s->kt);
     netlist_free(s->internal);
     strv_free(&s->mta);
@@ -205,7 +207,11 @@ static int snapshot_unsub(SNAPSHOT *s, BUF *errs)
 {
     char where[1024];
 
-    if ((s->cf->unsub.keyfile == NULL) != (s->cf->unsub.url == NULL && s->cf->unsub.mailto == NULL)) {
+    if (s->cf->unsub.keyfile && s->cf->unsub.url == NULL && s->cf->unsub.mailto == NULL
+        && s->cf->bounce.return_path) {
+        /* the keys seal return-path tokens only: no List-Unsubscribe */
+    } else if ((s->cf->unsub.keyfile == NULL)
+               != (s->cf->unsub.url == NULL && s->cf->unsub.mailto == NULL)) {
         conf_where(s->cf, s->cf->unsub.keyfile ? "UnsubscribeKeyFile"
                    : s->cf->unsub.url ? "UnsubscribeURL" : "UnsubscribeMailto", where, sizeof(where));
         buf_printf(errs, "%s: UnsubscribeKeyFile goes with UnsubscribeURL (https, one-click), "
@@ -237,18 +243,42 @@ static int snapshot_unsub(SNAPSHOT *s, BUF *errs)
     return 0;
 }
 
-/* snapshot_bounce - the FeedbackID template */
-static int snapshot_bounce(const SNAPSHOT *s, BUF *errs)
+/* snapshot_bounce - the FeedbackID and ReturnPath templates, ReturnPathExempt */
+static int snapshot_bounce(SNAPSHOT *s, BUF *errs)
 {
     char where[1024], why[128];
+    int bad = 0;
 
-    if (s->cf->bounce.feedback_id == NULL
-        || feedback_id_check(s->cf->bounce.feedback_id, why, sizeof(why)) == 0)
-        return 0;
-    conf_where(s->cf, "FeedbackID", where, sizeof(where));
-    buf_printf(errs, "%s: FeedbackID: bad template \"%s\": %s\n", where,
-               s->cf->bounce.feedback_id, why);
-    return -1;
+    if (s->cf->bounce.feedback_id
+        && feedback_id_check(s->cf->bounce.feedback_id, why, sizeof(why)) != 0) {
+        conf_where(s->cf, "FeedbackID", where, sizeof(where));
+        buf_printf(errs, "%s: FeedbackID: bad template \"%s\": %s\n", where,
+                   s->cf->bounce.feedback_id, why);
+        bad = -1;
+    }
+    if (s->cf->bounce.return_path
+        && return_path_check(s->cf->bounce.return_path, why, sizeof(why)) != 0) {
+        conf_where(s->cf, "ReturnPath", where, sizeof(where));
+        buf_printf(errs, "%s: ReturnPath: bad template \"%s\": %s\n", where,
+                   s->cf->bounce.return_path, why);
+        bad = -1;
+    }
+    if (s->cf->bounce.return_path_exempt) {
+        DATASET *ds;
+
+        conf_where(s->cf, "ReturnPathExempt", where, sizeof(where));
+        if ((ds = dataset_load(s->cf->bounce.return_path_exempt, where, errs)) == NULL)
+            return -1;
+        for (size_t i = 0; i < ds->n; i++) {
+            char *lower = xstrdup(ds->ent[i].key);
+
+            util_lower(lower);
+            strv_add(&s->rp_exempt, lower);
+            free(lower);
+        }
+        dataset_free(ds);
+    }
+    return bad;
 }
 
 /* snapshot_build_prog - every stage, each reporting all it finds; the
@@ -263,6 +293,7 @@ static SNAPSHOT *snapshot_build_prog(const char *path, unsigned prog, BUF *errs,
     pthread_mutex_init(&s->cache_lock, NULL);
     strv_init(&s->mta);
     strv_init(&s->unsub_exempt);
+    strv_init(&s->rp_exempt);
     *bad = 1;
     if ((s->cf = conf_load_all(path, prog, errs, &conf_bad)) == NULL) {
         snapshot_free(s);

@@ -38,6 +38,7 @@ typedef struct snapshot {
     ADDR_NORM_OPTS  norm;           /* how recipients are normalised for it */
     UNSUB_KEYS     *unsub_keys;     /* UnsubscribeKeyFile; NULL: none */
     STRV            unsub_exempt;   /* UnsubscribeExempt patterns */
+    STRV            rp_exempt;      /* ReturnPathExempt patterns (lowercase) */
     struct unsub_routes *unsub_routes; /* UnsubscribeTable; NULL: none */
     pthread_mutex_t cache_lock;     /* guards the '%' key cache */
     SNAPSHOT_KEYCACHE *cache;

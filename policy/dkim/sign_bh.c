@@ -57,11 +57,16 @@
 
 _Static_assert(BODYHASH_LEN == SHA256_DIGEST_LENGTH, "body hash is SHA-256");
 
-/* struct dkim_canon of libopendkim 2.11.0 (dkim-types.h) */
+_Static_assert(sizeof(_Bool) == sizeof(unsigned char), "a _Bool is one byte");
+
+/* struct dkim_canon of libopendkim 2.11.0 (dkim-types.h). Its _Bool fields
+ * are read here as bytes: a block being checked may be something else and
+ * hold any byte there, and loading a _Bool that is neither 0 nor 1 is
+ * undefined (UBSan stops fuzz_msg on it). */
 struct sign_bh_canon {
-    _Bool   done;
-    _Bool   hdr;
-    _Bool   blankline;
+    unsigned char done;
+    unsigned char hdr;
+    unsigned char blankline;
     int     lastchar;
     int     bodystate;
     unsigned int hashtype;

@@ -93,6 +93,7 @@
 #include "dataset.h"
 #include "log.h"
 #include "unsub_token.h"
+#include "unsub_token_int.h"
 #include "util.h"
 
 #define UT_SECRET_LEN   32              /* bytes of a key in the file */
@@ -105,7 +106,7 @@
 #define UT_PT_MAX       (UT_RAW_MAX - UT_HEAD_LEN)
 #define UT_LINE_MAX     512
 #define UT_AAD          "txmilter-unsub-1"
-#define UT_AAD_LEN      (sizeof(UT_AAD) - 1)
+#define UT_AAD_MAX      32              /* a token type's label and the key id */
 #define UT_HKDF_INFO    "txmilter unsubscribe token AES-256-SIV v1"
 
 /* what a token can hold always fits UNSUB_PAYLOAD */
@@ -370,26 +371,29 @@ void unsub_keys_free(UNSUB_KEYS *k)
     free(k);
 }
 
-/* ut_aad - the associated data for key id */
-static void ut_aad(unsigned id, unsigned char aad[UT_AAD_LEN + 1])
+/* ut_aad - the associated data of a token type (its label) for key id; its length */
+static size_t ut_aad(const char *label, unsigned id, unsigned char aad[UT_AAD_MAX])
 {
-    memcpy(aad, UT_AAD, UT_AAD_LEN);
-    aad[UT_AAD_LEN] = (unsigned char) id;
+    size_t n = strnlen(label, UT_AAD_MAX - 1);
+
+    memcpy(aad, label, n);
+    aad[n] = (unsigned char) id;
+    return n + 1;
 }
 
 /* ut_seal_raw - encrypt pt (n bytes) with key id: the SIV into tag, ciphertext into ct */
-static int ut_seal_raw(const UNSUB_KEYS *k, unsigned id, const unsigned char *pt, size_t n,
-                       unsigned char *tag, unsigned char *ct)
+static int ut_seal_raw(const UNSUB_KEYS *k, const char *label, unsigned id,
+                       const unsigned char *pt, size_t n, unsigned char *tag, unsigned char *ct)
 {
-    unsigned char aad[UT_AAD_LEN + 1];
+    unsigned char aad[UT_AAD_MAX];
+    size_t an = ut_aad(label, id, aad);
     EVP_CIPHER_CTX *c;
     int l = 0, l2 = 0, ok;
 
     if ((c = EVP_CIPHER_CTX_new()) == NULL)
         return -1;
-    ut_aad(id, aad);
     ok = EVP_EncryptInit_ex2(c, k->cipher, k->id[id].key, NULL, NULL) == 1
-        && EVP_EncryptUpdate(c, NULL, &l, aad, (int) sizeof(aad)) == 1
+        && EVP_EncryptUpdate(c, NULL, &l, aad, (int) an) == 1
         && EVP_EncryptUpdate(c, ct, &l, pt, (int) n) == 1 && (size_t) l == n
         && EVP_EncryptFinal_ex(c, ct + l, &l2) == 1 && l2 == 0
         && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, UT_TAG_LEN, tag) == 1;
@@ -398,26 +402,62 @@ static int ut_seal_raw(const UNSUB_KEYS *k, unsigned id, const unsigned char *pt
 }
 
 /* ut_open_raw - verify tag and decrypt ct (n bytes) with key id into pt */
-static int ut_open_raw(const UNSUB_KEYS *k, unsigned id, const unsigned char *tag,
-                       const unsigned char *ct, size_t n, unsigned char *pt)
+static int ut_open_raw(const UNSUB_KEYS *k, const char *label, unsigned id,
+                       const unsigned char *tag, const unsigned char *ct, size_t n,
+                       unsigned char *pt)
 {
-    unsigned char aad[UT_AAD_LEN + 1], t[UT_TAG_LEN];
+    unsigned char aad[UT_AAD_MAX], t[UT_TAG_LEN];
+    size_t an = ut_aad(label, id, aad);
     EVP_CIPHER_CTX *c;
     int l = 0, l2 = 0, ok;
 
     if ((c = EVP_CIPHER_CTX_new()) == NULL)
         return -1;
-    ut_aad(id, aad);
     memcpy(t, tag, sizeof(t));
     ok = EVP_DecryptInit_ex2(c, k->cipher, k->id[id].key, NULL, NULL) == 1
         && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, UT_TAG_LEN, t) == 1
-        && EVP_DecryptUpdate(c, NULL, &l, aad, (int) sizeof(aad)) == 1
+        && EVP_DecryptUpdate(c, NULL, &l, aad, (int) an) == 1
         && EVP_DecryptUpdate(c, pt, &l, ct, (int) n) == 1 && (size_t) l == n
         && EVP_DecryptFinal_ex(c, pt + l, &l2) == 1 && l2 == 0;
     EVP_CIPHER_CTX_free(c);
     if (!ok)
         ERR_clear_error();
     return ok ? 0 : -1;
+}
+
+/* unsub_token_seal_raw - pt sealed under the newest key for the token type
+ * label: id | SIV | ciphertext into raw (UNSUB_TOKEN_HEAD + n bytes) */
+int unsub_token_seal_raw(const UNSUB_KEYS *k, const char *label, const unsigned char *pt,
+                         size_t n, unsigned char *raw)
+{
+    if (k == NULL || k->newest == 0)
+        return -1;
+    raw[0] = (unsigned char) k->newest;
+    if (ut_seal_raw(k, label, k->newest, pt, n, raw + 1, raw + UT_HEAD_LEN) != 0) {
+        ERR_clear_error();
+        log_err("token: OpenSSL could not encrypt");
+        return -1;
+    }
+    return 0;
+}
+
+/* unsub_token_open_raw - raw (len bytes) verified as of type label, decrypted into pt;
+ * the plaintext's length, or -1 ("unknown key", "bad authentication tag" in why) */
+long unsub_token_open_raw(const UNSUB_KEYS *k, const char *label, const unsigned char *raw,
+                          size_t len, unsigned char *pt, const char **why)
+{
+    *why = "malformed";
+    if (k == NULL || len <= UT_HEAD_LEN)
+        return -1;
+    if (!k->id[raw[0]].present) {
+        *why = "unknown key";
+        return -1;
+    }
+    if (ut_open_raw(k, label, raw[0], raw + 1, raw + UT_HEAD_LEN, len - UT_HEAD_LEN, pt) != 0) {
+        *why = "bad authentication tag";
+        return -1;
+    }
+    return (long) (len - UT_HEAD_LEN);
 }
 
 /* unsub_token_seal - a token for (rcpt, stream) issued at now, with the newest key */
@@ -445,7 +485,7 @@ int unsub_token_seal(const UNSUB_KEYS *k, const char *rcpt, const char *stream, 
     memcpy(pt + UT_PT_FIXED, rcpt, rl);
     memcpy(pt + UT_PT_FIXED + rl, stream, sl);
     raw[0] = (unsigned char) k->newest;
-    if (ut_seal_raw(k, k->newest, pt, n, raw + 1, raw + UT_HEAD_LEN) != 0) {
+    if (ut_seal_raw(k, UT_AAD, k->newest, pt, n, raw + 1, raw + UT_HEAD_LEN) != 0) {
         ERR_clear_error();
         log_err("unsubscribe token: OpenSSL could not encrypt");
         rc = -1;
@@ -491,7 +531,7 @@ int unsub_token_open(const UNSUB_KEYS *k, const char *token, uint64_t max_age, u
     if (!k->id[id].present)
         return ut_refuse(p, err, errlen, "unknown key");
     n = (size_t) got - UT_HEAD_LEN;
-    if (ut_open_raw(k, id, raw + 1, raw + UT_HEAD_LEN, n, pt) != 0) {
+    if (ut_open_raw(k, UT_AAD, id, raw + 1, raw + UT_HEAD_LEN, n, pt) != 0) {
         OPENSSL_cleanse(pt, sizeof(pt));
         return ut_refuse(p, err, errlen, "bad authentication tag");
     }

@@ -20,6 +20,17 @@ address).  Each scenario is one From domain with the records it needs:
   bigspf.example.org     SPF of 72 mechanisms (libspf2 truncates it)        -> permerror, 550
   example.co.uk          signed d=co.uk (public suffix)                     -> 550
   case.example.com       KeyTable d=Example.COM, mixed case                 -> pass
+  mail.x.y.kawasaki.jp   no record, org x.y.kawasaki.jp (PSL *.kawasaki.jp) p=reject,
+                         signed d=x.y.kawasaki.jp                           -> pass
+  v.y.kawasaki.jp        p=reject, signed d=y.kawasaki.jp (a public suffix) -> 550
+  www.city.kawasaki.jp   no record, org city.kawasaki.jp (!city.kawasaki.jp) p=reject,
+                         signed d=city.kawasaki.jp                          -> pass
+  sfa.example.com        _dmarc.sfa.example.com answers SERVFAIL            -> 451 4.4.3
+  mail.sforg.example     no record, _dmarc.sforg.example (the organisational domain, the
+                         next step up) answers SERVFAIL                     -> 451 4.4.3
+
+The TLDs (com, org, net, uk, jp, example) are static zones too, so that a walk up the tree
+(RFC 9989) gets NXDOMAIN at once instead of asking the internet.
 """
 
 import os
@@ -33,6 +44,7 @@ from mailrig.keys import KeyPair
 from mailrig.unbound import DnsServer
 from mailrig.message import make_message
 from mailrig.milters import SigningSetup, txmilter_binary
+from unsub_helpers import write_keyfile
 
 EGRESS = "192.0.2.10"
 pytestmark = pytest.mark.txmilter_only
@@ -60,7 +72,7 @@ def adns(workdir, keys):
     srv.logfile = os.path.join(srv.dir, "unbound.log")
     rsa, ed, rsa_net = keys["rsa_com"], keys["ed_com"], keys["rsa_net"]
     for z in ("example.com", "example.org", "example.net", "co.uk", "broken.example",
-              "good.example.net"):
+              "good.example.net", "kawasaki.jp", "com", "org", "net", "uk", "jp", "example"):
         srv.add_zone(z)
     txt = srv.add_txt
     txt("rsa1._domainkey.example.com", rsa.dns_txt)
@@ -89,6 +101,15 @@ def adns(workdir, keys):
         "ip4:198.51.%d.%d" % (i // 200, i % 200 + 1) for i in range(70)) + " ip4:%s -all" % EGRESS)
     txt("_dmarc.example.net", "v=DMARC1; p=reject")
     txt("_dmarc.example.co.uk", "v=DMARC1; p=reject")
+    # public suffix list wildcard (*.kawasaki.jp) and exception (!city.kawasaki.jp) rules
+    for d in ("x.y.kawasaki.jp", "y.kawasaki.jp", "city.kawasaki.jp"):
+        txt("rsa1._domainkey." + d, rsa.dns_txt)
+    txt("_dmarc.x.y.kawasaki.jp", "v=DMARC1; p=reject")
+    txt("_dmarc.v.y.kawasaki.jp", "v=DMARC1; p=reject")
+    txt("_dmarc.city.kawasaki.jp", "v=DMARC1; p=reject")
+    # DNS failure at the first and at the second step of policy discovery
+    srv.add_servfail("_dmarc.sfa.example.com")
+    srv.add_servfail("_dmarc.sforg.example")
     # dns-check: a correct domain and a broken one
     txt("good.example.net", "v=spf1 ip4:%s -all" % EGRESS)
     txt("rsa1._domainkey.good.example.net", rsa.dns_txt)
@@ -96,6 +117,12 @@ def adns(workdir, keys):
     txt("_dmarc.good.example.net", "v=DMARC1; p=reject")
     txt("broken.example", "v=spf1 ip4:198.51.100.1 -all")
     txt("rsa1._domainkey.broken.example", rsa_net.dns_txt)         # not our key
+    # ReturnPath: DKIM d=example.net does not align with rp.example.org; only the
+    # rewritten MAIL FROM (bounces+TOKEN@bounce.rp.example.org) makes SPF align
+    txt("_dmarc.rp.example.org", "v=DMARC1; p=reject")
+    txt("bounce.rp.example.org", "v=spf1 ip4:%s -all" % EGRESS)
+    srv.add_rr("bounce.rp.example.org. 300 IN MX 10 relay.rp.example.org.")
+    srv.add_rr("relay.rp.example.org. 300 IN A %s" % EGRESS)
     srv.start()
     yield srv
     srv.stop()
@@ -110,6 +137,9 @@ def signing_setup(keys, extra=()):
     k_couk = alias(rsa, "co.uk")
     k_case = alias(rsa, "Example.COM")
     k_case.name = "rsa-case"
+    psl = {d: alias(rsa, d) for d in ("x.y.kawasaki.jp", "y.kawasaki.jp", "city.kawasaki.jp")}
+    for d, k in psl.items():
+        k.name = "rsa-" + d.split(".")[0]
     for k, n in ((k_com, "com"), (k_strict, "strict"), (k_net, "net"), (k_bad, "bad"),
                  (k_couk, "couk")):
         k.name = "rsa-" + n
@@ -119,8 +149,11 @@ def signing_setup(keys, extra=()):
         ("*@nodmarc.example.com", k_com), ("*@badkey.example.com", k_bad),
         ("*@case.example.com", k_case), ("*@example.co.uk", k_couk),
         ("*@mail.example.net", k_com), ("*@*example.org", k_net),
+        ("*@mail.x.y.kawasaki.jp", psl["x.y.kawasaki.jp"]), ("*@v.y.kawasaki.jp", psl["y.kawasaki.jp"]),
+        ("*@www.city.kawasaki.jp", psl["city.kawasaki.jp"]),
+        ("*@sfa.example.com", k_com), ("*@mail.sforg.example", k_com),
     ]
-    return SigningSetup([k_com, k_strict, k_net, k_bad, k_couk, k_case], signing=signing,
+    return SigningSetup([k_com, k_strict, k_net, k_bad, k_couk, k_case] + list(psl.values()), signing=signing,
                         multiple=False, extra=list(extra))
 
 
@@ -297,6 +330,22 @@ def test_dns_server_down_tempfails(rig, amilter):
     assert m.alive()
 
 
+@pytest.mark.parametrize("from_domain, failing", [
+    ("sfa.example.com", "_dmarc.sfa.example.com"),      # the From domain's own record
+    ("mail.sforg.example", "_dmarc.sforg.example"),     # the next step: its parent
+])
+def test_servfail_during_policy_discovery_tempfails_never_passes(rig, amilter, adns, from_domain, failing):
+    import dns.resolver
+    with pytest.raises(dns.resolver.NoNameservers, match="SERVFAIL"):
+        adns.query(failing, "TXT")                                      # at once, not a timeout
+    m = amilter()
+    r, mid = send(rig, "app@" + from_domain)
+    text = refused(rig, r, mid, 451, "4.4.3")
+    assert "cannot be checked now" in text, text
+    line = summary_for(m, "header-from=<app@%s>" % from_domain)
+    assert "preflight=temperror" in line, line
+
+
 def test_dns_down_with_on_dnserror_accept_delivers(rig, amilter):
     m = amilter(nameservers="127.0.0.1@%d" % free_port(),
                 more=[("DNSTimeout", "1"), ("On-DNSError", "accept")])
@@ -310,6 +359,33 @@ def test_public_suffix_signer_does_not_align_co_uk(rig, amilter):
     amilter()
     r, mid = send(rig, "app@example.co.uk")
     assert "d=co.uk not aligned" in refused(rig, r, mid, 550, "5.7.26")
+
+
+def test_psl_wildcard_rule_makes_x_y_kawasaki_jp_an_organisational_domain(rig, amilter):
+    """*.kawasaki.jp: y.kawasaki.jp is a public suffix, so the policy of mail.x.y.kawasaki.jp
+    is at _dmarc.x.y.kawasaki.jp (libopendmarc looked at _dmarc.y.kawasaki.jp and found none)"""
+    m = amilter()
+    r, mid = send(rig, "app@mail.x.y.kawasaki.jp")
+    delivered(rig, r, mid)
+    line = summary_for(m, "header-from=<app@mail.x.y.kawasaki.jp>")
+    assert "preflight=pass" in line and "at _dmarc.x.y.kawasaki.jp" in line, line
+
+
+def test_psl_wildcard_suffix_signer_does_not_align(rig, amilter):
+    """d=y.kawasaki.jp is a public suffix under *.kawasaki.jp: it aligns with nothing below it
+    (libopendmarc made y.kawasaki.jp the organisational domain of v.y.kawasaki.jp)"""
+    amilter()
+    r, mid = send(rig, "app@v.y.kawasaki.jp")
+    assert "d=y.kawasaki.jp not aligned" in refused(rig, r, mid, 550, "5.7.26")
+
+
+def test_psl_exception_rule_city_kawasaki_jp_is_an_organisational_domain(rig, amilter):
+    """!city.kawasaki.jp: city.kawasaki.jp is registrable despite *.kawasaki.jp"""
+    m = amilter()
+    r, mid = send(rig, "app@www.city.kawasaki.jp")
+    delivered(rig, r, mid)
+    line = summary_for(m, "header-from=<app@www.city.kawasaki.jp>")
+    assert "preflight=pass" in line and "at _dmarc.city.kawasaki.jp" in line, line
 
 
 def test_mixed_case_domains_align(rig, amilter):
@@ -495,3 +571,67 @@ def test_genkey_writes_0600_key_and_split_record(workdir):
                         "--type", "ed25519", "--out", os.path.join(d, "e1.pem")],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
     assert p.returncode == 0 and b"k=ed25519; p=" in p.stdout
+
+
+# --- ReturnPath: the envelope sender of single-recipient mail -------------------------
+
+RP = "bounces+%{token}@bounce.%{domain}"
+RP_LOCAL = re.compile(r"^bounces\+([a-z2-7]+)@bounce\.rp\.example\.org$")
+
+
+def envfrom(d):
+    """the MAIL FROM address Postfix relayed d with (no brackets, no parameters)"""
+    return d.meta["mail_from"].split()[0].strip("<>")
+
+
+def rp_conf(adns, workdir, more=()):
+    keyfile = write_keyfile(os.path.join(make_dir(os.path.join(workdir, "rp")), "rp.keys"),
+                            [(1, os.urandom(32))])
+    return preflight_conf(adns, more=[("UnsubscribeKeyFile", keyfile), ("ReturnPath", RP)]
+                          + list(more))
+
+
+def test_return_path_makes_spf_align_single_recipient_only(rig, adns, workdir):
+    """without ReturnPath, From rp.example.org (DKIM d=example.net, MAIL FROM without SPF)
+    is refused 550 5.7.26; with it the envelope sender becomes a token address under
+    bounce.rp.example.org, whose SPF passes from EgressAddress and aligns (relaxed), so the
+    message goes, with that MAIL FROM; two recipients keep the application's sender"""
+    amilter_plain = rig.start_milter(signing_setup(rig.keys, preflight_conf(adns)))
+    r, mid = send(rig, "news@rp.example.org", mail_from="app@nospf.example.com")
+    refused(rig, r, mid, 550, "5.7.26")
+    del amilter_plain
+
+    m = rig.start_milter(signing_setup(rig.keys, rp_conf(adns, workdir)))
+    r, mid = send(rig, "news@rp.example.org", mail_from="app@nospf.example.com")
+    d = delivered(rig, r, mid)
+    assert RP_LOCAL.match(envfrom(d)), d.meta
+    line = summary_for(m, "header-from=<news@rp.example.org>")
+    assert "preflight=pass" in line and "%s=pass" % EGRESS in line, line
+    assert "return-path=<bounces+" in line, line
+
+    msg, mid = make_message(from_addr="news@relaxed.example.com")
+    r = rig.postfix.submit("app@nospf.example.com", ["a@receiver.example", "b@receiver.example"], msg)
+    d = delivered(rig, r, mid)
+    assert envfrom(d) == "app@nospf.example.com", d.meta
+    assert "return-path=kept-2-recipients" in summary_for(m, "header-from=<news@relaxed.example.com>")
+
+
+def test_return_path_exempt_sender_keeps_its_envelope(rig, adns, workdir):
+    m = rig.start_milter(signing_setup(rig.keys, rp_conf(
+        adns, workdir, more=[("ReturnPathExempt", "reset@relaxed.example.com")])))
+    r, mid = send(rig, "news@relaxed.example.com", mail_from="reset@relaxed.example.com")
+    d = delivered(rig, r, mid)
+    assert envfrom(d) == "reset@relaxed.example.com", d.meta
+    assert "return-path=exempt" in summary_for(m, "header-from=<news@relaxed.example.com>")
+
+
+def test_return_path_signature_still_verifies_after_the_envelope_change(rig, adns, workdir):
+    """DKIM signs the header and body, not the envelope: dkimpy and Mail::DKIM verify the
+    message delivered with the rewritten MAIL FROM"""
+    from mailrig.verify import check_signed
+    rig.start_milter(signing_setup(rig.keys, rp_conf(adns, workdir)))
+    msg, mid = make_message(from_addr="news@relaxed.example.com")
+    r = rig.postfix.submit("app@nospf.example.com", ["rcpt@receiver.example"], msg)
+    d = delivered(rig, r, mid)
+    assert re.match(r"^bounces\+[a-z2-7]+@bounce\.relaxed\.example\.com$", envfrom(d)), d.meta
+    check_signed(d.raw, rig.dns.port, [("example.com", "rsa-sha256")])

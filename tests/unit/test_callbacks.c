@@ -122,6 +122,13 @@ int smfi_delrcpt(SMFICTX *ctx, char *rcpt)
     return MI_SUCCESS;
 }
 
+/* smfi_chgfrom - the fake: "chgfrom ADDR" */
+int smfi_chgfrom(SMFICTX *ctx, char *from, char *args)
+{
+    ops_add(ctx, "chgfrom %s%s%s\n", from, args ? " " : "", args ? args : "");
+    return MI_SUCCESS;
+}
+
 /* smfi_quarantine - the fake: "quarantine REASON" */
 int smfi_quarantine(SMFICTX *ctx, char *reason)
 {
@@ -304,7 +311,8 @@ static void test_negotiate(void **state)
     if (d->xxfi_negotiate(&ctx, c->offered_actions, ALL_STEPS, 0, 0, &f0, &f1, &f2, &f3) != c->result)
         fail_msg("case \"%s\": negotiation result", c->name);
     if (c->result == SMFIS_CONTINUE) {
-        unsigned long want = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_SETSYMLIST | SMFIF_QUARANTINE | SMFIF_DELRCPT;
+        unsigned long want = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_SETSYMLIST | SMFIF_QUARANTINE | SMFIF_DELRCPT
+            | SMFIF_CHGFROM;
 
         if (f0 != want || (f1 & SMFIP_HDR_LEADSPC) == 0 || (f1 & SMFIP_NR_HDR) == 0 || f2 || f3
             || ((f1 & SMFIP_NODATA) != 0) != c->nodata)

@@ -39,7 +39,7 @@ static const char *const conf_fields[] = {
     "dns_timeout", "on_dnserror",
     "control_socket_group", "control_socket_mode", "signing", "unsub_pidfile", "unsub_rate",
     "unsub_template_dir", "metrics_listen", "unsub_metrics_listen",
-    "bounce_suppress_for", "feedback_id", "dmarc_mode", NULL,
+    "bounce_suppress_for", "feedback_id", "return_path", "return_path_exempt", "dmarc_mode", NULL,
 };
 
 #define DEF_SIGN "from,sender,reply-to,subject,date,message-id,to,cc,mime-version," \
@@ -64,7 +64,7 @@ static const char *const conf_field_defaults[] = {
     "(null)", "(null)", "5", "tempfail",
     "(null)", "0600", "1", "(null)", "120/60000ms",
     "(null)", "(null)", "(null)",
-    "0", "(null)", "both",
+    "0", "(null)", "(null)", "(null)", "both",
 };
 
 /* render_facility - a syslog facility code back to its name */
@@ -108,6 +108,8 @@ static int render_str_field(const TXCONF *cf, const char *field, char *buf, size
     }
     STRF("socket", daemon.socket);
     STRF("feedback_id", bounce.feedback_id);
+    STRF("return_path", bounce.return_path);
+    STRF("return_path_exempt", bounce.return_path_exempt);
     STRF("user", daemon.user);
     STRF("pidfile", daemon.pidfile);
     STRF("internal_hosts", outbound.internal_hosts);
@@ -331,6 +333,10 @@ static const OK_CASE ok_cases[] = {
     {"BounceSuppressFor seconds", "BounceSuppressFor 90\n", {"bounce_suppress_for=90"}},
     {"BounceSuppressFor weeks", "BounceSuppressFor 2w\n", {"bounce_suppress_for=1209600"}},
     {"BounceSuppressFor forever", "BounceSuppressFor Forever\n", {NULL}},
+    {"ReturnPath and ReturnPathExempt", "UnsubscribeKeyFile /etc/txmilter/unsub.keys\n"
+     "ReturnPath bounces+%{token}@bounce.%{domain}\nReturnPathExempt reset@example.com\n",
+     {"unsub_keyfile=/etc/txmilter/unsub.keys", "return_path=bounces+%{token}@bounce.%{domain}",
+      "return_path_exempt=reset@example.com"}},
     {"FeedbackID", "FeedbackID %{stream}:%{domain}:txmilter\n",
      {"feedback_id=%{stream}:%{domain}:txmilter"}},
     {"UnsubscribeTable", "UnsubscribeTable /etc/txmilter/unsubscribe.table\n",
@@ -496,6 +502,8 @@ static const BAD_CASE bad_cases[] = {
      "MetricsListen 127.0.0.1:9140\n",
      "%F:2: MetricsListen 127.0.0.1:9140 is also UnsubscribeMetricsListen (line 1): the two cannot "
      "listen on one address\n"},
+    {"ReturnPath without keys", "\nReturnPath bounces+%{token}@bounce.%{domain}\n",
+     "%F:2: ReturnPath needs UnsubscribeKeyFile: its tokens are sealed with those keys\n"},
     {"FeedbackID not signed", "SignHeaders from, to, subject\nFeedbackID x:%{domain}\n",
      "%F:2: FeedbackID is set but SignHeaders does not name feedback-id: Gmail trusts the header "
      "only when the DKIM signature covers it\n"},

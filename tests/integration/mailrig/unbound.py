@@ -4,6 +4,7 @@
   DnsServer(workdir, port)          unbound -d on 127.0.0.1@PORT (UDP and TCP), the zones'
                                     TLDs static zones too (NXDOMAIN below them);
                                     .add_zone(z), .add_rr(line), .add_txt(name, text),
+                                    .add_servfail(name) (SERVFAIL for that name and below),
                                     .add_key(KeyPair), .remove(name), .restart(),
                                     .query(name, type), .txt(name)
   txt_rdata(text)                   zone-file TXT rdata (strings of at most 255 bytes)
@@ -35,6 +36,7 @@ class DnsServer:
         self.port = port or free_port()
         self.zones = []
         self.records = []                 # zone-file lines "name ttl IN TYPE rdata"
+        self.servfail = []                # names answered SERVFAIL
         self.proc = None
         self.conf = os.path.join(self.dir, "unbound.conf")
         self.logfile = os.path.join(self.dir, "unbound.log")
@@ -59,6 +61,14 @@ class DnsServer:
     def add_key(self, key):
         self.add_txt(key.dns_name, key.dns_txt)
 
+    def add_servfail(self, name):
+        """add_servfail - answer SERVFAIL, at once, for name and the names below it: they are
+        forwarded to this server itself, which refuses its own outgoing address (127.0.0.3),
+        and unbound turns the REFUSED into SERVFAIL"""
+        n = name.rstrip(".").lower() + "."
+        if n not in self.servfail:
+            self.servfail.append(n)
+
     def remove(self, name):
         """remove - drop every record of name (takes effect on restart())"""
         n = name.rstrip(".").lower() + "."
@@ -78,20 +88,27 @@ class DnsServer:
             '    logfile: ""',
             "    verbosity: 1",
             "    access-control: 127.0.0.0/8 allow",
+            "    access-control: 127.0.0.3/32 refuse",     # our own forwarded queries (add_servfail)
             "    do-ip6: no",
             '    module-config: "iterator"',
             "    num-threads: 1",
         ]
+        if self.servfail:
+            lines += ["    do-not-query-localhost: no", "    outgoing-interface: 127.0.0.3"]
         # The TLDs of the zones answer too (NXDOMAIN, or their own records):
         # the RFC 9989 DMARC tree walk asks _dmarc.<tld>, which a receiver
         # gets an answer for, not the SERVFAIL of an unreachable root.
         tlds = [z.split(".")[-2] + "." for z in self.zones]
         for z in self.zones + sorted(set(t for t in tlds if t not in self.zones)):
             lines.append('    local-zone: "%s" static' % z)
+        for n in self.servfail:
+            lines.append('    local-zone: "%s" transparent' % n)
         for r in self.records:
             if "'" in r:
                 raise RigError("record may not contain a single quote: %r" % r)
             lines.append("    local-data: '%s'" % r)
+        for n in self.servfail:
+            lines += ["forward-zone:", '    name: "%s"' % n, "    forward-addr: 127.0.0.1@%d" % self.port]
         lines += ["remote-control:", "    control-enable: no", ""]
         with open(self.conf, "w") as f:
             f.write("\n".join(lines))
