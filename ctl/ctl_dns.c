@@ -20,7 +20,10 @@
  *		not truncated by libspf2, and a pass for every EgressAddress;
  *	DKIM	each selector's record present and holding our public key;
  *	DMARC	one valid record (here or at the organisational domain);
- *		p=none is a warning;
+ *		p=none is a warning; then (DMARCMode 9989 or both) the RFC
+ *		9989 view by DNS tree walk, a warning where it differs from
+ *		RFC 7489's (a PSD policy, a record at an intermediate label);
+ *		proposed records follow RFC 9989 (no pct, rf, ri);
  *	ALIGN	whether mail From the domain can align (DKIM d= the domain
  *		with a published key that is ours, or SPF pass).
  *	It prints one table row per check, then the exact records to publish
@@ -55,7 +58,9 @@
 #include <openssl/pem.h>
 
 #include "ctl_dns.h"
+#include "align_gen.h"
 #include "dmarc_check.h"
+#include "dmarc_walk.h"
 #include "dns.h"
 #include "fmt.h"
 #include "keycheck.h"
@@ -255,13 +260,34 @@ static int ctl_check_dkim(CTL_REPORT *r, SNAPSHOT *snap, const char *domain)
     return good;
 }
 
-/* ctl_check_dmarc - the policy; returns 1 when one is found */
-static int ctl_check_dmarc(CTL_REPORT *r, const char *domain, int can_align)
+/* ctl_check_dmarc9989 - the RFC 9989 view beside RFC 7489's (dm) */
+static void ctl_check_dmarc9989(CTL_REPORT *r, const char *domain, const DMARC_CHECK *dm)
+{
+    DMARC_WALK w;
+    DMARC_CHECK c;
+    char t7[ORGDOMAIN_MAX + 64], t9[sizeof(t7)];
+
+    dmarc_walk_discover(dns_lookup, NULL, domain, &w);
+    dmarc_walk_to_check(&w, &c);
+    align_gen_text(dm, t7, sizeof(t7));
+    align_gen_text(&c, t9, sizeof(t9));
+    if (w.status == DMARC_CHECK_TEMPFAIL)
+        ctl_row(r, domain, "DMARC", CTL_DNSERR, "RFC 9989 tree walk: %s", w.why);
+    else if (strcmp(t7, t9) != 0)
+        ctl_row(r, domain, "DMARC", CTL_WARN, "RFC 7489: %s; RFC 9989: %s (organisational domain %s): "
+                "receivers differ", t7, t9, w.org_domain);
+    else
+        ctl_row(r, domain, "DMARC", CTL_OK, "RFC 9989 agrees: %s (organisational domain %s)", t9, w.org_domain);
+}
+
+/* ctl_check_dmarc7489 - the RFC 7489 policy into *dmp; returns 1 when one is found */
+static int ctl_check_dmarc7489(CTL_REPORT *r, const char *domain, int can_align, DMARC_CHECK *dmp)
 {
     DMARC_CHECK dm;
     char rec[300];
 
     dmarc_check_discover(dns_lookup, NULL, domain, &dm);
+    *dmp = dm;
     /* No rua=: an address we made up may not exist; the comment says how to add one. */
     fmt_trunc(rec, sizeof(rec), "v=DMARC1; p=%s; adkim=r; aspf=r", can_align ? "quarantine" : "none");
     switch (dm.status) {
@@ -292,6 +318,17 @@ static int ctl_check_dmarc(CTL_REPORT *r, const char *domain, int can_align)
                       "a mailbox you read, for aggregate reports)");
     }
     return 0;
+}
+
+/* ctl_check_dmarc - RFC 7489's policy, then RFC 9989's if walk; 1 when RFC 7489 finds one */
+static int ctl_check_dmarc(CTL_REPORT *r, const char *domain, int can_align, int walk)
+{
+    DMARC_CHECK dm;
+    int rc = ctl_check_dmarc7489(r, domain, can_align, &dm);
+
+    if (walk)
+        ctl_check_dmarc9989(r, domain, &dm);
+    return rc;
 }
 
 /* ctl_domains - the d= domains of the KeyTable, without duplicates */
@@ -359,7 +396,7 @@ static int ctl_dns_check(const char *config, int argc, char **argv)
         int spf = ctl_check_spf(&r, snap->cf, d);
         int dkim = ctl_check_dkim(&r, snap, d);
 
-        (void) ctl_check_dmarc(&r, d, spf || dkim);
+        (void) ctl_check_dmarc(&r, d, spf || dkim, snap->cf->align.dmarc_mode != CONF_DMARC_7489);
         /* Without alignment DMARC fails whether or not a record exists yet;
          * with DNS trouble nothing can be said either way. */
         if (spf || dkim)

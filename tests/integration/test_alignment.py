@@ -723,3 +723,16 @@ def test_servfail_at_a_tree_walk_step_tempfails(rig, amilter):
     text = refused(rig, r, mid, 451, "4.4.3")
     assert "_dmarc.y.sfwalk.example.com" in text, text
     assert "preflight=temperror" in summary_for(m, "header-from=<app@x.y.sfwalk.example.com>")
+
+
+def test_dns_check_shows_the_rfc9989_view_and_warns_where_it_differs(workdir, adns, keys):
+    p = dns_check(workdir, adns, keys, "good.example.net", "good9989")
+    out = p.stdout.decode()
+    assert re.search(r"^good\.example\.net\s+DMARC\s+ok\s+RFC 9989 agrees: p=reject from "
+                     r"_dmarc\.good\.example\.net \(organisational domain example\.net\)", out, re.M), out
+    p = dns_check(workdir, adns, keys, "shop.example", "shop9989")
+    out = p.stdout.decode()
+    assert re.search(r"^shop\.example\s+DMARC\s+WARN\s+RFC 7489: no policy; RFC 9989: p=reject from "
+                     r"the PSD _dmarc\.example \(organisational domain shop\.example\): receivers differ",
+                     out, re.M), out
+    assert "pct=" not in "".join(re.findall(r"^\S+\. IN TXT (.+)$", out, re.M)), out
