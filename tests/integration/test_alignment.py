@@ -200,12 +200,26 @@ def summary_for(m, needle):
 # --- DKIM -----------------------------------------------------------------------------
 
 def test_dkim_aligned_relaxed_delivered_signed(rig, amilter):
-    m = amilter()
+    """RFC 7489: the public suffix list makes example.com the organisational domain"""
+    m = amilter(more=[("DMARCMode", "7489")])
     r, mid = send(rig, "app@relaxed.example.com")
     d = delivered(rig, r, mid)
     assert d.msg.dkim_signatures()[0]["d"] == "example.com"
     line = summary_for(m, "header-from=<app@relaxed.example.com>")
     assert "preflight=pass" in line and "dkim d=example.com s=rsa1 aligned" in line
+
+
+def test_relaxed_without_org_record_refused_as_rfc9989_judges(rig, amilter):
+    """RFC 9989: example.com publishes no DMARC record, so the tree walk makes
+    relaxed.example.com its own organisational domain and d=example.com does not
+    align; DMARCMode both acts on the stricter and the reply names both"""
+    m = amilter()
+    r, mid = send(rig, "app@relaxed.example.com")
+    text = refused(rig, r, mid, 550, "5.7.26")
+    assert "RFC 7489: p=reject from _dmarc.relaxed.example.com (pass); " \
+           "RFC 9989: p=reject from _dmarc.relaxed.example.com (fail)" in text, text
+    line = summary_for(m, "header-from=<app@relaxed.example.com>")
+    assert "generations=" in line and "preflight=fail" in line, line
 
 
 def test_dkim_aligned_strict_delivered(rig, amilter):
@@ -377,8 +391,8 @@ def test_psl_exception_rule_city_kawasaki_jp_is_an_organisational_domain(rig, am
 
 
 def test_mixed_case_domains_align(rig, amilter):
-    """libopendmarc's suffix lookup is case-sensitive (Mail.Example.COM has no org domain)"""
-    m = amilter()
+    """libopendmarc's suffix lookup was case-sensitive (Mail.Example.COM had no org domain)"""
+    m = amilter(more=[("DMARCMode", "7489")])
     r, mid = send(rig, "App@Case.Example.COM")
     delivered(rig, r, mid)
     assert "preflight=pass" in summary_for(m, "header-from=<App@case.example.com>")
@@ -610,8 +624,10 @@ def envfrom(d):
 def rp_conf(adns, workdir, more=()):
     keyfile = write_keyfile(os.path.join(make_dir(os.path.join(workdir, "rp")), "rp.keys"),
                             [(1, os.urandom(32))])
-    return preflight_conf(adns, more=[("UnsubscribeKeyFile", keyfile), ("ReturnPath", RP)]
-                          + list(more))
+    # RFC 7489: relaxed.example.com aligns with d=example.com only through the public
+    # suffix list (RFC 9989's view: test_relaxed_without_org_record_refused_as_rfc9989_judges)
+    return preflight_conf(adns, more=[("UnsubscribeKeyFile", keyfile), ("ReturnPath", RP),
+                                      ("DMARCMode", "7489")] + list(more))
 
 
 def test_return_path_makes_spf_align_single_recipient_only(rig, adns, workdir):
