@@ -112,6 +112,16 @@ def adns(workdir, keys):
     # DNS failure at the first and at the second step of policy discovery
     srv.add_servfail("_dmarc.sfa.example.com")
     srv.add_servfail("_dmarc.sforg.example")
+    # RFC 9989: a PSD policy, np=, t=y, an intermediate label, the label limit, SERVFAIL at
+    # a step of the tree walk that RFC 7489 never asks
+    txt("_dmarc.example", "v=DMARC1; p=reject; psd=y")
+    txt("_dmarc.npx.example.com", "v=DMARC1; p=none; np=reject")
+    srv.add_rr("www.npx.example.com. 300 IN A 192.0.2.80")
+    txt("_dmarc.testing.example.com", "v=DMARC1; p=reject; t=y")
+    txt("_dmarc.dept.example.com", "v=DMARC1; p=reject")
+    txt("_dmarc.c.d.e.f.g.h1.example.com", "v=DMARC1; p=reject")       # 8 labels: skipped
+    txt("_dmarc.d.e.f.g.h2.example.com", "v=DMARC1; p=reject")         # 7 labels: asked
+    srv.add_servfail("_dmarc.y.sfwalk.example.com")
     # dns-check: a correct domain and a broken one
     txt("good.example.net", "v=spf1 ip4:%s -all" % EGRESS)
     txt("rsa1._domainkey.good.example.net", rsa.dns_txt)
@@ -674,3 +684,79 @@ def test_return_path_signature_still_verifies_after_the_envelope_change(rig, adn
     d = delivered(rig, r, mid)
     assert re.match(r"^bounces\+[a-z2-7]+@bounce\.relaxed\.example\.com$", envfrom(d)), d.meta
     check_signed(d.raw, rig.dns.port, [("example.com", "rsa-sha256")])
+
+
+# --- RFC 9989 (DMARCMode both, the default) ----------------------------------------------
+
+def test_psd_policy_refuses_unaligned_from_without_own_record(rig, amilter):
+    """_dmarc.example (psd=y, p=reject) covers shop.example, which has no record: RFC 7489
+    finds no policy (delivered), RFC 9989 finds the PSD's; the stricter counts"""
+    m = amilter()
+    r, mid = send(rig, "app@shop.example")
+    text = refused(rig, r, mid, 550, "5.7.26")
+    assert "RFC 7489: no policy (none); RFC 9989: p=reject from the PSD _dmarc.example (fail)" in text, text
+    line = summary_for(m, "header-from=<app@shop.example>")
+    assert "preflight=fail" in line and "generations=" in line, line
+
+
+def test_psd_policy_ignored_under_dmarcmode_7489(rig, amilter):
+    m = amilter(more=[("DMARCMode", "7489")])
+    r, mid = send(rig, "app@shop.example")
+    delivered(rig, r, mid)
+    assert "preflight=none" in summary_for(m, "header-from=<app@shop.example>")
+
+
+def test_np_reject_for_a_non_existent_subdomain(rig, amilter):
+    """np=reject at npx.example.com: nosuch.npx.example.com has no A, AAAA nor MX"""
+    amilter()
+    r, mid = send(rig, "app@nosuch.npx.example.com")
+    text = refused(rig, r, mid, 550, "5.7.26")
+    assert "RFC 9989: np=reject from _dmarc.npx.example.com" in text, text
+
+
+def test_np_does_not_apply_to_an_existing_subdomain(rig, amilter):
+    m = amilter()
+    r, mid = send(rig, "app@www.npx.example.com")
+    delivered(rig, r, mid)
+    line = summary_for(m, "header-from=<app@www.npx.example.com>")
+    assert "preflight-action=deliver" in line, line
+
+
+def test_t_y_moves_the_policy_one_step_down(rig, amilter):
+    """t=y: p=reject is applied as quarantine (RFC 9989); RFC 7489 knows no t="""
+    m = amilter(more=[("DMARCMode", "9989")])
+    r, mid = send(rig, "app@testing.example.com")
+    text = refused(rig, r, mid, 550, "5.7.26")
+    assert "(p=quarantine)" in text, text
+    assert "t=y" in summary_for(m, "header-from=<app@testing.example.com>")
+
+
+def test_record_at_an_intermediate_label(rig, amilter):
+    """_dmarc.dept.example.com applies to x.dept.example.com under RFC 9989; RFC 7489 asks
+    only x.dept.example.com and the organisational domain example.com"""
+    amilter()
+    r, mid = send(rig, "app@x.dept.example.com")
+    text = refused(rig, r, mid, 550, "5.7.26")
+    assert "RFC 7489: no policy (none); RFC 9989: p=reject from _dmarc.dept.example.com (fail)" in text, text
+
+
+def test_tree_walk_label_limit(rig, amilter):
+    """a 10-label From domain: the walk asks it, then its last 7 labels and up; a record at
+    8 labels is never seen, one at 7 is"""
+    m = amilter()
+    r, mid = send(rig, "app@a.b.c.d.e.f.g.h1.example.com")
+    delivered(rig, r, mid)
+    assert "preflight=none" in summary_for(m, "header-from=<app@a.b.c.d.e.f.g.h1.example.com>")
+    r, mid = send(rig, "app@a.b.c.d.e.f.g.h2.example.com")
+    text = refused(rig, r, mid, 550, "5.7.26")
+    assert "RFC 9989: p=reject from _dmarc.d.e.f.g.h2.example.com" in text, text
+
+
+def test_servfail_at_a_tree_walk_step_tempfails(rig, amilter):
+    """_dmarc.y.sfwalk.example.com answers SERVFAIL: RFC 7489 never asks it (no policy),
+    the walk does: temperror, 451 4.4.3, never a pass"""
+    m = amilter()
+    r, mid = send(rig, "app@x.y.sfwalk.example.com")
+    text = refused(rig, r, mid, 451, "4.4.3")
+    assert "_dmarc.y.sfwalk.example.com" in text, text
+    assert "preflight=temperror" in summary_for(m, "header-from=<app@x.y.sfwalk.example.com>")
