@@ -541,13 +541,7 @@ def test_dns_check_broken_zone_prints_records_that_fix_it(workdir, adns, keys):
 def test_dns_check_shows_both_generations_and_warns_where_a_psd_policy_differs(workdir, adns, keys):
     """_dmarc.example with psd=y: RFC 9989 receivers apply its p=reject to shop.example, which
     has no record of its own; RFC 7489 receivers (public suffix list) find no policy"""
-    adns.add_txt("_dmarc.example", "v=DMARC1; p=reject; psd=y")
-    adns.restart()
-    try:
-        p = dns_check(workdir, adns, keys, "shop.example", "psd")
-    finally:
-        adns.remove("_dmarc.example")
-        adns.restart()
+    p = dns_check(workdir, adns, keys, "shop.example", "psd")
     out = p.stdout.decode()
     assert p.returncode == 1, out + p.stderr.decode()
     assert re.search(r"^shop\.example\s+DMARC\s+FAIL\s+RFC 7489: no policy", out, re.M), out
