@@ -19,8 +19,12 @@
  *	SPF	one record, at most 10 DNS-querying terms (RFC 7208 4.6.4),
  *		not truncated by libspf2, and a pass for every EgressAddress;
  *	DKIM	each selector's record present and holding our public key;
- *	DMARC	one valid record (here or at the organisational domain);
- *		p=none is a warning;
+ *	DMARC	the policy as RFC 7489 receivers find it (the record here
+ *		or at the organisational domain of the public suffix list)
+ *		and as RFC 9989 receivers do (the DNS tree walk, psd=, np=,
+ *		t=), per DMARCMode, with a warning where they differ;
+ *		p=none is a warning, and so are pct, rf and ri in our own
+ *		record (RFC 9989 removed them); ctl_dmarc.c words it;
  *	ALIGN	whether mail From the domain can align (DKIM d= the domain
  *		with a published key that is ours, or SPF pass).
  *	It prints one table row per check, then the exact records to publish
@@ -54,8 +58,11 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "ctl_dmarc.h"
 #include "ctl_dns.h"
 #include "dmarc_check.h"
+#include "dmarc_rec.h"
+#include "dmarc_walk.h"
 #include "dns.h"
 #include "fmt.h"
 #include "keycheck.h"
@@ -255,43 +262,115 @@ static int ctl_check_dkim(CTL_REPORT *r, SNAPSHOT *snap, const char *domain)
     return good;
 }
 
-/* ctl_check_dmarc - the policy; returns 1 when one is found */
-static int ctl_check_dmarc(CTL_REPORT *r, const char *domain, int can_align)
+/* ctl_dmarc_row - one generation's DMARC row; 1 when it found a policy */
+static int ctl_dmarc_row(CTL_REPORT *r, const char *domain, const char *gen, DMARC_CHECK_STATUS st,
+                         DMARC_CHECK_POLICY policy, const char *view)
 {
-    DMARC_CHECK dm;
-    char rec[300];
-
-    dmarc_check_discover(dns_lookup, NULL, domain, &dm);
-    /* No rua=: an address we made up may not exist; the comment says how to add one. */
-    fmt_trunc(rec, sizeof(rec), "v=DMARC1; p=%s; adkim=r; aspf=r", can_align ? "quarantine" : "none");
-    switch (dm.status) {
+    switch (st) {
     case DMARC_CHECK_FOUND:
-        ctl_row(r, domain, "DMARC", dm.policy == DMARC_CHECK_P_NONE ? CTL_WARN : CTL_OK,
-                "%s=%s at _dmarc.%s (adkim=%c aspf=%c pct=%d)%s", dm.policy_tag,
-                dmarc_check_policy_str(dm.policy), dm.record_domain, dm.adkim_strict ? 's' : 'r',
-                dm.aspf_strict ? 's' : 'r', dm.pct, dm.policy == DMARC_CHECK_P_NONE
+        ctl_row(r, domain, "DMARC", policy == DMARC_CHECK_P_NONE ? CTL_WARN : CTL_OK, "%s: %s%s", gen, view,
+                policy == DMARC_CHECK_P_NONE
                 ? ": receivers act on nothing; move to quarantine once reports are clean" : "");
         return 1;
     case DMARC_CHECK_TEMPFAIL:
-        ctl_row(r, domain, "DMARC", CTL_DNSERR, "%s", dm.why);
+        ctl_row(r, domain, "DMARC", CTL_DNSERR, "%s: %s", gen, view);
         return 0;
     case DMARC_CHECK_NONE:
-        ctl_row(r, domain, "DMARC", CTL_FAIL, "%s (Gmail and Yahoo require one from bulk senders)", dm.why);
-        break;
+        ctl_row(r, domain, "DMARC", CTL_FAIL, "%s: %s (Gmail and Yahoo require one from bulk senders)", gen, view);
+        return 0;
     default:
-        ctl_row(r, domain, "DMARC", CTL_FAIL, "%s", dm.why);
-        break;
+        ctl_row(r, domain, "DMARC", CTL_FAIL, "%s: %s", gen, view);
+        return 0;
     }
-    {
-        char name[ORGDOMAIN_MAX + 8];
+}
 
-        fmt_trunc(name, sizeof(name), "_dmarc.%s", dm.org_domain[0] ? dm.org_domain : domain);
-        ctl_publish(r, name, rec, dm.status == DMARC_CHECK_NONE
-                    ? "DMARC: no record yet (add rua=mailto:ADDRESS, a mailbox you read, for aggregate reports)"
-                    : "DMARC: replace the published record(s) with this one (add rua=mailto:ADDRESS, "
-                      "a mailbox you read, for aggregate reports)");
+/* ctl_dmarc_published - the one DMARC record at _dmarc.name into out
+ * ("" when there is none, or several) */
+static void ctl_dmarc_published(const char *name, char *out, size_t len)
+{
+    char q[ORGDOMAIN_MAX + 8];
+    DNS_ANSWER a;
+    int found = 0;
+
+    out[0] = 0;
+    fmt_trunc(q, sizeof(q), "_dmarc.%s", name);
+    dns_lookup(NULL, q, 16, &a);
+    for (size_t i = 0; a.status == DNS_OK && i < a.n; i++)
+        if (dmarc_rec_is_dmarc(a.rec[i]) && found++ == 0)
+            util_strlcpy(out, a.rec[i], len);
+    if (found > 1)
+        out[0] = 0;
+    dns_answer_free(&a);
+}
+
+/* ctl_dmarc_hygiene - the tags RFC 9989 removed, in the domain's own
+ * record (not a public suffix domain's): a warning and the record
+ * without them */
+static void ctl_dmarc_hygiene(CTL_REPORT *r, const char *domain, const char *record_domain)
+{
+    char rec[DNS_TXT_MAX], removed[64], name[ORGDOMAIN_MAX + 8];
+    BUF fixed;
+
+    ctl_dmarc_published(record_domain, rec, sizeof(rec));
+    if (rec[0] == 0)
+        return;
+    buf_init(&fixed, sizeof(rec) + 16);
+    if (ctl_dmarc_rfc9989(rec, &fixed, removed, sizeof(removed)) > 0) {
+        ctl_row(r, domain, "DMARC", CTL_WARN, "_dmarc.%s has %s: RFC 9989 removed %s, its receivers ignore "
+                "them", record_domain, removed, strchr(removed, ',') ? "these tags" : "this tag");
+        fmt_trunc(name, sizeof(name), "_dmarc.%s", record_domain);
+        ctl_publish(r, name, fixed.data, "DMARC: the record the RFC 9989 way (pct=0 is t=y there; "
+                    "rf and ri are gone)");
     }
-    return 0;
+    buf_free(&fixed);
+}
+
+/* ctl_check_dmarc - the policy as RFC 7489 and RFC 9989 receivers find it
+ * (DMARCMode says which); returns 1 when one is found */
+static int ctl_check_dmarc(CTL_REPORT *r, const TXCONF *cf, const char *domain, int can_align)
+{
+    enum conf_dmarc_mode mode = cf->align.dmarc_mode;
+    DMARC_CHECK dm;
+    DMARC_WALK w;
+    char rec[300], view[900], name[ORGDOMAIN_MAX + 8];
+    const char *own = NULL, *org;
+    int found = 0, missing = 0;
+
+    memset(&dm, 0, sizeof(dm));
+    memset(&w, 0, sizeof(w));
+    if (mode != CONF_DMARC_9989) {
+        dmarc_check_discover(dns_lookup, NULL, domain, &dm);
+        ctl_dmarc_view7489(&dm, view, sizeof(view));
+        found |= ctl_dmarc_row(r, domain, "RFC 7489", dm.status, dm.policy, view);
+        missing |= dm.status != DMARC_CHECK_FOUND && dm.status != DMARC_CHECK_TEMPFAIL;
+        if (dm.status == DMARC_CHECK_FOUND)
+            own = dm.record_domain;
+    }
+    if (mode != CONF_DMARC_7489) {
+        dmarc_walk_discover(dns_lookup, NULL, domain, &w);
+        ctl_dmarc_view9989(&w, view, sizeof(view));
+        found |= ctl_dmarc_row(r, domain, "RFC 9989", w.status, w.policy, view);
+        missing |= w.status != DMARC_CHECK_FOUND && w.status != DMARC_CHECK_TEMPFAIL;
+        if (own == NULL && w.status == DMARC_CHECK_FOUND && w.rec.psd != 'y')
+            own = w.record_domain;
+    }
+    if (mode == CONF_DMARC_BOTH && ctl_dmarc_differ(&dm, &w, view, sizeof(view)))
+        ctl_row(r, domain, "DMARC", CTL_WARN, "receivers differ: %s", view);
+    if (own)
+        ctl_dmarc_hygiene(r, domain, own);
+    if (!missing)
+        return found;
+    /* No rua=, no pct, rf, ri (RFC 9989): an address we made up may not
+     * exist; the comment says how to add one. */
+    fmt_trunc(rec, sizeof(rec), "v=DMARC1; p=%s; adkim=r; aspf=r", can_align ? "quarantine" : "none");
+    org = dm.org_domain[0] ? dm.org_domain : w.status == DMARC_CHECK_NONE && w.org_domain[0] ? w.org_domain
+        : domain;
+    fmt_trunc(name, sizeof(name), "_dmarc.%s", org);
+    ctl_publish(r, name, rec, dm.status == DMARC_CHECK_NONE || w.status == DMARC_CHECK_NONE
+                ? "DMARC: no record yet (add rua=mailto:ADDRESS, a mailbox you read, for aggregate reports)"
+                : "DMARC: replace the published record(s) with this one (add rua=mailto:ADDRESS, "
+                  "a mailbox you read, for aggregate reports)");
+    return found;
 }
 
 /* ctl_domains - the d= domains of the KeyTable, without duplicates */
@@ -359,7 +438,7 @@ static int ctl_dns_check(const char *config, int argc, char **argv)
         int spf = ctl_check_spf(&r, snap->cf, d);
         int dkim = ctl_check_dkim(&r, snap, d);
 
-        (void) ctl_check_dmarc(&r, d, spf || dkim);
+        (void) ctl_check_dmarc(&r, snap->cf, d, spf || dkim);
         /* Without alignment DMARC fails whether or not a record exists yet;
          * with DNS trouble nothing can be said either way. */
         if (spf || dkim)

@@ -452,7 +452,8 @@ static void *unsubd_gate_main(void *arg)
             } else if (evs[k].data.ptr == &unsubd_gate_wake_tag) {
                 uint64_t v;
 
-                (void) read(g->wake, &v, sizeof(v));
+                if (read(g->wake, &v, sizeof(v)) < 0)
+                    continue;               /* EAGAIN: another event drained it */
             } else {
                 size_t i = unsubd_gate_find(g, evs[k].data.ptr);
 
@@ -509,7 +510,9 @@ static void unsubd_gate_wakeup(UNSUBD_GATE *g)
 {
     uint64_t one = 1;
 
-    (void) write(g->wake, &one, sizeof(one));
+    /* Fails only when the counter is full, i.e. a wake-up is pending anyway. */
+    if (write(g->wake, &one, sizeof(one)) < 0)
+        return;
 }
 
 /* unsubd_gate_quiesce - close the listening socket (in the thread) */

@@ -69,7 +69,7 @@ static int align_dkim(const ALIGN_FACTS *f, int strict, ALIGN_DECISION *d, BUF *
     }
     for (size_t i = 0; i < f->nsig; i++) {
         const ALIGN_SIG *s = &f->sig[i];
-        int aligned = orgdomain_aligned(s->domain, f->dmarc.from_domain, strict);
+        int aligned = f->walked ? f->sig_aligned[i] : orgdomain_aligned(s->domain, f->dmarc.from_domain, strict);
 
         if (aligned && s->key == KEYCHECK_MATCH)
             d->dkim_pass = 1;
@@ -110,7 +110,7 @@ static int align_spf(const ALIGN_FACTS *f, int strict, ALIGN_DECISION *d, BUF *w
         buf_printf(brief, "; no SPF identity");
         return 0;
     }
-    aligned = orgdomain_aligned(f->spf_domain, f->dmarc.from_domain, strict);
+    aligned = f->walked ? f->spf_aligned : orgdomain_aligned(f->spf_domain, f->dmarc.from_domain, strict);
     buf_printf(why, "; spf %s%s %s", f->spf_is_helo ? "helo=" : "", f->spf_domain,
                aligned ? "aligned" : "not aligned");
     if (!aligned) {
@@ -151,9 +151,12 @@ static void align_policy_text(const DMARC_CHECK *dm, char *policy, size_t size)
     }
     if (dm->pct < 100)
         snprintf(pct, sizeof(pct), ", pct=%d", dm->pct);
-    /* The tag with its value as published (pct= may lower the policy applied). */
+    if (dm->testing)
+        snprintf(pct, sizeof(pct), ", t=y");
+    /* The tag with its value as published (pct= or t=y may lower the policy applied). */
     fmt_trunc(policy, size, "%s (%s=%s at _dmarc.%s%s)", dmarc_check_policy_str(dm->policy),
-              dm->policy_tag, dmarc_check_policy_str(strcmp(dm->policy_tag, "sp") == 0 ? dm->sp : dm->p),
+              dm->policy_tag, dmarc_check_policy_str(strcmp(dm->policy_tag, "sp") == 0 ? dm->sp
+                                                     : strcmp(dm->policy_tag, "np") == 0 ? dm->np : dm->p),
               dm->record_domain, pct);
 }
 

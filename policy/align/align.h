@@ -45,6 +45,11 @@ typedef struct align_facts {
     int         spf_is_helo;
     size_t      nspf;
     ALIGN_SPF   spf[ALIGN_MAX_EGRESS];
+    /* RFC 9989: alignment by tree walk, found by the preflight (DNS)
+     * rather than from the public suffix list here */
+    int         walked;
+    int         sig_aligned[ALIGN_MAX_SIG];
+    int         spf_aligned;
 } ALIGN_FACTS;
 
 /* Whether the message is refused, and why (the pipeline words the reply). */

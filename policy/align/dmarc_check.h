@@ -31,8 +31,11 @@ typedef struct dmarc_check {
     DMARC_CHECK_POLICY p;           /* p= */
     DMARC_CHECK_POLICY sp;          /* sp=, or p= when absent */
     int         sp_given;
+    DMARC_CHECK_POLICY np;          /* RFC 9989 np=, or sp= when absent */
+    int         psd;                /* RFC 9989: the record is a PSD's (psd=y) */
+    int         testing;            /* RFC 9989 t=y: the policy applied is one step down */
     DMARC_CHECK_POLICY policy;      /* what receivers apply to this From domain */
-    const char *policy_tag;         /* the tag that applied: "sp" only if the record has one */
+    const char *policy_tag;         /* the tag that applied: "sp"/"np" only if the record has one */
     int         pct;                /* pct=, 100 when absent */
     int         adkim_strict;       /* adkim=s */
     int         aspf_strict;        /* aspf=s */

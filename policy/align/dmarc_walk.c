@@ -11,7 +11,7 @@
  *	int	dmarc_walk_orgdomain(DNS_LOOKUP_FN lookup, void *ctx,
  *			const char *name, char *org, size_t orglen, char *why, size_t whylen)
  *	int	dmarc_walk_aligned(DNS_LOOKUP_FN lookup, void *ctx,
- *			const DMARC_WALK *w, const char *id, int strict)
+ *			const DMARC_WALK *w, const char *id, int strict, char *why, size_t whylen)
  *	void	dmarc_walk_to_check(const DMARC_WALK *w, DMARC_CHECK *c)
  *
  * DESCRIPTION
@@ -227,9 +227,10 @@ int dmarc_walk_orgdomain(DNS_LOOKUP_FN lookup, void *ctx, const char *name, char
     return 0;
 }
 
-int dmarc_walk_aligned(DNS_LOOKUP_FN lookup, void *ctx, const DMARC_WALK *w, const char *id, int strict)
+int dmarc_walk_aligned(DNS_LOOKUP_FN lookup, void *ctx, const DMARC_WALK *w, const char *id, int strict,
+                       char *why, size_t whylen)
 {
-    char n[ORGDOMAIN_MAX], org[ORGDOMAIN_MAX], why[300];
+    char n[ORGDOMAIN_MAX], org[ORGDOMAIN_MAX];
     size_t nl, fl;
 
     if (orgdomain_normalise(id, n, sizeof(n)) < 0 || w->from_domain[0] == 0)
@@ -243,7 +244,7 @@ int dmarc_walk_aligned(DNS_LOOKUP_FN lookup, void *ctx, const DMARC_WALK *w, con
     nl = strlen(n), fl = strlen(w->org_domain);
     if (fl == 0 || fl > nl || strcmp(n + nl - fl, w->org_domain) != 0 || (fl < nl && n[nl - fl - 1] != '.'))
         return 0;
-    if (dmarc_walk_orgdomain(lookup, ctx, n, org, sizeof(org), why, sizeof(why)) < 0)
+    if (dmarc_walk_orgdomain(lookup, ctx, n, org, sizeof(org), why, whylen) < 0)
         return -1;
     return strcmp(org, w->org_domain) == 0;
 }
@@ -260,6 +261,9 @@ void dmarc_walk_to_check(const DMARC_WALK *w, DMARC_CHECK *c)
     c->p = w->rec.p;
     c->sp = w->rec.sp;
     c->sp_given = w->rec.sp_given;
+    c->np = w->rec.np;
+    c->psd = w->rec.psd == 'y';
+    c->testing = w->rec.testing;
     c->policy = w->policy;
     c->policy_tag = w->policy_tag ? w->policy_tag : "p";
     c->pct = 100;

@@ -47,8 +47,10 @@ int dmarc_walk_orgdomain(DNS_LOOKUP_FN lookup, void *ctx, const char *name, char
 
 /* dmarc_walk_aligned - RFC 9989 identifier alignment of id with the From
  * domain whose walk is w (strict: the same name; relaxed: the same
- * organisational domain by tree walk): 1, 0, or -1 on DNS trouble. */
-int dmarc_walk_aligned(DNS_LOOKUP_FN lookup, void *ctx, const DMARC_WALK *w, const char *id, int strict);
+ * organisational domain by tree walk): 1, 0, or -1 on DNS trouble (why
+ * says where). */
+int dmarc_walk_aligned(DNS_LOOKUP_FN lookup, void *ctx, const DMARC_WALK *w, const char *id, int strict,
+                       char *why, size_t whylen);
 
 /* dmarc_walk_to_check - the walk as a DMARC_CHECK (the RFC 7489 shape
  * the verdict code reads) */

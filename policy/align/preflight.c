@@ -18,7 +18,12 @@
  *	AlignmentAction defaults to log when only EgressAddress is set.
  *
  *	preflight_check() gathers the facts and lets align_decide() judge:
- *	the DMARC policy of the From domain (dmarc_check.c), for each
+ *	the DMARC policy of the From domain, as RFC 7489 finds it
+ *	(dmarc_check.c, the public suffix list) and as RFC 9989 does
+ *	(dmarc_walk.c, the DNS tree walk, which also decides relaxed
+ *	alignment of d= and the SPF domain), per DMARCMode; with both
+ *	(the default) the stricter outcome counts, and the verdict names
+ *	both generations when they differ (align_gen.c). For each
  *	signature txmilter adds whether the selector's published key is ours
  *	(keycheck.c), and SPF of the MAIL FROM domain (HELO name for <>) from
  *	each EgressAddress (spf_check.c). The DMARC records and DKIM keys
@@ -56,6 +61,8 @@
 #include <errno.h>
 
 #include "align.h"
+#include "align_gen.h"
+#include "dmarc_walk.h"
 #include "dns.h"
 #include "fmt.h"
 #include "log.h"
@@ -170,6 +177,19 @@ static void preflight_dmarc(const DNS_RESOLVER *dns, const char *from, DMARC_CHE
         pfcache_put(key, dm, sizeof(*dm), preflight_cap(dm->ttl));
 }
 
+/* preflight_walk - the From domain's RFC 9989 policy by tree walk, cached */
+static void preflight_walk(const DNS_RESOLVER *dns, const char *from, DMARC_WALK *w)
+{
+    char key[ORGDOMAIN_MAX + 16];
+
+    fmt_trunc(key, sizeof(key), "walk|%s", from);
+    if (pfcache_get(key, w, sizeof(*w)))
+        return;
+    dmarc_walk_discover(dns->lookup, dns->ctx, from, w);
+    if (w->status != DMARC_CHECK_TEMPFAIL)
+        pfcache_put(key, w, sizeof(*w), preflight_cap(w->ttl));
+}
+
 /* preflight_spki_hash - which key (FNV-1a 64 of the public key) */
 static unsigned long long preflight_spki_hash(const KEYS_KEY *k)
 {
@@ -202,8 +222,10 @@ static void preflight_key(const DNS_RESOLVER *dns, const PREFLIGHT_SIG *in, ALIG
     memcpy(s->key_why, v.why, sizeof(s->key_why));
 }
 
-/* preflight_spf - SPF from each egress address, cached */
-static void preflight_spf(const TXCONF *cf, const PREFLIGHT_MSG *in, ALIGN_FACTS *f)
+/* preflight_spf - SPF from each egress address, cached; aligned: the
+ * SPF domain aligns under one generation at least (1), none (0), or
+ * -1 to ask orgdomain_aligned() */
+static void preflight_spf(const TXCONF *cf, const PREFLIGHT_MSG *in, ALIGN_FACTS *f, int aligned)
 {
     if (cf->align.egress.n == 0) {
         f->spf_state = ALIGN_SPF_NO_EGRESS;
@@ -215,8 +237,10 @@ static void preflight_spf(const TXCONF *cf, const PREFLIGHT_MSG *in, ALIGN_FACTS
         return;
     }
     /* An identity that does not align cannot help DMARC: not evaluated. */
-    if (!orgdomain_aligned(f->spf_domain, in->from_domain ? in->from_domain : "",
-                           f->dmarc.status == DMARC_CHECK_FOUND && f->dmarc.aspf_strict)) {
+    if (aligned < 0)
+        aligned = orgdomain_aligned(f->spf_domain, in->from_domain ? in->from_domain : "",
+                                    f->dmarc.status == DMARC_CHECK_FOUND && f->dmarc.aspf_strict);
+    if (!aligned) {
         f->spf_state = ALIGN_SPF_UNALIGNED;
         return;
     }
@@ -252,12 +276,97 @@ static int preflight_lazy_init(const TXCONF *cf)
     return 0;
 }
 
+/* preflight_walk_align - RFC 9989 alignment of each identifier in f9
+ * (the From walk in w); DNS trouble makes the generation a tempfail */
+static void preflight_walk_align(const DNS_RESOLVER *dns, const DMARC_WALK *w, ALIGN_FACTS *f9)
+{
+    DMARC_CHECK *dm = &f9->dmarc;
+    char why[300] = "";
+    int found = dm->status == DMARC_CHECK_FOUND, r;
+
+    f9->walked = 1;
+    for (size_t i = 0; i < f9->nsig; i++) {
+        r = dmarc_walk_aligned(dns->lookup, dns->ctx, w, f9->sig[i].domain, found && dm->adkim_strict,
+                               why, sizeof(why));
+        f9->sig_aligned[i] = r > 0;
+        if (r < 0)
+            break;
+    }
+    r = f9->spf_domain[0] && why[0] == 0
+        ? dmarc_walk_aligned(dns->lookup, dns->ctx, w, f9->spf_domain, found && dm->aspf_strict, why, sizeof(why))
+        : 0;
+    f9->spf_aligned = r > 0;
+    if (why[0]) {
+        dm->status = DMARC_CHECK_TEMPFAIL;
+        fmt_trunc(dm->why, sizeof(dm->why), "%s (RFC 9989 tree walk)", why);
+    }
+}
+
+/* preflight_facts - keys and SPF for the generations in use (use[]), once */
+static void preflight_facts(const TXCONF *cf, const PREFLIGHT_MSG *in, const DNS_RESOLVER *dns,
+                            const int use[2], const DMARC_WALK *w, ALIGN_FACTS f[2])
+{
+    int lead = use[ALIGN_GEN_7489] && f[0].dmarc.status != DMARC_CHECK_TEMPFAIL ? 0 : 1, spf_any;
+    DMARC_CHECK keep = f[1].dmarc;
+
+    for (size_t i = 0; i < in->nsig && f[lead].nsig < ALIGN_MAX_SIG; i++)
+        preflight_key(dns, &in->sig[i], &f[lead].sig[f[lead].nsig++]);
+    if (spf_check_sender_domain(in->mail_from, in->helo, f[lead].spf_domain, sizeof(f[lead].spf_domain),
+                                &f[lead].spf_is_helo) < 0)
+        f[lead].spf_domain[0] = 0;
+    if (use[ALIGN_GEN_9989]) {
+        /* The same signatures and SPF identity; alignment by tree walk. */
+        memcpy(f[1].sig, f[lead].sig, sizeof(f[1].sig));
+        f[1].nsig = f[lead].nsig;
+        memcpy(f[1].spf_domain, f[lead].spf_domain, sizeof(f[1].spf_domain));
+        f[1].spf_is_helo = f[lead].spf_is_helo;
+        if (keep.status != DMARC_CHECK_TEMPFAIL)
+            preflight_walk_align(dns, w, &f[1]);
+    }
+    spf_any = use[ALIGN_GEN_9989] ? f[1].spf_aligned : -1;
+    if (use[ALIGN_GEN_7489] && use[ALIGN_GEN_9989] && !spf_any && f[0].spf_domain[0])
+        spf_any = orgdomain_aligned(f[0].spf_domain, in->from_domain ? in->from_domain : "",
+                                    f[0].dmarc.status == DMARC_CHECK_FOUND && f[0].dmarc.aspf_strict);
+    preflight_spf(cf, in, &f[lead], spf_any);
+    if (lead == 0 && use[ALIGN_GEN_9989]) {
+        f[1].spf_state = f[0].spf_state;
+        f[1].nspf = f[0].nspf;
+        memcpy(f[1].spf, f[0].spf, sizeof(f[1].spf));
+    }
+}
+
+/* preflight_judge - decide each generation in use, keep the stricter */
+static void preflight_judge(const TXCONF *cf, const PREFLIGHT_MSG *in, const int use[2], ALIGN_FACTS f[2],
+                            ALIGN_OUTCOME *out)
+{
+    ALIGN_DECISION d[2];
+    ALIGN_OUTCOME o[2];
+    DMARC_CHECK c[2];
+    int pick;
+
+    for (int g = 0; g < 2; g++)
+        if (use[g])
+            align_decide(&f[g], conf_align_action(cf), cf->align.on_dnserror, &d[g], &o[g]);
+    if (use[0] && use[1]) {
+        c[0] = f[0].dmarc;
+        c[1] = f[1].dmarc;
+        pick = align_gen_merge(c, o, out);
+    } else {
+        pick = use[0] ? 0 : 1;
+        *out = o[pick];
+    }
+    if (d[pick].warn)
+        log_warn("%s: alignment preflight: %s", in->qid ? in->qid : "NOQUEUE", d[pick].warning);
+}
+
 /* preflight_check - one message */
 void preflight_check(const TXCONF *cf, const PREFLIGHT_MSG *in, ALIGN_OUTCOME *out)
 {
     const DNS_RESOLVER *dns = in->dns ? in->dns : dns_resolver();
+    const char *from = in->from_domain ? in->from_domain : "";
+    int use[2];
     ALIGN_FACTS *f;
-    ALIGN_DECISION d;
+    DMARC_WALK *w;
 
     memset(out, 0, sizeof(*out));
     if (!conf_preflight(cf))
@@ -270,17 +379,21 @@ void preflight_check(const TXCONF *cf, const PREFLIGHT_MSG *in, ALIGN_OUTCOME *o
             out->refuse = ALIGN_REFUSE_NO_DNS;
         return;
     }
-    f = xcalloc(1, sizeof(*f));
+    use[ALIGN_GEN_7489] = cf->align.dmarc_mode != CONF_DMARC_9989;
+    use[ALIGN_GEN_9989] = cf->align.dmarc_mode != CONF_DMARC_7489;
+    f = xcalloc(2, sizeof(*f));
+    w = xcalloc(1, sizeof(*w));
     dns_budget_begin(2 * cf->align.dns_timeout);
-    preflight_dmarc(dns, in->from_domain ? in->from_domain : "", &f->dmarc);
-    if (f->dmarc.status != DMARC_CHECK_TEMPFAIL) {
-        for (size_t i = 0; i < in->nsig && f->nsig < ALIGN_MAX_SIG; i++)
-            preflight_key(dns, &in->sig[i], &f->sig[f->nsig++]);
-        preflight_spf(cf, in, f);
+    if (use[ALIGN_GEN_7489])
+        preflight_dmarc(dns, from, &f[0].dmarc);
+    if (use[ALIGN_GEN_9989]) {
+        preflight_walk(dns, from, w);
+        dmarc_walk_to_check(w, &f[1].dmarc);
     }
+    if ((use[0] && f[0].dmarc.status != DMARC_CHECK_TEMPFAIL) || (use[1] && f[1].dmarc.status != DMARC_CHECK_TEMPFAIL))
+        preflight_facts(cf, in, dns, use, w, f);
     dns_budget_end();
-    align_decide(f, conf_align_action(cf), cf->align.on_dnserror, &d, out);
-    if (d.warn)
-        log_warn("%s: alignment preflight: %s", in->qid ? in->qid : "NOQUEUE", d.warning);
+    preflight_judge(cf, in, use, f, out);
+    free(w);
     free(f);
 }

@@ -63,7 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         dmarc_walk_discover(fuzz_zone_lookup, zone, first + 7, &w);
         check(&w);
         if (w.status == DMARC_CHECK_FOUND)
-            (void) dmarc_walk_aligned(fuzz_zone_lookup, zone, &w, "x.example", 0);
+            (void) dmarc_walk_aligned(fuzz_zone_lookup, zone, &w, "x.example", 0, why, sizeof(why));
     }
     free(first);
     free(zone);

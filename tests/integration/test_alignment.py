@@ -107,9 +107,21 @@ def adns(workdir, keys):
     txt("_dmarc.x.y.kawasaki.jp", "v=DMARC1; p=reject")
     txt("_dmarc.v.y.kawasaki.jp", "v=DMARC1; p=reject")
     txt("_dmarc.city.kawasaki.jp", "v=DMARC1; p=reject")
+    # dns-check: a record with the tags RFC 9989 removed (pct=0 moved p=reject down in RFC 7489)
+    txt("_dmarc.legacy.example.net", "v=DMARC1; p=reject; pct=0; ri=3600; rua=mailto:d@example.net")
     # DNS failure at the first and at the second step of policy discovery
     srv.add_servfail("_dmarc.sfa.example.com")
     srv.add_servfail("_dmarc.sforg.example")
+    # RFC 9989: a PSD policy, np=, t=y, an intermediate label, the label limit, SERVFAIL at
+    # a step of the tree walk that RFC 7489 never asks
+    txt("_dmarc.example", "v=DMARC1; p=reject; psd=y")
+    txt("_dmarc.npx.example.com", "v=DMARC1; p=none; np=reject")
+    srv.add_rr("www.npx.example.com. 300 IN A 192.0.2.80")
+    txt("_dmarc.testing.example.com", "v=DMARC1; p=reject; t=y")
+    txt("_dmarc.dept.example.com", "v=DMARC1; p=reject")
+    txt("_dmarc.c.d.e.f.g.h1.example.com", "v=DMARC1; p=reject")       # 8 labels: skipped
+    txt("_dmarc.d.e.f.g.h2.example.com", "v=DMARC1; p=reject")         # 7 labels: asked
+    srv.add_servfail("_dmarc.y.sfwalk.example.com")
     # dns-check: a correct domain and a broken one
     txt("good.example.net", "v=spf1 ip4:%s -all" % EGRESS)
     txt("rsa1._domainkey.good.example.net", rsa.dns_txt)
@@ -198,12 +210,26 @@ def summary_for(m, needle):
 # --- DKIM -----------------------------------------------------------------------------
 
 def test_dkim_aligned_relaxed_delivered_signed(rig, amilter):
-    m = amilter()
+    """RFC 7489: the public suffix list makes example.com the organisational domain"""
+    m = amilter(more=[("DMARCMode", "7489")])
     r, mid = send(rig, "app@relaxed.example.com")
     d = delivered(rig, r, mid)
     assert d.msg.dkim_signatures()[0]["d"] == "example.com"
     line = summary_for(m, "header-from=<app@relaxed.example.com>")
     assert "preflight=pass" in line and "dkim d=example.com s=rsa1 aligned" in line
+
+
+def test_relaxed_without_org_record_refused_as_rfc9989_judges(rig, amilter):
+    """RFC 9989: example.com publishes no DMARC record, so the tree walk makes
+    relaxed.example.com its own organisational domain and d=example.com does not
+    align; DMARCMode both acts on the stricter and the reply names both"""
+    m = amilter()
+    r, mid = send(rig, "app@relaxed.example.com")
+    text = refused(rig, r, mid, 550, "5.7.26")
+    assert "RFC 7489: p=reject from _dmarc.relaxed.example.com (pass); " \
+           "RFC 9989: p=reject from _dmarc.relaxed.example.com (fail)" in text, text
+    line = summary_for(m, "header-from=<app@relaxed.example.com>")
+    assert "generations=" in line and "preflight=fail" in line, line
 
 
 def test_dkim_aligned_strict_delivered(rig, amilter):
@@ -375,8 +401,8 @@ def test_psl_exception_rule_city_kawasaki_jp_is_an_organisational_domain(rig, am
 
 
 def test_mixed_case_domains_align(rig, amilter):
-    """libopendmarc's suffix lookup is case-sensitive (Mail.Example.COM has no org domain)"""
-    m = amilter()
+    """libopendmarc's suffix lookup was case-sensitive (Mail.Example.COM had no org domain)"""
+    m = amilter(more=[("DMARCMode", "7489")])
     r, mid = send(rig, "App@Case.Example.COM")
     delivered(rig, r, mid)
     assert "preflight=pass" in summary_for(m, "header-from=<App@case.example.com>")
@@ -512,6 +538,35 @@ def test_dns_check_broken_zone_prints_records_that_fix_it(workdir, adns, keys):
     assert "Records to publish" not in out
 
 
+def test_dns_check_shows_both_generations_and_warns_where_a_psd_policy_differs(workdir, adns, keys):
+    """_dmarc.example with psd=y: RFC 9989 receivers apply its p=reject to shop.example, which
+    has no record of its own; RFC 7489 receivers (public suffix list) find no policy"""
+    p = dns_check(workdir, adns, keys, "shop.example", "psd")
+    out = p.stdout.decode()
+    assert p.returncode == 1, out + p.stderr.decode()
+    assert re.search(r"^shop\.example\s+DMARC\s+FAIL\s+RFC 7489: no policy", out, re.M), out
+    assert re.search(r"^shop\.example\s+DMARC\s+ok\s+RFC 9989: p=reject from the PSD _dmarc\.example ", out,
+                     re.M), out
+    assert re.search(r"^shop\.example\s+DMARC\s+WARN\s+receivers differ: RFC 7489: no policy; RFC 9989: "
+                     r"p=reject from the PSD _dmarc\.example$", out, re.M), out
+    # the record it proposes is for the domain itself, written the RFC 9989 way
+    records = dict(re.findall(r"^(\S+)\. IN TXT (.+)$", out, re.M))
+    assert records["_dmarc.shop.example"] == '"v=DMARC1; p=none; adkim=r; aspf=r"', out
+
+
+def test_dns_check_proposes_the_record_without_pct_rf_ri(workdir, adns, keys):
+    p = dns_check(workdir, adns, keys, "legacy.example.net", "legacy")
+    out = p.stdout.decode()
+    assert re.search(r"^legacy\.example\.net\s+DMARC\s+WARN\s+_dmarc\.legacy\.example\.net has pct, ri: "
+                     r"RFC 9989 removed these tags", out, re.M), out
+    # pct=0 made RFC 7489's p=reject a quarantine; RFC 9989 ignores pct
+    assert "receivers differ: RFC 7489: p=quarantine from _dmarc.legacy.example.net; " \
+        "RFC 9989: p=reject from _dmarc.legacy.example.net" in out, out
+    records = dict(re.findall(r"^(\S+)\. IN TXT (.+)$", out, re.M))
+    assert records["_dmarc.legacy.example.net"] == \
+        '"v=DMARC1; p=reject; rua=mailto:d@example.net; t=y"', out
+
+
 def test_dns_check_with_dns_down_says_not_checked_and_exits_3(workdir, adns, keys):
     dead = "127.0.0.1@%d" % free_port()        # nothing answers there
     p = dns_check(workdir, adns, keys, "good.example.net", "dnsdown", nameservers=dead)
@@ -573,8 +628,10 @@ def envfrom(d):
 def rp_conf(adns, workdir, more=()):
     keyfile = write_keyfile(os.path.join(make_dir(os.path.join(workdir, "rp")), "rp.keys"),
                             [(1, os.urandom(32))])
-    return preflight_conf(adns, more=[("UnsubscribeKeyFile", keyfile), ("ReturnPath", RP)]
-                          + list(more))
+    # RFC 7489: relaxed.example.com aligns with d=example.com only through the public
+    # suffix list (RFC 9989's view: test_relaxed_without_org_record_refused_as_rfc9989_judges)
+    return preflight_conf(adns, more=[("UnsubscribeKeyFile", keyfile), ("ReturnPath", RP),
+                                      ("DMARCMode", "7489")] + list(more))
 
 
 def test_return_path_makes_spf_align_single_recipient_only(rig, adns, workdir):
@@ -621,3 +678,80 @@ def test_return_path_signature_still_verifies_after_the_envelope_change(rig, adn
     d = delivered(rig, r, mid)
     assert re.match(r"^bounces\+[a-z2-7]+@bounce\.relaxed\.example\.com$", envfrom(d)), d.meta
     check_signed(d.raw, rig.dns.port, [("example.com", "rsa-sha256")])
+
+
+# --- RFC 9989 (DMARCMode both, the default) ----------------------------------------------
+
+def test_psd_policy_refuses_unaligned_from_without_own_record(rig, amilter):
+    """_dmarc.example (psd=y, p=reject) covers shop.example, which has no record: RFC 7489
+    finds no policy (delivered), RFC 9989 finds the PSD's; the stricter counts"""
+    m = amilter()
+    r, mid = send(rig, "app@shop.example")
+    text = refused(rig, r, mid, 550, "5.7.26")
+    assert "RFC 7489: no policy (none); RFC 9989: p=reject from the PSD _dmarc.example (fail)" in text, text
+    line = summary_for(m, "header-from=<app@shop.example>")
+    assert "preflight=fail" in line and "generations=" in line, line
+
+
+def test_psd_policy_ignored_under_dmarcmode_7489(rig, amilter):
+    m = amilter(more=[("DMARCMode", "7489")])
+    r, mid = send(rig, "app@shop.example")
+    delivered(rig, r, mid)
+    assert "preflight=none" in summary_for(m, "header-from=<app@shop.example>")
+
+
+def test_np_reject_for_a_non_existent_subdomain(rig, amilter):
+    """np=reject at npx.example.com: nosuch.npx.example.com has no A, AAAA nor MX"""
+    amilter()
+    r, mid = send(rig, "app@nosuch.npx.example.com")
+    text = refused(rig, r, mid, 550, "5.7.26")
+    assert "RFC 9989: np=reject from _dmarc.npx.example.com" in text, text
+
+
+def test_np_does_not_apply_to_an_existing_subdomain(rig, amilter):
+    m = amilter()
+    r, mid = send(rig, "app@www.npx.example.com")
+    delivered(rig, r, mid)
+    line = summary_for(m, "header-from=<app@www.npx.example.com>")
+    assert "preflight-action=deliver" in line, line
+
+
+def test_t_y_moves_the_policy_one_step_down(rig, amilter):
+    """t=y: p=reject is applied as quarantine (RFC 9989); RFC 7489 knows no t="""
+    m = amilter(more=[("DMARCMode", "9989")])
+    r, mid = send(rig, "app@testing.example.com")
+    text = refused(rig, r, mid, 550, "5.7.26")
+    assert "(p=quarantine)" in text, text
+    assert "t=y" in summary_for(m, "header-from=<app@testing.example.com>")
+
+
+def test_record_at_an_intermediate_label(rig, amilter):
+    """_dmarc.dept.example.com applies to x.dept.example.com under RFC 9989; RFC 7489 asks
+    only x.dept.example.com and the organisational domain example.com"""
+    amilter()
+    r, mid = send(rig, "app@x.dept.example.com")
+    text = refused(rig, r, mid, 550, "5.7.26")
+    assert "RFC 7489: no policy (none); RFC 9989: p=reject from _dmarc.dept.example.com (fail)" in text, text
+
+
+def test_tree_walk_label_limit(rig, amilter):
+    """a 10-label From domain: the walk asks it, then its last 7 labels and up; a record at
+    8 labels is never seen, one at 7 is"""
+    m = amilter()
+    r, mid = send(rig, "app@a.b.c.d.e.f.g.h1.example.com")
+    delivered(rig, r, mid)
+    assert "preflight=none" in summary_for(m, "header-from=<app@a.b.c.d.e.f.g.h1.example.com>")
+    r, mid = send(rig, "app@a.b.c.d.e.f.g.h2.example.com")
+    text = refused(rig, r, mid, 550, "5.7.26")
+    assert "RFC 9989: p=reject from _dmarc.d.e.f.g.h2.example.com" in text, text
+
+
+def test_servfail_at_a_tree_walk_step_tempfails(rig, amilter):
+    """_dmarc.y.sfwalk.example.com answers SERVFAIL: RFC 7489 never asks it (no policy),
+    the walk does: temperror, 451 4.4.3, never a pass"""
+    m = amilter()
+    r, mid = send(rig, "app@x.y.sfwalk.example.com")
+    text = refused(rig, r, mid, 451, "4.4.3")
+    assert "_dmarc.y.sfwalk.example.com" in text, text
+    assert "preflight=temperror" in summary_for(m, "header-from=<app@x.y.sfwalk.example.com>")
+

@@ -316,23 +316,25 @@ static void test_walk_aligned(void **state)
     };
     FAKE_DNS f = {dns, 0, {{0}}};
     DMARC_WALK w;
+    char why[300];
 
     (void) state;
     dmarc_walk_discover(fake_lookup, &f, "mail.example.com", &w);
     assert_int_equal(w.status, FOUND);
-    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "mail.example.com", 1), 1);
-    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "example.com", 1), 0);
-    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "example.com", 0), 1);
-    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "x.example.com", 0), 1);
+    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "mail.example.com", 1, why, sizeof(why)), 1);
+    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "example.com", 1, why, sizeof(why)), 0);
+    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "example.com", 0, why, sizeof(why)), 1);
+    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "x.example.com", 0, why, sizeof(why)), 1);
     f.queries = 0;
-    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "example.net", 0), 0);
+    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "example.net", 0, why, sizeof(why)), 0);
     assert_int_equal(f.queries, 0);                 /* no need to ask */
-    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "bounce.example.com", 0), -1);
+    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "bounce.example.com", 0, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "_dmarc.bounce.example.com: SERVFAIL"));
     /* under a PSD: two registrants do not align */
     dmarc_walk_discover(fake_lookup, &f, "shop.example", &w);
     assert_string_equal(w.org_domain, "shop.example");
-    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "other.example", 0), 0);
-    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "m.shop.example", 0), 1);
+    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "other.example", 0, why, sizeof(why)), 0);
+    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "m.shop.example", 0, why, sizeof(why)), 1);
 }
 
 static void test_walk_to_check(void **state)

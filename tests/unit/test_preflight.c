@@ -189,7 +189,12 @@ static void put_facts(const PF_CASE *c)
 static void test_decision(void **state)
 {
     const PF_CASE *c = *state;
-    TXCONF *cf = load(c->conf);
+    char conf[512];
+    TXCONF *cf;
+
+    /* The cached facts are RFC 7489's (the tree walk has its own tests). */
+    snprintf(conf, sizeof(conf), "DMARCMode 7489\n%s", c->conf);
+    cf = load(conf);
     PREFLIGHT_SIG sig = {c->sig_domain, "sel", &key};
     PREFLIGHT_MSG in = {"QID1", c->from, c->mail_from, c->helo, &sig, c->sig_domain ? 1 : 0, NULL};
     ALIGN_OUTCOME out;
@@ -282,11 +287,70 @@ static void test_resolver_handed_over(void **state)
     pfcache_clear();
 }
 
+/* psd_lookup - the PSD _dmarc.example (psd=y, p=reject), nothing else */
+static void psd_lookup(void *ctx, const char *name, int rrtype, DNS_ANSWER *ans)
+{
+    int *queries = ctx;
+
+    (*queries)++;
+    memset(ans, 0, sizeof(*ans));
+    ans->ttl = 300;
+    ans->status = DNS_NXDOMAIN;
+    if (rrtype == 16 && strcmp(name, "_dmarc.example") == 0) {
+        ans->status = DNS_OK;
+        ans->rec[ans->n++] = xstrdup("v=DMARC1; p=reject; psd=y");
+    } else if (strcmp(name, "_dmarc.x.servfail.example") == 0) {
+        ans->status = DNS_TEMPFAIL;
+        snprintf(ans->why, sizeof(ans->why), "SERVFAIL");
+    }
+}
+
+/* A From domain with no record of its own under a PSD policy: RFC 7489
+ * has no policy (delivered), RFC 9989 finds p=reject at the PSD; each
+ * DMARCMode acts on its generation, both on the stricter, naming both. */
+static void test_generations(void **state)
+{
+    static const struct { const char *mode, *from; int refuse; const char *text; } rows[] = {
+        {"DMARCMode 7489\n", "shop.example", ALIGN_DELIVER, "preflight=none"},
+        {"DMARCMode 9989\n", "shop.example", ALIGN_REFUSE_REJECT, "p=reject at _dmarc.example"},
+        {"", "shop.example", ALIGN_REFUSE_REJECT,
+         "RFC 7489: no policy (none); RFC 9989: p=reject from the PSD _dmarc.example (fail)"},
+        {"", "a.x.servfail.example", ALIGN_REFUSE_DNS, "_dmarc.x.servfail.example: SERVFAIL"},
+        {"DMARCMode 7489\n", "a.x.servfail.example", ALIGN_DELIVER, "preflight=none"},
+    };
+
+    (void) state;
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        char conf[256];
+        TXCONF *cf;
+        int queries = 0;
+        DNS_RESOLVER dns = {psd_lookup, &queries};
+        PREFLIGHT_SIG sig = {"other.example", "sel", &key};
+        PREFLIGHT_MSG in = {"QID3", rows[i].from, "<a@other.example>", "mx", &sig, 1, &dns};
+        ALIGN_OUTCOME out;
+
+        snprintf(conf, sizeof(conf), "%s%s", rows[i].mode, NO_EGRESS);
+        cf = load(conf);
+        pfcache_clear();
+        preflight_check(cf, &in, &out);
+        if ((int) out.refuse != rows[i].refuse
+            || (strstr(out.summary, rows[i].text) == NULL && strstr(out.reasons, rows[i].text) == NULL))
+            fail_msg("row %zu: refusal %d, want %d: %s | %s", i, (int) out.refuse, rows[i].refuse, out.summary,
+                     out.reasons);
+        if (rows[i].refuse == ALIGN_REFUSE_REJECT && rows[i].mode[0] == 0
+            && strncmp(out.reasons, "RFC 7489: no policy", 19) != 0)
+            fail_msg("row %zu: the reply's reasons do not name both: %s", i, out.reasons);
+        conf_free(cf);
+    }
+    pfcache_clear();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_off),
         cmocka_unit_test(test_resolver_handed_over),
+        cmocka_unit_test(test_generations),
     };
     int rc = 0;
 

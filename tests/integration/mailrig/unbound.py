@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """mailrig.unbound - the test DNS: unbound serving static local zones on loopback.
 
-  DnsServer(workdir, port)          unbound -d on 127.0.0.1@PORT (UDP and TCP);
+  DnsServer(workdir, port)          unbound -d on 127.0.0.1@PORT (UDP and TCP), the zones'
+                                    TLDs static zones too (NXDOMAIN below them);
                                     .add_zone(z), .add_rr(line), .add_txt(name, text),
                                     .add_servfail(name) (SERVFAIL for that name and below),
                                     .add_key(KeyPair), .remove(name), .restart(),
@@ -94,7 +95,11 @@ class DnsServer:
         ]
         if self.servfail:
             lines += ["    do-not-query-localhost: no", "    outgoing-interface: 127.0.0.3"]
-        for z in self.zones:
+        # The TLDs of the zones answer too (NXDOMAIN, or their own records):
+        # the RFC 9989 DMARC tree walk asks _dmarc.<tld>, which a receiver
+        # gets an answer for, not the SERVFAIL of an unreachable root.
+        tlds = [z.split(".")[-2] + "." for z in self.zones]
+        for z in self.zones + sorted(set(t for t in tlds if t not in self.zones)):
             lines.append('    local-zone: "%s" static' % z)
         for n in self.servfail:
             lines.append('    local-zone: "%s" transparent' % n)
