@@ -10,6 +10,7 @@
  *	int	dataset_wildmatch(const char *pattern, const char *s)
  *	enum dataset_line dataset_readline(FILE *fp, char *buf, size_t size)
  *	const char *dataset_path(const char *spec)
+ *	FILE *	dataset_fopen(const char *path, BUF *err)
  *
  * DESCRIPTION
  *	dataset_load() reads the dataset named by spec (the value of a
@@ -44,10 +45,15 @@
  *	'#' comment that starts the line or follows white space, trims the
  *	line, and reports overlong lines, NUL bytes and read errors.
  *
+ *	dataset_fopen() opens a file for reading without ever blocking and
+ *	refuses anything but a regular file.
+ *
  * DIAGNOSTICS
  *	dataset_load() returns NULL on any error, after appending one
  *	"file:line: message\n" (or "where: message\n") line per problem to
  *	errs; it reports every bad line of a file, not only the first.
+ *	dataset_fopen() returns NULL with the reason (naming the path) in
+ *	err.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -149,22 +155,20 @@ enum dataset_line dataset_readline(FILE *fp, char *buf, size_t size)
 }
 
 /* dataset_fopen - a regular file opened for reading, or why not */
-FILE *dataset_fopen(const char *path, char *why, size_t whylen)
+FILE *dataset_fopen(const char *path, BUF *err)
 {
-    char reason[256];
+    char reason_mem[256];
+    BUF reason;
     FILE *fp;
     int fd;
 
-    if ((fd = util_open_file(path, NULL, reason, sizeof(reason))) == UTIL_FILE_NOTREG) {
-        snprintf(why, whylen, "%s is not a regular file", path);
-        return NULL;
-    }
-    if (fd < 0) {
-        snprintf(why, whylen, "cannot open %s: %s", path, reason);
-        return NULL;
-    }
+    buf_init_fixed(&reason, reason_mem, sizeof(reason_mem));
+    if ((fd = util_open_file(path, NULL, &reason)) == UTIL_FILE_NOTREG)
+        return util_err(err, "%s is not a regular file", path), NULL;
+    if (fd < 0)
+        return util_err(err, "cannot open %s: %s", path, reason.data), NULL;
     if ((fp = fdopen(fd, "r")) == NULL) {
-        snprintf(why, whylen, "cannot read %s: %s", path, strerror(errno));
+        (void) util_err(err, "cannot read %s: %s", path, strerror(errno));
         (void) close(fd);
         return NULL;
     }
@@ -188,14 +192,16 @@ const char *dataset_path(const char *spec)
 /* dataset_load_file - read a flat file into ds */
 static int dataset_load_file(DATASET *ds, const char *path, const char *where, BUF *errs)
 {
-    char line[DATASET_LINE_MAX + 1], why[1200];
+    char line[DATASET_LINE_MAX + 1], why_mem[1200];
     size_t cap = 0;
     int lineno = 0, bad = 0;
     enum dataset_line rc;
+    BUF why;
     FILE *fp;
 
-    if ((fp = dataset_fopen(path, why, sizeof(why))) == NULL) {
-        dataset_err(errs, "%s: %s", where ? where : path, why);
+    buf_init_fixed(&why, why_mem, sizeof(why_mem));
+    if ((fp = dataset_fopen(path, &why)) == NULL) {
+        dataset_err(errs, "%s: %s", where ? where : path, why.data);
         return -1;
     }
     while ((rc = dataset_readline(fp, line, sizeof(line))) != DATASET_LINE_EOF) {

@@ -42,10 +42,10 @@ void dataset_free(DATASET *ds);
 
 /* dataset_fopen - open path for reading, refusing anything but a regular
  * file, without ever blocking (a FIFO in its place must not hang the
- * daemon). NULL with why set to "cannot open PATH: reason", "PATH is not
- * a regular file" or "cannot read PATH: reason". Every configuration file
+ * daemon). NULL with "cannot open PATH: reason", "PATH is not a regular
+ * file" or "cannot read PATH: reason" appended to err. Every configuration file
  * txmilter reads (txmilter.conf, datasets, the rate policy) opens here. */
-FILE *dataset_fopen(const char *path, char *why, size_t whylen);
+FILE *dataset_fopen(const char *path, BUF *err);
 
 /* dataset_path - the file named by spec ("/path", "file:/path",
  * "refile:/path"; possibly empty), or NULL when spec is an inline list. */

@@ -10,7 +10,7 @@
  *	void	dns_lookup(void *ctx, const char *name, int rrtype, DNS_ANSWER *ans)
  *	const DNS_RESOLVER *dns_resolver(void)
  *	struct ub_result *dns_resolve_raw(const char *name, int rrtype,
- *			DNS_STATUS *st, char *why, size_t whylen)
+ *			DNS_STATUS *st, BUF *err)
  *	void	dns_budget_begin(int seconds), dns_budget_end(void)
  *
  * DESCRIPTION
@@ -27,7 +27,7 @@
  *	the call's return value alone: NOERROR with data is DNS_OK, without
  *	data DNS_NODATA, NXDOMAIN is DNS_NXDOMAIN, and everything else
  *	(SERVFAIL, REFUSED, a timeout, a DNSSEC-bogus answer, a resolver
- *	error) is DNS_TEMPFAIL with the reason in why. A name that is not a
+ *	error) is DNS_TEMPFAIL with the reason appended to err. A name that is not a
  *	valid domain name (empty label, label over 63 bytes, over 253 bytes)
  *	is DNS_NXDOMAIN without a query.
  *
@@ -173,7 +173,8 @@ static int dns_set_forwarders(struct ub_ctx *ctx, const char *list, BUF *errs)
 int dns_init(const DNS_SETTINGS *cf, BUF *errs)
 {
     struct ub_ctx *ctx;
-    char *desc = dns_describe(cf), why[256];
+    char *desc = dns_describe(cf), why_mem[256];
+    BUF why;
     sigset_t all, old;
     int r;
 
@@ -204,8 +205,9 @@ int dns_init(const DNS_SETTINGS *cf, BUF *errs)
             log_warn("DNS: /etc/hosts cannot be read: ignored");
         r = 0;
     }
-    if (r == 0 && cf->trust_anchor_file && util_check_file(cf->trust_anchor_file, why, sizeof(why)) < 0) {
-        buf_printf(errs, "TrustAnchorFile %s: %s\n", cf->trust_anchor_file, why);
+    buf_init_fixed(&why, why_mem, sizeof(why_mem));
+    if (r == 0 && cf->trust_anchor_file && util_check_file(cf->trust_anchor_file, &why) < 0) {
+        buf_printf(errs, "TrustAnchorFile %s: %s\n", cf->trust_anchor_file, why.data);
         r = -1;
     } else if (r == 0 && cf->trust_anchor_file && (r = ub_ctx_add_ta_file(ctx, cf->trust_anchor_file)) != 0)
         buf_printf(errs, "TrustAnchorFile %s: %s\n", cf->trust_anchor_file, ub_strerror(r));
@@ -370,26 +372,25 @@ void dns_stats(DNS_STATS *st)
 /* dns_resolve_query - one query, classified (dns_resolve_raw() counts it);
  * *timed_out 1 when it got no answer in time */
 static struct ub_result *dns_resolve_query(const char *name, int rrtype, DNS_STATUS *st,
-                                           char *why, size_t whylen, int *out_timed_out)
+                                           BUF *err, int *out_timed_out)
 {
     struct timespec deadline = dns_after(dns_timeout_ms);
     struct ub_result *res;
     DNS_QUERY *q;
     int id = 0, rc, timed_out = 0;
 
-    why[0] = 0;
     *st = DNS_TEMPFAIL;
     *out_timed_out = 0;
     if (!dns_valid_name(name)) {
         *st = DNS_NXDOMAIN;
-        snprintf(why, whylen, "not a valid domain name");
+        (void) util_err(err, "not a valid domain name");
         return NULL;
     }
     if (dns_deadline.tv_sec) {
         if (!dns_before(dns_now(), dns_deadline)) {
             dns_spent = 1;
             *out_timed_out = 1;
-            snprintf(why, whylen, "no time left for DNS (DNSTimeout budget spent)");
+            (void) util_err(err, "no time left for DNS (DNSTimeout budget spent)");
             return NULL;
         }
         if (dns_before(dns_deadline, deadline))
@@ -398,7 +399,7 @@ static struct ub_result *dns_resolve_query(const char *name, int rrtype, DNS_STA
     pthread_mutex_lock(&dns_lock);
     if (dns_ctx == NULL) {
         pthread_mutex_unlock(&dns_lock);
-        snprintf(why, whylen, "resolver not initialised");
+        (void) util_err(err, "resolver not initialised");
         return NULL;
     }
     pthread_mutex_unlock(&dns_lock);
@@ -406,7 +407,7 @@ static struct ub_result *dns_resolve_query(const char *name, int rrtype, DNS_STA
     atomic_fetch_add(&dns_nqueries, 1);
     if ((rc = ub_resolve_async(dns_ctx, name, rrtype, 1, q, dns_callback, &id)) != 0) {
         free(q);
-        snprintf(why, whylen, "resolver error: %s", ub_strerror(rc));
+        (void) util_err(err, "resolver error: %s", ub_strerror(rc));
         return NULL;
     }
     pthread_mutex_lock(&dns_lock);
@@ -426,7 +427,7 @@ static struct ub_result *dns_resolve_query(const char *name, int rrtype, DNS_STA
         if (dns_deadline.tv_sec && !dns_before(dns_now(), dns_deadline))
             dns_spent = 1;
         *out_timed_out = 1;
-        snprintf(why, whylen, "no answer within %d ms", dns_timeout_ms);
+        (void) util_err(err, "no answer within %d ms", dns_timeout_ms);
         return NULL;
     }
     pthread_mutex_unlock(&dns_lock);
@@ -434,17 +435,17 @@ static struct ub_result *dns_resolve_query(const char *name, int rrtype, DNS_STA
     rc = q->err;
     free(q);
     if (rc != 0 || res == NULL) {
-        snprintf(why, whylen, "resolver error: %s", ub_strerror(rc));
+        (void) util_err(err, "resolver error: %s", ub_strerror(rc));
         if (res)
             ub_resolve_free(res);
         return NULL;
     }
     if (res->bogus) {
-        snprintf(why, whylen, "DNSSEC validation failed: %s", res->why_bogus ? res->why_bogus : "bogus");
+        (void) util_err(err, "DNSSEC validation failed: %s", res->why_bogus ? res->why_bogus : "bogus");
     } else if (res->rcode == 3) {
         *st = DNS_NXDOMAIN;
     } else if (res->rcode != 0) {
-        snprintf(why, whylen, "%s from the DNS server", dns_rcode_name(res->rcode));
+        (void) util_err(err, "%s from the DNS server", dns_rcode_name(res->rcode));
     } else {
         *st = res->havedata ? DNS_OK : DNS_NODATA;
     }
@@ -452,11 +453,10 @@ static struct ub_result *dns_resolve_query(const char *name, int rrtype, DNS_STA
 }
 
 /* dns_resolve_raw - one query, classified and counted */
-struct ub_result *dns_resolve_raw(const char *name, int rrtype, DNS_STATUS *st,
-                                  char *why, size_t whylen)
+struct ub_result *dns_resolve_raw(const char *name, int rrtype, DNS_STATUS *st, BUF *err)
 {
     int timed_out;
-    struct ub_result *res = dns_resolve_query(name, rrtype, st, why, whylen, &timed_out);
+    struct ub_result *res = dns_resolve_query(name, rrtype, st, err, &timed_out);
 
     if (res == NULL && *st == DNS_NXDOMAIN)
         return NULL;                        /* not a name: nothing was asked */
@@ -490,10 +490,12 @@ static char *dns_txt_text(const unsigned char *d, size_t len)
 void dns_lookup(void *ctx, const char *name, int rrtype, DNS_ANSWER *ans)
 {
     struct ub_result *res;
+    BUF why;
 
     (void) ctx;
     memset(ans, 0, sizeof(*ans));
-    res = dns_resolve_raw(name, rrtype, &ans->status, ans->why, sizeof(ans->why));
+    buf_init_fixed(&why, ans->why, sizeof(ans->why));
+    res = dns_resolve_raw(name, rrtype, &ans->status, &why);
     if (res == NULL)
         return;
     ans->ttl = res->ttl > 0 ? (unsigned) res->ttl : 0;

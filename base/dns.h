@@ -78,9 +78,10 @@ void dns_lookup(void *ctx, const char *name, int rrtype, DNS_ANSWER *ans);
 const DNS_RESOLVER *dns_resolver(void);
 
 /* dns_resolve_raw - one query; the libunbound result (free it with
- * ub_resolve_free()) or NULL, with the classified status either way. */
-struct ub_result *dns_resolve_raw(const char *name, int rrtype, DNS_STATUS *st,
-                                  char *why, size_t whylen);
+ * ub_resolve_free()) or NULL, with the classified status either way and,
+ * for DNS_TEMPFAIL (and a name that is not one), the reason appended to
+ * err. */
+struct ub_result *dns_resolve_raw(const char *name, int rrtype, DNS_STATUS *st, BUF *err);
 
 /* dns_budget_begin - from now on, queries of the calling thread end at
  * most seconds from now; after that they fail at once (DNS_TEMPFAIL).

@@ -11,7 +11,7 @@
  *	void	redis_pool_free(REDIS_POOL *p)
  *	redisReply *redis_pool_call(REDIS_POOL *p, const char *what,
  *				const char *lua, int argc, const char **argv,
- *				size_t *argvlen, char *why, size_t len)
+ *				size_t *argvlen, BUF *err)
  *	int	redis_pool_ping(REDIS_POOL *p, BUF *err)
  *	int	redis_pool_up(REDIS_POOL *p)
  *	void	redis_pool_stats(REDIS_POOL *p, REDIS_POOL_STATS *st)
@@ -52,7 +52,7 @@
  *	The breaker (o->retry_ms > 0): a call that cannot connect or gets no
  *	answer in time opens it. While it is open no call goes to Redis for
  *	retry_ms (CLOCK_MONOTONIC): calls fail at once, without a connect,
- *	why beginning with REDIS_POOL_NOT_ASKED. Then the first call to come is the one
+ *	the reason beginning with REDIS_POOL_NOT_ASKED. Then the first call to come is the one
  *	probe while every other keeps failing at once; a probe that answers
  *	closes the breaker, one that fails opens it for another retry_ms. An
  *	error reply is an answer: it never opens the breaker. So while Redis
@@ -73,6 +73,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -211,13 +212,25 @@ static void rd_set_master(REDIS_POOL *r, const RD_ADDR *a)
     rd_unlock(r);
 }
 
+/* rd_why - the reason of the latest failure: a retry's replaces the one
+ * before, so that the call reports the last thing that went wrong */
+static void __attribute__((format(printf, 2, 3))) rd_why(BUF *why, const char *fmt, ...)
+{
+    va_list ap;
+
+    buf_reset(why);
+    va_start(ap, fmt);
+    (void) util_verr(why, fmt, ap);
+    va_end(ap);
+}
+
 /* rd_tcp - a TCP connection made within ms, I/O timeout set to ms */
-static redisContext *rd_tcp(const RD_ADDR *a, uint64_t ms, char *why, size_t len)
+static redisContext *rd_tcp(const RD_ADDR *a, uint64_t ms, BUF *why)
 {
     redisContext *c = redisConnectWithTimeout(a->host, a->port, rd_tv(ms));
 
     if (c == NULL || c->err) {
-        snprintf(why, len, "connect to %s:%d: %s", a->host, a->port,
+        rd_why(why, "connect to %s:%d: %s", a->host, a->port,
                  c ? c->errstr : "out of memory");
         if (c)
             redisFree(c);
@@ -227,7 +240,7 @@ static redisContext *rd_tcp(const RD_ADDR *a, uint64_t ms, char *why, size_t len
 }
 
 /* rd_ask_sentinels - the master's address from the first sentinel that knows */
-static int rd_ask_sentinels(REDIS_POOL *r, uint64_t deadline, RD_ADDR *out, char *why, size_t len)
+static int rd_ask_sentinels(REDIS_POOL *r, uint64_t deadline, RD_ADDR *out, BUF *why)
 {
     const char *argv[3] = { "SENTINEL", "get-master-addr-by-name", r->url.master };
     redisContext *c;
@@ -235,11 +248,11 @@ static int rd_ask_sentinels(REDIS_POOL *r, uint64_t deadline, RD_ADDR *out, char
     long port;
     int i;
 
-    snprintf(why, len, "no sentinel answered");
+    rd_why(why, "no sentinel answered");
     for (i = 0; i < r->url.nsentinel && rd_left(deadline) > 0; i++) {
         const RD_ADDR *s = &r->url.sentinel[i];
 
-        if ((c = rd_tcp(s, rd_left(deadline), why, len)) == NULL)
+        if ((c = rd_tcp(s, rd_left(deadline), why)) == NULL)
             continue;
         rep = NULL;
         if (redisSetTimeout(c, rd_tv(rd_left(deadline))) == REDIS_OK)
@@ -256,7 +269,7 @@ static int rd_ask_sentinels(REDIS_POOL *r, uint64_t deadline, RD_ADDR *out, char
             redisFree(c);
             return 0;
         }
-        snprintf(why, len, "sentinel %s:%d: %s", s->host, s->port,
+        rd_why(why, "sentinel %s:%d: %s", s->host, s->port,
                  rep == NULL ? c->errstr : rep->type == REDIS_REPLY_NIL ? "master unknown"
                  : rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
         if (rep)
@@ -267,14 +280,14 @@ static int rd_ask_sentinels(REDIS_POOL *r, uint64_t deadline, RD_ADDR *out, char
 }
 
 /* rd_transport - the socket of r's URL kind (for Sentinel, the master's, asked for if unknown) into *m */
-static redisContext *rd_transport(REDIS_POOL *r, uint64_t deadline, RD_ADDR *m, char *why, size_t len)
+static redisContext *rd_transport(REDIS_POOL *r, uint64_t deadline, RD_ADDR *m, BUF *why)
 {
     redisContext *c = NULL;
 
     if (r->url.kind == RD_UNIX) {
         c = redisConnectUnixWithTimeout(r->url.path, rd_tv(rd_left(deadline)));
         if (c == NULL || c->err) {
-            snprintf(why, len, "connect to %s: %s", r->url.path, c ? c->errstr : "out of memory");
+            rd_why(why, "connect to %s: %s", r->url.path, c ? c->errstr : "out of memory");
             if (c)
                 redisFree(c);
             return NULL;
@@ -282,16 +295,16 @@ static redisContext *rd_transport(REDIS_POOL *r, uint64_t deadline, RD_ADDR *m, 
         return c;
     }
     if (r->url.kind == RD_TCP)
-        return rd_tcp(&r->url.addr, rd_left(deadline), why, len);
+        return rd_tcp(&r->url.addr, rd_left(deadline), why);
     rd_lock(r);
     *m = r->master;
     rd_unlock(r);
     if (m->port == 0) {
-        if (rd_ask_sentinels(r, deadline, m, why, len) != 0)
+        if (rd_ask_sentinels(r, deadline, m, why) != 0)
             return NULL;
         rd_set_master(r, m);
     }
-    if (rd_left(deadline) == 0 || (c = rd_tcp(m, rd_left(deadline), why, len)) == NULL) {
+    if (rd_left(deadline) == 0 || (c = rd_tcp(m, rd_left(deadline), why)) == NULL) {
         rd_set_master(r, NULL);
         return NULL;
     }
@@ -299,7 +312,7 @@ static redisContext *rd_transport(REDIS_POOL *r, uint64_t deadline, RD_ADDR *m, 
 }
 
 /* rd_handshake - AUTH, SELECT and (Sentinel) ROLE pipelined on c; 1 when all answered well */
-static int rd_handshake(REDIS_POOL *r, redisContext *c, const RD_ADDR *m, char *why, size_t len)
+static int rd_handshake(REDIS_POOL *r, redisContext *c, const RD_ADDR *m, BUF *why)
 {
     const char *auth[3] = { "AUTH", r->url.user, r->url.pass };
     const char *auth1[2] = { "AUTH", r->url.pass };
@@ -324,19 +337,19 @@ static int rd_handshake(REDIS_POOL *r, redisContext *c, const RD_ADDR *m, char *
         nrep++;
     }
     if (!ok)
-        snprintf(why, len, "out of memory");
+        rd_why(why, "out of memory");
     for (i = 0; i < nrep && ok; i++) {
         rep = NULL;
         if (redisGetReply(c, (void **) &rep) != REDIS_OK || rep == NULL) {
-            snprintf(why, len, "setting up the connection: %s", c->errstr);
+            rd_why(why, "setting up the connection: %s", c->errstr);
             ok = 0;
         } else if (rep->type == REDIS_REPLY_ERROR) {
-            snprintf(why, len, "setting up the connection: %s", rep->str);
+            rd_why(why, "setting up the connection: %s", rep->str);
             ok = 0;
         } else if (rep->type == REDIS_REPLY_ARRAY
                    && (rep->elements < 1 || rep->element[0]->type != REDIS_REPLY_STRING
                        || strcmp(rep->element[0]->str, "master") != 0)) {
-            snprintf(why, len, "%s:%d is not a master", m->host, m->port);
+            rd_why(why, "%s:%d is not a master", m->host, m->port);
             ok = 0;
         }
         if (rep)
@@ -346,19 +359,19 @@ static int rd_handshake(REDIS_POOL *r, redisContext *c, const RD_ADDR *m, char *
 }
 
 /* rd_connect - a new connection: AUTH, SELECT and (Sentinel) ROLE in one round trip */
-static redisContext *rd_connect(REDIS_POOL *r, uint64_t deadline, char *why, size_t len)
+static redisContext *rd_connect(REDIS_POOL *r, uint64_t deadline, BUF *why)
 {
     redisContext *c;
     RD_ADDR m = { "", 0 };
 
-    if ((c = rd_transport(r, deadline, &m, why, len)) == NULL)
+    if ((c = rd_transport(r, deadline, &m, why)) == NULL)
         return NULL;
     if (redisSetTimeout(c, rd_tv(rd_left(deadline))) != REDIS_OK) {
-        snprintf(why, len, "cannot set the I/O timeout: %s", c->errstr);
+        rd_why(why, "cannot set the I/O timeout: %s", c->errstr);
         redisFree(c);
         return NULL;
     }
-    if (!rd_handshake(r, c, &m, why, len)) {
+    if (!rd_handshake(r, c, &m, why)) {
         if (r->url.kind == RD_SENTINEL)
             rd_set_master(r, NULL);
         redisFree(c);
@@ -369,25 +382,25 @@ static redisContext *rd_connect(REDIS_POOL *r, uint64_t deadline, char *why, siz
 
 /* rd_command - argv on c within deadline; NULL (why set) when the connection broke */
 static redisReply *rd_command(redisContext *c, int argc, const char **argv, const size_t *argvlen,
-                             uint64_t deadline, char *why, size_t len)
+                             uint64_t deadline, BUF *why)
 {
     uint64_t left = rd_left(deadline);
     redisReply *rep;
 
     if (left == 0) {
-        snprintf(why, len, "out of time");
+        rd_why(why, "out of time");
         return NULL;
     }
     if (redisSetTimeout(c, rd_tv(left)) != REDIS_OK) {
-        snprintf(why, len, "cannot set the I/O timeout: %s", c->errstr);
+        rd_why(why, "cannot set the I/O timeout: %s", c->errstr);
         return NULL;
     }
     errno = 0;
     if ((rep = redisCommandArgv(c, argc, argv, argvlen)) == NULL) {
         if (c->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK))
-            snprintf(why, len, "no answer within %llu ms", (unsigned long long) left);
+            rd_why(why, "no answer within %llu ms", (unsigned long long) left);
         else
-            snprintf(why, len, "%s", c->errstr[0] ? c->errstr : "no reply");
+            rd_why(why, "%s", c->errstr[0] ? c->errstr : "no reply");
     }
     return rep;
 }
@@ -411,10 +424,10 @@ static int rd_sha(REDIS_POOL *r, const char *lua, char sha[41])
 
 /* rd_load_script - SCRIPT LOAD, the SHA1 remembered */
 static int rd_load_script(REDIS_POOL *r, redisContext *c, const char *lua, uint64_t deadline,
-                          char *why, size_t len, int *broken)
+                          BUF *why, int *broken)
 {
     const char *argv[3] = { "SCRIPT", "LOAD", lua };
-    redisReply *rep = rd_command(c, 3, argv, NULL, deadline, why, len);
+    redisReply *rep = rd_command(c, 3, argv, NULL, deadline, why);
     int i;
 
     if (rep == NULL) {
@@ -422,7 +435,7 @@ static int rd_load_script(REDIS_POOL *r, redisContext *c, const char *lua, uint6
         return -1;
     }
     if (rep->type != REDIS_REPLY_STRING || rep->len != 40) {
-        snprintf(why, len, "SCRIPT LOAD: %s", rep->type == REDIS_REPLY_ERROR ? rep->str
+        rd_why(why, "SCRIPT LOAD: %s", rep->type == REDIS_REPLY_ERROR ? rep->str
                  : "unexpected reply");
         freeReplyObject(rep);
         return -1;
@@ -447,8 +460,8 @@ static int rd_load_script(REDIS_POOL *r, redisContext *c, const char *lua, uint6
  * reply), or NULL with why and *broken set when the connection failed.
  */
 static redisReply *rd_exec(REDIS_POOL *r, redisContext *c, const char *lua, int argc,
-                           const char **argv, size_t *argvlen, uint64_t deadline, char *why,
-                           size_t len, int *broken)
+                           const char **argv, size_t *argvlen, uint64_t deadline, BUF *why,
+                           int *broken)
 {
     redisReply *rep;
     char sha[41];
@@ -456,7 +469,7 @@ static redisReply *rd_exec(REDIS_POOL *r, redisContext *c, const char *lua, int 
     *broken = 0;
     if (lua) {
         if (rd_sha(r, lua, sha) < 0) {
-            if (rd_load_script(r, c, lua, deadline, why, len, broken) != 0)
+            if (rd_load_script(r, c, lua, deadline, why, broken) != 0)
                 return NULL;
             (void) rd_sha(r, lua, sha);
         }
@@ -472,7 +485,7 @@ static redisReply *rd_exec(REDIS_POOL *r, redisContext *c, const char *lua, int 
             argvlen[1] = strlen(lua);
         }
     }
-    rep = rd_command(c, argc, argv, argvlen, deadline, why, len);
+    rep = rd_command(c, argc, argv, argvlen, deadline, why);
     if (lua && rep && rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0) {
         /* Redis restarted or SCRIPT FLUSH: EVAL runs it and caches it again. */
         freeReplyObject(rep);
@@ -480,7 +493,7 @@ static redisReply *rd_exec(REDIS_POOL *r, redisContext *c, const char *lua, int 
         argv[1] = lua;
         argvlen[0] = 4;
         argvlen[1] = strlen(lua);
-        rep = rd_command(c, argc, argv, argvlen, deadline, why, len);
+        rep = rd_command(c, argc, argv, argvlen, deadline, why);
     }
     if (rep == NULL)
         *broken = 1;
@@ -504,18 +517,17 @@ static int rd_closed_by_server(const redisContext *c, int err)
  * breaker's business), not for an error reply.
  */
 static redisReply *rd_call(REDIS_POOL *r, const char *what, const char *lua, int argc,
-                           const char **argv, size_t *argvlen, char *why, size_t len, int *down)
+                           const char **argv, size_t *argvlen, BUF *why, int *down)
 {
     uint64_t start = rd_mono(), deadline = start + r->cto + r->to, cdl, cmd_deadline;
     redisContext *c, *stale = NULL;
     redisReply *rep = NULL;
     int slot, broken = 0, fresh, tries, err;
 
-    why[0] = 0;
     *down = 0;
     if ((slot = rd_acquire(r, deadline)) < 0) {
-        snprintf(why, len, "every pooled connection stayed busy");
-        rd_fail(r, what, why);
+        rd_why(why, "every pooled connection stayed busy");
+        rd_fail(r, what, why->data);
         return NULL;
     }
     rd_lock(r);
@@ -532,7 +544,7 @@ static redisReply *rd_call(REDIS_POOL *r, const char *what, const char *lua, int
             cdl = rd_mono() + r->cto;
             if (cdl > deadline)
                 cdl = deadline;
-            if ((c = rd_connect(r, cdl, why, len)) == NULL) {
+            if ((c = rd_connect(r, cdl, why)) == NULL) {
                 broken = 1;
                 break;
             }
@@ -541,7 +553,7 @@ static redisReply *rd_call(REDIS_POOL *r, const char *what, const char *lua, int
         if (cmd_deadline > deadline)
             cmd_deadline = deadline;
         errno = 0;
-        rep = rd_exec(r, c, lua, argc, argv, argvlen, cmd_deadline, why, len, &broken);
+        rep = rd_exec(r, c, lua, argc, argv, argvlen, cmd_deadline, why, &broken);
         err = errno;
         if (!broken || fresh || !rd_closed_by_server(c, err) || rd_left(deadline) == 0)
             break;
@@ -550,7 +562,7 @@ static redisReply *rd_call(REDIS_POOL *r, const char *what, const char *lua, int
     }
     *down = broken;
     if (rep && rep->type == REDIS_REPLY_ERROR) {
-        snprintf(why, len, "%s", rep->str);
+        rd_why(why, "%s", rep->str);
         if (strncmp(rep->str, "READONLY", 8) == 0 || strstr(rep->str, "READONLY") != NULL)
             broken = 1;                 /* a replica now: Sentinel is asked again */
         freeReplyObject(rep);
@@ -573,7 +585,7 @@ static redisReply *rd_call(REDIS_POOL *r, const char *what, const char *lua, int
     pthread_cond_signal(&r->freed);
     rd_unlock(r);
     if (rep == NULL)
-        rd_fail(r, what, why);
+        rd_fail(r, what, why->data);
     return rep;
 }
 
@@ -635,17 +647,22 @@ static void rd_breaker_result(REDIS_POOL *r, int down)
 
 /* redis_pool_call - one command through the breaker and the pool */
 struct redisReply *redis_pool_call(REDIS_POOL *p, const char *what, const char *lua, int argc,
-                                   const char **argv, size_t *argvlen, char *why, size_t len)
+                                   const char **argv, size_t *argvlen, BUF *err)
 {
+    char why_mem[RD_ERR_MAX];
     redisReply *rep;
+    BUF why;
     int down;
 
     if (!rd_breaker_ask(p)) {
-        snprintf(why, len, REDIS_POOL_NOT_ASKED "redis %s is unavailable", p->where);
+        (void) util_err(err, REDIS_POOL_NOT_ASKED "redis %s is unavailable", p->where);
         return NULL;
     }
-    rep = rd_call(p, what, lua, argc, argv, argvlen, why, len, &down);
+    buf_init_fixed(&why, why_mem, sizeof(why_mem));
+    rep = rd_call(p, what, lua, argc, argv, argvlen, &why, &down);
     rd_breaker_result(p, down);
+    if (rep == NULL)
+        (void) util_err(err, "%s", why.data);
     return rep;
 }
 
@@ -654,17 +671,21 @@ int redis_pool_ping(REDIS_POOL *p, BUF *err)
 {
     const char *argv[1] = { "PING" };
     size_t argvlen[1] = { 4 };
-    char why[RD_ERR_MAX];
-    redisReply *rep = redis_pool_call(p, "ping", NULL, 1, argv, argvlen, why, sizeof(why));
-    int ok = rep && rep->type == REDIS_REPLY_STATUS && strcmp(rep->str, "PONG") == 0;
+    char why_mem[RD_ERR_MAX];
+    redisReply *rep;
+    BUF why;
+    int ok;
 
+    buf_init_fixed(&why, why_mem, sizeof(why_mem));
+    rep = redis_pool_call(p, "ping", NULL, 1, argv, argvlen, &why);
+    ok = rep && rep->type == REDIS_REPLY_STATUS && strcmp(rep->str, "PONG") == 0;
     if (rep && !ok)
-        snprintf(why, sizeof(why), "unexpected reply to PING");
+        (void) util_err(&why, "unexpected reply to PING");
     if (rep)
         freeReplyObject(rep);
     if (!ok && err) {
         buf_reset(err);
-        (void) buf_printf(err, "%s", why);
+        (void) buf_printf(err, "%s", why.data);
     }
     return ok ? 0 : -1;
 }

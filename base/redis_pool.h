@@ -19,7 +19,8 @@
 #define REDIS_SUP_STREAMS   REDIS_SUP_PREFIX "streams"
 #define REDIS_SUP_HASH      REDIS_SUP_PREFIX "s:"
 
-/* why begins so when a call was not sent because the breaker is open */
+/* the reason redis_pool_call() appends to err begins so when a call was
+ * not sent because the breaker is open */
 #define REDIS_POOL_NOT_ASKED "not asked: "
 
 typedef struct redis_pool REDIS_POOL;
@@ -50,12 +51,12 @@ void redis_pool_free(REDIS_POOL *p);
  * are filled in with EVALSHA and the script's SHA1 (EVAL on NOSCRIPT);
  * argv and argvlen must be writable then. what names the caller in the
  * log. The reply (never an error reply), for freeReplyObject(); NULL with
- * the reason in why when Redis could not be asked, did not answer in time
- * or answered an error; why begins with REDIS_POOL_NOT_ASKED when the
- * breaker kept the call from being sent. */
+ * the reason appended to err when Redis could not be asked, did not answer
+ * in time or answered an error; the reason begins with REDIS_POOL_NOT_ASKED
+ * when the breaker kept the call from being sent. */
 struct redisReply;
 struct redisReply *redis_pool_call(REDIS_POOL *p, const char *what, const char *lua, int argc,
-                                   const char **argv, size_t *argvlen, char *why, size_t len);
+                                   const char **argv, size_t *argvlen, BUF *err);
 
 /* redis_pool_ping - one PING now (through the breaker); 0, or -1 with err */
 int redis_pool_ping(REDIS_POOL *p, BUF *err);

@@ -15,11 +15,14 @@
  *	void	util_lower(char *s)
  *	char *	util_trim(char *s)
  *	void	buf_init(BUF *b, size_t max)
+ *	void	buf_init_fixed(BUF *b, char *mem, size_t size)
  *	void	buf_free(BUF *b)
  *	void	buf_reset(BUF *b)
  *	int	buf_append(BUF *b, const void *p, size_t n)
  *	int	buf_puts(BUF *b, const char *s)
  *	int	buf_printf(BUF *b, const char *fmt, ...)
+ *	int	util_err(BUF *err, const char *fmt, ...)
+ *	int	util_verr(BUF *err, const char *fmt, va_list ap)
  *	void	util_err_at(BUF *errs, const char *file, int line,
  *			const char *fmt, ...)
  *	void	strv_init(STRV *sv)
@@ -27,9 +30,8 @@
  *	void	strv_free(STRV *sv)
  *	int	strv_contains_ci(const STRV *sv, const char *s)
  *	void	strv_split(STRV *sv, const char *list, const char *seps)
- *	int	util_open_file(const char *path, struct stat *st, char *why,
- *			size_t whylen)
- *	int	util_check_file(const char *path, char *why, size_t whylen)
+ *	int	util_open_file(const char *path, struct stat *st, BUF *err)
+ *	int	util_check_file(const char *path, BUF *err)
  *
  * DESCRIPTION
  *	xmalloc(), xcalloc(), xrealloc(), xstrdup(), xstrndup(), xasprintf()
@@ -42,22 +44,29 @@
  *	buf_*() maintain a NUL-terminated byte buffer bounded by a maximum
  *	chosen at buf_init(); an append past the maximum changes nothing and
  *	returns -1 so that the caller decides what an oversized input means.
+ *	buf_init_fixed() sets one up over the caller's array (on the stack,
+ *	for a reason asked for once a message or a token): it never
+ *	allocates, and buf_free() leaves the array alone.
  *
- *	util_err_at() appends one "file:line: message" diagnostic.
+ *	util_err() appends one reason to the caller's BUF *err: the one way
+ *	txmilter's functions say why they failed. The reason is cut at the
+ *	buffer's bound rather than dropped. util_err_at() appends one
+ *	"file:line: message" diagnostic.
  *
  *	util_open_file() opens a file for reading without ever blocking
  *	(O_NONBLOCK: a FIFO in a file's place must not wedge the process)
  *	and refuses anything but a regular file; util_check_file() does the
  *	same for a file a library opens itself, and closes it again. Both
- *	write the reason ("not a regular file", or strerror()) to why.
+ *	append the reason ("not a regular file", or strerror()) to err.
  *
  *	strv_*() maintain a NULL-terminated vector of owned strings.
  *
  * DIAGNOSTICS
  *	Allocation failure is fatal (log_fatal()). buf_append(),
  *	buf_puts() and buf_printf() return -1 when the maximum would be
- *	passed, and leave the buffer unchanged. util_open_file() and
- *	util_check_file() return -1 with the reason in why.
+ *	passed, and leave the buffer unchanged. util_err() returns -1.
+ *	util_open_file() and util_check_file() return UTIL_FILE_ERR or
+ *	UTIL_FILE_NOTREG with the reason in err.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -178,10 +187,28 @@ void buf_init(BUF *b, size_t max)
     b->len = 0;
     b->cap = 0;
     b->max = max;
+    b->fixed = 0;
+}
+
+/* buf_init_fixed - a BUF over the caller's array, never reallocated */
+void buf_init_fixed(BUF *b, char *mem, size_t size)
+{
+    if (size == 0)
+        log_fatal("buf_init_fixed: an array of no bytes");
+    b->data = mem;
+    b->data[0] = 0;
+    b->len = 0;
+    b->cap = size;
+    b->max = size - 1;
+    b->fixed = 1;
 }
 
 void buf_free(BUF *b)
 {
+    if (b->fixed) {
+        buf_reset(b);
+        return;
+    }
     free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
@@ -202,6 +229,8 @@ int buf_append(BUF *b, const void *p, size_t n)
     if (n > b->max || b->len > b->max - n)
         return -1;
     need = b->len + n + 1;
+    if (need > b->cap && b->fixed)
+        return -1;                      /* max < cap: cannot happen */
     if (need > b->cap) {
         size_t cap = b->cap ? b->cap : 64;
 
@@ -243,6 +272,32 @@ int buf_printf(BUF *b, const char *fmt, ...)
     rc = buf_append(b, big, (size_t) n);
     free(big);
     return rc;
+}
+
+/* util_err - append one reason, cut at err's bound; -1 */
+int util_err(BUF *err, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    (void) util_verr(err, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* util_verr - util_err() with a va_list */
+int util_verr(BUF *err, const char *fmt, va_list ap)
+{
+    char msg[1024];
+    size_t n, room;
+
+    if (err == NULL)
+        return -1;
+    (void) vsnprintf(msg, sizeof(msg), fmt, ap);
+    n = strlen(msg);
+    room = err->max > err->len ? err->max - err->len : 0;
+    (void) buf_append(err, msg, n < room ? n : room);
+    return -1;
 }
 
 /* util_err_at - one located diagnostic */
@@ -325,7 +380,7 @@ void strv_split(STRV *sv, const char *list, const char *seps)
 }
 
 /* util_open_file - a regular file opened for reading, never blocking */
-int util_open_file(const char *path, struct stat *st, char *why, size_t whylen)
+int util_open_file(const char *path, struct stat *st, BUF *err)
 {
     struct stat sb;
     int fd;
@@ -333,16 +388,16 @@ int util_open_file(const char *path, struct stat *st, char *why, size_t whylen)
     if (st == NULL)
         st = &sb;
     if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0) {
-        (void) snprintf(why, whylen, "%s", strerror(errno));
+        (void) util_err(err, "%s", strerror(errno));
         return UTIL_FILE_ERR;
     }
     if (fstat(fd, st) < 0) {
-        (void) snprintf(why, whylen, "cannot stat: %s", strerror(errno));
+        (void) util_err(err, "cannot stat: %s", strerror(errno));
         (void) close(fd);
         return UTIL_FILE_ERR;
     }
     if (!S_ISREG(st->st_mode)) {
-        (void) snprintf(why, whylen, "not a regular file");
+        (void) util_err(err, "not a regular file");
         (void) close(fd);
         return UTIL_FILE_NOTREG;
     }
@@ -350,9 +405,9 @@ int util_open_file(const char *path, struct stat *st, char *why, size_t whylen)
 }
 
 /* util_check_file - path opens as a regular file (for libraries that open it) */
-int util_check_file(const char *path, char *why, size_t whylen)
+int util_check_file(const char *path, BUF *err)
 {
-    int fd = util_open_file(path, NULL, why, whylen);
+    int fd = util_open_file(path, NULL, err);
 
     if (fd < 0)
         return fd;

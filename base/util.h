@@ -35,14 +35,32 @@ typedef struct buf {
     size_t  len;
     size_t  cap;
     size_t  max;        /* bytes allowed, not counting the terminator */
+    int     fixed;      /* data is the caller's array: never grown nor freed */
 } BUF;
 
 void buf_init(BUF *b, size_t max);
+
+/* buf_init_fixed - a BUF over the caller's array mem of size bytes (size
+ * at least 1; at most size - 1 bytes of data): it never allocates, and
+ * buf_free() leaves mem alone. For a reason or other short text asked for
+ * once a message or a token, where a heap buffer would cost an allocation
+ * per call. data is "" from the start, never NULL. */
+void buf_init_fixed(BUF *b, char *mem, size_t size);
 void buf_free(BUF *b);
 void buf_reset(BUF *b);
 int  buf_append(BUF *b, const void *p, size_t n);     /* -1: over the limit */
 int  buf_puts(BUF *b, const char *s);
 int  buf_printf(BUF *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* util_err - append one reason (why a call failed) to err, cut at err's
+ * bound rather than dropped, so that a long reason still says what went
+ * wrong; a NULL err drops it. Returns -1, so that a failing function can
+ * end with "return util_err(err, ...)". Every function that can fail
+ * reports why this way, in a BUF *err of its caller's: a phrase that the
+ * caller builds into a message of its own (and, for configuration, its
+ * file:line). A reason never holds a secret. */
+int util_err(BUF *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int util_verr(BUF *err, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* util_err_at - append "file:line: message\n" (or "file: message\n" when
  * line is 0) to errs, the form of every configuration diagnostic; a NULL
@@ -55,15 +73,15 @@ void util_verr_at(BUF *errs, const char *file, int line, const char *fmt, va_lis
 /* util_open_file - open path read-only with O_NONBLOCK|O_NOCTTY|O_CLOEXEC
  * and fstat it (into st, if not NULL): the descriptor of a regular file,
  * or UTIL_FILE_ERR (cannot open or stat) or UTIL_FILE_NOTREG (a FIFO,
- * device, directory, ...) with the reason in why, never the path. Every
+ * device, directory, ...) with the reason appended to err, never the path. Every
  * file txmilter's programs read opens here, so that a FIFO in a file's
  * place can never block them. util_check_file - the same check, closing
  * the file again: for files a library opens by name. */
 #define UTIL_FILE_ERR		(-1)
 #define UTIL_FILE_NOTREG	(-2)
 struct stat;
-int util_open_file(const char *path, struct stat *st, char *why, size_t whylen);
-int util_check_file(const char *path, char *why, size_t whylen);
+int util_open_file(const char *path, struct stat *st, BUF *err);
+int util_check_file(const char *path, BUF *err);
 
 /* Null-terminated vector of strings. */
 typedef struct strv {

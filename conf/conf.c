@@ -311,16 +311,18 @@ TXCONF   *conf_load_all(const char *path, unsigned prog, BUF *errs, int *nbad)
     TXCONF   *cf;
     FILE   *fp;
     int     lineno = 0, bad = 0;
-    char    why[1200];
+    char    why_mem[1200];
+    BUF     why;
 
     *nbad = 1;
+    buf_init_fixed(&why, why_mem, sizeof(why_mem));
     if (path == NULL) {
         conf_err(errs, "(null)", 0, "no configuration file name");
         return NULL;
     }
-    if ((fp = dataset_fopen(path, why, sizeof(why))) == NULL) {
+    if ((fp = dataset_fopen(path, &why)) == NULL) {
         if (errs != NULL)
-            (void) buf_printf(errs, "%s\n", why);
+            (void) buf_printf(errs, "%s\n", why.data);
         return NULL;
     }
     cf = conf_defaults();
@@ -353,12 +355,14 @@ TXCONF   *conf_load_all(const char *path, unsigned prog, BUF *errs, int *nbad)
 /* conf_check_file - a file named by directive name is a regular file */
 int conf_check_file(const TXCONF *cf, const char *name, const char *path, BUF *errs)
 {
-    char where[1024], why[256];
+    char where[1024], why_mem[256];
+    BUF why;
 
-    if (path == NULL || *path == 0 || util_check_file(path, why, sizeof(why)) != UTIL_FILE_NOTREG)
+    buf_init_fixed(&why, why_mem, sizeof(why_mem));
+    if (path == NULL || *path == 0 || util_check_file(path, &why) != UTIL_FILE_NOTREG)
         return 0;
     (void) buf_printf(errs, "%s: %s %s: %s\n", conf_where(cf, name, where, sizeof(where)),
-                      name, path, why);
+                      name, path, why.data);
     return -1;
 }
 

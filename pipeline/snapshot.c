@@ -107,13 +107,15 @@ static void snapshot_free(SNAPSHOT *s)
 /* snapshot_check_keyfile - a key file is a regular file, blamed on the line naming it */
 static int snapshot_check_keyfile(const TXCONF *cf, const KEYTABLE_KEY *k, BUF *errs)
 {
-    char why[256];
+    char why_mem[256];
+    BUF why;
 
     if (cf->sign.keyfile && strcmp(k->keypath, cf->sign.keyfile) == 0)
         return conf_check_file(cf, "KeyFile", k->keypath, errs);
-    if (util_check_file(k->keypath, why, sizeof(why)) != UTIL_FILE_NOTREG)
+    buf_init_fixed(&why, why_mem, sizeof(why_mem));
+    if (util_check_file(k->keypath, &why) != UTIL_FILE_NOTREG)
         return 0;
-    buf_printf(errs, "%s:%d: KeyTable key file %s: %s\n", k->file, k->line, k->keypath, why);
+    buf_printf(errs, "%s:%d: KeyTable key file %s: %s\n", k->file, k->line, k->keypath, why.data);
     return -1;
 }
 

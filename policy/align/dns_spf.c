@@ -155,15 +155,17 @@ static SPF_dns_rr_t *dns_spf_lookup(SPF_dns_server_t *srv, const char *domain, n
                                     int should_cache)
 {
     DNS_STATUS st;
-    char why[160];
+    char why_mem[160];
     struct ub_result *res;
     SPF_dns_rr_t *rr;
+    BUF why;
 
     (void) should_cache;                    /* libunbound caches */
     if (type == ns_t_spf)
         return SPF_dns_rr_new_init(srv, domain, type, 0, NO_DATA);
     dns_spf_cur.queries++;
-    res = dns_resolve_raw(domain, type, &st, why, sizeof(why));
+    buf_init_fixed(&why, why_mem, sizeof(why_mem));
+    res = dns_resolve_raw(domain, type, &st, &why);
     if (res && res->ttl >= 0 && (unsigned) res->ttl < dns_spf_cur.min_ttl)
         dns_spf_cur.min_ttl = (unsigned) res->ttl;
     switch (st) {
@@ -181,7 +183,7 @@ static SPF_dns_rr_t *dns_spf_lookup(SPF_dns_server_t *srv, const char *domain, n
     default:
         if (!dns_spf_cur.tempfail) {
             dns_spf_cur.tempfail = 1;
-            fmt_trunc(dns_spf_cur.why, sizeof(dns_spf_cur.why), "%s: %s", domain, why);
+            fmt_trunc(dns_spf_cur.why, sizeof(dns_spf_cur.why), "%s: %s", domain, why.data);
         }
         rr = SPF_dns_rr_new_init(srv, domain, type, 0, TRY_AGAIN);
         break;

@@ -53,17 +53,19 @@ static atomic_int orgdomain_loaded;
  * checked to know www.example.com; NULL with a message in errs */
 static psl_ctx_t *orgdomain_load(const char *path, BUF *errs)
 {
-    char why[256];
+    char why_mem[256];
     psl_ctx_t *psl;
     const char *rd;
+    BUF why;
 
     if (*path == 0) {
         if ((psl = (psl_ctx_t *) psl_builtin()) == NULL)
             buf_printf(errs, "libpsl has no built-in public suffix list: set PublicSuffixList\n");
         return psl;
     }
-    if (util_check_file(path, why, sizeof(why)) < 0) {
-        buf_printf(errs, "PublicSuffixList %s: %s (Debian package publicsuffix)\n", path, why);
+    buf_init_fixed(&why, why_mem, sizeof(why_mem));
+    if (util_check_file(path, &why) < 0) {
+        buf_printf(errs, "PublicSuffixList %s: %s (Debian package publicsuffix)\n", path, why.data);
         return NULL;
     }
     if ((psl = psl_load_file(path)) == NULL) {

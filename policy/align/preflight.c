@@ -130,24 +130,27 @@ void preflight_shutdown(void)
 /* preflight_config_check - files readable; restart-only changes noted */
 int preflight_config_check(const TXCONF *cf, BUF *errs)
 {
-    char where[1024], why[256];
+    char where[1024], why_mem[256];
     DNS_SETTINGS ds;
     int rc = 0;
+    BUF why;
 
     if (!conf_preflight(cf))
         return 0;
+    buf_init_fixed(&why, why_mem, sizeof(why_mem));
     /* The libraries open these by name: check them the way our own
      * readers open files, so that a FIFO is refused here, not read there. */
-    if (util_check_file(cf->align.public_suffix_list, why, sizeof(why)) < 0) {
+    if (util_check_file(cf->align.public_suffix_list, &why) < 0) {
         conf_where(cf, "PublicSuffixList", where, sizeof(where));
         buf_printf(errs, "%s: PublicSuffixList %s: %s (Debian package publicsuffix)\n", where,
-                   cf->align.public_suffix_list, why);
+                   cf->align.public_suffix_list, why.data);
         rc = -1;
     }
-    if (cf->align.trust_anchor_file && util_check_file(cf->align.trust_anchor_file, why, sizeof(why)) < 0) {
+    buf_reset(&why);
+    if (cf->align.trust_anchor_file && util_check_file(cf->align.trust_anchor_file, &why) < 0) {
         conf_where(cf, "TrustAnchorFile", where, sizeof(where));
         buf_printf(errs, "%s: TrustAnchorFile %s: %s (Debian package dns-root-data)\n", where,
-                   cf->align.trust_anchor_file, why);
+                   cf->align.trust_anchor_file, why.data);
         rc = -1;
     }
     if (cf->align.egress.n == 0)

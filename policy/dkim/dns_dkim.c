@@ -44,11 +44,11 @@ static int dns_dkim_start(void *srv, int type, unsigned char *name, unsigned cha
 {
     DNS_DKIM_QUERY *q = xcalloc(1, sizeof(*q));
     DNS_STATUS st;
-    char why[160];
     struct ub_result *res;
 
     (void) srv;
-    res = dns_resolve_raw((const char *) name, type, &st, why, sizeof(why));
+    /* libopendkim learns only that there is no answer: no reason to keep */
+    res = dns_resolve_raw((const char *) name, type, &st, NULL);
     if (res && st != DNS_TEMPFAIL && res->answer_packet && res->answer_len > 0) {
         q->len = (size_t) res->answer_len < buflen ? (size_t) res->answer_len : buflen;
         memcpy(buf, res->answer_packet, q->len);

@@ -185,14 +185,16 @@ KEYS_KEY *keys_load_file(const char *path, BUF *errs)
     size_t len = 0;
     EVP_PKEY *pk;
     KEYS_KEY *key;
-    char ebuf[256], why[256];
+    char ebuf[256], why_mem[256];
+    BUF why;
 
-    if ((fd = util_open_file(path, &st, why, sizeof(why))) == UTIL_FILE_NOTREG) {
+    buf_init_fixed(&why, why_mem, sizeof(why_mem));
+    if ((fd = util_open_file(path, &st, &why)) == UTIL_FILE_NOTREG) {
         buf_printf(errs, "%s: key is not a regular file\n", path);
         return NULL;
     }
     if (fd < 0) {
-        buf_printf(errs, "%s: cannot open key: %s\n", path, why);
+        buf_printf(errs, "%s: cannot open key: %s\n", path, why.data);
         return NULL;
     }
     if (st.st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)) {

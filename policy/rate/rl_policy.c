@@ -400,13 +400,15 @@ RL_POLICY *rl_policy_load(const char *path, BUF *errs)
     RL_POLICY *p;
     RL_RULE r;
     int lineno = 0, bad = 0, too_many = 0;
-    char why[1200];
+    char why_mem[1200];
     size_t i;
     FILE *fp;
+    BUF why;
 
-    if ((fp = dataset_fopen(path, why, sizeof(why))) == NULL) {
+    buf_init_fixed(&why, why_mem, sizeof(why_mem));
+    if ((fp = dataset_fopen(path, &why)) == NULL) {
         if (errs != NULL)
-            (void) buf_printf(errs, "%s\n", why);
+            (void) buf_printf(errs, "%s\n", why.data);
         return NULL;
     }
     p = xcalloc(1, sizeof(*p));

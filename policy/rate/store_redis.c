@@ -93,13 +93,14 @@ typedef struct store_redis {
 
 /* rd_call - one command through the pool; NULL after the pool logged why */
 static redisReply *rd_call(STORE_REDIS *r, const char *what, int script, int argc,
-                           const char **argv, size_t *argvlen, char *why, size_t len)
+                           const char **argv, size_t *argvlen, BUF *err)
 {
     return redis_pool_call(r->pool, what, script ? store_redis_lua : NULL, argc, argv, argvlen,
-                           why, len);
+                           err);
 }
 
-/* rd_down - the status of a call the pool did not answer (why from rd_call) */
+/* rd_down - the status of a call the pool did not answer (why: the reason
+ * rd_call() gave, in a buffer that was empty before) */
 static RL_STATUS rd_down(const char *why)
 {
     return strncmp(why, REDIS_POOL_NOT_ASKED, sizeof(REDIS_POOL_NOT_ASKED) - 1) == 0
@@ -121,9 +122,10 @@ static redisReply *rd_script(STORE_REDIS *r, const char *op, const RL_ITEM *item
     const char *what = *op == 'D' ? "decide" : *op == 'R' ? "refund" : "peek";
     const char *argv[RD_ARGS_MAX];
     size_t argvlen[RD_ARGS_MAX], klen = r->plen + RD_TAG_LEN + RL_KEY_MAX, i, k, argc = 0;
-    char nums[5 + 3 * RL_MAX_KEYS][24], why[RD_ERR_MAX], *keys;
+    char nums[5 + 3 * RL_MAX_KEYS][24], why_mem[RD_ERR_MAX], *keys;
     int nn = 0;
     redisReply *rep;
+    BUF why;
 
     *st = RL_UNAVAILABLE;
     if (n == 0 || n > RL_MAX_KEYS) {
@@ -174,9 +176,10 @@ static redisReply *rd_script(STORE_REDIS *r, const char *op, const RL_ITEM *item
         snprintf(nums[nn], sizeof(nums[nn]), "%d", RL_SUP_MAX);
         argv[argc] = nums[nn], argvlen[argc++] = strlen(nums[nn++]);
     }
-    rep = rd_call(r, what, 1, (int) argc, argv, argvlen, why, sizeof(why));
+    buf_init_fixed(&why, why_mem, sizeof(why_mem));
+    rep = rd_call(r, what, 1, (int) argc, argv, argvlen, &why);
     free(keys);
-    *st = rep ? RL_OK : rd_down(why);
+    *st = rep ? RL_OK : rd_down(why.data);
     if (rep && (rep->type != REDIS_REPLY_ARRAY || (sup ? rep->elements <= want
                                                    : rep->elements != want))) {
         rd_fail(r, what, "the script's reply has an unexpected shape");
@@ -288,16 +291,18 @@ static RL_STATUS rd_reset(RL_STORE *s, const char *key)
 {
     STORE_REDIS *r = (STORE_REDIS *) s;
     size_t k = strnlen(key, RL_KEY_MAX - 1);
-    char buf[RD_PREFIX_MAX + RD_TAG_LEN + RL_KEY_MAX], why[RD_ERR_MAX];
+    char buf[RD_PREFIX_MAX + RD_TAG_LEN + RL_KEY_MAX], why_mem[RD_ERR_MAX];
     const char *argv[2] = { "DEL", buf };
     size_t argvlen[2] = { 3, r->plen + RD_TAG_LEN + k };
     redisReply *rep;
+    BUF why;
 
     memcpy(buf, r->prefix, r->plen);
     memcpy(buf + r->plen, RD_TAG, RD_TAG_LEN);
     memcpy(buf + r->plen + RD_TAG_LEN, key, k);
-    if ((rep = rd_call(r, "reset", 0, 2, argv, argvlen, why, sizeof(why))) == NULL)
-        return rd_down(why);
+    buf_init_fixed(&why, why_mem, sizeof(why_mem));
+    if ((rep = rd_call(r, "reset", 0, 2, argv, argvlen, &why)) == NULL)
+        return rd_down(why.data);
     freeReplyObject(rep);
     return RL_OK;
 }

@@ -132,8 +132,9 @@ static redisReply *sr_cmd(SR_STORE *r, const char *what, int argc, const char **
 {
     const char *av[SR_ARGS];
     size_t avlen[SR_ARGS];
-    char why[600];
+    char why_mem[600];
     redisReply *rep;
+    BUF why;
     int i;
 
     if (argc < 1 || argc > SR_ARGS) {
@@ -144,9 +145,9 @@ static redisReply *sr_cmd(SR_STORE *r, const char *what, int argc, const char **
         av[i] = argv[i];
         avlen[i] = argvlen[i];
     }
-    why[0] = 0;
-    if ((rep = redis_pool_call(r->pool, what, NULL, argc, av, avlen, why, sizeof(why))) == NULL)
-        (void) suppress_seterr(err, "redis: %s: %s", what, why[0] ? why : "failed");
+    buf_init_fixed(&why, why_mem, sizeof(why_mem));
+    if ((rep = redis_pool_call(r->pool, what, NULL, argc, av, avlen, &why)) == NULL)
+        (void) suppress_seterr(err, "redis: %s: %s", what, why.len ? why.data : "failed");
     return rep;
 }
 

@@ -303,14 +303,16 @@ static int ut_check_file(FILE *fp, const char *path, BUF *errs)
 /* unsub_keys_load - read UnsubscribeKeyFile */
 UNSUB_KEYS *unsub_keys_load(const char *path, BUF *errs)
 {
-    char line[UT_LINE_MAX], iobuf[BUFSIZ], why[1200];
+    char line[UT_LINE_MAX], iobuf[BUFSIZ], why_mem[1200];
     UNSUB_KEYS *k;
     FILE *fp;
     int lineno = 0, bad = 0;
     enum dataset_line lr;
+    BUF why;
 
-    if ((fp = dataset_fopen(path, why, sizeof(why))) == NULL) {
-        util_err_at(errs, path, 0, "%s", why);
+    buf_init_fixed(&why, why_mem, sizeof(why_mem));
+    if ((fp = dataset_fopen(path, &why)) == NULL) {
+        util_err_at(errs, path, 0, "%s", why.data);
         return NULL;
     }
     if (ut_check_file(fp, path, errs) != 0) {

@@ -163,7 +163,7 @@ static struct ub_result *packet(const char *name, int type, const FAKE_NAME *f)
 
 /* dns_resolve_raw - the resolver dns_spf.c calls, over fake_tab;
  * unknown names are NXDOMAIN with TTL 600 */
-struct ub_result *dns_resolve_raw(const char *name, int rrtype, DNS_STATUS *st, char *why, size_t whylen)
+struct ub_result *dns_resolve_raw(const char *name, int rrtype, DNS_STATUS *st, BUF *err)
 {
     fake_asked++;
     for (const FAKE_NAME *f = fake_tab; f && f->name; f++) {
@@ -171,7 +171,7 @@ struct ub_result *dns_resolve_raw(const char *name, int rrtype, DNS_STATUS *st, 
             continue;
         *st = f->status;
         if (f->status == DNS_TEMPFAIL) {
-            snprintf(why, whylen, "SERVFAIL from the DNS server");
+            (void) util_err(err, "SERVFAIL from the DNS server");
             return NULL;
         }
         struct ub_result *res = packet(name, rrtype, f->status == DNS_OK ? f : NULL);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_util.c - unit tests for util.c: util_strlcpy(), util_trim(),
- * util_lower(), the bounded BUF, the STRV string vector, and
- * util_open_file()/util_check_file() on every kind of file.
+ * util_lower(), the bounded BUF (on the heap and over a caller's array),
+ * util_err(), the STRV string vector, and util_open_file()/util_check_file()
+ * on every kind of file.
  *
  * Every table row is one named cmocka test, so a failure names its case.
  */
@@ -105,6 +106,9 @@ typedef struct {
     BUF_STEP steps[6];
 } BUF_CASE;
 
+/* Every case runs twice: on the heap (buf_init) and over an array of
+ * max + 1 bytes (buf_init_fixed), which must behave the same. */
+
 static const BUF_CASE buf_cases[] = {
     {"appends within bound", 16, {
         {BUF_APPEND, "abc", 0, 0, "abc", 3},
@@ -137,15 +141,13 @@ static const BUF_CASE buf_cases[] = {
         {BUF_END, NULL, 0, 0, NULL, 0}}},
 };
 
-/* test_buf - run the steps, checking each return value and the contents */
-static void test_buf(void **state)
+/* buf_run - run the steps on b, checking each return value and the contents */
+static void buf_run(const BUF_CASE *c, BUF *bp)
 {
-    const BUF_CASE *c = *state;
     const BUF_STEP *s;
     char big[1024];
-    BUF b;
+    BUF b = *bp;
 
-    buf_init(&b, c->max);
     for (s = c->steps; s->op != BUF_END; s++) {
         size_t before = b.len, i;
         int rc = 0;
@@ -177,9 +179,78 @@ static void test_buf(void **state)
             for (i = before; i < before + s->n; i++)
                 assert_int_equal(b.data[i], s->arg[0]);
     }
+    *bp = b;
+}
+
+/* test_buf - the steps on a heap BUF, freed to nothing after */
+static void test_buf(void **state)
+{
+    BUF b;
+
+    buf_init(&b, ((const BUF_CASE *) *state)->max);
+    buf_run(*state, &b);
     buf_free(&b);
     assert_null(b.data);
     assert_int_equal(b.len, 0);
+}
+
+/* test_buf_fixed - the same steps over an array (guarded on both sides),
+ * which is written in place, never past its end, and kept by buf_free() */
+static void test_buf_fixed(void **state)
+{
+    const BUF_CASE *c = *state;
+    char *mem = xmalloc(c->max + 3);
+    BUF b;
+
+    mem[0] = mem[c->max + 2] = '#';
+    buf_init_fixed(&b, mem + 1, c->max + 1);
+    assert_ptr_equal(b.data, mem + 1);
+    assert_string_equal(b.data, "");
+    buf_run(c, &b);
+    assert_ptr_equal(b.data, mem + 1);
+    assert_int_equal(mem[0], '#');
+    assert_int_equal(mem[c->max + 2], '#');
+    buf_free(&b);
+    assert_ptr_equal(b.data, mem + 1);
+    assert_string_equal(b.data, "");
+    free(mem);
+}
+
+/* util_err: reasons appended, cut at the bound, dropped with no BUF */
+
+typedef struct {
+    const char *name;
+    size_t  size;               /* the array under the BUF; 0: no BUF at all */
+    const char *before;         /* already in the BUF */
+    const char *arg;            /* util_err(err, "reason: %s", arg) */
+    const char *want;
+} ERR_CASE;
+
+static const ERR_CASE err_cases[] = {
+    {"reason into an empty buffer", 64, "", "x", "reason: x"},
+    {"appended after what is there", 64, "a; ", "x", "a; reason: x"},
+    {"cut at the bound, not dropped", 12, "", "abcdefgh", "reason: abc"},
+    {"a full buffer keeps what it had", 4, "abc", "x", "abc"},
+    {"no buffer drops it", 0, NULL, "x", NULL},
+};
+
+/* test_util_err - what the buffer holds after one util_err(); always -1 */
+static void test_util_err(void **state)
+{
+    const ERR_CASE *c = *state;
+    char mem[64];
+    BUF b;
+
+    if (c->size == 0) {
+        assert_int_equal(util_err(NULL, "reason: %s", c->arg), -1);
+        return;
+    }
+    assert_true(c->size <= sizeof(mem));
+    buf_init_fixed(&b, mem, c->size);
+    assert_int_equal(buf_puts(&b, c->before), 0);
+    assert_int_equal(util_err(&b, "reason: %s", c->arg), -1);
+    assert_string_equal(b.data, c->want);
+    assert_int_equal(b.len, strlen(c->want));
 }
 
 /* STRV */
@@ -272,8 +343,9 @@ static const OPEN_FILE_CASE open_file_cases[] = {
 static void test_open_file(void **state)
 {
     const OPEN_FILE_CASE *c = *state;
-    char dir[] = "/tmp/txtest-open-XXXXXX", why[256] = "", *vals[26] = {0}, *path;
+    char dir[] = "/tmp/txtest-open-XXXXXX", why_mem[256], *vals[26] = {0}, *path;
     struct stat st;
+    BUF why;
     int fd;
 
     assert_non_null(mkdtemp(dir));
@@ -290,7 +362,8 @@ static void test_open_file(void **state)
     assert_int_equal(mkfifo(vals['P' - 'A'], 0600), 0);
     path = th_subst(c->path, (const char *const *) vals);
     alarm(10);                          /* a regression fails instead of hanging */
-    fd = util_open_file(path, &st, why, sizeof(why));
+    buf_init_fixed(&why, why_mem, sizeof(why_mem));
+    fd = util_open_file(path, &st, &why);
     alarm(0);
     if (c->want_rc == 0) {
         assert_true(fd >= 0);
@@ -298,13 +371,14 @@ static void test_open_file(void **state)
         assert_int_equal(st.st_size, 5);
         assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
         close(fd);
-        assert_int_equal(util_check_file(path, why, sizeof(why)), 0);
+        assert_int_equal(util_check_file(path, &why), 0);
+        assert_string_equal(why.data, "");
     } else {
         assert_int_equal(fd, c->want_rc);
-        assert_string_equal(why, c->want_why);
-        why[0] = 0;
-        assert_int_equal(util_check_file(path, why, sizeof(why)), c->want_rc);
-        assert_string_equal(why, c->want_why);
+        assert_string_equal(why.data, c->want_why);
+        buf_reset(&why);
+        assert_int_equal(util_check_file(path, &why), c->want_rc);
+        assert_string_equal(why.data, c->want_why);
     }
     free(path);
     unlink(vals['R' - 'A']);
@@ -339,6 +413,8 @@ int main(void)
     fails += RUN("util_strlcpy", test_strlcpy, strlcpy_cases);
     fails += RUN("util_trim_lower", test_trim_lower, trim_cases);
     fails += RUN("buf", test_buf, buf_cases);
+    fails += RUN("buf_fixed", test_buf_fixed, buf_cases);
+    fails += RUN("util_err", test_util_err, err_cases);
     fails += RUN("strv_split", test_strv, strv_cases);
     fails += RUN("util_open_file", test_open_file, open_file_cases);
     fails += cmocka_run_group_tests_name("util_misc", misc, NULL, NULL);
