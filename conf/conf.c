@@ -215,8 +215,12 @@ TXCONF *conf_defaults(void)
  * to judge, skipped by the others) or an error */
 static int conf_unknown(TXCONF *cf, const char *name, const char *value, int lineno, BUF *errs)
 {
-    char    err[CONF_ERR_MAX];
-    enum conf_migrate m = conf_migrate_check(name, value, err, sizeof(err));
+    char    err_mem[CONF_ERR_MAX];
+    BUF     err;
+    enum conf_migrate m;
+
+    buf_init_fixed(&err, err_mem, sizeof(err_mem));
+    m = conf_migrate_check(name, value, &err);
 
     if (m != CONF_MIGRATE_UNKNOWN && !(cf->prog & CONF_M))
         return 0;
@@ -224,14 +228,14 @@ static int conf_unknown(TXCONF *cf, const char *name, const char *value, int lin
     case CONF_MIGRATE_SAME:
         return 0;
     case CONF_MIGRATE_IGNORED: {
-        char   *w = xasprintf("%s:%d: warning: %s", cf->path, lineno, err);
+        char   *w = xasprintf("%s:%d: warning: %s", cf->path, lineno, err.data);
 
         strv_add(&cf->warnings, w);
         free(w);
         return 0;
     }
     case CONF_MIGRATE_REFUSED:
-        conf_err(errs, cf->path, lineno, "%s", err);
+        conf_err(errs, cf->path, lineno, "%s", err.data);
         return -1;
     default:
         conf_err(errs, cf->path, lineno, "unknown directive \"%s\"", name);
@@ -242,10 +246,11 @@ static int conf_unknown(TXCONF *cf, const char *name, const char *value, int lin
 /* conf_apply - one "Name value" line; -1 after reporting an error */
 static int conf_apply(TXCONF *cf, char *line, int lineno, BUF *errs)
 {
-    char    err[CONF_ERR_MAX];
+    char    err_mem[CONF_ERR_MAX];
     const CONF_DIR *d;
     char   *value;
     size_t  idx;
+    BUF     err;
 
     for (value = line; *value && !isspace((unsigned char) *value); value++)
         /* void */ ;
@@ -271,9 +276,9 @@ static int conf_apply(TXCONF *cf, char *line, int lineno, BUF *errs)
         conf_err(errs, cf->path, lineno, "%s: missing value", d->name);
         return -1;
     }
-    err[0] = 0;
-    if (d->parse(cf, d, value, err, sizeof(err)) < 0) {
-        conf_err(errs, cf->path, lineno, "%s", err);
+    buf_init_fixed(&err, err_mem, sizeof(err_mem));
+    if (d->parse(cf, d, value, &err) < 0) {
+        conf_err(errs, cf->path, lineno, "%s", err.data);
         return -1;
     }
     return 0;

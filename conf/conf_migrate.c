@@ -6,7 +6,7 @@
  *	#include "conf_migrate.h"
  *
  *	enum conf_migrate conf_migrate_check(const char *name,
- *			const char *value, char *msg, size_t size)
+ *			const char *value, BUF *msg)
  *
  * DESCRIPTION
  *	An opendkim.conf copied over should either work or say, line by
@@ -21,10 +21,11 @@
  *
  *	CONF_MIGRATE_IGNORED: the directive only concerns verifying (and
  *	its reports), which txmilter does not do; accepted, with a warning
- *	in msg.
+ *	appended to msg.
  *
  *	CONF_MIGRATE_REFUSED: any other value, or a directive with no
- *	equivalent; msg holds "Name [value] is not supported: hint".
+ *	equivalent; "Name [value] is not supported: hint" is appended to
+ *	msg.
  *
  *	CONF_MIGRATE_UNKNOWN: not an OpenDKIM directive either.
  *
@@ -32,7 +33,7 @@
  *	no, false, 0), other values ignoring case.
  *
  * DIAGNOSTICS
- *	None of its own: the outcome and msg (truncated to size) tell
+ *	None of its own: the outcome and msg (cut at its bound) tell
  *	conf.c what to report at the line's file:line.
  */
 #include <stdio.h>
@@ -219,12 +220,10 @@ static const char *conf_migrate_bool(const char *value)
 }
 
 /* conf_migrate_check - accepted, ignored or refused, with the hint */
-enum conf_migrate conf_migrate_check(const char *name, const char *value, char *msg, size_t size)
+enum conf_migrate conf_migrate_check(const char *name, const char *value, BUF *msg)
 {
     const CONF_MIGRATE_ROW *r = NULL;
 
-    if (size > 0)
-        msg[0] = 0;
     for (size_t i = 0; i < CONF_MIGRATE_NROWS; i++)
         if (strcasecmp(conf_migrate_rows[i].name, name) == 0) {
             r = &conf_migrate_rows[i];
@@ -238,12 +237,12 @@ enum conf_migrate conf_migrate_check(const char *name, const char *value, char *
                     || strcasecmp(conf_migrate_bool(value), r->same) == 0))
         return CONF_MIGRATE_SAME;
     if (r->ignored) {
-        snprintf(msg, size, "%s is ignored: %s", r->name, r->hint);
+        (void) util_err(msg, "%s is ignored: %s", r->name, r->hint);
         return CONF_MIGRATE_IGNORED;
     }
     if (r->same)
-        snprintf(msg, size, "%s %s is not supported: %s", r->name, value, r->hint);
+        (void) util_err(msg, "%s %s is not supported: %s", r->name, value, r->hint);
     else
-        snprintf(msg, size, "%s is not supported: %s", r->name, r->hint);
+        (void) util_err(msg, "%s is not supported: %s", r->name, r->hint);
     return CONF_MIGRATE_REFUSED;
 }

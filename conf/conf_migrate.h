@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include "util.h"
+
 enum conf_migrate {
     CONF_MIGRATE_UNKNOWN = 0,   /* not an OpenDKIM directive */
     CONF_MIGRATE_SAME,          /* accepted: txmilter always behaves so */
@@ -18,8 +20,7 @@ enum conf_migrate {
 };
 
 /* conf_migrate_check - the verdict for OpenDKIM directive name set to
- * value; msg (size bytes) receives the warning or error text. */
-enum conf_migrate conf_migrate_check(const char *name, const char *value,
-                                     char *msg, size_t size);
+ * value; the warning or error text is appended to msg. */
+enum conf_migrate conf_migrate_check(const char *name, const char *value, BUF *msg);
 
 #endif

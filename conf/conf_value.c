@@ -6,63 +6,63 @@
  *	#include "conf_int.h"
  *
  *	int	conf_parse_str(TXCONF *, const CONF_DIR *, const char *,
- *			char *, size_t)
+ *			BUF *)
  *	int	conf_parse_bool(TXCONF *, const CONF_DIR *, const char *,
- *			char *, size_t)
+ *			BUF *)
  *	int	conf_parse_int(TXCONF *, const CONF_DIR *, const char *,
- *			char *, size_t)
+ *			BUF *)
  *	int	conf_parse_duration(TXCONF *, const CONF_DIR *,
- *			const char *, char *, size_t)
+ *			const char *, BUF *)
  *	int	conf_parse_size(TXCONF *, const CONF_DIR *, const char *,
- *			char *, size_t)
+ *			BUF *)
  *	int	conf_parse_umask(TXCONF *, const CONF_DIR *, const char *,
- *			char *, size_t)
+ *			BUF *)
  *	int	conf_parse_facility(TXCONF *, const CONF_DIR *, const char *,
- *			char *, size_t)
+ *			BUF *)
  *	int	conf_parse_socket(TXCONF *, const CONF_DIR *, const char *,
- *			char *, size_t)
+ *			BUF *)
  *	int	conf_parse_user(TXCONF *, const CONF_DIR *, const char *,
- *			char *, size_t)
+ *			BUF *)
  *	int	conf_parse_canon(TXCONF *, const CONF_DIR *, const char *,
- *			char *, size_t)
+ *			BUF *)
  *	int	conf_parse_headers(TXCONF *, const CONF_DIR *, const char *,
- *			char *, size_t)
+ *			BUF *)
  *	int	conf_parse_action(TXCONF *, const CONF_DIR *, const char *,
- *			char *, size_t)
+ *			BUF *)
  *	int	conf_parse_mode(TXCONF *, const CONF_DIR *, const char *,
- *			char *, size_t)
+ *			BUF *)
  *	int	conf_parse_safekeys(TXCONF *, const CONF_DIR *, const char *,
- *			char *, size_t)
+ *			BUF *)
  *	int	conf_parse_storefail(TXCONF *, const CONF_DIR *,
- *			const char *, char *, size_t)
+ *			const char *, BUF *)
  *	int	conf_parse_store(TXCONF *, const CONF_DIR *, const char *,
- *			char *, size_t)
+ *			BUF *)
  *	int	conf_parse_optpath(TXCONF *, const CONF_DIR *, const char *,
- *			char *, size_t)
+ *			BUF *)
  *	int	conf_parse_egress(TXCONF *, const CONF_DIR *, const char *,
- *			char *, size_t)
+ *			BUF *)
  *	int	conf_parse_align(TXCONF *, const CONF_DIR *, const char *,
- *			char *, size_t)
+ *			BUF *)
  *	int	conf_parse_dmarcmode(TXCONF *, const CONF_DIR *, const char *,
- *			char *, size_t)
+ *			BUF *)
  *	int	conf_parse_nameservers(TXCONF *, const CONF_DIR *,
- *			const char *, char *, size_t)
+ *			const char *, BUF *)
  *	int	conf_parse_abspath(TXCONF *, const CONF_DIR *, const char *,
- *			char *, size_t)
+ *			BUF *)
  *	int	conf_parse_unsub_url(TXCONF *, const CONF_DIR *,
- *			const char *, char *, size_t)
+ *			const char *, BUF *)
  *	int	conf_parse_unsub_mailto(TXCONF *, const CONF_DIR *,
- *			const char *, char *, size_t)
+ *			const char *, BUF *)
  *	int	conf_parse_hostport(TXCONF *, const CONF_DIR *, const char *,
- *			char *, size_t)
+ *			BUF *)
  *	int	conf_parse_choice(TXCONF *, const CONF_DIR *, const char *,
- *			char *, size_t)
+ *			BUF *)
  *	int	conf_parse_group(TXCONF *, const CONF_DIR *, const char *,
- *			char *, size_t)
+ *			BUF *)
  *	int	conf_parse_sockmode(TXCONF *, const CONF_DIR *, const char *,
- *			char *, size_t)
+ *			BUF *)
  *	int	conf_parse_ratespec(TXCONF *, const CONF_DIR *, const char *,
- *			char *, size_t)
+ *			BUF *)
  *	int	conf_unsub_url_ok(const char *tmpl)
  *	int	conf_unsub_mailto_ok(const char *tmpl)
  *
@@ -72,8 +72,8 @@
  *	conf.c): strings, booleans (yes/no/true/false/1/0), numbers within
  *	the row's range, the Socket and UserID syntax, header names, actions
  *	among those the row allows, IP addresses, templates. On a bad value
- *	it writes one message (without location: conf.c adds file:line) to
- *	err and returns -1, leaving the field unchanged.
+ *	it appends one message (without location: conf.c adds file:line)
+ *	to err and returns -1, leaving the field unchanged.
  *
  * DIAGNOSTICS
  *	Each parser returns -1 with one message in err (conf.c adds
@@ -100,12 +100,11 @@
 
 /* conf_parse_str - a string kept as written (paths, datasets) */
 int conf_parse_str(TXCONF *cf, const CONF_DIR *d, const char *value,
-                          char *err, size_t errlen)
+                          BUF *err)
 {
     char  **field = CONF_FIELD(cf, d, char *);
 
     (void) err;
-    (void) errlen;
     free(*field);
     *field = xstrdup(value);
     return 0;
@@ -128,12 +127,12 @@ static int conf_bool(const char *value)
 
 /* conf_parse_bool - yes/no/true/false/1/0 into an int field */
 int conf_parse_bool(TXCONF *cf, const CONF_DIR *d, const char *value,
-                           char *err, size_t errlen)
+                           BUF *err)
 {
     int b = conf_bool(value);
 
     if (b < 0) {
-        snprintf(err, errlen, "%s: bad value \"%s\": expected yes or no", d->name, value);
+        (void) util_err(err, "%s: bad value \"%s\": expected yes or no", d->name, value);
         return -1;
     }
     *CONF_FIELD(cf, d, int) = b;
@@ -160,7 +159,7 @@ static int conf_number(const char *value, int base, long min, long max, long *ou
 /* conf_parse_duration - "forever" (0), or N with a unit s, m, h, d or w
  * (none: seconds), as a long of seconds within the row's range */
 int conf_parse_duration(TXCONF *cf, const CONF_DIR *d, const char *value,
-                        char *err, size_t errlen)
+                        BUF *err)
 {
     static const struct { char unit; long secs; } units[] = {
         {'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 604800},
@@ -181,7 +180,7 @@ int conf_parse_duration(TXCONF *cf, const CONF_DIR *d, const char *value,
     if (n == 0 || n >= sizeof(digits) || (memcpy(digits, value, n), digits[n] = 0,
                                            conf_number(digits, 10, 1, LONG_MAX / 604800, &v)) < 0
         || v > d->max / mult || v * mult < d->min) {
-        snprintf(err, errlen, "%s: bad value \"%s\": expected \"forever\" or a duration "
+        (void) util_err(err, "%s: bad value \"%s\": expected \"forever\" or a duration "
                  "(N with s, m, h, d or w) from %lds to %ldd", d->name, value, d->min,
                  d->max / 86400);
         return -1;
@@ -192,12 +191,12 @@ int conf_parse_duration(TXCONF *cf, const CONF_DIR *d, const char *value,
 
 /* conf_parse_int - a decimal integer within the row's range */
 int conf_parse_int(TXCONF *cf, const CONF_DIR *d, const char *value,
-                          char *err, size_t errlen)
+                          BUF *err)
 {
     long v;
 
     if (conf_number(value, 10, d->min, d->max, &v) < 0) {
-        snprintf(err, errlen, "%s: bad value \"%s\": expected an integer from %ld to %ld",
+        (void) util_err(err, "%s: bad value \"%s\": expected an integer from %ld to %ld",
                  d->name, value, d->min, d->max);
         return -1;
     }
@@ -207,12 +206,12 @@ int conf_parse_int(TXCONF *cf, const CONF_DIR *d, const char *value,
 
 /* conf_parse_size - a byte count within the row's range */
 int conf_parse_size(TXCONF *cf, const CONF_DIR *d, const char *value,
-                           char *err, size_t errlen)
+                           BUF *err)
 {
     long v;
 
     if (conf_number(value, 10, d->min, d->max, &v) < 0) {
-        snprintf(err, errlen, "%s: bad value \"%s\": expected a number of bytes from %ld to %ld",
+        (void) util_err(err, "%s: bad value \"%s\": expected a number of bytes from %ld to %ld",
                  d->name, value, d->min, d->max);
         return -1;
     }
@@ -222,12 +221,12 @@ int conf_parse_size(TXCONF *cf, const CONF_DIR *d, const char *value,
 
 /* conf_parse_umask - an octal file mode mask */
 int conf_parse_umask(TXCONF *cf, const CONF_DIR *d, const char *value,
-                            char *err, size_t errlen)
+                            BUF *err)
 {
     long v;
 
     if (conf_number(value, 8, d->min, d->max, &v) < 0) {
-        snprintf(err, errlen, "%s: bad value \"%s\": expected an octal number from 0 to 0777",
+        (void) util_err(err, "%s: bad value \"%s\": expected an octal number from 0 to 0777",
                  d->name, value);
         return -1;
     }
@@ -237,12 +236,12 @@ int conf_parse_umask(TXCONF *cf, const CONF_DIR *d, const char *value,
 
 /* conf_parse_facility - a syslog facility name */
 int conf_parse_facility(TXCONF *cf, const CONF_DIR *d, const char *value,
-                               char *err, size_t errlen)
+                               BUF *err)
 {
     int code = log_facility_code(value);
 
     if (code < 0) {
-        snprintf(err, errlen, "%s: unknown syslog facility \"%s\" "
+        (void) util_err(err, "%s: unknown syslog facility \"%s\" "
                  "(expected mail, daemon, user or local0 to local7)", d->name, value);
         return -1;
     }
@@ -284,7 +283,7 @@ static int conf_socket_inet(const char *spec)
 
 /* conf_parse_socket - a libmilter socket specification */
 int conf_parse_socket(TXCONF *cf, const CONF_DIR *d, const char *value,
-                             char *err, size_t errlen)
+                             BUF *err)
 {
     char  **field = CONF_FIELD(cf, d, char *);
     const char *rest;
@@ -305,7 +304,7 @@ int conf_parse_socket(TXCONF *cf, const CONF_DIR *d, const char *value,
         ok = conf_socket_inet(rest) == 0;
     }
     if (!ok) {
-        snprintf(err, errlen, "%s: bad value \"%s\": expected unix:/absolute/path, "
+        (void) util_err(err, "%s: bad value \"%s\": expected unix:/absolute/path, "
                  "inet:port@host or inet6:port@host (port 1 to 65535)", d->name, value);
         return -1;
     }
@@ -332,7 +331,7 @@ static int conf_valid_account(const char *s, size_t len)
 
 /* conf_parse_user - "user" or "user:group" */
 int conf_parse_user(TXCONF *cf, const CONF_DIR *d, const char *value,
-                           char *err, size_t errlen)
+                           BUF *err)
 {
     char  **field = CONF_FIELD(cf, d, char *);
     const char *colon = strchr(value, ':');
@@ -344,7 +343,7 @@ int conf_parse_user(TXCONF *cf, const CONF_DIR *d, const char *value,
         ok = conf_valid_account(value, (size_t) (colon - value))
             && conf_valid_account(colon + 1, strlen(colon + 1));
     if (!ok) {
-        snprintf(err, errlen, "%s: bad value \"%s\": expected user or user:group",
+        (void) util_err(err, "%s: bad value \"%s\": expected user or user:group",
                  d->name, value);
         return -1;
     }
@@ -365,7 +364,7 @@ static int conf_canon_word(const char *s, size_t len)
 
 /* conf_parse_canon - "header/body"; one word sets the header, body simple */
 int conf_parse_canon(TXCONF *cf, const CONF_DIR *d, const char *value,
-                            char *err, size_t errlen)
+                            BUF *err)
 {
     const char *slash = strchr(value, '/');
     int h, b;
@@ -378,7 +377,7 @@ int conf_parse_canon(TXCONF *cf, const CONF_DIR *d, const char *value,
         b = conf_canon_word(slash + 1, strlen(slash + 1));
     }
     if (h < 0 || b < 0) {
-        snprintf(err, errlen, "%s: bad value \"%s\": expected relaxed or simple, "
+        (void) util_err(err, "%s: bad value \"%s\": expected relaxed or simple, "
                  "or header/body such as relaxed/relaxed", d->name, value);
         return -1;
     }
@@ -400,7 +399,7 @@ static int conf_valid_field_name(const char *s)
 
 /* conf_parse_headers - a comma- or space-separated list of header names */
 int conf_parse_headers(TXCONF *cf, const CONF_DIR *d, const char *value,
-                              char *err, size_t errlen)
+                              BUF *err)
 {
     STRV   *field = CONF_FIELD(cf, d, STRV);
     STRV    in, out;
@@ -410,7 +409,7 @@ int conf_parse_headers(TXCONF *cf, const CONF_DIR *d, const char *value,
     strv_split(&in, value, ", \t");
     for (i = 0; i < in.n; i++) {
         if (!conf_valid_field_name(in.v[i])) {
-            snprintf(err, errlen, "%s: bad header name \"%s\"", d->name, in.v[i]);
+            (void) util_err(err, "%s: bad header name \"%s\"", d->name, in.v[i]);
             strv_free(&in);
             return -1;
         }
@@ -429,7 +428,7 @@ int conf_parse_headers(TXCONF *cf, const CONF_DIR *d, const char *value,
 
 /* conf_parse_action - an action among those the row allows */
 int conf_parse_action(TXCONF *cf, const CONF_DIR *d, const char *value,
-                             char *err, size_t errlen)
+                             BUF *err)
 {
     static const char *const names[] = {"accept", "tempfail", "reject"};
     size_t i;
@@ -440,7 +439,7 @@ int conf_parse_action(TXCONF *cf, const CONF_DIR *d, const char *value,
             return 0;
         }
     }
-    snprintf(err, errlen, "%s: bad value \"%s\": expected %s", d->name, value,
+    (void) util_err(err, "%s: bad value \"%s\": expected %s", d->name, value,
              (d->max & CONF_ACT_BIT(CONF_ACT_REJECT)) ? "accept, tempfail or reject"
              : "accept or tempfail");
     return -1;
@@ -448,12 +447,12 @@ int conf_parse_action(TXCONF *cf, const CONF_DIR *d, const char *value,
 
 /* conf_parse_mode - OpenDKIM's Mode: only signing ("s") exists here */
 int conf_parse_mode(TXCONF *cf, const CONF_DIR *d, const char *value,
-                           char *err, size_t errlen)
+                           BUF *err)
 {
     (void) cf;
     (void) d;
     if (strspn(value, "sS") != strlen(value)) {
-        snprintf(err, errlen, "txmilter signs only; Mode %s is not supported: write "
+        (void) util_err(err, "txmilter signs only; Mode %s is not supported: write "
                  "\"Mode s\" and keep OpenDKIM or OpenDMARC for inbound verification", value);
         return -1;
     }
@@ -462,17 +461,17 @@ int conf_parse_mode(TXCONF *cf, const CONF_DIR *d, const char *value,
 
 /* conf_parse_safekeys - OpenDKIM's RequireSafeKeys: always on here */
 int conf_parse_safekeys(TXCONF *cf, const CONF_DIR *d, const char *value,
-                               char *err, size_t errlen)
+                               BUF *err)
 {
     int b = conf_bool(value);
 
     (void) cf;
     if (b < 0) {
-        snprintf(err, errlen, "%s: bad value \"%s\": expected yes or no", d->name, value);
+        (void) util_err(err, "%s: bad value \"%s\": expected yes or no", d->name, value);
         return -1;
     }
     if (b == 0) {
-        snprintf(err, errlen, "%s: cannot be turned off: txmilter refuses private keys "
+        (void) util_err(err, "%s: cannot be turned off: txmilter refuses private keys "
                  "that group or others can read (chmod 600, owned by UserID)", d->name);
         return -1;
     }
@@ -482,7 +481,7 @@ int conf_parse_safekeys(TXCONF *cf, const CONF_DIR *d, const char *value,
 /* conf_defaults - a TXCONF holding every default */
 /* conf_parse_storefail - StoreFailure local|accept|tempfail */
 int conf_parse_storefail(TXCONF *cf, const CONF_DIR *d, const char *value,
-                                char *err, size_t errlen)
+                                BUF *err)
 {
     static const char *const names[] = {"local", "accept", "tempfail"};
 
@@ -491,7 +490,7 @@ int conf_parse_storefail(TXCONF *cf, const CONF_DIR *d, const char *value,
             *CONF_FIELD(cf, d, int) = (int) i;
             return 0;
         }
-    snprintf(err, errlen, "%s: \"%s\" is not one of local, accept, tempfail", d->name, value);
+    (void) util_err(err, "%s: \"%s\" is not one of local, accept, tempfail", d->name, value);
     return -1;
 }
 
@@ -499,23 +498,23 @@ int conf_parse_storefail(TXCONF *cf, const CONF_DIR *d, const char *value,
  * The value is kept in one spelling ("embedded", lowercase scheme) so that
  * every module deciding the store type by comparing it agrees with -n. */
 int conf_parse_store(TXCONF *cf, const CONF_DIR *d, const char *value,
-                            char *err, size_t errlen)
+                            BUF *err)
 {
     static const char *const schemes[] = {"redis://", "redis+unix://", "redis-sentinel://"};
     char  **field = CONF_FIELD(cf, d, char *);
     size_t i, n;
 
     if (strcasecmp(value, "embedded") == 0)
-        return conf_parse_str(cf, d, "embedded", err, errlen);
+        return conf_parse_str(cf, d, "embedded", err);
     for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
         if (strncasecmp(value, schemes[i], strlen(schemes[i])) == 0)
             break;
     if (i == sizeof(schemes) / sizeof(schemes[0])) {
-        snprintf(err, errlen, "%s: \"%s\" is neither \"embedded\" nor a redis://, "
+        (void) util_err(err, "%s: \"%s\" is neither \"embedded\" nor a redis://, "
                  "redis+unix:// or redis-sentinel:// URL", d->name, value);
         return -1;
     }
-    if (conf_parse_str(cf, d, value, err, errlen) < 0)
+    if (conf_parse_str(cf, d, value, err) < 0)
         return -1;
     n = strlen(schemes[i]);
     memcpy(*field, schemes[i], n);
@@ -524,7 +523,7 @@ int conf_parse_store(TXCONF *cf, const CONF_DIR *d, const char *value,
 
 /* conf_parse_optpath - an absolute path, or "none" for NULL */
 int conf_parse_optpath(TXCONF *cf, const CONF_DIR *d, const char *value,
-                              char *err, size_t errlen)
+                              BUF *err)
 {
     char  **field = CONF_FIELD(cf, d, char *);
 
@@ -534,10 +533,10 @@ int conf_parse_optpath(TXCONF *cf, const CONF_DIR *d, const char *value,
         return 0;
     }
     if (value[0] != '/') {
-        snprintf(err, errlen, "%s: \"%s\" is not an absolute path (or \"none\")", d->name, value);
+        (void) util_err(err, "%s: \"%s\" is not an absolute path (or \"none\")", d->name, value);
         return -1;
     }
-    return conf_parse_str(cf, d, value, err, errlen);
+    return conf_parse_str(cf, d, value, err);
 }
 
 /* conf_ip_literal - an IPv4 or IPv6 address in its usual text form, or -1 */
@@ -554,7 +553,7 @@ static int conf_ip_literal(const char *s, char *out, size_t outlen)
 
 /* conf_parse_egress - EgressAddress: a list of IP addresses (no networks) */
 int conf_parse_egress(TXCONF *cf, const CONF_DIR *d, const char *value,
-                             char *err, size_t errlen)
+                             BUF *err)
 {
     STRV   *field = CONF_FIELD(cf, d, STRV);
     STRV    in, out;
@@ -565,7 +564,7 @@ int conf_parse_egress(TXCONF *cf, const CONF_DIR *d, const char *value,
     strv_split(&in, value, ", \t");
     for (size_t i = 0; i < in.n; i++) {
         if (conf_ip_literal(in.v[i], addr, sizeof(addr)) < 0) {
-            snprintf(err, errlen, "%s: \"%s\" is not an IPv4 or IPv6 address "
+            (void) util_err(err, "%s: \"%s\" is not an IPv4 or IPv6 address "
                      "(list each address the relay sends from, no networks)", d->name, in.v[i]);
             strv_free(&in);
             strv_free(&out);
@@ -576,7 +575,7 @@ int conf_parse_egress(TXCONF *cf, const CONF_DIR *d, const char *value,
     }
     strv_free(&in);
     if (out.n == 0) {
-        snprintf(err, errlen, "%s: no address given", d->name);
+        (void) util_err(err, "%s: no address given", d->name);
         strv_free(&out);
         return -1;
     }
@@ -587,7 +586,7 @@ int conf_parse_egress(TXCONF *cf, const CONF_DIR *d, const char *value,
 
 /* conf_parse_align - AlignmentAction reject|tempfail|quarantine|log */
 int conf_parse_align(TXCONF *cf, const CONF_DIR *d, const char *value,
-                            char *err, size_t errlen)
+                            BUF *err)
 {
     static const struct { const char *name; enum conf_align a; } names[] = {
         {"reject", CONF_ALIGN_REJECT}, {"tempfail", CONF_ALIGN_TEMPFAIL},
@@ -599,14 +598,14 @@ int conf_parse_align(TXCONF *cf, const CONF_DIR *d, const char *value,
             *CONF_FIELD(cf, d, enum conf_align) = names[i].a;
             return 0;
         }
-    snprintf(err, errlen, "%s: bad value \"%s\": expected reject, tempfail, quarantine or log",
+    (void) util_err(err, "%s: bad value \"%s\": expected reject, tempfail, quarantine or log",
              d->name, value);
     return -1;
 }
 
 /* conf_parse_dmarcmode - DMARCMode 7489|9989|both */
 int conf_parse_dmarcmode(TXCONF *cf, const CONF_DIR *d, const char *value,
-                         char *err, size_t errlen)
+                         BUF *err)
 {
     static const struct { const char *name; enum conf_dmarc_mode m; } names[] = {
         {"both", CONF_DMARC_BOTH}, {"7489", CONF_DMARC_7489}, {"9989", CONF_DMARC_9989},
@@ -617,13 +616,13 @@ int conf_parse_dmarcmode(TXCONF *cf, const CONF_DIR *d, const char *value,
             *CONF_FIELD(cf, d, enum conf_dmarc_mode) = names[i].m;
             return 0;
         }
-    snprintf(err, errlen, "%s: bad value \"%s\": expected 7489, 9989 or both", d->name, value);
+    (void) util_err(err, "%s: bad value \"%s\": expected 7489, 9989 or both", d->name, value);
     return -1;
 }
 
 /* conf_parse_nameservers - "addr[@port], ...": the resolvers to forward to */
 int conf_parse_nameservers(TXCONF *cf, const CONF_DIR *d, const char *value,
-                                  char *err, size_t errlen)
+                                  BUF *err)
 {
     char  **field = CONF_FIELD(cf, d, char *);
     STRV    in;
@@ -643,16 +642,16 @@ int conf_parse_nameservers(TXCONF *cf, const CONF_DIR *d, const char *value,
             || (at && conf_number(at + 1, 10, 1, 65535, &port) < 0)) {
             if (at)
                 *at = '@';
-            snprintf(err, errlen, "%s: bad value \"%s\": expected IP addresses with an optional "
+            (void) util_err(err, "%s: bad value \"%s\": expected IP addresses with an optional "
                      "port, such as 127.0.0.1@5353 or ::1", d->name, in.v[i]);
             rc = -1;
         } else if (buf_printf(&out, "%s%s@%ld", out.len ? ", " : "", addr, port) < 0) {
-            snprintf(err, errlen, "%s: too many addresses", d->name);
+            (void) util_err(err, "%s: too many addresses", d->name);
             rc = -1;
         }
     }
     if (rc == 0 && in.n == 0) {
-        snprintf(err, errlen, "%s: no address given", d->name);
+        (void) util_err(err, "%s: no address given", d->name);
         rc = -1;
     }
     strv_free(&in);
@@ -666,13 +665,13 @@ int conf_parse_nameservers(TXCONF *cf, const CONF_DIR *d, const char *value,
 
 /* conf_parse_abspath - an absolute path */
 int conf_parse_abspath(TXCONF *cf, const CONF_DIR *d, const char *value,
-                              char *err, size_t errlen)
+                              BUF *err)
 {
     if (value[0] != '/') {
-        snprintf(err, errlen, "%s: \"%s\" is not an absolute path", d->name, value);
+        (void) util_err(err, "%s: \"%s\" is not an absolute path", d->name, value);
         return -1;
     }
-    return conf_parse_str(cf, d, value, err, errlen);
+    return conf_parse_str(cf, d, value, err);
 }
 
 /* conf_unsub_url_ok - an https URL template holding %{token} (RFC 8058
@@ -693,45 +692,45 @@ int conf_unsub_mailto_ok(const char *tmpl)
 
 /* conf_parse_unsub_url - an https:// URL holding %{token} */
 int conf_parse_unsub_url(TXCONF *cf, const CONF_DIR *d, const char *value,
-                                char *err, size_t errlen)
+                                BUF *err)
 {
     if (!conf_unsub_url_ok(value)) {
-        snprintf(err, errlen, "%s: \"%s\" is not an https:// URL holding %%{token} "
+        (void) util_err(err, "%s: \"%s\" is not an https:// URL holding %%{token} "
                  "(without spaces, quotes, commas or angle brackets)", d->name, value);
         return -1;
     }
-    return conf_parse_str(cf, d, value, err, errlen);
+    return conf_parse_str(cf, d, value, err);
 }
 
 /* conf_parse_unsub_mailto - local%{token}@domain */
 int conf_parse_unsub_mailto(TXCONF *cf, const CONF_DIR *d, const char *value,
-                                   char *err, size_t errlen)
+                                   BUF *err)
 {
     if (!conf_unsub_mailto_ok(value)) {
-        snprintf(err, errlen, "%s: \"%s\" is not an address with %%{token} in its local part, "
+        (void) util_err(err, "%s: \"%s\" is not an address with %%{token} in its local part, "
                  "e.g. unsubscribe+%%{token}@example.com", d->name, value);
         return -1;
     }
-    return conf_parse_str(cf, d, value, err, errlen);
+    return conf_parse_str(cf, d, value, err);
 }
 
 /* conf_parse_hostport - "host:port" or "[v6]:port" (net_listen_split()) */
 int conf_parse_hostport(TXCONF *cf, const CONF_DIR *d, const char *value,
-                               char *err, size_t errlen)
+                               BUF *err)
 {
     char host[256], port[8];
 
     if (net_listen_split(value, host, sizeof(host), port, sizeof(port)) < 0) {
-        snprintf(err, errlen, "%s: bad value \"%s\": expected host:port", d->name, value);
+        (void) util_err(err, "%s: bad value \"%s\": expected host:port", d->name, value);
         return -1;
     }
-    return conf_parse_str(cf, d, value, err, errlen);
+    return conf_parse_str(cf, d, value, err);
 }
 
 /* conf_parse_choice - UnsubscribeExisting keep|replace (min 0) and
  * UnsubscribeScope address|domain (min 1): 0 for the first word, 1 for the second */
 int conf_parse_choice(TXCONF *cf, const CONF_DIR *d, const char *value,
-                             char *err, size_t errlen)
+                             BUF *err)
 {
     static const char *const words[2][2] = {{"keep", "replace"}, {"address", "domain"}};
     const char *const *w = words[d->min];
@@ -741,32 +740,32 @@ int conf_parse_choice(TXCONF *cf, const CONF_DIR *d, const char *value,
             *CONF_FIELD(cf, d, int) = i;
             return 0;
         }
-    snprintf(err, errlen, "%s: \"%s\" is not one of %s, %s", d->name, value, w[0], w[1]);
+    (void) util_err(err, "%s: \"%s\" is not one of %s, %s", d->name, value, w[0], w[1]);
     return -1;
 }
 
 
 /* conf_parse_group - a group name (ControlSocketGroup; looked up at start) */
 int conf_parse_group(TXCONF *cf, const CONF_DIR *d, const char *value,
-                     char *err, size_t errlen)
+                     BUF *err)
 {
     if (!conf_valid_account(value, strlen(value))) {
-        snprintf(err, errlen, "%s: bad value \"%s\": expected a group name", d->name, value);
+        (void) util_err(err, "%s: bad value \"%s\": expected a group name", d->name, value);
         return -1;
     }
-    return conf_parse_str(cf, d, value, err, errlen);
+    return conf_parse_str(cf, d, value, err);
 }
 
 /* conf_parse_sockmode - an octal socket mode with no bits outside the
  * row's max (ControlSocketMode: nothing for others, whose requests the
  * mode is there to keep out) */
 int conf_parse_sockmode(TXCONF *cf, const CONF_DIR *d, const char *value,
-                        char *err, size_t errlen)
+                        BUF *err)
 {
     long v;
 
     if (conf_number(value, 8, 0, 0777, &v) < 0 || (v & ~d->max) != 0) {
-        snprintf(err, errlen, "%s: bad value \"%s\": expected an octal mode within 0%lo "
+        (void) util_err(err, "%s: bad value \"%s\": expected an octal mode within 0%lo "
                  "(no access for others)", d->name, value, (unsigned long) d->max);
         return -1;
     }
@@ -776,13 +775,13 @@ int conf_parse_sockmode(TXCONF *cf, const CONF_DIR *d, const char *value,
 
 /* conf_parse_ratespec - "N/period" (as in the rate policy file) */
 int conf_parse_ratespec(TXCONF *cf, const CONF_DIR *d, const char *value,
-                        char *err, size_t errlen)
+                        BUF *err)
 {
     uint64_t n = 0, ms = 0;
     enum ratespec_err e = ratespec_parse(value, &n, &ms);
 
     if (e != RATESPEC_OK) {
-        snprintf(err, errlen, "%s: bad value \"%s\": %s (N from 1 to %u, a period from 1s "
+        (void) util_err(err, "%s: bad value \"%s\": %s (N from 1 to %u, a period from 1s "
                  "to 366d, e.g. 120/1m)", d->name, value, ratespec_why(e), RATESPEC_LIMIT_MAX);
         return -1;
     }
