@@ -78,17 +78,13 @@
 static int __attribute__((format(printf, 4, 5)))
 addr_norm_fail(char *out, size_t outlen, BUF *err, const char *fmt, ...)
 {
-    char msg[256];
     va_list ap;
 
     if (outlen > 0)
         out[0] = 0;
-    if (err != NULL) {
-        va_start(ap, fmt);
-        (void) vsnprintf(msg, sizeof(msg), fmt, ap);
-        va_end(ap);
-        (void) buf_puts(err, msg);
-    }
+    va_start(ap, fmt);
+    (void) util_verr(err, fmt, ap);
+    va_end(ap);
     return -1;
 }
 
@@ -184,9 +180,8 @@ static int addr_ldh(unsigned char c)
         || c == '_';
 }
 
-/* addr_label - append one domain label (A-label form) to dom; NULL or why not */
-static const char *addr_label(const char *label, char *dom, size_t size, char *why,
-                              size_t whylen)
+/* addr_label - append one domain label (A-label form) to dom; -1 (why in err) if not */
+static int addr_label(const char *label, char *dom, size_t size, BUF *err)
 {
     size_t i, len = strlen(label), have = strlen(dom);
     int plain = 1, rc;
@@ -198,22 +193,22 @@ static const char *addr_label(const char *label, char *dom, size_t size, char *w
         if (c >= 0x80)
             plain = 0;
         else if (!addr_ldh(c))
-            return snprintf(why, whylen, "bad character '%c' in domain", c), why;
+            return util_err(err, "bad character '%c' in domain", c);
     }
     if (plain && strncasecmp(label, "xn--", 4) != 0) {
         if (len > DNS_LABEL_MAX)
-            return snprintf(why, whylen, "domain label longer than %d bytes", DNS_LABEL_MAX), why;
+            return util_err(err, "domain label longer than %d bytes", DNS_LABEL_MAX);
         if (have + len + 1 >= size)
-            return snprintf(why, whylen, "domain longer than %d bytes", DNS_NAME_MAX), why;
+            return util_err(err, "domain longer than %d bytes", DNS_NAME_MAX);
         memcpy(dom + have, label, len + 1);
         util_lower(dom + have);
-        return NULL;
+        return 0;
     }
     {
         char low[ADDR_NORM_INPUT_MAX + 1];
 
         if (util_strlcpy(low, label, sizeof(low)) < 0)
-            return snprintf(why, whylen, "domain too long"), why;
+            return util_err(err, "domain too long");
         util_lower(low);        /* ASCII only: "XN--" and uppercase ASCII */
         rc = idn2_lookup_u8((const uint8_t *) low, (uint8_t **) &a,
                             IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
@@ -223,8 +218,8 @@ static const char *addr_label(const char *label, char *dom, size_t size, char *w
             if (idn2_lookup_u8((const uint8_t *) low, (uint8_t **) &a,
                                IDN2_NFC_INPUT | IDN2_TRANSITIONAL) != IDN2_OK) {
                 free(a);
-                return snprintf(why, whylen, "bad IDN label \"%.64s\": %s", label,
-                                idn2_strerror(rc)), why;
+                return util_err(err, "bad IDN label \"%.64s\": %s", label,
+                                idn2_strerror(rc));
             }
         }
     }
@@ -235,32 +230,31 @@ static const char *addr_label(const char *label, char *dom, size_t size, char *w
      * "ml"; mapped dots (U+3002) must not make an empty label either */
     if (len == 0 || a[0] == '.' || a[len - 1] == '.' || strstr(a, "..") != NULL) {
         free(a);
-        return snprintf(why, whylen, "bad IDN label \"%.64s\": maps to an empty label", label), why;
+        return util_err(err, "bad IDN label \"%.64s\": maps to an empty label", label);
     }
     /* UTS #46 maps some characters to ASCII that no label may hold (U+00A0
      * to a space); the dots of U+3002 and its kind are label separators */
     for (i = 0; i < len; i++) {
         if (!addr_ldh((unsigned char) a[i]) && a[i] != '.') {
             free(a);
-            return snprintf(why, whylen, "bad IDN label \"%.64s\": maps to a character a domain "
-                            "cannot hold", label), why;
+            return util_err(err, "bad IDN label \"%.64s\": maps to a character a domain "
+                            "cannot hold", label);
         }
     }
     if (have + len + 1 >= size) {
         free(a);
-        return snprintf(why, whylen, "domain longer than %d bytes", DNS_NAME_MAX), why;
+        return util_err(err, "domain longer than %d bytes", DNS_NAME_MAX);
     }
     memcpy(dom + have, a, len + 1);
     free(a);
-    return NULL;
+    return 0;
 }
 
-/* addr_domain_norm - the domain d (len bytes) in canonical form into dom */
-static const char *addr_domain_norm(const char *d, size_t len, char *dom, size_t size,
-                                    char *why, size_t whylen)
+/* addr_domain_norm - the domain d (len bytes) in canonical form into dom; -1 (why in err) */
+static int addr_domain_norm(const char *d, size_t len, char *dom, size_t size, BUF *err)
 {
     char label[ADDR_NORM_INPUT_MAX + 1];
-    const char *p, *e, *end = d + len, *l;
+    const char *p, *e, *end = d + len;
     size_t n;
 
     dom[0] = 0;
@@ -269,38 +263,38 @@ static const char *addr_domain_norm(const char *d, size_t len, char *dom, size_t
         len--;
     }
     if (len == 0)
-        return snprintf(why, whylen, "empty domain"), why;
+        return util_err(err, "empty domain");
     if (d[len - 1] == '.')
-        return snprintf(why, whylen, "empty label in domain"), why;
+        return util_err(err, "empty label in domain");
     if (d[0] == '[') {
         if (addr_literal(d, len, dom, size) < 0)
-            return snprintf(why, whylen, "bad domain literal \"%.*s\"", (int) (len > 64 ? 64 : len),
-                            d), why;
-        return NULL;
+            return util_err(err, "bad domain literal \"%.*s\"", (int) (len > 64 ? 64 : len),
+                            d);
+        return 0;
     }
     for (p = d; p < end; p = e + 1) {
         if ((e = memchr(p, '.', (size_t) (end - p))) == NULL)
             e = end;
         if (e == p)
-            return snprintf(why, whylen, "empty label in domain"), why;
+            return util_err(err, "empty label in domain");
         memcpy(label, p, (size_t) (e - p));
         label[e - p] = 0;
         if (dom[0] && strlen(dom) + 2 < size)
             strcat(dom, ".");
-        if ((l = addr_label(label, dom, size, why, whylen)) != NULL)
-            return l;
+        if (addr_label(label, dom, size, err) < 0)
+            return -1;
         if (e == end)
             break;
     }
     /* Check the A-label form: a U-label may have grown. */
     if (strlen(dom) > DNS_NAME_MAX)
-        return snprintf(why, whylen, "domain longer than %d bytes", DNS_NAME_MAX), why;
+        return util_err(err, "domain longer than %d bytes", DNS_NAME_MAX);
     for (p = dom; *p; p += n + (p[n] == '.')) {
         n = strcspn(p, ".");
         if (n > DNS_LABEL_MAX)
-            return snprintf(why, whylen, "domain label longer than %d bytes", DNS_LABEL_MAX), why;
+            return util_err(err, "domain label longer than %d bytes", DNS_LABEL_MAX);
     }
-    return NULL;
+    return 0;
 }
 
 /* addr_cut - cut local at the first of seps, unless that is its first byte */
@@ -312,24 +306,25 @@ static void addr_cut(char *local, const char *seps)
         local[n] = 0;
 }
 
-/* addr_input_bad - why raw input is unusable (length, control bytes, UTF-8), or NULL */
-static const char *addr_input_bad(const char *addr, size_t len, char *why, size_t whylen)
+/* addr_input_bad - -1 (why in err) if raw input is unusable (length, control bytes, UTF-8) */
+static int addr_input_bad(const char *addr, size_t len, BUF *err)
 {
     size_t i;
 
     if (len > ADDR_NORM_INPUT_MAX)
-        return snprintf(why, whylen, "address longer than %d bytes", ADDR_NORM_INPUT_MAX), why;
+        return util_err(err, "address longer than %d bytes", ADDR_NORM_INPUT_MAX);
     for (i = 0; i < len; i++)
         if ((unsigned char) addr[i] < 0x20 || addr[i] == 0x7f)
-            return snprintf(why, whylen, "control character 0x%02x in address",
-                            (unsigned char) addr[i]), why;
+            return util_err(err, "control character 0x%02x in address",
+                            (unsigned char) addr[i]);
     if (!addr_utf8_ok((const unsigned char *) addr))
-        return "invalid UTF-8 in address";
-    return NULL;
+        return util_err(err, "invalid UTF-8 in address");
+    return 0;
 }
 
-/* addr_find_at - the last '@' outside quotes in s, checked to end a usable local part */
-static const char *addr_find_at(const char *s, const char **atp, char *why, size_t whylen)
+/* addr_find_at - the last '@' outside quotes in s, checked to end a usable
+ * local part; -1 (why in err) if there is none */
+static int addr_find_at(const char *s, const char **atp, BUF *err)
 {
     const char *q, *at = NULL;
     int inq = 0;
@@ -343,15 +338,15 @@ static const char *addr_find_at(const char *s, const char **atp, char *why, size
             at = q;
     }
     if (inq)
-        return "unterminated quoted string";
+        return util_err(err, "unterminated quoted string");
     if (at == NULL)
-        return "no '@' in address";
+        return util_err(err, "no '@' in address");
     if (at == s)
-        return "empty local part";
+        return util_err(err, "empty local part");
     if ((size_t) (at - s) > ADDR_LOCAL_MAX)
-        return snprintf(why, whylen, "local part longer than %d bytes", ADDR_LOCAL_MAX), why;
+        return util_err(err, "local part longer than %d bytes", ADDR_LOCAL_MAX);
     *atp = at;
-    return NULL;
+    return 0;
 }
 
 /* addr_unquote - copy the content of the local part s..at into local (ADDR_LOCAL_MAX + 1) */
@@ -418,8 +413,8 @@ static const char *addr_local_text(const char *local, char *quoted)
 int addr_norm(const char *addr, const ADDR_NORM_OPTS *o, char *out, size_t outlen, BUF *err)
 {
     char buf[ADDR_NORM_INPUT_MAX + 1], local[ADDR_LOCAL_MAX + 1], dom[DNS_NAME_MAX + 2];
-    char quoted[2 * ADDR_LOCAL_MAX + 3], why[200];
-    const char *seps = o && o->separators ? o->separators : "+", *at = NULL, *bad;
+    char quoted[2 * ADDR_LOCAL_MAX + 3];
+    const char *seps = o && o->separators ? o->separators : "+", *at = NULL;
     int gmail_rules = o ? o->gmail_dots : 1;
     size_t len;
     char *s;
@@ -429,8 +424,8 @@ int addr_norm(const char *addr, const ADDR_NORM_OPTS *o, char *out, size_t outle
     if (addr == NULL)
         return addr_norm_fail(out, outlen, err, "no address");
     len = strlen(addr);
-    if ((bad = addr_input_bad(addr, len, why, sizeof(why))) != NULL)
-        return addr_norm_fail(out, outlen, err, "%s", bad);
+    if (addr_input_bad(addr, len, err) < 0)
+        return -1;
     memcpy(buf, addr, len + 1);
     s = util_trim(buf);
     len = strlen(s);
@@ -449,12 +444,11 @@ int addr_norm(const char *addr, const ADDR_NORM_OPTS *o, char *out, size_t outle
         return addr_norm_fail(out, outlen, err, "empty local part");
     if (*s == '@' && (s = (char *) addr_skip_route(s)) == NULL)
         return addr_norm_fail(out, outlen, err, "bad source route");
-    if ((bad = addr_find_at(s, &at, why, sizeof(why))) != NULL)
-        return addr_norm_fail(out, outlen, err, "%s", bad);
+    if (addr_find_at(s, &at, err) < 0)
+        return -1;
     addr_unquote(s, at, local);
-    if ((bad = addr_domain_norm(at + 1, strlen(at + 1), dom, sizeof(dom), why, sizeof(why)))
-        != NULL)
-        return addr_norm_fail(out, outlen, err, "%s", bad);
+    if (addr_domain_norm(at + 1, strlen(at + 1), dom, sizeof(dom), err) < 0)
+        return -1;                      /* out is still "" */
 
     addr_cut(local, seps);
     if (gmail_rules && (strcmp(dom, "gmail.com") == 0 || strcmp(dom, "googlemail.com") == 0))

@@ -98,9 +98,7 @@ static int as_fail(char *out, size_t outlen, BUF *err, const char *why)
 {
     if (outlen > 0)
         out[0] = 0;
-    if (err != NULL)
-        (void) buf_puts(err, why);
-    return -1;
+    return util_err(err, "%s", why);
 }
 
 /* as_blank - white space between RFC 822 tokens */
@@ -340,9 +338,10 @@ static int as_internal(const AS_LIST *l, int tok, BUF *b)
     return 0;
 }
 
-/* as_one_token - 1 if arg is one SMTP command token, as smtpd splits them:
- * "..." and <...> (which nest) closed, no blank outside them */
-static int as_one_token(const char *arg, const char **why)
+/* as_one_token - 0 if arg is one SMTP command token, as smtpd splits them:
+ * "..." and <...> (which nest) closed, no blank outside them; else -1 with
+ * why in err */
+static int as_one_token(const char *arg, BUF *err)
 {
     char want[ADDR_NORM_INPUT_MAX + 1];
     size_t depth = 0;
@@ -358,15 +357,13 @@ static int as_one_token(const char *arg, const char **why)
         } else if (*p == '<' && (depth == 0 || want[depth - 1] == '>')) {
             want[depth++] = '>';
         } else if (depth == 0 && (*p == ' ' || *p == '\t')) {
-            *why = "blank outside quotes or angle brackets";
-            return 0;
+            return util_err(err, "blank outside quotes or angle brackets");
         }
     }
-    if (depth > 0) {
-        *why = want[depth - 1] == '"' ? "unterminated quoted string" : "unterminated '<'";
-        return 0;
-    }
-    return 1;
+    if (depth > 0)
+        return util_err(err, "%s", want[depth - 1] == '"' ? "unterminated quoted string"
+                        : "unterminated '<'");
+    return 0;
 }
 
 /* as_dot_atom - 1 if local can be written without quotes */
@@ -410,7 +407,7 @@ static int as_quote(const char *in, char *out, size_t outlen)
 int addr_smtp_extract(const char *arg, char *out, size_t outlen, BUF *err)
 {
     char buf[ADDR_NORM_INPUT_MAX + 1], *text;
-    const char *why = NULL, *colon;
+    const char *colon;
     AS_LIST l;
     BUF b;
     size_t len;
@@ -426,8 +423,11 @@ int addr_smtp_extract(const char *arg, char *out, size_t outlen, BUF *err)
         len--;
     memcpy(buf, arg, len);
     buf[len] = 0;
-    if (!as_one_token(buf, &why))
-        return as_fail(out, outlen, err, why);
+    if (as_one_token(buf, err) < 0) {
+        if (outlen > 0)
+            out[0] = 0;
+        return -1;
+    }
     text = buf;
     if (len >= 2 && buf[0] == '<' && buf[len - 1] == '>') {
         buf[len - 1] = 0;

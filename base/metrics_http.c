@@ -107,12 +107,13 @@ static enum MHD_Result metrics_http_scrape(METRICS_HTTP *h, struct MHD_Connectio
 /* metrics_http_healthz - 200 or 503 with the reason */
 static enum MHD_Result metrics_http_healthz(METRICS_HTTP *h, struct MHD_Connection *c)
 {
-    char reason[512], body[600];
+    char reason_mem[512], body[600];
+    BUF reason;
 
-    reason[0] = 0;
-    if (h->health == NULL || h->health(h->arg, reason, sizeof(reason)))
+    buf_init_fixed(&reason, reason_mem, sizeof(reason_mem));
+    if (h->health == NULL || h->health(h->arg, &reason))
         return metrics_http_text(c, MHD_HTTP_OK, "ok\n", NULL);
-    snprintf(body, sizeof(body), "unhealthy: %s\n", reason[0] ? reason : "unknown");
+    snprintf(body, sizeof(body), "unhealthy: %s\n", reason.len ? reason.data : "unknown");
     return metrics_http_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, body, NULL);
 }
 

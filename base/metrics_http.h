@@ -10,14 +10,15 @@
 #include <stddef.h>
 
 #include "metrics.h"
+#include "util.h"
 
 #define METRICS_HTTP_BODY_MAX   (4 * 1024 * 1024)   /* bytes of one scrape */
 #define METRICS_HTTP_CONN_MAX   16                  /* connections at once */
 #define METRICS_HTTP_TIMEOUT    10                  /* seconds a connection may idle */
 
 /* A health check: 1 when the daemon can do its job; otherwise 0 with
- * what is wrong in reason ("store redis: down (...)"). */
-typedef int (*METRICS_HEALTH_FN) (void *arg, char *reason, size_t len);
+ * what is wrong appended to reason ("store redis: down (...)"). */
+typedef int (*METRICS_HEALTH_FN) (void *arg, BUF *reason);
 
 typedef struct metrics_http METRICS_HTTP;
 

@@ -15,7 +15,7 @@
  *	void	util_lower(char *s)
  *	char *	util_trim(char *s)
  *	void	buf_init(BUF *b, size_t max)
- *	void	buf_init_fixed(BUF *b, char *mem, size_t size)
+ *	BUF *	buf_init_fixed(BUF *b, char *mem, size_t size)
  *	void	buf_free(BUF *b)
  *	void	buf_reset(BUF *b)
  *	int	buf_append(BUF *b, const void *p, size_t n)
@@ -191,7 +191,7 @@ void buf_init(BUF *b, size_t max)
 }
 
 /* buf_init_fixed - a BUF over the caller's array, never reallocated */
-void buf_init_fixed(BUF *b, char *mem, size_t size)
+BUF *buf_init_fixed(BUF *b, char *mem, size_t size)
 {
     if (size == 0)
         log_fatal("buf_init_fixed: an array of no bytes");
@@ -201,6 +201,7 @@ void buf_init_fixed(BUF *b, char *mem, size_t size)
     b->cap = size;
     b->max = size - 1;
     b->fixed = 1;
+    return b;
 }
 
 void buf_free(BUF *b)

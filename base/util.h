@@ -44,8 +44,9 @@ void buf_init(BUF *b, size_t max);
  * at least 1; at most size - 1 bytes of data): it never allocates, and
  * buf_free() leaves mem alone. For a reason or other short text asked for
  * once a message or a token, where a heap buffer would cost an allocation
- * per call. data is "" from the start, never NULL. */
-void buf_init_fixed(BUF *b, char *mem, size_t size);
+ * per call. data is "" from the start, never NULL. Returns b, so that
+ * a call can set up its argument: f(..., buf_init_fixed(&b, m, sizeof(m))). */
+BUF *buf_init_fixed(BUF *b, char *mem, size_t size);
 void buf_free(BUF *b);
 void buf_reset(BUF *b);
 int  buf_append(BUF *b, const void *p, size_t n);     /* -1: over the limit */

@@ -10,7 +10,7 @@
  *	void	ctl_dmarc_view7489(const DMARC_CHECK *c, char *out, size_t len)
  *	void	ctl_dmarc_view9989(const DMARC_WALK *w, char *out, size_t len)
  *	int	ctl_dmarc_differ(const DMARC_CHECK *c, const DMARC_WALK *w,
- *			char *why, size_t whylen)
+ *			BUF *why)
  *	int	ctl_dmarc_rfc9989(const char *record, BUF *out,
  *			char *removed, size_t removedlen)
  *
@@ -22,7 +22,7 @@
  *	ctl_dmarc_differ() returns 1 when receivers of the two generations
  *	would treat mail From the domain differently: one finds a policy and
  *	the other none (or DNS trouble), they apply another policy, or they
- *	take it from another record; why then says how, in the words of the
+ *	take it from another record; how is then appended to why, in the words of the
  *	preflight's verdict ("RFC 7489: no policy; RFC 9989: p=reject from
  *	the PSD _dmarc.example"). 0 when they agree.
  *
@@ -92,12 +92,11 @@ static void differ_short(DMARC_CHECK_STATUS st, DMARC_CHECK_POLICY p, const char
         fmt_trunc(out, len, "%s=%s from %s_dmarc.%s", tag, dmarc_check_policy_str(p), psd, rd);
 }
 
-int ctl_dmarc_differ(const DMARC_CHECK *c, const DMARC_WALK *w, char *why, size_t whylen)
+int ctl_dmarc_differ(const DMARC_CHECK *c, const DMARC_WALK *w, BUF *why)
 {
     char a[ORGDOMAIN_MAX + 64], b[ORGDOMAIN_MAX + 64];
     int found7 = c->status == DMARC_CHECK_FOUND, found9 = w->status == DMARC_CHECK_FOUND;
 
-    why[0] = 0;
     if (found7 != found9 || c->status == DMARC_CHECK_TEMPFAIL || w->status == DMARC_CHECK_TEMPFAIL) {
         if (c->status == w->status)
             return 0;
@@ -106,7 +105,7 @@ int ctl_dmarc_differ(const DMARC_CHECK *c, const DMARC_WALK *w, char *why, size_
     }
     differ_short(c->status, c->policy, c->policy_tag, "", c->record_domain, a, sizeof(a));
     differ_short(w->status, w->policy, w->policy_tag, view_psd(w), w->record_domain, b, sizeof(b));
-    fmt_trunc(why, whylen, "RFC 7489: %s; RFC 9989: %s", a, b);
+    (void) util_err(why, "RFC 7489: %s; RFC 9989: %s", a, b);
     return 1;
 }
 

@@ -19,9 +19,10 @@ void ctl_dmarc_view7489(const DMARC_CHECK *c, char *out, size_t len);
 /* ctl_dmarc_view9989 - the RFC 9989 finding in one line */
 void ctl_dmarc_view9989(const DMARC_WALK *w, char *out, size_t len);
 
-/* ctl_dmarc_differ - 1 (and why) when receivers of the two generations
- * would apply something else to the domain's mail; 0 when they agree */
-int ctl_dmarc_differ(const DMARC_CHECK *c, const DMARC_WALK *w, char *why, size_t whylen);
+/* ctl_dmarc_differ - 1 (and how, appended to why) when receivers of the
+ * two generations would apply something else to the domain's mail; 0
+ * when they agree */
+int ctl_dmarc_differ(const DMARC_CHECK *c, const DMARC_WALK *w, BUF *why);
 
 /* ctl_dmarc_rfc9989 - record without pct, rf and ri (pct=0 becomes
  * t=y) into out, their names into removed; how many, -1 if out is full */

@@ -157,10 +157,11 @@ static void ctl_publish(CTL_REPORT *r, const char *name, const char *value, cons
 static int ctl_check_spf(CTL_REPORT *r, const TXCONF *cf, const char *domain)
 {
     DNS_ANSWER a;
-    char err[400], *record = NULL;
+    char err_mem[400], *record = NULL;
     const char *missing[CTL_EGRESS_MAX];
     size_t nmissing = 0;
     int idx, tempfail, count, all_pass = 1;
+    BUF err;
 
     if (cf->align.egress.n == 0) {
         ctl_row(r, domain, "SPF", CTL_WARN, "not checked: no EgressAddress in the configuration");
@@ -182,9 +183,10 @@ static int ctl_check_spf(CTL_REPORT *r, const TXCONF *cf, const char *domain)
         record = xstrdup(a.rec[idx]);
     dns_answer_free(&a);
     if (record) {
-        count = spf_check_count_lookups(dns_lookup, NULL, domain, &tempfail, err, sizeof(err));
+        buf_init_fixed(&err, err_mem, sizeof(err_mem));
+        count = spf_check_count_lookups(dns_lookup, NULL, domain, &tempfail, &err);
         if (count < 0)
-            ctl_row(r, domain, "SPF", tempfail ? CTL_DNSERR : CTL_FAIL, "%s", err);
+            ctl_row(r, domain, "SPF", tempfail ? CTL_DNSERR : CTL_FAIL, "%s", err.data);
         else if (count > 10)
             ctl_row(r, domain, "SPF", CTL_FAIL, "%d DNS-querying terms (include, a, mx, ptr, exists, "
                     "redirect): over the limit of 10, receivers get permerror", count);
@@ -229,9 +231,10 @@ static int ctl_check_dkim(CTL_REPORT *r, SNAPSHOT *snap, const char *domain)
     int good = 0, any = 0;
 
     for (size_t i = 0; i < n; i++) {
-        char why[400], name[600];
+        char why_mem[400], name[600];
         unsigned ttl;
         KEYCHECK_STATUS st;
+        BUF why;
 
         if (strcasecmp(k[i].domain, domain) != 0)
             continue;
@@ -240,18 +243,19 @@ static int ctl_check_dkim(CTL_REPORT *r, SNAPSHOT *snap, const char *domain)
             ctl_row(r, domain, "DKIM", CTL_WARN, "%s: key path holds %%: not checked", k[i].selector);
             continue;
         }
-        st = keycheck_published(dns_lookup, NULL, domain, k[i].selector, snap->keys[i], &ttl, why, sizeof(why));
+        buf_init_fixed(&why, why_mem, sizeof(why_mem));
+        st = keycheck_published(dns_lookup, NULL, domain, k[i].selector, snap->keys[i], &ttl, &why);
         fmt_trunc(name, sizeof(name), "%s._domainkey.%s", k[i].selector, domain);
         if (st == KEYCHECK_MATCH) {
             good++;
             ctl_row(r, domain, "DKIM", CTL_OK, "%s: %s key matches %s", name,
                     snap->keys[i]->type == KEYS_ED25519 ? "ed25519" : "rsa", snap->keys[i]->origin);
         } else if (st == KEYCHECK_TEMPFAIL) {
-            ctl_row(r, domain, "DKIM", CTL_DNSERR, "%s", why);
+            ctl_row(r, domain, "DKIM", CTL_DNSERR, "%s", why.data);
         } else {
             char *rec = keys_dns_record(snap->keys[i]);
 
-            ctl_row(r, domain, "DKIM", CTL_FAIL, "%s: %s", keycheck_str(st), why);
+            ctl_row(r, domain, "DKIM", CTL_FAIL, "%s: %s", keycheck_str(st), why.data);
             ctl_publish(r, name, rec, st == KEYCHECK_MISSING ? "DKIM: key not published"
                         : "DKIM: replace the published record with this one");
             free(rec);
@@ -354,8 +358,13 @@ static int ctl_check_dmarc(CTL_REPORT *r, const TXCONF *cf, const char *domain, 
         if (own == NULL && w.status == DMARC_CHECK_FOUND && w.rec.psd != 'y')
             own = w.record_domain;
     }
-    if (mode == CONF_DMARC_BOTH && ctl_dmarc_differ(&dm, &w, view, sizeof(view)))
-        ctl_row(r, domain, "DMARC", CTL_WARN, "receivers differ: %s", view);
+    if (mode == CONF_DMARC_BOTH) {
+        BUF how;
+
+        buf_init_fixed(&how, view, sizeof(view));
+        if (ctl_dmarc_differ(&dm, &w, &how))
+            ctl_row(r, domain, "DMARC", CTL_WARN, "receivers differ: %s", how.data);
+    }
     if (own)
         ctl_dmarc_hygiene(r, domain, own);
     if (!missing)

@@ -5,8 +5,7 @@
  * SYNOPSIS
  *	#include "daemon_metrics.h"
  *
- *	int	daemon_metrics_health(const DAEMON_HEALTH *h, char *reason,
- *			size_t len)
+ *	int	daemon_metrics_health(const DAEMON_HEALTH *h, BUF *reason)
  *	DAEMON_METRICS *daemon_metrics_new(void)
  *	const MSG_METRICS *daemon_metrics_msg(DAEMON_METRICS *dm)
  *	METRICS * daemon_metrics_registry(DAEMON_METRICS *dm)
@@ -71,33 +70,30 @@ struct daemon_metrics {
     int      resolver;
 };
 
-/* dm_add - "; " between reasons */
-static void dm_add(char *reason, size_t len, const char *what)
+/* dm_add - one more reason into reason, "; " after the one before */
+static void dm_add(BUF *reason, int *bad, const char *what)
 {
-    size_t used = strlen(reason);
-
-    if (used + 1 < len)
-        snprintf(reason + used, len - used, "%s%s", used ? "; " : "", what);
+    (void) util_err(reason, "%s%s", *bad ? "; " : "", what);
+    *bad = 1;
 }
 
 /* daemon_metrics_health - can txmilter do its job? */
-int daemon_metrics_health(const DAEMON_HEALTH *h, char *reason, size_t len)
+int daemon_metrics_health(const DAEMON_HEALTH *h, BUF *reason)
 {
     char dns[128];
+    int bad = 0;
 
-    if (len)
-        reason[0] = 0;
     if (h->redis && !h->redis_up)
-        dm_add(reason, len, "store redis: does not answer");
+        dm_add(reason, &bad, "store redis: does not answer");
     if (h->redis && h->breaker_open)
-        dm_add(reason, len, "store redis: circuit breaker open");
+        dm_add(reason, &bad, "store redis: circuit breaker open");
     if (h->suppress && !h->suppress_up)
-        dm_add(reason, len, "suppression list: last call failed");
+        dm_add(reason, &bad, "suppression list: last call failed");
     if (h->resolver && h->dns_failing >= DAEMON_HEALTH_DNS_FAILING) {
         snprintf(dns, sizeof(dns), "resolver: the last %lu queries failed", h->dns_failing);
-        dm_add(reason, len, dns);
+        dm_add(reason, &bad, dns);
     }
-    return len == 0 || reason[0] == 0;
+    return !bad;
 }
 
 static const double dm_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
@@ -292,12 +288,12 @@ static void dm_collect(void *arg)
 }
 
 /* dm_health - /health */
-static int dm_health(void *arg, char *reason, size_t len)
+static int dm_health(void *arg, BUF *reason)
 {
     DAEMON_HEALTH h;
 
     dm_facts(arg, &h);
-    return daemon_metrics_health(&h, reason, len);
+    return daemon_metrics_health(&h, reason);
 }
 
 /* daemon_metrics_listen - bind MetricsListen */

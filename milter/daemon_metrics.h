@@ -28,8 +28,9 @@ typedef struct daemon_health {
 } DAEMON_HEALTH;
 
 /* daemon_metrics_health - 1 if txmilter can do its job; else 0 with
- * every reason in reason ("; " between them). Pure: the unit tests call it. */
-int daemon_metrics_health(const DAEMON_HEALTH *h, char *reason, size_t len);
+ * every reason appended to reason ("; " between them). Pure: the unit
+ * tests call it. */
+int daemon_metrics_health(const DAEMON_HEALTH *h, BUF *reason);
 
 typedef struct daemon_metrics DAEMON_METRICS;
 

@@ -199,19 +199,20 @@ static int msg_bounce_record(MSG *m, const RP_PAYLOAD *p, const DSN_RESULT *d)
 /* msg_bounce_eom - read a bounce to the return path; 1 when that ends the message (*r) */
 int msg_bounce_eom(MSG *m, REPLY *r)
 {
-    char why[64];
+    char why_mem[64];
     RP_PAYLOAD p;
     DSN_RESULT d;
-    BUF msg;
+    BUF msg, why;
 
     if (m->rp_rcpt == NULL || m->outbound)
         return 0;
     m->state = MSG_ST_DONE;
     *r = reply_make(REPLY_DISCARD, NULL, NULL, NULL);
+    buf_init_fixed(&why, why_mem, sizeof(why_mem));
     if (rp_token_open(m->snap->unsub_keys, m->rp_token, 0, (uint64_t) services_now(&m->svc), &p,
-                      why, sizeof(why)) != 0) {
+                      &why) != 0) {
         log_warn("%s: bounce to %s: token refused (%s): ignored, nothing suppressed",
-                 msg_queueid(m), m->rp_rcpt, why);
+                 msg_queueid(m), m->rp_rcpt, why.data);
         msg_note(m, "bounce=bad-token action=discard");
         msg_count_action(m, "discarded");
         return 1;

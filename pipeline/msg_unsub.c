@@ -50,9 +50,9 @@
 int msg_unsub_rcpt(MSG *m, const char *rcpt, char *would, size_t wouldlen)
 {
     const TXCONF *cf = m->snap->cf;
-    char token[UNSUB_TOKEN_MAX], why[64];
+    char token[UNSUB_TOKEN_MAX], why_mem[64];
     UNSUB_PAYLOAD p;
-    BUF err;
+    BUF why, err;
 
     const UNSUB_ROUTES *rt = m->snap->unsub_routes;
     int found = 0;
@@ -66,10 +66,11 @@ int msg_unsub_rcpt(MSG *m, const char *rcpt, char *would, size_t wouldlen)
             found = unsub_mailto_token(rt->r[i].mailto, rcpt, token, sizeof(token));
     if (!found)
         return 0;
+    buf_init_fixed(&why, why_mem, sizeof(why_mem));
     if (unsub_token_open(m->snap->unsub_keys, token, (uint64_t) cf->unsub.max_age,
-                         (uint64_t) services_now(&m->svc), &p, why, sizeof(why)) < 0) {
+                         (uint64_t) services_now(&m->svc), &p, &why) < 0) {
         log_warn("%s: unsubscribe request by mail to %s: token refused (%s): delivered as ordinary mail",
-                 msg_queueid(m), rcpt, why);
+                 msg_queueid(m), rcpt, why.data);
         return 0;
     }
     if (m->dry_run) {

@@ -248,21 +248,22 @@ static int snapshot_unsub(SNAPSHOT *s, BUF *errs)
 /* snapshot_bounce - the FeedbackID and ReturnPath templates, ReturnPathExempt */
 static int snapshot_bounce(SNAPSHOT *s, BUF *errs)
 {
-    char where[1024], why[128];
+    char where[1024], why_mem[128];
     int bad = 0;
+    BUF why;
 
-    if (s->cf->bounce.feedback_id
-        && feedback_id_check(s->cf->bounce.feedback_id, why, sizeof(why)) != 0) {
+    buf_init_fixed(&why, why_mem, sizeof(why_mem));
+    if (s->cf->bounce.feedback_id && feedback_id_check(s->cf->bounce.feedback_id, &why) != 0) {
         conf_where(s->cf, "FeedbackID", where, sizeof(where));
         buf_printf(errs, "%s: FeedbackID: bad template \"%s\": %s\n", where,
-                   s->cf->bounce.feedback_id, why);
+                   s->cf->bounce.feedback_id, why.data);
         bad = -1;
     }
-    if (s->cf->bounce.return_path
-        && return_path_check(s->cf->bounce.return_path, why, sizeof(why)) != 0) {
+    buf_reset(&why);
+    if (s->cf->bounce.return_path && return_path_check(s->cf->bounce.return_path, &why) != 0) {
         conf_where(s->cf, "ReturnPath", where, sizeof(where));
         buf_printf(errs, "%s: ReturnPath: bad template \"%s\": %s\n", where,
-                   s->cf->bounce.return_path, why);
+                   s->cf->bounce.return_path, why.data);
         bad = -1;
     }
     if (s->cf->bounce.return_path_exempt) {

@@ -329,15 +329,13 @@ static unsigned long unsubd_rate(UNSUBD *d, const UNSUBD_REQ *r)
 }
 
 /* unsubd_open_token - verify the token under the keys' read lock */
-static int unsubd_open_token(UNSUBD *d, const char *token, UNSUB_PAYLOAD *p, char *why, size_t whylen)
+static int unsubd_open_token(UNSUBD *d, const char *token, UNSUB_PAYLOAD *p, BUF *err)
 {
     int rc;
 
-    if (pthread_rwlock_rdlock(&d->keys_lock) != 0) {
-        (void) util_strlcpy(why, "internal error (lock)", whylen);
-        return -1;
-    }
-    rc = unsub_token_open(d->keys, token, d->uc->max_age, (uint64_t) time(NULL), p, why, whylen);
+    if (pthread_rwlock_rdlock(&d->keys_lock) != 0)
+        return util_err(err, "internal error (lock)");
+    rc = unsub_token_open(d->keys, token, d->uc->max_age, (uint64_t) time(NULL), p, err);
     (void) pthread_rwlock_unlock(&d->keys_lock);
     return rc;
 }
@@ -380,9 +378,10 @@ static enum MHD_Result unsubd_form_field(void *cls, enum MHD_ValueKind kind, con
 static enum MHD_Result unsubd_begin(UNSUBD *d, struct MHD_Connection *c, UNSUBD_REQ *r,
                                     const char *url, const char *method)
 {
-    char why[128], result[256], retry[24], peer[UNSUBD_IP_MAX];
+    char why_mem[128], result[256], retry[24], peer[UNSUBD_IP_MAX];
     const char *token, *clen;
     unsigned long wait;
+    BUF why;
 
     (void) util_strlcpy(peer, r->client, sizeof(peer));
     unsubd_client(d, c, 1, r->client, sizeof(r->client));
@@ -423,8 +422,9 @@ static enum MHD_Result unsubd_begin(UNSUBD *d, struct MHD_Connection *c, UNSUBD_
     case UNSUBD_PATH_TOKEN:
         break;
     }
-    if (unsubd_open_token(d, token, &r->p, why, sizeof(why)) < 0) {
-        (void) snprintf(result, sizeof(result), "bad-token reason=\"%s\"", why);
+    buf_init_fixed(&why, why_mem, sizeof(why_mem));
+    if (unsubd_open_token(d, token, &r->p, &why) < 0) {
+        (void) snprintf(result, sizeof(result), "bad-token reason=\"%s\"", why.data);
         return unsubd_page(d, c, r, MHD_HTTP_BAD_REQUEST, UNSUBD_PAGE_INVALID,
                            "This unsubscribe link is not valid or has expired.\n", NULL, NULL, result);
     }
@@ -448,23 +448,24 @@ static enum MHD_Result unsubd_begin(UNSUBD *d, struct MHD_Connection *c, UNSUBD_
 /* unsubd_finish - a POST with its whole body */
 static enum MHD_Result unsubd_finish(UNSUBD *d, struct MHD_Connection *c, UNSUBD_REQ *r)
 {
-    char why[128] = "", result[1024], hash[17], err[512];
+    char why_mem[128], result[1024], hash[17], err[512];
     const char *at;
-    BUF e;
+    BUF why, e;
     int rc;
 
     if (r->seen > UNSUBD_BODY_MAX)
         return unsubd_text(c, r, MHD_HTTP_CONTENT_TOO_LARGE, "Request body too large.\n", "body-too-large");
+    buf_init_fixed(&why, why_mem, sizeof(why_mem));
     if (r->pp == NULL)
-        (void) snprintf(why, sizeof(why), "%s",
+        (void) util_err(&why, "%s",
                         unsubd_http_form_type(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                               MHD_HTTP_HEADER_CONTENT_TYPE)) == UNSUBD_FORM_MULTIPART
                         ? "multipart body without a usable boundary" : "not a form (Content-Type)");
     else if (MHD_destroy_post_processor(r->pp) != MHD_YES || r->body_bad)
-        (void) snprintf(why, sizeof(why), "malformed form body");
+        (void) util_err(&why, "malformed form body");
     r->pp = NULL;
-    if (why[0] != 0 || !unsubd_http_form_done(&r->form, why, sizeof(why))) {
-        (void) snprintf(result, sizeof(result), "bad-body reason=\"%s\"", why);
+    if (why.len != 0 || !unsubd_http_form_done(&r->form, &why)) {
+        (void) snprintf(result, sizeof(result), "bad-body reason=\"%s\"", why.data);
         return unsubd_text(c, r, MHD_HTTP_BAD_REQUEST,
                            "Bad request: the body must be List-Unsubscribe=One-Click (RFC 8058).\n", result);
     }

@@ -10,7 +10,7 @@
  *	enum unsubd_form_type unsubd_http_form_type(const char *content_type)
  *	void	unsubd_http_form_feed(UNSUBD_FORM *f, const char *key,
  *				      uint64_t off, const char *data, size_t size)
- *	int	unsubd_http_form_done(UNSUBD_FORM *f, char *why, size_t whylen)
+ *	int	unsubd_http_form_done(UNSUBD_FORM *f, BUF *err)
  *	void	unsubd_http_client(const char *peer, const char *xff,
  *				   const NETLIST *trusted, char *out, size_t outlen)
  *	void	unsubd_http_ratekey(const char *ip, char *out, size_t outlen)
@@ -196,13 +196,12 @@ void unsubd_http_form_feed(UNSUBD_FORM *f, const char *key, uint64_t off, const 
 }
 
 /* unsubd_http_form_done - the body is over: 1 if a field was List-Unsubscribe=One-Click */
-int unsubd_http_form_done(UNSUBD_FORM *f, char *why, size_t whylen)
+int unsubd_http_form_done(UNSUBD_FORM *f, BUF *err)
 {
     unsubd_http_form_close(f);
     if (f->found)
         return 1;
-    (void) snprintf(why, whylen, "%s", f->fields ? "no List-Unsubscribe=One-Click field"
-                    : "no form field");
+    (void) util_err(err, "%s", f->fields ? "no List-Unsubscribe=One-Click field" : "no form field");
     return 0;
 }
 

@@ -60,8 +60,9 @@ enum unsubd_form_type unsubd_http_form_type(const char *content_type);
 void unsubd_http_form_feed(UNSUBD_FORM *f, const char *key, uint64_t off, const char *data, size_t size);
 
 /* unsubd_http_form_done - 1 if one field was List-Unsubscribe=One-Click
- * (case and surrounding white space ignored); 0 with a reason in why */
-int unsubd_http_form_done(UNSUBD_FORM *f, char *why, size_t whylen);
+ * (case and surrounding white space ignored); 0 with a reason appended to
+ * err */
+int unsubd_http_form_done(UNSUBD_FORM *f, BUF *err);
 
 /* unsubd_http_client - the client's address: peer itself, unless peer is
  * in trusted (may be NULL: trust nobody) and xff (X-Forwarded-For, may

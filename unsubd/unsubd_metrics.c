@@ -138,11 +138,11 @@ static void unsubd_metrics_collect(void *arg)
 }
 
 /* unsubd_metrics_health - /health */
-static int unsubd_metrics_health(void *arg, char *reason, size_t len)
+static int unsubd_metrics_health(void *arg, BUF *reason)
 {
     if (unsubd_metrics_store_up(arg))
         return 1;
-    snprintf(reason, len, "suppression list: last call failed");
+    (void) util_err(reason, "suppression list: last call failed");
     return 0;
 }
 

@@ -6,7 +6,7 @@
  *	#include "dmarc_rec.h"
  *
  *	int	dmarc_rec_is_dmarc(const char *txt)
- *	int	dmarc_rec_parse(const char *txt, DMARC_REC *r, char *why, size_t whylen)
+ *	int	dmarc_rec_parse(const char *txt, DMARC_REC *r, BUF *err)
  *	DMARC_CHECK_POLICY dmarc_rec_policy(const DMARC_REC *r, int at_from,
  *			int nonexistent, const char **tag)
  *
@@ -23,14 +23,15 @@
  *	(default sp). t=y moves the policy one step down, as pct=0 did.
  *
  * DIAGNOSTICS
- *	why notes ignored tags with bad values, or why txt is no record.
+ *	dmarc_rec_parse() appends to err a note of each ignored tag with a
+ *	bad value, or why txt is no record.
  */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "dmarc_rec.h"
-#include "fmt.h"
+#include "util.h"
 
 #define REC_BLANK " \t\r\n"
 
@@ -65,23 +66,21 @@ static int rec_policy(const char *v)
     return -1;
 }
 
-/* rec_note - append a note to why */
-static void rec_note(char *why, size_t whylen, const char *name, const char *value)
+/* rec_note - append a note to err, after "; " when err holds one already */
+static void rec_note(BUF *err, const char *name, const char *value)
 {
-    size_t len = strlen(why);
-
-    if (len + 1 < whylen)
-        fmt_trunc(why + len, whylen - len, "%s%s=%.40s ignored (bad value)", len ? "; " : "", name, value);
+    (void) util_err(err, "%s%s=%.40s ignored (bad value)", err && err->len ? "; " : "", name,
+                    value);
 }
 
 /* rec_tag - apply one tag (name and value lowercase-insensitive, trimmed) */
-static void rec_tag(DMARC_REC *r, const char *name, const char *value, char *why, size_t whylen)
+static void rec_tag(DMARC_REC *r, const char *name, const char *value, BUF *err)
 {
     int pol = rec_policy(value);
 
     if (strcasecmp(name, "p") == 0 || strcasecmp(name, "sp") == 0 || strcasecmp(name, "np") == 0) {
         if (pol < 0) {
-            rec_note(why, whylen, name, value);
+            rec_note(err, name, value);
         } else if (strcasecmp(name, "p") == 0) {
             r->p = (DMARC_CHECK_POLICY) pol, r->p_given = 1;
         } else if (strcasecmp(name, "sp") == 0) {
@@ -93,12 +92,12 @@ static void rec_tag(DMARC_REC *r, const char *name, const char *value, char *why
         if (strlen(value) == 1 && strchr("ynuYNU", value[0]))
             r->psd = (char) (value[0] | 0x20);
         else
-            rec_note(why, whylen, name, value);
+            rec_note(err, name, value);
     } else if (strcasecmp(name, "t") == 0) {
         if (strcasecmp(value, "y") == 0 || strcasecmp(value, "n") == 0)
             r->testing = (value[0] | 0x20) == 'y';
         else
-            rec_note(why, whylen, name, value);
+            rec_note(err, name, value);
     } else if (strcasecmp(name, "adkim") == 0 || strcasecmp(name, "aspf") == 0) {
         if (strcasecmp(value, "s") == 0 || strcasecmp(value, "r") == 0) {
             int strict = (value[0] | 0x20) == 's';
@@ -108,7 +107,7 @@ static void rec_tag(DMARC_REC *r, const char *name, const char *value, char *why
             else
                 r->aspf_strict = strict;
         } else {
-            rec_note(why, whylen, name, value);
+            rec_note(err, name, value);
         }
     }
     /* pct, rf, ri (removed by RFC 9989), rua, ruf, fo and unknown tags: ignored */
@@ -127,19 +126,14 @@ static void rec_trim(const char *s, size_t len, char *out, size_t outlen)
     out[len] = 0;
 }
 
-int dmarc_rec_parse(const char *txt, DMARC_REC *r, char *why, size_t whylen)
+int dmarc_rec_parse(const char *txt, DMARC_REC *r, BUF *err)
 {
     const char *s;
 
     memset(r, 0, sizeof(*r));
     r->psd = 'u';
-    if (whylen)
-        why[0] = 0;
-    if (!dmarc_rec_is_dmarc(txt)) {
-        if (whylen)
-            fmt_trunc(why, whylen, "not a DMARC record (no v=DMARC1 first)");
-        return -1;
-    }
+    if (!dmarc_rec_is_dmarc(txt))
+        return util_err(err, "not a DMARC record (no v=DMARC1 first)");
     s = strchr(txt, ';');
     while (s != NULL && *s) {
         const char *end = strchr(++s, ';'), *eq;
@@ -150,7 +144,7 @@ int dmarc_rec_parse(const char *txt, DMARC_REC *r, char *why, size_t whylen)
         if (eq != NULL) {
             rec_trim(s, (size_t) (eq - s), name, sizeof(name));
             rec_trim(eq + 1, len - (size_t) (eq + 1 - s), value, sizeof(value));
-            rec_tag(r, name, value, why, whylen);
+            rec_tag(r, name, value, err);
         }
         s = end;
     }

@@ -24,9 +24,9 @@ typedef struct dmarc_rec {
 int dmarc_rec_is_dmarc(const char *txt);
 
 /* dmarc_rec_parse - read txt into *r. 0 for a usable record (a missing or
- * invalid p= counts as p=none, RFC 9989 4.7; notes in why); -1 when txt
- * is no DMARC record (why says so). */
-int dmarc_rec_parse(const char *txt, DMARC_REC *r, char *why, size_t whylen);
+ * invalid p= counts as p=none, RFC 9989 4.7; notes appended to err); -1
+ * when txt is no DMARC record (err says so). */
+int dmarc_rec_parse(const char *txt, DMARC_REC *r, BUF *err);
 
 /* dmarc_rec_policy - what the record asks for a From domain: p for the
  * domain holding it, np for a non-existent subdomain, sp for another

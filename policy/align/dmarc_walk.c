@@ -9,9 +9,9 @@
  *	void	dmarc_walk_discover(DNS_LOOKUP_FN lookup, void *ctx,
  *			const char *from_domain, DMARC_WALK *out)
  *	int	dmarc_walk_orgdomain(DNS_LOOKUP_FN lookup, void *ctx,
- *			const char *name, char *org, size_t orglen, char *why, size_t whylen)
+ *			const char *name, char *org, size_t orglen, BUF *err)
  *	int	dmarc_walk_aligned(DNS_LOOKUP_FN lookup, void *ctx,
- *			const DMARC_WALK *w, const char *id, int strict, char *why, size_t whylen)
+ *			const DMARC_WALK *w, const char *id, int strict, BUF *err)
  *	void	dmarc_walk_to_check(const DMARC_WALK *w, DMARC_CHECK *c)
  *
  * DESCRIPTION
@@ -84,7 +84,7 @@ int dmarc_walk_plan(const char *domain, char names[DMARC_WALK_MAX][ORGDOMAIN_MAX
  * or several (discarded), -1 DNS trouble (out->why) */
 static int walk_at(DNS_LOOKUP_FN lookup, void *ctx, const char *name, DMARC_REC *r, DMARC_WALK *out)
 {
-    char q[ORGDOMAIN_MAX + 8], why[160];
+    char q[ORGDOMAIN_MAX + 8];
     DNS_ANSWER a;
     int found = 0;
 
@@ -100,7 +100,7 @@ static int walk_at(DNS_LOOKUP_FN lookup, void *ctx, const char *name, DMARC_REC 
         out->ttl = a.ttl;
     for (size_t i = 0; i < a.n; i++)
         if (dmarc_rec_is_dmarc(a.rec[i]) && found++ == 0)
-            (void) dmarc_rec_parse(a.rec[i], r, why, sizeof(why));
+            (void) dmarc_rec_parse(a.rec[i], r, NULL);   /* notes not kept */
     dns_answer_free(&a);
     if (found > 1) {
         size_t len = strlen(out->why);
@@ -211,7 +211,7 @@ void dmarc_walk_discover(DNS_LOOKUP_FN lookup, void *ctx, const char *from_domai
 }
 
 int dmarc_walk_orgdomain(DNS_LOOKUP_FN lookup, void *ctx, const char *name, char *org, size_t orglen,
-                         char *why, size_t whylen)
+                         BUF *err)
 {
     DMARC_WALK w;
 
@@ -219,16 +219,14 @@ int dmarc_walk_orgdomain(DNS_LOOKUP_FN lookup, void *ctx, const char *name, char
     org[0] = 0;
     if (orgdomain_normalise(name, w.from_domain, sizeof(w.from_domain)) < 0)
         return 0;
-    if (walk_run(lookup, ctx, w.from_domain, &w) < 0) {
-        util_strlcpy(why, w.why, whylen);
-        return -1;
-    }
+    if (walk_run(lookup, ctx, w.from_domain, &w) < 0)
+        return util_err(err, "%s", w.why);
     util_strlcpy(org, w.org_domain, orglen);
     return 0;
 }
 
 int dmarc_walk_aligned(DNS_LOOKUP_FN lookup, void *ctx, const DMARC_WALK *w, const char *id, int strict,
-                       char *why, size_t whylen)
+                       BUF *err)
 {
     char n[ORGDOMAIN_MAX], org[ORGDOMAIN_MAX];
     size_t nl, fl;
@@ -244,7 +242,7 @@ int dmarc_walk_aligned(DNS_LOOKUP_FN lookup, void *ctx, const DMARC_WALK *w, con
     nl = strlen(n), fl = strlen(w->org_domain);
     if (fl == 0 || fl > nl || strcmp(n + nl - fl, w->org_domain) != 0 || (fl < nl && n[nl - fl - 1] != '.'))
         return 0;
-    if (dmarc_walk_orgdomain(lookup, ctx, n, org, sizeof(org), why, whylen) < 0)
+    if (dmarc_walk_orgdomain(lookup, ctx, n, org, sizeof(org), err) < 0)
         return -1;
     return strcmp(org, w->org_domain) == 0;
 }

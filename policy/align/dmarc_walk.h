@@ -41,16 +41,17 @@ typedef struct dmarc_walk {
 void dmarc_walk_discover(DNS_LOOKUP_FN lookup, void *ctx, const char *from_domain, DMARC_WALK *out);
 
 /* dmarc_walk_orgdomain - the organisational domain of name by tree walk
- * into org: 0, or -1 on DNS trouble (why says where). */
+ * into org: 0, or -1 on DNS trouble (the reason appended to err says
+ * where). */
 int dmarc_walk_orgdomain(DNS_LOOKUP_FN lookup, void *ctx, const char *name, char *org, size_t orglen,
-                         char *why, size_t whylen);
+                         BUF *err);
 
 /* dmarc_walk_aligned - RFC 9989 identifier alignment of id with the From
  * domain whose walk is w (strict: the same name; relaxed: the same
- * organisational domain by tree walk): 1, 0, or -1 on DNS trouble (why
- * says where). */
+ * organisational domain by tree walk): 1, 0, or -1 on DNS trouble (the
+ * reason appended to err says where). */
 int dmarc_walk_aligned(DNS_LOOKUP_FN lookup, void *ctx, const DMARC_WALK *w, const char *id, int strict,
-                       char *why, size_t whylen);
+                       BUF *err);
 
 /* dmarc_walk_to_check - the walk as a DMARC_CHECK (the RFC 7489 shape
  * the verdict code reads) */

@@ -209,6 +209,7 @@ static void preflight_key(const DNS_RESOLVER *dns, const PREFLIGHT_SIG *in, ALIG
     struct { KEYCHECK_STATUS st; char why[sizeof(s->key_why)]; } v;
     char key[ORGDOMAIN_MAX + 200];
     unsigned ttl = 0;
+    BUF why;
 
     util_strlcpy(s->domain, in->domain, sizeof(s->domain));
     util_strlcpy(s->selector, in->selector, sizeof(s->selector));
@@ -216,8 +217,9 @@ static void preflight_key(const DNS_RESOLVER *dns, const PREFLIGHT_SIG *in, ALIG
               preflight_spki_hash(in->key));
     if (!pfcache_get(key, &v, sizeof(v))) {
         memset(&v, 0, sizeof(v));
+        buf_init_fixed(&why, v.why, sizeof(v.why));
         v.st = keycheck_published(dns->lookup, dns->ctx, in->domain, in->selector, in->key, &ttl,
-                                  v.why, sizeof(v.why));
+                                  &why);
         if (v.st != KEYCHECK_TEMPFAIL)
             pfcache_put(key, &v, sizeof(v), preflight_cap(ttl));
     }
@@ -284,24 +286,26 @@ static int preflight_lazy_init(const TXCONF *cf)
 static void preflight_walk_align(const DNS_RESOLVER *dns, const DMARC_WALK *w, ALIGN_FACTS *f9)
 {
     DMARC_CHECK *dm = &f9->dmarc;
-    char why[300] = "";
+    char why_mem[300];
     int found = dm->status == DMARC_CHECK_FOUND, r;
+    BUF why;
 
     f9->walked = 1;
+    buf_init_fixed(&why, why_mem, sizeof(why_mem));
     for (size_t i = 0; i < f9->nsig; i++) {
         r = dmarc_walk_aligned(dns->lookup, dns->ctx, w, f9->sig[i].domain, found && dm->adkim_strict,
-                               why, sizeof(why));
+                               &why);
         f9->sig_aligned[i] = r > 0;
         if (r < 0)
             break;
     }
-    r = f9->spf_domain[0] && why[0] == 0
-        ? dmarc_walk_aligned(dns->lookup, dns->ctx, w, f9->spf_domain, found && dm->aspf_strict, why, sizeof(why))
+    r = f9->spf_domain[0] && why.len == 0
+        ? dmarc_walk_aligned(dns->lookup, dns->ctx, w, f9->spf_domain, found && dm->aspf_strict, &why)
         : 0;
     f9->spf_aligned = r > 0;
-    if (why[0]) {
+    if (why.len) {
         dm->status = DMARC_CHECK_TEMPFAIL;
-        fmt_trunc(dm->why, sizeof(dm->why), "%s (RFC 9989 tree walk)", why);
+        fmt_trunc(dm->why, sizeof(dm->why), "%s (RFC 9989 tree walk)", why.data);
     }
 }
 

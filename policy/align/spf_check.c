@@ -14,7 +14,7 @@
  *	int	spf_check_sender_domain(const char *mail_from, const char *helo,
  *			char *out, size_t outlen, int *is_helo)
  *	int	spf_check_count_lookups(DNS_LOOKUP_FN lookup, void *ctx,
- *			const char *domain, int *tempfail, char *err, size_t errlen)
+ *			const char *domain, int *tempfail, BUF *err)
  *
  * DESCRIPTION
  *	spf_check_init() makes one SPF_server_t for the process on the DNS
@@ -278,27 +278,26 @@ int spf_check_find_record(const DNS_ANSWER *ans)
 
 /* spf_check_walk - count one record's lookups, recursing into includes */
 static int spf_check_walk(DNS_LOOKUP_FN lookup, void *ctx, const char *domain, int depth,
-                          int *count, int *tempfail, char *err, size_t errlen)
+                          int *count, int *tempfail, BUF *err)
 {
     DNS_ANSWER a;
     char *rec, *p, redirect[300] = "";
     int idx, has_all = 0, rc = 0;
 
     if (depth > SPF_CHECK_DEPTH) {
-        fmt_trunc(err, errlen, "include/redirect nesting deeper than %d at %s (a loop?)",
-                 SPF_CHECK_DEPTH, domain);
-        return -1;
+        return util_err(err, "include/redirect nesting deeper than %d at %s (a loop?)",
+                        SPF_CHECK_DEPTH, domain);
     }
     lookup(ctx, domain, 16, &a);
     if (a.status == DNS_TEMPFAIL) {
         *tempfail = 1;
-        fmt_trunc(err, errlen, "%s: %s", domain, a.why);
+        (void) util_err(err, "%s: %s", domain, a.why);
         dns_answer_free(&a);
         return -1;
     }
     if ((idx = spf_check_find_record(&a)) < 0) {
-        fmt_trunc(err, errlen, idx == -2 ? "%s publishes several SPF records (permerror)"
-                 : "%s publishes no SPF record", domain);
+        (void) util_err(err, idx == -2 ? "%s publishes several SPF records (permerror)"
+                        : "%s publishes no SPF record", domain);
         dns_answer_free(&a);
         return -1;
     }
@@ -331,7 +330,7 @@ static int spf_check_walk(DNS_LOOKUP_FN lookup, void *ctx, const char *domain, i
         } else if (strcasecmp(name, "include") == 0) {
             (*count)++;
             if (*arg && strchr(arg, '%') == NULL && *count <= SPF_CHECK_FOLLOW)
-                rc = spf_check_walk(lookup, ctx, arg, depth + 1, count, tempfail, err, errlen);
+                rc = spf_check_walk(lookup, ctx, arg, depth + 1, count, tempfail, err);
         } else if (strcasecmp(name, "a") == 0 || strcasecmp(name, "mx") == 0
                    || strcasecmp(name, "ptr") == 0 || strcasecmp(name, "exists") == 0) {
             (*count)++;
@@ -339,19 +338,18 @@ static int spf_check_walk(DNS_LOOKUP_FN lookup, void *ctx, const char *domain, i
     }
     free(rec);
     if (rc == 0 && redirect[0] && !has_all && strchr(redirect, '%') == NULL && *count <= SPF_CHECK_FOLLOW)
-        rc = spf_check_walk(lookup, ctx, redirect, depth + 1, count, tempfail, err, errlen);
+        rc = spf_check_walk(lookup, ctx, redirect, depth + 1, count, tempfail, err);
     return rc;
 }
 
 /* spf_check_count_lookups - RFC 7208 4.6.4 count of a domain's policy */
 int spf_check_count_lookups(DNS_LOOKUP_FN lookup, void *ctx, const char *domain, int *tempfail,
-                            char *err, size_t errlen)
+                            BUF *err)
 {
     int count = 0;
 
     *tempfail = 0;
-    err[0] = 0;
-    if (spf_check_walk(lookup, ctx, domain, 0, &count, tempfail, err, errlen) < 0)
+    if (spf_check_walk(lookup, ctx, domain, 0, &count, tempfail, err) < 0)
         return -1;
     return count;
 }

@@ -56,10 +56,10 @@ int spf_check_sender_domain(const char *mail_from, const char *helo, char *out, 
  * includes or redirects to, as RFC 7208 4.6.4 counts them against its
  * limit of 10. Uses lookup (dns_lookup, or a test table). Returns the
  * count (a lower bound once over 20: nothing more is followed then);
- * -1 with the reason in err when a record is missing, doubled or
- * unreachable (temporary DNS trouble sets *tempfail). */
+ * -1 with the reason appended to err when a record is missing, doubled
+ * or unreachable (temporary DNS trouble sets *tempfail). */
 int spf_check_count_lookups(DNS_LOOKUP_FN lookup, void *ctx, const char *domain, int *tempfail,
-                            char *err, size_t errlen);
+                            BUF *err);
 
 /* spf_check_find_record - the one "v=spf1" record among TXT records:
  * its index, -1 if none, -2 if several */

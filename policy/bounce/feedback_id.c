@@ -5,7 +5,7 @@
  * SYNOPSIS
  *	#include "feedback_id.h"
  *
- *	int	feedback_id_check(const char *tmpl, char *why, size_t whylen)
+ *	int	feedback_id_check(const char *tmpl, BUF *err)
  *	int	feedback_id_expand(const char *tmpl, const char *stream,
  *			const char *domain, char *out, size_t outlen)
  *
@@ -24,7 +24,8 @@
  *	control character or white space is refused.
  *
  * DIAGNOSTICS
- *	-1 with a reason (check) or an empty out (expand).
+ *	-1 with the reason appended to err (check) or an empty out
+ *	(expand).
  */
 #include <stdio.h>
 #include <string.h>
@@ -45,16 +46,16 @@ static int fb_var(const char *p, size_t *len)
 }
 
 /* feedback_id_check - is tmpl a FeedbackID template? */
-int feedback_id_check(const char *tmpl, char *why, size_t whylen)
+int feedback_id_check(const char *tmpl, BUF *err)
 {
     size_t i, n, colons = 0;
 
     if (tmpl == NULL || *tmpl == 0) {
-        snprintf(why, whylen, "empty");
+        (void) util_err(err, "empty");
         return -1;
     }
     if (strlen(tmpl) >= FEEDBACK_ID_MAX / 2) {
-        snprintf(why, whylen, "longer than %d bytes", FEEDBACK_ID_MAX / 2 - 1);
+        (void) util_err(err, "longer than %d bytes", FEEDBACK_ID_MAX / 2 - 1);
         return -1;
     }
     for (i = 0; tmpl[i]; i++) {
@@ -62,15 +63,15 @@ int feedback_id_check(const char *tmpl, char *why, size_t whylen)
 
         if (c == '%') {
             if (fb_var(tmpl + i, &n) == 0) {
-                snprintf(why, whylen, "only %%{stream} and %%{domain} may follow %%");
+                (void) util_err(err, "only %%{stream} and %%{domain} may follow %%");
                 return -1;
             }
             i += n - 1;
         } else if (c <= ' ' || c >= 0x7f) {
-            snprintf(why, whylen, "holds white space, a control character or 8-bit bytes");
+            (void) util_err(err, "holds white space, a control character or 8-bit bytes");
             return -1;
         } else if (c == ':' && ++colons > FB_MAX_COLONS) {
-            snprintf(why, whylen, "more than four colon-separated fields");
+            (void) util_err(err, "more than four colon-separated fields");
             return -1;
         }
     }
@@ -96,12 +97,12 @@ int feedback_id_expand(const char *tmpl, const char *stream, const char *domain,
 {
     size_t i, n, at = 0;
     int var;
-    char why[128];
 
     if (out == NULL || outlen == 0)
         return -1;
     out[0] = 0;
-    if (feedback_id_check(tmpl, why, sizeof(why)) != 0 || stream == NULL || domain == NULL)
+    /* per message: the reason was reported when the configuration was read */
+    if (feedback_id_check(tmpl, NULL) != 0 || stream == NULL || domain == NULL)
         return -1;
     for (i = 0; tmpl[i]; i++) {
         if (tmpl[i] == '%' && (var = fb_var(tmpl + i, &n)) != 0) {

@@ -8,11 +8,13 @@
 
 #include <stddef.h>
 
+#include "util.h"
+
 #define FEEDBACK_ID_MAX 512         /* bytes of a value, NUL included */
 
 /* feedback_id_check - 0 if tmpl is a template feedback_id_expand() takes,
- * else -1 with why (a short reason) */
-int feedback_id_check(const char *tmpl, char *why, size_t whylen);
+ * else -1 with a short reason appended to err */
+int feedback_id_check(const char *tmpl, BUF *err);
 
 /* feedback_id_expand - tmpl with %{stream} and %{domain} replaced into
  * out; 0, or -1 when a value does not fit or holds what a header field

@@ -5,7 +5,7 @@
  * SYNOPSIS
  *	#include "return_path.h"
  *
- *	int	return_path_check(const char *tmpl, char *why, size_t whylen)
+ *	int	return_path_check(const char *tmpl, BUF *err)
  *	int	return_path_expand(const char *tmpl, const char *token,
  *			const char *domain, char *out, size_t outlen)
  *	int	return_path_token(const char *tmpl, const char *addr,
@@ -25,8 +25,8 @@
  *	%{domain} standing for any non-empty run of labels.
  *
  * DIAGNOSTICS
- *	return_path_check() -1 with a reason; the others -1 or 0 as the
- *	header says.
+ *	return_path_check() -1 with the reason appended to err; the
+ *	others -1 or 0 as the header says.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -45,17 +45,17 @@ static int rp_atext(int c)
 }
 
 /* return_path_check - is tmpl a ReturnPath template? */
-int return_path_check(const char *tmpl, char *why, size_t whylen)
+int return_path_check(const char *tmpl, BUF *err)
 {
     const char *at, *tok, *p;
 
     if (tmpl == NULL || strlen(tmpl) >= RETURN_PATH_MAX / 2 || (at = strrchr(tmpl, '@')) == NULL
         || at == tmpl || at[1] == 0) {
-        snprintf(why, whylen, "not an address local@domain (at most %d bytes)", RETURN_PATH_MAX / 2 - 1);
+        (void) util_err(err, "not an address local@domain (at most %d bytes)", RETURN_PATH_MAX / 2 - 1);
         return -1;
     }
     if ((tok = strstr(tmpl, RP_TOK)) == NULL || tok > at || strstr(tok + 1, RP_TOK) != NULL) {
-        snprintf(why, whylen, "%%{token} must appear once, in the local part");
+        (void) util_err(err, "%%{token} must appear once, in the local part");
         return -1;
     }
     for (p = tmpl; p < at; p++) {
@@ -64,8 +64,8 @@ int return_path_check(const char *tmpl, char *why, size_t whylen)
             continue;
         }
         if (!rp_atext((unsigned char) *p) || *p == '%') {
-            snprintf(why, whylen, "the local part may hold letters, digits, %%{token} and "
-                     "!#$&'*+-/=?^_`{|}~. only");
+            (void) util_err(err, "the local part may hold letters, digits, %%{token} and "
+                            "!#$&'*+-/=?^_`{|}~. only");
             return -1;
         }
     }
@@ -75,7 +75,7 @@ int return_path_check(const char *tmpl, char *why, size_t whylen)
             continue;
         }
         if (!isalnum((unsigned char) *p) && *p != '-' && *p != '.') {
-            snprintf(why, whylen, "the domain may hold letters, digits, '-', '.' and %%{domain} only");
+            (void) util_err(err, "the domain may hold letters, digits, '-', '.' and %%{domain} only");
             return -1;
         }
     }
@@ -98,13 +98,12 @@ int return_path_expand(const char *tmpl, const char *token, const char *domain, 
 {
     const char *at, *p;
     size_t o = 0;
-    char why[128];
     int rc = 0;
 
     if (out == NULL || outlen == 0)
         return -1;
     out[0] = 0;
-    if (return_path_check(tmpl, why, sizeof(why)) != 0 || token == NULL || *token == 0
+    if (return_path_check(tmpl, NULL) != 0 || token == NULL || *token == 0
         || domain == NULL || *domain == 0)
         return -1;
     at = strrchr(tmpl, '@');
@@ -148,11 +147,10 @@ int return_path_token(const char *tmpl, const char *addr, char *token, size_t to
 {
     const char *tat, *aat, *tok;
     size_t pre, post, alen, n;
-    char why[128];
 
     if (token && tokenlen)
         token[0] = 0;
-    if (tmpl == NULL || addr == NULL || token == NULL || return_path_check(tmpl, why, sizeof(why)) != 0
+    if (tmpl == NULL || addr == NULL || token == NULL || return_path_check(tmpl, NULL) != 0
         || (aat = strrchr(addr, '@')) == NULL)
         return 0;
     tat = strrchr(tmpl, '@');

@@ -9,12 +9,14 @@
 
 #include <stddef.h>
 
+#include "util.h"
+
 #define RETURN_PATH_MAX 512         /* bytes of an address, NUL included */
 
 /* return_path_check - 0 if tmpl has exactly one %{token}, in its local
  * part, %{domain} at most in its domain, and nothing else a mailbox may
- * not hold; else -1 with why */
-int return_path_check(const char *tmpl, char *why, size_t whylen);
+ * not hold; else -1 with the reason appended to err */
+int return_path_check(const char *tmpl, BUF *err);
 
 /* return_path_expand - the address for token and the From domain into
  * out (lowercase domain); 0, or -1 if it does not fit */

@@ -6,10 +6,10 @@
  *	#include "keycheck.h"
  *
  *	KEYCHECK_STATUS keycheck_record(const char *txt, const KEYS_KEY *key,
- *			char *why, size_t whylen)
+ *			BUF *err)
  *	KEYCHECK_STATUS keycheck_published(DNS_LOOKUP_FN lookup, void *ctx,
  *			const char *domain, const char *selector,
- *			const KEYS_KEY *key, unsigned *ttl, char *why, size_t whylen)
+ *			const KEYS_KEY *key, unsigned *ttl, BUF *err)
  *
  * DESCRIPTION
  *	keycheck_record() reads an RFC 6376 3.6.1 key record (tag=value
@@ -27,7 +27,7 @@
  * DIAGNOSTICS
  *	KEYCHECK_TEMPFAIL with the reason for DNS trouble,
  *	KEYCHECK_MISSING, KEYCHECK_REVOKED or KEYCHECK_MISMATCH with what the DNS publishes
- *	otherwise; never a match on doubt.
+ *	otherwise, the reason appended to err; never a match on doubt.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -38,7 +38,6 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "fmt.h"
 #include "keycheck.h"
 #include "util.h"
 
@@ -141,7 +140,7 @@ static int keycheck_rsa_same(const unsigned char *der, long len, const KEYS_KEY 
 }
 
 /* keycheck_record - one published record against our key */
-KEYCHECK_STATUS keycheck_record(const char *txt, const KEYS_KEY *key, char *why, size_t whylen)
+KEYCHECK_STATUS keycheck_record(const char *txt, const KEYS_KEY *key, BUF *err)
 {
     char v[64], k[64], *p;
     unsigned char *der = NULL;
@@ -151,10 +150,9 @@ KEYCHECK_STATUS keycheck_record(const char *txt, const KEYS_KEY *key, char *why,
     KEYCHECK_STATUS st;
     const char *ours = key->type == KEYS_ED25519 ? "ed25519" : "rsa";
 
-    why[0] = 0;
     /* a value too long for v or k (-1) is none we know, never a default */
     if ((vt = keycheck_tag(txt, "v", v, sizeof(v))) != 0 && (vt < 0 || strcmp(v, "DKIM1") != 0)) {
-        fmt_trunc(why, whylen, "v=%s is not DKIM1", vt < 0 ? "(over 63 bytes)" : v);
+        (void) util_err(err, "v=%s is not DKIM1", vt < 0 ? "(over 63 bytes)" : v);
         return KEYCHECK_INVALID;
     }
     if ((kt = keycheck_tag(txt, "k", k, sizeof(k))) == 0)
@@ -164,27 +162,29 @@ KEYCHECK_STATUS keycheck_record(const char *txt, const KEYS_KEY *key, char *why,
     p = xmalloc(plen);
     has_p = keycheck_tag(txt, "p", p, plen);
     if (has_p <= 0) {
-        fmt_trunc(why, whylen, "no p= tag");
+        (void) util_err(err, "no p= tag");
         st = KEYCHECK_INVALID;
     } else if (p[0] == 0) {
-        fmt_trunc(why, whylen, "p= is empty: the key is revoked");
+        (void) util_err(err, "p= is empty: the key is revoked");
         st = KEYCHECK_REVOKED;
     } else if (strcasecmp(k, ours) != 0) {
-        fmt_trunc(why, whylen, "published k=%s, our key is %s", k, ours);
+        (void) util_err(err, "published k=%s, our key is %s", k, ours);
         st = KEYCHECK_MISMATCH;
     } else if ((len = keycheck_b64(p, &der)) <= 0) {
-        fmt_trunc(why, whylen, "p= is not valid base64");
+        (void) util_err(err, "p= is not valid base64");
         st = KEYCHECK_INVALID;
     } else if (key->type == KEYS_ED25519) {
+        st = KEYCHECK_MISMATCH;
         if (len != 32)
-            fmt_trunc(why, whylen, "p= holds %ld bytes, an Ed25519 key has 32 (RFC 8463)", len);
+            (void) util_err(err, "p= holds %ld bytes, an Ed25519 key has 32 (RFC 8463)", len);
         else if (key->spki_len < 32 || memcmp(der, key->spki + key->spki_len - 32, 32) != 0)
-            fmt_trunc(why, whylen, "the published Ed25519 key is not the public half of %s", key->origin);
-        st = why[0] ? KEYCHECK_MISMATCH : KEYCHECK_MATCH;
+            (void) util_err(err, "the published Ed25519 key is not the public half of %s", key->origin);
+        else
+            st = KEYCHECK_MATCH;
     } else {
         st = keycheck_rsa_same(der, len, key) ? KEYCHECK_MATCH : KEYCHECK_MISMATCH;
         if (st != KEYCHECK_MATCH)
-            fmt_trunc(why, whylen, "the published RSA key is not the public half of %s", key->origin);
+            (void) util_err(err, "the published RSA key is not the public half of %s", key->origin);
     }
     free(der);
     free(p);
@@ -194,36 +194,42 @@ KEYCHECK_STATUS keycheck_record(const char *txt, const KEYS_KEY *key, char *why,
 /* keycheck_published - look up and compare */
 KEYCHECK_STATUS keycheck_published(DNS_LOOKUP_FN lookup, void *ctx, const char *domain,
                                    const char *selector, const KEYS_KEY *key, unsigned *ttl,
-                                   char *why, size_t whylen)
+                                   BUF *err)
 {
-    char name[600];
+    char name[600], why_mem[1024];
     DNS_ANSWER a;
     KEYCHECK_STATUS st = KEYCHECK_MISSING;
+    BUF why;
 
     snprintf(name, sizeof(name), "%s._domainkey.%s", selector, domain);
     lookup(ctx, name, 16, &a);
     *ttl = a.ttl;
     if (a.status == DNS_TEMPFAIL) {
-        fmt_trunc(why, whylen, "%s: %s", name, a.why);
+        (void) util_err(err, "%s: %s", name, a.why);
         *ttl = 0;
         dns_answer_free(&a);
         return KEYCHECK_TEMPFAIL;
     }
+    buf_init_fixed(&why, why_mem, sizeof(why_mem));
     for (size_t i = 0; i < a.n; i++) {
-        char w[300];
-        KEYCHECK_STATUS one = keycheck_record(a.rec[i], key, w, sizeof(w));
+        char w_mem[300];
+        BUF w;
+        KEYCHECK_STATUS one;
 
+        buf_init_fixed(&w, w_mem, sizeof(w_mem));
+        one = keycheck_record(a.rec[i], key, &w);
         /* The first record decides, unless a later one is not ours. */
         if (i == 0 || (st == KEYCHECK_MATCH && one != KEYCHECK_MATCH)) {
             st = one;
-            if (one == KEYCHECK_MATCH)
-                why[0] = 0;
-            else
-                fmt_trunc(why, whylen, "%s: %s%s", name, w, i ? " (several key records)" : "");
+            buf_reset(&why);
+            if (one != KEYCHECK_MATCH)
+                (void) util_err(&why, "%s: %s%s", name, w.data, i ? " (several key records)" : "");
         }
     }
     if (a.n == 0)
-        fmt_trunc(why, whylen, "%s: %s", name, a.status == DNS_NXDOMAIN ? "no such name" : "no TXT record");
+        (void) util_err(&why, "%s: %s", name, a.status == DNS_NXDOMAIN ? "no such name" : "no TXT record");
+    if (why.len)
+        (void) util_err(err, "%s", why.data);
     dns_answer_free(&a);
     return st;
 }

@@ -22,14 +22,15 @@ typedef enum keycheck_status {
 } KEYCHECK_STATUS;
 
 /* keycheck_record - compare one TXT record value with key; the reason
- * for anything but a match goes to why. */
-KEYCHECK_STATUS keycheck_record(const char *txt, const KEYS_KEY *key, char *why, size_t whylen);
+ * for anything but a match is appended to err. */
+KEYCHECK_STATUS keycheck_record(const char *txt, const KEYS_KEY *key, BUF *err);
 
 /* keycheck_published - look the record up through lookup and compare;
- * *ttl gets how long the answer may be reused. */
+ * *ttl gets how long the answer may be reused; the reason for anything
+ * but a match is appended to err. */
 KEYCHECK_STATUS keycheck_published(DNS_LOOKUP_FN lookup, void *ctx, const char *domain,
                                    const char *selector, const KEYS_KEY *key, unsigned *ttl,
-                                   char *why, size_t whylen);
+                                   BUF *err);
 
 /* keycheck_str - "match", "mismatch", "missing", ... */
 const char *keycheck_str(KEYCHECK_STATUS st);

@@ -10,7 +10,7 @@
  *			char *out, size_t outlen)
  *	int	rp_token_open(const UNSUB_KEYS *k, const char *token,
  *			uint64_t max_age, uint64_t now, RP_PAYLOAD *p,
- *			char *err, size_t errlen)
+ *			BUF *err)
  *
  * DESCRIPTION
  *	The same construction and keys as the unsubscribe tokens
@@ -142,45 +142,41 @@ int rp_token_seal(const UNSUB_KEYS *k, const char *rcpt, const char *stream, con
     return rc;
 }
 
-/* rp_refuse - why into err, p zeroed; -1 */
-static int rp_refuse(RP_PAYLOAD *p, char *err, size_t errlen, const char *why)
+/* rp_refuse - why appended to err, p zeroed; -1 */
+static int rp_refuse(RP_PAYLOAD *p, BUF *err, const char *why)
 {
     if (p)
         memset(p, 0, sizeof(*p));
-    if (err && errlen)
-        snprintf(err, errlen, "%s", why);
-    return -1;
+    return util_err(err, "%s", why);
 }
 
 /* rp_token_open - verify and decode a return-path token */
 int rp_token_open(const UNSUB_KEYS *k, const char *token, uint64_t max_age, uint64_t now,
-                  RP_PAYLOAD *p, char *err, size_t errlen)
+                  RP_PAYLOAD *p, BUF *err)
 {
     unsigned char raw[RP_RAW_MAX + 8], pt[RP_RAW_MAX];
-    const char *why;
     size_t len, rl, sl, el;
     uint64_t issued;
     long got, n;
     int rc;
 
-    if (err && errlen)
-        err[0] = 0;
     if (k == NULL || token == NULL || p == NULL
         || (len = strnlen(token, RP_TOKEN_MAX)) >= RP_TOKEN_MAX
         || (got = rp_b32_decode(token, len, raw, sizeof(raw))) < UNSUB_TOKEN_HEAD + RP_PT_FIXED + 2)
-        return rp_refuse(p, err, errlen, "malformed");
-    if ((n = unsub_token_open_raw(k, RP_LABEL, raw, (size_t) got, pt, &why)) < 0) {
+        return rp_refuse(p, err, "malformed");
+    if ((n = unsub_token_open_raw(k, RP_LABEL, raw, (size_t) got, pt, err)) < 0) {
         OPENSSL_cleanse(pt, sizeof(pt));
-        return rp_refuse(p, err, errlen, why);
+        memset(p, 0, sizeof(*p));
+        return -1;
     }
     issued = ((uint64_t) pt[0] << 24) | ((uint64_t) pt[1] << 16) | ((uint64_t) pt[2] << 8) | pt[3];
     rl = pt[4];
     sl = pt[5];
     if (rl == 0 || sl == 0 || RP_PT_FIXED + rl + sl > (size_t) n
         || memchr(pt + RP_PT_FIXED, 0, (size_t) n - RP_PT_FIXED) != NULL) {
-        rc = rp_refuse(p, err, errlen, "malformed");
+        rc = rp_refuse(p, err, "malformed");
     } else if (max_age != 0 && now > issued && now - issued > max_age) {
-        rc = rp_refuse(p, err, errlen, "expired");
+        rc = rp_refuse(p, err, "expired");
     } else {
         el = (size_t) n - RP_PT_FIXED - rl - sl;
         memset(p, 0, sizeof(*p));

@@ -32,9 +32,9 @@ int rp_token_seal(const UNSUB_KEYS *k, const char *rcpt, const char *stream, con
                   uint64_t now, char *out, size_t outlen);
 
 /* rp_token_open - verify (either case) and decode; 0 with *p, or -1 with
- * "malformed", "unknown key", "bad authentication tag" or "expired" in
- * err and p zeroed. max_age 0: no limit. */
+ * "malformed", "unknown key", "bad authentication tag" or "expired"
+ * appended to err and p zeroed. max_age 0: no limit. */
 int rp_token_open(const UNSUB_KEYS *k, const char *token, uint64_t max_age, uint64_t now,
-                  RP_PAYLOAD *p, char *err, size_t errlen);
+                  RP_PAYLOAD *p, BUF *err);
 
 #endif

@@ -11,7 +11,7 @@
  *			const char *stream, uint64_t now, char *out, size_t outlen)
  *	int	unsub_token_open(const UNSUB_KEYS *k, const char *token,
  *			uint64_t max_age, uint64_t now, UNSUB_PAYLOAD *p,
- *			char *err, size_t errlen)
+ *			BUF *err)
  *
  * DESCRIPTION
  *	A token carries (recipient, stream, issue time) encrypted and
@@ -74,7 +74,8 @@
  *	unsub_token_seal() returns -1 when the fields are empty, too long
  *	for a token or for out, or now is too large (or OpenSSL failed:
  *	logged). unsub_token_open() returns -1 with "malformed", "unknown
- *	key", "bad authentication tag" or "expired" in err and p zeroed.
+ *	key", "bad authentication tag" or "expired" appended to err and p
+ *	zeroed.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -444,21 +445,17 @@ int unsub_token_seal_raw(const UNSUB_KEYS *k, const char *label, const unsigned 
 }
 
 /* unsub_token_open_raw - raw (len bytes) verified as of type label, decrypted into pt;
- * the plaintext's length, or -1 ("unknown key", "bad authentication tag" in why) */
+ * the plaintext's length, or -1 ("malformed", "unknown key", "bad authentication tag"
+ * appended to err) */
 long unsub_token_open_raw(const UNSUB_KEYS *k, const char *label, const unsigned char *raw,
-                          size_t len, unsigned char *pt, const char **why)
+                          size_t len, unsigned char *pt, BUF *err)
 {
-    *why = "malformed";
     if (k == NULL || len <= UT_HEAD_LEN)
-        return -1;
-    if (!k->id[raw[0]].present) {
-        *why = "unknown key";
-        return -1;
-    }
-    if (ut_open_raw(k, label, raw[0], raw + 1, raw + UT_HEAD_LEN, len - UT_HEAD_LEN, pt) != 0) {
-        *why = "bad authentication tag";
-        return -1;
-    }
+        return util_err(err, "malformed");
+    if (!k->id[raw[0]].present)
+        return util_err(err, "unknown key");
+    if (ut_open_raw(k, label, raw[0], raw + 1, raw + UT_HEAD_LEN, len - UT_HEAD_LEN, pt) != 0)
+        return util_err(err, "bad authentication tag");
     return (long) (len - UT_HEAD_LEN);
 }
 
@@ -498,19 +495,17 @@ int unsub_token_seal(const UNSUB_KEYS *k, const char *rcpt, const char *stream, 
     return rc;
 }
 
-/* ut_refuse - a reason into err, p zeroed; -1 */
-static int ut_refuse(UNSUB_PAYLOAD *p, char *err, size_t errlen, const char *why)
+/* ut_refuse - a reason appended to err, p zeroed; -1 */
+static int ut_refuse(UNSUB_PAYLOAD *p, BUF *err, const char *why)
 {
     if (p)
         memset(p, 0, sizeof(*p));
-    if (err && errlen)
-        snprintf(err, errlen, "%s", why);
-    return -1;
+    return util_err(err, "%s", why);
 }
 
 /* unsub_token_open - verify and decode a token */
 int unsub_token_open(const UNSUB_KEYS *k, const char *token, uint64_t max_age, uint64_t now,
-                     UNSUB_PAYLOAD *p, char *err, size_t errlen)
+                     UNSUB_PAYLOAD *p, BUF *err)
 {
     unsigned char raw[UT_RAW_MAX], pt[UT_PT_MAX];
     size_t len, n, rl, sl;
@@ -519,32 +514,30 @@ int unsub_token_open(const UNSUB_KEYS *k, const char *token, uint64_t max_age, u
     long got;
     int rc;
 
-    if (err && errlen)
-        err[0] = 0;
     if (k == NULL || token == NULL || p == NULL)
-        return ut_refuse(p, err, errlen, "malformed");
+        return ut_refuse(p, err, "malformed");
     if ((len = strnlen(token, UNSUB_TOKEN_MAX)) >= UNSUB_TOKEN_MAX)
-        return ut_refuse(p, err, errlen, "malformed");
+        return ut_refuse(p, err, "malformed");
     got = ut_b64_decode(ut_b64url, token, len, raw, sizeof(raw));
     /* at least one byte of recipient and one of stream */
     if (got < (long) (UT_HEAD_LEN + UT_PT_FIXED + 2))
-        return ut_refuse(p, err, errlen, "malformed");
+        return ut_refuse(p, err, "malformed");
     id = raw[0];
     if (!k->id[id].present)
-        return ut_refuse(p, err, errlen, "unknown key");
+        return ut_refuse(p, err, "unknown key");
     n = (size_t) got - UT_HEAD_LEN;
     if (ut_open_raw(k, UT_AAD, id, raw + 1, raw + UT_HEAD_LEN, n, pt) != 0) {
         OPENSSL_cleanse(pt, sizeof(pt));
-        return ut_refuse(p, err, errlen, "bad authentication tag");
+        return ut_refuse(p, err, "bad authentication tag");
     }
     issued = ((uint64_t) pt[0] << 24) | ((uint64_t) pt[1] << 16) | ((uint64_t) pt[2] << 8) | pt[3];
     rl = pt[4];
     /* Authentic, so sealed by us; checked all the same. */
     if (rl == 0 || UT_PT_FIXED + rl >= n
         || memchr(pt + UT_PT_FIXED, 0, n - UT_PT_FIXED) != NULL) {
-        rc = ut_refuse(p, err, errlen, "malformed");
+        rc = ut_refuse(p, err, "malformed");
     } else if (max_age != 0 && now > issued && now - issued > max_age) {
-        rc = ut_refuse(p, err, errlen, "expired");
+        rc = ut_refuse(p, err, "expired");
     } else {
         sl = n - UT_PT_FIXED - rl;
         memset(p, 0, sizeof(*p));

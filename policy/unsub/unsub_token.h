@@ -45,10 +45,10 @@ int unsub_token_seal(const UNSUB_KEYS *k, const char *rcpt, const char *stream, 
                      char *out, size_t outlen);
 
 /* unsub_token_open - verify and decode. 0 with *p filled; -1 with a short
- * reason in err ("malformed", "unknown key", "bad authentication tag",
- * "expired") for anything else. max_age 0: no limit. Never partially
+ * reason appended to err ("malformed", "unknown key", "bad authentication
+ * tag", "expired") for anything else. max_age 0: no limit. Never partially
  * trusts a token: nothing of p is meaningful on -1. */
 int unsub_token_open(const UNSUB_KEYS *k, const char *token, uint64_t max_age, uint64_t now,
-                     UNSUB_PAYLOAD *p, char *err, size_t errlen);
+                     UNSUB_PAYLOAD *p, BUF *err);
 
 #endif

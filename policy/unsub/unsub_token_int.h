@@ -22,8 +22,8 @@ int unsub_token_seal_raw(const UNSUB_KEYS *k, const char *label, const unsigned 
 
 /* unsub_token_open_raw - raw (len bytes) verified as of type label and
  * decrypted into pt (len - UNSUB_TOKEN_HEAD bytes); that length, or -1 with
- * "malformed", "unknown key" or "bad authentication tag" in *why */
+ * "malformed", "unknown key" or "bad authentication tag" appended to err */
 long unsub_token_open_raw(const UNSUB_KEYS *k, const char *label, const unsigned char *raw,
-                          size_t len, unsigned char *pt, const char **why);
+                          size_t len, unsigned char *pt, BUF *err);
 
 #endif

@@ -23,6 +23,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 void fuzz_setup(void);
 
+/* FUZZ_ERR - the BUF *err of a call, over the array arr (emptied), whose
+ * reason the target then reads as the string arr */
+#define FUZZ_ERR(arr) buf_init_fixed(&(BUF) {0}, (arr), sizeof(arr))
+
 /* fuzz_str - a malloc'd NUL-terminated copy of size bytes of data (a NUL
  * byte inside ends the C string early, as it would in the daemon) */
 char *fuzz_str(const void *data, size_t size);

@@ -47,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return -1;
     zone = fuzz_str(data, size);
     first = fuzz_first_record(zone, &rec);
-    if (dmarc_rec_parse(rec, &r, why, sizeof(why)) == 0) {
+    if (dmarc_rec_parse(rec, &r, FUZZ_ERR(why)) == 0) {
         if (r.p > DMARC_CHECK_P_REJECT || r.sp > DMARC_CHECK_P_REJECT || r.np > DMARC_CHECK_P_REJECT
             || !strchr("ynu", r.psd))
             abort();
@@ -63,7 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         dmarc_walk_discover(fuzz_zone_lookup, zone, first + 7, &w);
         check(&w);
         if (w.status == DMARC_CHECK_FOUND)
-            (void) dmarc_walk_aligned(fuzz_zone_lookup, zone, &w, "x.example", 0, why, sizeof(why));
+            (void) dmarc_walk_aligned(fuzz_zone_lookup, zone, &w, "x.example", 0, FUZZ_ERR(why));
     }
     free(first);
     free(zone);

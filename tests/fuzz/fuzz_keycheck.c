@@ -44,7 +44,7 @@ void fuzz_setup(void)
     for (int i = 0; i < 2; i++) {
         /* the record we would publish matches, or the target tests nothing */
         rec = keys_dns_record(key[i]);
-        if (keycheck_record(rec, key[i], why, sizeof(why)) != KEYCHECK_MATCH)
+        if (keycheck_record(rec, key[i], FUZZ_ERR(why)) != KEYCHECK_MATCH)
             abort();
         free(rec);
     }
@@ -63,12 +63,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     first = fuzz_first_record(zone, &rec);
     for (int i = 0; i < 2; i++) {
         why[0] = 0;
-        st = keycheck_record(rec, key[i], why, sizeof(why));
+        st = keycheck_record(rec, key[i], FUZZ_ERR(why));
         if (st > KEYCHECK_TEMPFAIL || (st != KEYCHECK_MATCH && why[0] == 0))
             abort();
         why[0] = 0;
         st = keycheck_published(fuzz_zone_lookup, zone, "example.com", "s1", key[i], &ttl,
-                                why, sizeof(why));
+                                FUZZ_ERR(why));
         if (st > KEYCHECK_TEMPFAIL || (st != KEYCHECK_MATCH && why[0] == 0))
             abort();
     }

@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             SPF_record_free(r);
         SPF_response_free(resp);
     }
-    n = spf_check_count_lookups(fuzz_zone_lookup, zone, "example.com", &tempfail, err, sizeof(err));
+    n = spf_check_count_lookups(fuzz_zone_lookup, zone, "example.com", &tempfail, FUZZ_ERR(err));
     if (n < 0 && err[0] == 0)
         abort();                /* a failure must say why */
     if (spf_check_sender_domain(first, "helo.example", dom, sizeof(dom), &is_helo) == 0

@@ -99,7 +99,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
          off == 0 || off < size - at; off += step)
         unsubd_http_form_feed(&form, part[4], off, body + off,
                               size - at - off < step ? size - at - off : step);
-    if (unsubd_http_form_done(&form, why, sizeof(why)) == 0 && why[0] == 0)
+    if (unsubd_http_form_done(&form, FUZZ_ERR(why)) == 0 && why[0] == 0)
         abort();                /* a refusal without a reason */
     free(body);
     unsubd_http_client(part[3], xff, trusted, ip, sizeof(ip));

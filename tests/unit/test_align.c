@@ -346,7 +346,7 @@ static void test_keycheck(void **state)
         cases[4].rec = nok;
     }
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        KEYCHECK_STATUS got = keycheck_record(cases[i].rec, cases[i].key, why, sizeof(why));
+        KEYCHECK_STATUS got = keycheck_record(cases[i].rec, cases[i].key, TH_ERR(why));
 
         if (got != cases[i].want)
             fail_msg("case \"%s\": %s (%s), want %s", cases[i].name, keycheck_str(got), why,
@@ -384,7 +384,7 @@ static void test_keycheck_long_tags(void **state)
         } else {
             snprintf(rec, sizeof(rec), "%s", t);
         }
-        got = keycheck_record(rec, rsa_key, why, sizeof(why));
+        got = keycheck_record(rec, rsa_key, TH_ERR(why));
         if (got != cases[i].want || strstr(why, cases[i].why) == NULL)
             fail_msg("case \"%s\": %s (%s), want %s (%s)", cases[i].name, keycheck_str(got), why,
                      keycheck_str(cases[i].want), cases[i].why);
@@ -418,17 +418,17 @@ static void test_keycheck_published(void **state)
     fake_status = DNS_OK;
     fake_txt[0] = mine;
     fake_txt[1] = NULL;
-    assert_int_equal(keycheck_published(fake_lookup, NULL, "example.com", "sel", ed_key, &ttl, why, sizeof(why)), KM);
+    assert_int_equal(keycheck_published(fake_lookup, NULL, "example.com", "sel", ed_key, &ttl, TH_ERR(why)), KM);
     assert_int_equal(ttl, 600);
     fake_txt[1] = other;                    /* two records, one not ours */
-    assert_int_equal(keycheck_published(fake_lookup, NULL, "example.com", "sel", ed_key, &ttl, why, sizeof(why)), KX);
+    assert_int_equal(keycheck_published(fake_lookup, NULL, "example.com", "sel", ed_key, &ttl, TH_ERR(why)), KX);
     assert_non_null(strstr(why, "several"));
     fake_txt[0] = NULL;
     fake_status = DNS_NXDOMAIN;
-    assert_int_equal(keycheck_published(fake_lookup, NULL, "example.com", "sel", ed_key, &ttl, why, sizeof(why)), KN);
+    assert_int_equal(keycheck_published(fake_lookup, NULL, "example.com", "sel", ed_key, &ttl, TH_ERR(why)), KN);
     assert_non_null(strstr(why, "no such name"));
     fake_status = DNS_TEMPFAIL;
-    assert_int_equal(keycheck_published(fake_lookup, NULL, "example.com", "sel", ed_key, &ttl, why, sizeof(why)), KT);
+    assert_int_equal(keycheck_published(fake_lookup, NULL, "example.com", "sel", ed_key, &ttl, TH_ERR(why)), KT);
     assert_int_equal(ttl, 0);
     free(mine);
     free(other);

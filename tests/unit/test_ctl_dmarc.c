@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "ctl_dmarc.h"
+#include "testutil.h"
 
 typedef struct fix_case {
     const char *name;
@@ -71,23 +72,23 @@ static void test_ctl_dmarc_differ(void **state)
     w.rec.psd = 'y';
     strcpy(w.from_domain, "shop.example");
     strcpy(w.record_domain, "example");
-    assert_int_equal(ctl_dmarc_differ(&c, &w, why, sizeof(why)), 1);
+    assert_int_equal(ctl_dmarc_differ(&c, &w, TH_ERR(why)), 1);
     assert_string_equal(why, "RFC 7489: no policy; RFC 9989: p=reject from the PSD _dmarc.example");
     /* the same record and policy: they agree */
     c.status = DMARC_CHECK_FOUND;
     c.policy = DMARC_CHECK_P_REJECT;
     c.policy_tag = "p";
     strcpy(c.record_domain, "example");
-    assert_int_equal(ctl_dmarc_differ(&c, &w, why, sizeof(why)), 0);
+    assert_int_equal(ctl_dmarc_differ(&c, &w, TH_ERR(why)), 0);
     /* t=y moved RFC 9989's one step down */
     w.policy = DMARC_CHECK_P_QUARANTINE;
-    assert_int_equal(ctl_dmarc_differ(&c, &w, why, sizeof(why)), 1);
+    assert_int_equal(ctl_dmarc_differ(&c, &w, TH_ERR(why)), 1);
     /* both none: agree */
     c.status = w.status = DMARC_CHECK_NONE;
-    assert_int_equal(ctl_dmarc_differ(&c, &w, why, sizeof(why)), 0);
+    assert_int_equal(ctl_dmarc_differ(&c, &w, TH_ERR(why)), 0);
     /* DNS trouble on one side only */
     w.status = DMARC_CHECK_TEMPFAIL;
-    assert_int_equal(ctl_dmarc_differ(&c, &w, why, sizeof(why)), 1);
+    assert_int_equal(ctl_dmarc_differ(&c, &w, TH_ERR(why)), 1);
     assert_string_equal(why, "RFC 7489: no policy; RFC 9989: DNS trouble");
 }
 

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "dmarc_walk.h"
+#include "testutil.h"
 
 typedef struct rec_case {
     const char *txt;
@@ -66,7 +67,7 @@ static void test_rec_parse(void **state)
         const REC_CASE *c = &rec_cases[i];
         DMARC_REC r;
         char why[200];
-        int rc = dmarc_rec_parse(c->txt, &r, why, sizeof(why));
+        int rc = dmarc_rec_parse(c->txt, &r, TH_ERR(why));
 
         if (rc != c->rc)
             fail_msg("\"%s\": rc %d, want %d (%s)", c->txt, rc, c->rc, why);
@@ -86,22 +87,22 @@ static void test_rec_policy(void **state)
     char why[100];
 
     (void) state;
-    assert_int_equal(dmarc_rec_parse("v=DMARC1; p=reject; sp=quarantine; np=none", &r, why, sizeof(why)), 0);
+    assert_int_equal(dmarc_rec_parse("v=DMARC1; p=reject; sp=quarantine; np=none", &r, TH_ERR(why)), 0);
     assert_int_equal(dmarc_rec_policy(&r, 1, 0, &tag), R);
     assert_string_equal(tag, "p");
     assert_int_equal(dmarc_rec_policy(&r, 0, 0, &tag), Q);
     assert_string_equal(tag, "sp");
     assert_int_equal(dmarc_rec_policy(&r, 0, 1, &tag), N);
     assert_string_equal(tag, "np");
-    assert_int_equal(dmarc_rec_parse("v=DMARC1; p=reject; t=y", &r, why, sizeof(why)), 0);
+    assert_int_equal(dmarc_rec_parse("v=DMARC1; p=reject; t=y", &r, TH_ERR(why)), 0);
     assert_int_equal(dmarc_rec_policy(&r, 1, 0, &tag), Q);          /* t=y: one step down */
-    assert_int_equal(dmarc_rec_parse("v=DMARC1; p=quarantine; t=y", &r, why, sizeof(why)), 0);
+    assert_int_equal(dmarc_rec_parse("v=DMARC1; p=quarantine; t=y", &r, TH_ERR(why)), 0);
     assert_int_equal(dmarc_rec_policy(&r, 1, 0, &tag), N);
-    assert_int_equal(dmarc_rec_parse("v=DMARC1; p=reject; sp=none", &r, why, sizeof(why)), 0);
+    assert_int_equal(dmarc_rec_parse("v=DMARC1; p=reject; sp=none", &r, TH_ERR(why)), 0);
     assert_int_equal(dmarc_rec_policy(&r, 0, 1, &tag), N);          /* np defaults to sp */
     assert_string_equal(tag, "sp");
     /* bad values are noted */
-    assert_int_equal(dmarc_rec_parse("v=DMARC1; p=bogus", &r, why, sizeof(why)), 0);
+    assert_int_equal(dmarc_rec_parse("v=DMARC1; p=bogus", &r, TH_ERR(why)), 0);
     assert_non_null(strstr(why, "p=bogus ignored"));
 }
 
@@ -321,20 +322,20 @@ static void test_walk_aligned(void **state)
     (void) state;
     dmarc_walk_discover(fake_lookup, &f, "mail.example.com", &w);
     assert_int_equal(w.status, FOUND);
-    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "mail.example.com", 1, why, sizeof(why)), 1);
-    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "example.com", 1, why, sizeof(why)), 0);
-    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "example.com", 0, why, sizeof(why)), 1);
-    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "x.example.com", 0, why, sizeof(why)), 1);
+    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "mail.example.com", 1, TH_ERR(why)), 1);
+    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "example.com", 1, TH_ERR(why)), 0);
+    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "example.com", 0, TH_ERR(why)), 1);
+    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "x.example.com", 0, TH_ERR(why)), 1);
     f.queries = 0;
-    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "example.net", 0, why, sizeof(why)), 0);
+    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "example.net", 0, TH_ERR(why)), 0);
     assert_int_equal(f.queries, 0);                 /* no need to ask */
-    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "bounce.example.com", 0, why, sizeof(why)), -1);
+    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "bounce.example.com", 0, TH_ERR(why)), -1);
     assert_non_null(strstr(why, "_dmarc.bounce.example.com: SERVFAIL"));
     /* under a PSD: two registrants do not align */
     dmarc_walk_discover(fake_lookup, &f, "shop.example", &w);
     assert_string_equal(w.org_domain, "shop.example");
-    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "other.example", 0, why, sizeof(why)), 0);
-    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "m.shop.example", 0, why, sizeof(why)), 1);
+    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "other.example", 0, TH_ERR(why)), 0);
+    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "m.shop.example", 0, TH_ERR(why)), 1);
 }
 
 static void test_walk_to_check(void **state)

@@ -52,7 +52,7 @@ static void test_feedback_id(void **state)
     char why[128] = "", out[FEEDBACK_ID_MAX];
     int rc;
 
-    if ((feedback_id_check(tmpl, why, sizeof(why)) == 0) != c->tmpl_ok)
+    if ((feedback_id_check(tmpl, TH_ERR(why)) == 0) != c->tmpl_ok)
         fail_msg("check: %s (%s)", c->tmpl_ok ? "refused" : "accepted", why);
     if (!c->tmpl_ok)
         assert_true(why[0] != 0);

@@ -82,10 +82,12 @@ static const HEALTH_CASE health_cases[] = {
 static void test_health(void **state)
 {
     const HEALTH_CASE *c = *state;
-    char reason[512];
+    char reason_mem[512];
+    BUF reason;
 
-    assert_int_equal(daemon_metrics_health(&c->h, reason, sizeof(reason)), c->ok);
-    assert_string_equal(reason, c->reason);
+    buf_init_fixed(&reason, reason_mem, sizeof(reason_mem));
+    assert_int_equal(daemon_metrics_health(&c->h, &reason), c->ok);
+    assert_string_equal(reason.data, c->reason);
 }
 
 /* render - the whole exposition in one format */

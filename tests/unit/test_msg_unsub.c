@@ -178,7 +178,7 @@ static void token_rcpt(SNAPSHOT *s, const char *value, char *out, size_t len)
     assert_true(n < sizeof(token));
     memcpy(token, p, n);
     token[n] = 0;
-    if (unsub_token_open(s->unsub_keys, token, 0, (uint64_t) time(NULL), &pl, why, sizeof(why)) < 0)
+    if (unsub_token_open(s->unsub_keys, token, 0, (uint64_t) time(NULL), &pl, TH_ERR(why)) < 0)
         fail_msg("token %s refused: %s", token, why);
     snprintf(out, len, "%s", pl.rcpt);
 }

@@ -43,7 +43,7 @@ static void test_check(void **state)
     const TMPL_CASE *c = *state;
     char why[128] = "";
 
-    assert_int_equal(return_path_check(c->tmpl, why, sizeof(why)) == 0, c->ok);
+    assert_int_equal(return_path_check(c->tmpl, TH_ERR(why)) == 0, c->ok);
     if (!c->ok)
         assert_true(why[0] != 0);
 }

@@ -20,6 +20,7 @@
 #include <spf2/spf.h>
 
 #include "spf_check.h"
+#include "testutil.h"
 
 typedef struct map_case {
     const char *name;
@@ -270,7 +271,7 @@ static void test_count_lookups(void **state)
         const LOOKUP_CASE *c = &lookup_cases[i];
         char err[300];
         int tempfail = -1, n = spf_check_count_lookups(fake_lookup, (void *) zone, c->domain, &tempfail,
-                                                       err, sizeof(err));
+                                                       TH_ERR(err));
 
         if (n != c->count || tempfail != c->tempfail || (c->err && strstr(err, c->err) == NULL))
             fail_msg("%s: count %d tempfail %d err \"%s\"; want %d %d \"%s\"", c->domain, n, tempfail,

@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
 #include "unsub_msg.h"
 
 typedef struct mailto_case {
@@ -121,7 +122,7 @@ static void test_stream_and_header(void **state)
     memcpy(token, lt, (size_t) (gt - lt));
     token[gt - lt] = 0;
     assert_null(strstr(token, "bob"));                  /* opaque */
-    assert_int_equal(unsub_token_open(keys, token, 0, 1800000001, &p, why, sizeof(why)), 0);
+    assert_int_equal(unsub_token_open(keys, token, 0, 1800000001, &p, TH_ERR(why)), 0);
     assert_string_equal(p.rcpt, "bob@example.org");
     assert_string_equal(p.stream, "news@shop.example");
 

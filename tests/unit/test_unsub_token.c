@@ -66,7 +66,7 @@ static const char *open_why(const UNSUB_KEYS *k, const char *token, uint64_t max
 
     if (p == NULL)
         p = &tmp;
-    if (unsub_token_open(k, token, max_age, now, p, err, sizeof(err)) == 0) {
+    if (unsub_token_open(k, token, max_age, now, p, TH_ERR(err)) == 0) {
         assert_string_equal(err, "");
         return "";
     }

@@ -152,7 +152,7 @@ static void test_form(void **state)
         }
         at = end + 1;
     }
-    assert_int_equal(unsubd_http_form_done(&f, why, sizeof(why)), c->want);
+    assert_int_equal(unsubd_http_form_done(&f, TH_ERR(why)), c->want);
     if (!c->want)
         assert_true(why[0] != 0);
     free(in);

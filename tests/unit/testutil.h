@@ -28,6 +28,11 @@ int run_table(const char *group, CMUnitTestFunction fn, const void *rows, size_t
 #define RUN(group, fn, rows) run_table(group, fn, rows, sizeof(rows[0]), \
                                        sizeof(rows) / sizeof(rows[0]))
 
+/* TH_ERR - the BUF *err of a call, over the array arr (emptied), whose
+ * reason the test then reads as the string arr; the BUF lives as long as
+ * the enclosing block: f(..., TH_ERR(why)); assert_string_equal(why, ...) */
+#define TH_ERR(arr) buf_init_fixed(&(BUF) {0}, (arr), sizeof(arr))
+
 /* th_expand - "{X<n>}" becomes n 'x' bytes, "{NUL}" a NUL byte; *lenp the length */
 char *th_expand(const char *in, size_t *lenp);
 
