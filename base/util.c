@@ -289,15 +289,30 @@ int util_err(BUF *err, const char *fmt, ...)
 /* util_verr - util_err() with a va_list */
 int util_verr(BUF *err, const char *fmt, va_list ap)
 {
-    char msg[1024];
-    size_t n, room;
+    char small[512], *big = NULL;
+    size_t room;
+    va_list aq;
+    int n;
 
     if (err == NULL)
         return -1;
-    (void) vsnprintf(msg, sizeof(msg), fmt, ap);
-    n = strlen(msg);
     room = err->max > err->len ? err->max - err->len : 0;
-    (void) buf_append(err, msg, n < room ? n : room);
+    if (err->fixed) {                   /* formatted in place: no copy, no allocation */
+        (void) vsnprintf(err->data + err->len, room + 1, fmt, ap);
+        err->len += strlen(err->data + err->len);
+        return -1;
+    }
+    va_copy(aq, ap);
+    n = vsnprintf(small, sizeof(small), fmt, aq);
+    va_end(aq);
+    if (n < 0)
+        return -1;
+    if ((size_t) n >= sizeof(small)) {
+        big = xmalloc((size_t) n + 1);
+        (void) vsnprintf(big, (size_t) n + 1, fmt, ap);
+    }
+    (void) buf_append(err, big ? big : small, (size_t) n < room ? (size_t) n : room);
+    free(big);
     return -1;
 }
 

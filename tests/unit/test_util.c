@@ -234,7 +234,8 @@ static const ERR_CASE err_cases[] = {
     {"no buffer drops it", 0, NULL, "x", NULL},
 };
 
-/* test_util_err - what the buffer holds after one util_err(); always -1 */
+/* test_util_err - what the buffer holds after one util_err(), over an
+ * array and on the heap with the same bound; always -1 */
 static void test_util_err(void **state)
 {
     const ERR_CASE *c = *state;
@@ -251,6 +252,38 @@ static void test_util_err(void **state)
     assert_int_equal(util_err(&b, "reason: %s", c->arg), -1);
     assert_string_equal(b.data, c->want);
     assert_int_equal(b.len, strlen(c->want));
+    buf_init(&b, c->size - 1);
+    assert_int_equal(buf_puts(&b, c->before), 0);
+    assert_int_equal(util_err(&b, "reason: %s", c->arg), -1);
+    assert_string_equal(b.data ? b.data : "", c->want);
+    assert_int_equal(b.len, strlen(c->want));
+    buf_free(&b);
+}
+
+/* test_util_err_long - a reason longer than util_verr()'s own stack
+ * buffer is kept whole where it fits and cut at the bound where not */
+static void test_util_err_long(void **state)
+{
+    static const size_t sizes[] = {2048, 1000};
+    char arg[1501], mem[2048];
+    BUF b;
+
+    (void) state;
+    memset(arg, 'y', sizeof(arg) - 1);
+    arg[sizeof(arg) - 1] = 0;
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        size_t want = sizes[i] - 1 < 1500 ? sizes[i] - 1 : 1500;
+
+        buf_init_fixed(&b, mem, sizes[i]);
+        (void) util_err(&b, "%s", arg);
+        assert_int_equal(b.len, want);
+        assert_int_equal(strspn(b.data, "y"), want);
+        buf_init(&b, sizes[i] - 1);
+        (void) util_err(&b, "%s", arg);
+        assert_int_equal(b.len, want);
+        assert_int_equal(strspn(b.data, "y"), want);
+        buf_free(&b);
+    }
 }
 
 /* STRV */
@@ -407,6 +440,7 @@ int main(void)
     static const struct CMUnitTest misc[] = {
         cmocka_unit_test(test_strv_grow),
         cmocka_unit_test(test_xasprintf),
+        cmocka_unit_test(test_util_err_long),
     };
     int fails = 0;
 
