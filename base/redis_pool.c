@@ -52,13 +52,13 @@
  *	The breaker (o->retry_ms > 0): a call that cannot connect or gets no
  *	answer in time opens it. While it is open no call goes to Redis for
  *	retry_ms (CLOCK_MONOTONIC): calls fail at once, without a connect,
- *	the reason beginning with REDIS_POOL_NOT_ASKED. Then the first call to come is the one
- *	probe while every other keeps failing at once; a probe that answers
- *	closes the breaker, one that fails opens it for another retry_ms. An
- *	error reply is an answer: it never opens the breaker. So while Redis
- *	is frozen or gone, the rate limits and the suppression checks of
- *	every message cost nothing but the one probe per retry_ms, whichever
- *	store asks. retry_ms 0: no breaker (every call asks Redis).
+ *	the reason beginning with REDIS_POOL_NOT_ASKED. Then the first call
+ *	to come is the one probe while every other keeps failing at once; a
+ *	probe that answers closes the breaker, one that fails opens it for
+ *	another retry_ms. An error reply is an answer: it never opens the
+ *	breaker. So while Redis is frozen or gone, the rate limits and the
+ *	suppression checks of every message cost nothing but the one probe
+ *	per retry_ms, whichever store asks. retry_ms 0: no breaker (every call asks Redis).
  *
  *	redis_pool_ping() sends PING. redis_pool_up() says whether the
  *	breaker is closed; redis_pool_stats() copies its counters.
@@ -231,7 +231,7 @@ static redisContext *rd_tcp(const RD_ADDR *a, uint64_t ms, BUF *why)
 
     if (c == NULL || c->err) {
         rd_why(why, "connect to %s:%d: %s", a->host, a->port,
-                 c ? c->errstr : "out of memory");
+               c ? c->errstr : "out of memory");
         if (c)
             redisFree(c);
         return NULL;
@@ -270,8 +270,8 @@ static int rd_ask_sentinels(REDIS_POOL *r, uint64_t deadline, RD_ADDR *out, BUF 
             return 0;
         }
         rd_why(why, "sentinel %s:%d: %s", s->host, s->port,
-                 rep == NULL ? c->errstr : rep->type == REDIS_REPLY_NIL ? "master unknown"
-                 : rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
+               rep == NULL ? c->errstr : rep->type == REDIS_REPLY_NIL ? "master unknown"
+               : rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
         if (rep)
             freeReplyObject(rep);
         redisFree(c);
@@ -436,7 +436,7 @@ static int rd_load_script(REDIS_POOL *r, redisContext *c, const char *lua, uint6
     }
     if (rep->type != REDIS_REPLY_STRING || rep->len != 40) {
         rd_why(why, "SCRIPT LOAD: %s", rep->type == REDIS_REPLY_ERROR ? rep->str
-                 : "unexpected reply");
+               : "unexpected reply");
         freeReplyObject(rep);
         return -1;
     }

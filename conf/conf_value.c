@@ -181,8 +181,8 @@ int conf_parse_duration(TXCONF *cf, const CONF_DIR *d, const char *value,
                                            conf_number(digits, 10, 1, LONG_MAX / 604800, &v)) < 0
         || v > d->max / mult || v * mult < d->min) {
         (void) util_err(err, "%s: bad value \"%s\": expected \"forever\" or a duration "
-                 "(N with s, m, h, d or w) from %lds to %ldd", d->name, value, d->min,
-                 d->max / 86400);
+                        "(N with s, m, h, d or w) from %lds to %ldd", d->name, value, d->min,
+                        d->max / 86400);
         return -1;
     }
     *CONF_FIELD(cf, d, long) = v * mult;
@@ -197,7 +197,7 @@ int conf_parse_int(TXCONF *cf, const CONF_DIR *d, const char *value,
 
     if (conf_number(value, 10, d->min, d->max, &v) < 0) {
         (void) util_err(err, "%s: bad value \"%s\": expected an integer from %ld to %ld",
-                 d->name, value, d->min, d->max);
+                        d->name, value, d->min, d->max);
         return -1;
     }
     *CONF_FIELD(cf, d, int) = (int) v;
@@ -212,7 +212,7 @@ int conf_parse_size(TXCONF *cf, const CONF_DIR *d, const char *value,
 
     if (conf_number(value, 10, d->min, d->max, &v) < 0) {
         (void) util_err(err, "%s: bad value \"%s\": expected a number of bytes from %ld to %ld",
-                 d->name, value, d->min, d->max);
+                        d->name, value, d->min, d->max);
         return -1;
     }
     *CONF_FIELD(cf, d, size_t) = (size_t) v;
@@ -227,7 +227,7 @@ int conf_parse_umask(TXCONF *cf, const CONF_DIR *d, const char *value,
 
     if (conf_number(value, 8, d->min, d->max, &v) < 0) {
         (void) util_err(err, "%s: bad value \"%s\": expected an octal number from 0 to 0777",
-                 d->name, value);
+                        d->name, value);
         return -1;
     }
     *CONF_FIELD(cf, d, mode_t) = (mode_t) v;
@@ -242,7 +242,7 @@ int conf_parse_facility(TXCONF *cf, const CONF_DIR *d, const char *value,
 
     if (code < 0) {
         (void) util_err(err, "%s: unknown syslog facility \"%s\" "
-                 "(expected mail, daemon, user or local0 to local7)", d->name, value);
+                        "(expected mail, daemon, user or local0 to local7)", d->name, value);
         return -1;
     }
     *CONF_FIELD(cf, d, int) = code;
@@ -305,7 +305,7 @@ int conf_parse_socket(TXCONF *cf, const CONF_DIR *d, const char *value,
     }
     if (!ok) {
         (void) util_err(err, "%s: bad value \"%s\": expected unix:/absolute/path, "
-                 "inet:port@host or inet6:port@host (port 1 to 65535)", d->name, value);
+                        "inet:port@host or inet6:port@host (port 1 to 65535)", d->name, value);
         return -1;
     }
     free(*field);
@@ -344,7 +344,7 @@ int conf_parse_user(TXCONF *cf, const CONF_DIR *d, const char *value,
             && conf_valid_account(colon + 1, strlen(colon + 1));
     if (!ok) {
         (void) util_err(err, "%s: bad value \"%s\": expected user or user:group",
-                 d->name, value);
+                        d->name, value);
         return -1;
     }
     free(*field);
@@ -378,7 +378,7 @@ int conf_parse_canon(TXCONF *cf, const CONF_DIR *d, const char *value,
     }
     if (h < 0 || b < 0) {
         (void) util_err(err, "%s: bad value \"%s\": expected relaxed or simple, "
-                 "or header/body such as relaxed/relaxed", d->name, value);
+                        "or header/body such as relaxed/relaxed", d->name, value);
         return -1;
     }
     cf->sign.hdr_canon = (enum conf_canon) h;
@@ -440,8 +440,8 @@ int conf_parse_action(TXCONF *cf, const CONF_DIR *d, const char *value,
         }
     }
     (void) util_err(err, "%s: bad value \"%s\": expected %s", d->name, value,
-             (d->max & CONF_ACT_BIT(CONF_ACT_REJECT)) ? "accept, tempfail or reject"
-             : "accept or tempfail");
+                    (d->max & CONF_ACT_BIT(CONF_ACT_REJECT)) ? "accept, tempfail or reject"
+                    : "accept or tempfail");
     return -1;
 }
 
@@ -453,7 +453,7 @@ int conf_parse_mode(TXCONF *cf, const CONF_DIR *d, const char *value,
     (void) d;
     if (strspn(value, "sS") != strlen(value)) {
         (void) util_err(err, "txmilter signs only; Mode %s is not supported: write "
-                 "\"Mode s\" and keep OpenDKIM or OpenDMARC for inbound verification", value);
+                        "\"Mode s\" and keep OpenDKIM or OpenDMARC for inbound verification", value);
         return -1;
     }
     return 0;
@@ -472,7 +472,7 @@ int conf_parse_safekeys(TXCONF *cf, const CONF_DIR *d, const char *value,
     }
     if (b == 0) {
         (void) util_err(err, "%s: cannot be turned off: txmilter refuses private keys "
-                 "that group or others can read (chmod 600, owned by UserID)", d->name);
+                        "that group or others can read (chmod 600, owned by UserID)", d->name);
         return -1;
     }
     return 0;
@@ -511,7 +511,7 @@ int conf_parse_store(TXCONF *cf, const CONF_DIR *d, const char *value,
             break;
     if (i == sizeof(schemes) / sizeof(schemes[0])) {
         (void) util_err(err, "%s: \"%s\" is neither \"embedded\" nor a redis://, "
-                 "redis+unix:// or redis-sentinel:// URL", d->name, value);
+                        "redis+unix:// or redis-sentinel:// URL", d->name, value);
         return -1;
     }
     if (conf_parse_str(cf, d, value, err) < 0)
@@ -565,7 +565,7 @@ int conf_parse_egress(TXCONF *cf, const CONF_DIR *d, const char *value,
     for (size_t i = 0; i < in.n; i++) {
         if (conf_ip_literal(in.v[i], addr, sizeof(addr)) < 0) {
             (void) util_err(err, "%s: \"%s\" is not an IPv4 or IPv6 address "
-                     "(list each address the relay sends from, no networks)", d->name, in.v[i]);
+                            "(list each address the relay sends from, no networks)", d->name, in.v[i]);
             strv_free(&in);
             strv_free(&out);
             return -1;
@@ -599,7 +599,7 @@ int conf_parse_align(TXCONF *cf, const CONF_DIR *d, const char *value,
             return 0;
         }
     (void) util_err(err, "%s: bad value \"%s\": expected reject, tempfail, quarantine or log",
-             d->name, value);
+                    d->name, value);
     return -1;
 }
 
@@ -643,7 +643,7 @@ int conf_parse_nameservers(TXCONF *cf, const CONF_DIR *d, const char *value,
             if (at)
                 *at = '@';
             (void) util_err(err, "%s: bad value \"%s\": expected IP addresses with an optional "
-                     "port, such as 127.0.0.1@5353 or ::1", d->name, in.v[i]);
+                            "port, such as 127.0.0.1@5353 or ::1", d->name, in.v[i]);
             rc = -1;
         } else if (buf_printf(&out, "%s%s@%ld", out.len ? ", " : "", addr, port) < 0) {
             (void) util_err(err, "%s: too many addresses", d->name);
@@ -696,7 +696,7 @@ int conf_parse_unsub_url(TXCONF *cf, const CONF_DIR *d, const char *value,
 {
     if (!conf_unsub_url_ok(value)) {
         (void) util_err(err, "%s: \"%s\" is not an https:// URL holding %%{token} "
-                 "(without spaces, quotes, commas or angle brackets)", d->name, value);
+                        "(without spaces, quotes, commas or angle brackets)", d->name, value);
         return -1;
     }
     return conf_parse_str(cf, d, value, err);
@@ -708,7 +708,7 @@ int conf_parse_unsub_mailto(TXCONF *cf, const CONF_DIR *d, const char *value,
 {
     if (!conf_unsub_mailto_ok(value)) {
         (void) util_err(err, "%s: \"%s\" is not an address with %%{token} in its local part, "
-                 "e.g. unsubscribe+%%{token}@example.com", d->name, value);
+                        "e.g. unsubscribe+%%{token}@example.com", d->name, value);
         return -1;
     }
     return conf_parse_str(cf, d, value, err);
@@ -766,7 +766,7 @@ int conf_parse_sockmode(TXCONF *cf, const CONF_DIR *d, const char *value,
 
     if (conf_number(value, 8, 0, 0777, &v) < 0 || (v & ~d->max) != 0) {
         (void) util_err(err, "%s: bad value \"%s\": expected an octal mode within 0%lo "
-                 "(no access for others)", d->name, value, (unsigned long) d->max);
+                        "(no access for others)", d->name, value, (unsigned long) d->max);
         return -1;
     }
     *CONF_FIELD(cf, d, mode_t) = (mode_t) v;
@@ -782,7 +782,7 @@ int conf_parse_ratespec(TXCONF *cf, const CONF_DIR *d, const char *value,
 
     if (e != RATESPEC_OK) {
         (void) util_err(err, "%s: bad value \"%s\": %s (N from 1 to %u, a period from 1s "
-                 "to 366d, e.g. 120/1m)", d->name, value, ratespec_why(e), RATESPEC_LIMIT_MAX);
+                        "to 366d, e.g. 120/1m)", d->name, value, ratespec_why(e), RATESPEC_LIMIT_MAX);
         return -1;
     }
     CONF_FIELD(cf, d, CONF_RATESPEC)->limit = (uint32_t) n;
