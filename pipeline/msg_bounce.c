@@ -60,6 +60,11 @@
  *	- class policy (x.7.x, x.6.x, x.2.3, x.3.4: about the message or
  *	  its sender, not the address) is logged, never counted.
  *	The recipient is the token's, never one named in the report.
+ *	Each message handled is counted once by what it was
+ *	(txmilter_bounces_total: the DSN's class, not_dsn or bad_token),
+ *	each entry recorded under txmilter_suppressions_total{reason=
+ *	"bounce"}; a report refused 451 4.3.0 is counted only as that
+ *	refusal (reason store), since it comes back.
  *
  * DIAGNOSTICS
  *	A value that cannot be made (too long, or a stream that a header may
@@ -270,6 +275,7 @@ int msg_bounce_eom(MSG *m, REPLY *r)
         log_warn("%s: bounce to %s: token refused (%s): ignored, nothing suppressed",
                  msg_queueid(m), m->rp_rcpt, why);
         msg_note(m, "bounce=bad-token action=discard");
+        msg_count_bounce(m, "bad_token");
         msg_count_action(m, "discarded");
         return 1;
     }
@@ -281,12 +287,14 @@ int msg_bounce_eom(MSG *m, REPLY *r)
         log_info("%s: mail to the return path of rcpt=<%s> is no DSN (an auto-reply?): dropped",
                  msg_queueid(m), p.rcpt);
         msg_note(m, "bounce=not-dsn action=discard");
+        msg_count_bounce(m, "not_dsn");
     } else if (d.cls == DSN_CLASS_DEAD) {
         if (msg_bounce_record(m, &p, &d) < 0) {
             *r = msg_refuse(m, "store", msg_reply(REPLY_TEMPFAIL, MSG_WHY_SUPPRESS_DOWN));
             return 1;
         }
         msg_note(m, "bounce=dead status=%s suppressed=<%s> action=discard", d.status, p.rcpt);
+        msg_count_suppression(m, suppress_reason_name(SUPPRESS_BOUNCE));
     } else if (msg_bounce_is_soft(d.cls) && m->snap->cf->bounce.soft_limit.limit) {
         int rc = msg_bounce_soft(m, &p, &d);
 
@@ -296,6 +304,8 @@ int msg_bounce_eom(MSG *m, REPLY *r)
         }
         msg_note(m, "bounce=%s status=%s %s=<%s> action=discard", dsn_class_name(d.cls),
                  d.status[0] ? d.status : "none", rc ? "suppressed" : "counted", p.rcpt);
+        if (rc)
+            msg_count_suppression(m, suppress_reason_name(SUPPRESS_BOUNCE));
     } else {
         log_info("%s: bounce for rcpt=<%s> stream=%s: %s status=%s (%s): counted, not suppressed",
                  msg_queueid(m), p.rcpt, p.stream, d.action[0] ? d.action : "no action",
@@ -303,6 +313,8 @@ int msg_bounce_eom(MSG *m, REPLY *r)
         msg_note(m, "bounce=%s status=%s action=discard", dsn_class_name(d.cls),
                  d.status[0] ? d.status : "none");
     }
+    if (d.is_dsn)
+        msg_count_bounce(m, dsn_class_name(d.cls));
     msg_count_action(m, "discarded");
     return 1;
 }

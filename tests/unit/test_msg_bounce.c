@@ -7,11 +7,13 @@
  * the next message to that recipient is refused "(bounced: 5.1.1)"; a
  * delayed 4.2.2, an out-of-office reply and a tampered token change
  * nothing; a list that cannot record refuses the DSN 451 4.3.0.
- * With BounceSoftLimit 3/7d: soft bounces (4.2.2 delayed, 5.2.2, 4.4.7)
+ * With BounceSoftLimit 3/7d: soft bounces (4.2.2 delayed, 5.2.2: full; 4.4.7: transient)
  * are counted together, policy refusals (5.7.1, 5.6.0, 5.2.3, 4.7.0)
  * never; the third soft one suppresses, evidence "4.4.7; soft: 3 in 7d;
  * ...", and the next message is refused "(bounced: 4.4.7)"; a list that
- * cannot count refuses the DSN 451 4.3.0.
+ * cannot count refuses the DSN 451 4.3.0. The counters
+ * (txmilter_bounces_total{class}, txmilter_suppressions_total{reason})
+ * say what each report was and what was recorded.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,7 +26,9 @@
 
 #include <cmocka.h>
 
+#include "metrics.h"
 #include "msg.h"
+#include "msg_metrics.h"
 #include "services.h"
 #include "snapshot.h"
 #include "suppress.h"
@@ -206,6 +210,8 @@ static void test_soft_limit(void **state)
 {
     static const char *const policy[] = { "5.7.1", "5.6.0", "5.2.3", "4.7.0", "5.3.4" };
     SNAPSHOT *s = snap_with("BounceSoftLimit 3/7d\n");
+    METRICS *reg = metrics_new();
+    MSG_METRICS mm;
     SERVICES svc;
     SUPPRESS_REASON why;
     char rp[600], ev[SUPPRESS_EVIDENCE_MAX];
@@ -213,7 +219,13 @@ static void test_soft_limit(void **state)
     size_t i;
 
     (void) state;
+    memset(&mm, 0, sizeof(mm));
+    mm.bounces = metrics_family(reg, METRICS_COUNTER, "txmilter_bounces_total", "b", "class", 12,
+                                NULL, 0);
+    mm.suppressions = metrics_family(reg, METRICS_COUNTER, "txmilter_suppressions_total", "s",
+                                     "reason", 8, NULL, 0);
     services_init(&svc);
+    svc.metrics = &mm;
     svc.suppress = open_list();
     assert_int_equal(outbound(s, &svc, RCPT, rp, sizeof(rp)).verdict, REPLY_CONTINUE);
     for (i = 0; i < sizeof(policy) / sizeof(policy[0]); i++) {
@@ -236,14 +248,24 @@ static void test_soft_limit(void **state)
     assert_int_equal(v.verdict, REPLY_REJECT);
     assert_string_equal(v.rcode, "550");
     assert_non_null(strstr(v.text, "(bounced: 4.4.7)"));
+    /* what each report was, one suppression recorded */
+    assert_true(metrics_value(mm.bounces, METRICS_L("policy")) == 5);
+    assert_true(metrics_value(mm.bounces, METRICS_L("full")) == 2);
+    assert_true(metrics_value(mm.bounces, METRICS_L("transient")) == 1);
+    assert_true(metrics_value(mm.suppressions, METRICS_L("bounce")) == 1);
+    assert_int_equal(inbound(s, &svc, rp, " text/plain", "I am away.\r\n").verdict, REPLY_DISCARD);
+    assert_true(metrics_value(mm.bounces, METRICS_L("not_dsn")) == 1);
     suppress_close(svc.suppress);
     /* a list that cannot count: the DSN is refused for now */
     assert_non_null(svc.suppress = suppress_open("redis://127.0.0.1:1/0", NULL, 200, NULL));
     v = inbound(s, &svc, rp, REPORT, DSN_OF("4.2.2", "delayed"));
     assert_int_equal(v.verdict, REPLY_TEMPFAIL);
     assert_string_equal(v.xcode, "4.3.0");
+    /* a report refused for now is counted when it comes back, not twice */
+    assert_true(metrics_value(mm.bounces, METRICS_L("full")) == 2);
     suppress_close(svc.suppress);
     snapshot_release(s);
+    metrics_free(reg);
 }
 
 int main(void)
