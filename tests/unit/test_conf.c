@@ -866,6 +866,39 @@ static void test_turned_off(void **state)
     th_unlink(p2);
 }
 
+/* conf_suppression_list: which configurations keep the list */
+
+typedef struct {
+    const char *name;
+    const char *text;
+    int     on;
+} LIST_CASE;
+
+static const LIST_CASE list_cases[] = {
+    {"nothing", "", 0},
+    {"List-Unsubscribe", "UnsubscribeKeyFile /k\nUnsubscribeURL https://u/%{token}\n", 1},
+    {"unsubscribe by mail", "UnsubscribeKeyFile /k\nUnsubscribeMailto u+%{token}@example.com\n", 1},
+    {"UnsubscribeTable", "UnsubscribeTable /t\n", 1},
+    /* bounces to the return path suppress their recipient: without the list
+     * they would pass untouched and nothing would ever be suppressed */
+    {"ReturnPath alone", "UnsubscribeKeyFile /k\nReturnPath bounces+%{token}@bounce.%{domain}\n", 1},
+    {"keys alone", "UnsubscribeKeyFile /k\n", 0},
+    {"FeedbackID alone", "FeedbackID %{stream}:%{domain}:txmilter\n", 0},
+};
+
+/* test_suppression_list - conf_suppression_list() of a loaded configuration */
+static void test_suppression_list(void **state)
+{
+    const LIST_CASE *c = *state;
+    char *path = th_tempfile(c->text);
+    TXCONF *cf;
+
+    assert_non_null(cf = conf_load(path, CONF_PROG_ALL, NULL));
+    assert_int_equal(conf_suppression_list(cf), c->on);
+    conf_free(cf);
+    th_unlink(path);
+}
+
 /* conf_check_file: a file a directive names must be a regular file */
 
 typedef struct {
@@ -1363,6 +1396,7 @@ int main(void)
     fails += RUN("conf_open", test_open, open_cases);
     fails += RUN("conf_check_signing", test_signing, signing_cases);
     fails += RUN("conf_turned_off", test_turned_off, off_cases);
+    fails += RUN("conf_suppression_list", test_suppression_list, list_cases);
     fails += RUN("conf_check_file", test_check_file, file_cases);
     fails += RUN("conf_prog", test_prog, prog_cases);
     fails += cmocka_run_group_tests_name("conf_misc", misc, NULL, NULL);
