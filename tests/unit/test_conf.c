@@ -882,6 +882,7 @@ static const LIST_CASE list_cases[] = {
     /* bounces to the return path suppress their recipient: without the list
      * they would pass untouched and nothing would ever be suppressed */
     {"ReturnPath alone", "UnsubscribeKeyFile /k\nReturnPath bounces+%{token}@bounce.%{domain}\n", 1},
+    {"ComplaintAddress", "UnsubscribeKeyFile /k\nComplaintAddress fbl@bounce.example.com\n", 1},
     {"keys alone", "UnsubscribeKeyFile /k\n", 0},
     {"FeedbackID alone", "FeedbackID %{stream}:%{domain}:txmilter\n", 0},
 };
