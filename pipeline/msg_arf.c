@@ -32,8 +32,8 @@
  *	abuse	the recipient marked the mail as spam: suppressed from the
  *		token's stream, reason complaint, source arf, never
  *		expiring, the evidence "abuse; arrival=...; reporter=...;
- *		ua=..." (the Arrival-Date, the Reporting-MTA or else the
- *		report's From domain, the User-Agent) cut to
+ *		ua=..." (the Arrival-Date, the report's From domain or
+ *		else its Reporting-MTA, the User-Agent) cut to
  *		SUPPRESS_EVIDENCE_MAX;
  *	opt-out	an unsubscribe sent as a report: suppressed, reason
  *		unsubscribe, source arf;
@@ -187,6 +187,12 @@ static int msg_arf_who(MSG *m, const ARF_REPORT *rep, MSG_ARF_WHO *w)
         || msg_arf_rp(m, rep->orig_mail_from, "original-mail-from", w);
 }
 
+/* msg_arf_reporter - who sent the report: its From domain, else its Reporting-MTA */
+static const char *msg_arf_reporter(const ARF_REPORT *rep)
+{
+    return rep->reporter[0] ? rep->reporter : rep->reporting_mta[0] ? rep->reporting_mta : "unknown";
+}
+
 /* msg_arf_record - store what the report asks for; -1 if the list cannot */
 static int msg_arf_record(MSG *m, const ARF_REPORT *rep, const MSG_ARF_WHO *w,
                           SUPPRESS_REASON reason)
@@ -198,7 +204,7 @@ static int msg_arf_record(MSG *m, const ARF_REPORT *rep, const MSG_ARF_WHO *w,
 
     snprintf(evidence, sizeof(evidence), "%s; arrival=%s; reporter=%s; ua=%s", rep->feedback_type,
              rep->arrival_date[0] ? rep->arrival_date : "unknown",
-             rep->reporting_mta[0] ? rep->reporting_mta : rep->reporter[0] ? rep->reporter : "unknown",
+             msg_arf_reporter(rep),
              rep->user_agent[0] ? rep->user_agent : "unknown");
     if (m->dry_run)
         return 0;
@@ -220,19 +226,19 @@ static const char *msg_arf_act(MSG *m, const ARF_REPORT *rep, const MSG_ARF_WHO 
         if (rep->type == ARF_TYPE_FRAUD || rep->type == ARF_TYPE_VIRUS)
             log_warn("%s: feedback report (%s) from %s: rcpt=<%s> stream=%s reports our mail as %s: "
                      "look at what was sent; not suppressed", msg_queueid(m), rep->feedback_type,
-                     rep->reporter[0] ? rep->reporter : "unknown", w->rcpt, w->stream,
+                     msg_arf_reporter(rep), w->rcpt, w->stream,
                      rep->feedback_type);
         else
             log_info("%s: feedback report (%s) from %s about rcpt=<%s> stream=%s: not a complaint, "
                      "nothing suppressed", msg_queueid(m), rep->feedback_type,
-                     rep->reporter[0] ? rep->reporter : "unknown", w->rcpt, w->stream);
+                     msg_arf_reporter(rep), w->rcpt, w->stream);
         msg_note(m, "complaint=%s rcpt=<%s> not-suppressed", arf_type_name(rep->type), w->rcpt);
         return "ignored";
     }
     if (msg_arf_record(m, rep, w, reason) < 0)
         return NULL;
     log_info("%s: complaint (%s) from %s: rcpt=<%s> stream=%s %s (reason=%s, token in %s)",
-             msg_queueid(m), rep->feedback_type, rep->reporter[0] ? rep->reporter : "unknown",
+             msg_queueid(m), rep->feedback_type, msg_arf_reporter(rep),
              w->rcpt, w->stream, m->dry_run ? "would be suppressed (dry run: nothing written)"
              : "suppressed", suppress_reason_name(reason), w->where);
     msg_note(m, "complaint=%s suppressed=<%s> stream=%s reason=%s%s", rep->feedback_type, w->rcpt,
@@ -259,7 +265,7 @@ static const char *msg_arf_read(MSG *m)
     }
     if (!msg_arf_who(m, &rep, &w)) {
         log_warn("%s: feedback report (%s) from %s: %s: nothing suppressed", msg_queueid(m),
-                 rep.feedback_type, rep.reporter[0] ? rep.reporter : "unknown",
+                 rep.feedback_type, msg_arf_reporter(&rep),
                  w.refused[0] ? w.refused
                  : "no List-Unsubscribe or return path of ours in the enclosed message");
         msg_note(m, "complaint=%s no-token", arf_type_name(rep.type));
