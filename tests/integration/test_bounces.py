@@ -244,3 +244,149 @@ def test_postfix_bounce_of_a_550_511_suppresses_the_recipient(brig):
     assert_delivered(brig, alive)
     assert_delivered_without(brig, [alive, third, dead], dead)
 
+
+
+# --- reports from outside ---------------------------------------------------------------
+
+def remote_dsn(rp, rcpt, status="5.1.1", diag=None, final=None):
+    """a DSN as a remote MTA writes it after accepting a message (multipart/report with a
+    human part, the message/delivery-status part and the returned header)"""
+    final = final or rcpt
+    diag = diag or "smtp; 550-5.1.1 The email account that you tried to reach does not exist."
+    b = "=_dsn_" + uuid.uuid4().hex
+    return ("From: Mail Delivery Subsystem <mailer-daemon@mx.receiver.example>\r\n"
+            "To: %(rp)s\r\n"
+            "Subject: Delivery Status Notification (Failure)\r\n"
+            "Date: Fri, 04 Dec 2026 12:00:00 +0000\r\n"
+            "Message-ID: <%(id)s@mx.receiver.example>\r\n"
+            "Auto-Submitted: auto-replied\r\n"
+            "MIME-Version: 1.0\r\n"
+            "Content-Type: multipart/report; report-type=delivery-status;\r\n"
+            "\tboundary=\"%(b)s\"\r\n"
+            "\r\n"
+            "--%(b)s\r\n"
+            "Content-Type: text/plain; charset=us-ascii\r\n"
+            "\r\n"
+            "Your message wasn't delivered to %(final)s because the address couldn't be\r\n"
+            "found, or is unable to receive mail.\r\n"
+            "\r\n"
+            "--%(b)s\r\n"
+            "Content-Type: message/delivery-status\r\n"
+            "\r\n"
+            "Reporting-MTA: dns; mx.receiver.example\r\n"
+            "Arrival-Date: Fri, 04 Dec 2026 11:59:58 +0000\r\n"
+            "\r\n"
+            "Final-Recipient: rfc822; %(final)s\r\n"
+            "Action: failed\r\n"
+            "Status: %(status)s\r\n"
+            "Remote-MTA: dns; mailstore1.receiver.example\r\n"
+            "Diagnostic-Code: %(diag)s\r\n"
+            "Last-Attempt-Date: Fri, 04 Dec 2026 12:00:00 +0000\r\n"
+            "\r\n"
+            "--%(b)s\r\n"
+            "Content-Type: text/rfc822-headers\r\n"
+            "\r\n"
+            "From: %(news)s\r\n"
+            "To: %(rcpt)s\r\n"
+            "Subject: txmilter test\r\n"
+            "\r\n"
+            "--%(b)s--\r\n" % {"rp": rp, "rcpt": rcpt, "final": final, "status": status,
+                               "diag": diag, "b": b, "news": NEWS,
+                               "id": uuid.uuid4().hex}).encode()
+
+
+def out_of_office(rp, rcpt):
+    """an RFC 3834 auto-reply to the envelope sender, as mail clients send them"""
+    return ("From: %(rcpt)s\r\n"
+            "To: %(rp)s\r\n"
+            "Subject: Automatic reply: txmilter test\r\n"
+            "Date: Fri, 04 Dec 2026 12:00:00 +0000\r\n"
+            "Message-ID: <%(id)s@receiver.example>\r\n"
+            "Auto-Submitted: auto-replied\r\n"
+            "X-Auto-Response-Suppress: All\r\n"
+            "Content-Type: text/plain; charset=us-ascii\r\n"
+            "\r\n"
+            "I am out of the office until Monday, with no access to mail.\r\n"
+            "Status: 5.1.1\r\nAction: failed\r\n" % {"rp": rp, "rcpt": rcpt,
+                                                  "id": uuid.uuid4().hex}).encode()
+
+
+def milter_line(brig, qid, what):
+    """the milter's log line for qid that holds what"""
+    rx = r"^txmilter\[\d+\]: (?:warning: |error: )?%s: .*%s.*$" % (qid, re.escape(what))
+    return brig.milter.wait_log(rx, timeout=30).group(0)
+
+
+def tamper(rp):
+    """rp with one character of its token changed (to another base32 character)"""
+    m = RP_RX.match(rp)
+    tok = m.group(1)
+    i = len(tok) // 2
+    alt = "b" if tok[i] != "b" else "c"
+    return "bounces+%s%s%s@%s" % (tok[:i], alt, tok[i + 1:], BOUNCE_DOMAIN)
+
+
+@pytest.mark.parametrize("store_url", STORES, indirect=True)
+def test_remote_dsn_over_smtp_suppresses_the_recipient(brig):
+    """a remote MTA accepted the message, then found the mailbox gone: its DSN, over SMTP
+    from outside to the return path, suppresses the token's recipient (the report's
+    Final-Recipient is how that MTA spells it) and is discarded"""
+    gone, alive = rcpt("gone"), rcpt("alive")
+    rp = return_path_of(brig, gone)
+    r = send_remote(brig, rp, remote_dsn(rp, gone, final=gone.upper()))
+    line = milter_line(brig, r.queue_id, "bounced: rcpt=<%s>" % gone)
+    assert "stream=%s status=5.1.1 suppressed (reason=bounce)" % NEWS in line, line
+    summary = milter_line(brig, r.queue_id, "from=<>")
+    assert "not outbound" in summary and "bounce=dead status=5.1.1" in summary, summary
+    discarded_by_milter(brig, r.queue_id)
+    e = entries_for(brig, gone)
+    assert len(e) == 1 and e[0]["evidence"] == (
+        "5.1.1; smtp; 550-5.1.1 The email account that you tried to reach does not exist."), e
+    assert_bounced_refused(brig, gone)
+    assert_delivered(brig, alive)
+
+
+def test_forged_dsn_with_a_tampered_token_changes_nothing(brig):
+    """a DSN to a return path whose token was altered (one character) names no recipient
+    anyone can trust: logged, discarded, nothing suppressed, mail still goes"""
+    victim = rcpt("victim")
+    rp = return_path_of(brig, victim)
+    forged = tamper(rp)
+    assert forged != rp
+    r = send_remote(brig, forged, remote_dsn(forged, victim))
+    line = milter_line(brig, r.queue_id, "bounce to %s: token refused" % forged)
+    assert "ignored, nothing suppressed" in line, line
+    assert "bounce=bad-token action=discard" in milter_line(brig, r.queue_id, "from=<>")
+    discarded_by_milter(brig, r.queue_id)
+    assert brig.suppressed() == []
+    assert brig.suppressed("unsubscribe") == [] and brig.suppressed("manual") == []
+    assert_delivered(brig, victim)
+
+
+def test_out_of_office_reply_to_the_return_path_changes_nothing(brig):
+    """an auto-reply (not a multipart/report, though its text says "Status: 5.1.1") is
+    no DSN: logged as such, dropped, nothing suppressed"""
+    away = rcpt("away")
+    rp = return_path_of(brig, away)
+    r = send_remote(brig, rp, out_of_office(rp, away))
+    line = milter_line(brig, r.queue_id, "mail to the return path of rcpt=<%s> is no DSN" % away)
+    assert "dropped" in line, line
+    assert "bounce=not-dsn action=discard" in milter_line(brig, r.queue_id, "from=<>")
+    discarded_by_milter(brig, r.queue_id)
+    assert brig.suppressed() == []
+    assert_delivered(brig, away)
+
+
+def test_other_mail_to_the_bounce_domain_is_discarded_by_the_transport(brig):
+    """mail to the bounce domain that is no return path passes txmilter untouched, and
+    the discard: transport drops it: it is never relayed to the next hop"""
+    msg, mid = make_message(from_addr="someone@receiver.example",
+                            to_addr="postmaster@" + BOUNCE_DOMAIN)
+    r = brig.pf.submit("someone@receiver.example", ["postmaster@" + BOUNCE_DOMAIN], msg,
+                       source_address=REMOTE, helo="mx.receiver.example")
+    assert r.accepted, r
+    line = brig.pf.wait_log_for(mid, r"status=sent", timeout=30)
+    assert "relay=none" in line and "discard" in line.lower(), line
+    assert "passed untouched" in milter_line(brig, r.queue_id, "not outbound")
+    assert not brig.cap.find(mid)
+    assert brig.suppressed() == []
