@@ -23,11 +23,15 @@
  *	ReturnPath (a template, checked by the snapshot with
  *	policy/bounce/return_path.c) needs UnsubscribeKeyFile, whose keys
  *	seal its tokens; ReturnPathExempt is a dataset of envelope senders
- *	that keep theirs.
+ *	that keep theirs. ComplaintAddress (txmilter's) lists the addresses
+ *	feedback reports (ARF, RFC 5965) arrive at, each local@domain; it
+ *	needs UnsubscribeKeyFile too, since a report counts only for a
+ *	token of ours.
  *
  * DIAGNOSTICS
  *	"file:line: FeedbackID is set but SignHeaders does not name
- *	feedback-id", "file:line: ReturnPath needs UnsubscribeKeyFile".
+ *	feedback-id", "file:line: ReturnPath needs UnsubscribeKeyFile",
+ *	"file:line: ComplaintAddress needs UnsubscribeKeyFile".
  */
 #include <stdlib.h>
 
@@ -41,6 +45,7 @@ static const CONF_DIR conf_bounce_dirs[] = {
     {"FeedbackID", CONF_M, conf_parse_str, CONF_OFF(bounce.feedback_id), 0, 0},
     {"ReturnPath", CONF_M, conf_parse_str, CONF_OFF(bounce.return_path), 0, 0},
     {"ReturnPathExempt", CONF_M, conf_parse_str, CONF_OFF(bounce.return_path_exempt), 0, 0},
+    {"ComplaintAddress", CONF_M, conf_parse_mailboxes, CONF_OFF(bounce.complaint_addrs), 0, 0},
 };
 
 /* conf_bounce_defaults - what an empty file gives: bounces suppress forever,
@@ -50,6 +55,7 @@ static void conf_bounce_defaults(TXCONF *cf)
     cf->bounce.suppress_for = 0;
     cf->bounce.soft_limit.limit = 0;
     cf->bounce.soft_limit.period_ms = 0;
+    strv_init(&cf->bounce.complaint_addrs);
 }
 
 /* conf_bounce_release - free the part's strings */
@@ -58,6 +64,7 @@ static void conf_bounce_release(TXCONF *cf)
     free(cf->bounce.feedback_id);
     free(cf->bounce.return_path);
     free(cf->bounce.return_path_exempt);
+    strv_free(&cf->bounce.complaint_addrs);
 }
 
 /* conf_bounce_check - the Feedback-ID header is covered by the signature */
@@ -73,6 +80,12 @@ static int conf_bounce_check(TXCONF *cf, unsigned prog, BUF *errs)
     if ((prog & CONF_M) && cf->bounce.return_path && cf->unsub.keyfile == NULL) {
         util_err_at(errs, cf->path, conf_line(cf, "ReturnPath"),
                     "ReturnPath needs UnsubscribeKeyFile: its tokens are sealed with those keys");
+        return -1;
+    }
+    if ((prog & CONF_M) && cf->bounce.complaint_addrs.n && cf->unsub.keyfile == NULL) {
+        util_err_at(errs, cf->path, conf_line(cf, "ComplaintAddress"),
+                    "ComplaintAddress needs UnsubscribeKeyFile: a report is acted on only "
+                    "for a token of ours that those keys verify");
         return -1;
     }
     return 0;

@@ -13,6 +13,7 @@
  *	void	msg_count_preflight(MSG *m, const char *verdict)
  *	void	msg_count_bounce(MSG *m, const char *cls)
  *	void	msg_count_suppression(MSG *m, const char *reason)
+ *	void	msg_count_complaint(MSG *m, const char *result)
  *	double	msg_stage_begin(const MSG *m)
  *	void	msg_stage_end(MSG *m, const char *stage, double t0)
  *	const char * msg_count_domain(const MSG *m, const char *domain)
@@ -36,7 +37,10 @@
  *	msg_count_bounce() counts one message to the return path by what
  *	it was (a DSN's class, dsn_class_name(), or not_dsn, bad_token);
  *	msg_count_suppression() one entry the pipeline recorded, by reason
- *	(suppress_reason_name()).
+ *	(suppress_reason_name());
+ *	msg_count_complaint() what became of a report to a ComplaintAddress
+ *	(suppressed, unsubscribed, ignored, no-token, bad-token, not-arf,
+ *	unreadable, failed).
  *	msg_stage_begin() and msg_stage_end() time one stage (a t0 of 0,
  *	a stage the message did not go through, is not observed).
  *
@@ -153,6 +157,13 @@ void msg_count_suppression(MSG *m, const char *reason)
 {
     if (m->svc.metrics && reason)
         metrics_inc(m->svc.metrics->suppressions, METRICS_L(reason));
+}
+
+/* msg_count_complaint - what a feedback report led to */
+void msg_count_complaint(MSG *m, const char *result)
+{
+    if (m->svc.metrics && m->svc.metrics->complaints)
+        metrics_inc(m->svc.metrics->complaints, METRICS_L(result));
 }
 
 /* msg_stage_begin - the monotonic clock in seconds, 0 when not counting */

@@ -39,7 +39,8 @@ static const char *const conf_fields[] = {
     "dns_timeout", "on_dnserror",
     "control_socket_group", "control_socket_mode", "signing", "unsub_pidfile", "unsub_rate",
     "unsub_template_dir", "metrics_listen", "unsub_metrics_listen",
-    "bounce_suppress_for", "bounce_soft_limit", "feedback_id", "return_path", "return_path_exempt", "dmarc_mode", NULL,
+    "bounce_suppress_for", "bounce_soft_limit", "feedback_id", "return_path", "return_path_exempt", "dmarc_mode",
+    "complaint_addrs", NULL,
 };
 
 #define DEF_SIGN "from,sender,reply-to,subject,date,message-id,to,cc,mime-version," \
@@ -65,6 +66,7 @@ static const char *const conf_field_defaults[] = {
     "(null)", "0600", "1", "(null)", "120/60000ms",
     "(null)", "(null)", "(null)",
     "0", "0/0ms", "(null)", "(null)", "(null)", "both",
+    "",
 };
 
 /* render_facility - a syslog facility code back to its name */
@@ -196,6 +198,8 @@ static const char *render_field(const TXCONF *cf, const char *field, char *buf, 
         snprintf(buf, size, "%d", cf->rate.store_retry_ms);
     else if (strcmp(field, "egress") == 0)
         render_strv(&cf->align.egress, buf, size);
+    else if (strcmp(field, "complaint_addrs") == 0)
+        render_strv(&cf->bounce.complaint_addrs, buf, size);
     else if (strcmp(field, "alignment_action") == 0) {
         static const char *const al[] = {"unset", "reject", "tempfail", "quarantine", "log"};
 
@@ -342,6 +346,10 @@ static const OK_CASE ok_cases[] = {
      "ReturnPath bounces+%{token}@bounce.%{domain}\nReturnPathExempt reset@example.com\n",
      {"unsub_keyfile=/etc/txmilter/unsub.keys", "return_path=bounces+%{token}@bounce.%{domain}",
       "return_path_exempt=reset@example.com"}},
+    {"ComplaintAddress", "UnsubscribeKeyFile /etc/txmilter/unsub.keys\n"
+     "ComplaintAddress fbl@Bounce.EXAMPLE.com, Jmrp+x@bounce.example.com fbl@bounce.example.com\n",
+     {"unsub_keyfile=/etc/txmilter/unsub.keys",
+      "complaint_addrs=fbl@bounce.example.com,Jmrp+x@bounce.example.com"}},
     {"FeedbackID", "FeedbackID %{stream}:%{domain}:txmilter\n",
      {"feedback_id=%{stream}:%{domain}:txmilter"}},
     {"UnsubscribeTable", "UnsubscribeTable /etc/txmilter/unsubscribe.table\n",
@@ -516,6 +524,21 @@ static const BAD_CASE bad_cases[] = {
      "MetricsListen 127.0.0.1:9140\n",
      "%F:2: MetricsListen 127.0.0.1:9140 is also UnsubscribeMetricsListen (line 1): the two cannot "
      "listen on one address\n"},
+    {"ComplaintAddress without keys", "\nComplaintAddress fbl@bounce.example.com\n",
+     "%F:2: ComplaintAddress needs UnsubscribeKeyFile: a report is acted on only for a token of "
+     "ours that those keys verify\n"},
+    {"ComplaintAddress in angle brackets", "UnsubscribeKeyFile /k\nComplaintAddress <fbl@b.example>\n",
+     "%F:2: ComplaintAddress: \"<fbl@b.example>\" is not an address such as fbl@bounce.example.com "
+     "(local@domain, no angle brackets, no comments)\n"},
+    {"ComplaintAddress without a domain", "ComplaintAddress fbl\n",
+     "%F:1: ComplaintAddress: \"fbl\" is not an address such as fbl@bounce.example.com "
+     "(local@domain, no angle brackets, no comments)\n"},
+    {"ComplaintAddress one-label domain", "ComplaintAddress fbl@localhost\n",
+     "%F:1: ComplaintAddress: \"fbl@localhost\" is not an address such as fbl@bounce.example.com "
+     "(local@domain, no angle brackets, no comments)\n"},
+    {"ComplaintAddress two dots", "ComplaintAddress a..b@x.example\n",
+     "%F:1: ComplaintAddress: \"a..b@x.example\" is not an address such as fbl@bounce.example.com "
+     "(local@domain, no angle brackets, no comments)\n"},
     {"ReturnPath without keys", "\nReturnPath bounces+%{token}@bounce.%{domain}\n",
      "%F:2: ReturnPath needs UnsubscribeKeyFile: its tokens are sealed with those keys\n"},
     {"FeedbackID not signed", "SignHeaders from, to, subject\nFeedbackID x:%{domain}\n",
@@ -873,6 +896,7 @@ static const LIST_CASE list_cases[] = {
     /* bounces to the return path suppress their recipient: without the list
      * they would pass untouched and nothing would ever be suppressed */
     {"ReturnPath alone", "UnsubscribeKeyFile /k\nReturnPath bounces+%{token}@bounce.%{domain}\n", 1},
+    {"ComplaintAddress", "UnsubscribeKeyFile /k\nComplaintAddress fbl@bounce.example.com\n", 1},
     {"keys alone", "UnsubscribeKeyFile /k\n", 0},
     {"FeedbackID alone", "FeedbackID %{stream}:%{domain}:txmilter\n", 0},
 };
