@@ -105,8 +105,10 @@ DNS_SETTINGS conf_dns(const TXCONF *cf);
 int conf_unsubscribes(const TXCONF *cf);
 
 /* conf_suppression_list - txmilter keeps a suppression list: it adds
- * List-Unsubscribe, or takes unsubscribe requests by mail (UnsubscribeMailto,
- * UnsubscribeTable) */
+ * List-Unsubscribe, takes unsubscribe requests by mail (UnsubscribeMailto,
+ * UnsubscribeTable), or reads bounces to its return path (ReturnPath with
+ * UnsubscribeKeyFile, even without List-Unsubscribe), or complaints to a
+ * ComplaintAddress */
 int conf_suppression_list(const TXCONF *cf);
 
 /* conf_unsub_url_ok, conf_unsub_mailto_ok - the template checks of

@@ -14,6 +14,21 @@ The .eml file is written under a temporary name and renamed when complete, and t
 
 Usage: smtpcapture.py --listen 127.0.0.1:PORT --dir DIR [--pidfile FILE]
        [--reply-data "451 4.3.0 try later"]   (answer every DATA with this, for fault tests)
+       [--refuse-file FILE]                   (refuse chosen recipients at RCPT TO)
+
+Refusing recipients.  With --refuse-file, each RCPT TO reads FILE, a JSON object that maps
+an address (compared without case) to the reply line for it:
+
+    {"dead@receiver.example": "550 5.1.1 <dead@receiver.example>: no such user",
+     "full@receiver.example": "452 4.2.2 <full@receiver.example>: mailbox full"}
+
+A listed recipient gets exactly that reply (a 4xx or 5xx code, a space, then the text);
+every other one gets 250.  The file is read afresh at each RCPT, so a test can change it
+while the server runs (write it whole and rename it into place); no file means no
+refusals.  A file that is not such an object, or a reply that is not "4xx/5xx text",
+answers every RCPT "451 4.3.5 smtpcapture: bad refuse file" (and says why on stderr),
+so that a broken test setup shows instead of delivering.  Each refusal is appended to
+DIR/refused.jsonl as {"rcpt": ..., "reply": ..., "mail_from": ..., "client": ...}.
 
 It announces PIPELINING, 8BITMIME, SMTPUTF8, SIZE and ENHANCEDSTATUSCODES, so Postfix
 never converts 8-bit content before delivering it.  SIGTERM stops it.
@@ -22,6 +37,7 @@ never converts 8-bit content before delivering it.  SIGTERM stops it.
 import argparse
 import json
 import os
+import re
 import signal
 import socket
 import socketserver
@@ -29,21 +45,66 @@ import sys
 import threading
 
 MAX_LINE = 1 << 20          # SMTP command lines are short; message lines are not limited
+REPLY_RX = re.compile(r"^[45][0-9][0-9] [^\r\n]*$")
+BAD_REFUSE_FILE = "451 4.3.5 smtpcapture: bad refuse file"
+
+
+def read_refusals(path):
+    """read_refusals - {lowercased address: reply} from the refuse file ({} if none);
+    raises ValueError when the file is not a valid one"""
+    try:
+        with open(path) as f:
+            rules = json.load(f)
+    except FileNotFoundError:
+        return {}
+    if not isinstance(rules, dict):
+        raise ValueError("%s: not a JSON object" % path)
+    out = {}
+    for addr, reply in rules.items():
+        if not isinstance(addr, str) or not isinstance(reply, str) or not REPLY_RX.match(reply):
+            raise ValueError("%s: %r: the reply must be a 4xx or 5xx code, a space and text, "
+                             "got %r" % (path, addr, reply))
+        out[addr.lower()] = reply
+    return out
+
+
+def bare_address(arg):
+    """bare_address - the address of a RCPT TO argument (the part inside <>)"""
+    m = re.match(r"\s*<([^>]*)>", arg)
+    return (m.group(1) if m else arg.split()[0] if arg.split() else "").lower()
 
 
 class CaptureServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, addr, family, outdir, reply_data=None):
+    def __init__(self, addr, family, outdir, reply_data=None, refuse_file=None):
         self.address_family = family
         self.outdir = outdir
         self.reply_data = reply_data
+        self.refuse_file = refuse_file
+        self.refused_log = os.path.join(outdir, "refused.jsonl")
         self.seq_lock = threading.Lock()
         # continue after messages already in the directory (a restarted server)
         self.seq = max([int(f[:6]) for f in os.listdir(outdir)
                         if f[:6].isdigit() and f.endswith(".json")] or [0])
         super().__init__(addr, CaptureHandler)
+
+    def refusal(self, rcpt_arg):
+        """refusal - the reply for this RCPT TO argument when it is refused, else None"""
+        if not self.refuse_file:
+            return None
+        try:
+            rules = read_refusals(self.refuse_file)
+        except (ValueError, OSError) as e:
+            sys.stderr.write("smtpcapture: %s\n" % e)
+            sys.stderr.flush()
+            return BAD_REFUSE_FILE
+        return rules.get(bare_address(rcpt_arg))
+
+    def note_refusal(self, entry):
+        with self.seq_lock, open(self.refused_log, "a") as f:
+            f.write(json.dumps(entry) + "\n")
 
     def next_name(self):
         with self.seq_lock:
@@ -81,7 +142,16 @@ class CaptureHandler(socketserver.StreamRequestHandler):
                 rcpts = []
                 self.reply("250 2.1.0 Ok")
             elif verb == "RCPT":
-                rcpts.append(cmd[8:].strip())
+                arg = cmd[8:].strip()
+                refused = srv.refusal(arg)
+                if refused:
+                    if refused != BAD_REFUSE_FILE:
+                        srv.note_refusal({"rcpt": bare_address(arg), "reply": refused,
+                                          "mail_from": mail_from,
+                                          "client": self.client_address[0]})
+                    self.reply(refused)
+                    continue
+                rcpts.append(arg)
                 self.reply("250 2.1.5 Ok")
             elif verb == "DATA":
                 if mail_from is None or not rcpts:
@@ -133,6 +203,7 @@ def main():
     ap.add_argument("--dir", required=True)
     ap.add_argument("--pidfile")
     ap.add_argument("--reply-data")
+    ap.add_argument("--refuse-file")
     a = ap.parse_args()
     host, _, port = a.listen.rpartition(":")
     family = socket.AF_INET
@@ -140,7 +211,7 @@ def main():
         host = host[1:-1]
         family = socket.AF_INET6
     os.makedirs(a.dir, exist_ok=True)
-    srv = CaptureServer((host, int(port)), family, a.dir, a.reply_data)
+    srv = CaptureServer((host, int(port)), family, a.dir, a.reply_data, a.refuse_file)
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     if a.pidfile:
         with open(a.pidfile, "w") as f:

@@ -626,12 +626,14 @@ def envfrom(d):
 
 
 def rp_conf(adns, workdir, more=()):
-    keyfile = write_keyfile(os.path.join(make_dir(os.path.join(workdir, "rp")), "rp.keys"),
-                            [(1, os.urandom(32))])
+    d = make_dir(os.path.join(workdir, "rp"))
+    keyfile = write_keyfile(os.path.join(d, "rp.keys"), [(1, os.urandom(32))])
+    # the suppression list that bounces to the return path feed (test_bounces.py)
+    data = make_dir(os.path.join(d, "data-%s" % os.urandom(4).hex()), 0o700)
     # RFC 7489: relaxed.example.com aligns with d=example.com only through the public
     # suffix list (RFC 9989's view: test_relaxed_without_org_record_refused_as_rfc9989_judges)
     return preflight_conf(adns, more=[("UnsubscribeKeyFile", keyfile), ("ReturnPath", RP),
-                                      ("DMARCMode", "7489")] + list(more))
+                                      ("DataDirectory", data), ("DMARCMode", "7489")] + list(more))
 
 
 def test_return_path_makes_spf_align_single_recipient_only(rig, adns, workdir):

@@ -8,8 +8,12 @@ bug.  If they fail, nothing else in this directory means anything.
 
 import smtplib
 
+import pytest
+
+from mailrig.util import RigError
 from mailrig.message import make_message
 from mailrig.milters import setup_for
+from mailrig.smtp import smtp_send
 from mailrig.verify import check_not_verifying, check_signed
 
 
@@ -103,3 +107,48 @@ def test_harness_postfix_fate_of_a_delivered_message(rig):
     rig.postfix.wait_log_for(mid, "status=sent")
     fate = rig.postfix.fate(mid)
     assert fate["queue_id"] == r.queue_id and fate["status"] == "sent", fate
+
+
+def test_harness_capture_refuses_chosen_recipients_with_the_chosen_reply(capture):
+    """capture.refuse(): a listed recipient (any case) gets exactly the reply given, at
+    once and on every attempt, the others 250; a refusal is recorded; lifting it works"""
+    dead, full, ok = "dead.h@receiver.example", "full.h@receiver.example", "ok.h@receiver.example"
+    capture.refuse(dead, "550 5.1.1 <%s>: no such user" % dead)
+    capture.refuse(full, "452 4.2.2 <%s>: mailbox full" % full)
+    try:
+        msg, mid = make_message()
+        r = smtp_send(capture.port, "a@example.com", [dead.upper(), full, ok], msg)
+        assert r.rcpt(dead.upper()) == (550, "5.1.1 <%s>: no such user" % dead), r.rcpts
+        assert r.rcpt(full) == (452, "4.2.2 <%s>: mailbox full" % full), r.rcpts
+        assert r.accepted, r
+        d = capture.wait_for(mid)
+        assert d.meta["rcpts"] == ["<%s>" % ok], d.meta
+        got = capture.wait_refused(dead)
+        assert got[-1]["reply"] == "550 5.1.1 <%s>: no such user" % dead, got
+        assert got[-1]["mail_from"] == "<a@example.com>", got
+        capture.refuse(full, None)
+        msg, mid = make_message()
+        r = smtp_send(capture.port, "a@example.com", [dead, full], msg)
+        assert r.rcpt(dead)[0] == 550 and r.rcpt(full)[0] == 250 and r.accepted, r.rcpts
+        assert capture.wait_for(mid).meta["rcpts"] == ["<%s>" % full]
+        assert len(capture.refused(full)) == 1 and len(capture.refused(dead)) == 2
+    finally:
+        capture.refuse_none()
+    msg, mid = make_message()
+    r = smtp_send(capture.port, "a@example.com", [dead], msg)
+    assert r.accepted, r
+
+
+def test_harness_capture_refuse_wants_a_real_reply_code(capture):
+    for bad in ("250 2.0.0 fine", "55 5.1.1 short", "550", "550 5.1.1 a\r\nb"):
+        with pytest.raises(RigError):
+            capture.refuse("x@receiver.example", bad)
+    # a broken rules file shows (451 to every RCPT) instead of silently delivering
+    with open(capture.refuse_file, "w") as f:
+        f.write('{"x@receiver.example": "250 ok"}')
+    try:
+        msg, _ = make_message()
+        r = smtp_send(capture.port, "a@example.com", ["y@receiver.example"], msg)
+        assert r.rcpt("y@receiver.example") == (451, "4.3.5 smtpcapture: bad refuse file"), r.rcpts
+    finally:
+        capture.refuse_none()

@@ -1,0 +1,392 @@
+# SPDX-License-Identifier: BSD-2-Clause
+"""Bounces end to end (issue 16): a real Postfix, its own bounce daemon, a refusing receiver.
+
+A private Postfix instance relays to a capture server of its own (mailrig.capture), which
+refuses chosen recipients at RCPT TO as a receiving MTA does.  The instance is set up for
+the bounce domain as the README tells operators to:
+
+    relay_domains = bounce.example.com
+    transport_maps = hash:<its etc>/transport          bounce.example.com  discard:
+    internal_mail_filter_classes = bounce              (non_smtpd_milters = txmilter)
+
+and, unlike the session's instance, with Postfix's default relay restrictions and
+mynetworks = 127.0.0.1/32, so that a client on 127.0.0.2 is a remote MTA: Postfix takes
+mail from it only for the relay domain, and txmilter (InternalHosts 127.0.0.1, ::1) sees
+it as inbound.
+
+txmilter signs example.com with ReturnPath bounces+%{token}@bounce.%{domain} and the
+suppression list in SQLite (or Redis where a test says so), no List-Unsubscribe.
+Scenarios:
+
+  - the receiver refuses dead@ with 550 5.1.1; Postfix's bounce daemon sends the DSN to
+    the rewritten return path; it passes txmilter (non_smtpd_milters), which suppresses
+    the recipient (reason bounce, status 5.1.1) and discards the DSN; the next message to
+    that recipient is refused 550 5.7.1 (bounced: 5.1.1), other recipients still get mail.
+
+DKIM of a message with the rewritten envelope, and SPF alignment of the new MAIL FROM, are
+tested in test_alignment.py (test_return_path_signature_still_verifies_after_the_envelope_
+change, test_return_path_makes_spf_align_single_recipient_only); here the DSN side.
+"""
+
+import os
+import re
+import uuid
+
+import pytest
+
+from mailrig.util import make_dir, run
+from mailrig.capture import Capture
+from mailrig.message import make_message
+from mailrig.milters import SigningSetup
+from mailrig.postfix import Postfix
+from mailrig.redisserver import RedisServer
+from ratelimit_helpers import ctl
+from unsub_helpers import write_keyfile
+
+pytestmark = pytest.mark.txmilter_only
+
+NEWS = "news@example.com"                    # the stream of every test here
+BOUNCE_DOMAIN = "bounce.example.com"
+RP_RX = re.compile(r"^bounces\+([a-z2-7]+)@bounce\.example\.com$")
+LIST_FIELDS = ("rcpt", "stream", "created", "source", "reason", "expires", "evidence")
+REMOTE = "127.0.0.2"                         # a remote MTA: neither Postfix's mynetworks
+                                             # nor txmilter's InternalHosts
+
+
+@pytest.fixture(autouse=True)
+def _reaper_after_workdir(workdir, reaper):
+    """the reaper collects milter logs before the work directory goes (test_alignment.py)"""
+    yield
+
+
+@pytest.fixture(scope="module")
+def bcap(workdir):
+    """the receiver of this module's Postfix"""
+    c = Capture(workdir, name="capture-bounces").start()
+    yield c
+    c.stop()
+
+
+@pytest.fixture(scope="module")
+def bpf(workdir, bcap):
+    """a Postfix that accepts the bounce domain and hands its own bounces to the milter"""
+    sock = os.path.join(workdir, "milter", "milter.sock")    # where start_milter publishes
+    pf = Postfix(workdir, ("127.0.0.1", bcap.port), "unix:" + sock, name="postfix-bounces",
+                 extra={
+                     "relay_domains": BOUNCE_DOMAIN,
+                     "internal_mail_filter_classes": "bounce",
+                     "mynetworks": "127.0.0.1/32",
+                     # Postfix's default: relay for mynetworks, and to relay_domains
+                     "smtpd_relay_restrictions":
+                         "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination",
+                 })
+    transport = os.path.join(pf.confdir, "transport")
+    with open(transport, "w") as f:
+        f.write("%s    discard:\n" % BOUNCE_DOMAIN)
+    run(["postmap", "hash:" + transport])
+    pf.extra["transport_maps"] = "hash:" + transport
+    pf.start()
+    yield pf
+    pf.stop()
+
+
+class BounceRig:
+    """the milter, its configuration and this module's Postfix and receiver"""
+
+    def __init__(self, milter, datadir, pf, cap):
+        self.milter, self.datadir, self.pf, self.cap = milter, datadir, pf, cap
+
+    def send(self, rcpts, from_addr=NEWS, mail_from="app@example.com"):
+        if isinstance(rcpts, str):
+            rcpts = [rcpts]
+        msg, mid = make_message(from_addr=from_addr, to_addr=", ".join(rcpts))
+        return self.pf.submit(mail_from, rcpts, msg), mid
+
+    def suppressed(self, reason="bounce"):
+        """`txmilterctl suppress list --reason R` (tab-separated) as a list of dicts"""
+        rc, out, err = ctl(self.milter, "suppress", "list", "--reason", reason)
+        assert rc == 0, (rc, out, err)
+        return [dict(zip(LIST_FIELDS, l.split("\t", len(LIST_FIELDS) - 1)))
+                for l in out.splitlines() if l]
+
+
+STORES = ["sqlite", "redis"]
+
+
+@pytest.fixture
+def store_url(request, workdir):
+    """None (SQLite in DataDirectory) or the URL of a fresh redis-server, by the parameter"""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        yield None
+        return
+    r = RedisServer(workdir, name="redis-bounces-%s" % uuid.uuid4().hex[:6]).start()
+    yield r.url
+    r.stop()
+
+
+@pytest.fixture
+def brig(start_milter, keys, workdir, bpf, bcap, store_url):
+    """txmilter signing example.com with ReturnPath (and no List-Unsubscribe: the return
+    path alone keeps the suppression list), on this module's Postfix"""
+    tag = uuid.uuid4().hex[:8]
+    d = make_dir(os.path.join(workdir, "bounces", tag), 0o700)
+    datadir = make_dir(os.path.join(d, "data"), 0o700)
+    keyfile = write_keyfile(os.path.join(d, "rp.keys"), [(1, os.urandom(32))])
+    extra = [("UnsubscribeKeyFile", keyfile), ("ReturnPath", "bounces+%{token}@bounce.%{domain}"),
+             ("DataDirectory", datadir), ("ControlSocket", "none")]
+    if store_url:
+        extra.append(("Store", store_url))
+    m = start_milter(SigningSetup([keys["rsa_com"]], extra=extra))
+    yield BounceRig(m, datadir, bpf, bcap)
+    bcap.refuse_none()
+
+
+def rcpt(name):
+    """a recipient of its own for each test, so that one test's list never leaks into
+    another's (the Redis store of the sqlite runs is each test's own file anyway)"""
+    return "%s.%s@receiver.example" % (name, uuid.uuid4().hex[:6])
+
+
+def assert_bounced_refused(brig, to, status="5.1.1"):
+    """the next message of the stream to `to` is refused as the README says"""
+    r, mid = brig.send(to)
+    want = "5.7.1 <%s>: recipient bounced mail of %s (bounced: %s)" % (to, NEWS, status)
+    assert r.data is not None and r.data[0] == 550 and r.data[1] == want, (
+        "expected 550 %s, got %r\nmaillog: %s" % (want, r, brig.pf.log_for(mid)))
+    assert brig.pf.fate(mid)["status"] == "milter-reject", brig.pf.fate(mid)
+    assert not brig.cap.find(mid)
+
+
+def assert_delivered(brig, rcpts):
+    """a message of the stream to rcpts is delivered, to exactly those recipients"""
+    rcpts = [rcpts] if isinstance(rcpts, str) else rcpts
+    r, mid = brig.send(rcpts)
+    assert r.accepted, "refused: %r\nmaillog: %s" % (r, brig.pf.log_for(mid))
+    d = brig.cap.wait_for(mid)
+    assert sorted(d.meta["rcpts"]) == sorted("<%s>" % a for a in rcpts), d.meta
+    return d
+
+
+def assert_delivered_without(brig, rcpts, gone):
+    """a message to rcpts is delivered to all of them but gone"""
+    r, mid = brig.send(rcpts)
+    assert r.accepted, "refused: %r\nmaillog: %s" % (r, brig.pf.log_for(mid))
+    d = brig.cap.wait_for(mid)
+    assert sorted(d.meta["rcpts"]) == sorted("<%s>" % a for a in rcpts if a != gone), d.meta
+    return d
+
+
+def return_path_of(brig, to):
+    """deliver a message to `to` and give the envelope sender it went out with"""
+    d = assert_delivered(brig, to)
+    rp = d.meta["mail_from"].split()[0].strip("<>")
+    assert RP_RX.match(rp), d.meta
+    return rp
+
+
+def entries_for(brig, to):
+    return [e for e in brig.suppressed() if e["rcpt"] == to]
+
+
+def send_remote(brig, rp, msg):
+    """msg to the return path rp from a remote MTA (127.0.0.2, null sender, as DSNs and
+    RFC 3834 auto-replies come); Postfix's SmtpResult and its queue id"""
+    r = brig.pf.submit("", [rp], msg, source_address=REMOTE, helo="mx.receiver.example")
+    assert r.accepted, "the relay refused mail to its return path: %r\nmaillog tail: %s" % (
+        r, brig.pf.log_text()[-3000:])
+    return r
+
+
+def discarded_by_milter(brig, qid):
+    """Postfix's cleanup dropped qid on the milter's word: it never reached a queue"""
+    line = brig.pf.wait_log(r"%s: milter-discard: END-OF-MESSAGE" % qid, timeout=30)
+    assert line
+    assert not [l for l in brig.pf.log_text().splitlines()
+                if " %s: " % qid in l and "status=" in l], "%s was queued" % qid
+
+
+# --- the relay's own bounce daemon ------------------------------------------------------
+
+@pytest.mark.parametrize("store_url", STORES, indirect=True)
+def test_postfix_bounce_of_a_550_511_suppresses_the_recipient(brig):
+    """the receiver refuses the recipient with 550 5.1.1; Postfix's bounce daemon sends its
+    DSN to the rewritten return path, which goes through txmilter (non_smtpd_milters,
+    internal_mail_filter_classes=bounce): the recipient is suppressed with status 5.1.1
+    and the DSN discarded; the next message to it is refused (bounced: 5.1.1) while
+    other recipients, and the others of a message to several, still get mail"""
+    dead, alive, third = rcpt("dead"), rcpt("alive"), rcpt("third")
+    brig.cap.refuse(dead, "550 5.1.1 <%s>: no such user" % dead)
+    r, mid = brig.send(dead)
+    assert r.accepted, r
+    refusal = brig.cap.wait_refused(dead)[0]
+    assert RP_RX.match(refusal["mail_from"].split()[0].strip("<>")), refusal
+
+    brig.pf.wait_log_for(mid, r"dsn=5\.1\.1, status=bounced", timeout=60)
+    ndn = brig.pf.wait_log_for(mid, r"sender non-delivery notification: ", timeout=60)
+    bqid = ndn.rsplit(" ", 1)[1]
+    line = brig.milter.wait_log(r"^.*%s: bounced: .*$" % bqid, timeout=60).group(0)
+    assert ("bounced: rcpt=<%s> stream=%s status=5.1.1 suppressed (reason=bounce)"
+            % (dead, NEWS)) in line, line
+    summary = brig.milter.wait_log(r"^txmilter\[\d+\]: %s: from=<> .*$" % bqid, timeout=30).group(0)
+    assert "bounce from the MTA itself: read as a DSN" in summary, summary
+    assert "bounce=dead status=5.1.1 suppressed=<%s> action=discard" % dead in summary, summary
+    discarded_by_milter(brig, bqid)
+    assert not [d for d in brig.cap.messages() if BOUNCE_DOMAIN in " ".join(d.meta["rcpts"])]
+
+    got = entries_for(brig, dead)
+    assert len(got) == 1, brig.suppressed()
+    e = got[0]
+    assert (e["stream"], e["source"], e["reason"], e["expires"]) == (NEWS, "dsn", "bounce", "never"), e
+    assert e["evidence"] == "5.1.1; smtp; 550 5.1.1 <%s>: no such user" % dead, e
+
+    brig.cap.refuse(dead, None)                 # were it sent, it would arrive now
+    assert_bounced_refused(brig, dead)
+    assert_delivered(brig, alive)
+    assert_delivered_without(brig, [alive, third, dead], dead)
+
+
+
+# --- reports from outside ---------------------------------------------------------------
+
+def remote_dsn(rp, rcpt, status="5.1.1", diag=None, final=None):
+    """a DSN as a remote MTA writes it after accepting a message (multipart/report with a
+    human part, the message/delivery-status part and the returned header)"""
+    final = final or rcpt
+    diag = diag or "smtp; 550-5.1.1 The email account that you tried to reach does not exist."
+    b = "=_dsn_" + uuid.uuid4().hex
+    return ("From: Mail Delivery Subsystem <mailer-daemon@mx.receiver.example>\r\n"
+            "To: %(rp)s\r\n"
+            "Subject: Delivery Status Notification (Failure)\r\n"
+            "Date: Fri, 04 Dec 2026 12:00:00 +0000\r\n"
+            "Message-ID: <%(id)s@mx.receiver.example>\r\n"
+            "Auto-Submitted: auto-replied\r\n"
+            "MIME-Version: 1.0\r\n"
+            "Content-Type: multipart/report; report-type=delivery-status;\r\n"
+            "\tboundary=\"%(b)s\"\r\n"
+            "\r\n"
+            "--%(b)s\r\n"
+            "Content-Type: text/plain; charset=us-ascii\r\n"
+            "\r\n"
+            "Your message wasn't delivered to %(final)s because the address couldn't be\r\n"
+            "found, or is unable to receive mail.\r\n"
+            "\r\n"
+            "--%(b)s\r\n"
+            "Content-Type: message/delivery-status\r\n"
+            "\r\n"
+            "Reporting-MTA: dns; mx.receiver.example\r\n"
+            "Arrival-Date: Fri, 04 Dec 2026 11:59:58 +0000\r\n"
+            "\r\n"
+            "Final-Recipient: rfc822; %(final)s\r\n"
+            "Action: failed\r\n"
+            "Status: %(status)s\r\n"
+            "Remote-MTA: dns; mailstore1.receiver.example\r\n"
+            "Diagnostic-Code: %(diag)s\r\n"
+            "Last-Attempt-Date: Fri, 04 Dec 2026 12:00:00 +0000\r\n"
+            "\r\n"
+            "--%(b)s\r\n"
+            "Content-Type: text/rfc822-headers\r\n"
+            "\r\n"
+            "From: %(news)s\r\n"
+            "To: %(rcpt)s\r\n"
+            "Subject: txmilter test\r\n"
+            "\r\n"
+            "--%(b)s--\r\n" % {"rp": rp, "rcpt": rcpt, "final": final, "status": status,
+                               "diag": diag, "b": b, "news": NEWS,
+                               "id": uuid.uuid4().hex}).encode()
+
+
+def out_of_office(rp, rcpt):
+    """an RFC 3834 auto-reply to the envelope sender, as mail clients send them"""
+    return ("From: %(rcpt)s\r\n"
+            "To: %(rp)s\r\n"
+            "Subject: Automatic reply: txmilter test\r\n"
+            "Date: Fri, 04 Dec 2026 12:00:00 +0000\r\n"
+            "Message-ID: <%(id)s@receiver.example>\r\n"
+            "Auto-Submitted: auto-replied\r\n"
+            "X-Auto-Response-Suppress: All\r\n"
+            "Content-Type: text/plain; charset=us-ascii\r\n"
+            "\r\n"
+            "I am out of the office until Monday, with no access to mail.\r\n"
+            "Status: 5.1.1\r\nAction: failed\r\n" % {"rp": rp, "rcpt": rcpt,
+                                                  "id": uuid.uuid4().hex}).encode()
+
+
+def milter_line(brig, qid, what):
+    """the milter's log line for qid that holds what"""
+    rx = r"^txmilter\[\d+\]: (?:warning: |error: )?%s: .*%s.*$" % (qid, re.escape(what))
+    return brig.milter.wait_log(rx, timeout=30).group(0)
+
+
+def tamper(rp):
+    """rp with one character of its token changed (to another base32 character)"""
+    m = RP_RX.match(rp)
+    tok = m.group(1)
+    i = len(tok) // 2
+    alt = "b" if tok[i] != "b" else "c"
+    return "bounces+%s%s%s@%s" % (tok[:i], alt, tok[i + 1:], BOUNCE_DOMAIN)
+
+
+@pytest.mark.parametrize("store_url", STORES, indirect=True)
+def test_remote_dsn_over_smtp_suppresses_the_recipient(brig):
+    """a remote MTA accepted the message, then found the mailbox gone: its DSN, over SMTP
+    from outside to the return path, suppresses the token's recipient (the report's
+    Final-Recipient is how that MTA spells it) and is discarded"""
+    gone, alive = rcpt("gone"), rcpt("alive")
+    rp = return_path_of(brig, gone)
+    r = send_remote(brig, rp, remote_dsn(rp, gone, final=gone.upper()))
+    line = milter_line(brig, r.queue_id, "bounced: rcpt=<%s>" % gone)
+    assert "stream=%s status=5.1.1 suppressed (reason=bounce)" % NEWS in line, line
+    summary = milter_line(brig, r.queue_id, "from=<>")
+    assert "not outbound" in summary and "bounce=dead status=5.1.1" in summary, summary
+    discarded_by_milter(brig, r.queue_id)
+    e = entries_for(brig, gone)
+    assert len(e) == 1 and e[0]["evidence"] == (
+        "5.1.1; smtp; 550-5.1.1 The email account that you tried to reach does not exist."), e
+    assert_bounced_refused(brig, gone)
+    assert_delivered(brig, alive)
+
+
+def test_forged_dsn_with_a_tampered_token_changes_nothing(brig):
+    """a DSN to a return path whose token was altered (one character) names no recipient
+    anyone can trust: logged, discarded, nothing suppressed, mail still goes"""
+    victim = rcpt("victim")
+    rp = return_path_of(brig, victim)
+    forged = tamper(rp)
+    assert forged != rp
+    r = send_remote(brig, forged, remote_dsn(forged, victim))
+    line = milter_line(brig, r.queue_id, "bounce to %s: token refused" % forged)
+    assert "ignored, nothing suppressed" in line, line
+    assert "bounce=bad-token action=discard" in milter_line(brig, r.queue_id, "from=<>")
+    discarded_by_milter(brig, r.queue_id)
+    assert brig.suppressed() == []
+    assert brig.suppressed("unsubscribe") == [] and brig.suppressed("manual") == []
+    assert_delivered(brig, victim)
+
+
+def test_out_of_office_reply_to_the_return_path_changes_nothing(brig):
+    """an auto-reply (not a multipart/report, though its text says "Status: 5.1.1") is
+    no DSN: logged as such, dropped, nothing suppressed"""
+    away = rcpt("away")
+    rp = return_path_of(brig, away)
+    r = send_remote(brig, rp, out_of_office(rp, away))
+    line = milter_line(brig, r.queue_id, "mail to the return path of rcpt=<%s> is no DSN" % away)
+    assert "dropped" in line, line
+    assert "bounce=not-dsn action=discard" in milter_line(brig, r.queue_id, "from=<>")
+    discarded_by_milter(brig, r.queue_id)
+    assert brig.suppressed() == []
+    assert_delivered(brig, away)
+
+
+def test_other_mail_to_the_bounce_domain_is_discarded_by_the_transport(brig):
+    """mail to the bounce domain that is no return path passes txmilter untouched, and
+    the discard: transport drops it: it is never relayed to the next hop"""
+    msg, mid = make_message(from_addr="someone@receiver.example",
+                            to_addr="postmaster@" + BOUNCE_DOMAIN)
+    r = brig.pf.submit("someone@receiver.example", ["postmaster@" + BOUNCE_DOMAIN], msg,
+                       source_address=REMOTE, helo="mx.receiver.example")
+    assert r.accepted, r
+    line = brig.pf.wait_log_for(mid, r"status=sent", timeout=30)
+    assert "relay=none" in line and "discard" in line.lower(), line
+    assert "passed untouched" in milter_line(brig, r.queue_id, "not outbound")
+    assert not brig.cap.find(mid)
+    assert brig.suppressed() == []
