@@ -284,10 +284,9 @@ static int spf_check_walk(DNS_LOOKUP_FN lookup, void *ctx, const char *domain, i
     char *rec, *p, redirect[300] = "";
     int idx, has_all = 0, rc = 0;
 
-    if (depth > SPF_CHECK_DEPTH) {
+    if (depth > SPF_CHECK_DEPTH)
         return util_err(err, "include/redirect nesting deeper than %d at %s (a loop?)",
                         SPF_CHECK_DEPTH, domain);
-    }
     lookup(ctx, domain, 16, &a);
     if (a.status == DNS_TEMPFAIL) {
         *tempfail = 1;
