@@ -192,7 +192,8 @@ int conf_unsubscribes(const TXCONF *cf)
 int conf_suppression_list(const TXCONF *cf)
 {
     return conf_unsubscribes(cf) || cf->unsub.mailto != NULL || cf->unsub.table != NULL
-        || (cf->bounce.return_path != NULL && cf->unsub.keyfile != NULL);
+        || (cf->bounce.return_path != NULL && cf->unsub.keyfile != NULL)
+        || (cf->bounce.complaint_addrs.n > 0 && cf->unsub.keyfile != NULL);
 }
 
 enum conf_align conf_align_action(const TXCONF *cf)

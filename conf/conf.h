@@ -107,7 +107,8 @@ int conf_unsubscribes(const TXCONF *cf);
 /* conf_suppression_list - txmilter keeps a suppression list: it adds
  * List-Unsubscribe, takes unsubscribe requests by mail (UnsubscribeMailto,
  * UnsubscribeTable), or reads bounces to its return path (ReturnPath with
- * UnsubscribeKeyFile, even without List-Unsubscribe) */
+ * UnsubscribeKeyFile, even without List-Unsubscribe), or complaints to a
+ * ComplaintAddress */
 int conf_suppression_list(const TXCONF *cf);
 
 /* conf_unsub_url_ok, conf_unsub_mailto_ok - the template checks of

@@ -86,6 +86,7 @@ int conf_parse_unsub_mailto(TXCONF *, const CONF_DIR *, const char *, char *, si
 int conf_parse_hostport(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
 int conf_parse_choice(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
 int conf_parse_egress(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
+int conf_parse_mailboxes(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
 int conf_parse_align(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
 int conf_parse_dmarcmode(TXCONF *, const CONF_DIR *, const char *, char *, size_t);
 int conf_parse_nameservers(TXCONF *, const CONF_DIR *, const char *, char *, size_t);

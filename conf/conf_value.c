@@ -41,6 +41,8 @@
  *			char *, size_t)
  *	int	conf_parse_egress(TXCONF *, const CONF_DIR *, const char *,
  *			char *, size_t)
+ *	int	conf_parse_mailboxes(TXCONF *, const CONF_DIR *,
+ *			const char *, char *, size_t)
  *	int	conf_parse_align(TXCONF *, const CONF_DIR *, const char *,
  *			char *, size_t)
  *	int	conf_parse_dmarcmode(TXCONF *, const CONF_DIR *, const char *,
@@ -71,7 +73,9 @@
  *	state and stores it in the TXCONF field its table row names (see
  *	conf.c): strings, booleans (yes/no/true/false/1/0), numbers within
  *	the row's range, the Socket and UserID syntax, header names, actions
- *	among those the row allows, IP addresses, templates. On a bad value
+ *	among those the row allows, IP addresses, mailboxes (local@domain,
+ *	ASCII: a dot-atom local part, a host name; the domain lowercased),
+ *	templates. On a bad value
  *	it writes one message (without location: conf.c adds file:line) to
  *	err and returns -1, leaving the field unchanged.
  *
@@ -573,6 +577,72 @@ int conf_parse_egress(TXCONF *cf, const CONF_DIR *d, const char *value,
         }
         if (!strv_contains_ci(&out, addr))
             strv_add(&out, addr);
+    }
+    strv_free(&in);
+    if (out.n == 0) {
+        snprintf(err, errlen, "%s: no address given", d->name);
+        strv_free(&out);
+        return -1;
+    }
+    strv_free(field);
+    *field = out;
+    return 0;
+}
+
+/* conf_mailbox_ok - local@domain: a dot-atom local part of at most 64
+ * bytes and a host name (letters, digits, hyphens; at least two labels) */
+static int conf_mailbox_ok(const char *a)
+{
+    static const char atext[] = "!#$%&'*+-/=?^_`{|}~";
+    const char *at = strrchr(a, '@'), *p;
+    size_t labels = 1, llen = 0;
+
+    if (at == NULL || at == a || at - a > 64 || strlen(at + 1) > 253 || at[1] == 0)
+        return 0;
+    for (p = a; p < at; p++)
+        if (!isalnum((unsigned char) *p) && strchr(atext, *p) == NULL
+            && !(*p == '.' && p != a && p + 1 != at && p[1] != '.'))
+            return 0;
+    for (p = at + 1; *p; p++) {
+        if (*p == '.') {
+            if (llen == 0 || p[-1] == '-')
+                return 0;
+            labels++;
+            llen = 0;
+        } else if (isalnum((unsigned char) *p) || (*p == '-' && llen > 0)) {
+            if (++llen > 63)
+                return 0;
+        } else {
+            return 0;
+        }
+    }
+    return llen > 0 && p[-1] != '-' && labels >= 2;
+}
+
+/* conf_parse_mailboxes - a list of addresses (ComplaintAddress) */
+int conf_parse_mailboxes(TXCONF *cf, const CONF_DIR *d, const char *value,
+                         char *err, size_t errlen)
+{
+    STRV   *field = CONF_FIELD(cf, d, STRV);
+    STRV    in, out;
+
+    strv_init(&in);
+    strv_init(&out);
+    strv_split(&in, value, ", \t");
+    for (size_t i = 0; i < in.n; i++) {
+        char *at;
+
+        if (!conf_mailbox_ok(in.v[i])) {
+            snprintf(err, errlen, "%s: \"%.200s\" is not an address such as fbl@bounce.example.com "
+                     "(local@domain, no angle brackets, no comments)", d->name, in.v[i]);
+            strv_free(&in);
+            strv_free(&out);
+            return -1;
+        }
+        at = strrchr(in.v[i], '@');
+        util_lower(at);
+        if (!strv_contains_ci(&out, in.v[i]))
+            strv_add(&out, in.v[i]);
     }
     strv_free(&in);
     if (out.n == 0) {

@@ -150,9 +150,12 @@ MSG *msg_new(SNAPSHOT *snap, const SERVICES *svc, const MSG_CONN *conn, const ch
     strv_init(&m->rcpt_bad);
     strv_init(&m->unsub_rcpts);
     m->watched = !m->outbound && (snap->cf->unsub.mailto != NULL || snap->unsub_routes != NULL
-                                  || (snap->cf->bounce.return_path && snap->unsub_keys))
+                                  || (snap->cf->bounce.return_path && snap->unsub_keys)
+                                  || (snap->cf->bounce.complaint_addrs.n && snap->unsub_keys))
         && m->svc.suppress != NULL;
     buf_init(&m->dsn, 1024 * 1024);        /* DSN_MSG_MAX: what dsn_parse() reads */
+    strv_init(&m->arf_rcpts);
+    buf_init(&m->arf, 1024 * 1024);        /* ARF_MSG_MAX: what arf_parse() reads */
     if (m->outbound && snap->policy)
         m->rate = rate_txn_new(snap->policy, &snap->norm, sender_norm, conn->addr, conn->auth_authen,
                                conn->non_smtp);
@@ -194,6 +197,8 @@ void msg_free(MSG *m)
     strv_free(&m->unsub_rcpts);
     free(m->rp_rcpt);
     buf_free(&m->dsn);
+    strv_free(&m->arf_rcpts);
+    buf_free(&m->arf);
     free(m->field_dropped);
     sign_free(m->signers);
     free(m->from_value);
@@ -321,6 +326,10 @@ static REPLY msg_rcpt_decide(MSG *m, const char *rcpt, const char *rcpt_addr)
      * (its resolver's form): match the argument as smtpd reads it */
     if (addr_smtp_extract(rcpt, addr, sizeof(addr), NULL) < 0)
         util_strlcpy(addr, rcpt, sizeof(addr));
+    if (msg_arf_rcpt(m, addr)) {
+        buf_free(&err);
+        return reply_continue();            /* a feedback report: read at end of message */
+    }
     if ((!m->outbound || (m->sender[0] == 0 && m->nrcpt == 1)) && msg_bounce_rcpt(m, addr)) {
         buf_free(&err);
         return reply_continue();            /* a bounce: read at end of message */
@@ -648,7 +657,7 @@ static REPLY msg_eoh_decide(MSG *m)
     if (!m->outbound) {
         /* followed only for unsubscribe requests by mail */
         m->state = MSG_ST_BODY;
-        if (m->unsub_rcpts.n == 0 && m->rp_rcpt == NULL) {
+        if (m->unsub_rcpts.n == 0 && m->rp_rcpt == NULL && m->arf_rcpts.n == 0) {
             m->state = MSG_ST_DONE;
             return reply_make(REPLY_ACCEPT, NULL, NULL, NULL);
         }
@@ -695,6 +704,8 @@ REPLY msg_body(MSG *m, const unsigned char *data, size_t len)
 {
     if (m->state == MSG_ST_BODY && m->rp_rcpt)
         msg_bounce_body(m, data, len);
+    if (m->state == MSG_ST_BODY && m->arf_rcpts.n)
+        msg_arf_body(m, data, len);
     if (m->state != MSG_ST_BODY || m->signers == NULL)
         return reply_continue();
     if (sign_body(m->signers, data, len, &m->err) < 0)
@@ -704,7 +715,8 @@ REPLY msg_body(MSG *m, const unsigned char *data, size_t len)
 
 int msg_wants_body(const MSG *m)
 {
-    return m->state == MSG_ST_BODY && (m->signers != NULL || m->rp_rcpt != NULL);
+    return m->state == MSG_ST_BODY && (m->signers != NULL || m->rp_rcpt != NULL
+                                       || m->arf_rcpts.n > 0);
 }
 
 /* msg_eom_unsub - recipients that were unsubscribe requests by mail:
@@ -813,7 +825,8 @@ static REPLY msg_eom_decide(MSG *m)
     }
     if (m->state != MSG_ST_BODY)
         return reply_continue();
-    if (msg_bounce_eom(m, &r) || msg_eom_unsub(m, &r) || msg_eom_no_rcpt(m, &r))
+    if (msg_bounce_eom(m, &r) || msg_arf_eom(m, &r) || msg_eom_unsub(m, &r)
+        || msg_eom_no_rcpt(m, &r))
         return r;
     m->state = MSG_ST_DONE;
     t0 = m->signers ? msg_stage_begin(m) : 0;

@@ -11,6 +11,9 @@
  *	void	msg_count_signatures(MSG *m)
  *	void	msg_count_sig_error(MSG *m)
  *	void	msg_count_preflight(MSG *m, const char *verdict)
+ *	void	msg_count_bounce(MSG *m, const char *cls)
+ *	void	msg_count_suppression(MSG *m, const char *reason)
+ *	void	msg_count_complaint(MSG *m, const char *result)
  *	double	msg_stage_begin(const MSG *m)
  *	void	msg_stage_end(MSG *m, const char *stage, double t0)
  *	const char * msg_count_domain(const MSG *m, const char *domain)
@@ -31,6 +34,13 @@
  *	msg_count_signatures() counts each signature made;
  *	msg_count_sig_error() a signing failure of each domain that was to
  *	sign; msg_count_preflight() the preflight verdict of the From domain.
+ *	msg_count_bounce() counts one message to the return path by what
+ *	it was (a DSN's class, dsn_class_name(), or not_dsn, bad_token);
+ *	msg_count_suppression() one entry the pipeline recorded, by reason
+ *	(suppress_reason_name());
+ *	msg_count_complaint() what became of a report to a ComplaintAddress
+ *	(suppressed, unsubscribed, ignored, no-token, bad-token, not-arf,
+ *	unreadable, failed).
  *	msg_stage_begin() and msg_stage_end() time one stage (a t0 of 0,
  *	a stage the message did not go through, is not observed).
  *
@@ -133,6 +143,27 @@ void msg_count_preflight(MSG *m, const char *verdict)
     if (m->svc.metrics && verdict)
         metrics_inc(m->svc.metrics->preflight,
                     METRICS_L(msg_count_domain(m, m->author.domain), verdict));
+}
+
+/* msg_count_bounce - one message to the return path, by class */
+void msg_count_bounce(MSG *m, const char *cls)
+{
+    if (m->svc.metrics && cls)
+        metrics_inc(m->svc.metrics->bounces, METRICS_L(cls));
+}
+
+/* msg_count_suppression - one entry recorded, by reason */
+void msg_count_suppression(MSG *m, const char *reason)
+{
+    if (m->svc.metrics && reason)
+        metrics_inc(m->svc.metrics->suppressions, METRICS_L(reason));
+}
+
+/* msg_count_complaint - what a feedback report led to */
+void msg_count_complaint(MSG *m, const char *result)
+{
+    if (m->svc.metrics && m->svc.metrics->complaints)
+        metrics_inc(m->svc.metrics->complaints, METRICS_L(result));
 }
 
 /* msg_stage_begin - the monotonic clock in seconds, 0 when not counting */

@@ -35,6 +35,8 @@ struct msg {
     char       *rp_rcpt;            /* inbound: the return-path recipient (as given), or NULL */
     char        rp_token[256];      /* its token, read back with the ReturnPath template */
     BUF         dsn;                /* inbound to a return path: the body, bounded */
+    STRV        arf_rcpts;          /* inbound: the ComplaintAddress recipients (as given) */
+    BUF         arf;                /* inbound to a ComplaintAddress: the body, bounded */
     char        sender_bad[256];    /* why it cannot be normalised, "" if it can */
     size_t      nrcpt;
     int         outbound;
@@ -92,6 +94,9 @@ void msg_count_rate(MSG *m);
 void msg_count_signatures(MSG *m);
 void msg_count_sig_error(MSG *m);
 void msg_count_preflight(MSG *m, const char *verdict);
+void msg_count_bounce(MSG *m, const char *cls);
+void msg_count_suppression(MSG *m, const char *reason);
+void msg_count_complaint(MSG *m, const char *result);
 double msg_stage_begin(const MSG *m);
 void msg_stage_end(MSG *m, const char *stage, double t0);
 const char *msg_count_domain(const MSG *m, const char *domain);
@@ -116,5 +121,10 @@ void msg_bounce_return_path(MSG *m);
 int msg_bounce_rcpt(MSG *m, const char *rcpt);
 void msg_bounce_body(MSG *m, const unsigned char *data, size_t len);
 int msg_bounce_eom(MSG *m, REPLY *r);
+
+/* msg_arf.c: feedback reports to a ComplaintAddress (see there) */
+int msg_arf_rcpt(MSG *m, const char *rcpt);
+void msg_arf_body(MSG *m, const unsigned char *data, size_t len);
+int msg_arf_eom(MSG *m, REPLY *r);
 
 #endif

@@ -21,6 +21,8 @@
  *			const char **mailto)
  *	int	unsub_mailto_token(const char *tmpl, const char *rcpt,
  *			char *token, size_t len)
+ *	int	unsub_url_token(const char *tmpl, const char *uri,
+ *			char *token, size_t len)
  *
  * DESCRIPTION
  *	unsub_route_for() picks the templates for a From domain: the first
@@ -39,7 +41,11 @@
  *	unsub_mailto_token() recognises an unsubscribe request sent by mail
  *	to an address made from the template (e.g. unsub+TOKEN@example.com);
  *	the local part is compared case-insensitively around the token, the
- *	token itself exactly.
+ *	token itself exactly. unsub_url_token() does the same for an URL
+ *	made from an UnsubscribeURL template (a complaint's enclosed
+ *	List-Unsubscribe): %{domain} stands for any host name, %{token} for
+ *	a run of token characters, both taken as long as they go (no
+ *	backtracking: linear in the URL), the rest compared ignoring case.
  *
  *	unsub_exempt() and unsub_stream() decide whether a sender's mail is
  *	subscription mail at all (password resets are not) and what an
@@ -49,9 +55,10 @@
  *	unsub_routes_load() returns NULL with "file:line: message" lines
  *	in errs for a bad UnsubscribeTable line. unsub_header_value()
  *	returns -1 with the reason in err (token or header too long).
- *	unsub_mailto_token() returns -1 when the address is not an
- *	unsubscribe request.
+ *	unsub_mailto_token() and unsub_url_token() return 0 when the
+ *	address or URL is not one of the template's.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,4 +236,47 @@ int unsub_mailto_token(const char *tmpl, const char *rcpt, char *token, size_t l
               || *p == '-' || *p == '_'))
             return 0;
     return 1;
+}
+
+/* unsub_is_token_char - base64url, what unsub_token_seal() writes */
+static int unsub_is_token_char(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'
+        || c == '_';
+}
+
+/* unsub_url_token - the token of an URL made from an UnsubscribeURL template */
+int unsub_url_token(const char *tmpl, const char *uri, char *token, size_t len)
+{
+    const char *t = tmpl, *u = uri;
+    int found = 0;
+
+    while (*t) {
+        size_t k = 0;
+
+        if (strncmp(t, "%{token}", 8) == 0) {
+            while (unsub_is_token_char(u[k]))
+                k++;
+            if (k == 0 || k >= len || found)
+                return 0;
+            memcpy(token, u, k);
+            token[k] = 0;
+            found = 1;
+            t += 8;
+        } else if (strncmp(t, "%{domain}", 9) == 0) {
+            while ((u[k] >= 'A' && u[k] <= 'Z') || (u[k] >= 'a' && u[k] <= 'z')
+                   || (u[k] >= '0' && u[k] <= '9') || u[k] == '-' || u[k] == '.')
+                k++;
+            if (k == 0)
+                return 0;
+            t += 9;
+        } else {
+            if (tolower((unsigned char) *t) != tolower((unsigned char) *u))
+                return 0;
+            t++;
+            k = 1;
+        }
+        u += k;
+    }
+    return found && *u == 0;
 }

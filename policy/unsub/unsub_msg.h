@@ -56,4 +56,9 @@ int unsub_header_value(const char *url_tmpl, const char *mailto_tmpl, const UNSU
  * token and return 1; else 0 */
 int unsub_mailto_token(const char *tmpl, const char *rcpt, char *token, size_t len);
 
+/* unsub_url_token - if uri is an URL made from the UnsubscribeURL template
+ * tmpl (%{domain} any host name; ignoring case but in the token), copy its
+ * token into token (len bytes) and return 1; else 0 */
+int unsub_url_token(const char *tmpl, const char *uri, char *token, size_t len);
+
 #endif

@@ -39,7 +39,8 @@ static const char *const conf_fields[] = {
     "dns_timeout", "on_dnserror",
     "control_socket_group", "control_socket_mode", "signing", "unsub_pidfile", "unsub_rate",
     "unsub_template_dir", "metrics_listen", "unsub_metrics_listen",
-    "bounce_suppress_for", "feedback_id", "return_path", "return_path_exempt", "dmarc_mode", NULL,
+    "bounce_suppress_for", "bounce_soft_limit", "feedback_id", "return_path", "return_path_exempt", "dmarc_mode",
+    "complaint_addrs", NULL,
 };
 
 #define DEF_SIGN "from,sender,reply-to,subject,date,message-id,to,cc,mime-version," \
@@ -64,7 +65,8 @@ static const char *const conf_field_defaults[] = {
     "(null)", "(null)", "5", "tempfail",
     "(null)", "0600", "1", "(null)", "120/60000ms",
     "(null)", "(null)", "(null)",
-    "0", "(null)", "(null)", "(null)", "both",
+    "0", "0/0ms", "(null)", "(null)", "(null)", "both",
+    "",
 };
 
 /* render_facility - a syslog facility code back to its name */
@@ -196,6 +198,8 @@ static const char *render_field(const TXCONF *cf, const char *field, char *buf, 
         snprintf(buf, size, "%d", cf->rate.store_retry_ms);
     else if (strcmp(field, "egress") == 0)
         render_strv(&cf->align.egress, buf, size);
+    else if (strcmp(field, "complaint_addrs") == 0)
+        render_strv(&cf->bounce.complaint_addrs, buf, size);
     else if (strcmp(field, "alignment_action") == 0) {
         static const char *const al[] = {"unset", "reject", "tempfail", "quarantine", "log"};
 
@@ -221,6 +225,9 @@ static const char *render_field(const TXCONF *cf, const char *field, char *buf, 
                  (unsigned long long) cf->unsubd.rate.period_ms);
     else if (strcmp(field, "bounce_suppress_for") == 0)
         snprintf(buf, size, "%ld", cf->bounce.suppress_for);
+    else if (strcmp(field, "bounce_soft_limit") == 0)
+        snprintf(buf, size, "%u/%llums", (unsigned) cf->bounce.soft_limit.limit,
+                 (unsigned long long) cf->bounce.soft_limit.period_ms);
     else if (strcmp(field, "control_socket_mode") == 0)
         snprintf(buf, size, "%04o", (unsigned) cf->daemon.control_socket_mode);
     else
@@ -333,10 +340,16 @@ static const OK_CASE ok_cases[] = {
     {"BounceSuppressFor seconds", "BounceSuppressFor 90\n", {"bounce_suppress_for=90"}},
     {"BounceSuppressFor weeks", "BounceSuppressFor 2w\n", {"bounce_suppress_for=1209600"}},
     {"BounceSuppressFor forever", "BounceSuppressFor Forever\n", {NULL}},
+    {"BounceSoftLimit per week", "BounceSoftLimit 5/7d\n", {"bounce_soft_limit=5/604800000ms"}},
+    {"BounceSoftLimit per day", "BounceSoftLimit 3/1d\n", {"bounce_soft_limit=3/86400000ms"}},
     {"ReturnPath and ReturnPathExempt", "UnsubscribeKeyFile /etc/txmilter/unsub.keys\n"
      "ReturnPath bounces+%{token}@bounce.%{domain}\nReturnPathExempt reset@example.com\n",
      {"unsub_keyfile=/etc/txmilter/unsub.keys", "return_path=bounces+%{token}@bounce.%{domain}",
       "return_path_exempt=reset@example.com"}},
+    {"ComplaintAddress", "UnsubscribeKeyFile /etc/txmilter/unsub.keys\n"
+     "ComplaintAddress fbl@Bounce.EXAMPLE.com, Jmrp+x@bounce.example.com fbl@bounce.example.com\n",
+     {"unsub_keyfile=/etc/txmilter/unsub.keys",
+      "complaint_addrs=fbl@bounce.example.com,Jmrp+x@bounce.example.com"}},
     {"FeedbackID", "FeedbackID %{stream}:%{domain}:txmilter\n",
      {"feedback_id=%{stream}:%{domain}:txmilter"}},
     {"UnsubscribeTable", "UnsubscribeTable /etc/txmilter/unsubscribe.table\n",
@@ -475,6 +488,15 @@ static const BAD_CASE bad_cases[] = {
     {"UnsubscribeURL without host", "UnsubscribeURL https:///u/%{token}\n",
      "%F:1: UnsubscribeURL: \"https:///u/%{token}\" is not an https:// URL holding %{token} "
      "(without spaces, quotes, commas or angle brackets)\n"},
+    {"BounceSoftLimit without unit", "\nBounceSoftLimit 3/7\n",
+     "%F:2: BounceSoftLimit: bad value \"3/7\": the period has no unit (s, m, h, d or w) "
+     "(N from 1 to 10000000, a period from 1s to 366d, e.g. 120/1m)\n"},
+    {"BounceSoftLimit zero", "BounceSoftLimit 0/7d\n",
+     "%F:1: BounceSoftLimit: bad value \"0/7d\": N must be from 1 to 10000000 "
+     "(N from 1 to 10000000, a period from 1s to 366d, e.g. 120/1m)\n"},
+    {"BounceSoftLimit over a year", "BounceSoftLimit 3/400d\n",
+     "%F:1: BounceSoftLimit: bad value \"3/400d\": the period must be from 1s to 366d "
+     "(N from 1 to 10000000, a period from 1s to 366d, e.g. 120/1m)\n"},
     {"UnsubscribeRateLimit without unit", "UnsubscribeRateLimit 120/60\n",
      "%F:1: UnsubscribeRateLimit: bad value \"120/60\": the period has no unit (s, m, h, d or w) "
      "(N from 1 to 10000000, a period from 1s to 366d, e.g. 120/1m)\n"},
@@ -502,6 +524,21 @@ static const BAD_CASE bad_cases[] = {
      "MetricsListen 127.0.0.1:9140\n",
      "%F:2: MetricsListen 127.0.0.1:9140 is also UnsubscribeMetricsListen (line 1): the two cannot "
      "listen on one address\n"},
+    {"ComplaintAddress without keys", "\nComplaintAddress fbl@bounce.example.com\n",
+     "%F:2: ComplaintAddress needs UnsubscribeKeyFile: a report is acted on only for a token of "
+     "ours that those keys verify\n"},
+    {"ComplaintAddress in angle brackets", "UnsubscribeKeyFile /k\nComplaintAddress <fbl@b.example>\n",
+     "%F:2: ComplaintAddress: \"<fbl@b.example>\" is not an address such as fbl@bounce.example.com "
+     "(local@domain, no angle brackets, no comments)\n"},
+    {"ComplaintAddress without a domain", "ComplaintAddress fbl\n",
+     "%F:1: ComplaintAddress: \"fbl\" is not an address such as fbl@bounce.example.com "
+     "(local@domain, no angle brackets, no comments)\n"},
+    {"ComplaintAddress one-label domain", "ComplaintAddress fbl@localhost\n",
+     "%F:1: ComplaintAddress: \"fbl@localhost\" is not an address such as fbl@bounce.example.com "
+     "(local@domain, no angle brackets, no comments)\n"},
+    {"ComplaintAddress two dots", "ComplaintAddress a..b@x.example\n",
+     "%F:1: ComplaintAddress: \"a..b@x.example\" is not an address such as fbl@bounce.example.com "
+     "(local@domain, no angle brackets, no comments)\n"},
     {"ReturnPath without keys", "\nReturnPath bounces+%{token}@bounce.%{domain}\n",
      "%F:2: ReturnPath needs UnsubscribeKeyFile: its tokens are sealed with those keys\n"},
     {"FeedbackID not signed", "SignHeaders from, to, subject\nFeedbackID x:%{domain}\n",
@@ -859,6 +896,7 @@ static const LIST_CASE list_cases[] = {
     /* bounces to the return path suppress their recipient: without the list
      * they would pass untouched and nothing would ever be suppressed */
     {"ReturnPath alone", "UnsubscribeKeyFile /k\nReturnPath bounces+%{token}@bounce.%{domain}\n", 1},
+    {"ComplaintAddress", "UnsubscribeKeyFile /k\nComplaintAddress fbl@bounce.example.com\n", 1},
     {"keys alone", "UnsubscribeKeyFile /k\n", 0},
     {"FeedbackID alone", "FeedbackID %{stream}:%{domain}:txmilter\n", 0},
 };

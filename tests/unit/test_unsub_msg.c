@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_unsub_msg.c - unit tests for unsub_msg.c: recognising unsubscribe
- * requests by mail, exemptions, what a recipient unsubscribes from, and
+ * requests by mail and the token of an unsubscribe URL, exemptions, what a recipient unsubscribes from, and
  * the List-Unsubscribe value (whose token must open to the recipient and
  * stream it was made for).
  */
@@ -54,6 +54,46 @@ static void test_mailto(void **state)
         char small[4];
 
         assert_int_equal(unsub_mailto_token("u+%{token}@x", "u+ABCDEFGH@x", small, sizeof(small)), 0);
+    }
+}
+
+static const MAILTO_CASE url_cases[] = {
+    {"plain", "https://unsub.example.com/u/%{token}", "https://unsub.example.com/u/AbC-_9", "AbC-_9"},
+    {"domain placeholder", "https://unsub.%{domain}/u/%{token}", "https://unsub.shop.example/u/Xy",
+     "Xy"},
+    {"case of the fixed parts", "https://unsub.%{domain}/u/%{token}",
+     "HTTPS://Unsub.Example.COM/U/aBc", "aBc"},
+    {"query after the token", "https://x.example/u/%{token}?s=1", "https://x.example/u/Q1?s=1",
+     "Q1"},
+    {"other host", "https://unsub.example.com/u/%{token}", "https://evil.example/u/AbC", NULL},
+    {"other path", "https://unsub.%{domain}/u/%{token}", "https://unsub.example.com/x/AbC", NULL},
+    {"empty token", "https://unsub.example.com/u/%{token}", "https://unsub.example.com/u/", NULL},
+    {"more after the token", "https://unsub.example.com/u/%{token}",
+     "https://unsub.example.com/u/AbC/more", NULL},
+    {"http, not https", "https://unsub.example.com/u/%{token}", "http://unsub.example.com/u/AbC",
+     NULL},
+    {"empty domain", "https://unsub.%{domain}/u/%{token}", "https://unsub./u/AbC", NULL},
+    {"shorter than the template", "https://unsub.example.com/u/%{token}", "https://unsub", NULL},
+};
+
+static void test_url(void **state)
+{
+    (void) state;
+    for (size_t i = 0; i < sizeof(url_cases) / sizeof(url_cases[0]); i++) {
+        const MAILTO_CASE *c = &url_cases[i];
+        char token[64];
+        int got = unsub_url_token(c->tmpl, c->rcpt, token, sizeof(token));
+
+        if (got != (c->token != NULL))
+            fail_msg("case \"%s\": matched=%d", c->name, got);
+        if (got && strcmp(token, c->token) != 0)
+            fail_msg("case \"%s\": token \"%s\"", c->name, token);
+    }
+    {
+        char small[4];
+
+        assert_int_equal(unsub_url_token("https://x.example/%{token}", "https://x.example/ABCDEFGH",
+                                         small, sizeof(small)), 0);
     }
 }
 
@@ -199,6 +239,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mailto),
+        cmocka_unit_test(test_url),
         cmocka_unit_test(test_exempt),
         cmocka_unit_test(test_stream_and_header),
         cmocka_unit_test(test_routes),
