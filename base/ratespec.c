@@ -9,12 +9,18 @@
  *	enum ratespec_err ratespec_parse(const char *spec, uint64_t *limit,
  *				       uint64_t *period_ms)
  *	const char *ratespec_why(enum ratespec_err e)
+ *	void	ratespec_period_str(uint64_t period_ms, char *out,
+ *			size_t outlen)
  *
  * DESCRIPTION
  *	ratespec_parse() reads "N/period": N a decimal number from 1 to
  *	RATESPEC_LIMIT_MAX, the period a decimal number and one unit (s, m,
  *	h, d or w) from 1s to 366d. It is what the rate policy file
  *	(rl_policy.c) and UnsubscribeRateLimit (conf_value.c) accept.
+ *
+ *	ratespec_period_str() writes a period back for log lines and
+ *	evidence: the largest unit of d, h, m and s that divides it (a week
+ *	is "7d", as operators write it), else milliseconds ("1500ms").
  *
  *	ratespec_number() is its number reader: 1 to 12 digits, nothing
  *	else (no sign, no white space), so the result never overflows.
@@ -25,6 +31,7 @@
  *	range); ratespec_why() turns it into words for a message.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ratespec.h"
@@ -92,4 +99,18 @@ const char *ratespec_why(enum ratespec_err e)
     case RATESPEC_LIMIT_RANGE: return "N must be from 1 to 10000000";
     }
     return "invalid";
+}
+
+/* ratespec_period_str - a period in the largest unit that divides it */
+void ratespec_period_str(uint64_t period_ms, char *out, size_t outlen)
+{
+    size_t i;
+
+    for (i = 1; period_ms && i < sizeof(ratespec_units) / sizeof(ratespec_units[0]); i++)
+        if (period_ms % ratespec_units[i].ms == 0) {
+            snprintf(out, outlen, "%llu%c", (unsigned long long) (period_ms / ratespec_units[i].ms),
+                     ratespec_units[i].unit);
+            return;
+        }
+    snprintf(out, outlen, "%llums", (unsigned long long) period_ms);
 }

@@ -31,6 +31,10 @@ int ratespec_number(const char *s, size_t len, uint64_t *v);
  * first problem found, in the order of the enum. */
 enum ratespec_err ratespec_parse(const char *spec, uint64_t *limit, uint64_t *period_ms);
 
+/* ratespec_period_str - period_ms as the largest of d, h, m, s that
+ * divides it ("7d", "90m"), or in ms; out holds at least 24 bytes */
+void ratespec_period_str(uint64_t period_ms, char *out, size_t outlen);
+
 /* ratespec_why - a phrase for an error ("the period has no unit ...") */
 const char *ratespec_why(enum ratespec_err e);
 

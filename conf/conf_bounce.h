@@ -8,10 +8,12 @@
 #ifndef TX_CONF_BOUNCE_H
 #define TX_CONF_BOUNCE_H
 
+#include "conf_unsub.h"                 /* CONF_RATESPEC */
 #include "util.h"
 
 typedef struct conf_bounce {
     long    suppress_for;       /* BounceSuppressFor seconds, 0 (default): forever */
+    CONF_RATESPEC soft_limit;   /* BounceSoftLimit N/period; limit 0 (default): soft bounces never suppress */
     char   *feedback_id;        /* FeedbackID template (%{stream}, %{domain}); NULL: no header */
     char   *return_path;        /* ReturnPath template (%{token}, %{domain}); NULL: envelope kept */
     char   *return_path_exempt; /* ReturnPathExempt dataset: envelope sender address or domain patterns */

@@ -110,6 +110,9 @@ static const char *const dm_stages[] = {"rcpt", "eoh", "eom", "sign", "store", "
 static const char *const dm_stores[] = {"rate", "suppression", NULL};
 static const char *const dm_dns[] = {"ok", "nxdomain", "nodata", "timeout", "error", NULL};
 static const char *const dm_results[] = {"success", "failure", NULL};
+static const char *const dm_bounce_classes[] = {"dead", "full", "policy", "transient", "other", "none",
+                                                "not_dsn", "bad_token", NULL};
+static const char *const dm_sup_reasons[] = {"unsubscribe", "bounce", "complaint", NULL};
 static const char *const dm_complaints[] = {"suppressed", "unsubscribed", "ignored", "no-token",
                                             "bad-token", "not-arf", "unreadable", "failed", NULL};
 
@@ -144,6 +147,11 @@ static const DM_SPEC dm_specs[] = {
      dm_complaints},
     {DM_AT(msg.stage), METRICS_HISTOGRAM, "txmilter_stage_duration_seconds",
      "Time spent in each stage of a message.", "stage", 8, dm_stages},
+    {DM_AT(msg.bounces), METRICS_COUNTER, "txmilter_bounces_total",
+     "Mail to the return path, by what it was: a DSN's class, not_dsn, bad_token.", "class", 12,
+     dm_bounce_classes},
+    {DM_AT(msg.suppressions), METRICS_COUNTER, "txmilter_suppressions_total",
+     "Entries txmilter recorded on the suppression list, by reason.", "reason", 8, dm_sup_reasons},
     {DM_AT(store_up), METRICS_GAUGE, "txmilter_store_up",
      "1 if the store answers (the embedded store always does).", "store", 4, dm_stores},
     {DM_AT(breaker_open), METRICS_GAUGE, "txmilter_store_breaker_open",

@@ -213,6 +213,8 @@ static int msg_arf_record(MSG *m, const ARF_REPORT *rep, const MSG_ARF_WHO *w,
     if (rc < 0)
         log_err("%s: complaint (%s) about rcpt=<%s> stream=%s: cannot record it: %s",
                 msg_queueid(m), rep->feedback_type, w->rcpt, w->stream, err.data ? err.data : "");
+    else
+        msg_count_suppression(m, suppress_reason_name(reason));
     buf_free(&err);
     return rc;
 }

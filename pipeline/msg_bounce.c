@@ -48,8 +48,23 @@
  *	  the status and diagnostic as evidence and BounceSuppressFor as
  *	  expiry; when the list cannot record it the bounce is refused
  *	  451 4.3.0, so the reporting MTA tries again;
- *	- other classes (full, policy, transient, other) are logged.
+ *	- a soft bounce (classes full, transient, other) with
+ *	  BounceSoftLimit N/period set is counted for the token's
+ *	  recipient and stream in the suppression list
+ *	  (suppress_soft_count(): the window opens with the first); the
+ *	  Nth within the window suppresses as a dead address does, the
+ *	  evidence "4.2.2; soft: 3 in 7d; DIAGNOSTIC" (the status first,
+ *	  so the refusal names it); a list that cannot count refuses the
+ *	  bounce 451 4.3.0 as above. Without BounceSoftLimit they are
+ *	  logged only;
+ *	- class policy (x.7.x, x.6.x, x.2.3, x.3.4: about the message or
+ *	  its sender, not the address) is logged, never counted.
  *	The recipient is the token's, never one named in the report.
+ *	Each message handled is counted once by what it was
+ *	(txmilter_bounces_total: the DSN's class, not_dsn or bad_token),
+ *	each entry recorded under txmilter_suppressions_total{reason=
+ *	"bounce"}; a report refused 451 4.3.0 is counted only as that
+ *	refusal (reason store), since it comes back.
  *
  * DIAGNOSTICS
  *	A value that cannot be made (too long, or a stream that a header may
@@ -61,9 +76,11 @@
 
 #include "dsn.h"
 #include "feedback_id.h"
+#include "fmt.h"
 #include "log.h"
 #include "msg_int.h"
 #include "msg_reply.h"
+#include "ratespec.h"
 #include "return_path.h"
 #include "rp_token.h"
 #include "suppress.h"
@@ -196,6 +213,51 @@ static int msg_bounce_record(MSG *m, const RP_PAYLOAD *p, const DSN_RESULT *d)
     return rc;
 }
 
+/* msg_bounce_soft - count a soft bounce, suppress at BounceSoftLimit;
+ * 1 suppressed, 0 counted, -1 the list cannot count or record */
+static int msg_bounce_soft(MSG *m, const RP_PAYLOAD *p, const DSN_RESULT *d)
+{
+    const CONF_BOUNCE *cb = &m->snap->cf->bounce;
+    const char *status = d->status[0] ? d->status : d->action;
+    char period[24], evidence[SUPPRESS_EVIDENCE_MAX];
+    SUPPRESS_INFO in = { SUPPRESS_BOUNCE, evidence, (uint64_t) cb->suppress_for };
+    BUF err;
+    long n;
+
+    ratespec_period_str(cb->soft_limit.period_ms, period, sizeof(period));
+    buf_init(&err, 512);
+    n = suppress_soft_count(m->svc.suppress, p->rcpt, p->stream, cb->soft_limit.period_ms / 1000,
+                            &err);
+    if (n >= (long) cb->soft_limit.limit) {
+        /* the diagnostic may be cut: the evidence is bounded */
+        fmt_trunc(evidence, sizeof(evidence), "%s; soft: %ld in %s; %s", status, n, period,
+                  d->diagnostic);
+        if (suppress_record(m->svc.suppress, p->rcpt, p->stream, "dsn", &in, &err) < 0)
+            n = -1;
+    }
+    if (n < 0)
+        log_err("%s: soft bounce for rcpt=<%s> stream=%s: cannot count or record it: %s",
+                msg_queueid(m), p->rcpt, p->stream, err.data ? err.data : "");
+    else if (n >= (long) cb->soft_limit.limit)
+        log_info("%s: bounced: rcpt=<%s> stream=%s status=%s (%s) soft bounce %ld in %s, "
+                 "BounceSoftLimit %u: suppressed (reason=bounce)", msg_queueid(m), p->rcpt,
+                 p->stream, status, dsn_class_name(d->cls), n, period,
+                 (unsigned) cb->soft_limit.limit);
+    else
+        log_info("%s: bounce for rcpt=<%s> stream=%s: %s status=%s (%s): soft bounce %ld in %s, "
+                 "BounceSoftLimit %u: counted, not suppressed", msg_queueid(m), p->rcpt, p->stream,
+                 d->action[0] ? d->action : "no action", status, dsn_class_name(d->cls), n,
+                 period, (unsigned) cb->soft_limit.limit);
+    buf_free(&err);
+    return n < 0 ? -1 : n >= (long) cb->soft_limit.limit;
+}
+
+/* msg_bounce_is_soft - 1 for the classes BounceSoftLimit counts */
+static int msg_bounce_is_soft(DSN_CLASS c)
+{
+    return c == DSN_CLASS_FULL || c == DSN_CLASS_TRANSIENT || c == DSN_CLASS_OTHER;
+}
+
 /* msg_bounce_eom - read a bounce to the return path; 1 when that ends the message (*r) */
 int msg_bounce_eom(MSG *m, REPLY *r)
 {
@@ -213,6 +275,7 @@ int msg_bounce_eom(MSG *m, REPLY *r)
         log_warn("%s: bounce to %s: token refused (%s): ignored, nothing suppressed",
                  msg_queueid(m), m->rp_rcpt, why);
         msg_note(m, "bounce=bad-token action=discard");
+        msg_count_bounce(m, "bad_token");
         msg_count_action(m, "discarded");
         return 1;
     }
@@ -224,12 +287,25 @@ int msg_bounce_eom(MSG *m, REPLY *r)
         log_info("%s: mail to the return path of rcpt=<%s> is no DSN (an auto-reply?): dropped",
                  msg_queueid(m), p.rcpt);
         msg_note(m, "bounce=not-dsn action=discard");
+        msg_count_bounce(m, "not_dsn");
     } else if (d.cls == DSN_CLASS_DEAD) {
         if (msg_bounce_record(m, &p, &d) < 0) {
             *r = msg_refuse(m, "store", msg_reply(REPLY_TEMPFAIL, MSG_WHY_SUPPRESS_DOWN));
             return 1;
         }
         msg_note(m, "bounce=dead status=%s suppressed=<%s> action=discard", d.status, p.rcpt);
+        msg_count_suppression(m, suppress_reason_name(SUPPRESS_BOUNCE));
+    } else if (msg_bounce_is_soft(d.cls) && m->snap->cf->bounce.soft_limit.limit) {
+        int rc = msg_bounce_soft(m, &p, &d);
+
+        if (rc < 0) {
+            *r = msg_refuse(m, "store", msg_reply(REPLY_TEMPFAIL, MSG_WHY_SUPPRESS_DOWN));
+            return 1;
+        }
+        msg_note(m, "bounce=%s status=%s %s=<%s> action=discard", dsn_class_name(d.cls),
+                 d.status[0] ? d.status : "none", rc ? "suppressed" : "counted", p.rcpt);
+        if (rc)
+            msg_count_suppression(m, suppress_reason_name(SUPPRESS_BOUNCE));
     } else {
         log_info("%s: bounce for rcpt=<%s> stream=%s: %s status=%s (%s): counted, not suppressed",
                  msg_queueid(m), p.rcpt, p.stream, d.action[0] ? d.action : "no action",
@@ -237,6 +313,8 @@ int msg_bounce_eom(MSG *m, REPLY *r)
         msg_note(m, "bounce=%s status=%s action=discard", dsn_class_name(d.cls),
                  d.status[0] ? d.status : "none");
     }
+    if (d.is_dsn)
+        msg_count_bounce(m, dsn_class_name(d.cls));
     msg_count_action(m, "discarded");
     return 1;
 }

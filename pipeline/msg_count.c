@@ -11,6 +11,8 @@
  *	void	msg_count_signatures(MSG *m)
  *	void	msg_count_sig_error(MSG *m)
  *	void	msg_count_preflight(MSG *m, const char *verdict)
+ *	void	msg_count_bounce(MSG *m, const char *cls)
+ *	void	msg_count_suppression(MSG *m, const char *reason)
  *	void	msg_count_complaint(MSG *m, const char *result)
  *	double	msg_stage_begin(const MSG *m)
  *	void	msg_stage_end(MSG *m, const char *stage, double t0)
@@ -31,7 +33,11 @@
  *	decided (rate_txn_decisions()).
  *	msg_count_signatures() counts each signature made;
  *	msg_count_sig_error() a signing failure of each domain that was to
- *	sign; msg_count_preflight() the preflight verdict of the From domain;
+ *	sign; msg_count_preflight() the preflight verdict of the From domain.
+ *	msg_count_bounce() counts one message to the return path by what
+ *	it was (a DSN's class, dsn_class_name(), or not_dsn, bad_token);
+ *	msg_count_suppression() one entry the pipeline recorded, by reason
+ *	(suppress_reason_name());
  *	msg_count_complaint() what became of a report to a ComplaintAddress
  *	(suppressed, unsubscribed, ignored, no-token, bad-token, not-arf,
  *	unreadable, failed).
@@ -137,6 +143,20 @@ void msg_count_preflight(MSG *m, const char *verdict)
     if (m->svc.metrics && verdict)
         metrics_inc(m->svc.metrics->preflight,
                     METRICS_L(msg_count_domain(m, m->author.domain), verdict));
+}
+
+/* msg_count_bounce - one message to the return path, by class */
+void msg_count_bounce(MSG *m, const char *cls)
+{
+    if (m->svc.metrics && cls)
+        metrics_inc(m->svc.metrics->bounces, METRICS_L(cls));
+}
+
+/* msg_count_suppression - one entry recorded, by reason */
+void msg_count_suppression(MSG *m, const char *reason)
+{
+    if (m->svc.metrics && reason)
+        metrics_inc(m->svc.metrics->suppressions, METRICS_L(reason));
 }
 
 /* msg_count_complaint - what a feedback report led to */

@@ -94,6 +94,8 @@ void msg_count_rate(MSG *m);
 void msg_count_signatures(MSG *m);
 void msg_count_sig_error(MSG *m);
 void msg_count_preflight(MSG *m, const char *verdict);
+void msg_count_bounce(MSG *m, const char *cls);
+void msg_count_suppression(MSG *m, const char *reason);
 void msg_count_complaint(MSG *m, const char *result);
 double msg_stage_begin(const MSG *m);
 void msg_stage_end(MSG *m, const char *stage, double t0);

@@ -17,6 +17,8 @@ typedef struct msg_metrics {
     METRICS_FAMILY *rate;           /* txmilter_ratelimit_decisions_total{rule,result} */
     METRICS_FAMILY *preflight;      /* txmilter_preflight_verdicts_total{domain,verdict} */
     METRICS_FAMILY *stage;          /* txmilter_stage_duration_seconds{stage} */
+    METRICS_FAMILY *bounces;        /* txmilter_bounces_total{class} */
+    METRICS_FAMILY *suppressions;   /* txmilter_suppressions_total{reason} */
     METRICS_FAMILY *complaints;     /* txmilter_complaints_total{result} */
 } MSG_METRICS;
 

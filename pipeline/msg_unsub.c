@@ -88,6 +88,7 @@ int msg_unsub_rcpt(MSG *m, const char *rcpt, char *would, size_t wouldlen)
     }
     buf_free(&err);
     log_info("%s: unsubscribed by mail: rcpt=<%s> stream=%s", msg_queueid(m), p.rcpt, p.stream);
+    msg_count_suppression(m, suppress_reason_name(SUPPRESS_UNSUBSCRIBE));
     strv_add(&m->unsub_rcpts, rcpt);
     return 1;
 }

@@ -16,6 +16,8 @@
  *	int	suppress_record(SUPPRESS *s, const char *rcpt,
  *			const char *stream, const char *source,
  *			const SUPPRESS_INFO *info, BUF *err)
+ *	long	suppress_soft_count(SUPPRESS *s, const char *rcpt,
+ *			const char *stream, uint64_t window_s, BUF *err)
  *	int	suppress_check(SUPPRESS *s, const char *rcpt, const char *stream,
  *			BUF *err)
  *	int	suppress_lookup(SUPPRESS *s, const char *rcpt,
@@ -77,6 +79,14 @@
  *	one lapses and the new one lapses later or never: an unsubscribe
  *	is never turned into a bounce that expires, a bounce recorded
  *	again is renewed with its new evidence.
+ *
+ *	suppress_soft_count() counts soft bounces (BounceSoftLimit) per
+ *	(recipient, stream) beside the entries, in a window that opens
+ *	with the first one and lasts window_s seconds (1 s to 366 days);
+ *	the caller decides what the count means. suppress_remove() forgets
+ *	the count with the entry, so that an operator who lifts a
+ *	suppression starts the recipient afresh. A count is no entry:
+ *	suppress_list() never shows it.
  *
  *	suppress_list() calls fn for every entry matching rcpt and stream
  *	(NULL matches everything); fn must not call back into s. The SQLite
@@ -353,6 +363,21 @@ int suppress_add(SUPPRESS *s, const char *rcpt, const char *stream, const char *
     if (source && strcmp(source, "txmilterctl") == 0)
         in.reason = SUPPRESS_MANUAL;
     return suppress_record(s, rcpt, stream, source, &in, err);
+}
+
+/* suppress_soft_count - one soft bounce of rcpt from stream counted */
+long suppress_soft_count(SUPPRESS *s, const char *rcpt, const char *stream, uint64_t window_s,
+                         BUF *err)
+{
+    long n;
+
+    if (sp_args(s, rcpt, stream, 0, err) != 0)
+        return -1;
+    if (window_s < 1 || window_s > (uint64_t) 366 * 86400)
+        return suppress_seterr(err, "bad soft bounce window: 1 s to 366 days");
+    n = s->ops->soft(s, rcpt, stream, window_s, err);
+    (void) sp_outcome(s, n < 0 ? -1 : 0, 0, 1, err);
+    return n;
 }
 
 /* suppress_lookup - 1 if rcpt is suppressed from stream, and why */

@@ -84,6 +84,16 @@ int suppress_add(SUPPRESS *s, const char *rcpt, const char *stream, const char *
 int suppress_record(SUPPRESS *s, const char *rcpt, const char *stream, const char *source,
                     const SUPPRESS_INFO *info, BUF *err);
 
+/* suppress_soft_count - count one soft bounce (mailbox full, delayed, a
+ * transient or unclassified failure) of rcpt from stream. The count runs
+ * in a window of window_s seconds (1 to 366 days) that opens with the
+ * first one; once the window has passed, the next soft bounce opens a new
+ * one at 1. Returns the count in the current window (>= 1), or -1 with a
+ * reason (store down: the caller must not lose the bounce). suppress_remove()
+ * forgets the count too. */
+long suppress_soft_count(SUPPRESS *s, const char *rcpt, const char *stream, uint64_t window_s,
+                         BUF *err);
+
 /* suppress_check - 1 suppressed, 0 not, -1 could not tell (reason in err) */
 int suppress_check(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err);
 
@@ -92,7 +102,8 @@ int suppress_check(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err);
 int suppress_lookup(SUPPRESS *s, const char *rcpt, const char *stream, SUPPRESS_REASON *reason,
                     char *evidence, BUF *err);
 
-/* suppress_remove - 1 removed, 0 was not there, -1 error */
+/* suppress_remove - 1 removed, 0 was not there, -1 error; the pair's
+ * soft bounce count (suppress_soft_count()) goes with it */
 int suppress_remove(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err);
 
 /* suppress_list - call fn for every entry (rcpt or stream NULL: all);

@@ -19,6 +19,8 @@ typedef struct suppress_ops {
      * 0 absent or lapsed, -1 */
     int  (*check)(SUPPRESS *s, const char *rcpt, const char *stream, SUPPRESS_REASON *reason,
                   char *evidence, BUF *err);
+    /* soft - count one soft bounce; the count in the window, or -1 */
+    long (*soft)(SUPPRESS *s, const char *rcpt, const char *stream, uint64_t window_s, BUF *err);
     int  (*remove)(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err);
     long (*list)(SUPPRESS *s, const char *rcpt, const char *stream,
                  void (*fn)(const SUPPRESS_ENTRY *e, void *arg), void *arg, BUF *err);

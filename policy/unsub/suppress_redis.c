@@ -14,7 +14,8 @@
  *	int	suppress_redis_value(const char *value,
  *			SUPPRESS_REASON *reason, char *evidence)
  *
- *	and, through s->ops: add, check, remove, list, close (suppress.h).
+ *	and, through s->ops: add, check, soft, remove, list, close
+ *	(suppress.h).
  *
  * DESCRIPTION
  *	The same Redis as the rate limits (Store), through a redis_pool.c
@@ -37,6 +38,11 @@
  *				SOURCE", reads as reason manual for source
  *				txmilterctl, else unsubscribe, never lapsing)
  *	txm:{txmilter}:unsub:streams	set of every STREAM with entries
+ *	txm:{txmilter}:unsub:soft:LEN:STREAM:RCPT
+ *				string: the soft bounce count of the pair
+ *				(LEN the bytes of STREAM, so that no stream
+ *				or recipient can make another pair's key),
+ *				its TTL the rest of the window
  *
  *	(REDIS_SUP_* of redis_pool.h: the rate script reads them too, to
  *	return a recipient's suppressions with its rate decision.)
@@ -56,7 +62,11 @@
  *		before the new entry would (so the first created time and
  *		source stay), created and EXPIRES from Redis TIME (one clock
  *		for every relay), SADD of the stream: atomic.
- *	remove	one EVAL: HDEL, and SREM of the stream when its hash is gone.
+ *	soft	one EVAL: INCR, and EXPIRE with the window when the count is
+ *		new (1): the window opens with the first soft bounce and
+ *		Redis ends it, on its own clock, for every relay alike.
+ *	remove	one EVAL: HDEL, DEL of the pair's soft count, and SREM of
+ *		the stream when its hash is gone.
  *	list	the stream given, else SMEMBERS of the index (sorted); per
  *		stream HGET of the recipient given, else HSCAN in batches.
  *		As with every SCAN, an entry added or removed while a listing
@@ -80,6 +90,7 @@
 #define SR_STREAMS      REDIS_SUP_STREAMS
 #define SR_HASH         REDIS_SUP_HASH
 #define SR_KEY_MAX      (sizeof(SR_HASH) + SUPPRESS_FIELD_MAX)
+#define SR_SOFT_MAX     (sizeof(REDIS_SUP_SOFT) + 8 + 2 * SUPPRESS_FIELD_MAX)
 #define SR_POOL         4
 #define SR_SCAN_COUNT   "500"
 
@@ -109,8 +120,17 @@ static const char sr_add_lua[] =
     " .. ' ' .. ARGV[6])\n"
     "return 1\n";
 
-/* KEYS as above; ARGV rcpt, stream */
+/* KEYS[1] the pair's soft count; ARGV the window (seconds) */
+static const char sr_soft_lua[] =
+    "local n = redis.call('INCR', KEYS[1])\n"
+    "if n == 1 or redis.call('TTL', KEYS[1]) < 0 then\n"
+    "  redis.call('EXPIRE', KEYS[1], ARGV[1])\n"
+    "end\n"
+    "return n\n";
+
+/* KEYS as for add, KEYS[3] the pair's soft count; ARGV rcpt, stream */
 static const char sr_remove_lua[] =
+    "redis.call('DEL', KEYS[3])\n"
     "local n = redis.call('HDEL', KEYS[1], ARGV[1])\n"
     "if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[2]) end\n"
     "return n\n";
@@ -124,6 +144,16 @@ static size_t sr_key(const char *stream, char key[SR_KEY_MAX])
     memcpy(key + p, stream, n);
     key[p + n] = 0;
     return p + n;
+}
+
+/* sr_soft_key - the soft count key of (rcpt, stream) into key; its length */
+static size_t sr_soft_key(const char *rcpt, const char *stream, char key[SR_SOFT_MAX])
+{
+    size_t sn = strnlen(stream, SUPPRESS_FIELD_MAX - 1), rn = strnlen(rcpt, SUPPRESS_FIELD_MAX - 1);
+    int n = snprintf(key, SR_SOFT_MAX, "%s%zu:%.*s:%.*s", REDIS_SUP_SOFT, sn, (int) sn, stream,
+                     (int) rn, rcpt);
+
+    return n < 0 ? 0 : (size_t) n < SR_SOFT_MAX ? (size_t) n : SR_SOFT_MAX - 1;
 }
 
 /* sr_cmd - one command through the pool; NULL with err set */
@@ -163,20 +193,21 @@ static int sr_int(redisReply *rep, const char *what, BUF *err)
     return v;
 }
 
-/* sr_script - EVAL a two-key script with nargs ARGV; its integer answer, or -1 */
+/* sr_script - EVAL a script on the stream's keys (and soft, a third key,
+ * unless NULL) with nargs ARGV; its integer answer, or -1 */
 static int sr_script(SR_STORE *r, const char *what, const char *lua, const char *stream,
-                     int nargs, const char *const *args, BUF *err)
+                     const char *soft, int nargs, const char *const *args, BUF *err)
 {
     char key[SR_KEY_MAX];
-    const char *argv[SR_ARGS] = { "EVAL", lua, "2", key, SR_STREAMS };
+    const char *argv[SR_ARGS] = { "EVAL", lua, soft ? "3" : "2", key, SR_STREAMS, soft };
     size_t argvlen[SR_ARGS];
-    int argc = 5 + nargs, i;
+    int first = soft ? 6 : 5, argc = first + nargs, i;
     redisReply *rep;
 
     if (argc > SR_ARGS)
         return suppress_seterr(err, "redis: %s: too many arguments", what);
     for (i = 0; i < nargs; i++)
-        argv[5 + i] = args[i];
+        argv[first + i] = args[i];
     argvlen[3] = sr_key(stream, key);
     for (i = 0; i < argc; i++)
         if (i != 3)
@@ -195,7 +226,7 @@ static int sr_add(SUPPRESS *s, const char *rcpt, const char *stream, const char 
                             info->evidence };
 
     snprintf(after, sizeof(after), "%llu", (unsigned long long) info->expire_after);
-    return sr_script((SR_STORE *) s, "suppress add", sr_add_lua, stream, 6, args, err) < 0
+    return sr_script((SR_STORE *) s, "suppress add", sr_add_lua, stream, NULL, 6, args, err) < 0
         ? -1 : 0;
 }
 
@@ -290,12 +321,41 @@ static int sr_check(SUPPRESS *s, const char *rcpt, const char *stream, SUPPRESS_
     return rc;
 }
 
-/* sr_remove - forget an entry; 1 if it was there */
+/* sr_soft - count one soft bounce in its window; the count, or -1 */
+static long sr_soft(SUPPRESS *s, const char *rcpt, const char *stream, uint64_t window_s,
+                    BUF *err)
+{
+    char key[SR_SOFT_MAX], window[24];
+    const char *argv[5] = { "EVAL", sr_soft_lua, "1", key, window };
+    size_t argvlen[5];
+    redisReply *rep;
+    long n = -1;
+
+    snprintf(window, sizeof(window), "%llu", (unsigned long long) window_s);
+    argvlen[3] = sr_soft_key(rcpt, stream, key);
+    argvlen[0] = 4;
+    argvlen[1] = strlen(sr_soft_lua);
+    argvlen[2] = 1;
+    argvlen[4] = strlen(window);
+    if ((rep = sr_cmd((SR_STORE *) s, "suppress soft count", 5, argv, argvlen, err)) == NULL)
+        return -1;
+    if (rep->type == REDIS_REPLY_INTEGER && rep->integer >= 1)
+        n = (long) rep->integer;
+    else
+        (void) suppress_seterr(err, "redis: suppress soft count: unexpected reply");
+    freeReplyObject(rep);
+    return n;
+}
+
+/* sr_remove - forget an entry and its soft count; 1 if the entry was there */
 static int sr_remove(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err)
 {
+    char soft[SR_SOFT_MAX];
     const char *args[2] = { rcpt, stream };
 
-    return sr_script((SR_STORE *) s, "suppress remove", sr_remove_lua, stream, 2, args, err);
+    (void) sr_soft_key(rcpt, stream, soft);
+    return sr_script((SR_STORE *) s, "suppress remove", sr_remove_lua, stream, soft, 2, args,
+                     err);
 }
 
 /* sr_entry - call fn for one hash field and its value; -1 if malformed */
@@ -420,7 +480,7 @@ static void sr_close(SUPPRESS *s)
     free(r);
 }
 
-static const SUPPRESS_OPS sr_ops = { sr_add, sr_check, sr_remove, sr_list, sr_close };
+static const SUPPRESS_OPS sr_ops = { sr_add, sr_check, sr_soft, sr_remove, sr_list, sr_close };
 
 /* suppress_redis_open_pool - the list on a pool the caller keeps */
 SUPPRESS *suppress_redis_open_pool(REDIS_POOL *pool)

@@ -8,7 +8,8 @@
  *	SUPPRESS *suppress_sqlite_open(const char *datadir,
  *			unsigned timeout_ms, BUF *err)
  *
- *	and, through s->ops: add, check, remove, list, close (suppress.h).
+ *	and, through s->ops: add, check, soft, remove, list, close
+ *	(suppress.h).
  *
  * DESCRIPTION
  *	The list lives in datadir/suppress.db, shared by the threads of
@@ -21,14 +22,25 @@
  *		evidence TEXT NOT NULL DEFAULT '',
  *		expires INTEGER NOT NULL DEFAULT 0,
  *		PRIMARY KEY (rcpt, stream)) WITHOUT ROWID
- *	PRAGMA user_version = 2
+ *	CREATE TABLE soft_bounce (rcpt TEXT NOT NULL, stream TEXT NOT NULL,
+ *		since INTEGER NOT NULL, count INTEGER NOT NULL,
+ *		PRIMARY KEY (rcpt, stream)) WITHOUT ROWID
+ *	PRAGMA user_version = 3
  *
  *	A file of schema 1 (no reason, evidence, expires) is migrated when
  *	it is opened, in one IMMEDIATE transaction that the first process
  *	to get there runs and the others then find done: the three columns
  *	are added, entries of source txmilterctl get reason manual, the
- *	others unsubscribe (all that schema 1 could hold). Expiry is
- *	checked against this host's clock (time()), at check time.
+ *	others unsubscribe (all that schema 1 could hold); schema 2 gains
+ *	the soft_bounce table the same way. Expiry is checked against this
+ *	host's clock (time()), at check time.
+ *
+ *	soft_bounce holds the soft bounce count of each pair and when its
+ *	window opened (since, time()); one upsert with RETURNING counts
+ *	and answers, so two relays' processes on one file never lose a
+ *	count. A window that has passed restarts at 1; rows whose window
+ *	has passed are deleted after each count, so the table holds only
+ *	the pairs that bounced softly within the last window.
  *
  *	The file is created with mode 0640 (whatever the umask) when it is
  *	missing and, when the creator runs as root (txmilterctl), given to
@@ -71,13 +83,13 @@
 #define SQ_FILE         "suppress.db"
 #define SQ_MODE         0640
 #define SQ_MIN_WAIT_MS  1000
-#define SQ_SCHEMA       2
+#define SQ_SCHEMA       3
 
 typedef struct sq_store {
     SUPPRESS        base;
     pthread_mutex_t lock;               /* the connection and statements */
     sqlite3        *db;
-    sqlite3_stmt   *add, *check, *del, *list;
+    sqlite3_stmt   *add, *check, *del, *list, *soft, *prune, *del_soft;
     char            path[PATH_MAX];
 } SQ_STORE;
 
@@ -87,6 +99,12 @@ static const char sq_create[] =
     " created INTEGER NOT NULL, source TEXT NOT NULL,"
     " reason TEXT NOT NULL DEFAULT 'unsubscribe', evidence TEXT NOT NULL DEFAULT '',"
     " expires INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (rcpt, stream)) WITHOUT ROWID";
+
+static const char sq_create_soft[] =
+    "CREATE TABLE IF NOT EXISTS soft_bounce ("
+    " rcpt TEXT NOT NULL, stream TEXT NOT NULL,"
+    " since INTEGER NOT NULL, count INTEGER NOT NULL,"
     " PRIMARY KEY (rcpt, stream)) WITHOUT ROWID";
 
 /* schema 1 -> 2, run inside the setup transaction when "reason" is missing */
@@ -191,6 +209,9 @@ static void sq_close(SUPPRESS *s)
     sqlite3_finalize(q->check);
     sqlite3_finalize(q->del);
     sqlite3_finalize(q->list);
+    sqlite3_finalize(q->soft);
+    sqlite3_finalize(q->prune);
+    sqlite3_finalize(q->del_soft);
     if (q->db)
         (void) sqlite3_close(q->db);
     pthread_mutex_destroy(&q->lock);
@@ -284,13 +305,55 @@ static int sq_check(SUPPRESS *s, const char *rcpt, const char *stream, SUPPRESS_
     return rc;
 }
 
-/* sq_remove - 1 if an entry was deleted */
+/* sq_soft - count one soft bounce in its window; the count, or -1 */
+static long sq_soft(SUPPRESS *s, const char *rcpt, const char *stream, uint64_t window_s,
+                    BUF *err)
+{
+    SQ_STORE *q = (SQ_STORE *) s;
+    sqlite3_int64 now = (sqlite3_int64) time(NULL), w = (sqlite3_int64) window_s;
+    long n = -1;
+
+    sq_lock(q);
+    if (sq_bind2(q->soft, rcpt, stream) != 0
+        || sqlite3_bind_int64(q->soft, 3, now) != SQLITE_OK
+        || sqlite3_bind_int64(q->soft, 4, w) != SQLITE_OK
+        || sqlite3_step(q->soft) != SQLITE_ROW) {
+        n = sq_err(q, err, "cannot count a soft bounce");
+    } else {
+        n = (long) sqlite3_column_int64(q->soft, 0);
+        if (sqlite3_step(q->soft) != SQLITE_DONE)   /* the upsert completes */
+            n = sq_err(q, err, "cannot count a soft bounce");
+    }
+    (void) sqlite3_reset(q->soft);
+    (void) sqlite3_clear_bindings(q->soft);
+    if (n >= 1) {
+        /* Counts whose window has passed say nothing any more; a failure
+         * here costs only space, the count above stands. */
+        if (sqlite3_bind_int64(q->prune, 1, now - w) == SQLITE_OK)
+            (void) sqlite3_step(q->prune);
+        (void) sqlite3_reset(q->prune);
+        (void) sqlite3_clear_bindings(q->prune);
+    }
+    pthread_mutex_unlock(&q->lock);
+    return n;
+}
+
+/* sq_remove - 1 if an entry was deleted; the pair's soft count goes too */
 static int sq_remove(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err)
 {
     SQ_STORE *q = (SQ_STORE *) s;
     int rc;
 
     sq_lock(q);
+    if (sq_bind2(q->del_soft, rcpt, stream) != 0 || sqlite3_step(q->del_soft) != SQLITE_DONE) {
+        (void) sqlite3_reset(q->del_soft);
+        (void) sqlite3_clear_bindings(q->del_soft);
+        rc = sq_err(q, err, "cannot remove");
+        sq_done(q, q->del);
+        return rc;
+    }
+    (void) sqlite3_reset(q->del_soft);
+    (void) sqlite3_clear_bindings(q->del_soft);
     if (sq_bind2(q->del, rcpt, stream) != 0 || sqlite3_step(q->del) != SQLITE_DONE)
         rc = sq_err(q, err, "cannot remove");
     else
@@ -333,7 +396,7 @@ static long sq_list(SUPPRESS *s, const char *rcpt, const char *stream,
     return n;
 }
 
-static const SUPPRESS_OPS sq_ops = { sq_add, sq_check, sq_remove, sq_list, sq_close };
+static const SUPPRESS_OPS sq_ops = { sq_add, sq_check, sq_soft, sq_remove, sq_list, sq_close };
 
 /* sq_schema - inside the setup transaction: the table, made current; -1 with a reason */
 static int sq_schema(SQ_STORE *q, unsigned wait_ms, BUF *err)
@@ -351,13 +414,14 @@ static int sq_schema(SQ_STORE *q, unsigned wait_ms, BUF *err)
                                q->path, v, SQ_SCHEMA);
     if (v == SQ_SCHEMA)
         return 0;
-    if (sq_setup_sql(q, "SELECT count(*) FROM pragma_table_info('suppress')"
+    if (sq_setup_sql(q, sq_create_soft, wait_ms, NULL, 0, err) != 0
+        || sq_setup_sql(q, "SELECT count(*) FROM pragma_table_info('suppress')"
                      " WHERE name = 'reason'", wait_ms, has, sizeof(has), err) != 0)
         return -1;
     for (i = 0; strcmp(has, "0") == 0 && sq_migrate_1[i]; i++)
         if (sq_setup_sql(q, sq_migrate_1[i], wait_ms, NULL, 0, err) != 0)
             return -1;
-    if (strcmp(has, "0") == 0)
+    if (strcmp(has, "0") == 0 || v == 2)
         log_info("%s: suppression list migrated from schema %ld to %d", q->path, v, SQ_SCHEMA);
     snprintf(set, sizeof(set), "PRAGMA user_version = %d", SQ_SCHEMA);
     return sq_setup_sql(q, set, wait_ms, NULL, 0, err);
@@ -444,6 +508,17 @@ SUPPRESS *suppress_sqlite_open(const char *datadir, unsigned timeout_ms, BUF *er
                       " AND (expires = 0 OR expires > ?3)", &q->check, err) != 0
         || sq_prepare(q, "DELETE FROM suppress WHERE rcpt = ?1 AND stream = ?2",
                       &q->del, err) != 0
+        || sq_prepare(q, "INSERT INTO soft_bounce (rcpt, stream, since, count)"
+                      " VALUES (?1, ?2, ?3, 1)"
+                      " ON CONFLICT (rcpt, stream) DO UPDATE SET"
+                      " count = CASE WHEN soft_bounce.since + ?4 <= ?3 OR soft_bounce.since > ?3"
+                      " THEN 1 ELSE soft_bounce.count + 1 END,"
+                      " since = CASE WHEN soft_bounce.since + ?4 <= ?3 OR soft_bounce.since > ?3"
+                      " THEN ?3 ELSE soft_bounce.since END"
+                      " RETURNING count", &q->soft, err) != 0
+        || sq_prepare(q, "DELETE FROM soft_bounce WHERE since <= ?1", &q->prune, err) != 0
+        || sq_prepare(q, "DELETE FROM soft_bounce WHERE rcpt = ?1 AND stream = ?2",
+                      &q->del_soft, err) != 0
         || sq_prepare(q, "SELECT rcpt, stream, created, source, reason, evidence, expires"
                       " FROM suppress"
                       " WHERE (?1 IS NULL OR rcpt = ?1) AND (?2 IS NULL OR stream = ?2)"

@@ -418,3 +418,53 @@ def test_unsubd_health_503_while_its_redis_store_is_down(rig, workdir):
             u.stop()
     finally:
         r.stop()
+
+
+def test_bounces_counted_by_class_and_suppressions_by_reason(rig, workdir):
+    """Reports to the return path through Postfix, one of each kind: txmilter_bounces_total
+    says what each was (a DSN's class, not_dsn, bad_token), txmilter_suppressions_total
+    what was recorded (a dead address, and a soft limit of 2 reached); promtool accepts
+    the exposition"""
+    from dsn_helpers import out_of_office, rcpt, return_path_of, send_back, send_dsn, RP
+    port = free_port()
+    setup = unsub_setup(rig.keys, workdir, extra=[
+        ("MetricsListen", "127.0.0.1:%d" % port), ("ReturnPath", RP),
+        ("BounceSoftLimit", "2/1d")])
+    setup.metrics_url = "http://127.0.0.1:%d" % port
+    m = rig.start_milter(setup)
+    v = samples(scrape(setup)[1])
+    for cls in ("dead", "full", "policy", "transient", "other", "none", "not_dsn", "bad_token"):
+        assert v['txmilter_bounces_total{class="%s"}' % cls] == 0, (cls, v)
+    assert v['txmilter_suppressions_total{reason="bounce"}'] == 0, v
+
+    dead, full, misc = rcpt("dead"), rcpt("full"), rcpt("misc")
+    rp_dead, mid_dead = return_path_of(rig, dead)
+    rp_full, mid_full = return_path_of(rig, full)
+    rp_misc, mid_misc = return_path_of(rig, misc)
+    send_dsn(rig, m, rp_dead, dead, mid_dead, "5.1.1", r"bounced: rcpt=<%s>" % re.escape(dead))
+    send_dsn(rig, m, rp_full, full, mid_full, "4.2.2", r"soft bounce 1 in 1d")
+    send_dsn(rig, m, rp_full, full, mid_full, "5.2.2", r"soft bounce 2 in 1d.*suppressed")
+    send_dsn(rig, m, rp_misc, misc, mid_misc, "5.7.1", r"status=5\.7\.1 \(policy\)")
+    send_dsn(rig, m, rp_misc, misc, mid_misc, "4.4.1", r"status=4\.4\.1 \(transient\).*soft bounce 1")
+    send_dsn(rig, m, rp_misc, misc, mid_misc, "5.0.0", r"status=5\.0\.0 \(other\).*soft bounce 2")
+    send_dsn(rig, m, rp_dead, dead, mid_dead, "2.0.0", r"status=2\.0\.0 \(none\)", action="delivered")
+    msg, mid = out_of_office(rp_misc, misc)
+    send_back(rig, m, rp_misc, msg, mid, r"is no DSN")
+    local, _, domain = rp_misc.partition("@")
+    k = len("bounces+") + 10
+    forged = local[:k] + ("b" if local[k] != "b" else "c") + local[k + 1:] + "@" + domain
+    send_dsn(rig, m, forged, misc, mid_misc, "5.1.1", r"token refused")
+
+    ctype, text = scrape(setup)
+    v = samples(text)
+    want = {"dead": 1, "full": 2, "policy": 1, "transient": 1, "other": 1, "none": 1,
+            "not_dsn": 1, "bad_token": 1}
+    got = {c: v['txmilter_bounces_total{class="%s"}' % c] for c in want}
+    assert got == want, text
+    # the dead address, the soft limit reached twice (full; misc by transient + other)
+    assert v['txmilter_suppressions_total{reason="bounce"}'] == 3, text
+    assert v['txmilter_suppressions_total{reason="unsubscribe"}'] == 0, text
+    assert "receiver.example" not in text and "bounces+" not in text, "an address in a label"
+    p = subprocess.run([PROMTOOL, "check", "metrics"], input=text.encode(),
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+    assert p.returncode == 0 and p.stdout.strip() == b"", p.stdout.decode()

@@ -39,7 +39,7 @@ static const char *const conf_fields[] = {
     "dns_timeout", "on_dnserror",
     "control_socket_group", "control_socket_mode", "signing", "unsub_pidfile", "unsub_rate",
     "unsub_template_dir", "metrics_listen", "unsub_metrics_listen",
-    "bounce_suppress_for", "feedback_id", "return_path", "return_path_exempt", "dmarc_mode",
+    "bounce_suppress_for", "bounce_soft_limit", "feedback_id", "return_path", "return_path_exempt", "dmarc_mode",
     "complaint_addrs", NULL,
 };
 
@@ -65,7 +65,7 @@ static const char *const conf_field_defaults[] = {
     "(null)", "(null)", "5", "tempfail",
     "(null)", "0600", "1", "(null)", "120/60000ms",
     "(null)", "(null)", "(null)",
-    "0", "(null)", "(null)", "(null)", "both",
+    "0", "0/0ms", "(null)", "(null)", "(null)", "both",
     "",
 };
 
@@ -225,6 +225,9 @@ static const char *render_field(const TXCONF *cf, const char *field, char *buf, 
                  (unsigned long long) cf->unsubd.rate.period_ms);
     else if (strcmp(field, "bounce_suppress_for") == 0)
         snprintf(buf, size, "%ld", cf->bounce.suppress_for);
+    else if (strcmp(field, "bounce_soft_limit") == 0)
+        snprintf(buf, size, "%u/%llums", (unsigned) cf->bounce.soft_limit.limit,
+                 (unsigned long long) cf->bounce.soft_limit.period_ms);
     else if (strcmp(field, "control_socket_mode") == 0)
         snprintf(buf, size, "%04o", (unsigned) cf->daemon.control_socket_mode);
     else
@@ -337,6 +340,8 @@ static const OK_CASE ok_cases[] = {
     {"BounceSuppressFor seconds", "BounceSuppressFor 90\n", {"bounce_suppress_for=90"}},
     {"BounceSuppressFor weeks", "BounceSuppressFor 2w\n", {"bounce_suppress_for=1209600"}},
     {"BounceSuppressFor forever", "BounceSuppressFor Forever\n", {NULL}},
+    {"BounceSoftLimit per week", "BounceSoftLimit 5/7d\n", {"bounce_soft_limit=5/604800000ms"}},
+    {"BounceSoftLimit per day", "BounceSoftLimit 3/1d\n", {"bounce_soft_limit=3/86400000ms"}},
     {"ReturnPath and ReturnPathExempt", "UnsubscribeKeyFile /etc/txmilter/unsub.keys\n"
      "ReturnPath bounces+%{token}@bounce.%{domain}\nReturnPathExempt reset@example.com\n",
      {"unsub_keyfile=/etc/txmilter/unsub.keys", "return_path=bounces+%{token}@bounce.%{domain}",
@@ -483,6 +488,15 @@ static const BAD_CASE bad_cases[] = {
     {"UnsubscribeURL without host", "UnsubscribeURL https:///u/%{token}\n",
      "%F:1: UnsubscribeURL: \"https:///u/%{token}\" is not an https:// URL holding %{token} "
      "(without spaces, quotes, commas or angle brackets)\n"},
+    {"BounceSoftLimit without unit", "\nBounceSoftLimit 3/7\n",
+     "%F:2: BounceSoftLimit: bad value \"3/7\": the period has no unit (s, m, h, d or w) "
+     "(N from 1 to 10000000, a period from 1s to 366d, e.g. 120/1m)\n"},
+    {"BounceSoftLimit zero", "BounceSoftLimit 0/7d\n",
+     "%F:1: BounceSoftLimit: bad value \"0/7d\": N must be from 1 to 10000000 "
+     "(N from 1 to 10000000, a period from 1s to 366d, e.g. 120/1m)\n"},
+    {"BounceSoftLimit over a year", "BounceSoftLimit 3/400d\n",
+     "%F:1: BounceSoftLimit: bad value \"3/400d\": the period must be from 1s to 366d "
+     "(N from 1 to 10000000, a period from 1s to 366d, e.g. 120/1m)\n"},
     {"UnsubscribeRateLimit without unit", "UnsubscribeRateLimit 120/60\n",
      "%F:1: UnsubscribeRateLimit: bad value \"120/60\": the period has no unit (s, m, h, d or w) "
      "(N from 1 to 10000000, a period from 1s to 366d, e.g. 120/1m)\n"},

@@ -7,6 +7,13 @@
  * the next message to that recipient is refused "(bounced: 5.1.1)"; a
  * delayed 4.2.2, an out-of-office reply and a tampered token change
  * nothing; a list that cannot record refuses the DSN 451 4.3.0.
+ * With BounceSoftLimit 3/7d: soft bounces (4.2.2 delayed, 5.2.2: full; 4.4.7: transient)
+ * are counted together, policy refusals (5.7.1, 5.6.0, 5.2.3, 4.7.0)
+ * never; the third soft one suppresses, evidence "4.4.7; soft: 3 in 7d;
+ * ...", and the next message is refused "(bounced: 4.4.7)"; a list that
+ * cannot count refuses the DSN 451 4.3.0. The counters
+ * (txmilter_bounces_total{class}, txmilter_suppressions_total{reason})
+ * say what each report was and what was recorded.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,7 +26,9 @@
 
 #include <cmocka.h>
 
+#include "metrics.h"
 #include "msg.h"
+#include "msg_metrics.h"
 #include "services.h"
 #include "snapshot.h"
 #include "suppress.h"
@@ -47,8 +56,8 @@ static int teardown(void **state)
     return th_remove_dir(dir);
 }
 
-/* snap - ReturnPath on, with the list in dir */
-static SNAPSHOT *snap(void)
+/* snap_with - ReturnPath on, with the list in dir, and extra lines */
+static SNAPSHOT *snap_with(const char *extra)
 {
     char conf[2048];
 
@@ -56,8 +65,14 @@ static SNAPSHOT *snap(void)
              "Syslog no\nKeyTable %s/KeyTable\nSigningTable refile:%s/SigningTable\n"
              "InternalHosts 127.0.0.1\nUnsubscribeKeyFile %s/unsub.keys\n"
              "ReturnPath bounces+%%{token}@bounce.%%{domain}\nBounceSuppressFor 30d\n"
-             "DataDirectory %s\n", dir, dir, dir, dir);
+             "DataDirectory %s\n%s", dir, dir, dir, dir, extra);
     return th_snapshot(dir, conf);
+}
+
+/* snap - ReturnPath on, with the list in dir */
+static SNAPSHOT *snap(void)
+{
+    return snap_with("");
 }
 
 /* outbound - one message from STREAM to rcpt through eom; its verdict and
@@ -190,10 +205,74 @@ static void test_dead_address_suppressed_then_refused(void **state)
     snapshot_release(s);
 }
 
+/* test_soft_limit - soft bounces counted to the limit, policy never */
+static void test_soft_limit(void **state)
+{
+    static const char *const policy[] = { "5.7.1", "5.6.0", "5.2.3", "4.7.0", "5.3.4" };
+    SNAPSHOT *s = snap_with("BounceSoftLimit 3/7d\n");
+    METRICS *reg = metrics_new();
+    MSG_METRICS mm;
+    SERVICES svc;
+    SUPPRESS_REASON why;
+    char rp[600], ev[SUPPRESS_EVIDENCE_MAX];
+    REPLY v;
+    size_t i;
+
+    (void) state;
+    memset(&mm, 0, sizeof(mm));
+    mm.bounces = metrics_family(reg, METRICS_COUNTER, "txmilter_bounces_total", "b", "class", 12,
+                                NULL, 0);
+    mm.suppressions = metrics_family(reg, METRICS_COUNTER, "txmilter_suppressions_total", "s",
+                                     "reason", 8, NULL, 0);
+    services_init(&svc);
+    svc.metrics = &mm;
+    svc.suppress = open_list();
+    assert_int_equal(outbound(s, &svc, RCPT, rp, sizeof(rp)).verdict, REPLY_CONTINUE);
+    for (i = 0; i < sizeof(policy) / sizeof(policy[0]); i++) {
+        char body[1024];
+
+        snprintf(body, sizeof(body), DSN_OF("%s", "failed"), policy[i], policy[i]);
+        assert_int_equal(inbound(s, &svc, rp, REPORT, body).verdict, REPLY_DISCARD);
+    }
+    assert_int_equal(inbound(s, &svc, rp, REPORT, DSN_OF("4.2.2", "delayed")).verdict, REPLY_DISCARD);
+    assert_int_equal(inbound(s, &svc, rp, REPORT, DSN_OF("5.2.2", "failed")).verdict, REPLY_DISCARD);
+    /* two soft ones: still deliverable; policy refusals did not count */
+    assert_int_equal(suppress_check(svc.suppress, RCPT, STREAM, NULL), 0);
+    assert_int_equal(outbound(s, &svc, RCPT, NULL, 0).verdict, REPLY_CONTINUE);
+    assert_int_equal(inbound(s, &svc, rp, REPORT, DSN_OF("4.4.7", "failed")).verdict, REPLY_DISCARD);
+    assert_int_equal(suppress_lookup(svc.suppress, RCPT, STREAM, &why, ev, NULL), 1);
+    assert_int_equal(why, SUPPRESS_BOUNCE);
+    assert_string_equal(ev, "4.4.7; soft: 3 in 7d; smtp; 550 4.4.7 <" RCPT ">: Recipient "
+                        "address rejected");
+    v = outbound(s, &svc, RCPT, NULL, 0);
+    assert_int_equal(v.verdict, REPLY_REJECT);
+    assert_string_equal(v.rcode, "550");
+    assert_non_null(strstr(v.text, "(bounced: 4.4.7)"));
+    /* what each report was, one suppression recorded */
+    assert_true(metrics_value(mm.bounces, METRICS_L("policy")) == 5);
+    assert_true(metrics_value(mm.bounces, METRICS_L("full")) == 2);
+    assert_true(metrics_value(mm.bounces, METRICS_L("transient")) == 1);
+    assert_true(metrics_value(mm.suppressions, METRICS_L("bounce")) == 1);
+    assert_int_equal(inbound(s, &svc, rp, " text/plain", "I am away.\r\n").verdict, REPLY_DISCARD);
+    assert_true(metrics_value(mm.bounces, METRICS_L("not_dsn")) == 1);
+    suppress_close(svc.suppress);
+    /* a list that cannot count: the DSN is refused for now */
+    assert_non_null(svc.suppress = suppress_open("redis://127.0.0.1:1/0", NULL, 200, NULL));
+    v = inbound(s, &svc, rp, REPORT, DSN_OF("4.2.2", "delayed"));
+    assert_int_equal(v.verdict, REPLY_TEMPFAIL);
+    assert_string_equal(v.xcode, "4.3.0");
+    /* a report refused for now is counted when it comes back, not twice */
+    assert_true(metrics_value(mm.bounces, METRICS_L("full")) == 2);
+    suppress_close(svc.suppress);
+    snapshot_release(s);
+    metrics_free(reg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dead_address_suppressed_then_refused),
+        cmocka_unit_test(test_soft_limit),
     };
 
     return cmocka_run_group_tests_name("msg_bounce", tests, setup, teardown);

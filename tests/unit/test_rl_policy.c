@@ -4,7 +4,7 @@
  * exact "file:line: message", good files covering every key, action and
  * option (checked through rl_policy_describe() and the rule fields), the
  * exempt-client lists, files that are not regular files, and describe()
- * cutting its output to fit.
+ * cutting its output to fit; ratespec_period_str() writing periods back.
  *
  * A row's policy text is written to a file in /tmp; "%F" in the expected
  * text stands for its path. "{X<n>}" in a policy is n 'x' bytes, "{NUL}"
@@ -24,6 +24,7 @@
 
 #include "testutil.h"
 #include "netlist.h"
+#include "ratespec.h"
 #include "rl_policy.h"
 #include "util.h"
 
@@ -438,10 +439,27 @@ static void test_describe_cut(void **state)
     th_unlink(path);
 }
 
+/* test_period_str - periods written back in the largest unit that divides them */
+static void test_period_str(void **state)
+{
+    static const struct { uint64_t ms; const char *want; } t[] = {
+        {604800000ULL, "7d"}, {1209600000ULL, "14d"}, {86400000ULL, "1d"}, {5400000ULL, "90m"},
+        {3600000ULL, "1h"}, {61000ULL, "61s"}, {1500ULL, "1500ms"}, {0, "0ms"},
+    };
+    char out[24];
+
+    (void) state;
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        ratespec_period_str(t[i].ms, out, sizeof(out));
+        assert_string_equal(out, t[i].want);
+    }
+}
+
 int main(void)
 {
     static const struct CMUnitTest misc[] = {
         cmocka_unit_test(test_fields),
+        cmocka_unit_test(test_period_str),
         cmocka_unit_test(test_not_regular),
         cmocka_unit_test(test_describe_cut),
     };

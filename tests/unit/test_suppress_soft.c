@@ -1,0 +1,436 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_suppress_soft.c - the soft bounce counts of the suppression list
+ * (suppress_soft_count(), suppress_sqlite.c, suppress_redis.c) through
+ * both stores: the SQLite file in a temporary directory and a real
+ * redis-server that the test starts on a free loopback port (through
+ * tests/redis-launch, testutil.h). Without redis-server the test fails.
+ *
+ * - one table of scenarios runs through both stores: counts per
+ *   (recipient, stream), a window that has passed starting over ("lapse"
+ *   moves the window's start into the past behind the store's back:
+ *   SQLite's since, Redis's TTL), suppress_remove() forgetting the count,
+ *   a count being no entry, bad windows refused;
+ * - SQLite: a schema 2 file (before soft counts) migrated to 3 on open,
+ *   its entries kept; rows of windows that have passed pruned;
+ * - Redis: the key in the list's namespace, its TTL the window, set by
+ *   the first count and not renewed by the next; a Redis that does not
+ *   answer gives -1 and counts a failed write.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <time.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+#include <hiredis.h>
+#include <sqlite3.h>
+
+#include "redis_pool.h"
+#include "suppress.h"
+#include "testutil.h"
+#include "util.h"
+
+#define PASS    "pw"
+#define WEEK    (7 * 86400)
+
+static char tmp_dir[128];
+static TH_REDIS rs;
+
+/* new_dir - a fresh directory under the test's temporary directory */
+static char *new_dir(void)
+{
+    static unsigned n;
+    char *d = xasprintf("%s/d%u", tmp_dir, ++n);
+
+    assert_int_equal(mkdir(d, 0750), 0);
+    return d;
+}
+
+/* raw - one command (printf form) on a fresh authenticated connection */
+static redisReply *raw(const char *fmt, ...)
+{
+    struct timeval tv = { 2, 0 };
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", rs.port, tv);
+    redisReply *rep;
+    va_list ap;
+
+    assert_non_null(c);
+    assert_int_equal(c->err, 0);
+    redisSetTimeout(c, tv);
+    rep = redisCommand(c, "AUTH %s", PASS);
+    assert_non_null(rep);
+    freeReplyObject(rep);
+    va_start(ap, fmt);
+    rep = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    redisFree(c);
+    assert_non_null(rep);
+    return rep;
+}
+
+/* raw_int - an integer answer of raw() */
+static long long raw_int(const char *fmt, const char *a)
+{
+    redisReply *rep = raw(fmt, a);
+    long long v;
+
+    assert_int_equal(rep->type, REDIS_REPLY_INTEGER);
+    v = rep->integer;
+    freeReplyObject(rep);
+    return v;
+}
+
+/* cleanup - kill the server, remove the temporary directory */
+static void cleanup(void)
+{
+    th_redis_signal(&rs, SIGKILL);
+    if (tmp_dir[0])
+        th_remove_dir(tmp_dir);
+}
+
+typedef struct st {
+    SUPPRESS *s;
+    char     *dir;                  /* SQLite: the DataDirectory; NULL for Redis */
+} ST;
+
+/* st_open - the store kind ('q' SQLite, 'r' Redis), empty */
+static void st_open(ST *t, char kind)
+{
+    BUF err;
+    char *url;
+
+    buf_init(&err, 1024);
+    memset(t, 0, sizeof(*t));
+    if (kind == 'q') {
+        t->dir = new_dir();
+        t->s = suppress_open("embedded", t->dir, 0, &err);
+    } else {
+        freeReplyObject(raw("FLUSHALL"));
+        url = xasprintf("redis://:" PASS "@127.0.0.1:%d/0", rs.port);
+        t->s = suppress_open(url, NULL, 1000, &err);
+        free(url);
+    }
+    if (t->s == NULL)
+        fail_msg("suppress_open: %s", err.data ? err.data : "?");
+    buf_free(&err);
+}
+
+/* st_close - close and forget */
+static void st_close(ST *t)
+{
+    suppress_close(t->s);
+    free(t->dir);
+}
+
+/* soft_key - the Redis key of a pair's count, as suppress_redis.c documents it */
+static char *soft_key(const char *rcpt, const char *stream)
+{
+    return xasprintf("%s%zu:%s:%s", REDIS_SUP_SOFT, strlen(stream), stream, rcpt);
+}
+
+/* st_lapse - the pair's window over, as the clock passing it would */
+static void st_lapse(ST *t, const char *rcpt, const char *stream)
+{
+    if (t->dir) {
+        char *db = xasprintf("%s/suppress.db", t->dir), *sql;
+        sqlite3 *h;
+
+        assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+        sql = sqlite3_mprintf("UPDATE soft_bounce SET since = since - %d WHERE rcpt = %Q"
+                              " AND stream = %Q", WEEK, rcpt, stream);
+        assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_changes(h), 1);
+        sqlite3_free(sql);
+        sqlite3_close(h);
+        free(db);
+    } else {
+        char *key = soft_key(rcpt, stream);
+        struct timespec ts = { 0, 50 * 1000000L };
+
+        /* Redis ends the window itself: a TTL of 1 ms, then gone */
+        assert_int_equal(raw_int("PEXPIRE %s 1", key), 1);
+        nanosleep(&ts, NULL);
+        assert_int_equal(raw_int("EXISTS %s", key), 0);
+        free(key);
+    }
+}
+
+/* ------------------------------------------------------------ scenarios */
+
+typedef struct op {
+    char        kind;       /* c count, x lapse, R record a bounce, d remove, k check, l list */
+    const char *rcpt;
+    const char *stream;
+    uint64_t    window;     /* c: seconds */
+    long        want;       /* c: count or -1; d: 1/0; k: 1/0; l: entries */
+} OP;
+
+typedef struct sc_case {
+    const char *name;
+    OP          ops[12];
+} SC_CASE;
+
+#define X "x@example.com"
+#define Y "y@example.com"
+#define S "news@shop.example"
+#define T "shop.example"
+
+static const SC_CASE sc_cases[] = {
+    { "counts_per_recipient_and_stream", {
+        { 'c', X, S, WEEK, 1 }, { 'c', X, S, WEEK, 2 }, { 'c', X, S, WEEK, 3 },
+        { 'c', Y, S, WEEK, 1 }, { 'c', X, T, WEEK, 1 }, { 'c', X, S, WEEK, 4 },
+    } },
+    { "window_passed_starts_over", {
+        { 'c', X, S, WEEK, 1 }, { 'c', X, S, WEEK, 2 }, { 'x', X, S, 0, 0 },
+        { 'c', X, S, WEEK, 1 }, { 'c', X, S, WEEK, 2 }, { 'c', Y, S, WEEK, 1 },
+    } },
+    { "remove_forgets_the_count", {
+        { 'c', X, S, WEEK, 1 }, { 'c', X, S, WEEK, 2 }, { 'R', X, S, 0, 0 },
+        { 'k', X, S, 0, 1 }, { 'd', X, S, 0, 1 }, { 'k', X, S, 0, 0 },
+        { 'c', X, S, WEEK, 1 }, { 'd', X, S, 0, 0 }, { 'c', X, S, WEEK, 1 },
+    } },
+    { "a_count_is_no_entry", {
+        { 'c', X, S, WEEK, 1 }, { 'c', X, S, WEEK, 2 }, { 'k', X, S, 0, 0 },
+        { 'l', NULL, NULL, 0, 0 },
+    } },
+    { "bad_window_refused", {
+        { 'c', X, S, 0, -1 }, { 'c', X, S, 366ULL * 86400 + 1, -1 }, { 'c', X, S, 1, 1 },
+    } },
+    { "separator_cannot_merge_pairs", {
+        { 'c', "b:c@example.com", "a", WEEK, 1 }, { 'c', "c@example.com", "a:b", WEEK, 1 },
+        { 'c', "b:c@example.com", "a", WEEK, 2 },
+    } },
+};
+
+/* count_entry - suppress_list() callback */
+static void count_entry(const SUPPRESS_ENTRY *e, void *arg)
+{
+    (void) e;
+    (*(long *) arg)++;
+}
+
+/* run_ops - one scenario on a store of kind */
+static void run_ops(const SC_CASE *c, char kind)
+{
+    SUPPRESS_INFO in = { SUPPRESS_BOUNCE, "4.2.2; soft: 2 in 7d; smtp; 452", 0 };
+    ST t;
+    BUF err;
+    size_t i;
+
+    st_open(&t, kind);
+    buf_init(&err, 1024);
+    for (i = 0; i < 12 && c->ops[i].kind; i++) {
+        const OP *o = &c->ops[i];
+        long got = 0, n = 0;
+
+        switch (o->kind) {
+        case 'c': got = suppress_soft_count(t.s, o->rcpt, o->stream, o->window, &err); break;
+        case 'x': st_lapse(&t, o->rcpt, o->stream); got = o->want; break;
+        case 'R': got = suppress_record(t.s, o->rcpt, o->stream, "dsn", &in, &err); break;
+        case 'd': got = suppress_remove(t.s, o->rcpt, o->stream, &err); break;
+        case 'k': got = suppress_check(t.s, o->rcpt, o->stream, &err); break;
+        default:
+            got = suppress_list(t.s, NULL, NULL, count_entry, &n, &err);
+            assert_int_equal(n, got);
+            break;
+        }
+        if (got != o->want)
+            fail_msg("step %zu (%c): %ld, not %ld (%s)", i + 1, o->kind, got, o->want,
+                     err.data ? err.data : "");
+    }
+    buf_free(&err);
+    st_close(&t);
+}
+
+/* test_scenario_sqlite - a scenario on a new SQLite file */
+static void test_scenario_sqlite(void **state)
+{
+    run_ops(*state, 'q');
+}
+
+/* test_scenario_redis - a scenario on an empty Redis */
+static void test_scenario_redis(void **state)
+{
+    run_ops(*state, 'r');
+}
+
+/* ---------------------------------------------------------- the stores */
+
+/* user_version - PRAGMA user_version of the file db */
+static int user_version(const char *db)
+{
+    sqlite3 *h;
+    sqlite3_stmt *st;
+    int v;
+
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return v;
+}
+
+/* test_sqlite_schema2_migrated - a schema 2 file gains the counts, keeps its entries */
+static void test_sqlite_schema2_migrated(void **state)
+{
+    char *dir = new_dir(), *db = xasprintf("%s/suppress.db", dir);
+    SUPPRESS_REASON why;
+    char ev[SUPPRESS_EVIDENCE_MAX];
+    SUPPRESS *s;
+    sqlite3 *h;
+
+    (void) state;
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    assert_int_equal(chmod(db, 0640), 0);
+    assert_int_equal(sqlite3_exec(h, "PRAGMA journal_mode=WAL;"
+                                  "CREATE TABLE suppress (rcpt TEXT NOT NULL, stream TEXT NOT NULL,"
+                                  " created INTEGER NOT NULL, source TEXT NOT NULL,"
+                                  " reason TEXT NOT NULL DEFAULT 'unsubscribe',"
+                                  " evidence TEXT NOT NULL DEFAULT '',"
+                                  " expires INTEGER NOT NULL DEFAULT 0,"
+                                  " PRIMARY KEY (rcpt, stream)) WITHOUT ROWID;"
+                                  "INSERT INTO suppress VALUES ('a@example.com', 's@x.example', 7,"
+                                  " 'dsn', 'bounce', '5.1.1; smtp; 550', 0);"
+                                  "PRAGMA user_version = 2;", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+    assert_non_null(s = suppress_open("embedded", dir, 0, NULL));
+    assert_int_equal(suppress_lookup(s, "a@example.com", "s@x.example", &why, ev, NULL), 1);
+    assert_int_equal(why, SUPPRESS_BOUNCE);
+    assert_string_equal(ev, "5.1.1; smtp; 550");
+    assert_int_equal(suppress_soft_count(s, "b@example.com", "s@x.example", WEEK, NULL), 1);
+    assert_int_equal(suppress_soft_count(s, "b@example.com", "s@x.example", WEEK, NULL), 2);
+    suppress_close(s);
+    assert_int_equal(user_version(db), 3);
+    /* a second open changes nothing, the count stays */
+    assert_non_null(s = suppress_open("embedded", dir, 0, NULL));
+    assert_int_equal(suppress_soft_count(s, "b@example.com", "s@x.example", WEEK, NULL), 3);
+    suppress_close(s);
+    free(db);
+    free(dir);
+}
+
+/* rows - the rows of soft_bounce in the file db */
+static int rows(const char *db)
+{
+    sqlite3 *h;
+    sqlite3_stmt *st;
+    int v;
+
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(h, "SELECT count(*) FROM soft_bounce", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return v;
+}
+
+/* test_sqlite_pruned - counts whose window has passed are deleted by the next count */
+static void test_sqlite_pruned(void **state)
+{
+    char *db;
+    ST t;
+
+    (void) state;
+    st_open(&t, 'q');
+    db = xasprintf("%s/suppress.db", t.dir);
+    assert_int_equal(suppress_soft_count(t.s, X, S, WEEK, NULL), 1);
+    assert_int_equal(suppress_soft_count(t.s, Y, S, WEEK, NULL), 1);
+    assert_int_equal(rows(db), 2);
+    st_lapse(&t, X, S);
+    assert_int_equal(suppress_soft_count(t.s, Y, S, WEEK, NULL), 2);
+    assert_int_equal(rows(db), 1);
+    free(db);
+    st_close(&t);
+}
+
+/* test_redis_key_and_ttl - one key per pair, in the namespace, TTL the window */
+static void test_redis_key_and_ttl(void **state)
+{
+    char *key = soft_key(X, S);
+    redisReply *rep;
+    ST t;
+
+    (void) state;
+    st_open(&t, 'r');
+    assert_int_equal(suppress_soft_count(t.s, X, S, WEEK, NULL), 1);
+    rep = raw("GET %s", key);
+    assert_int_equal(rep->type, REDIS_REPLY_STRING);
+    assert_string_equal(rep->str, "1");
+    freeReplyObject(rep);
+    assert_true(raw_int("TTL %s", key) > WEEK - 5 && raw_int("TTL %s", key) <= WEEK);
+    /* the next count keeps the window where it opened */
+    assert_int_equal(raw_int("EXPIRE %s 1000", key), 1);
+    assert_int_equal(suppress_soft_count(t.s, X, S, WEEK, NULL), 2);
+    assert_true(raw_int("TTL %s", key) <= 1000);
+    assert_int_equal(raw_int("DBSIZE%s", ""), 1);
+    free(key);
+    st_close(&t);
+}
+
+/* test_redis_down - a Redis that does not answer: -1, a failed write counted */
+static void test_redis_down(void **state)
+{
+    SUPPRESS_STATS st;
+    SUPPRESS *s;
+    BUF err;
+
+    (void) state;
+    buf_init(&err, 1024);
+    assert_non_null(s = suppress_open("redis://127.0.0.1:1/0", NULL, 200, NULL));
+    assert_int_equal(suppress_soft_count(s, X, S, WEEK, &err), -1);
+    assert_non_null(strstr(err.data, "redis"));
+    suppress_stats(s, &st);
+    assert_int_equal(st.writes_failed, 1);
+    assert_int_equal(st.up, 0);
+    suppress_close(s);
+    buf_free(&err);
+}
+
+/* test_start_redis - the server for the Redis tests */
+static void test_start_redis(void **state)
+{
+    char *dir = xasprintf("%s/redis", tmp_dir);
+
+    (void) state;
+    rs.password = PASS;
+    th_redis_start(&rs, dir);
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest plain[] = {
+        cmocka_unit_test(test_sqlite_schema2_migrated),
+        cmocka_unit_test(test_sqlite_pruned),
+        cmocka_unit_test(test_redis_down),
+    };
+    const struct CMUnitTest setup[] = { cmocka_unit_test(test_start_redis) };
+    const struct CMUnitTest redis_tests[] = { cmocka_unit_test(test_redis_key_and_ttl) };
+    int rc = 0;
+
+    signal(SIGPIPE, SIG_IGN);
+    snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/txm-supsoft-test.XXXXXX");
+    if (mkdtemp(tmp_dir) == NULL) {
+        perror("mkdtemp");
+        return 1;
+    }
+    atexit(cleanup);
+    rc |= cmocka_run_group_tests_name("suppress_soft", plain, NULL, NULL);
+    rc |= RUN("suppress_soft_sqlite", test_scenario_sqlite, sc_cases);
+    if (cmocka_run_group_tests_name("suppress_soft_redis_server", setup, NULL, NULL) != 0)
+        return 1;
+    rc |= RUN("suppress_soft_redis", test_scenario_redis, sc_cases);
+    rc |= cmocka_run_group_tests_name("suppress_soft_redis_more", redis_tests, NULL, NULL);
+    return rc ? 1 : 0;
+}
