@@ -93,8 +93,9 @@ def bpf(workdir, bcap):
 class BounceRig:
     """the milter, its configuration and this module's Postfix and receiver"""
 
-    def __init__(self, milter, datadir, pf, cap):
+    def __init__(self, milter, datadir, pf, cap, setup):
         self.milter, self.datadir, self.pf, self.cap = milter, datadir, pf, cap
+        self.setup = setup                      # to start the same milter again
 
     def send(self, rcpts, from_addr=NEWS, mail_from="app@example.com"):
         if isinstance(rcpts, str):
@@ -136,8 +137,8 @@ def brig(start_milter, keys, workdir, bpf, bcap, store_url):
              ("DataDirectory", datadir), ("ControlSocket", "none")]
     if store_url:
         extra.append(("Store", store_url))
-    m = start_milter(SigningSetup([keys["rsa_com"]], extra=extra))
-    yield BounceRig(m, datadir, bpf, bcap)
+    setup = SigningSetup([keys["rsa_com"]], extra=extra)
+    yield BounceRig(start_milter(setup), datadir, bpf, bcap, setup)
     bcap.refuse_none()
 
 
@@ -245,6 +246,38 @@ def test_postfix_bounce_of_a_550_511_suppresses_the_recipient(brig):
     assert_delivered_without(brig, [alive, third, dead], dead)
 
 
+
+
+def test_bounce_while_the_milter_is_away_is_kept_until_it_is_back(brig, rig, start_milter):
+    """the receiver first defers (451), then, with no milter on Postfix's socket, refuses
+    550 5.1.1: the bounce daemon's DSN cannot pass the milter (milter_default_action
+    tempfail), so Postfix keeps the message (bounce failed); once txmilter is back
+    Postfix sends the DSN again and it suppresses the recipient"""
+    dead = rcpt("later")
+    brig.cap.refuse(dead, "451 4.3.0 <%s>: try again later" % dead)
+    r, mid = brig.send(dead)
+    assert r.accepted, r
+    brig.pf.wait_log_for(mid, r"dsn=4\.3\.0, status=deferred", timeout=60)
+
+    rig.no_milter()
+    brig.cap.refuse(dead, "550 5.1.1 <%s>: no such user" % dead)
+    brig.pf.flush()
+    brig.pf.wait_log_for(mid, r"status=deferred \(bounce failed\)", timeout=60)
+    assert brig.suppressed() == []
+    assert brig.pf.fate(mid)["queue_id"] and brig.pf.queue_count() >= 1
+
+    m = start_milter(brig.setup)
+    brig.milter = m
+    brig.pf.flush()
+    line = m.wait_log(r"^.*: bounced: rcpt=<%s> .*$" % re.escape(dead), timeout=60).group(0)
+    assert "status=5.1.1 suppressed (reason=bounce)" in line, line
+    brig.pf.wait_log_for(mid, r"sender non-delivery notification: ", timeout=60)
+    brig.pf.wait_log_for(mid, r": removed", timeout=60)
+    # Postfix kept the bounce, not the delivery, to do: it sent the same DSN again
+    assert len(brig.cap.refused(dead)) == 2, brig.cap.refused(dead)
+    assert [e["evidence"] for e in entries_for(brig, dead)] == [
+        "5.1.1; smtp; 550 5.1.1 <%s>: no such user" % dead]
+    assert_bounced_refused(brig, dead)
 
 # --- reports from outside ---------------------------------------------------------------
 
