@@ -14,6 +14,7 @@
  *	void	msg_set_dry_run(MSG *m)
  *	REPLY	msg_rcpt(MSG *m, const char *rcpt, const char *rcpt_addr)
  *	int	msg_watched(const MSG *m)
+ *	int	msg_complaint(const MSG *m)
  *	const char * msg_quarantine(const MSG *m)
  *	int	msg_outbound(const MSG *m, const char **why)
  *	REPLY	msg_header(MSG *m, const char *name, const char *value)
@@ -378,6 +379,11 @@ REPLY msg_rcpt(MSG *m, const char *rcpt, const char *rcpt_addr)
 int msg_watched(const MSG *m)
 {
     return m->watched;
+}
+
+int msg_complaint(const MSG *m)
+{
+    return !m->outbound && m->arf_rcpts.n > 0;
 }
 
 const char *msg_quarantine(const MSG *m)

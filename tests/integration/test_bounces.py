@@ -30,11 +30,12 @@ change, test_return_path_makes_spf_align_single_recipient_only); here the DSN si
 
 import os
 import re
+import urllib.request
 import uuid
 
 import pytest
 
-from mailrig.util import make_dir, run
+from mailrig.util import free_port, make_dir, run
 from mailrig.capture import Capture
 from mailrig.message import make_message
 from mailrig.milters import SigningSetup
@@ -93,8 +94,27 @@ def bpf(workdir, bcap):
 class BounceRig:
     """the milter, its configuration and this module's Postfix and receiver"""
 
-    def __init__(self, milter, datadir, pf, cap):
+    def __init__(self, milter, datadir, pf, cap, setup, metrics_port):
         self.milter, self.datadir, self.pf, self.cap = milter, datadir, pf, cap
+        self.setup = setup
+        self.metrics_port = metrics_port
+
+    def start_again(self, start_milter):
+        """start_again - a second txmilter on the same keys and list (the first may still
+        be winding down: a MetricsListen port of its own); it becomes self.milter"""
+        self.metrics_port = free_port()
+        extra = [kv for kv in self.setup.extra if kv[0] != "MetricsListen"]
+        extra.append(("MetricsListen", "127.0.0.1:%d" % self.metrics_port))
+        self.milter = start_milter(SigningSetup(self.setup.keys, extra=extra))
+        return self.milter
+
+    def bounces_counted(self):
+        """txmilter_bounces_total by class, as MetricsListen serves it now"""
+        url = "http://127.0.0.1:%d/metrics" % self.metrics_port
+        with urllib.request.urlopen(url, timeout=10) as r:
+            text = r.read().decode()
+        return {m.group(1): float(m.group(2)) for m in re.finditer(
+            r'^txmilter_bounces_total\{class="([a-z_]+)"\} (\S+)$', text, re.M)}
 
     def send(self, rcpts, from_addr=NEWS, mail_from="app@example.com"):
         if isinstance(rcpts, str):
@@ -132,12 +152,14 @@ def brig(start_milter, keys, workdir, bpf, bcap, store_url):
     d = make_dir(os.path.join(workdir, "bounces", tag), 0o700)
     datadir = make_dir(os.path.join(d, "data"), 0o700)
     keyfile = write_keyfile(os.path.join(d, "rp.keys"), [(1, os.urandom(32))])
+    port = free_port()
     extra = [("UnsubscribeKeyFile", keyfile), ("ReturnPath", "bounces+%{token}@bounce.%{domain}"),
-             ("DataDirectory", datadir), ("ControlSocket", "none")]
+             ("DataDirectory", datadir), ("ControlSocket", "none"),
+             ("MetricsListen", "127.0.0.1:%d" % port)]
     if store_url:
         extra.append(("Store", store_url))
-    m = start_milter(SigningSetup([keys["rsa_com"]], extra=extra))
-    yield BounceRig(m, datadir, bpf, bcap)
+    setup = SigningSetup([keys["rsa_com"]], extra=extra)
+    yield BounceRig(start_milter(setup), datadir, bpf, bcap, setup, port)
     bcap.refuse_none()
 
 
@@ -239,11 +261,46 @@ def test_postfix_bounce_of_a_550_511_suppresses_the_recipient(brig):
     assert (e["stream"], e["source"], e["reason"], e["expires"]) == (NEWS, "dsn", "bounce", "never"), e
     assert e["evidence"] == "5.1.1; smtp; 550 5.1.1 <%s>: no such user" % dead, e
 
+    counted = brig.bounces_counted()
+    assert counted["dead"] == 1 and sum(counted.values()) == 1, counted
+
     brig.cap.refuse(dead, None)                 # were it sent, it would arrive now
     assert_bounced_refused(brig, dead)
     assert_delivered(brig, alive)
     assert_delivered_without(brig, [alive, third, dead], dead)
 
+
+
+def test_bounce_while_the_milter_is_away_is_kept_until_it_is_back(brig, rig, start_milter):
+    """the receiver first defers (451), then, with no milter on Postfix's socket, refuses
+    550 5.1.1: the bounce daemon's DSN cannot pass the milter (milter_default_action
+    tempfail), so Postfix keeps the message (bounce failed); once txmilter is back
+    Postfix sends the DSN again and it suppresses the recipient"""
+    dead = rcpt("later")
+    brig.cap.refuse(dead, "451 4.3.0 <%s>: try again later" % dead)
+    r, mid = brig.send(dead)
+    assert r.accepted, r
+    brig.pf.wait_log_for(mid, r"dsn=4\.3\.0, status=deferred", timeout=60)
+
+    rig.no_milter()
+    brig.cap.refuse(dead, "550 5.1.1 <%s>: no such user" % dead)
+    brig.pf.flush()
+    brig.pf.wait_log_for(mid, r"status=deferred \(bounce failed\)", timeout=60)
+    assert brig.suppressed() == []
+    assert brig.pf.fate(mid)["queue_id"] and brig.pf.queue_count() >= 1
+
+    m = brig.start_again(start_milter)
+    brig.pf.flush()
+    line = m.wait_log(r"^.*: bounced: rcpt=<%s> .*$" % re.escape(dead), timeout=60).group(0)
+    assert "status=5.1.1 suppressed (reason=bounce)" in line, line
+    brig.pf.wait_log_for(mid, r"sender non-delivery notification: ", timeout=60)
+    brig.pf.wait_log_for(mid, r": removed", timeout=60)
+    # Postfix kept the bounce, not the delivery, to do: it sent the same DSN again
+    assert len(brig.cap.refused(dead)) == 2, brig.cap.refused(dead)
+    assert brig.bounces_counted()["dead"] == 1
+    assert [e["evidence"] for e in entries_for(brig, dead)] == [
+        "5.1.1; smtp; 550 5.1.1 <%s>: no such user" % dead]
+    assert_bounced_refused(brig, dead)
 
 
 # --- reports from outside ---------------------------------------------------------------
@@ -358,6 +415,8 @@ def test_forged_dsn_with_a_tampered_token_changes_nothing(brig):
     assert "ignored, nothing suppressed" in line, line
     assert "bounce=bad-token action=discard" in milter_line(brig, r.queue_id, "from=<>")
     discarded_by_milter(brig, r.queue_id)
+    counted = brig.bounces_counted()
+    assert counted["bad_token"] == 1 and sum(counted.values()) == 1, counted
     assert brig.suppressed() == []
     assert brig.suppressed("unsubscribe") == [] and brig.suppressed("manual") == []
     assert_delivered(brig, victim)
@@ -373,6 +432,8 @@ def test_out_of_office_reply_to_the_return_path_changes_nothing(brig):
     assert "dropped" in line, line
     assert "bounce=not-dsn action=discard" in milter_line(brig, r.queue_id, "from=<>")
     discarded_by_milter(brig, r.queue_id)
+    counted = brig.bounces_counted()
+    assert counted["not_dsn"] == 1 and sum(counted.values()) == 1, counted
     assert brig.suppressed() == []
     assert_delivered(brig, away)
 

@@ -7,7 +7,7 @@
  * the resulting header (DKIM-Signature on top, folded fields kept, a line
  * without a colon ending the header), recipients refused, and that a dry
  * run creates no suppression list and only describes an unsubscribe
- * request by mail.
+ * request by mail or a feedback report to a ComplaintAddress.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -48,7 +48,7 @@ typedef struct offline_case {
     const char *conf;               /* directives besides the keys and InternalHosts; %D: the directory */
     const char *message;            /* the file's text; NULL: a file that does not exist */
     const char *client, *auth;      /* NULL: the defaults (127.0.0.1, none) */
-    const char *rcpt;               /* with TOKEN: a valid unsubscribe token there */
+    const char *rcpt;               /* with TOKEN (here or in message): a valid unsubscribe token there */
     int         status;             /* offline_run()'s */
     const char *want[3];            /* in what it prints */
     const char *not_want;
@@ -83,11 +83,20 @@ static const OFFLINE_CASE offline_cases[] = {
      NULL, "<unsubscribe+TOKEN@u.example>", 0,
      {"would record unsubscribe of <bob@example.org> from stream app@example.com (dry run: nothing written)",
       "verdict: accept untouched", NULL}, NULL},
+    {"feedback report to ComplaintAddress: read, described, nothing stored", UNSUB
+     "ComplaintAddress fbl@u.example\n", "From: Yahoo! <feedback@arf.mail.yahoo.com>\n"
+     "Content-Type: multipart/report; report-type=feedback-report; boundary=b\n\n"
+     "--b\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\n\n"
+     "--b\nContent-Type: message/rfc822\n\nList-Unsubscribe: <https://u.example/u/TOKEN>\n\nhi\n--b--\n",
+     "198.51.100.7", NULL, "<fbl@u.example>", 0,
+     {"a feedback report to ComplaintAddress, read as one", "verdict: discard (at end of message)",
+      "complaint=abuse suppressed=<bob@example.org> stream=app@example.com reason=complaint not "
+      "recorded (dry run)"}, "verdict: accept"},
     {"message file missing: status 1", "", NULL, NULL, NULL, "<b@example.org>", 1, {NULL, NULL, NULL},
      "verdict"},
 };
 
-/* with_token - *rcpt with TOKEN replaced by a token for bob@example.org's
+/* with_token - *rcpt (or a message) with TOKEN replaced by a token for bob@example.org's
  * unsubscribe from app@example.com, sealed with dir/unsub.keys */
 static void with_token(char **rcpt)
 {
@@ -128,8 +137,14 @@ static void test_offline(void **state)
     th_write_file(dir, "txmilter.conf", text, 0644);
     snprintf(conf_path, sizeof(conf_path), "%s/txmilter.conf", dir);
     snprintf(msg_path, sizeof(msg_path), "%s/%s", dir, c->message ? "message" : "missing");
-    if (c->message)
-        th_write_file(dir, "message", c->message, 0644);
+    if (c->message) {
+        char *msg = xstrdup(c->message);
+
+        if (strstr(msg, "TOKEN"))
+            with_token(&msg);
+        th_write_file(dir, "message", msg, 0644);
+        free(msg);
+    }
     memset(&o, 0, sizeof(o));
     o.conf = conf_path;
     o.message = msg_path;
