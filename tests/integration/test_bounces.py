@@ -68,25 +68,42 @@ def bcap(workdir):
     c.stop()
 
 
-@pytest.fixture(scope="module")
-def bpf(workdir, bcap):
-    """a Postfix that accepts the bounce domain and hands its own bounces to the milter"""
+def bounce_postfix(workdir, cap, name, more=None):
+    """a started Postfix that accepts the bounce domain and hands its own bounces to the
+    milter, relaying everything else to cap"""
     sock = os.path.join(workdir, "milter", "milter.sock")    # where start_milter publishes
-    pf = Postfix(workdir, ("127.0.0.1", bcap.port), "unix:" + sock, name="postfix-bounces",
-                 extra={
-                     "relay_domains": BOUNCE_DOMAIN,
-                     "internal_mail_filter_classes": "bounce",
-                     "mynetworks": "127.0.0.1/32",
-                     # Postfix's default: relay for mynetworks, and to relay_domains
-                     "smtpd_relay_restrictions":
-                         "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination",
-                 })
+    extra = {
+        "relay_domains": BOUNCE_DOMAIN,
+        "internal_mail_filter_classes": "bounce",
+        "mynetworks": "127.0.0.1/32",
+        # Postfix's default: relay for mynetworks, and to relay_domains
+        "smtpd_relay_restrictions":
+            "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination",
+    }
+    extra.update(more or {})
+    pf = Postfix(workdir, ("127.0.0.1", cap.port), "unix:" + sock, name=name, extra=extra)
     transport = os.path.join(pf.confdir, "transport")
     with open(transport, "w") as f:
         f.write("%s    discard:\n" % BOUNCE_DOMAIN)
     run(["postmap", "hash:" + transport])
     pf.extra["transport_maps"] = "hash:" + transport
-    pf.start()
+    return pf.start()
+
+
+@pytest.fixture(scope="module")
+def bpf(workdir, bcap):
+    """this module's Postfix"""
+    pf = bounce_postfix(workdir, bcap, "postfix-bounces")
+    yield pf
+    pf.stop()
+
+
+@pytest.fixture(scope="module")
+def bpf_once(workdir, bcap):
+    """the same, with maximal_queue_lifetime = 0: a temporary failure is tried once, then
+    bounced as Postfix does when a deferral outlives its queue lifetime (Action failed,
+    the 4.x.x status)"""
+    pf = bounce_postfix(workdir, bcap, "postfix-bounces-once", {"maximal_queue_lifetime": "0"})
     yield pf
     pf.stop()
 
@@ -145,22 +162,31 @@ def store_url(request, workdir):
 
 
 @pytest.fixture
-def brig(start_milter, keys, workdir, bpf, bcap, store_url):
-    """txmilter signing example.com with ReturnPath (and no List-Unsubscribe: the return
-    path alone keeps the suppression list), on this module's Postfix"""
-    tag = uuid.uuid4().hex[:8]
-    d = make_dir(os.path.join(workdir, "bounces", tag), 0o700)
-    datadir = make_dir(os.path.join(d, "data"), 0o700)
-    keyfile = write_keyfile(os.path.join(d, "rp.keys"), [(1, os.urandom(32))])
-    port = free_port()
-    extra = [("UnsubscribeKeyFile", keyfile), ("ReturnPath", "bounces+%{token}@bounce.%{domain}"),
-             ("DataDirectory", datadir), ("ControlSocket", "none"),
-             ("MetricsListen", "127.0.0.1:%d" % port)]
-    if store_url:
-        extra.append(("Store", store_url))
-    setup = SigningSetup([keys["rsa_com"]], extra=extra)
-    yield BounceRig(start_milter(setup), datadir, bpf, bcap, setup, port)
+def make_brig(start_milter, keys, workdir, bcap, store_url):
+    """make_brig(pf, more=()) - txmilter signing example.com with ReturnPath (and no
+    List-Unsubscribe: the return path alone keeps the suppression list) and the directives
+    in more, for the Postfix pf"""
+    def make(pf, more=()):
+        tag = uuid.uuid4().hex[:8]
+        d = make_dir(os.path.join(workdir, "bounces", tag), 0o700)
+        datadir = make_dir(os.path.join(d, "data"), 0o700)
+        keyfile = write_keyfile(os.path.join(d, "rp.keys"), [(1, os.urandom(32))])
+        port = free_port()
+        extra = [("UnsubscribeKeyFile", keyfile),
+                 ("ReturnPath", "bounces+%{token}@bounce.%{domain}"),
+                 ("DataDirectory", datadir), ("ControlSocket", "none"),
+                 ("MetricsListen", "127.0.0.1:%d" % port)] + list(more)
+        if store_url:
+            extra.append(("Store", store_url))
+        setup = SigningSetup([keys["rsa_com"]], extra=extra)
+        return BounceRig(start_milter(setup), datadir, pf, bcap, setup, port)
+    yield make
     bcap.refuse_none()
+
+
+@pytest.fixture
+def brig(make_brig, bpf):
+    return make_brig(bpf)
 
 
 def rcpt(name):
@@ -302,6 +328,40 @@ def test_bounce_while_the_milter_is_away_is_kept_until_it_is_back(brig, rig, sta
         "5.1.1; smtp; 550 5.1.1 <%s>: no such user" % dead]
     assert_bounced_refused(brig, dead)
 
+
+@pytest.mark.parametrize("store_url", STORES, indirect=True)
+def test_postfix_bounces_of_452_422_past_the_soft_limit_suppress(make_brig, bpf_once):
+    """the receiver answers 452 4.2.2 (mailbox full) every time; Postfix, trying once
+    (maximal_queue_lifetime 0), bounces each message with Action failed, Status 4.2.2.
+    With BounceSoftLimit 3/7d the first two are counted and the recipient still gets the
+    next message, the third suppresses it: the next is refused (bounced: 4.2.2)"""
+    brig = make_brig(bpf_once, [("BounceSoftLimit", "3/7d")])
+    full, alive = rcpt("full"), rcpt("alive")
+    brig.cap.refuse(full, "452 4.2.2 <%s>: mailbox full" % full)
+    for n in (1, 2, 3):
+        r, mid = brig.send(full)
+        assert r.accepted, "message %d refused: %r\nmaillog: %s" % (n, r, brig.pf.log_for(mid))
+        brig.pf.wait_log_for(mid, r"dsn=4\.2\.2, status=deferred", timeout=60)
+        brig.pf.wait_log_for(mid, r"status=expired, returned to sender", timeout=60)
+        ndn = brig.pf.wait_log_for(mid, r"sender non-delivery notification: ", timeout=60)
+        bqid = ndn.rsplit(" ", 1)[1]
+        line = milter_line(brig, bqid, "rcpt=<%s> stream=%s" % (full, NEWS))
+        assert re.search(r"status=4\.2\.2 \(full\):? soft bounce %d in 7d, BounceSoftLimit 3" % n,
+                         line), line
+        discarded_by_milter(brig, bqid)
+        if n < 3:
+            assert "counted, not suppressed" in line, line
+            assert entries_for(brig, full) == [], brig.suppressed()
+        else:
+            assert line.split(": ", 2)[2].startswith("bounced: "), line
+            assert "suppressed (reason=bounce)" in line, line
+    assert len(brig.cap.refused(full)) == 3
+    e = entries_for(brig, full)
+    assert len(e) == 1 and e[0]["evidence"] == (
+        "4.2.2; soft: 3 in 7d; smtp; 452 4.2.2 <%s>: mailbox full" % full), e
+    assert brig.bounces_counted()["full"] == 3
+    assert_bounced_refused(brig, full, status="4.2.2")
+    assert_delivered(brig, alive)
 
 # --- reports from outside ---------------------------------------------------------------
 
