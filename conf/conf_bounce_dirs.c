@@ -31,8 +31,7 @@
  * DIAGNOSTICS
  *	"file:line: FeedbackID is set but SignHeaders does not name
  *	feedback-id", "file:line: ReturnPath needs UnsubscribeKeyFile",
- *	"file:line: ComplaintAddress needs UnsubscribeKeyFile"; a warning for
- *	a ComplaintAddress that no token of outbound mail can ever match.
+ *	"file:line: ComplaintAddress needs UnsubscribeKeyFile".
  */
 #include <stdlib.h>
 
@@ -89,12 +88,6 @@ static int conf_bounce_check(TXCONF *cf, unsigned prog, BUF *errs)
                     "for a token of ours that those keys verify");
         return -1;
     }
-    if ((prog & CONF_M) && cf->bounce.complaint_addrs.n && cf->bounce.return_path == NULL
-        && cf->unsub.url == NULL && cf->unsub.mailto == NULL && cf->unsub.table == NULL)
-        conf_warn(cf, conf_line(cf, "ComplaintAddress"),
-                  "ComplaintAddress is set but outbound mail carries no token of ours "
-                  "(no UnsubscribeURL, UnsubscribeMailto, UnsubscribeTable or ReturnPath): "
-                  "no report can name a recipient");
     return 0;
 }
 

@@ -1334,14 +1334,6 @@ static const PROG_CASE prog_cases[] = {
         {NULL, NULL, NULL, NULL}, {NULL, ":1: warning: PidFile is txmilter's pid file", NULL, NULL}},
     {"pidfile_and_own_pidfile_quiet", "PidFile /run/a.pid\nUnsubscribePidFile /run/b.pid\n",
         {NULL, NULL, NULL, NULL}, {NULL}},
-    {"complaint_address_without_tokens_warns_txmilter",
-        "UnsubscribeKeyFile /k\nComplaintAddress fbl@bounce.example.com\n",
-        {NULL, NULL, NULL, NULL},
-        {":2: warning: ComplaintAddress is set but outbound mail carries no token of ours", NULL,
-         NULL, ":2: warning: ComplaintAddress is set"}},
-    {"complaint_address_with_return_path_quiet", "UnsubscribeKeyFile /k\n"
-        "ReturnPath bounces+%{token}@bounce.%{domain}\nComplaintAddress fbl@bounce.example.com\n",
-        {NULL, NULL, NULL, NULL}, {NULL}},
     {"same_pidfile_refused_by_check", "PidFile /run/a.pid\nUnsubscribePidFile /run/a.pid\n",
         {NULL, NULL, NULL, ":2: UnsubscribePidFile /run/a.pid is also PidFile (line 1)"}, {NULL}},
 };
