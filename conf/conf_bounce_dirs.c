@@ -32,7 +32,8 @@
  *	"file:line: FeedbackID is set but SignHeaders does not name
  *	feedback-id", "file:line: ReturnPath needs UnsubscribeKeyFile",
  *	"file:line: ComplaintAddress needs UnsubscribeKeyFile"; a warning for
- *	a ComplaintAddress that no token of outbound mail can ever match.
+ *	a ComplaintAddress that no token of outbound mail can ever match,
+ *	and for a BounceSoftLimit without ReturnPath (nothing to count).
  */
 #include <stdlib.h>
 
@@ -95,6 +96,9 @@ static int conf_bounce_check(TXCONF *cf, unsigned prog, BUF *errs)
                   "ComplaintAddress is set but outbound mail carries no token of ours "
                   "(no UnsubscribeURL, UnsubscribeMailto, UnsubscribeTable or ReturnPath): "
                   "no report can name a recipient");
+    if ((prog & CONF_M) && cf->bounce.soft_limit.limit && cf->bounce.return_path == NULL)
+        conf_warn(cf, conf_line(cf, "BounceSoftLimit"),
+                  "BounceSoftLimit is set but ReturnPath is not: no bounce comes back to count");
     return 0;
 }
 
