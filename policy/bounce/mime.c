@@ -16,7 +16,7 @@
  *			size_t ctelen)
  *	int	mime_next_part(MIME_CUR *c, const char *b, char *ct,
  *			size_t ctlen, char *cte, size_t ctelen, MIME_CUR *body)
- *	int	mime_base64(const char *in, size_t len, size_t max,
+ *	int	mime_base64(const char *in, size_t len, size_t max, int cut,
  *			char **out, size_t *outlen)
  *
  * DESCRIPTION
@@ -35,7 +35,9 @@
  *
  *	mime_base64() undoes a Content-Transfer-Encoding of base64 with
  *	OpenSSL's decoder, after dropping the line breaks and blanks that
- *	RFC 2045 6.8 puts between the characters.
+ *	RFC 2045 6.8 puts between the characters. Of input that was cut
+ *	short (a report read only to its first megabyte), the whole groups
+ *	of four characters are decoded.
  *
  * DIAGNOSTICS
  *	mime_base64() returns -1 for characters outside the base64
@@ -215,7 +217,7 @@ int mime_next_part(MIME_CUR *c, const char *b, char *ct, size_t ctlen, char *cte
 }
 
 /* mime_base64 - the bytes a base64 body stands for */
-int mime_base64(const char *in, size_t len, size_t max, char **out, size_t *outlen)
+int mime_base64(const char *in, size_t len, size_t max, int cut, char **out, size_t *outlen)
 {
     static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
     EVP_ENCODE_CTX *ctx;
@@ -237,6 +239,8 @@ int mime_base64(const char *in, size_t len, size_t max, char **out, size_t *outl
         }
         clean[c++] = (unsigned char) in[i];
     }
+    if (cut)
+        c -= c % 4;
     if (c / 4 * 3 > max) {
         free(clean);
         return -1;

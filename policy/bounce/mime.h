@@ -48,7 +48,9 @@ int mime_next_part(MIME_CUR *c, const char *b, char *ct, size_t ctlen, char *cte
 
 /* mime_base64 - decode [in, in + len) (line breaks and blanks ignored)
  * into a new NUL-terminated buffer of at most max bytes: *out (free()
- * it) and *outlen; 0, or -1 if it is not base64 or would be longer */
-int mime_base64(const char *in, size_t len, size_t max, char **out, size_t *outlen);
+ * it) and *outlen; 0, or -1 if it is not base64 or would be longer.
+ * cut: the input was cut short, so an incomplete last group of four
+ * characters is dropped rather than refused. */
+int mime_base64(const char *in, size_t len, size_t max, int cut, char **out, size_t *outlen);
 
 #endif
