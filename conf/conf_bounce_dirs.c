@@ -32,8 +32,7 @@
  *	"file:line: FeedbackID is set but SignHeaders does not name
  *	feedback-id", "file:line: ReturnPath needs UnsubscribeKeyFile",
  *	"file:line: ComplaintAddress needs UnsubscribeKeyFile"; a warning for
- *	a ComplaintAddress that no token of outbound mail can ever match,
- *	and for a BounceSoftLimit without ReturnPath (nothing to count).
+ *	a BounceSoftLimit without ReturnPath (nothing to count).
  */
 #include <stdlib.h>
 
@@ -90,12 +89,6 @@ static int conf_bounce_check(TXCONF *cf, unsigned prog, BUF *errs)
                     "for a token of ours that those keys verify");
         return -1;
     }
-    if ((prog & CONF_M) && cf->bounce.complaint_addrs.n && cf->bounce.return_path == NULL
-        && cf->unsub.url == NULL && cf->unsub.mailto == NULL && cf->unsub.table == NULL)
-        conf_warn(cf, conf_line(cf, "ComplaintAddress"),
-                  "ComplaintAddress is set but outbound mail carries no token of ours "
-                  "(no UnsubscribeURL, UnsubscribeMailto, UnsubscribeTable or ReturnPath): "
-                  "no report can name a recipient");
     if ((prog & CONF_M) && cf->bounce.soft_limit.limit && cf->bounce.return_path == NULL)
         conf_warn(cf, conf_line(cf, "BounceSoftLimit"),
                   "BounceSoftLimit is set but ReturnPath is not: no bounce comes back to count");
