@@ -16,7 +16,9 @@
  *	a boundary; the part of type message/delivery-status (or
  *	message/global-delivery-status, RFC 6533) is read as RFC 3464 field
  *	groups: the per-message group, then one group per recipient
- *	(Final-Recipient, Action, Status, Diagnostic-Code). Anything else
+ *	(Final-Recipient, Action, Status, Diagnostic-Code, whose runs of
+ *	white space, such as a fold's indentation, become one space).
+ *	Anything else
  *	(an auto-reply, an out-of-office, a report of another type, a
  *	delivery-status part in base64) is not a DSN.
  *
@@ -82,6 +84,25 @@ static void dsn_addr(char *v, char *out, size_t outlen)
     util_strlcpy(out, a, outlen);
 }
 
+/* dsn_squeeze - v with each run of white space made one space: MTAs fold a
+ * long Diagnostic-Code (Postfix indents the next line by four spaces) and
+ * unfolding keeps that indentation, which is no part of the SMTP reply */
+static void dsn_squeeze(const char *v, char *out, size_t outlen)
+{
+    size_t o = 0;
+
+    for (; *v && o + 1 < outlen; v++) {
+        if (*v == ' ' || *v == '\t') {
+            if (o && out[o - 1] == ' ')
+                continue;
+            out[o++] = ' ';
+        } else {
+            out[o++] = *v;
+        }
+    }
+    out[o] = 0;
+}
+
 /* dsn_block - one per-recipient group into r; 0 at the end of the part */
 static int dsn_block(MIME_CUR *c, DSN_RESULT *r)
 {
@@ -102,7 +123,7 @@ static int dsn_block(MIME_CUR *c, DSN_RESULT *r)
         else if (strcasecmp(name, "Status") == 0)
             snprintf(r->status, sizeof(r->status), "%.*s", (int) strcspn(v, " \t("), v);
         else if (strcasecmp(name, "Diagnostic-Code") == 0)
-            util_strlcpy(r->diagnostic, v, sizeof(r->diagnostic));
+            dsn_squeeze(v, r->diagnostic, sizeof(r->diagnostic));
     }
     return 1;
 }

@@ -35,7 +35,7 @@ import uuid
 
 import pytest
 
-from mailrig.util import free_port, make_dir, run
+from mailrig.util import free_port, make_dir, run, wait_until
 from mailrig.capture import Capture
 from mailrig.message import make_message
 from mailrig.milters import SigningSetup
@@ -362,6 +362,43 @@ def test_postfix_bounces_of_452_422_past_the_soft_limit_suppress(make_brig, bpf_
     assert brig.bounces_counted()["full"] == 3
     assert_bounced_refused(brig, full, status="4.2.2")
     assert_delivered(brig, alive)
+
+
+def test_bounce_while_the_list_cannot_record_it_is_kept_until_it_can(make_brig, bpf, workdir):
+    """with the Redis store frozen when Postfix's DSN arrives, txmilter cannot record the
+    bounce: it refuses the DSN 451 4.3.0, so Postfix keeps the message (bounce failed)
+    rather than lose the report; once Redis answers, a retry records it"""
+    redis = RedisServer(workdir, name="redis-bounces-frozen-%s" % uuid.uuid4().hex[:6]).start()
+    try:
+        brig = make_brig(bpf, [("Store", redis.url), ("StoreTimeout", "500")])
+        dead = rcpt("unrecorded")
+        brig.cap.refuse(dead, "451 4.3.0 <%s>: try again later" % dead)
+        r, mid = brig.send(dead)
+        assert r.accepted, r
+        brig.pf.wait_log_for(mid, r"dsn=4\.3\.0, status=deferred", timeout=60)
+
+        redis.freeze()
+        try:
+            brig.cap.refuse(dead, "550 5.1.1 <%s>: no such user" % dead)
+            brig.pf.flush()
+            brig.pf.wait_log_for(mid, r"status=deferred \(bounce failed\)", timeout=60)
+            line = brig.milter.wait_log(r"^.*bounce for rcpt=<%s> stream=%s: cannot record it.*$"
+                                        % (re.escape(dead), re.escape(NEWS)), timeout=30).group(0)
+            assert "error" in line, line
+            brig.pf.wait_log(r"milter-reject: END-OF-MESSAGE from localhost\[127\.0\.0\.1\]: "
+                             r"4\.3\.0 .*; from=<> to=<bounces\+", timeout=30)
+        finally:
+            redis.thaw()
+
+        def recorded():
+            brig.pf.flush()                      # Postfix's retry, without its backoff
+            return entries_for(brig, dead)
+        got = wait_until(recorded, 60, interval=1, what="the bounce recorded once Redis answers")
+        assert got[0]["evidence"] == "5.1.1; smtp; 550 5.1.1 <%s>: no such user" % dead, got
+        brig.pf.wait_log_for(mid, r": removed", timeout=60)
+        assert_bounced_refused(brig, dead)
+    finally:
+        redis.stop()
 
 # --- reports from outside ---------------------------------------------------------------
 
