@@ -31,7 +31,8 @@
  * DIAGNOSTICS
  *	"file:line: FeedbackID is set but SignHeaders does not name
  *	feedback-id", "file:line: ReturnPath needs UnsubscribeKeyFile",
- *	"file:line: ComplaintAddress needs UnsubscribeKeyFile".
+ *	"file:line: ComplaintAddress needs UnsubscribeKeyFile"; a warning for
+ *	a BounceSoftLimit without ReturnPath (nothing to count).
  */
 #include <stdlib.h>
 
@@ -88,6 +89,9 @@ static int conf_bounce_check(TXCONF *cf, unsigned prog, BUF *errs)
                     "for a token of ours that those keys verify");
         return -1;
     }
+    if ((prog & CONF_M) && cf->bounce.soft_limit.limit && cf->bounce.return_path == NULL)
+        conf_warn(cf, conf_line(cf, "BounceSoftLimit"),
+                  "BounceSoftLimit is set but ReturnPath is not: no bounce comes back to count");
     return 0;
 }
 

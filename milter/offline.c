@@ -23,9 +23,10 @@
  *	even in a Redis shared with running relays) and an unsubscribe
  *	request by mail (--rcpt of an UnsubscribeMailto address) is printed
  *	as "would record unsubscribe of <rcpt> from stream S", not stored;
- *	a feedback report to a ComplaintAddress (--rcpt, with --client
- *	outside InternalHosts) is read to its end and what it would
- *	suppress is in the summary, nothing stored.
+ *	a feedback report to a ComplaintAddress, or a bounce to a
+ *	ReturnPath address (--rcpt, with --client outside InternalHosts),
+ *	is read to its end and what it would suppress (or count towards
+ *	BounceSoftLimit) is in the summary, nothing stored.
  *	The suppression list is only read; an embedded one that does not
  *	exist yet is not created.
  *
@@ -241,6 +242,8 @@ static int offline_envelope(const OFFLINE_OPTS *o, MSG *m, FILE *out, int *statu
         fprintf(out, "outbound: yes (%s)\n", why);
     } else if (msg_complaint(m)) {
         fprintf(out, "outbound: no (%s): a feedback report to ComplaintAddress, read as one\n", why);
+    } else if (msg_bounce_report(m)) {
+        fprintf(out, "outbound: no (%s): mail to a ReturnPath address, read as a bounce\n", why);
     } else {
         fprintf(out, "outbound: no (%s)\n", why);
         fprintf(out, "verdict: accept untouched (not outbound)\n");

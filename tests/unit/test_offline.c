@@ -7,7 +7,8 @@
  * the resulting header (DKIM-Signature on top, folded fields kept, a line
  * without a colon ending the header), recipients refused, and that a dry
  * run creates no suppression list and only describes an unsubscribe
- * request by mail or a feedback report to a ComplaintAddress.
+ * request by mail, a feedback report to a ComplaintAddress or a DSN to
+ * a ReturnPath address (dead, or soft under BounceSoftLimit).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +24,7 @@
 #include <cmocka.h>
 
 #include "offline.h"
+#include "rp_token.h"
 #include "unsub_token.h"
 #include "testutil.h"
 
@@ -92,15 +94,34 @@ static const OFFLINE_CASE offline_cases[] = {
      {"a feedback report to ComplaintAddress, read as one", "verdict: discard (at end of message)",
       "complaint=abuse suppressed=<bob@example.org> stream=app@example.com reason=complaint not "
       "recorded (dry run)"}, "verdict: accept"},
+    {"DSN of a dead address to the return path: read, described, nothing stored", UNSUB
+     "ReturnPath bounces+%{token}@bounce.%{domain}\n", "From: MAILER-DAEMON@mx.example.org\n"
+     "Content-Type: multipart/report; report-type=delivery-status; boundary=b\n\n"
+     "--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\n"
+     "Final-Recipient: rfc822; bob@example.org\nAction: failed\nStatus: 5.1.1\n\n--b--\n",
+     "198.51.100.7", NULL, "<bounces+RPTOKEN@bounce.example.com>", 0,
+     {"verdict: discard (at end of message)", "bounce=dead status=5.1.1 rcpt=<bob@example.org> "
+      "stream=app@example.com would be suppressed (dry run: nothing written)", NULL}, "verdict: accept"},
+    {"soft bounce under BounceSoftLimit: described, not counted", UNSUB
+     "ReturnPath bounces+%{token}@bounce.%{domain}\nBounceSoftLimit 3/7d\n",
+     "From: MAILER-DAEMON@mx.example.org\n"
+     "Content-Type: multipart/report; report-type=delivery-status; boundary=b\n\n"
+     "--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\n"
+     "Final-Recipient: rfc822; bob@example.org\nAction: failed\nStatus: 4.2.2\n\n--b--\n",
+     "198.51.100.7", NULL, "<bounces+RPTOKEN@bounce.example.com>", 0,
+     {"bounce=full status=4.2.2 rcpt=<bob@example.org> stream=app@example.com would be counted "
+      "towards BounceSoftLimit (dry run: nothing written)", NULL, NULL}, NULL},
     {"message file missing: status 1", "", NULL, NULL, NULL, "<b@example.org>", 1, {NULL, NULL, NULL},
      "verdict"},
 };
 
 /* with_token - *rcpt (or a message) with TOKEN replaced by a token for bob@example.org's
- * unsubscribe from app@example.com, sealed with dir/unsub.keys */
+ * unsubscribe from app@example.com, or RPTOKEN by a return-path token for the same
+ * recipient and stream (sender a@example.com), sealed with dir/unsub.keys */
 static void with_token(char **rcpt)
 {
     char path[300], token[UNSUB_TOKEN_MAX], *at = strstr(*rcpt, "TOKEN"), *next;
+    char *rp = strstr(*rcpt, "RPTOKEN");
     UNSUB_KEYS *k;
     BUF errs;
 
@@ -109,10 +130,16 @@ static void with_token(char **rcpt)
     if ((k = unsub_keys_load(path, &errs)) == NULL)
         fail_msg("%s: %s", path, errs.data);
     buf_free(&errs);
-    assert_int_equal(unsub_token_seal(k, "bob@example.org", "app@example.com", (uint64_t) time(NULL), token,
-                                      sizeof(token)), 0);
+    if (rp)
+        assert_int_equal(rp_token_seal(k, "bob@example.org", "app@example.com", "a@example.com",
+                                       (uint64_t) time(NULL), token, sizeof(token)), 0);
+    else
+        assert_int_equal(unsub_token_seal(k, "bob@example.org", "app@example.com", (uint64_t) time(NULL),
+                                          token, sizeof(token)), 0);
     unsub_keys_free(k);
-    next = xasprintf("%.*s%s%s", (int) (at - *rcpt), *rcpt, token, at + 5);
+    if (rp)
+        at = rp;
+    next = xasprintf("%.*s%s%s", (int) (at - *rcpt), *rcpt, token, at + (rp ? 7 : 5));
     free(*rcpt);
     *rcpt = next;
 }
