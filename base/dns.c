@@ -8,6 +8,7 @@
  *	int	dns_init(const DNS_SETTINGS *cf, BUF *errs)
  *	void	dns_shutdown(void)
  *	void	dns_lookup(void *ctx, const char *name, int rrtype, DNS_ANSWER *ans)
+ *	char	*dns_rdata_mx(const unsigned char *rdata, size_t len)
  *	const DNS_RESOLVER *dns_resolver(void)
  *	struct ub_result *dns_resolve_raw(const char *name, int rrtype,
  *			DNS_STATUS *st, BUF *err)
@@ -32,7 +33,11 @@
  *	is DNS_NXDOMAIN without a query.
  *
  *	dns_lookup() does the same and turns the records into text: TXT
- *	strings concatenated, A/AAAA addresses. dns_resolver() is that
+ *	strings concatenated, A/AAAA addresses, MX "PREFERENCE EXCHANGE."
+ *	("0 ." for a null MX, RFC 7505; bytes of a label other than
+ *	letters, digits, '-' and '_' become '?', and an MX whose name is
+ *	not in plain labels is left out: dns_rdata_mx(), which returns a
+ *	string to free, or NULL). dns_resolver() is that
  *	lookup as the service the programs hand to the pipeline (SERVICES),
  *	where a test may hand another.
  *
@@ -46,6 +51,7 @@
  *	effect after a restart.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -486,6 +492,35 @@ static char *dns_txt_text(const unsigned char *d, size_t len)
     return out;
 }
 
+/* dns_rdata_mx - MX rdata (preference, exchange in uncompressed labels) as
+ * "PREF NAME."; NULL if it is not that */
+char *dns_rdata_mx(const unsigned char *d, size_t len)
+{
+    char name[DNS_NAME_MAX + 2], out[DNS_NAME_MAX + 16];
+    size_t i = 2, n = 0;
+
+    if (len < 3)
+        return NULL;
+    while (i < len && d[i] != 0) {
+        size_t l = d[i++];
+
+        if (l > DNS_LABEL_MAX || i + l > len || n + l + 1 >= sizeof(name))
+            return NULL;                    /* a compression pointer, or too long */
+        for (size_t k = 0; k < l; k++)
+            name[n++] = isalnum(d[i + k]) || d[i + k] == '-' || d[i + k] == '_' ? (char) d[i + k]
+                : '?';
+        name[n++] = '.';
+        i += l;
+    }
+    if (i >= len)
+        return NULL;
+    if (n == 0)
+        name[n++] = '.';
+    name[n] = 0;
+    snprintf(out, sizeof(out), "%u %s", (unsigned) (d[0] << 8 | d[1]), name);
+    return xstrdup(out);
+}
+
 /* dns_lookup - one query, records as text */
 void dns_lookup(void *ctx, const char *name, int rrtype, DNS_ANSWER *ans)
 {
@@ -510,6 +545,8 @@ void dns_lookup(void *ctx, const char *name, int rrtype, DNS_ANSWER *ans)
             ans->rec[ans->n++] = xstrdup(addr);
         } else if (rrtype == 28 && len == 16 && inet_ntop(AF_INET6, d, addr, sizeof(addr))) {
             ans->rec[ans->n++] = xstrdup(addr);
+        } else if (rrtype == 15 && (ans->rec[ans->n] = dns_rdata_mx(d, len)) != NULL) {
+            ans->n++;
         }
     }
     if (ans->status == DNS_OK && ans->n == 0)

@@ -27,7 +27,8 @@ typedef enum dns_status {
 
 /* One answer, as the checks need it. TXT records have their strings
  * concatenated (NUL bytes inside become '?'); A and AAAA records are
- * given as text addresses. */
+ * given as text addresses, MX records as "PREFERENCE EXCHANGE." ("0 ."
+ * for a null MX). */
 typedef struct dns_answer {
     DNS_STATUS status;
     unsigned    ttl;                /* seconds the answer may be cached */
@@ -73,6 +74,13 @@ void dns_shutdown(void);
 /* dns_lookup - one query (DNS_LOOKUP_FN signature; ctx unused). Never
  * waits longer than DNSTimeout, nor past the calling thread's budget. */
 void dns_lookup(void *ctx, const char *name, int rrtype, DNS_ANSWER *ans);
+
+/* dns_rdata_mx - the rdata of an MX record (preference, then the
+ * exchange in uncompressed labels, as libunbound hands it over) as
+ * "PREFERENCE EXCHANGE." ("0 ." for a null MX; label bytes other than
+ * letters, digits, '-' and '_' as '?'); NULL if the rdata is not that.
+ * Never reads past len. The caller frees the string. */
+char *dns_rdata_mx(const unsigned char *rdata, size_t len);
 
 /* dns_resolver - the process's resolver (dns_lookup) as a DNS_RESOLVER */
 const DNS_RESOLVER *dns_resolver(void);

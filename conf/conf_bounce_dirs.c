@@ -31,7 +31,8 @@
  * DIAGNOSTICS
  *	"file:line: FeedbackID is set but SignHeaders does not name
  *	feedback-id", "file:line: ReturnPath needs UnsubscribeKeyFile",
- *	"file:line: ComplaintAddress needs UnsubscribeKeyFile".
+ *	"file:line: ComplaintAddress needs UnsubscribeKeyFile"; a warning for
+ *	a BounceSoftLimit without ReturnPath (nothing to count).
  */
 #include <stdlib.h>
 
@@ -67,7 +68,7 @@ static void conf_bounce_release(TXCONF *cf)
     strv_free(&cf->bounce.complaint_addrs);
 }
 
-/* conf_bounce_check - the Feedback-ID header is covered by the signature */
+/* conf_bounce_check - Feedback-ID signed; the keys that ReturnPath and ComplaintAddress need */
 static int conf_bounce_check(TXCONF *cf, unsigned prog, BUF *errs)
 {
     if ((prog & CONF_M) && cf->bounce.feedback_id
@@ -88,6 +89,9 @@ static int conf_bounce_check(TXCONF *cf, unsigned prog, BUF *errs)
                     "for a token of ours that those keys verify");
         return -1;
     }
+    if ((prog & CONF_M) && cf->bounce.soft_limit.limit && cf->bounce.return_path == NULL)
+        conf_warn(cf, conf_line(cf, "BounceSoftLimit"),
+                  "BounceSoftLimit is set but ReturnPath is not: no bounce comes back to count");
     return 0;
 }
 

@@ -26,7 +26,12 @@
  *		p=none is a warning, and so are pct, rf and ri in our own
  *		record (RFC 9989 removed them); ctl_dmarc.c words it;
  *	ALIGN	whether mail From the domain can align (DKIM d= the domain
- *		with a published key that is ours, or SPF pass).
+ *		with a published key that is ours, or SPF pass);
+ *	RPATH, and SPF and MX of the return-path domain, with ReturnPath
+ *		set (ctl_rpath.c).
+ *	The rows' status and the records to publish are ctl_dns_row(),
+ *	ctl_dns_publish() and ctl_dns_spf() (ctl_dns_int.h), which
+ *	ctl_rpath.c shares.
  *	It prints one table row per check, then the exact records to publish
  *	for what is missing or wrong, in zone-file syntax.
  *
@@ -60,6 +65,7 @@
 
 #include "ctl_dmarc.h"
 #include "ctl_dns.h"
+#include "ctl_dns_int.h"
 #include "dmarc_check.h"
 #include "dmarc_rec.h"
 #include "dmarc_walk.h"
@@ -71,17 +77,7 @@
 #include "snapshot.h"
 #include "spf_check.h"
 
-#define CTL_OK      0
-#define CTL_WARN    1
-#define CTL_FAIL    2
-#define CTL_DNSERR  3
 #define CTL_EGRESS_MAX 64
-
-typedef struct ctl_report {
-    int     worst_fail, dns_errors;
-    int     ndns;                       /* DNSERR rows so far */
-    BUF     publish;                    /* records to publish */
-} CTL_REPORT;
 
 /* ctl_dns_txt_rdata - quoted strings of at most 255 bytes */
 int ctl_dns_txt_rdata(const char *value, BUF *out)
@@ -123,11 +119,8 @@ int ctl_dns_spf_fix(const char *record, const char *const *missing, size_t nmiss
     return buf_puts(out, record + 6);        /* after "v=spf1": the rest as published */
 }
 
-/* ctl_row - one table row */
-static void ctl_row(CTL_REPORT *r, const char *domain, const char *check, int status, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-
-static void ctl_row(CTL_REPORT *r, const char *domain, const char *check, int status, const char *fmt, ...)
+/* ctl_dns_row - one table row */
+void ctl_dns_row(CTL_REPORT *r, const char *domain, const char *check, int status, const char *fmt, ...)
 {
     static const char *const names[] = {"ok", "WARN", "FAIL", "DNSERR"};
     char detail[1200];
@@ -145,16 +138,16 @@ static void ctl_row(CTL_REPORT *r, const char *domain, const char *check, int st
     }
 }
 
-/* ctl_publish - "name. IN TXT rdata" to the records to publish */
-static void ctl_publish(CTL_REPORT *r, const char *name, const char *value, const char *comment)
+/* ctl_dns_publish - "name. IN TXT rdata" to the records to publish */
+void ctl_dns_publish(CTL_REPORT *r, const char *name, const char *value, const char *comment)
 {
     (void) buf_printf(&r->publish, "; %s\n%s. IN TXT ", comment, name);
     (void) ctl_dns_txt_rdata(value, &r->publish);
     (void) buf_puts(&r->publish, "\n");
 }
 
-/* ctl_check_spf - SPF of domain for every egress address; 1 if it passes for all */
-static int ctl_check_spf(CTL_REPORT *r, const TXCONF *cf, const char *domain)
+/* ctl_dns_spf - SPF of domain for every egress address; 1 if it passes for all */
+int ctl_dns_spf(CTL_REPORT *r, const TXCONF *cf, const char *domain)
 {
     DNS_ANSWER a;
     char err_mem[400], *record = NULL;
@@ -164,18 +157,18 @@ static int ctl_check_spf(CTL_REPORT *r, const TXCONF *cf, const char *domain)
     BUF err;
 
     if (cf->align.egress.n == 0) {
-        ctl_row(r, domain, "SPF", CTL_WARN, "not checked: no EgressAddress in the configuration");
+        ctl_dns_row(r, domain, "SPF", CTL_WARN, "not checked: no EgressAddress in the configuration");
         return 0;
     }
     dns_lookup(NULL, domain, 16, &a);
     if (a.status == DNS_TEMPFAIL) {
-        ctl_row(r, domain, "SPF", CTL_DNSERR, "%s: %s", domain, a.why);
+        ctl_dns_row(r, domain, "SPF", CTL_DNSERR, "%s: %s", domain, a.why);
         dns_answer_free(&a);
         return 0;
     }
     idx = spf_check_find_record(&a);
     if (idx == -2) {
-        ctl_row(r, domain, "SPF", CTL_FAIL, "several SPF records: receivers get permerror; merge them");
+        ctl_dns_row(r, domain, "SPF", CTL_FAIL, "several SPF records: receivers get permerror; merge them");
         dns_answer_free(&a);
         return 0;
     }
@@ -186,9 +179,9 @@ static int ctl_check_spf(CTL_REPORT *r, const TXCONF *cf, const char *domain)
         buf_init_fixed(&err, err_mem, sizeof(err_mem));
         count = spf_check_count_lookups(dns_lookup, NULL, domain, &tempfail, &err);
         if (count < 0)
-            ctl_row(r, domain, "SPF", tempfail ? CTL_DNSERR : CTL_FAIL, "%s", err.data);
+            ctl_dns_row(r, domain, "SPF", tempfail ? CTL_DNSERR : CTL_FAIL, "%s", err.data);
         else if (count > 10)
-            ctl_row(r, domain, "SPF", CTL_FAIL, "%d DNS-querying terms (include, a, mx, ptr, exists, "
+            ctl_dns_row(r, domain, "SPF", CTL_FAIL, "%d DNS-querying terms (include, a, mx, ptr, exists, "
                     "redirect): over the limit of 10, receivers get permerror", count);
     }
     for (size_t i = 0; i < cf->align.egress.n; i++) {
@@ -199,23 +192,23 @@ static int ctl_check_spf(CTL_REPORT *r, const TXCONF *cf, const char *domain)
             continue;
         all_pass = 0;
         if (o.result == SPF_CHECK_TEMPERROR) {
-            ctl_row(r, domain, "SPF", CTL_DNSERR, "%s: %s", cf->align.egress.v[i], o.reason);
+            ctl_dns_row(r, domain, "SPF", CTL_DNSERR, "%s: %s", cf->align.egress.v[i], o.reason);
         } else {
-            ctl_row(r, domain, "SPF", CTL_FAIL, "%s: %s (%s)", cf->align.egress.v[i], spf_check_result_str(o.result),
+            ctl_dns_row(r, domain, "SPF", CTL_FAIL, "%s: %s (%s)", cf->align.egress.v[i], spf_check_result_str(o.result),
                     o.reason);
             if (o.result != SPF_CHECK_PERMERROR && nmissing < CTL_EGRESS_MAX)
                 missing[nmissing++] = cf->align.egress.v[i];
         }
     }
     if (all_pass)
-        ctl_row(r, domain, "SPF", CTL_OK, "pass for %zu EgressAddress%s", cf->align.egress.n,
+        ctl_dns_row(r, domain, "SPF", CTL_OK, "pass for %zu EgressAddress%s", cf->align.egress.n,
                 cf->align.egress.n == 1 ? "" : "es");
     if (nmissing) {
         BUF fix;
 
         buf_init(&fix, 4096);
         if (ctl_dns_spf_fix(record, missing, nmissing, &fix) == 0)
-            ctl_publish(r, domain, fix.data, record ? "SPF: the record with our EgressAddresses added"
+            ctl_dns_publish(r, domain, fix.data, record ? "SPF: the record with our EgressAddresses added"
                         : "SPF: no record yet");
         buf_free(&fix);
     }
@@ -240,7 +233,7 @@ static int ctl_check_dkim(CTL_REPORT *r, SNAPSHOT *snap, const char *domain)
             continue;
         any = 1;
         if (snap->keys[i] == NULL) {
-            ctl_row(r, domain, "DKIM", CTL_WARN, "%s: key path holds %%: not checked", k[i].selector);
+            ctl_dns_row(r, domain, "DKIM", CTL_WARN, "%s: key path holds %%: not checked", k[i].selector);
             continue;
         }
         buf_init_fixed(&why, why_mem, sizeof(why_mem));
@@ -248,21 +241,21 @@ static int ctl_check_dkim(CTL_REPORT *r, SNAPSHOT *snap, const char *domain)
         fmt_trunc(name, sizeof(name), "%s._domainkey.%s", k[i].selector, domain);
         if (st == KEYCHECK_MATCH) {
             good++;
-            ctl_row(r, domain, "DKIM", CTL_OK, "%s: %s key matches %s", name,
+            ctl_dns_row(r, domain, "DKIM", CTL_OK, "%s: %s key matches %s", name,
                     snap->keys[i]->type == KEYS_ED25519 ? "ed25519" : "rsa", snap->keys[i]->origin);
         } else if (st == KEYCHECK_TEMPFAIL) {
-            ctl_row(r, domain, "DKIM", CTL_DNSERR, "%s", why.data);
+            ctl_dns_row(r, domain, "DKIM", CTL_DNSERR, "%s", why.data);
         } else {
             char *rec = keys_dns_record(snap->keys[i]);
 
-            ctl_row(r, domain, "DKIM", CTL_FAIL, "%s: %s", keycheck_str(st), why.data);
-            ctl_publish(r, name, rec, st == KEYCHECK_MISSING ? "DKIM: key not published"
+            ctl_dns_row(r, domain, "DKIM", CTL_FAIL, "%s: %s", keycheck_str(st), why.data);
+            ctl_dns_publish(r, name, rec, st == KEYCHECK_MISSING ? "DKIM: key not published"
                         : "DKIM: replace the published record with this one");
             free(rec);
         }
     }
     if (!any)
-        ctl_row(r, domain, "DKIM", CTL_WARN, "no KeyTable entry signs with d=%s", domain);
+        ctl_dns_row(r, domain, "DKIM", CTL_WARN, "no KeyTable entry signs with d=%s", domain);
     return good;
 }
 
@@ -272,18 +265,18 @@ static int ctl_dmarc_row(CTL_REPORT *r, const char *domain, const char *gen, DMA
 {
     switch (st) {
     case DMARC_CHECK_FOUND:
-        ctl_row(r, domain, "DMARC", policy == DMARC_CHECK_P_NONE ? CTL_WARN : CTL_OK, "%s: %s%s", gen, view,
+        ctl_dns_row(r, domain, "DMARC", policy == DMARC_CHECK_P_NONE ? CTL_WARN : CTL_OK, "%s: %s%s", gen, view,
                 policy == DMARC_CHECK_P_NONE
                 ? ": receivers act on nothing; move to quarantine once reports are clean" : "");
         return 1;
     case DMARC_CHECK_TEMPFAIL:
-        ctl_row(r, domain, "DMARC", CTL_DNSERR, "%s: %s", gen, view);
+        ctl_dns_row(r, domain, "DMARC", CTL_DNSERR, "%s: %s", gen, view);
         return 0;
     case DMARC_CHECK_NONE:
-        ctl_row(r, domain, "DMARC", CTL_FAIL, "%s: %s (Gmail and Yahoo require one from bulk senders)", gen, view);
+        ctl_dns_row(r, domain, "DMARC", CTL_FAIL, "%s: %s (Gmail and Yahoo require one from bulk senders)", gen, view);
         return 0;
     default:
-        ctl_row(r, domain, "DMARC", CTL_FAIL, "%s: %s", gen, view);
+        ctl_dns_row(r, domain, "DMARC", CTL_FAIL, "%s: %s", gen, view);
         return 0;
     }
 }
@@ -320,10 +313,10 @@ static void ctl_dmarc_hygiene(CTL_REPORT *r, const char *domain, const char *rec
         return;
     buf_init(&fixed, sizeof(rec) + 16);
     if (ctl_dmarc_rfc9989(rec, &fixed, removed, sizeof(removed)) > 0) {
-        ctl_row(r, domain, "DMARC", CTL_WARN, "_dmarc.%s has %s: RFC 9989 removed %s, its receivers ignore "
+        ctl_dns_row(r, domain, "DMARC", CTL_WARN, "_dmarc.%s has %s: RFC 9989 removed %s, its receivers ignore "
                 "them", record_domain, removed, strchr(removed, ',') ? "these tags" : "this tag");
         fmt_trunc(name, sizeof(name), "_dmarc.%s", record_domain);
-        ctl_publish(r, name, fixed.data, "DMARC: the record the RFC 9989 way (pct=0 is t=y there; "
+        ctl_dns_publish(r, name, fixed.data, "DMARC: the record the RFC 9989 way (pct=0 is t=y there; "
                     "rf and ri are gone)");
     }
     buf_free(&fixed);
@@ -339,6 +332,7 @@ static int ctl_check_dmarc(CTL_REPORT *r, const TXCONF *cf, const char *domain, 
     char rec[300], view[900], name[ORGDOMAIN_MAX + 8];
     const char *own = NULL, *org;
     int found = 0, missing = 0;
+    BUF how;
 
     memset(&dm, 0, sizeof(dm));
     memset(&w, 0, sizeof(w));
@@ -358,13 +352,8 @@ static int ctl_check_dmarc(CTL_REPORT *r, const TXCONF *cf, const char *domain, 
         if (own == NULL && w.status == DMARC_CHECK_FOUND && w.rec.psd != 'y')
             own = w.record_domain;
     }
-    if (mode == CONF_DMARC_BOTH) {
-        BUF how;
-
-        buf_init_fixed(&how, view, sizeof(view));
-        if (ctl_dmarc_differ(&dm, &w, &how))
-            ctl_row(r, domain, "DMARC", CTL_WARN, "receivers differ: %s", how.data);
-    }
+    if (mode == CONF_DMARC_BOTH && ctl_dmarc_differ(&dm, &w, buf_init_fixed(&how, view, sizeof(view))))
+        ctl_dns_row(r, domain, "DMARC", CTL_WARN, "receivers differ: %s", how.data);
     if (own)
         ctl_dmarc_hygiene(r, domain, own);
     if (!missing)
@@ -375,7 +364,7 @@ static int ctl_check_dmarc(CTL_REPORT *r, const TXCONF *cf, const char *domain, 
     org = dm.org_domain[0] ? dm.org_domain : w.status == DMARC_CHECK_NONE && w.org_domain[0] ? w.org_domain
         : domain;
     fmt_trunc(name, sizeof(name), "_dmarc.%s", org);
-    ctl_publish(r, name, rec, dm.status == DMARC_CHECK_NONE || w.status == DMARC_CHECK_NONE
+    ctl_dns_publish(r, name, rec, dm.status == DMARC_CHECK_NONE || w.status == DMARC_CHECK_NONE
                 ? "DMARC: no record yet (add rua=mailto:ADDRESS, a mailbox you read, for aggregate reports)"
                 : "DMARC: replace the published record(s) with this one (add rua=mailto:ADDRESS, "
                   "a mailbox you read, for aggregate reports)");
@@ -399,7 +388,7 @@ static int ctl_dns_check(const char *config, int argc, char **argv)
     CTL_REPORT r;
     SNAPSHOT *snap;
     BUF errs;
-    STRV domains;
+    STRV domains, rp_done;
     int rc;
 
     buf_init(&errs, 64 * 1024);
@@ -439,32 +428,35 @@ static int ctl_dns_check(const char *config, int argc, char **argv)
         return 2;
     }
     memset(&r, 0, sizeof(r));
+    strv_init(&rp_done);
     buf_init(&r.publish, 256 * 1024);
     printf("%-28s %-6s %-7s %s\n", "DOMAIN", "CHECK", "STATUS", "DETAIL");
     for (size_t i = 0; i < domains.n; i++) {
         const char *d = domains.v[i];
         int ndns = r.ndns;
-        int spf = ctl_check_spf(&r, snap->cf, d);
+        int spf = ctl_dns_spf(&r, snap->cf, d);
         int dkim = ctl_check_dkim(&r, snap, d);
 
         (void) ctl_check_dmarc(&r, snap->cf, d, spf || dkim);
         /* Without alignment DMARC fails whether or not a record exists yet;
          * with DNS trouble nothing can be said either way. */
         if (spf || dkim)
-            ctl_row(&r, d, "ALIGN", CTL_OK, "From %s can align:%s%s", d, dkim ? " DKIM" : "",
+            ctl_dns_row(&r, d, "ALIGN", CTL_OK, "From %s can align:%s%s", d, dkim ? " DKIM" : "",
                     spf ? " SPF" : "");
         else if (r.ndns > ndns)
-            ctl_row(&r, d, "ALIGN", CTL_DNSERR, "From %s: alignment could not be checked (DNS trouble, "
+            ctl_dns_row(&r, d, "ALIGN", CTL_DNSERR, "From %s: alignment could not be checked (DNS trouble, "
                     "see above)", d);
         else
-            ctl_row(&r, d, "ALIGN", CTL_FAIL, "From %s cannot align: no published key "
+            ctl_dns_row(&r, d, "ALIGN", CTL_FAIL, "From %s cannot align: no published key "
                     "of ours and no SPF pass for every EgressAddress", d);
+        ctl_rpath_check(&r, snap->cf, d, &rp_done);
     }
     if (r.publish.len) {
         printf("\nRecords to publish (zone-file syntax; strings of at most 255 bytes):\n%s", r.publish.data);
     }
     rc = r.worst_fail ? 1 : r.dns_errors ? 3 : 0;
     buf_free(&r.publish);
+    strv_free(&rp_done);
     strv_free(&domains);
     snapshot_release(snap);
     preflight_shutdown();

@@ -22,12 +22,17 @@
  *	(msg_set_dry_run), so no rate store is asked (no quota is taken, not
  *	even in a Redis shared with running relays) and an unsubscribe
  *	request by mail (--rcpt of an UnsubscribeMailto address) is printed
- *	as "would record unsubscribe of <rcpt> from stream S", not stored.
+ *	as "would record unsubscribe of <rcpt> from stream S", not stored;
+ *	a feedback report to a ComplaintAddress, or a bounce to a
+ *	ReturnPath address (--rcpt, with --client outside InternalHosts),
+ *	is read to its end and what it would suppress (or count towards
+ *	BounceSoftLimit) is in the summary, nothing stored.
  *	The suppression list is only read; an embedded one that does not
  *	exist yet is not created.
  *
  * DIAGNOSTICS
- *	offline_run() returns 0 when the message would be accepted, 3 when
+ *	offline_run() returns 0 when the message would be accepted (or
+ *	discarded: an unsubscribe or complaint by mail), 3 when
  *	it would be refused (the reply is printed), 1 when the message
  *	file cannot be read, with the reason on stderr.
  */
@@ -56,18 +61,19 @@ static size_t offline_strip_eol(char *line, size_t n)
     return n;
 }
 
-/* offline_verdict - print a refusal; 1 if the message stops here */
+/* offline_verdict - print a decision that ends the message: 1 a refusal,
+ * 2 an acceptance or discard; 0 if the message goes on */
 static int offline_verdict(FILE *out, const char *step, REPLY r)
 {
     if (r.verdict == REPLY_CONTINUE)
         return 0;
-    if (r.verdict == REPLY_ACCEPT)
-        fprintf(out, "verdict: accept untouched (at %s)\n", step);
-    else if (r.verdict == REPLY_DISCARD)
-        fprintf(out, "verdict: discard (at %s)\n", step);
-    else
-        fprintf(out, "verdict: %s at %s: %s %s %s\n",
-                r.verdict == REPLY_REJECT ? "reject" : "tempfail", step, r.rcode, r.xcode, r.text);
+    if (r.verdict == REPLY_ACCEPT || r.verdict == REPLY_DISCARD) {
+        fprintf(out, "verdict: %s (at %s)\n", r.verdict == REPLY_ACCEPT ? "accept untouched"
+                : "discard", step);
+        return 2;
+    }
+    fprintf(out, "verdict: %s at %s: %s %s %s\n",
+            r.verdict == REPLY_REJECT ? "reject" : "tempfail", step, r.rcode, r.xcode, r.text);
     return 1;
 }
 
@@ -163,7 +169,7 @@ static void offline_line(OFFLINE_READ *rd, const char *line, size_t n)
     }
 }
 
-/* offline_read - feed the whole file to the pipeline; 1 if it stopped */
+/* offline_read - feed the whole file to the pipeline; what stopped it (offline_verdict()) */
 static int offline_read(OFFLINE_READ *rd, FILE *in)
 {
     char *line = NULL;
@@ -234,6 +240,10 @@ static int offline_envelope(const OFFLINE_OPTS *o, MSG *m, FILE *out, int *statu
     }
     if (msg_outbound(m, &why)) {
         fprintf(out, "outbound: yes (%s)\n", why);
+    } else if (msg_complaint(m)) {
+        fprintf(out, "outbound: no (%s): a feedback report to ComplaintAddress, read as one\n", why);
+    } else if (msg_bounce_report(m)) {
+        fprintf(out, "outbound: no (%s): mail to a ReturnPath address, read as a bounce\n", why);
     } else {
         fprintf(out, "outbound: no (%s)\n", why);
         fprintf(out, "verdict: accept untouched (not outbound)\n");
@@ -292,11 +302,13 @@ int offline_run(const OFFLINE_OPTS *o, FILE *out)
         fprintf(out, "rate limits: not counted offline (txmilterctl policy explain shows the "
                 "running daemon's state)\n");
     if (!offline_envelope(o, rd.m, out, &status)) {
+        int stopped;
+
         buf_init(&rd.cur_value, 64 * 1024 * 1024);
         buf_init(&rd.body, OFFLINE_CHUNK + 8192);
-        if (offline_read(&rd, in))
+        if ((stopped = offline_read(&rd, in)) == 1)
             status = 3;
-        else
+        else if (stopped == 0)
             offline_print_header(out, rd.m, rd.fields, rd.nf);
         for (size_t i = 0; i < rd.nf; i++) {
             free(rd.fields[i].name);

@@ -14,6 +14,8 @@
  *	void	msg_set_dry_run(MSG *m)
  *	REPLY	msg_rcpt(MSG *m, const char *rcpt, const char *rcpt_addr)
  *	int	msg_watched(const MSG *m)
+ *	int	msg_complaint(const MSG *m)
+ *	int	msg_bounce_report(const MSG *m)
  *	const char * msg_quarantine(const MSG *m)
  *	int	msg_outbound(const MSG *m, const char **why)
  *	REPLY	msg_header(MSG *m, const char *name, const char *value)
@@ -378,6 +380,17 @@ REPLY msg_rcpt(MSG *m, const char *rcpt, const char *rcpt_addr)
 int msg_watched(const MSG *m)
 {
     return m->watched;
+}
+
+int msg_complaint(const MSG *m)
+{
+    return !m->outbound && m->arf_rcpts.n > 0;
+}
+
+/* msg_bounce_report - 1 if the message is a bounce to the return path */
+int msg_bounce_report(const MSG *m)
+{
+    return !m->outbound && m->rp_rcpt != NULL;
 }
 
 const char *msg_quarantine(const MSG *m)

@@ -80,6 +80,14 @@ const char *msg_quarantine(const MSG *m);
  * followed: unsubscribe requests may arrive by mail (UnsubscribeMailto) */
 int msg_watched(const MSG *m);
 
+/* msg_complaint - 1 if the message (not outbound) goes to a ComplaintAddress:
+ * it is read to its end as a feedback report (msg_arf.c) */
+int msg_complaint(const MSG *m);
+
+/* msg_bounce_report - 1 if the message (not outbound) goes to a ReturnPath
+ * address: it is read to its end as a bounce (msg_bounce.c) */
+int msg_bounce_report(const MSG *m);
+
 /* msg_outbound - 1 if the message is to be processed; why names the reason
  * either way ("internal client 127.0.0.1", "authenticated as u", ...). */
 int msg_outbound(const MSG *m, const char **why);

@@ -60,6 +60,9 @@
  *	- class policy (x.7.x, x.6.x, x.2.3, x.3.4: about the message or
  *	  its sender, not the address) is logged, never counted.
  *	The recipient is the token's, never one named in the report.
+ *	A dry run (txmilter -t) reads the report (also without a list to
+ *	consult) and says what it would suppress or count; it writes
+ *	nothing.
  *	Each message handled is counted once by what it was
  *	(txmilter_bounces_total: the DSN's class, not_dsn or bad_token),
  *	each entry recorded under txmilter_suppressions_total{reason=
@@ -157,7 +160,7 @@ int msg_bounce_rcpt(MSG *m, const char *rcpt)
     char token[sizeof(m->rp_token)];
 
     if (m->snap->cf->bounce.return_path == NULL || m->snap->unsub_keys == NULL
-        || m->svc.suppress == NULL
+        || (m->svc.suppress == NULL && !m->dry_run)
         || return_path_token(m->snap->cf->bounce.return_path, rcpt, token, sizeof(token)) != 1)
         return 0;
     if (m->rp_rcpt == NULL) {
@@ -258,6 +261,39 @@ static int msg_bounce_is_soft(DSN_CLASS c)
     return c == DSN_CLASS_FULL || c == DSN_CLASS_TRANSIENT || c == DSN_CLASS_OTHER;
 }
 
+/* msg_bounce_act - what a DSN's class asks for; -1 if the list cannot record it */
+static int msg_bounce_act(MSG *m, const RP_PAYLOAD *p, const DSN_RESULT *d)
+{
+    const char *cls = dsn_class_name(d->cls), *st = d->status[0] ? d->status : "none";
+    int soft = msg_bounce_is_soft(d->cls) && m->snap->cf->bounce.soft_limit.limit, rc;
+
+    if (m->dry_run && (d->cls == DSN_CLASS_DEAD || soft)) {
+        msg_note(m, "bounce=%s status=%s rcpt=<%s> stream=%s would be %s (dry run: nothing "
+                 "written) action=discard", cls, st, p->rcpt, p->stream,
+                 soft ? "counted towards BounceSoftLimit" : "suppressed");
+        return 0;
+    }
+    if (d->cls == DSN_CLASS_DEAD) {
+        if (msg_bounce_record(m, p, d) < 0)
+            return -1;
+        msg_note(m, "bounce=dead status=%s suppressed=<%s> action=discard", d->status, p->rcpt);
+        msg_count_suppression(m, suppress_reason_name(SUPPRESS_BOUNCE));
+    } else if (soft) {
+        if ((rc = msg_bounce_soft(m, p, d)) < 0)
+            return -1;
+        msg_note(m, "bounce=%s status=%s %s=<%s> action=discard", cls, st,
+                 rc ? "suppressed" : "counted", p->rcpt);
+        if (rc)
+            msg_count_suppression(m, suppress_reason_name(SUPPRESS_BOUNCE));
+    } else {
+        log_info("%s: bounce for rcpt=<%s> stream=%s: %s status=%s (%s): counted, not suppressed",
+                 msg_queueid(m), p->rcpt, p->stream, d->action[0] ? d->action : "no action", st,
+                 cls);
+        msg_note(m, "bounce=%s status=%s action=discard", cls, st);
+    }
+    return 0;
+}
+
 /* msg_bounce_eom - read a bounce to the return path; 1 when that ends the message (*r) */
 int msg_bounce_eom(MSG *m, REPLY *r)
 {
@@ -289,30 +325,9 @@ int msg_bounce_eom(MSG *m, REPLY *r)
                  msg_queueid(m), p.rcpt);
         msg_note(m, "bounce=not-dsn action=discard");
         msg_count_bounce(m, "not_dsn");
-    } else if (d.cls == DSN_CLASS_DEAD) {
-        if (msg_bounce_record(m, &p, &d) < 0) {
-            *r = msg_refuse(m, "store", msg_reply(REPLY_TEMPFAIL, MSG_WHY_SUPPRESS_DOWN));
-            return 1;
-        }
-        msg_note(m, "bounce=dead status=%s suppressed=<%s> action=discard", d.status, p.rcpt);
-        msg_count_suppression(m, suppress_reason_name(SUPPRESS_BOUNCE));
-    } else if (msg_bounce_is_soft(d.cls) && m->snap->cf->bounce.soft_limit.limit) {
-        int rc = msg_bounce_soft(m, &p, &d);
-
-        if (rc < 0) {
-            *r = msg_refuse(m, "store", msg_reply(REPLY_TEMPFAIL, MSG_WHY_SUPPRESS_DOWN));
-            return 1;
-        }
-        msg_note(m, "bounce=%s status=%s %s=<%s> action=discard", dsn_class_name(d.cls),
-                 d.status[0] ? d.status : "none", rc ? "suppressed" : "counted", p.rcpt);
-        if (rc)
-            msg_count_suppression(m, suppress_reason_name(SUPPRESS_BOUNCE));
-    } else {
-        log_info("%s: bounce for rcpt=<%s> stream=%s: %s status=%s (%s): counted, not suppressed",
-                 msg_queueid(m), p.rcpt, p.stream, d.action[0] ? d.action : "no action",
-                 d.status[0] ? d.status : "none", dsn_class_name(d.cls));
-        msg_note(m, "bounce=%s status=%s action=discard", dsn_class_name(d.cls),
-                 d.status[0] ? d.status : "none");
+    } else if (msg_bounce_act(m, &p, &d) < 0) {
+        *r = msg_refuse(m, "store", msg_reply(REPLY_TEMPFAIL, MSG_WHY_SUPPRESS_DOWN));
+        return 1;
     }
     if (d.is_dsn)
         msg_count_bounce(m, dsn_class_name(d.cls));

@@ -30,7 +30,9 @@
  *	message/rfc822, yet some reporters send the original in base64: it
  *	is decoded (OpenSSL, mime_base64()) and read the same. An original
  *	in quoted-printable, or base64 that does not decode, is refused
- *	(ARF_ENCODING) rather than guessed at. The feedback-report part
+ *	(ARF_ENCODING) rather than guessed at; only a base64 original that
+ *	runs to the end of the input (cut at ARF_MSG_MAX, or without its
+ *	closing boundary) has an incomplete last group dropped. The feedback-report part
  *	itself is read only as 7bit or 8bit.
  *
  *	arf_parse() only reads: what the fields are worth is the caller's
@@ -165,7 +167,7 @@ static void arf_original(MIME_CUR c, ARF_REPORT *r)
 }
 
 /* arf_read_original - the original part in whatever encoding it came; ARF_OK or ARF_ENCODING */
-static ARF_STATUS arf_read_original(MIME_CUR part, const char *cte, ARF_REPORT *r)
+static ARF_STATUS arf_read_original(MIME_CUR part, int cut, const char *cte, ARF_REPORT *r)
 {
     char *dec;
     size_t n;
@@ -176,7 +178,7 @@ static ARF_STATUS arf_read_original(MIME_CUR part, const char *cte, ARF_REPORT *
         return ARF_OK;
     }
     if (strcasecmp(cte, "base64") != 0
-        || mime_base64(part.p, (size_t) (part.end - part.p), ARF_MSG_MAX, &dec, &n) < 0)
+        || mime_base64(part.p, (size_t) (part.end - part.p), ARF_MSG_MAX, cut, &dec, &n) < 0)
         return ARF_ENCODING;
     r->original_base64 = 1;
     arf_original((MIME_CUR) { dec, dec + n }, r);
@@ -227,7 +229,8 @@ ARF_STATUS arf_parse(const char *msg, size_t len, ARF_REPORT *out)
         return out->status = ARF_NO_FEEDBACK;
     if (orig.p == NULL)
         return out->status = ARF_NO_ORIGINAL;
-    return out->status = arf_read_original(orig, orig_cte, out);
+    /* an original that runs to the end of what was read may have been cut there */
+    return out->status = arf_read_original(orig, orig.end == c.end, orig_cte, out);
 }
 
 /* arf_uris - the <URI>s of a List-Unsubscribe value */

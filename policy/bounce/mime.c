@@ -12,13 +12,15 @@
  *	int	mime_param(const char *ct, const char *name, char *out,
  *			size_t outlen)
  *	int	mime_type_is(const char *ct, const char *type)
+ *	void	mime_headers(MIME_CUR *c, char *ct, size_t ctlen, char *cte,
+ *			size_t ctelen)
  *	int	mime_next_part(MIME_CUR *c, const char *b, char *ct,
  *			size_t ctlen, char *cte, size_t ctelen, MIME_CUR *body)
- *	int	mime_base64(const char *in, size_t len, size_t max,
+ *	int	mime_base64(const char *in, size_t len, size_t max, int cut,
  *			char **out, size_t *outlen)
  *
  * DESCRIPTION
- *	The reader of feedback reports (arf.c) walks a message with these:
+ *	The readers of reports (arf.c, dsn.c) walk a message with these:
  *	lines end in CRLF or a bare LF (Postfix hands a milter bare LFs in
  *	folded header values); a field is a line with a colon and the
  *	continuation lines after it, joined as they are (the fold's blank
@@ -33,7 +35,9 @@
  *
  *	mime_base64() undoes a Content-Transfer-Encoding of base64 with
  *	OpenSSL's decoder, after dropping the line breaks and blanks that
- *	RFC 2045 6.8 puts between the characters.
+ *	RFC 2045 6.8 puts between the characters. Of input that was cut
+ *	short (a report read only to its first megabyte), the whole groups
+ *	of four characters are decoded.
  *
  * DIAGNOSTICS
  *	mime_base64() returns -1 for characters outside the base64
@@ -164,8 +168,8 @@ static int mime_is_boundary(const char *s, size_t n, const char *b, size_t bl)
     return closing ? 2 : 1;
 }
 
-/* mime_part_headers - the Content-Type and -Transfer-Encoding of the header at c */
-static void mime_part_headers(MIME_CUR *c, char *ct, size_t ctlen, char *cte, size_t ctelen)
+/* mime_headers - the Content-Type and -Transfer-Encoding of the header at c */
+void mime_headers(MIME_CUR *c, char *ct, size_t ctlen, char *cte, size_t ctelen)
 {
     char name[64], value[MIME_FIELD_MAX];
 
@@ -191,7 +195,7 @@ int mime_next_part(MIME_CUR *c, const char *b, char *ct, size_t ctlen, char *cte
         ;
     if (k != 1)
         return 0;                               /* the closing boundary, or none */
-    mime_part_headers(c, ct, ctlen, cte, ctelen);
+    mime_headers(c, ct, ctlen, cte, ctelen);
     body->p = c->p;
     for (;;) {
         at = c->p;
@@ -213,7 +217,7 @@ int mime_next_part(MIME_CUR *c, const char *b, char *ct, size_t ctlen, char *cte
 }
 
 /* mime_base64 - the bytes a base64 body stands for */
-int mime_base64(const char *in, size_t len, size_t max, char **out, size_t *outlen)
+int mime_base64(const char *in, size_t len, size_t max, int cut, char **out, size_t *outlen)
 {
     static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
     EVP_ENCODE_CTX *ctx;
@@ -235,6 +239,8 @@ int mime_base64(const char *in, size_t len, size_t max, char **out, size_t *outl
         }
         clean[c++] = (unsigned char) in[i];
     }
+    if (cut)
+        c -= c % 4;
     if (c / 4 * 3 > max) {
         free(clean);
         return -1;

@@ -34,6 +34,10 @@ int mime_param(const char *ct, const char *name, char *out, size_t outlen);
 /* mime_type_is - 1 if the Content-Type value ct is of media type type (any case) */
 int mime_type_is(const char *ct, const char *type);
 
+/* mime_headers - read the header at c to its end, keeping its
+ * Content-Type and Content-Transfer-Encoding (trimmed, cut; "" if absent) */
+void mime_headers(MIME_CUR *c, char *ct, size_t ctlen, char *cte, size_t ctelen);
+
 /* mime_next_part - the next part of a multipart body at c whose boundary
  * is b: its Content-Type and Content-Transfer-Encoding (trimmed, "" if
  * absent) and its body in *body; c is left at the boundary that ends it.
@@ -44,7 +48,9 @@ int mime_next_part(MIME_CUR *c, const char *b, char *ct, size_t ctlen, char *cte
 
 /* mime_base64 - decode [in, in + len) (line breaks and blanks ignored)
  * into a new NUL-terminated buffer of at most max bytes: *out (free()
- * it) and *outlen; 0, or -1 if it is not base64 or would be longer */
-int mime_base64(const char *in, size_t len, size_t max, char **out, size_t *outlen);
+ * it) and *outlen; 0, or -1 if it is not base64 or would be longer.
+ * cut: the input was cut short, so an incomplete last group of four
+ * characters is dropped rather than refused. */
+int mime_base64(const char *in, size_t len, size_t max, int cut, char **out, size_t *outlen);
 
 #endif

@@ -475,11 +475,11 @@ def ctl_binary():
     return os.path.join(os.path.dirname(txmilter_binary()), "txmilterctl")
 
 
-def dns_check(workdir, adns, keys, domain, name, nameservers=None):
+def dns_check(workdir, adns, keys, domain, name, nameservers=None, more=()):
     rsa, ed = keys["rsa_com"], keys["ed_com"]
     ks = [alias(rsa, domain), alias(ed, domain)]
     ks[0].name, ks[1].name = "r-" + domain, "e-" + domain
-    setup = SigningSetup(ks, extra=preflight_conf(adns, nameservers=nameservers))
+    setup = SigningSetup(ks, extra=preflight_conf(adns, nameservers=nameservers, more=more))
     d = make_dir(os.path.join(workdir, "dnscheck-" + name))
     conf = os.path.join(d, "txmilter.conf")
     with open(conf, "w") as f:
@@ -680,6 +680,77 @@ def test_return_path_signature_still_verifies_after_the_envelope_change(rig, adn
     d = delivered(rig, r, mid)
     assert re.match(r"^bounces\+[a-z2-7]+@bounce\.relaxed\.example\.com$", envfrom(d)), d.meta
     check_signed(d.raw, rig.dns.port, [("example.com", "rsa-sha256")])
+
+
+def rp_check(workdir, adns, keys, name, template):
+    """dns-check of good.example.net with ReturnPath template"""
+    d = make_dir(os.path.join(workdir, "rpcheck-" + name))
+    keyfile = write_keyfile(os.path.join(d, "rp.keys"), [(1, os.urandom(32))])
+    p = dns_check(workdir, adns, keys, "good.example.net", name,
+                  more=[("UnsubscribeKeyFile", keyfile), ("ReturnPath", template)])
+    return p.returncode, p.stdout.decode() + p.stderr.decode()
+
+
+def publish(adns, records):
+    for rr in records:
+        adns.add_rr(rr)
+    adns.restart()
+
+
+def test_dns_check_return_path_domain_needs_spf_and_somewhere_to_deliver_bounces(
+        workdir, adns, keys):
+    """ReturnPath bounces+%{token}@bounce.%{domain}: for From good.example.net (whose own
+    records are right) dns-check checks bounce.good.example.net: no SPF and no MX, A nor
+    AAAA fail (exit 1) with the records that fix them; published, everything passes (exit
+    0), an A record being enough (the implicit MX)"""
+    rc, out = rp_check(workdir, adns, keys, "bare", RP)
+    assert rc == 1, out
+    assert re.search(r"^good\.example\.net\s+RPATH\s+ok\s+return path @bounce\.good\.example\.net "
+                     r"aligns with From good\.example\.net", out, re.M), out
+    assert re.search(r"^bounce\.good\.example\.net\s+SPF\s+FAIL\s+%s: " % re.escape(EGRESS), out,
+                     re.M), out
+    assert re.search(r"^bounce\.good\.example\.net\s+MX\s+FAIL\s+no MX, A nor AAAA: receivers "
+                     r"cannot deliver bounces", out, re.M), out
+    txt = dict(re.findall(r"^(\S+)\. IN TXT (.+)$", out, re.M))
+    assert txt == {"bounce.good.example.net": '"v=spf1 ip4:%s -all"' % EGRESS}, out
+    addr = re.findall(r"^(\S+)\. IN (A|AAAA|MX) (.+)$", out, re.M)
+    assert addr == [("bounce.good.example.net", "A", EGRESS)], out
+    # the good domain's own rows are unchanged
+    for check in ("SPF", "DKIM", "DMARC", "ALIGN"):
+        assert re.search(r"^good\.example\.net\s+%s\s+ok" % check, out, re.M), out
+
+    publish(adns, ["bounce.good.example.net. 300 IN TXT %s" % txt["bounce.good.example.net"],
+                   "bounce.good.example.net. 300 IN A %s" % EGRESS])
+    rc, out = rp_check(workdir, adns, keys, "fixed", RP)
+    assert rc == 0, out
+    assert re.search(r"^bounce\.good\.example\.net\s+SPF\s+ok\s+pass", out, re.M), out
+    assert re.search(r"^bounce\.good\.example\.net\s+MX\s+ok\s+no MX; A %s: receivers can "
+                     r"deliver bounces" % re.escape(EGRESS), out, re.M), out
+    assert "Records to publish" not in out
+
+
+def test_dns_check_return_path_outside_the_from_domain_and_a_null_mx(workdir, adns, keys):
+    """a fixed return-path domain: bounce.rp.example.org (SPF and an MX) passes but does not
+    align with From good.example.net (a warning: DMARC rests on DKIM); one with a null MX
+    (RFC 7505) cannot take bounces: FAIL, and the records say to remove it"""
+    publish(adns, ["nullmx.example.org. 300 IN TXT \"v=spf1 ip4:%s -all\"" % EGRESS,
+                   "nullmx.example.org. 300 IN MX 0 ."])
+    rc, out = rp_check(workdir, adns, keys, "fixed-rp", "bounces+%{token}@bounce.rp.example.org")
+    assert re.search(r"^good\.example\.net\s+RPATH\s+WARN\s+return path @bounce\.rp\.example\.org "
+                     r"does not align with From good\.example\.net", out, re.M), out
+    assert re.search(r"^bounce\.rp\.example\.org\s+SPF\s+ok", out, re.M), out
+    assert re.search(r"^bounce\.rp\.example\.org\s+MX\s+ok\s+MX 10 relay\.rp\.example\.org\.: ",
+                     out, re.M), out
+    assert rc == 0, out
+
+    rc, out = rp_check(workdir, adns, keys, "nullmx", "b+%{token}@nullmx.example.org")
+    assert rc == 1, out
+    assert re.search(r"^nullmx\.example\.org\s+SPF\s+ok", out, re.M), out
+    assert re.search(r"^nullmx\.example\.org\s+MX\s+FAIL\s+null MX \(RFC 7505\), the domain takes no "
+                     r"mail: 0 \.: receivers cannot deliver bounces", out, re.M), out
+    assert '; return path: remove the null MX ("0 .") of nullmx.example.org' in out, out
+    assert re.findall(r"^(\S+)\. IN (A|AAAA|MX) (.+)$", out, re.M) == [
+        ("nullmx.example.org", "A", EGRESS)], out
 
 
 # --- RFC 9989 (DMARCMode both, the default) ----------------------------------------------

@@ -30,11 +30,12 @@ change, test_return_path_makes_spf_align_single_recipient_only); here the DSN si
 
 import os
 import re
+import urllib.request
 import uuid
 
 import pytest
 
-from mailrig.util import make_dir, run
+from mailrig.util import free_port, make_dir, run, wait_until
 from mailrig.capture import Capture
 from mailrig.message import make_message
 from mailrig.milters import SigningSetup
@@ -67,25 +68,42 @@ def bcap(workdir):
     c.stop()
 
 
-@pytest.fixture(scope="module")
-def bpf(workdir, bcap):
-    """a Postfix that accepts the bounce domain and hands its own bounces to the milter"""
+def bounce_postfix(workdir, cap, name, more=None):
+    """a started Postfix that accepts the bounce domain and hands its own bounces to the
+    milter, relaying everything else to cap"""
     sock = os.path.join(workdir, "milter", "milter.sock")    # where start_milter publishes
-    pf = Postfix(workdir, ("127.0.0.1", bcap.port), "unix:" + sock, name="postfix-bounces",
-                 extra={
-                     "relay_domains": BOUNCE_DOMAIN,
-                     "internal_mail_filter_classes": "bounce",
-                     "mynetworks": "127.0.0.1/32",
-                     # Postfix's default: relay for mynetworks, and to relay_domains
-                     "smtpd_relay_restrictions":
-                         "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination",
-                 })
+    extra = {
+        "relay_domains": BOUNCE_DOMAIN,
+        "internal_mail_filter_classes": "bounce",
+        "mynetworks": "127.0.0.1/32",
+        # Postfix's default: relay for mynetworks, and to relay_domains
+        "smtpd_relay_restrictions":
+            "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination",
+    }
+    extra.update(more or {})
+    pf = Postfix(workdir, ("127.0.0.1", cap.port), "unix:" + sock, name=name, extra=extra)
     transport = os.path.join(pf.confdir, "transport")
     with open(transport, "w") as f:
         f.write("%s    discard:\n" % BOUNCE_DOMAIN)
     run(["postmap", "hash:" + transport])
     pf.extra["transport_maps"] = "hash:" + transport
-    pf.start()
+    return pf.start()
+
+
+@pytest.fixture(scope="module")
+def bpf(workdir, bcap):
+    """this module's Postfix"""
+    pf = bounce_postfix(workdir, bcap, "postfix-bounces")
+    yield pf
+    pf.stop()
+
+
+@pytest.fixture(scope="module")
+def bpf_once(workdir, bcap):
+    """the same, with maximal_queue_lifetime = 0: a temporary failure is tried once, then
+    bounced as Postfix does when a deferral outlives its queue lifetime (Action failed,
+    the 4.x.x status)"""
+    pf = bounce_postfix(workdir, bcap, "postfix-bounces-once", {"maximal_queue_lifetime": "0"})
     yield pf
     pf.stop()
 
@@ -93,8 +111,27 @@ def bpf(workdir, bcap):
 class BounceRig:
     """the milter, its configuration and this module's Postfix and receiver"""
 
-    def __init__(self, milter, datadir, pf, cap):
+    def __init__(self, milter, datadir, pf, cap, setup, metrics_port):
         self.milter, self.datadir, self.pf, self.cap = milter, datadir, pf, cap
+        self.setup = setup
+        self.metrics_port = metrics_port
+
+    def start_again(self, start_milter):
+        """start_again - a second txmilter on the same keys and list (the first may still
+        be winding down: a MetricsListen port of its own); it becomes self.milter"""
+        self.metrics_port = free_port()
+        extra = [kv for kv in self.setup.extra if kv[0] != "MetricsListen"]
+        extra.append(("MetricsListen", "127.0.0.1:%d" % self.metrics_port))
+        self.milter = start_milter(SigningSetup(self.setup.keys, extra=extra))
+        return self.milter
+
+    def bounces_counted(self):
+        """txmilter_bounces_total by class, as MetricsListen serves it now"""
+        url = "http://127.0.0.1:%d/metrics" % self.metrics_port
+        with urllib.request.urlopen(url, timeout=10) as r:
+            text = r.read().decode()
+        return {m.group(1): float(m.group(2)) for m in re.finditer(
+            r'^txmilter_bounces_total\{class="([a-z_]+)"\} (\S+)$', text, re.M)}
 
     def send(self, rcpts, from_addr=NEWS, mail_from="app@example.com"):
         if isinstance(rcpts, str):
@@ -125,20 +162,31 @@ def store_url(request, workdir):
 
 
 @pytest.fixture
-def brig(start_milter, keys, workdir, bpf, bcap, store_url):
-    """txmilter signing example.com with ReturnPath (and no List-Unsubscribe: the return
-    path alone keeps the suppression list), on this module's Postfix"""
-    tag = uuid.uuid4().hex[:8]
-    d = make_dir(os.path.join(workdir, "bounces", tag), 0o700)
-    datadir = make_dir(os.path.join(d, "data"), 0o700)
-    keyfile = write_keyfile(os.path.join(d, "rp.keys"), [(1, os.urandom(32))])
-    extra = [("UnsubscribeKeyFile", keyfile), ("ReturnPath", "bounces+%{token}@bounce.%{domain}"),
-             ("DataDirectory", datadir), ("ControlSocket", "none")]
-    if store_url:
-        extra.append(("Store", store_url))
-    m = start_milter(SigningSetup([keys["rsa_com"]], extra=extra))
-    yield BounceRig(m, datadir, bpf, bcap)
+def make_brig(start_milter, keys, workdir, bcap, store_url):
+    """make_brig(pf, more=()) - txmilter signing example.com with ReturnPath (and no
+    List-Unsubscribe: the return path alone keeps the suppression list) and the directives
+    in more, for the Postfix pf"""
+    def make(pf, more=()):
+        tag = uuid.uuid4().hex[:8]
+        d = make_dir(os.path.join(workdir, "bounces", tag), 0o700)
+        datadir = make_dir(os.path.join(d, "data"), 0o700)
+        keyfile = write_keyfile(os.path.join(d, "rp.keys"), [(1, os.urandom(32))])
+        port = free_port()
+        extra = [("UnsubscribeKeyFile", keyfile),
+                 ("ReturnPath", "bounces+%{token}@bounce.%{domain}"),
+                 ("DataDirectory", datadir), ("ControlSocket", "none"),
+                 ("MetricsListen", "127.0.0.1:%d" % port)] + list(more)
+        if store_url:
+            extra.append(("Store", store_url))
+        setup = SigningSetup([keys["rsa_com"]], extra=extra)
+        return BounceRig(start_milter(setup), datadir, pf, bcap, setup, port)
+    yield make
     bcap.refuse_none()
+
+
+@pytest.fixture
+def brig(make_brig, bpf):
+    return make_brig(bpf)
 
 
 def rcpt(name):
@@ -239,12 +287,142 @@ def test_postfix_bounce_of_a_550_511_suppresses_the_recipient(brig):
     assert (e["stream"], e["source"], e["reason"], e["expires"]) == (NEWS, "dsn", "bounce", "never"), e
     assert e["evidence"] == "5.1.1; smtp; 550 5.1.1 <%s>: no such user" % dead, e
 
+    counted = brig.bounces_counted()
+    assert counted["dead"] == 1 and sum(counted.values()) == 1, counted
+
     brig.cap.refuse(dead, None)                 # were it sent, it would arrive now
     assert_bounced_refused(brig, dead)
     assert_delivered(brig, alive)
     assert_delivered_without(brig, [alive, third, dead], dead)
 
 
+
+def test_bounce_of_mail_to_several_recipients_goes_to_its_sender(brig):
+    """mail to several recipients keeps the application's envelope sender (one token
+    names one recipient): with internal_mail_filter_classes = bounce, Postfix's bounce
+    to that sender still passes txmilter as ordinary mail and is delivered; nothing is
+    suppressed, the other recipient got the message"""
+    dead, alive = rcpt("dead-multi"), rcpt("alive-multi")
+    brig.cap.refuse(dead, "550 5.1.1 <%s>: no such user" % dead)
+    r, mid = brig.send([dead, alive], mail_from="app@example.com")
+    assert r.accepted, r
+    d = brig.cap.wait_for(mid)
+    assert d.meta["rcpts"] == ["<%s>" % alive] and d.meta["mail_from"].startswith(
+        "<app@example.com>"), d.meta
+    ndn = brig.pf.wait_log_for(mid, r"sender non-delivery notification: ", timeout=60)
+    bqid = ndn.rsplit(" ", 1)[1]
+    line = brig.pf.wait_log(r"^.* %s: to=<app@example\.com>, .*status=sent.*$" % bqid, timeout=60)
+    assert line
+    dsn = [m for m in brig.cap.messages() if m.meta["rcpts"] == ["<app@example.com>"]
+           and m.meta["mail_from"].startswith("<>")]
+    assert len(dsn) == 1 and b"Status: 5.1.1" in dsn[0].raw and dead.encode() in dsn[0].raw, dsn
+    summary = milter_line(brig, bqid, "from=<>")
+    assert "bounce=" not in summary and "outbound" in summary, summary
+    assert brig.suppressed() == []
+    assert sum(brig.bounces_counted().values()) == 0
+
+def test_bounce_while_the_milter_is_away_is_kept_until_it_is_back(brig, rig, start_milter):
+    """the receiver first defers (451), then, with no milter on Postfix's socket, refuses
+    550 5.1.1: the bounce daemon's DSN cannot pass the milter (milter_default_action
+    tempfail), so Postfix keeps the message (bounce failed); once txmilter is back
+    Postfix sends the DSN again and it suppresses the recipient"""
+    dead = rcpt("later")
+    brig.cap.refuse(dead, "451 4.3.0 <%s>: try again later" % dead)
+    r, mid = brig.send(dead)
+    assert r.accepted, r
+    brig.pf.wait_log_for(mid, r"dsn=4\.3\.0, status=deferred", timeout=60)
+
+    rig.no_milter()
+    brig.cap.refuse(dead, "550 5.1.1 <%s>: no such user" % dead)
+    brig.pf.flush()
+    brig.pf.wait_log_for(mid, r"status=deferred \(bounce failed\)", timeout=60)
+    assert brig.suppressed() == []
+    assert brig.pf.fate(mid)["queue_id"] and brig.pf.queue_count() >= 1
+
+    m = brig.start_again(start_milter)
+    brig.pf.flush()
+    line = m.wait_log(r"^.*: bounced: rcpt=<%s> .*$" % re.escape(dead), timeout=60).group(0)
+    assert "status=5.1.1 suppressed (reason=bounce)" in line, line
+    brig.pf.wait_log_for(mid, r"sender non-delivery notification: ", timeout=60)
+    brig.pf.wait_log_for(mid, r": removed", timeout=60)
+    # Postfix kept the bounce, not the delivery, to do: it sent the same DSN again
+    assert len(brig.cap.refused(dead)) == 2, brig.cap.refused(dead)
+    assert brig.bounces_counted()["dead"] == 1
+    assert [e["evidence"] for e in entries_for(brig, dead)] == [
+        "5.1.1; smtp; 550 5.1.1 <%s>: no such user" % dead]
+    assert_bounced_refused(brig, dead)
+
+
+@pytest.mark.parametrize("store_url", STORES, indirect=True)
+def test_postfix_bounces_of_452_422_past_the_soft_limit_suppress(make_brig, bpf_once):
+    """the receiver answers 452 4.2.2 (mailbox full) every time; Postfix, trying once
+    (maximal_queue_lifetime 0), bounces each message with Action failed, Status 4.2.2.
+    With BounceSoftLimit 3/7d the first two are counted and the recipient still gets the
+    next message, the third suppresses it: the next is refused (bounced: 4.2.2)"""
+    brig = make_brig(bpf_once, [("BounceSoftLimit", "3/7d")])
+    full, alive = rcpt("full"), rcpt("alive")
+    brig.cap.refuse(full, "452 4.2.2 <%s>: mailbox full" % full)
+    for n in (1, 2, 3):
+        r, mid = brig.send(full)
+        assert r.accepted, "message %d refused: %r\nmaillog: %s" % (n, r, brig.pf.log_for(mid))
+        brig.pf.wait_log_for(mid, r"dsn=4\.2\.2, status=deferred", timeout=60)
+        brig.pf.wait_log_for(mid, r"status=expired, returned to sender", timeout=60)
+        ndn = brig.pf.wait_log_for(mid, r"sender non-delivery notification: ", timeout=60)
+        bqid = ndn.rsplit(" ", 1)[1]
+        line = milter_line(brig, bqid, "rcpt=<%s> stream=%s" % (full, NEWS))
+        assert re.search(r"status=4\.2\.2 \(full\):? soft bounce %d in 7d, BounceSoftLimit 3" % n,
+                         line), line
+        discarded_by_milter(brig, bqid)
+        if n < 3:
+            assert "counted, not suppressed" in line, line
+            assert entries_for(brig, full) == [], brig.suppressed()
+        else:
+            assert line.split(": ", 2)[2].startswith("bounced: "), line
+            assert "suppressed (reason=bounce)" in line, line
+    assert len(brig.cap.refused(full)) == 3
+    e = entries_for(brig, full)
+    assert len(e) == 1 and e[0]["evidence"] == (
+        "4.2.2; soft: 3 in 7d; smtp; 452 4.2.2 <%s>: mailbox full" % full), e
+    assert brig.bounces_counted()["full"] == 3
+    assert_bounced_refused(brig, full, status="4.2.2")
+    assert_delivered(brig, alive)
+
+
+def test_bounce_while_the_list_cannot_record_it_is_kept_until_it_can(make_brig, bpf, workdir):
+    """with the Redis store frozen when Postfix's DSN arrives, txmilter cannot record the
+    bounce: it refuses the DSN 451 4.3.0, so Postfix keeps the message (bounce failed)
+    rather than lose the report; once Redis answers, a retry records it"""
+    redis = RedisServer(workdir, name="redis-bounces-frozen-%s" % uuid.uuid4().hex[:6]).start()
+    try:
+        brig = make_brig(bpf, [("Store", redis.url), ("StoreTimeout", "500")])
+        dead = rcpt("unrecorded")
+        brig.cap.refuse(dead, "451 4.3.0 <%s>: try again later" % dead)
+        r, mid = brig.send(dead)
+        assert r.accepted, r
+        brig.pf.wait_log_for(mid, r"dsn=4\.3\.0, status=deferred", timeout=60)
+
+        redis.freeze()
+        try:
+            brig.cap.refuse(dead, "550 5.1.1 <%s>: no such user" % dead)
+            brig.pf.flush()
+            brig.pf.wait_log_for(mid, r"status=deferred \(bounce failed\)", timeout=60)
+            line = brig.milter.wait_log(r"^.*bounce for rcpt=<%s> stream=%s: cannot record it.*$"
+                                        % (re.escape(dead), re.escape(NEWS)), timeout=30).group(0)
+            assert "error" in line, line
+            brig.pf.wait_log(r"milter-reject: END-OF-MESSAGE from localhost\[127\.0\.0\.1\]: "
+                             r"4\.3\.0 .*; from=<> to=<bounces\+", timeout=30)
+        finally:
+            redis.thaw()
+
+        def recorded():
+            brig.pf.flush()                      # Postfix's retry, without its backoff
+            return entries_for(brig, dead)
+        got = wait_until(recorded, 60, interval=1, what="the bounce recorded once Redis answers")
+        assert got[0]["evidence"] == "5.1.1; smtp; 550 5.1.1 <%s>: no such user" % dead, got
+        brig.pf.wait_log_for(mid, r": removed", timeout=60)
+        assert_bounced_refused(brig, dead)
+    finally:
+        redis.stop()
 
 # --- reports from outside ---------------------------------------------------------------
 
@@ -358,6 +536,8 @@ def test_forged_dsn_with_a_tampered_token_changes_nothing(brig):
     assert "ignored, nothing suppressed" in line, line
     assert "bounce=bad-token action=discard" in milter_line(brig, r.queue_id, "from=<>")
     discarded_by_milter(brig, r.queue_id)
+    counted = brig.bounces_counted()
+    assert counted["bad_token"] == 1 and sum(counted.values()) == 1, counted
     assert brig.suppressed() == []
     assert brig.suppressed("unsubscribe") == [] and brig.suppressed("manual") == []
     assert_delivered(brig, victim)
@@ -373,6 +553,8 @@ def test_out_of_office_reply_to_the_return_path_changes_nothing(brig):
     assert "dropped" in line, line
     assert "bounce=not-dsn action=discard" in milter_line(brig, r.queue_id, "from=<>")
     discarded_by_milter(brig, r.queue_id)
+    counted = brig.bounces_counted()
+    assert counted["not_dsn"] == 1 and sum(counted.values()) == 1, counted
     assert brig.suppressed() == []
     assert_delivered(brig, away)
 

@@ -21,9 +21,11 @@ txmilter_complaints_total on /metrics, and Postfix's log (the report dropped by 
 milter, never queued).
 
 Scenarios: an abuse report suppresses (SQLite and Redis); one whose enclosed message is
-base64 with only its Return-Path token (headers only, as JMRP sends) too; a report
-naming the recipient only in Original-Rcpt-To and To, one with tampered tokens, a
-not-spam report and a message that is no report at all change nothing.
+base64 with only its Return-Path token (headers only, as JMRP sends) too; an opt-out
+report suppresses as an unsubscribe; with Redis stopped the report is refused 451 4.3.0
+and the one sent again once it is back suppresses; a report naming the recipient only in
+Original-Rcpt-To and To, one with tampered tokens, a not-spam report and a message that is
+no report at all change nothing.
 """
 
 import base64
@@ -34,7 +36,7 @@ import uuid
 
 import pytest
 
-from mailrig.util import free_port, make_dir, run
+from mailrig.util import free_port, make_dir, run, wait_until
 from mailrig.capture import Capture
 from mailrig.message import make_message
 from mailrig.milters import SigningSetup
@@ -101,8 +103,10 @@ def store_url(request, workdir):
         yield None
         return
     r = RedisServer(workdir, name="redis-complaints-%s" % uuid.uuid4().hex[:6]).start()
+    request.node.redis = r
     yield r.url
-    r.stop()
+    if r.alive():
+        r.stop()
 
 
 class ComplaintRig:
@@ -136,10 +140,14 @@ class ComplaintRig:
         return {m.group(1): float(m.group(2)) for m in re.finditer(
             r'^txmilter_complaints_total\{result="([^"]+)"\} (\S+)$', text, re.M)}
 
+    def offer(self, body):
+        """body (bytes) from the feedback loop to FBL: Postfix's SmtpResult"""
+        return self.pf.submit("feedback@arf.mail.yahoo.com", [FBL], body, source_address=REMOTE,
+                              helo="mta1.mail.yahoo.com")
+
     def report(self, body):
         """body (bytes) from the feedback loop to FBL; the queue id Postfix gave it"""
-        r = self.pf.submit("feedback@arf.mail.yahoo.com", [FBL], body, source_address=REMOTE,
-                           helo="mta1.mail.yahoo.com")
+        r = self.offer(body)
         assert r.accepted, "the relay refused the report: %r\nmaillog tail: %s" % (
             r, self.pf.log_text()[-3000:])
         m = re.search(r"queued as (\w+)", r.data[1])
@@ -291,6 +299,48 @@ def test_base64_headers_only_report_suppresses_by_the_return_path_token(crig):
     assert "rcpt=<%s> stream=%s suppressed (reason=complaint, token in return-path)" % (
         to, NEWS) in line, line
     crig.discarded_by_milter(qid)
+    assert [e["reason"] for e in crig.listed() if e["rcpt"] == to] == ["complaint"]
+    assert_complaint_refused(crig, to)
+
+
+def test_opt_out_report_suppresses_as_an_unsubscribe(crig):
+    """Feedback-Type opt-out: the recipient is suppressed with reason unsubscribe (source
+    arf), and the next message is refused as unsubscribed"""
+    to = rcpt("ida")
+    d = crig.deliver(to)
+    qid = crig.report(yahoo_report(as_received(d), feedback_type="opt-out"))
+    crig.milter.wait_log(r"%s: complaint \(opt-out\) .* rcpt=<%s> .*suppressed \(reason=unsubscribe"
+                         % (qid, re.escape(to)), timeout=30)
+    crig.discarded_by_milter(qid)
+    got = [e for e in crig.listed("unsubscribe") if e["rcpt"] == to]
+    assert [(e["stream"], e["source"], e["expires"]) for e in got] == [(NEWS, "arf", "never")], got
+    assert [e for e in crig.listed() if e["rcpt"] == to] == []
+    assert crig.complaints().get("unsubscribed") == 1, crig.complaints()
+    r, mid = crig.send(to)
+    want = "5.7.1 <%s>: recipient unsubscribed from mail of %s" % (to, NEWS)
+    assert r.data is not None and r.data[0] == 550 and r.data[1] == want, r
+
+
+@pytest.mark.parametrize("store_url", ["redis"], indirect=True)
+def test_store_down_refuses_the_report_451_and_the_resent_report_suppresses(crig, request):
+    """Redis stopped: the report is refused 451 4.3.0 (Postfix passes txmilter's reply
+    on), nothing is lost: the feedback loop sends it again once the store is back, and
+    then the recipient is suppressed"""
+    to = rcpt("jack")
+    d = crig.deliver(to)
+    body = yahoo_report(as_received(d))
+    redis = request.node.redis
+    redis.stop()
+    r = crig.offer(body)
+    assert r.data == (451, "4.3.0 suppression list unavailable, try again later"), r
+    crig.milter.wait_log(r"complaint \(abuse\) about rcpt=<%s> stream=%s: cannot record it"
+                         % (re.escape(to), re.escape(NEWS)), timeout=30)
+    assert crig.complaints().get("failed", 0) >= 1, crig.complaints()
+    redis.start()
+    # the reporter retries as an MTA does; the store's breaker may need a moment
+    wait_until(lambda: crig.offer(body).accepted, 30, interval=1, what="the report accepted")
+    crig.milter.wait_log(r"complaint \(abuse\) from arf\.mail\.yahoo\.com: rcpt=<%s> stream=%s "
+                         r"suppressed" % (re.escape(to), re.escape(NEWS)), timeout=30)
     assert [e["reason"] for e in crig.listed() if e["rcpt"] == to] == ["complaint"]
     assert_complaint_refused(crig, to)
 

@@ -110,6 +110,17 @@ static const ARF_CASE arf_cases[] = {
       "Content-Transfer-Encoding: base64\n\n" B64_ORIGINAL "--b--\n", 0, ARF_OK, ARF_TYPE_ABUSE,
       "bounces+abc234@bounce.shop.example", "", "<https://unsub.shop.example/u/TOK64>", NULL, NULL,
       NULL, NULL, 1, 0 },
+    { "base64_original_cut_short", SHORT_HEAD("abuse") "--b\nContent-Type: message/rfc822\n"
+      "Content-Transfer-Encoding: base64\n\n"
+      "UmV0dXJuLVBhdGg6IDxib3VuY2VzK2FiYzIzNEBib3VuY2Uuc2hvcC5leGFtcGxlPgpGcm9tOiBu\n"
+      "ZXdzQHNob3AuZXhhbXBsZQpMaXN0LVVuc3Vic2NyaWJlOiA8aHR0cHM6Ly91bnN1Yi5zaG9wLmV4\n"
+      "YW1wbGUvdS9UT0s2ND4KU3ViamV", 0, ARF_OK, ARF_TYPE_ABUSE,
+      "bounces+abc234@bounce.shop.example", "", "<https://unsub.shop.example/u/TOK64>", NULL, NULL,
+      NULL, NULL, 1, 0 },
+    { "base64_original_short_group_before_boundary", SHORT_HEAD("abuse")
+      "--b\nContent-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\n"
+      "YW1wbGUvdS9UT0s2ND4KU3ViamV\n--b--\n", 0, ARF_ENCODING, ARF_TYPE_ABUSE, "", "", "", NULL,
+      NULL, NULL, NULL, 0, 0 },
     { "bad_base64", SHORT_HEAD("abuse") "--b\nContent-Type: message/rfc822\n"
       "Content-Transfer-Encoding: base64\n\nnot*base64!\n--b--\n", 0, ARF_ENCODING, ARF_TYPE_ABUSE,
       "", "", "", NULL, NULL, NULL, NULL, 0, 0 },
@@ -269,15 +280,19 @@ static void test_mailto(void **state)
 typedef struct b64_case {
     const char *name, *in, *out;        /* out NULL: refused */
     size_t      max;
+    int         cut;
 } B64_CASE;
 
 static const B64_CASE b64_cases[] = {
-    { "lines", "aGVs\r\nbG8=\n", "hello", 100 },
-    { "blanks", " aGVs bG8= ", "hello", 100 },
-    { "not_base64", "aGVs*G8=", NULL, 100 },
-    { "truncated", "aGVsb", NULL, 100 },
-    { "longer_than_max", "aGVsbG8=", NULL, 2 },
-    { "empty", "", "", 100 },
+    { "lines", "aGVs\r\nbG8=\n", "hello", 100, 0 },
+    { "blanks", " aGVs bG8= ", "hello", 100, 0 },
+    { "not_base64", "aGVs*G8=", NULL, 100, 0 },
+    { "truncated", "aGVsb", NULL, 100, 0 },
+    { "truncated_but_cut", "aGVs\nbG8gd29y", "hello wor", 100, 1 },
+    { "cut_mid_group", "aGVs\nbG8gd2", "hello ", 100, 1 },
+    { "cut_still_checked", "aGVs*G8=", NULL, 100, 1 },
+    { "longer_than_max", "aGVsbG8=", NULL, 2, 0 },
+    { "empty", "", "", 100, 0 },
 };
 
 /* test_base64 - mime_base64() */
@@ -286,7 +301,7 @@ static void test_base64(void **state)
     const B64_CASE *c = *state;
     char *out;
     size_t n;
-    int rc = mime_base64(c->in, strlen(c->in), c->max, &out, &n);
+    int rc = mime_base64(c->in, strlen(c->in), c->max, c->cut, &out, &n);
 
     assert_int_equal(rc, c->out ? 0 : -1);
     if (c->out) {

@@ -1334,6 +1334,13 @@ static const PROG_CASE prog_cases[] = {
         {NULL, NULL, NULL, NULL}, {NULL, ":1: warning: PidFile is txmilter's pid file", NULL, NULL}},
     {"pidfile_and_own_pidfile_quiet", "PidFile /run/a.pid\nUnsubscribePidFile /run/b.pid\n",
         {NULL, NULL, NULL, NULL}, {NULL}},
+    {"soft_limit_without_return_path_warns_txmilter", "BounceSoftLimit 3/7d\n",
+        {NULL, NULL, NULL, NULL},
+        {":1: warning: BounceSoftLimit is set but ReturnPath is not", NULL, NULL,
+         ":1: warning: BounceSoftLimit is set but ReturnPath is not"}},
+    {"soft_limit_with_return_path_quiet", "UnsubscribeKeyFile /k\n"
+        "ReturnPath bounces+%{token}@bounce.%{domain}\nBounceSoftLimit 3/7d\n",
+        {NULL, NULL, NULL, NULL}, {NULL}},
     {"same_pidfile_refused_by_check", "PidFile /run/a.pid\nUnsubscribePidFile /run/a.pid\n",
         {NULL, NULL, NULL, ":2: UnsubscribePidFile /run/a.pid is also PidFile (line 1)"}, {NULL}},
 };

@@ -70,7 +70,17 @@ static const DSN_CASE dsn_cases[] = {
     { "postfix_550_5_1_1", POSTFIX_HEAD RCPT_BLOCK("bob@example.org", "failed", "5.1.1",
       "550 5.1.1 <bob@example.org>: Recipient address rejected:\n    User unknown") POSTFIX_TAIL,
       0, "bob@example.org", 1, DSN_CLASS_DEAD, "5.1.1", "bob@example.org",
-      "smtp; 550 5.1.1 <bob@example.org>: Recipient address rejected:    User unknown" },
+      "smtp; 550 5.1.1 <bob@example.org>: Recipient address rejected: User unknown" },
+    /* as Postfix's bounce daemon folded a refusal of the receiver in the
+     * end-to-end test: the fold's indentation is no part of the reply */
+    { "postfix_folded_diagnostic", POSTFIX_HEAD RCPT_BLOCK("unrecorded.0d44f7@receiver.example",
+      "failed", "5.1.1", "550 5.1.1 <unrecorded.0d44f7@receiver.example>: no such\n    user")
+      POSTFIX_TAIL, 1, NULL, 1, DSN_CLASS_DEAD, "5.1.1", "unrecorded.0d44f7@receiver.example",
+      "smtp; 550 5.1.1 <unrecorded.0d44f7@receiver.example>: no such user" },
+    { "tab_folded_diagnostic", POSTFIX_HEAD RCPT_BLOCK("bob@example.org", "failed", "5.1.1",
+      "550-5.1.1 The email account that you tried to reach does not exist.\n\t550 5.1.1 Try")
+      POSTFIX_TAIL, 0, NULL, 1, DSN_CLASS_DEAD, "5.1.1", "bob@example.org",
+      "smtp; 550-5.1.1 The email account that you tried to reach does not exist. 550 5.1.1 Try" },
     { "postfix_550_crlf", POSTFIX_HEAD RCPT_BLOCK("bob@example.org", "failed", "5.1.1", "550 x")
       POSTFIX_TAIL, 1, NULL, 1, DSN_CLASS_DEAD, "5.1.1", "bob@example.org", "smtp; 550 x" },
     { "delayed_452_4_2_2", POSTFIX_HEAD RCPT_BLOCK("bob@example.org", "delayed", "4.2.2",

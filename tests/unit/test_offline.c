@@ -7,7 +7,8 @@
  * the resulting header (DKIM-Signature on top, folded fields kept, a line
  * without a colon ending the header), recipients refused, and that a dry
  * run creates no suppression list and only describes an unsubscribe
- * request by mail.
+ * request by mail, a feedback report to a ComplaintAddress or a DSN to
+ * a ReturnPath address (dead, or soft under BounceSoftLimit).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +24,7 @@
 #include <cmocka.h>
 
 #include "offline.h"
+#include "rp_token.h"
 #include "unsub_token.h"
 #include "testutil.h"
 
@@ -48,7 +50,7 @@ typedef struct offline_case {
     const char *conf;               /* directives besides the keys and InternalHosts; %D: the directory */
     const char *message;            /* the file's text; NULL: a file that does not exist */
     const char *client, *auth;      /* NULL: the defaults (127.0.0.1, none) */
-    const char *rcpt;               /* with TOKEN: a valid unsubscribe token there */
+    const char *rcpt;               /* with TOKEN (here or in message): a valid unsubscribe token there */
     int         status;             /* offline_run()'s */
     const char *want[3];            /* in what it prints */
     const char *not_want;
@@ -83,15 +85,43 @@ static const OFFLINE_CASE offline_cases[] = {
      NULL, "<unsubscribe+TOKEN@u.example>", 0,
      {"would record unsubscribe of <bob@example.org> from stream app@example.com (dry run: nothing written)",
       "verdict: accept untouched", NULL}, NULL},
+    {"feedback report to ComplaintAddress: read, described, nothing stored", UNSUB
+     "ComplaintAddress fbl@u.example\n", "From: Yahoo! <feedback@arf.mail.yahoo.com>\n"
+     "Content-Type: multipart/report; report-type=feedback-report; boundary=b\n\n"
+     "--b\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\n\n"
+     "--b\nContent-Type: message/rfc822\n\nList-Unsubscribe: <https://u.example/u/TOKEN>\n\nhi\n--b--\n",
+     "198.51.100.7", NULL, "<fbl@u.example>", 0,
+     {"a feedback report to ComplaintAddress, read as one", "verdict: discard (at end of message)",
+      "complaint=abuse suppressed=<bob@example.org> stream=app@example.com reason=complaint not "
+      "recorded (dry run)"}, "verdict: accept"},
+    {"DSN of a dead address to the return path: read, described, nothing stored", UNSUB
+     "ReturnPath bounces+%{token}@bounce.%{domain}\n", "From: MAILER-DAEMON@mx.example.org\n"
+     "Content-Type: multipart/report; report-type=delivery-status; boundary=b\n\n"
+     "--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\n"
+     "Final-Recipient: rfc822; bob@example.org\nAction: failed\nStatus: 5.1.1\n\n--b--\n",
+     "198.51.100.7", NULL, "<bounces+RPTOKEN@bounce.example.com>", 0,
+     {"verdict: discard (at end of message)", "bounce=dead status=5.1.1 rcpt=<bob@example.org> "
+      "stream=app@example.com would be suppressed (dry run: nothing written)", NULL}, "verdict: accept"},
+    {"soft bounce under BounceSoftLimit: described, not counted", UNSUB
+     "ReturnPath bounces+%{token}@bounce.%{domain}\nBounceSoftLimit 3/7d\n",
+     "From: MAILER-DAEMON@mx.example.org\n"
+     "Content-Type: multipart/report; report-type=delivery-status; boundary=b\n\n"
+     "--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\n"
+     "Final-Recipient: rfc822; bob@example.org\nAction: failed\nStatus: 4.2.2\n\n--b--\n",
+     "198.51.100.7", NULL, "<bounces+RPTOKEN@bounce.example.com>", 0,
+     {"bounce=full status=4.2.2 rcpt=<bob@example.org> stream=app@example.com would be counted "
+      "towards BounceSoftLimit (dry run: nothing written)", NULL, NULL}, NULL},
     {"message file missing: status 1", "", NULL, NULL, NULL, "<b@example.org>", 1, {NULL, NULL, NULL},
      "verdict"},
 };
 
-/* with_token - *rcpt with TOKEN replaced by a token for bob@example.org's
- * unsubscribe from app@example.com, sealed with dir/unsub.keys */
+/* with_token - *rcpt (or a message) with TOKEN replaced by a token for bob@example.org's
+ * unsubscribe from app@example.com, or RPTOKEN by a return-path token for the same
+ * recipient and stream (sender a@example.com), sealed with dir/unsub.keys */
 static void with_token(char **rcpt)
 {
     char path[300], token[UNSUB_TOKEN_MAX], *at = strstr(*rcpt, "TOKEN"), *next;
+    char *rp = strstr(*rcpt, "RPTOKEN");
     UNSUB_KEYS *k;
     BUF errs;
 
@@ -100,10 +130,16 @@ static void with_token(char **rcpt)
     if ((k = unsub_keys_load(path, &errs)) == NULL)
         fail_msg("%s: %s", path, errs.data);
     buf_free(&errs);
-    assert_int_equal(unsub_token_seal(k, "bob@example.org", "app@example.com", (uint64_t) time(NULL), token,
-                                      sizeof(token)), 0);
+    if (rp)
+        assert_int_equal(rp_token_seal(k, "bob@example.org", "app@example.com", "a@example.com",
+                                       (uint64_t) time(NULL), token, sizeof(token)), 0);
+    else
+        assert_int_equal(unsub_token_seal(k, "bob@example.org", "app@example.com", (uint64_t) time(NULL),
+                                          token, sizeof(token)), 0);
     unsub_keys_free(k);
-    next = xasprintf("%.*s%s%s", (int) (at - *rcpt), *rcpt, token, at + 5);
+    if (rp)
+        at = rp;
+    next = xasprintf("%.*s%s%s", (int) (at - *rcpt), *rcpt, token, at + (rp ? 7 : 5));
     free(*rcpt);
     *rcpt = next;
 }
@@ -128,8 +164,14 @@ static void test_offline(void **state)
     th_write_file(dir, "txmilter.conf", text, 0644);
     snprintf(conf_path, sizeof(conf_path), "%s/txmilter.conf", dir);
     snprintf(msg_path, sizeof(msg_path), "%s/%s", dir, c->message ? "message" : "missing");
-    if (c->message)
-        th_write_file(dir, "message", c->message, 0644);
+    if (c->message) {
+        char *msg = xstrdup(c->message);
+
+        if (strstr(msg, "TOKEN"))
+            with_token(&msg);
+        th_write_file(dir, "message", msg, 0644);
+        free(msg);
+    }
     memset(&o, 0, sizeof(o));
     o.conf = conf_path;
     o.message = msg_path;
