@@ -524,6 +524,31 @@ def test_remote_dsn_over_smtp_suppresses_the_recipient(brig):
     assert_delivered(brig, alive)
 
 
+def test_exim_status_5_0_0_is_read_from_the_reply_it_quotes(make_brig, bpf):
+    """Exim reports every failure as Status 5.0.0 and quotes the remote reply: with
+    "550 5.1.1" the recipient is dead (suppressed, bounced: 5.1.1); with "550 5.7.1"
+    (spam) it is a policy refusal, which BounceSoftLimit 1/7d would have suppressed as an
+    unclassified failure, and the recipient stays deliverable"""
+    brig = make_brig(bpf, [("BounceSoftLimit", "1/7d")])
+    gone, spammed = rcpt("exim-gone"), rcpt("exim-spam")
+    rp = return_path_of(brig, gone)
+    r = send_remote(brig, rp, remote_dsn(rp, gone, status="5.0.0",
+                    diag="smtp; 550 5.1.1 <%s>: Recipient address rejected: User unknown" % gone))
+    line = milter_line(brig, r.queue_id, "bounced: rcpt=<%s>" % gone)
+    assert "status=5.1.1 suppressed (reason=bounce)" in line, line
+    assert_bounced_refused(brig, gone)
+
+    rp = return_path_of(brig, spammed)
+    r = send_remote(brig, rp, remote_dsn(rp, spammed, status="5.0.0",
+                    diag="smtp; 550 5.7.1 Spamassassin considers this message SPAM"))
+    line = milter_line(brig, r.queue_id, "rcpt=<%s>" % spammed)
+    assert "status=5.7.1 (policy)" in line and "not suppressed" in line, line
+    discarded_by_milter(brig, r.queue_id)
+    assert entries_for(brig, spammed) == []
+    assert_delivered(brig, spammed)
+    counted = brig.bounces_counted()
+    assert (counted["dead"], counted["policy"], counted["other"]) == (1, 1, 0), counted
+
 def test_forged_dsn_with_a_tampered_token_changes_nothing(brig):
     """a DSN to a return path whose token was altered (one character) names no recipient
     anyone can trust: logged, discarded, nothing suppressed, mail still goes"""
