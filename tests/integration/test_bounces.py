@@ -297,6 +297,30 @@ def test_postfix_bounce_of_a_550_511_suppresses_the_recipient(brig):
 
 
 
+def test_bounce_of_mail_to_several_recipients_goes_to_its_sender(brig):
+    """mail to several recipients keeps the application's envelope sender (one token
+    names one recipient): with internal_mail_filter_classes = bounce, Postfix's bounce
+    to that sender still passes txmilter as ordinary mail and is delivered; nothing is
+    suppressed, the other recipient got the message"""
+    dead, alive = rcpt("dead-multi"), rcpt("alive-multi")
+    brig.cap.refuse(dead, "550 5.1.1 <%s>: no such user" % dead)
+    r, mid = brig.send([dead, alive], mail_from="app@example.com")
+    assert r.accepted, r
+    d = brig.cap.wait_for(mid)
+    assert d.meta["rcpts"] == ["<%s>" % alive] and d.meta["mail_from"].startswith(
+        "<app@example.com>"), d.meta
+    ndn = brig.pf.wait_log_for(mid, r"sender non-delivery notification: ", timeout=60)
+    bqid = ndn.rsplit(" ", 1)[1]
+    line = brig.pf.wait_log(r"^.* %s: to=<app@example\.com>, .*status=sent.*$" % bqid, timeout=60)
+    assert line
+    dsn = [m for m in brig.cap.messages() if m.meta["rcpts"] == ["<app@example.com>"]
+           and m.meta["mail_from"].startswith("<>")]
+    assert len(dsn) == 1 and b"Status: 5.1.1" in dsn[0].raw and dead.encode() in dsn[0].raw, dsn
+    summary = milter_line(brig, bqid, "from=<>")
+    assert "bounce=" not in summary and "outbound" in summary, summary
+    assert brig.suppressed() == []
+    assert sum(brig.bounces_counted().values()) == 0
+
 def test_bounce_while_the_milter_is_away_is_kept_until_it_is_back(brig, rig, start_milter):
     """the receiver first defers (451), then, with no milter on Postfix's socket, refuses
     550 5.1.1: the bounce daemon's DSN cannot pass the milter (milter_default_action
@@ -499,6 +523,31 @@ def test_remote_dsn_over_smtp_suppresses_the_recipient(brig):
     assert_bounced_refused(brig, gone)
     assert_delivered(brig, alive)
 
+
+def test_exim_status_5_0_0_is_read_from_the_reply_it_quotes(make_brig, bpf):
+    """Exim reports every failure as Status 5.0.0 and quotes the remote reply: with
+    "550 5.1.1" the recipient is dead (suppressed, bounced: 5.1.1); with "550 5.7.1"
+    (spam) it is a policy refusal, which BounceSoftLimit 1/7d would have suppressed as an
+    unclassified failure, and the recipient stays deliverable"""
+    brig = make_brig(bpf, [("BounceSoftLimit", "1/7d")])
+    gone, spammed = rcpt("exim-gone"), rcpt("exim-spam")
+    rp = return_path_of(brig, gone)
+    r = send_remote(brig, rp, remote_dsn(rp, gone, status="5.0.0",
+                    diag="smtp; 550 5.1.1 <%s>: Recipient address rejected: User unknown" % gone))
+    line = milter_line(brig, r.queue_id, "bounced: rcpt=<%s>" % gone)
+    assert "status=5.1.1 suppressed (reason=bounce)" in line, line
+    assert_bounced_refused(brig, gone)
+
+    rp = return_path_of(brig, spammed)
+    r = send_remote(brig, rp, remote_dsn(rp, spammed, status="5.0.0",
+                    diag="smtp; 550 5.7.1 Spamassassin considers this message SPAM"))
+    line = milter_line(brig, r.queue_id, "rcpt=<%s>" % spammed)
+    assert "status=5.7.1 (policy)" in line and "not suppressed" in line, line
+    discarded_by_milter(brig, r.queue_id)
+    assert entries_for(brig, spammed) == []
+    assert_delivered(brig, spammed)
+    counted = brig.bounces_counted()
+    assert (counted["dead"], counted["policy"], counted["other"]) == (1, 1, 0), counted
 
 def test_forged_dsn_with_a_tampered_token_changes_nothing(brig):
     """a DSN to a return path whose token was altered (one character) names no recipient
