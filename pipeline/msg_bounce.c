@@ -52,7 +52,7 @@
  *	  BounceSoftLimit N/period set is counted for the token's
  *	  recipient and stream in the suppression list
  *	  (suppress_soft_count(): distinct reports within the period, a
- *	  report known by its Message-ID, else by its text, so that one
+ *	  report known by its Message-ID, else by its body, so that one
  *	  sent again after a 451 counts once); the Nth suppresses as a
  *	  dead address does, the
  *	  evidence "4.2.2; soft: 3 in 7d; DIAGNOSTIC" (the status first,
@@ -219,13 +219,14 @@ static int msg_bounce_record(MSG *m, const RP_PAYLOAD *p, const DSN_RESULT *d)
 }
 
 /* msg_bounce_report_id - an id of the report: a hash of its Message-ID,
- * else of the whole text (an MTA sends the same message again after a 451) */
-static void msg_bounce_report_id(const MSG *m, const BUF *text, char *out, size_t outlen)
+ * else of its body (an MTA sends the same message again after a 451; the
+ * header is no help, the relay's own Received field differs each time) */
+static void msg_bounce_report_id(const MSG *m, char *out, size_t outlen)
 {
-    const unsigned char *p = (const unsigned char *) (text->data ? text->data : "");
-    size_t n = text->len, i;
+    const unsigned char *p = (const unsigned char *) (m->dsn.data ? m->dsn.data : "");
+    size_t n = m->dsn.len, i;
     uint64_t h = 1469598103934665603ULL;            /* FNV-1a, 64 bits */
-    char kind = 't';
+    char kind = 'b';
 
     for (i = 0; i < m->nfields; i++)
         if (strcasecmp(m->fields[i].name, "Message-ID") == 0 && m->fields[i].value[0]) {
@@ -235,7 +236,7 @@ static void msg_bounce_report_id(const MSG *m, const BUF *text, char *out, size_
             break;
         }
     for (i = 0; i < n; i++)
-        if (kind == 't' || (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n'))
+        if (kind == 'b' || (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n'))
             h = (h ^ p[i]) * 1099511628211ULL;
     snprintf(out, outlen, "%c%016llx", kind, (unsigned long long) h);
 }
@@ -342,7 +343,7 @@ int msg_bounce_eom(MSG *m, REPLY *r)
     buf_init(&msg, DSN_MSG_MAX + 256 * 1024);
     msg_bounce_text(m, &msg);
     (void) dsn_parse(msg.data ? msg.data : "", msg.len, p.rcpt, &d);
-    msg_bounce_report_id(m, &msg, id, sizeof(id));
+    msg_bounce_report_id(m, id, sizeof(id));
     buf_free(&msg);
     if (!d.is_dsn) {
         log_info("%s: mail to the return path of rcpt=<%s> is no DSN (an auto-reply?): dropped",
