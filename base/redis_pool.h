@@ -18,7 +18,7 @@
 #define REDIS_SUP_PREFIX    "txm:{txmilter}:unsub:"
 #define REDIS_SUP_STREAMS   REDIS_SUP_PREFIX "streams"
 #define REDIS_SUP_HASH      REDIS_SUP_PREFIX "s:"
-#define REDIS_SUP_SOFT      REDIS_SUP_PREFIX "soft:"    /* soft bounce counts */
+#define REDIS_SUP_SOFT      REDIS_SUP_PREFIX "soft:"    /* soft bounce reports */
 
 /* the reason redis_pool_call() appends to err begins so when a call was
  * not sent because the breaker is open */

@@ -51,8 +51,10 @@
  *	- a soft bounce (classes full, transient, other) with
  *	  BounceSoftLimit N/period set is counted for the token's
  *	  recipient and stream in the suppression list
- *	  (suppress_soft_count(): the window opens with the first); the
- *	  Nth within the window suppresses as a dead address does, the
+ *	  (suppress_soft_count(): distinct reports within the period, a
+ *	  report known by its Message-ID, else by its body, so that one
+ *	  sent again after a 451 counts once); the Nth suppresses as a
+ *	  dead address does, the
  *	  evidence "4.2.2; soft: 3 in 7d; DIAGNOSTIC" (the status first,
  *	  so the refusal names it); a list that cannot count refuses the
  *	  bounce 451 4.3.0 as above. Without BounceSoftLimit they are
@@ -216,9 +218,32 @@ static int msg_bounce_record(MSG *m, const RP_PAYLOAD *p, const DSN_RESULT *d)
     return rc;
 }
 
-/* msg_bounce_soft - count a soft bounce, suppress at BounceSoftLimit;
- * 1 suppressed, 0 counted, -1 the list cannot count or record */
-static int msg_bounce_soft(MSG *m, const RP_PAYLOAD *p, const DSN_RESULT *d)
+/* msg_bounce_report_id - an id of the report: a hash of its Message-ID,
+ * else of its body (an MTA sends the same message again after a 451; the
+ * header is no help, the relay's own Received field differs each time) */
+static void msg_bounce_report_id(const MSG *m, char *out, size_t outlen)
+{
+    const unsigned char *p = (const unsigned char *) (m->dsn.data ? m->dsn.data : "");
+    size_t n = m->dsn.len, i;
+    uint64_t h = 1469598103934665603ULL;            /* FNV-1a, 64 bits */
+    char kind = 'b';
+
+    for (i = 0; i < m->nfields; i++)
+        if (strcasecmp(m->fields[i].name, "Message-ID") == 0 && m->fields[i].value[0]) {
+            p = (const unsigned char *) m->fields[i].value;
+            n = strlen(m->fields[i].value);
+            kind = 'm';
+            break;
+        }
+    for (i = 0; i < n; i++)
+        if (kind == 'b' || (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n'))
+            h = (h ^ p[i]) * 1099511628211ULL;
+    snprintf(out, outlen, "%c%016llx", kind, (unsigned long long) h);
+}
+
+/* msg_bounce_soft - count a soft bounce (report id), suppress at
+ * BounceSoftLimit; 1 suppressed, 0 counted, -1 the list cannot count or record */
+static int msg_bounce_soft(MSG *m, const RP_PAYLOAD *p, const DSN_RESULT *d, const char *id)
 {
     const CONF_BOUNCE *cb = &m->snap->cf->bounce;
     const char *status = d->status[0] ? d->status : d->action;
@@ -229,8 +254,8 @@ static int msg_bounce_soft(MSG *m, const RP_PAYLOAD *p, const DSN_RESULT *d)
 
     ratespec_period_str(cb->soft_limit.period_ms, period, sizeof(period));
     buf_init(&err, 512);
-    n = suppress_soft_count(m->svc.suppress, p->rcpt, p->stream, cb->soft_limit.period_ms / 1000,
-                            &err);
+    n = suppress_soft_count(m->svc.suppress, p->rcpt, p->stream, id,
+                            cb->soft_limit.period_ms / 1000, &err);
     if (n >= (long) cb->soft_limit.limit) {
         /* the diagnostic may be cut: the evidence is bounded */
         fmt_trunc(evidence, sizeof(evidence), "%s; soft: %ld in %s; %s", status, n, period,
@@ -262,7 +287,7 @@ static int msg_bounce_is_soft(DSN_CLASS c)
 }
 
 /* msg_bounce_act - what a DSN's class asks for; -1 if the list cannot record it */
-static int msg_bounce_act(MSG *m, const RP_PAYLOAD *p, const DSN_RESULT *d)
+static int msg_bounce_act(MSG *m, const RP_PAYLOAD *p, const DSN_RESULT *d, const char *id)
 {
     const char *cls = dsn_class_name(d->cls), *st = d->status[0] ? d->status : "none";
     int soft = msg_bounce_is_soft(d->cls) && m->snap->cf->bounce.soft_limit.limit, rc;
@@ -279,7 +304,7 @@ static int msg_bounce_act(MSG *m, const RP_PAYLOAD *p, const DSN_RESULT *d)
         msg_note(m, "bounce=dead status=%s suppressed=<%s> action=discard", d->status, p->rcpt);
         msg_count_suppression(m, suppress_reason_name(SUPPRESS_BOUNCE));
     } else if (soft) {
-        if ((rc = msg_bounce_soft(m, p, d)) < 0)
+        if ((rc = msg_bounce_soft(m, p, d, id)) < 0)
             return -1;
         msg_note(m, "bounce=%s status=%s %s=<%s> action=discard", cls, st,
                  rc ? "suppressed" : "counted", p->rcpt);
@@ -297,7 +322,7 @@ static int msg_bounce_act(MSG *m, const RP_PAYLOAD *p, const DSN_RESULT *d)
 /* msg_bounce_eom - read a bounce to the return path; 1 when that ends the message (*r) */
 int msg_bounce_eom(MSG *m, REPLY *r)
 {
-    char why_mem[64];
+    char why_mem[64], id[24];
     RP_PAYLOAD p;
     DSN_RESULT d;
     BUF msg, why;
@@ -319,13 +344,14 @@ int msg_bounce_eom(MSG *m, REPLY *r)
     buf_init(&msg, DSN_MSG_MAX + 256 * 1024);
     msg_bounce_text(m, &msg);
     (void) dsn_parse(msg.data ? msg.data : "", msg.len, p.rcpt, &d);
+    msg_bounce_report_id(m, id, sizeof(id));
     buf_free(&msg);
     if (!d.is_dsn) {
         log_info("%s: mail to the return path of rcpt=<%s> is no DSN (an auto-reply?): dropped",
                  msg_queueid(m), p.rcpt);
         msg_note(m, "bounce=not-dsn action=discard");
         msg_count_bounce(m, "not_dsn");
-    } else if (msg_bounce_act(m, &p, &d) < 0) {
+    } else if (msg_bounce_act(m, &p, &d, id) < 0) {
         *r = msg_refuse(m, "store", msg_reply(REPLY_TEMPFAIL, MSG_WHY_SUPPRESS_DOWN));
         return 1;
     }

@@ -18,7 +18,11 @@
  *	groups: the per-message group, then one group per recipient
  *	(Final-Recipient, Action, Status, Diagnostic-Code, whose runs of
  *	white space, such as a fold's indentation, become one space).
- *	Anything else
+ *	A Status without detail, x.0.0 (Exim reports every failure as
+ *	5.0.0), is refined from the SMTP reply the Diagnostic-Code quotes
+ *	when that carries an enhanced code of the same class: "5.0.0" with
+ *	"smtp; 550 5.1.1 user unknown" is read as 5.1.1 (dead), with
+ *	"smtp; 550 5.7.1 spam" as 5.7.1 (policy). Anything else
  *	(an auto-reply, an out-of-office, a report of another type, a
  *	delivery-status part in base64) is not a DSN.
  *
@@ -128,6 +132,40 @@ static int dsn_block(MIME_CUR *c, DSN_RESULT *r)
     return 1;
 }
 
+/* dsn_digits - the length of the run of 1 to 3 digits at s, else 0 */
+static size_t dsn_digits(const char *s)
+{
+    size_t n = 0;
+
+    while (n < 4 && s[n] >= '0' && s[n] <= '9')
+        n++;
+    return n >= 1 && n <= 3 ? n : 0;
+}
+
+/* dsn_refine - a Status without detail (x.0.0: Exim writes 5.0.0 for every
+ * failure) takes the enhanced code of the SMTP reply quoted in the
+ * Diagnostic-Code ("smtp; 550 5.1.1 ..." or "550-5.1.1"), when reply code,
+ * enhanced code and Status are of one class; otherwise it stays */
+static void dsn_refine(DSN_RESULT *r)
+{
+    const char *d = r->diagnostic, *e;
+    size_t a, b;
+
+    if ((r->status[0] != '4' && r->status[0] != '5') || strcmp(r->status + 1, ".0.0") != 0
+        || strncasecmp(d, "smtp;", 5) != 0)
+        return;
+    for (d += 5; *d == ' '; d++)
+        ;
+    if (d[0] != r->status[0] || dsn_digits(d) != 3 || (d[3] != ' ' && d[3] != '-'))
+        return;
+    for (e = d + 4; *e == ' '; e++)
+        ;
+    if (e[0] != r->status[0] || e[1] != '.' || (a = dsn_digits(e + 2)) == 0 || e[2 + a] != '.'
+        || (b = dsn_digits(e + 3 + a)) == 0 || e[3 + a + b] == '.')
+        return;
+    snprintf(r->status, sizeof(r->status), "%.*s", (int) (3 + a + b), e);
+}
+
 /* dsn_parse - the message as a DSN */
 int dsn_parse(const char *msg, size_t len, const char *want_rcpt, DSN_RESULT *out)
 {
@@ -148,6 +186,7 @@ int dsn_parse(const char *msg, size_t len, const char *want_rcpt, DSN_RESULT *ou
     (void) dsn_block(&part, &r);                /* the per-message fields */
     memset(&first, 0, sizeof(first));
     while (blocks++ < 1000 && dsn_block(&part, &r)) {
+        dsn_refine(&r);
         r.cls = dsn_classify(r.action, r.status);
         r.is_dsn = 1;
         if (want_rcpt && strcasecmp(r.final_rcpt, want_rcpt) == 0) {

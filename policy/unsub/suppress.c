@@ -17,7 +17,8 @@
  *			const char *stream, const char *source,
  *			const SUPPRESS_INFO *info, BUF *err)
  *	long	suppress_soft_count(SUPPRESS *s, const char *rcpt,
- *			const char *stream, uint64_t window_s, BUF *err)
+ *			const char *stream, const char *report,
+ *			uint64_t window_s, BUF *err)
  *	int	suppress_check(SUPPRESS *s, const char *rcpt, const char *stream,
  *			BUF *err)
  *	int	suppress_lookup(SUPPRESS *s, const char *rcpt,
@@ -81,12 +82,15 @@
  *	again is renewed with its new evidence.
  *
  *	suppress_soft_count() counts soft bounces (BounceSoftLimit) per
- *	(recipient, stream) beside the entries, in a window that opens
- *	with the first one and lasts window_s seconds (1 s to 366 days);
- *	the caller decides what the count means. suppress_remove() forgets
- *	the count with the entry, so that an operator who lifts a
- *	suppression starts the recipient afresh. A count is no entry:
- *	suppress_list() never shows it.
+ *	(recipient, stream) beside the entries: the distinct reports (by
+ *	the caller's id of each) within any window of window_s seconds (1 s
+ *	to 366 days) ending now, as N/period means in the rate policy; the
+ *	caller decides what the count means. A report counted once is not
+ *	counted again, so a report whose count was made but not answered
+ *	(a timeout) can be refused and sent again safely. suppress_remove()
+ *	forgets the reports with the entry, so that an operator who lifts
+ *	a suppression starts the recipient afresh. Counts are no entries:
+ *	suppress_list() never shows them.
  *
  *	suppress_list() calls fn for every entry matching rcpt and stream
  *	(NULL matches everything); fn must not call back into s. The SQLite
@@ -366,16 +370,22 @@ int suppress_add(SUPPRESS *s, const char *rcpt, const char *stream, const char *
 }
 
 /* suppress_soft_count - one soft bounce of rcpt from stream counted */
-long suppress_soft_count(SUPPRESS *s, const char *rcpt, const char *stream, uint64_t window_s,
-                         BUF *err)
+long suppress_soft_count(SUPPRESS *s, const char *rcpt, const char *stream, const char *report,
+                         uint64_t window_s, BUF *err)
 {
+    size_t rn;
     long n;
 
     if (sp_args(s, rcpt, stream, 0, err) != 0)
         return -1;
     if (window_s < 1 || window_s > (uint64_t) 366 * 86400)
         return suppress_seterr(err, "bad soft bounce window: 1 s to 366 days");
-    n = s->ops->soft(s, rcpt, stream, window_s, err);
+    if (report == NULL || (rn = strnlen(report, SUPPRESS_REPORT_MAX)) == 0
+        || rn >= SUPPRESS_REPORT_MAX
+        || strspn(report, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != rn)
+        return suppress_seterr(err, "bad report id: 1 to %d of letters, digits, '_', '.', '-'",
+                               SUPPRESS_REPORT_MAX - 1);
+    n = s->ops->soft(s, rcpt, stream, report, window_s, err);
     (void) sp_outcome(s, n < 0 ? -1 : 0, 0, 1, err);
     return n;
 }

@@ -84,15 +84,18 @@ int suppress_add(SUPPRESS *s, const char *rcpt, const char *stream, const char *
 int suppress_record(SUPPRESS *s, const char *rcpt, const char *stream, const char *source,
                     const SUPPRESS_INFO *info, BUF *err);
 
+#define SUPPRESS_REPORT_MAX 65    /* bytes of a report id, NUL included */
+
 /* suppress_soft_count - count one soft bounce (mailbox full, delayed, a
- * transient or unclassified failure) of rcpt from stream. The count runs
- * in a window of window_s seconds (1 to 366 days) that opens with the
- * first one; once the window has passed, the next soft bounce opens a new
- * one at 1. Returns the count in the current window (>= 1), or -1 with a
- * reason (store down: the caller must not lose the bounce). suppress_remove()
- * forgets the count too. */
-long suppress_soft_count(SUPPRESS *s, const char *rcpt, const char *stream, uint64_t window_s,
-                         BUF *err);
+ * transient or unclassified failure) of rcpt from stream: report is the
+ * report's id (1 to SUPPRESS_REPORT_MAX - 1 letters, digits, '-', '_',
+ * '.'), so that a report sent again (after a 451, or a timeout whose
+ * command still ran) counts once. Returns the distinct reports counted
+ * within the last window_s seconds (1 s to 366 days), this one included
+ * (>= 1), or -1 with a reason (store down: the caller must not lose the
+ * bounce). suppress_remove() forgets the pair's reports too. */
+long suppress_soft_count(SUPPRESS *s, const char *rcpt, const char *stream, const char *report,
+                         uint64_t window_s, BUF *err);
 
 /* suppress_check - 1 suppressed, 0 not, -1 could not tell (reason in err) */
 int suppress_check(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err);
@@ -103,7 +106,7 @@ int suppress_lookup(SUPPRESS *s, const char *rcpt, const char *stream, SUPPRESS_
                     char *evidence, BUF *err);
 
 /* suppress_remove - 1 removed, 0 was not there, -1 error; the pair's
- * soft bounce count (suppress_soft_count()) goes with it */
+ * soft bounce reports (suppress_soft_count()) go with it */
 int suppress_remove(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err);
 
 /* suppress_list - call fn for every entry (rcpt or stream NULL: all);

@@ -19,8 +19,9 @@ typedef struct suppress_ops {
      * 0 absent or lapsed, -1 */
     int  (*check)(SUPPRESS *s, const char *rcpt, const char *stream, SUPPRESS_REASON *reason,
                   char *evidence, BUF *err);
-    /* soft - count one soft bounce; the count in the window, or -1 */
-    long (*soft)(SUPPRESS *s, const char *rcpt, const char *stream, uint64_t window_s, BUF *err);
+    /* soft - count one soft bounce report; the distinct reports in the window, or -1 */
+    long (*soft)(SUPPRESS *s, const char *rcpt, const char *stream, const char *report,
+                 uint64_t window_s, BUF *err);
     int  (*remove)(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err);
     long (*list)(SUPPRESS *s, const char *rcpt, const char *stream,
                  void (*fn)(const SUPPRESS_ENTRY *e, void *arg), void *arg, BUF *err);

@@ -39,10 +39,13 @@
  *				txmilterctl, else unsubscribe, never lapsing)
  *	txm:{txmilter}:unsub:streams	set of every STREAM with entries
  *	txm:{txmilter}:unsub:soft:LEN:STREAM:RCPT
- *				string: the soft bounce count of the pair
- *				(LEN the bytes of STREAM, so that no stream
- *				or recipient can make another pair's key),
- *				its TTL the rest of the window
+ *				sorted set: the soft bounce reports of the
+ *				pair (member the report's id, score when it
+ *				was counted, Redis TIME), LEN the bytes of
+ *				STREAM, so that no stream or recipient can
+ *				make another pair's key; its TTL the window
+ *				(a string there, the count of the build
+ *				before reports, becomes that many reports)
  *
  *	(REDIS_SUP_* of redis_pool.h: the rate script reads them too, to
  *	return a recipient's suppressions with its rate decision.)
@@ -62,10 +65,11 @@
  *		before the new entry would (so the first created time and
  *		source stay), created and EXPIRES from Redis TIME (one clock
  *		for every relay), SADD of the stream: atomic.
- *	soft	one EVAL: INCR, and EXPIRE with the window when the count is
- *		new (1): the window opens with the first soft bounce and
- *		Redis ends it, on its own clock, for every relay alike.
- *	remove	one EVAL: HDEL, DEL of the pair's soft count, and SREM of
+ *	soft	one EVAL: reports older than the window go (ZREMRANGEBYSCORE),
+ *		the report is added unless there (ZADD NX), the key lives a
+ *		window more (EXPIRE), ZCARD is the count: the same sliding
+ *		window as the SQLite store, on Redis's clock for every relay.
+ *	remove	one EVAL: HDEL, DEL of the pair's soft reports, and SREM of
  *		the stream when its hash is gone.
  *	list	the stream given, else SMEMBERS of the index (sorted); per
  *		stream HGET of the recipient given, else HSCAN in batches.
@@ -120,15 +124,25 @@ static const char sr_add_lua[] =
     " .. ' ' .. ARGV[6])\n"
     "return 1\n";
 
-/* KEYS[1] the pair's soft count; ARGV the window (seconds) */
+/* KEYS[1] the pair's soft reports; ARGV the window (seconds), the report's id */
 static const char sr_soft_lua[] =
-    "local n = redis.call('INCR', KEYS[1])\n"
-    "if n == 1 or redis.call('TTL', KEYS[1]) < 0 then\n"
-    "  redis.call('EXPIRE', KEYS[1], ARGV[1])\n"
+    "if redis.replicate_commands then redis.replicate_commands() end\n"
+    "local now = tonumber(redis.call('TIME')[1])\n"
+    "local window = tonumber(ARGV[1])\n"
+    "if redis.call('TYPE', KEYS[1]).ok == 'string' then\n"
+    "  local n = tonumber(redis.call('GET', KEYS[1])) or 0\n"
+    "  local ttl = redis.call('TTL', KEYS[1])\n"
+    "  local at = now\n"
+    "  if ttl > 0 and ttl < window then at = now - (window - ttl) end\n"
+    "  redis.call('DEL', KEYS[1])\n"
+    "  for i = 1, math.min(n, 1000) do redis.call('ZADD', KEYS[1], at, 'counted-' .. i) end\n"
     "end\n"
-    "return n\n";
+    "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)\n"
+    "redis.call('ZADD', KEYS[1], 'NX', now, ARGV[2])\n"
+    "redis.call('EXPIRE', KEYS[1], window)\n"
+    "return redis.call('ZCARD', KEYS[1])\n";
 
-/* KEYS as for add, KEYS[3] the pair's soft count; ARGV rcpt, stream */
+/* KEYS as for add, KEYS[3] the pair's soft reports; ARGV rcpt, stream */
 static const char sr_remove_lua[] =
     "redis.call('DEL', KEYS[3])\n"
     "local n = redis.call('HDEL', KEYS[1], ARGV[1])\n"
@@ -322,33 +336,35 @@ static int sr_check(SUPPRESS *s, const char *rcpt, const char *stream, SUPPRESS_
     return rc;
 }
 
-/* sr_soft - count one soft bounce in its window; the count, or -1 */
-static long sr_soft(SUPPRESS *s, const char *rcpt, const char *stream, uint64_t window_s,
-                    BUF *err)
+/* sr_soft - count one soft bounce report; the reports in the window, or -1 */
+static long sr_soft(SUPPRESS *s, const char *rcpt, const char *stream, const char *report,
+                    uint64_t window_s, BUF *err)
 {
     char key[SR_SOFT_MAX], window[24];
-    const char *argv[5] = { "EVAL", sr_soft_lua, "1", key, window };
-    size_t argvlen[5];
+    const char *argv[6] = { "EVAL", sr_soft_lua, "1", key, window, report };
+    size_t argvlen[6];
     redisReply *rep;
     long n = -1;
 
     snprintf(window, sizeof(window), "%llu", (unsigned long long) window_s);
-    argvlen[3] = sr_soft_key(rcpt, stream, key);
     argvlen[0] = 4;
     argvlen[1] = strlen(sr_soft_lua);
     argvlen[2] = 1;
+    argvlen[3] = sr_soft_key(rcpt, stream, key);
     argvlen[4] = strlen(window);
-    if ((rep = sr_cmd((SR_STORE *) s, "suppress soft count", 5, argv, argvlen, err)) == NULL)
+    argvlen[5] = strlen(report);
+    if ((rep = sr_cmd((SR_STORE *) s, "suppress soft count", 6, argv, argvlen, err)) == NULL)
         return -1;
     if (rep->type == REDIS_REPLY_INTEGER && rep->integer >= 1)
         n = (long) rep->integer;
     else
-        (void) suppress_seterr(err, "redis: suppress soft count: unexpected reply");
+        (void) suppress_seterr(err, "redis: suppress soft count: %s",
+                               rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
     freeReplyObject(rep);
     return n;
 }
 
-/* sr_remove - forget an entry and its soft count; 1 if the entry was there */
+/* sr_remove - forget an entry and its soft reports; 1 if the entry was there */
 static int sr_remove(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err)
 {
     char soft[SR_SOFT_MAX];

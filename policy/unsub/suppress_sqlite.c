@@ -22,25 +22,29 @@
  *		evidence TEXT NOT NULL DEFAULT '',
  *		expires INTEGER NOT NULL DEFAULT 0,
  *		PRIMARY KEY (rcpt, stream)) WITHOUT ROWID
- *	CREATE TABLE soft_bounce (rcpt TEXT NOT NULL, stream TEXT NOT NULL,
- *		since INTEGER NOT NULL, count INTEGER NOT NULL,
- *		PRIMARY KEY (rcpt, stream)) WITHOUT ROWID
- *	PRAGMA user_version = 3
+ *	CREATE TABLE soft_report (rcpt TEXT NOT NULL, stream TEXT NOT NULL,
+ *		report TEXT NOT NULL, at INTEGER NOT NULL,
+ *		PRIMARY KEY (rcpt, stream, report)) WITHOUT ROWID
+ *	CREATE INDEX soft_report_at ON soft_report (at)
+ *	PRAGMA user_version = 4
  *
  *	A file of schema 1 (no reason, evidence, expires) is migrated when
  *	it is opened, in one IMMEDIATE transaction that the first process
  *	to get there runs and the others then find done: the three columns
  *	are added, entries of source txmilterctl get reason manual, the
  *	others unsubscribe (all that schema 1 could hold); schema 2 gains
- *	the soft_bounce table the same way. Expiry is checked against this
- *	host's clock (time()), at check time.
+ *	the soft_report table the same way; schema 3's soft_bounce (a
+ *	count and when it started, per pair) becomes that many reports at
+ *	its start (at most 1000) and is dropped. Expiry is checked against
+ *	this host's clock (time()), at check time.
  *
- *	soft_bounce holds the soft bounce count of each pair and when its
- *	window opened (since, time()); one upsert with RETURNING counts
- *	and answers, so two relays' processes on one file never lose a
- *	count. A window that has passed restarts at 1; rows whose window
- *	has passed are deleted after each count, so the table holds only
- *	the pairs that bounced softly within the last window.
+ *	soft_report holds the soft bounces of each pair, one row per
+ *	report (its id: the same report sent again is one row) with when
+ *	it was counted (time()). A count is one IMMEDIATE transaction:
+ *	rows older than the window go (of every pair: the window is the
+ *	same for all), the report is added unless there, and the pair's
+ *	rows are counted; so two processes on one file never lose or
+ *	double a count, and the table holds only the last window's.
  *
  *	The file is created with mode 0640 (whatever the umask) when it is
  *	missing and, when the creator runs as root (txmilterctl), given to
@@ -83,13 +87,13 @@
 #define SQ_FILE         "suppress.db"
 #define SQ_MODE         0640
 #define SQ_MIN_WAIT_MS  1000
-#define SQ_SCHEMA       3
+#define SQ_SCHEMA       4
 
 typedef struct sq_store {
     SUPPRESS        base;
     pthread_mutex_t lock;               /* the connection and statements */
     sqlite3        *db;
-    sqlite3_stmt   *add, *check, *del, *list, *soft, *prune, *del_soft;
+    sqlite3_stmt   *add, *check, *del, *list, *soft, *soft_n, *prune, *del_soft;
     char            path[PATH_MAX];
 } SQ_STORE;
 
@@ -101,11 +105,23 @@ static const char sq_create[] =
     " expires INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY (rcpt, stream)) WITHOUT ROWID";
 
-static const char sq_create_soft[] =
-    "CREATE TABLE IF NOT EXISTS soft_bounce ("
-    " rcpt TEXT NOT NULL, stream TEXT NOT NULL,"
-    " since INTEGER NOT NULL, count INTEGER NOT NULL,"
-    " PRIMARY KEY (rcpt, stream)) WITHOUT ROWID";
+/* schema 4's soft bounces, made in the setup transaction below schema 4 */
+static const char *const sq_create_soft[] = {
+    "CREATE TABLE IF NOT EXISTS soft_report ("
+    " rcpt TEXT NOT NULL, stream TEXT NOT NULL, report TEXT NOT NULL, at INTEGER NOT NULL,"
+    " PRIMARY KEY (rcpt, stream, report)) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS soft_report_at ON soft_report (at)",
+    NULL
+};
+
+/* schema 3 -> 4, when its soft_bounce table is there: each count as reports at its start */
+static const char *const sq_migrate_3[] = {
+    "INSERT OR IGNORE INTO soft_report (rcpt, stream, report, at)"
+    " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)"
+    " SELECT rcpt, stream, 'schema3-' || i, since FROM soft_bounce, n WHERE i <= count",
+    "DROP TABLE soft_bounce",
+    NULL
+};
 
 /* schema 1 -> 2, run inside the setup transaction when "reason" is missing */
 static const char *const sq_migrate_1[] = {
@@ -210,6 +226,7 @@ static void sq_close(SUPPRESS *s)
     sqlite3_finalize(q->del);
     sqlite3_finalize(q->list);
     sqlite3_finalize(q->soft);
+    sqlite3_finalize(q->soft_n);
     sqlite3_finalize(q->prune);
     sqlite3_finalize(q->del_soft);
     if (q->db)
@@ -305,40 +322,50 @@ static int sq_check(SUPPRESS *s, const char *rcpt, const char *stream, SUPPRESS_
     return rc;
 }
 
-/* sq_soft - count one soft bounce in its window; the count, or -1 */
-static long sq_soft(SUPPRESS *s, const char *rcpt, const char *stream, uint64_t window_s,
-                    BUF *err)
+/* sq_step1 - bind and run one statement of sq_soft(); its first column for a row, 0 done, -1 */
+static long sq_step1(sqlite3_stmt *st, const char *rcpt, const char *stream, const char *report,
+                     sqlite3_int64 t)
+{
+    long v = -1;
+    int rc;
+
+    if ((rcpt == NULL || sq_bind2(st, rcpt, stream) == 0)
+        && (report == NULL || sqlite3_bind_text(st, 3, report, -1, SQLITE_STATIC) == SQLITE_OK)
+        && sqlite3_bind_int64(st, rcpt ? (report ? 4 : 3) : 1, t) == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        v = rc == SQLITE_ROW ? (long) sqlite3_column_int64(st, 0) : rc == SQLITE_DONE ? 0 : -1;
+    }
+    (void) sqlite3_reset(st);
+    (void) sqlite3_clear_bindings(st);
+    return v;
+}
+
+/* sq_soft - count one soft bounce report in the window; the count, or -1 */
+static long sq_soft(SUPPRESS *s, const char *rcpt, const char *stream, const char *report,
+                    uint64_t window_s, BUF *err)
 {
     SQ_STORE *q = (SQ_STORE *) s;
-    sqlite3_int64 now = (sqlite3_int64) time(NULL), w = (sqlite3_int64) window_s;
+    sqlite3_int64 now = (sqlite3_int64) time(NULL);
     long n = -1;
 
     sq_lock(q);
-    if (sq_bind2(q->soft, rcpt, stream) != 0
-        || sqlite3_bind_int64(q->soft, 3, now) != SQLITE_OK
-        || sqlite3_bind_int64(q->soft, 4, w) != SQLITE_OK
-        || sqlite3_step(q->soft) != SQLITE_ROW) {
+    if (sqlite3_exec(q->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
         n = sq_err(q, err, "cannot count a soft bounce");
-    } else {
-        n = (long) sqlite3_column_int64(q->soft, 0);
-        if (sqlite3_step(q->soft) != SQLITE_DONE)   /* the upsert completes */
-            n = sq_err(q, err, "cannot count a soft bounce");
+        pthread_mutex_unlock(&q->lock);
+        return n;
     }
-    (void) sqlite3_reset(q->soft);
-    (void) sqlite3_clear_bindings(q->soft);
-    if (n >= 1) {
-        /* Counts whose window has passed say nothing any more; a failure
-         * here costs only space, the count above stands. */
-        if (sqlite3_bind_int64(q->prune, 1, now - w) == SQLITE_OK)
-            (void) sqlite3_step(q->prune);
-        (void) sqlite3_reset(q->prune);
-        (void) sqlite3_clear_bindings(q->prune);
+    if (sq_step1(q->prune, NULL, NULL, NULL, now - (sqlite3_int64) window_s) < 0
+        || sq_step1(q->soft, rcpt, stream, report, now) < 0
+        || (n = sq_step1(q->soft_n, rcpt, stream, NULL, now - (sqlite3_int64) window_s)) < 1
+        || sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        n = sq_err(q, err, "cannot count a soft bounce");
+        (void) sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
     }
     pthread_mutex_unlock(&q->lock);
     return n;
 }
 
-/* sq_remove - 1 if an entry was deleted; the pair's soft count goes too */
+/* sq_remove - 1 if an entry was deleted; the pair's soft reports go too */
 static int sq_remove(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err)
 {
     SQ_STORE *q = (SQ_STORE *) s;
@@ -401,7 +428,7 @@ static const SUPPRESS_OPS sq_ops = { sq_add, sq_check, sq_soft, sq_remove, sq_li
 /* sq_schema - inside the setup transaction: the table, made current; -1 with a reason */
 static int sq_schema(SQ_STORE *q, unsigned wait_ms, BUF *err)
 {
-    char version[24], has[24], set[40];
+    char version[24], has[24], old[24], set[40];
     long v;
     size_t i;
 
@@ -414,14 +441,21 @@ static int sq_schema(SQ_STORE *q, unsigned wait_ms, BUF *err)
                                q->path, v, SQ_SCHEMA);
     if (v == SQ_SCHEMA)
         return 0;
-    if (sq_setup_sql(q, sq_create_soft, wait_ms, NULL, 0, err) != 0
-        || sq_setup_sql(q, "SELECT count(*) FROM pragma_table_info('suppress')"
-                     " WHERE name = 'reason'", wait_ms, has, sizeof(has), err) != 0)
+    for (i = 0; sq_create_soft[i]; i++)
+        if (sq_setup_sql(q, sq_create_soft[i], wait_ms, NULL, 0, err) != 0)
+            return -1;
+    if (sq_setup_sql(q, "SELECT count(*) FROM pragma_table_info('suppress')"
+                     " WHERE name = 'reason'", wait_ms, has, sizeof(has), err) != 0
+        || sq_setup_sql(q, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                        " AND name = 'soft_bounce'", wait_ms, old, sizeof(old), err) != 0)
         return -1;
     for (i = 0; strcmp(has, "0") == 0 && sq_migrate_1[i]; i++)
         if (sq_setup_sql(q, sq_migrate_1[i], wait_ms, NULL, 0, err) != 0)
             return -1;
-    if (strcmp(has, "0") == 0 || v == 2)
+    for (i = 0; strcmp(old, "0") != 0 && sq_migrate_3[i]; i++)
+        if (sq_setup_sql(q, sq_migrate_3[i], wait_ms, NULL, 0, err) != 0)
+            return -1;
+    if (strcmp(has, "0") == 0 || v == 2 || v == 3)
         log_info("%s: suppression list migrated from schema %ld to %d", q->path, v, SQ_SCHEMA);
     snprintf(set, sizeof(set), "PRAGMA user_version = %d", SQ_SCHEMA);
     return sq_setup_sql(q, set, wait_ms, NULL, 0, err);
@@ -508,16 +542,12 @@ SUPPRESS *suppress_sqlite_open(const char *datadir, unsigned timeout_ms, BUF *er
                       " AND (expires = 0 OR expires > ?3)", &q->check, err) != 0
         || sq_prepare(q, "DELETE FROM suppress WHERE rcpt = ?1 AND stream = ?2",
                       &q->del, err) != 0
-        || sq_prepare(q, "INSERT INTO soft_bounce (rcpt, stream, since, count)"
-                      " VALUES (?1, ?2, ?3, 1)"
-                      " ON CONFLICT (rcpt, stream) DO UPDATE SET"
-                      " count = CASE WHEN soft_bounce.since + ?4 <= ?3 OR soft_bounce.since > ?3"
-                      " THEN 1 ELSE soft_bounce.count + 1 END,"
-                      " since = CASE WHEN soft_bounce.since + ?4 <= ?3 OR soft_bounce.since > ?3"
-                      " THEN ?3 ELSE soft_bounce.since END"
-                      " RETURNING count", &q->soft, err) != 0
-        || sq_prepare(q, "DELETE FROM soft_bounce WHERE since <= ?1", &q->prune, err) != 0
-        || sq_prepare(q, "DELETE FROM soft_bounce WHERE rcpt = ?1 AND stream = ?2",
+        || sq_prepare(q, "INSERT OR IGNORE INTO soft_report (rcpt, stream, report, at)"
+                      " VALUES (?1, ?2, ?3, ?4)", &q->soft, err) != 0
+        || sq_prepare(q, "SELECT count(*) FROM soft_report WHERE rcpt = ?1 AND stream = ?2"
+                      " AND at > ?3", &q->soft_n, err) != 0
+        || sq_prepare(q, "DELETE FROM soft_report WHERE at <= ?1", &q->prune, err) != 0
+        || sq_prepare(q, "DELETE FROM soft_report WHERE rcpt = ?1 AND stream = ?2",
                       &q->del_soft, err) != 0
         || sq_prepare(q, "SELECT rcpt, stream, created, source, reason, evidence, expires"
                       " FROM suppress"

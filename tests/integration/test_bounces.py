@@ -21,7 +21,25 @@ Scenarios:
   - the receiver refuses dead@ with 550 5.1.1; Postfix's bounce daemon sends the DSN to
     the rewritten return path; it passes txmilter (non_smtpd_milters), which suppresses
     the recipient (reason bounce, status 5.1.1) and discards the DSN; the next message to
-    that recipient is refused 550 5.7.1 (bounced: 5.1.1), other recipients still get mail.
+    that recipient is refused 550 5.7.1 (bounced: 5.1.1), other recipients still get mail
+    (SQLite and Redis);
+  - the receiver answers 452 4.2.2 (mailbox full) each time and Postfix, trying once
+    (maximal_queue_lifetime 0), bounces each message: BounceSoftLimit 3/7d suppresses at
+    the third (SQLite and Redis);
+  - the bounce of mail to several recipients (which keeps its envelope sender) passes
+    txmilter as ordinary mail and reaches the application's sender;
+  - with the milter away when the bounce daemon writes its DSN, or the Redis store
+    frozen so that txmilter refuses it 451 4.3.0, nothing is lost: Postfix keeps the
+    message (bounce failed) and the DSN it sends again later suppresses;
+  - a DSN a remote MTA sends over SMTP to the return path (after it had accepted the
+    message) does the same (SQLite and Redis); Exim's Status 5.0.0 is read from the reply
+    it quotes (550 5.1.1 dead, 550 5.7.1 policy);
+  - a DSN whose token was tampered with changes nothing, and the log says why;
+  - an out-of-office reply to the return path changes nothing and is dropped;
+  - other mail to the bounce domain passes txmilter untouched and the transport discards
+    it: nothing is relayed on.
+
+txmilter_bounces_total (MetricsListen) counts each report by what it was.
 
 DKIM of a message with the rewritten envelope, and SPF alignment of the new MAIL FROM, are
 tested in test_alignment.py (test_return_path_signature_still_verifies_after_the_envelope_
@@ -190,8 +208,8 @@ def brig(make_brig, bpf):
 
 
 def rcpt(name):
-    """a recipient of its own for each test, so that one test's list never leaks into
-    another's (the Redis store of the sqlite runs is each test's own file anyway)"""
+    """a recipient of its own for each use (each test has a list of its own anyway:
+    distinct addresses keep a failure's logs readable)"""
     return "%s.%s@receiver.example" % (name, uuid.uuid4().hex[:6])
 
 
@@ -238,7 +256,7 @@ def entries_for(brig, to):
 
 def send_remote(brig, rp, msg):
     """msg to the return path rp from a remote MTA (127.0.0.2, null sender, as DSNs and
-    RFC 3834 auto-replies come); Postfix's SmtpResult and its queue id"""
+    RFC 3834 auto-replies come); Postfix's SmtpResult (.queue_id)"""
     r = brig.pf.submit("", [rp], msg, source_address=REMOTE, helo="mx.receiver.example")
     assert r.accepted, "the relay refused mail to its return path: %r\nmaillog tail: %s" % (
         r, brig.pf.log_text()[-3000:])
@@ -523,6 +541,31 @@ def test_remote_dsn_over_smtp_suppresses_the_recipient(brig):
     assert_bounced_refused(brig, gone)
     assert_delivered(brig, alive)
 
+
+def test_exim_status_5_0_0_is_read_from_the_reply_it_quotes(make_brig, bpf):
+    """Exim reports every failure as Status 5.0.0 and quotes the remote reply: with
+    "550 5.1.1" the recipient is dead (suppressed, bounced: 5.1.1); with "550 5.7.1"
+    (spam) it is a policy refusal, which BounceSoftLimit 1/7d would have suppressed as an
+    unclassified failure, and the recipient stays deliverable"""
+    brig = make_brig(bpf, [("BounceSoftLimit", "1/7d")])
+    gone, spammed = rcpt("exim-gone"), rcpt("exim-spam")
+    rp = return_path_of(brig, gone)
+    r = send_remote(brig, rp, remote_dsn(rp, gone, status="5.0.0",
+                    diag="smtp; 550 5.1.1 <%s>: Recipient address rejected: User unknown" % gone))
+    line = milter_line(brig, r.queue_id, "bounced: rcpt=<%s>" % gone)
+    assert "status=5.1.1 suppressed (reason=bounce)" in line, line
+    assert_bounced_refused(brig, gone)
+
+    rp = return_path_of(brig, spammed)
+    r = send_remote(brig, rp, remote_dsn(rp, spammed, status="5.0.0",
+                    diag="smtp; 550 5.7.1 Spamassassin considers this message SPAM"))
+    line = milter_line(brig, r.queue_id, "rcpt=<%s>" % spammed)
+    assert "status=5.7.1 (policy)" in line and "not suppressed" in line, line
+    discarded_by_milter(brig, r.queue_id)
+    assert entries_for(brig, spammed) == []
+    assert_delivered(brig, spammed)
+    counted = brig.bounces_counted()
+    assert (counted["dead"], counted["policy"], counted["other"]) == (1, 1, 0), counted
 
 def test_forged_dsn_with_a_tampered_token_changes_nothing(brig):
     """a DSN to a return path whose token was altered (one character) names no recipient

@@ -15,6 +15,8 @@ Action failed, Status 4.2.2) count towards BounceSoftLimit 3/7d: two leave the r
 deliverable, the third suppresses it (reason bounce) and the next message is refused
 550 5.7.1 (bounced: 4.2.2).  Policy refusals (5.7.1, 4.7.0, 5.6.0, 5.2.3) are about the
 message, never the address: however many come, the recipient stays deliverable.
+With Redis, counting is one command, and a Redis that does not answer defers the report
+(451 4.3.0) rather than lose it; the report sent again counts once.
 """
 
 import re
@@ -22,8 +24,9 @@ import uuid
 
 import pytest
 
-from dsn_helpers import NEWS, RP, outbound, rcpt, return_path_of, send_dsn
+from dsn_helpers import NEWS, RP, outbound, postfix_dsn, rcpt, return_path_of, send_dsn
 from mailrig.redisserver import RedisServer
+from mailrig.util import wait_until
 from ratelimit_helpers import ctl
 from unsub_helpers import unsub_setup
 
@@ -115,3 +118,56 @@ def test_policy_refusals_never_suppress(rig, workdir, store_url):
     rig.capture.wait_for(omid)
     assert bounce_rows(m) == []
     assert "soft bounce" not in m.log_text(True)
+
+
+def test_soft_count_is_one_redis_call_and_a_frozen_redis_defers_the_report(rig, workdir):
+    """with a Redis store, counting a soft bounce is one command (the script), its key in
+    the list's namespace with the window as TTL; while Redis does not answer, the report
+    is refused 451 4.3.0 (the remote MTA keeps it); sent again once Redis answers it
+    counts once, also when the command of the refused attempt ran after all"""
+    redis = RedisServer(workdir, name="redis-dsn-rtt-%s" % uuid.uuid4().hex[:6]).start()
+    try:
+        m = rig.start_milter(unsub_setup(rig.keys, workdir, store=redis.url, extra=[
+            ("ReturnPath", RP), ("BounceSoftLimit", "3/7d"), ("StoreTimeout", "500")]))
+        to = rcpt("rtt")
+        q = re.escape(to)
+        rp, mid = return_path_of(rig, to)
+        key = "txm:{txmilter}:unsub:soft:%d:%s:%s" % (len(NEWS), NEWS, to)
+
+        msg, dmid = postfix_dsn(rp, to, mid, "4.2.2")
+        redis.freeze()
+        try:
+            r = rig.postfix.submit("", [rp], msg, source_address="127.0.0.2",
+                                   helo="mx.receiver.example")
+            assert r.data is not None and r.data[0] == 451, r
+            assert r.data[1].startswith("4.3.0"), r.data
+            m.wait_log(r"soft bounce for rcpt=<%s> stream=%s: cannot count or record it"
+                       % (q, re.escape(NEWS)))
+            assert not rig.capture.find(dmid)
+        finally:
+            redis.thaw()
+        # the remote MTA sends the same report again until it is taken (the store's
+        # circuit breaker may refuse a little longer): one report, one count
+        def taken():
+            r = rig.postfix.submit("", [rp], msg, source_address="127.0.0.2",
+                                   helo="mx.receiver.example")
+            assert r.accepted or (r.data and r.data[0] == 451), r
+            return r.accepted
+        wait_until(taken, 30, interval=1, what="the report taken once Redis answers")
+        m.wait_log(r"rcpt=<%s> .*soft bounce 1 in 7d.*counted" % q)
+        assert redis.cli("ZCARD", key).strip() == "1"
+        assert "soft bounce 2 in 7d" not in m.log_text(True)
+
+        mon = redis.monitor()
+        try:
+            send_dsn(rig, m, rp, to, mid, "4.2.2", r"rcpt=<%s> .*soft bounce 2 in 7d" % q)
+            lines = []
+            mon.count(lines)
+        finally:
+            mon.close()
+        assert len(lines) == 1 and '"EVAL"' in lines[0] and "ZADD" in lines[0], lines
+        assert redis.cli("ZCARD", key).strip() == "2"
+        ttl = int(redis.cli("TTL", key).strip())
+        assert 7 * 86400 - 60 < ttl <= 7 * 86400, ttl
+    finally:
+        redis.stop()

@@ -2,7 +2,8 @@
 /*
  * test_dsn.c - unit tests for dsn.c: reports as Postfix's bounce daemon
  * writes them (failed 5.1.1, delayed 4.2.2, LF and CRLF), several
- * recipients, quoted boundaries, messages that are not DSNs (an
+ * recipients, quoted boundaries, Exim's Status 5.0.0 refined from the
+ * reply it quotes, messages that are not DSNs (an
  * out-of-office reply, a feedback report, a base64 status part), and the
  * classification of status codes.
  */
@@ -55,6 +56,32 @@
     "Status: " status "\n" \
     "Remote-MTA: dns; mx.example.org\n" \
     "Diagnostic-Code: smtp; " diag "\n\n"
+
+/* as Exim writes its bounces: every failure is Status 5.0.0, the detail is in
+ * the remote reply it quotes */
+#define EXIM_DSN(status, diag) \
+    "From: Mail Delivery System <Mailer-Daemon@mx.example.net>\n" \
+    "To: bounces+abc@bounce.shop.example\n" \
+    "Subject: Mail delivery failed: returning message to sender\n" \
+    "Auto-Submitted: auto-replied\n" \
+    "MIME-Version: 1.0\n" \
+    "Content-Type: multipart/report; report-type=delivery-status;\n" \
+    " boundary=1700000000-eximdsn-1804289383\n\n" \
+    "--1700000000-eximdsn-1804289383\n" \
+    "Content-type: text/plain; charset=us-ascii\n\n" \
+    "This message was created automatically by mail delivery software.\n\n" \
+    "--1700000000-eximdsn-1804289383\n" \
+    "Content-type: message/delivery-status\n\n" \
+    "Reporting-MTA: dns; mx.example.net\n\n" \
+    "Action: failed\n" \
+    "Final-Recipient: rfc822;bob@example.org\n" \
+    "Status: " status "\n" \
+    "Remote-MTA: dns; mx.example.org\n" \
+    "Diagnostic-Code: " diag "\n\n" \
+    "--1700000000-eximdsn-1804289383\n" \
+    "Content-type: text/rfc822-headers\n\n" \
+    "From: news@shop.example\n\n" \
+    "--1700000000-eximdsn-1804289383--\n"
 
 typedef struct dsn_case {
     const char *name;
@@ -118,6 +145,34 @@ static const DSN_CASE dsn_cases[] = {
       " boundary=b\n\n--b\nContent-Type: message/global-delivery-status\n\nReporting-MTA: dns; x\n\n"
       "Final-Recipient: utf-8; j\xc3\xb6rg@example.de\nAction: failed\nStatus: 5.1.10\n\n--b--\n",
       0, NULL, 1, DSN_CLASS_DEAD, "5.1.10", "j\xc3\xb6rg@example.de", NULL },
+    /* a Status without detail (x.0.0) takes the enhanced code of the reply it quotes */
+    { "exim_5_0_0_user_unknown", EXIM_DSN("5.0.0", "smtp; 550 5.1.1 <bob@example.org>: User unknown"),
+      1, "bob@example.org", 1, DSN_CLASS_DEAD, "5.1.1", "bob@example.org", NULL },
+    { "exim_5_0_0_spam_is_policy", EXIM_DSN("5.0.0", "smtp; 550 5.7.1 Spamassassin considers "
+      "this message SPAM"), 0, NULL, 1, DSN_CLASS_POLICY, "5.7.1", "bob@example.org", NULL },
+    { "exim_5_0_0_multiline_reply", EXIM_DSN("5.0.0", "smtp; 550-5.1.1 The email account that you "
+      "tried to reach does not exist."), 0, NULL, 1, DSN_CLASS_DEAD, "5.1.1", "bob@example.org", NULL },
+    { "exim_5_0_0_mailbox_full", EXIM_DSN("5.0.0", "smtp; 552 5.2.2 Mailbox full"), 0, NULL, 1,
+      DSN_CLASS_FULL, "5.2.2", "bob@example.org", NULL },
+    { "exim_5_0_0_detail_1_10", EXIM_DSN("5.0.0", "SMTP; 550 5.1.10 RESOLVER.ADR.RecipientNotFound"),
+      0, NULL, 1, DSN_CLASS_DEAD, "5.1.10", "bob@example.org", NULL },
+    { "exim_5_0_0_no_enhanced_code", EXIM_DSN("5.0.0", "smtp; 550 Unrouteable address"), 0, NULL,
+      1, DSN_CLASS_OTHER, "5.0.0", "bob@example.org", NULL },
+    { "exim_5_0_0_other_class_kept", EXIM_DSN("5.0.0", "smtp; 550 4.2.2 odd"), 0, NULL, 1,
+      DSN_CLASS_OTHER, "5.0.0", "bob@example.org", NULL },
+    { "exim_5_0_0_reply_class_differs", EXIM_DSN("5.0.0", "smtp; 450 5.1.1 odd"), 0, NULL, 1,
+      DSN_CLASS_OTHER, "5.0.0", "bob@example.org", NULL },
+    { "exim_5_0_0_not_smtp", EXIM_DSN("5.0.0", "X-Unix; 550 5.1.1 odd"), 0, NULL, 1,
+      DSN_CLASS_OTHER, "5.0.0", "bob@example.org", NULL },
+    { "exim_5_0_0_bad_enhanced_code", EXIM_DSN("5.0.0", "smtp; 550 5.1.1.1 odd"), 0, NULL, 1,
+      DSN_CLASS_OTHER, "5.0.0", "bob@example.org", NULL },
+    { "exim_5_0_0_long_detail", EXIM_DSN("5.0.0", "smtp; 550 5.1.1000 odd"), 0, NULL, 1,
+      DSN_CLASS_OTHER, "5.0.0", "bob@example.org", NULL },
+    { "status_with_detail_kept", EXIM_DSN("5.1.0", "smtp; 550 5.1.1 unknown"), 0, NULL, 1,
+      DSN_CLASS_OTHER, "5.1.0", "bob@example.org", NULL },
+    { "delayed_4_0_0_greylisted", POSTFIX_HEAD RCPT_BLOCK("bob@example.org", "delayed", "4.0.0",
+      "451 4.7.1 Greylisted, try again") POSTFIX_TAIL, 0, NULL, 1, DSN_CLASS_POLICY, "4.7.1",
+      "bob@example.org", NULL },
     { "empty", "", 0, NULL, 0, DSN_CLASS_NONE, "", "", NULL },
 };
 

@@ -385,7 +385,7 @@ static void test_sqlite_file(void **state)
         assert_int_equal(sqlite3_prepare_v2(raw_db, "PRAGMA user_version", -1, &st, NULL),
                          SQLITE_OK);
         assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-        assert_int_equal(sqlite3_column_int(st, 0), 3);
+        assert_int_equal(sqlite3_column_int(st, 0), 4);
         sqlite3_finalize(st);
         sqlite3_close(raw_db);
         suppress_close(s);

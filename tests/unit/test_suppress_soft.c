@@ -6,16 +6,19 @@
  * redis-server that the test starts on a free loopback port (through
  * tests/redis-launch, testutil.h). Without redis-server the test fails.
  *
- * - one table of scenarios runs through both stores: counts per
- *   (recipient, stream), a window that has passed starting over ("lapse"
- *   moves the window's start into the past behind the store's back:
- *   SQLite's since, Redis's TTL), suppress_remove() forgetting the count,
- *   a count being no entry, bad windows refused;
- * - SQLite: a schema 2 file (before soft counts) migrated to 3 on open,
- *   its entries kept; rows of windows that have passed pruned;
- * - Redis: the key in the list's namespace, its TTL the window, set by
- *   the first count and not renewed by the next; a Redis that does not
- *   answer gives -1 and counts a failed write.
+ * - one table of scenarios runs through both stores: distinct reports
+ *   counted per (recipient, stream), the same report sent again counted
+ *   once, a sliding window ("lapse" moves one report, or all of a
+ *   pair's, a week into the past behind the store's back: SQLite's at,
+ *   Redis's scores), suppress_remove() forgetting the reports, a count
+ *   being no entry, bad windows and report ids refused;
+ * - SQLite: a schema 2 file (before soft counts) and a schema 3 file (a
+ *   count per pair) migrated to 4 on open, entries and counts kept;
+ *   reports older than the window pruned;
+ * - Redis: the key in the list's namespace, a sorted set with the
+ *   window as TTL; a count of the build before reports (a string)
+ *   taken over; a Redis that does not answer gives -1 and counts a
+ *   failed write.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -135,29 +138,35 @@ static char *soft_key(const char *rcpt, const char *stream)
     return xasprintf("%s%zu:%s:%s", REDIS_SUP_SOFT, strlen(stream), stream, rcpt);
 }
 
-/* st_lapse - the pair's window over, as the clock passing it would */
-static void st_lapse(ST *t, const char *rcpt, const char *stream)
+/* st_lapse - report (NULL: every report of the pair) counted a week
+ * earlier, as the clock passing it would have it */
+static void st_lapse(ST *t, const char *rcpt, const char *stream, const char *report)
 {
     if (t->dir) {
         char *db = xasprintf("%s/suppress.db", t->dir), *sql;
         sqlite3 *h;
 
         assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-        sql = sqlite3_mprintf("UPDATE soft_bounce SET since = since - %d WHERE rcpt = %Q"
-                              " AND stream = %Q", WEEK, rcpt, stream);
+        sql = sqlite3_mprintf("UPDATE soft_report SET at = at - %d WHERE rcpt = %Q"
+                              " AND stream = %Q AND (%Q IS NULL OR report = %Q)", WEEK, rcpt,
+                              stream, report, report);
         assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
-        assert_int_equal(sqlite3_changes(h), 1);
+        assert_true(sqlite3_changes(h) >= 1);
         sqlite3_free(sql);
         sqlite3_close(h);
         free(db);
     } else {
         char *key = soft_key(rcpt, stream);
-        struct timespec ts = { 0, 50 * 1000000L };
+        redisReply *rep = raw("EVAL %s 1 %s %s", "local n = 0\n"
+                              "for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do\n"
+                              "  if ARGV[1] == '*' or ARGV[1] == m then\n"
+                              "    redis.call('ZINCRBY', KEYS[1], -604800, m); n = n + 1\n"
+                              "  end\n"
+                              "end\nreturn n", key, report ? report : "*");
 
-        /* Redis ends the window itself: a TTL of 1 ms, then gone */
-        assert_int_equal(raw_int("PEXPIRE %s 1", key), 1);
-        nanosleep(&ts, NULL);
-        assert_int_equal(raw_int("EXISTS %s", key), 0);
+        assert_int_equal(rep->type, REDIS_REPLY_INTEGER);
+        assert_true(rep->integer >= 1);
+        freeReplyObject(rep);
         free(key);
     }
 }
@@ -168,6 +177,7 @@ typedef struct op {
     char        kind;       /* c count, x lapse, R record a bounce, d remove, k check, l list */
     const char *rcpt;
     const char *stream;
+    const char *report;     /* c: the report's id; x: the one to lapse (NULL all) */
     uint64_t    window;     /* c: seconds */
     long        want;       /* c: count or -1; d: 1/0; k: 1/0; l: entries */
 } OP;
@@ -184,28 +194,36 @@ typedef struct sc_case {
 
 static const SC_CASE sc_cases[] = {
     { "counts_per_recipient_and_stream", {
-        { 'c', X, S, WEEK, 1 }, { 'c', X, S, WEEK, 2 }, { 'c', X, S, WEEK, 3 },
-        { 'c', Y, S, WEEK, 1 }, { 'c', X, T, WEEK, 1 }, { 'c', X, S, WEEK, 4 },
+        { 'c', X, S, "r1", WEEK, 1 }, { 'c', X, S, "r2", WEEK, 2 }, { 'c', X, S, "r3", WEEK, 3 },
+        { 'c', Y, S, "r4", WEEK, 1 }, { 'c', X, T, "r5", WEEK, 1 }, { 'c', X, S, "r6", WEEK, 4 },
     } },
-    { "window_passed_starts_over", {
-        { 'c', X, S, WEEK, 1 }, { 'c', X, S, WEEK, 2 }, { 'x', X, S, 0, 0 },
-        { 'c', X, S, WEEK, 1 }, { 'c', X, S, WEEK, 2 }, { 'c', Y, S, WEEK, 1 },
+    { "a_report_sent_again_counts_once", {
+        { 'c', X, S, "r1", WEEK, 1 }, { 'c', X, S, "r1", WEEK, 1 }, { 'c', X, S, "r2", WEEK, 2 },
+        { 'c', X, S, "r1", WEEK, 2 }, { 'c', Y, S, "r1", WEEK, 1 },
     } },
-    { "remove_forgets_the_count", {
-        { 'c', X, S, WEEK, 1 }, { 'c', X, S, WEEK, 2 }, { 'R', X, S, 0, 0 },
-        { 'k', X, S, 0, 1 }, { 'd', X, S, 0, 1 }, { 'k', X, S, 0, 0 },
-        { 'c', X, S, WEEK, 1 }, { 'd', X, S, 0, 0 }, { 'c', X, S, WEEK, 1 },
+    { "sliding_window", {
+        { 'c', X, S, "r1", WEEK, 1 }, { 'c', X, S, "r2", WEEK, 2 }, { 'x', X, S, "r1", 0, 0 },
+        { 'c', X, S, "r3", WEEK, 2 }, { 'x', X, S, NULL, 0, 0 }, { 'c', X, S, "r4", WEEK, 1 },
+        { 'c', X, S, "r1", WEEK, 2 }, { 'c', Y, S, "r5", WEEK, 1 },
+    } },
+    { "remove_forgets_the_reports", {
+        { 'c', X, S, "r1", WEEK, 1 }, { 'c', X, S, "r2", WEEK, 2 }, { 'R', X, S, NULL, 0, 0 },
+        { 'k', X, S, NULL, 0, 1 }, { 'd', X, S, NULL, 0, 1 }, { 'k', X, S, NULL, 0, 0 },
+        { 'c', X, S, "r3", WEEK, 1 }, { 'd', X, S, NULL, 0, 0 }, { 'c', X, S, "r4", WEEK, 1 },
     } },
     { "a_count_is_no_entry", {
-        { 'c', X, S, WEEK, 1 }, { 'c', X, S, WEEK, 2 }, { 'k', X, S, 0, 0 },
-        { 'l', NULL, NULL, 0, 0 },
+        { 'c', X, S, "r1", WEEK, 1 }, { 'c', X, S, "r2", WEEK, 2 }, { 'k', X, S, NULL, 0, 0 },
+        { 'l', NULL, NULL, NULL, 0, 0 },
     } },
-    { "bad_window_refused", {
-        { 'c', X, S, 0, -1 }, { 'c', X, S, 366ULL * 86400 + 1, -1 }, { 'c', X, S, 1, 1 },
+    { "bad_window_and_report_refused", {
+        { 'c', X, S, "r1", 0, -1 }, { 'c', X, S, "r1", 366ULL * 86400 + 1, -1 },
+        { 'c', X, S, "", WEEK, -1 }, { 'c', X, S, "a b", WEEK, -1 },
+        { 'c', X, S, "{X65}", WEEK, -1 }, { 'c', X, S, "{X64}", WEEK, 1 }, { 'c', X, S, "r1", WEEK, 2 },
+        { 'c', Y, S, "r1", 1, 1 },
     } },
     { "separator_cannot_merge_pairs", {
-        { 'c', "b:c@example.com", "a", WEEK, 1 }, { 'c', "c@example.com", "a:b", WEEK, 1 },
-        { 'c', "b:c@example.com", "a", WEEK, 2 },
+        { 'c', "b:c@example.com", "a", "r1", WEEK, 1 }, { 'c', "c@example.com", "a:b", "r2", WEEK, 1 },
+        { 'c', "b:c@example.com", "a", "r3", WEEK, 2 },
     } },
 };
 
@@ -230,9 +248,13 @@ static void run_ops(const SC_CASE *c, char kind)
         const OP *o = &c->ops[i];
         long got = 0, n = 0;
 
+        char *report = o->report ? th_expand(o->report, NULL) : NULL;
+
         switch (o->kind) {
-        case 'c': got = suppress_soft_count(t.s, o->rcpt, o->stream, o->window, &err); break;
-        case 'x': st_lapse(&t, o->rcpt, o->stream); got = o->want; break;
+        case 'c':
+            got = suppress_soft_count(t.s, o->rcpt, o->stream, report, o->window, &err);
+            break;
+        case 'x': st_lapse(&t, o->rcpt, o->stream, report); got = o->want; break;
         case 'R': got = suppress_record(t.s, o->rcpt, o->stream, "dsn", &in, &err); break;
         case 'd': got = suppress_remove(t.s, o->rcpt, o->stream, &err); break;
         case 'k': got = suppress_check(t.s, o->rcpt, o->stream, &err); break;
@@ -244,6 +266,7 @@ static void run_ops(const SC_CASE *c, char kind)
         if (got != o->want)
             fail_msg("step %zu (%c): %ld, not %ld (%s)", i + 1, o->kind, got, o->want,
                      err.data ? err.data : "");
+        free(report);
     }
     buf_free(&err);
     st_close(&t);
@@ -279,7 +302,7 @@ static int user_version(const char *db)
     return v;
 }
 
-/* test_sqlite_schema2_migrated - a schema 2 file gains the counts, keeps its entries */
+/* test_sqlite_schema2_migrated - a schema 2 file gains the reports, keeps its entries */
 static void test_sqlite_schema2_migrated(void **state)
 {
     char *dir = new_dir(), *db = xasprintf("%s/suppress.db", dir);
@@ -306,19 +329,19 @@ static void test_sqlite_schema2_migrated(void **state)
     assert_int_equal(suppress_lookup(s, "a@example.com", "s@x.example", &why, ev, NULL), 1);
     assert_int_equal(why, SUPPRESS_BOUNCE);
     assert_string_equal(ev, "5.1.1; smtp; 550");
-    assert_int_equal(suppress_soft_count(s, "b@example.com", "s@x.example", WEEK, NULL), 1);
-    assert_int_equal(suppress_soft_count(s, "b@example.com", "s@x.example", WEEK, NULL), 2);
+    assert_int_equal(suppress_soft_count(s, "b@example.com", "s@x.example", "r1", WEEK, NULL), 1);
+    assert_int_equal(suppress_soft_count(s, "b@example.com", "s@x.example", "r2", WEEK, NULL), 2);
     suppress_close(s);
-    assert_int_equal(user_version(db), 3);
+    assert_int_equal(user_version(db), 4);
     /* a second open changes nothing, the count stays */
     assert_non_null(s = suppress_open("embedded", dir, 0, NULL));
-    assert_int_equal(suppress_soft_count(s, "b@example.com", "s@x.example", WEEK, NULL), 3);
+    assert_int_equal(suppress_soft_count(s, "b@example.com", "s@x.example", "r3", WEEK, NULL), 3);
     suppress_close(s);
     free(db);
     free(dir);
 }
 
-/* rows - the rows of soft_bounce in the file db */
+/* rows - the rows of soft_report in the file db */
 static int rows(const char *db)
 {
     sqlite3 *h;
@@ -326,7 +349,7 @@ static int rows(const char *db)
     int v;
 
     assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(h, "SELECT count(*) FROM soft_bounce", -1, &st, NULL),
+    assert_int_equal(sqlite3_prepare_v2(h, "SELECT count(*) FROM soft_report", -1, &st, NULL),
                      SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     v = sqlite3_column_int(st, 0);
@@ -335,7 +358,7 @@ static int rows(const char *db)
     return v;
 }
 
-/* test_sqlite_pruned - counts whose window has passed are deleted by the next count */
+/* test_sqlite_pruned - reports older than the window are deleted by the next count */
 static void test_sqlite_pruned(void **state)
 {
     char *db;
@@ -344,17 +367,56 @@ static void test_sqlite_pruned(void **state)
     (void) state;
     st_open(&t, 'q');
     db = xasprintf("%s/suppress.db", t.dir);
-    assert_int_equal(suppress_soft_count(t.s, X, S, WEEK, NULL), 1);
-    assert_int_equal(suppress_soft_count(t.s, Y, S, WEEK, NULL), 1);
+    assert_int_equal(suppress_soft_count(t.s, X, S, "r1", WEEK, NULL), 1);
+    assert_int_equal(suppress_soft_count(t.s, Y, S, "r2", WEEK, NULL), 1);
     assert_int_equal(rows(db), 2);
-    st_lapse(&t, X, S);
-    assert_int_equal(suppress_soft_count(t.s, Y, S, WEEK, NULL), 2);
-    assert_int_equal(rows(db), 1);
+    st_lapse(&t, X, S, NULL);
+    assert_int_equal(suppress_soft_count(t.s, Y, S, "r3", WEEK, NULL), 2);
+    assert_int_equal(rows(db), 2);
     free(db);
     st_close(&t);
 }
 
-/* test_redis_key_and_ttl - one key per pair, in the namespace, TTL the window */
+/* test_sqlite_schema3_migrated - schema 3's counts become reports at their start */
+static void test_sqlite_schema3_migrated(void **state)
+{
+    char *dir = new_dir(), *db = xasprintf("%s/suppress.db", dir), *sql;
+    SUPPRESS *s;
+    sqlite3 *h;
+
+    (void) state;
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    assert_int_equal(chmod(db, 0640), 0);
+    sql = sqlite3_mprintf("PRAGMA journal_mode=WAL;"
+                          "CREATE TABLE suppress (rcpt TEXT NOT NULL, stream TEXT NOT NULL,"
+                          " created INTEGER NOT NULL, source TEXT NOT NULL,"
+                          " reason TEXT NOT NULL DEFAULT 'unsubscribe',"
+                          " evidence TEXT NOT NULL DEFAULT '',"
+                          " expires INTEGER NOT NULL DEFAULT 0,"
+                          " PRIMARY KEY (rcpt, stream)) WITHOUT ROWID;"
+                          "CREATE TABLE soft_bounce (rcpt TEXT NOT NULL, stream TEXT NOT NULL,"
+                          " since INTEGER NOT NULL, count INTEGER NOT NULL,"
+                          " PRIMARY KEY (rcpt, stream)) WITHOUT ROWID;"
+                          "INSERT INTO soft_bounce VALUES ('%q', '%q', %lld, 2);"
+                          "INSERT INTO soft_bounce VALUES ('%q', '%q', 5, 9);"
+                          "PRAGMA user_version = 3;", X, S, (long long) time(NULL) - 60, Y, S);
+    assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_free(sql);
+    sqlite3_close(h);
+    assert_non_null(s = suppress_open("embedded", dir, 0, NULL));
+    assert_int_equal(user_version(db), 4);
+    /* X's two of a minute ago still count; Y's nine of 1970 are past any window */
+    assert_int_equal(suppress_soft_count(s, X, S, "r1", WEEK, NULL), 3);
+    assert_int_equal(suppress_soft_count(s, Y, S, "r1", WEEK, NULL), 1);
+    suppress_close(s);
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, "SELECT 1 FROM soft_bounce", NULL, NULL, NULL), SQLITE_ERROR);
+    sqlite3_close(h);
+    free(db);
+    free(dir);
+}
+
+/* test_redis_key_and_ttl - one sorted set per pair, in the namespace, TTL the window */
 static void test_redis_key_and_ttl(void **state)
 {
     char *key = soft_key(X, S);
@@ -363,17 +425,30 @@ static void test_redis_key_and_ttl(void **state)
 
     (void) state;
     st_open(&t, 'r');
-    assert_int_equal(suppress_soft_count(t.s, X, S, WEEK, NULL), 1);
-    rep = raw("GET %s", key);
-    assert_int_equal(rep->type, REDIS_REPLY_STRING);
-    assert_string_equal(rep->str, "1");
+    assert_int_equal(suppress_soft_count(t.s, X, S, "r1", WEEK, NULL), 1);
+    rep = raw("TYPE %s", key);
+    assert_int_equal(rep->type, REDIS_REPLY_STATUS);
+    assert_string_equal(rep->str, "zset");
     freeReplyObject(rep);
+    assert_int_equal(raw_int("ZCARD %s", key), 1);
     assert_true(raw_int("TTL %s", key) > WEEK - 5 && raw_int("TTL %s", key) <= WEEK);
-    /* the next count keeps the window where it opened */
-    assert_int_equal(raw_int("EXPIRE %s 1000", key), 1);
-    assert_int_equal(suppress_soft_count(t.s, X, S, WEEK, NULL), 2);
-    assert_true(raw_int("TTL %s", key) <= 1000);
     assert_int_equal(raw_int("DBSIZE%s", ""), 1);
+    free(key);
+    st_close(&t);
+}
+
+/* test_redis_old_count_taken_over - a count of the build before reports counts on */
+static void test_redis_old_count_taken_over(void **state)
+{
+    char *key = soft_key(X, S);
+    ST t;
+
+    (void) state;
+    st_open(&t, 'r');
+    freeReplyObject(raw("SET %s 2 EX 1000", key));
+    assert_int_equal(suppress_soft_count(t.s, X, S, "r1", WEEK, NULL), 3);
+    assert_int_equal(suppress_soft_count(t.s, X, S, "r1", WEEK, NULL), 3);
+    assert_int_equal(raw_int("ZCARD %s", key), 3);
     free(key);
     st_close(&t);
 }
@@ -388,7 +463,7 @@ static void test_redis_down(void **state)
     (void) state;
     buf_init(&err, 1024);
     assert_non_null(s = suppress_open("redis://127.0.0.1:1/0", NULL, 200, NULL));
-    assert_int_equal(suppress_soft_count(s, X, S, WEEK, &err), -1);
+    assert_int_equal(suppress_soft_count(s, X, S, "r1", WEEK, &err), -1);
     assert_non_null(strstr(err.data, "redis"));
     suppress_stats(s, &st);
     assert_int_equal(st.writes_failed, 1);
@@ -413,10 +488,14 @@ int main(void)
     const struct CMUnitTest plain[] = {
         cmocka_unit_test(test_sqlite_schema2_migrated),
         cmocka_unit_test(test_sqlite_pruned),
+        cmocka_unit_test(test_sqlite_schema3_migrated),
         cmocka_unit_test(test_redis_down),
     };
     const struct CMUnitTest setup[] = { cmocka_unit_test(test_start_redis) };
-    const struct CMUnitTest redis_tests[] = { cmocka_unit_test(test_redis_key_and_ttl) };
+    const struct CMUnitTest redis_tests[] = {
+        cmocka_unit_test(test_redis_key_and_ttl),
+        cmocka_unit_test(test_redis_old_count_taken_over),
+    };
     int rc = 0;
 
     signal(SIGPIPE, SIG_IGN);
