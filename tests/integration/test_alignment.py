@@ -753,6 +753,19 @@ def test_dns_check_return_path_outside_the_from_domain_and_a_null_mx(workdir, ad
         ("nullmx.example.org", "A", EGRESS)], out
 
 
+def test_dns_check_return_path_dns_trouble_is_dnserr_never_a_pass(workdir, adns, keys):
+    """SERVFAIL for the return-path domain: its SPF and MX rows say DNSERR, nothing is
+    proposed for it, and with nothing found wrong the exit status is 3"""
+    adns.add_servfail("sfrp.example.org")
+    adns.restart()
+    rc, out = rp_check(workdir, adns, keys, "sfrp", "bounces+%{token}@bounce.sfrp.example.org")
+    assert re.search(r"^bounce\.sfrp\.example\.org\s+SPF\s+DNSERR", out, re.M), out
+    assert re.search(r"^bounce\.sfrp\.example\.org\s+MX\s+DNSERR\s+bounce\.sfrp\.example\.org MX: ",
+                     out, re.M), out
+    assert not re.search(r"^bounce\.sfrp\.example\.org\. IN ", out, re.M), out
+    assert rc == 3, out
+
+
 # --- RFC 9989 (DMARCMode both, the default) ----------------------------------------------
 
 def test_psd_policy_refuses_unaligned_from_without_own_record(rig, amilter):
