@@ -21,7 +21,25 @@ Scenarios:
   - the receiver refuses dead@ with 550 5.1.1; Postfix's bounce daemon sends the DSN to
     the rewritten return path; it passes txmilter (non_smtpd_milters), which suppresses
     the recipient (reason bounce, status 5.1.1) and discards the DSN; the next message to
-    that recipient is refused 550 5.7.1 (bounced: 5.1.1), other recipients still get mail.
+    that recipient is refused 550 5.7.1 (bounced: 5.1.1), other recipients still get mail
+    (SQLite and Redis);
+  - the receiver answers 452 4.2.2 (mailbox full) each time and Postfix, trying once
+    (maximal_queue_lifetime 0), bounces each message: BounceSoftLimit 3/7d suppresses at
+    the third (SQLite and Redis);
+  - the bounce of mail to several recipients (which keeps its envelope sender) passes
+    txmilter as ordinary mail and reaches the application's sender;
+  - with the milter away when the bounce daemon writes its DSN, or the Redis store
+    frozen so that txmilter refuses it 451 4.3.0, nothing is lost: Postfix keeps the
+    message (bounce failed) and the DSN it sends again later suppresses;
+  - a DSN a remote MTA sends over SMTP to the return path (after it had accepted the
+    message) does the same (SQLite and Redis); Exim's Status 5.0.0 is read from the reply
+    it quotes (550 5.1.1 dead, 550 5.7.1 policy);
+  - a DSN whose token was tampered with changes nothing, and the log says why;
+  - an out-of-office reply to the return path changes nothing and is dropped;
+  - other mail to the bounce domain passes txmilter untouched and the transport discards
+    it: nothing is relayed on.
+
+txmilter_bounces_total (MetricsListen) counts each report by what it was.
 
 DKIM of a message with the rewritten envelope, and SPF alignment of the new MAIL FROM, are
 tested in test_alignment.py (test_return_path_signature_still_verifies_after_the_envelope_
@@ -190,8 +208,8 @@ def brig(make_brig, bpf):
 
 
 def rcpt(name):
-    """a recipient of its own for each test, so that one test's list never leaks into
-    another's (the Redis store of the sqlite runs is each test's own file anyway)"""
+    """a recipient of its own for each use (each test has a list of its own anyway:
+    distinct addresses keep a failure's logs readable)"""
     return "%s.%s@receiver.example" % (name, uuid.uuid4().hex[:6])
 
 
@@ -238,7 +256,7 @@ def entries_for(brig, to):
 
 def send_remote(brig, rp, msg):
     """msg to the return path rp from a remote MTA (127.0.0.2, null sender, as DSNs and
-    RFC 3834 auto-replies come); Postfix's SmtpResult and its queue id"""
+    RFC 3834 auto-replies come); Postfix's SmtpResult (.queue_id)"""
     r = brig.pf.submit("", [rp], msg, source_address=REMOTE, helo="mx.receiver.example")
     assert r.accepted, "the relay refused mail to its return path: %r\nmaillog tail: %s" % (
         r, brig.pf.log_text()[-3000:])
