@@ -117,6 +117,7 @@ def adns(workdir, keys):
     txt("_dmarc.example", "v=DMARC1; p=reject; psd=y")
     txt("_dmarc.npx.example.com", "v=DMARC1; p=none; np=reject")
     srv.add_rr("www.npx.example.com. 300 IN A 192.0.2.80")
+    srv.add_rr("mxonly.npx.example.com. 300 IN MX 10 relay.rp.example.org.")
     txt("_dmarc.testing.example.com", "v=DMARC1; p=reject; t=y")
     txt("_dmarc.dept.example.com", "v=DMARC1; p=reject")
     txt("_dmarc.c.d.e.f.g.h1.example.com", "v=DMARC1; p=reject")       # 8 labels: skipped
@@ -753,6 +754,19 @@ def test_dns_check_return_path_outside_the_from_domain_and_a_null_mx(workdir, ad
         ("nullmx.example.org", "A", EGRESS)], out
 
 
+def test_dns_check_return_path_dns_trouble_is_dnserr_never_a_pass(workdir, adns, keys):
+    """SERVFAIL for the return-path domain: its SPF and MX rows say DNSERR, nothing is
+    proposed for it, and with nothing found wrong the exit status is 3"""
+    adns.add_servfail("sfrp.example.org")
+    adns.restart()
+    rc, out = rp_check(workdir, adns, keys, "sfrp", "bounces+%{token}@bounce.sfrp.example.org")
+    assert re.search(r"^bounce\.sfrp\.example\.org\s+SPF\s+DNSERR", out, re.M), out
+    assert re.search(r"^bounce\.sfrp\.example\.org\s+MX\s+DNSERR\s+bounce\.sfrp\.example\.org MX: ",
+                     out, re.M), out
+    assert not re.search(r"^bounce\.sfrp\.example\.org\. IN ", out, re.M), out
+    assert rc == 3, out
+
+
 # --- RFC 9989 (DMARCMode both, the default) ----------------------------------------------
 
 def test_psd_policy_refuses_unaligned_from_without_own_record(rig, amilter):
@@ -786,6 +800,16 @@ def test_np_does_not_apply_to_an_existing_subdomain(rig, amilter):
     r, mid = send(rig, "app@www.npx.example.com")
     delivered(rig, r, mid)
     line = summary_for(m, "header-from=<app@www.npx.example.com>")
+    assert "preflight-action=deliver" in line, line
+
+
+def test_np_does_not_apply_to_a_subdomain_with_only_an_mx(rig, amilter):
+    """mxonly.npx.example.com has an MX and no A nor AAAA: it exists (RFC 9989), so np=
+    does not apply and p=none lets the mail go"""
+    m = amilter()
+    r, mid = send(rig, "app@mxonly.npx.example.com")
+    delivered(rig, r, mid)
+    line = summary_for(m, "header-from=<app@mxonly.npx.example.com>")
     assert "preflight-action=deliver" in line, line
 
 
