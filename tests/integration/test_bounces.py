@@ -26,6 +26,8 @@ Scenarios:
   - the receiver answers 452 4.2.2 (mailbox full) each time and Postfix, trying once
     (maximal_queue_lifetime 0), bounces each message: BounceSoftLimit 3/7d suppresses at
     the third (SQLite and Redis);
+  - Postfix's delay warning (delay_warning_time) of a 452 4.2.2 is counted, suppresses
+    nothing, and the message arrives once the mailbox takes mail;
   - the bounce of mail to several recipients (which keeps its envelope sender) passes
     txmilter as ordinary mail and reaches the application's sender;
   - with the milter away when the bounce daemon writes its DSN, or the Redis store
@@ -122,6 +124,15 @@ def bpf_once(workdir, bcap):
     bounced as Postfix does when a deferral outlives its queue lifetime (Action failed,
     the 4.x.x status)"""
     pf = bounce_postfix(workdir, bcap, "postfix-bounces-once", {"maximal_queue_lifetime": "0"})
+    yield pf
+    pf.stop()
+
+
+@pytest.fixture(scope="module")
+def bpf_warn(workdir, bcap):
+    """the same, with delay_warning_time = 1s: a message deferred for a second gets
+    Postfix's delay warning (Action delayed) at its next attempt"""
+    pf = bounce_postfix(workdir, bcap, "postfix-bounces-warn", {"delay_warning_time": "1s"})
     yield pf
     pf.stop()
 
@@ -405,6 +416,32 @@ def test_postfix_bounces_of_452_422_past_the_soft_limit_suppress(make_brig, bpf_
     assert_bounced_refused(brig, full, status="4.2.2")
     assert_delivered(brig, alive)
 
+
+def test_postfix_delay_warning_is_counted_and_the_message_still_arrives(make_brig, bpf_warn):
+    """the receiver answers 452 4.2.2 for a while: Postfix's delay warning (Action delayed,
+    Status 4.2.2) to the return path passes txmilter, is counted (full) and suppresses
+    nothing; once the mailbox takes mail again the message arrives"""
+    brig = make_brig(bpf_warn)
+    full = rcpt("delayed")
+    brig.cap.refuse(full, "452 4.2.2 <%s>: mailbox full" % full)
+    r, mid = brig.send(full)
+    assert r.accepted, r
+    brig.pf.wait_log_for(mid, r"dsn=4\.2\.2, status=deferred", timeout=60)
+
+    def warned():
+        brig.pf.flush()                          # the next attempt, past delay_warning_time
+        return [l for l in brig.pf.log_for(mid) if "sender delay notification: " in l]
+    bqid = wait_until(warned, 60, interval=1, what="Postfix's delay warning")[0].rsplit(" ", 1)[1]
+    line = milter_line(brig, bqid, "rcpt=<%s> stream=%s" % (full, NEWS))
+    assert "delayed status=4.2.2 (full): counted, not suppressed" in line, line
+    discarded_by_milter(brig, bqid)
+    assert brig.suppressed() == []
+    assert brig.bounces_counted()["full"] == 1
+
+    brig.cap.refuse(full, None)
+    brig.pf.flush()
+    d = brig.cap.wait_for(mid, timeout=60)
+    assert d.meta["rcpts"] == ["<%s>" % full], d.meta
 
 def test_bounce_while_the_list_cannot_record_it_is_kept_until_it_can(make_brig, bpf, workdir):
     """with the Redis store frozen when Postfix's DSN arrives, txmilter cannot record the

@@ -143,7 +143,7 @@ def test_harness_capture_refuses_chosen_recipients_with_the_chosen_reply(capture
 
 
 def test_harness_capture_refuse_wants_a_real_reply_code(capture):
-    for bad in ("250 2.0.0 fine", "55 5.1.1 short", "550", "550 5.1.1 a\r\nb"):
+    for bad in ("250 2.0.0 fine", "55 5.1.1 short", "550", "550 5.1.1 a\r\nb", "550 5.1.1 a\n"):
         with pytest.raises(RigError):
             capture.refuse("x@receiver.example", bad)
     # a broken rules file shows (451 to every RCPT) instead of silently delivering
