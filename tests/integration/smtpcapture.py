@@ -45,7 +45,7 @@ import sys
 import threading
 
 MAX_LINE = 1 << 20          # SMTP command lines are short; message lines are not limited
-REPLY_RX = re.compile(r"^[45][0-9][0-9] [^\r\n]*$")
+REPLY_RX = re.compile(r"[45][0-9][0-9] [^\r\n]*")
 BAD_REFUSE_FILE = "451 4.3.5 smtpcapture: bad refuse file"
 
 
@@ -61,7 +61,8 @@ def read_refusals(path):
         raise ValueError("%s: not a JSON object" % path)
     out = {}
     for addr, reply in rules.items():
-        if not isinstance(addr, str) or not isinstance(reply, str) or not REPLY_RX.match(reply):
+        if not isinstance(addr, str) or not isinstance(reply, str) \
+                or not REPLY_RX.fullmatch(reply):
             raise ValueError("%s: %r: the reply must be a 4xx or 5xx code, a space and text, "
                              "got %r" % (path, addr, reply))
         out[addr.lower()] = reply

@@ -7,12 +7,15 @@ bug.  If they fail, nothing else in this directory means anything.
 """
 
 import smtplib
+import socket
+import threading
 
 import pytest
 
 from mailrig.util import RigError
 from mailrig.message import make_message
 from mailrig.milters import setup_for
+from mailrig.redisserver import RedisServer
 from mailrig.smtp import smtp_send
 from mailrig.verify import check_not_verifying, check_signed
 
@@ -140,7 +143,7 @@ def test_harness_capture_refuses_chosen_recipients_with_the_chosen_reply(capture
 
 
 def test_harness_capture_refuse_wants_a_real_reply_code(capture):
-    for bad in ("250 2.0.0 fine", "55 5.1.1 short", "550", "550 5.1.1 a\r\nb"):
+    for bad in ("250 2.0.0 fine", "55 5.1.1 short", "550", "550 5.1.1 a\r\nb", "550 5.1.1 a\n"):
         with pytest.raises(RigError):
             capture.refuse("x@receiver.example", bad)
     # a broken rules file shows (451 to every RCPT) instead of silently delivering
@@ -152,3 +155,54 @@ def test_harness_capture_refuse_wants_a_real_reply_code(capture):
         assert r.rcpt("y@receiver.example") == (451, "4.3.5 smtpcapture: bad refuse file"), r.rcpts
     finally:
         capture.refuse_none()
+
+
+class PongSquatter:
+    """a listener on a loopback port that answers anything with +PONG, as another
+    test's Redis on a port our server wanted would"""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            with c:
+                c.recv(4096)
+                c.sendall(b"+PONG\r\n")
+
+    def close(self):
+        self.sock.close()
+
+
+def test_harness_redis_start_waits_for_its_own_server_not_the_port_squatter(workdir):
+    """a port free_port() chose and another process took before redis-server bound it:
+    start() does not take the squatter's PONG for our server, it moves to another port
+    (a restart keeps that one); a port asked for stays taken: a clear RigError"""
+    squat = PongSquatter()
+    try:
+        r = RedisServer(workdir, name="squatted")
+        r.port = squat.port                 # as if taken between free_port() and bind
+        r.start()
+        try:
+            assert r.port != squat.port and r.alive() and r.ping(), (r.port, squat.port)
+            assert r.cli("SET", "k", "v").strip() == "OK"
+            port = r.port
+            r.kill()
+            r.start()
+            assert r.port == port and r.alive() and r.ping()
+        finally:
+            r.kill()
+        fixed = RedisServer(workdir, name="fixed", port=squat.port)
+        with pytest.raises(RigError, match="port %d stayed in use" % squat.port):
+            fixed.start(timeout=1)
+        assert not fixed.alive()
+    finally:
+        squat.close()

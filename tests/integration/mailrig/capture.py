@@ -104,7 +104,7 @@ class Capture:
     def refuse(self, rcpt, reply):
         """refuse - answer RCPT TO:<rcpt> with reply (e.g. "550 5.1.1 <x>: no such user")
         from now on; reply None lifts the refusal"""
-        if reply is not None and not re.match(r"^[45][0-9][0-9] [^\r\n]*$", reply):
+        if reply is not None and not re.fullmatch(r"[45][0-9][0-9] [^\r\n]*", reply):
             raise RigError("capture.refuse(%r): the reply must be a 4xx or 5xx code, a space "
                            "and text, not %r" % (rcpt, reply))
         with self.rules_lock:

@@ -6,7 +6,9 @@
                                     no persistence (a restart starts empty, as after a
                                     crash of a cache-only Redis); with sentinel_of=PORT a
                                     redis-sentinel monitoring 127.0.0.1:PORT as "mymaster".
-                                    .start() waits until it answers PING; .stop() (SIGTERM),
+                                    .start() waits until it (INFO's process_id, not
+                                    whoever took the port meanwhile) answers, on another
+                                    port if free_port()'s was taken; .stop() (SIGTERM),
                                     .kill() (SIGKILL): gone when they return, and start()
                                     again keeps the port; .freeze() / .thaw() (SIGSTOP /
                                     SIGCONT); .alive(), .url, .sock, .cli(...),
@@ -29,6 +31,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import uuid
 
 from .util import RigError, free_port, make_dir, run, stop_process, tail, wait_until
@@ -51,6 +54,7 @@ class RedisServer:
     def __init__(self, workdir, name="redis", port=None, password=None, unixsocket=False,
                  sentinel_of=None):
         self.dir = make_dir(os.path.join(workdir, name))
+        self.chosen_port = not port       # free_port()'s: another one if it is taken
         self.port = port or free_port()
         self.password = password
         self.sentinel_of = sentinel_of
@@ -86,35 +90,76 @@ class RedisServer:
         return cmd
 
     def ping(self):
-        """ping - does the server answer PING (after AUTH, with a password) now?"""
+        """ping - does our server answer PING (after AUTH, with a password) now?"""
+        return self.answering_pid() == (self.proc.pid if self.proc else None)
+
+    def answering_pid(self):
+        """answering_pid - the process id of the server answering on our port (INFO
+        server), None if nothing answers; another test's server may hold the port"""
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
                 f = s.makefile("rb")
                 if self.password and not self.sentinel_of:
                     s.sendall(_resp("AUTH", self.password))
                     f.readline()
-                s.sendall(_resp("PING"))
-                return f.readline().strip() == b"+PONG"
-        except OSError:
-            return False
+                s.sendall(_resp("INFO", "server"))
+                head = f.readline()
+                if not head.startswith(b"$"):
+                    return None
+                body = f.read(int(head[1:]) + 2)
+        except (OSError, ValueError):
+            return None
+        m = re.search(rb"^process_id:(\d+)", body, re.M)
+        return int(m.group(1)) if m else None
 
     def start(self, timeout=10):
+        """start - run the server and wait until it (not another process that took
+        the port meanwhile) answers; a port that free_port() chose and someone took
+        before the server bound it is exchanged for another, a port asked for (a
+        restart) is tried again until timeout"""
         if shutil.which(self.program) is None:
             raise RigError("%s is not installed: install the Debian package %s "
                            "(this test never skips)" % (self.program, PACKAGES[self.program]))
+        deadline = time.monotonic() + timeout
+        while True:
+            if self._run(deadline - time.monotonic()):
+                self.chosen_port = False    # a restart keeps it
+                return self
+            if time.monotonic() > deadline:
+                raise RigError("%s: port %d stayed in use by another process:\n%s" % (
+                    self.program, self.port, tail(self.logfile)))
+            if self.chosen_port:
+                self.port = free_port()
+            else:
+                time.sleep(0.1)
+
+    def _run(self, timeout):
+        """_run - one start: True once it answers, False if the port was in use"""
         log = open(self.logfile, "ab")
+        start = log.tell()
         self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
         log.close()
 
         def ready():
             if self.proc.poll() is not None:
-                raise RigError("%s on port %d exited %s:\n%s" % (
-                    self.program, self.port, self.proc.returncode, tail(self.logfile)))
+                return "exited"
             return self.ping()
-        wait_until(ready, timeout, interval=0.01,
-                   what="%s on port %d" % (self.program, self.port))
-        return self
+        try:
+            if wait_until(ready, max(timeout, 0.5), interval=0.01,
+                          what="%s on port %d" % (self.program, self.port)) is True:
+                return True
+        except RigError:
+            self.kill()
+            raise
+        with open(self.logfile, "rb") as f:
+            f.seek(start)
+            said = f.read().decode(errors="replace")
+        if "Address already in use" in said:
+            self.proc = None
+            return False
+        raise RigError("%s on port %d exited %s:\n%s" % (
+            self.program, self.port, self.proc.returncode, tail(self.logfile)))
 
     def stop(self):
         """stop - SIGTERM and wait: the port is closed when this returns"""
