@@ -180,15 +180,10 @@ static int unsubd_gate_count(UNSUBD_GATE *g, const char *key, int delta, unsigne
     return rc;
 }
 
-/* unsubd_gate_opened - libmicrohttpd took a connection */
+/* unsubd_gate_opened - libmicrohttpd took a connection (counted per client since the handover) */
 void unsubd_gate_opened(UNSUBD_GATE *g, const struct sockaddr *sa)
 {
-    char ip[UNSUBD_IP_MAX], key[UNSUBD_IP_MAX + 16];
-
-    if (sa != NULL) {
-        unsubd_gate_key(g, sa, ip, sizeof(ip), key, sizeof(key));
-        (void) unsubd_gate_count(g, key, 1, 0);
-    }
+    (void) sa;
     atomic_fetch_add(&g->mhd_open, 1);      /* before handing goes down: never both 0 */
     atomic_fetch_sub(&g->handing, 1);
 }
@@ -331,12 +326,18 @@ static int unsubd_gate_read(UNSUBD_GATE *g, size_t i, int hup)
         int fd = c->fd;
         struct sockaddr_storage sa = c->sa;
         socklen_t salen = c->salen;
+        char key[sizeof(c->key)];
 
+        /* Still open, so still its client's until libmicrohttpd closes it: a busy
+         * worker thread starts it (unsubd_gate_opened) only later. */
+        (void) util_strlcpy(key, c->key, sizeof(key));
+        (void) unsubd_gate_count(g, key, 1, 0);
         atomic_fetch_add(&g->handing, 1);   /* before busy goes down: never both 0 */
-        unsubd_gate_drop(g, i, 0);          /* libmicrohttpd counts it from now on */
+        unsubd_gate_drop(g, i, 0);
         if (MHD_add_connection(g->mhd, fd, (const struct sockaddr *) &sa, salen) != MHD_YES) {
             log_err("libmicrohttpd did not take a connection: %s", strerror(errno));
             atomic_fetch_sub(&g->handing, 1);
+            (void) unsubd_gate_count(g, key, -1, 0);
         }
     }
     return 1;

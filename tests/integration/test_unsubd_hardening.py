@@ -11,13 +11,16 @@ fixture), on loopback, with its own configuration and store.
 """
 
 import http.client
+import os
 import re
 import socket
+import sqlite3
+import threading
 import time
 
 import pytest
 
-from mailrig.util import run
+from mailrig.util import run, wait_until
 from mailrig.milters import txmilter_binary
 from test_unsubd import GMAIL, RCPT, STREAM, curl, unsubd, unsubd_binary  # noqa: F401 (fixture)
 
@@ -369,6 +372,65 @@ def test_slowloris_from_one_address_leaves_room_for_others(unsubd):
     finally:
         for s in conns:
             s.close()
+
+
+PER_CLIENT = 16                 # UNSUBD_GATE_PER_CLIENT (unsubd/unsubd_gate.h)
+
+
+def one_click_raw(u, tok, source, results):
+    """one_click_raw - a whole RFC 8058 POST from source; its status into results"""
+    body = b"List-Unsubscribe=One-Click"
+    reply = raw(u, b"POST /u/%s HTTP/1.1\r\nHost: unsub.example.com\r\n"
+                   b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n"
+                   b"Connection: close\r\n\r\n%s" % (tok.encode(), len(body), body),
+                source=source, wait=30)
+    results.append(parse(reply)[0] if reply else None)
+
+
+def test_whole_requests_waiting_for_a_busy_worker_still_count_for_their_address(unsubd):
+    """the store stalls (a test holds its SQLite lock), so every worker thread waits: the
+    whole requests handed to libmicrohttpd meanwhile are still open and still count
+    against their address, so the 17th from one address gets 429 at once (it got in
+    before: a handed-over request was counted only once a worker started it); another
+    address is not refused, and all are answered once the store is back"""
+    u = unsubd("UnsubscribeRateLimit 1000/1m\nStoreTimeout 10000\n")
+    n, extra = PER_CLIENT, 6
+    toks = [u.token(rcpt="r%d@receiver.example" % i) for i in range(n + extra)]
+    legit = u.token(rcpt="legit@receiver.example")
+    lock = sqlite3.connect(os.path.join(u.datadir, "suppress.db"), timeout=5, isolation_level=None)
+    results, mine, threads = [], [], []
+    try:
+        lock.execute("BEGIN EXCLUSIVE")             # every one-click write waits
+        for tok in toks[:n]:
+            threads.append(threading.Thread(target=one_click_raw, args=(u, tok, SLOW, results)))
+            threads[-1].start()
+        wait_until(lambda: u.logtext().count("client=%s" % SLOW) == 0 and
+                   established_to(u.port) >= n, 20, what="%d requests open" % n)
+        for tok in toks[n:]:                        # over the limit: refused while the others wait
+            one_click_raw(u, tok, SLOW, results)
+        assert results == [429] * extra, results
+        threads.append(threading.Thread(target=one_click_raw, args=(u, legit, LEGIT, mine)))
+        threads[-1].start()
+        wait_until(lambda: established_to(u.port) >= n + 1, 20, what="the other address's request open")
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    for t in threads:
+        t.join(60)
+    assert sorted(results) == [200] * n + [429] * extra, results
+    assert mine == [200], mine
+    log = u.logtext()
+    assert log.count("client=%s method=- path=- status=429 result=too-many-connections" % SLOW) == extra, log[-3000:]
+    assert "client=%s method=POST" % LEGIT in log
+    assert len(u.rows()) == n + 1
+
+
+def established_to(port):
+    """established_to - TCP connections established to 127.0.0.1:port now (/proc/net/tcp)"""
+    local = "0100007F:%04X" % port
+    with open("/proc/net/tcp") as f:
+        return sum(1 for line in f.readlines()[1:]
+                   if line.split()[1] == local and line.split()[3] == "01")
 
 
 def test_a_request_trickling_in_gets_408_at_its_deadline(unsubd):

@@ -15,19 +15,22 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import ssl
 import subprocess
+import threading
 
 import pytest
 
 from mailrig.util import connectable, free_port, run, tail, wait_until
 from test_unsubd import RCPT, STREAM, unsubd  # noqa: F401 (fixture)
-from test_unsubd_hardening import parse as parse_raw
+from test_unsubd_hardening import PER_CLIENT, established_to, parse as parse_raw
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHIPPED = os.path.join(HERE, "..", "..", "contrib", "nginx-unsubscribe.conf")
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 CLIENT = "127.0.0.5"
+OTHER = "127.0.0.6"                     # another client behind the same proxy
 HOST = "unsub.example.com"
 
 
@@ -113,10 +116,10 @@ def tls_context(version=None, verify=True, cafile=None):
     return ctx
 
 
-def https(ng, data, ctx=None):
-    """https - send a raw request over TLS from CLIENT; the raw answer (read to the end)"""
+def https(ng, data, ctx=None, source=CLIENT, timeout=15):
+    """https - send a raw request over TLS from source; the raw answer (read to the end)"""
     ctx = ctx or tls_context(cafile=ng.cert)
-    raw = socket.create_connection(("127.0.0.1", ng.tls_port), timeout=15, source_address=(CLIENT, 0))
+    raw = socket.create_connection(("127.0.0.1", ng.tls_port), timeout=timeout, source_address=(source, 0))
     with ctx.wrap_socket(raw, server_hostname=HOST) as s:
         s.sendall(data)
         reply = b""
@@ -146,9 +149,21 @@ def request(method, path, headers=(), body=b""):
 @pytest.fixture
 def front(unsubd, tmp_path):
     """front - txmilter-unsubd behind the shipped nginx: (nginx, unsubd)"""
+    yield from front_with(unsubd, tmp_path, "")
+
+
+@pytest.fixture
+def slow_store_front(unsubd, tmp_path):
+    """slow_store_front - the front with a rate limit out of the way and a store that
+    may wait 10 s for its SQLite lock (a test holds it to keep requests in flight)"""
+    yield from front_with(unsubd, tmp_path, "UnsubscribeRateLimit 1000/1m\nStoreTimeout 10000\n")
+
+
+def front_with(unsubd, tmp_path, extra):
+    """front_with - txmilter-unsubd (with extra configuration lines) behind nginx"""
     if not os.access(NGINX, os.X_OK):
         pytest.fail("nginx is missing (Debian package nginx, in DEPS)")
-    u = unsubd()
+    u = unsubd(extra)
     ng = Nginx(str(tmp_path), u.port)
     ng.start()
     try:
@@ -243,3 +258,54 @@ def test_x_forwarded_for_names_the_client_not_what_it_claims(front):
     log = u.logtext()
     assert "client=%s method=GET" % CLIENT in log, log[-2000:]
     assert "6.6.6.6" not in log
+
+
+def one_click(ng, tok, results, source=CLIENT):
+    """one_click - the RFC 8058 POST through the front; its status into results"""
+    status, _, body = parse(https(ng, request(
+        "POST", "/u/" + tok, [("Content-Type", "application/x-www-form-urlencoded")],
+        b"List-Unsubscribe=One-Click"), source=source, timeout=30))
+    results.append((status, body.strip()))
+
+
+def test_requests_through_the_proxy_are_not_limited_as_one_address(slow_store_front):
+    """more than PER_CLIENT requests of one client in flight at once through nginx, all
+    from nginx's address, while the store stalls (a test holds its SQLite lock): the
+    trusted proxy is exempt from the per-address connection limit (its clients are
+    counted by X-Forwarded-For, and none has PER_CLIENT requests at a worker here), so
+    none is refused 429, each is logged under the client's own address, and another
+    client behind the same proxy, arriving meanwhile, is answered too"""
+    ng, u = slow_store_front
+    n = PER_CLIENT + 3                  # under nginx's own limit_conn of 20 per client
+    toks = [u.token(rcpt="r%d@receiver.example" % i) for i in range(n)]
+    other = u.token(rcpt="other@receiver.example")
+    lock = sqlite3.connect(os.path.join(u.datadir, "suppress.db"), timeout=5,
+                           isolation_level=None)
+    results, theirs, threads = [], [], []
+    try:
+        lock.execute("BEGIN EXCLUSIVE")             # every one-click write waits
+        for tok in toks:
+            threads.append(threading.Thread(target=one_click, args=(ng, tok, results)))
+            threads[-1].start()
+        # nginx has one upstream connection per request in flight: more than PER_CLIENT
+        # connections from 127.0.0.1 are open at txmilter-unsubd at once
+        wait_until(lambda: established_to(u.port) >= n, 20,
+                   what="%d connections from nginx at txmilter-unsubd" % n)
+        threads.append(threading.Thread(target=one_click, args=(ng, other, theirs, OTHER)))
+        threads[-1].start()
+        wait_until(lambda: established_to(u.port) >= n + 1, 20,
+                   what="the other client's request at txmilter-unsubd")
+        assert results == [] and theirs == [], (results, theirs)   # all of them waiting
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    for t in threads:
+        t.join(60)
+    assert sorted(results) == [(200, "You have been unsubscribed.")] * n, results
+    assert theirs == [(200, "You have been unsubscribed.")], theirs
+    log = u.logtext()
+    assert "too-many-connections" not in log, log[-3000:]
+    assert log.count("client=%s method=POST" % CLIENT) == n, log[-3000:]
+    assert log.count("client=%s method=POST" % OTHER) == 1, log[-3000:]
+    assert "client=127.0.0.1 " not in log, log[-3000:]
+    assert len(u.rows()) == n + 1
