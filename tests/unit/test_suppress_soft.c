@@ -3,8 +3,8 @@
  * test_suppress_soft.c - the soft bounce counts of the suppression list
  * (suppress_soft_count(), suppress_sqlite.c, suppress_redis.c) through
  * both stores: the SQLite file in a temporary directory and a real
- * redis-server that the test starts on a free loopback port (through
- * tests/redis-launch, testutil.h). Without redis-server the test fails.
+ * redis-server that the test starts on a free loopback port (the
+ * fixture of testsuppress.h). Without redis-server the test fails.
  *
  * - one table of scenarios runs through both stores: distinct reports
  *   counted per (recipient, stream), the same report sent again counted
@@ -37,99 +37,22 @@
 
 #include "redis_pool.h"
 #include "suppress.h"
+#include "testsuppress.h"
 #include "testutil.h"
 #include "util.h"
 
-#define PASS    "pw"
 #define WEEK    (7 * 86400)
 
-static char tmp_dir[128];
-static TH_REDIS rs;
-
-/* new_dir - a fresh directory under the test's temporary directory */
-static char *new_dir(void)
-{
-    static unsigned n;
-    char *d = xasprintf("%s/d%u", tmp_dir, ++n);
-
-    assert_int_equal(mkdir(d, 0750), 0);
-    return d;
-}
-
-/* raw - one command (printf form) on a fresh authenticated connection */
-static redisReply *raw(const char *fmt, ...)
-{
-    struct timeval tv = { 2, 0 };
-    redisContext *c = redisConnectWithTimeout("127.0.0.1", rs.port, tv);
-    redisReply *rep;
-    va_list ap;
-
-    assert_non_null(c);
-    assert_int_equal(c->err, 0);
-    redisSetTimeout(c, tv);
-    rep = redisCommand(c, "AUTH %s", PASS);
-    assert_non_null(rep);
-    freeReplyObject(rep);
-    va_start(ap, fmt);
-    rep = redisvCommand(c, fmt, ap);
-    va_end(ap);
-    redisFree(c);
-    assert_non_null(rep);
-    return rep;
-}
-
-/* raw_int - an integer answer of raw() */
+/* raw_int - an integer answer of th_sup_raw() */
 static long long raw_int(const char *fmt, const char *a)
 {
-    redisReply *rep = raw(fmt, a);
+    redisReply *rep = th_sup_raw(fmt, a);
     long long v;
 
     assert_int_equal(rep->type, REDIS_REPLY_INTEGER);
     v = rep->integer;
     freeReplyObject(rep);
     return v;
-}
-
-/* cleanup - kill the server, remove the temporary directory */
-static void cleanup(void)
-{
-    th_redis_signal(&rs, SIGKILL);
-    if (tmp_dir[0])
-        th_remove_dir(tmp_dir);
-}
-
-typedef struct st {
-    SUPPRESS *s;
-    char     *dir;                  /* SQLite: the DataDirectory; NULL for Redis */
-} ST;
-
-/* st_open - the store kind ('q' SQLite, 'r' Redis), empty */
-static void st_open(ST *t, char kind)
-{
-    BUF err;
-    char *url;
-
-    buf_init(&err, 1024);
-    memset(t, 0, sizeof(*t));
-    if (kind == 'q') {
-        t->dir = new_dir();
-        t->s = suppress_open("embedded", t->dir, 0, &err);
-    } else {
-        freeReplyObject(raw("FLUSHALL"));
-        url = xasprintf("redis://:" PASS "@127.0.0.1:%d/0", rs.port);
-        t->s = suppress_open(url, NULL, 1000, &err);
-        free(url);
-    }
-    if (t->s == NULL)
-        fail_msg("suppress_open: %s", err.data ? err.data : "?");
-    buf_free(&err);
-}
-
-/* st_close - close and forget */
-static void st_close(ST *t)
-{
-    suppress_close(t->s);
-    free(t->dir);
 }
 
 /* soft_key - the Redis key of a pair's count, as suppress_redis.c documents it */
@@ -140,7 +63,7 @@ static char *soft_key(const char *rcpt, const char *stream)
 
 /* st_lapse - report (NULL: every report of the pair) counted a week
  * earlier, as the clock passing it would have it */
-static void st_lapse(ST *t, const char *rcpt, const char *stream, const char *report)
+static void st_lapse(TH_SUP_STORE *t, const char *rcpt, const char *stream, const char *report)
 {
     if (t->dir) {
         char *db = xasprintf("%s/suppress.db", t->dir), *sql;
@@ -157,12 +80,12 @@ static void st_lapse(ST *t, const char *rcpt, const char *stream, const char *re
         free(db);
     } else {
         char *key = soft_key(rcpt, stream);
-        redisReply *rep = raw("EVAL %s 1 %s %s", "local n = 0\n"
-                              "for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do\n"
-                              "  if ARGV[1] == '*' or ARGV[1] == m then\n"
-                              "    redis.call('ZINCRBY', KEYS[1], -604800, m); n = n + 1\n"
-                              "  end\n"
-                              "end\nreturn n", key, report ? report : "*");
+        redisReply *rep = th_sup_raw("EVAL %s 1 %s %s", "local n = 0\n"
+                                     "for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do\n"
+                                     "  if ARGV[1] == '*' or ARGV[1] == m then\n"
+                                     "    redis.call('ZINCRBY', KEYS[1], -604800, m); n = n + 1\n"
+                                     "  end\n"
+                                     "end\nreturn n", key, report ? report : "*");
 
         assert_int_equal(rep->type, REDIS_REPLY_INTEGER);
         assert_true(rep->integer >= 1);
@@ -238,11 +161,11 @@ static void count_entry(const SUPPRESS_ENTRY *e, void *arg)
 static void run_ops(const SC_CASE *c, char kind)
 {
     SUPPRESS_INFO in = { SUPPRESS_BOUNCE, "4.2.2; soft: 2 in 7d; smtp; 452", 0 };
-    ST t;
+    TH_SUP_STORE t;
     BUF err;
     size_t i;
 
-    st_open(&t, kind);
+    th_sup_open(&t, kind);
     buf_init(&err, 1024);
     for (i = 0; i < 12 && c->ops[i].kind; i++) {
         const OP *o = &c->ops[i];
@@ -269,7 +192,7 @@ static void run_ops(const SC_CASE *c, char kind)
         free(report);
     }
     buf_free(&err);
-    st_close(&t);
+    th_sup_close(&t);
 }
 
 /* test_scenario_sqlite - a scenario on a new SQLite file */
@@ -305,7 +228,7 @@ static int user_version(const char *db)
 /* test_sqlite_schema2_migrated - a schema 2 file gains the reports, keeps its entries */
 static void test_sqlite_schema2_migrated(void **state)
 {
-    char *dir = new_dir(), *db = xasprintf("%s/suppress.db", dir);
+    char *dir = th_sup_new_dir(), *db = xasprintf("%s/suppress.db", dir);
     SUPPRESS_REASON why;
     char ev[SUPPRESS_EVIDENCE_MAX];
     SUPPRESS *s;
@@ -362,10 +285,10 @@ static int rows(const char *db)
 static void test_sqlite_pruned(void **state)
 {
     char *db;
-    ST t;
+    TH_SUP_STORE t;
 
     (void) state;
-    st_open(&t, 'q');
+    th_sup_open(&t, 'q');
     db = xasprintf("%s/suppress.db", t.dir);
     assert_int_equal(suppress_soft_count(t.s, X, S, "r1", WEEK, NULL), 1);
     assert_int_equal(suppress_soft_count(t.s, Y, S, "r2", WEEK, NULL), 1);
@@ -374,13 +297,13 @@ static void test_sqlite_pruned(void **state)
     assert_int_equal(suppress_soft_count(t.s, Y, S, "r3", WEEK, NULL), 2);
     assert_int_equal(rows(db), 2);
     free(db);
-    st_close(&t);
+    th_sup_close(&t);
 }
 
 /* test_sqlite_schema3_migrated - schema 3's counts become reports at their start */
 static void test_sqlite_schema3_migrated(void **state)
 {
-    char *dir = new_dir(), *db = xasprintf("%s/suppress.db", dir), *sql;
+    char *dir = th_sup_new_dir(), *db = xasprintf("%s/suppress.db", dir), *sql;
     SUPPRESS *s;
     sqlite3 *h;
 
@@ -421,12 +344,12 @@ static void test_redis_key_and_ttl(void **state)
 {
     char *key = soft_key(X, S);
     redisReply *rep;
-    ST t;
+    TH_SUP_STORE t;
 
     (void) state;
-    st_open(&t, 'r');
+    th_sup_open(&t, 'r');
     assert_int_equal(suppress_soft_count(t.s, X, S, "r1", WEEK, NULL), 1);
-    rep = raw("TYPE %s", key);
+    rep = th_sup_raw("TYPE %s", key);
     assert_int_equal(rep->type, REDIS_REPLY_STATUS);
     assert_string_equal(rep->str, "zset");
     freeReplyObject(rep);
@@ -434,23 +357,23 @@ static void test_redis_key_and_ttl(void **state)
     assert_true(raw_int("TTL %s", key) > WEEK - 5 && raw_int("TTL %s", key) <= WEEK);
     assert_int_equal(raw_int("DBSIZE%s", ""), 1);
     free(key);
-    st_close(&t);
+    th_sup_close(&t);
 }
 
 /* test_redis_old_count_taken_over - a count of the build before reports counts on */
 static void test_redis_old_count_taken_over(void **state)
 {
     char *key = soft_key(X, S);
-    ST t;
+    TH_SUP_STORE t;
 
     (void) state;
-    st_open(&t, 'r');
-    freeReplyObject(raw("SET %s 2 EX 1000", key));
+    th_sup_open(&t, 'r');
+    freeReplyObject(th_sup_raw("SET %s 2 EX 1000", key));
     assert_int_equal(suppress_soft_count(t.s, X, S, "r1", WEEK, NULL), 3);
     assert_int_equal(suppress_soft_count(t.s, X, S, "r1", WEEK, NULL), 3);
     assert_int_equal(raw_int("ZCARD %s", key), 3);
     free(key);
-    st_close(&t);
+    th_sup_close(&t);
 }
 
 /* test_redis_down - a Redis that does not answer: -1, a failed write counted */
@@ -472,17 +395,6 @@ static void test_redis_down(void **state)
     buf_free(&err);
 }
 
-/* test_start_redis - the server for the Redis tests */
-static void test_start_redis(void **state)
-{
-    char *dir = xasprintf("%s/redis", tmp_dir);
-
-    (void) state;
-    rs.password = PASS;
-    th_redis_start(&rs, dir);
-    free(dir);
-}
-
 int main(void)
 {
     const struct CMUnitTest plain[] = {
@@ -491,23 +403,17 @@ int main(void)
         cmocka_unit_test(test_sqlite_schema3_migrated),
         cmocka_unit_test(test_redis_down),
     };
-    const struct CMUnitTest setup[] = { cmocka_unit_test(test_start_redis) };
     const struct CMUnitTest redis_tests[] = {
         cmocka_unit_test(test_redis_key_and_ttl),
         cmocka_unit_test(test_redis_old_count_taken_over),
     };
     int rc = 0;
 
-    signal(SIGPIPE, SIG_IGN);
-    snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/txm-supsoft-test.XXXXXX");
-    if (mkdtemp(tmp_dir) == NULL) {
-        perror("mkdtemp");
+    if (th_sup_init("supsoft") < 0)
         return 1;
-    }
-    atexit(cleanup);
     rc |= cmocka_run_group_tests_name("suppress_soft", plain, NULL, NULL);
     rc |= RUN("suppress_soft_sqlite", test_scenario_sqlite, sc_cases);
-    if (cmocka_run_group_tests_name("suppress_soft_redis_server", setup, NULL, NULL) != 0)
+    if (th_sup_redis_group("suppress_soft_redis_server") != 0)
         return 1;
     rc |= RUN("suppress_soft_redis", test_scenario_redis, sc_cases);
     rc |= cmocka_run_group_tests_name("suppress_soft_redis_more", redis_tests, NULL, NULL);
