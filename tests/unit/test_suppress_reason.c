@@ -181,8 +181,9 @@ static void check_list(SUPPRESS *s, const OP *o, size_t step)
 }
 
 /* run_ops - one scenario on a store of kind */
-static void run_ops(const SC_CASE *c, char kind)
+static void run_ops(const void *row, char kind)
 {
+    const SC_CASE *c = row;
     char ev[SUPPRESS_EVIDENCE_MAX];
     SUPPRESS_REASON why;
     TH_SUP_STORE t;
@@ -211,25 +212,11 @@ static void run_ops(const SC_CASE *c, char kind)
             assert_int_equal(suppress_check(t.s, o->rcpt, o->stream, NULL), got);
             break;
         }
-        if (got != o->want)
-            fail_msg("step %zu (%c): %ld, not %ld (%s)", i + 1, o->kind, got, o->want,
-                     err.data ? err.data : "");
+        th_sup_step(i + 1, o->kind, got, o->want, &err);
         free(given);
     }
     buf_free(&err);
     th_sup_close(&t);
-}
-
-/* test_scenario_sqlite - a scenario on a new SQLite file */
-static void test_scenario_sqlite(void **state)
-{
-    run_ops(*state, 'q');
-}
-
-/* test_scenario_redis - a scenario on an empty Redis */
-static void test_scenario_redis(void **state)
-{
-    run_ops(*state, 'r');
 }
 
 /* ----------------------------------------------------- older data kept */
@@ -238,22 +225,17 @@ static void test_scenario_redis(void **state)
 static void test_sqlite_migrated(void **state)
 {
     char *dir = th_sup_new_dir(), *db = xasprintf("%s/suppress.db", dir);
-    sqlite3 *h;
-    sqlite3_stmt *st;
     TH_SUP_STORE t;
     BUF b;
 
     (void) state;
-    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-    assert_int_equal(chmod(db, 0640), 0);
-    assert_int_equal(sqlite3_exec(h, "PRAGMA journal_mode=WAL;"
-                                  "CREATE TABLE suppress (rcpt TEXT NOT NULL, stream TEXT NOT NULL,"
-                                  " created INTEGER NOT NULL, source TEXT NOT NULL,"
-                                  " PRIMARY KEY (rcpt, stream)) WITHOUT ROWID;"
-                                  "INSERT INTO suppress VALUES ('a@example.com', 's@x.example', 7, 'http');"
-                                  "INSERT INTO suppress VALUES ('b@example.com', 's@x.example', 8, 'txmilterctl');"
-                                  "PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(h);
+    th_sup_sqlite_file(db, "PRAGMA journal_mode=WAL;"
+                       "CREATE TABLE suppress (rcpt TEXT NOT NULL, stream TEXT NOT NULL,"
+                       " created INTEGER NOT NULL, source TEXT NOT NULL,"
+                       " PRIMARY KEY (rcpt, stream)) WITHOUT ROWID;"
+                       "INSERT INTO suppress VALUES ('a@example.com', 's@x.example', 7, 'http');"
+                       "INSERT INTO suppress VALUES ('b@example.com', 's@x.example', 8, 'txmilterctl');"
+                       "PRAGMA user_version = 1;");
     t.dir = dir;
     t.s = NULL;
     {
@@ -277,12 +259,7 @@ static void test_sqlite_migrated(void **state)
     t.s = NULL;
     assert_non_null(t.s = suppress_open("embedded", dir, 0, NULL));
     suppress_close(t.s);
-    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 4);
-    sqlite3_finalize(st);
-    sqlite3_close(h);
+    assert_int_equal(th_sup_sqlite_int(db, "PRAGMA user_version"), 4);
     free(db);
     free(dir);
 }
@@ -334,15 +311,10 @@ int main(void)
         cmocka_unit_test(test_sqlite_migrated),
     };
     const struct CMUnitTest redis_tests[] = { cmocka_unit_test(test_redis_old_values) };
-    int rc = 0;
+    const TH_SUP_SUITE suite = {
+        "supreason", "suppress_reason", TH_SUP_ARRAY(plain), run_ops, TH_SUP_ROWS(sc_cases),
+        "suppress_reason_redis_old", TH_SUP_ARRAY(redis_tests),
+    };
 
-    if (th_sup_init("supreason") < 0)
-        return 1;
-    rc |= cmocka_run_group_tests_name("suppress_reason", plain, NULL, NULL);
-    rc |= RUN("suppress_reason_sqlite", test_scenario_sqlite, sc_cases);
-    if (th_sup_redis_group("suppress_reason_redis_server") != 0)
-        return 1;
-    rc |= RUN("suppress_reason_redis", test_scenario_redis, sc_cases);
-    rc |= cmocka_run_group_tests_name("suppress_reason_redis_old", redis_tests, NULL, NULL);
-    return rc ? 1 : 0;
+    return th_sup_main(&suite);
 }

@@ -158,8 +158,9 @@ static void count_entry(const SUPPRESS_ENTRY *e, void *arg)
 }
 
 /* run_ops - one scenario on a store of kind */
-static void run_ops(const SC_CASE *c, char kind)
+static void run_ops(const void *row, char kind)
 {
+    const SC_CASE *c = row;
     SUPPRESS_INFO in = { SUPPRESS_BOUNCE, "4.2.2; soft: 2 in 7d; smtp; 452", 0 };
     TH_SUP_STORE t;
     BUF err;
@@ -186,44 +187,23 @@ static void run_ops(const SC_CASE *c, char kind)
             assert_int_equal(n, got);
             break;
         }
-        if (got != o->want)
-            fail_msg("step %zu (%c): %ld, not %ld (%s)", i + 1, o->kind, got, o->want,
-                     err.data ? err.data : "");
+        th_sup_step(i + 1, o->kind, got, o->want, &err);
         free(report);
     }
     buf_free(&err);
     th_sup_close(&t);
 }
 
-/* test_scenario_sqlite - a scenario on a new SQLite file */
-static void test_scenario_sqlite(void **state)
-{
-    run_ops(*state, 'q');
-}
-
-/* test_scenario_redis - a scenario on an empty Redis */
-static void test_scenario_redis(void **state)
-{
-    run_ops(*state, 'r');
-}
-
 /* ---------------------------------------------------------- the stores */
 
-/* user_version - PRAGMA user_version of the file db */
-static int user_version(const char *db)
-{
-    sqlite3 *h;
-    sqlite3_stmt *st;
-    int v;
-
-    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    v = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(h);
-    return v;
-}
+/* The suppress table of schema 2 and 3 (reasons, before soft reports). */
+#define SCHEMA2_SUPPRESS \
+    "CREATE TABLE suppress (rcpt TEXT NOT NULL, stream TEXT NOT NULL," \
+    " created INTEGER NOT NULL, source TEXT NOT NULL," \
+    " reason TEXT NOT NULL DEFAULT 'unsubscribe'," \
+    " evidence TEXT NOT NULL DEFAULT ''," \
+    " expires INTEGER NOT NULL DEFAULT 0," \
+    " PRIMARY KEY (rcpt, stream)) WITHOUT ROWID;"
 
 /* test_sqlite_schema2_migrated - a schema 2 file gains the reports, keeps its entries */
 static void test_sqlite_schema2_migrated(void **state)
@@ -232,22 +212,12 @@ static void test_sqlite_schema2_migrated(void **state)
     SUPPRESS_REASON why;
     char ev[SUPPRESS_EVIDENCE_MAX];
     SUPPRESS *s;
-    sqlite3 *h;
 
     (void) state;
-    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-    assert_int_equal(chmod(db, 0640), 0);
-    assert_int_equal(sqlite3_exec(h, "PRAGMA journal_mode=WAL;"
-                                  "CREATE TABLE suppress (rcpt TEXT NOT NULL, stream TEXT NOT NULL,"
-                                  " created INTEGER NOT NULL, source TEXT NOT NULL,"
-                                  " reason TEXT NOT NULL DEFAULT 'unsubscribe',"
-                                  " evidence TEXT NOT NULL DEFAULT '',"
-                                  " expires INTEGER NOT NULL DEFAULT 0,"
-                                  " PRIMARY KEY (rcpt, stream)) WITHOUT ROWID;"
-                                  "INSERT INTO suppress VALUES ('a@example.com', 's@x.example', 7,"
-                                  " 'dsn', 'bounce', '5.1.1; smtp; 550', 0);"
-                                  "PRAGMA user_version = 2;", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(h);
+    th_sup_sqlite_file(db, "PRAGMA journal_mode=WAL;" SCHEMA2_SUPPRESS
+                       "INSERT INTO suppress VALUES ('a@example.com', 's@x.example', 7,"
+                       " 'dsn', 'bounce', '5.1.1; smtp; 550', 0);"
+                       "PRAGMA user_version = 2;");
     assert_non_null(s = suppress_open("embedded", dir, 0, NULL));
     assert_int_equal(suppress_lookup(s, "a@example.com", "s@x.example", &why, ev, NULL), 1);
     assert_int_equal(why, SUPPRESS_BOUNCE);
@@ -255,30 +225,13 @@ static void test_sqlite_schema2_migrated(void **state)
     assert_int_equal(suppress_soft_count(s, "b@example.com", "s@x.example", "r1", WEEK, NULL), 1);
     assert_int_equal(suppress_soft_count(s, "b@example.com", "s@x.example", "r2", WEEK, NULL), 2);
     suppress_close(s);
-    assert_int_equal(user_version(db), 4);
+    assert_int_equal(th_sup_sqlite_int(db, "PRAGMA user_version"), 4);
     /* a second open changes nothing, the count stays */
     assert_non_null(s = suppress_open("embedded", dir, 0, NULL));
     assert_int_equal(suppress_soft_count(s, "b@example.com", "s@x.example", "r3", WEEK, NULL), 3);
     suppress_close(s);
     free(db);
     free(dir);
-}
-
-/* rows - the rows of soft_report in the file db */
-static int rows(const char *db)
-{
-    sqlite3 *h;
-    sqlite3_stmt *st;
-    int v;
-
-    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(h, "SELECT count(*) FROM soft_report", -1, &st, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    v = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(h);
-    return v;
 }
 
 /* test_sqlite_pruned - reports older than the window are deleted by the next count */
@@ -292,10 +245,10 @@ static void test_sqlite_pruned(void **state)
     db = xasprintf("%s/suppress.db", t.dir);
     assert_int_equal(suppress_soft_count(t.s, X, S, "r1", WEEK, NULL), 1);
     assert_int_equal(suppress_soft_count(t.s, Y, S, "r2", WEEK, NULL), 1);
-    assert_int_equal(rows(db), 2);
+    assert_int_equal(th_sup_sqlite_int(db, "SELECT count(*) FROM soft_report"), 2);
     st_lapse(&t, X, S, NULL);
     assert_int_equal(suppress_soft_count(t.s, Y, S, "r3", WEEK, NULL), 2);
-    assert_int_equal(rows(db), 2);
+    assert_int_equal(th_sup_sqlite_int(db, "SELECT count(*) FROM soft_report"), 2);
     free(db);
     th_sup_close(&t);
 }
@@ -308,26 +261,17 @@ static void test_sqlite_schema3_migrated(void **state)
     sqlite3 *h;
 
     (void) state;
-    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-    assert_int_equal(chmod(db, 0640), 0);
-    sql = sqlite3_mprintf("PRAGMA journal_mode=WAL;"
-                          "CREATE TABLE suppress (rcpt TEXT NOT NULL, stream TEXT NOT NULL,"
-                          " created INTEGER NOT NULL, source TEXT NOT NULL,"
-                          " reason TEXT NOT NULL DEFAULT 'unsubscribe',"
-                          " evidence TEXT NOT NULL DEFAULT '',"
-                          " expires INTEGER NOT NULL DEFAULT 0,"
-                          " PRIMARY KEY (rcpt, stream)) WITHOUT ROWID;"
+    sql = sqlite3_mprintf("PRAGMA journal_mode=WAL;" SCHEMA2_SUPPRESS
                           "CREATE TABLE soft_bounce (rcpt TEXT NOT NULL, stream TEXT NOT NULL,"
                           " since INTEGER NOT NULL, count INTEGER NOT NULL,"
                           " PRIMARY KEY (rcpt, stream)) WITHOUT ROWID;"
                           "INSERT INTO soft_bounce VALUES ('%q', '%q', %lld, 2);"
                           "INSERT INTO soft_bounce VALUES ('%q', '%q', 5, 9);"
                           "PRAGMA user_version = 3;", X, S, (long long) time(NULL) - 60, Y, S);
-    assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+    th_sup_sqlite_file(db, sql);
     sqlite3_free(sql);
-    sqlite3_close(h);
     assert_non_null(s = suppress_open("embedded", dir, 0, NULL));
-    assert_int_equal(user_version(db), 4);
+    assert_int_equal(th_sup_sqlite_int(db, "PRAGMA user_version"), 4);
     /* X's two of a minute ago still count; Y's nine of 1970 are past any window */
     assert_int_equal(suppress_soft_count(s, X, S, "r1", WEEK, NULL), 3);
     assert_int_equal(suppress_soft_count(s, Y, S, "r1", WEEK, NULL), 1);
@@ -407,15 +351,10 @@ int main(void)
         cmocka_unit_test(test_redis_key_and_ttl),
         cmocka_unit_test(test_redis_old_count_taken_over),
     };
-    int rc = 0;
+    const TH_SUP_SUITE suite = {
+        "supsoft", "suppress_soft", TH_SUP_ARRAY(plain), run_ops, TH_SUP_ROWS(sc_cases),
+        "suppress_soft_redis_more", TH_SUP_ARRAY(redis_tests),
+    };
 
-    if (th_sup_init("supsoft") < 0)
-        return 1;
-    rc |= cmocka_run_group_tests_name("suppress_soft", plain, NULL, NULL);
-    rc |= RUN("suppress_soft_sqlite", test_scenario_sqlite, sc_cases);
-    if (th_sup_redis_group("suppress_soft_redis_server") != 0)
-        return 1;
-    rc |= RUN("suppress_soft_redis", test_scenario_redis, sc_cases);
-    rc |= cmocka_run_group_tests_name("suppress_soft_redis_more", redis_tests, NULL, NULL);
-    return rc ? 1 : 0;
+    return th_sup_main(&suite);
 }
