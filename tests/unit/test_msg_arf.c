@@ -5,10 +5,10 @@
  * List-Unsubscribe and a return path; feedback reports to the
  * ComplaintAddress whose enclosed original holds one of those tokens (the
  * https URL, the mailto, the Return-Path, the report's Original-Mail-From;
- * as is and in base64) suppress that recipient (reason complaint, source
- * arf, never expiring) and are discarded, and the next message to the
- * recipient is refused 550 5.7.1 "(complaint)"; opt-out suppresses as an
- * unsubscribe; not-spam and fraud, a recipient named only in
+ * as is, in base64 and in quoted-printable) suppress that recipient
+ * (reason complaint, source arf, never expiring) and are discarded, and
+ * the next message to the recipient is refused 550 5.7.1 "(complaint)";
+ * opt-out suppresses as an unsubscribe; not-spam and fraud, a recipient named only in
  * Original-Rcpt-To and To, a tampered token, mail that is no report change
  * nothing; another recipient of the report keeps it; a list that cannot
  * record refuses 451 4.3.0; a dry run records nothing.
@@ -59,10 +59,42 @@ static char *crlf(const char *s)
     return out;
 }
 
+enum { ENC_NONE, ENC_B64, ENC_QP };
+
+/* qp_encode - in as quoted-printable into out: "=" as =3D, soft line
+ * breaks every 30 characters, so that every token is cut in two */
+static void qp_encode(const char *in, char *out, size_t len)
+{
+    size_t o = 0, col = 0;
+
+    for (; *in; in++) {
+        assert_true(o + 8 < len);
+        if (*in == '\n') {
+            out[o++] = '\n';
+            col = 0;
+            continue;
+        }
+        if (col >= 30) {
+            out[o++] = '=';
+            out[o++] = '\n';
+            col = 0;
+        }
+        if (*in == '=') {
+            memcpy(out + o, "=3D", 3);
+            o += 3;
+            col += 3;
+        } else {
+            out[o++] = *in;
+            col++;
+        }
+    }
+    out[o] = 0;
+}
+
 /* report - the body of a Yahoo-style report of type about original
  * (header lines, LF), with mail_from as Original-Mail-From ("" none) and
- * the original in base64 if b64 */
-static char *report(const char *type, const char *original, const char *mail_from, int b64)
+ * the original in base64 (enc ENC_B64) or quoted-printable (ENC_QP) */
+static char *report(const char *type, const char *original, const char *mail_from, int enc_as)
 {
     char *body = malloc(16384), full[4096], flat[8192], enc[8300];
     const char *cte = "";
@@ -70,7 +102,10 @@ static char *report(const char *type, const char *original, const char *mail_fro
 
     assert_non_null(body);
     snprintf(full, sizeof(full), "%s\n\nthe body\n", original);
-    if (b64) {
+    if (enc_as == ENC_QP) {
+        qp_encode(full, enc, sizeof(enc));
+        cte = "Content-Transfer-Encoding: quoted-printable\n";
+    } else if (enc_as == ENC_B64) {
         int n = EVP_EncodeBlock((unsigned char *) flat, (const unsigned char *) full,
                                 (int) strlen(full));
 
@@ -92,7 +127,7 @@ static char *report(const char *type, const char *original, const char *mail_fro
              "Arrival-Date: Thu, 03 Dec 2026 17:00:00 +0000\n\n"
              "--b\nContent-Type: message/rfc822\n%s\n%s\n--b--\n", type,
              mail_from[0] ? "Original-Mail-From: <" : "", mail_from, mail_from[0] ? ">\n" : "",
-             cte, b64 ? enc : full);
+             cte, enc_as ? enc : full);
     return body;
 }
 
@@ -151,7 +186,7 @@ typedef struct arf_row {
     const char *name;
     const char *type;
     WHERE       where;
-    int         b64;
+    int         enc;                /* ENC_NONE, ENC_B64, ENC_QP */
     int         reason;             /* SUPPRESS_REASON expected, -1: not suppressed */
 } ARF_ROW;
 
@@ -160,7 +195,10 @@ static const ARF_ROW arf_rows[] = {
     { "abuse, mailto token", "abuse", W_MAILTO, 0, SUPPRESS_COMPLAINT },
     { "abuse, Return-Path token", "abuse", W_RETURN_PATH, 0, SUPPRESS_COMPLAINT },
     { "abuse, Original-Mail-From token", "abuse", W_MAIL_FROM, 0, SUPPRESS_COMPLAINT },
-    { "abuse, base64 original", "abuse", W_URL, 1, SUPPRESS_COMPLAINT },
+    { "abuse, base64 original", "abuse", W_URL, ENC_B64, SUPPRESS_COMPLAINT },
+    { "abuse, quoted-printable original", "abuse", W_URL, ENC_QP, SUPPRESS_COMPLAINT },
+    { "abuse, quoted-printable original, Return-Path token", "abuse", W_RETURN_PATH, ENC_QP,
+      SUPPRESS_COMPLAINT },
     { "opt-out", "opt-out", W_URL, 0, SUPPRESS_UNSUBSCRIBE },
     { "not-spam", "not-spam", W_URL, 0, -1 },
     { "fraud", "fraud", W_URL, 0, -1 },
@@ -224,7 +262,7 @@ static void test_rows(void **state)
         assert_int_equal(sent.verdict.verdict, REPLY_CONTINUE);
         assert_true(strstr(sent.lu, "https://unsub.example.com/u/") != NULL && sent.rp[0]);
         original_for(row, &sent, rcpt, orig, sizeof(orig), mail_from, sizeof(mail_from));
-        body = report(row->type, orig, mail_from, row->b64);
+        body = report(row->type, orig, mail_from, row->enc);
         v = to_fbl(s, &svc, body);
         free(body);
         if (v.verdict != REPLY_DISCARD)
