@@ -29,83 +29,19 @@
 #include "services.h"
 #include "snapshot.h"
 #include "suppress.h"
+#include "testmsg.h"
 #include "testutil.h"
-
-static char dir[] = "/tmp/txmsgarf.XXXXXX";
 
 #define STREAM "news@example.com"
 #define FBL "fbl@bounce.example.com"
 
-/* setup - a signing key, its tables and the unsubscribe keys */
-static int setup(void **state)
-{
-    (void) state;
-    if (mkdtemp(dir) == NULL)
-        return -1;
-    th_signing_files(dir);
-    return 0;
-}
-
-/* teardown - remove dir */
-static int teardown(void **state)
-{
-    (void) state;
-    return th_remove_dir(dir);
-}
-
-/* snap - List-Unsubscribe, ReturnPath and ComplaintAddress on, the list in dir */
+/* snap - List-Unsubscribe, ReturnPath and ComplaintAddress on, the list in th_msg_dir */
 static SNAPSHOT *snap(void)
 {
-    char conf[2048];
-
-    snprintf(conf, sizeof(conf),
-             "Syslog no\nKeyTable %s/KeyTable\nSigningTable refile:%s/SigningTable\n"
-             "InternalHosts 127.0.0.1\nUnsubscribeKeyFile %s/unsub.keys\n"
-             "UnsubscribeURL https://unsub.%%{domain}/u/%%{token}\n"
-             "UnsubscribeMailto unsub+%%{token}@example.com\n"
-             "ReturnPath bounces+%%{token}@bounce.%%{domain}\n"
-             "ComplaintAddress " FBL ", jmrp@bounce.example.com\nDataDirectory %s\n",
-             dir, dir, dir, dir);
-    return th_snapshot(dir, conf);
-}
-
-/* What an outbound message got: its List-Unsubscribe value and envelope sender. */
-typedef struct sent {
-    REPLY verdict;
-    char  lu[1024];
-    char  rp[600];
-} SENT;
-
-/* outbound - one message from STREAM to rcpt through eom */
-static SENT outbound(SNAPSHOT *s, SERVICES *svc, const char *rcpt)
-{
-    MSG_CONN conn;
-    const MSG_HDROP *ops;
-    char r[300];
-    SENT out;
-    MSG *m;
-
-    memset(&out, 0, sizeof(out));
-    memset(&conn, 0, sizeof(conn));
-    snprintf(conn.addr, sizeof(conn.addr), "127.0.0.1");
-    m = msg_new(s, svc, &conn, "<" STREAM ">");
-    msg_set_queueid(m, "OUT1");
-    snprintf(r, sizeof(r), "<%s>", rcpt);
-    assert_int_equal(msg_rcpt(m, r, rcpt).verdict, REPLY_CONTINUE);
-    (void) msg_header(m, "From", " " STREAM);
-    (void) msg_header(m, "Subject", " hi");
-    if ((out.verdict = msg_eoh(m)).verdict == REPLY_CONTINUE) {
-        (void) msg_body(m, (const unsigned char *) "hi\r\n", 4);
-        out.verdict = msg_eom(m);
-    }
-    for (size_t i = 0, n = msg_hdrops(m, &ops); i < n; i++) {
-        if (ops[i].kind == MSG_FROM_CHANGE)
-            snprintf(out.rp, sizeof(out.rp), "%s", ops[i].name);
-        if (ops[i].kind == MSG_HDR_APPEND && strcmp(ops[i].name, "List-Unsubscribe") == 0)
-            snprintf(out.lu, sizeof(out.lu), "%s", ops[i].value);
-    }
-    msg_free(m);
-    return out;
+    return th_msg_snapshot("UnsubscribeURL https://unsub.%{domain}/u/%{token}\n"
+                           "UnsubscribeMailto unsub+%{token}@example.com\n"
+                           "ReturnPath bounces+%{token}@bounce.%{domain}\n"
+                           "ComplaintAddress " FBL ", jmrp@bounce.example.com\n", "");
 }
 
 /* crlf - s with bare LFs made CRLF, into a new string */
@@ -243,18 +179,6 @@ static REPLY to_fbl(SNAPSHOT *s, SERVICES *svc, const char *body)
     return inbound(s, svc, rc, 1, ARF_CT, body, 0, NULL);
 }
 
-/* open_list - an empty list in dir */
-static SUPPRESS *open_list(void)
-{
-    char path[300];
-    SUPPRESS *l;
-
-    snprintf(path, sizeof(path), "%s/suppress.db", dir);
-    unlink(path);
-    assert_non_null(l = suppress_open("embedded", dir, 1000, NULL));
-    return l;
-}
-
 /* Where a row's original carries the token. */
 typedef enum where { W_URL, W_MAILTO, W_RETURN_PATH, W_MAIL_FROM, W_NOWHERE, W_TAMPERED } WHERE;
 
@@ -283,7 +207,7 @@ static const ARF_ROW arf_rows[] = {
 };
 
 /* original_for - the enclosed original's header for a row, from what was sent */
-static void original_for(const ARF_ROW *row, const SENT *sent, const char *rcpt, char *orig,
+static void original_for(const ARF_ROW *row, const TH_SENT *sent, const char *rcpt, char *orig,
                          size_t len, char *mail_from, size_t mflen)
 {
     char url[600] = "", mailto[600] = "", *p;
@@ -325,17 +249,16 @@ static void test_rows(void **state)
     SERVICES svc;
 
     (void) state;
-    services_init(&svc);
-    svc.suppress = open_list();
+    th_msg_services(&svc);
     for (size_t i = 0; i < sizeof(arf_rows) / sizeof(arf_rows[0]); i++) {
         const ARF_ROW *row = &arf_rows[i];
         char rcpt[64], orig[2048], mail_from[600], ev[SUPPRESS_EVIDENCE_MAX], *body;
         SUPPRESS_REASON why;
-        SENT sent;
+        TH_SENT sent;
         REPLY v;
 
         snprintf(rcpt, sizeof(rcpt), "r%zu@example.org", i);
-        sent = outbound(s, &svc, rcpt);
+        sent = th_msg_outbound(s, &svc, STREAM, rcpt);
         assert_int_equal(sent.verdict.verdict, REPLY_CONTINUE);
         assert_true(strstr(sent.lu, "https://unsub.example.com/u/") != NULL && sent.rp[0]);
         original_for(row, &sent, rcpt, orig, sizeof(orig), mail_from, sizeof(mail_from));
@@ -347,7 +270,7 @@ static void test_rows(void **state)
         if (suppress_lookup(svc.suppress, rcpt, STREAM, &why, ev, NULL) != (row->reason >= 0))
             fail_msg("%s: suppressed is %d", row->name, row->reason < 0);
         if (row->reason < 0) {
-            assert_int_equal(outbound(s, &svc, rcpt).verdict.verdict, REPLY_CONTINUE);
+            assert_int_equal(th_msg_outbound(s, &svc, STREAM, rcpt).verdict.verdict, REPLY_CONTINUE);
             continue;
         }
         if ((int) why != row->reason)
@@ -356,7 +279,7 @@ static void test_rows(void **state)
             || strstr(ev, "arrival=Thu, 03 Dec 2026 17:00:00 +0000; reporter=arf.mail.yahoo.com; "
                       "ua=Yahoo!-Mail-Feedback/2.0") == NULL)
             fail_msg("%s: evidence \"%s\"", row->name, ev);
-        v = outbound(s, &svc, rcpt).verdict;
+        v = th_msg_outbound(s, &svc, STREAM, rcpt).verdict;
         assert_int_equal(v.verdict, REPLY_REJECT);
         assert_string_equal(v.xcode, "5.7.1");
         if (row->reason == SUPPRESS_COMPLAINT)
@@ -382,8 +305,7 @@ static void test_not_a_report(void **state)
     long n, seen = 0;
 
     (void) state;
-    services_init(&svc);
-    svc.suppress = open_list();
+    th_msg_services(&svc);
     assert_int_equal(inbound(s, &svc, rc, 1, " text/plain",
                              "please stop, I am r1@example.org\n", 0, NULL).verdict, REPLY_DISCARD);
     assert_int_equal(inbound(s, &svc, rc, 1,
@@ -406,13 +328,12 @@ static void test_other_recipient_keeps_it(void **state)
     const char *const rc[] = { FBL, "postmaster@example.com" };
     char orig[2048], mf[600], *body;
     size_t removed;
-    SENT sent;
+    TH_SENT sent;
     REPLY v;
 
     (void) state;
-    services_init(&svc);
-    svc.suppress = open_list();
-    sent = outbound(s, &svc, "two@example.org");
+    th_msg_services(&svc);
+    sent = th_msg_outbound(s, &svc, STREAM, "two@example.org");
     original_for(&arf_rows[0], &sent, "two@example.org", orig, sizeof(orig), mf, sizeof(mf));
     body = report("abuse", orig, mf, 0);
     v = inbound(s, &svc, rc, 2, ARF_CT, body, 0, &removed);
@@ -431,13 +352,12 @@ static void test_dry_run_and_store_down(void **state)
     SERVICES svc;
     const char *const rc[] = { FBL };
     char orig[2048], mf[600], *body;
-    SENT sent;
+    TH_SENT sent;
     REPLY v;
 
     (void) state;
-    services_init(&svc);
-    svc.suppress = open_list();
-    sent = outbound(s, &svc, "down@example.org");
+    th_msg_services(&svc);
+    sent = th_msg_outbound(s, &svc, STREAM, "down@example.org");
     original_for(&arf_rows[0], &sent, "down@example.org", orig, sizeof(orig), mf, sizeof(mf));
     body = report("abuse", orig, mf, 0);
     assert_int_equal(inbound(s, &svc, rc, 1, ARF_CT, body, 1, NULL).verdict, REPLY_DISCARD);
@@ -462,5 +382,5 @@ int main(void)
         cmocka_unit_test(test_dry_run_and_store_down),
     };
 
-    return cmocka_run_group_tests_name("msg_arf", tests, setup, teardown);
+    return cmocka_run_group_tests_name("msg_arf", tests, th_msg_setup, th_msg_teardown);
 }
