@@ -28,6 +28,9 @@ Scenarios:
     the third (SQLite and Redis);
   - Postfix's delay warning (delay_warning_time) of a 452 4.2.2 is counted, suppresses
     nothing, and the message arrives once the mailbox takes mail;
+  - the delay warning and then the bounce (maximal_queue_lifetime) of one message are
+    one soft bounce under BounceSoftLimit 2/7d, and suppress nothing; the delay warning
+    of a second message is the second and suppresses;
   - the bounce of mail to several recipients (which keeps its envelope sender) passes
     txmilter as ordinary mail and reaches the application's sender;
   - with the milter away when the bounce daemon writes its DSN, or the Redis store
@@ -133,6 +136,17 @@ def bpf_warn(workdir, bcap):
     """the same, with delay_warning_time = 1s: a message deferred for a second gets
     Postfix's delay warning (Action delayed) at its next attempt"""
     pf = bounce_postfix(workdir, bcap, "postfix-bounces-warn", {"delay_warning_time": "1s"})
+    yield pf
+    pf.stop()
+
+
+@pytest.fixture(scope="module")
+def bpf_warn_expire(workdir, bcap):
+    """the same, with delay_warning_time = 1s and maximal_queue_lifetime = 6s: a message
+    deferred gets Postfix's delay warning at its next attempt past a second, and its
+    bounce (Action failed) at the first attempt past six"""
+    pf = bounce_postfix(workdir, bcap, "postfix-bounces-warn-expire",
+                        {"delay_warning_time": "1s", "maximal_queue_lifetime": "6s"})
     yield pf
     pf.stop()
 
@@ -442,6 +456,57 @@ def test_postfix_delay_warning_is_counted_and_the_message_still_arrives(make_bri
     brig.pf.flush()
     d = brig.cap.wait_for(mid, timeout=60)
     assert d.meta["rcpts"] == ["<%s>" % full], d.meta
+
+def notices_of(brig, mid, kind):
+    """the queue ids of Postfix's notices of kind ("delay", "non-delivery") for mid, each
+    attempt flushed from the queue so that the next comes without Postfix's backoff"""
+    def found():
+        brig.pf.flush()
+        return [l.rsplit(" ", 1)[1] for l in brig.pf.log_for(mid)
+                if "sender %s notification: " % kind in l]
+    return wait_until(found, 60, interval=1, what="Postfix's %s notification" % kind)
+
+
+def test_delay_warning_and_bounce_of_one_message_count_once(make_brig, bpf_warn_expire):
+    """the receiver answers 452 4.2.2 every time: Postfix warns of the delay of the first
+    message, then bounces it (Action failed) when its queue lifetime is over. Both are
+    about one message to one recipient: under BounceSoftLimit 2/7d they are soft bounce 1
+    and suppress nothing. The delay warning of a second message is soft bounce 2 and
+    suppresses; that message's own bounce later is still the second"""
+    brig = make_brig(bpf_warn_expire, [("BounceSoftLimit", "2/7d")])
+    full = rcpt("full-once")
+    brig.cap.refuse(full, "452 4.2.2 <%s>: mailbox full" % full)
+    r, mid = brig.send(full)
+    assert r.accepted, r
+    brig.pf.wait_log_for(mid, r"dsn=4\.2\.2, status=deferred", timeout=60)
+
+    warn = notices_of(brig, mid, "delay")[0]
+    line = milter_line(brig, warn, "rcpt=<%s> stream=%s" % (full, NEWS))
+    assert ("delayed status=4.2.2 (full): soft bounce 1 in 7d, BounceSoftLimit 2: counted, "
+            "not suppressed") in line, line
+    final = notices_of(brig, mid, "non-delivery")[0]
+    brig.pf.wait_log_for(mid, r"status=expired, returned to sender", timeout=10)
+    line = milter_line(brig, final, "rcpt=<%s> stream=%s" % (full, NEWS))
+    assert ("failed status=4.2.2 (full): soft bounce 1 in 7d, BounceSoftLimit 2: counted, "
+            "not suppressed") in line, line
+    discarded_by_milter(brig, final)
+    assert entries_for(brig, full) == [], brig.suppressed()
+    assert brig.bounces_counted()["full"] == 2      # two reports, one soft bounce
+
+    r, mid2 = brig.send(full)                       # not refused: a second message
+    assert r.accepted, "refused: %r\nmaillog: %s" % (r, brig.pf.log_for(mid2))
+    warn = notices_of(brig, mid2, "delay")[0]
+    line = milter_line(brig, warn, "rcpt=<%s> stream=%s" % (full, NEWS))
+    assert re.search(r"bounced: rcpt=<%s> stream=%s status=4\.2\.2 \(full\) soft bounce 2 in "
+                     r"7d, BounceSoftLimit 2: suppressed \(reason=bounce\)" % (
+                         re.escape(full), re.escape(NEWS)), line), line
+    e = entries_for(brig, full)
+    assert len(e) == 1 and e[0]["evidence"] == (
+        "4.2.2; soft: 2 in 7d; smtp; 452 4.2.2 <%s>: mailbox full" % full), e
+    final = notices_of(brig, mid2, "non-delivery")[0]
+    assert "soft bounce 2 in 7d" in milter_line(brig, final, "rcpt=<%s>" % full)
+    assert_bounced_refused(brig, full, status="4.2.2")
+
 
 def test_bounce_while_the_list_cannot_record_it_is_kept_until_it_can(make_brig, bpf, workdir):
     """with the Redis store frozen when Postfix's DSN arrives, txmilter cannot record the
