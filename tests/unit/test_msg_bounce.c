@@ -57,9 +57,10 @@ static SNAPSHOT *snap(void)
     "Final-Recipient: rfc822; " RCPT "\r\nAction: " action "\r\nStatus: " status "\r\n" \
     "Diagnostic-Code: smtp; 550 " status " <" RCPT ">: Recipient address rejected\r\n\r\n--b--\r\n"
 
-/* inbound - a message from outside to the return path rp; its verdict */
-static REPLY inbound(SNAPSHOT *s, SERVICES *svc, const char *rp, const char *ctype,
-                     const char *body)
+/* inbound_id - a message from outside to the return path rp, with the
+ * Message-ID id (NULL: none); its verdict */
+static REPLY inbound_id(SNAPSHOT *s, SERVICES *svc, const char *rp, const char *ctype,
+                        const char *id, const char *body)
 {
     MSG_CONN conn;
     char r[600];
@@ -73,6 +74,8 @@ static REPLY inbound(SNAPSHOT *s, SERVICES *svc, const char *rp, const char *cty
     snprintf(r, sizeof(r), "<%s>", rp);
     assert_int_equal(msg_rcpt(m, r, rp).verdict, REPLY_CONTINUE);
     (void) msg_header(m, "From", " MAILER-DAEMON@mx.example.org");
+    if (id != NULL)
+        (void) msg_header(m, "Message-ID", id);
     (void) msg_header(m, "Content-Type", ctype);
     if ((v = msg_eoh(m)).verdict == REPLY_CONTINUE) {
         assert_true(msg_wants_body(m));
@@ -81,6 +84,13 @@ static REPLY inbound(SNAPSHOT *s, SERVICES *svc, const char *rp, const char *cty
     }
     msg_free(m);
     return v;
+}
+
+/* inbound - a message from outside to the return path rp, without Message-ID */
+static REPLY inbound(SNAPSHOT *s, SERVICES *svc, const char *rp, const char *ctype,
+                     const char *body)
+{
+    return inbound_id(s, svc, rp, ctype, NULL, body);
 }
 
 #define REPORT " multipart/report; report-type=delivery-status; boundary=b"
@@ -208,12 +218,112 @@ static void test_soft_limit(void **state)
     metrics_free(reg);
 }
 
+/* One report in a scenario: about which message, what it says, whether it
+ * returns the original's header (its Message-ID), or is the one before it
+ * sent again byte for byte (after a 451). */
+typedef struct soft_report {
+    int         msg;                    /* 0 or 1; -1 ends the list */
+    const char *action, *status;
+    int         enclosed, again;
+} SOFT_REPORT;
+
+typedef struct soft_case {
+    const char *name;
+    int         one_second;             /* both messages sent in the same second */
+    SOFT_REPORT reports[5];
+    int         suppressed;             /* with BounceSoftLimit 2/7d */
+} SOFT_CASE;
+
+#define END { -1, NULL, NULL, 0, 0 }
+
+static const SOFT_CASE soft_cases[] = {
+    { "delay_then_failure_of_one_message", 0, { { 0, "delayed", "4.2.2", 1, 0 },
+      { 0, "failed", "4.2.2", 1, 0 }, END }, 0 },
+    { "delay_then_failure_nothing_enclosed", 0, { { 0, "delayed", "4.2.2", 0, 0 },
+      { 0, "failed", "4.2.2", 0, 0 }, END }, 0 },
+    { "two_warnings_and_a_failure_of_one_message", 0, { { 0, "delayed", "4.2.2", 1, 0 },
+      { 0, "delayed", "4.4.1", 1, 0 }, { 0, "failed", "5.2.2", 1, 0 }, END }, 0 },
+    { "one_report_sent_again", 0, { { 0, "failed", "5.2.2", 1, 0 },
+      { 0, "failed", "5.2.2", 1, 1 }, END }, 0 },
+    { "two_messages", 0, { { 0, "failed", "5.2.2", 1, 0 }, { 1, "failed", "5.2.2", 1, 0 }, END },
+      1 },
+    { "two_messages_nothing_enclosed", 0, { { 0, "failed", "4.4.7", 0, 0 },
+      { 1, "failed", "4.4.7", 0, 0 }, END }, 1 },
+    { "two_messages_in_one_second", 1, { { 0, "failed", "5.2.2", 1, 0 },
+      { 1, "failed", "5.2.2", 1, 0 }, END }, 1 },
+    { "delay_of_one_failure_of_another", 0, { { 0, "delayed", "4.2.2", 1, 0 },
+      { 1, "failed", "5.2.2", 1, 0 }, END }, 1 },
+};
+
+static time_t soft_clock_now;
+
+/* soft_clock - the scenario's clock, which the return-path tokens hold */
+static time_t soft_clock(void)
+{
+    return soft_clock_now;
+}
+
+/* soft_report_of - the DSN body of r: Postfix-like, with, if enclosed, the
+ * header of its message (the Message-ID <news.N@example.com>) */
+static void soft_report_of(const SOFT_REPORT *r, char *out, size_t len)
+{
+    char orig[200] = "";
+
+    if (r->enclosed)
+        snprintf(orig, sizeof(orig), "--b\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+                 "From: " STREAM "\r\nMessage-ID: <news.%d@example.com>\r\n\r\n", r->msg);
+    snprintf(out, len, "--b\r\nContent-Type: text/plain\r\n\r\nsorry\r\n"
+             "--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\n"
+             "Final-Recipient: rfc822; " RCPT "\r\nAction: %s\r\nStatus: %s\r\n"
+             "Diagnostic-Code: smtp; 452 %s full\r\n\r\n%s--b--\r\n", r->action, r->status,
+             r->status, orig);
+}
+
+/* test_soft_identity - reports about one message and recipient count once */
+static void test_soft_identity(void **state)
+{
+    const SOFT_CASE *c = *state;
+    SNAPSHOT *s = snap_with("BounceSoftLimit 2/7d\n");
+    char rp[2][600], body[2048], id[64];
+    SERVICES svc;
+    int n;
+
+    th_msg_services(&svc);
+    svc.now = soft_clock;
+    for (n = 0; n < 2; n++) {
+        soft_clock_now = 1796000000 + (c->one_second ? 0 : n);
+        snprintf(rp[n], sizeof(rp[n]), "%s", th_msg_outbound(s, &svc, STREAM, RCPT).rp);
+        assert_true(strncmp(rp[n], "bounces+", 8) == 0);
+    }
+    assert_int_equal(strcmp(rp[0], rp[1]) == 0, c->one_second);
+    for (n = 0; c->reports[n].msg >= 0; n++) {
+        const SOFT_REPORT *r = &c->reports[n];
+
+        if (!r->again)
+            snprintf(id, sizeof(id), "<dsn.%d@mx.example.org>", n);    /* each report its own */
+        soft_report_of(r, body, sizeof(body));
+        assert_int_equal(inbound_id(s, &svc, rp[r->msg], REPORT, id, body).verdict, REPLY_DISCARD);
+    }
+    if (suppress_check(svc.suppress, RCPT, STREAM, NULL) != c->suppressed)
+        fail_msg("suppressed: %s, want %s", c->suppressed ? "no" : "yes", c->suppressed ? "yes" : "no");
+    suppress_close(svc.suppress);
+    snapshot_release(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dead_address_suppressed_then_refused),
         cmocka_unit_test(test_soft_limit),
     };
+    int rc;
 
-    return cmocka_run_group_tests_name("msg_bounce", tests, th_msg_setup, th_msg_teardown);
+    /* one scratch directory for both groups */
+    if (th_msg_setup(NULL) != 0)
+        return 1;
+    rc = cmocka_run_group_tests_name("msg_bounce", tests, NULL, NULL);
+    rc |= RUN("msg_bounce_soft_identity", test_soft_identity, soft_cases);
+    if (th_msg_teardown(NULL) != 0)
+        rc = 1;
+    return rc ? 1 : 0;
 }
