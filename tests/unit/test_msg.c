@@ -24,6 +24,7 @@
 
 #include "keys.h"
 #include "msg.h"
+#include "msg_int.h"                   /* msg_add_field(): what the steps add */
 #include "testutil.h"
 #include "sign_key.h"
 #include "snapshot.h"
@@ -519,11 +520,11 @@ static void test_sign_and_verify(void **state)
         f[1] = c->from;
         for (size_t j = 0; f[j]; j += 2)
             (void) msg_header(m, f[j], f[j + 1]);
-        assert_int_equal(msg_add_header(m, "List-Unsubscribe", "<https://u.example/u/T>"), 0);
-        assert_int_equal(msg_add_header(m, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click"), 0);
+        assert_int_equal(msg_add_field(m, "List-Unsubscribe", "<https://u.example/u/T>"), 0);
+        assert_int_equal(msg_add_field(m, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click"), 0);
         if (msg_eoh(m).verdict != REPLY_CONTINUE)
             fail_msg("case \"%s\": eoh refused: %s", c->name, msg_summary(m));
-        assert_int_equal(msg_add_header(m, "X-Too-Late", "1"), -1);
+        assert_int_equal(msg_add_field(m, "X-Too-Late", "1"), -1);
         assert_true(msg_wants_body(m));
         assert_int_equal(msg_body(m, (const unsigned char *) body, 7).verdict, REPLY_CONTINUE);
         assert_int_equal(msg_body(m, (const unsigned char *) body + 7, strlen(body) - 7).verdict, REPLY_CONTINUE);
