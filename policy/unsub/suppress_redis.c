@@ -14,8 +14,14 @@
  *	int	suppress_redis_value(const char *value,
  *			SUPPRESS_REASON *reason, char *evidence)
  *
- *	and, through s->ops: add, check, soft, remove, list, close
- *	(suppress.h).
+ *	and, through s->ops: add, check, remove, list, close (suppress.h);
+ *	soft is suppress_redis_soft.c's.
+ *
+ *	#include "suppress_redis_int.h"
+ *
+ *	redisReply *suppress_redis_cmd(SR_STORE *r, const char *what,
+ *			int argc, const char **argv, const size_t *argvlen,
+ *			BUF *err)
  *
  * DESCRIPTION
  *	The same Redis as the rate limits (Store), through a redis_pool.c
@@ -40,12 +46,7 @@
  *	txm:{txmilter}:unsub:streams	set of every STREAM with entries
  *	txm:{txmilter}:unsub:soft:LEN:STREAM:RCPT
  *				sorted set: the soft bounce reports of the
- *				pair (member the report's id, score when it
- *				was counted, Redis TIME), LEN the bytes of
- *				STREAM, so that no stream or recipient can
- *				make another pair's key; its TTL the window
- *				(a string there, the count of the build
- *				before reports, becomes that many reports)
+ *				pair (suppress_redis_soft.c)
  *
  *	(REDIS_SUP_* of redis_pool.h: the rate script reads them too, to
  *	return a recipient's suppressions with its rate decision.)
@@ -65,16 +66,16 @@
  *		before the new entry would (so the first created time and
  *		source stay), created and EXPIRES from Redis TIME (one clock
  *		for every relay), SADD of the stream: atomic.
- *	soft	one EVAL: reports older than the window go (ZREMRANGEBYSCORE),
- *		the report is added unless there (ZADD NX), the key lives a
- *		window more (EXPIRE), ZCARD is the count: the same sliding
- *		window as the SQLite store, on Redis's clock for every relay.
  *	remove	one EVAL: HDEL, DEL of the pair's soft reports, and SREM of
  *		the stream when its hash is gone.
  *	list	the stream given, else SMEMBERS of the index (sorted); per
  *		stream HGET of the recipient given, else HSCAN in batches.
  *		As with every SCAN, an entry added or removed while a listing
  *		runs may be missed or reported twice.
+ *
+ *	suppress_redis_cmd() sends one command for suppress_redis_soft.c as
+ *	for the others here: what names the caller in err and in the pool's
+ *	log; the reply, or NULL with "redis: what: why" in err.
  *
  * DIAGNOSTICS
  *	-1 with a reason in err when Redis cannot be asked, answers an error
@@ -88,23 +89,16 @@
 #include <hiredis.h>
 
 #include "redis_pool.h"
-#include "suppress_impl.h"
+#include "suppress_redis_int.h"
 #include "util.h"
 
 #define SR_STREAMS      REDIS_SUP_STREAMS
 #define SR_HASH         REDIS_SUP_HASH
 #define SR_KEY_MAX      (sizeof(SR_HASH) + SUPPRESS_FIELD_MAX)
-#define SR_SOFT_MAX     (sizeof(REDIS_SUP_SOFT) + 8 + 2 * SUPPRESS_FIELD_MAX)
 #define SR_POOL         4
 #define SR_SCAN_COUNT   "500"
 
 #define SR_ARGS         11              /* the most arguments of one command */
-
-typedef struct sr_store {
-    SUPPRESS  base;
-    REDIS_POOL *pool;
-    int       own_pool;
-} SR_STORE;
 
 /* KEYS[1] the stream's hash, KEYS[2] the index; ARGV rcpt, source, stream,
  * reason, expire after (seconds, 0 never), evidence */
@@ -124,24 +118,6 @@ static const char sr_add_lua[] =
     " .. ' ' .. ARGV[6])\n"
     "return 1\n";
 
-/* KEYS[1] the pair's soft reports; ARGV the window (seconds), the report's id */
-static const char sr_soft_lua[] =
-    "if redis.replicate_commands then redis.replicate_commands() end\n"
-    "local now = tonumber(redis.call('TIME')[1])\n"
-    "local window = tonumber(ARGV[1])\n"
-    "if redis.call('TYPE', KEYS[1]).ok == 'string' then\n"
-    "  local n = tonumber(redis.call('GET', KEYS[1])) or 0\n"
-    "  local ttl = redis.call('TTL', KEYS[1])\n"
-    "  local at = now\n"
-    "  if ttl > 0 and ttl < window then at = now - (window - ttl) end\n"
-    "  redis.call('DEL', KEYS[1])\n"
-    "  for i = 1, math.min(n, 1000) do redis.call('ZADD', KEYS[1], at, 'counted-' .. i) end\n"
-    "end\n"
-    "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)\n"
-    "redis.call('ZADD', KEYS[1], 'NX', now, ARGV[2])\n"
-    "redis.call('EXPIRE', KEYS[1], window)\n"
-    "return redis.call('ZCARD', KEYS[1])\n";
-
 /* KEYS as for add, KEYS[3] the pair's soft reports; ARGV rcpt, stream */
 static const char sr_remove_lua[] =
     "redis.call('DEL', KEYS[3])\n"
@@ -160,19 +136,9 @@ static size_t sr_key(const char *stream, char key[SR_KEY_MAX])
     return p + n;
 }
 
-/* sr_soft_key - the soft count key of (rcpt, stream) into key; its length */
-static size_t sr_soft_key(const char *rcpt, const char *stream, char key[SR_SOFT_MAX])
-{
-    size_t sn = strnlen(stream, SUPPRESS_FIELD_MAX - 1), rn = strnlen(rcpt, SUPPRESS_FIELD_MAX - 1);
-    int n = snprintf(key, SR_SOFT_MAX, "%s%zu:%.*s:%.*s", REDIS_SUP_SOFT, sn, (int) sn, stream,
-                     (int) rn, rcpt);
-
-    return n < 0 ? 0 : (size_t) n < SR_SOFT_MAX ? (size_t) n : SR_SOFT_MAX - 1;
-}
-
-/* sr_cmd - one command through the pool; NULL with err set */
-static redisReply *sr_cmd(SR_STORE *r, const char *what, int argc, const char **argv,
-                          const size_t *argvlen, BUF *err)
+/* suppress_redis_cmd - one command through the pool; NULL with err set */
+redisReply *suppress_redis_cmd(SR_STORE *r, const char *what, int argc, const char **argv,
+                               const size_t *argvlen, BUF *err)
 {
     const char *av[SR_ARGS];
     size_t avlen[SR_ARGS];
@@ -227,7 +193,7 @@ static int sr_script(SR_STORE *r, const char *what, const char *lua, const char 
     for (i = 0; i < argc; i++)
         if (i != 3)
             argvlen[i] = strlen(argv[i]);
-    if ((rep = sr_cmd(r, what, argc, argv, argvlen, err)) == NULL)
+    if ((rep = suppress_redis_cmd(r, what, argc, argv, argvlen, err)) == NULL)
         return -1;
     return sr_int(rep, what, err);
 }
@@ -320,7 +286,8 @@ static int sr_check(SUPPRESS *s, const char *rcpt, const char *stream, SUPPRESS_
     redisReply *rep;
     int rc = 0;
 
-    if ((rep = sr_cmd((SR_STORE *) s, "suppress check", 3, argv, argvlen, err)) == NULL)
+    if ((rep = suppress_redis_cmd((SR_STORE *) s, "suppress check", 3, argv, argvlen, err))
+        == NULL)
         return -1;
     if (rep->type == REDIS_REPLY_STRING) {
         if (sr_value(rep->str, rep->len, &e, source, evidence) != 0) {
@@ -336,41 +303,13 @@ static int sr_check(SUPPRESS *s, const char *rcpt, const char *stream, SUPPRESS_
     return rc;
 }
 
-/* sr_soft - count one soft bounce report; the reports in the window, or -1 */
-static long sr_soft(SUPPRESS *s, const char *rcpt, const char *stream, const char *report,
-                    uint64_t window_s, BUF *err)
-{
-    char key[SR_SOFT_MAX], window[24];
-    const char *argv[6] = { "EVAL", sr_soft_lua, "1", key, window, report };
-    size_t argvlen[6];
-    redisReply *rep;
-    long n = -1;
-
-    snprintf(window, sizeof(window), "%llu", (unsigned long long) window_s);
-    argvlen[0] = 4;
-    argvlen[1] = strlen(sr_soft_lua);
-    argvlen[2] = 1;
-    argvlen[3] = sr_soft_key(rcpt, stream, key);
-    argvlen[4] = strlen(window);
-    argvlen[5] = strlen(report);
-    if ((rep = sr_cmd((SR_STORE *) s, "suppress soft count", 6, argv, argvlen, err)) == NULL)
-        return -1;
-    if (rep->type == REDIS_REPLY_INTEGER && rep->integer >= 1)
-        n = (long) rep->integer;
-    else
-        (void) suppress_seterr(err, "redis: suppress soft count: %s",
-                               rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
-    freeReplyObject(rep);
-    return n;
-}
-
 /* sr_remove - forget an entry and its soft reports; 1 if the entry was there */
 static int sr_remove(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err)
 {
     char soft[SR_SOFT_MAX];
     const char *args[2] = { rcpt, stream };
 
-    (void) sr_soft_key(rcpt, stream, soft);
+    (void) suppress_redis_soft_key(rcpt, stream, soft);
     return sr_script((SR_STORE *) s, "suppress remove", sr_remove_lua, stream, soft, 2, args,
                      err);
 }
@@ -415,7 +354,7 @@ static long sr_list_stream(SR_STORE *r, const char *rcpt, const char *stream,
         size_t hlen[3] = { 4, argvlen[1], strlen(rcpt) };
         redisReply field = { .type = REDIS_REPLY_STRING, .str = (char *) rcpt, .len = hlen[2] };
 
-        if ((rep = sr_cmd(r, "suppress list", 3, hget, hlen, err)) == NULL)
+        if ((rep = suppress_redis_cmd(r, "suppress list", 3, hget, hlen, err)) == NULL)
             return -1;
         if (rep->type == REDIS_REPLY_STRING)
             n = sr_entry(stream, &field, rep, fn, arg) == 0 ? 1 : 0;
@@ -429,7 +368,7 @@ static long sr_list_stream(SR_STORE *r, const char *rcpt, const char *stream,
         argvlen[2] = strlen(cursor);
         argvlen[3] = 5;
         argvlen[4] = strlen(SR_SCAN_COUNT);
-        if ((rep = sr_cmd(r, "suppress list", 5, argv, argvlen, err)) == NULL)
+        if ((rep = suppress_redis_cmd(r, "suppress list", 5, argv, argvlen, err)) == NULL)
             return -1;
         if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2
             || rep->element[0]->type != REDIS_REPLY_STRING
@@ -467,7 +406,7 @@ static long sr_list(SUPPRESS *s, const char *rcpt, const char *stream,
 
     if (stream)
         return sr_list_stream(r, rcpt, stream, fn, arg, err);
-    if ((rep = sr_cmd(r, "suppress list", 2, argv, argvlen, err)) == NULL)
+    if ((rep = suppress_redis_cmd(r, "suppress list", 2, argv, argvlen, err)) == NULL)
         return -1;
     if (rep->type != REDIS_REPLY_ARRAY) {
         freeReplyObject(rep);
@@ -497,7 +436,9 @@ static void sr_close(SUPPRESS *s)
     free(r);
 }
 
-static const SUPPRESS_OPS sr_ops = { sr_add, sr_check, sr_soft, sr_remove, sr_list, sr_close };
+static const SUPPRESS_OPS sr_ops = {
+    sr_add, sr_check, suppress_redis_soft_count, sr_remove, sr_list, sr_close
+};
 
 /* suppress_redis_open_pool - the list on a pool the caller keeps */
 SUPPRESS *suppress_redis_open_pool(REDIS_POOL *pool)

@@ -8,8 +8,19 @@
  *	SUPPRESS *suppress_sqlite_open(const char *datadir,
  *			unsigned timeout_ms, BUF *err)
  *
- *	and, through s->ops: add, check, soft, remove, list, close
- *	(suppress.h).
+ *	and, through s->ops: add, check, remove, list, close (suppress.h);
+ *	soft is suppress_sqlite_soft.c's.
+ *
+ *	#include "suppress_sqlite_int.h"
+ *
+ *	int	suppress_sqlite_err(SQ_STORE *q, BUF *err, const char *what)
+ *	int	suppress_sqlite_setup_sql(SQ_STORE *q, const char *sql,
+ *			unsigned wait_ms, char *out, size_t outlen, BUF *err)
+ *	int	suppress_sqlite_prepare(SQ_STORE *q, const char *sql,
+ *			sqlite3_stmt **st, BUF *err)
+ *	void	suppress_sqlite_lock(SQ_STORE *q)
+ *	int	suppress_sqlite_bind2(sqlite3_stmt *st, const char *rcpt,
+ *			const char *stream)
  *
  * DESCRIPTION
  *	The list lives in datadir/suppress.db, shared by the threads of
@@ -38,13 +49,19 @@
  *	its start (at most 1000) and is dropped. Expiry is checked against
  *	this host's clock (time()), at check time.
  *
- *	soft_report holds the soft bounces of each pair, one row per
- *	report (its id: the same report sent again is one row) with when
- *	it was counted (time()). A count is one IMMEDIATE transaction:
- *	rows older than the window go (of every pair: the window is the
- *	same for all), the report is added unless there, and the pair's
- *	rows are counted; so two processes on one file never lose or
- *	double a count, and the table holds only the last window's.
+ *	soft_report holds the soft bounces of each pair
+ *	(suppress_sqlite_soft.c); removing an entry removes the pair's
+ *	reports too.
+ *
+ *	For suppress_sqlite_soft.c, the handle's helpers:
+ *	suppress_sqlite_err() sets err to "path: what: SQLite's message"
+ *	and returns -1; suppress_sqlite_setup_sql() runs one statement of
+ *	the setup transaction (retrying while another process holds a
+ *	lock, up to wait_ms), the first column of its first row into out
+ *	if not NULL; suppress_sqlite_prepare() prepares a statement kept
+ *	until close; suppress_sqlite_lock() takes the handle's mutex;
+ *	suppress_sqlite_bind2() binds rcpt and stream (NULL: SQL NULL) as
+ *	?1 and ?2, 0 or -1.
  *
  *	The file is created with mode 0640 (whatever the umask) when it is
  *	missing and, when the creator runs as root (txmilterctl), given to
@@ -81,7 +98,7 @@
 #include <sqlite3.h>
 
 #include "log.h"
-#include "suppress_impl.h"
+#include "suppress_sqlite_int.h"
 #include "util.h"
 
 #define SQ_FILE         "suppress.db"
@@ -89,13 +106,6 @@
 #define SQ_MIN_WAIT_MS  1000
 #define SQ_SCHEMA       4
 
-typedef struct sq_store {
-    SUPPRESS        base;
-    pthread_mutex_t lock;               /* the connection and statements */
-    sqlite3        *db;
-    sqlite3_stmt   *add, *check, *del, *list, *soft, *soft_n, *prune, *del_soft;
-    char            path[PATH_MAX];
-} SQ_STORE;
 
 static const char sq_create[] =
     "CREATE TABLE IF NOT EXISTS suppress ("
@@ -104,24 +114,6 @@ static const char sq_create[] =
     " reason TEXT NOT NULL DEFAULT 'unsubscribe', evidence TEXT NOT NULL DEFAULT '',"
     " expires INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY (rcpt, stream)) WITHOUT ROWID";
-
-/* schema 4's soft bounces, made in the setup transaction below schema 4 */
-static const char *const sq_create_soft[] = {
-    "CREATE TABLE IF NOT EXISTS soft_report ("
-    " rcpt TEXT NOT NULL, stream TEXT NOT NULL, report TEXT NOT NULL, at INTEGER NOT NULL,"
-    " PRIMARY KEY (rcpt, stream, report)) WITHOUT ROWID",
-    "CREATE INDEX IF NOT EXISTS soft_report_at ON soft_report (at)",
-    NULL
-};
-
-/* schema 3 -> 4, when its soft_bounce table is there: each count as reports at its start */
-static const char *const sq_migrate_3[] = {
-    "INSERT OR IGNORE INTO soft_report (rcpt, stream, report, at)"
-    " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)"
-    " SELECT rcpt, stream, 'schema3-' || i, since FROM soft_bounce, n WHERE i <= count",
-    "DROP TABLE soft_bounce",
-    NULL
-};
 
 /* schema 1 -> 2, run inside the setup transaction when "reason" is missing */
 static const char *const sq_migrate_1[] = {
@@ -142,7 +134,7 @@ static void sq_ms_sleep(unsigned ms)
 }
 
 /* sq_err - err = "path: what: SQLite's message"; -1 */
-static int sq_err(SQ_STORE *q, BUF *err, const char *what)
+int suppress_sqlite_err(SQ_STORE *q, BUF *err, const char *what)
 {
     return suppress_seterr(err, "%s: %s: %s", q->path, what,
                            q->db ? sqlite3_errmsg(q->db) : "no database");
@@ -154,8 +146,8 @@ static int sq_err(SQ_STORE *q, BUF *err, const char *what)
  * busy handler does not wait for) until wait_ms have passed; the first
  * column of its first row into out (if not NULL).
  */
-static int sq_setup_sql(SQ_STORE *q, const char *sql, unsigned wait_ms, char *out, size_t outlen,
-                        BUF *err)
+int suppress_sqlite_setup_sql(SQ_STORE *q, const char *sql, unsigned wait_ms, char *out,
+                              size_t outlen, BUF *err)
 {
     sqlite3_stmt *st = NULL;
     unsigned waited = 0;
@@ -177,7 +169,7 @@ static int sq_setup_sql(SQ_STORE *q, const char *sql, unsigned wait_ms, char *ou
         if (rc == SQLITE_OK || rc == SQLITE_DONE)
             return 0;
         if (((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) || waited >= wait_ms)
-            return sq_err(q, err, "cannot set the database up");
+            return suppress_sqlite_err(q, err, "cannot set the database up");
         sq_ms_sleep(10);
         waited += 10;
     }
@@ -209,10 +201,10 @@ static int sq_create_file(SQ_STORE *q, const char *datadir, BUF *err)
 }
 
 /* sq_prepare - one persistent statement */
-static int sq_prepare(SQ_STORE *q, const char *sql, sqlite3_stmt **st, BUF *err)
+int suppress_sqlite_prepare(SQ_STORE *q, const char *sql, sqlite3_stmt **st, BUF *err)
 {
     if (sqlite3_prepare_v3(q->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
-        return sq_err(q, err, "cannot prepare a statement");
+        return suppress_sqlite_err(q, err, "cannot prepare a statement");
     return 0;
 }
 
@@ -225,10 +217,7 @@ static void sq_close(SUPPRESS *s)
     sqlite3_finalize(q->check);
     sqlite3_finalize(q->del);
     sqlite3_finalize(q->list);
-    sqlite3_finalize(q->soft);
-    sqlite3_finalize(q->soft_n);
-    sqlite3_finalize(q->prune);
-    sqlite3_finalize(q->del_soft);
+    suppress_sqlite_soft_finalize(q);
     if (q->db)
         (void) sqlite3_close(q->db);
     pthread_mutex_destroy(&q->lock);
@@ -236,7 +225,7 @@ static void sq_close(SUPPRESS *s)
 }
 
 /* sq_lock - take the handle's mutex */
-static void sq_lock(SQ_STORE *q)
+void suppress_sqlite_lock(SQ_STORE *q)
 {
     if (pthread_mutex_lock(&q->lock) != 0)
         log_fatal("suppression list: cannot lock");
@@ -251,7 +240,7 @@ static void sq_done(SQ_STORE *q, sqlite3_stmt *st)
 }
 
 /* sq_bind2 - bind rcpt and stream (either may be NULL) as ?1 and ?2 */
-static int sq_bind2(sqlite3_stmt *st, const char *rcpt, const char *stream)
+int suppress_sqlite_bind2(sqlite3_stmt *st, const char *rcpt, const char *stream)
 {
     int rc1 = rcpt ? sqlite3_bind_text(st, 1, rcpt, -1, SQLITE_STATIC) : sqlite3_bind_null(st, 1);
     int rc2 = stream ? sqlite3_bind_text(st, 2, stream, -1, SQLITE_STATIC)
@@ -268,8 +257,8 @@ static int sq_add(SUPPRESS *s, const char *rcpt, const char *stream, const char 
     sqlite3_int64 now = (sqlite3_int64) time(NULL);
     int rc = 0;
 
-    sq_lock(q);
-    if (sq_bind2(q->add, rcpt, stream) != 0
+    suppress_sqlite_lock(q);
+    if (suppress_sqlite_bind2(q->add, rcpt, stream) != 0
         || sqlite3_bind_int64(q->add, 3, now) != SQLITE_OK
         || sqlite3_bind_text(q->add, 4, source, -1, SQLITE_STATIC) != SQLITE_OK
         || sqlite3_bind_text(q->add, 5, suppress_reason_name(info->reason), -1, SQLITE_STATIC)
@@ -278,7 +267,7 @@ static int sq_add(SUPPRESS *s, const char *rcpt, const char *stream, const char 
         || sqlite3_bind_int64(q->add, 7, info->expire_after
                               ? now + (sqlite3_int64) info->expire_after : 0) != SQLITE_OK
         || sqlite3_step(q->add) != SQLITE_DONE)
-        rc = sq_err(q, err, "cannot add");
+        rc = suppress_sqlite_err(q, err, "cannot add");
     sq_done(q, q->add);
     return rc;
 }
@@ -306,10 +295,10 @@ static int sq_check(SUPPRESS *s, const char *rcpt, const char *stream, SUPPRESS_
     SQ_STORE *q = (SQ_STORE *) s;
     int rc;
 
-    sq_lock(q);
-    if (sq_bind2(q->check, rcpt, stream) != 0
+    suppress_sqlite_lock(q);
+    if (suppress_sqlite_bind2(q->check, rcpt, stream) != 0
         || sqlite3_bind_int64(q->check, 3, (sqlite3_int64) time(NULL)) != SQLITE_OK)
-        rc = sq_err(q, err, "cannot check");
+        rc = suppress_sqlite_err(q, err, "cannot check");
     else if ((rc = sqlite3_step(q->check)) == SQLITE_ROW) {
         *reason = sq_reason(sq_text(q->check, 0));
         util_strlcpy(evidence, sq_text(q->check, 1), SUPPRESS_EVIDENCE_MAX);
@@ -317,52 +306,9 @@ static int sq_check(SUPPRESS *s, const char *rcpt, const char *stream, SUPPRESS_
     } else if (rc == SQLITE_DONE)
         rc = 0;
     else
-        rc = sq_err(q, err, "cannot check");
+        rc = suppress_sqlite_err(q, err, "cannot check");
     sq_done(q, q->check);
     return rc;
-}
-
-/* sq_step1 - bind and run one statement of sq_soft(); its first column for a row, 0 done, -1 */
-static long sq_step1(sqlite3_stmt *st, const char *rcpt, const char *stream, const char *report,
-                     sqlite3_int64 t)
-{
-    long v = -1;
-    int rc;
-
-    if ((rcpt == NULL || sq_bind2(st, rcpt, stream) == 0)
-        && (report == NULL || sqlite3_bind_text(st, 3, report, -1, SQLITE_STATIC) == SQLITE_OK)
-        && sqlite3_bind_int64(st, rcpt ? (report ? 4 : 3) : 1, t) == SQLITE_OK) {
-        rc = sqlite3_step(st);
-        v = rc == SQLITE_ROW ? (long) sqlite3_column_int64(st, 0) : rc == SQLITE_DONE ? 0 : -1;
-    }
-    (void) sqlite3_reset(st);
-    (void) sqlite3_clear_bindings(st);
-    return v;
-}
-
-/* sq_soft - count one soft bounce report in the window; the count, or -1 */
-static long sq_soft(SUPPRESS *s, const char *rcpt, const char *stream, const char *report,
-                    uint64_t window_s, BUF *err)
-{
-    SQ_STORE *q = (SQ_STORE *) s;
-    sqlite3_int64 now = (sqlite3_int64) time(NULL);
-    long n = -1;
-
-    sq_lock(q);
-    if (sqlite3_exec(q->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        n = sq_err(q, err, "cannot count a soft bounce");
-        pthread_mutex_unlock(&q->lock);
-        return n;
-    }
-    if (sq_step1(q->prune, NULL, NULL, NULL, now - (sqlite3_int64) window_s) < 0
-        || sq_step1(q->soft, rcpt, stream, report, now) < 0
-        || (n = sq_step1(q->soft_n, rcpt, stream, NULL, now - (sqlite3_int64) window_s)) < 1
-        || sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        n = sq_err(q, err, "cannot count a soft bounce");
-        (void) sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
-    }
-    pthread_mutex_unlock(&q->lock);
-    return n;
 }
 
 /* sq_remove - 1 if an entry was deleted; the pair's soft reports go too */
@@ -371,18 +317,14 @@ static int sq_remove(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err
     SQ_STORE *q = (SQ_STORE *) s;
     int rc;
 
-    sq_lock(q);
-    if (sq_bind2(q->del_soft, rcpt, stream) != 0 || sqlite3_step(q->del_soft) != SQLITE_DONE) {
-        (void) sqlite3_reset(q->del_soft);
-        (void) sqlite3_clear_bindings(q->del_soft);
-        rc = sq_err(q, err, "cannot remove");
+    suppress_sqlite_lock(q);
+    if (suppress_sqlite_soft_forget(q, rcpt, stream) != 0) {
+        rc = suppress_sqlite_err(q, err, "cannot remove");
         sq_done(q, q->del);
         return rc;
     }
-    (void) sqlite3_reset(q->del_soft);
-    (void) sqlite3_clear_bindings(q->del_soft);
-    if (sq_bind2(q->del, rcpt, stream) != 0 || sqlite3_step(q->del) != SQLITE_DONE)
-        rc = sq_err(q, err, "cannot remove");
+    if (suppress_sqlite_bind2(q->del, rcpt, stream) != 0 || sqlite3_step(q->del) != SQLITE_DONE)
+        rc = suppress_sqlite_err(q, err, "cannot remove");
     else
         rc = sqlite3_changes(q->db) > 0;
     sq_done(q, q->del);
@@ -398,9 +340,9 @@ static long sq_list(SUPPRESS *s, const char *rcpt, const char *stream,
     long n = 0;
     int rc;
 
-    sq_lock(q);
-    if (sq_bind2(q->list, rcpt, stream) != 0) {
-        n = sq_err(q, err, "cannot list");
+    suppress_sqlite_lock(q);
+    if (suppress_sqlite_bind2(q->list, rcpt, stream) != 0) {
+        n = suppress_sqlite_err(q, err, "cannot list");
     } else {
         while ((rc = sqlite3_step(q->list)) == SQLITE_ROW) {
             sqlite3_int64 c = sqlite3_column_int64(q->list, 2);
@@ -417,23 +359,26 @@ static long sq_list(SUPPRESS *s, const char *rcpt, const char *stream,
             n++;
         }
         if (rc != SQLITE_DONE)
-            n = sq_err(q, err, "cannot list");
+            n = suppress_sqlite_err(q, err, "cannot list");
     }
     sq_done(q, q->list);
     return n;
 }
 
-static const SUPPRESS_OPS sq_ops = { sq_add, sq_check, sq_soft, sq_remove, sq_list, sq_close };
+static const SUPPRESS_OPS sq_ops = {
+    sq_add, sq_check, suppress_sqlite_soft_count, sq_remove, sq_list, sq_close
+};
 
 /* sq_schema - inside the setup transaction: the table, made current; -1 with a reason */
 static int sq_schema(SQ_STORE *q, unsigned wait_ms, BUF *err)
 {
-    char version[24], has[24], old[24], set[40];
+    char version[24], has[24], set[40];
     long v;
     size_t i;
 
-    if (sq_setup_sql(q, sq_create, wait_ms, NULL, 0, err) != 0
-        || sq_setup_sql(q, "PRAGMA user_version", wait_ms, version, sizeof(version), err) != 0)
+    if (suppress_sqlite_setup_sql(q, sq_create, wait_ms, NULL, 0, err) != 0
+        || suppress_sqlite_setup_sql(q, "PRAGMA user_version", wait_ms, version,
+                                     sizeof(version), err) != 0)
         return -1;
     v = strtol(version, NULL, 10);
     if (v > SQ_SCHEMA)
@@ -441,24 +386,18 @@ static int sq_schema(SQ_STORE *q, unsigned wait_ms, BUF *err)
                                q->path, v, SQ_SCHEMA);
     if (v == SQ_SCHEMA)
         return 0;
-    for (i = 0; sq_create_soft[i]; i++)
-        if (sq_setup_sql(q, sq_create_soft[i], wait_ms, NULL, 0, err) != 0)
-            return -1;
-    if (sq_setup_sql(q, "SELECT count(*) FROM pragma_table_info('suppress')"
-                     " WHERE name = 'reason'", wait_ms, has, sizeof(has), err) != 0
-        || sq_setup_sql(q, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-                        " AND name = 'soft_bounce'", wait_ms, old, sizeof(old), err) != 0)
+    if (suppress_sqlite_soft_schema(q, wait_ms, err) != 0
+        || suppress_sqlite_setup_sql(q, "SELECT count(*) FROM pragma_table_info('suppress')"
+                                     " WHERE name = 'reason'", wait_ms, has, sizeof(has),
+                                     err) != 0)
         return -1;
     for (i = 0; strcmp(has, "0") == 0 && sq_migrate_1[i]; i++)
-        if (sq_setup_sql(q, sq_migrate_1[i], wait_ms, NULL, 0, err) != 0)
-            return -1;
-    for (i = 0; strcmp(old, "0") != 0 && sq_migrate_3[i]; i++)
-        if (sq_setup_sql(q, sq_migrate_3[i], wait_ms, NULL, 0, err) != 0)
+        if (suppress_sqlite_setup_sql(q, sq_migrate_1[i], wait_ms, NULL, 0, err) != 0)
             return -1;
     if (strcmp(has, "0") == 0 || v == 2 || v == 3)
         log_info("%s: suppression list migrated from schema %ld to %d", q->path, v, SQ_SCHEMA);
     snprintf(set, sizeof(set), "PRAGMA user_version = %d", SQ_SCHEMA);
-    return sq_setup_sql(q, set, wait_ms, NULL, 0, err);
+    return suppress_sqlite_setup_sql(q, set, wait_ms, NULL, 0, err);
 }
 
 /* sq_setup - WAL, durability, the table; -1 with a reason */
@@ -466,19 +405,20 @@ static int sq_setup(SQ_STORE *q, unsigned wait_ms, BUF *err)
 {
     char mode[16];
 
-    if (sq_setup_sql(q, "PRAGMA journal_mode=WAL", wait_ms, mode, sizeof(mode), err) != 0
-        || sq_setup_sql(q, "PRAGMA synchronous=FULL", wait_ms, NULL, 0, err) != 0)
+    if (suppress_sqlite_setup_sql(q, "PRAGMA journal_mode=WAL", wait_ms, mode, sizeof(mode),
+                                  err) != 0
+        || suppress_sqlite_setup_sql(q, "PRAGMA synchronous=FULL", wait_ms, NULL, 0, err) != 0)
         return -1;
     if (strcmp(mode, "wal") != 0)
         return suppress_seterr(err, "%s: cannot use WAL mode (journal mode is \"%s\")",
                                q->path, mode);
-    if (sq_setup_sql(q, "BEGIN IMMEDIATE", wait_ms, NULL, 0, err) != 0)
+    if (suppress_sqlite_setup_sql(q, "BEGIN IMMEDIATE", wait_ms, NULL, 0, err) != 0)
         return -1;
     if (sq_schema(q, wait_ms, err) != 0) {
         (void) sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
         return -1;
     }
-    if (sq_setup_sql(q, "COMMIT", wait_ms, NULL, 0, err) != 0) {
+    if (suppress_sqlite_setup_sql(q, "COMMIT", wait_ms, NULL, 0, err) != 0) {
         (void) sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
         return -1;
     }
@@ -523,36 +463,34 @@ SUPPRESS *suppress_sqlite_open(const char *datadir, unsigned timeout_ms, BUF *er
     }
     if (sqlite3_open_v2(q->path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL)
         != SQLITE_OK) {
-        (void) sq_err(q, err, "cannot open");
+        (void) suppress_sqlite_err(q, err, "cannot open");
         sq_close(&q->base);
         return NULL;
     }
     (void) sqlite3_extended_result_codes(q->db, 1);
     (void) sqlite3_busy_timeout(q->db, (int) wait_ms);
     if (sq_setup(q, wait_ms, err) != 0
-        || sq_prepare(q, "INSERT INTO suppress (rcpt, stream, created, source, reason,"
-                      " evidence, expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-                      " ON CONFLICT (rcpt, stream) DO UPDATE SET created = excluded.created,"
-                      " source = excluded.source, reason = excluded.reason,"
-                      " evidence = excluded.evidence, expires = excluded.expires"
-                      " WHERE suppress.expires != 0"
-                      " AND (excluded.expires = 0 OR excluded.expires > suppress.expires)",
-                      &q->add, err) != 0
-        || sq_prepare(q, "SELECT reason, evidence FROM suppress WHERE rcpt = ?1 AND stream = ?2"
-                      " AND (expires = 0 OR expires > ?3)", &q->check, err) != 0
-        || sq_prepare(q, "DELETE FROM suppress WHERE rcpt = ?1 AND stream = ?2",
-                      &q->del, err) != 0
-        || sq_prepare(q, "INSERT OR IGNORE INTO soft_report (rcpt, stream, report, at)"
-                      " VALUES (?1, ?2, ?3, ?4)", &q->soft, err) != 0
-        || sq_prepare(q, "SELECT count(*) FROM soft_report WHERE rcpt = ?1 AND stream = ?2"
-                      " AND at > ?3", &q->soft_n, err) != 0
-        || sq_prepare(q, "DELETE FROM soft_report WHERE at <= ?1", &q->prune, err) != 0
-        || sq_prepare(q, "DELETE FROM soft_report WHERE rcpt = ?1 AND stream = ?2",
-                      &q->del_soft, err) != 0
-        || sq_prepare(q, "SELECT rcpt, stream, created, source, reason, evidence, expires"
-                      " FROM suppress"
-                      " WHERE (?1 IS NULL OR rcpt = ?1) AND (?2 IS NULL OR stream = ?2)"
-                      " ORDER BY rcpt, stream", &q->list, err) != 0) {
+        || suppress_sqlite_prepare(q, "INSERT INTO suppress (rcpt, stream, created, source,"
+                                   " reason, evidence, expires)"
+                                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                                   " ON CONFLICT (rcpt, stream) DO UPDATE"
+                                   " SET created = excluded.created,"
+                                   " source = excluded.source, reason = excluded.reason,"
+                                   " evidence = excluded.evidence, expires = excluded.expires"
+                                   " WHERE suppress.expires != 0 AND (excluded.expires = 0"
+                                   " OR excluded.expires > suppress.expires)",
+                                   &q->add, err) != 0
+        || suppress_sqlite_prepare(q, "SELECT reason, evidence FROM suppress"
+                                   " WHERE rcpt = ?1 AND stream = ?2"
+                                   " AND (expires = 0 OR expires > ?3)", &q->check, err) != 0
+        || suppress_sqlite_prepare(q, "DELETE FROM suppress WHERE rcpt = ?1 AND stream = ?2",
+                                   &q->del, err) != 0
+        || suppress_sqlite_soft_prepare(q, err) != 0
+        || suppress_sqlite_prepare(q, "SELECT rcpt, stream, created, source, reason, evidence,"
+                                   " expires FROM suppress"
+                                   " WHERE (?1 IS NULL OR rcpt = ?1)"
+                                   " AND (?2 IS NULL OR stream = ?2)"
+                                   " ORDER BY rcpt, stream", &q->list, err) != 0) {
         sq_close(&q->base);
         return NULL;
     }
