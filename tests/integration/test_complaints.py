@@ -21,7 +21,8 @@ txmilter_complaints_total on /metrics, and Postfix's log (the report dropped by 
 milter, never queued).
 
 Scenarios: an abuse report suppresses (SQLite and Redis); one whose enclosed message is
-base64 with only its Return-Path token (headers only, as JMRP sends) too; an opt-out
+base64 with only its Return-Path token (headers only, as JMRP sends) too, and one whose
+enclosed message is quoted-printable with its List-Unsubscribe cut by soft line breaks; an opt-out
 report suppresses as an unsubscribe; with Redis stopped the report is refused 451 4.3.0
 and the one sent again once it is back suppresses; a report naming the recipient only in
 Original-Rcpt-To and To, one with tampered tokens, a not-spam report and a message that is
@@ -30,6 +31,7 @@ no report at all change nothing.
 
 import base64
 import os
+import quopri
 import re
 import urllib.request
 import uuid
@@ -210,6 +212,8 @@ def yahoo_report(original, feedback_type="abuse", original_rcpt="", mail_from=""
                "dkim=pass header.d=example.com"]
     if cte == "base64":
         original = base64.encodebytes(original)
+    elif cte == "quoted-printable":
+        original = quopri.encodestring(original.replace(b"\r\n", b"\n")).replace(b"\n", b"\r\n")
     head = ("From: Yahoo! Mail AntiSpam Feedback <feedback@arf.mail.yahoo.com>\r\n"
             "To: %s\r\nSubject: FW: our news\r\nMessage-ID: <arf.%s@yahoo.com>\r\n"
             "MIME-Version: 1.0\r\n"
@@ -300,6 +304,27 @@ def test_base64_headers_only_report_suppresses_by_the_return_path_token(crig):
         to, NEWS) in line, line
     crig.discarded_by_milter(qid)
     assert [e["reason"] for e in crig.listed() if e["rcpt"] == to] == ["complaint"]
+    assert_complaint_refused(crig, to)
+
+
+@pytest.mark.parametrize("store_url", STORES, indirect=True)
+def test_quoted_printable_report_suppresses_by_the_list_unsubscribe_token(crig):
+    """the enclosed message in quoted-printable (Python's quopri, as a mailer writes it:
+    lines cut at 76 by soft line breaks, "=" as =3D), so that neither token is in the
+    report as it is: decoded, the List-Unsubscribe token names the recipient"""
+    to = rcpt("kate")
+    d = crig.deliver(to)
+    url, _ = unsub_targets(d.msg)
+    utok = re.search(r"/u/([A-Za-z0-9_-]+)$", url).group(1)
+    body = yahoo_report(as_received(d), cte="quoted-printable")
+    assert utok.encode() not in body, "the token is not cut: the test would not decode"
+    qid = crig.report(body)
+    line = crig.milter.wait_log(r"^.*%s: complaint \(abuse\).*$" % qid, timeout=30).group(0)
+    assert "rcpt=<%s> stream=%s suppressed (reason=complaint, token in list-unsubscribe)" % (
+        to, NEWS) in line, line
+    crig.discarded_by_milter(qid)
+    assert [e["reason"] for e in crig.listed() if e["rcpt"] == to] == ["complaint"]
+    assert crig.complaints().get("suppressed") == 1, crig.complaints()
     assert_complaint_refused(crig, to)
 
 

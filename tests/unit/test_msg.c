@@ -84,13 +84,8 @@ static int teardown(void **state)
 /* snap_with - a snapshot from the base configuration plus extra lines */
 static SNAPSHOT *snap_with(const char *extra)
 {
-    char conf[2048];
-
-    snprintf(conf, sizeof(conf),
-             "Syslog no\nKeyTable %s/KeyTable\nSigningTable refile:%s/SigningTable\n"
-             "InternalHosts 127.0.0.1, 192.0.2.0/24\nMTA submission\n%s",
-             dir, dir, extra);
-    return th_snapshot(dir, conf);
+    return th_tables_snapshot(dir, "InternalHosts 127.0.0.1, 192.0.2.0/24\nMTA submission\n", extra,
+                              (const char *) NULL);
 }
 
 static MSG_CONN conn_of(const char *addr, const char *auth, const char *daemon)

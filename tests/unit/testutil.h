@@ -107,6 +107,11 @@ void th_signing_files(const char *dir);
  * (the test fails, with the errors, if it cannot be) */
 SNAPSHOT *th_snapshot(const char *dir, const char *conf);
 
+/* th_tables_snapshot - th_snapshot() of "Syslog no", dir/KeyTable and
+ * dir/SigningTable (refile:), then each block of lines given, verbatim,
+ * up to the NULL that ends them */
+SNAPSHOT *th_tables_snapshot(const char *dir, ...) __attribute__((sentinel));
+
 /* th_rule - a rate rule with a name, N, P and the shadow option */
 RL_RULE th_rule(const char *name, uint32_t limit, uint64_t period_ms, int shadow);
 
