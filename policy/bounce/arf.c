@@ -29,9 +29,10 @@
  *	RFC 2046 forbids any encoding but 7bit, 8bit and binary for
  *	message/rfc822, yet some reporters send the original in base64 or
  *	quoted-printable (text/rfc822-headers may be either): it is decoded
- *	(mime_base64() with OpenSSL, mime_qp()) and read the same, so a
- *	List-Unsubscribe that quoted-printable broke over two lines ("=" at
- *	the end of the first) or whose "=" became "=3D" is read whole.
+ *	(mime_decode(): mime_base64() with OpenSSL, mime_qp()) and read the
+ *	same, so a List-Unsubscribe that quoted-printable broke over two
+ *	lines ("=" at the end of the first) or whose "=" became "=3D" is
+ *	read whole.
  *	Base64 that does not decode, or any other encoding, is refused
  *	(ARF_ENCODING) rather than guessed at; quoted-printable is never
  *	refused (mime.c reads bad escapes as literal text). An original
@@ -175,24 +176,14 @@ static void arf_original(MIME_CUR c, ARF_REPORT *r)
 static ARF_STATUS arf_read_original(MIME_CUR part, int cut, const char *cte, ARF_REPORT *r)
 {
     char *dec;
-    size_t n;
+    MIME_CUR body;
+    int enc = mime_decode(part, cte, ARF_MSG_MAX, cut, &dec, &body);
 
-    if (cte[0] == 0 || strcasecmp(cte, "7bit") == 0 || strcasecmp(cte, "8bit") == 0
-        || strcasecmp(cte, "binary") == 0) {
-        arf_original(part, r);
-        return ARF_OK;
-    }
-    if (strcasecmp(cte, "quoted-printable") == 0) {
-        if (mime_qp(part.p, (size_t) (part.end - part.p), ARF_MSG_MAX, cut, &dec, &n) < 0)
-            return ARF_ENCODING;
-        r->original_qp = 1;
-    } else if (strcasecmp(cte, "base64") == 0
-               && mime_base64(part.p, (size_t) (part.end - part.p), ARF_MSG_MAX, cut, &dec, &n) == 0) {
-        r->original_base64 = 1;
-    } else {
+    if (enc < 0)
         return ARF_ENCODING;
-    }
-    arf_original((MIME_CUR) { dec, dec + n }, r);
+    r->original_base64 = enc == MIME_ENC_BASE64;
+    r->original_qp = enc == MIME_ENC_QP;
+    arf_original(body, r);
     free(dec);
     return ARF_OK;
 }

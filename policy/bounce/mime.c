@@ -22,6 +22,8 @@
  *	int	mime_qp(const char *in, size_t len, size_t max, int cut,
  *			char **out, size_t *outlen)
  *	int	mime_hex(char c)
+ *	int	mime_decode(MIME_CUR part, const char *cte, size_t max, int cut,
+ *			char **buf, MIME_CUR *out)
  *
  * DESCRIPTION
  *	The readers of reports (arf.c, dsn.c) walk a message with these:
@@ -59,10 +61,17 @@
  *	in two at the end is dropped. mime_hex() is its reading of a hex
  *	digit, shared with the percent-escapes of arf.c.
  *
+ *	mime_decode() picks one of the two by a part's
+ *	Content-Transfer-Encoding (any case), so that the readers of an
+ *	enclosed message take it however it came; an encoding it does not
+ *	know is refused, never guessed at.
+ *
  * DIAGNOSTICS
  *	mime_base64() returns -1 for characters outside the base64
  *	alphabet, a bad end, or a result longer than max. mime_qp()
- *	returns -1 only for a result longer than max.
+ *	returns -1 only for a result longer than max. mime_decode()
+ *	returns -1 for an encoding it does not know or one that does not
+ *	decode.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -356,4 +365,25 @@ int mime_qp(const char *in, size_t len, size_t max, int cut, char **out, size_t 
     *out = dec;
     *outlen = keep;
     return 0;
+}
+
+/* mime_decode - a part's body, its transfer encoding undone */
+int mime_decode(MIME_CUR part, const char *cte, size_t max, int cut, char **buf, MIME_CUR *out)
+{
+    size_t len = (size_t) (part.end - part.p), n;
+
+    *buf = NULL;
+    *out = part;
+    if (cte[0] == 0 || strcasecmp(cte, "7bit") == 0 || strcasecmp(cte, "8bit") == 0
+        || strcasecmp(cte, "binary") == 0)
+        return MIME_ENC_NONE;
+    if (strcasecmp(cte, "base64") == 0 && mime_base64(part.p, len, max, cut, buf, &n) == 0) {
+        *out = (MIME_CUR) { *buf, *buf + n };
+        return MIME_ENC_BASE64;
+    }
+    if (strcasecmp(cte, "quoted-printable") == 0 && mime_qp(part.p, len, max, cut, buf, &n) == 0) {
+        *out = (MIME_CUR) { *buf, *buf + n };
+        return MIME_ENC_QP;
+    }
+    return -1;
 }

@@ -66,4 +66,18 @@ int mime_hex(char c);
  * cut: the input was cut short, so an escape it ends in is dropped. */
 int mime_qp(const char *in, size_t len, size_t max, int cut, char **out, size_t *outlen);
 
+/* What mime_decode() undid. */
+typedef enum mime_enc {
+    MIME_ENC_NONE = 0,          /* 7bit, 8bit, binary or none named: read as it is */
+    MIME_ENC_BASE64,
+    MIME_ENC_QP,                /* quoted-printable */
+} MIME_ENC;
+
+/* mime_decode - the body of a part whose Content-Transfer-Encoding is cte,
+ * readable: *out is part itself for "", 7bit, 8bit and binary (*buf NULL),
+ * else over a decoded copy in *buf (free() it) of at most max bytes, by
+ * mime_base64() or mime_qp() with cut; the MIME_ENC it undid, or -1 for
+ * another encoding or one that does not decode */
+int mime_decode(MIME_CUR part, const char *cte, size_t max, int cut, char **buf, MIME_CUR *out);
+
 #endif
