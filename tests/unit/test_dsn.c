@@ -251,7 +251,7 @@ static const MSGID_CASE msgid_cases[] = {
 static void test_msgid(void **state)
 {
     const MSGID_CASE *c = *state;
-    char *msg = c->crlf ? crlf_of(c->msg) : strdup(c->msg);
+    char *msg = c->crlf ? th_crlf(c->msg) : strdup(c->msg);
     DSN_RESULT r;
 
     assert_int_equal(dsn_parse(msg, strlen(msg), "bob@example.org", &r), 1);
