@@ -2,7 +2,8 @@
 /*
  * testsuppress.c - the two-store suppression fixture of testsuppress.h,
  * shared by test_suppress_reason and test_suppress_soft, which run one
- * table of scenarios through the SQLite store and through Redis.
+ * table of scenarios through the SQLite store and through Redis, and by
+ * test_suppress (the scratch directory and the server's place).
  *
  * SYNOPSIS
  *	return th_sup_main(&suite);

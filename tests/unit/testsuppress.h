@@ -21,7 +21,7 @@
 /* The fixture: its scratch directory and its redis-server. */
 typedef struct th_sup_rig {
     char     tmp[128];              /* /tmp/txm-NAME-test.XXXXXX */
-    TH_REDIS rs;                    /* started by th_sup_redis_group() */
+    TH_REDIS rs;                    /* started by th_sup_redis_group() (or the test) */
 } TH_SUP_RIG;
 
 extern TH_SUP_RIG th_sup;
