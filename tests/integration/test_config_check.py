@@ -59,11 +59,10 @@ def test_config_check_reports_an_unknown_control_socket_group(cfgdir, keys):
     m = TxMilter(cfgdir, setup_for(keys, "rsa", extra=[
         ("ControlSocket", os.path.join(cfgdir, "ctl.sock")),
         ("ControlSocketGroup", "txmt-no-such-group")]), name="m")
-    nlines = sum(1 for _ in open(m.conf_path))
     rc, err = m.check_config()
     assert rc == 1, err
     assert '%s:%d: ControlSocketGroup: no such group "txmt-no-such-group"' % (
-        m.conf_path, nlines) in err, err
+        m.conf_path, line_of(m.conf_path, "ControlSocketGroup")) in err, err
 
 
 # --- files that are not regular files (issue 10) ---------------------------------------
