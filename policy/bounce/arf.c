@@ -27,13 +27,19 @@
  *	text first of all) are skipped.
  *
  *	RFC 2046 forbids any encoding but 7bit, 8bit and binary for
- *	message/rfc822, yet some reporters send the original in base64: it
- *	is decoded (OpenSSL, mime_base64()) and read the same. An original
- *	in quoted-printable, or base64 that does not decode, is refused
- *	(ARF_ENCODING) rather than guessed at; only a base64 original that
- *	runs to the end of the input (cut at ARF_MSG_MAX, or without its
- *	closing boundary) has an incomplete last group dropped. The feedback-report part
- *	itself is read only as 7bit or 8bit.
+ *	message/rfc822, yet some reporters send the original in base64 or
+ *	quoted-printable (text/rfc822-headers may be either): it is decoded
+ *	(mime_decode(): mime_base64() with OpenSSL, mime_qp()) and read the
+ *	same, so a List-Unsubscribe that quoted-printable broke over two
+ *	lines ("=" at the end of the first) or whose "=" became "=3D" is
+ *	read whole.
+ *	Base64 that does not decode, or any other encoding, is refused
+ *	(ARF_ENCODING) rather than guessed at; quoted-printable is never
+ *	refused (mime.c reads bad escapes as literal text). An original
+ *	that runs to the end of the input (cut at ARF_MSG_MAX, or without
+ *	its closing boundary) has an incomplete last base64 group or
+ *	quoted-printable escape dropped. The feedback-report part itself is
+ *	read only as 7bit or 8bit.
  *
  *	arf_parse() only reads: what the fields are worth is the caller's
  *	business. In particular Original-Rcpt-To, the original's To and
@@ -170,18 +176,14 @@ static void arf_original(MIME_CUR c, ARF_REPORT *r)
 static ARF_STATUS arf_read_original(MIME_CUR part, int cut, const char *cte, ARF_REPORT *r)
 {
     char *dec;
-    size_t n;
+    MIME_CUR body;
+    int enc = mime_decode(part, cte, ARF_MSG_MAX, cut, &dec, &body);
 
-    if (cte[0] == 0 || strcasecmp(cte, "7bit") == 0 || strcasecmp(cte, "8bit") == 0
-        || strcasecmp(cte, "binary") == 0) {
-        arf_original(part, r);
-        return ARF_OK;
-    }
-    if (strcasecmp(cte, "base64") != 0
-        || mime_base64(part.p, (size_t) (part.end - part.p), ARF_MSG_MAX, cut, &dec, &n) < 0)
+    if (enc < 0)
         return ARF_ENCODING;
-    r->original_base64 = 1;
-    arf_original((MIME_CUR) { dec, dec + n }, r);
+    r->original_base64 = enc == MIME_ENC_BASE64;
+    r->original_qp = enc == MIME_ENC_QP;
+    arf_original(body, r);
     free(dec);
     return ARF_OK;
 }
@@ -260,15 +262,6 @@ size_t arf_uris(const char *value, char uris[][ARF_URI_MAX], size_t max)
     return n;
 }
 
-/* arf_hex - the value of a hex digit, -1 if it is none */
-static int arf_hex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (char) tolower((unsigned char) c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* arf_mailto_addr - the address of a mailto URI */
 int arf_mailto_addr(const char *uri, char *out, size_t outlen)
 {
@@ -281,7 +274,7 @@ int arf_mailto_addr(const char *uri, char *out, size_t outlen)
         char ch = *p;
 
         if (ch == '%') {
-            int hi = arf_hex(p[1]), lo = hi < 0 ? -1 : arf_hex(p[2]);
+            int hi = mime_hex(p[1]), lo = hi < 0 ? -1 : mime_hex(p[2]);
 
             if (lo < 0 || (hi == 0 && lo == 0))
                 return -1;
@@ -318,7 +311,7 @@ const char *arf_status_text(ARF_STATUS s)
     case ARF_NO_ORIGINAL:
         return "no enclosed message (message/rfc822 or text/rfc822-headers)";
     case ARF_ENCODING:
-        return "the enclosed message is quoted-printable or bad base64: not read";
+        return "the enclosed message is in bad base64 or an unknown encoding: not read";
     }
     return "unknown";
 }

@@ -34,7 +34,7 @@ typedef enum arf_status {
     ARF_NOT_REPORT,             /* not multipart/report; report-type=feedback-report */
     ARF_NO_FEEDBACK,            /* no message/feedback-report part with a Feedback-Type */
     ARF_NO_ORIGINAL,            /* no message/rfc822 or text/rfc822-headers part */
-    ARF_ENCODING,               /* the original in quoted-printable, or bad base64 */
+    ARF_ENCODING,               /* the original in bad base64 or an unknown encoding */
 } ARF_STATUS;
 
 typedef struct arf_report {
@@ -49,6 +49,7 @@ typedef struct arf_report {
     char return_path[ARF_ADDR_MAX];     /* the original's Return-Path, no angle brackets */
     char list_unsub[ARF_LU_MAX];        /* the original's first List-Unsubscribe, unfolded */
     int  original_base64;               /* the original was base64 (decoded) */
+    int  original_qp;                   /* the original was quoted-printable (decoded) */
     int  headers_only;                  /* text/rfc822-headers */
 } ARF_REPORT;
 

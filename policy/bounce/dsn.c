@@ -26,6 +26,16 @@
  *	(an auto-reply, an out-of-office, a report of another type, a
  *	delivery-status part in base64) is not a DSN.
  *
+ *	The first part of type message/rfc822, text/rfc822-headers,
+ *	message/global or message/global-headers is the original the report
+ *	returns (RFC 3462, RFC 6533): its Message-ID is kept, from "<" to
+ *	">" with the blanks of a fold dropped (the whole value when it has
+ *	no angle brackets), so that the reports about one message can be
+ *	told from those about another. It may be in base64 or
+ *	quoted-printable (mime_decode()); one in an encoding mime.c does not
+ *	read, or without a Message-ID, gives "". Whoever writes the report
+ *	writes this too: it says which message, never which recipient.
+ *
  *	dsn_classify() says what a block means for the address (RFC 3463):
  *
  *	dead	Action failed with 5.1.1 (no such mailbox), 5.1.2 (no such
@@ -53,6 +63,7 @@
  *	block (cls none).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -60,18 +71,61 @@
 #include "mime.h"
 #include "util.h"
 
-/* dsn_find_part - the body of the first part of type message/(global-)delivery-status */
-static int dsn_find_part(MIME_CUR *c, const char *b, MIME_CUR *part)
+/* dsn_is_original - 1 if the Content-Type ct is that of a returned message or its header */
+static int dsn_is_original(const char *ct)
+{
+    return mime_type_is(ct, "message/rfc822") || mime_type_is(ct, "text/rfc822-headers")
+        || mime_type_is(ct, "message/global") || mime_type_is(ct, "message/global-headers");
+}
+
+/* dsn_original_id - the Message-ID of the returned original at part (cut:
+ * the input ends there, and may have been cut) into out; "" if none */
+static void dsn_original_id(MIME_CUR part, const char *cte, int cut, char *out, size_t outlen)
+{
+    char name[64], value[MIME_FIELD_MAX], *dec, *v, *gt;
+    MIME_CUR c;
+    size_t o = 0;
+    int n = 0, found = 0;
+
+    out[0] = 0;
+    if (mime_decode(part, cte, DSN_MSG_MAX, cut, &dec, &c) < 0)
+        return;
+    while (!found && n++ < 1000 && mime_field(&c, name, sizeof(name), value, sizeof(value)))
+        found = strcasecmp(name, "Message-ID") == 0;
+    free(dec);
+    if (!found)
+        return;
+    if ((v = strchr(value, '<')) != NULL && (gt = strchr(v, '>')) != NULL)
+        gt[1] = 0;
+    for (v = v ? v : value; *v && o + 1 < outlen; v++)
+        if (*v != ' ' && *v != '\t')
+            out[o++] = *v;
+    out[o] = 0;
+}
+
+/* dsn_find_parts - the first message/(global-)delivery-status part (7bit or
+ * 8bit) into *status, and the returned original's Message-ID into msgid;
+ * 0 without a status part */
+static int dsn_find_parts(MIME_CUR *c, const char *b, MIME_CUR *status, char *msgid, size_t len)
 {
     char ct[256], cte[64];
-    int parts = 0;
+    MIME_CUR part;
+    int parts = 0, have_status = 0, have_orig = 0;
 
-    while (parts++ < 100 && mime_next_part(c, b, ct, sizeof(ct), cte, sizeof(cte), part))
-        if ((mime_type_is(ct, "message/delivery-status")
-             || mime_type_is(ct, "message/global-delivery-status"))
-            && (cte[0] == 0 || strcasecmp(cte, "7bit") == 0 || strcasecmp(cte, "8bit") == 0))
-            return 1;
-    return 0;
+    msgid[0] = 0;
+    while (parts++ < 100 && (!have_status || !have_orig)
+           && mime_next_part(c, b, ct, sizeof(ct), cte, sizeof(cte), &part)) {
+        if (!have_status && (mime_type_is(ct, "message/delivery-status")
+                             || mime_type_is(ct, "message/global-delivery-status"))
+            && (cte[0] == 0 || strcasecmp(cte, "7bit") == 0 || strcasecmp(cte, "8bit") == 0)) {
+            have_status = 1;
+            *status = part;
+        } else if (!have_orig && dsn_is_original(ct)) {
+            have_orig = 1;
+            dsn_original_id(part, cte, part.end == c->end, msgid, len);
+        }
+    }
+    return have_status;
 }
 
 /* dsn_addr - the address of an "rfc822; addr" value into out */
@@ -170,7 +224,7 @@ static void dsn_refine(DSN_RESULT *r)
 int dsn_parse(const char *msg, size_t len, const char *want_rcpt, DSN_RESULT *out)
 {
     MIME_CUR c = { msg, msg + (len > DSN_MSG_MAX ? DSN_MSG_MAX : len) }, part;
-    char ct[1024], cte[64], rt[64], b[80];
+    char ct[1024], cte[64], rt[64], b[80], msgid[DSN_MSGID_MAX];
     DSN_RESULT r, first;
     int have_first = 0, blocks = 0;
 
@@ -180,27 +234,25 @@ int dsn_parse(const char *msg, size_t len, const char *want_rcpt, DSN_RESULT *ou
     mime_headers(&c, ct, sizeof(ct), cte, sizeof(cte));
     if (!mime_type_is(ct, "multipart/report") || !mime_param(ct, "report-type", rt, sizeof(rt))
         || strcasecmp(rt, "delivery-status") != 0 || !mime_param(ct, "boundary", b, sizeof(b))
-        || !dsn_find_part(&c, b, &part))
+        || !dsn_find_parts(&c, b, &part, msgid, sizeof(msgid)))
         return 0;
-    out->is_dsn = 1;
     (void) dsn_block(&part, &r);                /* the per-message fields */
     memset(&first, 0, sizeof(first));
     while (blocks++ < 1000 && dsn_block(&part, &r)) {
         dsn_refine(&r);
         r.cls = dsn_classify(r.action, r.status);
-        r.is_dsn = 1;
         if (want_rcpt && strcasecmp(r.final_rcpt, want_rcpt) == 0) {
-            *out = r;
-            return 1;
+            first = r;
+            break;
         }
         if (!have_first && r.cls != DSN_CLASS_NONE) {
             first = r;
             have_first = 1;
         }
     }
-    if (have_first)
-        *out = first;
+    *out = first;
     out->is_dsn = 1;
+    memcpy(out->orig_msgid, msgid, sizeof(msgid));
     return 1;
 }
 

@@ -12,6 +12,7 @@
 #define DSN_DIAG_MAX     200
 #define DSN_ADDR_MAX     320
 #define DSN_MSG_MAX      (1024 * 1024)  /* bytes of a message dsn_parse() reads */
+#define DSN_MSGID_MAX    256            /* the enclosed original's Message-ID kept (cut) */
 
 /* What a report says of a recipient, for the suppression list. */
 typedef enum dsn_class {
@@ -29,6 +30,8 @@ typedef struct dsn_result {
     char      status[DSN_STATUS_MAX];   /* "5.1.1" */
     char      diagnostic[DSN_DIAG_MAX]; /* Diagnostic-Code, unfolded, cut */
     char      final_rcpt[DSN_ADDR_MAX]; /* Final-Recipient's address */
+    char      orig_msgid[DSN_MSGID_MAX];/* the enclosed original's Message-ID, "<...>"
+                                         * without blanks; "" if none */
     DSN_CLASS cls;
 } DSN_RESULT;
 

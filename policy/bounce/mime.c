@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * mime.c - header fields, multipart bodies and base64 over a bounded span
+ * mime.c - header fields, multipart bodies, base64 and quoted-printable
+ * over a bounded span
  *
  * SYNOPSIS
  *	#include "mime.h"
@@ -18,6 +19,11 @@
  *			size_t ctlen, char *cte, size_t ctelen, MIME_CUR *body)
  *	int	mime_base64(const char *in, size_t len, size_t max, int cut,
  *			char **out, size_t *outlen)
+ *	int	mime_qp(const char *in, size_t len, size_t max, int cut,
+ *			char **out, size_t *outlen)
+ *	int	mime_hex(char c)
+ *	int	mime_decode(MIME_CUR part, const char *cte, size_t max, int cut,
+ *			char **buf, MIME_CUR *out)
  *
  * DESCRIPTION
  *	The readers of reports (arf.c, dsn.c) walk a message with these:
@@ -39,9 +45,33 @@
  *	short (a report read only to its first megabyte), the whole groups
  *	of four characters are decoded.
  *
+ *	mime_qp() undoes a Content-Transfer-Encoding of quoted-printable
+ *	(RFC 2045 6.7): "=" and two hex digits is that byte (lowercase
+ *	digits accepted too, as 6.7 (1) allows); "=" followed by blanks
+ *	and a line break, or by blanks to the end of the input, is a soft
+ *	line break and goes; the literal blanks that end a line go (rule 3:
+ *	transports add them), an encoded one (=20) stays; a hard line break
+ *	is kept as it came (CRLF or LF). Bad input is decoded defensively,
+ *	never refused: a "=" that starts neither an escape nor a soft break
+ *	is kept as a literal "=", and what follows it is read as usual
+ *	(the robust reading 6.7 (1) suggests); bytes that 6.7 does not allow
+ *	unencoded (8-bit, control characters) are kept as they are, as the
+ *	7bit and 8bit paths of the callers keep them. The result is never
+ *	longer than the input. Of input that was cut short, an escape cut
+ *	in two at the end is dropped. mime_hex() is its reading of a hex
+ *	digit, shared with the percent-escapes of arf.c.
+ *
+ *	mime_decode() picks one of the two by a part's
+ *	Content-Transfer-Encoding (any case), so that the readers of an
+ *	enclosed message take it however it came; an encoding it does not
+ *	know is refused, never guessed at.
+ *
  * DIAGNOSTICS
  *	mime_base64() returns -1 for characters outside the base64
- *	alphabet, a bad end, or a result longer than max.
+ *	alphabet, a bad end, or a result longer than max. mime_qp()
+ *	returns -1 only for a result longer than max. mime_decode()
+ *	returns -1 for an encoding it does not know or one that does not
+ *	decode.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -263,4 +293,97 @@ int mime_base64(const char *in, size_t len, size_t max, int cut, char **out, siz
     *out = (char *) dec;
     *outlen = (size_t) (n1 + n2);
     return 0;
+}
+
+/* mime_hex - the value of a hex digit of either case, -1 if it is none */
+int mime_hex(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* mime_qp_soft - the length of the soft line break at s ("=" [blanks] EOL or end), 0 if none */
+static size_t mime_qp_soft(const char *s, const char *end)
+{
+    const char *p = s + 1;
+
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    if (p == end)
+        return (size_t) (p - s);
+    if (*p == '\n')
+        return (size_t) (p + 1 - s);
+    if (*p == '\r' && (p + 1 == end || p[1] == '\n'))
+        return (size_t) (p + (p + 1 == end ? 1 : 2) - s);
+    return 0;
+}
+
+/* mime_qp - the bytes a quoted-printable body stands for */
+int mime_qp(const char *in, size_t len, size_t max, int cut, char **out, size_t *outlen)
+{
+    const char *p = in, *end = in + len;
+    size_t cap = len < max ? len : max, o = 0, keep = 0, soft;
+    char *dec = xmalloc(cap + 1), ch;
+    int hi, lo, blank;
+
+    /* keep: the length of the output without the literal blanks that end it */
+    *out = NULL;
+    *outlen = 0;
+    while (p < end) {
+        ch = *p++;
+        blank = ch == ' ' || ch == '\t';
+        if (ch == '=' && (soft = mime_qp_soft(p - 1, end)) > 0) {
+            p += soft - 1;                      /* the blanks before it are data */
+            keep = o;
+            continue;
+        }
+        if (ch == '=' && end - p >= 2 && (hi = mime_hex(p[0])) >= 0 && (lo = mime_hex(p[1])) >= 0) {
+            ch = (char) (hi * 16 + lo);
+            blank = 0;
+            p += 2;
+        } else if (ch == '=' && cut && end - p < 2) {
+            break;                              /* an escape cut in two */
+        } else if (ch == '\n' || (ch == '\r' && p < end && *p == '\n')) {
+            o = keep;                           /* the blanks a transport added */
+            if (ch == '\r' && o < cap)
+                dec[o++] = ch;
+            if (ch == '\r')
+                ch = *p++;
+        }
+        if (o >= cap) {
+            free(dec);
+            return -1;                          /* only when max < len */
+        }
+        dec[o++] = ch;
+        if (!blank)
+            keep = o;
+    }
+    dec[keep] = 0;
+    *out = dec;
+    *outlen = keep;
+    return 0;
+}
+
+/* mime_decode - a part's body, its transfer encoding undone */
+int mime_decode(MIME_CUR part, const char *cte, size_t max, int cut, char **buf, MIME_CUR *out)
+{
+    size_t len = (size_t) (part.end - part.p), n;
+
+    *buf = NULL;
+    *out = part;
+    if (cte[0] == 0 || strcasecmp(cte, "7bit") == 0 || strcasecmp(cte, "8bit") == 0
+        || strcasecmp(cte, "binary") == 0)
+        return MIME_ENC_NONE;
+    if (strcasecmp(cte, "base64") == 0 && mime_base64(part.p, len, max, cut, buf, &n) == 0) {
+        *out = (MIME_CUR) { *buf, *buf + n };
+        return MIME_ENC_BASE64;
+    }
+    if (strcasecmp(cte, "quoted-printable") == 0 && mime_qp(part.p, len, max, cut, buf, &n) == 0) {
+        *out = (MIME_CUR) { *buf, *buf + n };
+        return MIME_ENC_QP;
+    }
+    return -1;
 }

@@ -2,7 +2,8 @@
 /*
  * mime.h - the parts of RFC 5322 and MIME (RFC 2045, RFC 2046) that
  * reports need: lines, unfolded header fields, Content-Type parameters,
- * the parts of a multipart body, base64; all over a bounded span of bytes.
+ * the parts of a multipart body, base64 and quoted-printable; all over a
+ * bounded span of bytes.
  */
 #ifndef TX_MIME_H
 #define TX_MIME_H
@@ -52,5 +53,31 @@ int mime_next_part(MIME_CUR *c, const char *b, char *ct, size_t ctlen, char *cte
  * cut: the input was cut short, so an incomplete last group of four
  * characters is dropped rather than refused. */
 int mime_base64(const char *in, size_t len, size_t max, int cut, char **out, size_t *outlen);
+
+/* mime_hex - the value of the hex digit c (either case), -1 if it is none */
+int mime_hex(char c);
+
+/* mime_qp - decode the quoted-printable [in, in + len) (RFC 2045 6.7:
+ * =XX in either case, soft line breaks "=" [blanks] EOL removed, the
+ * blanks that end a line dropped, hard line breaks kept as they came)
+ * into a new NUL-terminated buffer of at most max bytes: *out (free() it)
+ * and *outlen; 0, or -1 if it would be longer. A "=" that starts no
+ * escape nor soft break is kept as it is, with what follows it.
+ * cut: the input was cut short, so an escape it ends in is dropped. */
+int mime_qp(const char *in, size_t len, size_t max, int cut, char **out, size_t *outlen);
+
+/* What mime_decode() undid. */
+typedef enum mime_enc {
+    MIME_ENC_NONE = 0,          /* 7bit, 8bit, binary or none named: read as it is */
+    MIME_ENC_BASE64,
+    MIME_ENC_QP,                /* quoted-printable */
+} MIME_ENC;
+
+/* mime_decode - the body of a part whose Content-Transfer-Encoding is cte,
+ * readable: *out is part itself for "", 7bit, 8bit and binary (*buf NULL),
+ * else over a decoded copy in *buf (free() it) of at most max bytes, by
+ * mime_base64() or mime_qp() with cut; the MIME_ENC it undid, or -1 for
+ * another encoding or one that does not decode */
+int mime_decode(MIME_CUR part, const char *cte, size_t max, int cut, char **buf, MIME_CUR *out);
 
 #endif

@@ -4,18 +4,22 @@
  * mime.c), read from whole messages sent to a ComplaintAddress, and the
  * List-Unsubscribe URIs of the enclosed original (arf_uris(),
  * arf_mailto_addr(), unsub_url_token() and unsub_mailto_token() with the
- * templates of the pipeline's tests).
+ * templates of the pipeline's tests), and the whole input read as
+ * quoted-printable (mime_qp(), which decodes such originals).
  *
  * Input: a message. The result's strings must be terminated within their
  * fields, a status must be one of the enum's and word itself, a token
  * found must be a non-empty run of token characters that the URI holds,
- * and nothing may read past the input (an exact-size copy, ASan).
+ * quoted-printable must never be refused when max is the input's length
+ * and never grow, and nothing may read past the input (an exact-size
+ * copy, ASan).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "arf.h"
 #include "fuzz.h"
+#include "mime.h"
 #include "unsub_msg.h"
 
 #define TERMINATED(f) (memchr((f), 0, sizeof(f)) != NULL)
@@ -57,6 +61,24 @@ static void check_uris(const ARF_REPORT *r)
     }
 }
 
+/* check_qp - the input as quoted-printable, cut or not: decoded, no longer, terminated */
+static void check_qp(const char *in, size_t size)
+{
+    char *out;
+    size_t n;
+
+    for (int cut = 0; cut < 2; cut++) {
+        if (mime_qp(in, size, size, cut, &out, &n) != 0 || out == NULL || n > size || out[n] != 0)
+            abort();
+        free(out);
+    }
+    if (size > 0 && mime_qp(in, size, 0, 0, &out, &n) == 0) {
+        if (n != 0)
+            abort();                            /* max 0 leaves room for nothing */
+        free(out);
+    }
+}
+
 /* LLVMFuzzerTestOneInput - one message */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -71,6 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     memcpy(copy, data, size);
     st = arf_parse(copy, size, &r);
+    check_qp(copy, size);
     free(copy);
     if (st != r.status || st > ARF_ENCODING || arf_status_text(st)[0] == 0
         || !TERMINATED(r.feedback_type) || !TERMINATED(r.user_agent)

@@ -4,8 +4,9 @@
  * (policy/bounce/dsn.c), read from whole messages sent to a return path.
  *
  * Input: a message. It is read with and without a wanted recipient; the
- * result's strings must be terminated within their fields, a class must
- * go with a DSN, and dsn_parse() must never read past the input (ASan).
+ * result's strings must be terminated within their fields, a class and
+ * an enclosed original's Message-ID (without blanks) must go with a DSN,
+ * and dsn_parse() must never read past the input (ASan).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,8 @@ static void check(int rc, const DSN_RESULT *r)
         || memchr(r->diagnostic, 0, sizeof(r->diagnostic)) == NULL
         || memchr(r->final_rcpt, 0, sizeof(r->final_rcpt)) == NULL
         || memchr(r->action, 0, sizeof(r->action)) == NULL
+        || memchr(r->orig_msgid, 0, sizeof(r->orig_msgid)) == NULL
+        || (!rc && r->orig_msgid[0] != 0) || strpbrk(r->orig_msgid, " \t") != NULL
         || dsn_classify(r->action, r->status) != (rc ? r->cls : dsn_classify(r->action, r->status)))
         abort();
 }

@@ -21,7 +21,8 @@ txmilter_complaints_total on /metrics, and Postfix's log (the report dropped by 
 milter, never queued).
 
 Scenarios: an abuse report suppresses (SQLite and Redis); one whose enclosed message is
-base64 with only its Return-Path token (headers only, as JMRP sends) too; an opt-out
+base64 with only its Return-Path token (headers only, as JMRP sends) too, and one whose
+enclosed message is quoted-printable with its List-Unsubscribe cut by soft line breaks; an opt-out
 report suppresses as an unsubscribe; with Redis stopped the report is refused 451 4.3.0
 and the one sent again once it is back suppresses; a report naming the recipient only in
 Original-Rcpt-To and To, one with tampered tokens, a not-spam report and a message that is
@@ -30,38 +31,28 @@ no report at all change nothing.
 
 import base64
 import os
+import quopri
 import re
 import urllib.request
 import uuid
 
 import pytest
 
-from mailrig.util import free_port, make_dir, run, wait_until
+from dsn_helpers import RP_RX, discarded_by_milter, listed, rcpt
+from mailrig.bouncedomain import BOUNCE_DOMAIN, REMOTE, bounce_domain_postfix
+from mailrig.util import free_port, make_dir, wait_until
 from mailrig.capture import Capture
 from mailrig.message import make_message
 from mailrig.milters import SigningSetup
-from mailrig.postfix import Postfix
-from mailrig.redisserver import RedisServer
-from ratelimit_helpers import ctl
 from unsub_helpers import MAILTO_TEMPLATE, URL_TEMPLATE, unsub_targets, write_keyfile
 
-pytestmark = pytest.mark.txmilter_only
+pytestmark = [pytest.mark.txmilter_only, pytest.mark.usefixtures("reaper_after_workdir")]
 
 NEWS = "news@example.com"                    # the stream of every test here
-BOUNCE_DOMAIN = "bounce.example.com"
 FBL = "fbl@bounce.example.com"
-RP_RX = re.compile(r"^bounces\+([a-z2-7]+)@bounce\.example\.com$")
-LIST_FIELDS = ("rcpt", "stream", "created", "source", "reason", "expires", "evidence")
-REMOTE = "127.0.0.2"                         # the feedback loop: a remote MTA
 ARRIVAL = "Fri, 04 Dec 2026 10:00:00 +0000"
 B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 B32 = "abcdefghijklmnopqrstuvwxyz234567"
-
-
-@pytest.fixture(autouse=True)
-def _reaper_after_workdir(workdir, reaper):
-    """the reaper collects milter logs before the work directory goes (test_alignment.py)"""
-    yield
 
 
 @pytest.fixture(scope="module")
@@ -76,37 +67,13 @@ def ccap(workdir):
 def cpf(workdir, ccap):
     """a Postfix that accepts the bounce domain and discards what the milter lets through"""
     sock = os.path.join(workdir, "milter", "milter.sock")    # where start_milter publishes
-    pf = Postfix(workdir, ("127.0.0.1", ccap.port), "unix:" + sock, name="postfix-complaints",
-                 extra={
-                     "relay_domains": BOUNCE_DOMAIN,
-                     "mynetworks": "127.0.0.1/32",
-                     "smtpd_relay_restrictions":
-                         "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination",
-                 })
-    transport = os.path.join(pf.confdir, "transport")
-    with open(transport, "w") as f:
-        f.write("%s    discard:\n" % BOUNCE_DOMAIN)
-    run(["postmap", "hash:" + transport])
-    pf.extra["transport_maps"] = "hash:" + transport
-    pf.start()
+    pf = bounce_domain_postfix(workdir, ("127.0.0.1", ccap.port), "unix:" + sock,
+                               "postfix-complaints", own_bounces=False)
     yield pf
     pf.stop()
 
 
-STORES = ["sqlite", "redis"]
-
-
-@pytest.fixture
-def store_url(request, workdir):
-    """None (SQLite in DataDirectory) or the URL of a fresh redis-server, by the parameter"""
-    if getattr(request, "param", "sqlite") == "sqlite":
-        yield None
-        return
-    r = RedisServer(workdir, name="redis-complaints-%s" % uuid.uuid4().hex[:6]).start()
-    request.node.redis = r
-    yield r.url
-    if r.alive():
-        r.stop()
+STORES = ["sqlite", "redis"]              # store_url's parameters (conftest.py)
 
 
 class ComplaintRig:
@@ -128,10 +95,7 @@ class ComplaintRig:
 
     def listed(self, reason="complaint"):
         """`txmilterctl suppress list --reason R` as a list of dicts"""
-        rc, out, err = ctl(self.milter, "suppress", "list", "--reason", reason)
-        assert rc == 0, (rc, out, err)
-        return [dict(zip(LIST_FIELDS, l.split("\t", len(LIST_FIELDS) - 1)))
-                for l in out.splitlines() if l]
+        return listed(self.milter, reason)
 
     def complaints(self):
         """{result: count} of txmilter_complaints_total"""
@@ -156,9 +120,7 @@ class ComplaintRig:
 
     def discarded_by_milter(self, qid):
         """Postfix's cleanup dropped qid on the milter's word: it never reached a queue"""
-        assert self.pf.wait_log(r"%s: milter-discard: END-OF-MESSAGE" % qid, timeout=30)
-        assert not [l for l in self.pf.log_text().splitlines()
-                    if " %s: " % qid in l and "status=" in l], "%s was queued" % qid
+        discarded_by_milter(self.pf, qid)
 
 
 @pytest.fixture
@@ -177,10 +139,6 @@ def crig(start_milter, keys, workdir, cpf, ccap, store_url):
         extra.append(("Store", store_url))
     m = start_milter(SigningSetup([keys["rsa_com"]], extra=extra))
     return ComplaintRig(m, cpf, ccap, port)
-
-
-def rcpt(name):
-    return "%s.%s@receiver.example" % (name, uuid.uuid4().hex[:6])
 
 
 def envelope_sender(d):
@@ -210,6 +168,8 @@ def yahoo_report(original, feedback_type="abuse", original_rcpt="", mail_from=""
                "dkim=pass header.d=example.com"]
     if cte == "base64":
         original = base64.encodebytes(original)
+    elif cte == "quoted-printable":
+        original = quopri.encodestring(original.replace(b"\r\n", b"\n")).replace(b"\n", b"\r\n")
     head = ("From: Yahoo! Mail AntiSpam Feedback <feedback@arf.mail.yahoo.com>\r\n"
             "To: %s\r\nSubject: FW: our news\r\nMessage-ID: <arf.%s@yahoo.com>\r\n"
             "MIME-Version: 1.0\r\n"
@@ -300,6 +260,27 @@ def test_base64_headers_only_report_suppresses_by_the_return_path_token(crig):
         to, NEWS) in line, line
     crig.discarded_by_milter(qid)
     assert [e["reason"] for e in crig.listed() if e["rcpt"] == to] == ["complaint"]
+    assert_complaint_refused(crig, to)
+
+
+@pytest.mark.parametrize("store_url", STORES, indirect=True)
+def test_quoted_printable_report_suppresses_by_the_list_unsubscribe_token(crig):
+    """the enclosed message in quoted-printable (Python's quopri, as a mailer writes it:
+    lines cut at 76 by soft line breaks, "=" as =3D), so that neither token is in the
+    report as it is: decoded, the List-Unsubscribe token names the recipient"""
+    to = rcpt("kate")
+    d = crig.deliver(to)
+    url, _ = unsub_targets(d.msg)
+    utok = re.search(r"/u/([A-Za-z0-9_-]+)$", url).group(1)
+    body = yahoo_report(as_received(d), cte="quoted-printable")
+    assert utok.encode() not in body, "the token is not cut: the test would not decode"
+    qid = crig.report(body)
+    line = crig.milter.wait_log(r"^.*%s: complaint \(abuse\).*$" % qid, timeout=30).group(0)
+    assert "rcpt=<%s> stream=%s suppressed (reason=complaint, token in list-unsubscribe)" % (
+        to, NEWS) in line, line
+    crig.discarded_by_milter(qid)
+    assert [e["reason"] for e in crig.listed() if e["rcpt"] == to] == ["complaint"]
+    assert crig.complaints().get("suppressed") == 1, crig.complaints()
     assert_complaint_refused(crig, to)
 
 

@@ -32,18 +32,7 @@ from unsub_helpers import unsub_setup
 
 pytestmark = pytest.mark.txmilter_only
 
-STORES = ["sqlite", "redis"]
-
-
-@pytest.fixture
-def store_url(request, workdir):
-    """None (embedded SQLite) or the URL of a fresh redis-server, by the test's parameter"""
-    if request.param == "sqlite":
-        yield None
-        return
-    r = RedisServer(workdir, name="redis-dsn-%s" % uuid.uuid4().hex[:6]).start()
-    yield r.url
-    r.stop()
+STORES = ["sqlite", "redis"]              # store_url's parameters (conftest.py)
 
 
 def bounce_rows(m):

@@ -2,7 +2,8 @@
 /*
  * test_arf.c - unit tests for arf.c and mime.c: feedback reports as Yahoo's
  * CFL and Microsoft's JMRP send them (LF and CRLF), the enclosed original
- * as message/rfc822, text/rfc822-headers or base64, the feedback types,
+ * as message/rfc822, text/rfc822-headers, base64 or quoted-printable, the
+ * feedback types,
  * messages that are not reports or lack a part, the List-Unsubscribe URIs
  * and mailto addresses, and that no prefix of a message is read past.
  */
@@ -65,6 +66,18 @@
     "ZXdzQHNob3AuZXhhbXBsZQpMaXN0LVVuc3Vic2NyaWJlOiA8aHR0cHM6Ly91bnN1Yi5zaG9wLmV4\n" \
     "YW1wbGUvdS9UT0s2ND4KU3ViamVjdDogaGkKCmJvZHkK\n"
 
+/* as a mailer writes it: lines cut at 76 with "=", the "=" of the query as "=3D" */
+#define QP_ORIGINAL \
+    "Return-Path: <bounces+abc=\n234@bounce.shop.example>\n" \
+    "From: news@shop.example\n" \
+    "List-Unsubscribe: <https://unsub.shop.example/u/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n" \
+    "BBBB>,  =\n" \
+    "<mailto:unsub+MT@shop.example?subject=3Dunsubscribe>\n" \
+    "Subject: caf=C3=A9\n\nbody=20\n"
+
+#define QP_LU_VALUE "<https://unsub.shop.example/u/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAABBBB>,  " \
+    "<mailto:unsub+MT@shop.example?subject=unsubscribe>"
+
 #define SHORT_HEAD(type) \
     "From: staff@hotmail.com\nContent-Type: multipart/report; report-type=feedback-report; " \
     "boundary=b\n\n--b\nContent-Type: message/feedback-report\n\nFeedback-Type: " type "\n" \
@@ -77,8 +90,11 @@ typedef struct arf_case {
     ARF_STATUS  status;
     ARF_TYPE    type;
     const char *return_path, *orig_mail_from, *list_unsub, *reporter, *ua, *mta, *arrival;
-    int         base64, headers_only;
+    int         decoded, headers_only;  /* decoded: 0, B64 or QP */
 } ARF_CASE;
+
+#define B64 1
+#define QP  2
 
 #define LU_VALUE "<https://unsub.shop.example/u/URLTOK>,\t" \
     "<mailto:unsub+MAILTOK@shop.example?subject=unsubscribe>"
@@ -124,8 +140,30 @@ static const ARF_CASE arf_cases[] = {
     { "bad_base64", SHORT_HEAD("abuse") "--b\nContent-Type: message/rfc822\n"
       "Content-Transfer-Encoding: base64\n\nnot*base64!\n--b--\n", 0, ARF_ENCODING, ARF_TYPE_ABUSE,
       "", "", "", NULL, NULL, NULL, NULL, 0, 0 },
-    { "quoted_printable_refused", SHORT_HEAD("abuse") "--b\nContent-Type: message/rfc822\n"
-      "Content-Transfer-Encoding: quoted-printable\n\nList-Unsubscribe: <mailto:u+T@x.example?a=3Db>\n"
+    { "quoted_printable_original", SHORT_HEAD("abuse") "--b\nContent-Type: message/rfc822\n"
+      "Content-Transfer-Encoding: quoted-printable\n\n" QP_ORIGINAL "--b--\n", 0, ARF_OK,
+      ARF_TYPE_ABUSE, "bounces+abc234@bounce.shop.example", "", QP_LU_VALUE, NULL, NULL, NULL,
+      NULL, QP, 0 },
+    { "quoted_printable_original_crlf", SHORT_HEAD("abuse") "--b\nContent-Type: message/rfc822\n"
+      "Content-Transfer-Encoding: Quoted-Printable\n\n" QP_ORIGINAL "--b--\n", 1, ARF_OK,
+      ARF_TYPE_ABUSE, "bounces+abc234@bounce.shop.example", "", QP_LU_VALUE, NULL, NULL, NULL,
+      NULL, QP, 0 },
+    { "quoted_printable_headers_only", SHORT_HEAD("abuse") "--b\nContent-Type: text/rfc822-headers\n"
+      "Content-Transfer-Encoding: quoted-printable\n\nReturn-Path: <bounces+j=3d1@bounce.shop.ex=\n"
+      "ample>  \nList-Unsubscribe: <mailto:u+T@shop.example>\t\n\n--b--\n", 0, ARF_OK,
+      ARF_TYPE_ABUSE, "bounces+j=1@bounce.shop.example", "", "<mailto:u+T@shop.example>", NULL,
+      NULL, NULL, NULL, QP, 1 },
+    { "quoted_printable_bad_escapes_read_as_text", SHORT_HEAD("abuse")
+      "--b\nContent-Type: message/rfc822\nContent-Transfer-Encoding: quoted-printable\n\n"
+      "X-Offer: 50=% off =G1 ==3D\nReturn-Path: <r@x.example>\n\n--b--\n", 0, ARF_OK,
+      ARF_TYPE_ABUSE, "r@x.example", "", "", NULL, NULL, NULL, NULL, QP, 0 },
+    { "quoted_printable_original_cut_short", SHORT_HEAD("abuse")
+      "--b\nContent-Type: message/rfc822\nContent-Transfer-Encoding: quoted-printable\n\n"
+      "Return-Path: <r@x.example>\nList-Unsubscribe: <https://unsub.shop.example/u/CU=\nT>\n"
+      "Subject: caf=C", 0, ARF_OK, ARF_TYPE_ABUSE, "r@x.example", "",
+      "<https://unsub.shop.example/u/CUT>", NULL, NULL, NULL, NULL, QP, 0 },
+    { "unknown_encoding_refused", SHORT_HEAD("abuse") "--b\nContent-Type: message/rfc822\n"
+      "Content-Transfer-Encoding: x-uuencode\n\nList-Unsubscribe: <mailto:u+T@x.example>\n"
       "\n--b--\n", 0, ARF_ENCODING, ARF_TYPE_ABUSE, "", "", "", NULL, NULL, NULL, NULL, 0, 0 },
     { "no_original", SHORT_HEAD("abuse") "--b--\n", 0, ARF_NO_ORIGINAL, ARF_TYPE_ABUSE,
       "", "", "", NULL, NULL, NULL, NULL, 0, 0 },
@@ -154,21 +192,6 @@ static const ARF_CASE arf_cases[] = {
     { "empty", "", 0, ARF_NOT_REPORT, ARF_TYPE_UNKNOWN, "", "", "", "", "", "", "", 0, 0 },
 };
 
-/* crlf_of - s with every LF made CRLF */
-static char *crlf_of(const char *s)
-{
-    char *out = malloc(strlen(s) * 2 + 1), *o = out;
-
-    assert_non_null(out);
-    for (; *s; s++) {
-        if (*s == '\n')
-            *o++ = '\r';
-        *o++ = *s;
-    }
-    *o = 0;
-    return out;
-}
-
 /* check_str - a field, when the case names it */
 static void check_str(const char *what, const char *got, const char *want)
 {
@@ -180,7 +203,7 @@ static void check_str(const char *what, const char *got, const char *want)
 static void test_arf(void **state)
 {
     const ARF_CASE *c = *state;
-    char *msg = c->crlf ? crlf_of(c->msg) : strdup(c->msg), *exact;
+    char *msg = c->crlf ? th_crlf(c->msg) : strdup(c->msg), *exact;
     size_t len = strlen(msg);
     ARF_REPORT r;
 
@@ -195,7 +218,8 @@ static void test_arf(void **state)
     check_str("User-Agent", r.user_agent, c->ua);
     check_str("Reporting-MTA", r.reporting_mta, c->mta);
     check_str("Arrival-Date", r.arrival_date, c->arrival);
-    assert_int_equal(r.original_base64, c->base64);
+    assert_int_equal(r.original_base64, c->decoded == B64);
+    assert_int_equal(r.original_qp, c->decoded == QP);
     assert_int_equal(r.headers_only, c->headers_only);
     /* never past len: every prefix, in a buffer of exactly its size */
     for (size_t n = 0; n < len; n += 5) {
@@ -313,6 +337,64 @@ static void test_base64(void **state)
     }
 }
 
+typedef struct qp_case {
+    const char *name, *in, *out;        /* out NULL: refused */
+    size_t      outlen;                 /* 0: strlen(out) */
+    size_t      max;
+    int         cut;
+} QP_CASE;
+
+static const QP_CASE qp_cases[] = {
+    { "plain", "hello", "hello", 0, 100, 0 },
+    { "soft_break", "hel=\nlo", "hello", 0, 100, 0 },
+    { "soft_break_crlf", "hel=\r\nlo", "hello", 0, 100, 0 },
+    { "soft_break_blanks_after", "hel= \t\nlo", "hello", 0, 100, 0 },
+    { "soft_break_at_end", "hello=", "hello", 0, 100, 0 },
+    { "soft_break_blanks_to_end", "hello= ", "hello", 0, 100, 0 },
+    { "escapes_either_case", "=3D=3d=41=c3=A9", "==A\xc3\xa9", 0, 100, 0 },
+    { "escaped_nul", "a=00b", "a\0b", 3, 100, 0 },
+    { "hard_breaks_kept", "a\r\nb\nc", "a\r\nb\nc", 0, 100, 0 },
+    { "trailing_blanks_dropped", "a \t\r\nb  \nc  ", "a\r\nb\nc", 0, 100, 0 },
+    { "encoded_blank_kept", "a=20\nb=09", "a \nb\t", 0, 100, 0 },
+    { "blank_before_soft_break_kept", "a =\nb", "a b", 0, 100, 0 },
+    { "inner_blanks_kept", "a  b", "a  b", 0, 100, 0 },
+    { "bare_cr_kept", "a\rb", "a\rb", 0, 100, 0 },
+    { "bad_escape_literal", "a=ZZb =G1", "a=ZZb =G1", 0, 100, 0 },
+    { "half_escape_literal", "a=4x", "a=4x", 0, 100, 0 },
+    { "equals_before_escape", "==41", "=A", 0, 100, 0 },
+    { "escape_at_end_not_cut", "ab=4", "ab=4", 0, 100, 0 },
+    { "escape_cut", "ab=4", "ab", 0, 100, 1 },
+    { "equals_cut", "ab=", "ab", 0, 100, 1 },
+    { "whole_escape_cut_kept", "ab=41", "abA", 0, 100, 1 },
+    { "exactly_max", "a=41c", "aAc", 0, 3, 0 },
+    { "longer_than_max", "abcd", NULL, 0, 3, 0 },
+    { "empty", "", "", 0, 100, 0 },
+};
+
+/* test_qp - mime_qp() */
+static void test_qp(void **state)
+{
+    const QP_CASE *c = *state;
+    size_t len = strlen(c->in), want = c->out && c->outlen == 0 ? strlen(c->out) : c->outlen, n;
+    char *in = malloc(len ? len : 1), *out;
+    int rc;
+
+    /* an exact-size copy: nothing read past len */
+    assert_non_null(in);
+    memcpy(in, c->in, len);
+    rc = mime_qp(in, len, c->max, c->cut, &out, &n);
+    free(in);
+    assert_int_equal(rc, c->out ? 0 : -1);
+    if (c->out) {
+        assert_int_equal(n, want);
+        assert_memory_equal(out, c->out, n);
+        assert_int_equal(out[n], 0);
+        free(out);
+    } else {
+        assert_null(out);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest one[] = { cmocka_unit_test(test_long_uri_skipped) };
@@ -321,6 +403,7 @@ int main(void)
     rc |= RUN("arf_uris", test_uris, uri_cases);
     rc |= RUN("arf_mailto_addr", test_mailto, mailto_cases);
     rc |= RUN("mime_base64", test_base64, b64_cases);
+    rc |= RUN("mime_qp", test_qp, qp_cases);
     rc |= cmocka_run_group_tests_name("arf_uris_long", one, NULL, NULL);
     return rc ? 1 : 0;
 }

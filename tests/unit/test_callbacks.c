@@ -143,15 +143,12 @@ static char dir[] = "/tmp/txcallbacks.XXXXXX";
 /* setup - a key, its tables and the snapshot every row runs on */
 static int setup(void)
 {
-    char buf[600];
     SERVICES svc;
 
     if (mkdtemp(dir) == NULL)
         return -1;
     th_signing_files(dir);
-    snprintf(buf, sizeof(buf), "Syslog no\nKeyTable %s/KeyTable\nSigningTable refile:%s/SigningTable\n"
-             "InternalHosts 127.0.0.1\n", dir, dir);
-    snapshot_install(th_snapshot(dir, buf));
+    snapshot_install(th_tables_snapshot(dir, "InternalHosts 127.0.0.1\n", (const char *) NULL));
     services_init(&svc);
     callbacks_services(&svc);
     return 0;

@@ -4,8 +4,9 @@
  * writes them (failed 5.1.1, delayed 4.2.2, LF and CRLF), several
  * recipients, quoted boundaries, Exim's Status 5.0.0 refined from the
  * reply it quotes, messages that are not DSNs (an
- * out-of-office reply, a feedback report, a base64 status part), and the
- * classification of status codes.
+ * out-of-office reply, a feedback report, a base64 status part), the
+ * Message-ID of the returned original (as it is, folded, in base64 or
+ * quoted-printable, missing), and the classification of status codes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -176,26 +177,11 @@ static const DSN_CASE dsn_cases[] = {
     { "empty", "", 0, NULL, 0, DSN_CLASS_NONE, "", "", NULL },
 };
 
-/* crlf_of - s with every LF made CRLF */
-static char *crlf_of(const char *s)
-{
-    char *out = malloc(strlen(s) * 2 + 1), *o = out;
-
-    assert_non_null(out);
-    for (; *s; s++) {
-        if (*s == '\n')
-            *o++ = '\r';
-        *o++ = *s;
-    }
-    *o = 0;
-    return out;
-}
-
 /* test_dsn - one message read */
 static void test_dsn(void **state)
 {
     const DSN_CASE *c = *state;
-    char *msg = c->crlf ? crlf_of(c->msg) : strdup(c->msg);
+    char *msg = c->crlf ? th_crlf(c->msg) : strdup(c->msg);
     DSN_RESULT r;
 
     assert_int_equal(dsn_parse(msg, strlen(msg), c->want_rcpt, &r), c->is_dsn);
@@ -209,6 +195,67 @@ static void test_dsn(void **state)
     /* never past len: every prefix reads without trouble */
     for (size_t n = 0; n < strlen(msg); n += 7)
         (void) dsn_parse(msg, n, c->want_rcpt, &r);
+    free(msg);
+}
+
+/* a Postfix bounce for bob@example.org whose third part, of type ctype in
+ * transfer encoding cte (a header line, or ""), is original */
+#define WITH_ORIGINAL(ctype, cte, original) \
+    POSTFIX_HEAD RCPT_BLOCK("bob@example.org", "failed", "5.2.2", "552 5.2.2 full") \
+    "--9C2A41A0.1700000000/relay.example\n" \
+    "Content-Type: " ctype "\n" cte "\n" original \
+    "--9C2A41A0.1700000000/relay.example--\n"
+
+typedef struct msgid_case {
+    const char *name, *msg;
+    int         crlf;
+    const char *msgid;                  /* the Message-ID read from the original */
+} MSGID_CASE;
+
+static const MSGID_CASE msgid_cases[] = {
+    { "headers_only", WITH_ORIGINAL("text/rfc822-headers", "", "From: news@shop.example\n"
+      "Message-ID: <a1.b2@shop.example>\nSubject: hi\n\n"), 0, "<a1.b2@shop.example>" },
+    { "whole_message_crlf", WITH_ORIGINAL("message/rfc822", "", "Message-Id:  <m@shop.example> "
+      "(ours)\nFrom: news@shop.example\n\nbody\nMessage-ID: <body@x.example>\n"), 1,
+      "<m@shop.example>" },
+    { "folded", WITH_ORIGINAL("text/rfc822-headers", "", "Message-ID:\n <long.folded@\n\t"
+      "shop.example>\n\n"), 0, "<long.folded@shop.example>" },
+    { "first_of_two", WITH_ORIGINAL("text/rfc822-headers", "", "Message-ID: <one@x.example>\n"
+      "Message-ID: <two@x.example>\n\n"), 0, "<one@x.example>" },
+    { "no_angle_brackets", WITH_ORIGINAL("text/rfc822-headers", "", "Message-ID: bare@x.example"
+      "\n\n"), 0, "bare@x.example" },
+    { "base64", WITH_ORIGINAL("message/rfc822", "Content-Transfer-Encoding: base64\n",
+      "RnJvbTogbmV3c0BzaG9wLmV4YW1wbGUKTWVzc2FnZS1JRDogPGI2NEBzaG9wLmV4YW1wbGU+Cgp4Cg==\n"), 0,
+      "<b64@shop.example>" },
+    { "quoted_printable", WITH_ORIGINAL("message/rfc822", "Content-Transfer-Encoding: "
+      "quoted-printable\n", "Message-ID: <q=3Dp.soft=\nbreak@shop.example>\n\n"), 0,
+      "<q=p.softbreak@shop.example>" },
+    { "global_headers", WITH_ORIGINAL("message/global-headers", "", "Message-ID: <g@x.example>\n"
+      "\n"), 0, "<g@x.example>" },
+    { "unknown_encoding", WITH_ORIGINAL("message/rfc822", "Content-Transfer-Encoding: x-gzip\n",
+      "Message-ID: <z@x.example>\n\n"), 0, "" },
+    { "none_in_the_original", WITH_ORIGINAL("text/rfc822-headers", "", "From: a@x.example\n\n"
+      "Message-ID: <in-body@x.example>\n"), 0, "" },
+    { "no_original", POSTFIX_HEAD RCPT_BLOCK("bob@example.org", "failed", "5.2.2", "552 full")
+      "--9C2A41A0.1700000000/relay.example--\n", 0, "" },
+    { "original_before_the_status", "Content-Type: multipart/report; report-type=delivery-status;"
+      " boundary=b\n\n--b\nContent-Type: text/rfc822-headers\n\nMessage-ID: <early@x.example>\n"
+      "\n--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; x\n\n"
+      "Final-Recipient: rfc822; bob@example.org\nAction: delayed\nStatus: 4.2.2\n\n--b--\n", 0,
+      "<early@x.example>" },
+    { "the_report_s_own_is_not_it", "Message-ID: <report@mx.example>\n" POSTFIX_HEAD
+      RCPT_BLOCK("bob@example.org", "failed", "5.2.2", "552 full") POSTFIX_TAIL, 0, "" },
+};
+
+/* test_msgid - the Message-ID of the original a report returns */
+static void test_msgid(void **state)
+{
+    const MSGID_CASE *c = *state;
+    char *msg = c->crlf ? th_crlf(c->msg) : strdup(c->msg);
+    DSN_RESULT r;
+
+    assert_int_equal(dsn_parse(msg, strlen(msg), "bob@example.org", &r), 1);
+    assert_string_equal(r.orig_msgid, c->msgid);
     free(msg);
 }
 
@@ -253,6 +300,7 @@ int main(void)
 {
     int rc = RUN("dsn_parse", test_dsn, dsn_cases);
 
+    rc |= RUN("dsn_parse_original", test_msgid, msgid_cases);
     rc |= RUN("dsn_classify", test_classify, cls_cases);
     return rc ? 1 : 0;
 }

@@ -5,10 +5,10 @@
  * List-Unsubscribe and a return path; feedback reports to the
  * ComplaintAddress whose enclosed original holds one of those tokens (the
  * https URL, the mailto, the Return-Path, the report's Original-Mail-From;
- * as is and in base64) suppress that recipient (reason complaint, source
- * arf, never expiring) and are discarded, and the next message to the
- * recipient is refused 550 5.7.1 "(complaint)"; opt-out suppresses as an
- * unsubscribe; not-spam and fraud, a recipient named only in
+ * as is, in base64 and in quoted-printable) suppress that recipient
+ * (reason complaint, source arf, never expiring) and are discarded, and
+ * the next message to the recipient is refused 550 5.7.1 "(complaint)";
+ * opt-out suppresses as an unsubscribe; not-spam and fraud, a recipient named only in
  * Original-Rcpt-To and To, a tampered token, mail that is no report change
  * nothing; another recipient of the report keeps it; a list that cannot
  * record refuses 451 4.3.0; a dry run records nothing.
@@ -29,104 +29,57 @@
 #include "services.h"
 #include "snapshot.h"
 #include "suppress.h"
+#include "testmsg.h"
 #include "testutil.h"
-
-static char dir[] = "/tmp/txmsgarf.XXXXXX";
 
 #define STREAM "news@example.com"
 #define FBL "fbl@bounce.example.com"
 
-/* setup - a signing key, its tables and the unsubscribe keys */
-static int setup(void **state)
-{
-    (void) state;
-    if (mkdtemp(dir) == NULL)
-        return -1;
-    th_signing_files(dir);
-    return 0;
-}
-
-/* teardown - remove dir */
-static int teardown(void **state)
-{
-    (void) state;
-    return th_remove_dir(dir);
-}
-
-/* snap - List-Unsubscribe, ReturnPath and ComplaintAddress on, the list in dir */
+/* snap - List-Unsubscribe, ReturnPath and ComplaintAddress on, the list in th_msg_dir */
 static SNAPSHOT *snap(void)
 {
-    char conf[2048];
-
-    snprintf(conf, sizeof(conf),
-             "Syslog no\nKeyTable %s/KeyTable\nSigningTable refile:%s/SigningTable\n"
-             "InternalHosts 127.0.0.1\nUnsubscribeKeyFile %s/unsub.keys\n"
-             "UnsubscribeURL https://unsub.%%{domain}/u/%%{token}\n"
-             "UnsubscribeMailto unsub+%%{token}@example.com\n"
-             "ReturnPath bounces+%%{token}@bounce.%%{domain}\n"
-             "ComplaintAddress " FBL ", jmrp@bounce.example.com\nDataDirectory %s\n",
-             dir, dir, dir, dir);
-    return th_snapshot(dir, conf);
+    return th_msg_snapshot("UnsubscribeURL https://unsub.%{domain}/u/%{token}\n"
+                           "UnsubscribeMailto unsub+%{token}@example.com\n"
+                           "ReturnPath bounces+%{token}@bounce.%{domain}\n"
+                           "ComplaintAddress " FBL ", jmrp@bounce.example.com\n", "");
 }
 
-/* What an outbound message got: its List-Unsubscribe value and envelope sender. */
-typedef struct sent {
-    REPLY verdict;
-    char  lu[1024];
-    char  rp[600];
-} SENT;
+enum { ENC_NONE, ENC_B64, ENC_QP };
 
-/* outbound - one message from STREAM to rcpt through eom */
-static SENT outbound(SNAPSHOT *s, SERVICES *svc, const char *rcpt)
+/* qp_encode - in as quoted-printable into out: "=" as =3D, soft line
+ * breaks every 30 characters, so that every token is cut in two */
+static void qp_encode(const char *in, char *out, size_t len)
 {
-    MSG_CONN conn;
-    const MSG_HDROP *ops;
-    char r[300];
-    SENT out;
-    MSG *m;
+    size_t o = 0, col = 0;
 
-    memset(&out, 0, sizeof(out));
-    memset(&conn, 0, sizeof(conn));
-    snprintf(conn.addr, sizeof(conn.addr), "127.0.0.1");
-    m = msg_new(s, svc, &conn, "<" STREAM ">");
-    msg_set_queueid(m, "OUT1");
-    snprintf(r, sizeof(r), "<%s>", rcpt);
-    assert_int_equal(msg_rcpt(m, r, rcpt).verdict, REPLY_CONTINUE);
-    (void) msg_header(m, "From", " " STREAM);
-    (void) msg_header(m, "Subject", " hi");
-    if ((out.verdict = msg_eoh(m)).verdict == REPLY_CONTINUE) {
-        (void) msg_body(m, (const unsigned char *) "hi\r\n", 4);
-        out.verdict = msg_eom(m);
+    for (; *in; in++) {
+        assert_true(o + 8 < len);
+        if (*in == '\n') {
+            out[o++] = '\n';
+            col = 0;
+            continue;
+        }
+        if (col >= 30) {
+            out[o++] = '=';
+            out[o++] = '\n';
+            col = 0;
+        }
+        if (*in == '=') {
+            memcpy(out + o, "=3D", 3);
+            o += 3;
+            col += 3;
+        } else {
+            out[o++] = *in;
+            col++;
+        }
     }
-    for (size_t i = 0, n = msg_hdrops(m, &ops); i < n; i++) {
-        if (ops[i].kind == MSG_FROM_CHANGE)
-            snprintf(out.rp, sizeof(out.rp), "%s", ops[i].name);
-        if (ops[i].kind == MSG_HDR_APPEND && strcmp(ops[i].name, "List-Unsubscribe") == 0)
-            snprintf(out.lu, sizeof(out.lu), "%s", ops[i].value);
-    }
-    msg_free(m);
-    return out;
-}
-
-/* crlf - s with bare LFs made CRLF, into a new string */
-static char *crlf(const char *s)
-{
-    char *out = malloc(strlen(s) * 2 + 1), *o = out;
-
-    assert_non_null(out);
-    for (; *s; s++) {
-        if (*s == '\n' && (o == out || o[-1] != '\r'))
-            *o++ = '\r';
-        *o++ = *s;
-    }
-    *o = 0;
-    return out;
+    out[o] = 0;
 }
 
 /* report - the body of a Yahoo-style report of type about original
  * (header lines, LF), with mail_from as Original-Mail-From ("" none) and
- * the original in base64 if b64 */
-static char *report(const char *type, const char *original, const char *mail_from, int b64)
+ * the original in base64 (enc ENC_B64) or quoted-printable (ENC_QP) */
+static char *report(const char *type, const char *original, const char *mail_from, int enc_as)
 {
     char *body = malloc(16384), full[4096], flat[8192], enc[8300];
     const char *cte = "";
@@ -134,7 +87,10 @@ static char *report(const char *type, const char *original, const char *mail_fro
 
     assert_non_null(body);
     snprintf(full, sizeof(full), "%s\n\nthe body\n", original);
-    if (b64) {
+    if (enc_as == ENC_QP) {
+        qp_encode(full, enc, sizeof(enc));
+        cte = "Content-Transfer-Encoding: quoted-printable\n";
+    } else if (enc_as == ENC_B64) {
         int n = EVP_EncodeBlock((unsigned char *) flat, (const unsigned char *) full,
                                 (int) strlen(full));
 
@@ -156,7 +112,7 @@ static char *report(const char *type, const char *original, const char *mail_fro
              "Arrival-Date: Thu, 03 Dec 2026 17:00:00 +0000\n\n"
              "--b\nContent-Type: message/rfc822\n%s\n%s\n--b--\n", type,
              mail_from[0] ? "Original-Mail-From: <" : "", mail_from, mail_from[0] ? ">\n" : "",
-             cte, b64 ? enc : full);
+             cte, enc_as ? enc : full);
     return body;
 }
 
@@ -167,7 +123,7 @@ static REPLY inbound(SNAPSHOT *s, SERVICES *svc, const char *const *rcpts, size_
 {
     MSG_CONN conn;
     const MSG_HDROP *ops;
-    char r[600], *body = crlf(body_lf);
+    char r[600], *body = th_crlf(body_lf);
     REPLY v;
     MSG *m;
 
@@ -208,18 +164,6 @@ static REPLY to_fbl(SNAPSHOT *s, SERVICES *svc, const char *body)
     return inbound(s, svc, rc, 1, ARF_CT, body, 0, NULL);
 }
 
-/* open_list - an empty list in dir */
-static SUPPRESS *open_list(void)
-{
-    char path[300];
-    SUPPRESS *l;
-
-    snprintf(path, sizeof(path), "%s/suppress.db", dir);
-    unlink(path);
-    assert_non_null(l = suppress_open("embedded", dir, 1000, NULL));
-    return l;
-}
-
 /* Where a row's original carries the token. */
 typedef enum where { W_URL, W_MAILTO, W_RETURN_PATH, W_MAIL_FROM, W_NOWHERE, W_TAMPERED } WHERE;
 
@@ -227,7 +171,7 @@ typedef struct arf_row {
     const char *name;
     const char *type;
     WHERE       where;
-    int         b64;
+    int         enc;                /* ENC_NONE, ENC_B64, ENC_QP */
     int         reason;             /* SUPPRESS_REASON expected, -1: not suppressed */
 } ARF_ROW;
 
@@ -236,7 +180,10 @@ static const ARF_ROW arf_rows[] = {
     { "abuse, mailto token", "abuse", W_MAILTO, 0, SUPPRESS_COMPLAINT },
     { "abuse, Return-Path token", "abuse", W_RETURN_PATH, 0, SUPPRESS_COMPLAINT },
     { "abuse, Original-Mail-From token", "abuse", W_MAIL_FROM, 0, SUPPRESS_COMPLAINT },
-    { "abuse, base64 original", "abuse", W_URL, 1, SUPPRESS_COMPLAINT },
+    { "abuse, base64 original", "abuse", W_URL, ENC_B64, SUPPRESS_COMPLAINT },
+    { "abuse, quoted-printable original", "abuse", W_URL, ENC_QP, SUPPRESS_COMPLAINT },
+    { "abuse, quoted-printable original, Return-Path token", "abuse", W_RETURN_PATH, ENC_QP,
+      SUPPRESS_COMPLAINT },
     { "opt-out", "opt-out", W_URL, 0, SUPPRESS_UNSUBSCRIBE },
     { "not-spam", "not-spam", W_URL, 0, -1 },
     { "fraud", "fraud", W_URL, 0, -1 },
@@ -245,7 +192,7 @@ static const ARF_ROW arf_rows[] = {
 };
 
 /* original_for - the enclosed original's header for a row, from what was sent */
-static void original_for(const ARF_ROW *row, const SENT *sent, const char *rcpt, char *orig,
+static void original_for(const ARF_ROW *row, const TH_SENT *sent, const char *rcpt, char *orig,
                          size_t len, char *mail_from, size_t mflen)
 {
     char url[600] = "", mailto[600] = "", *p;
@@ -287,21 +234,20 @@ static void test_rows(void **state)
     SERVICES svc;
 
     (void) state;
-    services_init(&svc);
-    svc.suppress = open_list();
+    th_msg_services(&svc);
     for (size_t i = 0; i < sizeof(arf_rows) / sizeof(arf_rows[0]); i++) {
         const ARF_ROW *row = &arf_rows[i];
         char rcpt[64], orig[2048], mail_from[600], ev[SUPPRESS_EVIDENCE_MAX], *body;
         SUPPRESS_REASON why;
-        SENT sent;
+        TH_SENT sent;
         REPLY v;
 
         snprintf(rcpt, sizeof(rcpt), "r%zu@example.org", i);
-        sent = outbound(s, &svc, rcpt);
+        sent = th_msg_outbound(s, &svc, STREAM, rcpt);
         assert_int_equal(sent.verdict.verdict, REPLY_CONTINUE);
         assert_true(strstr(sent.lu, "https://unsub.example.com/u/") != NULL && sent.rp[0]);
         original_for(row, &sent, rcpt, orig, sizeof(orig), mail_from, sizeof(mail_from));
-        body = report(row->type, orig, mail_from, row->b64);
+        body = report(row->type, orig, mail_from, row->enc);
         v = to_fbl(s, &svc, body);
         free(body);
         if (v.verdict != REPLY_DISCARD)
@@ -309,7 +255,7 @@ static void test_rows(void **state)
         if (suppress_lookup(svc.suppress, rcpt, STREAM, &why, ev, NULL) != (row->reason >= 0))
             fail_msg("%s: suppressed is %d", row->name, row->reason < 0);
         if (row->reason < 0) {
-            assert_int_equal(outbound(s, &svc, rcpt).verdict.verdict, REPLY_CONTINUE);
+            assert_int_equal(th_msg_outbound(s, &svc, STREAM, rcpt).verdict.verdict, REPLY_CONTINUE);
             continue;
         }
         if ((int) why != row->reason)
@@ -318,7 +264,7 @@ static void test_rows(void **state)
             || strstr(ev, "arrival=Thu, 03 Dec 2026 17:00:00 +0000; reporter=arf.mail.yahoo.com; "
                       "ua=Yahoo!-Mail-Feedback/2.0") == NULL)
             fail_msg("%s: evidence \"%s\"", row->name, ev);
-        v = outbound(s, &svc, rcpt).verdict;
+        v = th_msg_outbound(s, &svc, STREAM, rcpt).verdict;
         assert_int_equal(v.verdict, REPLY_REJECT);
         assert_string_equal(v.xcode, "5.7.1");
         if (row->reason == SUPPRESS_COMPLAINT)
@@ -344,8 +290,7 @@ static void test_not_a_report(void **state)
     long n, seen = 0;
 
     (void) state;
-    services_init(&svc);
-    svc.suppress = open_list();
+    th_msg_services(&svc);
     assert_int_equal(inbound(s, &svc, rc, 1, " text/plain",
                              "please stop, I am r1@example.org\n", 0, NULL).verdict, REPLY_DISCARD);
     assert_int_equal(inbound(s, &svc, rc, 1,
@@ -368,13 +313,12 @@ static void test_other_recipient_keeps_it(void **state)
     const char *const rc[] = { FBL, "postmaster@example.com" };
     char orig[2048], mf[600], *body;
     size_t removed;
-    SENT sent;
+    TH_SENT sent;
     REPLY v;
 
     (void) state;
-    services_init(&svc);
-    svc.suppress = open_list();
-    sent = outbound(s, &svc, "two@example.org");
+    th_msg_services(&svc);
+    sent = th_msg_outbound(s, &svc, STREAM, "two@example.org");
     original_for(&arf_rows[0], &sent, "two@example.org", orig, sizeof(orig), mf, sizeof(mf));
     body = report("abuse", orig, mf, 0);
     v = inbound(s, &svc, rc, 2, ARF_CT, body, 0, &removed);
@@ -393,13 +337,12 @@ static void test_dry_run_and_store_down(void **state)
     SERVICES svc;
     const char *const rc[] = { FBL };
     char orig[2048], mf[600], *body;
-    SENT sent;
+    TH_SENT sent;
     REPLY v;
 
     (void) state;
-    services_init(&svc);
-    svc.suppress = open_list();
-    sent = outbound(s, &svc, "down@example.org");
+    th_msg_services(&svc);
+    sent = th_msg_outbound(s, &svc, STREAM, "down@example.org");
     original_for(&arf_rows[0], &sent, "down@example.org", orig, sizeof(orig), mf, sizeof(mf));
     body = report("abuse", orig, mf, 0);
     assert_int_equal(inbound(s, &svc, rc, 1, ARF_CT, body, 1, NULL).verdict, REPLY_DISCARD);
@@ -424,5 +367,5 @@ int main(void)
         cmocka_unit_test(test_dry_run_and_store_down),
     };
 
-    return cmocka_run_group_tests_name("msg_arf", tests, setup, teardown);
+    return cmocka_run_group_tests_name("msg_arf", tests, th_msg_setup, th_msg_teardown);
 }

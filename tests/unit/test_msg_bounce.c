@@ -32,79 +32,23 @@
 #include "services.h"
 #include "snapshot.h"
 #include "suppress.h"
+#include "testmsg.h"
 #include "testutil.h"
-
-static char dir[] = "/tmp/txmsgbounce.XXXXXX";
 
 #define RCPT "bob@example.org"
 #define STREAM "app@example.com"
 
-/* setup - a signing key, its tables and the unsubscribe keys */
-static int setup(void **state)
-{
-    (void) state;
-    if (mkdtemp(dir) == NULL)
-        return -1;
-    th_signing_files(dir);
-    return 0;
-}
-
-/* teardown - remove dir */
-static int teardown(void **state)
-{
-    (void) state;
-    return th_remove_dir(dir);
-}
-
-/* snap_with - ReturnPath on, with the list in dir, and extra lines */
+/* snap_with - ReturnPath on, with the list in th_msg_dir, and extra lines */
 static SNAPSHOT *snap_with(const char *extra)
 {
-    char conf[2048];
-
-    snprintf(conf, sizeof(conf),
-             "Syslog no\nKeyTable %s/KeyTable\nSigningTable refile:%s/SigningTable\n"
-             "InternalHosts 127.0.0.1\nUnsubscribeKeyFile %s/unsub.keys\n"
-             "ReturnPath bounces+%%{token}@bounce.%%{domain}\nBounceSuppressFor 30d\n"
-             "DataDirectory %s\n%s", dir, dir, dir, dir, extra);
-    return th_snapshot(dir, conf);
+    return th_msg_snapshot("ReturnPath bounces+%{token}@bounce.%{domain}\nBounceSuppressFor 30d\n",
+                           extra);
 }
 
-/* snap - ReturnPath on, with the list in dir */
+/* snap - ReturnPath on, with the list in th_msg_dir */
 static SNAPSHOT *snap(void)
 {
     return snap_with("");
-}
-
-/* outbound - one message from STREAM to rcpt through eom; its verdict and
- * (into rp) the envelope sender it was given */
-static REPLY outbound(SNAPSHOT *s, SERVICES *svc, const char *rcpt, char *rp, size_t rplen)
-{
-    MSG_CONN conn;
-    const MSG_HDROP *ops;
-    char r[300];
-    REPLY v;
-    MSG *m;
-
-    memset(&conn, 0, sizeof(conn));
-    snprintf(conn.addr, sizeof(conn.addr), "127.0.0.1");
-    m = msg_new(s, svc, &conn, "<" STREAM ">");
-    msg_set_queueid(m, "OUT1");
-    snprintf(r, sizeof(r), "<%s>", rcpt);
-    assert_int_equal(msg_rcpt(m, r, rcpt).verdict, REPLY_CONTINUE);
-    (void) msg_header(m, "From", " " STREAM);
-    (void) msg_header(m, "Subject", " hi");
-    if ((v = msg_eoh(m)).verdict == REPLY_CONTINUE) {
-        (void) msg_body(m, (const unsigned char *) "hi\r\n", 4);
-        v = msg_eom(m);
-    }
-    if (rp) {
-        rp[0] = 0;
-        for (size_t i = 0, n = msg_hdrops(m, &ops); i < n; i++)
-            if (ops[i].kind == MSG_FROM_CHANGE)
-                snprintf(rp, rplen, "%s", ops[i].name);
-    }
-    msg_free(m);
-    return v;
 }
 
 #define DSN_OF(status, action) \
@@ -141,38 +85,29 @@ static REPLY inbound(SNAPSHOT *s, SERVICES *svc, const char *rp, const char *cty
 
 #define REPORT " multipart/report; report-type=delivery-status; boundary=b"
 
-/* open_list - an empty list in dir */
-static SUPPRESS *open_list(void)
-{
-    char path[300];
-    SUPPRESS *l;
-
-    snprintf(path, sizeof(path), "%s/suppress.db", dir);
-    unlink(path);
-    assert_non_null(l = suppress_open("embedded", dir, 1000, NULL));
-    return l;
-}
-
 /* test_dead_address_suppressed_then_refused - the whole loop */
 static void test_dead_address_suppressed_then_refused(void **state)
 {
     SNAPSHOT *s = snap();
     SERVICES svc;
     SUPPRESS_REASON why;
-    char rp[600], ev[SUPPRESS_EVIDENCE_MAX];
+    char ev[SUPPRESS_EVIDENCE_MAX];
+    const char *rp;
+    TH_SENT sent;
     REPLY v;
 
     (void) state;
-    services_init(&svc);
-    svc.suppress = open_list();
-    assert_int_equal(outbound(s, &svc, RCPT, rp, sizeof(rp)).verdict, REPLY_CONTINUE);
+    th_msg_services(&svc);
+    sent = th_msg_outbound(s, &svc, STREAM, RCPT);
+    rp = sent.rp;
+    assert_int_equal(sent.verdict.verdict, REPLY_CONTINUE);
     assert_true(strncmp(rp, "bounces+", 8) == 0 && strstr(rp, "@bounce.example.com") != NULL);
     /* not a DSN, a delay, a policy refusal: nothing */
     assert_int_equal(inbound(s, &svc, rp, " text/plain", "I am away.\r\n").verdict, REPLY_DISCARD);
     assert_int_equal(inbound(s, &svc, rp, REPORT, DSN_OF("4.2.2", "delayed")).verdict, REPLY_DISCARD);
     assert_int_equal(inbound(s, &svc, rp, REPORT, DSN_OF("5.7.1", "failed")).verdict, REPLY_DISCARD);
     assert_int_equal(suppress_check(svc.suppress, RCPT, STREAM, NULL), 0);
-    assert_int_equal(outbound(s, &svc, RCPT, NULL, 0).verdict, REPLY_CONTINUE);
+    assert_int_equal(th_msg_outbound(s, &svc, STREAM, RCPT).verdict.verdict, REPLY_CONTINUE);
     /* a tampered token: nothing */
     {
         char bad[600];
@@ -189,7 +124,7 @@ static void test_dead_address_suppressed_then_refused(void **state)
     assert_int_equal(suppress_lookup(svc.suppress, RCPT, STREAM, &why, ev, NULL), 1);
     assert_int_equal(why, SUPPRESS_BOUNCE);
     assert_true(strncmp(ev, "5.1.1; smtp; 550 5.1.1", 22) == 0);
-    v = outbound(s, &svc, RCPT, NULL, 0);
+    v = th_msg_outbound(s, &svc, STREAM, RCPT).verdict;
     assert_int_equal(v.verdict, REPLY_REJECT);
     assert_string_equal(v.rcode, "550");
     assert_string_equal(v.xcode, "5.7.1");
@@ -214,7 +149,9 @@ static void test_soft_limit(void **state)
     MSG_METRICS mm;
     SERVICES svc;
     SUPPRESS_REASON why;
-    char rp[600], ev[SUPPRESS_EVIDENCE_MAX];
+    char ev[SUPPRESS_EVIDENCE_MAX];
+    const char *rp;
+    TH_SENT sent;
     REPLY v;
     size_t i;
 
@@ -224,10 +161,11 @@ static void test_soft_limit(void **state)
                                 NULL, 0);
     mm.suppressions = metrics_family(reg, METRICS_COUNTER, "txmilter_suppressions_total", "s",
                                      "reason", 8, NULL, 0);
-    services_init(&svc);
+    th_msg_services(&svc);
     svc.metrics = &mm;
-    svc.suppress = open_list();
-    assert_int_equal(outbound(s, &svc, RCPT, rp, sizeof(rp)).verdict, REPLY_CONTINUE);
+    sent = th_msg_outbound(s, &svc, STREAM, RCPT);
+    rp = sent.rp;
+    assert_int_equal(sent.verdict.verdict, REPLY_CONTINUE);
     for (i = 0; i < sizeof(policy) / sizeof(policy[0]); i++) {
         char body[1024];
 
@@ -240,13 +178,13 @@ static void test_soft_limit(void **state)
     assert_int_equal(inbound(s, &svc, rp, REPORT, DSN_OF("5.2.2", "failed")).verdict, REPLY_DISCARD);
     /* two soft ones: still deliverable; policy refusals did not count */
     assert_int_equal(suppress_check(svc.suppress, RCPT, STREAM, NULL), 0);
-    assert_int_equal(outbound(s, &svc, RCPT, NULL, 0).verdict, REPLY_CONTINUE);
+    assert_int_equal(th_msg_outbound(s, &svc, STREAM, RCPT).verdict.verdict, REPLY_CONTINUE);
     assert_int_equal(inbound(s, &svc, rp, REPORT, DSN_OF("4.4.7", "failed")).verdict, REPLY_DISCARD);
     assert_int_equal(suppress_lookup(svc.suppress, RCPT, STREAM, &why, ev, NULL), 1);
     assert_int_equal(why, SUPPRESS_BOUNCE);
     assert_string_equal(ev, "4.4.7; soft: 3 in 7d; smtp; 550 4.4.7 <" RCPT ">: Recipient "
                         "address rejected");
-    v = outbound(s, &svc, RCPT, NULL, 0);
+    v = th_msg_outbound(s, &svc, STREAM, RCPT).verdict;
     assert_int_equal(v.verdict, REPLY_REJECT);
     assert_string_equal(v.rcode, "550");
     assert_non_null(strstr(v.text, "(bounced: 4.4.7)"));
@@ -277,5 +215,5 @@ int main(void)
         cmocka_unit_test(test_soft_limit),
     };
 
-    return cmocka_run_group_tests_name("msg_bounce", tests, setup, teardown);
+    return cmocka_run_group_tests_name("msg_bounce", tests, th_msg_setup, th_msg_teardown);
 }

@@ -26,28 +26,10 @@
 #include "services.h"
 #include "snapshot.h"
 #include "suppress.h"
+#include "testmsg.h"
 #include "testutil.h"
 #include "unsub_msg.h"
 #include "unsub_token.h"
-
-static char dir[] = "/tmp/txmsgunsub.XXXXXX";
-
-/* setup - a signing key, its tables and the unsubscribe key */
-static int setup(void **state)
-{
-    (void) state;
-    if (mkdtemp(dir) == NULL)
-        return -1;
-    th_signing_files(dir);
-    return 0;
-}
-
-/* teardown - remove dir */
-static int teardown(void **state)
-{
-    (void) state;
-    return th_remove_dir(dir);
-}
 
 /* One message from app@example.com (or from) to rcpts, with the list holding sup. */
 typedef struct unsub_case {
@@ -124,29 +106,17 @@ static const UNSUB_CASE unsub_cases[] = {
 /* snap_with - a snapshot with List-Unsubscribe on, plus extra */
 static SNAPSHOT *snap_with(const char *extra)
 {
-    char conf[2048];
-
-    snprintf(conf, sizeof(conf),
-             "Syslog no\nKeyTable %s/KeyTable\nSigningTable refile:%s/SigningTable\n"
-             "InternalHosts 127.0.0.1\nUnsubscribeKeyFile %s/unsub.keys\n"
-             "UnsubscribeURL https://u.example/u/%%{token}\nUnsubscribeMailto unsubscribe+%%{token}@u.example\n"
-             "DataDirectory %s\n%s", dir, dir, dir, dir, extra);
-    return th_snapshot(dir, conf);
+    return th_msg_snapshot("UnsubscribeURL https://u.example/u/%{token}\n"
+                           "UnsubscribeMailto unsubscribe+%{token}@u.example\n", extra);
 }
 
-/* open_list - a fresh suppression list in dir holding sup */
+/* open_list - a fresh suppression list in th_msg_dir holding sup */
 static SUPPRESS *open_list(const char *const *sup)
 {
-    char path[300];
+    SUPPRESS *store = th_msg_list();
     BUF err;
-    SUPPRESS *store;
 
-    snprintf(path, sizeof(path), "%s/suppress.db", dir);
-    unlink(path);
     buf_init(&err, 512);
-    store = suppress_open("embedded", dir, 1000, &err);
-    if (store == NULL)
-        fail_msg("suppress_open: %s", err.data);
     for (size_t i = 0; i < 4 && sup[i]; i++) {
         char rcpt[128], stream[128], reason[32] = "unsubscribe";
         int at = 0, rn;
@@ -355,7 +325,6 @@ static void test_by_mail(void **state)
  * URI alone, and no List-Unsubscribe-Post (RFC 8058 one-click needs HTTPS) */
 static void test_mailto_only(void **state)
 {
-    char conf[2048];
     SNAPSHOT *s;
     SUPPRESS *store;
     static const char *const none[4] = {NULL};
@@ -367,11 +336,7 @@ static void test_mailto_only(void **state)
     int added = 0, post = 0;
 
     (void) state;
-    snprintf(conf, sizeof(conf),
-             "Syslog no\nKeyTable %s/KeyTable\nSigningTable refile:%s/SigningTable\n"
-             "InternalHosts 127.0.0.1\nUnsubscribeKeyFile %s/unsub.keys\n"
-             "UnsubscribeMailto unsubscribe+%%{token}@u.example\nDataDirectory %s\n", dir, dir, dir, dir);
-    assert_non_null(s = th_snapshot(dir, conf));
+    assert_non_null(s = th_msg_snapshot("UnsubscribeMailto unsubscribe+%{token}@u.example\n", ""));
     store = open_list(none);
     memset(&conn, 0, sizeof(conn));
     snprintf(conn.addr, sizeof(conn.addr), "127.0.0.1");
@@ -409,8 +374,8 @@ int main(void)
 {
     int rc;
 
-    if (setup(NULL) < 0) {
-        fprintf(stderr, "test_msg_unsub: cannot set up %s\n", dir);
+    if (th_msg_setup(NULL) < 0) {
+        fprintf(stderr, "test_msg_unsub: cannot set up %s\n", th_msg_dir);
         return 1;
     }
     rc = RUN("msg_unsub", test_eoh, unsub_cases);
@@ -420,5 +385,5 @@ int main(void)
 
         rc |= cmocka_run_group_tests_name("msg_unsub mailto only", single, NULL, NULL);
     }
-    return (teardown(NULL) < 0 || rc) ? 1 : 0;
+    return (th_msg_teardown(NULL) < 0 || rc) ? 1 : 0;
 }

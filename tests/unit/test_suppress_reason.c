@@ -3,8 +3,8 @@
  * test_suppress_reason.c - the suppression list's reasons, evidence and
  * expiry (suppress.c, suppress_sqlite.c, suppress_redis.c), through both
  * stores: the SQLite file in a temporary directory and a real
- * redis-server that the test starts on a free loopback port (through
- * tests/redis-launch, testutil.h). Without redis-server the test fails.
+ * redis-server that the test starts on a free loopback port (the
+ * fixture of testsuppress.h). Without redis-server the test fails.
  *
  * - one table of scenarios runs through both stores: reasons kept and
  *   listed, a bounce never weakening an unsubscribe, a bounce renewed, a
@@ -32,91 +32,12 @@
 
 #include "redis_pool.h"
 #include "suppress.h"
+#include "testsuppress.h"
 #include "testutil.h"
 #include "util.h"
 
-#define PASS    "pw"
-
-static char tmp_dir[128];
-static TH_REDIS rs;
-
-/* new_dir - a fresh directory under the test's temporary directory */
-static char *new_dir(void)
-{
-    static unsigned n;
-    char *d = xasprintf("%s/d%u", tmp_dir, ++n);
-
-    assert_int_equal(mkdir(d, 0750), 0);
-    return d;
-}
-
-/* raw - one command (printf form) on a fresh authenticated connection */
-static redisReply *raw(const char *fmt, ...)
-{
-    struct timeval tv = { 2, 0 };
-    redisContext *c = redisConnectWithTimeout("127.0.0.1", rs.port, tv);
-    redisReply *rep;
-    va_list ap;
-
-    assert_non_null(c);
-    assert_int_equal(c->err, 0);
-    redisSetTimeout(c, tv);
-    rep = redisCommand(c, "AUTH %s", PASS);
-    assert_non_null(rep);
-    freeReplyObject(rep);
-    va_start(ap, fmt);
-    rep = redisvCommand(c, fmt, ap);
-    va_end(ap);
-    redisFree(c);
-    assert_non_null(rep);
-    return rep;
-}
-
-/* cleanup - kill the server, remove the temporary directory */
-static void cleanup(void)
-{
-    th_redis_signal(&rs, SIGKILL);
-    if (tmp_dir[0])
-        th_remove_dir(tmp_dir);
-}
-
-/* A store under test, and how to lapse one of its entries behind its back. */
-typedef struct st {
-    SUPPRESS *s;
-    char     *dir;                  /* SQLite: the DataDirectory; NULL for Redis */
-} ST;
-
-/* st_open - the store kind ('q' SQLite, 'r' Redis), empty */
-static void st_open(ST *t, char kind)
-{
-    BUF err;
-    char *url;
-
-    buf_init(&err, 1024);
-    memset(t, 0, sizeof(*t));
-    if (kind == 'q') {
-        t->dir = new_dir();
-        t->s = suppress_open("embedded", t->dir, 0, &err);
-    } else {
-        freeReplyObject(raw("FLUSHALL"));
-        url = xasprintf("redis://:" PASS "@127.0.0.1:%d/0", rs.port);
-        t->s = suppress_open(url, NULL, 1000, &err);
-        free(url);
-    }
-    if (t->s == NULL)
-        fail_msg("suppress_open: %s", err.data ? err.data : "?");
-    buf_free(&err);
-}
-
-/* st_close - close and forget */
-static void st_close(ST *t)
-{
-    suppress_close(t->s);
-    free(t->dir);
-}
-
 /* st_lapse - set the entry's expiry to long ago, as the clock passing it would */
-static void st_lapse(ST *t, const char *rcpt, const char *stream)
+static void st_lapse(TH_SUP_STORE *t, const char *rcpt, const char *stream)
 {
     if (t->dir) {
         char *db = xasprintf("%s/suppress.db", t->dir), *sql;
@@ -131,10 +52,10 @@ static void st_lapse(ST *t, const char *rcpt, const char *stream)
         sqlite3_close(h);
         free(db);
     } else {
-        redisReply *rep = raw("EVAL %s 1 %s%s %s", "local v = redis.call('HGET', KEYS[1], ARGV[1])\n"
-                              "local a, b, c, d, e = string.match(v, '^(%d+) (%S+) (%S+) (%d+) ?(.*)$')\n"
-                              "redis.call('HSET', KEYS[1], ARGV[1], a .. ' ' .. b .. ' ' .. c .. ' 5 ' .. e)\n"
-                              "return 1", REDIS_SUP_HASH, stream, rcpt);
+        redisReply *rep = th_sup_raw("EVAL %s 1 %s%s %s", "local v = redis.call('HGET', KEYS[1], ARGV[1])\n"
+                                     "local a, b, c, d, e = string.match(v, '^(%d+) (%S+) (%S+) (%d+) ?(.*)$')\n"
+                                     "redis.call('HSET', KEYS[1], ARGV[1], a .. ' ' .. b .. ' ' .. c .. ' 5 ' .. e)\n"
+                                     "return 1", REDIS_SUP_HASH, stream, rcpt);
 
         assert_int_equal(rep->type, REDIS_REPLY_INTEGER);
         freeReplyObject(rep);
@@ -260,15 +181,16 @@ static void check_list(SUPPRESS *s, const OP *o, size_t step)
 }
 
 /* run_ops - one scenario on a store of kind */
-static void run_ops(const SC_CASE *c, char kind)
+static void run_ops(const void *row, char kind)
 {
+    const SC_CASE *c = row;
     char ev[SUPPRESS_EVIDENCE_MAX];
     SUPPRESS_REASON why;
-    ST t;
+    TH_SUP_STORE t;
     BUF err;
     size_t i;
 
-    st_open(&t, kind);
+    th_sup_open(&t, kind);
     buf_init(&err, 1024);
     for (i = 0; i < 12 && c->ops[i].kind; i++) {
         const OP *o = &c->ops[i];
@@ -290,25 +212,11 @@ static void run_ops(const SC_CASE *c, char kind)
             assert_int_equal(suppress_check(t.s, o->rcpt, o->stream, NULL), got);
             break;
         }
-        if (got != o->want)
-            fail_msg("step %zu (%c): %ld, not %ld (%s)", i + 1, o->kind, got, o->want,
-                     err.data ? err.data : "");
+        th_sup_step(i + 1, o->kind, got, o->want, &err);
         free(given);
     }
     buf_free(&err);
-    st_close(&t);
-}
-
-/* test_scenario_sqlite - a scenario on a new SQLite file */
-static void test_scenario_sqlite(void **state)
-{
-    run_ops(*state, 'q');
-}
-
-/* test_scenario_redis - a scenario on an empty Redis */
-static void test_scenario_redis(void **state)
-{
-    run_ops(*state, 'r');
+    th_sup_close(&t);
 }
 
 /* ----------------------------------------------------- older data kept */
@@ -316,23 +224,18 @@ static void test_scenario_redis(void **state)
 /* test_sqlite_migrated - a schema 1 file gains the columns, reasons from sources */
 static void test_sqlite_migrated(void **state)
 {
-    char *dir = new_dir(), *db = xasprintf("%s/suppress.db", dir);
-    sqlite3 *h;
-    sqlite3_stmt *st;
-    ST t;
+    char *dir = th_sup_new_dir(), *db = xasprintf("%s/suppress.db", dir);
+    TH_SUP_STORE t;
     BUF b;
 
     (void) state;
-    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-    assert_int_equal(chmod(db, 0640), 0);
-    assert_int_equal(sqlite3_exec(h, "PRAGMA journal_mode=WAL;"
-                                  "CREATE TABLE suppress (rcpt TEXT NOT NULL, stream TEXT NOT NULL,"
-                                  " created INTEGER NOT NULL, source TEXT NOT NULL,"
-                                  " PRIMARY KEY (rcpt, stream)) WITHOUT ROWID;"
-                                  "INSERT INTO suppress VALUES ('a@example.com', 's@x.example', 7, 'http');"
-                                  "INSERT INTO suppress VALUES ('b@example.com', 's@x.example', 8, 'txmilterctl');"
-                                  "PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(h);
+    th_sup_sqlite_file(db, "PRAGMA journal_mode=WAL;"
+                       "CREATE TABLE suppress (rcpt TEXT NOT NULL, stream TEXT NOT NULL,"
+                       " created INTEGER NOT NULL, source TEXT NOT NULL,"
+                       " PRIMARY KEY (rcpt, stream)) WITHOUT ROWID;"
+                       "INSERT INTO suppress VALUES ('a@example.com', 's@x.example', 7, 'http');"
+                       "INSERT INTO suppress VALUES ('b@example.com', 's@x.example', 8, 'txmilterctl');"
+                       "PRAGMA user_version = 1;");
     t.dir = dir;
     t.s = NULL;
     {
@@ -356,12 +259,7 @@ static void test_sqlite_migrated(void **state)
     t.s = NULL;
     assert_non_null(t.s = suppress_open("embedded", dir, 0, NULL));
     suppress_close(t.s);
-    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 4);
-    sqlite3_finalize(st);
-    sqlite3_close(h);
+    assert_int_equal(th_sup_sqlite_int(db, "PRAGMA user_version"), 4);
     free(db);
     free(dir);
 }
@@ -369,14 +267,14 @@ static void test_sqlite_migrated(void **state)
 /* test_redis_old_values - values written before reasons read as before */
 static void test_redis_old_values(void **state)
 {
-    ST t;
+    TH_SUP_STORE t;
     BUF b;
 
     (void) state;
-    st_open(&t, 'r');
-    freeReplyObject(raw("HSET %ss@x.example a@example.com %s", REDIS_SUP_HASH, "7 http"));
-    freeReplyObject(raw("HSET %ss@x.example b@example.com %s", REDIS_SUP_HASH, "8 txmilterctl"));
-    freeReplyObject(raw("SADD %s s@x.example", REDIS_SUP_STREAMS));
+    th_sup_open(&t, 'r');
+    freeReplyObject(th_sup_raw("HSET %ss@x.example a@example.com %s", REDIS_SUP_HASH, "7 http"));
+    freeReplyObject(th_sup_raw("HSET %ss@x.example b@example.com %s", REDIS_SUP_HASH, "8 txmilterctl"));
+    freeReplyObject(th_sup_raw("SADD %s s@x.example", REDIS_SUP_STREAMS));
     buf_init(&b, 4096);
     assert_int_equal(buf_puts(&b, ""), 0);
     assert_int_equal(suppress_list(t.s, NULL, NULL, lines_of, &b, NULL), 2);
@@ -389,7 +287,7 @@ static void test_redis_old_values(void **state)
     }
     assert_int_equal(suppress_check(t.s, "a@example.com", "s@x.example", NULL), 1);
     buf_free(&b);
-    st_close(&t);
+    th_sup_close(&t);
 }
 
 /* test_reason_names - the names round-trip, in any case; others refused */
@@ -406,39 +304,17 @@ static void test_reason_names(void **state)
     assert_int_equal(suppress_reason_parse(NULL), -1);
 }
 
-/* test_start_redis - the server for the Redis tests */
-static void test_start_redis(void **state)
-{
-    char *dir = xasprintf("%s/redis", tmp_dir);
-
-    (void) state;
-    rs.password = PASS;
-    th_redis_start(&rs, dir);
-    free(dir);
-}
-
 int main(void)
 {
     const struct CMUnitTest plain[] = {
         cmocka_unit_test(test_reason_names),
         cmocka_unit_test(test_sqlite_migrated),
     };
-    const struct CMUnitTest setup[] = { cmocka_unit_test(test_start_redis) };
     const struct CMUnitTest redis_tests[] = { cmocka_unit_test(test_redis_old_values) };
-    int rc = 0;
+    const TH_SUP_SUITE suite = {
+        "supreason", "suppress_reason", TH_SUP_ARRAY(plain), run_ops, TH_SUP_ROWS(sc_cases),
+        "suppress_reason_redis_old", TH_SUP_ARRAY(redis_tests),
+    };
 
-    signal(SIGPIPE, SIG_IGN);
-    snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/txm-supreason-test.XXXXXX");
-    if (mkdtemp(tmp_dir) == NULL) {
-        perror("mkdtemp");
-        return 1;
-    }
-    atexit(cleanup);
-    rc |= cmocka_run_group_tests_name("suppress_reason", plain, NULL, NULL);
-    rc |= RUN("suppress_reason_sqlite", test_scenario_sqlite, sc_cases);
-    if (cmocka_run_group_tests_name("suppress_reason_redis_server", setup, NULL, NULL) != 0)
-        return 1;
-    rc |= RUN("suppress_reason_redis", test_scenario_redis, sc_cases);
-    rc |= cmocka_run_group_tests_name("suppress_reason_redis_old", redis_tests, NULL, NULL);
-    return rc ? 1 : 0;
+    return th_sup_main(&suite);
 }

@@ -3,8 +3,8 @@
  * test_suppress_soft.c - the soft bounce counts of the suppression list
  * (suppress_soft_count(), suppress_sqlite.c, suppress_redis.c) through
  * both stores: the SQLite file in a temporary directory and a real
- * redis-server that the test starts on a free loopback port (through
- * tests/redis-launch, testutil.h). Without redis-server the test fails.
+ * redis-server that the test starts on a free loopback port (the
+ * fixture of testsuppress.h). Without redis-server the test fails.
  *
  * - one table of scenarios runs through both stores: distinct reports
  *   counted per (recipient, stream), the same report sent again counted
@@ -37,99 +37,22 @@
 
 #include "redis_pool.h"
 #include "suppress.h"
+#include "testsuppress.h"
 #include "testutil.h"
 #include "util.h"
 
-#define PASS    "pw"
 #define WEEK    (7 * 86400)
 
-static char tmp_dir[128];
-static TH_REDIS rs;
-
-/* new_dir - a fresh directory under the test's temporary directory */
-static char *new_dir(void)
-{
-    static unsigned n;
-    char *d = xasprintf("%s/d%u", tmp_dir, ++n);
-
-    assert_int_equal(mkdir(d, 0750), 0);
-    return d;
-}
-
-/* raw - one command (printf form) on a fresh authenticated connection */
-static redisReply *raw(const char *fmt, ...)
-{
-    struct timeval tv = { 2, 0 };
-    redisContext *c = redisConnectWithTimeout("127.0.0.1", rs.port, tv);
-    redisReply *rep;
-    va_list ap;
-
-    assert_non_null(c);
-    assert_int_equal(c->err, 0);
-    redisSetTimeout(c, tv);
-    rep = redisCommand(c, "AUTH %s", PASS);
-    assert_non_null(rep);
-    freeReplyObject(rep);
-    va_start(ap, fmt);
-    rep = redisvCommand(c, fmt, ap);
-    va_end(ap);
-    redisFree(c);
-    assert_non_null(rep);
-    return rep;
-}
-
-/* raw_int - an integer answer of raw() */
+/* raw_int - an integer answer of th_sup_raw() */
 static long long raw_int(const char *fmt, const char *a)
 {
-    redisReply *rep = raw(fmt, a);
+    redisReply *rep = th_sup_raw(fmt, a);
     long long v;
 
     assert_int_equal(rep->type, REDIS_REPLY_INTEGER);
     v = rep->integer;
     freeReplyObject(rep);
     return v;
-}
-
-/* cleanup - kill the server, remove the temporary directory */
-static void cleanup(void)
-{
-    th_redis_signal(&rs, SIGKILL);
-    if (tmp_dir[0])
-        th_remove_dir(tmp_dir);
-}
-
-typedef struct st {
-    SUPPRESS *s;
-    char     *dir;                  /* SQLite: the DataDirectory; NULL for Redis */
-} ST;
-
-/* st_open - the store kind ('q' SQLite, 'r' Redis), empty */
-static void st_open(ST *t, char kind)
-{
-    BUF err;
-    char *url;
-
-    buf_init(&err, 1024);
-    memset(t, 0, sizeof(*t));
-    if (kind == 'q') {
-        t->dir = new_dir();
-        t->s = suppress_open("embedded", t->dir, 0, &err);
-    } else {
-        freeReplyObject(raw("FLUSHALL"));
-        url = xasprintf("redis://:" PASS "@127.0.0.1:%d/0", rs.port);
-        t->s = suppress_open(url, NULL, 1000, &err);
-        free(url);
-    }
-    if (t->s == NULL)
-        fail_msg("suppress_open: %s", err.data ? err.data : "?");
-    buf_free(&err);
-}
-
-/* st_close - close and forget */
-static void st_close(ST *t)
-{
-    suppress_close(t->s);
-    free(t->dir);
 }
 
 /* soft_key - the Redis key of a pair's count, as suppress_redis.c documents it */
@@ -140,7 +63,7 @@ static char *soft_key(const char *rcpt, const char *stream)
 
 /* st_lapse - report (NULL: every report of the pair) counted a week
  * earlier, as the clock passing it would have it */
-static void st_lapse(ST *t, const char *rcpt, const char *stream, const char *report)
+static void st_lapse(TH_SUP_STORE *t, const char *rcpt, const char *stream, const char *report)
 {
     if (t->dir) {
         char *db = xasprintf("%s/suppress.db", t->dir), *sql;
@@ -157,12 +80,12 @@ static void st_lapse(ST *t, const char *rcpt, const char *stream, const char *re
         free(db);
     } else {
         char *key = soft_key(rcpt, stream);
-        redisReply *rep = raw("EVAL %s 1 %s %s", "local n = 0\n"
-                              "for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do\n"
-                              "  if ARGV[1] == '*' or ARGV[1] == m then\n"
-                              "    redis.call('ZINCRBY', KEYS[1], -604800, m); n = n + 1\n"
-                              "  end\n"
-                              "end\nreturn n", key, report ? report : "*");
+        redisReply *rep = th_sup_raw("EVAL %s 1 %s %s", "local n = 0\n"
+                                     "for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do\n"
+                                     "  if ARGV[1] == '*' or ARGV[1] == m then\n"
+                                     "    redis.call('ZINCRBY', KEYS[1], -604800, m); n = n + 1\n"
+                                     "  end\n"
+                                     "end\nreturn n", key, report ? report : "*");
 
         assert_int_equal(rep->type, REDIS_REPLY_INTEGER);
         assert_true(rep->integer >= 1);
@@ -235,14 +158,15 @@ static void count_entry(const SUPPRESS_ENTRY *e, void *arg)
 }
 
 /* run_ops - one scenario on a store of kind */
-static void run_ops(const SC_CASE *c, char kind)
+static void run_ops(const void *row, char kind)
 {
+    const SC_CASE *c = row;
     SUPPRESS_INFO in = { SUPPRESS_BOUNCE, "4.2.2; soft: 2 in 7d; smtp; 452", 0 };
-    ST t;
+    TH_SUP_STORE t;
     BUF err;
     size_t i;
 
-    st_open(&t, kind);
+    th_sup_open(&t, kind);
     buf_init(&err, 1024);
     for (i = 0; i < 12 && c->ops[i].kind; i++) {
         const OP *o = &c->ops[i];
@@ -263,68 +187,37 @@ static void run_ops(const SC_CASE *c, char kind)
             assert_int_equal(n, got);
             break;
         }
-        if (got != o->want)
-            fail_msg("step %zu (%c): %ld, not %ld (%s)", i + 1, o->kind, got, o->want,
-                     err.data ? err.data : "");
+        th_sup_step(i + 1, o->kind, got, o->want, &err);
         free(report);
     }
     buf_free(&err);
-    st_close(&t);
-}
-
-/* test_scenario_sqlite - a scenario on a new SQLite file */
-static void test_scenario_sqlite(void **state)
-{
-    run_ops(*state, 'q');
-}
-
-/* test_scenario_redis - a scenario on an empty Redis */
-static void test_scenario_redis(void **state)
-{
-    run_ops(*state, 'r');
+    th_sup_close(&t);
 }
 
 /* ---------------------------------------------------------- the stores */
 
-/* user_version - PRAGMA user_version of the file db */
-static int user_version(const char *db)
-{
-    sqlite3 *h;
-    sqlite3_stmt *st;
-    int v;
-
-    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    v = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(h);
-    return v;
-}
+/* The suppress table of schema 2 and 3 (reasons, before soft reports). */
+#define SCHEMA2_SUPPRESS \
+    "CREATE TABLE suppress (rcpt TEXT NOT NULL, stream TEXT NOT NULL," \
+    " created INTEGER NOT NULL, source TEXT NOT NULL," \
+    " reason TEXT NOT NULL DEFAULT 'unsubscribe'," \
+    " evidence TEXT NOT NULL DEFAULT ''," \
+    " expires INTEGER NOT NULL DEFAULT 0," \
+    " PRIMARY KEY (rcpt, stream)) WITHOUT ROWID;"
 
 /* test_sqlite_schema2_migrated - a schema 2 file gains the reports, keeps its entries */
 static void test_sqlite_schema2_migrated(void **state)
 {
-    char *dir = new_dir(), *db = xasprintf("%s/suppress.db", dir);
+    char *dir = th_sup_new_dir(), *db = xasprintf("%s/suppress.db", dir);
     SUPPRESS_REASON why;
     char ev[SUPPRESS_EVIDENCE_MAX];
     SUPPRESS *s;
-    sqlite3 *h;
 
     (void) state;
-    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-    assert_int_equal(chmod(db, 0640), 0);
-    assert_int_equal(sqlite3_exec(h, "PRAGMA journal_mode=WAL;"
-                                  "CREATE TABLE suppress (rcpt TEXT NOT NULL, stream TEXT NOT NULL,"
-                                  " created INTEGER NOT NULL, source TEXT NOT NULL,"
-                                  " reason TEXT NOT NULL DEFAULT 'unsubscribe',"
-                                  " evidence TEXT NOT NULL DEFAULT '',"
-                                  " expires INTEGER NOT NULL DEFAULT 0,"
-                                  " PRIMARY KEY (rcpt, stream)) WITHOUT ROWID;"
-                                  "INSERT INTO suppress VALUES ('a@example.com', 's@x.example', 7,"
-                                  " 'dsn', 'bounce', '5.1.1; smtp; 550', 0);"
-                                  "PRAGMA user_version = 2;", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(h);
+    th_sup_sqlite_file(db, "PRAGMA journal_mode=WAL;" SCHEMA2_SUPPRESS
+                       "INSERT INTO suppress VALUES ('a@example.com', 's@x.example', 7,"
+                       " 'dsn', 'bounce', '5.1.1; smtp; 550', 0);"
+                       "PRAGMA user_version = 2;");
     assert_non_null(s = suppress_open("embedded", dir, 0, NULL));
     assert_int_equal(suppress_lookup(s, "a@example.com", "s@x.example", &why, ev, NULL), 1);
     assert_int_equal(why, SUPPRESS_BOUNCE);
@@ -332,7 +225,7 @@ static void test_sqlite_schema2_migrated(void **state)
     assert_int_equal(suppress_soft_count(s, "b@example.com", "s@x.example", "r1", WEEK, NULL), 1);
     assert_int_equal(suppress_soft_count(s, "b@example.com", "s@x.example", "r2", WEEK, NULL), 2);
     suppress_close(s);
-    assert_int_equal(user_version(db), 4);
+    assert_int_equal(th_sup_sqlite_int(db, "PRAGMA user_version"), 4);
     /* a second open changes nothing, the count stays */
     assert_non_null(s = suppress_open("embedded", dir, 0, NULL));
     assert_int_equal(suppress_soft_count(s, "b@example.com", "s@x.example", "r3", WEEK, NULL), 3);
@@ -341,70 +234,44 @@ static void test_sqlite_schema2_migrated(void **state)
     free(dir);
 }
 
-/* rows - the rows of soft_report in the file db */
-static int rows(const char *db)
-{
-    sqlite3 *h;
-    sqlite3_stmt *st;
-    int v;
-
-    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(h, "SELECT count(*) FROM soft_report", -1, &st, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    v = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(h);
-    return v;
-}
-
 /* test_sqlite_pruned - reports older than the window are deleted by the next count */
 static void test_sqlite_pruned(void **state)
 {
     char *db;
-    ST t;
+    TH_SUP_STORE t;
 
     (void) state;
-    st_open(&t, 'q');
+    th_sup_open(&t, 'q');
     db = xasprintf("%s/suppress.db", t.dir);
     assert_int_equal(suppress_soft_count(t.s, X, S, "r1", WEEK, NULL), 1);
     assert_int_equal(suppress_soft_count(t.s, Y, S, "r2", WEEK, NULL), 1);
-    assert_int_equal(rows(db), 2);
+    assert_int_equal(th_sup_sqlite_int(db, "SELECT count(*) FROM soft_report"), 2);
     st_lapse(&t, X, S, NULL);
     assert_int_equal(suppress_soft_count(t.s, Y, S, "r3", WEEK, NULL), 2);
-    assert_int_equal(rows(db), 2);
+    assert_int_equal(th_sup_sqlite_int(db, "SELECT count(*) FROM soft_report"), 2);
     free(db);
-    st_close(&t);
+    th_sup_close(&t);
 }
 
 /* test_sqlite_schema3_migrated - schema 3's counts become reports at their start */
 static void test_sqlite_schema3_migrated(void **state)
 {
-    char *dir = new_dir(), *db = xasprintf("%s/suppress.db", dir), *sql;
+    char *dir = th_sup_new_dir(), *db = xasprintf("%s/suppress.db", dir), *sql;
     SUPPRESS *s;
     sqlite3 *h;
 
     (void) state;
-    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-    assert_int_equal(chmod(db, 0640), 0);
-    sql = sqlite3_mprintf("PRAGMA journal_mode=WAL;"
-                          "CREATE TABLE suppress (rcpt TEXT NOT NULL, stream TEXT NOT NULL,"
-                          " created INTEGER NOT NULL, source TEXT NOT NULL,"
-                          " reason TEXT NOT NULL DEFAULT 'unsubscribe',"
-                          " evidence TEXT NOT NULL DEFAULT '',"
-                          " expires INTEGER NOT NULL DEFAULT 0,"
-                          " PRIMARY KEY (rcpt, stream)) WITHOUT ROWID;"
+    sql = sqlite3_mprintf("PRAGMA journal_mode=WAL;" SCHEMA2_SUPPRESS
                           "CREATE TABLE soft_bounce (rcpt TEXT NOT NULL, stream TEXT NOT NULL,"
                           " since INTEGER NOT NULL, count INTEGER NOT NULL,"
                           " PRIMARY KEY (rcpt, stream)) WITHOUT ROWID;"
                           "INSERT INTO soft_bounce VALUES ('%q', '%q', %lld, 2);"
                           "INSERT INTO soft_bounce VALUES ('%q', '%q', 5, 9);"
                           "PRAGMA user_version = 3;", X, S, (long long) time(NULL) - 60, Y, S);
-    assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+    th_sup_sqlite_file(db, sql);
     sqlite3_free(sql);
-    sqlite3_close(h);
     assert_non_null(s = suppress_open("embedded", dir, 0, NULL));
-    assert_int_equal(user_version(db), 4);
+    assert_int_equal(th_sup_sqlite_int(db, "PRAGMA user_version"), 4);
     /* X's two of a minute ago still count; Y's nine of 1970 are past any window */
     assert_int_equal(suppress_soft_count(s, X, S, "r1", WEEK, NULL), 3);
     assert_int_equal(suppress_soft_count(s, Y, S, "r1", WEEK, NULL), 1);
@@ -421,12 +288,12 @@ static void test_redis_key_and_ttl(void **state)
 {
     char *key = soft_key(X, S);
     redisReply *rep;
-    ST t;
+    TH_SUP_STORE t;
 
     (void) state;
-    st_open(&t, 'r');
+    th_sup_open(&t, 'r');
     assert_int_equal(suppress_soft_count(t.s, X, S, "r1", WEEK, NULL), 1);
-    rep = raw("TYPE %s", key);
+    rep = th_sup_raw("TYPE %s", key);
     assert_int_equal(rep->type, REDIS_REPLY_STATUS);
     assert_string_equal(rep->str, "zset");
     freeReplyObject(rep);
@@ -434,23 +301,23 @@ static void test_redis_key_and_ttl(void **state)
     assert_true(raw_int("TTL %s", key) > WEEK - 5 && raw_int("TTL %s", key) <= WEEK);
     assert_int_equal(raw_int("DBSIZE%s", ""), 1);
     free(key);
-    st_close(&t);
+    th_sup_close(&t);
 }
 
 /* test_redis_old_count_taken_over - a count of the build before reports counts on */
 static void test_redis_old_count_taken_over(void **state)
 {
     char *key = soft_key(X, S);
-    ST t;
+    TH_SUP_STORE t;
 
     (void) state;
-    st_open(&t, 'r');
-    freeReplyObject(raw("SET %s 2 EX 1000", key));
+    th_sup_open(&t, 'r');
+    freeReplyObject(th_sup_raw("SET %s 2 EX 1000", key));
     assert_int_equal(suppress_soft_count(t.s, X, S, "r1", WEEK, NULL), 3);
     assert_int_equal(suppress_soft_count(t.s, X, S, "r1", WEEK, NULL), 3);
     assert_int_equal(raw_int("ZCARD %s", key), 3);
     free(key);
-    st_close(&t);
+    th_sup_close(&t);
 }
 
 /* test_redis_down - a Redis that does not answer: -1, a failed write counted */
@@ -472,17 +339,6 @@ static void test_redis_down(void **state)
     buf_free(&err);
 }
 
-/* test_start_redis - the server for the Redis tests */
-static void test_start_redis(void **state)
-{
-    char *dir = xasprintf("%s/redis", tmp_dir);
-
-    (void) state;
-    rs.password = PASS;
-    th_redis_start(&rs, dir);
-    free(dir);
-}
-
 int main(void)
 {
     const struct CMUnitTest plain[] = {
@@ -491,25 +347,14 @@ int main(void)
         cmocka_unit_test(test_sqlite_schema3_migrated),
         cmocka_unit_test(test_redis_down),
     };
-    const struct CMUnitTest setup[] = { cmocka_unit_test(test_start_redis) };
     const struct CMUnitTest redis_tests[] = {
         cmocka_unit_test(test_redis_key_and_ttl),
         cmocka_unit_test(test_redis_old_count_taken_over),
     };
-    int rc = 0;
+    const TH_SUP_SUITE suite = {
+        "supsoft", "suppress_soft", TH_SUP_ARRAY(plain), run_ops, TH_SUP_ROWS(sc_cases),
+        "suppress_soft_redis_more", TH_SUP_ARRAY(redis_tests),
+    };
 
-    signal(SIGPIPE, SIG_IGN);
-    snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/txm-supsoft-test.XXXXXX");
-    if (mkdtemp(tmp_dir) == NULL) {
-        perror("mkdtemp");
-        return 1;
-    }
-    atexit(cleanup);
-    rc |= cmocka_run_group_tests_name("suppress_soft", plain, NULL, NULL);
-    rc |= RUN("suppress_soft_sqlite", test_scenario_sqlite, sc_cases);
-    if (cmocka_run_group_tests_name("suppress_soft_redis_server", setup, NULL, NULL) != 0)
-        return 1;
-    rc |= RUN("suppress_soft_redis", test_scenario_redis, sc_cases);
-    rc |= cmocka_run_group_tests_name("suppress_soft_redis_more", redis_tests, NULL, NULL);
-    return rc ? 1 : 0;
+    return th_sup_main(&suite);
 }
