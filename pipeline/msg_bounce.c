@@ -309,7 +309,7 @@ static int msg_bounce_soft(MSG *m, const RP_PAYLOAD *p, const DSN_RESULT *d, con
         log_err("%s: soft bounce for rcpt=<%s> stream=%s: cannot count or record it: %s",
                 msg_queueid(m), p->rcpt, p->stream, err.data ? err.data : "");
     else if (n >= (long) cb->soft_limit.limit)
-        log_info("%s: bounced: rcpt=<%s> stream=%s status=%s (%s) soft bounce %ld in %s, "
+        log_info("%s: bounced: rcpt=<%s> stream=%s status=%s (%s): soft bounce %ld in %s, "
                  "BounceSoftLimit %u: suppressed (reason=bounce)", msg_queueid(m), p->rcpt,
                  p->stream, status, dsn_class_name(d->cls), n, period,
                  (unsigned) cb->soft_limit.limit);

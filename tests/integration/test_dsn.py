@@ -67,7 +67,7 @@ def test_soft_bounces_suppress_at_the_limit(rig, workdir, store_url):
     send_dsn(rig, m, rp_other, other, mid_other, "4.2.2",
              r"rcpt=<%s> .*soft bounce 1 in 7d" % re.escape(other))
     send_dsn(rig, m, rp, to, mid, "4.2.2",
-             r"bounced: rcpt=<%s> stream=%s status=4\.2\.2 \(full\) soft bounce 3 in 7d, "
+             r"bounced: rcpt=<%s> stream=%s status=4\.2\.2 \(full\): soft bounce 3 in 7d, "
              r"BounceSoftLimit 3: suppressed \(reason=bounce\)" % (q, re.escape(NEWS)))
 
     r, omid = outbound(rig, to)
