@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * msg.c - one message through txmilter, from MAIL FROM to end of message.
+ * msg.c - one message through txmilter, from MAIL FROM to end of message:
+ * the steps composed.
  *
  * SYNOPSIS
  *	#include "msg.h"
@@ -14,12 +15,9 @@
  *	void	msg_set_dry_run(MSG *m)
  *	REPLY	msg_rcpt(MSG *m, const char *rcpt, const char *rcpt_addr)
  *	int	msg_watched(const MSG *m)
- *	int	msg_complaint(const MSG *m)
- *	int	msg_bounce_report(const MSG *m)
  *	const char * msg_quarantine(const MSG *m)
  *	int	msg_outbound(const MSG *m, const char **why)
  *	REPLY	msg_header(MSG *m, const char *name, const char *value)
- *	int	msg_add_header(MSG *m, const char *name, const char *value)
  *	REPLY	msg_eoh(MSG *m)
  *	REPLY	msg_body(MSG *m, const unsigned char *data, size_t len)
  *	int	msg_wants_body(const MSG *m)
@@ -27,31 +25,51 @@
  *	size_t	msg_hdrops(const MSG *m, const MSG_HDROP **ops)
  *	const char * msg_summary(MSG *m)
  *
+ *	#include "msg_int.h"
+ *
+ *	void	msg_note(MSG *m, const char *fmt, ...)
+ *	REPLY	msg_refuse(MSG *m, const char *reason, REPLY r)
+ *	void	msg_op(MSG *m, MSG_HDROP_KIND kind, const char *name,
+ *			const char *value)
+ *	void	msg_op_delete(MSG *m, const char *name, int index)
+ *	int	msg_add_field(MSG *m, const char *name, const char *value)
+ *
  * DESCRIPTION
  *	msg_new() takes the snapshot the message will use throughout, a
  *	copy of the program's services (rate store, suppression list) and
  *	decides whether the message is outbound: an SMTP-authenticated
  *	client, a {daemon_name} listed in MTA, or a client in InternalHosts.
- *	Anything else is passed untouched (REPLY_ACCEPT) and says why.
+ *	Anything else is passed untouched (REPLY_ACCEPT) and says why. Each
+ *	step then sets up its own part of the message (msg_int.h).
+ *
+ *	msg_rcpt() offers each recipient to the steps in turn: a feedback
+ *	report (msg_arf.c), a bounce (msg_bounce.c), an unsubscribe request
+ *	by mail (msg_unsub.c), else the recipient is normalised and decided
+ *	against the rate policy (msg_rate.c).
  *
  *	msg_header() keeps header fields, exactly as received, up to
  *	MaximumHeaders bytes; keys cannot be chosen before the From field is
  *	seen, and it may come last. msg_eoh() checks the From field (exactly
- *	one, with one mailbox), looks up the keys, starts one signature per
- *	key and feeds it every field, then the fields added through
- *	msg_add_header(). msg_body() streams body chunks into the signers;
- *	nothing of the body is kept. msg_eom() finishes the signatures and
- *	lists the header changes: DKIM-Signature fields at the top, added
- *	fields at the end.
+ *	one, with one mailbox), then runs the steps in order: signers started
+ *	(msg_sign.c), suppressions and List-Unsubscribe, Feedback-ID and the
+ *	return path, the alignment preflight, and last the header fed to the
+ *	signers, with the fields the steps added through msg_add_field().
+ *	msg_body() hands body chunks to the steps that read it; msg_eom()
+ *	lets a step that consumes the message end it (a bounce, a report,
+ *	unsubscribe requests, no recipient left), else finishes the
+ *	signatures and lists the header changes: DKIM-Signature fields at
+ *	the top, added fields at the end, recipients removed.
  *
- *	Every refusal carries an SMTP reply with an enhanced status code and
- *	a reason; every outcome is in the summary line (msg_summary()).
+ *	msg_note(), msg_refuse(), msg_op() and msg_add_field() are what the
+ *	steps share: the summary line, a refusal, the changes for the end of
+ *	the message, a field to add.
  *
  * DIAGNOSTICS
  *	Every refusal is a REPLY with an SMTP reply code, an enhanced
  *	status code and a reason, also noted in the summary; a signing
- *	error follows On-SignatureError. msg_add_header() returns -1 when
- *	called after the end of the header or with a bad field name.
+ *	error follows On-SignatureError. msg_add_field() returns -1 once the
+ *	signers have the header, when MSG_MAX_ADDED fields were added, or
+ *	for a bad field name or a value whose line break does not fold.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -60,22 +78,20 @@
 #include <strings.h>
 #include <time.h>
 
-#include "hdr.h"
-#include "keytable.h"
-#include "log.h"
-#include "msg.h"
-#include "msg_int.h"
-#include "msg_reply.h"
-#include "preflight.h"
-#include "rate_txn.h"
-#include "ratelimit.h"
 #include "addr_norm.h"
 #include "addr_smtp.h"
+#include "hdr.h"
+#include "log.h"
+#include "msg.h"
+#include "msg_arf.h"
+#include "msg_bounce.h"
+#include "msg_int.h"
+#include "msg_rate.h"
+#include "msg_reply.h"
+#include "msg_sign.h"
+#include "msg_unsub.h"
+#include "preflight.h"
 #include "sign.h"
-#include "suppress.h"
-#include "unsub_msg.h"
-
-
 
 /* msg_note - append "; text" to the summary */
 void msg_note(MSG *m, const char *fmt, ...)
@@ -149,18 +165,15 @@ MSG *msg_new(SNAPSHOT *snap, const SERVICES *svc, const MSG_CONN *conn, const ch
     msg_read_sender(m, sender_norm);
     strv_init(&m->rcpt_given);
     strv_init(&m->rcpt_norm);
-    strv_init(&m->rcpt_bad);
-    strv_init(&m->unsub_rcpts);
     m->watched = !m->outbound && (snap->cf->unsub.mailto != NULL || snap->unsub_routes != NULL
                                   || (snap->cf->bounce.return_path && snap->unsub_keys)
                                   || (snap->cf->bounce.complaint_addrs.n && snap->unsub_keys))
         && m->svc.suppress != NULL;
-    buf_init(&m->dsn, 1024 * 1024);        /* DSN_MSG_MAX: what dsn_parse() reads */
-    strv_init(&m->arf_rcpts);
-    buf_init(&m->arf, 1024 * 1024);        /* ARF_MSG_MAX: what arf_parse() reads */
-    if (m->outbound && snap->policy)
-        m->rate = rate_txn_new(snap->policy, &snap->norm, sender_norm, conn->addr, conn->auth_authen,
-                               conn->non_smtp);
+    msg_sign_init(m);
+    msg_rate_init(m, sender_norm);
+    msg_unsub_init(m);
+    msg_bounce_init(m);
+    msg_arf_init(m);
     /* libmilter gives "<a@b>", txmilter -t what --from says: one format in the log */
     msg_note(m, m->envfrom[0] == '<' ? "from=%s" : "from=<%s>", m->envfrom);
     msg_note(m, "%s (%s)", m->outbound ? "outbound" : "not outbound", m->why);
@@ -189,20 +202,13 @@ void msg_free(MSG *m)
         free(m->ops[i].value);
     }
     free(m->ops);
-    rate_txn_free(m->rate, m->svc.rate);
-    for (i = 0; i < m->rcpt_norm.n; i++)
-        rate_txn_sup_free(&m->rcpt_sup[i]);
-    free(m->rcpt_sup);
+    msg_arf_free(m);
+    msg_bounce_free(m);
+    msg_unsub_free(m);
+    msg_rate_free(m);
+    msg_sign_free(m);
     strv_free(&m->rcpt_given);
     strv_free(&m->rcpt_norm);
-    strv_free(&m->rcpt_bad);
-    strv_free(&m->unsub_rcpts);
-    free(m->rp_rcpt);
-    buf_free(&m->dsn);
-    strv_free(&m->arf_rcpts);
-    buf_free(&m->arf);
-    free(m->field_dropped);
-    sign_free(m->signers);
     free(m->from_value);
     free(m->envfrom);
     buf_free(&m->summary);
@@ -254,58 +260,10 @@ REPLY msg_mail(MSG *m)
     return msg_refuse(m, "sender", msg_reply(REPLY_REJECT, MSG_WHY_BAD_SENDER, bare, m->sender_bad));
 }
 
-/* msg_bad_rcpt - an outbound recipient that cannot be normalised: never
- * counted under a spelling of its own; non-SMTP ones are removed later */
-static REPLY msg_bad_rcpt(MSG *m, const char *rcpt, const char *why)
-{
-    char bare[ADDR_NORM_MAX];
-
-    addr_smtp_bare(rcpt, bare, sizeof(bare));
-    log_info("%s: rcpt=%s: refused: %s%s", msg_queueid(m), rcpt, why,
-             m->conn.non_smtp ? " (non-SMTP: removed at the end)" : "");
-    m->nrcpt--;
-    msg_count_refusal(m, "recipient");
-    if (m->conn.non_smtp) {
-        strv_add(&m->rcpt_bad, rcpt);
-        return reply_continue();
-    }
-    return msg_reply(REPLY_REJECT, MSG_WHY_BAD_RCPT, bare, why);
-}
-
 /* msg_set_dry_run - decide everything, record nothing (txmilter -t) */
 void msg_set_dry_run(MSG *m)
 {
     m->dry_run = 1;
-}
-
-/* msg_rate - the rate decision of one recipient: 1 to go on, 0 with *r
- * set (refused, or deferred to the end) */
-static int msg_rate(MSG *m, const char *rcpt, const char *norm, RL_SUP *sup, REPLY *r)
-{
-    RATE_RESULT rr;
-    double t0 = m->dry_run || m->svc.rate == NULL ? 0 : msg_stage_begin(m);
-
-    /* the suppressions come with the rate decision when the store can (one
-     * round trip); a dry run asks no store: a shared Redis must not lose
-     * quota to it */
-    rr = rate_txn_rcpt_sup(m->rate, m->dry_run ? NULL : m->svc.rate, rcpt, norm,
-                           msg_queueid(m), m->svc.suppress && !m->dry_run ? sup : NULL);
-    msg_stage_end(m, "store", t0);
-    msg_count_rate(m);
-    switch (rr.outcome) {
-    case RATE_TEMPFAIL:
-    case RATE_REJECT:
-        m->nrcpt--;
-        msg_count_refusal(m, rr.reason == RATE_WHY_STORE ? "store" : "ratelimit");
-        *r = msg_reply_rate(&rr);
-        return 0;
-    case RATE_DEFERRED:
-        msg_count_refusal(m, "ratelimit");
-        *r = reply_continue();              /* removed at the end: not a recipient */
-        return 0;
-    default:
-        return 1;
-    }
 }
 
 /* msg_rcpt_decide - msg_rcpt() untimed */
@@ -314,7 +272,6 @@ static REPLY msg_rcpt_decide(MSG *m, const char *rcpt, const char *rcpt_addr)
     REPLY refused;
     REPLY recorded = reply_continue();
     char norm[ADDR_NORM_MAX], addr[ADDR_NORM_MAX];
-    RL_SUP sup;
     BUF err;
     int u, ok;
 
@@ -347,22 +304,14 @@ static REPLY msg_rcpt_decide(MSG *m, const char *rcpt, const char *rcpt_addr)
             m->nrcpt--;
             rr = msg_reply(REPLY_TEMPFAIL, MSG_WHY_UNSUB_UNSTORED);
         } else if (m->outbound) {
-            rr = msg_bad_rcpt(m, rcpt, err.len ? err.data : "empty address");
+            rr = msg_rate_bad_rcpt(m, rcpt, err.len ? err.data : "empty address");
         }
         buf_free(&err);
         return rr;
     }
     buf_free(&err);
-    memset(&sup, 0, sizeof(sup));
-    strv_init(&sup.streams);
-    sup.rcpt = norm;
-    if (m->rate && !msg_rate(m, rcpt, norm, &sup, &refused)) {
-        rate_txn_sup_free(&sup);
+    if (!msg_rate_rcpt(m, rcpt, norm, &refused))
         return refused;
-    }
-    m->rcpt_sup = xrealloc(m->rcpt_sup, (m->rcpt_norm.n + 1) * sizeof(*m->rcpt_sup));
-    sup.rcpt = NULL;
-    m->rcpt_sup[m->rcpt_norm.n] = sup;
     strv_add(&m->rcpt_given, rcpt);
     strv_add(&m->rcpt_norm, norm);
     return reply_continue();
@@ -382,21 +331,12 @@ int msg_watched(const MSG *m)
     return m->watched;
 }
 
-int msg_complaint(const MSG *m)
-{
-    return !m->outbound && m->arf_rcpts.n > 0;
-}
-
-/* msg_bounce_report - 1 if the message is a bounce to the return path */
-int msg_bounce_report(const MSG *m)
-{
-    return !m->outbound && m->rp_rcpt != NULL;
-}
-
 const char *msg_quarantine(const MSG *m)
 {
-    if (m->rate && rate_txn_quarantine(m->rate))
-        return rate_txn_quarantine(m->rate);
+    const char *rule = msg_rate_quarantine(m);
+
+    if (rule)
+        return rule;
     return m->preflight_hold ? "DMARC alignment preflight failed" : NULL;
 }
 
@@ -453,15 +393,6 @@ REPLY msg_header(MSG *m, const char *name, const char *value)
     return reply_continue();
 }
 
-/* msg_add_header - a field added by txmilter, signed and appended */
-int msg_add_header(MSG *m, const char *name, const char *value)
-{
-    if (m->state != MSG_ST_HEADERS || m->nadded >= MSG_MAX_ADDED || !hdr_valid_name(name))
-        return -1;
-    msg_add_field(m, name, value);
-    return 0;
-}
-
 /* msg_refuse - a refusal with its reason also in the summary */
 REPLY msg_refuse(MSG *m, const char *reason, REPLY r)
 {
@@ -516,108 +447,26 @@ static REPLY msg_check_from(MSG *m)
     return reply_continue();
 }
 
-/* msg_start_signers - pick keys and open the signatures */
-static REPLY msg_start_signers(MSG *m)
+/* msg_value_ok - 1 if every line break of value folds (is followed by
+ * white space): the value is one field */
+static int msg_value_ok(const char *value)
 {
-    SIGN_REQ req[SIGN_MAX];
-    char local[HDR_LOCAL_MAX];
-    const TXCONF *cf = m->snap->cf;
-    size_t i, n = 0;
-
-    util_strlcpy(local, m->author.local, sizeof(local));
-    util_lower(local);
-    m->npicks = keytable_lookup(m->snap->kt, local, m->author.domain, m->picks, SIGN_MAX);
-    if (m->npicks == SIGN_MAX)
-        log_warn("%s: %s matches %d or more SigningTable entries: only the first %d sign",
-                 msg_queueid(m), m->author.domain, SIGN_MAX, SIGN_MAX);
-    if (m->npicks == 0) {
-        if (cf->sign.on_nokey == CONF_ACT_TEMPFAIL)
-            return msg_refuse(m, "nokey", msg_reply(REPLY_TEMPFAIL, MSG_WHY_NO_KEY, m->author.domain));
-        msg_note(m, "no-key=%s", m->author.domain);
-        return reply_continue();
-    }
-    for (i = 0; i < m->npicks; i++) {
-        const KEYS_KEY *key;
-
-        buf_reset(&m->err);
-        if ((key = snapshot_key(m->snap, &m->picks[i], &m->err)) == NULL) {
-            log_err("%s: key %s for %s: %s", msg_queueid(m), m->picks[i].key->name,
-                    m->picks[i].domain, m->err.data ? m->err.data : "");
-            continue;
-        }
-        req[n].key = key;
-        req[n].domain = m->picks[i].domain;
-        req[n].selector = m->picks[i].key->selector;
-        req[n].signer = m->picks[i].signer;
-        n++;
-    }
-    if (n == 0) {
-        m->sign_failed = 1;
-        return reply_continue();
-    }
-    buf_reset(&m->err);
-    m->signers = sign_begin(m->snap->dkim, req, n, msg_queueid(m), cf->sign.hdr_canon, cf->sign.body_canon, &m->err);
-    if (m->signers == NULL) {
-        log_err("%s: cannot start signing: %s", msg_queueid(m), m->err.data);
-        m->sign_failed = 1;
-    }
-    return reply_continue();
+    for (const char *p = value; *p; p++)
+        if ((*p == '\r' && p[1] != '\n') || (*p == '\n' && p[1] != ' ' && p[1] != '\t'))
+            return 0;
+    return 1;
 }
 
-/* msg_feed_headers - every field, own then added, into the signers */
-static int msg_feed_headers(MSG *m)
+/* msg_add_field - a field txmilter adds, until the signers have the header */
+int msg_add_field(MSG *m, const char *name, const char *value)
 {
-    BUF field;
-    size_t i;
-    int rc = 0;
-
-    buf_init(&field, m->snap->cf->daemon.max_headers + 1024);
-    for (i = 0; i < m->nfields + m->nadded && rc == 0; i++) {
-        const MSG_FIELD *f = i < m->nfields ? &m->fields[i] : &m->added[i - m->nfields];
-        char *spaced = NULL;
-        const char *value = f->value;
-
-        if (i < m->nfields && m->field_dropped && m->field_dropped[i])
-            continue;                       /* replaced: the message will not have it */
-        if (i >= m->nfields)                /* added fields carry no leading space */
-            value = spaced = xasprintf(" %s", f->value);
-        if (hdr_signing_form(&field, f->name, value) < 0
-            || sign_header(m->signers, field.data, field.len, &m->err) < 0)
-            rc = -1;
-        free(spaced);
-    }
-    buf_free(&field);
-    if (rc == 0 && sign_eoh(m->signers, &m->err) < 0)
-        rc = -1;
-    return rc;
-}
-
-/* msg_signing_error - what On-SignatureError says */
-static REPLY msg_signing_error(MSG *m)
-{
-    const TXCONF *cf = m->snap->cf;
-
-    log_err("%s: signing failed: %s", msg_queueid(m), m->err.data ? m->err.data : "no usable key");
-    sign_free(m->signers);
-    m->signers = NULL;
-    m->sign_failed = 1;
-    msg_count_sig_error(m);
-    if (cf->sign.on_sigerr == CONF_ACT_TEMPFAIL)
-        return msg_refuse(m, "signing", msg_reply(REPLY_TEMPFAIL, MSG_WHY_SIGN_TEMP));
-    if (cf->sign.on_sigerr == CONF_ACT_REJECT)
-        return msg_refuse(m, "signing", msg_reply(REPLY_REJECT, MSG_WHY_SIGN_FAILED));
-    msg_note(m, "signing-error");
-    return reply_continue();
-}
-
-/* msg_add_field - a field txmilter adds, even while msg_eoh() runs */
-void msg_add_field(MSG *m, const char *name, const char *value)
-{
-    if (m->nadded >= MSG_MAX_ADDED)
-        log_fatal("internal error: more than %d added header fields", MSG_MAX_ADDED);
+    if (m->added_closed || m->state == MSG_ST_DONE || m->nadded >= MSG_MAX_ADDED
+        || name == NULL || !hdr_valid_name(name) || value == NULL || !msg_value_ok(value))
+        return -1;
     m->added[m->nadded].name = xstrdup(name);
     m->added[m->nadded].value = xstrdup(value);
     m->nadded++;
+    return 0;
 }
 
 /* msg_preflight - will receivers find the message aligned? */
@@ -626,11 +475,13 @@ static REPLY msg_preflight(MSG *m)
     PREFLIGHT_SIG sig[SIGN_MAX];
     PREFLIGHT_MSG in;
     ALIGN_OUTCOME out;
-    size_t n = m->signers ? sign_count(m->signers) : 0;
+    const SIGN_SET *signers = msg_sign_signers(m);
+    size_t n = signers ? sign_count(signers) : 0;
+    const char *rp = msg_bounce_mail_from(m);
     double t0;
 
     for (size_t i = 0; i < n; i++) {
-        const SIGN_REQ *rq = sign_request(m->signers, i);
+        const SIGN_REQ *rq = sign_request(signers, i);
 
         sig[i].domain = rq->domain;
         sig[i].selector = rq->selector;
@@ -639,7 +490,7 @@ static REPLY msg_preflight(MSG *m)
     memset(&in, 0, sizeof(in));
     in.qid = msg_queueid(m);
     in.from_domain = m->author.domain;
-    in.mail_from = m->return_path[0] ? m->return_path : m->sender;
+    in.mail_from = rp ? rp : m->sender;
     /* For the null sender, receivers check SPF of the HELO name they see:
      * this relay's ({j}, Postfix's myhostname), not the application's. */
     in.helo = m->conn.relay_name[0] ? m->conn.relay_name : m->conn.helo;
@@ -670,7 +521,7 @@ static REPLY msg_eoh_decide(MSG *m)
     if (!m->outbound) {
         /* followed only for unsubscribe requests by mail */
         m->state = MSG_ST_BODY;
-        if (m->unsub_rcpts.n == 0 && m->rp_rcpt == NULL && m->arf_rcpts.n == 0) {
+        if (msg_unsub_requests(m) == 0 && !msg_bounce_report(m) && !msg_complaint(m)) {
             m->state = MSG_ST_DONE;
             return reply_make(REPLY_ACCEPT, NULL, NULL, NULL);
         }
@@ -689,19 +540,15 @@ static REPLY msg_eoh_decide(MSG *m)
                  "and receivers will find the DKIM signature broken", msg_queueid(m));
         msg_note(m, "warning=header-line-over-998");
     }
-    if ((r = msg_start_signers(m)).verdict != REPLY_CONTINUE)
+    if ((r = msg_sign_start(m)).verdict != REPLY_CONTINUE)
         return r;
-    if (m->sign_failed)
-        return msg_signing_error(m);
     if ((r = msg_unsub_eoh(m)).verdict != REPLY_CONTINUE)
         return r;
     msg_bounce_eoh(m);                      /* Feedback-ID, before the signers see the fields */
     msg_bounce_return_path(m);              /* before the preflight judges SPF of MAIL FROM */
     if ((r = msg_preflight(m)).verdict != REPLY_CONTINUE)
         return r;
-    if (m->signers && msg_feed_headers(m) < 0)
-        return msg_signing_error(m);
-    return reply_continue();
+    return msg_sign_header(m);
 }
 
 REPLY msg_eoh(MSG *m)
@@ -709,127 +556,31 @@ REPLY msg_eoh(MSG *m)
     double t0 = msg_stage_begin(m);
     REPLY r = msg_eoh_decide(m);
 
+    m->added_closed = 1;                    /* the signers have the header */
+
     msg_stage_end(m, "eoh", t0);
     return r;
 }
 
 REPLY msg_body(MSG *m, const unsigned char *data, size_t len)
 {
-    if (m->state == MSG_ST_BODY && m->rp_rcpt)
-        msg_bounce_body(m, data, len);
-    if (m->state == MSG_ST_BODY && m->arf_rcpts.n)
-        msg_arf_body(m, data, len);
-    if (m->state != MSG_ST_BODY || m->signers == NULL)
+    if (m->state != MSG_ST_BODY)
         return reply_continue();
-    if (sign_body(m->signers, data, len, &m->err) < 0)
-        return msg_signing_error(m);
-    return reply_continue();
+    msg_bounce_body(m, data, len);
+    msg_arf_body(m, data, len);
+    return msg_sign_body(m, data, len);
 }
 
 int msg_wants_body(const MSG *m)
 {
-    return m->state == MSG_ST_BODY && (m->signers != NULL || m->rp_rcpt != NULL
-                                       || m->arf_rcpts.n > 0);
-}
-
-/* msg_eom_unsub - recipients that were unsubscribe requests by mail:
- * 1 when that ends the message (*r says how) */
-static int msg_eom_unsub(MSG *m, REPLY *r)
-{
-    if (m->unsub_rcpts.n == 0)
-        return 0;
-    if (m->unsub_rcpts.n == m->nrcpt) {
-        m->state = MSG_ST_DONE;
-        msg_note(m, "action=discard (unsubscribe request by mail, %s)",
-                 m->dry_run ? "not recorded: dry run" : "recorded");
-        *r = reply_make(REPLY_DISCARD, NULL, NULL, NULL);
-        msg_count_action(m, "discarded");
-        return 1;
-    }
-    for (size_t i = 0; i < m->unsub_rcpts.n; i++)
-        msg_op(m, MSG_RCPT_DELETE, m->unsub_rcpts.v[i], NULL);
-    if (!m->outbound) {
-        m->state = MSG_ST_DONE;
-        msg_note(m, "unsubscribe-requests=%zu removed", m->unsub_rcpts.n);
-        *r = reply_continue();
-        return 1;
-    }
-    return 0;
-}
-
-/* msg_eom_no_rcpt - non-SMTP mail none of whose recipients may have it:
- * 1 when the message is refused (*r) */
-static int msg_eom_no_rcpt(MSG *m, REPLY *r)
-{
-    if (m->rcpt_bad.n > 0 && m->rcpt_given.n == 0
-        && (m->rate == NULL || rate_txn_deferred(m->rate) == 0)) {
-        /* no recipient can be normalised */
-        char bare[ADDR_NORM_MAX];
-
-        addr_smtp_bare(m->rcpt_bad.v[0], bare, sizeof(bare));
-        *r = msg_refuse(m, "recipient", msg_reply(REPLY_REJECT, MSG_WHY_NO_GOOD_RCPT, bare));
-        return 1;
-    }
-    if (m->rate && rate_txn_deferred(m->rate) > 0 && rate_txn_accepted(m->rate) == 0) {
-        /* every recipient is over a limit */
-        RATE_RESULT rr = rate_txn_deferred_result(m->rate);
-
-        *r = msg_refuse(m, "ratelimit", msg_reply_rate(&rr));
-        return 1;
-    }
-    return 0;
-}
-
-/* msg_eom_signatures - the signatures at the top, in the configured order */
-static void msg_eom_signatures(MSG *m)
-{
-    size_t i, n;
-
-    if (m->signers == NULL)
-        return;
-    n = sign_count(m->signers);
-    /* Each insertion goes to the very top, so insert in reverse to keep
-     * the signatures in the configured order. */
-    for (i = n; i-- > 0;)
-        msg_op(m, MSG_HDR_INSERT_TOP, DKIM_SIGNHEADER, sign_value(m->signers, i));
-    for (i = 0; i < n; i++) {
-        const SIGN_REQ *rq = sign_request(m->signers, i);
-
-        msg_note(m, "sig=d=%s,s=%s,a=%s", rq->domain, rq->selector, keys_algorithm(rq->key->type));
-    }
-}
-
-/* msg_eom_removals - recipients over a limit (non-SMTP) or with a bad
- * address leave the message; the rate quota is committed */
-static void msg_eom_removals(MSG *m)
-{
-    char bare[ADDR_NORM_MAX];
-    size_t i;
-
-    if (m->rate) {
-        for (i = 0; i < rate_txn_deferred(m->rate); i++) {
-            const char *given = rate_txn_deferred_rcpt(m->rate, i);
-
-            msg_op(m, MSG_RCPT_DELETE, given, NULL);
-            addr_smtp_bare(given, bare, sizeof(bare));
-            msg_note(m, "removed=<%s>", bare);
-        }
-        if (rate_txn_quarantine(m->rate))
-            msg_note(m, "quarantine=\"%s\"", rate_txn_quarantine(m->rate));
-        rate_txn_commit(m->rate);
-    }
-    for (i = 0; i < m->rcpt_bad.n; i++) {
-        msg_op(m, MSG_RCPT_DELETE, m->rcpt_bad.v[i], NULL);
-        addr_smtp_bare(m->rcpt_bad.v[i], bare, sizeof(bare));
-        msg_note(m, "removed=<%s> (bad address)", bare);
-    }
+    return m->state == MSG_ST_BODY && (msg_sign_active(m) || msg_bounce_report(m)
+                                       || msg_complaint(m));
 }
 
 /* msg_eom_decide - msg_eom() untimed */
 static REPLY msg_eom_decide(MSG *m)
 {
     REPLY r;
-    double t0;
 
     if (m->state == MSG_ST_HEADERS) {
         r = msg_eoh(m);                     /* a message without a body */
@@ -838,27 +589,20 @@ static REPLY msg_eom_decide(MSG *m)
     }
     if (m->state != MSG_ST_BODY)
         return reply_continue();
-    if (msg_bounce_eom(m, &r) || msg_arf_eom(m, &r) || msg_eom_unsub(m, &r)
-        || msg_eom_no_rcpt(m, &r))
+    if (msg_bounce_eom(m, &r) || msg_arf_eom(m, &r) || msg_unsub_eom(m, &r)
+        || msg_rate_eom(m, &r))
         return r;
     m->state = MSG_ST_DONE;
-    t0 = m->signers ? msg_stage_begin(m) : 0;
-    if (m->signers && sign_eom(m->signers, &m->err) < 0) {
-        msg_stage_end(m, "sign", t0);
-        r = msg_signing_error(m);
-        if (r.verdict != REPLY_CONTINUE)
-            return r;
-    }
-    msg_stage_end(m, "sign", t0);
-    msg_eom_signatures(m);
+    if ((r = msg_sign_eom(m)).verdict != REPLY_CONTINUE)
+        return r;
     for (size_t i = 0; i < m->nadded; i++) {
         msg_op(m, MSG_HDR_APPEND, m->added[i].name, m->added[i].value);
         msg_note(m, "added=%s", m->added[i].name);
     }
-    msg_eom_removals(m);
-    msg_note(m, "rcpts=%zu action=%s", m->nrcpt, m->signers ? "signed" : "accept-unsigned");
-    msg_count_signatures(m);
-    msg_count_action(m, msg_quarantine(m) ? "quarantined" : m->signers ? "signed" : "accept-unsigned");
+    msg_rate_removals(m);
+    msg_note(m, "rcpts=%zu action=%s", m->nrcpt, msg_sign_active(m) ? "signed" : "accept-unsigned");
+    msg_count_action(m, msg_quarantine(m) ? "quarantined"
+                     : msg_sign_active(m) ? "signed" : "accept-unsigned");
     return reply_continue();
 }
 

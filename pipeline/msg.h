@@ -96,12 +96,6 @@ int msg_outbound(const MSG *m, const char **why);
  * leading white space and LF between folded lines. */
 REPLY msg_header(MSG *m, const char *name, const char *value);
 
-/* msg_add_header - the seam for later features: a header txmilter adds.
- * Must be called before msg_eoh(); the field is fed to the signers after
- * the message's own header fields, so the signatures cover it, and it is
- * appended to the message at the end. -1 if called too late or invalid. */
-int msg_add_header(MSG *m, const char *name, const char *value);
-
 REPLY msg_eoh(MSG *m);
 REPLY msg_body(MSG *m, const unsigned char *data, size_t len);
 REPLY msg_eom(MSG *m);

@@ -6,9 +6,15 @@
  * SYNOPSIS
  *	#include "msg_int.h"
  *
+ *	void	msg_arf_init(MSG *m)
+ *	void	msg_arf_free(MSG *m)
  *	int	msg_arf_rcpt(MSG *m, const char *rcpt)
  *	void	msg_arf_body(MSG *m, const unsigned char *data, size_t len)
  *	int	msg_arf_eom(MSG *m, REPLY *r)
+ *
+ *	#include "msg.h"
+ *
+ *	int	msg_complaint(const MSG *m)
  *
  * DESCRIPTION
  *	Inbound mail (not outbound) to a ComplaintAddress is a feedback
@@ -62,6 +68,7 @@
 
 #include "arf.h"
 #include "log.h"
+#include "msg_arf.h"
 #include "msg_int.h"
 #include "msg_reply.h"
 #include "return_path.h"
@@ -77,6 +84,26 @@ typedef struct msg_arf_who {
     char refused[96];               /* why the last token of ours did not verify, "" if none */
 } MSG_ARF_WHO;
 
+/* msg_arf_init - no report yet */
+void msg_arf_init(MSG *m)
+{
+    strv_init(&m->arf.rcpts);
+    buf_init(&m->arf.body, ARF_MSG_MAX);       /* what arf_parse() reads */
+}
+
+/* msg_arf_free - what the step kept */
+void msg_arf_free(MSG *m)
+{
+    strv_free(&m->arf.rcpts);
+    buf_free(&m->arf.body);
+}
+
+/* msg_complaint - 1 if the message is a report to a ComplaintAddress */
+int msg_complaint(const MSG *m)
+{
+    return !m->outbound && m->arf.rcpts.n > 0;
+}
+
 /* msg_arf_rcpt - 1 if rcpt (inbound) is a ComplaintAddress: noted for end of message */
 int msg_arf_rcpt(MSG *m, const char *rcpt)
 {
@@ -87,7 +114,7 @@ int msg_arf_rcpt(MSG *m, const char *rcpt)
         return 0;
     for (size_t i = 0; i < addrs->n; i++)
         if (strcasecmp(addrs->v[i], rcpt) == 0) {
-            strv_add(&m->arf_rcpts, rcpt);
+            strv_add(&m->arf.rcpts, rcpt);
             return 1;
         }
     return 0;
@@ -96,9 +123,9 @@ int msg_arf_rcpt(MSG *m, const char *rcpt)
 /* msg_arf_body - keep the body of a report, up to what arf_parse() reads */
 void msg_arf_body(MSG *m, const unsigned char *data, size_t len)
 {
-    if (m->arf.len < ARF_MSG_MAX)
-        (void) buf_append(&m->arf, data, len < ARF_MSG_MAX - m->arf.len ? len
-                          : ARF_MSG_MAX - m->arf.len);
+    if (m->arf.rcpts.n > 0 && m->arf.body.len < ARF_MSG_MAX)
+        (void) buf_append(&m->arf.body, data, len < ARF_MSG_MAX - m->arf.body.len ? len
+                          : ARF_MSG_MAX - m->arf.body.len);
 }
 
 /* msg_arf_text - the header fields and the body as one message to parse */
@@ -108,8 +135,8 @@ static void msg_arf_text(const MSG *m, BUF *msg)
         if (buf_printf(msg, "%s:%s\r\n", m->fields[i].name, m->fields[i].value) < 0)
             break;
     (void) buf_puts(msg, "\r\n");
-    if (m->arf.len)
-        (void) buf_append(msg, m->arf.data, m->arf.len);
+    if (m->arf.body.len)
+        (void) buf_append(msg, m->arf.body.data, m->arf.body.len);
 }
 
 /* msg_arf_unsub - 1 if token is an unsubscribe token that verifies (into w) */
@@ -265,7 +292,7 @@ static const char *msg_arf_read(MSG *m)
     buf_free(&msg);
     if (rep.status != ARF_OK) {
         log_info("%s: mail to ComplaintAddress %s: %s: dropped, nothing suppressed", msg_queueid(m),
-                 m->arf_rcpts.v[0], arf_status_text(rep.status));
+                 m->arf.rcpts.v[0], arf_status_text(rep.status));
         msg_note(m, "complaint=unusable (%s)", arf_status_text(rep.status));
         return rep.status == ARF_ENCODING ? "unreadable" : "not-arf";
     }
@@ -285,7 +312,7 @@ int msg_arf_eom(MSG *m, REPLY *r)
 {
     const char *result;
 
-    if (m->arf_rcpts.n == 0 || m->outbound)
+    if (m->arf.rcpts.n == 0 || m->outbound)
         return 0;
     m->state = MSG_ST_DONE;
     if ((result = msg_arf_read(m)) == NULL) {
@@ -294,15 +321,15 @@ int msg_arf_eom(MSG *m, REPLY *r)
         return 1;
     }
     msg_count_complaint(m, result);
-    if (m->arf_rcpts.n >= m->nrcpt) {
+    if (m->arf.rcpts.n >= m->nrcpt) {
         msg_note(m, "action=discard");
         msg_count_action(m, "discarded");
         *r = reply_make(REPLY_DISCARD, NULL, NULL, NULL);
         return 1;
     }
-    for (size_t i = 0; i < m->arf_rcpts.n; i++)
-        msg_op(m, MSG_RCPT_DELETE, m->arf_rcpts.v[i], NULL);
-    msg_note(m, "complaint-addresses=%zu removed", m->arf_rcpts.n);
+    for (size_t i = 0; i < m->arf.rcpts.n; i++)
+        msg_op(m, MSG_RCPT_DELETE, m->arf.rcpts.v[i], NULL);
+    msg_note(m, "complaint-addresses=%zu removed", m->arf.rcpts.n);
     *r = reply_continue();
     return 1;
 }

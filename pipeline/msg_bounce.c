@@ -6,11 +6,18 @@
  * SYNOPSIS
  *	#include "msg_int.h"
  *
+ *	void	msg_bounce_init(MSG *m)
+ *	void	msg_bounce_free(MSG *m)
  *	void	msg_bounce_eoh(MSG *m)
  *	void	msg_bounce_return_path(MSG *m)
  *	int	msg_bounce_rcpt(MSG *m, const char *rcpt)
  *	void	msg_bounce_body(MSG *m, const unsigned char *data, size_t len)
  *	int	msg_bounce_eom(MSG *m, REPLY *r)
+ *	const char * msg_bounce_mail_from(const MSG *m)
+ *
+ *	#include "msg.h"
+ *
+ *	int	msg_bounce_report(const MSG *m)
  *
  * DESCRIPTION
  *	msg_bounce_eoh() runs at end of headers of outbound mail, after the
@@ -76,6 +83,7 @@
  *	not hold) is logged and left out; the summary says feedback-id=failed.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -83,6 +91,7 @@
 #include "feedback_id.h"
 #include "fmt.h"
 #include "log.h"
+#include "msg_bounce.h"
 #include "msg_int.h"
 #include "msg_reply.h"
 #include "ratespec.h"
@@ -90,6 +99,35 @@
 #include "rp_token.h"
 #include "suppress.h"
 #include "unsub_msg.h"
+
+/* msg_bounce_init - no return path given, no bounce read */
+void msg_bounce_init(MSG *m)
+{
+    m->bounce.return_path[0] = 0;
+    m->bounce.rcpt = NULL;
+    m->bounce.token[0] = 0;
+    buf_init(&m->bounce.dsn, DSN_MSG_MAX);     /* what dsn_parse() reads */
+}
+
+/* msg_bounce_free - what the step kept */
+void msg_bounce_free(MSG *m)
+{
+    free(m->bounce.rcpt);
+    m->bounce.rcpt = NULL;
+    buf_free(&m->bounce.dsn);
+}
+
+/* msg_bounce_mail_from - the return path given, or NULL */
+const char *msg_bounce_mail_from(const MSG *m)
+{
+    return m->bounce.return_path[0] ? m->bounce.return_path : NULL;
+}
+
+/* msg_bounce_report - 1 if the message is a bounce to the return path */
+int msg_bounce_report(const MSG *m)
+{
+    return !m->outbound && m->bounce.rcpt != NULL;
+}
 
 /* msg_bounce_eoh - add Feedback-ID unless the application did */
 void msg_bounce_eoh(MSG *m)
@@ -113,7 +151,11 @@ void msg_bounce_eoh(MSG *m)
         msg_note(m, "feedback-id=failed");
         return;
     }
-    msg_add_field(m, "Feedback-ID", value);
+    if (msg_add_field(m, "Feedback-ID", value) < 0) {
+        log_err("%s: Feedback-ID not added: no room for another header field", msg_queueid(m));
+        msg_note(m, "feedback-id=failed");
+        return;
+    }
     msg_note(m, "feedback-id=added");
 }
 
@@ -124,7 +166,7 @@ void msg_bounce_return_path(MSG *m)
     char stream[HDR_LOCAL_MAX + HDR_DOMAIN_MAX + 2], token[RP_TOKEN_MAX], sender[ADDR_NORM_MAX];
     const char *at;
 
-    m->return_path[0] = 0;
+    m->bounce.return_path[0] = 0;
     if (cf->bounce.return_path == NULL || m->snap->unsub_keys == NULL)
         return;
     if (m->nrcpt != 1 || m->rcpt_norm.n != 1) {
@@ -144,30 +186,30 @@ void msg_bounce_return_path(MSG *m)
     unsub_stream(cf, m->author.local, m->author.domain, stream, sizeof(stream));
     if (rp_token_seal(m->snap->unsub_keys, m->rcpt_norm.v[0], stream, sender,
                       (uint64_t) services_now(&m->svc), token, sizeof(token)) != 0
-        || return_path_expand(cf->bounce.return_path, token, m->author.domain, m->return_path,
-                              sizeof(m->return_path)) != 0) {
-        m->return_path[0] = 0;
+        || return_path_expand(cf->bounce.return_path, token, m->author.domain, m->bounce.return_path,
+                              sizeof(m->bounce.return_path)) != 0) {
+        m->bounce.return_path[0] = 0;
         log_warn("%s: return path not changed: the recipient, stream and sender do not fit "
                  "a token", msg_queueid(m));
         msg_note(m, "return-path=failed");
         return;
     }
-    msg_op(m, MSG_FROM_CHANGE, m->return_path, NULL);
-    msg_note(m, "return-path=<%s>", m->return_path);
+    msg_op(m, MSG_FROM_CHANGE, m->bounce.return_path, NULL);
+    msg_note(m, "return-path=<%s>", m->bounce.return_path);
 }
 
 /* msg_bounce_rcpt - 1 if rcpt (inbound) is a return-path address: noted for end of message */
 int msg_bounce_rcpt(MSG *m, const char *rcpt)
 {
-    char token[sizeof(m->rp_token)];
+    char token[sizeof(m->bounce.token)];
 
     if (m->snap->cf->bounce.return_path == NULL || m->snap->unsub_keys == NULL
         || (m->svc.suppress == NULL && !m->dry_run)
         || return_path_token(m->snap->cf->bounce.return_path, rcpt, token, sizeof(token)) != 1)
         return 0;
-    if (m->rp_rcpt == NULL) {
-        m->rp_rcpt = xstrdup(rcpt);
-        util_strlcpy(m->rp_token, token, sizeof(m->rp_token));
+    if (m->bounce.rcpt == NULL) {
+        m->bounce.rcpt = xstrdup(rcpt);
+        util_strlcpy(m->bounce.token, token, sizeof(m->bounce.token));
     }
     if (m->outbound) {
         /* the MTA's own bounce (null sender, submitted locally): read, not signed */
@@ -180,9 +222,9 @@ int msg_bounce_rcpt(MSG *m, const char *rcpt)
 /* msg_bounce_body - keep the body of a bounce, up to what dsn_parse() reads */
 void msg_bounce_body(MSG *m, const unsigned char *data, size_t len)
 {
-    if (m->dsn.len < DSN_MSG_MAX)
-        (void) buf_append(&m->dsn, data, len < DSN_MSG_MAX - m->dsn.len ? len
-                          : DSN_MSG_MAX - m->dsn.len);
+    if (m->bounce.rcpt != NULL && m->bounce.dsn.len < DSN_MSG_MAX)
+        (void) buf_append(&m->bounce.dsn, data, len < DSN_MSG_MAX - m->bounce.dsn.len ? len
+                          : DSN_MSG_MAX - m->bounce.dsn.len);
 }
 
 /* msg_bounce_text - the header fields and the body as one message to parse */
@@ -192,8 +234,8 @@ static void msg_bounce_text(const MSG *m, BUF *msg)
         if (buf_printf(msg, "%s:%s\r\n", m->fields[i].name, m->fields[i].value) < 0)
             break;
     (void) buf_puts(msg, "\r\n");
-    if (m->dsn.len)
-        (void) buf_append(msg, m->dsn.data, m->dsn.len);
+    if (m->bounce.dsn.len)
+        (void) buf_append(msg, m->bounce.dsn.data, m->bounce.dsn.len);
 }
 
 /* msg_bounce_record - suppress p's recipient for a dead address; -1 if the list cannot */
@@ -223,8 +265,8 @@ static int msg_bounce_record(MSG *m, const RP_PAYLOAD *p, const DSN_RESULT *d)
  * header is no help, the relay's own Received field differs each time) */
 static void msg_bounce_report_id(const MSG *m, char *out, size_t outlen)
 {
-    const unsigned char *p = (const unsigned char *) (m->dsn.data ? m->dsn.data : "");
-    size_t n = m->dsn.len, i;
+    const unsigned char *p = (const unsigned char *) (m->bounce.dsn.data ? m->bounce.dsn.data : "");
+    size_t n = m->bounce.dsn.len, i;
     uint64_t h = 1469598103934665603ULL;            /* FNV-1a, 64 bits */
     char kind = 'b';
 
@@ -267,7 +309,7 @@ static int msg_bounce_soft(MSG *m, const RP_PAYLOAD *p, const DSN_RESULT *d, con
         log_err("%s: soft bounce for rcpt=<%s> stream=%s: cannot count or record it: %s",
                 msg_queueid(m), p->rcpt, p->stream, err.data ? err.data : "");
     else if (n >= (long) cb->soft_limit.limit)
-        log_info("%s: bounced: rcpt=<%s> stream=%s status=%s (%s) soft bounce %ld in %s, "
+        log_info("%s: bounced: rcpt=<%s> stream=%s status=%s (%s): soft bounce %ld in %s, "
                  "BounceSoftLimit %u: suppressed (reason=bounce)", msg_queueid(m), p->rcpt,
                  p->stream, status, dsn_class_name(d->cls), n, period,
                  (unsigned) cb->soft_limit.limit);
@@ -327,15 +369,15 @@ int msg_bounce_eom(MSG *m, REPLY *r)
     DSN_RESULT d;
     BUF msg, why;
 
-    if (m->rp_rcpt == NULL || m->outbound)
+    if (m->bounce.rcpt == NULL || m->outbound)
         return 0;
     m->state = MSG_ST_DONE;
     *r = reply_make(REPLY_DISCARD, NULL, NULL, NULL);
     buf_init_fixed(&why, why_mem, sizeof(why_mem));
-    if (rp_token_open(m->snap->unsub_keys, m->rp_token, 0, (uint64_t) services_now(&m->svc), &p,
+    if (rp_token_open(m->snap->unsub_keys, m->bounce.token, 0, (uint64_t) services_now(&m->svc), &p,
                       &why) != 0) {
         log_warn("%s: bounce to %s: token refused (%s): ignored, nothing suppressed",
-                 msg_queueid(m), m->rp_rcpt, why.data);
+                 msg_queueid(m), m->bounce.rcpt, why.data);
         msg_note(m, "bounce=bad-token action=discard");
         msg_count_bounce(m, "bad_token");
         msg_count_action(m, "discarded");

@@ -7,9 +7,10 @@
  *
  *	void	msg_count_action(MSG *m, const char *action)
  *	void	msg_count_refusal(MSG *m, const char *reason)
- *	void	msg_count_rate(MSG *m)
- *	void	msg_count_signatures(MSG *m)
- *	void	msg_count_sig_error(MSG *m)
+ *	void	msg_count_rate(MSG *m, const RATE_TXN *txn)
+ *	void	msg_count_signatures(MSG *m, const SIGN_SET *signers)
+ *	void	msg_count_sig_error(MSG *m, const KEYTABLE_PICK *picks,
+ *			size_t npicks)
  *	void	msg_count_preflight(MSG *m, const char *verdict)
  *	void	msg_count_bounce(MSG *m, const char *cls)
  *	void	msg_count_suppression(MSG *m, const char *reason)
@@ -29,11 +30,11 @@
  *	msg_count_refusal() counts one refusal (of the message or of one
  *	recipient) by reason: from, alignment, ratelimit, suppressed, dns,
  *	store, size, sender, recipient, nokey, signing.
- *	msg_count_rate() counts what each rule said of the recipient just
- *	decided (rate_txn_decisions()).
- *	msg_count_signatures() counts each signature made;
- *	msg_count_sig_error() a signing failure of each domain that was to
- *	sign; msg_count_preflight() the preflight verdict of the From domain.
+ *	msg_count_rate() counts what each rule of txn said of the recipient
+ *	just decided (rate_txn_decisions()).
+ *	msg_count_signatures() counts each signature signers made;
+ *	msg_count_sig_error() a signing failure of each domain of picks
+ *	(the From domain when none was picked); msg_count_preflight() the preflight verdict of the From domain.
  *	msg_count_bounce() counts one message to the return path by what
  *	it was (a DSN's class, dsn_class_name(), or not_dsn, bad_token);
  *	msg_count_suppression() one entry the pipeline recorded, by reason
@@ -92,29 +93,29 @@ void msg_count_refusal(MSG *m, const char *reason)
 }
 
 /* msg_count_rate - each rule's result for the recipient just decided */
-void msg_count_rate(MSG *m)
+void msg_count_rate(MSG *m, const RATE_TXN *txn)
 {
     const RATE_DECISION *d;
     size_t n;
 
-    if (m->svc.metrics == NULL || m->rate == NULL)
+    if (m->svc.metrics == NULL || txn == NULL)
         return;
-    n = rate_txn_decisions(m->rate, &d);
+    n = rate_txn_decisions(txn, &d);
     for (size_t i = 0; i < n; i++)
         metrics_inc(m->svc.metrics->rate,
                     METRICS_L(d[i].rule->name, rate_txn_rule_result_str(d[i].result)));
 }
 
 /* msg_count_signatures - every signature made */
-void msg_count_signatures(MSG *m)
+void msg_count_signatures(MSG *m, const SIGN_SET *signers)
 {
     size_t n;
 
-    if (m->svc.metrics == NULL || m->signers == NULL)
+    if (m->svc.metrics == NULL || signers == NULL)
         return;
-    n = sign_count(m->signers);
+    n = sign_count(signers);
     for (size_t i = 0; i < n; i++) {
-        const SIGN_REQ *rq = sign_request(m->signers, i);
+        const SIGN_REQ *rq = sign_request(signers, i);
         const char *dom = msg_count_domain(m, rq->domain);
 
         /* a selector is configured with its domain; under "other" it says nothing */
@@ -125,16 +126,16 @@ void msg_count_signatures(MSG *m)
 }
 
 /* msg_count_sig_error - signing failed for each domain that was to sign */
-void msg_count_sig_error(MSG *m)
+void msg_count_sig_error(MSG *m, const KEYTABLE_PICK *picks, size_t npicks)
 {
     if (m->svc.metrics == NULL)
         return;
-    if (m->npicks == 0) {
+    if (npicks == 0) {
         metrics_inc(m->svc.metrics->sig_errors, METRICS_L(msg_count_domain(m, m->author.domain)));
         return;
     }
-    for (size_t i = 0; i < m->npicks; i++)
-        metrics_inc(m->svc.metrics->sig_errors, METRICS_L(msg_count_domain(m, m->picks[i].domain)));
+    for (size_t i = 0; i < npicks; i++)
+        metrics_inc(m->svc.metrics->sig_errors, METRICS_L(msg_count_domain(m, picks[i].domain)));
 }
 
 /* msg_count_preflight - the verdict for the From domain */

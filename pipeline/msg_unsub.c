@@ -5,9 +5,14 @@
  * SYNOPSIS
  *	#include "msg_int.h"
  *
+ *	void	msg_unsub_init(MSG *m)
+ *	void	msg_unsub_free(MSG *m)
  *	int	msg_unsub_rcpt(MSG *m, const char *rcpt, char *would,
  *			size_t wouldlen)
  *	REPLY	msg_unsub_eoh(MSG *m)
+ *	int	msg_unsub_eom(MSG *m, REPLY *r)
+ *	size_t	msg_unsub_requests(const MSG *m)
+ *	int	msg_unsub_dropped(const MSG *m, size_t i)
  *
  * DESCRIPTION
  *	msg_unsub_rcpt() recognises, at RCPT, a request sent by mail to an
@@ -23,7 +28,12 @@
  *	naming why, e.g. "(bounced: 5.1.1)"), then adds List-Unsubscribe and List-Unsubscribe-Post
  *	for the one recipient left, before the signers see any field, so the
  *	signatures cover them. An application's own List-Unsubscribe is kept
- *	or replaced (UnsubscribeExisting).
+ *	or replaced (UnsubscribeExisting); msg_unsub_dropped() tells the
+ *	signers which of the message's fields it replaces.
+ *
+ *	msg_unsub_eom() takes the requests out of the message at its end:
+ *	mail that was only requests is discarded, other recipients get the
+ *	rest. msg_unsub_requests() says how many recipients were requests.
  *
  * DIAGNOSTICS
  *	msg_unsub_rcpt() returns -1 when a request cannot be stored (the
@@ -41,10 +51,38 @@
 #include "log.h"
 #include "msg_int.h"
 #include "msg_reply.h"
+#include "msg_unsub.h"
 #include "ratelimit.h"
 #include "store_failover.h"
 #include "suppress.h"
 #include "unsub_msg.h"
+
+/* msg_unsub_init - no request, no field replaced */
+void msg_unsub_init(MSG *m)
+{
+    strv_init(&m->unsub.rcpts);
+    m->unsub.field_dropped = NULL;
+}
+
+/* msg_unsub_free - what the step kept */
+void msg_unsub_free(MSG *m)
+{
+    strv_free(&m->unsub.rcpts);
+    free(m->unsub.field_dropped);
+    m->unsub.field_dropped = NULL;
+}
+
+/* msg_unsub_requests - recipients that were unsubscribe requests by mail */
+size_t msg_unsub_requests(const MSG *m)
+{
+    return m->unsub.rcpts.n;
+}
+
+/* msg_unsub_dropped - 1 if the message's field i is replaced */
+int msg_unsub_dropped(const MSG *m, size_t i)
+{
+    return m->unsub.field_dropped != NULL && i < m->nfields && m->unsub.field_dropped[i];
+}
 
 /* msg_unsub_rcpt - rcpt is an unsubscribe address: record the request */
 int msg_unsub_rcpt(MSG *m, const char *rcpt, char *would, size_t wouldlen)
@@ -77,7 +115,7 @@ int msg_unsub_rcpt(MSG *m, const char *rcpt, char *would, size_t wouldlen)
         snprintf(would, wouldlen, "would record unsubscribe of <%s> from stream %s (dry run: "
                  "nothing written)", p.rcpt, p.stream);
         msg_note(m, "unsubscribe-by-mail=<%s> stream=%s not recorded (dry run)", p.rcpt, p.stream);
-        strv_add(&m->unsub_rcpts, rcpt);
+        strv_add(&m->unsub.rcpts, rcpt);
         return 1;
     }
     buf_init(&err, 512);
@@ -90,7 +128,7 @@ int msg_unsub_rcpt(MSG *m, const char *rcpt, char *would, size_t wouldlen)
     buf_free(&err);
     log_info("%s: unsubscribed by mail: rcpt=<%s> stream=%s", msg_queueid(m), p.rcpt, p.stream);
     msg_count_suppression(m, suppress_reason_name(SUPPRESS_UNSUBSCRIBE));
-    strv_add(&m->unsub_rcpts, rcpt);
+    strv_add(&m->unsub.rcpts, rcpt);
     return 1;
 }
 
@@ -100,7 +138,7 @@ int msg_unsub_rcpt(MSG *m, const char *rcpt, char *would, size_t wouldlen)
 static int msg_sup_fetched(const MSG *m, size_t i, const char *stream, SUPPRESS_REASON *why,
                            char *evidence)
 {
-    const RL_SUP *sup = m->rcpt_sup ? &m->rcpt_sup[i] : NULL;
+    const RL_SUP *sup = msg_rate_sup(m, i);
     size_t k;
 
     if (sup == NULL || !sup->fetched)
@@ -239,8 +277,7 @@ static long msg_suppressed(MSG *m, const char *stream, size_t *first, REPLY *r)
     for (i = 0, gone = 0; i < n; i++)
         if (drop[i]) {
             msg_op(m, MSG_RCPT_DELETE, m->rcpt_given.v[i], NULL);
-            if (m->rate)                    /* not sent to: no quota used */
-                rate_txn_refund_rcpt(m->rate, m->svc.rate, m->rcpt_given.v[i]);
+            msg_rate_refund(m, m->rcpt_given.v[i]);     /* not sent to */
             msg_note(m, "suppressed=<%s>", m->rcpt_norm.v[i]);
             msg_count_refusal(m, "suppressed");
             log_info("%s: rcpt=<%s> removed: %s", msg_queueid(m), m->rcpt_norm.v[i],
@@ -254,6 +291,34 @@ static long msg_suppressed(MSG *m, const char *stream, size_t *first, REPLY *r)
     return (long) (n - gone);
 }
 
+
+/* msg_unsub_add - List-Unsubscribe (and -Post) for the one recipient rcpt;
+ * present: it replaces the application's own */
+static void msg_unsub_add(MSG *m, const char *stream, const char *rcpt, size_t present)
+{
+    const char *url, *mailto;
+    BUF value, err;
+
+    buf_init(&value, 2048);
+    buf_init(&err, 512);
+    unsub_route_for(m->snap->unsub_routes, m->snap->cf, m->author.domain, &url, &mailto);
+    if (unsub_header_value(url, mailto, m->snap->unsub_keys, rcpt, stream,
+                           m->author.domain, (uint64_t) services_now(&m->svc), &value, &err) < 0) {
+        log_warn("%s: List-Unsubscribe not added: %s", msg_queueid(m), err.data ? err.data : "");
+        msg_note(m, "unsubscribe=failed");
+    } else if (msg_add_field(m, "List-Unsubscribe", value.data) < 0
+               /* RFC 8058: one-click needs the HTTPS URI */
+               || (url != NULL && msg_add_field(m, "List-Unsubscribe-Post",
+                                                "List-Unsubscribe=One-Click") < 0)) {
+        log_err("%s: List-Unsubscribe not added: no room for another header field",
+                msg_queueid(m));
+        msg_note(m, "unsubscribe=failed");
+    } else if (!present) {
+        msg_note(m, "unsubscribe=added");
+    }
+    buf_free(&value);
+    buf_free(&err);
+}
 
 /* msg_unsub_eoh - honour unsubscribes and add List-Unsubscribe(-Post) */
 REPLY msg_unsub_eoh(MSG *m)
@@ -291,41 +356,46 @@ REPLY msg_unsub_eoh(MSG *m)
         return r;
     }
     if (present) {                          /* UnsubscribeExisting replace */
-        m->field_dropped = xcalloc(m->nfields ? m->nfields : 1, 1);
+        m->unsub.field_dropped = xcalloc(m->nfields ? m->nfields : 1, 1);
         for (i = 0; i < m->nfields; i++) {
             int lu = strcasecmp(m->fields[i].name, "List-Unsubscribe") == 0;
 
             if (!lu && strcasecmp(m->fields[i].name, "List-Unsubscribe-Post") != 0)
                 continue;
-            m->field_dropped[i] = 1;
+            m->unsub.field_dropped[i] = 1;
             /* the MTA counts fields of one name from 1; earlier deletions
              * do not renumber the later ones (Postfix's smfi_chgheader) */
             msg_op_delete(m, lu ? "List-Unsubscribe" : "List-Unsubscribe-Post", lu ? ++index_lu : ++index_lup);
         }
         msg_note(m, "unsubscribe=replaced");
     }
-    {
-        BUF value, err;
-
-        buf_init(&value, 2048);
-        buf_init(&err, 512);
-        const char *url, *mailto;
-
-        unsub_route_for(m->snap->unsub_routes, cf, m->author.domain, &url, &mailto);
-        if (unsub_header_value(url, mailto, m->snap->unsub_keys, m->rcpt_norm.v[first], stream,
-                               m->author.domain, (uint64_t) services_now(&m->svc), &value, &err) < 0) {
-            log_warn("%s: List-Unsubscribe not added: %s", msg_queueid(m), err.data ? err.data : "");
-            msg_note(m, "unsubscribe=failed");
-        } else {
-            msg_add_field(m, "List-Unsubscribe", value.data);
-            if (url != NULL)                /* RFC 8058: one-click needs the HTTPS URI */
-                msg_add_field(m, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
-            if (!present)
-                msg_note(m, "unsubscribe=added");
-        }
-        buf_free(&value);
-        buf_free(&err);
-    }
+    msg_unsub_add(m, stream, m->rcpt_norm.v[first], present);
     return r;
 }
 
+/* msg_unsub_eom - the requests by mail leave the message: 1 when that
+ * ends it (*r says how) */
+int msg_unsub_eom(MSG *m, REPLY *r)
+{
+    const STRV *req = &m->unsub.rcpts;
+
+    if (req->n == 0)
+        return 0;
+    if (req->n == m->nrcpt) {
+        m->state = MSG_ST_DONE;
+        msg_note(m, "action=discard (unsubscribe request by mail, %s)",
+                 m->dry_run ? "not recorded: dry run" : "recorded");
+        *r = reply_make(REPLY_DISCARD, NULL, NULL, NULL);
+        msg_count_action(m, "discarded");
+        return 1;
+    }
+    for (size_t i = 0; i < req->n; i++)
+        msg_op(m, MSG_RCPT_DELETE, req->v[i], NULL);
+    if (!m->outbound) {
+        m->state = MSG_ST_DONE;
+        msg_note(m, "unsubscribe-requests=%zu removed", req->n);
+        *r = reply_continue();
+        return 1;
+    }
+    return 0;
+}

@@ -32,18 +32,7 @@ from unsub_helpers import unsub_setup
 
 pytestmark = pytest.mark.txmilter_only
 
-STORES = ["sqlite", "redis"]
-
-
-@pytest.fixture
-def store_url(request, workdir):
-    """None (embedded SQLite) or the URL of a fresh redis-server, by the test's parameter"""
-    if request.param == "sqlite":
-        yield None
-        return
-    r = RedisServer(workdir, name="redis-dsn-%s" % uuid.uuid4().hex[:6]).start()
-    yield r.url
-    r.stop()
+STORES = ["sqlite", "redis"]              # store_url's parameters (conftest.py)
 
 
 def bounce_rows(m):
@@ -78,7 +67,7 @@ def test_soft_bounces_suppress_at_the_limit(rig, workdir, store_url):
     send_dsn(rig, m, rp_other, other, mid_other, "4.2.2",
              r"rcpt=<%s> .*soft bounce 1 in 7d" % re.escape(other))
     send_dsn(rig, m, rp, to, mid, "4.2.2",
-             r"bounced: rcpt=<%s> stream=%s status=4\.2\.2 \(full\) soft bounce 3 in 7d, "
+             r"bounced: rcpt=<%s> stream=%s status=4\.2\.2 \(full\): soft bounce 3 in 7d, "
              r"BounceSoftLimit 3: suppressed \(reason=bounce\)" % (q, re.escape(NEWS)))
 
     r, omid = outbound(rig, to)

@@ -178,26 +178,11 @@ static const DSN_CASE dsn_cases[] = {
     { "empty", "", 0, NULL, 0, DSN_CLASS_NONE, "", "", NULL },
 };
 
-/* crlf_of - s with every LF made CRLF */
-static char *crlf_of(const char *s)
-{
-    char *out = malloc(strlen(s) * 2 + 1), *o = out;
-
-    assert_non_null(out);
-    for (; *s; s++) {
-        if (*s == '\n')
-            *o++ = '\r';
-        *o++ = *s;
-    }
-    *o = 0;
-    return out;
-}
-
 /* test_dsn - one message read */
 static void test_dsn(void **state)
 {
     const DSN_CASE *c = *state;
-    char *msg = c->crlf ? crlf_of(c->msg) : strdup(c->msg);
+    char *msg = c->crlf ? th_crlf(c->msg) : strdup(c->msg);
     DSN_RESULT r;
 
     assert_int_equal(dsn_parse(msg, strlen(msg), c->want_rcpt, &r), c->is_dsn);
@@ -267,7 +252,7 @@ static const MSGID_CASE msgid_cases[] = {
 static void test_msgid(void **state)
 {
     const MSGID_CASE *c = *state;
-    char *msg = c->crlf ? crlf_of(c->msg) : strdup(c->msg);
+    char *msg = c->crlf ? th_crlf(c->msg) : strdup(c->msg);
     DSN_RESULT r;
 
     assert_int_equal(dsn_parse(msg, strlen(msg), "bob@example.org", &r), 1);

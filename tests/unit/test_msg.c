@@ -24,6 +24,7 @@
 
 #include "keys.h"
 #include "msg.h"
+#include "msg_int.h"                   /* msg_add_field(): what the steps add */
 #include "testutil.h"
 #include "sign_key.h"
 #include "snapshot.h"
@@ -286,6 +287,69 @@ static void test_nokey(void **state)
     snapshot_release(s);
 }
 
+typedef struct add_field_case {
+    const char *name;
+    const char *field;
+    const char *value;
+    int         rc;                 /* msg_add_field()'s answer */
+} ADD_FIELD_CASE;
+
+static const ADD_FIELD_CASE add_field_cases[] = {
+    { "plain field", "X-Added", "yes", 0 },
+    { "folded value", "X-Added", "one,\n\ttwo", 0 },
+    { "folded with CRLF", "X-Added", "one,\r\n two", 0 },
+    { "space in name", "X Added", "yes", -1 },
+    { "colon in name", "X-Added:", "yes", -1 },
+    { "empty name", "", "yes", -1 },
+    { "no value", "X-Added", NULL, -1 },
+    { "line break that does not fold", "X-Added", "one\nInjected: two", -1 },
+    { "bare CR", "X-Added", "one\rtwo", -1 },
+};
+
+/* test_add_field_checks - a field a step adds is refused when it would
+ * not be one well-formed field, and only an accepted one is appended */
+static void test_add_field_checks(void **state)
+{
+    SNAPSHOT *s = snap_with("");
+    MSG_CONN conn = conn_of("127.0.0.1", "", "");
+
+    (void) state;
+    for (size_t i = 0; i < sizeof(add_field_cases) / sizeof(add_field_cases[0]); i++) {
+        const ADD_FIELD_CASE *c = &add_field_cases[i];
+        MSG *m = msg_new(s, NULL, &conn, "<app@example.com>");
+        const MSG_HDROP *ops;
+        size_t n, appended = 0;
+
+        (void) msg_header(m, "From", " app@example.com");
+        if (msg_add_field(m, c->field, c->value) != c->rc)
+            fail_msg("case \"%s\": msg_add_field() did not return %d", c->name, c->rc);
+        assert_int_equal(msg_eoh(m).verdict, REPLY_CONTINUE);
+        assert_int_equal(msg_eom(m).verdict, REPLY_CONTINUE);
+        n = msg_hdrops(m, &ops);
+        for (size_t j = 0; j < n; j++)
+            appended += ops[j].kind == MSG_HDR_APPEND;
+        if (appended != (c->rc == 0))
+            fail_msg("case \"%s\": %zu fields appended", c->name, appended);
+        msg_free(m);
+    }
+    snapshot_release(s);
+}
+
+/* test_add_field_bounded - MSG_MAX_ADDED fields, not one more */
+static void test_add_field_bounded(void **state)
+{
+    SNAPSHOT *s = snap_with("");
+    MSG_CONN conn = conn_of("127.0.0.1", "", "");
+    MSG *m = msg_new(s, NULL, &conn, "<app@example.com>");
+
+    (void) state;
+    for (int i = 0; i < MSG_MAX_ADDED; i++)
+        assert_int_equal(msg_add_field(m, "X-Added", "yes"), 0);
+    assert_int_equal(msg_add_field(m, "X-Added", "yes"), -1);
+    msg_free(m);
+    snapshot_release(s);
+}
+
 static void test_header_limit(void **state)
 {
     SNAPSHOT *s = snap_with("MaximumHeaders 2048\n");
@@ -514,11 +578,11 @@ static void test_sign_and_verify(void **state)
         f[1] = c->from;
         for (size_t j = 0; f[j]; j += 2)
             (void) msg_header(m, f[j], f[j + 1]);
-        assert_int_equal(msg_add_header(m, "List-Unsubscribe", "<https://u.example/u/T>"), 0);
-        assert_int_equal(msg_add_header(m, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click"), 0);
+        assert_int_equal(msg_add_field(m, "List-Unsubscribe", "<https://u.example/u/T>"), 0);
+        assert_int_equal(msg_add_field(m, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click"), 0);
         if (msg_eoh(m).verdict != REPLY_CONTINUE)
             fail_msg("case \"%s\": eoh refused: %s", c->name, msg_summary(m));
-        assert_int_equal(msg_add_header(m, "X-Too-Late", "1"), -1);
+        assert_int_equal(msg_add_field(m, "X-Too-Late", "1"), -1);
         assert_true(msg_wants_body(m));
         assert_int_equal(msg_body(m, (const unsigned char *) body, 7).verdict, REPLY_CONTINUE);
         assert_int_equal(msg_body(m, (const unsigned char *) body + 7, strlen(body) - 7).verdict, REPLY_CONTINUE);
@@ -609,6 +673,8 @@ int main(void)
         cmocka_unit_test(test_nokey),
         cmocka_unit_test(test_multiple_from_configurable),
         cmocka_unit_test(test_multiple_from_accept_checks_every_mailbox),
+        cmocka_unit_test(test_add_field_checks),
+        cmocka_unit_test(test_add_field_bounded),
         cmocka_unit_test(test_header_limit),
         cmocka_unit_test(test_long_header_line_flagged),
         cmocka_unit_test(test_sign_and_verify),

@@ -157,17 +157,13 @@ static void count_entry(const SUPPRESS_ENTRY *e, void *arg)
     (*(long *) arg)++;
 }
 
-/* run_ops - one scenario on a store of kind */
-static void run_ops(const void *row, char kind)
+/* run_ops - one scenario on the empty store t */
+static void run_ops(const void *row, TH_SUP_STORE *t, BUF *err)
 {
     const SC_CASE *c = row;
     SUPPRESS_INFO in = { SUPPRESS_BOUNCE, "4.2.2; soft: 2 in 7d; smtp; 452", 0 };
-    TH_SUP_STORE t;
-    BUF err;
     size_t i;
 
-    th_sup_open(&t, kind);
-    buf_init(&err, 1024);
     for (i = 0; i < 12 && c->ops[i].kind; i++) {
         const OP *o = &c->ops[i];
         long got = 0, n = 0;
@@ -176,22 +172,20 @@ static void run_ops(const void *row, char kind)
 
         switch (o->kind) {
         case 'c':
-            got = suppress_soft_count(t.s, o->rcpt, o->stream, report, o->window, &err);
+            got = suppress_soft_count(t->s, o->rcpt, o->stream, report, o->window, err);
             break;
-        case 'x': st_lapse(&t, o->rcpt, o->stream, report); got = o->want; break;
-        case 'R': got = suppress_record(t.s, o->rcpt, o->stream, "dsn", &in, &err); break;
-        case 'd': got = suppress_remove(t.s, o->rcpt, o->stream, &err); break;
-        case 'k': got = suppress_check(t.s, o->rcpt, o->stream, &err); break;
+        case 'x': st_lapse(t, o->rcpt, o->stream, report); got = o->want; break;
+        case 'R': got = suppress_record(t->s, o->rcpt, o->stream, "dsn", &in, err); break;
+        case 'd': got = suppress_remove(t->s, o->rcpt, o->stream, err); break;
+        case 'k': got = suppress_check(t->s, o->rcpt, o->stream, err); break;
         default:
-            got = suppress_list(t.s, NULL, NULL, count_entry, &n, &err);
+            got = suppress_list(t->s, NULL, NULL, count_entry, &n, err);
             assert_int_equal(n, got);
             break;
         }
-        th_sup_step(i + 1, o->kind, got, o->want, &err);
+        th_sup_step(i + 1, o->kind, got, o->want, err);
         free(report);
     }
-    buf_free(&err);
-    th_sup_close(&t);
 }
 
 /* ---------------------------------------------------------- the stores */
