@@ -436,7 +436,7 @@ def test_delay_warning_and_bounce_of_one_message_count_once(make_brig, bpf_warn_
     line = milter_line(brig, final, "rcpt=<%s> stream=%s" % (full, NEWS))
     assert ("failed status=4.2.2 (full): soft bounce 1 in 7d, BounceSoftLimit 2: counted, "
             "not suppressed") in line, line
-    discarded_by_milter(brig, final)
+    discarded_by_milter(brig.pf, final)
     assert entries_for(brig, full) == [], brig.suppressed()
     assert brig.bounces_counted()["full"] == 2      # two reports, one soft bounce
 
@@ -444,7 +444,7 @@ def test_delay_warning_and_bounce_of_one_message_count_once(make_brig, bpf_warn_
     assert r.accepted, "refused: %r\nmaillog: %s" % (r, brig.pf.log_for(mid2))
     warn = notices_of(brig, mid2, "delay")[0]
     line = milter_line(brig, warn, "rcpt=<%s> stream=%s" % (full, NEWS))
-    assert re.search(r"bounced: rcpt=<%s> stream=%s status=4\.2\.2 \(full\) soft bounce 2 in "
+    assert re.search(r"bounced: rcpt=<%s> stream=%s status=4\.2\.2 \(full\): soft bounce 2 in "
                      r"7d, BounceSoftLimit 2: suppressed \(reason=bounce\)" % (
                          re.escape(full), re.escape(NEWS)), line), line
     e = entries_for(brig, full)

@@ -11,9 +11,9 @@ the same Postfix.  What is checked is what an operator sees: the reply to the ne
 message, the milter's log lines, what `txmilterctl suppress list` shows.
 
 Soft bounces (4.2.2 mailbox full, the way Postfix reports a deferral that timed out:
-Action failed, Status 4.2.2) count towards BounceSoftLimit 3/7d: two leave the recipient
-deliverable, the third suppresses it (reason bounce) and the next message is refused
-550 5.7.1 (bounced: 4.2.2).  Policy refusals (5.7.1, 4.7.0, 5.6.0, 5.2.3) are about the
+Action failed, Status 4.2.2) count towards BounceSoftLimit 3/7d, once per message: two
+messages' leave the recipient deliverable, the third's suppresses it (reason bounce) and
+the next message is refused 550 5.7.1 (bounced: 4.2.2).  Policy refusals (5.7.1, 4.7.0, 5.6.0, 5.2.3) are about the
 message, never the address: however many come, the recipient stays deliverable.
 With Redis, counting is one command, and a Redis that does not answer defers the report
 (451 4.3.0) rather than lose it; the report sent again counts once.
@@ -49,13 +49,14 @@ def soft_setup(rig, workdir, store_url):
 
 @pytest.mark.parametrize("store_url", STORES, indirect=True)
 def test_soft_bounces_suppress_at_the_limit(rig, workdir, store_url):
-    """4.2.2 twice: deliverable; the third within 7d: suppressed, the next message 550"""
+    """4.2.2 for two messages: deliverable; for a third within 7d: suppressed, the next
+    message 550 (a soft bounce counts once per message: each report is about another)"""
     m = rig.start_milter(soft_setup(rig, workdir, store_url))
     to, other = rcpt("full"), rcpt("alsofull")
-    rp, mid = return_path_of(rig, to)
     rp_other, mid_other = return_path_of(rig, other)
     q = re.escape(to)
     for n in (1, 2):
+        rp, mid = return_path_of(rig, to)
         send_dsn(rig, m, rp, to, mid, "4.2.2",
                  r"bounce for rcpt=<%s> stream=%s: failed status=4\.2\.2 \(full\): soft bounce %d "
                  r"in 7d, BounceSoftLimit 3: counted, not suppressed" % (q, re.escape(NEWS), n))
@@ -66,6 +67,7 @@ def test_soft_bounces_suppress_at_the_limit(rig, workdir, store_url):
     # another recipient's soft bounces count for it alone
     send_dsn(rig, m, rp_other, other, mid_other, "4.2.2",
              r"rcpt=<%s> .*soft bounce 1 in 7d" % re.escape(other))
+    rp, mid = return_path_of(rig, to)
     send_dsn(rig, m, rp, to, mid, "4.2.2",
              r"bounced: rcpt=<%s> stream=%s status=4\.2\.2 \(full\): soft bounce 3 in 7d, "
              r"BounceSoftLimit 3: suppressed \(reason=bounce\)" % (q, re.escape(NEWS)))
@@ -147,6 +149,7 @@ def test_soft_count_is_one_redis_call_and_a_frozen_redis_defers_the_report(rig, 
         assert redis.cli("ZCARD", key).strip() == "1"
         assert "soft bounce 2 in 7d" not in m.log_text(True)
 
+        rp, mid = return_path_of(rig, to)           # another message: another soft bounce
         mon = redis.monitor()
         try:
             send_dsn(rig, m, rp, to, mid, "4.2.2", r"rcpt=<%s> .*soft bounce 2 in 7d" % q)

@@ -441,12 +441,16 @@ def test_bounces_counted_by_class_and_suppressions_by_reason(rig, workdir):
     rp_dead, mid_dead = return_path_of(rig, dead)
     rp_full, mid_full = return_path_of(rig, full)
     rp_misc, mid_misc = return_path_of(rig, misc)
+    # a soft bounce counts once per message: the second of each is about another one
+    rp_full2, mid_full2 = return_path_of(rig, full)
+    rp_misc2, mid_misc2 = return_path_of(rig, misc)
     send_dsn(rig, m, rp_dead, dead, mid_dead, "5.1.1", r"bounced: rcpt=<%s>" % re.escape(dead))
     send_dsn(rig, m, rp_full, full, mid_full, "4.2.2", r"soft bounce 1 in 1d")
-    send_dsn(rig, m, rp_full, full, mid_full, "5.2.2", r"soft bounce 2 in 1d.*suppressed")
+    send_dsn(rig, m, rp_full2, full, mid_full2, "5.2.2", r"soft bounce 2 in 1d.*suppressed")
     send_dsn(rig, m, rp_misc, misc, mid_misc, "5.7.1", r"status=5\.7\.1 \(policy\)")
     send_dsn(rig, m, rp_misc, misc, mid_misc, "4.4.1", r"status=4\.4\.1 \(transient\).*soft bounce 1")
-    send_dsn(rig, m, rp_misc, misc, mid_misc, "5.0.0", r"status=5\.0\.0 \(other\).*soft bounce 2")
+    send_dsn(rig, m, rp_misc2, misc, mid_misc2, "5.0.0",
+             r"status=5\.0\.0 \(other\).*soft bounce 2")
     send_dsn(rig, m, rp_dead, dead, mid_dead, "2.0.0", r"status=2\.0\.0 \(none\)", action="delivered")
     msg, mid = out_of_office(rp_misc, misc)
     send_back(rig, m, rp_misc, msg, mid, r"is no DSN")

@@ -7,11 +7,16 @@
  * the next message to that recipient is refused "(bounced: 5.1.1)"; a
  * delayed 4.2.2, an out-of-office reply and a tampered token change
  * nothing; a list that cannot record refuses the DSN 451 4.3.0.
- * With BounceSoftLimit 3/7d: soft bounces (4.2.2 delayed, 5.2.2: full; 4.4.7: transient)
- * are counted together, the same report sent twice once, policy
- * refusals (5.7.1, 5.6.0, 5.2.3, 4.7.0) never; the third soft one suppresses, evidence "4.4.7; soft: 3 in 7d;
+ * With BounceSoftLimit 3/7d: soft bounces of three messages (4.2.2
+ * delayed, 5.2.2: full; 4.4.7: transient) are counted together, the same
+ * report sent twice once, policy refusals (5.7.1, 5.6.0, 5.2.3, 4.7.0)
+ * never; the third soft one suppresses, evidence "4.4.7; soft: 3 in 7d;
  * ...", and the next message is refused "(bounced: 4.4.7)"; a list that
- * cannot count refuses the DSN 451 4.3.0. The counters
+ * cannot count refuses the DSN 451 4.3.0. With 2/7d, a table of
+ * scenarios: the reports about one message and recipient (its delay
+ * warnings and its failure, each with a Message-ID of its own, with or
+ * without the original's header, or one report sent again) count once,
+ * those of two messages twice, also of two sent within one second. The counters
  * (txmilter_bounces_total{class}, txmilter_suppressions_total{reason})
  * say what each report was and what was recorded.
  */
@@ -150,6 +155,26 @@ static void test_dead_address_suppressed_then_refused(void **state)
     snapshot_release(s);
 }
 
+static time_t soft_clock_now;
+
+/* soft_clock - the scenario's clock, which the return-path tokens hold */
+static time_t soft_clock(void)
+{
+    return soft_clock_now;
+}
+
+/* sent_at - the return path of a message sent at second t of the test's clock */
+static void sent_at(SNAPSHOT *s, SERVICES *svc, time_t t, char *rp, size_t len)
+{
+    TH_SENT sent;
+
+    soft_clock_now = 1796000000 + t;
+    sent = th_msg_outbound(s, svc, STREAM, RCPT);
+    assert_int_equal(sent.verdict.verdict, REPLY_CONTINUE);
+    assert_true(strncmp(sent.rp, "bounces+", 8) == 0);
+    snprintf(rp, len, "%s", sent.rp);
+}
+
 /* test_soft_limit - soft bounces counted to the limit, policy never */
 static void test_soft_limit(void **state)
 {
@@ -159,9 +184,7 @@ static void test_soft_limit(void **state)
     MSG_METRICS mm;
     SERVICES svc;
     SUPPRESS_REASON why;
-    char ev[SUPPRESS_EVIDENCE_MAX];
-    const char *rp;
-    TH_SENT sent;
+    char ev[SUPPRESS_EVIDENCE_MAX], rp[3][600];
     REPLY v;
     size_t i;
 
@@ -173,23 +196,28 @@ static void test_soft_limit(void **state)
                                      "reason", 8, NULL, 0);
     th_msg_services(&svc);
     svc.metrics = &mm;
-    sent = th_msg_outbound(s, &svc, STREAM, RCPT);
-    rp = sent.rp;
-    assert_int_equal(sent.verdict.verdict, REPLY_CONTINUE);
+    svc.now = soft_clock;
+    /* three messages, a second apart: a soft bounce counts once per message */
+    for (i = 0; i < 3; i++)
+        sent_at(s, &svc, (time_t) i, rp[i], sizeof(rp[i]));
     for (i = 0; i < sizeof(policy) / sizeof(policy[0]); i++) {
         char body[1024];
 
         snprintf(body, sizeof(body), DSN_OF("%s", "failed"), policy[i], policy[i]);
-        assert_int_equal(inbound(s, &svc, rp, REPORT, body).verdict, REPLY_DISCARD);
+        assert_int_equal(inbound(s, &svc, rp[i % 3], REPORT, body).verdict, REPLY_DISCARD);
     }
-    assert_int_equal(inbound(s, &svc, rp, REPORT, DSN_OF("4.2.2", "delayed")).verdict, REPLY_DISCARD);
-    assert_int_equal(inbound(s, &svc, rp, REPORT, DSN_OF("5.2.2", "failed")).verdict, REPLY_DISCARD);
+    assert_int_equal(inbound(s, &svc, rp[0], REPORT, DSN_OF("4.2.2", "delayed")).verdict,
+                     REPLY_DISCARD);
+    assert_int_equal(inbound(s, &svc, rp[1], REPORT, DSN_OF("5.2.2", "failed")).verdict,
+                     REPLY_DISCARD);
     /* the same report again (after a 451, say) is one report */
-    assert_int_equal(inbound(s, &svc, rp, REPORT, DSN_OF("5.2.2", "failed")).verdict, REPLY_DISCARD);
+    assert_int_equal(inbound(s, &svc, rp[1], REPORT, DSN_OF("5.2.2", "failed")).verdict,
+                     REPLY_DISCARD);
     /* two soft ones: still deliverable; policy refusals did not count */
     assert_int_equal(suppress_check(svc.suppress, RCPT, STREAM, NULL), 0);
     assert_int_equal(th_msg_outbound(s, &svc, STREAM, RCPT).verdict.verdict, REPLY_CONTINUE);
-    assert_int_equal(inbound(s, &svc, rp, REPORT, DSN_OF("4.4.7", "failed")).verdict, REPLY_DISCARD);
+    assert_int_equal(inbound(s, &svc, rp[2], REPORT, DSN_OF("4.4.7", "failed")).verdict,
+                     REPLY_DISCARD);
     assert_int_equal(suppress_lookup(svc.suppress, RCPT, STREAM, &why, ev, NULL), 1);
     assert_int_equal(why, SUPPRESS_BOUNCE);
     assert_string_equal(ev, "4.4.7; soft: 3 in 7d; smtp; 550 4.4.7 <" RCPT ">: Recipient "
@@ -203,12 +231,12 @@ static void test_soft_limit(void **state)
     assert_true(metrics_value(mm.bounces, METRICS_L("full")) == 3);
     assert_true(metrics_value(mm.bounces, METRICS_L("transient")) == 1);
     assert_true(metrics_value(mm.suppressions, METRICS_L("bounce")) == 1);
-    assert_int_equal(inbound(s, &svc, rp, " text/plain", "I am away.\r\n").verdict, REPLY_DISCARD);
+    assert_int_equal(inbound(s, &svc, rp[0], " text/plain", "I am away.\r\n").verdict, REPLY_DISCARD);
     assert_true(metrics_value(mm.bounces, METRICS_L("not_dsn")) == 1);
     suppress_close(svc.suppress);
     /* a list that cannot count: the DSN is refused for now */
     assert_non_null(svc.suppress = suppress_open("redis://127.0.0.1:1/0", NULL, 200, NULL));
-    v = inbound(s, &svc, rp, REPORT, DSN_OF("4.2.2", "delayed"));
+    v = inbound(s, &svc, rp[0], REPORT, DSN_OF("4.2.2", "delayed"));
     assert_int_equal(v.verdict, REPLY_TEMPFAIL);
     assert_string_equal(v.xcode, "4.3.0");
     /* a report refused for now is counted when it comes back, not twice */
@@ -255,14 +283,6 @@ static const SOFT_CASE soft_cases[] = {
       { 1, "failed", "5.2.2", 1, 0 }, END }, 1 },
 };
 
-static time_t soft_clock_now;
-
-/* soft_clock - the scenario's clock, which the return-path tokens hold */
-static time_t soft_clock(void)
-{
-    return soft_clock_now;
-}
-
 /* soft_report_of - the DSN body of r: Postfix-like, with, if enclosed, the
  * header of its message (the Message-ID <news.N@example.com>) */
 static void soft_report_of(const SOFT_REPORT *r, char *out, size_t len)
@@ -290,11 +310,8 @@ static void test_soft_identity(void **state)
 
     th_msg_services(&svc);
     svc.now = soft_clock;
-    for (n = 0; n < 2; n++) {
-        soft_clock_now = 1796000000 + (c->one_second ? 0 : n);
-        snprintf(rp[n], sizeof(rp[n]), "%s", th_msg_outbound(s, &svc, STREAM, RCPT).rp);
-        assert_true(strncmp(rp[n], "bounces+", 8) == 0);
-    }
+    for (n = 0; n < 2; n++)
+        sent_at(s, &svc, c->one_second ? 0 : n, rp[n], sizeof(rp[n]));
     assert_int_equal(strcmp(rp[0], rp[1]) == 0, c->one_second);
     for (n = 0; c->reports[n].msg >= 0; n++) {
         const SOFT_REPORT *r = &c->reports[n];
