@@ -106,8 +106,7 @@ static void test_dead_address_suppressed_then_refused(void **state)
     SNAPSHOT *s = snap();
     SERVICES svc;
     SUPPRESS_REASON why;
-    char ev[SUPPRESS_EVIDENCE_MAX];
-    const char *rp;
+    char ev[SUPPRESS_EVIDENCE_MAX], *rp;
     TH_SENT sent;
     REPLY v;
 
