@@ -65,6 +65,7 @@ from mailrig.capture import Capture
 from mailrig.message import make_message
 from mailrig.milters import SigningSetup
 from mailrig.redisserver import RedisServer
+from ratelimit_helpers import ctl
 from unsub_helpers import write_keyfile
 
 pytestmark = [pytest.mark.txmilter_only, pytest.mark.usefixtures("reaper_after_workdir")]
@@ -397,6 +398,11 @@ def test_postfix_delay_warning_is_counted_and_the_message_still_arrives(make_bri
     assert "delayed status=4.2.2 (full): counted, not suppressed" in line, line
     discarded_by_milter(brig.pf, bqid)
     assert brig.suppressed() == []
+    # without BounceSoftLimit nothing is counted, and txmilterctl says so
+    rc, out, err = ctl(brig.milter, "suppress", "list", "--soft")
+    assert (rc, out) == (0, "") and "BounceSoftLimit is not set" in err, (rc, out, err)
+    rc, out, err = ctl(brig.milter, "suppress", "list", "--soft", "--reason", "bounce")
+    assert rc == 2 and "no --reason" in err, (rc, out, err)
     assert brig.bounces_counted()["full"] == 1
 
     brig.cap.refuse(full, None)
@@ -439,6 +445,9 @@ def test_delay_warning_and_bounce_of_one_message_count_once(make_brig, bpf_warn_
     discarded_by_milter(brig.pf, final)
     assert entries_for(brig, full) == [], brig.suppressed()
     assert brig.bounces_counted()["full"] == 2      # two reports, one soft bounce
+    rc, out, err = ctl(brig.milter, "suppress", "list", "--soft", "--rcpt", full)
+    assert rc == 0 and [l.split("\t")[:4] for l in out.splitlines()] == [
+        [full, NEWS, "1", "2/7d"]], (rc, out, err)
 
     r, mid2 = brig.send(full)                       # not refused: a second message
     assert r.accepted, "refused: %r\nmaillog: %s" % (r, brig.pf.log_for(mid2))

@@ -41,6 +41,16 @@ def bounce_rows(m):
     return [l.split("\t") for l in out.splitlines() if l]
 
 
+def soft_rows(m, *args):
+    """`txmilterctl suppress list --soft ARGS` as rows, and what it said on stderr"""
+    rc, out, err = ctl(m, "suppress", "list", "--soft", *args)
+    assert rc == 0, (rc, out, err)
+    return [l.split("\t") for l in out.splitlines() if l], err
+
+
+ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+
+
 def soft_setup(rig, workdir, store_url):
     return unsub_setup(rig.keys, workdir, store=store_url,
                        extra=[("ReturnPath", RP), ("BounceSoftLimit", "3/7d"),
@@ -67,6 +77,13 @@ def test_soft_bounces_suppress_at_the_limit(rig, workdir, store_url):
     # another recipient's soft bounces count for it alone
     send_dsn(rig, m, rp_other, other, mid_other, "4.2.2",
              r"rcpt=<%s> .*soft bounce 1 in 7d" % re.escape(other))
+    # what txmilterctl shows of the counts, and looking counts nothing
+    rows, err = soft_rows(m, "--rcpt", to.upper())
+    assert [r[:4] for r in rows] == [[to, NEWS, "2", "3/7d"]], rows
+    assert ISO.match(rows[0][4]) and ISO.match(rows[0][5]) and rows[0][4] <= rows[0][5], rows
+    assert "1 recipient with soft bounces" in err, err
+    rows, err = soft_rows(m)
+    assert sorted(r[:3] for r in rows) == sorted([[to, NEWS, "2"], [other, NEWS, "1"]]), rows
     rp, mid = return_path_of(rig, to)
     send_dsn(rig, m, rp, to, mid, "4.2.2",
              r"bounced: rcpt=<%s> stream=%s status=4\.2\.2 \(full\): soft bounce 3 in 7d, "
@@ -89,6 +106,7 @@ def test_soft_bounces_suppress_at_the_limit(rig, workdir, store_url):
     # lifted by the operator: deliverable again, the count starts afresh
     rc, out, err = ctl(m, "suppress", "remove", to, NEWS)
     assert rc == 0, (rc, out, err)
+    assert soft_rows(m, "--rcpt", to, "--stream", NEWS) == ([], "0 recipients with soft bounces\n")
     send_dsn(rig, m, rp, to, mid, "4.2.2", r"rcpt=<%s> .*soft bounce 1 in 7d.*counted" % q)
     r, omid = outbound(rig, to)
     assert r.accepted, (r, rig.postfix.log_for(omid))
