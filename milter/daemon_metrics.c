@@ -101,7 +101,7 @@ static const double dm_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.
 static const char *const dm_actions[] = {"signed", "accept-unsigned", "not-outbound", "rejected",
                                          "tempfailed", "quarantined", "discarded", NULL};
 static const char *const dm_reasons[] = {"from", "alignment", "ratelimit", "suppressed", "dns", "store",
-                                         "size", "sender", "recipient", "nokey", "signing", NULL};
+                                         "size", "sender", "recipient", "nokey", "signing", "unapplied", NULL};
 static const char *const dm_stages[] = {"rcpt", "eoh", "eom", "sign", "store", "dns", NULL};
 static const char *const dm_stores[] = {"rate", "suppression", NULL};
 static const char *const dm_dns[] = {"ok", "nxdomain", "nodata", "timeout", "error", NULL};
