@@ -34,8 +34,8 @@
  *	   slowly they trickle): 408; a connection that sent nothing by then
  *	   is closed without an answer;
  *	 - a client address (IPv6: its /64) with UNSUBD_GATE_PER_CLIENT
- *	   connections open already, here or in libmicrohttpd: 429 at once
- *	   (slowloris from one address cannot take the slots others need);
+ *	   connections open already, here or in libmicrohttpd: 429 at once,
+ *	   with Retry-After (slowloris from one address cannot take the slots others need);
  *	   the trusted proxy is exempt;
  *	 - a whole request from the trusted proxy whose client (its
  *	   X-Forwarded-For, read by unsubd_http_client() as unsubd.c reads
