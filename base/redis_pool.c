@@ -9,6 +9,7 @@
  *	REDIS_POOL *redis_pool_new(const char *url, const REDIS_POOL_OPTS *o,
  *				   BUF *err)
  *	void	redis_pool_free(REDIS_POOL *p)
+ *	void	redis_pool_quiet(REDIS_POOL *p)
  *	redisReply *redis_pool_call(REDIS_POOL *p, const char *what,
  *				const char *lua, int argc, const char **argv,
  *				size_t *argvlen, BUF *err)
@@ -69,7 +70,9 @@
  *	logs why when the reason is new or a minute old; the breaker logs
  *	one warning when it opens and one line when it closes (with the
  *	outage's length and the number of calls not sent meanwhile), nothing
- *	per message.
+ *	per message. After redis_pool_quiet() the pool logs none of this: its
+ *	caller reports each failure from err (txmilter -n, whose warning
+ *	already says why the Store does not answer).
  */
 #include <errno.h>
 #include <limits.h>
@@ -98,6 +101,7 @@ struct redis_pool {
     RD_URL   url;
     unsigned cto, to, npool;
     uint64_t retry_ms;
+    int      quiet;                     /* the caller reports failures: log nothing */
     char     where[RD_HOST_MAX + 16];   /* "127.0.0.1:6379" for the log */
     pthread_mutex_t lock;               /* everything below */
     pthread_cond_t  freed;
@@ -172,7 +176,7 @@ static void rd_fail(REDIS_POOL *r, const char *what, const char *why)
         r->last_err_at = now;
     }
     rd_unlock(r);
-    if (say)
+    if (say && !r->quiet)
         log_warn("redis %s: %s", r->where, msg);
 }
 
@@ -636,11 +640,11 @@ static void rd_breaker_result(REDIS_POOL *r, int down)
         }
     }
     rd_unlock(r);
-    if (opened)
+    if (opened && !r->quiet)
         log_warn("redis %s unavailable: no command is sent to it for %llu ms at a time, then "
                  "one probes it; the stores apply StoreFailure meanwhile", r->where,
                  (unsigned long long) r->retry_ms);
-    if (closed)
+    if (closed && !r->quiet)
         log_info("redis %s answers again after %llu ms; %llu commands were not sent meanwhile",
                  r->where, outage, skipped);
 }
@@ -707,6 +711,12 @@ void redis_pool_stats(REDIS_POOL *p, REDIS_POOL_STATS *st)
     rd_lock(p);
     *st = p->stats;
     rd_unlock(p);
+}
+
+/* redis_pool_quiet - log nothing; called before the pool's first call */
+void redis_pool_quiet(REDIS_POOL *p)
+{
+    p->quiet = 1;
 }
 
 /* redis_pool_free - close every connection and free the pool */

@@ -44,6 +44,10 @@ typedef struct redis_pool_stats {
  * NULL with a reason (never the URL: it may hold a password) in err. */
 REDIS_POOL *redis_pool_new(const char *url, const REDIS_POOL_OPTS *o, BUF *err);
 
+/* redis_pool_quiet - log nothing (call it before the first call): the caller
+ * reports every failure from err */
+void redis_pool_quiet(REDIS_POOL *p);
+
 /* redis_pool_free - close every connection; NULL is ignored */
 void redis_pool_free(REDIS_POOL *p);
 

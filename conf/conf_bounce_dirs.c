@@ -12,11 +12,12 @@
  *	BounceSuppressFor (a duration such as 30d, or "forever", the
  *	default) is read by txmilter, which records bounces, and by
  *	txmilterctl, whose "suppress add --reason bounce" records one too.
- *	BounceSoftLimit (txmilter's, N/period as in the rate policy,
- *	base/ratespec.c) turns on the counting of soft bounces (mailbox
- *	full, delayed, transient, unclassified), N of which within the
- *	period suppress like a dead address; unset, the default, they are
- *	only logged.
+ *	BounceSoftLimit (N/period as in the rate policy, base/ratespec.c)
+ *	turns on txmilter's counting of soft bounces (mailbox full,
+ *	delayed, transient, unclassified), N of which within the period
+ *	suppress like a dead address; unset, the default, they are only
+ *	logged. txmilterctl reads it too, to show the counts within the
+ *	period ("suppress list --soft").
  *	FeedbackID (txmilter's) is a template checked by the pipeline's
  *	snapshot (policy/bounce/feedback_id.c); its check here says that
  *	the header it adds must be signed: SignHeaders must name it.
@@ -42,7 +43,7 @@
 static const CONF_DIR conf_bounce_dirs[] = {
     {"BounceSuppressFor", CONF_M | CONF_C, conf_parse_duration, CONF_OFF(bounce.suppress_for),
      1, 3650L * 86400},
-    {"BounceSoftLimit", CONF_M, conf_parse_ratespec, CONF_OFF(bounce.soft_limit), 0, 0},
+    {"BounceSoftLimit", CONF_M | CONF_C, conf_parse_ratespec, CONF_OFF(bounce.soft_limit), 0, 0},
     {"FeedbackID", CONF_M, conf_parse_str, CONF_OFF(bounce.feedback_id), 0, 0},
     {"ReturnPath", CONF_M, conf_parse_str, CONF_OFF(bounce.return_path), 0, 0},
     {"ReturnPathExempt", CONF_M, conf_parse_str, CONF_OFF(bounce.return_path_exempt), 0, 0},

@@ -5,6 +5,8 @@
  * SYNOPSIS
  *	txmilterctl [-x CONFIG] suppress list [--rcpt ADDR] [--stream S]
  *			[--reason R]
+ *	txmilterctl [-x CONFIG] suppress list --soft [--rcpt ADDR]
+ *			[--stream S]
  *	txmilterctl [-x CONFIG] suppress add RCPT STREAM [--reason R]
  *			[--evidence TEXT]
  *	txmilterctl [-x CONFIG] suppress remove RCPT STREAM
@@ -24,7 +26,15 @@
  *		UTC), source, reason, expires (ISO 8601 UTC, "never", or
  *		"lapsed TIME" once past), evidence, separated by tabs; the
  *		count on stderr. --reason keeps the entries of one reason
- *		(unsubscribe, bounce, complaint, manual).
+ *		(unsubscribe, bounce, complaint, manual). With --soft, not
+ *		the entries but the soft bounces BounceSoftLimit counts:
+ *		one line per recipient and stream with reports within its
+ *		period: recipient, stream, the count, the limit (N/period),
+ *		when the oldest and the newest of them were counted (ISO
+ *		8601 UTC, "-" unknown), separated by tabs; the number of
+ *		pairs on stderr. Reading changes no count. Without
+ *		BounceSoftLimit nothing is counted: it says so on stderr
+ *		and lists nothing.
  *	add	records the entry with source "txmilterctl" and reason
  *		manual, or the one given (bounce entries lapse after
  *		BounceSuppressFor); an entry already there keeps its time and
@@ -57,6 +67,7 @@
 #include "addr_norm.h"
 #include "conf.h"
 #include "ctl_suppress.h"
+#include "ratespec.h"
 #include "suppress.h"
 #include "util.h"
 
@@ -71,6 +82,7 @@ typedef struct cs_out {
 typedef struct cs_args {
     const char *cmd, *rcpt, *stream, *evidence;
     int reason;                         /* -1: none given */
+    int soft;                           /* list --soft */
 } CS_ARGS;
 
 /* cs_usage - the suppress commands */
@@ -78,6 +90,7 @@ static int cs_usage(void)
 {
     fprintf(stderr, "usage: txmilterctl [-x CONFIG] suppress list [--rcpt ADDR] [--stream S] "
             "[--reason R]\n"
+            "       txmilterctl [-x CONFIG] suppress list --soft [--rcpt ADDR] [--stream S]\n"
             "       txmilterctl [-x CONFIG] suppress add RCPT STREAM [--reason R] "
             "[--evidence TEXT]\n"
             "       txmilterctl [-x CONFIG] suppress remove RCPT STREAM\n"
@@ -148,6 +161,38 @@ static void cs_print(const SUPPRESS_ENTRY *e, void *arg)
            suppress_reason_name(e->reason), until, e->evidence);
 }
 
+/* cs_soft_print - one pair's soft bounces, as a list line */
+static void cs_soft_print(const SUPPRESS_SOFT *e, void *arg)
+{
+    const char *limit = arg;
+    char first[64] = "-", last[64] = "-";
+
+    if (e->first)
+        cs_time(e->first, first, sizeof(first));
+    if (e->last)
+        cs_time(e->last, last, sizeof(last));
+    printf("%s\t%s\t%ld\t%s\t%s\t%s\n", e->rcpt, e->stream, e->count, limit, first, last);
+}
+
+/* cs_soft - list --soft: the soft bounce counts in BounceSoftLimit's period; the pairs, or -1 */
+static long cs_soft(SUPPRESS *s, const TXCONF *cf, const CS_ARGS *a, BUF *err)
+{
+    const CONF_RATESPEC *sl = &cf->bounce.soft_limit;
+    char period[24], limit[48];
+    long n;
+
+    if (sl->limit == 0) {
+        fprintf(stderr, "txmilterctl: BounceSoftLimit is not set: soft bounces are not counted\n");
+        return 0;
+    }
+    ratespec_period_str(sl->period_ms, period, sizeof(period));
+    snprintf(limit, sizeof(limit), "%u/%s", (unsigned) sl->limit, period);
+    if ((n = suppress_soft_list(s, a->rcpt, a->stream, sl->period_ms / 1000, cs_soft_print, limit,
+                                err)) >= 0)
+        fprintf(stderr, "%ld recipient%s with soft bounces\n", n, n == 1 ? "" : "s");
+    return n;
+}
+
 /* cs_norm - normalise a recipient (is_rcpt) or a stream; -1 after a message */
 static int cs_norm(const TXCONF *cf, const char *in, int is_rcpt, char *out, size_t outlen)
 {
@@ -203,6 +248,9 @@ static int cs_run(SUPPRESS *s, const TXCONF *cf, const CS_ARGS *a)
         } else {
             printf("removed: %s from %s\n", rcpt, stream);
         }
+    } else if (a->soft) {
+        if (cs_soft(s, cf, a, &err) < 0)
+            rc = 1;
     } else {
         if ((o.csv = strcmp(cmd, "export") == 0) != 0)
             fputs("rcpt,stream,created,source,reason,expires,evidence\r\n", stdout);
@@ -227,7 +275,7 @@ static int cs_parse(int argc, char **argv, CS_ARGS *a)
     static const struct option opts[] = {
         {"rcpt", required_argument, NULL, 'r'}, {"stream", required_argument, NULL, 's'},
         {"reason", required_argument, NULL, 'w'}, {"evidence", required_argument, NULL, 'e'},
-        {NULL, 0, NULL, 0},
+        {"soft", no_argument, NULL, 'f'}, {NULL, 0, NULL, 0},
     };
     int c, list, add;
 
@@ -248,6 +296,7 @@ static int cs_parse(int argc, char **argv, CS_ARGS *a)
         case 'r': if (!list) return cs_usage(); a->rcpt = optarg; break;
         case 's': if (!list) return cs_usage(); a->stream = optarg; break;
         case 'e': if (!add) return cs_usage(); a->evidence = optarg; break;
+        case 'f': if (!list) return cs_usage(); a->soft = 1; break;
         case 'w':
             if ((!list && !add) || (a->reason = suppress_reason_parse(optarg)) < 0) {
                 fprintf(stderr, "txmilterctl: --reason: expected unsubscribe, bounce, "
@@ -257,6 +306,10 @@ static int cs_parse(int argc, char **argv, CS_ARGS *a)
             break;
         default: return cs_usage();
         }
+    }
+    if (list && a->soft && a->reason >= 0) {
+        fprintf(stderr, "txmilterctl: --soft lists counts, not entries: no --reason\n");
+        return 2;
     }
     if (list)
         return optind == argc - 1 ? 0 : cs_usage();

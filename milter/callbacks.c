@@ -38,7 +38,9 @@
  *
  * DIAGNOSTICS
  *	A reply the MTA refuses to take, or a header change it refuses, is
- *	logged with the queue id; the message goes on. Out of memory is
+ *	logged with the queue id; the message goes on, except when the MTA
+ *	refuses a field to add (a DKIM-Signature): that message is
+ *	tempfailed (451 4.3.0) and counted so (msg_unapplied()). Out of memory is
  *	fatal, leaving Postfix to apply milter_default_action.
  */
 #include <arpa/inet.h>
@@ -414,7 +416,7 @@ static sfsistat tx_eom(SMFICTX *ctx)
             : smfi_addheader(ctx, ops[i].name, v);
         free(v);
         if (rc != MI_SUCCESS) {
-            r = msg_reply(REPLY_TEMPFAIL, MSG_WHY_UNAPPLIED);
+            r = msg_unapplied(cc->msg);
             log_err("%s: cannot add %s header: the MTA refused; message tempfailed",
                     msg_queueid(cc->msg), ops[i].name);
             (void) smfi_setreply(ctx, r.rcode, r.xcode, r.text);
@@ -430,6 +432,7 @@ static sfsistat tx_eom(SMFICTX *ctx)
             log_err("%s: cannot quarantine the message (%s): the MTA refused", msg_queueid(cc->msg), why);
         free(why);
     }
+    msg_applied(cc->msg);
     log_info("%s: %s", msg_queueid(cc->msg), msg_summary(cc->msg));
     conn_end_msg(cc);
     return SMFIS_CONTINUE;

@@ -30,7 +30,8 @@
  *	and opens each one, without blocking; DataDirectory is missing, not
  *	a directory, or not writable by that user when the embedded
  *	suppression list lives there. Warnings: a Redis Store does not
- *	answer a PING within one second; the resolver does not answer one
+ *	answer a PING within one second (that one line: the pool asked is
+ *	quiet, so the reason does not come twice); the resolver does not answer one
  *	query (the first key's DKIM record, or the root's NS) within
  *	DNSTimeout, when the alignment preflight uses DNS. Run as another
  *	user than root and UserID, the access checks are left out with a
@@ -58,8 +59,8 @@
 #include "dns.h"
 #include "log.h"
 #include "proc.h"
+#include "redis_pool.h"
 #include "store_failover.h"
-#include "store_redis.h"
 #include "unsub_msg.h"
 
 #define CC_WHERE_MAX 1024
@@ -425,25 +426,26 @@ static int cc_access(const SNAPSHOT *snap, BUF *errs, BUF *warns)
     return rc;
 }
 
-/* cc_redis - a Redis Store answers one PING */
+/* cc_redis - a Redis Store answers one PING; one warning if not (the pool logs nothing) */
 static void cc_redis(const TXCONF *cf, BUF *warns)
 {
-    STORE_REDIS_OPTS o = {CC_REDIS_MS, CC_REDIS_MS, 1, NULL};
+    REDIS_POOL_OPTS o = {CC_REDIS_MS, CC_REDIS_MS, 1, 0};
     char where[CC_WHERE_MAX];
-    RL_STORE *st;
+    REDIS_POOL *pool;
     BUF err;
 
     if (strcasecmp(cf->rate.store, "embedded") == 0)
         return;
     buf_init(&err, 1024);
-    if ((st = store_redis_new(cf->rate.store, &o, &err)) != NULL && store_redis_ping(st, &err) < 0) {
+    if ((pool = redis_pool_new(cf->rate.store, &o, &err)) != NULL)
+        redis_pool_quiet(pool);
+    if (pool && redis_pool_ping(pool, &err) < 0) {
         conf_where(cf, "Store", where, sizeof(where));
         util_err_at(warns, where, 0, "warning: Store %s does not answer (%s): until it does, "
                     "StoreFailure %s applies", cf->rate.store, err.data ? err.data : "no reply",
                     store_failover_policy_str((STORE_FAILURE) cf->rate.store_failure));
     }
-    if (st)
-        st->ops->free(st);
+    redis_pool_free(pool);
     buf_free(&err);
 }
 

@@ -36,12 +36,19 @@
  *	needs DNS and the last DAEMON_HEALTH_DNS_FAILING queries failed
  *	(timeouts, SERVFAIL). The embedded store is always up.
  *
+ *	Redis is sent that PING at most once per DAEMON_HEALTH_STORE_TTL
+ *	seconds, however many scrapes and /health requests come (several
+ *	Prometheus servers, each every few seconds): the answer is kept
+ *	meanwhile, so the store reads as down, and up again, within that
+ *	bound (plus the PING's own StoreTimeout) of the change.
+ *
  * DIAGNOSTICS
  *	daemon_metrics_listen() and daemon_metrics_serve() log why the
  *	endpoint cannot start and return -1: txmilter does not start then.
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +75,10 @@ struct daemon_metrics {
     const SERVICES *svc;
     REDIS_POOL *pool;
     int      resolver;
+    pthread_mutex_t ping_lock;  /* the kept answer of the store (dm_redis_up()) */
+    int      pinged;            /* there is one */
+    int      ping_ok;
+    double   ping_at;           /* when it came, monotonic seconds */
 };
 
 /* dm_add - one more reason into reason, "; " after the one before */
@@ -101,7 +112,7 @@ static const double dm_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.
 static const char *const dm_actions[] = {"signed", "accept-unsigned", "not-outbound", "rejected",
                                          "tempfailed", "quarantined", "discarded", NULL};
 static const char *const dm_reasons[] = {"from", "alignment", "ratelimit", "suppressed", "dns", "store",
-                                         "size", "sender", "recipient", "nokey", "signing", NULL};
+                                         "size", "sender", "recipient", "nokey", "signing", "unapplied", NULL};
 static const char *const dm_stages[] = {"rcpt", "eoh", "eom", "sign", "store", "dns", NULL};
 static const char *const dm_stores[] = {"rate", "suppression", NULL};
 static const char *const dm_dns[] = {"ok", "nxdomain", "nodata", "timeout", "error", NULL};
@@ -183,6 +194,7 @@ DAEMON_METRICS *daemon_metrics_new(void)
     DAEMON_METRICS *dm = xcalloc(1, sizeof(*dm));
 
     dm->reg = metrics_new();
+    pthread_mutex_init(&dm->ping_lock, NULL);
     dm_register(dm);
     return dm;
 }
@@ -197,18 +209,40 @@ METRICS *daemon_metrics_registry(DAEMON_METRICS *dm)
     return dm->reg;
 }
 
-/* dm_facts - the state of the stores and the resolver, now */
+/* dm_monotonic - the monotonic clock in seconds */
+static double dm_monotonic(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/* dm_redis_up - the store's answer to a PING, asked at most once per
+ * DAEMON_HEALTH_STORE_TTL seconds; concurrent scrapes wait for one PING */
+static int dm_redis_up(DAEMON_METRICS *dm)
+{
+    int up;
+
+    pthread_mutex_lock(&dm->ping_lock);
+    if (!dm->pinged || dm_monotonic() - dm->ping_at >= DAEMON_HEALTH_STORE_TTL) {
+        dm->ping_ok = redis_pool_ping(dm->pool, NULL) == 0;
+        dm->ping_at = dm_monotonic();       /* after it: a slow PING does not make two */
+        dm->pinged = 1;
+    }
+    up = dm->ping_ok;
+    pthread_mutex_unlock(&dm->ping_lock);
+    return up;
+}
+
+/* dm_facts - the state of the stores and the resolver */
 static void dm_facts(DAEMON_METRICS *dm, DAEMON_HEALTH *h)
 {
     memset(h, 0, sizeof(*h));
     if (dm->pool) {
-        BUF err;
-
-        buf_init(&err, 256);
         h->redis = 1;
-        h->redis_up = redis_pool_ping(dm->pool, &err) == 0;
+        h->redis_up = dm_redis_up(dm);
         h->breaker_open = !redis_pool_up(dm->pool);
-        buf_free(&err);
     }
     if (dm->svc && dm->svc->suppress) {
         SUPPRESS_STATS ss;
@@ -340,5 +374,6 @@ void daemon_metrics_free(DAEMON_METRICS *dm)
         return;
     metrics_http_stop(dm->http);
     metrics_free(dm->reg);
+    pthread_mutex_destroy(&dm->ping_lock);
     free(dm);
 }

@@ -15,11 +15,12 @@
 #include "services.h"
 
 #define DAEMON_HEALTH_DNS_FAILING 3     /* failed queries in a row that mean "resolver down" */
+#define DAEMON_HEALTH_STORE_TTL 5       /* seconds a Redis PING's answer is kept for scrapes */
 
 /* What /health decides on. */
 typedef struct daemon_health {
     int      redis;                 /* the rate store (and suppression list) is Redis */
-    int      redis_up;              /* it answered a PING just now */
+    int      redis_up;              /* it answered a PING (DAEMON_HEALTH_STORE_TTL) */
     int      breaker_open;          /* its circuit breaker is open */
     int      suppress;              /* a suppression list is open */
     int      suppress_up;           /* its last call was answered */

@@ -23,6 +23,8 @@
  *	int	msg_wants_body(const MSG *m)
  *	REPLY	msg_eom(MSG *m)
  *	size_t	msg_hdrops(const MSG *m, const MSG_HDROP **ops)
+ *	void	msg_applied(MSG *m)
+ *	REPLY	msg_unapplied(MSG *m)
  *	const char * msg_summary(MSG *m)
  *
  *	#include "msg_int.h"
@@ -59,6 +61,12 @@
  *	unsubscribe requests, no recipient left), else finishes the
  *	signatures and lists the header changes: DKIM-Signature fields at
  *	the top, added fields at the end, recipients removed.
+ *
+ *	What became of such a message is counted only once the MTA has
+ *	taken the changes: msg_applied() counts it (signed, accept-unsigned,
+ *	quarantined); msg_unapplied(), when the MTA refused one that the
+ *	message cannot go without (a DKIM-Signature), counts it tempfailed
+ *	with reason unapplied and returns the 451 4.3.0 to give.
  *
  *	msg_note(), msg_refuse(), msg_op() and msg_add_field() are what the
  *	steps share: the summary line, a refusal, the changes for the end of
@@ -558,8 +566,7 @@ static REPLY msg_eom_decide(MSG *m)
     }
     msg_rate_removals(m);
     msg_note(m, "rcpts=%zu action=%s", m->nrcpt, msg_sign_active(m) ? "signed" : "accept-unsigned");
-    msg_count_action(m, msg_quarantine(m) ? "quarantined"
-                     : msg_sign_active(m) ? "signed" : "accept-unsigned");
+    m->action = msg_quarantine(m) ? "quarantined" : msg_sign_active(m) ? "signed" : "accept-unsigned";
     return reply_continue();
 }
 
@@ -577,6 +584,20 @@ size_t msg_hdrops(const MSG *m, const MSG_HDROP **ops)
 {
     *ops = m->ops;
     return m->nops;
+}
+
+/* msg_applied - the MTA took the changes: what became of the message, counted */
+void msg_applied(MSG *m)
+{
+    if (m->action)
+        msg_count_action(m, m->action);
+}
+
+/* msg_unapplied - the MTA refused a change the message needs: 451 4.3.0, counted */
+REPLY msg_unapplied(MSG *m)
+{
+    m->action = NULL;
+    return msg_refuse(m, "unapplied", msg_reply(REPLY_TEMPFAIL, MSG_WHY_UNAPPLIED));
 }
 
 const char *msg_summary(MSG *m)

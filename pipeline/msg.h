@@ -106,6 +106,15 @@ int msg_wants_body(const MSG *m);
 /* msg_hdrops - the header changes to apply at end of message */
 size_t msg_hdrops(const MSG *m, const MSG_HDROP **ops);
 
+/* msg_applied - after msg_eom() returned REPLY_CONTINUE and the MTA took
+ * the changes: counts what became of the message (once) */
+void msg_applied(MSG *m);
+
+/* msg_unapplied - the MTA refused a change the message cannot go without
+ * (a field to add): the 451 4.3.0 to give, counted as tempfailed under
+ * refusal reason "unapplied"; msg_applied() then counts nothing */
+REPLY msg_unapplied(MSG *m);
+
 /* msg_summary - the one-line summary of what happened (for the log) */
 const char *msg_summary(MSG *m);
 

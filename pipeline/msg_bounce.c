@@ -59,9 +59,11 @@
  *	  BounceSoftLimit N/period set is counted for the token's
  *	  recipient and stream in the suppression list
  *	  (suppress_soft_count(): distinct reports within the period, a
- *	  report known by its Message-ID, else by its body, so that one
- *	  sent again after a 451 counts once); the Nth suppresses as a
- *	  dead address does, the
+ *	  report known by the message and recipient it is about,
+ *	  dsn_report_id() of the token and the returned original's
+ *	  Message-ID, so that the delay warning and the failure of one
+ *	  message count once, and so does one sent again after a 451);
+ *	  the Nth suppresses as a dead address does, the
  *	  evidence "4.2.2; soft: 3 in 7d; DIAGNOSTIC" (the status first,
  *	  so the refusal names it); a list that cannot count refuses the
  *	  bounce 451 4.3.0 as above. Without BounceSoftLimit they are
@@ -260,29 +262,6 @@ static int msg_bounce_record(MSG *m, const RP_PAYLOAD *p, const DSN_RESULT *d)
     return rc;
 }
 
-/* msg_bounce_report_id - an id of the report: a hash of its Message-ID,
- * else of its body (an MTA sends the same message again after a 451; the
- * header is no help, the relay's own Received field differs each time) */
-static void msg_bounce_report_id(const MSG *m, char *out, size_t outlen)
-{
-    const unsigned char *p = (const unsigned char *) (m->bounce.dsn.data ? m->bounce.dsn.data : "");
-    size_t n = m->bounce.dsn.len, i;
-    uint64_t h = 1469598103934665603ULL;            /* FNV-1a, 64 bits */
-    char kind = 'b';
-
-    for (i = 0; i < m->nfields; i++)
-        if (strcasecmp(m->fields[i].name, "Message-ID") == 0 && m->fields[i].value[0]) {
-            p = (const unsigned char *) m->fields[i].value;
-            n = strlen(m->fields[i].value);
-            kind = 'm';
-            break;
-        }
-    for (i = 0; i < n; i++)
-        if (kind == 'b' || (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n'))
-            h = (h ^ p[i]) * 1099511628211ULL;
-    snprintf(out, outlen, "%c%016llx", kind, (unsigned long long) h);
-}
-
 /* msg_bounce_soft - count a soft bounce (report id), suppress at
  * BounceSoftLimit; 1 suppressed, 0 counted, -1 the list cannot count or record */
 static int msg_bounce_soft(MSG *m, const RP_PAYLOAD *p, const DSN_RESULT *d, const char *id)
@@ -309,7 +288,7 @@ static int msg_bounce_soft(MSG *m, const RP_PAYLOAD *p, const DSN_RESULT *d, con
         log_err("%s: soft bounce for rcpt=<%s> stream=%s: cannot count or record it: %s",
                 msg_queueid(m), p->rcpt, p->stream, err.data ? err.data : "");
     else if (n >= (long) cb->soft_limit.limit)
-        log_info("%s: bounced: rcpt=<%s> stream=%s status=%s (%s) soft bounce %ld in %s, "
+        log_info("%s: bounced: rcpt=<%s> stream=%s status=%s (%s): soft bounce %ld in %s, "
                  "BounceSoftLimit %u: suppressed (reason=bounce)", msg_queueid(m), p->rcpt,
                  p->stream, status, dsn_class_name(d->cls), n, period,
                  (unsigned) cb->soft_limit.limit);
@@ -364,7 +343,7 @@ static int msg_bounce_act(MSG *m, const RP_PAYLOAD *p, const DSN_RESULT *d, cons
 /* msg_bounce_eom - read a bounce to the return path; 1 when that ends the message (*r) */
 int msg_bounce_eom(MSG *m, REPLY *r)
 {
-    char why_mem[64], id[24];
+    char why_mem[64], id[DSN_REPORT_ID_MAX];
     RP_PAYLOAD p;
     DSN_RESULT d;
     BUF msg, why;
@@ -386,7 +365,7 @@ int msg_bounce_eom(MSG *m, REPLY *r)
     buf_init(&msg, DSN_MSG_MAX + 256 * 1024);
     msg_bounce_text(m, &msg);
     (void) dsn_parse(msg.data ? msg.data : "", msg.len, p.rcpt, &d);
-    msg_bounce_report_id(m, id, sizeof(id));
+    dsn_report_id(m->bounce.token, d.orig_msgid, id, sizeof(id));
     buf_free(&msg);
     if (!d.is_dsn) {
         log_info("%s: mail to the return path of rcpt=<%s> is no DSN (an auto-reply?): dropped",

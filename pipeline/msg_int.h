@@ -64,6 +64,7 @@ struct msg {
     STRV        rcpt_norm;          /* the same, normalised */
     int         dry_run;            /* txmilter -t: decide, record nothing */
     int         counted;            /* its action is counted (msg_count.c) */
+    const char *action;             /* at msg_eom(), counted by msg_applied() */
 
     BUF         summary;            /* what the log line says */
     BUF         err;

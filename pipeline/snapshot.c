@@ -19,7 +19,11 @@
  *	its file:line before anything tries to read it), builds InternalHosts,
  *	the MTA list and the key tables, loads every key file (refusing unsafe
  *	ones) and creates the libopendkim handle. A configuration without a
- *	signing key is refused unless it says "Signing no". Any failure
+ *	signing key is refused unless it says "Signing no"; so is an
+ *	UnsubscribeKeyFile that nothing uses (UnsubscribeURL,
+ *	UnsubscribeMailto, ReturnPath or ComplaintAddress: the message names
+ *	them all) and an UnsubscribeURL or UnsubscribeMailto without
+ *	one. Any failure
  *	discards the whole snapshot: a reload never leaves a half-applied
  *	configuration.
  *
@@ -204,22 +208,39 @@ static int snapshot_check_store(const TXCONF *cf, BUF *errs)
     return 0;
 }
 
+/* snapshot_unsub_keyfile - UnsubscribeKeyFile set when, and only when, something uses its keys */
+static int snapshot_unsub_keyfile(const TXCONF *cf, BUF *errs)
+{
+    const char *lister = cf->unsub.url ? "UnsubscribeURL" : cf->unsub.mailto ? "UnsubscribeMailto"
+        : NULL;
+    char where[1024];
+
+    if (cf->unsub.keyfile == NULL && lister) {
+        conf_where(cf, lister, where, sizeof(where));
+        buf_printf(errs, "%s: %s needs UnsubscribeKeyFile: its tokens are sealed with those "
+                   "keys\n", where, lister);
+        return -1;
+    }
+    /* ReturnPath seals tokens of its own; ComplaintAddress opens those of mail already sent */
+    if (cf->unsub.keyfile && lister == NULL && cf->bounce.return_path == NULL
+        && cf->bounce.complaint_addrs.n == 0) {
+        conf_where(cf, "UnsubscribeKeyFile", where, sizeof(where));
+        buf_printf(errs, "%s: UnsubscribeKeyFile is set but nothing uses its keys: they seal and "
+                   "open the tokens of UnsubscribeURL (https, one-click), UnsubscribeMailto (mail "
+                   "only), ReturnPath (bounces) and ComplaintAddress (feedback reports): set one "
+                   "of them, or remove it\n", where);
+        return -1;
+    }
+    return 0;
+}
+
 /* snapshot_unsub - List-Unsubscribe keys and exemptions */
 static int snapshot_unsub(SNAPSHOT *s, BUF *errs)
 {
     char where[1024];
 
-    if (s->cf->unsub.keyfile && s->cf->unsub.url == NULL && s->cf->unsub.mailto == NULL
-        && s->cf->bounce.return_path) {
-        /* the keys seal return-path tokens only: no List-Unsubscribe */
-    } else if ((s->cf->unsub.keyfile == NULL)
-               != (s->cf->unsub.url == NULL && s->cf->unsub.mailto == NULL)) {
-        conf_where(s->cf, s->cf->unsub.keyfile ? "UnsubscribeKeyFile"
-                   : s->cf->unsub.url ? "UnsubscribeURL" : "UnsubscribeMailto", where, sizeof(where));
-        buf_printf(errs, "%s: UnsubscribeKeyFile goes with UnsubscribeURL (https, one-click), "
-                   "UnsubscribeMailto (mail only), or both: set it with one of them or none\n", where);
+    if (snapshot_unsub_keyfile(s->cf, errs) < 0)
         return -1;
-    }
     if (s->cf->unsub.keyfile && (s->unsub_keys = unsub_keys_load(s->cf->unsub.keyfile, errs)) == NULL)
         return -1;
     if (s->cf->unsub.table) {

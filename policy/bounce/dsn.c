@@ -7,6 +7,8 @@
  *
  *	int	dsn_parse(const char *msg, size_t len, const char *want_rcpt,
  *			DSN_RESULT *out)
+ *	void	dsn_report_id(const char *token, const char *orig_msgid,
+ *			char *out, size_t outlen)
  *	DSN_CLASS dsn_classify(const char *action, const char *status)
  *	const char *dsn_class_name(DSN_CLASS c)
  *
@@ -36,6 +38,29 @@
  *	read, or without a Message-ID, gives "". Whoever writes the report
  *	writes this too: it says which message, never which recipient.
  *
+ *	dsn_report_id() names a report for BounceSoftLimit by what it is
+ *	about, not by what it is: a delay warning and the final failure
+ *	of one message to one recipient, a warning sent twice, a report sent
+ *	again after a 451, all get one id; two messages get two. The
+ *	return-path token the report came back to is the ground: only this
+ *	relay makes one that verifies, it holds the recipient, the stream,
+ *	the sender and the second it was sealed (rp_token.c), every report
+ *	about that message comes back to it whoever writes the report, and
+ *	it is read in any case (a local part may be case-folded on its
+ *	way). A report's own Message-ID (new with each report) and its text
+ *	(a warning and a failure differ) name the report, not the message.
+ *	The token alone would take two messages to one recipient, stream
+ *	and sender sealed within one second for one; the Message-ID of the
+ *	original the report returns tells those apart, since nearly every
+ *	MTA returns at least the header (Postfix does in delay warnings and
+ *	bounces alike) and always the same one of one message. The cost: of
+ *	one message, a report that returns the header and one that does not
+ *	count twice, as every report did before; what the reporter writes
+ *	there can only split the count of a recipient whose token it holds,
+ *	which a 5.1.1 of its own would suppress at once anyway. The id is a
+ *	64-bit FNV-1a hash ("t" and 16 hex digits): the store keeps ids, not
+ *	tokens or Message-IDs.
+ *
  *	dsn_classify() says what a block means for the address (RFC 3463):
  *
  *	dead	Action failed with 5.1.1 (no such mailbox), 5.1.2 (no such
@@ -62,6 +87,8 @@
  *	None: malformed input is "not a DSN", or a DSN without a usable
  *	block (cls none).
  */
+#include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,6 +281,19 @@ int dsn_parse(const char *msg, size_t len, const char *want_rcpt, DSN_RESULT *ou
     out->is_dsn = 1;
     memcpy(out->orig_msgid, msgid, sizeof(msgid));
     return 1;
+}
+
+/* dsn_report_id - one id per original message and recipient */
+void dsn_report_id(const char *token, const char *orig_msgid, char *out, size_t outlen)
+{
+    uint64_t h = 1469598103934665603ULL;           /* FNV-1a, 64 bits */
+
+    for (const char *p = token; *p; p++)
+        h = (h ^ (unsigned char) tolower((unsigned char) *p)) * 1099511628211ULL;
+    h = (h ^ 0) * 1099511628211ULL;                 /* the token ends: "ab"+"c" is not "a"+"bc" */
+    for (const char *p = orig_msgid; *p; p++)
+        h = (h ^ (unsigned char) *p) * 1099511628211ULL;
+    snprintf(out, outlen, "t%016llx", (unsigned long long) h);
 }
 
 /* dsn_status_is - does status ("5.1.1") have class any and subject.detail sd ("1.1")? */

@@ -41,6 +41,14 @@ typedef struct dsn_result {
  * 1 if it is a DSN, 0 if not. Never reads past len. */
 int dsn_parse(const char *msg, size_t len, const char *want_rcpt, DSN_RESULT *out);
 
+#define DSN_REPORT_ID_MAX 18            /* "t" and 16 hex digits, NUL */
+
+/* dsn_report_id - the id under which BounceSoftLimit counts a report: one
+ * per original message and recipient, from the return-path token the
+ * report came back to (any case) and the Message-ID of the original it
+ * returns ("" if none), into out (DSN_REPORT_ID_MAX bytes) */
+void dsn_report_id(const char *token, const char *orig_msgid, char *out, size_t outlen);
+
 /* dsn_classify - the class of an Action and a Status (RFC 3463) */
 DSN_CLASS dsn_classify(const char *action, const char *status);
 

@@ -29,6 +29,10 @@
  *	long	suppress_list(SUPPRESS *s, const char *rcpt, const char *stream,
  *			void (*fn)(const SUPPRESS_ENTRY *e, void *arg),
  *			void *arg, BUF *err)
+ *	long	suppress_soft_list(SUPPRESS *s, const char *rcpt,
+ *			const char *stream, uint64_t window_s,
+ *			void (*fn)(const SUPPRESS_SOFT *e, void *arg),
+ *			void *arg, BUF *err)
  *	int	suppress_norm_stream(const char *stream, char *out,
  *			size_t outlen, BUF *err)
  *	const char *suppress_reason_name(SUPPRESS_REASON r)
@@ -90,7 +94,9 @@
  *	(a timeout) can be refused and sent again safely. suppress_remove()
  *	forgets the reports with the entry, so that an operator who lifts
  *	a suppression starts the recipient afresh. Counts are no entries:
- *	suppress_list() never shows them.
+ *	suppress_list() never shows them; suppress_soft_list() does, for
+ *	txmilterctl: each pair's reports within the window, read only (it
+ *	neither counts nor prunes, so looking changes nothing).
  *
  *	suppress_list() calls fn for every entry matching rcpt and stream
  *	(NULL matches everything); fn must not call back into s. The SQLite
@@ -434,6 +440,23 @@ long suppress_list(SUPPRESS *s, const char *rcpt, const char *stream,
     if (fn == NULL)
         return suppress_seterr(err, "no function to call for each entry");
     n = s->ops->list(s, rcpt, stream, fn, arg, err);
+    (void) sp_outcome(s, n < 0 ? -1 : 0, 0, 0, err);
+    return n;
+}
+
+/* suppress_soft_list - the pairs with soft bounces counted in the window */
+long suppress_soft_list(SUPPRESS *s, const char *rcpt, const char *stream, uint64_t window_s,
+                        void (*fn)(const SUPPRESS_SOFT *e, void *arg), void *arg, BUF *err)
+{
+    long n;
+
+    if (sp_args(s, rcpt, stream, 1, err) != 0)
+        return -1;
+    if (fn == NULL)
+        return suppress_seterr(err, "no function to call for each pair");
+    if (window_s < 1 || window_s > (uint64_t) 366 * 86400)
+        return suppress_seterr(err, "bad soft bounce window: 1 s to 366 days");
+    n = s->ops->soft_list(s, rcpt, stream, window_s, fn, arg, err);
     (void) sp_outcome(s, n < 0 ? -1 : 0, 0, 0, err);
     return n;
 }

@@ -97,6 +97,21 @@ int suppress_record(SUPPRESS *s, const char *rcpt, const char *stream, const cha
 long suppress_soft_count(SUPPRESS *s, const char *rcpt, const char *stream, const char *report,
                          uint64_t window_s, BUF *err);
 
+/* One (recipient, stream) pair's soft bounces within a window. */
+typedef struct suppress_soft {
+    const char *rcpt;
+    const char *stream;
+    long        count;          /* distinct reports in the window (>= 1) */
+    uint64_t    first, last;    /* when the oldest and newest were counted; 0 unknown */
+} SUPPRESS_SOFT;
+
+/* suppress_soft_list - call fn for every pair (rcpt or stream NULL: all)
+ * with soft bounce reports counted within the last window_s seconds (1 s
+ * to 366 days), without counting or pruning anything; the number of
+ * pairs, or -1 with a reason */
+long suppress_soft_list(SUPPRESS *s, const char *rcpt, const char *stream, uint64_t window_s,
+                        void (*fn)(const SUPPRESS_SOFT *e, void *arg), void *arg, BUF *err);
+
 /* suppress_check - 1 suppressed, 0 not, -1 could not tell (reason in err) */
 int suppress_check(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err);
 

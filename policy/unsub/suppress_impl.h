@@ -22,6 +22,9 @@ typedef struct suppress_ops {
     /* soft - count one soft bounce report; the distinct reports in the window, or -1 */
     long (*soft)(SUPPRESS *s, const char *rcpt, const char *stream, const char *report,
                  uint64_t window_s, BUF *err);
+    /* soft_list - the pairs with reports in the window, read only; their number, or -1 */
+    long (*soft_list)(SUPPRESS *s, const char *rcpt, const char *stream, uint64_t window_s,
+                      void (*fn)(const SUPPRESS_SOFT *e, void *arg), void *arg, BUF *err);
     int  (*remove)(SUPPRESS *s, const char *rcpt, const char *stream, BUF *err);
     long (*list)(SUPPRESS *s, const char *rcpt, const char *stream,
                  void (*fn)(const SUPPRESS_ENTRY *e, void *arg), void *arg, BUF *err);

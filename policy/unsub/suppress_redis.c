@@ -437,7 +437,8 @@ static void sr_close(SUPPRESS *s)
 }
 
 static const SUPPRESS_OPS sr_ops = {
-    sr_add, sr_check, suppress_redis_soft_count, sr_remove, sr_list, sr_close
+    sr_add, sr_check, suppress_redis_soft_count, suppress_redis_soft_list, sr_remove, sr_list,
+    sr_close
 };
 
 /* suppress_redis_open_pool - the list on a pool the caller keeps */

@@ -32,6 +32,11 @@ redisReply *suppress_redis_cmd(SR_STORE *r, const char *what, int argc, const ch
 /* suppress_redis_soft_key - the key of (rcpt, stream)'s soft reports into key; its length */
 size_t suppress_redis_soft_key(const char *rcpt, const char *stream, char key[SR_SOFT_MAX]);
 
+/* suppress_redis_soft_list - s->ops->soft_list: the pairs in the window; their number, or -1 */
+long suppress_redis_soft_list(SUPPRESS *s, const char *rcpt, const char *stream,
+                              uint64_t window_s, void (*fn)(const SUPPRESS_SOFT *e, void *arg),
+                              void *arg, BUF *err);
+
 /* suppress_redis_soft_count - s->ops->soft: count one report; the reports in the window, or -1 */
 long suppress_redis_soft_count(SUPPRESS *s, const char *rcpt, const char *stream,
                                const char *report, uint64_t window_s, BUF *err);

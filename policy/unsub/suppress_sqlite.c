@@ -366,7 +366,8 @@ static long sq_list(SUPPRESS *s, const char *rcpt, const char *stream,
 }
 
 static const SUPPRESS_OPS sq_ops = {
-    sq_add, sq_check, suppress_sqlite_soft_count, sq_remove, sq_list, sq_close
+    sq_add, sq_check, suppress_sqlite_soft_count, suppress_sqlite_soft_list, sq_remove, sq_list,
+    sq_close
 };
 
 /* sq_schema - inside the setup transaction: the table, made current; -1 with a reason */

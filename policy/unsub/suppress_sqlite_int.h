@@ -23,6 +23,7 @@ typedef struct sq_soft {
     sqlite3_stmt   *count;              /* a pair's reports in the window */
     sqlite3_stmt   *prune;              /* every report older than the window */
     sqlite3_stmt   *forget;             /* a pair's reports, when its entry goes */
+    sqlite3_stmt   *list;               /* the pairs' counts in the window (txmilterctl) */
 } SQ_SOFT;
 
 typedef struct sq_store {
@@ -58,6 +59,11 @@ int  suppress_sqlite_soft_prepare(SQ_STORE *q, BUF *err);
 
 /* suppress_sqlite_soft_finalize - release them (NULL ones too) */
 void suppress_sqlite_soft_finalize(SQ_STORE *q);
+
+/* suppress_sqlite_soft_list - s->ops->soft_list: the pairs in the window; their number, or -1 */
+long suppress_sqlite_soft_list(SUPPRESS *s, const char *rcpt, const char *stream,
+                               uint64_t window_s, void (*fn)(const SUPPRESS_SOFT *e, void *arg),
+                               void *arg, BUF *err);
 
 /* suppress_sqlite_soft_count - s->ops->soft: count one report; the count, or -1 */
 long suppress_sqlite_soft_count(SUPPRESS *s, const char *rcpt, const char *stream,

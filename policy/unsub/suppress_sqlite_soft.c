@@ -14,6 +14,10 @@
  *			uint64_t window_s, BUF *err)
  *	int	suppress_sqlite_soft_forget(SQ_STORE *q, const char *rcpt,
  *			const char *stream)
+ *	long	suppress_sqlite_soft_list(SUPPRESS *s, const char *rcpt,
+ *			const char *stream, uint64_t window_s,
+ *			void (*fn)(const SUPPRESS_SOFT *e, void *arg),
+ *			void *arg, BUF *err)
  *
  * DESCRIPTION
  *	The soft bounces of each (recipient, stream) pair, for
@@ -38,7 +42,10 @@
  *	and when it started, per pair) into that many reports at its start
  *	(at most 1000), then drops it. suppress_sqlite_soft_forget() goes
  *	with the removal of an entry, under the handle's mutex, so that a
- *	recipient put back starts afresh.
+ *	recipient put back starts afresh. suppress_sqlite_soft_list() is one
+ *	SELECT grouped by pair, in (rcpt, stream) order, of the rows within
+ *	the window (older ones may still be there until the next count
+ *	prunes them: they are not shown).
  *
  * DIAGNOSTICS
  *	-1 with SQLite's message in err (suppress_sqlite_err()); the count
@@ -92,7 +99,7 @@ int suppress_sqlite_soft_schema(SQ_STORE *q, unsigned wait_ms, BUF *err)
     return 0;
 }
 
-/* suppress_sqlite_soft_prepare - the four statements of the counts */
+/* suppress_sqlite_soft_prepare - the five statements of the counts */
 int suppress_sqlite_soft_prepare(SQ_STORE *q, BUF *err)
 {
     SQ_SOFT *t = &q->soft;
@@ -105,7 +112,12 @@ int suppress_sqlite_soft_prepare(SQ_STORE *q, BUF *err)
         || suppress_sqlite_prepare(q, "DELETE FROM soft_report WHERE at <= ?1",
                                    &t->prune, err) != 0
         || suppress_sqlite_prepare(q, "DELETE FROM soft_report WHERE rcpt = ?1 AND stream = ?2",
-                                   &t->forget, err) != 0)
+                                   &t->forget, err) != 0
+        || suppress_sqlite_prepare(q, "SELECT rcpt, stream, count(*), min(at), max(at)"
+                                   " FROM soft_report WHERE (?1 IS NULL OR rcpt = ?1)"
+                                   " AND (?2 IS NULL OR stream = ?2) AND at > ?3"
+                                   " GROUP BY rcpt, stream ORDER BY rcpt, stream",
+                                   &t->list, err) != 0)
         return -1;
     return 0;
 }
@@ -117,6 +129,7 @@ void suppress_sqlite_soft_finalize(SQ_STORE *q)
     sqlite3_finalize(q->soft.count);
     sqlite3_finalize(q->soft.prune);
     sqlite3_finalize(q->soft.forget);
+    sqlite3_finalize(q->soft.list);
 }
 
 /* sq_soft_step - bind and run one statement of the count; its first column for a row, 0 done, -1 */
@@ -172,4 +185,49 @@ int suppress_sqlite_soft_forget(SQ_STORE *q, const char *rcpt, const char *strea
     (void) sqlite3_reset(q->soft.forget);
     (void) sqlite3_clear_bindings(q->soft.forget);
     return rc;
+}
+
+/* sq_soft_time - a column of seconds as a time, 0 if it is none */
+static uint64_t sq_soft_time(sqlite3_stmt *st, int col)
+{
+    sqlite3_int64 t = sqlite3_column_int64(st, col);
+
+    return t > 0 ? (uint64_t) t : 0;
+}
+
+/* suppress_sqlite_soft_list - the pairs with reports in the window; their number, or -1 */
+long suppress_sqlite_soft_list(SUPPRESS *s, const char *rcpt, const char *stream,
+                               uint64_t window_s, void (*fn)(const SUPPRESS_SOFT *e, void *arg),
+                               void *arg, BUF *err)
+{
+    SQ_STORE *q = (SQ_STORE *) s;
+    sqlite3_stmt *st = q->soft.list;
+    SUPPRESS_SOFT e;
+    long n = 0;
+    int rc;
+
+    suppress_sqlite_lock(q);
+    if (suppress_sqlite_bind2(st, rcpt, stream) != 0
+        || sqlite3_bind_int64(st, 3, (sqlite3_int64) time(NULL) - (sqlite3_int64) window_s)
+        != SQLITE_OK) {
+        n = suppress_sqlite_err(q, err, "cannot list soft bounces");
+    } else {
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            e.rcpt = (const char *) sqlite3_column_text(st, 0);
+            e.stream = (const char *) sqlite3_column_text(st, 1);
+            e.count = (long) sqlite3_column_int64(st, 2);
+            e.first = sq_soft_time(st, 3);
+            e.last = sq_soft_time(st, 4);
+            if (e.rcpt == NULL || e.stream == NULL)
+                continue;
+            fn(&e, arg);
+            n++;
+        }
+        if (rc != SQLITE_DONE)
+            n = suppress_sqlite_err(q, err, "cannot list soft bounces");
+    }
+    (void) sqlite3_reset(st);
+    (void) sqlite3_clear_bindings(st);
+    pthread_mutex_unlock(&q->lock);
+    return n;
 }

@@ -51,6 +51,14 @@ const char *fuzz_dir(void);
  * "ED25519"), as a malloc'd PEM text */
 char *fuzz_new_key(const char *alg, int bits);
 
+/* FUZZ_NOW - the token targets' fixed clock: 2026-01-01 */
+#define FUZZ_NOW 1767225600u
+
+/* fuzz_token_keys - the fixed test keys of tests/unit/test_unsub_token.c
+ * (ids 1 and 7; 7 seals), written to a scratch file and loaded; abort()
+ * if they cannot be */
+struct unsub_keys *fuzz_token_keys(void);
+
 /* fuzz_first_record - the first line of a zone text (malloc'd), and in
  * *value the record after its name */
 char *fuzz_first_record(const char *zone, char **value);

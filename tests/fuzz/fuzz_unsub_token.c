@@ -4,7 +4,7 @@
  * (policy/unsub/unsub_token.c) and the token in an unsubscribe address
  * (unsub_mailto_token() of unsub_msg.c).
  *
- * Keys: a fixed test key file (ids 1 and 7; 7 seals), written once.
+ * Keys: the fixed test keys of fuzz_token_keys() (ids 1 and 7; 7 seals).
  * Input: line 1 is opened as a token (as txmilter-unsubd does with a
  * path) and read as a recipient of the UnsubscribeMailto templates, the
  * token found there opened too; lines 2 and 3 are a recipient and a
@@ -18,24 +18,12 @@
 #include "unsub_token.h"
 #include "util.h"
 
-#define NOW 1767225600u         /* 2026-01-01: a fixed clock */
-
-static const char keyfile[] =
-    "# test keys of tests/unit/test_unsub_token.c, for fuzzing only\n"
-    "1 ULiCRWjdPFI4D/dCFT18WuJd5GNesD2urx3uZjaexr0=\n"
-    "7 aSsUCneWNpuOzTJd3jXjBmHvgJDLbI8mH5LcF4ty8Lo=\n";
-
 static UNSUB_KEYS *keys;
 
 /* fuzz_setup - load the test keys */
 void fuzz_setup(void)
 {
-    BUF errs;
-
-    buf_init(&errs, 4096);
-    if ((keys = unsub_keys_load(fuzz_file("unsub.keys", keyfile, strlen(keyfile)), &errs)) == NULL)
-        abort();
-    buf_free(&errs);
+    keys = fuzz_token_keys();
 }
 
 /* open_token - open with and without a maximum age; a success must be a whole payload */
@@ -45,7 +33,7 @@ static void open_token(const char *token)
     char err[128];
 
     for (int age = 0; age < 2; age++) {
-        if (unsub_token_open(keys, token, age ? 86400 : 0, NOW, &p, FUZZ_ERR(err)) == 0) {
+        if (unsub_token_open(keys, token, age ? 86400 : 0, FUZZ_NOW, &p, FUZZ_ERR(err)) == 0) {
             if (p.rcpt[0] == 0 || p.stream[0] == 0 || (p.key_id != 1 && p.key_id != 7)
                 || memchr(p.rcpt, 0, sizeof(p.rcpt)) == NULL
                 || memchr(p.stream, 0, sizeof(p.stream)) == NULL)
@@ -75,10 +63,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             open_token(token);
         }
     }
-    if (unsub_token_seal(keys, part[1], part[2], NOW, token, sizeof(token)) == 0) {
-        if (unsub_token_open(keys, token, 0, NOW, &p, NULL) != 0
+    if (unsub_token_seal(keys, part[1], part[2], FUZZ_NOW, token, sizeof(token)) == 0) {
+        if (unsub_token_open(keys, token, 0, FUZZ_NOW, &p, NULL) != 0
             || strcmp(p.rcpt, part[1]) != 0 || strcmp(p.stream, part[2]) != 0
-            || p.issued != NOW || p.key_id != 7)
+            || p.issued != FUZZ_NOW || p.key_id != 7)
             abort();            /* a sealed token must open to what was sealed */
     }
     fuzz_free_parts(part, 3);

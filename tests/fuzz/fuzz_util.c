@@ -11,7 +11,8 @@
  *
  *	LLVMFuzzerInitialize() is the one initialiser; a target with more
  *	to set up defines fuzz_setup(). fuzz_new_key() makes keys for the
- *	targets that sign or compare keys.
+ *	targets that sign or compare keys; fuzz_token_keys() loads the fixed
+ *	keys the token targets seal and open with.
  *
  *	fuzz_zone_lookup() answers the record checks' DNS queries from the
  *	input, so that the SPF, DMARC and DKIM key parsers see fuzzed
@@ -29,6 +30,7 @@
 #include <openssl/pem.h>
 
 #include "log.h"
+#include "unsub_token.h"
 #include "util.h"
 
 #define FUZZ_FILES_MAX 8
@@ -201,4 +203,18 @@ char *fuzz_first_record(const char *zone, char **value)
     if (**value == ' ')
         *(*value)++ = 0;
     return first;
+}
+
+/* fuzz_token_keys - the fixed test key file, loaded */
+struct unsub_keys *fuzz_token_keys(void)
+{
+    static const char keyfile[] =
+        "# test keys of tests/unit/test_unsub_token.c, for fuzzing only\n"
+        "1 ULiCRWjdPFI4D/dCFT18WuJd5GNesD2urx3uZjaexr0=\n"
+        "7 aSsUCneWNpuOzTJd3jXjBmHvgJDLbI8mH5LcF4ty8Lo=\n";
+    UNSUB_KEYS *keys;
+
+    if ((keys = unsub_keys_load(fuzz_file("token.keys", keyfile, strlen(keyfile)), NULL)) == NULL)
+        abort();
+    return keys;
 }

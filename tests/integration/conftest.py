@@ -9,7 +9,9 @@ Session-wide: one working directory, the DKIM keys, an unbound test DNS server, 
 capture server and a private Postfix instance whose smtpd_milters and non_smtpd_milters
 point at the unix socket <workdir>/milter/milter.sock.  Per test: the milter under test
 is started on that socket with the test's configuration (start_milter) and stopped
-afterwards; its log is checked for sanitizer reports.
+afterwards; its log is checked for sanitizer reports.  store_url gives the test's
+suppression store (SQLite, or a fresh redis-server), reaper_after_workdir orders the
+session's teardown for the modules that ask for it.
 
 Options / environment:
   --milter=txmilter|opendkim   (or MAILRIG_MILTER) the milter under test; opendkim is
@@ -24,6 +26,7 @@ import re
 import shutil
 import signal
 import tempfile
+import uuid
 
 import pytest
 
@@ -33,6 +36,7 @@ from mailrig.unbound import DnsServer
 from mailrig.capture import Capture
 from mailrig.milters import OpenDkim, TxMilter, txmilter_usable
 from mailrig.postfix import Postfix
+from mailrig.redisserver import RedisServer
 from unsub_helpers import UnsubD
 
 
@@ -291,3 +295,26 @@ def unsubds():
             bad.append("txmilter-unsubd sanitizer report:\n%s" % d.log_text()[-3000:])
     if bad:
         pytest.fail("\n".join(bad), pytrace=False)
+
+
+@pytest.fixture
+def reaper_after_workdir(workdir, reaper):
+    """a module's tests (pytest.mark.usefixtures) hold the reaper after the work directory,
+    so that at the end of the session the reaper collects milter logs before the directory
+    goes (a last test that used only workdir let pytest remove it first)"""
+    yield
+
+
+@pytest.fixture
+def store_url(request, workdir):
+    """None (the embedded SQLite in DataDirectory) or the URL of a fresh redis-server, also
+    request.node.redis, by the test's parameter ("sqlite", "redis"; indirect=True);
+    without one, SQLite"""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        yield None
+        return
+    module = request.module.__name__.rsplit(".", 1)[-1].replace("test_", "", 1)
+    r = RedisServer(workdir, name="redis-%s-%s" % (module, uuid.uuid4().hex[:6])).start()
+    request.node.redis = r
+    yield r.url
+    r.stop()

@@ -1,16 +1,20 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """dsn_helpers.py - bounces to the return path for the integration tests: a message from
 NEWS through Postfix and the return path it was given, and delivery-status reports built
-as Postfix's bounce daemon writes them, sent back from outside InternalHosts."""
+as Postfix's bounce daemon writes them, sent back from outside InternalHosts; what the
+suppression list holds (`txmilterctl suppress list`) and whether Postfix dropped a report
+on the milter's word (test_bounces.py, test_complaints.py)."""
 
 import re
 import uuid
 
 from mailrig.message import make_message
+from ratelimit_helpers import ctl
 
 NEWS = "news@example.com"
 RP = "bounces+%{token}@bounce.%{domain}"
-RP_RX = re.compile(r"^bounces\+[a-z2-7]+@bounce\.example\.com$")
+RP_RX = re.compile(r"^bounces\+([a-z2-7]+)@bounce\.example\.com$")     # group 1: the token
+LIST_FIELDS = ("rcpt", "stream", "created", "source", "reason", "expires", "evidence")
 
 
 def rcpt(name):
@@ -116,3 +120,19 @@ def send_back(rig, m, rp, msg, mid, log):
     rig.postfix.wait_log_for(mid, r"milter-discard")
     assert not rig.capture.find(mid), "the bounce was delivered"
     return m.wait_log(log)
+
+
+def listed(m, reason):
+    """`txmilterctl suppress list --reason R` of the milter m (tab-separated) as a list of
+    dicts by LIST_FIELDS"""
+    rc, out, err = ctl(m, "suppress", "list", "--reason", reason)
+    assert rc == 0, (rc, out, err)
+    return [dict(zip(LIST_FIELDS, l.split("\t", len(LIST_FIELDS) - 1)))
+            for l in out.splitlines() if l]
+
+
+def discarded_by_milter(pf, qid):
+    """Postfix pf's cleanup dropped qid on the milter's word: it never reached a queue"""
+    assert pf.wait_log(r"%s: milter-discard: END-OF-MESSAGE" % qid, timeout=30)
+    assert not [l for l in pf.log_text().splitlines()
+                if " %s: " % qid in l and "status=" in l], "%s was queued" % qid

@@ -47,15 +47,7 @@ from mailrig.milters import SigningSetup, txmilter_binary
 from unsub_helpers import write_keyfile
 
 EGRESS = "192.0.2.10"
-pytestmark = pytest.mark.txmilter_only
-
-
-@pytest.fixture(autouse=True)
-def _reaper_after_workdir(workdir, reaper):
-    """every test here holds the reaper after the work directory, so that at the end of
-    the session the reaper collects milter logs before the directory goes (a last test
-    that used only workdir let pytest remove it first)"""
-    yield
+pytestmark = [pytest.mark.txmilter_only, pytest.mark.usefixtures("reaper_after_workdir")]
 
 
 def alias(key, domain):

@@ -28,6 +28,9 @@ Scenarios:
     the third (SQLite and Redis);
   - Postfix's delay warning (delay_warning_time) of a 452 4.2.2 is counted, suppresses
     nothing, and the message arrives once the mailbox takes mail;
+  - the delay warning and then the bounce (maximal_queue_lifetime) of one message are
+    one soft bounce under BounceSoftLimit 2/7d, and suppress nothing; the delay warning
+    of a second message is the second and suppresses;
   - the bounce of mail to several recipients (which keeps its envelope sender) passes
     txmilter as ordinary mail and reaches the application's sender;
   - with the milter away when the bounce daemon writes its DSN, or the Redis store
@@ -55,29 +58,19 @@ import uuid
 
 import pytest
 
-from mailrig.util import free_port, make_dir, run, wait_until
+from dsn_helpers import RP_RX, discarded_by_milter, listed, rcpt
+from mailrig.bouncedomain import BOUNCE_DOMAIN, REMOTE, bounce_domain_postfix
+from mailrig.util import free_port, make_dir, wait_until
 from mailrig.capture import Capture
 from mailrig.message import make_message
 from mailrig.milters import SigningSetup
-from mailrig.postfix import Postfix
 from mailrig.redisserver import RedisServer
 from ratelimit_helpers import ctl
 from unsub_helpers import write_keyfile
 
-pytestmark = pytest.mark.txmilter_only
+pytestmark = [pytest.mark.txmilter_only, pytest.mark.usefixtures("reaper_after_workdir")]
 
 NEWS = "news@example.com"                    # the stream of every test here
-BOUNCE_DOMAIN = "bounce.example.com"
-RP_RX = re.compile(r"^bounces\+([a-z2-7]+)@bounce\.example\.com$")
-LIST_FIELDS = ("rcpt", "stream", "created", "source", "reason", "expires", "evidence")
-REMOTE = "127.0.0.2"                         # a remote MTA: neither Postfix's mynetworks
-                                             # nor txmilter's InternalHosts
-
-
-@pytest.fixture(autouse=True)
-def _reaper_after_workdir(workdir, reaper):
-    """the reaper collects milter logs before the work directory goes (test_alignment.py)"""
-    yield
 
 
 @pytest.fixture(scope="module")
@@ -92,22 +85,8 @@ def bounce_postfix(workdir, cap, name, more=None):
     """a started Postfix that accepts the bounce domain and hands its own bounces to the
     milter, relaying everything else to cap"""
     sock = os.path.join(workdir, "milter", "milter.sock")    # where start_milter publishes
-    extra = {
-        "relay_domains": BOUNCE_DOMAIN,
-        "internal_mail_filter_classes": "bounce",
-        "mynetworks": "127.0.0.1/32",
-        # Postfix's default: relay for mynetworks, and to relay_domains
-        "smtpd_relay_restrictions":
-            "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination",
-    }
-    extra.update(more or {})
-    pf = Postfix(workdir, ("127.0.0.1", cap.port), "unix:" + sock, name=name, extra=extra)
-    transport = os.path.join(pf.confdir, "transport")
-    with open(transport, "w") as f:
-        f.write("%s    discard:\n" % BOUNCE_DOMAIN)
-    run(["postmap", "hash:" + transport])
-    pf.extra["transport_maps"] = "hash:" + transport
-    return pf.start()
+    return bounce_domain_postfix(workdir, ("127.0.0.1", cap.port), "unix:" + sock, name,
+                                 extra=more)
 
 
 @pytest.fixture(scope="module")
@@ -133,6 +112,17 @@ def bpf_warn(workdir, bcap):
     """the same, with delay_warning_time = 1s: a message deferred for a second gets
     Postfix's delay warning (Action delayed) at its next attempt"""
     pf = bounce_postfix(workdir, bcap, "postfix-bounces-warn", {"delay_warning_time": "1s"})
+    yield pf
+    pf.stop()
+
+
+@pytest.fixture(scope="module")
+def bpf_warn_expire(workdir, bcap):
+    """the same, with delay_warning_time = 1s and maximal_queue_lifetime = 6s: a message
+    deferred gets Postfix's delay warning at its next attempt past a second, and its
+    bounce (Action failed) at the first attempt past six"""
+    pf = bounce_postfix(workdir, bcap, "postfix-bounces-warn-expire",
+                        {"delay_warning_time": "1s", "maximal_queue_lifetime": "6s"})
     yield pf
     pf.stop()
 
@@ -169,25 +159,11 @@ class BounceRig:
         return self.pf.submit(mail_from, rcpts, msg), mid
 
     def suppressed(self, reason="bounce"):
-        """`txmilterctl suppress list --reason R` (tab-separated) as a list of dicts"""
-        rc, out, err = ctl(self.milter, "suppress", "list", "--reason", reason)
-        assert rc == 0, (rc, out, err)
-        return [dict(zip(LIST_FIELDS, l.split("\t", len(LIST_FIELDS) - 1)))
-                for l in out.splitlines() if l]
+        """`txmilterctl suppress list --reason R` as a list of dicts"""
+        return listed(self.milter, reason)
 
 
-STORES = ["sqlite", "redis"]
-
-
-@pytest.fixture
-def store_url(request, workdir):
-    """None (SQLite in DataDirectory) or the URL of a fresh redis-server, by the parameter"""
-    if getattr(request, "param", "sqlite") == "sqlite":
-        yield None
-        return
-    r = RedisServer(workdir, name="redis-bounces-%s" % uuid.uuid4().hex[:6]).start()
-    yield r.url
-    r.stop()
+STORES = ["sqlite", "redis"]              # store_url's parameters (conftest.py)
 
 
 @pytest.fixture
@@ -216,12 +192,6 @@ def make_brig(start_milter, keys, workdir, bcap, store_url):
 @pytest.fixture
 def brig(make_brig, bpf):
     return make_brig(bpf)
-
-
-def rcpt(name):
-    """a recipient of its own for each use (each test has a list of its own anyway:
-    distinct addresses keep a failure's logs readable)"""
-    return "%s.%s@receiver.example" % (name, uuid.uuid4().hex[:6])
 
 
 def assert_bounced_refused(brig, to, status="5.1.1"):
@@ -274,14 +244,6 @@ def send_remote(brig, rp, msg):
     return r
 
 
-def discarded_by_milter(brig, qid):
-    """Postfix's cleanup dropped qid on the milter's word: it never reached a queue"""
-    line = brig.pf.wait_log(r"%s: milter-discard: END-OF-MESSAGE" % qid, timeout=30)
-    assert line
-    assert not [l for l in brig.pf.log_text().splitlines()
-                if " %s: " % qid in l and "status=" in l], "%s was queued" % qid
-
-
 # --- the relay's own bounce daemon ------------------------------------------------------
 
 @pytest.mark.parametrize("store_url", STORES, indirect=True)
@@ -307,7 +269,7 @@ def test_postfix_bounce_of_a_550_511_suppresses_the_recipient(brig):
     summary = brig.milter.wait_log(r"^txmilter\[\d+\]: %s: from=<> .*$" % bqid, timeout=30).group(0)
     assert "bounce from the MTA itself: read as a DSN" in summary, summary
     assert "bounce=dead status=5.1.1 suppressed=<%s> action=discard" % dead in summary, summary
-    discarded_by_milter(brig, bqid)
+    discarded_by_milter(brig.pf, bqid)
     assert not [d for d in brig.cap.messages() if BOUNCE_DOMAIN in " ".join(d.meta["rcpts"])]
 
     got = entries_for(brig, dead)
@@ -399,9 +361,9 @@ def test_postfix_bounces_of_452_422_past_the_soft_limit_suppress(make_brig, bpf_
         ndn = brig.pf.wait_log_for(mid, r"sender non-delivery notification: ", timeout=60)
         bqid = ndn.rsplit(" ", 1)[1]
         line = milter_line(brig, bqid, "rcpt=<%s> stream=%s" % (full, NEWS))
-        assert re.search(r"status=4\.2\.2 \(full\):? soft bounce %d in 7d, BounceSoftLimit 3" % n,
+        assert re.search(r"status=4\.2\.2 \(full\): soft bounce %d in 7d, BounceSoftLimit 3" % n,
                          line), line
-        discarded_by_milter(brig, bqid)
+        discarded_by_milter(brig.pf, bqid)
         if n < 3:
             assert "counted, not suppressed" in line, line
             assert entries_for(brig, full) == [], brig.suppressed()
@@ -434,14 +396,73 @@ def test_postfix_delay_warning_is_counted_and_the_message_still_arrives(make_bri
     bqid = wait_until(warned, 60, interval=1, what="Postfix's delay warning")[0].rsplit(" ", 1)[1]
     line = milter_line(brig, bqid, "rcpt=<%s> stream=%s" % (full, NEWS))
     assert "delayed status=4.2.2 (full): counted, not suppressed" in line, line
-    discarded_by_milter(brig, bqid)
+    discarded_by_milter(brig.pf, bqid)
     assert brig.suppressed() == []
+    # without BounceSoftLimit nothing is counted, and txmilterctl says so
+    rc, out, err = ctl(brig.milter, "suppress", "list", "--soft")
+    assert (rc, out) == (0, "") and "BounceSoftLimit is not set" in err, (rc, out, err)
+    rc, out, err = ctl(brig.milter, "suppress", "list", "--soft", "--reason", "bounce")
+    assert rc == 2 and "no --reason" in err, (rc, out, err)
     assert brig.bounces_counted()["full"] == 1
 
     brig.cap.refuse(full, None)
     brig.pf.flush()
     d = brig.cap.wait_for(mid, timeout=60)
     assert d.meta["rcpts"] == ["<%s>" % full], d.meta
+
+def notices_of(brig, mid, kind):
+    """the queue ids of Postfix's notices of kind ("delay", "non-delivery") for mid, each
+    attempt flushed from the queue so that the next comes without Postfix's backoff"""
+    def found():
+        brig.pf.flush()
+        return [l.rsplit(" ", 1)[1] for l in brig.pf.log_for(mid)
+                if "sender %s notification: " % kind in l]
+    return wait_until(found, 60, interval=1, what="Postfix's %s notification" % kind)
+
+
+def test_delay_warning_and_bounce_of_one_message_count_once(make_brig, bpf_warn_expire):
+    """the receiver answers 452 4.2.2 every time: Postfix warns of the delay of the first
+    message, then bounces it (Action failed) when its queue lifetime is over. Both are
+    about one message to one recipient: under BounceSoftLimit 2/7d they are soft bounce 1
+    and suppress nothing. The delay warning of a second message is soft bounce 2 and
+    suppresses; that message's own bounce later is still the second"""
+    brig = make_brig(bpf_warn_expire, [("BounceSoftLimit", "2/7d")])
+    full = rcpt("full-once")
+    brig.cap.refuse(full, "452 4.2.2 <%s>: mailbox full" % full)
+    r, mid = brig.send(full)
+    assert r.accepted, r
+    brig.pf.wait_log_for(mid, r"dsn=4\.2\.2, status=deferred", timeout=60)
+
+    warn = notices_of(brig, mid, "delay")[0]
+    line = milter_line(brig, warn, "rcpt=<%s> stream=%s" % (full, NEWS))
+    assert ("delayed status=4.2.2 (full): soft bounce 1 in 7d, BounceSoftLimit 2: counted, "
+            "not suppressed") in line, line
+    final = notices_of(brig, mid, "non-delivery")[0]
+    brig.pf.wait_log_for(mid, r"status=expired, returned to sender", timeout=10)
+    line = milter_line(brig, final, "rcpt=<%s> stream=%s" % (full, NEWS))
+    assert ("failed status=4.2.2 (full): soft bounce 1 in 7d, BounceSoftLimit 2: counted, "
+            "not suppressed") in line, line
+    discarded_by_milter(brig.pf, final)
+    assert entries_for(brig, full) == [], brig.suppressed()
+    assert brig.bounces_counted()["full"] == 2      # two reports, one soft bounce
+    rc, out, err = ctl(brig.milter, "suppress", "list", "--soft", "--rcpt", full)
+    assert rc == 0 and [l.split("\t")[:4] for l in out.splitlines()] == [
+        [full, NEWS, "1", "2/7d"]], (rc, out, err)
+
+    r, mid2 = brig.send(full)                       # not refused: a second message
+    assert r.accepted, "refused: %r\nmaillog: %s" % (r, brig.pf.log_for(mid2))
+    warn = notices_of(brig, mid2, "delay")[0]
+    line = milter_line(brig, warn, "rcpt=<%s> stream=%s" % (full, NEWS))
+    assert re.search(r"bounced: rcpt=<%s> stream=%s status=4\.2\.2 \(full\): soft bounce 2 in "
+                     r"7d, BounceSoftLimit 2: suppressed \(reason=bounce\)" % (
+                         re.escape(full), re.escape(NEWS)), line), line
+    e = entries_for(brig, full)
+    assert len(e) == 1 and e[0]["evidence"] == (
+        "4.2.2; soft: 2 in 7d; smtp; 452 4.2.2 <%s>: mailbox full" % full), e
+    final = notices_of(brig, mid2, "non-delivery")[0]
+    assert "soft bounce 2 in 7d" in milter_line(brig, final, "rcpt=<%s>" % full)
+    assert_bounced_refused(brig, full, status="4.2.2")
+
 
 def test_bounce_while_the_list_cannot_record_it_is_kept_until_it_can(make_brig, bpf, workdir):
     """with the Redis store frozen when Postfix's DSN arrives, txmilter cannot record the
@@ -571,7 +592,7 @@ def test_remote_dsn_over_smtp_suppresses_the_recipient(brig):
     assert "stream=%s status=5.1.1 suppressed (reason=bounce)" % NEWS in line, line
     summary = milter_line(brig, r.queue_id, "from=<>")
     assert "not outbound" in summary and "bounce=dead status=5.1.1" in summary, summary
-    discarded_by_milter(brig, r.queue_id)
+    discarded_by_milter(brig.pf, r.queue_id)
     e = entries_for(brig, gone)
     assert len(e) == 1 and e[0]["evidence"] == (
         "5.1.1; smtp; 550-5.1.1 The email account that you tried to reach does not exist."), e
@@ -598,7 +619,7 @@ def test_exim_status_5_0_0_is_read_from_the_reply_it_quotes(make_brig, bpf):
                     diag="smtp; 550 5.7.1 Spamassassin considers this message SPAM"))
     line = milter_line(brig, r.queue_id, "rcpt=<%s>" % spammed)
     assert "status=5.7.1 (policy)" in line and "not suppressed" in line, line
-    discarded_by_milter(brig, r.queue_id)
+    discarded_by_milter(brig.pf, r.queue_id)
     assert entries_for(brig, spammed) == []
     assert_delivered(brig, spammed)
     counted = brig.bounces_counted()
@@ -615,7 +636,7 @@ def test_forged_dsn_with_a_tampered_token_changes_nothing(brig):
     line = milter_line(brig, r.queue_id, "bounce to %s: token refused" % forged)
     assert "ignored, nothing suppressed" in line, line
     assert "bounce=bad-token action=discard" in milter_line(brig, r.queue_id, "from=<>")
-    discarded_by_milter(brig, r.queue_id)
+    discarded_by_milter(brig.pf, r.queue_id)
     counted = brig.bounces_counted()
     assert counted["bad_token"] == 1 and sum(counted.values()) == 1, counted
     assert brig.suppressed() == []
@@ -632,7 +653,7 @@ def test_out_of_office_reply_to_the_return_path_changes_nothing(brig):
     line = milter_line(brig, r.queue_id, "mail to the return path of rcpt=<%s> is no DSN" % away)
     assert "dropped" in line, line
     assert "bounce=not-dsn action=discard" in milter_line(brig, r.queue_id, "from=<>")
-    discarded_by_milter(brig, r.queue_id)
+    discarded_by_milter(brig.pf, r.queue_id)
     counted = brig.bounces_counted()
     assert counted["not_dsn"] == 1 and sum(counted.values()) == 1, counted
     assert brig.suppressed() == []

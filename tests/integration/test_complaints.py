@@ -38,32 +38,21 @@ import uuid
 
 import pytest
 
-from mailrig.util import free_port, make_dir, run, wait_until
+from dsn_helpers import RP_RX, discarded_by_milter, listed, rcpt
+from mailrig.bouncedomain import BOUNCE_DOMAIN, REMOTE, bounce_domain_postfix
+from mailrig.util import free_port, make_dir, wait_until
 from mailrig.capture import Capture
 from mailrig.message import make_message
 from mailrig.milters import SigningSetup
-from mailrig.postfix import Postfix
-from mailrig.redisserver import RedisServer
-from ratelimit_helpers import ctl
 from unsub_helpers import MAILTO_TEMPLATE, URL_TEMPLATE, unsub_targets, write_keyfile
 
-pytestmark = pytest.mark.txmilter_only
+pytestmark = [pytest.mark.txmilter_only, pytest.mark.usefixtures("reaper_after_workdir")]
 
 NEWS = "news@example.com"                    # the stream of every test here
-BOUNCE_DOMAIN = "bounce.example.com"
 FBL = "fbl@bounce.example.com"
-RP_RX = re.compile(r"^bounces\+([a-z2-7]+)@bounce\.example\.com$")
-LIST_FIELDS = ("rcpt", "stream", "created", "source", "reason", "expires", "evidence")
-REMOTE = "127.0.0.2"                         # the feedback loop: a remote MTA
 ARRIVAL = "Fri, 04 Dec 2026 10:00:00 +0000"
 B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 B32 = "abcdefghijklmnopqrstuvwxyz234567"
-
-
-@pytest.fixture(autouse=True)
-def _reaper_after_workdir(workdir, reaper):
-    """the reaper collects milter logs before the work directory goes (test_alignment.py)"""
-    yield
 
 
 @pytest.fixture(scope="module")
@@ -78,37 +67,13 @@ def ccap(workdir):
 def cpf(workdir, ccap):
     """a Postfix that accepts the bounce domain and discards what the milter lets through"""
     sock = os.path.join(workdir, "milter", "milter.sock")    # where start_milter publishes
-    pf = Postfix(workdir, ("127.0.0.1", ccap.port), "unix:" + sock, name="postfix-complaints",
-                 extra={
-                     "relay_domains": BOUNCE_DOMAIN,
-                     "mynetworks": "127.0.0.1/32",
-                     "smtpd_relay_restrictions":
-                         "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination",
-                 })
-    transport = os.path.join(pf.confdir, "transport")
-    with open(transport, "w") as f:
-        f.write("%s    discard:\n" % BOUNCE_DOMAIN)
-    run(["postmap", "hash:" + transport])
-    pf.extra["transport_maps"] = "hash:" + transport
-    pf.start()
+    pf = bounce_domain_postfix(workdir, ("127.0.0.1", ccap.port), "unix:" + sock,
+                               "postfix-complaints", own_bounces=False)
     yield pf
     pf.stop()
 
 
-STORES = ["sqlite", "redis"]
-
-
-@pytest.fixture
-def store_url(request, workdir):
-    """None (SQLite in DataDirectory) or the URL of a fresh redis-server, by the parameter"""
-    if getattr(request, "param", "sqlite") == "sqlite":
-        yield None
-        return
-    r = RedisServer(workdir, name="redis-complaints-%s" % uuid.uuid4().hex[:6]).start()
-    request.node.redis = r
-    yield r.url
-    if r.alive():
-        r.stop()
+STORES = ["sqlite", "redis"]              # store_url's parameters (conftest.py)
 
 
 class ComplaintRig:
@@ -130,10 +95,7 @@ class ComplaintRig:
 
     def listed(self, reason="complaint"):
         """`txmilterctl suppress list --reason R` as a list of dicts"""
-        rc, out, err = ctl(self.milter, "suppress", "list", "--reason", reason)
-        assert rc == 0, (rc, out, err)
-        return [dict(zip(LIST_FIELDS, l.split("\t", len(LIST_FIELDS) - 1)))
-                for l in out.splitlines() if l]
+        return listed(self.milter, reason)
 
     def complaints(self):
         """{result: count} of txmilter_complaints_total"""
@@ -158,9 +120,7 @@ class ComplaintRig:
 
     def discarded_by_milter(self, qid):
         """Postfix's cleanup dropped qid on the milter's word: it never reached a queue"""
-        assert self.pf.wait_log(r"%s: milter-discard: END-OF-MESSAGE" % qid, timeout=30)
-        assert not [l for l in self.pf.log_text().splitlines()
-                    if " %s: " % qid in l and "status=" in l], "%s was queued" % qid
+        discarded_by_milter(self.pf, qid)
 
 
 @pytest.fixture
@@ -179,10 +139,6 @@ def crig(start_milter, keys, workdir, cpf, ccap, store_url):
         extra.append(("Store", store_url))
     m = start_milter(SigningSetup([keys["rsa_com"]], extra=extra))
     return ComplaintRig(m, cpf, ccap, port)
-
-
-def rcpt(name):
-    return "%s.%s@receiver.example" % (name, uuid.uuid4().hex[:6])
 
 
 def envelope_sender(d):

@@ -59,11 +59,10 @@ def test_config_check_reports_an_unknown_control_socket_group(cfgdir, keys):
     m = TxMilter(cfgdir, setup_for(keys, "rsa", extra=[
         ("ControlSocket", os.path.join(cfgdir, "ctl.sock")),
         ("ControlSocketGroup", "txmt-no-such-group")]), name="m")
-    nlines = sum(1 for _ in open(m.conf_path))
     rc, err = m.check_config()
     assert rc == 1, err
     assert '%s:%d: ControlSocketGroup: no such group "txmt-no-such-group"' % (
-        m.conf_path, nlines) in err, err
+        m.conf_path, line_of(m.conf_path, "ControlSocketGroup")) in err, err
 
 
 # --- files that are not regular files (issue 10) ---------------------------------------
@@ -336,6 +335,43 @@ def test_config_check_wants_a_data_directory_the_userid_can_write(cfgdir):
     assert rc == 0 and err == [], err
 
 
+KEYFILE_USE_CASES = {
+    # name: (the lines beside Signing no, DataDirectory and UnsubscribeKeyFile, the error)
+    "ComplaintAddress alone": (["ComplaintAddress fbl@bounce.example.com"], None),
+    "ReturnPath alone": (["ReturnPath bounces+%{token}@bounce.example.com"], None),
+    "UnsubscribeURL": (["UnsubscribeURL https://unsub.example.com/u/%{token}"], None),
+    "nothing": ([], "{c}:{k}: UnsubscribeKeyFile is set but nothing uses its keys: they seal and "
+                "open the tokens of UnsubscribeURL (https, one-click), UnsubscribeMailto (mail "
+                "only), ReturnPath (bounces) and ComplaintAddress (feedback reports): set one "
+                "of them, or remove it"),
+    "UnsubscribeMailto without the keys": (
+        ["UnsubscribeMailto unsubscribe+%{token}@bounce.example.com"],
+        "{c}:{u}: UnsubscribeMailto needs UnsubscribeKeyFile: its tokens are sealed with those "
+        "keys"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(KEYFILE_USE_CASES))
+def test_config_check_names_what_uses_the_unsubscribe_keys(cfgdir, case):
+    """UnsubscribeKeyFile goes with what seals or opens its tokens: ComplaintAddress alone
+    (reports about mail already sent) is one; a key file nothing uses is refused with a
+    message naming all four, and a List-Unsubscribe without keys names the directive"""
+    from unsub_helpers import write_keyfile
+    more, want = KEYFILE_USE_CASES[case]
+    data = mailrig.make_dir(os.path.join(cfgdir, "data"), 0o700)
+    lines = ["Signing no", "DataDirectory " + data, "ControlSocket none"]
+    if "without the keys" not in case:
+        lines.append("UnsubscribeKeyFile " + write_keyfile(os.path.join(cfgdir, "unsub.keys"),
+                                                           [(1, os.urandom(32))]))
+    c = write_lines(os.path.join(cfgdir, "keys.conf"), lines + more)
+    rc, out, err = check_run(c)
+    if want is None:
+        assert rc == 0 and err == [], err
+        return
+    assert rc == 1, (out, err)
+    assert err == [want.format(c=c, k=len(lines), u=len(lines) + 1)], "\n".join(err)
+
+
 def test_config_check_warns_when_redis_and_the_resolver_do_not_answer(cfgdir, keys):
     """a warning, not an error: the daemon starts and follows StoreFailure/On-DNSError"""
     rport, dport = mailrig.free_port(), mailrig.free_port()
@@ -351,6 +387,9 @@ def test_config_check_warns_when_redis_and_the_resolver_do_not_answer(cfgdir, ke
     assert ("%s:%d: warning: Store redis://127.0.0.1:%d/ does not answer (" % (
         c, line_of(c, "Store"), rport)) in text, text
     assert "until it does, StoreFailure local applies" in text, text
+    # said once: the Redis pool asked does not log the same refusal on its own line
+    about_redis = [l for l in err if "127.0.0.1:%d" % rport in l]
+    assert len(about_redis) == 1, text
     assert ("%s:%d: warning: the resolver (127.0.0.1@%d) gave no answer for "
             "rsa1._domainkey.example.com" % (c, line_of(c, "Nameservers"), dport)) in text, text
 

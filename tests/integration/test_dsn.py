@@ -11,9 +11,9 @@ the same Postfix.  What is checked is what an operator sees: the reply to the ne
 message, the milter's log lines, what `txmilterctl suppress list` shows.
 
 Soft bounces (4.2.2 mailbox full, the way Postfix reports a deferral that timed out:
-Action failed, Status 4.2.2) count towards BounceSoftLimit 3/7d: two leave the recipient
-deliverable, the third suppresses it (reason bounce) and the next message is refused
-550 5.7.1 (bounced: 4.2.2).  Policy refusals (5.7.1, 4.7.0, 5.6.0, 5.2.3) are about the
+Action failed, Status 4.2.2) count towards BounceSoftLimit 3/7d, once per message: two
+messages' leave the recipient deliverable, the third's suppresses it (reason bounce) and
+the next message is refused 550 5.7.1 (bounced: 4.2.2).  Policy refusals (5.7.1, 4.7.0, 5.6.0, 5.2.3) are about the
 message, never the address: however many come, the recipient stays deliverable.
 With Redis, counting is one command, and a Redis that does not answer defers the report
 (451 4.3.0) rather than lose it; the report sent again counts once.
@@ -32,24 +32,23 @@ from unsub_helpers import unsub_setup
 
 pytestmark = pytest.mark.txmilter_only
 
-STORES = ["sqlite", "redis"]
-
-
-@pytest.fixture
-def store_url(request, workdir):
-    """None (embedded SQLite) or the URL of a fresh redis-server, by the test's parameter"""
-    if request.param == "sqlite":
-        yield None
-        return
-    r = RedisServer(workdir, name="redis-dsn-%s" % uuid.uuid4().hex[:6]).start()
-    yield r.url
-    r.stop()
+STORES = ["sqlite", "redis"]              # store_url's parameters (conftest.py)
 
 
 def bounce_rows(m):
     rc, out, err = ctl(m, "suppress", "list", "--reason", "bounce")
     assert rc == 0, (rc, out, err)
     return [l.split("\t") for l in out.splitlines() if l]
+
+
+def soft_rows(m, *args):
+    """`txmilterctl suppress list --soft ARGS` as rows, and what it said on stderr"""
+    rc, out, err = ctl(m, "suppress", "list", "--soft", *args)
+    assert rc == 0, (rc, out, err)
+    return [l.split("\t") for l in out.splitlines() if l], err
+
+
+ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
 
 def soft_setup(rig, workdir, store_url):
@@ -60,13 +59,14 @@ def soft_setup(rig, workdir, store_url):
 
 @pytest.mark.parametrize("store_url", STORES, indirect=True)
 def test_soft_bounces_suppress_at_the_limit(rig, workdir, store_url):
-    """4.2.2 twice: deliverable; the third within 7d: suppressed, the next message 550"""
+    """4.2.2 for two messages: deliverable; for a third within 7d: suppressed, the next
+    message 550 (a soft bounce counts once per message: each report is about another)"""
     m = rig.start_milter(soft_setup(rig, workdir, store_url))
     to, other = rcpt("full"), rcpt("alsofull")
-    rp, mid = return_path_of(rig, to)
     rp_other, mid_other = return_path_of(rig, other)
     q = re.escape(to)
     for n in (1, 2):
+        rp, mid = return_path_of(rig, to)
         send_dsn(rig, m, rp, to, mid, "4.2.2",
                  r"bounce for rcpt=<%s> stream=%s: failed status=4\.2\.2 \(full\): soft bounce %d "
                  r"in 7d, BounceSoftLimit 3: counted, not suppressed" % (q, re.escape(NEWS), n))
@@ -77,8 +77,16 @@ def test_soft_bounces_suppress_at_the_limit(rig, workdir, store_url):
     # another recipient's soft bounces count for it alone
     send_dsn(rig, m, rp_other, other, mid_other, "4.2.2",
              r"rcpt=<%s> .*soft bounce 1 in 7d" % re.escape(other))
+    # what txmilterctl shows of the counts, and looking counts nothing
+    rows, err = soft_rows(m, "--rcpt", to.upper())
+    assert [r[:4] for r in rows] == [[to, NEWS, "2", "3/7d"]], rows
+    assert ISO.match(rows[0][4]) and ISO.match(rows[0][5]) and rows[0][4] <= rows[0][5], rows
+    assert "1 recipient with soft bounces" in err, err
+    rows, err = soft_rows(m)
+    assert sorted(r[:3] for r in rows) == sorted([[to, NEWS, "2"], [other, NEWS, "1"]]), rows
+    rp, mid = return_path_of(rig, to)
     send_dsn(rig, m, rp, to, mid, "4.2.2",
-             r"bounced: rcpt=<%s> stream=%s status=4\.2\.2 \(full\) soft bounce 3 in 7d, "
+             r"bounced: rcpt=<%s> stream=%s status=4\.2\.2 \(full\): soft bounce 3 in 7d, "
              r"BounceSoftLimit 3: suppressed \(reason=bounce\)" % (q, re.escape(NEWS)))
 
     r, omid = outbound(rig, to)
@@ -98,6 +106,7 @@ def test_soft_bounces_suppress_at_the_limit(rig, workdir, store_url):
     # lifted by the operator: deliverable again, the count starts afresh
     rc, out, err = ctl(m, "suppress", "remove", to, NEWS)
     assert rc == 0, (rc, out, err)
+    assert soft_rows(m, "--rcpt", to, "--stream", NEWS) == ([], "0 recipients with soft bounces\n")
     send_dsn(rig, m, rp, to, mid, "4.2.2", r"rcpt=<%s> .*soft bounce 1 in 7d.*counted" % q)
     r, omid = outbound(rig, to)
     assert r.accepted, (r, rig.postfix.log_for(omid))
@@ -158,6 +167,7 @@ def test_soft_count_is_one_redis_call_and_a_frozen_redis_defers_the_report(rig, 
         assert redis.cli("ZCARD", key).strip() == "1"
         assert "soft bounce 2 in 7d" not in m.log_text(True)
 
+        rp, mid = return_path_of(rig, to)           # another message: another soft bounce
         mon = redis.monitor()
         try:
             send_dsn(rig, m, rp, to, mid, "4.2.2", r"rcpt=<%s> .*soft bounce 2 in 7d" % q)

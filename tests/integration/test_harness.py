@@ -6,18 +6,21 @@ as the signing milter, so that a failure here is a harness problem, not a txmilt
 bug.  If they fail, nothing else in this directory means anything.
 """
 
+import os
 import smtplib
 import socket
+import struct
 import threading
 
 import pytest
 
 from mailrig.util import RigError
 from mailrig.message import make_message
-from mailrig.milters import setup_for
+from mailrig.milters import TxMilter, setup_for, txmilter_usable
 from mailrig.redisserver import RedisServer
 from mailrig.smtp import smtp_send
 from mailrig.verify import check_not_verifying, check_signed
+from ratelimit_helpers import ctl
 
 
 
@@ -206,3 +209,55 @@ def test_harness_redis_start_waits_for_its_own_server_not_the_port_squatter(work
         assert not fixed.alive()
     finally:
         squat.close()
+
+
+def _listener_pid(path):
+    """the pid of the process listening on the unix socket path (SO_PEERCRED)"""
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        c.settimeout(5)
+        c.connect(path)
+        cred = c.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+        return struct.unpack("3i", cred)[0]
+    finally:
+        c.close()
+
+
+def test_harness_txmilters_started_together_answer_on_their_own_control_sockets(workdir, keys):
+    """two txmilters of one directory (as the tests' milters share one), neither naming a
+    ControlSocket or DataDirectory: each gets its own in that directory, never the
+    machine's default (/run/txmilter/control.sock, /var/lib/txmilter), and txmilterctl
+    with either's configuration talks to that daemon: its policy, its pid on the socket"""
+    ok, why = txmilter_usable()
+    if not ok:
+        pytest.fail("txmilter is not usable: %s" % why)
+    pair = []
+    try:
+        for tag in ("first", "second"):
+            policy = os.path.join(workdir, "ctl-pair-%s.policy" % tag)
+            with open(policy, "w") as f:
+                f.write("burst-%s rcpt 3/10m tempfail\n" % tag)
+            m = TxMilter(workdir, setup_for(keys, "rsa", extra=[("RateLimitPolicy", policy)]),
+                         name="ctl-pair", tag=tag, sock_name="%s.sock" % tag)
+            m.policy, m.rule = policy, "burst-" + tag
+            pair.append(m)
+        for m in pair:
+            m.start()
+        a, b = pair
+        assert a.control_socket != b.control_socket
+        assert a.datadir != b.datadir
+        for m in pair:
+            assert os.path.dirname(m.control_socket) == m.dir, m.control_socket
+            assert os.path.dirname(m.datadir) == m.dir, m.datadir
+            assert os.path.isdir(m.datadir)
+        for m in pair:
+            assert _listener_pid(m.control_socket) == m.proc.pid
+            rc, out, err = ctl(m, "ratelimit", "stats")
+            assert rc == 0, err
+            assert "policy: %s (1 rules)" % m.policy in out, out
+            assert "rule %s: " % m.rule in out, out
+    finally:
+        for m in pair:
+            m.stop()
+    for m in pair:
+        assert m.returncode() == 0, m.log_text(True)[-2000:]

@@ -31,6 +31,7 @@ PROMTOOL = "/usr/bin/promtool"
 RULES = os.path.join(REPO, "contrib", "prometheus", "txmilter.rules.yml")
 DASHBOARD = os.path.join(REPO, "contrib", "prometheus", "grafana-txmilter.json")
 RULE_TESTS = os.path.join(REPO, "tests", "prometheus")
+STORE_TTL = 5       # seconds a Redis PING's answer is kept (DAEMON_HEALTH_STORE_TTL, txmilter(8))
 NEWS = "news@example.com"
 VICTIM = "victim@gmail.com"
 
@@ -276,8 +277,10 @@ def test_prometheus_scrapes_both_daemons_while_mail_flows(rig, workdir, prom):
 
 
 def test_health_503_while_redis_is_down_and_prometheus_sees_the_store_down(rig, workdir, prom):
-    """Store redis://: txmilterctl ratelimit stats counts per rule; /health 200, then
-    503 naming the store while redis-server is stopped (txmilter_store_up{store="rate"} 0 in Prometheus), 200 again after it
+    """Store redis://: txmilterctl ratelimit stats counts per rule; /health 200, and many
+    scrapes of /metrics and /health send Redis one PING per STORE_TTL seconds, not one
+    each; then 503 naming the store within STORE_TTL (plus the PING's timeout) of
+    redis-server stopping (txmilter_store_up{store="rate"} 0 in Prometheus), 200 again after it
     is back."""
     r = RedisServer(workdir, name="redis-metrics").start()
     try:
@@ -299,9 +302,22 @@ def test_health_503_while_redis_is_down_and_prometheus_sees_the_store_down(rig, 
         assert st["rule rcpt-burst"] == "allowed 3, refused 2, shadow-refused 0", st
         p.wait_value('txmilter_ratelimit_decisions_total{rule="rcpt-burst",result="refused"}', 2)
         p.wait_value('txmilter_store_up{store="rate"}', 1)
+        pings = r.commandstats().get("ping", 0)
+        t0 = time.monotonic()
+        for _ in range(20):
+            assert http_get(base + "/health")[0::2] == (200, "ok\n")
+            assert samples(http_get(base + "/metrics")[2])['txmilter_store_up{store="rate"}'] == 1
+        # Prometheus scrapes meanwhile too: every one of them shares the kept answer
+        allowed = int((time.monotonic() - t0) // STORE_TTL) + 1
+        pings = r.commandstats().get("ping", 0) - pings
+        assert pings <= allowed, "40 requests sent Redis %d PINGs, want at most %d" % (pings, allowed)
         r.stop()
-        status, _, body = http_get(base + "/health")
-        assert status == 503 and "store redis" in body, (status, body)
+
+        def down():
+            st, _, text = http_get(base + "/health")
+            return st == 503 and text
+        body = wait_until(down, STORE_TTL + 2 + 5, what="/health 503 after redis-server stopped")
+        assert "store redis" in body, body
         assert "127.0.0.1:%d" % r.port not in body, "the Store URL (it may hold a password)"
         p.wait_value('txmilter_store_up{store="rate"}', 0)
         r.start()
@@ -441,12 +457,16 @@ def test_bounces_counted_by_class_and_suppressions_by_reason(rig, workdir):
     rp_dead, mid_dead = return_path_of(rig, dead)
     rp_full, mid_full = return_path_of(rig, full)
     rp_misc, mid_misc = return_path_of(rig, misc)
+    # a soft bounce counts once per message: the second of each is about another one
+    rp_full2, mid_full2 = return_path_of(rig, full)
+    rp_misc2, mid_misc2 = return_path_of(rig, misc)
     send_dsn(rig, m, rp_dead, dead, mid_dead, "5.1.1", r"bounced: rcpt=<%s>" % re.escape(dead))
     send_dsn(rig, m, rp_full, full, mid_full, "4.2.2", r"soft bounce 1 in 1d")
-    send_dsn(rig, m, rp_full, full, mid_full, "5.2.2", r"soft bounce 2 in 1d.*suppressed")
+    send_dsn(rig, m, rp_full2, full, mid_full2, "5.2.2", r"soft bounce 2 in 1d.*suppressed")
     send_dsn(rig, m, rp_misc, misc, mid_misc, "5.7.1", r"status=5\.7\.1 \(policy\)")
     send_dsn(rig, m, rp_misc, misc, mid_misc, "4.4.1", r"status=4\.4\.1 \(transient\).*soft bounce 1")
-    send_dsn(rig, m, rp_misc, misc, mid_misc, "5.0.0", r"status=5\.0\.0 \(other\).*soft bounce 2")
+    send_dsn(rig, m, rp_misc2, misc, mid_misc2, "5.0.0",
+             r"status=5\.0\.0 \(other\).*soft bounce 2")
     send_dsn(rig, m, rp_dead, dead, mid_dead, "2.0.0", r"status=2\.0\.0 \(none\)", action="delivered")
     msg, mid = out_of_office(rp_misc, misc)
     send_back(rig, m, rp_misc, msg, mid, r"is no DSN")

@@ -483,16 +483,21 @@ def maildrop_clear(pf):
             pass
 
 
+def sendmail_to_the_limit(rl):
+    """sendmail(1) the one message to VICTIM that burst rcpt 1/10m lets through; delivered"""
+    msg1, mid1 = new_message(to_addr=VICTIM, tag="sm1")
+    rc, out = rl.postfix.sendmail("app@example.com", [VICTIM], msg1)
+    assert rc == 0, out
+    rl.capture.wait_for(mid1)
+
+
 def test_sendmail_over_limit_recipient_removed_others_delivered(rl):
     """sendmail(1) mail (non_smtpd_milters), txmilter.conf(5) RATE POLICY: a recipient
     over the limit is removed at the end of the message and logged; the others get it."""
     m = rl.start_milter(rl.setup("burst rcpt 1/10m tempfail\n"))
     pf = rl.postfix
     try:
-        msg1, mid1 = new_message(to_addr=VICTIM, tag="sm1")
-        rc, out = pf.sendmail("app@example.com", [VICTIM], msg1)
-        assert rc == 0, out
-        rl.capture.wait_for(mid1)
+        sendmail_to_the_limit(rl)
 
         v2 = "v.ictim+two@gmail.com"
         msg2, mid2 = new_message(to_addr="%s, boss@receiver.example" % v2, tag="sm2")
@@ -546,10 +551,7 @@ def test_sendmail_message_over_limit_is_kept_not_lost(rl):
     m = rl.start_milter(rl.setup("burst rcpt 1/10m tempfail\n"))
     pf = rl.postfix
     try:
-        msg1, mid1 = new_message(to_addr=VICTIM, tag="sm1")
-        rc, out = pf.sendmail("app@example.com", [VICTIM], msg1)
-        assert rc == 0, out
-        rl.capture.wait_for(mid1)
+        sendmail_to_the_limit(rl)
 
         v3 = "VICTIM+three@gmail.com"
         msg3, mid3 = new_message(to_addr=v3, tag="sm3")

@@ -47,19 +47,7 @@ def rcpt(name):
     return "%s.%s@receiver.example" % (name, uuid.uuid4().hex[:6])
 
 
-STORES = ["sqlite", "redis"]
-
-
-@pytest.fixture
-def store_url(request, workdir):
-    """None (embedded SQLite) or the URL of a fresh redis-server, by the test's parameter"""
-    if request.param == "sqlite":
-        yield None
-        return
-    r = RedisServer(workdir, name="redis-unsub-%s" % uuid.uuid4().hex[:6]).start()
-    request.node.redis = r
-    yield r.url
-    r.stop()
+STORES = ["sqlite", "redis"]              # store_url's parameters (conftest.py)
 
 
 def send(rig, from_addr, rcpts, extra_headers=(), source_address=None, mail_from=None,

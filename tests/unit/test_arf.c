@@ -192,21 +192,6 @@ static const ARF_CASE arf_cases[] = {
     { "empty", "", 0, ARF_NOT_REPORT, ARF_TYPE_UNKNOWN, "", "", "", "", "", "", "", 0, 0 },
 };
 
-/* crlf_of - s with every LF made CRLF */
-static char *crlf_of(const char *s)
-{
-    char *out = malloc(strlen(s) * 2 + 1), *o = out;
-
-    assert_non_null(out);
-    for (; *s; s++) {
-        if (*s == '\n')
-            *o++ = '\r';
-        *o++ = *s;
-    }
-    *o = 0;
-    return out;
-}
-
 /* check_str - a field, when the case names it */
 static void check_str(const char *what, const char *got, const char *want)
 {
@@ -218,7 +203,7 @@ static void check_str(const char *what, const char *got, const char *want)
 static void test_arf(void **state)
 {
     const ARF_CASE *c = *state;
-    char *msg = c->crlf ? crlf_of(c->msg) : strdup(c->msg), *exact;
+    char *msg = c->crlf ? th_crlf(c->msg) : strdup(c->msg), *exact;
     size_t len = strlen(msg);
     ARF_REPORT r;
 

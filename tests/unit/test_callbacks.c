@@ -10,7 +10,10 @@
  * the SMTP reply set (codes, and text without '%' or control bytes),
  * the header changes (DKIM-Signature at the top, with the leading space
  * only under SMFIP_HDR_LEADSPC), decisions of steps without reply kept
- * for the end of message, the 421 while draining, and negotiation.
+ * for the end of message, the 421 while draining, and negotiation, and
+ * what each transaction counted: txmilter_messages_total{action} and
+ * txmilter_refusals_total{reason} (a 451 4.3.0 because the MTA refused
+ * the signature is a tempfailed message, not a signed one).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,6 +29,8 @@
 #include <cmocka.h>
 
 #include "callbacks.h"
+#include "metrics.h"
+#include "msg_metrics.h"
 #include "services.h"
 #include "snapshot.h"
 #include "testutil.h"
@@ -139,6 +144,13 @@ int smfi_quarantine(SMFICTX *ctx, char *reason)
 /* ------------------------------------------------------------ fixture */
 
 static char dir[] = "/tmp/txcallbacks.XXXXXX";
+static METRICS *reg;
+static MSG_METRICS counters;            /* messages and refusals only */
+
+static const char *const actions[] = {"signed", "accept-unsigned", "not-outbound", "rejected", "tempfailed",
+                                      "quarantined", "discarded", NULL};
+static const char *const reasons[] = {"from", "alignment", "ratelimit", "suppressed", "dns", "store", "size",
+                                      "sender", "recipient", "nokey", "signing", "unapplied", NULL};
 
 /* setup - a key, its tables and the snapshot every row runs on */
 static int setup(void)
@@ -149,7 +161,13 @@ static int setup(void)
         return -1;
     th_signing_files(dir);
     snapshot_install(th_tables_snapshot(dir, "InternalHosts 127.0.0.1\n", (const char *) NULL));
+    reg = metrics_new();
+    counters.messages = metrics_family(reg, METRICS_COUNTER, "txmilter_messages_total", "m", "action", 16,
+                                       NULL, 0);
+    counters.refusals = metrics_family(reg, METRICS_COUNTER, "txmilter_refusals_total", "r", "reason", 32,
+                                       NULL, 0);
     services_init(&svc);
+    svc.metrics = &counters;
     callbacks_services(&svc);
     return 0;
 }
@@ -171,6 +189,8 @@ typedef struct cb_case {
     sfsistat    at_envfrom, at_envrcpt, at_eoh, at_eom;
     const char *reply;                  /* start of the reply set, "" for none */
     const char *ops;                    /* in the changes made, NULL: no field inserted */
+    const char *action;                 /* the message counted under, NULL: none */
+    const char *reason;                 /* one refusal counted under, NULL: none */
 } CB_CASE;
 
 #define GO SMFIS_CONTINUE
@@ -180,25 +200,27 @@ typedef struct cb_case {
 static const CB_CASE cb_cases[] = {
     {"internal client: signed, DKIM-Signature on top with its leading space", 1, 1, "127.0.0.1", NULL,
      "<a@example.com>", "<b@example.org>", " a@example.com", 0, GO, GO, NR, GO, "",
-     "ins 0 DKIM-Signature: v=1;"},
+     "ins 0 DKIM-Signature: v=1;", "signed", NULL},
     {"without SMFIP_HDR_LEADSPC: the value without the space", 1, 0, "127.0.0.1", NULL,
-     "<a@example.com>", "<b@example.org>", "a@example.com", 0, GO, GO, NR, GO, "", "ins 0 DKIM-Signature:v=1;"},
+     "<a@example.com>", "<b@example.org>", "a@example.com", 0, GO, GO, NR, GO, "", "ins 0 DKIM-Signature:v=1;",
+     "signed", NULL},
     {"authenticated client: outbound", 0, 1, "198.51.100.7", "user", "<a@example.com>", "<b@example.org>",
-     " a@example.com", 0, GO, GO, NR, GO, "", "ins 0 DKIM-Signature: v=1;"},
+     " a@example.com", 0, GO, GO, NR, GO, "", "ins 0 DKIM-Signature: v=1;", "signed", NULL},
     {"other client: accepted at MAIL FROM, untouched", 1, 1, "198.51.100.7", NULL, "<a@example.com>",
-     "<b@example.org>", " a@example.com", 0, SMFIS_ACCEPT, NONE, NONE, NONE, "", NULL},
+     "<b@example.org>", " a@example.com", 0, SMFIS_ACCEPT, NONE, NONE, NONE, "", NULL, "not-outbound",
+     NULL},
     {"no From field: the refusal at end of header is given at end of message", 1, 1, "127.0.0.1", NULL,
      "<a@example.com>", "<b@example.org>", NULL, 0, GO, GO, NR, SMFIS_REJECT,
-     "550 5.6.0 message has no From header field", NULL},
+     "550 5.6.0 message has no From header field", NULL, "rejected", "from"},
     {"bad recipient: 550 5.1.3 at RCPT", 1, 1, "127.0.0.1", NULL, "<a@example.com>",
      "<john doe@example.org>", " a@example.com", 0, GO, SMFIS_REJECT, NONE, NONE, "550 5.1.3 <john doe@example.org>",
-     NULL},
+     NULL, NULL, "recipient"},
     {"bad sender with a percent sign: 553 5.1.7, the sign replaced", 1, 1, "127.0.0.1", NULL,
      "<a%b c@example.com>", "<b@example.org>", " a@example.com", 0, SMFIS_REJECT, NONE, NONE, NONE,
-     "553 5.1.7 <a?b c@example.com>", NULL},
+     "553 5.1.7 <a?b c@example.com>", NULL, "rejected", "sender"},
     {"the MTA refuses the signature: 451 4.3.0", 1, 1, "127.0.0.1", NULL, "<a@example.com>",
      "<b@example.org>", " a@example.com", 1, GO, GO, NR, SMFIS_TEMPFAIL, "451 4.3.0 cannot add DKIM signature",
-     NULL},
+     NULL, "tempfailed", "unapplied"},
 };
 
 /* step - one callback's result against what the row wants; 0 when the transaction ends */
@@ -224,10 +246,33 @@ static void connect_client(const CB_CASE *c, struct smfiDesc *d, SMFICTX *ctx)
     assert_int_equal(d->xxfi_helo(ctx, "app.example"), SMFIS_NOREPLY);
 }
 
+/* counts - each value's count in f, in order of vals */
+static void counts(METRICS_FAMILY *f, const char *const *vals, double *out)
+{
+    for (size_t i = 0; vals[i]; i++)
+        out[i] = metrics_value(f, METRICS_L(vals[i]));
+}
+
+/* check_counted - exactly one more under want (none when NULL), no more elsewhere */
+static void check_counted(const CB_CASE *c, const char *family, METRICS_FAMILY *f, const char *const *vals,
+                          const double *before, const char *want)
+{
+    double after[16];
+
+    counts(f, vals, after);
+    for (size_t i = 0; vals[i]; i++) {
+        double delta = after[i] - before[i], wanted = want && strcmp(want, vals[i]) == 0;
+
+        if (delta != wanted)
+            fail_msg("case \"%s\": %s{%s} went up by %g, want %g", c->name, family, vals[i], delta, wanted);
+    }
+}
+
 /* test_transaction - one row through every step it reaches */
 static void test_transaction(void **state)
 {
     const CB_CASE *c = *state;
+    double actions0[16], reasons0[16];
     struct smfiDesc *d = callbacks_desc(c->unix_socket);
     SMFICTX ctx;
     char *from[] = {(char *) c->from, NULL}, *rcpt[] = {(char *) c->rcpt, NULL};
@@ -240,6 +285,8 @@ static void test_transaction(void **state)
     if (c->auth)
         ctx.macro[3][0] = "{auth_authen}", ctx.macro[3][1] = c->auth;
     ctx.fail_insheader = c->fail_insheader;
+    counts(counters.messages, actions, actions0);
+    counts(counters.refusals, reasons, reasons0);
     connect_client(c, d, &ctx);
     if (!step(c, "envfrom", d->xxfi_envfrom(&ctx, from), c->at_envfrom)
         || !step(c, "envrcpt", d->xxfi_envrcpt(&ctx, rcpt), c->at_envrcpt))
@@ -261,6 +308,8 @@ close:
             fail_msg("case \"%s\": reply \"%s\" unfit for SMTP", c->name, ctx.reply);
     if (c->ops ? strstr(ctx.ops, c->ops) == NULL : strstr(ctx.ops, "ins ") != NULL)
         fail_msg("case \"%s\": changes\n%s\nwant \"%s\"", c->name, ctx.ops, c->ops ? c->ops : "no insertion");
+    check_counted(c, "txmilter_messages_total", counters.messages, actions, actions0, c->action);
+    check_counted(c, "txmilter_refusals_total", counters.refusals, reasons, reasons0, c->reason);
 }
 
 /* test_draining - after callbacks_drain() a new message gets 421 4.3.2 */
@@ -335,5 +384,6 @@ int main(void)
     rc |= RUN("callbacks transactions", test_transaction, cb_cases);
     rc |= cmocka_run_group_tests_name("callbacks draining", last, NULL, NULL);
     snapshot_shutdown();
+    metrics_free(reg);
     return (th_remove_dir(dir) < 0 || rc) ? 1 : 0;
 }

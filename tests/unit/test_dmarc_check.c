@@ -19,44 +19,10 @@
 #include "dmarc_check.h"
 #include "testutil.h"
 
-/* One name in the fake DNS: status and up to 3 TXT records. */
-typedef struct fake_rr {
-    const char *name;
-    DNS_STATUS  status;
-    const char *txt[3];
-} FAKE_RR;
-
-typedef struct fake_dns {
-    const FAKE_RR *rr;
-    int         queries;
-} FAKE_DNS;
-
-/* fake_lookup - DNS_LOOKUP_FN over a table; unknown names are NXDOMAIN */
-static void fake_lookup(void *ctx, const char *name, int rrtype, DNS_ANSWER *ans)
-{
-    FAKE_DNS *f = ctx;
-
-    memset(ans, 0, sizeof(*ans));
-    ans->status = DNS_NXDOMAIN;
-    ans->ttl = 300;
-    f->queries++;
-    assert_int_equal(rrtype, 16);
-    for (const FAKE_RR *r = f->rr; r && r->name; r++) {
-        if (strcmp(r->name, name) != 0)
-            continue;
-        ans->status = r->status;
-        if (r->status == DNS_TEMPFAIL)
-            snprintf(ans->why, sizeof(ans->why), "SERVFAIL from the DNS server");
-        for (size_t i = 0; i < 3 && r->txt[i]; i++)
-            ans->rec[ans->n++] = strdup(r->txt[i]);
-        return;
-    }
-}
-
 typedef struct disc_case {
     const char *name;
     const char *from;
-    FAKE_RR     dns[4];
+    TH_RR     dns[4];
     DMARC_CHECK_STATUS status;
     const char *record_domain;      /* where found (FOUND) */
     int         at_org;
@@ -71,34 +37,34 @@ typedef struct disc_case {
 #define TF DNS_TEMPFAIL
 #define NX DNS_NXDOMAIN
 #define ND DNS_NODATA
-#define END {NULL, 0, {NULL}}
+#define END {NULL, 0, 0, {NULL}}
 
 static const DISC_CASE disc_cases[] = {
     {"record at the From domain", "example.com",
-     {{"_dmarc.example.com", OK, {"v=DMARC1; p=reject"}}, END},
+     {{"_dmarc.example.com", 16, OK, {"v=DMARC1; p=reject"}}, END},
      DMARC_CHECK_FOUND, "example.com", 0, DMARC_CHECK_P_REJECT, "p", 100, 0, 0, 1, NULL},
     {"subdomain falls back to the org domain (#54)", "mail.example.com",
-     {{"_dmarc.example.com", OK, {"v=DMARC1; p=quarantine"}}, END},
+     {{"_dmarc.example.com", 16, OK, {"v=DMARC1; p=quarantine"}}, END},
      DMARC_CHECK_FOUND, "example.com", 1, DMARC_CHECK_P_QUARANTINE, "p", 100, 0, 0, 2, NULL},
     {"sp= applies to a subdomain", "mail.example.com",
-     {{"_dmarc.example.com", OK, {"v=DMARC1; p=reject; sp=none"}}, END},
+     {{"_dmarc.example.com", 16, OK, {"v=DMARC1; p=reject; sp=none"}}, END},
      DMARC_CHECK_FOUND, "example.com", 1, DMARC_CHECK_P_NONE, "sp", 100, 0, 0, 2, NULL},
     {"sp= does not apply to the org domain itself", "example.com",
-     {{"_dmarc.example.com", OK, {"v=DMARC1; p=reject; sp=none"}}, END},
+     {{"_dmarc.example.com", 16, OK, {"v=DMARC1; p=reject; sp=none"}}, END},
      DMARC_CHECK_FOUND, "example.com", 0, DMARC_CHECK_P_REJECT, "p", 100, 0, 0, 1, NULL},
     {"own record wins over the org's sp=", "mail.example.com",
-     {{"_dmarc.mail.example.com", OK, {"v=DMARC1; p=none"}},
-      {"_dmarc.example.com", OK, {"v=DMARC1; p=reject; sp=reject"}}, END},
+     {{"_dmarc.mail.example.com", 16, OK, {"v=DMARC1; p=none"}},
+      {"_dmarc.example.com", 16, OK, {"v=DMARC1; p=reject; sp=reject"}}, END},
      DMARC_CHECK_FOUND, "mail.example.com", 0, DMARC_CHECK_P_NONE, "p", 100, 0, 0, 1, NULL},
     {"deep subdomain goes straight to the org domain", "a.b.c.example.co.uk",
-     {{"_dmarc.example.co.uk", OK, {"v=DMARC1; p=reject; adkim=s; aspf=s"}}, END},
+     {{"_dmarc.example.co.uk", 16, OK, {"v=DMARC1; p=reject; adkim=s; aspf=s"}}, END},
      DMARC_CHECK_FOUND, "example.co.uk", 1, DMARC_CHECK_P_REJECT, "p", 100, 1, 1, 2, NULL},
     {"NODATA at the From domain, fallback", "mail.example.com",
-     {{"_dmarc.mail.example.com", ND, {NULL}}, {"_dmarc.example.com", OK, {"v=DMARC1; p=reject"}}, END},
+     {{"_dmarc.mail.example.com", 16, ND, {NULL}}, {"_dmarc.example.com", 16, OK, {"v=DMARC1; p=reject"}}, END},
      DMARC_CHECK_FOUND, "example.com", 1, DMARC_CHECK_P_REJECT, "p", 100, 0, 0, 2, NULL},
     {"non-DMARC TXT ignored, fallback", "mail.example.com",
-     {{"_dmarc.mail.example.com", OK, {"v=spf1 -all", "hello"}},
-      {"_dmarc.example.com", OK, {"v=DMARC1; p=reject"}}, END},
+     {{"_dmarc.mail.example.com", 16, OK, {"v=spf1 -all", "hello"}},
+      {"_dmarc.example.com", 16, OK, {"v=DMARC1; p=reject"}}, END},
      DMARC_CHECK_FOUND, "example.com", 1, DMARC_CHECK_P_REJECT, "p", 100, 0, 0, 2, NULL},
     {"no record anywhere", "mail.example.com", {END},
      DMARC_CHECK_NONE, NULL, 0, DMARC_CHECK_P_NONE, "p", 100, 0, 0, 2, "nor at _dmarc.example.com"},
@@ -107,38 +73,38 @@ static const DISC_CASE disc_cases[] = {
     {"public suffix From: no fallback", "co.uk", {END},
      DMARC_CHECK_NONE, NULL, 0, DMARC_CHECK_P_NONE, "p", 100, 0, 0, 1, "_dmarc.co.uk"},
     {"two records: none applies, no fallback", "mail.example.com",
-     {{"_dmarc.mail.example.com", OK, {"v=DMARC1; p=reject", "v=DMARC1; p=none"}},
-      {"_dmarc.example.com", OK, {"v=DMARC1; p=reject"}}, END},
+     {{"_dmarc.mail.example.com", 16, OK, {"v=DMARC1; p=reject", "v=DMARC1; p=none"}},
+      {"_dmarc.example.com", 16, OK, {"v=DMARC1; p=reject"}}, END},
      DMARC_CHECK_MULTIPLE, NULL, 0, DMARC_CHECK_P_NONE, "p", 100, 0, 0, 1, "2 DMARC records"},
     {"invalid p=", "example.com",
-     {{"_dmarc.example.com", OK, {"v=DMARC1; p=bogus"}}, END},
+     {{"_dmarc.example.com", 16, OK, {"v=DMARC1; p=bogus"}}, END},
      DMARC_CHECK_INVALID, NULL, 0, DMARC_CHECK_P_NONE, "p", 100, 0, 0, 1, "not valid"},
     {"no p=", "example.com",
-     {{"_dmarc.example.com", OK, {"v=DMARC1; rua=mailto:d@example.com"}}, END},
+     {{"_dmarc.example.com", 16, OK, {"v=DMARC1; rua=mailto:d@example.com"}}, END},
      DMARC_CHECK_INVALID, NULL, 0, DMARC_CHECK_P_NONE, "p", 100, 0, 0, 1, "no p= tag"},
     {"DNS trouble at the From domain", "mail.example.com",
-     {{"_dmarc.mail.example.com", TF, {NULL}}, {"_dmarc.example.com", OK, {"v=DMARC1; p=reject"}}, END},
+     {{"_dmarc.mail.example.com", 16, TF, {NULL}}, {"_dmarc.example.com", 16, OK, {"v=DMARC1; p=reject"}}, END},
      DMARC_CHECK_TEMPFAIL, NULL, 0, DMARC_CHECK_P_NONE, "p", 100, 0, 0, 1, "SERVFAIL"},
     {"DNS trouble at the org domain", "mail.example.com",
-     {{"_dmarc.example.com", TF, {NULL}}, END},
+     {{"_dmarc.example.com", 16, TF, {NULL}}, END},
      DMARC_CHECK_TEMPFAIL, NULL, 0, DMARC_CHECK_P_NONE, "p", 100, 0, 0, 2, "SERVFAIL"},
     {"pct=0 moves reject to quarantine", "example.com",
-     {{"_dmarc.example.com", OK, {"v=DMARC1; p=reject; pct=0"}}, END},
+     {{"_dmarc.example.com", 16, OK, {"v=DMARC1; p=reject; pct=0"}}, END},
      DMARC_CHECK_FOUND, "example.com", 0, DMARC_CHECK_P_QUARANTINE, "p", 0, 0, 0, 1, NULL},
     {"pct=0 moves quarantine to none", "example.com",
-     {{"_dmarc.example.com", OK, {"v=DMARC1; p=quarantine; pct=0"}}, END},
+     {{"_dmarc.example.com", 16, OK, {"v=DMARC1; p=quarantine; pct=0"}}, END},
      DMARC_CHECK_FOUND, "example.com", 0, DMARC_CHECK_P_NONE, "p", 0, 0, 0, 1, NULL},
     {"pct=50 keeps the policy", "example.com",
-     {{"_dmarc.example.com", OK, {"v=DMARC1; p=reject; pct=50"}}, END},
+     {{"_dmarc.example.com", 16, OK, {"v=DMARC1; p=reject; pct=50"}}, END},
      DMARC_CHECK_FOUND, "example.com", 0, DMARC_CHECK_P_REJECT, "p", 50, 0, 0, 1, NULL},
     {"adkim and aspf strict", "example.com",
-     {{"_dmarc.example.com", OK, {"v=DMARC1; p=reject; adkim=s; aspf=s"}}, END},
+     {{"_dmarc.example.com", 16, OK, {"v=DMARC1; p=reject; adkim=s; aspf=s"}}, END},
      DMARC_CHECK_FOUND, "example.com", 0, DMARC_CHECK_P_REJECT, "p", 100, 1, 1, 1, NULL},
     {"mixed-case From domain is lowercased", "Mail.Example.COM.",
-     {{"_dmarc.example.com", OK, {"v=DMARC1; p=reject"}}, END},
+     {{"_dmarc.example.com", 16, OK, {"v=DMARC1; p=reject"}}, END},
      DMARC_CHECK_FOUND, "example.com", 1, DMARC_CHECK_P_REJECT, "p", 100, 0, 0, 2, NULL},
     {"spaces around the version tag", "example.com",
-     {{"_dmarc.example.com", OK, {" v = DMARC1 ;p=quarantine"}}, END},
+     {{"_dmarc.example.com", 16, OK, {" v = DMARC1 ;p=quarantine"}}, END},
      DMARC_CHECK_FOUND, "example.com", 0, DMARC_CHECK_P_QUARANTINE, "p", 100, 0, 0, 1, NULL},
 };
 
@@ -147,10 +113,10 @@ static void test_discovery(void **state)
     (void) state;
     for (size_t i = 0; i < sizeof(disc_cases) / sizeof(disc_cases[0]); i++) {
         const DISC_CASE *c = &disc_cases[i];
-        FAKE_DNS f = {c->dns, 0};
+        TH_DNS f = { .rr = c->dns, .only_type = 16 };
         DMARC_CHECK d;
 
-        dmarc_check_discover(fake_lookup, &f, c->from, &d);
+        dmarc_check_discover(th_dns_lookup, &f, c->from, &d);
         if (d.status != c->status)
             fail_msg("case \"%s\": status %d, want %d (why: %s)", c->name, d.status, c->status, d.why);
         if (f.queries != c->queries)
@@ -175,15 +141,15 @@ static void test_discovery(void **state)
 static void test_overlong_record(void **state)
 {
     char rec[2000];
-    FAKE_RR dns[2] = {{"_dmarc.example.com", OK, {rec}}, END};
-    FAKE_DNS f = {dns, 0};
+    TH_RR dns[2] = {{"_dmarc.example.com", 16, OK, {rec}}, END};
+    TH_DNS f = { .rr = dns, .only_type = 16 };
     DMARC_CHECK d;
 
     (void) state;
     memset(rec, 'x', sizeof(rec) - 1);
     memcpy(rec, "v=DMARC1; p=reject; rua=mailto:", 31);
     rec[sizeof(rec) - 1] = 0;
-    dmarc_check_discover(fake_lookup, &f, "example.com", &d);
+    dmarc_check_discover(th_dns_lookup, &f, "example.com", &d);
     assert_int_equal(d.status, DMARC_CHECK_INVALID);
     assert_non_null(strstr(d.why, "longer than"));
 }

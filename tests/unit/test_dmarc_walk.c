@@ -136,47 +136,10 @@ static void test_plan(void **state)
     assert_string_equal(names[7], "a");
 }
 
-/* The fake DNS: name, type, status, up to 3 TXT records. */
-typedef struct fake_rr {
-    const char *name;
-    int         type;
-    DNS_STATUS  status;
-    const char *txt[3];
-} FAKE_RR;
-
-typedef struct fake_dns {
-    const FAKE_RR *rr;
-    int         queries;
-    char        asked[16][80];
-} FAKE_DNS;
-
-/* fake_lookup - unknown names are NXDOMAIN; type 0 in the table: any type */
-static void fake_lookup(void *ctx, const char *name, int rrtype, DNS_ANSWER *ans)
-{
-    FAKE_DNS *f = ctx;
-
-    memset(ans, 0, sizeof(*ans));
-    ans->status = DNS_NXDOMAIN;
-    ans->ttl = 300;
-    if (f->queries < 16)
-        snprintf(f->asked[f->queries], sizeof(f->asked[0]), "%s/%d", name, rrtype);
-    f->queries++;
-    for (const FAKE_RR *r = f->rr; r && r->name; r++) {
-        if (strcmp(r->name, name) != 0 || (r->type && r->type != rrtype))
-            continue;
-        ans->status = r->status;
-        if (r->status == DNS_TEMPFAIL)
-            snprintf(ans->why, sizeof(ans->why), "SERVFAIL");
-        for (size_t i = 0; i < 3 && r->txt[i]; i++)
-            ans->rec[ans->n++] = strdup(r->txt[i]);
-        return;
-    }
-}
-
 typedef struct walk_case {
     const char *name;
     const char *from;
-    FAKE_RR     dns[6];
+    TH_RR     dns[6];
     DMARC_CHECK_STATUS status;
     const char *record_domain;      /* FOUND */
     const char *org;
@@ -271,10 +234,10 @@ static void test_walk(void **state)
     (void) state;
     for (size_t i = 0; i < sizeof(walk_cases) / sizeof(walk_cases[0]); i++) {
         const WALK_CASE *c = &walk_cases[i];
-        FAKE_DNS f = {c->dns, 0, {{0}}};
+        TH_DNS f = { .rr = c->dns };
         DMARC_WALK w;
 
-        dmarc_walk_discover(fake_lookup, &f, c->from, &w);
+        dmarc_walk_discover(th_dns_lookup, &f, c->from, &w);
         if (w.status != c->status)
             fail_msg("%s: status %d, want %d (%s)", c->name, w.status, c->status, w.why);
         if (f.queries != c->queries || w.queries != c->queries)
@@ -294,12 +257,12 @@ static void test_walk(void **state)
 
 static void test_walk_order(void **state)
 {
-    static const FAKE_RR none[] = {END};
-    FAKE_DNS f = {none, 0, {{0}}};
+    static const TH_RR none[] = {END};
+    TH_DNS f = { .rr = none };
     DMARC_WALK w;
 
     (void) state;
-    dmarc_walk_discover(fake_lookup, &f, "A.Mail.Example.COM.", &w);
+    dmarc_walk_discover(th_dns_lookup, &f, "A.Mail.Example.COM.", &w);
     assert_int_equal(f.queries, 4);
     assert_string_equal(f.asked[0], "_dmarc.a.mail.example.com/16");
     assert_string_equal(f.asked[1], "_dmarc.mail.example.com/16");
@@ -309,44 +272,44 @@ static void test_walk_order(void **state)
 
 static void test_walk_aligned(void **state)
 {
-    static const FAKE_RR dns[] = {
+    static const TH_RR dns[] = {
         {"_dmarc.example.com", 16, OK, {"v=DMARC1; p=reject"}},
         {"_dmarc.example", 16, OK, {"v=DMARC1; p=reject; psd=y"}},
         {"_dmarc.bounce.example.com", 16, TF, {NULL}},
         END,
     };
-    FAKE_DNS f = {dns, 0, {{0}}};
+    TH_DNS f = { .rr = dns };
     DMARC_WALK w;
     char why[300];
 
     (void) state;
-    dmarc_walk_discover(fake_lookup, &f, "mail.example.com", &w);
+    dmarc_walk_discover(th_dns_lookup, &f, "mail.example.com", &w);
     assert_int_equal(w.status, FOUND);
-    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "mail.example.com", 1, TH_ERR(why)), 1);
-    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "example.com", 1, TH_ERR(why)), 0);
-    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "example.com", 0, TH_ERR(why)), 1);
-    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "x.example.com", 0, TH_ERR(why)), 1);
+    assert_int_equal(dmarc_walk_aligned(th_dns_lookup, &f, &w, "mail.example.com", 1, TH_ERR(why)), 1);
+    assert_int_equal(dmarc_walk_aligned(th_dns_lookup, &f, &w, "example.com", 1, TH_ERR(why)), 0);
+    assert_int_equal(dmarc_walk_aligned(th_dns_lookup, &f, &w, "example.com", 0, TH_ERR(why)), 1);
+    assert_int_equal(dmarc_walk_aligned(th_dns_lookup, &f, &w, "x.example.com", 0, TH_ERR(why)), 1);
     f.queries = 0;
-    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "example.net", 0, TH_ERR(why)), 0);
+    assert_int_equal(dmarc_walk_aligned(th_dns_lookup, &f, &w, "example.net", 0, TH_ERR(why)), 0);
     assert_int_equal(f.queries, 0);                 /* no need to ask */
-    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "bounce.example.com", 0, TH_ERR(why)), -1);
+    assert_int_equal(dmarc_walk_aligned(th_dns_lookup, &f, &w, "bounce.example.com", 0, TH_ERR(why)), -1);
     assert_non_null(strstr(why, "_dmarc.bounce.example.com: SERVFAIL"));
     /* under a PSD: two registrants do not align */
-    dmarc_walk_discover(fake_lookup, &f, "shop.example", &w);
+    dmarc_walk_discover(th_dns_lookup, &f, "shop.example", &w);
     assert_string_equal(w.org_domain, "shop.example");
-    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "other.example", 0, TH_ERR(why)), 0);
-    assert_int_equal(dmarc_walk_aligned(fake_lookup, &f, &w, "m.shop.example", 0, TH_ERR(why)), 1);
+    assert_int_equal(dmarc_walk_aligned(th_dns_lookup, &f, &w, "other.example", 0, TH_ERR(why)), 0);
+    assert_int_equal(dmarc_walk_aligned(th_dns_lookup, &f, &w, "m.shop.example", 0, TH_ERR(why)), 1);
 }
 
 static void test_walk_to_check(void **state)
 {
-    static const FAKE_RR dns[] = {{"_dmarc.example", 16, OK, {"v=DMARC1; p=reject; psd=y; adkim=s"}}, END};
-    FAKE_DNS f = {dns, 0, {{0}}};
+    static const TH_RR dns[] = {{"_dmarc.example", 16, OK, {"v=DMARC1; p=reject; psd=y; adkim=s"}}, END};
+    TH_DNS f = { .rr = dns };
     DMARC_WALK w;
     DMARC_CHECK c;
 
     (void) state;
-    dmarc_walk_discover(fake_lookup, &f, "shop.example", &w);
+    dmarc_walk_discover(th_dns_lookup, &f, "shop.example", &w);
     dmarc_walk_to_check(&w, &c);
     assert_int_equal(c.status, DMARC_CHECK_FOUND);
     assert_string_equal(c.record_domain, "example");

@@ -6,7 +6,8 @@
  * reply it quotes, messages that are not DSNs (an
  * out-of-office reply, a feedback report, a base64 status part), the
  * Message-ID of the returned original (as it is, folded, in base64 or
- * quoted-printable, missing), and the classification of status codes.
+ * quoted-printable, missing), the report ids BounceSoftLimit counts (one
+ * per token and original), and the classification of status codes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -177,26 +178,11 @@ static const DSN_CASE dsn_cases[] = {
     { "empty", "", 0, NULL, 0, DSN_CLASS_NONE, "", "", NULL },
 };
 
-/* crlf_of - s with every LF made CRLF */
-static char *crlf_of(const char *s)
-{
-    char *out = malloc(strlen(s) * 2 + 1), *o = out;
-
-    assert_non_null(out);
-    for (; *s; s++) {
-        if (*s == '\n')
-            *o++ = '\r';
-        *o++ = *s;
-    }
-    *o = 0;
-    return out;
-}
-
 /* test_dsn - one message read */
 static void test_dsn(void **state)
 {
     const DSN_CASE *c = *state;
-    char *msg = c->crlf ? crlf_of(c->msg) : strdup(c->msg);
+    char *msg = c->crlf ? th_crlf(c->msg) : strdup(c->msg);
     DSN_RESULT r;
 
     assert_int_equal(dsn_parse(msg, strlen(msg), c->want_rcpt, &r), c->is_dsn);
@@ -266,12 +252,46 @@ static const MSGID_CASE msgid_cases[] = {
 static void test_msgid(void **state)
 {
     const MSGID_CASE *c = *state;
-    char *msg = c->crlf ? crlf_of(c->msg) : strdup(c->msg);
+    char *msg = c->crlf ? th_crlf(c->msg) : strdup(c->msg);
     DSN_RESULT r;
 
     assert_int_equal(dsn_parse(msg, strlen(msg), "bob@example.org", &r), 1);
     assert_string_equal(r.orig_msgid, c->msgid);
     free(msg);
+}
+
+typedef struct id_case {
+    const char *name;
+    const char *token_a, *msgid_a, *token_b, *msgid_b;
+    int         same;                   /* the two get one id */
+} ID_CASE;
+
+#define TOK "mfrggzdfmztwq2lknnwg23tpobyxe43uov3ho6dzpi"
+
+static const ID_CASE id_cases[] = {
+    { "one_message", TOK, "<m1@x.example>", TOK, "<m1@x.example>", 1 },
+    { "token_in_either_case", TOK, "<m1@x.example>", "MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43UOV3HO6DZPI",
+      "<m1@x.example>", 1 },
+    { "nothing_enclosed", TOK, "", TOK, "", 1 },
+    { "another_token", TOK, "<m1@x.example>", TOK "a", "<m1@x.example>", 0 },
+    { "another_original", TOK, "<m1@x.example>", TOK, "<m2@x.example>", 0 },
+    { "enclosed_or_not", TOK, "<m1@x.example>", TOK, "", 0 },
+    { "message_id_case_kept", TOK, "<M1@x.example>", TOK, "<m1@x.example>", 0 },
+    { "where_the_token_ends", "ab", "c", "a", "bc", 0 },
+};
+
+/* test_report_id - dsn_report_id() */
+static void test_report_id(void **state)
+{
+    const ID_CASE *c = *state;
+    char a[DSN_REPORT_ID_MAX], b[DSN_REPORT_ID_MAX];
+
+    dsn_report_id(c->token_a, c->msgid_a, a, sizeof(a));
+    dsn_report_id(c->token_b, c->msgid_b, b, sizeof(b));
+    assert_int_equal(strlen(a), DSN_REPORT_ID_MAX - 1);
+    assert_int_equal(a[0], 't');
+    assert_int_equal(strspn(a + 1, "0123456789abcdef"), DSN_REPORT_ID_MAX - 2);
+    assert_int_equal(strcmp(a, b) == 0, c->same);
 }
 
 typedef struct cls_case {
@@ -316,6 +336,7 @@ int main(void)
     int rc = RUN("dsn_parse", test_dsn, dsn_cases);
 
     rc |= RUN("dsn_parse_original", test_msgid, msgid_cases);
+    rc |= RUN("dsn_report_id", test_report_id, id_cases);
     rc |= RUN("dsn_classify", test_classify, cls_cases);
     return rc ? 1 : 0;
 }

@@ -44,21 +44,6 @@ static SNAPSHOT *snap(void)
                            "ComplaintAddress " FBL ", jmrp@bounce.example.com\n", "");
 }
 
-/* crlf - s with bare LFs made CRLF, into a new string */
-static char *crlf(const char *s)
-{
-    char *out = malloc(strlen(s) * 2 + 1), *o = out;
-
-    assert_non_null(out);
-    for (; *s; s++) {
-        if (*s == '\n' && (o == out || o[-1] != '\r'))
-            *o++ = '\r';
-        *o++ = *s;
-    }
-    *o = 0;
-    return out;
-}
-
 enum { ENC_NONE, ENC_B64, ENC_QP };
 
 /* qp_encode - in as quoted-printable into out: "=" as =3D, soft line
@@ -138,7 +123,7 @@ static REPLY inbound(SNAPSHOT *s, SERVICES *svc, const char *const *rcpts, size_
 {
     MSG_CONN conn;
     const MSG_HDROP *ops;
-    char r[600], *body = crlf(body_lf);
+    char r[600], *body = th_crlf(body_lf);
     REPLY v;
     MSG *m;
 

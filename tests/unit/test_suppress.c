@@ -4,7 +4,8 @@
  * (suppress_sqlite.c) in a temporary directory, and Redis
  * (suppress_redis.c) against a real redis-server that the test starts on
  * a free loopback port (with a password, no persistence; through
- * tests/redis-launch, see testutil.h) and kills at the end. Without redis-server (Debian package redis-server) the test fails;
+ * tests/redis-launch, see testutil.h) and kills at the end (the scratch
+ * directory and the server are testsuppress.h's). Without redis-server (Debian package redis-server) the test fails;
  * it never skips.
  *
  * - one table of scenarios (add idempotent, check, remove, list and its
@@ -47,6 +48,7 @@
 
 #include "redis_pool.h"
 #include "suppress.h"
+#include "testsuppress.h"
 #include "testutil.h"
 #include "util.h"
 
@@ -54,28 +56,15 @@
 #define PASS    "s3cret pass"           /* with a space: URL-escaped */
 #define PASS_URL "s3cret%%20pass"      /* in a format string */
 
-static char tmp_dir[128];
 static long slack_ms;
 
-/* new_dir - a fresh directory under the test's temporary directory */
-static char *new_dir(void)
-{
-    static unsigned n;
-    char *d = xasprintf("%s/d%u", tmp_dir, ++n);
-
-    assert_int_equal(mkdir(d, 0750), 0);
-    return d;
-}
-
 /* ------------------------------------------------------------ redis-server */
-
-static TH_REDIS rs;                 /* started by tests/redis-launch (testutil.c) */
 
 /* raw - a command (argv form) on a fresh authenticated connection; NULL on error */
 static redisReply *raw(int argc, const char **argv)
 {
     struct timeval tv = { 1, 0 };
-    redisContext *c = redisConnectWithTimeout("127.0.0.1", rs.port, tv);
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", th_sup.rs.port, tv);
     redisReply *rep;
 
     if (c == NULL || c->err) {
@@ -103,31 +92,17 @@ static redisReply *raw1(const char *a, const char *b, const char *c)
 /* rs_start - start (or restart on the same port) the redis-server */
 static void rs_start(void)
 {
-    char *dir = xasprintf("%s/redis", tmp_dir);
+    char *dir = xasprintf("%s/redis", th_sup.tmp);
 
-    rs.password = PASS;
-    th_redis_start(&rs, dir);
+    th_sup.rs.password = PASS;
+    th_redis_start(&th_sup.rs, dir);
     free(dir);
-}
-
-/* cleanup - kill the server, remove the temporary directory */
-static void cleanup(void)
-{
-    char cmd[300];
-
-    th_redis_signal(&rs, SIGKILL);
-    if (tmp_dir[0]) {
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp_dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", tmp_dir);
-        tmp_dir[0] = 0;
-    }
 }
 
 /* redis_url - the server's URL with the password and db */
 static char *redis_url(int db)
 {
-    return xasprintf("redis://:" PASS_URL "@127.0.0.1:%d/%d", rs.port, db);
+    return xasprintf("redis://:" PASS_URL "@127.0.0.1:%d/%d", th_sup.rs.port, db);
 }
 
 /* flushall - empty every db */
@@ -326,7 +301,7 @@ static void run_ops(SUPPRESS *s, const SC_CASE *c)
 /* test_scenario_sqlite - a scenario on a new SQLite file */
 static void test_scenario_sqlite(void **state)
 {
-    char *dir = new_dir();
+    char *dir = th_sup_new_dir();
     SUPPRESS *s = open_sqlite(dir);
 
     run_ops(s, *state);
@@ -364,7 +339,7 @@ static void test_sqlite_file(void **state)
 
     (void) state;
     for (i = 0; i < sizeof(masks) / sizeof(masks[0]); i++) {
-        char *dir = new_dir(), *db = xasprintf("%s/suppress.db", dir), *wal;
+        char *dir = th_sup_new_dir(), *db = xasprintf("%s/suppress.db", dir), *wal;
         mode_t old = umask(masks[i]);
         SUPPRESS *s = open_sqlite(dir);
         sqlite3 *raw_db;
@@ -398,7 +373,7 @@ static void test_sqlite_file(void **state)
 /* test_sqlite_two_handles - two handles on one file, as two processes hold them */
 static void test_sqlite_two_handles(void **state)
 {
-    char *dir = new_dir();
+    char *dir = th_sup_new_dir();
     SUPPRESS *a = open_sqlite(dir), *b = open_sqlite(dir);
 
     (void) state;
@@ -439,7 +414,7 @@ static int add_many(SUPPRESS *s, const char *tag)
 /* test_sqlite_two_processes - txmilter and txmilter-unsubd writing at once */
 static void test_sqlite_two_processes(void **state)
 {
-    char *dir = new_dir(), go;
+    char *dir = th_sup_new_dir(), go;
     int pfd[2], st;
     SUPPRESS *s;
     pid_t pid;
@@ -496,7 +471,7 @@ static void *th_run(void *p)
 /* test_sqlite_threads - several threads on one handle (txmilter's workers) */
 static void test_sqlite_threads(void **state)
 {
-    char *dir = new_dir();
+    char *dir = th_sup_new_dir();
     SUPPRESS *s = open_sqlite(dir);
     pthread_t t[4];
     TH_ARG a[4];
@@ -524,7 +499,7 @@ static void test_sqlite_threads(void **state)
 /* test_sqlite_reopen - nothing lost when the process closes and opens again */
 static void test_sqlite_reopen(void **state)
 {
-    char *dir = new_dir(), *before, *after;
+    char *dir = th_sup_new_dir(), *before, *after;
     SUPPRESS *s = open_sqlite(dir);
     long n;
 
@@ -561,7 +536,7 @@ static const BAD_FILE bad_files[] = {
 static void test_sqlite_bad_file(void **state)
 {
     const BAD_FILE *c = *state;
-    char *dir = new_dir(), *db = xasprintf("%s/suppress.db", dir), *use = xstrdup(dir);
+    char *dir = th_sup_new_dir(), *db = xasprintf("%s/suppress.db", dir), *use = xstrdup(dir);
     BUF err;
     int fd;
 
@@ -699,7 +674,7 @@ static void test_redis_auth_and_unix(void **state)
     (void) state;
     flushall();
     buf_init(&err, 1024);
-    url = xasprintf("redis://:wrong@127.0.0.1:%d/0", rs.port);
+    url = xasprintf("redis://:wrong@127.0.0.1:%d/0", th_sup.rs.port);
     assert_non_null(s = suppress_open(url, NULL, TO_MS, &err));
     assert_int_equal(suppress_check(s, "x@example.com", "s@x.example", &err), -1);
     assert_non_null(err.data);
@@ -707,7 +682,7 @@ static void test_redis_auth_and_unix(void **state)
     assert_null(strstr(err.data, "wrong"));             /* never the password */
     suppress_close(s);
     free(url);
-    url = xasprintf("redis+unix://:" PASS_URL "@%s?db=0", rs.sock);
+    url = xasprintf("redis+unix://:" PASS_URL "@%s?db=0", th_sup.rs.sock);
     assert_non_null(s = suppress_open(url, NULL, TO_MS, &err));
     assert_int_equal(suppress_add(s, "x@example.com", "s@x.example", "http", &err), 0);
     assert_int_equal(suppress_check(s, "x@example.com", "s@x.example", &err), 1);
@@ -730,7 +705,7 @@ static void test_redis_down(void **state)
     s = open_redis(0);
     buf_init(&err, 1024);
     assert_int_equal(suppress_add(s, "x@example.com", "s@x.example", "http", &err), 0);
-    th_redis_signal(&rs, SIGKILL);
+    th_redis_signal(&th_sup.rs, SIGKILL);
     t0 = th_ms_now();
     assert_int_equal(suppress_check(s, "x@example.com", "s@x.example", &err), -1);
     took = th_ms_now() - t0;
@@ -771,14 +746,14 @@ static void test_redis_frozen(void **state)
     assert_non_null(s = suppress_open_pool(pool, "test: delivered unchecked"));
     assert_int_equal(suppress_add(s, "x@example.com", "s@x.example", "http", &err), 0);
     assert_int_equal(suppress_check(s, "x@example.com", "s@x.example", &err), 1);
-    snprintf(logf, sizeof(logf), "%s/frozen.log", tmp_dir);
+    snprintf(logf, sizeof(logf), "%s/frozen.log", th_sup.tmp);
     fflush(stderr);
     saved = dup(2);
     assert_true((fd = open(logf, O_WRONLY | O_CREAT | O_TRUNC, 0600)) >= 0);
     dup2(fd, 2);
     close(fd);
 
-    th_redis_signal(&rs, SIGSTOP);
+    th_redis_signal(&th_sup.rs, SIGSTOP);
     for (i = 0; i < FROZEN_CHECKS; i++)
         assert_int_equal(suppress_check(s, "x@example.com", "s@x.example", &err), -1);
     assert_int_equal(suppress_add(s, "y@example.com", "s@x.example", "mail", &err), -1);
@@ -794,7 +769,7 @@ static void test_redis_frozen(void **state)
     assert_true(ps.calls_failed + ps.calls_skipped == FROZEN_CHECKS + 1);
     assert_true(ps.calls_skipped >= FROZEN_CHECKS + 1 - 4);
 
-    th_redis_signal(&rs, SIGCONT);
+    th_redis_signal(&th_sup.rs, SIGCONT);
     end = th_ms_now() + RETRY_MS + 2000 + (uint64_t) slack_ms;
     while ((rc = suppress_check(s, "x@example.com", "s@x.example", &err)) != 1 && th_ms_now() < end)
         th_ms_sleep(20);
@@ -843,7 +818,7 @@ static const ARG_CASE arg_cases[] = {
 static void test_args(void **state)
 {
     const ARG_CASE *c = *state;
-    char *dir = new_dir(), *rcpt = c->rcpt ? th_expand(c->rcpt, NULL) : NULL;
+    char *dir = th_sup_new_dir(), *rcpt = c->rcpt ? th_expand(c->rcpt, NULL) : NULL;
     char *source = c->source ? th_expand(c->source, NULL) : NULL;
     SUPPRESS *s = open_sqlite(dir);
     BUF err;
@@ -960,13 +935,8 @@ int main(void)
     int rc = 0;
 
     slack_ms = sl ? atol(sl) : 0;
-    signal(SIGPIPE, SIG_IGN);
-    snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/txm-suppress-test.XXXXXX");
-    if (mkdtemp(tmp_dir) == NULL) {
-        perror("mkdtemp");
+    if (th_sup_init("suppress") < 0)
         return 1;
-    }
-    atexit(cleanup);
     rc |= RUN("suppress_sqlite_scenarios", test_scenario_sqlite, sc_cases);
     rc |= cmocka_run_group_tests_name("suppress_sqlite", sqlite_tests, NULL, NULL);
     rc |= RUN("suppress_sqlite_bad_files", test_sqlite_bad_file, bad_files);

@@ -180,18 +180,14 @@ static void check_list(SUPPRESS *s, const OP *o, size_t step)
     buf_free(&err);
 }
 
-/* run_ops - one scenario on a store of kind */
-static void run_ops(const void *row, char kind)
+/* run_ops - one scenario on the empty store t */
+static void run_ops(const void *row, TH_SUP_STORE *t, BUF *err)
 {
     const SC_CASE *c = row;
     char ev[SUPPRESS_EVIDENCE_MAX];
     SUPPRESS_REASON why;
-    TH_SUP_STORE t;
-    BUF err;
     size_t i;
 
-    th_sup_open(&t, kind);
-    buf_init(&err, 1024);
     for (i = 0; i < 12 && c->ops[i].kind; i++) {
         const OP *o = &c->ops[i];
         char *given = o->evidence ? th_expand(o->evidence, NULL) : NULL;
@@ -199,24 +195,22 @@ static void run_ops(const void *row, char kind)
         long got = 0;
 
         switch (o->kind) {
-        case 'a': got = suppress_add(t.s, o->rcpt, o->stream, o->source, &err); break;
-        case 'R': got = suppress_record(t.s, o->rcpt, o->stream, o->source, &in, &err); break;
-        case 'x': st_lapse(&t, o->rcpt, o->stream); break;
-        case 'l': check_list(t.s, o, i + 1); got = o->want; break;
+        case 'a': got = suppress_add(t->s, o->rcpt, o->stream, o->source, err); break;
+        case 'R': got = suppress_record(t->s, o->rcpt, o->stream, o->source, &in, err); break;
+        case 'x': st_lapse(t, o->rcpt, o->stream); break;
+        case 'l': check_list(t->s, o, i + 1); got = o->want; break;
         default:
-            got = suppress_lookup(t.s, o->rcpt, o->stream, &why, ev, &err);
+            got = suppress_lookup(t->s, o->rcpt, o->stream, &why, ev, err);
             if (got == 1 && ((int) why != o->reason || strcmp(ev, given) != 0))
                 fail_msg("step %zu: lookup gave %s \"%s\", not %s \"%s\"", i + 1,
                          suppress_reason_name(why), ev,
                          suppress_reason_name((SUPPRESS_REASON) o->reason), given);
-            assert_int_equal(suppress_check(t.s, o->rcpt, o->stream, NULL), got);
+            assert_int_equal(suppress_check(t->s, o->rcpt, o->stream, NULL), got);
             break;
         }
-        th_sup_step(i + 1, o->kind, got, o->want, &err);
+        th_sup_step(i + 1, o->kind, got, o->want, err);
         free(given);
     }
-    buf_free(&err);
-    th_sup_close(&t);
 }
 
 /* ----------------------------------------------------- older data kept */

@@ -2,7 +2,8 @@
 /*
  * testsuppress.c - the two-store suppression fixture of testsuppress.h,
  * shared by test_suppress_reason and test_suppress_soft, which run one
- * table of scenarios through the SQLite store and through Redis.
+ * table of scenarios through the SQLite store and through Redis, and by
+ * test_suppress (the scratch directory and the server's place).
  *
  * SYNOPSIS
  *	return th_sup_main(&suite);
@@ -160,10 +161,17 @@ void th_sup_close(TH_SUP_STORE *t)
 static TH_SUP_RUN sc_run;           /* of the table th_sup_scenarios() runs */
 static char sc_kind;
 
-/* th_sup_scenario - one row of the table, through the test's runner */
+/* th_sup_scenario - one row of the table on a new store, through the test's runner */
 static void th_sup_scenario(void **state)
 {
-    sc_run(*state, sc_kind);
+    TH_SUP_STORE t;
+    BUF err;
+
+    th_sup_open(&t, sc_kind);
+    buf_init(&err, 1024);
+    sc_run(*state, &t, &err);
+    buf_free(&err);
+    th_sup_close(&t);
 }
 
 /* th_sup_scenarios - each row through run on a store of kind */

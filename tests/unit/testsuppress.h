@@ -21,7 +21,7 @@
 /* The fixture: its scratch directory and its redis-server. */
 typedef struct th_sup_rig {
     char     tmp[128];              /* /tmp/txm-NAME-test.XXXXXX */
-    TH_REDIS rs;                    /* started by th_sup_redis_group() */
+    TH_REDIS rs;                    /* started by th_sup_redis_group() (or the test) */
 } TH_SUP_RIG;
 
 extern TH_SUP_RIG th_sup;
@@ -56,11 +56,13 @@ void th_sup_open(TH_SUP_STORE *t, char kind);
 /* th_sup_close - close the store and forget its directory */
 void th_sup_close(TH_SUP_STORE *t);
 
-/* A scenario runner of a test: one table row on an empty store of kind. */
-typedef void (*TH_SUP_RUN)(const void *row, char kind);
+/* A scenario runner of a test: one table row on t, an empty store, with
+ * err (emptied) for the reasons of its calls. */
+typedef void (*TH_SUP_RUN)(const void *row, TH_SUP_STORE *t, BUF *err);
 
-/* th_sup_scenarios - run_table() of the rows, each through run on a store
- * of kind ('q' SQLite, 'r' Redis); cmocka's result */
+/* th_sup_scenarios - run_table() of the rows, each through run on a new
+ * empty store of kind ('q' SQLite, 'r' Redis), closed after it; cmocka's
+ * result */
 int th_sup_scenarios(const char *group, TH_SUP_RUN run, char kind, const void *rows,
                      size_t size, size_t n);
 

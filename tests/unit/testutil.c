@@ -113,6 +113,20 @@ char *th_subst(const char *tmpl, const char *const vals[26])
     return b.data;
 }
 
+/* th_crlf - s with every LF made CRLF */
+char *th_crlf(const char *s)
+{
+    char *out = xmalloc(strlen(s) * 2 + 1), *o = out;
+
+    for (; *s; s++) {
+        if (*s == '\n')
+            *o++ = '\r';
+        *o++ = *s;
+    }
+    *o = 0;
+    return out;
+}
+
 /* th_tempfile_with - write content (after th_expand_with) to a new file in /tmp */
 char *th_tempfile_with(const char *content, TH_TOKEN_FN more)
 {
@@ -251,6 +265,31 @@ void th_item(RL_ITEM *it, const RL_RULE *r, const char *key)
 {
     it->rule = r;
     util_strlcpy(it->key, key, sizeof(it->key));
+}
+
+/* th_dns_lookup - the table's answer; unknown names are NXDOMAIN */
+void th_dns_lookup(void *ctx, const char *name, int rrtype, DNS_ANSWER *ans)
+{
+    TH_DNS *f = ctx;
+
+    memset(ans, 0, sizeof(*ans));
+    ans->status = DNS_NXDOMAIN;
+    ans->ttl = 300;
+    if (f->queries < 16)
+        snprintf(f->asked[f->queries], sizeof(f->asked[0]), "%s/%d", name, rrtype);
+    f->queries++;
+    if (f->only_type)
+        assert_int_equal(rrtype, f->only_type);
+    for (const TH_RR *r = f->rr; r && r->name; r++) {
+        if (strcmp(r->name, name) != 0 || (r->type && r->type != rrtype))
+            continue;
+        ans->status = r->status;
+        if (r->status == DNS_TEMPFAIL)
+            snprintf(ans->why, sizeof(ans->why), "SERVFAIL");
+        for (size_t i = 0; i < 3 && r->txt[i]; i++)
+            ans->rec[ans->n++] = xstrdup(r->txt[i]);
+        return;
+    }
 }
 
 int th_psl_setup(void **state)

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include <openssl/types.h>
 
+#include "dns.h"
 #include "rl_store.h"
 #include "snapshot.h"
 #include "util.h"
@@ -45,6 +46,9 @@ char *th_expand_with(const char *in, size_t *lenp, TH_TOKEN_FN more);
 
 /* th_subst - replace "%<capital letter>" by vals[letter]; any other '%' stays */
 char *th_subst(const char *tmpl, const char *const vals[26]);
+
+/* th_crlf - s with every LF made CRLF, as a new string the caller frees */
+char *th_crlf(const char *s);
 
 /* th_tempfile - write content (after th_expand) to a new file in /tmp; its path */
 char *th_tempfile(const char *content);
@@ -111,6 +115,28 @@ SNAPSHOT *th_snapshot(const char *dir, const char *conf);
  * dir/SigningTable (refile:), then each block of lines given, verbatim,
  * up to the NULL that ends them */
 SNAPSHOT *th_tables_snapshot(const char *dir, ...) __attribute__((sentinel));
+
+/* One name of a test's fake DNS: its answer to a query of type (0: any type). */
+typedef struct th_rr {
+    const char *name;
+    int         type;
+    DNS_STATUS  status;
+    const char *txt[3];             /* up to 3 records */
+} TH_RR;
+
+/* A fake DNS over rr (ended by a NULL name); only_type: any other query type
+ * fails the test. What was asked is counted and logged "name/type". */
+typedef struct th_dns {
+    const TH_RR *rr;
+    int         only_type;
+    int         queries;
+    char        asked[16][80];      /* the first 16 queries */
+} TH_DNS;
+
+/* th_dns_lookup - a DNS_LOOKUP_FN over ctx, a TH_DNS: the first row of the
+ * name (and type) answers with TTL 300 (DNS_TEMPFAIL: why "SERVFAIL"),
+ * other names are NXDOMAIN */
+void th_dns_lookup(void *ctx, const char *name, int rrtype, DNS_ANSWER *ans);
 
 /* th_rule - a rate rule with a name, N, P and the shadow option */
 RL_RULE th_rule(const char *name, uint32_t limit, uint64_t period_ms, int shadow);

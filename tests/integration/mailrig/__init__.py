@@ -21,6 +21,8 @@ The modules, lowest first (each imports only those above it):
   mailrig.smtp          smtp_send -> SmtpResult (the one SMTP client), smtp_raw
   mailrig.maincf        MainCfRegistration (alternate_config_directories)
   mailrig.postfix       Postfix: a private instance, submit, sendmail, maillog lookups
+  mailrig.bouncedomain  bounce_domain_postfix: a Postfix set up for the bounce domain
+                        (BOUNCE_DOMAIN, a discard: transport, REMOTE a remote MTA)
   mailrig.verify        verify_dkimpy, verify_maildkim, check_signed, check_not_verifying
   mailrig.redisserver   RedisServer (also redis-sentinel), RedisMonitor; tests/redis-launch
   mailrig.chromium      Chromium: headless chromium over the DevTools protocol (a pipe)
@@ -41,6 +43,7 @@ from .milters import (Milter, OpenDkim, SigningSetup, TxMilter, setup_for,
 from .smtp import SmtpResult, smtp_raw, smtp_send
 from .maincf import MainCfRegistration
 from .postfix import Postfix
+from .bouncedomain import BOUNCE_DOMAIN, REMOTE, bounce_domain_postfix
 from .verify import (check_not_verifying, check_signed, describe, verify_all,
                      verify_dkimpy, verify_maildkim)
 from .redisserver import RedisMonitor, RedisServer
@@ -52,5 +55,6 @@ __all__ = ["HERE", "PYTHON", "REPO", "Cleanup", "RigError", "connectable", "free
            "make_message", "parse_tags", "Capture", "Delivered", "Milter", "OpenDkim",
            "SigningSetup", "TxMilter", "setup_for", "txmilter_binary", "txmilter_usable",
            "SmtpResult", "smtp_raw", "smtp_send", "MainCfRegistration", "Postfix",
+           "BOUNCE_DOMAIN", "REMOTE", "bounce_domain_postfix",
            "check_not_verifying", "check_signed", "describe", "verify_all", "verify_dkimpy",
            "verify_maildkim", "RedisMonitor", "RedisServer", "Prometheus"]

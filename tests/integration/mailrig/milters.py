@@ -4,7 +4,9 @@
   SigningSetup(keys, ...)           keys, SigningTable rules, canonicalisation, InternalHosts,
                                     extra directives; .table_lines(dir) writes the tables
   setup_for(keys, which, **kw)      a SigningSetup for example.com: "rsa", "ed25519", "dual"
-  TxMilter(workdir, setup, ...)     txmilter -f -x CONF ($TXMILTER); .check_config() (-n)
+  TxMilter(workdir, setup, ...)     txmilter -f -x CONF ($TXMILTER); .check_config() (-n);
+                                    .control_socket: its own ControlSocket, .datadir: its
+                                    own DataDirectory, unless the configuration names them
   OpenDkim(workdir, setup, ...)     Debian's opendkim as a stand-in (validates the harness)
                                     both: .start(), .stop(), .alive(), .log_text(),
                                     .wait_log(rx), .sanitizer_errors(), .publish_as(link),
@@ -13,6 +15,7 @@
                                     $TXMILTER (default build/txmilter); does `-V` run?
 """
 
+import itertools
 import os
 import re
 import subprocess
@@ -172,15 +175,26 @@ def setup_for(keys, which, **kw):
 
 
 class TxMilter(Milter):
-    """txmilter -f -x TXCONF (binary from $TXMILTER, default build/txmilter)."""
+    """txmilter -f -x TXCONF (binary from $TXMILTER, default build/txmilter).
+
+    What txmilter would otherwise default to a path of the whole machine is put in the
+    milter's own directory unless the configuration names it: ControlSocket (c<N>.ctl,
+    N unique in this process, as milters of several tests share one directory) and
+    DataDirectory (data-<N>/), so that tests running side by side never reach another
+    test's daemon or suppression list. PidFile is the milter's own; MetricsListen is off
+    unless asked for."""
 
     kind = "txmilter"
+    _seq = itertools.count(1)
 
     def __init__(self, workdir, setup, socket_kind="unix", port=None, binary=None,
                  name=None, raw_conf=None, tag=None, sock_name="milter.sock"):
         super().__init__(workdir, socket_kind, port, name, tag, sock_name)
         self.binary = binary or txmilter_binary()
         self.setup = setup
+        n = next(TxMilter._seq)
+        self.control_socket = os.path.join(self.dir, "c%d.ctl" % n)
+        self.datadir = os.path.join(self.dir, "data-%d" % n)
         lines = [("Socket", self.spec), ("Syslog", "no"), ("LogWhy", "yes"),
                  ("PidFile", self.pidfile), ("UMask", "000")]
         if raw_conf is not None:
@@ -195,7 +209,22 @@ class TxMilter(Milter):
             if setup.oversign_headers:
                 lines.append(("OversignHeaders", setup.oversign_headers))
             lines += setup.extra
-        self.write_conf(lines)
+        self.write_conf(self._own_paths(lines))
+
+    def _own_paths(self, lines):
+        """lines, and the private ControlSocket and DataDirectory they do not name;
+        .control_socket and .datadir say what the daemon uses (None: "none")"""
+        names = {name.lower(): value for name, value in lines}
+        out = list(lines)
+        for name, attr in (("ControlSocket", "control_socket"), ("DataDirectory", "datadir")):
+            given = names.get(name.lower())
+            if given is None:
+                if name == "DataDirectory":
+                    make_dir(self.datadir)
+                out.append((name, getattr(self, attr)))
+            else:
+                setattr(self, attr, None if given.strip().lower() == "none" else given)
+        return out
 
     def command(self):
         return [self.binary, "-f", "-x", self.conf_path]
