@@ -22,6 +22,7 @@ from mailrig.util import REPO, free_port, make_dir, wait_until
 from mailrig.smtp import smtp_send
 from mailrig.prometheus import Prometheus
 from mailrig.redisserver import RedisServer
+from mailrig.unbound import DnsServer
 from ratelimit_helpers import ctl_stats, hup, new_message, rl_setup, wait_delivered, write_policy
 from unsub_helpers import UnsubD, http, local_url, one_click, unsub_setup, unsub_targets
 
@@ -32,6 +33,7 @@ RULES = os.path.join(REPO, "contrib", "prometheus", "txmilter.rules.yml")
 DASHBOARD = os.path.join(REPO, "contrib", "prometheus", "grafana-txmilter.json")
 RULE_TESTS = os.path.join(REPO, "tests", "prometheus")
 STORE_TTL = 5       # seconds a Redis PING's answer is kept (DAEMON_HEALTH_STORE_TTL, txmilter(8))
+DNS_PROBE = 5       # seconds between probes of a resolver that reads as down (DAEMON_HEALTH_DNS_PROBE)
 NEWS = "news@example.com"
 VICTIM = "victim@gmail.com"
 
@@ -372,6 +374,50 @@ def test_health_503_names_the_resolver_when_dns_queries_keep_failing(mrig):
     assert v['txmilter_dns_queries_total{result="timeout"}'] >= 3, v
     assert v['txmilter_preflight_verdicts_total{domain="example.com",verdict="temperror"}'] == 3, v
     assert v['txmilter_stage_duration_seconds_count{stage="dns"}'] == 3, v
+
+
+def test_health_resolver_up_again_without_mail_once_dns_answers(mrig, workdir):
+    """Alignment preflight on, Nameservers a test unbound of our own: /health 200;
+    unbound stopped, three messages (On-DNSError accept) make /health 503 naming the
+    resolver, and the scrapes meanwhile probe it at most once per DNS_PROBE seconds;
+    unbound started again, /health is 200 within DNS_PROBE seconds (plus the probe's own
+    second) without another message, and the probe's answer is counted."""
+    srv = DnsServer(workdir)
+    srv.dir = make_dir(os.path.join(workdir, "dns-metrics"))
+    srv.conf = os.path.join(srv.dir, "unbound.conf")
+    srv.logfile = os.path.join(srv.dir, "unbound.log")
+    srv.add_txt("example.com", "v=spf1 ip4:192.0.2.10 -all")
+    srv.start()
+    try:
+        s = mrig.setup("rcpt-burst rcpt 100/10m tempfail\n", extra=[
+            ("EgressAddress", "192.0.2.10"), ("AlignmentAction", "reject"),
+            ("Nameservers", "127.0.0.1@%d" % srv.port), ("DNSTimeout", "1"), ("On-DNSError", "accept")])
+        m = mrig.start_milter(s)
+        health = s.metrics_url + "/health"
+        assert http_get(health)[0::2] == (200, "ok\n")
+        srv.stop()
+        for i in range(3):
+            r = send(mrig, ["dns%d@receiver.example" % i], tag="dnsback")
+            assert r.accepted, r
+        status, _, body = http_get(health)
+        assert status == 503 and "resolver: the last" in body, (status, body, m.log_text()[-2000:])
+        v0 = samples(scrape(s)[1])
+        t0 = time.monotonic()
+        for _ in range(10):
+            assert http_get(health)[0] == 503
+        allowed = int((time.monotonic() - t0) // DNS_PROBE) + 1
+        v1 = samples(scrape(s)[1])
+        failed = sum(v1['txmilter_dns_queries_total{result="%s"}' % k]
+                     - v0['txmilter_dns_queries_total{result="%s"}' % k] for k in ("timeout", "error"))
+        assert failed <= allowed, "10 requests probed %d times, want at most %d" % (failed, allowed)
+        srv.start()
+        wait_until(lambda: http_get(health)[0::2] == (200, "ok\n"), DNS_PROBE + 1 + 5,
+                   what="/health 200 with unbound back and no mail")
+        v = samples(scrape(s)[1])
+        assert v['txmilter_dns_queries_total{result="nxdomain"}'] > v1['txmilter_dns_queries_total{result="nxdomain"}'], v
+        assert sum(x for k, x in v.items() if k.startswith("txmilter_messages_total")) == 3, v
+    finally:
+        srv.stop()
 
 
 def test_reloads_are_counted_by_result(mrig):
