@@ -24,7 +24,8 @@ from mailrig.prometheus import Prometheus
 from mailrig.redisserver import RedisServer
 from mailrig.unbound import DnsServer
 from ratelimit_helpers import ctl_stats, hup, new_message, rl_setup, wait_delivered, write_policy
-from unsub_helpers import UnsubD, http, local_url, one_click, unsub_setup, unsub_targets
+from unsub_helpers import (UnsubD, http, local_url, one_click, seal_token, unsub_setup,
+                           unsub_targets)
 
 pytestmark = pytest.mark.txmilter_only
 
@@ -480,6 +481,34 @@ def test_unsubd_health_503_while_its_redis_store_is_down(rig, workdir):
             u.stop()
     finally:
         r.stop()
+
+
+def test_unsubd_counts_streams_of_unconfigured_domains_as_other(rig, workdir):
+    """txmilter-unsubd names a stream's domain in txmilter_unsubd_unsubscribes_total only
+    when the KeyTable does (example.com, there with 0 from the start): authentic tokens of
+    streams of 20 made-up domains (an application may send From any domain) are all
+    counted under stream="other", and none of those domains becomes a label."""
+    uport = free_port()
+    setup = unsub_setup(rig.keys, workdir, extra=[("UnsubscribeMetricsListen", "127.0.0.1:%d" % uport)])
+    m = rig.start_milter(setup)
+    u = UnsubD(m).start()
+    try:
+        metrics = "http://127.0.0.1:%d/metrics" % uport
+        v = samples(http_get(metrics)[2])
+        assert v['txmilter_unsubd_unsubscribes_total{stream="example.com"}'] == 0, v
+        assert v['txmilter_unsubd_unsubscribes_total{stream="other"}'] == 0, v
+        streams = ["news@made-up%d.example" % i for i in range(20)] + ["news@Example.COM"]
+        for i, stream in enumerate(streams):
+            token = seal_token(setup.unsub.keyfile, "r%d@receiver.example" % i, stream)
+            assert one_click("%s/u/%s" % (u.base, token)) == "200", u.log_text()[-2000:]
+        text = http_get(metrics)[2]
+        v = samples(text)
+        assert v['txmilter_unsubd_unsubscribes_total{stream="other"}'] == 20, text
+        assert v['txmilter_unsubd_unsubscribes_total{stream="example.com"}'] == 1, text
+        assert "made-up" not in text, text
+        assert len([k for k in v if k.startswith("txmilter_unsubd_unsubscribes_total")]) == 2, text
+    finally:
+        u.stop()
 
 
 def test_bounces_counted_by_class_and_suppressions_by_reason(rig, workdir):
