@@ -444,6 +444,31 @@ class Bench:
                                       signed=med["signed"], milter_cpu=med["milter_cpu"],
                                       all_cpu=med["all_cpu"], cmd=" ".join(cmd)))
 
+    def syscalls(self, name, m, msgfile, work, n=200):
+        """system calls per message of the milter (all threads), counted by
+        strace -c -f during one c4 run: the kernel's share, which callgrind does not
+        see and which the load does not change"""
+        self.gen_run(m, msgfile, 4, 100, self.args.per_conn, name + "/strace-warmup")
+        out = os.path.join(work, name + ".strace")
+        tr = subprocess.Popen(["strace", "-c", "-f", "-U", "name,calls", "-S", "calls",
+                               "-o", out] + sum((["-p", str(p)] for p in pids_of(m)), []),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1)               # attached to every thread
+        kv = self.gen_run(m, msgfile, 4, n, self.args.per_conn, name + "/strace")
+        tr.send_signal(2)
+        tr.wait(timeout=60)
+        calls = {}
+        with open(out) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) == 2 and parts[1].isdigit() and not parts[0].startswith("-"):
+                    calls[parts[0]] = int(parts[1]) / float(kv["msgs"])
+        total = calls.pop("total", sum(calls.values()))
+        print("SYSCALLS %s: %.1f per message; %s" % (name, total, ", ".join(
+            "%s %.2f" % (k, v) for k, v in sorted(calls.items(), key=lambda x: -x[1]))),
+            flush=True)
+        return dict(milter=name, total=total, calls=calls)
+
     def perf(self, name, m, msgfile, work):
         """perf record -g on the milter during one c4 run; prints the shares by
         object and by symbol (self time), kernel included"""
@@ -588,6 +613,8 @@ def main():
     ap.add_argument("--perf", action="store_true",
                     help="perf record txmilter (all four jobs and RSA only) during a c4 run")
     ap.add_argument("--json", help="write the rows here")
+    ap.add_argument("--syscalls", default="", help="comma list of txmilter configurations "
+                    "(e.g. tx-all4,tx-all4rf) whose system calls per message strace counts")
     ap.add_argument("--callgrind", action="store_true",
                     help="instructions per message and per KB of body under callgrind")
     ap.add_argument("--cg-only", default="", help="comma list of the milters run under "
@@ -772,6 +799,13 @@ def main():
             if a.json:
                 with open(a.json + ".callgrind", "w") as f:
                     json.dump(cg, f, indent=1)
+        sc_want = set(filter(None, a.syscalls.split(",")))
+        for name, keys, extra in (c for c in tx_confs if c[0] in sc_want):
+            m = tx(name, keys, extra).start()
+            started.append(m)
+            b.syscalls(name, m, msgs["4k"], work)
+            m.stop()
+            started.remove(m)
         if a.perf:
             for name, keys, extra in (tx_confs[3], tx_confs[0], tx_confs[1]):
                 m = tx(name, keys, extra).start()
