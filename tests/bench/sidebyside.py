@@ -46,6 +46,9 @@ tests/bench/miltergen).  The script
     process), and from them the instructions per KB of body: the figure that the
     other programs sharing the machine cannot disturb; the dump of the 1 MB run is
     kept and its top functions printed (the profile);
+  - with --syscalls tx-all4,tx-all4rf, counts the system calls per message of those
+    configurations with strace -c -f during a c4 run (the kernel's share, which
+    callgrind does not see);
   - memory: txmilter's and OpenDKIM's RSS before, at the peak and after one 1 MB,
     one 10 MB and one 50 MB message, each on a fresh process, plus VmHWM.
 
