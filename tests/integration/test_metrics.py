@@ -253,8 +253,8 @@ def test_prometheus_scrapes_both_daemons_while_mail_flows(rig, workdir, prom):
             assert not [v for v in vals if "@" in v or "victim" in v], (lab, vals)
         loaded = {r["name"] for g in p.rules() for r in g["rules"]}
         for a in ("TxmilterMailBombInProgress", "TxmilterAlignmentRefusals",
-                  "TxmilterSignatureErrors", "TxmilterStoreDown", "TxmilterStoreBreakerOpen",
-                  "TxmilterDNSErrors", "TxmilterReloadFailed", "TxmilterUnsubscribeEndpoint5xx"):
+                  "TxmilterSignatureErrors", "TxmilterHeaderChangesRefused", "TxmilterStoreDown",
+                  "TxmilterStoreBreakerOpen", "TxmilterDNSErrors", "TxmilterReloadFailed", "TxmilterUnsubscribeEndpoint5xx"):
             assert a in loaded, (a, loaded)
         wait_until(lambda: ("TxmilterMailBombInProgress", "pending") in p.alerts()
                    or ("TxmilterMailBombInProgress", "firing") in p.alerts(), 30,
