@@ -14,8 +14,10 @@
  *	the Domain/Selector/KeyFile shorthand, Signing, SubDomains,
  *	MultipleSignatures, Canonicalization, SignHeaders, OversignHeaders,
  *	On-NoKey, On-MultipleFrom, On-SignatureError) and the OpenDKIM
- *	migration rows Mode and RequireSafeKeys, all txmilter's, with their
- *	defaults and the rule that SignHeaders includes "from".
+ *	migration rows Mode and RequireSafeKeys, all txmilter's (txmilter-unsubd
+ *	reads the KeyTable, SigningTable and shorthand too: the signing
+ *	domains are its stream labels), with their defaults and the rule
+ *	that SignHeaders includes "from".
  *
  * DIAGNOSTICS
  *	"file:line: SignHeaders must include "from"".
@@ -40,11 +42,11 @@ const char *const conf_default_oversign_headers[] = {
 };
 
 static const CONF_DIR conf_sign_dirs[] = {
-    {"KeyTable", CONF_M, conf_parse_str, CONF_OFF(sign.keytable), 0, 0},
-    {"SigningTable", CONF_M, conf_parse_str, CONF_OFF(sign.signingtable), 0, 0},
-    {"Domain", CONF_M, conf_parse_str, CONF_OFF(sign.domain), 0, 0},
-    {"Selector", CONF_M, conf_parse_str, CONF_OFF(sign.selector), 0, 0},
-    {"KeyFile", CONF_M, conf_parse_str, CONF_OFF(sign.keyfile), 0, 0},
+    {"KeyTable", CONF_M | CONF_U, conf_parse_str, CONF_OFF(sign.keytable), 0, 0},
+    {"SigningTable", CONF_M | CONF_U, conf_parse_str, CONF_OFF(sign.signingtable), 0, 0},
+    {"Domain", CONF_M | CONF_U, conf_parse_str, CONF_OFF(sign.domain), 0, 0},
+    {"Selector", CONF_M | CONF_U, conf_parse_str, CONF_OFF(sign.selector), 0, 0},
+    {"KeyFile", CONF_M | CONF_U, conf_parse_str, CONF_OFF(sign.keyfile), 0, 0},
     {"Signing", CONF_M, conf_parse_bool, CONF_OFF(sign.signing), 0, 0},
     {"SubDomains", CONF_M, conf_parse_bool, CONF_OFF(sign.subdomains), 0, 0},
     {"MultipleSignatures", CONF_M, conf_parse_bool, CONF_OFF(sign.multiple_signatures), 0, 0},

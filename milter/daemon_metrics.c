@@ -42,12 +42,22 @@
  *	meanwhile, so the store reads as down, and up again, within that
  *	bound (plus the PING's own StoreTimeout) of the change.
  *
+ *	The resolver's failures are counted only by the queries the mail
+ *	makes, so while it reads as down the scrapes probe it, at most once
+ *	per DAEMON_HEALTH_DNS_PROBE seconds: one TXT query, given at most a
+ *	second, of a name never asked before below the first signing domain
+ *	of the KeyTable (an NXDOMAIN from that domain's servers, past every
+ *	cache, is an answer). The probe is counted like any other query, so
+ *	an answer makes the resolver up again without waiting for mail.
+ *	Without a signing domain there is nothing to probe.
+ *
  * DIAGNOSTICS
  *	daemon_metrics_listen() and daemon_metrics_serve() log why the
  *	endpoint cannot start and return -1: txmilter does not start then.
  */
 #include "config.h"
 
+#include <arpa/nameser.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -79,6 +89,9 @@ struct daemon_metrics {
     int      pinged;            /* there is one */
     int      ping_ok;
     double   ping_at;           /* when it came, monotonic seconds */
+    pthread_mutex_t probe_lock; /* one resolver probe at a time (dm_dns_probe()) */
+    double   probe_at;          /* the last one ended, monotonic seconds; 0: none */
+    unsigned probes;            /* made, for a name never asked before */
 };
 
 /* dm_add - one more reason into reason, "; " after the one before */
@@ -195,6 +208,7 @@ DAEMON_METRICS *daemon_metrics_new(void)
 
     dm->reg = metrics_new();
     pthread_mutex_init(&dm->ping_lock, NULL);
+    pthread_mutex_init(&dm->probe_lock, NULL);
     dm_register(dm);
     return dm;
 }
@@ -235,6 +249,50 @@ static int dm_redis_up(DAEMON_METRICS *dm)
     return up;
 }
 
+/* dm_probe_name - a name below the first signing domain that no query
+ * asked before; 0, or -1 when there is no such domain */
+static int dm_probe_name(DAEMON_METRICS *dm, char *name, size_t len)
+{
+    SNAPSHOT *snap = snapshot_acquire();
+    const KEYTABLE_KEY *k = NULL;
+    size_t n = 0, i;
+    int rc = -1;
+
+    if (snap && snap->kt)
+        k = keytable_keys(snap->kt, &n);
+    for (i = 0; i < n && strcmp(k[i].domain, "%") == 0; i++)
+        continue;
+    if (i < n) {
+        int w = snprintf(name, len, "txmilter-probe-%lx-%x.%s", (unsigned long) time(NULL), ++dm->probes,
+                         k[i].domain);
+
+        rc = w > 0 && (size_t) w < len && (size_t) w <= DNS_NAME_MAX ? 0 : -1;
+    }
+    if (snap)
+        snapshot_release(snap);
+    return rc;
+}
+
+/* dm_dns_probe - while the resolver reads as down, one bounded query at
+ * most once per DAEMON_HEALTH_DNS_PROBE seconds; its answer or failure is
+ * counted by dns.c like any other */
+static void dm_dns_probe(DAEMON_METRICS *dm)
+{
+    char name[DNS_NAME_MAX + 64];
+    DNS_ANSWER ans;
+
+    pthread_mutex_lock(&dm->probe_lock);
+    if ((dm->probe_at == 0 || dm_monotonic() - dm->probe_at >= DAEMON_HEALTH_DNS_PROBE)
+        && dm_probe_name(dm, name, sizeof(name)) == 0) {
+        dns_budget_begin(1);
+        dns_lookup(NULL, name, ns_t_txt, &ans);
+        dns_budget_end();
+        dns_answer_free(&ans);
+        dm->probe_at = dm_monotonic();
+    }
+    pthread_mutex_unlock(&dm->probe_lock);
+}
+
 /* dm_facts - the state of the stores and the resolver */
 static void dm_facts(DAEMON_METRICS *dm, DAEMON_HEALTH *h)
 {
@@ -255,6 +313,10 @@ static void dm_facts(DAEMON_METRICS *dm, DAEMON_HEALTH *h)
         DNS_STATS st;
 
         dns_stats(&st);
+        if (st.failing >= DAEMON_HEALTH_DNS_FAILING) {
+            dm_dns_probe(dm);
+            dns_stats(&st);
+        }
         h->resolver = 1;
         h->dns_failing = st.failing;
     }
@@ -375,5 +437,6 @@ void daemon_metrics_free(DAEMON_METRICS *dm)
     metrics_http_stop(dm->http);
     metrics_free(dm->reg);
     pthread_mutex_destroy(&dm->ping_lock);
+    pthread_mutex_destroy(&dm->probe_lock);
     free(dm);
 }

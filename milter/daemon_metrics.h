@@ -16,6 +16,7 @@
 
 #define DAEMON_HEALTH_DNS_FAILING 3     /* failed queries in a row that mean "resolver down" */
 #define DAEMON_HEALTH_STORE_TTL 5       /* seconds a Redis PING's answer is kept for scrapes */
+#define DAEMON_HEALTH_DNS_PROBE 5       /* seconds between probes of a resolver that reads as down */
 
 /* What /health decides on. */
 typedef struct daemon_health {

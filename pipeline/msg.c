@@ -54,7 +54,7 @@
  *	seen, and it may come last. msg_eoh() checks the From field (exactly
  *	one, with one mailbox), then runs the steps in order: signers started
  *	(msg_sign.c), suppressions and List-Unsubscribe, Feedback-ID and the
- *	return path, the alignment preflight, and last the header fed to the
+ *	return path, the alignment preflight (msg_align.c), and last the header fed to the
  *	signers, with the fields the steps added through msg_add_field().
  *	msg_body() hands body chunks to the steps that read it; msg_eom()
  *	lets a step that consumes the message end it (a bounce, a report,
@@ -91,6 +91,7 @@
 #include "hdr.h"
 #include "log.h"
 #include "msg.h"
+#include "msg_align.h"
 #include "msg_arf.h"
 #include "msg_bounce.h"
 #include "msg_int.h"
@@ -98,7 +99,6 @@
 #include "msg_reply.h"
 #include "msg_sign.h"
 #include "msg_unsub.h"
-#include "preflight.h"
 #include "sign.h"
 
 /* msg_note - append "; text" to the summary */
@@ -178,6 +178,7 @@ MSG *msg_new(SNAPSHOT *snap, const SERVICES *svc, const MSG_CONN *conn, const ch
                                   || (snap->cf->bounce.complaint_addrs.n && snap->unsub_keys))
         && m->svc.suppress != NULL;
     msg_sign_init(m);
+    msg_align_init(m);
     msg_rate_init(m, sender_norm);
     msg_unsub_init(m);
     msg_bounce_init(m);
@@ -343,9 +344,7 @@ const char *msg_quarantine(const MSG *m)
 {
     const char *rule = msg_rate_quarantine(m);
 
-    if (rule)
-        return rule;
-    return m->preflight_hold ? "DMARC alignment preflight failed" : NULL;
+    return rule ? rule : msg_align_quarantine(m);
 }
 
 int msg_outbound(const MSG *m, const char **why)
@@ -477,48 +476,6 @@ int msg_add_field(MSG *m, const char *name, const char *value)
     return 0;
 }
 
-/* msg_preflight - will receivers find the message aligned? */
-static REPLY msg_preflight(MSG *m)
-{
-    PREFLIGHT_SIG sig[SIGN_MAX];
-    PREFLIGHT_MSG in;
-    ALIGN_OUTCOME out;
-    const SIGN_SET *signers = msg_sign_signers(m);
-    size_t n = signers ? sign_count(signers) : 0;
-    const char *rp = msg_bounce_mail_from(m);
-    double t0;
-
-    for (size_t i = 0; i < n; i++) {
-        const SIGN_REQ *rq = sign_request(signers, i);
-
-        sig[i].domain = rq->domain;
-        sig[i].selector = rq->selector;
-        sig[i].key = rq->key;
-    }
-    memset(&in, 0, sizeof(in));
-    in.qid = msg_queueid(m);
-    in.from_domain = m->author.domain;
-    in.mail_from = rp ? rp : m->sender;
-    /* For the null sender, receivers check SPF of the HELO name they see:
-     * this relay's ({j}, Postfix's myhostname), not the application's. */
-    in.helo = m->conn.relay_name[0] ? m->conn.relay_name : m->conn.helo;
-    in.sig = sig;
-    in.nsig = n;
-    in.dns = m->svc.dns;
-    t0 = conf_preflight(m->snap->cf) ? msg_stage_begin(m) : 0;    /* timed only when it asks DNS */
-    preflight_check(m->snap->cf, &in, &out);
-    msg_stage_end(m, "dns", t0);
-    msg_count_preflight(m, out.verdict);
-    if (out.summary[0])
-        msg_note(m, "%s", out.summary);
-    if (out.quarantine)
-        m->preflight_hold = 1;
-    if (out.refuse != ALIGN_DELIVER)
-        return msg_refuse(m, out.verdict && strcmp(out.verdict, "temperror") == 0 ? "dns" : "alignment",
-                          msg_reply_align(&out));
-    return reply_continue();
-}
-
 /* msg_eoh_decide - msg_eoh() untimed */
 static REPLY msg_eoh_decide(MSG *m)
 {
@@ -554,7 +511,7 @@ static REPLY msg_eoh_decide(MSG *m)
         return r;
     msg_bounce_eoh(m);                      /* Feedback-ID, before the signers see the fields */
     msg_bounce_return_path(m);              /* before the preflight judges SPF of MAIL FROM */
-    if ((r = msg_preflight(m)).verdict != REPLY_CONTINUE)
+    if ((r = msg_align_preflight(m)).verdict != REPLY_CONTINUE)
         return r;
     return msg_sign_header(m);
 }

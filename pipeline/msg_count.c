@@ -34,7 +34,8 @@
  *	just decided (rate_txn_decisions()).
  *	msg_count_signatures() counts each signature signers made;
  *	msg_count_sig_error() a signing failure of each domain of picks
- *	(the From domain when none was picked); msg_count_preflight() the preflight verdict of the From domain.
+ *	(the From domain when none was picked); msg_count_preflight() the
+ *	preflight verdict of the From domain.
  *	msg_count_bounce() counts one message to the return path by what
  *	it was (a DSN's class, dsn_class_name(), or not_dsn, bad_token);
  *	msg_count_suppression() one entry the pipeline recorded, by reason

@@ -2,8 +2,8 @@
 /*
  * msg_int.h - the inside of a message: the message-wide core every step
  * reads, and one member per feature, each owned by its step (msg_sign.h,
- * msg_rate.h, msg_unsub.h, msg_bounce.h, msg_arf.h declare them). msg.c
- * composes the steps. Nothing outside pipeline/msg*.c includes this;
+ * msg_align.h, msg_rate.h, msg_unsub.h, msg_bounce.h, msg_arf.h declare
+ * them). msg.c composes the steps. Nothing outside pipeline/msg*.c includes this;
  * everyone else uses msg.h.
  */
 #ifndef TX_MSG_INT_H
@@ -11,6 +11,7 @@
 
 #include "hdr.h"
 #include "msg.h"
+#include "msg_align.h"
 #include "msg_arf.h"
 #include "msg_bounce.h"
 #include "msg_rate.h"
@@ -61,7 +62,6 @@ struct msg {
 
     STRV        rcpt_given;         /* accepted recipients as the client wrote them */
     STRV        rcpt_norm;          /* the same, normalised */
-    int         preflight_hold;     /* AlignmentAction quarantine */
     int         dry_run;            /* txmilter -t: decide, record nothing */
     int         counted;            /* its action is counted (msg_count.c) */
     const char *action;             /* at msg_eom(), counted by msg_applied() */
@@ -71,6 +71,7 @@ struct msg {
 
     /* each feature's own state: only its step reads or writes it */
     MSG_SIGN    sign;               /* msg_sign.c */
+    MSG_ALIGN   align;              /* msg_align.c */
     MSG_RATE    rate;               /* msg_rate.c */
     MSG_UNSUB   unsub;              /* msg_unsub.c */
     MSG_BOUNCE  bounce;             /* msg_bounce.c */

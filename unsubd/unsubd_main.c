@@ -207,7 +207,7 @@ static int unsubd_serve(UNSUBD_CONF *uc, int foreground)
         log_warn("%s", cf->warnings.v[i]);
     keys = unsubd_load_keys(uc->keyfile);
     pages = keys ? unsubd_load_pages(uc) : NULL;
-    um = pages ? unsubd_metrics_new() : NULL;
+    um = pages ? unsubd_metrics_new(cf) : NULL;
     fd = pages ? unsubd_become(uc, um, foreground) : -1;
     store = fd >= 0 ? unsubd_open_store(uc) : NULL;
     if (store && unsubd_metrics_serve(um, store) < 0) {

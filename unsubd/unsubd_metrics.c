@@ -5,15 +5,15 @@
  * SYNOPSIS
  *	#include "unsubd_metrics.h"
  *
- *	UNSUBD_METRICS *unsubd_metrics_new(void)
+ *	UNSUBD_METRICS *unsubd_metrics_new(const TXCONF *cf)
  *	METRICS * unsubd_metrics_registry(UNSUBD_METRICS *um)
  *	int	unsubd_metrics_listen(UNSUBD_METRICS *um, const UNSUBD_CONF *uc)
  *	int	unsubd_metrics_serve(UNSUBD_METRICS *um, SUPPRESS *store)
  *	void	unsubd_metrics_response(UNSUBD_METRICS *um, unsigned status)
  *	void	unsubd_metrics_unsubscribed(UNSUBD_METRICS *um,
  *			const char *stream)
- *	const char * unsubd_metrics_stream(const char *stream, char *out,
- *			size_t len)
+ *	const char * unsubd_metrics_stream(const STRV *domains,
+ *			const char *stream)
  *	void	unsubd_metrics_free(UNSUBD_METRICS *um)
  *
  * DESCRIPTION
@@ -23,6 +23,13 @@
  *	stream's domain (txmilter_unsubd_unsubscribes_total{stream}); no
  *	label carries a recipient or a token. txmilter_unsubd_store_up says
  *	whether the suppression list answered its last call.
+ *
+ *	A stream's domain is its label only when the KeyTable (or Domain)
+ *	of cf names it, as txmilter's domain labels: a token is authentic,
+ *	but its stream is the From address an application chose, and the
+ *	application may choose any domain. Every other domain is counted
+ *	as "other" (unsubd_metrics_stream()), so the label set is the
+ *	configured domains and "other", each there from the start with 0.
  *
  *	/health is 503 "suppression list: last call failed" while the list
  *	does not answer (the endpoint then answers 503 to unsubscribes),
@@ -34,11 +41,12 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "keytable.h"
 #include "log.h"
 #include "metrics_http.h"
 #include "unsubd_metrics.h"
@@ -48,15 +56,44 @@ struct unsubd_metrics {
     METRICS_FAMILY *requests, *unsubscribes, *store_up, *build;
     METRICS_HTTP *http;         /* UnsubscribeMetricsListen, or NULL */
     SUPPRESS *store;
+    STRV     domains;           /* the signing domains: the stream labels */
 };
 
+/* unsubd_metrics_domains - the signing domains of cf into um, each at 0 */
+static void unsubd_metrics_domains(UNSUBD_METRICS *um, const TXCONF *cf)
+{
+    const KEYTABLE_KEY *k;
+    KEYTABLE *kt;
+    BUF errs;
+    size_t n;
+
+    buf_init(&errs, 4096);
+    if ((kt = keytable_build(cf, &errs)) == NULL) {
+        log_warn("KeyTable, SigningTable or Domain cannot be read: every unsubscribe is counted under "
+                 "stream \"other\": %s", errs.data ? errs.data : "");
+        buf_free(&errs);
+        return;
+    }
+    buf_free(&errs);
+    k = keytable_keys(kt, &n);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(k[i].domain, "%") != 0 && strcmp(k[i].domain, "*") != 0
+            && !strv_contains_ci(&um->domains, k[i].domain)) {
+            strv_add(&um->domains, k[i].domain);
+            (void) metrics_series(um->unsubscribes, METRICS_L(k[i].domain));
+        }
+    (void) metrics_series(um->unsubscribes, METRICS_L(METRICS_OTHER));
+    keytable_free(kt);
+}
+
 /* unsubd_metrics_new - the registry */
-UNSUBD_METRICS *unsubd_metrics_new(void)
+UNSUBD_METRICS *unsubd_metrics_new(const TXCONF *cf)
 {
     static const char *const codes[] = {"200", "400", "404", "405", "413", "414", "429", "500", "503"};
     UNSUBD_METRICS *um = xcalloc(1, sizeof(*um));
 
     um->reg = metrics_new();
+    strv_init(&um->domains);
     um->requests = metrics_family(um->reg, METRICS_COUNTER, "txmilter_unsubd_requests_total",
                                   "HTTP answers of the unsubscribe endpoint, by status code.", "code", 32,
                                   NULL, 0);
@@ -71,6 +108,7 @@ UNSUBD_METRICS *unsubd_metrics_new(void)
                                "version", 2, NULL, 0);
     metrics_set(um->build, metrics_series(um->build, METRICS_L(PACKAGE_VERSION)), 1);
     metrics_set(um->store_up, 0, 1);
+    unsubd_metrics_domains(um, cf);
     return um;
 }
 
@@ -79,23 +117,15 @@ METRICS *unsubd_metrics_registry(UNSUBD_METRICS *um)
     return um->reg;
 }
 
-/* unsubd_metrics_stream - a stream's domain, for its label */
-const char *unsubd_metrics_stream(const char *stream, char *out, size_t len)
+/* unsubd_metrics_stream - a stream's label: its domain if configured, else "other" */
+const char *unsubd_metrics_stream(const STRV *domains, const char *stream)
 {
     const char *at = stream ? strrchr(stream, '@') : NULL, *dom = at ? at + 1 : stream;
-    size_t n;
 
-    if (dom == NULL || *dom == 0 || (n = strlen(dom)) >= len)
-        return METRICS_OTHER;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char) dom[i];
-
-        if (!isalnum(ch) && ch != '.' && ch != '-')
-            return METRICS_OTHER;
-        out[i] = (char) tolower(ch);
-    }
-    out[n] = 0;
-    return out;
+    for (size_t i = 0; dom && i < domains->n; i++)
+        if (strcasecmp(domains->v[i], dom) == 0)
+            return domains->v[i];
+    return METRICS_OTHER;
 }
 
 /* unsubd_metrics_response - count one answer */
@@ -112,10 +142,8 @@ void unsubd_metrics_response(UNSUBD_METRICS *um, unsigned status)
 /* unsubd_metrics_unsubscribed - count one unsubscribe */
 void unsubd_metrics_unsubscribed(UNSUBD_METRICS *um, const char *stream)
 {
-    char dom[256];
-
     if (um != NULL)
-        metrics_inc(um->unsubscribes, METRICS_L(unsubd_metrics_stream(stream, dom, sizeof(dom))));
+        metrics_inc(um->unsubscribes, METRICS_L(unsubd_metrics_stream(&um->domains, stream)));
 }
 
 /* unsubd_metrics_store_up - the list answered its last call */
@@ -167,5 +195,6 @@ void unsubd_metrics_free(UNSUBD_METRICS *um)
         return;
     metrics_http_stop(um->http);
     metrics_free(um->reg);
+    strv_free(&um->domains);
     free(um);
 }

@@ -12,14 +12,16 @@
 #include "suppress.h"
 #include "unsubd_conf.h"
 
-#define UNSUBD_METRICS_STREAMS  64      /* stream domains before they fold into "other" */
+#define UNSUBD_METRICS_STREAMS  256     /* stream labels (the signing domains) before they fold into "other" */
 
 typedef struct unsubd_metrics UNSUBD_METRICS;
 
 /* unsubd_metrics_new - the registry: txmilter_unsubd_requests_total{code},
- * txmilter_unsubd_unsubscribes_total{stream}, txmilter_unsubd_store_up,
+ * txmilter_unsubd_unsubscribes_total{stream} (its labels the signing
+ * domains of cf's KeyTable or Domain, and "other"; unreadable tables are
+ * logged and leave "other" alone), txmilter_unsubd_store_up,
  * txmilter_build_info */
-UNSUBD_METRICS *unsubd_metrics_new(void);
+UNSUBD_METRICS *unsubd_metrics_new(const TXCONF *cf);
 
 /* unsubd_metrics_registry - the registry (tests) */
 METRICS *unsubd_metrics_registry(UNSUBD_METRICS *um);
@@ -38,11 +40,11 @@ void unsubd_metrics_response(UNSUBD_METRICS *um, unsigned status);
 void unsubd_metrics_unsubscribed(UNSUBD_METRICS *um, const char *stream);
 
 /* unsubd_metrics_stream - the label of a stream: its domain (the part
- * after the last '@', lowercased, at most len - 1 bytes); "other" for one
- * that is not a plain domain name. The set is bounded twice: streams come
- * only from tokens txmilter sealed for its own senders, and past
- * UNSUBD_METRICS_STREAMS domains the registry folds them into "other". */
-const char *unsubd_metrics_stream(const char *stream, char *out, size_t len);
+ * after the last '@', or the whole stream of UnsubscribeScope domain),
+ * spelled as domains has it, when domains names it ignoring case; else
+ * "other". A token's stream is the From address an application chose,
+ * so only configured domains may name a series. */
+const char *unsubd_metrics_stream(const STRV *domains, const char *stream);
 
 /* unsubd_metrics_free - stop the endpoint and free; NULL is a no-op */
 void unsubd_metrics_free(UNSUBD_METRICS *um);

@@ -22,8 +22,10 @@ from mailrig.util import REPO, free_port, make_dir, wait_until
 from mailrig.smtp import smtp_send
 from mailrig.prometheus import Prometheus
 from mailrig.redisserver import RedisServer
+from mailrig.unbound import DnsServer
 from ratelimit_helpers import ctl_stats, hup, new_message, rl_setup, wait_delivered, write_policy
-from unsub_helpers import UnsubD, http, local_url, one_click, unsub_setup, unsub_targets
+from unsub_helpers import (UnsubD, http, local_url, one_click, seal_token, unsub_setup,
+                           unsub_targets)
 
 pytestmark = pytest.mark.txmilter_only
 
@@ -32,6 +34,7 @@ RULES = os.path.join(REPO, "contrib", "prometheus", "txmilter.rules.yml")
 DASHBOARD = os.path.join(REPO, "contrib", "prometheus", "grafana-txmilter.json")
 RULE_TESTS = os.path.join(REPO, "tests", "prometheus")
 STORE_TTL = 5       # seconds a Redis PING's answer is kept (DAEMON_HEALTH_STORE_TTL, txmilter(8))
+DNS_PROBE = 5       # seconds between probes of a resolver that reads as down (DAEMON_HEALTH_DNS_PROBE)
 NEWS = "news@example.com"
 VICTIM = "victim@gmail.com"
 
@@ -250,8 +253,8 @@ def test_prometheus_scrapes_both_daemons_while_mail_flows(rig, workdir, prom):
             assert not [v for v in vals if "@" in v or "victim" in v], (lab, vals)
         loaded = {r["name"] for g in p.rules() for r in g["rules"]}
         for a in ("TxmilterMailBombInProgress", "TxmilterAlignmentRefusals",
-                  "TxmilterSignatureErrors", "TxmilterStoreDown", "TxmilterStoreBreakerOpen",
-                  "TxmilterDNSErrors", "TxmilterReloadFailed", "TxmilterUnsubscribeEndpoint5xx"):
+                  "TxmilterSignatureErrors", "TxmilterHeaderChangesRefused", "TxmilterStoreDown",
+                  "TxmilterStoreBreakerOpen", "TxmilterDNSErrors", "TxmilterReloadFailed", "TxmilterUnsubscribeEndpoint5xx"):
             assert a in loaded, (a, loaded)
         wait_until(lambda: ("TxmilterMailBombInProgress", "pending") in p.alerts()
                    or ("TxmilterMailBombInProgress", "firing") in p.alerts(), 30,
@@ -302,14 +305,15 @@ def test_health_503_while_redis_is_down_and_prometheus_sees_the_store_down(rig, 
         assert st["rule rcpt-burst"] == "allowed 3, refused 2, shadow-refused 0", st
         p.wait_value('txmilter_ratelimit_decisions_total{rule="rcpt-burst",result="refused"}', 2)
         p.wait_value('txmilter_store_up{store="rate"}', 1)
-        pings = r.commandstats().get("ping", 0)
+        # PINGs are STORE_TTL seconds apart at least: in a window of L seconds, at most
+        # L // STORE_TTL + 1 of them (Prometheus scrapes meanwhile too, sharing the answer)
         t0 = time.monotonic()
+        pings = r.commandstats().get("ping", 0)
         for _ in range(20):
             assert http_get(base + "/health")[0::2] == (200, "ok\n")
             assert samples(http_get(base + "/metrics")[2])['txmilter_store_up{store="rate"}'] == 1
-        # Prometheus scrapes meanwhile too: every one of them shares the kept answer
-        allowed = int((time.monotonic() - t0) // STORE_TTL) + 1
         pings = r.commandstats().get("ping", 0) - pings
+        allowed = int((time.monotonic() - t0) // STORE_TTL) + 1
         assert pings <= allowed, "40 requests sent Redis %d PINGs, want at most %d" % (pings, allowed)
         r.stop()
 
@@ -374,6 +378,51 @@ def test_health_503_names_the_resolver_when_dns_queries_keep_failing(mrig):
     assert v['txmilter_stage_duration_seconds_count{stage="dns"}'] == 3, v
 
 
+def test_health_resolver_up_again_without_mail_once_dns_answers(mrig, workdir):
+    """Alignment preflight on, Nameservers a test unbound of our own: /health 200;
+    unbound stopped, three messages (On-DNSError accept) make /health 503 naming the
+    resolver, and the scrapes meanwhile probe it at most once per DNS_PROBE seconds;
+    unbound started again, /health is 200 within DNS_PROBE seconds (plus the probe's own
+    second) without another message, and the probe's answer is counted."""
+    srv = DnsServer(workdir)
+    srv.dir = make_dir(os.path.join(workdir, "dns-metrics"))
+    srv.conf = os.path.join(srv.dir, "unbound.conf")
+    srv.logfile = os.path.join(srv.dir, "unbound.log")
+    srv.add_txt("example.com", "v=spf1 ip4:192.0.2.10 -all")
+    srv.start()
+    try:
+        s = mrig.setup("rcpt-burst rcpt 100/10m tempfail\n", extra=[
+            ("EgressAddress", "192.0.2.10"), ("AlignmentAction", "reject"),
+            ("Nameservers", "127.0.0.1@%d" % srv.port), ("DNSTimeout", "1"), ("On-DNSError", "accept")])
+        m = mrig.start_milter(s)
+        health = s.metrics_url + "/health"
+        assert http_get(health)[0::2] == (200, "ok\n")
+        srv.stop()
+        for i in range(3):
+            r = send(mrig, ["dns%d@receiver.example" % i], tag="dnsback")
+            assert r.accepted, r
+        status, _, body = http_get(health)
+        assert status == 503 and "resolver: the last" in body, (status, body, m.log_text()[-2000:])
+        # probes are DNS_PROBE seconds apart at least: in L seconds, at most L // DNS_PROBE + 1
+        t0 = time.monotonic()
+        v0 = samples(scrape(s)[1])
+        for _ in range(10):
+            assert http_get(health)[0] == 503
+        v1 = samples(scrape(s)[1])
+        allowed = int((time.monotonic() - t0) // DNS_PROBE) + 1
+        failed = sum(v1['txmilter_dns_queries_total{result="%s"}' % k]
+                     - v0['txmilter_dns_queries_total{result="%s"}' % k] for k in ("timeout", "error"))
+        assert failed <= allowed, "10 requests probed %d times, want at most %d" % (failed, allowed)
+        srv.start()
+        wait_until(lambda: http_get(health)[0::2] == (200, "ok\n"), DNS_PROBE + 1 + 5,
+                   what="/health 200 with unbound back and no mail")
+        v = samples(scrape(s)[1])
+        assert v['txmilter_dns_queries_total{result="nxdomain"}'] > v1['txmilter_dns_queries_total{result="nxdomain"}'], v
+        assert sum(x for k, x in v.items() if k.startswith("txmilter_messages_total")) == 3, v
+    finally:
+        srv.stop()
+
+
 def test_reloads_are_counted_by_result(mrig):
     """SIGHUP with a good policy: success and a newer timestamp; with a broken one:
     failure, the timestamp stays (the old configuration is in force)"""
@@ -434,6 +483,34 @@ def test_unsubd_health_503_while_its_redis_store_is_down(rig, workdir):
             u.stop()
     finally:
         r.stop()
+
+
+def test_unsubd_counts_streams_of_unconfigured_domains_as_other(rig, workdir):
+    """txmilter-unsubd names a stream's domain in txmilter_unsubd_unsubscribes_total only
+    when the KeyTable does (example.com, there with 0 from the start): authentic tokens of
+    streams of 20 made-up domains (an application may send From any domain) are all
+    counted under stream="other", and none of those domains becomes a label."""
+    uport = free_port()
+    setup = unsub_setup(rig.keys, workdir, extra=[("UnsubscribeMetricsListen", "127.0.0.1:%d" % uport)])
+    m = rig.start_milter(setup)
+    u = UnsubD(m).start()
+    try:
+        metrics = "http://127.0.0.1:%d/metrics" % uport
+        v = samples(http_get(metrics)[2])
+        assert v['txmilter_unsubd_unsubscribes_total{stream="example.com"}'] == 0, v
+        assert v['txmilter_unsubd_unsubscribes_total{stream="other"}'] == 0, v
+        streams = ["news@made-up%d.example" % i for i in range(20)] + ["news@Example.COM"]
+        for i, stream in enumerate(streams):
+            token = seal_token(setup.unsub.keyfile, "r%d@receiver.example" % i, stream)
+            assert one_click("%s/u/%s" % (u.base, token)) == "200", u.log_text()[-2000:]
+        text = http_get(metrics)[2]
+        v = samples(text)
+        assert v['txmilter_unsubd_unsubscribes_total{stream="other"}'] == 20, text
+        assert v['txmilter_unsubd_unsubscribes_total{stream="example.com"}'] == 1, text
+        assert "made-up" not in text, text
+        assert len([k for k in v if k.startswith("txmilter_unsubd_unsubscribes_total")]) == 2, text
+    finally:
+        u.stop()
 
 
 def test_bounces_counted_by_class_and_suppressions_by_reason(rig, workdir):
