@@ -6,7 +6,8 @@
  *	(offering every action and step), then per connection CONNECT and HELO,
  *	per message MAIL (with i and {auth_authen}), N x RCPT, DATA, one HEADER
  *	per header field, EOH, BODY in chunks of 65535 bytes, EOM, and it reads
- *	every reply, modification requests included.  Macros are sent in 'D'
+ *	every reply, modification requests included (counted; envelope sender
+ *	changes and Feedback-ID headers also apart).  Macros are sent in 'D'
  *	packets before each step, only those the milter asked for when it sent
  *	a symbol list (as Postfix does), otherwise Postfix's defaults.  Steps
  *	the milter negotiated away (SMFIP_NO*) are not sent and steps it asked
@@ -113,7 +114,7 @@ static size_t bodylen;
 /* results */
 static atomic_int next_msg;
 static atomic_long n_ok, n_fail, n_signed, n_unsub, n_mods, n_accept, n_continue,
-                   n_tempfail, n_reject, n_discard, n_other, n_conns;
+                   n_tempfail, n_reject, n_discard, n_other, n_conns, n_chgfrom, n_fbid;
 static double *lat_ms;              /* one per message */
 static atomic_int lat_n;
 static pthread_mutex_t err_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -399,9 +400,19 @@ static int reply(CONN *c, int eom, int *signed_, int *unsub)
                 (*signed_)++;
             if (strcasecmp(name, "List-Unsubscribe") == 0)
                 (*unsub)++;
+            if (strcasecmp(name, "Feedback-ID") == 0)
+                atomic_fetch_add(&n_fbid, 1);
             continue;
         }
-        case '+': case '-': case '2': case 'b': case 'e': case 'q':
+        case 'e':                   /* change envelope sender: addr\0[args\0] */
+            if (!eom || len < 2 || memchr(c->in, '\0', len) == NULL) {
+                note_err("bad or misplaced envelope sender change ('e', %zu bytes)", len);
+                return -1;
+            }
+            atomic_fetch_add(&n_mods, 1);
+            atomic_fetch_add(&n_chgfrom, 1);
+            continue;
+        case '+': case '-': case '2': case 'b': case 'q':
             if (!eom) {
                 note_err("modification '%c' outside EOM", cmd);
                 return -1;
@@ -824,12 +835,12 @@ int main(int argc, char **argv)
     printf("%slabel=%s conc=%d per_conn=%d rcpts=%d body=%zu msgs=%d ok=%ld fail=%ld "
            "secs=%.3f msgs_per_s=%.1f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f "
            "milter_cpu_ms_per_msg=%s%.3f gen_cpu_ms_per_msg=%.3f signed=%ld unsub=%ld mods=%ld "
-           "accept=%ld continue=%ld tempfail=%ld reject=%ld discard=%ld conns=%ld%s%s\n",
+           "chgfrom=%ld feedback_id=%ld accept=%ld continue=%ld tempfail=%ld reject=%ld discard=%ld conns=%ld%s%s\n",
            "", label, o_conc, o_per_conn, o_rcpts, bodylen, n, atomic_load(&n_ok),
            atomic_load(&n_fail), wall, n / wall, PCT(0.5), PCT(0.99), n ? l[n - 1] : 0.0,
            o_npids ? "" : "(no --pid)", n && o_npids ? (c1 - c0) * 1e3 / n : 0.0,
            n ? (s1 - s0) * 1e3 / n : 0.0, atomic_load(&n_signed), atomic_load(&n_unsub),
-           atomic_load(&n_mods), atomic_load(&n_accept), atomic_load(&n_continue),
+           atomic_load(&n_mods), atomic_load(&n_chgfrom), atomic_load(&n_fbid), atomic_load(&n_accept), atomic_load(&n_continue),
            atomic_load(&n_tempfail), atomic_load(&n_reject), atomic_load(&n_discard),
            atomic_load(&n_conns), first_err[0] ? " first_error=" : "", first_err);
     return atomic_load(&n_fail) || n != o_total ? 1 : 0;
