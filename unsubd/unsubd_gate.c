@@ -35,8 +35,8 @@
  *	   is closed without an answer;
  *	 - a client address (IPv6: its /64) with UNSUBD_GATE_PER_CLIENT
  *	   connections open already, here or in libmicrohttpd: 429 at once,
- *	   with Retry-After (slowloris from one address cannot take the slots others need);
- *	   the trusted proxy is exempt;
+ *	   with Retry-After (slowloris from one address cannot take the
+ *	   slots others need); the trusted proxy is exempt;
  *	 - a whole request from the trusted proxy whose client (its
  *	   X-Forwarded-For, read by unsubd_http_client() as unsubd.c reads
  *	   it; IPv6: its /64) has UNSUBD_GATE_PER_CLIENT requests in

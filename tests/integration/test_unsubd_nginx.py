@@ -281,7 +281,7 @@ def test_one_client_behind_the_proxy_is_limited_at_its_share(slow_store_front):
     lock is still held, logged under the client's own address and counted; the proxy
     itself is not limited as one address, so another client behind it, arriving
     meanwhile, is taken too (not refused), and once the store answers, every request
-    under the limit is done"""
+    under the limit is done and the client's count is back to none"""
     from test_metrics import http_get, samples
     ng, u = slow_store_front
     n, over = PER_CLIENT, 3             # 19: under nginx's own limit_conn of 20 per client
@@ -322,6 +322,10 @@ def test_one_client_behind_the_proxy_is_limited_at_its_share(slow_store_front):
     assert re.search(r"client=%s method=POST path=/u/\S+ status=200 " % re.escape(OTHER), log), log[-3000:]
     assert "client=127.0.0.1 " not in log, log[-3000:]
     assert len(u.rows()) == n + 1
+    again = []                          # answered: each was given back when it closed
+    for i in range(PER_CLIENT + 1):
+        one_click(ng, toks[i % n], again)
+    assert again == [(200, "You have been unsubscribed.")] * (PER_CLIENT + 1), again
     status, _, text = http_get("http://127.0.0.1:%d/metrics" % u.metrics_port)
     assert status == 200
     assert samples(text).get('txmilter_unsubd_requests_total{code="429"}') == over, text
