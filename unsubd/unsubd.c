@@ -51,8 +51,6 @@
  *	   was not. The answer is the result page when Accept asks for HTML
  *	   (the page's own button, in a browser), else one line of text (the
  *	   RFC 8058 POST of a mailbox provider: nothing to render).
- *	 - from a client behind the trusted proxy that has
- *	   UNSUBD_GATE_PER_CLIENT requests in flight already: 429.
  *	No answer is ever a redirect. Every answer carries Cache-Control:
  *	no-store, Referrer-Policy: no-referrer (the token is in the URL),
  *	X-Frame-Options and a Content-Security-Policy that forbid framing
@@ -143,7 +141,6 @@ typedef struct unsubd_req {
     char    path[UNSUBD_LOGPATH_MAX];
     char    method[8];
     int     answered;           /* a response is queued (and logged) */
-    int     claimed;            /* counted per client behind the proxy (unsubd_gate_claim) */
     int     is_post;
     int     html;               /* a person: answer with a page */
     int     lang;               /* the page's language (unsubd_text_langs[]) */
@@ -378,12 +375,11 @@ static enum MHD_Result unsubd_form_field(void *cls, enum MHD_ValueKind kind, con
 static enum MHD_Result unsubd_begin(UNSUBD *d, struct MHD_Connection *c, UNSUBD_REQ *r,
                                     const char *url, const char *method)
 {
-    char why_mem[128], result[256], retry[24], peer[UNSUBD_IP_MAX];
+    char why_mem[128], result[256], retry[24];
     const char *token, *clen;
     unsigned long wait;
     BUF why;
 
-    (void) util_strlcpy(peer, r->client, sizeof(peer));
     unsubd_client(d, c, 1, r->client, sizeof(r->client));
     (void) url;                             /* decoded by libmicrohttpd: never looked at */
     unsubd_http_logpath(r->raw, r->path, sizeof(r->path));
@@ -393,13 +389,6 @@ static enum MHD_Result unsubd_begin(UNSUBD *d, struct MHD_Connection *c, UNSUBD_
     r->html = !r->is_post
         || unsubd_lang_wants_html(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT));
 
-    if (strcmp(peer, r->client) != 0) {    /* behind the proxy: its connections per client */
-        if (unsubd_gate_claim(d->gate, r->client) < 0)
-            return unsubd_respond(c, r, MHD_HTTP_TOO_MANY_REQUESTS, "text/plain; charset=utf-8",
-                                  "Too many requests at once; please try again later.\n",
-                                  MHD_HTTP_HEADER_RETRY_AFTER, "1", "too-many-connections");
-        r->claimed = 1;
-    }
     if ((wait = unsubd_rate(d, r)) > 0) {
         (void) snprintf(retry, sizeof(retry), "%lu", wait);
         (void) snprintf(result, sizeof(result), "rate-limited retry=%lus", wait);
@@ -542,8 +531,6 @@ static void unsubd_completed(void *cls, struct MHD_Connection *c, void **con_cls
                  : r->seen > UNSUBD_DISCARD_MAX ? "body-too-large" : "error");
     if (r->pp != NULL)
         (void) MHD_destroy_post_processor(r->pp);
-    if (r->claimed)
-        unsubd_gate_release(d->gate, r->client);
     free(r);
     *con_cls = NULL;
     atomic_fetch_sub(&d->inflight, 1);
@@ -554,15 +541,15 @@ static void unsubd_connection(void *cls, struct MHD_Connection *c, void **socket
                               enum MHD_ConnectionNotificationCode code)
 {
     UNSUBD *d = cls;
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 
     (void) socket_context;
     if (d->gate == NULL)                    /* cannot be: only the gate hands connections over */
         return;
     if (code == MHD_CONNECTION_NOTIFY_STARTED)
-        unsubd_gate_opened(d->gate, ci != NULL ? ci->client_addr : NULL);
+        unsubd_gate_opened(d->gate);
     else
-        unsubd_gate_closed(d->gate, ci != NULL ? ci->client_addr : NULL);
+        unsubd_gate_closed(d->gate, ci != NULL ? ci->connect_fd : -1);
 }
 
 /* unsubd_free - what unsubd_start() allocated besides libmicrohttpd */

@@ -7,7 +7,7 @@
  *
  *	const UNSUBD_HEADER unsubd_answer_headers[]
  *	int	unsubd_answer_raw(BUF *b, unsigned status, const char *reason,
- *				  const char *text)
+ *				  const char *retry_after, const char *text)
  *
  * DESCRIPTION
  *	unsubd_answer_headers[] is the one list of the security and
@@ -42,11 +42,14 @@ const UNSUBD_HEADER unsubd_answer_headers[] = {
 };
 
 /* unsubd_answer_raw - status line, fields, body */
-int unsubd_answer_raw(BUF *b, unsigned status, const char *reason, const char *text)
+int unsubd_answer_raw(BUF *b, unsigned status, const char *reason, const char *retry_after,
+                      const char *text)
 {
     if (buf_printf(b, "HTTP/1.1 %u %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
                    "Content-Length: %zu\r\nContent-Security-Policy: %s\r\n",
                    status, reason, strlen(text), UNSUBD_CSP_TEXT) < 0)
+        return -1;
+    if (retry_after != NULL && buf_printf(b, "Retry-After: %s\r\n", retry_after) < 0)
         return -1;
     for (const UNSUBD_HEADER *h = unsubd_answer_headers; h->name; h++)
         if (buf_printf(b, "%s: %s\r\n", h->name, h->value) < 0)

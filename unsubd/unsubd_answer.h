@@ -22,8 +22,10 @@ typedef struct unsubd_header {
 extern const UNSUBD_HEADER unsubd_answer_headers[];
 
 /* unsubd_answer_raw - a whole plain-text HTTP/1.1 answer with status,
- * reason, the fields above, the plain-text Content-Security-Policy and
- * text as its body; -1 over b's bound */
-int unsubd_answer_raw(BUF *b, unsigned status, const char *reason, const char *text);
+ * reason, the fields above, the plain-text Content-Security-Policy, a
+ * Retry-After unless retry_after is NULL, and text as its body; -1 over
+ * b's bound */
+int unsubd_answer_raw(BUF *b, unsigned status, const char *reason, const char *retry_after,
+                      const char *text);
 
 #endif

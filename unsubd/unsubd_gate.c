@@ -8,10 +8,8 @@
  *	UNSUBD_GATE *unsubd_gate_start(int listen_fd, struct MHD_Daemon *mhd,
  *				       const NETLIST *trusted, UNSUBD_METRICS *metrics,
  *				       UNSUBD_GATE **slot)
- *	void	unsubd_gate_opened(UNSUBD_GATE *g, const struct sockaddr *sa)
- *	void	unsubd_gate_closed(UNSUBD_GATE *g, const struct sockaddr *sa)
- *	int	unsubd_gate_claim(UNSUBD_GATE *g, const char *client)
- *	void	unsubd_gate_release(UNSUBD_GATE *g, const char *client)
+ *	void	unsubd_gate_opened(UNSUBD_GATE *g)
+ *	void	unsubd_gate_closed(UNSUBD_GATE *g, int fd)
  *	void	unsubd_gate_quiesce(UNSUBD_GATE *g)
  *	int	unsubd_gate_busy(UNSUBD_GATE *g)
  *	void	unsubd_gate_stop(UNSUBD_GATE *g)
@@ -36,10 +34,17 @@
  *	   slowly they trickle): 408; a connection that sent nothing by then
  *	   is closed without an answer;
  *	 - a client address (IPv6: its /64) with UNSUBD_GATE_PER_CLIENT
- *	   connections open already, here or in libmicrohttpd: 429 at once
- *	   (slowloris from one address cannot take the slots others need);
- *	   the trusted proxy is exempt, its clients are counted per
- *	   X-Forwarded-For address by unsubd.c with unsubd_gate_claim();
+ *	   connections open already, here or in libmicrohttpd: 429 at once,
+ *	   with Retry-After (slowloris from one address cannot take the slots others need);
+ *	   the trusted proxy is exempt;
+ *	 - a whole request from the trusted proxy whose client (its
+ *	   X-Forwarded-For, read by unsubd_http_client() as unsubd.c reads
+ *	   it; IPv6: its /64) has UNSUBD_GATE_PER_CLIENT requests in
+ *	   libmicrohttpd already: 429 with Retry-After, logged under that
+ *	   client, as unsubd.c would. Counting them here, and not once a
+ *	   request thread of libmicrohttpd takes them, is what lets the limit
+ *	   be reached: one client behind the proxy cannot queue more than its
+ *	   share, while the proxy's other clients still get through;
  *	 - UNSUBD_GATE_PENDING requests being received already: 503.
  *	After an answer it shuts its side, reads and drops what the client
  *	still sends for up to two seconds (so the answer is not lost to a
@@ -98,6 +103,12 @@ typedef struct unsubd_conn {
     int     continued;                  /* 100 Continue sent */
 } UNSUBD_CONN;
 
+/* A connection handed to libmicrohttpd, counted for its client until it closes. */
+typedef struct unsubd_handed {
+    int     fd;
+    char    key[UNSUBD_IP_MAX + 16];
+} UNSUBD_HANDED;
+
 /* Connections per client address. */
 typedef struct unsubd_count {
     char    key[UNSUBD_IP_MAX + 16];
@@ -118,6 +129,8 @@ struct unsubd_gate {
     pthread_mutex_t lock;               /* counts, nclients */
     UNSUBD_COUNT counts[UNSUBD_GATE_CLIENTS];
     size_t  ncounts;
+    UNSUBD_HANDED handed[UNSUBD_GATE_CLIENTS];  /* under lock too */
+    size_t  nhanded;
     char    peek[UNSUBD_HEAD_WHOLE + 2];
 };
 
@@ -181,41 +194,53 @@ static int unsubd_gate_count(UNSUBD_GATE *g, const char *key, int delta, unsigne
 }
 
 /* unsubd_gate_opened - libmicrohttpd took a connection (counted per client since the handover) */
-void unsubd_gate_opened(UNSUBD_GATE *g, const struct sockaddr *sa)
+void unsubd_gate_opened(UNSUBD_GATE *g)
 {
-    (void) sa;
     atomic_fetch_add(&g->mhd_open, 1);      /* before handing goes down: never both 0 */
     atomic_fetch_sub(&g->handing, 1);
 }
 
-/* unsubd_gate_closed - libmicrohttpd closed one */
-void unsubd_gate_closed(UNSUBD_GATE *g, const struct sockaddr *sa)
+/* unsubd_gate_hand - note fd as handed over for key, counted (with a limit: -1 and
+ * nothing noted when key has that many in libmicrohttpd) */
+static int unsubd_gate_hand(UNSUBD_GATE *g, int fd, const char *key, unsigned limit)
 {
-    char ip[UNSUBD_IP_MAX], key[UNSUBD_IP_MAX + 16];
+    int full;
 
-    if (sa != NULL) {
-        unsubd_gate_key(g, sa, ip, sizeof(ip), key, sizeof(key));
-        (void) unsubd_gate_count(g, key, -1, 0);
+    if (unsubd_gate_count(g, key, 1, limit) < 0)
+        return -1;
+    (void) pthread_mutex_lock(&g->lock);
+    if (!(full = g->nhanded == UNSUBD_GATE_CLIENTS)) {     /* at most UNSUBD_CONN_MAX there */
+        g->handed[g->nhanded].fd = fd;
+        (void) util_strlcpy(g->handed[g->nhanded++].key, key, sizeof(g->handed[0].key));
     }
-    atomic_fetch_sub(&g->mhd_open, 1);
+    (void) pthread_mutex_unlock(&g->lock);
+    if (full)
+        (void) unsubd_gate_count(g, key, -1, 0);
+    return full ? -1 : 0;
 }
 
-/* unsubd_gate_claim - a request from client behind the proxy */
-int unsubd_gate_claim(UNSUBD_GATE *g, const char *client)
+/* unsubd_gate_unhand - fd is no longer libmicrohttpd's: its client's count goes down */
+static void unsubd_gate_unhand(UNSUBD_GATE *g, int fd)
 {
-    char key[UNSUBD_IP_MAX + 16];
+    char key[UNSUBD_IP_MAX + 16] = "";
+    size_t i;
 
-    unsubd_http_ratekey(client, key, sizeof(key));
-    return unsubd_gate_count(g, key, 1, UNSUBD_GATE_PER_CLIENT);
-}
-
-/* unsubd_gate_release - its end */
-void unsubd_gate_release(UNSUBD_GATE *g, const char *client)
-{
-    char key[UNSUBD_IP_MAX + 16];
-
-    unsubd_http_ratekey(client, key, sizeof(key));
+    (void) pthread_mutex_lock(&g->lock);
+    for (i = 0; i < g->nhanded && g->handed[i].fd != fd; i++)
+        ;
+    if (i < g->nhanded) {
+        (void) util_strlcpy(key, g->handed[i].key, sizeof(key));
+        g->handed[i] = g->handed[--g->nhanded];
+    }
+    (void) pthread_mutex_unlock(&g->lock);
     (void) unsubd_gate_count(g, key, -1, 0);
+}
+
+/* unsubd_gate_closed - libmicrohttpd closes fd (still open, so not yet reused) */
+void unsubd_gate_closed(UNSUBD_GATE *g, int fd)
+{
+    unsubd_gate_unhand(g, fd);
+    atomic_fetch_sub(&g->mhd_open, 1);
 }
 
 /* unsubd_gate_drop - forget connection i (closing its socket when close_fd) */
@@ -245,7 +270,7 @@ static void unsubd_gate_answer(UNSUBD_GATE *g, UNSUBD_CONN *c, const UNSUBD_HEAD
              status, result);
     unsubd_metrics_response(g->metrics, status);
     buf_init(&b, 4096);
-    if (unsubd_answer_raw(&b, status, unsubd_head_reason(status), text) == 0)
+    if (unsubd_answer_raw(&b, status, unsubd_head_reason(status), status == 429 ? "1" : NULL, text) == 0)
         (void) send(c->fd, b.data, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);  /* small: fits the buffer */
     buf_free(&b);
     (void) shutdown(c->fd, SHUT_WR);
@@ -270,6 +295,59 @@ static const char *unsubd_gate_text(unsigned status)
     case 505: return "HTTP version not supported: use HTTP/1.1.\n";
     default: return "Bad request.\n";
     }
+}
+
+static int unsubd_gate_read(UNSUBD_GATE *g, size_t i, int hup);
+
+/* unsubd_gate_forwarded - the client behind the trusted proxy that c's whole request h
+ * is from (its counting key into key), as unsubd.c will name it; 0 if none is named */
+static int unsubd_gate_forwarded(const UNSUBD_GATE *g, const UNSUBD_CONN *c, const UNSUBD_HEAD *h,
+                                 char *client, size_t clientlen, char *key, size_t keylen)
+{
+    BUF xff;
+
+    buf_init(&xff, UNSUBD_HEAD_MAX);        /* the fields are no longer: always fits */
+    (void) unsubd_head_xff(h, g->peek, &xff);
+    unsubd_http_client(c->ip, xff.len > 0 ? xff.data : NULL, g->trusted, client, clientlen);
+    buf_free(&xff);
+    if (strcmp(client, c->ip) == 0)
+        return 0;                           /* the proxy's own request */
+    unsubd_http_ratekey(client, key, keylen);
+    return 1;
+}
+
+/* unsubd_gate_handover - give connection i, whose whole request is h, to
+ * libmicrohttpd (or refuse it: its client behind the proxy has too many there);
+ * 1 if it was dropped */
+static int unsubd_gate_handover(UNSUBD_GATE *g, size_t i, const UNSUBD_HEAD *h)
+{
+    UNSUBD_CONN *c = g->conns[i];
+    int fd = c->fd;
+    struct sockaddr_storage sa = c->sa;
+    socklen_t salen = c->salen;
+    char key[sizeof(c->key)], client[UNSUBD_IP_MAX];
+    unsigned limit = 0;                     /* counted at accept already */
+
+    (void) util_strlcpy(key, c->key, sizeof(key));
+    (void) util_strlcpy(client, c->ip, sizeof(client));
+    if (key[0] == 0 && unsubd_gate_forwarded(g, c, h, client, sizeof(client), key, sizeof(key)))
+        limit = UNSUBD_GATE_PER_CLIENT;
+    /* Still open, so still its client's until libmicrohttpd closes it: a busy
+     * worker thread starts it (unsubd_gate_opened) only later. */
+    if (unsubd_gate_hand(g, fd, key, limit) < 0) {
+        (void) util_strlcpy(c->ip, client, sizeof(c->ip));     /* logged as unsubd.c would */
+        unsubd_gate_answer(g, c, h, 429, "too-many-connections",
+                           "Too many requests at once; please try again later.\n");
+        return unsubd_gate_read(g, i, 0);
+    }
+    atomic_fetch_add(&g->handing, 1);       /* before busy goes down: never both 0 */
+    unsubd_gate_drop(g, i, 0);
+    if (MHD_add_connection(g->mhd, fd, (const struct sockaddr *) &sa, salen) != MHD_YES) {
+        log_err("libmicrohttpd did not take a connection: %s", strerror(errno));
+        atomic_fetch_sub(&g->handing, 1);
+        unsubd_gate_unhand(g, fd);
+    }
+    return 1;
 }
 
 /* unsubd_gate_read - new bytes (or the end) on a connection; 1 if it was dropped */
@@ -322,25 +400,7 @@ static int unsubd_gate_read(UNSUBD_GATE *g, size_t i, int hup)
     case UNSUBD_HEAD_OK:
         break;
     }
-    {
-        int fd = c->fd;
-        struct sockaddr_storage sa = c->sa;
-        socklen_t salen = c->salen;
-        char key[sizeof(c->key)];
-
-        /* Still open, so still its client's until libmicrohttpd closes it: a busy
-         * worker thread starts it (unsubd_gate_opened) only later. */
-        (void) util_strlcpy(key, c->key, sizeof(key));
-        (void) unsubd_gate_count(g, key, 1, 0);
-        atomic_fetch_add(&g->handing, 1);   /* before busy goes down: never both 0 */
-        unsubd_gate_drop(g, i, 0);
-        if (MHD_add_connection(g->mhd, fd, (const struct sockaddr *) &sa, salen) != MHD_YES) {
-            log_err("libmicrohttpd did not take a connection: %s", strerror(errno));
-            atomic_fetch_sub(&g->handing, 1);
-            (void) unsubd_gate_count(g, key, -1, 0);
-        }
-    }
-    return 1;
+    return unsubd_gate_handover(g, i, &h);
 }
 
 /* unsubd_gate_accept - every connection waiting */

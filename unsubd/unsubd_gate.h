@@ -25,25 +25,18 @@ typedef struct unsubd_gate UNSUBD_GATE;
 /* unsubd_gate_start - serve listen_fd (owned from then on) for mhd (a
  * daemon started with MHD_USE_NO_LISTEN_SOCKET); connections from an
  * address in trusted (may be NULL) are not limited per address (the
- * proxy: its clients are limited by unsubd_gate_claim()). Its own
+ * proxy: its requests are limited per X-Forwarded-For client instead). Its own
  * answers are counted in metrics (may be NULL). The gate is
  * also stored in *slot before its thread starts (libmicrohttpd's
  * callbacks find it there). NULL, logged, if the thread cannot start. */
 UNSUBD_GATE *unsubd_gate_start(int listen_fd, struct MHD_Daemon *mhd, const NETLIST *trusted,
                                UNSUBD_METRICS *metrics, UNSUBD_GATE **slot);
 
-/* unsubd_gate_opened, unsubd_gate_closed - libmicrohttpd started or
- * closed a connection from sa (its MHD_OPTION_NOTIFY_CONNECTION; sa may
- * be NULL if unknown) */
-
-void unsubd_gate_opened(UNSUBD_GATE *g, const struct sockaddr *sa);
-void unsubd_gate_closed(UNSUBD_GATE *g, const struct sockaddr *sa);
-
-/* unsubd_gate_claim - one more request in flight from client (an
- * address behind the trusted proxy); -1 (nothing claimed) when it has
- * UNSUBD_GATE_PER_CLIENT already. unsubd_gate_release() gives it back. */
-int unsubd_gate_claim(UNSUBD_GATE *g, const char *client);
-void unsubd_gate_release(UNSUBD_GATE *g, const char *client);
+/* unsubd_gate_opened, unsubd_gate_closed - libmicrohttpd started a
+ * connection the gate handed over, or closes the one on fd (its
+ * MHD_OPTION_NOTIFY_CONNECTION, before the socket is closed) */
+void unsubd_gate_opened(UNSUBD_GATE *g);
+void unsubd_gate_closed(UNSUBD_GATE *g, int fd);
 
 /* unsubd_gate_quiesce - stop accepting (the listening socket is closed);
  * requests being received go on */

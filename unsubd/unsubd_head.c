@@ -7,6 +7,7 @@
  *
  *	enum unsubd_head_state unsubd_head_check(const char *buf, size_t len,
  *						 UNSUBD_HEAD *h)
+ *	int	unsubd_head_xff(const UNSUBD_HEAD *h, const char *buf, BUF *out)
  *	const char *unsubd_head_reason(unsigned status)
  *
  * DESCRIPTION
@@ -37,6 +38,12 @@
  *	 - the request is complete when the whole body is there; bytes after
  *	   it other than CR and LF (a second, pipelined request) are 400.
  *
+ *	unsubd_head_check() also notes where the value of each
+ *	X-Forwarded-For field is; unsubd_head_xff() joins them as
+ *	libmicrohttpd's would be, so that the gate can tell who a request
+ *	from the trusted proxy is from (unsubd_http_client()) before
+ *	libmicrohttpd has it.
+ *
  *	unsubd_head_reason() is the reason phrase for those statuses and the
  *	gate's own (408, 429, 503).
  *
@@ -53,7 +60,6 @@
 #include "unsubd_head.h"
 
 #define UNSUBD_METHOD_MAX 20
-#define UNSUBD_FIELDS_MAX 100       /* header fields (libmicrohttpd keeps each in its pool) */
 
 /* unsubd_head_tchar - an RFC 9110 token character */
 static int unsubd_head_tchar(int c)
@@ -123,6 +129,7 @@ static enum unsubd_head_state unsubd_head_line(UNSUBD_HEAD *h, const char *p, si
 typedef struct unsubd_fields {
     int     hosts, lengths, te, v11;
     size_t  length;
+    const char *buf;                /* the start of the bytes checked */
 } UNSUBD_FIELDS;
 
 /* unsubd_head_field - one header field line [p, p+n), complete */
@@ -168,6 +175,9 @@ static enum unsubd_head_state unsubd_head_field(UNSUBD_HEAD *h, UNSUBD_FIELDS *f
         if (e - v != 12 || strncasecmp(p + v, "100-continue", 12) != 0)
             return unsubd_head_bad(h, 417, "expectation-failed");
         h->expect_continue = 1;
+    } else if (k == 15 && strncasecmp(p, "X-Forwarded-For", 15) == 0 && h->nxff <= UNSUBD_HEAD_FIELDS) {
+        h->xff[h->nxff].at = (size_t) (p - f->buf) + v;
+        h->xff[h->nxff++].len = e - v;
     }
     return UNSUBD_HEAD_MORE;
 }
@@ -201,6 +211,7 @@ enum unsubd_head_state unsubd_head_check(const char *buf, size_t len, UNSUBD_HEA
 
     memset(h, 0, sizeof(*h));
     memset(&f, 0, sizeof(f));
+    f.buf = buf;
     (void) strcpy(h->method, "-");
     while (at < len && at < UNSUBD_HEAD_MAX && (buf[at] == '\r' || buf[at] == '\n'))
         at++;
@@ -209,7 +220,7 @@ enum unsubd_head_state unsubd_head_check(const char *buf, size_t len, UNSUBD_HEA
         size_t n = nl ? (size_t) (nl - p) : len - at;
         enum unsubd_head_state st;
 
-        if (at + n > UNSUBD_HEAD_MAX || lines > UNSUBD_FIELDS_MAX) {
+        if (at + n > UNSUBD_HEAD_MAX || lines > UNSUBD_HEAD_FIELDS) {
             if (lines == 0 && (st = unsubd_head_line(h, p, n, 0, &f.v11)) == UNSUBD_HEAD_BAD)
                 return st;                  /* a request line this long is bad already */
             return unsubd_head_bad(h, 431, "headers-too-large");
@@ -231,6 +242,20 @@ enum unsubd_head_state unsubd_head_check(const char *buf, size_t len, UNSUBD_HEA
         lines++;
         at = (size_t) (nl - buf) + 1;
     }
+}
+
+/* unsubd_head_xff - the X-Forwarded-For values joined */
+int unsubd_head_xff(const UNSUBD_HEAD *h, const char *buf, BUF *out)
+{
+    for (unsigned i = 0; i < h->nxff; i++) {
+        size_t comma = out->len > 0;
+
+        if (out->len > out->max || out->max - out->len < comma + h->xff[i].len)
+            return -1;                      /* whole fields only */
+        if ((comma && buf_append(out, ",", 1) < 0) || buf_append(out, buf + h->xff[i].at, h->xff[i].len) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* unsubd_head_reason - a reason phrase */

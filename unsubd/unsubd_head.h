@@ -11,11 +11,14 @@
 
 #include <stddef.h>
 
+#include "util.h"
+
 #define UNSUBD_HEAD_MAX     (16 * 1024)     /* request line and header fields */
 #define UNSUBD_HEAD_PATH    1024            /* bytes of a request target (UNSUBD_URL_MAX) */
 #define UNSUBD_HEAD_BODY    4096            /* bytes of a body (UNSUBD_BODY_MAX) */
 /* Everything a good request can be: what the gate peeks at. */
 #define UNSUBD_HEAD_WHOLE   (UNSUBD_HEAD_MAX + UNSUBD_HEAD_BODY)
+#define UNSUBD_HEAD_FIELDS  100             /* header fields (libmicrohttpd keeps each in its pool) */
 
 enum unsubd_head_state {
     UNSUBD_HEAD_MORE = 0,           /* fine so far, incomplete */
@@ -31,6 +34,10 @@ typedef struct unsubd_head {
     size_t  head_len;               /* UNSUBD_HEAD_OK: bytes up to the empty line */
     size_t  body_len;               /* UNSUBD_HEAD_OK: Content-Length (0 without) */
     int     expect_continue;        /* Expect: 100-continue (the gate sends the 100) */
+    unsigned nxff;                  /* X-Forwarded-For fields, in order: */
+    struct {
+        size_t  at, len;            /* its value (white space trimmed) in the bytes checked */
+    } xff[UNSUBD_HEAD_FIELDS + 1];
 } UNSUBD_HEAD;
 
 /* unsubd_head_check - look at the first len bytes the client sent. MORE
@@ -40,6 +47,13 @@ typedef struct unsubd_head {
  * 411 Transfer-Encoding, 413 body, 414 path, 417 Expect, 431 header
  * fields, 505 version) as soon as the bytes show it. */
 enum unsubd_head_state unsubd_head_check(const char *buf, size_t len, UNSUBD_HEAD *h);
+
+/* unsubd_head_xff - the values of every X-Forwarded-For field of the
+ * request that unsubd_head_check() found OK in buf, in order, joined with
+ * "," into out (as libmicrohttpd's values are joined for
+ * unsubd_http_client()); nothing when there is none. -1 when out's bound
+ * is too small (out then holds the fields that fit). */
+int unsubd_head_xff(const UNSUBD_HEAD *h, const char *buf, BUF *out);
 
 /* unsubd_head_reason - the reason phrase of a status the module answers */
 const char *unsubd_head_reason(unsigned status);

@@ -6,7 +6,8 @@
  * refusal without a status the gate can answer, fields that are not
  * terminated, a refused prefix that more bytes make acceptable (the
  * gate answers as soon as a prefix is bad), a whole request whose
- * lengths do not fit the input.
+ * lengths do not fit the input, X-Forwarded-For values outside its
+ * header fields or not fitting the gate's bound once joined.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,17 @@ static enum unsubd_head_state fuzz_head_one(const char *buf, size_t len, UNSUBD_
     if (st == UNSUBD_HEAD_OK && (h->head_len + h->body_len > len || h->body_len > UNSUBD_HEAD_BODY
                                  || h->head_len > UNSUBD_HEAD_MAX + 1))
         abort();
+    if (st == UNSUBD_HEAD_OK) {
+        BUF xff;
+
+        for (unsigned i = 0; i < h->nxff; i++)
+            if (h->xff[i].at + h->xff[i].len > h->head_len)
+                abort();            /* a value outside the header fields */
+        buf_init(&xff, UNSUBD_HEAD_MAX);
+        if (unsubd_head_xff(h, buf, &xff) < 0)
+            abort();                /* the gate's bound is the fields' */
+        buf_free(&xff);
+    }
     return st;
 }
 

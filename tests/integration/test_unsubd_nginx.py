@@ -154,9 +154,14 @@ def front(unsubd, tmp_path):
 
 @pytest.fixture
 def slow_store_front(unsubd, tmp_path):
-    """slow_store_front - the front with a rate limit out of the way and a store that
-    may wait 10 s for its SQLite lock (a test holds it to keep requests in flight)"""
-    yield from front_with(unsubd, tmp_path, "UnsubscribeRateLimit 1000/1m\nStoreTimeout 10000\n")
+    """slow_store_front - the front with a rate limit out of the way, a store that may
+    wait 10 s for its SQLite lock (a test holds it to keep requests in flight), and
+    metrics on u.metrics_port"""
+    mport = free_port()
+    for ng, u in front_with(unsubd, tmp_path, "UnsubscribeRateLimit 1000/1m\nStoreTimeout 10000\n"
+                            "UnsubscribeMetricsListen 127.0.0.1:%d\n" % mport):
+        u.metrics_port = mport
+        yield ng, u
 
 
 def front_with(unsubd, tmp_path, extra):
@@ -268,44 +273,55 @@ def one_click(ng, tok, results, source=CLIENT):
     results.append((status, body.strip()))
 
 
-def test_requests_through_the_proxy_are_not_limited_as_one_address(slow_store_front):
-    """more than PER_CLIENT requests of one client in flight at once through nginx, all
-    from nginx's address, while the store stalls (a test holds its SQLite lock): the
-    trusted proxy is exempt from the per-address connection limit (its clients are
-    counted by X-Forwarded-For, and none has PER_CLIENT requests at a worker here), so
-    none is refused 429, each is logged under the client's own address, and another
-    client behind the same proxy, arriving meanwhile, is answered too"""
+def test_one_client_behind_the_proxy_is_limited_at_its_share(slow_store_front):
+    """PER_CLIENT + 3 one-click POSTs of one client in flight at once through nginx, all
+    from nginx's address, while the store stalls (a test holds its SQLite lock): the gate
+    counts them per X-Forwarded-For client as it hands them over, not once one of the
+    four request threads takes one, so the 3 over the limit are refused 429 while the
+    lock is still held, logged under the client's own address and counted; the proxy
+    itself is not limited as one address, so another client behind it, arriving
+    meanwhile, is taken too (not refused), and once the store answers, every request
+    under the limit is done"""
+    from test_metrics import http_get, samples
     ng, u = slow_store_front
-    n = PER_CLIENT + 3                  # under nginx's own limit_conn of 20 per client
-    toks = [u.token(rcpt="r%d@receiver.example" % i) for i in range(n)]
+    n, over = PER_CLIENT, 3             # 19: under nginx's own limit_conn of 20 per client
+    toks = [u.token(rcpt="r%d@receiver.example" % i) for i in range(n + over)]
     other = u.token(rcpt="other@receiver.example")
     lock = sqlite3.connect(os.path.join(u.datadir, "suppress.db"), timeout=5,
                            isolation_level=None)
     results, theirs, threads = [], [], []
+    refused = [(429, "Too many requests at once; please try again later.")] * over
     try:
         lock.execute("BEGIN EXCLUSIVE")             # every one-click write waits
         for tok in toks:
             threads.append(threading.Thread(target=one_click, args=(ng, tok, results)))
             threads[-1].start()
-        # nginx has one upstream connection per request in flight: more than PER_CLIENT
-        # connections from 127.0.0.1 are open at txmilter-unsubd at once
-        wait_until(lambda: established_to(u.port) >= n, 20,
-                   what="%d connections from nginx at txmilter-unsubd" % n)
+        # the refusals come while the lock is held: none of the others can be answered yet
+        wait_until(lambda: len(results) >= over, 8,
+                   what="the %d requests over the limit refused while the store stalls" % over)
+        assert results == refused, results
         threads.append(threading.Thread(target=one_click, args=(ng, other, theirs, OTHER)))
         threads[-1].start()
-        wait_until(lambda: established_to(u.port) >= n + 1, 20,
+        wait_until(lambda: "client=%s method=POST" % OTHER in u.logtext()
+                   or established_to(u.port) >= n + 1, 8,
                    what="the other client's request at txmilter-unsubd")
-        assert results == [] and theirs == [], (results, theirs)   # all of them waiting
+        assert theirs == [], theirs                 # taken, waiting for the store like the rest
+        assert len(results) == over, results
     finally:
         lock.execute("ROLLBACK")
         lock.close()
     for t in threads:
         t.join(60)
-    assert sorted(results) == [(200, "You have been unsubscribed.")] * n, results
+    assert sorted(results) == sorted(refused + [(200, "You have been unsubscribed.")] * n), results
     assert theirs == [(200, "You have been unsubscribed.")], theirs
     log = u.logtext()
-    assert "too-many-connections" not in log, log[-3000:]
-    assert log.count("client=%s method=POST" % CLIENT) == n, log[-3000:]
+    assert log.count("client=%s method=POST path=/u/" % CLIENT) == n + over, log[-3000:]
+    assert len(re.findall(r"client=%s method=POST path=/u/\S+ status=429 result=too-many-connections\n"
+                          % re.escape(CLIENT), log)) == over, log[-3000:]
     assert log.count("client=%s method=POST" % OTHER) == 1, log[-3000:]
+    assert re.search(r"client=%s method=POST path=/u/\S+ status=200 " % re.escape(OTHER), log), log[-3000:]
     assert "client=127.0.0.1 " not in log, log[-3000:]
     assert len(u.rows()) == n + 1
+    status, _, text = http_get("http://127.0.0.1:%d/metrics" % u.metrics_port)
+    assert status == 200
+    assert samples(text).get('txmilter_unsubd_requests_total{code="429"}') == over, text

@@ -4,6 +4,7 @@
  * whole request before libmicrohttpd sees it: a table of requests with
  * what each is (more to come, whole, or refused with which status), and
  * every prefix of good requests (never refused, whole only at the end);
+ * the X-Forwarded-For values it notes for the gate (unsubd_head_xff());
  * and unsubd_answer.c, the answer the gate writes for a refused one.
  * Requests may hold "{X<n>}" (n 'x' bytes) and "{NUL}" (th_expand()).
  */
@@ -145,6 +146,61 @@ static void test_prefixes(void **state)
     }
 }
 
+/* A whole request and the X-Forwarded-For the gate reads from it. */
+typedef struct xff_case {
+    const char *name;
+    const char *in;
+    const char *want;           /* joined as libmicrohttpd's values; "" none */
+} XFF_CASE;
+
+static const XFF_CASE xff_cases[] = {
+    {"none", "GET /u/x HTTP/1.1\r\n" H "\r\n", ""},
+    {"one", "GET /u/x HTTP/1.1\r\n" H "X-Forwarded-For: 192.0.2.7\r\n\r\n", "192.0.2.7"},
+    {"trimmed", "GET /u/x HTTP/1.1\r\n" H "X-Forwarded-For: \t 192.0.2.7 \t\r\n\r\n", "192.0.2.7"},
+    {"any-case", "GET /u/x HTTP/1.1\r\n" H "x-forwarded-FOR: 2001:db8::1\r\n\r\n", "2001:db8::1"},
+    {"list", "GET /u/x HTTP/1.1\r\n" H "X-Forwarded-For: 6.6.6.6, 192.0.2.7\r\n\r\n",
+     "6.6.6.6, 192.0.2.7"},
+    {"two-fields-in-order", "GET /u/x HTTP/1.1\r\nX-Forwarded-For: 6.6.6.6\r\n" H
+     "X-Forwarded-For: 192.0.2.7\r\n\r\n", "6.6.6.6,192.0.2.7"},
+    {"empty-value", "GET /u/x HTTP/1.1\r\n" H "X-Forwarded-For:\r\n\r\n", ""},
+    {"similar-name", "GET /u/x HTTP/1.1\r\n" H "X-Forwarded-Fo: 6.6.6.6\r\nX-Forwarded-Form: 6.6.6.7\r\n"
+     "\r\n", ""},
+    {"bare-lf", "GET /u/x HTTP/1.1\n" H "X-Forwarded-For: 192.0.2.7\n\n", "192.0.2.7"},
+    {"post-body-not-read", "POST /u/x HTTP/1.1\r\n" H "Content-Length: 26\r\n\r\nX-Forwarded-For: 6.6.6.6\r\n",
+     ""},
+};
+
+/* test_xff - each X-Forwarded-For value, trimmed and joined in order; a bound too small is -1 */
+static void test_xff(void **state)
+{
+    (void) state;
+    for (size_t i = 0; i < sizeof(xff_cases) / sizeof(xff_cases[0]); i++) {
+        const char *in = xff_cases[i].in;
+        UNSUBD_HEAD h;
+        BUF b;
+
+        if (unsubd_head_check(in, strlen(in), &h) != UNSUBD_HEAD_OK)
+            fail_msg("%s: not a whole good request", xff_cases[i].name);
+        buf_init(&b, 1024);
+        assert_int_equal(unsubd_head_xff(&h, in, &b), 0);
+        if (strcmp(b.len ? b.data : "", xff_cases[i].want) != 0)
+            fail_msg("%s: got \"%s\", want \"%s\"", xff_cases[i].name, b.len ? b.data : "",
+                     xff_cases[i].want);
+        buf_free(&b);
+    }
+    {
+        const char *in = xff_cases[5].in;
+        UNSUBD_HEAD h;
+        BUF b;
+
+        assert_int_equal(unsubd_head_check(in, strlen(in), &h), UNSUBD_HEAD_OK);
+        buf_init(&b, 10);                   /* the first fits, the second not */
+        assert_int_equal(unsubd_head_xff(&h, in, &b), -1);
+        assert_string_equal(b.data, "6.6.6.6");
+        buf_free(&b);
+    }
+}
+
 /* test_answer - the gate's answer: status line, every field, the body, bounded */
 static void test_answer(void **state)
 {
@@ -152,7 +208,7 @@ static void test_answer(void **state)
 
     (void) state;
     buf_init(&b, 4096);
-    assert_int_equal(unsubd_answer_raw(&b, 431, unsubd_head_reason(431), "Too large.\n"), 0);
+    assert_int_equal(unsubd_answer_raw(&b, 431, unsubd_head_reason(431), NULL, "Too large.\n"), 0);
     assert_true(strncmp(b.data, "HTTP/1.1 431 Request Header Fields Too Large\r\n", 46) == 0);
     assert_non_null(strstr(b.data, "\r\nContent-Type: text/plain; charset=utf-8\r\n"));
     assert_non_null(strstr(b.data, "\r\nContent-Length: 11\r\n"));
@@ -167,7 +223,16 @@ static void test_answer(void **state)
     assert_string_equal(strstr(b.data, "\r\n\r\n"), "\r\n\r\nToo large.\n");
     buf_free(&b);
     buf_init(&b, 100);                      /* too small: -1, no overflow */
-    assert_int_equal(unsubd_answer_raw(&b, 400, "Bad Request", "x"), -1);
+    assert_int_equal(unsubd_answer_raw(&b, 400, "Bad Request", NULL, "x"), -1);
+    buf_free(&b);
+    buf_init(&b, 4096);
+    assert_int_equal(unsubd_answer_raw(&b, 429, unsubd_head_reason(429), "1", "Later.\n"), 0);
+    assert_non_null(strstr(b.data, "\r\nRetry-After: 1\r\n"));
+    assert_null(strstr(strstr(b.data, "\r\n\r\n"), "Retry-After"));
+    buf_free(&b);
+    buf_init(&b, 4096);
+    assert_int_equal(unsubd_answer_raw(&b, 431, unsubd_head_reason(431), NULL, "x"), 0);
+    assert_null(strstr(b.data, "Retry-After"));
     buf_free(&b);
 }
 
@@ -175,6 +240,7 @@ int main(void)
 {
     const struct CMUnitTest single[] = {
         cmocka_unit_test(test_prefixes),
+        cmocka_unit_test(test_xff),
         cmocka_unit_test(test_answer),
     };
     int failed = 0;
