@@ -551,7 +551,7 @@ def cg_bounce_table(cg):
     out = ["| milter | 4 KB, 1 rcpt | 4 KB, 100 rcpts | 100 KB, 1 rcpt | per extra recipient "
            "| chgfrom / Feedback-ID at 1 rcpt |", "|---|---|---|---|---|---|"]
     rows = [by[k] for k in ("tx-all4", "tx-all4rf") if k in by]
-    for r in rows:
+    for r in rows + [by[k] for k in ("tx-all4r", "tx-all4f") if k in by]:
         out.append("| %s | %.0f | %.0f | %.0f | %.0f | %d / %d of %d |" % (
             r["milter"], r["4k_r1"], r["4k_r100"], r["100k_r1"],
             (r["4k_r100"] - r["4k_r1"]) / 99.0, r["4k_r1_chgfrom"], r["4k_r1_feedback_id"],
@@ -609,7 +609,8 @@ def main():
     ap.add_argument("--no-rspamd", action="store_true")
     ap.add_argument("--no-install", action="store_true")
     ap.add_argument("--only", default="", help="comma list: tx-rsa,tx-ed,tx-dual,tx-all4,"
-                    "tx-all4rf,opendkim,rspamd,e2e,memory,profile,callgrind")
+                    "tx-all4rf,tx-all4r,tx-all4f,opendkim,rspamd,e2e,memory,profile,"
+                    "callgrind")
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--e2e-messages", type=int, default=1000,
                     help="messages per smtp-source run in the end-to-end Postfix runs")
@@ -622,7 +623,7 @@ def main():
                     help="instructions per message and per KB of body under callgrind")
     ap.add_argument("--cg-only", default="", help="comma list of the milters run under "
                     "callgrind (default: tx-rsa,tx-ed,tx-dual,opendkim; also tx-all4, "
-                    "tx-all4rf)")
+                    "tx-all4rf, and ReturnPath or FeedbackID alone: tx-all4r, tx-all4f)")
     ap.add_argument("--cg-messages", type=int, default=20,
                     help="messages per size under callgrind (1 MB: a fifth)")
     a = ap.parse_args()
@@ -683,8 +684,11 @@ def main():
         tx_confs = [("tx-rsa", [rsa], [ctl("rsa")]), ("tx-ed", [ed], [ctl("ed")]),
                     ("tx-dual", [rsa, ed], [ctl("dual")]),
                     ("tx-all4", [rsa], [ctl("all4")] + all4),
-                    ("tx-all4rf", [rsa], [ctl("all4rf")] + all4 + bounce)]
-        all4_like = ("tx-all4", "tx-all4rf")
+                    ("tx-all4rf", [rsa], [ctl("all4rf")] + all4 + bounce),
+                    # each bounce feature alone, to split tx-all4rf's cost
+                    ("tx-all4r", [rsa], [ctl("all4r")] + all4 + bounce[:1]),
+                    ("tx-all4f", [rsa], [ctl("all4f")] + all4 + bounce[1:])]
+        all4_like = ("tx-all4", "tx-all4rf", "tx-all4r", "tx-all4f")
 
         def tx(name, keys, extra, socket_kind="unix"):
             setup = mailrig.SigningSetup(keys, extra=extra)
@@ -695,8 +699,8 @@ def main():
             return m
 
         for name, keys, extra in tx_confs:
-            if not want(name):
-                continue
+            if not want(name) or (name in ("tx-all4r", "tx-all4f") and name not in only):
+                continue            # the split of tx-all4rf only when asked for
             m = tx(name, keys, extra).start()
             started.append(m)
             if name in all4_like:
