@@ -16,7 +16,7 @@
  *	ratespec_parse() reads "N/period": N a decimal number from 1 to
  *	RATESPEC_LIMIT_MAX, the period a decimal number and one unit (s, m,
  *	h, d or w) from 1s to 366d. It is what the rate policy file
- *	(rl_policy.c) and UnsubscribeRateLimit (conf_value.c) accept.
+ *	(rate_policy.c) and UnsubscribeRateLimit (conf_value.c) accept.
  *
  *	ratespec_period_str() writes a period back for log lines and
  *	evidence: the largest unit of d, h, m and s that divides it (a week

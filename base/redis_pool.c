@@ -18,7 +18,7 @@
  *	void	redis_pool_stats(REDIS_POOL *p, REDIS_POOL_STATS *st)
  *
  * DESCRIPTION
- *	redis_pool_new() parses url (the grammar of store_redis.h), copies
+ *	redis_pool_new() parses url (the grammar of rate_store_redis.h), copies
  *	the options (o may be NULL: every default) and prepares o->pool_size
  *	connections without connecting, so a daemon starts while Redis is
  *	down. It sets SIGPIPE to SIG_IGN if it was SIG_DFL (hiredis writes to

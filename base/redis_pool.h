@@ -13,7 +13,7 @@
 #include "util.h"
 
 /* The suppression list's keys (suppress_redis.c), named here because the
- * rate script (store_redis_lua.c) reads them too: a recipient's rate
+ * rate script (rate_store_redis_lua.c) reads them too: a recipient's rate
  * decision fetches its suppressions in the same round trip. */
 #define REDIS_SUP_PREFIX    "txm:{txmilter}:unsub:"
 #define REDIS_SUP_STREAMS   REDIS_SUP_PREFIX "streams"
@@ -40,7 +40,7 @@ typedef struct redis_pool_stats {
     int      up;                    /* the breaker is closed */
 } REDIS_POOL_STATS;
 
-/* redis_pool_new - parse url (store_redis.h's grammar); no connection yet.
+/* redis_pool_new - parse url (rate_store_redis.h's grammar); no connection yet.
  * NULL with a reason (never the URL: it may hold a password) in err. */
 REDIS_POOL *redis_pool_new(const char *url, const REDIS_POOL_OPTS *o, BUF *err);
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * redis_url.c - the Store URL grammar of store_redis.h.
+ * redis_url.c - the Store URL grammar of rate_store_redis.h.
  *
  * SYNOPSIS
  *	#include "redis_url.h"
@@ -214,7 +214,7 @@ static int rd_parse_sentinel(const char *auth, const char *path, RD_URL *u, BUF 
     return 0;
 }
 
-/* redis_url_parse - the URL grammar of store_redis.h into u */
+/* redis_url_parse - the URL grammar of rate_store_redis.h into u */
 int redis_url_parse(const char *url, RD_URL *u, BUF *err)
 {
     static const struct { const char *scheme; RD_KIND kind; } schemes[] = {

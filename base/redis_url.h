@@ -35,7 +35,7 @@ typedef struct rd_url {
     long    db;
 } RD_URL;
 
-/* redis_url_parse - the URL grammar of store_redis.h into u; -1 with the
+/* redis_url_parse - the URL grammar of rate_store_redis.h into u; -1 with the
  * reason in err */
 int redis_url_parse(const char *url, RD_URL *u, BUF *err);
 

@@ -54,7 +54,7 @@
 #include "ctl_dns.h"
 #include "ctl_suppress.h"
 #include "log.h"
-#include "rl_policy.h"
+#include "rate_policy.h"
 #include "util.h"
 
 

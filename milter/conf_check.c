@@ -59,8 +59,8 @@
 #include "dns.h"
 #include "log.h"
 #include "proc.h"
+#include "rate_store_failover.h"
 #include "redis_pool.h"
-#include "store_failover.h"
 #include "unsub_msg.h"
 
 #define CC_WHERE_MAX 1024

@@ -72,7 +72,7 @@
 #include "keytable.h"
 #include "rate_txn.h"
 #include "snapshot.h"
-#include "store_failover.h"
+#include "rate_store_failover.h"
 
 #define DM_DOMAINS_MAX  256     /* series of a per-domain family */
 #define DM_RULES_MAX    512     /* series of the rate family (rules x results) */

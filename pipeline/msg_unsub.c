@@ -52,8 +52,8 @@
 #include "msg_int.h"
 #include "msg_reply.h"
 #include "msg_unsub.h"
-#include "ratelimit.h"
-#include "store_failover.h"
+#include "rate_match.h"
+#include "rate_store_failover.h"
 #include "suppress.h"
 #include "unsub_msg.h"
 

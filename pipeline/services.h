@@ -13,7 +13,7 @@
 
 #include "dns.h"
 #include "msg_metrics.h"
-#include "rl_store.h"
+#include "rate_store.h"
 #include "suppress.h"
 
 /* The clock: seconds since the epoch (time(), or a test's fixed time). */

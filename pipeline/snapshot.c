@@ -59,7 +59,7 @@
 #include "dns_dkim.h"
 #include "feedback_id.h"
 #include "return_path.h"
-#include "store_redis.h"
+#include "rate_store_redis.h"
 #include "unsub_msg.h"
 #include "log.h"
 #include "preflight.h"

@@ -18,7 +18,7 @@
 #include "keytable.h"
 #include "addr_norm.h"
 #include "netlist.h"
-#include "rl_policy.h"
+#include "rate_policy.h"
 #include "unsub_token.h"
 #include "util.h"
 

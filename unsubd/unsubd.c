@@ -101,8 +101,8 @@
 
 #include "log.h"
 #include "net_listen.h"
-#include "rl_store.h"
-#include "store_mem.h"
+#include "rate_store.h"
+#include "rate_store_mem.h"
 #include "unsubd.h"
 #include "unsubd_answer.h"
 #include "unsubd_gate.h"

@@ -38,7 +38,7 @@
  *	recipient is tempfailed (RATE_WHY_STORE). The pipeline words the
  *	replies (pipeline/msg_reply.c). rate_txn_rcpt_sup() also has the
  *	store fetch the recipient's suppressions with the decision
- *	(rl_store.h). rate_txn_decisions() says afterwards what each rule
+ *	(rate_store.h). rate_txn_decisions() says afterwards what each rule
  *	said of that recipient (allowed, refused, or refused by a shadow
  *	rule), for the pipeline's counters.
  *
@@ -63,9 +63,9 @@
 
 #include "addr_smtp.h"
 #include "log.h"
-#include "ratelimit.h"
+#include "rate_match.h"
 #include "rate_txn.h"
-#include "store_failover.h"
+#include "rate_store_failover.h"
 
 /* What one accepted recipient was charged. */
 typedef struct rate_charge {

@@ -10,8 +10,8 @@
 #include <stddef.h>
 
 #include "addr_norm.h"
-#include "rl_policy.h"
-#include "rl_store.h"
+#include "rate_policy.h"
+#include "rate_store.h"
 
 typedef enum rate_outcome {
     RATE_ACCEPT = 0,            /* go on */
@@ -67,7 +67,7 @@ RATE_RESULT rate_txn_rcpt(RATE_TXN *t, RL_STORE *store, const char *rcpt, const 
                          const char *qid);
 
 /* rate_txn_rcpt_sup - rate_txn_rcpt() that also has the store fetch sup
- * (rl_store.h) in the same call when it can; sup NULL: rate_txn_rcpt() */
+ * (rate_store.h) in the same call when it can; sup NULL: rate_txn_rcpt() */
 RATE_RESULT rate_txn_rcpt_sup(RATE_TXN *t, RL_STORE *store, const char *rcpt, const char *norm,
                              const char *qid, RL_SUP *sup);
 

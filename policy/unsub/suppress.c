@@ -46,7 +46,7 @@
  *		SQLite file datadir/suppress.db (suppress_sqlite.c), shared
  *		by txmilter's threads, txmilter-unsubd and txmilterctl.
  *	"redis://...", "redis+unix://...", "redis-sentinel://..."
- *		Redis, through store_redis.c's connection pool
+ *		Redis, through rate_store_redis.c's connection pool
  *		(suppress_redis.c).
  *
  *	timeout_ms bounds each Redis command (and its connect); SQLite

@@ -67,7 +67,7 @@ struct redis_pool;
 SUPPRESS *suppress_open_pool(struct redis_pool *pool, const char *on_failure);
 
 /* suppress_answered - lookups were answered for the list by another call on
- * its store (the rate script, rl_store.h's RL_SUP): the list is up */
+ * its store (the rate script, rate_store.h's RL_SUP): the list is up */
 void suppress_answered(SUPPRESS *s);
 
 /* suppress_stats - a copy of the counters */

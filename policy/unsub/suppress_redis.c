@@ -53,15 +53,15 @@
  *
  *	Keys and fields are binary-safe arguments, so no byte of a stream or
  *	recipient needs escaping. The hash tag keeps every key in one Redis
- *	Cluster slot (as store_redis's rate keys), so the two-key scripts
+ *	Cluster slot (as rate_store_redis's rate keys), so the two-key scripts
  *	below stay valid there. A ':' never occurs in a rate key's rule
- *	name, so these keys cannot meet store_redis's "txm:{txmilter}:NAME|".
+ *	name, so these keys cannot meet rate_store_redis's "txm:{txmilter}:NAME|".
  *
  *	check	HGET: one round trip, the hot path of txmilter; EXPIRES
  *		is compared with this host's clock (relays keep NTP time;
  *		seconds do not matter against BounceSuppressFor's days).
  *		txmilter mostly gets the answer with its rate decision
- *		instead (store_redis_lua.c applies the same rule).
+ *		instead (rate_store_redis_lua.c applies the same rule).
  *	add	one EVAL: HSET unless the field exists and does not lapse
  *		before the new entry would (so the first created time and
  *		source stay), created and EXPIRES from Redis TIME (one clock

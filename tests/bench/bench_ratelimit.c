@@ -44,11 +44,11 @@
 #include <hiredis.h>
 
 #include "log.h"
+#include "rate_policy.h"
+#include "rate_store_failover.h"
+#include "rate_store_mem.h"
+#include "rate_store_redis.h"
 #include "rate_txn.h"
-#include "rl_policy.h"
-#include "store_failover.h"
-#include "store_mem.h"
-#include "store_redis.h"
 #include "util.h"
 
 static const char *default_policy =

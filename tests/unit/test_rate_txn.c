@@ -18,8 +18,8 @@
 #include <cmocka.h>
 
 #include "msg_reply.h"
+#include "rate_store_mem.h"
 #include "rate_txn.h"
-#include "store_mem.h"
 
 static uint64_t test_now = 1000000;
 

@@ -18,7 +18,7 @@
 #include <openssl/types.h>
 
 #include "dns.h"
-#include "rl_store.h"
+#include "rate_store.h"
 #include "snapshot.h"
 #include "util.h"
 

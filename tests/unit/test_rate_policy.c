@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * test_rl_policy.c - unit tests for rl_policy.c: every error with its
+ * test_rate_policy.c - unit tests for rate_policy.c: every error with its
  * exact "file:line: message", good files covering every key, action and
  * option (checked through rl_policy_describe() and the rule fields), the
  * exempt-client lists, files that are not regular files, and describe()
@@ -25,7 +25,7 @@
 #include "testutil.h"
 #include "netlist.h"
 #include "ratespec.h"
-#include "rl_policy.h"
+#include "rate_policy.h"
 #include "util.h"
 
 /* pol_rules - the token "{RULES<n>}": n good rule lines r1 ... rn */
@@ -465,7 +465,7 @@ int main(void)
     };
     int rc = 0;
 
-    rc |= RUN("rl_policy files", test_policy, pol_cases);
-    rc |= cmocka_run_group_tests_name("rl_policy", misc, NULL, NULL);
+    rc |= RUN("rate_policy files", test_policy, pol_cases);
+    rc |= cmocka_run_group_tests_name("rate_policy", misc, NULL, NULL);
     return rc ? 1 : 0;
 }

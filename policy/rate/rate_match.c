@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * ratelimit.c - rate keys for a recipient and the verdict over its rules.
+ * rate_match.c - rate keys for a recipient and the verdict over its rules.
  *
  * SYNOPSIS
- *	#include "ratelimit.h"
+ *	#include "rate_match.h"
  *
  *	size_t	ratelimit_items(const RL_POLICY *p,
  *			const RATELIMIT_CTX *c, RL_ITEM *items, size_t max)
@@ -36,7 +36,7 @@
 
 #include "addr_norm.h"
 #include "dataset.h"
-#include "ratelimit.h"
+#include "rate_match.h"
 
 /* ratelimit_mask - "addr/len" of the network a client address is in */
 static int ratelimit_mask(const char *client, int v4len, int v6len, char *out, size_t outlen)

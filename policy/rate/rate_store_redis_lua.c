@@ -1,28 +1,28 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * store_redis_lua.c - the Lua script of the Redis rate store.
+ * rate_store_redis_lua.c - the Lua script of the Redis rate store.
  *
  * SYNOPSIS
- *	#include "store_redis_int.h"
+ *	#include "rate_store_redis_int.h"
  *
- *	extern const char store_redis_lua[]
+ *	extern const char rate_store_redis_lua[]
  *
  * DESCRIPTION
- *	store_redis_lua is the text of the script store_redis.c runs by its
+ *	rate_store_redis_lua is the text of the script rate_store_redis.c runs by its
  *	SHA-1 (EVALSHA, or EVAL when Redis answers NOSCRIPT): each decide,
  *	refund and peek of one recipient's rules is one atomic call.
  *
  * DIAGNOSTICS
- *	None: the script's own errors reach store_redis.c as Redis error
+ *	None: the script's own errors reach rate_store_redis.c as Redis error
  *	replies.
  */
-#include "store_redis_int.h"
+#include "rate_store_redis_int.h"
 
 /*
- * The script: limiter.c's arithmetic, line for line (exact mode from the
+ * The script: rate_limiter.c's arithmetic, line for line (exact mode from the
  * oldest stamp, bucket mode with w = LIMITER_SLOT_MS(P), limiter_convert()
  * for a state built for another N or P), over every key of one call.
- * Keep the two in step: test_store_redis runs the same cases through both.
+ * Keep the two in step: test_rate_store_redis runs the same cases through both.
  * A key's state is one string, struct.pack("<BI4I4I8I8I8"): format 1, N,
  * events held (exact) or their sum (bucket), P, last_ms, base slot, then
  * the stamps oldest first (N <= 256) or the 256 slot counts from the base
@@ -34,8 +34,8 @@
  * so they live in the same Cluster slot), leaving out entries that have
  * lapsed (suppress_redis.c's value format); the limiter part ignores them.
  */
-const char store_redis_lua[] =
-    "-- txmilter rate limiter (store_redis.c): limiter.c's rules over KEYS, atomically.\n"
+const char rate_store_redis_lua[] =
+    "-- txmilter rate limiter (rate_store_redis.c): rate_limiter.c's rules over KEYS, atomically.\n"
     "-- ARGV[1] op: D decide, R refund, P peek\n"
     "-- ARGV[2] now in ms; \"\" (always, outside tests): Redis TIME\n"
     "-- ARGV[3] refund stamp, else \"\"\n"

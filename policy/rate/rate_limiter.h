@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * limiter.h - the rate limiter's arithmetic, shared by every store: "at
+ * rate_limiter.h - the rate limiter's arithmetic, shared by every store: "at
  * most N accepted within any sliding window of length P".
  *
  * The window at now is (now - P, now]: an event exactly P after an
@@ -30,7 +30,7 @@
  * name that stamp; a refund that names no recorded event changes nothing).
  * A limit of 0 is treated as 1 and a period of 0 as 1 ms.
  * The Redis Lua script implements exactly these rules; the C unit tests and
- * the Redis tests share one table of cases (tests/unit/data/limiter_cases.txt).
+ * the Redis tests share one table of cases (tests/unit/data/rate_limiter_cases.txt).
  */
 #ifndef TX_LIMITER_H
 #define TX_LIMITER_H

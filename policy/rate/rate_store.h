@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * rl_store.h - where rate state lives: in the txmilter process (embedded)
+ * rate_store.h - where rate state lives: in the txmilter process (embedded)
  * or in Redis shared by several relays. One call decides every rule that
  * applies to one recipient, atomically: if any rule refuses, no rule is
  * charged; if all allow, all are charged with the same stamp, which a
@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rl_policy.h"
+#include "rate_policy.h"
 #include "util.h"
 
 #define RL_KEY_MAX      600     /* bytes of one rate key */
@@ -35,7 +35,7 @@ typedef enum rl_status {
     RL_OK = 0,                  /* decided: see results */
     RL_UNAVAILABLE = -1,        /* the store could not be asked (Redis down, timeout) */
     RL_TEMPFAIL = -2,           /* StoreFailure tempfail refuses while the store is away
-                                 * (store_failover.c) */
+                                 * (rate_store_failover.c) */
     RL_NOT_ASKED = -3,          /* unavailable, and nothing was sent: the store's own
                                  * circuit breaker (redis_pool.c) is open */
 } RL_STATUS;
@@ -53,7 +53,7 @@ typedef struct rl_sup {
     STRV     values;            /* out: each one's stored entry, as suppress_redis_value() reads it */
 } RL_SUP;
 
-typedef struct rl_store RL_STORE;
+typedef struct rate_store RL_STORE;
 
 typedef struct rl_store_ops {
     /* decide - check every item; charge all of them (stamp returned) only
@@ -75,7 +75,7 @@ typedef struct rl_store_ops {
                             int *accepted, uint64_t *stamp_ms, RL_SUP *sup);
 } RL_STORE_OPS;
 
-struct rl_store {
+struct rate_store {
     const RL_STORE_OPS *ops;
 };
 

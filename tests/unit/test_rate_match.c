@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * test_ratelimit.c - unit tests for ratelimit.c: which rules apply to a
+ * test_rate_match.c - unit tests for rate_match.c: which rules apply to a
  * recipient and under which key, and which rule decides when several
  * refuse.
  */
@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "ratelimit.h"
+#include "rate_match.h"
 
 /* rule - a rule built by hand (the parser has its own tests) */
 static RL_RULE rule(const char *name, unsigned keys, RL_ACTION action, int shadow)

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * limiter.c - sliding-window rate limiter arithmetic for one key
+ * rate_limiter.c - sliding-window rate limiter arithmetic for one key
  *
  * SYNOPSIS
- *	#include "limiter.h"
+ *	#include "rate_limiter.h"
  *
  *	size_t	limiter_size(uint32_t limit)
  *	void	limiter_init(LIMITER_STATE *st, uint32_t limit, uint64_t period_ms)
@@ -17,7 +17,7 @@
  *
  * DESCRIPTION
  *	The rules (window (now - P, now], exact and bucket modes, waits,
- *	clock steps) are those of limiter.h; this file only adds how.
+ *	clock steps) are those of rate_limiter.h; this file only adds how.
  *
  *	limiter_size() is the bytes of a state for limit N: the header plus
  *	min(N, 256) stamps in exact mode, 256 counters in bucket mode.
@@ -62,7 +62,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "limiter.h"
+#include "rate_limiter.h"
 
 /* limiter_is_exact - 1 if the state keeps timestamps */
 static int limiter_is_exact(const LIMITER_STATE *st)

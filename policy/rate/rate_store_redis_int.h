@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * store_redis_int.h - between the parts of the Redis rate store: the
- * Lua script (store_redis_lua.c) and the calls (store_redis.c). Nothing
+ * rate_store_redis_int.h - between the parts of the Redis rate store: the
+ * Lua script (rate_store_redis_lua.c) and the calls (rate_store_redis.c). Nothing
  * else includes it.
  */
 #ifndef TX_STORE_REDIS_INT_H
 #define TX_STORE_REDIS_INT_H
 
+#include "rate_store.h"
 #include "redis_url.h"
-#include "rl_store.h"
 #include "util.h"
 
 #define RD_PREFIX_MAX   64
@@ -20,7 +20,7 @@
  * stamp, 3 per key, 5 for a recipient's suppressions */
 #define RD_ARGS_MAX     (11 + 4 * RL_MAX_KEYS)
 
-/* store_redis_lua - the script EVALSHA runs (see store_redis_lua.c) */
-extern const char store_redis_lua[];
+/* rate_store_redis_lua - the script EVALSHA runs (see rate_store_redis_lua.c) */
+extern const char rate_store_redis_lua[];
 
 #endif

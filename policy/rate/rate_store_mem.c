@@ -1,19 +1,19 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * store_mem.c - the embedded rate store: rate state in the txmilter process
+ * rate_store_mem.c - the embedded rate store: rate state in the txmilter process
  *
  * SYNOPSIS
- *	#include "store_mem.h"
+ *	#include "rate_store_mem.h"
  *
  *	RL_STORE *store_mem_new(size_t max_keys, uint64_t (*clock_ms)(void))
  *	size_t	store_mem_keys(RL_STORE *s)
  *
- *	and, through s->ops (rl_store.h):
+ *	and, through s->ops (rate_store.h):
  *	decide(s, items, n, res, &accepted, &stamp), refund(s, items, n, stamp),
  *	peek(s, item, res), reset(s, key), free(s)
  *
  * DESCRIPTION
- *	store_mem_new() makes an empty store that keeps one limiter.h state
+ *	store_mem_new() makes an empty store that keeps one rate_limiter.h state
  *	per rate key (the item's key string, which names its rule), in a
  *	hash table with a secret random seed (recipients come from outside:
  *	no hash flooding). clock_ms is the clock in milliseconds; NULL means
@@ -57,9 +57,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "limiter.h"
 #include "log.h"
-#include "store_mem.h"
+#include "rate_limiter.h"
+#include "rate_store_mem.h"
 #include "util.h"
 
 #define MEM_SWEEP_STEP      16          /* buckets swept by every call */
@@ -75,7 +75,7 @@ typedef struct mem_ent {
     char     key[];                     /* NUL-terminated */
 } MEM_ENT;
 
-typedef struct store_mem {
+typedef struct rate_store_mem {
     RL_STORE store;
     pthread_mutex_t lock;
     uint64_t (*clock_ms)(void);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * rl_policy.h - the rate policy file (RateLimitPolicy): one rule per line,
+ * rate_policy.h - the rate policy file (RateLimitPolicy): one rule per line,
  *
  *	name  key[,key...]  N/period  action  [option ...]
  *
@@ -66,7 +66,7 @@ typedef struct rl_rule {
     int       line;
 } RL_RULE;
 
-typedef struct rl_policy {
+typedef struct rate_policy {
     RL_RULE *rule;
     size_t   n;
     char    *path;

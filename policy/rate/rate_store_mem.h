@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * store_mem.h - the embedded rate store: state in the txmilter process,
+ * rate_store_mem.h - the embedded rate store: state in the txmilter process,
  * safe for libmilter's worker threads, bounded in memory.
  */
 #ifndef TX_STORE_MEM_H
@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "rl_store.h"
+#include "rate_store.h"
 
 /* store_mem_new - an embedded store holding at most max_keys keys; idle
  * keys (nothing inside their window) are dropped first when it is full,

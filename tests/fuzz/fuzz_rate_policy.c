@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * fuzz_rl_policy.c - libFuzzer target: the rate policy file
- * (policy/rate/rl_policy.c) through rl_policy_load(), and the description
+ * fuzz_rate_policy.c - libFuzzer target: the rate policy file
+ * (policy/rate/rate_policy.c) through rl_policy_load(), and the description
  * of every rule of a policy that loads.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz.h"
-#include "rl_policy.h"
+#include "rate_policy.h"
 #include "util.h"
 
 /* LLVMFuzzerTestOneInput - one policy file */

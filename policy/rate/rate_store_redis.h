@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * store_redis.h - rate state in Redis, shared by several relays.
+ * rate_store_redis.h - rate state in Redis, shared by several relays.
  *
  * URLs: redis://[:password@]host[:port][/db], redis+unix:///path[?db=N]
  * (a password as redis+unix://:password@/path), and
  * redis-sentinel://[:password@]host:port[,host:port...]/master-name[/db].
- * Each decide() is one EVALSHA of a Lua script that applies limiter.h's
+ * Each decide() is one EVALSHA of a Lua script that applies rate_limiter.h's
  * rules to every key of one recipient atomically, with Redis TIME as the
  * clock (NOSCRIPT: the script is loaded again and the call repeated).
  * Keys are PREFIX "{txmilter}:" rule-key, so that on Redis Cluster every
@@ -18,8 +18,8 @@
 
 #include <stdint.h>
 
+#include "rate_store.h"
 #include "redis_pool.h"
-#include "rl_store.h"
 #include "util.h"
 
 typedef struct store_redis_opts {

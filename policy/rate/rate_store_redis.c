@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * store_redis.c - rate state in Redis, shared by several relays
+ * rate_store_redis.c - rate state in Redis, shared by several relays
  *
  * SYNOPSIS
- *	#include "store_redis.h"
+ *	#include "rate_store_redis.h"
  *
  *	RL_STORE *store_redis_new(const char *url, const STORE_REDIS_OPTS *o,
  *				  BUF *err)
@@ -12,7 +12,7 @@
  *	int	store_redis_ping(RL_STORE *s, BUF *err)
  *	void	store_redis_set_clock(RL_STORE *s, uint64_t (*clock_ms)(void))
  *
- *	and, through s->ops (rl_store.h): decide, decide_sup, refund, peek,
+ *	and, through s->ops (rate_store.h): decide, decide_sup, refund, peek,
  *	reset, free.
  *
  * DESCRIPTION
@@ -29,7 +29,7 @@
  *	name is resolved at each connect by the system resolver: use an
  *	address when the connect timeout must hold against a slow DNS.
  *
- *	Every decide(), refund() and peek() is one EVALSHA of store_redis_lua
+ *	Every decide(), refund() and peek() is one EVALSHA of rate_store_redis_lua
  *	over all the keys of one recipient: atomic, with Redis TIME as the
  *	clock (NOSCRIPT is answered by EVAL, see redis_pool.c). reset() is
  *	one DEL.
@@ -40,7 +40,7 @@
  *	redis_pool.c's. store_redis_open() uses a pool the caller made and
  *	still owns (the daemon shares it with the suppression list);
  *	store_redis_new() makes a pool of its own, without a breaker
- *	(store_failover.c is the rate store's), and frees it with the store.
+ *	(rate_store_failover.c is the rate store's), and frees it with the store.
  *
  *	decide_sup() is decide() that also returns, from the same script
  *	call, the streams sup->rcpt unsubscribed from (the suppression
@@ -56,7 +56,7 @@
  *	(the URL is not repeated: it may hold a password). The store
  *	operations return RL_UNAVAILABLE when Redis cannot be asked or
  *	answers an error, RL_NOT_ASKED when the pool's breaker kept the
- *	call from being sent; the pool logs why (store_failover logs each
+ *	call from being sent; the pool logs why (rate_store_failover logs each
  *	outage). store_redis_ping() returns
  *	-1 with the reason in err.
  */
@@ -75,14 +75,14 @@
 #include <hiredis.h>
 
 #include "log.h"
+#include "rate_store_redis.h"
+#include "rate_store_redis_int.h"
 #include "redis_pool.h"
-#include "store_redis.h"
-#include "store_redis_int.h"
 #include "util.h"
 
 #define RD_SUP_SCAN     256             /* streams a decide_sup() looks at */
 
-typedef struct store_redis {
+typedef struct rate_store_redis {
     RL_STORE store;
     REDIS_POOL *pool;
     int      own_pool;                  /* made by store_redis_new() */
@@ -95,7 +95,7 @@ typedef struct store_redis {
 static redisReply *rd_call(STORE_REDIS *r, const char *what, int script, int argc,
                            const char **argv, size_t *argvlen, BUF *err)
 {
-    return redis_pool_call(r->pool, what, script ? store_redis_lua : NULL, argc, argv, argvlen,
+    return redis_pool_call(r->pool, what, script ? rate_store_redis_lua : NULL, argc, argv, argvlen,
                            err);
 }
 

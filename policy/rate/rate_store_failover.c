@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * store_failover.c - StoreFailure: a circuit breaker around the shared store
+ * rate_store_failover.c - StoreFailure: a circuit breaker around the shared store
  *
  * SYNOPSIS
- *	#include "store_failover.h"
+ *	#include "rate_store_failover.h"
  *
  *	RL_STORE *store_failover_new(RL_STORE *primary, RL_STORE *local,
  *				     STORE_FAILURE policy, unsigned retry_ms)
  *	void	store_failover_stats(RL_STORE *s, STORE_FAILOVER_STATS *st)
  *
- *	and, through s->ops (rl_store.h): decide, decide_sup, refund, peek,
+ *	and, through s->ops (rate_store.h): decide, decide_sup, refund, peek,
  *	reset, free.
  *
  * DESCRIPTION
@@ -56,7 +56,7 @@
 #include <time.h>
 
 #include "log.h"
-#include "store_failover.h"
+#include "rate_store_failover.h"
 #include "util.h"
 
 #define FO_LOCAL_BIT (UINT64_C(1) << 63)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * store_failover.h - StoreFailure: what happens while the shared store
+ * rate_store_failover.h - StoreFailure: what happens while the shared store
  * cannot be asked.
  *
  *   local     the embedded store decides meanwhile (protection goes on,
@@ -20,7 +20,7 @@
 
 #include <stdint.h>
 
-#include "rl_store.h"
+#include "rate_store.h"
 
 typedef enum store_failure { STORE_FAIL_LOCAL = 0, STORE_FAIL_ACCEPT, STORE_FAIL_TEMPFAIL } STORE_FAILURE;
 

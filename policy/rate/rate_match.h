@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * ratelimit.h - what the rate policy says about one recipient: which rules
+ * rate_match.h - what the rate policy says about one recipient: which rules
  * apply with which keys, and, once the store has counted, the verdict.
  * Pure logic; the store is asked by the caller (msg.c, the control socket).
  */
@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rl_policy.h"
-#include "rl_store.h"
+#include "rate_policy.h"
+#include "rate_store.h"
 
 /* The facts of one recipient of one transaction. */
 typedef struct ratelimit_ctx {

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * rl_policy.c - the rate policy file (RateLimitPolicy)
+ * rate_policy.c - the rate policy file (RateLimitPolicy)
  *
  * SYNOPSIS
- *	#include "rl_policy.h"
+ *	#include "rate_policy.h"
  *
  *	RL_POLICY *rl_policy_load(const char *path, BUF *errs)
  *	void	rl_policy_free(RL_POLICY *p)
@@ -65,8 +65,8 @@
 
 #include "dataset.h"
 #include "netlist.h"
+#include "rate_policy.h"
 #include "ratespec.h"
-#include "rl_policy.h"
 #include "util.h"
 
 #define RL_FIELDS_MAX  64               /* name, key, limit, action + options */

@@ -1,23 +1,23 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * test_store_redis.c - store_redis.c and store_failover.c against real
+ * test_rate_store_redis.c - rate_store_redis.c and rate_store_failover.c against real
  * redis-server (and redis-sentinel) processes that the test starts on free
  * loopback ports with a temporary directory, no persistence (through
  * tests/redis-launch, see testutil.h), and kills at the end. Without redis-server (Debian package redis-server) or
  * redis-sentinel (package redis-sentinel) the test fails; it never skips.
  *
- * - the shared limiter cases (data/limiter_cases.txt) run through the Lua
- *   script and through store_mem on one test clock: same answers;
+ * - the shared limiter cases (data/rate_limiter_cases.txt) run through the Lua
+ *   script and through rate_store_mem on one test clock: same answers;
  * - a random differential run (several keys, rules reloaded with other N
  *   and P, shadow rules, refunds, peeks) compares the script with a C
- *   model built on limiter.c, call by call;
+ *   model built on rate_limiter.c, call by call;
  * - atomicity, key layout (prefix, hash tag, binary keys, expiry),
  *   NOSCRIPT recovery, Redis TIME, AUTH, SELECT, unix sockets, bad URLs;
  * - outages: a killed and a stopped (SIGSTOP) server give RL_UNAVAILABLE
  *   within timeout + 50 ms per call, a restarted one is used again at
  *   once; two stores ("relays") on one Redis from 8 threads let exactly
  *   N through; Sentinel discovery and re-discovery;
- * - store_failover: every StoreFailure policy during an outage, fast
+ * - rate_store_failover: every StoreFailure policy during an outage, fast
  *   calls, one log line per state change, and the primary back within
  *   retry_ms + one call; on a pool with its own breaker (redis_pool.c),
  *   back with the first call after the pool's breaker closed;
@@ -48,12 +48,12 @@
 #include <hiredis.h>
 
 #include "testutil.h"
-#include "limiter.h"
-#include "rl_store.h"
-#include "store_failover.h"
-#include "store_mem.h"
+#include "rate_limiter.h"
+#include "rate_store.h"
+#include "rate_store_failover.h"
+#include "rate_store_mem.h"
 #include "redis_pool.h"
-#include "store_redis.h"
+#include "rate_store_redis.h"
 #include "util.h"
 
 /* ---------------------------------------------------------------- servers */
@@ -205,13 +205,13 @@ static const char *lc_datadir(void)
     return dir;
 }
 
-/* lc_load - read limiter_cases.txt (exit on a bad file: it is shared) */
+/* lc_load - read rate_limiter_cases.txt (exit on a bad file: it is shared) */
 static void lc_load(void)
 {
     char path[4200], line[65536];
     FILE *fp;
 
-    snprintf(path, sizeof(path), "%s/limiter_cases.txt", lc_datadir());
+    snprintf(path, sizeof(path), "%s/rate_limiter_cases.txt", lc_datadir());
     if ((fp = fopen(path, "r")) == NULL) {
         fprintf(stderr, "cannot open %s\n", path);
         exit(1);
@@ -327,7 +327,7 @@ static void lc_run(const LC_CASE *c, RL_STORE *s)
     }
 }
 
-/* test_case - one shared case through store_mem and through the script */
+/* test_case - one shared case through rate_store_mem and through the script */
 static void test_case(void **state)
 {
     const LC_CASE *c = *state;
@@ -351,9 +351,9 @@ static uint64_t rnd(uint64_t n)
 }
 
 /*
- * The C model of a store for the differential run: limiter.c states that
+ * The C model of a store for the differential run: rate_limiter.c states that
  * are never dropped (the script's keys live ten minutes of real time in
- * test mode; store_mem's idle sweep would forget what a reload to a longer
+ * test mode; rate_store_mem's idle sweep would forget what a reload to a longer
  * period carries over, as a Redis key's expiry does in real time).
  */
 #define DM_KEYS 8
@@ -376,7 +376,7 @@ static LIMITER_STATE *dm_state(int k, const RL_RULE *r, uint64_t now)
     return st;
 }
 
-/* dm_decide - what a store must answer (rl_store.h's rules) */
+/* dm_decide - what a store must answer (rate_store.h's rules) */
 static int dm_decide(const int *ks, const RL_RULE *const *rules, int n, uint64_t now,
                      RL_RESULT *res, uint64_t *stamp)
 {
@@ -1451,10 +1451,10 @@ int main(void)
     rc |= RUN("store_redis_reload", test_reload, reload_cases);
     rc |= RUN("store_redis_urls", test_url, url_cases);
     rc |= RUN("store_redis_bad_urls", test_bad_url, bad_urls);
-    rc |= cmocka_run_group_tests_name("store_redis", tests, NULL, NULL);
-    rc |= RUN("store_failover", test_failover, fo_cases);
+    rc |= cmocka_run_group_tests_name("rate_store_redis", tests, NULL, NULL);
+    rc |= RUN("rate_store_failover", test_failover, fo_cases);
     rc |= RUN("store_redis_decide_sup", test_decide_sup, sup_cases);
-    printf("store_redis: worst call during outages %llu ms (bound %d ms); total %llu ms\n",
+    printf("rate_store_redis: worst call during outages %llu ms (bound %d ms); total %llu ms\n",
            (unsigned long long) worst_outage_ms, TO_MS + TO_SLACK_MS,
            (unsigned long long) (th_ms_now() - t0));
     return rc != 0;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * test_limiter.c - unit tests for limiter.c: the shared case table
- * tests/unit/data/limiter_cases.txt (the same cases the Redis Lua script
+ * test_rate_limiter.c - unit tests for rate_limiter.c: the shared case table
+ * tests/unit/data/rate_limiter_cases.txt (the same cases the Redis Lua script
  * is tested against; its header documents the format), C-only tables for
  * idle detection, conversion and sizes, and randomised simulations with a
  * fixed seed against a brute-force sliding window:
@@ -33,7 +33,7 @@
 #include <cmocka.h>
 
 #include "testutil.h"
-#include "limiter.h"
+#include "rate_limiter.h"
 #include "util.h"
 
 /* lt_new - a fresh state for N and P */
@@ -172,14 +172,14 @@ static size_t   file_ncases;
 static char    *file_names[1024];
 static char    *file_ops[1024];
 
-/* lt_load_file - read limiter_cases.txt into file_cases */
+/* lt_load_file - read rate_limiter_cases.txt into file_cases */
 static void lt_load_file(void)
 {
     char path[4200], line[65536];
     FILE *fp;
     int lineno = 0;
 
-    snprintf(path, sizeof(path), "%s/limiter_cases.txt", th_datadir());
+    snprintf(path, sizeof(path), "%s/rate_limiter_cases.txt", th_datadir());
     if ((fp = fopen(path, "r")) == NULL) {
         fprintf(stderr, "cannot open %s\n", path);
         exit(1);
@@ -604,7 +604,7 @@ int main(void)
     int rc = 0;
 
     lt_load_file();
-    rc |= run_table("limiter_cases.txt", lt_run_case, file_cases, sizeof(*file_cases),
+    rc |= run_table("rate_limiter_cases.txt", lt_run_case, file_cases, sizeof(*file_cases),
                     file_ncases);
     rc |= RUN("limiter idle", lt_run_case, idle_cases);
     rc |= RUN("limiter convert", lt_run_case, convert_cases);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * test_store_mem.c - unit tests for store_mem.c, the embedded rate store:
+ * test_rate_store_mem.c - unit tests for rate_store_mem.c, the embedded rate store:
  * atomic decisions over several rules (one refusing rule charges nothing),
  * shadow rules, refund, reset, peek, a rule reloaded with another N or P
  * (checked against limiter_convert()), bounded memory (max_keys, the idle
@@ -21,9 +21,9 @@
 #include <cmocka.h>
 
 #include "testutil.h"
-#include "limiter.h"
-#include "rl_store.h"
-#include "store_mem.h"
+#include "rate_limiter.h"
+#include "rate_store.h"
+#include "rate_store_mem.h"
 #include "util.h"
 
 
@@ -386,6 +386,6 @@ int main(void)
 
     rc |= RUN("store_mem_two_rules", test_pair, pair_cases);
     rc |= RUN("store_mem_rule_change", test_change, change_cases);
-    rc |= cmocka_run_group_tests_name("store_mem", tests, NULL, NULL);
+    rc |= cmocka_run_group_tests_name("rate_store_mem", tests, NULL, NULL);
     return rc != 0;
 }
