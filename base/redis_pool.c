@@ -23,7 +23,7 @@
  *	connections without connecting, so a daemon starts while Redis is
  *	down. It sets SIGPIPE to SIG_IGN if it was SIG_DFL (hiredis writes to
  *	sockets that the server may have closed). The daemon makes one pool
- *	and gives it to the rate store (store_redis_open()) and to the
+ *	and gives it to the rate store (rate_store_redis_open()) and to the
  *	suppression list (suppress_open_pool()); nothing reads it from a
  *	global.
  *

@@ -10,7 +10,8 @@
 typedef struct conf_rate {
     char   *policy;             /* RateLimitPolicy file; NULL: no rate limits */
     char   *store;              /* Store: "embedded" (default) or a Redis URL */
-    int     store_failure;      /* StoreFailure local|accept|tempfail (STORE_FAIL_*), default local */
+    int     store_failure;      /* StoreFailure local|accept|tempfail (RATE_STORE_FAIL_*),
+                                 * default local */
     int     store_timeout_ms;   /* StoreTimeout ms per Redis command, default 50 */
     int     store_connect_timeout_ms; /* StoreConnectTimeout ms, default 100 */
     int     store_retry_ms;     /* StoreRetryInterval ms before Redis is asked again, default 1000 */

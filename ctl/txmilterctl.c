@@ -90,7 +90,7 @@ static TXCONF *ctl_conf(const char *path)
 static int ctl_lint(const char *config, const char *file)
 {
     TXCONF *cf = NULL;
-    RL_POLICY *p;
+    RATE_POLICY *p;
     BUF errs;
     char desc[256];
 
@@ -104,7 +104,7 @@ static int ctl_lint(const char *config, const char *file)
         }
     }
     buf_init(&errs, 64 * 1024);
-    if ((p = rl_policy_load(file, &errs)) == NULL) {
+    if ((p = rate_policy_load(file, &errs)) == NULL) {
         fputs(errs.data ? errs.data : "policy error\n", stderr);
         buf_free(&errs);
         conf_free(cf);
@@ -112,9 +112,9 @@ static int ctl_lint(const char *config, const char *file)
     }
     for (size_t i = 0; i < p->n; i++)
         printf("%s:%d: %s %s\n", p->rule[i].file, p->rule[i].line, p->rule[i].name,
-               rl_policy_describe(&p->rule[i], desc, sizeof(desc)));
+               rate_policy_describe(&p->rule[i], desc, sizeof(desc)));
     printf("%s: %zu rule%s, valid\n", file, p->n, p->n == 1 ? "" : "s");
-    rl_policy_free(p);
+    rate_policy_free(p);
     buf_free(&errs);
     conf_free(cf);
     return 0;

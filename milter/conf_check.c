@@ -443,7 +443,7 @@ static void cc_redis(const TXCONF *cf, BUF *warns)
         conf_where(cf, "Store", where, sizeof(where));
         util_err_at(warns, where, 0, "warning: Store %s does not answer (%s): until it does, "
                     "StoreFailure %s applies", cf->rate.store, err.data ? err.data : "no reply",
-                    store_failover_policy_str((STORE_FAILURE) cf->rate.store_failure));
+                    rate_store_failover_policy_str((RATE_STORE_FAILURE) cf->rate.store_failure));
     }
     redis_pool_free(pool);
     buf_free(&err);

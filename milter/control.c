@@ -100,7 +100,7 @@ static const char *control_arg(char **words, size_t n, const char *name)
 }
 
 /* control_rule_of - the policy rule a key belongs to ("rule|...") */
-static const RL_RULE *control_rule_of(const RL_POLICY *p, const char *key)
+static const RATE_RULE *control_rule_of(const RATE_POLICY *p, const char *key)
 {
     const char *bar = strchr(key, '|');
     size_t len = bar ? (size_t) (bar - key) : strlen(key);
@@ -156,27 +156,28 @@ static int control_explain_addrs(SNAPSHOT *snap, const char *rcpt, const char *s
 }
 
 /* control_explain_rules - every rule of the policy for these facts, and the verdict */
-static void control_explain_rules(RL_STORE *store, const RL_POLICY *policy, const RATELIMIT_CTX *ctx,
-                                  BUF *out)
+static void control_explain_rules(RATE_STORE *store, const RATE_POLICY *policy,
+                                  const RATE_MATCH_CTX *ctx, BUF *out)
 {
-    RL_ITEM *items = xcalloc(RL_MAX_KEYS, sizeof(RL_ITEM));
-    RL_RESULT *res = xcalloc(RL_MAX_KEYS, sizeof(RL_RESULT));
-    size_t n = ratelimit_items(policy, ctx, items, RL_MAX_KEYS);
-    RATELIMIT_VERDICT v;
+    RATE_STORE_ITEM *items = xcalloc(RATE_STORE_ITEMS_MAX, sizeof(RATE_STORE_ITEM));
+    RATE_STORE_RESULT *res = xcalloc(RATE_STORE_ITEMS_MAX, sizeof(RATE_STORE_RESULT));
+    size_t n = rate_match_items(policy, ctx, items, RATE_STORE_ITEMS_MAX);
+    RATE_MATCH_VERDICT v;
 
     for (size_t i = 0; i < policy->n; i++) {
-        const RL_RULE *r = &policy->rule[i];
+        const RATE_RULE *r = &policy->rule[i];
         size_t j;
         char desc[256];
 
         for (j = 0; j < n && items[j].rule != r; j++)
             ;
-        rl_policy_describe(r, desc, sizeof(desc));
+        rate_policy_describe(r, desc, sizeof(desc));
         if (j == n) {
-            buf_printf(out, "rule %s (%s): does not apply (%s)\n", r->name, desc, ratelimit_why_not(r, ctx));
+            buf_printf(out, "rule %s (%s): does not apply (%s)\n", r->name, desc,
+                       rate_match_why_not(r, ctx));
             continue;
         }
-        if (store == NULL || store->ops->peek(store, &items[j], &res[j]) != RL_OK) {
+        if (store == NULL || store->ops->peek(store, &items[j], &res[j]) != RATE_STORE_OK) {
             buf_printf(out, "rule %s (%s): key %s: store unavailable\n", r->name, desc, items[j].key);
             res[j].allowed = 1;
             continue;
@@ -184,14 +185,16 @@ static void control_explain_rules(RL_STORE *store, const RL_POLICY *policy, cons
         buf_printf(out, "rule %s (%s): key %s: %u of %u used, %s\n", r->name, desc, items[j].key,
                    res[j].count, r->limit, res[j].allowed ? "allows" : "refuses");
         if (!res[j].allowed)
-            buf_printf(out, "  retry in %llu s%s\n", (unsigned long long) ratelimit_retry_s(res[j].wait_ms),
+            buf_printf(out, "  retry in %llu s%s\n",
+                       (unsigned long long) rate_match_retry_s(res[j].wait_ms),
                        r->shadow ? " (shadow: logged only)" : "");
     }
-    ratelimit_verdict(items, res, n, &v);
+    rate_match_verdict(items, res, n, &v);
     if (v.refused)
         buf_printf(out, "verdict: %s by rule %s, retry in %llu s\n",
-                   v.action == RL_ACT_REJECT ? "reject" : v.action == RL_ACT_QUARANTINE ? "quarantine"
-                   : "tempfail", v.rule->name, (unsigned long long) ratelimit_retry_s(v.wait_ms));
+                   v.action == RATE_ACTION_REJECT ? "reject"
+                   : v.action == RATE_ACTION_QUARANTINE ? "quarantine" : "tempfail", v.rule->name,
+                   (unsigned long long) rate_match_retry_s(v.wait_ms));
     else
         buf_printf(out, "verdict: accept%s\n", v.shadow ? " (shadow rules would refuse)" : "");
     free(items);
@@ -204,7 +207,7 @@ static void control_explain(const SERVICES *svc, SNAPSHOT *snap, char **w, size_
     const char *rcpt = control_arg(w, nw, "rcpt"), *sender = control_arg(w, nw, "sender");
     const char *client = control_arg(w, nw, "client"), *auth = control_arg(w, nw, "auth");
     char nrcpt[ADDR_NORM_MAX], nsender[ADDR_NORM_MAX];
-    RATELIMIT_CTX ctx;
+    RATE_MATCH_CTX ctx;
 
     if (rcpt == NULL) {
         buf_puts(out, "ERR EXPLAIN needs rcpt=ADDRESS\n");
@@ -230,17 +233,17 @@ static void control_explain(const SERVICES *svc, SNAPSHOT *snap, char **w, size_
 static void control_key(const SERVICES *svc, SNAPSHOT *snap, const char *cmd, const char *key,
                         BUF *out)
 {
-    RL_STORE *store = svc->rate;
-    RL_ITEM item;
-    RL_RESULT res;
-    const RL_RULE *r = control_rule_of(snap->policy, key);
+    RATE_STORE *store = svc->rate;
+    RATE_STORE_ITEM item;
+    RATE_STORE_RESULT res;
+    const RATE_RULE *r = control_rule_of(snap->policy, key);
 
     if (store == NULL) {
         buf_puts(out, "ERR no rate store\n");
         return;
     }
     if (strcasecmp(cmd, "RESET") == 0) {
-        if (store->ops->reset(store, key) != RL_OK)
+        if (store->ops->reset(store, key) != RATE_STORE_OK)
             buf_puts(out, "ERR store unavailable\n");
         else
             buf_printf(out, "%s: reset\nOK\n", key);
@@ -253,14 +256,14 @@ static void control_key(const SERVICES *svc, SNAPSHOT *snap, const char *cmd, co
     memset(&item, 0, sizeof(item));
     item.rule = r;
     util_strlcpy(item.key, key, sizeof(item.key));
-    if (store->ops->peek(store, &item, &res) != RL_OK) {
+    if (store->ops->peek(store, &item, &res) != RATE_STORE_OK) {
         buf_puts(out, "ERR store unavailable\n");
         return;
     }
     buf_printf(out, "%s: %u of %u used in %llu s%s", key, res.count, r->limit,
                (unsigned long long) (r->period_ms / 1000), res.allowed ? "\n" : ", full");
     if (!res.allowed)
-        buf_printf(out, ", next in %llu s\n", (unsigned long long) ratelimit_retry_s(res.wait_ms));
+        buf_printf(out, ", next in %llu s\n", (unsigned long long) rate_match_retry_s(res.wait_ms));
     buf_puts(out, "OK\n");
 }
 
@@ -284,7 +287,7 @@ static void control_rule_counts(const SERVICES *svc, SNAPSHOT *snap, BUF *out)
 /* control_stats - STATS */
 static void control_stats(const SERVICES *svc, SNAPSHOT *snap, BUF *out)
 {
-    RL_STORE *store = svc->rate;
+    RATE_STORE *store = svc->rate;
     uint64_t hits, misses;
 
     /* "embedded (embedded)" said nothing; the store in use differs from the
@@ -293,20 +296,21 @@ static void control_stats(const SERVICES *svc, SNAPSHOT *snap, BUF *out)
         buf_printf(out, "store: %s (not open)\n", snap->cf->rate.store);
     else if (strcmp(store->ops->name, "failover") == 0)
         buf_printf(out, "store: %s (with StoreFailure %s while it is down)\n", snap->cf->rate.store,
-                   store_failover_policy_str((STORE_FAILURE) snap->cf->rate.store_failure));
+                   rate_store_failover_policy_str((RATE_STORE_FAILURE)
+                                                  snap->cf->rate.store_failure));
     else
         buf_printf(out, "store: %s\n", snap->cf->rate.store);
     if (store && strcmp(store->ops->name, "failover") == 0) {
-        STORE_FAILOVER_STATS st;
+        RATE_STORE_FAILOVER_STATS st;
 
-        store_failover_stats(store, &st);
+        rate_store_failover_stats(store, &st);
         buf_printf(out, "primary: %s\ndecided by primary: %llu\nprimary failures: %llu\n"
                    "decided while unavailable: %llu\n", st.primary_up ? "up" : "down",
                    (unsigned long long) st.primary_ok, (unsigned long long) st.primary_failed,
                    (unsigned long long) st.fallback);
     }
     if (store && strcmp(store->ops->name, "embedded") == 0)
-        buf_printf(out, "keys: %zu\n", store_mem_keys(store));
+        buf_printf(out, "keys: %zu\n", rate_store_mem_keys(store));
     if (svc->suppress) {
         SUPPRESS_STATS ss;
 

@@ -67,10 +67,10 @@
 #include "control.h"
 #include "daemon_metrics.h"
 #include "rate_match.h"
-#include "redis_pool.h"
 #include "rate_store_failover.h"
 #include "rate_store_mem.h"
 #include "rate_store_redis.h"
+#include "redis_pool.h"
 #include "suppress.h"
 #include "unsub_msg.h"
 #include "daemon.h"
@@ -172,9 +172,9 @@ static void daemon_check_key_owners(SNAPSHOT *snap, uid_t uid)
 
 /* daemon_store - the rate store for the process's lifetime; with Redis,
  * *pool is its connection pool, for the suppression list to share */
-static RL_STORE *daemon_store(const TXCONF *cf, REDIS_POOL **pool)
+static RATE_STORE *daemon_store(const TXCONF *cf, REDIS_POOL **pool)
 {
-    RL_STORE *local = store_mem_new((size_t) cf->rate.max_keys, NULL), *primary;
+    RATE_STORE *local = rate_store_mem_new((size_t) cf->rate.max_keys, NULL), *primary;
     REDIS_POOL_OPTS o;
     BUF err;
 
@@ -188,7 +188,7 @@ static RL_STORE *daemon_store(const TXCONF *cf, REDIS_POOL **pool)
     o.retry_ms = (unsigned) cf->rate.store_retry_ms;
     buf_init(&err, 1024);
     if ((*pool = redis_pool_new(cf->rate.store, &o, &err)) == NULL
-        || (primary = store_redis_open(*pool, NULL, &err)) == NULL) {
+        || (primary = rate_store_redis_open(*pool, NULL, &err)) == NULL) {
         log_err("Store %s: %s", cf->rate.store, err.data ? err.data : "");   /* checked by snapshot_build() */
         buf_free(&err);
         redis_pool_free(*pool);
@@ -197,12 +197,12 @@ static RL_STORE *daemon_store(const TXCONF *cf, REDIS_POOL **pool)
         return NULL;
     }
     buf_free(&err);
-    if (cf->rate.store_failure != STORE_FAIL_LOCAL) {
+    if (cf->rate.store_failure != RATE_STORE_FAIL_LOCAL) {
         local->ops->free(local);
         local = NULL;
     }
     /* 0: the pool's breaker (shared with the suppression list) decides when to probe */
-    return store_failover_new(primary, local, (STORE_FAILURE) cf->rate.store_failure, 0);
+    return rate_store_failover_new(primary, local, (RATE_STORE_FAILURE) cf->rate.store_failure, 0);
 }
 
 /* daemon_suppress - the suppression list: on the rate store's pool with Redis */
@@ -212,11 +212,12 @@ static SUPPRESS *daemon_suppress(const TXCONF *cf, REDIS_POOL *pool, BUF *err)
 
     if (pool == NULL)
         return suppress_open(cf->rate.store, cf->unsub.data_directory, (unsigned) cf->rate.store_timeout_ms, err);
-    if ((STORE_FAILURE) cf->rate.store_failure == STORE_FAIL_TEMPFAIL)
+    if ((RATE_STORE_FAILURE) cf->rate.store_failure == RATE_STORE_FAIL_TEMPFAIL)
         snprintf(what, sizeof(what), "StoreFailure tempfail: messages are deferred (451 4.3.0)");
     else
         snprintf(what, sizeof(what), "StoreFailure %s: messages go out without the suppression "
-                 "check", (STORE_FAILURE) cf->rate.store_failure == STORE_FAIL_LOCAL ? "local" : "accept");
+                 "check", (RATE_STORE_FAILURE) cf->rate.store_failure == RATE_STORE_FAIL_LOCAL
+                 ? "local" : "accept");
     return suppress_open_pool(pool, what);
 }
 

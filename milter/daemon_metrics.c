@@ -323,7 +323,7 @@ static void dm_facts(DAEMON_METRICS *dm, DAEMON_HEALTH *h)
 }
 
 /* dm_rule_key - a rule's key parts as the policy file names them: "rcpt,sender_domain" */
-static void dm_rule_key(const RL_RULE *r, char *out, size_t len)
+static void dm_rule_key(const RATE_RULE *r, char *out, size_t len)
 {
     static const char *const parts[] = {"rcpt", "rcpt_domain", "sender", "sender_domain", "client_ip",
                                         "auth", "global"};

@@ -10,7 +10,7 @@
  *	REPLY	msg_rate_bad_rcpt(MSG *m, const char *rcpt, const char *why)
  *	int	msg_rate_rcpt(MSG *m, const char *rcpt, const char *norm,
  *			REPLY *r)
- *	const RL_SUP * msg_rate_sup(const MSG *m, size_t i)
+ *	const RATE_STORE_SUP * msg_rate_sup(const MSG *m, size_t i)
  *	void	msg_rate_refund(MSG *m, const char *given)
  *	const char * msg_rate_quarantine(const MSG *m)
  *	int	msg_rate_eom(MSG *m, REPLY *r)
@@ -89,7 +89,8 @@ REPLY msg_rate_bad_rcpt(MSG *m, const char *rcpt, const char *why)
 }
 
 /* msg_rate_decide - the rate decision: 1 to go on, 0 with *r set */
-static int msg_rate_decide(MSG *m, const char *rcpt, const char *norm, RL_SUP *sup, REPLY *r)
+static int msg_rate_decide(MSG *m, const char *rcpt, const char *norm, RATE_STORE_SUP *sup,
+                           REPLY *r)
 {
     RATE_RESULT rr;
     double t0 = m->dry_run || m->svc.rate == NULL ? 0 : msg_stage_begin(m);
@@ -120,7 +121,7 @@ static int msg_rate_decide(MSG *m, const char *rcpt, const char *norm, RL_SUP *s
 /* msg_rate_rcpt - decide one recipient, keep what came with the decision */
 int msg_rate_rcpt(MSG *m, const char *rcpt, const char *norm, REPLY *r)
 {
-    RL_SUP sup;
+    RATE_STORE_SUP sup;
 
     memset(&sup, 0, sizeof(sup));
     strv_init(&sup.streams);
@@ -136,7 +137,7 @@ int msg_rate_rcpt(MSG *m, const char *rcpt, const char *norm, REPLY *r)
 }
 
 /* msg_rate_sup - what was fetched with accepted recipient i */
-const RL_SUP *msg_rate_sup(const MSG *m, size_t i)
+const RATE_STORE_SUP *msg_rate_sup(const MSG *m, size_t i)
 {
     return i < m->rate.nsup ? &m->rate.sup[i] : NULL;
 }

@@ -16,7 +16,7 @@
 /* What the rate step keeps of one message. */
 typedef struct msg_rate {
     RATE_TXN   *txn;                /* rate limits of this transaction, or NULL */
-    RL_SUP     *sup;                /* per accepted recipient: suppressions fetched with its decision */
+    RATE_STORE_SUP *sup;            /* per accepted recipient: suppressions fetched with its decision */
     size_t      nsup;
     STRV        bad;                /* non-SMTP: cannot be normalised, removed at the end */
 } MSG_RATE;
@@ -34,7 +34,7 @@ REPLY msg_rate_bad_rcpt(MSG *m, const char *rcpt, const char *why);
 int msg_rate_rcpt(MSG *m, const char *rcpt, const char *norm, REPLY *r);
 
 /* msg_rate_sup - the suppressions fetched with accepted recipient i, or NULL */
-const RL_SUP *msg_rate_sup(const MSG *m, size_t i);
+const RATE_STORE_SUP *msg_rate_sup(const MSG *m, size_t i);
 
 /* msg_rate_refund - a recipient that will not be sent to uses no quota */
 void msg_rate_refund(MSG *m, const char *given);

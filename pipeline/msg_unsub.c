@@ -138,7 +138,7 @@ int msg_unsub_rcpt(MSG *m, const char *rcpt, char *would, size_t wouldlen)
 static int msg_sup_fetched(const MSG *m, size_t i, const char *stream, SUPPRESS_REASON *why,
                            char *evidence)
 {
-    const RL_SUP *sup = msg_rate_sup(m, i);
+    const RATE_STORE_SUP *sup = msg_rate_sup(m, i);
     size_t k;
 
     if (sup == NULL || !sup->fetched)
@@ -240,7 +240,7 @@ static long msg_suppressed(MSG *m, const char *stream, size_t *first, REPLY *r)
         int rc = msg_sup_one(m, i, stream, &why, evidence, &err);
 
         if (rc < 0) {
-            if ((STORE_FAILURE) m->snap->cf->rate.store_failure == STORE_FAIL_TEMPFAIL) {
+            if ((RATE_STORE_FAILURE) m->snap->cf->rate.store_failure == RATE_STORE_FAIL_TEMPFAIL) {
                 msg_note(m, "suppression=unavailable");
                 free(drop);
                 strv_free(&whys);

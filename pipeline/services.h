@@ -20,7 +20,7 @@
 typedef time_t (*SERVICES_CLOCK)(void);
 
 typedef struct services {
-    RL_STORE *rate;             /* rate state; NULL: rates are not counted */
+    RATE_STORE *rate;           /* rate state; NULL: rates are not counted */
     SUPPRESS *suppress;         /* suppression list; NULL: none to consult or add to */
     const MSG_METRICS *metrics; /* counters; NULL: nothing is counted (txmilter -t, tests) */
     const DNS_RESOLVER *dns;    /* the alignment preflight's resolver; NULL: dns_resolver() */

@@ -95,7 +95,7 @@ static void snapshot_free(SNAPSHOT *s)
         keys_free(s->keys[i]);
     free(s->keys);
     sign_lib_free(s->dkim);
-    rl_policy_free(s->policy);
+    rate_policy_free(s->policy);
     unsub_keys_free(s->unsub_keys);
     unsub_routes_free(s->unsub_routes);
     strv_free(&s->unsub_exempt);
@@ -189,15 +189,15 @@ static int snapshot_load_keys(SNAPSHOT *s, BUF *errs)
 /* snapshot_check_store - a Store URL that parses (nothing is connected) */
 static int snapshot_check_store(const TXCONF *cf, BUF *errs)
 {
-    STORE_REDIS_OPTS o = {0, 0, 1, NULL};
-    RL_STORE *st;
+    RATE_STORE_REDIS_OPTS o = {0, 0, 1, NULL};
+    RATE_STORE *st;
     BUF err;
     char where[1024];
 
     if (strcasecmp(cf->rate.store, "embedded") == 0)
         return 0;
     buf_init(&err, 1024);
-    if ((st = store_redis_new(cf->rate.store, &o, &err)) == NULL) {
+    if ((st = rate_store_redis_new(cf->rate.store, &o, &err)) == NULL) {
         conf_where(cf, "Store", where, sizeof(where));
         buf_printf(errs, "%s: Store: %s\n", where, err.data ? err.data : "bad URL");
         buf_free(&err);
@@ -355,7 +355,7 @@ static SNAPSHOT *snapshot_build_prog(const char *path, unsigned prog, BUF *errs,
         *bad = 1;
     else
         dns_dkim_hooks(s->dkim);            /* libopendkim's DNS, if ever used, goes through dns.c */
-    if (s->cf->rate.policy && (s->policy = rl_policy_load(s->cf->rate.policy, errs)) == NULL)
+    if (s->cf->rate.policy && (s->policy = rate_policy_load(s->cf->rate.policy, errs)) == NULL)
         *bad = 1;
     if (snapshot_unsub(s, errs) < 0)
         *bad = 1;

@@ -34,7 +34,7 @@ typedef struct snapshot {
     KEYS_KEY      **keys;           /* per KeyTable entry; NULL for '%' paths */
     size_t          nkeys;
     DKIM_LIB       *dkim;
-    RL_POLICY      *policy;         /* RateLimitPolicy; NULL: no rate limits */
+    RATE_POLICY    *policy;         /* RateLimitPolicy; NULL: no rate limits */
     ADDR_NORM_OPTS  norm;           /* how recipients are normalised for it */
     UNSUB_KEYS     *unsub_keys;     /* UnsubscribeKeyFile; NULL: none */
     STRV            unsub_exempt;   /* UnsubscribeExempt patterns */

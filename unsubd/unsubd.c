@@ -126,8 +126,8 @@ struct unsubd {
     pthread_rwlock_t pages_lock;
     UNSUBD_PAGES *pages;
     SUPPRESS *store;
-    RL_STORE *rate;
-    RL_RULE rule;
+    RATE_STORE *rate;
+    RATE_RULE rule;
     UNSUBD_GATE *gate;          /* accepts, checks whole requests, hands them to mhd */
     atomic_int inflight;
     UNSUBD_METRICS *metrics;    /* counters (unsubd_metrics.c), or NULL */
@@ -311,14 +311,14 @@ static void unsubd_client(UNSUBD *d, struct MHD_Connection *c, int with_xff, cha
 /* unsubd_rate - charge the client; 0 allowed, else seconds to wait */
 static unsigned long unsubd_rate(UNSUBD *d, const UNSUBD_REQ *r)
 {
-    RL_ITEM item;
-    RL_RESULT res;
+    RATE_STORE_ITEM item;
+    RATE_STORE_RESULT res;
     int accepted = 0;
     uint64_t stamp;
 
     item.rule = &d->rule;
     unsubd_http_ratekey(r->client, item.key, sizeof(item.key));
-    if (d->rate->ops->decide(d->rate, &item, 1, &res, &accepted, &stamp) != RL_OK)
+    if (d->rate->ops->decide(d->rate, &item, 1, &res, &accepted, &stamp) != RATE_STORE_OK)
         return 0;                           /* a bug, logged by the store: do not lock anybody out */
     if (accepted)
         return 0;
@@ -579,19 +579,19 @@ UNSUBD *unsubd_start(const UNSUBD_CONF *uc, int fd, UNSUB_KEYS *keys, UNSUBD_PAG
     d->store = store;
     atomic_init(&d->inflight, 0);
     (void) util_strlcpy(d->rule.name, "unsubd-client", sizeof(d->rule.name));
-    d->rule.keys = RL_KEY_CLIENT_IP;
+    d->rule.keys = RATE_KEY_CLIENT_IP;
     d->rule.v4len = 32;
     d->rule.v6len = 64;
     d->rule.limit = uc->rate_limit;
     d->rule.period_ms = uc->rate_period_ms;
-    d->rule.action = RL_ACT_TEMPFAIL;
+    d->rule.action = RATE_ACTION_TEMPFAIL;
     strv_init(&d->rule.exempt_rcpt);
     strv_init(&d->rule.exempt_sender);
     strv_init(&d->rule.exempt_client_list);
     strv_init(&d->rule.exempt_auth);
     if (pthread_rwlock_init(&d->keys_lock, NULL) != 0 || pthread_rwlock_init(&d->pages_lock, NULL) != 0)
         log_fatal("cannot initialise locks");
-    d->rate = store_mem_new(UNSUBD_RATE_KEYS, NULL);
+    d->rate = rate_store_mem_new(UNSUBD_RATE_KEYS, NULL);
     d->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG
                               | MHD_USE_AUTO | MHD_USE_NO_LISTEN_SOCKET,
                               0, NULL, NULL, unsubd_access, d,

@@ -5,45 +5,45 @@
  * SYNOPSIS
  *	#include "rate_limiter.h"
  *
- *	size_t	limiter_size(uint32_t limit)
- *	void	limiter_init(LIMITER_STATE *st, uint32_t limit, uint64_t period_ms)
- *	int	limiter_check(LIMITER_STATE *st, uint64_t now_ms, uint32_t *count,
- *			      uint64_t *wait_ms)
- *	void	limiter_charge(LIMITER_STATE *st, uint64_t now_ms)
- *	void	limiter_refund(LIMITER_STATE *st, uint64_t stamp_ms)
- *	int	limiter_idle(const LIMITER_STATE *st, uint64_t now_ms)
- *	void	limiter_convert(const LIMITER_STATE *src, LIMITER_STATE *dst,
- *				uint32_t limit, uint64_t period_ms, uint64_t now_ms)
+ *	size_t	rate_limiter_size(uint32_t limit)
+ *	void	rate_limiter_init(RATE_LIMITER_STATE *st, uint32_t limit, uint64_t period_ms)
+ *	int	rate_limiter_check(RATE_LIMITER_STATE *st, uint64_t now_ms, uint32_t *count,
+ *				   uint64_t *wait_ms)
+ *	void	rate_limiter_charge(RATE_LIMITER_STATE *st, uint64_t now_ms)
+ *	void	rate_limiter_refund(RATE_LIMITER_STATE *st, uint64_t stamp_ms)
+ *	int	rate_limiter_idle(const RATE_LIMITER_STATE *st, uint64_t now_ms)
+ *	void	rate_limiter_convert(const RATE_LIMITER_STATE *src, RATE_LIMITER_STATE *dst,
+ *				     uint32_t limit, uint64_t period_ms, uint64_t now_ms)
  *
  * DESCRIPTION
  *	The rules (window (now - P, now], exact and bucket modes, waits,
  *	clock steps) are those of rate_limiter.h; this file only adds how.
  *
- *	limiter_size() is the bytes of a state for limit N: the header plus
+ *	rate_limiter_size() is the bytes of a state for limit N: the header plus
  *	min(N, 256) stamps in exact mode, 256 counters in bucket mode.
- *	limiter_init() makes an empty state in such memory (a limit of 0 is
+ *	rate_limiter_init() makes an empty state in such memory (a limit of 0 is
  *	taken as 1, a period of 0 as 1 ms).
  *
- *	limiter_check() drops what has left the window (exact mode: stamps
+ *	rate_limiter_check() drops what has left the window (exact mode: stamps
  *	from the head of the oldest-first ring; bucket mode: slots below the
  *	oldest one counted, whose counts leave the running sum in st->n), and
  *	reports whether one more event is allowed, the count, and when
  *	refused the wait (>= 1 ms). Exact mode is O(1) amortised; bucket
  *	mode O(slots) at worst.
  *
- *	limiter_charge() records one event at max(now, last_ms). A full
+ *	rate_limiter_charge() records one event at max(now, last_ms). A full
  *	exact ring (a charge that the check refused, e.g. for a shadow rule)
  *	drops its oldest stamp: the ring always holds the last N events.
  *
- *	limiter_refund() removes the newest stamp equal to stamp_ms (exact
+ *	rate_limiter_refund() removes the newest stamp equal to stamp_ms (exact
  *	mode, keeping the ring ordered) or takes one from the slot of
  *	stamp_ms if the ring still holds that slot and it is not empty
  *	(bucket mode). Anything else is a no-op.
  *
- *	limiter_idle() is 1 when no recorded event is inside the window at
+ *	rate_limiter_idle() is 1 when no recorded event is inside the window at
  *	now: the state may be dropped, a fresh one would decide the same.
  *
- *	limiter_convert() builds dst for a new N and P from src: the events
+ *	rate_limiter_convert() builds dst for a new N and P from src: the events
  *	src still holds that fall inside the new window at now are carried
  *	over, the newest first, as many as dst holds (exact: the newest N;
  *	bucket: all). A bucket-mode event is taken to be at the last
@@ -56,52 +56,52 @@
  *	bug. Callers serialise access to one state.
  *
  * DIAGNOSTICS
- *	None: limiter_check() and limiter_charge() cannot fail on a state
- *	that limiter_init() set up in limiter_size() bytes.
+ *	None: rate_limiter_check() and rate_limiter_charge() cannot fail on a state
+ *	that rate_limiter_init() set up in rate_limiter_size() bytes.
  */
 #include <stdint.h>
 #include <string.h>
 
 #include "rate_limiter.h"
 
-/* limiter_is_exact - 1 if the state keeps timestamps */
-static int limiter_is_exact(const LIMITER_STATE *st)
+/* rate_limiter_is_exact - 1 if the state keeps timestamps */
+static int rate_limiter_is_exact(const RATE_LIMITER_STATE *st)
 {
-    return st->limit <= LIMITER_EXACT_MAX;
+    return st->limit <= RATE_LIMITER_EXACT_MAX;
 }
 
-/* limiter_in_window - 1 if time t is inside the window (now - P, now] */
-static int limiter_in_window(uint64_t t, uint64_t now, uint64_t period)
+/* rate_limiter_in_window - 1 if time t is inside the window (now - P, now] */
+static int rate_limiter_in_window(uint64_t t, uint64_t now, uint64_t period)
 {
     return now < period || t > now - period;
 }
 
-/* limiter_slot_lo - the oldest slot overlapping the window at now */
-static uint64_t limiter_slot_lo(uint64_t now, uint64_t period, uint64_t w)
+/* rate_limiter_slot_lo - the oldest slot overlapping the window at now */
+static uint64_t rate_limiter_slot_lo(uint64_t now, uint64_t period, uint64_t w)
 {
     return now + 1 < period ? 0 : (now + 1 - period) / w;
 }
 
-/* limiter_size - bytes to allocate for a state with limit N */
-size_t limiter_size(uint32_t limit)
+/* rate_limiter_size - bytes to allocate for a state with limit N */
+size_t rate_limiter_size(uint32_t limit)
 {
     uint32_t slots;
 
     if (limit == 0)
         limit = 1;
-    slots = limit <= LIMITER_EXACT_MAX ? limit : LIMITER_BUCKETS;
-    return sizeof(LIMITER_STATE) + (size_t) slots * sizeof(uint64_t);
+    slots = limit <= RATE_LIMITER_EXACT_MAX ? limit : RATE_LIMITER_BUCKETS;
+    return sizeof(RATE_LIMITER_STATE) + (size_t) slots * sizeof(uint64_t);
 }
 
-/* limiter_init - an empty state */
-void limiter_init(LIMITER_STATE *st, uint32_t limit, uint64_t period_ms)
+/* rate_limiter_init - an empty state */
+void rate_limiter_init(RATE_LIMITER_STATE *st, uint32_t limit, uint64_t period_ms)
 {
     if (limit == 0)
         limit = 1;
     if (period_ms == 0)
         period_ms = 1;
     st->limit = limit;
-    st->nslots = limit <= LIMITER_EXACT_MAX ? limit : LIMITER_BUCKETS;
+    st->nslots = limit <= RATE_LIMITER_EXACT_MAX ? limit : RATE_LIMITER_BUCKETS;
     st->head = 0;
     st->n = 0;
     st->period_ms = period_ms;
@@ -110,53 +110,53 @@ void limiter_init(LIMITER_STATE *st, uint32_t limit, uint64_t period_ms)
     memset(st->slot, 0, (size_t) st->nslots * sizeof(uint64_t));
 }
 
-/* limiter_exact_at - the k-th stamp from the oldest */
-static uint64_t *limiter_exact_at(LIMITER_STATE *st, uint32_t k)
+/* rate_limiter_exact_at - the k-th stamp from the oldest */
+static uint64_t *rate_limiter_exact_at(RATE_LIMITER_STATE *st, uint32_t k)
 {
     return &st->slot[(st->head + k) % st->nslots];
 }
 
-/* limiter_exact_expire - drop stamps that have left the window at now */
-static void limiter_exact_expire(LIMITER_STATE *st, uint64_t now)
+/* rate_limiter_exact_expire - drop stamps that have left the window at now */
+static void rate_limiter_exact_expire(RATE_LIMITER_STATE *st, uint64_t now)
 {
-    while (st->n > 0 && !limiter_in_window(st->slot[st->head], now, st->period_ms)) {
+    while (st->n > 0 && !rate_limiter_in_window(st->slot[st->head], now, st->period_ms)) {
         st->head = (st->head + 1) % st->nslots;
         st->n--;
     }
 }
 
-/* limiter_bucket_advance - drop the slots older than first (if held) */
-static void limiter_bucket_advance(LIMITER_STATE *st, uint64_t first)
+/* rate_limiter_bucket_advance - drop the slots older than first (if held) */
+static void rate_limiter_bucket_advance(RATE_LIMITER_STATE *st, uint64_t first)
 {
     uint64_t drop;
 
     if (first <= st->base_slot)
         return;
     drop = first - st->base_slot;
-    if (drop >= LIMITER_BUCKETS) {
-        memset(st->slot, 0, LIMITER_BUCKETS * sizeof(uint64_t));
+    if (drop >= RATE_LIMITER_BUCKETS) {
+        memset(st->slot, 0, RATE_LIMITER_BUCKETS * sizeof(uint64_t));
         st->head = 0;
         st->n = 0;
     } else {
         while (drop-- > 0) {
             st->n -= (uint32_t) st->slot[st->head];
             st->slot[st->head] = 0;
-            st->head = (st->head + 1) % LIMITER_BUCKETS;
+            st->head = (st->head + 1) % RATE_LIMITER_BUCKETS;
         }
     }
     st->base_slot = first;
 }
 
-/* limiter_bucket_expire - make the ring start at the oldest counted slot */
-static void limiter_bucket_expire(LIMITER_STATE *st, uint64_t now)
+/* rate_limiter_bucket_expire - make the ring start at the oldest counted slot */
+static void rate_limiter_bucket_expire(RATE_LIMITER_STATE *st, uint64_t now)
 {
-    uint64_t w = LIMITER_SLOT_MS(st->period_ms);
+    uint64_t w = RATE_LIMITER_SLOT_MS(st->period_ms);
 
-    limiter_bucket_advance(st, limiter_slot_lo(now, st->period_ms, w));
+    rate_limiter_bucket_advance(st, rate_limiter_slot_lo(now, st->period_ms, w));
 }
 
-/* limiter_check - would one more event at now be allowed? */
-int limiter_check(LIMITER_STATE *st, uint64_t now_ms, uint32_t *count, uint64_t *wait_ms)
+/* rate_limiter_check - would one more event at now be allowed? */
+int rate_limiter_check(RATE_LIMITER_STATE *st, uint64_t now_ms, uint32_t *count, uint64_t *wait_ms)
 {
     uint64_t now = now_ms > st->last_ms ? now_ms : st->last_ms;
     uint64_t wait = 0, w, left;
@@ -164,20 +164,20 @@ int limiter_check(LIMITER_STATE *st, uint64_t now_ms, uint32_t *count, uint64_t 
     int ok;
 
     st->last_ms = now;
-    if (limiter_is_exact(st)) {
-        limiter_exact_expire(st, now);
+    if (rate_limiter_is_exact(st)) {
+        rate_limiter_exact_expire(st, now);
         ok = st->n < st->limit;
         if (!ok)
             wait = st->slot[st->head] + st->period_ms - now;
     } else {
-        limiter_bucket_expire(st, now);
+        rate_limiter_bucket_expire(st, now);
         ok = st->n < st->limit;
         if (!ok) {
             /* Drop slots from the oldest until fewer than N are left. */
-            w = LIMITER_SLOT_MS(st->period_ms);
+            w = RATE_LIMITER_SLOT_MS(st->period_ms);
             left = st->n;
-            for (k = 0; k < LIMITER_BUCKETS; k++) {
-                left -= st->slot[(st->head + k) % LIMITER_BUCKETS];
+            for (k = 0; k < RATE_LIMITER_BUCKETS; k++) {
+                left -= st->slot[(st->head + k) % RATE_LIMITER_BUCKETS];
                 if (left < st->limit)
                     break;
             }
@@ -191,56 +191,56 @@ int limiter_check(LIMITER_STATE *st, uint64_t now_ms, uint32_t *count, uint64_t 
     return ok;
 }
 
-/* limiter_charge - record an event at now */
-void limiter_charge(LIMITER_STATE *st, uint64_t now_ms)
+/* rate_limiter_charge - record an event at now */
+void rate_limiter_charge(RATE_LIMITER_STATE *st, uint64_t now_ms)
 {
     uint64_t now = now_ms > st->last_ms ? now_ms : st->last_ms;
     uint64_t s;
 
     st->last_ms = now;
-    if (limiter_is_exact(st)) {
-        limiter_exact_expire(st, now);
+    if (rate_limiter_is_exact(st)) {
+        rate_limiter_exact_expire(st, now);
         if (st->n == st->nslots) {
             st->head = (st->head + 1) % st->nslots;
             st->n--;
         }
-        *limiter_exact_at(st, st->n) = now;
+        *rate_limiter_exact_at(st, st->n) = now;
         st->n++;
     } else {
-        limiter_bucket_expire(st, now);
-        s = now / LIMITER_SLOT_MS(st->period_ms);
+        rate_limiter_bucket_expire(st, now);
+        s = now / RATE_LIMITER_SLOT_MS(st->period_ms);
         if (st->n == UINT32_MAX)
             return;                     /* absurdly over the limit anyway */
-        st->slot[(st->head + (s - st->base_slot)) % LIMITER_BUCKETS]++;
+        st->slot[(st->head + (s - st->base_slot)) % RATE_LIMITER_BUCKETS]++;
         st->n++;
     }
 }
 
-/* limiter_refund - take back one event recorded at stamp */
-void limiter_refund(LIMITER_STATE *st, uint64_t stamp_ms)
+/* rate_limiter_refund - take back one event recorded at stamp */
+void rate_limiter_refund(RATE_LIMITER_STATE *st, uint64_t stamp_ms)
 {
     uint64_t s, *cnt;
     uint32_t k;
 
-    if (limiter_is_exact(st)) {
+    if (rate_limiter_is_exact(st)) {
         /* Newest first: a refund usually names a recent charge. */
         for (k = st->n; k-- > 0;) {
-            uint64_t t = *limiter_exact_at(st, k);
+            uint64_t t = *rate_limiter_exact_at(st, k);
 
             if (t < stamp_ms)
                 return;
             if (t == stamp_ms) {
                 for (; k + 1 < st->n; k++)
-                    *limiter_exact_at(st, k) = *limiter_exact_at(st, k + 1);
+                    *rate_limiter_exact_at(st, k) = *rate_limiter_exact_at(st, k + 1);
                 st->n--;
                 return;
             }
         }
     } else {
-        s = stamp_ms / LIMITER_SLOT_MS(st->period_ms);
-        if (s < st->base_slot || s - st->base_slot >= LIMITER_BUCKETS)
+        s = stamp_ms / RATE_LIMITER_SLOT_MS(st->period_ms);
+        if (s < st->base_slot || s - st->base_slot >= RATE_LIMITER_BUCKETS)
             return;
-        cnt = &st->slot[(st->head + (s - st->base_slot)) % LIMITER_BUCKETS];
+        cnt = &st->slot[(st->head + (s - st->base_slot)) % RATE_LIMITER_BUCKETS];
         if (*cnt > 0) {
             (*cnt)--;
             st->n--;
@@ -248,8 +248,8 @@ void limiter_refund(LIMITER_STATE *st, uint64_t stamp_ms)
     }
 }
 
-/* limiter_idle - 1 if nothing is inside the window at now */
-int limiter_idle(const LIMITER_STATE *st, uint64_t now_ms)
+/* rate_limiter_idle - 1 if nothing is inside the window at now */
+int rate_limiter_idle(const RATE_LIMITER_STATE *st, uint64_t now_ms)
 {
     uint64_t now = now_ms > st->last_ms ? now_ms : st->last_ms;
     uint64_t w, lo;
@@ -257,15 +257,15 @@ int limiter_idle(const LIMITER_STATE *st, uint64_t now_ms)
 
     if (st->n == 0)
         return 1;
-    if (limiter_is_exact(st))
-        return !limiter_in_window(st->slot[(st->head + st->n - 1) % st->nslots], now,
-                                  st->period_ms);
-    w = LIMITER_SLOT_MS(st->period_ms);
-    lo = limiter_slot_lo(now, st->period_ms, w);
-    for (k = LIMITER_BUCKETS; k-- > 0;) {
+    if (rate_limiter_is_exact(st))
+        return !rate_limiter_in_window(st->slot[(st->head + st->n - 1) % st->nslots], now,
+                                       st->period_ms);
+    w = RATE_LIMITER_SLOT_MS(st->period_ms);
+    lo = rate_limiter_slot_lo(now, st->period_ms, w);
+    for (k = RATE_LIMITER_BUCKETS; k-- > 0;) {
         if (st->base_slot + k < lo)
             return 1;
-        if (st->slot[(st->head + k) % LIMITER_BUCKETS] > 0)
+        if (st->slot[(st->head + k) % RATE_LIMITER_BUCKETS] > 0)
             return 0;
     }
     return 1;
@@ -273,64 +273,64 @@ int limiter_idle(const LIMITER_STATE *st, uint64_t now_ms)
 
 /*
  * The events of a source state, newest first, as (time, count) runs:
- * limiter_src_event() returns the k-th run from the newest (0 when there
+ * rate_limiter_src_event() returns the k-th run from the newest (0 when there
  * is none), a bucket slot being taken at its last millisecond.
  */
-static uint64_t limiter_src_event(const LIMITER_STATE *src, uint32_t k, uint64_t *when)
+static uint64_t rate_limiter_src_event(const RATE_LIMITER_STATE *src, uint32_t k, uint64_t *when)
 {
     uint64_t w, t;
     uint32_t idx;
 
-    if (limiter_is_exact(src)) {
+    if (rate_limiter_is_exact(src)) {
         if (k >= src->n)
             return 0;
         *when = src->slot[(src->head + src->n - 1 - k) % src->nslots];
         return 1;
     }
-    if (k >= LIMITER_BUCKETS)
+    if (k >= RATE_LIMITER_BUCKETS)
         return 0;
-    idx = LIMITER_BUCKETS - 1 - k;
-    w = LIMITER_SLOT_MS(src->period_ms);
+    idx = RATE_LIMITER_BUCKETS - 1 - k;
+    w = RATE_LIMITER_SLOT_MS(src->period_ms);
     t = (src->base_slot + idx) * w + w - 1;
     *when = t < src->last_ms ? t : src->last_ms;
-    return src->slot[(src->head + idx) % LIMITER_BUCKETS];
+    return src->slot[(src->head + idx) % RATE_LIMITER_BUCKETS];
 }
 
-/* limiter_convert - carry a state over to a new N and P */
-void limiter_convert(const LIMITER_STATE *src, LIMITER_STATE *dst, uint32_t limit,
-                     uint64_t period_ms, uint64_t now_ms)
+/* rate_limiter_convert - carry a state over to a new N and P */
+void rate_limiter_convert(const RATE_LIMITER_STATE *src, RATE_LIMITER_STATE *dst, uint32_t limit,
+                          uint64_t period_ms, uint64_t now_ms)
 {
     uint64_t now = now_ms > src->last_ms ? now_ms : src->last_ms;
     uint64_t t = 0, c, w, s, kept = 0;
     uint32_t k, nruns;
 
-    limiter_init(dst, limit, period_ms);
+    rate_limiter_init(dst, limit, period_ms);
     dst->last_ms = now;
-    nruns = limiter_is_exact(src) ? src->n : LIMITER_BUCKETS;
-    if (limiter_is_exact(dst)) {
+    nruns = rate_limiter_is_exact(src) ? src->n : RATE_LIMITER_BUCKETS;
+    if (rate_limiter_is_exact(dst)) {
         /* The newest stamps in the new window, written newest-last. */
         for (k = 0; k < nruns && kept < dst->nslots; k++) {
-            if ((c = limiter_src_event(src, k, &t)) == 0)
+            if ((c = rate_limiter_src_event(src, k, &t)) == 0)
                 continue;
-            if (!limiter_in_window(t, now, dst->period_ms))
+            if (!rate_limiter_in_window(t, now, dst->period_ms))
                 break;
             kept += c < dst->nslots - kept ? c : dst->nslots - kept;
         }
         dst->n = (uint32_t) kept;
         for (k = 0; k < nruns && kept > 0; k++) {
-            if ((c = limiter_src_event(src, k, &t)) == 0)
+            if ((c = rate_limiter_src_event(src, k, &t)) == 0)
                 continue;
             while (c-- > 0 && kept > 0)
                 dst->slot[--kept] = t;
         }
         return;
     }
-    w = LIMITER_SLOT_MS(dst->period_ms);
-    dst->base_slot = limiter_slot_lo(now, dst->period_ms, w);
+    w = RATE_LIMITER_SLOT_MS(dst->period_ms);
+    dst->base_slot = rate_limiter_slot_lo(now, dst->period_ms, w);
     for (k = 0; k < nruns; k++) {
-        if ((c = limiter_src_event(src, k, &t)) == 0)
+        if ((c = rate_limiter_src_event(src, k, &t)) == 0)
             continue;
-        if (!limiter_in_window(t, now, dst->period_ms))
+        if (!rate_limiter_in_window(t, now, dst->period_ms))
             break;
         s = t / w;
         if (s < dst->base_slot)         /* cannot happen: t is in the window */

@@ -6,12 +6,12 @@
  * The window at now is (now - P, now]: an event exactly P after an
  * accepted one no longer sees it. The state of one key is a small ring,
  * sized by N:
- *  - exact mode (N <= LIMITER_EXACT_MAX): the timestamps of the last N
+ *  - exact mode (N <= RATE_LIMITER_EXACT_MAX): the timestamps of the last N
  *    accepted events (N slots, oldest first from head). An event at now is
  *    allowed iff fewer than N stamps are > now - P; when refused, the wait
  *    is (the oldest stamp still counted) + P - now.
- *  - bucket mode (N > LIMITER_EXACT_MAX): LIMITER_BUCKETS counters, each
- *    for a slot of width w = LIMITER_SLOT_MS(P) = ceil(P / (LIMITER_BUCKETS
+ *  - bucket mode (N > RATE_LIMITER_EXACT_MAX): RATE_LIMITER_BUCKETS counters, each
+ *    for a slot of width w = RATE_LIMITER_SLOT_MS(P) = ceil(P / (RATE_LIMITER_BUCKETS
  *    - 1)) ms; slot number s holds the events at [s*w, s*w + w - 1]. (With
  *    w = ceil(P / 256) a window could overlap 257 slots, one more than the
  *    ring holds.) Every slot that overlaps the window counts whole, i.e.
@@ -22,7 +22,7 @@
  *    slots overlapping (t - P, t] hold fewer than N: with j the oldest
  *    counted slot whose dropping (with every older one) leaves fewer than
  *    N, wait = (j + 1) * w + P - 1 - now.
- * Memory per key: limiter_size(N), at most about 2 KB.
+ * Memory per key: rate_limiter_size(N), at most about 2 KB.
  * Times are milliseconds from any fixed origin (the store's clock). Every
  * call works at now = max(now, last_ms), and check and charge raise last_ms
  * to it: a clock that goes backwards is treated as standing still at the
@@ -32,20 +32,21 @@
  * The Redis Lua script implements exactly these rules; the C unit tests and
  * the Redis tests share one table of cases (tests/unit/data/rate_limiter_cases.txt).
  */
-#ifndef TX_LIMITER_H
-#define TX_LIMITER_H
+#ifndef TX_RATE_LIMITER_H
+#define TX_RATE_LIMITER_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define LIMITER_EXACT_MAX 256
-#define LIMITER_BUCKETS   256
+#define RATE_LIMITER_EXACT_MAX 256
+#define RATE_LIMITER_BUCKETS   256
 
 /* The bucket-mode slot width for a period P (ms): ceil(P / 255), at least 1. */
-#define LIMITER_SLOT_MS(p) ((p) == 0 ? (uint64_t) 1 \
-                            : ((uint64_t) (p) + LIMITER_BUCKETS - 2) / (LIMITER_BUCKETS - 1))
+#define RATE_LIMITER_SLOT_MS(p) ((p) == 0 ? (uint64_t) 1 \
+                                 : ((uint64_t) (p) + RATE_LIMITER_BUCKETS - 2) \
+                                   / (RATE_LIMITER_BUCKETS - 1))
 
-typedef struct limiter_state {
+typedef struct rate_limiter_state {
     uint32_t limit;             /* N the state was built for */
     uint32_t nslots;            /* min(N, 256) in exact mode, 256 in bucket mode */
     uint32_t head, n;           /* ring start; exact: stamps held, bucket: sum of the counts */
@@ -53,37 +54,37 @@ typedef struct limiter_state {
     uint64_t last_ms;           /* latest time seen by check or charge (clock steps) */
     uint64_t base_slot;         /* bucket mode: slot number counted by slot[head] */
     uint64_t slot[];            /* exact: stamps; bucket: counts */
-} LIMITER_STATE;
+} RATE_LIMITER_STATE;
 
-/* limiter_size - bytes to allocate for a state with limit N */
-size_t limiter_size(uint32_t limit);
+/* rate_limiter_size - bytes to allocate for a state with limit N */
+size_t rate_limiter_size(uint32_t limit);
 
-/* limiter_init - an empty state for N and P in memory of limiter_size(N) */
-void limiter_init(LIMITER_STATE *st, uint32_t limit, uint64_t period_ms);
+/* rate_limiter_init - an empty state for N and P in memory of rate_limiter_size(N) */
+void rate_limiter_init(RATE_LIMITER_STATE *st, uint32_t limit, uint64_t period_ms);
 
-/* limiter_check - would one more event at now be allowed? Returns 1 or 0,
+/* rate_limiter_check - would one more event at now be allowed? Returns 1 or 0,
  * the events counted in the window, and when refused the wait in ms until
  * one more would be allowed (>= 1). Forgets what has left the window. */
-int limiter_check(LIMITER_STATE *st, uint64_t now_ms, uint32_t *count, uint64_t *wait_ms);
+int rate_limiter_check(RATE_LIMITER_STATE *st, uint64_t now_ms, uint32_t *count, uint64_t *wait_ms);
 
-/* limiter_charge - record an event at now (after limiter_check allowed it;
+/* rate_limiter_charge - record an event at now (after rate_limiter_check allowed it;
  * charging a full state, e.g. for a shadow rule, drops the oldest stamp in
  * exact mode and over-counts in bucket mode) */
-void limiter_charge(LIMITER_STATE *st, uint64_t now_ms);
+void rate_limiter_charge(RATE_LIMITER_STATE *st, uint64_t now_ms);
 
-/* limiter_refund - take back one event recorded at stamp (a transaction
+/* rate_limiter_refund - take back one event recorded at stamp (a transaction
  * that did not complete); a no-op if it has left the state already. Exact
  * mode removes one stamp equal to stamp_ms; bucket mode takes one from
  * the slot of stamp_ms if the ring still holds it and it is not empty. */
-void limiter_refund(LIMITER_STATE *st, uint64_t stamp_ms);
+void rate_limiter_refund(RATE_LIMITER_STATE *st, uint64_t stamp_ms);
 
-/* limiter_idle - 1 if nothing is inside the window at now (may be dropped) */
-int limiter_idle(const LIMITER_STATE *st, uint64_t now_ms);
+/* rate_limiter_idle - 1 if nothing is inside the window at now (may be dropped) */
+int rate_limiter_idle(const RATE_LIMITER_STATE *st, uint64_t now_ms);
 
-/* limiter_convert - carry a state over to a new N and P (a reloaded
+/* rate_limiter_convert - carry a state over to a new N and P (a reloaded
  * policy), keeping the newest events, never letting more through than
- * either rule would. dst has limiter_size(new N) bytes. */
-void limiter_convert(const LIMITER_STATE *src, LIMITER_STATE *dst, uint32_t limit, uint64_t period_ms,
-                     uint64_t now_ms);
+ * either rule would. dst has rate_limiter_size(new N) bytes. */
+void rate_limiter_convert(const RATE_LIMITER_STATE *src, RATE_LIMITER_STATE *dst, uint32_t limit,
+                          uint64_t period_ms, uint64_t now_ms);
 
 #endif

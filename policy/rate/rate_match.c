@@ -5,15 +5,15 @@
  * SYNOPSIS
  *	#include "rate_match.h"
  *
- *	size_t	ratelimit_items(const RL_POLICY *p,
- *			const RATELIMIT_CTX *c, RL_ITEM *items, size_t max)
- *	const char * ratelimit_why_not(const RL_RULE *r, const RATELIMIT_CTX *c)
- *	void	ratelimit_verdict(const RL_ITEM *items,
- *			const RL_RESULT *res, size_t n, RATELIMIT_VERDICT *v)
- *	uint64_t ratelimit_retry_s(uint64_t wait_ms)
+ *	size_t	rate_match_items(const RATE_POLICY *p,
+ *			const RATE_MATCH_CTX *c, RATE_STORE_ITEM *items, size_t max)
+ *	const char * rate_match_why_not(const RATE_RULE *r, const RATE_MATCH_CTX *c)
+ *	void	rate_match_verdict(const RATE_STORE_ITEM *items,
+ *			const RATE_STORE_RESULT *res, size_t n, RATE_MATCH_VERDICT *v)
+ *	uint64_t rate_match_retry_s(uint64_t wait_ms)
  *
  * DESCRIPTION
- *	ratelimit_items() builds, for every rule of the policy that applies
+ *	rate_match_items() builds, for every rule of the policy that applies
  *	to the recipient, the key it counts under: the rule name followed by
  *	each key part in a fixed order, "name|rcpt=a@b|sender_domain=x".
  *	Parts are normalised already (addr_norm()); a client address is cut
@@ -23,11 +23,11 @@
  *	address): such a rule cannot tell recipients apart and must not
  *	lump them together.
  *
- *	ratelimit_verdict() picks the rule that decides when several refuse.
+ *	rate_match_verdict() picks the rule that decides when several refuse.
  *
  * DIAGNOSTICS
- *	None: ratelimit_items() returns at most max items and leaves out
- *	the rules that do not apply; ratelimit_why_not() says why one does
+ *	None: rate_match_items() returns at most max items and leaves out
+ *	the rules that do not apply; rate_match_why_not() says why one does
  *	not.
  */
 #include <arpa/inet.h>
@@ -38,8 +38,8 @@
 #include "dataset.h"
 #include "rate_match.h"
 
-/* ratelimit_mask - "addr/len" of the network a client address is in */
-static int ratelimit_mask(const char *client, int v4len, int v6len, char *out, size_t outlen)
+/* rate_match_mask - "addr/len" of the network a client address is in */
+static int rate_match_mask(const char *client, int v4len, int v6len, char *out, size_t outlen)
 {
     unsigned char a[16];
     char text[INET6_ADDRSTRLEN];
@@ -68,8 +68,8 @@ static int ratelimit_mask(const char *client, int v4len, int v6len, char *out, s
     return snprintf(out, outlen, "%s/%d", text, len) < (int) outlen ? 0 : -1;
 }
 
-/* ratelimit_matches_any - a wildcard list matched against s */
-static int ratelimit_matches_any(const STRV *patterns, const char *s)
+/* rate_match_matches_any - a wildcard list matched against s */
+static int rate_match_matches_any(const STRV *patterns, const char *s)
 {
     for (size_t i = 0; i < patterns->n; i++)
         if (dataset_wildmatch(patterns->v[i], s))
@@ -77,12 +77,12 @@ static int ratelimit_matches_any(const STRV *patterns, const char *s)
     return 0;
 }
 
-/* ratelimit_exempt - which exemption of the rule matches, or NULL */
-static const char *ratelimit_exempt(const RL_RULE *r, const RATELIMIT_CTX *c)
+/* rate_match_exempt - which exemption of the rule matches, or NULL */
+static const char *rate_match_exempt(const RATE_RULE *r, const RATE_MATCH_CTX *c)
 {
-    if (ratelimit_matches_any(&r->exempt_rcpt, c->rcpt))
+    if (rate_match_matches_any(&r->exempt_rcpt, c->rcpt))
         return "exempt: the recipient matches exempt-rcpt=";
-    if (ratelimit_matches_any(&r->exempt_sender, c->sender))
+    if (rate_match_matches_any(&r->exempt_sender, c->sender))
         return "exempt: the sender matches exempt-sender=";
     if (c->auth[0] && strv_contains_ci(&r->exempt_auth, c->auth))
         return "exempt: the login matches exempt-auth=";
@@ -91,8 +91,8 @@ static const char *ratelimit_exempt(const RL_RULE *r, const RATELIMIT_CTX *c)
     return NULL;
 }
 
-/* ratelimit_key - the key of one rule for these facts; -1 if it does not apply */
-static int ratelimit_key(const RL_RULE *r, const RATELIMIT_CTX *c, char *key, size_t len)
+/* rate_match_key - the key of one rule for these facts; -1 if it does not apply */
+static int rate_match_key(const RATE_RULE *r, const RATE_MATCH_CTX *c, char *key, size_t len)
 {
     BUF b;
     char net[INET6_ADDRSTRLEN + 8];
@@ -100,23 +100,24 @@ static int ratelimit_key(const RL_RULE *r, const RATELIMIT_CTX *c, char *key, si
 
     buf_init(&b, len - 1);
     rc |= buf_puts(&b, r->name);
-    if (r->keys & RL_KEY_GLOBAL)
+    if (r->keys & RATE_KEY_GLOBAL)
         rc |= buf_puts(&b, "|global");
-    if (r->keys & RL_KEY_RCPT)
+    if (r->keys & RATE_KEY_RCPT)
         rc |= buf_printf(&b, "|rcpt=%s", c->rcpt);
-    if (r->keys & RL_KEY_RCPT_DOMAIN)
+    if (r->keys & RATE_KEY_RCPT_DOMAIN)
         rc |= buf_printf(&b, "|rcpt_domain=%s", addr_domain(c->rcpt));
-    if (r->keys & RL_KEY_SENDER)
+    if (r->keys & RATE_KEY_SENDER)
         rc |= buf_printf(&b, "|sender=%s", c->sender);
-    if (r->keys & RL_KEY_SENDER_DOMAIN)
+    if (r->keys & RATE_KEY_SENDER_DOMAIN)
         rc |= buf_printf(&b, "|sender_domain=%s", addr_domain(c->sender));
-    if (r->keys & RL_KEY_CLIENT_IP) {
-        if (c->client[0] == 0 || ratelimit_mask(c->client, r->v4len, r->v6len, net, sizeof(net)) < 0)
+    if (r->keys & RATE_KEY_CLIENT_IP) {
+        if (c->client[0] == 0
+            || rate_match_mask(c->client, r->v4len, r->v6len, net, sizeof(net)) < 0)
             rc = -1;
         else
             rc |= buf_printf(&b, "|client_ip=%s", net);
     }
-    if (r->keys & RL_KEY_AUTH) {
+    if (r->keys & RATE_KEY_AUTH) {
         if (c->auth[0] == 0)
             rc = -1;
         else
@@ -128,16 +129,17 @@ static int ratelimit_key(const RL_RULE *r, const RATELIMIT_CTX *c, char *key, si
     return rc == 0 ? 0 : -1;
 }
 
-size_t ratelimit_items(const RL_POLICY *p, const RATELIMIT_CTX *c, RL_ITEM *items, size_t max)
+size_t rate_match_items(const RATE_POLICY *p, const RATE_MATCH_CTX *c, RATE_STORE_ITEM *items,
+                        size_t max)
 {
     size_t n = 0;
 
     for (size_t i = 0; p && i < p->n && n < max; i++) {
-        const RL_RULE *r = &p->rule[i];
+        const RATE_RULE *r = &p->rule[i];
 
-        if (ratelimit_exempt(r, c) != NULL)
+        if (rate_match_exempt(r, c) != NULL)
             continue;
-        if (ratelimit_key(r, c, items[n].key, sizeof(items[n].key)) < 0)
+        if (rate_match_key(r, c, items[n].key, sizeof(items[n].key)) < 0)
             continue;
         items[n].rule = r;
         n++;
@@ -145,45 +147,47 @@ size_t ratelimit_items(const RL_POLICY *p, const RATELIMIT_CTX *c, RL_ITEM *item
     return n;
 }
 
-/* ratelimit_why_not - why a rule gives no item for these facts */
-const char *ratelimit_why_not(const RL_RULE *r, const RATELIMIT_CTX *c)
+/* rate_match_why_not - why a rule gives no item for these facts */
+const char *rate_match_why_not(const RATE_RULE *r, const RATE_MATCH_CTX *c)
 {
-    const char *why = ratelimit_exempt(r, c);
-    char key[RL_KEY_MAX];
+    const char *why = rate_match_exempt(r, c);
+    char key[RATE_STORE_KEY_MAX];
 
     if (why)
         return why;
-    if ((r->keys & RL_KEY_CLIENT_IP) && c->client[0] == 0)
+    if ((r->keys & RATE_KEY_CLIENT_IP) && c->client[0] == 0)
         return "keyed on client_ip, and there is no client address";
-    if ((r->keys & RL_KEY_CLIENT_IP) && ratelimit_key(r, c, key, sizeof(key)) < 0 && !(r->keys & RL_KEY_AUTH))
+    if ((r->keys & RATE_KEY_CLIENT_IP) && rate_match_key(r, c, key, sizeof(key)) < 0
+        && !(r->keys & RATE_KEY_AUTH))
         return "keyed on client_ip, and the client address cannot be read";
-    if ((r->keys & RL_KEY_AUTH) && c->auth[0] == 0)
+    if ((r->keys & RATE_KEY_AUTH) && c->auth[0] == 0)
         return "keyed on auth, and the client did not authenticate";
-    if (ratelimit_key(r, c, key, sizeof(key)) < 0)
+    if (rate_match_key(r, c, key, sizeof(key)) < 0)
         return "the key would be too long";
     return "it applies";
 }
 
-/* ratelimit_severity - reject > tempfail > quarantine */
-static int ratelimit_severity(RL_ACTION a)
+/* rate_match_severity - reject > tempfail > quarantine */
+static int rate_match_severity(RATE_ACTION a)
 {
     switch (a) {
-    case RL_ACT_REJECT:
+    case RATE_ACTION_REJECT:
         return 3;
-    case RL_ACT_TEMPFAIL:
+    case RATE_ACTION_TEMPFAIL:
         return 2;
-    case RL_ACT_QUARANTINE:
+    case RATE_ACTION_QUARANTINE:
         return 1;
     default:
         return 0;
     }
 }
 
-void ratelimit_verdict(const RL_ITEM *items, const RL_RESULT *res, size_t n, RATELIMIT_VERDICT *v)
+void rate_match_verdict(const RATE_STORE_ITEM *items, const RATE_STORE_RESULT *res, size_t n,
+                        RATE_MATCH_VERDICT *v)
 {
     memset(v, 0, sizeof(*v));
     for (size_t i = 0; i < n; i++) {
-        const RL_RULE *r = items[i].rule;
+        const RATE_RULE *r = items[i].rule;
 
         if (res[i].allowed)
             continue;
@@ -191,7 +195,7 @@ void ratelimit_verdict(const RL_ITEM *items, const RL_RESULT *res, size_t n, RAT
             v->shadow++;
             continue;
         }
-        if (!v->refused || ratelimit_severity(r->action) > ratelimit_severity(v->action)
+        if (!v->refused || rate_match_severity(r->action) > rate_match_severity(v->action)
             || (r->action == v->action && res[i].wait_ms > v->wait_ms)) {
             v->refused = 1;
             v->action = r->action;
@@ -202,7 +206,7 @@ void ratelimit_verdict(const RL_ITEM *items, const RL_RESULT *res, size_t n, RAT
     }
 }
 
-uint64_t ratelimit_retry_s(uint64_t wait_ms)
+uint64_t rate_match_retry_s(uint64_t wait_ms)
 {
     return (wait_ms + 999) / 1000;
 }

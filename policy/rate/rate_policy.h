@@ -19,8 +19,8 @@
  * 366d; "global" is the whole relay and takes no other key; client_ip/24
  * keys IPv4 clients by /24 (IPv6 by /128 unless given: client_ip/24/64).
  */
-#ifndef TX_RL_POLICY_H
-#define TX_RL_POLICY_H
+#ifndef TX_RATE_POLICY_H
+#define TX_RATE_POLICY_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -28,57 +28,57 @@
 #include "netlist.h"
 #include "util.h"
 
-#define RL_NAME_MAX 64
-#define RL_RULES_MAX 256        /* rules in one policy file */
+#define RATE_RULE_NAME_MAX    64
+#define RATE_POLICY_RULES_MAX 256       /* rules in one policy file */
 
 /* Key parts, in the fixed order they appear in a rate key. */
-enum rl_keypart {
-    RL_KEY_RCPT = 1u << 0,
-    RL_KEY_RCPT_DOMAIN = 1u << 1,
-    RL_KEY_SENDER = 1u << 2,
-    RL_KEY_SENDER_DOMAIN = 1u << 3,
-    RL_KEY_CLIENT_IP = 1u << 4,
-    RL_KEY_AUTH = 1u << 5,
-    RL_KEY_GLOBAL = 1u << 6,
+enum rate_key_part {
+    RATE_KEY_RCPT = 1u << 0,
+    RATE_KEY_RCPT_DOMAIN = 1u << 1,
+    RATE_KEY_SENDER = 1u << 2,
+    RATE_KEY_SENDER_DOMAIN = 1u << 3,
+    RATE_KEY_CLIENT_IP = 1u << 4,
+    RATE_KEY_AUTH = 1u << 5,
+    RATE_KEY_GLOBAL = 1u << 6,
 };
 
-typedef enum rl_action {
-    RL_ACT_TEMPFAIL = 0,
-    RL_ACT_REJECT,
-    RL_ACT_QUARANTINE,
-    RL_ACT_SHADOW,
-} RL_ACTION;
+typedef enum rate_action {
+    RATE_ACTION_TEMPFAIL = 0,
+    RATE_ACTION_REJECT,
+    RATE_ACTION_QUARANTINE,
+    RATE_ACTION_SHADOW,
+} RATE_ACTION;
 
-typedef struct rl_rule {
-    char      name[RL_NAME_MAX];
-    unsigned  keys;             /* RL_KEY_* bits */
-    int       v4len, v6len;     /* client_ip prefix lengths (32 and 128 by default) */
-    uint32_t  limit;            /* N: 1 .. 10,000,000 */
-    uint64_t  period_ms;        /* 1 s .. 366 d */
-    RL_ACTION action;
-    int       shadow;           /* the "shadow" option, or action shadow */
-    STRV      exempt_rcpt;      /* wildcard patterns */
-    STRV      exempt_sender;
-    NETLIST  *exempt_client;    /* NULL: none */
-    STRV      exempt_client_list; /* its entries as written (rl_policy_describe) */
-    STRV      exempt_auth;
-    char     *file;
-    int       line;
-} RL_RULE;
+typedef struct rate_rule {
+    char        name[RATE_RULE_NAME_MAX];
+    unsigned    keys;           /* RATE_KEY_* bits */
+    int         v4len, v6len;   /* client_ip prefix lengths (32 and 128 by default) */
+    uint32_t    limit;          /* N: 1 .. 10,000,000 */
+    uint64_t    period_ms;      /* 1 s .. 366 d */
+    RATE_ACTION action;
+    int         shadow;         /* the "shadow" option, or action shadow */
+    STRV        exempt_rcpt;    /* wildcard patterns */
+    STRV        exempt_sender;
+    NETLIST    *exempt_client;  /* NULL: none */
+    STRV        exempt_client_list; /* its entries as written (rate_policy_describe) */
+    STRV        exempt_auth;
+    char       *file;
+    int         line;
+} RATE_RULE;
 
 typedef struct rate_policy {
-    RL_RULE *rule;
-    size_t   n;
-    char    *path;
-} RL_POLICY;
+    RATE_RULE *rule;
+    size_t     n;
+    char      *path;
+} RATE_POLICY;
 
-/* rl_policy_load - NULL with "file:line: message\n" lines in errs. A rule
+/* rate_policy_load - NULL with "file:line: message\n" lines in errs. A rule
  * name may appear once; at most 256 rules. */
-RL_POLICY *rl_policy_load(const char *path, BUF *errs);
-void rl_policy_free(RL_POLICY *p);
+RATE_POLICY *rate_policy_load(const char *path, BUF *errs);
+void rate_policy_free(RATE_POLICY *p);
 
-/* rl_policy_describe - "rcpt,sender_domain 10/1h tempfail shadow" (for logs
+/* rate_policy_describe - "rcpt,sender_domain 10/1h tempfail shadow" (for logs
  * and txmilterctl policy lint), into buf. */
-const char *rl_policy_describe(const RL_RULE *r, char *buf, size_t len);
+const char *rate_policy_describe(const RATE_RULE *r, char *buf, size_t len);
 
 #endif

@@ -5,28 +5,28 @@
  * SYNOPSIS
  *	#include "rate_store_failover.h"
  *
- *	RL_STORE *store_failover_new(RL_STORE *primary, RL_STORE *local,
- *				     STORE_FAILURE policy, unsigned retry_ms)
- *	void	store_failover_stats(RL_STORE *s, STORE_FAILOVER_STATS *st)
+ *	RATE_STORE *rate_store_failover_new(RATE_STORE *primary, RATE_STORE *local,
+ *					    RATE_STORE_FAILURE policy, unsigned retry_ms)
+ *	void	rate_store_failover_stats(RATE_STORE *s, RATE_STORE_FAILOVER_STATS *st)
  *
  *	and, through s->ops (rate_store.h): decide, decide_sup, refund, peek,
  *	reset, free.
  *
  * DESCRIPTION
- *	store_failover_new() wraps primary (the Redis store) and owns it and
- *	local (the embedded store, needed for STORE_FAIL_LOCAL, else it may
+ *	rate_store_failover_new() wraps primary (the Redis store) and owns it and
+ *	local (the embedded store, needed for RATE_STORE_FAIL_LOCAL, else it may
  *	be NULL). retry_ms 0 is for a primary with a circuit breaker of its
  *	own (a redis_pool.c pool, shared with the suppression list): it is
  *	then asked on every call, and its breaker alone decides when Redis
  *	is probed, so that two breakers never keep each other open.
  *
  *	The breaker is closed while the primary answers: every call goes to
- *	it. A call that returns RL_UNAVAILABLE opens the breaker: for
+ *	it. A call that returns RATE_STORE_UNAVAILABLE opens the breaker: for
  *	retry_ms (CLOCK_MONOTONIC) nobody asks the primary; then the first
  *	call to come is the one probe, while every other caller keeps
  *	falling back without waiting for it. A probe that answers closes the
  *	breaker; one that fails opens it for another retry_ms. A primary
- *	with a breaker of its own answers RL_NOT_ASKED while that one is
+ *	with a breaker of its own answers RATE_STORE_NOT_ASKED while that one is
  *	open: a fallback decision, not counted as a failed call.
  *
  *	While the primary is unavailable, decide() follows the policy:
@@ -34,14 +34,14 @@
  *		  (bit 63) so that refund() goes back to the store that
  *		  charged (callers treat the stamp as opaque)
  *	accept    accepted, every item allowed, count 0, stamp 0
- *	tempfail  RL_TEMPFAIL
+ *	tempfail  RATE_STORE_TEMPFAIL
  *	decide_sup() is decide() that hands sup to the primary's decide_sup
  *	when it has one; a decision by the policy leaves sup->fetched 0.
  *	refund() of a primary stamp while the breaker is open, and peek()
- *	under accept or tempfail, return RL_UNAVAILABLE; peek() under local
+ *	under accept or tempfail, return RATE_STORE_UNAVAILABLE; peek() under local
  *	asks the local store. reset() forgets the key in both stores.
  *
- *	store_failover_stats() copies the counters: decisions by the
+ *	rate_store_failover_stats() copies the counters: decisions by the
  *	primary, failed primary calls, decisions by the policy, breaker state.
  *
  * DIAGNOSTICS
@@ -61,10 +61,10 @@
 
 #define FO_LOCAL_BIT (UINT64_C(1) << 63)
 
-typedef struct store_fo {
-    RL_STORE store;
-    RL_STORE *primary, *local;
-    STORE_FAILURE policy;
+typedef struct rate_store_fo {
+    RATE_STORE store;
+    RATE_STORE *primary, *local;
+    RATE_STORE_FAILURE policy;
     uint64_t retry_ms;
     pthread_mutex_t lock;
     int      up;                /* breaker closed */
@@ -72,21 +72,21 @@ typedef struct store_fo {
     uint64_t next_probe;        /* monotonic ms */
     uint64_t down_since;        /* monotonic ms */
     uint64_t fallback_at_open;  /* stats.fallback when it opened */
-    STORE_FAILOVER_STATS stats;
-} STORE_FO;
+    RATE_STORE_FAILOVER_STATS stats;
+} RATE_STORE_FO;
 
 static const char *const fo_policy_name[] = { "local", "accept", "tempfail" };
 
 
-/* store_failover_policy_str - the StoreFailure value as written */
-const char *store_failover_policy_str(STORE_FAILURE f)
+/* rate_store_failover_policy_str - the StoreFailure value as written */
+const char *rate_store_failover_policy_str(RATE_STORE_FAILURE f)
 {
     switch (f) {
-    case STORE_FAIL_LOCAL:
+    case RATE_STORE_FAIL_LOCAL:
         return "local";
-    case STORE_FAIL_ACCEPT:
+    case RATE_STORE_FAIL_ACCEPT:
         return "accept";
-    case STORE_FAIL_TEMPFAIL:
+    case RATE_STORE_FAIL_TEMPFAIL:
         return "tempfail";
     }
     return "?";
@@ -103,14 +103,14 @@ static uint64_t fo_now(void)
 }
 
 /* fo_lock - take the breaker's mutex */
-static void fo_lock(STORE_FO *f)
+static void fo_lock(RATE_STORE_FO *f)
 {
     if (pthread_mutex_lock(&f->lock) != 0)
         log_fatal("rate store failover: cannot lock");
 }
 
 /* fo_ask - 1 if this call may go to the primary (a probe when open) */
-static int fo_ask(STORE_FO *f)
+static int fo_ask(RATE_STORE_FO *f)
 {
     int ask = 0;
     uint64_t now;
@@ -127,15 +127,15 @@ static int fo_ask(STORE_FO *f)
 }
 
 /* fo_result - record how a primary call went; open or close the breaker.
- * RL_NOT_ASKED: the primary's own breaker is open, nothing was sent: not a
+ * RATE_STORE_NOT_ASKED: the primary's own breaker is open, nothing was sent: not a
  * failure of the primary. */
-static void fo_result(STORE_FO *f, RL_STATUS st)
+static void fo_result(RATE_STORE_FO *f, RATE_STORE_STATUS st)
 {
     uint64_t now = fo_now();
 
     fo_lock(f);
     f->probing = 0;
-    if (st == RL_OK) {
+    if (st == RATE_STORE_OK) {
         f->stats.primary_ok++;
         if (!f->up) {
             f->up = 1;
@@ -146,7 +146,7 @@ static void fo_result(STORE_FO *f, RL_STATUS st)
                      fo_policy_name[f->policy]);
         }
     } else {
-        if (st != RL_NOT_ASKED)
+        if (st != RATE_STORE_NOT_ASKED)
             f->stats.primary_failed++;
         f->next_probe = now + f->retry_ms;
         if (f->up) {
@@ -168,7 +168,7 @@ static void fo_result(STORE_FO *f, RL_STATUS st)
 }
 
 /* fo_count_fallback - one more decision by the policy */
-static void fo_count_fallback(STORE_FO *f)
+static void fo_count_fallback(RATE_STORE_FO *f)
 {
     fo_lock(f);
     f->stats.fallback++;
@@ -176,11 +176,12 @@ static void fo_count_fallback(STORE_FO *f)
 }
 
 /* fo_decide_sup - the primary's decision (and sup, if it can), or the policy's while it is away */
-static RL_STATUS fo_decide_sup(RL_STORE *s, const RL_ITEM *items, size_t n, RL_RESULT *res,
-                               int *accepted, uint64_t *stamp_ms, RL_SUP *sup)
+static RATE_STORE_STATUS fo_decide_sup(RATE_STORE *s, const RATE_STORE_ITEM *items, size_t n,
+                                       RATE_STORE_RESULT *res, int *accepted, uint64_t *stamp_ms,
+                                       RATE_STORE_SUP *sup)
 {
-    STORE_FO *f = (STORE_FO *) s;
-    RL_STATUS st;
+    RATE_STORE_FO *f = (RATE_STORE_FO *) s;
+    RATE_STORE_STATUS st;
     size_t i;
 
     if (sup)
@@ -191,17 +192,17 @@ static RL_STATUS fo_decide_sup(RL_STORE *s, const RL_ITEM *items, size_t n, RL_R
         else
             st = f->primary->ops->decide(f->primary, items, n, res, accepted, stamp_ms);
         fo_result(f, st);
-        if (st == RL_OK)
-            return RL_OK;
+        if (st == RATE_STORE_OK)
+            return RATE_STORE_OK;
     }
     fo_count_fallback(f);
     switch (f->policy) {
-    case STORE_FAIL_LOCAL:
+    case RATE_STORE_FAIL_LOCAL:
         st = f->local->ops->decide(f->local, items, n, res, accepted, stamp_ms);
-        if (st == RL_OK && *stamp_ms != 0)
+        if (st == RATE_STORE_OK && *stamp_ms != 0)
             *stamp_ms |= FO_LOCAL_BIT;
         return st;
-    case STORE_FAIL_ACCEPT:
+    case RATE_STORE_FAIL_ACCEPT:
         for (i = 0; i < n; i++) {
             res[i].allowed = 1;
             res[i].count = 0;
@@ -209,62 +210,63 @@ static RL_STATUS fo_decide_sup(RL_STORE *s, const RL_ITEM *items, size_t n, RL_R
         }
         *accepted = 1;
         *stamp_ms = 0;
-        return RL_OK;
-    case STORE_FAIL_TEMPFAIL:
+        return RATE_STORE_OK;
+    case RATE_STORE_FAIL_TEMPFAIL:
     default:
         *accepted = 0;
         *stamp_ms = 0;
-        return RL_TEMPFAIL;
+        return RATE_STORE_TEMPFAIL;
     }
 }
 
 /* fo_decide - the primary's decision, or the policy's while it is away */
-static RL_STATUS fo_decide(RL_STORE *s, const RL_ITEM *items, size_t n, RL_RESULT *res,
-                           int *accepted, uint64_t *stamp_ms)
+static RATE_STORE_STATUS fo_decide(RATE_STORE *s, const RATE_STORE_ITEM *items, size_t n,
+                                   RATE_STORE_RESULT *res, int *accepted, uint64_t *stamp_ms)
 {
     return fo_decide_sup(s, items, n, res, accepted, stamp_ms, NULL);
 }
 
 /* fo_refund - give back to the store that charged */
-static RL_STATUS fo_refund(RL_STORE *s, const RL_ITEM *items, size_t n, uint64_t stamp_ms)
+static RATE_STORE_STATUS fo_refund(RATE_STORE *s, const RATE_STORE_ITEM *items, size_t n,
+                                   uint64_t stamp_ms)
 {
-    STORE_FO *f = (STORE_FO *) s;
-    RL_STATUS st;
+    RATE_STORE_FO *f = (RATE_STORE_FO *) s;
+    RATE_STORE_STATUS st;
 
     if (stamp_ms & FO_LOCAL_BIT)
         return f->local ? f->local->ops->refund(f->local, items, n, stamp_ms & ~FO_LOCAL_BIT)
-            : RL_OK;
+            : RATE_STORE_OK;
     if (stamp_ms == 0)
-        return RL_OK;
+        return RATE_STORE_OK;
     if (!fo_ask(f))
-        return RL_UNAVAILABLE;
+        return RATE_STORE_UNAVAILABLE;
     st = f->primary->ops->refund(f->primary, items, n, stamp_ms);
     fo_result(f, st);
     return st;
 }
 
 /* fo_peek - count and wait from the store deciding now */
-static RL_STATUS fo_peek(RL_STORE *s, const RL_ITEM *item, RL_RESULT *res)
+static RATE_STORE_STATUS fo_peek(RATE_STORE *s, const RATE_STORE_ITEM *item, RATE_STORE_RESULT *res)
 {
-    STORE_FO *f = (STORE_FO *) s;
-    RL_STATUS st;
+    RATE_STORE_FO *f = (RATE_STORE_FO *) s;
+    RATE_STORE_STATUS st;
 
     if (fo_ask(f)) {
         st = f->primary->ops->peek(f->primary, item, res);
         fo_result(f, st);
-        if (st == RL_OK)
-            return RL_OK;
+        if (st == RATE_STORE_OK)
+            return RATE_STORE_OK;
     }
-    if (f->policy == STORE_FAIL_LOCAL)
+    if (f->policy == RATE_STORE_FAIL_LOCAL)
         return f->local->ops->peek(f->local, item, res);
-    return RL_UNAVAILABLE;
+    return RATE_STORE_UNAVAILABLE;
 }
 
 /* fo_reset - forget a key everywhere */
-static RL_STATUS fo_reset(RL_STORE *s, const char *key)
+static RATE_STORE_STATUS fo_reset(RATE_STORE *s, const char *key)
 {
-    STORE_FO *f = (STORE_FO *) s;
-    RL_STATUS st = RL_UNAVAILABLE;
+    RATE_STORE_FO *f = (RATE_STORE_FO *) s;
+    RATE_STORE_STATUS st = RATE_STORE_UNAVAILABLE;
 
     if (f->local)
         (void) f->local->ops->reset(f->local, key);
@@ -276,9 +278,9 @@ static RL_STATUS fo_reset(RL_STORE *s, const char *key)
 }
 
 /* fo_free - free both stores and the breaker */
-static void fo_free(RL_STORE *s)
+static void fo_free(RATE_STORE *s)
 {
-    STORE_FO *f = (STORE_FO *) s;
+    RATE_STORE_FO *f = (RATE_STORE_FO *) s;
 
     if (f == NULL)
         return;
@@ -289,20 +291,20 @@ static void fo_free(RL_STORE *s)
     free(f);
 }
 
-static const RL_STORE_OPS fo_ops = {
+static const RATE_STORE_OPS fo_ops = {
     fo_decide, fo_refund, fo_peek, fo_reset, fo_free, "failover", fo_decide_sup,
 };
 
-/* store_failover_new - wrap primary with a breaker and a policy */
-RL_STORE *store_failover_new(RL_STORE *primary, RL_STORE *local, STORE_FAILURE policy,
-                             unsigned retry_ms)
+/* rate_store_failover_new - wrap primary with a breaker and a policy */
+RATE_STORE *rate_store_failover_new(RATE_STORE *primary, RATE_STORE *local,
+                                    RATE_STORE_FAILURE policy, unsigned retry_ms)
 {
-    STORE_FO *f;
+    RATE_STORE_FO *f;
 
-    if (primary == NULL || (policy == STORE_FAIL_LOCAL && local == NULL)
-        || (policy != STORE_FAIL_LOCAL && policy != STORE_FAIL_ACCEPT
-            && policy != STORE_FAIL_TEMPFAIL))
-        log_fatal("store_failover_new: no primary, no local store, or an unknown policy");
+    if (primary == NULL || (policy == RATE_STORE_FAIL_LOCAL && local == NULL)
+        || (policy != RATE_STORE_FAIL_LOCAL && policy != RATE_STORE_FAIL_ACCEPT
+            && policy != RATE_STORE_FAIL_TEMPFAIL))
+        log_fatal("rate_store_failover_new: no primary, no local store, or an unknown policy");
     f = xcalloc(1, sizeof(*f));
     f->store.ops = &fo_ops;
     f->primary = primary;
@@ -316,10 +318,10 @@ RL_STORE *store_failover_new(RL_STORE *primary, RL_STORE *local, STORE_FAILURE p
     return &f->store;
 }
 
-/* store_failover_stats - a copy of the counters */
-void store_failover_stats(RL_STORE *s, STORE_FAILOVER_STATS *st)
+/* rate_store_failover_stats - a copy of the counters */
+void rate_store_failover_stats(RATE_STORE *s, RATE_STORE_FAILOVER_STATS *st)
 {
-    STORE_FO *f = (STORE_FO *) s;
+    RATE_STORE_FO *f = (RATE_STORE_FO *) s;
 
     fo_lock(f);
     *st = f->stats;

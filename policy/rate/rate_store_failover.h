@@ -15,31 +15,35 @@
  * decisions go back to it. Every switch is logged once, and counters say
  * how many decisions each way took.
  */
-#ifndef TX_STORE_FAILOVER_H
-#define TX_STORE_FAILOVER_H
+#ifndef TX_RATE_STORE_FAILOVER_H
+#define TX_RATE_STORE_FAILOVER_H
 
 #include <stdint.h>
 
 #include "rate_store.h"
 
-typedef enum store_failure { STORE_FAIL_LOCAL = 0, STORE_FAIL_ACCEPT, STORE_FAIL_TEMPFAIL } STORE_FAILURE;
+typedef enum rate_store_failure {
+    RATE_STORE_FAIL_LOCAL = 0,
+    RATE_STORE_FAIL_ACCEPT,
+    RATE_STORE_FAIL_TEMPFAIL,
+} RATE_STORE_FAILURE;
 
-/* store_failover_policy_str - "local", "accept" or "tempfail" */
-const char *store_failover_policy_str(STORE_FAILURE f);
+/* rate_store_failover_policy_str - "local", "accept" or "tempfail" */
+const char *rate_store_failover_policy_str(RATE_STORE_FAILURE f);
 
-typedef struct store_failover_stats {
+typedef struct rate_store_failover_stats {
     uint64_t primary_ok;        /* decisions by the primary */
     uint64_t primary_failed;    /* calls that failed (timeout, connection) */
     uint64_t fallback;          /* decisions taken while the primary was unavailable */
     int      primary_up;        /* the breaker is closed */
-} STORE_FAILOVER_STATS;
+} RATE_STORE_FAILOVER_STATS;
 
-/* store_failover_new - wrap primary; takes ownership of both stores.
- * local may be NULL unless policy is STORE_FAIL_LOCAL. retry_ms 0: the
+/* rate_store_failover_new - wrap primary; takes ownership of both stores.
+ * local may be NULL unless policy is RATE_STORE_FAIL_LOCAL. retry_ms 0: the
  * primary has a breaker of its own (redis_pool.h) and is asked every call. */
-RL_STORE *store_failover_new(RL_STORE *primary, RL_STORE *local, STORE_FAILURE policy,
-                             unsigned retry_ms);
+RATE_STORE *rate_store_failover_new(RATE_STORE *primary, RATE_STORE *local,
+                                    RATE_STORE_FAILURE policy, unsigned retry_ms);
 
-void store_failover_stats(RL_STORE *s, STORE_FAILOVER_STATS *st);
+void rate_store_failover_stats(RATE_STORE *s, RATE_STORE_FAILOVER_STATS *st);
 
 #endif

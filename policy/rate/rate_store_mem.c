@@ -5,15 +5,15 @@
  * SYNOPSIS
  *	#include "rate_store_mem.h"
  *
- *	RL_STORE *store_mem_new(size_t max_keys, uint64_t (*clock_ms)(void))
- *	size_t	store_mem_keys(RL_STORE *s)
+ *	RATE_STORE *rate_store_mem_new(size_t max_keys, uint64_t (*clock_ms)(void))
+ *	size_t	rate_store_mem_keys(RATE_STORE *s)
  *
  *	and, through s->ops (rate_store.h):
  *	decide(s, items, n, res, &accepted, &stamp), refund(s, items, n, stamp),
  *	peek(s, item, res), reset(s, key), free(s)
  *
  * DESCRIPTION
- *	store_mem_new() makes an empty store that keeps one rate_limiter.h state
+ *	rate_store_mem_new() makes an empty store that keeps one rate_limiter.h state
  *	per rate key (the item's key string, which names its rule), in a
  *	hash table with a secret random seed (recipients come from outside:
  *	no hash flooding). clock_ms is the clock in milliseconds; NULL means
@@ -23,31 +23,31 @@
  *
  *	decide() finds or makes the state of every item (a state built for
  *	another N or P, after a policy reload, is carried over with
- *	limiter_convert()), checks each with limiter_check() at now, and if
+ *	rate_limiter_convert()), checks each with rate_limiter_check() at now, and if
  *	no non-shadow item refuses, charges every item (shadow ones too) with
  *	one stamp: now, or the newest event of any of the keys when the clock
  *	went backwards, so that a refund at the stamp finds every charge.
  *	The stamp is 0 when nothing was charged.
  *
  *	refund() gives back one event at stamp on each item's key that still
- *	exists (limiter_refund()); peek() reports count and wait for one item
+ *	exists (rate_limiter_refund()); peek() reports count and wait for one item
  *	without charging (a key never seen: allowed, count 0); reset() drops
- *	one key. Keys are C strings: any bytes but NUL, at most RL_KEY_MAX.
+ *	one key. Keys are C strings: any bytes but NUL, at most RATE_STORE_KEY_MAX.
  *
- *	Memory is bounded: at most max_keys states (raised to RL_MAX_KEYS if
- *	smaller, so that one call always fits), each at most limiter_size(N).
+ *	Memory is bounded: at most max_keys states (raised to RATE_STORE_ITEMS_MAX if
+ *	smaller, so that one call always fits), each at most rate_limiter_size(N).
  *	Every decide() sweeps a few hash buckets, dropping idle states
  *	(nothing left in their window, and no later time seen); a full table is swept whole (at most once a
  *	second), and if no state is idle the least recently used one is
  *	dropped: that key starts afresh (logged, at most once a minute, with
  *	the number of such drops).
  *
- *	store_mem_keys() returns the number of states held.
+ *	rate_store_mem_keys() returns the number of states held.
  *
  * DIAGNOSTICS
- *	decide(), refund() and peek() return RL_UNAVAILABLE, and log the
+ *	decide(), refund() and peek() return RATE_STORE_UNAVAILABLE, and log the
  *	caller's bug, for a NULL item rule, a limit of 0, or more than
- *	RL_MAX_KEYS items; otherwise RL_OK.
+ *	RATE_STORE_ITEMS_MAX items; otherwise RATE_STORE_OK.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -69,14 +69,14 @@
 typedef struct mem_ent {
     struct mem_ent *hnext;              /* hash chain */
     struct mem_ent *prev, *next;        /* LRU list; lru.next is the newest */
-    LIMITER_STATE *st;
+    RATE_LIMITER_STATE *st;
     uint64_t pin;                       /* serial of the call using it */
     uint64_t hash;
     char     key[];                     /* NUL-terminated */
 } MEM_ENT;
 
 typedef struct rate_store_mem {
-    RL_STORE store;
+    RATE_STORE store;
     pthread_mutex_t lock;
     uint64_t (*clock_ms)(void);
     MEM_ENT **tab;
@@ -88,7 +88,7 @@ typedef struct rate_store_mem {
     uint64_t last_full_sweep;
     uint64_t evicted, evicted_logged, last_evict_log;
     uint64_t k0, k1;                    /* hash seed */
-} STORE_MEM;
+} RATE_STORE_MEM;
 
 /* mem_realtime - CLOCK_REALTIME in milliseconds */
 static uint64_t mem_realtime(void)
@@ -109,7 +109,7 @@ static uint64_t mem_realtime(void)
 } while (0)
 
 /* mem_hash - SipHash-2-4 of a key with the store's secret seed */
-static uint64_t mem_hash(const STORE_MEM *m, const char *key, size_t len)
+static uint64_t mem_hash(const RATE_STORE_MEM *m, const char *key, size_t len)
 {
     uint64_t v0 = m->k0 ^ 0x736f6d6570736575ULL, v1 = m->k1 ^ 0x646f72616e646f6dULL;
     uint64_t v2 = m->k0 ^ 0x6c7967656e657261ULL, v3 = m->k1 ^ 0x7465646279746573ULL;
@@ -145,7 +145,7 @@ static void mem_lru_unlink(MEM_ENT *e)
 }
 
 /* mem_lru_front - make an entry the most recently used */
-static void mem_lru_front(STORE_MEM *m, MEM_ENT *e)
+static void mem_lru_front(RATE_STORE_MEM *m, MEM_ENT *e)
 {
     e->prev = &m->lru;
     e->next = m->lru.next;
@@ -154,7 +154,7 @@ static void mem_lru_front(STORE_MEM *m, MEM_ENT *e)
 }
 
 /* mem_lookup - the entry for key, or NULL */
-static MEM_ENT *mem_lookup(STORE_MEM *m, const char *key, size_t len, uint64_t h)
+static MEM_ENT *mem_lookup(RATE_STORE_MEM *m, const char *key, size_t len, uint64_t h)
 {
     MEM_ENT *e;
 
@@ -165,7 +165,7 @@ static MEM_ENT *mem_lookup(STORE_MEM *m, const char *key, size_t len, uint64_t h
 }
 
 /* mem_drop - unlink and free one entry */
-static void mem_drop(STORE_MEM *m, MEM_ENT *e)
+static void mem_drop(RATE_STORE_MEM *m, MEM_ENT *e)
 {
     MEM_ENT **pp;
 
@@ -179,7 +179,7 @@ static void mem_drop(STORE_MEM *m, MEM_ENT *e)
 }
 
 /* mem_sweep_bucket - drop the idle, unpinned states of one bucket */
-static void mem_sweep_bucket(STORE_MEM *m, size_t b, uint64_t now)
+static void mem_sweep_bucket(RATE_STORE_MEM *m, size_t b, uint64_t now)
 {
     MEM_ENT *e = m->tab[b], *next;
 
@@ -187,13 +187,13 @@ static void mem_sweep_bucket(STORE_MEM *m, size_t b, uint64_t now)
         next = e->hnext;
         /* A state that saw a later time than now (the clock went back)
          * is kept: a fresh one would not stand still at that time. */
-        if (e->pin != m->serial && e->st->last_ms <= now && limiter_idle(e->st, now))
+        if (e->pin != m->serial && e->st->last_ms <= now && rate_limiter_idle(e->st, now))
             mem_drop(m, e);
     }
 }
 
 /* mem_sweep - the incremental sweep done by every call */
-static void mem_sweep(STORE_MEM *m, uint64_t now)
+static void mem_sweep(RATE_STORE_MEM *m, uint64_t now)
 {
     int i;
 
@@ -204,7 +204,7 @@ static void mem_sweep(STORE_MEM *m, uint64_t now)
 }
 
 /* mem_make_room - free one slot in a full table: idle states, else the LRU one */
-static void mem_make_room(STORE_MEM *m, uint64_t now)
+static void mem_make_room(RATE_STORE_MEM *m, uint64_t now)
 {
     MEM_ENT *e;
     size_t b;
@@ -234,22 +234,22 @@ static void mem_make_room(STORE_MEM *m, uint64_t now)
 }
 
 /* mem_state_for - bring an entry's state to the rule's N and P */
-static void mem_state_for(MEM_ENT *e, const RL_RULE *r, uint64_t now)
+static void mem_state_for(MEM_ENT *e, const RATE_RULE *r, uint64_t now)
 {
-    LIMITER_STATE *st;
+    RATE_LIMITER_STATE *st;
 
     if (e->st->limit == r->limit && e->st->period_ms == r->period_ms)
         return;
-    st = xmalloc(limiter_size(r->limit));
-    limiter_convert(e->st, st, r->limit, r->period_ms, now);
+    st = xmalloc(rate_limiter_size(r->limit));
+    rate_limiter_convert(e->st, st, r->limit, r->period_ms, now);
     free(e->st);
     e->st = st;
 }
 
 /* mem_get - the entry for an item, made (and pinned) if new */
-static MEM_ENT *mem_get(STORE_MEM *m, const RL_ITEM *it, uint64_t now)
+static MEM_ENT *mem_get(RATE_STORE_MEM *m, const RATE_STORE_ITEM *it, uint64_t now)
 {
-    size_t len = strnlen(it->key, RL_KEY_MAX - 1);
+    size_t len = strnlen(it->key, RATE_STORE_KEY_MAX - 1);
     uint64_t h = mem_hash(m, it->key, len);
     MEM_ENT *e = mem_lookup(m, it->key, len, h);
 
@@ -260,8 +260,8 @@ static MEM_ENT *mem_get(STORE_MEM *m, const RL_ITEM *it, uint64_t now)
         memcpy(e->key, it->key, len);
         e->key[len] = 0;
         e->hash = h;
-        e->st = xmalloc(limiter_size(it->rule->limit));
-        limiter_init(e->st, it->rule->limit, it->rule->period_ms);
+        e->st = xmalloc(rate_limiter_size(it->rule->limit));
+        rate_limiter_init(e->st, it->rule->limit, it->rule->period_ms);
         e->hnext = m->tab[h & m->mask];
         m->tab[h & m->mask] = e;
         m->nkeys++;
@@ -275,12 +275,12 @@ static MEM_ENT *mem_get(STORE_MEM *m, const RL_ITEM *it, uint64_t now)
 }
 
 /* mem_bad_items - 1 (logged) if the caller passed items no store accepts */
-static int mem_bad_items(const RL_ITEM *items, size_t n, const char *fn)
+static int mem_bad_items(const RATE_STORE_ITEM *items, size_t n, const char *fn)
 {
     size_t i;
 
-    if (n > RL_MAX_KEYS) {
-        log_err("embedded rate store: %s: %zu items, at most %d", fn, n, RL_MAX_KEYS);
+    if (n > RATE_STORE_ITEMS_MAX) {
+        log_err("embedded rate store: %s: %zu items, at most %d", fn, n, RATE_STORE_ITEMS_MAX);
         return 1;
     }
     for (i = 0; i < n; i++) {
@@ -293,17 +293,17 @@ static int mem_bad_items(const RL_ITEM *items, size_t n, const char *fn)
 }
 
 /* mem_decide - check every item, charge all if no enforcing rule refuses */
-static RL_STATUS mem_decide(RL_STORE *s, const RL_ITEM *items, size_t n, RL_RESULT *res,
-                            int *accepted, uint64_t *stamp_ms)
+static RATE_STORE_STATUS mem_decide(RATE_STORE *s, const RATE_STORE_ITEM *items, size_t n,
+                                    RATE_STORE_RESULT *res, int *accepted, uint64_t *stamp_ms)
 {
-    STORE_MEM *m = (STORE_MEM *) s;
-    MEM_ENT *ent[RL_MAX_KEYS];
+    RATE_STORE_MEM *m = (RATE_STORE_MEM *) s;
+    MEM_ENT *ent[RATE_STORE_ITEMS_MAX];
     uint64_t now, stamp;
     size_t i;
     int ok = 1;
 
     if (mem_bad_items(items, n, "decide"))
-        return RL_UNAVAILABLE;
+        return RATE_STORE_UNAVAILABLE;
     if (pthread_mutex_lock(&m->lock) != 0)
         log_fatal("embedded rate store: cannot lock");
     now = m->clock_ms();
@@ -316,7 +316,7 @@ static RL_STATUS mem_decide(RL_STORE *s, const RL_ITEM *items, size_t n, RL_RESU
             stamp = ent[i]->st->last_ms;
     }
     for (i = 0; i < n; i++) {
-        res[i].allowed = limiter_check(ent[i]->st, now, &res[i].count, &res[i].wait_ms);
+        res[i].allowed = rate_limiter_check(ent[i]->st, now, &res[i].count, &res[i].wait_ms);
         if (res[i].allowed)
             res[i].wait_ms = 0;
         else if (!items[i].rule->shadow)
@@ -324,50 +324,52 @@ static RL_STATUS mem_decide(RL_STORE *s, const RL_ITEM *items, size_t n, RL_RESU
     }
     if (ok)
         for (i = 0; i < n; i++)
-            limiter_charge(ent[i]->st, stamp);
+            rate_limiter_charge(ent[i]->st, stamp);
     pthread_mutex_unlock(&m->lock);
     *accepted = ok;
     *stamp_ms = ok ? stamp : 0;
-    return RL_OK;
+    return RATE_STORE_OK;
 }
 
 /* mem_refund - give back the events charged at stamp */
-static RL_STATUS mem_refund(RL_STORE *s, const RL_ITEM *items, size_t n, uint64_t stamp_ms)
+static RATE_STORE_STATUS mem_refund(RATE_STORE *s, const RATE_STORE_ITEM *items, size_t n,
+                                    uint64_t stamp_ms)
 {
-    STORE_MEM *m = (STORE_MEM *) s;
+    RATE_STORE_MEM *m = (RATE_STORE_MEM *) s;
     size_t i, len;
     MEM_ENT *e;
 
     if (mem_bad_items(items, n, "refund"))
-        return RL_UNAVAILABLE;
+        return RATE_STORE_UNAVAILABLE;
     if (pthread_mutex_lock(&m->lock) != 0)
         log_fatal("embedded rate store: cannot lock");
     for (i = 0; i < n; i++) {
-        len = strnlen(items[i].key, RL_KEY_MAX - 1);
+        len = strnlen(items[i].key, RATE_STORE_KEY_MAX - 1);
         if ((e = mem_lookup(m, items[i].key, len, mem_hash(m, items[i].key, len))) != NULL)
-            limiter_refund(e->st, stamp_ms);
+            rate_limiter_refund(e->st, stamp_ms);
     }
     pthread_mutex_unlock(&m->lock);
-    return RL_OK;
+    return RATE_STORE_OK;
 }
 
 /* mem_peek - count and wait of one item, charging nothing */
-static RL_STATUS mem_peek(RL_STORE *s, const RL_ITEM *item, RL_RESULT *res)
+static RATE_STORE_STATUS mem_peek(RATE_STORE *s, const RATE_STORE_ITEM *item,
+                                  RATE_STORE_RESULT *res)
 {
-    STORE_MEM *m = (STORE_MEM *) s;
+    RATE_STORE_MEM *m = (RATE_STORE_MEM *) s;
     size_t len;
     uint64_t now;
     MEM_ENT *e;
 
     if (mem_bad_items(item, 1, "peek"))
-        return RL_UNAVAILABLE;
-    len = strnlen(item->key, RL_KEY_MAX - 1);
+        return RATE_STORE_UNAVAILABLE;
+    len = strnlen(item->key, RATE_STORE_KEY_MAX - 1);
     if (pthread_mutex_lock(&m->lock) != 0)
         log_fatal("embedded rate store: cannot lock");
     now = m->clock_ms();
     if ((e = mem_lookup(m, item->key, len, mem_hash(m, item->key, len))) != NULL) {
         mem_state_for(e, item->rule, now);
-        res->allowed = limiter_check(e->st, now, &res->count, &res->wait_ms);
+        res->allowed = rate_limiter_check(e->st, now, &res->count, &res->wait_ms);
         if (res->allowed)
             res->wait_ms = 0;
     } else {
@@ -376,14 +378,14 @@ static RL_STATUS mem_peek(RL_STORE *s, const RL_ITEM *item, RL_RESULT *res)
         res->wait_ms = 0;
     }
     pthread_mutex_unlock(&m->lock);
-    return RL_OK;
+    return RATE_STORE_OK;
 }
 
 /* mem_reset - forget one key */
-static RL_STATUS mem_reset(RL_STORE *s, const char *key)
+static RATE_STORE_STATUS mem_reset(RATE_STORE *s, const char *key)
 {
-    STORE_MEM *m = (STORE_MEM *) s;
-    size_t len = strnlen(key, RL_KEY_MAX - 1);
+    RATE_STORE_MEM *m = (RATE_STORE_MEM *) s;
+    size_t len = strnlen(key, RATE_STORE_KEY_MAX - 1);
     MEM_ENT *e;
 
     if (pthread_mutex_lock(&m->lock) != 0)
@@ -391,13 +393,13 @@ static RL_STATUS mem_reset(RL_STORE *s, const char *key)
     if ((e = mem_lookup(m, key, len, mem_hash(m, key, len))) != NULL)
         mem_drop(m, e);
     pthread_mutex_unlock(&m->lock);
-    return RL_OK;
+    return RATE_STORE_OK;
 }
 
 /* mem_free - destroy the store and every state */
-static void mem_free(RL_STORE *s)
+static void mem_free(RATE_STORE *s)
 {
-    STORE_MEM *m = (STORE_MEM *) s;
+    RATE_STORE_MEM *m = (RATE_STORE_MEM *) s;
 
     if (m == NULL)
         return;
@@ -408,19 +410,19 @@ static void mem_free(RL_STORE *s)
     free(m);
 }
 
-static const RL_STORE_OPS mem_ops = {
+static const RATE_STORE_OPS mem_ops = {
     mem_decide, mem_refund, mem_peek, mem_reset, mem_free, "embedded", NULL,
 };
 
-/* store_mem_new - an empty embedded store */
-RL_STORE *store_mem_new(size_t max_keys, uint64_t (*clock_ms)(void))
+/* rate_store_mem_new - an empty embedded store */
+RATE_STORE *rate_store_mem_new(size_t max_keys, uint64_t (*clock_ms)(void))
 {
-    STORE_MEM *m = xcalloc(1, sizeof(*m));
+    RATE_STORE_MEM *m = xcalloc(1, sizeof(*m));
     uint64_t seed[2];
     size_t nb = 16;
 
-    if (max_keys < RL_MAX_KEYS)
-        max_keys = RL_MAX_KEYS;
+    if (max_keys < RATE_STORE_ITEMS_MAX)
+        max_keys = RATE_STORE_ITEMS_MAX;
     while (nb < max_keys && nb < ((size_t) 1 << 24))
         nb <<= 1;
     m->store.ops = &mem_ops;
@@ -440,10 +442,10 @@ RL_STORE *store_mem_new(size_t max_keys, uint64_t (*clock_ms)(void))
     return &m->store;
 }
 
-/* store_mem_keys - number of states held */
-size_t store_mem_keys(RL_STORE *s)
+/* rate_store_mem_keys - number of states held */
+size_t rate_store_mem_keys(RATE_STORE *s)
 {
-    STORE_MEM *m = (STORE_MEM *) s;
+    RATE_STORE_MEM *m = (RATE_STORE_MEM *) s;
     size_t n;
 
     if (pthread_mutex_lock(&m->lock) != 0)

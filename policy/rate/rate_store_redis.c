@@ -5,18 +5,18 @@
  * SYNOPSIS
  *	#include "rate_store_redis.h"
  *
- *	RL_STORE *store_redis_new(const char *url, const STORE_REDIS_OPTS *o,
- *				  BUF *err)
- *	RL_STORE *store_redis_open(REDIS_POOL *pool, const char *prefix,
- *				   BUF *err)
- *	int	store_redis_ping(RL_STORE *s, BUF *err)
- *	void	store_redis_set_clock(RL_STORE *s, uint64_t (*clock_ms)(void))
+ *	RATE_STORE *rate_store_redis_new(const char *url, const RATE_STORE_REDIS_OPTS *o,
+ *					 BUF *err)
+ *	RATE_STORE *rate_store_redis_open(REDIS_POOL *pool, const char *prefix,
+ *					  BUF *err)
+ *	int	rate_store_redis_ping(RATE_STORE *s, BUF *err)
+ *	void	rate_store_redis_set_clock(RATE_STORE *s, uint64_t (*clock_ms)(void))
  *
  *	and, through s->ops (rate_store.h): decide, decide_sup, refund, peek,
  *	reset, free.
  *
  * DESCRIPTION
- *	store_redis_new() parses url (below), copies the options (o may be
+ *	rate_store_redis_new() parses url (below), copies the options (o may be
  *	NULL: every default) and prepares a pool of o->pool_size connections
  *	without connecting, so txmilter starts while Redis is down.
  *
@@ -37,27 +37,27 @@
  *	of a call in one Redis Cluster slot. Keys are binary-safe arguments.
  *
  *	The connections, timeouts, Sentinel and the circuit breaker are
- *	redis_pool.c's. store_redis_open() uses a pool the caller made and
+ *	redis_pool.c's. rate_store_redis_open() uses a pool the caller made and
  *	still owns (the daemon shares it with the suppression list);
- *	store_redis_new() makes a pool of its own, without a breaker
+ *	rate_store_redis_new() makes a pool of its own, without a breaker
  *	(rate_store_failover.c is the rate store's), and frees it with the store.
  *
  *	decide_sup() is decide() that also returns, from the same script
  *	call, the streams sup->rcpt unsubscribed from (the suppression
- *	list's keys of redis_pool.h): at most RL_SUP_MAX, looked up among at
+ *	list's keys of redis_pool.h): at most RATE_STORE_SUP_MAX, looked up among at
  *	most RD_SUP_SCAN streams; beyond either bound sup->fetched stays 0
  *	and the caller asks the list itself.
  *
- *	store_redis_ping() sends PING now. store_redis_set_clock() is for
+ *	rate_store_redis_ping() sends PING now. rate_store_redis_set_clock() is for
  *	tests: the script then takes "now" from clock_ms() instead of TIME.
  *
  * DIAGNOSTICS
- *	store_redis_new() returns NULL with a reason in err for a bad URL
+ *	rate_store_redis_new() returns NULL with a reason in err for a bad URL
  *	(the URL is not repeated: it may hold a password). The store
- *	operations return RL_UNAVAILABLE when Redis cannot be asked or
- *	answers an error, RL_NOT_ASKED when the pool's breaker kept the
+ *	operations return RATE_STORE_UNAVAILABLE when Redis cannot be asked or
+ *	answers an error, RATE_STORE_NOT_ASKED when the pool's breaker kept the
  *	call from being sent; the pool logs why (rate_store_failover logs each
- *	outage). store_redis_ping() returns
+ *	outage). rate_store_redis_ping() returns
  *	-1 with the reason in err.
  */
 #include <errno.h>
@@ -83,16 +83,16 @@
 #define RD_SUP_SCAN     256             /* streams a decide_sup() looks at */
 
 typedef struct rate_store_redis {
-    RL_STORE store;
+    RATE_STORE store;
     REDIS_POOL *pool;
-    int      own_pool;                  /* made by store_redis_new() */
+    int      own_pool;                  /* made by rate_store_redis_new() */
     char     prefix[RD_PREFIX_MAX + 1];
     size_t   plen;
     uint64_t (*clock_ms)(void);         /* tests only */
-} STORE_REDIS;
+} RATE_STORE_REDIS;
 
 /* rd_call - one command through the pool; NULL after the pool logged why */
-static redisReply *rd_call(STORE_REDIS *r, const char *what, int script, int argc,
+static redisReply *rd_call(RATE_STORE_REDIS *r, const char *what, int script, int argc,
                            const char **argv, size_t *argvlen, BUF *err)
 {
     return redis_pool_call(r->pool, what, script ? rate_store_redis_lua : NULL, argc, argv, argvlen,
@@ -101,14 +101,14 @@ static redisReply *rd_call(STORE_REDIS *r, const char *what, int script, int arg
 
 /* rd_down - the status of a call the pool did not answer (why: the reason
  * rd_call() gave, in a buffer that was empty before) */
-static RL_STATUS rd_down(const char *why)
+static RATE_STORE_STATUS rd_down(const char *why)
 {
     return strncmp(why, REDIS_POOL_NOT_ASKED, sizeof(REDIS_POOL_NOT_ASKED) - 1) == 0
-        ? RL_NOT_ASKED : RL_UNAVAILABLE;
+        ? RATE_STORE_NOT_ASKED : RATE_STORE_UNAVAILABLE;
 }
 
 /* rd_fail - a reply the store cannot use: a bug or a foreign script */
-static void rd_fail(STORE_REDIS *r, const char *what, const char *why)
+static void rd_fail(RATE_STORE_REDIS *r, const char *what, const char *why)
 {
     (void) r;
     log_err("redis rate store: %s: %s", what, why);
@@ -116,20 +116,21 @@ static void rd_fail(STORE_REDIS *r, const char *what, const char *why)
 
 /* rd_script - run the script for op over items (with sup: fetch its
  * suppressions too); the reply array, want integers first, or NULL */
-static redisReply *rd_script(STORE_REDIS *r, const char *op, const RL_ITEM *items, size_t n,
-                             uint64_t stamp, size_t want, const RL_SUP *sup, RL_STATUS *st)
+static redisReply *rd_script(RATE_STORE_REDIS *r, const char *op, const RATE_STORE_ITEM *items,
+                             size_t n, uint64_t stamp, size_t want, const RATE_STORE_SUP *sup,
+                             RATE_STORE_STATUS *st)
 {
     const char *what = *op == 'D' ? "decide" : *op == 'R' ? "refund" : "peek";
     const char *argv[RD_ARGS_MAX];
-    size_t argvlen[RD_ARGS_MAX], klen = r->plen + RD_TAG_LEN + RL_KEY_MAX, i, k, argc = 0;
-    char nums[5 + 3 * RL_MAX_KEYS][24], why_mem[RD_ERR_MAX], *keys;
+    size_t argvlen[RD_ARGS_MAX], klen = r->plen + RD_TAG_LEN + RATE_STORE_KEY_MAX, i, k, argc = 0;
+    char nums[5 + 3 * RATE_STORE_ITEMS_MAX][24], why_mem[RD_ERR_MAX], *keys;
     int nn = 0;
     redisReply *rep;
     BUF why;
 
-    *st = RL_UNAVAILABLE;
-    if (n == 0 || n > RL_MAX_KEYS) {
-        log_err("redis rate store: %s: %zu items (1 to %d)", what, n, RL_MAX_KEYS);
+    *st = RATE_STORE_UNAVAILABLE;
+    if (n == 0 || n > RATE_STORE_ITEMS_MAX) {
+        log_err("redis rate store: %s: %zu items (1 to %d)", what, n, RATE_STORE_ITEMS_MAX);
         return NULL;
     }
     for (i = 0; i < n; i++) {
@@ -146,7 +147,7 @@ static redisReply *rd_script(STORE_REDIS *r, const char *op, const RL_ITEM *item
     for (i = 0; i < n; i++) {
         char *kp = keys + i * klen;
 
-        k = strnlen(items[i].key, RL_KEY_MAX - 1);
+        k = strnlen(items[i].key, RATE_STORE_KEY_MAX - 1);
         memcpy(kp, r->prefix, r->plen);
         memcpy(kp + r->plen, RD_TAG, RD_TAG_LEN);
         memcpy(kp + r->plen + RD_TAG_LEN, items[i].key, k);
@@ -173,13 +174,13 @@ static redisReply *rd_script(STORE_REDIS *r, const char *op, const RL_ITEM *item
         argv[argc] = sup->rcpt, argvlen[argc++] = strlen(sup->rcpt);
         snprintf(nums[nn], sizeof(nums[nn]), "%d", RD_SUP_SCAN);
         argv[argc] = nums[nn], argvlen[argc++] = strlen(nums[nn++]);
-        snprintf(nums[nn], sizeof(nums[nn]), "%d", RL_SUP_MAX);
+        snprintf(nums[nn], sizeof(nums[nn]), "%d", RATE_STORE_SUP_MAX);
         argv[argc] = nums[nn], argvlen[argc++] = strlen(nums[nn++]);
     }
     buf_init_fixed(&why, why_mem, sizeof(why_mem));
     rep = rd_call(r, what, 1, (int) argc, argv, argvlen, &why);
     free(keys);
-    *st = rep ? RL_OK : rd_down(why.data);
+    *st = rep ? RATE_STORE_OK : rd_down(why.data);
     if (rep && (rep->type != REDIS_REPLY_ARRAY || (sup ? rep->elements <= want
                                                    : rep->elements != want))) {
         rd_fail(r, what, "the script's reply has an unexpected shape");
@@ -197,7 +198,7 @@ static redisReply *rd_script(STORE_REDIS *r, const char *op, const RL_ITEM *item
 }
 
 /* rd_result - one item's result from three integers of a reply */
-static void rd_result(redisReply **e, RL_RESULT *res)
+static void rd_result(redisReply **e, RATE_STORE_RESULT *res)
 {
     res->allowed = e[0]->integer != 0;
     res->count = e[1]->integer > UINT32_MAX ? UINT32_MAX : (uint32_t) e[1]->integer;
@@ -206,11 +207,11 @@ static void rd_result(redisReply **e, RL_RESULT *res)
 
 /* rd_sup - the suppressions at the end of a decision's reply into sup:
  * k, then k pairs of stream and stored value */
-static void rd_sup(redisReply **e, size_t ne, RL_SUP *sup)
+static void rd_sup(redisReply **e, size_t ne, RATE_STORE_SUP *sup)
 {
     size_t i, k;
 
-    if (e[0]->type != REDIS_REPLY_INTEGER || e[0]->integer < 0 || e[0]->integer > RL_SUP_MAX
+    if (e[0]->type != REDIS_REPLY_INTEGER || e[0]->integer < 0 || e[0]->integer > RATE_STORE_SUP_MAX
         || (k = (size_t) e[0]->integer) * 2 != ne - 1)
         return;                             /* too many, or not looked up: not fetched */
     for (i = 1; i <= 2 * k; i++)
@@ -225,12 +226,13 @@ static void rd_sup(redisReply **e, size_t ne, RL_SUP *sup)
 }
 
 /* rd_decide_sup - one EVALSHA deciding every item, sup fetched with it (sup may be NULL) */
-static RL_STATUS rd_decide_sup(RL_STORE *s, const RL_ITEM *items, size_t n, RL_RESULT *res,
-                               int *accepted, uint64_t *stamp_ms, RL_SUP *sup)
+static RATE_STORE_STATUS rd_decide_sup(RATE_STORE *s, const RATE_STORE_ITEM *items, size_t n,
+                                       RATE_STORE_RESULT *res, int *accepted, uint64_t *stamp_ms,
+                                       RATE_STORE_SUP *sup)
 {
-    STORE_REDIS *r = (STORE_REDIS *) s;
+    RATE_STORE_REDIS *r = (RATE_STORE_REDIS *) s;
     redisReply *rep;
-    RL_STATUS st;
+    RATE_STORE_STATUS st;
     size_t i;
 
     if (sup)
@@ -238,10 +240,10 @@ static RL_STATUS rd_decide_sup(RL_STORE *s, const RL_ITEM *items, size_t n, RL_R
     if (n == 0) {
         *accepted = 1;
         *stamp_ms = 0;
-        return RL_OK;
+        return RATE_STORE_OK;
     }
     if ((rep = rd_script(r, "D", items, n, 0, 2 + 3 * n, sup, &st)) == NULL)
-        return st == RL_OK ? RL_UNAVAILABLE : st;
+        return st == RATE_STORE_OK ? RATE_STORE_UNAVAILABLE : st;
     *accepted = rep->element[0]->integer != 0;
     *stamp_ms = (uint64_t) rep->element[1]->integer;
     for (i = 0; i < n; i++)
@@ -249,49 +251,50 @@ static RL_STATUS rd_decide_sup(RL_STORE *s, const RL_ITEM *items, size_t n, RL_R
     if (sup)
         rd_sup(rep->element + 2 + 3 * n, rep->elements - (2 + 3 * n), sup);
     freeReplyObject(rep);
-    return RL_OK;
+    return RATE_STORE_OK;
 }
 
 /* rd_decide - one EVALSHA deciding every item */
-static RL_STATUS rd_decide(RL_STORE *s, const RL_ITEM *items, size_t n, RL_RESULT *res,
-                           int *accepted, uint64_t *stamp_ms)
+static RATE_STORE_STATUS rd_decide(RATE_STORE *s, const RATE_STORE_ITEM *items, size_t n,
+                                   RATE_STORE_RESULT *res, int *accepted, uint64_t *stamp_ms)
 {
     return rd_decide_sup(s, items, n, res, accepted, stamp_ms, NULL);
 }
 
 /* rd_refund - give back the events charged at stamp */
-static RL_STATUS rd_refund(RL_STORE *s, const RL_ITEM *items, size_t n, uint64_t stamp_ms)
+static RATE_STORE_STATUS rd_refund(RATE_STORE *s, const RATE_STORE_ITEM *items, size_t n,
+                                   uint64_t stamp_ms)
 {
     redisReply *rep;
-    RL_STATUS st;
+    RATE_STORE_STATUS st;
 
     if (n == 0)
-        return RL_OK;
-    if ((rep = rd_script((STORE_REDIS *) s, "R", items, n, stamp_ms, 1, NULL, &st)) == NULL)
-        return st == RL_OK ? RL_UNAVAILABLE : st;
+        return RATE_STORE_OK;
+    if ((rep = rd_script((RATE_STORE_REDIS *) s, "R", items, n, stamp_ms, 1, NULL, &st)) == NULL)
+        return st == RATE_STORE_OK ? RATE_STORE_UNAVAILABLE : st;
     freeReplyObject(rep);
-    return RL_OK;
+    return RATE_STORE_OK;
 }
 
 /* rd_peek - count and wait of one item, charging nothing */
-static RL_STATUS rd_peek(RL_STORE *s, const RL_ITEM *item, RL_RESULT *res)
+static RATE_STORE_STATUS rd_peek(RATE_STORE *s, const RATE_STORE_ITEM *item, RATE_STORE_RESULT *res)
 {
     redisReply *rep;
-    RL_STATUS st;
+    RATE_STORE_STATUS st;
 
-    if ((rep = rd_script((STORE_REDIS *) s, "P", item, 1, 0, 3, NULL, &st)) == NULL)
-        return st == RL_OK ? RL_UNAVAILABLE : st;
+    if ((rep = rd_script((RATE_STORE_REDIS *) s, "P", item, 1, 0, 3, NULL, &st)) == NULL)
+        return st == RATE_STORE_OK ? RATE_STORE_UNAVAILABLE : st;
     rd_result(rep->element, res);
     freeReplyObject(rep);
-    return RL_OK;
+    return RATE_STORE_OK;
 }
 
 /* rd_reset - DEL one key */
-static RL_STATUS rd_reset(RL_STORE *s, const char *key)
+static RATE_STORE_STATUS rd_reset(RATE_STORE *s, const char *key)
 {
-    STORE_REDIS *r = (STORE_REDIS *) s;
-    size_t k = strnlen(key, RL_KEY_MAX - 1);
-    char buf[RD_PREFIX_MAX + RD_TAG_LEN + RL_KEY_MAX], why_mem[RD_ERR_MAX];
+    RATE_STORE_REDIS *r = (RATE_STORE_REDIS *) s;
+    size_t k = strnlen(key, RATE_STORE_KEY_MAX - 1);
+    char buf[RD_PREFIX_MAX + RD_TAG_LEN + RATE_STORE_KEY_MAX], why_mem[RD_ERR_MAX];
     const char *argv[2] = { "DEL", buf };
     size_t argvlen[2] = { 3, r->plen + RD_TAG_LEN + k };
     redisReply *rep;
@@ -304,13 +307,13 @@ static RL_STATUS rd_reset(RL_STORE *s, const char *key)
     if ((rep = rd_call(r, "reset", 0, 2, argv, argvlen, &why)) == NULL)
         return rd_down(why.data);
     freeReplyObject(rep);
-    return RL_OK;
+    return RATE_STORE_OK;
 }
 
 /* rd_free - free the store, and its pool if it made it */
-static void rd_free(RL_STORE *s)
+static void rd_free(RATE_STORE *s)
 {
-    STORE_REDIS *r = (STORE_REDIS *) s;
+    RATE_STORE_REDIS *r = (RATE_STORE_REDIS *) s;
 
     if (r == NULL)
         return;
@@ -319,14 +322,14 @@ static void rd_free(RL_STORE *s)
     free(r);
 }
 
-static const RL_STORE_OPS rd_ops = {
+static const RATE_STORE_OPS rd_ops = {
     rd_decide, rd_refund, rd_peek, rd_reset, rd_free, "redis", rd_decide_sup,
 };
 
-/* store_redis_open - a rate store on pool (not freed with it) */
-RL_STORE *store_redis_open(REDIS_POOL *pool, const char *prefix, BUF *err)
+/* rate_store_redis_open - a rate store on pool (not freed with it) */
+RATE_STORE *rate_store_redis_open(REDIS_POOL *pool, const char *prefix, BUF *err)
 {
-    STORE_REDIS *r;
+    RATE_STORE_REDIS *r;
 
     if (prefix == NULL)
         prefix = "txm:";
@@ -342,12 +345,12 @@ RL_STORE *store_redis_open(REDIS_POOL *pool, const char *prefix, BUF *err)
     return &r->store;
 }
 
-/* store_redis_new - parse the URL and prepare a pool of its own (no connection yet) */
-RL_STORE *store_redis_new(const char *url, const STORE_REDIS_OPTS *o, BUF *err)
+/* rate_store_redis_new - parse the URL and prepare a pool of its own (no connection yet) */
+RATE_STORE *rate_store_redis_new(const char *url, const RATE_STORE_REDIS_OPTS *o, BUF *err)
 {
     REDIS_POOL_OPTS po;
     REDIS_POOL *pool;
-    RL_STORE *s;
+    RATE_STORE *s;
 
     memset(&po, 0, sizeof(po));
     if (o) {
@@ -357,22 +360,22 @@ RL_STORE *store_redis_new(const char *url, const STORE_REDIS_OPTS *o, BUF *err)
     }
     if ((pool = redis_pool_new(url, &po, err)) == NULL)
         return NULL;
-    if ((s = store_redis_open(pool, o ? o->prefix : NULL, err)) == NULL) {
+    if ((s = rate_store_redis_open(pool, o ? o->prefix : NULL, err)) == NULL) {
         redis_pool_free(pool);
         return NULL;
     }
-    ((STORE_REDIS *) s)->own_pool = 1;
+    ((RATE_STORE_REDIS *) s)->own_pool = 1;
     return s;
 }
 
-/* store_redis_ping - one PING now */
-int store_redis_ping(RL_STORE *s, BUF *err)
+/* rate_store_redis_ping - one PING now */
+int rate_store_redis_ping(RATE_STORE *s, BUF *err)
 {
-    return redis_pool_ping(((STORE_REDIS *) s)->pool, err);
+    return redis_pool_ping(((RATE_STORE_REDIS *) s)->pool, err);
 }
 
-/* store_redis_set_clock - tests only: "now" from clock_ms instead of TIME */
-void store_redis_set_clock(RL_STORE *s, uint64_t (*clock_ms)(void))
+/* rate_store_redis_set_clock - tests only: "now" from clock_ms instead of TIME */
+void rate_store_redis_set_clock(RATE_STORE *s, uint64_t (*clock_ms)(void))
 {
-    ((STORE_REDIS *) s)->clock_ms = clock_ms;
+    ((RATE_STORE_REDIS *) s)->clock_ms = clock_ms;
 }

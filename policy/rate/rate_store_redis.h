@@ -13,8 +13,8 @@
  * The connections are a REDIS_POOL (redis_pool.h): one per Redis, shared
  * with the suppression list in the daemon.
  */
-#ifndef TX_STORE_REDIS_H
-#define TX_STORE_REDIS_H
+#ifndef TX_RATE_STORE_REDIS_H
+#define TX_RATE_STORE_REDIS_H
 
 #include <stdint.h>
 
@@ -22,28 +22,28 @@
 #include "redis_pool.h"
 #include "util.h"
 
-typedef struct store_redis_opts {
+typedef struct rate_store_redis_opts {
     unsigned connect_timeout_ms;    /* default 100 */
     unsigned timeout_ms;            /* per command, default 50 */
     unsigned pool_size;             /* connections, default 8 */
     const char *prefix;             /* default "txm:" */
-} STORE_REDIS_OPTS;
+} RATE_STORE_REDIS_OPTS;
 
-/* store_redis_new - parse url and prepare a pool of its own, without a
+/* rate_store_redis_new - parse url and prepare a pool of its own, without a
  * breaker; does not connect (so txmilter starts while Redis is down).
  * NULL with a reason for a bad URL. */
-RL_STORE *store_redis_new(const char *url, const STORE_REDIS_OPTS *o, BUF *err);
+RATE_STORE *rate_store_redis_new(const char *url, const RATE_STORE_REDIS_OPTS *o, BUF *err);
 
-/* store_redis_open - a rate store on pool, which the caller keeps and frees
+/* rate_store_redis_open - a rate store on pool, which the caller keeps and frees
  * after the store; prefix NULL: "txm:". NULL with a reason for a bad prefix. */
-RL_STORE *store_redis_open(REDIS_POOL *pool, const char *prefix, BUF *err);
+RATE_STORE *rate_store_redis_open(REDIS_POOL *pool, const char *prefix, BUF *err);
 
-/* store_redis_ping - one round trip now: 0 if Redis answered */
-int store_redis_ping(RL_STORE *s, BUF *err);
+/* rate_store_redis_ping - one round trip now: 0 if Redis answered */
+int rate_store_redis_ping(RATE_STORE *s, BUF *err);
 
-/* store_redis_set_clock - tests only: the script takes "now" from clock_ms
+/* rate_store_redis_set_clock - tests only: the script takes "now" from clock_ms
  * (passed as its ARGV "now") instead of Redis TIME, so that a test runs
  * the C limiter and the script on one timeline. NULL: TIME again. */
-void store_redis_set_clock(RL_STORE *s, uint64_t (*clock_ms)(void));
+void rate_store_redis_set_clock(RATE_STORE *s, uint64_t (*clock_ms)(void));
 
 #endif

@@ -4,8 +4,8 @@
  * Lua script (rate_store_redis_lua.c) and the calls (rate_store_redis.c). Nothing
  * else includes it.
  */
-#ifndef TX_STORE_REDIS_INT_H
-#define TX_STORE_REDIS_INT_H
+#ifndef TX_RATE_STORE_REDIS_INT_H
+#define TX_RATE_STORE_REDIS_INT_H
 
 #include "rate_store.h"
 #include "redis_url.h"
@@ -18,7 +18,7 @@
 #define RD_TAG_LEN      (sizeof(RD_TAG) - 1)
 /* every argument of one EVALSHA: command, sha, numkeys, keys, op, now,
  * stamp, 3 per key, 5 for a recipient's suppressions */
-#define RD_ARGS_MAX     (11 + 4 * RL_MAX_KEYS)
+#define RD_ARGS_MAX     (11 + 4 * RATE_STORE_ITEMS_MAX)
 
 /* rate_store_redis_lua - the script EVALSHA runs (see rate_store_redis_lua.c) */
 extern const char rate_store_redis_lua[];

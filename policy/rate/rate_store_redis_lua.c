@@ -20,7 +20,7 @@
 
 /*
  * The script: rate_limiter.c's arithmetic, line for line (exact mode from the
- * oldest stamp, bucket mode with w = LIMITER_SLOT_MS(P), limiter_convert()
+ * oldest stamp, bucket mode with w = RATE_LIMITER_SLOT_MS(P), rate_limiter_convert()
  * for a state built for another N or P), over every key of one call.
  * Keep the two in step: test_rate_store_redis runs the same cases through both.
  * A key's state is one string, struct.pack("<BI4I4I8I8I8"): format 1, N,

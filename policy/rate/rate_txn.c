@@ -5,15 +5,15 @@
  * SYNOPSIS
  *	#include "rate_txn.h"
  *
- *	RATE_TXN * rate_txn_new(const RL_POLICY *p, const ADDR_NORM_OPTS *norm,
+ *	RATE_TXN * rate_txn_new(const RATE_POLICY *p, const ADDR_NORM_OPTS *norm,
  *			const char *sender, const char *client, const char *auth,
  *			int non_smtp)
- *	RATE_RESULT rate_txn_rcpt(RATE_TXN *t, RL_STORE *store,
+ *	RATE_RESULT rate_txn_rcpt(RATE_TXN *t, RATE_STORE *store,
  *			const char *rcpt, const char *norm, const char *qid)
- *	RATE_RESULT rate_txn_rcpt_sup(RATE_TXN *t, RL_STORE *store,
+ *	RATE_RESULT rate_txn_rcpt_sup(RATE_TXN *t, RATE_STORE *store,
  *			const char *rcpt, const char *norm, const char *qid,
- *			RL_SUP *sup)
- *	void	rate_txn_sup_free(RL_SUP *sup)
+ *			RATE_STORE_SUP *sup)
+ *	void	rate_txn_sup_free(RATE_STORE_SUP *sup)
  *	const char * rate_txn_quarantine(const RATE_TXN *t)
  *	size_t	rate_txn_deferred(const RATE_TXN *t)
  *	const char * rate_txn_deferred_rcpt(const RATE_TXN *t, size_t i)
@@ -21,10 +21,10 @@
  *	size_t	rate_txn_accepted(const RATE_TXN *t)
  *	size_t	rate_txn_decisions(const RATE_TXN *t, const RATE_DECISION **d)
  *	const char * rate_txn_rule_result_str(RATE_RULE_RESULT r)
- *	void	rate_txn_refund_rcpt(RATE_TXN *t, RL_STORE *store,
+ *	void	rate_txn_refund_rcpt(RATE_TXN *t, RATE_STORE *store,
  *			const char *rcpt)
  *	void	rate_txn_commit(RATE_TXN *t)
- *	void	rate_txn_free(RATE_TXN *t, RL_STORE *store)
+ *	void	rate_txn_free(RATE_TXN *t, RATE_STORE *store)
  *
  * DESCRIPTION
  *	rate_txn_rcpt() takes the recipient's normal form (or reads and
@@ -72,11 +72,11 @@ typedef struct rate_charge {
     char    *rcpt;              /* as given, to find it again */
     uint64_t stamp_ms;
     size_t   n;
-    RL_ITEM *items;
+    RATE_STORE_ITEM *items;
 } RATE_CHARGE;
 
 struct rate_txn {
-    const RL_POLICY *policy;
+    const RATE_POLICY *policy;
     ADDR_NORM_OPTS norm;
     char     sender[ADDR_NORM_MAX];
     char     client[64];
@@ -89,11 +89,11 @@ struct rate_txn {
     STRV     deferred;
     RATE_RESULT deferred_result;
     char    *quarantine;
-    RATE_DECISION last[RL_MAX_KEYS];    /* the last recipient's rules */
+    RATE_DECISION last[RATE_STORE_ITEMS_MAX]; /* the last recipient's rules */
     size_t   nlast;
 };
 
-RATE_TXN *rate_txn_new(const RL_POLICY *p, const ADDR_NORM_OPTS *norm, const char *sender,
+RATE_TXN *rate_txn_new(const RATE_POLICY *p, const ADDR_NORM_OPTS *norm, const char *sender,
                        const char *client, const char *auth, int non_smtp)
 {
     RATE_TXN *t = xcalloc(1, sizeof(*t));
@@ -130,7 +130,7 @@ static RATE_RESULT rate_result(RATE_OUTCOME o, RATE_REASON why, const char *rcpt
 }
 
 /* rate_keep_charge - remember what an accepted recipient was charged */
-static void rate_keep_charge(RATE_TXN *t, const char *rcpt, const RL_ITEM *items, size_t n,
+static void rate_keep_charge(RATE_TXN *t, const char *rcpt, const RATE_STORE_ITEM *items, size_t n,
                              uint64_t stamp)
 {
     RATE_CHARGE *c;
@@ -145,23 +145,23 @@ static void rate_keep_charge(RATE_TXN *t, const char *rcpt, const RL_ITEM *items
     c->rcpt = xstrdup(rcpt);
     c->stamp_ms = stamp;
     c->n = n;
-    c->items = xmalloc(n * sizeof(RL_ITEM));
-    memcpy(c->items, items, n * sizeof(RL_ITEM));
+    c->items = xmalloc(n * sizeof(RATE_STORE_ITEM));
+    memcpy(c->items, items, n * sizeof(RATE_STORE_ITEM));
 }
 
 /* rate_refusal - the result of a refusing verdict */
-static RATE_RESULT rate_refusal(const char *given, const RATELIMIT_VERDICT *v)
+static RATE_RESULT rate_refusal(const char *given, const RATE_MATCH_VERDICT *v)
 {
-    RATE_RESULT r = rate_result(v->action == RL_ACT_REJECT ? RATE_REJECT : RATE_TEMPFAIL,
+    RATE_RESULT r = rate_result(v->action == RATE_ACTION_REJECT ? RATE_REJECT : RATE_TEMPFAIL,
                                 RATE_WHY_LIMIT, given);
 
     util_strlcpy(r.rule, v->rule->name, sizeof(r.rule));
-    if (v->action != RL_ACT_REJECT)
-        r.retry_s = (unsigned long long) ratelimit_retry_s(v->wait_ms);
+    if (v->action != RATE_ACTION_REJECT)
+        r.retry_s = (unsigned long long) rate_match_retry_s(v->wait_ms);
     return r;
 }
 
-RATE_RESULT rate_txn_rcpt(RATE_TXN *t, RL_STORE *store, const char *rcpt, const char *given_norm,
+RATE_RESULT rate_txn_rcpt(RATE_TXN *t, RATE_STORE *store, const char *rcpt, const char *given_norm,
                          const char *qid)
 {
     return rate_txn_rcpt_sup(t, store, rcpt, given_norm, qid, NULL);
@@ -191,29 +191,30 @@ static int rate_rcpt_norm(RATE_TXN *t, const char *rcpt, const char *given_norm,
 }
 
 /* rate_log_shadow - log what each shadow rule that refused would have done */
-static void rate_log_shadow(const char *qid, const char *norm, const RL_ITEM *items,
-                            const RL_RESULT *res, size_t n)
+static void rate_log_shadow(const char *qid, const char *norm, const RATE_STORE_ITEM *items,
+                            const RATE_STORE_RESULT *res, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (!res[i].allowed && items[i].rule->shadow)
             log_info("%s: rcpt=<%s> rule=%s shadow: would %s (count=%u limit=%u retry=%llus)", qid,
                      norm, items[i].rule->name,
-                     items[i].rule->action == RL_ACT_REJECT ? "reject" : "tempfail",
+                     items[i].rule->action == RATE_ACTION_REJECT ? "reject" : "tempfail",
                      res[i].count, items[i].rule->limit,
-                     (unsigned long long) ratelimit_retry_s(res[i].wait_ms));
+                     (unsigned long long) rate_match_retry_s(res[i].wait_ms));
 }
 
 /* rate_refused - log a refusing rule and apply its action (quarantine, refusal, deferral) */
 static RATE_RESULT rate_refused(RATE_TXN *t, const char *rcpt, const char *norm, const char *qid,
-                               const RATELIMIT_VERDICT *v)
+                               const RATE_MATCH_VERDICT *v)
 {
     RATE_RESULT r;
 
     log_info("%s: rcpt=<%s> rule=%s action=%s count=%u limit=%u retry=%llus%s", qid, norm,
-             v->rule->name, v->action == RL_ACT_REJECT ? "reject" : v->action == RL_ACT_QUARANTINE
-             ? "quarantine" : "tempfail", v->count, v->rule->limit,
-             (unsigned long long) ratelimit_retry_s(v->wait_ms), t->non_smtp ? " (non-SMTP)" : "");
-    if (v->action == RL_ACT_QUARANTINE) {
+             v->rule->name, v->action == RATE_ACTION_REJECT ? "reject"
+             : v->action == RATE_ACTION_QUARANTINE ? "quarantine" : "tempfail", v->count,
+             v->rule->limit, (unsigned long long) rate_match_retry_s(v->wait_ms),
+             t->non_smtp ? " (non-SMTP)" : "");
+    if (v->action == RATE_ACTION_QUARANTINE) {
         if (t->quarantine == NULL)
             t->quarantine = xasprintf("rate limit %s for <%s>", v->rule->name, norm);
         t->accepted++;
@@ -230,25 +231,25 @@ static RATE_RESULT rate_refused(RATE_TXN *t, const char *rcpt, const char *norm,
 }
 
 /* rate_txn_sup_free - free the lists of sup */
-void rate_txn_sup_free(RL_SUP *sup)
+void rate_txn_sup_free(RATE_STORE_SUP *sup)
 {
     strv_free(&sup->streams);
     strv_free(&sup->values);
 }
 
 /* rate_txn_rcpt_sup - rate_txn_rcpt, with the suppression lookup folded into the store's call */
-RATE_RESULT rate_txn_rcpt_sup(RATE_TXN *t, RL_STORE *store, const char *rcpt,
-                             const char *given_norm, const char *qid, RL_SUP *sup)
+RATE_RESULT rate_txn_rcpt_sup(RATE_TXN *t, RATE_STORE *store, const char *rcpt,
+                             const char *given_norm, const char *qid, RATE_STORE_SUP *sup)
 {
-    RL_ITEM *items;
-    RL_RESULT *res;
-    RATELIMIT_CTX ctx;
-    RATELIMIT_VERDICT v;
+    RATE_STORE_ITEM *items;
+    RATE_STORE_RESULT *res;
+    RATE_MATCH_CTX ctx;
+    RATE_MATCH_VERDICT v;
     char norm[ADDR_NORM_MAX];
     size_t n;
     int accepted = 0;
     uint64_t stamp = 0;
-    RL_STATUS st;
+    RATE_STORE_STATUS st;
     RATE_RESULT r = rate_result(RATE_ACCEPT, RATE_WHY_NONE, NULL);
 
     t->nlast = 0;
@@ -262,9 +263,9 @@ RATE_RESULT rate_txn_rcpt_sup(RATE_TXN *t, RL_STORE *store, const char *rcpt,
     ctx.sender = t->sender;
     ctx.client = t->client;
     ctx.auth = t->auth;
-    items = xcalloc(RL_MAX_KEYS, sizeof(RL_ITEM));
-    res = xcalloc(RL_MAX_KEYS, sizeof(RL_RESULT));
-    n = ratelimit_items(t->policy, &ctx, items, RL_MAX_KEYS);
+    items = xcalloc(RATE_STORE_ITEMS_MAX, sizeof(RATE_STORE_ITEM));
+    res = xcalloc(RATE_STORE_ITEMS_MAX, sizeof(RATE_STORE_RESULT));
+    n = rate_match_items(t->policy, &ctx, items, RATE_STORE_ITEMS_MAX);
     if (n == 0) {
         t->accepted++;
         goto done;
@@ -273,14 +274,14 @@ RATE_RESULT rate_txn_rcpt_sup(RATE_TXN *t, RL_STORE *store, const char *rcpt,
         st = store->ops->decide_sup(store, items, n, res, &accepted, &stamp, sup);
     else
         st = store->ops->decide(store, items, n, res, &accepted, &stamp);
-    if (st == RL_UNAVAILABLE || st == RL_NOT_ASKED) {
+    if (st == RATE_STORE_UNAVAILABLE || st == RATE_STORE_NOT_ASKED) {
         /* A store without StoreFailure (no failover wrapper), or the local
          * one failing: no decision, the recipient goes on. (StoreFailure
-         * accept never gets here: the failover store answers RL_OK.) */
+         * accept never gets here: the failover store answers RATE_STORE_OK.) */
         t->accepted++;
         goto done;
     }
-    if (st == RL_TEMPFAIL) {
+    if (st == RATE_STORE_TEMPFAIL) {
         log_warn("%s: rcpt=<%s>: rate limit store unavailable: recipient tempfailed", qid, norm);
         r = rate_result(RATE_TEMPFAIL, RATE_WHY_STORE, rcpt);
         goto done;
@@ -291,7 +292,7 @@ RATE_RESULT rate_txn_rcpt_sup(RATE_TXN *t, RL_STORE *store, const char *rcpt,
             : items[i].rule->shadow ? RATE_RULE_SHADOW_REFUSED : RATE_RULE_REFUSED;
     }
     t->nlast = n;
-    ratelimit_verdict(items, res, n, &v);
+    rate_match_verdict(items, res, n, &v);
     rate_log_shadow(qid, norm, items, res, n);
     if (accepted) {
         rate_keep_charge(t, rcpt, items, n, stamp);
@@ -347,7 +348,7 @@ size_t rate_txn_accepted(const RATE_TXN *t)
     return t->accepted;
 }
 
-void rate_txn_refund_rcpt(RATE_TXN *t, RL_STORE *store, const char *rcpt)
+void rate_txn_refund_rcpt(RATE_TXN *t, RATE_STORE *store, const char *rcpt)
 {
     for (size_t i = 0; i < t->ncharge; i++)
         if (strcmp(t->charge[i].rcpt, rcpt) == 0) {
@@ -366,7 +367,7 @@ void rate_txn_commit(RATE_TXN *t)
     t->committed = 1;
 }
 
-void rate_txn_free(RATE_TXN *t, RL_STORE *store)
+void rate_txn_free(RATE_TXN *t, RATE_STORE *store)
 {
     if (t == NULL)
         return;

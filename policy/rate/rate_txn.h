@@ -33,7 +33,7 @@ typedef struct rate_result {
     RATE_OUTCOME outcome;
     RATE_REASON reason;
     char        rcpt[ADDR_NORM_MAX];    /* the recipient as given, without its <> */
-    char        rule[RL_NAME_MAX];      /* RATE_WHY_LIMIT: the refusing rule */
+    char        rule[RATE_RULE_NAME_MAX]; /* RATE_WHY_LIMIT: the refusing rule */
     unsigned long long retry_s;         /* RATE_WHY_LIMIT: seconds until it may pass */
     char        why[256];               /* RATE_WHY_BAD_ADDRESS: what is wrong */
 } RATE_RESULT;
@@ -46,7 +46,7 @@ typedef enum rate_rule_result {
 } RATE_RULE_RESULT;
 
 typedef struct rate_decision {
-    const RL_RULE   *rule;
+    const RATE_RULE *rule;
     RATE_RULE_RESULT result;
 } RATE_DECISION;
 
@@ -55,7 +55,7 @@ typedef struct rate_txn RATE_TXN;
 /* rate_txn_new - a transaction of sender (normalised, or as given in MAIL FROM) from
  * client (address text) logged in as auth ("" if not). non_smtp: mail
  * from sendmail(1)/pickup, where Postfix cannot refuse single recipients. */
-RATE_TXN *rate_txn_new(const RL_POLICY *p, const ADDR_NORM_OPTS *norm, const char *sender,
+RATE_TXN *rate_txn_new(const RATE_POLICY *p, const ADDR_NORM_OPTS *norm, const char *sender,
                        const char *client, const char *auth, int non_smtp);
 
 /* rate_txn_rcpt - decide one recipient: rcpt as given in RCPT TO, norm
@@ -63,16 +63,16 @@ RATE_TXN *rate_txn_new(const RL_POLICY *p, const ADDR_NORM_OPTS *norm, const cha
  * read rcpt here; one that cannot be normalised is refused
  * (RATE_WHY_BAD_ADDRESS). Logs
  * every refusal, shadow hit and store trouble with the queue id. */
-RATE_RESULT rate_txn_rcpt(RATE_TXN *t, RL_STORE *store, const char *rcpt, const char *norm,
+RATE_RESULT rate_txn_rcpt(RATE_TXN *t, RATE_STORE *store, const char *rcpt, const char *norm,
                          const char *qid);
 
 /* rate_txn_rcpt_sup - rate_txn_rcpt() that also has the store fetch sup
  * (rate_store.h) in the same call when it can; sup NULL: rate_txn_rcpt() */
-RATE_RESULT rate_txn_rcpt_sup(RATE_TXN *t, RL_STORE *store, const char *rcpt, const char *norm,
-                             const char *qid, RL_SUP *sup);
+RATE_RESULT rate_txn_rcpt_sup(RATE_TXN *t, RATE_STORE *store, const char *rcpt, const char *norm,
+                             const char *qid, RATE_STORE_SUP *sup);
 
 /* rate_txn_sup_free - free what a decision fetched into sup (its lists) */
-void rate_txn_sup_free(RL_SUP *sup);
+void rate_txn_sup_free(RATE_STORE_SUP *sup);
 
 /* rate_txn_decisions - what each rule said of the recipient last decided
  * by rate_txn_rcpt*(): how many (0 when no store decided: none applies,
@@ -96,12 +96,12 @@ size_t rate_txn_accepted(const RATE_TXN *t);
 
 /* rate_txn_refund_rcpt - give back what one recipient (as given to
  * rate_txn_rcpt()) was charged: it was removed from the message later */
-void rate_txn_refund_rcpt(RATE_TXN *t, RL_STORE *store, const char *rcpt);
+void rate_txn_refund_rcpt(RATE_TXN *t, RATE_STORE *store, const char *rcpt);
 
 /* rate_txn_commit - the message was accepted: keep the charges */
 void rate_txn_commit(RATE_TXN *t);
 
 /* rate_txn_free - give back every charge unless committed, then free */
-void rate_txn_free(RATE_TXN *t, RL_STORE *store);
+void rate_txn_free(RATE_TXN *t, RATE_STORE *store);
 
 #endif

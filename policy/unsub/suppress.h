@@ -67,7 +67,7 @@ struct redis_pool;
 SUPPRESS *suppress_open_pool(struct redis_pool *pool, const char *on_failure);
 
 /* suppress_answered - lookups were answered for the list by another call on
- * its store (the rate script, rate_store.h's RL_SUP): the list is up */
+ * its store (the rate script, rate_store.h's RATE_STORE_SUP): the list is up */
 void suppress_answered(SUPPRESS *s);
 
 /* suppress_stats - a copy of the counters */
@@ -130,7 +130,7 @@ long suppress_list(SUPPRESS *s, const char *rcpt, const char *stream,
                    void (*fn)(const SUPPRESS_ENTRY *e, void *arg), void *arg, BUF *err);
 
 /* suppress_redis_value - a Redis list's stored entry ("CREATED SOURCE
- * REASON EXPIRES EVIDENCE", as the rate script hands over in RL_SUP's
+ * REASON EXPIRES EVIDENCE", as the rate script hands over in RATE_STORE_SUP's
  * values) into reason and evidence (SUPPRESS_EVIDENCE_MAX bytes); 0, or -1
  * if malformed (reason manual, evidence "": it is there, cause unknown) */
 int suppress_redis_value(const char *value, SUPPRESS_REASON *reason, char *evidence);

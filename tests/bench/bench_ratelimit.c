@@ -60,8 +60,8 @@ static const char *default_policy =
 typedef struct worker {
     pthread_t  tid;
     int        index;
-    RL_STORE  *store;
-    const RL_POLICY *policy;
+    RATE_STORE *store;
+    const RATE_POLICY *policy;
     ADDR_NORM_OPTS norm;
     size_t     first, count;    /* decisions of this thread */
     size_t     recipients, per_msg, nthreads;
@@ -166,10 +166,10 @@ static void usage(void)
 }
 
 /* bench_policy - the policy file given, or the default one; NULL after saying why */
-static RL_POLICY *bench_policy(const char *policy_path)
+static RATE_POLICY *bench_policy(const char *policy_path)
 {
     char tmpl[] = "/tmp/bench-policy-XXXXXX";
-    RL_POLICY *policy;
+    RATE_POLICY *policy;
     BUF err;
 
     if (policy_path == NULL) {
@@ -183,7 +183,7 @@ static RL_POLICY *bench_policy(const char *policy_path)
         policy_path = tmpl;
     }
     buf_init(&err, 64 * 1024);
-    policy = rl_policy_load(policy_path, &err);
+    policy = rate_policy_load(policy_path, &err);
     if (policy_path == tmpl)
         unlink(tmpl);
     if (policy == NULL)
@@ -194,30 +194,31 @@ static RL_POLICY *bench_policy(const char *policy_path)
 
 /* bench_store - the embedded store sized for the run, or Redis behind the
  * failover store; NULL after saying why */
-static RL_STORE *bench_store(const char *store_spec, size_t slots)
+static RATE_STORE *bench_store(const char *store_spec, size_t slots)
 {
-    STORE_REDIS_OPTS o = { .connect_timeout_ms = 100, .timeout_ms = 50, .pool_size = 8, .prefix = NULL };
-    RL_STORE *r;
+    RATE_STORE_REDIS_OPTS o = { .connect_timeout_ms = 100, .timeout_ms = 50, .pool_size = 8,
+                                .prefix = NULL };
+    RATE_STORE *r;
     BUF err;
 
     if (strcasecmp(store_spec, "embedded") == 0)
-        return store_mem_new(slots, NULL);
+        return rate_store_mem_new(slots, NULL);
     buf_init(&err, 1024);
-    if ((r = store_redis_new(store_spec, &o, &err)) == NULL)
+    if ((r = rate_store_redis_new(store_spec, &o, &err)) == NULL)
         fprintf(stderr, "bench_ratelimit: %s\n", err.data ? err.data : "bad store");
-    else if (store_redis_ping(r, &err) < 0) {
+    else if (rate_store_redis_ping(r, &err) < 0) {
         fprintf(stderr, "bench_ratelimit: redis: %s\n", err.data ? err.data : "no answer");
         r = NULL;
     }
     buf_free(&err);
-    return r ? store_failover_new(r, NULL, STORE_FAIL_TEMPFAIL, 1000) : NULL;
+    return r ? rate_store_failover_new(r, NULL, RATE_STORE_FAIL_TEMPFAIL, 1000) : NULL;
 }
 
 /* bench_run - the decisions split over the workers' threads; their
  * latencies in all[], the totals added up; the elapsed nanoseconds, 0
  * when a thread cannot start */
-static uint64_t bench_run(const BENCH_ARGS *a, RL_POLICY *policy, RL_STORE *store, uint64_t *all,
-                          size_t *acc, size_t *ref, size_t *fail)
+static uint64_t bench_run(const BENCH_ARGS *a, RATE_POLICY *policy, RATE_STORE *store,
+                          uint64_t *all, size_t *acc, size_t *ref, size_t *fail)
 {
     WORKER *w = xcalloc(a->nthreads, sizeof(*w));
     uint64_t t0, t1;
@@ -292,8 +293,8 @@ static void bench_args(int argc, char **argv, BENCH_ARGS *a)
 int main(int argc, char **argv)
 {
     BENCH_ARGS a;
-    RL_POLICY *policy;
-    RL_STORE *store;
+    RATE_POLICY *policy;
+    RATE_STORE *store;
     uint64_t *all, ns, sum = 0;
     size_t acc = 0, ref = 0, fail = 0;
     long long ev0 = 0, ev1 = 0, eval0 = 0, eval1 = 0;
@@ -312,11 +313,11 @@ int main(int argc, char **argv)
     all = xcalloc(a.decisions, sizeof(*all));
     ns = bench_run(&a, policy, store, all, &acc, &ref, &fail);
     if (redis) {
-        STORE_FAILOVER_STATS st;
+        RATE_STORE_FAILOVER_STATS st;
 
         ev1 = redis_stat(a.store_spec, "evalsha");
         eval1 = redis_stat(a.store_spec, "eval");
-        store_failover_stats(store, &st);
+        rate_store_failover_stats(store, &st);
         fail += (size_t) st.primary_failed;
     }
     for (size_t i = 0; i < a.decisions; i++)
@@ -333,7 +334,7 @@ int main(int argc, char **argv)
                (double) (ev1 - ev0) / (double) a.decisions);
     printf("\n");
     store->ops->free(store);
-    rl_policy_free(policy);
+    rate_policy_free(policy);
     free(all);
     return fail ? 1 : 0;
 }

@@ -12,7 +12,7 @@
  *    length P, must never count fewer or wait less than the brute force,
  *    and must refuse at most w - 1 ms early (the measured maximum is
  *    printed);
- *  - limiter_convert() to the same N and P changes no decision, and to
+ *  - rate_limiter_convert() to the same N and P changes no decision, and to
  *    another N and P never lets through more than the new rule would on
  *    the events the old state still held.
  *
@@ -37,11 +37,11 @@
 #include "util.h"
 
 /* lt_new - a fresh state for N and P */
-static LIMITER_STATE *lt_new(uint32_t limit, uint64_t period)
+static RATE_LIMITER_STATE *lt_new(uint32_t limit, uint64_t period)
 {
-    LIMITER_STATE *st = xmalloc(limiter_size(limit));
+    RATE_LIMITER_STATE *st = xmalloc(rate_limiter_size(limit));
 
-    limiter_init(st, limit, period);
+    rate_limiter_init(st, limit, period);
     return st;
 }
 
@@ -73,10 +73,10 @@ static int lt_num(const char **pp, uint64_t *v)
 
 /*
  * lt_op - run one op token on *stp. Beyond the shared syntax (c, r, p)
- * C-only rows may use "i@T=0|1" (limiter_idle() at T) and "x@T=N/P"
- * (limiter_convert() at T to N/P; the state is replaced).
+ * C-only rows may use "i@T=0|1" (rate_limiter_idle() at T) and "x@T=N/P"
+ * (rate_limiter_convert() at T to N/P; the state is replaced).
  */
-static void lt_op(const LT_CASE *c, LIMITER_STATE **stp, const char *tok, size_t len)
+static void lt_op(const LT_CASE *c, RATE_LIMITER_STATE **stp, const char *tok, size_t len)
 {
     char op[128], got[64];
     const char *p, *exp = "";
@@ -106,7 +106,7 @@ static void lt_op(const LT_CASE *c, LIMITER_STATE **stp, const char *tok, size_t
         switch (kind) {
         case 'c':
         case 'p':
-            ok = limiter_check(*stp, t, &count, &wait);
+            ok = rate_limiter_check(*stp, t, &count, &wait);
             if (kind == 'p')
                 snprintf(got, sizeof(got), "%u", count);
             else if (ok)
@@ -120,24 +120,24 @@ static void lt_op(const LT_CASE *c, LIMITER_STATE **stp, const char *tok, size_t
                 fail_msg("case %s: op \"%s\" (#%llu, at %llu): expected %s, got %s", c->name,
                          op, (unsigned long long) r + 1, (unsigned long long) t, exp, got);
             if (kind == 'c' && ok)
-                limiter_charge(*stp, t);
+                rate_limiter_charge(*stp, t);
             break;
         case 'r':
-            limiter_refund(*stp, t);
+            rate_limiter_refund(*stp, t);
             break;
         case 'i':
-            snprintf(got, sizeof(got), "%d", limiter_idle(*stp, t));
+            snprintf(got, sizeof(got), "%d", rate_limiter_idle(*stp, t));
             if (strcmp(got, exp) != 0)
                 fail_msg("case %s: op \"%s\": expected idle=%s, got %s", c->name, op, exp, got);
             break;
         case 'x': {
             const char *q = exp;
-            LIMITER_STATE *dst;
+            RATE_LIMITER_STATE *dst;
 
             if (lt_num(&q, &v1) < 0 || *q++ != '/' || lt_num(&q, &v2) < 0 || *q)
                 fail_msg("case %s: bad convert \"%s\"", c->name, op);
-            dst = xmalloc(limiter_size((uint32_t) v1));
-            limiter_convert(*stp, dst, (uint32_t) v1, v2, t);
+            dst = xmalloc(rate_limiter_size((uint32_t) v1));
+            rate_limiter_convert(*stp, dst, (uint32_t) v1, v2, t);
             free(*stp);
             *stp = dst;
             break;
@@ -152,7 +152,7 @@ static void lt_op(const LT_CASE *c, LIMITER_STATE **stp, const char *tok, size_t
 static void lt_run_case(void **state)
 {
     const LT_CASE *c = *state;
-    LIMITER_STATE *st = lt_new(c->limit, c->period);
+    RATE_LIMITER_STATE *st = lt_new(c->limit, c->period);
     const char *p = c->ops, *e;
 
     for (;;) {
@@ -260,7 +260,7 @@ static const LT_CASE convert_cases[] = {
     {"convert-bucket-n-down", 1000, 255000, "c@0*500=ok x@10=400/255000 p@10=500 c@10=no:255989"},
 };
 
-/* test_sizes - limiter_size() and limiter_init() per mode */
+/* test_sizes - rate_limiter_size() and rate_limiter_init() per mode */
 static void test_sizes(void **state)
 {
     static const struct { uint32_t n; uint32_t slots; } t[] = {
@@ -271,20 +271,20 @@ static void test_sizes(void **state)
 
     (void) state;
     for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-        LIMITER_STATE *st = lt_new(t[i].n, 1000);
+        RATE_LIMITER_STATE *st = lt_new(t[i].n, 1000);
 
-        if (limiter_size(t[i].n) != sizeof(LIMITER_STATE) + t[i].slots * sizeof(uint64_t)
+        if (rate_limiter_size(t[i].n) != sizeof(RATE_LIMITER_STATE) + t[i].slots * sizeof(uint64_t)
             || st->nslots != t[i].slots || st->n != 0 || st->limit != (t[i].n ? t[i].n : 1))
-            fail_msg("size case N=%u: size %zu nslots %u", t[i].n, limiter_size(t[i].n),
+            fail_msg("size case N=%u: size %zu nslots %u", t[i].n, rate_limiter_size(t[i].n),
                      st->nslots);
         free(st);
     }
-    assert_true(limiter_size(10000000) <= 2200);
-    assert_int_equal(LIMITER_SLOT_MS(255000), 1000);
-    assert_int_equal(LIMITER_SLOT_MS(255001), 1001);
-    assert_int_equal(LIMITER_SLOT_MS(1), 1);
-    assert_int_equal(LIMITER_SLOT_MS(0), 1);
-    assert_int_equal(LIMITER_SLOT_MS(86400000), 338824);
+    assert_true(rate_limiter_size(10000000) <= 2200);
+    assert_int_equal(RATE_LIMITER_SLOT_MS(255000), 1000);
+    assert_int_equal(RATE_LIMITER_SLOT_MS(255001), 1001);
+    assert_int_equal(RATE_LIMITER_SLOT_MS(1), 1);
+    assert_int_equal(RATE_LIMITER_SLOT_MS(0), 1);
+    assert_int_equal(RATE_LIMITER_SLOT_MS(86400000), 338824);
 }
 
 /* ---- randomised simulations against a brute-force sliding window ---- */
@@ -394,13 +394,13 @@ typedef struct sim_case {
  */
 static uint64_t sim_run(const SIM_CASE *c, uint64_t *refused_out, uint64_t *early_sum)
 {
-    LIMITER_STATE *st = lt_new(c->limit, c->period);
+    RATE_LIMITER_STATE *st = lt_new(c->limit, c->period);
     REF ref = {0};
     uint64_t t = 1000, now = 0, wait, ref_wait, max_early = 0, refused = 0, phase_left = 0;
-    uint64_t w = LIMITER_SLOT_MS(c->period), recent[16];
+    uint64_t w = RATE_LIMITER_SLOT_MS(c->period), recent[16];
     size_t i, first, cnt, nrecent = 0;
     uint32_t count;
-    int exact = c->limit <= LIMITER_EXACT_MAX, phase = 0, ok;
+    int exact = c->limit <= RATE_LIMITER_EXACT_MAX, phase = 0, ok;
 
     rng_state = c->seed;
     for (i = 0; i < c->events; i++) {
@@ -409,13 +409,13 @@ static uint64_t sim_run(const SIM_CASE *c, uint64_t *refused_out, uint64_t *earl
             size_t k = rng_below(nrecent);
 
             /* Both forget an event that has left the window. */
-            limiter_refund(st, recent[k]);
+            rate_limiter_refund(st, recent[k]);
             (void) ref_remove(&ref, recent[k]);
             recent[k] = recent[--nrecent];
             continue;
         }
         now = t > now ? t : now;        /* the limiter's clock rule */
-        ok = limiter_check(st, t, &count, &wait);
+        ok = rate_limiter_check(st, t, &count, &wait);
         cnt = ref_window(&ref, now, c->period, &first);
         ref_wait = cnt >= c->limit ? ref.t[first + cnt - c->limit] + c->period - now : 0;
         if (exact) {
@@ -443,7 +443,7 @@ static uint64_t sim_run(const SIM_CASE *c, uint64_t *refused_out, uint64_t *earl
             }
         }
         if (ok) {
-            limiter_charge(st, t);
+            rate_limiter_charge(st, t);
             ref_add(&ref, now);
             if (nrecent < 16)
                 recent[nrecent++] = now;
@@ -485,9 +485,9 @@ static void test_sim(void **state)
 {
     const SIM_CASE *c = *state;
     uint64_t refused = 0, early_sum = 0, max_early = sim_run(c, &refused, &early_sum);
-    uint64_t w = LIMITER_SLOT_MS(c->period);
+    uint64_t w = RATE_LIMITER_SLOT_MS(c->period);
 
-    if (c->limit > LIMITER_EXACT_MAX) {
+    if (c->limit > RATE_LIMITER_EXACT_MAX) {
         print_message("%s: w=%llu ms, %llu refusals, early refusal max %llu ms (bound w-1 = "
                       "%llu), mean %.1f ms\n", c->name, (unsigned long long) w,
                       (unsigned long long) refused, (unsigned long long) max_early,
@@ -535,7 +535,7 @@ static const CONV_CASE conv_cases[] = {
 static void test_conv(void **state)
 {
     const CONV_CASE *c = *state;
-    LIMITER_STATE *st = lt_new(c->na, c->pa), *copy = NULL, *dst;
+    RATE_LIMITER_STATE *st = lt_new(c->na, c->pa), *copy = NULL, *dst;
     REF ref = {0};
     uint64_t t = 1000, now = 0, conv_at, horizon = 0, wait, wait2, phase_left = 0;
     size_t i, first, events = 200000, switched = 0, lo = 0;
@@ -552,8 +552,8 @@ static void test_conv(void **state)
         now = t > now ? t : now;
         if (!switched && i == events / 2) {
             conv_at = now;
-            dst = xmalloc(limiter_size(c->nb));
-            limiter_convert(st, dst, c->nb, c->pb, now);
+            dst = xmalloc(rate_limiter_size(c->nb));
+            rate_limiter_convert(st, dst, c->nb, c->pb, now);
             if (same) {
                 copy = st;
             } else {
@@ -566,18 +566,18 @@ static void test_conv(void **state)
                 /* void */ ;
             continue;
         }
-        ok = limiter_check(st, t, &count, &wait);
+        ok = rate_limiter_check(st, t, &count, &wait);
         if (copy != NULL) {
-            ok2 = limiter_check(copy, t, &count2, &wait2);
+            ok2 = rate_limiter_check(copy, t, &count2, &wait2);
             if (ok != ok2 || count != count2 || (!ok && wait != wait2))
                 fail_msg("conv %s: event %zu at %llu: converted %d/%u/%llu, original "
                          "%d/%u/%llu", c->name, i, (unsigned long long) now, ok, count,
                          (unsigned long long) wait, ok2, count2, (unsigned long long) wait2);
         }
         if (ok) {
-            limiter_charge(st, t);
+            rate_limiter_charge(st, t);
             if (copy != NULL)
-                limiter_charge(copy, t);
+                rate_limiter_charge(copy, t);
             ref_add(&ref, now);
         }
     }

@@ -16,9 +16,9 @@
 #include "rate_match.h"
 
 /* rule - a rule built by hand (the parser has its own tests) */
-static RL_RULE rule(const char *name, unsigned keys, RL_ACTION action, int shadow)
+static RATE_RULE rule(const char *name, unsigned keys, RATE_ACTION action, int shadow)
 {
-    RL_RULE r;
+    RATE_RULE r;
 
     memset(&r, 0, sizeof(r));
     snprintf(r.name, sizeof(r.name), "%s", name);
@@ -35,7 +35,7 @@ static RL_RULE rule(const char *name, unsigned keys, RL_ACTION action, int shado
     return r;
 }
 
-static void free_rules(RL_RULE *r, size_t n)
+static void free_rules(RATE_RULE *r, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         strv_free(&r[i].exempt_rcpt);
@@ -47,7 +47,7 @@ static void free_rules(RL_RULE *r, size_t n)
 
 typedef struct key_case {
     const char *name;
-    RATELIMIT_CTX ctx;
+    RATE_MATCH_CTX ctx;
     const char *want[8];        /* expected keys, in policy order */
 } KEY_CASE;
 
@@ -85,34 +85,34 @@ static const KEY_CASE key_cases[] = {
 
 static void test_items(void **state)
 {
-    RL_RULE r[7];
-    RL_POLICY p;
+    RATE_RULE r[7];
+    RATE_POLICY p;
     BUF errs;
 
     (void) state;
-    r[0] = rule("rcpt-burst", RL_KEY_RCPT, RL_ACT_TEMPFAIL, 0);
+    r[0] = rule("rcpt-burst", RATE_KEY_RCPT, RATE_ACTION_TEMPFAIL, 0);
     strv_add(&r[0].exempt_rcpt, "*@internal.example");
     strv_add(&r[0].exempt_sender, "noreply@*");
-    r[1] = rule("domain", RL_KEY_RCPT_DOMAIN, RL_ACT_TEMPFAIL, 0);
-    r[2] = rule("tenant", RL_KEY_RCPT | RL_KEY_SENDER_DOMAIN, RL_ACT_TEMPFAIL, 1);
-    r[3] = rule("net", RL_KEY_CLIENT_IP, RL_ACT_TEMPFAIL, 0);
+    r[1] = rule("domain", RATE_KEY_RCPT_DOMAIN, RATE_ACTION_TEMPFAIL, 0);
+    r[2] = rule("tenant", RATE_KEY_RCPT | RATE_KEY_SENDER_DOMAIN, RATE_ACTION_TEMPFAIL, 1);
+    r[3] = rule("net", RATE_KEY_CLIENT_IP, RATE_ACTION_TEMPFAIL, 0);
     r[3].v4len = 24;
     buf_init(&errs, 1024);
     r[3].exempt_client = netlist_build("10.0.0.0/8", "test", &errs);
     assert_non_null(r[3].exempt_client);
-    r[4] = rule("v6net", RL_KEY_CLIENT_IP, RL_ACT_TEMPFAIL, 0);
+    r[4] = rule("v6net", RATE_KEY_CLIENT_IP, RATE_ACTION_TEMPFAIL, 0);
     r[4].v6len = 48;
-    r[5] = rule("login", RL_KEY_AUTH, RL_ACT_REJECT, 0);
+    r[5] = rule("login", RATE_KEY_AUTH, RATE_ACTION_REJECT, 0);
     strv_add(&r[5].exempt_auth, "monitor");
-    r[6] = rule("all", RL_KEY_GLOBAL, RL_ACT_TEMPFAIL, 0);
+    r[6] = rule("all", RATE_KEY_GLOBAL, RATE_ACTION_TEMPFAIL, 0);
     p.rule = r;
     p.n = 7;
     p.path = NULL;
 
     for (size_t i = 0; i < sizeof(key_cases) / sizeof(key_cases[0]); i++) {
         const KEY_CASE *c = &key_cases[i];
-        RL_ITEM items[16];
-        size_t n = ratelimit_items(&p, &c->ctx, items, 16), j;
+        RATE_STORE_ITEM items[16];
+        size_t n = rate_match_items(&p, &c->ctx, items, 16), j;
 
         for (j = 0; j < n && c->want[j]; j++)
             if (strcmp(items[j].key, c->want[j]) != 0)
@@ -136,7 +136,7 @@ static void test_items(void **state)
         };
 
         for (size_t i = 0; i < sizeof(why) / sizeof(why[0]); i++) {
-            const char *got = ratelimit_why_not(&r[why[i].rule], &key_cases[why[i].ctx].ctx);
+            const char *got = rate_match_why_not(&r[why[i].rule], &key_cases[why[i].ctx].ctx);
 
             if (strcmp(got, why[i].want) != 0)
                 fail_msg("case \"%s\", rule %s: \"%s\", want \"%s\"", key_cases[why[i].ctx].name,
@@ -145,9 +145,9 @@ static void test_items(void **state)
     }
     /* the bound on items is respected */
     {
-        RL_ITEM items[2];
+        RATE_STORE_ITEM items[2];
 
-        assert_int_equal(ratelimit_items(&p, &key_cases[0].ctx, items, 2), 2);
+        assert_int_equal(rate_match_items(&p, &key_cases[0].ctx, items, 2), 2);
     }
     free_rules(r, 7);
     buf_free(&errs);
@@ -176,29 +176,29 @@ static const VERDICT_CASE verdict_cases[] = {
 
 static void test_verdict(void **state)
 {
-    RL_RULE r[4];
-    RL_ITEM items[4];
+    RATE_RULE r[4];
+    RATE_STORE_ITEM items[4];
 
     (void) state;
-    r[0] = rule("t", RL_KEY_RCPT, RL_ACT_TEMPFAIL, 0);
-    r[1] = rule("r", RL_KEY_RCPT, RL_ACT_REJECT, 0);
-    r[2] = rule("q", RL_KEY_RCPT, RL_ACT_QUARANTINE, 0);
-    r[3] = rule("s", RL_KEY_RCPT, RL_ACT_TEMPFAIL, 1);
+    r[0] = rule("t", RATE_KEY_RCPT, RATE_ACTION_TEMPFAIL, 0);
+    r[1] = rule("r", RATE_KEY_RCPT, RATE_ACTION_REJECT, 0);
+    r[2] = rule("q", RATE_KEY_RCPT, RATE_ACTION_QUARANTINE, 0);
+    r[3] = rule("s", RATE_KEY_RCPT, RATE_ACTION_TEMPFAIL, 1);
     for (int i = 0; i < 4; i++) {
         items[i].rule = &r[i];
         snprintf(items[i].key, sizeof(items[i].key), "%.63s|rcpt=a@b", r[i].name);
     }
     for (size_t i = 0; i < sizeof(verdict_cases) / sizeof(verdict_cases[0]); i++) {
         const VERDICT_CASE *c = &verdict_cases[i];
-        RL_RESULT res[4];
-        RATELIMIT_VERDICT v;
+        RATE_STORE_RESULT res[4];
+        RATE_MATCH_VERDICT v;
 
         for (int j = 0; j < 4; j++) {
             res[j].allowed = c->allowed[j];
             res[j].wait_ms = c->wait[j];
             res[j].count = 3;
         }
-        ratelimit_verdict(items, res, 4, &v);
+        rate_match_verdict(items, res, 4, &v);
         if (v.refused != c->refused || v.shadow != c->shadow)
             fail_msg("case \"%s\": refused=%d shadow=%zu", c->name, v.refused, v.shadow);
         if (c->refused && (strcmp(v.rule->name, c->rule) != 0 || v.wait_ms != c->wait_ms))
@@ -207,13 +207,13 @@ static void test_verdict(void **state)
     }
     /* two tempfail rules: the longer wait decides, so the retry is never early */
     {
-        RL_RESULT res[2] = {{0, 3, 2000}, {0, 3, 9000}};
-        RL_ITEM two[2];
-        RATELIMIT_VERDICT v;
+        RATE_STORE_RESULT res[2] = {{0, 3, 2000}, {0, 3, 9000}};
+        RATE_STORE_ITEM two[2];
+        RATE_MATCH_VERDICT v;
 
         two[0] = items[0];
         two[1] = items[0];
-        ratelimit_verdict(two, res, 2, &v);
+        rate_match_verdict(two, res, 2, &v);
         assert_int_equal(v.wait_ms, 9000);
     }
     free_rules(r, 4);
@@ -222,11 +222,11 @@ static void test_verdict(void **state)
 static void test_retry_rounding(void **state)
 {
     (void) state;
-    assert_int_equal(ratelimit_retry_s(0), 0);
-    assert_int_equal(ratelimit_retry_s(1), 1);
-    assert_int_equal(ratelimit_retry_s(1000), 1);
-    assert_int_equal(ratelimit_retry_s(1001), 2);
-    assert_int_equal(ratelimit_retry_s(412000), 412);
+    assert_int_equal(rate_match_retry_s(0), 0);
+    assert_int_equal(rate_match_retry_s(1), 1);
+    assert_int_equal(rate_match_retry_s(1000), 1);
+    assert_int_equal(rate_match_retry_s(1001), 2);
+    assert_int_equal(rate_match_retry_s(412000), 412);
 }
 
 int main(void)

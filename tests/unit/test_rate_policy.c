@@ -2,7 +2,7 @@
 /*
  * test_rate_policy.c - unit tests for rate_policy.c: every error with its
  * exact "file:line: message", good files covering every key, action and
- * option (checked through rl_policy_describe() and the rule fields), the
+ * option (checked through rate_policy_describe() and the rule fields), the
  * exempt-client lists, files that are not regular files, and describe()
  * cutting its output to fit; ratespec_period_str() writing periods back.
  *
@@ -246,7 +246,7 @@ static const POL_CASE pol_cases[] = {
 };
 
 /* render_rules - "name|describe|v4/v6|line\n" per rule */
-static char *render_rules(const RL_POLICY *p)
+static char *render_rules(const RATE_POLICY *p)
 {
     BUF b;
     char d[16384];
@@ -255,10 +255,10 @@ static char *render_rules(const RL_POLICY *p)
     buf_init(&b, 1 << 20);
     assert_int_equal(buf_append(&b, "", 0), 0);
     for (i = 0; i < p->n; i++) {
-        const RL_RULE *r = &p->rule[i];
+        const RATE_RULE *r = &p->rule[i];
 
         assert_int_equal(buf_printf(&b, "%s|%s|%d/%d|%d\n", r->name,
-                                    rl_policy_describe(r, d, sizeof(d)), r->v4len, r->v6len,
+                                    rate_policy_describe(r, d, sizeof(d)), r->v4len, r->v6len,
                                     r->line), 0);
     }
     return b.data;
@@ -269,12 +269,12 @@ static void test_policy(void **state)
 {
     const POL_CASE *c = *state;
     char *path = th_tempfile_with(c->text, pol_rules), *exp;
-    RL_POLICY *p;
+    RATE_POLICY *p;
     BUF errs;
     size_t i;
 
     buf_init(&errs, 1 << 20);
-    p = rl_policy_load(path, &errs);
+    p = rate_policy_load(path, &errs);
     if (c->ok) {
         if (p == NULL)
             fail_msg("case %s: load failed:\n%s", c->name, errs.data ? errs.data : "");
@@ -292,9 +292,9 @@ static void test_policy(void **state)
             free(got);
             free(want);
         } else {
-            assert_int_equal(p->n, RL_RULES_MAX);
+            assert_int_equal(p->n, RATE_POLICY_RULES_MAX);
         }
-        rl_policy_free(p);
+        rate_policy_free(p);
     } else {
         char *want = th_expand_with(c->expect, NULL, pol_rules);
         const char *vals[26] = { NULL };
@@ -323,23 +323,23 @@ static void test_fields(void **state)
                              "exempt-auth=alice,Bob\n"
                              "plain global 5/1h quarantine\n"
                              "sh sender 1/1s shadow\n");
-    RL_POLICY *p;
-    const RL_RULE *r;
+    RATE_POLICY *p;
+    const RATE_RULE *r;
     BUF errs;
 
     (void) state;
     buf_init(&errs, 4096);
-    p = rl_policy_load(path, &errs);
+    p = rate_policy_load(path, &errs);
     assert_non_null(p);
     assert_int_equal(p->n, 3);
     r = &p->rule[0];
     assert_string_equal(r->name, "all");
-    assert_int_equal(r->keys, RL_KEY_RCPT | RL_KEY_CLIENT_IP);
+    assert_int_equal(r->keys, RATE_KEY_RCPT | RATE_KEY_CLIENT_IP);
     assert_int_equal(r->v4len, 24);
     assert_int_equal(r->v6len, 64);
     assert_int_equal(r->limit, 3);
     assert_int_equal(r->period_ms, 600000);
-    assert_int_equal(r->action, RL_ACT_REJECT);
+    assert_int_equal(r->action, RATE_ACTION_REJECT);
     assert_int_equal(r->shadow, 1);
     assert_int_equal(r->exempt_rcpt.n, 2);
     assert_string_equal(r->exempt_rcpt.v[0], "*@example.com");
@@ -358,21 +358,21 @@ static void test_fields(void **state)
     assert_int_equal(netlist_match_str(r->exempt_client, "127.0.0.1", NULL), 1);
     assert_int_equal(p->rule[0].line, 1);
     r = &p->rule[1];
-    assert_int_equal(r->keys, RL_KEY_GLOBAL);
+    assert_int_equal(r->keys, RATE_KEY_GLOBAL);
     assert_int_equal(r->v4len, 32);
     assert_int_equal(r->v6len, 128);
     assert_int_equal(r->period_ms, 3600000);
-    assert_int_equal(r->action, RL_ACT_QUARANTINE);
+    assert_int_equal(r->action, RATE_ACTION_QUARANTINE);
     assert_int_equal(r->shadow, 0);
     assert_null(r->exempt_client);
     assert_int_equal(r->exempt_rcpt.n, 0);
     assert_null(r->exempt_rcpt.v[0]);
     r = &p->rule[2];
-    assert_int_equal(r->action, RL_ACT_SHADOW);
+    assert_int_equal(r->action, RATE_ACTION_SHADOW);
     assert_int_equal(r->shadow, 1);
     assert_int_equal(r->period_ms, 1000);
     assert_int_equal(r->line, 3);
-    rl_policy_free(p);
+    rate_policy_free(p);
     buf_free(&errs);
     th_unlink(path);
 }
@@ -381,7 +381,7 @@ static void test_fields(void **state)
 static void test_not_regular(void **state)
 {
     char dir[] = "/tmp/txmilter-test-XXXXXX", fifo[4200], want[8600];
-    RL_POLICY *p;
+    RATE_POLICY *p;
     BUF errs;
 
     (void) state;
@@ -390,23 +390,23 @@ static void test_not_regular(void **state)
     assert_int_equal(mkfifo(fifo, 0600), 0);
     buf_init(&errs, 4096);
 
-    assert_null(p = rl_policy_load(dir, &errs));
+    assert_null(p = rate_policy_load(dir, &errs));
     snprintf(want, sizeof(want), "%s is not a regular file\n", dir);
     assert_string_equal(errs.data, want);
     buf_reset(&errs);
 
-    assert_null(p = rl_policy_load(fifo, &errs));        /* must not block */
+    assert_null(p = rate_policy_load(fifo, &errs));      /* must not block */
     snprintf(want, sizeof(want), "%s is not a regular file\n", fifo);
     assert_string_equal(errs.data, want);
     buf_reset(&errs);
 
     snprintf(fifo, sizeof(fifo), "%s/missing", dir);
-    assert_null(p = rl_policy_load(fifo, &errs));
+    assert_null(p = rate_policy_load(fifo, &errs));
     snprintf(want, sizeof(want), "cannot open %s: No such file or directory\n", fifo);
     assert_string_equal(errs.data, want);
 
-    assert_null(rl_policy_load(fifo, NULL));             /* errs may be NULL */
-    rl_policy_free(NULL);
+    assert_null(rate_policy_load(fifo, NULL));           /* errs may be NULL */
+    rate_policy_free(NULL);
     snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
     assert_int_equal(unlink(fifo), 0);
     assert_int_equal(rmdir(dir), 0);
@@ -418,24 +418,24 @@ static void test_describe_cut(void **state)
 {
     char *path = th_tempfile("t rcpt,sender_domain 10/1h tempfail shadow exempt-auth=a,b\n");
     char whole[512], small[64];
-    RL_POLICY *p;
+    RATE_POLICY *p;
     size_t len;
 
     (void) state;
-    assert_non_null(p = rl_policy_load(path, NULL));
-    assert_string_equal(rl_policy_describe(&p->rule[0], whole, sizeof(whole)),
+    assert_non_null(p = rate_policy_load(path, NULL));
+    assert_string_equal(rate_policy_describe(&p->rule[0], whole, sizeof(whole)),
                         "rcpt,sender_domain 10/1h tempfail shadow exempt-auth=a,b");
     for (len = 1; len < sizeof(small); len++) {
         memset(small, '#', sizeof(small));
-        assert_ptr_equal(rl_policy_describe(&p->rule[0], small, len), small);
+        assert_ptr_equal(rate_policy_describe(&p->rule[0], small, len), small);
         if (strlen(small) != (len - 1 < strlen(whole) ? len - 1 : strlen(whole))
             || strncmp(small, whole, strlen(small)) != 0)
             fail_msg("describe into %zu bytes gave \"%s\"", len, small);
         if (small[len] != '#' && len + 1 < sizeof(small))
             fail_msg("describe into %zu bytes wrote past the end", len);
     }
-    assert_ptr_equal(rl_policy_describe(&p->rule[0], small, 0), small);
-    rl_policy_free(p);
+    assert_ptr_equal(rate_policy_describe(&p->rule[0], small, 0), small);
+    rate_policy_free(p);
     th_unlink(path);
 }
 

@@ -3,7 +3,7 @@
  * test_rate_store_mem.c - unit tests for rate_store_mem.c, the embedded rate store:
  * atomic decisions over several rules (one refusing rule charges nothing),
  * shadow rules, refund, reset, peek, a rule reloaded with another N or P
- * (checked against limiter_convert()), bounded memory (max_keys, the idle
+ * (checked against rate_limiter_convert()), bounded memory (max_keys, the idle
  * sweep, idle states dropped before active ones), binary keys, bad input,
  * and 8 threads hammering one key never letting more than N through.
  *
@@ -27,27 +27,27 @@
 #include "util.h"
 
 
-/* decide - decide at t; returns accepted, asserts RL_OK */
-static int decide(RL_STORE *s, const RL_ITEM *it, size_t n, RL_RESULT *res, uint64_t t,
-                  uint64_t *stamp)
+/* decide - decide at t; returns accepted, asserts RATE_STORE_OK */
+static int decide(RATE_STORE *s, const RATE_STORE_ITEM *it, size_t n, RATE_STORE_RESULT *res,
+                  uint64_t t, uint64_t *stamp)
 {
     uint64_t st = 0;
     int acc = -1;
 
     th_clock_set(t);
-    assert_int_equal(s->ops->decide(s, it, n, res, &acc, &st), RL_OK);
+    assert_int_equal(s->ops->decide(s, it, n, res, &acc, &st), RATE_STORE_OK);
     if (stamp)
         *stamp = st;
     return acc;
 }
 
 /* peek_count - the count of one item at t */
-static uint32_t peek_count(RL_STORE *s, const RL_ITEM *it, uint64_t t)
+static uint32_t peek_count(RATE_STORE *s, const RATE_STORE_ITEM *it, uint64_t t)
 {
-    RL_RESULT r;
+    RATE_STORE_RESULT r;
 
     th_clock_set(t);
-    assert_int_equal(s->ops->peek(s, it, &r), RL_OK);
+    assert_int_equal(s->ops->peek(s, it, &r), RATE_STORE_OK);
     return r.count;
 }
 
@@ -92,10 +92,11 @@ static const PAIR_CASE pair_cases[] = {
 static void test_pair(void **state)
 {
     const PAIR_CASE *c = *state;
-    RL_RULE a = th_rule("a", c->a_n, c->a_p, c->a_shadow), b = th_rule("b", c->b_n, c->b_p, c->b_shadow);
-    RL_STORE *s = store_mem_new(1000, th_clock);
-    RL_ITEM it[2];
-    RL_RESULT res[2];
+    RATE_RULE a = th_rule("a", c->a_n, c->a_p, c->a_shadow);
+    RATE_RULE b = th_rule("b", c->b_n, c->b_p, c->b_shadow);
+    RATE_STORE *s = rate_store_mem_new(1000, th_clock);
+    RATE_STORE_ITEM it[2];
+    RATE_STORE_RESULT res[2];
     uint64_t stamp;
     int i;
 
@@ -122,49 +123,49 @@ static void test_pair(void **state)
 /* test_refund_reset_peek - refund gives back, reset forgets, peek charges nothing */
 static void test_refund_reset_peek(void **state)
 {
-    RL_RULE a = th_rule("a", 2, 10000, 0), b = th_rule("b", 3, 10000, 0);
-    RL_STORE *s = store_mem_new(100, th_clock);
-    RL_ITEM it[2];
-    RL_RESULT res[2], pr;
+    RATE_RULE a = th_rule("a", 2, 10000, 0), b = th_rule("b", 3, 10000, 0);
+    RATE_STORE *s = rate_store_mem_new(100, th_clock);
+    RATE_STORE_ITEM it[2];
+    RATE_STORE_RESULT res[2], pr;
     uint64_t s1, s2;
 
     (void) state;
     th_item(&it[0], &a, "a|rcpt=x@example.com");
     th_item(&it[1], &b, "b|rcpt=x@example.com");
     th_clock_set(500);
-    assert_int_equal(s->ops->peek(s, &it[0], &pr), RL_OK);
+    assert_int_equal(s->ops->peek(s, &it[0], &pr), RATE_STORE_OK);
     assert_int_equal(pr.allowed, 1);
     assert_int_equal(pr.count, 0);
-    assert_int_equal(store_mem_keys(s), 0);         /* peek makes no state */
+    assert_int_equal(rate_store_mem_keys(s), 0);    /* peek makes no state */
     assert_int_equal(decide(s, it, 2, res, 1000, &s1), 1);
     assert_int_equal(decide(s, it, 2, res, 2000, &s2), 1);
     assert_int_equal(decide(s, it, 2, res, 3000, NULL), 0);
     assert_int_equal(peek_count(s, &it[1], 3000), 2);
     /* a refund at a stamp nobody was charged at changes nothing */
-    assert_int_equal(s->ops->refund(s, it, 2, 1500), RL_OK);
+    assert_int_equal(s->ops->refund(s, it, 2, 1500), RATE_STORE_OK);
     assert_int_equal(peek_count(s, &it[0], 3000), 2);
-    assert_int_equal(s->ops->refund(s, it, 2, s1), RL_OK);
+    assert_int_equal(s->ops->refund(s, it, 2, s1), RATE_STORE_OK);
     assert_int_equal(peek_count(s, &it[0], 3000), 1);
     assert_int_equal(peek_count(s, &it[1], 3000), 1);
     assert_int_equal(decide(s, it, 2, res, 3000, NULL), 1);
     assert_int_equal(decide(s, it, 2, res, 3001, NULL), 0);
     assert_int_equal(res[0].wait_ms, 2000 + 10000 - 3001);
-    assert_int_equal(store_mem_keys(s), 2);
-    assert_int_equal(s->ops->reset(s, it[0].key), RL_OK);
-    assert_int_equal(store_mem_keys(s), 1);
+    assert_int_equal(rate_store_mem_keys(s), 2);
+    assert_int_equal(s->ops->reset(s, it[0].key), RATE_STORE_OK);
+    assert_int_equal(rate_store_mem_keys(s), 1);
     assert_int_equal(peek_count(s, &it[0], 3001), 0);
     assert_int_equal(peek_count(s, &it[1], 3001), 2);
-    assert_int_equal(s->ops->reset(s, "no such key"), RL_OK);
+    assert_int_equal(s->ops->reset(s, "no such key"), RATE_STORE_OK);
     assert_int_equal(decide(s, it, 2, res, 3002, NULL), 1);
     /* refunding after reset finds nothing to take back for a */
-    assert_int_equal(s->ops->refund(s, it, 2, s2), RL_OK);
+    assert_int_equal(s->ops->refund(s, it, 2, s2), RATE_STORE_OK);
     assert_int_equal(peek_count(s, &it[0], 3002), 1);
     assert_int_equal(peek_count(s, &it[1], 3002), 2);
     s->ops->free(s);
 }
 
 /* A rule reloaded with another N or P on the same key: the store must
- * carry the state over exactly as limiter_convert() does. */
+ * carry the state over exactly as rate_limiter_convert() does. */
 typedef struct change_case {
     const char *name;
     uint32_t n1; uint64_t p1; int charges;  /* charged 1 ms apart from t=1000 */
@@ -180,32 +181,33 @@ static const CHANGE_CASE change_cases[] = {
     { "bucket_to_bucket", 400, 255000, 400, 300, 86400000, 3000 },
 };
 
-/* test_change - decide under the new rule, compare with limiter_convert */
+/* test_change - decide under the new rule, compare with rate_limiter_convert */
 static void test_change(void **state)
 {
     const CHANGE_CASE *c = *state;
-    RL_RULE r1 = th_rule("r", c->n1, c->p1, 0), r2 = th_rule("r", c->n2, c->p2, 0);
-    RL_STORE *s = store_mem_new(100, th_clock);
-    LIMITER_STATE *a = xmalloc(limiter_size(c->n1)), *b = xmalloc(limiter_size(c->n2));
-    RL_ITEM it;
-    RL_RESULT res, want;
+    RATE_RULE r1 = th_rule("r", c->n1, c->p1, 0), r2 = th_rule("r", c->n2, c->p2, 0);
+    RATE_STORE *s = rate_store_mem_new(100, th_clock);
+    RATE_LIMITER_STATE *a = xmalloc(rate_limiter_size(c->n1));
+    RATE_LIMITER_STATE *b = xmalloc(rate_limiter_size(c->n2));
+    RATE_STORE_ITEM it;
+    RATE_STORE_RESULT res, want;
     int i, round;
 
-    limiter_init(a, c->n1, c->p1);
+    rate_limiter_init(a, c->n1, c->p1);
     th_item(&it, &r1, "r|global");
     for (i = 0; i < c->charges; i++) {
         assert_int_equal(decide(s, &it, 1, &res, 1000 + (uint64_t) i, NULL), 1);
-        assert_int_equal(limiter_check(a, 1000 + (uint64_t) i, &want.count, &want.wait_ms), 1);
-        limiter_charge(a, 1000 + (uint64_t) i);
+        assert_int_equal(rate_limiter_check(a, 1000 + (uint64_t) i, &want.count, &want.wait_ms), 1);
+        rate_limiter_charge(a, 1000 + (uint64_t) i);
     }
-    limiter_convert(a, b, c->n2, c->p2, c->t2);
+    rate_limiter_convert(a, b, c->n2, c->p2, c->t2);
     it.rule = &r2;
     for (round = 0; round < 3; round++) {
         int acc = decide(s, &it, 1, &res, c->t2, NULL);
 
-        want.allowed = limiter_check(b, c->t2, &want.count, &want.wait_ms);
+        want.allowed = rate_limiter_check(b, c->t2, &want.count, &want.wait_ms);
         if (want.allowed)
-            limiter_charge(b, c->t2);
+            rate_limiter_charge(b, c->t2);
         assert_int_equal(acc, want.allowed);
         assert_int_equal(res.count, want.count);
         if (!want.allowed)
@@ -219,10 +221,10 @@ static void test_change(void **state)
 /* test_max_keys - never more than max_keys states; idle ones swept */
 static void test_max_keys(void **state)
 {
-    RL_RULE lng = th_rule("long", 1, 86400000, 0), shrt = th_rule("short", 1, 1000, 0);
-    RL_STORE *s = store_mem_new(100, th_clock);
-    RL_ITEM it;
-    RL_RESULT res;
+    RATE_RULE lng = th_rule("long", 1, 86400000, 0), shrt = th_rule("short", 1, 1000, 0);
+    RATE_STORE *s = rate_store_mem_new(100, th_clock);
+    RATE_STORE_ITEM it;
+    RATE_STORE_RESULT res;
     char key[64];
     int i;
 
@@ -237,7 +239,7 @@ static void test_max_keys(void **state)
         snprintf(key, sizeof(key), "short|rcpt=%d@example.com", i);
         th_item(&it, &shrt, key);
         assert_int_equal(decide(s, &it, 1, &res, 1000 + (uint64_t) i * 50, NULL), 1);
-        assert_true(store_mem_keys(s) <= 100);
+        assert_true(rate_store_mem_keys(s) <= 100);
     }
     /* the short keys went idle and were dropped first: every long key kept */
     for (i = 0; i < 40; i++) {
@@ -249,25 +251,25 @@ static void test_max_keys(void **state)
     th_item(&it, &shrt, "short|rcpt=new@example.com");
     for (i = 0; i < 64; i++)
         (void) decide(s, &it, 1, &res, 3600000 + (uint64_t) i * 2000, NULL);
-    assert_int_equal(store_mem_keys(s), 41);
+    assert_int_equal(rate_store_mem_keys(s), 41);
     /* nothing idle: the least recently used active key goes */
     for (i = 0; i < 100; i++) {
         snprintf(key, sizeof(key), "long|rcpt=more%d@example.com", i);
         th_item(&it, &lng, key);
         assert_int_equal(decide(s, &it, 1, &res, 3800000, NULL), 1);
-        assert_true(store_mem_keys(s) <= 100);
+        assert_true(rate_store_mem_keys(s) <= 100);
     }
-    assert_int_equal(store_mem_keys(s), 100);
+    assert_int_equal(rate_store_mem_keys(s), 100);
     s->ops->free(s);
 }
 
 /* test_binary_keys - keys differing only in high or control bytes stay apart */
 static void test_binary_keys(void **state)
 {
-    RL_RULE r = th_rule("r", 1, 10000, 0);
-    RL_STORE *s = store_mem_new(1000, th_clock);
-    RL_ITEM it;
-    RL_RESULT res;
+    RATE_RULE r = th_rule("r", 1, 10000, 0);
+    RATE_STORE *s = rate_store_mem_new(1000, th_clock);
+    RATE_STORE_ITEM it;
+    RATE_STORE_RESULT res;
     int i;
 
     (void) state;
@@ -277,7 +279,7 @@ static void test_binary_keys(void **state)
         th_item(&it, &r, key);
         assert_int_equal(decide(s, &it, 1, &res, 100, NULL), 1);
     }
-    assert_int_equal(store_mem_keys(s), 255);
+    assert_int_equal(rate_store_mem_keys(s), 255);
     for (i = 1; i < 256; i++) {
         char key[8] = { 'r', '|', (char) i, 'x', 0 };
 
@@ -287,24 +289,25 @@ static void test_binary_keys(void **state)
     s->ops->free(s);
 }
 
-/* test_bad_items - a caller's bug gets RL_UNAVAILABLE, not a crash */
+/* test_bad_items - a caller's bug gets RATE_STORE_UNAVAILABLE, not a crash */
 static void test_bad_items(void **state)
 {
-    RL_RULE zero = th_rule("z", 0, 1000, 0);
-    RL_STORE *s = store_mem_new(10, th_clock);
-    RL_ITEM *it = xcalloc(RL_MAX_KEYS + 1, sizeof(*it));
-    RL_RESULT *res = xcalloc(RL_MAX_KEYS + 1, sizeof(*res));
+    RATE_RULE zero = th_rule("z", 0, 1000, 0);
+    RATE_STORE *s = rate_store_mem_new(10, th_clock);
+    RATE_STORE_ITEM *it = xcalloc(RATE_STORE_ITEMS_MAX + 1, sizeof(*it));
+    RATE_STORE_RESULT *res = xcalloc(RATE_STORE_ITEMS_MAX + 1, sizeof(*res));
     uint64_t stamp;
     int acc;
 
     (void) state;
     th_item(&it[0], NULL, "k");
-    assert_int_equal(s->ops->decide(s, it, 1, res, &acc, &stamp), RL_UNAVAILABLE);
+    assert_int_equal(s->ops->decide(s, it, 1, res, &acc, &stamp), RATE_STORE_UNAVAILABLE);
     th_item(&it[0], &zero, "k");
-    assert_int_equal(s->ops->decide(s, it, 1, res, &acc, &stamp), RL_UNAVAILABLE);
-    assert_int_equal(s->ops->peek(s, it, res), RL_UNAVAILABLE);
-    assert_int_equal(s->ops->decide(s, it, RL_MAX_KEYS + 1, res, &acc, &stamp), RL_UNAVAILABLE);
-    assert_int_equal(s->ops->decide(s, it, 0, res, &acc, &stamp), RL_OK);
+    assert_int_equal(s->ops->decide(s, it, 1, res, &acc, &stamp), RATE_STORE_UNAVAILABLE);
+    assert_int_equal(s->ops->peek(s, it, res), RATE_STORE_UNAVAILABLE);
+    assert_int_equal(s->ops->decide(s, it, RATE_STORE_ITEMS_MAX + 1, res, &acc, &stamp),
+                     RATE_STORE_UNAVAILABLE);
+    assert_int_equal(s->ops->decide(s, it, 0, res, &acc, &stamp), RATE_STORE_OK);
     assert_int_equal(acc, 1);
     free(it);
     free(res);
@@ -315,8 +318,8 @@ static void test_bad_items(void **state)
 #define HAMMER_CALLS   4000
 
 typedef struct hammer {
-    RL_STORE *s;
-    const RL_ITEM *it;
+    RATE_STORE *s;
+    const RATE_STORE_ITEM *it;
     size_t n;
     int accepted, refunded;
 } HAMMER;
@@ -325,15 +328,15 @@ typedef struct hammer {
 static void *hammer_run(void *arg)
 {
     HAMMER *h = arg;
-    RL_RESULT res[2];
+    RATE_STORE_RESULT res[2];
     uint64_t stamp;
     int acc, i;
 
     for (i = 0; i < HAMMER_CALLS; i++) {
-        if (h->s->ops->decide(h->s, h->it, h->n, res, &acc, &stamp) != RL_OK)
+        if (h->s->ops->decide(h->s, h->it, h->n, res, &acc, &stamp) != RATE_STORE_OK)
             return NULL;
         if (acc && ++h->accepted % 5 == 0 && h->refunded < 3) {
-            if (h->s->ops->refund(h->s, h->it, h->n, stamp) == RL_OK)
+            if (h->s->ops->refund(h->s, h->it, h->n, stamp) == RATE_STORE_OK)
                 h->refunded++;
         }
     }
@@ -343,11 +346,11 @@ static void *hammer_run(void *arg)
 /* test_threads - 8 threads on one key (and a second rule): exactly N pass */
 static void test_threads(void **state)
 {
-    RL_RULE a = th_rule("a", 100, 3600000, 0), b = th_rule("b", 150, 3600000, 0);
-    RL_STORE *s = store_mem_new(100, th_clock);
+    RATE_RULE a = th_rule("a", 100, 3600000, 0), b = th_rule("b", 150, 3600000, 0);
+    RATE_STORE *s = rate_store_mem_new(100, th_clock);
     HAMMER h[HAMMER_THREADS];
     pthread_t tid[HAMMER_THREADS];
-    RL_ITEM it[2];
+    RATE_STORE_ITEM it[2];
     int i, acc = 0, ref = 0;
 
     (void) state;
@@ -384,8 +387,8 @@ int main(void)
     };
     int rc = 0;
 
-    rc |= RUN("store_mem_two_rules", test_pair, pair_cases);
-    rc |= RUN("store_mem_rule_change", test_change, change_cases);
+    rc |= RUN("rate_store_mem_two_rules", test_pair, pair_cases);
+    rc |= RUN("rate_store_mem_rule_change", test_change, change_cases);
     rc |= cmocka_run_group_tests_name("rate_store_mem", tests, NULL, NULL);
     return rc != 0;
 }

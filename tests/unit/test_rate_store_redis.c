@@ -13,7 +13,7 @@
  *   model built on rate_limiter.c, call by call;
  * - atomicity, key layout (prefix, hash tag, binary keys, expiry),
  *   NOSCRIPT recovery, Redis TIME, AUTH, SELECT, unix sockets, bad URLs;
- * - outages: a killed and a stopped (SIGSTOP) server give RL_UNAVAILABLE
+ * - outages: a killed and a stopped (SIGSTOP) server give RATE_STORE_UNAVAILABLE
  *   within timeout + 50 ms per call, a restarted one is used again at
  *   once; two stores ("relays") on one Redis from 8 threads let exactly
  *   N through; Sentinel discovery and re-discovery;
@@ -163,16 +163,16 @@ static const char *redis_url(const RS *s, const char *suffix)
 }
 
 /* new_redis - a store on url (test fails on a bad URL) */
-static RL_STORE *new_redis(const char *url, unsigned cto, unsigned to, unsigned pool)
+static RATE_STORE *new_redis(const char *url, unsigned cto, unsigned to, unsigned pool)
 {
-    STORE_REDIS_OPTS o = { cto, to, pool, NULL };
+    RATE_STORE_REDIS_OPTS o = { cto, to, pool, NULL };
     BUF err;
-    RL_STORE *s;
+    RATE_STORE *s;
 
     buf_init(&err, 1024);
-    s = store_redis_new(url, &o, &err);
+    s = rate_store_redis_new(url, &o, &err);
     if (s == NULL)
-        fail_msg("store_redis_new(%s): %s", url, err.data ? err.data : "");
+        fail_msg("rate_store_redis_new(%s): %s", url, err.data ? err.data : "");
     buf_free(&err);
     return s;
 }
@@ -188,7 +188,7 @@ typedef struct lc_case {
 
 static LC_CASE *lc_cases;
 static size_t   lc_ncases;
-static RL_STORE *lc_redis;
+static RATE_STORE *lc_redis;
 
 /* lc_datadir - tests/unit/data, from $srcdir (automake) or from __FILE__ */
 static const char *lc_datadir(void)
@@ -255,12 +255,13 @@ static int lc_num(const char **pp, uint64_t *v)
 }
 
 /* lc_op - one op token of a case on store s (one item) */
-static void lc_op(const LC_CASE *c, RL_STORE *s, const RL_ITEM *it, const char *tok, size_t len)
+static void lc_op(const LC_CASE *c, RATE_STORE *s, const RATE_STORE_ITEM *it, const char *tok,
+                  size_t len)
 {
     char op[128], got[64];
     const char *p, *exp = "";
     uint64_t t = 0, step = 0, reps = 1, r, stamp;
-    RL_RESULT res;
+    RATE_STORE_RESULT res;
     int kind, acc;
 
     assert_true(len < sizeof(op));
@@ -280,7 +281,7 @@ static void lc_op(const LC_CASE *c, RL_STORE *s, const RL_ITEM *it, const char *
         th_clock_set(t);
         switch (kind) {
         case 'c':
-            assert_int_equal(s->ops->decide(s, it, 1, &res, &acc, &stamp), RL_OK);
+            assert_int_equal(s->ops->decide(s, it, 1, &res, &acc, &stamp), RATE_STORE_OK);
             if (acc)
                 snprintf(got, sizeof(got), "ok");
             else
@@ -290,11 +291,11 @@ static void lc_op(const LC_CASE *c, RL_STORE *s, const RL_ITEM *it, const char *
                          acc, res.allowed);
             break;
         case 'p':
-            assert_int_equal(s->ops->peek(s, it, &res), RL_OK);
+            assert_int_equal(s->ops->peek(s, it, &res), RATE_STORE_OK);
             snprintf(got, sizeof(got), "%u", res.count);
             break;
         case 'r':
-            assert_int_equal(s->ops->refund(s, it, 1, t), RL_OK);
+            assert_int_equal(s->ops->refund(s, it, 1, t), RATE_STORE_OK);
             continue;
         default:
             fail_msg("case %s: op \"%s\" is not one the stores run", c->name, op);
@@ -307,16 +308,16 @@ static void lc_op(const LC_CASE *c, RL_STORE *s, const RL_ITEM *it, const char *
 }
 
 /* lc_run - run a case's ops on one store */
-static void lc_run(const LC_CASE *c, RL_STORE *s)
+static void lc_run(const LC_CASE *c, RATE_STORE *s)
 {
-    RL_RULE rule = th_rule("case", c->limit, c->period, 0);
+    RATE_RULE rule = th_rule("case", c->limit, c->period, 0);
     const char *p = c->ops, *e;
-    RL_ITEM it;
+    RATE_STORE_ITEM it;
     char key[200];
 
     snprintf(key, sizeof(key), "case|%s", c->name);
     th_item(&it, &rule, key);
-    assert_int_equal(s->ops->reset(s, key), RL_OK);
+    assert_int_equal(s->ops->reset(s, key), RATE_STORE_OK);
     for (;;) {
         p += strspn(p, " \t");
         if (*p == 0)
@@ -331,7 +332,7 @@ static void lc_run(const LC_CASE *c, RL_STORE *s)
 static void test_case(void **state)
 {
     const LC_CASE *c = *state;
-    RL_STORE *m = store_mem_new(100, th_clock);
+    RATE_STORE *m = rate_store_mem_new(100, th_clock);
 
     lc_run(c, m);
     m->ops->free(m);
@@ -357,19 +358,19 @@ static uint64_t rnd(uint64_t n)
  * period carries over, as a Redis key's expiry does in real time).
  */
 #define DM_KEYS 8
-static LIMITER_STATE *dm_st[DM_KEYS];
+static RATE_LIMITER_STATE *dm_st[DM_KEYS];
 
 /* dm_state - key k's state for rule r at now, converted if the rule changed */
-static LIMITER_STATE *dm_state(int k, const RL_RULE *r, uint64_t now)
+static RATE_LIMITER_STATE *dm_state(int k, const RATE_RULE *r, uint64_t now)
 {
-    LIMITER_STATE *st = dm_st[k], *nw;
+    RATE_LIMITER_STATE *st = dm_st[k], *nw;
 
     if (st == NULL) {
-        st = dm_st[k] = xmalloc(limiter_size(r->limit));
-        limiter_init(st, r->limit, r->period_ms);
+        st = dm_st[k] = xmalloc(rate_limiter_size(r->limit));
+        rate_limiter_init(st, r->limit, r->period_ms);
     } else if (st->limit != r->limit || st->period_ms != r->period_ms) {
-        nw = xmalloc(limiter_size(r->limit));
-        limiter_convert(st, nw, r->limit, r->period_ms, now);
+        nw = xmalloc(rate_limiter_size(r->limit));
+        rate_limiter_convert(st, nw, r->limit, r->period_ms, now);
         free(st);
         st = dm_st[k] = nw;
     }
@@ -377,10 +378,10 @@ static LIMITER_STATE *dm_state(int k, const RL_RULE *r, uint64_t now)
 }
 
 /* dm_decide - what a store must answer (rate_store.h's rules) */
-static int dm_decide(const int *ks, const RL_RULE *const *rules, int n, uint64_t now,
-                     RL_RESULT *res, uint64_t *stamp)
+static int dm_decide(const int *ks, const RATE_RULE *const *rules, int n, uint64_t now,
+                     RATE_STORE_RESULT *res, uint64_t *stamp)
 {
-    LIMITER_STATE *st[3];
+    RATE_LIMITER_STATE *st[3];
     int i, ok = 1;
 
     *stamp = now;
@@ -390,19 +391,20 @@ static int dm_decide(const int *ks, const RL_RULE *const *rules, int n, uint64_t
             *stamp = st[i]->last_ms;
     }
     for (i = 0; i < n; i++) {
-        res[i].allowed = limiter_check(st[i], now, &res[i].count, &res[i].wait_ms);
+        res[i].allowed = rate_limiter_check(st[i], now, &res[i].count, &res[i].wait_ms);
         if (!res[i].allowed && !rules[i]->shadow)
             ok = 0;
     }
     for (i = 0; ok && i < n; i++)
-        limiter_charge(st[i], *stamp);
+        rate_limiter_charge(st[i], *stamp);
     if (!ok)
         *stamp = 0;
     return ok;
 }
 
 /* diff_compare - the C model's and the script's results of op i agree */
-static void diff_compare(int i, uint64_t t, const RL_ITEM *it, const RL_RESULT *rm, const RL_RESULT *rr, int n)
+static void diff_compare(int i, uint64_t t, const RATE_STORE_ITEM *it, const RATE_STORE_RESULT *rm,
+                         const RATE_STORE_RESULT *rr, int n)
 {
     for (int k = 0; k < n; k++)
         if (rm[k].allowed != rr[k].allowed || rm[k].count != rr[k].count || rm[k].wait_ms != rr[k].wait_ms)
@@ -414,20 +416,21 @@ static void diff_compare(int i, uint64_t t, const RL_ITEM *it, const RL_RESULT *
 }
 
 /* diff_peek - op i peeks at key under rule: the model and the script agree */
-static void diff_peek(RL_STORE *r, int i, uint64_t t, int key, const RL_RULE *rule, const RL_ITEM *it)
+static void diff_peek(RATE_STORE *r, int i, uint64_t t, int key, const RATE_RULE *rule,
+                      const RATE_STORE_ITEM *it)
 {
-    RL_RESULT rm, rr;
+    RATE_STORE_RESULT rm, rr;
 
     if (dm_st[key]) {
-        LIMITER_STATE *st = dm_state(key, rule, t);
+        RATE_LIMITER_STATE *st = dm_state(key, rule, t);
 
-        rm.allowed = limiter_check(st, t, &rm.count, &rm.wait_ms);
+        rm.allowed = rate_limiter_check(st, t, &rm.count, &rm.wait_ms);
     } else {
         rm.allowed = 1;
         rm.count = 0;
         rm.wait_ms = 0;
     }
-    assert_int_equal(r->ops->peek(r, it, &rr), RL_OK);
+    assert_int_equal(r->ops->peek(r, it, &rr), RATE_STORE_OK);
     if (rm.count != rr.count || rm.allowed != rr.allowed || rm.wait_ms != rr.wait_ms)
         fail_msg("peek %d at %llu key %s: C %u redis %u", i, (unsigned long long) t, it->key, rm.count,
                  rr.count);
@@ -441,21 +444,21 @@ static void test_differential(void **state)
         { 257, 255000 }, { 300, 30000 }, { 1000, 3600000 },
     };
     enum { NKEYS = 6, NOPS = 2500 };
-    RL_RULE rules[NKEYS];
-    const RL_RULE *rp[3];
+    RATE_RULE rules[NKEYS];
+    const RATE_RULE *rp[3];
     uint64_t stamps[16] = { 0 }, t = 1000000;
-    RL_STORE *r = new_redis(redis_url(&main_rs, ""), 200, 1000, 2);
-    RL_ITEM it[3];
-    RL_RESULT rm[3], rr[3];
+    RATE_STORE *r = new_redis(redis_url(&main_rs, ""), 200, 1000, 2);
+    RATE_STORE_ITEM it[3];
+    RATE_STORE_RESULT rm[3], rr[3];
     char keys[NKEYS][32];
     int i, k, ks[3];
 
     (void) state;
-    store_redis_set_clock(r, th_clock);
+    rate_store_redis_set_clock(r, th_clock);
     for (k = 0; k < NKEYS; k++) {
         snprintf(keys[k], sizeof(keys[k]), "diff|k%d", k);
         rules[k] = th_rule(keys[k], kinds[k % 8].n, kinds[k % 8].p, k == 5);
-        assert_int_equal(r->ops->reset(r, keys[k]), RL_OK);
+        assert_int_equal(r->ops->reset(r, keys[k]), RATE_STORE_OK);
     }
     for (i = 0; i < NOPS; i++) {
         int op = (int) rnd(10), n = 1 + (int) rnd(3), am, ar;
@@ -477,7 +480,7 @@ static void test_differential(void **state)
         }
         if (op < 7) {
             am = dm_decide(ks, rp, n, t, rm, &sm);
-            assert_int_equal(r->ops->decide(r, it, (size_t) n, rr, &ar, &sr), RL_OK);
+            assert_int_equal(r->ops->decide(r, it, (size_t) n, rr, &ar, &sr), RATE_STORE_OK);
             if (am != ar || sm != sr)
                 fail_msg("op %d at %llu: accepted %d/%d stamp %llu/%llu (C/redis)", i,
                          (unsigned long long) t, am, ar, (unsigned long long) sm,
@@ -490,8 +493,8 @@ static void test_differential(void **state)
 
             for (k = 0; k < n; k++)
                 if (dm_st[ks[k]])
-                    limiter_refund(dm_st[ks[k]], st);
-            assert_int_equal(r->ops->refund(r, it, (size_t) n, st), RL_OK);
+                    rate_limiter_refund(dm_st[ks[k]], st);
+            assert_int_equal(r->ops->refund(r, it, (size_t) n, st), RATE_STORE_OK);
         } else {
             diff_peek(r, i, t, ks[0], rp[0], &it[0]);
         }
@@ -504,7 +507,7 @@ static void test_differential(void **state)
 }
 
 /* A rule reloaded with another N or P: the script must convert exactly as
- * limiter_convert() (the C model) does. */
+ * rate_limiter_convert() (the C model) does. */
 typedef struct reload_case {
     const char *name;
     uint32_t n1; uint64_t p1; int charges; uint64_t gap;    /* charged from t=1000 */
@@ -528,24 +531,24 @@ static const RELOAD_CASE reload_cases[] = {
 static void test_reload(void **state)
 {
     const RELOAD_CASE *c = *state;
-    RL_RULE r1 = th_rule("r", c->n1, c->p1, 0), r2 = th_rule("r", c->n2, c->p2, 0);
-    const RL_RULE *rp[1];
-    RL_STORE *r = new_redis(redis_url(&main_rs, ""), 200, 1000, 1);
-    RL_RESULT want, got;
-    RL_ITEM it;
+    RATE_RULE r1 = th_rule("r", c->n1, c->p1, 0), r2 = th_rule("r", c->n2, c->p2, 0);
+    const RATE_RULE *rp[1];
+    RATE_STORE *r = new_redis(redis_url(&main_rs, ""), 200, 1000, 1);
+    RATE_STORE_RESULT want, got;
+    RATE_STORE_ITEM it;
     char key[64];
     uint64_t ws, gs;
     int i, k = 0, wa, ga;
 
-    store_redis_set_clock(r, th_clock);
+    rate_store_redis_set_clock(r, th_clock);
     snprintf(key, sizeof(key), "reload|%s", c->name);
-    assert_int_equal(r->ops->reset(r, key), RL_OK);
+    assert_int_equal(r->ops->reset(r, key), RATE_STORE_OK);
     rp[0] = &r1;
     th_item(&it, &r1, key);
     for (i = 0; i < c->charges; i++) {
         th_clock_set(1000 + (uint64_t) i * c->gap);
         wa = dm_decide(&k, rp, 1, 1000 + (uint64_t) i * c->gap, &want, &ws);
-        assert_int_equal(r->ops->decide(r, &it, 1, &got, &ga, &gs), RL_OK);
+        assert_int_equal(r->ops->decide(r, &it, 1, &got, &ga, &gs), RATE_STORE_OK);
         assert_int_equal(ga, wa);
     }
     rp[0] = &r2;
@@ -553,7 +556,7 @@ static void test_reload(void **state)
     for (i = 0; i < 4; i++) {
         th_clock_set(c->t2 + (uint64_t) i);
         wa = dm_decide(&k, rp, 1, c->t2 + (uint64_t) i, &want, &ws);
-        assert_int_equal(r->ops->decide(r, &it, 1, &got, &ga, &gs), RL_OK);
+        assert_int_equal(r->ops->decide(r, &it, 1, &got, &ga, &gs), RATE_STORE_OK);
         if (ga != wa || gs != ws || got.count != want.count || got.wait_ms != want.wait_ms)
             fail_msg("%s, decision %d: C %d/%u/%llu/%llu redis %d/%u/%llu/%llu", c->name, i, wa,
                      want.count, (unsigned long long) want.wait_ms, (unsigned long long) ws, ga,
@@ -569,42 +572,43 @@ static void test_reload(void **state)
 /* test_atomic - a refusing rule charges nothing on the others, in Redis */
 static void test_atomic(void **state)
 {
-    RL_RULE a = th_rule("a", 5, 60000, 0), b = th_rule("b", 1, 60000, 0),
+    RATE_RULE a = th_rule("a", 5, 60000, 0), b = th_rule("b", 1, 60000, 0),
         sh = th_rule("s", 1, 60000, 1);
-    RL_STORE *r = new_redis(redis_url(&main_rs, ""), 200, 1000, 2);
-    RL_ITEM it[3];
-    RL_RESULT res[3];
+    RATE_STORE *r = new_redis(redis_url(&main_rs, ""), 200, 1000, 2);
+    RATE_STORE_ITEM it[3];
+    RATE_STORE_RESULT res[3];
     uint64_t stamp;
     int acc;
 
     (void) state;
-    store_redis_set_clock(r, th_clock);
+    rate_store_redis_set_clock(r, th_clock);
     th_clock_set(5000000);
     th_item(&it[0], &a, "atomic|a");
     th_item(&it[1], &b, "atomic|b");
     th_item(&it[2], &sh, "atomic|s");
     for (acc = 0; acc < 3; acc++)
-        assert_int_equal(r->ops->reset(r, it[acc].key), RL_OK);
-    assert_int_equal(r->ops->decide(r, it, 3, res, &acc, &stamp), RL_OK);
+        assert_int_equal(r->ops->reset(r, it[acc].key), RATE_STORE_OK);
+    assert_int_equal(r->ops->decide(r, it, 3, res, &acc, &stamp), RATE_STORE_OK);
     assert_int_equal(acc, 1);
     assert_int_equal(stamp, 5000000);
     th_clock_set(5000001);
-    assert_int_equal(r->ops->decide(r, it, 3, res, &acc, &stamp), RL_OK);
+    assert_int_equal(r->ops->decide(r, it, 3, res, &acc, &stamp), RATE_STORE_OK);
     assert_int_equal(acc, 0);
     assert_int_equal(stamp, 0);
     assert_int_equal(res[0].allowed, 1);
     assert_int_equal(res[1].allowed, 0);
     assert_int_equal(res[1].wait_ms, 59999);
     assert_int_equal(res[2].allowed, 0);
-    assert_int_equal(r->ops->peek(r, &it[0], &res[0]), RL_OK);
+    assert_int_equal(r->ops->peek(r, &it[0], &res[0]), RATE_STORE_OK);
     assert_int_equal(res[0].count, 1);          /* a was not charged */
     /* without b, a refusing shadow rule does not refuse, and is charged */
-    assert_int_equal(r->ops->decide(r, &it[0], 1, res, &acc, &stamp), RL_OK);
+    assert_int_equal(r->ops->decide(r, &it[0], 1, res, &acc, &stamp), RATE_STORE_OK);
     assert_int_equal(acc, 1);
-    assert_int_equal(r->ops->decide(r, (RL_ITEM[]) { it[0], it[2] }, 2, res, &acc, &stamp), RL_OK);
+    assert_int_equal(r->ops->decide(r, (RATE_STORE_ITEM[]) { it[0], it[2] }, 2, res, &acc, &stamp),
+                     RATE_STORE_OK);
     assert_int_equal(acc, 1);
     assert_int_equal(res[1].allowed, 0);
-    assert_int_equal(r->ops->peek(r, &it[0], &res[0]), RL_OK);
+    assert_int_equal(r->ops->peek(r, &it[0], &res[0]), RATE_STORE_OK);
     assert_int_equal(res[0].count, 3);
     r->ops->free(r);
 }
@@ -613,11 +617,11 @@ static void test_atomic(void **state)
 static void test_key_layout(void **state)
 {
     static const char bin[] = "b|rcpt=\"a b\"\r\n%s%n\x01\x7f\xc3\xa9\xff@x";
-    STORE_REDIS_OPTS o = { 200, 1000, 2, "t1:" };
-    RL_RULE a = th_rule("a", 3, 10000, 0), big = th_rule("big", 1000, 255000, 0);
-    RL_STORE *r = store_redis_new(redis_url(&main_rs, ""), &o, NULL);
-    RL_ITEM it[2];
-    RL_RESULT res[2];
+    RATE_STORE_REDIS_OPTS o = { 200, 1000, 2, "t1:" };
+    RATE_RULE a = th_rule("a", 3, 10000, 0), big = th_rule("big", 1000, 255000, 0);
+    RATE_STORE *r = rate_store_redis_new(redis_url(&main_rs, ""), &o, NULL);
+    RATE_STORE_ITEM it[2];
+    RATE_STORE_RESULT res[2];
     redisReply *rep;
     uint64_t stamp;
     char full[128];
@@ -627,16 +631,16 @@ static void test_key_layout(void **state)
     assert_non_null(r);
     th_item(&it[0], &a, bin);
     th_item(&it[1], &big, "big|global");
-    assert_int_equal(r->ops->reset(r, it[0].key), RL_OK);
-    assert_int_equal(r->ops->reset(r, it[1].key), RL_OK);
+    assert_int_equal(r->ops->reset(r, it[0].key), RATE_STORE_OK);
+    assert_int_equal(r->ops->reset(r, it[1].key), RATE_STORE_OK);
     for (i = 0; i < 3; i++) {
-        assert_int_equal(r->ops->decide(r, it, 2, res, &acc, &stamp), RL_OK);
+        assert_int_equal(r->ops->decide(r, it, 2, res, &acc, &stamp), RATE_STORE_OK);
         assert_int_equal(acc, 1);
     }
     /* Redis TIME is the clock: the stamp is now in ms */
     assert_true(stamp > (uint64_t) time(NULL) * 1000 - 60000);
     assert_true(stamp < (uint64_t) time(NULL) * 1000 + 60000);
-    assert_int_equal(r->ops->decide(r, it, 2, res, &acc, &stamp), RL_OK);
+    assert_int_equal(r->ops->decide(r, it, 2, res, &acc, &stamp), RATE_STORE_OK);
     assert_int_equal(acc, 0);
     assert_true(res[0].wait_ms > 9000 && res[0].wait_ms <= 10000);
     snprintf(full, sizeof(full), "t1:{txmilter}:%s", bin);
@@ -658,7 +662,7 @@ static void test_key_layout(void **state)
     assert_non_null(rep);
     assert_int_equal(rep->integer, 33 + 3 * 8);
     freeReplyObject(rep);
-    assert_int_equal(r->ops->reset(r, bin), RL_OK);
+    assert_int_equal(r->ops->reset(r, bin), RATE_STORE_OK);
     rep = raw(&main_rs, "EXISTS %b", full, strlen(full));
     assert_non_null(rep);
     assert_int_equal(rep->integer, 0);
@@ -669,24 +673,24 @@ static void test_key_layout(void **state)
 /* test_noscript - SCRIPT FLUSH, then decide works (EVAL reloads it) */
 static void test_noscript(void **state)
 {
-    RL_RULE a = th_rule("a", 10, 10000, 0);
-    RL_STORE *r = new_redis(redis_url(&main_rs, ""), 200, 1000, 1);
-    RL_ITEM it;
-    RL_RESULT res;
+    RATE_RULE a = th_rule("a", 10, 10000, 0);
+    RATE_STORE *r = new_redis(redis_url(&main_rs, ""), 200, 1000, 1);
+    RATE_STORE_ITEM it;
+    RATE_STORE_RESULT res;
     redisReply *rep;
     uint64_t stamp;
     int acc, i;
 
     (void) state;
     th_item(&it, &a, "noscript|a");
-    assert_int_equal(r->ops->reset(r, it.key), RL_OK);
+    assert_int_equal(r->ops->reset(r, it.key), RATE_STORE_OK);
     for (i = 0; i < 3; i++) {
-        assert_int_equal(r->ops->decide(r, &it, 1, &res, &acc, &stamp), RL_OK);
+        assert_int_equal(r->ops->decide(r, &it, 1, &res, &acc, &stamp), RATE_STORE_OK);
         assert_int_equal(res.count, (uint32_t) i * 2);
         rep = raw(&main_rs, "SCRIPT FLUSH");
         assert_non_null(rep);
         freeReplyObject(rep);
-        assert_int_equal(r->ops->decide(r, &it, 1, &res, &acc, &stamp), RL_OK);
+        assert_int_equal(r->ops->decide(r, &it, 1, &res, &acc, &stamp), RATE_STORE_OK);
         assert_int_equal(acc, 1);
         assert_int_equal(res.count, (uint32_t) i * 2 + 1);
     }
@@ -743,11 +747,11 @@ static void url_expand(const char *in, char *out, size_t len)
 static void test_url(void **state)
 {
     const URL_CASE *c = *state;
-    RL_RULE a = th_rule("a", 10, 10000, 0);
+    RATE_RULE a = th_rule("a", 10, 10000, 0);
     char url[512], key[64];
-    RL_STORE *r;
-    RL_RESULT res;
-    RL_ITEM it;
+    RATE_STORE *r;
+    RATE_STORE_RESULT res;
+    RATE_STORE_ITEM it;
     BUF err;
     uint64_t stamp;
     int acc;
@@ -758,8 +762,8 @@ static void test_url(void **state)
     snprintf(key, sizeof(key), "url|%s", c->name);
     th_item(&it, &a, key);
     if (c->err) {
-        assert_int_equal(r->ops->decide(r, &it, 1, &res, &acc, &stamp), RL_UNAVAILABLE);
-        assert_int_equal(store_redis_ping(r, &err), -1);
+        assert_int_equal(r->ops->decide(r, &it, 1, &res, &acc, &stamp), RATE_STORE_UNAVAILABLE);
+        assert_int_equal(rate_store_redis_ping(r, &err), -1);
         if (err.data == NULL || strstr(err.data, c->err) == NULL)
             fail_msg("%s: error \"%s\", expected \"%s\"", url, err.data ? err.data : "", c->err);
     } else {
@@ -767,9 +771,9 @@ static void test_url(void **state)
         char full[128];
         redisReply *rep;
 
-        assert_int_equal(store_redis_ping(r, &err), 0);
-        assert_int_equal(r->ops->reset(r, key), RL_OK);
-        assert_int_equal(r->ops->decide(r, &it, 1, &res, &acc, &stamp), RL_OK);
+        assert_int_equal(rate_store_redis_ping(r, &err), 0);
+        assert_int_equal(r->ops->reset(r, key), RATE_STORE_OK);
+        assert_int_equal(r->ops->decide(r, &it, 1, &res, &acc, &stamp), RATE_STORE_OK);
         assert_int_equal(acc, 1);
         assert_int_equal(res.count, 0);
         snprintf(full, sizeof(full), "txm:{txmilter}:%s", key);
@@ -834,28 +838,28 @@ static const BAD_URL bad_urls[] = {
       "host name too long" },
 };
 
-/* test_bad_url - store_redis_new refuses with the row's text, password never echoed */
+/* test_bad_url - rate_store_redis_new refuses with the row's text, password never echoed */
 static void test_bad_url(void **state)
 {
     const BAD_URL *c = *state;
     BUF err;
 
     buf_init(&err, 1024);
-    assert_null(store_redis_new(c->url, NULL, &err));
+    assert_null(rate_store_redis_new(c->url, NULL, &err));
     assert_non_null(err.data);
     if (strstr(err.data, c->err) == NULL)
         fail_msg("\"%s\": error \"%s\", expected \"%s\"", c->url, err.data, c->err);
     assert_null(strstr(err.data, "zz"));
     buf_free(&err);
-    assert_null(store_redis_new(c->url, NULL, NULL));   /* err may be NULL */
+    assert_null(rate_store_redis_new(c->url, NULL, NULL)); /* err may be NULL */
 }
 
 /* timed_decide - one decide; its duration in ms into *ms */
-static RL_STATUS timed_decide(RL_STORE *s, const RL_ITEM *it, size_t n, RL_RESULT *res, int *acc,
-                              uint64_t *ms)
+static RATE_STORE_STATUS timed_decide(RATE_STORE *s, const RATE_STORE_ITEM *it, size_t n,
+                                      RATE_STORE_RESULT *res, int *acc, uint64_t *ms)
 {
     uint64_t t0 = th_ms_now(), stamp;
-    RL_STATUS st = s->ops->decide(s, it, n, res, acc, &stamp);
+    RATE_STORE_STATUS st = s->ops->decide(s, it, n, res, acc, &stamp);
 
     *ms = th_ms_now() - t0;
     return st;
@@ -872,11 +876,11 @@ static uint64_t worst_outage_ms;
 /* test_outage - killed, stopped and restarted Redis: fast failures, fast recovery */
 static void test_outage(void **state)
 {
-    RL_RULE a = th_rule("a", 1000, 600000, 0);
+    RATE_RULE a = th_rule("a", 1000, 600000, 0);
     static RS s;                    /* static: rs_cleanup() may see it after a failure */
-    RL_STORE *r;
-    RL_ITEM it;
-    RL_RESULT res;
+    RATE_STORE *r;
+    RATE_STORE_ITEM it;
+    RATE_STORE_RESULT res;
     uint64_t ms;
     int acc, i;
 
@@ -885,12 +889,12 @@ static void test_outage(void **state)
     rs_start(&s, NULL);
     r = new_redis(redis_url(&s, ""), 100, TO_MS, 4);
     th_item(&it, &a, "outage|a");
-    assert_int_equal(timed_decide(r, &it, 1, &res, &acc, &ms), RL_OK);
+    assert_int_equal(timed_decide(r, &it, 1, &res, &acc, &ms), RATE_STORE_OK);
 
     /* killed: connection refused, at once */
     th_redis_signal(&s, SIGKILL);
     for (i = 0; i < 5; i++) {
-        assert_int_equal(timed_decide(r, &it, 1, &res, &acc, &ms), RL_UNAVAILABLE);
+        assert_int_equal(timed_decide(r, &it, 1, &res, &acc, &ms), RATE_STORE_UNAVAILABLE);
         if (ms > worst_outage_ms)
             worst_outage_ms = ms;
         if (ms > TO_MS + TO_SLACK_MS + (uint64_t) slack_ms)
@@ -898,26 +902,26 @@ static void test_outage(void **state)
     }
     /* restarted: the first call works (new connection, NOSCRIPT answered) */
     rs_start(&s, NULL);
-    assert_int_equal(timed_decide(r, &it, 1, &res, &acc, &ms), RL_OK);
+    assert_int_equal(timed_decide(r, &it, 1, &res, &acc, &ms), RATE_STORE_OK);
     assert_int_equal(acc, 1);
     assert_true(ms <= TO_MS + TO_SLACK_MS + (uint64_t) slack_ms);
     /* restarted between two calls: the stale pooled connection is replaced in the call */
     th_redis_signal(&s, SIGKILL);
     rs_start(&s, NULL);
-    assert_int_equal(timed_decide(r, &it, 1, &res, &acc, &ms), RL_OK);
+    assert_int_equal(timed_decide(r, &it, 1, &res, &acc, &ms), RATE_STORE_OK);
     assert_int_equal(res.count, 0);             /* no persistence: state lost */
 
     /* stopped (SIGSTOP): connections hang, each call times out */
     th_redis_signal(&s, SIGSTOP);
     for (i = 0; i < 4; i++) {
-        assert_int_equal(timed_decide(r, &it, 1, &res, &acc, &ms), RL_UNAVAILABLE);
+        assert_int_equal(timed_decide(r, &it, 1, &res, &acc, &ms), RATE_STORE_UNAVAILABLE);
         if (ms > worst_outage_ms)
             worst_outage_ms = ms;
         if (ms > TO_MS + TO_SLACK_MS + (uint64_t) slack_ms)
             fail_msg("call %d took %llu ms with Redis stopped", i, (unsigned long long) ms);
     }
     th_redis_signal(&s, SIGCONT);
-    assert_int_equal(timed_decide(r, &it, 1, &res, &acc, &ms), RL_OK);
+    assert_int_equal(timed_decide(r, &it, 1, &res, &acc, &ms), RATE_STORE_OK);
     assert_true(ms <= TO_MS + TO_SLACK_MS + (uint64_t) slack_ms);
     r->ops->free(r);
     th_redis_signal(&s, SIGKILL);
@@ -927,8 +931,8 @@ static void test_outage(void **state)
 #define RELAY_CALLS   150
 
 typedef struct relay {
-    RL_STORE *s;
-    const RL_ITEM *it;
+    RATE_STORE *s;
+    const RATE_STORE_ITEM *it;
     int accepted, errors;
 } RELAY;
 
@@ -936,12 +940,12 @@ typedef struct relay {
 static void *relay_run(void *arg)
 {
     RELAY *rl = arg;
-    RL_RESULT res[2];
+    RATE_STORE_RESULT res[2];
     uint64_t stamp;
     int acc, i;
 
     for (i = 0; i < RELAY_CALLS; i++) {
-        if (rl->s->ops->decide(rl->s, rl->it, 2, res, &acc, &stamp) != RL_OK)
+        if (rl->s->ops->decide(rl->s, rl->it, 2, res, &acc, &stamp) != RATE_STORE_OK)
             rl->errors++;
         else if (acc)
             rl->accepted++;
@@ -952,20 +956,20 @@ static void *relay_run(void *arg)
 /* test_two_relays - two stores on one Redis, 8 threads, pools of 2: exactly N pass */
 static void test_two_relays(void **state)
 {
-    RL_RULE a = th_rule("a", 100, 3600000, 0), b = th_rule("b", 300, 3600000, 0);
-    RL_STORE *s1 = new_redis(redis_url(&main_rs, ""), 500, 2000, 2),
+    RATE_RULE a = th_rule("a", 100, 3600000, 0), b = th_rule("b", 300, 3600000, 0);
+    RATE_STORE *s1 = new_redis(redis_url(&main_rs, ""), 500, 2000, 2),
         *s2 = new_redis(redis_url(&main_rs, ""), 500, 2000, 2);
     RELAY rl[2 * RELAY_THREADS];
     pthread_t tid[2 * RELAY_THREADS];
-    RL_ITEM it[2];
-    RL_RESULT res;
+    RATE_STORE_ITEM it[2];
+    RATE_STORE_RESULT res;
     int i, acc = 0, errs = 0;
 
     (void) state;
     th_item(&it[0], &a, "relays|global");
     th_item(&it[1], &b, "relays|big");
-    assert_int_equal(s1->ops->reset(s1, it[0].key), RL_OK);
-    assert_int_equal(s1->ops->reset(s1, it[1].key), RL_OK);
+    assert_int_equal(s1->ops->reset(s1, it[0].key), RATE_STORE_OK);
+    assert_int_equal(s1->ops->reset(s1, it[1].key), RATE_STORE_OK);
     for (i = 0; i < 2 * RELAY_THREADS; i++) {
         rl[i].s = i % 2 ? s2 : s1;
         rl[i].it = it;
@@ -979,7 +983,7 @@ static void test_two_relays(void **state)
     }
     assert_int_equal(errs, 0);
     assert_int_equal(acc, 100);
-    assert_int_equal(s2->ops->peek(s2, &it[1], &res), RL_OK);
+    assert_int_equal(s2->ops->peek(s2, &it[1], &res), RATE_STORE_OK);
     assert_int_equal(res.count, 100);           /* b charged only with a */
     s1->ops->free(s1);
     s2->ops->free(s2);
@@ -988,11 +992,11 @@ static void test_two_relays(void **state)
 /* test_sentinel - discovery through sentinels in order, and again after a switch */
 static void test_sentinel(void **state)
 {
-    RL_RULE a = th_rule("a", 10, 60000, 0);
+    RATE_RULE a = th_rule("a", 10, 60000, 0);
     static RS m1, m2, sen;          /* static: rs_cleanup() may see them after a failure */
-    RL_STORE *r, *bad;
-    RL_ITEM it;
-    RL_RESULT res;
+    RATE_STORE *r, *bad;
+    RATE_STORE_ITEM it;
+    RATE_STORE_RESULT res;
     redisReply *rep;
     char url[256];
     BUF err;
@@ -1011,7 +1015,7 @@ static void test_sentinel(void **state)
              th_free_port(), sen.port);
     r = new_redis(url, 300, 1000, 2);
     th_item(&it, &a, "sentinel|a");
-    assert_int_equal(r->ops->decide(r, &it, 1, &res, &acc, &stamp), RL_OK);
+    assert_int_equal(r->ops->decide(r, &it, 1, &res, &acc, &stamp), RATE_STORE_OK);
     assert_int_equal(acc, 1);
     rep = raw(&m1, "EVAL %s 1 %s", "redis.call('SELECT', 1) return redis.call('EXISTS', KEYS[1])",
               "txm:{txmilter}:sentinel|a");
@@ -1036,7 +1040,7 @@ static void test_sentinel(void **state)
         freeReplyObject(rep);
     }
     for (i = 0; i < 4 && !ok; i++)
-        ok = r->ops->decide(r, &it, 1, &res, &acc, &stamp) == RL_OK;
+        ok = r->ops->decide(r, &it, 1, &res, &acc, &stamp) == RATE_STORE_OK;
     assert_true(ok);
     rep = raw(&m2, "EVAL %s 1 %s", "redis.call('SELECT', 1) return redis.call('EXISTS', KEYS[1])",
               "txm:{txmilter}:sentinel|a");
@@ -1048,8 +1052,8 @@ static void test_sentinel(void **state)
     snprintf(url, sizeof(url), "redis-sentinel://127.0.0.1:%d/nosuchmaster", sen.port);
     bad = new_redis(url, 300, 1000, 1);
     buf_init(&err, 1024);
-    assert_int_equal(bad->ops->decide(bad, &it, 1, &res, &acc, &stamp), RL_UNAVAILABLE);
-    assert_int_equal(store_redis_ping(bad, &err), -1);
+    assert_int_equal(bad->ops->decide(bad, &it, 1, &res, &acc, &stamp), RATE_STORE_UNAVAILABLE);
+    assert_int_equal(rate_store_redis_ping(bad, &err), -1);
     assert_non_null(strstr(err.data, "master unknown"));
     buf_free(&err);
     bad->ops->free(bad);
@@ -1074,8 +1078,8 @@ typedef struct sup_case {
 static const SUP_CASE sup_cases[] = {
     { "sup_none", 0, 0, 1, 0, 0 },
     { "sup_one_of_three", 3, 1, 1, 0, 0 },
-    { "sup_sixteen", RL_SUP_MAX, RL_SUP_MAX, 1, 0, 0 },
-    { "sup_seventeen_too_many_to_return", RL_SUP_MAX + 1, RL_SUP_MAX + 1, 0, 0, 0 },
+    { "sup_sixteen", RATE_STORE_SUP_MAX, RATE_STORE_SUP_MAX, 1, 0, 0 },
+    { "sup_seventeen_too_many_to_return", RATE_STORE_SUP_MAX + 1, RATE_STORE_SUP_MAX + 1, 0, 0, 0 },
     { "sup_257_streams_too_many_to_look_at", 257, 0, 0, 0, 0 },
     { "sup_lapsed_bounce_left_out_later_one_kept", 4, 3, 1, 1, 1 },
 };
@@ -1138,13 +1142,13 @@ static int mon_count(redisContext *c, const RS *s)
 static void test_decide_sup(void **state)
 {
     const SUP_CASE *c = *state;
-    RL_RULE a = th_rule("a", 100, 3600000, 0);
+    RATE_RULE a = th_rule("a", 100, 3600000, 0);
     REDIS_POOL_OPTS po = { 200, 1000, 2, 0 };
     REDIS_POOL *pool;
-    RL_STORE *r;
-    RL_ITEM it;
-    RL_RESULT res;
-    RL_SUP sup;
+    RATE_STORE *r;
+    RATE_STORE_ITEM it;
+    RATE_STORE_RESULT res;
+    RATE_STORE_SUP sup;
     redisReply *rep;
     redisContext *mon;
     uint64_t stamp;
@@ -1152,7 +1156,7 @@ static void test_decide_sup(void **state)
     int acc, i;
 
     assert_non_null(pool = redis_pool_new(redis_url(&main_rs, ""), &po, NULL));
-    assert_non_null(r = store_redis_open(pool, NULL, NULL));
+    assert_non_null(r = rate_store_redis_open(pool, NULL, NULL));
     snprintf(streams, sizeof(streams), "%d", c->streams);
     snprintf(hits, sizeof(hits), "%d", c->hits);
     snprintf(lapsed, sizeof(lapsed), "%d", c->lapsed);
@@ -1163,8 +1167,8 @@ static void test_decide_sup(void **state)
     assert_int_equal(rep->type, REDIS_REPLY_INTEGER);
     freeReplyObject(rep);
     th_item(&it, &a, "sup|a");
-    assert_int_equal(r->ops->peek(r, &it, &res), RL_OK);   /* connected, script loaded */
-    assert_int_equal(r->ops->reset(r, it.key), RL_OK);
+    assert_int_equal(r->ops->peek(r, &it, &res), RATE_STORE_OK); /* connected, script loaded */
+    assert_int_equal(r->ops->reset(r, it.key), RATE_STORE_OK);
 
     mon = mon_open(&main_rs);
     (void) mon_count(mon, &main_rs);
@@ -1172,7 +1176,7 @@ static void test_decide_sup(void **state)
     strv_init(&sup.streams);
     sup.rcpt = "victim@example.com";
     assert_non_null(r->ops->decide_sup);
-    assert_int_equal(r->ops->decide_sup(r, &it, 1, &res, &acc, &stamp, &sup), RL_OK);
+    assert_int_equal(r->ops->decide_sup(r, &it, 1, &res, &acc, &stamp, &sup), RATE_STORE_OK);
     assert_int_equal(acc, 1);
     assert_int_equal(res.count, 0);
     /* one command for the decision and the suppressions */
@@ -1197,7 +1201,7 @@ static void test_decide_sup(void **state)
     strv_free(&sup.streams);
     strv_free(&sup.values);
     /* the plain decide() is unchanged: counted once more, nothing else returned */
-    assert_int_equal(r->ops->decide(r, &it, 1, &res, &acc, &stamp), RL_OK);
+    assert_int_equal(r->ops->decide(r, &it, 1, &res, &acc, &stamp), RATE_STORE_OK);
     assert_int_equal(res.count, 1);
     redisFree(mon);
     r->ops->free(r);
@@ -1208,15 +1212,15 @@ static void test_decide_sup(void **state)
 
 typedef struct fo_case {
     const char *name;
-    STORE_FAILURE policy;
-    RL_STATUS   outage_status;      /* decide() while Redis is down */
+    RATE_STORE_FAILURE policy;
+    RATE_STORE_STATUS outage_status; /* decide() while Redis is down */
     int         outage_accepts;     /* of 10 calls on a 3/1h rule */
 } FO_CASE;
 
 static const FO_CASE fo_cases[] = {
-    { "failover_local", STORE_FAIL_LOCAL, RL_OK, 3 },
-    { "failover_accept", STORE_FAIL_ACCEPT, RL_OK, 10 },
-    { "failover_tempfail", STORE_FAIL_TEMPFAIL, (RL_STATUS) RL_TEMPFAIL, 0 },
+    { "failover_local", RATE_STORE_FAIL_LOCAL, RATE_STORE_OK, 3 },
+    { "failover_accept", RATE_STORE_FAIL_ACCEPT, RATE_STORE_OK, 10 },
+    { "failover_tempfail", RATE_STORE_FAIL_TEMPFAIL, (RATE_STORE_STATUS) RATE_STORE_TEMPFAIL, 0 },
 };
 
 #define RETRY_MS 300
@@ -1225,11 +1229,11 @@ static const FO_CASE fo_cases[] = {
 static void test_failover(void **state)
 {
     const FO_CASE *c = *state;
-    RL_RULE a = th_rule("a", 3, 3600000, 0);
-    STORE_FAILOVER_STATS st;
-    RL_STORE *f;
-    RL_ITEM it;
-    RL_RESULT res;
+    RATE_RULE a = th_rule("a", 3, 3600000, 0);
+    RATE_STORE_FAILOVER_STATS st;
+    RATE_STORE *f;
+    RATE_STORE_ITEM it;
+    RATE_STORE_RESULT res;
     static RS s;                    /* static: rs_cleanup() may see it after a failure */
     char logf[300];
     uint64_t ms, back, stamp, worst = 0;
@@ -1237,9 +1241,9 @@ static void test_failover(void **state)
 
     memset(&s, 0, sizeof(s));
     rs_start(&s, NULL);
-    f = store_failover_new(new_redis(redis_url(&s, ""), 100, TO_MS, 4),
-                           c->policy == STORE_FAIL_LOCAL ? store_mem_new(1000, NULL) : NULL,
-                           c->policy, RETRY_MS);
+    f = rate_store_failover_new(new_redis(redis_url(&s, ""), 100, TO_MS, 4),
+                                c->policy == RATE_STORE_FAIL_LOCAL ? rate_store_mem_new(1000, NULL)
+                                : NULL, c->policy, RETRY_MS);
     th_item(&it, &a, "failover|a");
     snprintf(logf, sizeof(logf), "%s/%s.log", rs_tmp, c->name);
     fflush(stderr);
@@ -1248,14 +1252,14 @@ static void test_failover(void **state)
     dup2(fd, 2);
     close(fd);
 
-    assert_int_equal(f->ops->decide(f, &it, 1, &res, &acc, &stamp), RL_OK);
+    assert_int_equal(f->ops->decide(f, &it, 1, &res, &acc, &stamp), RATE_STORE_OK);
     assert_int_equal(acc, 1);
     th_redis_signal(&s, SIGKILL);
     for (i = 0; i < 10; i++) {
-        RL_STATUS rc = timed_decide(f, &it, 1, &res, &acc, &ms);
+        RATE_STORE_STATUS rc = timed_decide(f, &it, 1, &res, &acc, &ms);
 
         assert_int_equal(rc, c->outage_status);
-        if (rc == RL_OK && acc)
+        if (rc == RATE_STORE_OK && acc)
             accepts++;
         if (ms > worst)
             worst = ms;
@@ -1265,7 +1269,7 @@ static void test_failover(void **state)
         worst_outage_ms = worst;
     assert_true(worst <= TO_MS + TO_SLACK_MS + (uint64_t) slack_ms);
     assert_int_equal(accepts, c->outage_accepts);
-    store_failover_stats(f, &st);
+    rate_store_failover_stats(f, &st);
     assert_int_equal(st.primary_up, 0);
     assert_int_equal(st.primary_ok, 1);
     assert_int_equal(st.fallback, 10);
@@ -1277,7 +1281,7 @@ static void test_failover(void **state)
     for (;;) {
         (void) timed_decide(f, &it, 1, &res, &acc, &ms);
         assert_true(ms <= TO_MS + TO_SLACK_MS + (uint64_t) slack_ms);
-        store_failover_stats(f, &st);
+        rate_store_failover_stats(f, &st);
         if (st.primary_up)
             break;
         if (th_ms_now() - back > RETRY_MS + TO_MS + TO_SLACK_MS + (uint64_t) slack_ms)
@@ -1297,10 +1301,10 @@ static void test_failover(void **state)
 /* test_failover_concurrent - while open, concurrent callers never wait for the probe */
 static void *fo_caller(void *arg)
 {
-    RL_STORE *f = arg;
-    RL_RULE a = th_rule("a", 1000, 3600000, 0);
-    RL_ITEM it;
-    RL_RESULT res;
+    RATE_STORE *f = arg;
+    RATE_RULE a = th_rule("a", 1000, 3600000, 0);
+    RATE_STORE_ITEM it;
+    RATE_STORE_RESULT res;
     uint64_t ms, worst = 0;
     int acc, i;
 
@@ -1316,12 +1320,12 @@ static void *fo_caller(void *arg)
 /* test_failover_stopped - SIGSTOPped Redis: one caller probes, the others fall back at once */
 static void test_failover_stopped(void **state)
 {
-    RL_RULE a = th_rule("a", 1000, 3600000, 0);
-    STORE_FAILOVER_STATS st;
+    RATE_RULE a = th_rule("a", 1000, 3600000, 0);
+    RATE_STORE_FAILOVER_STATS st;
     pthread_t tid[4];
-    RL_STORE *f;
-    RL_ITEM it;
-    RL_RESULT res;
+    RATE_STORE *f;
+    RATE_STORE_ITEM it;
+    RATE_STORE_RESULT res;
     static RS s;                    /* static: rs_cleanup() may see it after a failure */
     void *w;
     uint64_t stamp;
@@ -1330,10 +1334,10 @@ static void test_failover_stopped(void **state)
     (void) state;
     memset(&s, 0, sizeof(s));
     rs_start(&s, NULL);
-    f = store_failover_new(new_redis(redis_url(&s, ""), 100, TO_MS, 4), store_mem_new(100, NULL),
-                           STORE_FAIL_LOCAL, 100);
+    f = rate_store_failover_new(new_redis(redis_url(&s, ""), 100, TO_MS, 4),
+                                rate_store_mem_new(100, NULL), RATE_STORE_FAIL_LOCAL, 100);
     th_item(&it, &a, "failover|conc");
-    assert_int_equal(f->ops->decide(f, &it, 1, &res, &acc, &stamp), RL_OK);
+    assert_int_equal(f->ops->decide(f, &it, 1, &res, &acc, &stamp), RATE_STORE_OK);
     th_redis_signal(&s, SIGSTOP);
     for (i = 0; i < 4; i++)
         assert_int_equal(pthread_create(&tid[i], NULL, fo_caller, f), 0);
@@ -1343,7 +1347,7 @@ static void test_failover_stopped(void **state)
             slow++;
     }
     assert_int_equal(slow, 0);
-    store_failover_stats(f, &st);
+    rate_store_failover_stats(f, &st);
     /* 200 calls, but only the first failure and a few probes waited */
     assert_true(st.primary_failed <= 8);
     assert_true(st.fallback >= 190);
@@ -1358,14 +1362,14 @@ static void test_failover_stopped(void **state)
  * breaker closed, whoever closed it */
 static void test_failover_shared_pool(void **state)
 {
-    RL_RULE a = th_rule("a", 1000, 3600000, 0);
+    RATE_RULE a = th_rule("a", 1000, 3600000, 0);
     REDIS_POOL_OPTS po = { 100, TO_MS, 4, RETRY_MS };
     REDIS_POOL_STATS ps;
-    STORE_FAILOVER_STATS st;
+    RATE_STORE_FAILOVER_STATS st;
     REDIS_POOL *pool;
-    RL_STORE *f;
-    RL_ITEM it;
-    RL_RESULT res;
+    RATE_STORE *f;
+    RATE_STORE_ITEM it;
+    RATE_STORE_RESULT res;
     static RS s;                    /* static: rs_cleanup() may see it after a failure */
     uint64_t stamp, end;
     int acc, i;
@@ -1374,16 +1378,16 @@ static void test_failover_shared_pool(void **state)
     memset(&s, 0, sizeof(s));
     rs_start(&s, NULL);
     assert_non_null(pool = redis_pool_new(redis_url(&s, ""), &po, NULL));
-    f = store_failover_new(store_redis_open(pool, NULL, NULL), store_mem_new(100, NULL),
-                           STORE_FAIL_LOCAL, 0);
+    f = rate_store_failover_new(rate_store_redis_open(pool, NULL, NULL),
+                                rate_store_mem_new(100, NULL), RATE_STORE_FAIL_LOCAL, 0);
     th_item(&it, &a, "failover|pool");
-    assert_int_equal(f->ops->decide(f, &it, 1, &res, &acc, &stamp), RL_OK);
+    assert_int_equal(f->ops->decide(f, &it, 1, &res, &acc, &stamp), RATE_STORE_OK);
     th_redis_signal(&s, SIGSTOP);
     for (i = 0; i < 20; i++) {
-        assert_int_equal(f->ops->decide(f, &it, 1, &res, &acc, &stamp), RL_OK);
+        assert_int_equal(f->ops->decide(f, &it, 1, &res, &acc, &stamp), RATE_STORE_OK);
         th_ms_sleep(10);
     }
-    store_failover_stats(f, &st);
+    rate_store_failover_stats(f, &st);
     redis_pool_stats(pool, &ps);
     assert_int_equal(st.primary_up, 0);
     assert_int_equal(st.fallback, 20);
@@ -1396,8 +1400,8 @@ static void test_failover_shared_pool(void **state)
     while (redis_pool_ping(pool, NULL) != 0 && th_ms_now() < end)
         th_ms_sleep(20);
     assert_int_equal(redis_pool_up(pool), 1);
-    assert_int_equal(f->ops->decide(f, &it, 1, &res, &acc, &stamp), RL_OK);
-    store_failover_stats(f, &st);
+    assert_int_equal(f->ops->decide(f, &it, 1, &res, &acc, &stamp), RATE_STORE_OK);
+    rate_store_failover_stats(f, &st);
     assert_int_equal(st.primary_up, 1);
     f->ops->free(f);
     redis_pool_free(pool);
@@ -1441,19 +1445,20 @@ int main(void)
     }
     atexit(rs_cleanup);
     lc_load();
-    rc = cmocka_run_group_tests_name("store_redis_servers", setup, NULL, NULL);
+    rc = cmocka_run_group_tests_name("rate_store_redis_servers", setup, NULL, NULL);
     if (rc != 0)
         return 1;
     lc_redis = new_redis(redis_url(&main_rs, ""), 200, 1000, 2);
-    store_redis_set_clock(lc_redis, th_clock);
-    rc |= run_table("limiter_cases_via_lua", test_case, lc_cases, sizeof(lc_cases[0]), lc_ncases);
+    rate_store_redis_set_clock(lc_redis, th_clock);
+    rc |= run_table("rate_limiter_cases_via_lua", test_case, lc_cases, sizeof(lc_cases[0]),
+                    lc_ncases);
     lc_redis->ops->free(lc_redis);
-    rc |= RUN("store_redis_reload", test_reload, reload_cases);
-    rc |= RUN("store_redis_urls", test_url, url_cases);
-    rc |= RUN("store_redis_bad_urls", test_bad_url, bad_urls);
+    rc |= RUN("rate_store_redis_reload", test_reload, reload_cases);
+    rc |= RUN("rate_store_redis_urls", test_url, url_cases);
+    rc |= RUN("rate_store_redis_bad_urls", test_bad_url, bad_urls);
     rc |= cmocka_run_group_tests_name("rate_store_redis", tests, NULL, NULL);
     rc |= RUN("rate_store_failover", test_failover, fo_cases);
-    rc |= RUN("store_redis_decide_sup", test_decide_sup, sup_cases);
+    rc |= RUN("rate_store_redis_decide_sup", test_decide_sup, sup_cases);
     printf("rate_store_redis: worst call during outages %llu ms (bound %d ms); total %llu ms\n",
            (unsigned long long) worst_outage_ms, TO_MS + TO_SLACK_MS,
            (unsigned long long) (th_ms_now() - t0));

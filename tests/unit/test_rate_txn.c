@@ -29,18 +29,18 @@ static uint64_t test_clock(void)
 }
 
 /* policy - a policy file with text */
-static RL_POLICY *policy(const char *text)
+static RATE_POLICY *policy(const char *text)
 {
     char path[] = "/tmp/txratetxn.XXXXXX";
     int fd = mkstemp(path);
     BUF errs;
-    RL_POLICY *p;
+    RATE_POLICY *p;
 
     assert_true(fd >= 0);
     assert_int_equal(write(fd, text, strlen(text)), (ssize_t) strlen(text));
     close(fd);
     buf_init(&errs, 4096);
-    p = rl_policy_load(path, &errs);
+    p = rate_policy_load(path, &errs);
     if (p == NULL)
         fail_msg("policy: %s", errs.data);
     buf_free(&errs);
@@ -58,7 +58,7 @@ static REPLY said(RATE_RESULT r)
 
 /* one - a whole transaction with one recipient; commit says whether the
  * message is accepted in the end. Returns the reply to the recipient. */
-static RATE_RESULT one(const RL_POLICY *p, RL_STORE *s, const char *rcpt, int commit)
+static RATE_RESULT one(const RATE_POLICY *p, RATE_STORE *s, const char *rcpt, int commit)
 {
     RATE_TXN *t = rate_txn_new(p, &norm, "<app@shop.example>", "192.0.2.10", "", 0);
     RATE_RESULT r = rate_txn_rcpt(t, s, rcpt, NULL, "TEST");
@@ -71,8 +71,8 @@ static RATE_RESULT one(const RL_POLICY *p, RL_STORE *s, const char *rcpt, int co
 
 static void test_mail_bomb_variants_share_one_key(void **state)
 {
-    RL_POLICY *p = policy("burst rcpt 3/10m tempfail\n");
-    RL_STORE *s = store_mem_new(1000, test_clock);
+    RATE_POLICY *p = policy("burst rcpt 3/10m tempfail\n");
+    RATE_STORE *s = rate_store_mem_new(1000, test_clock);
     static const char *const variants[] = {
         "<victim@gmail.com>", "<Victim+reset1@gmail.com>", "<v.i.c.t.i.m@googlemail.com>",
         "<VICTIM+x@GMAIL.COM.>", "<vic.tim+2@gmail.com>",
@@ -103,15 +103,15 @@ static void test_mail_bomb_variants_share_one_key(void **state)
     r = one(p, s, variants[0], 1);
     assert_int_equal(r.outcome, RATE_ACCEPT);
     s->ops->free(s);
-    rl_policy_free(p);
+    rate_policy_free(p);
 }
 
 /* Spellings Postfix accepts and delivers to one mailbox: one key; an
  * argument that holds no address is refused, never a key of its own. */
 static void test_comment_spellings_share_one_key(void **state)
 {
-    RL_POLICY *p = policy("burst rcpt 3/10m tempfail\n");
-    RL_STORE *s = store_mem_new(1000, test_clock);
+    RATE_POLICY *p = policy("burst rcpt 3/10m tempfail\n");
+    RATE_STORE *s = rate_store_mem_new(1000, test_clock);
     static const char *const variants[] = {
         "<victim(3)@gmail.com>", "<victim@gmail.com(x)>", "<victim@gmail.com>>",
         "<vic.tim(y)@googlemail.com>", "<(z)victim@gmail.com>",
@@ -139,13 +139,13 @@ static void test_comment_spellings_share_one_key(void **state)
         rate_txn_free(t, s);
     }
     s->ops->free(s);
-    rl_policy_free(p);
+    rate_policy_free(p);
 }
 
 static void test_quota_back_when_not_committed(void **state)
 {
-    RL_POLICY *p = policy("burst rcpt 2/1h tempfail\n");
-    RL_STORE *s = store_mem_new(1000, test_clock);
+    RATE_POLICY *p = policy("burst rcpt 2/1h tempfail\n");
+    RATE_STORE *s = rate_store_mem_new(1000, test_clock);
 
     (void) state;
     /* ten aborted transactions use up nothing */
@@ -155,14 +155,14 @@ static void test_quota_back_when_not_committed(void **state)
     assert_int_equal(one(p, s, "<a@example.org>", 1).outcome, RATE_ACCEPT);
     assert_int_equal(one(p, s, "<a@example.org>", 1).outcome, RATE_TEMPFAIL);
     s->ops->free(s);
-    rl_policy_free(p);
+    rate_policy_free(p);
 }
 
 static void test_actions(void **state)
 {
-    RL_POLICY *p = policy("hard rcpt 1/1d reject\nhold rcpt_domain 1/1d quarantine\n"
-                          "try sender 1/1d tempfail shadow\n");
-    RL_STORE *s = store_mem_new(1000, test_clock);
+    RATE_POLICY *p = policy("hard rcpt 1/1d reject\nhold rcpt_domain 1/1d quarantine\n"
+                            "try sender 1/1d tempfail shadow\n");
+    RATE_STORE *s = rate_store_mem_new(1000, test_clock);
     RATE_TXN *t;
     RATE_RESULT r;
 
@@ -183,27 +183,27 @@ static void test_actions(void **state)
     assert_string_equal(rate_txn_quarantine(t), "rate limit hold for <y@one.example>");
     rate_txn_free(t, s);
     s->ops->free(s);
-    rl_policy_free(p);
+    rate_policy_free(p);
 }
 
 static void test_shadow_never_refuses(void **state)
 {
-    RL_POLICY *p = policy("trial rcpt 1/1h tempfail shadow\n");
-    RL_STORE *s = store_mem_new(1000, test_clock);
+    RATE_POLICY *p = policy("trial rcpt 1/1h tempfail shadow\n");
+    RATE_STORE *s = rate_store_mem_new(1000, test_clock);
 
     (void) state;
     for (int i = 0; i < 5; i++)
         assert_int_equal(one(p, s, "<z@example.org>", 1).outcome, RATE_ACCEPT);
     s->ops->free(s);
-    rl_policy_free(p);
+    rate_policy_free(p);
 }
 
 static void test_all_rules_decide_together(void **state)
 {
-    RL_POLICY *p = policy("per-rcpt rcpt 5/1h tempfail\nwhole global 2/1h tempfail\n");
-    RL_STORE *s = store_mem_new(1000, test_clock);
-    RL_ITEM item;
-    RL_RESULT res;
+    RATE_POLICY *p = policy("per-rcpt rcpt 5/1h tempfail\nwhole global 2/1h tempfail\n");
+    RATE_STORE *s = rate_store_mem_new(1000, test_clock);
+    RATE_STORE_ITEM item;
+    RATE_STORE_RESULT res;
 
     (void) state;
     assert_int_equal(one(p, s, "<a@example.org>", 1).outcome, RATE_ACCEPT);
@@ -213,18 +213,18 @@ static void test_all_rules_decide_together(void **state)
     memset(&item, 0, sizeof(item));
     item.rule = &p->rule[0];
     snprintf(item.key, sizeof(item.key), "per-rcpt|rcpt=c@example.org");
-    assert_int_equal(s->ops->peek(s, &item, &res), RL_OK);
+    assert_int_equal(s->ops->peek(s, &item, &res), RATE_STORE_OK);
     assert_int_equal(res.count, 0);
     s->ops->free(s);
-    rl_policy_free(p);
+    rate_policy_free(p);
 }
 
 /* A recipient removed later (it unsubscribed) gives its quota back; the
  * others of the message keep theirs. */
 static void test_refund_one_recipient(void **state)
 {
-    RL_POLICY *p = policy("burst rcpt 1/1h tempfail\n");
-    RL_STORE *s = store_mem_new(1000, test_clock);
+    RATE_POLICY *p = policy("burst rcpt 1/1h tempfail\n");
+    RATE_STORE *s = rate_store_mem_new(1000, test_clock);
     RATE_TXN *t = rate_txn_new(p, &norm, "<app@shop.example>", "192.0.2.10", "", 0);
 
     (void) state;
@@ -237,13 +237,13 @@ static void test_refund_one_recipient(void **state)
     assert_int_equal(one(p, s, "<gone@example.org>", 1).outcome, RATE_ACCEPT);
     assert_int_equal(one(p, s, "<kept@example.org>", 1).outcome, RATE_TEMPFAIL);
     s->ops->free(s);
-    rl_policy_free(p);
+    rate_policy_free(p);
 }
 
 static void test_non_smtp_deferred(void **state)
 {
-    RL_POLICY *p = policy("burst rcpt 1/1h tempfail\n");
-    RL_STORE *s = store_mem_new(1000, test_clock);
+    RATE_POLICY *p = policy("burst rcpt 1/1h tempfail\n");
+    RATE_STORE *s = rate_store_mem_new(1000, test_clock);
     RATE_TXN *t;
     RATE_RESULT r;
 
@@ -262,7 +262,7 @@ static void test_non_smtp_deferred(void **state)
     assert_non_null(strstr(said(r).text, "rate limit burst"));
     rate_txn_free(t, s);
     s->ops->free(s);
-    rl_policy_free(p);
+    rate_policy_free(p);
 }
 
 int main(void)

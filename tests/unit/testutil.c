@@ -249,9 +249,9 @@ void th_clock_set(uint64_t t)
     __atomic_store_n(&th_clock_now, t, __ATOMIC_SEQ_CST);
 }
 
-RL_RULE th_rule(const char *name, uint32_t limit, uint64_t period_ms, int shadow)
+RATE_RULE th_rule(const char *name, uint32_t limit, uint64_t period_ms, int shadow)
 {
-    RL_RULE r;
+    RATE_RULE r;
 
     memset(&r, 0, sizeof(r));
     util_strlcpy(r.name, name, sizeof(r.name));
@@ -261,7 +261,7 @@ RL_RULE th_rule(const char *name, uint32_t limit, uint64_t period_ms, int shadow
     return r;
 }
 
-void th_item(RL_ITEM *it, const RL_RULE *r, const char *key)
+void th_item(RATE_STORE_ITEM *it, const RATE_RULE *r, const char *key)
 {
     it->rule = r;
     util_strlcpy(it->key, key, sizeof(it->key));

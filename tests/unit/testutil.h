@@ -139,10 +139,10 @@ typedef struct th_dns {
 void th_dns_lookup(void *ctx, const char *name, int rrtype, DNS_ANSWER *ans);
 
 /* th_rule - a rate rule with a name, N, P and the shadow option */
-RL_RULE th_rule(const char *name, uint32_t limit, uint64_t period_ms, int shadow);
+RATE_RULE th_rule(const char *name, uint32_t limit, uint64_t period_ms, int shadow);
 
 /* th_item - a store item for a rule and a key */
-void th_item(RL_ITEM *it, const RL_RULE *r, const char *key);
+void th_item(RATE_STORE_ITEM *it, const RATE_RULE *r, const char *key);
 
 /* A redis-server (or redis-sentinel) on 127.0.0.1, started by tests/redis-launch:
  * the launcher the integration tests use too (tests/integration/mailrig/redisserver.py).
